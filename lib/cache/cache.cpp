@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cache/cache-private.h"
+
+#include "db/database.h"
+#include "util/fs.h"
+#include "util/hash.h"
+
+#include <set>
+#include <vector>
+#include <unistd.h>
+
+/**
+ * SECTION:offline-cache
+ * @title: GstOfflineCache
+ * @short_description: the store of downloaded resources
+ *
+ * Every downloaded resource (a media file, a manifest, a segment) is one file
+ * under `cache/` in the data directory, named by the SHA-256 of its cache key
+ * (by default its URL), and one row in the data directory's database. A
+ * resource is listed only once all of its bytes are on disk; partial
+ * resources are kept, unlisted, to be resumed.
+ */
+
+struct _GstOfflineCache {
+  GObject parent;
+  std::string data_dir;
+  std::unique_ptr<gst_offline::Database> db;
+};
+
+G_DEFINE_FINAL_TYPE (GstOfflineCache, gst_offline_cache, G_TYPE_OBJECT)
+
+static void gst_offline_cache_init (GstOfflineCache *self)
+{
+  new (&self->data_dir) std::string ();
+  new (&self->db) std::unique_ptr<gst_offline::Database> ();
+}
+
+static void gst_offline_cache_finalize (GObject *object)
+{
+  auto self = GST_OFFLINE_CACHE (object);
+  self->db.~unique_ptr ();
+  self->data_dir.~basic_string ();
+  G_OBJECT_CLASS (gst_offline_cache_parent_class)->finalize (object);
+}
+
+static void gst_offline_cache_class_init (GstOfflineCacheClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = gst_offline_cache_finalize;
+}
+
+namespace gst_offline {
+
+namespace {
+
+GstOfflineCache *cache_open (const char *data_dir, bool create, GError **error)
+{
+  std::string dir = resolve_data_dir (data_dir);
+  auto db = Database::open (database_path (dir), create, error);
+  if (!db)
+    return nullptr;
+  auto self = GST_OFFLINE_CACHE (g_object_new (GST_OFFLINE_TYPE_CACHE, nullptr));
+  self->data_dir = dir;
+  self->db = std::move (db);
+  return self;
+}
+
+
+}  // namespace
+
+GstOfflineCache *cache_open_for_writing (const char *data_dir, GError **error)
+{
+  return cache_open (data_dir, true, error);
+}
+
+Database &cache_database (GstOfflineCache *cache)
+{
+  return *cache->db;
+}
+
+ResourceFiles cache_resource_files (const std::string &key)
+{
+  std::string hash = sha256_hex (key);
+  std::string stem = std::string (kCacheDirName) + G_DIR_SEPARATOR_S + hash.substr (0, 2) + G_DIR_SEPARATOR_S + hash;
+  return { stem + ".data", stem + ".partial" };
+}
+
+std::string cache_absolute_path (GstOfflineCache *cache, const std::string &relative)
+{
+  return cache->data_dir + G_DIR_SEPARATOR_S + relative;
+}
+
+bool cache_remove_download_resources (GstOfflineCache *cache, const std::string &download_id, GError **error)
+{
+  Database &db = *cache->db;
+  std::vector<std::string> keys;
+  {
+    auto transaction = db.begin (error);
+    if (!transaction)
+      return false;
+    auto select = db.prepare ("SELECT key FROM download_resources AS mine WHERE download_id = ?1 AND NOT EXISTS "
+        "(SELECT 1 FROM download_resources AS other WHERE other.key = mine.key AND other.download_id != ?1)", error);
+    if (!select)
+      return false;
+    select->bind (1, download_id);
+    for (;;) {
+      auto step = select->step (error);
+      if (step == Statement::Step::Error)
+        return false;
+      if (step == Statement::Step::Done)
+        break;
+      keys.push_back (select->text (0));
+    }
+    auto drop_whole = db.prepare ("DELETE FROM resources WHERE key = ?", error);
+    auto drop_partial = db.prepare ("DELETE FROM partials WHERE key = ?", error);
+    if (!drop_whole || !drop_partial)
+      return false;
+    for (const auto &key : keys) {
+      if (!drop_whole->bind (1, key).run (error) || !drop_partial->bind (1, key).run (error))
+        return false;
+      drop_whole->reset ();
+      drop_partial->reset ();
+    }
+    auto drop_uses = db.prepare ("DELETE FROM download_resources WHERE download_id = ?", error);
+    if (!drop_uses || !drop_uses->bind (1, download_id).run (error))
+      return false;
+    if (!transaction->commit (error))
+      return false;
+  }
+  /* The rows are gone, so nothing shows these files any more; a crash before
+   * they are unlinked leaves strays that verify reports and the next writer
+   * of the same key removes. */
+  for (const auto &key : keys) {
+    ResourceFiles files = cache_resource_files (key);
+    unlink (cache_absolute_path (cache, files.data).c_str ());
+    unlink (cache_absolute_path (cache, files.partial).c_str ());
+  }
+  return true;
+}
+
+guint64 cache_download_bytes (GstOfflineCache *cache, const std::string &download_id)
+{
+  auto stmt = cache->db->prepare ("SELECT "
+      "(SELECT COALESCE (SUM (r.length), 0) FROM resources r JOIN download_resources d ON d.key = r.key WHERE d.download_id = ?1) + "
+      "(SELECT COALESCE (SUM (p.durable_length), 0) FROM partials p JOIN download_resources d ON d.key = p.key WHERE d.download_id = ?1)",
+      nullptr);
+  if (!stmt || stmt->bind (1, download_id).step (nullptr) != Statement::Step::Row)
+    return 0;
+  return static_cast<guint64> (MAX (stmt->int64 (0), 0));
+}
+
+}  // namespace gst_offline
+
+/**
+ * gst_offline_cache_new:
+ * @data_dir: (nullable) (type filename): the data directory, %NULL for the default
+ * @error: return location for a #GError
+ *
+ * Opens the cache of a data directory for reading. A directory that was
+ * never used is not created; its cache is empty.
+ *
+ * Returns: (transfer full) (nullable): the cache, or %NULL on error.
+ */
+GstOfflineCache *gst_offline_cache_new (const gchar *data_dir, GError **error)
+{
+  return gst_offline::cache_open (data_dir, false, error);
+}
+
+/**
+ * gst_offline_cache_get_data_dir:
+ * @self: a #GstOfflineCache
+ *
+ * Returns: (type filename): the data directory.
+ */
+const gchar *gst_offline_cache_get_data_dir (GstOfflineCache *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_CACHE (self), nullptr);
+  return self->data_dir.c_str ();
+}
+
+/**
+ * gst_offline_cache_lookup:
+ * @self: a #GstOfflineCache
+ * @key: the resource's cache key (by default its URL)
+ * @length: (out) (optional): its length in bytes
+ * @error: return location for a #GError
+ *
+ * Finds a whole resource.
+ *
+ * Returns: (transfer full) (type filename) (nullable): the path of its file,
+ *   or %NULL with %GST_OFFLINE_ERROR_NOT_FOUND if the cache holds no whole
+ *   resource for @key, or %GST_OFFLINE_ERROR_CORRUPT if its file is missing
+ *   or does not have the recorded length.
+ */
+gchar *gst_offline_cache_lookup (GstOfflineCache *self, const gchar *key, guint64 *length, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_CACHE (self), nullptr);
+  g_return_val_if_fail (key != nullptr, nullptr);
+  auto stmt = self->db->prepare ("SELECT file, length FROM resources WHERE key = ?", error);
+  if (!stmt)
+    return nullptr;
+  stmt->bind (1, key);
+  auto step = stmt->step (error);
+  if (step == gst_offline::Statement::Step::Error)
+    return nullptr;
+  if (step == gst_offline::Statement::Step::Done) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND, "the cache holds no whole resource for %s", key);
+    return nullptr;
+  }
+  std::string path = gst_offline::cache_absolute_path (self, stmt->text (0));
+  gint64 expected = stmt->int64 (1);
+  gint64 actual = gst_offline::file_size (path);
+  if (actual != expected) {
+    if (actual < 0)
+      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT,
+          "the cached file of %s (%s) is missing", key, path.c_str ());
+    else
+      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT,
+          "the cached file of %s (%s) has %" G_GINT64_FORMAT " bytes instead of %" G_GINT64_FORMAT,
+          key, path.c_str (), actual, expected);
+    return nullptr;
+  }
+  if (length)
+    *length = static_cast<guint64> (expected);
+  return g_strdup (path.c_str ());
+}
+
+/**
+ * gst_offline_cache_get_cached_length:
+ * @self: a #GstOfflineCache
+ * @key: the resource's cache key
+ *
+ * Returns: how many bytes of the resource are held: its length if whole,
+ *   the durable part if partial, 0 if absent.
+ */
+guint64 gst_offline_cache_get_cached_length (GstOfflineCache *self, const gchar *key)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_CACHE (self), 0);
+  auto stmt = self->db->prepare ("SELECT COALESCE ((SELECT length FROM resources WHERE key = ?1), "
+      "(SELECT durable_length FROM partials WHERE key = ?1), 0)", nullptr);
+  if (!stmt || stmt->bind (1, key).step (nullptr) != gst_offline::Statement::Step::Row)
+    return 0;
+  return static_cast<guint64> (MAX (stmt->int64 (0), 0));
+}
+
+/**
+ * gst_offline_cache_get_total_size:
+ * @self: a #GstOfflineCache
+ *
+ * Returns: the bytes held by every resource, whole or partial.
+ */
+guint64 gst_offline_cache_get_total_size (GstOfflineCache *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_CACHE (self), 0);
+  auto stmt = self->db->prepare ("SELECT (SELECT COALESCE (SUM (length), 0) FROM resources) + "
+      "(SELECT COALESCE (SUM (durable_length), 0) FROM partials)", nullptr);
+  if (!stmt || stmt->step (nullptr) != gst_offline::Statement::Step::Row)
+    return 0;
+  return static_cast<guint64> (MAX (stmt->int64 (0), 0));
+}
+
+/**
+ * gst_offline_cache_verify:
+ * @self: a #GstOfflineCache
+ * @error: return location for a #GError
+ *
+ * Checks that every whole resource has its file with the recorded length,
+ * that partial files hold at least their checkpointed bytes, that every
+ * resource belongs to a download, and that no stray file lies in the cache.
+ *
+ * Returns: (transfer full) (element-type utf8) (nullable): one message per
+ *   problem; empty when the cache is sound.
+ */
+GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_CACHE (self), nullptr);
+  using gst_offline::Statement;
+  GPtrArray *problems = g_ptr_array_new_with_free_func (g_free);
+  std::set<std::string> known_files;
+  auto fail = [&] () -> GPtrArray * {
+    g_ptr_array_unref (problems);
+    return nullptr;
+  };
+
+  auto integrity = self->db->prepare ("PRAGMA quick_check", error);
+  if (!integrity)
+    return fail ();
+  for (;;) {
+    auto step = integrity->step (error);
+    if (step == Statement::Step::Error)
+      return fail ();
+    if (step == Statement::Step::Done)
+      break;
+    if (integrity->text (0) != "ok")
+      g_ptr_array_add (problems, g_strdup_printf ("database: %s", integrity->text (0).c_str ()));
+  }
+
+  auto whole = self->db->prepare ("SELECT key, file, length, "
+      "EXISTS (SELECT 1 FROM download_resources d WHERE d.key = resources.key) FROM resources", error);
+  if (!whole)
+    return fail ();
+  for (;;) {
+    auto step = whole->step (error);
+    if (step == Statement::Step::Error)
+      return fail ();
+    if (step == Statement::Step::Done)
+      break;
+    std::string key = whole->text (0), file = whole->text (1);
+    known_files.insert (file);
+    gint64 size = gst_offline::file_size (gst_offline::cache_absolute_path (self, file));
+    if (size < 0)
+      g_ptr_array_add (problems, g_strdup_printf ("resource %s: file %s is missing", key.c_str (), file.c_str ()));
+    else if (size != whole->int64 (2))
+      g_ptr_array_add (problems, g_strdup_printf ("resource %s: file %s has %" G_GINT64_FORMAT " bytes, the index says %"
+          G_GINT64_FORMAT, key.c_str (), file.c_str (), size, whole->int64 (2)));
+    if (!whole->int64 (3))
+      g_ptr_array_add (problems, g_strdup_printf ("resource %s belongs to no download", key.c_str ()));
+  }
+
+  auto partial = self->db->prepare ("SELECT key, file, durable_length FROM partials", error);
+  if (!partial)
+    return fail ();
+  for (;;) {
+    auto step = partial->step (error);
+    if (step == Statement::Step::Error)
+      return fail ();
+    if (step == Statement::Step::Done)
+      break;
+    std::string key = partial->text (0), file = partial->text (1);
+    known_files.insert (file);
+    /* The data name too: a commit may be between its rename and its rows. */
+    known_files.insert (gst_offline::cache_resource_files (key).data);
+    gint64 size = gst_offline::file_size (gst_offline::cache_absolute_path (self, file));
+    if (size >= 0 && size < partial->int64 (2))
+      g_ptr_array_add (problems, g_strdup_printf ("partial resource %s: file %s has %" G_GINT64_FORMAT
+          " bytes, fewer than the %" G_GINT64_FORMAT " checkpointed", key.c_str (), file.c_str (), size, partial->int64 (2)));
+  }
+
+  auto orphan_uses = self->db->prepare ("SELECT DISTINCT download_id FROM download_resources "
+      "WHERE download_id NOT IN (SELECT id FROM downloads)", error);
+  if (!orphan_uses)
+    return fail ();
+  for (;;) {
+    auto step = orphan_uses->step (error);
+    if (step == Statement::Step::Error)
+      return fail ();
+    if (step == Statement::Step::Done)
+      break;
+    g_ptr_array_add (problems, g_strdup_printf ("download '%s' is gone but still holds resources",
+        orphan_uses->text (0).c_str ()));
+  }
+
+  /* Stray files: in cache/XX/ but named by no row. */
+  std::string cache_dir = gst_offline::cache_absolute_path (self, gst_offline::kCacheDirName);
+  g_autoptr (GDir) top = g_dir_open (cache_dir.c_str (), 0, nullptr);
+  while (const gchar *bucket = top ? g_dir_read_name (top) : nullptr) {
+    std::string bucket_path = cache_dir + G_DIR_SEPARATOR_S + bucket;
+    g_autoptr (GDir) dir = g_dir_open (bucket_path.c_str (), 0, nullptr);
+    while (const gchar *name = dir ? g_dir_read_name (dir) : nullptr) {
+      std::string relative = std::string (gst_offline::kCacheDirName) + G_DIR_SEPARATOR_S + bucket + G_DIR_SEPARATOR_S + name;
+      if (!known_files.count (relative))
+        g_ptr_array_add (problems, g_strdup_printf ("stray file %s", gst_offline::cache_absolute_path (self, relative).c_str ()));
+    }
+  }
+  return problems;
+}

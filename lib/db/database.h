@@ -1,0 +1,97 @@
+/* A thin RAII layer over one SQLite connection. Every data directory has one
+ * database file shared by all processes using it: WAL journal, a busy
+ * timeout, write transactions taken with BEGIN IMMEDIATE so two writers never
+ * deadlock on a lock upgrade.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <sqlite3.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gst_offline {
+
+class Statement {
+ public:
+  enum class Step { Row, Done, Error };
+
+  Statement (sqlite3 *db, sqlite3_stmt *stmt) : db_ (db), stmt_ (stmt) {}
+  Statement (Statement &&other) noexcept : db_ (other.db_), stmt_ (other.stmt_) { other.stmt_ = nullptr; }
+  Statement (const Statement &) = delete;
+  Statement &operator= (const Statement &) = delete;
+  ~Statement () { sqlite3_finalize (stmt_); }
+
+  /* Binding: parameters are numbered from 1. */
+  Statement &bind (int index, std::string_view text);
+  Statement &bind (int index, gint64 value);
+  Statement &bind (int index, double value);
+  Statement &bind_blob (int index, std::string_view bytes);
+  Statement &bind_null (int index);
+
+  Step step (GError **error);
+  /* Steps a statement that returns no row. */
+  bool run (GError **error) { return step (error) == Step::Done; }
+  void reset () { sqlite3_reset (stmt_); sqlite3_clear_bindings (stmt_); }
+
+  bool is_null (int column) const { return sqlite3_column_type (stmt_, column) == SQLITE_NULL; }
+  int column_type (int column) const { return sqlite3_column_type (stmt_, column); }
+  std::string text (int column) const;
+  std::string blob (int column) const;
+  gint64 int64 (int column) const { return sqlite3_column_int64 (stmt_, column); }
+  double real (int column) const { return sqlite3_column_double (stmt_, column); }
+
+ private:
+  sqlite3 *db_;
+  sqlite3_stmt *stmt_;
+};
+
+class Database {
+ public:
+  /* Opens (creating it when `create`) the database at `path` and brings its
+   * schema up to date. Without `create`, a missing file yields an empty
+   * in-memory database with the same schema, so readers of a data directory
+   * that was never used see "no downloads" rather than an error. */
+  static std::unique_ptr<Database> open (const std::string &path, bool create, GError **error);
+  ~Database ();
+
+  const std::string &path () const { return path_; }
+  sqlite3 *handle () const { return db_; }
+
+  bool exec (const char *sql, GError **error);
+  std::optional<Statement> prepare (const char *sql, GError **error);
+  gint64 changes () const { return sqlite3_changes64 (db_); }
+
+  /* A write transaction, rolled back unless committed. */
+  class Transaction {
+   public:
+    explicit Transaction (Database &db) : db_ (&db) {}
+    Transaction (Transaction &&other) noexcept : db_ (other.db_) { other.db_ = nullptr; }
+    Transaction (const Transaction &) = delete;
+    ~Transaction ();
+    bool commit (GError **error);
+
+   private:
+    Database *db_;
+  };
+  std::optional<Transaction> begin (GError **error);
+
+  /* Sets a GST_OFFLINE_ERROR_DATABASE error with SQLite's message. */
+  static void set_error (sqlite3 *db, GError **error, const char *what);
+
+ private:
+  Database (sqlite3 *db, std::string path) : db_ (db), path_ (std::move (path)) {}
+  sqlite3 *db_;
+  std::string path_;
+};
+
+/* The database file of a data directory. */
+std::string database_path (const std::string &data_dir);
+
+/* Resolves a NULL or empty data directory to the default one. */
+std::string resolve_data_dir (const char *data_dir);
+
+}  // namespace gst_offline

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gst/offline/offline-download.h>
+
+G_BEGIN_DECLS
+
+#define GST_OFFLINE_TYPE_DOWNLOAD_INDEX (gst_offline_download_index_get_type ())
+GST_OFFLINE_API
+G_DECLARE_FINAL_TYPE (GstOfflineDownloadIndex, gst_offline_download_index, GST_OFFLINE, DOWNLOAD_INDEX, GObject)
+
+/**
+ * GstOfflineDownloadIndex:
+ *
+ * The persisted state of every download in a data directory (SQLite, WAL mode,
+ * shared safely by several processes). Reads always see what other processes
+ * committed. Changes go through #GstOfflineDownloadManager, except the stop
+ * reason, which any process may set.
+ */
+
+GST_OFFLINE_API
+GstOfflineDownloadIndex *gst_offline_download_index_new (const gchar *data_dir, GError **error);
+
+GST_OFFLINE_API
+GstOfflineDownload *gst_offline_download_index_get_download (GstOfflineDownloadIndex *self, const gchar *id, GError **error);
+
+GST_OFFLINE_API
+GPtrArray *gst_offline_download_index_get_downloads (GstOfflineDownloadIndex *self, GError **error);
+
+GST_OFFLINE_API
+gboolean gst_offline_download_index_set_stop_reason (GstOfflineDownloadIndex *self, const gchar *id, guint stop_reason, GError **error);
+
+GST_OFFLINE_API
+GPtrArray *gst_offline_download_index_verify (GstOfflineDownloadIndex *self, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gst/offline/offline-prelude.h>
+
+G_BEGIN_DECLS
+
+/**
+ * GST_OFFLINE_ERROR:
+ *
+ * The error domain of the gst-offline library.
+ */
+#define GST_OFFLINE_ERROR (gst_offline_error_quark ())
+
+/**
+ * GstOfflineError:
+ * @GST_OFFLINE_ERROR_FAILED: a failure no other code describes.
+ * @GST_OFFLINE_ERROR_NOT_FOUND: no download or cached resource with that id or key.
+ * @GST_OFFLINE_ERROR_INVALID_ARGUMENT: an argument (URI, id, header, ...) is not valid.
+ * @GST_OFFLINE_ERROR_HTTP: the server answered with an HTTP error status.
+ * @GST_OFFLINE_ERROR_NETWORK: the connection failed, timed out or was closed early.
+ * @GST_OFFLINE_ERROR_IO: reading or writing a local file failed.
+ * @GST_OFFLINE_ERROR_NO_SPACE: the disk (or the file size limit) is full.
+ * @GST_OFFLINE_ERROR_DATABASE: the SQLite database could not be used.
+ * @GST_OFFLINE_ERROR_CORRUPT: a database row or a cache file is not what it should be.
+ * @GST_OFFLINE_ERROR_UNSUPPORTED: the content or manifest is of a kind not supported.
+ * @GST_OFFLINE_ERROR_BUSY: the download is being worked on by another process.
+ * @GST_OFFLINE_ERROR_INCOMPLETE: the download is not complete.
+ *
+ * Error codes of the %GST_OFFLINE_ERROR domain.
+ */
+typedef enum {
+  GST_OFFLINE_ERROR_FAILED,
+  GST_OFFLINE_ERROR_NOT_FOUND,
+  GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+  GST_OFFLINE_ERROR_HTTP,
+  GST_OFFLINE_ERROR_NETWORK,
+  GST_OFFLINE_ERROR_IO,
+  GST_OFFLINE_ERROR_NO_SPACE,
+  GST_OFFLINE_ERROR_DATABASE,
+  GST_OFFLINE_ERROR_CORRUPT,
+  GST_OFFLINE_ERROR_UNSUPPORTED,
+  GST_OFFLINE_ERROR_BUSY,
+  GST_OFFLINE_ERROR_INCOMPLETE,
+} GstOfflineError;
+
+GST_OFFLINE_API
+GQuark gst_offline_error_quark (void);
+
+G_END_DECLS

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gst/offline/offline-prelude.h>
+
+G_BEGIN_DECLS
+
+/**
+ * GstOfflineDownloadState:
+ * @GST_OFFLINE_DOWNLOAD_STATE_QUEUED: waiting to be downloaded.
+ * @GST_OFFLINE_DOWNLOAD_STATE_STOPPED: not downloading because it has a stop reason.
+ * @GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING: being downloaded.
+ * @GST_OFFLINE_DOWNLOAD_STATE_COMPLETED: every byte is in the cache; playable offline.
+ * @GST_OFFLINE_DOWNLOAD_STATE_FAILED: stopped by an error; its data is kept and it can be restarted.
+ * @GST_OFFLINE_DOWNLOAD_STATE_REMOVING: its data is being removed.
+ * @GST_OFFLINE_DOWNLOAD_STATE_RESTARTING: being removed, to be downloaded again.
+ *
+ * The persisted state of a download. The values are those of ExoPlayer's
+ * Download.STATE_* constants.
+ */
+typedef enum {
+  GST_OFFLINE_DOWNLOAD_STATE_QUEUED = 0,
+  GST_OFFLINE_DOWNLOAD_STATE_STOPPED = 1,
+  GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING = 2,
+  GST_OFFLINE_DOWNLOAD_STATE_COMPLETED = 3,
+  GST_OFFLINE_DOWNLOAD_STATE_FAILED = 4,
+  GST_OFFLINE_DOWNLOAD_STATE_REMOVING = 5,
+  GST_OFFLINE_DOWNLOAD_STATE_RESTARTING = 7,
+} GstOfflineDownloadState;
+
+/**
+ * GstOfflineDownloadType:
+ * @GST_OFFLINE_DOWNLOAD_TYPE_AUTO: guess the type from the URI and the content (requests only).
+ * @GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE: a single media file.
+ * @GST_OFFLINE_DOWNLOAD_TYPE_DASH: an MPEG-DASH manifest and its segments.
+ * @GST_OFFLINE_DOWNLOAD_TYPE_HLS: an HLS playlist and its segments.
+ * @GST_OFFLINE_DOWNLOAD_TYPE_MSS: a Smooth Streaming manifest and its fragments.
+ *
+ * What kind of content a download holds.
+ */
+typedef enum {
+  GST_OFFLINE_DOWNLOAD_TYPE_AUTO = -1,
+  GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE = 0,
+  GST_OFFLINE_DOWNLOAD_TYPE_DASH = 1,
+  GST_OFFLINE_DOWNLOAD_TYPE_HLS = 2,
+  GST_OFFLINE_DOWNLOAD_TYPE_MSS = 3,
+} GstOfflineDownloadType;
+
+/**
+ * GST_OFFLINE_STOP_REASON_NONE:
+ *
+ * The stop reason of a download that is not stopped. Any other value stops it.
+ */
+#define GST_OFFLINE_STOP_REASON_NONE 0
+
+/**
+ * gst_offline_download_state_to_string:
+ * @state: a #GstOfflineDownloadState
+ *
+ * Returns: the name used in the CLI and its JSON output ("queued", "downloading", ...).
+ */
+GST_OFFLINE_API
+const gchar *gst_offline_download_state_to_string (GstOfflineDownloadState state);
+
+/**
+ * gst_offline_download_type_to_string:
+ * @type: a #GstOfflineDownloadType
+ *
+ * Returns: "progressive", "dash", "hls", "mss" (or "auto").
+ */
+GST_OFFLINE_API
+const gchar *gst_offline_download_type_to_string (GstOfflineDownloadType type);
+
+/**
+ * gst_offline_get_default_data_dir:
+ *
+ * The data directory used when none is given: `$GST_OFFLINE_DIR` if set, else
+ * `g_get_user_data_dir()/gst-offline`.
+ *
+ * Returns: (transfer full) (type filename): the directory path.
+ */
+GST_OFFLINE_API
+gchar *gst_offline_get_default_data_dir (void);
+
+G_END_DECLS

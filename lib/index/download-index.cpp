@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <gst/offline/offline-download-index.h>
+
+#include "db/database.h"
+#include "index/download-private.h"
+
+/**
+ * SECTION:offline-download-index
+ * @title: GstOfflineDownloadIndex
+ * @short_description: the persisted state of every download
+ *
+ * The downloads of a data directory as SQLite holds them. Several processes
+ * may use one data directory at once; every read sees what the others
+ * committed. Opening the index of a directory that was never used creates
+ * nothing and shows no downloads.
+ */
+
+struct _GstOfflineDownloadIndex {
+  GObject parent;
+  std::unique_ptr<gst_offline::Database> db;
+};
+
+G_DEFINE_FINAL_TYPE (GstOfflineDownloadIndex, gst_offline_download_index, G_TYPE_OBJECT)
+
+static void gst_offline_download_index_init (GstOfflineDownloadIndex *self)
+{
+  new (&self->db) std::unique_ptr<gst_offline::Database> ();
+}
+
+static void gst_offline_download_index_finalize (GObject *object)
+{
+  auto self = GST_OFFLINE_DOWNLOAD_INDEX (object);
+  self->db.~unique_ptr ();
+  G_OBJECT_CLASS (gst_offline_download_index_parent_class)->finalize (object);
+}
+
+static void gst_offline_download_index_class_init (GstOfflineDownloadIndexClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = gst_offline_download_index_finalize;
+}
+
+/**
+ * gst_offline_download_index_new:
+ * @data_dir: (nullable) (type filename): the data directory, %NULL for the default
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the index, or %NULL if its database
+ *   cannot be read (not a database, a newer schema, ...).
+ */
+GstOfflineDownloadIndex *gst_offline_download_index_new (const gchar *data_dir, GError **error)
+{
+  auto db = gst_offline::Database::open (gst_offline::database_path (gst_offline::resolve_data_dir (data_dir)), false, error);
+  if (!db)
+    return nullptr;
+  auto self = GST_OFFLINE_DOWNLOAD_INDEX (g_object_new (GST_OFFLINE_TYPE_DOWNLOAD_INDEX, nullptr));
+  self->db = std::move (db);
+  return self;
+}
+
+/**
+ * gst_offline_download_index_get_download:
+ * @self: a #GstOfflineDownloadIndex
+ * @id: a download id
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): a snapshot of the download, or %NULL
+ *   with %GST_OFFLINE_ERROR_NOT_FOUND for an unknown id, or
+ *   %GST_OFFLINE_ERROR_CORRUPT for a row that cannot be read.
+ */
+GstOfflineDownload *gst_offline_download_index_get_download (GstOfflineDownloadIndex *self, const gchar *id, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
+  g_return_val_if_fail (id != nullptr, nullptr);
+  auto record = gst_offline::download_table::get (*self->db, id, error);
+  return record ? gst_offline::download_new (*record) : nullptr;
+}
+
+/**
+ * gst_offline_download_index_get_downloads:
+ * @self: a #GstOfflineDownloadIndex
+ * @error: return location for a #GError
+ *
+ * Rows that cannot be read are left out (gst_offline_download_index_verify()
+ * names them).
+ *
+ * Returns: (transfer full) (element-type GstOfflineDownload) (nullable):
+ *   snapshots of every download, oldest first.
+ */
+GPtrArray *gst_offline_download_index_get_downloads (GstOfflineDownloadIndex *self, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
+  auto records = gst_offline::download_table::list (*self->db, nullptr, error);
+  if (!records)
+    return nullptr;
+  GPtrArray *downloads = g_ptr_array_new_with_free_func (g_object_unref);
+  for (const auto &record : *records)
+    g_ptr_array_add (downloads, gst_offline::download_new (record));
+  return downloads;
+}
+
+/**
+ * gst_offline_download_index_set_stop_reason:
+ * @self: a #GstOfflineDownloadIndex
+ * @id: (nullable): a download id, or %NULL for every download
+ * @stop_reason: the reason, %GST_OFFLINE_STOP_REASON_NONE to clear it
+ * @error: return location for a #GError
+ *
+ * Persists a stop reason. Queued downloads with a reason become stopped;
+ * stopped ones without a reason become queued again.
+ *
+ * Returns: %FALSE on error (%GST_OFFLINE_ERROR_NOT_FOUND for an unknown id).
+ */
+gboolean gst_offline_download_index_set_stop_reason (GstOfflineDownloadIndex *self, const gchar *id, guint stop_reason, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), FALSE);
+  return gst_offline::download_table::set_stop_reason (*self->db, id ? id : "", stop_reason, error);
+}
+
+/**
+ * gst_offline_download_index_verify:
+ * @self: a #GstOfflineDownloadIndex
+ * @error: return location for a #GError
+ *
+ * Checks every row of the index.
+ *
+ * Returns: (transfer full) (element-type utf8) (nullable): one message per
+ *   problem found; empty when the index is sound.
+ */
+GPtrArray *gst_offline_download_index_verify (GstOfflineDownloadIndex *self, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
+  std::vector<std::string> problems;
+  if (!gst_offline::download_table::list (*self->db, &problems, error))
+    return nullptr;
+  GPtrArray *result = g_ptr_array_new_with_free_func (g_free);
+  for (const auto &problem : problems)
+    g_ptr_array_add (result, g_strdup (problem.c_str ()));
+  return result;
+}

@@ -1,0 +1,74 @@
+/* The persisted form of one download, and the SQL that reads and writes it.
+ * Rows are validated when read: a corrupt row is an error that names the
+ * download and the bad field, never a crash or a made-up value.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gst/offline/offline-error.h>
+#include <gst/offline/offline-types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gst_offline {
+
+class Database;
+
+struct DownloadRecord {
+  /* The request. */
+  std::string id;
+  std::string uri;
+  GstOfflineDownloadType type = GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE;
+  std::vector<std::string> stream_keys;
+  std::vector<std::string> headers;
+  std::optional<std::string> custom_data;
+  std::optional<std::string> key_set_id;
+  /* Its state. */
+  GstOfflineDownloadState state = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
+  gint64 start_time_ms = 0;
+  gint64 update_time_ms = 0;
+  gint64 content_length = -1;
+  guint stop_reason = GST_OFFLINE_STOP_REASON_NONE;
+  std::optional<GstOfflineError> failure_code;
+  std::string failure_message;
+  double percent = -1;
+  guint64 bytes_downloaded = 0;
+
+  bool is_terminal () const
+  {
+    return state == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED || state == GST_OFFLINE_DOWNLOAD_STATE_FAILED;
+  }
+  void clear_failure ()
+  {
+    failure_code.reset ();
+    failure_message.clear ();
+  }
+};
+
+/* SQL access to the `downloads` table. */
+namespace download_table {
+
+/* NOT_FOUND for an unknown id, CORRUPT for a row that does not validate. */
+std::optional<DownloadRecord> get (Database &db, const std::string &id, GError **error);
+/* Every row that validates; each corrupt row is described in `corrupt` (may be null). */
+std::optional<std::vector<DownloadRecord>> list (Database &db, std::vector<std::string> *corrupt, GError **error);
+/* Inserts or replaces the whole row. */
+bool put (Database &db, const DownloadRecord &record, GError **error);
+/* Updates the state, failure and progress columns, leaving the request and
+ * the stop reason (which other processes may set) as they are. */
+bool update_state (Database &db, const DownloadRecord &record, GError **error);
+/* Updates only the progress columns; a removed row stays removed. */
+bool update_progress (Database &db, const DownloadRecord &record, GError **error);
+bool remove (Database &db, const std::string &id, GError **error);
+/* Sets the stop reason of one download (or of all when `id` is empty).
+ * Returns false with NOT_FOUND for an unknown id. */
+bool set_stop_reason (Database &db, const std::string &id, guint stop_reason, GError **error);
+
+}  // namespace download_table
+
+/* Joins/splits the one-per-line text columns. */
+std::string join_lines (const std::vector<std::string> &lines);
+std::vector<std::string> split_lines (const std::string &text);
+
+}  // namespace gst_offline

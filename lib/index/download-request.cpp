@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "index/download-private.h"
+
+#include "util/hash.h"
+
+#include <cstring>
+
+/**
+ * SECTION:offline-download-request
+ * @title: GstOfflineDownloadRequest
+ * @short_description: what to download
+ *
+ * A #GstOfflineDownloadRequest names a URI to download and how: the id it is
+ * stored under (played back as `offline://ID`), its type, the chosen tracks
+ * (stream keys), HTTP headers sent with every request (and again when a
+ * download resumes), opaque custom data for the application, and a reference
+ * to its license (key-set id).
+ */
+
+struct _GstOfflineDownloadRequest {
+  GObject parent;
+  gst_offline::DownloadRecord record;
+  /* NULL-terminated views of the record's vectors, for the C getters. */
+  GStrv stream_keys_strv;
+  GStrv headers_strv;
+};
+
+G_DEFINE_FINAL_TYPE (GstOfflineDownloadRequest, gst_offline_download_request, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_ID,
+  PROP_URI,
+  PROP_DOWNLOAD_TYPE,
+  PROP_STREAM_KEYS,
+  PROP_HEADERS,
+  PROP_CUSTOM_DATA,
+  PROP_KEY_SET_ID,
+  N_PROPS
+};
+static GParamSpec *properties[N_PROPS];
+
+namespace {
+
+GStrv to_strv (const std::vector<std::string> &lines)
+{
+  GStrv strv = g_new0 (gchar *, lines.size () + 1);
+  for (size_t i = 0; i < lines.size (); i++)
+    strv[i] = g_strdup (lines[i].c_str ());
+  return strv;
+}
+
+std::vector<std::string> from_strv (const gchar *const *strv)
+{
+  std::vector<std::string> lines;
+  for (; strv && *strv; strv++)
+    lines.emplace_back (*strv);
+  return lines;
+}
+
+GBytes *to_bytes (const std::optional<std::string> &data)
+{
+  return data ? g_bytes_new (data->data (), data->size ()) : nullptr;
+}
+
+std::optional<std::string> from_bytes (GBytes *bytes)
+{
+  if (!bytes)
+    return std::nullopt;
+  gsize size;
+  auto data = static_cast<const char *> (g_bytes_get_data (bytes, &size));
+  return std::string (data ? data : "", size);
+}
+
+void sync_views (GstOfflineDownloadRequest *self)
+{
+  g_strfreev (self->stream_keys_strv);
+  g_strfreev (self->headers_strv);
+  self->stream_keys_strv = to_strv (self->record.stream_keys);
+  self->headers_strv = to_strv (self->record.headers);
+}
+
+}  // namespace
+
+static void gst_offline_download_request_init (GstOfflineDownloadRequest *self)
+{
+  new (&self->record) gst_offline::DownloadRecord ();
+  self->record.type = GST_OFFLINE_DOWNLOAD_TYPE_AUTO;
+  sync_views (self);
+}
+
+static void gst_offline_download_request_finalize (GObject *object)
+{
+  auto self = GST_OFFLINE_DOWNLOAD_REQUEST (object);
+  self->record.~DownloadRecord ();
+  g_strfreev (self->stream_keys_strv);
+  g_strfreev (self->headers_strv);
+  G_OBJECT_CLASS (gst_offline_download_request_parent_class)->finalize (object);
+}
+
+static void gst_offline_download_request_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  auto self = GST_OFFLINE_DOWNLOAD_REQUEST (object);
+  switch (prop_id) {
+    case PROP_ID:
+      self->record.id = g_value_get_string (value) ? g_value_get_string (value) : "";
+      break;
+    case PROP_URI:
+      self->record.uri = g_value_get_string (value) ? g_value_get_string (value) : "";
+      break;
+    case PROP_DOWNLOAD_TYPE:
+      self->record.type = static_cast<GstOfflineDownloadType> (g_value_get_enum (value));
+      break;
+    case PROP_STREAM_KEYS:
+      self->record.stream_keys = from_strv (static_cast<const gchar *const *> (g_value_get_boxed (value)));
+      sync_views (self);
+      break;
+    case PROP_HEADERS:
+      self->record.headers.clear ();
+      for (const auto &header : from_strv (static_cast<const gchar *const *> (g_value_get_boxed (value)))) {
+        g_autoptr (GError) error = nullptr;
+        if (!gst_offline_download_request_add_header (self, header.c_str (), &error))
+          g_warning ("%s", error->message);
+      }
+      break;
+    case PROP_CUSTOM_DATA:
+      self->record.custom_data = from_bytes (static_cast<GBytes *> (g_value_get_boxed (value)));
+      break;
+    case PROP_KEY_SET_ID:
+      self->record.key_set_id = from_bytes (static_cast<GBytes *> (g_value_get_boxed (value)));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  }
+}
+
+static void gst_offline_download_request_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  auto self = GST_OFFLINE_DOWNLOAD_REQUEST (object);
+  switch (prop_id) {
+    case PROP_ID:
+      g_value_set_string (value, gst_offline_download_request_get_id (self));
+      break;
+    case PROP_URI:
+      g_value_set_string (value, gst_offline_download_request_get_uri (self));
+      break;
+    case PROP_DOWNLOAD_TYPE:
+      g_value_set_enum (value, self->record.type);
+      break;
+    case PROP_STREAM_KEYS:
+      g_value_set_boxed (value, self->stream_keys_strv);
+      break;
+    case PROP_HEADERS:
+      g_value_set_boxed (value, self->headers_strv);
+      break;
+    case PROP_CUSTOM_DATA:
+      g_value_take_boxed (value, to_bytes (self->record.custom_data));
+      break;
+    case PROP_KEY_SET_ID:
+      g_value_take_boxed (value, to_bytes (self->record.key_set_id));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  }
+}
+
+static void gst_offline_download_request_class_init (GstOfflineDownloadRequestClass *klass)
+{
+  auto object_class = G_OBJECT_CLASS (klass);
+  object_class->finalize = gst_offline_download_request_finalize;
+  object_class->set_property = gst_offline_download_request_set_property;
+  object_class->get_property = gst_offline_download_request_get_property;
+
+  auto flags = static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ID] = g_param_spec_string ("id", "Id",
+      "The download id (played as offline://ID); NULL derives it from the URI", nullptr, flags);
+  properties[PROP_URI] = g_param_spec_string ("uri", "URI",
+      "The http(s) URI of the media file or manifest", nullptr,
+      static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+  properties[PROP_DOWNLOAD_TYPE] = g_param_spec_enum ("download-type", "Download type",
+      "The kind of content; AUTO guesses it from the URI", GST_OFFLINE_TYPE_DOWNLOAD_TYPE,
+      GST_OFFLINE_DOWNLOAD_TYPE_AUTO, flags);
+  properties[PROP_STREAM_KEYS] = g_param_spec_boxed ("stream-keys", "Stream keys",
+      "The tracks to download (empty: all of a progressive file)", G_TYPE_STRV, flags);
+  properties[PROP_HEADERS] = g_param_spec_boxed ("headers", "Headers",
+      "HTTP headers sent with every request, as 'Name: value'", G_TYPE_STRV, flags);
+  properties[PROP_CUSTOM_DATA] = g_param_spec_boxed ("custom-data", "Custom data",
+      "Opaque application data kept with the download", G_TYPE_BYTES, flags);
+  properties[PROP_KEY_SET_ID] = g_param_spec_boxed ("key-set-id", "Key set id",
+      "The reference of the download's offline license", G_TYPE_BYTES, flags);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+/**
+ * gst_offline_download_request_new:
+ * @id: (nullable): the download id, or %NULL to derive it from @uri
+ * @uri: the http(s) URI to download
+ *
+ * Returns: (transfer full): a new request of type %GST_OFFLINE_DOWNLOAD_TYPE_AUTO.
+ */
+GstOfflineDownloadRequest *gst_offline_download_request_new (const gchar *id, const gchar *uri)
+{
+  g_return_val_if_fail (uri != nullptr, nullptr);
+  return GST_OFFLINE_DOWNLOAD_REQUEST (g_object_new (GST_OFFLINE_TYPE_DOWNLOAD_REQUEST, "id", id, "uri", uri, nullptr));
+}
+
+/**
+ * gst_offline_download_request_get_id:
+ * @self: a #GstOfflineDownloadRequest
+ *
+ * Returns: (nullable): the id, or %NULL if it is to be derived from the URI.
+ */
+const gchar *gst_offline_download_request_get_id (GstOfflineDownloadRequest *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self), nullptr);
+  return self->record.id.empty () ? nullptr : self->record.id.c_str ();
+}
+
+/**
+ * gst_offline_download_request_set_id:
+ * @self: a #GstOfflineDownloadRequest
+ * @id: (nullable): the id, or %NULL to derive it from the URI
+ */
+void gst_offline_download_request_set_id (GstOfflineDownloadRequest *self, const gchar *id)
+{
+  g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self));
+  g_object_set (self, "id", id, nullptr);
+}
+
+/**
+ * gst_offline_download_request_get_uri:
+ * @self: a #GstOfflineDownloadRequest
+ *
+ * Returns: the URI.
+ */
+const gchar *gst_offline_download_request_get_uri (GstOfflineDownloadRequest *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self), nullptr);
+  return self->record.uri.c_str ();
+}
+
+/**
+ * gst_offline_download_request_get_download_type:
+ * @self: a #GstOfflineDownloadRequest
+ *
+ * Returns: the type, %GST_OFFLINE_DOWNLOAD_TYPE_AUTO unless set.
+ */
+GstOfflineDownloadType gst_offline_download_request_get_download_type (GstOfflineDownloadRequest *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self), GST_OFFLINE_DOWNLOAD_TYPE_AUTO);
+  return self->record.type;
+}
+
+/**
+ * gst_offline_download_request_set_download_type:
+ * @self: a #GstOfflineDownloadRequest
+ * @type: the type of the content
+ */
+void gst_offline_download_request_set_download_type (GstOfflineDownloadRequest *self, GstOfflineDownloadType type)
+{
+  g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self));
+  g_object_set (self, "download-type", type, nullptr);
+}
+
+/**
+ * gst_offline_download_request_get_stream_keys:
+ * @self: a #GstOfflineDownloadRequest
+ *
+ * Returns: (transfer none) (array zero-terminated=1): the chosen tracks.
+ */
+const gchar *const *gst_offline_download_request_get_stream_keys (GstOfflineDownloadRequest *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self), nullptr);
+  return self->stream_keys_strv;
+}
+
+/**
+ * gst_offline_download_request_set_stream_keys:
+ * @self: a #GstOfflineDownloadRequest
+ * @keys: (nullable) (array zero-terminated=1): the tracks to download
+ */
+void gst_offline_download_request_set_stream_keys (GstOfflineDownloadRequest *self, const gchar *const *keys)
+{
+  g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self));
+  g_object_set (self, "stream-keys", keys, nullptr);
+}
+
+/**
+ * gst_offline_download_request_get_headers:
+ * @self: a #GstOfflineDownloadRequest
+ *
+ * Returns: (transfer none) (array zero-terminated=1): the headers, as "Name: value".
+ */
+const gchar *const *gst_offline_download_request_get_headers (GstOfflineDownloadRequest *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self), nullptr);
+  return self->headers_strv;
+}
+
+/**
+ * gst_offline_download_request_add_header:
+ * @self: a #GstOfflineDownloadRequest
+ * @header: a header line, "Name: value"
+ * @error: return location for a #GError
+ *
+ * Adds a header sent with every request of the download.
+ *
+ * Returns: %FALSE with %GST_OFFLINE_ERROR_INVALID_ARGUMENT if @header is not
+ *   "Name: value" with a valid name and no line break.
+ */
+gboolean gst_offline_download_request_add_header (GstOfflineDownloadRequest *self, const gchar *header, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self), FALSE);
+  g_return_val_if_fail (header != nullptr, FALSE);
+  auto parsed = gst_offline::parse_header (header);
+  if (!parsed) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+        "'%s' is not a valid HTTP header; expected 'Name: value'", header);
+    return FALSE;
+  }
+  self->record.headers.push_back (parsed->first + ": " + parsed->second);
+  sync_views (self);
+  return TRUE;
+}
+
+/**
+ * gst_offline_download_request_get_custom_data:
+ * @self: a #GstOfflineDownloadRequest
+ *
+ * Returns: (transfer full) (nullable): the application's data.
+ */
+GBytes *gst_offline_download_request_get_custom_data (GstOfflineDownloadRequest *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self), nullptr);
+  return to_bytes (self->record.custom_data);
+}
+
+/**
+ * gst_offline_download_request_set_custom_data:
+ * @self: a #GstOfflineDownloadRequest
+ * @data: (nullable): opaque data kept with the download
+ */
+void gst_offline_download_request_set_custom_data (GstOfflineDownloadRequest *self, GBytes *data)
+{
+  g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self));
+  g_object_set (self, "custom-data", data, nullptr);
+}
+
+/**
+ * gst_offline_download_request_get_key_set_id:
+ * @self: a #GstOfflineDownloadRequest
+ *
+ * Returns: (transfer full) (nullable): the license reference.
+ */
+GBytes *gst_offline_download_request_get_key_set_id (GstOfflineDownloadRequest *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self), nullptr);
+  return to_bytes (self->record.key_set_id);
+}
+
+/**
+ * gst_offline_download_request_set_key_set_id:
+ * @self: a #GstOfflineDownloadRequest
+ * @key_set_id: (nullable): the license reference
+ */
+void gst_offline_download_request_set_key_set_id (GstOfflineDownloadRequest *self, GBytes *key_set_id)
+{
+  g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self));
+  g_object_set (self, "key-set-id", key_set_id, nullptr);
+}
+
+/**
+ * gst_offline_download_request_derive_id:
+ * @uri: a URI
+ *
+ * The id a download of @uri gets when none is given: the last path component
+ * without its extension, reduced to the characters that need no escaping in
+ * an `offline://` URI (letters, digits, `-`, `.`, `_`, `~`), or "download".
+ *
+ * Returns: (transfer full): the id.
+ */
+gchar *gst_offline_download_request_derive_id (const gchar *uri)
+{
+  g_return_val_if_fail (uri != nullptr, nullptr);
+  g_autoptr (GUri) parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, nullptr);
+  std::string path = parsed ? g_uri_get_path (parsed) : uri;
+  while (!path.empty () && path.back () == '/')
+    path.pop_back ();
+  std::string name = path.substr (path.find_last_of ('/') == std::string::npos ? 0 : path.find_last_of ('/') + 1);
+  g_autofree gchar *unescaped = g_uri_unescape_string (name.c_str (), nullptr);
+  if (unescaped)
+    name = unescaped;
+  size_t dot = name.find_last_of ('.');
+  if (dot != std::string::npos && dot > 0)
+    name.resize (dot);
+  std::string id;
+  for (char c : name)
+    id += gst_offline::is_id_char (c) ? c : '-';
+  if (id.empty () || id == "." || id == "..")
+    id = "download";
+  return g_strdup (id.c_str ());
+}
+
+namespace gst_offline {
+
+bool is_id_char (char c)
+{
+  return g_ascii_isalnum (c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+std::optional<std::pair<std::string, std::string>> parse_header (std::string_view line)
+{
+  size_t colon = line.find (':');
+  if (colon == std::string_view::npos || colon == 0)
+    return std::nullopt;
+  std::string name (line.substr (0, colon));
+  for (char c : name) {
+    /* RFC 9110 token characters. */
+    if (!(g_ascii_isalnum (c) || std::strchr ("!#$%&'*+-.^_`|~", c)))
+      return std::nullopt;
+  }
+  std::string_view value = line.substr (colon + 1);
+  while (!value.empty () && (value.front () == ' ' || value.front () == '\t'))
+    value.remove_prefix (1);
+  while (!value.empty () && (value.back () == ' ' || value.back () == '\t'))
+    value.remove_suffix (1);
+  for (char c : value) {
+    if (c == '\r' || c == '\n' || c == '\0')
+      return std::nullopt;
+  }
+  return std::make_pair (name, std::string (value));
+}
+
+GstOfflineDownloadRequest *download_request_new (const DownloadRecord &record)
+{
+  auto self = GST_OFFLINE_DOWNLOAD_REQUEST (g_object_new (GST_OFFLINE_TYPE_DOWNLOAD_REQUEST, "uri", record.uri.c_str (), nullptr));
+  self->record = record;
+  sync_views (self);
+  return self;
+}
+
+const DownloadRecord &download_request_record (GstOfflineDownloadRequest *request)
+{
+  return request->record;
+}
+
+}  // namespace gst_offline

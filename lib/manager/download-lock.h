@@ -1,0 +1,26 @@
+/* Which process works on a download: an exclusive flock on a file named by
+ * the hash of the download id under `locks/` of the data directory. The
+ * kernel drops it when the process dies, however it dies, so a crashed
+ * downloader never blocks the next one.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include <memory>
+#include <string>
+
+namespace gst_offline {
+
+class DownloadLock {
+ public:
+  /* BUSY if another process (or another lock in this one) holds it. */
+  static std::unique_ptr<DownloadLock> acquire (const std::string &data_dir, const std::string &id, GError **error);
+  ~DownloadLock ();
+
+ private:
+  explicit DownloadLock (int fd) : fd_ (fd) {}
+  int fd_;
+};
+
+}  // namespace gst_offline

@@ -1,0 +1,934 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <gst/offline/offline-download-manager.h>
+#include <gst/offline/offline-enum-types.h>
+
+#include "cache/cache-private.h"
+#include "db/database.h"
+#include "downloader/downloader.h"
+#include "http/http-client.h"
+#include "index/download-private.h"
+#include "manager/download-lock.h"
+#include "util/fs.h"
+#include "util/gobject-ptr.h"
+#include "util/hash.h"
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+
+#include <map>
+
+GST_DEBUG_CATEGORY_STATIC (manager_debug);
+#define GST_CAT_DEFAULT manager_debug
+
+/**
+ * SECTION:offline-download-manager
+ * @title: GstOfflineDownloadManager
+ * @short_description: runs the downloads of a data directory
+ *
+ * The manager keeps the queue of a data directory moving: it starts queued
+ * downloads (at most #GstOfflineDownloadManager:max-parallel-downloads at
+ * once), persists their state and progress in the index, retries failing
+ * requests, and reports every change with signals.
+ *
+ * All of its work happens on a worker thread with its own #GMainContext;
+ * signals are emitted in the thread-default main context of the thread that
+ * created the manager, with immutable #GstOfflineDownload snapshots. Several
+ * processes may run managers on one data directory: a download is worked on
+ * by one process at a time (the others see %GST_OFFLINE_ERROR_BUSY).
+ */
+
+namespace gst_offline {
+namespace {
+
+constexpr gint64 kProgressSignalIntervalUs = G_USEC_PER_SEC / 10;
+constexpr gint64 kProgressPersistIntervalUs = G_USEC_PER_SEC;
+
+/* A download this process is working on. */
+struct Task {
+  DownloadRecord record;
+  std::unique_ptr<DownloadLock> lock;
+  GObjectPtr<GCancellable> cancellable;
+  std::unique_ptr<Downloader> downloader;
+  /* The state to persist when a cancellation ends it. */
+  GstOfflineDownloadState state_after_cancel = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
+  bool removed = false;
+  gint64 last_signal_us = 0;
+  gint64 last_persist_us = 0;
+};
+
+}  // namespace
+
+/* Everything below lives on the worker thread, except where noted. */
+struct ManagerCore {
+  GstOfflineDownloadManager *owner = nullptr;  /* not a reference */
+  GWeakRef owner_ref;
+  std::string data_dir;
+  GMainContextPtr caller_context;
+  GMainContextPtr worker_context;
+  GMainLoop *worker_loop = nullptr;
+  GThread *worker_thread = nullptr;
+
+  GObjectPtr<GstOfflineCache> cache;  /* its database is the worker's connection */
+  GObjectPtr<SoupSession> session;
+  std::map<std::string, std::unique_ptr<Task>> tasks;
+  bool paused = false;
+  bool shutting_down = false;
+  bool idle = true;
+  guint max_parallel = 3;
+  RetryPolicy retry;
+
+  Database &db () { return cache_database (cache.get ()); }
+  DownloaderContext downloader_context () { return { session.get (), cache.get (), retry }; }
+
+  /* Runs `fn` on the worker thread and waits for it (from any other thread). */
+  void call (const std::function<void ()> &fn);
+
+  void emit_changed (const DownloadRecord &record);
+  void emit_progress (const DownloadRecord &record);
+  void emit_removed (const std::string &id);
+  void emit_idle ();
+  void emit (const char *signal, GObject *snapshot, const std::string &id);
+
+  void sync_tasks ();
+  void start_task (DownloadRecord record);
+  void on_progress (Task *task, guint64 bytes, gint64 content_length);
+  void on_done (const std::string &id, const GError *error);
+  void persist_state (DownloadRecord &record);
+  void fail_record (DownloadRecord &record, const GError *error);
+  bool remove_data (const std::string &id, GError **error);
+  void stop_all ();
+
+  GstOfflineDownload *add (GstOfflineDownloadRequest *request, GError **error);
+  bool remove (const std::string &id, GError **error);
+};
+
+}  // namespace gst_offline
+
+using namespace gst_offline;
+
+struct _GstOfflineDownloadManager {
+  GObject parent;
+  ManagerCore *core;
+  gchar *data_dir;
+  gboolean construct_paused;
+};
+
+enum {
+  PROP_0,
+  PROP_DATA_DIR,
+  PROP_MAX_PARALLEL_DOWNLOADS,
+  PROP_MIN_RETRY_COUNT,
+  PROP_DOWNLOADS_PAUSED,
+  N_PROPS
+};
+static GParamSpec *properties[N_PROPS];
+
+enum {
+  SIGNAL_DOWNLOAD_CHANGED,
+  SIGNAL_DOWNLOAD_PROGRESS,
+  SIGNAL_DOWNLOAD_REMOVED,
+  SIGNAL_IDLE,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+static void gst_offline_download_manager_initable_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (GstOfflineDownloadManager, gst_offline_download_manager, G_TYPE_OBJECT,
+    G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, gst_offline_download_manager_initable_init))
+
+namespace gst_offline {
+
+void ManagerCore::call (const std::function<void ()> &fn)
+{
+  struct Call {
+    const std::function<void ()> *fn;
+    GMutex mutex;
+    GCond cond;
+    bool done = false;
+  } c;
+  c.fn = &fn;
+  g_mutex_init (&c.mutex);
+  g_cond_init (&c.cond);
+  g_main_context_invoke (worker_context.get (),
+      [] (gpointer data) -> gboolean {
+        auto c = static_cast<Call *> (data);
+        (*c->fn) ();
+        g_mutex_lock (&c->mutex);
+        c->done = true;
+        g_cond_signal (&c->cond);
+        g_mutex_unlock (&c->mutex);
+        return G_SOURCE_REMOVE;
+      },
+      &c);
+  g_mutex_lock (&c.mutex);
+  while (!c.done)
+    g_cond_wait (&c.cond, &c.mutex);
+  g_mutex_unlock (&c.mutex);
+  g_mutex_clear (&c.mutex);
+  g_cond_clear (&c.cond);
+}
+
+void ManagerCore::emit (const char *signal, GObject *snapshot, const std::string &id)
+{
+  struct Emission {
+    GWeakRef owner;
+    guint signal;
+    GObject *snapshot;
+    std::string id;
+  };
+  auto emission = new Emission { {}, 0, snapshot, id };
+  g_weak_ref_init (&emission->owner, nullptr);
+  g_autoptr (GObject) owner_object = G_OBJECT (g_weak_ref_get (&owner_ref));
+  if (!owner_object) {
+    g_clear_object (&emission->snapshot);
+    delete emission;
+    return;
+  }
+  g_weak_ref_set (&emission->owner, owner_object);
+  emission->signal = g_signal_lookup (signal, GST_OFFLINE_TYPE_DOWNLOAD_MANAGER);
+  g_main_context_invoke_full (caller_context.get (), G_PRIORITY_DEFAULT,
+      [] (gpointer data) -> gboolean {
+        auto e = static_cast<Emission *> (data);
+        g_autoptr (GObject) owner = G_OBJECT (g_weak_ref_get (&e->owner));
+        if (owner) {
+          if (e->snapshot)
+            g_signal_emit (owner, e->signal, 0, e->snapshot);
+          else if (!e->id.empty ())
+            g_signal_emit (owner, e->signal, 0, e->id.c_str ());
+          else
+            g_signal_emit (owner, e->signal, 0);
+        }
+        return G_SOURCE_REMOVE;
+      },
+      emission,
+      [] (gpointer data) {
+        auto e = static_cast<Emission *> (data);
+        g_weak_ref_clear (&e->owner);
+        g_clear_object (&e->snapshot);
+        delete e;
+      });
+}
+
+void ManagerCore::emit_changed (const DownloadRecord &record)
+{
+  GST_DEBUG ("download %s is %s", record.id.c_str (), gst_offline_download_state_to_string (record.state));
+  emit ("download-changed", G_OBJECT (download_new (record)), record.id);
+}
+
+void ManagerCore::emit_progress (const DownloadRecord &record)
+{
+  emit ("download-progress", G_OBJECT (download_new (record)), record.id);
+}
+
+void ManagerCore::emit_removed (const std::string &id)
+{
+  emit ("download-removed", nullptr, id);
+}
+
+void ManagerCore::emit_idle ()
+{
+  emit ("idle", nullptr, "");
+}
+
+void ManagerCore::persist_state (DownloadRecord &record)
+{
+  record.update_time_ms = now_ms ();
+  g_autoptr (GError) error = nullptr;
+  if (!download_table::update_state (db (), record, &error))
+    GST_ERROR ("could not record the state of download %s: %s", record.id.c_str (), error->message);
+  emit_changed (record);
+}
+
+void ManagerCore::fail_record (DownloadRecord &record, const GError *error)
+{
+  record.state = GST_OFFLINE_DOWNLOAD_STATE_FAILED;
+  record.failure_code = error->domain == GST_OFFLINE_ERROR ? static_cast<GstOfflineError> (error->code)
+                                                           : GST_OFFLINE_ERROR_FAILED;
+  record.failure_message = error->message;
+  GST_WARNING ("download %s failed: %s", record.id.c_str (), error->message);
+  persist_state (record);
+}
+
+/* The one place where downloads start and stop: compares what the index
+ * asks for with what runs, and mends the difference. */
+void ManagerCore::sync_tasks ()
+{
+  if (shutting_down)
+    return;
+  g_autoptr (GError) error = nullptr;
+  auto records = download_table::list (db (), nullptr, &error);
+  if (!records) {
+    GST_ERROR ("cannot read the download index: %s", error->message);
+    return;
+  }
+  for (auto &record : *records) {
+    auto running = tasks.find (record.id);
+    if (running != tasks.end ()) {
+      Task &task = *running->second;
+      if (paused || record.stop_reason != GST_OFFLINE_STOP_REASON_NONE) {
+        task.state_after_cancel = record.stop_reason != GST_OFFLINE_STOP_REASON_NONE
+            ? GST_OFFLINE_DOWNLOAD_STATE_STOPPED : GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
+        g_cancellable_cancel (task.cancellable.get ());
+      }
+      continue;
+    }
+    switch (record.state) {
+      case GST_OFFLINE_DOWNLOAD_STATE_QUEUED:
+      case GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING:
+        if (record.stop_reason != GST_OFFLINE_STOP_REASON_NONE) {
+          record.state = GST_OFFLINE_DOWNLOAD_STATE_STOPPED;
+          persist_state (record);
+        } else if (!paused && tasks.size () < max_parallel) {
+          start_task (std::move (record));
+        }
+        break;
+      case GST_OFFLINE_DOWNLOAD_STATE_REMOVING: {
+        g_autoptr (GError) remove_error = nullptr;
+        if (!remove_data (record.id, &remove_error))
+          GST_INFO ("cannot finish removing %s yet: %s", record.id.c_str (), remove_error->message);
+        break;
+      }
+      case GST_OFFLINE_DOWNLOAD_STATE_RESTARTING: {
+        g_autoptr (GError) restart_error = nullptr;
+        auto lock = DownloadLock::acquire (data_dir, record.id, &restart_error);
+        if (lock && cache_remove_download_resources (cache.get (), record.id, &restart_error)) {
+          record.state = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
+          record.bytes_downloaded = 0;
+          record.percent = -1;
+          record.content_length = -1;
+          persist_state (record);
+        } else {
+          GST_INFO ("cannot restart %s yet: %s", record.id.c_str (), restart_error->message);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  bool now_idle = tasks.empty ();
+  if (now_idle && !idle)
+    emit_idle ();
+  idle = now_idle;
+}
+
+void ManagerCore::start_task (DownloadRecord record)
+{
+  g_autoptr (GError) error = nullptr;
+  auto lock = DownloadLock::acquire (data_dir, record.id, &error);
+  if (!lock) {
+    /* Another process works on it; its progress shows in the index. */
+    GST_DEBUG ("not starting %s: %s", record.id.c_str (), error->message);
+    return;
+  }
+  auto downloader = downloader_new (record, downloader_context (), &error);
+  if (!downloader) {
+    fail_record (record, error);
+    return;
+  }
+  auto task = std::make_unique<Task> ();
+  task->lock = std::move (lock);
+  task->cancellable.reset (g_cancellable_new ());
+  task->downloader = std::move (downloader);
+  record.state = GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING;
+  record.clear_failure ();
+  task->record = std::move (record);
+  Task *raw = task.get ();
+  std::string id = raw->record.id;
+  tasks[id] = std::move (task);
+  idle = false;
+  persist_state (raw->record);
+  GST_INFO ("starting download %s of %s", id.c_str (), raw->record.uri.c_str ());
+  raw->downloader->start (raw->cancellable.get (),
+      [this, raw] (guint64 bytes, gint64 content_length) { on_progress (raw, bytes, content_length); },
+      [this, id] (const GError *done_error) { on_done (id, done_error); });
+}
+
+void ManagerCore::on_progress (Task *task, guint64 bytes, gint64 content_length)
+{
+  DownloadRecord &record = task->record;
+  record.bytes_downloaded = bytes;
+  record.content_length = content_length;
+  record.percent = content_length > 0 ? MIN (100.0, 100.0 * static_cast<double> (bytes) / static_cast<double> (content_length))
+                                      : (content_length == 0 ? 100.0 : -1.0);
+  gint64 now = g_get_monotonic_time ();
+  if (now - task->last_signal_us >= kProgressSignalIntervalUs) {
+    task->last_signal_us = now;
+    emit_progress (record);
+  }
+  if (now - task->last_persist_us >= kProgressPersistIntervalUs) {
+    task->last_persist_us = now;
+    record.update_time_ms = now_ms ();
+    g_autoptr (GError) error = nullptr;
+    if (!download_table::update_progress (db (), record, &error))
+      GST_WARNING ("could not record the progress of %s: %s", record.id.c_str (), error->message);
+  }
+}
+
+void ManagerCore::on_done (const std::string &id, const GError *error)
+{
+  auto found = tasks.find (id);
+  if (found == tasks.end ())
+    return;
+  std::unique_ptr<Task> task = std::move (found->second);
+  tasks.erase (found);
+  if (!task->removed) {
+    DownloadRecord &record = task->record;
+    record.bytes_downloaded = cache_download_bytes (cache.get (), id);
+    if (!error) {
+      record.state = GST_OFFLINE_DOWNLOAD_STATE_COMPLETED;
+      record.content_length = static_cast<gint64> (record.bytes_downloaded);
+      record.percent = 100;
+      GST_INFO ("download %s completed: %" G_GUINT64_FORMAT " bytes", id.c_str (), record.bytes_downloaded);
+      persist_state (record);
+    } else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      record.state = task->state_after_cancel;
+      persist_state (record);
+    } else {
+      fail_record (record, error);
+    }
+  }
+  task.reset ();  /* releases the lock */
+  if (shutting_down) {
+    if (tasks.empty ())
+      g_main_loop_quit (worker_loop);
+    return;
+  }
+  sync_tasks ();
+}
+
+bool ManagerCore::remove_data (const std::string &id, GError **error)
+{
+  auto running = tasks.find (id);
+  std::unique_ptr<DownloadLock> lock;
+  if (running != tasks.end ()) {
+    /* Our own task: stop it; its data goes now, its end is ignored. */
+    running->second->removed = true;
+    g_cancellable_cancel (running->second->cancellable.get ());
+  } else {
+    lock = DownloadLock::acquire (data_dir, id, error);
+    if (!lock)
+      return false;
+  }
+  if (!cache_remove_download_resources (cache.get (), id, error) || !download_table::remove (db (), id, error))
+    return false;
+  GST_INFO ("download %s removed", id.c_str ());
+  emit_removed (id);
+  return true;
+}
+
+GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError **error)
+{
+  DownloadRecord wanted = download_request_record (request);
+  g_autoptr (GUri) uri = g_uri_parse (wanted.uri.c_str (), G_URI_FLAGS_NONE, nullptr);
+  const char *scheme = uri ? g_uri_get_scheme (uri) : nullptr;
+  if (!scheme || (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT, "'%s' is not an http(s) URI",
+        wanted.uri.c_str ());
+    return nullptr;
+  }
+  if (wanted.type == GST_OFFLINE_DOWNLOAD_TYPE_AUTO)
+    wanted.type = guess_download_type (wanted.uri);
+  if (!downloader_supports (wanted.type, error))
+    return nullptr;
+
+  bool derived = wanted.id.empty ();
+  if (derived) {
+    g_autofree gchar *id = gst_offline_download_request_derive_id (wanted.uri.c_str ());
+    wanted.id = id;
+  }
+  for (char c : wanted.id) {
+    if (!is_id_char (c)) {
+      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+          "'%s' is not a valid download id: use letters, digits, '-', '.', '_' and '~'", wanted.id.c_str ());
+      return nullptr;
+    }
+  }
+
+  g_autoptr (GError) lookup_error = nullptr;
+  auto existing = download_table::get (db (), wanted.id, &lookup_error);
+  if (existing && existing->uri != wanted.uri && derived) {
+    wanted.id += "-" + sha256_hex (wanted.uri).substr (0, 8);
+    g_clear_error (&lookup_error);
+    existing = download_table::get (db (), wanted.id, &lookup_error);
+  }
+  if (!existing && !g_error_matches (lookup_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)
+      && !g_error_matches (lookup_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT)) {
+    g_propagate_error (error, g_steal_pointer (&lookup_error));
+    return nullptr;
+  }
+  if (lookup_error && lookup_error->code == GST_OFFLINE_ERROR_CORRUPT)
+    GST_WARNING ("replacing an unreadable index row: %s", lookup_error->message);
+
+  DownloadRecord record = wanted;
+  if (existing) {
+    if (existing->uri != wanted.uri) {
+      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+          "the id '%s' is already used by the download of %s", wanted.id.c_str (), existing->uri.c_str ());
+      return nullptr;
+    }
+    if (tasks.count (wanted.id))
+      return download_new (tasks[wanted.id]->record);
+    /* Merge, as ExoPlayer does: the union of the tracks, the newest headers
+     * and data, and a fresh start for one that ended. */
+    record = *existing;
+    for (const auto &key : wanted.stream_keys) {
+      if (std::find (record.stream_keys.begin (), record.stream_keys.end (), key) == record.stream_keys.end ())
+        record.stream_keys.push_back (key);
+    }
+    if (!wanted.headers.empty ())
+      record.headers = wanted.headers;
+    if (wanted.custom_data)
+      record.custom_data = wanted.custom_data;
+    if (wanted.key_set_id)
+      record.key_set_id = wanted.key_set_id;
+    if (record.state == GST_OFFLINE_DOWNLOAD_STATE_REMOVING || record.state == GST_OFFLINE_DOWNLOAD_STATE_RESTARTING)
+      record.state = GST_OFFLINE_DOWNLOAD_STATE_RESTARTING;
+    else
+      record.state = record.stop_reason != GST_OFFLINE_STOP_REASON_NONE ? GST_OFFLINE_DOWNLOAD_STATE_STOPPED
+                                                                          : GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
+    record.clear_failure ();
+  } else {
+    record.start_time_ms = now_ms ();
+    record.state = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
+  }
+  /* Refuse rather than queue behind another process that holds it. */
+  {
+    auto lock = DownloadLock::acquire (data_dir, record.id, error);
+    if (!lock)
+      return nullptr;
+  }
+  record.update_time_ms = now_ms ();
+  if (!download_table::put (db (), record, error))
+    return nullptr;
+  emit_changed (record);
+  sync_tasks ();
+  auto running = tasks.find (record.id);
+  return download_new (running != tasks.end () ? running->second->record : record);
+}
+
+bool ManagerCore::remove (const std::string &id, GError **error)
+{
+  auto record = download_table::get (db (), id, error);
+  if (!record)
+    return false;
+  if (!tasks.count (id)) {
+    /* Fail early, before marking it, if another process works on it. */
+    auto lock = DownloadLock::acquire (data_dir, id, error);
+    if (!lock)
+      return false;
+  }
+  record->state = GST_OFFLINE_DOWNLOAD_STATE_REMOVING;
+  persist_state (*record);
+  if (!remove_data (id, error))
+    return false;
+  sync_tasks ();
+  return true;
+}
+
+void ManagerCore::stop_all ()
+{
+  shutting_down = true;
+  if (tasks.empty ()) {
+    g_main_loop_quit (worker_loop);
+    return;
+  }
+  for (auto &entry : tasks) {
+    entry.second->state_after_cancel = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
+    g_cancellable_cancel (entry.second->cancellable.get ());
+  }
+}
+
+}  // namespace gst_offline
+
+static gpointer worker_main (gpointer data)
+{
+  auto core = static_cast<ManagerCore *> (data);
+  g_main_context_push_thread_default (core->worker_context.get ());
+  core->session.reset (http_session_new ());
+  g_main_loop_run (core->worker_loop);
+  /* Let the cancelled requests unwind before the session goes. */
+  while (g_main_context_iteration (core->worker_context.get (), FALSE))
+    ;
+  core->session.reset ();
+  core->tasks.clear ();
+  g_main_context_pop_thread_default (core->worker_context.get ());
+  return nullptr;
+}
+
+static void gst_offline_download_manager_init (GstOfflineDownloadManager *self)
+{
+  self->core = new ManagerCore ();
+  self->core->owner = self;
+  g_weak_ref_init (&self->core->owner_ref, self);
+}
+
+static gboolean gst_offline_download_manager_initable_init_impl (GInitable *initable, GCancellable *, GError **error)
+{
+  auto self = GST_OFFLINE_DOWNLOAD_MANAGER (initable);
+  ManagerCore *core = self->core;
+  if (!gst_is_initialized () && !gst_init_check (nullptr, nullptr, error))
+    return FALSE;
+  GST_DEBUG_CATEGORY_INIT (manager_debug, "offlinemanager", 0, "gst-offline download manager");
+  core->data_dir = resolve_data_dir (self->data_dir);
+  core->cache.reset (cache_open_for_writing (core->data_dir.c_str (), error));
+  if (!core->cache)
+    return FALSE;
+  core->paused = self->construct_paused;
+  core->caller_context.reset (g_main_context_ref_thread_default ());
+  core->worker_context.reset (g_main_context_new ());
+  core->worker_loop = g_main_loop_new (core->worker_context.get (), FALSE);
+  core->worker_thread = g_thread_new ("offline-manager", worker_main, core);
+  /* Downloads left queued or interrupted by an earlier run carry on. */
+  core->call ([core] () { core->sync_tasks (); });
+  return TRUE;
+}
+
+static void gst_offline_download_manager_initable_init (GInitableIface *iface)
+{
+  iface->init = gst_offline_download_manager_initable_init_impl;
+}
+
+static void gst_offline_download_manager_dispose (GObject *object)
+{
+  auto self = GST_OFFLINE_DOWNLOAD_MANAGER (object);
+  ManagerCore *core = self->core;
+  if (core->worker_thread) {
+    core->call ([core] () { core->stop_all (); });
+    g_thread_join (core->worker_thread);
+    core->worker_thread = nullptr;
+  }
+  G_OBJECT_CLASS (gst_offline_download_manager_parent_class)->dispose (object);
+}
+
+static void gst_offline_download_manager_finalize (GObject *object)
+{
+  auto self = GST_OFFLINE_DOWNLOAD_MANAGER (object);
+  ManagerCore *core = self->core;
+  g_weak_ref_clear (&core->owner_ref);
+  if (core->worker_loop)
+    g_main_loop_unref (core->worker_loop);
+  delete core;
+  g_free (self->data_dir);
+  G_OBJECT_CLASS (gst_offline_download_manager_parent_class)->finalize (object);
+}
+
+static void gst_offline_download_manager_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  auto self = GST_OFFLINE_DOWNLOAD_MANAGER (object);
+  ManagerCore *core = self->core;
+  switch (prop_id) {
+    case PROP_DATA_DIR:
+      g_free (self->data_dir);
+      self->data_dir = g_value_dup_string (value);
+      break;
+    case PROP_MAX_PARALLEL_DOWNLOADS: {
+      guint max = g_value_get_uint (value);
+      if (core->worker_thread)
+        core->call ([core, max] () { core->max_parallel = max; core->sync_tasks (); });
+      else
+        core->max_parallel = max;
+      break;
+    }
+    case PROP_MIN_RETRY_COUNT: {
+      guint count = g_value_get_uint (value);
+      if (core->worker_thread)
+        core->call ([core, count] () { core->retry.max_retries = count; });
+      else
+        core->retry.max_retries = count;
+      break;
+    }
+    case PROP_DOWNLOADS_PAUSED:
+      if (!core->worker_thread)
+        self->construct_paused = g_value_get_boolean (value);
+      else if (g_value_get_boolean (value))
+        gst_offline_download_manager_pause_downloads (self);
+      else
+        gst_offline_download_manager_resume_downloads (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  }
+}
+
+static void gst_offline_download_manager_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  auto self = GST_OFFLINE_DOWNLOAD_MANAGER (object);
+  ManagerCore *core = self->core;
+  switch (prop_id) {
+    case PROP_DATA_DIR:
+      g_value_set_string (value, core->data_dir.empty () ? self->data_dir : core->data_dir.c_str ());
+      break;
+    case PROP_MAX_PARALLEL_DOWNLOADS:
+      g_value_set_uint (value, core->max_parallel);
+      break;
+    case PROP_MIN_RETRY_COUNT:
+      g_value_set_uint (value, core->retry.max_retries);
+      break;
+    case PROP_DOWNLOADS_PAUSED:
+      g_value_set_boolean (value, core->worker_thread ? core->paused : self->construct_paused);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  }
+}
+
+static void gst_offline_download_manager_class_init (GstOfflineDownloadManagerClass *klass)
+{
+  auto object_class = G_OBJECT_CLASS (klass);
+  object_class->dispose = gst_offline_download_manager_dispose;
+  object_class->finalize = gst_offline_download_manager_finalize;
+  object_class->set_property = gst_offline_download_manager_set_property;
+  object_class->get_property = gst_offline_download_manager_get_property;
+
+  /**
+   * GstOfflineDownloadManager:data-dir:
+   *
+   * The data directory; %NULL for the default (see gst_offline_get_default_data_dir()).
+   */
+  properties[PROP_DATA_DIR] = g_param_spec_string ("data-dir", "Data directory",
+      "The data directory (NULL: $GST_OFFLINE_DIR, else the user data dir's gst-offline)", nullptr,
+      static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstOfflineDownloadManager:max-parallel-downloads:
+   *
+   * How many downloads run at once.
+   */
+  properties[PROP_MAX_PARALLEL_DOWNLOADS] = g_param_spec_uint ("max-parallel-downloads", "Max parallel downloads",
+      "How many downloads run at once", 1, 64, 3,
+      static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstOfflineDownloadManager:min-retry-count:
+   *
+   * How many times a failing request is retried, with exponential backoff,
+   * before its download fails. The count starts again whenever bytes arrive.
+   */
+  properties[PROP_MIN_RETRY_COUNT] = g_param_spec_uint ("min-retry-count", "Min retry count",
+      "How many times a failing request is retried before the download fails", 0, 1000, 5,
+      static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstOfflineDownloadManager:downloads-paused:
+   *
+   * Whether this manager holds every download (a runtime state, not
+   * persisted; stop reasons are the persisted way to stop one download).
+   * Set it at construction to create a manager that starts nothing.
+   */
+  properties[PROP_DOWNLOADS_PAUSED] = g_param_spec_boolean ("downloads-paused", "Downloads paused",
+      "Whether this manager holds every download (not persisted)", FALSE,
+      static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * GstOfflineDownloadManager::download-changed:
+   * @manager: the manager
+   * @download: a snapshot of the download
+   *
+   * A download was added, or its state changed.
+   */
+  signals[SIGNAL_DOWNLOAD_CHANGED] = g_signal_new ("download-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+      0, nullptr, nullptr, nullptr, G_TYPE_NONE, 1, GST_OFFLINE_TYPE_DOWNLOAD);
+  /**
+   * GstOfflineDownloadManager::download-progress:
+   * @manager: the manager
+   * @download: a snapshot of the download
+   *
+   * Bytes arrived for a download (at most about ten times a second each).
+   */
+  signals[SIGNAL_DOWNLOAD_PROGRESS] = g_signal_new ("download-progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+      0, nullptr, nullptr, nullptr, G_TYPE_NONE, 1, GST_OFFLINE_TYPE_DOWNLOAD);
+  /**
+   * GstOfflineDownloadManager::download-removed:
+   * @manager: the manager
+   * @id: the id of the download
+   *
+   * A download and its data are gone.
+   */
+  signals[SIGNAL_DOWNLOAD_REMOVED] = g_signal_new ("download-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+      0, nullptr, nullptr, nullptr, G_TYPE_NONE, 1, G_TYPE_STRING);
+  /**
+   * GstOfflineDownloadManager::idle:
+   * @manager: the manager
+   *
+   * The last running download of this manager ended.
+   */
+  signals[SIGNAL_IDLE] = g_signal_new ("idle", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+      0, nullptr, nullptr, nullptr, G_TYPE_NONE, 0);
+}
+
+/**
+ * gst_offline_download_manager_new:
+ * @data_dir: (nullable) (type filename): the data directory, %NULL for the default
+ * @error: return location for a #GError
+ *
+ * Opens (creating it if needed) the data directory and starts the downloads
+ * it has queued or that an earlier process left unfinished. To start
+ * nothing, create it with g_initable_new() and
+ * #GstOfflineDownloadManager:downloads-paused set.
+ *
+ * Returns: (transfer full) (nullable): the manager, or %NULL on error.
+ */
+GstOfflineDownloadManager *gst_offline_download_manager_new (const gchar *data_dir, GError **error)
+{
+  return GST_OFFLINE_DOWNLOAD_MANAGER (g_initable_new (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER, nullptr, error,
+      "data-dir", data_dir, nullptr));
+}
+
+/**
+ * gst_offline_download_manager_get_data_dir:
+ * @self: a #GstOfflineDownloadManager
+ *
+ * Returns: (type filename): the data directory in use.
+ */
+const gchar *gst_offline_download_manager_get_data_dir (GstOfflineDownloadManager *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self), nullptr);
+  return self->core->data_dir.c_str ();
+}
+
+/**
+ * gst_offline_download_manager_add_download:
+ * @self: a #GstOfflineDownloadManager
+ * @request: what to download (copied)
+ * @error: return location for a #GError
+ *
+ * Adds a download, or merges @request into the download with the same id
+ * (the union of their tracks) and starts it again if it had ended. The id
+ * is derived from the URI if the request has none.
+ *
+ * Returns: (transfer full) (nullable): a snapshot of the download, or %NULL
+ *   with %GST_OFFLINE_ERROR_INVALID_ARGUMENT (bad URI or id, or an id used
+ *   for another URI), %GST_OFFLINE_ERROR_UNSUPPORTED (a type this version
+ *   cannot download) or %GST_OFFLINE_ERROR_BUSY (another process is
+ *   downloading it).
+ */
+GstOfflineDownload *gst_offline_download_manager_add_download (GstOfflineDownloadManager *self,
+    GstOfflineDownloadRequest *request, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self), nullptr);
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (request), nullptr);
+  GstOfflineDownload *result = nullptr;
+  ManagerCore *core = self->core;
+  core->call ([&] () { result = core->add (request, error); });
+  return result;
+}
+
+/**
+ * gst_offline_download_manager_remove_download:
+ * @self: a #GstOfflineDownloadManager
+ * @id: a download id
+ * @error: return location for a #GError
+ *
+ * Stops the download if it runs, deletes every resource that only it uses,
+ * and removes it from the index.
+ *
+ * Returns: %FALSE on error (%GST_OFFLINE_ERROR_NOT_FOUND, or
+ *   %GST_OFFLINE_ERROR_BUSY if another process is downloading it).
+ */
+gboolean gst_offline_download_manager_remove_download (GstOfflineDownloadManager *self, const gchar *id, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self), FALSE);
+  g_return_val_if_fail (id != nullptr, FALSE);
+  gboolean ok = FALSE;
+  ManagerCore *core = self->core;
+  core->call ([&] () { ok = core->remove (id, error); });
+  return ok;
+}
+
+/**
+ * gst_offline_download_manager_get_download:
+ * @self: a #GstOfflineDownloadManager
+ * @id: a download id
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): a snapshot of the download as the
+ *   index holds it now, or %NULL with %GST_OFFLINE_ERROR_NOT_FOUND.
+ */
+GstOfflineDownload *gst_offline_download_manager_get_download (GstOfflineDownloadManager *self, const gchar *id, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self), nullptr);
+  GstOfflineDownload *result = nullptr;
+  ManagerCore *core = self->core;
+  core->call ([&] () {
+    auto running = core->tasks.find (id);
+    if (running != core->tasks.end ()) {
+      result = download_new (running->second->record);
+      return;
+    }
+    auto record = download_table::get (core->db (), id, error);
+    if (record)
+      result = download_new (*record);
+  });
+  return result;
+}
+
+/**
+ * gst_offline_download_manager_get_downloads:
+ * @self: a #GstOfflineDownloadManager
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (element-type GstOfflineDownload) (nullable):
+ *   snapshots of every download, oldest first.
+ */
+GPtrArray *gst_offline_download_manager_get_downloads (GstOfflineDownloadManager *self, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self), nullptr);
+  GPtrArray *result = nullptr;
+  ManagerCore *core = self->core;
+  core->call ([&] () {
+    auto records = download_table::list (core->db (), nullptr, error);
+    if (!records)
+      return;
+    result = g_ptr_array_new_with_free_func (g_object_unref);
+    for (const auto &record : *records) {
+      auto running = core->tasks.find (record.id);
+      g_ptr_array_add (result, download_new (running != core->tasks.end () ? running->second->record : record));
+    }
+  });
+  return result;
+}
+
+/**
+ * gst_offline_download_manager_pause_downloads:
+ * @self: a #GstOfflineDownloadManager
+ *
+ * Stops every running download of this manager (they become queued, their
+ * data kept) and starts no other until
+ * gst_offline_download_manager_resume_downloads().
+ */
+void gst_offline_download_manager_pause_downloads (GstOfflineDownloadManager *self)
+{
+  g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self));
+  ManagerCore *core = self->core;
+  core->call ([core] () { core->paused = true; core->sync_tasks (); });
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DOWNLOADS_PAUSED]);
+}
+
+/**
+ * gst_offline_download_manager_resume_downloads:
+ * @self: a #GstOfflineDownloadManager
+ *
+ * Lets this manager run downloads again.
+ */
+void gst_offline_download_manager_resume_downloads (GstOfflineDownloadManager *self)
+{
+  g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self));
+  ManagerCore *core = self->core;
+  core->call ([core] () { core->paused = false; core->sync_tasks (); });
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DOWNLOADS_PAUSED]);
+}
+
+/**
+ * gst_offline_download_manager_is_idle:
+ * @self: a #GstOfflineDownloadManager
+ *
+ * Returns: %TRUE if this manager runs no download.
+ */
+gboolean gst_offline_download_manager_is_idle (GstOfflineDownloadManager *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self), TRUE);
+  gboolean idle = TRUE;
+  ManagerCore *core = self->core;
+  core->call ([&] () { idle = core->tasks.empty (); });
+  return idle;
+}

@@ -1,0 +1,77 @@
+/* Shared fixtures for the gst-offline tests: a real libsoup HTTP server on
+ * 127.0.0.1 with scripted faults, media made at test time, the built CLI, and
+ * per-frame decode checksums taken in a process without network.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* ---- HTTP server --------------------------------------------------------
+ * Runs in its own thread with its own GMainContext, so the test thread (or a
+ * child process) can make blocking requests to it. Every path is served from
+ * a local file with Content-Length, ETag, Last-Modified, Accept-Ranges and
+ * correct 206/416 Range answers unless a fault says otherwise. */
+typedef struct _OtServer OtServer;
+
+typedef enum {
+  OT_FAULT_NONE,
+  OT_FAULT_STATUS,          /* answer with HTTP status `param` and no body */
+  OT_FAULT_CLOSE_AFTER,     /* send headers claiming the full length, then close after `param` body bytes */
+  OT_FAULT_IGNORE_RANGE,    /* answer 200 with the whole body even when a Range was asked */
+  OT_FAULT_CHUNKED,         /* no Content-Length: chunked transfer encoding */
+} OtFaultKind;
+
+OtServer *ot_server_new (void);
+void ot_server_free (OtServer *server);
+/* http://127.0.0.1:PORT */
+const gchar *ot_server_get_base_url (OtServer *server);
+/* Serves `local_file` at `path` (which starts with '/'); returns the full URL (free it). */
+gchar *ot_server_add_file (OtServer *server, const gchar *path, const gchar *local_file);
+/* Applies `kind` to the next `count` requests of `path` (count < 0: all of them). */
+void ot_server_set_fault (OtServer *server, const gchar *path, OtFaultKind kind, gint64 param, gint count);
+/* Limits the body rate of `path` (0: unlimited); lets a test kill a download mid-way. */
+void ot_server_set_rate (OtServer *server, const gchar *path, guint64 bytes_per_second);
+/* Observations at the server. */
+guint ot_server_get_request_count (OtServer *server, const gchar *path);
+guint64 ot_server_get_bytes_sent (OtServer *server, const gchar *path);
+/* The Range header of the last request of `path`, or NULL (free it). */
+gchar *ot_server_get_last_range (OtServer *server, const gchar *path);
+/* The maximum number of requests that were being answered at the same time. */
+guint ot_server_get_max_concurrent (OtServer *server);
+
+/* ---- Files and media -----------------------------------------------------*/
+/* A new empty directory under the test's temporary root, removed at exit. */
+gchar *ot_make_temp_dir (const gchar *name);
+/* An MP4 with H.264 video and AAC audio made by ffmpeg; `moov_at_end` keeps
+ * ffmpeg's default layout, otherwise +faststart. Aborts the test on failure. */
+gchar *ot_make_mp4 (const gchar *dir, const gchar *name, guint seconds, gboolean moov_at_end);
+/* Reads a whole file; aborts the test on failure. */
+GBytes *ot_read_file (const gchar *path);
+/* Writes `size` pseudo-random bytes. */
+gchar *ot_make_random_file (const gchar *dir, const gchar *name, gsize size);
+
+/* ---- The built programs ----------------------------------------------------
+ * Runs the built gst-offline with GST_OFFLINE_DIR=data_dir and the build's
+ * plugin path, NULL-terminated arguments after `data_dir`. Returns the exit
+ * status (0, 1, 2, or 128+signal); stdout/stderr may be NULL. */
+gint ot_run_cli (const gchar *data_dir, gchar **out, gchar **err, ...) G_GNUC_NULL_TERMINATED;
+gint ot_run_cliv (const gchar *data_dir, const gchar *const *argv, gchar **out, gchar **err);
+/* Starts it without waiting; returns the pid (kill it, then ot_wait_pid). */
+GPid ot_spawn_cli (const gchar *data_dir, const gchar *const *argv);
+gint ot_wait_pid (GPid pid);
+
+/* ---- Decoding ------------------------------------------------------------
+ * Decodes `uri` with uridecodebin into appsinks and returns one line per
+ * decoded buffer: "video <pts-ns> <md5 of the raw frame>" or
+ * "audio <pts-ns> <md5>", video lines first, then audio. With `no_network`
+ * the decode runs in a child process under `unshare -n`, so nothing can reach
+ * the network. Returns NULL and sets `error_message` when the pipeline posts
+ * an error (the element's message). */
+GPtrArray *ot_decode_checksums (const gchar *uri, const gchar *data_dir, gboolean no_network, gchar **error_message);
+/* Asserts two checksum lists are equal and non-empty, naming the first difference. */
+void ot_assert_same_frames (GPtrArray *expected, GPtrArray *actual);
+
+G_END_DECLS
