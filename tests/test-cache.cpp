@@ -1,0 +1,300 @@
+/* The cache's write path: nothing visible until whole, durable resume after
+ * a crash, one writer per resource, removal that keeps shared resources, and
+ * verify finding what is wrong.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cache/cache-private.h"
+#include "cache/resource-writer.h"
+#include "db/database.h"
+
+#include <gst/check/gstcheck.h>
+#include <gst/offline/offline.h>
+
+#include "test-support.h"
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace gst_offline;
+
+static GstOfflineCache *open_cache (const char *name, gchar **dir_out = nullptr)
+{
+  gchar *dir = ot_make_temp_dir (name);
+  GError *error = nullptr;
+  GstOfflineCache *cache = cache_open_for_writing (dir, &error);
+  fail_unless (cache != nullptr, "%s", error ? error->message : "");
+  if (dir_out)
+    *dir_out = dir;
+  else
+    g_free (dir);
+  return cache;
+}
+
+static std::string pattern (gsize size, guint seed)
+{
+  std::string data (size, '\0');
+  for (gsize i = 0; i < size; i++)
+    data[i] = static_cast<char> ((i * 31 + seed) & 0xff);
+  return data;
+}
+
+static std::string read_path (const char *path)
+{
+  g_autofree gchar *contents = nullptr;
+  gsize length = 0;
+  fail_unless (g_file_get_contents (path, &contents, &length, nullptr));
+  return std::string (contents, length);
+}
+
+GST_START_TEST (test_resource_is_visible_only_when_whole)
+{
+  g_autoptr (GstOfflineCache) cache = open_cache ("whole");
+  g_autoptr (GError) error = nullptr;
+  const std::string key = "http://example.com/../../etc/passwd";
+  std::string data = pattern (100000, 1);
+  auto writer = ResourceWriter::open (cache, key, "d1", &error);
+  fail_unless (writer != nullptr, "%s", error ? error->message : "");
+  fail_unless (writer->set_validators ("\"etag\"", "", static_cast<gint64> (data.size ()), &error));
+  fail_unless (writer->append (data.data (), 60000, &error));
+  fail_unless (writer->checkpoint (&error));
+
+  fail_unless (gst_offline_cache_lookup (cache, key.c_str (), nullptr, &error) == nullptr);
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND));
+  g_clear_error (&error);
+  fail_unless_equals_uint64 (gst_offline_cache_get_cached_length (cache, key.c_str ()), 60000);
+
+  fail_unless (writer->append (data.data () + 60000, data.size () - 60000, &error));
+  fail_unless (writer->commit (&error), "%s", error ? error->message : "");
+  guint64 length = 0;
+  g_autofree gchar *path = gst_offline_cache_lookup (cache, key.c_str (), &length, &error);
+  fail_unless (path != nullptr, "%s", error ? error->message : "");
+  fail_unless_equals_uint64 (length, data.size ());
+  fail_unless (read_path (path) == data);
+  /* Named by the key's hash, inside the cache folder, whatever the key says. */
+  g_autofree gchar *expected_dir = g_build_filename (gst_offline_cache_get_data_dir (cache), "cache", nullptr);
+  fail_unless (g_str_has_prefix (path, expected_dir), "%s", path);
+  fail_if (strstr (path, "passwd"));
+  fail_unless_equals_uint64 (gst_offline_cache_get_total_size (cache), data.size ());
+
+  /* Opening it again finds it whole: nothing to write. */
+  auto again = ResourceWriter::open (cache, key, "d1", &error);
+  fail_unless (again && again->complete ());
+}
+GST_END_TEST;
+
+GST_START_TEST (test_crash_keeps_only_the_durable_bytes)
+{
+  g_autoptr (GstOfflineCache) cache = open_cache ("crash");
+  const std::string key = "http://example.com/crash.mp4";
+  std::string data = pattern (5000, 2);
+  pid_t pid = fork ();
+  if (pid == 0) {
+    /* A process that dies without any cleanup after writing past its last
+     * checkpoint. */
+    GError *error = nullptr;
+    auto writer = ResourceWriter::open (cache, key, "d1", &error);
+    if (!writer || !writer->append (data.data (), 3000, &error) || !writer->checkpoint (&error)
+        || !writer->append (data.data () + 3000, 1000, &error))
+      _exit (1);
+    _exit (0);
+  }
+  int status = 0;
+  waitpid (pid, &status, 0);
+  fail_unless (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+
+  g_autoptr (GError) error = nullptr;
+  auto writer = ResourceWriter::open (cache, key, "d1", &error);
+  fail_unless (writer != nullptr, "%s", error ? error->message : "");
+  fail_unless_equals_uint64 (writer->length (), 3000);
+  fail_unless (writer->read_prefix (3000) == data.substr (0, 3000));
+  fail_unless (writer->append (data.data () + 3000, 2000, &error));
+  fail_unless (writer->commit (&error));
+  g_autofree gchar *path = gst_offline_cache_lookup (cache, key.c_str (), nullptr, &error);
+  fail_unless (read_path (path) == data);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_one_writer_per_resource)
+{
+  g_autoptr (GstOfflineCache) cache = open_cache ("busy");
+  g_autoptr (GError) error = nullptr;
+  auto first = ResourceWriter::open (cache, "k", "d1", &error);
+  fail_unless (first != nullptr);
+  auto second = ResourceWriter::open (cache, "k", "d2", &error);
+  fail_unless (second == nullptr);
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_BUSY), "%s", error->message);
+  g_clear_error (&error);
+  first.reset ();
+  second = ResourceWriter::open (cache, "k", "d2", &error);
+  fail_unless (second != nullptr);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_commit_interrupted_after_rename_is_adopted)
+{
+  gchar *dir = nullptr;
+  g_autoptr (GstOfflineCache) cache = open_cache ("adopt", &dir);
+  g_autoptr (GError) error = nullptr;
+  const std::string key = "http://example.com/adopt.mp4";
+  std::string data = pattern (4096, 3);
+  {
+    auto writer = ResourceWriter::open (cache, key, "d1", &error);
+    fail_unless (writer->set_validators ("", "", static_cast<gint64> (data.size ()), &error));
+    fail_unless (writer->append (data.data (), data.size (), &error));
+    fail_unless (writer->checkpoint (&error));
+  }
+  /* What commit does up to the crash: the rename, not the rows. */
+  ResourceFiles files = cache_resource_files (key);
+  fail_unless (rename (cache_absolute_path (cache, files.partial).c_str (), cache_absolute_path (cache, files.data).c_str ()) == 0);
+  fail_unless (gst_offline_cache_lookup (cache, key.c_str (), nullptr, &error) == nullptr);
+  g_clear_error (&error);
+
+  auto writer = ResourceWriter::open (cache, key, "d1", &error);
+  fail_unless (writer && writer->complete (), "%s", error ? error->message : "not adopted");
+  g_autofree gchar *path = gst_offline_cache_lookup (cache, key.c_str (), nullptr, &error);
+  fail_unless (path && read_path (path) == data);
+  g_free (dir);
+}
+GST_END_TEST;
+
+static void write_whole (GstOfflineCache *cache, const std::string &key, const std::string &download, const std::string &data)
+{
+  GError *error = nullptr;
+  auto writer = ResourceWriter::open (cache, key, download, &error);
+  fail_unless (writer != nullptr, "%s", error ? error->message : "");
+  if (writer->complete ())
+    return;
+  fail_unless (writer->append (data.data (), data.size (), &error));
+  fail_unless (writer->commit (&error));
+}
+
+static void add_download_row (GstOfflineCache *cache, const char *id)
+{
+  g_autofree gchar *sql = g_strdup_printf ("INSERT INTO downloads (id, uri, type, state, start_time_ms, update_time_ms) "
+      "VALUES ('%s', 'http://h/%s', 0, 3, 0, 0)", id, id);
+  fail_unless (cache_database (cache).exec (sql, nullptr));
+}
+
+GST_START_TEST (test_removal_keeps_shared_resources)
+{
+  g_autoptr (GstOfflineCache) cache = open_cache ("remove");
+  g_autoptr (GError) error = nullptr;
+  add_download_row (cache, "a");
+  add_download_row (cache, "b");
+  write_whole (cache, "shared", "a", pattern (1000, 4));
+  write_whole (cache, "shared", "b", pattern (1000, 4));
+  write_whole (cache, "only-a", "a", pattern (2000, 5));
+  {
+    auto partial = ResourceWriter::open (cache, "partial-a", "a", &error);
+    fail_unless (partial->append ("xyz", 3, &error));
+  }
+  g_autofree gchar *only_a = gst_offline_cache_lookup (cache, "only-a", nullptr, &error);
+  fail_unless (only_a != nullptr);
+
+  fail_unless (cache_remove_download_resources (cache, "a", &error));
+  fail_unless (cache_database (cache).exec ("DELETE FROM downloads WHERE id = 'a'", &error));
+  g_autofree gchar *shared = gst_offline_cache_lookup (cache, "shared", nullptr, &error);
+  fail_unless (shared != nullptr, "a shared resource was removed");
+  fail_unless (gst_offline_cache_lookup (cache, "only-a", nullptr, &error) == nullptr);
+  g_clear_error (&error);
+  fail_if (g_file_test (only_a, G_FILE_TEST_EXISTS));
+  fail_unless_equals_uint64 (gst_offline_cache_get_cached_length (cache, "partial-a"), 0);
+  fail_if (g_file_test (cache_absolute_path (cache, cache_resource_files ("partial-a").partial).c_str (), G_FILE_TEST_EXISTS));
+
+  g_autoptr (GPtrArray) problems = gst_offline_cache_verify (cache, &error);
+  fail_unless (problems != nullptr);
+  fail_unless_equals_int (problems->len, 0);
+}
+GST_END_TEST;
+
+static gboolean has_problem (GPtrArray *problems, const char *text)
+{
+  for (guint i = 0; i < problems->len; i++) {
+    if (strstr (static_cast<const char *> (problems->pdata[i]), text))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+GST_START_TEST (test_verify_finds_damage)
+{
+  gchar *dir = nullptr;
+  g_autoptr (GstOfflineCache) cache = open_cache ("verify", &dir);
+  g_autoptr (GError) error = nullptr;
+  add_download_row (cache, "d");
+  write_whole (cache, "truncated", "d", pattern (1000, 6));
+  write_whole (cache, "deleted", "d", pattern (1000, 7));
+  g_autofree gchar *truncated = gst_offline_cache_lookup (cache, "truncated", nullptr, &error);
+  g_autofree gchar *deleted = gst_offline_cache_lookup (cache, "deleted", nullptr, &error);
+  fail_unless (truncate (truncated, 10) == 0);
+  fail_unless (unlink (deleted) == 0);
+  g_autofree gchar *stray = g_build_filename (dir, "cache", "00", "stray.data", nullptr);
+  g_autofree gchar *stray_dir = g_path_get_dirname (stray);
+  g_mkdir_with_parents (stray_dir, 0700);
+  fail_unless (g_file_set_contents (stray, "x", 1, nullptr));
+
+  g_autoptr (GPtrArray) problems = gst_offline_cache_verify (cache, &error);
+  fail_unless_equals_int (problems->len, 3);
+  fail_unless (has_problem (problems, "truncated") && has_problem (problems, "10 bytes"));
+  fail_unless (has_problem (problems, "deleted") && has_problem (problems, "missing"));
+  fail_unless (has_problem (problems, "stray file"));
+
+  fail_unless (gst_offline_cache_lookup (cache, "truncated", nullptr, &error) == nullptr);
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT));
+  g_free (dir);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_write_error_is_no_space_and_keeps_what_was_written)
+{
+  g_autoptr (GstOfflineCache) cache = open_cache ("nospace");
+  g_autoptr (GError) error = nullptr;
+  std::string data = pattern (2000000, 8);
+  pid_t pid = fork ();
+  if (pid == 0) {
+    /* A file size limit makes write() fail with EFBIG, as a full disk does with ENOSPC. */
+    signal (SIGXFSZ, SIG_IGN);
+    struct rlimit limit = { 1000000, 1000000 };
+    setrlimit (RLIMIT_FSIZE, &limit);
+    GError *child_error = nullptr;
+    auto writer = ResourceWriter::open (cache, "big", "d1", &child_error);
+    if (!writer)
+      _exit (2);
+    bool ok = writer->append (data.data (), data.size (), &child_error);
+    if (ok)
+      _exit (3);
+    /* As a failing fetch does: keep what was written. */
+    GError *checkpoint_error = nullptr;
+    if (!writer->checkpoint (&checkpoint_error))
+      _exit (5);
+    _exit (g_error_matches (child_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NO_SPACE) ? 0 : 4);
+  }
+  int status = 0;
+  waitpid (pid, &status, 0);
+  fail_unless (WIFEXITED (status), "child died");
+  fail_unless_equals_int (WEXITSTATUS (status), 0);
+  guint64 kept = gst_offline_cache_get_cached_length (cache, "big");
+  fail_unless (kept > 0 && kept <= 1000000, "kept %" G_GUINT64_FORMAT, kept);
+
+  auto writer = ResourceWriter::open (cache, "big", "d1", &error);
+  fail_unless_equals_uint64 (writer->length (), kept);
+  fail_unless (writer->read_prefix (kept) == data.substr (0, kept));
+}
+GST_END_TEST;
+
+static Suite *cache_suite (void)
+{
+  Suite *s = suite_create ("cache");
+  TCase *tc = tcase_create ("cache");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_resource_is_visible_only_when_whole);
+  tcase_add_test (tc, test_crash_keeps_only_the_durable_bytes);
+  tcase_add_test (tc, test_one_writer_per_resource);
+  tcase_add_test (tc, test_commit_interrupted_after_rename_is_adopted);
+  tcase_add_test (tc, test_removal_keeps_shared_resources);
+  tcase_add_test (tc, test_verify_finds_damage);
+  tcase_add_test (tc, test_write_error_is_no_space_and_keeps_what_was_written);
+  return s;
+}
+
+GST_CHECK_MAIN (cache);

@@ -1,0 +1,160 @@
+/* The SQLite layer: schema versions, WAL, damaged files, concurrent writers.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "db/database.h"
+#include "db/schema.h"
+
+#include <gst/check/gstcheck.h>
+#include <gst/offline/offline-error.h>
+
+#include "test-support.h"
+
+using gst_offline::Database;
+using gst_offline::Statement;
+
+static gint64 query_int (Database &db, const char *sql)
+{
+  GError *error = nullptr;
+  auto stmt = db.prepare (sql, &error);
+  fail_unless (stmt.has_value (), "%s", error ? error->message : "");
+  fail_unless (stmt->step (&error) == Statement::Step::Row);
+  return stmt->int64 (0);
+}
+
+static std::string db_path (const char *name)
+{
+  g_autofree gchar *dir = ot_make_temp_dir (name);
+  return gst_offline::database_path (dir);
+}
+
+GST_START_TEST (test_new_database_has_current_schema_in_wal_mode)
+{
+  std::string path = db_path ("schema");
+  g_autoptr (GError) error = nullptr;
+  auto db = Database::open (path, true, &error);
+  fail_unless (db != nullptr, "%s", error ? error->message : "");
+  fail_unless_equals_int (query_int (*db, "PRAGMA user_version"), gst_offline::kSchemaVersion);
+  auto mode = db->prepare ("PRAGMA journal_mode", &error);
+  fail_unless (mode->step (&error) == Statement::Step::Row);
+  fail_unless_equals_string (mode->text (0).c_str (), "wal");
+  fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM sqlite_master WHERE name IN "
+      "('downloads', 'resources', 'partials', 'download_resources')"), 4);
+  db.reset ();
+  /* Opening again migrates nothing and keeps the data. */
+  db = Database::open (path, true, &error);
+  fail_unless (db != nullptr);
+  fail_unless (db->exec ("INSERT INTO resources (key, file, length, created_ms) VALUES ('k', 'f', 1, 0)", &error));
+  db.reset ();
+  db = Database::open (path, true, &error);
+  fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM resources"), 1);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_newer_schema_is_refused)
+{
+  std::string path = db_path ("newer");
+  g_autoptr (GError) error = nullptr;
+  {
+    auto db = Database::open (path, true, &error);
+    fail_unless (db->exec ("PRAGMA user_version=99", &error));
+  }
+  auto db = Database::open (path, true, &error);
+  fail_unless (db == nullptr);
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_DATABASE));
+  fail_unless (strstr (error->message, "newer") != nullptr, "%s", error->message);
+  fail_unless (strstr (error->message, path.c_str ()) != nullptr, "%s", error->message);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_file_that_is_not_a_database_is_a_clear_error)
+{
+  std::string path = db_path ("garbage");
+  fail_unless (g_file_set_contents (path.c_str (), "this is no database, just some text that is long enough........"
+      "................................................................................", -1, nullptr));
+  g_autoptr (GError) error = nullptr;
+  auto db = Database::open (path, true, &error);
+  fail_unless (db == nullptr);
+  fail_unless (error != nullptr);
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT), "%s", error->message);
+  fail_unless (strstr (error->message, path.c_str ()) != nullptr, "%s", error->message);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_reader_of_a_missing_database_creates_nothing)
+{
+  g_autofree gchar *parent = ot_make_temp_dir ("missing");
+  g_autofree gchar *dir = g_build_filename (parent, "never-used", nullptr);
+  g_autoptr (GError) error = nullptr;
+  auto db = Database::open (gst_offline::database_path (dir), false, &error);
+  fail_unless (db != nullptr, "%s", error ? error->message : "");
+  fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM downloads"), 0);
+  fail_if (g_file_test (dir, G_FILE_TEST_EXISTS));
+}
+GST_END_TEST;
+
+struct WriterThread {
+  std::string path;
+  gboolean ok;
+  gchar *message;
+};
+
+static gpointer write_in_thread (gpointer data)
+{
+  auto w = static_cast<WriterThread *> (data);
+  GError *error = nullptr;
+  auto db = Database::open (w->path, true, &error);
+  w->ok = db && db->exec ("INSERT INTO resources (key, file, length, created_ms) VALUES ('second', 'f', 1, 0)", &error);
+  w->message = error ? g_strdup (error->message) : nullptr;
+  g_clear_error (&error);
+  return nullptr;
+}
+
+GST_START_TEST (test_second_writer_waits_for_the_first)
+{
+  std::string path = db_path ("concurrent");
+  g_autoptr (GError) error = nullptr;
+  auto db = Database::open (path, true, &error);
+  {
+    auto transaction = db->begin (&error);
+    fail_unless (transaction.has_value ());
+    fail_unless (db->exec ("INSERT INTO resources (key, file, length, created_ms) VALUES ('first', 'f', 1, 0)", &error));
+    WriterThread w { path, FALSE, nullptr };
+    GThread *thread = g_thread_new ("writer", write_in_thread, &w);
+    /* The other writer is blocked on our write lock, not failing. */
+    g_usleep (300 * 1000);
+    fail_unless (transaction->commit (&error));
+    g_thread_join (thread);
+    fail_unless (w.ok, "%s", w.message ? w.message : "");
+    g_free (w.message);
+  }
+  fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM resources"), 2);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_uncommitted_transaction_rolls_back)
+{
+  std::string path = db_path ("rollback");
+  g_autoptr (GError) error = nullptr;
+  auto db = Database::open (path, true, &error);
+  {
+    auto transaction = db->begin (&error);
+    fail_unless (db->exec ("INSERT INTO resources (key, file, length, created_ms) VALUES ('k', 'f', 1, 0)", &error));
+  }
+  fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM resources"), 0);
+}
+GST_END_TEST;
+
+static Suite *database_suite (void)
+{
+  Suite *s = suite_create ("database");
+  TCase *tc = tcase_create ("database");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_new_database_has_current_schema_in_wal_mode);
+  tcase_add_test (tc, test_newer_schema_is_refused);
+  tcase_add_test (tc, test_file_that_is_not_a_database_is_a_clear_error);
+  tcase_add_test (tc, test_reader_of_a_missing_database_creates_nothing);
+  tcase_add_test (tc, test_second_writer_waits_for_the_first);
+  tcase_add_test (tc, test_uncommitted_transaction_rolls_back);
+  return s;
+}
+
+GST_CHECK_MAIN (database);
