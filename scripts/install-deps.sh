@@ -12,7 +12,7 @@ packages=(
   # run and test: demuxers, decoders, tools, test content, no-network runs
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-libav ffmpeg
-  python3 python3-gi gir1.2-gstreamer-1.0 util-linux sqlite3
+  python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-soup-3.0 util-linux sqlite3
 )
 
 missing=()
