@@ -59,9 +59,16 @@ struct Task {
 }  // namespace
 
 /* Everything below lives on the worker thread, except where noted. */
+/* Where signals go: a weak reference to the manager, shared by the queued
+ * emissions so that they outlive neither it nor each other. */
+struct SignalTarget {
+  GWeakRef owner;
+  explicit SignalTarget (gpointer manager) { g_weak_ref_init (&owner, manager); }
+  ~SignalTarget () { g_weak_ref_clear (&owner); }
+};
+
 struct ManagerCore {
-  GstOfflineDownloadManager *owner = nullptr;  /* not a reference */
-  GWeakRef owner_ref;
+  std::shared_ptr<SignalTarget> signal_target;
   std::string data_dir;
   GMainContextPtr caller_context;
   GMainContextPtr worker_context;
@@ -171,26 +178,19 @@ void ManagerCore::call (const std::function<void ()> &fn)
 
 void ManagerCore::emit (const char *signal, GObject *snapshot, const std::string &id)
 {
+  /* The worker never holds a strong reference to the manager: if it did,
+   * the last unref could happen here and dispose would join this thread. */
   struct Emission {
-    GWeakRef owner;
+    std::shared_ptr<SignalTarget> target;
     guint signal;
     GObject *snapshot;
     std::string id;
   };
-  auto emission = new Emission { {}, 0, snapshot, id };
-  g_weak_ref_init (&emission->owner, nullptr);
-  g_autoptr (GObject) owner_object = G_OBJECT (g_weak_ref_get (&owner_ref));
-  if (!owner_object) {
-    g_clear_object (&emission->snapshot);
-    delete emission;
-    return;
-  }
-  g_weak_ref_set (&emission->owner, owner_object);
-  emission->signal = g_signal_lookup (signal, GST_OFFLINE_TYPE_DOWNLOAD_MANAGER);
+  auto emission = new Emission { signal_target, g_signal_lookup (signal, GST_OFFLINE_TYPE_DOWNLOAD_MANAGER), snapshot, id };
   g_main_context_invoke_full (caller_context.get (), G_PRIORITY_DEFAULT,
       [] (gpointer data) -> gboolean {
         auto e = static_cast<Emission *> (data);
-        g_autoptr (GObject) owner = G_OBJECT (g_weak_ref_get (&e->owner));
+        g_autoptr (GObject) owner = G_OBJECT (g_weak_ref_get (&e->target->owner));
         if (owner) {
           if (e->snapshot)
             g_signal_emit (owner, e->signal, 0, e->snapshot);
@@ -204,7 +204,6 @@ void ManagerCore::emit (const char *signal, GObject *snapshot, const std::string
       emission,
       [] (gpointer data) {
         auto e = static_cast<Emission *> (data);
-        g_weak_ref_clear (&e->owner);
         g_clear_object (&e->snapshot);
         delete e;
       });
@@ -560,8 +559,7 @@ static gpointer worker_main (gpointer data)
 static void gst_offline_download_manager_init (GstOfflineDownloadManager *self)
 {
   self->core = new ManagerCore ();
-  self->core->owner = self;
-  g_weak_ref_init (&self->core->owner_ref, self);
+  self->core->signal_target = std::make_shared<SignalTarget> (self);
 }
 
 static gboolean gst_offline_download_manager_initable_init_impl (GInitable *initable, GCancellable *, GError **error)
@@ -606,7 +604,6 @@ static void gst_offline_download_manager_finalize (GObject *object)
 {
   auto self = GST_OFFLINE_DOWNLOAD_MANAGER (object);
   ManagerCore *core = self->core;
-  g_weak_ref_clear (&core->owner_ref);
   if (core->worker_loop)
     g_main_loop_unref (core->worker_loop);
   delete core;
