@@ -1,0 +1,66 @@
+/* Owning handles for what cachesrc's C++ code holds: GstObjects,
+ * GstMiniObjects and file descriptors, released by their destructors.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gst/gst.h>
+
+#include <memory>
+#include <unistd.h>
+
+namespace gst_offline {
+
+struct GstObjectUnref {
+  void operator() (gpointer object) const { gst_object_unref (object); }
+};
+
+/* A strong reference to a GstObject (pad, element, ...). */
+template <typename T>
+using GstObjectPtr = std::unique_ptr<T, GstObjectUnref>;
+
+struct GstMiniObjectUnref {
+  void operator() (gpointer object) const { gst_mini_object_unref (GST_MINI_OBJECT_CAST (object)); }
+};
+
+/* A strong reference to a GstMiniObject (event, buffer, query, ...). */
+template <typename T>
+using GstMiniObjectPtr = std::unique_ptr<T, GstMiniObjectUnref>;
+
+/* A file descriptor, closed on destruction. */
+class UniqueFd {
+public:
+  UniqueFd () = default;
+  explicit UniqueFd (int fd) : fd_ (fd) {}
+  UniqueFd (UniqueFd &&other) noexcept : fd_ (other.release ()) {}
+  UniqueFd &operator= (UniqueFd &&other) noexcept
+  {
+    if (this != &other)
+      reset (other.release ());
+    return *this;
+  }
+  UniqueFd (const UniqueFd &) = delete;
+  UniqueFd &operator= (const UniqueFd &) = delete;
+  ~UniqueFd () { reset (); }
+
+  int get () const { return fd_; }
+  explicit operator bool () const { return fd_ >= 0; }
+
+  int release ()
+  {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+  void reset (int fd = -1)
+  {
+    if (fd_ >= 0)
+      close (fd_);
+    fd_ = fd;
+  }
+
+private:
+  int fd_ = -1;
+};
+
+} // namespace gst_offline

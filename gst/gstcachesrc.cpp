@@ -1,0 +1,657 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * SECTION:element-cachesrc
+ * @title: cachesrc
+ *
+ * cachesrc plays one download back from the gst-offline cache, with no
+ * network access. It handles `offline://<download-id>` URIs, so playbin,
+ * uridecodebin and gst_element_make_from_uri() pick it for them.
+ *
+ * A progressive download (one media file) comes out of one src pad, `src_0`,
+ * as BYTES, like filesrc: downstream may pull from it (random access, so an
+ * MP4 whose index is at the end plays) or let it push, with BYTES seeking.
+ * No caps are set on it; typefinding downstream finds the container.
+ *
+ * The pad is a sometimes pad added when the element goes from READY to
+ * PAUSED, followed by no-more-pads. Before that the element checks that the
+ * download exists, is complete and that its cached data is whole; if not, it
+ * posts an error that names the problem and the state change fails.
+ *
+ * The data directory is `$GST_OFFLINE_DIR` if set, else
+ * `$XDG_DATA_HOME/gst-offline`, unless #GstCacheSrc:cache-dir says
+ * otherwise. It must exist; cachesrc never creates it.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 playbin uri=offline://movie
+ * ]| Plays the download `movie` (made with `gst-offline download URL --id movie`).
+ * |[
+ * gst-launch-1.0 cachesrc uri=offline://movie ! filesink location=movie.mp4
+ * ]| Copies the cached file of the progressive download `movie` out of the cache.
+ * |[
+ * gst-launch-1.0 cachesrc download-id=movie cache-dir=/srv/offline ! decodebin ! autovideosink
+ * ]| Plays the video of `movie` from the data directory /srv/offline.
+ */
+
+#include "gstcachesrc.h"
+
+#include "cachesrc/progressive-stream.h"
+
+#include <gst/offline/offline.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+GST_DEBUG_CATEGORY (gst_cache_src_debug);
+#define GST_CAT_DEFAULT gst_cache_src_debug
+
+using gst_offline::GstMiniObjectPtr;
+using gst_offline::OutputStream;
+using gst_offline::ProgressiveStream;
+using gst_offline::UniqueFd;
+
+namespace {
+
+constexpr const gchar *URI_SCHEME = "offline";
+constexpr guint DEFAULT_BLOCKSIZE = 65536;
+
+enum {
+  PROP_0,
+  PROP_URI,
+  PROP_DOWNLOAD_ID,
+  PROP_CACHE_DIR,
+  PROP_BLOCKSIZE,
+};
+
+GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src_%u",
+    GST_PAD_SRC, GST_PAD_SOMETIMES, GST_STATIC_CAPS_ANY);
+
+/* What the properties say; guarded by the object lock. */
+struct Settings {
+  std::string download_id;        /* empty: none */
+  std::string uri_error;          /* why the last `uri` given was refused */
+  std::optional<std::string> cache_dir;
+  guint blocksize = DEFAULT_BLOCKSIZE;
+};
+
+/* The download being played, as found in READY->PAUSED. */
+struct OpenedDownload {
+  GstOfflineDownloadType type;
+  ProgressiveStream::Source progressive;
+};
+
+} // namespace
+
+struct CacheSrcPrivate {
+  Settings settings; /* object lock */
+  /* A seek sent to the element before it had pads (object lock). */
+  GstMiniObjectPtr<GstEvent> pending_seek;
+  /* One per src pad; changed only in state changes, read under the object
+   * lock elsewhere. */
+  std::vector<std::unique_ptr<OutputStream>> streams;
+};
+
+struct _GstCacheSrc {
+  GstElement parent;
+  CacheSrcPrivate *priv;
+};
+
+static void gst_cache_src_uri_handler_init (gpointer g_iface, gpointer iface_data);
+
+#define gst_cache_src_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstCacheSrc, gst_cache_src, GST_TYPE_ELEMENT,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER, gst_cache_src_uri_handler_init);
+    GST_DEBUG_CATEGORY_INIT (gst_cache_src_debug, "cachesrc", 0, "Offline cache source"));
+GST_ELEMENT_REGISTER_DEFINE (cachesrc, "cachesrc", GST_RANK_PRIMARY, GST_TYPE_CACHE_SRC);
+
+/* ---- URI ---------------------------------------------------------------- */
+
+/* offline://<download-id>, the id percent-decoded. */
+static bool
+parse_offline_uri (const gchar *uri, std::string *download_id, GError **error)
+{
+  if (!uri || !*uri) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+        "No URI given: cachesrc plays offline://<download-id>");
+    return false;
+  }
+
+  gchar *scheme = gst_uri_get_protocol (uri);
+  bool is_offline = scheme && g_ascii_strcasecmp (scheme, URI_SCHEME) == 0;
+  g_free (scheme);
+  if (!is_offline) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_UNSUPPORTED_PROTOCOL,
+        "cachesrc plays offline://<download-id> URIs only, not '%s'", uri);
+    return false;
+  }
+
+  const gchar *rest = uri + strlen (URI_SCHEME) + 1;
+  if (!g_str_has_prefix (rest, "//")) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+        "'%s' is not of the form offline://<download-id>", uri);
+    return false;
+  }
+  rest += 2;
+
+  gchar *id = g_uri_unescape_string (rest, nullptr);
+  if (!id || !*id) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+        id ? "'%s' names no download: expected offline://<download-id>"
+           : "'%s' has an invalid percent-encoding", uri);
+    g_free (id);
+    return false;
+  }
+  *download_id = id;
+  g_free (id);
+  return true;
+}
+
+static gchar *
+make_offline_uri (const std::string &download_id)
+{
+  if (download_id.empty ())
+    return nullptr;
+  gchar *escaped = g_uri_escape_string (download_id.c_str (), G_URI_RESERVED_CHARS_ALLOWED_IN_PATH_ELEMENT, FALSE);
+  gchar *uri = g_strdup_printf ("%s://%s", URI_SCHEME, escaped);
+  g_free (escaped);
+  return uri;
+}
+
+/* Called with the object lock held. */
+static bool
+settings_are_mutable_locked (GstCacheSrc *self)
+{
+  return GST_STATE (self) <= GST_STATE_READY && GST_STATE_PENDING (self) <= GST_STATE_READY;
+}
+
+static gboolean
+gst_cache_src_set_uri (GstURIHandler *handler, const gchar *uri, GError **error)
+{
+  GstCacheSrc *self = GST_CACHE_SRC (handler);
+
+  std::string download_id;
+  GST_OBJECT_LOCK (self);
+  if (!settings_are_mutable_locked (self)) {
+    GST_OBJECT_UNLOCK (self);
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE,
+        "The URI of cachesrc cannot change once it has started");
+    return FALSE;
+  }
+  if (!parse_offline_uri (uri, &download_id, error)) {
+    GST_OBJECT_UNLOCK (self);
+    return FALSE;
+  }
+  self->priv->settings.download_id = download_id;
+  self->priv->settings.uri_error.clear ();
+  GST_OBJECT_UNLOCK (self);
+
+  GST_DEBUG_OBJECT (self, "playing download '%s'", download_id.c_str ());
+  return TRUE;
+}
+
+static gchar *
+gst_cache_src_get_uri (GstURIHandler *handler)
+{
+  GstCacheSrc *self = GST_CACHE_SRC (handler);
+  GST_OBJECT_LOCK (self);
+  gchar *uri = make_offline_uri (self->priv->settings.download_id);
+  GST_OBJECT_UNLOCK (self);
+  return uri;
+}
+
+static GstURIType
+gst_cache_src_uri_get_type (GType)
+{
+  return GST_URI_SRC;
+}
+
+static const gchar *const *
+gst_cache_src_uri_get_protocols (GType)
+{
+  static const gchar *protocols[] = { URI_SCHEME, nullptr };
+  return protocols;
+}
+
+static void
+gst_cache_src_uri_handler_init (gpointer g_iface, gpointer)
+{
+  auto *iface = static_cast<GstURIHandlerInterface *> (g_iface);
+  iface->get_type = gst_cache_src_uri_get_type;
+  iface->get_protocols = gst_cache_src_uri_get_protocols;
+  iface->get_uri = gst_cache_src_get_uri;
+  iface->set_uri = gst_cache_src_set_uri;
+}
+
+/* ---- Opening a download --------------------------------------------------- */
+
+static std::string
+describe_progress (GstOfflineDownload *download)
+{
+  gdouble percent = gst_offline_download_get_percent_downloaded (download);
+  if (percent < 0)
+    return "progress unknown";
+  gchar *text = g_strdup_printf ("%d%%", static_cast<int> (percent));
+  std::string result = text;
+  g_free (text);
+  return result;
+}
+
+/* Finds the download and its cached data; posts an element error that names
+ * the problem if it cannot be played. */
+static std::optional<OpenedDownload>
+gst_cache_src_open_download (GstCacheSrc *self)
+{
+  GST_OBJECT_LOCK (self);
+  Settings settings = self->priv->settings;
+  GST_OBJECT_UNLOCK (self);
+
+  const std::string &id = settings.download_id;
+  if (id.empty ()) {
+    if (!settings.uri_error.empty ()) {
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("%s", settings.uri_error.c_str ()),
+          ("the uri property was set to an invalid value"));
+    } else {
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("No download to play: set the uri (offline://<download-id>) or download-id property"),
+          (nullptr));
+    }
+    return std::nullopt;
+  }
+
+  g_autofree gchar *dir = settings.cache_dir ? g_strdup (settings.cache_dir->c_str ())
+                                             : gst_offline_get_default_data_dir ();
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("No download with id '%s' in %s: the directory does not exist", id.c_str (), dir),
+        ("cache-dir %s", settings.cache_dir ? "set" : "unset (default data directory)"));
+    return std::nullopt;
+  }
+  GST_DEBUG_OBJECT (self, "opening download '%s' in %s", id.c_str (), dir);
+
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (dir, &error);
+  if (!index) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not open the download index in %s", dir), ("%s", error->message));
+    return std::nullopt;
+  }
+
+  g_autoptr (GstOfflineDownload) download = gst_offline_download_index_get_download (index, id.c_str (), &error);
+  if (!download) {
+    if (!error || g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("No download with id '%s' in %s", id.c_str (), dir),
+          ("%s", error ? error->message : "not in the index"));
+    } else {
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Could not read download '%s' from the index in %s", id.c_str (), dir), ("%s", error->message));
+    }
+    return std::nullopt;
+  }
+
+  GstOfflineDownloadType type = gst_offline_download_get_download_type (download);
+  if (type != GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE) {
+    GST_ELEMENT_ERROR (self, STREAM, NOT_IMPLEMENTED,
+        ("Offline playback of %s downloads is not supported yet", gst_offline_download_type_to_string (type)),
+        ("download '%s' is of type %d", id.c_str (), type));
+    return std::nullopt;
+  }
+
+  GstOfflineDownloadState state = gst_offline_download_get_state (download);
+  if (state != GST_OFFLINE_DOWNLOAD_STATE_COMPLETED) {
+    const gchar *failure = gst_offline_download_get_failure_message (download);
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Download '%s' is not complete (state %s, %s)", id.c_str (),
+            gst_offline_download_state_to_string (state), describe_progress (download).c_str ()),
+        ("%" G_GUINT64_FORMAT " bytes downloaded; failure: %s",
+            gst_offline_download_get_bytes_downloaded (download), failure ? failure : "none"));
+    return std::nullopt;
+  }
+
+  g_autoptr (GstOfflineCache) cache = gst_offline_cache_new (dir, &error);
+  if (!cache) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not open the cache in %s", dir), ("%s", error->message));
+    return std::nullopt;
+  }
+
+  /* A progressive download is one resource, keyed by the download's URI. */
+  const gchar *key = gst_offline_download_get_uri (download);
+  guint64 length = 0;
+  g_autofree gchar *path = gst_offline_cache_lookup (cache, key, &length, &error);
+  if (!path) {
+    /* No whole resource (NOT_FOUND), or its file is gone or of another
+     * length than recorded (CORRUPT). */
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("The cached data of download '%s' is missing or damaged: run 'gst-offline verify'", id.c_str ()),
+        ("cache lookup of %s: %s", key, error ? error->message : "not found"));
+    return std::nullopt;
+  }
+
+  UniqueFd fd (open (path, O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    int saved_errno = errno;
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("The cached data of download '%s' is missing: run 'gst-offline verify'", id.c_str ()),
+        ("open %s: %s", path, g_strerror (saved_errno)));
+    return std::nullopt;
+  }
+
+  struct stat st;
+  if (fstat (fd.get (), &st) != 0) {
+    int saved_errno = errno;
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("The cached data of download '%s' is unreadable: run 'gst-offline verify'", id.c_str ()),
+        ("fstat %s: %s", path, g_strerror (saved_errno)));
+    return std::nullopt;
+  }
+  if (!S_ISREG (st.st_mode)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("The cached data of download '%s' is damaged: run 'gst-offline verify'", id.c_str ()),
+        ("%s is not a regular file", path));
+    return std::nullopt;
+  }
+
+  gint64 content_length = gst_offline_download_get_content_length (download);
+  if (static_cast<guint64> (st.st_size) != length
+      || (content_length >= 0 && static_cast<guint64> (content_length) != length)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("The cached data of download '%s' is damaged (wrong length): run 'gst-offline verify'", id.c_str ()),
+        ("%s has %" G_GINT64_FORMAT " bytes; the cache recorded %" G_GUINT64_FORMAT
+         ", the download %" G_GINT64_FORMAT, path, static_cast<gint64> (st.st_size), length, content_length));
+    return std::nullopt;
+  }
+
+  GST_INFO_OBJECT (self, "download '%s': %" G_GUINT64_FORMAT " bytes in %s", id.c_str (), length, path);
+  return OpenedDownload { type, ProgressiveStream::Source { id, std::move (fd), length } };
+}
+
+/* ---- Pads ----------------------------------------------------------------- */
+
+/* Adds the pads, then no-more-pads, then lets data flow: whoever links a pad
+ * in pad-added may switch it to pull mode first. */
+static bool
+gst_cache_src_expose_streams (GstCacheSrc *self, OpenedDownload opened)
+{
+  GstElementClass *klass = GST_ELEMENT_GET_CLASS (self);
+  GstPadTemplate *templ = gst_element_class_get_pad_template (klass, "src_%u");
+  guint blocksize;
+  GstEvent *pending_seek;
+
+  GST_OBJECT_LOCK (self);
+  blocksize = self->priv->settings.blocksize;
+  pending_seek = self->priv->pending_seek.release ();
+  GST_OBJECT_UNLOCK (self);
+
+  /* One group id for all pads, so downstream plays them together. */
+  guint group_id = gst_util_group_id_next ();
+
+  std::vector<std::unique_ptr<OutputStream>> streams;
+  streams.push_back (std::make_unique<ProgressiveStream> (GST_ELEMENT (self), templ, "src_0",
+      std::move (opened.progressive), blocksize, group_id, pending_seek));
+
+  for (auto &stream : streams) {
+    if (!stream->activate ()) {
+      GST_ELEMENT_ERROR (self, CORE, PAD, (nullptr), ("could not activate %s", GST_PAD_NAME (stream->pad ())));
+      return false;
+    }
+  }
+
+  GST_OBJECT_LOCK (self);
+  for (auto &stream : streams)
+    self->priv->streams.push_back (std::move (stream));
+  GST_OBJECT_UNLOCK (self);
+
+  /* Only this thread changes the list (state changes are serialized). */
+  for (auto &stream : self->priv->streams) {
+    GST_DEBUG_OBJECT (self, "adding pad %s", GST_PAD_NAME (stream->pad ()));
+    gst_element_add_pad (GST_ELEMENT (self), stream->pad ());
+  }
+  GST_DEBUG_OBJECT (self, "no more pads");
+  gst_element_no_more_pads (GST_ELEMENT (self));
+
+  for (auto &stream : self->priv->streams)
+    stream->expose ();
+  return true;
+}
+
+static void
+gst_cache_src_remove_streams (GstCacheSrc *self)
+{
+  std::vector<std::unique_ptr<OutputStream>> streams;
+  GST_OBJECT_LOCK (self);
+  streams.swap (self->priv->streams);
+  GST_OBJECT_UNLOCK (self);
+
+  for (auto &stream : streams) {
+    GST_DEBUG_OBJECT (self, "removing pad %s", GST_PAD_NAME (stream->pad ()));
+    gst_pad_set_active (stream->pad (), FALSE);
+    gst_element_remove_pad (GST_ELEMENT (self), stream->pad ());
+  }
+  /* The streams stop their tasks and close their files here. */
+  streams.clear ();
+}
+
+/* ---- GstElement ----------------------------------------------------------- */
+
+static GstStateChangeReturn
+gst_cache_src_change_state (GstElement *element, GstStateChange transition)
+{
+  GstCacheSrc *self = GST_CACHE_SRC (element);
+  std::optional<OpenedDownload> opened;
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    opened = gst_cache_src_open_download (self);
+    if (!opened)
+      return GST_STATE_CHANGE_FAILURE;
+  }
+
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!gst_cache_src_expose_streams (self, std::move (*opened))) {
+        gst_cache_src_remove_streams (self);
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      gst_cache_src_remove_streams (self);
+      GST_OBJECT_LOCK (self);
+      self->priv->pending_seek.reset ();
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+static gboolean
+gst_cache_src_send_event (GstElement *element, GstEvent *event)
+{
+  GstCacheSrc *self = GST_CACHE_SRC (element);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK) {
+    GST_OBJECT_LOCK (self);
+    if (self->priv->streams.empty ()) {
+      /* No pad yet: keep the seek for the first push, like basesrc does. */
+      GST_DEBUG_OBJECT (self, "keeping a seek for when the pads exist");
+      self->priv->pending_seek.reset (event);
+      GST_OBJECT_UNLOCK (self);
+      return TRUE;
+    }
+    GST_OBJECT_UNLOCK (self);
+  }
+  return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+}
+
+/* ---- GObject -------------------------------------------------------------- */
+
+static void
+gst_cache_src_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  GstCacheSrc *self = GST_CACHE_SRC (object);
+
+  if (prop_id == PROP_URI && g_value_get_string (value)) {
+    g_autoptr (GError) error = nullptr;
+    const gchar *uri = g_value_get_string (value);
+    if (!gst_cache_src_set_uri (GST_URI_HANDLER (self), uri, &error)) {
+      GST_WARNING_OBJECT (self, "%s", error->message);
+      if (!g_error_matches (error, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE)) {
+        GST_OBJECT_LOCK (self);
+        self->priv->settings.download_id.clear ();
+        self->priv->settings.uri_error = error->message;
+        GST_OBJECT_UNLOCK (self);
+      }
+    }
+    return;
+  }
+
+  GST_OBJECT_LOCK (self);
+  if (!settings_are_mutable_locked (self)) {
+    GST_OBJECT_UNLOCK (self);
+    GST_WARNING_OBJECT (self, "property '%s' cannot change once the element has started", pspec->name);
+    return;
+  }
+  Settings &settings = self->priv->settings;
+  switch (prop_id) {
+    case PROP_URI: /* NULL: no download */
+    case PROP_DOWNLOAD_ID: {
+      const gchar *id = g_value_get_string (value);
+      settings.download_id = id ? id : "";
+      settings.uri_error.clear ();
+      break;
+    }
+    case PROP_CACHE_DIR: {
+      const gchar *dir = g_value_get_string (value);
+      if (dir)
+        settings.cache_dir = dir;
+      else
+        settings.cache_dir.reset ();
+      break;
+    }
+    case PROP_BLOCKSIZE:
+      settings.blocksize = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_cache_src_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  GstCacheSrc *self = GST_CACHE_SRC (object);
+
+  GST_OBJECT_LOCK (self);
+  const Settings &settings = self->priv->settings;
+  switch (prop_id) {
+    case PROP_URI:
+      g_value_take_string (value, make_offline_uri (settings.download_id));
+      break;
+    case PROP_DOWNLOAD_ID:
+      g_value_set_string (value, settings.download_id.empty () ? nullptr : settings.download_id.c_str ());
+      break;
+    case PROP_CACHE_DIR:
+      g_value_set_string (value, settings.cache_dir ? settings.cache_dir->c_str () : nullptr);
+      break;
+    case PROP_BLOCKSIZE:
+      g_value_set_uint (value, settings.blocksize);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_cache_src_finalize (GObject *object)
+{
+  GstCacheSrc *self = GST_CACHE_SRC (object);
+  delete self->priv;
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_cache_src_init (GstCacheSrc *self)
+{
+  self->priv = new CacheSrcPrivate ();
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+}
+
+static void
+gst_cache_src_class_init (GstCacheSrcClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  const auto flags = static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+
+  gobject_class->set_property = gst_cache_src_set_property;
+  gobject_class->get_property = gst_cache_src_get_property;
+  gobject_class->finalize = gst_cache_src_finalize;
+
+  /**
+   * GstCacheSrc:uri:
+   *
+   * The download to play, as `offline://<download-id>`.
+   */
+  g_object_class_install_property (gobject_class, PROP_URI,
+      g_param_spec_string ("uri", "URI",
+          "The download to play, as offline://<download-id> (the same as download-id)",
+          nullptr, flags));
+
+  /**
+   * GstCacheSrc:download-id:
+   *
+   * The id of the download to play.
+   */
+  g_object_class_install_property (gobject_class, PROP_DOWNLOAD_ID,
+      g_param_spec_string ("download-id", "Download id",
+          "The id of the download to play (the same as uri=offline://<download-id>)",
+          nullptr, flags));
+
+  /**
+   * GstCacheSrc:cache-dir:
+   *
+   * The gst-offline data directory to play from. %NULL means the default:
+   * `$GST_OFFLINE_DIR` if set, else `$XDG_DATA_HOME/gst-offline`.
+   */
+  g_object_class_install_property (gobject_class, PROP_CACHE_DIR,
+      g_param_spec_string ("cache-dir", "Cache directory",
+          "The gst-offline data directory holding the download; NULL: $GST_OFFLINE_DIR if set, "
+          "else $XDG_DATA_HOME/gst-offline",
+          nullptr, flags));
+
+  /**
+   * GstCacheSrc:blocksize:
+   *
+   * How many bytes each buffer holds when a progressive download is pushed
+   * (in pull mode, downstream asks for the sizes it wants).
+   */
+  g_object_class_install_property (gobject_class, PROP_BLOCKSIZE,
+      g_param_spec_uint ("blocksize", "Block size",
+          "Bytes per buffer when a progressive download is pushed (pull mode reads what downstream asks for)",
+          1, G_MAXUINT, DEFAULT_BLOCKSIZE, flags));
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "Offline cache source", "Source/File",
+      "Plays a download back from the gst-offline cache (offline://<download-id>), without network",
+      "The gst-offline authors <https://github.com/gst-offline/gst-offline>");
+
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_cache_src_change_state);
+  element_class->send_event = GST_DEBUG_FUNCPTR (gst_cache_src_send_event);
+}
