@@ -1,0 +1,18 @@
+/* gst-offline CLI: one function per command. Each receives the command name
+ * in argv[0] and its own arguments after it, parses its own options and
+ * returns the process exit status.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "cli.h"
+
+namespace cli {
+
+int command_download (Context &ctx, int argc, char **argv);
+int command_list (Context &ctx, int argc, char **argv);
+int command_status (Context &ctx, int argc, char **argv);
+int command_remove (Context &ctx, int argc, char **argv);
+int command_verify (Context &ctx, int argc, char **argv);
+int command_play (Context &ctx, int argc, char **argv);
+
+}  // namespace cli

@@ -1,0 +1,33 @@
+/* gst-offline CLI: opening the library's objects on the data directory, with
+ * the tool's error messages.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "cli.h"
+
+#include <gst/offline/offline.h>
+
+namespace cli {
+
+/* Whether the data directory exists. Read-only commands never create it: a
+ * missing directory simply holds no downloads. */
+bool data_dir_exists (const Context &ctx);
+
+/* Opens the index for reading. Returns NULL with `*status` = kExitSuccess when
+ * the data directory does not exist, NULL with kExitFailure (reason printed)
+ * when it cannot be opened. */
+GstOfflineDownloadIndex *open_index (const Context &ctx, int *status);
+
+/* The download `id` from `index`; NULL after printing
+ * `no download with id 'ID'` (or the library's reason). */
+GstOfflineDownload *get_download (GstOfflineDownloadIndex *index, const char *id);
+
+/* A manager on the data directory. With `paused`, it starts no download
+ * (for commands that only change the index, such as `remove`); `retries` is
+ * its min-retry-count. NULL after printing the reason. */
+GstOfflineDownloadManager *open_manager (const Context &ctx, bool paused, guint retries = 5);
+
+/* The GstOfflineDownload elements of `downloads`, sorted by id. */
+void sort_downloads (GPtrArray *downloads);
+
+}  // namespace cli

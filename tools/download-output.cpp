@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "download-output.h"
+
+#include "format.h"
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+namespace cli {
+
+namespace {
+
+const gchar *const *
+stream_keys (GstOfflineDownload *download)
+{
+  GstOfflineDownloadRequest *request = gst_offline_download_get_request (download);
+  return request ? gst_offline_download_request_get_stream_keys (request) : nullptr;
+}
+
+std::string
+progress_text (GstOfflineDownload *download)
+{
+  gint64 length = gst_offline_download_get_content_length (download);
+  std::string text = format_size (gst_offline_download_get_bytes_downloaded (download));
+  if (length >= 0)
+    text += " of " + format_size ((guint64) length);
+  return text;
+}
+
+}  // namespace
+
+JsonNode *
+download_to_json (GstOfflineDownload *download)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, gst_offline_download_get_id (download));
+  json_builder_set_member_name (b, "uri");
+  json_builder_add_string_value (b, gst_offline_download_get_uri (download));
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b,
+      gst_offline_download_type_to_string (gst_offline_download_get_download_type (download)));
+  json_builder_set_member_name (b, "state");
+  json_builder_add_string_value (b,
+      gst_offline_download_state_to_string (gst_offline_download_get_state (download)));
+  json_builder_set_member_name (b, "stop_reason");
+  json_builder_add_int_value (b, gst_offline_download_get_stop_reason (download));
+  json_builder_set_member_name (b, "bytes_downloaded");
+  json_builder_add_int_value (b, (gint64) gst_offline_download_get_bytes_downloaded (download));
+  json_builder_set_member_name (b, "content_length");
+  json_builder_add_int_value (b, gst_offline_download_get_content_length (download));
+
+  /* -1 exactly when unknown, whatever negative value the library uses. */
+  gdouble percent = gst_offline_download_get_percent_downloaded (download);
+  json_builder_set_member_name (b, "percent");
+  json_builder_add_double_value (b, percent < 0 ? -1.0 : percent);
+
+  json_builder_set_member_name (b, "failure");
+  const gchar *failure = gst_offline_download_get_failure_message (download);
+  if (failure)
+    json_builder_add_string_value (b, failure);
+  else
+    json_builder_add_null_value (b);
+
+  json_builder_set_member_name (b, "tracks");
+  json_builder_begin_array (b);
+  if (const gchar *const *keys = stream_keys (download)) {
+    for (; *keys; keys++)
+      json_builder_add_string_value (b, *keys);
+  }
+  json_builder_end_array (b);
+
+  /* Licenses (DRM) come with a later part of the library. */
+  json_builder_set_member_name (b, "license");
+  json_builder_add_null_value (b);
+
+  json_builder_set_member_name (b, "start_time");
+  json_builder_add_int_value (b, gst_offline_download_get_start_time (download));
+  json_builder_set_member_name (b, "update_time");
+  json_builder_add_int_value (b, gst_offline_download_get_update_time (download));
+
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+std::string
+json_to_string (JsonNode *node)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_indent (generator, 2);
+  json_generator_set_root (generator, node);
+  g_autofree gchar *text = json_generator_to_data (generator, nullptr);
+  return std::string (text) + "\n";
+}
+
+std::string
+format_download_table (GPtrArray *downloads)
+{
+  constexpr size_t kColumns = 5;
+  std::vector<std::array<std::string, kColumns>> rows;
+  std::array<size_t, kColumns> widths{};
+  for (guint i = 0; i < downloads->len; i++) {
+    auto *d = GST_OFFLINE_DOWNLOAD (g_ptr_array_index (downloads, i));
+    std::array<std::string, kColumns> row = {
+        gst_offline_download_get_id (d),
+        gst_offline_download_state_to_string (gst_offline_download_get_state (d)),
+        format_percent (gst_offline_download_get_percent_downloaded (d)),
+        format_size (gst_offline_download_get_bytes_downloaded (d)),
+        gst_offline_download_get_uri (d),
+    };
+    for (size_t c = 0; c < kColumns; c++)
+      widths[c] = std::max (widths[c], (size_t) g_utf8_strlen (row[c].c_str (), -1));
+    rows.push_back (std::move (row));
+  }
+
+  std::string out;
+  for (const auto &row : rows) {
+    for (size_t c = 0; c < kColumns; c++) {
+      out += row[c];
+      if (c + 1 == kColumns)
+        break;
+      /* Numbers are right-aligned, text left-aligned; two spaces between. */
+      size_t pad = widths[c] - g_utf8_strlen (row[c].c_str (), -1);
+      bool numeric = c == 2 || c == 3;
+      if (numeric)
+        out.insert (out.size () - row[c].size (), pad, ' ');
+      else
+        out.append (pad, ' ');
+      out += "  ";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string
+format_download_status (GstOfflineDownload *d)
+{
+  std::string out;
+  auto field = [&out] (const char *name, const std::string &value) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\n";
+  };
+
+  field ("id", gst_offline_download_get_id (d));
+  field ("uri", gst_offline_download_get_uri (d));
+  field ("type", gst_offline_download_type_to_string (gst_offline_download_get_download_type (d)));
+  field ("state", gst_offline_download_state_to_string (gst_offline_download_get_state (d)));
+  field ("progress", format_percent (gst_offline_download_get_percent_downloaded (d)) + " (" +
+      progress_text (d) + ")");
+  field ("bytes downloaded", std::to_string (gst_offline_download_get_bytes_downloaded (d)));
+  gint64 length = gst_offline_download_get_content_length (d);
+  field ("content length", length >= 0 ? std::to_string (length) : std::string ("unknown"));
+  guint stop_reason = gst_offline_download_get_stop_reason (d);
+  field ("stop reason", stop_reason == GST_OFFLINE_STOP_REASON_NONE ? std::string ("none")
+                                                                    : std::to_string (stop_reason));
+  if (const gchar *failure = gst_offline_download_get_failure_message (d))
+    field ("failure", failure);
+  std::string tracks;
+  if (const gchar *const *keys = stream_keys (d)) {
+    for (; *keys; keys++)
+      tracks += (tracks.empty () ? "" : ", ") + std::string (*keys);
+  }
+  field ("tracks", tracks.empty () ? std::string ("all") : tracks);
+  field ("started", format_time_ms (gst_offline_download_get_start_time (d)));
+  field ("updated", format_time_ms (gst_offline_download_get_update_time (d)));
+  return out;
+}
+
+}  // namespace cli

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "progress.h"
+
+#include "format.h"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace cli {
+
+namespace {
+
+constexpr gint64 kBarInterval = G_USEC_PER_SEC / 10;
+constexpr gint64 kLineInterval = G_USEC_PER_SEC;
+
+guint
+terminal_columns ()
+{
+  struct winsize size {};
+  if (ioctl (STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
+    return size.ws_col;
+  return 80;
+}
+
+}  // namespace
+
+ProgressDisplay::ProgressDisplay (std::string id, bool terminal)
+    : id_ (std::move (id)), terminal_ (terminal)
+{
+}
+
+ProgressDisplay::~ProgressDisplay ()
+{
+  clear ();
+}
+
+void
+ProgressDisplay::update (GstOfflineDownload *download)
+{
+  gint64 now = g_get_monotonic_time ();
+  guint64 bytes = gst_offline_download_get_bytes_downloaded (download);
+  if (rate_start_time_ == 0 || bytes < rate_start_bytes_) {
+    rate_start_time_ = now;
+    rate_start_bytes_ = bytes;
+  }
+
+  /* Before the server has answered there is nothing worth showing. */
+  if (bytes == 0 && gst_offline_download_get_content_length (download) < 0)
+    return;
+  if (terminal_) {
+    if (bar_drawn_ && now - last_output_ < kBarInterval)
+      return;
+    draw_bar (download, now);
+  } else {
+    if (last_output_ != 0 && now - last_output_ < kLineInterval)
+      return;
+    print_line (download);
+  }
+  last_output_ = now;
+}
+
+void
+ProgressDisplay::clear ()
+{
+  if (!bar_drawn_)
+    return;
+  fputs ("\r\033[K", stderr);
+  fflush (stderr);
+  bar_drawn_ = false;
+}
+
+void
+ProgressDisplay::draw_bar (GstOfflineDownload *download, gint64 now)
+{
+  guint64 bytes = gst_offline_download_get_bytes_downloaded (download);
+  gint64 length = gst_offline_download_get_content_length (download);
+  gdouble percent = gst_offline_download_get_percent_downloaded (download);
+
+  /* The rate over the whole run: steady, and right for a resumed download. */
+  gdouble elapsed = (now - rate_start_time_) / (gdouble) G_USEC_PER_SEC;
+  gdouble rate = elapsed >= 0.5 ? (bytes - rate_start_bytes_) / elapsed : -1;
+
+  std::string text = format_percent (percent) + "  " + format_size (bytes);
+  if (length >= 0)
+    text += " of " + format_size ((guint64) length);
+  if (rate >= 0) {
+    text += "  " + format_size ((guint64) rate) + "/s";
+    if (length >= 0 && rate > 0 && (guint64) length >= bytes)
+      text += "  ETA " + format_eta ((gint64) ((length - bytes) / rate));
+  }
+
+  std::string line = id_ + " ";
+  guint columns = terminal_columns ();
+  /* "id [bar] text": the bar gets what the longest text leaves, between 10
+   * and 40 cells, so that it does not change width as the text does. */
+  constexpr gint kLongestText = sizeof ("100.0%  1023.9 MiB of 1023.9 MiB  1023.9 MiB/s  ETA 99:59:59") - 1;
+  gint room = (gint) columns - 1 - (gint) line.size () - 3 - kLongestText;
+  if (percent >= 0 && room >= 10) {
+    gint width = MIN (room, 40);
+    gint filled = (gint) (width * CLAMP (percent, 0.0, 100.0) / 100.0);
+    line += "[" + std::string (filled, '#') + std::string (width - filled, '-') + "] ";
+  }
+  line += text;
+  if (line.size () >= columns)
+    line.resize (columns - 1);
+
+  fprintf (stderr, "\r%s\033[K", line.c_str ());
+  fflush (stderr);
+  bar_drawn_ = true;
+}
+
+void
+ProgressDisplay::print_line (GstOfflineDownload *download)
+{
+  guint64 bytes = gst_offline_download_get_bytes_downloaded (download);
+  gint64 length = gst_offline_download_get_content_length (download);
+  gdouble percent = gst_offline_download_get_percent_downloaded (download);
+  if (percent >= 0 && length >= 0)
+    printf ("%s: %s %s of %s\n", id_.c_str (), format_percent (percent).c_str (),
+        format_size (bytes).c_str (), format_size ((guint64) length).c_str ());
+  else
+    printf ("%s: %s\n", id_.c_str (), format_size (bytes).c_str ());
+  fflush (stdout);
+}
+
+}  // namespace cli

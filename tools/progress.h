@@ -1,0 +1,37 @@
+/* gst-offline CLI: the progress of a running download — a bar redrawn on
+ * stderr when it is a terminal, else plain lines on stdout at most once a
+ * second (`ID: 42.0% 1.2 MiB of 2.9 MiB`).
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gst/offline/offline.h>
+
+#include <string>
+
+namespace cli {
+
+class ProgressDisplay {
+ public:
+  /* `terminal`: draw a bar on stderr; otherwise write lines on stdout. */
+  ProgressDisplay (std::string id, bool terminal);
+  ~ProgressDisplay ();
+  ProgressDisplay (const ProgressDisplay &) = delete;
+  ProgressDisplay &operator= (const ProgressDisplay &) = delete;
+
+  void update (GstOfflineDownload *download);
+  /* Erases the bar, so that what follows starts on a clean line. */
+  void clear ();
+
+ private:
+  void draw_bar (GstOfflineDownload *download, gint64 now);
+  void print_line (GstOfflineDownload *download);
+
+  std::string id_;
+  bool terminal_;
+  bool bar_drawn_ = false;
+  gint64 last_output_ = 0;      /* monotonic µs of the last bar or line */
+  gint64 rate_start_time_ = 0;  /* monotonic µs of the first sample */
+  guint64 rate_start_bytes_ = 0;
+};
+
+}  // namespace cli
