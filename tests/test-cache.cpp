@@ -201,7 +201,7 @@ GST_START_TEST (test_removal_keeps_shared_resources)
   fail_unless_equals_uint64 (gst_offline_cache_get_cached_length (cache, "partial-a"), 0);
   fail_if (g_file_test (cache_absolute_path (cache, cache_resource_files ("partial-a").partial).c_str (), G_FILE_TEST_EXISTS));
 
-  g_autoptr (GPtrArray) problems = gst_offline_cache_verify (cache, &error);
+  g_autoptr (GPtrArray) problems = gst_offline_cache_verify (cache, nullptr, &error);
   fail_unless (problems != nullptr);
   fail_unless_equals_int (problems->len, 0);
 }
@@ -232,12 +232,23 @@ GST_START_TEST (test_verify_finds_damage)
   g_autofree gchar *stray_dir = g_path_get_dirname (stray);
   g_mkdir_with_parents (stray_dir, 0700);
   fail_unless (g_file_set_contents (stray, "x", 1, nullptr));
+  g_autofree gchar *top_stray = g_build_filename (dir, "cache", "left-here", nullptr);
+  fail_unless (g_file_set_contents (top_stray, "x", 1, nullptr));
 
-  g_autoptr (GPtrArray) problems = gst_offline_cache_verify (cache, &error);
-  fail_unless_equals_int (problems->len, 3);
+  g_autoptr (GPtrArray) problems = gst_offline_cache_verify (cache, nullptr, &error);
+  fail_unless_equals_int (problems->len, 4);
+  fail_unless (has_problem (problems, "left-here"));
   fail_unless (has_problem (problems, "truncated") && has_problem (problems, "10 bytes"));
   fail_unless (has_problem (problems, "deleted") && has_problem (problems, "missing"));
   fail_unless (has_problem (problems, "stray file"));
+
+  /* One download's check sees its own resources only. */
+  add_download_row (cache, "other");
+  write_whole (cache, "fine", "other", pattern (100, 9));
+  g_autoptr (GPtrArray) others = gst_offline_cache_verify (cache, "other", &error);
+  fail_unless_equals_int (others->len, 0);
+  g_autoptr (GPtrArray) mine = gst_offline_cache_verify (cache, "d", &error);
+  fail_unless_equals_int (mine->len, 2);
 
   fail_unless (gst_offline_cache_lookup (cache, "truncated", nullptr, &error) == nullptr);
   fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT));

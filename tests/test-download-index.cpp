@@ -121,12 +121,18 @@ GST_START_TEST (test_corrupt_rows_are_named_and_skipped)
   g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (f.dir, &error);
   g_autoptr (GPtrArray) downloads = gst_offline_download_index_get_downloads (index, &error);
   fail_unless_equals_int (downloads->len, 1);
-  g_autoptr (GPtrArray) problems = gst_offline_download_index_verify (index, &error);
+  g_autoptr (GPtrArray) problems = gst_offline_download_index_verify (index, nullptr, &error);
   fail_unless_equals_int (problems->len, 4);
   gboolean named = FALSE;
   for (guint i = 0; i < problems->len; i++)
     named |= strstr (static_cast<const char *> (problems->pdata[i]), "bad-type") != nullptr;
   fail_unless (named);
+  g_autoptr (GPtrArray) one = gst_offline_download_index_verify (index, "bad-type", &error);
+  fail_unless_equals_int (one->len, 1);
+  g_autoptr (GPtrArray) fine = gst_offline_download_index_verify (index, "good", &error);
+  fail_unless_equals_int (fine->len, 0);
+  fail_unless (gst_offline_download_index_verify (index, "absent", &error) == nullptr);
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND));
   g_free (f.dir);
 }
 GST_END_TEST;

@@ -261,16 +261,18 @@ guint64 gst_offline_cache_get_total_size (GstOfflineCache *self)
 /**
  * gst_offline_cache_verify:
  * @self: a #GstOfflineCache
+ * @download_id: (nullable): check only the resources of this download
  * @error: return location for a #GError
  *
- * Checks that every whole resource has its file with the recorded length,
- * that partial files hold at least their checkpointed bytes, that every
- * resource belongs to a download, and that no stray file lies in the cache.
+ * Checks that every whole resource has its file with the recorded length and
+ * that partial files hold at least their checkpointed bytes. Without
+ * @download_id it also checks the database's integrity, that every resource
+ * belongs to a download, and that no stray file lies in the cache.
  *
  * Returns: (transfer full) (element-type utf8) (nullable): one message per
  *   problem; empty when the cache is sound.
  */
-GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, GError **error)
+GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, const gchar *download_id, GError **error)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_CACHE (self), nullptr);
   using gst_offline::Statement;
@@ -281,7 +283,16 @@ GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, GError **error)
     return nullptr;
   };
 
-  auto integrity = self->db->prepare ("PRAGMA quick_check", error);
+  /* ?1 NULL selects every resource, else those of one download. */
+  constexpr const char *kOfDownload = " WHERE ?1 IS NULL OR key IN (SELECT key FROM download_resources WHERE download_id = ?1)";
+  auto bind_download = [&] (Statement &stmt) {
+    if (download_id)
+      stmt.bind (1, download_id);
+    else
+      stmt.bind_null (1);
+  };
+
+  auto integrity = self->db->prepare (download_id ? "SELECT 'ok'" : "PRAGMA quick_check", error);
   if (!integrity)
     return fail ();
   for (;;) {
@@ -294,10 +305,12 @@ GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, GError **error)
       g_ptr_array_add (problems, g_strdup_printf ("database: %s", integrity->text (0).c_str ()));
   }
 
-  auto whole = self->db->prepare ("SELECT key, file, length, "
-      "EXISTS (SELECT 1 FROM download_resources d WHERE d.key = resources.key) FROM resources", error);
+  std::string whole_sql = std::string ("SELECT key, file, length, "
+      "EXISTS (SELECT 1 FROM download_resources d WHERE d.key = resources.key) FROM resources") + kOfDownload;
+  auto whole = self->db->prepare (whole_sql.c_str (), error);
   if (!whole)
     return fail ();
+  bind_download (*whole);
   for (;;) {
     auto step = whole->step (error);
     if (step == Statement::Step::Error)
@@ -316,9 +329,11 @@ GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, GError **error)
       g_ptr_array_add (problems, g_strdup_printf ("resource %s belongs to no download", key.c_str ()));
   }
 
-  auto partial = self->db->prepare ("SELECT key, file, durable_length FROM partials", error);
+  std::string partial_sql = std::string ("SELECT key, file, durable_length FROM partials") + kOfDownload;
+  auto partial = self->db->prepare (partial_sql.c_str (), error);
   if (!partial)
     return fail ();
+  bind_download (*partial);
   for (;;) {
     auto step = partial->step (error);
     if (step == Statement::Step::Error)
@@ -335,6 +350,9 @@ GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, GError **error)
           " bytes, fewer than the %" G_GINT64_FORMAT " checkpointed", key.c_str (), file.c_str (), size, partial->int64 (2)));
   }
 
+  if (download_id)
+    return problems;
+
   auto orphan_uses = self->db->prepare ("SELECT DISTINCT download_id FROM download_resources "
       "WHERE download_id NOT IN (SELECT id FROM downloads)", error);
   if (!orphan_uses)
@@ -349,13 +367,18 @@ GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, GError **error)
         orphan_uses->text (0).c_str ()));
   }
 
-  /* Stray files: in cache/XX/ but named by no row. */
+  /* Stray files: anything in cache/ that is not a bucket folder, and
+   * anything in a bucket named by no row. */
   std::string cache_dir = gst_offline::cache_absolute_path (self, gst_offline::kCacheDirName);
   g_autoptr (GDir) top = g_dir_open (cache_dir.c_str (), 0, nullptr);
   while (const gchar *bucket = top ? g_dir_read_name (top) : nullptr) {
     std::string bucket_path = cache_dir + G_DIR_SEPARATOR_S + bucket;
     g_autoptr (GDir) dir = g_dir_open (bucket_path.c_str (), 0, nullptr);
-    while (const gchar *name = dir ? g_dir_read_name (dir) : nullptr) {
+    if (!dir) {
+      g_ptr_array_add (problems, g_strdup_printf ("stray file %s", bucket_path.c_str ()));
+      continue;
+    }
+    while (const gchar *name = g_dir_read_name (dir)) {
       std::string relative = std::string (gst_offline::kCacheDirName) + G_DIR_SEPARATOR_S + bucket + G_DIR_SEPARATOR_S + name;
       if (!known_files.count (relative))
         g_ptr_array_add (problems, g_strdup_printf ("stray file %s", gst_offline::cache_absolute_path (self, relative).c_str ()));

@@ -119,19 +119,31 @@ gboolean gst_offline_download_index_set_stop_reason (GstOfflineDownloadIndex *se
 /**
  * gst_offline_download_index_verify:
  * @self: a #GstOfflineDownloadIndex
+ * @id: (nullable): a download id, or %NULL for every download
  * @error: return location for a #GError
  *
- * Checks every row of the index.
+ * Checks the rows of the index (the one of @id, or all).
  *
  * Returns: (transfer full) (element-type utf8) (nullable): one message per
- *   problem found; empty when the index is sound.
+ *   problem found, empty when the rows are sound; %NULL with
+ *   %GST_OFFLINE_ERROR_NOT_FOUND for an unknown @id.
  */
-GPtrArray *gst_offline_download_index_verify (GstOfflineDownloadIndex *self, GError **error)
+GPtrArray *gst_offline_download_index_verify (GstOfflineDownloadIndex *self, const gchar *id, GError **error)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
   std::vector<std::string> problems;
-  if (!gst_offline::download_table::list (*self->db, &problems, error))
+  if (id) {
+    g_autoptr (GError) row_error = nullptr;
+    if (!gst_offline::download_table::get (*self->db, id, &row_error)) {
+      if (!g_error_matches (row_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT)) {
+        g_propagate_error (error, g_steal_pointer (&row_error));
+        return nullptr;
+      }
+      problems.push_back (row_error->message);
+    }
+  } else if (!gst_offline::download_table::list (*self->db, &problems, error)) {
     return nullptr;
+  }
   GPtrArray *result = g_ptr_array_new_with_free_func (g_free);
   for (const auto &problem : problems)
     g_ptr_array_add (result, g_strdup (problem.c_str ()));

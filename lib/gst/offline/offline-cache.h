@@ -35,6 +35,6 @@ GST_OFFLINE_API
 guint64 gst_offline_cache_get_total_size (GstOfflineCache *self);
 
 GST_OFFLINE_API
-GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, GError **error);
+GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, const gchar *download_id, GError **error);
 
 G_END_DECLS

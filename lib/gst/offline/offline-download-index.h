@@ -31,6 +31,6 @@ GST_OFFLINE_API
 gboolean gst_offline_download_index_set_stop_reason (GstOfflineDownloadIndex *self, const gchar *id, guint stop_reason, GError **error);
 
 GST_OFFLINE_API
-GPtrArray *gst_offline_download_index_verify (GstOfflineDownloadIndex *self, GError **error);
+GPtrArray *gst_offline_download_index_verify (GstOfflineDownloadIndex *self, const gchar *id, GError **error);
 
 G_END_DECLS
