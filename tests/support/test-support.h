@@ -32,6 +32,10 @@ const gchar *ot_server_get_base_url (OtServer *server);
 gchar *ot_server_add_file (OtServer *server, const gchar *path, const gchar *local_file);
 /* Applies `kind` to the next `count` requests of `path` (count < 0: all of them). */
 void ot_server_set_fault (OtServer *server, const gchar *path, OtFaultKind kind, gint64 param, gint count);
+/* Like ot_server_set_fault, but takes effect once the faults already set for
+ * `path` have run out (e.g. cut the first answer at 40%, then every later one
+ * at 0 bytes). OT_FAULT_NONE with a count queues that many clean answers. */
+void ot_server_queue_fault (OtServer *server, const gchar *path, OtFaultKind kind, gint64 param, gint count);
 /* Limits the body rate of `path` (0: unlimited); lets a test kill a download mid-way. */
 void ot_server_set_rate (OtServer *server, const gchar *path, guint64 bytes_per_second);
 /* Observations at the server. */
