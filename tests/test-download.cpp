@@ -707,6 +707,66 @@ GST_START_TEST (test_chunked)
 }
 GST_END_TEST;
 
+/* 11. Headers given with --header reach the server, and the download keeps
+ * them: resuming it without --header sends them again. */
+GST_START_TEST (test_headers_kept_for_resume)
+{
+  World w ("headers");
+  ot_server_set_fault (w.server, kPath, OT_FAULT_CLOSE_AFTER, w.size / 3, 1);
+  CliResult r = download (w, { "--header", "X-Token: secret-1", "--header", "Accept-Language: fr", "--retries", "0" });
+  assert_status (r, 1);
+  gchar *token = ot_server_get_last_header (w.server, kPath, "X-Token");
+  fail_unless (token && strcmp (token, "secret-1") == 0, "X-Token was %s", GST_STR_NULL (token));
+  g_free (token);
+
+  r = download (w);
+  assert_status (r, 0);
+  fail_unless (range_start (w.server) > 0, "the second run did not resume");
+  token = ot_server_get_last_header (w.server, kPath, "x-token");
+  fail_unless (token && strcmp (token, "secret-1") == 0, "the resumed request's X-Token was %s", GST_STR_NULL (token));
+  g_free (token);
+  gchar *language = ot_server_get_last_header (w.server, kPath, "Accept-Language");
+  fail_unless (language && strcmp (language, "fr") == 0, "Accept-Language was %s", GST_STR_NULL (language));
+  g_free (language);
+  assert_completed (w);
+}
+GST_END_TEST;
+
+/* 12. A redirect to another http URL is followed; the resource is cached
+ * under the URL the download was asked for. */
+GST_START_TEST (test_redirect_followed)
+{
+  World w ("redirect");
+  gchar *target = g_strdup (w.url);
+  g_free (w.url);
+  w.url = ot_server_add_redirect (w.server, "/moved.mp4", target);
+  CliResult r = download (w);
+  assert_status (r, 0);
+  fail_unless_equals_int (ot_server_get_request_count (w.server, "/moved.mp4"), 1);
+  fail_unless_equals_int (ot_server_get_request_count (w.server, kPath), 1);
+  assert_completed (w);
+  g_free (target);
+}
+GST_END_TEST;
+
+/* 13. A redirect to anything but http(s) is not followed: a clear failure. */
+GST_START_TEST (test_redirect_to_file_refused)
+{
+  World w ("redirect-file");
+  g_free (w.url);
+  w.url = ot_server_add_redirect (w.server, "/evil.mp4", "file:///etc/passwd");
+  CliResult r = download (w);
+  assert_status (r, 1);
+  /* Permanent: not retried, even with the default retries. */
+  fail_unless_equals_int (ot_server_get_request_count (w.server, "/evil.mp4"), 1);
+  std::string reason = failure_reason (r);
+  fail_unless (contains_ci (reason, "302") || contains_ci (reason, "redirect"), "reason: %s", reason.c_str ());
+  GstOfflineDownload *d = assert_failed (w);
+  g_object_unref (d);
+  assert_not_cached (w);
+}
+GST_END_TEST;
+
 static Suite *
 download_suite (void)
 {
@@ -727,6 +787,9 @@ download_suite (void)
   tcase_add_test (tc, test_not_media_random);
   tcase_add_test (tc, test_write_error);
   tcase_add_test (tc, test_chunked);
+  tcase_add_test (tc, test_headers_kept_for_resume);
+  tcase_add_test (tc, test_redirect_followed);
+  tcase_add_test (tc, test_redirect_to_file_refused);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -136,12 +136,23 @@ void ResourceFetch::on_sent (GAsyncResult *result)
   GError *error = nullptr;
   body_ = soup_session_send_finish (session_, result, &error);
   if (!body_) {
-    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    bool transient = true;
+    if (error->domain == SOUP_SESSION_ERROR) {
+      /* A redirect to a non-http(s) URI, a redirect loop, an answer that is
+       * not HTTP: asking again gives the same. */
+      transient = false;
+      bool redirect = error->code == SOUP_SESSION_ERROR_REDIRECT_BAD_URI
+          || error->code == SOUP_SESSION_ERROR_TOO_MANY_REDIRECTS;
+      GError *wrapped = g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "%s: %s%s", spec_.url.c_str (),
+          redirect ? "redirect refused: " : "", error->message);
+      g_error_free (error);
+      error = wrapped;
+    } else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
       GError *wrapped = g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NETWORK, "%s: %s", spec_.url.c_str (), error->message);
       g_error_free (error);
       error = wrapped;
     }
-    fail (error, true);
+    fail (error, transient);
     return;
   }
   bool transient = false, restart = false;

@@ -35,6 +35,8 @@ struct ServedFile {
   guint requests = 0;
   guint64 bytes_sent = 0;
   std::optional<std::string> last_range;
+  std::map<std::string, std::string> last_headers; /* lower-case names */
+  std::string redirect_to;                         /* set: answer 302 to it */
 
   ServedFile () = default;
   ServedFile (const ServedFile &) = delete;
@@ -323,6 +325,17 @@ server_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
     file->last_range = range_header;
   else
     file->last_range.reset ();
+  file->last_headers.clear ();
+  soup_message_headers_foreach (req, [] (const char *name, const char *value, gpointer headers) {
+    g_autofree gchar *lower = g_ascii_strdown (name, -1);
+    (*static_cast<std::map<std::string, std::string> *> (headers))[lower] = value;
+  }, &file->last_headers);
+  if (!file->redirect_to.empty ()) {
+    std::string location = file->redirect_to;
+    g_mutex_unlock (&server->lock);
+    soup_server_message_set_redirect (msg, SOUP_STATUS_FOUND, location.c_str ());
+    return;
+  }
   Fault fault;
   if (!file->faults.empty ()) {
     Fault &front = file->faults.front ();
@@ -669,6 +682,36 @@ ot_server_get_last_range (OtServer *server, const gchar *path)
   gchar *range = file && file->last_range ? g_strdup (file->last_range->c_str ()) : nullptr;
   g_mutex_unlock (&server->lock);
   return range;
+}
+
+gchar *
+ot_server_get_last_header (OtServer *server, const gchar *path, const gchar *name)
+{
+  sync_with_server_thread (server);
+  g_autofree gchar *lower = g_ascii_strdown (name, -1);
+  g_mutex_lock (&server->lock);
+  ServedFile *file = lookup_locked (server, path);
+  gchar *value = nullptr;
+  if (file) {
+    auto found = file->last_headers.find (lower);
+    if (found != file->last_headers.end ())
+      value = g_strdup (found->second.c_str ());
+  }
+  g_mutex_unlock (&server->lock);
+  return value;
+}
+
+gchar *
+ot_server_add_redirect (OtServer *server, const gchar *path, const gchar *location)
+{
+  g_return_val_if_fail (path && path[0] == '/', nullptr);
+  auto file = std::make_unique<ServedFile> ();
+  file->data = g_bytes_new (nullptr, 0);
+  file->redirect_to = location;
+  g_mutex_lock (&server->lock);
+  server->files[path] = std::move (file);
+  g_mutex_unlock (&server->lock);
+  return g_strconcat (server->base_url, path, nullptr);
 }
 
 guint

@@ -43,6 +43,10 @@ guint ot_server_get_request_count (OtServer *server, const gchar *path);
 guint64 ot_server_get_bytes_sent (OtServer *server, const gchar *path);
 /* The Range header of the last request of `path`, or NULL (free it). */
 gchar *ot_server_get_last_range (OtServer *server, const gchar *path);
+/* The value of header `name` (any case) in the last request of `path`, or NULL (free it). */
+gchar *ot_server_get_last_header (OtServer *server, const gchar *path, const gchar *name);
+/* Answers requests of `path` with 302 to `location`; returns the full URL of `path` (free it). */
+gchar *ot_server_add_redirect (OtServer *server, const gchar *path, const gchar *location);
 /* The maximum number of requests that were being answered at the same time. */
 guint ot_server_get_max_concurrent (OtServer *server);
 
