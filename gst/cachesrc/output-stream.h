@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "handles.h"
+#include "util/handles.h"
 
 #include <gst/gst.h>
 

@@ -124,12 +124,12 @@ std::unique_ptr<ResourceWriter> ResourceWriter::open (GstOfflineCache *cache, co
   g_autofree gchar *dir = g_path_get_dirname (self->partial_path_.c_str ());
   if (!make_directories (dir, error))
     return nullptr;
-  self->fd_ = ::open (self->partial_path_.c_str (), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (self->fd_ < 0) {
+  self->fd_.reset (::open (self->partial_path_.c_str (), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!self->fd_) {
     set_error_from_errno (error, errno, "opening cache file " + self->partial_path_);
     return nullptr;
   }
-  if (flock (self->fd_, LOCK_EX | LOCK_NB) != 0) {
+  if (flock (self->fd_.get (), LOCK_EX | LOCK_NB) != 0) {
     int errsv = errno;
     if (errsv == EWOULDBLOCK)
       g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_BUSY,
@@ -153,7 +153,7 @@ std::unique_ptr<ResourceWriter> ResourceWriter::open (GstOfflineCache *cache, co
   if (!row)
     return nullptr;
   struct stat st;
-  if (fstat (self->fd_, &st) != 0) {
+  if (fstat (self->fd_.get (), &st) != 0) {
     set_error_from_errno (error, errno, "reading cache file " + self->partial_path_);
     return nullptr;
   }
@@ -168,8 +168,7 @@ std::unique_ptr<ResourceWriter> ResourceWriter::open (GstOfflineCache *cache, co
       if (!commit_rows (db, key, files.data, static_cast<guint64> (data_size), partial.etag, partial.last_modified, error))
         return nullptr;
       unlink (self->partial_path_.c_str ());
-      close (self->fd_);
-      self->fd_ = -1;
+      self->fd_.reset ();
       self->complete_ = true;
       return self;
     }
@@ -188,11 +187,11 @@ std::unique_ptr<ResourceWriter> ResourceWriter::open (GstOfflineCache *cache, co
     /* A data file with no row at all is a leftover of a removal. */
     unlink (self->data_path_.c_str ());
   }
-  if (ftruncate (self->fd_, static_cast<off_t> (self->length_)) != 0) {
+  if (ftruncate (self->fd_.get (), static_cast<off_t> (self->length_)) != 0) {
     set_error_from_errno (error, errno, "truncating cache file " + self->partial_path_);
     return nullptr;
   }
-  if (lseek (self->fd_, static_cast<off_t> (self->length_), SEEK_SET) < 0) {
+  if (lseek (self->fd_.get (), static_cast<off_t> (self->length_), SEEK_SET) < 0) {
     set_error_from_errno (error, errno, "seeking in cache file " + self->partial_path_);
     return nullptr;
   }
@@ -206,11 +205,10 @@ std::unique_ptr<ResourceWriter> ResourceWriter::open (GstOfflineCache *cache, co
 
 ResourceWriter::~ResourceWriter ()
 {
-  if (fd_ >= 0) {
+  if (fd_) {
     g_autoptr (GError) error = nullptr;
     if (!checkpoint (&error))
       GST_WARNING ("could not keep the partial data of %s: %s", key_.c_str (), error->message);
-    close (fd_);
   }
   g_clear_object (&cache_);
 }
@@ -237,7 +235,7 @@ bool ResourceWriter::set_validators (const std::string &etag, const std::string 
 
 bool ResourceWriter::restart (GError **error)
 {
-  if (ftruncate (fd_, 0) != 0 || lseek (fd_, 0, SEEK_SET) < 0) {
+  if (ftruncate (fd_.get (), 0) != 0 || lseek (fd_.get (), 0, SEEK_SET) < 0) {
     set_error_from_errno (error, errno, "truncating cache file " + partial_path_);
     return false;
   }
@@ -252,7 +250,7 @@ bool ResourceWriter::append (const void *data, gsize size, GError **error)
 {
   auto bytes = static_cast<const guint8 *> (data);
   while (size > 0) {
-    ssize_t written = write (fd_, bytes, size);
+    ssize_t written = write (fd_.get (), bytes, size);
     if (written < 0) {
       if (errno == EINTR)
         continue;
@@ -272,7 +270,7 @@ bool ResourceWriter::append (const void *data, gsize size, GError **error)
 std::string ResourceWriter::read_prefix (gsize size) const
 {
   std::string prefix (MIN (size, length_), '\0');
-  ssize_t got = pread (fd_, prefix.data (), prefix.size (), 0);
+  ssize_t got = pread (fd_.get (), prefix.data (), prefix.size (), 0);
   prefix.resize (got > 0 ? static_cast<size_t> (got) : 0);
   return prefix;
 }
@@ -282,7 +280,7 @@ bool ResourceWriter::checkpoint (GError **error)
   last_checkpoint_us_ = g_get_monotonic_time ();
   if (length_ == durable_length_)
     return true;
-  if (fdatasync (fd_) != 0) {
+  if (fdatasync (fd_.get ()) != 0) {
     set_error_from_errno (error, errno, "syncing cache file " + partial_path_);
     return false;
   }
@@ -309,8 +307,7 @@ bool ResourceWriter::commit (GError **error)
   if (!commit_rows (cache_database (cache_), key_, cache_resource_files (key_).data, length_, etag_,
           last_modified_, error))
     return false;
-  close (fd_);
-  fd_ = -1;
+  fd_.reset ();
   complete_ = true;
   GST_DEBUG ("resource %s is whole: %" G_GUINT64_FORMAT " bytes", key_.c_str (), length_);
   return true;

@@ -8,6 +8,8 @@
 
 #include <gst/offline/offline-cache.h>
 
+#include "util/handles.h"
+
 #include <memory>
 #include <string>
 
@@ -53,7 +55,7 @@ class ResourceWriter {
   std::string data_path_;
   std::string partial_path_;
   std::string partial_file_;  /* relative, as stored in the row */
-  int fd_ = -1;
+  UniqueFd fd_;
   bool complete_ = false;
   guint64 length_ = 0;
   guint64 durable_length_ = 0;

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "index/download-private.h"
 
-#include "util/gobject-ptr.h"
-
 /**
  * SECTION:offline-download
  * @title: GstOfflineDownload

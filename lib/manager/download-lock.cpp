@@ -19,14 +19,13 @@ std::unique_ptr<DownloadLock> DownloadLock::acquire (const std::string &data_dir
   if (!make_directories (dir, error))
     return nullptr;
   std::string path = dir + G_DIR_SEPARATOR_S + sha256_hex (id) + ".lock";
-  int fd = open (path.c_str (), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) {
+  UniqueFd fd (open (path.c_str (), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) {
     set_error_from_errno (error, errno, "opening lock file " + path);
     return nullptr;
   }
-  if (flock (fd, LOCK_EX | LOCK_NB) != 0) {
+  if (flock (fd.get (), LOCK_EX | LOCK_NB) != 0) {
     int errsv = errno;
-    close (fd);
     if (errsv == EWOULDBLOCK)
       g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_BUSY,
           "download %s is being downloaded by another process", id.c_str ());
@@ -34,12 +33,7 @@ std::unique_ptr<DownloadLock> DownloadLock::acquire (const std::string &data_dir
       set_error_from_errno (error, errsv, "locking " + path);
     return nullptr;
   }
-  return std::unique_ptr<DownloadLock> (new DownloadLock (fd));
-}
-
-DownloadLock::~DownloadLock ()
-{
-  close (fd_);
+  return std::unique_ptr<DownloadLock> (new DownloadLock (std::move (fd)));
 }
 
 }  // namespace gst_offline

@@ -7,6 +7,8 @@
 
 #include <glib.h>
 
+#include "util/handles.h"
+
 #include <memory>
 #include <string>
 
@@ -16,11 +18,10 @@ class DownloadLock {
  public:
   /* BUSY if another process (or another lock in this one) holds it. */
   static std::unique_ptr<DownloadLock> acquire (const std::string &data_dir, const std::string &id, GError **error);
-  ~DownloadLock ();
 
  private:
-  explicit DownloadLock (int fd) : fd_ (fd) {}
-  int fd_;
+  explicit DownloadLock (UniqueFd fd) : fd_ (std::move (fd)) {}
+  UniqueFd fd_;  /* closing it releases the lock */
 };
 
 }  // namespace gst_offline

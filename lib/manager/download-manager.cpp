@@ -9,7 +9,7 @@
 #include "index/download-private.h"
 #include "manager/download-lock.h"
 #include "util/fs.h"
-#include "util/gobject-ptr.h"
+#include "util/handles.h"
 #include "util/hash.h"
 
 #include <gio/gio.h>

@@ -1,5 +1,7 @@
-/* Owning handles for what cachesrc's C++ code holds: GstObjects,
- * GstMiniObjects and file descriptors, released by their destructors.
+/* RAII owners for what C++ members and containers hold: GObjects,
+ * GstObjects, GstMiniObjects, main contexts and file descriptors. Header
+ * only, shared by the library and the plugin. For locals, g_autoptr and
+ * g_autofree serve.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
@@ -10,25 +12,32 @@
 
 namespace gst_offline {
 
+struct GObjectUnref {
+  void operator() (gpointer object) const { g_object_unref (object); }
+};
+/* A strong reference to a GObject. */
+template <typename T> using GObjectPtr = std::unique_ptr<T, GObjectUnref>;
+
 struct GstObjectUnref {
   void operator() (gpointer object) const { gst_object_unref (object); }
 };
-
 /* A strong reference to a GstObject (pad, element, ...). */
-template <typename T>
-using GstObjectPtr = std::unique_ptr<T, GstObjectUnref>;
+template <typename T> using GstObjectPtr = std::unique_ptr<T, GstObjectUnref>;
 
 struct GstMiniObjectUnref {
   void operator() (gpointer object) const { gst_mini_object_unref (GST_MINI_OBJECT_CAST (object)); }
 };
-
 /* A strong reference to a GstMiniObject (event, buffer, query, ...). */
-template <typename T>
-using GstMiniObjectPtr = std::unique_ptr<T, GstMiniObjectUnref>;
+template <typename T> using GstMiniObjectPtr = std::unique_ptr<T, GstMiniObjectUnref>;
+
+struct GMainContextUnref {
+  void operator() (GMainContext *context) const { g_main_context_unref (context); }
+};
+using GMainContextPtr = std::unique_ptr<GMainContext, GMainContextUnref>;
 
 /* A file descriptor, closed on destruction. */
 class UniqueFd {
-public:
+ public:
   UniqueFd () = default;
   explicit UniqueFd (int fd) : fd_ (fd) {}
   UniqueFd (UniqueFd &&other) noexcept : fd_ (other.release ()) {}
@@ -59,8 +68,8 @@ public:
     fd_ = fd;
   }
 
-private:
+ private:
   int fd_ = -1;
 };
 
-} // namespace gst_offline
+}  // namespace gst_offline
