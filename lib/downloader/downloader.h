@@ -19,6 +19,7 @@ struct DownloaderContext {
   SoupSession *session;
   GstOfflineCache *cache;
   RetryPolicy retry;
+  ResourceFetch::SpaceFn check_space;
 };
 
 class Downloader {

@@ -68,7 +68,8 @@ ProgressiveDownloader::ProgressiveDownloader (const DownloadRecord &record, cons
 void ProgressiveDownloader::start (GCancellable *cancellable, ProgressFn progress, DoneFn done)
 {
   FetchSpec spec { record_.uri, progressive_cache_key (record_), record_.id, record_.headers };
-  fetch_ = ResourceFetch::create (context_.session, context_.cache, std::move (spec), context_.retry, cancellable);
+  fetch_ = ResourceFetch::create (context_.session, context_.cache, std::move (spec), context_.retry,
+      context_.check_space, cancellable);
   std::string uri = record_.uri;
   fetch_->start (
       [progress] (guint64 held, gint64 total) { progress (held, total); },

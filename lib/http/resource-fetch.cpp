@@ -43,7 +43,7 @@ bool is_weak_etag (const std::string &etag)
 }  // namespace
 
 std::shared_ptr<ResourceFetch> ResourceFetch::create (SoupSession *session, GstOfflineCache *cache, FetchSpec spec,
-    RetryPolicy retry, GCancellable *cancellable)
+    RetryPolicy retry, SpaceFn check_space, GCancellable *cancellable)
 {
   static gsize once = 0;
   if (g_once_init_enter (&once)) {
@@ -56,6 +56,7 @@ std::shared_ptr<ResourceFetch> ResourceFetch::create (SoupSession *session, GstO
   self->cancellable_ = G_CANCELLABLE (g_object_ref (cancellable));
   self->spec_ = std::move (spec);
   self->retry_ = retry;
+  self->check_space_ = std::move (check_space);
   return self;
 }
 
@@ -244,6 +245,9 @@ bool ResourceFetch::accept_response (GError **error, bool *transient, bool *rest
     *restart = writer_->restart (error);
     return *restart;
   }
+  /* Refuse before writing what cannot fit, rather than fill the disk. */
+  if (total_ >= 0 && check_space_ && !check_space_ (static_cast<guint64> (total_) - writer_->length (), error))
+    return false;
   return writer_->set_validators (etag, last_modified, total_, error);
 }
 

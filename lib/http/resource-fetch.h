@@ -41,9 +41,11 @@ class ResourceFetch : public std::enable_shared_from_this<ResourceFetch> {
   using ValidateFn = std::function<bool (const std::string &prefix, GError **error)>;
   /* Called once, on the context: no error on success. */
   using DoneFn = std::function<void (const GError *error)>;
+  /* Fails (NO_SPACE) unless `bytes` more can be stored. */
+  using SpaceFn = std::function<bool (guint64 bytes, GError **error)>;
 
   static std::shared_ptr<ResourceFetch> create (SoupSession *session, GstOfflineCache *cache, FetchSpec spec,
-      RetryPolicy retry, GCancellable *cancellable);
+      RetryPolicy retry, SpaceFn check_space, GCancellable *cancellable);
   ~ResourceFetch ();
 
   void start (ProgressFn progress, ValidateFn validate, DoneFn done);
@@ -65,6 +67,7 @@ class ResourceFetch : public std::enable_shared_from_this<ResourceFetch> {
   GCancellable *cancellable_ = nullptr;
   FetchSpec spec_;
   RetryPolicy retry_;
+  SpaceFn check_space_;
   ProgressFn progress_;
   ValidateFn validate_;
   DoneFn done_;

@@ -34,6 +34,9 @@ struct DownloadRecord {
   std::string failure_message;
   double percent = -1;
   guint64 bytes_downloaded = 0;
+  /* Runtime only, never persisted: known while this process downloads it. */
+  double speed = 0;          /* bytes per second */
+  gint64 eta_seconds = -1;
 
   bool is_terminal () const
   {

@@ -169,6 +169,23 @@ SNAPSHOT_GETTER (guint64, bytes_downloaded, 0, self->record.bytes_downloaded)
 SNAPSHOT_GETTER (gdouble, percent_downloaded, -1, self->record.percent)
 
 /**
+ * gst_offline_download_get_speed:
+ * @self: a #GstOfflineDownload
+ *
+ * Returns: the recent download rate in bytes per second; 0 unless the
+ *   download runs in this process.
+ */
+SNAPSHOT_GETTER (gdouble, speed, 0, self->record.speed)
+
+/**
+ * gst_offline_download_get_eta:
+ * @self: a #GstOfflineDownload
+ *
+ * Returns: the estimated seconds until it completes, or -1 while unknown.
+ */
+SNAPSHOT_GETTER (gint64, eta, -1, self->record.eta_seconds)
+
+/**
  * gst_offline_download_is_terminal:
  * @self: a #GstOfflineDownload
  *

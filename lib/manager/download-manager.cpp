@@ -8,6 +8,7 @@
 #include "http/http-client.h"
 #include "index/download-private.h"
 #include "manager/download-lock.h"
+#include "manager/requirements.h"
 #include "util/fs.h"
 #include "util/handles.h"
 #include "util/hash.h"
@@ -15,6 +16,7 @@
 #include <gio/gio.h>
 #include <gst/gst.h>
 
+#include <functional>
 #include <map>
 
 GST_DEBUG_CATEGORY_STATIC (manager_debug);
@@ -37,11 +39,29 @@ GST_DEBUG_CATEGORY_STATIC (manager_debug);
  * by one process at a time (the others see %GST_OFFLINE_ERROR_BUSY).
  */
 
+enum {
+  SIGNAL_DOWNLOAD_CHANGED,
+  SIGNAL_DOWNLOAD_PROGRESS,
+  SIGNAL_DOWNLOAD_REMOVED,
+  SIGNAL_IDLE,
+  SIGNAL_REQUIREMENTS_CHANGED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
 namespace gst_offline {
 namespace {
 
 constexpr gint64 kProgressSignalIntervalUs = G_USEC_PER_SEC / 10;
 constexpr gint64 kProgressPersistIntervalUs = G_USEC_PER_SEC;
+/* How often the worker looks for changes other processes made to the index
+ * (a stop reason, a removal, a queued download): a pause from another
+ * process takes effect within this. */
+constexpr guint kIndexPollMs = 250;
+/* Requirements are checked every this many index polls. */
+constexpr guint kRequirementsEveryPolls = 4;
+constexpr double kSpeedSmoothing = 0.3;
+constexpr gint64 kSpeedSampleUs = G_USEC_PER_SEC / 2;
 
 /* A download this process is working on. */
 struct Task {
@@ -54,6 +74,8 @@ struct Task {
   bool removed = false;
   gint64 last_signal_us = 0;
   gint64 last_persist_us = 0;
+  gint64 speed_sample_us = 0;
+  guint64 speed_sample_bytes = 0;
 };
 
 }  // namespace
@@ -83,9 +105,20 @@ struct ManagerCore {
   bool idle = true;
   guint max_parallel = 3;
   RetryPolicy retry;
+  GstOfflineRequirements requirements =
+      static_cast<GstOfflineRequirements> (GST_OFFLINE_REQUIREMENTS_NETWORK | GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW);
+  guint64 min_free_space = 100 * 1024 * 1024;
+  GstOfflineRequirements not_met = GST_OFFLINE_REQUIREMENTS_NONE;
+  gint64 index_version = -1;
+  guint polls = 0;
+  GSource *poll_source = nullptr;
 
   Database &db () { return cache_database (cache.get ()); }
-  DownloaderContext downloader_context () { return { session.get (), cache.get (), retry }; }
+  DownloaderContext downloader_context ()
+  {
+    return { session.get (), cache.get (), retry,
+      [this] (guint64 bytes, GError **error) { return check_free_space (data_dir, bytes, min_free_space, error); } };
+  }
 
   /* Runs `fn` on the worker thread and waits for it (from any other thread). */
   void call (const std::function<void ()> &fn);
@@ -94,7 +127,12 @@ struct ManagerCore {
   void emit_progress (const DownloadRecord &record);
   void emit_removed (const std::string &id);
   void emit_idle ();
-  void emit (const char *signal, GObject *snapshot, const std::string &id);
+  void emit_requirements_changed (GstOfflineRequirements not_met);
+  void emit (std::function<void (GObject *manager)> emission);
+
+  void start_polling ();
+  void poll ();
+  bool check_requirements ();
 
   void sync_tasks ();
   void start_task (DownloadRecord record);
@@ -107,6 +145,7 @@ struct ManagerCore {
 
   GstOfflineDownload *add (GstOfflineDownloadRequest *request, GError **error);
   bool remove (const std::string &id, GError **error);
+  bool set_stop_reason (const std::string &id, guint stop_reason, GError **error);
 };
 
 }  // namespace gst_offline
@@ -126,18 +165,12 @@ enum {
   PROP_MAX_PARALLEL_DOWNLOADS,
   PROP_MIN_RETRY_COUNT,
   PROP_DOWNLOADS_PAUSED,
+  PROP_REQUIREMENTS,
+  PROP_MIN_FREE_SPACE,
   N_PROPS
 };
 static GParamSpec *properties[N_PROPS];
 
-enum {
-  SIGNAL_DOWNLOAD_CHANGED,
-  SIGNAL_DOWNLOAD_PROGRESS,
-  SIGNAL_DOWNLOAD_REMOVED,
-  SIGNAL_IDLE,
-  N_SIGNALS
-};
-static guint signals[N_SIGNALS];
 
 static void gst_offline_download_manager_initable_init (GInitableIface *iface);
 
@@ -176,58 +209,59 @@ void ManagerCore::call (const std::function<void ()> &fn)
   g_cond_clear (&c.cond);
 }
 
-void ManagerCore::emit (const char *signal, GObject *snapshot, const std::string &id)
+void ManagerCore::emit (std::function<void (GObject *manager)> emission)
 {
   /* The worker never holds a strong reference to the manager: if it did,
    * the last unref could happen here and dispose would join this thread. */
   struct Emission {
     std::shared_ptr<SignalTarget> target;
-    guint signal;
-    GObject *snapshot;
-    std::string id;
+    std::function<void (GObject *)> fn;
   };
-  auto emission = new Emission { signal_target, g_signal_lookup (signal, GST_OFFLINE_TYPE_DOWNLOAD_MANAGER), snapshot, id };
   g_main_context_invoke_full (caller_context.get (), G_PRIORITY_DEFAULT,
       [] (gpointer data) -> gboolean {
         auto e = static_cast<Emission *> (data);
         g_autoptr (GObject) owner = G_OBJECT (g_weak_ref_get (&e->target->owner));
-        if (owner) {
-          if (e->snapshot)
-            g_signal_emit (owner, e->signal, 0, e->snapshot);
-          else if (!e->id.empty ())
-            g_signal_emit (owner, e->signal, 0, e->id.c_str ());
-          else
-            g_signal_emit (owner, e->signal, 0);
-        }
+        if (owner)
+          e->fn (owner);
         return G_SOURCE_REMOVE;
       },
-      emission,
-      [] (gpointer data) {
-        auto e = static_cast<Emission *> (data);
-        g_clear_object (&e->snapshot);
-        delete e;
-      });
+      new Emission { signal_target, std::move (emission) },
+      [] (gpointer data) { delete static_cast<Emission *> (data); });
+}
+
+/* Emits `signal` with a new snapshot of `record`. */
+static std::function<void (GObject *)> snapshot_emission (guint signal, const DownloadRecord &record)
+{
+  std::shared_ptr<GstOfflineDownload> snapshot (download_new (record), g_object_unref);
+  return [signal, snapshot] (GObject *manager) { g_signal_emit (manager, signal, 0, snapshot.get ()); };
 }
 
 void ManagerCore::emit_changed (const DownloadRecord &record)
 {
   GST_DEBUG ("download %s is %s", record.id.c_str (), gst_offline_download_state_to_string (record.state));
-  emit ("download-changed", G_OBJECT (download_new (record)), record.id);
+  emit (snapshot_emission (signals[SIGNAL_DOWNLOAD_CHANGED], record));
 }
 
 void ManagerCore::emit_progress (const DownloadRecord &record)
 {
-  emit ("download-progress", G_OBJECT (download_new (record)), record.id);
+  emit (snapshot_emission (signals[SIGNAL_DOWNLOAD_PROGRESS], record));
 }
 
 void ManagerCore::emit_removed (const std::string &id)
 {
-  emit ("download-removed", nullptr, id);
+  emit ([id] (GObject *manager) { g_signal_emit (manager, signals[SIGNAL_DOWNLOAD_REMOVED], 0, id.c_str ()); });
 }
 
 void ManagerCore::emit_idle ()
 {
-  emit ("idle", nullptr, "");
+  emit ([] (GObject *manager) { g_signal_emit (manager, signals[SIGNAL_IDLE], 0); });
+}
+
+void ManagerCore::emit_requirements_changed (GstOfflineRequirements now_not_met)
+{
+  emit ([now_not_met] (GObject *manager) {
+    g_signal_emit (manager, signals[SIGNAL_REQUIREMENTS_CHANGED], 0, now_not_met);
+  });
 }
 
 void ManagerCore::persist_state (DownloadRecord &record)
@@ -250,7 +284,8 @@ void ManagerCore::fail_record (DownloadRecord &record, const GError *error)
 }
 
 /* The one place where downloads start and stop: compares what the index
- * asks for with what runs, and mends the difference. */
+ * asks for (this process's and others' changes alike) with what runs, and
+ * mends the difference. */
 void ManagerCore::sync_tasks ()
 {
   if (shutting_down)
@@ -265,7 +300,13 @@ void ManagerCore::sync_tasks ()
     auto running = tasks.find (record.id);
     if (running != tasks.end ()) {
       Task &task = *running->second;
-      if (paused || record.stop_reason != GST_OFFLINE_STOP_REASON_NONE) {
+      if (record.state == GST_OFFLINE_DOWNLOAD_STATE_REMOVING) {
+        /* Another process asked for its removal; we hold it, so we do it. */
+        g_autoptr (GError) remove_error = nullptr;
+        if (!remove_data (record.id, &remove_error))
+          GST_ERROR ("cannot remove %s: %s", record.id.c_str (), remove_error->message);
+      } else if (paused || record.stop_reason != GST_OFFLINE_STOP_REASON_NONE
+          || requirements_not_met (requirements, data_dir, min_free_space, record.uri)) {
         task.state_after_cancel = record.stop_reason != GST_OFFLINE_STOP_REASON_NONE
             ? GST_OFFLINE_DOWNLOAD_STATE_STOPPED : GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
         g_cancellable_cancel (task.cancellable.get ());
@@ -278,7 +319,8 @@ void ManagerCore::sync_tasks ()
         if (record.stop_reason != GST_OFFLINE_STOP_REASON_NONE) {
           record.state = GST_OFFLINE_DOWNLOAD_STATE_STOPPED;
           persist_state (record);
-        } else if (!paused && tasks.size () < max_parallel) {
+        } else if (!paused && tasks.size () < max_parallel
+            && !requirements_not_met (requirements, data_dir, min_free_space, record.uri)) {
           start_task (std::move (record));
         }
         break;
@@ -310,6 +352,47 @@ void ManagerCore::sync_tasks ()
   if (now_idle && !idle)
     emit_idle ();
   idle = now_idle;
+}
+
+/* Whether the requirements as a whole changed; emits requirements-changed. */
+bool ManagerCore::check_requirements ()
+{
+  GstOfflineRequirements now = requirements_not_met (requirements, data_dir, min_free_space, "");
+  if (now == not_met)
+    return false;
+  not_met = now;
+  g_autofree gchar *names = gst_offline_requirements_to_string (now);
+  GST_INFO ("requirements not met: %s", names);
+  emit_requirements_changed (now);
+  return true;
+}
+
+void ManagerCore::start_polling ()
+{
+  poll_source = g_timeout_source_new (kIndexPollMs);
+  g_source_set_callback (poll_source,
+      [] (gpointer data) -> gboolean {
+        static_cast<ManagerCore *> (data)->poll ();
+        return G_SOURCE_CONTINUE;
+      },
+      this, nullptr);
+  g_source_attach (poll_source, worker_context.get ());
+}
+
+/* Other processes change the index without telling us: SQLite's
+ * data_version moves when they commit, which is cheap to ask. */
+void ManagerCore::poll ()
+{
+  bool changed = false;
+  auto version = db ().prepare ("PRAGMA data_version", nullptr);
+  if (version && version->step (nullptr) == Statement::Step::Row) {
+    changed = version->int64 (0) != index_version;
+    index_version = version->int64 (0);
+  }
+  if (++polls % kRequirementsEveryPolls == 0)
+    changed |= check_requirements ();
+  if (changed)
+    sync_tasks ();
 }
 
 void ManagerCore::start_task (DownloadRecord record)
@@ -352,6 +435,19 @@ void ManagerCore::on_progress (Task *task, guint64 bytes, gint64 content_length)
   record.percent = content_length > 0 ? MIN (100.0, 100.0 * static_cast<double> (bytes) / static_cast<double> (content_length))
                                       : (content_length == 0 ? 100.0 : -1.0);
   gint64 now = g_get_monotonic_time ();
+  if (task->speed_sample_us == 0 || bytes < task->speed_sample_bytes) {
+    task->speed_sample_us = now;
+    task->speed_sample_bytes = bytes;
+  } else if (now - task->speed_sample_us >= kSpeedSampleUs) {
+    double rate = static_cast<double> (bytes - task->speed_sample_bytes) * G_USEC_PER_SEC
+        / static_cast<double> (now - task->speed_sample_us);
+    record.speed = record.speed > 0 ? kSpeedSmoothing * rate + (1 - kSpeedSmoothing) * record.speed : rate;
+    task->speed_sample_us = now;
+    task->speed_sample_bytes = bytes;
+    record.eta_seconds = content_length >= 0 && record.speed > 0
+        ? static_cast<gint64> (static_cast<double> (content_length - static_cast<gint64> (MIN (bytes, static_cast<guint64> (content_length)))) / record.speed + 0.5)
+        : -1;
+  }
   if (now - task->last_signal_us >= kProgressSignalIntervalUs) {
     task->last_signal_us = now;
     emit_progress (record);
@@ -375,6 +471,8 @@ void ManagerCore::on_done (const std::string &id, const GError *error)
   if (!task->removed) {
     DownloadRecord &record = task->record;
     record.bytes_downloaded = cache_download_bytes (cache.get (), id);
+    record.speed = 0;
+    record.eta_seconds = -1;
     if (!error) {
       record.state = GST_OFFLINE_DOWNLOAD_STATE_COMPLETED;
       record.content_length = static_cast<gint64> (record.bytes_downloaded);
@@ -512,15 +610,25 @@ bool ManagerCore::remove (const std::string &id, GError **error)
   auto record = download_table::get (db (), id, error);
   if (!record)
     return false;
-  if (!tasks.count (id)) {
-    /* Fail early, before marking it, if another process works on it. */
-    auto lock = DownloadLock::acquire (data_dir, id, error);
-    if (!lock)
-      return false;
-  }
   record->state = GST_OFFLINE_DOWNLOAD_STATE_REMOVING;
   persist_state (*record);
-  if (!remove_data (id, error))
+  g_autoptr (GError) remove_error = nullptr;
+  if (!remove_data (id, &remove_error)) {
+    if (!g_error_matches (remove_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_BUSY)) {
+      g_propagate_error (error, g_steal_pointer (&remove_error));
+      return false;
+    }
+    /* Another process downloads it: it sees the REMOVING row within a poll
+     * and removes the download itself. */
+    GST_INFO ("removal of %s left to the process that downloads it", id.c_str ());
+  }
+  sync_tasks ();
+  return true;
+}
+
+bool ManagerCore::set_stop_reason (const std::string &id, guint stop_reason, GError **error)
+{
+  if (!download_table::set_stop_reason (db (), id, stop_reason, error))
     return false;
   sync_tasks ();
   return true;
@@ -546,7 +654,10 @@ static gpointer worker_main (gpointer data)
   auto core = static_cast<ManagerCore *> (data);
   g_main_context_push_thread_default (core->worker_context.get ());
   core->session.reset (http_session_new ());
+  core->start_polling ();
   g_main_loop_run (core->worker_loop);
+  g_source_destroy (core->poll_source);
+  g_source_unref (core->poll_source);
   /* Let the cancelled requests unwind before the session goes. */
   while (g_main_context_iteration (core->worker_context.get (), FALSE))
     ;
@@ -579,7 +690,10 @@ static gboolean gst_offline_download_manager_initable_init_impl (GInitable *init
   core->worker_loop = g_main_loop_new (core->worker_context.get (), FALSE);
   core->worker_thread = g_thread_new ("offline-manager", worker_main, core);
   /* Downloads left queued or interrupted by an earlier run carry on. */
-  core->call ([core] () { core->sync_tasks (); });
+  core->call ([core] () {
+    core->not_met = requirements_not_met (core->requirements, core->data_dir, core->min_free_space, "");
+    core->sync_tasks ();
+  });
   return TRUE;
 }
 
@@ -636,6 +750,30 @@ static void gst_offline_download_manager_set_property (GObject *object, guint pr
         core->retry.max_retries = count;
       break;
     }
+    case PROP_REQUIREMENTS: {
+      auto requirements = static_cast<GstOfflineRequirements> (g_value_get_flags (value));
+      if (core->worker_thread)
+        core->call ([core, requirements] () {
+          core->requirements = requirements;
+          core->check_requirements ();
+          core->sync_tasks ();
+        });
+      else
+        core->requirements = requirements;
+      break;
+    }
+    case PROP_MIN_FREE_SPACE: {
+      guint64 bytes = g_value_get_uint64 (value);
+      if (core->worker_thread)
+        core->call ([core, bytes] () {
+          core->min_free_space = bytes;
+          core->check_requirements ();
+          core->sync_tasks ();
+        });
+      else
+        core->min_free_space = bytes;
+      break;
+    }
     case PROP_DOWNLOADS_PAUSED:
       if (!core->worker_thread)
         self->construct_paused = g_value_get_boolean (value);
@@ -662,6 +800,12 @@ static void gst_offline_download_manager_get_property (GObject *object, guint pr
       break;
     case PROP_MIN_RETRY_COUNT:
       g_value_set_uint (value, core->retry.max_retries);
+      break;
+    case PROP_REQUIREMENTS:
+      g_value_set_flags (value, core->requirements);
+      break;
+    case PROP_MIN_FREE_SPACE:
+      g_value_set_uint64 (value, core->min_free_space);
       break;
     case PROP_DOWNLOADS_PAUSED:
       g_value_set_boolean (value, core->worker_thread ? core->paused : self->construct_paused);
@@ -714,6 +858,28 @@ static void gst_offline_download_manager_class_init (GstOfflineDownloadManagerCl
   properties[PROP_DOWNLOADS_PAUSED] = g_param_spec_boolean ("downloads-paused", "Downloads paused",
       "Whether this manager holds every download (not persisted)", FALSE,
       static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstOfflineDownloadManager:requirements:
+   *
+   * What downloads wait for. A download whose requirements are not met stays
+   * queued (a running one goes back to the queue, keeping its data) and
+   * starts by itself once they are.
+   */
+  properties[PROP_REQUIREMENTS] = g_param_spec_flags ("requirements", "Requirements",
+      "What downloads wait for (loopback hosts need no network)", GST_OFFLINE_TYPE_REQUIREMENTS,
+      GST_OFFLINE_REQUIREMENTS_NETWORK | GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW,
+      static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstOfflineDownloadManager:min-free-space:
+   *
+   * The bytes of the data directory's file system that downloads leave
+   * free: %GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW waits while less is
+   * free, and a download whose remaining size would eat into it fails with
+   * %GST_OFFLINE_ERROR_NO_SPACE before fetching it.
+   */
+  properties[PROP_MIN_FREE_SPACE] = g_param_spec_uint64 ("min-free-space", "Min free space",
+      "Bytes of the data directory's file system that downloads leave free", 0, G_MAXUINT64,
+      100 * 1024 * 1024, static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -751,6 +917,15 @@ static void gst_offline_download_manager_class_init (GstOfflineDownloadManagerCl
    */
   signals[SIGNAL_IDLE] = g_signal_new ("idle", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
       0, nullptr, nullptr, nullptr, G_TYPE_NONE, 0);
+  /**
+   * GstOfflineDownloadManager::requirements-changed:
+   * @manager: the manager
+   * @not_met: the requirements not met now
+   *
+   * The requirements that hold downloads back changed.
+   */
+  signals[SIGNAL_REQUIREMENTS_CHANGED] = g_signal_new ("requirements-changed", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, nullptr, nullptr, nullptr, G_TYPE_NONE, 1, GST_OFFLINE_TYPE_REQUIREMENTS);
 }
 
 /**
@@ -817,10 +992,11 @@ GstOfflineDownload *gst_offline_download_manager_add_download (GstOfflineDownloa
  * @error: return location for a #GError
  *
  * Stops the download if it runs, deletes every resource that only it uses,
- * and removes it from the index.
+ * and removes it from the index. If another process is downloading it, the
+ * download is marked %GST_OFFLINE_DOWNLOAD_STATE_REMOVING and that process
+ * removes it within a second.
  *
- * Returns: %FALSE on error (%GST_OFFLINE_ERROR_NOT_FOUND, or
- *   %GST_OFFLINE_ERROR_BUSY if another process is downloading it).
+ * Returns: %FALSE on error (%GST_OFFLINE_ERROR_NOT_FOUND for an unknown id).
  */
 gboolean gst_offline_download_manager_remove_download (GstOfflineDownloadManager *self, const gchar *id, GError **error)
 {
@@ -882,6 +1058,45 @@ GPtrArray *gst_offline_download_manager_get_downloads (GstOfflineDownloadManager
       g_ptr_array_add (result, download_new (running != core->tasks.end () ? running->second->record : record));
     }
   });
+  return result;
+}
+
+/**
+ * gst_offline_download_manager_set_stop_reason:
+ * @self: a #GstOfflineDownloadManager
+ * @id: (nullable): a download id, or %NULL for every download
+ * @stop_reason: the reason, %GST_OFFLINE_STOP_REASON_NONE to clear it
+ * @error: return location for a #GError
+ *
+ * Persists a stop reason: a running download with one stops (its data kept,
+ * its state %GST_OFFLINE_DOWNLOAD_STATE_STOPPED), a stopped one without one
+ * is queued again. Managers in other processes see it too, within a second.
+ *
+ * Returns: %FALSE on error (%GST_OFFLINE_ERROR_NOT_FOUND for an unknown id).
+ */
+gboolean gst_offline_download_manager_set_stop_reason (GstOfflineDownloadManager *self, const gchar *id,
+    guint stop_reason, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self), FALSE);
+  gboolean ok = FALSE;
+  ManagerCore *core = self->core;
+  core->call ([&] () { ok = core->set_stop_reason (id ? id : "", stop_reason, error); });
+  return ok;
+}
+
+/**
+ * gst_offline_download_manager_get_not_met_requirements:
+ * @self: a #GstOfflineDownloadManager
+ *
+ * Returns: the requirements that hold downloads back now (downloads from
+ *   loopback hosts need no network even when this says so).
+ */
+GstOfflineRequirements gst_offline_download_manager_get_not_met_requirements (GstOfflineDownloadManager *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self), GST_OFFLINE_REQUIREMENTS_NONE);
+  GstOfflineRequirements result = GST_OFFLINE_REQUIREMENTS_NONE;
+  ManagerCore *core = self->core;
+  core->call ([&] () { result = core->not_met; });
   return result;
 }
 

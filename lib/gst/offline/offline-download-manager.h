@@ -28,6 +28,12 @@ GST_OFFLINE_API
 GPtrArray *gst_offline_download_manager_get_downloads (GstOfflineDownloadManager *self, GError **error);
 
 GST_OFFLINE_API
+gboolean gst_offline_download_manager_set_stop_reason (GstOfflineDownloadManager *self, const gchar *id, guint stop_reason, GError **error);
+
+GST_OFFLINE_API
+GstOfflineRequirements gst_offline_download_manager_get_not_met_requirements (GstOfflineDownloadManager *self);
+
+GST_OFFLINE_API
 void gst_offline_download_manager_pause_downloads (GstOfflineDownloadManager *self);
 
 GST_OFFLINE_API

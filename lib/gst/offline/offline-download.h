@@ -46,6 +46,10 @@ guint64 gst_offline_download_get_bytes_downloaded (GstOfflineDownload *self);
 GST_OFFLINE_API
 gdouble gst_offline_download_get_percent_downloaded (GstOfflineDownload *self);
 GST_OFFLINE_API
+gdouble gst_offline_download_get_speed (GstOfflineDownload *self);
+GST_OFFLINE_API
+gint64 gst_offline_download_get_eta (GstOfflineDownload *self);
+GST_OFFLINE_API
 gboolean gst_offline_download_is_terminal (GstOfflineDownload *self);
 
 G_END_DECLS

@@ -47,6 +47,25 @@ typedef enum {
 } GstOfflineDownloadType;
 
 /**
+ * GstOfflineRequirements:
+ * @GST_OFFLINE_REQUIREMENTS_NONE: no requirement.
+ * @GST_OFFLINE_REQUIREMENTS_NETWORK: a network is available (downloads from
+ *   loopback hosts such as 127.0.0.1 never need one).
+ * @GST_OFFLINE_REQUIREMENTS_NETWORK_UNMETERED: the network is not metered.
+ * @GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW: the data directory's file system
+ *   keeps at least #GstOfflineDownloadManager:min-free-space free.
+ *
+ * Conditions downloads wait for, as ExoPlayer's Requirements. A download
+ * whose requirements are not met stays queued and starts by itself once they are.
+ */
+typedef enum /*< flags >*/ {
+  GST_OFFLINE_REQUIREMENTS_NONE = 0,
+  GST_OFFLINE_REQUIREMENTS_NETWORK = 1 << 0,
+  GST_OFFLINE_REQUIREMENTS_NETWORK_UNMETERED = 1 << 1,
+  GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW = 1 << 2,
+} GstOfflineRequirements;
+
+/**
  * GST_OFFLINE_STOP_REASON_NONE:
  *
  * The stop reason of a download that is not stopped. Any other value stops it.
@@ -70,6 +89,28 @@ const gchar *gst_offline_download_state_to_string (GstOfflineDownloadState state
  */
 GST_OFFLINE_API
 const gchar *gst_offline_download_type_to_string (GstOfflineDownloadType type);
+
+/**
+ * gst_offline_requirements_to_string:
+ * @requirements: #GstOfflineRequirements flags
+ *
+ * Returns: (transfer full): the names of the flags, comma separated
+ *   ("network, storage-not-low"), or "none".
+ */
+GST_OFFLINE_API
+gchar *gst_offline_requirements_to_string (GstOfflineRequirements requirements);
+
+/**
+ * gst_offline_requirements_get_not_met:
+ * @requirements: the requirements to check
+ * @data_dir: (nullable) (type filename): the data directory, %NULL for the default
+ * @min_free_space: the bytes %GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW keeps free
+ *
+ * Returns: the requirements that are not met now.
+ */
+GST_OFFLINE_API
+GstOfflineRequirements gst_offline_requirements_get_not_met (GstOfflineRequirements requirements,
+    const gchar *data_dir, guint64 min_free_space);
 
 /**
  * gst_offline_get_default_data_dir:
