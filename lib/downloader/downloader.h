@@ -24,8 +24,9 @@ struct DownloaderContext {
 
 class Downloader {
  public:
-  /* Bytes held and the total (-1 while unknown). */
-  using ProgressFn = std::function<void (guint64 bytes, gint64 content_length)>;
+  /* Bytes held, the total (-1 while unknown) and the percentage done (-1
+   * while unknown; segmented downloads count segments until every length is known). */
+  using ProgressFn = std::function<void (guint64 bytes, gint64 content_length, double percent)>;
   /* Called once, on the context: no error when every byte is in the cache. */
   using DoneFn = std::function<void (const GError *error)>;
 

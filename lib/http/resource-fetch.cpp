@@ -93,6 +93,15 @@ void ResourceFetch::start (ProgressFn progress, ValidateFn validate, DoneFn done
   }
   total_ = writer_->total_length ();
   progress_ (writer_->length (), total_);
+  if (spec_.range && writer_->length () == spec_.range->length) {
+    /* Every byte arrived before the process stopped; only the commit is left. */
+    if (!writer_->commit (&error)) {
+      fail (error, false);
+      return;
+    }
+    finish (nullptr);
+    return;
+  }
   send ();
 }
 
@@ -114,8 +123,14 @@ void ResourceFetch::send ()
       soup_message_headers_replace (headers, header->first.c_str (), header->second.c_str ());
   }
   guint64 held = writer_->length ();
-  if (held > 0) {
+  if (spec_.range) {
+    guint64 first = spec_.range->offset + held;
+    soup_message_headers_set_range (headers, static_cast<goffset> (first),
+        static_cast<goffset> (spec_.range->offset + spec_.range->length - 1));
+  } else if (held > 0) {
     soup_message_headers_set_range (headers, static_cast<goffset> (held), -1);
+  }
+  if (held > 0) {
     /* If-Range: the server sends the rest only if the resource is unchanged,
      * else all of it (a 200 we then take from the start). */
     if (!writer_->etag ().empty () && !is_weak_etag (writer_->etag ()))
@@ -188,6 +203,14 @@ bool ResourceFetch::accept_response (GError **error, bool *transient, bool *rest
   std::string last_modified = header_or_empty (headers, "Last-Modified");
   guint64 held = writer_->length ();
 
+  if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE && spec_.range) {
+    if (held == spec_.range->length)
+      return validate_if_ready (true, error) && writer_->commit (error);
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP,
+        "%s: bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT " are beyond the end of the file on the server",
+        spec_.url.c_str (), spec_.range->offset, spec_.range->offset + spec_.range->length - 1);
+    return false;
+  }
   if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE && held > 0) {
     goffset start, end, total = -1;
     soup_message_headers_get_content_range (headers, &start, &end, &total);
@@ -211,20 +234,26 @@ bool ResourceFetch::accept_response (GError **error, bool *transient, bool *rest
 
   gint64 body_length = soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH
       ? soup_message_headers_get_content_length (headers) : -1;
+  guint64 offset = spec_.range ? spec_.range->offset : 0;
   if (status == SOUP_STATUS_PARTIAL_CONTENT) {
     goffset start = 0, end = 0, total = -1;
-    if (held == 0 || !soup_message_headers_get_content_range (headers, &start, &end, &total)
-        || static_cast<guint64> (start) != held) {
+    if ((held == 0 && !spec_.range) || !soup_message_headers_get_content_range (headers, &start, &end, &total)
+        || static_cast<guint64> (start) != offset + held) {
       GST_INFO ("%s: the server sent another range than asked: starting over", spec_.url.c_str ());
       *restart = writer_->restart (error);
       return *restart;
     }
-    total_ = total >= 0 ? total : -1;
-    if (total_ < 0 && body_length >= 0)
-      total_ = static_cast<gint64> (held) + body_length;
+    if (spec_.range) {
+      total_ = static_cast<gint64> (spec_.range->length);
+    } else {
+      total_ = total >= 0 ? total : -1;
+      if (total_ < 0 && body_length >= 0)
+        total_ = static_cast<gint64> (held) + body_length;
+    }
   } else {
-    /* 200: the whole resource, from its first byte. */
-    total_ = body_length;
+    /* 200: the whole file, from its first byte. */
+    total_ = spec_.range ? static_cast<gint64> (spec_.range->length) : body_length;
+    skip_ = offset;
     if (held > 0) {
       bool same = (!etag.empty () && !is_weak_etag (etag) && etag == writer_->etag ())
           || (etag.empty () && writer_->etag ().empty () && !last_modified.empty ()
@@ -232,7 +261,7 @@ bool ResourceFetch::accept_response (GError **error, bool *transient, bool *rest
       if (same) {
         GST_INFO ("%s: the server ignored the Range; skipping the %" G_GUINT64_FORMAT " bytes we hold",
             spec_.url.c_str (), held);
-        skip_ = held;
+        skip_ = offset + held;
       } else {
         GST_INFO ("%s: the resource changed on the server; starting over", spec_.url.c_str ());
         if (!writer_->restart (error))
@@ -298,6 +327,10 @@ void ResourceFetch::on_read (GAsyncResult *result)
     data += skipped;
     size -= skipped;
   }
+  if (spec_.range && total_ >= 0) {
+    /* A 200 answer to a ranged request carries the rest of the file too. */
+    size = static_cast<gsize> (MIN (static_cast<guint64> (size), static_cast<guint64> (total_) - writer_->length ()));
+  }
   if (size > 0) {
     if (!writer_->append (data, size, &error)) {
       fail (error, false);
@@ -314,6 +347,14 @@ void ResourceFetch::on_read (GAsyncResult *result)
       return;
     }
     progress_ (writer_->length (), total_);
+  }
+  if (spec_.range && writer_->length () == static_cast<guint64> (total_)) {
+    if (!validate_if_ready (true, &error) || !writer_->commit (&error)) {
+      fail (error, false);
+      return;
+    }
+    finish (nullptr);
+    return;
   }
   read_next ();
 }

@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,11 +26,18 @@ struct RetryPolicy {
   guint max_delay_ms = 10000;
 };
 
+/* Part of a file on the server: a segment in a single-file representation. */
+struct ByteRange {
+  guint64 offset;
+  guint64 length;
+};
+
 struct FetchSpec {
   std::string url;
   std::string cache_key;
   std::string download_id;
   std::vector<std::string> headers;  /* "Name: value" */
+  std::optional<ByteRange> range;    /* none: the whole file */
 };
 
 class ResourceFetch : public std::enable_shared_from_this<ResourceFetch> {

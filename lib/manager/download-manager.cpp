@@ -136,7 +136,7 @@ struct ManagerCore {
 
   void sync_tasks ();
   void start_task (DownloadRecord record);
-  void on_progress (Task *task, guint64 bytes, gint64 content_length);
+  void on_progress (Task *task, guint64 bytes, gint64 content_length, double percent);
   void on_done (const std::string &id, const GError *error);
   void persist_state (DownloadRecord &record);
   void fail_record (DownloadRecord &record, const GError *error);
@@ -423,17 +423,18 @@ void ManagerCore::start_task (DownloadRecord record)
   persist_state (raw->record);
   GST_INFO ("starting download %s of %s", id.c_str (), raw->record.uri.c_str ());
   raw->downloader->start (raw->cancellable.get (),
-      [this, raw] (guint64 bytes, gint64 content_length) { on_progress (raw, bytes, content_length); },
+      [this, raw] (guint64 bytes, gint64 content_length, double percent) {
+        on_progress (raw, bytes, content_length, percent);
+      },
       [this, id] (const GError *done_error) { on_done (id, done_error); });
 }
 
-void ManagerCore::on_progress (Task *task, guint64 bytes, gint64 content_length)
+void ManagerCore::on_progress (Task *task, guint64 bytes, gint64 content_length, double percent)
 {
   DownloadRecord &record = task->record;
   record.bytes_downloaded = bytes;
   record.content_length = content_length;
-  record.percent = content_length > 0 ? MIN (100.0, 100.0 * static_cast<double> (bytes) / static_cast<double> (content_length))
-                                      : (content_length == 0 ? 100.0 : -1.0);
+  record.percent = percent;
   gint64 now = g_get_monotonic_time ();
   if (task->speed_sample_us == 0 || bytes < task->speed_sample_bytes) {
     task->speed_sample_us = now;
