@@ -1,0 +1,159 @@
+/* Track SPECs and their selection, format-neutral.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "helper/track-selection.h"
+
+#include <gst/check/gstcheck.h>
+
+using namespace gst_offline;
+
+namespace {
+
+Track video (const char *key, guint height, guint64 bandwidth, guint period = 0)
+{
+  Track t;
+  t.stream_key = key;
+  t.type = TrackType::Video;
+  t.group = "v";
+  t.period = period;
+  t.height = height;
+  t.width = height * 16 / 9;
+  t.bandwidth = bandwidth;
+  return t;
+}
+
+Track audio (const char *key, const char *language, const char *group, guint64 bandwidth)
+{
+  Track t;
+  t.stream_key = key;
+  t.type = TrackType::Audio;
+  t.group = group;
+  t.language = language;
+  t.bandwidth = bandwidth;
+  return t;
+}
+
+Track text (const char *key, const char *language)
+{
+  Track t;
+  t.stream_key = key;
+  t.type = TrackType::Text;
+  t.group = key;
+  t.language = language;
+  return t;
+}
+
+std::vector<Track> sample ()
+{
+  return { video ("v180", 180, 300000), video ("v720", 720, 3000000), video ("v1080", 1080, 6000000),
+    video ("v480", 480, 1000000), audio ("en-lo", "en", "a-en", 64000), audio ("en-hi", "en", "a-en", 128000),
+    audio ("fr", "fr-CA", "a-fr", 96000), text ("sub-en", "en"), text ("sub-de", "de") };
+}
+
+std::string select (const char *v, const char *a, const char *t, GError **error = nullptr)
+{
+  TrackSelection selection;
+  GError *parse_error = nullptr;
+  if (v)
+    selection.video = *parse_track_spec (v, TrackType::Video, &parse_error);
+  if (a)
+    selection.audio = *parse_track_spec (a, TrackType::Audio, &parse_error);
+  if (t)
+    selection.text = *parse_track_spec (t, TrackType::Text, &parse_error);
+  fail_unless (parse_error == nullptr);
+  auto keys = select_tracks (sample (), selection, error);
+  if (!keys)
+    return "(error)";
+  std::string joined;
+  for (const auto &key : *keys)
+    joined += (joined.empty () ? "" : " ") + key;
+  return joined;
+}
+
+}  // namespace
+
+/* Compares the chosen keys; the result is held in a named string because
+ * fail_unless_equals_string keeps a pointer to what it is given. */
+#define assert_selected(call, expected)                                                  \
+  G_STMT_START {                                                                         \
+    std::string selected = (call);                                                       \
+    fail_unless (selected == (expected), "selected '%s', expected '%s'", selected.c_str (), (expected)); \
+  } G_STMT_END
+
+GST_START_TEST (test_defaults_best_video_best_audio_per_language_all_text)
+{
+  assert_selected (select (nullptr, nullptr, nullptr), "v1080 en-hi fr sub-en sub-de");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_video_specs)
+{
+  assert_selected (select ("worst", "none", "none"), "v180");
+  assert_selected (select ("720p", "none", "none"), "v720");
+  assert_selected (select ("600p", "none", "none"), "v480");
+  assert_selected (select ("max-bitrate=1500000", "none", "none"), "v480");
+  assert_selected (select ("all", "none", "none"), "v180 v720 v1080 v480");
+  assert_selected (select ("none", "none", "none"), "");
+  GError *error = nullptr;
+  assert_selected (select ("144p", "none", "none", &error), "(error)");
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND));
+  fail_unless (strstr (error->message, "144p") != nullptr, "%s", error->message);
+  g_error_free (error);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_audio_and_text_languages)
+{
+  assert_selected (select ("none", "en", "none"), "en-hi");
+  assert_selected (select ("none", "fr", "none"), "fr");  /* fr matches fr-CA */
+  assert_selected (select ("none", "worst", "de"), "en-lo fr sub-de");
+  assert_selected (select ("none", "all", "none"), "en-lo en-hi fr");
+  GError *error = nullptr;
+  assert_selected (select ("none", "ja", "none", &error), "(error)");
+  fail_unless (strstr (error->message, "audio") && strstr (error->message, "'ja'"), "%s", error->message);
+  g_error_free (error);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_one_video_per_period)
+{
+  std::vector<Track> tracks = { video ("p0-lo", 360, 500000, 0), video ("p0-hi", 720, 2000000, 0),
+    video ("p1-lo", 360, 500000, 1), video ("p1-hi", 720, 2000000, 1) };
+  TrackSelection selection;
+  auto keys = select_tracks (tracks, selection, nullptr);
+  fail_unless (keys && keys->size () == 2 && (*keys)[0] == "p0-hi" && (*keys)[1] == "p1-hi");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_bad_specs_are_usage_errors)
+{
+  const struct {
+    const char *text;
+    TrackType type;
+  } bad[] = { { "720", TrackType::Video }, { "en", TrackType::Video }, { "720p", TrackType::Audio },
+    { "max-bitrate=", TrackType::Video }, { "max-bitrate=abc", TrackType::Audio }, { "", TrackType::Text },
+    { "x", TrackType::Audio }, { "99999999999999999999p", TrackType::Video } };
+  for (const auto &b : bad) {
+    GError *error = nullptr;
+    fail_if (parse_track_spec (b.text, b.type, &error).has_value (), "'%s' was accepted", b.text);
+    fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT));
+    g_error_free (error);
+  }
+  auto spec = parse_track_spec ("EN-us", TrackType::Text, nullptr);
+  fail_unless (spec && spec->kind == TrackSpec::Kind::Language && spec->language == "en-us");
+}
+GST_END_TEST;
+
+static Suite *selection_suite (void)
+{
+  Suite *s = suite_create ("track-selection");
+  TCase *tc = tcase_create ("selection");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_defaults_best_video_best_audio_per_language_all_text);
+  tcase_add_test (tc, test_video_specs);
+  tcase_add_test (tc, test_audio_and_text_languages);
+  tcase_add_test (tc, test_one_video_per_period);
+  tcase_add_test (tc, test_bad_specs_are_usage_errors);
+  return s;
+}
+
+GST_CHECK_MAIN (selection);
