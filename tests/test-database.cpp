@@ -49,6 +49,25 @@ GST_START_TEST (test_new_database_has_current_schema_in_wal_mode)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_older_schema_is_migrated_keeping_data)
+{
+  std::string path = db_path ("migrate");
+  g_autoptr (GError) error = nullptr;
+  {
+    /* Make a version-1 database: what migration 1 -> 2 added is not there. */
+    auto db = Database::open (path, true, &error);
+    fail_unless (db->exec ("DROP TABLE segments; DROP TABLE track_protection; DROP TABLE tracks; PRAGMA user_version=1;"
+        "INSERT INTO downloads (id, uri, type, state, start_time_ms, update_time_ms) VALUES ('old', 'http://h/x', 0, 3, 1, 1)",
+        &error), "%s", error ? error->message : "");
+  }
+  auto db = Database::open (path, true, &error);
+  fail_unless (db != nullptr, "%s", error ? error->message : "");
+  fail_unless_equals_int (query_int (*db, "PRAGMA user_version"), gst_offline::kSchemaVersion);
+  fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM downloads WHERE id = 'old'"), 1);
+  fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('tracks', 'segments')"), 2);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_newer_schema_is_refused)
 {
   std::string path = db_path ("newer");
@@ -149,6 +168,7 @@ static Suite *database_suite (void)
   TCase *tc = tcase_create ("database");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_new_database_has_current_schema_in_wal_mode);
+  tcase_add_test (tc, test_older_schema_is_migrated_keeping_data);
   tcase_add_test (tc, test_newer_schema_is_refused);
   tcase_add_test (tc, test_file_that_is_not_a_database_is_a_clear_error);
   tcase_add_test (tc, test_reader_of_a_missing_database_creates_nothing);

@@ -57,6 +57,48 @@ const char *const kMigrations[] = {
   "  PRIMARY KEY (download_id, key)"
   ") WITHOUT ROWID;"
   "CREATE INDEX download_resources_by_key ON download_resources (key);",
+
+  /* 1 -> 2: the playback plan of adaptive downloads. What cachesrc needs to
+   * play a download offline, written by its downloader before it fetches:
+   * one row per chosen track, one per segment, seekable by time. */
+  "CREATE TABLE tracks ("
+  "  download_id TEXT NOT NULL,"
+  "  track INTEGER NOT NULL,"           /* 0, 1, ... within the download */
+  "  stream_key TEXT NOT NULL,"
+  "  type INTEGER NOT NULL,"            /* TrackType */
+  "  container TEXT NOT NULL,"          /* fmp4, mpegts, webvtt, ttml */
+  "  codecs TEXT NOT NULL DEFAULT '',"
+  "  language TEXT NOT NULL DEFAULT '',"
+  "  label TEXT NOT NULL DEFAULT '',"
+  "  bandwidth INTEGER NOT NULL DEFAULT 0,"
+  "  width INTEGER,"
+  "  height INTEGER,"
+  "  PRIMARY KEY (download_id, track)"
+  ") WITHOUT ROWID;"
+  /* DRM signalling of a track, sent downstream as protection events. */
+  "CREATE TABLE track_protection ("
+  "  download_id TEXT NOT NULL,"
+  "  track INTEGER NOT NULL,"
+  "  system_id TEXT NOT NULL,"
+  "  origin TEXT NOT NULL,"             /* e.g. dash/mpd */
+  "  data BLOB NOT NULL"
+  ");"
+  "CREATE INDEX track_protection_by_track ON track_protection (download_id, track);"
+  "CREATE TABLE segments ("
+  "  download_id TEXT NOT NULL,"
+  "  track INTEGER NOT NULL,"
+  "  number INTEGER NOT NULL,"          /* 0, 1, ... in play order */
+  "  period INTEGER NOT NULL DEFAULT 0,"
+  "  start_ns INTEGER NOT NULL,"        /* presentation time of its first sample */
+  "  duration_ns INTEGER NOT NULL,"
+  "  resource TEXT NOT NULL,"           /* cache key of its bytes */
+  "  init_resource TEXT,"               /* cache key of its initialization segment */
+  "  discontinuity INTEGER NOT NULL DEFAULT 0,"
+  "  key_resource TEXT,"                /* HLS AES-128: DRM store key of its content key */
+  "  iv BLOB,"
+  "  PRIMARY KEY (download_id, track, number)"
+  ") WITHOUT ROWID;"
+  "CREATE INDEX segments_by_time ON segments (download_id, track, start_ns);",
 };
 
 constexpr int kMigrationCount = G_N_ELEMENTS (kMigrations);

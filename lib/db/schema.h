@@ -8,7 +8,7 @@ namespace gst_offline {
 class Database;
 
 /* The schema version this build writes (PRAGMA user_version). */
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 /* Applies the migrations the database lacks, in one transaction. A database
  * from a newer gst-offline is refused rather than misread. */

@@ -2,6 +2,7 @@
 #include "index/download-record.h"
 
 #include "db/database.h"
+#include "index/playback-plan.h"
 
 #include <cmath>
 
@@ -220,11 +221,13 @@ bool update_progress (Database &db, const DownloadRecord &r, GError **error)
 
 bool remove (Database &db, const std::string &id, GError **error)
 {
-  auto stmt = db.prepare ("DELETE FROM downloads WHERE id = ?", error);
-  if (!stmt)
+  auto transaction = db.begin (error);
+  if (!transaction || !playback_plan::remove (db, id, error))
     return false;
-  stmt->bind (1, id);
-  return stmt->run (error);
+  auto stmt = db.prepare ("DELETE FROM downloads WHERE id = ?", error);
+  if (!stmt || !stmt->bind (1, id).run (error))
+    return false;
+  return transaction->commit (error);
 }
 
 bool set_stop_reason (Database &db, const std::string &id, guint stop_reason, GError **error)

@@ -63,6 +63,7 @@ bool put (Database &db, const DownloadRecord &record, GError **error);
 bool update_state (Database &db, const DownloadRecord &record, GError **error);
 /* Updates only the progress columns; a removed row stays removed. */
 bool update_progress (Database &db, const DownloadRecord &record, GError **error);
+/* Removes the row and the download's playback plan, in one transaction. */
 bool remove (Database &db, const std::string &id, GError **error);
 /* Sets the stop reason of one download (or of all when `id` is empty).
  * Returns false with NOT_FOUND for an unknown id. */

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "index/playback-plan.h"
+
+#include "db/database.h"
+
+namespace gst_offline {
+namespace playback_plan {
+
+namespace {
+
+constexpr const char *kSegmentColumns =
+    "track, number, period, start_ns, duration_ns, resource, init_resource, discontinuity, key_resource, iv";
+
+PlanSegment read_segment (const Statement &row)
+{
+  PlanSegment s;
+  s.track = static_cast<guint> (row.int64 (0));
+  s.number = static_cast<guint64> (row.int64 (1));
+  s.period = static_cast<guint> (row.int64 (2));
+  s.start_ns = static_cast<guint64> (MAX (row.int64 (3), 0));
+  s.duration_ns = static_cast<guint64> (MAX (row.int64 (4), 0));
+  s.resource = row.text (5);
+  s.init_resource = row.text (6);
+  s.discontinuity = row.int64 (7) != 0;
+  s.key_resource = row.text (8);
+  s.iv = row.blob (9);
+  return s;
+}
+
+void bind_optional_text (Statement &stmt, int index, const std::string &text)
+{
+  if (text.empty ())
+    stmt.bind_null (index);
+  else
+    stmt.bind (index, text);
+}
+
+std::optional<std::vector<PlanSegment>> collect (Statement &stmt, GError **error)
+{
+  std::vector<PlanSegment> result;
+  for (;;) {
+    auto step = stmt.step (error);
+    if (step == Statement::Step::Error)
+      return std::nullopt;
+    if (step == Statement::Step::Done)
+      return result;
+    result.push_back (read_segment (stmt));
+  }
+}
+
+}  // namespace
+
+bool store (Database &db, const std::string &download_id, const std::vector<PlanTrack> &tracks,
+    const std::vector<PlanSegment> &segments, GError **error)
+{
+  auto transaction = db.begin (error);
+  if (!transaction || !remove (db, download_id, error))
+    return false;
+  auto track_stmt = db.prepare ("INSERT INTO tracks (download_id, track, stream_key, type, container, codecs, language, "
+      "label, bandwidth, width, height) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+  auto protection_stmt = db.prepare ("INSERT INTO track_protection (download_id, track, system_id, origin, data) "
+      "VALUES (?, ?, ?, ?, ?)", error);
+  std::string segment_sql = std::string ("INSERT INTO segments (download_id, ") + kSegmentColumns
+      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  auto segment_stmt = db.prepare (segment_sql.c_str (), error);
+  if (!track_stmt || !protection_stmt || !segment_stmt)
+    return false;
+  for (const PlanTrack &t : tracks) {
+    track_stmt->bind (1, download_id).bind (2, static_cast<gint64> (t.index)).bind (3, t.stream_key)
+        .bind (4, static_cast<gint64> (t.type)).bind (5, t.container).bind (6, t.codecs).bind (7, t.language)
+        .bind (8, t.label).bind (9, static_cast<gint64> (t.bandwidth));
+    if (t.width)
+      track_stmt->bind (10, static_cast<gint64> (*t.width));
+    else
+      track_stmt->bind_null (10);
+    if (t.height)
+      track_stmt->bind (11, static_cast<gint64> (*t.height));
+    else
+      track_stmt->bind_null (11);
+    if (!track_stmt->run (error))
+      return false;
+    track_stmt->reset ();
+    for (const PlanProtection &p : t.protection) {
+      protection_stmt->bind (1, download_id).bind (2, static_cast<gint64> (t.index)).bind (3, p.system_id)
+          .bind (4, p.origin).bind_blob (5, p.data);
+      if (!protection_stmt->run (error))
+        return false;
+      protection_stmt->reset ();
+    }
+  }
+  for (const PlanSegment &s : segments) {
+    segment_stmt->bind (1, download_id).bind (2, static_cast<gint64> (s.track)).bind (3, static_cast<gint64> (s.number))
+        .bind (4, static_cast<gint64> (s.period)).bind (5, static_cast<gint64> (s.start_ns))
+        .bind (6, static_cast<gint64> (s.duration_ns)).bind (7, s.resource);
+    bind_optional_text (*segment_stmt, 8, s.init_resource);
+    segment_stmt->bind (9, static_cast<gint64> (s.discontinuity ? 1 : 0));
+    bind_optional_text (*segment_stmt, 10, s.key_resource);
+    if (s.iv.empty ())
+      segment_stmt->bind_null (11);
+    else
+      segment_stmt->bind_blob (11, s.iv);
+    if (!segment_stmt->run (error))
+      return false;
+    segment_stmt->reset ();
+  }
+  return transaction->commit (error);
+}
+
+std::optional<std::vector<PlanTrack>> tracks (Database &db, const std::string &download_id, GError **error)
+{
+  auto stmt = db.prepare ("SELECT track, stream_key, type, container, codecs, language, label, bandwidth, width, height "
+      "FROM tracks WHERE download_id = ? ORDER BY track", error);
+  auto protection = db.prepare ("SELECT system_id, origin, data FROM track_protection WHERE download_id = ? AND track = ? "
+      "ORDER BY rowid", error);
+  if (!stmt || !protection)
+    return std::nullopt;
+  stmt->bind (1, download_id);
+  std::vector<PlanTrack> result;
+  for (;;) {
+    auto step = stmt->step (error);
+    if (step == Statement::Step::Error)
+      return std::nullopt;
+    if (step == Statement::Step::Done)
+      break;
+    PlanTrack t;
+    t.index = static_cast<guint> (stmt->int64 (0));
+    t.stream_key = stmt->text (1);
+    gint64 type = stmt->int64 (2);
+    if (type < static_cast<gint64> (TrackType::Video) || type > static_cast<gint64> (TrackType::Text)) {
+      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT, "download '%s': track %u has an unknown type %"
+          G_GINT64_FORMAT, download_id.c_str (), t.index, type);
+      return std::nullopt;
+    }
+    t.type = static_cast<TrackType> (type);
+    t.container = stmt->text (3);
+    t.codecs = stmt->text (4);
+    t.language = stmt->text (5);
+    t.label = stmt->text (6);
+    t.bandwidth = static_cast<guint64> (MAX (stmt->int64 (7), 0));
+    if (!stmt->is_null (8))
+      t.width = static_cast<guint> (stmt->int64 (8));
+    if (!stmt->is_null (9))
+      t.height = static_cast<guint> (stmt->int64 (9));
+    protection->bind (1, download_id).bind (2, static_cast<gint64> (t.index));
+    for (;;) {
+      auto pstep = protection->step (error);
+      if (pstep == Statement::Step::Error)
+        return std::nullopt;
+      if (pstep == Statement::Step::Done)
+        break;
+      t.protection.push_back ({ protection->text (0), protection->text (1), protection->blob (2) });
+    }
+    protection->reset ();
+    result.push_back (std::move (t));
+  }
+  return result;
+}
+
+std::optional<std::vector<PlanSegment>> segments (Database &db, const std::string &download_id, guint track,
+    guint64 first, guint limit, GError **error)
+{
+  std::string sql = std::string ("SELECT ") + kSegmentColumns
+      + " FROM segments WHERE download_id = ? AND track = ? AND number >= ? ORDER BY number LIMIT ?";
+  auto stmt = db.prepare (sql.c_str (), error);
+  if (!stmt)
+    return std::nullopt;
+  stmt->bind (1, download_id).bind (2, static_cast<gint64> (track)).bind (3, static_cast<gint64> (first))
+      .bind (4, static_cast<gint64> (limit));
+  return collect (*stmt, error);
+}
+
+std::optional<PlanSegment> segment_at (Database &db, const std::string &download_id, guint track, guint64 time_ns,
+    GError **error)
+{
+  /* Both queries walk the (download_id, track, start_ns) index. */
+  std::string sql = std::string ("SELECT ") + kSegmentColumns + " FROM segments WHERE download_id = ?1 AND track = ?2 "
+      "AND start_ns <= ?3 ORDER BY start_ns DESC, number DESC LIMIT 1";
+  std::string first_sql = std::string ("SELECT ") + kSegmentColumns
+      + " FROM segments WHERE download_id = ?1 AND track = ?2 ORDER BY start_ns, number LIMIT 1";
+  for (const std::string *query : { &sql, &first_sql }) {
+    auto stmt = db.prepare (query->c_str (), error);
+    if (!stmt)
+      return std::nullopt;
+    stmt->bind (1, download_id).bind (2, static_cast<gint64> (track));
+    if (query == &sql)
+      stmt->bind (3, static_cast<gint64> (MIN (time_ns, static_cast<guint64> (G_MAXINT64))));
+    auto found = collect (*stmt, error);
+    if (!found)
+      return std::nullopt;
+    if (!found->empty ())
+      return found->front ();
+  }
+  g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND, "download '%s' has no segment in track %u",
+      download_id.c_str (), track);
+  return std::nullopt;
+}
+
+guint64 duration_ns (Database &db, const std::string &download_id)
+{
+  auto stmt = db.prepare ("SELECT COALESCE (MAX (start_ns + duration_ns), 0) FROM segments WHERE download_id = ?", nullptr);
+  if (!stmt || stmt->bind (1, download_id).step (nullptr) != Statement::Step::Row)
+    return 0;
+  return static_cast<guint64> (MAX (stmt->int64 (0), 0));
+}
+
+bool remove (Database &db, const std::string &download_id, GError **error)
+{
+  for (const char *sql : { "DELETE FROM segments WHERE download_id = ?", "DELETE FROM track_protection WHERE download_id = ?",
+           "DELETE FROM tracks WHERE download_id = ?" }) {
+    auto stmt = db.prepare (sql, error);
+    if (!stmt || !stmt->bind (1, download_id).run (error))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace playback_plan
+}  // namespace gst_offline

@@ -1,0 +1,74 @@
+/* The playback plan of an adaptive download: its chosen tracks and their
+ * segments in play order with presentation times, as its downloader found
+ * them in the manifest. cachesrc plays a download from it without reading
+ * the manifest again: segments come in small batches (memory stays flat in
+ * the number of segments) and a seek finds its segment through an index on
+ * the start time (O(log n)).
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "helper/track.h"
+
+#include <gst/offline/offline-error.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gst_offline {
+
+class Database;
+
+/* A DRM system's signalling for a track, for a GstProtection event. */
+struct PlanProtection {
+  std::string system_id;  /* lower-case UUID */
+  std::string origin;     /* "dash/mpd", ... */
+  std::string data;
+};
+
+struct PlanTrack {
+  guint index = 0;
+  std::string stream_key;
+  TrackType type = TrackType::Video;
+  std::string container;  /* "fmp4", "mpegts", "webvtt", "ttml" */
+  std::string codecs;
+  std::string language;
+  std::string label;
+  guint64 bandwidth = 0;
+  std::optional<guint> width;
+  std::optional<guint> height;
+  std::vector<PlanProtection> protection;
+};
+
+struct PlanSegment {
+  guint track = 0;
+  guint64 number = 0;        /* 0, 1, ... within its track, in play order */
+  guint period = 0;
+  guint64 start_ns = 0;
+  guint64 duration_ns = 0;
+  std::string resource;      /* cache key of its bytes */
+  std::string init_resource; /* cache key of its initialization segment, or empty */
+  bool discontinuity = false;
+  std::string key_resource;  /* HLS AES-128: DRM store name of its key, or empty */
+  std::string iv;            /* 16 bytes with key_resource */
+};
+
+namespace playback_plan {
+
+/* Replaces the plan of `download_id` in one transaction. */
+bool store (Database &db, const std::string &download_id, const std::vector<PlanTrack> &tracks,
+    const std::vector<PlanSegment> &segments, GError **error);
+std::optional<std::vector<PlanTrack>> tracks (Database &db, const std::string &download_id, GError **error);
+/* Up to `limit` segments of a track from segment `first` on. */
+std::optional<std::vector<PlanSegment>> segments (Database &db, const std::string &download_id, guint track,
+    guint64 first, guint limit, GError **error);
+/* The segment that holds `time_ns`: the last one starting at or before it
+ * (the first if it is before every segment). NOT_FOUND for an empty track. */
+std::optional<PlanSegment> segment_at (Database &db, const std::string &download_id, guint track, guint64 time_ns,
+    GError **error);
+/* The end of the latest segment of any track, or 0. */
+guint64 duration_ns (Database &db, const std::string &download_id);
+bool remove (Database &db, const std::string &download_id, GError **error);
+
+}  // namespace playback_plan
+}  // namespace gst_offline
