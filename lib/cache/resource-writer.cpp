@@ -24,6 +24,9 @@ namespace {
 /* A SIGKILL loses at most this much of a partial resource. */
 constexpr gint64 kCheckpointIntervalUs = G_USEC_PER_SEC;
 constexpr guint64 kCheckpointBytes = 4 * 1024 * 1024;
+/* The first checkpoint comes early, so that a process killed again and
+ * again within a second still makes progress. */
+constexpr guint64 kFirstCheckpointBytes = 256 * 1024;
 
 void init_debug ()
 {
@@ -262,6 +265,7 @@ bool ResourceWriter::append (const void *data, gsize size, GError **error)
     length_ += static_cast<guint64> (written);
   }
   if (length_ - durable_length_ >= kCheckpointBytes
+      || (durable_length_ == 0 && length_ >= kFirstCheckpointBytes)
       || g_get_monotonic_time () - last_checkpoint_us_ >= kCheckpointIntervalUs)
     return checkpoint (error);
   return true;
@@ -284,9 +288,24 @@ bool ResourceWriter::checkpoint (GError **error)
     set_error_from_errno (error, errno, "syncing cache file " + partial_path_);
     return false;
   }
-  auto stmt = cache_database (cache_).prepare ("UPDATE partials SET durable_length = ? WHERE key = ?", error);
-  if (!stmt || !stmt->bind (1, static_cast<gint64> (length_)).bind (2, key_).run (error))
+  Database &db = cache_database (cache_);
+  auto stmt = db.prepare ("UPDATE partials SET durable_length = ? WHERE key = ?", error);
+  if (!stmt)
     return false;
+  stmt->bind (1, static_cast<gint64> (length_)).bind (2, key_);
+  g_autoptr (GError) update_error = nullptr;
+  if (!stmt->run (&update_error)) {
+    /* On a full disk the journal may be what is in the way: what this
+     * checkpoint records is exactly what must not be lost. */
+    if (!Database::is_write_failure (update_error) || !db.shrink_journal (nullptr)) {
+      g_propagate_error (error, g_steal_pointer (&update_error));
+      return false;
+    }
+    stmt->reset ();
+    stmt->bind (1, static_cast<gint64> (length_)).bind (2, key_);
+    if (!stmt->run (error))
+      return false;
+  }
   durable_length_ = length_;
   return true;
 }

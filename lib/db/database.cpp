@@ -75,8 +75,12 @@ void Database::set_error (sqlite3 *db, GError **error, const char *what)
 {
   int code = sqlite3_extended_errcode (db);
   GstOfflineError err = GST_OFFLINE_ERROR_DATABASE;
+  /* SQLite says SQLITE_FULL for ENOSPC, but a plain I/O error for a file
+   * size limit (EFBIG) or a quota, and its errno is not reliable then. */
   if ((code & 0xff) == SQLITE_FULL)
     err = GST_OFFLINE_ERROR_NO_SPACE;
+  else if ((code & 0xff) == SQLITE_IOERR)
+    err = GST_OFFLINE_ERROR_IO;
   else if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB)
     err = GST_OFFLINE_ERROR_CORRUPT;
   const char *file = sqlite3_db_filename (db, "main");
@@ -85,6 +89,12 @@ void Database::set_error (sqlite3 *db, GError **error, const char *what)
 }
 
 std::unique_ptr<Database> Database::open (const std::string &path, bool create, GError **error)
+{
+  return open (path, create, offline_schema (), error);
+}
+
+std::unique_ptr<Database> Database::open (const std::string &path, bool create, const Schema &schema,
+    GError **error)
 {
   bool exists = file_size (path) >= 0;
   if (create && !exists) {
@@ -112,7 +122,7 @@ std::unique_ptr<Database> Database::open (const std::string &path, bool create, 
     return nullptr;
   if (!self->exec ("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", error))
     return nullptr;
-  if (!migrate_schema (*self, error))
+  if (!migrate_schema (*self, schema, error))
     return nullptr;
   return self;
 }

@@ -7,6 +7,7 @@
 
 #include <glib.h>
 #include <sqlite3.h>
+#include <gst/offline/offline-error.h>
 
 #include <memory>
 #include <optional>
@@ -14,6 +15,8 @@
 #include <string_view>
 
 namespace gst_offline {
+
+struct Schema;
 
 class Statement {
  public:
@@ -56,6 +59,9 @@ class Database {
    * in-memory database with the same schema, so readers of a data directory
    * that was never used see "no downloads" rather than an error. */
   static std::unique_ptr<Database> open (const std::string &path, bool create, GError **error);
+  /* The same for a database file of another schema (drm.db). */
+  static std::unique_ptr<Database> open (const std::string &path, bool create, const Schema &schema,
+      GError **error);
   ~Database ();
 
   const std::string &path () const { return path_; }
@@ -64,6 +70,17 @@ class Database {
   bool exec (const char *sql, GError **error);
   std::optional<Statement> prepare (const char *sql, GError **error);
   gint64 changes () const { return sqlite3_changes64 (db_); }
+
+  /* Gives back the disk space the WAL holds (checkpoint and truncate it):
+   * on a full disk, or past a file size limit, the next write may then fit. */
+  bool shrink_journal (GError **error) { return exec ("PRAGMA wal_checkpoint(TRUNCATE)", error); }
+  /* Whether a failed write may succeed once the journal shrinks: a full
+   * disk, or an I/O error (how SQLite reports a file size limit). */
+  static bool is_write_failure (const GError *error)
+  {
+    return g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NO_SPACE)
+        || g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_IO);
+  }
 
   /* A write transaction, rolled back unless committed. */
   class Transaction {

@@ -114,17 +114,23 @@ std::optional<int> read_version (Database &db, GError **error)
 
 }  // namespace
 
-bool migrate_schema (Database &db, GError **error)
+const Schema &offline_schema ()
+{
+  static const Schema schema { kMigrations, kSchemaVersion };
+  return schema;
+}
+
+bool migrate_schema (Database &db, const Schema &schema, GError **error)
 {
   auto version = read_version (db, error);
   if (!version)
     return false;
-  if (*version == kSchemaVersion)
+  if (*version == schema.version)
     return true;
-  if (*version > kSchemaVersion) {
+  if (*version > schema.version) {
     g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_DATABASE,
         "database %s has schema version %d, newer than this gst-offline understands (%d)",
-        db.path ().c_str (), *version, kSchemaVersion);
+        db.path ().c_str (), *version, schema.version);
     return false;
   }
   auto transaction = db.begin (error);
@@ -134,11 +140,11 @@ bool migrate_schema (Database &db, GError **error)
   version = read_version (db, error);
   if (!version)
     return false;
-  for (int v = *version; v < kSchemaVersion; v++) {
-    if (!db.exec (kMigrations[v], error))
+  for (int v = *version; v < schema.version; v++) {
+    if (!db.exec (schema.migrations[v], error))
       return false;
   }
-  g_autofree gchar *set_version = g_strdup_printf ("PRAGMA user_version=%d", kSchemaVersion);
+  g_autofree gchar *set_version = g_strdup_printf ("PRAGMA user_version=%d", schema.version);
   if (!db.exec (set_version, error))
     return false;
   return transaction->commit (error);

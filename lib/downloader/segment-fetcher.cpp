@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "downloader/segment-fetcher.h"
 
+#include "util/main-context.h"
+
 #include <gst/gst.h>
 
 namespace gst_offline {
@@ -35,7 +37,8 @@ void SegmentFetcher::start (ProgressFn progress, Downloader::DoneFn done)
   done_ = std::move (done);
   if (segments_.empty ()) {
     finished_ = true;
-    done_ (nullptr);
+    auto self = shared_from_this ();
+    run_later ([self] () { self->done_ (nullptr); });
     return;
   }
   fill ();

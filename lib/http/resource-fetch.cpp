@@ -4,6 +4,7 @@
 #include "cache/resource-writer.h"
 #include "http/http-client.h"
 #include "index/download-private.h"
+#include "util/main-context.h"
 
 #include <gst/gst.h>
 
@@ -427,23 +428,13 @@ void ResourceFetch::finish (GError *error)
   g_clear_object (&body_);
   /* Closing the writer checkpoints what it holds and unlocks the resource. */
   writer_.reset ();
-  /* Completion is always reported from the main loop, never from inside start(). */
-  struct Report {
-    std::shared_ptr<ResourceFetch> fetch;
-    GError *error;
-  };
-  g_main_context_invoke_full (g_main_context_get_thread_default (), G_PRIORITY_DEFAULT,
-      [] (gpointer data) -> gboolean {
-        auto report = static_cast<Report *> (data);
-        report->fetch->done_ (report->error);
-        return G_SOURCE_REMOVE;
-      },
-      new Report { shared_from_this (), error },
-      [] (gpointer data) {
-        auto report = static_cast<Report *> (data);
-        g_clear_error (&report->error);
-        delete report;
-      });
+  /* Always from the main loop, never from inside start() or a callback. */
+  auto self = shared_from_this ();
+  run_later ([self, error] () {
+    self->done_ (error);
+    if (error)
+      g_error_free (error);
+  });
 }
 
 }  // namespace gst_offline

@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 
 GST_DEBUG_CATEGORY_STATIC (manager_debug);
 #define GST_CAT_DEFAULT manager_debug
@@ -100,14 +101,18 @@ struct ManagerCore {
   GObjectPtr<GstOfflineCache> cache;  /* its database is the worker's connection */
   GObjectPtr<SoupSession> session;
   std::map<std::string, std::unique_ptr<Task>> tasks;
+  /* Downloads that failed when their failure could not be written to the
+   * index (a full disk): the row still says they run, so without this they
+   * would be restarted at once, forever. Adding one again clears it. */
+  std::set<std::string> unsaved_failures;
+  std::unique_ptr<SpaceReserve> reserve;
   bool paused = false;
   bool shutting_down = false;
   bool idle = true;
   guint max_parallel = 3;
   RetryPolicy retry;
-  GstOfflineRequirements requirements =
-      static_cast<GstOfflineRequirements> (GST_OFFLINE_REQUIREMENTS_NETWORK | GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW);
-  guint64 min_free_space = 100 * 1024 * 1024;
+  GstOfflineRequirements requirements = GST_OFFLINE_REQUIREMENTS_DEFAULT;
+  guint64 min_free_space = GST_OFFLINE_DEFAULT_MIN_FREE_SPACE;
   GstOfflineRequirements not_met = GST_OFFLINE_REQUIREMENTS_NONE;
   gint64 index_version = -1;
   guint polls = 0;
@@ -138,7 +143,7 @@ struct ManagerCore {
   void start_task (DownloadRecord record);
   void on_progress (Task *task, guint64 bytes, gint64 content_length, double percent);
   void on_done (const std::string &id, const GError *error);
-  void persist_state (DownloadRecord &record);
+  bool persist_state (DownloadRecord &record);
   void fail_record (DownloadRecord &record, const GError *error);
   bool remove_data (const std::string &id, GError **error);
   void stop_all ();
@@ -264,13 +269,26 @@ void ManagerCore::emit_requirements_changed (GstOfflineRequirements now_not_met)
   });
 }
 
-void ManagerCore::persist_state (DownloadRecord &record)
+bool ManagerCore::persist_state (DownloadRecord &record)
 {
   record.update_time_ms = now_ms ();
   g_autoptr (GError) error = nullptr;
-  if (!download_table::update_state (db (), record, &error))
+  bool saved = download_table::update_state (db (), record, &error);
+  if (!saved && Database::is_write_failure (error)) {
+    /* A full disk must not hide why a download stopped: make room, try again. */
+    g_clear_error (&error);
+    db ().shrink_journal (nullptr);
+    saved = download_table::update_state (db (), record, &error);
+    if (!saved && reserve->release ()) {
+      GST_WARNING ("the disk is full: gave back the space reserve to record download %s", record.id.c_str ());
+      g_clear_error (&error);
+      saved = download_table::update_state (db (), record, &error);
+    }
+  }
+  if (!saved)
     GST_ERROR ("could not record the state of download %s: %s", record.id.c_str (), error->message);
   emit_changed (record);
+  return saved;
 }
 
 void ManagerCore::fail_record (DownloadRecord &record, const GError *error)
@@ -280,7 +298,8 @@ void ManagerCore::fail_record (DownloadRecord &record, const GError *error)
                                                            : GST_OFFLINE_ERROR_FAILED;
   record.failure_message = error->message;
   GST_WARNING ("download %s failed: %s", record.id.c_str (), error->message);
-  persist_state (record);
+  if (!persist_state (record))
+    unsaved_failures.insert (record.id);
 }
 
 /* The one place where downloads start and stop: compares what the index
@@ -319,7 +338,7 @@ void ManagerCore::sync_tasks ()
         if (record.stop_reason != GST_OFFLINE_STOP_REASON_NONE) {
           record.state = GST_OFFLINE_DOWNLOAD_STATE_STOPPED;
           persist_state (record);
-        } else if (!paused && tasks.size () < max_parallel
+        } else if (!paused && tasks.size () < max_parallel && !unsaved_failures.count (record.id)
             && !requirements_not_met (requirements, data_dir, min_free_space, record.uri)) {
           start_task (std::move (record));
         }
@@ -600,6 +619,7 @@ GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError
   record.update_time_ms = now_ms ();
   if (!download_table::put (db (), record, error))
     return nullptr;
+  unsaved_failures.erase (record.id);
   emit_changed (record);
   sync_tasks ();
   auto running = tasks.find (record.id);
@@ -685,6 +705,8 @@ static gboolean gst_offline_download_manager_initable_init_impl (GInitable *init
   core->cache.reset (cache_open_for_writing (core->data_dir.c_str (), error));
   if (!core->cache)
     return FALSE;
+  core->reserve = std::make_unique<SpaceReserve> (core->data_dir);
+  core->reserve->ensure ();
   core->paused = self->construct_paused;
   core->caller_context.reset (g_main_context_ref_thread_default ());
   core->worker_context.reset (g_main_context_new ());
@@ -868,7 +890,7 @@ static void gst_offline_download_manager_class_init (GstOfflineDownloadManagerCl
    */
   properties[PROP_REQUIREMENTS] = g_param_spec_flags ("requirements", "Requirements",
       "What downloads wait for (loopback hosts need no network)", GST_OFFLINE_TYPE_REQUIREMENTS,
-      GST_OFFLINE_REQUIREMENTS_NETWORK | GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW,
+      GST_OFFLINE_REQUIREMENTS_DEFAULT,
       static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   /**
    * GstOfflineDownloadManager:min-free-space:
@@ -880,7 +902,7 @@ static void gst_offline_download_manager_class_init (GstOfflineDownloadManagerCl
    */
   properties[PROP_MIN_FREE_SPACE] = g_param_spec_uint64 ("min-free-space", "Min free space",
       "Bytes of the data directory's file system that downloads leave free", 0, G_MAXUINT64,
-      100 * 1024 * 1024, static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+      GST_OFFLINE_DEFAULT_MIN_FREE_SPACE, static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**

@@ -2,6 +2,7 @@
 #include "manager/requirements.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <gst/offline/offline-error.h>
 
 #include <sys/statvfs.h>
@@ -80,6 +81,29 @@ bool check_free_space (const std::string &data_dir, guint64 bytes, guint64 min_f
   return false;
 }
 
+namespace {
+constexpr gsize kReserveBytes = 512 * 1024;
+}
+
+SpaceReserve::SpaceReserve (std::string data_dir) : path_ (std::move (data_dir) + G_DIR_SEPARATOR_S + "space-reserve")
+{
+}
+
+void SpaceReserve::ensure ()
+{
+  if (g_file_test (path_.c_str (), G_FILE_TEST_EXISTS))
+    return;
+  std::string zeros (kReserveBytes, '\0');
+  /* Written, not sparse: the blocks must really be taken. */
+  if (!g_file_set_contents (path_.c_str (), zeros.data (), zeros.size (), nullptr))
+    g_unlink (path_.c_str ());
+}
+
+bool SpaceReserve::release ()
+{
+  return g_unlink (path_.c_str ()) == 0;
+}
+
 }  // namespace gst_offline
 
 /**
@@ -87,17 +111,19 @@ bool check_free_space (const std::string &data_dir, guint64 bytes, guint64 min_f
  * @requirements: the requirements to check
  * @data_dir: (nullable) (type filename): the data directory, %NULL for the default
  * @min_free_space: the bytes %GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW keeps free
+ * @uri: (nullable): the URI of one download, or %NULL for any download
  *
- * Checks requirements without a manager, for any download (a process that
- * only reports, such as `gst-offline status`).
+ * Checks requirements without a manager (for a process that only reports,
+ * such as `gst-offline status`), as a manager would: downloads from loopback
+ * hosts need no network.
  *
  * Returns: the requirements that are not met now.
  */
 GstOfflineRequirements gst_offline_requirements_get_not_met (GstOfflineRequirements requirements, const gchar *data_dir,
-    guint64 min_free_space)
+    guint64 min_free_space, const gchar *uri)
 {
   g_autofree gchar *dir = data_dir ? g_strdup (data_dir) : gst_offline_get_default_data_dir ();
-  return gst_offline::requirements_not_met (requirements, dir, min_free_space, "");
+  return gst_offline::requirements_not_met (requirements, dir, min_free_space, uri ? uri : "");
 }
 
 gchar *gst_offline_requirements_to_string (GstOfflineRequirements requirements)

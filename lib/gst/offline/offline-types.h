@@ -66,6 +66,21 @@ typedef enum /*< flags >*/ {
 } GstOfflineRequirements;
 
 /**
+ * GST_OFFLINE_REQUIREMENTS_DEFAULT:
+ *
+ * What a #GstOfflineDownloadManager waits for unless told otherwise.
+ */
+#define GST_OFFLINE_REQUIREMENTS_DEFAULT \
+  ((GstOfflineRequirements) (GST_OFFLINE_REQUIREMENTS_NETWORK | GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW))
+
+/**
+ * GST_OFFLINE_DEFAULT_MIN_FREE_SPACE:
+ *
+ * The bytes a #GstOfflineDownloadManager leaves free unless told otherwise (100 MiB).
+ */
+#define GST_OFFLINE_DEFAULT_MIN_FREE_SPACE (G_GUINT64_CONSTANT (100) * 1024 * 1024)
+
+/**
  * GST_OFFLINE_STOP_REASON_NONE:
  *
  * The stop reason of a download that is not stopped. Any other value stops it.
@@ -105,12 +120,14 @@ gchar *gst_offline_requirements_to_string (GstOfflineRequirements requirements);
  * @requirements: the requirements to check
  * @data_dir: (nullable) (type filename): the data directory, %NULL for the default
  * @min_free_space: the bytes %GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW keeps free
+ * @uri: (nullable): the URI of one download, whose host may need no network
+ *   (a loopback host), or %NULL for any download
  *
  * Returns: the requirements that are not met now.
  */
 GST_OFFLINE_API
 GstOfflineRequirements gst_offline_requirements_get_not_met (GstOfflineRequirements requirements,
-    const gchar *data_dir, guint64 min_free_space);
+    const gchar *data_dir, guint64 min_free_space, const gchar *uri);
 
 /**
  * gst_offline_get_default_data_dir:
