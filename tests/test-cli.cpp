@@ -7,7 +7,10 @@
 
 #include "test-support.h"
 
+#include <gio/gio.h>
+
 #include <sys/resource.h>
+#include <csignal>
 #include <unistd.h>
 
 #include <cstdio>
@@ -238,6 +241,189 @@ serve_media_file (OtServer *server, const gchar *media_dir, const gchar *path, g
   return url;
 }
 
+
+/* ---- other processes ------------------------------------------------------ */
+
+/* The built CLI run in the background with its stdout and stderr kept in
+ * files (ot_spawn_cli drops stdout), for tests where two processes share a
+ * data directory. */
+struct CliChild {
+  GSubprocess *process = nullptr;
+  gchar *out_path = nullptr;
+  gchar *err_path = nullptr;
+  bool exited = false;
+
+  CliChild (const gchar *dir, const std::vector<const gchar *> &args)
+  {
+    static guint serial = 0;
+    g_autofree gchar *logs = ot_make_temp_dir ("cli-child");
+    out_path = g_strdup_printf ("%s/out-%u", logs, serial);
+    err_path = g_strdup_printf ("%s/err-%u", logs, serial++);
+    const gchar *cli = g_getenv ("GST_OFFLINE_CLI");
+    fail_unless (cli && *cli, "GST_OFFLINE_CLI is not set: run the tests with `meson test`");
+    std::vector<const gchar *> argv = {cli};
+    argv.insert (argv.end (), args.begin (), args.end ());
+    argv.push_back (nullptr);
+    GSubprocessLauncher *launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+    g_subprocess_launcher_setenv (launcher, "GST_OFFLINE_DIR", dir, TRUE);
+    g_subprocess_launcher_set_stdout_file_path (launcher, out_path);
+    g_subprocess_launcher_set_stderr_file_path (launcher, err_path);
+    GError *error = nullptr;
+    process = g_subprocess_launcher_spawnv (launcher, argv.data (), &error);
+    fail_unless (process != nullptr, "cannot start %s: %s", cli, error ? error->message : "");
+    g_object_unref (launcher);
+    g_subprocess_wait_async (process, nullptr, [] (GObject *, GAsyncResult *, gpointer data) {
+      static_cast<CliChild *> (data)->exited = true;
+    }, this);
+  }
+  CliChild (const CliChild &) = delete;
+  CliChild &operator= (const CliChild &) = delete;
+  ~CliChild ()
+  {
+    if (!exited) {
+      g_subprocess_force_exit (process);
+      wait (10);
+    }
+    g_object_unref (process);
+    g_free (out_path);
+    g_free (err_path);
+  }
+
+  /* Whether it is still running (lets the wait callback run first). */
+  bool running ()
+  {
+    while (g_main_context_iteration (nullptr, FALSE))
+      ;
+    return !exited;
+  }
+
+  /* Waits at most `seconds` for it to end; its exit status (0, 1, 2, 130,
+   * 128 + signal), or -1 if it still runs. */
+  gint wait (guint seconds)
+  {
+    gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+    while (!exited && g_get_monotonic_time () < deadline) {
+      if (!g_main_context_iteration (nullptr, FALSE))
+        g_usleep (20 * 1000);
+    }
+    if (!exited)
+      return -1;
+    if (g_subprocess_get_if_exited (process))
+      return g_subprocess_get_exit_status (process);
+    return 128 + g_subprocess_get_term_sig (process);
+  }
+
+  void send_signal (int signum) { g_subprocess_send_signal (process, signum); }
+
+  /* What it wrote so far (free it). */
+  gchar *out () const { return read_log (out_path); }
+  gchar *err () const
+  {
+    g_autofree gchar *raw = read_log (err_path);
+    return tool_messages (raw);
+  }
+
+ private:
+  static gchar *read_log (const gchar *path)
+  {
+    gchar *text = nullptr;
+    if (!g_file_get_contents (path, &text, nullptr, nullptr))
+      text = g_strdup ("");
+    return text;
+  }
+};
+
+/* Keeps a returned string alive until the end of the full expression, for
+ * messages of failing assertions. */
+struct OwnedString {
+  gchar *text;
+  ~OwnedString () { g_free (text); }
+};
+#define g_autofree_str(expr) (OwnedString{(expr)}.text)
+
+/* The `status --json` object of `id` (unref it); fails the test if there is none. */
+static JsonNode *
+status_json (const gchar *dir, const gchar *id)
+{
+  CliRun run;
+  run_cli (run, dir, "status", id, "--json");
+  assert_status (run, 0);
+  return parse_json (run.out);
+}
+
+/* The state and bytes of `id`, as `status --json` shows them. */
+struct StatusSample {
+  std::string state;
+  gint64 bytes = 0;
+  gint64 stop_reason = 0;
+};
+
+static StatusSample
+sample_status (const gchar *dir, const gchar *id)
+{
+  JsonNode *root = status_json (dir, id);
+  JsonObject *o = json_node_get_object (root);
+  StatusSample sample;
+  sample.state = json_object_get_string_member (o, "state");
+  sample.bytes = json_object_get_int_member (o, "bytes_downloaded");
+  sample.stop_reason = json_object_get_int_member (o, "stop_reason");
+  json_node_unref (root);
+  return sample;
+}
+
+/* Polls `status --json` until `id` is in `state` with more than `min_bytes`
+ * downloaded; fails after `seconds`. Returns the sample and how long it took. */
+static StatusSample
+wait_for_state (const gchar *dir, const gchar *id, const char *state, gint64 min_bytes, gdouble seconds,
+    gdouble *took = nullptr)
+{
+  gint64 start = g_get_monotonic_time ();
+  StatusSample sample;
+  for (;;) {
+    /* The download may not be in the index yet. */
+    CliRun run;
+    run_cli (run, dir, "status", id, "--json");
+    if (run.status == 0) {
+      JsonNode *root = parse_json (run.out);
+      JsonObject *o = json_node_get_object (root);
+      sample.state = json_object_get_string_member (o, "state");
+      sample.bytes = json_object_get_int_member (o, "bytes_downloaded");
+      sample.stop_reason = json_object_get_int_member (o, "stop_reason");
+      json_node_unref (root);
+    } else {
+      fail_unless (strstr (run.err, "no download with id"), "status %s: %s", id, run.raw_err);
+      sample.state = "absent";
+    }
+    gdouble elapsed = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
+    if (sample.state == state && sample.bytes > min_bytes) {
+      if (took)
+        *took = elapsed;
+      return sample;
+    }
+    fail_unless (elapsed < seconds, "%s is still %s (%" G_GINT64_FORMAT " bytes) after %.1f s, expected %s", id,
+        sample.state.c_str (), sample.bytes, elapsed, state);
+    g_usleep (50 * 1000);
+  }
+}
+
+/* Asserts that the cache holds the resource of `url` whole, byte for byte
+ * the content of `local`. */
+static void
+assert_cached_identical (const gchar *dir, const gchar *url, const gchar *local)
+{
+  GError *error = nullptr;
+  GstOfflineCache *cache = gst_offline_cache_new (dir, &error);
+  fail_unless (cache != nullptr, "%s", error ? error->message : "");
+  guint64 length = 0;
+  g_autofree gchar *path = gst_offline_cache_lookup (cache, url, &length, &error);
+  fail_unless (path != nullptr, "no whole resource for %s: %s", url, error ? error->message : "");
+  g_autoptr (GBytes) original = ot_read_file (local);
+  g_autoptr (GBytes) cached = ot_read_file (path);
+  fail_unless_equals_uint64 (length, g_bytes_get_size (original));
+  fail_unless (g_bytes_equal (cached, original), "%s differs from %s", path, local);
+  g_object_unref (cache);
+}
+
 /* ---- help and usage ------------------------------------------------------ */
 
 GST_START_TEST (test_help_lists_every_command)
@@ -246,10 +432,11 @@ GST_START_TEST (test_help_lists_every_command)
   CliRun run;
   run_cli (run, dir, "--help");
   assert_status (run, 0);
-  for (const char *command : {"download", "list", "status", "remove", "verify", "play", "--dir"})
+  for (const char *command : {"download", "list", "status", "pause", "resume", "remove", "verify", "play", "daemon",
+           "--dir"})
     fail_unless (strstr (run.out, command), "'%s' missing from --help:\n%s", command, run.out);
   /* Commands of later versions are not offered yet. */
-  for (const char *command : {"inspect", "pause", "resume", "license"})
+  for (const char *command : {"inspect", "license"})
     fail_if (strstr (run.out, command), "'%s' listed in --help:\n%s", command, run.out);
 }
 GST_END_TEST;
@@ -260,7 +447,10 @@ GST_START_TEST (test_help_of_each_command)
     const char *command;
     std::initializer_list<const char *> options;
   } cases[] = {
-      {"download", {"URL", "--id", "--header", "--retries", "--dir"}},
+      {"download", {"URL", "--id", "--header", "--retries", "--no-wait", "--dir"}},
+      {"pause", {"ID", "--all", "--dir"}},
+      {"resume", {"ID", "--all", "--dir"}},
+      {"daemon", {"--max-parallel", "--dir"}},
       {"list", {"--json", "--dir"}},
       {"status", {"ID", "--json", "--dir"}},
       {"remove", {"ID", "--all", "--dir"}},
@@ -296,6 +486,13 @@ GST_START_TEST (test_usage_errors)
       {"status", "a", "b"},
       {"remove"},
       {"remove", "x", "--all"},
+      {"pause"},
+      {"pause", "x", "--all"},
+      {"resume"},
+      {"resume", "a", "b"},
+      {"daemon", "extra"},
+      {"daemon", "--max-parallel", "0"},
+      {"daemon", "--max-parallel", "65"},
       {"verify", "a", "b"},
       {"play"},
       {"play", "x", "--video-sink"},
@@ -533,10 +730,17 @@ GST_START_TEST (test_progress_lines_when_not_a_terminal)
   fail_unless (n - 2 <= seconds + 1, "%u progress lines in %" G_GINT64_FORMAT " s:\n%s", n - 2, seconds, run.out);
   fail_unless_equals_string (lines[n - 1], "");
   fail_unless_equals_string (lines[n - 2], "slow: completed, 307200 bytes");
-  GRegex *progress = g_regex_new ("^slow: (\\d{1,3}\\.\\d% \\d+(\\.\\d)? (B|KiB) of 300\\.0 KiB|\\d+(\\.\\d)? (B|KiB))$",
+  /* "slow: 42.0% 126.0 KiB of 300.0 KiB, 100.0 KiB/s, ETA 0:02": speed and
+   * ETA once the library has measured them. */
+  GRegex *progress = g_regex_new ("^slow: (\\d{1,3}\\.\\d% \\d+(\\.\\d)? (B|KiB) of 300\\.0 KiB|\\d+(\\.\\d)? (B|KiB))"
+                                  "(, \\d+(\\.\\d)? (B|KiB|MiB)/s(, ETA \\d+:\\d\\d)?)?$",
       (GRegexCompileFlags) 0, (GRegexMatchFlags) 0, nullptr);
-  for (guint i = 0; i + 2 < n; i++)
+  guint with_speed = 0;
+  for (guint i = 0; i + 2 < n; i++) {
     fail_unless (g_regex_match (progress, lines[i], (GRegexMatchFlags) 0, nullptr), "bad progress line '%s'", lines[i]);
+    with_speed += strstr (lines[i], "/s, ETA ") != nullptr;
+  }
+  fail_unless (with_speed >= 1, "no line shows the speed and ETA:\n%s", run.out);
   g_regex_unref (progress);
   g_strfreev (lines);
   /* Nothing on stderr when no terminal: no bar, no escape codes. */
@@ -862,6 +1066,393 @@ GST_START_TEST (test_play_error_is_reported)
 }
 GST_END_TEST;
 
+
+/* ---- control from other processes (pause, resume, remove, daemon) ---------- */
+
+GST_START_TEST (test_pause_and_resume_from_another_process)
+{
+  OtServer *server = ot_server_new ();
+  g_autofree gchar *media = ot_make_temp_dir ("cli-media");
+  g_autofree gchar *dir = ot_make_temp_dir ("cli-data");
+  g_autofree gchar *local = nullptr;
+  const gsize size = 600 * 1024;
+  g_autofree gchar *url = serve_media_file (server, media, "/pause.wav", size, &local);
+  /* Six seconds at this rate: time to pause it mid-way. */
+  ot_server_set_rate (server, "/pause.wav", 100 * 1024);
+
+  CliChild downloading (dir, {"download", url, "--id", "p"});
+  wait_for_state (dir, "p", "downloading", 0, 10);
+
+  CliRun pause;
+  run_cli (pause, dir, "pause", "p");
+  assert_status (pause, 0);
+  fail_unless_equals_string (pause.out, "paused p\n");
+  gdouble took = 0;
+  StatusSample stopped = wait_for_state (dir, "p", "stopped", 0, 2, &took);
+  fail_unless_equals_int64 (stopped.stop_reason, 1);
+  fail_unless (stopped.bytes < (gint64) size, "it completed before it could be paused");
+
+  /* Stopped for real: neither the index nor the server see bytes move. */
+  guint64 sent = ot_server_get_bytes_sent (server, "/pause.wav");
+  g_usleep (G_USEC_PER_SEC);
+  StatusSample later = sample_status (dir, "p");
+  fail_unless_equals_string (later.state.c_str (), "stopped");
+  fail_unless_equals_int64 (later.bytes, stopped.bytes);
+  fail_unless_equals_uint64 (ot_server_get_bytes_sent (server, "/pause.wav"), sent);
+
+  /* The downloading process waits, saying so, instead of giving up. */
+  fail_unless (downloading.running (), "download exited when paused: %s", g_autofree_str (downloading.err ()));
+  g_autofree gchar *out_paused = downloading.out ();
+  fail_unless (strstr (out_paused, "p: paused\n"), "no 'p: paused' line in:\n%s", out_paused);
+
+  CliRun resume;
+  run_cli (resume, dir, "resume", "p");
+  assert_status (resume, 0);
+  fail_unless_equals_string (resume.out, "resumed p\n");
+  gint status = downloading.wait (30);
+  g_autofree gchar *out = downloading.out ();
+  g_autofree gchar *err = downloading.err ();
+  fail_unless (status == 0, "download exited with %d\nstdout: %s\nstderr: %s", status, out, err);
+  g_autofree gchar *expected = g_strdup_printf ("p: completed, %" G_GSIZE_FORMAT " bytes\n", size);
+  fail_unless (g_str_has_suffix (out, expected), "no '%s' at the end of:\n%s", expected, out);
+
+  /* The data fetched before the pause was kept: a resume asks for the rest. */
+  g_autofree gchar *range = ot_server_get_last_range (server, "/pause.wav");
+  fail_unless (range != nullptr, "the resume fetched the whole file again");
+  assert_cached_identical (dir, url, local);
+  StatusSample done = sample_status (dir, "p");
+  fail_unless_equals_string (done.state.c_str (), "completed");
+  fail_unless_equals_int64 (done.stop_reason, 0);
+
+  ot_server_free (server);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_interrupt_while_paused)
+{
+  OtServer *server = ot_server_new ();
+  g_autofree gchar *media = ot_make_temp_dir ("cli-media");
+  g_autofree gchar *dir = ot_make_temp_dir ("cli-data");
+  g_autofree gchar *url = serve_media_file (server, media, "/int.wav", 400 * 1024, nullptr);
+  ot_server_set_rate (server, "/int.wav", 100 * 1024);
+
+  CliChild downloading (dir, {"download", url, "--id", "i"});
+  wait_for_state (dir, "i", "downloading", 0, 10);
+  CliRun pause;
+  run_cli (pause, dir, "pause", "i");
+  assert_status (pause, 0);
+  StatusSample stopped = wait_for_state (dir, "i", "stopped", 0, 2);
+
+  /* Ctrl-C while waiting for a resume still exits 130, keeping the data. */
+  downloading.send_signal (SIGINT);
+  fail_unless_equals_int (downloading.wait (10), 130);
+  StatusSample after = sample_status (dir, "i");
+  fail_unless_equals_string (after.state.c_str (), "stopped");
+  fail_unless_equals_int64 (after.bytes, stopped.bytes);
+
+  ot_server_free (server);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_no_wait_then_daemon)
+{
+  OtServer *server = ot_server_new ();
+  g_autofree gchar *media = ot_make_temp_dir ("cli-media");
+  g_autofree gchar *dir = ot_make_temp_dir ("cli-data");
+  g_autofree gchar *local = nullptr;
+  g_autofree gchar *url = serve_media_file (server, media, "/queued.wav", 50000, &local);
+
+  CliRun queue;
+  run_cli (queue, dir, "download", url, "--id", "q", "--no-wait");
+  assert_status (queue, 0);
+  fail_unless_equals_string (queue.out, "queued q\n");
+  fail_unless_equals_string (queue.err, "");
+  /* Queued and nothing fetched, not even a probe. */
+  StatusSample queued = sample_status (dir, "q");
+  fail_unless_equals_string (queued.state.c_str (), "queued");
+  fail_unless_equals_int (ot_server_get_request_count (server, "/queued.wav"), 0);
+
+  CliChild daemon (dir, {"daemon", "--max-parallel", "2"});
+  wait_for_state (dir, "q", "completed", 0, 20);
+  assert_cached_identical (dir, url, local);
+
+  /* A download queued while the daemon runs is picked up too. */
+  g_autofree gchar *local2 = nullptr;
+  g_autofree gchar *url2 = serve_media_file (server, media, "/later.wav", 30000, &local2);
+  CliRun queue2;
+  run_cli (queue2, dir, "download", url2, "--id", "later", "--no-wait");
+  assert_status (queue2, 0);
+  fail_unless_equals_string (queue2.out, "queued later\n");
+  wait_for_state (dir, "later", "completed", 0, 20);
+  assert_cached_identical (dir, url2, local2);
+
+  fail_unless (daemon.running (), "the daemon exited: %s", g_autofree_str (daemon.err ()));
+  daemon.send_signal (SIGTERM);
+  gint status = daemon.wait (10);
+  g_autofree gchar *out = daemon.out ();
+  g_autofree gchar *err = daemon.err ();
+  fail_unless (status == 0, "daemon exited with %d\nstdout: %s\nstderr: %s", status, out, err);
+  for (const char *line : {"q: downloading\n", "q: completed, 50000 bytes\n", "later: downloading\n",
+           "later: completed, 30000 bytes\n"})
+    fail_unless (strstr (out, line), "no '%s' in the daemon's log:\n%s", line, out);
+
+  ot_server_free (server);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_daemon_stops_cleanly)
+{
+  OtServer *server = ot_server_new ();
+  g_autofree gchar *media = ot_make_temp_dir ("cli-media");
+  g_autofree gchar *dir = ot_make_temp_dir ("cli-data");
+  g_autofree gchar *local = nullptr;
+  g_autofree gchar *url = serve_media_file (server, media, "/long.wav", 400 * 1024, &local);
+  ot_server_set_rate (server, "/long.wav", 100 * 1024);
+
+  CliRun queue;
+  run_cli (queue, dir, "download", url, "--id", "long", "--no-wait");
+  assert_status (queue, 0);
+  CliChild daemon (dir, {"daemon"});
+  StatusSample running = wait_for_state (dir, "long", "downloading", 1000, 10);
+
+  /* SIGTERM mid-download: exit 0, the download back in the queue with its data. */
+  daemon.send_signal (SIGTERM);
+  gint status = daemon.wait (10);
+  g_autofree gchar *err = daemon.err ();
+  fail_unless (status == 0, "daemon exited with %d: %s", status, err);
+  StatusSample after = sample_status (dir, "long");
+  fail_unless (after.state == "queued", "state %s after the daemon stopped", after.state.c_str ());
+  fail_unless (after.bytes >= running.bytes, "data lost: %" G_GINT64_FORMAT " < %" G_GINT64_FORMAT, after.bytes,
+      running.bytes);
+
+  /* The next run finishes it. */
+  ot_server_set_rate (server, "/long.wav", 0);
+  CliChild again (dir, {"daemon"});
+  wait_for_state (dir, "long", "completed", 0, 20);
+  again.send_signal (SIGTERM);
+  fail_unless_equals_int (again.wait (10), 0);
+  assert_cached_identical (dir, url, local);
+
+  ot_server_free (server);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_pause_and_resume_all)
+{
+  OtServer *server = ot_server_new ();
+  g_autofree gchar *media = ot_make_temp_dir ("cli-media");
+  g_autofree gchar *dir = ot_make_temp_dir ("cli-data");
+  g_autofree gchar *url_a = serve_media_file (server, media, "/a.wav", 3000, nullptr);
+  g_autofree gchar *url_b = serve_media_file (server, media, "/b.wav", 4000, nullptr);
+
+  /* With no data directory: nothing to do, and nothing created. */
+  g_autofree gchar *missing = g_build_filename (dir, "missing", nullptr);
+  CliRun none;
+  run_cli (none, missing, "pause", "--all");
+  assert_status (none, 0);
+  fail_unless_equals_string (none.out, "");
+  fail_if (g_file_test (missing, G_FILE_TEST_EXISTS));
+
+  for (const auto &[url, id] : {std::pair<const gchar *, const gchar *> (url_a, "a"), {url_b, "b"}}) {
+    CliRun queue;
+    run_cli (queue, dir, "download", url, "--id", id, "--no-wait");
+    assert_status (queue, 0);
+  }
+
+  CliRun pause;
+  run_cli (pause, dir, "pause", "--all");
+  assert_status (pause, 0);
+  fail_unless_equals_string (pause.out, "paused a\npaused b\n");
+  for (const char *id : {"a", "b"}) {
+    StatusSample s = sample_status (dir, id);
+    fail_unless_equals_string (s.state.c_str (), "stopped");
+    fail_unless_equals_int64 (s.stop_reason, 1);
+  }
+  CliRun text;
+  run_cli (text, dir, "status", "a");
+  assert_status (text, 0);
+  fail_unless (strstr (text.out, "stop reason: 1\n"), "%s", text.out);
+
+  /* Paused, a daemon leaves them alone. */
+  {
+    CliChild daemon (dir, {"daemon"});
+    g_usleep (G_USEC_PER_SEC);
+    daemon.send_signal (SIGTERM);
+    fail_unless_equals_int (daemon.wait (10), 0);
+    g_autofree gchar *out = daemon.out ();
+    fail_unless (strstr (out, "a: paused\n") && strstr (out, "b: paused\n"), "%s", out);
+  }
+  fail_unless_equals_int (ot_server_get_request_count (server, "/a.wav"), 0);
+  fail_unless_equals_int (ot_server_get_request_count (server, "/b.wav"), 0);
+
+  CliRun resume;
+  run_cli (resume, dir, "resume", "--all");
+  assert_status (resume, 0);
+  fail_unless_equals_string (resume.out, "resumed a\nresumed b\n");
+  for (const char *id : {"a", "b"}) {
+    StatusSample s = sample_status (dir, id);
+    fail_unless_equals_string (s.state.c_str (), "queued");
+    fail_unless_equals_int64 (s.stop_reason, 0);
+  }
+
+  /* One of them only. */
+  CliRun pause_b;
+  run_cli (pause_b, dir, "pause", "b");
+  assert_status (pause_b, 0);
+  fail_unless_equals_string (sample_status (dir, "a").state.c_str (), "queued");
+  fail_unless_equals_string (sample_status (dir, "b").state.c_str (), "stopped");
+
+  ot_server_free (server);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_pause_resume_unknown_id)
+{
+  OtServer *server = ot_server_new ();
+  g_autofree gchar *media = ot_make_temp_dir ("cli-media");
+  g_autofree gchar *dir = ot_make_temp_dir ("cli-data");
+  g_autofree gchar *empty = ot_make_temp_dir ("cli-empty");
+  g_autofree gchar *url = serve_media_file (server, media, "/k.wav", 3000, nullptr);
+  CliRun queue;
+  run_cli (queue, dir, "download", url, "--id", "known", "--no-wait");
+  assert_status (queue, 0);
+
+  for (const gchar *d : {(const gchar *) dir, (const gchar *) empty}) {
+    for (const char *command : {"pause", "resume"}) {
+      CliRun run;
+      run_cli (run, d, command, "nope");
+      assert_status (run, 1);
+      fail_unless_equals_string (run.err, "gst-offline: no download with id 'nope'\n");
+      fail_unless_equals_string (run.out, "");
+    }
+  }
+  /* The known one is untouched. */
+  StatusSample s = sample_status (dir, "known");
+  fail_unless_equals_string (s.state.c_str (), "queued");
+  fail_unless_equals_int64 (s.stop_reason, 0);
+
+  ot_server_free (server);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_remove_while_downloading_elsewhere)
+{
+  OtServer *server = ot_server_new ();
+  g_autofree gchar *media = ot_make_temp_dir ("cli-media");
+  g_autofree gchar *dir = ot_make_temp_dir ("cli-data");
+  g_autofree gchar *url = serve_media_file (server, media, "/gone.wav", 600 * 1024, nullptr);
+  ot_server_set_rate (server, "/gone.wav", 100 * 1024);
+
+  CliChild downloading (dir, {"download", url, "--id", "r"});
+  wait_for_state (dir, "r", "downloading", 1000, 10);
+
+  CliRun remove;
+  gint64 start = g_get_monotonic_time ();
+  run_cli (remove, dir, "remove", "r");
+  gdouble took = (g_get_monotonic_time () - start) / (gdouble) G_USEC_PER_SEC;
+  assert_status (remove, 0);
+  fail_unless_equals_string (remove.out, "removed r\n");
+  fail_unless (took < 5, "remove took %.1f s", took);
+
+  CliRun status;
+  run_cli (status, dir, "status", "r");
+  assert_status (status, 1);
+  fail_unless_equals_string (status.err, "gst-offline: no download with id 'r'\n");
+
+  /* The downloading process ends: exit 1, naming the removal. */
+  gint exit_status = downloading.wait (10);
+  g_autofree gchar *err = downloading.err ();
+  fail_unless_equals_int (exit_status, 1);
+  fail_unless_equals_string (err, "gst-offline: download r was removed while downloading\n");
+
+  /* Its partial data went with it. */
+  CliRun verify;
+  run_cli (verify, dir, "verify");
+  assert_status (verify, 0);
+  fail_unless_equals_string (verify.out, "");
+
+  ot_server_free (server);
+}
+GST_END_TEST;
+
+/* Runs the CLI in a network namespace of its own, where no network is available. */
+static gint
+run_cli_without_network (const gchar *dir, const std::vector<const gchar *> &args, gchar **out)
+{
+  std::vector<const gchar *> argv = {"unshare", geteuid () == 0 ? "-n" : "-rn", "--", g_getenv ("GST_OFFLINE_CLI")};
+  argv.insert (argv.end (), args.begin (), args.end ());
+  argv.push_back (nullptr);
+  gchar **envp = g_environ_setenv (g_get_environ (), "GST_OFFLINE_DIR", dir, TRUE);
+  gint wait_status = 0;
+  GError *error = nullptr;
+  fail_unless (g_spawn_sync (nullptr, (gchar **) argv.data (), envp, G_SPAWN_SEARCH_PATH, nullptr, nullptr, out,
+                   nullptr, &wait_status, &error),
+      "cannot run unshare: %s", error ? error->message : "");
+  g_strfreev (envp);
+  return g_spawn_check_wait_status (wait_status, nullptr) ? 0 : WEXITSTATUS (wait_status);
+}
+
+GST_START_TEST (test_status_shows_unmet_requirements)
+{
+  OtServer *server = ot_server_new ();
+  g_autofree gchar *media = ot_make_temp_dir ("cli-media");
+  g_autofree gchar *dir = ot_make_temp_dir ("cli-data");
+  g_autofree gchar *url = serve_media_file (server, media, "/local.wav", 3000, nullptr);
+
+  /* A remote download (a documentation address; never fetched) and a local one. */
+  CliRun remote;
+  run_cli (remote, dir, "download", "http://192.0.2.1/remote.wav", "--id", "remote", "--no-wait");
+  assert_status (remote, 0);
+  CliRun local;
+  run_cli (local, dir, "download", url, "--id", "local", "--no-wait");
+  assert_status (local, 0);
+
+  /* With a network (the test machine's), nothing is missing: an empty array. */
+  JsonNode *root = status_json (dir, "remote");
+  JsonNode *member = json_object_get_member (json_node_get_object (root), "requirements_not_met");
+  fail_unless (member && JSON_NODE_HOLDS_ARRAY (member), "no requirements_not_met array");
+  json_node_unref (root);
+
+  /* Without one, the remote download waits for it; the loopback one needs none. */
+  g_autofree gchar *json_out = nullptr;
+  fail_unless_equals_int (run_cli_without_network (dir, {"status", "remote", "--json"}, &json_out), 0);
+  root = parse_json (json_out);
+  JsonArray *not_met = json_object_get_array_member (json_node_get_object (root), "requirements_not_met");
+  fail_unless_equals_int (json_array_get_length (not_met), 1);
+  fail_unless_equals_string (json_array_get_string_element (not_met, 0), "network");
+  json_node_unref (root);
+
+  g_autofree gchar *text_out = nullptr;
+  fail_unless_equals_int (run_cli_without_network (dir, {"status", "remote"}, &text_out), 0);
+  fail_unless (strstr (text_out, "\nwaiting for: network\n"), "%s", text_out);
+
+  g_autofree gchar *local_out = nullptr;
+  fail_unless_equals_int (run_cli_without_network (dir, {"status", "local"}, &local_out), 0);
+  fail_if (strstr (local_out, "waiting for"), "%s", local_out);
+  g_autofree gchar *list_out = nullptr;
+  fail_unless_equals_int (run_cli_without_network (dir, {"list", "--json"}, &list_out), 0);
+  root = parse_json (list_out);
+  JsonArray *all = json_node_get_array (root);
+  fail_unless_equals_int (json_array_get_length (all), 2);
+  /* Sorted by id: local, remote. */
+  fail_unless_equals_int (
+      json_array_get_length (json_object_get_array_member (json_array_get_object_element (all, 0), "requirements_not_met")), 0);
+  fail_unless_equals_int (
+      json_array_get_length (json_object_get_array_member (json_array_get_object_element (all, 1), "requirements_not_met")), 1);
+  json_node_unref (root);
+
+  /* A paused download waits for its resume, not for requirements. */
+  CliRun pause;
+  run_cli (pause, dir, "pause", "remote");
+  assert_status (pause, 0);
+  g_autofree gchar *paused_out = nullptr;
+  fail_unless_equals_int (run_cli_without_network (dir, {"status", "remote"}, &paused_out), 0);
+  fail_if (strstr (paused_out, "waiting for"), "%s", paused_out);
+
+  ot_server_free (server);
+}
+GST_END_TEST;
+
 static Suite *
 cli_suite (void)
 {
@@ -891,6 +1482,17 @@ cli_suite (void)
   tcase_add_test (removal, test_remove);
   tcase_add_test (removal, test_remove_all);
   tcase_add_test (removal, test_verify_reports_a_damaged_file);
+
+  TCase *control = tcase_create ("control");
+  suite_add_tcase (s, control);
+  tcase_add_test (control, test_pause_and_resume_from_another_process);
+  tcase_add_test (control, test_interrupt_while_paused);
+  tcase_add_test (control, test_no_wait_then_daemon);
+  tcase_add_test (control, test_daemon_stops_cleanly);
+  tcase_add_test (control, test_pause_and_resume_all);
+  tcase_add_test (control, test_pause_resume_unknown_id);
+  tcase_add_test (control, test_remove_while_downloading_elsewhere);
+  tcase_add_test (control, test_status_shows_unmet_requirements);
 
   TCase *play = tcase_create ("play");
   suite_add_tcase (s, play);

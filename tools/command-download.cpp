@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "commands.h"
 #include "data-dir.h"
+#include "download-output.h"
 #include "progress.h"
 #include "scoped.h"
 
@@ -17,11 +18,12 @@ namespace cli {
 
 namespace {
 
-enum class Outcome { kRunning, kTerminal, kStopped, kRemoved, kInterrupted };
+enum class Outcome { kRunning, kTerminal, kRemoved, kInterrupted };
 
 /* What the main loop watches: our download's latest snapshot. */
 struct DownloadWatch {
   GMainLoop *loop = nullptr;
+  GstOfflineDownloadManager *manager = nullptr;
   std::string id;
   std::unique_ptr<ProgressDisplay> progress;
   GstOfflineDownload *latest = nullptr;
@@ -37,18 +39,58 @@ struct DownloadWatch {
     g_main_loop_quit (loop);
   }
 
-  /* Takes a newer snapshot of our download and decides whether we are done. */
+  /* Takes a newer snapshot of our download and decides whether we are done.
+   * A stopped download is waited for: `gst-offline resume` in any process
+   * clears its stop reason and our manager carries on with it. */
   void observe (GstOfflineDownload *download)
   {
     if (id != gst_offline_download_get_id (download))
       return;
     g_set_object (&latest, download);
-    if (gst_offline_download_is_terminal (download))
+    if (gst_offline_download_is_terminal (download)) {
       finish (Outcome::kTerminal);
-    else if (gst_offline_download_get_state (download) == GST_OFFLINE_DOWNLOAD_STATE_STOPPED)
-      finish (Outcome::kStopped);
-    else if (progress && gst_offline_download_get_state (download) == GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING)
-      progress->update (download);
+      return;
+    }
+    if (!progress)
+      return;
+    switch (gst_offline_download_get_state (download)) {
+      case GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING:
+        progress->update (download);
+        break;
+      case GST_OFFLINE_DOWNLOAD_STATE_STOPPED: {
+        guint reason = gst_offline_download_get_stop_reason (download);
+        if (reason == kStopReasonPausedByUser) {
+          progress->show_waiting ("paused");
+        } else {
+          g_autofree gchar *text = g_strdup_printf ("stopped (stop reason %u)", reason);
+          progress->show_waiting (text);
+        }
+        break;
+      }
+      case GST_OFFLINE_DOWNLOAD_STATE_QUEUED: {
+        GstOfflineRequirements requirements = GST_OFFLINE_REQUIREMENTS_NONE;
+        guint64 min_free_space = 0;
+        g_object_get (manager, "requirements", &requirements, "min-free-space", &min_free_space, nullptr);
+        GstOfflineRequirements waiting = requirements_holding_back (download,
+            gst_offline_download_manager_get_data_dir (manager), requirements, min_free_space);
+        if (waiting != GST_OFFLINE_REQUIREMENTS_NONE) {
+          g_autofree gchar *names = gst_offline_requirements_to_string (waiting);
+          progress->show_waiting (std::string ("waiting for: ") + names);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /* Asks the manager for the latest snapshot. */
+  void refresh ()
+  {
+    g_autoptr (GstOfflineDownload) download =
+        gst_offline_download_manager_get_download (manager, id.c_str (), nullptr);
+    if (download)
+      observe (download);
   }
 };
 
@@ -66,16 +108,18 @@ on_download_removed (GstOfflineDownloadManager *, const gchar *id, gpointer user
     watch->finish (Outcome::kRemoved);
 }
 
-/* Nothing runs any more: if our download is not running either, the manager
- * will not get to it on its own (e.g. another process set a stop reason). */
+/* Nothing runs any more, or the requirements changed: look at our download
+ * again, as no download-changed may come for it. */
 void
-on_idle (GstOfflineDownloadManager *manager, gpointer user_data)
+on_idle (GstOfflineDownloadManager *, gpointer user_data)
 {
-  auto *watch = static_cast<DownloadWatch *> (user_data);
-  g_autoptr (GstOfflineDownload) download =
-      gst_offline_download_manager_get_download (manager, watch->id.c_str (), nullptr);
-  if (download)
-    watch->observe (download);
+  static_cast<DownloadWatch *> (user_data)->refresh ();
+}
+
+void
+on_requirements_changed (GstOfflineDownloadManager *, GstOfflineRequirements, gpointer user_data)
+{
+  static_cast<DownloadWatch *> (user_data)->refresh ();
 }
 
 gboolean
@@ -103,6 +147,23 @@ report_add_error (GError *error, const std::string &id)
   return fail ("cannot add download %s: %s", id.c_str (), error->message);
 }
 
+/* --no-wait: adds the download through a manager that starts nothing, so
+ * that no byte is fetched by this short-lived process. */
+int
+queue_download (Context &ctx, GstOfflineDownloadRequest *request, const std::string &requested, guint retries)
+{
+  g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, true, retries);
+  if (!manager)
+    return kExitFailure;
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GstOfflineDownload) added = gst_offline_download_manager_add_download (manager, request, &error);
+  if (!added)
+    return report_add_error (error, requested);
+  printf ("queued %s\n", gst_offline_download_get_id (added));
+  fflush (stdout);
+  return kExitSuccess;
+}
+
 }  // namespace
 
 int
@@ -111,6 +172,8 @@ command_download (Context &ctx, int argc, char **argv)
   gchar *id_option = nullptr;
   gchar **headers = nullptr;
   gint retries = 5;
+  gint64 min_free_option = (gint64) GST_OFFLINE_DEFAULT_MIN_FREE_SPACE;
+  gboolean no_wait = FALSE;
   const GOptionEntry entries[] = {
       {"id", 0, 0, G_OPTION_ARG_STRING, &id_option,
           "The id to store it under (offline://ID); default: derived from the URL", "ID"},
@@ -118,12 +181,18 @@ command_download (Context &ctx, int argc, char **argv)
           "An HTTP header sent with every request of this download (repeatable)", "'K: V'"},
       {"retries", 0, 0, G_OPTION_ARG_INT, &retries,
           "How many times a failing request is retried before the download fails (default 5)", "N"},
+      {"min-free-space", 0, 0, G_OPTION_ARG_INT64, &min_free_option,
+          "Bytes of the disk to leave free; a download that would eat into them fails (default 104857600)", "BYTES"},
+      {"no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait,
+          "Only add it to the queue, print 'queued ID' and return (a 'gst-offline daemon' downloads it)",
+          nullptr},
       {},
   };
   int status = parse_command_options (ctx, "download", "URL",
-      "Adds the download to the index and waits until it completes or fails.\n"
-      "A progress bar is drawn on stderr when it is a terminal; otherwise one line per second\n"
-      "at most on stdout. Running the same command again resumes a failed or interrupted download.",
+      "Adds the download to the index and waits until it completes or fails (while another\n"
+      "process has paused it, it waits for 'gst-offline resume'). A progress bar is drawn on\n"
+      "stderr when it is a terminal; otherwise one line per second at most on stdout. Running\n"
+      "the same command again resumes a failed or interrupted download.",
       entries, &argc, &argv);
   g_autofree gchar *id = id_option;
   g_auto (GStrv) header_list = headers;
@@ -139,6 +208,9 @@ command_download (Context &ctx, int argc, char **argv)
     return usage_error ("download", "download: the id must not be empty");
   if (retries < 0 || retries > 1000)
     return usage_error ("download", "download: --retries must be between 0 and 1000");
+  guint64 min_free_space = 0;
+  if (!parse_min_free_space ("download", min_free_option, &min_free_space))
+    return kExitUsage;
 
   g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new (id, url);
   for (gchar **h = header_list; h && *h; h++) {
@@ -147,13 +219,23 @@ command_download (Context &ctx, int argc, char **argv)
       return usage_error ("download", "download: invalid header '%s': %s", *h, error->message);
   }
 
-  g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, false, (guint) retries);
+  if (no_wait)
+    return queue_download (ctx, request, requested_id (id, url), (guint) retries);
+
+  /* Waiting for free space that will not come by itself is no use to
+   * someone waiting at a terminal: the download starts, and fails (kept in
+   * the index with its reason) if what the server announces does not fit.
+   * A network, though, may come back: that is waited for. The daemon waits
+   * for both. */
+  g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, false, (guint) retries, min_free_space,
+      GST_OFFLINE_REQUIREMENTS_NETWORK);
   if (!manager)
     return kExitFailure;
 
   g_autoptr (GMainLoop) loop = g_main_loop_new (nullptr, FALSE);
   DownloadWatch watch;
   watch.loop = loop;
+  watch.manager = manager;
   watch.id = requested_id (id, url);
   {
     /* Connected before adding, so no change of our download is missed; they
@@ -162,6 +244,7 @@ command_download (Context &ctx, int argc, char **argv)
     SignalConnection progress (manager, "download-progress", G_CALLBACK (on_download_changed), &watch);
     SignalConnection removed (manager, "download-removed", G_CALLBACK (on_download_removed), &watch);
     SignalConnection idle (manager, "idle", G_CALLBACK (on_idle), &watch);
+    SignalConnection requirements (manager, "requirements-changed", G_CALLBACK (on_requirements_changed), &watch);
     UnixSignalWatch sigint (SIGINT, on_interrupt, &watch);
     UnixSignalWatch sigterm (SIGTERM, on_interrupt, &watch);
 
@@ -185,9 +268,7 @@ command_download (Context &ctx, int argc, char **argv)
       return kExitInterrupted;
     case Outcome::kRemoved:
       return fail ("download %s was removed while downloading", did);
-    case Outcome::kStopped:
-      return fail ("download %s is stopped (stop reason %u)", did,
-          gst_offline_download_get_stop_reason (watch.latest));
+
     case Outcome::kTerminal:
     case Outcome::kRunning:
       break;

@@ -8,6 +8,7 @@
 
 namespace cli {
 
+
 int
 command_list (Context &ctx, int argc, char **argv)
 {
@@ -40,7 +41,8 @@ command_list (Context &ctx, int argc, char **argv)
   if (json) {
     JsonArray *array = json_array_sized_new (downloads->len);
     for (guint i = 0; i < downloads->len; i++)
-      json_array_add_element (array, download_to_json (GST_OFFLINE_DOWNLOAD (g_ptr_array_index (downloads, i))));
+      json_array_add_element (array,
+          download_to_json (GST_OFFLINE_DOWNLOAD (g_ptr_array_index (downloads, i)), ctx.data_dir.c_str ()));
     g_autoptr (JsonNode) root = json_node_init_array (json_node_alloc (), array);
     json_array_unref (array);
     fputs (json_to_string (root).c_str (), stdout);
@@ -74,10 +76,10 @@ command_status (Context &ctx, int argc, char **argv)
     return kExitFailure;
 
   if (json) {
-    g_autoptr (JsonNode) root = download_to_json (download);
+    g_autoptr (JsonNode) root = download_to_json (download, ctx.data_dir.c_str ());
     fputs (json_to_string (root).c_str (), stdout);
   } else {
-    fputs (format_download_status (download).c_str (), stdout);
+    fputs (format_download_status (download, ctx.data_dir.c_str ()).c_str (), stdout);
   }
   return kExitSuccess;
 }

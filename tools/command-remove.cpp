@@ -11,22 +11,42 @@ namespace cli {
 
 namespace {
 
+/* How long to wait for another process to finish a removal it was asked for
+ * (it looks at the index about four times a second). */
+constexpr gint64 kRemovalWait = 5 * G_USEC_PER_SEC;
+constexpr guint kRemovalPollMs = 100;
+
 struct RemovalWait {
   std::string id;
   GMainLoop *loop;
+  GstOfflineDownloadIndex *index;
+  gint64 deadline;
+  bool gone = false;
+
+  void check ()
+  {
+    g_autoptr (GError) error = nullptr;
+    g_autoptr (GstOfflineDownload) left = gst_offline_download_index_get_download (index, id.c_str (), &error);
+    if (!left && g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND))
+      gone = true;
+    if (gone || g_get_monotonic_time () >= deadline)
+      g_main_loop_quit (loop);
+  }
 };
 
 void
 on_download_removed (GstOfflineDownloadManager *, const gchar *id, gpointer user_data)
 {
   auto *wait = static_cast<RemovalWait *> (user_data);
-  if (wait->id == id)
+  if (wait->id == id) {
+    wait->gone = true;
     g_main_loop_quit (wait->loop);
+  }
 }
 
 /* Removes one download; returns kExitSuccess or kExitFailure (reason printed). */
 int
-remove_one (GstOfflineDownloadManager *manager, const char *id)
+remove_one (GstOfflineDownloadManager *manager, GstOfflineDownloadIndex *index, const char *id)
 {
   g_autoptr (GError) error = nullptr;
   g_autoptr (GstOfflineDownload) existing = gst_offline_download_manager_get_download (manager, id, &error);
@@ -37,17 +57,28 @@ remove_one (GstOfflineDownloadManager *manager, const char *id)
   }
 
   g_autoptr (GMainLoop) loop = g_main_loop_new (nullptr, FALSE);
-  RemovalWait wait{id, loop};
+  RemovalWait wait{id, loop, index, g_get_monotonic_time () + kRemovalWait};
   gboolean removed = FALSE;
   {
     SignalConnection removal (manager, "download-removed", G_CALLBACK (on_download_removed), &wait);
     removed = gst_offline_download_manager_remove_download (manager, id, &error);
-    /* Should the manager finish a removal in its worker, wait until the row
-     * is gone, which download-removed announces. */
-    g_autoptr (GstOfflineDownload) left =
-        removed ? gst_offline_download_manager_get_download (manager, id, nullptr) : nullptr;
-    if (left)
-      g_main_loop_run (loop);
+    /* The removal may be finished elsewhere: by our manager's worker, or by
+     * the process downloading it, which sees the row marked for removal.
+     * Either way the row goes once the data is gone. */
+    if (removed) {
+      wait.check ();
+      if (!wait.gone) {
+        GSource *poll = g_timeout_source_new (kRemovalPollMs);
+        g_source_set_callback (poll, [] (gpointer data) -> gboolean {
+          static_cast<RemovalWait *> (data)->check ();
+          return G_SOURCE_CONTINUE;
+        }, &wait, nullptr);
+        g_source_attach (poll, nullptr);
+        g_main_loop_run (loop);
+        g_source_destroy (poll);
+        g_source_unref (poll);
+      }
+    }
   }
 
   if (!removed) {
@@ -57,7 +88,9 @@ remove_one (GstOfflineDownloadManager *manager, const char *id)
       return fail ("no download with id '%s'", id);
     return fail ("cannot remove download %s: %s", id, error->message);
   }
-  printf ("removed %s\n", id);
+  /* Still there: it is marked for removal, which the process holding it (or
+   * the next one to open the data directory) finishes. */
+  printf ("%s %s\n", wait.gone ? "removed" : "removing", id);
   fflush (stdout);
   return kExitSuccess;
 }
@@ -88,9 +121,12 @@ command_remove (Context &ctx, int argc, char **argv)
   g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, true);
   if (!manager)
     return kExitFailure;
+  g_autoptr (GstOfflineDownloadIndex) index = open_index (ctx, &status);
+  if (!index)
+    return kExitFailure;
 
   if (!all)
-    return remove_one (manager, argv[1]);
+    return remove_one (manager, index, argv[1]);
 
   g_autoptr (GError) error = nullptr;
   g_autoptr (GPtrArray) downloads = gst_offline_download_manager_get_downloads (manager, &error);
@@ -100,7 +136,7 @@ command_remove (Context &ctx, int argc, char **argv)
   status = kExitSuccess;
   for (guint i = 0; i < downloads->len; i++) {
     auto *download = GST_OFFLINE_DOWNLOAD (g_ptr_array_index (downloads, i));
-    if (remove_one (manager, gst_offline_download_get_id (download)) != kExitSuccess)
+    if (remove_one (manager, index, gst_offline_download_get_id (download)) != kExitSuccess)
       status = kExitFailure;
   }
   return status;

@@ -11,8 +11,11 @@ namespace cli {
 int command_download (Context &ctx, int argc, char **argv);
 int command_list (Context &ctx, int argc, char **argv);
 int command_status (Context &ctx, int argc, char **argv);
+int command_pause (Context &ctx, int argc, char **argv);
+int command_resume (Context &ctx, int argc, char **argv);
 int command_remove (Context &ctx, int argc, char **argv);
 int command_verify (Context &ctx, int argc, char **argv);
 int command_play (Context &ctx, int argc, char **argv);
+int command_daemon (Context &ctx, int argc, char **argv);
 
 }  // namespace cli

@@ -39,17 +39,29 @@ get_download (GstOfflineDownloadIndex *index, const char *id)
 }
 
 GstOfflineDownloadManager *
-open_manager (const Context &ctx, bool paused, guint retries)
+open_manager (const Context &ctx, bool paused, guint retries, guint64 min_free_space,
+    GstOfflineRequirements requirements)
 {
   /* Construct properties: in effect before the manager looks at the queue,
    * so a paused manager starts no download even for a moment. */
   g_autoptr (GError) error = nullptr;
   auto *manager = static_cast<GstOfflineDownloadManager *> (g_initable_new (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER,
       nullptr, &error, "data-dir", ctx.data_dir.c_str (), "downloads-paused", (gboolean) paused,
-      "min-retry-count", retries, nullptr));
+      "min-retry-count", retries, "min-free-space", min_free_space, "requirements", requirements, nullptr));
   if (!manager)
     fail ("cannot open the data directory %s: %s", ctx.data_dir.c_str (), error->message);
   return manager;
+}
+
+bool
+parse_min_free_space (const char *command, gint64 value, guint64 *out)
+{
+  if (value < 0) {
+    usage_error (command, "%s: --min-free-space must not be negative", command);
+    return false;
+  }
+  *out = (guint64) value;
+  return true;
 }
 
 void

@@ -3,6 +3,8 @@
 
 #include "format.h"
 
+#include <gio/gio.h>
+
 #include <algorithm>
 #include <array>
 #include <vector>
@@ -30,8 +32,32 @@ progress_text (GstOfflineDownload *download)
 
 }  // namespace
 
+GstOfflineRequirements
+requirements_holding_back (GstOfflineDownload *download, const char *data_dir, GstOfflineRequirements requirements,
+    guint64 min_free_space)
+{
+  if (gst_offline_download_get_state (download) != GST_OFFLINE_DOWNLOAD_STATE_QUEUED)
+    return GST_OFFLINE_REQUIREMENTS_NONE;
+  return gst_offline_requirements_get_not_met (requirements, data_dir, min_free_space,
+      gst_offline_download_get_uri (download));
+}
+
+std::vector<std::string>
+requirement_names (GstOfflineRequirements requirements)
+{
+  std::vector<std::string> names;
+  if (requirements == GST_OFFLINE_REQUIREMENTS_NONE)
+    return names;
+  /* The library's names, so that the CLI and the library agree. */
+  g_autofree gchar *text = gst_offline_requirements_to_string (requirements);
+  g_auto (GStrv) parts = g_strsplit (text, ",", -1);
+  for (gchar **part = parts; *part; part++)
+    names.emplace_back (g_strstrip (*part));
+  return names;
+}
+
 JsonNode *
-download_to_json (GstOfflineDownload *download)
+download_to_json (GstOfflineDownload *download, const char *data_dir)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
@@ -76,6 +102,12 @@ download_to_json (GstOfflineDownload *download)
   /* Licenses (DRM) come with a later part of the library. */
   json_builder_set_member_name (b, "license");
   json_builder_add_null_value (b);
+
+  json_builder_set_member_name (b, "requirements_not_met");
+  json_builder_begin_array (b);
+  for (const std::string &name : requirement_names (requirements_holding_back (download, data_dir)))
+    json_builder_add_string_value (b, name.c_str ());
+  json_builder_end_array (b);
 
   json_builder_set_member_name (b, "start_time");
   json_builder_add_int_value (b, gst_offline_download_get_start_time (download));
@@ -138,7 +170,7 @@ format_download_table (GPtrArray *downloads)
 }
 
 std::string
-format_download_status (GstOfflineDownload *d)
+format_download_status (GstOfflineDownload *d, const char *data_dir)
 {
   std::string out;
   auto field = [&out] (const char *name, const std::string &value) {
@@ -152,6 +184,11 @@ format_download_status (GstOfflineDownload *d)
   field ("uri", gst_offline_download_get_uri (d));
   field ("type", gst_offline_download_type_to_string (gst_offline_download_get_download_type (d)));
   field ("state", gst_offline_download_state_to_string (gst_offline_download_get_state (d)));
+  GstOfflineRequirements waiting = requirements_holding_back (d, data_dir);
+  if (waiting != GST_OFFLINE_REQUIREMENTS_NONE) {
+    g_autofree gchar *names = gst_offline_requirements_to_string (waiting);
+    field ("waiting for", names);
+  }
   field ("progress", format_percent (gst_offline_download_get_percent_downloaded (d)) + " (" +
       progress_text (d) + ")");
   field ("bytes downloaded", std::to_string (gst_offline_download_get_bytes_downloaded (d)));

@@ -7,17 +7,27 @@
 #include <json-glib/json-glib.h>
 
 #include <string>
+#include <vector>
 
 namespace cli {
 
+/* The requirements that keep `download` from starting, as a manager with
+ * these requirements (by default a daemon's) would find them now: none
+ * unless it is queued. */
+GstOfflineRequirements requirements_holding_back (GstOfflineDownload *download, const char *data_dir,
+    GstOfflineRequirements requirements = GST_OFFLINE_REQUIREMENTS_DEFAULT,
+    guint64 min_free_space = GST_OFFLINE_DEFAULT_MIN_FREE_SPACE);
+/* The names of `requirements` ("network", "storage-not-low"); empty for none. */
+std::vector<std::string> requirement_names (GstOfflineRequirements requirements);
+
 /* The JSON object documented in docs/cli.md (`status --json`). */
-JsonNode *download_to_json (GstOfflineDownload *download);
+JsonNode *download_to_json (GstOfflineDownload *download, const char *data_dir);
 /* Pretty-printed JSON text of `node`, ending with a newline. */
 std::string json_to_string (JsonNode *node);
 
 /* `list`: one line per download, columns aligned: ID  STATE  PERCENT  BYTES  URI. */
 std::string format_download_table (GPtrArray *downloads);
 /* `status`: one "field: value" line per property. */
-std::string format_download_status (GstOfflineDownload *download);
+std::string format_download_status (GstOfflineDownload *download, const char *data_dir);
 
 }  // namespace cli

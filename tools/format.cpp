@@ -49,6 +49,12 @@ format_duration (guint64 nanoseconds)
 }
 
 std::string
+format_speed (gdouble bytes_per_second)
+{
+  return format_size (bytes_per_second > 0 ? (guint64) bytes_per_second : 0) + "/s";
+}
+
+std::string
 format_eta (gint64 seconds)
 {
   if (seconds < 0)

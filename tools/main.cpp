@@ -28,9 +28,12 @@ const Command kCommands[] = {
     {"download", "URL", "Download a file or stream into the cache and wait for it", cli::command_download},
     {"list", "", "List the downloads", cli::command_list},
     {"status", "ID", "Show the state, progress and failure of one download", cli::command_status},
+    {"pause", "ID|--all", "Stop a download and keep it stopped (in any process)", cli::command_pause},
+    {"resume", "ID|--all", "Let a paused download carry on", cli::command_resume},
     {"remove", "ID|--all", "Delete a download's data and its index entry", cli::command_remove},
     {"verify", "[ID]", "Check the integrity of the index and the cache", cli::command_verify},
     {"play", "ID", "Play a download from the cache with playbin, offline", cli::command_play},
+    {"daemon", "", "Run the download queue in the foreground (for service managers)", cli::command_daemon},
 };
 
 std::string

@@ -24,6 +24,21 @@ terminal_columns ()
   return 80;
 }
 
+/* ", 1.2 MiB/s, ETA 0:05" from the library's measure, or "" while it has none
+ * (the first moments of a run). */
+std::string
+speed_text (GstOfflineDownload *download, const char *separator)
+{
+  gdouble speed = gst_offline_download_get_speed (download);
+  if (speed <= 0)
+    return "";
+  std::string text = separator + format_speed (speed);
+  gint64 eta = gst_offline_download_get_eta (download);
+  if (eta >= 0)
+    text += separator + std::string ("ETA ") + format_eta (eta);
+  return text;
+}
+
 }  // namespace
 
 ProgressDisplay::ProgressDisplay (std::string id, bool terminal)
@@ -41,24 +56,44 @@ ProgressDisplay::update (GstOfflineDownload *download)
 {
   gint64 now = g_get_monotonic_time ();
   guint64 bytes = gst_offline_download_get_bytes_downloaded (download);
-  if (rate_start_time_ == 0 || bytes < rate_start_bytes_) {
-    rate_start_time_ = now;
-    rate_start_bytes_ = bytes;
-  }
 
   /* Before the server has answered there is nothing worth showing. */
   if (bytes == 0 && gst_offline_download_get_content_length (download) < 0)
     return;
+  /* Running again after a wait: show it at once. */
+  bool resumed = !waiting_.empty ();
+  waiting_.clear ();
   if (terminal_) {
-    if (bar_drawn_ && now - last_output_ < kBarInterval)
+    if (!resumed && bar_drawn_ && now - last_output_ < kBarInterval)
       return;
-    draw_bar (download, now);
+    draw_bar (download);
   } else {
-    if (last_output_ != 0 && now - last_output_ < kLineInterval)
+    if (!resumed && last_output_ != 0 && now - last_output_ < kLineInterval)
       return;
     print_line (download);
   }
   last_output_ = now;
+}
+
+void
+ProgressDisplay::show_waiting (const std::string &reason)
+{
+  if (reason == waiting_)
+    return;
+  waiting_ = reason;
+  if (terminal_) {
+    std::string line = id_ + " " + reason;
+    guint columns = terminal_columns ();
+    if (line.size () >= columns)
+      line.resize (columns - 1);
+    fprintf (stderr, "\r%s\033[K", line.c_str ());
+    fflush (stderr);
+    bar_drawn_ = true;
+  } else {
+    printf ("%s: %s\n", id_.c_str (), reason.c_str ());
+    fflush (stdout);
+  }
+  last_output_ = g_get_monotonic_time ();
 }
 
 void
@@ -72,24 +107,16 @@ ProgressDisplay::clear ()
 }
 
 void
-ProgressDisplay::draw_bar (GstOfflineDownload *download, gint64 now)
+ProgressDisplay::draw_bar (GstOfflineDownload *download)
 {
   guint64 bytes = gst_offline_download_get_bytes_downloaded (download);
   gint64 length = gst_offline_download_get_content_length (download);
   gdouble percent = gst_offline_download_get_percent_downloaded (download);
 
-  /* The rate over the whole run: steady, and right for a resumed download. */
-  gdouble elapsed = (now - rate_start_time_) / (gdouble) G_USEC_PER_SEC;
-  gdouble rate = elapsed >= 0.5 ? (bytes - rate_start_bytes_) / elapsed : -1;
-
   std::string text = format_percent (percent) + "  " + format_size (bytes);
   if (length >= 0)
     text += " of " + format_size ((guint64) length);
-  if (rate >= 0) {
-    text += "  " + format_size ((guint64) rate) + "/s";
-    if (length >= 0 && rate > 0 && (guint64) length >= bytes)
-      text += "  ETA " + format_eta ((gint64) ((length - bytes) / rate));
-  }
+  text += speed_text (download, "  ");
 
   std::string line = id_ + " ";
   guint columns = terminal_columns ();
@@ -117,11 +144,12 @@ ProgressDisplay::print_line (GstOfflineDownload *download)
   guint64 bytes = gst_offline_download_get_bytes_downloaded (download);
   gint64 length = gst_offline_download_get_content_length (download);
   gdouble percent = gst_offline_download_get_percent_downloaded (download);
+  std::string speed = speed_text (download, ", ");
   if (percent >= 0 && length >= 0)
-    printf ("%s: %s %s of %s\n", id_.c_str (), format_percent (percent).c_str (),
-        format_size (bytes).c_str (), format_size ((guint64) length).c_str ());
+    printf ("%s: %s %s of %s%s\n", id_.c_str (), format_percent (percent).c_str (),
+        format_size (bytes).c_str (), format_size ((guint64) length).c_str (), speed.c_str ());
   else
-    printf ("%s: %s\n", id_.c_str (), format_size (bytes).c_str ());
+    printf ("%s: %s%s\n", id_.c_str (), format_size (bytes).c_str (), speed.c_str ());
   fflush (stdout);
 }
 

@@ -1,6 +1,7 @@
 /* gst-offline CLI: the progress of a running download — a bar redrawn on
  * stderr when it is a terminal, else plain lines on stdout at most once a
- * second (`ID: 42.0% 1.2 MiB of 2.9 MiB`).
+ * second (`ID: 42.0% 1.2 MiB of 2.9 MiB, 100.0 KiB/s, ETA 0:17`) — and why
+ * a download that is not running waits (`ID: paused`).
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
@@ -18,20 +19,23 @@ class ProgressDisplay {
   ProgressDisplay (const ProgressDisplay &) = delete;
   ProgressDisplay &operator= (const ProgressDisplay &) = delete;
 
+  /* A snapshot of the running download. */
   void update (GstOfflineDownload *download);
+  /* The download does not run, for `reason` ("paused", "waiting for:
+   * network"): shown once, until the reason or the progress changes. */
+  void show_waiting (const std::string &reason);
   /* Erases the bar, so that what follows starts on a clean line. */
   void clear ();
 
  private:
-  void draw_bar (GstOfflineDownload *download, gint64 now);
+  void draw_bar (GstOfflineDownload *download);
   void print_line (GstOfflineDownload *download);
 
   std::string id_;
   bool terminal_;
   bool bar_drawn_ = false;
-  gint64 last_output_ = 0;      /* monotonic µs of the last bar or line */
-  gint64 rate_start_time_ = 0;  /* monotonic µs of the first sample */
-  guint64 rate_start_bytes_ = 0;
+  gint64 last_output_ = 0;  /* monotonic µs of the last bar or line */
+  std::string waiting_;     /* the reason shown last, empty while running */
 };
 
 }  // namespace cli
