@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -37,11 +38,23 @@ struct ServedFile {
   std::optional<std::string> last_range;
   std::map<std::string, std::string> last_headers; /* lower-case names */
   std::string redirect_to;                         /* set: answer 302 to it */
+  /* Random faults (ot_server_set_random_faults); `random` NULL: none. */
+  GRand *random = nullptr;
+  gdouble status_503_probability = 0;
+  gdouble cut_probability = 0;
+  guint status_faults = 0;                         /* error answers sent */
+  guint cut_faults = 0;                            /* bodies cut */
+  std::vector<gint64> request_times;               /* monotonic, in arrival order */
+  std::vector<std::string> ranges;                 /* "" for no Range */
 
   ServedFile () = default;
   ServedFile (const ServedFile &) = delete;
   ServedFile &operator= (const ServedFile &) = delete;
-  ~ServedFile () { g_clear_pointer (&data, g_bytes_unref); }
+  ~ServedFile ()
+  {
+    g_clear_pointer (&data, g_bytes_unref);
+    g_clear_pointer (&random, g_rand_free);
+  }
 };
 
 struct ByteRange {
@@ -321,6 +334,8 @@ server_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
   }
   ServedFile *file = it->second.get ();
   file->requests++;
+  file->request_times.push_back (g_get_monotonic_time ());
+  file->ranges.emplace_back (range_header ? range_header : "");
   if (range_header)
     file->last_range = range_header;
   else
@@ -343,6 +358,26 @@ server_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
     if (front.remaining > 0 && --front.remaining == 0)
       file->faults.pop_front ();
   }
+  /* A random cut closes after this share of the body (< 0: none). Three
+   * draws per request whatever the outcome, so that the n-th request's fate
+   * depends on the seed alone. */
+  gdouble cut_share = -1;
+  if (fault.kind == OT_FAULT_NONE && file->random) {
+    gdouble status_draw = g_rand_double (file->random);
+    gdouble cut_draw = g_rand_double (file->random);
+    gdouble share = g_rand_double (file->random);
+    if (status_draw < file->status_503_probability) {
+      fault.kind = OT_FAULT_STATUS;
+      fault.param = SOUP_STATUS_SERVICE_UNAVAILABLE;
+    } else if (cut_draw < file->cut_probability) {
+      fault.kind = OT_FAULT_CLOSE_AFTER;
+      cut_share = share;
+    }
+  }
+  if (fault.kind == OT_FAULT_STATUS)
+    file->status_faults++;
+  else if (fault.kind == OT_FAULT_CLOSE_AFTER)
+    file->cut_faults++;
   GBytes *bytes = g_bytes_ref (file->data);
   std::string etag = file->etag, last_modified = file->last_modified;
   guint64 rate = file->rate;
@@ -420,7 +455,10 @@ server_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
   t->offset = offset;
   t->length = length;
   t->close_after = fault.kind == OT_FAULT_CLOSE_AFTER;
-  t->limit = t->close_after ? MIN ((guint64) MAX (fault.param, 0), length) : length;
+  if (cut_share >= 0)
+    t->limit = (guint64) (cut_share * (gdouble) length);
+  else
+    t->limit = t->close_after ? MIN ((guint64) MAX (fault.param, 0), length) : length;
   t->chunked = chunked;
   t->rate = rate;
   t->start_us = g_get_monotonic_time ();
@@ -594,6 +632,14 @@ ot_server_add_file (OtServer *server, const gchar *path, const gchar *local_file
     file->requests = old->requests;
     file->bytes_sent = old->bytes_sent;
     file->last_range = old->last_range;
+    file->random = old->random;
+    old->random = nullptr;
+    file->status_503_probability = old->status_503_probability;
+    file->cut_probability = old->cut_probability;
+    file->status_faults = old->status_faults;
+    file->cut_faults = old->cut_faults;
+    file->request_times = old->request_times;
+    file->ranges = old->ranges;
   }
   server->files[path] = std::move (file);
   g_mutex_unlock (&server->lock);
@@ -722,4 +768,65 @@ ot_server_get_max_concurrent (OtServer *server)
   guint n = server->max_in_flight;
   g_mutex_unlock (&server->lock);
   return n;
+}
+
+void
+ot_server_set_random_faults (OtServer *server, const gchar *path, gdouble status_503_probability,
+    gdouble cut_probability, guint32 seed)
+{
+  g_mutex_lock (&server->lock);
+  ServedFile *file = lookup_locked (server, path);
+  if (!file) {
+    g_mutex_unlock (&server->lock);
+    g_error ("ot_server_set_random_faults: %s is not served", path);
+  }
+  g_clear_pointer (&file->random, g_rand_free);
+  file->status_503_probability = status_503_probability;
+  file->cut_probability = cut_probability;
+  if (status_503_probability > 0 || cut_probability > 0)
+    file->random = g_rand_new_with_seed (seed);
+  g_mutex_unlock (&server->lock);
+}
+
+guint
+ot_server_get_fault_count (OtServer *server, const gchar *path, OtFaultKind kind)
+{
+  sync_with_server_thread (server);
+  g_mutex_lock (&server->lock);
+  ServedFile *file = lookup_locked (server, path);
+  guint n = 0;
+  if (file && kind == OT_FAULT_STATUS)
+    n = file->status_faults;
+  else if (file && kind == OT_FAULT_CLOSE_AFTER)
+    n = file->cut_faults;
+  g_mutex_unlock (&server->lock);
+  return n;
+}
+
+GArray *
+ot_server_get_request_times (OtServer *server, const gchar *path)
+{
+  sync_with_server_thread (server);
+  GArray *times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_mutex_lock (&server->lock);
+  ServedFile *file = lookup_locked (server, path);
+  if (file && !file->request_times.empty ())
+    g_array_append_vals (times, file->request_times.data (), file->request_times.size ());
+  g_mutex_unlock (&server->lock);
+  return times;
+}
+
+GPtrArray *
+ot_server_get_ranges (OtServer *server, const gchar *path)
+{
+  sync_with_server_thread (server);
+  GPtrArray *ranges = g_ptr_array_new_with_free_func (g_free);
+  g_mutex_lock (&server->lock);
+  ServedFile *file = lookup_locked (server, path);
+  if (file) {
+    for (const auto &range : file->ranges)
+      g_ptr_array_add (ranges, g_strdup (range.c_str ()));
+  }
+  g_mutex_unlock (&server->lock);
+  return ranges;
 }

@@ -49,6 +49,22 @@ gchar *ot_server_get_last_header (OtServer *server, const gchar *path, const gch
 gchar *ot_server_add_redirect (OtServer *server, const gchar *path, const gchar *location);
 /* The maximum number of requests that were being answered at the same time. */
 guint ot_server_get_max_concurrent (OtServer *server);
+/* Random faults for `path`, used by the requests no scripted fault applies
+ * to: each request is answered with 503 (and no body) with probability
+ * `status_503_probability`, else its body is cut (the connection closed
+ * after a random share of the announced bytes, as OT_FAULT_CLOSE_AFTER) with
+ * probability `cut_probability`. The draws come from a generator seeded with
+ * `seed`, so the n-th request of `path` meets the same fate every run.
+ * Probabilities of 0 turn them off. */
+void ot_server_set_random_faults (OtServer *server, const gchar *path, gdouble status_503_probability,
+    gdouble cut_probability, guint32 seed);
+/* How many requests of `path` met a fault of `kind` (scripted or random):
+ * OT_FAULT_STATUS counts error answers, OT_FAULT_CLOSE_AFTER cut bodies. */
+guint ot_server_get_fault_count (OtServer *server, const gchar *path, OtFaultKind kind);
+/* When each request of `path` arrived (g_get_monotonic_time(), in order). */
+GArray *ot_server_get_request_times (OtServer *server, const gchar *path);
+/* The Range header of each request of `path`, in order ("" for none). */
+GPtrArray *ot_server_get_ranges (OtServer *server, const gchar *path);
 
 /* ---- Files and media -----------------------------------------------------*/
 /* A new empty directory under the test's temporary root, removed at exit. */

@@ -1,0 +1,832 @@
+/* Stress tests of the download manager: SIGKILL at random moments, a server
+ * that fails at random, a full disk, the parallelism limit seen at the
+ * server, and retries with backoff. The CLI and the in-process manager
+ * download from a local libsoup server; results are checked at the server
+ * and through the public library API.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <gst/check/gstcheck.h>
+#include <gst/offline/offline.h>
+
+#include "test-support.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+/* Media shared by the tests, made once by the parent before the tests fork. */
+gchar *long_mp4 = nullptr;  /* several MB: killed and cut mid-way */
+gchar *short_mp4 = nullptr; /* a few hundred KB: many downloads of it */
+
+void
+make_shared_media (void)
+{
+  if (long_mp4)
+    return;
+  gchar *dir = ot_make_temp_dir ("media");
+  long_mp4 = ot_make_mp4 (dir, "long.mp4", 80, FALSE);
+  short_mp4 = ot_make_mp4 (dir, "short.mp4", 8, FALSE);
+  g_free (dir);
+}
+
+struct CliResult {
+  gint status = -1;
+  std::string out;
+  std::string err;
+};
+
+CliResult
+run_cli (const gchar *data_dir, const std::vector<const gchar *> &args)
+{
+  std::vector<const gchar *> argv (args);
+  argv.push_back (nullptr);
+  gchar *out = nullptr, *err = nullptr;
+  CliResult r;
+  r.status = ot_run_cliv (data_dir, argv.data (), &out, &err);
+  r.out = out ? out : "";
+  r.err = err ? err : "";
+  g_free (out);
+  g_free (err);
+  return r;
+}
+
+#define assert_status(r, expected)                                                                       \
+  fail_unless ((r).status == (expected), "gst-offline exited with %d, expected %d\nstdout:\n%s\nstderr:\n%s", \
+      (r).status, (expected), (r).out.c_str (), (r).err.c_str ())
+
+gboolean
+contains_ci (const std::string &haystack, const gchar *needle)
+{
+  gchar *h = g_ascii_strdown (haystack.c_str (), -1);
+  gchar *n = g_ascii_strdown (needle, -1);
+  gboolean found = strstr (h, n) != nullptr;
+  g_free (h);
+  g_free (n);
+  return found;
+}
+
+gboolean
+says_no_space (const std::string &text)
+{
+  return contains_ci (text, "space") || contains_ci (text, "disk full") || contains_ci (text, "disk is full");
+}
+
+/* "bytes=N-...": N; "" (no Range): 0. */
+guint64
+range_start_of (const gchar *range)
+{
+  if (!range || !*range)
+    return 0;
+  fail_unless (g_str_has_prefix (range, "bytes="), "odd Range header: %s", range);
+  gchar *end = nullptr;
+  guint64 start = g_ascii_strtoull (range + 6, &end, 10);
+  fail_unless (end != range + 6 && *end == '-', "odd Range header: %s", range);
+  return start;
+}
+
+guint64
+last_range_start (OtServer *server, const gchar *path)
+{
+  gchar *range = ot_server_get_last_range (server, path);
+  guint64 start = range_start_of (range);
+  g_free (range);
+  return start;
+}
+
+GstOfflineDownload *
+index_get (const gchar *data_dir, const gchar *id)
+{
+  GError *error = nullptr;
+  GstOfflineDownloadIndex *index = gst_offline_download_index_new (data_dir, &error);
+  fail_unless (index != nullptr, "cannot open the index of %s: %s", data_dir, error ? error->message : "?");
+  GstOfflineDownload *download = gst_offline_download_index_get_download (index, id, &error);
+  fail_unless (download != nullptr, "no download '%s' in the index: %s", id, error ? error->message : "?");
+  g_object_unref (index);
+  return download;
+}
+
+const gchar *
+state_name (GstOfflineDownload *d)
+{
+  return gst_offline_download_state_to_string (gst_offline_download_get_state (d));
+}
+
+void
+assert_state (GstOfflineDownload *d, GstOfflineDownloadState state)
+{
+  fail_unless (gst_offline_download_get_state (d) == state, "download '%s' is %s (failure: %s), expected %s",
+      gst_offline_download_get_id (d), state_name (d), GST_STR_NULL (gst_offline_download_get_failure_message (d)),
+      gst_offline_download_state_to_string (state));
+}
+
+/* The index says `id` is complete and the cache holds exactly `original` for `url`. */
+void
+assert_cached_whole (const gchar *data_dir, const gchar *id, const gchar *url, GBytes *original)
+{
+  gsize size = g_bytes_get_size (original);
+  GstOfflineDownload *d = index_get (data_dir, id);
+  assert_state (d, GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
+  fail_unless (gst_offline_download_get_bytes_downloaded (d) == size,
+      "download %s: bytes_downloaded %" G_GUINT64_FORMAT " != size %" G_GSIZE_FORMAT, id,
+      gst_offline_download_get_bytes_downloaded (d), size);
+  g_object_unref (d);
+
+  GError *error = nullptr;
+  GstOfflineCache *cache = gst_offline_cache_new (data_dir, &error);
+  fail_unless (cache != nullptr, "cannot open the cache: %s", error ? error->message : "?");
+  guint64 length = 0;
+  gchar *path = gst_offline_cache_lookup (cache, url, &length, &error);
+  fail_unless (path != nullptr, "the cache has no whole resource for %s: %s", url, error ? error->message : "?");
+  fail_unless (length == size, "cached length %" G_GUINT64_FORMAT " != %" G_GSIZE_FORMAT " for %s", length, size, url);
+  GBytes *cached = ot_read_file (path);
+  fail_unless (g_bytes_get_size (cached) == size, "cache file %s has %" G_GSIZE_FORMAT " bytes, expected %" G_GSIZE_FORMAT,
+      path, g_bytes_get_size (cached), size);
+  fail_unless (g_bytes_equal (cached, original), "cache file %s (for %s) differs from the original", path, url);
+  g_bytes_unref (cached);
+  g_free (path);
+  g_object_unref (cache);
+}
+
+/* `gst-offline verify` finds nothing: exit 0, nothing printed. */
+void
+assert_verify_clean (const gchar *data_dir)
+{
+  CliResult r = run_cli (data_dir, { "verify" });
+  assert_status (r, 0);
+  fail_unless (r.out.empty () && r.err.empty (), "verify printed something:\nstdout:\n%s\nstderr:\n%s", r.out.c_str (),
+      r.err.c_str ());
+}
+
+/* ---- An in-process manager driven by a GMainLoop --------------------------*/
+
+struct ManagerWatch {
+  GstOfflineDownloadManager *manager = nullptr;
+  GMainLoop *loop = nullptr;
+  std::map<std::string, GstOfflineDownload *> last; /* newest snapshot per id */
+  std::set<std::string> waiting;                    /* ids not terminal yet */
+  std::set<std::string> downloading;                /* ids whose last state is downloading */
+  guint max_downloading = 0;
+  /* Called on every progress signal (may be NULL). */
+  void (*on_progress) (ManagerWatch *, GstOfflineDownload *) = nullptr;
+  gpointer user_data = nullptr;
+
+  ~ManagerWatch ()
+  {
+    for (auto &entry : last)
+      g_object_unref (entry.second);
+    if (loop)
+      g_main_loop_unref (loop);
+    if (manager) {
+      g_signal_handlers_disconnect_by_data (manager, this);
+      g_object_unref (manager);
+    }
+  }
+};
+
+void
+on_download_changed (GstOfflineDownloadManager *, GstOfflineDownload *download, gpointer data)
+{
+  auto *watch = static_cast<ManagerWatch *> (data);
+  std::string id = gst_offline_download_get_id (download);
+  GST_INFO ("download-changed: %s is %s", id.c_str (), state_name (download));
+  auto found = watch->last.find (id);
+  if (found != watch->last.end ())
+    g_object_unref (found->second);
+  watch->last[id] = GST_OFFLINE_DOWNLOAD (g_object_ref (download));
+  if (gst_offline_download_get_state (download) == GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING)
+    watch->downloading.insert (id);
+  else
+    watch->downloading.erase (id);
+  watch->max_downloading = MAX (watch->max_downloading, (guint) watch->downloading.size ());
+  if (gst_offline_download_is_terminal (download)) {
+    watch->waiting.erase (id);
+    if (watch->waiting.empty ())
+      g_main_loop_quit (watch->loop);
+  }
+}
+
+void
+on_download_progress (GstOfflineDownloadManager *, GstOfflineDownload *download, gpointer data)
+{
+  auto *watch = static_cast<ManagerWatch *> (data);
+  if (watch->on_progress)
+    watch->on_progress (watch, download);
+}
+
+struct ManagerOptions {
+  guint max_parallel = 3;
+  guint retries = 5;
+  gint64 min_free_space = -1; /* -1: the default */
+};
+
+/* A manager on `data_dir`, its options set at construction. */
+void
+watch_init (ManagerWatch *watch, const gchar *data_dir, const ManagerOptions &options)
+{
+  GError *error = nullptr;
+  GObject *object;
+  g_type_class_unref (g_type_class_ref (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER));
+  /* min-free-space is newer than the manager; without it no margin is kept. */
+  gboolean has_min_free_space = g_object_class_find_property (
+      G_OBJECT_CLASS (g_type_class_peek (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER)), "min-free-space") != nullptr;
+  if (options.min_free_space >= 0 && has_min_free_space)
+    object = G_OBJECT (g_initable_new (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER, nullptr, &error, "data-dir", data_dir,
+        "max-parallel-downloads", options.max_parallel, "min-retry-count", options.retries, "min-free-space",
+        (guint64) options.min_free_space, nullptr));
+  else
+    object = G_OBJECT (g_initable_new (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER, nullptr, &error, "data-dir", data_dir,
+        "max-parallel-downloads", options.max_parallel, "min-retry-count", options.retries, nullptr));
+  fail_unless (object != nullptr, "cannot open a manager on %s: %s", data_dir, error ? error->message : "?");
+  watch->manager = GST_OFFLINE_DOWNLOAD_MANAGER (object);
+  watch->loop = g_main_loop_new (nullptr, FALSE);
+  g_signal_connect (watch->manager, "download-changed", G_CALLBACK (on_download_changed), watch);
+  g_signal_connect (watch->manager, "download-progress", G_CALLBACK (on_download_progress), watch);
+}
+
+void
+watch_add (ManagerWatch *watch, const gchar *id, const gchar *url)
+{
+  GstOfflineDownloadRequest *request = gst_offline_download_request_new (id, url);
+  GError *error = nullptr;
+  GstOfflineDownload *d = gst_offline_download_manager_add_download (watch->manager, request, &error);
+  fail_unless (d != nullptr, "cannot add %s: %s", id, error ? error->message : "?");
+  g_object_unref (d);
+  g_object_unref (request);
+  watch->waiting.insert (id);
+}
+
+struct RunTimeout {
+  GMainLoop *loop;
+  gboolean fired = FALSE;
+};
+
+/* Runs the main loop until every added download is terminal. */
+void
+watch_run (ManagerWatch *watch, guint timeout_s)
+{
+  if (watch->waiting.empty ())
+    return;
+  RunTimeout timeout { watch->loop };
+  guint source = g_timeout_add_seconds (timeout_s, [] (gpointer data) -> gboolean {
+    auto *t = static_cast<RunTimeout *> (data);
+    t->fired = TRUE;
+    g_main_loop_quit (t->loop);
+    return G_SOURCE_REMOVE;
+  }, &timeout);
+  g_main_loop_run (watch->loop);
+  if (!timeout.fired) {
+    g_source_remove (source);
+    return;
+  }
+  std::string states;
+  for (const auto &id : watch->waiting) {
+    auto found = watch->last.find (id);
+    states += " " + id + "=" + (found != watch->last.end () ? state_name (found->second) : "?");
+  }
+  ck_abort_msg ("downloads not terminal within %u s:%s", timeout_s, states.c_str ());
+}
+
+GstOfflineDownload *
+watch_last (ManagerWatch *watch, const gchar *id)
+{
+  auto found = watch->last.find (id);
+  fail_unless (found != watch->last.end (), "no download-changed signal for %s", id);
+  return found->second;
+}
+
+/* ---- Mount namespace: a small file system for this test only --------------*/
+
+/* Moves this test's process (gst-check runs each test in a forked child) into
+ * a mount namespace of its own and mounts a tmpfs of `size_kib` at `dir`.
+ * Children (the CLI) share it; it goes when the test ends. */
+void
+mount_private_tmpfs (const gchar *dir, guint size_kib)
+{
+  fail_unless (geteuid () == 0, "the full-disk tests need root (unshare, mount)");
+  fail_unless (unshare (CLONE_NEWNS) == 0, "unshare(CLONE_NEWNS): %s", g_strerror (errno));
+  fail_unless (mount ("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0, "making / private: %s",
+      g_strerror (errno));
+  gchar *options = g_strdup_printf ("size=%uk", size_kib);
+  fail_unless (mount ("tmpfs", dir, "tmpfs", 0, options) == 0, "mounting a tmpfs on %s: %s", dir, g_strerror (errno));
+  g_free (options);
+}
+
+void
+remount_tmpfs (const gchar *dir, guint size_kib)
+{
+  gchar *options = g_strdup_printf ("size=%uk", size_kib);
+  fail_unless (mount ("tmpfs", dir, "tmpfs", MS_REMOUNT, options) == 0, "remounting %s with %s: %s", dir, options,
+      g_strerror (errno));
+  g_free (options);
+}
+
+/* Writes zeros to `path` until the file system is full; returns the bytes written. */
+guint64
+fill_disk (const gchar *path)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  fail_unless (fd >= 0, "cannot create %s: %s", path, g_strerror (errno));
+  static const gchar zeros[16 * 1024] = { 0 };
+  guint64 written = 0;
+  for (;;) {
+    ssize_t n = write (fd, zeros, sizeof zeros);
+    if (n > 0) {
+      written += (guint64) n;
+      continue;
+    }
+    fail_unless (n < 0 && (errno == ENOSPC || errno == EINTR), "writing %s: %s", path, g_strerror (errno));
+    if (errno == ENOSPC)
+      break;
+  }
+  /* The last partial block: byte by byte would be slow; small writes will do. */
+  gchar byte = 0;
+  while (write (fd, &byte, 1) == 1)
+    written++;
+  close (fd);
+  return written;
+}
+
+}  // namespace
+
+/* 1. SIGKILL at random moments, ten times, while a rate-limited download
+ * runs; then one run completes. The durable progress never goes back, the
+ * last run resumes with a Range, the bytes are the original's and verify is
+ * clean. The moments range from the CLI's start-up to a few checkpoints in:
+ * the writer makes bytes durable about once a second, so a run killed
+ * sooner may keep nothing, by design. */
+GST_START_TEST (test_sigkill_random_moments)
+{
+  const gchar *path = "/long.mp4", *id = "long";
+  gchar *dir = ot_make_temp_dir ("sigkill");
+  gchar *data_dir = g_build_filename (dir, "data", nullptr);
+  OtServer *server = ot_server_new ();
+  gchar *url = ot_server_add_file (server, path, long_mp4);
+  GBytes *original = ot_read_file (long_mp4);
+  gsize size = g_bytes_get_size (original);
+  fail_unless (size > 3 * 1024 * 1024, "the long MP4 has only %" G_GSIZE_FORMAT " bytes", size);
+  const guint64 rate = 160 * 1024;
+  ot_server_set_rate (server, path, rate);
+
+  GRand *rand = g_rand_new_with_seed (0x5eed0001);
+  const gchar *argv[] = { "download", url, "--id", id, nullptr };
+  guint killed = 0;
+  for (guint run = 0; run < 10; run++) {
+    guint delay_ms = (guint) g_rand_int_range (rand, 100, 2501);
+    GPid pid = ot_spawn_cli (data_dir, argv);
+    g_usleep (delay_ms * 1000);
+    kill (pid, SIGKILL);
+    gint status = ot_wait_pid (pid);
+    /* Killed, or (rarely) done before the kill came. */
+    fail_unless (status == 128 + SIGKILL || status == 0, "run %u: gst-offline exited with %d", run, status);
+    if (status == 128 + SIGKILL)
+      killed++;
+    GST_INFO ("run %u: killed after %u ms (status %d), %" G_GUINT64_FORMAT " bytes sent so far", run, delay_ms, status,
+        ot_server_get_bytes_sent (server, path));
+  }
+  g_rand_free (rand);
+  fail_unless (killed >= 9, "only %u of 10 runs were killed: the download is too fast for this test", killed);
+  guint64 sent_killed = ot_server_get_bytes_sent (server, path);
+  fail_unless (sent_killed > 0, "no byte was sent in ten runs of up to 900 ms");
+  fail_unless (sent_killed < size, "the killed runs fetched %" G_GUINT64_FORMAT " bytes, the whole file: too fast for this test",
+      sent_killed);
+
+  /* Each request starts where the durable data ended: never before the
+   * previous request's start (progress that was made durable is not lost). */
+  GPtrArray *ranges = ot_server_get_ranges (server, path);
+  guint64 previous = 0;
+  for (guint i = 0; i < ranges->len; i++) {
+    guint64 start = range_start_of ((const gchar *) g_ptr_array_index (ranges, i));
+    fail_unless (start >= previous, "request %u asked from byte %" G_GUINT64_FORMAT ", before request %u's %" G_GUINT64_FORMAT,
+        i, start, i - 1, previous);
+    previous = start;
+  }
+  g_ptr_array_unref (ranges);
+
+  ot_server_set_rate (server, path, 0);
+  guint requests_before = ot_server_get_request_count (server, path);
+  CliResult r = run_cli (data_dir, { "download", url, "--id", id });
+  assert_status (r, 0);
+  fail_unless (ot_server_get_request_count (server, path) > requests_before || sent_killed == size,
+      "the last run made no request");
+  guint64 start = last_range_start (server, path);
+  fail_unless (start > 0, "the last run did not resume: no Range after %" G_GUINT64_FORMAT " bytes were sent before",
+      sent_killed);
+  guint64 sent_total = ot_server_get_bytes_sent (server, path);
+  guint64 sent_last = sent_total - sent_killed;
+  /* The server may still count a few bytes it wrote to a killed run's
+   * connection after we looked: a little slack above the exact rest. */
+  fail_unless (sent_last >= size - start && sent_last <= size - start + 256 * 1024,
+      "the last run fetched %" G_GUINT64_FORMAT " bytes from byte %" G_GUINT64_FORMAT " of %" G_GSIZE_FORMAT,
+      sent_last, start, size);
+  /* Well below 10x: the file once, plus at most what the killed runs fetched. */
+  fail_unless (sent_total <= size + sent_killed && sent_total < 2 * size,
+      "%" G_GUINT64_FORMAT " bytes sent in all for a %" G_GSIZE_FORMAT "-byte file (%" G_GUINT64_FORMAT " in the killed runs)",
+      sent_total, size, sent_killed);
+  GST_INFO ("killed runs fetched %" G_GUINT64_FORMAT " bytes; the last resumed at %" G_GUINT64_FORMAT "; %" G_GUINT64_FORMAT
+      " sent in all for %" G_GSIZE_FORMAT, sent_killed, start, sent_total, size);
+
+  assert_cached_whole (data_dir, id, url, original);
+  assert_verify_clean (data_dir);
+
+  g_bytes_unref (original);
+  g_free (url);
+  ot_server_free (server);
+  g_free (data_dir);
+  g_free (dir);
+}
+GST_END_TEST;
+
+/* 2. A server that answers 10% of requests with 503 and cuts 10% of bodies
+ * mid-way (seeded): twelve downloads all complete with the original bytes. */
+GST_START_TEST (test_random_server_faults)
+{
+  const guint kDownloads = 12;
+  gchar *dir = ot_make_temp_dir ("random-faults");
+  gchar *data_dir = g_build_filename (dir, "data", nullptr);
+  OtServer *server = ot_server_new ();
+  GBytes *original = ot_read_file (short_mp4);
+  std::vector<std::string> paths, ids, urls;
+  for (guint i = 0; i < kDownloads; i++) {
+    gchar *path = g_strdup_printf ("/random/%02u.mp4", i);
+    gchar *id = g_strdup_printf ("random-%02u", i);
+    gchar *url = ot_server_add_file (server, path, short_mp4);
+    /* Slow enough that a cut lands mid-body rather than in one write. */
+    ot_server_set_rate (server, path, 2 * 1024 * 1024);
+    ot_server_set_random_faults (server, path, 0.10, 0.10, 0xfa017000 + i);
+    paths.emplace_back (path);
+    ids.emplace_back (id);
+    urls.emplace_back (url);
+    g_free (path);
+    g_free (id);
+    g_free (url);
+  }
+
+  for (guint i = 0; i < kDownloads; i++) {
+    CliResult r = run_cli (data_dir, { "download", urls[i].c_str (), "--id", ids[i].c_str (), "--retries", "50" });
+    assert_status (r, 0);
+  }
+
+  guint status_faults = 0, cuts = 0, requests = 0;
+  for (guint i = 0; i < kDownloads; i++) {
+    status_faults += ot_server_get_fault_count (server, paths[i].c_str (), OT_FAULT_STATUS);
+    cuts += ot_server_get_fault_count (server, paths[i].c_str (), OT_FAULT_CLOSE_AFTER);
+    requests += ot_server_get_request_count (server, paths[i].c_str ());
+    assert_cached_whole (data_dir, ids[i].c_str (), urls[i].c_str (), original);
+  }
+  GST_INFO ("%u requests, %u answered 503, %u cut", requests, status_faults, cuts);
+  /* The seeds are fixed: these faults did happen, so the test tested them. */
+  fail_unless (status_faults > 0 && cuts > 0, "the seeded faults did not happen: %u requests, %u 503s, %u cuts",
+      requests, status_faults, cuts);
+  fail_unless (requests == kDownloads + status_faults + cuts,
+      "%u requests for %u downloads with %u 503s and %u cuts: some download asked more than it needed", requests,
+      kDownloads, status_faults, cuts);
+  assert_verify_clean (data_dir);
+
+  g_bytes_unref (original);
+  ot_server_free (server);
+  g_free (data_dir);
+  g_free (dir);
+}
+GST_END_TEST;
+
+/* 3. The disk fills up mid-download (a small tmpfs, filled by another
+ * writer): the download fails with NO_SPACE saying so, the index says
+ * failed, the bytes written are kept; once space is freed, adding it again
+ * resumes with a Range and completes with the original bytes. */
+struct FillState {
+  gchar *filler;
+  guint64 threshold;
+  guint64 filled = 0;
+  gboolean done = FALSE;
+};
+
+GST_START_TEST (test_disk_full_mid_download)
+{
+  const gchar *path = "/long.mp4", *id = "long";
+  gchar *dir = ot_make_temp_dir ("disk-full");
+  gchar *mnt = g_build_filename (dir, "mnt", nullptr);
+  fail_unless (g_mkdir (mnt, 0700) == 0);
+  GBytes *original = ot_read_file (long_mp4);
+  gsize size = g_bytes_get_size (original);
+  /* Room for the file and the database at the start. */
+  guint size_kib = (guint) (size / 1024) + 2048;
+  mount_private_tmpfs (mnt, size_kib);
+  gchar *data_dir = g_build_filename (mnt, "data", nullptr);
+  OtServer *server = ot_server_new ();
+  gchar *url = ot_server_add_file (server, path, long_mp4);
+  ot_server_set_rate (server, path, 1024 * 1024);
+
+  FillState fill;
+  fill.filler = g_build_filename (mnt, "filler", nullptr);
+  fill.threshold = 256 * 1024;
+  {
+    ManagerWatch watch;
+    /* No free-space margin: the disk itself runs out. */
+    ManagerOptions options;
+    options.min_free_space = 0;
+    watch_init (&watch, data_dir, options);
+    watch.user_data = &fill;
+    watch.on_progress = [] (ManagerWatch *w, GstOfflineDownload *d) {
+      auto *f = static_cast<FillState *> (w->user_data);
+      if (!f->done && gst_offline_download_get_bytes_downloaded (d) >= f->threshold) {
+        f->done = TRUE;
+        f->filled = fill_disk (f->filler);
+        GST_INFO ("filled the disk with %" G_GUINT64_FORMAT " bytes at %" G_GUINT64_FORMAT " downloaded", f->filled,
+            gst_offline_download_get_bytes_downloaded (d));
+      }
+    };
+    watch_add (&watch, id, url);
+    watch_run (&watch, 60);
+    fail_unless (fill.done, "the download ended before it reached %" G_GUINT64_FORMAT " bytes", fill.threshold);
+    GstOfflineDownload *d = watch_last (&watch, id);
+    assert_state (d, GST_OFFLINE_DOWNLOAD_STATE_FAILED);
+    const gchar *message = gst_offline_download_get_failure_message (d);
+    fail_unless (message && says_no_space (message), "the failure does not say the disk is full: %s",
+        GST_STR_NULL (message));
+    fail_unless (gst_offline_download_get_failure_code (d) == GST_OFFLINE_ERROR_NO_SPACE,
+        "failure code %d, expected NO_SPACE (%s)", gst_offline_download_get_failure_code (d), message);
+  }
+  /* What another process sees: the persisted row. */
+  GstOfflineDownload *d = index_get (data_dir, id);
+  assert_state (d, GST_OFFLINE_DOWNLOAD_STATE_FAILED);
+  fail_unless (says_no_space (GST_STR_NULL (gst_offline_download_get_failure_message (d))),
+      "the index's failure does not say the disk is full: %s", GST_STR_NULL (gst_offline_download_get_failure_message (d)));
+  guint64 kept = gst_offline_download_get_bytes_downloaded (d);
+  fail_unless (kept > 0, "the index keeps no byte of the %" G_GUINT64_FORMAT " written before the disk filled",
+      fill.threshold);
+  g_object_unref (d);
+
+  /* Free the space and go again: it resumes. */
+  fail_unless (g_unlink (fill.filler) == 0);
+  ot_server_set_rate (server, path, 0);
+  guint64 sent_before = ot_server_get_bytes_sent (server, path);
+  {
+    ManagerWatch watch;
+    ManagerOptions options;
+    options.min_free_space = 0;
+    watch_init (&watch, data_dir, options);
+    watch_add (&watch, id, url);
+    watch_run (&watch, 60);
+    assert_state (watch_last (&watch, id), GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
+  }
+  guint64 start = last_range_start (server, path);
+  fail_unless (start > 0, "the run after freeing space did not resume (%" G_GUINT64_FORMAT " bytes were kept)", kept);
+  fail_unless (ot_server_get_bytes_sent (server, path) - sent_before == size - start,
+      "the resume from byte %" G_GUINT64_FORMAT " fetched %" G_GUINT64_FORMAT " bytes", start,
+      ot_server_get_bytes_sent (server, path) - sent_before);
+  assert_cached_whole (data_dir, id, url, original);
+  assert_verify_clean (data_dir);
+
+  g_free (fill.filler);
+  g_free (url);
+  ot_server_free (server);
+  g_bytes_unref (original);
+  g_free (data_dir);
+  g_free (mnt);
+  g_free (dir);
+}
+GST_END_TEST;
+
+/* 3b. The same through the CLI with its defaults: a file larger than the
+ * free space of a small tmpfs fails with exit 1 and a reason that says
+ * space (up front, or when the disk fills); after a remount with room, the
+ * same command completes (resuming if bytes were kept). */
+GST_START_TEST (test_disk_full_cli)
+{
+  const gchar *path = "/long.mp4", *id = "long";
+  gchar *dir = ot_make_temp_dir ("disk-full-cli");
+  gchar *mnt = g_build_filename (dir, "mnt", nullptr);
+  fail_unless (g_mkdir (mnt, 0700) == 0);
+  GBytes *original = ot_read_file (long_mp4);
+  gsize size = g_bytes_get_size (original);
+  guint small_kib = (guint) (size / 1024 / 2);
+  mount_private_tmpfs (mnt, small_kib);
+  gchar *data_dir = g_build_filename (mnt, "data", nullptr);
+  OtServer *server = ot_server_new ();
+  gchar *url = ot_server_add_file (server, path, long_mp4);
+
+  const gchar *argv[] = { "download", url, "--id", id, nullptr };
+  GPid pid = ot_spawn_cli (data_dir, argv);
+  gint status = -1;
+  gint64 deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline) {
+    int wait_status = 0;
+    pid_t r = waitpid (pid, &wait_status, WNOHANG);
+    if (r == pid) {
+      status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : 128 + WTERMSIG (wait_status);
+      g_spawn_close_pid (pid);
+      break;
+    }
+    g_usleep (50 * 1000);
+  }
+  if (status < 0) {
+    CliResult s = run_cli (data_dir, { "status", id });
+    kill (pid, SIGKILL);
+    ot_wait_pid (pid);
+    ck_abort_msg ("gst-offline download still runs 15 s after starting on a %u KiB disk for a %" G_GSIZE_FORMAT
+        "-byte file (it should fail saying there is no space); status:\n%s%s", small_kib, size, s.out.c_str (),
+        s.err.c_str ());
+  }
+  fail_unless (status == 1, "gst-offline download exited with %d on a full disk, expected 1", status);
+  /* The reason, as the CLI's status shows it (the spawn's stderr is not captured). */
+  GstOfflineDownload *d = index_get (data_dir, id);
+  assert_state (d, GST_OFFLINE_DOWNLOAD_STATE_FAILED);
+  const gchar *message = gst_offline_download_get_failure_message (d);
+  fail_unless (message && says_no_space (message), "the failure does not say space: %s", GST_STR_NULL (message));
+  fail_unless (gst_offline_download_get_failure_code (d) == GST_OFFLINE_ERROR_NO_SPACE, "failure code %d (%s)",
+      gst_offline_download_get_failure_code (d), message);
+  guint64 kept = gst_offline_download_get_bytes_downloaded (d);
+  GST_INFO ("failed on a full disk with %" G_GUINT64_FORMAT " bytes kept: %s", kept, message);
+  g_object_unref (d);
+
+  /* Room for the file and the default free-space margin. */
+  remount_tmpfs (mnt, (guint) (size / 1024) + 200 * 1024);
+  CliResult r = run_cli (data_dir, { "download", url, "--id", id });
+  assert_status (r, 0);
+  if (kept > 0)
+    fail_unless (last_range_start (server, path) > 0, "the run after the remount did not resume (%" G_GUINT64_FORMAT
+        " bytes were kept)", kept);
+  assert_cached_whole (data_dir, id, url, original);
+  assert_verify_clean (data_dir);
+
+  g_free (url);
+  ot_server_free (server);
+  g_bytes_unref (original);
+  g_free (data_dir);
+  g_free (mnt);
+  g_free (dir);
+}
+GST_END_TEST;
+
+/* 4. max-parallel-downloads=2 with six overlapping downloads: the server
+ * never answers more than two requests at once, and does answer two. */
+GST_START_TEST (test_max_parallel_downloads)
+{
+  const guint kDownloads = 6;
+  gchar *dir = ot_make_temp_dir ("parallel");
+  gchar *data_dir = g_build_filename (dir, "data", nullptr);
+  OtServer *server = ot_server_new ();
+  GBytes *original = ot_read_file (short_mp4);
+  gsize size = g_bytes_get_size (original);
+  std::vector<std::string> ids, urls;
+  ManagerWatch watch;
+  ManagerOptions options;
+  options.max_parallel = 2;
+  watch_init (&watch, data_dir, options);
+  for (guint i = 0; i < kDownloads; i++) {
+    gchar *path = g_strdup_printf ("/parallel/%u.mp4", i);
+    gchar *id = g_strdup_printf ("parallel-%u", i);
+    gchar *url = ot_server_add_file (server, path, short_mp4);
+    /* About a second each, so that they overlap. */
+    ot_server_set_rate (server, path, size);
+    ids.emplace_back (id);
+    urls.emplace_back (url);
+    g_free (path);
+    g_free (id);
+    g_free (url);
+  }
+  for (guint i = 0; i < kDownloads; i++)
+    watch_add (&watch, ids[i].c_str (), urls[i].c_str ());
+  watch_run (&watch, 60);
+
+  for (guint i = 0; i < kDownloads; i++)
+    assert_state (watch_last (&watch, ids[i].c_str ()), GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
+  guint max = ot_server_get_max_concurrent (server);
+  fail_unless (max == 2, "the server answered up to %u requests at once with max-parallel-downloads=2", max);
+  fail_unless (watch.max_downloading <= 2, "the manager reported %u downloads downloading at once", watch.max_downloading);
+  for (guint i = 0; i < kDownloads; i++)
+    assert_cached_whole (data_dir, ids[i].c_str (), urls[i].c_str (), original);
+  assert_verify_clean (data_dir);
+
+  g_bytes_unref (original);
+  ot_server_free (server);
+  g_free (data_dir);
+  g_free (dir);
+}
+GST_END_TEST;
+
+/* 5. Retries: min-retry-count 3 outlasts three 503s, with a backoff that
+ * grows; min-retry-count 2 gives up after exactly three requests, saying
+ * 503; and the count starts again when bytes arrive. */
+static void
+run_one (const gchar *data_dir, const gchar *id, const gchar *url, guint retries, GstOfflineDownloadState expected,
+    GstOfflineDownload **result)
+{
+  ManagerWatch watch;
+  ManagerOptions options;
+  options.retries = retries;
+  watch_init (&watch, data_dir, options);
+  watch_add (&watch, id, url);
+  watch_run (&watch, 60);
+  GstOfflineDownload *d = watch_last (&watch, id);
+  assert_state (d, expected);
+  if (result)
+    *result = GST_OFFLINE_DOWNLOAD (g_object_ref (d));
+}
+
+GST_START_TEST (test_retry_backoff)
+{
+  const gchar *path = "/retry.mp4";
+  gchar *dir = ot_make_temp_dir ("retry");
+  OtServer *server = ot_server_new ();
+  gchar *url = ot_server_add_file (server, path, short_mp4);
+  GBytes *original = ot_read_file (short_mp4);
+
+  /* Three 503s, then the file: three retries are enough. */
+  gchar *data_a = g_build_filename (dir, "a", nullptr);
+  ot_server_set_fault (server, path, OT_FAULT_STATUS, 503, 3);
+  run_one (data_a, "retry", url, 3, GST_OFFLINE_DOWNLOAD_STATE_COMPLETED, nullptr);
+  fail_unless_equals_int (ot_server_get_request_count (server, path), 4);
+  GArray *times = ot_server_get_request_times (server, path);
+  fail_unless_equals_int (times->len, 4);
+  gdouble gaps[3];
+  for (guint i = 0; i < 3; i++)
+    gaps[i] = (g_array_index (times, gint64, i + 1) - g_array_index (times, gint64, i)) / 1e6;
+  g_array_unref (times);
+  GST_INFO ("gaps between the requests: %.3f s, %.3f s, %.3f s", gaps[0], gaps[1], gaps[2]);
+  fail_unless (gaps[2] >= 1.5 * gaps[0], "the backoff does not grow: gaps of %.3f s, %.3f s, %.3f s", gaps[0], gaps[1],
+      gaps[2]);
+  fail_unless (gaps[0] >= 0.1, "the first retry came at once (%.3f s): no backoff", gaps[0]);
+  assert_cached_whole (data_a, "retry", url, original);
+
+  /* 503 forever, two retries: three requests, then failed saying 503. */
+  gchar *data_b = g_build_filename (dir, "b", nullptr);
+  OtServer *server_b = ot_server_new ();
+  gchar *url_b = ot_server_add_file (server_b, path, short_mp4);
+  ot_server_set_fault (server_b, path, OT_FAULT_STATUS, 503, -1);
+  GstOfflineDownload *failed = nullptr;
+  run_one (data_b, "retry", url_b, 2, GST_OFFLINE_DOWNLOAD_STATE_FAILED, &failed);
+  fail_unless_equals_int (ot_server_get_request_count (server_b, path), 3);
+  const gchar *message = gst_offline_download_get_failure_message (failed);
+  fail_unless (message && strstr (message, "503"), "the failure does not name the 503: %s", GST_STR_NULL (message));
+  fail_unless (gst_offline_download_get_failure_code (failed) == GST_OFFLINE_ERROR_HTTP, "failure code %d",
+      gst_offline_download_get_failure_code (failed));
+  g_object_unref (failed);
+  GstOfflineDownload *row = index_get (data_b, "retry");
+  assert_state (row, GST_OFFLINE_DOWNLOAD_STATE_FAILED);
+  g_object_unref (row);
+  /* No further request once it failed. */
+  g_usleep (700 * 1000);
+  fail_unless_equals_int (ot_server_get_request_count (server_b, path), 3);
+
+  /* Two retries, but a cut answer in between brings bytes: 503, 503, a
+   * third of the file then the connection lost, 503, the rest. Without the
+   * reset the third request would be the last. */
+  gchar *data_c = g_build_filename (dir, "c", nullptr);
+  OtServer *server_c = ot_server_new ();
+  gchar *url_c = ot_server_add_file (server_c, path, short_mp4);
+  gsize size = g_bytes_get_size (original);
+  ot_server_set_fault (server_c, path, OT_FAULT_STATUS, 503, 2);
+  ot_server_queue_fault (server_c, path, OT_FAULT_CLOSE_AFTER, size / 3, 1);
+  ot_server_queue_fault (server_c, path, OT_FAULT_STATUS, 503, 1);
+  run_one (data_c, "retry", url_c, 2, GST_OFFLINE_DOWNLOAD_STATE_COMPLETED, nullptr);
+  fail_unless_equals_int (ot_server_get_request_count (server_c, path), 5);
+  fail_unless (last_range_start (server_c, path) == size / 3, "the last request did not resume at byte %" G_GSIZE_FORMAT,
+      size / 3);
+  assert_cached_whole (data_c, "retry", url_c, original);
+
+  ot_server_free (server_c);
+  ot_server_free (server_b);
+  ot_server_free (server);
+  g_free (url_c);
+  g_free (url_b);
+  g_free (url);
+  g_free (data_c);
+  g_free (data_b);
+  g_free (data_a);
+  g_bytes_unref (original);
+  g_free (dir);
+}
+GST_END_TEST;
+
+static Suite *
+manager_stress_suite (void)
+{
+  Suite *s = suite_create ("manager-stress");
+  TCase *tc = tcase_create ("stress");
+  make_shared_media ();
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_sigkill_random_moments);
+  tcase_add_test (tc, test_random_server_faults);
+  tcase_add_test (tc, test_disk_full_mid_download);
+  tcase_add_test (tc, test_disk_full_cli);
+  tcase_add_test (tc, test_max_parallel_downloads);
+  tcase_add_test (tc, test_retry_backoff);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+GST_CHECK_MAIN (manager_stress);
