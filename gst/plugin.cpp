@@ -1,6 +1,7 @@
 /* The GStreamer plugin `offline`: playback of gst-offline downloads.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "gstcachesrc.h"
+#include "gstofflinedrm.h"
 
 #include <gst/gst.h>
 
@@ -11,6 +12,7 @@ plugin_init (GstPlugin *plugin)
 
   /* One line per element of the plugin. */
   registered |= GST_ELEMENT_REGISTER (cachesrc, plugin);
+  registered |= GST_ELEMENT_REGISTER (offlinedrm, plugin);
 
   return registered;
 }

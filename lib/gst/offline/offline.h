@@ -12,3 +12,4 @@
 #include <gst/offline/offline-download-index.h>
 #include <gst/offline/offline-cache.h>
 #include <gst/offline/offline-download-manager.h>
+#include <gst/offline/offline-drm-store.h>

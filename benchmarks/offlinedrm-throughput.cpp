@@ -1,0 +1,272 @@
+/* Decryption throughput of offlinedrm against OpenSSL's own AES-128-CTR and
+ * AES-128-CBC on the same bytes, in the same run (issue 5: at least 80%).
+ *
+ * A long stream of 64 KiB samples, each with four subsamples as video has,
+ * goes through the element in a GstHarness (protection metas made before the
+ * clock starts, as qtdemux makes them upstream); then the same bytes are
+ * decrypted with EVP directly, sample by sample and range by range, as any
+ * CENC decryptor must. Best of three rounds each. OFFLINEDRM_BENCH_MB sets
+ * the stream length (default 200).
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <gst/check/gstharness.h>
+#include <gst/gst.h>
+#include <gst/offline/offline.h>
+
+#include "drm/drm-keys.h"
+
+#include <glib/gstdio.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr gsize kSampleSize = 64 * 1024;
+constexpr guint kRounds = 3;
+
+const gst_offline::KeyId kKid = { 0x10, 0x77, 0xef, 0xec, 0xc0, 0xb2, 0x4d, 0x02, 0xac, 0xe3, 0x3c, 0x1e, 0x52, 0xe2, 0xfb, 0x4b };
+const gst_offline::ContentKey kKey = { 0x3a, 0x2a, 0x1b, 0x68, 0xdd, 0x2b, 0xd9, 0xb2, 0xee, 0xb2, 0x5e, 0x84, 0xc4, 0x77, 0x6f, 0xef };
+
+struct Range {
+  guint16 clear;
+  guint32 encrypted;
+};
+
+/* Four slices of 16 KiB, each after a 100-byte clear header; the encrypted
+ * part is not a whole number of blocks, so cbcs leaves a tail clear. */
+const std::vector<Range> kSubsamples = { { 100, 16284 }, { 100, 16284 }, { 100, 16284 }, { 100, 16284 } };
+
+struct Scheme {
+  const char *label;
+  const char *mode;
+  guint crypt, skip;
+};
+
+const Scheme kSchemes[] = {
+  { "cenc (AES-128-CTR), subsamples", "cenc", 0, 0 },
+  { "cbcs (AES-128-CBC) 1:9, subsamples", "cbcs", 1, 9 },
+  { "cbcs (AES-128-CBC) 0:0, subsamples", "cbcs", 0, 0 },
+};
+
+std::array<guint8, 16> iv_of (guint sample)
+{
+  std::array<guint8, 16> iv {};
+  for (int i = 0; i < 8; i++)
+    iv[i] = static_cast<guint8> ((sample * 2654435761u) >> (i * 4));
+  iv[15] = static_cast<guint8> (sample);
+  return iv;
+}
+
+/* The protection meta qtdemux would attach. */
+GstStructure *protection_info (const Scheme &scheme, guint sample)
+{
+  GstBuffer *kid = gst_buffer_new_memdup (kKid.data (), kKid.size ());
+  auto iv_bytes = iv_of (sample);
+  GstBuffer *iv = gst_buffer_new_memdup (iv_bytes.data (), iv_bytes.size ());
+  std::vector<guint8> table (kSubsamples.size () * 6);
+  for (gsize i = 0; i < kSubsamples.size (); i++) {
+    GST_WRITE_UINT16_BE (&table[i * 6], kSubsamples[i].clear);
+    GST_WRITE_UINT32_BE (&table[i * 6 + 2], kSubsamples[i].encrypted);
+  }
+  GstBuffer *subsamples = gst_buffer_new_memdup (table.data (), table.size ());
+  GstStructure *info = gst_structure_new ("application/x-cenc",
+      "iv_size", G_TYPE_UINT, 16u, "encrypted", G_TYPE_BOOLEAN, TRUE, "kid", GST_TYPE_BUFFER, kid, nullptr);
+  if (scheme.crypt || scheme.skip)
+    gst_structure_set (info, "crypt_byte_block", G_TYPE_UINT, scheme.crypt, "skip_byte_block", G_TYPE_UINT,
+        scheme.skip, nullptr);
+  gst_structure_set (info, "cipher-mode", G_TYPE_STRING, scheme.mode, "iv", GST_TYPE_BUFFER, iv,
+      "subsample_count", G_TYPE_UINT, static_cast<guint> (kSubsamples.size ()),
+      "subsamples", GST_TYPE_BUFFER, subsamples, nullptr);
+  gst_buffer_unref (kid);
+  gst_buffer_unref (iv);
+  gst_buffer_unref (subsamples);
+  return info;
+}
+
+/* The stream's bytes: arbitrary (decryption speed does not depend on them). */
+std::vector<guint8> make_stream (gsize samples)
+{
+  std::vector<guint8> bytes (samples * kSampleSize);
+  guint32 x = 0x12345678;
+  for (gsize i = 0; i < bytes.size (); i += 4) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    memcpy (&bytes[i], &x, 4);
+  }
+  return bytes;
+}
+
+double mb_per_s (gsize bytes, gint64 us)
+{
+  return us > 0 ? (bytes / 1e6) / (us / 1e6) : 0;
+}
+
+/* Through the element; returns the microseconds taken and leaves the
+ * decrypted bytes in `out`. */
+gint64 run_element (const char *data_dir, const Scheme &scheme, const std::vector<guint8> &stream,
+    std::vector<guint8> &out)
+{
+  gsize samples = stream.size () / kSampleSize;
+  GstElement *element = gst_element_factory_make ("offlinedrm", nullptr);
+  if (!element) {
+    g_printerr ("no offlinedrm element (GST_PLUGIN_PATH?)\n");
+    exit (1);
+  }
+  g_object_set (element, "cache-dir", data_dir, nullptr);
+  GstHarness *h = gst_harness_new_with_element (element, "sink", "src");
+  g_autofree gchar *caps = g_strdup_printf ("application/x-cenc, original-media-type=(string)video/x-h264, "
+      "protection-system=(string)1077efec-c0b2-4d02-ace3-3c1e52e2fb4b, cipher-mode=(string)%s", scheme.mode);
+  gst_harness_set_src_caps_str (h, caps);
+
+  std::vector<GstBuffer *> buffers (samples);
+  for (gsize i = 0; i < samples; i++) {
+    buffers[i] = gst_buffer_new_memdup (&stream[i * kSampleSize], kSampleSize);
+    gst_buffer_add_protection_meta (buffers[i], protection_info (scheme, i));
+  }
+
+  std::vector<GstBuffer *> outputs (samples);
+  gint64 start = g_get_monotonic_time ();
+  for (gsize i = 0; i < samples; i++) {
+    if (gst_harness_push (h, buffers[i]) != GST_FLOW_OK) {
+      g_printerr ("offlinedrm refused sample %" G_GSIZE_FORMAT "\n", i);
+      exit (1);
+    }
+    outputs[i] = gst_harness_pull (h);
+  }
+  gint64 elapsed = g_get_monotonic_time () - start;
+
+  out.resize (stream.size ());
+  for (gsize i = 0; i < samples; i++) {
+    gst_buffer_extract (outputs[i], 0, &out[i * kSampleSize], kSampleSize);
+    gst_buffer_unref (outputs[i]);
+  }
+  gst_harness_teardown (h);
+  gst_object_unref (element);
+  return elapsed;
+}
+
+/* OpenSSL alone on the same bytes and ranges, held as the element holds
+ * them: one GstBuffer per sample. */
+gint64 run_openssl (const Scheme &scheme, const std::vector<guint8> &stream, std::vector<guint8> &out)
+{
+  gsize samples = stream.size () / kSampleSize;
+  std::vector<GstBuffer *> buffers (samples);
+  std::vector<GstMapInfo> maps (samples);
+  for (gsize i = 0; i < samples; i++) {
+    buffers[i] = gst_buffer_new_memdup (&stream[i * kSampleSize], kSampleSize);
+    gst_buffer_map (buffers[i], &maps[i], GST_MAP_READWRITE);
+  }
+  bool cbcs = strcmp (scheme.mode, "cbcs") == 0;
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new ();
+  EVP_DecryptInit_ex (ctx, cbcs ? EVP_aes_128_cbc () : EVP_aes_128_ctr (), nullptr, kKey.data (), nullptr);
+  EVP_CIPHER_CTX_set_padding (ctx, 0);
+  int len;
+
+  gint64 start = g_get_monotonic_time ();
+  for (gsize s = 0; s < samples; s++) {
+    guint8 *sample = maps[s].data;
+    auto iv = iv_of (s);
+    if (!cbcs)
+      EVP_DecryptInit_ex (ctx, nullptr, nullptr, nullptr, iv.data ());
+    gsize offset = 0;
+    for (const Range &r : kSubsamples) {
+      offset += r.clear;
+      guint8 *p = sample + offset;
+      if (!cbcs) {
+        EVP_DecryptUpdate (ctx, p, &len, p, r.encrypted);
+      } else {
+        EVP_DecryptInit_ex (ctx, nullptr, nullptr, nullptr, iv.data ());
+        gsize whole = r.encrypted / 16 * 16;
+        if (scheme.skip == 0) {
+          EVP_DecryptUpdate (ctx, p, &len, p, static_cast<int> (whole));
+        } else {
+          gsize crypt = scheme.crypt * 16, stride = (scheme.crypt + scheme.skip) * 16;
+          for (gsize pos = 0; pos < whole; pos += stride)
+            EVP_DecryptUpdate (ctx, p + pos, &len, p + pos, static_cast<int> (std::min (crypt, whole - pos)));
+        }
+      }
+      offset += r.encrypted;
+    }
+  }
+  gint64 elapsed = g_get_monotonic_time () - start;
+  EVP_CIPHER_CTX_free (ctx);
+
+  out.resize (stream.size ());
+  for (gsize i = 0; i < samples; i++) {
+    memcpy (&out[i * kSampleSize], maps[i].data, kSampleSize);
+    gst_buffer_unmap (buffers[i], &maps[i]);
+    gst_buffer_unref (buffers[i]);
+  }
+  return elapsed;
+}
+
+}  // namespace
+
+int main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+
+  const char *mb_env = g_getenv ("OFFLINEDRM_BENCH_MB");
+  gsize megabytes = mb_env ? g_ascii_strtoull (mb_env, nullptr, 10) : 200;
+  gsize samples = std::max<gsize> (1, megabytes * 1024 * 1024 / kSampleSize);
+
+  g_autofree gchar *data_dir = g_dir_make_tmp ("offlinedrm-bench-XXXXXX", nullptr);
+  {
+    g_autoptr (GError) error = nullptr;
+    g_autoptr (GstOfflineSqliteDrmStore) store = gst_offline_sqlite_drm_store_new (data_dir, &error);
+    if (!store) {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+    gst_offline::ContentKeyRecord record;
+    record.key = kKey;
+    std::string bytes = gst_offline::encode_content_key_record (record);
+    g_autoptr (GBytes) value = g_bytes_new (bytes.data (), bytes.size ());
+    if (!gst_offline_drm_store_save (GST_OFFLINE_DRM_STORE (store),
+            gst_offline::drm_key_store_key_name (kKid).c_str (), value, &error)) {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  }
+
+  std::vector<guint8> stream = make_stream (samples);
+  gsize bytes = stream.size ();
+  g_print ("offlinedrm throughput: %" G_GSIZE_FORMAT " MiB in %" G_GSIZE_FORMAT " samples of 64 KiB, "
+      "4 subsamples each, best of %u rounds\n", bytes / (1024 * 1024), samples, kRounds);
+  g_print ("%-38s %14s %14s %7s\n", "stream", "offlinedrm", "OpenSSL EVP", "ratio");
+
+  bool below_target = false;
+  for (const Scheme &scheme : kSchemes) {
+    gint64 best_element = G_MAXINT64, best_openssl = G_MAXINT64;
+    std::vector<guint8> element_out, openssl_out;
+    for (guint round = 0; round < kRounds; round++) {
+      best_element = std::min (best_element, run_element (data_dir, scheme, stream, element_out));
+      best_openssl = std::min (best_openssl, run_openssl (scheme, stream, openssl_out));
+    }
+    if (element_out != openssl_out) {
+      g_printerr ("%s: offlinedrm and OpenSSL disagree on the plaintext\n", scheme.label);
+      return 1;
+    }
+    double element_rate = mb_per_s (bytes, best_element);
+    double openssl_rate = mb_per_s (bytes, best_openssl);
+    double ratio = openssl_rate > 0 ? element_rate / openssl_rate : 0;
+    below_target |= ratio < 0.8;
+    g_print ("%-38s %9.0f MB/s %9.0f MB/s %7.2f\n", scheme.label, element_rate, openssl_rate, ratio);
+  }
+  g_print ("target: offlinedrm at least 0.80 of OpenSSL: %s\n", below_target ? "MISSED" : "met");
+
+  g_autofree gchar *db = g_build_filename (data_dir, "drm.db", nullptr);
+  for (const char *suffix : { "", "-wal", "-shm" }) {
+    std::string file = std::string (db) + suffix;
+    g_unlink (file.c_str ());
+  }
+  g_rmdir (data_dir);
+  return 0;
+}
