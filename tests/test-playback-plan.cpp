@@ -6,6 +6,7 @@
 #include "index/playback-plan.h"
 
 #include <gst/check/gstcheck.h>
+#include <gst/offline/offline.h>
 
 #include "test-support.h"
 
@@ -15,9 +16,13 @@ namespace {
 
 constexpr guint64 kSecond = 1000000000ULL;
 
+gchar *last_dir = nullptr;
+
 std::unique_ptr<Database> open_db (const char *name)
 {
-  g_autofree gchar *dir = ot_make_temp_dir (name);
+  g_free (last_dir);
+  last_dir = ot_make_temp_dir (name);
+  const gchar *dir = last_dir;
   GError *error = nullptr;
   auto db = Database::open (database_path (dir), true, &error);
   fail_unless (db != nullptr, "%s", error ? error->message : "");
@@ -121,6 +126,43 @@ GST_START_TEST (test_storing_again_replaces_and_removal_goes_with_the_download)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_public_api_reads_the_plan)
+{
+  auto db = open_db ("public");
+  store_sample (*db, "movie", 10);
+  GError *error = nullptr;
+  g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (last_dir, &error);
+  fail_unless (index != nullptr);
+  g_autoptr (GPtrArray) tracks = gst_offline_download_index_get_tracks (index, "movie", &error);
+  fail_unless (tracks && tracks->len == 2);
+  auto video = GST_OFFLINE_TRACK (g_ptr_array_index (tracks, 0));
+  fail_unless_equals_int (gst_offline_track_get_track_type (video), GST_OFFLINE_TRACK_TYPE_VIDEO);
+  fail_unless_equals_int (gst_offline_track_get_height (video), 720);
+  fail_unless_equals_string (gst_offline_track_get_container (video), "fmp4");
+  g_autoptr (GPtrArray) events = gst_offline_track_get_protection_events (video);
+  fail_unless_equals_int (events->len, 1);
+  const gchar *system_id = nullptr, *origin = nullptr;
+  GstBuffer *data = nullptr;
+  gst_event_parse_protection (GST_EVENT (g_ptr_array_index (events, 0)), &system_id, &data, &origin);
+  fail_unless_equals_string (system_id, "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b");
+  fail_unless_equals_string (origin, "dash/mpd");
+  fail_unless_equals_int (gst_buffer_get_size (data), 6);
+
+  g_autoptr (GPtrArray) segments = gst_offline_download_index_get_segments (index, "movie", 1, 5, 2, &error);
+  fail_unless (segments && segments->len == 2);
+  auto fifth = static_cast<GstOfflineSegment *> (g_ptr_array_index (segments, 0));
+  fail_unless (fifth->discontinuity && fifth->iv && g_bytes_get_size (fifth->iv) == 16);
+  fail_unless_equals_uint64 (fifth->start, 15 * kSecond);
+  g_autoptr (GstOfflineSegment) found = gst_offline_download_index_find_segment (index, "movie", 0, 5 * kSecond, &error);
+  fail_unless (found && found->number == 2 && g_str_equal (found->resource, "v2") && g_str_equal (found->init_resource, "v-init"));
+  g_autoptr (GstOfflineSegment) copy = gst_offline_segment_copy (found);
+  fail_unless (copy->resource != found->resource && g_str_equal (copy->resource, "v2"));
+  fail_unless_equals_uint64 (gst_offline_download_index_get_duration (index, "movie"), 30 * kSecond);
+  g_autoptr (GPtrArray) none = gst_offline_download_index_get_tracks (index, "absent", &error);
+  fail_unless (none && none->len == 0);
+}
+GST_END_TEST;
+
 static Suite *plan_suite (void)
 {
   Suite *s = suite_create ("playback-plan");
@@ -129,6 +171,7 @@ static Suite *plan_suite (void)
   tcase_add_test (tc, test_plan_round_trip);
   tcase_add_test (tc, test_segment_at_time);
   tcase_add_test (tc, test_storing_again_replaces_and_removal_goes_with_the_download);
+  tcase_add_test (tc, test_public_api_reads_the_plan);
   return s;
 }
 

@@ -3,6 +3,7 @@
 
 #include "db/database.h"
 #include "index/download-private.h"
+#include "index/track-private.h"
 
 /**
  * SECTION:offline-download-index
@@ -114,6 +115,95 @@ gboolean gst_offline_download_index_set_stop_reason (GstOfflineDownloadIndex *se
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), FALSE);
   return gst_offline::download_table::set_stop_reason (*self->db, id ? id : "", stop_reason, error);
+}
+
+/**
+ * gst_offline_download_index_get_tracks:
+ * @self: a #GstOfflineDownloadIndex
+ * @id: a download id
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (element-type GstOfflineTrack) (nullable): the
+ *   downloaded tracks of an adaptive download (none for a progressive one),
+ *   or %NULL on error.
+ */
+GPtrArray *gst_offline_download_index_get_tracks (GstOfflineDownloadIndex *self, const gchar *id, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
+  g_return_val_if_fail (id != nullptr, nullptr);
+  auto tracks = gst_offline::playback_plan::tracks (*self->db, id, error);
+  if (!tracks)
+    return nullptr;
+  GPtrArray *result = g_ptr_array_new_with_free_func (g_object_unref);
+  for (const auto &track : *tracks)
+    g_ptr_array_add (result, gst_offline::track_new (track));
+  return result;
+}
+
+/**
+ * gst_offline_download_index_get_segments:
+ * @self: a #GstOfflineDownloadIndex
+ * @id: a download id
+ * @track: the track's index
+ * @first: the number of the first segment wanted
+ * @limit: how many segments at most
+ * @error: return location for a #GError
+ *
+ * Reads a track's segments a batch at a time.
+ *
+ * Returns: (transfer full) (element-type GstOfflineSegment) (nullable): up to
+ *   @limit segments from @first on, in play order; empty past the end.
+ */
+GPtrArray *gst_offline_download_index_get_segments (GstOfflineDownloadIndex *self, const gchar *id, guint track,
+    guint64 first, guint limit, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
+  g_return_val_if_fail (id != nullptr, nullptr);
+  auto segments = gst_offline::playback_plan::segments (*self->db, id, track, first, limit, error);
+  if (!segments)
+    return nullptr;
+  GPtrArray *result = g_ptr_array_new_with_free_func (reinterpret_cast<GDestroyNotify> (gst_offline_segment_free));
+  for (const auto &segment : *segments)
+    g_ptr_array_add (result, gst_offline::segment_new (segment));
+  return result;
+}
+
+/**
+ * gst_offline_download_index_find_segment:
+ * @self: a #GstOfflineDownloadIndex
+ * @id: a download id
+ * @track: the track's index
+ * @time: a presentation time in nanoseconds
+ * @error: return location for a #GError
+ *
+ * Finds the segment a seek to @time lands in: the last one starting at or
+ * before it (the first segment for a time before them all).
+ *
+ * Returns: (transfer full) (nullable): the segment, or %NULL with
+ *   %GST_OFFLINE_ERROR_NOT_FOUND for a track without segments.
+ */
+GstOfflineSegment *gst_offline_download_index_find_segment (GstOfflineDownloadIndex *self, const gchar *id,
+    guint track, GstClockTime time, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
+  g_return_val_if_fail (id != nullptr, nullptr);
+  auto segment = gst_offline::playback_plan::segment_at (*self->db, id, track, time, error);
+  return segment ? gst_offline::segment_new (*segment) : nullptr;
+}
+
+/**
+ * gst_offline_download_index_get_duration:
+ * @self: a #GstOfflineDownloadIndex
+ * @id: a download id
+ *
+ * Returns: the end of the latest segment of an adaptive download in
+ *   nanoseconds, or 0 when it has none.
+ */
+GstClockTime gst_offline_download_index_get_duration (GstOfflineDownloadIndex *self, const gchar *id)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), 0);
+  g_return_val_if_fail (id != nullptr, 0);
+  return gst_offline::playback_plan::duration_ns (*self->db, id);
 }
 
 /**

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gst/offline/offline-download.h>
+#include <gst/offline/offline-track.h>
 
 G_BEGIN_DECLS
 
@@ -29,6 +30,20 @@ GPtrArray *gst_offline_download_index_get_downloads (GstOfflineDownloadIndex *se
 
 GST_OFFLINE_API
 gboolean gst_offline_download_index_set_stop_reason (GstOfflineDownloadIndex *self, const gchar *id, guint stop_reason, GError **error);
+
+GST_OFFLINE_API
+GPtrArray *gst_offline_download_index_get_tracks (GstOfflineDownloadIndex *self, const gchar *id, GError **error);
+
+GST_OFFLINE_API
+GPtrArray *gst_offline_download_index_get_segments (GstOfflineDownloadIndex *self, const gchar *id, guint track,
+    guint64 first, guint limit, GError **error);
+
+GST_OFFLINE_API
+GstOfflineSegment *gst_offline_download_index_find_segment (GstOfflineDownloadIndex *self, const gchar *id,
+    guint track, GstClockTime time, GError **error);
+
+GST_OFFLINE_API
+GstClockTime gst_offline_download_index_get_duration (GstOfflineDownloadIndex *self, const gchar *id);
 
 GST_OFFLINE_API
 GPtrArray *gst_offline_download_index_verify (GstOfflineDownloadIndex *self, const gchar *id, GError **error);

@@ -9,6 +9,7 @@
 #include <gst/offline/offline-enum-types.h>
 #include <gst/offline/offline-download-request.h>
 #include <gst/offline/offline-download.h>
+#include <gst/offline/offline-track.h>
 #include <gst/offline/offline-download-index.h>
 #include <gst/offline/offline-cache.h>
 #include <gst/offline/offline-download-manager.h>
