@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "downloader/downloader.h"
 
+#include "downloader/dash-downloader.h"
 #include "downloader/progressive-downloader.h"
 
 #include <algorithm>
@@ -27,7 +28,7 @@ GstOfflineDownloadType guess_download_type (const std::string &uri)
 
 bool downloader_supports (GstOfflineDownloadType type, GError **error)
 {
-  if (type == GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE)
+  if (type == GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE || type == GST_OFFLINE_DOWNLOAD_TYPE_DASH)
     return true;
   g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
       "%s downloads are not supported by this version of gst-offline", gst_offline_download_type_to_string (type));
@@ -38,6 +39,8 @@ std::unique_ptr<Downloader> downloader_new (const DownloadRecord &record, const 
 {
   if (!downloader_supports (record.type, error))
     return nullptr;
+  if (record.type == GST_OFFLINE_DOWNLOAD_TYPE_DASH)
+    return std::make_unique<DashDownloader> (record, context);
   return std::make_unique<ProgressiveDownloader> (record, context);
 }
 

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "downloader/dash-downloader.h"
+
+#include "cache/cache-private.h"
+#include "helper/dash-tracks.h"
+#include "helper/track-selection.h"
+#include "index/playback-plan.h"
+#include "manifest/dash/mpd-parser.h"
+#include "manifest/dash/sidx.h"
+
+#include <gst/base/gsttypefindhelper.h>
+#include <gst/gst.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace gst_offline {
+
+namespace {
+
+/* Larger than any MPD we accept (the parser's own cap). */
+constexpr gsize kMaxManifestBytes = 64 * 1024 * 1024;
+
+std::optional<ByteRange> http_range (const std::optional<dash::ByteRange> &range)
+{
+  if (!range)
+    return std::nullopt;
+  return ByteRange { range->first, range->length () };
+}
+
+/* The bytes of a whole resource of the cache. */
+std::optional<std::string> read_resource (GstOfflineCache *cache, const std::string &key, gsize max, GError **error)
+{
+  guint64 length = 0;
+  g_autofree gchar *path = gst_offline_cache_lookup (cache, key.c_str (), &length, error);
+  if (!path)
+    return std::nullopt;
+  if (length > max) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is larger (%" G_GUINT64_FORMAT
+        " bytes) than gst-offline accepts", key.c_str (), length);
+    return std::nullopt;
+  }
+  g_autofree gchar *contents = nullptr;
+  gsize size = 0;
+  if (!g_file_get_contents (path, &contents, &size, error))
+    return std::nullopt;
+  return std::string (contents, size);
+}
+
+/* How a Representation's segments are packed, as cachesrc names it. */
+std::optional<std::string> container_of (const dash::AdaptationSet &set, const dash::Representation &rep, GError **error)
+{
+  switch (dash::text_format (set, rep)) {
+    case dash::TextFormat::WebVttFile: return std::string ("webvtt");
+    case dash::TextFormat::TtmlFile: return std::string ("ttml");
+    case dash::TextFormat::Mp4Wvtt:
+    case dash::TextFormat::Mp4Stpp: return std::string ("fmp4");
+    case dash::TextFormat::None: break;
+  }
+  const std::string &mime = rep.mime_type;
+  if (mime == "video/mp4" || mime == "audio/mp4" || mime == "application/mp4")
+    return std::string ("fmp4");
+  if (mime == "video/mp2t")
+    return std::string ("mpegts");
+  g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+      "Representation '%s' has mimeType '%s', which gst-offline cannot play offline", rep.id.c_str (), mime.c_str ());
+  return std::nullopt;
+}
+
+bool check_is_mpd (const std::string &prefix, const std::string &uri, GError **error)
+{
+  g_autoptr (GstCaps) caps = gst_type_find_helper_for_data (nullptr,
+      reinterpret_cast<const guint8 *> (prefix.data ()), prefix.size (), nullptr);
+  if (caps && !gst_caps_is_empty (caps)
+      && gst_structure_has_name (gst_caps_get_structure (caps, 0), "application/dash+xml"))
+    return true;
+  g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is not a DASH manifest (%s)", uri.c_str (),
+      caps && !gst_caps_is_empty (caps) ? gst_structure_get_name (gst_caps_get_structure (caps, 0)) : "unrecognised content");
+  return false;
+}
+
+}  // namespace
+
+DashDownloader::DashDownloader (const DownloadRecord &record, const DownloaderContext &context)
+    : record_ (record), context_ (context)
+{
+}
+
+SegmentSpec DashDownloader::spec_for (const std::string &url, const std::optional<dash::ByteRange> &range) const
+{
+  auto http = http_range (range);
+  return SegmentSpec { FetchSpec { url, segment_cache_key (url, http), record_.id, record_.headers, http }, -1 };
+}
+
+void DashDownloader::start (GCancellable *cancellable, ProgressFn progress, DoneFn done)
+{
+  cancellable_ = cancellable;
+  progress_ = std::move (progress);
+  done_ = std::move (done);
+  FetchSpec spec { record_.uri, record_.uri, record_.id, record_.headers, std::nullopt };
+  manifest_fetch_ = ResourceFetch::create (context_.session, context_.cache, std::move (spec), context_.retry,
+      context_.check_space, cancellable_);
+  std::string uri = record_.uri;
+  manifest_fetch_->start ([] (guint64, gint64) {},
+      [uri] (const std::string &prefix, GError **error) { return check_is_mpd (prefix, uri, error); },
+      [this] (const GError *error) { on_manifest (error); });
+}
+
+void DashDownloader::fail (const GError *error)
+{
+  done_ (error);
+}
+
+void DashDownloader::on_manifest (const GError *fetch_error)
+{
+  manifest_fetch_.reset ();
+  if (fetch_error) {
+    fail (fetch_error);
+    return;
+  }
+  g_autoptr (GError) error = nullptr;
+  auto bytes = read_resource (context_.cache, record_.uri, kMaxManifestBytes, &error);
+  if (bytes)
+    mpd_ = dash::parse_mpd (*bytes, record_.uri, &error);
+  if (!mpd_ || !choose (&error)) {
+    fail (error);
+    return;
+  }
+  /* SegmentBase Representations list their segments in a sidx box: fetch
+   * those first. */
+  std::vector<SegmentSpec> indexes;
+  for (const Chosen &c : chosen_) {
+    if (c.index.sidx)
+      indexes.push_back (spec_for (c.index.sidx->url, c.index.sidx->range));
+  }
+  fetcher_ = SegmentFetcher::create (context_, std::move (indexes), kSegmentParallelism, cancellable_);
+  fetcher_->start ([] (const SegmentFetcher::Progress &) {}, [this] (const GError *e) { on_indexes (e); });
+}
+
+/* The Representations the download's stream keys name, or the default
+ * selection when it has none, with their segment lists expanded. */
+bool DashDownloader::choose (GError **error)
+{
+  std::vector<std::string> keys = record_.stream_keys;
+  if (keys.empty ()) {
+    auto selected = select_tracks (dash_tracks (*mpd_), TrackSelection {}, error);
+    if (!selected)
+      return false;
+    keys = *selected;
+  }
+  if (keys.empty ()) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s has no video, audio or text track",
+        record_.uri.c_str ());
+    return false;
+  }
+  for (const std::string &key : keys) {
+    auto ref = parse_dash_stream_key (key, *mpd_, error);
+    if (!ref)
+      return false;
+    const dash::Period &period = mpd_->periods[ref->period];
+    auto index = dash::expand_segments (period, period.adaptation_sets[ref->set].representations[ref->representation], error);
+    if (!index)
+      return false;
+    chosen_.push_back ({ ref->period, ref->set, ref->representation, std::move (*index) });
+  }
+  return true;
+}
+
+void DashDownloader::on_indexes (const GError *fetch_error)
+{
+  fetcher_.reset ();
+  if (fetch_error) {
+    fail (fetch_error);
+    return;
+  }
+  g_autoptr (GError) error = nullptr;
+  for (Chosen &c : chosen_) {
+    if (!c.index.sidx)
+      continue;
+    SegmentSpec sidx = spec_for (c.index.sidx->url, c.index.sidx->range);
+    auto bytes = read_resource (context_.cache, sidx.fetch.cache_key, dash::kMaxIndexBytes, &error);
+    if (!bytes || !dash::add_sidx_segments (c.index, reinterpret_cast<const guint8 *> (bytes->data ()), bytes->size (),
+            &error)) {
+      fail (error);
+      return;
+    }
+  }
+  std::vector<SegmentSpec> segments;
+  if (!store_plan (&segments, &error)) {
+    fail (error);
+    return;
+  }
+  fetcher_ = SegmentFetcher::create (context_, std::move (segments), kSegmentParallelism, cancellable_);
+  fetcher_->start (
+      [this] (const SegmentFetcher::Progress &p) { progress_ (p.bytes, p.content_length, p.percent); },
+      [this] (const GError *e) {
+        fetcher_.reset ();
+        done_ (e);
+      });
+}
+
+/* Writes the playback plan and lists what to fetch: every init segment,
+ * then the media segments of all tracks by start time, so that a partial
+ * download plays from its start. */
+bool DashDownloader::store_plan (std::vector<SegmentSpec> *segments, GError **error)
+{
+  /* One plan track per type, language and rank within a Period: the same
+   * track continues across Periods. */
+  std::map<std::tuple<int, std::string, guint>, guint> track_of;
+  std::map<std::pair<guint, std::string>, guint> rank_in_period;
+  std::vector<PlanTrack> tracks;
+  std::vector<PlanSegment> plan;
+  std::vector<std::pair<guint64, SegmentSpec>> media;
+  std::set<std::string> inits;
+  std::vector<Track> listed = dash_tracks (*mpd_);
+  for (const Chosen &c : chosen_) {
+    const dash::Period &period = mpd_->periods[c.period];
+    const dash::AdaptationSet &set = period.adaptation_sets[c.set];
+    const dash::Representation &rep = set.representations[c.representation];
+    std::string key = std::to_string (c.period) + "." + std::to_string (c.set) + "." + std::to_string (c.representation);
+    auto listed_track = std::find_if (listed.begin (), listed.end (), [&] (const Track &t) { return t.stream_key == key; });
+    if (listed_track == listed.end ())
+      continue;  /* not a playable type */
+    auto container = container_of (set, rep, error);
+    if (!container)
+      return false;
+    std::string language = set.lang.value_or ("");
+    guint rank = rank_in_period[{ c.period, std::string (track_type_name (listed_track->type)) + "/" + language }]++;
+    auto slot = std::make_tuple (static_cast<int> (listed_track->type), language, rank);
+    guint track;
+    auto found = track_of.find (slot);
+    if (found != track_of.end ()) {
+      track = found->second;
+    } else {
+      track = static_cast<guint> (tracks.size ());
+      track_of[slot] = track;
+      PlanTrack t;
+      t.index = track;
+      t.stream_key = key;
+      t.type = listed_track->type;
+      t.container = *container;
+      t.codecs = rep.codecs;
+      t.language = language;
+      t.label = listed_track->label;
+      t.bandwidth = rep.bandwidth;
+      t.width = rep.width;
+      t.height = rep.height;
+      t.protection = dash_protection (rep);
+      tracks.push_back (std::move (t));
+    }
+    std::string init_key;
+    if (c.index.init) {
+      SegmentSpec init = spec_for (c.index.init->url, c.index.init->range);
+      init_key = init.fetch.cache_key;
+      if (inits.insert (init_key).second)
+        segments->push_back (init);
+    }
+    for (const dash::MediaSegment &m : c.index.media) {
+      SegmentSpec spec = spec_for (m.url, m.range);
+      /* A segment that begins before its Period plays from the Period's start. */
+      guint64 start = period.start + static_cast<guint64> (MAX (m.start_ns, 0));
+      PlanSegment s;
+      s.track = track;
+      s.period = c.period;
+      s.start_ns = start;
+      s.duration_ns = m.duration_ns;
+      s.resource = spec.fetch.cache_key;
+      s.init_resource = init_key;
+      plan.push_back (std::move (s));
+      media.emplace_back (start, std::move (spec));
+    }
+  }
+  /* Number each track's segments in play order. */
+  std::stable_sort (plan.begin (), plan.end (), [] (const PlanSegment &a, const PlanSegment &b) {
+    return a.track != b.track ? a.track < b.track : a.start_ns < b.start_ns;
+  });
+  guint64 number = 0;
+  for (size_t i = 0; i < plan.size (); i++) {
+    number = i > 0 && plan[i].track == plan[i - 1].track ? number + 1 : 0;
+    plan[i].number = number;
+  }
+  if (!playback_plan::store (cache_database (context_.cache), record_.id, tracks, plan, error))
+    return false;
+  std::stable_sort (media.begin (), media.end (), [] (const auto &a, const auto &b) { return a.first < b.first; });
+  for (auto &entry : media)
+    segments->push_back (std::move (entry.second));
+  return true;
+}
+
+}  // namespace gst_offline

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "helper/dash-tracks.h"
+
+#include "index/playback-plan.h"
+
+#include <algorithm>
+
+#include <gst/offline/offline-error.h>
+
+namespace gst_offline {
+
+namespace {
+
+std::optional<TrackType> track_type (const dash::AdaptationSet &set)
+{
+  switch (set.content_type) {
+    case dash::ContentType::Video: return TrackType::Video;
+    case dash::ContentType::Audio: return TrackType::Audio;
+    case dash::ContentType::Text: return TrackType::Text;
+    default: return std::nullopt;
+  }
+}
+
+std::vector<std::string> descriptor_values (const std::vector<dash::Descriptor> &descriptors)
+{
+  std::vector<std::string> values;
+  for (const auto &d : descriptors)
+    values.push_back (d.value.value_or (d.scheme_id_uri));
+  return values;
+}
+
+}  // namespace
+
+std::vector<Track> dash_tracks (const dash::Mpd &mpd)
+{
+  std::vector<Track> tracks;
+  for (guint p = 0; p < mpd.periods.size (); p++) {
+    const dash::Period &period = mpd.periods[p];
+    for (guint a = 0; a < period.adaptation_sets.size (); a++) {
+      const dash::AdaptationSet &set = period.adaptation_sets[a];
+      auto type = track_type (set);
+      if (!type)
+        continue;  /* images (thumbnails) and unknown content are not offered */
+      for (guint r = 0; r < set.representations.size (); r++) {
+        const dash::Representation &rep = set.representations[r];
+        Track t;
+        t.stream_key = std::to_string (p) + "." + std::to_string (a) + "." + std::to_string (r);
+        t.type = *type;
+        t.group = std::to_string (p) + "." + std::to_string (a);
+        t.period = p;
+        t.mime_type = rep.mime_type;
+        t.codecs = rep.codecs;
+        t.bandwidth = rep.bandwidth;
+        t.width = rep.width;
+        t.height = rep.height;
+        if (rep.frame_rate && rep.frame_rate->denominator)
+          t.frame_rate = static_cast<double> (rep.frame_rate->numerator) / rep.frame_rate->denominator;
+        t.sampling_rate = rep.audio_sampling_rate;
+        t.channels = rep.audio_channel_configuration;
+        t.language = set.lang.value_or ("");
+        for (const auto &label : set.labels)
+          t.label += (t.label.empty () ? "" : ", ") + label;
+        t.roles = descriptor_values (set.roles);
+        t.accessibility = descriptor_values (set.accessibility);
+        for (const auto &protection : rep.content_protections) {
+          std::string system = protection.system_id ();
+          if (!system.empty () && std::find (t.protection_systems.begin (), t.protection_systems.end (), system)
+              == t.protection_systems.end ())
+            t.protection_systems.push_back (system);
+        }
+        tracks.push_back (std::move (t));
+      }
+    }
+  }
+  return tracks;
+}
+
+std::optional<DashTrackRef> parse_dash_stream_key (const std::string &key, const dash::Mpd &mpd, GError **error)
+{
+  guint64 parts[3];
+  const char *at = key.c_str ();
+  for (int i = 0; i < 3; i++) {
+    char *end = nullptr;
+    if (!g_ascii_isdigit (*at))
+      goto bad;
+    parts[i] = g_ascii_strtoull (at, &end, 10);
+    if (i < 2 ? *end != '.' : *end != '\0')
+      goto bad;
+    at = end + 1;
+  }
+  if (parts[0] < mpd.periods.size () && parts[1] < mpd.periods[parts[0]].adaptation_sets.size ()
+      && parts[2] < mpd.periods[parts[0]].adaptation_sets[parts[1]].representations.size ())
+    return DashTrackRef { static_cast<guint> (parts[0]), static_cast<guint> (parts[1]), static_cast<guint> (parts[2]) };
+  g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+      "stream key '%s' names no Representation of the MPD", key.c_str ());
+  return std::nullopt;
+bad:
+  g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+      "'%s' is not a DASH stream key (PERIOD.ADAPTATIONSET.REPRESENTATION)", key.c_str ());
+  return std::nullopt;
+}
+
+std::vector<PlanProtection> dash_protection (const dash::Representation &representation)
+{
+  std::vector<PlanProtection> result;
+  for (const auto &protection : representation.content_protections) {
+    std::string system = protection.system_id ();
+    if (system.empty ())
+      continue;
+    result.push_back ({ system, "dash/mpd", protection.value.value_or (protection.xml) });
+  }
+  return result;
+}
+
+}  // namespace gst_offline
