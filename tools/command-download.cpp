@@ -11,6 +11,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -139,6 +140,49 @@ requested_id (const char *id, const char *url)
   return derived ? derived : url;
 }
 
+/* For a manifest: the request of the chosen tracks, from the SPECs (the
+ * defaults for those not given), so that the download stores concrete
+ * stream keys. A media file needs no helper unless SPECs were given. */
+GstOfflineDownloadRequest *
+build_request (const char *url, const char *id, const gchar *const *headers, const char *video, const char *audio,
+    const char *text, int *status)
+{
+  *status = kExitSuccess;
+  g_autoptr (GstOfflineDownloadRequest) plain = gst_offline_download_request_new (id, url);
+  for (const gchar *const *h = headers; h && *h; h++) {
+    g_autoptr (GError) error = nullptr;
+    if (!gst_offline_download_request_add_header (plain, *h, &error)) {
+      *status = usage_error ("download", "download: invalid header '%s': %s", *h, error->message);
+      return nullptr;
+    }
+  }
+  bool manifest_like = g_str_has_suffix (url, ".mpd") || g_str_has_suffix (url, ".m3u8") || strstr (url, ".mpd?")
+      || strstr (url, ".m3u8?");
+  if (!video && !audio && !text && !manifest_like)
+    return GST_OFFLINE_DOWNLOAD_REQUEST (g_steal_pointer (&plain));
+
+  g_autoptr (GstOfflineDownloadHelper) helper = gst_offline_download_helper_new (url);
+  for (const gchar *const *h = headers; h && *h; h++)
+    gst_offline_download_helper_add_header (helper, *h, nullptr);
+  g_autoptr (GError) error = nullptr;
+  if (!gst_offline_download_helper_prepare (helper, nullptr, &error)) {
+    *status = fail ("cannot download %s: %s", url, error->message);
+    return nullptr;
+  }
+  g_auto (GStrv) keys = nullptr;
+  if (gst_offline_download_helper_get_download_type (helper) != GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE || video || audio
+      || text) {
+    keys = gst_offline_download_helper_select_tracks (helper, video, audio, text, &error);
+    if (!keys) {
+      *status = g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT)
+          ? usage_error ("download", "download: %s", error->message)
+          : fail ("cannot download %s: %s", url, error->message);
+      return nullptr;
+    }
+  }
+  return gst_offline_download_helper_get_download_request (helper, id, keys);
+}
+
 int
 report_add_error (GError *error, const std::string &id)
 {
@@ -171,6 +215,7 @@ command_download (Context &ctx, int argc, char **argv)
 {
   gchar *id_option = nullptr;
   gchar **headers = nullptr;
+  gchar *video = nullptr, *audio = nullptr, *text = nullptr;
   gint retries = 5;
   gint64 min_free_option = (gint64) GST_OFFLINE_DEFAULT_MIN_FREE_SPACE;
   gboolean no_wait = FALSE;
@@ -179,6 +224,13 @@ command_download (Context &ctx, int argc, char **argv)
           "The id to store it under (offline://ID); default: derived from the URL", "ID"},
       {"header", 0, 0, G_OPTION_ARG_STRING_ARRAY, &headers,
           "An HTTP header sent with every request of this download (repeatable)", "'K: V'"},
+      {"video", 0, 0, G_OPTION_ARG_STRING, &video,
+          "The video track(s): best (default), worst, all, none, a height like 720p, max-bitrate=N", "SPEC"},
+      {"audio", 0, 0, G_OPTION_ARG_STRING, &audio,
+          "The audio track(s): best of each language (default), worst, all, none, max-bitrate=N, a language like en",
+          "SPEC"},
+      {"text", 0, 0, G_OPTION_ARG_STRING, &text,
+          "The text track(s): all (default), none, a language like en", "SPEC"},
       {"retries", 0, 0, G_OPTION_ARG_INT, &retries,
           "How many times a failing request is retried before the download fails (default 5)", "N"},
       {"min-free-space", 0, 0, G_OPTION_ARG_INT64, &min_free_option,
@@ -196,6 +248,9 @@ command_download (Context &ctx, int argc, char **argv)
       entries, &argc, &argv);
   g_autofree gchar *id = id_option;
   g_auto (GStrv) header_list = headers;
+  g_autofree gchar *video_spec = video;
+  g_autofree gchar *audio_spec = audio;
+  g_autofree gchar *text_spec = text;
   if (status == kExitSuccess)
     status = expect_arguments ("download", argc, argv, 1, 1, "URL");
   if (status != kExitSuccess)
@@ -212,12 +267,10 @@ command_download (Context &ctx, int argc, char **argv)
   if (!parse_min_free_space ("download", min_free_option, &min_free_space))
     return kExitUsage;
 
-  g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new (id, url);
-  for (gchar **h = header_list; h && *h; h++) {
-    g_autoptr (GError) error = nullptr;
-    if (!gst_offline_download_request_add_header (request, *h, &error))
-      return usage_error ("download", "download: invalid header '%s': %s", *h, error->message);
-  }
+  g_autoptr (GstOfflineDownloadRequest) request = build_request (url, id, header_list, video_spec, audio_spec,
+      text_spec, &status);
+  if (!request)
+    return status;
 
   if (no_wait)
     return queue_download (ctx, request, requested_id (id, url), (guint) retries);

@@ -9,6 +9,7 @@
 namespace cli {
 
 int command_download (Context &ctx, int argc, char **argv);
+int command_inspect (Context &ctx, int argc, char **argv);
 int command_list (Context &ctx, int argc, char **argv);
 int command_status (Context &ctx, int argc, char **argv);
 int command_pause (Context &ctx, int argc, char **argv);

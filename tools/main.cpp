@@ -26,6 +26,7 @@ struct Command {
 
 const Command kCommands[] = {
     {"download", "URL", "Download a file or stream into the cache and wait for it", cli::command_download},
+    {"inspect", "URL", "List the tracks a URL offers (what --video/--audio/--text choose from)", cli::command_inspect},
     {"list", "", "List the downloads", cli::command_list},
     {"status", "ID", "Show the state, progress and failure of one download", cli::command_status},
     {"pause", "ID|--all", "Stop a download and keep it stopped (in any process)", cli::command_pause},

@@ -15,19 +15,31 @@
 
 struct _GstOfflineTrack {
   GObject parent;
+  /* What a manifest says of it, and what a plan adds (index, container,
+   * protection data). */
+  gst_offline::Track info;
   gst_offline::PlanTrack track;
+  GStrv roles;
+  GStrv accessibility;
+  GStrv protection_systems;
 };
 
 G_DEFINE_FINAL_TYPE (GstOfflineTrack, gst_offline_track, G_TYPE_OBJECT)
 
 static void gst_offline_track_init (GstOfflineTrack *self)
 {
+  new (&self->info) gst_offline::Track ();
   new (&self->track) gst_offline::PlanTrack ();
 }
 
 static void gst_offline_track_finalize (GObject *object)
 {
-  GST_OFFLINE_TRACK (object)->track.~PlanTrack ();
+  auto self = GST_OFFLINE_TRACK (object);
+  self->info.~Track ();
+  self->track.~PlanTrack ();
+  g_strfreev (self->roles);
+  g_strfreev (self->accessibility);
+  g_strfreev (self->protection_systems);
   G_OBJECT_CLASS (gst_offline_track_parent_class)->finalize (object);
 }
 
@@ -38,11 +50,58 @@ static void gst_offline_track_class_init (GstOfflineTrackClass *klass)
 
 namespace gst_offline {
 
-GstOfflineTrack *track_new (const PlanTrack &track)
+namespace {
+
+GStrv to_strv (const std::vector<std::string> &values)
+{
+  GStrv strv = g_new0 (gchar *, values.size () + 1);
+  for (size_t i = 0; i < values.size (); i++)
+    strv[i] = g_strdup (values[i].c_str ());
+  return strv;
+}
+
+GstOfflineTrack *track_from (const Track &info, const PlanTrack &plan)
 {
   auto self = GST_OFFLINE_TRACK (g_object_new (GST_OFFLINE_TYPE_TRACK, nullptr));
-  self->track = track;
+  self->info = info;
+  self->track = plan;
+  self->roles = to_strv (info.roles);
+  self->accessibility = to_strv (info.accessibility);
+  self->protection_systems = to_strv (info.protection_systems);
   return self;
+}
+
+}  // namespace
+
+GstOfflineTrack *track_new (const PlanTrack &plan)
+{
+  Track info;
+  info.stream_key = plan.stream_key;
+  info.type = plan.type;
+  info.codecs = plan.codecs;
+  info.language = plan.language;
+  info.label = plan.label;
+  info.bandwidth = plan.bandwidth;
+  info.width = plan.width;
+  info.height = plan.height;
+  for (const auto &protection : plan.protection)
+    info.protection_systems.push_back (protection.system_id);
+  return track_from (info, plan);
+}
+
+GstOfflineTrack *track_new (const Track &info, guint index)
+{
+  PlanTrack plan;
+  plan.index = index;
+  plan.stream_key = info.stream_key;
+  plan.type = info.type;
+  plan.codecs = info.codecs;
+  plan.language = info.language;
+  plan.label = info.label;
+  plan.bandwidth = info.bandwidth;
+  plan.width = info.width;
+  plan.height = info.height;
+  return track_from (info, plan);
 }
 
 GstOfflineSegment *segment_new (const PlanSegment &s)
@@ -149,6 +208,80 @@ TRACK_GETTER (guint, width, 0, self->track.width.value_or (0))
  * Returns: its height in pixels, or 0.
  */
 TRACK_GETTER (guint, height, 0, self->track.height.value_or (0))
+
+/**
+ * gst_offline_track_get_group:
+ * @self: a #GstOfflineTrack
+ *
+ * Returns: the group it belongs to in its manifest (a DASH AdaptationSet
+ *   "P.A", an HLS rendition group), or "".
+ */
+TRACK_GETTER (const gchar *, group, nullptr, self->info.group.c_str ())
+
+/**
+ * gst_offline_track_get_period:
+ * @self: a #GstOfflineTrack
+ *
+ * Returns: the DASH Period it belongs to (0 otherwise).
+ */
+TRACK_GETTER (guint, period, 0, self->info.period)
+
+/**
+ * gst_offline_track_get_mime_type:
+ * @self: a #GstOfflineTrack
+ *
+ * Returns: its MIME type as the manifest says, or "".
+ */
+TRACK_GETTER (const gchar *, mime_type, nullptr, self->info.mime_type.c_str ())
+
+/**
+ * gst_offline_track_get_frame_rate:
+ * @self: a #GstOfflineTrack
+ *
+ * Returns: its frame rate, or 0 if not known.
+ */
+TRACK_GETTER (gdouble, frame_rate, 0, self->info.frame_rate.value_or (0))
+
+/**
+ * gst_offline_track_get_sampling_rate:
+ * @self: a #GstOfflineTrack
+ *
+ * Returns: its audio sampling rate, or 0 if not known.
+ */
+TRACK_GETTER (guint, sampling_rate, 0, self->info.sampling_rate.value_or (0))
+
+/**
+ * gst_offline_track_get_channels:
+ * @self: a #GstOfflineTrack
+ *
+ * Returns: its audio channel configuration as the manifest says, or "".
+ */
+TRACK_GETTER (const gchar *, channels, nullptr, self->info.channels ? self->info.channels->c_str () : "")
+
+/**
+ * gst_offline_track_get_roles:
+ * @self: a #GstOfflineTrack
+ *
+ * Returns: (transfer none) (array zero-terminated=1): its roles ("main", "dub", ...).
+ */
+TRACK_GETTER (const gchar *const *, roles, nullptr, self->roles)
+
+/**
+ * gst_offline_track_get_accessibility:
+ * @self: a #GstOfflineTrack
+ *
+ * Returns: (transfer none) (array zero-terminated=1): its accessibility descriptors.
+ */
+TRACK_GETTER (const gchar *const *, accessibility, nullptr, self->accessibility)
+
+/**
+ * gst_offline_track_get_protection_systems:
+ * @self: a #GstOfflineTrack
+ *
+ * Returns: (transfer none) (array zero-terminated=1): the DRM system ids
+ *   (lower-case UUIDs) it is protected with; empty for clear content.
+ */
+TRACK_GETTER (const gchar *const *, protection_systems, nullptr, self->protection_systems)
 
 /**
  * gst_offline_track_get_protection_events:

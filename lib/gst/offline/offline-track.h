@@ -28,8 +28,10 @@ G_DECLARE_FINAL_TYPE (GstOfflineTrack, gst_offline_track, GST_OFFLINE, TRACK, GO
 /**
  * GstOfflineTrack:
  *
- * One downloaded track of an adaptive download, as its playback plan
- * records it (immutable).
+ * One track of an adaptive stream (immutable): as a manifest offers it
+ * (gst_offline_download_helper_get_tracks()), or as a download's playback
+ * plan records it (gst_offline_download_index_get_tracks()). Fields a
+ * source does not know are empty or 0.
  */
 
 GST_OFFLINE_API
@@ -52,6 +54,24 @@ GST_OFFLINE_API
 guint gst_offline_track_get_width (GstOfflineTrack *self);
 GST_OFFLINE_API
 guint gst_offline_track_get_height (GstOfflineTrack *self);
+GST_OFFLINE_API
+const gchar *gst_offline_track_get_group (GstOfflineTrack *self);
+GST_OFFLINE_API
+guint gst_offline_track_get_period (GstOfflineTrack *self);
+GST_OFFLINE_API
+const gchar *gst_offline_track_get_mime_type (GstOfflineTrack *self);
+GST_OFFLINE_API
+gdouble gst_offline_track_get_frame_rate (GstOfflineTrack *self);
+GST_OFFLINE_API
+guint gst_offline_track_get_sampling_rate (GstOfflineTrack *self);
+GST_OFFLINE_API
+const gchar *gst_offline_track_get_channels (GstOfflineTrack *self);
+GST_OFFLINE_API
+const gchar *const *gst_offline_track_get_roles (GstOfflineTrack *self);
+GST_OFFLINE_API
+const gchar *const *gst_offline_track_get_accessibility (GstOfflineTrack *self);
+GST_OFFLINE_API
+const gchar *const *gst_offline_track_get_protection_systems (GstOfflineTrack *self);
 GST_OFFLINE_API
 GPtrArray *gst_offline_track_get_protection_events (GstOfflineTrack *self);
 

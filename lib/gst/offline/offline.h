@@ -13,4 +13,5 @@
 #include <gst/offline/offline-download-index.h>
 #include <gst/offline/offline-cache.h>
 #include <gst/offline/offline-download-manager.h>
+#include <gst/offline/offline-download-helper.h>
 #include <gst/offline/offline-drm-store.h>
