@@ -215,6 +215,42 @@ GST_START_TEST (test_running_download_reports_speed_and_eta)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_adding_again_merges_the_request_and_restarts)
+{
+  Fixture f ("merge", GST_OFFLINE_REQUIREMENTS_NONE, 0);
+  g_autoptr (GstOfflineDownloadRequest) first = gst_offline_download_request_new ("merged", f.url);
+  const gchar *first_keys[] = { "0.0.0", "0.1.0", nullptr };
+  gst_offline_download_request_set_stream_keys (first, first_keys);
+  g_autoptr (GBytes) data = g_bytes_new_static ("app data", 8);
+  gst_offline_download_request_set_custom_data (first, data);
+  GError *error = nullptr;
+  g_autoptr (GstOfflineDownload) added = gst_offline_download_manager_add_download (f.manager, first, &error);
+  fail_unless (added != nullptr);
+  fail_unless (f.run_until ([&] { return f.last_state ("merged") == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED; }));
+
+  /* The same id again, with another track: the union, and it runs again. */
+  g_autoptr (GstOfflineDownloadRequest) second = gst_offline_download_request_new ("merged", f.url);
+  const gchar *second_keys[] = { "0.1.0", "0.2.0", nullptr };
+  gst_offline_download_request_set_stream_keys (second, second_keys);
+  g_autoptr (GstOfflineDownload) merged = gst_offline_download_manager_add_download (f.manager, second, &error);
+  fail_unless (merged != nullptr, "%s", error ? error->message : "");
+  const gchar *const *keys = gst_offline_download_request_get_stream_keys (gst_offline_download_get_request (merged));
+  fail_unless_equals_int (g_strv_length ((gchar **) keys), 3);
+  fail_unless (g_strv_contains (keys, "0.0.0") && g_strv_contains (keys, "0.1.0") && g_strv_contains (keys, "0.2.0"));
+  g_autoptr (GBytes) kept = gst_offline_download_request_get_custom_data (gst_offline_download_get_request (merged));
+  fail_unless (kept && g_bytes_equal (kept, data), "custom data was lost in the merge");
+  fail_unless (gst_offline_download_get_state (merged) != GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
+  fail_unless (f.run_until ([&] { return f.last_state ("merged") == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED; }));
+
+  /* The id of another URL is refused. */
+  g_autoptr (GstOfflineDownloadRequest) other = gst_offline_download_request_new ("merged", "http://127.0.0.1:1/else.mp4");
+  g_autoptr (GstOfflineDownload) refused = gst_offline_download_manager_add_download (f.manager, other, &error);
+  fail_unless (refused == nullptr);
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT), "%s", error->message);
+  g_clear_error (&error);
+}
+GST_END_TEST;
+
 static Suite *manager_suite (void)
 {
   Suite *s = suite_create ("manager");
@@ -225,6 +261,7 @@ static Suite *manager_suite (void)
   tcase_add_test (tc, test_download_that_cannot_fit_fails_before_fetching);
   tcase_add_test (tc, test_stop_reason_stops_and_clearing_it_resumes);
   tcase_add_test (tc, test_running_download_reports_speed_and_eta);
+  tcase_add_test (tc, test_adding_again_merges_the_request_and_restarts);
   return s;
 }
 
