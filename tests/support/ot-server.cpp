@@ -78,6 +78,7 @@ struct _OtServer {
   std::map<std::string, std::unique_ptr<ServedFile>> files;
   guint in_flight = 0;
   guint max_in_flight = 0;
+  guint latency_ms = 0;
 };
 
 namespace {
@@ -312,10 +313,11 @@ parse_range (const char *header, guint64 size, ByteRange *out)
   return RangeRequest::SATISFIABLE;
 }
 
-void
-server_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *, gpointer data)
+/* Answers `msg`; returns TRUE when it left the message paused (a
+ * rate-limited body, released by its tick). */
+gboolean
+respond (OtServer *server, SoupServerMessage *msg, const char *path)
 {
-  auto *server = static_cast<OtServer *> (data);
   SoupMessageHeaders *req = soup_server_message_get_request_headers (msg);
   SoupMessageHeaders *resp = soup_server_message_get_response_headers (msg);
   const char *method = soup_server_message_get_method (msg);
@@ -330,7 +332,7 @@ server_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
   if (it == server->files.end ()) {
     g_mutex_unlock (&server->lock);
     soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, nullptr);
-    return;
+    return FALSE;
   }
   ServedFile *file = it->second.get ();
   file->requests++;
@@ -349,7 +351,7 @@ server_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
     std::string location = file->redirect_to;
     g_mutex_unlock (&server->lock);
     soup_server_message_set_redirect (msg, SOUP_STATUS_FOUND, location.c_str ());
-    return;
+    return FALSE;
   }
   Fault fault;
   if (!file->faults.empty ()) {
@@ -386,14 +388,14 @@ server_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
   if (strcmp (method, SOUP_METHOD_GET) != 0 && strcmp (method, SOUP_METHOD_HEAD) != 0) {
     g_bytes_unref (bytes);
     soup_server_message_set_status (msg, SOUP_STATUS_NOT_IMPLEMENTED, nullptr);
-    return;
+    return FALSE;
   }
 
   if (fault.kind == OT_FAULT_STATUS) {
     g_bytes_unref (bytes);
     soup_message_headers_set_content_length (resp, 0);
     soup_server_message_set_status (msg, (guint) fault.param, nullptr);
-    return;
+    return FALSE;
   }
 
   guint64 size = g_bytes_get_size (bytes);
@@ -420,7 +422,7 @@ server_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
     g_free (cr);
     soup_message_headers_set_content_length (resp, 0);
     soup_server_message_set_status (msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE, nullptr);
-    return;
+    return FALSE;
   }
 
   guint64 offset = 0, length = size;
@@ -444,7 +446,7 @@ server_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
 
   if (strcmp (method, SOUP_METHOD_HEAD) == 0) {
     g_bytes_unref (bytes);
-    return;
+    return FALSE;
   }
 
   auto *t = new Transfer ();
@@ -478,7 +480,64 @@ server_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
     t->tick = g_timeout_source_new (kTickMs);
     g_source_set_callback (t->tick, transfer_tick, t, nullptr);
     g_source_attach (t->tick, server->context);
+    return TRUE;
   }
+  return FALSE;
+}
+
+/* A request waiting out the server's latency before it is answered. */
+struct Delayed {
+  OtServer *server;
+  SoupServerMessage *msg;  /* a reference */
+  std::string path;
+  gulong finished_id = 0;
+  gboolean gone = FALSE;   /* the client went away while it waited */
+};
+
+void
+delayed_free (gpointer data)
+{
+  auto *d = static_cast<Delayed *> (data);
+  if (d->finished_id)
+    g_signal_handler_disconnect (d->msg, d->finished_id);
+  g_object_unref (d->msg);
+  delete d;
+}
+
+gboolean
+delayed_respond (gpointer data)
+{
+  auto *d = static_cast<Delayed *> (data);
+  if (!d->gone && !respond (d->server, d->msg, d->path.c_str ()))
+    soup_server_message_unpause (d->msg);
+  return G_SOURCE_REMOVE;
+}
+
+void
+server_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *, gpointer data)
+{
+  auto *server = static_cast<OtServer *> (data);
+  g_mutex_lock (&server->lock);
+  guint latency_ms = server->latency_ms;
+  g_mutex_unlock (&server->lock);
+  if (latency_ms == 0) {
+    respond (server, msg, path);
+    return;
+  }
+  /* Paused, the message waits on a timeout of this thread: other requests
+   * go on being served meanwhile. */
+  auto *d = new Delayed ();
+  d->server = server;
+  d->msg = SOUP_SERVER_MESSAGE (g_object_ref (msg));
+  d->path = path;
+  d->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (+[] (SoupServerMessage *, gpointer data) {
+    static_cast<Delayed *> (data)->gone = TRUE;
+  }), d);
+  soup_server_message_pause (msg);
+  GSource *source = g_timeout_source_new (latency_ms);
+  g_source_set_callback (source, delayed_respond, d, delayed_free);
+  g_source_attach (source, server->context);
+  g_source_unref (source);
 }
 
 gpointer
@@ -829,4 +888,12 @@ ot_server_get_ranges (OtServer *server, const gchar *path)
   }
   g_mutex_unlock (&server->lock);
   return ranges;
+}
+
+void
+ot_server_set_latency (OtServer *server, guint ms)
+{
+  g_mutex_lock (&server->lock);
+  server->latency_ms = ms;
+  g_mutex_unlock (&server->lock);
 }

@@ -38,6 +38,10 @@ void ot_server_set_fault (OtServer *server, const gchar *path, OtFaultKind kind,
 void ot_server_queue_fault (OtServer *server, const gchar *path, OtFaultKind kind, gint64 param, gint count);
 /* Limits the body rate of `path` (0: unlimited); lets a test kill a download mid-way. */
 void ot_server_set_rate (OtServer *server, const gchar *path, guint64 bytes_per_second);
+/* Delays the start of every later answer by `ms` milliseconds (0: none),
+ * as a distant server would; requests wait concurrently, never one after
+ * the other. A request then counts as arriving when its wait ends. */
+void ot_server_set_latency (OtServer *server, guint ms);
 /* Observations at the server. */
 guint ot_server_get_request_count (OtServer *server, const gchar *path);
 guint64 ot_server_get_bytes_sent (OtServer *server, const gchar *path);
