@@ -45,7 +45,7 @@
 #include <optional>
 #include <string>
 
-GST_DEBUG_CATEGORY_STATIC (gst_offline_drm_debug);
+GST_DEBUG_CATEGORY (gst_offline_drm_debug);
 #define GST_CAT_DEFAULT gst_offline_drm_debug
 
 using gst_offline::CencDecryptor;

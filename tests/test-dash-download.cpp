@@ -119,10 +119,7 @@ GST_START_TEST (test_default_download_caches_every_file)
       fail_unless_equals_int (requests, 0);
       continue;
     }
-    /* The manifest is read by DownloadHelper to choose, then kept by the
-     * downloader; every segment is fetched once. */
-    guint expected = name == "manifest.mpd" ? 2 : 1;
-    fail_unless (requests == expected, "%s was requested %u times", name.c_str (), requests);
+    fail_unless (requests == 1, "%s was requested %u times", name.c_str (), requests);
     g_autofree gchar *local = g_build_filename (dir, name.c_str (), nullptr);
     g_autoptr (GBytes) original = ot_read_file (local);
     g_autoptr (GBytes) copy = cached (data, url_of (server, name));
@@ -144,8 +141,9 @@ GST_START_TEST (test_default_download_caches_every_file)
       GST_TIME_ARGS (duration));
   g_autoptr (GstOfflineDownload) d = gst_offline_download_index_get_download (index, "movie", nullptr);
   fail_unless_equals_int (gst_offline_download_get_download_type (d), GST_OFFLINE_DOWNLOAD_TYPE_DASH);
+  /* No SPEC given: the request names no track, the plan has the default. */
   fail_unless_equals_int (g_strv_length ((gchar **) gst_offline_download_request_get_stream_keys (
-      gst_offline_download_get_request (d))), 2);
+      gst_offline_download_get_request (d))), 0);
   assert_verify_clean (data);
 
   /* Again: every segment is whole, nothing is fetched but the check. */
@@ -255,7 +253,7 @@ GST_START_TEST (test_bad_manifests_fail_clearly)
       "availabilityStartTime=\"2020-01-01T00:00:00Z\" minimumUpdatePeriod=\"PT2S\"><Period id=\"0\" start=\"PT0S\">"
       "<AdaptationSet mimeType=\"video/mp4\"><Representation id=\"v\" bandwidth=\"1\"><SegmentTemplate media=\"$Number$.m4s\" "
       "duration=\"2\"/></Representation></AdaptationSet></Period></MPD>", "dynamic" },
-    { "page.mpd", "<html><body>Not here</body></html>", "not <MPD>" },
+    { "page.mpd", "<html><body>Not here</body></html>", "not a DASH manifest" },
   };
   for (const auto &c : cases) {
     g_autofree gchar *path = g_build_filename (dir, c.name, nullptr);
@@ -264,9 +262,12 @@ GST_START_TEST (test_bad_manifests_fail_clearly)
     g_autofree gchar *url = ot_server_add_file (server, server_path, path);
     Cli r = run (data, { "download", url, "--retries", "0" });
     assert_exit (r, 1);
-    fail_unless (r.err.find (c.reason) != std::string::npos, "%s: the reason does not say '%s': %s", c.name, c.reason,
-        r.err.c_str ());
-    fail_unless (std::count (r.err.begin (), r.err.end (), '\n') == 1, "not one line: %s", r.err.c_str ());
+    /* The tool's one line (the test environment adds GStreamer warnings). */
+    size_t line = r.err.find ("gst-offline: ");
+    fail_unless (line != std::string::npos, "%s: no gst-offline line: %s", c.name, r.err.c_str ());
+    std::string reason = r.err.substr (line, r.err.find ('\n', line) - line);
+    fail_unless (reason.find (c.reason) != std::string::npos, "%s: the reason does not say '%s': %s", c.name, c.reason,
+        reason.c_str ());
   }
   ot_server_free (server);
 }

@@ -54,9 +54,10 @@ GST_START_TEST (test_older_schema_is_migrated_keeping_data)
   std::string path = db_path ("migrate");
   g_autoptr (GError) error = nullptr;
   {
-    /* Make a version-1 database: what migration 1 -> 2 added is not there. */
+    /* Make a version-1 database: what migrations 1 -> 2 and 2 -> 3 added is not there. */
     auto db = Database::open (path, true, &error);
-    fail_unless (db->exec ("DROP TABLE segments; DROP TABLE track_protection; DROP TABLE tracks; PRAGMA user_version=1;"
+    fail_unless (db->exec ("DROP TABLE segments; DROP TABLE track_protection; DROP TABLE tracks; "
+        "ALTER TABLE downloads DROP COLUMN license_url; PRAGMA user_version=1;"
         "INSERT INTO downloads (id, uri, type, state, start_time_ms, update_time_ms) VALUES ('old', 'http://h/x', 0, 3, 1, 1)",
         &error), "%s", error ? error->message : "");
   }
@@ -65,6 +66,7 @@ GST_START_TEST (test_older_schema_is_migrated_keeping_data)
   fail_unless_equals_int (query_int (*db, "PRAGMA user_version"), gst_offline::kSchemaVersion);
   fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM downloads WHERE id = 'old'"), 1);
   fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('tracks', 'segments')"), 2);
+  fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM pragma_table_info('downloads') WHERE name = 'license_url'"), 1);
 }
 GST_END_TEST;
 

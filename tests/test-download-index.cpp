@@ -183,6 +183,26 @@ GST_START_TEST (test_index_of_unused_directory_is_empty_and_creates_nothing)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_index_opened_before_the_database_sees_it_appear)
+{
+  g_autofree gchar *parent = ot_make_temp_dir ("appears");
+  g_autofree gchar *dir = g_build_filename (parent, "data", nullptr);
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (dir, &error);
+  g_autoptr (GstOfflineCache) cache = gst_offline_cache_new (dir, &error);
+  g_autoptr (GPtrArray) none = gst_offline_download_index_get_downloads (index, &error);
+  fail_unless_equals_int (none->len, 0);
+
+  /* Another process starts the first download of this directory. */
+  auto db = Database::open (database_path (dir), true, &error);
+  fail_unless (download_table::put (*db, sample_record ("late"), &error));
+  g_autoptr (GstOfflineDownload) found = gst_offline_download_index_get_download (index, "late", &error);
+  fail_unless (found != nullptr, "the index kept reading its empty stand-in: %s", error ? error->message : "");
+  fail_unless (db->exec ("INSERT INTO resources (key, file, length, created_ms) VALUES ('k', 'f', 3, 0)", &error));
+  fail_unless_equals_uint64 (gst_offline_cache_get_cached_length (cache, "k"), 3);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_request_validation_and_id_derivation)
 {
   g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new (nullptr, "http://h/a/movie.mp4");
@@ -222,6 +242,7 @@ static Suite *index_suite (void)
   tcase_add_test (tc, test_corrupt_rows_are_named_and_skipped);
   tcase_add_test (tc, test_stop_reason_moves_queued_and_stopped_only);
   tcase_add_test (tc, test_index_of_unused_directory_is_empty_and_creates_nothing);
+  tcase_add_test (tc, test_index_opened_before_the_database_sees_it_appear);
   tcase_add_test (tc, test_request_validation_and_id_derivation);
   return s;
 }

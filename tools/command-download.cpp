@@ -140,9 +140,10 @@ requested_id (const char *id, const char *url)
   return derived ? derived : url;
 }
 
-/* For a manifest: the request of the chosen tracks, from the SPECs (the
- * defaults for those not given), so that the download stores concrete
- * stream keys. A media file needs no helper unless SPECs were given. */
+/* With SPECs, the request of the tracks they choose, resolved against the
+ * manifest now so that the download stores concrete stream keys. Without
+ * any, the request names no track and the downloader takes its format's
+ * default selection. */
 GstOfflineDownloadRequest *
 build_request (const char *url, const char *id, const gchar *const *headers, const char *video, const char *audio,
     const char *text, int *status)
@@ -156,9 +157,7 @@ build_request (const char *url, const char *id, const gchar *const *headers, con
       return nullptr;
     }
   }
-  bool manifest_like = g_str_has_suffix (url, ".mpd") || g_str_has_suffix (url, ".m3u8") || strstr (url, ".mpd?")
-      || strstr (url, ".m3u8?");
-  if (!video && !audio && !text && !manifest_like)
+  if (!video && !audio && !text)
     return GST_OFFLINE_DOWNLOAD_REQUEST (g_steal_pointer (&plain));
 
   g_autoptr (GstOfflineDownloadHelper) helper = gst_offline_download_helper_new (url);
@@ -169,18 +168,23 @@ build_request (const char *url, const char *id, const gchar *const *headers, con
     *status = fail ("cannot download %s: %s", url, error->message);
     return nullptr;
   }
-  g_auto (GStrv) keys = nullptr;
-  if (gst_offline_download_helper_get_download_type (helper) != GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE || video || audio
-      || text) {
-    keys = gst_offline_download_helper_select_tracks (helper, video, audio, text, &error);
-    if (!keys) {
-      *status = g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT)
-          ? usage_error ("download", "download: %s", error->message)
-          : fail ("cannot download %s: %s", url, error->message);
-      return nullptr;
-    }
+  g_auto (GStrv) keys = gst_offline_download_helper_select_tracks (helper, video, audio, text, &error);
+  if (!keys) {
+    *status = g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT)
+        ? usage_error ("download", "download: %s", error->message)
+        : fail ("cannot download %s: %s", url, error->message);
+    return nullptr;
   }
   return gst_offline_download_helper_get_download_request (helper, id, keys);
+}
+
+/* The license server of --license-url, on the request of `url`. */
+GstOfflineDownloadRequest *
+set_license_url (GstOfflineDownloadRequest *request, const char *license_url)
+{
+  if (request && license_url)
+    gst_offline_download_request_set_license_url (request, license_url);
+  return request;
 }
 
 int
@@ -219,6 +223,7 @@ command_download (Context &ctx, int argc, char **argv)
   gint retries = 5;
   gint64 min_free_option = (gint64) GST_OFFLINE_DEFAULT_MIN_FREE_SPACE;
   gboolean no_wait = FALSE;
+  gchar *license_url_option = nullptr;
   const GOptionEntry entries[] = {
       {"id", 0, 0, G_OPTION_ARG_STRING, &id_option,
           "The id to store it under (offline://ID); default: derived from the URL", "ID"},
@@ -235,6 +240,8 @@ command_download (Context &ctx, int argc, char **argv)
           "How many times a failing request is retried before the download fails (default 5)", "N"},
       {"min-free-space", 0, 0, G_OPTION_ARG_INT64, &min_free_option,
           "Bytes of the disk to leave free; a download that would eat into them fails (default 104857600)", "BYTES"},
+      {"license-url", 0, 0, G_OPTION_ARG_STRING, &license_url_option,
+          "The ClearKey license server of protected content, instead of the manifest's Laurl", "URL"},
       {"no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait,
           "Only add it to the queue, print 'queued ID' and return (a 'gst-offline daemon' downloads it)",
           nullptr},
@@ -251,6 +258,7 @@ command_download (Context &ctx, int argc, char **argv)
   g_autofree gchar *video_spec = video;
   g_autofree gchar *audio_spec = audio;
   g_autofree gchar *text_spec = text;
+  g_autofree gchar *license_url = license_url_option;
   if (status == kExitSuccess)
     status = expect_arguments ("download", argc, argv, 1, 1, "URL");
   if (status != kExitSuccess)
@@ -259,6 +267,8 @@ command_download (Context &ctx, int argc, char **argv)
 
   if (!g_uri_is_valid (url, G_URI_FLAGS_NONE, nullptr))
     return usage_error ("download", "download: '%s' is not an absolute URL", url);
+  if (license_url && !g_uri_is_valid (license_url, G_URI_FLAGS_NONE, nullptr))
+    return usage_error ("download", "download: --license-url '%s' is not an absolute URL", license_url);
   if (id && !*id)
     return usage_error ("download", "download: the id must not be empty");
   if (retries < 0 || retries > 1000)
@@ -267,8 +277,8 @@ command_download (Context &ctx, int argc, char **argv)
   if (!parse_min_free_space ("download", min_free_option, &min_free_space))
     return kExitUsage;
 
-  g_autoptr (GstOfflineDownloadRequest) request = build_request (url, id, header_list, video_spec, audio_spec,
-      text_spec, &status);
+  g_autoptr (GstOfflineDownloadRequest) request = set_license_url (
+      build_request (url, id, header_list, video_spec, audio_spec, text_spec, &status), license_url);
   if (!request)
     return status;
 

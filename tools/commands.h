@@ -18,5 +18,6 @@ int command_remove (Context &ctx, int argc, char **argv);
 int command_verify (Context &ctx, int argc, char **argv);
 int command_play (Context &ctx, int argc, char **argv);
 int command_daemon (Context &ctx, int argc, char **argv);
+int command_license (Context &ctx, int argc, char **argv);
 
 }  // namespace cli

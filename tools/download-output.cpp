@@ -32,6 +32,32 @@ progress_text (GstOfflineDownload *download)
 
 }  // namespace
 
+std::optional<LicenseSummary>
+license_of (GstOfflineDownload *download, const char *data_dir)
+{
+  GstOfflineDownloadRequest *request = gst_offline_download_get_request (download);
+  g_autoptr (GBytes) key_set_id = request ? gst_offline_download_request_get_key_set_id (request) : nullptr;
+  if (!key_set_id)
+    return std::nullopt;
+  /* Reading creates nothing: no drm.db, no license. */
+  g_autofree gchar *path = g_build_filename (data_dir, "drm.db", nullptr);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return std::nullopt;
+  /* One per process and data directory: `list --json` asks for every download. */
+  static GstOfflineLicenseManager *licenses = nullptr;
+  static std::string licenses_dir;
+  if (!licenses || licenses_dir != data_dir) {
+    g_clear_object (&licenses);
+    licenses = gst_offline_license_manager_new (data_dir, nullptr, nullptr);
+    licenses_dir = data_dir;
+  }
+  LicenseSummary summary;
+  if (!licenses || !gst_offline_license_manager_get_status (licenses, gst_offline_download_get_id (download),
+          &summary.expires_in, &summary.playable_for, nullptr))
+    return std::nullopt;
+  return summary;
+}
+
 GstOfflineRequirements
 requirements_holding_back (GstOfflineDownload *download, const char *data_dir, GstOfflineRequirements requirements,
     guint64 min_free_space)
@@ -99,9 +125,17 @@ download_to_json (GstOfflineDownload *download, const char *data_dir)
   }
   json_builder_end_array (b);
 
-  /* Licenses (DRM) come with a later part of the library. */
   json_builder_set_member_name (b, "license");
-  json_builder_add_null_value (b);
+  if (auto license = license_of (download, data_dir)) {
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "expires_in");
+    json_builder_add_int_value (b, license->expires_in);
+    json_builder_set_member_name (b, "playable_for");
+    json_builder_add_int_value (b, license->playable_for);
+    json_builder_end_object (b);
+  } else {
+    json_builder_add_null_value (b);
+  }
 
   json_builder_set_member_name (b, "requirements_not_met");
   json_builder_begin_array (b);
@@ -205,6 +239,9 @@ format_download_status (GstOfflineDownload *d, const char *data_dir)
       tracks += (tracks.empty () ? "" : ", ") + std::string (*keys);
   }
   field ("tracks", tracks.empty () ? std::string ("all") : tracks);
+  if (auto license = license_of (d, data_dir))
+    field ("license", "expires in " + std::to_string (license->expires_in) + " s, playable for "
+        + std::to_string (license->playable_for) + " s (-1: unlimited)");
   field ("started", format_time_ms (gst_offline_download_get_start_time (d)));
   field ("updated", format_time_ms (gst_offline_download_get_update_time (d)));
   return out;

@@ -6,6 +6,7 @@
 #include <gst/offline/offline.h>
 #include <json-glib/json-glib.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,14 @@ GstOfflineRequirements requirements_holding_back (GstOfflineDownload *download, 
     guint64 min_free_space = GST_OFFLINE_DEFAULT_MIN_FREE_SPACE);
 /* The names of `requirements` ("network", "storage-not-low"); empty for none. */
 std::vector<std::string> requirement_names (GstOfflineRequirements requirements);
+
+/* What `status` shows of a download's license: seconds, -1 unlimited. */
+struct LicenseSummary {
+  gint64 expires_in = -1;
+  gint64 playable_for = -1;
+};
+/* Its license, or nothing when it has none (never creates drm.db). */
+std::optional<LicenseSummary> license_of (GstOfflineDownload *download, const char *data_dir);
 
 /* The JSON object documented in docs/cli.md (`status --json`). */
 JsonNode *download_to_json (GstOfflineDownload *download, const char *data_dir);

@@ -40,6 +40,8 @@ class KeySource {
   const std::string &where () const { return where_; }
 
  private:
+  void record_first_playback (const std::string &name, const ContentKeyRecord &record, gint64 now);
+
   GObjectPtr<GstOfflineDrmStore> store_;
   std::string where_;
   std::map<KeyId, ContentKey> keys_;

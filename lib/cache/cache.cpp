@@ -24,7 +24,7 @@
 struct _GstOfflineCache {
   GObject parent;
   std::string data_dir;
-  std::unique_ptr<gst_offline::Database> db;
+  gst_offline::ReaderDatabase db;
 };
 
 G_DEFINE_FINAL_TYPE (GstOfflineCache, gst_offline_cache, G_TYPE_OBJECT)
@@ -32,13 +32,13 @@ G_DEFINE_FINAL_TYPE (GstOfflineCache, gst_offline_cache, G_TYPE_OBJECT)
 static void gst_offline_cache_init (GstOfflineCache *self)
 {
   new (&self->data_dir) std::string ();
-  new (&self->db) std::unique_ptr<gst_offline::Database> ();
+  new (&self->db) gst_offline::ReaderDatabase ();
 }
 
 static void gst_offline_cache_finalize (GObject *object)
 {
   auto self = GST_OFFLINE_CACHE (object);
-  self->db.~unique_ptr ();
+  self->db.~ReaderDatabase ();
   self->data_dir.~basic_string ();
   G_OBJECT_CLASS (gst_offline_cache_parent_class)->finalize (object);
 }
@@ -55,12 +55,12 @@ namespace {
 GstOfflineCache *cache_open (const char *data_dir, bool create, GError **error)
 {
   std::string dir = resolve_data_dir (data_dir);
-  auto db = Database::open (database_path (dir), create, error);
-  if (!db)
-    return nullptr;
   auto self = GST_OFFLINE_CACHE (g_object_new (GST_OFFLINE_TYPE_CACHE, nullptr));
   self->data_dir = dir;
-  self->db = std::move (db);
+  if (!self->db.open (database_path (dir), create, error)) {
+    g_object_unref (self);
+    return nullptr;
+  }
   return self;
 }
 
@@ -74,7 +74,7 @@ GstOfflineCache *cache_open_for_writing (const char *data_dir, GError **error)
 
 Database &cache_database (GstOfflineCache *cache)
 {
-  return *cache->db;
+  return cache->db.get ();
 }
 
 ResourceFiles cache_resource_files (const std::string &key)
@@ -91,7 +91,7 @@ std::string cache_absolute_path (GstOfflineCache *cache, const std::string &rela
 
 bool cache_remove_download_resources (GstOfflineCache *cache, const std::string &download_id, GError **error)
 {
-  Database &db = *cache->db;
+  Database &db = cache->db.get ();
   std::vector<std::string> keys;
   {
     auto transaction = db.begin (error);
@@ -139,7 +139,7 @@ bool cache_remove_download_resources (GstOfflineCache *cache, const std::string 
 
 guint64 cache_download_bytes (GstOfflineCache *cache, const std::string &download_id)
 {
-  auto stmt = cache->db->prepare ("SELECT "
+  auto stmt = cache->db.get ().prepare ("SELECT "
       "(SELECT COALESCE (SUM (r.length), 0) FROM resources r JOIN download_resources d ON d.key = r.key WHERE d.download_id = ?1) + "
       "(SELECT COALESCE (SUM (p.durable_length), 0) FROM partials p JOIN download_resources d ON d.key = p.key WHERE d.download_id = ?1)",
       nullptr);
@@ -195,7 +195,7 @@ gchar *gst_offline_cache_lookup (GstOfflineCache *self, const gchar *key, guint6
 {
   g_return_val_if_fail (GST_OFFLINE_IS_CACHE (self), nullptr);
   g_return_val_if_fail (key != nullptr, nullptr);
-  auto stmt = self->db->prepare ("SELECT file, length FROM resources WHERE key = ?", error);
+  auto stmt = self->db.get ().prepare ("SELECT file, length FROM resources WHERE key = ?", error);
   if (!stmt)
     return nullptr;
   stmt->bind (1, key);
@@ -235,7 +235,7 @@ gchar *gst_offline_cache_lookup (GstOfflineCache *self, const gchar *key, guint6
 guint64 gst_offline_cache_get_cached_length (GstOfflineCache *self, const gchar *key)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_CACHE (self), 0);
-  auto stmt = self->db->prepare ("SELECT COALESCE ((SELECT length FROM resources WHERE key = ?1), "
+  auto stmt = self->db.get ().prepare ("SELECT COALESCE ((SELECT length FROM resources WHERE key = ?1), "
       "(SELECT durable_length FROM partials WHERE key = ?1), 0)", nullptr);
   if (!stmt || stmt->bind (1, key).step (nullptr) != gst_offline::Statement::Step::Row)
     return 0;
@@ -251,7 +251,7 @@ guint64 gst_offline_cache_get_cached_length (GstOfflineCache *self, const gchar 
 guint64 gst_offline_cache_get_total_size (GstOfflineCache *self)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_CACHE (self), 0);
-  auto stmt = self->db->prepare ("SELECT (SELECT COALESCE (SUM (length), 0) FROM resources) + "
+  auto stmt = self->db.get ().prepare ("SELECT (SELECT COALESCE (SUM (length), 0) FROM resources) + "
       "(SELECT COALESCE (SUM (durable_length), 0) FROM partials)", nullptr);
   if (!stmt || stmt->step (nullptr) != gst_offline::Statement::Step::Row)
     return 0;
@@ -292,7 +292,7 @@ GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, const gchar *downloa
       stmt.bind_null (1);
   };
 
-  auto integrity = self->db->prepare (download_id ? "SELECT 'ok'" : "PRAGMA quick_check", error);
+  auto integrity = self->db.get ().prepare (download_id ? "SELECT 'ok'" : "PRAGMA quick_check", error);
   if (!integrity)
     return fail ();
   for (;;) {
@@ -307,7 +307,7 @@ GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, const gchar *downloa
 
   std::string whole_sql = std::string ("SELECT key, file, length, "
       "EXISTS (SELECT 1 FROM download_resources d WHERE d.key = resources.key) FROM resources") + kOfDownload;
-  auto whole = self->db->prepare (whole_sql.c_str (), error);
+  auto whole = self->db.get ().prepare (whole_sql.c_str (), error);
   if (!whole)
     return fail ();
   bind_download (*whole);
@@ -330,7 +330,7 @@ GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, const gchar *downloa
   }
 
   std::string partial_sql = std::string ("SELECT key, file, durable_length FROM partials") + kOfDownload;
-  auto partial = self->db->prepare (partial_sql.c_str (), error);
+  auto partial = self->db.get ().prepare (partial_sql.c_str (), error);
   if (!partial)
     return fail ();
   bind_download (*partial);
@@ -353,7 +353,7 @@ GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, const gchar *downloa
   if (download_id)
     return problems;
 
-  auto orphan_uses = self->db->prepare ("SELECT DISTINCT download_id FROM download_resources "
+  auto orphan_uses = self->db.get ().prepare ("SELECT DISTINCT download_id FROM download_resources "
       "WHERE download_id NOT IN (SELECT id FROM downloads)", error);
   if (!orphan_uses)
     return fail ();

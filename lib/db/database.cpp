@@ -118,8 +118,20 @@ std::unique_ptr<Database> Database::open (const std::string &path, bool create, 
   /* WAL lets readers (a playing pipeline, `list`) run beside a downloading
    * writer; synchronous=FULL makes every commit durable, which the
    * "whole before visible" rule of the cache relies on. */
-  if (!in_memory && !self->exec ("PRAGMA journal_mode=WAL", error))
-    return nullptr;
+  /* Switching to WAL can fail with BUSY, without waiting, while another
+   * process works in the WAL; the mode persists in the file, so it is set
+   * only on a database that does not have it yet. */
+  if (!in_memory) {
+    std::string mode;
+    {
+      auto query = self->prepare ("PRAGMA journal_mode", error);
+      if (!query || query->step (error) != Statement::Step::Row)
+        return nullptr;
+      mode = query->text (0);
+    }
+    if (g_ascii_strcasecmp (mode.c_str (), "wal") != 0 && !self->exec ("PRAGMA journal_mode=WAL", error))
+      return nullptr;
+  }
   if (!self->exec ("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", error))
     return nullptr;
   if (!migrate_schema (*self, schema, error))
@@ -173,6 +185,26 @@ bool Database::Transaction::commit (GError **error)
     return false;  // the destructor rolls back
   db_ = nullptr;
   return true;
+}
+
+bool ReaderDatabase::open (const std::string &path, bool create, GError **error)
+{
+  path_ = path;
+  stand_in_ = !create && file_size (path) < 0;
+  db_ = Database::open (path, create, error);
+  return db_ != nullptr;
+}
+
+Database &ReaderDatabase::get ()
+{
+  if (stand_in_ && file_size (path_) >= 0) {
+    g_autoptr (GError) error = nullptr;
+    if (auto real = Database::open (path_, false, &error)) {
+      db_ = std::move (real);
+      stand_in_ = false;
+    }
+  }
+  return *db_;
 }
 
 std::string database_path (const std::string &data_dir)

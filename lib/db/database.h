@@ -105,6 +105,21 @@ class Database {
   std::string path_;
 };
 
+/* The database of a data directory as a reader holds it. Opened before the
+ * file exists (a directory no download has used yet, or one whose first
+ * download is starting in another process), it reads an empty stand-in
+ * until the file appears, then the file: never a stale view. */
+class ReaderDatabase {
+ public:
+  bool open (const std::string &path, bool create, GError **error);
+  Database &get ();
+
+ private:
+  std::string path_;
+  std::unique_ptr<Database> db_;
+  bool stand_in_ = false;
+};
+
 /* The database file of a data directory. */
 std::string database_path (const std::string &data_dir);
 

@@ -99,6 +99,10 @@ const char *const kMigrations[] = {
   "  PRIMARY KEY (download_id, track, number)"
   ") WITHOUT ROWID;"
   "CREATE INDEX segments_by_time ON segments (download_id, track, start_ns);",
+
+  /* 2 -> 3: the license server a protected download's request names
+   * (--license-url), kept so that a resume or a renewal uses it too. */
+  "ALTER TABLE downloads ADD COLUMN license_url TEXT;",
 };
 
 constexpr int kMigrationCount = G_N_ELEMENTS (kMigrations);

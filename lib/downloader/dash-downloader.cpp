@@ -2,6 +2,7 @@
 #include "downloader/dash-downloader.h"
 
 #include "cache/cache-private.h"
+#include "drm/license-manager.h"
 #include "helper/dash-tracks.h"
 #include "helper/track-selection.h"
 #include "index/playback-plan.h"
@@ -68,15 +69,23 @@ std::optional<std::string> container_of (const dash::AdaptationSet &set, const d
   return std::nullopt;
 }
 
+/* Refuses what is recognisably something else (a media file, a web page);
+ * what typefinding cannot tell, such as a truncated MPD, is left to the
+ * parser, whose error says precisely what is wrong. */
 bool check_is_mpd (const std::string &prefix, const std::string &uri, GError **error)
 {
   g_autoptr (GstCaps) caps = gst_type_find_helper_for_data (nullptr,
       reinterpret_cast<const guint8 *> (prefix.data ()), prefix.size (), nullptr);
-  if (caps && !gst_caps_is_empty (caps)
-      && gst_structure_has_name (gst_caps_get_structure (caps, 0), "application/dash+xml"))
+  if (!caps || gst_caps_is_empty (caps))
+    return true;
+  const char *type = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  bool something_else = g_str_has_prefix (type, "video/") || g_str_has_prefix (type, "audio/")
+      || g_str_has_prefix (type, "image/") || g_str_equal (type, "text/html") || g_str_equal (type, "application/x-hls")
+      || g_str_equal (type, "application/vnd.ms-sstr+xml");
+  if (!something_else)
     return true;
   g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is not a DASH manifest (%s)", uri.c_str (),
-      caps && !gst_caps_is_empty (caps) ? gst_structure_get_name (gst_caps_get_structure (caps, 0)) : "unrecognised content");
+      type);
   return false;
 }
 
@@ -127,6 +136,51 @@ void DashDownloader::on_manifest (const GError *fetch_error)
     fail (error);
     return;
   }
+  /* Protected content: the license first, so that a download that could
+   * never play fails before its segments are fetched. */
+  std::vector<const dash::Representation *> reps;
+  for (const Chosen &c : chosen_)
+    reps.push_back (&mpd_->periods[c.period].adaptation_sets[c.set].representations[c.representation]);
+  auto license = dash_license_request (reps, record_, &error);
+  if (!license) {
+    fail (error);
+    return;
+  }
+  if (license->kids.empty ()) {
+    fetch_indexes ();
+    return;
+  }
+  acquire_license (std::move (*license));
+}
+
+void DashDownloader::acquire_license (LicenseRequest request)
+{
+  g_autoptr (GError) error = nullptr;
+  drm_store_.reset (GST_OFFLINE_DRM_STORE (
+      gst_offline_sqlite_drm_store_new (gst_offline_cache_get_data_dir (context_.cache), &error)));
+  if (!drm_store_) {
+    g_prefix_error (&error, "cannot open the DRM store for the license of %s: ", record_.id.c_str ());
+    fail (error);
+    return;
+  }
+  auto shared = std::make_shared<LicenseRequest> (std::move (request));
+  fetch_license_async (context_.session, *shared, cancellable_,
+      [this, shared] (std::optional<LicenseAnswer> answer, const GError *fetch_error) {
+        g_autoptr (GError) error = nullptr;
+        if (!answer) {
+          fail (fetch_error);
+          return;
+        }
+        if (!store_license (drm_store_.get (), &cache_database (context_.cache), *shared, *answer, &error)) {
+          fail (error);
+          return;
+        }
+        fetch_indexes ();
+      });
+}
+
+void DashDownloader::fetch_indexes ()
+{
   /* SegmentBase Representations list their segments in a sidx box: fetch
    * those first. */
   std::vector<SegmentSpec> indexes;

@@ -2,6 +2,7 @@
 #include "downloader/downloader.h"
 
 #include "downloader/dash-downloader.h"
+#include "downloader/hls-downloader.h"
 #include "downloader/progressive-downloader.h"
 
 #include <algorithm>
@@ -28,7 +29,8 @@ GstOfflineDownloadType guess_download_type (const std::string &uri)
 
 bool downloader_supports (GstOfflineDownloadType type, GError **error)
 {
-  if (type == GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE || type == GST_OFFLINE_DOWNLOAD_TYPE_DASH)
+  if (type == GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE || type == GST_OFFLINE_DOWNLOAD_TYPE_DASH
+      || type == GST_OFFLINE_DOWNLOAD_TYPE_HLS)
     return true;
   g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
       "%s downloads are not supported by this version of gst-offline", gst_offline_download_type_to_string (type));
@@ -41,6 +43,8 @@ std::unique_ptr<Downloader> downloader_new (const DownloadRecord &record, const 
     return nullptr;
   if (record.type == GST_OFFLINE_DOWNLOAD_TYPE_DASH)
     return std::make_unique<DashDownloader> (record, context);
+  if (record.type == GST_OFFLINE_DOWNLOAD_TYPE_HLS)
+    return std::make_unique<HlsDownloader> (record, context);
   return std::make_unique<ProgressiveDownloader> (record, context);
 }
 

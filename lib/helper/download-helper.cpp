@@ -4,11 +4,13 @@
 
 #include "downloader/downloader.h"
 #include "helper/dash-tracks.h"
+#include "helper/hls-tracks.h"
 #include "helper/track-selection.h"
 #include "http/http-client.h"
 #include "index/download-private.h"
 #include "index/track-private.h"
 #include "manifest/dash/mpd-parser.h"
+#include "manifest/hls/playlist-parser.h"
 
 #include <gst/base/gsttypefindhelper.h>
 #include <libsoup/soup.h>
@@ -215,6 +217,13 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
       if (!mpd)
         return FALSE;
       self->tracks = gst_offline::dash_tracks (*mpd);
+      break;
+    }
+    case GST_OFFLINE_DOWNLOAD_TYPE_HLS: {
+      auto playlist = gst_offline::hls::parse_playlist (*bytes, self->uri, error);
+      if (!playlist)
+        return FALSE;
+      self->tracks = gst_offline::hls_tracks (*playlist);
       break;
     }
     case GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE:

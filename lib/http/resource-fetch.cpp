@@ -392,30 +392,15 @@ void ResourceFetch::fail (GError *error, bool transient)
 
 void ResourceFetch::retry_later ()
 {
-  guint delay = retry_.first_delay_ms;
-  for (guint i = 1; i < attempts_ && delay < retry_.max_delay_ms; i++)
-    delay *= 2;
-  delay = MIN (delay, retry_.max_delay_ms);
-  /* The timeout wakes up early when the fetch is cancelled. */
-  GSource *timeout = g_timeout_source_new (delay);
-  GSource *cancelled = g_cancellable_source_new (cancellable_);
-  g_source_set_dummy_callback (cancelled);
-  g_source_add_child_source (timeout, cancelled);
-  g_source_unref (cancelled);
-  g_source_set_callback (timeout,
-      [] (gpointer data) -> gboolean {
-        auto self = static_cast<Pending *> (data)->fetch;
-        if (g_cancellable_is_cancelled (self->cancellable_))
-          self->finish (g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled"));
-        else if (self->writer_)
-          self->send ();
-        else
-          self->start (std::move (self->progress_), std::move (self->validate_), std::move (self->done_));
-        return G_SOURCE_REMOVE;
-      },
-      new Pending { shared_from_this () }, [] (gpointer data) { delete static_cast<Pending *> (data); });
-  g_source_attach (timeout, g_main_context_get_thread_default ());
-  g_source_unref (timeout);
+  auto self = shared_from_this ();
+  run_after (retry_.delay_ms (attempts_), cancellable_, [self] (bool cancelled) {
+    if (cancelled)
+      self->finish (g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled"));
+    else if (self->writer_)
+      self->send ();
+    else
+      self->start (std::move (self->progress_), std::move (self->validate_), std::move (self->done_));
+  });
 }
 
 void ResourceFetch::finish (GError *error)

@@ -18,20 +18,20 @@
 
 struct _GstOfflineDownloadIndex {
   GObject parent;
-  std::unique_ptr<gst_offline::Database> db;
+  gst_offline::ReaderDatabase db;
 };
 
 G_DEFINE_FINAL_TYPE (GstOfflineDownloadIndex, gst_offline_download_index, G_TYPE_OBJECT)
 
 static void gst_offline_download_index_init (GstOfflineDownloadIndex *self)
 {
-  new (&self->db) std::unique_ptr<gst_offline::Database> ();
+  new (&self->db) gst_offline::ReaderDatabase ();
 }
 
 static void gst_offline_download_index_finalize (GObject *object)
 {
   auto self = GST_OFFLINE_DOWNLOAD_INDEX (object);
-  self->db.~unique_ptr ();
+  self->db.~ReaderDatabase ();
   G_OBJECT_CLASS (gst_offline_download_index_parent_class)->finalize (object);
 }
 
@@ -50,11 +50,11 @@ static void gst_offline_download_index_class_init (GstOfflineDownloadIndexClass 
  */
 GstOfflineDownloadIndex *gst_offline_download_index_new (const gchar *data_dir, GError **error)
 {
-  auto db = gst_offline::Database::open (gst_offline::database_path (gst_offline::resolve_data_dir (data_dir)), false, error);
-  if (!db)
-    return nullptr;
   auto self = GST_OFFLINE_DOWNLOAD_INDEX (g_object_new (GST_OFFLINE_TYPE_DOWNLOAD_INDEX, nullptr));
-  self->db = std::move (db);
+  if (!self->db.open (gst_offline::database_path (gst_offline::resolve_data_dir (data_dir)), false, error)) {
+    g_object_unref (self);
+    return nullptr;
+  }
   return self;
 }
 
@@ -72,7 +72,7 @@ GstOfflineDownload *gst_offline_download_index_get_download (GstOfflineDownloadI
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
   g_return_val_if_fail (id != nullptr, nullptr);
-  auto record = gst_offline::download_table::get (*self->db, id, error);
+  auto record = gst_offline::download_table::get (self->db.get (), id, error);
   return record ? gst_offline::download_new (*record) : nullptr;
 }
 
@@ -90,7 +90,7 @@ GstOfflineDownload *gst_offline_download_index_get_download (GstOfflineDownloadI
 GPtrArray *gst_offline_download_index_get_downloads (GstOfflineDownloadIndex *self, GError **error)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
-  auto records = gst_offline::download_table::list (*self->db, nullptr, error);
+  auto records = gst_offline::download_table::list (self->db.get (), nullptr, error);
   if (!records)
     return nullptr;
   GPtrArray *downloads = g_ptr_array_new_with_free_func (g_object_unref);
@@ -114,7 +114,7 @@ GPtrArray *gst_offline_download_index_get_downloads (GstOfflineDownloadIndex *se
 gboolean gst_offline_download_index_set_stop_reason (GstOfflineDownloadIndex *self, const gchar *id, guint stop_reason, GError **error)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), FALSE);
-  return gst_offline::download_table::set_stop_reason (*self->db, id ? id : "", stop_reason, error);
+  return gst_offline::download_table::set_stop_reason (self->db.get (), id ? id : "", stop_reason, error);
 }
 
 /**
@@ -131,7 +131,7 @@ GPtrArray *gst_offline_download_index_get_tracks (GstOfflineDownloadIndex *self,
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
   g_return_val_if_fail (id != nullptr, nullptr);
-  auto tracks = gst_offline::playback_plan::tracks (*self->db, id, error);
+  auto tracks = gst_offline::playback_plan::tracks (self->db.get (), id, error);
   if (!tracks)
     return nullptr;
   GPtrArray *result = g_ptr_array_new_with_free_func (g_object_unref);
@@ -159,7 +159,7 @@ GPtrArray *gst_offline_download_index_get_segments (GstOfflineDownloadIndex *sel
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
   g_return_val_if_fail (id != nullptr, nullptr);
-  auto segments = gst_offline::playback_plan::segments (*self->db, id, track, first, limit, error);
+  auto segments = gst_offline::playback_plan::segments (self->db.get (), id, track, first, limit, error);
   if (!segments)
     return nullptr;
   GPtrArray *result = g_ptr_array_new_with_free_func (reinterpret_cast<GDestroyNotify> (gst_offline_segment_free));
@@ -187,7 +187,7 @@ GstOfflineSegment *gst_offline_download_index_find_segment (GstOfflineDownloadIn
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
   g_return_val_if_fail (id != nullptr, nullptr);
-  auto segment = gst_offline::playback_plan::segment_at (*self->db, id, track, time, error);
+  auto segment = gst_offline::playback_plan::segment_at (self->db.get (), id, track, time, error);
   return segment ? gst_offline::segment_new (*segment) : nullptr;
 }
 
@@ -203,7 +203,7 @@ GstClockTime gst_offline_download_index_get_duration (GstOfflineDownloadIndex *s
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), 0);
   g_return_val_if_fail (id != nullptr, 0);
-  return gst_offline::playback_plan::duration_ns (*self->db, id);
+  return gst_offline::playback_plan::duration_ns (self->db.get (), id);
 }
 
 /**
@@ -224,14 +224,14 @@ GPtrArray *gst_offline_download_index_verify (GstOfflineDownloadIndex *self, con
   std::vector<std::string> problems;
   if (id) {
     g_autoptr (GError) row_error = nullptr;
-    if (!gst_offline::download_table::get (*self->db, id, &row_error)) {
+    if (!gst_offline::download_table::get (self->db.get (), id, &row_error)) {
       if (!g_error_matches (row_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT)) {
         g_propagate_error (error, g_steal_pointer (&row_error));
         return nullptr;
       }
       problems.push_back (row_error->message);
     }
-  } else if (!gst_offline::download_table::list (*self->db, &problems, error)) {
+  } else if (!gst_offline::download_table::list (self->db.get (), &problems, error)) {
     return nullptr;
   }
   GPtrArray *result = g_ptr_array_new_with_free_func (g_free);

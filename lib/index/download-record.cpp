@@ -13,7 +13,7 @@ namespace {
 constexpr const char *kColumns =
     "id, uri, type, stream_keys, headers, custom_data, key_set_id, state, start_time_ms, "
     "update_time_ms, content_length, stop_reason, failure_code, failure_message, percent, "
-    "bytes_downloaded";
+    "bytes_downloaded, license_url";
 
 bool is_known_state (gint64 value)
 {
@@ -78,6 +78,7 @@ std::optional<std::string> read_row (const Statement &row, DownloadRecord &r)
   if (bytes < 0)
     return "bytes downloaded " + std::to_string (bytes) + " is negative";
   r.bytes_downloaded = static_cast<guint64> (bytes);
+  r.license_url = row.is_null (16) ? std::nullopt : std::optional<std::string> (row.text (16));
   return std::nullopt;
 }
 
@@ -168,7 +169,7 @@ std::optional<std::vector<DownloadRecord>> list (Database &db, std::vector<std::
 bool put (Database &db, const DownloadRecord &r, GError **error)
 {
   std::string sql = std::string ("INSERT OR REPLACE INTO downloads (") + kColumns
-      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   auto stmt = db.prepare (sql.c_str (), error);
   if (!stmt)
     return false;
@@ -189,6 +190,10 @@ bool put (Database &db, const DownloadRecord &r, GError **error)
   else
     stmt->bind_null (13).bind_null (14);
   stmt->bind (15, r.percent).bind (16, static_cast<gint64> (r.bytes_downloaded));
+  if (r.license_url)
+    stmt->bind (17, *r.license_url);
+  else
+    stmt->bind_null (17);
   return stmt->run (error);
 }
 
@@ -228,6 +233,26 @@ bool remove (Database &db, const std::string &id, GError **error)
   if (!stmt || !stmt->bind (1, id).run (error))
     return false;
   return transaction->commit (error);
+}
+
+bool set_key_set_id (Database &db, const std::string &id, const std::optional<std::string> &key_set_id,
+    GError **error)
+{
+  auto stmt = db.prepare ("UPDATE downloads SET key_set_id = ? WHERE id = ?", error);
+  if (!stmt)
+    return false;
+  if (key_set_id)
+    stmt->bind_blob (1, *key_set_id);
+  else
+    stmt->bind_null (1);
+  stmt->bind (2, id);
+  if (!stmt->run (error))
+    return false;
+  if (db.changes () == 0) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND, "no download with id '%s'", id.c_str ());
+    return false;
+  }
+  return true;
 }
 
 bool set_stop_reason (Database &db, const std::string &id, guint stop_reason, GError **error)

@@ -24,6 +24,8 @@ struct DownloadRecord {
   std::vector<std::string> headers;
   std::optional<std::string> custom_data;
   std::optional<std::string> key_set_id;
+  /* The ClearKey license server to use instead of the manifest's Laurl. */
+  std::optional<std::string> license_url;
   /* Its state. */
   GstOfflineDownloadState state = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
   gint64 start_time_ms = 0;
@@ -65,6 +67,10 @@ bool update_state (Database &db, const DownloadRecord &record, GError **error);
 bool update_progress (Database &db, const DownloadRecord &record, GError **error);
 /* Removes the row and the download's playback plan, in one transaction. */
 bool remove (Database &db, const std::string &id, GError **error);
+/* Sets (or clears) the key-set id of one download, leaving the rest of the
+ * row as it is. NOT_FOUND for an unknown id. */
+bool set_key_set_id (Database &db, const std::string &id, const std::optional<std::string> &key_set_id,
+    GError **error);
 /* Sets the stop reason of one download (or of all when `id` is empty).
  * Returns false with NOT_FOUND for an unknown id. */
 bool set_stop_reason (Database &db, const std::string &id, guint stop_reason, GError **error);

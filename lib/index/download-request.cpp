@@ -36,6 +36,7 @@ enum {
   PROP_HEADERS,
   PROP_CUSTOM_DATA,
   PROP_KEY_SET_ID,
+  PROP_LICENSE_URL,
   N_PROPS
 };
 static GParamSpec *properties[N_PROPS];
@@ -129,6 +130,14 @@ static void gst_offline_download_request_set_property (GObject *object, guint pr
     case PROP_KEY_SET_ID:
       self->record.key_set_id = from_bytes (static_cast<GBytes *> (g_value_get_boxed (value)));
       break;
+    case PROP_LICENSE_URL: {
+      const gchar *url = g_value_get_string (value);
+      if (url && *url)
+        self->record.license_url = url;
+      else
+        self->record.license_url.reset ();
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
@@ -159,6 +168,9 @@ static void gst_offline_download_request_get_property (GObject *object, guint pr
     case PROP_KEY_SET_ID:
       g_value_take_boxed (value, to_bytes (self->record.key_set_id));
       break;
+    case PROP_LICENSE_URL:
+      g_value_set_string (value, self->record.license_url ? self->record.license_url->c_str () : nullptr);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
@@ -188,6 +200,15 @@ static void gst_offline_download_request_class_init (GstOfflineDownloadRequestCl
       "Opaque application data kept with the download", G_TYPE_BYTES, flags);
   properties[PROP_KEY_SET_ID] = g_param_spec_boxed ("key-set-id", "Key set id",
       "The reference of the download's offline license", G_TYPE_BYTES, flags);
+  /**
+   * GstOfflineDownloadRequest:license-url:
+   *
+   * The ClearKey license server of protected content, used instead of the
+   * manifest's `Laurl` (and where a manifest names none). %NULL: the
+   * manifest's.
+   */
+  properties[PROP_LICENSE_URL] = g_param_spec_string ("license-url", "License URL",
+      "The ClearKey license server to use instead of the manifest's Laurl (NULL: the manifest's)", nullptr, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -367,6 +388,34 @@ void gst_offline_download_request_set_key_set_id (GstOfflineDownloadRequest *sel
 {
   g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self));
   g_object_set (self, "key-set-id", key_set_id, nullptr);
+}
+
+/**
+ * gst_offline_download_request_get_license_url:
+ * @self: a #GstOfflineDownloadRequest
+ *
+ * Returns: (nullable): the license server to use instead of the manifest's,
+ *   or %NULL.
+ */
+const gchar *gst_offline_download_request_get_license_url (GstOfflineDownloadRequest *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self), nullptr);
+  return self->record.license_url ? self->record.license_url->c_str () : nullptr;
+}
+
+/**
+ * gst_offline_download_request_set_license_url:
+ * @self: a #GstOfflineDownloadRequest
+ * @license_url: (nullable): an http(s) URL of a ClearKey license server, or
+ *   %NULL for the manifest's
+ *
+ * Sets the license server that licenses of protected content are acquired
+ * from, instead of the manifest's ClearKey `Laurl`.
+ */
+void gst_offline_download_request_set_license_url (GstOfflineDownloadRequest *self, const gchar *license_url)
+{
+  g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self));
+  g_object_set (self, "license-url", license_url, nullptr);
 }
 
 /**

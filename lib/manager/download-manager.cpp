@@ -5,6 +5,7 @@
 #include "cache/cache-private.h"
 #include "db/database.h"
 #include "downloader/downloader.h"
+#include "drm/license-manager.h"
 #include "http/http-client.h"
 #include "index/download-private.h"
 #include "manager/download-lock.h"
@@ -146,6 +147,7 @@ struct ManagerCore {
   bool persist_state (DownloadRecord &record);
   void fail_record (DownloadRecord &record, const GError *error);
   bool remove_data (const std::string &id, GError **error);
+  void release_download_license (const std::string &id, const std::string &key_set_id);
   void stop_all ();
 
   GstOfflineDownload *add (GstOfflineDownloadRequest *request, GError **error);
@@ -528,11 +530,26 @@ bool ManagerCore::remove_data (const std::string &id, GError **error)
     if (!lock)
       return false;
   }
+  auto record = download_table::get (db (), id, nullptr);
   if (!cache_remove_download_resources (cache.get (), id, error) || !download_table::remove (db (), id, error))
     return false;
+  if (record && record->key_set_id)
+    release_download_license (id, *record->key_set_id);
   GST_INFO ("download %s removed", id.c_str ());
   emit_removed (id);
   return true;
+}
+
+/* A removed download's license goes with it. Its data is gone already, so
+ * a failure here is only logged: the keys are useless without it. */
+void ManagerCore::release_download_license (const std::string &id, const std::string &key_set_id)
+{
+  g_autoptr (GError) error = nullptr;
+  GObjectPtr<GstOfflineDrmStore> store (open_existing_drm_store (data_dir, &error));
+  if (store && release_license (store.get (), &db (), id, key_set_id, &error))
+    return;
+  if (error)
+    GST_WARNING ("could not release the license of removed download %s: %s", id.c_str (), error->message);
 }
 
 GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError **error)
@@ -600,6 +617,8 @@ GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError
       record.custom_data = wanted.custom_data;
     if (wanted.key_set_id)
       record.key_set_id = wanted.key_set_id;
+    if (wanted.license_url)
+      record.license_url = wanted.license_url;
     if (record.state == GST_OFFLINE_DOWNLOAD_STATE_REMOVING || record.state == GST_OFFLINE_DOWNLOAD_STATE_RESTARTING)
       record.state = GST_OFFLINE_DOWNLOAD_STATE_RESTARTING;
     else

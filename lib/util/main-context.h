@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 #include <functional>
 
@@ -24,6 +24,35 @@ inline void run_later (std::function<void ()> fn)
       [] (gpointer data) { delete static_cast<std::function<void ()> *> (data); });
   g_source_attach (idle, g_main_context_get_thread_default ());
   g_source_unref (idle);
+}
+
+/* Runs `fn` on the thread-default main context after `delay_ms`, or as soon
+ * as `cancellable` is cancelled, whichever comes first; `fn` is told which. */
+inline void run_after (guint delay_ms, GCancellable *cancellable, std::function<void (bool cancelled)> fn)
+{
+  struct Call {
+    std::function<void (bool)> fn;
+    GCancellable *cancellable;
+  };
+  GSource *timeout = g_timeout_source_new (delay_ms);
+  GSource *cancelled = g_cancellable_source_new (cancellable);
+  g_source_set_dummy_callback (cancelled);
+  g_source_add_child_source (timeout, cancelled);
+  g_source_unref (cancelled);
+  g_source_set_callback (timeout,
+      [] (gpointer data) -> gboolean {
+        auto call = static_cast<Call *> (data);
+        call->fn (g_cancellable_is_cancelled (call->cancellable));
+        return G_SOURCE_REMOVE;
+      },
+      new Call { std::move (fn), G_CANCELLABLE (g_object_ref (cancellable)) },
+      [] (gpointer data) {
+        auto call = static_cast<Call *> (data);
+        g_object_unref (call->cancellable);
+        delete call;
+      });
+  g_source_attach (timeout, g_main_context_get_thread_default ());
+  g_source_unref (timeout);
 }
 
 }  // namespace gst_offline

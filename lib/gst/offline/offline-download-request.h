@@ -56,6 +56,11 @@ GST_OFFLINE_API
 void gst_offline_download_request_set_key_set_id (GstOfflineDownloadRequest *self, GBytes *key_set_id);
 
 GST_OFFLINE_API
+const gchar *gst_offline_download_request_get_license_url (GstOfflineDownloadRequest *self);
+GST_OFFLINE_API
+void gst_offline_download_request_set_license_url (GstOfflineDownloadRequest *self, const gchar *license_url);
+
+GST_OFFLINE_API
 gchar *gst_offline_download_request_derive_id (const gchar *uri);
 
 G_END_DECLS

@@ -15,3 +15,4 @@
 #include <gst/offline/offline-download-manager.h>
 #include <gst/offline/offline-download-helper.h>
 #include <gst/offline/offline-drm-store.h>
+#include <gst/offline/offline-license-manager.h>

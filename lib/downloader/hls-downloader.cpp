@@ -1,0 +1,678 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "downloader/hls-downloader.h"
+
+#include "util/main-context.h"
+
+#include "cache/cache-private.h"
+#include "downloader/dash-downloader.h"
+#include "drm/drm-keys.h"
+#include "helper/hls-tracks.h"
+#include "helper/track-selection.h"
+#include "http/http-client.h"
+#include "index/download-private.h"
+#include "index/playback-plan.h"
+#include "manifest/hls/playlist-parser.h"
+
+#include <gst/gst.h>
+
+#include <algorithm>
+#include <map>
+
+GST_DEBUG_CATEGORY_STATIC (hls_download_debug);
+#define GST_CAT_DEFAULT hls_download_debug
+
+namespace gst_offline {
+
+namespace {
+
+constexpr gsize kKeyLength = 16;
+
+/* The bytes of a whole resource of the cache. */
+std::optional<std::string> read_resource (GstOfflineCache *cache, const std::string &key, gsize max, GError **error)
+{
+  guint64 length = 0;
+  g_autofree gchar *path = gst_offline_cache_lookup (cache, key.c_str (), &length, error);
+  if (!path)
+    return std::nullopt;
+  if (length > max) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is larger (%" G_GUINT64_FORMAT
+        " bytes) than gst-offline accepts", key.c_str (), length);
+    return std::nullopt;
+  }
+  g_autofree gchar *contents = nullptr;
+  gsize size = 0;
+  if (!g_file_get_contents (path, &contents, &size, error))
+    return std::nullopt;
+  return std::string (contents, size);
+}
+
+/* An HLS playlist starts with #EXTM3U, after a UTF-8 BOM if it has one. */
+bool check_is_playlist (const std::string &prefix, const std::string &uri, GError **error)
+{
+  std::string_view text (prefix);
+  if (text.rfind ("\xEF\xBB\xBF", 0) == 0)
+    text.remove_prefix (3);
+  if (text.rfind ("#EXTM3U", 0) == 0)
+    return true;
+  g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+      "%s is not an HLS playlist (it does not start with #EXTM3U)", uri.c_str ());
+  return false;
+}
+
+std::optional<ByteRange> http_range (const std::optional<hls::ByteRange> &range)
+{
+  if (!range)
+    return std::nullopt;
+  return ByteRange { range->offset, range->length };
+}
+
+SegmentSpec spec_for (const DownloadRecord &record, const std::string &url, const std::optional<hls::ByteRange> &range)
+{
+  auto http = http_range (range);
+  return SegmentSpec { FetchSpec { url, segment_cache_key (url, http), record.id, record.headers, http }, -1 };
+}
+
+/* The lower-case extension of a URL's path, without the dot. */
+std::string extension_of (const std::string &url)
+{
+  g_autoptr (GUri) parsed = g_uri_parse (url.c_str (), G_URI_FLAGS_NONE, nullptr);
+  std::string path = parsed ? g_uri_get_path (parsed) : url;
+  size_t slash = path.rfind ('/');
+  size_t dot = path.rfind ('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash))
+    return "";
+  g_autofree gchar *lower = g_ascii_strdown (path.c_str () + dot + 1, -1);
+  return lower;
+}
+
+/* How a media playlist's segments are packed, as cachesrc names it. */
+std::optional<std::string> container_of (const hls::MediaPlaylist &media, bool subtitles, GError **error)
+{
+  bool init = std::any_of (media.segments.begin (), media.segments.end (),
+      [] (const hls::Segment &s) { return s.init_section != nullptr; });
+  if (init)
+    return std::string ("fmp4");
+  if (subtitles)
+    return std::string ("webvtt");
+  for (const hls::Segment &segment : media.segments) {
+    std::string ext = extension_of (segment.uri);
+    if (ext == "aac" || ext == "mp3" || ext == "ac3" || ext == "ec3" || ext == "eac3") {
+      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+          "%s: packed audio segments (.%s) are not supported", media.uri.c_str (), ext.c_str ());
+      return std::nullopt;
+    }
+    if (ext == "mp4" || ext == "m4s" || ext == "m4a" || ext == "m4v" || ext == "cmfv" || ext == "cmfa")
+      return std::string ("fmp4");
+  }
+  return std::string ("mpegts");
+}
+
+/* Fetches an AES-128 key into memory (never into the cache), with the
+ * download's headers and its retry policy. Neither the key nor anything
+ * derived from it is logged. */
+class KeyFetch : public std::enable_shared_from_this<KeyFetch> {
+ public:
+  using DoneFn = std::function<void (GBytes *key, const GError *error)>;
+
+  static std::shared_ptr<KeyFetch> create (SoupSession *session, std::string url, std::vector<std::string> headers,
+      RetryPolicy retry, GCancellable *cancellable)
+  {
+    std::shared_ptr<KeyFetch> self (new KeyFetch ());
+    self->session_ = SOUP_SESSION (g_object_ref (session));
+    self->url_ = std::move (url);
+    self->headers_ = std::move (headers);
+    self->retry_ = retry;
+    self->cancellable_ = G_CANCELLABLE (g_object_ref (cancellable));
+    return self;
+  }
+  ~KeyFetch ()
+  {
+    g_clear_object (&body_);
+    g_clear_object (&message_);
+    g_clear_object (&cancellable_);
+    g_clear_object (&session_);
+    /* No copy of the key outlives the fetch. */
+    std::fill (buffer_.begin (), buffer_.end (), '\0');
+  }
+
+  void start (DoneFn done)
+  {
+    done_ = std::move (done);
+    send ();
+  }
+
+ private:
+  struct Pending {
+    std::shared_ptr<KeyFetch> fetch;
+  };
+
+  KeyFetch () = default;
+
+  void send ()
+  {
+    g_clear_object (&message_);
+    g_clear_object (&body_);
+    std::fill (buffer_.begin (), buffer_.end (), '\0');
+    buffer_.clear ();
+    g_autoptr (GUri) uri = g_uri_parse (url_.c_str (), static_cast<GUriFlags> (SOUP_HTTP_URI_FLAGS), nullptr);
+    const char *scheme = uri ? g_uri_get_scheme (uri) : nullptr;
+    if (!scheme || (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)) {
+      finish (g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+          "cannot fetch the AES-128 key %s: not an http(s) URI", url_.c_str ()), false);
+      return;
+    }
+    message_ = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
+    SoupMessageHeaders *headers = soup_message_get_request_headers (message_);
+    for (const auto &line : headers_) {
+      if (auto header = parse_header (line))
+        soup_message_headers_replace (headers, header->first.c_str (), header->second.c_str ());
+    }
+    soup_session_send_async (session_, message_, G_PRIORITY_DEFAULT, cancellable_,
+        [] (GObject *, GAsyncResult *result, gpointer data) {
+          std::unique_ptr<Pending> pending (static_cast<Pending *> (data));
+          pending->fetch->on_sent (result);
+        },
+        new Pending { shared_from_this () });
+  }
+
+  void on_sent (GAsyncResult *result)
+  {
+    GError *error = nullptr;
+    body_ = soup_session_send_finish (session_, result, &error);
+    if (!body_) {
+      bool transient = error->domain != SOUP_SESSION_ERROR;
+      finish (wrap (error, GST_OFFLINE_ERROR_NETWORK), transient);
+      return;
+    }
+    guint status = soup_message_get_status (message_);
+    if (status != SOUP_STATUS_OK) {
+      finish (g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "cannot fetch the AES-128 key %s: %s",
+          url_.c_str (), http_status_text (message_).c_str ()), http_status_is_transient (status));
+      return;
+    }
+    read_next ();
+  }
+
+  void read_next ()
+  {
+    g_input_stream_read_bytes_async (body_, 64, G_PRIORITY_DEFAULT, cancellable_,
+        [] (GObject *, GAsyncResult *result, gpointer data) {
+          std::unique_ptr<Pending> pending (static_cast<Pending *> (data));
+          pending->fetch->on_read (result);
+        },
+        new Pending { shared_from_this () });
+  }
+
+  void on_read (GAsyncResult *result)
+  {
+    GError *error = nullptr;
+    g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish (body_, result, &error);
+    if (!bytes) {
+      finish (wrap (error, GST_OFFLINE_ERROR_NETWORK), true);
+      return;
+    }
+    gsize size = 0;
+    auto data = static_cast<const char *> (g_bytes_get_data (bytes, &size));
+    if (size > 0 && buffer_.size () <= kKeyLength) {
+      buffer_.append (data, size);
+      read_next ();
+      return;
+    }
+    if (buffer_.size () != kKeyLength) {
+      if (buffer_.size () > kKeyLength)
+        finish (g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+            "the AES-128 key %s is longer than 16 bytes", url_.c_str ()), false);
+      else
+        finish (g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+            "the AES-128 key %s is %" G_GSIZE_FORMAT " bytes long, not 16", url_.c_str (), buffer_.size ()), false);
+      return;
+    }
+    g_autoptr (GBytes) key = g_bytes_new (buffer_.data (), buffer_.size ());
+    std::fill (buffer_.begin (), buffer_.end (), '\0');
+    auto self = shared_from_this ();
+    done_ (key, nullptr);
+  }
+
+  GError *wrap (GError *error, GstOfflineError code)
+  {
+    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      return error;
+    GError *wrapped = g_error_new (GST_OFFLINE_ERROR, code, "cannot fetch the AES-128 key %s: %s", url_.c_str (),
+        error->message);
+    g_error_free (error);
+    return wrapped;
+  }
+
+  void finish (GError *error, bool transient)
+  {
+    bool cancelled = g_cancellable_is_cancelled (cancellable_);
+    if (!cancelled && transient && attempts_ < retry_.max_retries) {
+      attempts_++;
+      GST_INFO ("%s (retry %u of %u)", error->message, attempts_, retry_.max_retries);
+      g_error_free (error);
+      retry_later ();
+      return;
+    }
+    if (cancelled && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      g_error_free (error);
+      error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+    }
+    auto self = shared_from_this ();
+    done_ (nullptr, error);
+    g_error_free (error);
+  }
+
+  void retry_later ()
+  {
+    auto self = shared_from_this ();
+    run_after (retry_.delay_ms (attempts_), cancellable_, [self] (bool cancelled) {
+      if (cancelled)
+        self->finish (g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled"), false);
+      else
+        self->send ();
+    });
+  }
+
+  SoupSession *session_ = nullptr;
+  GCancellable *cancellable_ = nullptr;
+  std::string url_;
+  std::vector<std::string> headers_;
+  RetryPolicy retry_;
+  DoneFn done_;
+  SoupMessage *message_ = nullptr;
+  GInputStream *body_ = nullptr;
+  std::string buffer_;
+  guint attempts_ = 0;
+};
+
+}  // namespace
+
+HlsDownloader::HlsDownloader (const DownloadRecord &record, const DownloaderContext &context)
+    : record_ (record), context_ (context)
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (hls_download_debug, "offlinehls", 0, "gst-offline HLS downloads");
+    g_once_init_leave (&once, 1);
+  }
+}
+
+HlsDownloader::~HlsDownloader ()
+{
+  g_clear_object (&drm_store_);
+}
+
+void HlsDownloader::start (GCancellable *cancellable, ProgressFn progress, DoneFn done)
+{
+  cancellable_ = cancellable;
+  progress_ = std::move (progress);
+  done_ = std::move (done);
+  FetchSpec spec { record_.uri, record_.uri, record_.id, record_.headers, std::nullopt };
+  playlist_fetch_ = ResourceFetch::create (context_.session, context_.cache, std::move (spec), context_.retry,
+      context_.check_space, cancellable_);
+  std::string uri = record_.uri;
+  playlist_fetch_->start ([] (guint64, gint64) {},
+      [uri] (const std::string &prefix, GError **error) { return check_is_playlist (prefix, uri, error); },
+      [this] (const GError *error) { on_playlist (error); });
+}
+
+void HlsDownloader::fail (const GError *error)
+{
+  /* done_ may destroy this downloader: nothing after it. */
+  done_ (error);
+}
+
+void HlsDownloader::on_playlist (const GError *fetch_error)
+{
+  playlist_fetch_.reset ();
+  if (fetch_error) {
+    fail (fetch_error);
+    return;
+  }
+  g_autoptr (GError) error = nullptr;
+  hls::ParseLimits limits;
+  auto bytes = read_resource (context_.cache, record_.uri, limits.max_bytes, &error);
+  std::optional<hls::Playlist> playlist;
+  if (bytes)
+    playlist = hls::parse_playlist (*bytes, record_.uri, &error, limits);
+  if (!playlist || !choose (*playlist, &error)) {
+    fail (error);
+    return;
+  }
+  fetch_next_media_playlist ();
+}
+
+/* The media playlists the download's stream keys name, or the default
+ * selection (see hls-downloader.h). */
+bool HlsDownloader::choose (const hls::Playlist &playlist, GError **error)
+{
+  if (playlist.is_media ()) {
+    for (const std::string &key : record_.stream_keys) {
+      if (!parse_hls_stream_key (key, playlist, error))
+        return false;
+    }
+    Chosen c;
+    c.stream_key = hls_variant_stream_key (0);
+    c.uri = record_.uri;
+    c.media = playlist.media ();
+    chosen_.push_back (std::move (c));
+    return true;
+  }
+  const hls::MasterPlaylist &master = playlist.master ();
+  std::vector<std::string> keys = record_.stream_keys;
+  if (keys.empty ()) {
+    std::vector<Track> tracks = hls_tracks (playlist);
+    TrackSelection video_only;
+    video_only.audio.kind = TrackSpec::Kind::None;
+    video_only.text.kind = TrackSpec::Kind::None;
+    auto selected = select_tracks (tracks, video_only, error);
+    if (!selected)
+      return false;
+    if (selected->empty ()) {
+      /* Audio-only variants only: the one of the highest bandwidth. */
+      TrackSelection audio_only;
+      audio_only.video.kind = TrackSpec::Kind::None;
+      audio_only.text.kind = TrackSpec::Kind::None;
+      std::vector<Track> variants;
+      std::copy_if (tracks.begin (), tracks.end (), std::back_inserter (variants),
+          [] (const Track &t) { return t.group == "audio-only-variants"; });
+      selected = select_tracks (variants, audio_only, error);
+      if (!selected)
+        return false;
+    }
+    if (selected->empty ()) {
+      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s has no variant to download",
+          record_.uri.c_str ());
+      return false;
+    }
+    keys = *selected;
+    auto ref = parse_hls_stream_key (keys.front (), playlist, error);
+    if (!ref)
+      return false;
+    const hls::Variant &variant = master.variants[ref->variant];
+    if (!variant.audio_group.empty ()) {
+      /* One rendition per language: DEFAULT, else the first AUTOSELECT,
+       * else the first of the group. */
+      std::map<std::string, const hls::Rendition *> by_language;
+      auto group = master.renditions_in_group (hls::RenditionType::Audio, variant.audio_group);
+      for (const hls::Rendition *r : group) {
+        if (!r->is_default && !r->autoselect)
+          continue;
+        auto &slot = by_language[r->language];
+        if (!slot || (r->is_default && !slot->is_default))
+          slot = r;
+      }
+      if (by_language.empty () && !group.empty ())
+        by_language[group.front ()->language] = group.front ();
+      for (const hls::Rendition *r : group) {
+        auto found = by_language.find (r->language);
+        if (found != by_language.end () && found->second == r && r->uri)
+          keys.push_back (hls_rendition_stream_key (*r));
+      }
+    }
+    if (!variant.subtitles_group.empty ()) {
+      for (const hls::Rendition *r : master.renditions_in_group (hls::RenditionType::Subtitles, variant.subtitles_group)) {
+        if (r->uri)
+          keys.push_back (hls_rendition_stream_key (*r));
+      }
+    }
+  }
+  for (const std::string &key : keys) {
+    auto ref = parse_hls_stream_key (key, playlist, error);
+    if (!ref)
+      return false;
+    Chosen c;
+    c.stream_key = key;
+    if (ref->kind == HlsTrackRef::Kind::Variant) {
+      const hls::Variant &variant = master.variants[ref->variant];
+      c.uri = variant.uri;
+      c.type = hls_variant_is_audio_only (variant) ? TrackType::Audio : TrackType::Video;
+      for (const auto &codec : variant.codecs)
+        c.codecs += (c.codecs.empty () ? "" : ",") + codec;
+      c.bandwidth = variant.bandwidth;
+      if (variant.resolution) {
+        c.width = variant.resolution->width;
+        c.height = variant.resolution->height;
+      }
+    } else {
+      const hls::Rendition &r = *ref->rendition;
+      c.uri = *r.uri;
+      c.subtitles = r.type == hls::RenditionType::Subtitles;
+      c.type = c.subtitles ? TrackType::Text : TrackType::Audio;
+      c.codecs = c.subtitles ? std::string ("wvtt") : hls_group_audio_codecs (master, r.group_id);
+      c.language = r.language;
+      c.label = r.name;
+    }
+    /* One playlist may be named twice (two variants with the same URI). */
+    if (std::none_of (chosen_.begin (), chosen_.end (), [&] (const Chosen &o) { return o.uri == c.uri; }))
+      chosen_.push_back (std::move (c));
+  }
+  return true;
+}
+
+/* Media playlists are few and small: one after the other. */
+void HlsDownloader::fetch_next_media_playlist ()
+{
+  while (next_playlist_ < chosen_.size () && chosen_[next_playlist_].media)
+    next_playlist_++;
+  if (next_playlist_ == chosen_.size ()) {
+    g_autoptr (GError) error = nullptr;
+    if (!check_media_playlists (&error)) {
+      fail (error);
+      return;
+    }
+    fetch_next_key ();
+    return;
+  }
+  const std::string &uri = chosen_[next_playlist_].uri;
+  FetchSpec spec { uri, uri, record_.id, record_.headers, std::nullopt };
+  playlist_fetch_ = ResourceFetch::create (context_.session, context_.cache, std::move (spec), context_.retry,
+      context_.check_space, cancellable_);
+  playlist_fetch_->start ([] (guint64, gint64) {},
+      [uri] (const std::string &prefix, GError **error) { return check_is_playlist (prefix, uri, error); },
+      [this] (const GError *error) { on_media_playlist (error); });
+}
+
+void HlsDownloader::on_media_playlist (const GError *fetch_error)
+{
+  playlist_fetch_.reset ();
+  if (fetch_error) {
+    fail (fetch_error);
+    return;
+  }
+  g_autoptr (GError) error = nullptr;
+  Chosen &c = chosen_[next_playlist_];
+  hls::ParseLimits limits;
+  auto bytes = read_resource (context_.cache, c.uri, limits.max_bytes, &error);
+  if (bytes)
+    c.media = hls::parse_media_playlist (*bytes, c.uri, &error, limits);
+  if (!c.media) {
+    fail (error);
+    return;
+  }
+  next_playlist_++;
+  fetch_next_media_playlist ();
+}
+
+/* Refuses what cannot be played offline, and lists the keys to fetch. */
+bool HlsDownloader::check_media_playlists (GError **error)
+{
+  for (const Chosen &c : chosen_) {
+    const hls::MediaPlaylist &media = *c.media;
+    if (!hls::check_not_live (media, error))
+      return false;
+    if (media.segments.empty ()) {
+      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT, "%s has no segment",
+          media.uri.c_str ());
+      return false;
+    }
+    for (const hls::Segment &segment : media.segments) {
+      const hls::Key *keys[] = { segment.key.get (),
+        segment.init_section ? segment.init_section->key.get () : nullptr };
+      for (const hls::Key *key : keys) {
+        if (!key || key->method == hls::KeyMethod::None)
+          continue;
+        if (key->method == hls::KeyMethod::SampleAes || key->method == hls::KeyMethod::SampleAesCtr) {
+          g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+              "HLS SAMPLE-AES is not supported (%s: METHOD=%s on line %" G_GSIZE_FORMAT ")", media.uri.c_str (),
+              hls::key_method_name (key->method), key->line);
+          return false;
+        }
+        if (key->key_format != "identity") {
+          g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+              "%s: AES-128 with KEYFORMAT \"%s\" is not supported (line %" G_GSIZE_FORMAT ")", media.uri.c_str (),
+              key->key_format.c_str (), key->line);
+          return false;
+        }
+        if (key == keys[1]) {
+          g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+              "%s: an encrypted EXT-X-MAP is not supported (line %" G_GSIZE_FORMAT ")", media.uri.c_str (),
+              segment.init_section->line);
+          return false;
+        }
+        if (std::find (key_uris_.begin (), key_uris_.end (), key->uri) == key_uris_.end ())
+          key_uris_.push_back (key->uri);
+      }
+    }
+  }
+  return true;
+}
+
+/* Each distinct key URI once; a key already in the store (an earlier
+ * attempt of this download) is not fetched again. */
+void HlsDownloader::fetch_next_key ()
+{
+  g_autoptr (GError) error = nullptr;
+  if (!key_uris_.empty () && !drm_store_) {
+    drm_store_ = gst_offline_sqlite_drm_store_new (gst_offline_cache_get_data_dir (context_.cache), &error);
+    if (!drm_store_) {
+      fail (error);
+      return;
+    }
+  }
+  while (next_key_ < key_uris_.size ()) {
+    std::string name = drm_hls_key_store_name (record_.id, key_uris_[next_key_]);
+    g_autoptr (GBytes) stored = gst_offline_drm_store_load (GST_OFFLINE_DRM_STORE (drm_store_), name.c_str (), nullptr);
+    if (!stored)
+      break;
+    next_key_++;
+  }
+  if (next_key_ == key_uris_.size ()) {
+    fetch_segments ();
+    return;
+  }
+  GST_DEBUG ("fetching AES-128 key %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT, next_key_ + 1, key_uris_.size ());
+  auto fetch = KeyFetch::create (context_.session, key_uris_[next_key_], record_.headers, context_.retry, cancellable_);
+  fetch->start ([this] (GBytes *key, const GError *e) { on_key (key, e); });
+}
+
+void HlsDownloader::on_key (GBytes *key, const GError *fetch_error)
+{
+  if (fetch_error) {
+    fail (fetch_error);
+    return;
+  }
+  g_autoptr (GError) error = nullptr;
+  /* An HLS key has no license: unlimited, acquired now, for this download. */
+  ContentKeyRecord record;
+  record.policy.acquired_at_ms = g_get_real_time () / 1000;
+  record.asset_id = record_.id;
+  gsize size = 0;
+  auto data = static_cast<const guint8 *> (g_bytes_get_data (key, &size));
+  std::copy (data, data + MIN (size, record.key.size ()), record.key.begin ());
+  std::string value = encode_content_key_record (record);
+  std::fill (record.key.begin (), record.key.end (), 0);
+  g_autoptr (GBytes) bytes = g_bytes_new (value.data (), value.size ());
+  std::fill (value.begin (), value.end (), '\0');
+  std::string name = drm_hls_key_store_name (record_.id, key_uris_[next_key_]);
+  if (!gst_offline_drm_store_save (GST_OFFLINE_DRM_STORE (drm_store_), name.c_str (), bytes, &error)) {
+    g_prefix_error (&error, "cannot store the AES-128 key %s: ", key_uris_[next_key_].c_str ());
+    fail (error);
+    return;
+  }
+  next_key_++;
+  fetch_next_key ();
+}
+
+void HlsDownloader::fetch_segments ()
+{
+  g_autoptr (GError) error = nullptr;
+  std::vector<SegmentSpec> segments;
+  if (!store_plan (&segments, &error)) {
+    fail (error);
+    return;
+  }
+  fetcher_ = SegmentFetcher::create (context_, std::move (segments), kSegmentParallelism, cancellable_);
+  fetcher_->start (
+      [this] (const SegmentFetcher::Progress &p) { progress_ (p.bytes, p.content_length, p.percent); },
+      [this] (const GError *e) {
+        fetcher_.reset ();
+        done_ (e);
+      });
+}
+
+/* Writes the playback plan (one track per media playlist) and lists what to
+ * fetch: every init section, then the segments of all tracks by start time,
+ * so that a partial download plays from its start. */
+bool HlsDownloader::store_plan (std::vector<SegmentSpec> *segments, GError **error)
+{
+  std::vector<PlanTrack> tracks;
+  std::vector<PlanSegment> plan;
+  std::vector<std::pair<guint64, SegmentSpec>> media;
+  std::set<std::string> fetched;
+  for (const Chosen &c : chosen_) {
+    auto container = container_of (*c.media, c.subtitles, error);
+    if (!container)
+      return false;
+    PlanTrack t;
+    t.index = static_cast<guint> (tracks.size ());
+    t.stream_key = c.stream_key;
+    t.type = c.type;
+    t.container = *container;
+    t.codecs = c.codecs;
+    t.language = c.language;
+    t.label = c.label;
+    t.bandwidth = c.bandwidth;
+    t.width = c.width;
+    t.height = c.height;
+    guint64 number = 0;
+    for (const hls::Segment &segment : c.media->segments) {
+      if (segment.gap)
+        continue;  /* missing on the server: playback skips the hole */
+      SegmentSpec spec = spec_for (record_, segment.uri, segment.byte_range);
+      PlanSegment s;
+      s.track = t.index;
+      s.number = number++;
+      s.period = static_cast<guint> (MIN (segment.discontinuity_sequence, static_cast<guint64> (G_MAXUINT)));
+      s.start_ns = segment.start;
+      s.duration_ns = segment.duration;
+      s.resource = spec.fetch.cache_key;
+      s.discontinuity = segment.discontinuity;
+      if (segment.init_section) {
+        SegmentSpec init = spec_for (record_, segment.init_section->uri, segment.init_section->byte_range);
+        s.init_resource = init.fetch.cache_key;
+        if (fetched.insert (init.fetch.cache_key).second)
+          segments->push_back (std::move (init));
+      }
+      if (segment.key && segment.key->method == hls::KeyMethod::Aes128) {
+        s.key_resource = drm_hls_key_store_name (record_.id, segment.key->uri);
+        hls::Iv iv = segment.iv ();
+        s.iv.assign (reinterpret_cast<const char *> (iv.data ()), iv.size ());
+      }
+      plan.push_back (std::move (s));
+      if (fetched.insert (spec.fetch.cache_key).second)
+        media.emplace_back (segment.start, std::move (spec));
+    }
+    tracks.push_back (std::move (t));
+  }
+  if (!playback_plan::store (cache_database (context_.cache), record_.id, tracks, plan, error))
+    return false;
+  std::stable_sort (media.begin (), media.end (), [] (const auto &a, const auto &b) { return a.first < b.first; });
+  for (auto &entry : media)
+    segments->push_back (std::move (entry.second));
+  GST_INFO ("%s: %" G_GSIZE_FORMAT " tracks, %" G_GSIZE_FORMAT " resources to fetch", record_.id.c_str (),
+      tracks.size (), segments->size ());
+  return true;
+}
+
+}  // namespace gst_offline

@@ -1,0 +1,82 @@
+/* An HLS download: the playlist (kept in the cache), the chosen media
+ * playlists (kept too), the AES-128 keys (into the DRM store, never the
+ * cache), then the playback plan and every init section and segment,
+ * several at a time in start-time order.
+ *
+ * Without stream keys a master playlist gives: the best variant (largest
+ * resolution, then bandwidth, as DownloadHelper's "best"), and from that
+ * variant's AUDIO group one rendition per language — the DEFAULT=YES one,
+ * else the first AUTOSELECT=YES one, else the group's first rendition — and
+ * every rendition of its SUBTITLES group. A variant without an AUDIO group
+ * carries its own audio. With stream keys (helper/hls-tracks.h) exactly the
+ * named variants and renditions are taken.
+ *
+ * Refused with UNSUPPORTED: live playlists, SAMPLE-AES and SAMPLE-AES-CTR,
+ * AES-128 keys in another KEYFORMAT than "identity", encrypted EXT-X-MAP
+ * sections and packed audio (.aac, .mp3, .ac3, .ec3 segments).
+ *
+ * Each EXT-X-BYTERANGE is fetched as its own ranged resource; merging
+ * adjacent ranges of one file into one request is a later optimisation.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "downloader/downloader.h"
+#include "downloader/segment-fetcher.h"
+#include "helper/track.h"
+#include "manifest/hls/playlist-model.h"
+
+#include <gst/offline/offline-drm-store.h>
+
+#include <set>
+
+namespace gst_offline {
+
+class HlsDownloader : public Downloader {
+ public:
+  HlsDownloader (const DownloadRecord &record, const DownloaderContext &context);
+  ~HlsDownloader () override;
+  void start (GCancellable *cancellable, ProgressFn progress, DoneFn done) override;
+
+ private:
+  /* A chosen media playlist and what the plan says of its track. */
+  struct Chosen {
+    std::string stream_key;
+    std::string uri;
+    TrackType type = TrackType::Video;
+    bool subtitles = false;
+    std::string codecs;
+    std::string language;
+    std::string label;
+    guint64 bandwidth = 0;
+    std::optional<guint> width;
+    std::optional<guint> height;
+    std::optional<hls::MediaPlaylist> media;
+  };
+
+  void on_playlist (const GError *error);
+  bool choose (const hls::Playlist &playlist, GError **error);
+  void fetch_next_media_playlist ();
+  void on_media_playlist (const GError *error);
+  bool check_media_playlists (GError **error);
+  void fetch_next_key ();
+  void on_key (GBytes *key, const GError *error);
+  bool store_plan (std::vector<SegmentSpec> *segments, GError **error);
+  void fetch_segments ();
+  void fail (const GError *error);
+
+  DownloadRecord record_;
+  DownloaderContext context_;
+  GCancellable *cancellable_ = nullptr;
+  ProgressFn progress_;
+  DoneFn done_;
+  std::shared_ptr<ResourceFetch> playlist_fetch_;
+  std::shared_ptr<SegmentFetcher> fetcher_;
+  std::vector<Chosen> chosen_;
+  size_t next_playlist_ = 0;
+  /* AES-128 key URIs still to fetch, in order, and the next one. */
+  std::vector<std::string> key_uris_;
+  size_t next_key_ = 0;
+  GstOfflineSqliteDrmStore *drm_store_ = nullptr;
+};
+
+}  // namespace gst_offline

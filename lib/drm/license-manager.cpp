@@ -1,0 +1,650 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "drm/license-manager.h"
+
+#include "db/database.h"
+#include "http/http-client.h"
+#include "util/hash.h"
+
+#include <gst/gst.h>
+#include <json-glib/json-glib.h>
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <set>
+
+GST_DEBUG_CATEGORY_STATIC (license_debug);
+#define GST_CAT_DEFAULT license_debug
+
+namespace gst_offline {
+
+namespace {
+
+constexpr const char *kClearKeySystems[] = {
+  "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b",  /* W3C common / ClearKey */
+  "e2719d58-a985-b3c9-781a-b030af78d30e",  /* DASH-IF ClearKey */
+};
+constexpr const char *kMp4ProtectionScheme = "urn:mpeg:dash:mp4protection:2011";
+/* A license answer is a few hundred bytes; refuse anything absurd. */
+constexpr gsize kMaxAnswerBytes = 1024 * 1024;
+
+void ensure_debug ()
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (license_debug, "offlinelicense", 0, "gst-offline license manager");
+    g_once_init_leave (&once, 1);
+  }
+}
+
+std::string kid_list_text (const std::vector<KeyId> &kids)
+{
+  std::string text;
+  for (const KeyId &kid : kids)
+    text += (text.empty () ? "" : ", ") + key_id_to_hex (kid);
+  return text;
+}
+
+gint64 policy_field (JsonObject *object, const char *name, const std::string &url, bool *ok, GError **error)
+{
+  if (!json_object_has_member (object, name))
+    return -1;
+  JsonNode *node = json_object_get_member (object, name);
+  if (JSON_NODE_HOLDS_NULL (node))
+    return -1;
+  if (!JSON_NODE_HOLDS_VALUE (node) || (json_node_get_value_type (node) != G_TYPE_INT64
+          && json_node_get_value_type (node) != G_TYPE_DOUBLE)) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT,
+        "the license server %s answered with a %s that is not a number", url.c_str (), name);
+    *ok = false;
+    return -1;
+  }
+  double value = json_node_get_value_type (node) == G_TYPE_INT64 ? static_cast<double> (json_node_get_int (node))
+                                                                  : json_node_get_double (node);
+  if (value < 0)
+    return -1;  /* negative: unlimited, as absent */
+  return static_cast<gint64> (MIN (value, 1e12));
+}
+
+bool remove_entry (GstOfflineDrmStore *store, const std::string &name, GError **error)
+{
+  return gst_offline_drm_store_remove (store, name.c_str (), error);
+}
+
+std::optional<ContentKeyRecord> load_key_record (GstOfflineDrmStore *store, const KeyId &kid, GError **error)
+{
+  std::string name = drm_key_store_key_name (kid);
+  g_autoptr (GBytes) value = gst_offline_drm_store_load (store, name.c_str (), error);
+  if (!value)
+    return std::nullopt;
+  gsize size = 0;
+  auto data = static_cast<const guint8 *> (g_bytes_get_data (value, &size));
+  RecordError why;
+  auto record = decode_content_key_record (data, size, &why);
+  if (!record) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT, "the key of KID %s %s",
+        key_id_to_hex (kid).c_str (), why == RecordError::NewerVersion ? "was written by a newer gst-offline"
+                                                                     : "is damaged");
+  }
+  return record;
+}
+
+}  // namespace
+
+LicenseAnswer::~LicenseAnswer ()
+{
+  for (auto &entry : keys)
+    OPENSSL_cleanse (entry.second.data (), entry.second.size ());
+}
+
+std::string key_set_store_name (const std::string &download_id)
+{
+  return "key-set:" + sha256_hex (download_id);
+}
+
+std::string base64url_encode (const guint8 *data, gsize size)
+{
+  g_autofree gchar *text = g_base64_encode (data, size);
+  std::string result (text);
+  OPENSSL_cleanse (text, strlen (text));
+  for (char &c : result) {
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
+  }
+  while (!result.empty () && result.back () == '=')
+    result.pop_back ();
+  return result;
+}
+
+std::optional<std::string> base64url_decode (std::string_view text)
+{
+  std::string normal;
+  normal.reserve (text.size () + 3);
+  for (char c : text) {
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
+    if (!g_ascii_isalnum (c) && c != '+' && c != '/' && c != '=')
+      return std::nullopt;
+    normal += c;
+  }
+  while (!normal.empty () && normal.back () == '=')
+    normal.pop_back ();
+  if (normal.size () % 4 == 1)
+    return std::nullopt;
+  while (normal.size () % 4 != 0)
+    normal += '=';
+  gsize size = 0;
+  guchar *bytes = g_base64_decode (normal.c_str (), &size);
+  std::string result (reinterpret_cast<const char *> (bytes), size);
+  OPENSSL_cleanse (bytes, size);
+  g_free (bytes);
+  OPENSSL_cleanse (normal.data (), normal.size ());
+  return result;
+}
+
+std::optional<KeyId> key_id_from_uuid (std::string_view text)
+{
+  KeyId kid {};
+  gsize n = 0;
+  for (gsize i = 0; i < text.size (); i++) {
+    char c = text[i];
+    if (c == '-')
+      continue;
+    int value = g_ascii_xdigit_value (c);
+    if (value < 0 || n >= 32)
+      return std::nullopt;
+    kid[n / 2] = static_cast<guint8> ((kid[n / 2] << 4) | value);
+    n++;
+  }
+  if (n != 32)
+    return std::nullopt;
+  return kid;
+}
+
+bool is_clearkey_protection (const dash::ContentProtection &protection)
+{
+  std::string system = protection.system_id ();
+  return std::any_of (std::begin (kClearKeySystems), std::end (kClearKeySystems),
+      [&] (const char *id) { return system == id; });
+}
+
+std::optional<LicenseRequest> dash_license_request (const std::vector<const dash::Representation *> &representations,
+    const DownloadRecord &record, GError **error)
+{
+  ensure_debug ();
+  LicenseRequest request;
+  request.download_id = record.id;
+  request.headers = record.headers;
+  std::optional<std::string> laurl;
+  bool clearkey = false;
+  std::set<std::string> other_systems;
+  for (const dash::Representation *rep : representations) {
+    for (const dash::ContentProtection &protection : rep->content_protections) {
+      if (protection.default_kid) {
+        auto kid = key_id_from_uuid (*protection.default_kid);
+        if (!kid) {
+          g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+              "Representation '%s' has a cenc:default_KID '%s' that is not a UUID", rep->id.c_str (),
+              protection.default_kid->c_str ());
+          return std::nullopt;
+        }
+        if (std::find (request.kids.begin (), request.kids.end (), *kid) == request.kids.end ())
+          request.kids.push_back (*kid);
+      }
+      if (is_clearkey_protection (protection)) {
+        clearkey = true;
+        if (protection.license_url && !laurl)
+          laurl = protection.license_url;
+      } else if (!protection.system_id ().empty ()) {
+        other_systems.insert (protection.system_id ());
+      } else if (protection.scheme_id_uri != kMp4ProtectionScheme && protection.license_url && !laurl) {
+        laurl = protection.license_url;
+      }
+    }
+  }
+  if (request.kids.empty ()) {
+    if (clearkey) {
+      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+          "%s is protected with ClearKey but names no cenc:default_KID, so there is no license to ask for",
+          record.uri.c_str ());
+      return std::nullopt;
+    }
+    return request;  /* clear content */
+  }
+  if (record.license_url)
+    request.license_url = *record.license_url;
+  else if (laurl)
+    request.license_url = *laurl;
+  if (request.license_url.empty ()) {
+    std::string systems;
+    for (const auto &s : other_systems)
+      systems += (systems.empty () ? "" : ", ") + s;
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+        "%s is protected (KID %s) but names no ClearKey license server%s%s: give one with --license-url",
+        record.uri.c_str (), kid_list_text (request.kids).c_str (), systems.empty () ? "" : "; other DRM systems: ",
+        systems.c_str ());
+    return std::nullopt;
+  }
+  GST_INFO ("download %s needs a license for %" G_GSIZE_FORMAT " KIDs (%s) from %s", record.id.c_str (),
+      request.kids.size (), kid_list_text (request.kids).c_str (), request.license_url.c_str ());
+  return request;
+}
+
+std::string license_request_body (const std::vector<KeyId> &kids)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "kids");
+  json_builder_begin_array (builder);
+  for (const KeyId &kid : kids)
+    json_builder_add_string_value (builder, base64url_encode (kid.data (), kid.size ()).c_str ());
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "persistent-license");
+  json_builder_end_object (builder);
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  g_autofree gchar *text = json_to_string (root, FALSE);
+  return text;
+}
+
+std::optional<LicenseAnswer> parse_license_answer (std::string_view body, const LicenseRequest &request, GError **error)
+{
+  const std::string &url = request.license_url;
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr (GError) json_error = nullptr;
+  if (body.size () > kMaxAnswerBytes
+      || !json_parser_load_from_data (parser, body.data (), static_cast<gssize> (body.size ()), &json_error)) {
+    /* The parser's message may quote the text: keep it out of the error. */
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT,
+        "the license server %s answered with something that is not JSON (%" G_GSIZE_FORMAT " bytes)", url.c_str (),
+        body.size ());
+    return std::nullopt;
+  }
+  JsonNode *root = json_parser_get_root (parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT,
+        "the license server %s answered with JSON that is not an object", url.c_str ());
+    return std::nullopt;
+  }
+  JsonObject *object = json_node_get_object (root);
+  JsonNode *keys_node = json_object_get_member (object, "keys");
+  if (!keys_node || !JSON_NODE_HOLDS_ARRAY (keys_node)) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT,
+        "the license server %s answered without a \"keys\" array (not a JWK Set)", url.c_str ());
+    return std::nullopt;
+  }
+  LicenseAnswer answer;
+  bool ok = true;
+  answer.license_duration_s = policy_field (object, "license_duration_seconds", url, &ok, error);
+  if (ok)
+    answer.playback_duration_s = policy_field (object, "playback_duration_seconds", url, &ok, error);
+  if (!ok)
+    return std::nullopt;
+
+  JsonArray *keys = json_node_get_array (keys_node);
+  for (guint i = 0; i < json_array_get_length (keys); i++) {
+    JsonNode *node = json_array_get_element (keys, i);
+    if (!JSON_NODE_HOLDS_OBJECT (node))
+      continue;
+    JsonObject *jwk = json_node_get_object (node);
+    const gchar *kty = json_object_get_string_member_with_default (jwk, "kty", "oct");
+    const gchar *kid_text = json_object_get_string_member_with_default (jwk, "kid", nullptr);
+    const gchar *k_text = json_object_get_string_member_with_default (jwk, "k", nullptr);
+    if (g_strcmp0 (kty, "oct") != 0 || !kid_text || !k_text)
+      continue;
+    auto kid_bytes = base64url_decode (kid_text);
+    auto key_bytes = base64url_decode (k_text);
+    if (!kid_bytes || kid_bytes->size () != 16 || !key_bytes || key_bytes->size () != 16) {
+      if (key_bytes)
+        OPENSSL_cleanse (key_bytes->data (), key_bytes->size ());
+      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT,
+          "the license server %s answered with key %u that is not a 16-byte kid and a 16-byte AES key in base64url",
+          url.c_str (), i);
+      return std::nullopt;
+    }
+    KeyId kid;
+    ContentKey key;
+    std::copy (kid_bytes->begin (), kid_bytes->end (), kid.begin ());
+    std::copy (key_bytes->begin (), key_bytes->end (), key.begin ());
+    OPENSSL_cleanse (key_bytes->data (), key_bytes->size ());
+    answer.keys.emplace_back (kid, key);
+    OPENSSL_cleanse (key.data (), key.size ());
+  }
+  for (const KeyId &wanted : request.kids) {
+    bool found = std::any_of (answer.keys.begin (), answer.keys.end (),
+        [&] (const auto &entry) { return entry.first == wanted; });
+    if (!found) {
+      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND,
+          "the license server %s answered without a key for KID %s", url.c_str (), key_id_to_hex (wanted).c_str ());
+      return std::nullopt;
+    }
+  }
+  return answer;
+}
+
+namespace {
+
+SoupMessage *license_message (const LicenseRequest &request, GError **error)
+{
+  g_autoptr (GUri) uri = g_uri_parse (request.license_url.c_str (), G_URI_FLAGS_NONE, nullptr);
+  const char *scheme = uri ? g_uri_get_scheme (uri) : nullptr;
+  if (!scheme || (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+        "the license URL '%s' is not an http(s) URL", request.license_url.c_str ());
+    return nullptr;
+  }
+  SoupMessage *message = soup_message_new_from_uri ("POST", uri);
+  SoupMessageHeaders *headers = soup_message_get_request_headers (message);
+  for (const std::string &line : request.headers) {
+    auto colon = line.find (':');
+    if (colon == std::string::npos)
+      continue;
+    std::string name = line.substr (0, colon);
+    std::string value = line.substr (colon + 1);
+    g_strstrip (value.data ());
+    soup_message_headers_replace (headers, name.c_str (), value.c_str ());
+  }
+  soup_message_headers_replace (headers, "Accept", "application/json");
+  std::string body = license_request_body (request.kids);
+  g_autoptr (GBytes) bytes = g_bytes_new (body.data (), body.size ());
+  soup_message_set_request_body_from_bytes (message, "application/json", bytes);
+  GST_DEBUG ("POST %s: license request for %" G_GSIZE_FORMAT " KIDs", request.license_url.c_str (),
+      request.kids.size ());
+  return message;
+}
+
+std::optional<LicenseAnswer> read_answer (SoupMessage *message, GBytes *body, const LicenseRequest &request,
+    GError *transport_error, GError **error)
+{
+  if (transport_error) {
+    if (g_error_matches (transport_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      g_propagate_error (error, g_error_copy (transport_error));
+      return std::nullopt;
+    }
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NETWORK, "cannot reach the license server %s: %s",
+        request.license_url.c_str (), transport_error->message);
+    return std::nullopt;
+  }
+  guint status = soup_message_get_status (message);
+  if (status < 200 || status >= 300) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "the license server %s answered %s",
+        request.license_url.c_str (), http_status_text (message).c_str ());
+    return std::nullopt;
+  }
+  gsize size = 0;
+  auto data = static_cast<const char *> (body ? g_bytes_get_data (body, &size) : nullptr);
+  auto answer = parse_license_answer (std::string_view (data ? data : "", size), request, error);
+  if (answer)
+    GST_INFO ("license from %s: %" G_GSIZE_FORMAT " keys, license duration %" G_GINT64_FORMAT
+        " s, playback duration %" G_GINT64_FORMAT " s", request.license_url.c_str (), answer->keys.size (),
+        answer->license_duration_s, answer->playback_duration_s);
+  return answer;
+}
+
+void cleanse_bytes (GBytes *bytes)
+{
+  if (!bytes)
+    return;
+  gsize size = 0;
+  gpointer data = const_cast<gpointer> (g_bytes_get_data (bytes, &size));
+  if (data)
+    OPENSSL_cleanse (data, size);
+}
+
+}  // namespace
+
+void fetch_license_async (SoupSession *session, const LicenseRequest &request, GCancellable *cancellable,
+    std::function<void (std::optional<LicenseAnswer> answer, const GError *error)> done)
+{
+  ensure_debug ();
+  g_autoptr (GError) error = nullptr;
+  SoupMessage *message = license_message (request, &error);
+  if (!message) {
+    done (std::nullopt, error);
+    return;
+  }
+  struct Pending {
+    LicenseRequest request;
+    SoupMessage *message;
+    std::function<void (std::optional<LicenseAnswer>, const GError *)> done;
+  };
+  auto pending = new Pending { request, message, std::move (done) };
+  soup_session_send_and_read_async (session, message, G_PRIORITY_DEFAULT, cancellable,
+      [] (GObject *source, GAsyncResult *result, gpointer data) {
+        std::unique_ptr<Pending> p (static_cast<Pending *> (data));
+        g_autoptr (GError) transport_error = nullptr;
+        g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &transport_error);
+        g_autoptr (GError) error = nullptr;
+        auto answer = read_answer (p->message, body, p->request, transport_error, &error);
+        cleanse_bytes (body);
+        g_object_unref (p->message);
+        p->done (std::move (answer), error);
+      },
+      pending);
+}
+
+std::optional<LicenseAnswer> fetch_license (SoupSession *session, const LicenseRequest &request,
+    GCancellable *cancellable, GError **error)
+{
+  ensure_debug ();
+  g_autoptr (SoupMessage) message = license_message (request, error);
+  if (!message)
+    return std::nullopt;
+  g_autoptr (GError) transport_error = nullptr;
+  g_autoptr (GBytes) body = soup_session_send_and_read (session, message, cancellable, &transport_error);
+  auto answer = read_answer (message, body, request, transport_error, error);
+  cleanse_bytes (body);
+  return answer;
+}
+
+namespace {
+
+std::string encode_key_set (const KeySet &set)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, 1);
+  json_builder_set_member_name (builder, "download_id");
+  json_builder_add_string_value (builder, set.download_id.c_str ());
+  json_builder_set_member_name (builder, "license_url");
+  json_builder_add_string_value (builder, set.license_url.c_str ());
+  json_builder_set_member_name (builder, "kids");
+  json_builder_begin_array (builder);
+  for (const KeyId &kid : set.kids)
+    json_builder_add_string_value (builder, key_id_to_hex (kid).c_str ());
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  g_autofree gchar *text = json_to_string (root, FALSE);
+  return text;
+}
+
+}  // namespace
+
+std::optional<KeySet> load_key_set (GstOfflineDrmStore *store, const std::string &name, GError **error)
+{
+  g_autoptr (GBytes) value = gst_offline_drm_store_load (store, name.c_str (), error);
+  if (!value)
+    return std::nullopt;
+  gsize size = 0;
+  auto data = static_cast<const char *> (g_bytes_get_data (value, &size));
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  KeySet set;
+  bool valid = json_parser_load_from_data (parser, data ? data : "", static_cast<gssize> (size), nullptr)
+      && json_parser_get_root (parser) && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser));
+  if (valid) {
+    JsonObject *object = json_node_get_object (json_parser_get_root (parser));
+    set.download_id = json_object_get_string_member_with_default (object, "download_id", "");
+    set.license_url = json_object_get_string_member_with_default (object, "license_url", "");
+    JsonNode *kids = json_object_get_member (object, "kids");
+    valid = json_object_get_int_member_with_default (object, "version", 0) == 1 && kids && JSON_NODE_HOLDS_ARRAY (kids);
+    for (guint i = 0; valid && i < json_array_get_length (json_node_get_array (kids)); i++) {
+      JsonNode *node = json_array_get_element (json_node_get_array (kids), i);
+      auto kid = JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
+          ? key_id_from_uuid (json_node_get_string (node)) : std::nullopt;
+      if (kid)
+        set.kids.push_back (*kid);
+      else
+        valid = false;
+    }
+  }
+  if (!valid) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT, "the key-set record of the license is damaged");
+    return std::nullopt;
+  }
+  return set;
+}
+
+bool store_license (GstOfflineDrmStore *store, Database *index_db, const LicenseRequest &request,
+    const LicenseAnswer &answer, GError **error)
+{
+  ensure_debug ();
+  std::string set_name = key_set_store_name (request.download_id);
+  /* A renewal may cover fewer KIDs: forget those it no longer lists. */
+  g_autoptr (GError) old_error = nullptr;
+  auto old = load_key_set (store, set_name, &old_error);
+
+  gint64 now = license_now_ms ();
+  KeySet set { request.download_id, request.license_url, {} };
+  for (const KeyId &kid : request.kids) {
+    auto found = std::find_if (answer.keys.begin (), answer.keys.end (),
+        [&] (const auto &entry) { return entry.first == kid; });
+    if (found == answer.keys.end ())
+      continue;  /* parse_license_answer() checked; defensive */
+    ContentKeyRecord record;
+    record.key = found->second;
+    record.policy.acquired_at_ms = now;
+    record.policy.license_duration_s = answer.license_duration_s;
+    record.policy.playback_duration_s = answer.playback_duration_s;
+    record.policy.first_played_at_ms = -1;
+    record.asset_id = request.download_id;
+    std::string value = encode_content_key_record (record);
+    OPENSSL_cleanse (record.key.data (), record.key.size ());
+    g_autoptr (GBytes) bytes = g_bytes_new (value.data (), value.size ());
+    OPENSSL_cleanse (value.data (), value.size ());
+    std::string name = drm_key_store_key_name (kid);
+    bool saved = gst_offline_drm_store_save (store, name.c_str (), bytes, error);
+    cleanse_bytes (bytes);
+    if (!saved) {
+      g_prefix_error (error, "cannot store the key of KID %s: ", key_id_to_hex (kid).c_str ());
+      return false;
+    }
+    set.kids.push_back (kid);
+  }
+  std::string text = encode_key_set (set);
+  g_autoptr (GBytes) bytes = g_bytes_new (text.data (), text.size ());
+  if (!gst_offline_drm_store_save (store, set_name.c_str (), bytes, error)) {
+    g_prefix_error (error, "cannot store the license of download %s: ", request.download_id.c_str ());
+    return false;
+  }
+  if (old) {
+    for (const KeyId &kid : old->kids) {
+      if (std::find (set.kids.begin (), set.kids.end (), kid) == set.kids.end ())
+        remove_entry (store, drm_key_store_key_name (kid), nullptr);
+    }
+  }
+  if (index_db && !download_table::set_key_set_id (*index_db, request.download_id, set_name, error))
+    return false;
+  GST_INFO ("stored the license of download %s: %" G_GSIZE_FORMAT " keys", request.download_id.c_str (),
+      set.kids.size ());
+  return true;
+}
+
+std::optional<LicenseStatus> license_status_of (GstOfflineDrmStore *store, const std::string &key_set_name,
+    GError **error)
+{
+  auto set = load_key_set (store, key_set_name, error);
+  if (!set)
+    return std::nullopt;
+  gint64 now = license_now_ms ();
+  std::optional<LicenseStatus> total;
+  /* -1 is unlimited: the most restrictive is the smallest non-negative. */
+  auto tighter = [] (gint64 a, gint64 b) { return a < 0 ? b : b < 0 ? a : MIN (a, b); };
+  for (const KeyId &kid : set->kids) {
+    g_autoptr (GError) load_error = nullptr;
+    auto record = load_key_record (store, kid, &load_error);
+    if (!record) {
+      if (g_error_matches (load_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND))
+        g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND,
+            "the license of download %s has no key for KID %s (released?)", set->download_id.c_str (),
+            key_id_to_hex (kid).c_str ());
+      else
+        g_propagate_error (error, g_steal_pointer (&load_error));
+      return std::nullopt;
+    }
+    OPENSSL_cleanse (record->key.data (), record->key.size ());
+    LicenseStatus status = license_status (record->policy, now);
+    if (!total) {
+      total = status;
+      continue;
+    }
+    total->expires_in = tighter (total->expires_in, status.expires_in);
+    total->playable_for = tighter (total->playable_for, status.playable_for);
+  }
+  if (!total) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND, "the license of download %s holds no key",
+        set->download_id.c_str ());
+    return std::nullopt;
+  }
+  return total;
+}
+
+bool release_license (GstOfflineDrmStore *store, Database *index_db, const std::string &download_id,
+    const std::string &key_set_name, GError **error)
+{
+  ensure_debug ();
+  g_autoptr (GError) load_error = nullptr;
+  auto set = load_key_set (store, key_set_name, &load_error);
+  if (!set && !g_error_matches (load_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)
+      && !g_error_matches (load_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT)) {
+    g_propagate_error (error, g_steal_pointer (&load_error));
+    return false;
+  }
+  if (set) {
+    /* Keys are stored by KID: one another download's license still lists stays. */
+    std::set<KeyId> shared;
+    if (index_db) {
+      auto records = download_table::list (*index_db, nullptr, nullptr);
+      for (const DownloadRecord &other : records ? *records : std::vector<DownloadRecord> {}) {
+        if (other.id == download_id || !other.key_set_id || *other.key_set_id == key_set_name)
+          continue;
+        if (auto other_set = load_key_set (store, *other.key_set_id, nullptr))
+          shared.insert (other_set->kids.begin (), other_set->kids.end ());
+      }
+    }
+    for (const KeyId &kid : set->kids) {
+      if (shared.count (kid)) {
+        GST_INFO ("keeping the key of KID %s: another download's license lists it", key_id_to_hex (kid).c_str ());
+        continue;
+      }
+      if (!remove_entry (store, drm_key_store_key_name (kid), error))
+        return false;
+    }
+  }
+  if (!remove_entry (store, key_set_name, error))
+    return false;
+  if (index_db) {
+    g_autoptr (GError) index_error = nullptr;
+    if (!download_table::set_key_set_id (*index_db, download_id, std::nullopt, &index_error)
+        && !g_error_matches (index_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
+      g_propagate_error (error, g_steal_pointer (&index_error));
+      return false;
+    }
+  }
+  GST_INFO ("released the license of download %s", download_id.c_str ());
+  return true;
+}
+
+GstOfflineDrmStore *open_existing_drm_store (const std::string &data_dir, GError **error)
+{
+  g_autofree gchar *path = g_build_filename (data_dir.c_str (), kDrmDatabaseName, nullptr);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return nullptr;
+  return GST_OFFLINE_DRM_STORE (gst_offline_sqlite_drm_store_new (data_dir.c_str (), error));
+}
+
+}  // namespace gst_offline

@@ -1,0 +1,607 @@
+/* Persistent ClearKey licenses end to end: a DASH download of protected
+ * content acquires its license from an in-process libsoup license server
+ * (one POST, the KIDs in base64url), keeps the keys 0600 in drm.db and never
+ * logs them; `license status` counts down, `renew` extends, `release`
+ * removes the keys; license server faults fail the download naming the
+ * license URL; and offlinedrm refuses an expired license or a used-up
+ * playback window before any buffer, naming the asset, the KID and when.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/offline/offline.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <openssl/evp.h>
+
+#include "drm/drm-keys.h"
+#include "test-support.h"
+
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+
+#include <array>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Block = std::array<guint8, 16>;
+
+const Block kKid = { 0x10, 0x00, 0x00, 0x00, 0x10, 0x00, 0x10, 0x00, 0x10, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x01 };
+const char *const kKidUuid = "10000000-1000-1000-1000-100000000001";
+const Block kKey = { 0x5a, 0x1e, 0x77, 0x3c, 0x09, 0xd2, 0x4b, 0x81, 0xe6, 0x3f, 0xa0, 0x55, 0x12, 0xc4, 0x9d, 0x6b };
+
+std::string b64url (const Block &bytes)
+{
+  g_autofree gchar *text = g_base64_encode (bytes.data (), bytes.size ());
+  std::string s (text);
+  for (char &c : s)
+    c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!s.empty () && s.back () == '=')
+    s.pop_back ();
+  return s;
+}
+
+std::string hex (const Block &bytes)
+{
+  std::string text;
+  for (guint8 b : bytes) {
+    gchar digits[3];
+    g_snprintf (digits, sizeof digits, "%02x", b);
+    text += digits;
+  }
+  return text;
+}
+
+/* ---- A ClearKey license server ------------------------------------------- */
+
+enum class Answer { Keys, Status500, Malformed, MissingKid };
+
+struct LicenseServer {
+  GThread *thread = nullptr;
+  GMainContext *context = nullptr;
+  GMainLoop *loop = nullptr;
+  SoupServer *server = nullptr;
+  std::string url;
+  GMutex lock;
+  GCond ready;
+  /* Under `lock`. */
+  Answer answer = Answer::Keys;
+  gint64 license_duration = -1;
+  gint64 playback_duration = -1;
+  guint posts = 0;
+  std::string last_body;
+  std::string last_content_type;
+};
+
+void handle_license (SoupServer *, SoupServerMessage *msg, const char *, GHashTable *, gpointer data)
+{
+  auto ls = static_cast<LicenseServer *> (data);
+  if (g_strcmp0 (soup_server_message_get_method (msg), "POST") != 0) {
+    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, nullptr);
+    return;
+  }
+  SoupMessageBody *request = soup_server_message_get_request_body (msg);
+  g_autoptr (GBytes) body = soup_message_body_flatten (request);
+  gsize size = 0;
+  auto text = static_cast<const char *> (g_bytes_get_data (body, &size));
+  g_mutex_lock (&ls->lock);
+  ls->posts++;
+  ls->last_body.assign (text ? text : "", size);
+  const char *type = soup_message_headers_get_content_type (soup_server_message_get_request_headers (msg), nullptr);
+  ls->last_content_type = type ? type : "";
+  Answer answer = ls->answer;
+  gint64 license_duration = ls->license_duration;
+  gint64 playback_duration = ls->playback_duration;
+  g_mutex_unlock (&ls->lock);
+
+  if (answer == Answer::Status500) {
+    soup_server_message_set_status (msg, 500, nullptr);
+    return;
+  }
+  std::string reply;
+  if (answer == Answer::Malformed) {
+    reply = "{\"keys\": [ {\"kty\": \"oct\", ";
+  } else {
+    reply = "{\"keys\": [";
+    if (answer == Answer::Keys)
+      reply += "{\"kty\": \"oct\", \"kid\": \"" + b64url (kKid) + "\", \"k\": \"" + b64url (kKey) + "\"}";
+    reply += "], \"type\": \"persistent-license\"";
+    if (license_duration >= 0)
+      reply += ", \"license_duration_seconds\": " + std::to_string (license_duration);
+    if (playback_duration >= 0)
+      reply += ", \"playback_duration_seconds\": " + std::to_string (playback_duration);
+    reply += "}";
+  }
+  soup_server_message_set_status (msg, 200, nullptr);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, reply.data (), reply.size ());
+}
+
+gpointer license_server_main (gpointer data)
+{
+  auto ls = static_cast<LicenseServer *> (data);
+  g_main_context_push_thread_default (ls->context);
+  ls->server = soup_server_new (nullptr, nullptr);
+  soup_server_add_handler (ls->server, "/license", handle_license, ls, nullptr);
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  fail_unless (soup_server_listen (ls->server, address, static_cast<SoupServerListenOptions> (0), &error), "%s",
+      error ? error->message : "");
+  GSList *uris = soup_server_get_uris (ls->server);
+  g_autofree gchar *base = g_uri_to_string (static_cast<GUri *> (uris->data));
+  g_slist_free_full (uris, reinterpret_cast<GDestroyNotify> (g_uri_unref));
+  g_mutex_lock (&ls->lock);
+  ls->url = std::string (base);
+  if (!ls->url.empty () && ls->url.back () == '/')
+    ls->url.pop_back ();
+  ls->url += "/license";
+  g_cond_signal (&ls->ready);
+  g_mutex_unlock (&ls->lock);
+  g_main_loop_run (ls->loop);
+  soup_server_disconnect (ls->server);
+  g_object_unref (ls->server);
+  g_main_context_pop_thread_default (ls->context);
+  return nullptr;
+}
+
+LicenseServer *license_server_new ()
+{
+  auto ls = new LicenseServer ();
+  g_mutex_init (&ls->lock);
+  g_cond_init (&ls->ready);
+  ls->context = g_main_context_new ();
+  ls->loop = g_main_loop_new (ls->context, FALSE);
+  g_mutex_lock (&ls->lock);
+  ls->thread = g_thread_new ("license-server", license_server_main, ls);
+  while (ls->url.empty ())
+    g_cond_wait (&ls->ready, &ls->lock);
+  g_mutex_unlock (&ls->lock);
+  return ls;
+}
+
+void license_server_free (LicenseServer *ls)
+{
+  g_main_loop_quit (ls->loop);
+  g_main_context_wakeup (ls->context);
+  g_thread_join (ls->thread);
+  g_main_loop_unref (ls->loop);
+  g_main_context_unref (ls->context);
+  g_mutex_clear (&ls->lock);
+  g_cond_clear (&ls->ready);
+  delete ls;
+}
+
+void set_answer (LicenseServer *ls, Answer answer, gint64 license_duration = -1, gint64 playback_duration = -1)
+{
+  g_mutex_lock (&ls->lock);
+  ls->answer = answer;
+  ls->license_duration = license_duration;
+  ls->playback_duration = playback_duration;
+  g_mutex_unlock (&ls->lock);
+}
+
+guint posts (LicenseServer *ls)
+{
+  g_mutex_lock (&ls->lock);
+  guint n = ls->posts;
+  g_mutex_unlock (&ls->lock);
+  return n;
+}
+
+std::string last_body (LicenseServer *ls)
+{
+  g_mutex_lock (&ls->lock);
+  std::string body = ls->last_body;
+  g_mutex_unlock (&ls->lock);
+  return body;
+}
+
+/* ---- Protected DASH content ------------------------------------------------ */
+
+struct Fixture {
+  OtServer *server;
+  LicenseServer *licenses;
+  gchar *content_dir;
+  gchar *data_dir;
+  std::string mpd_url;
+};
+
+/* A static MPD whose one video Representation is protected (cenc with a
+ * default_KID, ClearKey with a Laurl); `laurl` empty leaves the Laurl out.
+ * The segments are opaque bytes: acquiring the license needs no media. */
+Fixture make_fixture (const char *name, bool with_laurl = true)
+{
+  Fixture f;
+  f.server = ot_server_new ();
+  f.licenses = license_server_new ();
+  f.content_dir = ot_make_temp_dir ((std::string (name) + "-content").c_str ());
+  f.data_dir = ot_make_temp_dir ((std::string (name) + "-data").c_str ());
+  std::string laurl = with_laurl ? "<dashif:Laurl Lic_type=\"EME-1.0\">" + f.licenses->url + "</dashif:Laurl>" : "";
+  std::string mpd =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" xmlns:cenc=\"urn:mpeg:cenc:2013\""
+      " xmlns:dashif=\"https://dashif.org/CPS\" type=\"static\" mediaPresentationDuration=\"PT4S\""
+      " minBufferTime=\"PT2S\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011\">\n"
+      " <Period>\n"
+      "  <AdaptationSet contentType=\"video\" mimeType=\"video/mp4\">\n"
+      "   <ContentProtection schemeIdUri=\"urn:mpeg:dash:mp4protection:2011\" value=\"cenc\" cenc:default_KID=\""
+      + std::string (kKidUuid) + "\"/>\n"
+      "   <ContentProtection schemeIdUri=\"urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e\" value=\"ClearKey1.0\">"
+      + laurl + "</ContentProtection>\n"
+      "   <SegmentTemplate media=\"seg-$Number$.m4s\" initialization=\"init.mp4\" duration=\"2\" timescale=\"1\"/>\n"
+      "   <Representation id=\"v\" bandwidth=\"100000\" codecs=\"avc1.42c01e\" width=\"320\" height=\"240\"/>\n"
+      "  </AdaptationSet>\n"
+      " </Period>\n"
+      "</MPD>\n";
+  g_autofree gchar *mpd_path = g_build_filename (f.content_dir, "movie.mpd", nullptr);
+  fail_unless (g_file_set_contents (mpd_path, mpd.c_str (), -1, nullptr));
+  g_autofree gchar *url = ot_server_add_file (f.server, "/movie.mpd", mpd_path);
+  f.mpd_url = url;
+  for (const char *segment : { "init.mp4", "seg-1.m4s", "seg-2.m4s" }) {
+    g_autofree gchar *path = ot_make_random_file (f.content_dir, segment, 4096);
+    g_autofree gchar *served = ot_server_add_file (f.server, (std::string ("/") + segment).c_str (), path);
+  }
+  return f;
+}
+
+void free_fixture (Fixture &f)
+{
+  ot_server_free (f.server);
+  license_server_free (f.licenses);
+  g_free (f.content_dir);
+  g_free (f.data_dir);
+}
+
+struct Cli {
+  int status;
+  std::string out;
+  std::string err;
+};
+
+Cli run (const char *data_dir, std::vector<const char *> args)
+{
+  args.push_back (nullptr);
+  gchar *out = nullptr, *err = nullptr;
+  Cli result;
+  result.status = ot_run_cliv (data_dir, args.data (), &out, &err);
+  result.out = out ? out : "";
+  result.err = err ? err : "";
+  g_free (out);
+  g_free (err);
+  return result;
+}
+
+void download_ok (Fixture &f, std::vector<const char *> extra = {})
+{
+  std::vector<const char *> args = { "download", f.mpd_url.c_str (), "--id", "movie" };
+  args.insert (args.end (), extra.begin (), extra.end ());
+  Cli r = run (f.data_dir, args);
+  fail_unless_equals_int (r.status, 0);
+  (void) r;
+}
+
+/* `license status --json` of "movie": {expires_in, playable_for}. */
+std::pair<gint64, gint64> license_status (const char *data_dir)
+{
+  Cli r = run (data_dir, { "license", "status", "movie", "--json" });
+  fail_unless (r.status == 0, "license status failed: %s", r.err.c_str ());
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  fail_unless (json_parser_load_from_data (parser, r.out.c_str (), -1, nullptr), "not JSON: %s", r.out.c_str ());
+  JsonObject *object = json_node_get_object (json_parser_get_root (parser));
+  return { json_object_get_int_member (object, "expires_in"), json_object_get_int_member (object, "playable_for") };
+}
+
+/* ---- offlinedrm in a harness ------------------------------------------------ */
+
+/* A full-sample cenc sample (AES-128-CTR over the whole buffer) of kKid. */
+GstBuffer *encrypted_sample (std::vector<guint8> *plain)
+{
+  plain->resize (256);
+  for (gsize i = 0; i < plain->size (); i++)
+    (*plain)[i] = static_cast<guint8> (i * 7 + 3);
+  Block iv = { 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0 };
+  std::vector<guint8> data (plain->size ());
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new ();
+  int len = 0;
+  fail_unless (EVP_EncryptInit_ex (ctx, EVP_aes_128_ctr (), nullptr, kKey.data (), iv.data ()) == 1);
+  fail_unless (EVP_EncryptUpdate (ctx, data.data (), &len, plain->data (), static_cast<int> (plain->size ())) == 1);
+  EVP_CIPHER_CTX_free (ctx);
+  GstBuffer *buffer = gst_buffer_new_memdup (data.data (), data.size ());
+  GstBuffer *kid = gst_buffer_new_memdup (kKid.data (), kKid.size ());
+  GstBuffer *iv_buffer = gst_buffer_new_memdup (iv.data (), 8);
+  GstStructure *info = gst_structure_new ("application/x-cenc", "encrypted", G_TYPE_BOOLEAN, TRUE,
+      "kid", GST_TYPE_BUFFER, kid, "iv_size", G_TYPE_UINT, 8u, "iv", GST_TYPE_BUFFER, iv_buffer,
+      "cipher-mode", G_TYPE_STRING, "cenc", "subsample_count", G_TYPE_UINT, 0u, nullptr);
+  gst_buffer_unref (kid);
+  gst_buffer_unref (iv_buffer);
+  gst_buffer_add_protection_meta (buffer, info);
+  return buffer;
+}
+
+struct Drm {
+  GstHarness *h;
+  GstElement *element;
+  GstBus *bus;
+};
+
+Drm start_drm (const gchar *data_dir)
+{
+  Drm drm;
+  drm.element = gst_element_factory_make ("offlinedrm", nullptr);
+  fail_unless (drm.element != nullptr, "no offlinedrm element");
+  g_object_set (drm.element, "cache-dir", data_dir, nullptr);
+  drm.bus = gst_bus_new ();
+  gst_element_set_bus (drm.element, drm.bus);
+  drm.h = gst_harness_new_with_element (drm.element, "sink", "src");
+  gst_harness_set_src_caps_str (drm.h,
+      "application/x-cenc, original-media-type=(string)video/x-h264, stream-format=(string)avc, "
+      "protection-system=(string)1077efec-c0b2-4d02-ace3-3c1e52e2fb4b, cipher-mode=(string)cenc");
+  return drm;
+}
+
+void stop_drm (Drm &drm)
+{
+  gst_harness_teardown (drm.h);
+  gst_object_unref (drm.element);
+  gst_object_unref (drm.bus);
+}
+
+/* Pushes a sample: decrypted (empty string) or refused (the error's text). */
+std::string play_one (const gchar *data_dir)
+{
+  Drm drm = start_drm (data_dir);
+  std::vector<guint8> plain;
+  GstFlowReturn flow = gst_harness_push (drm.h, encrypted_sample (&plain));
+  std::string result;
+  if (flow == GST_FLOW_OK) {
+    GstBuffer *out = gst_harness_pull (drm.h);
+    fail_unless (out != nullptr);
+    fail_unless (gst_buffer_memcmp (out, 0, plain.data (), plain.size ()) == 0, "not decrypted");
+    gst_buffer_unref (out);
+  } else {
+    fail_unless_equals_int (gst_harness_buffers_in_queue (drm.h), 0);
+    GstMessage *message = gst_bus_pop_filtered (drm.bus, GST_MESSAGE_ERROR);
+    fail_unless (message != nullptr, "refused without an error message");
+    GError *error = nullptr;
+    gst_message_parse_error (message, &error, nullptr);
+    result = error->message;
+    g_error_free (error);
+    gst_message_unref (message);
+    fail_if (result.empty ());
+  }
+  stop_drm (drm);
+  return result;
+}
+
+/* ---- Tests ---------------------------------------------------------------- */
+
+GST_START_TEST (test_download_acquires_and_stores_the_license)
+{
+  Fixture f = make_fixture ("acquire");
+  download_ok (f);
+  /* One POST, the W3C ClearKey request with the KID in base64url. */
+  fail_unless_equals_int (posts (f.licenses), 1);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  std::string body = last_body (f.licenses);
+  fail_unless (json_parser_load_from_data (parser, body.c_str (), -1, nullptr), "%s", body.c_str ());
+  JsonObject *request = json_node_get_object (json_parser_get_root (parser));
+  fail_unless_equals_string (json_object_get_string_member (request, "type"), "persistent-license");
+  JsonArray *kids = json_object_get_array_member (request, "kids");
+  fail_unless_equals_int (json_array_get_length (kids), 1);
+  std::string kid_b64url = b64url (kKid);
+  fail_unless_equals_string (json_array_get_string_element (kids, 0), kid_b64url.c_str ());
+
+  /* drm.db is 0600 and holds the key. */
+  g_autofree gchar *db = g_build_filename (f.data_dir, "drm.db", nullptr);
+  struct stat st;
+  fail_unless (g_stat (db, &st) == 0);
+  fail_unless_equals_int (st.st_mode & 0777, 0600);
+  fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
+
+  /* status --json shows the license: unlimited here. */
+  Cli status = run (f.data_dir, { "status", "movie", "--json" });
+  fail_unless_equals_int (status.status, 0);
+  fail_unless (strstr (status.out.c_str (), "\"expires_in\" : -1") != nullptr, "%s", status.out.c_str ());
+  fail_unless (strstr (status.out.c_str (), "\"playable_for\" : -1") != nullptr, "%s", status.out.c_str ());
+  free_fixture (f);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_license_url_option_replaces_the_laurl)
+{
+  Fixture f = make_fixture ("license-url", false);
+  /* No Laurl and no --license-url: fails before the segments, saying why. */
+  Cli r = run (f.data_dir, { "download", f.mpd_url.c_str (), "--id", "movie" });
+  fail_unless_equals_int (r.status, 1);
+  fail_unless (strstr (r.err.c_str (), "--license-url") != nullptr, "%s", r.err.c_str ());
+  fail_unless_equals_int (ot_server_get_request_count (f.server, "/seg-1.m4s"), 0);
+  download_ok (f, { "--license-url", f.licenses->url.c_str () });
+  fail_unless_equals_int (posts (f.licenses), 1);
+  free_fixture (f);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_license_server_faults_fail_the_download)
+{
+  const struct {
+    Answer answer;
+    const char *reason;
+  } cases[] = {
+    { Answer::Status500, "500" },
+    { Answer::Malformed, "not JSON" },
+    { Answer::MissingKid, "10000000100010001000100000000001" },
+  };
+  for (const auto &c : cases) {
+    Fixture f = make_fixture ("faults");
+    set_answer (f.licenses, c.answer);
+    Cli r = run (f.data_dir, { "download", f.mpd_url.c_str (), "--id", "movie" });
+    fail_unless_equals_int (r.status, 1);
+    fail_unless (strstr (r.err.c_str (), f.licenses->url.c_str ()) != nullptr, "no license URL in: %s", r.err.c_str ());
+    fail_unless (strstr (r.err.c_str (), c.reason) != nullptr, "'%s' not in: %s", c.reason, r.err.c_str ());
+    /* No segment was fetched for a download that could never play. */
+    fail_unless_equals_int (ot_server_get_request_count (f.server, "/seg-1.m4s"), 0);
+    Cli status = run (f.data_dir, { "license", "status", "movie" });
+    fail_unless_equals_int (status.status, 1);
+    free_fixture (f);
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST (test_status_counts_down_and_renew_extends)
+{
+  Fixture f = make_fixture ("countdown");
+  set_answer (f.licenses, Answer::Keys, 100, 50);
+  download_ok (f);
+  auto initial = license_status (f.data_dir);
+  fail_unless (initial.first <= 100 && initial.first >= 98, "expires_in %" G_GINT64_FORMAT, initial.first);
+  /* Not played yet: the whole window. */
+  fail_unless_equals_int64 (initial.second, 50);
+  g_usleep (1100 * 1000);
+  auto later = license_status (f.data_dir);
+  fail_unless (later.first < initial.first, "%" G_GINT64_FORMAT " then %" G_GINT64_FORMAT, initial.first, later.first);
+
+  /* Playing starts the window: it counts down from then. */
+  fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
+  g_usleep (1100 * 1000);
+  auto played = license_status (f.data_dir);
+  fail_unless (played.second < 50, "playable_for %" G_GINT64_FORMAT " after playing", played.second);
+
+  /* Renew: a new license from now, unlimited this time. */
+  set_answer (f.licenses, Answer::Keys, 1000, -1);
+  Cli r = run (f.data_dir, { "license", "renew", "movie" });
+  fail_unless_equals_int (r.status, 0);
+  fail_unless_equals_int (posts (f.licenses), 2);
+  auto renewed = license_status (f.data_dir);
+  fail_unless (renewed.first > 900, "expires_in %" G_GINT64_FORMAT " after renew", renewed.first);
+  fail_unless_equals_int64 (renewed.second, renewed.first);
+  free_fixture (f);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_expired_license_is_refused_before_any_buffer)
+{
+  Fixture f = make_fixture ("expired");
+  set_answer (f.licenses, Answer::Keys, 2, -1);
+  download_ok (f);
+  fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
+  g_usleep (2200 * 1000);
+  auto status = license_status (f.data_dir);
+  fail_unless_equals_int64 (status.first, 0);
+  fail_unless_equals_int64 (status.second, 0);
+  std::string error = play_one (f.data_dir);
+  fail_unless (strstr (error.c_str (), "movie") != nullptr, "no asset in: %s", error.c_str ());
+  fail_unless (strstr (error.c_str (), hex (kKid).c_str ()) != nullptr, "no KID in: %s", error.c_str ());
+  fail_unless (strstr (error.c_str (), "expired at ") != nullptr, "no expiry in: %s", error.c_str ());
+  /* The instant, ISO 8601, of today. */
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree gchar *today = g_date_time_format (now, "%Y-%m-%dT");
+  fail_unless (strstr (error.c_str (), today) != nullptr, "no date in: %s", error.c_str ());
+
+  /* Renewing makes it playable again. */
+  set_answer (f.licenses, Answer::Keys, 600, -1);
+  fail_unless_equals_int (run (f.data_dir, { "license", "renew", "movie" }).status, 0);
+  fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
+  free_fixture (f);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_used_up_playback_window_is_refused)
+{
+  Fixture f = make_fixture ("window");
+  set_answer (f.licenses, Answer::Keys, -1, 1);
+  download_ok (f);
+  /* The window starts at the first playback, not at acquisition. */
+  g_usleep (1200 * 1000);
+  fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
+  g_usleep (1200 * 1000);
+  std::string error = play_one (f.data_dir);
+  fail_unless (strstr (error.c_str (), "playback window") != nullptr, "%s", error.c_str ());
+  fail_unless (strstr (error.c_str (), hex (kKid).c_str ()) != nullptr, "%s", error.c_str ());
+  fail_unless (strstr (error.c_str (), "movie") != nullptr, "%s", error.c_str ());
+  free_fixture (f);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_release_removes_the_keys_and_keeps_the_data)
+{
+  Fixture f = make_fixture ("release");
+  download_ok (f);
+  Cli r = run (f.data_dir, { "license", "release", "movie" });
+  fail_unless_equals_int (r.status, 0);
+  std::string error = play_one (f.data_dir);
+  fail_unless (strstr (error.c_str (), "No key for KID") != nullptr, "%s", error.c_str ());
+  Cli status = run (f.data_dir, { "status", "movie", "--json" });
+  fail_unless (strstr (status.out.c_str (), "\"license\" : null") != nullptr, "%s", status.out.c_str ());
+  fail_unless (strstr (status.out.c_str (), "\"state\" : \"completed\"") != nullptr, "%s", status.out.c_str ());
+
+  /* Registering the asset licenses it again, from its stored manifest. */
+  g_autoptr (GError) err = nullptr;
+  g_autoptr (GstOfflineLicenseManager) licenses = gst_offline_license_manager_new (f.data_dir, nullptr, &err);
+  fail_unless (licenses != nullptr, "%s", err ? err->message : "");
+  fail_unless (gst_offline_license_manager_register_asset (licenses, "movie", nullptr, nullptr, &err), "%s",
+      err ? err->message : "");
+  fail_unless_equals_int (posts (f.licenses), 2);
+  fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
+  fail_unless (gst_offline_license_manager_unregister_asset (licenses, "movie", &err));
+  fail_if (gst_offline_license_manager_has_license (licenses, "movie", &err));
+  fail_unless (err == nullptr);
+
+  /* Removing a download releases its license. */
+  fail_unless (gst_offline_license_manager_register_asset (licenses, "movie", nullptr, nullptr, &err));
+  fail_unless_equals_int (run (f.data_dir, { "remove", "movie" }).status, 0);
+  fail_unless (play_one (f.data_dir).find ("No key for KID") != std::string::npos);
+  free_fixture (f);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_keys_never_appear_in_debug_logs)
+{
+  Fixture f = make_fixture ("logs");
+  set_answer (f.licenses, Answer::Keys, 100, 100);
+  const char *argv[] = { "download", f.mpd_url.c_str (), "--id", "movie", nullptr };
+  g_setenv ("GST_DEBUG", "*:9", TRUE);
+  g_setenv ("GST_DEBUG_NO_COLOR", "1", TRUE);
+  gchar *out = nullptr, *err = nullptr;
+  gint status = ot_run_cliv (f.data_dir, argv, &out, &err);
+  g_setenv ("GST_DEBUG", "*:2", TRUE);
+  fail_unless_equals_int (status, 0);
+  std::string log = std::string (out ? out : "") + (err ? err : "");
+  g_free (out);
+  g_free (err);
+  /* The log is real: the license exchange is in it. */
+  fail_unless (log.find ("offlinelicense") != std::string::npos, "no license logging at all");
+  fail_unless (log.size () > 10000);
+  g_autofree gchar *b64 = g_base64_encode (kKey.data (), kKey.size ());
+  for (const std::string &needle : { hex (kKey), b64url (kKey), std::string (b64) }) {
+    g_autofree gchar *upper = g_ascii_strup (needle.c_str (), -1);
+    fail_unless (log.find (needle) == std::string::npos, "the key appears in the log as %s", needle.c_str ());
+    fail_unless (needle == b64url (kKey) || needle == b64 || log.find (upper) == std::string::npos);
+  }
+  fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
+  free_fixture (f);
+}
+GST_END_TEST;
+
+Suite *license_suite (void)
+{
+  Suite *s = suite_create ("license");
+  TCase *tc = tcase_create ("general");
+  tcase_set_timeout (tc, 120);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_download_acquires_and_stores_the_license);
+  tcase_add_test (tc, test_license_url_option_replaces_the_laurl);
+  tcase_add_test (tc, test_license_server_faults_fail_the_download);
+  tcase_add_test (tc, test_status_counts_down_and_renew_extends);
+  tcase_add_test (tc, test_expired_license_is_refused_before_any_buffer);
+  tcase_add_test (tc, test_used_up_playback_window_is_refused);
+  tcase_add_test (tc, test_release_removes_the_keys_and_keeps_the_data);
+  tcase_add_test (tc, test_keys_never_appear_in_debug_logs);
+  return s;
+}
+
+}  // namespace
+
+GST_CHECK_MAIN (license);
