@@ -10,6 +10,8 @@
 
 #include "test-support.h"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -299,6 +301,34 @@ GST_START_TEST (test_cut_segment_resumes_without_refetching)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_download_that_cannot_fit_is_refused_before_any_segment)
+{
+  g_autofree gchar *dir = make_dash ("estimate", {});
+  g_autofree gchar *data = g_build_filename (dir, "data", nullptr);
+  OtServer *server = ot_server_new ();
+  auto names = serve_dir (server, dir);
+  std::string mpd = url_of (server, "manifest.mpd");
+  /* Leave free all but 64 KiB: the segments (bitrate x duration, some
+   * hundreds of KiB) cannot fit. */
+  struct statvfs st;
+  fail_unless (statvfs (dir, &st) == 0);
+  guint64 free_bytes = (guint64) st.f_bavail * st.f_frsize;
+  g_autofree gchar *keep = g_strdup_printf ("%" G_GUINT64_FORMAT, free_bytes - 64 * 1024);
+  Cli r = run (data, { "download", mpd.c_str (), "--id", "big", "--min-free-space", keep });
+  assert_exit (r, 1);
+  fail_unless (r.err.find ("not enough space") != std::string::npos, "%s", r.err.c_str ());
+  for (const auto &name : names) {
+    if (name.find ("chunk-") == 0)
+      fail_unless (ot_server_get_request_count (server, ("/" + name).c_str ()) == 0, "%s was fetched", name.c_str ());
+  }
+  g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (data, nullptr);
+  g_autoptr (GstOfflineDownload) d = gst_offline_download_index_get_download (index, "big", nullptr);
+  fail_unless_equals_int (gst_offline_download_get_state (d), GST_OFFLINE_DOWNLOAD_STATE_FAILED);
+  fail_unless_equals_int (gst_offline_download_get_failure_code (d), GST_OFFLINE_ERROR_NO_SPACE);
+  ot_server_free (server);
+}
+GST_END_TEST;
+
 static Suite *dash_suite (void)
 {
   Suite *s = suite_create ("dash-download");
@@ -310,6 +340,7 @@ static Suite *dash_suite (void)
   tcase_add_test (tc, test_single_file_byte_ranges_tile_the_file);
   tcase_add_test (tc, test_bad_manifests_fail_clearly);
   tcase_add_test (tc, test_cut_segment_resumes_without_refetching);
+  tcase_add_test (tc, test_download_that_cannot_fit_is_refused_before_any_segment);
   return s;
 }
 

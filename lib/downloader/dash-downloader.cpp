@@ -312,6 +312,7 @@ bool DashDownloader::store_plan (std::vector<SegmentSpec> *segments, GError **er
     }
     for (const dash::MediaSegment &m : c.index.media) {
       SegmentSpec spec = spec_for (m.url, m.range);
+      spec.expected_length = estimate_segment_length (rep.bandwidth, m.duration_ns);
       /* A segment that begins before its Period plays from the Period's start. */
       guint64 start = period.start + static_cast<guint64> (MAX (m.start_ns, 0));
       PlanSegment s;

@@ -640,6 +640,7 @@ bool HlsDownloader::store_plan (std::vector<SegmentSpec> *segments, GError **err
       if (segment.gap)
         continue;  /* missing on the server: playback skips the hole */
       SegmentSpec spec = spec_for (record_, segment.uri, segment.byte_range);
+      spec.expected_length = estimate_segment_length (c.bandwidth, segment.duration);
       PlanSegment s;
       s.track = t.index;
       s.number = number++;

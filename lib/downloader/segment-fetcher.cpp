@@ -14,6 +14,13 @@ std::string segment_cache_key (const std::string &url, const std::optional<ByteR
   return url + " bytes=" + std::to_string (range->offset) + "-" + std::to_string (range->offset + range->length - 1);
 }
 
+gint64 estimate_segment_length (guint64 bandwidth, guint64 duration_ns)
+{
+  if (bandwidth == 0 || duration_ns == 0)
+    return -1;
+  return static_cast<gint64> (static_cast<double> (bandwidth) / 8 * static_cast<double> (duration_ns) / GST_SECOND);
+}
+
 std::shared_ptr<SegmentFetcher> SegmentFetcher::create (const DownloaderContext &context,
     std::vector<SegmentSpec> segments, guint parallelism, GCancellable *cancellable)
 {
@@ -26,19 +33,43 @@ std::shared_ptr<SegmentFetcher> SegmentFetcher::create (const DownloaderContext 
   self->running_.resize (self->segments_.size ());
   for (size_t i = 0; i < self->segments_.size (); i++) {
     const SegmentSpec &segment = self->segments_[i];
-    self->state_[i].length = segment.fetch.range ? static_cast<gint64> (segment.fetch.range->length) : segment.expected_length;
+    /* Only a byte range's length is exact before its answer arrives. */
+    self->state_[i].length = segment.fetch.range ? static_cast<gint64> (segment.fetch.range->length) : -1;
   }
   return self;
+}
+
+/* Refuses a download whose remaining bytes, as far as the manifest tells,
+ * cannot fit, before fetching any. */
+bool SegmentFetcher::check_space (GError **error)
+{
+  if (!context_.check_space)
+    return true;
+  guint64 needed = 0;
+  for (const SegmentSpec &segment : segments_) {
+    gint64 expected = segment.fetch.range ? static_cast<gint64> (segment.fetch.range->length) : segment.expected_length;
+    if (expected <= 0)
+      continue;
+    guint64 held = gst_offline_cache_get_cached_length (context_.cache, segment.fetch.cache_key.c_str ());
+    if (held < static_cast<guint64> (expected))
+      needed += static_cast<guint64> (expected) - held;
+  }
+  return needed == 0 || context_.check_space (needed, error);
 }
 
 void SegmentFetcher::start (ProgressFn progress, Downloader::DoneFn done)
 {
   progress_ = std::move (progress);
   done_ = std::move (done);
-  if (segments_.empty ()) {
+  GError *error = nullptr;
+  if (segments_.empty () || !check_space (&error)) {
     finished_ = true;
     auto self = shared_from_this ();
-    run_later ([self] () { self->done_ (nullptr); });
+    run_later ([self, error] () {
+      self->done_ (error);
+      if (error)
+        g_error_free (error);
+    });
     return;
   }
   fill ();

@@ -15,10 +15,15 @@ namespace gst_offline {
 
 struct SegmentSpec {
   FetchSpec fetch;
-  /* What the manifest says of its size, or -1: the total stays an estimate
-   * until every segment's length is known. */
+  /* What the manifest says of its size (a byte range's length counts by
+   * itself), or an estimate from its bitrate and duration, or -1. Used to
+   * refuse a download that cannot fit before fetching it; the progress
+   * total stays unknown until every length is known from the server. */
   gint64 expected_length = -1;
 };
+
+/* The bytes a segment of `duration_ns` takes at `bandwidth` bit/s, or -1. */
+gint64 estimate_segment_length (guint64 bandwidth, guint64 duration_ns);
 
 /* The cache key of a segment: its URL, and its byte range if it is part of a file. */
 std::string segment_cache_key (const std::string &url, const std::optional<ByteRange> &range);
@@ -39,6 +44,7 @@ class SegmentFetcher : public std::enable_shared_from_this<SegmentFetcher> {
 
  private:
   SegmentFetcher () = default;
+  bool check_space (GError **error);
   void fill ();
   void on_segment_done (size_t index, const GError *error);
   void report ();
