@@ -12,10 +12,33 @@
  * MP4 whose index is at the end plays) or let it push, with BYTES seeking.
  * No caps are set on it; typefinding downstream finds the container.
  *
- * The pad is a sometimes pad added when the element goes from READY to
+ * An adaptive download (DASH; HLS and Smooth Streaming go through the same
+ * playback plan) comes out of one src pad per track, `src_0`, `src_1`, ...:
+ * by default the best video track (the highest, then the highest bitrate),
+ * every audio and every text track; #GstCacheSrc:tracks chooses others.
+ * Each pad carries its track's container stream as an adaptive demuxer's
+ * output pad does: stream-start (one group id for all pads), caps
+ * (`video/quicktime` or `audio/x-m4a` for fragmented MP4,
+ * `video/mpegts, systemstream=true`, `application/x-subtitle-vtt`,
+ * `application/ttml+xml`), a TIME segment, the track's language as tags and
+ * its protection events, then the init segment and the media segments. The
+ * first buffer of each media segment has the segment's start as PTS; the
+ * init segment is sent again after every seek and when it changes at a
+ * period boundary, where a new segment event also maps the restarting media
+ * timeline (fMP4 `tfdt`) to the presentation. The pads answer DURATION and
+ * SEEKING queries in TIME and take flushing TIME seeks (key-unit with a
+ * snap flag lands on a segment boundary; accurate and plain key-unit seeks
+ * are refined downstream). Non-flushing seeks and reverse playback are
+ * refused. Adaptive pads work in push mode only. HLS AES-128 segments are
+ * decrypted with the key the download stored in the DRM store.
+ *
+ * The pads are sometimes pads added when the element goes from READY to
  * PAUSED, followed by no-more-pads. Before that the element checks that the
- * download exists, is complete and that its cached data is whole; if not, it
- * posts an error that names the problem and the state change fails.
+ * download exists and is complete, and for a progressive download that its
+ * cached data is whole; if not, it posts an error that names the problem and
+ * the state change fails. The segments of an adaptive download are looked up
+ * as they are played: a missing or damaged one is an error that names the
+ * download, the track and the segment.
  *
  * The data directory is `$GST_OFFLINE_DIR` if set, else
  * `$XDG_DATA_HOME/gst-offline`, unless #GstCacheSrc:cache-dir says
@@ -31,10 +54,14 @@
  * |[
  * gst-launch-1.0 cachesrc download-id=movie cache-dir=/srv/offline ! decodebin ! autovideosink
  * ]| Plays the video of `movie` from the data directory /srv/offline.
+ * |[
+ * gst-launch-1.0 cachesrc uri=offline://show tracks=1 ! decodebin ! audioconvert ! autoaudiosink
+ * ]| Plays only track 1, an audio track, of the adaptive download `show`.
  */
 
 #include "gstcachesrc.h"
 
+#include "cachesrc/adaptive-stream.h"
 #include "cachesrc/progressive-stream.h"
 
 #include <gst/offline/offline.h>
@@ -53,6 +80,9 @@
 GST_DEBUG_CATEGORY (gst_cache_src_debug);
 #define GST_CAT_DEFAULT gst_cache_src_debug
 
+using gst_offline::AdaptivePlayback;
+using gst_offline::AdaptiveStream;
+using gst_offline::GObjectPtr;
 using gst_offline::GstMiniObjectPtr;
 using gst_offline::OutputStream;
 using gst_offline::ProgressiveStream;
@@ -69,6 +99,7 @@ enum {
   PROP_DOWNLOAD_ID,
   PROP_CACHE_DIR,
   PROP_BLOCKSIZE,
+  PROP_TRACKS,
 };
 
 GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src_%u",
@@ -80,12 +111,16 @@ struct Settings {
   std::string uri_error;          /* why the last `uri` given was refused */
   std::optional<std::string> cache_dir;
   guint blocksize = DEFAULT_BLOCKSIZE;
+  std::string tracks;             /* empty: the default selection */
 };
 
-/* The download being played, as found in READY->PAUSED. */
+/* The download being played, as found in READY->PAUSED: a progressive
+ * source, or the plan and the chosen tracks of an adaptive download. */
 struct OpenedDownload {
   GstOfflineDownloadType type;
   ProgressiveStream::Source progressive;
+  std::shared_ptr<AdaptivePlayback> adaptive;
+  std::vector<GObjectPtr<GstOfflineTrack>> tracks;
 };
 
 } // namespace
@@ -97,6 +132,8 @@ struct CacheSrcPrivate {
   /* One per src pad; changed only in state changes, read under the object
    * lock elsewhere. */
   std::vector<std::unique_ptr<OutputStream>> streams;
+  /* What the streams of an adaptive download share (object lock). */
+  std::shared_ptr<AdaptivePlayback> adaptive;
 };
 
 struct _GstCacheSrc {
@@ -244,6 +281,124 @@ describe_progress (GstOfflineDownload *download)
   return result;
 }
 
+/* Whether `item` of the tracks property names `track`: its index or its
+ * stream key. */
+static bool
+track_matches (GstOfflineTrack *track, const gchar *item)
+{
+  if (g_strcmp0 (gst_offline_track_get_stream_key (track), item) == 0)
+    return true;
+  guint64 number;
+  return g_ascii_string_to_unsigned (item, 10, 0, G_MAXUINT, &number, nullptr)
+      && number == gst_offline_track_get_index (track);
+}
+
+/* The default selection: the best video track (highest, then highest
+ * bitrate), every audio and every text track. */
+static std::vector<GObjectPtr<GstOfflineTrack>>
+select_default_tracks (GPtrArray *all)
+{
+  GstOfflineTrack *best_video = nullptr;
+  for (guint i = 0; i < all->len; i++) {
+    auto *track = static_cast<GstOfflineTrack *> (g_ptr_array_index (all, i));
+    if (gst_offline_track_get_track_type (track) != GST_OFFLINE_TRACK_TYPE_VIDEO)
+      continue;
+    if (!best_video
+        || gst_offline_track_get_height (track) > gst_offline_track_get_height (best_video)
+        || (gst_offline_track_get_height (track) == gst_offline_track_get_height (best_video)
+            && gst_offline_track_get_bandwidth (track) > gst_offline_track_get_bandwidth (best_video)))
+      best_video = track;
+  }
+  std::vector<GObjectPtr<GstOfflineTrack>> chosen;
+  for (guint i = 0; i < all->len; i++) {
+    auto *track = static_cast<GstOfflineTrack *> (g_ptr_array_index (all, i));
+    if (gst_offline_track_get_track_type (track) != GST_OFFLINE_TRACK_TYPE_VIDEO || track == best_video)
+      chosen.emplace_back (GST_OFFLINE_TRACK (g_object_ref (track)));
+  }
+  return chosen;
+}
+
+/* Reads the tracks of an adaptive download from its playback plan and
+ * chooses those to expose. Takes `index` and `cache`. */
+static std::optional<OpenedDownload>
+gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std::string &wanted,
+    GstOfflineDownloadType type, GstOfflineDownloadIndex *index_in, GstOfflineCache *cache_in)
+{
+  GObjectPtr<GstOfflineDownloadIndex> index (index_in);
+  GObjectPtr<GstOfflineCache> cache (cache_in);
+
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GPtrArray) all = gst_offline_download_index_get_tracks (index.get (), id.c_str (), &error);
+  if (!all) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not read the tracks of download '%s'", id.c_str ()), ("%s", error->message));
+    return std::nullopt;
+  }
+  if (all->len == 0) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Download '%s' (%s) has no playback plan: download it again with this version of gst-offline",
+            id.c_str (), gst_offline_download_type_to_string (type)),
+        ("no tracks in the plan"));
+    return std::nullopt;
+  }
+
+  std::string available;
+  for (guint i = 0; i < all->len; i++) {
+    auto *track = static_cast<GstOfflineTrack *> (g_ptr_array_index (all, i));
+    g_autofree gchar *item = g_strdup_printf ("%s%u (%s)", available.empty () ? "" : ", ",
+        gst_offline_track_get_index (track), gst_offline_track_get_stream_key (track));
+    available += item;
+  }
+
+  OpenedDownload opened { type, {}, nullptr, {} };
+  if (wanted.empty ()) {
+    opened.tracks = select_default_tracks (all);
+  } else {
+    g_auto (GStrv) items = g_strsplit (wanted.c_str (), ",", -1);
+    for (gchar **item = items; *item; item++) {
+      g_strstrip (*item);
+      if (!**item)
+        continue;
+      GstOfflineTrack *found = nullptr;
+      for (guint i = 0; i < all->len && !found; i++) {
+        auto *track = static_cast<GstOfflineTrack *> (g_ptr_array_index (all, i));
+        if (track_matches (track, *item))
+          found = track;
+      }
+      if (!found) {
+        GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+            ("Download '%s' has no track '%s' (it has: %s)", id.c_str (), *item, available.c_str ()),
+            ("tracks property: '%s'", wanted.c_str ()));
+        return std::nullopt;
+      }
+      bool duplicate = false;
+      for (auto &chosen : opened.tracks)
+        duplicate = duplicate || chosen.get () == found;
+      if (!duplicate)
+        opened.tracks.emplace_back (GST_OFFLINE_TRACK (g_object_ref (found)));
+    }
+    if (opened.tracks.empty ()) {
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("No track of download '%s' chosen (it has: %s)", id.c_str (), available.c_str ()),
+          ("tracks property: '%s'", wanted.c_str ()));
+      return std::nullopt;
+    }
+  }
+
+  for (auto &track : opened.tracks) {
+    GST_INFO_OBJECT (self, "download '%s': track %u (%s), %s %s, codecs '%s', language '%s'", id.c_str (),
+        gst_offline_track_get_index (track.get ()), gst_offline_track_get_stream_key (track.get ()),
+        gst_offline_track_get_container (track.get ()),
+        gst_offline_track_get_track_type (track.get ()) == GST_OFFLINE_TRACK_TYPE_VIDEO   ? "video"
+            : gst_offline_track_get_track_type (track.get ()) == GST_OFFLINE_TRACK_TYPE_AUDIO ? "audio"
+                                                                                              : "text",
+        gst_offline_track_get_codecs (track.get ()), gst_offline_track_get_language (track.get ()));
+  }
+
+  opened.adaptive = std::make_shared<AdaptivePlayback> (GST_ELEMENT (self), id, index.release (), cache.release ());
+  return opened;
+}
+
 /* Finds the download and its cached data; posts an element error that names
  * the problem if it cannot be played. */
 static std::optional<OpenedDownload>
@@ -298,12 +453,6 @@ gst_cache_src_open_download (GstCacheSrc *self)
   }
 
   GstOfflineDownloadType type = gst_offline_download_get_download_type (download);
-  if (type != GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE) {
-    GST_ELEMENT_ERROR (self, STREAM, NOT_IMPLEMENTED,
-        ("Offline playback of %s downloads is not supported yet", gst_offline_download_type_to_string (type)),
-        ("download '%s' is of type %d", id.c_str (), type));
-    return std::nullopt;
-  }
 
   GstOfflineDownloadState state = gst_offline_download_get_state (download);
   if (state != GST_OFFLINE_DOWNLOAD_STATE_COMPLETED) {
@@ -322,6 +471,10 @@ gst_cache_src_open_download (GstCacheSrc *self)
         ("Could not open the cache in %s", dir), ("%s", error->message));
     return std::nullopt;
   }
+
+  if (type != GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE)
+    return gst_cache_src_open_adaptive (self, id, settings.tracks, type, g_steal_pointer (&index),
+        g_steal_pointer (&cache));
 
   /* A progressive download is one resource, keyed by the download's URI. */
   const gchar *key = gst_offline_download_get_uri (download);
@@ -371,7 +524,7 @@ gst_cache_src_open_download (GstCacheSrc *self)
   }
 
   GST_INFO_OBJECT (self, "download '%s': %" G_GUINT64_FORMAT " bytes in %s", id.c_str (), length, path);
-  return OpenedDownload { type, ProgressiveStream::Source { id, std::move (fd), length } };
+  return OpenedDownload { type, ProgressiveStream::Source { id, std::move (fd), length }, nullptr, {} };
 }
 
 /* ---- Pads ----------------------------------------------------------------- */
@@ -391,21 +544,43 @@ gst_cache_src_expose_streams (GstCacheSrc *self, OpenedDownload opened)
   pending_seek = self->priv->pending_seek.release ();
   GST_OBJECT_UNLOCK (self);
 
-  /* One group id for all pads, so downstream plays them together. */
-  guint group_id = gst_util_group_id_next ();
-
   std::vector<std::unique_ptr<OutputStream>> streams;
-  streams.push_back (std::make_unique<ProgressiveStream> (GST_ELEMENT (self), templ, "src_0",
-      std::move (opened.progressive), blocksize, group_id, pending_seek));
+  if (opened.adaptive) {
+    guint n = 0;
+    for (auto &track : opened.tracks) {
+      g_autofree gchar *name = g_strdup_printf ("src_%u", n++);
+      auto stream = std::make_unique<AdaptiveStream> (GST_ELEMENT (self), templ, name, opened.adaptive,
+          track.get (), blocksize);
+      opened.adaptive->add_stream (stream.get ());
+      streams.push_back (std::move (stream));
+    }
+  } else {
+    guint group_id = gst_util_group_id_next ();
+    streams.push_back (std::make_unique<ProgressiveStream> (GST_ELEMENT (self), templ, "src_0",
+        std::move (opened.progressive), blocksize, group_id, pending_seek));
+    pending_seek = nullptr;
+  }
 
   for (auto &stream : streams) {
     if (!stream->activate ()) {
       GST_ELEMENT_ERROR (self, CORE, PAD, (nullptr), ("could not activate %s", GST_PAD_NAME (stream->pad ())));
+      if (opened.adaptive)
+        opened.adaptive->detach ();
+      if (pending_seek)
+        gst_event_unref (pending_seek);
       return false;
     }
   }
 
+  if (pending_seek) {
+    /* Adaptive: where every pad starts, before any data flows. */
+    if (!opened.adaptive->apply_initial_seek (pending_seek))
+      GST_WARNING_OBJECT (self, "ignoring the seek sent before the pads existed: %" GST_PTR_FORMAT, pending_seek);
+    gst_event_unref (pending_seek);
+  }
+
   GST_OBJECT_LOCK (self);
+  self->priv->adaptive = opened.adaptive;
   for (auto &stream : streams)
     self->priv->streams.push_back (std::move (stream));
   GST_OBJECT_UNLOCK (self);
@@ -427,9 +602,15 @@ static void
 gst_cache_src_remove_streams (GstCacheSrc *self)
 {
   std::vector<std::unique_ptr<OutputStream>> streams;
+  std::shared_ptr<AdaptivePlayback> adaptive;
   GST_OBJECT_LOCK (self);
   streams.swap (self->priv->streams);
+  adaptive.swap (self->priv->adaptive);
   GST_OBJECT_UNLOCK (self);
+
+  /* No seek may reach the streams once they start going. */
+  if (adaptive)
+    adaptive->detach ();
 
   for (auto &stream : streams) {
     GST_DEBUG_OBJECT (self, "removing pad %s", GST_PAD_NAME (stream->pad ()));
@@ -544,6 +725,11 @@ gst_cache_src_set_property (GObject *object, guint prop_id, const GValue *value,
     case PROP_BLOCKSIZE:
       settings.blocksize = g_value_get_uint (value);
       break;
+    case PROP_TRACKS: {
+      const gchar *tracks = g_value_get_string (value);
+      settings.tracks = tracks ? tracks : "";
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -570,6 +756,9 @@ gst_cache_src_get_property (GObject *object, guint prop_id, GValue *value, GPara
       break;
     case PROP_BLOCKSIZE:
       g_value_set_uint (value, settings.blocksize);
+      break;
+    case PROP_TRACKS:
+      g_value_set_string (value, settings.tracks.empty () ? nullptr : settings.tracks.c_str ());
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -639,13 +828,30 @@ gst_cache_src_class_init (GstCacheSrcClass *klass)
   /**
    * GstCacheSrc:blocksize:
    *
-   * How many bytes each buffer holds when a progressive download is pushed
-   * (in pull mode, downstream asks for the sizes it wants).
+   * How many bytes each buffer holds when a download is pushed (in pull
+   * mode, downstream asks for the sizes it wants). Segments of adaptive
+   * downloads are pushed in blocks of this size.
    */
   g_object_class_install_property (gobject_class, PROP_BLOCKSIZE,
       g_param_spec_uint ("blocksize", "Block size",
-          "Bytes per buffer when a progressive download is pushed (pull mode reads what downstream asks for)",
+          "Bytes per buffer when data is pushed (pull mode reads what downstream asks for)",
           1, G_MAXUINT, DEFAULT_BLOCKSIZE, flags));
+
+  /**
+   * GstCacheSrc:tracks:
+   *
+   * Which tracks of an adaptive download to expose, one src pad each: a
+   * comma-separated list of track indices or stream keys (as
+   * `gst-offline status ID --json` lists them). %NULL or empty means the
+   * default: the best video track (the highest, then the highest bitrate),
+   * every audio track and every text track. Ignored for progressive
+   * downloads.
+   */
+  g_object_class_install_property (gobject_class, PROP_TRACKS,
+      g_param_spec_string ("tracks", "Tracks",
+          "Adaptive downloads: comma-separated track indices or stream keys to expose, one pad each; "
+          "NULL or empty: the best video track, every audio and every text track",
+          nullptr, flags));
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class, "Offline cache source", "Source/File",

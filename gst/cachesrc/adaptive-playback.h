@@ -1,0 +1,93 @@
+/* What the output streams of one adaptive download share: the playback plan,
+ * the cache, and the seeks that every pad receives.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "util/handles.h"
+
+#include <gst/gst.h>
+#include <gst/offline/offline.h>
+
+#include <array>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace gst_offline {
+
+class AdaptiveStream;
+
+/* One per adaptive download being played, shared by its AdaptiveStreams.
+ *
+ * The index and the cache are read from every pad's streaming thread; one
+ * mutex serializes those reads (they are short SQLite queries).
+ *
+ * Seeks: the demuxers downstream forward a TIME seek upstream on each of
+ * their sink pads, so every src pad receives the same seek. The first to
+ * arrive does the work for all pads; the others, with the same seqnum, get
+ * the same answer. */
+class AdaptivePlayback {
+public:
+  /* Takes ownership of `index` and `cache`. */
+  AdaptivePlayback (GstElement *element, std::string download_id, GstOfflineDownloadIndex *index,
+      GstOfflineCache *cache);
+
+  ~AdaptivePlayback ();
+
+  AdaptivePlayback (const AdaptivePlayback &) = delete;
+  AdaptivePlayback &operator= (const AdaptivePlayback &) = delete;
+
+  const std::string &download_id () const { return download_id_; }
+  GstClockTime duration () const { return duration_; }
+  guint group_id () const { return group_id_; }
+
+  /* Reads of the plan and the cache, safe from any thread. */
+  GPtrArray *segments (guint track, guint64 first, guint limit, GError **error);
+  GstOfflineSegment *find_segment (guint track, GstClockTime time, GError **error);
+  gchar *lookup (const gchar *key, guint64 *length, GError **error);
+  /* The HLS AES-128 key stored as `name` in the DRM store of the data
+   * directory (kept in memory for the next segments, wiped at the end). */
+  bool hls_key (const gchar *name, std::array<guint8, 16> *key, GError **error);
+
+  /* The streams seeks apply to; detach() forgets them all before they go. */
+  void add_stream (AdaptiveStream *stream);
+  void detach ();
+
+  /* A seek that came before the pads existed: sets where every stream
+   * starts, without flushing (nothing flowed yet). */
+  bool apply_initial_seek (GstEvent *event);
+  /* A seek received on any src pad (transfer full). */
+  gboolean seek (GstEvent *event);
+
+  /* Whether every stream's last push came back NOT_LINKED. */
+  bool all_not_linked ();
+
+private:
+  /* Computes the new TIME segment of a seek; false if it is refused. */
+  bool seek_segment (GstEvent *event, GstSegment *segment);
+  /* The start of the segment holding `time` (or the next one) on the
+   * first video stream, else the first stream: where key-unit seeks snap to. */
+  GstClockTime snap (GstClockTime time, GstSeekFlags flags);
+
+  GstElement *element_; /* not owned: it owns us, through its streams */
+  const std::string download_id_;
+  GObjectPtr<GstOfflineDownloadIndex> index_;
+  GObjectPtr<GstOfflineCache> cache_;
+  GstClockTime duration_;
+  const guint group_id_;
+
+  std::mutex plan_mutex_; /* serializes index_, cache_ and the two below */
+  GObjectPtr<GstOfflineSqliteDrmStore> drm_store_; /* opened at the first key */
+  std::map<std::string, std::array<guint8, 16>> hls_keys_;
+
+  /* streams_ changes under both mutexes, so either is enough to read it. */
+  std::mutex streams_mutex_;
+  std::mutex seek_mutex_; /* guards everything below; held during a whole seek */
+  std::vector<AdaptiveStream *> streams_;
+  GstSegment segment_; /* the last one sent */
+  guint32 last_seek_seqnum_ = GST_SEQNUM_INVALID;
+  gboolean last_seek_result_ = FALSE;
+};
+
+} // namespace gst_offline

@@ -1,0 +1,712 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "adaptive-stream.h"
+
+#include "fmp4-timing.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <vector>
+
+#define GST_CAT_DEFAULT gst_cache_src_debug
+
+namespace gst_offline {
+
+namespace {
+
+/* Segments read from the plan at a time: memory stays flat in their number. */
+constexpr guint SEGMENT_BATCH = 64;
+
+} // namespace
+
+AdaptiveStream::AdaptiveStream (GstElement *element, GstPadTemplate *templ, const gchar *pad_name,
+    std::shared_ptr<AdaptivePlayback> playback, GstOfflineTrack *track, guint blocksize)
+    : OutputStream (element, templ, pad_name),
+      playback_ (std::move (playback)),
+      track_ (GST_OFFLINE_TRACK (g_object_ref (track))),
+      track_index_ (gst_offline_track_get_index (track)),
+      blocksize_ (blocksize)
+{
+  gst_segment_init (&segment_, GST_FORMAT_TIME);
+  segment_.duration = playback_->duration ();
+  seqnum_ = gst_util_seqnum_next ();
+}
+
+AdaptiveStream::~AdaptiveStream ()
+{
+  if (batch_)
+    g_ptr_array_unref (batch_);
+  gst_offline_segment_free (current_);
+}
+
+/* ---- Where to start ------------------------------------------------------- */
+
+void
+AdaptiveStream::restart_locked (const GstSegment &segment, guint32 seqnum)
+{
+  {
+    std::lock_guard<std::mutex> lock (segment_mutex_);
+    segment_ = segment;
+  }
+  seqnum_ = seqnum;
+  start_time_ = segment.start;
+  located_ = false;
+  need_segment_ = true;
+  need_init_ = true;
+  discont_ = true;
+  media_pending_ = false;
+  last_period_ = G_MAXUINT;
+  reader_ = Reader ();
+  gst_offline_segment_free (current_);
+  current_ = nullptr;
+  if (batch_) {
+    g_ptr_array_unref (batch_);
+    batch_ = nullptr;
+  }
+  not_linked_ = false;
+}
+
+void
+AdaptiveStream::set_start (const GstSegment &segment, guint32 seqnum)
+{
+  restart_locked (segment, seqnum);
+}
+
+void
+AdaptiveStream::push_activated ()
+{
+  /* A new activation starts a new stream from where the segment says (the
+   * start, or where a seek sent before the pads existed put it). */
+  GstSegment segment;
+  {
+    std::lock_guard<std::mutex> lock (segment_mutex_);
+    segment = segment_;
+  }
+  need_stream_start_ = need_caps_ = need_tags_ = need_protection_ = true;
+  restart_locked (segment, seqnum_);
+}
+
+/* ---- Seeks ---------------------------------------------------------------- */
+
+void
+AdaptiveStream::flush_start (guint32 seqnum)
+{
+  GstEvent *event = gst_event_new_flush_start ();
+  gst_event_set_seqnum (event, seqnum);
+  gst_pad_push_event (pad (), event);
+}
+
+void
+AdaptiveStream::stop_and_lock ()
+{
+  pause_task ();
+  GST_PAD_STREAM_LOCK (pad ());
+}
+
+void
+AdaptiveStream::flush_stop_and_restart (const GstSegment &segment, guint32 seqnum)
+{
+  GstEvent *event = gst_event_new_flush_stop (TRUE);
+  gst_event_set_seqnum (event, seqnum);
+  gst_pad_push_event (pad (), event);
+  restart_locked (segment, seqnum);
+}
+
+void
+AdaptiveStream::unlock_and_start ()
+{
+  start_task ();
+  GST_PAD_STREAM_UNLOCK (pad ());
+}
+
+/* ---- Reading the plan and the cache --------------------------------------- */
+
+GstOfflineSegment *
+AdaptiveStream::next_segment (GstFlowReturn *ret)
+{
+  *ret = GST_FLOW_OK;
+  const std::string &id = playback_->download_id ();
+  const gchar *key = gst_offline_track_get_stream_key (track_.get ());
+
+  if (!located_) {
+    g_autoptr (GError) error = nullptr;
+    g_autoptr (GstOfflineSegment) found = playback_->find_segment (track_index_, start_time_, &error);
+    if (!found) {
+      if (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
+        GST_DEBUG_OBJECT (pad (), "track %s has no segments", key);
+        return nullptr;
+      }
+      GST_ELEMENT_ERROR (element (), RESOURCE, READ,
+          ("Could not read the playback plan of download '%s' (track %s)", id.c_str (), key),
+          ("find_segment at %" GST_TIME_FORMAT ": %s", GST_TIME_ARGS (start_time_), error->message));
+      *ret = GST_FLOW_ERROR;
+      return nullptr;
+    }
+    GST_DEBUG_OBJECT (pad (), "%" GST_TIME_FORMAT " is in segment %" G_GUINT64_FORMAT " (%" GST_TIME_FORMAT ")",
+        GST_TIME_ARGS (start_time_), found->number, GST_TIME_ARGS (found->start));
+    next_number_ = found->number;
+    located_ = true;
+  }
+
+  if (!batch_ || batch_pos_ >= batch_->len) {
+    if (batch_) {
+      g_ptr_array_unref (batch_);
+      batch_ = nullptr;
+    }
+    g_autoptr (GError) error = nullptr;
+    batch_ = playback_->segments (track_index_, next_number_, SEGMENT_BATCH, &error);
+    batch_pos_ = 0;
+    if (!batch_) {
+      GST_ELEMENT_ERROR (element (), RESOURCE, READ,
+          ("Could not read the playback plan of download '%s' (track %s)", id.c_str (), key),
+          ("segments from %" G_GUINT64_FORMAT ": %s", next_number_, error->message));
+      *ret = GST_FLOW_ERROR;
+      return nullptr;
+    }
+    GST_LOG_OBJECT (pad (), "read %u segments from %" G_GUINT64_FORMAT, batch_->len, next_number_);
+    if (batch_->len == 0)
+      return nullptr;
+  }
+
+  auto *segment = static_cast<GstOfflineSegment *> (g_ptr_array_index (batch_, batch_pos_++));
+  next_number_ = segment->number + 1;
+  return segment;
+}
+
+bool
+AdaptiveStream::open_resource (const gchar *key, bool is_init, Reader *reader)
+{
+  const std::string &id = playback_->download_id ();
+  const gchar *stream_key = gst_offline_track_get_stream_key (track_.get ());
+
+  g_autoptr (GError) error = nullptr;
+  guint64 length = 0;
+  g_autofree gchar *path = playback_->lookup (key, &length, &error);
+  if (!path) {
+    GST_ELEMENT_ERROR (element (), RESOURCE, NOT_FOUND,
+        ("The cached %s of track %s of download '%s' is missing or damaged: run 'gst-offline verify'",
+            is_init ? "init segment" : "segment", stream_key, id.c_str ()),
+        ("cache lookup of %s: %s", key, error ? error->message : "not found"));
+    return false;
+  }
+
+  UniqueFd fd (open (path, O_RDONLY | O_CLOEXEC));
+  struct stat st;
+  if (!fd || fstat (fd.get (), &st) != 0) {
+    int saved_errno = errno;
+    GST_ELEMENT_ERROR (element (), RESOURCE, OPEN_READ,
+        ("The cached %s of track %s of download '%s' is missing: run 'gst-offline verify'",
+            is_init ? "init segment" : "segment", stream_key, id.c_str ()),
+        ("%s (%s): %s", key, path, g_strerror (saved_errno)));
+    return false;
+  }
+  if (!S_ISREG (st.st_mode) || static_cast<guint64> (st.st_size) != length) {
+    GST_ELEMENT_ERROR (element (), RESOURCE, READ,
+        ("The cached %s of track %s of download '%s' is damaged (wrong length): run 'gst-offline verify'",
+            is_init ? "init segment" : "segment", stream_key, id.c_str ()),
+        ("%s (%s) has %" G_GINT64_FORMAT " bytes, the cache recorded %" G_GUINT64_FORMAT, key, path,
+            static_cast<gint64> (st.st_size), length));
+    return false;
+  }
+
+  reader->fd = std::move (fd);
+  reader->key = key;
+  reader->size = length;
+  reader->offset = 0;
+  reader->is_init = is_init;
+  GST_LOG_OBJECT (pad (), "opened %s %s (%" G_GUINT64_FORMAT " bytes)", is_init ? "init" : "segment", key, length);
+  return true;
+}
+
+bool
+AdaptiveStream::start_decryption ()
+{
+  const gchar *stream_key = gst_offline_track_get_stream_key (track_.get ());
+  const std::string &id = playback_->download_id ();
+  gsize iv_size = 0;
+  const guint8 *iv = current_->iv ? static_cast<const guint8 *> (g_bytes_get_data (current_->iv, &iv_size)) : nullptr;
+  if (iv_size != 16) {
+    GST_ELEMENT_ERROR (element (), STREAM, DECRYPT,
+        ("Cannot decrypt segment %" G_GUINT64_FORMAT " of track %s of download '%s': the plan has no IV for it",
+            current_->number, stream_key, id.c_str ()),
+        ("%s: IV of %" G_GSIZE_FORMAT " bytes", current_->resource, iv_size));
+    return false;
+  }
+
+  std::array<guint8, 16> key;
+  g_autoptr (GError) error = nullptr;
+  if (!playback_->hls_key (current_->key_resource, &key, &error)) {
+    GST_ELEMENT_ERROR (element (), STREAM, DECRYPT_NOKEY,
+        ("The AES-128 key of track %s of download '%s' is not in the DRM store: download it again", stream_key,
+            id.c_str ()),
+        ("segment %" G_GUINT64_FORMAT " (%s): %s", current_->number, current_->resource, error->message));
+    return false;
+  }
+
+  reader_.cipher.reset (EVP_CIPHER_CTX_new ());
+  bool ok = reader_.cipher && EVP_DecryptInit_ex (reader_.cipher.get (), EVP_aes_128_cbc (), nullptr, key.data (), iv) == 1;
+  OPENSSL_cleanse (key.data (), key.size ());
+  if (!ok) {
+    GST_ELEMENT_ERROR (element (), STREAM, DECRYPT, (nullptr), ("cannot set up AES-128-CBC"));
+    return false;
+  }
+  GST_LOG_OBJECT (pad (), "segment %" G_GUINT64_FORMAT " is AES-128 encrypted", current_->number);
+  return true;
+}
+
+GstFlowReturn
+AdaptiveStream::read_block (GstBuffer **out)
+{
+  guint length = static_cast<guint> (std::min<guint64> (blocksize_, reader_.size - reader_.offset));
+  /* Decryption may give out the block it held back from the last read. */
+  gsize capacity = reader_.cipher ? length + 16 : length;
+  GstBuffer *buffer = gst_buffer_new_allocate (nullptr, capacity, nullptr);
+  GstMapInfo map;
+  if (!buffer || !gst_buffer_map (buffer, &map, GST_MAP_WRITE)) {
+    if (buffer)
+      gst_buffer_unref (buffer);
+    GST_ELEMENT_ERROR (element (), RESOURCE, NO_SPACE_LEFT, (nullptr), ("Could not allocate %u bytes", length));
+    return GST_FLOW_ERROR;
+  }
+
+  std::vector<guint8> encrypted (reader_.cipher ? length : 0);
+  guint8 *target = reader_.cipher ? encrypted.data () : map.data;
+  gsize done = 0;
+  while (done < length) {
+    ssize_t n = pread (reader_.fd.get (), target + done, length - done, reader_.offset + done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      int saved_errno = errno;
+      gst_buffer_unmap (buffer, &map);
+      gst_buffer_unref (buffer);
+      const gchar *stream_key = gst_offline_track_get_stream_key (track_.get ());
+      if (n < 0) {
+        GST_ELEMENT_ERROR (element (), RESOURCE, READ,
+            ("Could not read the cached data of track %s of download '%s'", stream_key,
+                playback_->download_id ().c_str ()),
+            ("pread of %s at %" G_GUINT64_FORMAT ": %s", reader_.key.c_str (), reader_.offset + done,
+                g_strerror (saved_errno)));
+      } else {
+        GST_ELEMENT_ERROR (element (), RESOURCE, READ,
+            ("The cached data of track %s of download '%s' is shorter than recorded: run 'gst-offline verify'",
+                stream_key, playback_->download_id ().c_str ()),
+            ("%s ends at %" G_GUINT64_FORMAT ", expected %" G_GUINT64_FORMAT " bytes", reader_.key.c_str (),
+                reader_.offset + done, reader_.size));
+      }
+      return GST_FLOW_ERROR;
+    }
+    done += n;
+  }
+  reader_.offset += length;
+
+  gsize size = length;
+  if (reader_.cipher) {
+    int produced = 0, last = 0;
+    bool ok = EVP_DecryptUpdate (reader_.cipher.get (), map.data, &produced, encrypted.data (), length) == 1;
+    if (ok && reader_.offset >= reader_.size)
+      ok = EVP_DecryptFinal_ex (reader_.cipher.get (), map.data + produced, &last) == 1;
+    if (!ok) {
+      gst_buffer_unmap (buffer, &map);
+      gst_buffer_unref (buffer);
+      GST_ELEMENT_ERROR (element (), STREAM, DECRYPT,
+          ("Could not decrypt segment %" G_GUINT64_FORMAT " of track %s of download '%s': wrong key or damaged data",
+              current_ ? current_->number : 0, gst_offline_track_get_stream_key (track_.get ()),
+              playback_->download_id ().c_str ()),
+          ("AES-128-CBC of %s failed (bad padding or length)", reader_.key.c_str ()));
+      return GST_FLOW_ERROR;
+    }
+    size = static_cast<gsize> (produced + last);
+  }
+  gst_buffer_unmap (buffer, &map);
+  gst_buffer_set_size (buffer, size);
+
+  if (size > 0 && reader_.first) {
+    reader_.first = false;
+    GST_BUFFER_PTS (buffer) = reader_.pts;
+    if (reader_.discont)
+      GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
+  }
+  *out = buffer;
+  return GST_FLOW_OK;
+}
+
+/* ---- Pushing -------------------------------------------------------------- */
+
+GstCaps *
+AdaptiveStream::make_caps () const
+{
+  const gchar *container = gst_offline_track_get_container (track_.get ());
+  GstOfflineTrackType type = gst_offline_track_get_track_type (track_.get ());
+
+  if (g_str_equal (container, "fmp4"))
+    return gst_caps_new_empty_simple (type == GST_OFFLINE_TRACK_TYPE_AUDIO ? "audio/x-m4a" : "video/quicktime");
+  if (g_str_equal (container, "mpegts"))
+    return gst_caps_new_simple ("video/mpegts", "systemstream", G_TYPE_BOOLEAN, TRUE, nullptr);
+  if (g_str_equal (container, "webvtt"))
+    return gst_caps_new_empty_simple ("application/x-subtitle-vtt");
+  if (g_str_equal (container, "ttml"))
+    return gst_caps_new_empty_simple ("application/ttml+xml");
+  return nullptr;
+}
+
+void
+AdaptiveStream::push_stream_start_and_caps ()
+{
+  if (need_stream_start_) {
+    need_stream_start_ = false;
+    g_autofree gchar *name = g_strdup_printf ("track%u", track_index_);
+    g_autofree gchar *stream_id = gst_pad_create_stream_id (pad (), element (), name);
+    GstEvent *event = gst_event_new_stream_start (stream_id);
+    gst_event_set_group_id (event, playback_->group_id ());
+    GstStreamFlags flags = GST_STREAM_FLAG_NONE;
+    if (gst_offline_track_get_track_type (track_.get ()) == GST_OFFLINE_TRACK_TYPE_TEXT)
+      flags = GST_STREAM_FLAG_SPARSE;
+    gst_event_set_stream_flags (event, flags);
+    GST_DEBUG_OBJECT (pad (), "stream-start %s, group id %u", stream_id, playback_->group_id ());
+    gst_pad_push_event (pad (), event);
+  }
+
+  if (need_caps_) {
+    need_caps_ = false;
+    GstCaps *caps = make_caps ();
+    if (caps) {
+      GST_DEBUG_OBJECT (pad (), "caps %" GST_PTR_FORMAT, caps);
+      gst_pad_push_event (pad (), gst_event_new_caps (caps));
+      gst_caps_unref (caps);
+    }
+  }
+}
+
+void
+AdaptiveStream::push_segment (gint64 media_offset)
+{
+  GstSegment segment;
+  {
+    std::lock_guard<std::mutex> lock (segment_mutex_);
+    segment = segment_;
+  }
+  /* Presentation time T is media time T + media_offset. */
+  GstSegment out = segment;
+  gint64 start = static_cast<gint64> (segment.start) + media_offset;
+  out.start = start < 0 ? 0 : start;
+  out.time = start < 0 ? static_cast<guint64> (-media_offset) : segment.start;
+  out.position = out.start;
+  if (GST_CLOCK_TIME_IS_VALID (segment.stop)) {
+    gint64 stop = static_cast<gint64> (segment.stop) + media_offset;
+    out.stop = stop < 0 ? 0 : stop;
+  }
+  out.duration = GST_CLOCK_TIME_NONE;
+  out_segment_ = out;
+  media_offset_ = media_offset;
+
+  GstEvent *event = gst_event_new_segment (&out);
+  gst_event_set_seqnum (event, seqnum_);
+  GST_DEBUG_OBJECT (pad (), "segment %" GST_SEGMENT_FORMAT " (media time = presentation time %+" G_GINT64_FORMAT " ns)",
+      &out, media_offset);
+  gst_pad_push_event (pad (), event);
+  need_segment_ = false;
+
+  if (need_tags_) {
+    need_tags_ = false;
+    const gchar *language = gst_offline_track_get_language (track_.get ());
+    if (language && *language) {
+      GstTagList *tags = gst_tag_list_new (GST_TAG_LANGUAGE_CODE, language, nullptr);
+      gst_tag_list_set_scope (tags, GST_TAG_SCOPE_STREAM);
+      GST_DEBUG_OBJECT (pad (), "tags %" GST_PTR_FORMAT, tags);
+      gst_pad_push_event (pad (), gst_event_new_tag (tags));
+    }
+  }
+
+  if (need_protection_) {
+    need_protection_ = false;
+    g_autoptr (GPtrArray) events = gst_offline_track_get_protection_events (track_.get ());
+    for (guint i = 0; events && i < events->len; i++) {
+      auto *event = static_cast<GstEvent *> (g_ptr_array_index (events, i));
+      GST_DEBUG_OBJECT (pad (), "protection event %" GST_PTR_FORMAT, event);
+      gst_pad_push_event (pad (), gst_event_ref (event));
+    }
+  }
+}
+
+void
+AdaptiveStream::push_period_segment (GstClockTime start, gint64 media_offset)
+{
+  /* Running time goes on from where the previous mapping put `start`. */
+  GstClockTime old_media = static_cast<GstClockTime> (MAX (static_cast<gint64> (start) + media_offset_, 0));
+  GstClockTime running = gst_segment_to_running_time (&out_segment_, GST_FORMAT_TIME, old_media);
+  GstSegment out = out_segment_;
+  gint64 new_start = static_cast<gint64> (start) + media_offset;
+  out.start = new_start < 0 ? 0 : new_start;
+  out.time = start;
+  out.position = out.start;
+  if (GST_CLOCK_TIME_IS_VALID (out_segment_.stop))
+    out.stop = static_cast<guint64> (MAX (static_cast<gint64> (out_segment_.stop) - media_offset_ + media_offset,
+        static_cast<gint64> (out.start)));
+  if (GST_CLOCK_TIME_IS_VALID (running))
+    out.base = running;
+  out_segment_ = out;
+  media_offset_ = media_offset;
+
+  GstEvent *event = gst_event_new_segment (&out);
+  gst_event_set_seqnum (event, seqnum_);
+  GST_DEBUG_OBJECT (pad (), "new period: segment %" GST_SEGMENT_FORMAT, &out);
+  gst_pad_push_event (pad (), event);
+}
+
+gint64
+AdaptiveStream::media_offset_of (const GstOfflineSegment *segment, bool *error)
+{
+  *error = false;
+  if (!g_str_equal (gst_offline_track_get_container (track_.get ()), "fmp4"))
+    return 0; /* tsdemux and subparse follow the buffer timestamps */
+
+  if (segment->init_resource && timescale_init_ != segment->init_resource) {
+    Reader init;
+    if (!open_resource (segment->init_resource, true, &init)) {
+      *error = true;
+      return 0;
+    }
+    auto timescale = fmp4_track_timescale (init.fd.get (), init.size);
+    timescale_ = timescale.value_or (0);
+    timescale_init_ = segment->init_resource;
+    if (!timescale)
+      GST_WARNING_OBJECT (pad (), "no track timescale in init segment %s", segment->init_resource);
+  }
+  if (timescale_ == 0)
+    return 0;
+
+  Reader media;
+  if (!open_resource (segment->resource, false, &media)) {
+    *error = true;
+    return 0;
+  }
+  auto decode_time = fmp4_first_decode_time (media.fd.get (), media.size);
+  if (!decode_time) {
+    GST_WARNING_OBJECT (pad (), "no tfdt in segment %s: assuming media time = presentation time", segment->resource);
+    return 0;
+  }
+  GstClockTime media_ns = gst_util_uint64_scale (*decode_time, GST_SECOND, timescale_);
+  gint64 offset = static_cast<gint64> (media_ns) - static_cast<gint64> (segment->start);
+  GST_DEBUG_OBJECT (pad (), "segment %" G_GUINT64_FORMAT ": presentation %" GST_TIME_FORMAT ", media %" GST_TIME_FORMAT,
+      segment->number, GST_TIME_ARGS (segment->start), GST_TIME_ARGS (media_ns));
+  return offset;
+}
+
+void
+AdaptiveStream::push_iteration ()
+{
+  push_stream_start_and_caps ();
+
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (!reader_.fd) {
+    if (!media_pending_) {
+      /* On to the next media segment. */
+      gst_offline_segment_free (current_);
+      current_ = nullptr;
+      GstOfflineSegment *next = next_segment (&ret);
+      if (!next) {
+        if (ret == GST_FLOW_OK && need_segment_)
+          push_segment (0);
+        finish (ret == GST_FLOW_OK ? GST_FLOW_EOS : ret, ret != GST_FLOW_OK);
+        return;
+      }
+      current_ = gst_offline_segment_copy (next);
+
+      /* Where media time (fMP4 tfdt, which qtdemux prefers to the buffer
+       * PTS) meets presentation time: at the start, after a seek, and
+       * when a new period or a discontinuity may restart the media
+       * timeline. Segments in between follow their predecessors. */
+      bool new_period = last_period_ != G_MAXUINT && current_->period != last_period_;
+      last_period_ = current_->period;
+      if (need_segment_ || new_period || current_->discontinuity) {
+        bool error;
+        gint64 offset = media_offset_of (current_, &error);
+        if (error) {
+          finish (GST_FLOW_ERROR, true);
+          return;
+        }
+        if (need_segment_)
+          push_segment (offset);
+        else if (offset != media_offset_)
+          push_period_segment (current_->start, offset);
+      }
+
+      GstSegment segment;
+      {
+        std::lock_guard<std::mutex> lock (segment_mutex_);
+        segment = segment_;
+      }
+      if (GST_CLOCK_TIME_IS_VALID (segment.stop) && current_->start >= segment.stop) {
+        GST_DEBUG_OBJECT (pad (), "segment %" G_GUINT64_FORMAT " starts at the seek's stop", current_->number);
+        finish (GST_FLOW_EOS, false);
+        return;
+      }
+      if (current_->discontinuity)
+        discont_ = true;
+      media_pending_ = true;
+
+      const gchar *init = current_->init_resource;
+      if (init && (need_init_ || last_init_ != init)) {
+        bool changed = !need_init_;
+        GST_DEBUG_OBJECT (pad (), "init segment %s%s", init, changed ? " (it changed: a new period)" : "");
+        if (!open_resource (init, true, &reader_)) {
+          finish (GST_FLOW_ERROR, true);
+          return;
+        }
+        reader_.discont = discont_ || changed;
+        discont_ = false;
+        need_init_ = false;
+        last_init_ = init;
+      }
+    }
+
+    if (!reader_.fd) {
+      /* The media bytes of current_. */
+      if (!open_resource (current_->resource, false, &reader_)) {
+        finish (GST_FLOW_ERROR, true);
+        return;
+      }
+      if (current_->key_resource && !start_decryption ()) {
+        finish (GST_FLOW_ERROR, true);
+        return;
+      }
+      reader_.pts = current_->start;
+      reader_.discont = discont_;
+      discont_ = false;
+      media_pending_ = false;
+      GST_LOG_OBJECT (pad (), "segment %" G_GUINT64_FORMAT " at %" GST_TIME_FORMAT, current_->number,
+          GST_TIME_ARGS (current_->start));
+      std::lock_guard<std::mutex> lock (segment_mutex_);
+      segment_.position = current_->start;
+    }
+  }
+
+  GstBuffer *buffer = nullptr;
+  if (reader_.size == 0) {
+    reader_ = Reader ();
+    return;
+  }
+  ret = read_block (&buffer);
+  if (ret != GST_FLOW_OK) {
+    finish (ret, true);
+    return;
+  }
+  if (reader_.offset >= reader_.size)
+    reader_ = Reader ();
+  if (gst_buffer_get_size (buffer) == 0) {
+    gst_buffer_unref (buffer); /* the cipher holds the block back */
+    return;
+  }
+
+  ret = gst_pad_push (pad (), buffer);
+  if (ret != GST_FLOW_OK)
+    finish (ret, false);
+  else
+    not_linked_ = false;
+}
+
+void
+AdaptiveStream::finish (GstFlowReturn ret, bool error_posted)
+{
+  if (ret == GST_FLOW_EOS) {
+    GST_DEBUG_OBJECT (pad (), "at the end: pushing EOS");
+    GstEvent *event = gst_event_new_eos ();
+    gst_event_set_seqnum (event, seqnum_);
+    gst_pad_push_event (pad (), event);
+  } else if (ret == GST_FLOW_FLUSHING) {
+    GST_DEBUG_OBJECT (pad (), "flushing: pausing the push task");
+  } else if (ret == GST_FLOW_NOT_LINKED) {
+    /* An unlinked track (say, text nobody wants) must not stop the others. */
+    not_linked_ = true;
+    if (playback_->all_not_linked ()) {
+      GST_ELEMENT_FLOW_ERROR (element (), ret);
+      GstEvent *event = gst_event_new_eos ();
+      gst_event_set_seqnum (event, seqnum_);
+      gst_pad_push_event (pad (), event);
+    } else {
+      GST_INFO_OBJECT (pad (), "not linked: pausing this track");
+    }
+  } else {
+    GST_INFO_OBJECT (pad (), "pausing the push task: %s", gst_flow_get_name (ret));
+    if (ret < GST_FLOW_EOS) {
+      if (!error_posted)
+        GST_ELEMENT_FLOW_ERROR (element (), ret);
+      GstEvent *event = gst_event_new_eos ();
+      gst_event_set_seqnum (event, seqnum_);
+      gst_pad_push_event (pad (), event);
+    }
+  }
+  pause_task ();
+}
+
+/* ---- Queries and events --------------------------------------------------- */
+
+gboolean
+AdaptiveStream::handle_event (GstEvent *event)
+{
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK)
+    return playback_->seek (event);
+  return OutputStream::handle_event (event);
+}
+
+gboolean
+AdaptiveStream::handle_query (GstQuery *query)
+{
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_SCHEDULING:
+      /* Push mode only, and not bandwidth-limited: urisourcebin must not
+       * take the cache for a network stream. */
+      gst_query_set_scheduling (query, GST_SCHEDULING_FLAG_SEEKABLE, 1, -1, 0);
+      gst_query_add_scheduling_mode (query, GST_PAD_MODE_PUSH);
+      return TRUE;
+    case GST_QUERY_DURATION: {
+      GstFormat format;
+      gst_query_parse_duration (query, &format, nullptr);
+      GstClockTime duration = playback_->duration ();
+      if (format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID (duration))
+        return FALSE;
+      gst_query_set_duration (query, GST_FORMAT_TIME, duration);
+      return TRUE;
+    }
+    case GST_QUERY_SEEKING: {
+      GstFormat format;
+      gst_query_parse_seeking (query, &format, nullptr, nullptr, nullptr);
+      GstClockTime duration = playback_->duration ();
+      if (format == GST_FORMAT_TIME && GST_CLOCK_TIME_IS_VALID (duration))
+        gst_query_set_seeking (query, GST_FORMAT_TIME, TRUE, 0, duration);
+      else
+        gst_query_set_seeking (query, format, FALSE, -1, -1);
+      return TRUE;
+    }
+    case GST_QUERY_POSITION: {
+      GstFormat format;
+      gst_query_parse_position (query, &format, nullptr);
+      if (format != GST_FORMAT_TIME)
+        return FALSE;
+      std::lock_guard<std::mutex> lock (segment_mutex_);
+      gst_query_set_position (query, GST_FORMAT_TIME, segment_.position);
+      return TRUE;
+    }
+    case GST_QUERY_SEGMENT: {
+      std::lock_guard<std::mutex> lock (segment_mutex_);
+      gint64 stop = GST_CLOCK_TIME_IS_VALID (segment_.stop) ? static_cast<gint64> (segment_.stop)
+                                                           : static_cast<gint64> (segment_.duration);
+      gst_query_set_segment (query, segment_.rate, GST_FORMAT_TIME, segment_.start, stop);
+      return TRUE;
+    }
+    case GST_QUERY_FORMATS:
+      gst_query_set_formats (query, 1, GST_FORMAT_TIME);
+      return TRUE;
+    default:
+      return OutputStream::handle_query (query);
+  }
+}
+
+} // namespace gst_offline

@@ -1,0 +1,132 @@
+/* The output stream of one track of an adaptive download.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "adaptive-playback.h"
+#include "output-stream.h"
+
+#include <openssl/evp.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace gst_offline {
+
+/* Emits one track's container stream the way the legacy adaptive demuxers'
+ * output pads do (see docs/architecture.md): stream-start with the group id
+ * every pad shares, caps for the container, a TIME segment, language tags,
+ * the track's protection events, then the init segment and the media
+ * segments in blocks. The first buffer of each media segment carries its
+ * start as PTS (qtdemux takes it over the fragment's tfdt, tsdemux relies on
+ * it); the first buffer after the start, after a seek and at a
+ * discontinuity is DISCONT; the init segment goes again after every flush
+ * and whenever it changes (a new period). Push mode only. */
+class AdaptiveStream final : public OutputStream {
+public:
+  /* `track`: transfer none. */
+  AdaptiveStream (GstElement *element, GstPadTemplate *templ, const gchar *pad_name,
+      std::shared_ptr<AdaptivePlayback> playback, GstOfflineTrack *track, guint blocksize);
+  ~AdaptiveStream () override;
+
+  GstOfflineTrack *track () const { return track_.get (); }
+  guint track_index () const { return track_index_; }
+  bool not_linked () const { return not_linked_; }
+
+  /* Where playback starts; called before the push task runs. */
+  void set_start (const GstSegment &segment, guint32 seqnum);
+
+  /* The steps of a flushing seek, run by AdaptivePlayback on every stream:
+   * flush-start; stop the task and take the stream lock; flush-stop and
+   * restart from the segment holding segment->start; release and go. */
+  void flush_start (guint32 seqnum);
+  void stop_and_lock ();
+  void flush_stop_and_restart (const GstSegment &segment, guint32 seqnum);
+  void unlock_and_start ();
+
+protected:
+  void push_iteration () override;
+  void push_activated () override;
+  gboolean handle_query (GstQuery *query) override;
+  gboolean handle_event (GstEvent *event) override;
+
+private:
+  struct CipherFree {
+    void operator() (EVP_CIPHER_CTX *ctx) const { EVP_CIPHER_CTX_free (ctx); }
+  };
+
+  struct Reader {
+    UniqueFd fd;
+    std::string key; /* the cache key, for messages */
+    guint64 size = 0;
+    guint64 offset = 0;
+    bool is_init = false;
+    GstClockTime pts = GST_CLOCK_TIME_NONE; /* for the first buffer */
+    bool discont = false;                   /* for the first buffer */
+    bool first = true;                      /* no buffer pushed yet */
+    /* HLS AES-128: AES-128-CBC with PKCS7 padding over the whole file. */
+    std::unique_ptr<EVP_CIPHER_CTX, CipherFree> cipher;
+  };
+
+  /* Resets what the next push begins with (stream lock or no task). */
+  void restart_locked (const GstSegment &segment, guint32 seqnum);
+  /* The next media segment to play, from the current batch (transfer none);
+   * nullptr at the end, or on an error (posted, *ret set). */
+  GstOfflineSegment *next_segment (GstFlowReturn *ret);
+  /* Opens a cached resource; posts an error naming it on failure. */
+  bool open_resource (const gchar *key, bool is_init, Reader *reader);
+  /* Sets up the decryption of current_ (HLS AES-128) in reader_. */
+  bool start_decryption ();
+  /* Reads the next block of the open resource (decrypted); *buffer may
+   * come back empty while the cipher holds a block back. */
+  GstFlowReturn read_block (GstBuffer **buffer);
+  /* Ends the push task after a flow that is not OK, or at the end. */
+  void finish (GstFlowReturn ret, bool error_posted);
+  void push_stream_start_and_caps ();
+  /* The TIME segment after a start or a seek (from segment_, shifted to
+   * media time), then the tags and protection events still due. */
+  void push_segment (gint64 media_offset);
+  /* A new segment where the media timeline restarts (a new period):
+   * `start` is the presentation time of the segment coming next. */
+  void push_period_segment (GstClockTime start, gint64 media_offset);
+  /* Media time minus presentation time at `segment` (fMP4: its tfdt), in
+   * nanoseconds; 0 for other containers. Sets *error after posting one. */
+  gint64 media_offset_of (const GstOfflineSegment *segment, bool *error);
+  GstCaps *make_caps () const;
+
+  std::shared_ptr<AdaptivePlayback> playback_;
+  GObjectPtr<GstOfflineTrack> track_;
+  const guint track_index_;
+  const guint blocksize_;
+  std::atomic<bool> not_linked_ { false };
+
+  /* Streaming state: changed by the push task and by seeks, both under the
+   * pad's stream lock. */
+  bool need_stream_start_ = true;
+  bool need_caps_ = true;
+  bool need_tags_ = true;
+  bool need_protection_ = true;
+  bool need_segment_ = true;
+  bool need_init_ = true;  /* push the init segment before the next media segment */
+  bool discont_ = true;    /* mark the next buffer */
+  guint32 seqnum_ = GST_SEQNUM_INVALID;
+  GstClockTime start_time_ = 0; /* where playback (re)starts */
+  bool located_ = false;        /* next_number_ points at the segment holding start_time_ */
+  guint64 next_number_ = 0;
+  GPtrArray *batch_ = nullptr; /* of GstOfflineSegment, numbers batch_first_ on */
+  guint batch_pos_ = 0;
+  std::string last_init_;
+  GstOfflineSegment *current_ = nullptr; /* the media segment being pushed (owned) */
+  Reader reader_;
+  bool media_pending_ = false; /* current_'s media bytes are next (after its init) */
+  guint last_period_ = G_MAXUINT;
+  gint64 media_offset_ = 0;   /* media time - presentation time, as sent */
+  GstSegment out_segment_;    /* the last segment sent */
+  std::string timescale_init_; /* the init segment timescale_ comes from */
+  guint32 timescale_ = 0;
+
+  std::mutex segment_mutex_; /* guards segment_, read by queries */
+  GstSegment segment_;       /* in presentation time (the plan's times) */
+};
+
+} // namespace gst_offline

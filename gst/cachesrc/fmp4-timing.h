@@ -1,0 +1,23 @@
+/* The two numbers cachesrc reads from fragmented MP4 segments: qtdemux
+ * timestamps fragments by their 'tfdt' (media time) rather than by the
+ * buffer PTS, so the TIME segments cachesrc sends must map media time to
+ * presentation time, and that needs the first decode time of a fragment and
+ * the track's timescale.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include <optional>
+
+namespace gst_offline {
+
+/* The timescale of the first track (moov/trak/mdia/mdhd) of an init segment
+ * held in file `fd` of `size` bytes. */
+std::optional<guint32> fmp4_track_timescale (int fd, guint64 size);
+
+/* The base media decode time (moof/traf/tfdt) of the first fragment of a
+ * media segment held in file `fd` of `size` bytes, in timescale ticks. */
+std::optional<guint64> fmp4_first_decode_time (int fd, guint64 size);
+
+} // namespace gst_offline
