@@ -386,6 +386,15 @@ gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std
   }
 
   for (auto &track : opened.tracks) {
+    g_autoptr (GstCaps) caps = gst_offline::AdaptiveStream::caps_for (gst_offline_track_get_container (track.get ()),
+        gst_offline_track_get_track_type (track.get ()));
+    if (!caps) {
+      GST_ELEMENT_ERROR (self, STREAM, NOT_IMPLEMENTED,
+          ("Track %u of download '%s' is '%s' content, which cachesrc cannot play offline yet",
+              gst_offline_track_get_index (track.get ()), id.c_str (), gst_offline_track_get_container (track.get ())),
+          ("container '%s' has no caps in AdaptiveStream::caps_for", gst_offline_track_get_container (track.get ())));
+      return std::nullopt;
+    }
     GST_INFO_OBJECT (self, "download '%s': track %u (%s), %s %s, codecs '%s', language '%s'", id.c_str (),
         gst_offline_track_get_index (track.get ()), gst_offline_track_get_stream_key (track.get ()),
         gst_offline_track_get_container (track.get ()),

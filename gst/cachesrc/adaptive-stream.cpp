@@ -342,9 +342,12 @@ AdaptiveStream::read_block (GstBuffer **out)
 GstCaps *
 AdaptiveStream::make_caps () const
 {
-  const gchar *container = gst_offline_track_get_container (track_.get ());
-  GstOfflineTrackType type = gst_offline_track_get_track_type (track_.get ());
+  return caps_for (gst_offline_track_get_container (track_.get ()), gst_offline_track_get_track_type (track_.get ()));
+}
 
+GstCaps *
+AdaptiveStream::caps_for (const gchar *container, GstOfflineTrackType type)
+{
   if (g_str_equal (container, "fmp4"))
     return gst_caps_new_empty_simple (type == GST_OFFLINE_TRACK_TYPE_AUDIO ? "audio/x-m4a" : "video/quicktime");
   if (g_str_equal (container, "mpegts"))

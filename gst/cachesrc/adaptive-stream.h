@@ -29,6 +29,10 @@ public:
       std::shared_ptr<AdaptivePlayback> playback, GstOfflineTrack *track, guint blocksize);
   ~AdaptiveStream () override;
 
+  /* The caps of a track's container stream, or NULL for a container
+   * cachesrc cannot play (yet). */
+  static GstCaps *caps_for (const gchar *container, GstOfflineTrackType type);
+
   GstOfflineTrack *track () const { return track_.get (); }
   guint track_index () const { return track_index_; }
   bool not_linked () const { return not_linked_; }
