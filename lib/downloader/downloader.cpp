@@ -3,6 +3,7 @@
 
 #include "downloader/dash-downloader.h"
 #include "downloader/hls-downloader.h"
+#include "downloader/mss-downloader.h"
 #include "downloader/progressive-downloader.h"
 
 #include <algorithm>
@@ -30,7 +31,7 @@ GstOfflineDownloadType guess_download_type (const std::string &uri)
 bool downloader_supports (GstOfflineDownloadType type, GError **error)
 {
   if (type == GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE || type == GST_OFFLINE_DOWNLOAD_TYPE_DASH
-      || type == GST_OFFLINE_DOWNLOAD_TYPE_HLS)
+      || type == GST_OFFLINE_DOWNLOAD_TYPE_HLS || type == GST_OFFLINE_DOWNLOAD_TYPE_MSS)
     return true;
   g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
       "%s downloads are not supported by this version of gst-offline", gst_offline_download_type_to_string (type));
@@ -45,6 +46,8 @@ std::unique_ptr<Downloader> downloader_new (const DownloadRecord &record, const 
     return std::make_unique<DashDownloader> (record, context);
   if (record.type == GST_OFFLINE_DOWNLOAD_TYPE_HLS)
     return std::make_unique<HlsDownloader> (record, context);
+  if (record.type == GST_OFFLINE_DOWNLOAD_TYPE_MSS)
+    return std::make_unique<MssDownloader> (record, context);
   return std::make_unique<ProgressiveDownloader> (record, context);
 }
 

@@ -5,12 +5,14 @@
 #include "downloader/downloader.h"
 #include "helper/dash-tracks.h"
 #include "helper/hls-tracks.h"
+#include "helper/mss-tracks.h"
 #include "helper/track-selection.h"
 #include "http/http-client.h"
 #include "index/download-private.h"
 #include "index/track-private.h"
 #include "manifest/dash/mpd-parser.h"
 #include "manifest/hls/playlist-parser.h"
+#include "manifest/mss/manifest-parser.h"
 
 #include <gst/base/gsttypefindhelper.h>
 #include <libsoup/soup.h>
@@ -224,6 +226,13 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
       if (!playlist)
         return FALSE;
       self->tracks = gst_offline::hls_tracks (*playlist);
+      break;
+    }
+    case GST_OFFLINE_DOWNLOAD_TYPE_MSS: {
+      auto manifest = gst_offline::mss::parse_manifest (*bytes, self->uri, error);
+      if (!manifest)
+        return FALSE;
+      self->tracks = gst_offline::mss_tracks (*manifest);
       break;
     }
     case GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE:

@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "manifest/mss/manifest-parser.h"
+
+#include <gst/gst.h>
+#include <gst/offline/offline-error.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+
+#include <cstdarg>
+#include <cstring>
+#include <memory>
+
+namespace gst_offline {
+namespace mss {
+
+namespace {
+
+struct XmlDocFree {
+  void operator() (xmlDoc *doc) const { xmlFreeDoc (doc); }
+};
+using XmlDocPtr = std::unique_ptr<xmlDoc, XmlDocFree>;
+
+struct XmlParserCtxtFree {
+  void operator() (xmlParserCtxt *ctxt) const { xmlFreeParserCtxt (ctxt); }
+};
+using XmlParserCtxtPtr = std::unique_ptr<xmlParserCtxt, XmlParserCtxtFree>;
+
+struct XmlCharFree {
+  void operator() (xmlChar *text) const { xmlFree (text); }
+};
+using XmlCharPtr = std::unique_ptr<xmlChar, XmlCharFree>;
+
+/* ---- Loading the document safely ----------------------------------------- */
+
+/* A DOCTYPE (and so any entity declaration) stops the parser before a single
+ * entity is declared. */
+struct LoadState {
+  bool saw_doctype = false;
+};
+
+void stop_at_doctype (void *ctx, const xmlChar *, const xmlChar *, const xmlChar *)
+{
+  auto ctxt = static_cast<xmlParserCtxtPtr> (ctx);
+  static_cast<LoadState *> (ctxt->_private)->saw_doctype = true;
+  xmlStopParser (ctxt);
+}
+
+void stop_at_entity_decl (void *ctx, const xmlChar *, int, const xmlChar *, const xmlChar *, xmlChar *)
+{
+  stop_at_doctype (ctx, nullptr, nullptr, nullptr);
+}
+
+void ignore_generic_error (void *, const char *, ...)
+{
+}
+
+/* libxml2 prints some messages through its (per-thread) generic handler:
+ * a library keeps quiet, the GError says what went wrong. */
+class QuietGenericErrors {
+ public:
+  QuietGenericErrors () : saved_ (xmlGenericError), saved_context_ (xmlGenericErrorContext)
+  {
+    xmlSetGenericErrorFunc (nullptr, ignore_generic_error);
+  }
+  ~QuietGenericErrors () { xmlSetGenericErrorFunc (saved_context_, saved_); }
+  QuietGenericErrors (const QuietGenericErrors &) = delete;
+  QuietGenericErrors &operator= (const QuietGenericErrors &) = delete;
+
+ private:
+  xmlGenericErrorFunc saved_;
+  void *saved_context_;
+};
+
+void invalid (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+void invalid (GError **error, const char *format, ...)
+{
+  va_list args;
+  va_start (args, format);
+  g_autofree gchar *message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT, "invalid Smooth Streaming manifest: %s",
+      message);
+}
+
+XmlDocPtr load_document (std::string_view bytes, GError **error)
+{
+  if (bytes.size () > kMaxManifestSize) {
+    invalid (error, "%" G_GSIZE_FORMAT " bytes is larger than the %" G_GSIZE_FORMAT " bytes accepted", bytes.size (),
+        kMaxManifestSize);
+    return nullptr;
+  }
+  static gsize initialized = 0;
+  if (g_once_init_enter (&initialized)) {
+    xmlInitParser ();
+    g_once_init_leave (&initialized, 1);
+  }
+  QuietGenericErrors quiet;
+  XmlParserCtxtPtr ctxt (xmlNewParserCtxt ());
+  if (!ctxt) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_FAILED, "cannot create an XML parser");
+    return nullptr;
+  }
+  LoadState state;
+  ctxt->_private = &state;
+  ctxt->sax->internalSubset = stop_at_doctype;
+  ctxt->sax->externalSubset = stop_at_doctype;
+  ctxt->sax->entityDecl = stop_at_entity_decl;
+  /* No NOENT, no DTDLOAD/DTDATTR, no network, no HUGE. */
+  const int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
+  XmlDocPtr doc (xmlCtxtReadMemory (ctxt.get (), bytes.data (), static_cast<int> (bytes.size ()), "Manifest", nullptr,
+      options));
+  if (state.saw_doctype) {
+    invalid (error, "documents with a DOCTYPE or entity declarations are refused");
+    return nullptr;
+  }
+  if (!doc || !ctxt->wellFormed) {
+    const xmlError *xml_error = xmlCtxtGetLastError (ctxt.get ());
+    std::string message = xml_error && xml_error->message ? xml_error->message : "not well-formed";
+    while (!message.empty () && (message.back () == '\n' || message.back () == ' '))
+      message.pop_back ();
+    invalid (error, "not XML (line %d: %s)", xml_error ? xml_error->line : 0, message.c_str ());
+    return nullptr;
+  }
+  return doc;
+}
+
+/* ---- Reading elements and attributes ------------------------------------ */
+
+bool is_element (const xmlNode *node, const char *name)
+{
+  return node->type == XML_ELEMENT_NODE && std::strcmp (reinterpret_cast<const char *> (node->name), name) == 0;
+}
+
+std::optional<std::string> attribute (xmlNode *node, const char *name)
+{
+  for (xmlAttr *attr = node->properties; attr; attr = attr->next) {
+    if (attr->ns || std::strcmp (reinterpret_cast<const char *> (attr->name), name) != 0)
+      continue;
+    XmlCharPtr value (xmlNodeGetContent (reinterpret_cast<xmlNode *> (attr)));
+    return std::string (value ? reinterpret_cast<const char *> (value.get ()) : "");
+  }
+  return std::nullopt;
+}
+
+std::string node_text (xmlNode *node)
+{
+  XmlCharPtr content (xmlNodeGetContent (node));
+  if (!content)
+    return {};
+  std::string text (reinterpret_cast<const char *> (content.get ()));
+  size_t first = text.find_first_not_of (" \t\r\n");
+  if (first == std::string::npos)
+    return {};
+  size_t last = text.find_last_not_of (" \t\r\n");
+  return text.substr (first, last - first + 1);
+}
+
+/* A decimal unsigned integer, nothing else (no sign, no blanks, no overflow). */
+std::optional<guint64> parse_unsigned (const std::string &text)
+{
+  if (text.empty () || text.size () > 20)
+    return std::nullopt;
+  guint64 value = 0;
+  for (char c : text) {
+    if (!g_ascii_isdigit (c))
+      return std::nullopt;
+    guint64 digit = static_cast<guint64> (c - '0');
+    if (value > (G_MAXUINT64 - digit) / 10)
+      return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/* Attribute `name` of `node` as an unsigned number no larger than `max`;
+ * nullopt with no error when absent. `where` names the element. */
+bool number_attribute (xmlNode *node, const char *name, const std::string &where, guint64 max,
+    std::optional<guint64> *out, GError **error)
+{
+  auto text = attribute (node, name);
+  if (!text) {
+    *out = std::nullopt;
+    return true;
+  }
+  auto value = parse_unsigned (*text);
+  if (!value || *value > max) {
+    invalid (error, "%s: %s=\"%s\" is not a number%s", where.c_str (), name, text->c_str (),
+        value ? " in range" : "");
+    return false;
+  }
+  *out = value;
+  return true;
+}
+
+bool guint_attribute (xmlNode *node, const char *name, const std::string &where, std::optional<guint> *out,
+    GError **error)
+{
+  std::optional<guint64> value;
+  if (!number_attribute (node, name, where, G_MAXUINT, &value, error))
+    return false;
+  *out = value ? std::optional<guint> (static_cast<guint> (*value)) : std::nullopt;
+  return true;
+}
+
+bool is_hex (const std::string &text)
+{
+  for (char c : text)
+    if (!g_ascii_isxdigit (c))
+      return false;
+  return true;
+}
+
+/* "{9A04F079-9840-4286-AB92-E65BE0885F95}" → the lower-case UUID, or "". */
+std::string normalize_system_id (std::string id)
+{
+  if (id.size () == 38 && id.front () == '{' && id.back () == '}')
+    id = id.substr (1, 36);
+  if (id.size () != 36)
+    return {};
+  for (size_t i = 0; i < id.size (); i++) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? id[i] != '-' : !g_ascii_isxdigit (id[i]))
+      return {};
+    id[i] = g_ascii_tolower (id[i]);
+  }
+  return id;
+}
+
+/* ---- Elements ------------------------------------------------------------ */
+
+bool parse_quality_level (xmlNode *node, const std::string &where, guint position, QualityLevel *level, GError **error)
+{
+  std::optional<guint> index;
+  if (!guint_attribute (node, "Index", where, &index, error))
+    return false;
+  level->index = index.value_or (position);
+  std::optional<guint64> bitrate;
+  if (!number_attribute (node, "Bitrate", where, G_MAXUINT64 / 8, &bitrate, error))
+    return false;
+  if (!bitrate || *bitrate == 0) {
+    invalid (error, "%s has no Bitrate", where.c_str ());
+    return false;
+  }
+  level->bitrate = *bitrate;
+  level->fourcc = attribute (node, "FourCC").value_or ("");
+  level->codec_private_data = attribute (node, "CodecPrivateData").value_or ("");
+  if (level->codec_private_data.size () % 2 != 0 || !is_hex (level->codec_private_data)) {
+    invalid (error, "%s: CodecPrivateData is not hexadecimal bytes", where.c_str ());
+    return false;
+  }
+  if (!guint_attribute (node, "MaxWidth", where, &level->max_width, error)
+      || !guint_attribute (node, "MaxHeight", where, &level->max_height, error)
+      || !guint_attribute (node, "SamplingRate", where, &level->sampling_rate, error)
+      || !guint_attribute (node, "Channels", where, &level->channels, error)
+      || !guint_attribute (node, "BitsPerSample", where, &level->bits_per_sample, error)
+      || !guint_attribute (node, "PacketSize", where, &level->packet_size, error)
+      || !guint_attribute (node, "AudioTag", where, &level->audio_tag, error))
+    return false;
+  /* Version 1 manifests write Width and Height. */
+  if (!level->max_width && !guint_attribute (node, "Width", where, &level->max_width, error))
+    return false;
+  if (!level->max_height && !guint_attribute (node, "Height", where, &level->max_height, error))
+    return false;
+  return true;
+}
+
+/* Appends the fragments of one `c` element: `r` of them (default 1), the
+ * first at `t` or where the previous one ended (0 for the first of all). */
+bool parse_chunk (xmlNode *node, const std::string &where, StreamIndex *stream, guint64 *next_start,
+    guint64 *total_fragments, GError **error)
+{
+  std::optional<guint64> t, d, r;
+  if (!number_attribute (node, "t", where, G_MAXUINT64, &t, error)
+      || !number_attribute (node, "d", where, G_MAXUINT64, &d, error)
+      || !number_attribute (node, "r", where, G_MAXUINT64, &r, error))
+    return false;
+  if (!d || *d == 0) {
+    invalid (error, "%s has no duration (d)", where.c_str ());
+    return false;
+  }
+  guint64 count = r.value_or (1);
+  if (count == 0) {
+    invalid (error, "%s: r=\"0\" repeats nothing", where.c_str ());
+    return false;
+  }
+  guint64 start = t.value_or (*next_start);
+  if (!stream->fragments.empty () && start < *next_start) {
+    invalid (error, "%s starts at %" G_GUINT64_FORMAT ", before the previous fragment ends (%" G_GUINT64_FORMAT ")",
+        where.c_str (), start, *next_start);
+    return false;
+  }
+  if (count > kMaxFragmentsPerStream - stream->fragments.size () || count > kMaxFragments - *total_fragments) {
+    invalid (error, "%s: more than %" G_GUINT64_FORMAT " fragments per StreamIndex (or %" G_GUINT64_FORMAT
+        " in all) are refused", where.c_str (), kMaxFragmentsPerStream, kMaxFragments);
+    return false;
+  }
+  if (*d > (G_MAXUINT64 - start) / count) {
+    invalid (error, "%s: its fragments end past the largest time there is", where.c_str ());
+    return false;
+  }
+  for (guint64 i = 0; i < count; i++)
+    stream->fragments.push_back ({ start + i * *d, *d });
+  *next_start = start + count * *d;
+  *total_fragments += count;
+  return true;
+}
+
+bool parse_stream_index (xmlNode *node, guint position, guint64 manifest_timescale, guint64 *total_fragments,
+    StreamIndex *stream, GError **error)
+{
+  std::string where = "StreamIndex " + std::to_string (position);
+  stream->type_name = attribute (node, "Type").value_or ("");
+  std::string type = stream->type_name;
+  for (auto &c : type)
+    c = g_ascii_tolower (c);
+  if (type == "video")
+    stream->type = StreamType::Video;
+  else if (type == "audio")
+    stream->type = StreamType::Audio;
+  else if (type == "text")
+    stream->type = StreamType::Text;
+  else if (type.empty ()) {
+    invalid (error, "%s has no Type", where.c_str ());
+    return false;
+  } else
+    stream->type = StreamType::Other;
+  stream->subtype = attribute (node, "Subtype").value_or ("");
+  stream->name = attribute (node, "Name").value_or ("");
+  stream->language = attribute (node, "Language").value_or ("");
+  if (!stream->name.empty ())
+    where += " (" + stream->name + ")";
+  auto url = attribute (node, "Url");
+  if (!url || url->empty ()) {
+    invalid (error, "%s has no Url", where.c_str ());
+    return false;
+  }
+  stream->url_template = *url;
+  std::optional<guint64> timescale;
+  if (!number_attribute (node, "TimeScale", where, G_MAXUINT64, &timescale, error))
+    return false;
+  if (timescale && *timescale == 0) {
+    invalid (error, "%s: TimeScale=\"0\"", where.c_str ());
+    return false;
+  }
+  stream->timescale = timescale.value_or (manifest_timescale);
+  guint64 next_start = 0;
+  guint levels = 0, chunks = 0;
+  for (xmlNode *child = node->children; child; child = child->next) {
+    if (is_element (child, "QualityLevel")) {
+      QualityLevel level;
+      if (!parse_quality_level (child, where + ": QualityLevel " + std::to_string (levels), levels, &level, error))
+        return false;
+      stream->quality_levels.push_back (std::move (level));
+      levels++;
+    } else if (is_element (child, "c")) {
+      if (!parse_chunk (child, where + ": c " + std::to_string (chunks), stream, &next_start, total_fragments, error))
+        return false;
+      chunks++;
+    }
+  }
+  if (stream->quality_levels.empty ()) {
+    invalid (error, "%s has no QualityLevel", where.c_str ());
+    return false;
+  }
+  if (stream->fragments.empty ()) {
+    invalid (error, "%s has no fragments (c elements)", where.c_str ());
+    return false;
+  }
+  return true;
+}
+
+bool parse_protection (xmlNode *node, Manifest *manifest, GError **error)
+{
+  for (xmlNode *child = node->children; child; child = child->next) {
+    if (!is_element (child, "ProtectionHeader"))
+      continue;
+    auto system = attribute (child, "SystemID");
+    std::string id = normalize_system_id (system.value_or (""));
+    if (id.empty ()) {
+      invalid (error, "ProtectionHeader: SystemID=\"%s\" is not a UUID", system.value_or ("").c_str ());
+      return false;
+    }
+    manifest->protection.push_back ({ id, node_text (child) });
+  }
+  return true;
+}
+
+}  // namespace
+
+bool Manifest::has_playready () const
+{
+  for (const auto &p : protection)
+    if (p.system_id == kPlayReadySystemId)
+      return true;
+  return false;
+}
+
+std::optional<Manifest> parse_manifest (std::string_view bytes, const std::string &manifest_url, GError **error)
+{
+  XmlDocPtr doc = load_document (bytes, error);
+  if (!doc)
+    return std::nullopt;
+  xmlNode *root = xmlDocGetRootElement (doc.get ());
+  if (!root || !is_element (root, "SmoothStreamingMedia")) {
+    invalid (error, "the root element is <%s>, not <SmoothStreamingMedia>",
+        root ? reinterpret_cast<const char *> (root->name) : "");
+    return std::nullopt;
+  }
+  Manifest manifest;
+  manifest.url = manifest_url;
+  if (auto live = attribute (root, "IsLive"); live && g_ascii_strcasecmp (live->c_str (), "true") == 0) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "live Smooth Streaming is not supported");
+    return std::nullopt;
+  }
+  std::optional<guint64> timescale;
+  if (!number_attribute (root, "TimeScale", "SmoothStreamingMedia", G_MAXUINT64, &timescale, error)
+      || !number_attribute (root, "Duration", "SmoothStreamingMedia", G_MAXUINT64, &manifest.duration, error))
+    return std::nullopt;
+  if (timescale && *timescale == 0) {
+    invalid (error, "SmoothStreamingMedia: TimeScale=\"0\"");
+    return std::nullopt;
+  }
+  manifest.timescale = timescale.value_or (kDefaultTimeScale);
+  guint64 total_fragments = 0;
+  guint position = 0;
+  for (xmlNode *child = root->children; child; child = child->next) {
+    if (is_element (child, "StreamIndex")) {
+      StreamIndex stream;
+      if (!parse_stream_index (child, position++, manifest.timescale, &total_fragments, &stream, error))
+        return std::nullopt;
+      manifest.streams.push_back (std::move (stream));
+    } else if (is_element (child, "Protection")) {
+      if (!parse_protection (child, &manifest, error))
+        return std::nullopt;
+    }
+  }
+  if (manifest.streams.empty ()) {
+    invalid (error, "it has no StreamIndex");
+    return std::nullopt;
+  }
+  return manifest;
+}
+
+namespace {
+
+void replace_all (std::string &text, const std::string &from, const std::string &to)
+{
+  for (size_t at = text.find (from); at != std::string::npos; at = text.find (from, at + to.size ()))
+    text.replace (at, from.size (), to);
+}
+
+}  // namespace
+
+std::optional<std::string> fragment_url (const Manifest &manifest, const StreamIndex &stream, const QualityLevel &level,
+    guint64 start, GError **error)
+{
+  std::string path = stream.url_template;
+  std::string bitrate = std::to_string (level.bitrate);
+  std::string time = std::to_string (start);
+  replace_all (path, "{bitrate}", bitrate);
+  replace_all (path, "{Bitrate}", bitrate);
+  replace_all (path, "{start time}", time);
+  replace_all (path, "{start_time}", time);
+  if (path.find ('{') != std::string::npos || path.find ('}') != std::string::npos) {
+    invalid (error, "StreamIndex Url \"%s\" has a placeholder other than {bitrate} and {start time}",
+        stream.url_template.c_str ());
+    return std::nullopt;
+  }
+  /* Spaces are not allowed in a URI reference. */
+  replace_all (path, " ", "%20");
+  GError *resolve_error = nullptr;
+  g_autofree gchar *resolved = g_uri_resolve_relative (manifest.url.c_str (), path.c_str (), G_URI_FLAGS_NONE,
+      &resolve_error);
+  if (!resolved) {
+    invalid (error, "cannot resolve fragment URL \"%s\" against %s: %s", path.c_str (), manifest.url.c_str (),
+        resolve_error->message);
+    g_error_free (resolve_error);
+    return std::nullopt;
+  }
+  return std::string (resolved);
+}
+
+std::optional<std::vector<FragmentRef>> expand_fragments (const Manifest &manifest, const StreamIndex &stream,
+    const QualityLevel &level, GError **error)
+{
+  std::vector<FragmentRef> refs;
+  refs.reserve (stream.fragments.size ());
+  for (const Fragment &f : stream.fragments) {
+    auto url = fragment_url (manifest, stream, level, f.start, error);
+    if (!url)
+      return std::nullopt;
+    FragmentRef ref;
+    ref.url = std::move (*url);
+    ref.start_ns = gst_util_uint64_scale (f.start, GST_SECOND, stream.timescale);
+    ref.duration_ns = gst_util_uint64_scale (f.start + f.duration, GST_SECOND, stream.timescale) - ref.start_ns;
+    refs.push_back (std::move (ref));
+  }
+  return refs;
+}
+
+}  // namespace mss
+}  // namespace gst_offline
