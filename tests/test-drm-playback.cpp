@@ -1,0 +1,437 @@
+/* Protected DASH end to end: ffmpeg's clear DASH output (H.264 + AAC) is
+ * encrypted by the test packager (cenc and cbcs), served with an in-process
+ * libsoup ClearKey license server on 127.0.0.1, downloaded with the CLI
+ * (which acquires the license), then played back without network through
+ * offline:// (cachesrc, qtdemux, offlinedrm, the decoders): every decoded
+ * video frame equals a decode of the clear segments. With the license
+ * expired or released, playback fails naming the KID and decodes nothing.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <gst/check/gstcheck.h>
+#include <libsoup/soup.h>
+
+#include "cenc-packager.h"
+#include "test-support.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+const std::array<guint8, 16> kKid = { 0x21, 0x43, 0x65, 0x87, 0xa9, 0xcb, 0x4d, 0xef, 0x80, 0x11, 0x22, 0x33, 0x44,
+  0x55, 0x66, 0x77 };
+const std::array<guint8, 16> kKey = { 0x3c, 0x91, 0x0e, 0x5f, 0xd4, 0x27, 0x88, 0x6a, 0x1b, 0xc3, 0x70, 0x49, 0xe2,
+  0x05, 0xbd, 0x96 };
+
+std::string b64url (const std::array<guint8, 16> &bytes)
+{
+  g_autofree gchar *text = g_base64_encode (bytes.data (), bytes.size ());
+  std::string s (text);
+  for (char &c : s)
+    c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!s.empty () && s.back () == '=')
+    s.pop_back ();
+  return s;
+}
+
+std::string hex (const std::array<guint8, 16> &bytes)
+{
+  std::string text;
+  for (guint8 b : bytes) {
+    gchar digits[3];
+    g_snprintf (digits, sizeof digits, "%02x", b);
+    text += digits;
+  }
+  return text;
+}
+
+/* The last 2000 characters of `text`, where a child's error is (after its
+ * GST_DEBUG warnings): libcheck drops a longer failure message and reports
+ * only an early exit. */
+const char *tail (const char *text)
+{
+  size_t n = text ? strlen (text) : 0;
+  return text ? text + (n > 2000 ? n - 2000 : 0) : "(null)";
+}
+
+const char *tail (const std::string &text)
+{
+  return tail (text.c_str ());
+}
+
+/* ---- A ClearKey license server in its own thread ---------------------------- */
+
+struct LicenseServer {
+  GThread *thread = nullptr;
+  GMainContext *context = nullptr;
+  GMainLoop *loop = nullptr;
+  SoupServer *server = nullptr;
+  std::string url;
+  GMutex lock;
+  GCond ready;
+  gint64 license_duration = -1; /* under `lock` */
+  guint posts = 0;
+};
+
+void handle_license (SoupServer *, SoupServerMessage *msg, const char *, GHashTable *, gpointer data)
+{
+  auto ls = static_cast<LicenseServer *> (data);
+  if (g_strcmp0 (soup_server_message_get_method (msg), "POST") != 0) {
+    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, nullptr);
+    return;
+  }
+  g_mutex_lock (&ls->lock);
+  ls->posts++;
+  gint64 duration = ls->license_duration;
+  g_mutex_unlock (&ls->lock);
+  std::string reply = "{\"keys\": [{\"kty\": \"oct\", \"kid\": \"" + b64url (kKid) + "\", \"k\": \"" + b64url (kKey)
+      + "\"}], \"type\": \"persistent-license\"";
+  if (duration >= 0)
+    reply += ", \"license_duration_seconds\": " + std::to_string (duration);
+  reply += "}";
+  soup_server_message_set_status (msg, 200, nullptr);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, reply.data (), reply.size ());
+}
+
+gpointer license_server_main (gpointer data)
+{
+  auto ls = static_cast<LicenseServer *> (data);
+  g_main_context_push_thread_default (ls->context);
+  ls->server = soup_server_new (nullptr, nullptr);
+  soup_server_add_handler (ls->server, "/license", handle_license, ls, nullptr);
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  fail_unless (soup_server_listen (ls->server, address, static_cast<SoupServerListenOptions> (0), &error), "%s",
+      error ? error->message : "");
+  GSList *uris = soup_server_get_uris (ls->server);
+  g_autofree gchar *base = g_uri_to_string (static_cast<GUri *> (uris->data));
+  g_slist_free_full (uris, reinterpret_cast<GDestroyNotify> (g_uri_unref));
+  g_mutex_lock (&ls->lock);
+  ls->url = base;
+  if (!ls->url.empty () && ls->url.back () == '/')
+    ls->url.pop_back ();
+  ls->url += "/license";
+  g_cond_signal (&ls->ready);
+  g_mutex_unlock (&ls->lock);
+  g_main_loop_run (ls->loop);
+  soup_server_disconnect (ls->server);
+  g_object_unref (ls->server);
+  g_main_context_pop_thread_default (ls->context);
+  return nullptr;
+}
+
+LicenseServer *license_server_new ()
+{
+  auto ls = new LicenseServer ();
+  g_mutex_init (&ls->lock);
+  g_cond_init (&ls->ready);
+  ls->context = g_main_context_new ();
+  ls->loop = g_main_loop_new (ls->context, FALSE);
+  g_mutex_lock (&ls->lock);
+  ls->thread = g_thread_new ("license-server", license_server_main, ls);
+  while (ls->url.empty ())
+    g_cond_wait (&ls->ready, &ls->lock);
+  g_mutex_unlock (&ls->lock);
+  return ls;
+}
+
+void license_server_free (LicenseServer *ls)
+{
+  g_main_loop_quit (ls->loop);
+  g_main_context_wakeup (ls->context);
+  g_thread_join (ls->thread);
+  g_main_loop_unref (ls->loop);
+  g_main_context_unref (ls->context);
+  g_mutex_clear (&ls->lock);
+  g_cond_clear (&ls->ready);
+  delete ls;
+}
+
+void set_license_duration (LicenseServer *ls, gint64 seconds)
+{
+  g_mutex_lock (&ls->lock);
+  ls->license_duration = seconds;
+  g_mutex_unlock (&ls->lock);
+}
+
+guint posts (LicenseServer *ls)
+{
+  g_mutex_lock (&ls->lock);
+  guint n = ls->posts;
+  g_mutex_unlock (&ls->lock);
+  return n;
+}
+
+/* ---- Content ------------------------------------------------------------------ */
+
+/* ffmpeg's dash muxer into `dir`/x.mpd: 4 s of H.264 320x240 at 25 fps (a
+ * keyframe every second) and AAC, 2 s segments. */
+void make_dash (const gchar *dir)
+{
+  g_autofree gchar *mpd = g_build_filename (dir, "x.mpd", nullptr);
+  const gchar *argv[] = {
+    "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+    "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=4",
+    "-f", "lavfi", "-i", "sine=frequency=440:beep_factor=4:sample_rate=44100:duration=4",
+    "-map", "0:v", "-map", "1:a",
+    "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0",
+    "-pix_fmt", "yuv420p", "-threads", "1", "-c:a", "aac", "-b:a", "64k", "-ac", "2",
+    "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+    "-seg_duration", "2", "-f", "dash", mpd, nullptr,
+  };
+  gchar *err = nullptr;
+  gint status = 0;
+  GError *error = nullptr;
+  if (!g_spawn_sync (dir, const_cast<gchar **> (argv), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr, nullptr, &err,
+          &status, &error))
+    ck_abort_msg ("cannot run ffmpeg: %s", error->message);
+  fail_unless (g_spawn_check_wait_status (status, nullptr), "ffmpeg failed: %s", err);
+  g_free (err);
+}
+
+std::vector<std::string> files_of (const gchar *dir)
+{
+  std::vector<std::string> files;
+  g_autoptr (GDir) handle = g_dir_open (dir, 0, nullptr);
+  fail_unless (handle != nullptr);
+  while (const gchar *name = g_dir_read_name (handle))
+    files.push_back (name);
+  std::sort (files.begin (), files.end ());
+  return files;
+}
+
+/* init-stream`stream`.m4s and its chunks, concatenated: the clear reference. */
+gchar *concatenate (const gchar *dir, guint stream, const gchar *out_dir)
+{
+  g_autofree gchar *init = g_strdup_printf ("init-stream%u.m4s", stream);
+  g_autofree gchar *prefix = g_strdup_printf ("chunk-stream%u-", stream);
+  std::vector<std::string> parts { init };
+  for (const auto &file : files_of (dir))
+    if (g_str_has_prefix (file.c_str (), prefix))
+      parts.push_back (file);
+  fail_unless (parts.size () > 1);
+  GString *bytes = g_string_new (nullptr);
+  for (const auto &part : parts) {
+    g_autofree gchar *path = g_build_filename (dir, part.c_str (), nullptr);
+    g_autoptr (GBytes) data = ot_read_file (path);
+    gsize size;
+    const gchar *p = static_cast<const gchar *> (g_bytes_get_data (data, &size));
+    g_string_append_len (bytes, p, size);
+  }
+  g_autofree gchar *name = g_strdup_printf ("reference-%u.mp4", stream);
+  gchar *path = g_build_filename (out_dir, name, nullptr);
+  fail_unless (g_file_set_contents (path, bytes->str, bytes->len, nullptr));
+  g_string_free (bytes, TRUE);
+  return path;
+}
+
+std::vector<std::string> lines_of (GPtrArray *lines, const gchar *kind)
+{
+  std::vector<std::string> result;
+  for (guint i = 0; lines && i < lines->len; i++) {
+    const gchar *line = static_cast<const gchar *> (g_ptr_array_index (lines, i));
+    if (g_str_has_prefix (line, kind) && line[strlen (kind)] == ' ')
+      result.push_back (line);
+  }
+  return result;
+}
+
+void assert_same (const std::vector<std::string> &expected, const std::vector<std::string> &actual, const char *what)
+{
+  fail_unless (!expected.empty (), "%s: the reference has no frames", what);
+  size_t n = std::min (expected.size (), actual.size ()), differ = 0, first = 0;
+  for (size_t i = 0; i < n; i++)
+    if (expected[i] != actual[i] && differ++ == 0)
+      first = i;
+  fail_unless (differ == 0, "%s: %zu of %zu frames differ; the first, %zu: expected '%s', got '%s'", what, differ,
+      expected.size (), first, differ ? expected[first].c_str () : "", differ ? actual[first].c_str () : "");
+  fail_unless (expected.size () == actual.size (), "%s: expected %zu frames, got %zu", what, expected.size (),
+      actual.size ());
+}
+
+struct Cli {
+  gint status;
+  std::string out, err;
+};
+
+Cli run (const gchar *data_dir, std::vector<const char *> args)
+{
+  args.push_back (nullptr);
+  gchar *out = nullptr, *err = nullptr;
+  Cli result;
+  result.status = ot_run_cliv (data_dir, args.data (), &out, &err);
+  result.out = out ? out : "";
+  result.err = err ? err : "";
+  g_free (out);
+  g_free (err);
+  return result;
+}
+
+/* playbin on `uri` without network, raw frames into verbose fakesinks: the
+ * exit status, the number of buffers that reached a sink, and the output. */
+gint play_counting (const gchar *data_dir, const gchar *uri, guint *sink_buffers, std::string *output)
+{
+  g_autofree gchar *uri_arg = g_strdup_printf ("uri=%s", uri);
+  const gchar *argv[] = { "unshare", geteuid () == 0 ? "-n" : "-rn", "--", "gst-launch-1.0", "-v", "playbin",
+    uri_arg, "video-sink=fakesink silent=false sync=false", "audio-sink=fakesink silent=false sync=false", nullptr };
+  gchar **envp = g_get_environ ();
+  envp = g_environ_setenv (envp, "GST_OFFLINE_DIR", data_dir, TRUE);
+  gchar *out = nullptr, *err = nullptr;
+  gint status = 0;
+  GError *error = nullptr;
+  if (!g_spawn_sync (nullptr, const_cast<gchar **> (argv), envp, G_SPAWN_SEARCH_PATH, nullptr, nullptr, &out, &err,
+          &status, &error))
+    ck_abort_msg ("cannot run gst-launch-1.0: %s", error->message);
+  g_strfreev (envp);
+  *output = std::string (out ? out : "") + (err ? err : "");
+  *sink_buffers = 0;
+  for (size_t at = 0; (at = output->find ("last-message = chain", at)) != std::string::npos; at++)
+    (*sink_buffers)++;
+  g_free (out);
+  g_free (err);
+  return g_spawn_check_wait_status (status, nullptr) ? 0 : 1;
+}
+
+/* Playback of `id` is refused: an error naming the KID (and `reason`), no
+ * frame decoded, both through ot-decode and through playbin. */
+void assert_refused (const gchar *data_dir, const gchar *id, const gchar *reason)
+{
+  g_autofree gchar *uri = g_strdup_printf ("offline://%s", id);
+  gchar *message = nullptr;
+  GPtrArray *lines = ot_decode_checksums (uri, data_dir, TRUE, &message);
+  fail_unless (lines == nullptr, "%s played %u buffers", id, lines ? lines->len : 0);
+  std::string kid = hex (kKid);
+  fail_unless (message && strstr (message, kid.c_str ()), "no KID %s in: %s", kid.c_str (), tail (message));
+  fail_unless (strstr (message, reason), "'%s' not in: %s", reason, tail (message));
+  g_free (message);
+
+  guint buffers = 0;
+  std::string output;
+  gint status = play_counting (data_dir, uri, &buffers, &output);
+  fail_unless (status != 0, "playbin played %s: %s", id, tail (output));
+  fail_unless (output.find (kid) != std::string::npos, "no KID in: %s", tail (output));
+  fail_unless_equals_int (buffers, 0);
+}
+
+void check_scheme (const char *scheme, guint iv_size)
+{
+  g_autofree gchar *root = ot_make_temp_dir (scheme);
+  g_autofree gchar *clear_dir = g_build_filename (root, "clear", nullptr);
+  g_autofree gchar *enc_dir = g_build_filename (root, "enc", nullptr);
+  g_autofree gchar *data_dir = g_build_filename (root, "data", nullptr);
+  for (const gchar *d : { clear_dir, enc_dir, data_dir })
+    g_mkdir_with_parents (d, 0700);
+  make_dash (clear_dir);
+
+  LicenseServer *licenses = license_server_new ();
+  OtCencOptions options;
+  options.scheme = scheme;
+  options.kid = kKid;
+  options.key = kKey;
+  options.iv_size = iv_size;
+  options.license_url = licenses->url;
+  g_autoptr (GError) error = nullptr;
+  fail_unless (ot_cenc_package_dash (clear_dir, "x.mpd", enc_dir, options, &error), "%s",
+      error ? error->message : "");
+
+  /* The encrypted segments differ from the clear ones. */
+  {
+    g_autofree gchar *clear = g_build_filename (clear_dir, "chunk-stream0-00001.m4s", nullptr);
+    g_autofree gchar *enc = g_build_filename (enc_dir, "chunk-stream0-00001.m4s", nullptr);
+    g_autoptr (GBytes) a = ot_read_file (clear);
+    g_autoptr (GBytes) b = ot_read_file (enc);
+    fail_if (g_bytes_equal (a, b));
+  }
+
+  OtServer *server = ot_server_new ();
+  for (const auto &file : files_of (enc_dir)) {
+    g_autofree gchar *local = g_build_filename (enc_dir, file.c_str (), nullptr);
+    g_autofree gchar *path = g_strdup_printf ("/%s/%s", scheme, file.c_str ());
+    g_free (ot_server_add_file (server, path, local));
+  }
+  g_autofree gchar *url = g_strdup_printf ("%s/%s/manifest.mpd", ot_server_get_base_url (server), scheme);
+
+  /* The download acquires the license: one POST. */
+  Cli r = run (data_dir, { "download", url, "--id", "enc" });
+  fail_unless (r.status == 0, "download failed: %s", tail (r.err));
+  fail_unless_equals_int (posts (licenses), 1);
+
+  /* Offline playback decodes what a decode of the clear segments decodes. */
+  g_autofree gchar *reference_video = concatenate (clear_dir, 0, root);
+  g_autofree gchar *reference_uri = gst_filename_to_uri (reference_video, nullptr);
+  gchar *message = nullptr;
+  GPtrArray *reference = ot_decode_checksums (reference_uri, data_dir, TRUE, &message);
+  fail_unless (reference != nullptr, "decoding the reference failed: %s", tail (message));
+  GPtrArray *offline = ot_decode_checksums ("offline://enc", data_dir, TRUE, &message);
+  fail_unless (offline != nullptr, "offline playback of %s content failed: %s", scheme, tail (message));
+  assert_same (lines_of (reference, "video"), lines_of (offline, "video"), "video");
+  /* Audio was decrypted too: it decodes, the same number of buffers as the
+   * clear AAC gives (one more, the encoder priming the edit list cuts in
+   * the reference; see test-cachesrc-adaptive). */
+  g_autofree gchar *reference_audio = concatenate (clear_dir, 1, root);
+  g_autofree gchar *reference_audio_uri = gst_filename_to_uri (reference_audio, nullptr);
+  GPtrArray *audio_reference = ot_decode_checksums (reference_audio_uri, data_dir, TRUE, &message);
+  fail_unless (audio_reference != nullptr, "decoding the audio reference failed: %s", tail (message));
+  auto expected_audio = lines_of (audio_reference, "audio");
+  auto audio = lines_of (offline, "audio");
+  fail_unless (audio.size () > 2, "%zu audio buffers", audio.size ());
+  assert_same (std::vector<std::string> (expected_audio.begin () + 1, expected_audio.end ()),
+      std::vector<std::string> (audio.begin () + 1, audio.end ()), "audio");
+  g_ptr_array_unref (audio_reference);
+  g_ptr_array_unref (reference);
+  g_ptr_array_unref (offline);
+
+  /* Released: refused. */
+  r = run (data_dir, { "license", "release", "enc" });
+  fail_unless (r.status == 0, "release failed: %s", tail (r.err));
+  assert_refused (data_dir, "enc", "No key for KID");
+
+  /* A license of one second, two seconds later: refused. */
+  set_license_duration (licenses, 1);
+  r = run (data_dir, { "download", url, "--id", "short" });
+  fail_unless (r.status == 0, "download failed: %s", tail (r.err));
+  fail_unless_equals_int (posts (licenses), 2);
+  g_usleep (2 * G_USEC_PER_SEC);
+  assert_refused (data_dir, "short", "expired");
+
+  ot_server_free (server);
+  license_server_free (licenses);
+}
+
+GST_START_TEST (test_cenc)
+{
+  check_scheme ("cenc", 8);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_cenc_16_byte_iv)
+{
+  check_scheme ("cenc", 16);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_cbcs)
+{
+  check_scheme ("cbcs", 0);
+}
+GST_END_TEST;
+
+Suite *drm_playback_suite (void)
+{
+  Suite *s = suite_create ("drm-playback");
+  TCase *tc = tcase_create ("general");
+  tcase_set_timeout (tc, 240);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_cenc);
+  tcase_add_test (tc, test_cenc_16_byte_iv);
+  tcase_add_test (tc, test_cbcs);
+  return s;
+}
+
+}  // namespace
+
+GST_CHECK_MAIN (drm_playback);
