@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "manifest/dash/mpd-parser.h"
+#include "manifest/xml-document.h"
 
 #include "manifest/dash/xs-duration.h"
 
@@ -16,122 +17,6 @@ namespace gst_offline {
 namespace dash {
 
 namespace {
-
-struct XmlDocFree {
-  void operator() (xmlDoc *doc) const { xmlFreeDoc (doc); }
-};
-using XmlDocPtr = std::unique_ptr<xmlDoc, XmlDocFree>;
-
-struct XmlParserCtxtFree {
-  void operator() (xmlParserCtxt *ctxt) const { xmlFreeParserCtxt (ctxt); }
-};
-using XmlParserCtxtPtr = std::unique_ptr<xmlParserCtxt, XmlParserCtxtFree>;
-
-struct XmlNodeFree {
-  void operator() (xmlNode *node) const { xmlFreeNode (node); }
-};
-using XmlNodePtr = std::unique_ptr<xmlNode, XmlNodeFree>;
-
-struct XmlBufferFree {
-  void operator() (xmlBuffer *buffer) const { xmlBufferFree (buffer); }
-};
-using XmlBufferPtr = std::unique_ptr<xmlBuffer, XmlBufferFree>;
-
-struct XmlCharFree {
-  void operator() (xmlChar *text) const { xmlFree (text); }
-};
-using XmlCharPtr = std::unique_ptr<xmlChar, XmlCharFree>;
-
-/* ---- Loading the document safely ----------------------------------------- */
-
-/* Set on the parser context while parsing: a DOCTYPE (and so any entity
- * declaration) stops the parser at once, before a single entity is declared,
- * which is what makes "billion laughs" and external entities harmless. */
-struct LoadState {
-  bool saw_doctype = false;
-};
-
-void stop_at_doctype (void *ctx, const xmlChar *, const xmlChar *, const xmlChar *)
-{
-  auto ctxt = static_cast<xmlParserCtxtPtr> (ctx);
-  static_cast<LoadState *> (ctxt->_private)->saw_doctype = true;
-  xmlStopParser (ctxt);
-}
-
-void stop_at_entity_decl (void *ctx, const xmlChar *, int, const xmlChar *, const xmlChar *, xmlChar *)
-{
-  stop_at_doctype (ctx, nullptr, nullptr, nullptr);
-}
-
-void ignore_generic_error (void *, const char *, ...)
-{
-}
-
-/* Some libxml2 messages (encoding conversion) bypass XML_PARSE_NOERROR and go
- * to the generic error handler, which prints on stderr: a library keeps
- * quiet, the GError says what went wrong. libxml2 keeps this handler per
- * thread, so other threads' parsers are not affected. */
-class QuietGenericErrors {
- public:
-  QuietGenericErrors () : saved_ (xmlGenericError), saved_context_ (xmlGenericErrorContext)
-  {
-    xmlSetGenericErrorFunc (nullptr, ignore_generic_error);
-  }
-  ~QuietGenericErrors () { xmlSetGenericErrorFunc (saved_context_, saved_); }
-  QuietGenericErrors (const QuietGenericErrors &) = delete;
-  QuietGenericErrors &operator= (const QuietGenericErrors &) = delete;
-
- private:
-  xmlGenericErrorFunc saved_;
-  void *saved_context_;
-};
-
-XmlDocPtr load_document (std::string_view bytes, GError **error)
-{
-  if (bytes.size () > kMaxMpdSize) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
-        "invalid MPD: %" G_GSIZE_FORMAT " bytes is larger than the %" G_GSIZE_FORMAT " bytes accepted",
-        bytes.size (), kMaxMpdSize);
-    return nullptr;
-  }
-  /* libxml2 wants its first initialization done by one thread. */
-  static gsize initialized = 0;
-  if (g_once_init_enter (&initialized)) {
-    xmlInitParser ();
-    g_once_init_leave (&initialized, 1);
-  }
-  QuietGenericErrors quiet;
-  XmlParserCtxtPtr ctxt (xmlNewParserCtxt ());
-  if (!ctxt) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_FAILED, "cannot create an XML parser");
-    return nullptr;
-  }
-  LoadState state;
-  ctxt->_private = &state;
-  ctxt->sax->internalSubset = stop_at_doctype;
-  ctxt->sax->externalSubset = stop_at_doctype;
-  ctxt->sax->entityDecl = stop_at_entity_decl;
-  /* No XML_PARSE_NOENT (entities stay unexpanded), no DTDLOAD/DTDATTR, no
-   * network, no HUGE (libxml2's depth and size limits stay on). */
-  const int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
-  XmlDocPtr doc (xmlCtxtReadMemory (ctxt.get (), bytes.data (), static_cast<int> (bytes.size ()),
-      "manifest.mpd", nullptr, options));
-  if (state.saw_doctype) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
-        "invalid MPD: documents with a DOCTYPE or entity declarations are refused");
-    return nullptr;
-  }
-  if (!doc || !ctxt->wellFormed) {
-    const xmlError *xml_error = xmlCtxtGetLastError (ctxt.get ());
-    std::string message = xml_error && xml_error->message ? xml_error->message : "not well-formed";
-    while (!message.empty () && (message.back () == '\n' || message.back () == ' '))
-      message.pop_back ();
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
-        "invalid MPD: not XML (line %d: %s)", xml_error ? xml_error->line : 0, message.c_str ());
-    return nullptr;
-  }
-  return doc;
-}
 
 /* ---- Reading elements and attributes ------------------------------------ */
 
@@ -939,7 +824,7 @@ std::optional<Mpd> parse_mpd (std::string_view bytes, const std::string &manifes
         "the manifest URL '%s' is not an absolute URI", manifest_url.c_str ());
     return std::nullopt;
   }
-  XmlDocPtr doc = load_document (bytes, error);
+  XmlDocPtr doc = load_xml_document (bytes, "MPD", kMaxMpdSize, error);
   if (!doc)
     return std::nullopt;
   MpdParser parser (manifest_url, error);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "manifest/mss/manifest-parser.h"
+#include "manifest/xml-document.h"
 
 #include <gst/gst.h>
 #include <gst/offline/offline-error.h>
@@ -17,62 +18,6 @@ namespace mss {
 
 namespace {
 
-struct XmlDocFree {
-  void operator() (xmlDoc *doc) const { xmlFreeDoc (doc); }
-};
-using XmlDocPtr = std::unique_ptr<xmlDoc, XmlDocFree>;
-
-struct XmlParserCtxtFree {
-  void operator() (xmlParserCtxt *ctxt) const { xmlFreeParserCtxt (ctxt); }
-};
-using XmlParserCtxtPtr = std::unique_ptr<xmlParserCtxt, XmlParserCtxtFree>;
-
-struct XmlCharFree {
-  void operator() (xmlChar *text) const { xmlFree (text); }
-};
-using XmlCharPtr = std::unique_ptr<xmlChar, XmlCharFree>;
-
-/* ---- Loading the document safely ----------------------------------------- */
-
-/* A DOCTYPE (and so any entity declaration) stops the parser before a single
- * entity is declared. */
-struct LoadState {
-  bool saw_doctype = false;
-};
-
-void stop_at_doctype (void *ctx, const xmlChar *, const xmlChar *, const xmlChar *)
-{
-  auto ctxt = static_cast<xmlParserCtxtPtr> (ctx);
-  static_cast<LoadState *> (ctxt->_private)->saw_doctype = true;
-  xmlStopParser (ctxt);
-}
-
-void stop_at_entity_decl (void *ctx, const xmlChar *, int, const xmlChar *, const xmlChar *, xmlChar *)
-{
-  stop_at_doctype (ctx, nullptr, nullptr, nullptr);
-}
-
-void ignore_generic_error (void *, const char *, ...)
-{
-}
-
-/* libxml2 prints some messages through its (per-thread) generic handler:
- * a library keeps quiet, the GError says what went wrong. */
-class QuietGenericErrors {
- public:
-  QuietGenericErrors () : saved_ (xmlGenericError), saved_context_ (xmlGenericErrorContext)
-  {
-    xmlSetGenericErrorFunc (nullptr, ignore_generic_error);
-  }
-  ~QuietGenericErrors () { xmlSetGenericErrorFunc (saved_context_, saved_); }
-  QuietGenericErrors (const QuietGenericErrors &) = delete;
-  QuietGenericErrors &operator= (const QuietGenericErrors &) = delete;
-
- private:
-  xmlGenericErrorFunc saved_;
-  void *saved_context_;
-};
-
 void invalid (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
 void invalid (GError **error, const char *format, ...)
 {
@@ -82,48 +27,6 @@ void invalid (GError **error, const char *format, ...)
   va_end (args);
   g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT, "invalid Smooth Streaming manifest: %s",
       message);
-}
-
-XmlDocPtr load_document (std::string_view bytes, GError **error)
-{
-  if (bytes.size () > kMaxManifestSize) {
-    invalid (error, "%" G_GSIZE_FORMAT " bytes is larger than the %" G_GSIZE_FORMAT " bytes accepted", bytes.size (),
-        kMaxManifestSize);
-    return nullptr;
-  }
-  static gsize initialized = 0;
-  if (g_once_init_enter (&initialized)) {
-    xmlInitParser ();
-    g_once_init_leave (&initialized, 1);
-  }
-  QuietGenericErrors quiet;
-  XmlParserCtxtPtr ctxt (xmlNewParserCtxt ());
-  if (!ctxt) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_FAILED, "cannot create an XML parser");
-    return nullptr;
-  }
-  LoadState state;
-  ctxt->_private = &state;
-  ctxt->sax->internalSubset = stop_at_doctype;
-  ctxt->sax->externalSubset = stop_at_doctype;
-  ctxt->sax->entityDecl = stop_at_entity_decl;
-  /* No NOENT, no DTDLOAD/DTDATTR, no network, no HUGE. */
-  const int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
-  XmlDocPtr doc (xmlCtxtReadMemory (ctxt.get (), bytes.data (), static_cast<int> (bytes.size ()), "Manifest", nullptr,
-      options));
-  if (state.saw_doctype) {
-    invalid (error, "documents with a DOCTYPE or entity declarations are refused");
-    return nullptr;
-  }
-  if (!doc || !ctxt->wellFormed) {
-    const xmlError *xml_error = xmlCtxtGetLastError (ctxt.get ());
-    std::string message = xml_error && xml_error->message ? xml_error->message : "not well-formed";
-    while (!message.empty () && (message.back () == '\n' || message.back () == ' '))
-      message.pop_back ();
-    invalid (error, "not XML (line %d: %s)", xml_error ? xml_error->line : 0, message.c_str ());
-    return nullptr;
-  }
-  return doc;
 }
 
 /* ---- Reading elements and attributes ------------------------------------ */
@@ -399,7 +302,7 @@ bool Manifest::has_playready () const
 
 std::optional<Manifest> parse_manifest (std::string_view bytes, const std::string &manifest_url, GError **error)
 {
-  XmlDocPtr doc = load_document (bytes, error);
+  XmlDocPtr doc = load_xml_document (bytes, "Smooth Streaming manifest", kMaxManifestSize, error);
   if (!doc)
     return std::nullopt;
   xmlNode *root = xmlDocGetRootElement (doc.get ());
