@@ -4,6 +4,7 @@
 
 #include <gst/offline/offline-cache.h>
 
+#include <optional>
 #include <string>
 
 namespace gst_offline {
@@ -31,6 +32,11 @@ std::string cache_absolute_path (GstOfflineCache *cache, const std::string &rela
 /* Deletes every resource that download `download_id` uses and no other
  * download does (rows first, then files), and its resource list. */
 bool cache_remove_download_resources (GstOfflineCache *cache, const std::string &download_id, GError **error);
+
+/* The bytes of a whole resource (a manifest, an index), refused with
+ * UNSUPPORTED when it is larger than `max_bytes`. */
+std::optional<std::string> cache_read_resource (GstOfflineCache *cache, const std::string &key, gsize max_bytes,
+    GError **error);
 
 /* Bytes held for `download_id`: whole resources plus durable partial bytes. */
 guint64 cache_download_bytes (GstOfflineCache *cache, const std::string &download_id);

@@ -137,6 +137,25 @@ bool cache_remove_download_resources (GstOfflineCache *cache, const std::string 
   return true;
 }
 
+std::optional<std::string> cache_read_resource (GstOfflineCache *cache, const std::string &key, gsize max_bytes,
+    GError **error)
+{
+  guint64 length = 0;
+  g_autofree gchar *path = gst_offline_cache_lookup (cache, key.c_str (), &length, error);
+  if (!path)
+    return std::nullopt;
+  if (length > max_bytes) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is larger (%" G_GUINT64_FORMAT
+        " bytes) than gst-offline accepts", key.c_str (), length);
+    return std::nullopt;
+  }
+  g_autofree gchar *contents = nullptr;
+  gsize size = 0;
+  if (!g_file_get_contents (path, &contents, &size, error))
+    return std::nullopt;
+  return std::string (contents, size);
+}
+
 guint64 cache_download_bytes (GstOfflineCache *cache, const std::string &download_id)
 {
   auto stmt = cache->db.get ().prepare ("SELECT "

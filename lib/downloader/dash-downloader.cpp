@@ -30,24 +30,6 @@ std::optional<ByteRange> http_range (const std::optional<dash::ByteRange> &range
   return ByteRange { range->first, range->length () };
 }
 
-/* The bytes of a whole resource of the cache. */
-std::optional<std::string> read_resource (GstOfflineCache *cache, const std::string &key, gsize max, GError **error)
-{
-  guint64 length = 0;
-  g_autofree gchar *path = gst_offline_cache_lookup (cache, key.c_str (), &length, error);
-  if (!path)
-    return std::nullopt;
-  if (length > max) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is larger (%" G_GUINT64_FORMAT
-        " bytes) than gst-offline accepts", key.c_str (), length);
-    return std::nullopt;
-  }
-  g_autofree gchar *contents = nullptr;
-  gsize size = 0;
-  if (!g_file_get_contents (path, &contents, &size, error))
-    return std::nullopt;
-  return std::string (contents, size);
-}
 
 /* How a Representation's segments are packed, as cachesrc names it. */
 std::optional<std::string> container_of (const dash::AdaptationSet &set, const dash::Representation &rep, GError **error)
@@ -129,7 +111,7 @@ void DashDownloader::on_manifest (const GError *fetch_error)
     return;
   }
   g_autoptr (GError) error = nullptr;
-  auto bytes = read_resource (context_.cache, record_.uri, kMaxManifestBytes, &error);
+  auto bytes = cache_read_resource (context_.cache, record_.uri, kMaxManifestBytes, &error);
   if (bytes)
     mpd_ = dash::parse_mpd (*bytes, record_.uri, &error);
   if (!mpd_ || !choose (&error)) {
@@ -233,7 +215,7 @@ void DashDownloader::on_indexes (const GError *fetch_error)
     if (!c.index.sidx)
       continue;
     SegmentSpec sidx = spec_for (c.index.sidx->url, c.index.sidx->range);
-    auto bytes = read_resource (context_.cache, sidx.fetch.cache_key, dash::kMaxIndexBytes, &error);
+    auto bytes = cache_read_resource (context_.cache, sidx.fetch.cache_key, dash::kMaxIndexBytes, &error);
     if (!bytes || !dash::add_sidx_segments (c.index, reinterpret_cast<const guint8 *> (bytes->data ()), bytes->size (),
             &error)) {
       fail (error);

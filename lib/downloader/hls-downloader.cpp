@@ -27,24 +27,6 @@ namespace {
 
 constexpr gsize kKeyLength = 16;
 
-/* The bytes of a whole resource of the cache. */
-std::optional<std::string> read_resource (GstOfflineCache *cache, const std::string &key, gsize max, GError **error)
-{
-  guint64 length = 0;
-  g_autofree gchar *path = gst_offline_cache_lookup (cache, key.c_str (), &length, error);
-  if (!path)
-    return std::nullopt;
-  if (length > max) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is larger (%" G_GUINT64_FORMAT
-        " bytes) than gst-offline accepts", key.c_str (), length);
-    return std::nullopt;
-  }
-  g_autofree gchar *contents = nullptr;
-  gsize size = 0;
-  if (!g_file_get_contents (path, &contents, &size, error))
-    return std::nullopt;
-  return std::string (contents, size);
-}
 
 /* An HLS playlist starts with #EXTM3U, after a UTF-8 BOM if it has one. */
 bool check_is_playlist (const std::string &prefix, const std::string &uri, GError **error)
@@ -331,7 +313,7 @@ void HlsDownloader::on_playlist (const GError *fetch_error)
   }
   g_autoptr (GError) error = nullptr;
   hls::ParseLimits limits;
-  auto bytes = read_resource (context_.cache, record_.uri, limits.max_bytes, &error);
+  auto bytes = cache_read_resource (context_.cache, record_.uri, limits.max_bytes, &error);
   std::optional<hls::Playlist> playlist;
   if (bytes)
     playlist = hls::parse_playlist (*bytes, record_.uri, &error, limits);
@@ -483,7 +465,7 @@ void HlsDownloader::on_media_playlist (const GError *fetch_error)
   g_autoptr (GError) error = nullptr;
   Chosen &c = chosen_[next_playlist_];
   hls::ParseLimits limits;
-  auto bytes = read_resource (context_.cache, c.uri, limits.max_bytes, &error);
+  auto bytes = cache_read_resource (context_.cache, c.uri, limits.max_bytes, &error);
   if (bytes)
     c.media = hls::parse_media_playlist (*bytes, c.uri, &error, limits);
   if (!c.media) {

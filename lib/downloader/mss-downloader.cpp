@@ -16,24 +16,6 @@ namespace gst_offline {
 
 namespace {
 
-/* The bytes of the manifest, whole in the cache. */
-std::optional<std::string> read_manifest (GstOfflineCache *cache, const std::string &key, GError **error)
-{
-  guint64 length = 0;
-  g_autofree gchar *path = gst_offline_cache_lookup (cache, key.c_str (), &length, error);
-  if (!path)
-    return std::nullopt;
-  if (length > mss::kMaxManifestSize) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is larger (%" G_GUINT64_FORMAT
-        " bytes) than gst-offline accepts", key.c_str (), length);
-    return std::nullopt;
-  }
-  g_autofree gchar *contents = nullptr;
-  gsize size = 0;
-  if (!g_file_get_contents (path, &contents, &size, error))
-    return std::nullopt;
-  return std::string (contents, size);
-}
 
 /* Refuses what is recognisably something else (media, a web page, another
  * kind of manifest); what typefinding cannot tell is left to the parser. */
@@ -83,7 +65,7 @@ void MssDownloader::on_manifest (const GError *fetch_error)
     return;
   }
   g_autoptr (GError) error = nullptr;
-  auto bytes = read_manifest (context_.cache, record_.uri, &error);
+  auto bytes = cache_read_resource (context_.cache, record_.uri, mss::kMaxManifestSize, &error);
   if (bytes)
     manifest_ = mss::parse_manifest (*bytes, record_.uri, &error);
   if (manifest_ && manifest_->has_playready ()) {
