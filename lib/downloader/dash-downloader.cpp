@@ -9,7 +9,6 @@
 #include "manifest/dash/mpd-parser.h"
 #include "manifest/dash/sidx.h"
 
-#include <gst/base/gsttypefindhelper.h>
 #include <gst/gst.h>
 
 #include <algorithm>
@@ -51,26 +50,6 @@ std::optional<std::string> container_of (const dash::AdaptationSet &set, const d
   return std::nullopt;
 }
 
-/* Refuses what is recognisably something else (a media file, a web page);
- * what typefinding cannot tell, such as a truncated MPD, is left to the
- * parser, whose error says precisely what is wrong. */
-bool check_is_mpd (const std::string &prefix, const std::string &uri, GError **error)
-{
-  g_autoptr (GstCaps) caps = gst_type_find_helper_for_data (nullptr,
-      reinterpret_cast<const guint8 *> (prefix.data ()), prefix.size (), nullptr);
-  if (!caps || gst_caps_is_empty (caps))
-    return true;
-  const char *type = gst_structure_get_name (gst_caps_get_structure (caps, 0));
-  bool something_else = g_str_has_prefix (type, "video/") || g_str_has_prefix (type, "audio/")
-      || g_str_has_prefix (type, "image/") || g_str_equal (type, "text/html") || g_str_equal (type, "application/x-hls")
-      || g_str_equal (type, "application/vnd.ms-sstr+xml");
-  if (!something_else)
-    return true;
-  g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is not a DASH manifest (%s)", uri.c_str (),
-      type);
-  return false;
-}
-
 }  // namespace
 
 DashDownloader::DashDownloader (const DownloadRecord &record, const DownloaderContext &context)
@@ -89,13 +68,13 @@ void DashDownloader::start (GCancellable *cancellable, ProgressFn progress, Done
   cancellable_ = cancellable;
   progress_ = std::move (progress);
   done_ = std::move (done);
-  FetchSpec spec { record_.uri, record_.uri, record_.id, record_.headers, std::nullopt };
-  manifest_fetch_ = ResourceFetch::create (context_.session, context_.cache, std::move (spec), context_.retry,
-      context_.check_space, cancellable_);
   std::string uri = record_.uri;
-  manifest_fetch_->start ([] (guint64, gint64) {},
-      [uri] (const std::string &prefix, GError **error) { return check_is_mpd (prefix, uri, error); },
-      [this] (const GError *error) { on_manifest (error); });
+  manifest_fetch_ = fetch_manifest (context_, record_, uri, cancellable_,
+      [uri] (const std::string &prefix, GError **error) {
+        return check_manifest_kind (prefix, "application/dash+xml", "a DASH manifest", uri, error);
+      },
+      kMaxManifestBytes,
+      [this] (std::optional<std::string> bytes, const GError *error) { on_manifest (std::move (bytes), error); });
 }
 
 void DashDownloader::fail (const GError *error)
@@ -103,17 +82,15 @@ void DashDownloader::fail (const GError *error)
   done_ (error);
 }
 
-void DashDownloader::on_manifest (const GError *fetch_error)
+void DashDownloader::on_manifest (std::optional<std::string> bytes, const GError *fetch_error)
 {
   manifest_fetch_.reset ();
-  if (fetch_error) {
+  if (!bytes) {
     fail (fetch_error);
     return;
   }
   g_autoptr (GError) error = nullptr;
-  auto bytes = cache_read_resource (context_.cache, record_.uri, kMaxManifestBytes, &error);
-  if (bytes)
-    mpd_ = dash::parse_mpd (*bytes, record_.uri, &error);
+  mpd_ = dash::parse_mpd (*bytes, record_.uri, &error);
   if (!mpd_ || !choose (&error)) {
     fail (error);
     return;

@@ -27,7 +27,7 @@ class DashDownloader : public Downloader {
     dash::SegmentIndex index;
   };
 
-  void on_manifest (const GError *error);
+  void on_manifest (std::optional<std::string> bytes, const GError *error);
   void acquire_license (LicenseRequest request);
   void fetch_indexes ();
   bool choose (GError **error);

@@ -1,14 +1,58 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "downloader/downloader.h"
 
+#include "cache/cache-private.h"
 #include "downloader/dash-downloader.h"
 #include "downloader/hls-downloader.h"
 #include "downloader/mss-downloader.h"
 #include "downloader/progressive-downloader.h"
 
+#include <gst/base/gsttypefindhelper.h>
+
 #include <algorithm>
 
 namespace gst_offline {
+
+bool check_manifest_kind (const std::string &prefix, const char *own_type, const char *what, const std::string &uri,
+    GError **error)
+{
+  static const char *const kManifestTypes[] = { "application/dash+xml", "application/x-hls",
+    "application/vnd.ms-sstr+xml" };
+  g_autoptr (GstCaps) caps = gst_type_find_helper_for_data (nullptr,
+      reinterpret_cast<const guint8 *> (prefix.data ()), prefix.size (), nullptr);
+  if (!caps || gst_caps_is_empty (caps))
+    return true;
+  const char *type = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  bool something_else = g_str_has_prefix (type, "video/") || g_str_has_prefix (type, "audio/")
+      || g_str_has_prefix (type, "image/") || g_str_equal (type, "text/html");
+  for (const char *manifest : kManifestTypes)
+    something_else = something_else || (g_str_equal (type, manifest) && !g_str_equal (type, own_type));
+  if (!something_else)
+    return true;
+  g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is not %s (%s)", uri.c_str (), what, type);
+  return false;
+}
+
+std::shared_ptr<ResourceFetch> fetch_manifest (const DownloaderContext &context, const DownloadRecord &record,
+    const std::string &url, GCancellable *cancellable, ResourceFetch::ValidateFn validate, gsize max_bytes,
+    ManifestFn done)
+{
+  FetchSpec spec { url, url, record.id, record.headers, std::nullopt };
+  auto fetch = ResourceFetch::create (context.session, context.cache, std::move (spec), context.retry,
+      context.check_space, cancellable);
+  GstOfflineCache *cache = context.cache;
+  fetch->start ([] (guint64, gint64) {}, std::move (validate),
+      [cache, url, max_bytes, done = std::move (done)] (const GError *fetch_error) {
+        if (fetch_error) {
+          done (std::nullopt, fetch_error);
+          return;
+        }
+        g_autoptr (GError) error = nullptr;
+        auto bytes = cache_read_resource (cache, url, max_bytes, &error);
+        done (std::move (bytes), error);
+      });
+  return fetch;
+}
 
 GstOfflineDownloadType guess_download_type (const std::string &uri)
 {

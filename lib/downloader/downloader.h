@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace gst_offline {
 
@@ -35,6 +36,24 @@ class Downloader {
    * `cancellable` ends it with G_IO_ERROR_CANCELLED, keeping what it holds. */
   virtual void start (GCancellable *cancellable, ProgressFn progress, DoneFn done) = 0;
 };
+
+/* Refuses the first bytes of a manifest when typefinding recognises them as
+ * something else: media, an image, a web page, or a manifest of another
+ * kind than `own_type` (its caps name). What typefinding cannot tell, such
+ * as a truncated manifest, is left to the parser, whose errors are precise.
+ * `what` names the expected kind in the error ("a DASH manifest"). */
+bool check_manifest_kind (const std::string &prefix, const char *own_type, const char *what, const std::string &uri,
+    GError **error);
+
+/* The manifest's bytes, or the error that kept them from arriving. */
+using ManifestFn = std::function<void (std::optional<std::string> bytes, const GError *error)>;
+
+/* Fetches a manifest or playlist of `record` at `url` into the cache (the
+ * first bytes checked by `validate`), then reads it back, at most
+ * `max_bytes`. Keep the returned fetch until `done` is called. */
+std::shared_ptr<ResourceFetch> fetch_manifest (const DownloaderContext &context, const DownloadRecord &record,
+    const std::string &url, GCancellable *cancellable, ResourceFetch::ValidateFn validate, gsize max_bytes,
+    ManifestFn done);
 
 /* The type a URI most likely is, from its path. */
 GstOfflineDownloadType guess_download_type (const std::string &uri);

@@ -289,13 +289,11 @@ void HlsDownloader::start (GCancellable *cancellable, ProgressFn progress, DoneF
   cancellable_ = cancellable;
   progress_ = std::move (progress);
   done_ = std::move (done);
-  FetchSpec spec { record_.uri, record_.uri, record_.id, record_.headers, std::nullopt };
-  playlist_fetch_ = ResourceFetch::create (context_.session, context_.cache, std::move (spec), context_.retry,
-      context_.check_space, cancellable_);
   std::string uri = record_.uri;
-  playlist_fetch_->start ([] (guint64, gint64) {},
+  playlist_fetch_ = fetch_manifest (context_, record_, uri, cancellable_,
       [uri] (const std::string &prefix, GError **error) { return check_is_playlist (prefix, uri, error); },
-      [this] (const GError *error) { on_playlist (error); });
+      hls::ParseLimits ().max_bytes,
+      [this] (std::optional<std::string> bytes, const GError *error) { on_playlist (std::move (bytes), error); });
 }
 
 void HlsDownloader::fail (const GError *error)
@@ -304,19 +302,15 @@ void HlsDownloader::fail (const GError *error)
   done_ (error);
 }
 
-void HlsDownloader::on_playlist (const GError *fetch_error)
+void HlsDownloader::on_playlist (std::optional<std::string> bytes, const GError *fetch_error)
 {
   playlist_fetch_.reset ();
-  if (fetch_error) {
+  if (!bytes) {
     fail (fetch_error);
     return;
   }
   g_autoptr (GError) error = nullptr;
-  hls::ParseLimits limits;
-  auto bytes = cache_read_resource (context_.cache, record_.uri, limits.max_bytes, &error);
-  std::optional<hls::Playlist> playlist;
-  if (bytes)
-    playlist = hls::parse_playlist (*bytes, record_.uri, &error, limits);
+  auto playlist = hls::parse_playlist (*bytes, record_.uri, &error, hls::ParseLimits ());
   if (!playlist || !choose (*playlist, &error)) {
     fail (error);
     return;
@@ -446,28 +440,23 @@ void HlsDownloader::fetch_next_media_playlist ()
     fetch_next_key ();
     return;
   }
-  const std::string &uri = chosen_[next_playlist_].uri;
-  FetchSpec spec { uri, uri, record_.id, record_.headers, std::nullopt };
-  playlist_fetch_ = ResourceFetch::create (context_.session, context_.cache, std::move (spec), context_.retry,
-      context_.check_space, cancellable_);
-  playlist_fetch_->start ([] (guint64, gint64) {},
+  std::string uri = chosen_[next_playlist_].uri;
+  playlist_fetch_ = fetch_manifest (context_, record_, uri, cancellable_,
       [uri] (const std::string &prefix, GError **error) { return check_is_playlist (prefix, uri, error); },
-      [this] (const GError *error) { on_media_playlist (error); });
+      hls::ParseLimits ().max_bytes,
+      [this] (std::optional<std::string> bytes, const GError *error) { on_media_playlist (std::move (bytes), error); });
 }
 
-void HlsDownloader::on_media_playlist (const GError *fetch_error)
+void HlsDownloader::on_media_playlist (std::optional<std::string> bytes, const GError *fetch_error)
 {
   playlist_fetch_.reset ();
-  if (fetch_error) {
+  if (!bytes) {
     fail (fetch_error);
     return;
   }
   g_autoptr (GError) error = nullptr;
   Chosen &c = chosen_[next_playlist_];
-  hls::ParseLimits limits;
-  auto bytes = cache_read_resource (context_.cache, c.uri, limits.max_bytes, &error);
-  if (bytes)
-    c.media = hls::parse_media_playlist (*bytes, c.uri, &error, limits);
+  c.media = hls::parse_media_playlist (*bytes, c.uri, &error, hls::ParseLimits ());
   if (!c.media) {
     fail (error);
     return;

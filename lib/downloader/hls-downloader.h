@@ -53,10 +53,10 @@ class HlsDownloader : public Downloader {
     std::optional<hls::MediaPlaylist> media;
   };
 
-  void on_playlist (const GError *error);
+  void on_playlist (std::optional<std::string> bytes, const GError *error);
   bool choose (const hls::Playlist &playlist, GError **error);
   void fetch_next_media_playlist ();
-  void on_media_playlist (const GError *error);
+  void on_media_playlist (std::optional<std::string> bytes, const GError *error);
   bool check_media_playlists (GError **error);
   void fetch_next_key ();
   void on_key (GBytes *key, const GError *error);

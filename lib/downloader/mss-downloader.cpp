@@ -7,7 +7,6 @@
 #include "helper/track-selection.h"
 #include "index/playback-plan.h"
 
-#include <gst/base/gsttypefindhelper.h>
 #include <gst/gst.h>
 
 #include <algorithm>
@@ -16,25 +15,6 @@ namespace gst_offline {
 
 namespace {
 
-
-/* Refuses what is recognisably something else (media, a web page, another
- * kind of manifest); what typefinding cannot tell is left to the parser. */
-bool check_is_manifest (const std::string &prefix, const std::string &uri, GError **error)
-{
-  g_autoptr (GstCaps) caps = gst_type_find_helper_for_data (nullptr,
-      reinterpret_cast<const guint8 *> (prefix.data ()), prefix.size (), nullptr);
-  if (!caps || gst_caps_is_empty (caps))
-    return true;
-  const char *type = gst_structure_get_name (gst_caps_get_structure (caps, 0));
-  bool something_else = g_str_has_prefix (type, "video/") || g_str_has_prefix (type, "audio/")
-      || g_str_has_prefix (type, "image/") || g_str_equal (type, "text/html") || g_str_equal (type, "application/x-hls")
-      || g_str_equal (type, "application/dash+xml");
-  if (!something_else)
-    return true;
-  g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is not a Smooth Streaming manifest (%s)",
-      uri.c_str (), type);
-  return false;
-}
 
 }  // namespace
 
@@ -48,26 +28,24 @@ void MssDownloader::start (GCancellable *cancellable, ProgressFn progress, DoneF
   cancellable_ = cancellable;
   progress_ = std::move (progress);
   done_ = std::move (done);
-  FetchSpec spec { record_.uri, record_.uri, record_.id, record_.headers, std::nullopt };
-  manifest_fetch_ = ResourceFetch::create (context_.session, context_.cache, std::move (spec), context_.retry,
-      context_.check_space, cancellable_);
   std::string uri = record_.uri;
-  manifest_fetch_->start ([] (guint64, gint64) {},
-      [uri] (const std::string &prefix, GError **error) { return check_is_manifest (prefix, uri, error); },
-      [this] (const GError *error) { on_manifest (error); });
+  manifest_fetch_ = fetch_manifest (context_, record_, uri, cancellable_,
+      [uri] (const std::string &prefix, GError **error) {
+        return check_manifest_kind (prefix, "application/vnd.ms-sstr+xml", "a Smooth Streaming manifest", uri, error);
+      },
+      mss::kMaxManifestSize,
+      [this] (std::optional<std::string> bytes, const GError *error) { on_manifest (std::move (bytes), error); });
 }
 
-void MssDownloader::on_manifest (const GError *fetch_error)
+void MssDownloader::on_manifest (std::optional<std::string> bytes, const GError *fetch_error)
 {
   manifest_fetch_.reset ();
-  if (fetch_error) {
+  if (!bytes) {
     done_ (fetch_error);
     return;
   }
   g_autoptr (GError) error = nullptr;
-  auto bytes = cache_read_resource (context_.cache, record_.uri, mss::kMaxManifestSize, &error);
-  if (bytes)
-    manifest_ = mss::parse_manifest (*bytes, record_.uri, &error);
+  manifest_ = mss::parse_manifest (*bytes, record_.uri, &error);
   if (manifest_ && manifest_->has_playready ()) {
     g_set_error (&error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
         "PlayReady-protected Smooth Streaming is not supported");

@@ -23,7 +23,7 @@ class MssDownloader : public Downloader {
     std::vector<mss::FragmentRef> fragments;
   };
 
-  void on_manifest (const GError *error);
+  void on_manifest (std::optional<std::string> bytes, const GError *error);
   bool choose (GError **error);
   bool store_plan (std::vector<SegmentSpec> *segments, GError **error);
 
