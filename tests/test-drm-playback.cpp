@@ -7,9 +7,9 @@
  * expired or released, playback fails naming the KID and decodes nothing.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
-#include <libsoup/soup.h>
 
 #include "cenc-packager.h"
+#include "license-server.h"
 #include "test-support.h"
 
 #include <unistd.h>
@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <memory>
 #include <vector>
 
 namespace {
@@ -26,27 +27,9 @@ const std::array<guint8, 16> kKid = { 0x21, 0x43, 0x65, 0x87, 0xa9, 0xcb, 0x4d, 
 const std::array<guint8, 16> kKey = { 0x3c, 0x91, 0x0e, 0x5f, 0xd4, 0x27, 0x88, 0x6a, 0x1b, 0xc3, 0x70, 0x49, 0xe2,
   0x05, 0xbd, 0x96 };
 
-std::string b64url (const std::array<guint8, 16> &bytes)
-{
-  g_autofree gchar *text = g_base64_encode (bytes.data (), bytes.size ());
-  std::string s (text);
-  for (char &c : s)
-    c = c == '+' ? '-' : c == '/' ? '_' : c;
-  while (!s.empty () && s.back () == '=')
-    s.pop_back ();
-  return s;
-}
 
-std::string hex (const std::array<guint8, 16> &bytes)
-{
-  std::string text;
-  for (guint8 b : bytes) {
-    gchar digits[3];
-    g_snprintf (digits, sizeof digits, "%02x", b);
-    text += digits;
-  }
-  return text;
-}
+using ot::b64url;
+using ot::hex;
 
 /* The last 2000 characters of `text`, where a child's error is (after its
  * GST_DEBUG warnings): libcheck drops a longer failure message and reports
@@ -60,110 +43,6 @@ const char *tail (const char *text)
 const char *tail (const std::string &text)
 {
   return tail (text.c_str ());
-}
-
-/* ---- A ClearKey license server in its own thread ---------------------------- */
-
-struct LicenseServer {
-  GThread *thread = nullptr;
-  GMainContext *context = nullptr;
-  GMainLoop *loop = nullptr;
-  SoupServer *server = nullptr;
-  std::string url;
-  GMutex lock;
-  GCond ready;
-  gint64 license_duration = -1; /* under `lock` */
-  guint posts = 0;
-};
-
-void handle_license (SoupServer *, SoupServerMessage *msg, const char *, GHashTable *, gpointer data)
-{
-  auto ls = static_cast<LicenseServer *> (data);
-  if (g_strcmp0 (soup_server_message_get_method (msg), "POST") != 0) {
-    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, nullptr);
-    return;
-  }
-  g_mutex_lock (&ls->lock);
-  ls->posts++;
-  gint64 duration = ls->license_duration;
-  g_mutex_unlock (&ls->lock);
-  std::string reply = "{\"keys\": [{\"kty\": \"oct\", \"kid\": \"" + b64url (kKid) + "\", \"k\": \"" + b64url (kKey)
-      + "\"}], \"type\": \"persistent-license\"";
-  if (duration >= 0)
-    reply += ", \"license_duration_seconds\": " + std::to_string (duration);
-  reply += "}";
-  soup_server_message_set_status (msg, 200, nullptr);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, reply.data (), reply.size ());
-}
-
-gpointer license_server_main (gpointer data)
-{
-  auto ls = static_cast<LicenseServer *> (data);
-  g_main_context_push_thread_default (ls->context);
-  ls->server = soup_server_new (nullptr, nullptr);
-  soup_server_add_handler (ls->server, "/license", handle_license, ls, nullptr);
-  g_autoptr (GError) error = nullptr;
-  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  fail_unless (soup_server_listen (ls->server, address, static_cast<SoupServerListenOptions> (0), &error), "%s",
-      error ? error->message : "");
-  GSList *uris = soup_server_get_uris (ls->server);
-  g_autofree gchar *base = g_uri_to_string (static_cast<GUri *> (uris->data));
-  g_slist_free_full (uris, reinterpret_cast<GDestroyNotify> (g_uri_unref));
-  g_mutex_lock (&ls->lock);
-  ls->url = base;
-  if (!ls->url.empty () && ls->url.back () == '/')
-    ls->url.pop_back ();
-  ls->url += "/license";
-  g_cond_signal (&ls->ready);
-  g_mutex_unlock (&ls->lock);
-  g_main_loop_run (ls->loop);
-  soup_server_disconnect (ls->server);
-  g_object_unref (ls->server);
-  g_main_context_pop_thread_default (ls->context);
-  return nullptr;
-}
-
-LicenseServer *license_server_new ()
-{
-  auto ls = new LicenseServer ();
-  g_mutex_init (&ls->lock);
-  g_cond_init (&ls->ready);
-  ls->context = g_main_context_new ();
-  ls->loop = g_main_loop_new (ls->context, FALSE);
-  g_mutex_lock (&ls->lock);
-  ls->thread = g_thread_new ("license-server", license_server_main, ls);
-  while (ls->url.empty ())
-    g_cond_wait (&ls->ready, &ls->lock);
-  g_mutex_unlock (&ls->lock);
-  return ls;
-}
-
-void license_server_free (LicenseServer *ls)
-{
-  g_main_loop_quit (ls->loop);
-  g_main_context_wakeup (ls->context);
-  g_thread_join (ls->thread);
-  g_main_loop_unref (ls->loop);
-  g_main_context_unref (ls->context);
-  g_mutex_clear (&ls->lock);
-  g_cond_clear (&ls->ready);
-  delete ls;
-}
-
-void set_license_duration (LicenseServer *ls, gint64 seconds)
-{
-  g_mutex_lock (&ls->lock);
-  ls->license_duration = seconds;
-  g_mutex_unlock (&ls->lock);
-}
-
-guint posts (LicenseServer *ls)
-{
-  g_mutex_lock (&ls->lock);
-  guint n = ls->posts;
-  g_mutex_unlock (&ls->lock);
-  return n;
 }
 
 /* ---- Content ------------------------------------------------------------------ */
@@ -327,13 +206,13 @@ void check_scheme (const char *scheme, guint iv_size)
     g_mkdir_with_parents (d, 0700);
   make_dash (clear_dir);
 
-  LicenseServer *licenses = license_server_new ();
+  auto licenses = std::make_unique<ot::LicenseServer> (kKid, kKey);
   OtCencOptions options;
   options.scheme = scheme;
   options.kid = kKid;
   options.key = kKey;
   options.iv_size = iv_size;
-  options.license_url = licenses->url;
+  options.license_url = licenses->url ();
   g_autoptr (GError) error = nullptr;
   fail_unless (ot_cenc_package_dash (clear_dir, "x.mpd", enc_dir, options, &error), "%s",
       error ? error->message : "");
@@ -358,7 +237,7 @@ void check_scheme (const char *scheme, guint iv_size)
   /* The download acquires the license: one POST. */
   Cli r = run (data_dir, { "download", url, "--id", "enc" });
   fail_unless (r.status == 0, "download failed: %s", tail (r.err));
-  fail_unless_equals_int (posts (licenses), 1);
+  fail_unless_equals_int (licenses->posts (), 1);
 
   /* Offline playback decodes what a decode of the clear segments decodes. */
   g_autofree gchar *reference_video = concatenate (clear_dir, 0, root);
@@ -391,15 +270,14 @@ void check_scheme (const char *scheme, guint iv_size)
   assert_refused (data_dir, "enc", "No key for KID");
 
   /* A license of one second, two seconds later: refused. */
-  set_license_duration (licenses, 1);
+  licenses->set_answer (ot::LicenseAnswer::Keys, 1);
   r = run (data_dir, { "download", url, "--id", "short" });
   fail_unless (r.status == 0, "download failed: %s", tail (r.err));
-  fail_unless_equals_int (posts (licenses), 2);
+  fail_unless_equals_int (licenses->posts (), 2);
   g_usleep (2 * G_USEC_PER_SEC);
   assert_refused (data_dir, "short", "expired");
 
   ot_server_free (server);
-  license_server_free (licenses);
 }
 
 GST_START_TEST (test_cenc)

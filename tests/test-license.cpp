@@ -10,10 +10,10 @@
 #include <gst/check/gstharness.h>
 #include <gst/offline/offline.h>
 #include <json-glib/json-glib.h>
-#include <libsoup/soup.h>
 #include <openssl/evp.h>
 
 #include "drm/drm-keys.h"
+#include "license-server.h"
 #include "test-support.h"
 
 #include <glib/gstdio.h>
@@ -27,183 +27,21 @@
 
 namespace {
 
-using Block = std::array<guint8, 16>;
+using ot::Block;
+using ot::b64url;
+using ot::hex;
+using Answer = ot::LicenseAnswer;
 
 const Block kKid = { 0x10, 0x00, 0x00, 0x00, 0x10, 0x00, 0x10, 0x00, 0x10, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x01 };
 const char *const kKidUuid = "10000000-1000-1000-1000-100000000001";
 const Block kKey = { 0x5a, 0x1e, 0x77, 0x3c, 0x09, 0xd2, 0x4b, 0x81, 0xe6, 0x3f, 0xa0, 0x55, 0x12, 0xc4, 0x9d, 0x6b };
 
-std::string b64url (const Block &bytes)
-{
-  g_autofree gchar *text = g_base64_encode (bytes.data (), bytes.size ());
-  std::string s (text);
-  for (char &c : s)
-    c = c == '+' ? '-' : c == '/' ? '_' : c;
-  while (!s.empty () && s.back () == '=')
-    s.pop_back ();
-  return s;
-}
-
-std::string hex (const Block &bytes)
-{
-  std::string text;
-  for (guint8 b : bytes) {
-    gchar digits[3];
-    g_snprintf (digits, sizeof digits, "%02x", b);
-    text += digits;
-  }
-  return text;
-}
-
-/* ---- A ClearKey license server ------------------------------------------- */
-
-enum class Answer { Keys, Status500, Malformed, MissingKid };
-
-struct LicenseServer {
-  GThread *thread = nullptr;
-  GMainContext *context = nullptr;
-  GMainLoop *loop = nullptr;
-  SoupServer *server = nullptr;
-  std::string url;
-  GMutex lock;
-  GCond ready;
-  /* Under `lock`. */
-  Answer answer = Answer::Keys;
-  gint64 license_duration = -1;
-  gint64 playback_duration = -1;
-  guint posts = 0;
-  std::string last_body;
-  std::string last_content_type;
-};
-
-void handle_license (SoupServer *, SoupServerMessage *msg, const char *, GHashTable *, gpointer data)
-{
-  auto ls = static_cast<LicenseServer *> (data);
-  if (g_strcmp0 (soup_server_message_get_method (msg), "POST") != 0) {
-    soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, nullptr);
-    return;
-  }
-  SoupMessageBody *request = soup_server_message_get_request_body (msg);
-  g_autoptr (GBytes) body = soup_message_body_flatten (request);
-  gsize size = 0;
-  auto text = static_cast<const char *> (g_bytes_get_data (body, &size));
-  g_mutex_lock (&ls->lock);
-  ls->posts++;
-  ls->last_body.assign (text ? text : "", size);
-  const char *type = soup_message_headers_get_content_type (soup_server_message_get_request_headers (msg), nullptr);
-  ls->last_content_type = type ? type : "";
-  Answer answer = ls->answer;
-  gint64 license_duration = ls->license_duration;
-  gint64 playback_duration = ls->playback_duration;
-  g_mutex_unlock (&ls->lock);
-
-  if (answer == Answer::Status500) {
-    soup_server_message_set_status (msg, 500, nullptr);
-    return;
-  }
-  std::string reply;
-  if (answer == Answer::Malformed) {
-    reply = "{\"keys\": [ {\"kty\": \"oct\", ";
-  } else {
-    reply = "{\"keys\": [";
-    if (answer == Answer::Keys)
-      reply += "{\"kty\": \"oct\", \"kid\": \"" + b64url (kKid) + "\", \"k\": \"" + b64url (kKey) + "\"}";
-    reply += "], \"type\": \"persistent-license\"";
-    if (license_duration >= 0)
-      reply += ", \"license_duration_seconds\": " + std::to_string (license_duration);
-    if (playback_duration >= 0)
-      reply += ", \"playback_duration_seconds\": " + std::to_string (playback_duration);
-    reply += "}";
-  }
-  soup_server_message_set_status (msg, 200, nullptr);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, reply.data (), reply.size ());
-}
-
-gpointer license_server_main (gpointer data)
-{
-  auto ls = static_cast<LicenseServer *> (data);
-  g_main_context_push_thread_default (ls->context);
-  ls->server = soup_server_new (nullptr, nullptr);
-  soup_server_add_handler (ls->server, "/license", handle_license, ls, nullptr);
-  g_autoptr (GError) error = nullptr;
-  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  fail_unless (soup_server_listen (ls->server, address, static_cast<SoupServerListenOptions> (0), &error), "%s",
-      error ? error->message : "");
-  GSList *uris = soup_server_get_uris (ls->server);
-  g_autofree gchar *base = g_uri_to_string (static_cast<GUri *> (uris->data));
-  g_slist_free_full (uris, reinterpret_cast<GDestroyNotify> (g_uri_unref));
-  g_mutex_lock (&ls->lock);
-  ls->url = std::string (base);
-  if (!ls->url.empty () && ls->url.back () == '/')
-    ls->url.pop_back ();
-  ls->url += "/license";
-  g_cond_signal (&ls->ready);
-  g_mutex_unlock (&ls->lock);
-  g_main_loop_run (ls->loop);
-  soup_server_disconnect (ls->server);
-  g_object_unref (ls->server);
-  g_main_context_pop_thread_default (ls->context);
-  return nullptr;
-}
-
-LicenseServer *license_server_new ()
-{
-  auto ls = new LicenseServer ();
-  g_mutex_init (&ls->lock);
-  g_cond_init (&ls->ready);
-  ls->context = g_main_context_new ();
-  ls->loop = g_main_loop_new (ls->context, FALSE);
-  g_mutex_lock (&ls->lock);
-  ls->thread = g_thread_new ("license-server", license_server_main, ls);
-  while (ls->url.empty ())
-    g_cond_wait (&ls->ready, &ls->lock);
-  g_mutex_unlock (&ls->lock);
-  return ls;
-}
-
-void license_server_free (LicenseServer *ls)
-{
-  g_main_loop_quit (ls->loop);
-  g_main_context_wakeup (ls->context);
-  g_thread_join (ls->thread);
-  g_main_loop_unref (ls->loop);
-  g_main_context_unref (ls->context);
-  g_mutex_clear (&ls->lock);
-  g_cond_clear (&ls->ready);
-  delete ls;
-}
-
-void set_answer (LicenseServer *ls, Answer answer, gint64 license_duration = -1, gint64 playback_duration = -1)
-{
-  g_mutex_lock (&ls->lock);
-  ls->answer = answer;
-  ls->license_duration = license_duration;
-  ls->playback_duration = playback_duration;
-  g_mutex_unlock (&ls->lock);
-}
-
-guint posts (LicenseServer *ls)
-{
-  g_mutex_lock (&ls->lock);
-  guint n = ls->posts;
-  g_mutex_unlock (&ls->lock);
-  return n;
-}
-
-std::string last_body (LicenseServer *ls)
-{
-  g_mutex_lock (&ls->lock);
-  std::string body = ls->last_body;
-  g_mutex_unlock (&ls->lock);
-  return body;
-}
 
 /* ---- Protected DASH content ------------------------------------------------ */
 
 struct Fixture {
   OtServer *server;
-  LicenseServer *licenses;
+  ot::LicenseServer *licenses;
   gchar *content_dir;
   gchar *data_dir;
   std::string mpd_url;
@@ -216,10 +54,10 @@ Fixture make_fixture (const char *name, bool with_laurl = true)
 {
   Fixture f;
   f.server = ot_server_new ();
-  f.licenses = license_server_new ();
+  f.licenses = new ot::LicenseServer (kKid, kKey);
   f.content_dir = ot_make_temp_dir ((std::string (name) + "-content").c_str ());
   f.data_dir = ot_make_temp_dir ((std::string (name) + "-data").c_str ());
-  std::string laurl = with_laurl ? "<dashif:Laurl Lic_type=\"EME-1.0\">" + f.licenses->url + "</dashif:Laurl>" : "";
+  std::string laurl = with_laurl ? "<dashif:Laurl Lic_type=\"EME-1.0\">" + f.licenses->url () + "</dashif:Laurl>" : "";
   std::string mpd =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" xmlns:cenc=\"urn:mpeg:cenc:2013\""
@@ -250,7 +88,7 @@ Fixture make_fixture (const char *name, bool with_laurl = true)
 void free_fixture (Fixture &f)
 {
   ot_server_free (f.server);
-  license_server_free (f.licenses);
+  delete f.licenses;
   g_free (f.content_dir);
   g_free (f.data_dir);
 }
@@ -383,9 +221,9 @@ GST_START_TEST (test_download_acquires_and_stores_the_license)
   Fixture f = make_fixture ("acquire");
   download_ok (f);
   /* One POST, the W3C ClearKey request with the KID in base64url. */
-  fail_unless_equals_int (posts (f.licenses), 1);
+  fail_unless_equals_int (f.licenses->posts (), 1);
   g_autoptr (JsonParser) parser = json_parser_new ();
-  std::string body = last_body (f.licenses);
+  std::string body = f.licenses->last_body ();
   fail_unless (json_parser_load_from_data (parser, body.c_str (), -1, nullptr), "%s", body.c_str ());
   JsonObject *request = json_node_get_object (json_parser_get_root (parser));
   fail_unless_equals_string (json_object_get_string_member (request, "type"), "persistent-license");
@@ -418,8 +256,8 @@ GST_START_TEST (test_license_url_option_replaces_the_laurl)
   fail_unless_equals_int (r.status, 1);
   fail_unless (strstr (r.err.c_str (), "--license-url") != nullptr, "%s", r.err.c_str ());
   fail_unless_equals_int (ot_server_get_request_count (f.server, "/seg-1.m4s"), 0);
-  download_ok (f, { "--license-url", f.licenses->url.c_str () });
-  fail_unless_equals_int (posts (f.licenses), 1);
+  download_ok (f, { "--license-url", f.licenses->url ().c_str () });
+  fail_unless_equals_int (f.licenses->posts (), 1);
   free_fixture (f);
 }
 GST_END_TEST;
@@ -436,10 +274,10 @@ GST_START_TEST (test_license_server_faults_fail_the_download)
   };
   for (const auto &c : cases) {
     Fixture f = make_fixture ("faults");
-    set_answer (f.licenses, c.answer);
+    f.licenses->set_answer (c.answer);
     Cli r = run (f.data_dir, { "download", f.mpd_url.c_str (), "--id", "movie" });
     fail_unless_equals_int (r.status, 1);
-    fail_unless (strstr (r.err.c_str (), f.licenses->url.c_str ()) != nullptr, "no license URL in: %s", r.err.c_str ());
+    fail_unless (strstr (r.err.c_str (), f.licenses->url ().c_str ()) != nullptr, "no license URL in: %s", r.err.c_str ());
     fail_unless (strstr (r.err.c_str (), c.reason) != nullptr, "'%s' not in: %s", c.reason, r.err.c_str ());
     /* No segment was fetched for a download that could never play. */
     fail_unless_equals_int (ot_server_get_request_count (f.server, "/seg-1.m4s"), 0);
@@ -453,7 +291,7 @@ GST_END_TEST;
 GST_START_TEST (test_status_counts_down_and_renew_extends)
 {
   Fixture f = make_fixture ("countdown");
-  set_answer (f.licenses, Answer::Keys, 100, 50);
+  f.licenses->set_answer (Answer::Keys, 100, 50);
   download_ok (f);
   auto initial = license_status (f.data_dir);
   fail_unless (initial.first <= 100 && initial.first >= 98, "expires_in %" G_GINT64_FORMAT, initial.first);
@@ -470,10 +308,10 @@ GST_START_TEST (test_status_counts_down_and_renew_extends)
   fail_unless (played.second < 50, "playable_for %" G_GINT64_FORMAT " after playing", played.second);
 
   /* Renew: a new license from now, unlimited this time. */
-  set_answer (f.licenses, Answer::Keys, 1000, -1);
+  f.licenses->set_answer (Answer::Keys, 1000, -1);
   Cli r = run (f.data_dir, { "license", "renew", "movie" });
   fail_unless_equals_int (r.status, 0);
-  fail_unless_equals_int (posts (f.licenses), 2);
+  fail_unless_equals_int (f.licenses->posts (), 2);
   auto renewed = license_status (f.data_dir);
   fail_unless (renewed.first > 900, "expires_in %" G_GINT64_FORMAT " after renew", renewed.first);
   fail_unless_equals_int64 (renewed.second, renewed.first);
@@ -484,7 +322,7 @@ GST_END_TEST;
 GST_START_TEST (test_expired_license_is_refused_before_any_buffer)
 {
   Fixture f = make_fixture ("expired");
-  set_answer (f.licenses, Answer::Keys, 2, -1);
+  f.licenses->set_answer (Answer::Keys, 2, -1);
   download_ok (f);
   fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
   g_usleep (2200 * 1000);
@@ -501,7 +339,7 @@ GST_START_TEST (test_expired_license_is_refused_before_any_buffer)
   fail_unless (strstr (error.c_str (), today) != nullptr, "no date in: %s", error.c_str ());
 
   /* Renewing makes it playable again. */
-  set_answer (f.licenses, Answer::Keys, 600, -1);
+  f.licenses->set_answer (Answer::Keys, 600, -1);
   fail_unless_equals_int (run (f.data_dir, { "license", "renew", "movie" }).status, 0);
   fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
   free_fixture (f);
@@ -511,7 +349,7 @@ GST_END_TEST;
 GST_START_TEST (test_used_up_playback_window_is_refused)
 {
   Fixture f = make_fixture ("window");
-  set_answer (f.licenses, Answer::Keys, -1, 1);
+  f.licenses->set_answer (Answer::Keys, -1, 1);
   download_ok (f);
   /* The window starts at the first playback, not at acquisition. */
   g_usleep (1200 * 1000);
@@ -543,7 +381,7 @@ GST_START_TEST (test_release_removes_the_keys_and_keeps_the_data)
   fail_unless (licenses != nullptr, "%s", err ? err->message : "");
   fail_unless (gst_offline_license_manager_register_asset (licenses, "movie", nullptr, nullptr, &err), "%s",
       err ? err->message : "");
-  fail_unless_equals_int (posts (f.licenses), 2);
+  fail_unless_equals_int (f.licenses->posts (), 2);
   fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
   fail_unless (gst_offline_license_manager_unregister_asset (licenses, "movie", &err));
   fail_if (gst_offline_license_manager_has_license (licenses, "movie", &err));
@@ -560,7 +398,7 @@ GST_END_TEST;
 GST_START_TEST (test_keys_never_appear_in_debug_logs)
 {
   Fixture f = make_fixture ("logs");
-  set_answer (f.licenses, Answer::Keys, 100, 100);
+  f.licenses->set_answer (Answer::Keys, 100, 100);
   const char *argv[] = { "download", f.mpd_url.c_str (), "--id", "movie", nullptr };
   g_setenv ("GST_DEBUG", "*:9", TRUE);
   g_setenv ("GST_DEBUG_NO_COLOR", "1", TRUE);
