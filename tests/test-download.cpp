@@ -5,6 +5,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
 
+#include "download-checks.h"
 #include "test-support.h"
 
 #include <sys/resource.h>
@@ -16,6 +17,8 @@
 #include <vector>
 
 namespace {
+
+using ot::assert_state;
 
 constexpr const gchar *kId = "movie";
 constexpr const gchar *kPath = "/movie.mp4";
@@ -168,27 +171,7 @@ contains_ci (const std::string &haystack, const gchar *needle)
 GstOfflineDownload *
 get_download (const gchar *data_dir, const gchar *id = kId)
 {
-  GError *error = nullptr;
-  GstOfflineDownloadIndex *index = gst_offline_download_index_new (data_dir, &error);
-  fail_unless (index != nullptr, "cannot open the index of %s: %s", data_dir, error ? error->message : "?");
-  GstOfflineDownload *download = gst_offline_download_index_get_download (index, id, &error);
-  fail_unless (download != nullptr, "no download '%s' in the index: %s", id, error ? error->message : "?");
-  g_object_unref (index);
-  return download;
-}
-
-const gchar *
-state_name (GstOfflineDownload *d)
-{
-  return gst_offline_download_state_to_string (gst_offline_download_get_state (d));
-}
-
-void
-assert_state (GstOfflineDownload *d, GstOfflineDownloadState state)
-{
-  fail_unless (gst_offline_download_get_state (d) == state, "download '%s' is %s (failure: %s), expected %s",
-      gst_offline_download_get_id (d), state_name (d),
-      GST_STR_NULL (gst_offline_download_get_failure_message (d)), gst_offline_download_state_to_string (state));
+  return ot::index_download (data_dir, id);
 }
 
 /* The index says the download is whole, and the cache holds exactly its bytes. */

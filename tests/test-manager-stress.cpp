@@ -7,6 +7,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
 
+#include "download-checks.h"
 #include "test-support.h"
 
 #include <gio/gio.h>
@@ -26,6 +27,9 @@
 #include <vector>
 
 namespace {
+
+using ot::assert_state;
+using ot::state_name;
 
 /* Media shared by the tests, made once by the parent before the tests fork. */
 gchar *long_mp4 = nullptr;  /* several MB: killed and cut mid-way */
@@ -124,38 +128,12 @@ settled_bytes_sent (OtServer *server, const gchar *path)
   return sent;
 }
 
-GstOfflineDownload *
-index_get (const gchar *data_dir, const gchar *id)
-{
-  GError *error = nullptr;
-  GstOfflineDownloadIndex *index = gst_offline_download_index_new (data_dir, &error);
-  fail_unless (index != nullptr, "cannot open the index of %s: %s", data_dir, error ? error->message : "?");
-  GstOfflineDownload *download = gst_offline_download_index_get_download (index, id, &error);
-  fail_unless (download != nullptr, "no download '%s' in the index: %s", id, error ? error->message : "?");
-  g_object_unref (index);
-  return download;
-}
-
-const gchar *
-state_name (GstOfflineDownload *d)
-{
-  return gst_offline_download_state_to_string (gst_offline_download_get_state (d));
-}
-
-void
-assert_state (GstOfflineDownload *d, GstOfflineDownloadState state)
-{
-  fail_unless (gst_offline_download_get_state (d) == state, "download '%s' is %s (failure: %s), expected %s",
-      gst_offline_download_get_id (d), state_name (d), GST_STR_NULL (gst_offline_download_get_failure_message (d)),
-      gst_offline_download_state_to_string (state));
-}
-
 /* The index says `id` is complete and the cache holds exactly `original` for `url`. */
 void
 assert_cached_whole (const gchar *data_dir, const gchar *id, const gchar *url, GBytes *original)
 {
   gsize size = g_bytes_get_size (original);
-  GstOfflineDownload *d = index_get (data_dir, id);
+  GstOfflineDownload *d = ot::index_download (data_dir, id);
   assert_state (d, GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
   fail_unless (gst_offline_download_get_bytes_downloaded (d) == size,
       "download %s: bytes_downloaded %" G_GUINT64_FORMAT " != size %" G_GSIZE_FORMAT, id,
@@ -578,7 +556,7 @@ GST_START_TEST (test_disk_full_mid_download)
         "failure code %d, expected NO_SPACE (%s)", gst_offline_download_get_failure_code (d), message);
   }
   /* What another process sees: the persisted row. */
-  GstOfflineDownload *d = index_get (data_dir, id);
+  GstOfflineDownload *d = ot::index_download (data_dir, id);
   assert_state (d, GST_OFFLINE_DOWNLOAD_STATE_FAILED);
   fail_unless (says_no_space (GST_STR_NULL (gst_offline_download_get_failure_message (d))),
       "the index's failure does not say the disk is full: %s", GST_STR_NULL (gst_offline_download_get_failure_message (d)));
@@ -667,7 +645,7 @@ GST_START_TEST (test_disk_full_cli)
   }
   fail_unless (status == 1, "gst-offline download exited with %d on a full disk, expected 1", status);
   /* The reason, as the CLI's status shows it (the spawn's stderr is not captured). */
-  GstOfflineDownload *d = index_get (data_dir, id);
+  GstOfflineDownload *d = ot::index_download (data_dir, id);
   assert_state (d, GST_OFFLINE_DOWNLOAD_STATE_FAILED);
   const gchar *message = gst_offline_download_get_failure_message (d);
   fail_unless (message && says_no_space (message), "the failure does not say space: %s", GST_STR_NULL (message));
@@ -800,7 +778,7 @@ GST_START_TEST (test_retry_backoff)
   fail_unless (gst_offline_download_get_failure_code (failed) == GST_OFFLINE_ERROR_HTTP, "failure code %d",
       gst_offline_download_get_failure_code (failed));
   g_object_unref (failed);
-  GstOfflineDownload *row = index_get (data_b, "retry");
+  GstOfflineDownload *row = ot::index_download (data_b, "retry");
   assert_state (row, GST_OFFLINE_DOWNLOAD_STATE_FAILED);
   g_object_unref (row);
   /* No further request once it failed. */
