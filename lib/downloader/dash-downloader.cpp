@@ -155,19 +155,10 @@ void DashDownloader::fetch_indexes ()
  * selection when it has none, with their segment lists expanded. */
 bool DashDownloader::choose (GError **error)
 {
-  std::vector<std::string> keys = record_.stream_keys;
-  if (keys.empty ()) {
-    auto selected = select_tracks (dash_tracks (*mpd_), TrackSelection {}, error);
-    if (!selected)
-      return false;
-    keys = *selected;
-  }
-  if (keys.empty ()) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s has no video, audio or text track",
-        record_.uri.c_str ());
+  auto keys = download_stream_keys (record_.stream_keys, dash_tracks (*mpd_), record_.uri, error);
+  if (!keys)
     return false;
-  }
-  for (const std::string &key : keys) {
+  for (const std::string &key : *keys) {
     auto ref = parse_dash_stream_key (key, *mpd_, error);
     if (!ref)
       return false;

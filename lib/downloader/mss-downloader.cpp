@@ -76,20 +76,10 @@ void MssDownloader::on_manifest (std::optional<std::string> bytes, const GError 
  * selection when it has none, with their fragments expanded. */
 bool MssDownloader::choose (GError **error)
 {
-  std::vector<Track> tracks = mss_tracks (*manifest_);
-  std::vector<std::string> keys = record_.stream_keys;
-  if (keys.empty ()) {
-    auto selected = select_tracks (tracks, TrackSelection {}, error);
-    if (!selected)
-      return false;
-    keys = *selected;
-  }
-  if (keys.empty ()) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s has no video, audio or text track",
-        record_.uri.c_str ());
+  auto keys = download_stream_keys (record_.stream_keys, mss_tracks (*manifest_), record_.uri, error);
+  if (!keys)
     return false;
-  }
-  for (const std::string &key : keys) {
+  for (const std::string &key : *keys) {
     auto ref = parse_mss_stream_key (key, *manifest_, error);
     if (!ref)
       return false;

@@ -172,4 +172,22 @@ std::optional<std::vector<std::string>> select_tracks (const std::vector<Track> 
   return keys;
 }
 
+std::optional<std::vector<std::string>> download_stream_keys (const std::vector<std::string> &requested,
+    const std::vector<Track> &tracks, const std::string &uri, GError **error)
+{
+  std::vector<std::string> keys = requested;
+  if (keys.empty ()) {
+    auto selected = select_tracks (tracks, TrackSelection {}, error);
+    if (!selected)
+      return std::nullopt;
+    keys = std::move (*selected);
+  }
+  if (keys.empty ()) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s has no video, audio or text track",
+        uri.c_str ());
+    return std::nullopt;
+  }
+  return keys;
+}
+
 }  // namespace gst_offline

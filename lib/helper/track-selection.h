@@ -34,4 +34,9 @@ struct TrackSelection {
 std::optional<std::vector<std::string>> select_tracks (const std::vector<Track> &tracks, const TrackSelection &selection,
     GError **error);
 
+/* The stream keys a download's request names, or the default selection of
+ * `tracks` when it names none; UNSUPPORTED when that leaves no track. */
+std::optional<std::vector<std::string>> download_stream_keys (const std::vector<std::string> &requested,
+    const std::vector<Track> &tracks, const std::string &uri, GError **error);
+
 }  // namespace gst_offline
