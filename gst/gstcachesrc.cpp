@@ -12,8 +12,9 @@
  * MP4 whose index is at the end plays) or let it push, with BYTES seeking.
  * No caps are set on it; typefinding downstream finds the container.
  *
- * An adaptive download (DASH; HLS and Smooth Streaming go through the same
- * playback plan) comes out of one src pad per track, `src_0`, `src_1`, ...:
+ * An adaptive download (DASH or HLS, from its playback plan) comes out of one
+ * src pad per track, `src_0`, `src_1`, ... (Smooth Streaming tracks are
+ * refused with an element error until their playback is supported):
  * by default the best video track (the highest, then the highest bitrate),
  * every audio and every text track; #GstCacheSrc:tracks chooses others.
  * Each pad carries its track's container stream as an adaptive demuxer's
