@@ -107,12 +107,19 @@ bool guint_attribute (xmlNode *node, const char *name, const std::string &where,
   return true;
 }
 
-bool is_hex (const std::string &text)
+/* The bytes `text` spells in hexadecimal (either case), or nothing. */
+std::optional<std::string> hex_bytes (const std::string &text)
 {
-  for (char c : text)
-    if (!g_ascii_isxdigit (c))
-      return false;
-  return true;
+  if (text.size () % 2 != 0)
+    return std::nullopt;
+  std::string bytes;
+  bytes.reserve (text.size () / 2);
+  for (size_t i = 0; i < text.size (); i += 2) {
+    if (!g_ascii_isxdigit (text[i]) || !g_ascii_isxdigit (text[i + 1]))
+      return std::nullopt;
+    bytes.push_back (static_cast<char> (g_ascii_xdigit_value (text[i]) << 4 | g_ascii_xdigit_value (text[i + 1])));
+  }
+  return bytes;
 }
 
 /* "{9A04F079-9840-4286-AB92-E65BE0885F95}" → the lower-case UUID, or "". */
@@ -148,11 +155,12 @@ bool parse_quality_level (xmlNode *node, const std::string &where, guint positio
   }
   level->bitrate = *bitrate;
   level->fourcc = attribute (node, "FourCC").value_or ("");
-  level->codec_private_data = attribute (node, "CodecPrivateData").value_or ("");
-  if (level->codec_private_data.size () % 2 != 0 || !is_hex (level->codec_private_data)) {
+  auto codec_private_data = hex_bytes (attribute (node, "CodecPrivateData").value_or (""));
+  if (!codec_private_data) {
     invalid (error, "%s: CodecPrivateData is not hexadecimal bytes", where.c_str ());
     return false;
   }
+  level->codec_private_data = std::move (*codec_private_data);
   if (!guint_attribute (node, "MaxWidth", where, &level->max_width, error)
       || !guint_attribute (node, "MaxHeight", where, &level->max_height, error)
       || !guint_attribute (node, "SamplingRate", where, &level->sampling_rate, error)

@@ -35,7 +35,7 @@ struct QualityLevel {
   guint index = 0;              /* its Index attribute (its position when absent) */
   guint64 bitrate = 0;
   std::string fourcc;
-  std::string codec_private_data;  /* hex, as in the manifest (upper or lower case) */
+  std::string codec_private_data;  /* bytes (the manifest spells them in hex) */
   std::optional<guint> max_width;
   std::optional<guint> max_height;
   std::optional<guint> sampling_rate;
