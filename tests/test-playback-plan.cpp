@@ -46,8 +46,15 @@ void store_sample (Database &db, const char *id, guint count)
   audio.index = 1;
   audio.stream_key = "0.1.0";
   audio.type = TrackType::Audio;
-  audio.container = "fmp4";
+  audio.container = "mss-fmp4";
   audio.language = "en";
+  audio.timescale = 10000000;
+  audio.codec_private_data = std::string ("\x12\x10\x00", 3);
+  audio.sampling_rate = 44100;
+  audio.channels = 2;
+  audio.bits_per_sample = 16;
+  audio.packet_size = 4;
+  audio.audio_tag = 255;
   std::vector<PlanSegment> segments;
   for (guint i = 0; i < count; i++) {
     segments.push_back ({ 0, i, 0, i * 2 * kSecond, 2 * kSecond, "v" + std::to_string (i), "v-init", false, "", "" });
@@ -72,6 +79,12 @@ GST_START_TEST (test_plan_round_trip)
   fail_unless_equals_int (video.protection.size (), 1);
   fail_unless_equals_int (video.protection[0].data.size (), 6);
   fail_unless ((*tracks)[1].language == "en" && (*tracks)[1].protection.empty ());
+  fail_unless (video.timescale == 0 && video.codec_private_data.empty () && !video.sampling_rate && !video.audio_tag);
+  const PlanTrack &audio = (*tracks)[1];
+  fail_unless_equals_uint64 (audio.timescale, 10000000);
+  fail_unless (audio.codec_private_data == std::string ("\x12\x10\x00", 3));
+  fail_unless (audio.sampling_rate == 44100u && audio.channels == 2u && audio.bits_per_sample == 16u
+      && audio.packet_size == 4u && audio.audio_tag == 255u);
 
   auto batch = playback_plan::segments (*db, "movie", 1, 4, 3, &error);
   fail_unless (batch && batch->size () == 3);
@@ -147,6 +160,16 @@ GST_START_TEST (test_public_api_reads_the_plan)
   fail_unless_equals_string (system_id, "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b");
   fail_unless_equals_string (origin, "dash/mpd");
   fail_unless_equals_int (gst_buffer_get_size (data), 6);
+  fail_unless (gst_offline_track_get_codec_private_data (video) == nullptr);
+  auto audio = GST_OFFLINE_TRACK (g_ptr_array_index (tracks, 1));
+  fail_unless_equals_uint64 (gst_offline_track_get_timescale (audio), 10000000);
+  g_autoptr (GBytes) config = gst_offline_track_get_codec_private_data (audio);
+  fail_unless (config && g_bytes_get_size (config) == 3);
+  fail_unless_equals_int (gst_offline_track_get_sampling_rate (audio), 44100);
+  fail_unless_equals_string (gst_offline_track_get_channels (audio), "2");
+  fail_unless_equals_int (gst_offline_track_get_bits_per_sample (audio), 16);
+  fail_unless_equals_int (gst_offline_track_get_packet_size (audio), 4);
+  fail_unless_equals_int (gst_offline_track_get_audio_tag (audio), 255);
 
   g_autoptr (GPtrArray) segments = gst_offline_download_index_get_segments (index, "movie", 1, 5, 2, &error);
   fail_unless (segments && segments->len == 2);
@@ -163,6 +186,39 @@ GST_START_TEST (test_public_api_reads_the_plan)
 }
 GST_END_TEST;
 
+/* A plan written before schema version 4 (no codec setup columns) reads
+ * back after the migration with those fields empty, its rows kept. */
+GST_START_TEST (test_version_3_plan_is_migrated)
+{
+  std::string path;
+  {
+    auto db = open_db ("v3");
+    path = database_path (last_dir);
+    GError *error = nullptr;
+    fail_unless (db->exec ("ALTER TABLE tracks DROP COLUMN timescale; ALTER TABLE tracks DROP COLUMN codec_private_data;"
+        "ALTER TABLE tracks DROP COLUMN sampling_rate; ALTER TABLE tracks DROP COLUMN channels;"
+        "ALTER TABLE tracks DROP COLUMN bits_per_sample; ALTER TABLE tracks DROP COLUMN packet_size;"
+        "ALTER TABLE tracks DROP COLUMN audio_tag; PRAGMA user_version=3;"
+        "INSERT INTO tracks (download_id, track, stream_key, type, container, codecs, width, height) "
+        "VALUES ('old', 0, '0.0.1', 0, 'fmp4', 'avc1.64001f', 1280, 720)", &error), "%s", error ? error->message : "");
+  }
+  GError *error = nullptr;
+  auto db = Database::open (path, true, &error);
+  fail_unless (db != nullptr, "%s", error ? error->message : "");
+  auto version = db->prepare ("PRAGMA user_version", &error);
+  fail_unless (version && version->step (&error) == Statement::Step::Row);
+  fail_unless_equals_int (version->int64 (0), 4);
+  auto tracks = playback_plan::tracks (*db, "old", &error);
+  fail_unless (tracks && tracks->size () == 1, "%s", error ? error->message : "");
+  const PlanTrack &t = (*tracks)[0];
+  fail_unless (t.codecs == "avc1.64001f" && t.height == 720u);
+  fail_unless (t.timescale == 0 && t.codec_private_data.empty () && !t.sampling_rate && !t.channels && !t.audio_tag);
+  /* And a new plan stores its codec setup in the migrated table. */
+  store_sample (*db, "new", 1);
+  fail_unless_equals_uint64 (playback_plan::tracks (*db, "new", &error)->at (1).timescale, 10000000);
+}
+GST_END_TEST;
+
 static Suite *plan_suite (void)
 {
   Suite *s = suite_create ("playback-plan");
@@ -172,6 +228,7 @@ static Suite *plan_suite (void)
   tcase_add_test (tc, test_segment_at_time);
   tcase_add_test (tc, test_storing_again_replaces_and_removal_goes_with_the_download);
   tcase_add_test (tc, test_public_api_reads_the_plan);
+  tcase_add_test (tc, test_version_3_plan_is_migrated);
   return s;
 }
 

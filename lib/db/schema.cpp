@@ -103,6 +103,17 @@ const char *const kMigrations[] = {
   /* 2 -> 3: the license server a protected download's request names
    * (--license-url), kept so that a resume or a renewal uses it too. */
   "ALTER TABLE downloads ADD COLUMN license_url TEXT;",
+
+  /* 3 -> 4: what a demuxer needs of a track whose segments do not describe
+   * it (Smooth Streaming fragments have no init segment): the timescale of
+   * its media times, its codec private data (bytes) and its audio format. */
+  "ALTER TABLE tracks ADD COLUMN timescale INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE tracks ADD COLUMN codec_private_data BLOB;"
+  "ALTER TABLE tracks ADD COLUMN sampling_rate INTEGER;"
+  "ALTER TABLE tracks ADD COLUMN channels INTEGER;"
+  "ALTER TABLE tracks ADD COLUMN bits_per_sample INTEGER;"
+  "ALTER TABLE tracks ADD COLUMN packet_size INTEGER;"
+  "ALTER TABLE tracks ADD COLUMN audio_tag INTEGER;",
 };
 
 constexpr int kMigrationCount = G_N_ELEMENTS (kMigrations);

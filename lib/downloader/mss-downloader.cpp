@@ -13,11 +13,6 @@
 
 namespace gst_offline {
 
-namespace {
-
-
-}  // namespace
-
 MssDownloader::MssDownloader (const DownloadRecord &record, const DownloaderContext &context)
     : record_ (record), context_ (context)
 {
@@ -122,12 +117,22 @@ bool MssDownloader::store_plan (std::vector<SegmentSpec> *segments, GError **err
     t.stream_key = key;
     t.type = listed_track->type;
     t.container = "mss-fmp4";
-    t.codecs = level.fourcc;
+    /* A QualityLevel may leave FourCC out; the StreamIndex's Subtype then says it. */
+    t.codecs = level.fourcc.empty () ? stream.subtype : level.fourcc;
     t.language = stream.language;
     t.label = stream.name;
     t.bandwidth = level.bitrate;
     t.width = level.max_width;
     t.height = level.max_height;
+    /* The fragments have no init segment: cachesrc builds the caps qtdemux
+     * reads them with from these, as mssdemux does from the manifest. */
+    t.timescale = stream.timescale;
+    t.codec_private_data = level.codec_private_data;
+    t.sampling_rate = level.sampling_rate;
+    t.channels = level.channels;
+    t.bits_per_sample = level.bits_per_sample;
+    t.packet_size = level.packet_size;
+    t.audio_tag = level.audio_tag;
     tracks.push_back (std::move (t));
     guint64 number = 0;
     for (const mss::FragmentRef &f : c.fragments) {

@@ -27,6 +27,25 @@ PlanSegment read_segment (const Statement &row)
   return s;
 }
 
+constexpr const char *kTrackColumns =
+    "track, stream_key, type, container, codecs, language, label, bandwidth, width, height, timescale, "
+    "codec_private_data, sampling_rate, channels, bits_per_sample, packet_size, audio_tag";
+
+void bind_optional_uint (Statement &stmt, int index, const std::optional<guint> &value)
+{
+  if (value)
+    stmt.bind (index, static_cast<gint64> (*value));
+  else
+    stmt.bind_null (index);
+}
+
+std::optional<guint> optional_uint (const Statement &row, int column)
+{
+  if (row.is_null (column))
+    return std::nullopt;
+  return static_cast<guint> (CLAMP (row.int64 (column), 0, G_MAXUINT));
+}
+
 void bind_optional_text (Statement &stmt, int index, const std::string &text)
 {
   if (text.empty ())
@@ -56,8 +75,9 @@ bool store (Database &db, const std::string &download_id, const std::vector<Plan
   auto transaction = db.begin (error);
   if (!transaction || !remove (db, download_id, error))
     return false;
-  auto track_stmt = db.prepare ("INSERT INTO tracks (download_id, track, stream_key, type, container, codecs, language, "
-      "label, bandwidth, width, height) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+  std::string track_sql = std::string ("INSERT INTO tracks (download_id, ") + kTrackColumns
+      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  auto track_stmt = db.prepare (track_sql.c_str (), error);
   auto protection_stmt = db.prepare ("INSERT INTO track_protection (download_id, track, system_id, origin, data) "
       "VALUES (?, ?, ?, ?, ?)", error);
   std::string segment_sql = std::string ("INSERT INTO segments (download_id, ") + kSegmentColumns
@@ -69,14 +89,18 @@ bool store (Database &db, const std::string &download_id, const std::vector<Plan
     track_stmt->bind (1, download_id).bind (2, static_cast<gint64> (t.index)).bind (3, t.stream_key)
         .bind (4, static_cast<gint64> (t.type)).bind (5, t.container).bind (6, t.codecs).bind (7, t.language)
         .bind (8, t.label).bind (9, static_cast<gint64> (t.bandwidth));
-    if (t.width)
-      track_stmt->bind (10, static_cast<gint64> (*t.width));
+    bind_optional_uint (*track_stmt, 10, t.width);
+    bind_optional_uint (*track_stmt, 11, t.height);
+    track_stmt->bind (12, static_cast<gint64> (MIN (t.timescale, static_cast<guint64> (G_MAXINT64))));
+    if (t.codec_private_data.empty ())
+      track_stmt->bind_null (13);
     else
-      track_stmt->bind_null (10);
-    if (t.height)
-      track_stmt->bind (11, static_cast<gint64> (*t.height));
-    else
-      track_stmt->bind_null (11);
+      track_stmt->bind_blob (13, t.codec_private_data);
+    bind_optional_uint (*track_stmt, 14, t.sampling_rate);
+    bind_optional_uint (*track_stmt, 15, t.channels);
+    bind_optional_uint (*track_stmt, 16, t.bits_per_sample);
+    bind_optional_uint (*track_stmt, 17, t.packet_size);
+    bind_optional_uint (*track_stmt, 18, t.audio_tag);
     if (!track_stmt->run (error))
       return false;
     track_stmt->reset ();
@@ -108,8 +132,8 @@ bool store (Database &db, const std::string &download_id, const std::vector<Plan
 
 std::optional<std::vector<PlanTrack>> tracks (Database &db, const std::string &download_id, GError **error)
 {
-  auto stmt = db.prepare ("SELECT track, stream_key, type, container, codecs, language, label, bandwidth, width, height "
-      "FROM tracks WHERE download_id = ? ORDER BY track", error);
+  std::string sql = std::string ("SELECT ") + kTrackColumns + " FROM tracks WHERE download_id = ? ORDER BY track";
+  auto stmt = db.prepare (sql.c_str (), error);
   auto protection = db.prepare ("SELECT system_id, origin, data FROM track_protection WHERE download_id = ? AND track = ? "
       "ORDER BY rowid", error);
   if (!stmt || !protection)
@@ -137,10 +161,15 @@ std::optional<std::vector<PlanTrack>> tracks (Database &db, const std::string &d
     t.language = stmt->text (5);
     t.label = stmt->text (6);
     t.bandwidth = static_cast<guint64> (MAX (stmt->int64 (7), 0));
-    if (!stmt->is_null (8))
-      t.width = static_cast<guint> (stmt->int64 (8));
-    if (!stmt->is_null (9))
-      t.height = static_cast<guint> (stmt->int64 (9));
+    t.width = optional_uint (*stmt, 8);
+    t.height = optional_uint (*stmt, 9);
+    t.timescale = static_cast<guint64> (MAX (stmt->int64 (10), 0));
+    t.codec_private_data = stmt->blob (11);
+    t.sampling_rate = optional_uint (*stmt, 12);
+    t.channels = optional_uint (*stmt, 13);
+    t.bits_per_sample = optional_uint (*stmt, 14);
+    t.packet_size = optional_uint (*stmt, 15);
+    t.audio_tag = optional_uint (*stmt, 16);
     protection->bind (1, download_id).bind (2, static_cast<gint64> (t.index));
     for (;;) {
       auto pstep = protection->step (error);

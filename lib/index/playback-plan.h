@@ -30,7 +30,7 @@ struct PlanTrack {
   guint index = 0;
   std::string stream_key;
   TrackType type = TrackType::Video;
-  std::string container;  /* "fmp4", "mpegts", "webvtt", "ttml" */
+  std::string container;  /* "fmp4", "mss-fmp4", "mpegts", "webvtt", "ttml" */
   std::string codecs;
   std::string language;
   std::string label;
@@ -38,6 +38,15 @@ struct PlanTrack {
   std::optional<guint> width;
   std::optional<guint> height;
   std::vector<PlanProtection> protection;
+  /* What a demuxer needs when the segments do not say it (Smooth Streaming
+   * fragments have no init segment); 0 or empty otherwise. */
+  guint64 timescale = 0;           /* units per second of its media times */
+  std::string codec_private_data;  /* bytes */
+  std::optional<guint> sampling_rate;
+  std::optional<guint> channels;
+  std::optional<guint> bits_per_sample;
+  std::optional<guint> packet_size;
+  std::optional<guint> audio_tag;  /* WAVE format tag */
 };
 
 struct PlanSegment {

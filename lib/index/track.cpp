@@ -84,6 +84,9 @@ GstOfflineTrack *track_new (const PlanTrack &plan)
   info.bandwidth = plan.bandwidth;
   info.width = plan.width;
   info.height = plan.height;
+  info.sampling_rate = plan.sampling_rate;
+  if (plan.channels)
+    info.channels = std::to_string (*plan.channels);
   for (const auto &protection : plan.protection)
     info.protection_systems.push_back (protection.system_id);
   return track_from (info, plan);
@@ -157,7 +160,9 @@ TRACK_GETTER (GstOfflineTrackType, track_type, GST_OFFLINE_TRACK_TYPE_VIDEO,
  * gst_offline_track_get_container:
  * @self: a #GstOfflineTrack
  *
- * Returns: how its segments are packed: "fmp4", "mpegts", "webvtt" or "ttml".
+ * Returns: how its segments are packed: "fmp4", "mss-fmp4" (Smooth
+ *   Streaming fragments: no init segment, see
+ *   gst_offline_track_get_codec_private_data()), "mpegts", "webvtt" or "ttml".
  */
 TRACK_GETTER (const gchar *, container, nullptr, self->track.container.c_str ())
 
@@ -304,6 +309,60 @@ GPtrArray *gst_offline_track_get_protection_events (GstOfflineTrack *self)
   }
   return events;
 }
+
+/**
+ * gst_offline_track_get_timescale:
+ * @self: a #GstOfflineTrack
+ *
+ * Returns: the units per second of the media times in its segments when
+ *   they carry no initialization segment that says it (Smooth Streaming:
+ *   the StreamIndex's TimeScale), or 0.
+ */
+TRACK_GETTER (guint64, timescale, 0, self->track.timescale)
+
+/**
+ * gst_offline_track_get_codec_private_data:
+ * @self: a #GstOfflineTrack
+ *
+ * The codec setup of a track whose segments carry no initialization
+ * segment, as its manifest gives it (Smooth Streaming: the QualityLevel's
+ * CodecPrivateData, e.g. H.264 SPS and PPS with start codes, an AAC
+ * AudioSpecificConfig).
+ *
+ * Returns: (transfer full) (nullable): its bytes, or %NULL if there are none.
+ */
+GBytes *gst_offline_track_get_codec_private_data (GstOfflineTrack *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_TRACK (self), nullptr);
+  const std::string &data = self->track.codec_private_data;
+  return data.empty () ? nullptr : g_bytes_new (data.data (), data.size ());
+}
+
+/**
+ * gst_offline_track_get_bits_per_sample:
+ * @self: a #GstOfflineTrack
+ *
+ * Returns: its audio sample depth in bits as the manifest says, or 0.
+ */
+TRACK_GETTER (guint, bits_per_sample, 0, self->track.bits_per_sample.value_or (0))
+
+/**
+ * gst_offline_track_get_packet_size:
+ * @self: a #GstOfflineTrack
+ *
+ * Returns: its audio block alignment in bytes as the manifest says (Smooth
+ *   Streaming's PacketSize), or 0.
+ */
+TRACK_GETTER (guint, packet_size, 0, self->track.packet_size.value_or (0))
+
+/**
+ * gst_offline_track_get_audio_tag:
+ * @self: a #GstOfflineTrack
+ *
+ * Returns: its audio format as a WAVE format tag (Smooth Streaming's
+ *   AudioTag: 255 AAC, 85 MP3), or 0.
+ */
+TRACK_GETTER (guint, audio_tag, 0, self->track.audio_tag.value_or (0))
 
 G_DEFINE_BOXED_TYPE (GstOfflineSegment, gst_offline_segment, gst_offline_segment_copy, gst_offline_segment_free)
 

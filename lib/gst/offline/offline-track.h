@@ -74,6 +74,16 @@ GST_OFFLINE_API
 const gchar *const *gst_offline_track_get_protection_systems (GstOfflineTrack *self);
 GST_OFFLINE_API
 GPtrArray *gst_offline_track_get_protection_events (GstOfflineTrack *self);
+GST_OFFLINE_API
+guint64 gst_offline_track_get_timescale (GstOfflineTrack *self);
+GST_OFFLINE_API
+GBytes *gst_offline_track_get_codec_private_data (GstOfflineTrack *self);
+GST_OFFLINE_API
+guint gst_offline_track_get_bits_per_sample (GstOfflineTrack *self);
+GST_OFFLINE_API
+guint gst_offline_track_get_packet_size (GstOfflineTrack *self);
+GST_OFFLINE_API
+guint gst_offline_track_get_audio_tag (GstOfflineTrack *self);
 
 /**
  * GstOfflineSegment:
