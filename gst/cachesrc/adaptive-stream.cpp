@@ -2,6 +2,7 @@
 #include "adaptive-stream.h"
 
 #include "fmp4-timing.h"
+#include "mss-caps.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -340,9 +341,17 @@ AdaptiveStream::read_block (GstBuffer **out)
 /* ---- Pushing -------------------------------------------------------------- */
 
 GstCaps *
-AdaptiveStream::make_caps () const
+AdaptiveStream::make_caps (GError **error) const
 {
+  if (is_mss ())
+    return mss_track_caps (track_.get (), error);
   return caps_for (gst_offline_track_get_container (track_.get ()), gst_offline_track_get_track_type (track_.get ()));
+}
+
+bool
+AdaptiveStream::is_mss () const
+{
+  return g_str_equal (gst_offline_track_get_container (track_.get ()), "mss-fmp4");
 }
 
 GstCaps *
@@ -350,6 +359,9 @@ AdaptiveStream::caps_for (const gchar *container, GstOfflineTrackType type)
 {
   if (g_str_equal (container, "fmp4"))
     return gst_caps_new_empty_simple (type == GST_OFFLINE_TRACK_TYPE_AUDIO ? "audio/x-m4a" : "video/quicktime");
+  /* Smooth Streaming: the full caps come from the track (make_caps). */
+  if (g_str_equal (container, "mss-fmp4") && type != GST_OFFLINE_TRACK_TYPE_TEXT)
+    return gst_caps_new_simple ("video/quicktime", "variant", G_TYPE_STRING, "mss-fragmented", nullptr);
   if (g_str_equal (container, "mpegts"))
     return gst_caps_new_simple ("video/mpegts", "systemstream", G_TYPE_BOOLEAN, TRUE, nullptr);
   if (g_str_equal (container, "webvtt"))
@@ -359,7 +371,7 @@ AdaptiveStream::caps_for (const gchar *container, GstOfflineTrackType type)
   return nullptr;
 }
 
-void
+bool
 AdaptiveStream::push_stream_start_and_caps ()
 {
   if (need_stream_start_) {
@@ -378,13 +390,22 @@ AdaptiveStream::push_stream_start_and_caps ()
 
   if (need_caps_) {
     need_caps_ = false;
-    GstCaps *caps = make_caps ();
+    g_autoptr (GError) error = nullptr;
+    GstCaps *caps = make_caps (&error);
+    if (error) {
+      GST_ELEMENT_ERROR (element (), STREAM, CODEC_NOT_FOUND,
+          ("Track %s of download '%s' cannot be played: %s", gst_offline_track_get_stream_key (track_.get ()),
+              playback_->download_id ().c_str (), error->message),
+          ("no caps for the track"));
+      return false;
+    }
     if (caps) {
       GST_DEBUG_OBJECT (pad (), "caps %" GST_PTR_FORMAT, caps);
       gst_pad_push_event (pad (), gst_event_new_caps (caps));
       gst_caps_unref (caps);
     }
   }
+  return true;
 }
 
 void
@@ -467,10 +488,13 @@ gint64
 AdaptiveStream::media_offset_of (const GstOfflineSegment *segment, bool *error)
 {
   *error = false;
-  if (!g_str_equal (gst_offline_track_get_container (track_.get ()), "fmp4"))
+  if (is_mss ()) {
+    /* No init segment: the caps carry the timescale of the tfdt, if any. */
+    guint64 timescale = gst_offline_track_get_timescale (track_.get ());
+    timescale_ = timescale <= G_MAXUINT32 ? static_cast<guint32> (timescale) : 0;
+  } else if (!g_str_equal (gst_offline_track_get_container (track_.get ()), "fmp4")) {
     return 0; /* tsdemux and subparse follow the buffer timestamps */
-
-  if (segment->init_resource && timescale_init_ != segment->init_resource) {
+  } else if (segment->init_resource && timescale_init_ != segment->init_resource) {
     Reader init;
     if (!open_resource (segment->init_resource, true, &init)) {
       *error = true;
@@ -491,6 +515,10 @@ AdaptiveStream::media_offset_of (const GstOfflineSegment *segment, bool *error)
     return 0;
   }
   auto decode_time = fmp4_first_decode_time (media.fd.get (), media.size);
+  if (!decode_time && is_mss ()) {
+    GST_DEBUG_OBJECT (pad (), "no tfdt in fragment %s: qtdemux times it by its PTS", segment->resource);
+    return 0;
+  }
   if (!decode_time) {
     GST_WARNING_OBJECT (pad (), "no tfdt in segment %s: assuming media time = presentation time", segment->resource);
     return 0;
@@ -505,7 +533,10 @@ AdaptiveStream::media_offset_of (const GstOfflineSegment *segment, bool *error)
 void
 AdaptiveStream::push_iteration ()
 {
-  push_stream_start_and_caps ();
+  if (!push_stream_start_and_caps ()) {
+    finish (GST_FLOW_NOT_NEGOTIATED, true);
+    return;
+  }
 
   GstFlowReturn ret = GST_FLOW_OK;
   if (!reader_.fd) {

@@ -30,7 +30,8 @@ public:
   ~AdaptiveStream () override;
 
   /* The caps of a track's container stream, or NULL for a container
-   * cachesrc cannot play (yet). */
+   * cachesrc cannot play (yet). For Smooth Streaming ("mss-fmp4") only what
+   * the container is: its pads' caps need the track (mss-caps.h). */
   static GstCaps *caps_for (const gchar *container, GstOfflineTrackType type);
 
   GstOfflineTrack *track () const { return track_.get (); }
@@ -86,7 +87,8 @@ private:
   GstFlowReturn read_block (GstBuffer **buffer);
   /* Ends the push task after a flow that is not OK, or at the end. */
   void finish (GstFlowReturn ret, bool error_posted);
-  void push_stream_start_and_caps ();
+  /* False after posting an error (no caps for the track). */
+  bool push_stream_start_and_caps ();
   /* The TIME segment after a start or a seek (from segment_, shifted to
    * media time), then the tags and protection events still due. */
   void push_segment (gint64 media_offset);
@@ -96,7 +98,9 @@ private:
   /* Media time minus presentation time at `segment` (fMP4: its tfdt), in
    * nanoseconds; 0 for other containers. Sets *error after posting one. */
   gint64 media_offset_of (const GstOfflineSegment *segment, bool *error);
-  GstCaps *make_caps () const;
+  /* NULL without an error for a container with no caps. */
+  GstCaps *make_caps (GError **error) const;
+  bool is_mss () const;
 
   std::shared_ptr<AdaptivePlayback> playback_;
   GObjectPtr<GstOfflineTrack> track_;
