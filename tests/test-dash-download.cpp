@@ -8,7 +8,8 @@
 #include <gst/offline/offline.h>
 #include <json-glib/json-glib.h>
 
-#include "test-support.h"
+#include "adaptive-content.h"
+#include "download-checks.h"
 
 #include <sys/statvfs.h>
 
@@ -18,86 +19,29 @@
 
 namespace {
 
+using ot::Cli;
+using ot::run;
+using ot::serve_dir;
+using ot::cached;
+using ot::assert_verify_clean;
+#define assert_exit ot_assert_exit
+
 /* Makes a DASH presentation with ffmpeg in a new folder: two video
  * Representations (180p, 360p) and one audio, 2 s segments. */
 gchar *make_dash (const char *name, const std::vector<const char *> &extra)
 {
   gchar *dir = ot_make_temp_dir (name);
   g_autofree gchar *mpd = g_build_filename (dir, "manifest.mpd", nullptr);
-  std::vector<const char *> argv = { "ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-    "testsrc2=size=640x360:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", "6", "-map", "0:v",
-    "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-g", "25", "-pix_fmt", "yuv420p", "-s:v:0", "320x180", "-s:v:1",
-    "640x360", "-b:v:0", "200k", "-b:v:1", "800k", "-c:a", "aac", "-adaptation_sets", "id=0,streams=v id=1,streams=a",
-    "-seg_duration", "2" };
-  argv.insert (argv.end (), extra.begin (), extra.end ());
-  argv.push_back ("-f");
-  argv.push_back ("dash");
-  argv.push_back (mpd);
-  argv.push_back (nullptr);
-  gchar *err = nullptr;
-  gint status = 0;
-  GError *error = nullptr;
-  fail_unless (g_spawn_sync (dir, (gchar **) argv.data (), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr, nullptr, &err,
-      &status, &error), "%s", error ? error->message : "");
-  fail_unless (g_spawn_check_wait_status (status, nullptr), "ffmpeg failed: %s", err);
-  g_free (err);
+  std::vector<const char *> output = { "-adaptation_sets", "id=0,streams=v id=1,streams=a", "-seg_duration", "2" };
+  output.insert (output.end (), extra.begin (), extra.end ());
+  output.insert (output.end (), { "-f", "dash", mpd });
+  ot::make_ladder (dir, output);
   return dir;
 }
-
-/* Serves every file of `dir` at /name; returns the names. */
-std::vector<std::string> serve_dir (OtServer *server, const char *dir)
-{
-  std::vector<std::string> names;
-  g_autoptr (GDir) d = g_dir_open (dir, 0, nullptr);
-  while (const gchar *name = g_dir_read_name (d)) {
-    g_autofree gchar *path = g_build_filename (dir, name, nullptr);
-    g_autofree gchar *server_path = g_strconcat ("/", name, nullptr);
-    g_free (ot_server_add_file (server, server_path, path));
-    names.push_back (name);
-  }
-  return names;
-}
-
-struct Cli {
-  gint status;
-  std::string out, err;
-};
-
-Cli run (const char *data_dir, std::vector<const char *> args)
-{
-  args.push_back (nullptr);
-  gchar *out = nullptr, *err = nullptr;
-  Cli r;
-  r.status = ot_run_cliv (data_dir, args.data (), &out, &err);
-  r.out = out ? out : "";
-  r.err = err ? err : "";
-  g_free (out);
-  g_free (err);
-  return r;
-}
-
-#define assert_exit(r, expected) \
-  fail_unless ((r).status == (expected), "exit %d, expected %d\n%s%s", (r).status, (expected), (r).out.c_str (), (r).err.c_str ())
 
 std::string url_of (OtServer *server, const std::string &name)
 {
   return std::string (ot_server_get_base_url (server)) + "/" + name;
-}
-
-/* The whole resource `key` of the cache. */
-GBytes *cached (const char *data_dir, const std::string &key)
-{
-  g_autoptr (GstOfflineCache) cache = gst_offline_cache_new (data_dir, nullptr);
-  GError *error = nullptr;
-  g_autofree gchar *path = gst_offline_cache_lookup (cache, key.c_str (), nullptr, &error);
-  fail_unless (path != nullptr, "%s is not whole in the cache: %s", key.c_str (), error ? error->message : "");
-  return ot_read_file (path);
-}
-
-void assert_verify_clean (const char *data_dir)
-{
-  Cli r = run (data_dir, { "verify" });
-  fail_unless (r.status == 0 && r.out.empty (), "verify: %d\n%s%s", r.status, r.out.c_str (), r.err.c_str ());
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
-/* ot-decode URI: decodes URI with uridecodebin and prints one line per decoded
- * buffer, "video <pts-ns> <md5>" (I420) then "audio <pts-ns> <md5>" (S16LE,
- * interleaved). Exit 0 at EOS; 1 with the error message on stderr.
+/* ot-decode [--uridecodebin3] [--seek NS] URI: decodes URI with uridecodebin
+ * (or uridecodebin3, which the streams-aware adaptive demuxers such as
+ * mssdemux2 need) and prints one line per decoded buffer, "video <pts-ns>
+ * <md5>" (I420) then "audio <pts-ns> <md5>" (S16LE, interleaved). With
+ * --seek it prerolls, prints "duration <ns>" first, seeks to NS (flushing,
+ * accurate) and lists only the buffers that come after the seek. Exit 0 at
+ * EOS; 1 with the error message on stderr.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
@@ -49,6 +53,17 @@ on_new_sample (GstAppSink *sink, gpointer data)
   return GST_FLOW_OK;
 }
 
+/* A flush (a seek) empties what a branch saw: only the buffers after it count. */
+GstPadProbeReturn
+on_flush_stop (GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_FLUSH_STOP) {
+    std::lock_guard<std::mutex> guard (collected.lock);
+    static_cast<std::vector<std::string> *> (data)->clear ();
+  }
+  return GST_PAD_PROBE_OK;
+}
+
 /* Builds "convert ! capsfilter ! appsink" in `pipeline`, returns the convert's sink pad. */
 GstPad *
 make_branch (GstElement *pipeline, const gchar *convert_name, const gchar *caps_string, std::vector<std::string> *lines)
@@ -69,6 +84,9 @@ make_branch (GstElement *pipeline, const gchar *convert_name, const gchar *caps_
   gst_caps_unref (caps);
   g_object_set (sink, "sync", FALSE, "emit-signals", TRUE, "max-buffers", 0, nullptr);
   g_signal_connect (sink, "new-sample", G_CALLBACK (on_new_sample), lines);
+  GstPad *sink_pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (sink_pad, GST_PAD_PROBE_TYPE_EVENT_FLUSH, on_flush_stop, lines, nullptr);
+  gst_object_unref (sink_pad);
   gst_bin_add_many (GST_BIN (pipeline), convert, filter, sink, nullptr);
   gst_element_link_many (convert, filter, sink, nullptr);
   gst_element_sync_state_with_parent (sink);
@@ -84,11 +102,14 @@ on_pad_added (GstElement *, GstPad *pad, gpointer data)
   GstCaps *caps = gst_pad_get_current_caps (pad);
   if (!caps)
     caps = gst_pad_query_caps (pad, nullptr);
-  const gchar *name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  /* uridecodebin3 may add its pads before their caps are known; their
+   * names (video_0, audio_0) say what they carry. */
+  g_autofree gchar *pad_name = gst_pad_get_name (pad);
+  const gchar *name = gst_caps_is_fixed (caps) ? gst_structure_get_name (gst_caps_get_structure (caps, 0)) : pad_name;
   GstPad *sinkpad;
-  if (g_str_has_prefix (name, "video/")) {
+  if (g_str_has_prefix (name, "video")) {
     sinkpad = make_branch (pipeline, "videoconvert", "video/x-raw,format=I420", &collected.video);
-  } else if (g_str_has_prefix (name, "audio/")) {
+  } else if (g_str_has_prefix (name, "audio")) {
     sinkpad = make_branch (pipeline, "audioconvert", "audio/x-raw,format=S16LE,layout=interleaved", &collected.audio);
   } else {
     /* Subtitles and anything else are drained. */
@@ -120,28 +141,93 @@ fail (const gchar *format, ...)
   _exit (1);
 }
 
+/* Fails with the pipeline's error messages if one is on the bus. */
+void
+fail_on_error (GstMessage *msg, GstBus *bus)
+{
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR)
+    return;
+  /* The first error is often a generic "Internal data stream error" from
+   * upstream; the one that explains it may come right after. */
+  GString *all = g_string_new (nullptr);
+  do {
+    GError *error = nullptr;
+    gchar *debug = nullptr;
+    gst_message_parse_error (msg, &error, &debug);
+    g_string_append_printf (all, "%s%s\n  (from %s: %s)", all->len ? "\n" : "", error->message,
+        GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), debug ? debug : "no details");
+    g_error_free (error);
+    g_free (debug);
+    gst_message_unref (msg);
+  } while ((msg = gst_bus_timed_pop_filtered (bus, 200 * GST_MSECOND, GST_MESSAGE_ERROR)));
+  fail ("%s", all->str);
+}
+
+/* Waits for a message of `type` (or an error, which ends the program). */
+void
+wait_for (GstBus *bus, GstMessageType type, GstClockTime deadline, const gchar *uri)
+{
+  for (;;) {
+    GstClockTime now = gst_util_get_timestamp ();
+    if (now >= deadline)
+      fail ("ot-decode: timed out after %" G_GUINT64_FORMAT " s decoding %s", kTimeout / GST_SECOND, uri);
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, deadline - now,
+        (GstMessageType) (type | GST_MESSAGE_ERROR));
+    if (!msg)
+      continue;
+    fail_on_error (msg, bus);
+    gst_message_unref (msg);
+    return;
+  }
+}
+
 }  // namespace
 
 int
 main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
-  if (argc != 2) {
-    g_printerr ("usage: ot-decode URI\n");
+  const gchar *bin_name = "uridecodebin";
+  gint64 seek = -1;
+  int arg = 1;
+  for (; arg < argc - 1; arg++) {
+    if (g_str_equal (argv[arg], "--uridecodebin3"))
+      bin_name = "uridecodebin3";
+    else if (g_str_equal (argv[arg], "--seek") && arg + 1 < argc - 1)
+      seek = g_ascii_strtoll (argv[++arg], nullptr, 10);
+    else
+      break;
+  }
+  if (arg != argc - 1) {
+    g_printerr ("usage: ot-decode [--uridecodebin3] [--seek NS] URI\n");
     return 2;
   }
+  const gchar *uri = argv[arg];
   /* A safety net should even tearing down hang. */
   alarm (90);
 
   GstElement *pipeline = gst_pipeline_new ("ot-decode");
-  GstElement *decodebin = gst_element_factory_make ("uridecodebin", nullptr);
+  GstElement *decodebin = gst_element_factory_make (bin_name, nullptr);
   if (!decodebin)
-    fail ("ot-decode: no uridecodebin");
-  g_object_set (decodebin, "uri", argv[1], nullptr);
+    fail ("ot-decode: no %s", bin_name);
+  g_object_set (decodebin, "uri", uri, nullptr);
   g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_pad_added), pipeline);
   gst_bin_add (GST_BIN (pipeline), decodebin);
 
   GstBus *bus = gst_element_get_bus (pipeline);
+  GstClockTime deadline = gst_util_get_timestamp () + kTimeout;
+  gint64 duration = -1;
+  if (seek >= 0) {
+    if (gst_element_set_state (pipeline, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE)
+      wait_for (bus, GST_MESSAGE_ERROR, deadline, uri);
+    wait_for (bus, GST_MESSAGE_ASYNC_DONE, deadline, uri);
+    if (!gst_element_query_duration (pipeline, GST_FORMAT_TIME, &duration))
+      fail ("ot-decode: no duration for %s", uri);
+    if (!gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
+            (GstSeekFlags) (GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), seek))
+      fail ("ot-decode: cannot seek %s to %" G_GINT64_FORMAT, uri, seek);
+    wait_for (bus, GST_MESSAGE_ASYNC_DONE, deadline, uri);
+  }
   if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
     if (msg) {
@@ -149,42 +235,16 @@ main (int argc, char **argv)
       gst_message_parse_error (msg, &error, nullptr);
       fail ("%s", error->message);
     }
-    fail ("ot-decode: cannot start decoding %s", argv[1]);
+    fail ("ot-decode: cannot start decoding %s", uri);
   }
-
-  GstClockTime deadline = gst_util_get_timestamp () + kTimeout;
-  for (;;) {
-    GstClockTime now = gst_util_get_timestamp ();
-    if (now >= deadline)
-      fail ("ot-decode: timed out after %" G_GUINT64_FORMAT " s decoding %s", kTimeout / GST_SECOND, argv[1]);
-    GstMessage *msg = gst_bus_timed_pop_filtered (bus, deadline - now,
-        (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-    if (!msg)
-      continue;
-    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-      /* The first error is often a generic "Internal data stream error" from
-       * upstream; the one that explains it may come right after. */
-      GString *all = g_string_new (nullptr);
-      do {
-        GError *error = nullptr;
-        gchar *debug = nullptr;
-        gst_message_parse_error (msg, &error, &debug);
-        g_string_append_printf (all, "%s%s\n  (from %s: %s)", all->len ? "\n" : "", error->message,
-            GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), debug ? debug : "no details");
-        g_error_free (error);
-        g_free (debug);
-        gst_message_unref (msg);
-      } while ((msg = gst_bus_timed_pop_filtered (bus, 200 * GST_MSECOND, GST_MESSAGE_ERROR)));
-      fail ("%s", all->str);
-    }
-    gst_message_unref (msg);
-    break;
-  }
+  wait_for (bus, GST_MESSAGE_EOS, deadline, uri);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (bus);
   gst_object_unref (pipeline);
 
   std::lock_guard<std::mutex> guard (collected.lock);
+  if (duration >= 0)
+    printf ("duration %" G_GINT64_FORMAT "\n", duration);
   for (const auto &line : collected.video)
     printf ("video %s\n", line.c_str ());
   for (const auto &line : collected.audio)

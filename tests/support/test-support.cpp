@@ -291,18 +291,33 @@ ot_wait_pid (GPid pid)
 GPtrArray *
 ot_decode_checksums (const gchar *uri, const gchar *data_dir, gboolean no_network, gchar **error_message)
 {
+  return ot_decode_checksums_full (uri, data_dir, no_network ? OT_DECODE_NO_NETWORK : (OtDecodeFlags) 0,
+      GST_CLOCK_TIME_NONE, error_message);
+}
+
+GPtrArray *
+ot_decode_checksums_full (const gchar *uri, const gchar *data_dir, OtDecodeFlags flags, GstClockTime seek,
+    gchar **error_message)
+{
   const gchar *decoder = g_getenv ("OT_DECODE");
   if (!decoder || !*decoder)
     ck_abort_msg ("OT_DECODE is not set: run the tests with `meson test`");
 
   std::vector<const gchar *> argv;
-  if (no_network) {
+  if (flags & OT_DECODE_NO_NETWORK) {
     argv.push_back ("unshare");
     /* Without root, a user namespace grants the right to make a network one. */
     argv.push_back (geteuid () == 0 ? "-n" : "-rn");
     argv.push_back ("--");
   }
   argv.push_back (decoder);
+  if (flags & OT_DECODE_URIDECODEBIN3)
+    argv.push_back ("--uridecodebin3");
+  g_autofree gchar *seek_ns = g_strdup_printf ("%" G_GUINT64_FORMAT, seek);
+  if (GST_CLOCK_TIME_IS_VALID (seek)) {
+    argv.push_back ("--seek");
+    argv.push_back (seek_ns);
+  }
   argv.push_back (uri);
   argv.push_back (nullptr);
 

@@ -99,6 +99,15 @@ gint ot_wait_pid (GPid pid);
  * the network. Returns NULL and sets `error_message` when the pipeline posts
  * an error (the element's message). */
 GPtrArray *ot_decode_checksums (const gchar *uri, const gchar *data_dir, gboolean no_network, gchar **error_message);
+typedef enum {
+  OT_DECODE_NO_NETWORK = 1 << 0,   /* under `unshare -n` */
+  OT_DECODE_URIDECODEBIN3 = 1 << 1, /* what mssdemux2 and the other streams-aware demuxers need */
+} OtDecodeFlags;
+/* Like ot_decode_checksums, with uridecodebin3 if asked; with `seek` a valid
+ * time, the first line is "duration <ns>" (queried after preroll), then
+ * come the buffers decoded after a flushing accurate seek to `seek`. */
+GPtrArray *ot_decode_checksums_full (const gchar *uri, const gchar *data_dir, OtDecodeFlags flags, GstClockTime seek,
+    gchar **error_message);
 /* Asserts two checksum lists are equal and non-empty, naming the first difference. */
 void ot_assert_same_frames (GPtrArray *expected, GPtrArray *actual);
 
