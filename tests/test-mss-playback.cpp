@@ -1,0 +1,191 @@
+/* Smooth Streaming played offline through cachesrc: ffmpeg's smoothstreaming
+ * output (tests/support/adaptive-content.h) served on 127.0.0.1 and
+ * downloaded with the CLI decodes, in a process without network, to the
+ * very frames and audio buffers the same stream gives online through
+ * mssdemux2 (uridecodebin3 picks it for the manifest) from the start, and
+ * through mssdemux after a seek to the middle, with the same duration; a
+ * track whose codec
+ * cachesrc cannot describe to qtdemux is a clear error.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <gst/check/gstcheck.h>
+#include <gst/offline/offline.h>
+
+#include "adaptive-content.h"
+
+#include <string>
+#include <vector>
+
+namespace {
+
+using ot::Cli;
+#define assert_exit ot_assert_exit
+
+/* A Smooth Streaming presentation served at /NAME.ism/ and its download NAME. */
+struct Asset {
+  gchar *dir = nullptr;
+  gchar *data = nullptr;
+  OtServer *server = nullptr;
+  std::string manifest;
+
+  ~Asset ()
+  {
+    ot_server_free (server);
+    g_free (data);
+    g_free (dir);
+  }
+};
+
+/* One video QualityLevel, so that mssdemux2 has no other to switch to. */
+void make_asset (Asset *asset, const char *name, const std::vector<const char *> &download_args = {})
+{
+  asset->dir = ot_make_temp_dir (name);
+  asset->data = g_build_filename (asset->dir, "data", nullptr);
+  ot::make_smooth (asset->dir, true);
+  g_autofree gchar *ism = g_build_filename (asset->dir, "movie.ism", nullptr);
+  asset->server = ot_server_new ();
+  std::string prefix = std::string ("/") + name + ".ism";
+  ot::serve_dir (asset->server, ism, prefix);
+  asset->manifest = std::string (ot_server_get_base_url (asset->server)) + prefix + "/Manifest";
+  std::vector<const char *> args = { "download", asset->manifest.c_str (), "--id", name };
+  args.insert (args.end (), download_args.begin (), download_args.end ());
+  Cli r = ot::run (asset->data, args);
+  assert_exit (r, 0);
+}
+
+GPtrArray *decode (const std::string &uri, const char *data_dir, OtDecodeFlags flags, GstClockTime seek)
+{
+  gchar *message = nullptr;
+  GPtrArray *lines = ot_decode_checksums_full (uri.c_str (), data_dir, flags, seek, &message);
+  fail_unless (lines != nullptr, "decoding %s failed: %s", uri.c_str (), message);
+  return lines;
+}
+
+/* The lines that start with `kind` ("video", "audio", "duration"). */
+std::vector<std::string> lines_of (GPtrArray *lines, const char *kind)
+{
+  std::vector<std::string> result;
+  std::string prefix = std::string (kind) + " ";
+  for (guint i = 0; i < lines->len; i++) {
+    const char *line = static_cast<const char *> (g_ptr_array_index (lines, i));
+    if (g_str_has_prefix (line, prefix.c_str ()))
+      result.push_back (line);
+  }
+  return result;
+}
+
+/* The PTS of a checksum line "KIND PTS MD5". */
+gint64 pts_of (const std::string &line)
+{
+  return g_ascii_strtoll (line.c_str () + line.find (' ') + 1, nullptr, 10);
+}
+
+}  // namespace
+
+/* From the start: every video frame and audio buffer, with its PTS, is the
+ * one mssdemux2 gives online. */
+GST_START_TEST (test_frames_equal_mssdemux2)
+{
+  Asset asset;
+  make_asset (&asset, "movie");
+  g_autoptr (GPtrArray) online = decode (asset.manifest, nullptr, OT_DECODE_URIDECODEBIN3, GST_CLOCK_TIME_NONE);
+  g_autoptr (GPtrArray) offline = decode ("offline://movie", asset.data, OT_DECODE_NO_NETWORK, GST_CLOCK_TIME_NONE);
+  /* 6 s at 25 fps, and the audio. */
+  fail_unless_equals_int (lines_of (online, "video").size (), 150);
+  fail_unless (lines_of (online, "audio").size () > 200, "%zu audio buffers", lines_of (online, "audio").size ());
+  ot_assert_same_frames (online, offline);
+}
+GST_END_TEST;
+
+/* The duration is the manifest's, and an accurate flushing seek to the
+ * middle gives what mssdemux gives after the same seek: the frames from the
+ * target on, and the audio from the fragment holding it. (The reference is
+ * the legacy mssdemux: mssdemux2 of GStreamer 1.22 outputs nothing after a
+ * seek in fragments that have no tfdt, as ffmpeg's are.) */
+GST_START_TEST (test_seek_and_duration_equal_mssdemux)
+{
+  Asset asset;
+  make_asset (&asset, "seek");
+  constexpr GstClockTime target = 3 * GST_SECOND;
+  g_setenv ("GST_PLUGIN_FEATURE_RANK", "mssdemux2:NONE", TRUE);
+  g_autoptr (GPtrArray) online = decode (asset.manifest, nullptr, static_cast<OtDecodeFlags> (0), target);
+  g_unsetenv ("GST_PLUGIN_FEATURE_RANK");
+  g_autoptr (GPtrArray) offline = decode ("offline://seek", asset.data, OT_DECODE_NO_NETWORK, target);
+
+  auto duration = lines_of (offline, "duration");
+  fail_unless_equals_int (duration.size (), 1);
+  gint64 ns = pts_of (duration[0]);
+  fail_unless (ns > static_cast<gint64> (6 * GST_SECOND) && ns < static_cast<gint64> (6200 * GST_MSECOND), "%s",
+      duration[0].c_str ());
+  auto video = lines_of (offline, "video");
+  fail_unless (!video.empty () && pts_of (video.front ()) >= static_cast<gint64> (target), "video after the seek "
+      "from %s", video.empty () ? "nothing" : video.front ().c_str ());
+  fail_unless (video.size () < 100, "%zu frames after a seek to the middle", video.size ());
+  fail_unless (!lines_of (offline, "audio").empty ());
+  ot_assert_same_frames (online, offline);
+}
+GST_END_TEST;
+
+/* A QualityLevel whose codec cachesrc cannot tell qtdemux about (a FourCC
+ * it does not know, H.264 setup without a PPS) downloads, but playing it
+ * is an error that says which track and why, not garbage. */
+GST_START_TEST (test_undescribable_codec_is_a_clear_error)
+{
+  g_autofree gchar *dir = ot_make_temp_dir ("mss-codec");
+  g_autofree gchar *data = g_build_filename (dir, "data", nullptr);
+  ot::make_smooth (dir, true);
+  g_autofree gchar *ism = g_build_filename (dir, "movie.ism", nullptr);
+  g_autofree gchar *path = g_build_filename (ism, "Manifest", nullptr);
+  g_autofree gchar *original = nullptr;
+  fail_unless (g_file_get_contents (path, &original, nullptr, nullptr));
+  OtServer *server = ot_server_new ();
+
+  std::string text = original;
+  size_t codec = text.find ("CodecPrivateData=\"00000001");
+  fail_unless (codec != std::string::npos);
+  size_t pps = text.find ("00000001", codec + 26);
+  fail_unless (pps != std::string::npos);
+  std::string without_pps = text.substr (0, pps) + text.substr (text.find ('"', pps));
+  std::string unknown = text;
+  unknown.replace (unknown.find ("FourCC=\"H264\""), 13, "FourCC=\"XVID\"");
+  const struct {
+    const char *id;
+    std::string manifest;
+    const char *says;
+  } cases[] = {
+    { "no-pps", without_pps, "SPS and PPS" },
+    { "xvid", unknown, "FourCC 'XVID'" },
+  };
+  for (const auto &c : cases) {
+    std::string name = std::string (c.id) + ".xml";
+    g_autofree gchar *local = g_build_filename (dir, name.c_str (), nullptr);
+    fail_unless (g_file_set_contents (local, c.manifest.c_str (), -1, nullptr));
+    std::string prefix = std::string ("/") + c.id + ".ism";
+    ot::serve_dir (server, ism, prefix);
+    g_autofree gchar *url = ot_server_add_file (server, (prefix + "/Manifest").c_str (), local);
+    Cli r = ot::run (data, { "download", url, "--id", c.id });
+    assert_exit (r, 0);
+    std::string uri = std::string ("offline://") + c.id;
+    gchar *message = nullptr;
+    GPtrArray *lines = ot_decode_checksums (uri.c_str (), data, TRUE, &message);
+    fail_unless (lines == nullptr, "%s played", c.id);
+    fail_unless (message && strstr (message, "cannot be played") && strstr (message, c.says)
+        && strstr (message, c.id), "%s: %s", c.id, GST_STR_NULL (message));
+    g_free (message);
+  }
+  ot_server_free (server);
+}
+GST_END_TEST;
+
+static Suite *mss_playback_suite (void)
+{
+  Suite *s = suite_create ("mss-playback");
+  TCase *tc = tcase_create ("general");
+  tcase_set_timeout (tc, 240);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_frames_equal_mssdemux2);
+  tcase_add_test (tc, test_seek_and_duration_equal_mssdemux);
+  tcase_add_test (tc, test_undescribable_codec_is_a_clear_error);
+  return s;
+}
+
+GST_CHECK_MAIN (mss_playback);
