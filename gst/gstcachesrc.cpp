@@ -12,16 +12,17 @@
  * MP4 whose index is at the end plays) or let it push, with BYTES seeking.
  * No caps are set on it; typefinding downstream finds the container.
  *
- * An adaptive download (DASH or HLS, from its playback plan) comes out of one
- * src pad per track, `src_0`, `src_1`, ... (Smooth Streaming tracks are
- * refused with an element error until their playback is supported):
+ * An adaptive download (DASH, HLS or Smooth Streaming, from its playback
+ * plan) comes out of one src pad per track, `src_0`, `src_1`, ...:
  * by default the best video track (the highest, then the highest bitrate),
  * every audio and every text track; #GstCacheSrc:tracks chooses others.
  * Each pad carries its track's container stream as an adaptive demuxer's
  * output pad does: stream-start (one group id for all pads), caps
  * (`video/quicktime` or `audio/x-m4a` for fragmented MP4,
  * `video/mpegts, systemstream=true`, `application/x-subtitle-vtt`,
- * `application/ttml+xml`), a TIME segment, the track's language as tags and
+ * `application/ttml+xml`; for Smooth Streaming, mssdemux's `video/quicktime,
+ * variant=mss-fragmented` with timescale and media caps, since its fragments
+ * have no init segment), a TIME segment, the track's language as tags and
  * its protection events, then the init segment and the media segments. The
  * first buffer of each media segment has the segment's start as PTS; the
  * init segment is sent again after every seek and when it changes at a
