@@ -225,6 +225,13 @@ GST_START_TEST (test_tracks_and_stream_keys)
   fail_unless_equals_string (tracks[2].language.c_str (), "eng");
   fail_unless (tracks[3].type == gst_offline::TrackType::Text);
 
+  /* A QualityLevel without FourCC has its StreamIndex's Subtype. */
+  std::string no_fourcc = kVod;
+  no_fourcc.replace (no_fourcc.find ("FourCC=\"AACL\""), 13, "");
+  no_fourcc.replace (no_fourcc.find ("Name=\"audio_eng\""), 0, "Subtype=\"AACL\" ");
+  auto subtype_tracks = gst_offline::mss_tracks (parse_ok (no_fourcc));
+  fail_unless_equals_string (subtype_tracks[2].codecs.c_str (), "AACL");
+
   gst_offline::TrackSelection selection;
   selection.video.kind = gst_offline::TrackSpec::Kind::Worst;
   g_autoptr (GError) error = nullptr;

@@ -13,7 +13,8 @@ namespace {
 /* Smooth Streaming's default TimeScale (100 ns units). */
 constexpr guint64 DEFAULT_TIMESCALE = 10000000;
 
-/* WAVE format tags a QualityLevel's AudioTag may give instead of a FourCC. */
+/* WAVE format tags a QualityLevel's AudioTag may give instead of a FourCC
+ * (WAVE_FORMAT_MPEGLAYER3 is 0x55; mssdemux checks 83 for it). */
 constexpr guint AUDIO_TAG_MP3 = 85;
 constexpr guint AUDIO_TAG_AAC = 255;
 

@@ -117,8 +117,7 @@ bool MssDownloader::store_plan (std::vector<SegmentSpec> *segments, GError **err
     t.stream_key = key;
     t.type = listed_track->type;
     t.container = "mss-fmp4";
-    /* A QualityLevel may leave FourCC out; the StreamIndex's Subtype then says it. */
-    t.codecs = level.fourcc.empty () ? stream.subtype : level.fourcc;
+    t.codecs = listed_track->codecs;
     t.language = stream.language;
     t.label = stream.name;
     t.bandwidth = level.bitrate;

@@ -49,7 +49,8 @@ std::vector<Track> mss_tracks (const mss::Manifest &manifest)
       t.type = *type;
       t.group = std::to_string (s);
       t.mime_type = mime_type_of (*type);
-      t.codecs = level.fourcc;
+      /* A QualityLevel may leave FourCC out; the StreamIndex's Subtype then says it. */
+      t.codecs = level.fourcc.empty () ? stream.subtype : level.fourcc;
       t.bandwidth = level.bitrate;
       t.width = level.max_width;
       t.height = level.max_height;
