@@ -15,7 +15,9 @@
  * An adaptive download (DASH, HLS or Smooth Streaming, from its playback
  * plan) comes out of one src pad per track, `src_0`, `src_1`, ...:
  * by default the best video track (the highest, then the highest bitrate),
- * every audio and every text track; #GstCacheSrc:tracks chooses others.
+ * every audio and every text track (a track cachesrc cannot play, such as
+ * Smooth Streaming text, is left out with a warning); #GstCacheSrc:tracks
+ * chooses others.
  * Each pad carries its track's container stream as an adaptive demuxer's
  * output pad does: stream-start (one group id for all pads), caps
  * (`video/quicktime` or `audio/x-m4a` for fragmented MP4,
@@ -387,16 +389,35 @@ gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std
     }
   }
 
+  /* A track cachesrc cannot play: an error when it was asked for by name;
+   * left out with a warning from the default choice (Smooth Streaming text,
+   * which mssdemux does not play either), unless nothing else is left. */
+  std::vector<GObjectPtr<GstOfflineTrack>> playable;
   for (auto &track : opened.tracks) {
     g_autoptr (GstCaps) caps = gst_offline::AdaptiveStream::caps_for (gst_offline_track_get_container (track.get ()),
         gst_offline_track_get_track_type (track.get ()));
-    if (!caps) {
-      GST_ELEMENT_ERROR (self, STREAM, NOT_IMPLEMENTED,
-          ("Track %u of download '%s' is '%s' content, which cachesrc cannot play offline yet",
-              gst_offline_track_get_index (track.get ()), id.c_str (), gst_offline_track_get_container (track.get ())),
-          ("container '%s' has no caps in AdaptiveStream::caps_for", gst_offline_track_get_container (track.get ())));
+    if (caps) {
+      playable.push_back (std::move (track));
+      continue;
+    }
+    g_autofree gchar *message = g_strdup_printf ("Track %u (%s) of download '%s' is '%s' content, which cachesrc "
+        "cannot play offline yet", gst_offline_track_get_index (track.get ()),
+        gst_offline_track_get_stream_key (track.get ()), id.c_str (), gst_offline_track_get_container (track.get ()));
+    if (!wanted.empty ()) {
+      GST_ELEMENT_ERROR (self, STREAM, NOT_IMPLEMENTED, ("%s", message), ("chosen by the tracks property"));
       return std::nullopt;
     }
+    GST_ELEMENT_WARNING (self, STREAM, NOT_IMPLEMENTED, ("%s: left out", message), ("default track choice"));
+  }
+  if (playable.empty ()) {
+    GST_ELEMENT_ERROR (self, STREAM, NOT_IMPLEMENTED,
+        ("No track of download '%s' can be played offline (it has: %s)", id.c_str (), available.c_str ()),
+        ("no container of its tracks has caps"));
+    return std::nullopt;
+  }
+  opened.tracks = std::move (playable);
+
+  for (auto &track : opened.tracks) {
     GST_INFO_OBJECT (self, "download '%s': track %u (%s), %s %s, codecs '%s', language '%s'", id.c_str (),
         gst_offline_track_get_index (track.get ()), gst_offline_track_get_stream_key (track.get ()),
         gst_offline_track_get_container (track.get ()),
@@ -855,13 +876,14 @@ gst_cache_src_class_init (GstCacheSrcClass *klass)
    * comma-separated list of track indices or stream keys (as
    * `gst-offline status ID --json` lists them). %NULL or empty means the
    * default: the best video track (the highest, then the highest bitrate),
-   * every audio track and every text track. Ignored for progressive
+   * every audio track and every text track, less those cachesrc cannot play
+   * (left out with a warning). Ignored for progressive
    * downloads.
    */
   g_object_class_install_property (gobject_class, PROP_TRACKS,
       g_param_spec_string ("tracks", "Tracks",
           "Adaptive downloads: comma-separated track indices or stream keys to expose, one pad each; "
-          "NULL or empty: the best video track, every audio and every text track",
+          "NULL or empty: the best video track, every audio and every text track it can play",
           nullptr, flags));
 
   gst_element_class_add_static_pad_template (element_class, &src_template);

@@ -2,7 +2,8 @@
  * output (tests/support/adaptive-content.h) served on 127.0.0.1 and
  * downloaded with the CLI decodes, in a process without network, to the
  * very frames and audio buffers the same stream gives online through
- * mssdemux2 (uridecodebin3 picks it for the manifest) from the start, and
+ * mssdemux2 (uridecodebin3 picks it for the manifest) from the start (a text
+ * stream, which neither plays, left out), and
  * through mssdemux after a seek to the middle, with the same duration; a
  * track whose codec
  * cachesrc cannot describe to qtdemux is a clear error.
@@ -176,6 +177,66 @@ GST_START_TEST (test_undescribable_codec_is_a_clear_error)
 }
 GST_END_TEST;
 
+/* A text StreamIndex (which neither mssdemux nor cachesrc plays) is left
+ * out of the default choice with a warning: video and audio still play as
+ * they do online; asking for the text track by name is an error naming it. */
+GST_START_TEST (test_text_track_left_out_of_default_choice)
+{
+  g_autofree gchar *dir = ot_make_temp_dir ("mss-text");
+  g_autofree gchar *data = g_build_filename (dir, "data", nullptr);
+  ot::make_smooth (dir, true);
+  g_autofree gchar *ism = g_build_filename (dir, "movie.ism", nullptr);
+  g_autofree gchar *path = g_build_filename (ism, "Manifest", nullptr);
+  g_autofree gchar *original = nullptr;
+  fail_unless (g_file_get_contents (path, &original, nullptr, nullptr));
+
+  /* The text stream reuses the audio fragments' URLs and times: its bytes
+   * do not matter, it is never played. */
+  std::string manifest = original;
+  size_t begin = manifest.find ("<StreamIndex Type=\"audio\"");
+  size_t end = manifest.find ("</StreamIndex>", begin);
+  fail_unless (begin != std::string::npos && end != std::string::npos);
+  std::string text = manifest.substr (begin, end + strlen ("</StreamIndex>") - begin);
+  text.replace (0, strlen ("<StreamIndex Type=\"audio\""), "<StreamIndex Type=\"text\" Subtype=\"TTML\" Language=\"en\"");
+  text.replace (text.find ("FourCC=\"AACL\""), strlen ("FourCC=\"AACL\""), "FourCC=\"TTML\"");
+  manifest.insert (manifest.find ("</SmoothStreamingMedia>"), text + "\n");
+  g_autofree gchar *local = g_build_filename (dir, "with-text.xml", nullptr);
+  fail_unless (g_file_set_contents (local, manifest.c_str (), -1, nullptr));
+
+  OtServer *server = ot_server_new ();
+  ot::serve_dir (server, ism, "/text.ism");
+  g_autofree gchar *url = ot_server_add_file (server, "/text.ism/Manifest", local);
+  Cli r = ot::run (data, { "download", url, "--id", "text", "--text", "all" });
+  assert_exit (r, 0);
+
+  std::string online_url = std::string (ot_server_get_base_url (server)) + "/text.ism/Manifest";
+  g_autoptr (GPtrArray) online = decode (online_url, nullptr, OT_DECODE_URIDECODEBIN3, GST_CLOCK_TIME_NONE);
+  g_autoptr (GPtrArray) offline = decode ("offline://text", data, OT_DECODE_NO_NETWORK, GST_CLOCK_TIME_NONE);
+  fail_unless_equals_int (lines_of (offline, "video").size (), 150);
+  ot_assert_same_frames (online, offline);
+
+  /* Asked for by name, the text track is refused with its name. */
+  GstElement *src = gst_element_factory_make ("cachesrc", nullptr);
+  fail_unless (src != nullptr);
+  g_object_set (src, "cache-dir", data, "download-id", "text", "tracks", "2", nullptr);
+  GstElement *pipeline = gst_pipeline_new (nullptr);
+  gst_bin_add (GST_BIN (pipeline), src);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PAUSED);
+  GstMessage *message = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless (message != nullptr, "choosing the text track was not refused");
+  GError *error = nullptr;
+  gst_message_parse_error (message, &error, nullptr);
+  fail_unless (strstr (error->message, "cannot play") && strstr (error->message, "2.0"), "%s", error->message);
+  g_error_free (error);
+  gst_message_unref (message);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+  ot_server_free (server);
+}
+GST_END_TEST;
+
 static Suite *mss_playback_suite (void)
 {
   Suite *s = suite_create ("mss-playback");
@@ -185,6 +246,7 @@ static Suite *mss_playback_suite (void)
   tcase_add_test (tc, test_frames_equal_mssdemux2);
   tcase_add_test (tc, test_seek_and_duration_equal_mssdemux);
   tcase_add_test (tc, test_undescribable_codec_is_a_clear_error);
+  tcase_add_test (tc, test_text_track_left_out_of_default_choice);
   return s;
 }
 
