@@ -2,11 +2,10 @@
  * output (tests/support/adaptive-content.h) served on 127.0.0.1 and
  * downloaded with the CLI decodes, in a process without network, to the
  * very frames and audio buffers the same stream gives online through
- * mssdemux2 (uridecodebin3 picks it for the manifest) from the start (a text
- * stream, which neither plays, left out), and
- * through mssdemux after a seek to the middle, with the same duration; a
- * track whose codec
- * cachesrc cannot describe to qtdemux is a clear error.
+ * mssdemux2 (uridecodebin3 picks it for the manifest) from the start, and
+ * through mssdemux after a seek to the middle, with the same duration. A
+ * track whose codec cachesrc cannot describe to qtdemux is a clear error; a
+ * text stream, which neither plays, is left out of the default choice.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
