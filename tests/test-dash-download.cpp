@@ -6,10 +6,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
 #include "adaptive-content.h"
 #include "download-checks.h"
+#include "private-tmpfs.h"
 
 #include <sys/statvfs.h>
 
@@ -248,14 +250,17 @@ GST_END_TEST;
 GST_START_TEST (test_download_that_cannot_fit_is_refused_before_any_segment)
 {
   g_autofree gchar *dir = make_dash ("estimate", {});
-  g_autofree gchar *data = g_build_filename (dir, "data", nullptr);
+  g_autofree gchar *mnt = g_build_filename (dir, "mnt", nullptr);
+  fail_unless (g_mkdir (mnt, 0700) == 0);
+  ot::mount_private_tmpfs (mnt, 8 * 1024);
+  g_autofree gchar *data = g_build_filename (mnt, "data", nullptr);
   OtServer *server = ot_server_new ();
   auto names = serve_dir (server, dir);
   std::string mpd = url_of (server, "manifest.mpd");
-  /* Leave free all but 64 KiB: the segments (bitrate x duration, some
-   * hundreds of KiB) cannot fit. */
+  /* Leave free all but 64 KiB of a file system only this test writes to:
+   * the segments (bitrate x duration, some hundreds of KiB) cannot fit. */
   struct statvfs st;
-  fail_unless (statvfs (dir, &st) == 0);
+  fail_unless (statvfs (mnt, &st) == 0);
   guint64 free_bytes = (guint64) st.f_bavail * st.f_frsize;
   g_autofree gchar *keep = g_strdup_printf ("%" G_GUINT64_FORMAT, free_bytes - 64 * 1024);
   Cli r = run (data, { "download", mpd.c_str (), "--id", "big", "--min-free-space", keep });

@@ -8,15 +8,14 @@
 #include <gst/offline/offline.h>
 
 #include "download-checks.h"
+#include "private-tmpfs.h"
 #include "test-support.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
-#include <sys/mount.h>
 #include <sys/wait.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <unistd.h>
 #include <cerrno>
 #include <csignal>
@@ -303,32 +302,6 @@ watch_last (ManagerWatch *watch, const gchar *id)
   return found->second;
 }
 
-/* ---- Mount namespace: a small file system for this test only --------------*/
-
-/* Moves this test's process (gst-check runs each test in a forked child) into
- * a mount namespace of its own and mounts a tmpfs of `size_kib` at `dir`.
- * Children (the CLI) share it; it goes when the test ends. */
-void
-mount_private_tmpfs (const gchar *dir, guint size_kib)
-{
-  fail_unless (geteuid () == 0, "the full-disk tests need root (unshare, mount)");
-  fail_unless (unshare (CLONE_NEWNS) == 0, "unshare(CLONE_NEWNS): %s", g_strerror (errno));
-  fail_unless (mount ("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0, "making / private: %s",
-      g_strerror (errno));
-  gchar *options = g_strdup_printf ("size=%uk", size_kib);
-  fail_unless (mount ("tmpfs", dir, "tmpfs", 0, options) == 0, "mounting a tmpfs on %s: %s", dir, g_strerror (errno));
-  g_free (options);
-}
-
-void
-remount_tmpfs (const gchar *dir, guint size_kib)
-{
-  gchar *options = g_strdup_printf ("size=%uk", size_kib);
-  fail_unless (mount ("tmpfs", dir, "tmpfs", MS_REMOUNT, options) == 0, "remounting %s with %s: %s", dir, options,
-      g_strerror (errno));
-  g_free (options);
-}
-
 /* Writes zeros to `path` until the file system is full; returns the bytes written. */
 guint64
 fill_disk (const gchar *path)
@@ -519,7 +492,7 @@ GST_START_TEST (test_disk_full_mid_download)
   gsize size = g_bytes_get_size (original);
   /* Room for the file and the database at the start. */
   guint size_kib = (guint) (size / 1024) + 2048;
-  mount_private_tmpfs (mnt, size_kib);
+  ot::mount_private_tmpfs (mnt, size_kib);
   gchar *data_dir = g_build_filename (mnt, "data", nullptr);
   OtServer *server = ot_server_new ();
   gchar *url = ot_server_add_file (server, path, long_mp4);
@@ -616,7 +589,7 @@ GST_START_TEST (test_disk_full_cli)
   GBytes *original = ot_read_file (long_mp4);
   gsize size = g_bytes_get_size (original);
   guint small_kib = (guint) (size / 1024 / 2);
-  mount_private_tmpfs (mnt, small_kib);
+  ot::mount_private_tmpfs (mnt, small_kib);
   gchar *data_dir = g_build_filename (mnt, "data", nullptr);
   OtServer *server = ot_server_new ();
   gchar *url = ot_server_add_file (server, path, long_mp4);
@@ -656,7 +629,7 @@ GST_START_TEST (test_disk_full_cli)
   g_object_unref (d);
 
   /* Room for the file and the default free-space margin. */
-  remount_tmpfs (mnt, (guint) (size / 1024) + 200 * 1024);
+  ot::remount_tmpfs (mnt, (guint) (size / 1024) + 200 * 1024);
   CliResult r = run_cli (data_dir, { "download", url, "--id", id });
   assert_status (r, 0);
   if (kept > 0)
