@@ -225,47 +225,47 @@ AdaptiveStream::open_resource (const gchar *key, bool is_init, Reader *reader)
 }
 
 bool
-AdaptiveStream::start_decryption ()
+AdaptiveStream::start_decryption (const GstOfflineSegment *segment, Reader *reader)
 {
   const gchar *stream_key = gst_offline_track_get_stream_key (track_.get ());
   const std::string &id = playback_->download_id ();
   gsize iv_size = 0;
-  const guint8 *iv = current_->iv ? static_cast<const guint8 *> (g_bytes_get_data (current_->iv, &iv_size)) : nullptr;
+  const guint8 *iv = segment->iv ? static_cast<const guint8 *> (g_bytes_get_data (segment->iv, &iv_size)) : nullptr;
   if (iv_size != 16) {
     GST_ELEMENT_ERROR (element (), STREAM, DECRYPT,
         ("Cannot decrypt segment %" G_GUINT64_FORMAT " of track %s of download '%s': the plan has no IV for it",
-            current_->number, stream_key, id.c_str ()),
-        ("%s: IV of %" G_GSIZE_FORMAT " bytes", current_->resource, iv_size));
+            segment->number, stream_key, id.c_str ()),
+        ("%s: IV of %" G_GSIZE_FORMAT " bytes", segment->resource, iv_size));
     return false;
   }
 
   std::array<guint8, 16> key;
   g_autoptr (GError) error = nullptr;
-  if (!playback_->hls_key (current_->key_resource, &key, &error)) {
+  if (!playback_->hls_key (segment->key_resource, &key, &error)) {
     GST_ELEMENT_ERROR (element (), STREAM, DECRYPT_NOKEY,
         ("The AES-128 key of track %s of download '%s' is not in the DRM store: download it again", stream_key,
             id.c_str ()),
-        ("segment %" G_GUINT64_FORMAT " (%s): %s", current_->number, current_->resource, error->message));
+        ("segment %" G_GUINT64_FORMAT " (%s): %s", segment->number, segment->resource, error->message));
     return false;
   }
 
-  reader_.cipher.reset (EVP_CIPHER_CTX_new ());
-  bool ok = reader_.cipher && EVP_DecryptInit_ex (reader_.cipher.get (), EVP_aes_128_cbc (), nullptr, key.data (), iv) == 1;
+  reader->cipher.reset (EVP_CIPHER_CTX_new ());
+  bool ok = reader->cipher && EVP_DecryptInit_ex (reader->cipher.get (), EVP_aes_128_cbc (), nullptr, key.data (), iv) == 1;
   OPENSSL_cleanse (key.data (), key.size ());
   if (!ok) {
     GST_ELEMENT_ERROR (element (), STREAM, DECRYPT, (nullptr), ("cannot set up AES-128-CBC"));
     return false;
   }
-  GST_LOG_OBJECT (pad (), "segment %" G_GUINT64_FORMAT " is AES-128 encrypted", current_->number);
+  GST_LOG_OBJECT (pad (), "segment %" G_GUINT64_FORMAT " is AES-128 encrypted", segment->number);
   return true;
 }
 
 GstFlowReturn
-AdaptiveStream::read_block (GstBuffer **out)
+AdaptiveStream::read_block (Reader &reader, GstBuffer **out)
 {
-  guint length = static_cast<guint> (std::min<guint64> (blocksize_, reader_.size - reader_.offset));
+  guint length = static_cast<guint> (std::min<guint64> (blocksize_, reader.size - reader.offset));
   /* Decryption may give out the block it held back from the last read. */
-  gsize capacity = reader_.cipher ? length + 16 : length;
+  gsize capacity = reader.cipher ? length + 16 : length;
   GstBuffer *buffer = gst_buffer_new_allocate (nullptr, capacity, nullptr);
   GstMapInfo map;
   if (!buffer || !gst_buffer_map (buffer, &map, GST_MAP_WRITE)) {
@@ -275,11 +275,11 @@ AdaptiveStream::read_block (GstBuffer **out)
     return GST_FLOW_ERROR;
   }
 
-  std::vector<guint8> encrypted (reader_.cipher ? length : 0);
-  guint8 *target = reader_.cipher ? encrypted.data () : map.data;
+  std::vector<guint8> encrypted (reader.cipher ? length : 0);
+  guint8 *target = reader.cipher ? encrypted.data () : map.data;
   gsize done = 0;
   while (done < length) {
-    ssize_t n = pread (reader_.fd.get (), target + done, length - done, reader_.offset + done);
+    ssize_t n = pread (reader.fd.get (), target + done, length - done, reader.offset + done);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
@@ -291,27 +291,27 @@ AdaptiveStream::read_block (GstBuffer **out)
         GST_ELEMENT_ERROR (element (), RESOURCE, READ,
             ("Could not read the cached data of track %s of download '%s'", stream_key,
                 playback_->download_id ().c_str ()),
-            ("pread of %s at %" G_GUINT64_FORMAT ": %s", reader_.key.c_str (), reader_.offset + done,
+            ("pread of %s at %" G_GUINT64_FORMAT ": %s", reader.key.c_str (), reader.offset + done,
                 g_strerror (saved_errno)));
       } else {
         GST_ELEMENT_ERROR (element (), RESOURCE, READ,
             ("The cached data of track %s of download '%s' is shorter than recorded: run 'gst-offline verify'",
                 stream_key, playback_->download_id ().c_str ()),
-            ("%s ends at %" G_GUINT64_FORMAT ", expected %" G_GUINT64_FORMAT " bytes", reader_.key.c_str (),
-                reader_.offset + done, reader_.size));
+            ("%s ends at %" G_GUINT64_FORMAT ", expected %" G_GUINT64_FORMAT " bytes", reader.key.c_str (),
+                reader.offset + done, reader.size));
       }
       return GST_FLOW_ERROR;
     }
     done += n;
   }
-  reader_.offset += length;
+  reader.offset += length;
 
   gsize size = length;
-  if (reader_.cipher) {
+  if (reader.cipher) {
     int produced = 0, last = 0;
-    bool ok = EVP_DecryptUpdate (reader_.cipher.get (), map.data, &produced, encrypted.data (), length) == 1;
-    if (ok && reader_.offset >= reader_.size)
-      ok = EVP_DecryptFinal_ex (reader_.cipher.get (), map.data + produced, &last) == 1;
+    bool ok = EVP_DecryptUpdate (reader.cipher.get (), map.data, &produced, encrypted.data (), length) == 1;
+    if (ok && reader.offset >= reader.size)
+      ok = EVP_DecryptFinal_ex (reader.cipher.get (), map.data + produced, &last) == 1;
     if (!ok) {
       gst_buffer_unmap (buffer, &map);
       gst_buffer_unref (buffer);
@@ -319,7 +319,7 @@ AdaptiveStream::read_block (GstBuffer **out)
           ("Could not decrypt segment %" G_GUINT64_FORMAT " of track %s of download '%s': wrong key or damaged data",
               current_ ? current_->number : 0, gst_offline_track_get_stream_key (track_.get ()),
               playback_->download_id ().c_str ()),
-          ("AES-128-CBC of %s failed (bad padding or length)", reader_.key.c_str ()));
+          ("AES-128-CBC of %s failed (bad padding or length)", reader.key.c_str ()));
       return GST_FLOW_ERROR;
     }
     size = static_cast<gsize> (produced + last);
@@ -327,10 +327,10 @@ AdaptiveStream::read_block (GstBuffer **out)
   gst_buffer_unmap (buffer, &map);
   gst_buffer_set_size (buffer, size);
 
-  if (size > 0 && reader_.first) {
-    reader_.first = false;
-    GST_BUFFER_PTS (buffer) = reader_.pts;
-    if (reader_.discont)
+  if (size > 0 && reader.first) {
+    reader.first = false;
+    GST_BUFFER_PTS (buffer) = reader.pts;
+    if (reader.discont)
       GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
   }
   *out = buffer;
@@ -576,7 +576,7 @@ AdaptiveStream::push_iteration ()
         finish (GST_FLOW_ERROR, true);
         return;
       }
-      if (current_->key_resource && !start_decryption ()) {
+      if (current_->key_resource && !start_decryption (current_, &reader_)) {
         finish (GST_FLOW_ERROR, true);
         return;
       }
@@ -596,7 +596,11 @@ AdaptiveStream::push_iteration ()
     reader_ = Reader ();
     return;
   }
-  ret = read_block (&buffer);
+  if (g_str_equal (gst_offline_track_get_container (track_.get ()), "webvtt")) {
+    push_webvtt_segment ();
+    return;
+  }
+  ret = read_block (reader_, &buffer);
   if (ret != GST_FLOW_OK) {
     finish (ret, true);
     return;
@@ -613,6 +617,146 @@ AdaptiveStream::push_iteration ()
     finish (ret, false);
   else
     not_linked_ = false;
+}
+
+void
+AdaptiveStream::push_webvtt_segment ()
+{
+  const gchar *stream_key = gst_offline_track_get_stream_key (track_.get ());
+  const std::string &id = playback_->download_id ();
+  if (reader_.size > kMaxWebvttSegmentSize) {
+    GST_ELEMENT_ERROR (element (), STREAM, DECODE,
+        ("WebVTT segment %" G_GUINT64_FORMAT " of track %s of download '%s' is too large", current_->number,
+            stream_key, id.c_str ()),
+        ("%s: %" G_GUINT64_FORMAT " bytes", reader_.key.c_str (), reader_.size));
+    finish (GST_FLOW_ERROR, true);
+    return;
+  }
+  GstClockTime pts = reader_.pts;
+  bool discont = reader_.discont;
+  std::string text;
+  while (reader_.offset < reader_.size) {
+    GstBuffer *block = nullptr;
+    GstFlowReturn ret = read_block (reader_, &block);
+    if (ret != GST_FLOW_OK) {
+      finish (ret, true);
+      return;
+    }
+    GstMapInfo map;
+    if (gst_buffer_map (block, &map, GST_MAP_READ)) {
+      text.append (reinterpret_cast<const char *> (map.data), map.size);
+      gst_buffer_unmap (block, &map);
+    }
+    gst_buffer_unref (block);
+  }
+  reader_ = Reader ();
+
+  std::string why;
+  std::optional<WebvttTimestampMap> timestamp_map;
+  std::optional<std::string> rewritten;
+  if (webvtt_read_timestamp_map (text, &timestamp_map, &why)) {
+    std::optional<MediaTimeMap> media;
+    if (timestamp_map) {
+      bool error;
+      media = media_time_map (current_, &error);
+      if (error) {
+        finish (GST_FLOW_ERROR, true);
+        return;
+      }
+    }
+    rewritten = webvtt_rewrite (text, timestamp_map, media, &why);
+  }
+  if (!rewritten) {
+    GST_ELEMENT_ERROR (element (), STREAM, DECODE,
+        ("WebVTT segment %" G_GUINT64_FORMAT " of track %s of download '%s' is malformed: %s", current_->number,
+            stream_key, id.c_str (), why.c_str ()),
+        ("%s", current_->resource));
+    finish (GST_FLOW_ERROR, true);
+    return;
+  }
+  GstBuffer *buffer = gst_buffer_new_memdup (rewritten->data (), rewritten->size ());
+  GST_BUFFER_PTS (buffer) = pts;
+  if (discont)
+    GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
+  GstFlowReturn ret = gst_pad_push (pad (), buffer);
+  if (ret != GST_FLOW_OK)
+    finish (ret, false);
+  else
+    not_linked_ = false;
+}
+
+std::optional<MediaTimeMap>
+AdaptiveStream::media_time_map (const GstOfflineSegment *text, bool *error)
+{
+  *error = false;
+  auto known = media_maps_.find (text->period);
+  if (known != media_maps_.end ())
+    return known->second;
+  GstOfflineTrack *track = playback_->media_track ();
+  if (!track) {
+    GST_DEBUG_OBJECT (pad (), "no media track: WebVTT cue times stay as they are");
+    return std::nullopt;
+  }
+  /* The media segment where the text segment starts, or the next one when
+   * that is still in the previous period. */
+  guint index = gst_offline_track_get_index (track);
+  g_autoptr (GError) plan_error = nullptr;
+  g_autoptr (GstOfflineSegment) media = playback_->find_segment (index, text->start, &plan_error);
+  if (media && media->period < text->period) {
+    g_autoptr (GPtrArray) next = playback_->segments (index, media->number + 1, 1, &plan_error);
+    gst_offline_segment_free (media);
+    media = next && next->len ? gst_offline_segment_copy (static_cast<GstOfflineSegment *> (next->pdata[0])) : nullptr;
+  }
+  if (!media || media->period != text->period) {
+    GST_WARNING_OBJECT (pad (), "no media segment in period %u at %" GST_TIME_FORMAT ": cue times stay as they are",
+        text->period, GST_TIME_ARGS (text->start));
+    return std::nullopt;
+  }
+
+  std::optional<GstClockTime> media_time;
+  if (g_str_equal (gst_offline_track_get_container (track), "fmp4")) {
+    Reader init, fragment;
+    if (media->init_resource
+        && (!open_resource (media->init_resource, true, &init) || !open_resource (media->resource, false, &fragment))) {
+      *error = true;
+      return std::nullopt;
+    }
+    auto timescale = init.fd ? fmp4_track_timescale (init.fd.get (), init.size) : std::nullopt;
+    auto decode_time = init.fd ? fmp4_first_decode_time (fragment.fd.get (), fragment.size) : std::nullopt;
+    if (timescale && *timescale && decode_time)
+      media_time = gst_util_uint64_scale (*decode_time, GST_SECOND, *timescale);
+  } else {
+    /* MPEG-TS: the first timestamp is in the first packets. */
+    Reader ts;
+    if (!open_resource (media->resource, false, &ts) || (media->key_resource && !start_decryption (media, &ts))) {
+      *error = true;
+      return std::nullopt;
+    }
+    std::vector<guint8> head;
+    while (ts.offset < ts.size && head.size () < 1024 * 1024 && !media_time) {
+      GstBuffer *block = nullptr;
+      if (read_block (ts, &block) != GST_FLOW_OK) {
+        *error = true;
+        return std::nullopt;
+      }
+      GstMapInfo map;
+      if (gst_buffer_map (block, &map, GST_MAP_READ)) {
+        head.insert (head.end (), map.data, map.data + map.size);
+        gst_buffer_unmap (block, &map);
+      }
+      gst_buffer_unref (block);
+      media_time = mpegts_first_timestamp (head.data (), head.size ());
+    }
+  }
+  if (!media_time) {
+    GST_WARNING_OBJECT (pad (), "no timestamp in media segment %s: cue times stay as they are", media->resource);
+    return std::nullopt;
+  }
+  MediaTimeMap map { media->start, *media_time };
+  GST_DEBUG_OBJECT (pad (), "period %u: presentation %" GST_TIME_FORMAT " is media time %" GST_TIME_FORMAT,
+      text->period, GST_TIME_ARGS (map.presentation), GST_TIME_ARGS (map.media));
+  media_maps_[text->period] = map;
+  return map;
 }
 
 void

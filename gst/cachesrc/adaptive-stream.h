@@ -4,11 +4,14 @@
 
 #include "adaptive-playback.h"
 #include "output-stream.h"
+#include "webvtt-timing.h"
 
 #include <openssl/evp.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace gst_offline {
@@ -79,11 +82,18 @@ private:
   GstOfflineSegment *next_segment (GstFlowReturn *ret);
   /* Opens a cached resource; posts an error naming it on failure. */
   bool open_resource (const gchar *key, bool is_init, Reader *reader);
-  /* Sets up the decryption of current_ (HLS AES-128) in reader_. */
-  bool start_decryption ();
-  /* Reads the next block of the open resource (decrypted); *buffer may
-   * come back empty while the cipher holds a block back. */
-  GstFlowReturn read_block (GstBuffer **buffer);
+  /* Sets up the decryption of `segment` (HLS AES-128) in `reader`. */
+  bool start_decryption (const GstOfflineSegment *segment, Reader *reader);
+  /* Reads the next block of the resource open in `reader` (decrypted);
+   * *buffer may come back empty while the cipher holds a block back. */
+  GstFlowReturn read_block (Reader &reader, GstBuffer **buffer);
+  /* WebVTT: reads the segment open in reader_ whole and pushes it as one
+   * buffer, rewritten for subparse (webvtt-timing.h); finishes on failure. */
+  void push_webvtt_segment ();
+  /* Where the media timeline of the period of text segment `text` meets
+   * presentation time, from the media track's segment there; nullopt if
+   * there is no media track (cue times stay). Sets *error after posting one. */
+  std::optional<MediaTimeMap> media_time_map (const GstOfflineSegment *text, bool *error);
   /* Ends the push task after a flow that is not OK, or at the end. */
   void finish (GstFlowReturn ret, bool error_posted);
   void push_stream_start_and_caps ();
@@ -128,6 +138,7 @@ private:
   GstSegment out_segment_;    /* the last segment sent */
   std::string timescale_init_; /* the init segment timescale_ comes from */
   guint32 timescale_ = 0;
+  std::map<guint, MediaTimeMap> media_maps_; /* WebVTT: by period */
 
   std::mutex segment_mutex_; /* guards segment_, read by queries */
   GstSegment segment_;       /* in presentation time (the plan's times) */
