@@ -581,6 +581,21 @@ AdaptiveStream::push_iteration ()
         return;
       }
       reader_.pts = current_->start;
+      if (g_str_equal (gst_offline_track_get_container (track_.get ()), "mpegts")) {
+        /* tsdemux times its output from the PCRs and the PTS of the buffers
+         * they come in: give it the time the period's MPEG-TS clock puts
+         * the segment at, not its nominal start, or frames shift after a
+         * seek and where EXTINF durations are not the real ones. */
+        bool error;
+        auto map = period_map (track_.get (), current_, &error);
+        auto media_time = map ? media_time_of (track_.get (), current_, &error) : std::nullopt;
+        if (error) {
+          finish (GST_FLOW_ERROR, true);
+          return;
+        }
+        if (media_time)
+          reader_.pts = media_to_presentation (static_cast<gint64> (*media_time), *map);
+      }
       reader_.discont = discont_;
       discont_ = false;
       media_pending_ = false;
@@ -656,9 +671,10 @@ AdaptiveStream::push_webvtt_segment ()
   std::optional<std::string> rewritten;
   if (webvtt_read_timestamp_map (text, &timestamp_map, &why)) {
     std::optional<MediaTimeMap> media;
-    if (timestamp_map) {
+    GstOfflineTrack *media_track = timestamp_map ? playback_->media_track () : nullptr;
+    if (media_track) {
       bool error;
-      media = media_time_map (current_, &error);
+      media = period_map (media_track, current_, &error);
       if (error) {
         finish (GST_FLOW_ERROR, true);
         return;
@@ -686,38 +702,67 @@ AdaptiveStream::push_webvtt_segment ()
 }
 
 std::optional<MediaTimeMap>
-AdaptiveStream::media_time_map (const GstOfflineSegment *text, bool *error)
+AdaptiveStream::period_map (GstOfflineTrack *track, const GstOfflineSegment *near, bool *error)
 {
   *error = false;
-  auto known = media_maps_.find (text->period);
-  if (known != media_maps_.end ())
-    return known->second;
-  GstOfflineTrack *track = playback_->media_track ();
-  if (!track) {
-    GST_DEBUG_OBJECT (pad (), "no media track: WebVTT cue times stay as they are");
-    return std::nullopt;
-  }
-  /* The media segment where the text segment starts, or the next one when
-   * that is still in the previous period. */
   guint index = gst_offline_track_get_index (track);
+  auto known = period_maps_.find ({ index, near->period });
+  if (known != period_maps_.end ())
+    return known->second;
+
+  /* The period's first segment: periods do not go back as numbers go up. */
   g_autoptr (GError) plan_error = nullptr;
-  g_autoptr (GstOfflineSegment) media = playback_->find_segment (index, text->start, &plan_error);
-  if (media && media->period < text->period) {
-    g_autoptr (GPtrArray) next = playback_->segments (index, media->number + 1, 1, &plan_error);
-    gst_offline_segment_free (media);
-    media = next && next->len ? gst_offline_segment_copy (static_cast<GstOfflineSegment *> (next->pdata[0])) : nullptr;
+  auto period_of = [&] (guint64 number, GstOfflineSegment **segment) -> std::optional<guint> {
+    g_autoptr (GPtrArray) found = playback_->segments (index, number, 1, &plan_error);
+    if (!found || found->len == 0)
+      return std::nullopt;
+    auto *s = static_cast<GstOfflineSegment *> (g_ptr_array_index (found, 0));
+    if (segment)
+      *segment = gst_offline_segment_copy (s);
+    return s->period;
+  };
+  guint64 low = 0, high = near->number;
+  if (index != track_index_) {
+    /* `near` is of another track: start from that track's segment there. */
+    g_autoptr (GstOfflineSegment) at = playback_->find_segment (index, near->start, &plan_error);
+    high = at ? at->number : 0;
+    if (at && at->period < near->period)
+      high++;
   }
-  if (!media || media->period != text->period) {
-    GST_WARNING_OBJECT (pad (), "no media segment in period %u at %" GST_TIME_FORMAT ": cue times stay as they are",
-        text->period, GST_TIME_ARGS (text->start));
+  while (low < high) {
+    guint64 middle = low + (high - low) / 2;
+    auto period = period_of (middle, nullptr);
+    if (period && *period < near->period)
+      low = middle + 1;
+    else
+      high = middle;
+  }
+  GstOfflineSegment *first = nullptr;
+  auto period = period_of (low, &first);
+  g_autoptr (GstOfflineSegment) owned = first;
+  if (!period || *period != near->period) {
+    GST_WARNING_OBJECT (pad (), "track %u has no segment in period %u", index, near->period);
     return std::nullopt;
   }
+  auto media_time = media_time_of (track, first, error);
+  if (!media_time)
+    return std::nullopt;
+  MediaTimeMap map { first->start, *media_time };
+  GST_DEBUG_OBJECT (pad (), "track %u, period %u: presentation %" GST_TIME_FORMAT " is media time %" GST_TIME_FORMAT,
+      index, near->period, GST_TIME_ARGS (map.presentation), GST_TIME_ARGS (map.media));
+  period_maps_[{ index, near->period }] = map;
+  return map;
+}
 
+std::optional<GstClockTime>
+AdaptiveStream::media_time_of (GstOfflineTrack *track, const GstOfflineSegment *segment, bool *error)
+{
+  *error = false;
   std::optional<GstClockTime> media_time;
   if (g_str_equal (gst_offline_track_get_container (track), "fmp4")) {
     Reader init, fragment;
-    if (media->init_resource
-        && (!open_resource (media->init_resource, true, &init) || !open_resource (media->resource, false, &fragment))) {
+    if (segment->init_resource
+        && (!open_resource (segment->init_resource, true, &init) || !open_resource (segment->resource, false, &fragment))) {
       *error = true;
       return std::nullopt;
     }
@@ -725,10 +770,11 @@ AdaptiveStream::media_time_map (const GstOfflineSegment *text, bool *error)
     auto decode_time = init.fd ? fmp4_first_decode_time (fragment.fd.get (), fragment.size) : std::nullopt;
     if (timescale && *timescale && decode_time)
       media_time = gst_util_uint64_scale (*decode_time, GST_SECOND, *timescale);
-  } else {
-    /* MPEG-TS: the first timestamp is in the first packets. */
+  } else if (g_str_equal (gst_offline_track_get_container (track), "mpegts")) {
+    /* tsdemux times its output from the first PCR (else the first PES
+     * timestamp), which is in the first packets. */
     Reader ts;
-    if (!open_resource (media->resource, false, &ts) || (media->key_resource && !start_decryption (media, &ts))) {
+    if (!open_resource (segment->resource, false, &ts) || (segment->key_resource && !start_decryption (segment, &ts))) {
       *error = true;
       return std::nullopt;
     }
@@ -745,18 +791,14 @@ AdaptiveStream::media_time_map (const GstOfflineSegment *text, bool *error)
         gst_buffer_unmap (block, &map);
       }
       gst_buffer_unref (block);
-      media_time = mpegts_first_timestamp (head.data (), head.size ());
+      media_time = mpegts_first_pcr (head.data (), head.size ());
     }
+    if (!media_time)
+      media_time = mpegts_first_timestamp (head.data (), head.size ());
   }
-  if (!media_time) {
-    GST_WARNING_OBJECT (pad (), "no timestamp in media segment %s: cue times stay as they are", media->resource);
-    return std::nullopt;
-  }
-  MediaTimeMap map { media->start, *media_time };
-  GST_DEBUG_OBJECT (pad (), "period %u: presentation %" GST_TIME_FORMAT " is media time %" GST_TIME_FORMAT,
-      text->period, GST_TIME_ARGS (map.presentation), GST_TIME_ARGS (map.media));
-  media_maps_[text->period] = map;
-  return map;
+  if (!media_time)
+    GST_WARNING_OBJECT (pad (), "no media time in segment %s", segment->resource);
+  return media_time;
 }
 
 void

@@ -90,10 +90,14 @@ private:
   /* WebVTT: reads the segment open in reader_ whole and pushes it as one
    * buffer, rewritten for subparse (webvtt-timing.h); finishes on failure. */
   void push_webvtt_segment ();
-  /* Where the media timeline of the period of text segment `text` meets
-   * presentation time, from the media track's segment there; nullopt if
-   * there is no media track (cue times stay). Sets *error after posting one. */
-  std::optional<MediaTimeMap> media_time_map (const GstOfflineSegment *text, bool *error);
+  /* Where the media timeline of `track` meets presentation time in the
+   * period of `near` (a segment of this track or another): at the first
+   * segment of that period. nullopt if that cannot be read (a warning);
+   * sets *error after posting one. */
+  std::optional<MediaTimeMap> period_map (GstOfflineTrack *track, const GstOfflineSegment *near, bool *error);
+  /* The media time a segment of `track` starts with: fMP4 its tfdt, MPEG-TS
+   * its first PCR (else PES timestamp). Sets *error after posting one. */
+  std::optional<GstClockTime> media_time_of (GstOfflineTrack *track, const GstOfflineSegment *segment, bool *error);
   /* Ends the push task after a flow that is not OK, or at the end. */
   void finish (GstFlowReturn ret, bool error_posted);
   void push_stream_start_and_caps ();
@@ -138,7 +142,7 @@ private:
   GstSegment out_segment_;    /* the last segment sent */
   std::string timescale_init_; /* the init segment timescale_ comes from */
   guint32 timescale_ = 0;
-  std::map<guint, MediaTimeMap> media_maps_; /* WebVTT: by period */
+  std::map<std::pair<guint, guint>, MediaTimeMap> period_maps_; /* by track and period */
 
   std::mutex segment_mutex_; /* guards segment_, read by queries */
   GstSegment segment_;       /* in presentation time (the plan's times) */

@@ -199,12 +199,10 @@ webvtt_read_timestamp_map (std::string_view segment, std::optional<WebvttTimesta
 }
 
 GstClockTime
-webvtt_presentation_time (GstClockTime cue, const WebvttTimestampMap &map, const MediaTimeMap &media)
+media_to_presentation (gint64 media_time, const MediaTimeMap &media)
 {
-  /* The cue on the MPEG-TS timeline, relative to the media's first time. */
   const gint64 wrap = static_cast<gint64> (mpegts_to_time (kMpegtsWrap));
-  gint64 offset = static_cast<gint64> (cue) - static_cast<gint64> (map.local) + static_cast<gint64> (map.mpegts)
-      - static_cast<gint64> (media.media);
+  gint64 offset = media_time - static_cast<gint64> (media.media);
   /* Across a wrap of the 33-bit clock the difference is off by one period. */
   if (offset < -wrap / 2)
     offset += wrap;
@@ -212,6 +210,14 @@ webvtt_presentation_time (GstClockTime cue, const WebvttTimestampMap &map, const
     offset -= wrap;
   gint64 time = static_cast<gint64> (media.presentation) + offset;
   return time < 0 ? 0 : static_cast<GstClockTime> (time);
+}
+
+GstClockTime
+webvtt_presentation_time (GstClockTime cue, const WebvttTimestampMap &map, const MediaTimeMap &media)
+{
+  /* The cue on the MPEG-TS timeline. */
+  return media_to_presentation (
+      static_cast<gint64> (cue) - static_cast<gint64> (map.local) + static_cast<gint64> (map.mpegts), media);
 }
 
 std::optional<std::string>
@@ -270,15 +276,44 @@ webvtt_rewrite (std::string_view segment, const std::optional<WebvttTimestampMap
   return out;
 }
 
+namespace {
+
+constexpr gsize kPacket = 188;
+
+/* Where the packets of `data` start: 0x47 at the start of two packets in a
+ * row (or of the last one). */
+gsize
+mpegts_sync (const guint8 *data, gsize size)
+{
+  gsize start = 0;
+  while (start + kPacket < size && !(data[start] == 0x47 && data[start + kPacket] == 0x47))
+    start++;
+  return start;
+}
+
+} // namespace
+
+std::optional<GstClockTime>
+mpegts_first_pcr (const guint8 *data, gsize size)
+{
+  for (gsize at = mpegts_sync (data, size); at + kPacket <= size; at += kPacket) {
+    const guint8 *p = data + at;
+    if (p[0] != 0x47)
+      return std::nullopt; /* lost sync */
+    bool has_adaptation = (p[3] & 0x20) != 0;
+    if ((p[1] & 0x80) != 0 || !has_adaptation || p[4] < 7 || (p[5] & 0x10) == 0)
+      continue;
+    guint64 base = (static_cast<guint64> (p[6]) << 25) | (static_cast<guint64> (p[7]) << 17)
+        | (static_cast<guint64> (p[8]) << 9) | (static_cast<guint64> (p[9]) << 1) | (p[10] >> 7);
+    return mpegts_to_time (base);
+  }
+  return std::nullopt;
+}
+
 std::optional<GstClockTime>
 mpegts_first_timestamp (const guint8 *data, gsize size)
 {
-  constexpr gsize kPacket = 188;
-  gsize start = 0;
-  /* Sync: 0x47 at the start of two packets in a row. */
-  while (start + kPacket < size && !(data[start] == 0x47 && data[start + kPacket] == 0x47))
-    start++;
-  for (gsize at = start; at + kPacket <= size; at += kPacket) {
+  for (gsize at = mpegts_sync (data, size); at + kPacket <= size; at += kPacket) {
     const guint8 *p = data + at;
     if (p[0] != 0x47)
       return std::nullopt; /* lost sync */

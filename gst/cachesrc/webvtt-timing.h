@@ -44,6 +44,11 @@ struct MediaTimeMap {
   GstClockTime media;
 };
 
+/* The presentation time of media time `media_time` (ns) in the period of
+ * `media`, allowing for a wrap of the 33-bit MPEG-TS clock in between;
+ * negative times come out as 0. */
+GstClockTime media_to_presentation (gint64 media_time, const MediaTimeMap &media);
+
 /* Checks that `segment` is a WebVTT file this code can rewrite (UTF-8, no
  * NUL, a `WEBVTT` signature, at most kMaxWebvttSegmentSize bytes) and reads
  * its X-TIMESTAMP-MAP into *map (nullopt when it has none). On bad input
@@ -63,6 +68,13 @@ GstClockTime webvtt_presentation_time (GstClockTime cue, const WebvttTimestampMa
  * allows "-->" nowhere else). */
 std::optional<std::string> webvtt_rewrite (std::string_view segment, const std::optional<WebvttTimestampMap> &map,
     const std::optional<MediaTimeMap> &media, std::string *error);
+
+/* The first PCR of MPEG-TS data (its 90 kHz base), nullopt if it has none.
+ * tsdemux, fed in TIME, times its output from the first PCR it meets: that
+ * PCR comes out at the time of the buffer holding it. So this, not the
+ * first PES timestamp, is where the media timeline meets presentation time
+ * when cachesrc plays a TS track. */
+std::optional<GstClockTime> mpegts_first_pcr (const guint8 *data, gsize size);
 
 /* The first timestamp of MPEG-TS data, as hlsdemux2 takes it: from the first
  * PES header that has one, its DTS, or its PTS when that is lower (by less
