@@ -1,6 +1,6 @@
 /* Unit tests of cachesrc's WebVTT rewriting (gst/cachesrc/webvtt-timing):
  * X-TIMESTAMP-MAP cue mapping, the normalisation subparse needs, hostile
- * input, and the first timestamp of MPEG-TS data.
+ * input, and the first PCR and timestamp of MPEG-TS data.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 
@@ -65,6 +65,17 @@ pes_packet (guint16 pid, guint64 pts, std::optional<guint64> dts)
   if (dts)
     pes += ts (1, *dts);
   p.replace (4, pes.size (), pes);
+  return p;
+}
+
+/* A TS packet whose adaptation field carries PCR base `base`. */
+std::string
+pcr_packet (guint64 base)
+{
+  std::string p (188, '\xff');
+  const char head[] = { 0x47, 0x01, 0x00, 0x20, 7, 0x10, static_cast<char> (base >> 25), static_cast<char> (base >> 17),
+    static_cast<char> (base >> 9), static_cast<char> (base >> 1), static_cast<char> (((base & 1) << 7) | 0x7e), 0 };
+  p.replace (0, sizeof head, head, sizeof head);
   return p;
 }
 
@@ -204,6 +215,21 @@ GST_START_TEST (test_mpegts_first_timestamp)
 }
 GST_END_TEST;
 
+/* The first PCR, wherever the first PES is. */
+GST_START_TEST (test_mpegts_first_pcr)
+{
+  std::string ts = pat_packet () + pes_packet (0x100, 126000, std::nullopt) + pcr_packet (63001) + pcr_packet (99);
+  auto found = mpegts_first_pcr (reinterpret_cast<const guint8 *> (ts.data ()), ts.size ());
+  fail_unless (found.has_value ());
+  fail_unless_equals_uint64 (*found, gst_util_uint64_scale (63001, GST_SECOND, 90000));
+  std::string none = pat_packet () + pes_packet (0x100, 126000, std::nullopt);
+  fail_if (mpegts_first_pcr (reinterpret_cast<const guint8 *> (none.data ()), none.size ()).has_value ());
+  /* A PCR after lost sync does not count. */
+  std::string lost = pat_packet () + pat_packet () + "x" + pcr_packet (5);
+  fail_if (mpegts_first_pcr (reinterpret_cast<const guint8 *> (lost.data ()), lost.size ()).has_value ());
+}
+GST_END_TEST;
+
 static Suite *
 webvtt_timing_suite (void)
 {
@@ -214,6 +240,7 @@ webvtt_timing_suite (void)
   tcase_add_test (tc, test_normalises_without_mapping);
   tcase_add_test (tc, test_refuses_bad_input);
   tcase_add_test (tc, test_mpegts_first_timestamp);
+  tcase_add_test (tc, test_mpegts_first_pcr);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -39,15 +39,6 @@ bool load_names (GstOfflineDrmStore *store, const std::string &download_id, std:
 
 }  // namespace
 
-std::string hls_key_list_store_name (const std::string &download_id)
-{
-  gchar *hex = g_compute_checksum_for_string (G_CHECKSUM_SHA256, download_id.c_str (),
-      static_cast<gssize> (download_id.size ()));
-  std::string name = std::string ("hls-key-list:") + hex;
-  g_free (hex);
-  return name;
-}
-
 bool hls_key_list_add (GstOfflineDrmStore *store, const std::string &download_id, const std::string &name,
     GError **error)
 {

@@ -12,7 +12,14 @@ namespace gst_offline {
 
 /* The store name of a download's list: "hls-key-list:<sha256 of the id>".
  * Its value is the names of the keys, one a line. No keys. */
-std::string hls_key_list_store_name (const std::string &download_id);
+inline std::string hls_key_list_store_name (const std::string &download_id)
+{
+  gchar *hex = g_compute_checksum_for_string (G_CHECKSUM_SHA256, download_id.c_str (),
+      static_cast<gssize> (download_id.size ()));
+  std::string name = std::string ("hls-key-list:") + hex;
+  g_free (hex);
+  return name;
+}
 
 /* Adds key name `name` to the list of `download_id`. Call it before saving
  * the key: a crash in between leaves a listed name with no key, which

@@ -1,6 +1,8 @@
 /* ot-decode URI: decodes URI with uridecodebin and prints one line per decoded
  * buffer, "video <pts-ns> <md5>" (I420) then "audio <pts-ns> <md5>" (S16LE,
- * interleaved). Exit 0 at EOS; 1 with the error message on stderr.
+ * interleaved). With OT_DECODE_TEXT=1 in the environment, also "text
+ * <running-time-ns> <text>" for each subtitle buffer (newlines as \n), last.
+ * Exit 0 at EOS; 1 with the error message on stderr.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
@@ -20,6 +22,7 @@ struct Collected {
   std::mutex lock;
   std::vector<std::string> video;
   std::vector<std::string> audio;
+  std::vector<std::string> text;
 };
 
 Collected collected;
@@ -43,6 +46,33 @@ on_new_sample (GstAppSink *sink, gpointer data)
     }
     g_free (line);
     g_free (md5);
+    gst_buffer_unmap (buffer, &map);
+  }
+  gst_sample_unref (sample);
+  return GST_FLOW_OK;
+}
+
+GstFlowReturn
+on_new_text_sample (GstAppSink *sink, gpointer)
+{
+  GstSample *sample = gst_app_sink_pull_sample (sink);
+  if (!sample)
+    return GST_FLOW_EOS;
+  GstBuffer *buffer = gst_sample_get_buffer (sample);
+  GstMapInfo map;
+  if (buffer && gst_buffer_map (buffer, &map, GST_MAP_READ)) {
+    GstClockTime running = gst_segment_to_running_time (gst_sample_get_segment (sample), GST_FORMAT_TIME,
+        GST_BUFFER_PTS (buffer));
+    std::string text;
+    for (gsize i = 0; i < map.size; i++)
+      text += map.data[i] == '\n' ? std::string ("\\n") : std::string (1, static_cast<char> (map.data[i]));
+    gchar *line = g_strdup_printf ("%" G_GINT64_FORMAT " %s",
+        GST_CLOCK_TIME_IS_VALID (running) ? (gint64) running : (gint64) -1, text.c_str ());
+    {
+      std::lock_guard<std::mutex> guard (collected.lock);
+      collected.text.push_back (line);
+    }
+    g_free (line);
     gst_buffer_unmap (buffer, &map);
   }
   gst_sample_unref (sample);
@@ -90,6 +120,13 @@ on_pad_added (GstElement *, GstPad *pad, gpointer data)
     sinkpad = make_branch (pipeline, "videoconvert", "video/x-raw,format=I420", &collected.video);
   } else if (g_str_has_prefix (name, "audio/")) {
     sinkpad = make_branch (pipeline, "audioconvert", "audio/x-raw,format=S16LE,layout=interleaved", &collected.audio);
+  } else if (g_str_has_prefix (name, "text/") && g_strcmp0 (g_getenv ("OT_DECODE_TEXT"), "1") == 0) {
+    GstElement *sink = gst_element_factory_make ("appsink", nullptr);
+    g_object_set (sink, "sync", FALSE, "async", FALSE, "emit-signals", TRUE, "max-buffers", 0, nullptr);
+    g_signal_connect (sink, "new-sample", G_CALLBACK (on_new_text_sample), nullptr);
+    gst_bin_add (GST_BIN (pipeline), sink);
+    gst_element_sync_state_with_parent (sink);
+    sinkpad = gst_element_get_static_pad (sink, "sink");
   } else {
     /* Subtitles and anything else are drained. */
     GstElement *sink = gst_element_factory_make ("fakesink", nullptr);
@@ -189,6 +226,8 @@ main (int argc, char **argv)
     printf ("video %s\n", line.c_str ());
   for (const auto &line : collected.audio)
     printf ("audio %s\n", line.c_str ());
+  for (const auto &line : collected.text)
+    printf ("text %s\n", line.c_str ());
   fflush (stdout);
   return 0;
 }
