@@ -253,12 +253,17 @@ struct World {
   std::string url (const std::string &path) const { return base + path; }
   guint requests (const std::string &path) const { return ot_server_get_request_count (server, path.c_str ()); }
 
-  CliResult download (const std::string &path)
+  /* `gst-offline download URL --id x` and `options`. */
+  CliResult download (const std::string &path, const std::vector<std::string> &options = {})
   {
     std::string u = url (path);
+    std::vector<const gchar *> argv = { "download", u.c_str (), "--id", kId };
+    for (const auto &option : options)
+      argv.push_back (option.c_str ());
+    argv.push_back (nullptr);
     gchar *out = nullptr, *err = nullptr;
     CliResult r;
-    r.status = ot_run_cli (data_dir.c_str (), &out, &err, "download", u.c_str (), "--id", kId, NULL);
+    r.status = ot_run_cliv (data_dir.c_str (), argv.data (), &out, &err);
     r.out = out ? out : "";
     r.err = err ? err : "";
     g_free (out);
@@ -592,29 +597,6 @@ GST_START_TEST (test_aes128)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_aes128_key_404)
-{
-  World w ("aes-404");
-  g_free (ot_server_add_file (w.server, "/aes/gone.bin", (media_root + "/aes/key.bin").c_str ()));
-  ot_server_set_fault (w.server, "/aes/gone.bin", OT_FAULT_STATUS, 404, -1);
-  CliResult r = w.download ("/aes/missing-key.m3u8");
-  assert_failed_with (r, { w.url ("/aes/gone.bin"), "404" });
-  fail_unless_equals_int (w.requests ("/aes/gone.bin"), 1);
-  /* No segment was fetched before the key. */
-  fail_unless_equals_int (w.requests ("/aes/seg0.ts"), 0);
-}
-GST_END_TEST;
-
-GST_START_TEST (test_aes128_key_wrong_length)
-{
-  World w ("aes-length");
-  /* Serve a longer file as the key. */
-  g_free (ot_server_add_file (w.server, "/aes/gone.bin", (media_root + "/aes/keyinfo").c_str ()));
-  CliResult r = w.download ("/aes/missing-key.m3u8");
-  assert_failed_with (r, { w.url ("/aes/gone.bin"), "16 bytes" });
-}
-GST_END_TEST;
-
 GST_START_TEST (test_alternate_renditions)
 {
   World w ("alt");
@@ -646,34 +628,83 @@ GST_START_TEST (test_alternate_renditions)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_sample_aes_refused)
+/* Downloads refused with a one-line reason, before any segment: each row
+ * serves `key` (a media file) at /aes/gone.bin answering `key_status` (0:
+ * normally), downloads `path`, and expects every fragment in the reason (a
+ * fragment starting with '/' is a path on the server, given as its URL). */
+GST_START_TEST (test_refused)
 {
-  World w ("sample-aes");
-  CliResult r = w.download ("/ts/v0/sample-aes.m3u8");
-  assert_failed_with (r, { "HLS SAMPLE-AES is not supported" });
-  fail_unless_equals_int (w.requests ("/ts/v0/seg0.ts"), 0);
+  const struct {
+    const gchar *name;
+    const gchar *path;
+    const gchar *key;
+    guint key_status;
+    std::vector<std::string> reason;
+    const gchar *never_fetched;
+  } cases[] = {
+    { "aes-404", "/aes/missing-key.m3u8", "/aes/key.bin", 404, { "/aes/gone.bin", "404" }, "/aes/seg0.ts" },
+    { "aes-length", "/aes/missing-key.m3u8", "/aes/keyinfo", 0, { "/aes/gone.bin", "16 bytes" }, "/aes/seg0.ts" },
+    { "sample-aes", "/ts/v0/sample-aes.m3u8", nullptr, 0, { "HLS SAMPLE-AES is not supported" }, "/ts/v0/seg0.ts" },
+    { "live", "/ts/v0/live.m3u8", nullptr, 0, { "/ts/v0/live.m3u8", "live" }, "/ts/v0/seg0.ts" },
+    { "malformed", "/bad/malformed.m3u8", nullptr, 0, { "line 3" }, "/bad/seg0.ts" },
+    { "not-a-playlist", "/bad/html.m3u8", nullptr, 0, { "/bad/html.m3u8", "not an HLS playlist" }, nullptr },
+  };
+  for (const auto &c : cases) {
+    World w (c.name);
+    if (c.key) {
+      g_free (ot_server_add_file (w.server, "/aes/gone.bin", (media_root + c.key).c_str ()));
+      if (c.key_status)
+        ot_server_set_fault (w.server, "/aes/gone.bin", OT_FAULT_STATUS, c.key_status, -1);
+    }
+    CliResult r = w.download (c.path);
+    std::vector<std::string> reason;
+    for (const auto &fragment : c.reason)
+      reason.push_back (fragment[0] == '/' ? w.url (fragment) : fragment);
+    assert_failed_with (r, reason);
+    if (c.key)
+      fail_unless_equals_int (w.requests ("/aes/gone.bin"), 1);
+    if (c.never_fetched)
+      fail_unless (w.requests (c.never_fetched) == 0, "%s: %s was fetched", c.name, c.never_fetched);
+  }
 }
 GST_END_TEST;
 
-GST_START_TEST (test_live_refused)
+/* Track options on masters: what each chooses is all that is fetched. */
+GST_START_TEST (test_track_options)
 {
-  World w ("live");
-  CliResult r = w.download ("/ts/v0/live.m3u8");
-  assert_failed_with (r, { w.url ("/ts/v0/live.m3u8"), "live" });
-  fail_unless_equals_int (w.requests ("/ts/v0/seg0.ts"), 0);
-}
-GST_END_TEST;
-
-GST_START_TEST (test_malformed_refused)
-{
-  World w ("malformed");
-  CliResult r = w.download ("/bad/malformed.m3u8");
-  assert_failed_with (r, { "line 3" });
-  fail_unless_equals_int (w.requests ("/bad/seg0.ts"), 0);
-
-  World other ("not-a-playlist");
-  CliResult html = other.download ("/bad/html.m3u8");
-  assert_failed_with (html, { other.url ("/bad/html.m3u8"), "not an HLS playlist" });
+  const struct {
+    const gchar *name;
+    const gchar *master;
+    std::vector<std::string> options;
+    std::vector<std::string> stream_keys; /* of the plan, in order */
+    std::vector<std::string> never_fetched; /* directories */
+  } cases[] = {
+    { "video-180p", "/ts/master.m3u8", { "--video", "180p" }, { "v:0" }, { "/ts/v1" } },
+    { "video-worst", "/ts/master.m3u8", { "--video", "worst" }, { "v:0" }, { "/ts/v1" } },
+    { "audio-fr", "/alt/master.m3u8", { "--audio", "fr", "--text", "none" }, { "v:0", "a:aud:Francais" },
+        { "/alt/audio_en", "/alt/audio_commentary", "/alt/sub_en", "/alt/sub_fr" } },
+    { "text-fr", "/alt/master.m3u8", { "--audio", "none", "--text", "fr" }, { "v:0", "s:subs:Francais" },
+        { "/alt/audio_en", "/alt/audio_fr", "/alt/audio_commentary", "/alt/sub_en" } },
+  };
+  for (const auto &c : cases) {
+    World w (c.name);
+    CliResult r = w.download (c.master, c.options);
+    assert_status (r, 0);
+    auto plan = read_plan (w);
+    std::vector<std::string> keys;
+    for (const auto &t : plan)
+      keys.push_back (t.stream_key);
+    fail_unless (keys == c.stream_keys, "%s: the plan has %zu tracks, the first %s", c.name, keys.size (),
+        keys.empty () ? "-" : keys[0].c_str ());
+    assert_plan_cached (w, plan);
+    for (const auto &dir : c.never_fetched) {
+      std::vector<std::string> files;
+      list_files (media_root + dir, "", &files);
+      fail_unless (!files.empty (), "no files in %s", dir.c_str ());
+      for (const auto &f : files)
+        fail_unless (w.requests (dir + f) == 0, "%s: %s%s was fetched", c.name, dir.c_str (), f.c_str ());
+    }
+  }
 }
 GST_END_TEST;
 
@@ -689,12 +720,9 @@ hls_download_suite (void)
   tcase_add_test (tc, test_fmp4);
   tcase_add_test (tc, test_single_file_byte_ranges);
   tcase_add_test (tc, test_aes128);
-  tcase_add_test (tc, test_aes128_key_404);
-  tcase_add_test (tc, test_aes128_key_wrong_length);
   tcase_add_test (tc, test_alternate_renditions);
-  tcase_add_test (tc, test_sample_aes_refused);
-  tcase_add_test (tc, test_live_refused);
-  tcase_add_test (tc, test_malformed_refused);
+  tcase_add_test (tc, test_refused);
+  tcase_add_test (tc, test_track_options);
   suite_add_tcase (s, tc);
   return s;
 }
