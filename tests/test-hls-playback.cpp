@@ -484,13 +484,21 @@ GST_START_TEST (test_webvtt_timestamp_map)
     playlist += "#EXTINF:2.0,\n" + std::to_string (i) + ".vtt\n";
   }
   write_text (d.in_content ("subs/index.m3u8"), playlist + "#EXT-X-ENDLIST\n");
-  write_text (d.in_content ("master.m3u8"),
-      "#EXTM3U\n#EXT-X-VERSION:4\n"
-      "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES,AUTOSELECT=YES,"
-      "URI=\"subs/index.m3u8\"\n"
-      "#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x240,CODECS=\"avc1.64000d\",SUBTITLES=\"subs\"\n"
-      "video/index.m3u8\n");
-  g_autofree gchar *url = serve (server, d.content, "vtt", "master.m3u8");
+  /* The same with an HTML page for the second segment. */
+  write_text (d.in_content ("subs/bad.html"), "<!DOCTYPE html><html><body>Not found</body></html>\n");
+  std::string bad = playlist;
+  bad.replace (bad.find ("1.vtt"), 5, "bad.html");
+  write_text (d.in_content ("subs/bad.m3u8"), bad + "#EXT-X-ENDLIST\n");
+  for (const gchar *name : { "index", "bad" }) {
+    write_text (d.in_content (std::string (name) + ".m3u8"),
+        std::string ("#EXTM3U\n#EXT-X-VERSION:4\n"
+                     "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES,"
+                     "AUTOSELECT=YES,URI=\"subs/")
+            + name + ".m3u8\"\n"
+            + "#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x240,CODECS=\"avc1.64000d\",SUBTITLES=\"subs\"\n"
+              "video/index.m3u8\n");
+  }
+  g_autofree gchar *url = serve (server, d.content, "vtt", "index.m3u8");
   download (d.data, url, "vtt");
 
   g_setenv ("OT_DECODE_TEXT", "1", TRUE);
@@ -511,6 +519,28 @@ GST_START_TEST (test_webvtt_timestamp_map)
     fail_unless (cues[i].pts == frame.pts && cues[i].md5 == text, "cue %zu: '%s', expected at %" G_GINT64_FORMAT, i,
         cues[i].line.c_str (), frame.pts);
   }
+
+  /* playbin and playbin3 (text overlay and all) play it to the end. */
+  for (const gchar *playbin : { "playbin", "playbin3" }) {
+    gchar *err = nullptr;
+    gint status = run_without_network (d.data,
+        { "gst-launch-1.0", "-q", playbin, "uri=offline://vtt", "video-sink=fakesink sync=false" }, &err);
+    fail_unless (status == 0, "%s failed: %s", playbin, err);
+    g_free (err);
+  }
+
+  /* A segment that is not WebVTT: an error that names it, no garbage. */
+  g_autofree gchar *bad_url = g_strdup_printf ("%s/vtt/bad.m3u8", ot_server_get_base_url (server));
+  download (d.data, bad_url, "bad");
+  gchar *message = nullptr;
+  g_setenv ("OT_DECODE_TEXT", "1", TRUE);
+  GPtrArray *lines = ot_decode_checksums ("offline://bad", d.data, TRUE, &message);
+  g_unsetenv ("OT_DECODE_TEXT");
+  fail_unless (lines == nullptr, "decoding a bad WebVTT segment succeeded");
+  fail_unless (message && strstr (message, "WebVTT segment 1 of track s:subs:English of download 'bad' is malformed: "
+                                           "not a WebVTT segment") != nullptr,
+      "unexpected error: %s", message);
+  g_free (message);
 }
 GST_END_TEST;
 
