@@ -22,9 +22,11 @@ namespace gst_offline {
  * the track's protection events, then the init segment and the media
  * segments in blocks. The first buffer of each media segment carries its
  * start as PTS (qtdemux takes it over the fragment's tfdt, tsdemux relies on
- * it); the first buffer after the start, after a seek and at a
- * discontinuity is DISCONT; the init segment goes again after every flush
- * and whenever it changes (a new period). Push mode only. */
+ * it: for MPEG-TS it is the time the segment's first PCR has on its
+ * period's clock); WebVTT segments go whole, rewritten for subparse. The
+ * first buffer after the start, after a seek and at a discontinuity is
+ * DISCONT; the init segment goes again after every flush and whenever it
+ * changes (a new period). Push mode only. */
 class AdaptiveStream final : public OutputStream {
 public:
   /* `track`: transfer none. */
