@@ -24,6 +24,43 @@ list_files (const gchar *dir, const std::string &prefix, std::vector<std::string
   std::sort (files->begin (), files->end ());
 }
 
+std::string
+read_text (const std::string &path)
+{
+  gchar *contents = nullptr;
+  gsize size = 0;
+  GError *error = nullptr;
+  if (!g_file_get_contents (path.c_str (), &contents, &size, &error))
+    g_error ("cannot read %s: %s", path.c_str (), error->message);
+  std::string text (contents, size);
+  g_free (contents);
+  return text;
+}
+
+void
+write_text (const std::string &path, const std::string &text)
+{
+  gchar *dir = g_path_get_dirname (path.c_str ());
+  g_mkdir_with_parents (dir, 0755);
+  g_free (dir);
+  GError *error = nullptr;
+  if (!g_file_set_contents (path.c_str (), text.data (), static_cast<gssize> (text.size ()), &error))
+    g_error ("cannot write %s: %s", path.c_str (), error->message);
+}
+
+std::vector<std::string>
+playlist_uris (const std::string &path)
+{
+  std::vector<std::string> uris;
+  gchar **lines = g_strsplit (read_text (path).c_str (), "\n", -1);
+  for (gchar **l = lines; *l; l++) {
+    if (**l && **l != '#')
+      uris.push_back (*l);
+  }
+  g_strfreev (lines);
+  return uris;
+}
+
 /* Serves every file of `dir` under /`name`/; returns the URL of `manifest`. */
 gchar *
 serve (OtServer *server, const gchar *dir, const gchar *name, const gchar *manifest)

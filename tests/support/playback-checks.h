@@ -19,6 +19,12 @@ namespace ot {
 
 /* The files of `dir` (and of its subdirectories), relative to it, sorted. */
 void list_files (const gchar *dir, const std::string &prefix, std::vector<std::string> *files);
+/* A whole file as text, and a file written whole (its directories made).
+ * A failure is a g_error(): these also run before check forks a test. */
+std::string read_text (const std::string &path);
+void write_text (const std::string &path, const std::string &text);
+/* The URIs an HLS media playlist names (its lines that are not tags), in order. */
+std::vector<std::string> playlist_uris (const std::string &path);
 /* Serves every file of `dir` under /`name`/; returns the URL of `manifest`. */
 gchar *serve (OtServer *server, const gchar *dir, const gchar *name, const gchar *manifest);
 /* Downloads `url` as `id` with the CLI; fails the test if that fails. */
