@@ -12,12 +12,9 @@
 
 #include <glib/gstdio.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 using namespace ot;
