@@ -425,82 +425,100 @@ GST_START_TEST (test_key_rotation)
 }
 GST_END_TEST;
 
-/* A WebVTT subtitle rendition whose segments map LOCAL 00:01:00.000 to the
- * video's first MPEG-TS time: its cues come out at 60 s less, on the
- * video's timeline (the frame at that MPEG-TS time has the same time). */
+/* The first decode time of an HLS media playlist's video, in 90 kHz ticks. */
+guint64
+first_dts_ticks (const std::string &playlist)
+{
+  gchar *out = nullptr;
+  gint status = 0;
+  const gchar *probe[] = { "ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=dts_time",
+    "-read_intervals", "%+#1", "-of", "csv=p=0", playlist.c_str (), nullptr };
+  fail_unless (g_spawn_sync (nullptr, const_cast<gchar **> (probe), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
+                   &out, nullptr, &status, nullptr)
+          && status == 0,
+      "ffprobe %s failed", playlist.c_str ());
+  guint64 ticks = static_cast<guint64> (g_ascii_strtod (out, nullptr) * 90000 + 0.5);
+  g_free (out);
+  return ticks;
+}
+
+/* WebVTT subtitle renditions whose segments map LOCAL 00:01:00.000 to the
+ * video's first time (MPEG-TS: its first PTS, 1.4 s with ffmpeg; fMP4: its
+ * first decode time): their cues come out 60 s earlier, on the video's
+ * timeline (the frame at that media time has the same running time), with
+ * TS and with fMP4 video. A segment that is not WebVTT is an error naming
+ * it. */
 GST_START_TEST (test_webvtt_timestamp_map)
 {
   Dirs d ("webvtt");
-  std::string video = d.in_content ("video");
-  ffmpeg_hls (video, { "-hls_segment_filename", "seg%d.ts", "index.m3u8" });
-  auto segments = playlist_uris (video + "/index.m3u8");
-  /* The first timestamp of the first segment, in 90 kHz ticks. */
-  gchar *out = nullptr;
-  gint status = 0;
-  std::string first = video + "/" + segments[0];
-  const gchar *probe[] = { "ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=dts",
-    "-read_intervals", "%+#1", "-of", "csv=p=0", first.c_str (), nullptr };
-  fail_unless (g_spawn_sync (nullptr, const_cast<gchar **> (probe), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
-      &out, nullptr, &status, nullptr) && status == 0);
-  guint64 first_ticks = g_ascii_strtoull (out, nullptr, 10);
-  g_free (out);
-  fail_unless (first_ticks > 0);
-
-  std::string playlist = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n";
-  for (size_t i = 0; i < segments.size (); i++) {
-    g_autofree gchar *vtt = g_strdup_printf ("\xEF\xBB\xBFWEBVTT\r\nX-TIMESTAMP-MAP=MPEGTS:%" G_GUINT64_FORMAT
-                                             ",LOCAL:00:01:00.000\r\n\r\n00:01:%02zu.400 --> 00:01:%02zu.000\r\ncue %zu",
-        first_ticks, 2 * i, 2 * i + 1, i);
-    write_text (d.in_content ("subs/" + std::to_string (i) + ".vtt"), vtt);
-    playlist += "#EXTINF:2.0,\n" + std::to_string (i) + ".vtt\n";
+  ffmpeg_hls (d.in_content ("ts"), { "-hls_segment_filename", "seg%d.ts", "index.m3u8" });
+  ffmpeg_hls (d.in_content ("fmp4"), { "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4",
+                                       "-hls_segment_filename", "seg%d.m4s", "index.m3u8" });
+  const gchar *kinds[] = { "ts", "fmp4" };
+  for (const gchar *kind : kinds) {
+    std::string video = d.in_content (kind);
+    guint64 first_ticks = first_dts_ticks (video + "/index.m3u8");
+    std::string playlist = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n";
+    for (size_t i = 0; i < playlist_uris (video + "/index.m3u8").size (); i++) {
+      g_autofree gchar *vtt = g_strdup_printf ("\xEF\xBB\xBFWEBVTT\r\nX-TIMESTAMP-MAP=MPEGTS:%" G_GUINT64_FORMAT
+                                               ",LOCAL:00:01:00.000\r\n\r\n00:01:%02zu.400 --> 00:01:%02zu.000\r\ncue %zu",
+          first_ticks, 2 * i, 2 * i + 1, i);
+      write_text (video + "/subs/" + std::to_string (i) + ".vtt", vtt);
+      playlist += "#EXTINF:2.0,\n" + std::to_string (i) + ".vtt\n";
+    }
+    write_text (video + "/subs/index.m3u8", playlist + "#EXT-X-ENDLIST\n");
+    /* The same with an HTML page for the second segment. */
+    write_text (video + "/subs/bad.html", "<!DOCTYPE html><html><body>Not found</body></html>\n");
+    std::string bad = playlist;
+    bad.replace (bad.find ("1.vtt"), 5, "bad.html");
+    write_text (video + "/subs/bad.m3u8", bad + "#EXT-X-ENDLIST\n");
+    for (const gchar *name : { "master", "bad" }) {
+      write_text (video + "/" + name + ".m3u8",
+          std::string ("#EXTM3U\n#EXT-X-VERSION:7\n"
+                       "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES,"
+                       "AUTOSELECT=YES,URI=\"subs/")
+              + (g_str_equal (name, "bad") ? "bad" : "index") + ".m3u8\"\n"
+              + "#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x240,CODECS=\"avc1.64000d\",SUBTITLES=\"subs\"\n"
+                "index.m3u8\n");
+    }
   }
-  write_text (d.in_content ("subs/index.m3u8"), playlist + "#EXT-X-ENDLIST\n");
-  /* The same with an HTML page for the second segment. */
-  write_text (d.in_content ("subs/bad.html"), "<!DOCTYPE html><html><body>Not found</body></html>\n");
-  std::string bad = playlist;
-  bad.replace (bad.find ("1.vtt"), 5, "bad.html");
-  write_text (d.in_content ("subs/bad.m3u8"), bad + "#EXT-X-ENDLIST\n");
-  for (const gchar *name : { "index", "bad" }) {
-    write_text (d.in_content (std::string (name) + ".m3u8"),
-        std::string ("#EXTM3U\n#EXT-X-VERSION:4\n"
-                     "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES,"
-                     "AUTOSELECT=YES,URI=\"subs/")
-            + name + ".m3u8\"\n"
-            + "#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x240,CODECS=\"avc1.64000d\",SUBTITLES=\"subs\"\n"
-              "video/index.m3u8\n");
-  }
-  g_autofree gchar *url = serve (server, d.content, "vtt", "index.m3u8");
-  download (d.data, url, "vtt");
+  g_autofree gchar *base = serve (server, d.content, "vtt", "");
 
-  g_setenv ("OT_DECODE_TEXT", "1", TRUE);
-  g_autoptr (GPtrArray) offline = decode ("offline://vtt", d.data);
-  g_unsetenv ("OT_DECODE_TEXT");
-  auto cues = frames_of (offline, "text");
-  auto frames = frames_of (offline, "video");
-  fail_unless_equals_int (cues.size (), segments.size ());
-  fail_unless_equals_int (frames.size (), 25 * CLIP_SECONDS);
-  for (size_t i = 0; i < cues.size (); i++) {
-    /* Frame 10 of each 2 s segment is at the cue's MPEG-TS time; the cue
-     * comes out at that frame's running time (ot-decode gives the text's
-     * running time and the video's PTS, which its segment makes equal). */
-    const Frame &frame = frames[50 * i + 10];
-    fail_unless (frame.pts == frames[0].pts + static_cast<gint64> (2 * i * GST_SECOND + 400 * GST_MSECOND),
-        "frame %zu: '%s'", 50 * i + 10, frame.line.c_str ());
-    g_autofree gchar *text = g_strdup_printf ("cue %zu", i);
-    fail_unless (cues[i].pts == frame.pts && cues[i].md5 == text, "cue %zu: '%s', expected at %" G_GINT64_FORMAT, i,
-        cues[i].line.c_str (), frame.pts);
-  }
+  for (const gchar *kind : kinds) {
+    g_autofree gchar *url = g_strdup_printf ("%s%s/master.m3u8", base, kind);
+    download (d.data, url, kind);
+    g_autofree gchar *uri = g_strdup_printf ("offline://%s", kind);
+    g_setenv ("OT_DECODE_TEXT", "1", TRUE);
+    g_autoptr (GPtrArray) offline = decode (uri, d.data);
+    g_unsetenv ("OT_DECODE_TEXT");
+    auto cues = frames_of (offline, "text");
+    auto frames = frames_of (offline, "video");
+    fail_unless_equals_int (cues.size (), CLIP_SECONDS / 2);
+    fail_unless_equals_int (frames.size (), 25 * CLIP_SECONDS);
+    for (size_t i = 0; i < cues.size (); i++) {
+      /* Frame 10 of each 2 s segment is at the cue's media time; the cue
+       * comes out at that frame's running time (ot-decode gives the text's
+       * running time and the video's PTS, which its segment makes equal). */
+      const Frame &frame = frames[50 * i + 10];
+      fail_unless (frame.pts == frames[0].pts + static_cast<gint64> (2 * i * GST_SECOND + 400 * GST_MSECOND),
+          "%s: frame %zu: '%s'", kind, 50 * i + 10, frame.line.c_str ());
+      g_autofree gchar *text = g_strdup_printf ("cue %zu", i);
+      fail_unless (cues[i].pts == frame.pts && cues[i].md5 == text, "%s: cue %zu: '%s', expected at %" G_GINT64_FORMAT,
+          kind, i, cues[i].line.c_str (), frame.pts);
+    }
 
-  /* playbin (text overlay and all) plays it to the end. Not playbin3 yet:
-   * see "Not done yet" in docs/architecture.md. */
-  gchar *err = nullptr;
-  status = run_without_network (d.data,
-      { "gst-launch-1.0", "-q", "playbin", "uri=offline://vtt", "video-sink=fakesink sync=false" }, &err);
-  fail_unless (status == 0, "playbin failed: %s", err);
-  g_free (err);
+    /* playbin (text overlay and all) plays it to the end. Not playbin3
+     * yet: see "Not done yet" in docs/architecture.md. */
+    g_autofree gchar *uri_arg = g_strdup_printf ("uri=%s", uri);
+    gchar *err = nullptr;
+    gint status = run_without_network (d.data,
+        { "gst-launch-1.0", "-q", "playbin", uri_arg, "video-sink=fakesink sync=false" }, &err);
+    fail_unless (status == 0, "%s: playbin failed: %s", kind, err);
+    g_free (err);
+  }
 
   /* A segment that is not WebVTT: an error that names it, no garbage. */
-  g_autofree gchar *bad_url = g_strdup_printf ("%s/vtt/bad.m3u8", ot_server_get_base_url (server));
+  g_autofree gchar *bad_url = g_strdup_printf ("%sts/bad.m3u8", base);
   download (d.data, bad_url, "bad");
   gchar *message = nullptr;
   g_setenv ("OT_DECODE_TEXT", "1", TRUE);
