@@ -117,16 +117,18 @@ AdaptiveStream::period_map (GstOfflineTrack *track, const GstOfflineSegment *nea
   GstOfflineSegment *first = nullptr;
   auto period = period_of (low, &first);
   g_autoptr (GstOfflineSegment) owned = first;
-  if (!period || *period != near->period) {
+  std::optional<GstClockTime> media_time;
+  if (!period || *period != near->period)
     GST_WARNING_OBJECT (pad (), "track %u has no segment in period %u", index, near->period);
+  else if (!(media_time = media_time_of (track, first, error)) && *error)
     return std::nullopt;
+  /* Remembered either way: a period without a map is not looked at again. */
+  std::optional<MediaTimeMap> map;
+  if (media_time) {
+    map = MediaTimeMap { first->start, *media_time };
+    GST_DEBUG_OBJECT (pad (), "track %u, period %u: presentation %" GST_TIME_FORMAT " is media time %" GST_TIME_FORMAT,
+        index, near->period, GST_TIME_ARGS (map->presentation), GST_TIME_ARGS (map->media));
   }
-  auto media_time = media_time_of (track, first, error);
-  if (!media_time)
-    return std::nullopt;
-  MediaTimeMap map { first->start, *media_time };
-  GST_DEBUG_OBJECT (pad (), "track %u, period %u: presentation %" GST_TIME_FORMAT " is media time %" GST_TIME_FORMAT,
-      index, near->period, GST_TIME_ARGS (map.presentation), GST_TIME_ARGS (map.media));
   period_maps_[{ index, near->period }] = map;
   return map;
 }

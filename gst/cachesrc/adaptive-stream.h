@@ -144,7 +144,7 @@ private:
   GstSegment out_segment_;    /* the last segment sent */
   std::string timescale_init_; /* the init segment timescale_ comes from */
   guint32 timescale_ = 0;
-  std::map<std::pair<guint, guint>, MediaTimeMap> period_maps_; /* by track and period */
+  std::map<std::pair<guint, guint>, std::optional<MediaTimeMap>> period_maps_; /* by track and period */
 
   std::mutex segment_mutex_; /* guards segment_, read by queries */
   GstSegment segment_;       /* in presentation time (the plan's times) */
