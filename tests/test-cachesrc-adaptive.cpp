@@ -7,17 +7,17 @@
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
 
+#include "playback-checks.h"
 #include "test-support.h"
 
 #include <glib/gstdio.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <string>
-#include <unistd.h>
 #include <vector>
+
+using namespace ot;
 
 namespace {
 
@@ -68,45 +68,8 @@ make_dash (const gchar *dir, const gchar *extra)
   g_free (err);
 }
 
-/* The files of `dir` (and of its subdirectories), relative to it, sorted. */
-void
-list_files (const gchar *dir, const std::string &prefix, std::vector<std::string> *files)
-{
-  g_autoptr (GDir) handle = g_dir_open (dir, 0, nullptr);
-  fail_unless (handle != nullptr);
-  while (const gchar *name = g_dir_read_name (handle)) {
-    g_autofree gchar *path = g_build_filename (dir, name, nullptr);
-    if (g_file_test (path, G_FILE_TEST_IS_DIR))
-      list_files (path, prefix + name + "/", files);
-    else
-      files->push_back (prefix + name);
-  }
-  std::sort (files->begin (), files->end ());
-}
 
-/* Serves every file of `dir` under /`name`/; returns the URL of `manifest`. */
-gchar *
-serve (OtServer *server, const gchar *dir, const gchar *name, const gchar *manifest)
-{
-  std::vector<std::string> files;
-  list_files (dir, "", &files);
-  for (const auto &file : files) {
-    g_autofree gchar *local = g_build_filename (dir, file.c_str (), nullptr);
-    g_autofree gchar *path = g_strdup_printf ("/%s/%s", name, file.c_str ());
-    g_free (ot_server_add_file (server, path, local));
-  }
-  return g_strdup_printf ("%s/%s/%s", ot_server_get_base_url (server), name, manifest);
-}
 
-void
-download (const gchar *data_dir, const gchar *url, const gchar *id)
-{
-  gchar *out = nullptr, *err = nullptr;
-  gint status = ot_run_cli (data_dir, &out, &err, "download", url, "--id", id, nullptr);
-  expect_equal (status, 0, "download %s failed: %s", url, err);
-  g_free (out);
-  g_free (err);
-}
 
 /* Writes init-streamN.m4s followed by the chunk-streamN-*.m4s of `dir` to
  * one file: the plain concatenation that is the reference. With `server`,
@@ -149,67 +112,6 @@ concatenate (const gchar *dir, guint stream, OtServer *server = nullptr, const g
   return path;
 }
 
-/* ---- Checksum lines ("video <pts> <md5>") ------------------------------------ */
-
-struct Frame {
-  std::string kind;
-  gint64 pts;
-  std::string md5;
-  std::string line;
-};
-
-std::vector<Frame>
-frames_of (GPtrArray *lines, const gchar *kind)
-{
-  std::vector<Frame> frames;
-  for (guint i = 0; lines && i < lines->len; i++) {
-    const gchar *line = static_cast<const gchar *> (g_ptr_array_index (lines, i));
-    g_auto (GStrv) fields = g_strsplit (line, " ", 3);
-    if (g_strv_length (fields) != 3 || g_strcmp0 (fields[0], kind) != 0)
-      continue;
-    frames.push_back ({ fields[0], g_ascii_strtoll (fields[1], nullptr, 10), fields[2], line });
-  }
-  return frames;
-}
-
-void
-assert_same (const std::vector<Frame> &expected, const std::vector<Frame> &actual, const gchar *what)
-{
-  fail_unless (!expected.empty (), "%s: the reference has no frames", what);
-  size_t first = G_MAXSIZE, last = 0, count = 0;
-  for (size_t i = 0; i < std::min (expected.size (), actual.size ()); i++) {
-    if (expected[i].line != actual[i].line) {
-      first = MIN (first, i);
-      last = i;
-      count++;
-    }
-  }
-  fail_unless (count == 0, "%s: %zu of %zu frames differ, from frame %zu to %zu; the first: expected '%s', got '%s'",
-      what, count, expected.size (), first, last, count ? expected[first].line.c_str () : "",
-      count ? actual[first].line.c_str () : "");
-  expect_equal (static_cast<int> (actual.size ()), static_cast<int> (expected.size ()),
-      "%s: frame counts differ", what);
-}
-
-std::vector<Frame>
-from (const std::vector<Frame> &frames, gint64 pts)
-{
-  std::vector<Frame> result;
-  for (const auto &frame : frames) {
-    if (frame.pts >= pts)
-      result.push_back (frame);
-  }
-  return result;
-}
-
-GPtrArray *
-decode (const gchar *uri, const gchar *data_dir)
-{
-  gchar *error = nullptr;
-  GPtrArray *lines = ot_decode_checksums (uri, data_dir, TRUE, &error);
-  fail_unless (lines != nullptr, "decoding %s failed: %s", uri, error);
-  return lines;
-}
 
 /* A download of ffmpeg's DASH output, and the references. */
 struct Asset {
@@ -293,127 +195,6 @@ teardown (void)
   ot_server_free (server);
 }
 
-/* ---- Playback in this process ------------------------------------------------ */
-
-struct Branch {
-  std::mutex lock;
-  std::vector<std::string> lines;
-  const gchar *kind;
-};
-
-struct Player {
-  GstElement *pipeline;
-  gchar *data_dir;
-  Branch video { {}, {}, "video" };
-  Branch audio { {}, {}, "audio" };
-};
-
-void
-on_handoff (GstElement *, GstBuffer *buffer, GstPad *, gpointer data)
-{
-  auto *branch = static_cast<Branch *> (data);
-  GstMapInfo map;
-  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
-    return;
-  g_autofree gchar *md5 = g_compute_checksum_for_data (G_CHECKSUM_MD5, map.data, map.size);
-  gst_buffer_unmap (buffer, &map);
-  GstClockTime pts = GST_BUFFER_PTS (buffer);
-  g_autofree gchar *line = g_strdup_printf ("%s %" G_GINT64_FORMAT " %s", branch->kind,
-      GST_CLOCK_TIME_IS_VALID (pts) ? static_cast<gint64> (pts) : G_GINT64_CONSTANT (-1), md5);
-  std::lock_guard<std::mutex> guard (branch->lock);
-  branch->lines.push_back (line);
-}
-
-/* A flush empties what a branch saw: only the frames after the seek count. */
-GstPadProbeReturn
-on_sink_event (GstPad *, GstPadProbeInfo *info, gpointer data)
-{
-  auto *branch = static_cast<Branch *> (data);
-  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_FLUSH_STOP) {
-    std::lock_guard<std::mutex> guard (branch->lock);
-    branch->lines.clear ();
-  }
-  return GST_PAD_PROBE_OK;
-}
-
-void
-on_pad_added (GstElement *, GstPad *pad, gpointer data)
-{
-  auto *player = static_cast<Player *> (data);
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-  if (!caps)
-    caps = gst_pad_query_caps (pad, nullptr);
-  const gchar *name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
-  Branch *branch = g_str_has_prefix (name, "video/") ? &player->video
-      : g_str_has_prefix (name, "audio/")            ? &player->audio
-                                                     : nullptr;
-  gst_caps_unref (caps);
-
-  GstElement *bin;
-  if (branch == &player->video)
-    bin = gst_parse_bin_from_description (
-        "videoconvert ! video/x-raw,format=I420 ! fakesink name=sink sync=false signal-handoffs=true", TRUE, nullptr);
-  else if (branch == &player->audio)
-    bin = gst_parse_bin_from_description ("audioconvert dithering=none noise-shaping=none ! "
-                                          "audio/x-raw,format=S16LE,layout=interleaved ! "
-                                          "fakesink name=sink sync=false signal-handoffs=true",
-        TRUE, nullptr);
-  else
-    bin = gst_parse_bin_from_description ("fakesink sync=false async=false", TRUE, nullptr);
-  fail_unless (bin != nullptr);
-  if (branch) {
-    GstElement *sink = gst_bin_get_by_name (GST_BIN (bin), "sink");
-    g_signal_connect (sink, "handoff", G_CALLBACK (on_handoff), branch);
-    GstPad *sinkpad = gst_element_get_static_pad (sink, "sink");
-    gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_EVENT_FLUSH, on_sink_event, branch, nullptr);
-    gst_object_unref (sinkpad);
-    gst_object_unref (sink);
-  }
-  gst_bin_add (GST_BIN (player->pipeline), bin);
-  gst_element_sync_state_with_parent (bin);
-  GstPad *sinkpad = gst_element_get_static_pad (bin, "sink");
-  fail_unless_equals_int (gst_pad_link (pad, sinkpad), GST_PAD_LINK_OK);
-  gst_object_unref (sinkpad);
-}
-
-void
-on_source_setup (GstElement *, GstElement *source, gpointer data)
-{
-  if (g_object_class_find_property (G_OBJECT_GET_CLASS (source), "cache-dir"))
-    g_object_set (source, "cache-dir", static_cast<Player *> (data)->data_dir, nullptr);
-}
-
-/* Waits for `type` (or an error, which fails the test). */
-void
-wait_for (GstElement *pipeline, GstMessageType type)
-{
-  GstBus *bus = gst_element_get_bus (pipeline);
-  GstMessage *message = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
-      static_cast<GstMessageType> (type | GST_MESSAGE_ERROR));
-  gst_object_unref (bus);
-  fail_unless (message != nullptr, "timed out waiting for %s", gst_message_type_get_name (type));
-  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
-    GError *error = nullptr;
-    gchar *debug = nullptr;
-    gst_message_parse_error (message, &error, &debug);
-    ck_abort_msg ("error from %s: %s (%s)", GST_OBJECT_NAME (GST_MESSAGE_SRC (message)), error->message, debug);
-  }
-  gst_message_unref (message);
-}
-
-std::vector<Frame>
-lines_to_frames (Branch &branch)
-{
-  GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
-  {
-    std::lock_guard<std::mutex> guard (branch.lock);
-    for (const auto &line : branch.lines)
-      g_ptr_array_add (lines, g_strdup (line.c_str ()));
-  }
-  auto frames = frames_of (lines, branch.kind);
-  g_ptr_array_unref (lines);
-  return frames;
-}
 
 } // namespace
 
@@ -441,24 +222,6 @@ GST_START_TEST (test_number_frames)
 }
 GST_END_TEST;
 
-/* Runs `command` (a gst-launch-1.0 argument list) with the data directory
- * under unshare -n; returns its exit status. */
-static gint
-run_without_network (const gchar *data_dir, const std::vector<const gchar *> &command, gchar **err)
-{
-  std::vector<const gchar *> argv = { "unshare", geteuid () == 0 ? "-n" : "-rn", "--" };
-  argv.insert (argv.end (), command.begin (), command.end ());
-  argv.push_back (nullptr);
-  gchar **envp = g_get_environ ();
-  envp = g_environ_setenv (envp, "GST_OFFLINE_DIR", data_dir, TRUE);
-  gint status = 0;
-  GError *error = nullptr;
-  if (!g_spawn_sync (nullptr, const_cast<gchar **> (argv.data ()), envp, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
-          nullptr, err, &status, &error))
-    ck_abort_msg ("cannot run %s: %s", command[0], error->message);
-  g_strfreev (envp);
-  return g_spawn_check_wait_status (status, nullptr) ? 0 : 1;
-}
 
 /* playbin and playbin3 play a download to the end without network; the
  * CLI's play counts every frame. */
@@ -489,45 +252,6 @@ GST_START_TEST (test_playbin)
 }
 GST_END_TEST;
 
-/* Plays `uri` in this process: prerolls, answers *duration, seeks to
- * `target` (flushing, accurate), plays to the end; returns the video and
- * audio frames decoded after the seek (a flush empties what came before). */
-static void
-play_after_seek (const gchar *uri, const gchar *data_dir, GstClockTime target, gint64 *duration,
-    std::vector<Frame> *video, std::vector<Frame> *audio)
-{
-  Player player;
-  player.data_dir = const_cast<gchar *> (data_dir);
-  player.pipeline = gst_pipeline_new (nullptr);
-  GstElement *decodebin = gst_element_factory_make ("uridecodebin", nullptr);
-  g_object_set (decodebin, "uri", uri, nullptr);
-  g_signal_connect (decodebin, "source-setup", G_CALLBACK (on_source_setup), &player);
-  g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_pad_added), &player);
-  gst_bin_add (GST_BIN (player.pipeline), decodebin);
-
-  gst_element_set_state (player.pipeline, GST_STATE_PAUSED);
-  wait_for (player.pipeline, GST_MESSAGE_ASYNC_DONE);
-
-  *duration = -1;
-  fail_unless (gst_element_query_duration (player.pipeline, GST_FORMAT_TIME, duration));
-  GstQuery *seeking = gst_query_new_seeking (GST_FORMAT_TIME);
-  fail_unless (gst_element_query (player.pipeline, seeking));
-  gboolean seekable = FALSE;
-  gst_query_parse_seeking (seeking, nullptr, &seekable, nullptr, nullptr);
-  fail_unless (seekable, "%s is not seekable", uri);
-  gst_query_unref (seeking);
-
-  fail_unless (gst_element_seek_simple (player.pipeline, GST_FORMAT_TIME,
-      static_cast<GstSeekFlags> (GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), target));
-  wait_for (player.pipeline, GST_MESSAGE_ASYNC_DONE);
-  gst_element_set_state (player.pipeline, GST_STATE_PLAYING);
-  wait_for (player.pipeline, GST_MESSAGE_EOS);
-  gst_element_set_state (player.pipeline, GST_STATE_NULL);
-
-  *video = lines_to_frames (player.video);
-  *audio = lines_to_frames (player.audio);
-  gst_object_unref (player.pipeline);
-}
 
 /* The duration is the clip's; an accurate flushing seek to the middle gives
  * the reference's frames from there on.
@@ -725,102 +449,7 @@ GST_START_TEST (test_missing_segment_and_tracks)
 }
 GST_END_TEST;
 
-/* Runs a program; fails the test if it does not exit 0. */
-static void
-run_or_fail (const std::vector<const gchar *> &command, const gchar *dir)
-{
-  std::vector<const gchar *> argv (command);
-  argv.push_back (nullptr);
-  gchar *err = nullptr;
-  gint status = 0;
-  GError *error = nullptr;
-  if (!g_spawn_sync (dir, const_cast<gchar **> (argv.data ()), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
-          nullptr, &err, &status, &error))
-    ck_abort_msg ("cannot run %s: %s", command[0], error->message);
-  fail_unless (g_spawn_check_wait_status (status, nullptr), "%s failed: %s", command[0], err);
-  g_free (err);
-}
 
-/* HLS with AES-128 (MPEG-TS segments encrypted by ffmpeg's hls muxer): the
- * segments are decrypted with the key the download stored, and decode as the
- * concatenation of the segments decrypted by openssl does: every video frame;
- * the audio buffers from the reference's first one on (the reference drops
- * the AAC frame that starts before its first video frame, which an adaptive
- * source's TIME segment keeps). */
-GST_START_TEST (test_hls_aes128)
-{
-  g_autofree gchar *root = ot_make_temp_dir ("hls");
-  g_autofree gchar *data_dir = g_build_filename (root, "data", nullptr);
-  g_autofree gchar *content = g_build_filename (root, "content", nullptr);
-  g_mkdir_with_parents (data_dir, 0700);
-  g_mkdir_with_parents (content, 0700);
-
-  const gchar *key_hex = "000102030405060708090a0b0c0d0e0f";
-  const gchar *iv_hex = "f0e0d0c0b0a090807060504030201000";
-  const guint8 key[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
-  g_autofree gchar *key_path = g_build_filename (content, "k.key", nullptr);
-  fail_unless (g_file_set_contents (key_path, reinterpret_cast<const gchar *> (key), sizeof key, nullptr));
-  g_autofree gchar *key_info = g_strdup_printf ("%s/hls/k.key\n%s\n%s\n", ot_server_get_base_url (server), key_path, iv_hex);
-  g_autofree gchar *key_info_text = g_strcompress (key_info);
-  g_autofree gchar *key_info_path = g_build_filename (root, "keyinfo", nullptr);
-  fail_unless (g_file_set_contents (key_info_path, key_info_text, -1, nullptr));
-
-  g_autofree gchar *video = g_strdup_printf ("testsrc2=size=320x240:rate=25:duration=%u", CLIP_SECONDS);
-  g_autofree gchar *audio = g_strdup_printf ("sine=frequency=440:beep_factor=4:sample_rate=44100:duration=%u",
-      CLIP_SECONDS);
-  run_or_fail ({ "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", video,
-                   "-f", "lavfi", "-i", audio, "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset",
-                   "veryfast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-pix_fmt", "yuv420p",
-                   "-threads", "1", "-c:a", "aac", "-b:a", "64k", "-ac", "2", "-fflags", "+bitexact",
-                   "-flags:v", "+bitexact", "-flags:a", "+bitexact", "-hls_time", "2", "-hls_playlist_type", "vod",
-                   "-hls_key_info_file", key_info_path, "-hls_segment_filename", "seg%03d.ts", "-f", "hls",
-                   "x.m3u8" },
-      content);
-
-  /* The reference: each segment decrypted by openssl, concatenated. */
-  std::vector<std::string> files;
-  list_files (content, "", &files);
-  GString *plain = g_string_new (nullptr);
-  for (const auto &file : files) {
-    if (!g_str_has_suffix (file.c_str (), ".ts"))
-      continue;
-    g_autofree gchar *in = g_build_filename (content, file.c_str (), nullptr);
-    g_autofree gchar *out = g_build_filename (root, (file + ".plain").c_str (), nullptr);
-    run_or_fail ({ "openssl", "enc", "-d", "-aes-128-cbc", "-K", key_hex, "-iv", iv_hex, "-in", in, "-out", out },
-        root);
-    g_autoptr (GBytes) data = ot_read_file (out);
-    g_string_append_len (plain, static_cast<const gchar *> (g_bytes_get_data (data, nullptr)),
-        g_bytes_get_size (data));
-  }
-  g_autofree gchar *reference_path = g_build_filename (root, "reference.ts", nullptr);
-  fail_unless (g_file_set_contents (reference_path, plain->str, plain->len, nullptr));
-  g_string_free (plain, TRUE);
-
-  g_autofree gchar *url = serve (server, content, "hls", "x.m3u8");
-  download (data_dir, url, "hls");
-
-  g_autofree gchar *reference_uri = gst_filename_to_uri (reference_path, nullptr);
-  GPtrArray *reference = decode (reference_uri, data_dir);
-  GPtrArray *offline = decode ("offline://hls", data_dir);
-  assert_same (frames_of (reference, "video"), frames_of (offline, "video"), "video");
-  auto reference_audio = frames_of (reference, "audio");
-  fail_unless (!reference_audio.empty ());
-  /* The audio decoder times its output from the first buffer it gets, so
-   * the PTS may differ from the reference's by the rounding of 90 kHz
-   * ticks: samples must be equal, times within a millisecond. */
-  auto offline_audio = from (frames_of (offline, "audio"), reference_audio.front ().pts - GST_MSECOND);
-  expect_equal (offline_audio.size (), reference_audio.size (), "audio: %zu buffers, the reference has %zu",
-      offline_audio.size (), reference_audio.size ());
-  for (size_t i = 0; i < offline_audio.size (); i++) {
-    fail_unless (offline_audio[i].md5 == reference_audio[i].md5
-            && llabs (offline_audio[i].pts - reference_audio[i].pts) < static_cast<gint64> (GST_MSECOND),
-        "audio buffer %zu differs: expected '%s', got '%s'", i, reference_audio[i].line.c_str (),
-        offline_audio[i].line.c_str ());
-  }
-  g_ptr_array_unref (reference);
-  g_ptr_array_unref (offline);
-}
-GST_END_TEST;
 
 static Suite *
 cachesrc_adaptive_suite (void)
@@ -835,7 +464,6 @@ cachesrc_adaptive_suite (void)
   tcase_add_test (tc, test_seek_and_duration);
   tcase_add_test (tc, test_two_periods);
   tcase_add_test (tc, test_missing_segment_and_tracks);
-  tcase_add_test (tc, test_hls_aes128);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -89,6 +89,29 @@ AdaptivePlayback::lookup (const gchar *key, guint64 *length, GError **error)
   return gst_offline_cache_lookup (cache_.get (), key, length, error);
 }
 
+GstOfflineTrack *
+AdaptivePlayback::media_track ()
+{
+  std::lock_guard<std::mutex> lock (plan_mutex_);
+  if (media_track_read_)
+    return media_track_.get ();
+  media_track_read_ = true;
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GPtrArray) tracks = gst_offline_download_index_get_tracks (index_.get (), download_id_.c_str (), &error);
+  if (!tracks) {
+    GST_WARNING_OBJECT (element_, "cannot read the tracks: %s", error->message);
+    return nullptr;
+  }
+  for (GstOfflineTrackType type : { GST_OFFLINE_TRACK_TYPE_VIDEO, GST_OFFLINE_TRACK_TYPE_AUDIO }) {
+    for (guint i = 0; i < tracks->len && !media_track_; i++) {
+      auto *track = GST_OFFLINE_TRACK (g_ptr_array_index (tracks, i));
+      if (gst_offline_track_get_track_type (track) == type)
+        media_track_.reset (GST_OFFLINE_TRACK (g_object_ref (track)));
+    }
+  }
+  return media_track_.get ();
+}
+
 void
 AdaptivePlayback::add_stream (AdaptiveStream *stream)
 {

@@ -49,6 +49,10 @@ public:
   /* The HLS AES-128 key stored as `name` in the DRM store of the data
    * directory (kept in memory for the next segments, wiped at the end). */
   bool hls_key (const gchar *name, std::array<guint8, 16> *key, GError **error);
+  /* The track whose timeline HLS subtitles are mapped onto (X-TIMESTAMP-MAP):
+   * the plan's first video track, else its first audio track; nullptr if it
+   * has neither (transfer none, lives as long as this). */
+  GstOfflineTrack *media_track ();
 
   /* The streams seeks apply to; detach() forgets them all before they go. */
   void add_stream (AdaptiveStream *stream);
@@ -80,6 +84,8 @@ private:
   std::mutex plan_mutex_; /* serializes index_, cache_ and the two below */
   GObjectPtr<GstOfflineSqliteDrmStore> drm_store_; /* opened at the first key */
   std::map<std::string, std::array<guint8, 16>> hls_keys_;
+  bool media_track_read_ = false;
+  GObjectPtr<GstOfflineTrack> media_track_;
 
   /* streams_ changes under both mutexes, so either is enough to read it. */
   std::mutex streams_mutex_;

@@ -226,47 +226,47 @@ AdaptiveStream::open_resource (const gchar *key, bool is_init, Reader *reader)
 }
 
 bool
-AdaptiveStream::start_decryption ()
+AdaptiveStream::start_decryption (const GstOfflineSegment *segment, Reader *reader)
 {
   const gchar *stream_key = gst_offline_track_get_stream_key (track_.get ());
   const std::string &id = playback_->download_id ();
   gsize iv_size = 0;
-  const guint8 *iv = current_->iv ? static_cast<const guint8 *> (g_bytes_get_data (current_->iv, &iv_size)) : nullptr;
+  const guint8 *iv = segment->iv ? static_cast<const guint8 *> (g_bytes_get_data (segment->iv, &iv_size)) : nullptr;
   if (iv_size != 16) {
     GST_ELEMENT_ERROR (element (), STREAM, DECRYPT,
         ("Cannot decrypt segment %" G_GUINT64_FORMAT " of track %s of download '%s': the plan has no IV for it",
-            current_->number, stream_key, id.c_str ()),
-        ("%s: IV of %" G_GSIZE_FORMAT " bytes", current_->resource, iv_size));
+            segment->number, stream_key, id.c_str ()),
+        ("%s: IV of %" G_GSIZE_FORMAT " bytes", segment->resource, iv_size));
     return false;
   }
 
   std::array<guint8, 16> key;
   g_autoptr (GError) error = nullptr;
-  if (!playback_->hls_key (current_->key_resource, &key, &error)) {
+  if (!playback_->hls_key (segment->key_resource, &key, &error)) {
     GST_ELEMENT_ERROR (element (), STREAM, DECRYPT_NOKEY,
         ("The AES-128 key of track %s of download '%s' is not in the DRM store: download it again", stream_key,
             id.c_str ()),
-        ("segment %" G_GUINT64_FORMAT " (%s): %s", current_->number, current_->resource, error->message));
+        ("segment %" G_GUINT64_FORMAT " (%s): %s", segment->number, segment->resource, error->message));
     return false;
   }
 
-  reader_.cipher.reset (EVP_CIPHER_CTX_new ());
-  bool ok = reader_.cipher && EVP_DecryptInit_ex (reader_.cipher.get (), EVP_aes_128_cbc (), nullptr, key.data (), iv) == 1;
+  reader->cipher.reset (EVP_CIPHER_CTX_new ());
+  bool ok = reader->cipher && EVP_DecryptInit_ex (reader->cipher.get (), EVP_aes_128_cbc (), nullptr, key.data (), iv) == 1;
   OPENSSL_cleanse (key.data (), key.size ());
   if (!ok) {
     GST_ELEMENT_ERROR (element (), STREAM, DECRYPT, (nullptr), ("cannot set up AES-128-CBC"));
     return false;
   }
-  GST_LOG_OBJECT (pad (), "segment %" G_GUINT64_FORMAT " is AES-128 encrypted", current_->number);
+  GST_LOG_OBJECT (pad (), "segment %" G_GUINT64_FORMAT " is AES-128 encrypted", segment->number);
   return true;
 }
 
 GstFlowReturn
-AdaptiveStream::read_block (GstBuffer **out)
+AdaptiveStream::read_block (Reader &reader, GstBuffer **out)
 {
-  guint length = static_cast<guint> (std::min<guint64> (blocksize_, reader_.size - reader_.offset));
+  guint length = static_cast<guint> (std::min<guint64> (blocksize_, reader.size - reader.offset));
   /* Decryption may give out the block it held back from the last read. */
-  gsize capacity = reader_.cipher ? length + 16 : length;
+  gsize capacity = reader.cipher ? length + 16 : length;
   GstBuffer *buffer = gst_buffer_new_allocate (nullptr, capacity, nullptr);
   GstMapInfo map;
   if (!buffer || !gst_buffer_map (buffer, &map, GST_MAP_WRITE)) {
@@ -276,11 +276,11 @@ AdaptiveStream::read_block (GstBuffer **out)
     return GST_FLOW_ERROR;
   }
 
-  std::vector<guint8> encrypted (reader_.cipher ? length : 0);
-  guint8 *target = reader_.cipher ? encrypted.data () : map.data;
+  std::vector<guint8> encrypted (reader.cipher ? length : 0);
+  guint8 *target = reader.cipher ? encrypted.data () : map.data;
   gsize done = 0;
   while (done < length) {
-    ssize_t n = pread (reader_.fd.get (), target + done, length - done, reader_.offset + done);
+    ssize_t n = pread (reader.fd.get (), target + done, length - done, reader.offset + done);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
@@ -292,27 +292,27 @@ AdaptiveStream::read_block (GstBuffer **out)
         GST_ELEMENT_ERROR (element (), RESOURCE, READ,
             ("Could not read the cached data of track %s of download '%s'", stream_key,
                 playback_->download_id ().c_str ()),
-            ("pread of %s at %" G_GUINT64_FORMAT ": %s", reader_.key.c_str (), reader_.offset + done,
+            ("pread of %s at %" G_GUINT64_FORMAT ": %s", reader.key.c_str (), reader.offset + done,
                 g_strerror (saved_errno)));
       } else {
         GST_ELEMENT_ERROR (element (), RESOURCE, READ,
             ("The cached data of track %s of download '%s' is shorter than recorded: run 'gst-offline verify'",
                 stream_key, playback_->download_id ().c_str ()),
-            ("%s ends at %" G_GUINT64_FORMAT ", expected %" G_GUINT64_FORMAT " bytes", reader_.key.c_str (),
-                reader_.offset + done, reader_.size));
+            ("%s ends at %" G_GUINT64_FORMAT ", expected %" G_GUINT64_FORMAT " bytes", reader.key.c_str (),
+                reader.offset + done, reader.size));
       }
       return GST_FLOW_ERROR;
     }
     done += n;
   }
-  reader_.offset += length;
+  reader.offset += length;
 
   gsize size = length;
-  if (reader_.cipher) {
+  if (reader.cipher) {
     int produced = 0, last = 0;
-    bool ok = EVP_DecryptUpdate (reader_.cipher.get (), map.data, &produced, encrypted.data (), length) == 1;
-    if (ok && reader_.offset >= reader_.size)
-      ok = EVP_DecryptFinal_ex (reader_.cipher.get (), map.data + produced, &last) == 1;
+    bool ok = EVP_DecryptUpdate (reader.cipher.get (), map.data, &produced, encrypted.data (), length) == 1;
+    if (ok && reader.offset >= reader.size)
+      ok = EVP_DecryptFinal_ex (reader.cipher.get (), map.data + produced, &last) == 1;
     if (!ok) {
       gst_buffer_unmap (buffer, &map);
       gst_buffer_unref (buffer);
@@ -320,7 +320,7 @@ AdaptiveStream::read_block (GstBuffer **out)
           ("Could not decrypt segment %" G_GUINT64_FORMAT " of track %s of download '%s': wrong key or damaged data",
               current_ ? current_->number : 0, gst_offline_track_get_stream_key (track_.get ()),
               playback_->download_id ().c_str ()),
-          ("AES-128-CBC of %s failed (bad padding or length)", reader_.key.c_str ()));
+          ("AES-128-CBC of %s failed (bad padding or length)", reader.key.c_str ()));
       return GST_FLOW_ERROR;
     }
     size = static_cast<gsize> (produced + last);
@@ -328,10 +328,10 @@ AdaptiveStream::read_block (GstBuffer **out)
   gst_buffer_unmap (buffer, &map);
   gst_buffer_set_size (buffer, size);
 
-  if (size > 0 && reader_.first) {
-    reader_.first = false;
-    GST_BUFFER_PTS (buffer) = reader_.pts;
-    if (reader_.discont)
+  if (size > 0 && reader.first) {
+    reader.first = false;
+    GST_BUFFER_PTS (buffer) = reader.pts;
+    if (reader.discont)
       GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
   }
   *out = buffer;
@@ -607,11 +607,26 @@ AdaptiveStream::push_iteration ()
         finish (GST_FLOW_ERROR, true);
         return;
       }
-      if (current_->key_resource && !start_decryption ()) {
+      if (current_->key_resource && !start_decryption (current_, &reader_)) {
         finish (GST_FLOW_ERROR, true);
         return;
       }
       reader_.pts = current_->start;
+      if (g_str_equal (gst_offline_track_get_container (track_.get ()), "mpegts")) {
+        /* tsdemux times its output from the PCRs and the PTS of the buffers
+         * they come in: give it the time the period's MPEG-TS clock puts
+         * the segment at, not its nominal start, or frames shift after a
+         * seek and where EXTINF durations are not the real ones. */
+        bool error;
+        auto map = period_map (track_.get (), current_, &error);
+        auto media_time = map ? media_time_of (track_.get (), current_, &error) : std::nullopt;
+        if (error) {
+          finish (GST_FLOW_ERROR, true);
+          return;
+        }
+        if (media_time)
+          reader_.pts = media_to_presentation (static_cast<gint64> (*media_time), *map);
+      }
       reader_.discont = discont_;
       discont_ = false;
       media_pending_ = false;
@@ -627,7 +642,11 @@ AdaptiveStream::push_iteration ()
     reader_ = Reader ();
     return;
   }
-  ret = read_block (&buffer);
+  if (g_str_equal (gst_offline_track_get_container (track_.get ()), "webvtt")) {
+    push_webvtt_segment ();
+    return;
+  }
+  ret = read_block (reader_, &buffer);
   if (ret != GST_FLOW_OK) {
     finish (ret, true);
     return;

@@ -4,11 +4,14 @@
 
 #include "adaptive-playback.h"
 #include "output-stream.h"
+#include "webvtt-timing.h"
 
 #include <openssl/evp.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace gst_offline {
@@ -19,9 +22,11 @@ namespace gst_offline {
  * the track's protection events, then the init segment and the media
  * segments in blocks. The first buffer of each media segment carries its
  * start as PTS (qtdemux takes it over the fragment's tfdt, tsdemux relies on
- * it); the first buffer after the start, after a seek and at a
- * discontinuity is DISCONT; the init segment goes again after every flush
- * and whenever it changes (a new period). Push mode only. */
+ * it: for MPEG-TS it is the time the segment's first PCR has on its
+ * period's clock); WebVTT segments go whole, rewritten for subparse. The
+ * first buffer after the start, after a seek and at a discontinuity is
+ * DISCONT; the init segment goes again after every flush and whenever it
+ * changes (a new period). Push mode only. */
 class AdaptiveStream final : public OutputStream {
 public:
   /* `track`: transfer none. */
@@ -80,11 +85,22 @@ private:
   GstOfflineSegment *next_segment (GstFlowReturn *ret);
   /* Opens a cached resource; posts an error naming it on failure. */
   bool open_resource (const gchar *key, bool is_init, Reader *reader);
-  /* Sets up the decryption of current_ (HLS AES-128) in reader_. */
-  bool start_decryption ();
-  /* Reads the next block of the open resource (decrypted); *buffer may
-   * come back empty while the cipher holds a block back. */
-  GstFlowReturn read_block (GstBuffer **buffer);
+  /* Sets up the decryption of `segment` (HLS AES-128) in `reader`. */
+  bool start_decryption (const GstOfflineSegment *segment, Reader *reader);
+  /* Reads the next block of the resource open in `reader` (decrypted);
+   * *buffer may come back empty while the cipher holds a block back. */
+  GstFlowReturn read_block (Reader &reader, GstBuffer **buffer);
+  /* WebVTT: reads the segment open in reader_ whole and pushes it as one
+   * buffer, rewritten for subparse (webvtt-timing.h); finishes on failure. */
+  void push_webvtt_segment ();
+  /* Where the media timeline of `track` meets presentation time in the
+   * period of `near` (a segment of this track or another): at the first
+   * segment of that period. nullopt if that cannot be read (a warning);
+   * sets *error after posting one. */
+  std::optional<MediaTimeMap> period_map (GstOfflineTrack *track, const GstOfflineSegment *near, bool *error);
+  /* The media time a segment of `track` starts with: fMP4 its tfdt, MPEG-TS
+   * its first PCR (else PES timestamp). Sets *error after posting one. */
+  std::optional<GstClockTime> media_time_of (GstOfflineTrack *track, const GstOfflineSegment *segment, bool *error);
   /* Ends the push task after a flow that is not OK, or at the end. */
   void finish (GstFlowReturn ret, bool error_posted);
   /* False after posting an error (no caps for the track). */
@@ -132,6 +148,7 @@ private:
   GstSegment out_segment_;    /* the last segment sent */
   std::string timescale_init_; /* the init segment timescale_ comes from */
   guint32 timescale_ = 0;
+  std::map<std::pair<guint, guint>, std::optional<MediaTimeMap>> period_maps_; /* by track and period */
 
   std::mutex segment_mutex_; /* guards segment_, read by queries */
   GstSegment segment_;       /* in presentation time (the plan's times) */

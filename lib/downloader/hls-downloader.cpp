@@ -6,6 +6,7 @@
 #include "cache/cache-private.h"
 #include "downloader/dash-downloader.h"
 #include "drm/drm-keys.h"
+#include "drm/hls-key-list.h"
 #include "helper/hls-tracks.h"
 #include "helper/track-selection.h"
 #include "http/http-client.h"
@@ -556,7 +557,8 @@ void HlsDownloader::on_key (GBytes *key, const GError *fetch_error)
   g_autoptr (GBytes) bytes = g_bytes_new (value.data (), value.size ());
   std::fill (value.begin (), value.end (), '\0');
   std::string name = drm_hls_key_store_name (record_.id, key_uris_[next_key_]);
-  if (!gst_offline_drm_store_save (GST_OFFLINE_DRM_STORE (drm_store_), name.c_str (), bytes, &error)) {
+  if (!hls_key_list_add (GST_OFFLINE_DRM_STORE (drm_store_), record_.id, name, &error)
+      || !gst_offline_drm_store_save (GST_OFFLINE_DRM_STORE (drm_store_), name.c_str (), bytes, &error)) {
     g_prefix_error (&error, "cannot store the AES-128 key %s: ", key_uris_[next_key_].c_str ());
     fail (error);
     return;

@@ -5,6 +5,7 @@
 #include "cache/cache-private.h"
 #include "db/database.h"
 #include "downloader/downloader.h"
+#include "drm/hls-key-list.h"
 #include "drm/license-manager.h"
 #include "http/http-client.h"
 #include "index/download-private.h"
@@ -148,6 +149,7 @@ struct ManagerCore {
   void fail_record (DownloadRecord &record, const GError *error);
   bool remove_data (const std::string &id, GError **error);
   void release_download_license (const std::string &id, const std::string &key_set_id);
+  void forget_hls_keys (const std::string &id);
   void stop_all ();
 
   GstOfflineDownload *add (GstOfflineDownloadRequest *request, GError **error);
@@ -535,6 +537,7 @@ bool ManagerCore::remove_data (const std::string &id, GError **error)
     return false;
   if (record && record->key_set_id)
     release_download_license (id, *record->key_set_id);
+  forget_hls_keys (id);
   GST_INFO ("download %s removed", id.c_str ());
   emit_removed (id);
   return true;
@@ -550,6 +553,15 @@ void ManagerCore::release_download_license (const std::string &id, const std::st
     return;
   if (error)
     GST_WARNING ("could not release the license of removed download %s: %s", id.c_str (), error->message);
+}
+
+/* A removed download's HLS AES-128 keys go with it (logged only, as above). */
+void ManagerCore::forget_hls_keys (const std::string &id)
+{
+  g_autoptr (GError) error = nullptr;
+  GObjectPtr<GstOfflineDrmStore> store (open_existing_drm_store (data_dir, &error));
+  if (store ? !hls_key_list_remove_keys (store.get (), id, &error) : error != nullptr)
+    GST_WARNING ("could not forget the HLS keys of removed download %s: %s", id.c_str (), error->message);
 }
 
 GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError **error)

@@ -2,9 +2,11 @@
  * (or uridecodebin3, which the streams-aware adaptive demuxers such as
  * mssdemux2 need) and prints one line per decoded buffer, "video <pts-ns>
  * <md5>" (I420) then "audio <pts-ns> <md5>" (S16LE, interleaved). With
- * --seek it prerolls, prints "duration <ns>" first, seeks to NS (flushing,
- * accurate) and lists only the buffers that come after the seek. Exit 0 at
- * EOS; 1 with the error message on stderr.
+ * OT_DECODE_TEXT=1 in the environment, also "text <running-time-ns> <text>"
+ * for each subtitle buffer (newlines as \n), last. With --seek it prerolls,
+ * prints "duration <ns>" first, seeks to NS (flushing, accurate) and lists
+ * only the buffers that come after the seek. Exit 0 at EOS; 1 with the
+ * error message on stderr.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
@@ -24,6 +26,7 @@ struct Collected {
   std::mutex lock;
   std::vector<std::string> video;
   std::vector<std::string> audio;
+  std::vector<std::string> text;
 };
 
 Collected collected;
@@ -62,6 +65,33 @@ on_flush_stop (GstPad *, GstPadProbeInfo *info, gpointer data)
     static_cast<std::vector<std::string> *> (data)->clear ();
   }
   return GST_PAD_PROBE_OK;
+}
+
+GstFlowReturn
+on_new_text_sample (GstAppSink *sink, gpointer)
+{
+  GstSample *sample = gst_app_sink_pull_sample (sink);
+  if (!sample)
+    return GST_FLOW_EOS;
+  GstBuffer *buffer = gst_sample_get_buffer (sample);
+  GstMapInfo map;
+  if (buffer && gst_buffer_map (buffer, &map, GST_MAP_READ)) {
+    GstClockTime running = gst_segment_to_running_time (gst_sample_get_segment (sample), GST_FORMAT_TIME,
+        GST_BUFFER_PTS (buffer));
+    std::string text;
+    for (gsize i = 0; i < map.size; i++)
+      text += map.data[i] == '\n' ? std::string ("\\n") : std::string (1, static_cast<char> (map.data[i]));
+    gchar *line = g_strdup_printf ("%" G_GINT64_FORMAT " %s",
+        GST_CLOCK_TIME_IS_VALID (running) ? (gint64) running : (gint64) -1, text.c_str ());
+    {
+      std::lock_guard<std::mutex> guard (collected.lock);
+      collected.text.push_back (line);
+    }
+    g_free (line);
+    gst_buffer_unmap (buffer, &map);
+  }
+  gst_sample_unref (sample);
+  return GST_FLOW_OK;
 }
 
 /* Builds "convert ! capsfilter ! appsink" in `pipeline`, returns the convert's sink pad. */
@@ -111,6 +141,13 @@ on_pad_added (GstElement *, GstPad *pad, gpointer data)
     sinkpad = make_branch (pipeline, "videoconvert", "video/x-raw,format=I420", &collected.video);
   } else if (g_str_has_prefix (name, "audio")) {
     sinkpad = make_branch (pipeline, "audioconvert", "audio/x-raw,format=S16LE,layout=interleaved", &collected.audio);
+  } else if (g_str_has_prefix (name, "text/") && g_strcmp0 (g_getenv ("OT_DECODE_TEXT"), "1") == 0) {
+    GstElement *sink = gst_element_factory_make ("appsink", nullptr);
+    g_object_set (sink, "sync", FALSE, "async", FALSE, "emit-signals", TRUE, "max-buffers", 0, nullptr);
+    g_signal_connect (sink, "new-sample", G_CALLBACK (on_new_text_sample), nullptr);
+    gst_bin_add (GST_BIN (pipeline), sink);
+    gst_element_sync_state_with_parent (sink);
+    sinkpad = gst_element_get_static_pad (sink, "sink");
   } else {
     /* Subtitles and anything else are drained. */
     GstElement *sink = gst_element_factory_make ("fakesink", nullptr);
@@ -249,6 +286,8 @@ main (int argc, char **argv)
     printf ("video %s\n", line.c_str ());
   for (const auto &line : collected.audio)
     printf ("audio %s\n", line.c_str ());
+  for (const auto &line : collected.text)
+    printf ("text %s\n", line.c_str ());
   fflush (stdout);
   return 0;
 }
