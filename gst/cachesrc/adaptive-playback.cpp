@@ -118,6 +118,25 @@ AdaptivePlayback::add_stream (AdaptiveStream *stream)
   std::lock_guard<std::mutex> seek_lock (seek_mutex_);
   std::lock_guard<std::mutex> lock (streams_mutex_);
   streams_.push_back (stream);
+  if (gst_offline_track_get_track_type (stream->track ()) != GST_OFFLINE_TRACK_TYPE_TEXT) {
+    std::lock_guard<std::mutex> start_lock (media_start_mutex_);
+    media_streams_not_started_++;
+  }
+}
+
+void
+AdaptivePlayback::media_stream_started ()
+{
+  std::lock_guard<std::mutex> lock (media_start_mutex_);
+  if (media_streams_not_started_ > 0 && --media_streams_not_started_ == 0)
+    media_started_.notify_all ();
+}
+
+bool
+AdaptivePlayback::wait_for_media_streams (std::chrono::milliseconds slice)
+{
+  std::unique_lock<std::mutex> lock (media_start_mutex_);
+  return media_started_.wait_for (lock, slice, [this] { return media_streams_not_started_ == 0; });
 }
 
 void

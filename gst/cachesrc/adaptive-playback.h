@@ -9,6 +9,8 @@
 #include <gst/offline/offline.h>
 
 #include <array>
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <string>
@@ -67,6 +69,17 @@ public:
   /* Whether every stream's last push came back NOT_LINKED. */
   bool all_not_linked ();
 
+  /* Text streams hold their data back until every audio and video stream
+   * has pushed its first media block, or ended. decodebin3 posts a stream
+   * collection each time one of its inputs' parsebin knows its streams,
+   * and playbin3 (1.22) chooses from the first one it sees: were subparse
+   * ready before qtdemux or tsdemux, playbin3 would choose the text alone
+   * and fail ("Have text pad but no video pad"). An audio or video stream
+   * reports once; a text stream waits up to `slice` for all of them and
+   * says whether they all did. */
+  void media_stream_started ();
+  bool wait_for_media_streams (std::chrono::milliseconds slice);
+
 private:
   /* Computes the new TIME segment of a seek; false if it is refused. */
   bool seek_segment (GstEvent *event, GstSegment *segment);
@@ -86,6 +99,10 @@ private:
   std::map<std::string, std::array<guint8, 16>> hls_keys_;
   bool media_track_read_ = false;
   GObjectPtr<GstOfflineTrack> media_track_;
+
+  std::mutex media_start_mutex_; /* guards the count */
+  std::condition_variable media_started_;
+  guint media_streams_not_started_ = 0;
 
   /* streams_ changes under both mutexes, so either is enough to read it. */
   std::mutex streams_mutex_;

@@ -533,6 +533,8 @@ AdaptiveStream::media_offset_of (const GstOfflineSegment *segment, bool *error)
 void
 AdaptiveStream::push_iteration ()
 {
+  if (!text_may_flow ())
+    return;
   if (!push_stream_start_and_caps ()) {
     finish (GST_FLOW_NOT_NEGOTIATED, true);
     return;
@@ -651,6 +653,7 @@ AdaptiveStream::push_iteration ()
     finish (ret, true);
     return;
   }
+  bool media_block = !reader_.is_init;
   if (reader_.offset >= reader_.size)
     reader_ = Reader ();
   if (gst_buffer_get_size (buffer) == 0) {
@@ -659,6 +662,8 @@ AdaptiveStream::push_iteration ()
   }
 
   ret = gst_pad_push (pad (), buffer);
+  if (media_block)
+    report_started ();
   if (ret != GST_FLOW_OK)
     finish (ret, false);
   else
@@ -666,8 +671,37 @@ AdaptiveStream::push_iteration ()
 }
 
 void
+AdaptiveStream::report_started ()
+{
+  if (start_reported_ || gst_offline_track_get_track_type (track_.get ()) == GST_OFFLINE_TRACK_TYPE_TEXT)
+    return;
+  start_reported_ = true;
+  playback_->media_stream_started ();
+}
+
+bool
+AdaptiveStream::text_may_flow ()
+{
+  /* Past this, text flows anyway: a stream that cannot push its first
+   * block must not keep the subtitles from a pipeline that needs them. */
+  constexpr gint64 kLongestHoldUs = 10 * G_USEC_PER_SEC;
+  if (text_released_ || gst_offline_track_get_track_type (track_.get ()) != GST_OFFLINE_TRACK_TYPE_TEXT)
+    return true;
+  gint64 now = g_get_monotonic_time ();
+  if (text_held_since_ < 0)
+    text_held_since_ = now;
+  /* Short waits: the push task must stay responsive to flushes and stops. */
+  if (playback_->wait_for_media_streams (std::chrono::milliseconds (50)) || now - text_held_since_ >= kLongestHoldUs) {
+    GST_DEBUG_OBJECT (pad (), "text flows after %" G_GINT64_FORMAT " ms", (now - text_held_since_) / 1000);
+    text_released_ = true;
+  }
+  return text_released_;
+}
+
+void
 AdaptiveStream::finish (GstFlowReturn ret, bool error_posted)
 {
+  report_started ();
   if (ret == GST_FLOW_EOS) {
     GST_DEBUG_OBJECT (pad (), "at the end: pushing EOS");
     GstEvent *event = gst_event_new_eos ();

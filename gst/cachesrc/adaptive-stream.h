@@ -103,6 +103,11 @@ private:
   std::optional<GstClockTime> media_time_of (GstOfflineTrack *track, const GstOfflineSegment *segment, bool *error);
   /* Ends the push task after a flow that is not OK, or at the end. */
   void finish (GstFlowReturn ret, bool error_posted);
+  /* The hold on text streams (AdaptivePlayback::wait_for_media_streams):
+   * an audio or video stream reports its first media block or its end;
+   * a text stream learns whether its data may flow yet. */
+  void report_started ();
+  bool text_may_flow ();
   /* False after posting an error (no caps for the track). */
   bool push_stream_start_and_caps ();
   /* The TIME segment after a start or a seek (from segment_, shifted to
@@ -123,6 +128,11 @@ private:
   const guint track_index_;
   const guint blocksize_;
   std::atomic<bool> not_linked_ { false };
+  /* Audio and video: whether this stream told playback_ it started. Text:
+   * whether its data may flow, and since when it waits (monotonic us). */
+  bool start_reported_ = false;
+  bool text_released_ = false;
+  gint64 text_held_since_ = -1;
 
   /* Streaming state: changed by the push task and by seeks, both under the
    * pad's stream lock. */
