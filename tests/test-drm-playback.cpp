@@ -186,6 +186,9 @@ void assert_refused (const gchar *data_dir, const gchar *id, const gchar *reason
   std::string kid = hex (kKid);
   fail_unless (message && strstr (message, kid.c_str ()), "no KID %s in: %s", kid.c_str (), tail (message));
   fail_unless (strstr (message, reason), "'%s' not in: %s", reason, tail (message));
+  /* The download is named, whether its key has a record or not. */
+  std::string asset = std::string ("download '") + id + "'";
+  fail_unless (strstr (message, asset.c_str ()), "no %s in: %s", asset.c_str (), tail (message));
   g_free (message);
 
   guint buffers = 0;

@@ -313,15 +313,30 @@ std::optional<LicenseAnswer> parse_license_answer (std::string_view body, const 
     answer.keys.emplace_back (kid, key);
     OPENSSL_cleanse (key.data (), key.size ());
   }
+  /* ClearKey has no integrity check: a key the content does not name is the
+   * only sign of a license for other content. Every KID of the content must
+   * have its key; keys for other KIDs besides them are allowed (a server may
+   * answer with all the keys of a title) and are not stored. */
+  std::vector<KeyId> missing, others;
   for (const KeyId &wanted : request.kids) {
-    bool found = std::any_of (answer.keys.begin (), answer.keys.end (),
-        [&] (const auto &entry) { return entry.first == wanted; });
-    if (!found) {
-      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND,
-          "the license server %s answered without a key for KID %s", url.c_str (), key_id_to_hex (wanted).c_str ());
-      return std::nullopt;
-    }
+    if (std::none_of (answer.keys.begin (), answer.keys.end (), [&] (const auto &entry) { return entry.first == wanted; }))
+      missing.push_back (wanted);
   }
+  for (const auto &entry : answer.keys) {
+    if (std::find (request.kids.begin (), request.kids.end (), entry.first) == request.kids.end ())
+      others.push_back (entry.first);
+  }
+  if (!missing.empty ()) {
+    std::string given = others.empty () ? std::string ("it has no other key")
+                                        : "its keys are for KID " + kid_list_text (others);
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND,
+        "the license server %s answered without a key for KID %s of the content (%s): a license for other content?",
+        url.c_str (), kid_list_text (missing).c_str (), given.c_str ());
+    return std::nullopt;
+  }
+  if (!others.empty ())
+    GST_INFO ("the license from %s also has keys for KIDs %s, which the content does not use: not kept", url.c_str (),
+        kid_list_text (others).c_str ());
   return answer;
 }
 
