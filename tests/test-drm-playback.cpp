@@ -251,6 +251,7 @@ void note_element (GstBin *, GstBin *, GstElement *element, gpointer names)
 void assert_plays_with_clearkey (const gchar *data_dir, const char *uri)
 {
   fail_unless (gst_element_register (nullptr, "fakewidevinedecryptor", GST_RANK_PRIMARY, fake_widevine_get_type ()));
+  g_autofree gchar *previous_dir = g_strdup (g_getenv ("GST_OFFLINE_DIR"));
   g_setenv ("GST_OFFLINE_DIR", data_dir, TRUE);
   GstElement *playbin = gst_element_factory_make ("playbin", nullptr);
   fail_unless (playbin != nullptr);
@@ -278,7 +279,10 @@ void assert_plays_with_clearkey (const gchar *data_dir, const char *uri)
   gst_object_unref (bus);
   gst_element_set_state (playbin, GST_STATE_NULL);
   gst_object_unref (playbin);
-  g_unsetenv ("GST_OFFLINE_DIR");
+  if (previous_dir)
+    g_setenv ("GST_OFFLINE_DIR", previous_dir, TRUE);
+  else
+    g_unsetenv ("GST_OFFLINE_DIR");
   fail_unless (std::count (names.begin (), names.end (), "offlinedrm") == 2, "offlinedrm not plugged for both tracks");
   fail_unless (std::count (names.begin (), names.end (), "fakewidevinedecryptor") == 0);
   fail_unless_equals_int (frames, 100);
