@@ -36,6 +36,11 @@
  * refused. Adaptive pads work in push mode only. HLS AES-128 segments are
  * decrypted with the key the download stored in the DRM store.
  *
+ * Protected content may name several DRM systems (Widevine and ClearKey,
+ * say); the pads answer qtdemux's `drm-preferred-decryption-system-id`
+ * context query with ClearKey's system id, the system of the keys
+ * gst-offline keeps, so offlinedrm is chosen over any other decryptor.
+ *
  * The pads are sometimes pads added when the element goes from READY to
  * PAUSED, followed by no-more-pads. Before that the element checks that the
  * download exists and is complete, and for a progressive download that its

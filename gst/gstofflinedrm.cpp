@@ -20,9 +20,17 @@
  * directory (#GstOfflineDrm:cache-dir), or in the application's own
  * #GstOfflineDrmStore given as #GstOfflineDrm:drm-store. A sample whose key
  * is missing is never output: the element posts a `STREAM/DECRYPT_NOKEY`
- * error naming the KID and the store. Invalid encryption metadata (subsamples
- * larger than the sample, an IV of a wrong size, no KID, an unknown scheme)
- * is a `STREAM/DECRYPT` error. Keys are never logged.
+ * error naming the KID, the store and what is playing (`download 'ID'` when
+ * upstream is cachesrc). Invalid encryption metadata (subsamples larger than
+ * the sample, an IV of a wrong size, no KID, an unknown scheme) is a
+ * `STREAM/DECRYPT` error. Keys are never logged.
+ *
+ * A wrong key is not detected: Common Encryption has no integrity check, so
+ * a key stored under the right KID but with other bytes decrypts to noise
+ * that nothing in the sample tells apart from media with certainty (the
+ * decoder then fails or shows corrupt pictures). gst-offline refuses such
+ * keys where it can be sure, at license acquisition: a license without a key
+ * for every KID of the content is refused, naming the KIDs.
  *
  * ## Example launch line
  * |[
@@ -41,6 +49,7 @@
 
 #include <gst/offline/offline.h>
 
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -207,20 +216,40 @@ gst_offline_drm_stop (GstBaseTransform *trans)
 
 /* ---- Samples ---------------------------------------------------------------- */
 
+/* What is playing, for messages: "download 'ID'" when upstream is cachesrc
+ * (offline://ID), else whatever URI upstream answers; empty if none does. */
+static std::string
+playing_asset (GstOfflineDrm *self)
+{
+  GstQuery *query = gst_query_new_uri ();
+  std::string asset;
+  if (gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (self), query)) {
+    g_autofree gchar *uri = nullptr;
+    gst_query_parse_uri (query, &uri);
+    if (uri && g_str_has_prefix (uri, "offline://"))
+      asset = std::string ("download '") + (uri + strlen ("offline://")) + "'";
+    else if (uri)
+      asset = uri;
+  }
+  gst_query_unref (query);
+  return asset;
+}
+
 static void
 post_refusal (GstOfflineDrm *self, const KeyRefusal &refusal)
 {
-  switch (refusal.reason) {
-    case KeyRefusal::Reason::NoKey:
-      GST_ELEMENT_ERROR (self, STREAM, DECRYPT_NOKEY, ("%s", refusal.message.c_str ()),
-          ("%s", refusal.debug.c_str ()));
-      break;
-    case KeyRefusal::Reason::StoreError:
-    case KeyRefusal::Reason::LicenseRefused:
-      GST_ELEMENT_ERROR (self, STREAM, DECRYPT, ("%s", refusal.message.c_str ()),
-          ("%s", refusal.debug.c_str ()));
-      break;
+  /* A license refusal names its download from the key's record; a key that
+   * is not there names none, so ask upstream what is playing. */
+  std::string message = refusal.message;
+  if (refusal.reason != KeyRefusal::Reason::LicenseRefused) {
+    std::string asset = playing_asset (self);
+    if (!asset.empty ())
+      message = "Cannot play " + asset + ": " + message;
   }
+  if (refusal.reason == KeyRefusal::Reason::NoKey)
+    GST_ELEMENT_ERROR (self, STREAM, DECRYPT_NOKEY, ("%s", message.c_str ()), ("%s", refusal.debug.c_str ()));
+  else
+    GST_ELEMENT_ERROR (self, STREAM, DECRYPT, ("%s", message.c_str ()), ("%s", refusal.debug.c_str ()));
 }
 
 static GstFlowReturn

@@ -6,6 +6,7 @@
  * video frame equals a decode of the clear segments. With the license
  * expired or released, playback fails naming the KID and decodes nothing.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <gst/base/gstbasetransform.h>
 #include <gst/check/gstcheck.h>
 
 #include "cenc-packager.h"
@@ -186,6 +187,9 @@ void assert_refused (const gchar *data_dir, const gchar *id, const gchar *reason
   std::string kid = hex (kKid);
   fail_unless (message && strstr (message, kid.c_str ()), "no KID %s in: %s", kid.c_str (), tail (message));
   fail_unless (strstr (message, reason), "'%s' not in: %s", reason, tail (message));
+  /* The download is named, whether its key has a record or not. */
+  std::string asset = std::string ("download '") + id + "'";
+  fail_unless (strstr (message, asset.c_str ()), "no %s in: %s", asset.c_str (), tail (message));
   g_free (message);
 
   guint buffers = 0;
@@ -196,7 +200,100 @@ void assert_refused (const gchar *data_dir, const gchar *id, const gchar *reason
   fail_unless_equals_int (buffers, 0);
 }
 
-void check_scheme (const char *scheme, guint iv_size)
+/* ---- Multi-DRM ------------------------------------------------------------------ */
+
+/* A Widevine decryptor ranked above offlinedrm, as a system with a real one
+ * has: qtdemux picks it unless told which system to prefer. It decrypts
+ * nothing (a sample reaching it is an error). */
+struct FakeWidevine {
+  GstBaseTransform parent;
+};
+struct FakeWidevineClass {
+  GstBaseTransformClass parent_class;
+};
+G_DEFINE_TYPE (FakeWidevine, fake_widevine, GST_TYPE_BASE_TRANSFORM)
+
+GstFlowReturn fake_widevine_transform_ip (GstBaseTransform *trans, GstBuffer *)
+{
+  GST_ELEMENT_ERROR (trans, STREAM, DECRYPT, ("the Widevine decryptor was chosen"), (nullptr));
+  return GST_FLOW_ERROR;
+}
+
+void fake_widevine_class_init (FakeWidevineClass *klass)
+{
+  static GstStaticPadTemplate sink = GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+      GST_STATIC_CAPS ("application/x-cenc, protection-system = (string) edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"));
+  static GstStaticPadTemplate src = GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  gst_element_class_add_static_pad_template (element_class, &sink);
+  gst_element_class_add_static_pad_template (element_class, &src);
+  gst_element_class_set_static_metadata (element_class, "Fake Widevine decryptor", GST_ELEMENT_FACTORY_KLASS_DECRYPTOR,
+      "Test stand-in", "gst-offline tests");
+  GST_BASE_TRANSFORM_CLASS (klass)->transform_ip = fake_widevine_transform_ip;
+}
+
+void fake_widevine_init (FakeWidevine *) {}
+
+void count_frame (GstElement *, GstBuffer *, GstPad *, gpointer frames)
+{
+  g_atomic_int_inc (static_cast<gint *> (frames));
+}
+
+void note_element (GstBin *, GstBin *, GstElement *element, gpointer names)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+  if (factory)
+    static_cast<std::vector<std::string> *> (names)->push_back (GST_OBJECT_NAME (factory));
+}
+
+/* playbin in this process (cachesrc opens local files only) with the fake
+ * Widevine decryptor registered: offlinedrm decrypts, frames reach the sink. */
+void assert_plays_with_clearkey (const gchar *data_dir, const char *uri)
+{
+  fail_unless (gst_element_register (nullptr, "fakewidevinedecryptor", GST_RANK_PRIMARY, fake_widevine_get_type ()));
+  g_autofree gchar *previous_dir = g_strdup (g_getenv ("GST_OFFLINE_DIR"));
+  g_setenv ("GST_OFFLINE_DIR", data_dir, TRUE);
+  GstElement *playbin = gst_element_factory_make ("playbin", nullptr);
+  fail_unless (playbin != nullptr);
+  gint frames = 0;
+  std::vector<std::string> names;
+  GstElement *video_sink = gst_element_factory_make ("fakesink", nullptr);
+  g_object_set (video_sink, "signal-handoffs", TRUE, "sync", FALSE, nullptr);
+  g_signal_connect (video_sink, "handoff", G_CALLBACK (count_frame), &frames);
+  GstElement *audio_sink = gst_element_factory_make ("fakesink", nullptr);
+  g_object_set (audio_sink, "sync", FALSE, nullptr);
+  g_object_set (playbin, "uri", uri, "video-sink", video_sink, "audio-sink", audio_sink, nullptr);
+  g_signal_connect (playbin, "deep-element-added", G_CALLBACK (note_element), &names);
+  fail_unless (gst_element_set_state (playbin, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  GstBus *bus = gst_element_get_bus (playbin);
+  GstMessage *message = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+      static_cast<GstMessageType> (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless (message != nullptr, "playback timed out");
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
+    GError *error = nullptr;
+    gchar *debug = nullptr;
+    gst_message_parse_error (message, &error, &debug);
+    ck_abort_msg ("playback failed: %s (%s)", error->message, debug ? debug : "");
+  }
+  gst_message_unref (message);
+  gst_object_unref (bus);
+  gst_element_set_state (playbin, GST_STATE_NULL);
+  gst_object_unref (playbin);
+  if (previous_dir)
+    g_setenv ("GST_OFFLINE_DIR", previous_dir, TRUE);
+  else
+    g_unsetenv ("GST_OFFLINE_DIR");
+  fail_unless (std::count (names.begin (), names.end (), "offlinedrm") == 2, "offlinedrm not plugged for both tracks");
+  fail_unless (std::count (names.begin (), names.end (), "fakewidevinedecryptor") == 0);
+  fail_unless_equals_int (frames, 100);
+}
+
+/* Plain: the packager's MPD (cenc:default_KID, DASH-IF ClearKey with a
+ * Laurl); MultiDrm: Widevine listed first too (MPD and pssh); KidInPssh: no
+ * default_KID, the KID only in a cenc:pssh v1. */
+enum class Variant { Plain, MultiDrm, KidInPssh };
+
+void check_scheme (const char *scheme, guint iv_size, Variant variant = Variant::Plain)
 {
   g_autofree gchar *root = ot_make_temp_dir (scheme);
   g_autofree gchar *clear_dir = g_build_filename (root, "clear", nullptr);
@@ -213,6 +310,8 @@ void check_scheme (const char *scheme, guint iv_size)
   options.key = kKey;
   options.iv_size = iv_size;
   options.license_url = licenses->url ();
+  options.widevine = variant == Variant::MultiDrm;
+  options.default_kid_in_mpd = variant != Variant::KidInPssh;
   g_autoptr (GError) error = nullptr;
   fail_unless (ot_cenc_package_dash (clear_dir, "x.mpd", enc_dir, options, &error), "%s",
       error ? error->message : "");
@@ -264,6 +363,25 @@ void check_scheme (const char *scheme, guint iv_size)
   g_ptr_array_unref (reference);
   g_ptr_array_unref (offline);
 
+  if (variant == Variant::KidInPssh) {
+    /* The license was asked for the KID the pssh names. */
+    g_autofree gchar *mpd_path = g_build_filename (enc_dir, "manifest.mpd", nullptr);
+    g_autoptr (GBytes) mpd = ot_read_file (mpd_path);
+    std::string mpd_text (static_cast<const char *> (g_bytes_get_data (mpd, nullptr)), g_bytes_get_size (mpd));
+    fail_unless (mpd_text.find ("default_KID") == std::string::npos && mpd_text.find ("<cenc:pssh>") != std::string::npos);
+    fail_unless (licenses->last_body ().find (b64url (kKid)) != std::string::npos, "%s",
+        licenses->last_body ().c_str ());
+  }
+  if (variant == Variant::MultiDrm) {
+    /* cachesrc answers qtdemux's question: ClearKey, although a Widevine
+     * decryptor ranked above offlinedrm is there and Widevine comes first. */
+    assert_plays_with_clearkey (data_dir, "offline://enc");
+  }
+  if (variant != Variant::Plain) {
+    ot_server_free (server);
+    return;
+  }
+
   /* Released: refused. */
   r = run (data_dir, { "license", "release", "enc" });
   fail_unless (r.status == 0, "release failed: %s", tail (r.err));
@@ -298,6 +416,18 @@ GST_START_TEST (test_cbcs)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_multi_drm_chooses_clearkey)
+{
+  check_scheme ("cenc", 8, Variant::MultiDrm);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_kid_from_pssh_without_default_kid)
+{
+  check_scheme ("cbcs", 0, Variant::KidInPssh);
+}
+GST_END_TEST;
+
 Suite *drm_playback_suite (void)
 {
   Suite *s = suite_create ("drm-playback");
@@ -307,6 +437,8 @@ Suite *drm_playback_suite (void)
   tcase_add_test (tc, test_cenc);
   tcase_add_test (tc, test_cenc_16_byte_iv);
   tcase_add_test (tc, test_cbcs);
+  tcase_add_test (tc, test_multi_drm_chooses_clearkey);
+  tcase_add_test (tc, test_kid_from_pssh_without_default_kid);
   return s;
 }
 

@@ -266,11 +266,14 @@ GST_START_TEST (test_license_server_faults_fail_the_download)
 {
   const struct {
     Answer answer;
-    const char *reason;
+    std::vector<const char *> reasons;
   } cases[] = {
-    { Answer::Status500, "500" },
-    { Answer::Malformed, "not JSON" },
-    { Answer::MissingKid, "10000000100010001000100000000001" },
+    { Answer::Status500, { "500" } },
+    { Answer::Malformed, { "not JSON" } },
+    { Answer::MissingKid, { "without a key for KID 10000000100010001000100000000001", "no other key" } },
+    /* A license for other content: its KID named next to the content's. */
+    { Answer::OtherKid, { "without a key for KID 10000000100010001000100000000001",
+                          "its keys are for KID ef000000100010001000100000000001" } },
   };
   for (const auto &c : cases) {
     Fixture f = make_fixture ("faults");
@@ -278,13 +281,38 @@ GST_START_TEST (test_license_server_faults_fail_the_download)
     Cli r = run (f.data_dir, { "download", f.mpd_url.c_str (), "--id", "movie" });
     fail_unless_equals_int (r.status, 1);
     fail_unless (strstr (r.err.c_str (), f.licenses->url ().c_str ()) != nullptr, "no license URL in: %s", r.err.c_str ());
-    fail_unless (strstr (r.err.c_str (), c.reason) != nullptr, "'%s' not in: %s", c.reason, r.err.c_str ());
+    for (const char *reason : c.reasons)
+      fail_unless (strstr (r.err.c_str (), reason) != nullptr, "'%s' not in: %s", reason, r.err.c_str ());
     /* No segment was fetched for a download that could never play. */
     fail_unless_equals_int (ot_server_get_request_count (f.server, "/seg-1.m4s"), 0);
     Cli status = run (f.data_dir, { "license", "status", "movie" });
     fail_unless_equals_int (status.status, 1);
     free_fixture (f);
   }
+}
+GST_END_TEST;
+
+/* A server may answer with all the keys of a title: the content's keys are
+ * kept, the others are not. */
+GST_START_TEST (test_keys_for_other_kids_besides_the_content_ones_are_not_kept)
+{
+  Fixture f = make_fixture ("extra-keys");
+  Block other = kKid;
+  other[15] ^= 0x5a;
+  f.licenses->add_key (other, kKey);
+  download_ok (f);
+  fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GstOfflineSqliteDrmStore) store = gst_offline_sqlite_drm_store_new (f.data_dir, &error);
+  fail_unless (store != nullptr, "%s", error ? error->message : "");
+  for (const Block &kid : { kKid, other }) {
+    g_autoptr (GError) load_error = nullptr;
+    g_autoptr (GBytes) value = gst_offline_drm_store_load (GST_OFFLINE_DRM_STORE (store),
+        gst_offline::drm_key_store_key_name (kid).c_str (), &load_error);
+    fail_unless ((value != nullptr) == (kid == kKid), "KID %s: %s", hex (kid).c_str (),
+        load_error ? load_error->message : "stored");
+  }
+  free_fixture (f);
 }
 GST_END_TEST;
 
@@ -432,6 +460,7 @@ Suite *license_suite (void)
   tcase_add_test (tc, test_download_acquires_and_stores_the_license);
   tcase_add_test (tc, test_license_url_option_replaces_the_laurl);
   tcase_add_test (tc, test_license_server_faults_fail_the_download);
+  tcase_add_test (tc, test_keys_for_other_kids_besides_the_content_ones_are_not_kept);
   tcase_add_test (tc, test_status_counts_down_and_renew_extends);
   tcase_add_test (tc, test_expired_license_is_refused_before_any_buffer);
   tcase_add_test (tc, test_used_up_playback_window_is_refused);

@@ -564,6 +564,37 @@ GST_START_TEST (test_stream_of_samples_with_two_keys_and_clear_ones)
 }
 GST_END_TEST;
 
+/* offlinedrm keeps one CBC context per key across samples and restarts the
+ * IV at each range by correcting the first block: every pattern, ranges
+ * shorter than a block, key changes and a cenc sample in between. */
+GST_START_TEST (test_stream_of_cbcs_samples_keeps_each_range_independent)
+{
+  g_autofree gchar *dir = make_data_dir_with_keys ("cbcs-stream");
+  Drm drm = start_drm (dir);
+  const std::pair<guint, guint> patterns[] = { { 1, 9 }, { 0, 0 }, { 2, 3 }, { 1, 0 }, { 5, 5 } };
+  const std::vector<Range> short_ranges = { { 3, 15 }, { 2, 16 }, { 0, 7 }, { 4, 17 }, { 1, 160 } };
+  for (guint i = 0; i < 30; i++) {
+    SampleSpec spec;
+    spec.seed = 300 + i;
+    spec.mode = i % 7 == 6 ? "cenc" : "cbcs";
+    spec.crypt = patterns[i % 5].first;
+    spec.skip = patterns[i % 5].second;
+    if (i % 3 == 1)
+      spec.subsamples = video_subsamples ();
+    else if (i % 3 == 2)
+      spec.subsamples = short_ranges;
+    if (i % 4 == 3) {
+      spec.kid = kKid2;
+      spec.key = kKey2;
+    }
+    std::vector<guint8> plain;
+    push_and_expect (drm, make_sample (spec, &plain), plain);
+  }
+  fail_unless (gst_bus_pop_filtered (drm.bus, GST_MESSAGE_ERROR) == nullptr);
+  stop_drm (drm);
+}
+GST_END_TEST;
+
 /* ---- Missing keys ------------------------------------------------------------- */
 
 GST_START_TEST (test_missing_key_names_kid_and_data_dir)
@@ -1109,6 +1140,7 @@ offlinedrm_suite (void)
   tcase_add_test (tc, test_cbcs_pattern_0_0_subsamples);
   tcase_add_test (tc, test_cbcs_constant_iv);
   tcase_add_test (tc, test_stream_of_samples_with_two_keys_and_clear_ones);
+  tcase_add_test (tc, test_stream_of_cbcs_samples_keeps_each_range_independent);
   tcase_add_test (tc, test_missing_key_names_kid_and_data_dir);
   tcase_add_test (tc, test_no_store_names_kid_and_data_dir);
   tcase_add_test (tc, test_damaged_key_record);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "output-stream.h"
 
+#include "drm/drm-keys.h"
+
 #define GST_CAT_DEFAULT gst_cache_src_debug
 
 namespace gst_offline {
@@ -90,9 +92,42 @@ OutputStream::get_range (guint64, guint, GstBuffer **)
   return GST_FLOW_NOT_SUPPORTED;
 }
 
+namespace {
+
+/* qtdemux asks which protection system to decrypt with when the content
+ * names several (a ContentProtection or pssh per system, e.g. Widevine and
+ * ClearKey): the keys of a download are ClearKey keys, so a ClearKey system
+ * it lists, else the W3C common one. */
+bool answer_decryption_system_query (GstQuery *query)
+{
+  const gchar *type = nullptr;
+  if (!gst_query_parse_context_type (query, &type) || g_strcmp0 (type, "drm-preferred-decryption-system-id") != 0)
+    return false;
+  const gchar *chosen = kClearKeySystemIds[0];
+  const GValue *listed = gst_structure_get_value (gst_query_get_structure (query), "available-stream-encryption-systems");
+  auto systems = listed && G_VALUE_HOLDS (listed, G_TYPE_STRV) ? static_cast<const gchar *const *> (g_value_get_boxed (listed))
+                                                                : nullptr;
+  for (const char *id : kClearKeySystemIds) {
+    if (systems && g_strv_contains (systems, id)) {
+      chosen = id;
+      break;
+    }
+  }
+  GstContext *context = gst_context_new ("drm-preferred-decryption-system-id", FALSE);
+  gst_structure_set (gst_context_writable_structure (context), "decryption-system-id", G_TYPE_STRING, chosen, nullptr);
+  gst_query_set_context (query, context);
+  gst_context_unref (context);
+  GST_DEBUG ("preferred decryption system: %s", chosen);
+  return true;
+}
+
+}  // namespace
+
 gboolean
 OutputStream::handle_query (GstQuery *query)
 {
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CONTEXT && answer_decryption_system_query (query))
+    return TRUE;
   if (GST_QUERY_TYPE (query) == GST_QUERY_URI && GST_IS_URI_HANDLER (element_)) {
     gchar *uri = gst_uri_handler_get_uri (GST_URI_HANDLER (element_));
     if (!uri)

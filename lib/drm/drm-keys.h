@@ -18,6 +18,13 @@ namespace gst_offline {
 /* The file of the default store in a data directory. */
 inline constexpr const char *kDrmDatabaseName = "drm.db";
 
+/* The ClearKey system ids, whose keys gst-offline holds: the W3C common
+ * system (the one to prefer) and DASH-IF ClearKey. */
+inline constexpr const char *kClearKeySystemIds[] = {
+  "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b",
+  "e2719d58-a985-b3c9-781a-b030af78d30e",
+};
+
 /* A Common Encryption key id (the 16 bytes of a tenc/senc default_KID). */
 using KeyId = std::array<guint8, 16>;
 /* An AES-128 content key. */

@@ -2,6 +2,7 @@
 #include "drm/license-manager.h"
 
 #include "db/database.h"
+#include "drm/pssh.h"
 #include "http/http-client.h"
 #include "util/hash.h"
 
@@ -19,10 +20,6 @@ namespace gst_offline {
 
 namespace {
 
-constexpr const char *kClearKeySystems[] = {
-  "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b",  /* W3C common / ClearKey */
-  "e2719d58-a985-b3c9-781a-b030af78d30e",  /* DASH-IF ClearKey */
-};
 constexpr const char *kMp4ProtectionScheme = "urn:mpeg:dash:mp4protection:2011";
 /* A license answer is a few hundred bytes; refuse anything absurd. */
 constexpr gsize kMaxAnswerBytes = 1024 * 1024;
@@ -167,7 +164,7 @@ std::optional<KeyId> key_id_from_uuid (std::string_view text)
 bool is_clearkey_protection (const dash::ContentProtection &protection)
 {
   std::string system = protection.system_id ();
-  return std::any_of (std::begin (kClearKeySystems), std::end (kClearKeySystems),
+  return std::any_of (std::begin (kClearKeySystemIds), std::end (kClearKeySystemIds),
       [&] (const char *id) { return system == id; });
 }
 
@@ -181,6 +178,10 @@ std::optional<LicenseRequest> dash_license_request (const std::vector<const dash
   std::optional<std::string> laurl;
   bool clearkey = false;
   std::set<std::string> other_systems;
+  auto add_kid = [&] (const KeyId &kid) {
+    if (std::find (request.kids.begin (), request.kids.end (), kid) == request.kids.end ())
+      request.kids.push_back (kid);
+  };
   for (const dash::Representation *rep : representations) {
     for (const dash::ContentProtection &protection : rep->content_protections) {
       if (protection.default_kid) {
@@ -191,8 +192,19 @@ std::optional<LicenseRequest> dash_license_request (const std::vector<const dash
               protection.default_kid->c_str ());
           return std::nullopt;
         }
-        if (std::find (request.kids.begin (), request.kids.end (), *kid) == request.kids.end ())
-          request.kids.push_back (*kid);
+        add_kid (*kid);
+      }
+      /* A version 1 pssh lists the KIDs too (whatever its system: a KID
+       * names a content key, not a DRM system). */
+      for (const std::string &box : protection.pssh) {
+        std::string why;
+        auto pssh = parse_pssh_box (box, &why);
+        if (!pssh) {
+          g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT,
+              "Representation '%s' has a cenc:pssh that is not a valid pssh box: %s", rep->id.c_str (), why.c_str ());
+          return std::nullopt;
+        }
+        std::for_each (pssh->kids.begin (), pssh->kids.end (), add_kid);
       }
       if (is_clearkey_protection (protection)) {
         clearkey = true;
@@ -208,7 +220,8 @@ std::optional<LicenseRequest> dash_license_request (const std::vector<const dash
   if (request.kids.empty ()) {
     if (clearkey) {
       g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
-          "%s is protected with ClearKey but names no cenc:default_KID, so there is no license to ask for",
+          "%s is protected with ClearKey but names no KID (no cenc:default_KID, no version 1 cenc:pssh), "
+          "so there is no license to ask for",
           record.uri.c_str ());
       return std::nullopt;
     }
@@ -313,15 +326,30 @@ std::optional<LicenseAnswer> parse_license_answer (std::string_view body, const 
     answer.keys.emplace_back (kid, key);
     OPENSSL_cleanse (key.data (), key.size ());
   }
+  /* ClearKey has no integrity check: a key the content does not name is the
+   * only sign of a license for other content. Every KID of the content must
+   * have its key; keys for other KIDs besides them are allowed (a server may
+   * answer with all the keys of a title) and are not stored. */
+  std::vector<KeyId> missing, others;
   for (const KeyId &wanted : request.kids) {
-    bool found = std::any_of (answer.keys.begin (), answer.keys.end (),
-        [&] (const auto &entry) { return entry.first == wanted; });
-    if (!found) {
-      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND,
-          "the license server %s answered without a key for KID %s", url.c_str (), key_id_to_hex (wanted).c_str ());
-      return std::nullopt;
-    }
+    if (std::none_of (answer.keys.begin (), answer.keys.end (), [&] (const auto &entry) { return entry.first == wanted; }))
+      missing.push_back (wanted);
   }
+  for (const auto &entry : answer.keys) {
+    if (std::find (request.kids.begin (), request.kids.end (), entry.first) == request.kids.end ())
+      others.push_back (entry.first);
+  }
+  if (!missing.empty ()) {
+    std::string given = others.empty () ? std::string ("it has no other key")
+                                        : "its keys are for KID " + kid_list_text (others);
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND,
+        "the license server %s answered without a key for KID %s of the content (%s): a license for other content?",
+        url.c_str (), kid_list_text (missing).c_str (), given.c_str ());
+    return std::nullopt;
+  }
+  if (!others.empty ())
+    GST_INFO ("the license from %s also has keys for KIDs %s, which the content does not use: not kept", url.c_str (),
+        kid_list_text (others).c_str ());
   return answer;
 }
 

@@ -69,9 +69,10 @@ std::optional<KeyId> key_id_from_uuid (std::string_view text);
 bool is_clearkey_protection (const dash::ContentProtection &protection);
 
 /* The license a download of these Representations needs: their
- * cenc:default_KIDs and the license server (`record.license_url`, else the
- * first ClearKey Laurl). An empty `kids` when nothing is protected. An error
- * (UNSUPPORTED) for protected content that has no license server. */
+ * cenc:default_KIDs and the KIDs of their version 1 cenc:pssh boxes, and
+ * the license server (`record.license_url`, else the first ClearKey Laurl).
+ * An empty `kids` when nothing is protected. An error: UNSUPPORTED for
+ * protected content that has no license server, CORRUPT for a malformed pssh. */
 std::optional<LicenseRequest> dash_license_request (const std::vector<const dash::Representation *> &representations,
     const DownloadRecord &record, GError **error);
 

@@ -16,6 +16,8 @@ using Bytes = std::vector<guint8>;
 
 const guint8 kCommonSystemId[16] = { 0x10, 0x77, 0xef, 0xec, 0xc0, 0xb2, 0x4d, 0x02, 0xac, 0xe3, 0x3c, 0x1e,
   0x52, 0xe2, 0xfb, 0x4b };
+const guint8 kWidevineSystemId[16] = { 0xed, 0xef, 0x8b, 0xa9, 0x79, 0xd6, 0x4a, 0xce, 0xa3, 0xc8, 0x27, 0xdc,
+  0xd5, 0x1d, 0x21, 0xed };
 
 struct Malformed : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -184,6 +186,39 @@ Box *find_path (std::vector<Box> &boxes, std::initializer_list<const char *> pat
   return found;
 }
 
+/* A pssh v1 of the W3C common system listing the KID. */
+Box common_pssh (const OtCencOptions &o)
+{
+  Bytes pssh;
+  put (pssh, kCommonSystemId, 16);
+  put32 (pssh, 1);
+  put (pssh, o.kid.data (), 16);
+  put32 (pssh, 0);
+  return full_leaf ("pssh", 1, 0, pssh);
+}
+
+/* A pssh v0 of Widevine: its data is opaque to everyone but a Widevine CDM. */
+Box widevine_pssh (const OtCencOptions &o)
+{
+  Bytes pssh;
+  put (pssh, kWidevineSystemId, 16);
+  Bytes data = { 0x12, 0x10 };
+  put (data, o.kid.data (), 16);
+  put32 (pssh, static_cast<guint32> (data.size ()));
+  put (pssh, data.data (), data.size ());
+  return full_leaf ("pssh", 0, 0, pssh);
+}
+
+/* A cenc:pssh element: the whole box in base64. */
+std::string mpd_pssh (const Box &box)
+{
+  Bytes bytes = serialize ({ box });
+  gchar *text = g_base64_encode (bytes.data (), bytes.size ());
+  std::string element = std::string ("<cenc:pssh>") + text + "</cenc:pssh>";
+  g_free (text);
+  return element;
+}
+
 Track encrypt_init (const std::string &in, const std::string &out, const OtCencOptions &o)
 {
   Bytes data = read_file (in);
@@ -236,12 +271,9 @@ Track encrypt_init (const std::string &in, const std::string &out, const OtCencO
   entry.children.push_back (std::move (sinf));
 
   Box *moov = find_path (boxes, { "moov" });
-  Bytes pssh;
-  put (pssh, kCommonSystemId, 16);
-  put32 (pssh, 1);
-  put (pssh, o.kid.data (), 16);
-  put32 (pssh, 0);
-  moov->children.push_back (full_leaf ("pssh", 1, 0, pssh));
+  if (o.widevine)
+    moov->children.push_back (widevine_pssh (o));
+  moov->children.push_back (common_pssh (o));
   write_file (out, serialize (boxes));
   return track;
 }
@@ -499,8 +531,15 @@ void write_mpd (const std::string &in, const std::string &out, const OtCencOptio
     throw Malformed ("no MPD element in " + in);
   mpd.insert (root + 4, " xmlns:cenc=\"urn:mpeg:cenc:2013\" xmlns:dashif=\"https://dashif.org/CPS\"");
   std::string protection =
-      "\n<ContentProtection schemeIdUri=\"urn:mpeg:dash:mp4protection:2011\" value=\"" + o.scheme
-      + "\" cenc:default_KID=\"" + ot_cenc_kid_uuid (o.kid) + "\"/>"
+      "\n<ContentProtection schemeIdUri=\"urn:mpeg:dash:mp4protection:2011\" value=\"" + o.scheme + "\""
+      + (o.default_kid_in_mpd ? " cenc:default_KID=\"" + ot_cenc_kid_uuid (o.kid) + "\"" : std::string ()) + "/>";
+  if (o.widevine)
+    protection += "\n<ContentProtection schemeIdUri=\"urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed\" value=\"Widevine\">"
+        + mpd_pssh (widevine_pssh (o)) + "</ContentProtection>";
+  if (!o.default_kid_in_mpd)
+    protection += "\n<ContentProtection schemeIdUri=\"urn:uuid:1077efec-c0b2-4d02-ace3-3c1e52e2fb4b\">"
+        + mpd_pssh (common_pssh (o)) + "</ContentProtection>";
+  protection +=
       "\n<ContentProtection schemeIdUri=\"urn:uuid:e2719d58-a985-b3c9-781a-b030af78d30e\" value=\"ClearKey1.0\">"
       + (o.license_url.empty () ? std::string () : "<dashif:Laurl Lic_type=\"EME-1.0\">" + o.license_url + "</dashif:Laurl>")
       + "</ContentProtection>";

@@ -9,7 +9,9 @@
  *    constant IV, 1:9 pattern for video); video samples carry subsamples that
  *    leave each NAL's length and header clear;
  *  - the MPD gets mp4protection (cenc:default_KID) and ClearKey (Laurl)
- *    ContentProtection elements in each AdaptationSet.
+ *    ContentProtection elements in each AdaptationSet;
+ *  - optionally a Widevine pssh and ContentProtection (multi-DRM content), and
+ *    the KID in a cenc:pssh instead of cenc:default_KID.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
@@ -26,6 +28,11 @@ struct OtCencOptions {
   std::array<guint8, 16> constant_iv { 0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a, 0x69, 0x78,
                                        0x87, 0x96, 0xa5, 0xb4, 0xc3, 0xd2, 0xe1, 0xf0 };
   std::string license_url;             /* the ClearKey Laurl; empty leaves it out */
+  /* Multi-DRM: a Widevine pssh and ContentProtection too, listed first. */
+  bool widevine = false;
+  /* false: no cenc:default_KID; the MPD names the KID only in the cenc:pssh
+   * (version 1) of a W3C common ContentProtection. */
+  bool default_kid_in_mpd = true;
 };
 
 /* Encrypts every init-stream*.m4s and chunk-stream*.m4s of `clear_dir` into

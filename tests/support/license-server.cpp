@@ -28,7 +28,7 @@ std::string hex (const Block &bytes)
   return text;
 }
 
-LicenseServer::LicenseServer (const Block &kid, const Block &key) : kid_ (kid), key_ (key)
+LicenseServer::LicenseServer (const Block &kid, const Block &key) : keys_ { { kid, key } }
 {
   g_mutex_init (&lock_);
   g_cond_init (&ready_);
@@ -68,6 +68,7 @@ void LicenseServer::handle (SoupServer *, SoupServerMessage *msg, const char *, 
   LicenseAnswer answer = self->answer_;
   gint64 license_duration = self->license_duration_;
   gint64 playback_duration = self->playback_duration_;
+  auto keys = self->keys_;
   g_mutex_unlock (&self->lock_);
 
   if (answer == LicenseAnswer::Status500) {
@@ -79,8 +80,13 @@ void LicenseServer::handle (SoupServer *, SoupServerMessage *msg, const char *, 
     reply = "{\"keys\": [ {\"kty\": \"oct\", ";
   } else {
     reply = "{\"keys\": [";
-    if (answer == LicenseAnswer::Keys)
-      reply += "{\"kty\": \"oct\", \"kid\": \"" + b64url (self->kid_) + "\", \"k\": \"" + b64url (self->key_) + "\"}";
+    for (gsize i = 0; answer != LicenseAnswer::MissingKid && i < keys.size (); i++) {
+      Block kid = keys[i].first;
+      if (answer == LicenseAnswer::OtherKid)
+        kid[0] ^= 0xff;
+      reply += std::string (i ? ", " : "") + "{\"kty\": \"oct\", \"kid\": \"" + b64url (kid) + "\", \"k\": \""
+          + b64url (keys[i].second) + "\"}";
+    }
     reply += "], \"type\": \"persistent-license\"";
     if (license_duration >= 0)
       reply += ", \"license_duration_seconds\": " + std::to_string (license_duration);
@@ -126,6 +132,13 @@ void LicenseServer::set_answer (LicenseAnswer answer, gint64 license_duration, g
   answer_ = answer;
   license_duration_ = license_duration;
   playback_duration_ = playback_duration;
+  g_mutex_unlock (&lock_);
+}
+
+void LicenseServer::add_key (const Block &kid, const Block &key)
+{
+  g_mutex_lock (&lock_);
+  keys_.emplace_back (kid, key);
   g_mutex_unlock (&lock_);
 }
 

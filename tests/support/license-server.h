@@ -9,6 +9,8 @@
 
 #include <array>
 #include <string>
+#include <utility>
+#include <vector>
 
 struct _SoupServer;
 struct _SoupServerMessage;
@@ -22,12 +24,16 @@ std::string b64url (const Block &bytes);
 /* Lower-case hex, as gst-offline's messages name KIDs. */
 std::string hex (const Block &bytes);
 
-enum class LicenseAnswer { Keys, Status500, Malformed, MissingKid };
+/* Keys: the keys served; MissingKid: none; OtherKid: each key under another
+ * KID (its first byte inverted), as a server for other content would. */
+enum class LicenseAnswer { Keys, Status500, Malformed, MissingKid, OtherKid };
 
 class LicenseServer {
  public:
   /* Serves the key `key` of `kid` at url(). */
   LicenseServer (const Block &kid, const Block &key);
+  /* Serves the key of one more KID. */
+  void add_key (const Block &kid, const Block &key);
   ~LicenseServer ();
   LicenseServer (const LicenseServer &) = delete;
   LicenseServer &operator= (const LicenseServer &) = delete;
@@ -42,8 +48,8 @@ class LicenseServer {
   static gpointer run (gpointer data);
   static void handle (_SoupServer *server, _SoupServerMessage *msg, const char *path, GHashTable *query, gpointer data);
 
-  Block kid_;
-  Block key_;
+  /* Under `lock_`. */
+  std::vector<std::pair<Block, Block>> keys_;
   GThread *thread_ = nullptr;
   GMainContext *context_ = nullptr;
   GMainLoop *loop_ = nullptr;
