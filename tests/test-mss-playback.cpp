@@ -20,38 +20,6 @@ namespace {
 using ot::Cli;
 #define assert_exit ot_assert_exit
 
-/* A Smooth Streaming presentation served at /NAME.ism/ and its download NAME. */
-struct Asset {
-  gchar *dir = nullptr;
-  gchar *data = nullptr;
-  OtServer *server = nullptr;
-  std::string manifest;
-
-  ~Asset ()
-  {
-    ot_server_free (server);
-    g_free (data);
-    g_free (dir);
-  }
-};
-
-/* One video QualityLevel, so that mssdemux2 has no other to switch to. */
-void make_asset (Asset *asset, const char *name, const std::vector<const char *> &download_args = {})
-{
-  asset->dir = ot_make_temp_dir (name);
-  asset->data = g_build_filename (asset->dir, "data", nullptr);
-  ot::make_smooth (asset->dir, true);
-  g_autofree gchar *ism = g_build_filename (asset->dir, "movie.ism", nullptr);
-  asset->server = ot_server_new ();
-  std::string prefix = std::string ("/") + name + ".ism";
-  ot::serve_dir (asset->server, ism, prefix);
-  asset->manifest = std::string (ot_server_get_base_url (asset->server)) + prefix + "/Manifest";
-  std::vector<const char *> args = { "download", asset->manifest.c_str (), "--id", name };
-  args.insert (args.end (), download_args.begin (), download_args.end ());
-  Cli r = ot::run (asset->data, args);
-  assert_exit (r, 0);
-}
-
 GPtrArray *decode (const std::string &uri, const char *data_dir, OtDecodeFlags flags, GstClockTime seek)
 {
   gchar *message = nullptr;
@@ -79,15 +47,62 @@ gint64 pts_of (const std::string &line)
   return g_ascii_strtoll (line.c_str () + line.find (' ') + 1, nullptr, 10);
 }
 
+/* ffmpeg's Smooth Streaming output with one video QualityLevel (so that
+ * mssdemux2 has no other to switch to), and manifests a test makes from it,
+ * each served over the same fragments. */
+struct EditedSmooth {
+  gchar *dir;
+  gchar *data;
+  gchar *ism;
+  std::string original; /* ffmpeg's Manifest, first t added */
+  OtServer *server;
+
+  explicit EditedSmooth (const char *name)
+      : dir (ot_make_temp_dir (name)), data (g_build_filename (dir, "data", nullptr)),
+        ism (g_build_filename (dir, "movie.ism", nullptr)), server (ot_server_new ())
+  {
+    ot::make_smooth (dir, true);
+    g_autofree gchar *path = g_build_filename (ism, "Manifest", nullptr);
+    g_autofree gchar *text = nullptr;
+    fail_unless (g_file_get_contents (path, &text, nullptr, nullptr));
+    original = text;
+  }
+  ~EditedSmooth ()
+  {
+    ot_server_free (server);
+    g_free (ism);
+    g_free (data);
+    g_free (dir);
+  }
+
+  /* Serves `manifest` at /ID.ism/Manifest and downloads it as ID with
+   * `args`; returns its URL. */
+  std::string serve_and_download (const char *id, const std::string &manifest,
+      const std::vector<const char *> &args = {})
+  {
+    std::string name = std::string (id) + ".xml";
+    g_autofree gchar *local = g_build_filename (dir, name.c_str (), nullptr);
+    fail_unless (g_file_set_contents (local, manifest.c_str (), -1, nullptr));
+    std::string prefix = std::string ("/") + id + ".ism";
+    ot::serve_dir (server, ism, prefix);
+    g_autofree gchar *url = ot_server_add_file (server, (prefix + "/Manifest").c_str (), local);
+    std::vector<const char *> download = { "download", url, "--id", id };
+    download.insert (download.end (), args.begin (), args.end ());
+    Cli r = ot::run (data, download);
+    assert_exit (r, 0);
+    return url;
+  }
+};
+
 }  // namespace
 
 /* From the start: every video frame and audio buffer, with its PTS, is the
  * one mssdemux2 gives online. */
 GST_START_TEST (test_frames_equal_mssdemux2)
 {
-  Asset asset;
-  make_asset (&asset, "movie");
-  g_autoptr (GPtrArray) online = decode (asset.manifest, nullptr, OT_DECODE_URIDECODEBIN3, GST_CLOCK_TIME_NONE);
+  EditedSmooth asset ("movie");
+  std::string manifest = asset.serve_and_download ("movie", asset.original);
+  g_autoptr (GPtrArray) online = decode (manifest, nullptr, OT_DECODE_URIDECODEBIN3, GST_CLOCK_TIME_NONE);
   g_autoptr (GPtrArray) offline = decode ("offline://movie", asset.data, OT_DECODE_NO_NETWORK, GST_CLOCK_TIME_NONE);
   /* 6 s at 25 fps, and the audio. */
   fail_unless_equals_int (lines_of (online, "video").size (), 150);
@@ -103,11 +118,11 @@ GST_END_TEST;
  * seek in fragments that have no tfdt, as ffmpeg's are.) */
 GST_START_TEST (test_seek_and_duration_equal_mssdemux)
 {
-  Asset asset;
-  make_asset (&asset, "seek");
+  EditedSmooth asset ("seek");
+  std::string manifest = asset.serve_and_download ("seek", asset.original);
   constexpr GstClockTime target = 3 * GST_SECOND;
   g_setenv ("GST_PLUGIN_FEATURE_RANK", "mssdemux2:NONE", TRUE);
-  g_autoptr (GPtrArray) online = decode (asset.manifest, nullptr, static_cast<OtDecodeFlags> (0), target);
+  g_autoptr (GPtrArray) online = decode (manifest, nullptr, static_cast<OtDecodeFlags> (0), target);
   g_unsetenv ("GST_PLUGIN_FEATURE_RANK");
   g_autoptr (GPtrArray) offline = decode ("offline://seek", asset.data, OT_DECODE_NO_NETWORK, target);
 
@@ -130,16 +145,8 @@ GST_END_TEST;
  * is an error that says which track and why, not garbage. */
 GST_START_TEST (test_undescribable_codec_is_a_clear_error)
 {
-  g_autofree gchar *dir = ot_make_temp_dir ("mss-codec");
-  g_autofree gchar *data = g_build_filename (dir, "data", nullptr);
-  ot::make_smooth (dir, true);
-  g_autofree gchar *ism = g_build_filename (dir, "movie.ism", nullptr);
-  g_autofree gchar *path = g_build_filename (ism, "Manifest", nullptr);
-  g_autofree gchar *original = nullptr;
-  fail_unless (g_file_get_contents (path, &original, nullptr, nullptr));
-  OtServer *server = ot_server_new ();
-
-  std::string text = original;
+  EditedSmooth asset ("mss-codec");
+  const std::string &text = asset.original;
   size_t codec = text.find ("CodecPrivateData=\"00000001");
   fail_unless (codec != std::string::npos);
   size_t pps = text.find ("00000001", codec + 26);
@@ -156,23 +163,15 @@ GST_START_TEST (test_undescribable_codec_is_a_clear_error)
     { "xvid", unknown, "FourCC 'XVID'" },
   };
   for (const auto &c : cases) {
-    std::string name = std::string (c.id) + ".xml";
-    g_autofree gchar *local = g_build_filename (dir, name.c_str (), nullptr);
-    fail_unless (g_file_set_contents (local, c.manifest.c_str (), -1, nullptr));
-    std::string prefix = std::string ("/") + c.id + ".ism";
-    ot::serve_dir (server, ism, prefix);
-    g_autofree gchar *url = ot_server_add_file (server, (prefix + "/Manifest").c_str (), local);
-    Cli r = ot::run (data, { "download", url, "--id", c.id });
-    assert_exit (r, 0);
+    asset.serve_and_download (c.id, c.manifest);
     std::string uri = std::string ("offline://") + c.id;
     gchar *message = nullptr;
-    GPtrArray *lines = ot_decode_checksums (uri.c_str (), data, TRUE, &message);
+    GPtrArray *lines = ot_decode_checksums (uri.c_str (), asset.data, TRUE, &message);
     fail_unless (lines == nullptr, "%s played", c.id);
     fail_unless (message && strstr (message, "cannot be played") && strstr (message, c.says)
         && strstr (message, c.id), "%s: %s", c.id, GST_STR_NULL (message));
     g_free (message);
   }
-  ot_server_free (server);
 }
 GST_END_TEST;
 
@@ -181,17 +180,11 @@ GST_END_TEST;
  * they do online; asking for the text track by name is an error naming it. */
 GST_START_TEST (test_text_track_left_out_of_default_choice)
 {
-  g_autofree gchar *dir = ot_make_temp_dir ("mss-text");
-  g_autofree gchar *data = g_build_filename (dir, "data", nullptr);
-  ot::make_smooth (dir, true);
-  g_autofree gchar *ism = g_build_filename (dir, "movie.ism", nullptr);
-  g_autofree gchar *path = g_build_filename (ism, "Manifest", nullptr);
-  g_autofree gchar *original = nullptr;
-  fail_unless (g_file_get_contents (path, &original, nullptr, nullptr));
+  EditedSmooth asset ("mss-text");
 
   /* The text stream reuses the audio fragments' URLs and times: its bytes
    * do not matter, it is never played. */
-  std::string manifest = original;
+  std::string manifest = asset.original;
   size_t begin = manifest.find ("<StreamIndex Type=\"audio\"");
   size_t end = manifest.find ("</StreamIndex>", begin);
   fail_unless (begin != std::string::npos && end != std::string::npos);
@@ -199,25 +192,16 @@ GST_START_TEST (test_text_track_left_out_of_default_choice)
   text.replace (0, strlen ("<StreamIndex Type=\"audio\""), "<StreamIndex Type=\"text\" Subtype=\"TTML\" Language=\"en\"");
   text.replace (text.find ("FourCC=\"AACL\""), strlen ("FourCC=\"AACL\""), "FourCC=\"TTML\"");
   manifest.insert (manifest.find ("</SmoothStreamingMedia>"), text + "\n");
-  g_autofree gchar *local = g_build_filename (dir, "with-text.xml", nullptr);
-  fail_unless (g_file_set_contents (local, manifest.c_str (), -1, nullptr));
-
-  OtServer *server = ot_server_new ();
-  ot::serve_dir (server, ism, "/text.ism");
-  g_autofree gchar *url = ot_server_add_file (server, "/text.ism/Manifest", local);
-  Cli r = ot::run (data, { "download", url, "--id", "text", "--text", "all" });
-  assert_exit (r, 0);
-
-  std::string online_url = std::string (ot_server_get_base_url (server)) + "/text.ism/Manifest";
+  std::string online_url = asset.serve_and_download ("text", manifest, { "--text", "all" });
   g_autoptr (GPtrArray) online = decode (online_url, nullptr, OT_DECODE_URIDECODEBIN3, GST_CLOCK_TIME_NONE);
-  g_autoptr (GPtrArray) offline = decode ("offline://text", data, OT_DECODE_NO_NETWORK, GST_CLOCK_TIME_NONE);
+  g_autoptr (GPtrArray) offline = decode ("offline://text", asset.data, OT_DECODE_NO_NETWORK, GST_CLOCK_TIME_NONE);
   fail_unless_equals_int (lines_of (offline, "video").size (), 150);
   ot_assert_same_frames (online, offline);
 
   /* Asked for by name, the text track is refused with its name. */
   GstElement *src = gst_element_factory_make ("cachesrc", nullptr);
   fail_unless (src != nullptr);
-  g_object_set (src, "cache-dir", data, "download-id", "text", "tracks", "2", nullptr);
+  g_object_set (src, "cache-dir", asset.data, "download-id", "text", "tracks", "2", nullptr);
   GstElement *pipeline = gst_pipeline_new (nullptr);
   gst_bin_add (GST_BIN (pipeline), src);
   GstBus *bus = gst_element_get_bus (pipeline);
@@ -232,7 +216,6 @@ GST_START_TEST (test_text_track_left_out_of_default_choice)
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (bus);
   gst_object_unref (pipeline);
-  ot_server_free (server);
 }
 GST_END_TEST;
 
