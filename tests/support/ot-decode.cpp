@@ -1,6 +1,8 @@
-/* ot-decode URI: decodes URI with uridecodebin and prints one line per decoded
- * buffer, "video <pts-ns> <md5>" (I420) then "audio <pts-ns> <md5>" (S16LE,
- * interleaved). Exit 0 at EOS; 1 with the error message on stderr.
+/* ot-decode URI [SEEK-NS]: decodes URI with uridecodebin and prints one line
+ * per decoded buffer, "video <pts-ns> <md5>" (I420) then "audio <pts-ns>
+ * <md5>" (S16LE, interleaved). With SEEK-NS it prerolls, seeks there
+ * (flushing, accurate) and prints only what is decoded after the seek.
+ * Exit 0 at EOS; 1 with the error message on stderr.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
@@ -120,45 +122,16 @@ fail (const gchar *format, ...)
   _exit (1);
 }
 
-}  // namespace
-
-int
-main (int argc, char **argv)
+/* Waits for a message of `type`; an error (with the ones right after it,
+ * which often explain it) or the deadline ends the program. */
+void
+wait_for (GstBus *bus, GstMessageType type, GstClockTime deadline, const gchar *uri)
 {
-  gst_init (&argc, &argv);
-  if (argc != 2) {
-    g_printerr ("usage: ot-decode URI\n");
-    return 2;
-  }
-  /* A safety net should even tearing down hang. */
-  alarm (90);
-
-  GstElement *pipeline = gst_pipeline_new ("ot-decode");
-  GstElement *decodebin = gst_element_factory_make ("uridecodebin", nullptr);
-  if (!decodebin)
-    fail ("ot-decode: no uridecodebin");
-  g_object_set (decodebin, "uri", argv[1], nullptr);
-  g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_pad_added), pipeline);
-  gst_bin_add (GST_BIN (pipeline), decodebin);
-
-  GstBus *bus = gst_element_get_bus (pipeline);
-  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-    if (msg) {
-      GError *error = nullptr;
-      gst_message_parse_error (msg, &error, nullptr);
-      fail ("%s", error->message);
-    }
-    fail ("ot-decode: cannot start decoding %s", argv[1]);
-  }
-
-  GstClockTime deadline = gst_util_get_timestamp () + kTimeout;
   for (;;) {
     GstClockTime now = gst_util_get_timestamp ();
     if (now >= deadline)
-      fail ("ot-decode: timed out after %" G_GUINT64_FORMAT " s decoding %s", kTimeout / GST_SECOND, argv[1]);
-    GstMessage *msg = gst_bus_timed_pop_filtered (bus, deadline - now,
-        (GstMessageType) (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+      fail ("ot-decode: timed out after %" G_GUINT64_FORMAT " s decoding %s", kTimeout / GST_SECOND, uri);
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, deadline - now, (GstMessageType) (type | GST_MESSAGE_ERROR));
     if (!msg)
       continue;
     if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
@@ -178,8 +151,55 @@ main (int argc, char **argv)
       fail ("%s", all->str);
     }
     gst_message_unref (msg);
-    break;
+    return;
   }
+}
+
+}  // namespace
+
+int
+main (int argc, char **argv)
+{
+  gst_init (&argc, &argv);
+  if (argc != 2 && argc != 3) {
+    g_printerr ("usage: ot-decode URI [SEEK-NS]\n");
+    return 2;
+  }
+  gint64 seek = argc == 3 ? g_ascii_strtoll (argv[2], nullptr, 10) : -1;
+  /* A safety net should even tearing down hang. */
+  alarm (90);
+
+  GstElement *pipeline = gst_pipeline_new ("ot-decode");
+  GstElement *decodebin = gst_element_factory_make ("uridecodebin", nullptr);
+  if (!decodebin)
+    fail ("ot-decode: no uridecodebin");
+  g_object_set (decodebin, "uri", argv[1], nullptr);
+  g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_pad_added), pipeline);
+  gst_bin_add (GST_BIN (pipeline), decodebin);
+
+  GstBus *bus = gst_element_get_bus (pipeline);
+  if (gst_element_set_state (pipeline, seek >= 0 ? GST_STATE_PAUSED : GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    if (msg) {
+      GError *error = nullptr;
+      gst_message_parse_error (msg, &error, nullptr);
+      fail ("%s", error->message);
+    }
+    fail ("ot-decode: cannot start decoding %s", argv[1]);
+  }
+
+  GstClockTime deadline = gst_util_get_timestamp () + kTimeout;
+  if (seek >= 0) {
+    wait_for (bus, GST_MESSAGE_ASYNC_DONE, deadline, argv[1]);
+    if (!gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
+            (GstSeekFlags) (GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), seek))
+      fail ("ot-decode: the seek to %" G_GINT64_FORMAT " ns in %s was refused", seek, argv[1]);
+    /* appsink emits new-sample only from PLAYING on: what prerolled before
+     * the seek was flushed, nothing of it is collected. */
+    wait_for (bus, GST_MESSAGE_ASYNC_DONE, deadline, argv[1]);
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  }
+  wait_for (bus, GST_MESSAGE_EOS, deadline, argv[1]);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (bus);
   gst_object_unref (pipeline);

@@ -291,6 +291,13 @@ ot_wait_pid (GPid pid)
 GPtrArray *
 ot_decode_checksums (const gchar *uri, const gchar *data_dir, gboolean no_network, gchar **error_message)
 {
+  return ot_decode_checksums_after_seek (uri, data_dir, no_network, GST_CLOCK_TIME_NONE, error_message);
+}
+
+GPtrArray *
+ot_decode_checksums_after_seek (const gchar *uri, const gchar *data_dir, gboolean no_network, GstClockTime position,
+    gchar **error_message)
+{
   const gchar *decoder = g_getenv ("OT_DECODE");
   if (!decoder || !*decoder)
     ck_abort_msg ("OT_DECODE is not set: run the tests with `meson test`");
@@ -304,6 +311,9 @@ ot_decode_checksums (const gchar *uri, const gchar *data_dir, gboolean no_networ
   }
   argv.push_back (decoder);
   argv.push_back (uri);
+  g_autofree gchar *seek = GST_CLOCK_TIME_IS_VALID (position) ? g_strdup_printf ("%" G_GUINT64_FORMAT, position) : nullptr;
+  if (seek)
+    argv.push_back (seek);
   argv.push_back (nullptr);
 
   gchar **envp = child_environ (data_dir);

@@ -99,6 +99,10 @@ gint ot_wait_pid (GPid pid);
  * the network. Returns NULL and sets `error_message` when the pipeline posts
  * an error (the element's message). */
 GPtrArray *ot_decode_checksums (const gchar *uri, const gchar *data_dir, gboolean no_network, gchar **error_message);
+/* The same after a flushing, accurate seek to `position` made once the
+ * pipeline prerolled: only the buffers decoded after the seek. */
+GPtrArray *ot_decode_checksums_after_seek (const gchar *uri, const gchar *data_dir, gboolean no_network,
+    GstClockTime position, gchar **error_message);
 /* Asserts two checksum lists are equal and non-empty, naming the first difference. */
 void ot_assert_same_frames (GPtrArray *expected, GPtrArray *actual);
 

@@ -1,0 +1,63 @@
+/* Decoded frames of offline playback compared with a reference decode:
+ * ot-decode's checksum lines ("video <pts> <md5>") as frames, and the rules
+ * by which adaptive playback must equal the decode of the plain
+ * concatenation of a representation's segments.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "test-support.h"
+
+#include <string>
+#include <vector>
+
+namespace ot {
+
+struct Frame {
+  std::string kind;
+  gint64 pts;
+  std::string md5;
+  std::string line;
+};
+
+/* The frames of `kind` ("video", "audio") among checksum lines. */
+std::vector<Frame> frames_of (GPtrArray *lines, const gchar *kind);
+/* The frames with PTS >= `pts`. */
+std::vector<Frame> from (const std::vector<Frame> &frames, gint64 pts);
+/* Fails the test unless both lists are equal (PTS and checksum) and not
+ * empty, saying how many frames differ and where. */
+void assert_same (const std::vector<Frame> &expected, const std::vector<Frame> &actual, const gchar *what);
+
+/* ot_decode_checksums() (after a seek to `seek` unless it is
+ * GST_CLOCK_TIME_NONE) in a process without network; fails the test on an
+ * error. */
+GPtrArray *decode (const gchar *uri, const gchar *data_dir, GstClockTime seek = GST_CLOCK_TIME_NONE);
+
+/* Offline playback (`offline`, checksum lines) decodes what the references
+ * decode.
+ *
+ * Video: every frame, with its PTS, is the same.
+ * Audio: every buffer but the first is the same. The first AAC frame is the
+ * encoder's priming, which the init segment's edit list cuts: qtdemux
+ * honours that edit list when it reads the concatenated file (BYTES), but
+ * not when upstream drives it in TIME, as an adaptive source does (the same
+ * happens with the adaptive demuxers), so offline playback decodes that
+ * frame at PTS 0 while the reference starts one frame later. */
+void assert_same_as_reference (GPtrArray *reference_video, GPtrArray *reference_audio, GPtrArray *offline);
+
+/* An accurate flushing seek to `target` in `uri` (offline://…, decoded
+ * without network) gives the continuous reference decodes' frames from
+ * there on:
+ * - video: exactly the frames from the one showing at the target on, that
+ *   one with its PTS clipped to the target (the decoder starts at the
+ *   keyframe before the target; the accurate seek drops what comes before
+ *   it and clips the frame it lands in);
+ * - audio: the first buffer starts within 25 ms of the target (the AAC
+ *   frame holding the target, clipped to it), and every buffer after the
+ *   target is the reference's. (AAC decodes the same after a flush as
+ *   without one only if the encoder used no perceptual noise substitution,
+ *   whose noise comes from a generator the decoder runs across frames:
+ *   make_dash() turns it off.) */
+void assert_seek_same_as_reference (const gchar *uri, const gchar *data_dir, GstClockTime target,
+    GPtrArray *reference_video, GPtrArray *reference_audio);
+
+}  // namespace ot
