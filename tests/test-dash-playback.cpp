@@ -9,6 +9,7 @@
  * - BaseURLs at every level (MPD, Period, AdaptationSet, Representation),
  *   absolute and relative;
  * - SegmentTemplate with $Time$;
+ * - a presentationTimeOffset;
  * and seeks that land where they should, also with $Number$ addressing
  * whose nominal segment times are not the real ones.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
@@ -183,14 +184,13 @@ timescale_of (const gchar *init_file)
 }
 
 /* The first decode time of a media segment (tfdt: version and flags, then
- * 32 or 64 bits), in nanoseconds. */
-GstClockTime
-first_decode_time (const gchar *segment_file, guint64 timescale)
+ * 32 or 64 bits), in timescale ticks. */
+guint64
+first_decode_time (const gchar *segment_file)
 {
   std::string bytes = read_text (segment_file);
   const guint8 *tfdt = find_box (bytes, "tfdt", 12);
-  guint64 time = tfdt[0] == 1 ? GST_READ_UINT64_BE (tfdt + 4) : GST_READ_UINT32_BE (tfdt + 4);
-  return gst_util_uint64_scale (time, GST_SECOND, timescale);
+  return tfdt[0] == 1 ? GST_READ_UINT64_BE (tfdt + 4) : GST_READ_UINT32_BE (tfdt + 4);
 }
 
 }  // namespace
@@ -424,6 +424,48 @@ GST_START_TEST (test_time_template)
 }
 GST_END_TEST;
 
+/* presentationTimeOffset: ffmpeg's timeline output with a PTO of 0.5 s on
+ * both representations, so that the presentation starts 0.5 s into the
+ * media and the first segments begin before the Period (the plan places
+ * them at its start). Playback from the start shows the reference's frames
+ * from media time 0.5 s on, and a seek to 3 s those from 3.5 s on.
+ * ffmpeg's audio timeline counts from after the AAC priming (the init
+ * segment's edit list cuts its first 1024 samples) while the fragments'
+ * decode times, which qtdemux follows, count from before it: in media time
+ * the audio starts that much later. */
+GST_START_TEST (test_presentation_time_offset)
+{
+  Dirs dirs ("offset");
+  make_dash (dirs.content, nullptr);
+  g_autofree gchar *made_mpd = g_build_filename (dirs.content, "x.mpd", nullptr);
+  std::string mpd = read_text (made_mpd);
+  replace (mpd, "<SegmentTemplate timescale=\"12800\"", "<SegmentTemplate timescale=\"12800\" presentationTimeOffset=\"6400\"");
+  replace (mpd, "<SegmentTemplate timescale=\"44100\"", "<SegmentTemplate timescale=\"44100\" presentationTimeOffset=\"22050\"");
+  replace (mpd, "mediaPresentationDuration=\"PT6.0S\"", "mediaPresentationDuration=\"PT5.5S\"");
+  g_autofree gchar *mpd_path = g_build_filename (dirs.content, "offset.mpd", nullptr);
+  write_text (mpd_path, mpd);
+  g_autofree gchar *url = serve_dir (server, dirs.content, "offset", "offset.mpd");
+  download (dirs.data, url, "offset");
+
+  g_autofree gchar *audio_init = g_build_filename (dirs.content, "init-stream1.m4s", nullptr);
+  g_autofree gchar *audio_second = g_build_filename (dirs.content, "chunk-stream1-00002.m4s", nullptr);
+  fail_unless_equals_int (static_cast<int> (timescale_of (audio_init)), 44100);
+  gint64 behind = static_cast<gint64> (first_decode_time (audio_second)) - static_cast<gint64> (timeline_times (mpd, 1)[1]);
+  fail_unless_equals_int (static_cast<int> (behind), 1024);
+  const GstClockTime priming = gst_util_uint64_scale (1024, GST_SECOND, 44100);
+
+  g_autofree gchar *video = dash_reference (dirs.content, 0);
+  g_autofree gchar *audio = dash_reference (dirs.content, 1);
+  References references (video, audio, dirs.data);
+  constexpr GstClockTime offset = 500 * GST_MSECOND;
+  GPtrArray *offline = decode ("offline://offset", dirs.data);
+  assert_same_from (offline, references.video, references.audio, offset, offset + priming, "from the start");
+  g_ptr_array_unref (offline);
+  assert_seek_same_as_reference ("offline://offset", dirs.data, 3 * GST_SECOND, references.video, references.audio,
+      offset, offset + priming);
+}
+GST_END_TEST;
+
 /* $Number$ with @duration gives nominal segment times, and ffmpeg cuts at
  * keyframes: with a keyframe every 1.2 s and 2 s segments the video
  * segments really start at 0, 2.4 and 4.8 s (nominally 0, 2 and 4 s), the
@@ -444,7 +486,7 @@ GST_START_TEST (test_number_seek_accuracy)
   /* The content is what the test is about: real times are not nominal. */
   g_autofree gchar *init = g_build_filename (dirs.content, "init-stream0.m4s", nullptr);
   g_autofree gchar *second = g_build_filename (dirs.content, "chunk-stream0-00002.m4s", nullptr);
-  GstClockTime second_start = first_decode_time (second, timescale_of (init));
+  GstClockTime second_start = gst_util_uint64_scale (first_decode_time (second), GST_SECOND, timescale_of (init));
   fail_unless (second_start == 2400 * GST_MSECOND, "the second video segment starts at %" GST_TIME_FORMAT,
       GST_TIME_ARGS (second_start));
 
@@ -467,6 +509,7 @@ dash_playback_suite (void)
   tcase_add_test (tc, test_segment_base_sidx);
   tcase_add_test (tc, test_nested_base_urls);
   tcase_add_test (tc, test_time_template);
+  tcase_add_test (tc, test_presentation_time_offset);
   tcase_add_test (tc, test_number_seek_accuracy);
   suite_add_tcase (s, tc);
   return s;

@@ -44,20 +44,29 @@ GPtrArray *decode (const gchar *uri, const gchar *data_dir, GstClockTime seek = 
  * frame at PTS 0 while the reference starts one frame later. */
 void assert_same_as_reference (GPtrArray *reference_video, GPtrArray *reference_audio, GPtrArray *offline);
 
-/* An accurate flushing seek to `target` in `uri` (offline://…, decoded
- * without network) gives the continuous reference decodes' frames from
- * there on:
- * - video: exactly the frames from the one showing at the target on, that
- *   one with its PTS clipped to the target (the decoder starts at the
- *   keyframe before the target; the accurate seek drops what comes before
- *   it and clips the frame it lands in);
- * - audio: the first buffer starts within 25 ms of the target (the AAC
- *   frame holding the target, clipped to it), and every buffer after the
- *   target is the reference's. (AAC decodes the same after a flush as
- *   without one only if the encoder used no perceptual noise substitution,
- *   whose noise comes from a generator the decoder runs across frames:
- *   make_dash() turns it off.) */
+/* `offline` (checksum lines) shows the reference decodes' frames from
+ * media time `video_start` (video) and `audio_start` (audio) on. (Times
+ * are PTS: media time, which the source's TIME segment maps to
+ * presentation time, e.g. less a presentationTimeOffset.)
+ * - video: exactly the frames from the one showing at the start on, that
+ *   one with its PTS clipped to the start (a decoder starts at the keyframe
+ *   before; what comes before the start is dropped, the frame it lands in
+ *   clipped);
+ * - audio: the first buffer within 25 ms of the start (the AAC frame
+ *   holding it, clipped), and every buffer after it is the reference's.
+ *   (AAC decodes the same after a flush as without one only if the encoder
+ *   used no perceptual noise substitution, whose noise comes from a
+ *   generator the decoder runs across frames: make_dash() turns it off.)
+ * `what` names the case in failure messages. */
+void assert_same_from (GPtrArray *offline, GPtrArray *reference_video, GPtrArray *reference_audio,
+    GstClockTime video_start, GstClockTime audio_start, const gchar *what);
+
+/* An accurate flushing seek to presentation time `target` in `uri`
+ * (offline://…, decoded without network) gives the reference decodes'
+ * frames from there on: assert_same_from() from media times target +
+ * `video_offset` and target + `audio_offset` (presentationTimeOffsets). */
 void assert_seek_same_as_reference (const gchar *uri, const gchar *data_dir, GstClockTime target,
-    GPtrArray *reference_video, GPtrArray *reference_audio);
+    GPtrArray *reference_video, GPtrArray *reference_audio, GstClockTime video_offset = 0,
+    GstClockTime audio_offset = 0);
 
 }  // namespace ot

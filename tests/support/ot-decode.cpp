@@ -165,6 +165,7 @@ main (int argc, char **argv)
     g_printerr ("usage: ot-decode URI [SEEK-NS]\n");
     return 2;
   }
+  const gchar *uri = argv[1];
   gint64 seek = argc == 3 ? g_ascii_strtoll (argv[2], nullptr, 10) : -1;
   /* A safety net should even tearing down hang. */
   alarm (90);
@@ -173,7 +174,7 @@ main (int argc, char **argv)
   GstElement *decodebin = gst_element_factory_make ("uridecodebin", nullptr);
   if (!decodebin)
     fail ("ot-decode: no uridecodebin");
-  g_object_set (decodebin, "uri", argv[1], nullptr);
+  g_object_set (decodebin, "uri", uri, nullptr);
   g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_pad_added), pipeline);
   gst_bin_add (GST_BIN (pipeline), decodebin);
 
@@ -185,21 +186,21 @@ main (int argc, char **argv)
       gst_message_parse_error (msg, &error, nullptr);
       fail ("%s", error->message);
     }
-    fail ("ot-decode: cannot start decoding %s", argv[1]);
+    fail ("ot-decode: cannot start decoding %s", uri);
   }
 
   GstClockTime deadline = gst_util_get_timestamp () + kTimeout;
   if (seek >= 0) {
-    wait_for (bus, GST_MESSAGE_ASYNC_DONE, deadline, argv[1]);
+    wait_for (bus, GST_MESSAGE_ASYNC_DONE, deadline, uri);
     if (!gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
             (GstSeekFlags) (GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), seek))
-      fail ("ot-decode: the seek to %" G_GINT64_FORMAT " ns in %s was refused", seek, argv[1]);
+      fail ("ot-decode: the seek to %" G_GINT64_FORMAT " ns in %s was refused", seek, uri);
     /* appsink emits new-sample only from PLAYING on: what prerolled before
      * the seek was flushed, nothing of it is collected. */
-    wait_for (bus, GST_MESSAGE_ASYNC_DONE, deadline, argv[1]);
+    wait_for (bus, GST_MESSAGE_ASYNC_DONE, deadline, uri);
     gst_element_set_state (pipeline, GST_STATE_PLAYING);
   }
-  wait_for (bus, GST_MESSAGE_EOS, deadline, argv[1]);
+  wait_for (bus, GST_MESSAGE_EOS, deadline, uri);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (bus);
   gst_object_unref (pipeline);
