@@ -510,7 +510,7 @@ AdaptiveStream::media_time_of (const GstOfflineSegment *segment, bool *error)
 {
   *error = false;
   if (!g_str_equal (gst_offline_track_get_container (track_.get ()), "fmp4"))
-    return std::nullopt; /* tsdemux and subparse follow the buffer timestamps */
+    return std::nullopt;
 
   if (segment->init_resource && timescale_init_ != segment->init_resource) {
     Reader init;
@@ -547,6 +547,8 @@ gint64
 AdaptiveStream::media_offset_of (const GstOfflineSegment *segment, bool *error)
 {
   *error = false;
+  if (!g_str_equal (gst_offline_track_get_container (track_.get ()), "fmp4"))
+    return 0; /* tsdemux and subparse follow the buffer timestamps */
   auto known = period_offsets_.find (segment->period);
   if (known != period_offsets_.end ())
     return known->second;
