@@ -8,7 +8,8 @@
 #include <gst/offline/offline.h>
 
 #include "drm/drm-keys.h"
-#include "playback-checks.h"
+#include "adaptive-content.h"
+#include "frame-checks.h"
 #include "test-support.h"
 
 #include <cstring>
@@ -200,10 +201,7 @@ struct World {
     data_dir = std::string (dir) + "/data";
     server = ot_server_new ();
     base = ot_server_get_base_url (server);
-    std::vector<std::string> files;
-    list_files (media_root.c_str (), "/", &files);
-    for (const auto &f : files)
-      g_free (ot_server_add_file (server, f.c_str (), (media_root + f).c_str ()));
+    serve_dir (server, media_root.c_str ());
   }
   ~World ()
   {
@@ -422,11 +420,10 @@ GST_START_TEST (test_ts_master_default_selection)
   assert_cached (w, w.url ("/ts/master.m3u8"));
   assert_cached (w, w.url ("/ts/v1/index.m3u8"));
   /* Not one byte of the other variant. */
-  std::vector<std::string> files;
-  list_files ((media_root + "/ts/v0").c_str (), "/", &files);
+  auto files = list_files ((media_root + "/ts/v0").c_str ());
   fail_unless (files.size () >= 4);
   for (const auto &f : files)
-    fail_unless_equals_int (w.requests ("/ts/v0" + f), 0);
+    fail_unless_equals_int (w.requests ("/ts/v0/" + f), 0);
   /* Each segment was fetched once. */
   for (const auto &s : t.segments)
     fail_unless_equals_int (w.requests (s.resource.substr (w.base.size ())), 1);
@@ -524,13 +521,11 @@ GST_START_TEST (test_aes128)
   g_object_unref (store);
 
   /* ... and nowhere else: no cache file, not the index database. */
-  std::vector<std::string> files;
-  list_files (w.data_dir.c_str (), "/", &files);
   guint checked = 0;
-  for (const auto &f : files) {
-    if (g_str_has_prefix (f.c_str (), "/drm.db"))
+  for (const auto &f : list_files (w.data_dir.c_str ())) {
+    if (g_str_has_prefix (f.c_str (), "drm.db"))
       continue;
-    std::string contents = read_text (w.data_dir + f);
+    std::string contents = read_text (w.data_dir + "/" + f);
     fail_unless (contents.find (key) == std::string::npos, "the key is in %s", f.c_str ());
     checked++;
   }
@@ -647,11 +642,10 @@ GST_START_TEST (test_track_options)
         keys.empty () ? "-" : keys[0].c_str ());
     assert_plan_cached (w, plan);
     for (const auto &dir : c.never_fetched) {
-      std::vector<std::string> files;
-      list_files ((media_root + dir).c_str (), "/", &files);
+      auto files = list_files ((media_root + dir).c_str ());
       fail_unless (!files.empty (), "no files in %s", dir.c_str ());
       for (const auto &f : files)
-        fail_unless (w.requests (dir + f) == 0, "%s: %s%s was fetched", c.name, dir.c_str (), f.c_str ());
+        fail_unless (w.requests (dir + "/" + f) == 0, "%s: %s/%s was fetched", c.name, dir.c_str (), f.c_str ());
     }
   }
 }

@@ -9,7 +9,8 @@
 #include <gst/offline/offline.h>
 
 #include "drm/hls-key-list.h"
-#include "playback-checks.h"
+#include "adaptive-content.h"
+#include "frame-checks.h"
 #include "test-support.h"
 
 #include <algorithm>
@@ -254,17 +255,17 @@ GST_START_TEST (test_ts_variants_select_and_seek)
   constexpr GstClockTime target = 3 * GST_SECOND;
   g_autofree gchar *best_path = g_build_filename (d.root, "best.ts", nullptr);
   g_autofree gchar *best_uri = gst_filename_to_uri (best_path, nullptr);
-  gint64 duration;
-  std::vector<Frame> reference, unused;
-  play_after_seek (best_uri, d.data, target, &duration, &reference, &unused);
+  g_autoptr (GPtrArray) reference_lines = decode (best_uri, d.data, target);
+  auto reference = frames_of (reference_lines, "video");
   for (const gchar *id : { "best", "skewed" }) {
     if (g_str_equal (id, "skewed")) {
       g_autofree gchar *skewed_url = g_strdup_printf ("%s/vs/v/v1/skewed.m3u8", ot_server_get_base_url (server));
       download (d.data, skewed_url, id);
     }
     g_autofree gchar *uri = g_strdup_printf ("offline://%s", id);
-    std::vector<Frame> video;
-    play_after_seek (uri, d.data, target, &duration, &video, &unused);
+    g_autoptr (GPtrArray) lines = decode (uri, d.data, target);
+    auto video = frames_of (lines, "video");
+    gint64 duration = duration_of (lines);
     gint64 expected = g_str_equal (id, "best") ? CLIP_SECONDS * GST_SECOND : 3 * 1900 * GST_MSECOND;
     fail_unless (llabs (duration - expected) <= static_cast<gint64> (GST_SECOND / 10), "%s: duration %" GST_TIME_FORMAT,
         id, GST_TIME_ARGS (duration));
@@ -573,8 +574,7 @@ GST_START_TEST (test_hls_aes128)
       content);
 
   /* The reference: each segment decrypted by openssl, concatenated. */
-  std::vector<std::string> files;
-  list_files (content, "", &files);
+  std::vector<std::string> files = list_files (content);
   GString *plain = g_string_new (nullptr);
   for (const auto &file : files) {
     if (!g_str_has_suffix (file.c_str (), ".ts"))

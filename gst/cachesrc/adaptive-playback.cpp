@@ -82,6 +82,24 @@ AdaptivePlayback::find_segment (guint track, GstClockTime time, GError **error)
   return gst_offline_download_index_find_segment (index_.get (), download_id_.c_str (), track, time, error);
 }
 
+GPtrArray *
+AdaptivePlayback::period_segments (guint track, const GstOfflineSegment *segment, guint limit, GError **error)
+{
+  /* The first number in [low, high] whose segment is in the period. */
+  guint64 low = 0, high = segment->number;
+  while (low < high) {
+    guint64 middle = low + (high - low) / 2;
+    g_autoptr (GPtrArray) one = segments (track, middle, 1, error);
+    if (!one)
+      return nullptr;
+    if (one->len > 0 && static_cast<GstOfflineSegment *> (g_ptr_array_index (one, 0))->period < segment->period)
+      low = middle + 1;
+    else
+      high = middle;
+  }
+  return segments (track, low, limit, error);
+}
+
 gchar *
 AdaptivePlayback::lookup (const gchar *key, guint64 *length, GError **error)
 {

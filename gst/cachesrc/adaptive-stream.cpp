@@ -132,25 +132,24 @@ GstOfflineSegment *
 AdaptiveStream::next_segment (GstFlowReturn *ret)
 {
   *ret = GST_FLOW_OK;
-  const std::string &id = playback_->download_id ();
-  const gchar *key = gst_offline_track_get_stream_key (track_.get ());
-
   if (!located_) {
     g_autoptr (GError) error = nullptr;
     g_autoptr (GstOfflineSegment) found = playback_->find_segment (track_index_, start_time_, &error);
     if (!found) {
       if (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
-        GST_DEBUG_OBJECT (pad (), "track %s has no segments", key);
+        GST_DEBUG_OBJECT (pad (), "track %s has no segments", gst_offline_track_get_stream_key (track_.get ()));
         return nullptr;
       }
-      GST_ELEMENT_ERROR (element (), RESOURCE, READ,
-          ("Could not read the playback plan of download '%s' (track %s)", id.c_str (), key),
-          ("find_segment at %" GST_TIME_FORMAT ": %s", GST_TIME_ARGS (start_time_), error->message));
+      plan_error ("find_segment", error);
       *ret = GST_FLOW_ERROR;
       return nullptr;
     }
     GST_DEBUG_OBJECT (pad (), "%" GST_TIME_FORMAT " is in segment %" G_GUINT64_FORMAT " (%" GST_TIME_FORMAT ")",
         GST_TIME_ARGS (start_time_), found->number, GST_TIME_ARGS (found->start));
+    if (!locate_real_start (&found)) {
+      *ret = GST_FLOW_ERROR;
+      return nullptr;
+    }
     next_number_ = found->number;
     located_ = true;
   }
@@ -164,9 +163,7 @@ AdaptiveStream::next_segment (GstFlowReturn *ret)
     batch_ = playback_->segments (track_index_, next_number_, SEGMENT_BATCH, &error);
     batch_pos_ = 0;
     if (!batch_) {
-      GST_ELEMENT_ERROR (element (), RESOURCE, READ,
-          ("Could not read the playback plan of download '%s' (track %s)", id.c_str (), key),
-          ("segments from %" G_GUINT64_FORMAT ": %s", next_number_, error->message));
+      plan_error ("segments", error);
       *ret = GST_FLOW_ERROR;
       return nullptr;
     }
@@ -178,6 +175,51 @@ AdaptiveStream::next_segment (GstFlowReturn *ret)
   auto *segment = static_cast<GstOfflineSegment *> (g_ptr_array_index (batch_, batch_pos_++));
   next_number_ = segment->number + 1;
   return segment;
+}
+
+void
+AdaptiveStream::plan_error (const gchar *what, const GError *error)
+{
+  GST_ELEMENT_ERROR (element (), RESOURCE, READ,
+      ("Could not read the playback plan of download '%s' (track %s)", playback_->download_id ().c_str (),
+          gst_offline_track_get_stream_key (track_.get ())),
+      ("%s from %" GST_TIME_FORMAT " (segment %" G_GUINT64_FORMAT "): %s", what, GST_TIME_ARGS (start_time_),
+          next_number_, error->message));
+}
+
+bool
+AdaptiveStream::locate_real_start (GstOfflineSegment **found)
+{
+  /* $Number$ and EXTINF times are nominal, and packagers cut at keyframes:
+   * the segment the plan says holds start_time_ may really begin after it,
+   * and then the frames in between are in the one before. */
+  while ((*found)->number > 0) {
+    bool error;
+    gint64 offset = media_offset_of (*found, &error);
+    if (error)
+      return false;
+    auto media = media_time_of (*found, &error);
+    if (error)
+      return false;
+    if (!media || static_cast<gint64> (*media) - offset <= static_cast<gint64> (start_time_))
+      return true;
+    g_autoptr (GError) read_error = nullptr;
+    g_autoptr (GPtrArray) previous = playback_->segments (track_index_, (*found)->number - 1, 1, &read_error);
+    if (!previous) {
+      plan_error ("segments", read_error);
+      return false;
+    }
+    auto *before = previous->len > 0 ? static_cast<GstOfflineSegment *> (g_ptr_array_index (previous, 0)) : nullptr;
+    if (!before || before->number >= (*found)->number || before->period != (*found)->period)
+      return true;
+    GST_DEBUG_OBJECT (pad (), "segment %" G_GUINT64_FORMAT " really starts at %" GST_TIME_FORMAT ", after %"
+        GST_TIME_FORMAT ": starting from segment %" G_GUINT64_FORMAT, (*found)->number,
+        GST_TIME_ARGS (static_cast<GstClockTime> (static_cast<gint64> (*media) - offset)), GST_TIME_ARGS (start_time_),
+        before->number);
+    gst_offline_segment_free (*found);
+    *found = gst_offline_segment_copy (before);
+  }
+  return true;
 }
 
 bool
@@ -484,8 +526,8 @@ AdaptiveStream::push_period_segment (GstClockTime start, gint64 media_offset)
   gst_pad_push_event (pad (), event);
 }
 
-gint64
-AdaptiveStream::media_offset_of (const GstOfflineSegment *segment, bool *error)
+std::optional<GstClockTime>
+AdaptiveStream::media_time_of (const GstOfflineSegment *segment, bool *error)
 {
   *error = false;
   if (is_mss ()) {
@@ -493,12 +535,12 @@ AdaptiveStream::media_offset_of (const GstOfflineSegment *segment, bool *error)
     guint64 timescale = gst_offline_track_get_timescale (track_.get ());
     timescale_ = timescale <= G_MAXUINT32 ? static_cast<guint32> (timescale) : 0;
   } else if (!g_str_equal (gst_offline_track_get_container (track_.get ()), "fmp4")) {
-    return 0; /* tsdemux and subparse follow the buffer timestamps */
+    return std::nullopt;
   } else if (segment->init_resource && timescale_init_ != segment->init_resource) {
     Reader init;
     if (!open_resource (segment->init_resource, true, &init)) {
       *error = true;
-      return 0;
+      return std::nullopt;
     }
     auto timescale = fmp4_track_timescale (init.fd.get (), init.size);
     timescale_ = timescale.value_or (0);
@@ -507,26 +549,66 @@ AdaptiveStream::media_offset_of (const GstOfflineSegment *segment, bool *error)
       GST_WARNING_OBJECT (pad (), "no track timescale in init segment %s", segment->init_resource);
   }
   if (timescale_ == 0)
-    return 0;
+    return std::nullopt;
 
   Reader media;
   if (!open_resource (segment->resource, false, &media)) {
     *error = true;
-    return 0;
+    return std::nullopt;
   }
   auto decode_time = fmp4_first_decode_time (media.fd.get (), media.size);
   if (!decode_time && is_mss ()) {
     GST_DEBUG_OBJECT (pad (), "no tfdt in fragment %s: qtdemux times it by its PTS", segment->resource);
-    return 0;
+    return std::nullopt;
   }
   if (!decode_time) {
     GST_WARNING_OBJECT (pad (), "no tfdt in segment %s: assuming media time = presentation time", segment->resource);
-    return 0;
+    return std::nullopt;
   }
   GstClockTime media_ns = gst_util_uint64_scale (*decode_time, GST_SECOND, timescale_);
-  gint64 offset = static_cast<gint64> (media_ns) - static_cast<gint64> (segment->start);
   GST_DEBUG_OBJECT (pad (), "segment %" G_GUINT64_FORMAT ": presentation %" GST_TIME_FORMAT ", media %" GST_TIME_FORMAT,
       segment->number, GST_TIME_ARGS (segment->start), GST_TIME_ARGS (media_ns));
+  return media_ns;
+}
+
+gint64
+AdaptiveStream::media_offset_of (const GstOfflineSegment *segment, bool *error)
+{
+  *error = false;
+  if (!g_str_equal (gst_offline_track_get_container (track_.get ()), "fmp4") && !is_mss ())
+    return 0; /* tsdemux and subparse follow the buffer timestamps */
+  auto known = period_offsets_.find (segment->period);
+  if (known != period_offsets_.end ())
+    return known->second;
+
+  /* Media time minus presentation time is one number per period (the
+   * presentationTimeOffset less the period's start), but where the plan's
+   * times are nominal ($Number$ with @duration, HLS EXTINF) only the first
+   * segment of a period is known to start where the plan says: it anchors
+   * the mapping. A first segment that begins before its period was placed
+   * at the period's start (it then overlaps the next one): the next one
+   * anchors it instead. */
+  g_autoptr (GError) read_error = nullptr;
+  g_autoptr (GPtrArray) first = playback_->period_segments (track_index_, segment, 2, &read_error);
+  if (!first) {
+    plan_error ("period_segments", read_error);
+    *error = true;
+    return 0;
+  }
+  const GstOfflineSegment *anchor = first->len > 0 ? static_cast<GstOfflineSegment *> (g_ptr_array_index (first, 0))
+                                                   : segment;
+  if (first->len > 1) {
+    auto *next = static_cast<GstOfflineSegment *> (g_ptr_array_index (first, 1));
+    if (next->period == anchor->period && anchor->start + anchor->duration > next->start + GST_MSECOND)
+      anchor = next;
+  }
+  auto media = media_time_of (anchor, error);
+  if (*error)
+    return 0;
+  gint64 offset = media ? static_cast<gint64> (*media) - static_cast<gint64> (anchor->start) : 0;
+  GST_DEBUG_OBJECT (pad (), "period %u: media time = presentation time %+" G_GINT64_FORMAT " ns (from segment %"
+      G_GUINT64_FORMAT ")", segment->period, offset, anchor->number);
+  period_offsets_[segment->period] = offset;
   return offset;
 }
 

@@ -116,12 +116,21 @@ private:
   /* A new segment where the media timeline restarts (a new period):
    * `start` is the presentation time of the segment coming next. */
   void push_period_segment (GstClockTime start, gint64 media_offset);
-  /* Media time minus presentation time at `segment` (fMP4: its tfdt), in
-   * nanoseconds; 0 for other containers. Sets *error after posting one. */
+  /* Media time minus presentation time in `segment`'s period, in
+   * nanoseconds (fMP4: from the tfdt of the period's first segment); 0 for
+   * other containers. Sets *error after posting one. */
   gint64 media_offset_of (const GstOfflineSegment *segment, bool *error);
   /* NULL without an error for a container with no caps. */
   GstCaps *make_caps (GError **error) const;
   bool is_mss () const;
+  /* The first decode time (tfdt) of an fMP4 segment in nanoseconds, if it
+   * has one. Sets *error after posting one. */
+  std::optional<GstClockTime> media_time_of (const GstOfflineSegment *segment, bool *error);
+  /* Steps *found back while it really begins after start_time_ (the plan's
+   * times may be nominal); false after posting an error. */
+  bool locate_real_start (GstOfflineSegment **found);
+  /* Posts the error for a failed read of the plan. */
+  void plan_error (const gchar *what, const GError *error);
 
   std::shared_ptr<AdaptivePlayback> playback_;
   GObjectPtr<GstOfflineTrack> track_;
@@ -159,6 +168,7 @@ private:
   std::string timescale_init_; /* the init segment timescale_ comes from */
   guint32 timescale_ = 0;
   std::map<std::pair<guint, guint>, std::optional<MediaTimeMap>> period_maps_; /* by track and period */
+  std::map<guint, gint64> period_offsets_; /* media_offset_of() by period */
 
   std::mutex segment_mutex_; /* guards segment_, read by queries */
   GstSegment segment_;       /* in presentation time (the plan's times) */

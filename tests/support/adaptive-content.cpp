@@ -3,6 +3,8 @@
 
 #include <gst/check/gstcheck.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace ot {
@@ -53,18 +55,81 @@ add_first_times (const char *ism, const std::vector<std::string> &files)
 }  // namespace
 
 void
-run_ffmpeg (const char *dir, const std::vector<const char *> &args)
+run_or_fail (const std::vector<const gchar *> &command, const gchar *dir)
 {
-  std::vector<const char *> argv = { "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y" };
-  argv.insert (argv.end (), args.begin (), args.end ());
+  std::vector<const gchar *> argv (command);
   argv.push_back (nullptr);
   gchar *err = nullptr;
   gint status = 0;
   GError *error = nullptr;
-  fail_unless (g_spawn_sync (dir, const_cast<gchar **> (argv.data ()), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
-      nullptr, &err, &status, &error), "cannot run ffmpeg: %s", error ? error->message : "");
-  fail_unless (g_spawn_check_wait_status (status, nullptr), "ffmpeg failed: %s", err);
+  if (!g_spawn_sync (dir, const_cast<gchar **> (argv.data ()), nullptr,
+          static_cast<GSpawnFlags> (G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL), nullptr, nullptr, nullptr, &err,
+          &status, &error))
+    ck_abort_msg ("cannot run %s: %s", command[0], error->message);
+  fail_unless (g_spawn_check_wait_status (status, nullptr), "%s failed: %s", command[0], err);
   g_free (err);
+}
+
+void
+run_ffmpeg (const char *dir, const std::vector<const char *> &args)
+{
+  std::vector<const char *> argv = { "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y" };
+  argv.insert (argv.end (), args.begin (), args.end ());
+  run_or_fail (argv, dir);
+}
+
+gint
+run_without_network (const gchar *data_dir, const std::vector<const gchar *> &command, gchar **err)
+{
+  std::vector<const gchar *> argv = { "unshare", geteuid () == 0 ? "-n" : "-rn", "--" };
+  argv.insert (argv.end (), command.begin (), command.end ());
+  argv.push_back (nullptr);
+  gchar **envp = g_get_environ ();
+  envp = g_environ_setenv (envp, "GST_OFFLINE_DIR", data_dir, TRUE);
+  gint status = 0;
+  GError *error = nullptr;
+  if (!g_spawn_sync (nullptr, const_cast<gchar **> (argv.data ()), envp, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
+          nullptr, err, &status, &error))
+    ck_abort_msg ("cannot run %s: %s", command[0], error->message);
+  g_strfreev (envp);
+  return g_spawn_check_wait_status (status, nullptr) ? 0 : 1;
+}
+
+std::string
+read_text (const std::string &path)
+{
+  gchar *contents = nullptr;
+  gsize size = 0;
+  GError *error = nullptr;
+  if (!g_file_get_contents (path.c_str (), &contents, &size, &error))
+    g_error ("cannot read %s: %s", path.c_str (), error->message);
+  std::string text (contents, size);
+  g_free (contents);
+  return text;
+}
+
+void
+write_text (const std::string &path, const std::string &text)
+{
+  gchar *dir = g_path_get_dirname (path.c_str ());
+  g_mkdir_with_parents (dir, 0755);
+  g_free (dir);
+  GError *error = nullptr;
+  if (!g_file_set_contents (path.c_str (), text.data (), static_cast<gssize> (text.size ()), &error))
+    g_error ("cannot write %s: %s", path.c_str (), error->message);
+}
+
+std::vector<std::string>
+playlist_uris (const std::string &path)
+{
+  std::vector<std::string> uris;
+  gchar **lines = g_strsplit (read_text (path).c_str (), "\n", -1);
+  for (gchar **l = lines; *l; l++) {
+    if (**l && **l != '#')
+      uris.push_back (*l);
+  }
+  g_strfreev (lines);
+  return uris;
 }
 
 void
@@ -92,6 +157,77 @@ make_smooth (const char *dir, bool one_video)
   return files;
 }
 
+void
+make_dash (const gchar *dir, const gchar *extra)
+{
+  g_autofree gchar *video = g_strdup_printf ("testsrc2=size=320x240:rate=25:duration=%u", kDashClipSeconds);
+  g_autofree gchar *audio = g_strdup_printf ("sine=frequency=440:beep_factor=4:sample_rate=44100:duration=%u",
+      kDashClipSeconds);
+  std::vector<const gchar *> argv = {
+    "-f", "lavfi", "-i", video, "-f", "lavfi", "-i", audio,
+    "-map", "0:v", "-map", "1:a",
+    "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0",
+    "-pix_fmt", "yuv420p", "-threads", "1",
+    "-c:a", "aac", "-aac_pns", "0", "-b:a", "64k", "-ac", "2",
+    "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+    "-seg_duration", "2",
+  };
+  g_auto (GStrv) extra_args = g_strsplit (extra ? extra : "", " ", -1);
+  for (gchar **arg = extra_args; *arg; arg++) {
+    if (**arg)
+      argv.push_back (*arg);
+  }
+  argv.push_back ("-f");
+  argv.push_back ("dash");
+  argv.push_back ("x.mpd");
+  run_ffmpeg (dir, argv);
+}
+
+std::vector<std::string>
+dash_segment_files (const gchar *dir, guint stream, OtServer *server, const gchar *name)
+{
+  g_autofree gchar *init_name = g_strdup_printf ("init-stream%u.m4s", stream);
+  g_autofree gchar *chunk_prefix = g_strdup_printf ("chunk-stream%u-", stream);
+  /* ffmpeg numbers chunks with five digits: names sort by number. */
+  std::vector<std::string> parts { init_name };
+  for (const auto &file : list_files (dir)) {
+    if (!g_str_has_prefix (file.c_str (), chunk_prefix))
+      continue;
+    if (server) {
+      g_autofree gchar *path = g_strdup_printf ("/%s/%s", name, file.c_str ());
+      if (ot_server_get_request_count (server, path) == 0)
+        continue;
+    }
+    parts.push_back (file);
+  }
+  fail_unless (parts.size () > 1, "no segments of stream %u in %s", stream, dir);
+  return parts;
+}
+
+void
+concatenate (const gchar *dir, const std::vector<std::string> &parts, const gchar *path)
+{
+  GString *bytes = g_string_new (nullptr);
+  for (const auto &part : parts) {
+    g_autofree gchar *file = g_build_filename (dir, part.c_str (), nullptr);
+    g_autoptr (GBytes) data = ot_read_file (file);
+    gsize size;
+    const gchar *p = static_cast<const gchar *> (g_bytes_get_data (data, &size));
+    g_string_append_len (bytes, p, size);
+  }
+  fail_unless (g_file_set_contents (path, bytes->str, bytes->len, nullptr), "cannot write %s", path);
+  g_string_free (bytes, TRUE);
+}
+
+gchar *
+dash_reference (const gchar *dir, guint stream, OtServer *server, const gchar *name)
+{
+  g_autofree gchar *file_name = g_strdup_printf ("reference-%u.mp4", stream);
+  gchar *path = g_build_filename (dir, "..", file_name, nullptr);
+  concatenate (dir, dash_segment_files (dir, stream, server, name), path);
+  return path;
+}
+
 std::vector<std::string>
 list_files (const char *dir)
 {
@@ -112,6 +248,13 @@ serve_dir (OtServer *server, const char *dir, const std::string &prefix)
   return files;
 }
 
+gchar *
+serve (OtServer *server, const gchar *dir, const gchar *name, const gchar *manifest)
+{
+  serve_dir (server, dir, std::string ("/") + name);
+  return g_strdup_printf ("%s/%s/%s", ot_server_get_base_url (server), name, manifest);
+}
+
 Cli
 run (const char *data_dir, std::vector<const char *> args)
 {
@@ -124,6 +267,13 @@ run (const char *data_dir, std::vector<const char *> args)
   g_free (out);
   g_free (err);
   return r;
+}
+
+void
+download (const gchar *data_dir, const gchar *url, const gchar *id)
+{
+  Cli r = run (data_dir, { "download", url, "--id", id });
+  fail_unless (r.status == 0, "download %s failed: %s", url, r.err.c_str ());
 }
 
 void

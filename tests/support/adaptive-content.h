@@ -1,6 +1,7 @@
 /* Adaptive streams made by ffmpeg at test time, served from the test's
- * HTTP server, and the CLI run on them: what the DASH and Smooth Streaming
- * tests share.
+ * HTTP server, the CLI run on them, and the plain concatenations of
+ * segments that are the references of playback tests: what the DASH, HLS
+ * and Smooth Streaming tests share.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
@@ -11,9 +12,21 @@
 
 namespace ot {
 
-/* Runs ffmpeg with `args` (after its program name) in `dir`; fails the test
- * with ffmpeg's stderr if it fails. */
+/* Runs `command` (a program and its arguments) in `dir`; fails the test
+ * with its stderr unless it exits 0. */
+void run_or_fail (const std::vector<const gchar *> &command, const gchar *dir);
+/* Runs ffmpeg with `args` (after its program name) in `dir`, quietly. */
 void run_ffmpeg (const char *dir, const std::vector<const char *> &args);
+/* Runs `command` (a gst-launch-1.0 argument list, say) with GST_OFFLINE_DIR
+ * `data_dir` under unshare -n; returns its exit status, its stderr in *err. */
+gint run_without_network (const gchar *data_dir, const std::vector<const gchar *> &command, gchar **err);
+
+/* A whole file as text, and a file written whole (its directories made).
+ * A failure is a g_error(): these also run before check forks a test. */
+std::string read_text (const std::string &path);
+void write_text (const std::string &path, const std::string &text);
+/* The URIs an HLS media playlist names (its lines that are not tags), in order. */
+std::vector<std::string> playlist_uris (const std::string &path);
 
 /* Encodes 6 s of a test pattern at 25 fps (H.264, a keyframe every second)
  * and a 440 Hz sine (AAC, 44.1 kHz) in `dir` with `output` (muxer options
@@ -27,12 +40,36 @@ void make_ladder (const char *dir, const std::vector<const char *> &output, bool
  * Returns the files of movie.ism, relative to it. */
 std::vector<std::string> make_smooth (const char *dir, bool one_video = false);
 
+/* DASH: ffmpeg's dash muxer into `dir`/x.mpd: kDashClipSeconds of H.264
+ * 320x240 at 25 fps (a keyframe every second) and AAC (no perceptual noise
+ * substitution, so that it decodes the same after a flush), 2 s segments;
+ * `extra` (may be NULL) adds options separated by spaces, such as
+ * "-use_timeline 0" (a later option overrides an earlier one). */
+constexpr guint kDashClipSeconds = 6;
+void make_dash (const gchar *dir, const gchar *extra);
+
+/* init-stream`stream`.m4s and the chunk-stream`stream`-*.m4s of ffmpeg's
+ * output in `dir`, in order. With `server`, only the chunks the download
+ * fetched from /`name`/: with $Number$ addressing ffmpeg writes a last short
+ * segment past the MPD's duration, which is not part of the presentation. */
+std::vector<std::string> dash_segment_files (const gchar *dir, guint stream, OtServer *server = nullptr,
+    const gchar *name = nullptr);
+/* Writes `parts` (files of `dir`) one after the other to `path`. */
+void concatenate (const gchar *dir, const std::vector<std::string> &parts, const gchar *path);
+/* The reference of ffmpeg's stream `stream` in `dir`: the concatenation of
+ * dash_segment_files() written beside `dir` as reference-`stream`.mp4;
+ * returns its path (free it). */
+gchar *dash_reference (const gchar *dir, guint stream, OtServer *server = nullptr, const gchar *name = nullptr);
+
 /* The files under `dir` (and its subdirectories), relative to it, sorted. */
 std::vector<std::string> list_files (const char *dir);
 
 /* Serves every file under `dir` at `prefix`/<its path relative to dir>
  * (`prefix` empty or starting with '/'); returns those relative paths. */
 std::vector<std::string> serve_dir (OtServer *server, const char *dir, const std::string &prefix = "");
+/* Serves every file under `dir` at /`name`/; returns the URL of `manifest`
+ * there (free it). */
+gchar *serve (OtServer *server, const gchar *dir, const gchar *name, const gchar *manifest);
 
 /* A run of the built CLI. */
 struct Cli {
@@ -41,6 +78,9 @@ struct Cli {
 };
 
 Cli run (const char *data_dir, std::vector<const char *> args);
+/* Downloads `url` as `id` into `data_dir` with the CLI; fails the test
+ * unless it succeeds. */
+void download (const gchar *data_dir, const gchar *url, const gchar *id);
 
 /* Runs `gst-offline verify` and fails the test unless it finds nothing. */
 void assert_verify_clean (const char *data_dir);

@@ -1,0 +1,523 @@
+/* DASH layouts end to end: content made at test time (ffmpeg, and MPDs
+ * written or rewritten here for what ffmpeg does not make), served on
+ * 127.0.0.1, downloaded with the CLI, then played from the cache in a
+ * process without network and compared frame by frame, video and audio,
+ * with the decode of the plain concatenation of each representation's init
+ * and media segments:
+ * - SegmentList of byte ranges of one file (ffmpeg's -single_file 1);
+ * - SegmentBase with indexRange: the subsegments a sidx lists;
+ * - BaseURLs at every level (MPD, Period, AdaptationSet, Representation),
+ *   absolute and relative;
+ * - SegmentTemplate with $Time$;
+ * - a presentationTimeOffset;
+ * and seeks that land where they should, also with $Number$ addressing
+ * whose nominal segment times are not the real ones.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <gst/check/gstcheck.h>
+
+#include "adaptive-content.h"
+#include "frame-checks.h"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+using namespace ot;
+
+namespace {
+
+OtServer *server;
+
+void
+setup (void)
+{
+  server = ot_server_new ();
+}
+
+void
+teardown (void)
+{
+  ot_server_free (server);
+}
+
+/* The directories of one test: `made` for what ffmpeg writes, `content`
+ * for what is served, `data` for the download. */
+struct Dirs {
+  gchar *root, *made, *content, *data;
+
+  explicit Dirs (const gchar *name)
+      : root (ot_make_temp_dir (name)),
+        made (g_build_filename (root, "made", nullptr)),
+        content (g_build_filename (root, "content", nullptr)),
+        data (g_build_filename (root, "data", nullptr))
+  {
+    for (const gchar *dir : { made, content, data })
+      g_mkdir_with_parents (dir, 0700);
+  }
+  ~Dirs ()
+  {
+    g_free (root);
+    g_free (made);
+    g_free (content);
+    g_free (data);
+  }
+};
+
+std::string
+read_text (const gchar *path)
+{
+  g_autoptr (GBytes) bytes = ot_read_file (path);
+  return std::string (static_cast<const gchar *> (g_bytes_get_data (bytes, nullptr)), g_bytes_get_size (bytes));
+}
+
+void
+write_text (const gchar *path, const std::string &text)
+{
+  fail_unless (g_file_set_contents (path, text.c_str (), text.size (), nullptr), "cannot write %s", path);
+}
+
+/* Replaces the first `what` in `text` at or after `from`; fails if absent. */
+size_t
+replace (std::string &text, const std::string &what, const std::string &with, size_t from = 0)
+{
+  size_t at = text.find (what, from);
+  fail_unless (at != std::string::npos, "'%s' is not in the MPD", what.c_str ());
+  text.replace (at, what.size (), with);
+  return at + with.size ();
+}
+
+/* Puts `text` right after the opening tag of the first `element` at or
+ * after `from`; returns where that tag ends. */
+size_t
+insert_after_tag (std::string &text, const std::string &element, const std::string &insert, size_t from = 0)
+{
+  size_t at = text.find ("<" + element, from);
+  fail_unless (at != std::string::npos, "no <%s> in the MPD", element.c_str ());
+  size_t end = text.find ('>', at) + 1;
+  text.insert (end, insert);
+  return end + insert.size ();
+}
+
+/* Copies `from` to `to`, making `to`'s directories. */
+void
+copy_file (const gchar *from, const gchar *to)
+{
+  g_autofree gchar *dir = g_path_get_dirname (to);
+  g_mkdir_with_parents (dir, 0700);
+  g_autoptr (GBytes) data = ot_read_file (from);
+  fail_unless (g_file_set_contents (to, static_cast<const gchar *> (g_bytes_get_data (data, nullptr)),
+                   g_bytes_get_size (data), nullptr),
+      "cannot write %s", to);
+}
+
+/* The decodes of the video and the audio reference files. */
+struct References {
+  GPtrArray *video = nullptr;
+  GPtrArray *audio = nullptr;
+
+  References (const gchar *video_file, const gchar *audio_file, const gchar *data_dir)
+  {
+    g_autofree gchar *video_uri = gst_filename_to_uri (video_file, nullptr);
+    g_autofree gchar *audio_uri = gst_filename_to_uri (audio_file, nullptr);
+    video = decode (video_uri, data_dir);
+    audio = decode (audio_uri, data_dir);
+  }
+  ~References ()
+  {
+    g_ptr_array_unref (video);
+    g_ptr_array_unref (audio);
+  }
+};
+
+/* The server sent each byte of `file` (of `dir`, served under /`name`/)
+ * exactly once: its byte ranges were all fetched, none twice. */
+void
+assert_sent_once (const gchar *dir, const gchar *name, const gchar *file)
+{
+  g_autofree gchar *path = g_build_filename (dir, file, nullptr);
+  g_autofree gchar *served = g_strdup_printf ("/%s/%s", name, file);
+  guint64 size = read_text (path).size ();
+  guint64 sent = ot_server_get_bytes_sent (server, served);
+  fail_unless (sent == size, "%" G_GUINT64_FORMAT " bytes of %s were sent, it has %" G_GUINT64_FORMAT, sent, file, size);
+}
+
+/* Plays offline://`id` without network: the frames of the references. */
+void
+assert_plays_like (const gchar *id, const gchar *data_dir, const References &references)
+{
+  g_autofree gchar *uri = g_strdup_printf ("offline://%s", id);
+  GPtrArray *offline = decode (uri, data_dir);
+  assert_same_as_reference (references.video, references.audio, offline);
+  g_ptr_array_unref (offline);
+}
+
+/* ---- ISO BMFF, as much as the tests need ----------------------------------- */
+
+struct Box {
+  std::string type;
+  guint64 offset, size;
+};
+
+/* The top-level boxes of an MP4 file. */
+std::vector<Box>
+top_level_boxes (const std::string &bytes)
+{
+  std::vector<Box> boxes;
+  guint64 offset = 0;
+  while (offset + 8 <= bytes.size ()) {
+    guint64 size = GST_READ_UINT32_BE (bytes.data () + offset);
+    fail_unless (size >= 8 && offset + size <= bytes.size (), "a box at %" G_GUINT64_FORMAT " has size %" G_GUINT64_FORMAT,
+        offset, size);
+    boxes.push_back ({ bytes.substr (offset + 4, 4), offset, size });
+    offset += size;
+  }
+  fail_unless (offset == bytes.size (), "trailing bytes after the last box");
+  return boxes;
+}
+
+/* The payload of the first box `type` found in `bytes` (a search, enough for
+ * the small files ffmpeg writes here). */
+const guint8 *
+find_box (const std::string &bytes, const gchar *type, gsize min_payload)
+{
+  size_t at = bytes.find (type);
+  fail_unless (at != std::string::npos && at + 4 + min_payload <= bytes.size (), "no %s box", type);
+  return reinterpret_cast<const guint8 *> (bytes.data ()) + at + 4;
+}
+
+/* The media timescale of an init segment (mdhd: version and flags, creation
+ * and modification times of 4 or 8 bytes each, then the timescale). */
+guint64
+timescale_of (const gchar *init_file)
+{
+  std::string bytes = read_text (init_file);
+  const guint8 *mdhd = find_box (bytes, "mdhd", 32);
+  return GST_READ_UINT32_BE (mdhd + 4 + (mdhd[0] == 1 ? 16 : 8));
+}
+
+/* The first decode time of a media segment (tfdt: version and flags, then
+ * 32 or 64 bits), in timescale ticks. */
+guint64
+first_decode_time (const gchar *segment_file)
+{
+  std::string bytes = read_text (segment_file);
+  const guint8 *tfdt = find_box (bytes, "tfdt", 12);
+  return tfdt[0] == 1 ? GST_READ_UINT64_BE (tfdt + 4) : GST_READ_UINT32_BE (tfdt + 4);
+}
+
+}  // namespace
+
+/* ffmpeg's -single_file 1: each representation is one file, its segments a
+ * SegmentList of byte ranges (each opening with its own sidx). The ranges
+ * tile the file, so the concatenation of the init and media segments is the
+ * file itself: the download fetched each byte of it once, and playback
+ * decodes what the file decodes. */
+GST_START_TEST (test_single_file_segment_list)
+{
+  Dirs dirs ("single");
+  make_dash (dirs.content, "-single_file 1");
+  g_autofree gchar *mpd = g_build_filename (dirs.content, "x.mpd", nullptr);
+  fail_unless (read_text (mpd).find ("mediaRange=") != std::string::npos, "ffmpeg wrote no SegmentList of ranges");
+  g_autofree gchar *url = serve (server, dirs.content, "single", "x.mpd");
+  download (dirs.data, url, "single");
+
+  for (const gchar *file : { "x-stream0.mp4", "x-stream1.mp4" })
+    assert_sent_once (dirs.content, "single", file);
+
+  g_autofree gchar *video = g_build_filename (dirs.content, "x-stream0.mp4", nullptr);
+  g_autofree gchar *audio = g_build_filename (dirs.content, "x-stream1.mp4", nullptr);
+  References references (video, audio, dirs.data);
+  assert_plays_like ("single", dirs.data, references);
+}
+GST_END_TEST;
+
+/* SegmentBase with indexRange over fragmented MP4 files that ffmpeg's mp4
+ * muxer made with a global sidx (ftyp, moov, sidx, then moof/mdat pairs):
+ * the download reads the sidx and fetches the subsegments it lists; the
+ * reference is each file without its sidx. An accurate seek to the middle
+ * gives the reference's frames from there on. */
+GST_START_TEST (test_segment_base_sidx)
+{
+  Dirs dirs ("base");
+  g_autofree gchar *video_source = g_strdup_printf ("testsrc2=size=320x240:rate=25:duration=%u", kDashClipSeconds);
+  g_autofree gchar *audio_source = g_strdup_printf ("sine=frequency=440:beep_factor=4:sample_rate=44100:duration=%u",
+      kDashClipSeconds);
+  const std::vector<const gchar *> input = { "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f",
+    "lavfi", "-i" };
+  std::vector<const gchar *> video_command (input);
+  video_command.insert (video_command.end (),
+      { video_source, "-map_metadata", "-1", "-fflags", "+bitexact", "-threads", "1", "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-keyint_min", "25",
+          "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-flags:v", "+bitexact", "-movflags",
+          "+frag_keyframe+empty_moov+default_base_moof+global_sidx+skip_trailer", "v.mp4" });
+  run_or_fail (video_command, dirs.content);
+  std::vector<const gchar *> audio_command (input);
+  audio_command.insert (audio_command.end (),
+      { audio_source, "-map_metadata", "-1", "-fflags", "+bitexact", "-c:a", "aac", "-aac_pns", "0", "-b:a", "64k", "-ac", "2", "-flags:a", "+bitexact",
+          "-frag_duration", "2000000", "-movflags", "+empty_moov+default_base_moof+global_sidx+skip_trailer",
+          "a.mp4" });
+  run_or_fail (audio_command, dirs.content);
+
+  /* Where the init segment and the sidx are; the reference without the sidx. */
+  std::string ranges[2], references[2];
+  const gchar *files[2] = { "v.mp4", "a.mp4" };
+  for (int i = 0; i < 2; i++) {
+    g_autofree gchar *path = g_build_filename (dirs.content, files[i], nullptr);
+    std::string bytes = read_text (path);
+    auto boxes = top_level_boxes (bytes);
+    fail_unless (boxes.size () > 5 && boxes[0].type == "ftyp" && boxes[1].type == "moov" && boxes[2].type == "sidx",
+        "%s does not start with ftyp, moov, sidx", files[i]);
+    const Box &sidx = boxes[2];
+    g_autofree gchar *text = g_strdup_printf ("indexRange=\"%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
+                                              "\"><Initialization range=\"0-%" G_GUINT64_FORMAT "\"/>",
+        sidx.offset, sidx.offset + sidx.size - 1, sidx.offset - 1);
+    ranges[i] = text;
+    std::string without_sidx = bytes.substr (0, sidx.offset) + bytes.substr (sidx.offset + sidx.size);
+    g_autofree gchar *reference = g_build_filename (dirs.root, i == 0 ? "reference-v.mp4" : "reference-a.mp4", nullptr);
+    write_text (reference, without_sidx);
+    references[i] = reference;
+  }
+
+  std::string mpd = std::string ("<?xml version=\"1.0\"?>\n"
+                                 "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"static\" "
+                                 "profiles=\"urn:mpeg:dash:profile:isoff-on-demand:2011\" minBufferTime=\"PT2S\" "
+                                 "mediaPresentationDuration=\"PT6S\">\n <Period>\n"
+                                 "  <AdaptationSet contentType=\"video\" mimeType=\"video/mp4\">\n"
+                                 "   <Representation id=\"v\" codecs=\"avc1.64000d\" bandwidth=\"300000\" width=\"320\" "
+                                 "height=\"240\">\n    <BaseURL>v.mp4</BaseURL>\n    <SegmentBase ")
+      + ranges[0]
+      + "</SegmentBase>\n   </Representation>\n  </AdaptationSet>\n"
+        "  <AdaptationSet contentType=\"audio\" mimeType=\"audio/mp4\" lang=\"en\">\n"
+        "   <Representation id=\"a\" codecs=\"mp4a.40.2\" bandwidth=\"64000\" audioSamplingRate=\"44100\">\n"
+        "    <BaseURL>a.mp4</BaseURL>\n    <SegmentBase "
+      + ranges[1] + "</SegmentBase>\n   </Representation>\n  </AdaptationSet>\n </Period>\n</MPD>\n";
+  g_autofree gchar *mpd_path = g_build_filename (dirs.content, "base.mpd", nullptr);
+  write_text (mpd_path, mpd);
+
+  g_autofree gchar *url = serve (server, dirs.content, "base", "base.mpd");
+  download (dirs.data, url, "base");
+  /* The init segment, the sidx and every subsegment it lists: each byte once. */
+  for (const gchar *file : files)
+    assert_sent_once (dirs.content, "base", file);
+
+  References refs (references[0].c_str (), references[1].c_str (), dirs.data);
+  assert_plays_like ("base", dirs.data, refs);
+  assert_seek_same_as_reference ("offline://base", dirs.data, 3 * GST_SECOND + 300 * GST_MSECOND, refs.video,
+      refs.audio);
+}
+GST_END_TEST;
+
+/* BaseURLs at every level: the MPD's absolute, the Period's, the
+ * AdaptationSet's and the Representation's relative (the manifest is served
+ * from elsewhere, so nothing resolves against its own URL by chance); the
+ * audio AdaptationSet's absolute again, and its Representation's going up a
+ * level with "../". */
+GST_START_TEST (test_nested_base_urls)
+{
+  Dirs dirs ("nested");
+  make_dash (dirs.made, nullptr);
+  g_autofree gchar *made_mpd = g_build_filename (dirs.made, "x.mpd", nullptr);
+  std::string mpd = read_text (made_mpd);
+
+  const gchar *base = ot_server_get_base_url (server);
+  g_autofree gchar *mpd_base = g_strdup_printf ("<BaseURL>%s/nested/root/</BaseURL>", base);
+  g_autofree gchar *audio_set_base = g_strdup_printf ("<BaseURL>%s/nested/other/</BaseURL>", base);
+  size_t at = mpd.find ("<Period");
+  mpd.insert (at, std::string (mpd_base) + "\n\t");
+  at = insert_after_tag (mpd, "Period", "<BaseURL>period/</BaseURL>");
+  at = insert_after_tag (mpd, "AdaptationSet", "<BaseURL>video/</BaseURL>", at);
+  at = insert_after_tag (mpd, "Representation", "<BaseURL>rep0/</BaseURL>", at);
+  at = insert_after_tag (mpd, "AdaptationSet", audio_set_base, at);
+  insert_after_tag (mpd, "Representation", "<BaseURL>../audio/rep1/</BaseURL>", at);
+  g_autofree gchar *mpd_path = g_build_filename (dirs.content, "manifests", "n.mpd", nullptr);
+  g_autofree gchar *manifests = g_path_get_dirname (mpd_path);
+  g_mkdir_with_parents (manifests, 0700);
+  write_text (mpd_path, mpd);
+
+  /* Where each stream's files go on the server. */
+  const gchar *homes[2] = { "root/period/video/rep0", "audio/rep1" };
+  std::vector<std::string> served;
+  for (guint stream = 0; stream < 2; stream++) {
+    for (const auto &file : dash_segment_files (dirs.made, stream)) {
+      g_autofree gchar *from_path = g_build_filename (dirs.made, file.c_str (), nullptr);
+      g_autofree gchar *to_path = g_build_filename (dirs.content, homes[stream], file.c_str (), nullptr);
+      copy_file (from_path, to_path);
+      served.push_back (std::string ("/nested/") + homes[stream] + "/" + file);
+    }
+  }
+  g_autofree gchar *url = serve (server, dirs.content, "nested", "manifests/n.mpd");
+  download (dirs.data, url, "nested");
+  for (const auto &path : served)
+    fail_unless (ot_server_get_request_count (server, path.c_str ()) == 1, "%s was fetched %u times", path.c_str (),
+        ot_server_get_request_count (server, path.c_str ()));
+
+  g_autofree gchar *video = dash_reference (dirs.made, 0);
+  g_autofree gchar *audio = dash_reference (dirs.made, 1);
+  References references (video, audio, dirs.data);
+  assert_plays_like ("nested", dirs.data, references);
+}
+GST_END_TEST;
+
+/* The start times of the SegmentTimeline of the `nth` SegmentTemplate of
+ * `mpd` (S@t, @d, @r; r="-1" is not used by ffmpeg). */
+static std::vector<guint64>
+timeline_times (const std::string &mpd, guint nth)
+{
+  size_t at = 0;
+  for (guint i = 0; i <= nth; i++) {
+    at = mpd.find ("<SegmentTemplate", i == 0 ? 0 : at + 1);
+    fail_unless (at != std::string::npos, "no SegmentTemplate %u", nth);
+  }
+  size_t end = mpd.find ("</SegmentTemplate>", at);
+  std::vector<guint64> times;
+  guint64 next = 0;
+  auto attribute = [] (const std::string &element, const gchar *name, gint64 fallback) {
+    size_t where = element.find (std::string (" ") + name + "=\"");
+    return where == std::string::npos ? fallback
+                                      : g_ascii_strtoll (element.c_str () + where + strlen (name) + 3, nullptr, 10);
+  };
+  for (size_t s = mpd.find ("<S ", at); s < end; s = mpd.find ("<S ", s + 1)) {
+    std::string element = mpd.substr (s, mpd.find ('>', s) - s);
+    guint64 t = attribute (element, "t", next);
+    gint64 d = attribute (element, "d", 0);
+    gint64 r = attribute (element, "r", 0);
+    fail_unless (d > 0 && r >= 0, "unexpected S element %s", element.c_str ());
+    for (gint64 k = 0; k <= r; k++, t += d)
+      times.push_back (t);
+    next = t;
+  }
+  fail_unless (!times.empty (), "SegmentTemplate %u has no timeline", nth);
+  return times;
+}
+
+/* SegmentTemplate with $Time$: ffmpeg's timeline output with its media
+ * template rewritten to name segments by their start time, and the segment
+ * files renamed to match. */
+GST_START_TEST (test_time_template)
+{
+  Dirs dirs ("time");
+  make_dash (dirs.made, nullptr);
+  g_autofree gchar *made_mpd = g_build_filename (dirs.made, "x.mpd", nullptr);
+  std::string mpd = read_text (made_mpd);
+  const std::string number_template = "media=\"chunk-stream$RepresentationID$-$Number%05d$.m4s\"";
+  size_t at = replace (mpd, number_template, "media=\"t/$RepresentationID$/$Time$.m4s\"");
+  replace (mpd, number_template, "media=\"t/$RepresentationID$/$Time$.m4s\"", at);
+  g_autofree gchar *mpd_path = g_build_filename (dirs.content, "time.mpd", nullptr);
+  write_text (mpd_path, mpd);
+
+  for (guint stream = 0; stream < 2; stream++) {
+    auto files = dash_segment_files (dirs.made, stream);
+    auto times = timeline_times (mpd, stream);
+    fail_unless_equals_int (static_cast<int> (times.size ()), static_cast<int> (files.size () - 1));
+    g_autofree gchar *init_from = g_build_filename (dirs.made, files[0].c_str (), nullptr);
+    g_autofree gchar *init_to = g_build_filename (dirs.content, files[0].c_str (), nullptr);
+    copy_file (init_from, init_to);
+    for (size_t i = 0; i < times.size (); i++) {
+      g_autofree gchar *from_path = g_build_filename (dirs.made, files[i + 1].c_str (), nullptr);
+      g_autofree gchar *name = g_strdup_printf ("%" G_GUINT64_FORMAT ".m4s", times[i]);
+      g_autofree gchar *stream_dir = g_strdup_printf ("%u", stream);
+      g_autofree gchar *to_path = g_build_filename (dirs.content, "t", stream_dir, name, nullptr);
+      copy_file (from_path, to_path);
+    }
+  }
+  g_autofree gchar *url = serve (server, dirs.content, "time", "time.mpd");
+  download (dirs.data, url, "time");
+
+  g_autofree gchar *video = dash_reference (dirs.made, 0);
+  g_autofree gchar *audio = dash_reference (dirs.made, 1);
+  References references (video, audio, dirs.data);
+  assert_plays_like ("time", dirs.data, references);
+}
+GST_END_TEST;
+
+/* presentationTimeOffset: ffmpeg's timeline output with a PTO of 0.5 s on
+ * both representations, so that the presentation starts 0.5 s into the
+ * media and the first segments begin before the Period (the plan places
+ * them at its start). Playback from the start shows the reference's frames
+ * from media time 0.5 s on, and a seek to 3 s those from 3.5 s on.
+ * ffmpeg's audio timeline counts from after the AAC priming (the init
+ * segment's edit list cuts its first 1024 samples) while the fragments'
+ * decode times, which qtdemux follows, count from before it: in media time
+ * the audio starts that much later. */
+GST_START_TEST (test_presentation_time_offset)
+{
+  Dirs dirs ("offset");
+  make_dash (dirs.content, nullptr);
+  g_autofree gchar *made_mpd = g_build_filename (dirs.content, "x.mpd", nullptr);
+  std::string mpd = read_text (made_mpd);
+  replace (mpd, "<SegmentTemplate timescale=\"12800\"", "<SegmentTemplate timescale=\"12800\" presentationTimeOffset=\"6400\"");
+  replace (mpd, "<SegmentTemplate timescale=\"44100\"", "<SegmentTemplate timescale=\"44100\" presentationTimeOffset=\"22050\"");
+  replace (mpd, "mediaPresentationDuration=\"PT6.0S\"", "mediaPresentationDuration=\"PT5.5S\"");
+  g_autofree gchar *mpd_path = g_build_filename (dirs.content, "offset.mpd", nullptr);
+  write_text (mpd_path, mpd);
+  g_autofree gchar *url = serve (server, dirs.content, "offset", "offset.mpd");
+  download (dirs.data, url, "offset");
+
+  g_autofree gchar *audio_init = g_build_filename (dirs.content, "init-stream1.m4s", nullptr);
+  g_autofree gchar *audio_second = g_build_filename (dirs.content, "chunk-stream1-00002.m4s", nullptr);
+  fail_unless_equals_int (static_cast<int> (timescale_of (audio_init)), 44100);
+  gint64 behind = static_cast<gint64> (first_decode_time (audio_second)) - static_cast<gint64> (timeline_times (mpd, 1)[1]);
+  fail_unless_equals_int (static_cast<int> (behind), 1024);
+  const GstClockTime priming = gst_util_uint64_scale (1024, GST_SECOND, 44100);
+
+  g_autofree gchar *video = dash_reference (dirs.content, 0);
+  g_autofree gchar *audio = dash_reference (dirs.content, 1);
+  References references (video, audio, dirs.data);
+  constexpr GstClockTime offset = 500 * GST_MSECOND;
+  GPtrArray *offline = decode ("offline://offset", dirs.data);
+  assert_same_from (offline, references.video, references.audio, offset, offset + priming, "from the start");
+  g_ptr_array_unref (offline);
+  assert_seek_same_as_reference ("offline://offset", dirs.data, 3 * GST_SECOND, references.video, references.audio,
+      offset, offset + priming);
+}
+GST_END_TEST;
+
+/* $Number$ with @duration gives nominal segment times, and ffmpeg cuts at
+ * keyframes: with a keyframe every 1.2 s and 2 s segments the video
+ * segments really start at 0, 2.4 and 4.8 s (nominally 0, 2 and 4 s), the
+ * audio ones at 2.02 and 4.017 s. A seek lands in the segment that really
+ * holds its target, and media time maps to presentation time as the
+ * reference's does:
+ * - 2.01 s lies after the nominal start of the second segments and before
+ *   their real one: playback must start in the first segments;
+ * - 4.5 s lies in the second video segment (2.4-4.8 s), which by its
+ *   nominal times starts 0.4 s before its media time. */
+GST_START_TEST (test_number_seek_accuracy)
+{
+  Dirs dirs ("accuracy");
+  make_dash (dirs.content, "-use_timeline 0 -g 30 -keyint_min 30");
+  g_autofree gchar *url = serve (server, dirs.content, "accuracy", "x.mpd");
+  download (dirs.data, url, "accuracy");
+
+  /* The content is what the test is about: real times are not nominal. */
+  g_autofree gchar *init = g_build_filename (dirs.content, "init-stream0.m4s", nullptr);
+  g_autofree gchar *second = g_build_filename (dirs.content, "chunk-stream0-00002.m4s", nullptr);
+  GstClockTime second_start = gst_util_uint64_scale (first_decode_time (second), GST_SECOND, timescale_of (init));
+  fail_unless (second_start == 2400 * GST_MSECOND, "the second video segment starts at %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (second_start));
+
+  g_autofree gchar *video = dash_reference (dirs.content, 0, server, "accuracy");
+  g_autofree gchar *audio = dash_reference (dirs.content, 1, server, "accuracy");
+  References references (video, audio, dirs.data);
+  for (GstClockTime target : { 2010 * GST_MSECOND, 4500 * GST_MSECOND })
+    assert_seek_same_as_reference ("offline://accuracy", dirs.data, target, references.video, references.audio);
+}
+GST_END_TEST;
+
+static Suite *
+dash_playback_suite (void)
+{
+  Suite *s = suite_create ("dash-playback");
+  TCase *tc = tcase_create ("layouts");
+  tcase_set_timeout (tc, 240);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_single_file_segment_list);
+  tcase_add_test (tc, test_segment_base_sidx);
+  tcase_add_test (tc, test_nested_base_urls);
+  tcase_add_test (tc, test_time_template);
+  tcase_add_test (tc, test_presentation_time_offset);
+  tcase_add_test (tc, test_number_seek_accuracy);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+GST_CHECK_MAIN (dash_playback);
