@@ -1,7 +1,8 @@
 /* Adjacent byte ranges of one file, end to end through the CLI: a DASH
  * SegmentList with mediaRange and an HLS media playlist with EXT-X-BYTERANGE,
  * each over one file, are fetched in fewer requests than they have segments,
- * and every segment lands in the cache byte for byte.
+ * and every segment lands in the cache byte for byte; a download killed in
+ * the middle of its merged request resumes at the first byte not durable.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
@@ -9,6 +10,7 @@
 #include "download-checks.h"
 #include "test-support.h"
 
+#include <csignal>
 #include <string>
 #include <vector>
 
@@ -91,6 +93,18 @@ struct SingleFile {
         first, last);
   }
 
+  /* The resource of each media part the plan of download `id` lists so far. */
+  std::vector<std::string> plan_resources (const char *id)
+  {
+    g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (data_dir, nullptr);
+    g_autoptr (GPtrArray) segments = index ? gst_offline_download_index_get_segments (index, id, 0, 0, 1000, nullptr)
+                                           : nullptr;
+    std::vector<std::string> resources;
+    for (guint i = 0; segments && i < segments->len; i++)
+      resources.emplace_back (static_cast<GstOfflineSegment *> (g_ptr_array_index (segments, i))->resource);
+    return resources;
+  }
+
   /* The plan of download `id` lists every media part, in order, each cached
    * byte for byte; so is the init part when `init` is set. */
   void assert_plan_cached (const char *id, bool init)
@@ -117,6 +131,17 @@ struct SingleFile {
     g_autofree gchar *expected = g_strdup_printf ("bytes=%" G_GSIZE_FORMAT "-%" G_GSIZE_FORMAT, first,
         ranges.back ().second);
     fail_unless_equals_string (range, expected);
+  }
+
+  /* A media playlist of the parts, served; returns its URL. */
+  std::string serve_hls_playlist ()
+  {
+    std::string playlist = "#EXTM3U\n#EXT-X-VERSION:4\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n";
+    for (const auto &range : ranges)
+      playlist += "#EXTINF:2.0,\n#EXT-X-BYTERANGE:" + std::to_string (range.second - range.first + 1) + "@"
+          + std::to_string (range.first) + "\nmedia.ts\n";
+    playlist += "#EXT-X-ENDLIST\n";
+    return serve ("index.m3u8", playlist);
   }
 };
 
@@ -147,14 +172,55 @@ GST_END_TEST;
 GST_START_TEST (test_hls_byte_ranges_of_one_file)
 {
   SingleFile f ("hls-single", "media.ts");
-  std::string playlist = "#EXTM3U\n#EXT-X-VERSION:4\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n";
-  for (const auto &range : f.ranges)
-    playlist += "#EXTINF:2.0,\n#EXT-X-BYTERANGE:" + std::to_string (range.second - range.first + 1) + "@"
-        + std::to_string (range.first) + "\nmedia.ts\n";
-  playlist += "#EXT-X-ENDLIST\n";
-  f.download (f.serve ("index.m3u8", playlist), "hls");
+  f.download (f.serve_hls_playlist (), "hls");
   f.assert_one_request_from (f.ranges.front ().first);
   f.assert_plan_cached ("hls", false);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_killed_download_resumes_at_the_first_byte_not_durable)
+{
+  SingleFile f ("hls-kill", "media.ts");
+  std::string playlist = f.serve_hls_playlist ();
+  /* About six seconds for the whole file. */
+  ot_server_set_rate (f.server, f.path.c_str (), 48 * 1024);
+  const gchar *argv[] = { "download", playlist.c_str (), "--id", "kill", nullptr };
+  GPid pid = ot_spawn_cli (f.data_dir, argv);
+  /* Killed in the middle of its one request, once three parts are whole. */
+  g_autoptr (GstOfflineCache) cache = gst_offline_cache_new (f.data_dir, nullptr);
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  std::vector<std::string> resources;
+  auto whole = [&] (guint i) {
+    g_autofree gchar *file = gst_offline_cache_lookup (cache, resources[i].c_str (), nullptr, nullptr);
+    return file != nullptr;
+  };
+  while (g_get_monotonic_time () < deadline) {
+    resources = f.plan_resources ("kill");
+    if (resources.size () == kSegments && whole (2))
+      break;
+    g_usleep (20 * 1000);
+  }
+  kill (pid, SIGKILL);
+  gint status = ot_wait_pid (pid);
+  fail_unless (status == 128 + SIGKILL, "the download was not killed (exit %d): it is too fast for this test", status);
+  fail_unless (resources.size () == kSegments && whole (2), "three parts were not whole within a minute");
+
+  /* Where the resume must start: the first part not whole, from its durable bytes. */
+  guint first_missing = 0;
+  while (first_missing < kSegments && whole (first_missing))
+    first_missing++;
+  fail_unless (first_missing < kSegments, "every part was whole before the kill: it came too late for this test");
+  guint64 resume_at = f.ranges[first_missing].first
+      + gst_offline_cache_get_cached_length (cache, resources[first_missing].c_str ());
+
+  ot_server_set_rate (f.server, f.path.c_str (), 0);
+  f.download (playlist, "kill");
+  g_autoptr (GPtrArray) asked = ot_server_get_ranges (f.server, f.path.c_str ());
+  fail_unless_equals_int (asked->len, 2);
+  g_autofree gchar *expected = g_strdup_printf ("bytes=%" G_GUINT64_FORMAT "-%" G_GSIZE_FORMAT, resume_at,
+      f.ranges.back ().second);
+  fail_unless_equals_string (static_cast<const char *> (g_ptr_array_index (asked, 1)), expected);
+  f.assert_plan_cached ("kill", false);
 }
 GST_END_TEST;
 
@@ -166,6 +232,7 @@ static Suite *range_merge_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_dash_segment_list_of_one_file);
   tcase_add_test (tc, test_hls_byte_ranges_of_one_file);
+  tcase_add_test (tc, test_killed_download_resumes_at_the_first_byte_not_durable);
   return s;
 }
 
