@@ -283,10 +283,11 @@ GST_START_TEST (test_merged_requests_are_capped)
   GError *error = w.fetch (1);
   fail_unless (error == nullptr, "%s", error ? error->message : "");
   w.assert_all_cached (big);
-  constexpr guint64 kCap = 4 * 1024 * 1024;
+  /* One slot: 4 MiB, 4 MiB, then the last 2 MiB. */
+  static_assert (kMaxMergedBytes == 16 * 256 * 1024, "the cap is 16 of these ranges");
   std::vector<std::string> asked = w.ranges_asked ("/big.mp4");
-  std::vector<std::string> expected = { bytes_header (0, kCap - 1), bytes_header (kCap, 2 * kCap - 1),
-    bytes_header (2 * kCap, 40 * 256 * 1024 - 1) };
+  std::vector<std::string> expected = { bytes_header (0, kMaxMergedBytes - 1),
+    bytes_header (kMaxMergedBytes, 2 * kMaxMergedBytes - 1), bytes_header (2 * kMaxMergedBytes, 40 * 256 * 1024 - 1) };
   fail_unless (asked == expected, "asked %s", joined (asked).c_str ());
 }
 GST_END_TEST;

@@ -39,6 +39,8 @@ std::string cache_absolute_path (GstOfflineCache *cache, const std::string &rela
  * that `path` names on return: one unlinked or renamed meanwhile is opened
  * again. */
 UniqueFd cache_lock_file (const std::string &path, bool create, int *errsv);
+/* Whether `path` names the file open as `fd` (not one put in its place). */
+bool cache_path_names_file (const std::string &path, int fd);
 
 /* Deletes every resource that download `download_id` uses and no other
  * download does (rows first, then the files no writer holds), and its

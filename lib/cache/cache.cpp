@@ -133,16 +133,18 @@ UniqueFd cache_lock_file (const std::string &path, bool create, int *errsv)
       *errsv = errno;
       return {};
     }
-    struct stat held, named;
-    if (fstat (fd.get (), &held) != 0) {
-      *errsv = errno;
-      return {};
-    }
-    if (stat (path.c_str (), &named) == 0 && named.st_dev == held.st_dev && named.st_ino == held.st_ino)
+    if (cache_path_names_file (path, fd.get ()))
       return fd;
   }
   *errsv = EWOULDBLOCK;
   return {};
+}
+
+bool cache_path_names_file (const std::string &path, int fd)
+{
+  struct stat held, named;
+  return fstat (fd, &held) == 0 && stat (path.c_str (), &named) == 0 && named.st_dev == held.st_dev
+      && named.st_ino == held.st_ino;
 }
 
 bool cache_remove_download_resources (GstOfflineCache *cache, const std::string &download_id, GError **error)

@@ -247,9 +247,7 @@ ResourceWriter::~ResourceWriter ()
       GST_WARNING ("could not keep the partial data of %s: %s", key_.c_str (), error->message);
     /* Nothing was written (a failed request): leave no file behind, if the
      * name is still ours (a commit that failed after its rename gave it up). */
-    struct stat held, named;
-    if (length_ == 0 && !has_row_ && fstat (fd_.get (), &held) == 0 && stat (partial_path_.c_str (), &named) == 0
-        && held.st_dev == named.st_dev && held.st_ino == named.st_ino)
+    if (length_ == 0 && !has_row_ && cache_path_names_file (partial_path_, fd_.get ()))
       unlink (partial_path_.c_str ());
   }
   g_clear_object (&cache_);
