@@ -133,6 +133,27 @@ struct SingleFile {
     fail_unless_equals_string (range, expected);
   }
 
+  /* Waits until part `part` of download `id` is whole in the cache (while
+   * another process or thread downloads it); returns the plan's resources. */
+  std::vector<std::string> wait_until_whole (GstOfflineCache *cache, const char *id, guint part)
+  {
+    gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+    while (g_get_monotonic_time () < deadline) {
+      std::vector<std::string> resources = plan_resources (id);
+      if (resources.size () == kSegments && is_whole (cache, resources[part]))
+        return resources;
+      g_usleep (20 * 1000);
+    }
+    ck_abort_msg ("part %u of %s was not whole within a minute", part, id);
+    return {};
+  }
+
+  static bool is_whole (GstOfflineCache *cache, const std::string &resource)
+  {
+    g_autofree gchar *file = gst_offline_cache_lookup (cache, resource.c_str (), nullptr, nullptr);
+    return file != nullptr;
+  }
+
   /* A media playlist of the parts, served; returns its URL. */
   std::string serve_hls_playlist ()
   {
@@ -188,22 +209,11 @@ GST_START_TEST (test_killed_download_resumes_at_the_first_byte_not_durable)
   GPid pid = ot_spawn_cli (f.data_dir, argv);
   /* Killed in the middle of its one request, once three parts are whole. */
   g_autoptr (GstOfflineCache) cache = gst_offline_cache_new (f.data_dir, nullptr);
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-  std::vector<std::string> resources;
-  auto whole = [&] (guint i) {
-    g_autofree gchar *file = gst_offline_cache_lookup (cache, resources[i].c_str (), nullptr, nullptr);
-    return file != nullptr;
-  };
-  while (g_get_monotonic_time () < deadline) {
-    resources = f.plan_resources ("kill");
-    if (resources.size () == kSegments && whole (2))
-      break;
-    g_usleep (20 * 1000);
-  }
+  std::vector<std::string> resources = f.wait_until_whole (cache, "kill", 2);
   kill (pid, SIGKILL);
   gint status = ot_wait_pid (pid);
   fail_unless (status == 128 + SIGKILL, "the download was not killed (exit %d): it is too fast for this test", status);
-  fail_unless (resources.size () == kSegments && whole (2), "three parts were not whole within a minute");
+  auto whole = [&] (guint i) { return SingleFile::is_whole (cache, resources[i]); };
 
   /* Where the resume must start: the first part not whole, from its durable bytes. */
   guint first_missing = 0;
@@ -224,6 +234,48 @@ GST_START_TEST (test_killed_download_resumes_at_the_first_byte_not_durable)
 }
 GST_END_TEST;
 
+/* Files under `dir`, at any depth. */
+static guint count_files (const std::string &dir)
+{
+  guint count = 0;
+  g_autoptr (GDir) d = g_dir_open (dir.c_str (), 0, nullptr);
+  while (const gchar *name = d ? g_dir_read_name (d) : nullptr) {
+    std::string path = dir + G_DIR_SEPARATOR_S + name;
+    count += g_file_test (path.c_str (), G_FILE_TEST_IS_DIR) ? count_files (path) : 1;
+  }
+  return count;
+}
+
+GST_START_TEST (test_download_removed_while_streaming_leaves_nothing)
+{
+  SingleFile f ("hls-remove", "media.ts");
+  std::string playlist = f.serve_hls_playlist ();
+  ot_server_set_rate (f.server, f.path.c_str (), 48 * 1024);
+  GError *error = nullptr;
+  GstOfflineDownloadManager *manager = gst_offline_download_manager_new (f.data_dir, &error);
+  fail_unless (manager != nullptr, "%s", error ? error->message : "");
+  g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new ("rm", playlist.c_str ());
+  g_autoptr (GstOfflineDownload) added = gst_offline_download_manager_add_download (manager, request, &error);
+  fail_unless (added != nullptr, "%s", error ? error->message : "");
+  /* Removed while parts are committed and the next one is written, before
+   * its first checkpoint: rows and files of both kinds are in flight. */
+  g_autoptr (GstOfflineCache) cache = gst_offline_cache_new (f.data_dir, nullptr);
+  f.wait_until_whole (cache, "rm", 2);
+  fail_unless (gst_offline_download_manager_remove_download (manager, "rm", &error), "%s", error ? error->message : "");
+  /* Disposing of the manager waits for its download's end. */
+  g_object_unref (manager);
+  while (g_main_context_iteration (nullptr, FALSE))
+    ;
+
+  g_autoptr (GPtrArray) problems = gst_offline_cache_verify (cache, nullptr, &error);
+  fail_unless (problems != nullptr, "%s", error ? error->message : "");
+  fail_unless (problems->len == 0, "%s", problems->len ? static_cast<const char *> (problems->pdata[0]) : "");
+  fail_unless_equals_uint64 (gst_offline_cache_get_total_size (cache), 0);
+  g_autofree gchar *cache_dir = g_build_filename (f.data_dir, "cache", nullptr);
+  fail_unless_equals_int (count_files (cache_dir), 0);
+}
+GST_END_TEST;
+
 static Suite *range_merge_suite (void)
 {
   Suite *s = suite_create ("range-merge");
@@ -233,6 +285,7 @@ static Suite *range_merge_suite (void)
   tcase_add_test (tc, test_dash_segment_list_of_one_file);
   tcase_add_test (tc, test_hls_byte_ranges_of_one_file);
   tcase_add_test (tc, test_killed_download_resumes_at_the_first_byte_not_durable);
+  tcase_add_test (tc, test_download_removed_while_streaming_leaves_nothing);
   return s;
 }
 
