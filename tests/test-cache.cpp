@@ -38,6 +38,20 @@ static std::string pattern (gsize size, guint seed)
   return data;
 }
 
+/* Commits `writer` and waits for its rows, as a fetch on a main context does. */
+static bool commit_and_wait (std::unique_ptr<ResourceWriter> writer, GError **error)
+{
+  bool done = false;
+  ResourceWriter::commit (std::move (writer), [&] (const GError *commit_error) {
+    done = true;
+    if (commit_error)
+      g_propagate_error (error, g_error_copy (commit_error));
+  });
+  while (!done)
+    g_main_context_iteration (nullptr, TRUE);
+  return error == nullptr || *error == nullptr;
+}
+
 static std::string read_path (const char *path)
 {
   g_autofree gchar *contents = nullptr;
@@ -54,7 +68,7 @@ GST_START_TEST (test_resource_is_visible_only_when_whole)
   std::string data = pattern (100000, 1);
   auto writer = ResourceWriter::open (cache, key, "d1", &error);
   fail_unless (writer != nullptr, "%s", error ? error->message : "");
-  fail_unless (writer->set_validators ("\"etag\"", "", static_cast<gint64> (data.size ()), &error));
+  writer->set_validators ("\"etag\"", "", static_cast<gint64> (data.size ()));
   fail_unless (writer->append (data.data (), 60000, &error));
   fail_unless (writer->checkpoint (&error));
 
@@ -64,7 +78,7 @@ GST_START_TEST (test_resource_is_visible_only_when_whole)
   fail_unless_equals_uint64 (gst_offline_cache_get_cached_length (cache, key.c_str ()), 60000);
 
   fail_unless (writer->append (data.data () + 60000, data.size () - 60000, &error));
-  fail_unless (writer->commit (&error), "%s", error ? error->message : "");
+  fail_unless (commit_and_wait (std::move (writer), &error), "%s", error ? error->message : "");
   guint64 length = 0;
   g_autofree gchar *path = gst_offline_cache_lookup (cache, key.c_str (), &length, &error);
   fail_unless (path != nullptr, "%s", error ? error->message : "");
@@ -108,7 +122,7 @@ GST_START_TEST (test_crash_keeps_only_the_durable_bytes)
   fail_unless_equals_uint64 (writer->length (), 3000);
   fail_unless (writer->read_prefix (3000) == data.substr (0, 3000));
   fail_unless (writer->append (data.data () + 3000, 2000, &error));
-  fail_unless (writer->commit (&error));
+  fail_unless (commit_and_wait (std::move (writer), &error));
   g_autofree gchar *path = gst_offline_cache_lookup (cache, key.c_str (), nullptr, &error);
   fail_unless (read_path (path) == data);
 }
@@ -139,7 +153,7 @@ GST_START_TEST (test_commit_interrupted_after_rename_is_adopted)
   std::string data = pattern (4096, 3);
   {
     auto writer = ResourceWriter::open (cache, key, "d1", &error);
-    fail_unless (writer->set_validators ("", "", static_cast<gint64> (data.size ()), &error));
+    writer->set_validators ("", "", static_cast<gint64> (data.size ()));
     fail_unless (writer->append (data.data (), data.size (), &error));
     fail_unless (writer->checkpoint (&error));
   }
@@ -165,7 +179,7 @@ static void write_whole (GstOfflineCache *cache, const std::string &key, const s
   if (writer->complete ())
     return;
   fail_unless (writer->append (data.data (), data.size (), &error));
-  fail_unless (writer->commit (&error));
+  fail_unless (commit_and_wait (std::move (writer), &error), "%s", error ? error->message : "");
 }
 
 static void add_download_row (GstOfflineCache *cache, const char *id)
@@ -293,6 +307,204 @@ GST_START_TEST (test_write_error_is_no_space_and_keeps_what_was_written)
 }
 GST_END_TEST;
 
+static gint64 count_rows (GstOfflineCache *cache, const char *sql)
+{
+  auto stmt = cache_database (cache).prepare (sql, nullptr);
+  fail_unless (stmt && stmt->step (nullptr) == Statement::Step::Row);
+  return stmt->int64 (0);
+}
+
+static std::string partial_path (GstOfflineCache *cache, const std::string &key)
+{
+  return cache_absolute_path (cache, cache_resource_files (key).partial);
+}
+
+/* A child process that writes `size` bytes of `key` and dies before any
+ * checkpoint: its partial file has no row. */
+static void crash_before_checkpoint (GstOfflineCache *cache, const std::string &key, const char *download, gsize size)
+{
+  pid_t pid = fork ();
+  if (pid == 0) {
+    GError *error = nullptr;
+    auto writer = ResourceWriter::open (cache, key, download, &error);
+    std::string data = pattern (size, 11);
+    if (!writer || !writer->append (data.data (), data.size (), &error))
+      _exit (1);
+    _exit (0);
+  }
+  int status = 0;
+  waitpid (pid, &status, 0);
+  fail_unless (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  fail_unless (g_file_test (partial_path (cache, key).c_str (), G_FILE_TEST_EXISTS));
+}
+
+GST_START_TEST (test_small_resource_writes_rows_only_at_commit)
+{
+  g_autoptr (GstOfflineCache) cache = open_cache ("rows");
+  g_autoptr (GError) error = nullptr;
+  std::string data = pattern (40000, 10);
+  auto writer = ResourceWriter::open (cache, "small", "d1", &error);
+  fail_unless (writer != nullptr, "%s", error ? error->message : "");
+  writer->set_validators ("\"e\"", "", static_cast<gint64> (data.size ()));
+  fail_unless (writer->append (data.data (), data.size (), &error));
+  /* Below the first checkpoint: not a row yet, of any kind. */
+  fail_unless_equals_int64 (count_rows (cache, "SELECT COUNT(*) FROM partials"), 0);
+  fail_unless_equals_int64 (count_rows (cache, "SELECT COUNT(*) FROM download_resources"), 0);
+  fail_unless (commit_and_wait (std::move (writer), &error), "%s", error ? error->message : "");
+  fail_unless_equals_int64 (count_rows (cache, "SELECT COUNT(*) FROM partials"), 0);
+  fail_unless_equals_int64 (count_rows (cache,
+      "SELECT COUNT(*) FROM download_resources WHERE download_id = 'd1' AND key = 'small'"), 1);
+  g_autofree gchar *path = gst_offline_cache_lookup (cache, "small", nullptr, &error);
+  fail_unless (path && read_path (path) == data);
+  fail_if (g_file_test (partial_path (cache, "small").c_str (), G_FILE_TEST_EXISTS));
+}
+GST_END_TEST;
+
+GST_START_TEST (test_many_commits_at_once_all_land)
+{
+  g_autoptr (GstOfflineCache) cache = open_cache ("batch");
+  constexpr guint kCount = 24;
+  guint done = 0;
+  for (guint i = 0; i < kCount; i++) {
+    GError *error = nullptr;
+    std::string key = "k" + std::to_string (i);
+    auto writer = ResourceWriter::open (cache, key, "d1", &error);
+    fail_unless (writer != nullptr);
+    std::string data = pattern (1000 + i, i);
+    fail_unless (writer->append (data.data (), data.size (), &error));
+    ResourceWriter::commit (std::move (writer), [&done] (const GError *commit_error) {
+      fail_unless (commit_error == nullptr, "%s", commit_error ? commit_error->message : "");
+      done++;
+    });
+  }
+  while (done < kCount)
+    g_main_context_iteration (nullptr, TRUE);
+  for (guint i = 0; i < kCount; i++) {
+    GError *error = nullptr;
+    std::string key = "k" + std::to_string (i);
+    g_autofree gchar *path = gst_offline_cache_lookup (cache, key.c_str (), nullptr, &error);
+    fail_unless (path != nullptr, "%s", error ? error->message : "");
+    fail_unless (read_path (path) == pattern (1000 + i, i));
+  }
+  fail_unless_equals_int64 (count_rows (cache, "SELECT COUNT(*) FROM download_resources"), kCount);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_stray_partials_are_swept_unless_held)
+{
+  g_autoptr (GstOfflineCache) cache = open_cache ("sweep");
+  g_autoptr (GError) error = nullptr;
+  add_download_row (cache, "d1");
+  crash_before_checkpoint (cache, "crashed", "d1", 3000);
+  /* Checkpointed, then closed: its row keeps it. */
+  {
+    auto kept = ResourceWriter::open (cache, "kept", "d1", &error);
+    fail_unless (kept->append ("abc", 3, &error));
+  }
+  /* Written now, before its first checkpoint: its lock keeps it. */
+  std::string data = pattern (5000, 12);
+  auto live = ResourceWriter::open (cache, "live", "d1", &error);
+  fail_unless (live->append (data.data (), 2000, &error));
+
+  g_autoptr (GPtrArray) problems = gst_offline_cache_verify (cache, nullptr, &error);
+  fail_unless_equals_int (problems->len, 1);
+  fail_unless (strstr (static_cast<const char *> (problems->pdata[0]), partial_path (cache, "crashed").c_str ()),
+      "%s", static_cast<const char *> (problems->pdata[0]));
+
+  fail_unless (cache_sweep (cache, &error), "%s", error ? error->message : "");
+  fail_if (g_file_test (partial_path (cache, "crashed").c_str (), G_FILE_TEST_EXISTS));
+  fail_unless_equals_uint64 (gst_offline_cache_get_cached_length (cache, "kept"), 3);
+  fail_unless (g_file_test (partial_path (cache, "kept").c_str (), G_FILE_TEST_EXISTS));
+
+  /* The live writer goes on unharmed. */
+  fail_unless (live->append (data.data () + 2000, 3000, &error));
+  fail_unless (commit_and_wait (std::move (live), &error), "%s", error ? error->message : "");
+  g_autofree gchar *path = gst_offline_cache_lookup (cache, "live", nullptr, &error);
+  fail_unless (path && read_path (path) == data);
+
+  /* A crashed resume starts over, at 0: its bytes were never durable. */
+  crash_before_checkpoint (cache, "crashed", "d1", 3000);
+  auto again = ResourceWriter::open (cache, "crashed", "d1", &error);
+  fail_unless (again && again->length () == 0);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_removal_sweeps_partials_that_never_had_a_row)
+{
+  g_autoptr (GstOfflineCache) cache = open_cache ("remove-strays");
+  g_autoptr (GError) error = nullptr;
+  add_download_row (cache, "a");
+  add_download_row (cache, "b");
+  write_whole (cache, "whole-a", "a", pattern (1000, 13));
+  crash_before_checkpoint (cache, "cut-a", "a", 2000);
+  /* Another download's resource, being written before its first row. */
+  auto live_b = ResourceWriter::open (cache, "live-b", "b", &error);
+  fail_unless (live_b->append ("xyz", 3, &error));
+
+  fail_unless (cache_remove_download_resources (cache, "a", &error));
+  fail_unless (cache_database (cache).exec ("DELETE FROM downloads WHERE id = 'a'", &error));
+  fail_if (g_file_test (partial_path (cache, "cut-a").c_str (), G_FILE_TEST_EXISTS));
+  fail_unless (g_file_test (partial_path (cache, "live-b").c_str (), G_FILE_TEST_EXISTS));
+  live_b.reset ();
+  g_autoptr (GPtrArray) problems = gst_offline_cache_verify (cache, nullptr, &error);
+  fail_unless_equals_int (problems->len, 0);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_file_held_between_rename_and_rows_is_left_alone)
+{
+  g_autoptr (GstOfflineCache) cache = open_cache ("held-data");
+  g_autoptr (GError) error = nullptr;
+  add_download_row (cache, "a");
+  write_whole (cache, "k", "a", pattern (1000, 14));
+  g_autofree gchar *path = gst_offline_cache_lookup (cache, "k", nullptr, &error);
+  fail_unless (path != nullptr);
+  /* Another process's writer of "k", renamed and about to add its rows,
+   * once "a" has dropped its own: it holds the file's lock. */
+  fail_unless (cache_database (cache).exec ("DELETE FROM resources", &error));
+  int errsv = 0;
+  UniqueFd held = cache_lock_file (path, false, &errsv);
+  fail_unless (held);
+  auto writer = ResourceWriter::open (cache, "k", "b", &error);
+  fail_unless (writer == nullptr);
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_BUSY), "%s", error->message);
+  g_clear_error (&error);
+  fail_unless (cache_remove_download_resources (cache, "a", &error));
+  fail_unless (g_file_test (path, G_FILE_TEST_EXISTS), "a held file was removed");
+
+  /* Once it is let go without rows, it is a leftover that the next writer replaces. */
+  held.reset ();
+  std::string data = pattern (700, 15);
+  write_whole (cache, "k", "b", data);
+  g_autofree gchar *again = gst_offline_cache_lookup (cache, "k", nullptr, &error);
+  fail_unless (again && read_path (again) == data);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_sweep_removes_resources_of_downloads_that_are_gone)
+{
+  g_autoptr (GstOfflineCache) cache = open_cache ("orphans");
+  g_autoptr (GError) error = nullptr;
+  add_download_row (cache, "here");
+  write_whole (cache, "mine", "here", pattern (100, 16));
+  write_whole (cache, "shared", "here", pattern (100, 17));
+  /* A removed download whose last commit landed after its removal. */
+  write_whole (cache, "late", "gone", pattern (100, 18));
+  write_whole (cache, "shared", "gone", pattern (100, 17));
+  g_autofree gchar *late = gst_offline_cache_lookup (cache, "late", nullptr, &error);
+
+  fail_unless (cache_sweep (cache, &error), "%s", error ? error->message : "");
+  fail_unless (gst_offline_cache_lookup (cache, "late", nullptr, &error) == nullptr);
+  g_clear_error (&error);
+  fail_if (g_file_test (late, G_FILE_TEST_EXISTS));
+  g_autofree gchar *mine = gst_offline_cache_lookup (cache, "mine", nullptr, &error);
+  g_autofree gchar *shared = gst_offline_cache_lookup (cache, "shared", nullptr, &error);
+  fail_unless (mine && shared);
+  g_autoptr (GPtrArray) problems = gst_offline_cache_verify (cache, nullptr, &error);
+  fail_unless_equals_int (problems->len, 0);
+}
+GST_END_TEST;
+
 static Suite *cache_suite (void)
 {
   Suite *s = suite_create ("cache");
@@ -305,6 +517,12 @@ static Suite *cache_suite (void)
   tcase_add_test (tc, test_removal_keeps_shared_resources);
   tcase_add_test (tc, test_verify_finds_damage);
   tcase_add_test (tc, test_write_error_is_no_space_and_keeps_what_was_written);
+  tcase_add_test (tc, test_small_resource_writes_rows_only_at_commit);
+  tcase_add_test (tc, test_many_commits_at_once_all_land);
+  tcase_add_test (tc, test_stray_partials_are_swept_unless_held);
+  tcase_add_test (tc, test_removal_sweeps_partials_that_never_had_a_row);
+  tcase_add_test (tc, test_file_held_between_rename_and_rows_is_left_alone);
+  tcase_add_test (tc, test_sweep_removes_resources_of_downloads_that_are_gone);
   return s;
 }
 

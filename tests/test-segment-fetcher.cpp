@@ -1,6 +1,7 @@
 /* Segments fetched in parallel into the cache: byte ranges of one file and
  * whole files, bounded parallelism seen at the server, nothing fetched
- * twice, a server that ignores Range, a failing segment.
+ * twice, a server that ignores Range, a failing segment; adjacent ranges
+ * merged into capped requests, split byte for byte, resumed after a cut.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cache/cache-private.h"
 #include "downloader/segment-fetcher.h"
@@ -96,26 +97,66 @@ struct World {
     return result;
   }
 
-  void assert_all_cached ()
+  /* Every segment is whole: a range holds its bytes of `file` (the big
+   * file unless told), a whole file the next of `files`. */
+  void assert_all_cached (GBytes *file = nullptr)
   {
-    gsize big_size;
-    auto big_data = static_cast<const char *> (g_bytes_get_data (big, &big_size));
+    size_t next_file = 0;
     for (size_t i = 0; i < segments.size (); i++) {
       GError *error = nullptr;
       guint64 length = 0;
       g_autofree gchar *path = gst_offline_cache_lookup (cache, segments[i].fetch.cache_key.c_str (), &length, &error);
       fail_unless (path != nullptr, "segment %zu: %s", i, error ? error->message : "");
       g_autoptr (GBytes) cached = ot_read_file (path);
-      if (i < kRanges) {
+      if (segments[i].fetch.range) {
         const ByteRange &range = *segments[i].fetch.range;
-        g_autoptr (GBytes) expected = g_bytes_new (big_data + range.offset, range.length);
+        g_autoptr (GBytes) expected = g_bytes_new_from_bytes (file ? file : big, range.offset, range.length);
         fail_unless (g_bytes_equal (cached, expected), "range segment %zu differs", i);
       } else {
-        fail_unless (g_bytes_equal (cached, files[i - kRanges]), "file segment %zu differs", i);
+        fail_unless (g_bytes_equal (cached, files[next_file++]), "file segment %zu differs", i);
       }
     }
   }
+
+  guint64 held (size_t segment)
+  {
+    return gst_offline_cache_get_cached_length (cache, segments[segment].fetch.cache_key.c_str ());
+  }
+
+  /* The Range headers of the requests of `path`, in order. */
+  std::vector<std::string> ranges_asked (const char *path)
+  {
+    g_autoptr (GPtrArray) ranges = ot_server_get_ranges (server, path);
+    std::vector<std::string> out;
+    for (guint i = 0; i < ranges->len; i++)
+      out.emplace_back (static_cast<const char *> (g_ptr_array_index (ranges, i)));
+    return out;
+  }
 };
+
+/* Segments for byte ranges of `url`: (offset, length) pairs. */
+std::vector<SegmentSpec> ranges_of (const std::string &url, const std::vector<std::pair<guint64, guint64>> &ranges)
+{
+  std::vector<SegmentSpec> segments;
+  for (auto [offset, length] : ranges) {
+    ByteRange range { offset, length };
+    segments.push_back ({ { url, segment_cache_key (url, range), "d", {}, range }, -1 });
+  }
+  return segments;
+}
+
+std::string bytes_header (guint64 first, guint64 last)
+{
+  return "bytes=" + std::to_string (first) + "-" + std::to_string (last);
+}
+
+std::string joined (const std::vector<std::string> &lines)
+{
+  std::string text;
+  for (const auto &line : lines)
+    text += "'" + line + "' ";
+  return text;
+}
 
 }  // namespace
 
@@ -153,6 +194,8 @@ GST_START_TEST (test_ranges_from_a_server_that_ignores_range)
   GError *error = w.fetch (2);
   fail_unless (error == nullptr, "%s", error ? error->message : "");
   w.assert_all_cached ();
+  /* The whole file came once and was split into the ten ranges. */
+  fail_unless_equals_int (ot_server_get_request_count (w.server, "/single.mp4"), 1);
 }
 GST_END_TEST;
 
@@ -187,6 +230,129 @@ GST_START_TEST (test_cancel_ends_with_cancelled)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_adjacent_ranges_in_one_request)
+{
+  World w ("merged");
+  GError *error = w.fetch (3);
+  fail_unless (error == nullptr, "%s", error ? error->message : "");
+  w.assert_all_cached ();
+  /* Ten ranges tiling 600 KiB: one request, the file being smaller than the
+   * least a merged request may ask for. */
+  std::vector<std::string> asked = w.ranges_asked ("/single.mp4");
+  fail_unless (asked == std::vector<std::string> { bytes_header (0, kFileSize - 1) }, "asked %s", joined (asked).c_str ());
+  for (guint i = 0; i < kFiles; i++) {
+    g_autofree gchar *path = g_strdup_printf ("/seg%u.m4s", i);
+    fail_unless_equals_int (ot_server_get_request_count (w.server, path), 1);
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST (test_ranges_that_do_not_follow_each_other_are_not_merged)
+{
+  World w ("gaps");
+  w.segments = ranges_of (w.segments[0].fetch.url,
+      { { 0, 100000 }, { 150000, 50000 }, { 200000, 60000 }, { 300000, 1000 }, { 299000, 1000 } });
+  GError *error = w.fetch (1);
+  fail_unless (error == nullptr, "%s", error ? error->message : "");
+  w.assert_all_cached ();
+  /* Only the second and the third follow each other in the file; the last
+   * ends where the fourth begins, the other way round. */
+  std::vector<std::string> asked = w.ranges_asked ("/single.mp4");
+  std::vector<std::string> expected = { bytes_header (0, 99999), bytes_header (150000, 259999),
+    bytes_header (300000, 300999), bytes_header (299000, 299999) };
+  fail_unless (asked == expected, "asked %s", joined (asked).c_str ());
+}
+GST_END_TEST;
+
+/* A file of 40 ranges of 256 KiB served at /big.mp4 in `w`; returns its bytes. */
+static GBytes *serve_big_file (World &w)
+{
+  g_autofree gchar *path = ot_make_random_file (w.dir, "big.mp4", 40 * 256 * 1024);
+  g_autofree gchar *url = ot_server_add_file (w.server, "/big.mp4", path);
+  std::vector<std::pair<guint64, guint64>> ranges;
+  for (guint64 i = 0; i < 40; i++)
+    ranges.emplace_back (i * 256 * 1024, 256 * 1024);
+  w.segments = ranges_of (url, ranges);
+  return ot_read_file (path);
+}
+
+GST_START_TEST (test_merged_requests_are_capped)
+{
+  World w ("cap");
+  g_autoptr (GBytes) big = serve_big_file (w);
+  GError *error = w.fetch (1);
+  fail_unless (error == nullptr, "%s", error ? error->message : "");
+  w.assert_all_cached (big);
+  /* One slot: 4 MiB, 4 MiB, then the last 2 MiB. */
+  static_assert (kMaxMergedBytes == 16 * 256 * 1024, "the cap is 16 of these ranges");
+  std::vector<std::string> asked = w.ranges_asked ("/big.mp4");
+  std::vector<std::string> expected = { bytes_header (0, kMaxMergedBytes - 1),
+    bytes_header (kMaxMergedBytes, 2 * kMaxMergedBytes - 1), bytes_header (2 * kMaxMergedBytes, 40 * 256 * 1024 - 1) };
+  fail_unless (asked == expected, "asked %s", joined (asked).c_str ());
+}
+GST_END_TEST;
+
+GST_START_TEST (test_merged_requests_share_the_parallel_slots)
+{
+  World w ("share");
+  g_autoptr (GBytes) big = serve_big_file (w);
+  ot_server_set_rate (w.server, "/big.mp4", 4 * 1024 * 1024);
+  GError *error = w.fetch (4);
+  fail_unless (error == nullptr, "%s", error ? error->message : "");
+  w.assert_all_cached (big);
+  /* 10 MiB among 4 slots: no request takes more than its share, so all
+   * four run at once. */
+  fail_unless_equals_int (ot_server_get_max_concurrent (w.server), 4);
+  std::vector<std::string> asked = w.ranges_asked ("/big.mp4");
+  fail_unless (asked.size () > 4, "asked %s", joined (asked).c_str ());
+  fail_unless_equals_string (asked[0].c_str (), bytes_header (0, 10 * 256 * 1024 - 1).c_str ());
+}
+GST_END_TEST;
+
+/* Cuts the merged request in the middle of the fifth range, then resumes
+ * (from a server that honours Range, or one that answers 200 with the
+ * whole file). */
+static void cut_then_resume (const char *name, bool resume_ignores_range)
+{
+  World w (name);
+  guint64 cut_at = w.segments[4].fetch.range->offset + 1000;
+  ot_server_set_fault (w.server, "/single.mp4", OT_FAULT_CLOSE_AFTER, static_cast<gint64> (cut_at), 1);
+  GError *error = w.fetch (1);
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NETWORK), "%s",
+      error ? error->message : "no error");
+  g_error_free (error);
+  /* What came before the cut is whole, the cut range keeps its bytes. */
+  for (size_t i = 0; i < 4; i++) {
+    g_autofree gchar *path = gst_offline_cache_lookup (w.cache, w.segments[i].fetch.cache_key.c_str (), nullptr, nullptr);
+    fail_unless (path != nullptr, "range %zu is not whole", i);
+  }
+  fail_unless_equals_uint64 (w.held (4), 1000);
+  for (size_t i = 5; i < kRanges; i++)
+    fail_unless_equals_uint64 (w.held (i), 0);
+
+  if (resume_ignores_range)
+    ot_server_set_fault (w.server, "/single.mp4", OT_FAULT_IGNORE_RANGE, 0, -1);
+  error = w.fetch (1);
+  fail_unless (error == nullptr, "%s", error ? error->message : "");
+  w.assert_all_cached ();
+  /* No whole range asked for again: the resume starts at the cut. */
+  std::vector<std::string> asked = w.ranges_asked ("/single.mp4");
+  std::vector<std::string> expected = { bytes_header (0, kFileSize - 1), bytes_header (cut_at, kFileSize - 1) };
+  fail_unless (asked == expected, "asked %s", joined (asked).c_str ());
+}
+
+GST_START_TEST (test_cut_merged_request_resumes_at_the_cut)
+{
+  cut_then_resume ("cut", false);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_cut_merged_request_resumes_from_a_server_that_ignores_range)
+{
+  cut_then_resume ("cut-ignore", true);
+}
+GST_END_TEST;
+
 static Suite *segment_suite (void)
 {
   Suite *s = suite_create ("segment-fetcher");
@@ -197,6 +363,12 @@ static Suite *segment_suite (void)
   tcase_add_test (tc, test_ranges_from_a_server_that_ignores_range);
   tcase_add_test (tc, test_failing_segment_ends_the_fetch_keeping_the_rest);
   tcase_add_test (tc, test_cancel_ends_with_cancelled);
+  tcase_add_test (tc, test_adjacent_ranges_in_one_request);
+  tcase_add_test (tc, test_ranges_that_do_not_follow_each_other_are_not_merged);
+  tcase_add_test (tc, test_merged_requests_are_capped);
+  tcase_add_test (tc, test_merged_requests_share_the_parallel_slots);
+  tcase_add_test (tc, test_cut_merged_request_resumes_at_the_cut);
+  tcase_add_test (tc, test_cut_merged_request_resumes_from_a_server_that_ignores_range);
   return s;
 }
 

@@ -4,6 +4,8 @@
 
 #include <gst/offline/offline-cache.h>
 
+#include "util/handles.h"
+
 #include <optional>
 #include <string>
 
@@ -29,9 +31,32 @@ struct ResourceFiles {
 ResourceFiles cache_resource_files (const std::string &key);
 std::string cache_absolute_path (GstOfflineCache *cache, const std::string &relative);
 
+/* Opens the file at `path` (creating it when `create`) and takes its
+ * exclusive flock without waiting: the lock a resource's writer holds on its
+ * file from open to the commit of its rows (across the rename). Returns no
+ * descriptor and sets `errsv` when another holds it (EWOULDBLOCK), when
+ * there is no file (ENOENT) or on another error. The lock is on the file
+ * that `path` names on return: one unlinked or renamed meanwhile is opened
+ * again. */
+UniqueFd cache_lock_file (const std::string &path, bool create, int *errsv);
+/* Whether `path` names the file open as `fd` (not one put in its place). */
+bool cache_path_names_file (const std::string &path, int fd);
+
 /* Deletes every resource that download `download_id` uses and no other
- * download does (rows first, then files), and its resource list. */
+ * download does (rows first, then the files no writer holds), and its
+ * resource list, then sweeps stray partial files. */
 bool cache_remove_download_resources (GstOfflineCache *cache, const std::string &download_id, GError **error);
+
+/* Deletes the partial files that no row names and no writer holds: a
+ * resource is given a row only at its first checkpoint, so a crash, or a
+ * stop before that, leaves its file alone (holding no durable byte). */
+void cache_sweep_stray_partials (GstOfflineCache *cache);
+
+/* What a data directory's previous users may have left: the resources of
+ * downloads that no longer exist (a removal that a crash interrupted while
+ * the download's last commits landed), and stray partial files. For a
+ * manager's start. */
+bool cache_sweep (GstOfflineCache *cache, GError **error);
 
 /* The bytes of a whole resource (a manifest, an index), refused with
  * UNSUPPORTED when it is larger than `max_bytes`. */

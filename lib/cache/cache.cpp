@@ -5,8 +5,12 @@
 #include "util/fs.h"
 #include "util/hash.h"
 
+#include <cerrno>
 #include <set>
 #include <vector>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /**
@@ -64,6 +68,32 @@ GstOfflineCache *cache_open (const char *data_dir, bool create, GError **error)
   return self;
 }
 
+/* Unlinks the file at `path` unless a writer holds it (it then has rows to
+ * come, or its own cleanup). */
+void remove_unless_held (const std::string &path)
+{
+  int errsv = 0;
+  UniqueFd lock = cache_lock_file (path, false, &errsv);
+  if (lock)
+    unlink (path.c_str ());
+}
+
+/* Calls `fn` with the path, relative to the data directory, of every file
+ * in the cache's buckets whose name ends with `suffix`. */
+template <typename Fn> void for_each_cache_file (GstOfflineCache *cache, const char *suffix, Fn fn)
+{
+  std::string cache_dir = cache_absolute_path (cache, kCacheDirName);
+  g_autoptr (GDir) top = g_dir_open (cache_dir.c_str (), 0, nullptr);
+  while (const gchar *bucket = top ? g_dir_read_name (top) : nullptr) {
+    std::string bucket_path = cache_dir + G_DIR_SEPARATOR_S + bucket;
+    g_autoptr (GDir) dir = g_dir_open (bucket_path.c_str (), 0, nullptr);
+    while (const gchar *name = dir ? g_dir_read_name (dir) : nullptr) {
+      if (g_str_has_suffix (name, suffix))
+        fn (std::string (kCacheDirName) + G_DIR_SEPARATOR_S + bucket + G_DIR_SEPARATOR_S + name);
+    }
+  }
+}
+
 
 }  // namespace
 
@@ -87,6 +117,34 @@ ResourceFiles cache_resource_files (const std::string &key)
 std::string cache_absolute_path (GstOfflineCache *cache, const std::string &relative)
 {
   return cache->data_dir + G_DIR_SEPARATOR_S + relative;
+}
+
+UniqueFd cache_lock_file (const std::string &path, bool create, int *errsv)
+{
+  /* Bounded: each round means another process unlinked or renamed the file
+   * between our open and our lock. */
+  for (guint round = 0; round < 100; round++) {
+    UniqueFd fd (open (path.c_str (), create ? O_RDWR | O_CREAT | O_CLOEXEC : O_RDONLY | O_CLOEXEC, 0644));
+    if (!fd) {
+      *errsv = errno;
+      return {};
+    }
+    if (flock (fd.get (), LOCK_EX | LOCK_NB) != 0) {
+      *errsv = errno;
+      return {};
+    }
+    if (cache_path_names_file (path, fd.get ()))
+      return fd;
+  }
+  *errsv = EWOULDBLOCK;
+  return {};
+}
+
+bool cache_path_names_file (const std::string &path, int fd)
+{
+  struct stat held, named;
+  return fstat (fd, &held) == 0 && stat (path.c_str (), &named) == 0 && named.st_dev == held.st_dev
+      && named.st_ino == held.st_ino;
 }
 
 bool cache_remove_download_resources (GstOfflineCache *cache, const std::string &download_id, GError **error)
@@ -128,12 +186,57 @@ bool cache_remove_download_resources (GstOfflineCache *cache, const std::string 
   }
   /* The rows are gone, so nothing shows these files any more; a crash before
    * they are unlinked leaves strays that verify reports and the next writer
-   * of the same key removes. */
+   * of the same key removes. A file a writer holds is its own: another
+   * download that has not yet recorded its use of the key is writing it. */
   for (const auto &key : keys) {
     ResourceFiles files = cache_resource_files (key);
-    unlink (cache_absolute_path (cache, files.data).c_str ());
-    unlink (cache_absolute_path (cache, files.partial).c_str ());
+    remove_unless_held (cache_absolute_path (cache, files.data));
+    remove_unless_held (cache_absolute_path (cache, files.partial));
   }
+  /* The download's partial files that never had a row. */
+  cache_sweep_stray_partials (cache);
+  return true;
+}
+
+void cache_sweep_stray_partials (GstOfflineCache *cache)
+{
+  Database &db = cache->db.get ();
+  for_each_cache_file (cache, ".partial", [&] (const std::string &file) {
+    std::string path = cache_absolute_path (cache, file);
+    int errsv = 0;
+    UniqueFd lock = cache_lock_file (path, false, &errsv);
+    if (!lock)
+      return;
+    /* Under the lock nobody writes it: a row says whether it holds durable bytes. */
+    auto named = db.prepare ("SELECT 1 FROM partials WHERE file = ?", nullptr);
+    if (!named || named->bind (1, file).step (nullptr) != Statement::Step::Done)
+      return;
+    unlink (path.c_str ());
+  });
+}
+
+bool cache_sweep (GstOfflineCache *cache, GError **error)
+{
+  std::vector<std::string> gone;
+  {
+    auto orphans = cache->db.get ().prepare ("SELECT DISTINCT download_id FROM download_resources "
+        "WHERE download_id NOT IN (SELECT id FROM downloads)", error);
+    if (!orphans)
+      return false;
+    for (;;) {
+      auto step = orphans->step (error);
+      if (step == Statement::Step::Error)
+        return false;
+      if (step == Statement::Step::Done)
+        break;
+      gone.push_back (orphans->text (0));
+    }
+  }
+  for (const auto &id : gone) {
+    if (!cache_remove_download_resources (cache, id, error))
+      return false;
+  }
+  cache_sweep_stray_partials (cache);
   return true;
 }
 
@@ -399,8 +502,15 @@ GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, const gchar *downloa
     }
     while (const gchar *name = g_dir_read_name (dir)) {
       std::string relative = std::string (gst_offline::kCacheDirName) + G_DIR_SEPARATOR_S + bucket + G_DIR_SEPARATOR_S + name;
-      if (!known_files.count (relative))
-        g_ptr_array_add (problems, g_strdup_printf ("stray file %s", gst_offline::cache_absolute_path (self, relative).c_str ()));
+      if (known_files.count (relative))
+        continue;
+      /* A partial file gets its row at its first checkpoint: before that,
+       * the lock of its live writer is what tells it from a stray. */
+      std::string path = gst_offline::cache_absolute_path (self, relative);
+      int errsv = 0;
+      if (g_str_has_suffix (name, ".partial") && !gst_offline::cache_lock_file (path, false, &errsv) && errsv == EWOULDBLOCK)
+        continue;
+      g_ptr_array_add (problems, g_strdup_printf ("stray file %s", path.c_str ()));
     }
   }
   return problems;

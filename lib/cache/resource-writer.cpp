@@ -5,12 +5,14 @@
 #include "db/database.h"
 #include "util/fs.h"
 
+#include <gio/gio.h>
 #include <gst/gst.h>
 #include <gst/offline/offline-error.h>
 
 #include <cerrno>
+#include <map>
+#include <vector>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,25 +80,42 @@ bool record_use (Database &db, const std::string &download_id, const std::string
   return stmt && stmt->bind (1, download_id).bind (2, key).run (error);
 }
 
-/* Adds the whole resource's row and drops the partial one, atomically. */
-bool commit_rows (Database &db, const std::string &key, const std::string &file, guint64 length,
-    const std::string &etag, const std::string &last_modified, GError **error)
+}  // namespace
+
+/* One commit on its way: its file is made durable on a worker thread, then
+ * its rows wait in the batch of its main context. */
+struct ResourceCommit {
+  std::unique_ptr<ResourceWriter> writer;
+  ResourceWriter::CommitFn done;
+
+  static void sync_in_thread (GTask *task, gpointer, gpointer task_data, GCancellable *);
+  static void on_file_ready (GObject *, GAsyncResult *result, gpointer data);
+  static void queue (std::unique_ptr<ResourceCommit> commit);
+  static gboolean flush (gpointer data);
+  static bool write_rows (const std::vector<std::unique_ptr<ResourceCommit>> &commits, GError **error);
+  static void finish (std::vector<std::unique_ptr<ResourceCommit>> commits, const GError *error);
+};
+
+namespace {
+
+/* The commits of one main context whose files are in place, waiting for the
+ * idle that writes their rows. */
+struct RowBatch {
+  GMainContext *context;  /* a reference */
+  std::vector<std::unique_ptr<ResourceCommit>> commits;
+};
+
+/* The pending batch of each main context that has one. */
+G_LOCK_DEFINE_STATIC (row_batches);
+std::map<GMainContext *, RowBatch *> row_batches;
+
+void forget_batch (RowBatch *batch)
 {
-  auto transaction = db.begin (error);
-  if (!transaction)
-    return false;
-  auto insert = db.prepare ("INSERT OR REPLACE INTO resources (key, file, length, etag, last_modified, created_ms) "
-      "VALUES (?, ?, ?, ?, ?, ?)", error);
-  if (!insert)
-    return false;
-  insert->bind (1, key).bind (2, file).bind (3, static_cast<gint64> (length)).bind (4, etag)
-      .bind (5, last_modified).bind (6, now_ms ());
-  if (!insert->run (error))
-    return false;
-  auto drop = db.prepare ("DELETE FROM partials WHERE key = ?", error);
-  if (!drop || !drop->bind (1, key).run (error))
-    return false;
-  return transaction->commit (error);
+  G_LOCK (row_batches);
+  auto found = row_batches.find (batch->context);
+  if (found != row_batches.end () && found->second == batch)
+    row_batches.erase (found);
+  G_UNLOCK (row_batches);
 }
 
 }  // namespace
@@ -109,17 +128,17 @@ std::unique_ptr<ResourceWriter> ResourceWriter::open (GstOfflineCache *cache, co
   std::unique_ptr<ResourceWriter> self (new ResourceWriter ());
   self->cache_ = GST_OFFLINE_CACHE (g_object_ref (cache));
   self->key_ = key;
-  ResourceFiles files = cache_resource_files (key);
-  self->partial_file_ = files.partial;
-  self->data_path_ = cache_absolute_path (cache, files.data);
-  self->partial_path_ = cache_absolute_path (cache, files.partial);
+  self->download_id_ = download_id;
+  self->files_ = cache_resource_files (key);
+  self->data_path_ = cache_absolute_path (cache, self->files_.data);
+  self->partial_path_ = cache_absolute_path (cache, self->files_.partial);
 
-  if (!record_use (db, download_id, key, error))
-    return nullptr;
   auto whole = has_whole_resource (db, key, error);
   if (!whole)
     return nullptr;
   if (*whole) {
+    if (!record_use (db, download_id, key, error))
+      return nullptr;
     self->complete_ = true;
     return self;
   }
@@ -127,13 +146,9 @@ std::unique_ptr<ResourceWriter> ResourceWriter::open (GstOfflineCache *cache, co
   g_autofree gchar *dir = g_path_get_dirname (self->partial_path_.c_str ());
   if (!make_directories (dir, error))
     return nullptr;
-  self->fd_.reset (::open (self->partial_path_.c_str (), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  int errsv = 0;
+  self->fd_ = cache_lock_file (self->partial_path_, true, &errsv);
   if (!self->fd_) {
-    set_error_from_errno (error, errno, "opening cache file " + self->partial_path_);
-    return nullptr;
-  }
-  if (flock (self->fd_.get (), LOCK_EX | LOCK_NB) != 0) {
-    int errsv = errno;
     if (errsv == EWOULDBLOCK)
       g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_BUSY,
           "resource %s is being written by another download", key.c_str ());
@@ -141,14 +156,28 @@ std::unique_ptr<ResourceWriter> ResourceWriter::open (GstOfflineCache *cache, co
       set_error_from_errno (error, errsv, "locking cache file " + self->partial_path_);
     return nullptr;
   }
+  /* A whole file with no row yet may be another writer's, between its
+   * rename and its rows: it holds the lock until they are in. */
+  UniqueFd data_lock = cache_lock_file (self->data_path_, false, &errsv);
+  if (!data_lock && errsv != ENOENT) {
+    if (errsv == EWOULDBLOCK)
+      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_BUSY,
+          "resource %s is being committed by another download", key.c_str ());
+    else
+      set_error_from_errno (error, errsv, "locking cache file " + self->data_path_);
+    return nullptr;
+  }
 
-  /* With the lock held, nobody else writes this resource: decide from what
+  /* With the locks held, nobody else writes this resource: decide from what
    * the rows and the files say. */
   whole = has_whole_resource (db, key, error);
   if (!whole)
     return nullptr;
   if (*whole) {
     unlink (self->partial_path_.c_str ());
+    if (!record_use (db, download_id, key, error))
+      return nullptr;
+    self->fd_.reset ();
     self->complete_ = true;
     return self;
   }
@@ -163,18 +192,23 @@ std::unique_ptr<ResourceWriter> ResourceWriter::open (GstOfflineCache *cache, co
   guint64 held = static_cast<guint64> (st.st_size);
   if (*row) {
     const PartialRow &partial = **row;
-    gint64 data_size = file_size (self->data_path_);
+    gint64 data_size = data_lock ? file_size (self->data_path_) : -1;
     if (held == 0 && partial.durable_length > 0 && partial.total_length >= 0 && data_size == partial.total_length) {
       /* A crash came between the rename and the commit of the rows: the
-       * whole file is there, only its row is missing. */
+       * whole file is there, only its rows are missing. */
       GST_INFO ("adopting whole resource %s left by an interrupted commit", key.c_str ());
-      if (!commit_rows (db, key, files.data, static_cast<guint64> (data_size), partial.etag, partial.last_modified, error))
+      self->length_ = static_cast<guint64> (data_size);
+      self->etag_ = partial.etag;
+      self->last_modified_ = partial.last_modified;
+      auto transaction = db.begin (error);
+      if (!transaction || !self->insert_whole_rows (error) || !transaction->commit (error))
         return nullptr;
       unlink (self->partial_path_.c_str ());
       self->fd_.reset ();
       self->complete_ = true;
       return self;
     }
+    self->has_row_ = true;
     if (held >= partial.durable_length) {
       /* Bytes past the checkpoint may not have reached the disk before a
        * crash of the machine: keep only what is known to be durable. */
@@ -186,8 +220,9 @@ std::unique_ptr<ResourceWriter> ResourceWriter::open (GstOfflineCache *cache, co
       GST_WARNING ("partial file of %s is shorter (%" G_GUINT64_FORMAT ") than its checkpoint (%"
           G_GUINT64_FORMAT "): starting over", key.c_str (), held, partial.durable_length);
     }
-  } else {
-    /* A data file with no row at all is a leftover of a removal. */
+  } else if (data_lock) {
+    /* A data file with no row at all is a leftover of a removal or of a
+     * commit that a crash cut before its rows. */
     unlink (self->data_path_.c_str ());
   }
   if (ftruncate (self->fd_.get (), static_cast<off_t> (self->length_)) != 0) {
@@ -200,8 +235,6 @@ std::unique_ptr<ResourceWriter> ResourceWriter::open (GstOfflineCache *cache, co
   }
   self->durable_length_ = self->length_;
   self->last_checkpoint_us_ = g_get_monotonic_time ();
-  if (!self->store_partial_row (error))
-    return nullptr;
   GST_DEBUG ("writing %s from byte %" G_GUINT64_FORMAT, key.c_str (), self->length_);
   return self;
 }
@@ -212,28 +245,38 @@ ResourceWriter::~ResourceWriter ()
     g_autoptr (GError) error = nullptr;
     if (!checkpoint (&error))
       GST_WARNING ("could not keep the partial data of %s: %s", key_.c_str (), error->message);
+    /* Nothing was written (a failed request): leave no file behind, if the
+     * name is still ours (a commit that failed after its rename gave it up). */
+    if (length_ == 0 && !has_row_ && cache_path_names_file (partial_path_, fd_.get ()))
+      unlink (partial_path_.c_str ());
   }
   g_clear_object (&cache_);
 }
 
-bool ResourceWriter::store_partial_row (GError **error)
+/* The partial row, and the download's use of the resource, in one transaction. */
+bool ResourceWriter::store_partial_rows (guint64 durable_length, GError **error)
 {
-  auto stmt = cache_database (cache_).prepare ("INSERT OR REPLACE INTO partials "
+  Database &db = cache_database (cache_);
+  auto transaction = db.begin (error);
+  if (!transaction)
+    return false;
+  auto stmt = db.prepare ("INSERT OR REPLACE INTO partials "
       "(key, file, durable_length, total_length, etag, last_modified) VALUES (?, ?, ?, ?, ?, ?)", error);
   if (!stmt)
     return false;
-  stmt->bind (1, key_).bind (2, partial_file_).bind (3, static_cast<gint64> (durable_length_))
+  stmt->bind (1, key_).bind (2, files_.partial).bind (3, static_cast<gint64> (durable_length))
       .bind (4, total_length_).bind (5, etag_).bind (6, last_modified_);
-  return stmt->run (error);
+  if (!stmt->run (error) || !record_use (db, download_id_, key_, error) || !transaction->commit (error))
+    return false;
+  has_row_ = true;
+  return true;
 }
 
-bool ResourceWriter::set_validators (const std::string &etag, const std::string &last_modified, gint64 total_length,
-    GError **error)
+void ResourceWriter::set_validators (const std::string &etag, const std::string &last_modified, gint64 total_length)
 {
   etag_ = etag;
   last_modified_ = last_modified;
   total_length_ = total_length;
-  return store_partial_row (error);
 }
 
 bool ResourceWriter::restart (GError **error)
@@ -246,7 +289,8 @@ bool ResourceWriter::restart (GError **error)
   etag_.clear ();
   last_modified_.clear ();
   total_length_ = -1;
-  return store_partial_row (error);
+  /* A row must not keep vouching for the bytes just dropped. */
+  return !has_row_ || store_partial_rows (0, error);
 }
 
 bool ResourceWriter::append (const void *data, gsize size, GError **error)
@@ -288,48 +332,164 @@ bool ResourceWriter::checkpoint (GError **error)
     set_error_from_errno (error, errno, "syncing cache file " + partial_path_);
     return false;
   }
-  Database &db = cache_database (cache_);
-  auto stmt = db.prepare ("UPDATE partials SET durable_length = ? WHERE key = ?", error);
-  if (!stmt)
-    return false;
-  stmt->bind (1, static_cast<gint64> (length_)).bind (2, key_);
-  g_autoptr (GError) update_error = nullptr;
-  if (!stmt->run (&update_error)) {
+  g_autoptr (GError) store_error = nullptr;
+  if (!store_partial_rows (length_, &store_error)) {
     /* On a full disk the journal may be what is in the way: what this
      * checkpoint records is exactly what must not be lost. */
-    if (!Database::is_write_failure (update_error) || !db.shrink_journal (nullptr)) {
-      g_propagate_error (error, g_steal_pointer (&update_error));
+    if (!Database::is_write_failure (store_error) || !cache_database (cache_).shrink_journal (nullptr)) {
+      g_propagate_error (error, g_steal_pointer (&store_error));
       return false;
     }
-    stmt->reset ();
-    stmt->bind (1, static_cast<gint64> (length_)).bind (2, key_);
-    if (!stmt->run (error))
+    if (!store_partial_rows (length_, error))
       return false;
   }
   durable_length_ = length_;
   return true;
 }
 
-bool ResourceWriter::commit (GError **error)
+/* On a worker thread: touches neither the database nor the writer's state. */
+bool ResourceWriter::sync_and_rename (GError **error) const
 {
-  /* The checkpointed row lets open() adopt the file if a crash comes
-   * between the rename and the commit of the rows. */
-  if (!checkpoint (error))
+  if (length_ != durable_length_ && fdatasync (fd_.get ()) != 0) {
+    set_error_from_errno (error, errno, "syncing cache file " + partial_path_);
     return false;
+  }
   if (rename (partial_path_.c_str (), data_path_.c_str ()) != 0) {
     set_error_from_errno (error, errno, "renaming cache file " + partial_path_);
     return false;
   }
   g_autofree gchar *dir = g_path_get_dirname (data_path_.c_str ());
-  if (!sync_directory (dir, error))
+  return sync_directory (dir, error);
+}
+
+/* The whole resource's row and the download's use of it; the partial row
+ * goes. Inside the caller's transaction. */
+bool ResourceWriter::insert_whole_rows (GError **error) const
+{
+  Database &db = cache_database (cache_);
+  auto insert = db.prepare ("INSERT OR REPLACE INTO resources (key, file, length, etag, last_modified, created_ms) "
+      "VALUES (?, ?, ?, ?, ?, ?)", error);
+  if (!insert)
     return false;
-  if (!commit_rows (cache_database (cache_), key_, cache_resource_files (key_).data, length_, etag_,
-          last_modified_, error))
+  insert->bind (1, key_).bind (2, files_.data).bind (3, static_cast<gint64> (length_)).bind (4, etag_)
+      .bind (5, last_modified_).bind (6, now_ms ());
+  if (!insert->run (error))
     return false;
-  fd_.reset ();
-  complete_ = true;
-  GST_DEBUG ("resource %s is whole: %" G_GUINT64_FORMAT " bytes", key_.c_str (), length_);
-  return true;
+  auto drop = db.prepare ("DELETE FROM partials WHERE key = ?", error);
+  if (!drop || !drop->bind (1, key_).run (error))
+    return false;
+  return record_use (db, download_id_, key_, error);
+}
+
+void ResourceWriter::commit (std::unique_ptr<ResourceWriter> writer, CommitFn done)
+{
+  auto commit = new ResourceCommit { std::move (writer), std::move (done) };
+  GTask *task = g_task_new (nullptr, nullptr, ResourceCommit::on_file_ready, commit);
+  g_task_set_task_data (task, commit, nullptr);
+  g_task_run_in_thread (task, ResourceCommit::sync_in_thread);
+  g_object_unref (task);
+}
+
+void ResourceCommit::sync_in_thread (GTask *task, gpointer, gpointer task_data, GCancellable *)
+{
+  GError *error = nullptr;
+  if (static_cast<ResourceCommit *> (task_data)->writer->sync_and_rename (&error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void ResourceCommit::on_file_ready (GObject *, GAsyncResult *result, gpointer data)
+{
+  std::unique_ptr<ResourceCommit> commit (static_cast<ResourceCommit *> (data));
+  g_autoptr (GError) error = nullptr;
+  if (!g_task_propagate_boolean (G_TASK (result), &error)) {
+    std::vector<std::unique_ptr<ResourceCommit>> failed;
+    failed.push_back (std::move (commit));
+    finish (std::move (failed), error);
+    return;
+  }
+  queue (std::move (commit));
+}
+
+void ResourceCommit::queue (std::unique_ptr<ResourceCommit> commit)
+{
+  GMainContext *context = g_main_context_ref_thread_default ();
+  G_LOCK (row_batches);
+  RowBatch *&batch = row_batches[context];
+  bool fresh = batch == nullptr;
+  if (fresh)
+    batch = new RowBatch { context, {} };
+  batch->commits.push_back (std::move (commit));
+  RowBatch *pending = batch;
+  G_UNLOCK (row_batches);
+  if (!fresh) {
+    g_main_context_unref (context);
+    return;
+  }
+  /* At idle priority: every file that becomes ready while the context has
+   * reads to serve joins the same transaction. */
+  GSource *idle = g_idle_source_new ();
+  g_source_set_callback (idle, flush, pending, [] (gpointer data) {
+    auto batch = static_cast<RowBatch *> (data);
+    forget_batch (batch);
+    g_main_context_unref (batch->context);
+    delete batch;
+  });
+  g_source_attach (idle, context);
+  g_source_unref (idle);
+}
+
+gboolean ResourceCommit::flush (gpointer data)
+{
+  auto batch = static_cast<RowBatch *> (data);
+  /* Files that become ready from here on start the next batch. */
+  forget_batch (batch);
+  std::vector<std::unique_ptr<ResourceCommit>> commits = std::move (batch->commits);
+  /* One transaction per cache: almost always one. */
+  while (!commits.empty ()) {
+    GstOfflineCache *cache = commits.front ()->writer->cache_;
+    std::vector<std::unique_ptr<ResourceCommit>> same, others;
+    for (auto &commit : commits)
+      (commit->writer->cache_ == cache ? same : others).push_back (std::move (commit));
+    g_autoptr (GError) error = nullptr;
+    write_rows (same, &error);
+    finish (std::move (same), error);
+    commits = std::move (others);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+bool ResourceCommit::write_rows (const std::vector<std::unique_ptr<ResourceCommit>> &commits, GError **error)
+{
+  Database &db = cache_database (commits.front ()->writer->cache_);
+  auto transaction = db.begin (error);
+  if (!transaction)
+    return false;
+  for (const auto &commit : commits) {
+    if (!commit->writer->insert_whole_rows (error))
+      return false;
+  }
+  return transaction->commit (error);
+}
+
+/* Tells each commit how it went. A writer whose rows did not go in keeps
+ * its bytes as a partial resource (its destructor checkpoints them), which
+ * the next open adopts when the rename was done. */
+void ResourceCommit::finish (std::vector<std::unique_ptr<ResourceCommit>> commits, const GError *error)
+{
+  for (auto &commit : commits) {
+    ResourceWriter &writer = *commit->writer;
+    if (!error) {
+      writer.fd_.reset ();
+      writer.complete_ = true;
+      GST_DEBUG ("resource %s is whole: %" G_GUINT64_FORMAT " bytes", writer.key_.c_str (), writer.length_);
+    }
+    ResourceWriter::CommitFn done = std::move (commit->done);
+    /* Unlocked before anyone hears of it. */
+    commit.reset ();
+    done (error);
+  }
 }
 
 }  // namespace gst_offline

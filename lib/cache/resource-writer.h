@@ -1,15 +1,19 @@
 /* Writes one resource into the cache so that a crash at any instant leaves a
  * consistent cache: bytes are appended to a partial file whose durable length
- * is checkpointed (fdatasync, then the row) about every second; the resource
- * becomes visible only in commit(): fsync, rename, directory fsync, then one
- * transaction that adds its row and drops the partial one.
+ * is checkpointed (fdatasync, then its row) about every second; the resource
+ * becomes visible only through commit(): fdatasync, rename and directory
+ * fsync on a worker thread, then one transaction that adds its rows and drops
+ * the partial one. A resource that is written whole before its first
+ * checkpoint (most segments) never has a partial row at all.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include <gst/offline/offline-cache.h>
 
+#include "cache/cache-private.h"
 #include "util/handles.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,13 +21,16 @@ namespace gst_offline {
 
 class ResourceWriter {
  public:
-  /* Opens the resource `key` for download `download_id` (and records that
-   * the download uses it). If it is already whole, complete() is true and
+  /* Opens the resource `key` for download `download_id`. If it is already
+   * whole, complete() is true, the download is recorded as using it, and
    * nothing is to be written. A partial resource is reopened at its durable
    * length. Another writer of the same resource, in this process or
-   * another, makes this fail with GST_OFFLINE_ERROR_BUSY. */
+   * another, makes this fail with GST_OFFLINE_ERROR_BUSY. The download is
+   * recorded as using the resource with its first row (checkpoint or
+   * commit). */
   static std::unique_ptr<ResourceWriter> open (GstOfflineCache *cache, const std::string &key,
       const std::string &download_id, GError **error);
+  /* Checkpoints what it holds and unlocks the resource. */
   ~ResourceWriter ();
 
   bool complete () const { return complete_; }
@@ -34,8 +41,9 @@ class ResourceWriter {
   const std::string &last_modified () const { return last_modified_; }
   gint64 total_length () const { return total_length_; }
 
-  /* Records the validators and total length of the response being written. */
-  bool set_validators (const std::string &etag, const std::string &last_modified, gint64 total_length, GError **error);
+  /* Sets the validators and total length of the response being written;
+   * they are recorded with the next checkpoint. */
+  void set_validators (const std::string &etag, const std::string &last_modified, gint64 total_length);
   /* Drops every held byte (the resource changed on the server). */
   bool restart (GError **error);
   bool append (const void *data, gsize size, GError **error);
@@ -43,20 +51,35 @@ class ResourceWriter {
   std::string read_prefix (gsize size) const;
   /* Makes the held bytes durable and records their length. */
   bool checkpoint (GError **error);
-  /* Makes the resource whole and visible. */
-  bool commit (GError **error);
+
+  /* Called once, on the thread-default main context of the commit() call:
+   * no error when the resource is whole and visible. */
+  using CommitFn = std::function<void (const GError *error)>;
+  /* Makes the resource whole and visible without blocking the calling
+   * context on the disk: the file is synced, renamed and its directory
+   * synced on a worker thread; then its rows are committed on the context,
+   * in one transaction with those of every other resource whose file became
+   * ready meanwhile (one database sync for a burst of small segments). The
+   * resource stays locked until its rows are in. */
+  static void commit (std::unique_ptr<ResourceWriter> writer, CommitFn done);
 
  private:
+  friend struct ResourceCommit;
+
   ResourceWriter () = default;
-  bool store_partial_row (GError **error);
+  bool store_partial_rows (guint64 durable_length, GError **error);
+  bool sync_and_rename (GError **error) const;
+  bool insert_whole_rows (GError **error) const;
 
   GstOfflineCache *cache_ = nullptr;  /* a reference */
   std::string key_;
+  std::string download_id_;
+  ResourceFiles files_;       /* relative, as stored in the rows */
   std::string data_path_;
   std::string partial_path_;
-  std::string partial_file_;  /* relative, as stored in the row */
-  UniqueFd fd_;
+  UniqueFd fd_;               /* holds the resource's lock while open */
   bool complete_ = false;
+  bool has_row_ = false;      /* a partials row exists */
   guint64 length_ = 0;
   guint64 durable_length_ = 0;
   gint64 last_checkpoint_us_ = 0;

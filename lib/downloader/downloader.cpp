@@ -41,7 +41,7 @@ std::shared_ptr<ResourceFetch> fetch_manifest (const DownloaderContext &context,
   auto fetch = ResourceFetch::create (context.session, context.cache, std::move (spec), context.retry,
       context.check_space, cancellable);
   GstOfflineCache *cache = context.cache;
-  fetch->start ([] (guint64, gint64) {}, std::move (validate),
+  fetch->start ([] (size_t, guint64, gint64) {}, std::move (validate),
       [cache, url, max_bytes, done = std::move (done)] (const GError *fetch_error) {
         if (fetch_error) {
           done (std::nullopt, fetch_error);

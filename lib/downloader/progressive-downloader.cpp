@@ -72,7 +72,7 @@ void ProgressiveDownloader::start (GCancellable *cancellable, ProgressFn progres
       context_.check_space, cancellable);
   std::string uri = record_.uri;
   fetch_->start (
-      [progress] (guint64 held, gint64 total) {
+      [progress] (size_t, guint64 held, gint64 total) {
         double percent = total > 0 ? MIN (100.0, 100.0 * static_cast<double> (held) / static_cast<double> (total))
                                    : (total == 0 ? 100.0 : -1.0);
         progress (held, total, percent);

@@ -30,11 +30,16 @@ std::shared_ptr<SegmentFetcher> SegmentFetcher::create (const DownloaderContext 
   self->parallelism_ = MAX (parallelism, 1u);
   self->cancellable_ = cancellable;
   self->state_.resize (self->segments_.size ());
+  self->started_.resize (self->segments_.size ());
   self->running_.resize (self->segments_.size ());
   for (size_t i = 0; i < self->segments_.size (); i++) {
-    const SegmentSpec &segment = self->segments_[i];
+    const FetchSpec &fetch = self->segments_[i].fetch;
     /* Only a byte range's length is exact before its answer arrives. */
-    self->state_[i].length = segment.fetch.range ? static_cast<gint64> (segment.fetch.range->length) : -1;
+    self->state_[i].length = fetch.range ? static_cast<gint64> (fetch.range->length) : -1;
+    if (fetch.range) {
+      self->by_offset_.emplace (std::make_pair (std::string_view (fetch.url), fetch.range->offset), i);
+      self->unstarted_range_bytes_ += fetch.range->length;
+    }
   }
   return self;
 }
@@ -75,31 +80,68 @@ void SegmentFetcher::start (ProgressFn progress, Downloader::DoneFn done)
   fill ();
 }
 
-/* Starts segments until `parallelism_` are in flight. */
+/* Starts fetches until `parallelism_` are in flight, each for the next
+ * segment not started and the byte ranges that follow it in its file. */
 void SegmentFetcher::fill ()
 {
-  while (!failure_ && in_flight_ < parallelism_ && next_ < segments_.size ()) {
-    size_t index = next_++;
+  while (!failure_ && in_flight_ < parallelism_) {
+    while (next_ < segments_.size () && started_[next_])
+      next_++;
+    if (next_ == segments_.size ())
+      break;
+    std::vector<size_t> group = merge_from (next_);
+    std::vector<FetchSpec> parts;
+    for (size_t index : group) {
+      started_[index] = true;
+      if (segments_[index].fetch.range)
+        unstarted_range_bytes_ -= segments_[index].fetch.range->length;
+      parts.push_back (segments_[index].fetch);
+    }
     in_flight_++;
     auto self = shared_from_this ();
-    running_[index] = ResourceFetch::create (context_.session, context_.cache, segments_[index].fetch, context_.retry,
+    auto fetch = ResourceFetch::create (context_.session, context_.cache, std::move (parts), context_.retry,
         context_.check_space, cancellable_);
-    running_[index]->start (
-        [self, index] (guint64 held, gint64 total) {
-          self->state_[index].held = held;
+    running_[group.front ()] = fetch;
+    fetch->start (
+        [self, group] (size_t part, guint64 held, gint64 total) {
+          State &state = self->state_[group[part]];
+          state.held = held;
           if (total >= 0)
-            self->state_[index].length = total;
+            state.length = total;
           self->report ();
         },
         nullptr,
-        [self, index] (const GError *error) { self->on_segment_done (index, error); });
+        [self, group] (const GError *error) { self->on_fetch_done (group, error); });
   }
 }
 
-void SegmentFetcher::on_segment_done (size_t index, const GError *error)
+/* `first` and the unstarted byte ranges that continue it in its file, as
+ * many as the request's budget allows. */
+std::vector<size_t> SegmentFetcher::merge_from (size_t first) const
+{
+  std::vector<size_t> group { first };
+  if (!segments_[first].fetch.range)
+    return group;
+  guint64 budget = CLAMP (unstarted_range_bytes_ / parallelism_, kMinMergedBytes, kMaxMergedBytes);
+  guint64 bytes = segments_[first].fetch.range->length;
+  for (;;) {
+    const FetchSpec &tail = segments_[group.back ()].fetch;
+    auto next = by_offset_.find (std::make_pair (std::string_view (tail.url), tail.range->offset + tail.range->length));
+    if (next == by_offset_.end () || started_[next->second])
+      break;
+    guint64 length = segments_[next->second].fetch.range->length;
+    if (bytes + length > budget)
+      break;
+    group.push_back (next->second);
+    bytes += length;
+  }
+  return group;
+}
+
+void SegmentFetcher::on_fetch_done (const std::vector<size_t> &group, const GError *error)
 {
   in_flight_--;
-  running_[index].reset ();
+  running_[group.front ()].reset ();
   if (error) {
     if (!failure_) {
       failure_ = g_error_copy (error);
@@ -107,12 +149,14 @@ void SegmentFetcher::on_segment_done (size_t index, const GError *error)
       g_cancellable_cancel (cancellable_);
     }
   } else {
-    State &state = state_[index];
-    state.complete = true;
-    state.length = static_cast<gint64> (gst_offline_cache_get_cached_length (context_.cache,
-        segments_[index].fetch.cache_key.c_str ()));
-    state.held = static_cast<guint64> (state.length);
-    completed_++;
+    for (size_t index : group) {
+      State &state = state_[index];
+      state.complete = true;
+      state.length = static_cast<gint64> (gst_offline_cache_get_cached_length (context_.cache,
+          segments_[index].fetch.cache_key.c_str ()));
+      state.held = static_cast<guint64> (state.length);
+    }
+    completed_ += group.size ();
     report ();
   }
   if (!finished_ && (failure_ ? in_flight_ == 0 : completed_ == segments_.size ())) {

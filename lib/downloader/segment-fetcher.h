@@ -1,6 +1,8 @@
 /* Fetches the segments of a download into the cache, several at a time
  * over the session's persistent connections, in the order given (callers
  * order them by start time, so a partial download plays from the start).
+ * Byte ranges of one file that follow each other are asked for in one
+ * request (each still its own resource, committed as soon as it is whole).
  * Segments already whole are not fetched again. The first failure that
  * retries cannot mend ends the whole fetch, keeping every byte held.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
@@ -8,7 +10,9 @@
 
 #include "downloader/downloader.h"
 
+#include <map>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 namespace gst_offline {
@@ -28,6 +32,17 @@ gint64 estimate_segment_length (guint64 bandwidth, guint64 duration_ns);
 /* The cache key of a segment: its URL, and its byte range if it is part of a file. */
 std::string segment_cache_key (const std::string &url, const std::optional<ByteRange> &range);
 
+/* How many bytes of adjacent byte ranges one request may ask for: the
+ * ranges still to start shared among the parallel requests, so that every
+ * slot has work to the end, but never less than kMinMergedBytes (below
+ * which the round trip of a request costs more than another connection
+ * gains) nor more than kMaxMergedBytes (at 20 ms of latency and 100 Mbit/s
+ * per connection, 4 MiB takes about 340 ms: the round trip costs under 6 %,
+ * larger requests would gain little and run further ahead of the start-time
+ * order). */
+constexpr guint64 kMinMergedBytes = 1024 * 1024;
+constexpr guint64 kMaxMergedBytes = 4 * 1024 * 1024;
+
 class SegmentFetcher : public std::enable_shared_from_this<SegmentFetcher> {
  public:
   struct Progress {
@@ -46,7 +61,8 @@ class SegmentFetcher : public std::enable_shared_from_this<SegmentFetcher> {
   SegmentFetcher () = default;
   bool check_space (GError **error);
   void fill ();
-  void on_segment_done (size_t index, const GError *error);
+  std::vector<size_t> merge_from (size_t first) const;
+  void on_fetch_done (const std::vector<size_t> &group, const GError *error);
   void report ();
 
   DownloaderContext context_;
@@ -62,7 +78,12 @@ class SegmentFetcher : public std::enable_shared_from_this<SegmentFetcher> {
     bool complete = false;
   };
   std::vector<State> state_;
+  std::vector<bool> started_;
+  /* The running fetches, by their first segment. */
   std::vector<std::shared_ptr<ResourceFetch>> running_;
+  /* Byte-range segments by URL and first byte (views of segments_). */
+  std::map<std::pair<std::string_view, guint64>, size_t> by_offset_;
+  guint64 unstarted_range_bytes_ = 0;
   size_t next_ = 0;
   size_t completed_ = 0;
   size_t in_flight_ = 0;

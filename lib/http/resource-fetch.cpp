@@ -46,16 +46,27 @@ bool is_weak_etag (const std::string &etag)
 std::shared_ptr<ResourceFetch> ResourceFetch::create (SoupSession *session, GstOfflineCache *cache, FetchSpec spec,
     RetryPolicy retry, SpaceFn check_space, GCancellable *cancellable)
 {
+  std::vector<FetchSpec> parts;
+  parts.push_back (std::move (spec));
+  return create (session, cache, std::move (parts), retry, std::move (check_space), cancellable);
+}
+
+std::shared_ptr<ResourceFetch> ResourceFetch::create (SoupSession *session, GstOfflineCache *cache,
+    std::vector<FetchSpec> parts, RetryPolicy retry, SpaceFn check_space, GCancellable *cancellable)
+{
   static gsize once = 0;
   if (g_once_init_enter (&once)) {
     GST_DEBUG_CATEGORY_INIT (fetch_debug, "offlinefetch", 0, "gst-offline HTTP fetches");
     g_once_init_leave (&once, 1);
   }
+  g_return_val_if_fail (!parts.empty (), nullptr);
+  g_return_val_if_fail (parts.size () == 1 || parts.front ().range, nullptr);
   std::shared_ptr<ResourceFetch> self (new ResourceFetch ());
   self->session_ = SOUP_SESSION (g_object_ref (session));
   self->cache_ = GST_OFFLINE_CACHE (g_object_ref (cache));
   self->cancellable_ = G_CANCELLABLE (g_object_ref (cancellable));
-  self->spec_ = std::move (spec);
+  for (FetchSpec &spec : parts)
+    self->parts_.push_back ({ std::move (spec), nullptr, false });
   self->retry_ = retry;
   self->check_space_ = std::move (check_space);
   return self;
@@ -63,7 +74,8 @@ std::shared_ptr<ResourceFetch> ResourceFetch::create (SoupSession *session, GstO
 
 ResourceFetch::~ResourceFetch ()
 {
-  writer_.reset ();
+  parts_.clear ();
+  g_clear_error (&result_);
   g_clear_object (&body_);
   g_clear_object (&message_);
   g_clear_object (&cancellable_);
@@ -76,33 +88,70 @@ void ResourceFetch::start (ProgressFn progress, ValidateFn validate, DoneFn done
   progress_ = std::move (progress);
   validate_ = std::move (validate);
   done_ = std::move (done);
+  next_request ();
+}
+
+/* Opens part `index` for writing, unless it is open; a part found whole in
+ * the cache is done. */
+bool ResourceFetch::open_part (size_t index, GError **error)
+{
+  Part &part = parts_[index];
+  if (part.writer)
+    return true;
+  part.writer = ResourceWriter::open (cache_, part.spec.cache_key, part.spec.download_id, error);
+  if (!part.writer)
+    return false;
+  if (part.writer->complete ()) {
+    GST_DEBUG ("%s is in the cache already", part.spec.cache_key.c_str ());
+    part.writer.reset ();
+    part.done = true;
+    if (index == 0)
+      validated_ = true;
+    return true;
+  }
+  progress_ (index, part.writer->length (),
+      part.spec.range ? static_cast<gint64> (part.spec.range->length) : part.writer->total_length ());
+  return true;
+}
+
+/* Asks for the first part not done yet and every part after it that holds
+ * nothing yet, in one request; finishes once every part is done. */
+void ResourceFetch::next_request ()
+{
+  g_clear_object (&body_);
   GError *error = nullptr;
-  writer_ = ResourceWriter::open (cache_, spec_.cache_key, spec_.download_id, &error);
-  if (!writer_) {
-    fail (error, error->code == GST_OFFLINE_ERROR_BUSY);
-    return;
-  }
-  if (writer_->complete ()) {
-    GST_DEBUG ("%s is in the cache already", spec_.url.c_str ());
-    validated_ = true;
-    finish (nullptr);
-    return;
-  }
-  if (writer_->length () >= kValidateBytes && !validate_if_ready (false, &error)) {
-    fail (error, false);
-    return;
-  }
-  total_ = writer_->total_length ();
-  progress_ (writer_->length (), total_);
-  if (spec_.range && writer_->length () == spec_.range->length) {
-    /* Every byte arrived before the process stopped; only the commit is left. */
-    if (!writer_->commit (&error)) {
+  for (current_ = 0; current_ < parts_.size (); current_++) {
+    Part &part = parts_[current_];
+    if (part.done)
+      continue;
+    if (!open_part (current_, &error)) {
+      fail (error, g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_BUSY));
+      return;
+    }
+    if (part.done)
+      continue;
+    if (writer ().length () >= kValidateBytes && !validate_if_ready (false, &error)) {
       fail (error, false);
       return;
     }
+    if (part.spec.range && writer ().length () == part.spec.range->length) {
+      /* Every byte arrived before the process stopped; only the commit is left. */
+      if (!commit_part (current_, &error)) {
+        fail (error, false);
+        return;
+      }
+      continue;
+    }
+    break;
+  }
+  if (current_ == parts_.size ()) {
     finish (nullptr);
     return;
   }
+  last_ = current_;
+  while (last_ + 1 < parts_.size () && !parts_[last_ + 1].done && !parts_[last_ + 1].writer
+      && gst_offline_cache_get_cached_length (cache_, parts_[last_ + 1].spec.cache_key.c_str ()) == 0)
+    last_++;
   send ();
 }
 
@@ -111,35 +160,38 @@ void ResourceFetch::send ()
   g_clear_object (&message_);
   g_clear_object (&body_);
   skip_ = 0;
-  g_autoptr (GUri) uri = g_uri_parse (spec_.url.c_str (), static_cast<GUriFlags> (SOUP_HTTP_URI_FLAGS), nullptr);
+  discard_ = 0;
+  whole_file_answer_ = false;
+  g_autoptr (GUri) uri = g_uri_parse (spec ().url.c_str (), static_cast<GUriFlags> (SOUP_HTTP_URI_FLAGS), nullptr);
   if (!uri || !is_http_uri (uri)) {
     fail (g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT, "'%s' is not an http(s) URI",
-        spec_.url.c_str ()), false);
+        spec ().url.c_str ()), false);
     return;
   }
   message_ = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
   SoupMessageHeaders *headers = soup_message_get_request_headers (message_);
-  for (const auto &line : spec_.headers) {
+  for (const auto &line : spec ().headers) {
     if (auto header = parse_header (line))
       soup_message_headers_replace (headers, header->first.c_str (), header->second.c_str ());
   }
-  guint64 held = writer_->length ();
-  if (spec_.range) {
-    guint64 first = spec_.range->offset + held;
-    soup_message_headers_set_range (headers, static_cast<goffset> (first),
-        static_cast<goffset> (spec_.range->offset + spec_.range->length - 1));
+  guint64 held = writer ().length ();
+  if (ranged ()) {
+    const ByteRange &first = *parts_[current_].spec.range, &end = *parts_[last_].spec.range;
+    soup_message_headers_set_range (headers, static_cast<goffset> (first.offset + held),
+        static_cast<goffset> (end.offset + end.length - 1));
   } else if (held > 0) {
     soup_message_headers_set_range (headers, static_cast<goffset> (held), -1);
   }
   if (held > 0) {
     /* If-Range: the server sends the rest only if the resource is unchanged,
      * else all of it (a 200 we then take from the start). */
-    if (!writer_->etag ().empty () && !is_weak_etag (writer_->etag ()))
-      soup_message_headers_replace (headers, "If-Range", writer_->etag ().c_str ());
-    else if (!writer_->last_modified ().empty ())
-      soup_message_headers_replace (headers, "If-Range", writer_->last_modified ().c_str ());
+    if (!writer ().etag ().empty () && !is_weak_etag (writer ().etag ()))
+      soup_message_headers_replace (headers, "If-Range", writer ().etag ().c_str ());
+    else if (!writer ().last_modified ().empty ())
+      soup_message_headers_replace (headers, "If-Range", writer ().last_modified ().c_str ());
   }
-  GST_DEBUG ("GET %s from byte %" G_GUINT64_FORMAT " (attempt %u)", spec_.url.c_str (), held, attempts_ + 1);
+  GST_DEBUG ("GET %s from byte %" G_GUINT64_FORMAT " of %s, %" G_GSIZE_FORMAT " resource(s) (attempt %u)",
+      spec ().url.c_str (), held, parts_[current_].spec.cache_key.c_str (), last_ - current_ + 1, attempts_ + 1);
   soup_session_send_async (session_, message_, G_PRIORITY_DEFAULT, cancellable_,
       [] (GObject *, GAsyncResult *result, gpointer data) {
         std::unique_ptr<Pending> pending (static_cast<Pending *> (data));
@@ -152,6 +204,12 @@ void ResourceFetch::on_sent (GAsyncResult *result)
 {
   GError *error = nullptr;
   body_ = soup_session_send_finish (session_, result, &error);
+  if (finished_) {
+    /* A commit failed meanwhile and ended the fetch. */
+    g_clear_error (&error);
+    g_clear_object (&body_);
+    return;
+  }
   if (!body_) {
     bool transient = true;
     if (error->domain == SOUP_SESSION_ERROR) {
@@ -160,12 +218,12 @@ void ResourceFetch::on_sent (GAsyncResult *result)
       transient = false;
       bool redirect = error->code == SOUP_SESSION_ERROR_REDIRECT_BAD_URI
           || error->code == SOUP_SESSION_ERROR_TOO_MANY_REDIRECTS;
-      GError *wrapped = g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "%s: %s%s", spec_.url.c_str (),
+      GError *wrapped = g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "%s: %s%s", spec ().url.c_str (),
           redirect ? "redirect refused: " : "", error->message);
       g_error_free (error);
       error = wrapped;
     } else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      GError *wrapped = g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NETWORK, "%s: %s", spec_.url.c_str (), error->message);
+      GError *wrapped = g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NETWORK, "%s: %s", spec ().url.c_str (), error->message);
       g_error_free (error);
       error = wrapped;
     }
@@ -181,8 +239,8 @@ void ResourceFetch::on_sent (GAsyncResult *result)
     send ();
     return;
   }
-  if (writer_->complete ()) {
-    finish (nullptr);
+  if (parts_[current_].done) {
+    next_request ();
     return;
   }
   read_next ();
@@ -196,110 +254,131 @@ bool ResourceFetch::accept_response (GError **error, bool *transient, bool *rest
   if (!is_http_uri (final_uri)) {
     g_autofree gchar *text = g_uri_to_string (final_uri);
     g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "%s redirected to %s, which is not http(s)",
-        spec_.url.c_str (), text);
+        spec ().url.c_str (), text);
     return false;
   }
   SoupMessageHeaders *headers = soup_message_get_response_headers (message_);
   std::string etag = header_or_empty (headers, "ETag");
   std::string last_modified = header_or_empty (headers, "Last-Modified");
-  guint64 held = writer_->length ();
+  const std::optional<ByteRange> &range = parts_[current_].spec.range;
+  guint64 held = writer ().length ();
+  guint64 first = (range ? range->offset : 0) + held;
 
-  if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE && spec_.range) {
-    if (held == spec_.range->length)
-      return validate_if_ready (true, error) && writer_->commit (error);
+  if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE && range) {
+    const ByteRange &end = *parts_[last_].spec.range;
     g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP,
         "%s: bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT " are beyond the end of the file on the server",
-        spec_.url.c_str (), spec_.range->offset, spec_.range->offset + spec_.range->length - 1);
+        spec ().url.c_str (), first, end.offset + end.length - 1);
     return false;
   }
   if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE && held > 0) {
     goffset start, end, total = -1;
     soup_message_headers_get_content_range (headers, &start, &end, &total);
     if (total >= 0 && static_cast<guint64> (total) == held) {
-      GST_DEBUG ("%s: the held %" G_GUINT64_FORMAT " bytes are all of it", spec_.url.c_str (), held);
-      if (!validate_if_ready (true, error) || !writer_->commit (error))
-        return false;
-      return true;
+      GST_DEBUG ("%s: the held %" G_GUINT64_FORMAT " bytes are all of it", spec ().url.c_str (), held);
+      return commit_part (current_, error);
     }
-    GST_INFO ("%s: 416 for byte %" G_GUINT64_FORMAT " of %" G_GINT64_FORMAT ": starting over", spec_.url.c_str (), held,
+    GST_INFO ("%s: 416 for byte %" G_GUINT64_FORMAT " of %" G_GINT64_FORMAT ": starting over", spec ().url.c_str (), held,
         static_cast<gint64> (total));
-    *restart = writer_->restart (error);
+    *restart = writer ().restart (error);
     return *restart;
   }
   if (status != SOUP_STATUS_OK && status != SOUP_STATUS_PARTIAL_CONTENT) {
     *transient = http_status_is_transient (status);
     g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "%s for %s", http_status_text (message_).c_str (),
-        spec_.url.c_str ());
+        spec ().url.c_str ());
     return false;
   }
 
   gint64 body_length = soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH
       ? soup_message_headers_get_content_length (headers) : -1;
-  guint64 offset = spec_.range ? spec_.range->offset : 0;
   if (status == SOUP_STATUS_PARTIAL_CONTENT) {
     goffset start = 0, end = 0, total = -1;
-    if ((held == 0 && !spec_.range) || !soup_message_headers_get_content_range (headers, &start, &end, &total)
-        || static_cast<guint64> (start) != offset + held) {
-      GST_INFO ("%s: the server sent another range than asked: starting over", spec_.url.c_str ());
-      *restart = writer_->restart (error);
+    if ((held == 0 && !range) || !soup_message_headers_get_content_range (headers, &start, &end, &total)
+        || static_cast<guint64> (start) != first) {
+      if (held == 0) {
+        g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "%s: the server answered another range than "
+            "the one asked for", spec ().url.c_str ());
+        return false;
+      }
+      GST_INFO ("%s: the server sent another range than asked: starting over", spec ().url.c_str ());
+      *restart = writer ().restart (error);
       return *restart;
     }
-    if (spec_.range) {
-      total_ = static_cast<gint64> (spec_.range->length);
-    } else {
+    if (!range) {
       total_ = total >= 0 ? total : -1;
       if (total_ < 0 && body_length >= 0)
         total_ = static_cast<gint64> (held) + body_length;
     }
   } else {
     /* 200: the whole file, from its first byte. */
-    total_ = spec_.range ? static_cast<gint64> (spec_.range->length) : body_length;
-    skip_ = offset;
+    whole_file_answer_ = range.has_value ();
+    if (!range)
+      total_ = body_length;
+    skip_ = range ? range->offset : 0;
     if (held > 0) {
-      bool same = (!etag.empty () && !is_weak_etag (etag) && etag == writer_->etag ())
-          || (etag.empty () && writer_->etag ().empty () && !last_modified.empty ()
-              && last_modified == writer_->last_modified ());
+      bool same = (!etag.empty () && !is_weak_etag (etag) && etag == writer ().etag ())
+          || (etag.empty () && writer ().etag ().empty () && !last_modified.empty ()
+              && last_modified == writer ().last_modified ());
       if (same) {
         GST_INFO ("%s: the server ignored the Range; skipping the %" G_GUINT64_FORMAT " bytes we hold",
-            spec_.url.c_str (), held);
-        skip_ = offset + held;
+            spec ().url.c_str (), held);
+        skip_ = first;
       } else {
-        GST_INFO ("%s: the resource changed on the server; starting over", spec_.url.c_str ());
-        if (!writer_->restart (error))
+        GST_INFO ("%s: the resource changed on the server; starting over", spec ().url.c_str ());
+        if (!writer ().restart (error))
           return false;
       }
     }
   }
-  if (total_ >= 0 && static_cast<guint64> (total_) < writer_->length ()) {
-    GST_INFO ("%s: it is shorter than what we hold: starting over", spec_.url.c_str ());
-    *restart = writer_->restart (error);
+  if (!range && total_ >= 0 && static_cast<guint64> (total_) < writer ().length ()) {
+    GST_INFO ("%s: it is shorter than what we hold: starting over", spec ().url.c_str ());
+    *restart = writer ().restart (error);
     return *restart;
   }
   /* Refuse before writing what cannot fit, rather than fill the disk. */
-  if (total_ >= 0 && check_space_ && !check_space_ (static_cast<guint64> (total_) - writer_->length (), error))
+  guint64 needed = 0;
+  if (range)
+    needed = parts_[last_].spec.range->offset + parts_[last_].spec.range->length - range->offset - writer ().length ();
+  else if (total_ >= 0)
+    needed = static_cast<guint64> (total_) - writer ().length ();
+  if (needed > 0 && check_space_ && !check_space_ (needed, error))
     return false;
-  return writer_->set_validators (etag, last_modified, total_, error);
+  response_etag_ = etag;
+  response_last_modified_ = last_modified;
+  writer ().set_validators (etag, last_modified, range ? static_cast<gint64> (range->length) : total_);
+  return true;
 }
 
 void ResourceFetch::read_next ()
 {
   g_input_stream_read_bytes_async (body_, kReadSize, G_PRIORITY_DEFAULT, cancellable_,
-      [] (GObject *, GAsyncResult *result, gpointer data) {
+      [] (GObject *source, GAsyncResult *result, gpointer data) {
         std::unique_ptr<Pending> pending (static_cast<Pending *> (data));
-        pending->fetch->on_read (result);
+        pending->fetch->on_read (source, result);
       },
       new Pending { shared_from_this () });
 }
 
-void ResourceFetch::on_read (GAsyncResult *result)
+void ResourceFetch::on_read (GObject *source, GAsyncResult *result)
 {
   GError *error = nullptr;
-  g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish (body_, result, &error);
+  g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+  if (finished_) {
+    g_clear_error (&error);
+    return;
+  }
+  bool run_written = ranged () && current_ > last_;
   if (!bytes) {
+    if (run_written && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      /* Only the end of the answer was missing: nothing of ours is lost. */
+      g_error_free (error);
+      next_request ();
+      return;
+    }
     if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      GError *wrapped = g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NETWORK,
-          "%s: connection lost after %" G_GUINT64_FORMAT " bytes: %s", spec_.url.c_str (), writer_->length (),
-          error->message);
+      GError *wrapped = g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NETWORK, "%s: connection lost in %s: %s",
+          spec ().url.c_str (), parts_[current_].spec.cache_key.c_str (), error->message);
       g_error_free (error);
       error = wrapped;
     }
@@ -309,17 +388,20 @@ void ResourceFetch::on_read (GAsyncResult *result)
   gsize size;
   auto data = static_cast<const guint8 *> (g_bytes_get_data (bytes, &size));
   if (size == 0) {
-    if (total_ >= 0 && writer_->length () != static_cast<guint64> (total_)) {
-      fail (g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NETWORK,
-          "%s: the connection closed after %" G_GUINT64_FORMAT " of %" G_GINT64_FORMAT " bytes", spec_.url.c_str (),
-          writer_->length (), total_), true);
+    if (run_written) {
+      next_request ();
       return;
     }
-    if (!validate_if_ready (true, &error) || !writer_->commit (&error)) {
+    if (ranged () || (total_ >= 0 && writer ().length () != static_cast<guint64> (total_))) {
+      fail (g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NETWORK, "%s: the connection closed before the end of %s",
+          spec ().url.c_str (), parts_[current_].spec.cache_key.c_str ()), true);
+      return;
+    }
+    if (!commit_part (current_, &error)) {
       fail (error, false);
       return;
     }
-    finish (nullptr);
+    next_request ();
     return;
   }
   if (skip_ > 0) {
@@ -328,51 +410,143 @@ void ResourceFetch::on_read (GAsyncResult *result)
     data += skipped;
     size -= skipped;
   }
-  if (spec_.range && total_ >= 0) {
-    /* A 200 answer to a ranged request carries the rest of the file too. */
-    size = static_cast<gsize> (MIN (static_cast<guint64> (size), static_cast<guint64> (total_) - writer_->length ()));
+  if (ranged ()) {
+    if (!write_ranged (data, size, &error)) {
+      fail (error, false);
+      return;
+    }
+    if (current_ > last_ && whole_file_answer_) {
+      /* The rest of the file is not what was asked for. */
+      next_request ();
+      return;
+    }
+    /* A 206 is read to its end, so that its connection serves again. */
+    read_next ();
+    return;
   }
   if (size > 0) {
-    if (!writer_->append (data, size, &error)) {
+    if (!writer ().append (data, size, &error)) {
       fail (error, false);
       return;
     }
     attempts_ = 0;
-    if (total_ >= 0 && writer_->length () > static_cast<guint64> (total_)) {
+    if (total_ >= 0 && writer ().length () > static_cast<guint64> (total_)) {
       fail (g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "%s: the server sent more than the %" G_GINT64_FORMAT
-          " bytes it announced", spec_.url.c_str (), total_), true);
+          " bytes it announced", spec ().url.c_str (), total_), true);
       return;
     }
     if (!validate_if_ready (false, &error)) {
       fail (error, false);
       return;
     }
-    progress_ (writer_->length (), total_);
-  }
-  if (spec_.range && writer_->length () == static_cast<guint64> (total_)) {
-    if (!validate_if_ready (true, &error) || !writer_->commit (&error)) {
-      fail (error, false);
-      return;
-    }
-    finish (nullptr);
-    return;
+    progress_ (current_, writer ().length (), total_);
   }
   read_next ();
 }
 
+/* Writes body bytes to the parts of the request in turn, committing each as
+ * soon as it is whole; bytes past the last part are not ours. */
+bool ResourceFetch::write_ranged (const guint8 *data, gsize size, GError **error)
+{
+  while (size > 0 && current_ <= last_) {
+    if (discard_ > 0) {
+      gsize passed = static_cast<gsize> (MIN (discard_, static_cast<guint64> (size)));
+      discard_ -= passed;
+      data += passed;
+      size -= passed;
+      if (discard_ == 0 && !begin_next_part (error))
+        return false;
+      continue;
+    }
+    guint64 length = parts_[current_].spec.range->length;
+    gsize taken = static_cast<gsize> (MIN (length - writer ().length (), static_cast<guint64> (size)));
+    if (!writer ().append (data, taken, error))
+      return false;
+    attempts_ = 0;
+    data += taken;
+    size -= taken;
+    if (!validate_if_ready (false, error))
+      return false;
+    progress_ (current_, writer ().length (), static_cast<gint64> (length));
+    if (writer ().length () == length && (!commit_part (current_, error) || !begin_next_part (error)))
+      return false;
+  }
+  return true;
+}
+
+/* Moves on to the next part of the request. The bytes of one that has
+ * become whole meanwhile, or that another writer holds, are passed over
+ * (the latter is asked for again later). */
+bool ResourceFetch::begin_next_part (GError **error)
+{
+  if (++current_ > last_)
+    return true;
+  Part &part = parts_[current_];
+  g_autoptr (GError) open_error = nullptr;
+  if (!open_part (current_, &open_error)) {
+    if (!g_error_matches (open_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_BUSY)) {
+      g_propagate_error (error, g_steal_pointer (&open_error));
+      return false;
+    }
+    GST_INFO ("%s; passing over its bytes", open_error->message);
+    discard_ = part.spec.range->length;
+    return true;
+  }
+  if (part.done) {
+    discard_ = part.spec.range->length;
+    return true;
+  }
+  /* Bytes another download held of it are dropped for the ones arriving. */
+  if (writer ().length () > 0 && !writer ().restart (error))
+    return false;
+  writer ().set_validators (response_etag_, response_last_modified_, static_cast<gint64> (part.spec.range->length));
+  return true;
+}
+
+/* Hands a whole part to the cache; the fetch ends only when it is in. */
+bool ResourceFetch::commit_part (size_t index, GError **error)
+{
+  if (index == 0 && !validate_if_ready (true, error))
+    return false;
+  Part &part = parts_[index];
+  part.done = true;
+  pending_commits_++;
+  auto self = shared_from_this ();
+  ResourceWriter::commit (std::move (part.writer), [self] (const GError *commit_error) {
+    self->on_committed (commit_error);
+  });
+  return true;
+}
+
+void ResourceFetch::on_committed (const GError *error)
+{
+  pending_commits_--;
+  if (error && !finished_) {
+    fail (g_error_copy (error), false);
+    return;
+  }
+  if (error && !result_)
+    result_ = g_error_copy (error);
+  if (finished_ && pending_commits_ == 0) {
+    auto self = shared_from_this ();
+    run_later ([self] () { self->done_ (self->result_); });
+  }
+}
+
 bool ResourceFetch::validate_if_ready (bool at_end, GError **error)
 {
-  if (validated_ || !validate_ || (!at_end && writer_->length () < kValidateBytes))
+  const auto &writer = parts_.front ().writer;
+  if (validated_ || !validate_ || !writer || (!at_end && writer->length () < kValidateBytes))
     return true;
   validated_ = true;
-  return validate_ (writer_->read_prefix (kValidateBytes), error);
+  return validate_ (writer->read_prefix (kValidateBytes), error);
 }
 
 void ResourceFetch::fail (GError *error, bool transient)
 {
-  if (writer_) {
+  for (Part &part : parts_) {
     g_autoptr (GError) checkpoint_error = nullptr;
-    if (!writer_->checkpoint (&checkpoint_error))
+    if (part.writer && !part.writer->checkpoint (&checkpoint_error))
       GST_WARNING ("%s", checkpoint_error->message);
   }
   bool cancelled = g_cancellable_is_cancelled (cancellable_);
@@ -394,12 +568,12 @@ void ResourceFetch::retry_later ()
 {
   auto self = shared_from_this ();
   run_after (retry_.delay_ms (attempts_), cancellable_, [self] (bool cancelled) {
+    if (self->finished_)
+      return;
     if (cancelled)
       self->finish (g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled"));
-    else if (self->writer_)
-      self->send ();
     else
-      self->start (std::move (self->progress_), std::move (self->validate_), std::move (self->done_));
+      self->next_request ();
   });
 }
 
@@ -410,16 +584,16 @@ void ResourceFetch::finish (GError *error)
     return;
   }
   finished_ = true;
+  result_ = error;
   g_clear_object (&body_);
-  /* Closing the writer checkpoints what it holds and unlocks the resource. */
-  writer_.reset ();
+  /* Closing the writers checkpoints what they hold and unlocks them. */
+  for (Part &part : parts_)
+    part.writer.reset ();
+  if (pending_commits_ > 0)
+    return;  /* on_committed ends it */
   /* Always from the main loop, never from inside start() or a callback. */
   auto self = shared_from_this ();
-  run_later ([self, error] () {
-    self->done_ (error);
-    if (error)
-      g_error_free (error);
-  });
+  run_later ([self] () { self->done_ (self->result_); });
 }
 
 }  // namespace gst_offline

@@ -509,6 +509,12 @@ void ManagerCore::on_done (const std::string &id, const GError *error)
     } else {
       fail_record (record, error);
     }
+  } else {
+    /* Its data went when it was removed; what its last writers recorded
+     * since (commits landing, checkpoints of a cancel) goes now. */
+    g_autoptr (GError) remove_error = nullptr;
+    if (!cache_remove_download_resources (cache.get (), id, &remove_error))
+      GST_WARNING ("could not remove the last data of %s: %s", id.c_str (), remove_error->message);
   }
   task.reset ();  /* releases the lock */
   if (shutting_down) {
@@ -743,8 +749,12 @@ static gboolean gst_offline_download_manager_initable_init_impl (GInitable *init
   core->worker_context.reset (g_main_context_new ());
   core->worker_loop = g_main_loop_new (core->worker_context.get (), FALSE);
   core->worker_thread = g_thread_new ("offline-manager", worker_main, core);
-  /* Downloads left queued or interrupted by an earlier run carry on. */
+  /* Downloads left queued or interrupted by an earlier run carry on, once
+   * what a crash left behind is cleared. */
   core->call ([core] () {
+    g_autoptr (GError) sweep_error = nullptr;
+    if (!cache_sweep (core->cache.get (), &sweep_error))
+      GST_WARNING ("could not sweep the cache: %s", sweep_error->message);
     core->not_met = requirements_not_met (core->requirements, core->data_dir, core->min_free_space, "");
     core->sync_tasks ();
   });
