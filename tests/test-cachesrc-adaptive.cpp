@@ -12,6 +12,7 @@
 
 #include <glib/gstdio.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -344,6 +345,79 @@ GST_START_TEST (test_missing_segment_and_tracks)
 }
 GST_END_TEST;
 
+/* A track that downstream takes late (as when playbin3 chooses it from a
+ * later stream collection) is not lost: its pushes come back NOT_LINKED
+ * (here from an identity whose source pad is not linked yet), it tries
+ * again, and once linked it plays from the start, init segment first. The
+ * identity is linked once the audio track has started twice (pushed its
+ * DISCONT init segment again); the video goes to a fakesink. */
+struct LateLink {
+  Player player;
+  GstElement *identity = nullptr;
+  std::atomic<guint> audio_starts { 0 };
+};
+
+static GstPadProbeReturn
+on_audio_buffer (GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  if (GST_BUFFER_FLAG_IS_SET (GST_PAD_PROBE_INFO_BUFFER (info), GST_BUFFER_FLAG_DISCONT))
+    static_cast<LateLink *> (data)->audio_starts++;
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+on_cachesrc_pad (GstElement *, GstPad *pad, gpointer data)
+{
+  auto *late = static_cast<LateLink *> (data);
+  GstElement *first;
+  if (g_str_equal (GST_PAD_NAME (pad), "src_1")) {
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_audio_buffer, late, nullptr);
+    first = late->identity = gst_element_factory_make ("identity", nullptr);
+  } else {
+    first = gst_element_factory_make ("fakesink", nullptr);
+  }
+  gst_bin_add (GST_BIN (late->player.pipeline), first);
+  gst_element_sync_state_with_parent (first);
+  GstPad *sink = gst_element_get_static_pad (first, "sink");
+  fail_unless_equals_int (gst_pad_link (pad, sink), GST_PAD_LINK_OK);
+  gst_object_unref (sink);
+}
+
+GST_START_TEST (test_track_linked_late)
+{
+  Asset asset = make_asset (server, "late", nullptr);
+  LateLink late;
+  late.player.data_dir = asset.data_dir;
+  late.player.pipeline = gst_pipeline_new (nullptr);
+  GstElement *src = gst_element_factory_make ("cachesrc", nullptr);
+  g_object_set (src, "uri", "offline://late", "cache-dir", asset.data_dir, nullptr);
+  g_signal_connect (src, "pad-added", G_CALLBACK (on_cachesrc_pad), &late);
+  gst_bin_add (GST_BIN (late.player.pipeline), src);
+  gst_element_set_state (late.player.pipeline, GST_STATE_PLAYING);
+  for (int i = 0; late.audio_starts < 2 && i < 1000; i++)
+    g_usleep (10 * 1000);
+  fail_unless (late.audio_starts >= 2, "the audio track was not pushed again after NOT_LINKED");
+  GstElement *decodebin = gst_element_factory_make ("decodebin", nullptr);
+  g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_pad_added), &late.player);
+  gst_bin_add (GST_BIN (late.player.pipeline), decodebin);
+  gst_element_sync_state_with_parent (decodebin);
+  fail_unless (gst_element_link (late.identity, decodebin));
+  /* The pipeline's EOS came with the video's: wait for the audio buffers. */
+  auto expected = frames_of (asset.reference_audio, "audio");
+  for (int i = 0; lines_to_frames (late.player.audio).size () < expected.size () && i < 3000; i++)
+    g_usleep (10 * 1000);
+  gst_element_set_state (late.player.pipeline, GST_STATE_NULL);
+  gst_object_unref (late.player.pipeline);
+
+  /* Every audio buffer but the first (see assert_same_as_reference). */
+  auto audio = lines_to_frames (late.player.audio);
+  fail_unless (audio.size () > 2, "%zu audio buffers", audio.size ());
+  assert_same (std::vector<Frame> (expected.begin () + 1, expected.end ()),
+      std::vector<Frame> (audio.begin () + 1, audio.end ()), "audio linked late");
+  free_asset (asset);
+}
+GST_END_TEST;
+
 static Suite *
 cachesrc_adaptive_suite (void)
 {
@@ -357,6 +431,7 @@ cachesrc_adaptive_suite (void)
   tcase_add_test (tc, test_seek_and_duration);
   tcase_add_test (tc, test_two_periods);
   tcase_add_test (tc, test_missing_segment_and_tracks);
+  tcase_add_test (tc, test_track_linked_late);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -71,6 +71,8 @@ AdaptiveStream::restart_locked (const GstSegment &segment, guint32 seqnum)
     batch_ = nullptr;
   }
   not_linked_ = false;
+  retry_at_ = -1;
+  not_linked_count_ = 0;
 }
 
 void
@@ -615,7 +617,7 @@ AdaptiveStream::media_offset_of (const GstOfflineSegment *segment, bool *error)
 void
 AdaptiveStream::push_iteration ()
 {
-  if (!text_may_flow ())
+  if (!text_may_flow () || waiting_to_retry ())
     return;
   if (!push_stream_start_and_caps ()) {
     finish (GST_FLOW_NOT_NEGOTIATED, true);
@@ -746,10 +748,38 @@ AdaptiveStream::push_iteration ()
   ret = gst_pad_push (pad (), buffer);
   if (media_block)
     report_started ();
-  if (ret != GST_FLOW_OK)
+  if (ret != GST_FLOW_OK) {
     finish (ret, false);
-  else
+  } else {
     not_linked_ = false;
+    not_linked_count_ = 0;
+  }
+}
+
+bool
+AdaptiveStream::waiting_to_retry ()
+{
+  if (retry_at_ < 0)
+    return false;
+  gint64 now = g_get_monotonic_time ();
+  if (now < retry_at_) {
+    /* Short sleeps: the push task must stay responsive to flushes and stops. */
+    g_usleep (MIN (retry_at_ - now, 20 * 1000));
+    return true;
+  }
+  GST_DEBUG_OBJECT (pad (), "pushing again after NOT_LINKED (%u in a row)", not_linked_count_);
+  GstSegment segment;
+  {
+    std::lock_guard<std::mutex> lock (segment_mutex_);
+    segment = segment_;
+  }
+  GstClockTime resume = current_ ? current_->start : start_time_;
+  guint count = not_linked_count_;
+  restart_locked (segment, seqnum_);
+  start_time_ = MAX (resume, static_cast<GstClockTime> (segment.start));
+  not_linked_count_ = count;
+  not_linked_ = true; /* until a push goes through */
+  return false;
 }
 
 void
@@ -792,7 +822,6 @@ AdaptiveStream::finish (GstFlowReturn ret, bool error_posted)
   } else if (ret == GST_FLOW_FLUSHING) {
     GST_DEBUG_OBJECT (pad (), "flushing: pausing the push task");
   } else if (ret == GST_FLOW_NOT_LINKED) {
-    /* An unlinked track (say, text nobody wants) must not stop the others. */
     not_linked_ = true;
     if (playback_->all_not_linked ()) {
       GST_ELEMENT_FLOW_ERROR (element (), ret);
@@ -800,7 +829,17 @@ AdaptiveStream::finish (GstFlowReturn ret, bool error_posted)
       gst_event_set_seqnum (event, seqnum_);
       gst_pad_push_event (pad (), event);
     } else {
-      GST_INFO_OBJECT (pad (), "not linked: pausing this track");
+      /* An unlinked track must not stop the others, and must not stop
+       * for good either: playbin3 may choose it a moment later (each
+       * parsebin's streams reach decodebin3 in their own stream
+       * collection, and it chooses again from each). Its segment starts
+       * again, init segment first, after a back-off (0.1 s doubling up to
+       * 2 s: a track nobody wants, say text, costs little). */
+      gint64 wait_ms = MIN (100 << MIN (not_linked_count_, 5u), 2000);
+      not_linked_count_++;
+      retry_at_ = g_get_monotonic_time () + wait_ms * 1000;
+      GST_INFO_OBJECT (pad (), "not linked: trying again in %" G_GINT64_FORMAT " ms", wait_ms);
+      return;
     }
   } else {
     GST_INFO_OBJECT (pad (), "pausing the push task: %s", gst_flow_get_name (ret));

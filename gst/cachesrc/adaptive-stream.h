@@ -108,6 +108,10 @@ private:
    * a text stream learns whether its data may flow yet. */
   void report_started ();
   bool text_may_flow ();
+  /* After NOT_LINKED while other streams flow: whether the retry is still
+   * to come; when it is due, the current segment starts again with its
+   * init segment. */
+  bool waiting_to_retry ();
   /* False after posting an error (no caps for the track). */
   bool push_stream_start_and_caps ();
   /* The TIME segment after a start or a seek (from segment_, shifted to
@@ -140,6 +144,8 @@ private:
   /* Audio and video: whether this stream told playback_ it started. Text:
    * whether its data may flow, and since when it waits (monotonic us). */
   bool start_reported_ = false;
+  gint64 retry_at_ = -1;   /* after NOT_LINKED: when to push again (monotonic us) */
+  guint not_linked_count_ = 0; /* NOT_LINKED in a row, for the back-off */
   bool text_released_ = false;
   gint64 text_held_since_ = -1;
 
