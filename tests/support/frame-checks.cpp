@@ -138,14 +138,9 @@ static void
 on_handoff (GstElement *, GstBuffer *buffer, GstPad *, gpointer data)
 {
   auto *branch = static_cast<Branch *> (data);
-  GstMapInfo map;
-  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+  g_autofree gchar *line = ot_checksum_line (branch->kind, buffer);
+  if (!line)
     return;
-  g_autofree gchar *md5 = g_compute_checksum_for_data (G_CHECKSUM_MD5, map.data, map.size);
-  gst_buffer_unmap (buffer, &map);
-  GstClockTime pts = GST_BUFFER_PTS (buffer);
-  g_autofree gchar *line = g_strdup_printf ("%s %" G_GINT64_FORMAT " %s", branch->kind,
-      GST_CLOCK_TIME_IS_VALID (pts) ? static_cast<gint64> (pts) : G_GINT64_CONSTANT (-1), md5);
   std::lock_guard<std::mutex> guard (branch->lock);
   branch->lines.push_back (line);
 }
@@ -166,14 +161,10 @@ void
 on_pad_added (GstElement *, GstPad *pad, gpointer data)
 {
   auto *player = static_cast<Player *> (data);
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-  if (!caps)
-    caps = gst_pad_query_caps (pad, nullptr);
-  const gchar *name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
-  Branch *branch = g_str_has_prefix (name, "video/") ? &player->video
-      : g_str_has_prefix (name, "audio/")            ? &player->audio
-                                                     : nullptr;
-  gst_caps_unref (caps);
+  const gchar *kind = ot_pad_kind (pad);
+  Branch *branch = g_strcmp0 (kind, "video") == 0 ? &player->video
+      : g_strcmp0 (kind, "audio") == 0            ? &player->audio
+                                                  : nullptr;
 
   GstElement *bin;
   if (branch == &player->video)
