@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "frame-checks.h"
 
+#include "adaptive-content.h"
+
 #include <gst/check/gstcheck.h>
 
 #include <algorithm>
@@ -129,6 +131,46 @@ assert_seek_same_as_reference (const gchar *uri, const gchar *data_dir, GstClock
   GPtrArray *offline = decode (uri, data_dir, target);
   g_autofree gchar *what = g_strdup_printf ("after the seek to %" GST_TIME_FORMAT, GST_TIME_ARGS (target));
   assert_same_from (offline, reference_video, reference_audio, target + video_offset, target + audio_offset, what);
+  g_ptr_array_unref (offline);
+}
+
+References::References (const gchar *video_file, const gchar *audio_file, const gchar *data_dir)
+{
+  g_autofree gchar *video_uri = gst_filename_to_uri (video_file, nullptr);
+  g_autofree gchar *audio_uri = gst_filename_to_uri (audio_file, nullptr);
+  video = decode (video_uri, data_dir);
+  audio = decode (audio_uri, data_dir);
+}
+
+References::~References ()
+{
+  g_ptr_array_unref (video);
+  g_ptr_array_unref (audio);
+}
+
+References
+dash_references (const gchar *dir, const gchar *data_dir, OtServer *server, const gchar *name)
+{
+  g_autofree gchar *video = dash_reference (dir, 0, server, name);
+  g_autofree gchar *audio = dash_reference (dir, 1, server, name);
+  return References (video, audio, data_dir);
+}
+
+References
+download_dash (OtServer *server, const Dirs &dirs, const gchar *name, const gchar *extra)
+{
+  make_dash (dirs.content, extra);
+  g_autofree gchar *url = serve (server, dirs.content, name, "x.mpd");
+  download (dirs.data, url, name);
+  return dash_references (dirs.content, dirs.data, server, name);
+}
+
+void
+assert_plays_like (const gchar *id, const gchar *data_dir, const References &references)
+{
+  g_autofree gchar *uri = g_strdup_printf ("offline://%s", id);
+  GPtrArray *offline = decode (uri, data_dir);
+  assert_same_as_reference (references.video, references.audio, offline);
   g_ptr_array_unref (offline);
 }
 
