@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <initializer_list>
+
 using namespace gst_offline;
 
 static GstOfflineCache *open_cache (const char *name, gchar **dir_out = nullptr)
@@ -189,12 +191,29 @@ static void add_download_row (GstOfflineCache *cache, const char *id)
   fail_unless (cache_database (cache).exec (sql, nullptr));
 }
 
+/* open_cache() with a downloads row for each of `ids`. */
+static GstOfflineCache *open_cache_with_downloads (const char *name, std::initializer_list<const char *> ids,
+    gchar **dir_out = nullptr)
+{
+  GstOfflineCache *cache = open_cache (name, dir_out);
+  for (const char *id : ids)
+    add_download_row (cache, id);
+  return cache;
+}
+
+/* Verifying the whole cache finds no problem. */
+static void assert_verifies_clean (GstOfflineCache *cache)
+{
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GPtrArray) problems = gst_offline_cache_verify (cache, nullptr, &error);
+  fail_unless (problems != nullptr, "%s", error ? error->message : "");
+  fail_unless_equals_int (problems->len, 0);
+}
+
 GST_START_TEST (test_removal_keeps_shared_resources)
 {
-  g_autoptr (GstOfflineCache) cache = open_cache ("remove");
+  g_autoptr (GstOfflineCache) cache = open_cache_with_downloads ("remove", { "a", "b" });
   g_autoptr (GError) error = nullptr;
-  add_download_row (cache, "a");
-  add_download_row (cache, "b");
   write_whole (cache, "shared", "a", pattern (1000, 4));
   write_whole (cache, "shared", "b", pattern (1000, 4));
   write_whole (cache, "only-a", "a", pattern (2000, 5));
@@ -215,9 +234,7 @@ GST_START_TEST (test_removal_keeps_shared_resources)
   fail_unless_equals_uint64 (gst_offline_cache_get_cached_length (cache, "partial-a"), 0);
   fail_if (g_file_test (cache_absolute_path (cache, cache_resource_files ("partial-a").partial).c_str (), G_FILE_TEST_EXISTS));
 
-  g_autoptr (GPtrArray) problems = gst_offline_cache_verify (cache, nullptr, &error);
-  fail_unless (problems != nullptr);
-  fail_unless_equals_int (problems->len, 0);
+  assert_verifies_clean (cache);
 }
 GST_END_TEST;
 
@@ -233,9 +250,8 @@ static gboolean has_problem (GPtrArray *problems, const char *text)
 GST_START_TEST (test_verify_finds_damage)
 {
   gchar *dir = nullptr;
-  g_autoptr (GstOfflineCache) cache = open_cache ("verify", &dir);
+  g_autoptr (GstOfflineCache) cache = open_cache_with_downloads ("verify", { "d" }, &dir);
   g_autoptr (GError) error = nullptr;
-  add_download_row (cache, "d");
   write_whole (cache, "truncated", "d", pattern (1000, 6));
   write_whole (cache, "deleted", "d", pattern (1000, 7));
   g_autofree gchar *truncated = gst_offline_cache_lookup (cache, "truncated", nullptr, &error);
@@ -392,9 +408,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_stray_partials_are_swept_unless_held)
 {
-  g_autoptr (GstOfflineCache) cache = open_cache ("sweep");
+  g_autoptr (GstOfflineCache) cache = open_cache_with_downloads ("sweep", { "d1" });
   g_autoptr (GError) error = nullptr;
-  add_download_row (cache, "d1");
   crash_before_checkpoint (cache, "crashed", "d1", 3000);
   /* Checkpointed, then closed: its row keeps it. */
   {
@@ -431,10 +446,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_removal_sweeps_partials_that_never_had_a_row)
 {
-  g_autoptr (GstOfflineCache) cache = open_cache ("remove-strays");
+  g_autoptr (GstOfflineCache) cache = open_cache_with_downloads ("remove-strays", { "a", "b" });
   g_autoptr (GError) error = nullptr;
-  add_download_row (cache, "a");
-  add_download_row (cache, "b");
   write_whole (cache, "whole-a", "a", pattern (1000, 13));
   crash_before_checkpoint (cache, "cut-a", "a", 2000);
   /* Another download's resource, being written before its first row. */
@@ -446,16 +459,14 @@ GST_START_TEST (test_removal_sweeps_partials_that_never_had_a_row)
   fail_if (g_file_test (partial_path (cache, "cut-a").c_str (), G_FILE_TEST_EXISTS));
   fail_unless (g_file_test (partial_path (cache, "live-b").c_str (), G_FILE_TEST_EXISTS));
   live_b.reset ();
-  g_autoptr (GPtrArray) problems = gst_offline_cache_verify (cache, nullptr, &error);
-  fail_unless_equals_int (problems->len, 0);
+  assert_verifies_clean (cache);
 }
 GST_END_TEST;
 
 GST_START_TEST (test_file_held_between_rename_and_rows_is_left_alone)
 {
-  g_autoptr (GstOfflineCache) cache = open_cache ("held-data");
+  g_autoptr (GstOfflineCache) cache = open_cache_with_downloads ("held-data", { "a" });
   g_autoptr (GError) error = nullptr;
-  add_download_row (cache, "a");
   write_whole (cache, "k", "a", pattern (1000, 14));
   g_autofree gchar *path = gst_offline_cache_lookup (cache, "k", nullptr, &error);
   fail_unless (path != nullptr);
@@ -483,9 +494,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_sweep_removes_resources_of_downloads_that_are_gone)
 {
-  g_autoptr (GstOfflineCache) cache = open_cache ("orphans");
+  g_autoptr (GstOfflineCache) cache = open_cache_with_downloads ("orphans", { "here" });
   g_autoptr (GError) error = nullptr;
-  add_download_row (cache, "here");
   write_whole (cache, "mine", "here", pattern (100, 16));
   write_whole (cache, "shared", "here", pattern (100, 17));
   /* A removed download whose last commit landed after its removal. */
@@ -500,8 +510,7 @@ GST_START_TEST (test_sweep_removes_resources_of_downloads_that_are_gone)
   g_autofree gchar *mine = gst_offline_cache_lookup (cache, "mine", nullptr, &error);
   g_autofree gchar *shared = gst_offline_cache_lookup (cache, "shared", nullptr, &error);
   fail_unless (mine && shared);
-  g_autoptr (GPtrArray) problems = gst_offline_cache_verify (cache, nullptr, &error);
-  fail_unless_equals_int (problems->len, 0);
+  assert_verifies_clean (cache);
 }
 GST_END_TEST;
 

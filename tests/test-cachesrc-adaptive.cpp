@@ -27,67 +27,17 @@ constexpr guint CLIP_SECONDS = kDashClipSeconds;
 /* Like fail_unless_equals_int, with a message. */
 #define expect_equal(a, b, ...) fail_unless ((a) == (b), __VA_ARGS__)
 
-/* A download of ffmpeg's DASH output, and the references. */
+/* A download of ffmpeg's DASH output named after the test (`extra`: more
+ * ffmpeg options), and the decodes of its concatenated representations. */
 struct Asset {
-  gchar *root;
-  gchar *data_dir;
-  gchar *content_dir;
-  GPtrArray *reference_video; /* decodes of the concatenated representations */
-  GPtrArray *reference_audio;
+  Dirs dirs;
+  References references;
+
+  Asset (const gchar *name, const gchar *extra)
+      : dirs (name), references (download_dash (test_server, dirs, name, extra))
+  {
+  }
 };
-
-Asset
-make_asset (OtServer *server, const gchar *name, const gchar *ffmpeg_extra)
-{
-  Asset asset;
-  asset.root = ot_make_temp_dir (name);
-  asset.data_dir = g_build_filename (asset.root, "data", nullptr);
-  asset.content_dir = g_build_filename (asset.root, "content", nullptr);
-  g_mkdir_with_parents (asset.data_dir, 0700);
-  g_mkdir_with_parents (asset.content_dir, 0700);
-  make_dash (asset.content_dir, ffmpeg_extra);
-
-  g_autofree gchar *url = serve (server, asset.content_dir, name, "x.mpd");
-  download (asset.data_dir, url, name);
-
-  g_autofree gchar *video = dash_reference (asset.content_dir, 0, server, name);
-  g_autofree gchar *audio = dash_reference (asset.content_dir, 1, server, name);
-  g_autofree gchar *video_uri = gst_filename_to_uri (video, nullptr);
-  g_autofree gchar *audio_uri = gst_filename_to_uri (audio, nullptr);
-  asset.reference_video = decode (video_uri, asset.data_dir);
-  asset.reference_audio = decode (audio_uri, asset.data_dir);
-  return asset;
-}
-
-void
-free_asset (Asset &asset)
-{
-  g_ptr_array_unref (asset.reference_video);
-  g_ptr_array_unref (asset.reference_audio);
-  g_free (asset.root);
-  g_free (asset.data_dir);
-  g_free (asset.content_dir);
-}
-
-void
-check_same_as_reference (const Asset &asset, GPtrArray *offline)
-{
-  assert_same_as_reference (asset.reference_video, asset.reference_audio, offline);
-}
-
-OtServer *server;
-
-void
-setup (void)
-{
-  server = ot_server_new ();
-}
-
-void
-teardown (void)
-{
-  ot_server_free (server);
-}
 
 } // namespace
 
@@ -96,22 +46,16 @@ teardown (void)
  * SegmentTimeline, ffmpeg's default). */
 GST_START_TEST (test_timeline_frames)
 {
-  Asset asset = make_asset (server, "timeline", nullptr);
-  GPtrArray *offline = decode ("offline://timeline", asset.data_dir);
-  check_same_as_reference (asset, offline);
-  g_ptr_array_unref (offline);
-  free_asset (asset);
+  Asset asset ("timeline", nullptr);
+  assert_plays_like ("timeline", asset.dirs.data, asset.references);
 }
 GST_END_TEST;
 
 /* The same with SegmentTemplate $Number$ and a fixed duration. */
 GST_START_TEST (test_number_frames)
 {
-  Asset asset = make_asset (server, "number", "-use_timeline 0");
-  GPtrArray *offline = decode ("offline://number", asset.data_dir);
-  check_same_as_reference (asset, offline);
-  g_ptr_array_unref (offline);
-  free_asset (asset);
+  Asset asset ("number", "-use_timeline 0");
+  assert_plays_like ("number", asset.dirs.data, asset.references);
 }
 GST_END_TEST;
 
@@ -119,12 +63,12 @@ GST_END_TEST;
  * CLI's play counts every frame. */
 GST_START_TEST (test_playbin)
 {
-  Asset asset = make_asset (server, "playbin", nullptr);
-  guint reference_frames = frames_of (asset.reference_video, "video").size ();
+  Asset asset ("playbin", nullptr);
+  guint reference_frames = frames_of (asset.references.video, "video").size ();
 
   for (const gchar *playbin : { "playbin", "playbin3" }) {
     gchar *err = nullptr;
-    gint status = run_without_network (asset.data_dir,
+    gint status = run_without_network (asset.dirs.data,
         { "gst-launch-1.0", "-q", playbin, "uri=offline://playbin", "video-sink=fakesink sync=false",
             "audio-sink=fakesink sync=false" },
         &err);
@@ -133,14 +77,13 @@ GST_START_TEST (test_playbin)
   }
 
   gchar *out = nullptr, *err = nullptr;
-  gint status = ot_run_cli (asset.data_dir, &out, &err, "play", "playbin", "--video-sink", "fakesink",
+  gint status = ot_run_cli (asset.dirs.data, &out, &err, "play", "playbin", "--video-sink", "fakesink",
       "--audio-sink", "fakesink", nullptr);
   expect_equal (status, 0, "play failed: %s", err);
   g_autofree gchar *expected = g_strdup_printf ("played playbin: %u video frames", reference_frames);
   fail_unless (strstr (out, expected) != nullptr, "expected '%s' in '%s'", expected, out);
   g_free (out);
   g_free (err);
-  free_asset (asset);
 }
 GST_END_TEST;
 
@@ -179,16 +122,15 @@ preroll_duration (const gchar *uri, const gchar *data_dir)
  * the reference's frames from there on (assert_seek_same_as_reference()). */
 GST_START_TEST (test_seek_and_duration)
 {
-  Asset asset = make_asset (server, "seek", nullptr);
+  Asset asset ("seek", nullptr);
 
-  gint64 duration = preroll_duration ("offline://seek", asset.data_dir);
+  gint64 duration = preroll_duration ("offline://seek", asset.dirs.data);
   fail_unless (duration >= static_cast<gint64> (CLIP_SECONDS * GST_SECOND - 100 * GST_MSECOND)
           && duration <= static_cast<gint64> (CLIP_SECONDS * GST_SECOND + 100 * GST_MSECOND),
       "duration %" GST_TIME_FORMAT, GST_TIME_ARGS (duration));
 
-  assert_seek_same_as_reference ("offline://seek", asset.data_dir, 3 * GST_SECOND, asset.reference_video,
-      asset.reference_audio);
-  free_asset (asset);
+  assert_seek_same_as_reference ("offline://seek", asset.dirs.data, 3 * GST_SECOND, asset.references.video,
+      asset.references.audio);
 }
 GST_END_TEST;
 
@@ -198,18 +140,10 @@ GST_END_TEST;
  * both. */
 GST_START_TEST (test_two_periods)
 {
-  g_autofree gchar *root = ot_make_temp_dir ("periods");
-  g_autofree gchar *data_dir = g_build_filename (root, "data", nullptr);
-  g_autofree gchar *made = g_build_filename (root, "made", nullptr);
-  g_autofree gchar *content = g_build_filename (root, "content", nullptr);
-  g_mkdir_with_parents (data_dir, 0700);
-  g_mkdir_with_parents (made, 0700);
-  make_dash (made, nullptr);
+  Dirs dirs ("periods");
+  std::string mpd = make_dash_mpd (dirs.made);
 
   /* The MPD: ffmpeg's Period twice, with BaseURLs p0/ and p1/. */
-  g_autofree gchar *mpd_path = g_build_filename (made, "x.mpd", nullptr);
-  g_autoptr (GBytes) mpd_bytes = ot_read_file (mpd_path);
-  std::string mpd (static_cast<const gchar *> (g_bytes_get_data (mpd_bytes, nullptr)), g_bytes_get_size (mpd_bytes));
   size_t period_start = mpd.find ("<Period");
   size_t body_start = mpd.find ('>', period_start) + 1;
   size_t period_end = mpd.find ("</Period>") + strlen ("</Period>");
@@ -225,33 +159,26 @@ GST_START_TEST (test_two_periods)
   g_autofree gchar *total = g_strdup_printf ("PT%uS", 2 * CLIP_SECONDS);
   two.replace (value, two.find ('"', value) - value, total);
 
-  std::vector<std::string> files = list_files (made);
+  std::vector<std::string> files = list_files (dirs.made);
   for (const gchar *period : { "p0", "p1" }) {
-    g_autofree gchar *dir = g_build_filename (content, period, nullptr);
-    g_mkdir_with_parents (dir, 0700);
     for (const auto &file : files) {
-      if (!g_str_has_suffix (file.c_str (), ".m4s"))
-        continue;
-      g_autofree gchar *from_path = g_build_filename (made, file.c_str (), nullptr);
-      g_autofree gchar *to_path = g_build_filename (dir, file.c_str (), nullptr);
-      g_autoptr (GBytes) data = ot_read_file (from_path);
-      fail_unless (g_file_set_contents (to_path, static_cast<const gchar *> (g_bytes_get_data (data, nullptr)),
-          g_bytes_get_size (data), nullptr));
+      if (g_str_has_suffix (file.c_str (), ".m4s"))
+        write_text (std::string (dirs.content) + "/" + period + "/" + file,
+            read_text (std::string (dirs.made) + "/" + file));
     }
   }
-  g_autofree gchar *two_path = g_build_filename (content, "two.mpd", nullptr);
-  fail_unless (g_file_set_contents (two_path, two.c_str (), two.size (), nullptr));
+  write_text (std::string (dirs.content) + "/two.mpd", two);
 
-  g_autofree gchar *url = serve (server, content, "periods", "two.mpd");
-  download (data_dir, url, "periods");
+  g_autofree gchar *url = serve (test_server, dirs.content, "periods", "two.mpd");
+  download (dirs.data, url, "periods");
 
-  g_autofree gchar *video_reference = dash_reference (made, 0);
+  g_autofree gchar *video_reference = dash_reference (dirs.made, 0);
   g_autofree gchar *video_uri = gst_filename_to_uri (video_reference, nullptr);
-  GPtrArray *reference = decode (video_uri, data_dir);
+  GPtrArray *reference = decode (video_uri, dirs.data);
   guint one_period = frames_of (reference, "video").size ();
   g_ptr_array_unref (reference);
 
-  GPtrArray *offline = decode ("offline://periods", data_dir);
+  GPtrArray *offline = decode ("offline://periods", dirs.data);
   auto video = frames_of (offline, "video");
   fail_unless_equals_int (static_cast<int> (video.size ()), static_cast<int> (2 * one_period));
   /* The second period decodes the same pictures as the first. */
@@ -261,7 +188,7 @@ GST_START_TEST (test_two_periods)
 
   /* playbin plays both periods to the end. */
   gchar *out = nullptr, *err = nullptr;
-  gint status = ot_run_cli (data_dir, &out, &err, "play", "periods", "--video-sink", "fakesink", "--audio-sink",
+  gint status = ot_run_cli (dirs.data, &out, &err, "play", "periods", "--video-sink", "fakesink", "--audio-sink",
       "fakesink", nullptr);
   expect_equal (status, 0, "play failed: %s", err);
   g_autofree gchar *expected = g_strdup_printf ("played periods: %u video frames", 2 * one_period);
@@ -276,16 +203,16 @@ GST_END_TEST;
  * pads; an unknown track is refused with the list of those there are. */
 GST_START_TEST (test_missing_segment_and_tracks)
 {
-  Asset asset = make_asset (server, "broken", nullptr);
+  Asset asset ("broken", nullptr);
 
   /* Only the audio track (1): only audio is decoded. */
   {
     Player player;
-    player.data_dir = asset.data_dir;
+    player.data_dir = asset.dirs.data;
     player.pipeline = gst_parse_launch ("cachesrc uri=offline://broken tracks=1 name=src ! decodebin name=d", nullptr);
     fail_unless (player.pipeline != nullptr);
     GstElement *src = gst_bin_get_by_name (GST_BIN (player.pipeline), "src");
-    g_object_set (src, "cache-dir", asset.data_dir, nullptr);
+    g_object_set (src, "cache-dir", asset.dirs.data, nullptr);
     gst_object_unref (src);
     GstElement *decodebin = gst_bin_get_by_name (GST_BIN (player.pipeline), "d");
     g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_pad_added), &player);
@@ -296,12 +223,12 @@ GST_START_TEST (test_missing_segment_and_tracks)
     gst_object_unref (player.pipeline);
     fail_unless (lines_to_frames (player.video).empty ());
     fail_unless_equals_int (static_cast<int> (lines_to_frames (player.audio).size ()),
-        static_cast<int> (frames_of (asset.reference_audio, "audio").size ()));
+        static_cast<int> (frames_of (asset.references.audio, "audio").size ()));
   }
 
   {
     GstElement *src = gst_element_factory_make ("cachesrc", nullptr);
-    g_object_set (src, "uri", "offline://broken", "cache-dir", asset.data_dir, "tracks", "7", nullptr);
+    g_object_set (src, "uri", "offline://broken", "cache-dir", asset.dirs.data, "tracks", "7", nullptr);
     GstBus *bus = gst_bus_new ();
     gst_element_set_bus (src, bus);
     fail_unless_equals_int (gst_element_set_state (src, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
@@ -319,11 +246,11 @@ GST_START_TEST (test_missing_segment_and_tracks)
 
   /* Remove the file of the second video segment. */
   GError *error = nullptr;
-  GstOfflineDownloadIndex *index = gst_offline_download_index_new (asset.data_dir, &error);
+  GstOfflineDownloadIndex *index = gst_offline_download_index_new (asset.dirs.data, &error);
   fail_unless (index != nullptr);
   GPtrArray *segments = gst_offline_download_index_get_segments (index, "broken", 0, 1, 1, &error);
   fail_unless (segments != nullptr && segments->len == 1);
-  GstOfflineCache *cache = gst_offline_cache_new (asset.data_dir, &error);
+  GstOfflineCache *cache = gst_offline_cache_new (asset.dirs.data, &error);
   fail_unless (cache != nullptr);
   auto *segment = static_cast<GstOfflineSegment *> (g_ptr_array_index (segments, 0));
   guint64 length = 0;
@@ -336,12 +263,11 @@ GST_START_TEST (test_missing_segment_and_tracks)
   g_object_unref (index);
 
   gchar *message = nullptr;
-  GPtrArray *lines = ot_decode_checksums ("offline://broken", asset.data_dir, TRUE, &message);
+  GPtrArray *lines = ot_decode_checksums ("offline://broken", asset.dirs.data, TRUE, &message);
   fail_unless (lines == nullptr, "decoding succeeded without a segment");
   fail_unless (message != nullptr && strstr (message, "'broken'") != nullptr && strstr (message, "track") != nullptr,
       "unexpected error: %s", message);
   g_free (message);
-  free_asset (asset);
 }
 GST_END_TEST;
 
@@ -385,12 +311,12 @@ on_cachesrc_pad (GstElement *, GstPad *pad, gpointer data)
 
 GST_START_TEST (test_track_linked_late)
 {
-  Asset asset = make_asset (server, "late", nullptr);
+  Asset asset ("late", nullptr);
   LateLink late;
-  late.player.data_dir = asset.data_dir;
+  late.player.data_dir = asset.dirs.data;
   late.player.pipeline = gst_pipeline_new (nullptr);
   GstElement *src = gst_element_factory_make ("cachesrc", nullptr);
-  g_object_set (src, "uri", "offline://late", "cache-dir", asset.data_dir, nullptr);
+  g_object_set (src, "uri", "offline://late", "cache-dir", asset.dirs.data, nullptr);
   g_signal_connect (src, "pad-added", G_CALLBACK (on_cachesrc_pad), &late);
   gst_bin_add (GST_BIN (late.player.pipeline), src);
   gst_element_set_state (late.player.pipeline, GST_STATE_PLAYING);
@@ -403,7 +329,7 @@ GST_START_TEST (test_track_linked_late)
   gst_element_sync_state_with_parent (decodebin);
   fail_unless (gst_element_link (late.identity, decodebin));
   /* The pipeline's EOS came with the video's: wait for the audio buffers. */
-  auto expected = frames_of (asset.reference_audio, "audio");
+  auto expected = frames_of (asset.references.audio, "audio");
   for (int i = 0; lines_to_frames (late.player.audio).size () < expected.size () && i < 3000; i++)
     g_usleep (10 * 1000);
   gst_element_set_state (late.player.pipeline, GST_STATE_NULL);
@@ -414,7 +340,6 @@ GST_START_TEST (test_track_linked_late)
   fail_unless (audio.size () > 2, "%zu audio buffers", audio.size ());
   assert_same (std::vector<Frame> (expected.begin () + 1, expected.end ()),
       std::vector<Frame> (audio.begin () + 1, audio.end ()), "audio linked late");
-  free_asset (asset);
 }
 GST_END_TEST;
 
@@ -422,9 +347,7 @@ static Suite *
 cachesrc_adaptive_suite (void)
 {
   Suite *s = suite_create ("cachesrc-adaptive");
-  TCase *tc = tcase_create ("dash");
-  tcase_set_timeout (tc, 240);
-  tcase_add_checked_fixture (tc, setup, teardown);
+  TCase *tc = adaptive_tcase ("dash");
   tcase_add_test (tc, test_timeline_frames);
   tcase_add_test (tc, test_number_frames);
   tcase_add_test (tc, test_playbin);

@@ -26,56 +26,6 @@ using namespace ot;
 
 namespace {
 
-OtServer *server;
-
-void
-setup (void)
-{
-  server = ot_server_new ();
-}
-
-void
-teardown (void)
-{
-  ot_server_free (server);
-}
-
-/* The directories of one test: `made` for what ffmpeg writes, `content`
- * for what is served, `data` for the download. */
-struct Dirs {
-  gchar *root, *made, *content, *data;
-
-  explicit Dirs (const gchar *name)
-      : root (ot_make_temp_dir (name)),
-        made (g_build_filename (root, "made", nullptr)),
-        content (g_build_filename (root, "content", nullptr)),
-        data (g_build_filename (root, "data", nullptr))
-  {
-    for (const gchar *dir : { made, content, data })
-      g_mkdir_with_parents (dir, 0700);
-  }
-  ~Dirs ()
-  {
-    g_free (root);
-    g_free (made);
-    g_free (content);
-    g_free (data);
-  }
-};
-
-std::string
-read_text (const gchar *path)
-{
-  g_autoptr (GBytes) bytes = ot_read_file (path);
-  return std::string (static_cast<const gchar *> (g_bytes_get_data (bytes, nullptr)), g_bytes_get_size (bytes));
-}
-
-void
-write_text (const gchar *path, const std::string &text)
-{
-  fail_unless (g_file_set_contents (path, text.c_str (), text.size (), nullptr), "cannot write %s", path);
-}
-
 /* Replaces the first `what` in `text` at or after `from`; fails if absent. */
 size_t
 replace (std::string &text, const std::string &what, const std::string &with, size_t from = 0)
@@ -98,37 +48,6 @@ insert_after_tag (std::string &text, const std::string &element, const std::stri
   return end + insert.size ();
 }
 
-/* Copies `from` to `to`, making `to`'s directories. */
-void
-copy_file (const gchar *from, const gchar *to)
-{
-  g_autofree gchar *dir = g_path_get_dirname (to);
-  g_mkdir_with_parents (dir, 0700);
-  g_autoptr (GBytes) data = ot_read_file (from);
-  fail_unless (g_file_set_contents (to, static_cast<const gchar *> (g_bytes_get_data (data, nullptr)),
-                   g_bytes_get_size (data), nullptr),
-      "cannot write %s", to);
-}
-
-/* The decodes of the video and the audio reference files. */
-struct References {
-  GPtrArray *video = nullptr;
-  GPtrArray *audio = nullptr;
-
-  References (const gchar *video_file, const gchar *audio_file, const gchar *data_dir)
-  {
-    g_autofree gchar *video_uri = gst_filename_to_uri (video_file, nullptr);
-    g_autofree gchar *audio_uri = gst_filename_to_uri (audio_file, nullptr);
-    video = decode (video_uri, data_dir);
-    audio = decode (audio_uri, data_dir);
-  }
-  ~References ()
-  {
-    g_ptr_array_unref (video);
-    g_ptr_array_unref (audio);
-  }
-};
-
 /* The server sent each byte of `file` (of `dir`, served under /`name`/)
  * exactly once: its byte ranges were all fetched, none twice. */
 void
@@ -137,18 +56,8 @@ assert_sent_once (const gchar *dir, const gchar *name, const gchar *file)
   g_autofree gchar *path = g_build_filename (dir, file, nullptr);
   g_autofree gchar *served = g_strdup_printf ("/%s/%s", name, file);
   guint64 size = read_text (path).size ();
-  guint64 sent = ot_server_get_bytes_sent (server, served);
+  guint64 sent = ot_server_get_bytes_sent (test_server, served);
   fail_unless (sent == size, "%" G_GUINT64_FORMAT " bytes of %s were sent, it has %" G_GUINT64_FORMAT, sent, file, size);
-}
-
-/* Plays offline://`id` without network: the frames of the references. */
-void
-assert_plays_like (const gchar *id, const gchar *data_dir, const References &references)
-{
-  g_autofree gchar *uri = g_strdup_printf ("offline://%s", id);
-  GPtrArray *offline = decode (uri, data_dir);
-  assert_same_as_reference (references.video, references.audio, offline);
-  g_ptr_array_unref (offline);
 }
 
 /* ---- ISO BMFF, as much as the tests need ----------------------------------- */
@@ -215,10 +124,9 @@ first_decode_time (const gchar *segment_file)
 GST_START_TEST (test_single_file_segment_list)
 {
   Dirs dirs ("single");
-  make_dash (dirs.content, "-single_file 1");
-  g_autofree gchar *mpd = g_build_filename (dirs.content, "x.mpd", nullptr);
-  fail_unless (read_text (mpd).find ("mediaRange=") != std::string::npos, "ffmpeg wrote no SegmentList of ranges");
-  g_autofree gchar *url = serve (server, dirs.content, "single", "x.mpd");
+  fail_unless (make_dash_mpd (dirs.content, "-single_file 1").find ("mediaRange=") != std::string::npos,
+      "ffmpeg wrote no SegmentList of ranges");
+  g_autofree gchar *url = serve (test_server, dirs.content, "single", "x.mpd");
   download (dirs.data, url, "single");
 
   for (const gchar *file : { "x-stream0.mp4", "x-stream1.mp4" })
@@ -293,7 +201,7 @@ GST_START_TEST (test_segment_base_sidx)
   g_autofree gchar *mpd_path = g_build_filename (dirs.content, "base.mpd", nullptr);
   write_text (mpd_path, mpd);
 
-  g_autofree gchar *url = serve (server, dirs.content, "base", "base.mpd");
+  g_autofree gchar *url = serve (test_server, dirs.content, "base", "base.mpd");
   download (dirs.data, url, "base");
   /* The init segment, the sidx and every subsegment it lists: each byte once. */
   for (const gchar *file : files)
@@ -314,11 +222,9 @@ GST_END_TEST;
 GST_START_TEST (test_nested_base_urls)
 {
   Dirs dirs ("nested");
-  make_dash (dirs.made, nullptr);
-  g_autofree gchar *made_mpd = g_build_filename (dirs.made, "x.mpd", nullptr);
-  std::string mpd = read_text (made_mpd);
+  std::string mpd = make_dash_mpd (dirs.made);
 
-  const gchar *base = ot_server_get_base_url (server);
+  const gchar *base = ot_server_get_base_url (test_server);
   g_autofree gchar *mpd_base = g_strdup_printf ("<BaseURL>%s/nested/root/</BaseURL>", base);
   g_autofree gchar *audio_set_base = g_strdup_printf ("<BaseURL>%s/nested/other/</BaseURL>", base);
   size_t at = mpd.find ("<Period");
@@ -340,19 +246,17 @@ GST_START_TEST (test_nested_base_urls)
     for (const auto &file : dash_segment_files (dirs.made, stream)) {
       g_autofree gchar *from_path = g_build_filename (dirs.made, file.c_str (), nullptr);
       g_autofree gchar *to_path = g_build_filename (dirs.content, homes[stream], file.c_str (), nullptr);
-      copy_file (from_path, to_path);
+      write_text (to_path, read_text (from_path));
       served.push_back (std::string ("/nested/") + homes[stream] + "/" + file);
     }
   }
-  g_autofree gchar *url = serve (server, dirs.content, "nested", "manifests/n.mpd");
+  g_autofree gchar *url = serve (test_server, dirs.content, "nested", "manifests/n.mpd");
   download (dirs.data, url, "nested");
   for (const auto &path : served)
-    fail_unless (ot_server_get_request_count (server, path.c_str ()) == 1, "%s was fetched %u times", path.c_str (),
-        ot_server_get_request_count (server, path.c_str ()));
+    fail_unless (ot_server_get_request_count (test_server, path.c_str ()) == 1, "%s was fetched %u times",
+        path.c_str (), ot_server_get_request_count (test_server, path.c_str ()));
 
-  g_autofree gchar *video = dash_reference (dirs.made, 0);
-  g_autofree gchar *audio = dash_reference (dirs.made, 1);
-  References references (video, audio, dirs.data);
+  References references = dash_references (dirs.made, dirs.data);
   assert_plays_like ("nested", dirs.data, references);
 }
 GST_END_TEST;
@@ -395,9 +299,7 @@ timeline_times (const std::string &mpd, guint nth)
 GST_START_TEST (test_time_template)
 {
   Dirs dirs ("time");
-  make_dash (dirs.made, nullptr);
-  g_autofree gchar *made_mpd = g_build_filename (dirs.made, "x.mpd", nullptr);
-  std::string mpd = read_text (made_mpd);
+  std::string mpd = make_dash_mpd (dirs.made);
   const std::string number_template = "media=\"chunk-stream$RepresentationID$-$Number%05d$.m4s\"";
   size_t at = replace (mpd, number_template, "media=\"t/$RepresentationID$/$Time$.m4s\"");
   replace (mpd, number_template, "media=\"t/$RepresentationID$/$Time$.m4s\"", at);
@@ -408,23 +310,19 @@ GST_START_TEST (test_time_template)
     auto files = dash_segment_files (dirs.made, stream);
     auto times = timeline_times (mpd, stream);
     fail_unless_equals_int (static_cast<int> (times.size ()), static_cast<int> (files.size () - 1));
-    g_autofree gchar *init_from = g_build_filename (dirs.made, files[0].c_str (), nullptr);
-    g_autofree gchar *init_to = g_build_filename (dirs.content, files[0].c_str (), nullptr);
-    copy_file (init_from, init_to);
+    write_text (std::string (dirs.content) + "/" + files[0], read_text (std::string (dirs.made) + "/" + files[0]));
     for (size_t i = 0; i < times.size (); i++) {
       g_autofree gchar *from_path = g_build_filename (dirs.made, files[i + 1].c_str (), nullptr);
       g_autofree gchar *name = g_strdup_printf ("%" G_GUINT64_FORMAT ".m4s", times[i]);
       g_autofree gchar *stream_dir = g_strdup_printf ("%u", stream);
       g_autofree gchar *to_path = g_build_filename (dirs.content, "t", stream_dir, name, nullptr);
-      copy_file (from_path, to_path);
+      write_text (to_path, read_text (from_path));
     }
   }
-  g_autofree gchar *url = serve (server, dirs.content, "time", "time.mpd");
+  g_autofree gchar *url = serve (test_server, dirs.content, "time", "time.mpd");
   download (dirs.data, url, "time");
 
-  g_autofree gchar *video = dash_reference (dirs.made, 0);
-  g_autofree gchar *audio = dash_reference (dirs.made, 1);
-  References references (video, audio, dirs.data);
+  References references = dash_references (dirs.made, dirs.data);
   assert_plays_like ("time", dirs.data, references);
 }
 GST_END_TEST;
@@ -441,15 +339,13 @@ GST_END_TEST;
 GST_START_TEST (test_presentation_time_offset)
 {
   Dirs dirs ("offset");
-  make_dash (dirs.content, nullptr);
-  g_autofree gchar *made_mpd = g_build_filename (dirs.content, "x.mpd", nullptr);
-  std::string mpd = read_text (made_mpd);
+  std::string mpd = make_dash_mpd (dirs.content);
   replace (mpd, "<SegmentTemplate timescale=\"12800\"", "<SegmentTemplate timescale=\"12800\" presentationTimeOffset=\"6400\"");
   replace (mpd, "<SegmentTemplate timescale=\"44100\"", "<SegmentTemplate timescale=\"44100\" presentationTimeOffset=\"22050\"");
   replace (mpd, "mediaPresentationDuration=\"PT6.0S\"", "mediaPresentationDuration=\"PT5.5S\"");
   g_autofree gchar *mpd_path = g_build_filename (dirs.content, "offset.mpd", nullptr);
   write_text (mpd_path, mpd);
-  g_autofree gchar *url = serve (server, dirs.content, "offset", "offset.mpd");
+  g_autofree gchar *url = serve (test_server, dirs.content, "offset", "offset.mpd");
   download (dirs.data, url, "offset");
 
   g_autofree gchar *audio_init = g_build_filename (dirs.content, "init-stream1.m4s", nullptr);
@@ -459,9 +355,7 @@ GST_START_TEST (test_presentation_time_offset)
   fail_unless_equals_int (static_cast<int> (behind), 1024);
   const GstClockTime priming = gst_util_uint64_scale (1024, GST_SECOND, 44100);
 
-  g_autofree gchar *video = dash_reference (dirs.content, 0);
-  g_autofree gchar *audio = dash_reference (dirs.content, 1);
-  References references (video, audio, dirs.data);
+  References references = dash_references (dirs.content, dirs.data);
   constexpr GstClockTime offset = 500 * GST_MSECOND;
   GPtrArray *offline = decode ("offline://offset", dirs.data);
   assert_same_from (offline, references.video, references.audio, offset, offset + priming, "from the start");
@@ -484,9 +378,7 @@ GST_END_TEST;
 GST_START_TEST (test_number_seek_accuracy)
 {
   Dirs dirs ("accuracy");
-  make_dash (dirs.content, "-use_timeline 0 -g 30 -keyint_min 30");
-  g_autofree gchar *url = serve (server, dirs.content, "accuracy", "x.mpd");
-  download (dirs.data, url, "accuracy");
+  References references = download_dash (test_server, dirs, "accuracy", "-use_timeline 0 -g 30 -keyint_min 30");
 
   /* The content is what the test is about: real times are not nominal. */
   g_autofree gchar *init = g_build_filename (dirs.content, "init-stream0.m4s", nullptr);
@@ -495,9 +387,6 @@ GST_START_TEST (test_number_seek_accuracy)
   fail_unless (second_start == 2400 * GST_MSECOND, "the second video segment starts at %" GST_TIME_FORMAT,
       GST_TIME_ARGS (second_start));
 
-  g_autofree gchar *video = dash_reference (dirs.content, 0, server, "accuracy");
-  g_autofree gchar *audio = dash_reference (dirs.content, 1, server, "accuracy");
-  References references (video, audio, dirs.data);
   for (GstClockTime target : { 2010 * GST_MSECOND, 4500 * GST_MSECOND })
     assert_seek_same_as_reference ("offline://accuracy", dirs.data, target, references.video, references.audio);
 }
@@ -507,9 +396,7 @@ static Suite *
 dash_playback_suite (void)
 {
   Suite *s = suite_create ("dash-playback");
-  TCase *tc = tcase_create ("layouts");
-  tcase_set_timeout (tc, 240);
-  tcase_add_checked_fixture (tc, setup, teardown);
+  TCase *tc = adaptive_tcase ("layouts");
   tcase_add_test (tc, test_single_file_segment_list);
   tcase_add_test (tc, test_segment_base_sidx);
   tcase_add_test (tc, test_nested_base_urls);

@@ -25,46 +25,6 @@ namespace {
 
 constexpr guint CLIP_SECONDS = 6;
 
-OtServer *server;
-
-void
-setup (void)
-{
-  server = ot_server_new ();
-}
-
-void
-teardown (void)
-{
-  ot_server_free (server);
-}
-
-/* One test's directories: content/ is served, data/ holds the download. */
-struct Dirs {
-  gchar *root;
-  gchar *data;
-  gchar *content;
-
-  explicit Dirs (const gchar *name)
-  {
-    root = ot_make_temp_dir (name);
-    data = g_build_filename (root, "data", nullptr);
-    content = g_build_filename (root, "content", nullptr);
-    g_mkdir_with_parents (data, 0700);
-    g_mkdir_with_parents (content, 0700);
-  }
-  ~Dirs ()
-  {
-    g_free (root);
-    g_free (data);
-    g_free (content);
-  }
-  Dirs (const Dirs &) = delete;
-  Dirs &operator= (const Dirs &) = delete;
-
-  std::string in_content (const std::string &relative) const { return std::string (content) + "/" + relative; }
-};
-
 /* ffmpeg's hls muxer in `dir` (relative output names): H.264 320x240 (or
  * `size`, from `source`) at 25 fps, a keyframe every second, no B-frames,
  * 2 s segments; with `audio` an AAC track too. */
@@ -91,10 +51,7 @@ ffmpeg_hls (const std::string &dir, const std::vector<const gchar *> &output, bo
 gchar *
 concatenate (const std::string &dir, const std::vector<std::string> &files, const std::string &out)
 {
-  std::string all;
-  for (const auto &f : files)
-    all += read_text (dir + "/" + f);
-  write_text (out, all);
+  ot::concatenate (dir.c_str (), files, out.c_str ());
   return gst_filename_to_uri (out.c_str (), nullptr);
 }
 
@@ -129,11 +86,25 @@ assert_audio_as_reference (GPtrArray *reference_lines, GPtrArray *offline_lines)
   }
 }
 
-/* AES-128-CBC with PKCS7 of `in` into `out`, by openssl. */
+/* offline://`id` decodes the video of `video_reference_uri`
+ * (assert_video_as_reference) and the audio of `audio_reference_uri`
+ * (assert_audio_as_reference). */
 void
-encrypt (const std::string &in, const std::string &out, const gchar *key_hex, const gchar *iv_hex)
+assert_plays_as_references (const Dirs &d, const gchar *id, const gchar *video_reference_uri,
+    const gchar *audio_reference_uri)
 {
-  run_or_fail ({ "openssl", "enc", "-e", "-aes-128-cbc", "-K", key_hex, "-iv", iv_hex, "-in", in.c_str (), "-out",
+  g_autoptr (GPtrArray) offline = assert_video_as_reference (video_reference_uri, d, id);
+  g_autoptr (GPtrArray) reference_audio = decode (audio_reference_uri, d.data);
+  assert_audio_as_reference (reference_audio, offline);
+}
+
+/* AES-128-CBC with PKCS7 of `in` into `out`, by openssl: `direction` "-e"
+ * encrypts, "-d" decrypts. */
+void
+aes128_cbc (const gchar *direction, const std::string &in, const std::string &out, const gchar *key_hex,
+    const gchar *iv_hex)
+{
+  run_or_fail ({ "openssl", "enc", direction, "-aes-128-cbc", "-K", key_hex, "-iv", iv_hex, "-in", in.c_str (), "-out",
                    out.c_str () },
       nullptr);
 }
@@ -209,7 +180,7 @@ GST_START_TEST (test_ts_variants_select_and_seek)
   for (size_t at; (at = skewed.find ("#EXTINF:2.0")) != std::string::npos;)
     skewed.replace (at, strlen ("#EXTINF:2.0"), "#EXTINF:1.9");
   write_text (dir + "/v1/skewed.m3u8", skewed);
-  g_autofree gchar *url = serve (server, d.content, "vs", "v/master.m3u8");
+  g_autofree gchar *url = serve (test_server, d.content, "vs", "v/master.m3u8");
 
   const struct {
     const gchar *id;
@@ -223,10 +194,11 @@ GST_START_TEST (test_ts_variants_select_and_seek)
       other_files.push_back (std::string ("/vs/v/") + c.other + "/" + f);
     other_files.push_back (std::string ("/vs/v/") + c.other + "/index.m3u8");
     for (const auto &f : other_files)
-      other_before += ot_server_get_request_count (server, f.c_str ());
+      other_before += ot_server_get_request_count (test_server, f.c_str ());
     std::vector<std::string> segments = playlist_uris (dir + "/" + c.chosen + "/index.m3u8");
     for (const auto &f : segments)
-      chosen_before += ot_server_get_request_count (server, (std::string ("/vs/v/") + c.chosen + "/" + f).c_str ());
+      chosen_before
+          += ot_server_get_request_count (test_server, (std::string ("/vs/v/") + c.chosen + "/" + f).c_str ());
 
     gchar *err = nullptr;
     gint status = c.spec ? ot_run_cli (d.data, nullptr, &err, "download", url, "--id", c.id, "--video", c.spec, nullptr)
@@ -236,9 +208,9 @@ GST_START_TEST (test_ts_variants_select_and_seek)
 
     guint other_after = 0, chosen_after = 0;
     for (const auto &f : other_files)
-      other_after += ot_server_get_request_count (server, f.c_str ());
+      other_after += ot_server_get_request_count (test_server, f.c_str ());
     for (const auto &f : segments)
-      chosen_after += ot_server_get_request_count (server, (std::string ("/vs/v/") + c.chosen + "/" + f).c_str ());
+      chosen_after += ot_server_get_request_count (test_server, (std::string ("/vs/v/") + c.chosen + "/" + f).c_str ());
     fail_unless (other_after == other_before, "%s: %u requests of variant %s", c.id, other_after - other_before,
         c.other);
     fail_unless_equals_int (chosen_after - chosen_before, segments.size ());
@@ -259,7 +231,7 @@ GST_START_TEST (test_ts_variants_select_and_seek)
   auto reference = frames_of (reference_lines, "video");
   for (const gchar *id : { "best", "skewed" }) {
     if (g_str_equal (id, "skewed")) {
-      g_autofree gchar *skewed_url = g_strdup_printf ("%s/vs/v/v1/skewed.m3u8", ot_server_get_base_url (server));
+      g_autofree gchar *skewed_url = g_strdup_printf ("%s/vs/v/v1/skewed.m3u8", ot_server_get_base_url (test_server));
       download (d.data, skewed_url, id);
     }
     g_autofree gchar *uri = g_strdup_printf ("offline://%s", id);
@@ -282,7 +254,7 @@ GST_START_TEST (test_fmp4)
   std::string dir = d.in_content ("f");
   ffmpeg_hls (dir, { "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4", "-hls_segment_filename",
                        "seg%d.m4s", "index.m3u8" });
-  g_autofree gchar *url = serve (server, d.content, "fmp4", "f/index.m3u8");
+  g_autofree gchar *url = serve (test_server, d.content, "fmp4", "f/index.m3u8");
   download (d.data, url, "fmp4");
   std::vector<std::string> files = { "init.mp4" };
   for (const auto &f : playlist_uris (dir + "/index.m3u8"))
@@ -299,14 +271,11 @@ GST_START_TEST (test_single_file_byte_ranges)
   std::string dir = d.in_content ("s");
   ffmpeg_hls (dir, { "-hls_flags", "single_file", "index.m3u8" }, true);
   fail_unless (read_text (dir + "/index.m3u8").find ("#EXT-X-BYTERANGE") != std::string::npos);
-  g_autofree gchar *url = serve (server, d.content, "single", "s/index.m3u8");
+  g_autofree gchar *url = serve (test_server, d.content, "single", "s/index.m3u8");
   download (d.data, url, "single");
   g_autofree gchar *path = g_build_filename (dir.c_str (), "index.ts", nullptr);
   g_autofree gchar *reference_uri = gst_filename_to_uri (path, nullptr);
-  GPtrArray *offline = assert_video_as_reference (reference_uri, d, "single");
-  g_autoptr (GPtrArray) reference = decode (reference_uri, d.data);
-  assert_audio_as_reference (reference, offline);
-  g_ptr_array_unref (offline);
+  assert_plays_as_references (d, "single", reference_uri, reference_uri);
 }
 GST_END_TEST;
 
@@ -331,18 +300,15 @@ GST_START_TEST (test_alternate_audio)
       "URI=\"audio/index.m3u8\"\n"
       "#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x240,CODECS=\"avc1.64000d,mp4a.40.2\",AUDIO=\"aud\"\n"
       "video/index.m3u8\n");
-  g_autofree gchar *url = serve (server, d.content, "alt", "master.m3u8");
+  g_autofree gchar *url = serve (test_server, d.content, "alt", "master.m3u8");
   download (d.data, url, "alt");
 
   g_autofree gchar *video_reference
       = concatenate (video_dir, playlist_uris (video_dir + "/index.m3u8"), std::string (d.root) + "/video.ts");
   g_autofree gchar *audio_reference
       = concatenate (audio_dir, playlist_uris (audio_dir + "/index.m3u8"), std::string (d.root) + "/audio.ts");
-  GPtrArray *offline = assert_video_as_reference (video_reference, d, "alt");
-  g_autoptr (GPtrArray) reference_audio = decode (audio_reference, d.data);
   /* The audio came from a pad of its own: the video reference has none. */
-  assert_audio_as_reference (reference_audio, offline);
-  g_ptr_array_unref (offline);
+  assert_plays_as_references (d, "alt", video_reference, audio_reference);
 }
 GST_END_TEST;
 
@@ -362,7 +328,7 @@ GST_START_TEST (test_discontinuity)
   for (const auto &f : playlist_uris (b + "/index.m3u8"))
     playlist += "#EXTINF:2.0,\nb/" + f + "\n";
   write_text (d.in_content ("joined.m3u8"), playlist + "#EXT-X-ENDLIST\n");
-  g_autofree gchar *url = serve (server, d.content, "discont", "joined.m3u8");
+  g_autofree gchar *url = serve (test_server, d.content, "discont", "joined.m3u8");
   download (d.data, url, "discont");
 
   g_autofree gchar *ref_a = concatenate (a, playlist_uris (a + "/index.m3u8"), std::string (d.root) + "/a.ts");
@@ -404,7 +370,7 @@ GST_START_TEST (test_key_rotation)
                          "#EXT-X-PLAYLIST-TYPE:VOD\n";
   for (size_t i = 0; i < segments.size (); i++) {
     g_autofree gchar *sequence_iv = g_strdup_printf ("%032zx", i);
-    encrypt (plain + "/" + segments[i], d.in_content ("enc/" + segments[i]), i == 0 ? key1 : key2,
+    aes128_cbc ("-e", plain + "/" + segments[i], d.in_content ("enc/" + segments[i]), i == 0 ? key1 : key2,
         i == 0 ? iv1 : sequence_iv);
     if (i == 0)
       playlist += std::string ("#EXT-X-KEY:METHOD=AES-128,URI=\"k1.key\",IV=0x") + iv1 + "\n";
@@ -413,14 +379,11 @@ GST_START_TEST (test_key_rotation)
     playlist += "#EXTINF:2.0,\n" + segments[i] + "\n";
   }
   write_text (d.in_content ("enc/index.m3u8"), playlist + "#EXT-X-ENDLIST\n");
-  g_autofree gchar *url = serve (server, d.content, "rot", "enc/index.m3u8");
+  g_autofree gchar *url = serve (test_server, d.content, "rot", "enc/index.m3u8");
   download (d.data, url, "rot");
 
   g_autofree gchar *reference_uri = concatenate (plain, segments, std::string (d.root) + "/plain.ts");
-  GPtrArray *offline = assert_video_as_reference (reference_uri, d, "rot");
-  g_autoptr (GPtrArray) reference = decode (reference_uri, d.data);
-  assert_audio_as_reference (reference, offline);
-  g_ptr_array_unref (offline);
+  assert_plays_as_references (d, "rot", reference_uri, reference_uri);
 
   remove_and_assert_keys_gone (d.data, "rot", 2);
 }
@@ -483,7 +446,7 @@ GST_START_TEST (test_webvtt_timestamp_map)
                 "index.m3u8\n");
     }
   }
-  g_autofree gchar *base = serve (server, d.content, "vtt", "");
+  g_autofree gchar *base = serve (test_server, d.content, "vtt", "");
 
   for (const gchar *kind : kinds) {
     g_autofree gchar *url = g_strdup_printf ("%s%s/master.m3u8", base, kind);
@@ -545,20 +508,17 @@ GST_END_TEST;
  * source's TIME segment keeps). Removing the download forgets its key. */
 GST_START_TEST (test_hls_aes128)
 {
-  g_autofree gchar *root = ot_make_temp_dir ("hls");
-  g_autofree gchar *data_dir = g_build_filename (root, "data", nullptr);
-  g_autofree gchar *content = g_build_filename (root, "content", nullptr);
-  g_mkdir_with_parents (data_dir, 0700);
-  g_mkdir_with_parents (content, 0700);
+  Dirs d ("hls");
 
   const gchar *key_hex = "000102030405060708090a0b0c0d0e0f";
   const gchar *iv_hex = "f0e0d0c0b0a090807060504030201000";
   const guint8 key[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
-  g_autofree gchar *key_path = g_build_filename (content, "k.key", nullptr);
+  g_autofree gchar *key_path = g_build_filename (d.content, "k.key", nullptr);
   fail_unless (g_file_set_contents (key_path, reinterpret_cast<const gchar *> (key), sizeof key, nullptr));
-  g_autofree gchar *key_info = g_strdup_printf ("%s/hls/k.key\n%s\n%s\n", ot_server_get_base_url (server), key_path, iv_hex);
+  g_autofree gchar *key_info
+      = g_strdup_printf ("%s/hls/k.key\n%s\n%s\n", ot_server_get_base_url (test_server), key_path, iv_hex);
   g_autofree gchar *key_info_text = g_strcompress (key_info);
-  g_autofree gchar *key_info_path = g_build_filename (root, "keyinfo", nullptr);
+  g_autofree gchar *key_info_path = g_build_filename (d.root, "keyinfo", nullptr);
   fail_unless (g_file_set_contents (key_info_path, key_info_text, -1, nullptr));
 
   g_autofree gchar *video = g_strdup_printf ("testsrc2=size=320x240:rate=25:duration=%u", CLIP_SECONDS);
@@ -571,38 +531,28 @@ GST_START_TEST (test_hls_aes128)
                    "-flags:v", "+bitexact", "-flags:a", "+bitexact", "-hls_time", "2", "-hls_playlist_type", "vod",
                    "-hls_key_info_file", key_info_path, "-hls_segment_filename", "seg%03d.ts", "-f", "hls",
                    "x.m3u8" },
-      content);
+      d.content);
 
   /* The reference: each segment decrypted by openssl, concatenated. */
-  std::vector<std::string> files = list_files (content);
-  GString *plain = g_string_new (nullptr);
+  std::vector<std::string> files = list_files (d.content);
+  std::string plain;
   for (const auto &file : files) {
     if (!g_str_has_suffix (file.c_str (), ".ts"))
       continue;
-    g_autofree gchar *in = g_build_filename (content, file.c_str (), nullptr);
-    g_autofree gchar *out = g_build_filename (root, (file + ".plain").c_str (), nullptr);
-    run_or_fail ({ "openssl", "enc", "-d", "-aes-128-cbc", "-K", key_hex, "-iv", iv_hex, "-in", in, "-out", out },
-        root);
-    g_autoptr (GBytes) data = ot_read_file (out);
-    g_string_append_len (plain, static_cast<const gchar *> (g_bytes_get_data (data, nullptr)),
-        g_bytes_get_size (data));
+    std::string out = std::string (d.root) + "/" + file + ".plain";
+    aes128_cbc ("-d", d.in_content (file), out, key_hex, iv_hex);
+    plain += read_text (out);
   }
-  g_autofree gchar *reference_path = g_build_filename (root, "reference.ts", nullptr);
-  fail_unless (g_file_set_contents (reference_path, plain->str, plain->len, nullptr));
-  g_string_free (plain, TRUE);
+  std::string reference_path = std::string (d.root) + "/reference.ts";
+  write_text (reference_path, plain);
 
-  g_autofree gchar *url = serve (server, content, "hls", "x.m3u8");
-  download (data_dir, url, "hls");
+  g_autofree gchar *url = serve (test_server, d.content, "hls", "x.m3u8");
+  download (d.data, url, "hls");
 
-  g_autofree gchar *reference_uri = gst_filename_to_uri (reference_path, nullptr);
-  GPtrArray *reference = decode (reference_uri, data_dir);
-  GPtrArray *offline = decode ("offline://hls", data_dir);
-  assert_same (frames_of (reference, "video"), frames_of (offline, "video"), "video");
-  assert_audio_as_reference (reference, offline);
-  g_ptr_array_unref (reference);
-  g_ptr_array_unref (offline);
+  g_autofree gchar *reference_uri = gst_filename_to_uri (reference_path.c_str (), nullptr);
+  assert_plays_as_references (d, "hls", reference_uri, reference_uri);
 
-  remove_and_assert_keys_gone (data_dir, "hls", 1);
+  remove_and_assert_keys_gone (d.data, "hls", 1);
 }
 GST_END_TEST;
 
@@ -610,9 +560,7 @@ static Suite *
 hls_playback_suite (void)
 {
   Suite *s = suite_create ("hls-playback");
-  TCase *tc = tcase_create ("hls");
-  tcase_set_timeout (tc, 240);
-  tcase_add_checked_fixture (tc, setup, teardown);
+  TCase *tc = adaptive_tcase ("hls");
   tcase_add_test (tc, test_hls_aes128);
   tcase_add_test (tc, test_ts_variants_select_and_seek);
   tcase_add_test (tc, test_fmp4);

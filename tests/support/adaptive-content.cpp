@@ -183,6 +183,13 @@ make_dash (const gchar *dir, const gchar *extra)
   run_ffmpeg (dir, argv);
 }
 
+std::string
+make_dash_mpd (const gchar *dir, const gchar *extra)
+{
+  make_dash (dir, extra);
+  return read_text (std::string (dir) + "/x.mpd");
+}
+
 std::vector<std::string>
 dash_segment_files (const gchar *dir, guint stream, OtServer *server, const gchar *name)
 {
@@ -246,6 +253,54 @@ serve_dir (OtServer *server, const char *dir, const std::string &prefix)
     g_free (ot_server_add_file (server, (prefix + "/" + file).c_str (), local));
   }
   return files;
+}
+
+Dirs::Dirs (const gchar *name)
+    : root (ot_make_temp_dir (name)),
+      made (g_build_filename (root, "made", nullptr)),
+      content (g_build_filename (root, "content", nullptr)),
+      data (g_build_filename (root, "data", nullptr))
+{
+  for (const gchar *dir : { made, content, data })
+    g_mkdir_with_parents (dir, 0700);
+}
+
+Dirs::~Dirs ()
+{
+  g_free (root);
+  g_free (made);
+  g_free (content);
+  g_free (data);
+}
+
+std::string
+Dirs::in_content (const std::string &relative) const
+{
+  return std::string (content) + "/" + relative;
+}
+
+OtServer *test_server;
+
+static void
+start_test_server (void)
+{
+  test_server = ot_server_new ();
+}
+
+static void
+stop_test_server (void)
+{
+  ot_server_free (test_server);
+  test_server = nullptr;
+}
+
+TCase *
+adaptive_tcase (const gchar *name)
+{
+  TCase *tc = tcase_create (name);
+  tcase_set_timeout (tc, 240);
+  tcase_add_checked_fixture (tc, start_test_server, stop_test_server);
+  return tc;
 }
 
 gchar *

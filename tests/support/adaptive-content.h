@@ -7,6 +7,8 @@
 
 #include "test-support.h"
 
+#include <gst/check/gstcheck.h>
+
 #include <string>
 #include <vector>
 
@@ -47,6 +49,8 @@ std::vector<std::string> make_smooth (const char *dir, bool one_video = false);
  * "-use_timeline 0" (a later option overrides an earlier one). */
 constexpr guint kDashClipSeconds = 6;
 void make_dash (const gchar *dir, const gchar *extra);
+/* make_dash() with `extra`; returns the MPD it wrote. */
+std::string make_dash_mpd (const gchar *dir, const gchar *extra = nullptr);
 
 /* init-stream`stream`.m4s and the chunk-stream`stream`-*.m4s of ffmpeg's
  * output in `dir`, in order. With `server`, only the chunks the download
@@ -70,6 +74,27 @@ std::vector<std::string> serve_dir (OtServer *server, const char *dir, const std
 /* Serves every file under `dir` at /`name`/; returns the URL of `manifest`
  * there (free it). */
 gchar *serve (OtServer *server, const gchar *dir, const gchar *name, const gchar *manifest);
+
+/* The directories of one test, under a new temporary root named `name`:
+ * made/ for what ffmpeg writes, content/ for what is served, data/ for the
+ * download. */
+struct Dirs {
+  gchar *root, *made, *content, *data;
+
+  explicit Dirs (const gchar *name);
+  ~Dirs ();
+  Dirs (const Dirs &) = delete;
+  Dirs &operator= (const Dirs &) = delete;
+
+  /* content/`relative` */
+  std::string in_content (const std::string &relative) const;
+};
+
+/* The HTTP server of the tests of an adaptive_tcase(): a new one for each. */
+extern OtServer *test_server;
+/* A test case named `name` whose tests each get test_server and up to 240 s
+ * (ffmpeg, a download and decodes). */
+TCase *adaptive_tcase (const gchar *name);
 
 /* A run of the built CLI. */
 struct Cli {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "frame-checks.h"
 
+#include "adaptive-content.h"
+
 #include <gst/check/gstcheck.h>
 
 #include <algorithm>
@@ -132,20 +134,55 @@ assert_seek_same_as_reference (const gchar *uri, const gchar *data_dir, GstClock
   g_ptr_array_unref (offline);
 }
 
+References::References (const gchar *video_file, const gchar *audio_file, const gchar *data_dir)
+{
+  g_autofree gchar *video_uri = gst_filename_to_uri (video_file, nullptr);
+  g_autofree gchar *audio_uri = gst_filename_to_uri (audio_file, nullptr);
+  video = decode (video_uri, data_dir);
+  audio = decode (audio_uri, data_dir);
+}
+
+References::~References ()
+{
+  g_ptr_array_unref (video);
+  g_ptr_array_unref (audio);
+}
+
+References
+dash_references (const gchar *dir, const gchar *data_dir, OtServer *server, const gchar *name)
+{
+  g_autofree gchar *video = dash_reference (dir, 0, server, name);
+  g_autofree gchar *audio = dash_reference (dir, 1, server, name);
+  return References (video, audio, data_dir);
+}
+
+References
+download_dash (OtServer *server, const Dirs &dirs, const gchar *name, const gchar *extra)
+{
+  make_dash (dirs.content, extra);
+  g_autofree gchar *url = serve (server, dirs.content, name, "x.mpd");
+  download (dirs.data, url, name);
+  return dash_references (dirs.content, dirs.data, server, name);
+}
+
+void
+assert_plays_like (const gchar *id, const gchar *data_dir, const References &references)
+{
+  g_autofree gchar *uri = g_strdup_printf ("offline://%s", id);
+  GPtrArray *offline = decode (uri, data_dir);
+  assert_same_as_reference (references.video, references.audio, offline);
+  g_ptr_array_unref (offline);
+}
+
 /* ---- Playback in this process ------------------------------------------------ */
 
 static void
 on_handoff (GstElement *, GstBuffer *buffer, GstPad *, gpointer data)
 {
   auto *branch = static_cast<Branch *> (data);
-  GstMapInfo map;
-  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+  g_autofree gchar *line = ot_checksum_line (branch->kind, buffer);
+  if (!line)
     return;
-  g_autofree gchar *md5 = g_compute_checksum_for_data (G_CHECKSUM_MD5, map.data, map.size);
-  gst_buffer_unmap (buffer, &map);
-  GstClockTime pts = GST_BUFFER_PTS (buffer);
-  g_autofree gchar *line = g_strdup_printf ("%s %" G_GINT64_FORMAT " %s", branch->kind,
-      GST_CLOCK_TIME_IS_VALID (pts) ? static_cast<gint64> (pts) : G_GINT64_CONSTANT (-1), md5);
   std::lock_guard<std::mutex> guard (branch->lock);
   branch->lines.push_back (line);
 }
@@ -166,14 +203,10 @@ void
 on_pad_added (GstElement *, GstPad *pad, gpointer data)
 {
   auto *player = static_cast<Player *> (data);
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-  if (!caps)
-    caps = gst_pad_query_caps (pad, nullptr);
-  const gchar *name = gst_structure_get_name (gst_caps_get_structure (caps, 0));
-  Branch *branch = g_str_has_prefix (name, "video/") ? &player->video
-      : g_str_has_prefix (name, "audio/")            ? &player->audio
-                                                     : nullptr;
-  gst_caps_unref (caps);
+  const gchar *kind = ot_pad_kind (pad);
+  Branch *branch = g_strcmp0 (kind, "video") == 0 ? &player->video
+      : g_strcmp0 (kind, "audio") == 0            ? &player->audio
+                                                  : nullptr;
 
   GstElement *bin;
   if (branch == &player->video)

@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "adaptive-content.h"
 #include "test-support.h"
 
 #include <mutex>
@@ -47,6 +48,28 @@ gint64 duration_of (GPtrArray *lines);
  * happens with the adaptive demuxers), so offline playback decodes that
  * frame at PTS 0 while the reference starts one frame later. */
 void assert_same_as_reference (GPtrArray *reference_video, GPtrArray *reference_audio, GPtrArray *offline);
+
+/* The decodes of a video and an audio reference file (in a process without
+ * network, `data_dir` its cache directory). */
+struct References {
+  GPtrArray *video;
+  GPtrArray *audio;
+
+  References (const gchar *video_file, const gchar *audio_file, const gchar *data_dir);
+  ~References ();
+  References (const References &) = delete;
+  References &operator= (const References &) = delete;
+};
+/* The References of ffmpeg's DASH output in `dir`: the dash_reference()s of
+ * its streams 0 (video) and 1 (audio), `server` and `name` as there. */
+References dash_references (const gchar *dir, const gchar *data_dir, OtServer *server = nullptr,
+    const gchar *name = nullptr);
+/* make_dash() (with `extra`) in dirs.content, served by `server` and
+ * downloaded into dirs.data as `name`; returns its dash_references(). */
+References download_dash (OtServer *server, const Dirs &dirs, const gchar *name, const gchar *extra);
+/* Plays offline://`id` from `data_dir` without network:
+ * assert_same_as_reference() with `references`. */
+void assert_plays_like (const gchar *id, const gchar *data_dir, const References &references);
 
 /* `offline` (checksum lines) shows the reference decodes' frames from
  * media time `video_start` (video) and `audio_start` (audio) on. (Times

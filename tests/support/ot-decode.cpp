@@ -11,6 +11,8 @@
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
 
+#include "test-support.h"
+
 #include <unistd.h>
 #include <cstdarg>
 #include <cstdio>
@@ -22,36 +24,57 @@ namespace {
 
 constexpr GstClockTime kTimeout = 60 * GST_SECOND;
 
-struct Collected {
-  std::mutex lock;
-  std::vector<std::string> video;
-  std::vector<std::string> audio;
-  std::vector<std::string> text;
+/* The lines of one kind of decoded buffer, and how a sample makes one. */
+struct Stream {
+  const gchar *kind;
+  gchar *(*line_of) (const gchar *kind, GstSample *sample);
+  std::vector<std::string> lines;
 };
 
-Collected collected;
+/* "<kind> <pts-ns> <md5>" (ot_checksum_line) */
+gchar *
+checksum_line_of (const gchar *kind, GstSample *sample)
+{
+  GstBuffer *buffer = gst_sample_get_buffer (sample);
+  return buffer ? ot_checksum_line (kind, buffer) : nullptr;
+}
+
+/* "text <running-time-ns> <text>", its newlines as \n */
+gchar *
+text_line_of (const gchar *kind, GstSample *sample)
+{
+  GstBuffer *buffer = gst_sample_get_buffer (sample);
+  GstMapInfo map;
+  if (!buffer || !gst_buffer_map (buffer, &map, GST_MAP_READ))
+    return nullptr;
+  GstClockTime running = gst_segment_to_running_time (gst_sample_get_segment (sample), GST_FORMAT_TIME,
+      GST_BUFFER_PTS (buffer));
+  std::string text;
+  for (gsize i = 0; i < map.size; i++)
+    text += map.data[i] == '\n' ? std::string ("\\n") : std::string (1, static_cast<char> (map.data[i]));
+  gst_buffer_unmap (buffer, &map);
+  return g_strdup_printf ("%s %" G_GINT64_FORMAT " %s", kind,
+      GST_CLOCK_TIME_IS_VALID (running) ? (gint64) running : (gint64) -1, text.c_str ());
+}
+
+std::mutex lock; /* guards the streams' lines */
+Stream video { "video", checksum_line_of, {} };
+Stream audio { "audio", checksum_line_of, {} };
+Stream text { "text", text_line_of, {} };
 
 GstFlowReturn
 on_new_sample (GstAppSink *sink, gpointer data)
 {
-  auto *lines = static_cast<std::vector<std::string> *> (data);
+  auto *stream = static_cast<Stream *> (data);
   GstSample *sample = gst_app_sink_pull_sample (sink);
   if (!sample)
     return GST_FLOW_EOS;
-  GstBuffer *buffer = gst_sample_get_buffer (sample);
-  GstMapInfo map;
-  if (buffer && gst_buffer_map (buffer, &map, GST_MAP_READ)) {
-    gchar *md5 = g_compute_checksum_for_data (G_CHECKSUM_MD5, map.data, map.size);
-    GstClockTime pts = GST_BUFFER_PTS (buffer);
-    gchar *line = g_strdup_printf ("%" G_GINT64_FORMAT " %s", GST_CLOCK_TIME_IS_VALID (pts) ? (gint64) pts : (gint64) -1, md5);
-    {
-      std::lock_guard<std::mutex> guard (collected.lock);
-      lines->push_back (line);
-    }
-    g_free (line);
-    g_free (md5);
-    gst_buffer_unmap (buffer, &map);
+  gchar *line = stream->line_of (stream->kind, sample);
+  if (line) {
+    std::lock_guard<std::mutex> guard (lock);
+    stream->lines.push_back (line);
   }
+  g_free (line);
   gst_sample_unref (sample);
   return GST_FLOW_OK;
 }
@@ -61,42 +84,15 @@ GstPadProbeReturn
 on_flush_stop (GstPad *, GstPadProbeInfo *info, gpointer data)
 {
   if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_FLUSH_STOP) {
-    std::lock_guard<std::mutex> guard (collected.lock);
-    static_cast<std::vector<std::string> *> (data)->clear ();
+    std::lock_guard<std::mutex> guard (lock);
+    static_cast<Stream *> (data)->lines.clear ();
   }
   return GST_PAD_PROBE_OK;
 }
 
-GstFlowReturn
-on_new_text_sample (GstAppSink *sink, gpointer)
-{
-  GstSample *sample = gst_app_sink_pull_sample (sink);
-  if (!sample)
-    return GST_FLOW_EOS;
-  GstBuffer *buffer = gst_sample_get_buffer (sample);
-  GstMapInfo map;
-  if (buffer && gst_buffer_map (buffer, &map, GST_MAP_READ)) {
-    GstClockTime running = gst_segment_to_running_time (gst_sample_get_segment (sample), GST_FORMAT_TIME,
-        GST_BUFFER_PTS (buffer));
-    std::string text;
-    for (gsize i = 0; i < map.size; i++)
-      text += map.data[i] == '\n' ? std::string ("\\n") : std::string (1, static_cast<char> (map.data[i]));
-    gchar *line = g_strdup_printf ("%" G_GINT64_FORMAT " %s",
-        GST_CLOCK_TIME_IS_VALID (running) ? (gint64) running : (gint64) -1, text.c_str ());
-    {
-      std::lock_guard<std::mutex> guard (collected.lock);
-      collected.text.push_back (line);
-    }
-    g_free (line);
-    gst_buffer_unmap (buffer, &map);
-  }
-  gst_sample_unref (sample);
-  return GST_FLOW_OK;
-}
-
 /* Builds "convert ! capsfilter ! appsink" in `pipeline`, returns the convert's sink pad. */
 GstPad *
-make_branch (GstElement *pipeline, const gchar *convert_name, const gchar *caps_string, std::vector<std::string> *lines)
+make_branch (GstElement *pipeline, const gchar *convert_name, const gchar *caps_string, Stream *stream)
 {
   GstElement *convert = gst_element_factory_make (convert_name, nullptr);
   GstElement *filter = gst_element_factory_make ("capsfilter", nullptr);
@@ -113,9 +109,9 @@ make_branch (GstElement *pipeline, const gchar *convert_name, const gchar *caps_
   g_object_set (filter, "caps", caps, nullptr);
   gst_caps_unref (caps);
   g_object_set (sink, "sync", FALSE, "emit-signals", TRUE, "max-buffers", 0, nullptr);
-  g_signal_connect (sink, "new-sample", G_CALLBACK (on_new_sample), lines);
+  g_signal_connect (sink, "new-sample", G_CALLBACK (on_new_sample), stream);
   GstPad *sink_pad = gst_element_get_static_pad (sink, "sink");
-  gst_pad_add_probe (sink_pad, GST_PAD_PROBE_TYPE_EVENT_FLUSH, on_flush_stop, lines, nullptr);
+  gst_pad_add_probe (sink_pad, GST_PAD_PROBE_TYPE_EVENT_FLUSH, on_flush_stop, stream, nullptr);
   gst_object_unref (sink_pad);
   gst_bin_add_many (GST_BIN (pipeline), convert, filter, sink, nullptr);
   gst_element_link_many (convert, filter, sink, nullptr);
@@ -129,22 +125,16 @@ void
 on_pad_added (GstElement *, GstPad *pad, gpointer data)
 {
   auto *pipeline = static_cast<GstElement *> (data);
-  GstCaps *caps = gst_pad_get_current_caps (pad);
-  if (!caps)
-    caps = gst_pad_query_caps (pad, nullptr);
-  /* uridecodebin3 may add its pads before their caps are known; their
-   * names (video_0, audio_0) say what they carry. */
-  g_autofree gchar *pad_name = gst_pad_get_name (pad);
-  const gchar *name = gst_caps_is_fixed (caps) ? gst_structure_get_name (gst_caps_get_structure (caps, 0)) : pad_name;
+  const gchar *kind = ot_pad_kind (pad);
   GstPad *sinkpad;
-  if (g_str_has_prefix (name, "video")) {
-    sinkpad = make_branch (pipeline, "videoconvert", "video/x-raw,format=I420", &collected.video);
-  } else if (g_str_has_prefix (name, "audio")) {
-    sinkpad = make_branch (pipeline, "audioconvert", "audio/x-raw,format=S16LE,layout=interleaved", &collected.audio);
-  } else if (g_str_has_prefix (name, "text/") && g_strcmp0 (g_getenv ("OT_DECODE_TEXT"), "1") == 0) {
+  if (g_strcmp0 (kind, "video") == 0) {
+    sinkpad = make_branch (pipeline, "videoconvert", "video/x-raw,format=I420", &video);
+  } else if (g_strcmp0 (kind, "audio") == 0) {
+    sinkpad = make_branch (pipeline, "audioconvert", "audio/x-raw,format=S16LE,layout=interleaved", &audio);
+  } else if (g_strcmp0 (kind, "text") == 0 && g_strcmp0 (g_getenv ("OT_DECODE_TEXT"), "1") == 0) {
     GstElement *sink = gst_element_factory_make ("appsink", nullptr);
     g_object_set (sink, "sync", FALSE, "async", FALSE, "emit-signals", TRUE, "max-buffers", 0, nullptr);
-    g_signal_connect (sink, "new-sample", G_CALLBACK (on_new_text_sample), nullptr);
+    g_signal_connect (sink, "new-sample", G_CALLBACK (on_new_sample), &text);
     gst_bin_add (GST_BIN (pipeline), sink);
     gst_element_sync_state_with_parent (sink);
     sinkpad = gst_element_get_static_pad (sink, "sink");
@@ -156,9 +146,8 @@ on_pad_added (GstElement *, GstPad *pad, gpointer data)
     gst_element_sync_state_with_parent (sink);
     sinkpad = gst_element_get_static_pad (sink, "sink");
   }
-  gst_caps_unref (caps);
   if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
-    g_printerr ("ot-decode: warning: cannot link a %s pad\n", name);
+    g_printerr ("ot-decode: warning: cannot link pad %s (%s)\n", GST_PAD_NAME (pad), kind ? kind : "other");
   gst_object_unref (sinkpad);
 }
 
@@ -279,15 +268,12 @@ main (int argc, char **argv)
   gst_object_unref (bus);
   gst_object_unref (pipeline);
 
-  std::lock_guard<std::mutex> guard (collected.lock);
+  std::lock_guard<std::mutex> guard (lock);
   if (duration >= 0)
     printf ("duration %" G_GINT64_FORMAT "\n", duration);
-  for (const auto &line : collected.video)
-    printf ("video %s\n", line.c_str ());
-  for (const auto &line : collected.audio)
-    printf ("audio %s\n", line.c_str ());
-  for (const auto &line : collected.text)
-    printf ("text %s\n", line.c_str ());
+  for (const Stream *stream : { &video, &audio, &text })
+    for (const auto &line : stream->lines)
+      printf ("%s\n", line.c_str ());
   fflush (stdout);
   return 0;
 }

@@ -111,4 +111,15 @@ GPtrArray *ot_decode_checksums_full (const gchar *uri, const gchar *data_dir, Ot
 /* Asserts two checksum lists are equal and non-empty, naming the first difference. */
 void ot_assert_same_frames (GPtrArray *expected, GPtrArray *actual);
 
+/* ---- Decoded buffers (checksum-lines.cpp, also built into ot-decode) -------- */
+
+/* What a decoded pad carries, by its caps' media type, or by its name while
+ * the caps are not fixed (uridecodebin3 may add video_0 or audio_0 before
+ * they are): "video", "audio" or "text" (a text/ media type), else NULL. */
+const gchar *ot_pad_kind (GstPad *pad);
+/* The checksum line of a decoded buffer, as ot-decode prints it:
+ * "<kind> <pts-ns> <md5 of its bytes>", the PTS -1 when it has none; NULL
+ * when the buffer cannot be mapped. Free it. */
+gchar *ot_checksum_line (const gchar *kind, GstBuffer *buffer);
+
 G_END_DECLS
