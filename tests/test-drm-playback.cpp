@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <memory>
 #include <vector>
@@ -239,11 +240,27 @@ void count_frame (GstElement *, GstBuffer *, GstPad *, gpointer frames)
   g_atomic_int_inc (static_cast<gint *> (frames));
 }
 
-void note_element (GstBin *, GstBin *, GstElement *element, gpointer names)
+/* The factories of the elements a pipeline made, noted from whichever
+ * streaming thread adds them (decodebin plugs both tracks at once). */
+struct ElementNames {
+  std::mutex lock;
+  std::vector<std::string> names;
+
+  long count (const char *name)
+  {
+    std::lock_guard<std::mutex> guard (lock);
+    return std::count (names.begin (), names.end (), name);
+  }
+};
+
+void note_element (GstBin *, GstBin *, GstElement *element, gpointer data)
 {
   GstElementFactory *factory = gst_element_get_factory (element);
-  if (factory)
-    static_cast<std::vector<std::string> *> (names)->push_back (GST_OBJECT_NAME (factory));
+  if (!factory)
+    return;
+  auto *noted = static_cast<ElementNames *> (data);
+  std::lock_guard<std::mutex> guard (noted->lock);
+  noted->names.push_back (GST_OBJECT_NAME (factory));
 }
 
 /* playbin in this process (cachesrc opens local files only) with the fake
@@ -256,7 +273,7 @@ void assert_plays_with_clearkey (const gchar *data_dir, const char *uri)
   GstElement *playbin = gst_element_factory_make ("playbin", nullptr);
   fail_unless (playbin != nullptr);
   gint frames = 0;
-  std::vector<std::string> names;
+  ElementNames names;
   GstElement *video_sink = gst_element_factory_make ("fakesink", nullptr);
   g_object_set (video_sink, "signal-handoffs", TRUE, "sync", FALSE, nullptr);
   g_signal_connect (video_sink, "handoff", G_CALLBACK (count_frame), &frames);
@@ -283,8 +300,8 @@ void assert_plays_with_clearkey (const gchar *data_dir, const char *uri)
     g_setenv ("GST_OFFLINE_DIR", previous_dir, TRUE);
   else
     g_unsetenv ("GST_OFFLINE_DIR");
-  fail_unless (std::count (names.begin (), names.end (), "offlinedrm") == 2, "offlinedrm not plugged for both tracks");
-  fail_unless (std::count (names.begin (), names.end (), "fakewidevinedecryptor") == 0);
+  fail_unless (names.count ("offlinedrm") == 2, "offlinedrm not plugged for both tracks");
+  fail_unless (names.count ("fakewidevinedecryptor") == 0);
   fail_unless_equals_int (frames, 100);
 }
 
