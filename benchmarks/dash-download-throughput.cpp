@@ -21,7 +21,6 @@
  * fsyncs) change the set-up. Without aria2c only gst-offline is measured.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cache/cache-private.h"
-#include "downloader/dash-downloader.h"
 #include "downloader/segment-fetcher.h"
 #include "http/http-client.h"
 
@@ -189,7 +188,7 @@ gint64 run_fetcher (const std::string &work, const std::vector<std::string> &url
   for (const std::string &url : urls)
     segments.push_back ({ { url, segment_cache_key (url, std::nullopt), "bench", {}, std::nullopt }, -1 });
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  DownloaderContext context { session, cache, RetryPolicy {}, nullptr };
+  DownloaderContext context { session, cache, RetryPolicy {}, nullptr, GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM };
 
   bool done = false;
   GError *failure = nullptr;
@@ -337,8 +336,8 @@ int main (int argc, char **argv)
   gsize segment_size = std::max (1u, env_uint ("DASH_BENCH_SEGMENT_KIB", 48)) * 1024;
   guint latency_ms = env_uint ("DASH_BENCH_LATENCY_MS", 20);
   std::vector<guint> parallelisms = parse_parallelisms (g_getenv ("DASH_BENCH_PARALLELISM") ? g_getenv ("DASH_BENCH_PARALLELISM") : "4,6,8,16");
-  if (std::find (parallelisms.begin (), parallelisms.end (), kSegmentParallelism) == parallelisms.end ())
-    parallelisms.push_back (kSegmentParallelism);
+  if (std::find (parallelisms.begin (), parallelisms.end (), GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM) == parallelisms.end ())
+    parallelisms.push_back (GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM);
   const char *base = g_getenv ("DASH_BENCH_DIR");
   std::string root_template = std::string (base && *base ? base : g_get_tmp_dir ()) + "/dash-bench-XXXXXX";
   std::vector<char> root_buffer (root_template.begin (), root_template.end ());
@@ -391,7 +390,7 @@ int main (int argc, char **argv)
     print_row ("segments (fetcher)", p, gst, aria2c ? &aria : nullptr);
     if (aria2c)
       ratios.emplace_back (p, gst.mb_per_s () / aria.mb_per_s ());
-    if (p == kSegmentParallelism)
+    if (p == GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM)
       aria_at_default = aria;
   }
 
@@ -407,7 +406,7 @@ int main (int argc, char **argv)
     whole.keep_best (bytes, us, cpu_us (RUSAGE_SELF) - cpu_start);
   }
   remove_tree (work);
-  print_row ("whole DASH (manager)", kSegmentParallelism, whole, aria2c ? &aria_at_default : nullptr);
+  print_row ("whole DASH (manager)", GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM, whole, aria2c ? &aria_at_default : nullptr);
 
   if (aria2c) {
     guint best_p = 0;
@@ -417,7 +416,7 @@ int main (int argc, char **argv)
         best_ratio = ratio, best_p = p;
     double default_ratio = whole.mb_per_s () / aria_at_default.mb_per_s ();
     g_print ("target: gst-offline at least aria2c's throughput at the default parallelism %u: %s (%.2f)\n",
-        kSegmentParallelism, default_ratio >= 1.0 ? "met" : "MISSED", default_ratio);
+        GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM, default_ratio >= 1.0 ? "met" : "MISSED", default_ratio);
     g_print ("best ratio against aria2c: %.2f at P=%u\n", best_ratio, best_p);
   }
 

@@ -278,6 +278,43 @@ GST_START_TEST (test_download_that_cannot_fit_is_refused_before_any_segment)
 }
 GST_END_TEST;
 
+/* --segment-parallelism (the manager's segment-parallelism) bounds the
+ * requests a download has open at once; the default (8) opens more than
+ * 2 when there are that many segments to fetch. Out of range, or with
+ * --no-wait (the daemon's then applies), it is a usage error. */
+GST_START_TEST (test_segment_parallelism_bounds_open_requests)
+{
+  g_autofree gchar *dir = make_dash ("parallel", { "-seg_duration", "1" });
+  struct {
+    const char *parallelism;
+    guint at_least, at_most;
+  } cases[] = { { "2", 2, 2 }, { nullptr, 3, GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM } };
+  for (const auto &c : cases) {
+    /* A server and a data directory each: nothing cached, counts apart. */
+    OtServer *server = ot_server_new ();
+    ot_server_set_latency (server, 100);
+    serve_dir (server, dir);
+    std::string mpd = url_of (server, "manifest.mpd");
+    g_autofree gchar *data = g_build_filename (dir, c.parallelism ? "data-2" : "data-default", nullptr);
+    std::vector<const char *> args = { "download", mpd.c_str (), "--id", "movie" };
+    if (c.parallelism)
+      args.insert (args.end (), { "--segment-parallelism", c.parallelism });
+    Cli r = run (data, args);
+    assert_exit (r, 0);
+    guint open = ot_server_get_max_concurrent (server);
+    fail_unless (open >= c.at_least && open <= c.at_most, "%s: %u requests open at once",
+        c.parallelism ? c.parallelism : "default", open);
+    ot_server_free (server);
+  }
+
+  g_autofree gchar *data = g_build_filename (dir, "data-bad", nullptr);
+  for (const char *bad : { "0", "17" })
+    assert_exit (run (data, { "download", "http://127.0.0.1:9/x.mpd", "--segment-parallelism", bad }), 2);
+  assert_exit (run (data, { "download", "http://127.0.0.1:9/x.mpd", "--segment-parallelism", "4", "--no-wait" }), 2);
+  assert_exit (run (data, { "daemon", "--segment-parallelism", "0" }), 2);
+}
+GST_END_TEST;
+
 static Suite *dash_suite (void)
 {
   Suite *s = suite_create ("dash-download");
@@ -290,6 +327,7 @@ static Suite *dash_suite (void)
   tcase_add_test (tc, test_bad_manifests_fail_clearly);
   tcase_add_test (tc, test_cut_segment_resumes_without_refetching);
   tcase_add_test (tc, test_download_that_cannot_fit_is_refused_before_any_segment);
+  tcase_add_test (tc, test_segment_parallelism_bounds_open_requests);
   return s;
 }
 

@@ -74,7 +74,7 @@ struct World {
   {
     g_autoptr (GCancellable) cancellable = cancel_after_first ? G_CANCELLABLE (g_object_ref (cancel_after_first))
                                                               : g_cancellable_new ();
-    DownloaderContext context { session, cache, RetryPolicy { 0, 10, 10 }, nullptr };
+    DownloaderContext context { session, cache, RetryPolicy { 0, 10, 10 }, nullptr, GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM };
     auto fetcher = SegmentFetcher::create (context, segments, parallelism, cancellable);
     bool done = false;
     GError *result = nullptr;

@@ -118,11 +118,14 @@ command_daemon (Context &ctx, int argc, char **argv)
 {
   gint max_parallel = 3;
   gint64 min_free_option = (gint64) GST_OFFLINE_DEFAULT_MIN_FREE_SPACE;
+  gint segment_parallelism = GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM;
   const GOptionEntry entries[] = {
       {"max-parallel", 0, 0, G_OPTION_ARG_INT, &max_parallel,
           "How many downloads run at once (1 to 64, default 3)", "N"},
       {"min-free-space", 0, 0, G_OPTION_ARG_INT64, &min_free_option,
           "Bytes of the disk to leave free: downloads wait while less is free (default 104857600)", "BYTES"},
+      {"segment-parallelism", 0, 0, G_OPTION_ARG_INT, &segment_parallelism,
+          "How many segments of an adaptive download are fetched at once (1 to 16, default 8)", "N"},
       {},
   };
   int status = parse_command_options (ctx, "daemon", "",
@@ -140,6 +143,8 @@ command_daemon (Context &ctx, int argc, char **argv)
   guint64 min_free_space = 0;
   if (!parse_min_free_space ("daemon", min_free_option, &min_free_space))
     return kExitUsage;
+  if (!check_segment_parallelism ("daemon", segment_parallelism))
+    return kExitUsage;
 
   g_autoptr (GMainLoop) loop = g_main_loop_new (nullptr, FALSE);
   Daemon daemon;
@@ -149,7 +154,8 @@ command_daemon (Context &ctx, int argc, char **argv)
   UnixSignalWatch sigterm (SIGTERM, on_terminate, &daemon);
 
   /* Created paused so that the handlers below see every start. */
-  g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, true, 5, min_free_space);
+  g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, true, 5, min_free_space,
+      GST_OFFLINE_REQUIREMENTS_DEFAULT, (guint) segment_parallelism);
   if (!manager)
     return kExitFailure;
   g_object_set (manager, "max-parallel-downloads", (guint) max_parallel, nullptr);

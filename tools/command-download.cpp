@@ -222,6 +222,7 @@ command_download (Context &ctx, int argc, char **argv)
   gchar *video = nullptr, *audio = nullptr, *text = nullptr;
   gint retries = 5;
   gint64 min_free_option = (gint64) GST_OFFLINE_DEFAULT_MIN_FREE_SPACE;
+  gint segment_parallelism = -1;
   gboolean no_wait = FALSE;
   gchar *license_url_option = nullptr;
   const GOptionEntry entries[] = {
@@ -240,6 +241,8 @@ command_download (Context &ctx, int argc, char **argv)
           "How many times a failing request is retried before the download fails (default 5)", "N"},
       {"min-free-space", 0, 0, G_OPTION_ARG_INT64, &min_free_option,
           "Bytes of the disk to leave free; a download that would eat into them fails (default 104857600)", "BYTES"},
+      {"segment-parallelism", 0, 0, G_OPTION_ARG_INT, &segment_parallelism,
+          "How many segments of an adaptive download are fetched at once (1 to 16, default 8)", "N"},
       {"license-url", 0, 0, G_OPTION_ARG_STRING, &license_url_option,
           "The ClearKey license server of protected content, instead of the manifest's Laurl", "URL"},
       {"no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait,
@@ -276,6 +279,12 @@ command_download (Context &ctx, int argc, char **argv)
   guint64 min_free_space = 0;
   if (!parse_min_free_space ("download", min_free_option, &min_free_space))
     return kExitUsage;
+  if (segment_parallelism != -1 && no_wait)
+    return usage_error ("download", "download: --segment-parallelism is the daemon's with --no-wait");
+  if (segment_parallelism == -1)
+    segment_parallelism = GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM;
+  if (!check_segment_parallelism ("download", segment_parallelism))
+    return kExitUsage;
 
   g_autoptr (GstOfflineDownloadRequest) request = set_license_url (
       build_request (url, id, header_list, video_spec, audio_spec, text_spec, &status), license_url);
@@ -291,7 +300,7 @@ command_download (Context &ctx, int argc, char **argv)
    * A network, though, may come back: that is waited for. The daemon waits
    * for both. */
   g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, false, (guint) retries, min_free_space,
-      GST_OFFLINE_REQUIREMENTS_NETWORK);
+      GST_OFFLINE_REQUIREMENTS_NETWORK, (guint) segment_parallelism);
   if (!manager)
     return kExitFailure;
 

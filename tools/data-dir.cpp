@@ -40,17 +40,27 @@ get_download (GstOfflineDownloadIndex *index, const char *id)
 
 GstOfflineDownloadManager *
 open_manager (const Context &ctx, bool paused, guint retries, guint64 min_free_space,
-    GstOfflineRequirements requirements)
+    GstOfflineRequirements requirements, guint segment_parallelism)
 {
   /* Construct properties: in effect before the manager looks at the queue,
    * so a paused manager starts no download even for a moment. */
   g_autoptr (GError) error = nullptr;
   auto *manager = static_cast<GstOfflineDownloadManager *> (g_initable_new (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER,
       nullptr, &error, "data-dir", ctx.data_dir.c_str (), "downloads-paused", (gboolean) paused,
-      "min-retry-count", retries, "min-free-space", min_free_space, "requirements", requirements, nullptr));
+      "min-retry-count", retries, "min-free-space", min_free_space, "requirements", requirements,
+      "segment-parallelism", segment_parallelism, nullptr));
   if (!manager)
     fail ("cannot open the data directory %s: %s", ctx.data_dir.c_str (), error->message);
   return manager;
+}
+
+bool
+check_segment_parallelism (const char *command, gint value)
+{
+  if (value >= 1 && value <= 16)
+    return true;
+  usage_error (command, "%s: --segment-parallelism must be between 1 and 16", command);
+  return false;
 }
 
 bool

@@ -25,13 +25,17 @@ GstOfflineDownload *get_download (GstOfflineDownloadIndex *index, const char *id
 /* A manager on the data directory. With `paused`, it starts no download
  * (for commands that only change the index, such as `remove`); `retries` is
  * its min-retry-count, `min_free_space` its min-free-space, `requirements`
- * what it waits for. NULL after printing the reason. */
+ * what it waits for, `segment_parallelism` its segment-parallelism. NULL
+ * after printing the reason. */
 GstOfflineDownloadManager *open_manager (const Context &ctx, bool paused, guint retries = 5,
     guint64 min_free_space = GST_OFFLINE_DEFAULT_MIN_FREE_SPACE,
-    GstOfflineRequirements requirements = GST_OFFLINE_REQUIREMENTS_DEFAULT);
+    GstOfflineRequirements requirements = GST_OFFLINE_REQUIREMENTS_DEFAULT,
+    guint segment_parallelism = GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM);
 
 /* Parses --min-free-space (bytes); false after printing a usage error. */
 bool parse_min_free_space (const char *command, gint64 value, guint64 *out);
+/* Checks --segment-parallelism (1 to 16); false after printing a usage error. */
+bool check_segment_parallelism (const char *command, gint value);
 
 /* The GstOfflineDownload elements of `downloads`, sorted by id. */
 void sort_downloads (GPtrArray *downloads);

@@ -147,7 +147,7 @@ void DashDownloader::fetch_indexes ()
     if (c.index.sidx)
       indexes.push_back (spec_for (c.index.sidx->url, c.index.sidx->range));
   }
-  fetcher_ = SegmentFetcher::create (context_, std::move (indexes), kSegmentParallelism, cancellable_);
+  fetcher_ = SegmentFetcher::create (context_, std::move (indexes), context_.segment_parallelism, cancellable_);
   fetcher_->start ([] (const SegmentFetcher::Progress &) {}, [this] (const GError *e) { on_indexes (e); });
 }
 
@@ -195,7 +195,7 @@ void DashDownloader::on_indexes (const GError *fetch_error)
     fail (error);
     return;
   }
-  fetcher_ = SegmentFetcher::create (context_, std::move (segments), kSegmentParallelism, cancellable_);
+  fetcher_ = SegmentFetcher::create (context_, std::move (segments), context_.segment_parallelism, cancellable_);
   fetcher_->start (
       [this] (const SegmentFetcher::Progress &p) { progress_ (p.bytes, p.content_length, p.percent); },
       [this] (const GError *e) {

@@ -48,11 +48,4 @@ class DashDownloader : public Downloader {
   GObjectPtr<GstOfflineDrmStore> drm_store_;
 };
 
-/* How many segments a download fetches at once: from 4 to 8 the time of a
- * 600-segment download on a 20 ms link halves, 16 gains a third more only
- * where latency rules (benchmarks/dash-download-throughput, above aria2c at
- * each); at 8, two downloads from one server stay within the session's 16
- * connections per host, and three downloads within its 32. */
-constexpr guint kSegmentParallelism = 8;
-
 }  // namespace gst_offline

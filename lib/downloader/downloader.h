@@ -21,6 +21,7 @@ struct DownloaderContext {
   GstOfflineCache *cache;
   RetryPolicy retry;
   ResourceFetch::SpaceFn check_space;
+  guint segment_parallelism; /* segments (or merged ranges) fetched at once */
 };
 
 class Downloader {

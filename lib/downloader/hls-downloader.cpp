@@ -575,7 +575,7 @@ void HlsDownloader::fetch_segments ()
     fail (error);
     return;
   }
-  fetcher_ = SegmentFetcher::create (context_, std::move (segments), kSegmentParallelism, cancellable_);
+  fetcher_ = SegmentFetcher::create (context_, std::move (segments), context_.segment_parallelism, cancellable_);
   fetcher_->start (
       [this] (const SegmentFetcher::Progress &p) { progress_ (p.bytes, p.content_length, p.percent); },
       [this] (const GError *e) {

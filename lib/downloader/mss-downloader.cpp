@@ -58,7 +58,7 @@ void MssDownloader::on_manifest (std::optional<std::string> bytes, const GError 
     done_ (error);
     return;
   }
-  fetcher_ = SegmentFetcher::create (context_, std::move (segments), kSegmentParallelism, cancellable_);
+  fetcher_ = SegmentFetcher::create (context_, std::move (segments), context_.segment_parallelism, cancellable_);
   fetcher_->start (
       [this] (const SegmentFetcher::Progress &p) { progress_ (p.bytes, p.content_length, p.percent); },
       [this] (const GError *e) {

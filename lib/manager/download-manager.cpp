@@ -115,6 +115,7 @@ struct ManagerCore {
   RetryPolicy retry;
   GstOfflineRequirements requirements = GST_OFFLINE_REQUIREMENTS_DEFAULT;
   guint64 min_free_space = GST_OFFLINE_DEFAULT_MIN_FREE_SPACE;
+  guint segment_parallelism = GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM;
   GstOfflineRequirements not_met = GST_OFFLINE_REQUIREMENTS_NONE;
   gint64 index_version = -1;
   guint polls = 0;
@@ -124,7 +125,8 @@ struct ManagerCore {
   DownloaderContext downloader_context ()
   {
     return { session.get (), cache.get (), retry,
-      [this] (guint64 bytes, GError **error) { return check_free_space (data_dir, bytes, min_free_space, error); } };
+      [this] (guint64 bytes, GError **error) { return check_free_space (data_dir, bytes, min_free_space, error); },
+      segment_parallelism };
   }
 
   /* Runs `fn` on the worker thread and waits for it (from any other thread). */
@@ -176,6 +178,7 @@ enum {
   PROP_DOWNLOADS_PAUSED,
   PROP_REQUIREMENTS,
   PROP_MIN_FREE_SPACE,
+  PROP_SEGMENT_PARALLELISM,
   N_PROPS
 };
 static GParamSpec *properties[N_PROPS];
@@ -838,6 +841,14 @@ static void gst_offline_download_manager_set_property (GObject *object, guint pr
         core->min_free_space = bytes;
       break;
     }
+    case PROP_SEGMENT_PARALLELISM: {
+      guint parallelism = g_value_get_uint (value);
+      if (core->worker_thread)
+        core->call ([core, parallelism] () { core->segment_parallelism = parallelism; });
+      else
+        core->segment_parallelism = parallelism;
+      break;
+    }
     case PROP_DOWNLOADS_PAUSED:
       if (!core->worker_thread)
         self->construct_paused = g_value_get_boolean (value);
@@ -870,6 +881,9 @@ static void gst_offline_download_manager_get_property (GObject *object, guint pr
       break;
     case PROP_MIN_FREE_SPACE:
       g_value_set_uint64 (value, core->min_free_space);
+      break;
+    case PROP_SEGMENT_PARALLELISM:
+      g_value_set_uint (value, core->segment_parallelism);
       break;
     case PROP_DOWNLOADS_PAUSED:
       g_value_set_boolean (value, core->worker_thread ? core->paused : self->construct_paused);
@@ -944,6 +958,17 @@ static void gst_offline_download_manager_class_init (GstOfflineDownloadManagerCl
   properties[PROP_MIN_FREE_SPACE] = g_param_spec_uint64 ("min-free-space", "Min free space",
       "Bytes of the data directory's file system that downloads leave free", 0, G_MAXUINT64,
       GST_OFFLINE_DEFAULT_MIN_FREE_SPACE, static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstOfflineDownloadManager:segment-parallelism:
+   *
+   * How many segments (or merged byte ranges of one file) of an adaptive
+   * download are fetched at once, over persistent connections. A change
+   * applies to the downloads that start after it. The default,
+   * %GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM, comes from the benchmark.
+   */
+  properties[PROP_SEGMENT_PARALLELISM] = g_param_spec_uint ("segment-parallelism", "Segment parallelism",
+      "How many segments of an adaptive download are fetched at once", 1, 16,
+      GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM, static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
