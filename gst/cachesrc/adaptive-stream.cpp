@@ -375,8 +375,15 @@ AdaptiveStream::read_block (Reader &reader, GstBuffer **out)
   if (size > 0 && reader.first) {
     reader.first = false;
     GST_BUFFER_PTS (buffer) = reader.pts;
-    if (reader.discont)
+    if (reader.discont) {
+      /* qtdemux resets its parser at a DISCONT buffer only if it carries an
+       * offset (one where none of its samples starts): without one, an init
+       * segment pushed again without a flush (a new period, a track that
+       * starts again after NOT_LINKED in the middle of a segment) would be
+       * parsed as the continuation of what came before. */
       GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
+      GST_BUFFER_OFFSET (buffer) = 0;
+    }
   }
   *out = buffer;
   return GST_FLOW_OK;
