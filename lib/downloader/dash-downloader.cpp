@@ -53,44 +53,24 @@ std::optional<std::string> container_of (const dash::AdaptationSet &set, const d
 }  // namespace
 
 DashDownloader::DashDownloader (const DownloadRecord &record, const DownloaderContext &context)
-    : record_ (record), context_ (context)
+    : AdaptiveDownloader (record, context)
 {
 }
 
-SegmentSpec DashDownloader::spec_for (const std::string &url, const std::optional<dash::ByteRange> &range) const
+void DashDownloader::begin ()
 {
-  auto http = http_range (range);
-  return SegmentSpec { FetchSpec { url, segment_cache_key (url, http), record_.id, record_.headers, http }, -1 };
-}
-
-void DashDownloader::start (GCancellable *cancellable, ProgressFn progress, DoneFn done)
-{
-  cancellable_ = cancellable;
-  progress_ = std::move (progress);
-  done_ = std::move (done);
   std::string uri = record_.uri;
-  manifest_fetch_ = fetch_manifest (context_, record_, uri, cancellable_,
+  fetch_document (uri,
       [uri] (const std::string &prefix, GError **error) {
         return check_manifest_kind (prefix, "application/dash+xml", "a DASH manifest", uri, error);
       },
-      kMaxManifestBytes,
-      [this] (std::optional<std::string> bytes, const GError *error) { on_manifest (std::move (bytes), error); });
+      kMaxManifestBytes, [this] (std::string bytes) { on_manifest (bytes); });
 }
 
-void DashDownloader::fail (const GError *error)
+void DashDownloader::on_manifest (const std::string &bytes)
 {
-  done_ (error);
-}
-
-void DashDownloader::on_manifest (std::optional<std::string> bytes, const GError *fetch_error)
-{
-  manifest_fetch_.reset ();
-  if (!bytes) {
-    fail (fetch_error);
-    return;
-  }
   g_autoptr (GError) error = nullptr;
-  mpd_ = dash::parse_mpd (*bytes, record_.uri, &error);
+  mpd_ = dash::parse_mpd (bytes, record_.uri, &error);
   if (!mpd_ || !choose (&error)) {
     fail (error);
     return;
@@ -145,10 +125,10 @@ void DashDownloader::fetch_indexes ()
   std::vector<SegmentSpec> indexes;
   for (const Chosen &c : chosen_) {
     if (c.index.sidx)
-      indexes.push_back (spec_for (c.index.sidx->url, c.index.sidx->range));
+      indexes.push_back (segment_spec (c.index.sidx->url, http_range (c.index.sidx->range)));
   }
-  fetcher_ = SegmentFetcher::create (context_, std::move (indexes), context_.segment_parallelism, cancellable_);
-  fetcher_->start ([] (const SegmentFetcher::Progress &) {}, [this] (const GError *e) { on_indexes (e); });
+  fetch_segments (std::move (indexes), [] (const SegmentFetcher::Progress &) {},
+      [this] (const GError *e) { on_indexes (e); });
 }
 
 /* The Representations the download's stream keys name, or the default
@@ -173,7 +153,6 @@ bool DashDownloader::choose (GError **error)
 
 void DashDownloader::on_indexes (const GError *fetch_error)
 {
-  fetcher_.reset ();
   if (fetch_error) {
     fail (fetch_error);
     return;
@@ -182,7 +161,7 @@ void DashDownloader::on_indexes (const GError *fetch_error)
   for (Chosen &c : chosen_) {
     if (!c.index.sidx)
       continue;
-    SegmentSpec sidx = spec_for (c.index.sidx->url, c.index.sidx->range);
+    SegmentSpec sidx = segment_spec (c.index.sidx->url, http_range (c.index.sidx->range));
     auto bytes = cache_read_resource (context_.cache, sidx.fetch.cache_key, dash::kMaxIndexBytes, &error);
     if (!bytes || !dash::add_sidx_segments (c.index, reinterpret_cast<const guint8 *> (bytes->data ()), bytes->size (),
             &error)) {
@@ -190,32 +169,18 @@ void DashDownloader::on_indexes (const GError *fetch_error)
       return;
     }
   }
-  std::vector<SegmentSpec> segments;
-  if (!store_plan (&segments, &error)) {
-    fail (error);
-    return;
-  }
-  fetcher_ = SegmentFetcher::create (context_, std::move (segments), context_.segment_parallelism, cancellable_);
-  fetcher_->start (
-      [this] (const SegmentFetcher::Progress &p) { progress_ (p.bytes, p.content_length, p.percent); },
-      [this] (const GError *e) {
-        fetcher_.reset ();
-        done_ (e);
-      });
+  fetch_plan ();
 }
 
-/* Writes the playback plan and lists what to fetch: every init segment,
- * then the media segments of all tracks by start time, so that a partial
- * download plays from its start. */
-bool DashDownloader::store_plan (std::vector<SegmentSpec> *segments, GError **error)
+/* One plan track per chosen Representation's type, language and rank, each
+ * init segment fetched once. */
+bool DashDownloader::draw_plan (Plan *plan, GError **error)
 {
   /* One plan track per type, language and rank within a Period: the same
    * track continues across Periods. */
   std::map<std::tuple<int, std::string, guint>, guint> track_of;
   std::map<std::pair<guint, std::string>, guint> rank_in_period;
-  std::vector<PlanTrack> tracks;
-  std::vector<PlanSegment> plan;
-  std::vector<std::pair<guint64, SegmentSpec>> media;
+  std::vector<PlanTrack> &tracks = plan->tracks;
   std::set<std::string> inits;
   std::vector<Track> listed = dash_tracks (*mpd_);
   for (const Chosen &c : chosen_) {
@@ -255,13 +220,13 @@ bool DashDownloader::store_plan (std::vector<SegmentSpec> *segments, GError **er
     }
     std::string init_key;
     if (c.index.init) {
-      SegmentSpec init = spec_for (c.index.init->url, c.index.init->range);
+      SegmentSpec init = segment_spec (c.index.init->url, http_range (c.index.init->range));
       init_key = init.fetch.cache_key;
       if (inits.insert (init_key).second)
-        segments->push_back (init);
+        plan->first.push_back (init);
     }
     for (const dash::MediaSegment &m : c.index.media) {
-      SegmentSpec spec = spec_for (m.url, m.range);
+      SegmentSpec spec = segment_spec (m.url, http_range (m.range));
       spec.expected_length = estimate_segment_length (rep.bandwidth, m.duration_ns);
       /* A segment that begins before its Period plays from the Period's start. */
       guint64 start = period.start + static_cast<guint64> (MAX (m.start_ns, 0));
@@ -272,24 +237,20 @@ bool DashDownloader::store_plan (std::vector<SegmentSpec> *segments, GError **er
       s.duration_ns = m.duration_ns;
       s.resource = spec.fetch.cache_key;
       s.init_resource = init_key;
-      plan.push_back (std::move (s));
-      media.emplace_back (start, std::move (spec));
+      plan->segments.push_back (std::move (s));
+      plan->by_start.emplace_back (start, std::move (spec));
     }
   }
   /* Number each track's segments in play order. */
-  std::stable_sort (plan.begin (), plan.end (), [] (const PlanSegment &a, const PlanSegment &b) {
+  std::vector<PlanSegment> &segments = plan->segments;
+  std::stable_sort (segments.begin (), segments.end (), [] (const PlanSegment &a, const PlanSegment &b) {
     return a.track != b.track ? a.track < b.track : a.start_ns < b.start_ns;
   });
   guint64 number = 0;
-  for (size_t i = 0; i < plan.size (); i++) {
-    number = i > 0 && plan[i].track == plan[i - 1].track ? number + 1 : 0;
-    plan[i].number = number;
+  for (size_t i = 0; i < segments.size (); i++) {
+    number = i > 0 && segments[i].track == segments[i - 1].track ? number + 1 : 0;
+    segments[i].number = number;
   }
-  if (!playback_plan::store (cache_database (context_.cache), record_.id, tracks, plan, error))
-    return false;
-  std::stable_sort (media.begin (), media.end (), [] (const auto &a, const auto &b) { return a.first < b.first; });
-  for (auto &entry : media)
-    segments->push_back (std::move (entry.second));
   return true;
 }
 

@@ -4,8 +4,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "downloader/downloader.h"
-#include "downloader/segment-fetcher.h"
+#include "downloader/adaptive-downloader.h"
 #include "drm/license-manager.h"
 #include "util/handles.h"
 #include "manifest/dash/mpd-model.h"
@@ -13,10 +12,9 @@
 
 namespace gst_offline {
 
-class DashDownloader : public Downloader {
+class DashDownloader : public AdaptiveDownloader {
  public:
   DashDownloader (const DownloadRecord &record, const DownloaderContext &context);
-  void start (GCancellable *cancellable, ProgressFn progress, DoneFn done) override;
 
  private:
   /* A chosen Representation and its segments. */
@@ -27,22 +25,14 @@ class DashDownloader : public Downloader {
     dash::SegmentIndex index;
   };
 
-  void on_manifest (std::optional<std::string> bytes, const GError *error);
+  void begin () override;
+  void on_manifest (const std::string &bytes);
   void acquire_license (LicenseRequest request);
   void fetch_indexes ();
   bool choose (GError **error);
   void on_indexes (const GError *error);
-  bool store_plan (std::vector<SegmentSpec> *segments, GError **error);
-  void fail (const GError *error);
-  SegmentSpec spec_for (const std::string &url, const std::optional<dash::ByteRange> &range) const;
+  bool draw_plan (Plan *plan, GError **error) override;
 
-  DownloadRecord record_;
-  DownloaderContext context_;
-  GCancellable *cancellable_ = nullptr;
-  ProgressFn progress_;
-  DoneFn done_;
-  std::shared_ptr<ResourceFetch> manifest_fetch_;
-  std::shared_ptr<SegmentFetcher> fetcher_;
   std::optional<dash::Mpd> mpd_;
   std::vector<Chosen> chosen_;
   GObjectPtr<GstOfflineDrmStore> drm_store_;

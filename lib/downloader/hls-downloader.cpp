@@ -4,7 +4,6 @@
 #include "util/main-context.h"
 
 #include "cache/cache-private.h"
-#include "downloader/dash-downloader.h"
 #include "drm/drm-keys.h"
 #include "drm/hls-key-list.h"
 #include "helper/hls-tracks.h"
@@ -47,12 +46,6 @@ std::optional<ByteRange> http_range (const std::optional<hls::ByteRange> &range)
   if (!range)
     return std::nullopt;
   return ByteRange { range->offset, range->length };
-}
-
-SegmentSpec spec_for (const DownloadRecord &record, const std::string &url, const std::optional<hls::ByteRange> &range)
-{
-  auto http = http_range (range);
-  return SegmentSpec { FetchSpec { url, segment_cache_key (url, http), record.id, record.headers, http }, -1 };
 }
 
 /* The lower-case extension of a URL's path, without the dot. */
@@ -271,7 +264,7 @@ class KeyFetch : public std::enable_shared_from_this<KeyFetch> {
 }  // namespace
 
 HlsDownloader::HlsDownloader (const DownloadRecord &record, const DownloaderContext &context)
-    : record_ (record), context_ (context)
+    : AdaptiveDownloader (record, context)
 {
   static gsize once = 0;
   if (g_once_init_enter (&once)) {
@@ -285,33 +278,22 @@ HlsDownloader::~HlsDownloader ()
   g_clear_object (&drm_store_);
 }
 
-void HlsDownloader::start (GCancellable *cancellable, ProgressFn progress, DoneFn done)
+void HlsDownloader::begin ()
 {
-  cancellable_ = cancellable;
-  progress_ = std::move (progress);
-  done_ = std::move (done);
-  std::string uri = record_.uri;
-  playlist_fetch_ = fetch_manifest (context_, record_, uri, cancellable_,
+  fetch_playlist (record_.uri, [this] (std::string bytes) { on_playlist (bytes); });
+}
+
+void HlsDownloader::fetch_playlist (const std::string &uri, DocumentFn then)
+{
+  fetch_document (uri,
       [uri] (const std::string &prefix, GError **error) { return check_is_playlist (prefix, uri, error); },
-      hls::ParseLimits ().max_bytes,
-      [this] (std::optional<std::string> bytes, const GError *error) { on_playlist (std::move (bytes), error); });
+      hls::ParseLimits ().max_bytes, std::move (then));
 }
 
-void HlsDownloader::fail (const GError *error)
+void HlsDownloader::on_playlist (const std::string &bytes)
 {
-  /* done_ may destroy this downloader: nothing after it. */
-  done_ (error);
-}
-
-void HlsDownloader::on_playlist (std::optional<std::string> bytes, const GError *fetch_error)
-{
-  playlist_fetch_.reset ();
-  if (!bytes) {
-    fail (fetch_error);
-    return;
-  }
   g_autoptr (GError) error = nullptr;
-  auto playlist = hls::parse_playlist (*bytes, record_.uri, &error, hls::ParseLimits ());
+  auto playlist = hls::parse_playlist (bytes, record_.uri, &error, hls::ParseLimits ());
   if (!playlist || !choose (*playlist, &error)) {
     fail (error);
     return;
@@ -441,23 +423,14 @@ void HlsDownloader::fetch_next_media_playlist ()
     fetch_next_key ();
     return;
   }
-  std::string uri = chosen_[next_playlist_].uri;
-  playlist_fetch_ = fetch_manifest (context_, record_, uri, cancellable_,
-      [uri] (const std::string &prefix, GError **error) { return check_is_playlist (prefix, uri, error); },
-      hls::ParseLimits ().max_bytes,
-      [this] (std::optional<std::string> bytes, const GError *error) { on_media_playlist (std::move (bytes), error); });
+  fetch_playlist (chosen_[next_playlist_].uri, [this] (std::string bytes) { on_media_playlist (bytes); });
 }
 
-void HlsDownloader::on_media_playlist (std::optional<std::string> bytes, const GError *fetch_error)
+void HlsDownloader::on_media_playlist (const std::string &bytes)
 {
-  playlist_fetch_.reset ();
-  if (!bytes) {
-    fail (fetch_error);
-    return;
-  }
   g_autoptr (GError) error = nullptr;
   Chosen &c = chosen_[next_playlist_];
-  c.media = hls::parse_media_playlist (*bytes, c.uri, &error, hls::ParseLimits ());
+  c.media = hls::parse_media_playlist (bytes, c.uri, &error, hls::ParseLimits ());
   if (!c.media) {
     fail (error);
     return;
@@ -530,7 +503,7 @@ void HlsDownloader::fetch_next_key ()
     next_key_++;
   }
   if (next_key_ == key_uris_.size ()) {
-    fetch_segments ();
+    fetch_plan ();
     return;
   }
   GST_DEBUG ("fetching AES-128 key %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT, next_key_ + 1, key_uris_.size ());
@@ -567,31 +540,11 @@ void HlsDownloader::on_key (GBytes *key, const GError *fetch_error)
   fetch_next_key ();
 }
 
-void HlsDownloader::fetch_segments ()
+/* One plan track per media playlist; each init section and segment is
+ * fetched once. */
+bool HlsDownloader::draw_plan (Plan *plan, GError **error)
 {
-  g_autoptr (GError) error = nullptr;
-  std::vector<SegmentSpec> segments;
-  if (!store_plan (&segments, &error)) {
-    fail (error);
-    return;
-  }
-  fetcher_ = SegmentFetcher::create (context_, std::move (segments), context_.segment_parallelism, cancellable_);
-  fetcher_->start (
-      [this] (const SegmentFetcher::Progress &p) { progress_ (p.bytes, p.content_length, p.percent); },
-      [this] (const GError *e) {
-        fetcher_.reset ();
-        done_ (e);
-      });
-}
-
-/* Writes the playback plan (one track per media playlist) and lists what to
- * fetch: every init section, then the segments of all tracks by start time,
- * so that a partial download plays from its start. */
-bool HlsDownloader::store_plan (std::vector<SegmentSpec> *segments, GError **error)
-{
-  std::vector<PlanTrack> tracks;
-  std::vector<PlanSegment> plan;
-  std::vector<std::pair<guint64, SegmentSpec>> media;
+  std::vector<PlanTrack> &tracks = plan->tracks;
   std::set<std::string> fetched;
   for (const Chosen &c : chosen_) {
     auto container = container_of (*c.media, c.subtitles, error);
@@ -612,7 +565,7 @@ bool HlsDownloader::store_plan (std::vector<SegmentSpec> *segments, GError **err
     for (const hls::Segment &segment : c.media->segments) {
       if (segment.gap)
         continue;  /* missing on the server: playback skips the hole */
-      SegmentSpec spec = spec_for (record_, segment.uri, segment.byte_range);
+      SegmentSpec spec = segment_spec (segment.uri, http_range (segment.byte_range));
       spec.expected_length = estimate_segment_length (c.bandwidth, segment.duration);
       PlanSegment s;
       s.track = t.index;
@@ -623,29 +576,24 @@ bool HlsDownloader::store_plan (std::vector<SegmentSpec> *segments, GError **err
       s.resource = spec.fetch.cache_key;
       s.discontinuity = segment.discontinuity;
       if (segment.init_section) {
-        SegmentSpec init = spec_for (record_, segment.init_section->uri, segment.init_section->byte_range);
+        SegmentSpec init = segment_spec (segment.init_section->uri, http_range (segment.init_section->byte_range));
         s.init_resource = init.fetch.cache_key;
         if (fetched.insert (init.fetch.cache_key).second)
-          segments->push_back (std::move (init));
+          plan->first.push_back (std::move (init));
       }
       if (segment.key && segment.key->method == hls::KeyMethod::Aes128) {
         s.key_resource = drm_hls_key_store_name (record_.id, segment.key->uri);
         hls::Iv iv = segment.iv ();
         s.iv.assign (reinterpret_cast<const char *> (iv.data ()), iv.size ());
       }
-      plan.push_back (std::move (s));
+      plan->segments.push_back (std::move (s));
       if (fetched.insert (spec.fetch.cache_key).second)
-        media.emplace_back (segment.start, std::move (spec));
+        plan->by_start.emplace_back (segment.start, std::move (spec));
     }
     tracks.push_back (std::move (t));
   }
-  if (!playback_plan::store (cache_database (context_.cache), record_.id, tracks, plan, error))
-    return false;
-  std::stable_sort (media.begin (), media.end (), [] (const auto &a, const auto &b) { return a.first < b.first; });
-  for (auto &entry : media)
-    segments->push_back (std::move (entry.second));
   GST_INFO ("%s: %" G_GSIZE_FORMAT " tracks, %" G_GSIZE_FORMAT " resources to fetch", record_.id.c_str (),
-      tracks.size (), segments->size ());
+      tracks.size (), fetched.size ());
   return true;
 }
 

@@ -20,8 +20,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "downloader/downloader.h"
-#include "downloader/segment-fetcher.h"
+#include "downloader/adaptive-downloader.h"
 #include "helper/track.h"
 #include "manifest/hls/playlist-model.h"
 
@@ -31,11 +30,10 @@
 
 namespace gst_offline {
 
-class HlsDownloader : public Downloader {
+class HlsDownloader : public AdaptiveDownloader {
  public:
   HlsDownloader (const DownloadRecord &record, const DownloaderContext &context);
   ~HlsDownloader () override;
-  void start (GCancellable *cancellable, ProgressFn progress, DoneFn done) override;
 
  private:
   /* A chosen media playlist and what the plan says of its track. */
@@ -53,24 +51,17 @@ class HlsDownloader : public Downloader {
     std::optional<hls::MediaPlaylist> media;
   };
 
-  void on_playlist (std::optional<std::string> bytes, const GError *error);
+  void begin () override;
+  void fetch_playlist (const std::string &uri, DocumentFn then);
+  void on_playlist (const std::string &bytes);
   bool choose (const hls::Playlist &playlist, GError **error);
   void fetch_next_media_playlist ();
-  void on_media_playlist (std::optional<std::string> bytes, const GError *error);
+  void on_media_playlist (const std::string &bytes);
   bool check_media_playlists (GError **error);
   void fetch_next_key ();
   void on_key (GBytes *key, const GError *error);
-  bool store_plan (std::vector<SegmentSpec> *segments, GError **error);
-  void fetch_segments ();
-  void fail (const GError *error);
+  bool draw_plan (Plan *plan, GError **error) override;
 
-  DownloadRecord record_;
-  DownloaderContext context_;
-  GCancellable *cancellable_ = nullptr;
-  ProgressFn progress_;
-  DoneFn done_;
-  std::shared_ptr<ResourceFetch> playlist_fetch_;
-  std::shared_ptr<SegmentFetcher> fetcher_;
   std::vector<Chosen> chosen_;
   size_t next_playlist_ = 0;
   /* AES-128 key URIs still to fetch, in order, and the next one. */

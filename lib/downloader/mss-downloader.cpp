@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "downloader/mss-downloader.h"
 
-#include "cache/cache-private.h"
-#include "downloader/dash-downloader.h"
 #include "helper/mss-tracks.h"
 #include "helper/track-selection.h"
 #include "index/playback-plan.h"
@@ -14,57 +12,41 @@
 namespace gst_offline {
 
 MssDownloader::MssDownloader (const DownloadRecord &record, const DownloaderContext &context)
-    : record_ (record), context_ (context)
+    : AdaptiveDownloader (record, context)
 {
 }
 
-void MssDownloader::start (GCancellable *cancellable, ProgressFn progress, DoneFn done)
+void MssDownloader::begin ()
 {
-  cancellable_ = cancellable;
-  progress_ = std::move (progress);
-  done_ = std::move (done);
   std::string uri = record_.uri;
-  manifest_fetch_ = fetch_manifest (context_, record_, uri, cancellable_,
+  fetch_document (uri,
       [uri] (const std::string &prefix, GError **error) {
         return check_manifest_kind (prefix, "application/vnd.ms-sstr+xml", "a Smooth Streaming manifest", uri, error);
       },
-      mss::kMaxManifestSize,
-      [this] (std::optional<std::string> bytes, const GError *error) { on_manifest (std::move (bytes), error); });
+      mss::kMaxManifestSize, [this] (std::string bytes) { on_manifest (bytes); });
 }
 
-void MssDownloader::on_manifest (std::optional<std::string> bytes, const GError *fetch_error)
+void MssDownloader::on_manifest (const std::string &bytes)
 {
-  manifest_fetch_.reset ();
-  if (!bytes) {
-    done_ (fetch_error);
-    return;
-  }
   g_autoptr (GError) error = nullptr;
-  manifest_ = mss::parse_manifest (*bytes, record_.uri, &error);
+  manifest_ = mss::parse_manifest (bytes, record_.uri, &error);
   if (manifest_ && manifest_->has_playready ()) {
     g_set_error (&error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
         "PlayReady-protected Smooth Streaming is not supported");
-    done_ (error);
+    fail (error);
     return;
   }
   if (manifest_ && !manifest_->protection.empty ()) {
     g_set_error (&error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
         "protected Smooth Streaming (system %s) is not supported", manifest_->protection[0].system_id.c_str ());
-    done_ (error);
+    fail (error);
     return;
   }
-  std::vector<SegmentSpec> segments;
-  if (!manifest_ || !choose (&error) || !store_plan (&segments, &error)) {
-    done_ (error);
+  if (!manifest_ || !choose (&error)) {
+    fail (error);
     return;
   }
-  fetcher_ = SegmentFetcher::create (context_, std::move (segments), context_.segment_parallelism, cancellable_);
-  fetcher_->start (
-      [this] (const SegmentFetcher::Progress &p) { progress_ (p.bytes, p.content_length, p.percent); },
-      [this] (const GError *e) {
-        fetcher_.reset ();
-        done_ (e);
-      });
+  fetch_plan ();
 }
 
 /* The QualityLevels the download's stream keys name, or the default
@@ -93,15 +75,11 @@ bool MssDownloader::choose (GError **error)
   return true;
 }
 
-/* Writes the playback plan (one track per chosen QualityLevel) and lists
- * the fragments of all tracks by start time, so that a partial download
- * plays from its start. */
-bool MssDownloader::store_plan (std::vector<SegmentSpec> *segments, GError **error)
+/* One plan track per chosen QualityLevel; fragments have no init segment. */
+bool MssDownloader::draw_plan (Plan *plan, GError **)
 {
   std::vector<Track> listed = mss_tracks (*manifest_);
-  std::vector<PlanTrack> tracks;
-  std::vector<PlanSegment> plan;
-  std::vector<std::pair<guint64, SegmentSpec>> media;
+  std::vector<PlanTrack> &tracks = plan->tracks;
   for (const Chosen &c : chosen_) {
     const mss::StreamIndex &stream = manifest_->streams[c.stream];
     const mss::QualityLevel &level = stream.quality_levels[c.level];
@@ -135,8 +113,7 @@ bool MssDownloader::store_plan (std::vector<SegmentSpec> *segments, GError **err
     tracks.push_back (std::move (t));
     guint64 number = 0;
     for (const mss::FragmentRef &f : c.fragments) {
-      SegmentSpec spec { FetchSpec { f.url, segment_cache_key (f.url, std::nullopt), record_.id, record_.headers,
-          std::nullopt }, -1 };
+      SegmentSpec spec = segment_spec (f.url, std::nullopt);
       spec.expected_length = estimate_segment_length (level.bitrate, f.duration_ns);
       PlanSegment s;
       s.track = track;
@@ -144,15 +121,10 @@ bool MssDownloader::store_plan (std::vector<SegmentSpec> *segments, GError **err
       s.start_ns = f.start_ns;
       s.duration_ns = f.duration_ns;
       s.resource = spec.fetch.cache_key;
-      plan.push_back (std::move (s));
-      media.emplace_back (f.start_ns, std::move (spec));
+      plan->segments.push_back (std::move (s));
+      plan->by_start.emplace_back (f.start_ns, std::move (spec));
     }
   }
-  if (!playback_plan::store (cache_database (context_.cache), record_.id, tracks, plan, error))
-    return false;
-  std::stable_sort (media.begin (), media.end (), [] (const auto &a, const auto &b) { return a.first < b.first; });
-  for (auto &entry : media)
-    segments->push_back (std::move (entry.second));
   return true;
 }
 

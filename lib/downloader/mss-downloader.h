@@ -5,16 +5,14 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "downloader/downloader.h"
-#include "downloader/segment-fetcher.h"
+#include "downloader/adaptive-downloader.h"
 #include "manifest/mss/manifest-parser.h"
 
 namespace gst_offline {
 
-class MssDownloader : public Downloader {
+class MssDownloader : public AdaptiveDownloader {
  public:
   MssDownloader (const DownloadRecord &record, const DownloaderContext &context);
-  void start (GCancellable *cancellable, ProgressFn progress, DoneFn done) override;
 
  private:
   struct Chosen {
@@ -23,17 +21,11 @@ class MssDownloader : public Downloader {
     std::vector<mss::FragmentRef> fragments;
   };
 
-  void on_manifest (std::optional<std::string> bytes, const GError *error);
+  void begin () override;
+  void on_manifest (const std::string &bytes);
   bool choose (GError **error);
-  bool store_plan (std::vector<SegmentSpec> *segments, GError **error);
+  bool draw_plan (Plan *plan, GError **error) override;
 
-  DownloadRecord record_;
-  DownloaderContext context_;
-  GCancellable *cancellable_ = nullptr;
-  ProgressFn progress_;
-  DoneFn done_;
-  std::shared_ptr<ResourceFetch> manifest_fetch_;
-  std::shared_ptr<SegmentFetcher> fetcher_;
   std::optional<mss::Manifest> manifest_;
   std::vector<Chosen> chosen_;
 };

@@ -1,0 +1,65 @@
+/* What the DASH, HLS and Smooth Streaming downloads share: their manifests
+ * fetched into the cache and read back, then the playback plan written and
+ * every segment it names fetched, several at a time, with progress. Each
+ * format's downloader keeps only what its manifest says: which documents to
+ * fetch (begin ()) and the plan they give (draw_plan ()).
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "downloader/downloader.h"
+#include "downloader/segment-fetcher.h"
+#include "index/playback-plan.h"
+
+namespace gst_offline {
+
+class AdaptiveDownloader : public Downloader {
+ public:
+  void start (GCancellable *cancellable, ProgressFn progress, DoneFn done) final;
+
+ protected:
+  /* A playback plan and what to fetch for it. */
+  struct Plan {
+    std::vector<PlanTrack> tracks;
+    std::vector<PlanSegment> segments;
+    /* Fetched first, in this order (initialization segments), */
+    std::vector<SegmentSpec> first;
+    /* then these by start time (ns), so that a partial download plays from
+     * its start; equal starts keep their order. */
+    std::vector<std::pair<guint64, SegmentSpec>> by_start;
+  };
+
+  AdaptiveDownloader (const DownloadRecord &record, const DownloaderContext &context);
+
+  /* Starts the format's work once start () holds its arguments. */
+  virtual void begin () = 0;
+  /* The plan of what the format's manifests chose. */
+  virtual bool draw_plan (Plan *plan, GError **error) = 0;
+
+  using DocumentFn = std::function<void (std::string bytes)>;
+  /* Fetches a manifest or playlist at `url` (see fetch_manifest ()) and
+   * gives its bytes to `then`; the error that kept them from arriving ends
+   * the download. */
+  void fetch_document (const std::string &url, ResourceFetch::ValidateFn validate, gsize max_bytes, DocumentFn then);
+  /* The segment of this download at `url`, only `range` of it if given. */
+  SegmentSpec segment_spec (const std::string &url, const std::optional<ByteRange> &range) const;
+  /* Fetches `segments` into the cache, then calls `then`. */
+  void fetch_segments (std::vector<SegmentSpec> segments, SegmentFetcher::ProgressFn progress, DoneFn then);
+  /* Stores the plan draw_plan () gives, fetches what it names and ends the
+   * download. */
+  void fetch_plan ();
+  /* Ends the download with `error`. The DoneFn may destroy this downloader:
+   * nothing after it. */
+  void fail (const GError *error);
+
+  DownloadRecord record_;
+  DownloaderContext context_;
+  GCancellable *cancellable_ = nullptr;
+
+ private:
+  ProgressFn progress_;
+  DoneFn done_;
+  std::shared_ptr<ResourceFetch> document_fetch_;
+  std::shared_ptr<SegmentFetcher> fetcher_;
+};
+
+}  // namespace gst_offline
