@@ -69,7 +69,7 @@ GST_START_TEST (test_playbin)
   for (const gchar *playbin : { "playbin", "playbin3" }) {
     gchar *err = nullptr;
     gint status = run_without_network (asset.dirs.data,
-        { "gst-launch-1.0", "-q", playbin, "uri=offline://playbin", "video-sink=fakesink sync=false",
+        { "timeout", "60", "gst-launch-1.0", "-q", playbin, "uri=offline://playbin", "video-sink=fakesink sync=false",
             "audio-sink=fakesink sync=false" },
         &err);
     expect_equal (status, 0, "%s failed: %s", playbin, err);
