@@ -136,25 +136,49 @@ AdaptivePlayback::add_stream (AdaptiveStream *stream)
   std::lock_guard<std::mutex> seek_lock (seek_mutex_);
   std::lock_guard<std::mutex> lock (streams_mutex_);
   streams_.push_back (stream);
-  if (gst_offline_track_get_track_type (stream->track ()) != GST_OFFLINE_TRACK_TYPE_TEXT) {
-    std::lock_guard<std::mutex> start_lock (media_start_mutex_);
-    media_streams_not_started_++;
-  }
+  std::lock_guard<std::mutex> start_lock (start_mutex_);
+  Starts &starts = starts_[gst_offline_track_get_track_type (stream->track ())];
+  starts.not_begun++;
+  starts.not_done++;
 }
 
 void
-AdaptivePlayback::media_stream_started ()
+AdaptivePlayback::stream_starting (GstOfflineTrackType type)
 {
-  std::lock_guard<std::mutex> lock (media_start_mutex_);
-  if (media_streams_not_started_ > 0 && --media_streams_not_started_ == 0)
-    media_started_.notify_all ();
+  std::lock_guard<std::mutex> lock (start_mutex_);
+  Starts &starts = starts_[type];
+  if (starts.not_begun > 0)
+    starts.not_begun--;
+  starts.last_begun_us = g_get_monotonic_time ();
+}
+
+void
+AdaptivePlayback::stream_started (GstOfflineTrackType type)
+{
+  std::lock_guard<std::mutex> lock (start_mutex_);
+  Starts &starts = starts_[type];
+  if (starts.not_done > 0 && --starts.not_done == 0)
+    started_.notify_all ();
 }
 
 bool
-AdaptivePlayback::wait_for_media_streams (std::chrono::milliseconds slice)
+AdaptivePlayback::wait_for_earlier_streams (GstOfflineTrackType type, std::chrono::milliseconds slice)
 {
-  std::unique_lock<std::mutex> lock (media_start_mutex_);
-  return media_started_.wait_for (lock, slice, [this] { return media_streams_not_started_ == 0; });
+  std::unique_lock<std::mutex> lock (start_mutex_);
+  /* A first push still going on after this long is taken for done: it may
+   * wait for this very track (decodebin2 exposes its pads all at once). */
+  constexpr gint64 kBlockedPushUs = 200 * 1000;
+  return started_.wait_for (lock, slice, [this, type] {
+    for (GstOfflineTrackType earlier : { GST_OFFLINE_TRACK_TYPE_VIDEO, GST_OFFLINE_TRACK_TYPE_AUDIO }) {
+      if (earlier == type)
+        return true;
+      const Starts &starts = starts_[earlier];
+      bool blocked = starts.not_begun == 0 && g_get_monotonic_time () - starts.last_begun_us >= kBlockedPushUs;
+      if (starts.not_done > 0 && !blocked)
+        return false;
+    }
+    return true;
+  });
 }
 
 void

@@ -73,16 +73,21 @@ public:
   /* Whether every stream's last push came back NOT_LINKED. */
   bool all_not_linked ();
 
-  /* Text streams hold their data back until every audio and video stream
-   * has pushed its first media block, or ended. decodebin3 posts a stream
-   * collection each time one of its inputs' parsebin knows its streams,
-   * and playbin3 (1.22) chooses from the first one it sees: were subparse
-   * ready before qtdemux or tsdemux, playbin3 would choose the text alone
-   * and fail ("Have text pad but no video pad"). An audio or video stream
-   * reports once; a text stream waits up to `slice` for all of them and
-   * says whether they all did. */
-  void media_stream_started ();
-  bool wait_for_media_streams (std::chrono::milliseconds slice);
+  /* Tracks start in turn: audio once every video track has pushed its
+   * first media block (or ended), text once every audio track has too.
+   * decodebin3 gets each track's streams in a stream collection of its
+   * own, from that track's parsebin, and playbin3 (1.22) chooses from the
+   * first it sees and again from each later one: were subparse ready
+   * before qtdemux or tsdemux, it would choose the text alone and fail
+   * ("Have text pad but no video pad"); were audio and video ready at
+   * once, it sometimes never gave the later one an output. A track reports
+   * when its first media block's push begins and when it returns (or the
+   * track ends); a later one waits up to `slice` and says whether every
+   * earlier track's first push returned, or has been going on so long that
+   * it must be waiting for the later ones. */
+  void stream_starting (GstOfflineTrackType type);
+  void stream_started (GstOfflineTrackType type);
+  bool wait_for_earlier_streams (GstOfflineTrackType type, std::chrono::milliseconds slice);
 
 private:
   /* Computes the new TIME segment of a seek; false if it is refused. */
@@ -104,9 +109,14 @@ private:
   bool media_track_read_ = false;
   GObjectPtr<GstOfflineTrack> media_track_;
 
-  std::mutex media_start_mutex_; /* guards the count */
-  std::condition_variable media_started_;
-  guint media_streams_not_started_ = 0;
+  std::mutex start_mutex_; /* guards the counts */
+  std::condition_variable started_;
+  struct Starts {
+    guint not_begun = 0;      /* streams whose first media push has not begun */
+    guint not_done = 0;       /* ... has not returned (nor the stream ended) */
+    gint64 last_begun_us = 0; /* when the latest of them began (monotonic) */
+  };
+  std::map<GstOfflineTrackType, Starts> starts_; /* by track type */
 
   /* streams_ changes under both mutexes, so either is enough to read it. */
   std::mutex streams_mutex_;

@@ -624,7 +624,7 @@ AdaptiveStream::media_offset_of (const GstOfflineSegment *segment, bool *error)
 void
 AdaptiveStream::push_iteration ()
 {
-  if (!text_may_flow () || waiting_to_retry ())
+  if (!may_start () || waiting_to_retry ())
     return;
   if (!push_stream_start_and_caps ()) {
     finish (GST_FLOW_NOT_NEGOTIATED, true);
@@ -752,6 +752,8 @@ AdaptiveStream::push_iteration ()
     return;
   }
 
+  if (media_block)
+    report_starting ();
   ret = gst_pad_push (pad (), buffer);
   if (media_block)
     report_started ();
@@ -790,31 +792,42 @@ AdaptiveStream::waiting_to_retry ()
 }
 
 void
+AdaptiveStream::report_starting ()
+{
+  if (start_reported_ || starting_reported_)
+    return;
+  starting_reported_ = true;
+  playback_->stream_starting (gst_offline_track_get_track_type (track_.get ()));
+}
+
+void
 AdaptiveStream::report_started ()
 {
-  if (start_reported_ || gst_offline_track_get_track_type (track_.get ()) == GST_OFFLINE_TRACK_TYPE_TEXT)
+  if (start_reported_)
     return;
   start_reported_ = true;
-  playback_->media_stream_started ();
+  playback_->stream_started (gst_offline_track_get_track_type (track_.get ()));
 }
 
 bool
-AdaptiveStream::text_may_flow ()
+AdaptiveStream::may_start ()
 {
-  /* Past this, text flows anyway: a stream that cannot push its first
-   * block must not keep the subtitles from a pipeline that needs them. */
+  /* Past this, a track starts anyway: one that cannot push its first
+   * block must not keep the others from a pipeline that needs them. */
   constexpr gint64 kLongestHoldUs = 10 * G_USEC_PER_SEC;
-  if (text_released_ || gst_offline_track_get_track_type (track_.get ()) != GST_OFFLINE_TRACK_TYPE_TEXT)
+  if (released_)
     return true;
   gint64 now = g_get_monotonic_time ();
-  if (text_held_since_ < 0)
-    text_held_since_ = now;
+  if (held_since_ < 0)
+    held_since_ = now;
   /* Short waits: the push task must stay responsive to flushes and stops. */
-  if (playback_->wait_for_media_streams (std::chrono::milliseconds (50)) || now - text_held_since_ >= kLongestHoldUs) {
-    GST_DEBUG_OBJECT (pad (), "text flows after %" G_GINT64_FORMAT " ms", (now - text_held_since_) / 1000);
-    text_released_ = true;
+  if (playback_->wait_for_earlier_streams (gst_offline_track_get_track_type (track_.get ()),
+          std::chrono::milliseconds (50))
+      || now - held_since_ >= kLongestHoldUs) {
+    GST_DEBUG_OBJECT (pad (), "starts after %" G_GINT64_FORMAT " ms", (now - held_since_) / 1000);
+    released_ = true;
   }
-  return text_released_;
+  return released_;
 }
 
 void

@@ -103,11 +103,12 @@ private:
   std::optional<GstClockTime> media_time_of (GstOfflineTrack *track, const GstOfflineSegment *segment, bool *error);
   /* Ends the push task after a flow that is not OK, or at the end. */
   void finish (GstFlowReturn ret, bool error_posted);
-  /* The hold on text streams (AdaptivePlayback::wait_for_media_streams):
-   * an audio or video stream reports its first media block or its end;
-   * a text stream learns whether its data may flow yet. */
+  /* Tracks start in turn (AdaptivePlayback::wait_for_earlier_streams): a
+   * stream reports when its first media block's push begins and returns
+   * (or it ends), and learns whether it may start yet. */
+  void report_starting ();
   void report_started ();
-  bool text_may_flow ();
+  bool may_start ();
   /* After NOT_LINKED while other streams flow: whether the retry is still
    * to come; when it is due, the current segment starts again with its
    * init segment. */
@@ -141,13 +142,14 @@ private:
   const guint track_index_;
   const guint blocksize_;
   std::atomic<bool> not_linked_ { false };
-  /* Audio and video: whether this stream told playback_ it started. Text:
-   * whether its data may flow, and since when it waits (monotonic us). */
+  /* Whether this stream told playback_ it started; whether it may start,
+   * and since when it waits (monotonic us). */
+  bool starting_reported_ = false;
   bool start_reported_ = false;
   gint64 retry_at_ = -1;   /* after NOT_LINKED: when to push again (monotonic us) */
   guint not_linked_count_ = 0; /* NOT_LINKED in a row, for the back-off */
-  bool text_released_ = false;
-  gint64 text_held_since_ = -1;
+  bool released_ = false;      /* may_start() said yes */
+  gint64 held_since_ = -1;
 
   /* Streaming state: changed by the push task and by seeks, both under the
    * pad's stream lock. */
