@@ -16,6 +16,7 @@
 #include "test-support.h"
 
 using namespace gst_offline::hls;
+using gst_offline::parse_decimal_integer;
 
 /* Both sides are copied first: gst-check's string macros would keep
  * pointers into temporaries such as path_of (...).c_str (). */

@@ -105,4 +105,18 @@ XmlDocPtr load_xml_document (std::string_view bytes, const char *what, gsize max
   return doc;
 }
 
+std::string
+xml_node_text (xmlNode *node)
+{
+  XmlCharPtr content (xmlNodeGetContent (node));
+  if (!content)
+    return {};
+  std::string text (reinterpret_cast<const char *> (content.get ()));
+  size_t first = text.find_first_not_of (" \t\r\n");
+  if (first == std::string::npos)
+    return {};
+  size_t last = text.find_last_not_of (" \t\r\n");
+  return text.substr (first, last - first + 1);
+}
+
 }  // namespace gst_offline

@@ -9,6 +9,7 @@
 #include <libxml/tree.h>
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace gst_offline {
@@ -36,5 +37,8 @@ using XmlCharPtr = std::unique_ptr<xmlChar, XmlCharFree>;
 /* Parses `bytes`, at most `max_size` of them. Errors are INVALID_ARGUMENT,
  * "invalid <what>: ...", `what` naming the document ("MPD"). */
 XmlDocPtr load_xml_document (std::string_view bytes, const char *what, gsize max_size, GError **error);
+
+/* The text content of `node` without leading and trailing blanks. */
+std::string xml_node_text (xmlNode *node);
 
 }  // namespace gst_offline

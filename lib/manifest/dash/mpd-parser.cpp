@@ -51,19 +51,6 @@ xmlNode *first_child (xmlNode *node, const char *name)
   return nullptr;
 }
 
-std::string node_text (xmlNode *node)
-{
-  XmlCharPtr content (xmlNodeGetContent (node));
-  if (!content)
-    return {};
-  std::string text (reinterpret_cast<const char *> (content.get ()));
-  size_t first = text.find_first_not_of (" \t\r\n");
-  if (first == std::string::npos)
-    return {};
-  size_t last = text.find_last_not_of (" \t\r\n");
-  return text.substr (first, last - first + 1);
-}
-
 /* An attribute in no namespace (`ns_any`: in any namespace, for cenc:default_KID). */
 std::optional<std::string> attribute (xmlNode *node, const char *name, bool ns_any = false)
 {
@@ -353,7 +340,7 @@ bool MpdParser::resolve (const std::string &base, xmlNode *parent, const std::st
     out = base;
     return true;
   }
-  return resolve_url (base, node_text (base_url), where + " > BaseURL", out);
+  return resolve_url (base, xml_node_text (base_url), where + " > BaseURL", out);
 }
 
 bool MpdParser::parse_url_ref (xmlNode *node, const std::string &where, UrlRef &ref)
@@ -526,7 +513,7 @@ bool MpdParser::parse_content_protection (xmlNode *node, const std::string &wher
       continue;
     const char *name = reinterpret_cast<const char *> (child->name);
     if (std::strcmp (name, "pssh") == 0) {
-      std::string text = node_text (child);
+      std::string text = xml_node_text (child);
       std::string compact;
       for (char c : text) {
         if (g_ascii_isspace (c))
@@ -542,7 +529,7 @@ bool MpdParser::parse_content_protection (xmlNode *node, const std::string &wher
       protection.pssh.emplace_back (reinterpret_cast<const char *> (decoded), size);
     } else if (g_ascii_strcasecmp (name, "Laurl") == 0) {
       /* dashif:Laurl (DASH-IF IOP), clearkey:Laurl and ck:Laurl (older drafts) */
-      std::string url = node_text (child);
+      std::string url = xml_node_text (child);
       if (!url.empty () && !protection.license_url) {
         std::string resolved;
         if (!resolve_url (base, url, where + " > Laurl", resolved))
@@ -671,7 +658,7 @@ bool MpdParser::parse_adaptation_set (xmlNode *node, const std::string &where, c
       return false;
   }
   for (xmlNode *label : children (node, "Label"))
-    set.labels.push_back (node_text (label));
+    set.labels.push_back (xml_node_text (label));
 
   bool has_base_url = false;
   if (!resolve (period_base, node, here, set.base_url, &has_base_url))

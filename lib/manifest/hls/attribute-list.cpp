@@ -57,22 +57,6 @@ bool is_decimal_number (std::string_view text)
 
 }  // namespace
 
-std::optional<guint64> parse_decimal_integer (std::string_view text)
-{
-  if (text.empty () || text.size () > 20)
-    return std::nullopt;
-  guint64 value = 0;
-  for (char c : text) {
-    if (!is_digit (c))
-      return std::nullopt;
-    guint64 digit = static_cast<guint64> (c - '0');
-    if (value > (G_MAXUINT64 - digit) / 10)
-      return std::nullopt;
-    value = value * 10 + digit;
-  }
-  return value;
-}
-
 std::optional<double> parse_decimal_float (std::string_view text, bool allow_sign)
 {
   std::string_view digits = text;

@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "manifest/decimal-integer.h"
 #include "manifest/hls/playlist-model.h"
 
 #include <optional>
@@ -15,8 +16,7 @@
 namespace gst_offline {
 namespace hls {
 
-/* decimal-integer: 1 to 20 digits, up to 2^64-1. */
-std::optional<guint64> parse_decimal_integer (std::string_view text);
+/* decimal-integer: parse_decimal_integer() of manifest/decimal-integer.h. */
 /* decimal-floating-point (or signed-decimal-floating-point with
  * `allow_sign`): digits with at most one '.', nothing else — no exponent,
  * no "inf"/"nan", no hex as strtod would accept. */

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "manifest/mss/manifest-parser.h"
+
+#include "manifest/decimal-integer.h"
 #include "manifest/xml-document.h"
 
 #include <gst/gst.h>
@@ -47,36 +49,6 @@ std::optional<std::string> attribute (xmlNode *node, const char *name)
   return std::nullopt;
 }
 
-std::string node_text (xmlNode *node)
-{
-  XmlCharPtr content (xmlNodeGetContent (node));
-  if (!content)
-    return {};
-  std::string text (reinterpret_cast<const char *> (content.get ()));
-  size_t first = text.find_first_not_of (" \t\r\n");
-  if (first == std::string::npos)
-    return {};
-  size_t last = text.find_last_not_of (" \t\r\n");
-  return text.substr (first, last - first + 1);
-}
-
-/* A decimal unsigned integer, nothing else (no sign, no blanks, no overflow). */
-std::optional<guint64> parse_unsigned (const std::string &text)
-{
-  if (text.empty () || text.size () > 20)
-    return std::nullopt;
-  guint64 value = 0;
-  for (char c : text) {
-    if (!g_ascii_isdigit (c))
-      return std::nullopt;
-    guint64 digit = static_cast<guint64> (c - '0');
-    if (value > (G_MAXUINT64 - digit) / 10)
-      return std::nullopt;
-    value = value * 10 + digit;
-  }
-  return value;
-}
-
 /* Attribute `name` of `node` as an unsigned number no larger than `max`;
  * nullopt with no error when absent. `where` names the element. */
 bool number_attribute (xmlNode *node, const char *name, const std::string &where, guint64 max,
@@ -87,7 +59,7 @@ bool number_attribute (xmlNode *node, const char *name, const std::string &where
     *out = std::nullopt;
     return true;
   }
-  auto value = parse_unsigned (*text);
+  auto value = parse_decimal_integer (*text);
   if (!value || *value > max) {
     invalid (error, "%s: %s=\"%s\" is not a number%s", where.c_str (), name, text->c_str (),
         value ? " in range" : "");
@@ -293,7 +265,7 @@ bool parse_protection (xmlNode *node, Manifest *manifest, GError **error)
       invalid (error, "ProtectionHeader: SystemID=\"%s\" is not a UUID", system.value_or ("").c_str ());
       return false;
     }
-    manifest->protection.push_back ({ id, node_text (child) });
+    manifest->protection.push_back ({ id, xml_node_text (child) });
   }
   return true;
 }
