@@ -5,6 +5,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
 
+#include "adaptive-content.h"
 #include "download-checks.h"
 #include "test-support.h"
 
@@ -36,11 +37,8 @@ make_shared_media (void)
   g_free (dir);
 }
 
-struct CliResult {
-  gint status = -1;
-  std::string out;
-  std::string err;
-};
+/* A run of the built CLI (ot::run). */
+using CliResult = ot::Cli;
 
 /* One test's world: its data directory, its server and the file it serves. */
 struct World {
@@ -76,26 +74,11 @@ struct World {
 };
 
 CliResult
-run_cli (const gchar *data_dir, const std::vector<const gchar *> &args)
-{
-  std::vector<const gchar *> argv (args);
-  argv.push_back (nullptr);
-  gchar *out = nullptr, *err = nullptr;
-  CliResult r;
-  r.status = ot_run_cliv (data_dir, argv.data (), &out, &err);
-  r.out = out ? out : "";
-  r.err = err ? err : "";
-  g_free (out);
-  g_free (err);
-  return r;
-}
-
-CliResult
 download (World &w, const std::vector<const gchar *> &extra = {}, const gchar *url = nullptr)
 {
   std::vector<const gchar *> args = { "download", url ? url : w.url, "--id", kId };
   args.insert (args.end (), extra.begin (), extra.end ());
-  return run_cli (w.data_dir, args);
+  return ot::run (w.data_dir, args);
 }
 
 void
@@ -252,7 +235,7 @@ assert_verify_clean (World &w)
   g_ptr_array_unref (problems);
   g_object_unref (index);
 
-  CliResult r = run_cli (w.data_dir, { "verify" });
+  CliResult r = ot::run (w.data_dir, { "verify" });
   assert_status (r, 0);
 }
 

@@ -9,6 +9,7 @@
 #include <gst/base/gstbasetransform.h>
 #include <gst/check/gstcheck.h>
 
+#include "adaptive-content.h"
 #include "cenc-packager.h"
 #include "license-server.h"
 #include "test-support.h"
@@ -30,7 +31,9 @@ const std::array<guint8, 16> kKey = { 0x3c, 0x91, 0x0e, 0x5f, 0xd4, 0x27, 0x88, 
   0x05, 0xbd, 0x96 };
 
 
+using ot::Cli;
 using ot::b64url;
+using ot::run;
 using ot::hex;
 
 /* The last 2000 characters of `text`, where a child's error is (after its
@@ -132,24 +135,6 @@ void assert_same (const std::vector<std::string> &expected, const std::vector<st
       expected.size (), first, differ ? expected[first].c_str () : "", differ ? actual[first].c_str () : "");
   fail_unless (expected.size () == actual.size (), "%s: expected %zu frames, got %zu", what, expected.size (),
       actual.size ());
-}
-
-struct Cli {
-  gint status;
-  std::string out, err;
-};
-
-Cli run (const gchar *data_dir, std::vector<const char *> args)
-{
-  args.push_back (nullptr);
-  gchar *out = nullptr, *err = nullptr;
-  Cli result;
-  result.status = ot_run_cliv (data_dir, args.data (), &out, &err);
-  result.out = out ? out : "";
-  result.err = err ? err : "";
-  g_free (out);
-  g_free (err);
-  return result;
 }
 
 /* playbin on `uri` without network, raw frames into verbose fakesinks: the

@@ -182,11 +182,7 @@ make_shared_media (void)
   making_media = false;
 }
 
-struct CliResult {
-  gint status = -1;
-  std::string out;
-  std::string err;
-};
+using CliResult = ot::Cli;
 
 /* One test's world: its data directory and a server of all the media. */
 struct World {
@@ -221,15 +217,7 @@ struct World {
     std::vector<const gchar *> argv = { "download", u.c_str (), "--id", kId };
     for (const auto &option : options)
       argv.push_back (option.c_str ());
-    argv.push_back (nullptr);
-    gchar *out = nullptr, *err = nullptr;
-    CliResult r;
-    r.status = ot_run_cliv (data_dir.c_str (), argv.data (), &out, &err);
-    r.out = out ? out : "";
-    r.err = err ? err : "";
-    g_free (out);
-    g_free (err);
-    return r;
+    return ot::run (data_dir.c_str (), argv);
   }
 };
 

@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 #include <openssl/evp.h>
 
+#include "adaptive-content.h"
 #include "drm/drm-keys.h"
 #include "license-server.h"
 #include "test-support.h"
@@ -28,6 +29,8 @@
 namespace {
 
 using ot::Block;
+using ot::Cli;
+using ot::run;
 using ot::b64url;
 using ot::hex;
 using Answer = ot::LicenseAnswer;
@@ -91,25 +94,6 @@ void free_fixture (Fixture &f)
   delete f.licenses;
   g_free (f.content_dir);
   g_free (f.data_dir);
-}
-
-struct Cli {
-  int status;
-  std::string out;
-  std::string err;
-};
-
-Cli run (const char *data_dir, std::vector<const char *> args)
-{
-  args.push_back (nullptr);
-  gchar *out = nullptr, *err = nullptr;
-  Cli result;
-  result.status = ot_run_cliv (data_dir, args.data (), &out, &err);
-  result.out = out ? out : "";
-  result.err = err ? err : "";
-  g_free (out);
-  g_free (err);
-  return result;
 }
 
 void download_ok (Fixture &f, std::vector<const char *> extra = {})

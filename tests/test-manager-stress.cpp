@@ -7,6 +7,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
 
+#include "adaptive-content.h"
 #include "download-checks.h"
 #include "private-tmpfs.h"
 #include "test-support.h"
@@ -45,26 +46,8 @@ make_shared_media (void)
   g_free (dir);
 }
 
-struct CliResult {
-  gint status = -1;
-  std::string out;
-  std::string err;
-};
-
-CliResult
-run_cli (const gchar *data_dir, const std::vector<const gchar *> &args)
-{
-  std::vector<const gchar *> argv (args);
-  argv.push_back (nullptr);
-  gchar *out = nullptr, *err = nullptr;
-  CliResult r;
-  r.status = ot_run_cliv (data_dir, argv.data (), &out, &err);
-  r.out = out ? out : "";
-  r.err = err ? err : "";
-  g_free (out);
-  g_free (err);
-  return r;
-}
+/* A run of the built CLI (ot::run). */
+using CliResult = ot::Cli;
 
 #define assert_status(r, expected)                                                                       \
   fail_unless ((r).status == (expected), "gst-offline exited with %d, expected %d\nstdout:\n%s\nstderr:\n%s", \
@@ -159,7 +142,7 @@ assert_cached_whole (const gchar *data_dir, const gchar *id, const gchar *url, G
 void
 assert_verify_clean (const gchar *data_dir)
 {
-  CliResult r = run_cli (data_dir, { "verify" });
+  CliResult r = ot::run (data_dir, { "verify" });
   assert_status (r, 0);
   fail_unless (r.out.empty () && r.err.empty (), "verify printed something:\nstdout:\n%s\nstderr:\n%s", r.out.c_str (),
       r.err.c_str ());
@@ -386,7 +369,7 @@ GST_START_TEST (test_sigkill_random_moments)
 
   ot_server_set_rate (server, path, 0);
   guint requests_before = ot_server_get_request_count (server, path);
-  CliResult r = run_cli (data_dir, { "download", url, "--id", id });
+  CliResult r = ot::run (data_dir, { "download", url, "--id", id });
   assert_status (r, 0);
   fail_unless (ot_server_get_request_count (server, path) > requests_before || sent_killed == size,
       "the last run made no request");
@@ -444,7 +427,7 @@ GST_START_TEST (test_random_server_faults)
   }
 
   for (guint i = 0; i < kDownloads; i++) {
-    CliResult r = run_cli (data_dir, { "download", urls[i].c_str (), "--id", ids[i].c_str (), "--retries", "50" });
+    CliResult r = ot::run (data_dir, { "download", urls[i].c_str (), "--id", ids[i].c_str (), "--retries", "50" });
     assert_status (r, 0);
   }
 
@@ -609,7 +592,7 @@ GST_START_TEST (test_disk_full_cli)
     g_usleep (50 * 1000);
   }
   if (status < 0) {
-    CliResult s = run_cli (data_dir, { "status", id });
+    CliResult s = ot::run (data_dir, { "status", id });
     kill (pid, SIGKILL);
     ot_wait_pid (pid);
     ck_abort_msg ("gst-offline download still runs 15 s after starting on a %u KiB disk for a %" G_GSIZE_FORMAT
@@ -630,7 +613,7 @@ GST_START_TEST (test_disk_full_cli)
 
   /* Room for the file and the default free-space margin. */
   ot::remount_tmpfs (mnt, (guint) (size / 1024) + 200 * 1024);
-  CliResult r = run_cli (data_dir, { "download", url, "--id", id });
+  CliResult r = ot::run (data_dir, { "download", url, "--id", id });
   assert_status (r, 0);
   if (kept > 0)
     fail_unless (last_range_start (server, path) > 0, "the run after the remount did not resume (%" G_GUINT64_FORMAT
