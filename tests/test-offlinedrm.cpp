@@ -12,6 +12,7 @@
 #include <gst/offline/offline.h>
 
 #include "drm/drm-keys.h"
+#include "license-server.h"
 #include "test-support.h"
 
 #include <glib/gstdio.h>
@@ -29,7 +30,9 @@
 
 namespace {
 
-using Block = std::array<guint8, 16>;
+using ot::Block;
+using ot::b64url;
+using ot::hex;
 
 const gchar *const kClearKeySystem = "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b";
 const gchar *const kDashIfClearKeySystem = "e2719d58-a985-b3c9-781a-b030af78d30e";
@@ -38,17 +41,6 @@ const Block kKid1 = { 0x10, 0x77, 0xef, 0xec, 0xc0, 0xb2, 0x4d, 0x02, 0xac, 0xe3
 const Block kKey1 = { 0x3a, 0x2a, 0x1b, 0x68, 0xdd, 0x2b, 0xd9, 0xb2, 0xee, 0xb2, 0x5e, 0x84, 0xc4, 0x77, 0x6f, 0xef };
 const Block kKid2 = { 0xab, 0xba, 0x27, 0x1e, 0x8b, 0xcf, 0x55, 0x2b, 0xbd, 0x2e, 0x86, 0xa4, 0x34, 0xa9, 0xa5, 0xd9 };
 const Block kKey2 = { 0x69, 0xea, 0xa8, 0x02, 0xa6, 0x76, 0x3a, 0xf9, 0x79, 0xe8, 0xd1, 0x94, 0x0f, 0xb8, 0x83, 0x92 };
-
-std::string hex (const Block &bytes)
-{
-  std::string text;
-  for (guint8 b : bytes) {
-    gchar digits[3];
-    g_snprintf (digits, sizeof digits, "%02x", b);
-    text += digits;
-  }
-  return text;
-}
 
 /* ---- Encryption, written independently of the element -------------------- */
 
@@ -942,10 +934,7 @@ GST_START_TEST (test_keys_are_never_logged)
   g_autofree gchar *lower_log = g_ascii_strdown (log->str, -1);
   for (const Block &key : { kKey1, kKey2 }) {
     g_autofree gchar *base64 = g_base64_encode (key.data (), key.size ());
-    std::string base64url = base64;
-    for (char &c : base64url)
-      c = c == '+' ? '-' : c == '/' ? '_' : c;
-    base64url.erase (base64url.find ('='));
+    std::string base64url = b64url (key);
     fail_unless (strstr (lower_log, hex (key).c_str ()) == nullptr, "a key's hex is in the log");
     fail_unless (strstr (log->str, base64url.substr (0, 20).c_str ()) == nullptr, "a key's base64url is in the log");
     fail_unless (strstr (log->str, std::string (base64).substr (0, 20).c_str ()) == nullptr,
