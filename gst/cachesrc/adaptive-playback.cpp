@@ -83,16 +83,16 @@ AdaptivePlayback::find_segment (guint track, GstClockTime time, GError **error)
 }
 
 GPtrArray *
-AdaptivePlayback::period_segments (guint track, const GstOfflineSegment *segment, guint limit, GError **error)
+AdaptivePlayback::period_segments (guint track, guint period, guint64 upper, guint limit, GError **error)
 {
   /* The first number in [low, high] whose segment is in the period. */
-  guint64 low = 0, high = segment->number;
+  guint64 low = 0, high = upper;
   while (low < high) {
     guint64 middle = low + (high - low) / 2;
     g_autoptr (GPtrArray) one = segments (track, middle, 1, error);
     if (!one)
       return nullptr;
-    if (one->len > 0 && static_cast<GstOfflineSegment *> (g_ptr_array_index (one, 0))->period < segment->period)
+    if (one->len > 0 && static_cast<GstOfflineSegment *> (g_ptr_array_index (one, 0))->period < period)
       low = middle + 1;
     else
       high = middle;

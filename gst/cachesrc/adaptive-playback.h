@@ -47,10 +47,12 @@ public:
   /* Reads of the plan and the cache, safe from any thread. */
   GPtrArray *segments (guint track, guint64 first, guint limit, GError **error);
   GstOfflineSegment *find_segment (guint track, GstClockTime time, GError **error);
-  /* The segments of `track` from the first of `segment`'s period on (at
-   * most `limit`): periods follow one another in play order, so a binary
-   * search over segment numbers finds it in O(log n) reads. */
-  GPtrArray *period_segments (guint track, const GstOfflineSegment *segment, guint limit, GError **error);
+  /* The segments of `track` from the first one of `period` on (at most
+   * `limit`), that first one searched among the numbers up to `upper`
+   * (a segment of the track in that period or after it): periods follow
+   * one another in play order, so a binary search finds it in O(log n)
+   * reads. */
+  GPtrArray *period_segments (guint track, guint period, guint64 upper, guint limit, GError **error);
   gchar *lookup (const gchar *key, guint64 *length, GError **error);
   /* The HLS AES-128 key stored as `name` in the DRM store of the data
    * directory (kept in memory for the next segments, wiped at the end). */

@@ -87,38 +87,22 @@ AdaptiveStream::period_map (GstOfflineTrack *track, const GstOfflineSegment *nea
   if (known != period_maps_.end ())
     return known->second;
 
-  /* The period's first segment: periods do not go back as numbers go up. */
-  g_autoptr (GError) plan_error = nullptr;
-  auto period_of = [&] (guint64 number, GstOfflineSegment **segment) -> std::optional<guint> {
-    g_autoptr (GPtrArray) found = playback_->segments (index, number, 1, &plan_error);
-    if (!found || found->len == 0)
-      return std::nullopt;
-    auto *s = static_cast<GstOfflineSegment *> (g_ptr_array_index (found, 0));
-    if (segment)
-      *segment = gst_offline_segment_copy (s);
-    return s->period;
-  };
-  guint64 low = 0, high = near->number;
+  /* The period's first segment in that track (a plan that cannot be read
+   * leaves the period without a map, as one without segments). */
+  guint64 upper = near->number;
   if (index != track_index_) {
-    /* `near` is of another track: start from that track's segment there. */
-    g_autoptr (GstOfflineSegment) at = playback_->find_segment (index, near->start, &plan_error);
-    high = at ? at->number : 0;
+    /* `near` is of another track: search up to that track's segment there. */
+    g_autoptr (GError) find_error = nullptr;
+    g_autoptr (GstOfflineSegment) at = playback_->find_segment (index, near->start, &find_error);
+    upper = at ? at->number : 0;
     if (at && at->period < near->period)
-      high++;
+      upper++;
   }
-  while (low < high) {
-    guint64 middle = low + (high - low) / 2;
-    auto period = period_of (middle, nullptr);
-    if (period && *period < near->period)
-      low = middle + 1;
-    else
-      high = middle;
-  }
-  GstOfflineSegment *first = nullptr;
-  auto period = period_of (low, &first);
-  g_autoptr (GstOfflineSegment) owned = first;
+  g_autoptr (GError) plan_error = nullptr;
+  g_autoptr (GPtrArray) found = playback_->period_segments (index, near->period, upper, 1, &plan_error);
+  auto *first = found && found->len > 0 ? static_cast<GstOfflineSegment *> (g_ptr_array_index (found, 0)) : nullptr;
   std::optional<GstClockTime> media_time;
-  if (!period || *period != near->period)
+  if (!first || first->period != near->period)
     GST_WARNING_OBJECT (pad (), "track %u has no segment in period %u", index, near->period);
   else if (!(media_time = media_time_of (track, first, error)) && *error)
     return std::nullopt;

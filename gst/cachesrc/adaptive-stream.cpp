@@ -598,7 +598,8 @@ AdaptiveStream::media_offset_of (const GstOfflineSegment *segment, bool *error)
    * at the period's start (it then overlaps the next one): the next one
    * anchors it instead. */
   g_autoptr (GError) read_error = nullptr;
-  g_autoptr (GPtrArray) first = playback_->period_segments (track_index_, segment, 2, &read_error);
+  g_autoptr (GPtrArray) first = playback_->period_segments (track_index_, segment->period, segment->number, 2,
+      &read_error);
   if (!first) {
     plan_error ("period_segments", read_error);
     *error = true;
