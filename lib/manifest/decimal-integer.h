@@ -1,5 +1,5 @@
 /* The one unsigned decimal number syntax the manifests share (an HLS
- * decimal-integer, a Smooth Streaming attribute): digits only.
+ * decimal-integer, an MPD or Smooth Streaming attribute): digits only.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "manifest/dash/mpd-parser.h"
+#include "manifest/decimal-integer.h"
 #include "manifest/xml-document.h"
 
 #include "manifest/dash/xs-duration.h"
@@ -86,19 +87,7 @@ std::string_view trim (std::string_view s)
 
 std::optional<guint64> to_uint (std::string_view s)
 {
-  s = trim (s);
-  if (s.empty () || s.size () > 20)
-    return std::nullopt;
-  guint64 value = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9')
-      return std::nullopt;
-    guint64 digit = static_cast<guint64> (c - '0');
-    if (value > (G_MAXUINT64 - digit) / 10)
-      return std::nullopt;
-    value = value * 10 + digit;
-  }
-  return value;
+  return parse_decimal_integer (trim (s));
 }
 
 std::string quoted (std::string_view value)
