@@ -50,69 +50,6 @@ const char *tail (const std::string &text)
   return tail (text.c_str ());
 }
 
-/* ---- Content ------------------------------------------------------------------ */
-
-/* ffmpeg's dash muxer into `dir`/x.mpd: 4 s of H.264 320x240 at 25 fps (a
- * keyframe every second) and AAC, 2 s segments. */
-void make_dash (const gchar *dir)
-{
-  g_autofree gchar *mpd = g_build_filename (dir, "x.mpd", nullptr);
-  const gchar *argv[] = {
-    "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-    "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=4",
-    "-f", "lavfi", "-i", "sine=frequency=440:beep_factor=4:sample_rate=44100:duration=4",
-    "-map", "0:v", "-map", "1:a",
-    "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0",
-    "-pix_fmt", "yuv420p", "-threads", "1", "-c:a", "aac", "-b:a", "64k", "-ac", "2",
-    "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
-    "-seg_duration", "2", "-f", "dash", mpd, nullptr,
-  };
-  gchar *err = nullptr;
-  gint status = 0;
-  GError *error = nullptr;
-  if (!g_spawn_sync (dir, const_cast<gchar **> (argv), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr, nullptr, &err,
-          &status, &error))
-    ck_abort_msg ("cannot run ffmpeg: %s", error->message);
-  fail_unless (g_spawn_check_wait_status (status, nullptr), "ffmpeg failed: %s", err);
-  g_free (err);
-}
-
-std::vector<std::string> files_of (const gchar *dir)
-{
-  std::vector<std::string> files;
-  g_autoptr (GDir) handle = g_dir_open (dir, 0, nullptr);
-  fail_unless (handle != nullptr);
-  while (const gchar *name = g_dir_read_name (handle))
-    files.push_back (name);
-  std::sort (files.begin (), files.end ());
-  return files;
-}
-
-/* init-stream`stream`.m4s and its chunks, concatenated: the clear reference. */
-gchar *concatenate (const gchar *dir, guint stream, const gchar *out_dir)
-{
-  g_autofree gchar *init = g_strdup_printf ("init-stream%u.m4s", stream);
-  g_autofree gchar *prefix = g_strdup_printf ("chunk-stream%u-", stream);
-  std::vector<std::string> parts { init };
-  for (const auto &file : files_of (dir))
-    if (g_str_has_prefix (file.c_str (), prefix))
-      parts.push_back (file);
-  fail_unless (parts.size () > 1);
-  GString *bytes = g_string_new (nullptr);
-  for (const auto &part : parts) {
-    g_autofree gchar *path = g_build_filename (dir, part.c_str (), nullptr);
-    g_autoptr (GBytes) data = ot_read_file (path);
-    gsize size;
-    const gchar *p = static_cast<const gchar *> (g_bytes_get_data (data, &size));
-    g_string_append_len (bytes, p, size);
-  }
-  g_autofree gchar *name = g_strdup_printf ("reference-%u.mp4", stream);
-  gchar *path = g_build_filename (out_dir, name, nullptr);
-  fail_unless (g_file_set_contents (path, bytes->str, bytes->len, nullptr));
-  g_string_free (bytes, TRUE);
-  return path;
-}
-
 std::vector<std::string> lines_of (GPtrArray *lines, const gchar *kind)
 {
   std::vector<std::string> result;
@@ -303,7 +240,7 @@ void check_scheme (const char *scheme, guint iv_size, Variant variant = Variant:
   g_autofree gchar *data_dir = g_build_filename (root, "data", nullptr);
   for (const gchar *d : { clear_dir, enc_dir, data_dir })
     g_mkdir_with_parents (d, 0700);
-  make_dash (clear_dir);
+  ot::make_dash (clear_dir, "-t 4"); /* 4 s: 100 frames */
 
   auto licenses = std::make_unique<ot::LicenseServer> (kKid, kKey);
   OtCencOptions options;
@@ -328,12 +265,7 @@ void check_scheme (const char *scheme, guint iv_size, Variant variant = Variant:
   }
 
   OtServer *server = ot_server_new ();
-  for (const auto &file : files_of (enc_dir)) {
-    g_autofree gchar *local = g_build_filename (enc_dir, file.c_str (), nullptr);
-    g_autofree gchar *path = g_strdup_printf ("/%s/%s", scheme, file.c_str ());
-    g_free (ot_server_add_file (server, path, local));
-  }
-  g_autofree gchar *url = g_strdup_printf ("%s/%s/manifest.mpd", ot_server_get_base_url (server), scheme);
+  g_autofree gchar *url = ot::serve (server, enc_dir, scheme, "manifest.mpd");
 
   /* The download acquires the license: one POST. */
   Cli r = run (data_dir, { "download", url, "--id", "enc" });
@@ -341,7 +273,7 @@ void check_scheme (const char *scheme, guint iv_size, Variant variant = Variant:
   fail_unless_equals_int (licenses->posts (), 1);
 
   /* Offline playback decodes what a decode of the clear segments decodes. */
-  g_autofree gchar *reference_video = concatenate (clear_dir, 0, root);
+  g_autofree gchar *reference_video = ot::dash_reference (clear_dir, 0);
   g_autofree gchar *reference_uri = gst_filename_to_uri (reference_video, nullptr);
   gchar *message = nullptr;
   GPtrArray *reference = ot_decode_checksums (reference_uri, data_dir, TRUE, &message);
@@ -352,7 +284,7 @@ void check_scheme (const char *scheme, guint iv_size, Variant variant = Variant:
   /* Audio was decrypted too: it decodes, the same number of buffers as the
    * clear AAC gives (one more, the encoder priming the edit list cuts in
    * the reference; see test-cachesrc-adaptive). */
-  g_autofree gchar *reference_audio = concatenate (clear_dir, 1, root);
+  g_autofree gchar *reference_audio = ot::dash_reference (clear_dir, 1);
   g_autofree gchar *reference_audio_uri = gst_filename_to_uri (reference_audio, nullptr);
   GPtrArray *audio_reference = ot_decode_checksums (reference_audio_uri, data_dir, TRUE, &message);
   fail_unless (audio_reference != nullptr, "decoding the audio reference failed: %s", tail (message));
