@@ -74,7 +74,7 @@ GST_START_TEST (test_record_round_trip)
   fail_unless_equals_string (gst_offline_download_get_uri (download), written.uri.c_str ());
   GstOfflineDownloadRequest *request = gst_offline_download_get_request (download);
   fail_unless_equals_int (g_strv_length ((gchar **) gst_offline_download_request_get_stream_keys (request)), 2);
-  g_autoptr (GBytes) custom = gst_offline_download_request_get_custom_data (request);
+  g_autoptr (GBytes) custom = gst_offline_download_request_dup_custom_data (request);
   fail_unless_equals_int (g_bytes_get_size (custom), 8);
   fail_unless_equals_string (gst_offline_download_get_failure_message (download), "HTTP 500");
   g_free (f.dir);

@@ -237,7 +237,7 @@ GST_START_TEST (test_adding_again_merges_the_request_and_restarts)
   const gchar *const *keys = gst_offline_download_request_get_stream_keys (gst_offline_download_get_request (merged));
   fail_unless_equals_int (g_strv_length ((gchar **) keys), 3);
   fail_unless (g_strv_contains (keys, "0.0.0") && g_strv_contains (keys, "0.1.0") && g_strv_contains (keys, "0.2.0"));
-  g_autoptr (GBytes) kept = gst_offline_download_request_get_custom_data (gst_offline_download_get_request (merged));
+  g_autoptr (GBytes) kept = gst_offline_download_request_dup_custom_data (gst_offline_download_get_request (merged));
   fail_unless (kept && g_bytes_equal (kept, data), "custom data was lost in the merge");
   fail_unless (gst_offline_download_get_state (merged) != GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
   fail_unless (f.run_until ([&] { return f.last_state ("merged") == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED; }));

@@ -85,7 +85,7 @@ GST_START_TEST (test_worst_video_fetches_only_its_quality_level)
    * StreamIndex's TimeScale and the QualityLevel's codec setup (H.264 SPS
    * and PPS with start codes; AAC's AudioSpecificConfig) and audio format. */
   fail_unless_equals_uint64 (gst_offline_track_get_timescale (video), 10000000);
-  g_autoptr (GBytes) sps_pps = gst_offline_track_get_codec_private_data (video);
+  GBytes *sps_pps = gst_offline_track_get_codec_private_data (video);
   fail_unless (sps_pps && g_bytes_get_size (sps_pps) > 8);
   fail_unless (memcmp (g_bytes_get_data (sps_pps, nullptr), "\x00\x00\x00\x01\x67", 5) == 0);
   auto audio = GST_OFFLINE_TRACK (g_ptr_array_index (tracks, 1));
@@ -94,7 +94,7 @@ GST_START_TEST (test_worst_video_fetches_only_its_quality_level)
   fail_unless_equals_int (gst_offline_track_get_sampling_rate (audio), 44100);
   fail_unless_equals_string (gst_offline_track_get_channels (audio), "1");
   fail_unless_equals_int (gst_offline_track_get_audio_tag (audio), 255);
-  g_autoptr (GBytes) audio_config = gst_offline_track_get_codec_private_data (audio);
+  GBytes *audio_config = gst_offline_track_get_codec_private_data (audio);
   fail_unless (audio_config && g_bytes_get_size (audio_config) >= 2);
   g_autoptr (GPtrArray) segments = gst_offline_download_index_get_segments (index, "movie", 0, 0, 100, nullptr);
   fail_unless_equals_int (segments->len, 3);

@@ -163,7 +163,7 @@ GST_START_TEST (test_public_api_reads_the_plan)
   fail_unless (gst_offline_track_get_codec_private_data (video) == nullptr);
   auto audio = GST_OFFLINE_TRACK (g_ptr_array_index (tracks, 1));
   fail_unless_equals_uint64 (gst_offline_track_get_timescale (audio), 10000000);
-  g_autoptr (GBytes) config = gst_offline_track_get_codec_private_data (audio);
+  GBytes *config = gst_offline_track_get_codec_private_data (audio);
   fail_unless (config && g_bytes_get_size (config) == 3);
   fail_unless_equals_int (gst_offline_track_get_sampling_rate (audio), 44100);
   fail_unless_equals_string (gst_offline_track_get_channels (audio), "2");

@@ -16,10 +16,6 @@ constexpr int kExitUsage = 2;
 /* Stopped by SIGINT/SIGTERM (128 + SIGINT, as shells report it). */
 constexpr int kExitInterrupted = 130;
 
-/* The stop reason `pause` sets: paused by the user (docs/cli.md). Any other
- * non-zero reason is set by programs through the library. */
-constexpr guint kStopReasonPausedByUser = 1;
-
 /* State shared by every command: the global options. */
 struct Context {
   /* --dir, or NULL until resolved. */

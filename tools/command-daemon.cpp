@@ -62,7 +62,7 @@ log_state (Daemon &daemon, GstOfflineDownload *download)
     }
     case GST_OFFLINE_DOWNLOAD_STATE_STOPPED: {
       guint reason = gst_offline_download_get_stop_reason (download);
-      if (reason == kStopReasonPausedByUser)
+      if (reason == GST_OFFLINE_STOP_REASON_PAUSED_BY_USER)
         log_line ("%s: paused", id);
       else
         log_line ("%s: stopped (stop reason %u)", id, reason);

@@ -60,7 +60,7 @@ struct DownloadWatch {
         break;
       case GST_OFFLINE_DOWNLOAD_STATE_STOPPED: {
         guint reason = gst_offline_download_get_stop_reason (download);
-        if (reason == kStopReasonPausedByUser) {
+        if (reason == GST_OFFLINE_STOP_REASON_PAUSED_BY_USER) {
           progress->show_waiting ("paused");
         } else {
           g_autofree gchar *text = g_strdup_printf ("stopped (stop reason %u)", reason);

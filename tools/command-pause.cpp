@@ -79,7 +79,7 @@ command_pause (Context &ctx, int argc, char **argv)
   static const StopReasonCommand pause = {"pause",
       "Stops the download (in whichever process runs it) and keeps it stopped, with its data,\n"
       "until 'gst-offline resume'. Sets the persisted stop reason 1 (paused by the user).",
-      "paused", kStopReasonPausedByUser};
+      "paused", GST_OFFLINE_STOP_REASON_PAUSED_BY_USER};
   return run_stop_reason_command (pause, ctx, argc, argv);
 }
 

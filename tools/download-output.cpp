@@ -36,7 +36,7 @@ std::optional<LicenseSummary>
 license_of (GstOfflineDownload *download, const char *data_dir)
 {
   GstOfflineDownloadRequest *request = gst_offline_download_get_request (download);
-  g_autoptr (GBytes) key_set_id = request ? gst_offline_download_request_get_key_set_id (request) : nullptr;
+  g_autoptr (GBytes) key_set_id = request ? gst_offline_download_request_dup_key_set_id (request) : nullptr;
   if (!key_set_id)
     return std::nullopt;
   /* Reading creates nothing: no drm.db, no license. */

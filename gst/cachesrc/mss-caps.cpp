@@ -224,7 +224,7 @@ audio_caps (GstOfflineTrack *track, std::string_view codec_private_data, GError 
 GstCaps *
 mss_track_caps (GstOfflineTrack *track, GError **error)
 {
-  g_autoptr (GBytes) codec_private_data = gst_offline_track_get_codec_private_data (track);
+  GBytes *codec_private_data = gst_offline_track_get_codec_private_data (track);
   GstCaps *media;
   switch (gst_offline_track_get_track_type (track)) {
     case GST_OFFLINE_TRACK_TYPE_VIDEO:

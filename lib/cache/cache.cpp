@@ -391,7 +391,7 @@ guint64 gst_offline_cache_get_total_size (GstOfflineCache *self)
  * @download_id it also checks the database's integrity, that every resource
  * belongs to a download, and that no stray file lies in the cache.
  *
- * Returns: (transfer full) (element-type utf8) (nullable): one message per
+ * Returns: (transfer container) (element-type utf8) (nullable): one message per
  *   problem; empty when the cache is sound.
  */
 GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, const gchar *download_id, GError **error)

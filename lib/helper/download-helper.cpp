@@ -262,7 +262,7 @@ GstOfflineDownloadType gst_offline_download_helper_get_download_type (GstOffline
  * gst_offline_download_helper_get_tracks:
  * @self: a prepared #GstOfflineDownloadHelper
  *
- * Returns: (transfer full) (element-type GstOfflineTrack): the tracks the
+ * Returns: (transfer container) (element-type GstOfflineTrack): the tracks the
  *   manifest offers, in manifest order; none for a media file.
  */
 GPtrArray *gst_offline_download_helper_get_tracks (GstOfflineDownloadHelper *self)

@@ -84,7 +84,7 @@ GstOfflineDownload *gst_offline_download_index_get_download (GstOfflineDownloadI
  * Rows that cannot be read are left out (gst_offline_download_index_verify()
  * names them).
  *
- * Returns: (transfer full) (element-type GstOfflineDownload) (nullable):
+ * Returns: (transfer container) (element-type GstOfflineDownload) (nullable):
  *   snapshots of every download, oldest first.
  */
 GPtrArray *gst_offline_download_index_get_downloads (GstOfflineDownloadIndex *self, GError **error)
@@ -123,7 +123,7 @@ gboolean gst_offline_download_index_set_stop_reason (GstOfflineDownloadIndex *se
  * @id: a download id
  * @error: return location for a #GError
  *
- * Returns: (transfer full) (element-type GstOfflineTrack) (nullable): the
+ * Returns: (transfer container) (element-type GstOfflineTrack) (nullable): the
  *   downloaded tracks of an adaptive download (none for a progressive one),
  *   or %NULL on error.
  */
@@ -151,7 +151,7 @@ GPtrArray *gst_offline_download_index_get_tracks (GstOfflineDownloadIndex *self,
  *
  * Reads a track's segments a batch at a time.
  *
- * Returns: (transfer full) (element-type GstOfflineSegment) (nullable): up to
+ * Returns: (transfer container) (element-type GstOfflineSegment) (nullable): up to
  *   @limit segments from @first on, in play order; empty past the end.
  */
 GPtrArray *gst_offline_download_index_get_segments (GstOfflineDownloadIndex *self, const gchar *id, guint track,
@@ -214,7 +214,7 @@ GstClockTime gst_offline_download_index_get_duration (GstOfflineDownloadIndex *s
  *
  * Checks the rows of the index (the one of @id, or all).
  *
- * Returns: (transfer full) (element-type utf8) (nullable): one message per
+ * Returns: (transfer container) (element-type utf8) (nullable): one message per
  *   problem found, empty when the rows are sound; %NULL with
  *   %GST_OFFLINE_ERROR_NOT_FOUND for an unknown @id.
  */

@@ -345,12 +345,12 @@ gboolean gst_offline_download_request_add_header (GstOfflineDownloadRequest *sel
 }
 
 /**
- * gst_offline_download_request_get_custom_data:
+ * gst_offline_download_request_dup_custom_data:
  * @self: a #GstOfflineDownloadRequest
  *
  * Returns: (transfer full) (nullable): the application's data.
  */
-GBytes *gst_offline_download_request_get_custom_data (GstOfflineDownloadRequest *self)
+GBytes *gst_offline_download_request_dup_custom_data (GstOfflineDownloadRequest *self)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self), nullptr);
   return to_bytes (self->record.custom_data);
@@ -368,12 +368,12 @@ void gst_offline_download_request_set_custom_data (GstOfflineDownloadRequest *se
 }
 
 /**
- * gst_offline_download_request_get_key_set_id:
+ * gst_offline_download_request_dup_key_set_id:
  * @self: a #GstOfflineDownloadRequest
  *
  * Returns: (transfer full) (nullable): the license reference.
  */
-GBytes *gst_offline_download_request_get_key_set_id (GstOfflineDownloadRequest *self)
+GBytes *gst_offline_download_request_dup_key_set_id (GstOfflineDownloadRequest *self)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self), nullptr);
   return to_bytes (self->record.key_set_id);

@@ -146,11 +146,12 @@ SNAPSHOT_GETTER (const gchar *, failure_message, nullptr,
  * gst_offline_download_get_failure_code:
  * @self: a #GstOfflineDownload
  *
- * Returns: the #GstOfflineError code of its failure; meaningful only when
- *   gst_offline_download_get_failure_message() is not %NULL.
+ * Returns: the #GstOfflineError code of its failure, or
+ *   %GST_OFFLINE_ERROR_NONE if it has not failed (then
+ *   gst_offline_download_get_failure_message() is %NULL).
  */
-SNAPSHOT_GETTER (GstOfflineError, failure_code, GST_OFFLINE_ERROR_FAILED,
-    self->record.failure_code.value_or (GST_OFFLINE_ERROR_FAILED))
+SNAPSHOT_GETTER (GstOfflineError, failure_code, GST_OFFLINE_ERROR_NONE,
+    self->record.failure_code.value_or (GST_OFFLINE_ERROR_NONE))
 
 /**
  * gst_offline_download_get_bytes_downloaded:

@@ -22,6 +22,7 @@ struct _GstOfflineTrack {
   GStrv roles;
   GStrv accessibility;
   GStrv protection_systems;
+  GBytes *codec_private_data; /* NULL when the track has none */
 };
 
 G_DEFINE_FINAL_TYPE (GstOfflineTrack, gst_offline_track, G_TYPE_OBJECT)
@@ -40,6 +41,7 @@ static void gst_offline_track_finalize (GObject *object)
   g_strfreev (self->roles);
   g_strfreev (self->accessibility);
   g_strfreev (self->protection_systems);
+  g_clear_pointer (&self->codec_private_data, g_bytes_unref);
   G_OBJECT_CLASS (gst_offline_track_parent_class)->finalize (object);
 }
 
@@ -68,6 +70,8 @@ GstOfflineTrack *track_from (const Track &info, const PlanTrack &plan)
   self->roles = to_strv (info.roles);
   self->accessibility = to_strv (info.accessibility);
   self->protection_systems = to_strv (info.protection_systems);
+  if (!plan.codec_private_data.empty ())
+    self->codec_private_data = g_bytes_new (plan.codec_private_data.data (), plan.codec_private_data.size ());
   return self;
 }
 
@@ -295,7 +299,7 @@ TRACK_GETTER (const gchar *const *, protection_systems, nullptr, self->protectio
  * The manifest's DRM signalling for the track, as the adaptive demuxers
  * send it downstream before the first buffer.
  *
- * Returns: (transfer full) (element-type GstEvent): new protection events,
+ * Returns: (transfer container) (element-type GstEvent): new protection events,
  *   one per DRM system; empty for clear content.
  */
 GPtrArray *gst_offline_track_get_protection_events (GstOfflineTrack *self)
@@ -329,14 +333,9 @@ TRACK_GETTER (guint64, timescale, 0, self->track.timescale)
  * CodecPrivateData, e.g. H.264 SPS and PPS with start codes, an AAC
  * AudioSpecificConfig).
  *
- * Returns: (transfer full) (nullable): its bytes, or %NULL if there are none.
+ * Returns: (transfer none) (nullable): its bytes, or %NULL if there are none.
  */
-GBytes *gst_offline_track_get_codec_private_data (GstOfflineTrack *self)
-{
-  g_return_val_if_fail (GST_OFFLINE_IS_TRACK (self), nullptr);
-  const std::string &data = self->track.codec_private_data;
-  return data.empty () ? nullptr : g_bytes_new (data.data (), data.size ());
-}
+TRACK_GETTER (GBytes *, codec_private_data, nullptr, self->codec_private_data)
 
 /**
  * gst_offline_track_get_bits_per_sample:

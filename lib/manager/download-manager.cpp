@@ -1129,7 +1129,7 @@ GstOfflineDownload *gst_offline_download_manager_get_download (GstOfflineDownloa
  * @self: a #GstOfflineDownloadManager
  * @error: return location for a #GError
  *
- * Returns: (transfer full) (element-type GstOfflineDownload) (nullable):
+ * Returns: (transfer container) (element-type GstOfflineDownload) (nullable):
  *   snapshots of every download, oldest first.
  */
 GPtrArray *gst_offline_download_manager_get_downloads (GstOfflineDownloadManager *self, GError **error)

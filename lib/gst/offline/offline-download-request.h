@@ -46,12 +46,12 @@ GST_OFFLINE_API
 gboolean gst_offline_download_request_add_header (GstOfflineDownloadRequest *self, const gchar *header, GError **error);
 
 GST_OFFLINE_API
-GBytes *gst_offline_download_request_get_custom_data (GstOfflineDownloadRequest *self);
+GBytes *gst_offline_download_request_dup_custom_data (GstOfflineDownloadRequest *self);
 GST_OFFLINE_API
 void gst_offline_download_request_set_custom_data (GstOfflineDownloadRequest *self, GBytes *data);
 
 GST_OFFLINE_API
-GBytes *gst_offline_download_request_get_key_set_id (GstOfflineDownloadRequest *self);
+GBytes *gst_offline_download_request_dup_key_set_id (GstOfflineDownloadRequest *self);
 GST_OFFLINE_API
 void gst_offline_download_request_set_key_set_id (GstOfflineDownloadRequest *self, GBytes *key_set_id);
 

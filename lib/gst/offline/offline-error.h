@@ -14,6 +14,9 @@ G_BEGIN_DECLS
 
 /**
  * GstOfflineError:
+ * @GST_OFFLINE_ERROR_NONE: not an error: the failure code of a download that
+ *   has not failed (gst_offline_download_get_failure_code()); never the code
+ *   of a #GError.
  * @GST_OFFLINE_ERROR_FAILED: a failure no other code describes.
  * @GST_OFFLINE_ERROR_NOT_FOUND: no download or cached resource with that id or key.
  * @GST_OFFLINE_ERROR_INVALID_ARGUMENT: an argument (URI, id, header, ...) is not valid.
@@ -30,7 +33,8 @@ G_BEGIN_DECLS
  * Error codes of the %GST_OFFLINE_ERROR domain.
  */
 typedef enum {
-  GST_OFFLINE_ERROR_FAILED,
+  GST_OFFLINE_ERROR_NONE = -1,
+  GST_OFFLINE_ERROR_FAILED = 0,
   GST_OFFLINE_ERROR_NOT_FOUND,
   GST_OFFLINE_ERROR_INVALID_ARGUMENT,
   GST_OFFLINE_ERROR_HTTP,

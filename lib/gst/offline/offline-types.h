@@ -68,10 +68,18 @@ typedef enum /*< flags >*/ {
 /**
  * GST_OFFLINE_REQUIREMENTS_DEFAULT:
  *
- * What a #GstOfflineDownloadManager waits for unless told otherwise.
+ * What a #GstOfflineDownloadManager waits for unless told otherwise:
+ * %GST_OFFLINE_REQUIREMENTS_NETWORK and %GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW.
+ * Through GObject-Introspection it is a number (the same flags), since a
+ * typelib cannot hold a constant of a flags type.
  */
+#ifdef __GI_SCANNER__
+#define GST_OFFLINE_REQUIREMENTS_DEFAULT \
+  ((guint) (GST_OFFLINE_REQUIREMENTS_NETWORK | GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW))
+#else
 #define GST_OFFLINE_REQUIREMENTS_DEFAULT \
   ((GstOfflineRequirements) (GST_OFFLINE_REQUIREMENTS_NETWORK | GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW))
+#endif
 
 /**
  * GST_OFFLINE_DEFAULT_MIN_FREE_SPACE:
@@ -98,6 +106,15 @@ typedef enum /*< flags >*/ {
  * The stop reason of a download that is not stopped. Any other value stops it.
  */
 #define GST_OFFLINE_STOP_REASON_NONE 0
+
+/**
+ * GST_OFFLINE_STOP_REASON_PAUSED_BY_USER:
+ *
+ * The stop reason `gst-offline pause` sets: the user paused the download and
+ * `gst-offline resume` (or %GST_OFFLINE_STOP_REASON_NONE) starts it again.
+ * Applications may use other non-zero values for reasons of their own.
+ */
+#define GST_OFFLINE_STOP_REASON_PAUSED_BY_USER 1
 
 /**
  * gst_offline_download_state_to_string:
