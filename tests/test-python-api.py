@@ -1,0 +1,528 @@
+#!/usr/bin/env python3
+# Every public call of the library through GObject-Introspection, as a Python
+# application makes it, on real downloads: a progressive file, DASH, HLS,
+# Smooth Streaming and ClearKey-encrypted DASH, made at test time by ot-serve
+# (tests/support) and downloaded here with the DownloadManager. The calls are
+# made ROUNDS times, with gc.collect() between rounds, under
+# G_DEBUG=fatal-criticals: an array handed to Python with the wrong ownership
+# (freed twice, or too early) crashes here.
+#
+# The test reads the built GstOffline-1.0.gir (argv[1]) and fails when a
+# function, method or constructor in it was not called in a round: a public
+# call added later needs its Python check in PythonApiTest.tour().
+# SPDX-License-Identifier: LGPL-2.1-or-later
+import gc
+import os
+import sys
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
+from ot_serve import Content  # noqa: E402
+
+import gi  # noqa: E402
+
+gi.require_version("GLib", "2.0")
+gi.require_version("GObject", "2.0")
+gi.require_version("Gst", "1.0")
+gi.require_version("GstOffline", "1.0")
+from gi.repository import GLib, GObject, Gst, GstOffline  # noqa: E402
+
+ROUNDS = 30
+GIR = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("GST_OFFLINE_GIR", "")
+CORE = "{http://www.gtk.org/introspection/core/1.0}"
+
+# Public calls Python must not make, with the reason.
+NOT_FOR_PYTHON = {
+    "GstOffline.Segment.free": "pygobject frees the boxed values it holds; calling it would free them twice",
+}
+
+TYPES = {
+    "progressive": GstOffline.DownloadType.PROGRESSIVE,
+    "dash": GstOffline.DownloadType.DASH,
+    "hls": GstOffline.DownloadType.HLS,
+    "mss": GstOffline.DownloadType.MSS,
+    "dash-cenc": GstOffline.DownloadType.DASH,
+}
+TERMINAL = (GstOffline.DownloadState.COMPLETED, GstOffline.DownloadState.FAILED)
+ADAPTIVE = ("dash", "hls", "mss", "dash-cenc")
+# An HLS variant with its audio muxed in is one (video) track.
+TRACK_TYPES = {
+    "dash": [GstOffline.TrackType.VIDEO, GstOffline.TrackType.AUDIO],
+    "dash-cenc": [GstOffline.TrackType.VIDEO, GstOffline.TrackType.AUDIO],
+    "mss": [GstOffline.TrackType.VIDEO, GstOffline.TrackType.AUDIO],
+    "hls": [GstOffline.TrackType.VIDEO],
+}
+CLEARKEY_SYSTEM_IDS = ("e2719d58-a985-b3c9-781a-b030af78d30e", "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b")
+
+
+def public_calls(gir_path):
+    """Every callable of the GIR's namespace: {python path: (owner name or None,
+    name, static, c identifier, introspectable)}."""
+    namespace = ET.parse(gir_path).getroot().find(CORE + "namespace")
+    calls = {}
+    for element in namespace:
+        tag = element.tag[len(CORE):]
+        if tag == "function":
+            calls["GstOffline." + element.get("name")] = (None, element.get("name"), True,
+                                                          element.get("{http://www.gtk.org/introspection/c/1.0}identifier"),
+                                                          element.get("introspectable") != "0")
+        elif tag in ("class", "interface", "record", "enumeration", "bitfield"):
+            for member in element:
+                kind = member.tag[len(CORE):]
+                if kind not in ("constructor", "method", "function"):
+                    continue
+                path = "GstOffline.%s.%s" % (element.get("name"), member.get("name"))
+                calls[path] = (element.get("name"), member.get("name"), kind != "method",
+                               member.get("{http://www.gtk.org/introspection/c/1.0}identifier"),
+                               member.get("introspectable") != "0")
+    return calls
+
+
+class CallRecorder:
+    """Wraps every public callable of GstOffline so that calling it, however
+    it is reached, records its path."""
+
+    def __init__(self, calls):
+        self.calls = calls
+        self.called = set()
+        for path, (owner_name, name, static, _, introspectable) in calls.items():
+            if not introspectable:
+                continue
+            owner = getattr(GstOffline, owner_name) if owner_name else GstOffline
+            original = getattr(owner, name)
+            wrapper = self._wrapper(path, original)
+            setattr(owner, name, staticmethod(wrapper) if static and owner_name else wrapper)
+
+    def _wrapper(self, path, original):
+        def call(*args, **kwargs):
+            self.called.add(path)
+            return original(*args, **kwargs)
+        call.__name__ = path
+        return call
+
+    def not_introspectable(self):
+        return sorted("%s (%s)" % (path, c) for path, (_, _, _, c, ok) in self.calls.items()
+                      if not ok and path not in NOT_FOR_PYTHON)
+
+    def missing(self):
+        return sorted("%s (%s)" % (path, c) for path, (_, _, _, c, ok) in self.calls.items()
+                      if ok and path not in self.called and path not in NOT_FOR_PYTHON)
+
+
+def read_every_property(test, obj):
+    for pspec in obj.list_properties():
+        if pspec.flags & GObject.ParamFlags.READABLE:
+            obj.get_property(pspec.name)
+
+
+class PythonApiTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        Gst.init(None)
+        cls.recorder = CallRecorder(public_calls(GIR))
+        cls.content = Content()
+        cls.tmp = tempfile.TemporaryDirectory(prefix="gst-offline-python-api-")
+        cls.data_dir = os.path.join(cls.tmp.name, "data")
+        with open(os.path.join(cls.content.tmp.name, "progressive", "clip.mp4"), "rb") as f:
+            cls.clip = f.read()
+        # One download of each kind, made by the manager as an application would.
+        manager = GstOffline.DownloadManager.new(cls.data_dir)
+        for kind, url in cls.content.urls.items():
+            helper = GstOffline.DownloadHelper.new(url)
+            helper.prepare(None)
+            keys = helper.select_tracks("best", None, None) if kind in ADAPTIVE else None
+            manager.add_download(helper.get_download_request("py-" + kind, keys))
+        ids = ["py-" + kind for kind in cls.content.urls]
+        wait_for(manager, lambda: all(manager.get_download(i).is_terminal() for i in ids) and manager.is_idle())
+        for i in ids:
+            download = manager.get_download(i)
+            if download.get_state() != GstOffline.DownloadState.COMPLETED:
+                raise AssertionError("%s: %s" % (i, download.get_failure_message()))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.content.close()
+        cls.tmp.cleanup()
+
+    def test_every_public_call(self):
+        self.assertTrue(GIR and os.path.exists(GIR), "give the built GstOffline-1.0.gir as argument")
+        self.assertEqual(self.recorder.not_introspectable(), [],
+                         "public functions Python cannot call (introspectable=\"0\" in the GIR): "
+                         "fix their annotations, or add them with the reason to NOT_FOR_PYTHON")
+        for n in range(ROUNDS):
+            self.recorder.called.clear()
+            self.tour(n)
+            missing = self.recorder.missing()
+            if missing:
+                self.fail("these public functions of %s were not called from Python; add a call with a check "
+                          "of its result to PythonApiTest.tour() in tests/test-python-api.py:\n  %s"
+                          % (os.path.basename(GIR), "\n  ".join(missing)))
+            gc.collect()
+
+    # ---- one round --------------------------------------------------------
+
+    def tour(self, n):
+        self.check_module_functions()
+        self.check_request(n)
+        for kind in self.content.urls:
+            self.check_helper(kind, n)
+        self.check_manager(n)
+        self.check_index()
+        self.check_cache()
+        self.check_drm_store(n)
+        self.check_license_manager()
+
+    def check_module_functions(self):
+        self.assertEqual(GstOffline.download_state_to_string(GstOffline.DownloadState.COMPLETED), "completed")
+        self.assertEqual(GstOffline.DownloadState.to_string(GstOffline.DownloadState.QUEUED), "queued")
+        self.assertEqual(GstOffline.download_type_to_string(GstOffline.DownloadType.MSS), "mss")
+        self.assertEqual(GstOffline.DownloadType.to_string(GstOffline.DownloadType.DASH), "dash")
+        default = GstOffline.Requirements(GstOffline.REQUIREMENTS_DEFAULT)
+        self.assertEqual(default, GstOffline.Requirements.NETWORK | GstOffline.Requirements.STORAGE_NOT_LOW)
+        self.assertEqual(GstOffline.requirements_to_string(default), "network, storage-not-low")
+        self.assertEqual(GstOffline.Requirements.to_string(GstOffline.Requirements.NONE), "none")
+        # A loopback host needs no network; no disk keeps 2^62 bytes free.
+        self.assertEqual(GstOffline.requirements_get_not_met(GstOffline.Requirements.NETWORK, self.data_dir, 0,
+                                                             self.content.urls["dash"]), 0)
+        self.assertEqual(GstOffline.Requirements.get_not_met(GstOffline.Requirements.STORAGE_NOT_LOW,
+                                                             self.data_dir, 1 << 62, None),
+                         GstOffline.Requirements.STORAGE_NOT_LOW)
+        self.assertEqual(GstOffline.get_default_data_dir(), os.environ["GST_OFFLINE_DIR"])
+        quark = GLib.quark_from_string("gst-offline-error-quark")
+        self.assertEqual(GstOffline.error_quark(), quark)
+        self.assertEqual(GstOffline.Error.quark(), quark)
+        self.assertEqual(GstOffline.STOP_REASON_NONE, 0)
+        self.assertEqual(GstOffline.STOP_REASON_PAUSED_BY_USER, 1)
+        self.assertEqual(GstOffline.DEFAULT_MIN_FREE_SPACE, 100 * 1024 * 1024)
+        self.assertEqual(GstOffline.DEFAULT_SEGMENT_PARALLELISM, 8)
+
+    def check_request(self, n):
+        url = self.content.urls["progressive"]
+        request = GstOffline.DownloadRequest.new(None, url)
+        self.assertIsNone(request.get_id())
+        request.set_id("request-%d" % n)
+        self.assertEqual(request.get_id(), "request-%d" % n)
+        self.assertEqual(request.get_uri(), url)
+        self.assertEqual(request.get_download_type(), GstOffline.DownloadType.AUTO)
+        request.set_download_type(GstOffline.DownloadType.PROGRESSIVE)
+        self.assertEqual(request.get_download_type(), GstOffline.DownloadType.PROGRESSIVE)
+        self.assertEqual(request.get_stream_keys(), [])
+        request.set_stream_keys(["0/0/1", "0/1/0"])
+        self.assertEqual(request.get_stream_keys(), ["0/0/1", "0/1/0"])
+        request.set_stream_keys(None)
+        self.assertEqual(request.get_stream_keys(), [])
+        self.assertTrue(request.add_header("X-Round: %d" % n))
+        self.assertEqual(request.get_headers(), ["X-Round: %d" % n])
+        with self.assertRaises(GLib.Error) as raised:
+            request.add_header("no colon")
+        self.assertEqual(raised.exception.code, GstOffline.Error.INVALID_ARGUMENT)
+        self.assertIsNone(request.dup_custom_data())
+        request.set_custom_data(GLib.Bytes.new(b"custom %d" % n))
+        self.assertEqual(request.dup_custom_data().get_data(), b"custom %d" % n)
+        request.set_key_set_id(GLib.Bytes.new(b"\x00key set\xff"))
+        self.assertEqual(request.dup_key_set_id().get_data(), b"\x00key set\xff")
+        request.set_key_set_id(None)
+        self.assertIsNone(request.dup_key_set_id())
+        self.assertIsNone(request.get_license_url())
+        request.set_license_url(self.content.license_url)
+        self.assertEqual(request.get_license_url(), self.content.license_url)
+        request.set_license_url(None)
+        self.assertIsNone(request.get_license_url())
+        self.assertEqual(GstOffline.DownloadRequest.derive_id(url), "clip")
+        read_every_property(self, request)
+
+    def check_helper(self, kind, n):
+        url = self.content.urls[kind]
+        helper = GstOffline.DownloadHelper.new(url)
+        self.assertTrue(helper.add_header("X-Round: %d" % n))
+        self.assertEqual(helper.get_download_type(), GstOffline.DownloadType.AUTO)
+        self.assertTrue(helper.prepare(None))
+        self.assertEqual(helper.get_download_type(), TYPES[kind])
+        tracks = helper.get_tracks()
+        if kind == "progressive":
+            self.assertEqual(tracks, [])
+            self.assertEqual(helper.select_tracks(None, None, None), [])
+            with self.assertRaises(GLib.Error) as raised:
+                helper.select_tracks("best", None, None)
+            self.assertEqual(raised.exception.code, GstOffline.Error.INVALID_ARGUMENT)
+            keys = None
+        else:
+            self.assertEqual(sorted(t.get_track_type() for t in tracks), TRACK_TYPES[kind])
+            for track in tracks:
+                self.check_track(kind, track, downloaded=False)
+            keys = helper.select_tracks("best", "all", None)
+            self.assertEqual(sorted(keys), sorted(t.get_stream_key() for t in tracks))
+            with self.assertRaises(GLib.Error) as raised:
+                helper.select_tracks("no such spec", None, None)
+            self.assertEqual(raised.exception.code, GstOffline.Error.INVALID_ARGUMENT)
+        request = helper.get_download_request("helper-%d" % n, keys)
+        self.assertEqual(request.get_id(), "helper-%d" % n)
+        self.assertEqual(request.get_uri(), url)
+        self.assertEqual(request.get_download_type(), TYPES[kind])
+        self.assertEqual(request.get_headers(), ["X-Round: %d" % n])
+        self.assertEqual(request.get_stream_keys(), keys or [])
+
+    def check_track(self, kind, track, downloaded):
+        video = track.get_track_type() == GstOffline.TrackType.VIDEO
+        self.assertIsInstance(track.get_index(), int)
+        self.assertTrue(track.get_stream_key())
+        self.assertIn(track.get_track_type(), (GstOffline.TrackType.VIDEO, GstOffline.TrackType.AUDIO))
+        container = track.get_container()
+        if downloaded:
+            self.assertEqual(container, {"dash": "fmp4", "dash-cenc": "fmp4", "hls": "mpegts",
+                                         "mss": "mss-fmp4"}[kind])
+        self.assertIsInstance(track.get_codecs(), str)
+        self.assertIsInstance(track.get_language(), str)
+        self.assertIsInstance(track.get_label(), str)
+        self.assertGreaterEqual(track.get_bandwidth(), 0)
+        if video and kind != "hls":   # an HLS variant's audio+video rendition has no size of its own
+            self.assertGreater(track.get_width(), 0)
+            self.assertGreater(track.get_height(), 0)
+        else:
+            self.assertGreaterEqual(track.get_width(), 0)
+            self.assertGreaterEqual(track.get_height(), 0)
+        self.assertIsInstance(track.get_group(), str)
+        self.assertEqual(track.get_period(), 0)
+        self.assertIsInstance(track.get_mime_type(), str)
+        self.assertGreaterEqual(track.get_frame_rate(), 0)
+        self.assertGreaterEqual(track.get_sampling_rate(), 0)
+        self.assertIsInstance(track.get_channels(), str)
+        self.assertIsInstance(track.get_roles(), list)
+        self.assertIsInstance(track.get_accessibility(), list)
+        systems = track.get_protection_systems()
+        events = track.get_protection_events()
+        if kind == "dash-cenc":
+            self.assertTrue(set(systems) & set(CLEARKEY_SYSTEM_IDS), systems)
+            if downloaded:
+                self.assertEqual(len(events), len(systems))
+        else:
+            self.assertEqual(systems, [])
+            self.assertEqual(events, [])
+        for event in events:
+            self.assertEqual(event.type, Gst.EventType.PROTECTION)
+            system_id, data, origin = event.parse_protection()
+            self.assertIn(system_id, systems)
+            self.assertGreater(data.get_size(), 0)
+        private = track.get_codec_private_data()
+        if kind == "mss" and downloaded:
+            self.assertEqual(track.get_timescale(), 10000000)
+            self.assertGreater(private.get_size(), 0)
+            if not video:
+                self.assertEqual(track.get_audio_tag(), 255)
+        else:
+            self.assertIsNone(private)
+        self.assertGreaterEqual(track.get_timescale(), 0)
+        self.assertGreaterEqual(track.get_bits_per_sample(), 0)
+        self.assertGreaterEqual(track.get_packet_size(), 0)
+        self.assertGreaterEqual(track.get_audio_tag(), 0)
+
+    def check_snapshot(self, download, download_id, url, state):
+        self.assertEqual(download.get_id(), download_id)
+        self.assertEqual(download.get_uri(), url)
+        self.assertEqual(download.get_state(), state)
+        self.assertEqual(download.get_request().get_uri(), url)
+        self.assertGreater(download.get_start_time(), 0)
+        self.assertGreaterEqual(download.get_update_time(), download.get_start_time())
+        self.assertEqual(download.get_stop_reason(), GstOffline.STOP_REASON_NONE)
+        self.assertGreaterEqual(download.get_speed(), 0)
+        self.assertGreaterEqual(download.get_eta(), -1)
+        if state == GstOffline.DownloadState.COMPLETED:
+            self.assertTrue(download.is_terminal())
+            self.assertIsNone(download.get_failure_message())
+            self.assertEqual(download.get_failure_code(), GstOffline.Error.NONE)
+            self.assertEqual(download.get_percent_downloaded(), 100.0)
+            self.assertGreater(download.get_bytes_downloaded(), 0)
+            self.assertEqual(download.get_content_length(), download.get_bytes_downloaded())
+        read_every_property(self, download)
+
+    def check_manager(self, n):
+        url = self.content.urls["progressive"]
+        manager = GstOffline.DownloadManager.new(self.data_dir)
+        self.assertEqual(manager.get_data_dir(), self.data_dir)
+        self.assertEqual(manager.props.requirements, GstOffline.REQUIREMENTS_DEFAULT)
+        self.assertIsInstance(manager.get_not_met_requirements(), GstOffline.Requirements)
+        read_every_property(self, manager)
+        manager.pause_downloads()
+        self.assertTrue(manager.props.downloads_paused)
+        manager.resume_downloads()
+        self.assertFalse(manager.props.downloads_paused)
+
+        download_id = "round-%d" % n
+        changes = []
+        manager.connect("download-changed", lambda m, d: changes.append(d.get_state()) if d.get_id() == download_id
+                        else None)
+        first = manager.add_download(GstOffline.DownloadRequest.new(download_id, url))
+        self.assertEqual(first.get_id(), download_id)
+        # The snapshots come in order, in this thread's main loop.
+        wait_for(manager, lambda: changes and changes[-1] in TERMINAL and manager.is_idle())
+        self.assertEqual(changes[0], GstOffline.DownloadState.QUEUED)
+        self.assertEqual(changes[-1], GstOffline.DownloadState.COMPLETED)
+        download = manager.get_download(download_id)
+        self.check_snapshot(download, download_id, url, GstOffline.DownloadState.COMPLETED)
+        self.assertEqual(download.get_bytes_downloaded(), len(self.clip))
+        self.assertEqual(download.get_download_type(), GstOffline.DownloadType.PROGRESSIVE)
+        ids = [d.get_id() for d in manager.get_downloads()]
+        self.assertEqual(sorted(ids), sorted(["py-" + k for k in self.content.urls] + [download_id]))
+
+        # A stop reason on a completed download is kept, and the state too.
+        self.assertTrue(manager.set_stop_reason(download_id, GstOffline.STOP_REASON_PAUSED_BY_USER))
+        paused = manager.get_download(download_id)
+        self.assertEqual(paused.get_stop_reason(), GstOffline.STOP_REASON_PAUSED_BY_USER)
+        self.assertEqual(paused.get_state(), GstOffline.DownloadState.COMPLETED)
+        self.assertTrue(manager.set_stop_reason(download_id, GstOffline.STOP_REASON_NONE))
+
+        # A failed download says why, with its code.
+        manager.props.min_retry_count = 0
+        failing_id = "failing-%d" % n
+        manager.add_download(GstOffline.DownloadRequest.new(failing_id, url + ".missing.mp4"))
+        wait_for(manager, lambda: manager.get_download(failing_id).is_terminal() and manager.is_idle())
+        failed = manager.get_download(failing_id)
+        self.assertEqual(failed.get_state(), GstOffline.DownloadState.FAILED)
+        self.assertEqual(failed.get_failure_code(), GstOffline.Error.HTTP)
+        self.assertIn("404", failed.get_failure_message())
+
+        removed = []
+        manager.connect("download-removed", lambda m, i: removed.append(i))
+        for i in (download_id, failing_id):
+            self.assertTrue(manager.remove_download(i))
+        wait_for(manager, lambda: len(removed) == 2 and manager.is_idle())
+        self.assertEqual(sorted(removed), sorted([download_id, failing_id]))
+        with self.assertRaises(GLib.Error) as raised:
+            manager.get_download(download_id)
+        self.assertEqual(raised.exception.code, GstOffline.Error.NOT_FOUND)
+        with self.assertRaises(GLib.Error) as raised:
+            manager.remove_download(download_id)
+        self.assertEqual(raised.exception.code, GstOffline.Error.NOT_FOUND)
+
+    def check_index(self):
+        index = GstOffline.DownloadIndex.new(self.data_dir)
+        downloads = index.get_downloads()
+        self.assertEqual(sorted(d.get_id() for d in downloads), sorted("py-" + k for k in self.content.urls))
+        for kind, url in self.content.urls.items():
+            download_id = "py-" + kind
+            download = index.get_download(download_id)
+            self.check_snapshot(download, download_id, url, GstOffline.DownloadState.COMPLETED)
+            self.assertEqual(download.get_download_type(), TYPES[kind])
+            self.assertEqual(index.verify(download_id), [])
+            tracks = index.get_tracks(download_id)
+            if kind == "progressive":
+                self.assertEqual(tracks, [])
+                self.assertEqual(index.get_duration(download_id), 0)
+                continue
+            duration = index.get_duration(download_id)
+            self.assertGreaterEqual(duration, 4 * Gst.SECOND)
+            self.assertLessEqual(duration, 7 * Gst.SECOND)
+            self.assertEqual(sorted(t.get_track_type() for t in tracks), TRACK_TYPES[kind])
+            for track in tracks:
+                self.check_track(kind, track, downloaded=True)
+                segments = index.get_segments(download_id, track.get_index(), 0, 1000)
+                self.assertGreaterEqual(len(segments), 2)
+                self.assertLess(segments[0].start, Gst.SECOND)   # where the media's first sample is
+                end = segments[0].start
+                for number, segment in enumerate(segments):
+                    self.assertEqual(segment.number, number)
+                    # ns, rounded from the manifest's timescales
+                    self.assertAlmostEqual(segment.start, end, delta=1000, msg=download_id)
+                    end = segment.start + segment.duration
+                    self.assertTrue(segment.resource)
+                    copy = segment.copy()
+                    self.assertEqual((copy.number, copy.resource, copy.init_resource),
+                                     (segment.number, segment.resource, segment.init_resource))
+                self.assertEqual(index.get_segments(download_id, track.get_index(), len(segments), 10), [])
+                self.assertEqual(len(index.get_segments(download_id, track.get_index(), 1, 1)), 1)
+                found = index.find_segment(download_id, track.get_index(), segments[1].start + 1)
+                self.assertEqual(found.number, 1)
+                self.assertEqual(found.resource, segments[1].resource)
+        self.assertEqual(index.verify(None), [])
+        # A stop reason set through the index is read back, then cleared.
+        self.assertTrue(index.set_stop_reason("py-dash", GstOffline.STOP_REASON_PAUSED_BY_USER))
+        self.assertEqual(index.get_download("py-dash").get_stop_reason(), GstOffline.STOP_REASON_PAUSED_BY_USER)
+        self.assertTrue(index.set_stop_reason("py-dash", GstOffline.STOP_REASON_NONE))
+        for call in (lambda: index.get_download("no-such-id"), lambda: index.verify("no-such-id"),
+                     lambda: index.set_stop_reason("no-such-id", 1)):
+            with self.assertRaises(GLib.Error) as raised:
+                call()
+            self.assertEqual(raised.exception.code, GstOffline.Error.NOT_FOUND)
+        read_every_property(self, index)
+
+    def check_cache(self):
+        cache = GstOffline.Cache.new(self.data_dir)
+        self.assertEqual(cache.get_data_dir(), self.data_dir)
+        url = self.content.urls["progressive"]
+        path, length = cache.lookup(url)
+        self.assertEqual(length, len(self.clip))
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), self.clip)
+        self.assertEqual(cache.get_cached_length(url), len(self.clip))
+        self.assertEqual(cache.get_cached_length(url + "?not-cached"), 0)
+        self.assertGreater(cache.get_total_size(), len(self.clip))
+        self.assertEqual(cache.verify(None), [])
+        self.assertEqual(cache.verify("py-dash"), [])
+        with self.assertRaises(GLib.Error) as raised:
+            cache.lookup(url + "?not-cached")
+        self.assertEqual(raised.exception.code, GstOffline.Error.NOT_FOUND)
+        read_every_property(self, cache)
+
+    def check_drm_store(self, n):
+        store = GstOffline.SqliteDrmStore.new(self.data_dir)
+        self.assertEqual(store.get_data_dir(), self.data_dir)
+        self.assertEqual(store.get_path(), os.path.join(self.data_dir, "drm.db"))
+        name = "python-api-%d" % n
+        self.assertTrue(store.save(name, GLib.Bytes.new(b"\x01secret\x00%d" % n)))
+        self.assertEqual(store.load(name).get_data(), b"\x01secret\x00%d" % n)
+        self.assertTrue(store.remove(name))
+        with self.assertRaises(GLib.Error) as raised:
+            store.load(name)
+        self.assertEqual(raised.exception.code, GstOffline.Error.NOT_FOUND)
+
+    def check_license_manager(self):
+        store = GstOffline.SqliteDrmStore.new(self.data_dir)
+        licenses = GstOffline.LicenseManager.new(self.data_dir, store)
+        self.assertEqual(licenses.get_data_dir(), self.data_dir)
+        self.assertEqual(licenses.get_drm_store(), store)
+        protected = "py-dash-cenc"
+        self.assertTrue(licenses.has_license(protected))
+        ok, expires_in, playable_for = licenses.get_status(protected)
+        self.assertTrue(ok)
+        self.assertEqual((expires_in, playable_for), (-1, -1))
+        self.assertTrue(licenses.renew(protected, None))
+        self.assertTrue(licenses.release(protected))
+        self.assertFalse(licenses.has_license(protected))
+        with self.assertRaises(GLib.Error) as raised:
+            licenses.get_status(protected)
+        self.assertEqual(raised.exception.code, GstOffline.Error.NOT_FOUND)
+        self.assertTrue(licenses.register_asset(protected, self.content.license_url, None))
+        self.assertTrue(licenses.has_license(protected))
+        self.assertTrue(licenses.unregister_asset(protected))
+        self.assertFalse(licenses.has_license(protected))
+        self.assertTrue(licenses.register_asset(protected, None, None))   # the MPD's Laurl
+        self.assertTrue(licenses.has_license(protected))
+        # Clear content has no license and gets none.
+        self.assertFalse(licenses.has_license("py-dash"))
+        with self.assertRaises(GLib.Error) as raised:
+            licenses.register_asset("py-dash", None, None)
+        self.assertEqual(raised.exception.code, GstOffline.Error.UNSUPPORTED)
+        read_every_property(self, licenses)
+
+
+def wait_for(manager, done):
+    """Runs a main loop until done() holds, looking after each signal of the manager."""
+    if done():
+        return
+    loop = GLib.MainLoop()
+
+    def check(*args):
+        if done():
+            loop.quit()
+
+    handlers = [manager.connect(signal, check) for signal in ("download-changed", "download-removed", "idle")]
+    loop.run()
+    for handler in handlers:
+        manager.disconnect(handler)
+
+
+if __name__ == "__main__":
+    result = unittest.main(argv=sys.argv[:1], exit=False, verbosity=2).result
+    sys.exit(0 if result.wasSuccessful() else 1)
