@@ -71,6 +71,12 @@ def public_calls(gir_path):
         elif tag in ("class", "interface", "record", "enumeration", "bitfield"):
             for member in element:
                 kind = member.tag[len(CORE):]
+                if kind == "virtual-method":
+                    # Implemented in Python (PythonDrmStore), called by the library.
+                    path = "GstOffline.%s.do_%s" % (element.get("name"), member.get("name"))
+                    calls[path] = (None, None, False, "%s::%s" % (element.get("name"), member.get("name")),
+                                   member.get("introspectable") != "0")
+                    continue
                 if kind not in ("constructor", "method", "function"):
                     continue
                 path = "GstOffline.%s.%s" % (element.get("name"), member.get("name"))
@@ -88,7 +94,7 @@ class CallRecorder:
         self.calls = calls
         self.called = set()
         for path, (owner_name, name, static, _, introspectable) in calls.items():
-            if not introspectable:
+            if not introspectable or name is None:
                 continue
             owner = getattr(GstOffline, owner_name) if owner_name else GstOffline
             original = getattr(owner, name)
@@ -109,6 +115,32 @@ class CallRecorder:
     def missing(self):
         return sorted("%s (%s)" % (path, c) for path, (_, _, _, c, ok) in self.calls.items()
                       if ok and path not in self.called and path not in NOT_FOR_PYTHON)
+
+
+class PythonDrmStore(GObject.Object, GstOffline.DrmStore):
+    """A GstOffline.DrmStore kept in a dict, as an application that keeps keys
+    elsewhere implements it: the library calls these from C."""
+
+    def __init__(self, recorder):
+        super().__init__()
+        self.recorder = recorder
+        self.values = {}
+
+    def do_save(self, key, value):
+        self.recorder.called.add("GstOffline.DrmStore.do_save")
+        self.values[key] = value.get_data()
+        return True
+
+    def do_load(self, key):
+        self.recorder.called.add("GstOffline.DrmStore.do_load")
+        if key not in self.values:
+            raise GLib.Error("no value for that key", "gst-offline-error-quark", GstOffline.Error.NOT_FOUND)
+        return GLib.Bytes.new(self.values[key])
+
+    def do_remove(self, key):
+        self.recorder.called.add("GstOffline.DrmStore.do_remove")
+        self.values.pop(key, None)
+        return True
 
 
 def read_every_property(test, obj):
@@ -173,6 +205,7 @@ class PythonApiTest(unittest.TestCase):
         self.check_cache()
         self.check_drm_store(n)
         self.check_license_manager()
+        self.check_python_drm_store(n)
 
     def check_module_functions(self):
         self.assertEqual(GstOffline.download_state_to_string(GstOffline.DownloadState.COMPLETED), "completed")
@@ -505,6 +538,29 @@ class PythonApiTest(unittest.TestCase):
             licenses.register_asset("py-dash", None, None)
         self.assertEqual(raised.exception.code, GstOffline.Error.UNSUPPORTED)
         read_every_property(self, licenses)
+
+
+    def check_python_drm_store(self, n):
+        store = PythonDrmStore(self.recorder)
+        self.assertTrue(store.save("name %d" % n, GLib.Bytes.new(b"value")))
+        self.assertEqual(store.load("name %d" % n).get_data(), b"value")
+        self.assertTrue(store.remove("name %d" % n))
+        with self.assertRaises(GLib.Error) as raised:
+            store.load("name %d" % n)
+        self.assertEqual(raised.exception.code, GstOffline.Error.NOT_FOUND)
+        # The license manager keeps the keys of a license in it, and forgets them.
+        protected = "py-dash-cenc"
+        licenses = GstOffline.LicenseManager.new(self.data_dir, store)
+        self.assertEqual(licenses.get_drm_store(), store)
+        self.assertTrue(licenses.register_asset(protected, None, None))
+        self.assertTrue(store.values)
+        ok, expires_in, playable_for = licenses.get_status(protected)
+        self.assertEqual((expires_in, playable_for), (-1, -1))
+        self.assertTrue(licenses.release(protected))
+        self.assertFalse(licenses.has_license(protected))
+        # The SQLite store holds the license again for the next round.
+        sqlite_licenses = GstOffline.LicenseManager.new(self.data_dir, None)
+        self.assertTrue(sqlite_licenses.register_asset(protected, None, None))
 
 
 def wait_for(manager, done):
