@@ -31,7 +31,11 @@ G_DECLARE_FINAL_TYPE (GstOfflineTrack, gst_offline_track, GST_OFFLINE, TRACK, GO
  * One track of an adaptive stream (immutable): as a manifest offers it
  * (gst_offline_download_helper_get_tracks()), or as a download's playback
  * plan records it (gst_offline_download_index_get_tracks()). Fields a
- * source does not know are empty or 0.
+ * source does not know are empty or 0: what playback needs — the container,
+ * the protection events, the timescale, codec private data, bits per sample,
+ * packet size and audio tag — comes with a downloaded track only (a
+ * manifest's track names its DRM systems in
+ * gst_offline_track_get_protection_systems()).
  */
 
 GST_OFFLINE_API
