@@ -427,6 +427,7 @@ class PythonApiTest(unittest.TestCase):
 
     def check_index(self):
         index = GstOffline.DownloadIndex.new(self.data_dir)
+        cache = GstOffline.Cache.new(self.data_dir)
         downloads = index.get_downloads()
         self.assertEqual(sorted(d.get_id() for d in downloads), sorted("py-" + k for k in self.content.urls))
         for kind, url in self.content.urls.items():
@@ -455,7 +456,17 @@ class PythonApiTest(unittest.TestCase):
                     # ns, rounded from the manifest's timescales
                     self.assertAlmostEqual(segment.start, end, delta=1000, msg=download_id)
                     end = segment.start + segment.duration
+                    self.assertGreater(segment.duration, 0)
+                    self.assertEqual(segment.period, 0)
+                    self.assertEqual(segment.discontinuity, False)
                     self.assertTrue(segment.resource)
+                    self.assertEqual(cache.lookup(segment.resource)[1], cache.get_cached_length(segment.resource))
+                    if kind == "mss":   # fragments with no init segment
+                        self.assertIsNone(segment.init_resource)
+                    elif kind != "hls":
+                        self.assertTrue(cache.lookup(segment.init_resource)[1] > 0)
+                    self.assertIsNone(segment.key_resource)   # no HLS AES-128 here
+                    self.assertIsNone(segment.iv)
                     copy = segment.copy()
                     self.assertEqual((copy.number, copy.resource, copy.init_resource),
                                      (segment.number, segment.resource, segment.init_resource))
