@@ -32,6 +32,7 @@ from gi.repository import GLib, GObject, Gst, GstOffline  # noqa: E402
 ROUNDS = 30
 GIR = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("GST_OFFLINE_GIR", "")
 CORE = "{http://www.gtk.org/introspection/core/1.0}"
+C_IDENTIFIER = "{http://www.gtk.org/introspection/c/1.0}identifier"
 
 # Public calls Python must not make, with the reason.
 NOT_FOR_PYTHON = {
@@ -66,7 +67,7 @@ def public_calls(gir_path):
         tag = element.tag[len(CORE):]
         if tag == "function":
             calls["GstOffline." + element.get("name")] = (None, element.get("name"), True,
-                                                          element.get("{http://www.gtk.org/introspection/c/1.0}identifier"),
+                                                          element.get(C_IDENTIFIER),
                                                           element.get("introspectable") != "0")
         elif tag in ("class", "interface", "record", "enumeration", "bitfield"):
             for member in element:
@@ -81,7 +82,7 @@ def public_calls(gir_path):
                     continue
                 path = "GstOffline.%s.%s" % (element.get("name"), member.get("name"))
                 calls[path] = (element.get("name"), member.get("name"), kind != "method",
-                               member.get("{http://www.gtk.org/introspection/c/1.0}identifier"),
+                               member.get(C_IDENTIFIER),
                                member.get("introspectable") != "0")
     return calls
 
@@ -143,7 +144,7 @@ class PythonDrmStore(GObject.Object, GstOffline.DrmStore):
         return True
 
 
-def read_every_property(test, obj):
+def read_every_property(obj):
     for pspec in obj.list_properties():
         if pspec.flags & GObject.ParamFlags.READABLE:
             obj.get_property(pspec.name)
@@ -264,7 +265,7 @@ class PythonApiTest(unittest.TestCase):
         request.set_license_url(None)
         self.assertIsNone(request.get_license_url())
         self.assertEqual(GstOffline.DownloadRequest.derive_id(url), "clip")
-        read_every_property(self, request)
+        read_every_property(request)
 
     def check_helper(self, kind, n):
         url = self.content.urls[kind]
@@ -364,7 +365,7 @@ class PythonApiTest(unittest.TestCase):
             self.assertEqual(download.get_percent_downloaded(), 100.0)
             self.assertGreater(download.get_bytes_downloaded(), 0)
             self.assertEqual(download.get_content_length(), download.get_bytes_downloaded())
-        read_every_property(self, download)
+        read_every_property(download)
 
     def check_manager(self, n):
         url = self.content.urls["progressive"]
@@ -372,7 +373,7 @@ class PythonApiTest(unittest.TestCase):
         self.assertEqual(manager.get_data_dir(), self.data_dir)
         self.assertEqual(manager.props.requirements, GstOffline.REQUIREMENTS_DEFAULT)
         self.assertIsInstance(manager.get_not_met_requirements(), GstOffline.Requirements)
-        read_every_property(self, manager)
+        read_every_property(manager)
         manager.pause_downloads()
         self.assertTrue(manager.props.downloads_paused)
         manager.resume_downloads()
@@ -485,7 +486,7 @@ class PythonApiTest(unittest.TestCase):
             with self.assertRaises(GLib.Error) as raised:
                 call()
             self.assertEqual(raised.exception.code, GstOffline.Error.NOT_FOUND)
-        read_every_property(self, index)
+        read_every_property(index)
 
     def check_cache(self):
         cache = GstOffline.Cache.new(self.data_dir)
@@ -503,7 +504,7 @@ class PythonApiTest(unittest.TestCase):
         with self.assertRaises(GLib.Error) as raised:
             cache.lookup(url + "?not-cached")
         self.assertEqual(raised.exception.code, GstOffline.Error.NOT_FOUND)
-        read_every_property(self, cache)
+        read_every_property(cache)
 
     def check_drm_store(self, n):
         store = GstOffline.SqliteDrmStore.new(self.data_dir)
@@ -544,7 +545,7 @@ class PythonApiTest(unittest.TestCase):
         with self.assertRaises(GLib.Error) as raised:
             licenses.register_asset("py-dash", None, None)
         self.assertEqual(raised.exception.code, GstOffline.Error.UNSUPPORTED)
-        read_every_property(self, licenses)
+        read_every_property(licenses)
 
 
     def check_python_drm_store(self, n):
