@@ -383,7 +383,9 @@ class PythonApiTest(unittest.TestCase):
         changes = []
         manager.connect("download-changed", lambda m, d: changes.append(d.get_state()) if d.get_id() == download_id
                         else None)
-        first = manager.add_download(GstOffline.DownloadRequest.new(download_id, url))
+        request = GstOffline.DownloadRequest.new(download_id, url)
+        request.add_header("X-From: python")
+        first = manager.add_download(request)
         self.assertEqual(first.get_id(), download_id)
         # The snapshots come in order, in this thread's main loop.
         wait_for(manager, lambda: changes and changes[-1] in TERMINAL and manager.is_idle())
@@ -393,6 +395,7 @@ class PythonApiTest(unittest.TestCase):
         self.check_snapshot(download, download_id, url, GstOffline.DownloadState.COMPLETED)
         self.assertEqual(download.get_bytes_downloaded(), len(self.clip))
         self.assertEqual(download.get_download_type(), GstOffline.DownloadType.PROGRESSIVE)
+        self.assertEqual(download.get_request().get_headers(), ["X-From: python"])
         ids = [d.get_id() for d in manager.get_downloads()]
         self.assertEqual(sorted(ids), sorted(["py-" + k for k in self.content.urls] + [download_id]))
 
@@ -425,6 +428,15 @@ class PythonApiTest(unittest.TestCase):
         with self.assertRaises(GLib.Error) as raised:
             manager.remove_download(download_id)
         self.assertEqual(raised.exception.code, GstOffline.Error.NOT_FOUND)
+
+        # Bad requests raise, in the library's error domain.
+        with self.assertRaises(GLib.Error) as raised:
+            manager.add_download(GstOffline.DownloadRequest.new(None, "ftp://example.com/x.mp4"))
+        self.assertTrue(raised.exception.matches(GstOffline.error_quark(), GstOffline.Error.INVALID_ARGUMENT))
+        with self.assertRaises(GLib.Error) as raised:
+            manager.add_download(GstOffline.DownloadRequest.new("a/b", url))
+        self.assertEqual(raised.exception.code, GstOffline.Error.INVALID_ARGUMENT)
+        self.assertIn("not a valid download id", raised.exception.message)
 
     def check_index(self):
         index = GstOffline.DownloadIndex.new(self.data_dir)
