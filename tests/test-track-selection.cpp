@@ -92,11 +92,15 @@ GST_START_TEST (test_video_specs)
   assert_selected (select ("600p", "none", "none"), "v480");
   assert_selected (select ("max-bitrate=1500000", "none", "none"), "v480");
   assert_selected (select ("all", "none", "none"), "v180 v720 v1080 v480");
-  assert_selected (select ("none", "none", "none"), "");
   GError *error = nullptr;
+  assert_selected (select ("none", "none", "none", &error), "(error)");
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT));
+  g_clear_error (&error);
   assert_selected (select ("144p", "none", "none", &error), "(error)");
   fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND));
   fail_unless (strstr (error->message, "144p") != nullptr, "%s", error->message);
+  /* The error lists the heights there are. */
+  fail_unless (strstr (error->message, "180p, 480p, 720p, 1080p") != nullptr, "%s", error->message);
   g_error_free (error);
 }
 GST_END_TEST;
@@ -110,7 +114,71 @@ GST_START_TEST (test_audio_and_text_languages)
   GError *error = nullptr;
   assert_selected (select ("none", "ja", "none", &error), "(error)");
   fail_unless (strstr (error->message, "audio") && strstr (error->message, "'ja'"), "%s", error->message);
+  fail_unless (strstr (error->message, "en, fr-CA") != nullptr, "%s", error->message);
+  g_clear_error (&error);
+  /* A SPEC that names a language fails when there is no track of the type at all. */
+  std::vector<Track> no_text = { video ("v", 720, 1000), audio ("a", "en", "a", 1000) };
+  TrackSelection selection;
+  selection.text = *parse_track_spec ("en", TrackType::Text, nullptr);
+  fail_if (select_tracks (no_text, selection, &error).has_value ());
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND));
+  fail_unless (strstr (error->message, "no text track") != nullptr, "%s", error->message);
   g_error_free (error);
+}
+GST_END_TEST;
+
+/* ISO 639-1 and 639-2 (T and B) codes and BCP 47 regions compare as languages. */
+GST_START_TEST (test_languages_compare_as_languages)
+{
+  fail_unless (language_matches ("eng", "en"));
+  fail_unless (language_matches ("en", "eng"));
+  fail_unless (language_matches ("fra", "fr"));
+  fail_unless (language_matches ("fre", "fr"));
+  fail_unless (language_matches ("fre", "fra"));
+  fail_unless (language_matches ("pt", "pt-BR"));
+  fail_unless (language_matches ("pt-BR", "pt"));
+  fail_unless (language_matches ("pt-br", "pt-BR"));
+  fail_unless (language_matches ("en-US", "en"));
+  fail_unless (language_matches ("EN", "en"));
+  fail_if (language_matches ("pt-PT", "pt-BR"));
+  fail_if (language_matches ("deu", "en"));
+  fail_if (language_matches ("", "en"));
+  /* A language SPEC takes one track per period, the one written as asked first. */
+  std::vector<Track> tracks = { audio ("pt", "por", "a1", 96000), audio ("pt-br", "pt-BR", "a2", 64000),
+    audio ("en", "eng", "a3", 64000) };
+  TrackSelection selection;
+  selection.audio = *parse_track_spec ("pt-BR", TrackType::Audio, nullptr);
+  auto keys = select_tracks (tracks, selection, nullptr);
+  fail_unless (keys && keys->size () == 1 && (*keys)[0] == "pt-br");
+  selection.audio = *parse_track_spec ("en", TrackType::Audio, nullptr);
+  keys = select_tracks (tracks, selection, nullptr);
+  fail_unless (keys && keys->size () == 1 && (*keys)[0] == "en");
+}
+GST_END_TEST;
+
+/* The default audio choice: per language, the main one, else the best; and
+ * only the audio that goes with the chosen video (an HLS variant's group). */
+GST_START_TEST (test_default_audio_one_rule)
+{
+  Track main_fr = audio ("fr-main", "fra", "g1", 64000);
+  main_fr.roles = { "main" };
+  Track v = video ("v", 720, 1000000);
+  v.audio_group = "g1";
+  Track other_group = audio ("en-g2", "en", "g2", 256000);
+  Track audio_only = audio ("audio-only", "", "audio-only-variants", 64000);
+  audio_only.whole_presentation = true;
+  std::vector<Track> tracks = { v, audio ("fr-alt", "fr", "g1", 128000), main_fr, audio ("en-g1", "eng", "g1", 64000),
+    other_group, audio_only };
+  auto keys = select_tracks (tracks, TrackSelection {}, nullptr);
+  fail_unless (keys);
+  std::string joined;
+  for (const auto &key : *keys)
+    joined += (joined.empty () ? "" : " ") + key;
+  fail_unless (joined == "v fr-main en-g1", "%s", joined.c_str ());
+  /* A variant that names no group carries its own audio. */
+  tracks[0].audio_group = "";
+  keys = select_tracks (tracks, TrackSelection {}, nullptr);
+  fail_unless (keys && keys->size () == 1 && (*keys)[0] == "v");
 }
 GST_END_TEST;
 
@@ -152,6 +220,8 @@ static Suite *selection_suite (void)
   tcase_add_test (tc, test_video_specs);
   tcase_add_test (tc, test_audio_and_text_languages);
   tcase_add_test (tc, test_one_video_per_period);
+  tcase_add_test (tc, test_languages_compare_as_languages);
+  tcase_add_test (tc, test_default_audio_one_rule);
   tcase_add_test (tc, test_bad_specs_are_usage_errors);
   return s;
 }

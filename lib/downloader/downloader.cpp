@@ -10,6 +10,8 @@
 #include <gst/base/gsttypefindhelper.h>
 
 #include <algorithm>
+#include <cstring>
+#include <string_view>
 
 namespace gst_offline {
 
@@ -54,7 +56,7 @@ std::shared_ptr<ResourceFetch> fetch_manifest (const DownloaderContext &context,
   return fetch;
 }
 
-GstOfflineDownloadType guess_download_type (const std::string &uri)
+std::optional<GstOfflineDownloadType> download_type_from_suffix (const std::string &uri)
 {
   g_autoptr (GUri) parsed = g_uri_parse (uri.c_str (), G_URI_FLAGS_NONE, nullptr);
   std::string path = parsed ? g_uri_get_path (parsed) : uri;
@@ -65,11 +67,115 @@ GstOfflineDownloadType guess_download_type (const std::string &uri)
   };
   if (ends_with (".mpd"))
     return GST_OFFLINE_DOWNLOAD_TYPE_DASH;
-  if (ends_with (".m3u8"))
+  if (ends_with (".m3u8") || ends_with (".m3u"))
     return GST_OFFLINE_DOWNLOAD_TYPE_HLS;
   if (ends_with (".ism/manifest") || ends_with (".isml/manifest"))
     return GST_OFFLINE_DOWNLOAD_TYPE_MSS;
-  return GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE;
+  static const char *const kMediaSuffixes[] = { ".mp4", ".m4v", ".m4a", ".mov", ".mkv", ".mka", ".webm", ".ts",
+    ".mts", ".mp3", ".aac", ".ogg", ".oga", ".ogv", ".opus", ".flac", ".wav", ".avi", ".3gp" };
+  for (const char *suffix : kMediaSuffixes) {
+    if (ends_with (suffix))
+      return GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE;
+  }
+  return std::nullopt;
+}
+
+std::optional<GstOfflineDownloadType> download_type_from_content_type (const std::string &content_type)
+{
+  /* The media type alone, without parameters, in lower case. */
+  std::string type = content_type.substr (0, content_type.find (';'));
+  g_autofree gchar *lower = g_ascii_strdown (g_strstrip (g_strdup (type.c_str ())), -1);
+  static const struct {
+    const char *name;
+    GstOfflineDownloadType type;
+  } kTypes[] = {
+    { "application/dash+xml", GST_OFFLINE_DOWNLOAD_TYPE_DASH },
+    { "application/vnd.apple.mpegurl", GST_OFFLINE_DOWNLOAD_TYPE_HLS },
+    { "application/x-mpegurl", GST_OFFLINE_DOWNLOAD_TYPE_HLS },
+    { "audio/mpegurl", GST_OFFLINE_DOWNLOAD_TYPE_HLS },
+    { "audio/x-mpegurl", GST_OFFLINE_DOWNLOAD_TYPE_HLS },
+    { "application/vnd.ms-sstr+xml", GST_OFFLINE_DOWNLOAD_TYPE_MSS },
+  };
+  for (const auto &known : kTypes) {
+    if (g_str_equal (lower, known.name))
+      return known.type;
+  }
+  if (g_str_has_prefix (lower, "video/") || g_str_has_prefix (lower, "audio/"))
+    return GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE;
+  return std::nullopt;
+}
+
+namespace {
+
+/* The name of the root element of an XML document, past its declaration,
+ * comments, processing instructions and a DOCTYPE; empty if `text` does not
+ * start like XML. Only looks, never parses: the parsers judge the rest. */
+std::string xml_root_name (std::string_view text)
+{
+  if (text.rfind ("\xEF\xBB\xBF", 0) == 0)
+    text.remove_prefix (3);
+  for (;;) {
+    size_t start = text.find_first_not_of (" \t\r\n");
+    if (start == std::string_view::npos || text[start] != '<')
+      return {};
+    text.remove_prefix (start);
+    const char *end_marker = text.rfind ("<!--", 0) == 0 ? "-->" : text.rfind ("<?", 0) == 0 ? "?>"
+        : text.rfind ("<!", 0) == 0 ? ">" : nullptr;
+    if (!end_marker)
+      break;
+    size_t end = text.find (end_marker);
+    if (end == std::string_view::npos)
+      return {};
+    text.remove_prefix (end + strlen (end_marker));
+  }
+  text.remove_prefix (1);
+  size_t end = text.find_first_of (" \t\r\n/>");
+  std::string_view name = text.substr (0, end);
+  size_t colon = name.find (':');
+  if (colon != std::string_view::npos)
+    name.remove_prefix (colon + 1);
+  return std::string (name);
+}
+
+}  // namespace
+
+std::optional<GstOfflineDownloadType> download_type_from_bytes (const std::string &prefix)
+{
+  g_autoptr (GstCaps) caps = gst_type_find_helper_for_data (nullptr,
+      reinterpret_cast<const guint8 *> (prefix.data ()), prefix.size (), nullptr);
+  const char *name = caps && !gst_caps_is_empty (caps) ? gst_structure_get_name (gst_caps_get_structure (caps, 0)) : "";
+  if (g_str_equal (name, "application/dash+xml"))
+    return GST_OFFLINE_DOWNLOAD_TYPE_DASH;
+  if (g_str_equal (name, "application/x-hls"))
+    return GST_OFFLINE_DOWNLOAD_TYPE_HLS;
+  if (g_str_equal (name, "application/vnd.ms-sstr+xml"))
+    return GST_OFFLINE_DOWNLOAD_TYPE_MSS;
+  std::string_view text (prefix);
+  if (text.rfind ("\xEF\xBB\xBF", 0) == 0)
+    text.remove_prefix (3);
+  if (text.rfind ("#EXTM3U", 0) == 0)
+    return GST_OFFLINE_DOWNLOAD_TYPE_HLS;
+  std::string root = xml_root_name (prefix);
+  if (root == "MPD")
+    return GST_OFFLINE_DOWNLOAD_TYPE_DASH;
+  if (root == "SmoothStreamingMedia")
+    return GST_OFFLINE_DOWNLOAD_TYPE_MSS;
+  return std::nullopt;
+}
+
+GstOfflineDownloadType detect_download_type (const std::string &uri, const std::string &content_type,
+    const std::string &prefix)
+{
+  if (auto type = download_type_from_suffix (uri))
+    return *type;
+  if (auto type = download_type_from_content_type (content_type))
+    return *type;
+  return download_type_from_bytes (prefix).value_or (GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE);
+}
+
+GstOfflineDownloadType guess_download_type (const std::string &uri)
+{
+  return download_type_from_suffix (uri).value_or (GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE);
 }
 
 bool downloader_supports (GstOfflineDownloadType type, GError **error)

@@ -16,7 +16,6 @@
 #include <gst/gst.h>
 
 #include <algorithm>
-#include <map>
 
 GST_DEBUG_CATEGORY_STATIC (hls_download_debug);
 #define GST_CAT_DEFAULT hls_download_debug
@@ -318,65 +317,10 @@ bool HlsDownloader::choose (const hls::Playlist &playlist, GError **error)
     return true;
   }
   const hls::MasterPlaylist &master = playlist.master ();
-  std::vector<std::string> keys = record_.stream_keys;
-  if (keys.empty ()) {
-    std::vector<Track> tracks = hls_tracks (playlist);
-    TrackSelection video_only;
-    video_only.audio.kind = TrackSpec::Kind::None;
-    video_only.text.kind = TrackSpec::Kind::None;
-    auto selected = select_tracks (tracks, video_only, error);
-    if (!selected)
-      return false;
-    if (selected->empty ()) {
-      /* Audio-only variants only: the one of the highest bandwidth. */
-      TrackSelection audio_only;
-      audio_only.video.kind = TrackSpec::Kind::None;
-      audio_only.text.kind = TrackSpec::Kind::None;
-      std::vector<Track> variants;
-      std::copy_if (tracks.begin (), tracks.end (), std::back_inserter (variants),
-          [] (const Track &t) { return t.group == "audio-only-variants"; });
-      selected = select_tracks (variants, audio_only, error);
-      if (!selected)
-        return false;
-    }
-    if (selected->empty ()) {
-      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s has no variant to download",
-          record_.uri.c_str ());
-      return false;
-    }
-    keys = *selected;
-    auto ref = parse_hls_stream_key (keys.front (), playlist, error);
-    if (!ref)
-      return false;
-    const hls::Variant &variant = master.variants[ref->variant];
-    if (!variant.audio_group.empty ()) {
-      /* One rendition per language: DEFAULT, else the first AUTOSELECT,
-       * else the first of the group. */
-      std::map<std::string, const hls::Rendition *> by_language;
-      auto group = master.renditions_in_group (hls::RenditionType::Audio, variant.audio_group);
-      for (const hls::Rendition *r : group) {
-        if (!r->is_default && !r->autoselect)
-          continue;
-        auto &slot = by_language[r->language];
-        if (!slot || (r->is_default && !slot->is_default))
-          slot = r;
-      }
-      if (by_language.empty () && !group.empty ())
-        by_language[group.front ()->language] = group.front ();
-      for (const hls::Rendition *r : group) {
-        auto found = by_language.find (r->language);
-        if (found != by_language.end () && found->second == r && r->uri)
-          keys.push_back (hls_rendition_stream_key (*r));
-      }
-    }
-    if (!variant.subtitles_group.empty ()) {
-      for (const hls::Rendition *r : master.renditions_in_group (hls::RenditionType::Subtitles, variant.subtitles_group)) {
-        if (r->uri)
-          keys.push_back (hls_rendition_stream_key (*r));
-      }
-    }
-  }
-  for (const std::string &key : keys) {
+  auto keys = download_stream_keys (record_.stream_keys, hls_tracks (playlist), record_.uri, error);
+  if (!keys)
+    return false;
+  for (const std::string &key : *keys) {
     auto ref = parse_hls_stream_key (key, playlist, error);
     if (!ref)
       return false;

@@ -3,12 +3,13 @@
  * cache), then the playback plan and every init section and segment,
  * several at a time in start-time order.
  *
- * Without stream keys a master playlist gives: the best variant (largest
- * resolution, then bandwidth, as DownloadHelper's "best"), and from that
- * variant's AUDIO group one rendition per language — the DEFAULT=YES one,
- * else the first AUTOSELECT=YES one, else the group's first rendition — and
+ * Without stream keys a master playlist gives the default selection of
+ * helper/track-selection.h, the one rule of every format: the best variant
+ * (largest resolution, then bandwidth), from that variant's AUDIO group one
+ * rendition per language (the DEFAULT=YES one, else the group's first), and
  * every rendition of its SUBTITLES group. A variant without an AUDIO group
- * carries its own audio. With stream keys (helper/hls-tracks.h) exactly the
+ * carries its own audio; audio-only variants are taken only when there is
+ * no video variant. With stream keys (helper/hls-tracks.h) exactly the
  * named variants and renditions are taken.
  *
  * Refused with UNSUPPORTED: live playlists, SAMPLE-AES and SAMPLE-AES-CTR,

@@ -3,6 +3,7 @@
 #include <gst/offline/offline-enum-types.h>
 
 #include "downloader/downloader.h"
+#include "downloader/progressive-downloader.h"
 #include "helper/dash-tracks.h"
 #include "helper/hls-tracks.h"
 #include "helper/mss-tracks.h"
@@ -14,7 +15,6 @@
 #include "manifest/hls/playlist-parser.h"
 #include "manifest/mss/manifest-parser.h"
 
-#include <gst/base/gsttypefindhelper.h>
 #include <libsoup/soup.h>
 
 /**
@@ -45,6 +45,7 @@ struct _GstOfflineDownloadHelper {
   std::string uri;
   std::vector<std::string> headers;
   GstOfflineDownloadType type;
+  GstOfflineDownloadType requested_type; /* AUTO: detect it */
   std::vector<gst_offline::Track> tracks;
   bool prepared;
 };
@@ -57,6 +58,7 @@ static void gst_offline_download_helper_init (GstOfflineDownloadHelper *self)
   new (&self->headers) std::vector<std::string> ();
   new (&self->tracks) std::vector<gst_offline::Track> ();
   self->type = GST_OFFLINE_DOWNLOAD_TYPE_AUTO;
+  self->requested_type = GST_OFFLINE_DOWNLOAD_TYPE_AUTO;
 }
 
 static void gst_offline_download_helper_finalize (GObject *object)
@@ -75,8 +77,35 @@ static void gst_offline_download_helper_class_init (GstOfflineDownloadHelperClas
 
 namespace {
 
-/* Reads the body: all of it for a manifest, the first bytes otherwise. */
-std::optional<std::string> fetch (GstOfflineDownloadHelper *self, GCancellable *cancellable, GError **error)
+/* What prepare () fetched: the Content-Type and the body (a manifest's
+ * whole, a media file's first bytes). */
+struct Fetched {
+  std::string content_type;
+  std::string bytes;
+};
+
+/* Reads into `bytes` until `limit` bytes or the end; false on error. */
+bool read_body (GInputStream *body, std::string *bytes, gsize limit, bool *ended, GCancellable *cancellable,
+    GError **error)
+{
+  while (bytes->size () < limit) {
+    char buffer[16384];
+    gssize got = g_input_stream_read (body, buffer, MIN (sizeof buffer, limit - bytes->size ()), cancellable, error);
+    if (got < 0)
+      return false;
+    if (got == 0) {
+      *ended = true;
+      return true;
+    }
+    bytes->append (buffer, static_cast<size_t> (got));
+  }
+  return true;
+}
+
+/* Fetches the URI and tells its type (the requested one, or
+ * detect_download_type ()): a manifest is read whole, a media file only as
+ * far as it takes to recognise it. */
+std::optional<Fetched> fetch (GstOfflineDownloadHelper *self, GCancellable *cancellable, GError **error)
 {
   g_autoptr (GMainContext) context = g_main_context_new ();
   g_main_context_push_thread_default (context);
@@ -108,47 +137,26 @@ std::optional<std::string> fetch (GstOfflineDownloadHelper *self, GCancellable *
         gst_offline::http_status_text (message).c_str (), self->uri.c_str ());
     return std::nullopt;
   }
-  std::string bytes;
-  gsize limit = kSniffBytes;
-  for (;;) {
-    char buffer[16384];
-    gssize got = g_input_stream_read (body, buffer, sizeof buffer, cancellable, error);
-    if (got < 0)
-      return std::nullopt;
-    if (got == 0)
-      break;
-    bytes.append (buffer, static_cast<size_t> (got));
-    if (bytes.size () >= limit) {
-      if (limit == kMaxManifestBytes) {
-        g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is larger than any manifest gst-offline "
-            "accepts", self->uri.c_str ());
-        return std::nullopt;
-      }
-      /* Media is recognised from its first bytes; a manifest is read whole. */
-      g_autoptr (GstCaps) caps = gst_type_find_helper_for_data (nullptr,
-          reinterpret_cast<const guint8 *> (bytes.data ()), bytes.size (), nullptr);
-      const char *name = caps && !gst_caps_is_empty (caps) ? gst_structure_get_name (gst_caps_get_structure (caps, 0)) : "";
-      if (!g_str_equal (name, "application/dash+xml") && !g_str_equal (name, "application/x-hls")
-          && !g_str_equal (name, "application/vnd.ms-sstr+xml"))
-        break;
-      limit = kMaxManifestBytes;
-    }
+  Fetched fetched;
+  const char *content_type = soup_message_headers_get_content_type (soup_message_get_response_headers (message), nullptr);
+  fetched.content_type = content_type ? content_type : "";
+  bool ended = false;
+  if (!read_body (body, &fetched.bytes, kSniffBytes, &ended, cancellable, error))
+    return std::nullopt;
+  if (self->requested_type == GST_OFFLINE_DOWNLOAD_TYPE_AUTO)
+    self->type = gst_offline::detect_download_type (self->uri, fetched.content_type, fetched.bytes);
+  else
+    self->type = self->requested_type;
+  if (ended || self->type == GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE)
+    return fetched;
+  if (!read_body (body, &fetched.bytes, kMaxManifestBytes, &ended, cancellable, error))
+    return std::nullopt;
+  if (!ended) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is larger than any manifest gst-offline "
+        "accepts", self->uri.c_str ());
+    return std::nullopt;
   }
-  return bytes;
-}
-
-GstOfflineDownloadType type_of (const std::string &bytes, const std::string &uri)
-{
-  g_autoptr (GstCaps) caps = gst_type_find_helper_for_data (nullptr, reinterpret_cast<const guint8 *> (bytes.data ()),
-      bytes.size (), nullptr);
-  const char *name = caps && !gst_caps_is_empty (caps) ? gst_structure_get_name (gst_caps_get_structure (caps, 0)) : "";
-  if (g_str_equal (name, "application/dash+xml"))
-    return GST_OFFLINE_DOWNLOAD_TYPE_DASH;
-  if (g_str_equal (name, "application/x-hls"))
-    return GST_OFFLINE_DOWNLOAD_TYPE_HLS;
-  if (g_str_equal (name, "application/vnd.ms-sstr+xml"))
-    return GST_OFFLINE_DOWNLOAD_TYPE_MSS;
-  return gst_offline::guess_download_type (uri);
+  return fetched;
 }
 
 }  // namespace
@@ -197,22 +205,26 @@ gboolean gst_offline_download_helper_add_header (GstOfflineDownloadHelper *self,
  * @error: return location for a #GError
  *
  * Fetches the URI (blocking): a manifest whole, a media file only as far as
- * needed to recognise it; then lists its tracks.
+ * needed to recognise it; then lists its tracks. Its type is the one
+ * gst_offline_download_helper_set_download_type() gave, else what the URI's
+ * suffix says (`.mpd`, `.m3u8`, `.ism/Manifest`, `.mp4`, ...), else the
+ * server's Content-Type, else the first bytes.
  *
  * Returns: %FALSE on error: the server's, a malformed manifest, or
- *   %GST_OFFLINE_ERROR_UNSUPPORTED for a kind of manifest this version
- *   cannot download.
+ *   %GST_OFFLINE_ERROR_UNSUPPORTED for content that is neither a manifest
+ *   nor a media file (an HTML page) or a kind this version cannot download.
  */
 gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GCancellable *cancellable, GError **error)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), FALSE);
   if (!gst_is_initialized () && !gst_init_check (nullptr, nullptr, error))
     return FALSE;
-  auto bytes = fetch (self, cancellable, error);
-  if (!bytes)
-    return FALSE;
-  self->type = type_of (*bytes, self->uri);
   self->tracks.clear ();
+  self->prepared = false;
+  auto fetched = fetch (self, cancellable, error);
+  if (!fetched)
+    return FALSE;
+  const std::string *bytes = &fetched->bytes;
   switch (self->type) {
     case GST_OFFLINE_DOWNLOAD_TYPE_DASH: {
       auto mpd = gst_offline::dash::parse_mpd (*bytes, self->uri, error);
@@ -236,6 +248,10 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
       break;
     }
     case GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE:
+      /* What is not a manifest must be media: an HTML page is refused here
+       * as the download would refuse it. */
+      if (!gst_offline::check_is_media (*bytes, self->uri, error))
+        return FALSE;
       break;
     default:
       if (!gst_offline::downloader_supports (self->type, error))
@@ -244,6 +260,21 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
   }
   self->prepared = true;
   return TRUE;
+}
+
+/**
+ * gst_offline_download_helper_set_download_type:
+ * @self: a #GstOfflineDownloadHelper
+ * @type: what the URI is, or %GST_OFFLINE_DOWNLOAD_TYPE_AUTO to detect it
+ *
+ * Takes the URI for @type instead of detecting it (as ExoPlayer's
+ * `MediaItem.Builder.setMimeType`): for a server whose URLs and
+ * Content-Type say nothing. Call it before gst_offline_download_helper_prepare().
+ */
+void gst_offline_download_helper_set_download_type (GstOfflineDownloadHelper *self, GstOfflineDownloadType type)
+{
+  g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self));
+  self->requested_type = type;
 }
 
 /**

@@ -41,6 +41,12 @@ Track variant_track (const hls::Variant &variant, guint index)
     t.height = variant.resolution->height;
   }
   t.frame_rate = variant.frame_rate;
+  if (audio_only) {
+    t.whole_presentation = true;
+  } else {
+    t.audio_group = variant.audio_group;
+    t.text_group = variant.subtitles_group;
+  }
   return t;
 }
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "helper/track-selection.h"
 
+#include <gst/tag/tag.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -43,12 +45,34 @@ bool is_language_tag (const std::string &text)
   return true;
 }
 
-bool language_matches (const std::string &track_language, const std::string &wanted)
+/* A language tag as compared: its primary language as ISO 639-1 where
+ * gst-tag knows one (eng, en -> en; fre, fra -> fr), else as written; and
+ * the rest of the tag (region, script), all lower case. */
+struct Language {
+  std::string primary;
+  std::string rest;
+};
+
+Language parse_language (const std::string &tag)
 {
-  g_autofree gchar *lower = g_ascii_strdown (track_language.c_str (), -1);
-  std::string language = lower;
-  return language == wanted || (language.size () > wanted.size () && language.compare (0, wanted.size (), wanted) == 0
-      && language[wanted.size ()] == '-');
+  g_autofree gchar *lower = g_ascii_strdown (tag.c_str (), -1);
+  std::string text = lower;
+  std::replace (text.begin (), text.end (), '_', '-');
+  Language language;
+  size_t dash = text.find ('-');
+  language.primary = text.substr (0, dash);
+  if (dash != std::string::npos)
+    language.rest = text.substr (dash + 1);
+  if (const gchar *iso = gst_tag_get_language_code_iso_639_1 (language.primary.c_str ()))
+    language.primary = iso;
+  return language;
+}
+
+/* The key tracks are grouped by for "one per language". */
+std::string language_key (const std::string &tag)
+{
+  Language language = parse_language (tag);
+  return language.rest.empty () ? language.primary : language.primary + "-" + language.rest;
 }
 
 /* Orders tracks from best to worst: resolution, then bitrate. */
@@ -90,7 +114,100 @@ const Track *pick_one (std::vector<const Track *> candidates, const TrackSpec &s
   }
 }
 
+bool has_main_role (const Track *track)
+{
+  return std::find (track->roles.begin (), track->roles.end (), "main") != track->roles.end ();
+}
+
+/* The heights, or languages, that tracks of `type` have: what a SPEC could
+ * have named, for the error when it names nothing. */
+std::string what_exists (const std::vector<Track> &tracks, TrackType type, TrackSpec::Kind kind)
+{
+  std::vector<std::string> values;
+  guint64 lowest_bitrate = G_MAXUINT64;
+  std::set<guint> heights;
+  for (const Track &track : tracks) {
+    if (track.type != type)
+      continue;
+    lowest_bitrate = MIN (lowest_bitrate, track.bandwidth);
+    if (track.height)
+      heights.insert (*track.height);
+    std::string language = track.language.empty () ? "none" : track.language;
+    if (std::find (values.begin (), values.end (), language) == values.end ())
+      values.push_back (language);
+  }
+  const char *name = track_type_name (type);
+  if (lowest_bitrate == G_MAXUINT64)
+    return std::string ("the stream has no ") + name + " track";
+  if (kind == TrackSpec::Kind::MaxBitrate)
+    return "the lowest is " + std::to_string (lowest_bitrate) + " bit/s";
+  if (kind == TrackSpec::Kind::Height) {
+    if (heights.empty ())
+      return std::string ("the ") + name + " tracks give no height";
+    std::string list;
+    for (guint height : heights)
+      list += (list.empty () ? "" : ", ") + std::to_string (height) + "p";
+    return std::string ("the ") + name + " tracks are " + list;
+  }
+  std::string list;
+  for (const auto &value : values)
+    list += (list.empty () ? "" : ", ") + value;
+  return std::string ("the ") + name + " tracks' languages: " + list;
+}
+
 }  // namespace
+
+bool language_matches (const std::string &track_language, const std::string &wanted)
+{
+  if (track_language.empty ())
+    return false;
+  Language have = parse_language (track_language);
+  Language want = parse_language (wanted);
+  return have.primary == want.primary && (have.rest.empty () || want.rest.empty () || have.rest == want.rest);
+}
+
+std::vector<const Track *> choose_tracks (const std::vector<const Track *> &candidates, const TrackSpec &spec)
+{
+  if (spec.kind == TrackSpec::Kind::None)
+    return {};
+  if (spec.kind == TrackSpec::Kind::All)
+    return candidates;
+  /* One choice per period, and per language unless a language is asked. */
+  std::map<std::pair<guint, std::string>, std::vector<const Track *>> choices;
+  for (const Track *track : candidates) {
+    if (spec.kind == TrackSpec::Kind::Language && !language_matches (track->language, spec.language))
+      continue;
+    std::string key = spec.kind == TrackSpec::Kind::Language ? std::string () : language_key (track->language);
+    choices[{ track->period, key }].push_back (track);
+  }
+  std::vector<const Track *> chosen;
+  for (auto &entry : choices) {
+    std::vector<const Track *> &tracks = entry.second;
+    std::stable_sort (tracks.begin (), tracks.end (), better);
+    if (spec.kind == TrackSpec::Kind::Worst) {
+      chosen.push_back (tracks.back ());
+      continue;
+    }
+    if (spec.kind == TrackSpec::Kind::MaxBitrate) {
+      auto fits = std::find_if (tracks.begin (), tracks.end (),
+          [&] (const Track *t) { return t->bandwidth <= spec.number; });
+      if (fits != tracks.end ())
+        chosen.push_back (*fits);
+      continue;
+    }
+    /* Best and a language: the main one, else the best; for a language,
+     * one written as asked (with its region) before another. */
+    auto rank = [&] (const Track *t) {
+      int r = has_main_role (t) ? 1 : 0;
+      if (spec.kind == TrackSpec::Kind::Language && language_key (t->language) == language_key (spec.language))
+        r += 2;
+      return r;
+    };
+    std::stable_sort (tracks.begin (), tracks.end (), [&] (const Track *a, const Track *b) { return rank (a) > rank (b); });
+    chosen.push_back (tracks.front ());
+  }
+  return chosen;
+}
 
 std::optional<TrackSpec> parse_track_spec (const std::string &text, TrackType type, GError **error)
 {
@@ -126,48 +243,82 @@ std::optional<std::vector<std::string>> select_tracks (const std::vector<Track> 
     GError **error)
 {
   std::set<const Track *> chosen;
-  for (TrackType type : { TrackType::Video, TrackType::Audio, TrackType::Text }) {
-    const TrackSpec &spec = type == TrackType::Video ? selection.video
-        : type == TrackType::Audio ? selection.audio : selection.text;
-    if (spec.kind == TrackSpec::Kind::None)
-      continue;
-    /* Video: one choice per period among all its video tracks. Audio and
-     * text: one choice per group. */
-    std::map<std::pair<guint, std::string>, std::vector<const Track *>> choices;
-    bool any_of_type = false;
-    for (const Track &track : tracks) {
-      if (track.type != type)
-        continue;
-      any_of_type = true;
-      if (spec.kind == TrackSpec::Kind::Language && !language_matches (track.language, spec.language))
-        continue;
-      choices[{ track.period, type == TrackType::Video ? std::string () : track.group }].push_back (&track);
-    }
-    bool found = false;
-    for (auto &entry : choices) {
-      if (spec.kind == TrackSpec::Kind::All) {
-        chosen.insert (entry.second.begin (), entry.second.end ());
-        found = true;
-      } else if (const Track *track = pick_one (entry.second, spec)) {
-        chosen.insert (track);
-        found = true;
+  auto names_something = [] (const TrackSpec &spec) {
+    return spec.kind == TrackSpec::Kind::Language || spec.kind == TrackSpec::Kind::Height
+        || spec.kind == TrackSpec::Kind::MaxBitrate;
+  };
+  auto not_found = [&] (TrackType type, const TrackSpec &spec) {
+    std::string what = spec.kind == TrackSpec::Kind::Language ? "in language '" + spec.language + "'"
+        : spec.kind == TrackSpec::Kind::Height ? "at or below " + std::to_string (spec.number) + "p"
+        : "at or below " + std::to_string (spec.number) + " bit/s";
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND, "no %s track %s (%s)", track_type_name (type),
+        what.c_str (), what_exists (tracks, type, spec.kind).c_str ());
+  };
+
+  /* Video: one choice per period among all its video tracks. */
+  std::map<guint, std::vector<const Track *>> videos;
+  for (const Track &track : tracks) {
+    if (track.type == TrackType::Video)
+      videos[track.period].push_back (&track);
+  }
+  std::vector<const Track *> chosen_videos;
+  if (selection.video.kind != TrackSpec::Kind::None) {
+    for (auto &entry : videos) {
+      if (selection.video.kind == TrackSpec::Kind::All) {
+        chosen_videos.insert (chosen_videos.end (), entry.second.begin (), entry.second.end ());
+      } else if (const Track *track = pick_one (entry.second, selection.video)) {
+        chosen_videos.push_back (track);
       }
     }
-    bool names_something = spec.kind == TrackSpec::Kind::Language || spec.kind == TrackSpec::Kind::Height
-        || spec.kind == TrackSpec::Kind::MaxBitrate;
-    if (any_of_type && !found && names_something) {
-      std::string what = spec.kind == TrackSpec::Kind::Language ? "in language '" + spec.language + "'"
-          : spec.kind == TrackSpec::Kind::Height ? "at or below " + std::to_string (spec.number) + "p"
-          : "at or below " + std::to_string (spec.number) + " bit/s";
-      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND, "no %s track %s", track_type_name (type),
-          what.c_str ());
+    if (chosen_videos.empty () && names_something (selection.video)) {
+      not_found (TrackType::Video, selection.video);
       return std::nullopt;
     }
   }
+  chosen.insert (chosen_videos.begin (), chosen_videos.end ());
+
+  /* Audio and text: among the tracks that go with the chosen video. */
+  for (TrackType type : { TrackType::Audio, TrackType::Text }) {
+    const TrackSpec &spec = type == TrackType::Audio ? selection.audio : selection.text;
+    if (spec.kind == TrackSpec::Kind::None)
+      continue;
+    std::set<std::string> groups;
+    bool restricted = false;
+    for (const Track *video : chosen_videos) {
+      const auto &group = type == TrackType::Audio ? video->audio_group : video->text_group;
+      if (group) {
+        restricted = true;
+        if (!group->empty ())
+          groups.insert (*group);
+      }
+    }
+    std::vector<const Track *> candidates;
+    for (const Track &track : tracks) {
+      if (track.type != type || (track.whole_presentation && !chosen_videos.empty ()))
+        continue;
+      if (restricted && !groups.count (track.group))
+        continue;
+      candidates.push_back (&track);
+    }
+    std::vector<const Track *> picked = choose_tracks (candidates, spec);
+    if (picked.empty () && names_something (spec)) {
+      not_found (type, spec);
+      return std::nullopt;
+    }
+    chosen.insert (picked.begin (), picked.end ());
+  }
+
   std::vector<std::string> keys;
   for (const Track &track : tracks) {
     if (chosen.count (&track))
       keys.push_back (track.stream_key);
+  }
+  if (keys.empty () && !tracks.empty ()) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+        "nothing to download: the track SPECs choose no track (%s)",
+        selection.video.kind == TrackSpec::Kind::None && selection.audio.kind == TrackSpec::Kind::None
+            ? "video and audio are 'none'" : "the stream has no track of the types asked for");
+    return std::nullopt;
   }
   return keys;
 }
@@ -176,11 +327,11 @@ std::optional<std::vector<std::string>> download_stream_keys (const std::vector<
     const std::vector<Track> &tracks, const std::string &uri, GError **error)
 {
   std::vector<std::string> keys = requested;
-  if (keys.empty ()) {
-    auto selected = select_tracks (tracks, TrackSelection {}, error);
-    if (!selected)
-      return std::nullopt;
-    keys = std::move (*selected);
+  if (keys.empty () && !tracks.empty ()) {
+    g_autoptr (GError) select_error = nullptr;
+    auto selected = select_tracks (tracks, TrackSelection {}, &select_error);
+    if (selected)
+      keys = std::move (*selected);
   }
   if (keys.empty ()) {
     g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s has no video, audio or text track",

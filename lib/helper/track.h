@@ -38,6 +38,14 @@ struct Track {
   std::vector<std::string> accessibility;
   /* DRM system ids (lower-case UUIDs) of its ContentProtection, if any. */
   std::vector<std::string> protection_systems;
+  /* Video tracks that only go with some audio or text tracks (an HLS
+   * variant's AUDIO and SUBTITLES groups; "" when it names none: it carries
+   * its own audio): the groups of those tracks. Unset: any (DASH, MSS). */
+  std::optional<std::string> audio_group;
+  std::optional<std::string> text_group;
+  /* An audio track that is a whole presentation of its own (an HLS
+   * audio-only variant): chosen only when no video track is. */
+  bool whole_presentation = false;
 };
 
 }  // namespace gst_offline

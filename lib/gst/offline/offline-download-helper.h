@@ -21,6 +21,9 @@ GST_OFFLINE_API
 gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GCancellable *cancellable, GError **error);
 
 GST_OFFLINE_API
+void gst_offline_download_helper_set_download_type (GstOfflineDownloadHelper *self, GstOfflineDownloadType type);
+
+GST_OFFLINE_API
 GstOfflineDownloadType gst_offline_download_helper_get_download_type (GstOfflineDownloadHelper *self);
 
 GST_OFFLINE_API
