@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/offline/offline-types.h>
 
+#include "downloader/downloader.h"
+
 const gchar *gst_offline_download_state_to_string (GstOfflineDownloadState state)
 {
   switch (state) {
@@ -25,6 +27,12 @@ const gchar *gst_offline_download_type_to_string (GstOfflineDownloadType type)
     case GST_OFFLINE_DOWNLOAD_TYPE_MSS: return "mss";
   }
   return "unknown";
+}
+
+GstOfflineDownloadType gst_offline_download_type_from_uri (const gchar *uri)
+{
+  g_return_val_if_fail (uri != nullptr, GST_OFFLINE_DOWNLOAD_TYPE_AUTO);
+  return gst_offline::download_type_from_suffix (uri).value_or (GST_OFFLINE_DOWNLOAD_TYPE_AUTO);
 }
 
 gchar *gst_offline_get_default_data_dir (void)

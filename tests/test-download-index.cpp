@@ -224,6 +224,13 @@ GST_START_TEST (test_request_validation_and_id_derivation)
     { "http://h/", "download" },
     { "http://h/dir/../..", "download" },
     { "http://h/x/", "x" },
+    /* Names every manifest has say nothing: the element before does. */
+    { "http://h/shows/movie/manifest.mpd", "movie" },
+    { "http://h/mss/movie.ism/Manifest", "movie" },
+    { "http://h/hls/big-buck/master.m3u8", "big-buck" },
+    { "http://h/manifest.mpd", "manifest" },
+    /* Never an id that reads as an option or a directory. */
+    { "http://h/-rf.mp4", "download" },
   };
   for (const auto &c : cases) {
     g_autofree gchar *id = gst_offline_download_request_derive_id (c.uri);

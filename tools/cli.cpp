@@ -114,6 +114,10 @@ parse_command_options (Context &ctx, const char *command, const char *parameters
     }
   }
   ctx.resolve_dir ();
+  /* A data directory that is a file would be "empty" to every reader and
+   * unusable to every writer: say so rather than list nothing. */
+  if (g_file_test (ctx.data_dir.c_str (), G_FILE_TEST_EXISTS) && !g_file_test (ctx.data_dir.c_str (), G_FILE_TEST_IS_DIR))
+    return fail ("the data directory %s is not a directory", ctx.data_dir.c_str ());
   return kExitSuccess;
 }
 

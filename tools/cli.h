@@ -39,7 +39,8 @@ int usage_error (const char *command, const char *format, ...) G_GNUC_PRINTF (2,
 /* Parses the options of one command. `entries` is terminated by an entry with
  * a NULL long_name; the shared --dir option is added. On success, `argc`/`argv`
  * hold the command name followed by its positional arguments.
- * Returns kExitSuccess, or kExitUsage after printing the reason. */
+ * Returns kExitSuccess, kExitUsage after printing the reason, or kExitFailure
+ * when the data directory in effect exists and is not a directory. */
 int parse_command_options (Context &ctx, const char *command, const char *parameters,
     const char *summary, const GOptionEntry *entries, int *argc, char ***argv);
 

@@ -154,7 +154,7 @@ command_daemon (Context &ctx, int argc, char **argv)
   UnixSignalWatch sigterm (SIGTERM, on_terminate, &daemon);
 
   /* Created paused so that the handlers below see every start. */
-  g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, true, 5, min_free_space,
+  g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, true, false, 5, min_free_space,
       GST_OFFLINE_REQUIREMENTS_DEFAULT, (guint) segment_parallelism);
   if (!manager)
     return kExitFailure;

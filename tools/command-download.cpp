@@ -140,13 +140,33 @@ requested_id (const char *id, const char *url)
   return derived ? derived : url;
 }
 
-/* With SPECs, the request of the tracks they choose, resolved against the
- * manifest now so that the download stores concrete stream keys. Without
- * any, the request names no track and the downloader takes its format's
- * default selection. */
+/* What --type names; AUTO (after a usage error) if nothing. */
+bool
+parse_type (const char *text, GstOfflineDownloadType *type)
+{
+  *type = GST_OFFLINE_DOWNLOAD_TYPE_AUTO;
+  if (!text)
+    return true;
+  for (GstOfflineDownloadType t : { GST_OFFLINE_DOWNLOAD_TYPE_DASH, GST_OFFLINE_DOWNLOAD_TYPE_HLS,
+           GST_OFFLINE_DOWNLOAD_TYPE_MSS, GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE }) {
+    if (g_ascii_strcasecmp (text, gst_offline_download_type_to_string (t)) == 0) {
+      *type = t;
+      return true;
+    }
+  }
+  usage_error ("download", "download: --type must be dash, hls, mss or progressive, not '%s'", text);
+  return false;
+}
+
+/* The request: of the type --type names, else the one the URL's suffix
+ * says, else the one its content says (the first bytes are fetched to tell,
+ * as `inspect` does); with SPECs, of the tracks they choose, resolved
+ * against the manifest now so that the download stores concrete stream
+ * keys. Without any, the request names no track and the downloader takes
+ * its format's default selection. */
 GstOfflineDownloadRequest *
-build_request (const char *url, const char *id, const gchar *const *headers, const char *video, const char *audio,
-    const char *text, int *status)
+build_request (const char *url, const char *id, GstOfflineDownloadType type, const gchar *const *headers,
+    const char *video, const char *audio, const char *text, int *status)
 {
   *status = kExitSuccess;
   g_autoptr (GstOfflineDownloadRequest) plain = gst_offline_download_request_new (id, url);
@@ -157,10 +177,15 @@ build_request (const char *url, const char *id, const gchar *const *headers, con
       return nullptr;
     }
   }
-  if (!video && !audio && !text)
+  if (type == GST_OFFLINE_DOWNLOAD_TYPE_AUTO)
+    type = gst_offline_download_type_from_uri (url);
+  if (!video && !audio && !text && type != GST_OFFLINE_DOWNLOAD_TYPE_AUTO) {
+    gst_offline_download_request_set_download_type (plain, type);
     return GST_OFFLINE_DOWNLOAD_REQUEST (g_steal_pointer (&plain));
+  }
 
   g_autoptr (GstOfflineDownloadHelper) helper = gst_offline_download_helper_new (url);
+  gst_offline_download_helper_set_download_type (helper, type);
   for (const gchar *const *h = headers; h && *h; h++)
     gst_offline_download_helper_add_header (helper, *h, nullptr);
   g_autoptr (GError) error = nullptr;
@@ -168,6 +193,8 @@ build_request (const char *url, const char *id, const gchar *const *headers, con
     *status = fail ("cannot download %s: %s", url, error->message);
     return nullptr;
   }
+  if (!video && !audio && !text)
+    return gst_offline_download_helper_get_download_request (helper, id, nullptr);
   g_auto (GStrv) keys = gst_offline_download_helper_select_tracks (helper, video, audio, text, &error);
   if (!keys) {
     *status = g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT)
@@ -200,19 +227,82 @@ report_add_error (GError *error, const std::string &id)
 int
 queue_download (Context &ctx, GstOfflineDownloadRequest *request, const std::string &requested, guint retries)
 {
-  g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, true, retries);
+  g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, true, true, retries);
   if (!manager)
     return kExitFailure;
   g_autoptr (GError) error = nullptr;
   g_autoptr (GstOfflineDownload) added = gst_offline_download_manager_add_download (manager, request, &error);
   if (!added)
     return report_add_error (error, requested);
-  printf ("queued %s\n", gst_offline_download_get_id (added));
+  /* A complete download whose files are all there stays complete. */
+  bool complete = gst_offline_download_get_state (added) == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED;
+  printf ("%s %s\n", complete ? "completed" : "queued", gst_offline_download_get_id (added));
   fflush (stdout);
   return kExitSuccess;
 }
 
 }  // namespace
+
+int
+run_download (GstOfflineDownloadManager *manager, GstOfflineDownloadRequest *request, const std::string &requested,
+    bool announce_id)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (nullptr, FALSE);
+  DownloadWatch watch;
+  watch.loop = loop;
+  watch.manager = manager;
+  watch.id = requested;
+  {
+    /* Connected before adding, so no change of our download is missed; they
+     * are delivered once the loop runs, after `watch.id` holds the real id. */
+    SignalConnection changed (manager, "download-changed", G_CALLBACK (on_download_changed), &watch);
+    SignalConnection progress (manager, "download-progress", G_CALLBACK (on_download_changed), &watch);
+    SignalConnection removed (manager, "download-removed", G_CALLBACK (on_download_removed), &watch);
+    SignalConnection idle (manager, "idle", G_CALLBACK (on_idle), &watch);
+    SignalConnection requirements (manager, "requirements-changed", G_CALLBACK (on_requirements_changed), &watch);
+    UnixSignalWatch sigint (SIGINT, on_interrupt, &watch);
+    UnixSignalWatch sigterm (SIGTERM, on_interrupt, &watch);
+
+    g_autoptr (GError) error = nullptr;
+    g_autoptr (GstOfflineDownload) added = gst_offline_download_manager_add_download (manager, request, &error);
+    if (!added)
+      return report_add_error (error, watch.id);
+    watch.id = gst_offline_download_get_id (added);
+    if (announce_id) {
+      /* The id was derived from the URL: say which, for `play ID` later. */
+      printf ("%s: the id of %s (--id chooses another)\n", watch.id.c_str (), gst_offline_download_get_uri (added));
+      fflush (stdout);
+    }
+    watch.progress = std::make_unique<ProgressDisplay> (watch.id, isatty (STDERR_FILENO));
+    watch.observe (added);
+    if (watch.outcome == Outcome::kRunning)
+      g_main_loop_run (loop);
+  }
+  watch.progress->clear ();
+
+  const char *did = watch.id.c_str ();
+  switch (watch.outcome) {
+    case Outcome::kInterrupted:
+      /* Unreffing the manager stops the download; its data stays for a resume. */
+      fail ("download %s interrupted; run the same command again to resume it", did);
+      return kExitInterrupted;
+    case Outcome::kRemoved:
+      return fail ("download %s was removed while downloading", did);
+
+    case Outcome::kTerminal:
+    case Outcome::kRunning:
+      break;
+  }
+
+  GstOfflineDownload *final = watch.latest;
+  if (gst_offline_download_get_state (final) != GST_OFFLINE_DOWNLOAD_STATE_COMPLETED) {
+    const gchar *reason = gst_offline_download_get_failure_message (final);
+    return fail ("download %s failed: %s", did, reason ? reason : "unknown error");
+  }
+  printf ("%s: completed, %" G_GUINT64_FORMAT " bytes\n", did, gst_offline_download_get_bytes_downloaded (final));
+  fflush (stdout);
+  return kExitSuccess;
+}
 
 int
 command_download (Context &ctx, int argc, char **argv)
@@ -225,7 +315,11 @@ command_download (Context &ctx, int argc, char **argv)
   gint segment_parallelism = -1;
   gboolean no_wait = FALSE;
   gchar *license_url_option = nullptr;
+  gchar *type_option = nullptr;
   const GOptionEntry entries[] = {
+      {"type", 0, 0, G_OPTION_ARG_STRING, &type_option,
+          "What the URL is: dash, hls, mss or progressive (default: detected from its suffix, its Content-Type, "
+          "then its first bytes)", "TYPE"},
       {"id", 0, 0, G_OPTION_ARG_STRING, &id_option,
           "The id to store it under (offline://ID); default: derived from the URL", "ID"},
       {"header", 0, 0, G_OPTION_ARG_STRING_ARRAY, &headers,
@@ -262,6 +356,7 @@ command_download (Context &ctx, int argc, char **argv)
   g_autofree gchar *audio_spec = audio;
   g_autofree gchar *text_spec = text;
   g_autofree gchar *license_url = license_url_option;
+  g_autofree gchar *type_text = type_option;
   if (status == kExitSuccess)
     status = expect_arguments ("download", argc, argv, 1, 1, "URL");
   if (status != kExitSuccess)
@@ -285,9 +380,16 @@ command_download (Context &ctx, int argc, char **argv)
     segment_parallelism = GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM;
   if (!check_segment_parallelism ("download", segment_parallelism))
     return kExitUsage;
+  GstOfflineDownloadType type;
+  if (!parse_type (type_text, &type))
+    return kExitUsage;
+  auto is_none = [] (const char *spec) { return spec && g_ascii_strcasecmp (spec, "none") == 0; };
+  if (is_none (video_spec) && is_none (audio_spec) && (!text_spec || is_none (text_spec)))
+    return usage_error ("download", "download: nothing to download: --video none and --audio none choose no track "
+        "(add --text SPEC for text alone)");
 
   g_autoptr (GstOfflineDownloadRequest) request = set_license_url (
-      build_request (url, id, header_list, video_spec, audio_spec, text_spec, &status), license_url);
+      build_request (url, id, type, header_list, video_spec, audio_spec, text_spec, &status), license_url);
   if (!request)
     return status;
 
@@ -299,61 +401,12 @@ command_download (Context &ctx, int argc, char **argv)
    * the index with its reason) if what the server announces does not fit.
    * A network, though, may come back: that is waited for. The daemon waits
    * for both. */
-  g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, false, (guint) retries, min_free_space,
+  g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, false, true, (guint) retries, min_free_space,
       GST_OFFLINE_REQUIREMENTS_NETWORK, (guint) segment_parallelism);
   if (!manager)
     return kExitFailure;
 
-  g_autoptr (GMainLoop) loop = g_main_loop_new (nullptr, FALSE);
-  DownloadWatch watch;
-  watch.loop = loop;
-  watch.manager = manager;
-  watch.id = requested_id (id, url);
-  {
-    /* Connected before adding, so no change of our download is missed; they
-     * are delivered once the loop runs, after `watch.id` holds the real id. */
-    SignalConnection changed (manager, "download-changed", G_CALLBACK (on_download_changed), &watch);
-    SignalConnection progress (manager, "download-progress", G_CALLBACK (on_download_changed), &watch);
-    SignalConnection removed (manager, "download-removed", G_CALLBACK (on_download_removed), &watch);
-    SignalConnection idle (manager, "idle", G_CALLBACK (on_idle), &watch);
-    SignalConnection requirements (manager, "requirements-changed", G_CALLBACK (on_requirements_changed), &watch);
-    UnixSignalWatch sigint (SIGINT, on_interrupt, &watch);
-    UnixSignalWatch sigterm (SIGTERM, on_interrupt, &watch);
-
-    g_autoptr (GError) error = nullptr;
-    g_autoptr (GstOfflineDownload) added = gst_offline_download_manager_add_download (manager, request, &error);
-    if (!added)
-      return report_add_error (error, watch.id);
-    watch.id = gst_offline_download_get_id (added);
-    watch.progress = std::make_unique<ProgressDisplay> (watch.id, isatty (STDERR_FILENO));
-    watch.observe (added);
-    if (watch.outcome == Outcome::kRunning)
-      g_main_loop_run (loop);
-  }
-  watch.progress->clear ();
-
-  const char *did = watch.id.c_str ();
-  switch (watch.outcome) {
-    case Outcome::kInterrupted:
-      /* Unreffing the manager stops the download; its data stays for a resume. */
-      fail ("download %s interrupted; run the same command again to resume it", did);
-      return kExitInterrupted;
-    case Outcome::kRemoved:
-      return fail ("download %s was removed while downloading", did);
-
-    case Outcome::kTerminal:
-    case Outcome::kRunning:
-      break;
-  }
-
-  GstOfflineDownload *final = watch.latest;
-  if (gst_offline_download_get_state (final) != GST_OFFLINE_DOWNLOAD_STATE_COMPLETED) {
-    const gchar *reason = gst_offline_download_get_failure_message (final);
-    return fail ("download %s failed: %s", did, reason ? reason : "unknown error");
-  }
-  printf ("%s: completed, %" G_GUINT64_FORMAT " bytes\n", did, gst_offline_download_get_bytes_downloaded (final));
-  fflush (stdout);
-  return kExitSuccess;
+  return run_download (manager, request, requested_id (id, url), !id);
 }
 
 }  // namespace cli

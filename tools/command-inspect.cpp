@@ -6,6 +6,7 @@
 #include <gst/offline/offline.h>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 namespace cli {
@@ -37,6 +38,20 @@ void add_strv (JsonBuilder *b, const char *name, const gchar *const *values)
   for (; values && *values; values++)
     json_builder_add_string_value (b, *values);
   json_builder_end_array (b);
+}
+
+/* The number of channels a manifest's channel value gives: a count ("2",
+ * HLS "6/JOC") or the 4-hex-digit mask of Dolby's scheme ("F801": one bit
+ * per channel); 0 when it gives none. */
+gint64 channel_count (const gchar *value)
+{
+  if (!value || !*value)
+    return 0;
+  if (g_ascii_isdigit (value[0]) && (strlen (value) != 4 || strspn (value, "0123456789") == strlen (value)))
+    return g_ascii_strtoll (value, nullptr, 10);
+  if (strlen (value) == 4 && strspn (value, "0123456789abcdefABCDEF") == 4)
+    return __builtin_popcount ((unsigned) g_ascii_strtoull (value, nullptr, 16));
+  return 0;
 }
 
 JsonNode *tracks_to_json (GstOfflineDownloadHelper *helper, const char *url, GPtrArray *tracks)
@@ -75,7 +90,7 @@ JsonNode *tracks_to_json (GstOfflineDownloadHelper *helper, const char *url, GPt
     json_builder_set_member_name (b, "sampling_rate");
     json_builder_add_int_value (b, gst_offline_track_get_sampling_rate (t));
     json_builder_set_member_name (b, "channels");
-    json_builder_add_string_value (b, gst_offline_track_get_channels (t));
+    json_builder_add_int_value (b, channel_count (gst_offline_track_get_channels (t)));
     json_builder_set_member_name (b, "language");
     json_builder_add_string_value (b, gst_offline_track_get_language (t));
     json_builder_set_member_name (b, "label");

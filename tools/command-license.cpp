@@ -127,6 +127,9 @@ command_license (Context &ctx, int argc, char **argv)
     return kExitSuccess;
   }
   if (g_str_equal (sub, "release")) {
+    /* Releasing nothing is not "released": the user named the wrong download. */
+    if (!gst_offline_license_manager_get_status (licenses, id, nullptr, nullptr, &error))
+      return fail ("%s", error->message);
     if (!gst_offline_license_manager_release (licenses, id, &error))
       return fail ("cannot release the license of %s: %s", id, error->message);
     printf ("released %s\n", id);

@@ -118,7 +118,7 @@ command_remove (Context &ctx, int argc, char **argv)
   if (!data_dir_exists (ctx))
     return all ? kExitSuccess : fail ("no download with id '%s'", argv[1]);
 
-  g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, true);
+  g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, true, false);
   if (!manager)
     return kExitFailure;
   g_autoptr (GstOfflineDownloadIndex) index = open_index (ctx, &status);

@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace cli {
 
@@ -24,16 +26,78 @@ collect (GPtrArray *found, GError *error, const char *what, GPtrArray *problems)
   return true;
 }
 
+/* The downloads verify found damage in: `id`, or every download, whose
+ * resources the cache finds missing or short. */
+std::vector<std::string>
+damaged_downloads (GstOfflineCache *cache, GstOfflineDownloadIndex *index, const char *id)
+{
+  std::vector<std::string> ids;
+  if (id) {
+    ids.push_back (id);
+  } else {
+    g_autoptr (GPtrArray) all = gst_offline_download_index_get_downloads (index, nullptr);
+    for (guint i = 0; all && i < all->len; i++)
+      ids.push_back (gst_offline_download_get_id (GST_OFFLINE_DOWNLOAD (g_ptr_array_index (all, i))));
+  }
+  std::vector<std::string> damaged;
+  for (const auto &candidate : ids) {
+    g_autoptr (GPtrArray) found = gst_offline_cache_verify (cache, candidate.c_str (), nullptr);
+    if (found && found->len > 0)
+      damaged.push_back (candidate);
+  }
+  return damaged;
+}
+
+/* Fetches again what is damaged: each download is added again, which
+ * forgets its missing and short files, and waited for as `download` does. */
+int
+repair (Context &ctx, GstOfflineDownloadIndex *index, const std::vector<std::string> &ids)
+{
+  g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, false, true, 5,
+      GST_OFFLINE_DEFAULT_MIN_FREE_SPACE, GST_OFFLINE_REQUIREMENTS_NETWORK);
+  if (!manager)
+    return kExitFailure;
+  int status = kExitSuccess;
+  for (const auto &id : ids) {
+    g_autoptr (GstOfflineDownload) download = get_download (index, id.c_str ());
+    if (!download) {
+      status = kExitFailure;
+      continue;
+    }
+    if (gst_offline_download_get_state (download) != GST_OFFLINE_DOWNLOAD_STATE_COMPLETED) {
+      /* Not complete: its next run fetches what is missing anyway. */
+      printf ("%s: not complete (%s): run 'gst-offline download' or 'resume' to finish it\n", id.c_str (),
+          gst_offline_download_state_to_string (gst_offline_download_get_state (download)));
+      continue;
+    }
+    int one = run_download (manager, gst_offline_download_get_request (download), id, false);
+    if (one == kExitInterrupted)
+      return one;
+    if (one == kExitSuccess)
+      printf ("repaired %s\n", id.c_str ());
+    else
+      status = kExitFailure;
+    fflush (stdout);
+  }
+  return status;
+}
+
 }  // namespace
 
 int
 command_verify (Context &ctx, int argc, char **argv)
 {
-  const GOptionEntry entries[] = {{}};
+  gboolean repair_option = FALSE;
+  const GOptionEntry entries[] = {
+      {"repair", 0, 0, G_OPTION_ARG_NONE, &repair_option,
+          "Fetch again the files found missing or damaged (online), waiting as 'download' does", nullptr},
+      {},
+  };
   int status = parse_command_options (ctx, "verify", "[ID]",
       "Checks the index and the cache: every whole resource has its file with the recorded length,\n"
       "no index row is corrupt, no stray files. Prints each problem; exit status 0 if clean, 1 if not.\n"
-      "With ID, only that download's index row and resources.",
+      "With ID, only that download's index row and resources. With --repair, the downloads whose\n"
+      "files are missing or damaged are fetched again; exit status 0 once they are whole.",
       entries, &argc, &argv);
   if (status == kExitSuccess)
     status = expect_arguments ("verify", argc, argv, 0, 1, "");
@@ -69,6 +133,17 @@ command_verify (Context &ctx, int argc, char **argv)
     printf ("%s\n", (const gchar *) g_ptr_array_index (problems, i));
   fflush (stdout);
   guint count = problems->len;
+  if (repair_option && count > 0) {
+    std::vector<std::string> damaged;
+    {
+      g_autoptr (GstOfflineCache) cache = gst_offline_cache_new (ctx.data_dir.c_str (), nullptr);
+      if (cache)
+        damaged = damaged_downloads (cache, index, id);
+    }
+    if (damaged.empty ())
+      return fail ("%u problem%s found, none that fetching again repairs", count, count == 1 ? "" : "s");
+    return repair (ctx, index, damaged);
+  }
   if (count > 0)
     return fail ("%u problem%s found", count, count == 1 ? "" : "s");
   return kExitSuccess;

@@ -6,6 +6,10 @@
 
 #include "cli.h"
 
+#include <gst/offline/offline.h>
+
+#include <string>
+
 namespace cli {
 
 int command_download (Context &ctx, int argc, char **argv);
@@ -19,5 +23,13 @@ int command_verify (Context &ctx, int argc, char **argv);
 int command_play (Context &ctx, int argc, char **argv);
 int command_daemon (Context &ctx, int argc, char **argv);
 int command_license (Context &ctx, int argc, char **argv);
+
+/* Adds `request` to `manager` (made with added-downloads-only) and waits,
+ * with progress, until it completes (printing `ID: completed, N bytes`) or
+ * fails; with `announce_id`, first says which id it got. `requested` is the
+ * id for messages before the manager resolved it. Returns the exit status
+ * of `download`. */
+int run_download (GstOfflineDownloadManager *manager, GstOfflineDownloadRequest *request, const std::string &requested,
+    bool announce_id);
 
 }  // namespace cli

@@ -23,11 +23,13 @@ GstOfflineDownloadIndex *open_index (const Context &ctx, int *status);
 GstOfflineDownload *get_download (GstOfflineDownloadIndex *index, const char *id);
 
 /* A manager on the data directory. With `paused`, it starts no download
- * (for commands that only change the index, such as `remove`); `retries` is
+ * (for commands that only change the index, such as `remove`); with
+ * `added_only`, only those added through it (a command that downloads one
+ * thing leaves the rest of the queue to the daemon); `retries` is
  * its min-retry-count, `min_free_space` its min-free-space, `requirements`
  * what it waits for, `segment_parallelism` its segment-parallelism. NULL
  * after printing the reason. */
-GstOfflineDownloadManager *open_manager (const Context &ctx, bool paused, guint retries = 5,
+GstOfflineDownloadManager *open_manager (const Context &ctx, bool paused, bool added_only, guint retries = 5,
     guint64 min_free_space = GST_OFFLINE_DEFAULT_MIN_FREE_SPACE,
     GstOfflineRequirements requirements = GST_OFFLINE_REQUIREMENTS_DEFAULT,
     guint segment_parallelism = GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM);

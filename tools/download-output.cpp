@@ -239,9 +239,14 @@ format_download_status (GstOfflineDownload *d, const char *data_dir)
       tracks += (tracks.empty () ? "" : ", ") + std::string (*keys);
   }
   field ("tracks", tracks.empty () ? std::string ("all") : tracks);
-  if (auto license = license_of (d, data_dir))
-    field ("license", "expires in " + std::to_string (license->expires_in) + " s, playable for "
-        + std::to_string (license->playable_for) + " s (-1: unlimited)");
+  if (auto license = license_of (d, data_dir)) {
+    auto seconds = [] (gint64 value, const char *unlimited, const char *none, const char *some) {
+      return value < 0 ? std::string (unlimited) : value == 0 ? std::string (none)
+                                                              : std::string (some) + std::to_string (value) + " s";
+    };
+    field ("license", seconds (license->expires_in, "never expires", "expired", "expires in ") + ", "
+        + seconds (license->playable_for, "playable without limit", "no playback left", "playable for "));
+  }
   field ("started", format_time_ms (gst_offline_download_get_start_time (d)));
   field ("updated", format_time_ms (gst_offline_download_get_update_time (d)));
   return out;

@@ -47,6 +47,13 @@ bool cache_path_names_file (const std::string &path, int fd);
  * resource list, then sweeps stray partial files. */
 bool cache_remove_download_resources (GstOfflineCache *cache, const std::string &download_id, GError **error);
 
+/* Repair: forgets the whole resources of download `download_id` whose file
+ * is missing or has another length than recorded (what verify reports), so
+ * that running the download again fetches them; their files go too. Returns
+ * how many were forgotten, or nothing on error. */
+std::optional<guint> cache_drop_damaged_resources (GstOfflineCache *cache, const std::string &download_id,
+    GError **error);
+
 /* Deletes the partial files that no row names and no writer holds: a
  * resource is given a row only at its first checkpoint, so a crash, or a
  * stop before that, leaves its file alone (holding no durable byte). */

@@ -198,6 +198,45 @@ bool cache_remove_download_resources (GstOfflineCache *cache, const std::string 
   return true;
 }
 
+std::optional<guint> cache_drop_damaged_resources (GstOfflineCache *cache, const std::string &download_id,
+    GError **error)
+{
+  Database &db = cache->db.get ();
+  std::vector<std::pair<std::string, std::string>> damaged; /* key, file */
+  auto transaction = db.begin (error);
+  if (!transaction)
+    return std::nullopt;
+  auto select = db.prepare ("SELECT key, file, length FROM resources WHERE key IN "
+      "(SELECT key FROM download_resources WHERE download_id = ?1)", error);
+  if (!select)
+    return std::nullopt;
+  select->bind (1, download_id);
+  for (;;) {
+    auto step = select->step (error);
+    if (step == Statement::Step::Error)
+      return std::nullopt;
+    if (step == Statement::Step::Done)
+      break;
+    std::string file = select->text (1);
+    if (file_size (cache_absolute_path (cache, file)) != select->int64 (2))
+      damaged.emplace_back (select->text (0), file);
+  }
+  auto drop = db.prepare ("DELETE FROM resources WHERE key = ?", error);
+  if (!drop)
+    return std::nullopt;
+  for (const auto &entry : damaged) {
+    if (!drop->bind (1, entry.first).run (error))
+      return std::nullopt;
+    drop->reset ();
+  }
+  if (!transaction->commit (error))
+    return std::nullopt;
+  /* Unlisted now: a short file would otherwise be adopted by the next writer. */
+  for (const auto &entry : damaged)
+    remove_unless_held (cache_absolute_path (cache, entry.second));
+  return static_cast<guint> (damaged.size ());
+}
+
 void cache_sweep_stray_partials (GstOfflineCache *cache)
 {
   Database &db = cache->db.get ();

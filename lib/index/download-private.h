@@ -16,6 +16,10 @@ namespace gst_offline {
 
 /* Characters allowed in a download id: none needs escaping in offline://ID. */
 bool is_id_char (char c);
+/* Whether `id` can name a download: id characters only, not "." or ".."
+ * (path-like), not starting with '-' (an option on a command line);
+ * INVALID_ARGUMENT saying why not. */
+bool check_download_id (const std::string &id, GError **error);
 
 /* Splits "Name: value" into a valid token name and a value without line breaks. */
 std::optional<std::pair<std::string, std::string>> parse_header (std::string_view line);

@@ -3,6 +3,7 @@
 
 #include "util/hash.h"
 
+#include <algorithm>
 #include <cstring>
 
 /**
@@ -422,32 +423,45 @@ void gst_offline_download_request_set_license_url (GstOfflineDownloadRequest *se
  * gst_offline_download_request_derive_id:
  * @uri: a URI
  *
- * The id a download of @uri gets when none is given: the last path component
- * without its extension, reduced to the characters that need no escaping in
- * an `offline://` URI (letters, digits, `-`, `.`, `_`, `~`), or "download".
+ * The id a download of @uri gets when none is given: the last meaningful
+ * element of its path without its extension — not a name every manifest
+ * has, such as `manifest`, `master`, `index` or `playlist`
+ * (`…/movie/manifest.mpd` gives `movie`, `…/movie.ism/Manifest` gives
+ * `movie`) — reduced to the characters that need no escaping in an
+ * `offline://` URI (letters, digits, `-`, `.`, `_`, `~`), or "download".
  *
  * Returns: (transfer full): the id.
  */
 gchar *gst_offline_download_request_derive_id (const gchar *uri)
 {
   g_return_val_if_fail (uri != nullptr, nullptr);
+  static const char *const kGenericNames[] = { "manifest", "master", "index", "playlist", "main", "default",
+    "stream", "media", "video", "output", "prog_index", "mpd", "dash", "hls", "mss" };
   g_autoptr (GUri) parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, nullptr);
   std::string path = parsed ? g_uri_get_path (parsed) : uri;
-  while (!path.empty () && path.back () == '/')
-    path.pop_back ();
-  std::string name = path.substr (path.find_last_of ('/') == std::string::npos ? 0 : path.find_last_of ('/') + 1);
-  g_autofree gchar *unescaped = g_uri_unescape_string (name.c_str (), nullptr);
-  if (unescaped)
-    name = unescaped;
-  size_t dot = name.find_last_of ('.');
-  if (dot != std::string::npos && dot > 0)
-    name.resize (dot);
-  std::string id;
-  for (char c : name)
-    id += gst_offline::is_id_char (c) ? c : '-';
-  if (id.empty () || id == "." || id == "..")
-    id = "download";
-  return g_strdup (id.c_str ());
+  g_auto (GStrv) elements = g_strsplit (path.c_str (), "/", -1);
+  guint count = g_strv_length (elements);
+  std::string fallback;
+  for (guint i = count; i > 0; i--) {
+    g_autofree gchar *unescaped = g_uri_unescape_string (elements[i - 1], nullptr);
+    std::string name = unescaped ? unescaped : elements[i - 1];
+    size_t dot = name.find_last_of ('.');
+    if (dot != std::string::npos && dot > 0)
+      name.resize (dot);
+    std::string id;
+    for (char c : name)
+      id += gst_offline::is_id_char (c) ? c : '-';
+    if (!gst_offline::check_download_id (id, nullptr))
+      continue;
+    g_autofree gchar *lower = g_ascii_strdown (id.c_str (), -1);
+    bool generic = std::any_of (std::begin (kGenericNames), std::end (kGenericNames),
+        [&] (const char *g) { return g_str_equal (lower, g); });
+    if (!generic)
+      return g_strdup (id.c_str ());
+    if (fallback.empty ())
+      fallback = id;
+  }
+  return g_strdup (fallback.empty () ? "download" : fallback.c_str ());
 }
 
 namespace gst_offline {
@@ -455,6 +469,24 @@ namespace gst_offline {
 bool is_id_char (char c)
 {
   return g_ascii_isalnum (c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+bool check_download_id (const std::string &id, GError **error)
+{
+  const char *why = nullptr;
+  if (id.empty ())
+    why = "it is empty";
+  else if (id == "." || id == "..")
+    why = "it names a directory";
+  else if (id[0] == '-')
+    why = "it starts with '-', which reads as an option";
+  else if (!std::all_of (id.begin (), id.end (), is_id_char))
+    why = "use letters, digits, '-', '.', '_' and '~'";
+  if (!why)
+    return true;
+  g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT, "'%s' is not a valid download id: %s",
+      id.c_str (), why);
+  return false;
 }
 
 std::optional<std::pair<std::string, std::string>> parse_header (std::string_view line)

@@ -109,6 +109,9 @@ struct ManagerCore {
   std::set<std::string> unsaved_failures;
   std::unique_ptr<SpaceReserve> reserve;
   bool paused = false;
+  /* added-downloads-only: only the downloads added through this manager run. */
+  bool added_only = false;
+  std::set<std::string> added;
   bool shutting_down = false;
   bool idle = true;
   guint max_parallel = 3;
@@ -168,6 +171,7 @@ struct _GstOfflineDownloadManager {
   ManagerCore *core;
   gchar *data_dir;
   gboolean construct_paused;
+  gboolean construct_added_only;
 };
 
 enum {
@@ -179,6 +183,7 @@ enum {
   PROP_REQUIREMENTS,
   PROP_MIN_FREE_SPACE,
   PROP_SEGMENT_PARALLELISM,
+  PROP_ADDED_DOWNLOADS_ONLY,
   N_PROPS
 };
 static GParamSpec *properties[N_PROPS];
@@ -346,6 +351,7 @@ void ManagerCore::sync_tasks ()
           record.state = GST_OFFLINE_DOWNLOAD_STATE_STOPPED;
           persist_state (record);
         } else if (!paused && tasks.size () < max_parallel && !unsaved_failures.count (record.id)
+            && (!added_only || added.count (record.id))
             && !requirements_not_met (requirements, data_dir, min_free_space, record.uri)) {
           start_task (std::move (record));
         }
@@ -357,6 +363,8 @@ void ManagerCore::sync_tasks ()
         break;
       }
       case GST_OFFLINE_DOWNLOAD_STATE_RESTARTING: {
+        if (added_only && !added.count (record.id))
+          break;
         g_autoptr (GError) restart_error = nullptr;
         auto lock = DownloadLock::acquire (data_dir, record.id, &restart_error);
         if (lock && cache_remove_download_resources (cache.get (), record.id, &restart_error)) {
@@ -593,17 +601,19 @@ GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError
     g_autofree gchar *id = gst_offline_download_request_derive_id (wanted.uri.c_str ());
     wanted.id = id;
   }
-  for (char c : wanted.id) {
-    if (!is_id_char (c)) {
-      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
-          "'%s' is not a valid download id: use letters, digits, '-', '.', '_' and '~'", wanted.id.c_str ());
-      return nullptr;
-    }
-  }
+  if (!check_download_id (wanted.id, error))
+    return nullptr;
 
   g_autoptr (GError) lookup_error = nullptr;
   auto existing = download_table::get (db (), wanted.id, &lookup_error);
-  if (existing && existing->uri != wanted.uri && derived) {
+  /* A download that failed does not keep its id from another URL (a URL
+   * mistyped at the first attempt): the new request takes its place. */
+  bool replace_failed = existing && existing->uri != wanted.uri
+      && existing->state == GST_OFFLINE_DOWNLOAD_STATE_FAILED && !tasks.count (wanted.id);
+  if (replace_failed) {
+    GST_INFO ("download %s of %s failed: %s takes its id", wanted.id.c_str (), existing->uri.c_str (),
+        wanted.uri.c_str ());
+  } else if (existing && existing->uri != wanted.uri && derived) {
     wanted.id += "-" + sha256_hex (wanted.uri).substr (0, 8);
     g_clear_error (&lookup_error);
     existing = download_table::get (db (), wanted.id, &lookup_error);
@@ -617,6 +627,12 @@ GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError
     GST_WARNING ("replacing an unreadable index row: %s", lookup_error->message);
 
   DownloadRecord record = wanted;
+  std::optional<DownloadRecord> replaced;
+  if (replace_failed) {
+    replaced = std::move (existing);
+    existing.reset ();
+  }
+  bool was_complete = false;
   if (existing) {
     if (existing->uri != wanted.uri) {
       g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
@@ -628,10 +644,14 @@ GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError
     /* Merge, as ExoPlayer does: the union of the tracks, the newest headers
      * and data, and a fresh start for one that ended. */
     record = *existing;
+    bool new_tracks = false;
     for (const auto &key : wanted.stream_keys) {
-      if (std::find (record.stream_keys.begin (), record.stream_keys.end (), key) == record.stream_keys.end ())
+      if (std::find (record.stream_keys.begin (), record.stream_keys.end (), key) == record.stream_keys.end ()) {
         record.stream_keys.push_back (key);
+        new_tracks = true;
+      }
     }
+    was_complete = existing->state == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED && !new_tracks;
     if (!wanted.headers.empty ())
       record.headers = wanted.headers;
     if (wanted.custom_data)
@@ -655,7 +675,26 @@ GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError
     auto lock = DownloadLock::acquire (data_dir, record.id, error);
     if (!lock)
       return nullptr;
+    if (replaced) {
+      if (!cache_remove_download_resources (cache.get (), record.id, error))
+        return nullptr;
+      if (replaced->key_set_id)
+        release_download_license (record.id, *replaced->key_set_id);
+      forget_hls_keys (record.id);
+    }
+    if (was_complete) {
+      /* Complete stays complete, unless files went missing or short since
+       * (what verify reports): those are fetched again. */
+      auto damaged = cache_drop_damaged_resources (cache.get (), record.id, error);
+      if (!damaged)
+        return nullptr;
+      if (*damaged == 0)
+        return download_new (*existing);
+      GST_INFO ("download %s: %u damaged resources to fetch again", record.id.c_str (), *damaged);
+    }
   }
+  if (added_only)
+    added.insert (record.id);
   record.update_time_ms = now_ms ();
   if (!download_table::put (db (), record, error))
     return nullptr;
@@ -748,6 +787,7 @@ static gboolean gst_offline_download_manager_initable_init_impl (GInitable *init
   core->reserve = std::make_unique<SpaceReserve> (core->data_dir);
   core->reserve->ensure ();
   core->paused = self->construct_paused;
+  core->added_only = self->construct_added_only;
   core->caller_context.reset (g_main_context_ref_thread_default ());
   core->worker_context.reset (g_main_context_new ());
   core->worker_loop = g_main_loop_new (core->worker_context.get (), FALSE);
@@ -849,6 +889,9 @@ static void gst_offline_download_manager_set_property (GObject *object, guint pr
         core->segment_parallelism = parallelism;
       break;
     }
+    case PROP_ADDED_DOWNLOADS_ONLY:
+      self->construct_added_only = g_value_get_boolean (value);
+      break;
     case PROP_DOWNLOADS_PAUSED:
       if (!core->worker_thread)
         self->construct_paused = g_value_get_boolean (value);
@@ -887,6 +930,9 @@ static void gst_offline_download_manager_get_property (GObject *object, guint pr
       break;
     case PROP_DOWNLOADS_PAUSED:
       g_value_set_boolean (value, core->worker_thread ? core->paused : self->construct_paused);
+      break;
+    case PROP_ADDED_DOWNLOADS_ONLY:
+      g_value_set_boolean (value, self->construct_added_only);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -969,6 +1015,17 @@ static void gst_offline_download_manager_class_init (GstOfflineDownloadManagerCl
   properties[PROP_SEGMENT_PARALLELISM] = g_param_spec_uint ("segment-parallelism", "Segment parallelism",
       "How many segments of an adaptive download are fetched at once", 1, 16,
       GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM, static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstOfflineDownloadManager:added-downloads-only:
+   *
+   * Whether this manager runs only the downloads added through it
+   * (gst_offline_download_manager_add_download()), leaving the rest of the
+   * queue to others (a daemon): what a command that downloads one thing
+   * wants. Set at construction.
+   */
+  properties[PROP_ADDED_DOWNLOADS_ONLY] = g_param_spec_boolean ("added-downloads-only", "Added downloads only",
+      "Whether only the downloads added through this manager run, not the rest of the queue", FALSE,
+      static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**

@@ -135,6 +135,22 @@ GST_OFFLINE_API
 const gchar *gst_offline_download_type_to_string (GstOfflineDownloadType type);
 
 /**
+ * gst_offline_download_type_from_uri:
+ * @uri: an http(s) URI
+ *
+ * What the suffix of @uri's path says it is: `.mpd` DASH, `.m3u8` HLS,
+ * `.ism/Manifest` Smooth Streaming, a media file's extension (`.mp4`,
+ * `.mkv`, ...) progressive. Where it says nothing (`…/stream`,
+ * `…/Manifest`), only the content can tell: see
+ * gst_offline_download_helper_prepare(), which looks at the Content-Type
+ * and the first bytes.
+ *
+ * Returns: the type, or %GST_OFFLINE_DOWNLOAD_TYPE_AUTO when the URI does not say.
+ */
+GST_OFFLINE_API
+GstOfflineDownloadType gst_offline_download_type_from_uri (const gchar *uri);
+
+/**
  * gst_offline_requirements_to_string:
  * @requirements: #GstOfflineRequirements flags
  *
