@@ -380,11 +380,15 @@ gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std
             ("tracks property: '%s'", wanted.c_str ()));
         return std::nullopt;
       }
-      bool duplicate = false;
-      for (auto &chosen : opened.tracks)
-        duplicate = duplicate || chosen.get () == found;
-      if (!duplicate)
-        opened.tracks.emplace_back (GST_OFFLINE_TRACK (g_object_ref (found)));
+      for (auto &chosen : opened.tracks) {
+        if (chosen.get () == found) {
+          GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+              ("Track '%s' of download '%s' is named twice in the tracks property", *item, id.c_str ()),
+              ("tracks property: '%s'", wanted.c_str ()));
+          return std::nullopt;
+        }
+      }
+      opened.tracks.emplace_back (GST_OFFLINE_TRACK (g_object_ref (found)));
     }
     if (opened.tracks.empty ()) {
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
@@ -513,6 +517,12 @@ gst_cache_src_open_download (GstCacheSrc *self)
     return gst_cache_src_open_adaptive (self, id, settings.tracks, type, g_steal_pointer (&index),
         g_steal_pointer (&cache));
 
+  if (!settings.tracks.empty ()) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Download '%s' is a single media file: it has no tracks to choose (unset the tracks property)", id.c_str ()),
+        ("tracks property: '%s'", settings.tracks.c_str ()));
+    return std::nullopt;
+  }
   /* A progressive download is one resource, keyed by the download's URI. */
   const gchar *key = gst_offline_download_get_uri (download);
   guint64 length = 0;
@@ -882,8 +892,8 @@ gst_cache_src_class_init (GstCacheSrcClass *klass)
    * `gst-offline status ID --json` lists them). %NULL or empty means the
    * default: the best video track (the highest, then the highest bitrate),
    * every audio track and every text track, less those cachesrc cannot play
-   * (left out with a warning). Ignored for progressive
-   * downloads.
+   * (left out with a warning). A track named twice is an error, and so is
+   * the property on a progressive download (it has no tracks).
    */
   g_object_class_install_property (gobject_class, PROP_TRACKS,
       g_param_spec_string ("tracks", "Tracks",

@@ -68,6 +68,16 @@ AdaptivePlayback::hls_key (const gchar *name, std::array<guint8, 16> *key, GErro
   return true;
 }
 
+bool
+AdaptivePlayback::removed ()
+{
+  std::lock_guard<std::mutex> lock (plan_mutex_);
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GstOfflineDownload) download =
+      gst_offline_download_index_get_download (index_.get (), download_id_.c_str (), &error);
+  return !download && g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND);
+}
+
 GPtrArray *
 AdaptivePlayback::segments (guint track, guint64 first, guint limit, GError **error)
 {

@@ -54,6 +54,9 @@ public:
    * reads. */
   GPtrArray *period_segments (guint track, guint period, guint64 upper, guint limit, GError **error);
   gchar *lookup (const gchar *key, guint64 *length, GError **error);
+  /* Whether the download is gone from the index (removed while it plays):
+   * what a missing file or plan then means. */
+  bool removed ();
   /* The HLS AES-128 key stored as `name` in the DRM store of the data
    * directory (kept in memory for the next segments, wiped at the end). */
   bool hls_key (const gchar *name, std::array<guint8, 16> *key, GError **error);

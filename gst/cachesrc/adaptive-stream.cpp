@@ -170,8 +170,12 @@ AdaptiveStream::next_segment (GstFlowReturn *ret)
       return nullptr;
     }
     GST_LOG_OBJECT (pad (), "read %u segments from %" G_GUINT64_FORMAT, batch_->len, next_number_);
-    if (batch_->len == 0)
+    if (batch_->len == 0) {
+      /* The end, unless the plan went with its download. */
+      if (report_if_removed ())
+        *ret = GST_FLOW_ERROR;
       return nullptr;
+    }
   }
 
   auto *segment = static_cast<GstOfflineSegment *> (g_ptr_array_index (batch_, batch_pos_++));
@@ -179,9 +183,22 @@ AdaptiveStream::next_segment (GstFlowReturn *ret)
   return segment;
 }
 
+bool
+AdaptiveStream::report_if_removed ()
+{
+  if (!playback_->removed ())
+    return false;
+  GST_ELEMENT_ERROR (element (), RESOURCE, NOT_FOUND,
+      ("Download '%s' was removed", playback_->download_id ().c_str ()),
+      ("track %s: the download is no longer in the index", gst_offline_track_get_stream_key (track_.get ())));
+  return true;
+}
+
 void
 AdaptiveStream::plan_error (const gchar *what, const GError *error)
 {
+  if (report_if_removed ())
+    return;
   GST_ELEMENT_ERROR (element (), RESOURCE, READ,
       ("Could not read the playback plan of download '%s' (track %s)", playback_->download_id ().c_str (),
           gst_offline_track_get_stream_key (track_.get ())),
@@ -234,6 +251,8 @@ AdaptiveStream::open_resource (const gchar *key, bool is_init, Reader *reader)
   guint64 length = 0;
   g_autofree gchar *path = playback_->lookup (key, &length, &error);
   if (!path) {
+    if (report_if_removed ())
+      return false;
     GST_ELEMENT_ERROR (element (), RESOURCE, NOT_FOUND,
         ("The cached %s of track %s of download '%s' is missing or damaged: run 'gst-offline verify'",
             is_init ? "init segment" : "segment", stream_key, id.c_str ()),
@@ -245,6 +264,8 @@ AdaptiveStream::open_resource (const gchar *key, bool is_init, Reader *reader)
   struct stat st;
   if (!fd || fstat (fd.get (), &st) != 0) {
     int saved_errno = errno;
+    if (report_if_removed ())
+      return false;
     GST_ELEMENT_ERROR (element (), RESOURCE, OPEN_READ,
         ("The cached %s of track %s of download '%s' is missing: run 'gst-offline verify'",
             is_init ? "init segment" : "segment", stream_key, id.c_str ()),

@@ -136,6 +136,9 @@ private:
   bool locate_real_start (GstOfflineSegment **found);
   /* Posts the error for a failed read of the plan. */
   void plan_error (const gchar *what, const GError *error);
+  /* Posts "download ID was removed" if it was (its data gone while it
+   * plays); false if it was not. */
+  bool report_if_removed ();
 
   std::shared_ptr<AdaptivePlayback> playback_;
   GObjectPtr<GstOfflineTrack> track_;

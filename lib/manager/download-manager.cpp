@@ -309,7 +309,12 @@ void ManagerCore::fail_record (DownloadRecord &record, const GError *error)
   record.failure_code = error->domain == GST_OFFLINE_ERROR ? static_cast<GstOfflineError> (error->code)
                                                            : GST_OFFLINE_ERROR_FAILED;
   record.failure_message = error->message;
-  GST_WARNING ("download %s failed: %s", record.id.c_str (), error->message);
+  /* A disk that filled up while writing says so as the check before
+   * writing does (docs/cli.md), naming the directory to free. */
+  if (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NO_SPACE)
+      && !g_str_has_prefix (error->message, "not enough space in "))
+    record.failure_message = "not enough space in " + data_dir + ": the disk filled up (" + error->message + ")";
+  GST_WARNING ("download %s failed: %s", record.id.c_str (), record.failure_message.c_str ());
   if (!persist_state (record))
     unsaved_failures.insert (record.id);
 }

@@ -31,6 +31,7 @@ struct ServedFile {
   GBytes *data = nullptr;
   std::string etag;
   std::string last_modified;
+  std::string content_type = "application/octet-stream";
   std::deque<Fault> faults; /* the front one applies; the next when it runs out */
   guint64 rate = 0;
   guint requests = 0;
@@ -381,7 +382,7 @@ respond (OtServer *server, SoupServerMessage *msg, const char *path)
   else if (fault.kind == OT_FAULT_CLOSE_AFTER)
     file->cut_faults++;
   GBytes *bytes = g_bytes_ref (file->data);
-  std::string etag = file->etag, last_modified = file->last_modified;
+  std::string etag = file->etag, last_modified = file->last_modified, content_type = file->content_type;
   guint64 rate = file->rate;
   g_mutex_unlock (&server->lock);
 
@@ -402,7 +403,7 @@ respond (OtServer *server, SoupServerMessage *msg, const char *path)
   soup_message_headers_replace (resp, "ETag", etag.c_str ());
   soup_message_headers_replace (resp, "Last-Modified", last_modified.c_str ());
   soup_message_headers_replace (resp, "Accept-Ranges", "bytes");
-  soup_message_headers_replace (resp, "Content-Type", "application/octet-stream");
+  soup_message_headers_replace (resp, "Content-Type", content_type.c_str ());
 
   ByteRange range { 0, size > 0 ? size - 1 : 0 };
   RangeRequest kind = parse_range (range_header, size, &range);
@@ -753,6 +754,19 @@ ot_server_set_rate (OtServer *server, const gchar *path, guint64 bytes_per_secon
     g_error ("ot_server_set_rate: %s is not served", path);
   }
   file->rate = bytes_per_second;
+  g_mutex_unlock (&server->lock);
+}
+
+void
+ot_server_set_content_type (OtServer *server, const gchar *path, const gchar *content_type)
+{
+  g_mutex_lock (&server->lock);
+  ServedFile *file = lookup_locked (server, path);
+  if (!file) {
+    g_mutex_unlock (&server->lock);
+    g_error ("ot_server_set_content_type: %s is not served", path);
+  }
+  file->content_type = content_type;
   g_mutex_unlock (&server->lock);
 }
 

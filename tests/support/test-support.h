@@ -42,6 +42,8 @@ void ot_server_set_rate (OtServer *server, const gchar *path, guint64 bytes_per_
  * as a distant server would; requests wait concurrently, never one after
  * the other. A request then counts as arriving when its wait ends. */
 void ot_server_set_latency (OtServer *server, guint ms);
+/* The Content-Type answers for `path` carry (default application/octet-stream). */
+void ot_server_set_content_type (OtServer *server, const gchar *path, const gchar *content_type);
 /* Observations at the server. */
 guint ot_server_get_request_count (OtServer *server, const gchar *path);
 guint64 ot_server_get_bytes_sent (OtServer *server, const gchar *path);
