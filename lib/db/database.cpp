@@ -7,6 +7,9 @@
 #include <gst/offline/offline-error.h>
 #include <gst/offline/offline-types.h>
 
+#include <cerrno>
+#include <unistd.h>
+
 namespace gst_offline {
 
 namespace {
@@ -103,9 +106,21 @@ std::unique_ptr<Database> Database::open (const std::string &path, bool create, 
       return nullptr;
   }
   bool in_memory = !create && !exists;
+  /* A reader of a data directory it cannot write (read-only media, a
+   * read-only mount): SQLite could not make the WAL's shared-memory file
+   * there, and no one can change the database meanwhile, so it is opened
+   * as immutable. */
+  g_autofree gchar *dir = g_path_get_dirname (path.c_str ());
+  bool read_only = !create && exists && access (dir, W_OK) != 0 && errno == EROFS;
+  g_autofree gchar *immutable_uri = nullptr;
+  if (read_only) {
+    g_autofree gchar *escaped = g_uri_escape_string (path.c_str (), "/", FALSE);
+    immutable_uri = g_strdup_printf ("file:%s?immutable=1", escaped);
+  }
   sqlite3 *db = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (in_memory ? SQLITE_OPEN_MEMORY : SQLITE_OPEN_CREATE);
-  int rc = sqlite3_open_v2 (in_memory ? ":memory:" : path.c_str (), &db, flags, nullptr);
+  int flags = read_only ? SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_URI
+      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (in_memory ? SQLITE_OPEN_MEMORY : SQLITE_OPEN_CREATE);
+  int rc = sqlite3_open_v2 (read_only ? immutable_uri : in_memory ? ":memory:" : path.c_str (), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_DATABASE, "cannot open database %s: %s",
         path.c_str (), db ? sqlite3_errmsg (db) : sqlite3_errstr (rc));
@@ -121,7 +136,7 @@ std::unique_ptr<Database> Database::open (const std::string &path, bool create, 
   /* Switching to WAL can fail with BUSY, without waiting, while another
    * process works in the WAL; the mode persists in the file, so it is set
    * only on a database that does not have it yet. */
-  if (!in_memory) {
+  if (!in_memory && !read_only) {
     std::string mode;
     {
       auto query = self->prepare ("PRAGMA journal_mode", error);
@@ -132,6 +147,8 @@ std::unique_ptr<Database> Database::open (const std::string &path, bool create, 
     if (g_ascii_strcasecmp (mode.c_str (), "wal") != 0 && !self->exec ("PRAGMA journal_mode=WAL", error))
       return nullptr;
   }
+  if (read_only)
+    return migrate_schema (*self, schema, error) ? std::move (self) : nullptr;
   if (!self->exec ("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", error))
     return nullptr;
   if (!migrate_schema (*self, schema, error))
