@@ -1117,7 +1117,14 @@ const gchar *gst_offline_download_manager_get_data_dir (GstOfflineDownloadManage
  *
  * Adds a download, or merges @request into the download with the same id
  * (the union of their tracks) and starts it again if it had ended. The id
- * is derived from the URI if the request has none.
+ * is derived from the URI if the request has none. A complete download
+ * whose tracks do not change stays complete, unless files of it went
+ * missing or short since (what gst_offline_cache_verify() reports): those
+ * are fetched again. A failed download of another URI gives its id up to
+ * @request (its data is removed). A request of type
+ * %GST_OFFLINE_DOWNLOAD_TYPE_AUTO takes the type its URI's suffix says, else
+ * progressive: gst_offline_download_helper_prepare() tells it from the
+ * content.
  *
  * Returns: (transfer full) (nullable): a snapshot of the download, or %NULL
  *   with %GST_OFFLINE_ERROR_INVALID_ARGUMENT (bad URI or id, or an id used
