@@ -115,6 +115,16 @@ std::string play_pipeline (const char *data, const std::string &description, voi
   return result;
 }
 
+/* The DASH clip of ot::make_dash, served at /d/x.mpd and downloaded as `id`;
+ * returns its URL. */
+gchar *download_clip (const ot::Dirs &dirs, const char *id)
+{
+  ot::make_dash (dirs.content, nullptr);
+  gchar *url = ot::serve (ot::test_server, dirs.content, "d", "x.mpd");
+  ot::download (dirs.data, url, id);
+  return url;
+}
+
 }  // namespace
 
 /* Item 2: the type comes from the content. An MPD with a comment before its
@@ -266,9 +276,7 @@ GST_END_TEST;
 GST_START_TEST (test_repair)
 {
   ot::Dirs dirs ("user-repair");
-  ot::make_dash (dirs.content, nullptr);
-  g_autofree gchar *url = ot::serve (ot::test_server, dirs.content, "d", "x.mpd");
-  ot::download (dirs.data, url, "movie");
+  g_autofree gchar *url = download_clip (dirs, "movie");
 
   auto [largest, smallest] = cache_files (dirs.data);
   fail_unless (truncate (largest.c_str (), 100) == 0);
@@ -296,9 +304,7 @@ GST_END_TEST;
 GST_START_TEST (test_removed_while_playing)
 {
   ot::Dirs dirs ("user-removed");
-  ot::make_dash (dirs.content, nullptr);
-  g_autofree gchar *url = ot::serve (ot::test_server, dirs.content, "d", "x.mpd");
-  ot::download (dirs.data, url, "movie");
+  g_autofree gchar *url = download_clip (dirs, "movie");
 
   struct Remover {
     const char *data;
