@@ -388,14 +388,14 @@ bool Expander::expand_list (SegmentIndex &index)
     guint64 d = *info_.duration;
     if (!urls.empty () && (urls.size () - 1 > (G_MAXUINT64 - info_.presentation_time_offset) / d))
       return fail (error_, where_, "segment times overflow");
-    /* As for a SegmentTemplate: the Period's end ends the list (packagers
-     * such as ffmpeg list a last segment past it) and cuts the last one. */
+    /* The Period's end cuts the durations: packagers such as ffmpeg list a
+     * last segment at or past it (a few samples more), which is fetched and
+     * played as listed but adds nothing to the presentation's duration. */
     auto end = period_end_ticks ();
     for (size_t i = 0; i < urls.size (); i++) {
       guint64 start = info_.presentation_time_offset + i * d;
-      if (end && start >= *end && i > 0)
-        break;
-      if (!emit (start, end && *end > start ? std::min (d, *end - start) : d))
+      guint64 duration = !end ? d : *end > start ? std::min (d, *end - start) : 0;
+      if (!emit (start, duration))
         return false;
     }
     return true;
