@@ -213,6 +213,8 @@ class PythonApiTest(unittest.TestCase):
         self.assertEqual(GstOffline.DownloadState.to_string(GstOffline.DownloadState.QUEUED), "queued")
         self.assertEqual(GstOffline.download_type_to_string(GstOffline.DownloadType.MSS), "mss")
         self.assertEqual(GstOffline.DownloadType.to_string(GstOffline.DownloadType.DASH), "dash")
+        self.assertEqual(GstOffline.download_type_from_uri("http://h/a/x.mpd"), GstOffline.DownloadType.DASH)
+        self.assertEqual(GstOffline.DownloadType.from_uri("http://h/stream"), GstOffline.DownloadType.AUTO)
         default = GstOffline.Requirements(GstOffline.REQUIREMENTS_DEFAULT)
         self.assertEqual(default, GstOffline.Requirements.NETWORK | GstOffline.Requirements.STORAGE_NOT_LOW)
         self.assertEqual(GstOffline.requirements_to_string(default), "network, storage-not-low")
@@ -272,6 +274,7 @@ class PythonApiTest(unittest.TestCase):
         helper = GstOffline.DownloadHelper.new(url)
         self.assertTrue(helper.add_header("X-Round: %d" % n))
         self.assertEqual(helper.get_download_type(), GstOffline.DownloadType.AUTO)
+        helper.set_download_type(GstOffline.DownloadType.AUTO)  # detect it
         self.assertTrue(helper.prepare(None))
         self.assertEqual(helper.get_download_type(), TYPES[kind])
         tracks = helper.get_tracks()
