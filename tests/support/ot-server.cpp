@@ -65,6 +65,8 @@ struct ByteRange {
 
 enum class RangeRequest { NONE, SATISFIABLE, UNSATISFIABLE };
 
+struct Delayed;
+
 }  // namespace
 
 struct _OtServer {
@@ -80,6 +82,11 @@ struct _OtServer {
   guint in_flight = 0;
   guint max_in_flight = 0;
   guint latency_ms = 0;
+  /* ot_server_hold_until: requests matching the pattern wait, paused,
+   * until `hold_count` of them do (touched on the server thread). */
+  std::string hold_pattern;
+  guint hold_count = 0;
+  std::vector<Delayed *> held;
 };
 
 namespace {
@@ -486,7 +493,8 @@ respond (OtServer *server, SoupServerMessage *msg, const char *path)
   return FALSE;
 }
 
-/* A request waiting out the server's latency before it is answered. */
+/* A request waiting out the server's latency (or held back by
+ * ot_server_hold_until) before it is answered. */
 struct Delayed {
   OtServer *server;
   SoupServerMessage *msg;  /* a reference */
@@ -514,19 +522,10 @@ delayed_respond (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-void
-server_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *, gpointer data)
+/* `msg`, paused, waiting to be answered by delayed_respond. */
+Delayed *
+delayed_new (OtServer *server, SoupServerMessage *msg, const char *path)
 {
-  auto *server = static_cast<OtServer *> (data);
-  g_mutex_lock (&server->lock);
-  guint latency_ms = server->latency_ms;
-  g_mutex_unlock (&server->lock);
-  if (latency_ms == 0) {
-    respond (server, msg, path);
-    return;
-  }
-  /* Paused, the message waits on a timeout of this thread: other requests
-   * go on being served meanwhile. */
   auto *d = new Delayed ();
   d->server = server;
   d->msg = SOUP_SERVER_MESSAGE (g_object_ref (msg));
@@ -535,6 +534,40 @@ server_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
     static_cast<Delayed *> (data)->gone = TRUE;
   }), d);
   soup_server_message_pause (msg);
+  return d;
+}
+
+void
+server_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *, gpointer data)
+{
+  auto *server = static_cast<OtServer *> (data);
+  g_mutex_lock (&server->lock);
+  guint latency_ms = server->latency_ms;
+  gboolean hold = server->hold_count > 0 && g_pattern_match_simple (server->hold_pattern.c_str (), path);
+  std::vector<Delayed *> release;
+  if (hold) {
+    server->held.push_back (delayed_new (server, msg, path));
+    if (server->held.size () >= server->hold_count) {
+      server->hold_count = 0;
+      release.swap (server->held);
+    }
+  }
+  g_mutex_unlock (&server->lock);
+  if (hold) {
+    /* All answered in this one dispatch: they are open at once. */
+    for (Delayed *d : release) {
+      delayed_respond (d);
+      delayed_free (d);
+    }
+    return;
+  }
+  if (latency_ms == 0) {
+    respond (server, msg, path);
+    return;
+  }
+  /* Paused, the message waits on a timeout of this thread: other requests
+   * go on being served meanwhile. */
+  Delayed *d = delayed_new (server, msg, path);
   GSource *source = g_timeout_source_new (latency_ms);
   g_source_set_callback (source, delayed_respond, d, delayed_free);
   g_source_attach (source, server->context);
@@ -657,6 +690,8 @@ ot_server_free (OtServer *server)
   g_main_loop_quit (server->loop);
   g_main_context_wakeup (server->context);
   g_thread_join (server->thread);
+  for (Delayed *d : server->held)
+    delayed_free (d);
   g_main_loop_unref (server->loop);
   g_main_context_unref (server->context);
   g_free (server->base_url);
@@ -902,6 +937,16 @@ ot_server_get_ranges (OtServer *server, const gchar *path)
   }
   g_mutex_unlock (&server->lock);
   return ranges;
+}
+
+void
+ot_server_hold_until (OtServer *server, const gchar *pattern, guint count)
+{
+  g_mutex_lock (&server->lock);
+  g_assert (server->held.empty ());
+  server->hold_pattern = pattern;
+  server->hold_count = count;
+  g_mutex_unlock (&server->lock);
 }
 
 void

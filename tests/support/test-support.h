@@ -44,6 +44,13 @@ void ot_server_set_rate (OtServer *server, const gchar *path, guint64 bytes_per_
 void ot_server_set_latency (OtServer *server, guint ms);
 /* The Content-Type answers for `path` carry (default application/octet-stream). */
 void ot_server_set_content_type (OtServer *server, const gchar *path, const gchar *content_type);
+/* Holds the next requests whose path matches `pattern` (a
+ * g_pattern_match_simple glob, e.g. "/chunk-*") unanswered until `count` of
+ * them wait, then answers those together (all open at once) and lets later
+ * requests through: however slowly a loaded machine delivers them, a client
+ * that opens `count` requests at once is seen doing so, and one that never
+ * does is never answered (its test times out). */
+void ot_server_hold_until (OtServer *server, const gchar *pattern, guint count);
 /* Observations at the server. */
 guint ot_server_get_request_count (OtServer *server, const gchar *path);
 guint64 ot_server_get_bytes_sent (OtServer *server, const gchar *path);
