@@ -118,6 +118,7 @@ request_ended (OtServer *server)
   g_mutex_lock (&server->lock);
   g_assert (server->in_flight > 0);
   server->in_flight--;
+  g_cond_broadcast (&server->cond);
   g_mutex_unlock (&server->lock);
 }
 
@@ -937,6 +938,16 @@ ot_server_get_ranges (OtServer *server, const gchar *path)
   }
   g_mutex_unlock (&server->lock);
   return ranges;
+}
+
+void
+ot_server_wait_idle (OtServer *server)
+{
+  g_mutex_lock (&server->lock);
+  while (server->in_flight > 0)
+    g_cond_wait (&server->cond, &server->lock);
+  g_mutex_unlock (&server->lock);
+  sync_with_server_thread (server);
 }
 
 void

@@ -51,6 +51,10 @@ void ot_server_set_content_type (OtServer *server, const gchar *path, const gcha
  * that opens `count` requests at once is seen doing so, and one that never
  * does is never answered (its test times out). */
 void ot_server_hold_until (OtServer *server, const gchar *pattern, guint count);
+/* Blocks until no request is being answered (each one finished, or its
+ * connection closed): what the server sent is then all it will send for
+ * them. Only for clients in other processes or threads. */
+void ot_server_wait_idle (OtServer *server);
 /* Observations at the server. */
 guint ot_server_get_request_count (OtServer *server, const gchar *path);
 guint64 ot_server_get_bytes_sent (OtServer *server, const gchar *path);
