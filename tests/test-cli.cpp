@@ -244,6 +244,35 @@ serve_media_file (OtServer *server, const gchar *media_dir, const gchar *path, g
 
 /* ---- other processes ------------------------------------------------------ */
 
+/* Calls `ready` now and again each time `path` (a file, or with
+ * `directory` the entries of a directory) changes, until it returns true;
+ * a change that never comes is caught by the test case's timeout. `ready`
+ * is also called again when `*wake` turns true. */
+template <typename Ready>
+static void
+until_changed (const gchar *path, bool directory, Ready ready, const bool *wake = nullptr)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  GError *error = nullptr;
+  g_autoptr (GFileMonitor) monitor = directory ? g_file_monitor_directory (file, G_FILE_MONITOR_NONE, nullptr, &error)
+                                               : g_file_monitor_file (file, G_FILE_MONITOR_NONE, nullptr, &error);
+  fail_unless (monitor != nullptr, "cannot watch %s: %s", path, error ? error->message : "");
+  bool changed = false;
+  g_signal_connect (monitor, "changed",
+      G_CALLBACK (+[] (GFileMonitor *, GFile *, GFile *, GFileMonitorEvent, gpointer data) {
+        *static_cast<bool *> (data) = true;
+      }),
+      &changed);
+  for (;;) {
+    changed = false;
+    if (ready ())
+      break;
+    while (!changed && !(wake && *wake))
+      g_main_context_iteration (nullptr, TRUE);
+  }
+  g_signal_handlers_disconnect_by_data (monitor, &changed);
+}
+
 /* The built CLI run in the background with its stdout and stderr kept in
  * files (ot_spawn_cli drops stdout), for tests where two processes share a
  * data directory. */
@@ -312,25 +341,13 @@ struct CliChild {
    * changes); if it never does, the test case's timeout ends the wait. */
   void wait_for_out (const gchar *text)
   {
-    g_autoptr (GFile) file = g_file_new_for_path (out_path);
-    g_autoptr (GFileMonitor) monitor = g_file_monitor_file (file, G_FILE_MONITOR_NONE, nullptr, nullptr);
-    fail_unless (monitor != nullptr, "cannot watch %s", out_path);
-    bool changed = false;
-    g_signal_connect (monitor, "changed",
-        G_CALLBACK (+[] (GFileMonitor *, GFile *, GFile *, GFileMonitorEvent, gpointer data) {
-          *static_cast<bool *> (data) = true;
-        }),
-        &changed);
-    for (;;) {
-      changed = false;
+    until_changed (out_path, false, [&] {
       g_autofree gchar *now = out ();
       if (strstr (now, text))
-        break;
+        return true;
       fail_if (exited, "it ended without writing '%s':\n%s", text, now);
-      while (!changed && !exited)
-        g_main_context_iteration (nullptr, TRUE);
-    }
-    g_signal_handlers_disconnect_by_data (monitor, &changed);
+      return false;
+    }, &exited);
   }
 
   void send_signal (int signum) { g_subprocess_send_signal (process, signum); }
@@ -398,19 +415,8 @@ sample_status (const gchar *dir, const gchar *id)
 static StatusSample
 wait_for_state (const gchar *dir, const gchar *id, const char *state, gint64 min_bytes)
 {
-  g_autoptr (GFile) data_dir = g_file_new_for_path (dir);
-  GError *error = nullptr;
-  g_autoptr (GFileMonitor) monitor = g_file_monitor_directory (data_dir, G_FILE_MONITOR_NONE, nullptr, &error);
-  fail_unless (monitor != nullptr, "cannot watch %s: %s", dir, error ? error->message : "");
-  bool changed = false;
-  g_signal_connect (monitor, "changed",
-      G_CALLBACK (+[] (GFileMonitor *, GFile *, GFile *, GFileMonitorEvent, gpointer data) {
-        *static_cast<bool *> (data) = true;
-      }),
-      &changed);
   StatusSample sample;
-  for (;;) {
-    changed = false;
+  until_changed (dir, true, [&] {
     /* The download may not be in the index yet. */
     CliRun run;
     run_cli (run, dir, "status", id, "--json");
@@ -425,12 +431,8 @@ wait_for_state (const gchar *dir, const gchar *id, const char *state, gint64 min
       fail_unless (strstr (run.err, "no download with id"), "status %s: %s", id, run.raw_err);
       sample.state = "absent";
     }
-    if (sample.state == state && sample.bytes > min_bytes)
-      break;
-    while (!changed)
-      g_main_context_iteration (nullptr, TRUE);
-  }
-  g_signal_handlers_disconnect_by_data (monitor, &changed);
+    return sample.state == state && sample.bytes > min_bytes;
+  });
   return sample;
 }
 
