@@ -132,6 +132,9 @@ struct ManagerCore {
   GstOfflineRequirements not_met = GST_OFFLINE_REQUIREMENTS_NONE;
   gint64 index_version = -1;
   guint polls = 0;
+  /* Deletes the files of removed downloads, one job at a time, off the
+   * worker thread (unlinking tens of thousands of files takes seconds). */
+  GThreadPool *file_deleter = nullptr;
 
   /* The index in memory: every event touches only the downloads it
    * concerns, whatever their number. */
@@ -187,6 +190,7 @@ struct ManagerCore {
   bool persist_state (DownloadRecord &record);
   void fail_record (DownloadRecord &record, const GError *error);
   bool remove_data (const std::string &id, GError **error);
+  void delete_files_later (std::vector<std::string> keys);
   void release_download_license (const std::string &id, const std::string &key_set_id);
   void forget_hls_keys (const std::string &id);
   void stop_all ();
@@ -833,8 +837,10 @@ bool ManagerCore::remove_data (const std::string &id, GError **error)
       return false;
   }
   auto record = download_table::get (db (), id, nullptr);
-  if (!cache_remove_download_resources (cache.get (), id, error) || !download_table::remove (db (), id, error))
+  auto keys = cache_drop_download_rows (cache.get (), id, error);
+  if (!keys || !download_table::remove (db (), id, error))
     return false;
+  delete_files_later (std::move (*keys));
   if (record && record->key_set_id)
     release_download_license (id, *record->key_set_id);
   forget_hls_keys (id);
@@ -842,6 +848,25 @@ bool ManagerCore::remove_data (const std::string &id, GError **error)
   GST_INFO ("download %s removed", id.c_str ());
   emit_removed (id);
   return true;
+}
+
+/* Nothing shows the files of `keys` any more: they go on the deleter's
+ * thread, with the partial files that never had a row. */
+void ManagerCore::delete_files_later (std::vector<std::string> keys)
+{
+  struct Job {
+    std::string data_dir;
+    std::vector<std::string> keys;
+  };
+  if (!file_deleter) {
+    file_deleter = g_thread_pool_new (
+        [] (gpointer data, gpointer) {
+          std::unique_ptr<Job> job (static_cast<Job *> (data));
+          cache_delete_unused_files (job->data_dir, job->keys, true);
+        },
+        nullptr, 1, FALSE, nullptr);
+  }
+  g_thread_pool_push (file_deleter, new Job { data_dir, std::move (keys) }, nullptr);
 }
 
 /* A removed download's license goes with it. Its data is gone already, so
@@ -1075,6 +1100,11 @@ static void gst_offline_download_manager_dispose (GObject *object)
     core->call ([core] () { core->stop_all (); });
     g_thread_join (core->worker_thread);
     core->worker_thread = nullptr;
+  }
+  /* Removed downloads leave no file behind the manager. */
+  if (core->file_deleter) {
+    g_thread_pool_free (core->file_deleter, FALSE, TRUE);
+    core->file_deleter = nullptr;
   }
   G_OBJECT_CLASS (gst_offline_download_manager_parent_class)->dispose (object);
 }
