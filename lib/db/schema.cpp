@@ -130,16 +130,16 @@ const char *const kMigrations[] = {
   ");"
   "CREATE TRIGGER download_inserted AFTER INSERT ON downloads BEGIN"
   "  INSERT INTO download_changes (download_id) VALUES (NEW.id);"
-  "  DELETE FROM download_changes WHERE seq <= last_insert_rowid () - 4096;"
+  "  DELETE FROM download_changes WHERE seq <= (SELECT MAX (seq) FROM download_changes) - 4096;"
   " END;"
   "CREATE TRIGGER download_changed AFTER UPDATE OF state, stop_reason ON downloads"
   "  WHEN OLD.state IS NOT NEW.state OR OLD.stop_reason IS NOT NEW.stop_reason BEGIN"
   "  INSERT INTO download_changes (download_id) VALUES (NEW.id);"
-  "  DELETE FROM download_changes WHERE seq <= last_insert_rowid () - 4096;"
+  "  DELETE FROM download_changes WHERE seq <= (SELECT MAX (seq) FROM download_changes) - 4096;"
   " END;"
   "CREATE TRIGGER download_deleted AFTER DELETE ON downloads BEGIN"
   "  INSERT INTO download_changes (download_id) VALUES (OLD.id);"
-  "  DELETE FROM download_changes WHERE seq <= last_insert_rowid () - 4096;"
+  "  DELETE FROM download_changes WHERE seq <= (SELECT MAX (seq) FROM download_changes) - 4096;"
   " END;",
 };
 
