@@ -354,7 +354,7 @@ void compare_with_ffmpeg (const std::string &root)
   g_mkdir_with_parents (dir.c_str (), 0700);
   std::string mpd = dir + "/movie.mpd";
   run_timed ("ffmpeg (making the asset)", { ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i",
-    "testsrc2=size=1280x720:rate=25", "-t", "24", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "12", "-g", "50",
+    "testsrc2=size=1280x720:rate=25", "-t", "42", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "12", "-g", "50",
     "-f", "dash", "-seg_duration", "2", "-use_template", "1", "-use_timeline", "0", mpd.c_str (), nullptr });
   OtServer *server = ot_server_new ();
   std::string mpd_url;

@@ -88,29 +88,21 @@ requirement_names (GstOfflineRequirements requirements)
 
 namespace {
 
-bool
-is_loopback_host (const char *uri)
-{
-  g_autoptr (GUri) parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, nullptr);
-  const char *host = parsed ? g_uri_get_host (parsed) : nullptr;
-  if (!host)
-    return false;
-  if (g_ascii_strcasecmp (host, "localhost") == 0)
-    return true;
-  g_autoptr (GInetAddress) address = g_inet_address_new_from_string (host);
-  return address && g_inet_address_get_is_loopback (address);
-}
-
-/* requirements_holding_back (), asked once per kind of host with a memo. */
+/* requirements_holding_back (), asked once per host with a memo (the
+ * library's answer depends on the host only: loopback ones need no network). */
 GstOfflineRequirements
 holding_back (GstOfflineDownload *download, const char *data_dir, RequirementsMemo *memo)
 {
   if (!memo || gst_offline_download_get_state (download) != GST_OFFLINE_DOWNLOAD_STATE_QUEUED)
     return requirements_holding_back (download, data_dir);
-  auto &known = memo->by_loopback[is_loopback_host (gst_offline_download_get_uri (download))];
-  if (!known)
-    known = requirements_holding_back (download, data_dir);
-  return *known;
+  g_autoptr (GUri) uri = g_uri_parse (gst_offline_download_get_uri (download), G_URI_FLAGS_NONE, nullptr);
+  const char *host = uri ? g_uri_get_host (uri) : nullptr;
+  if (!host)
+    return requirements_holding_back (download, data_dir);
+  auto known = memo->by_host.find (host);
+  if (known == memo->by_host.end ())
+    known = memo->by_host.emplace (host, requirements_holding_back (download, data_dir)).first;
+  return known->second;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <gst/offline/offline.h>
 #include <json-glib/json-glib.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,10 +30,10 @@ struct LicenseSummary {
 /* Its license, or nothing when it has none (never creates drm.db). */
 std::optional<LicenseSummary> license_of (GstOfflineDownload *download, const char *data_dir);
 
-/* What requirements_holding_back () found for each kind of host, for a
- * command that asks for many downloads at one instant (`list`). */
+/* What requirements_holding_back () found for each host, for a command
+ * that asks for many downloads at one instant (`list`). */
 struct RequirementsMemo {
-  std::optional<GstOfflineRequirements> by_loopback[2];
+  std::map<std::string, GstOfflineRequirements> by_host;
 };
 
 /* The JSON object documented in docs/cli.md (`status --json`). */

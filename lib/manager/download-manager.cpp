@@ -433,7 +433,7 @@ bool ManagerCore::load_entries ()
       break;
     gint64 state = rows->int64 (1);
     gint64 stop_reason = rows->int64 (2);
-    if (state < GST_OFFLINE_DOWNLOAD_STATE_QUEUED || state > GST_OFFLINE_DOWNLOAD_STATE_RESTARTING
+    if (state < GST_OFFLINE_DOWNLOAD_STATE_QUEUED || state > GST_OFFLINE_DOWNLOAD_STATE_RESTARTING || state == 6
         || stop_reason < 0 || stop_reason > G_MAXUINT)
       continue;  /* a corrupt row: verify names it */
     Entry entry;
