@@ -19,6 +19,12 @@
  * DASH_BENCH_LATENCY_MS (20), DASH_BENCH_PARALLELISM ("4,6,8,16") and
  * DASH_BENCH_DIR (the temporary directory; use a real disk, the cache
  * fsyncs) change the set-up. Without aria2c only gst-offline is measured.
+ *
+ * Then yt-dlp (-N 8 and -N 16, one output file) on the same MPD, against
+ * the whole download; and, without latency, a real DASH asset of about
+ * 50 MB made by ffmpeg, through the manager against `ffmpeg -c copy` of the
+ * same MPD (DASH_BENCH_NO_FFMPEG skips it). OtServer sends without Nagle's
+ * delay, so keep-alive answers are not held for the client's delayed ACK.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cache/cache-private.h"
 #include "downloader/segment-fetcher.h"
@@ -255,6 +261,39 @@ gint64 run_aria2c (const char *aria2c, const std::string &work, const std::strin
   return elapsed;
 }
 
+/* Runs `argv` (a NULL-terminated program and arguments); returns the
+ * microseconds it took, or dies naming `what` if it fails. */
+gint64 run_timed (const char *what, const std::vector<const char *> &argv)
+{
+  gchar *err = nullptr;
+  gint status = 0;
+  g_autoptr (GError) error = nullptr;
+  gint64 start = g_get_monotonic_time ();
+  if (!g_spawn_sync (nullptr, const_cast<gchar **> (argv.data ()), nullptr, G_SPAWN_STDOUT_TO_DEV_NULL, nullptr,
+          nullptr, nullptr, &err, &status, &error))
+    die (std::string ("cannot run ") + what + ": " + error->message);
+  gint64 elapsed = g_get_monotonic_time () - start;
+  if (!g_spawn_check_wait_status (status, nullptr))
+    die (std::string (what) + " failed: " + (err ? err : ""));
+  g_free (err);
+  return elapsed;
+}
+
+/* yt-dlp fetching the MPD's fragments, `parallelism` at a time, into one file. */
+gint64 run_ytdlp (const char *ytdlp, const std::string &work, const std::string &mpd_url, guint parallelism,
+    guint64 expected_bytes)
+{
+  g_mkdir_with_parents (work.c_str (), 0700);
+  std::string out = work + "/yt-dlp.mp4";
+  std::string jobs = std::to_string (parallelism);
+  gint64 us = run_timed ("yt-dlp", { ytdlp, "-q", "--no-warnings", "--no-part", "--fixup", "never",
+    "--no-cache-dir", "-N", jobs.c_str (), "-o", out.c_str (), mpd_url.c_str (), nullptr });
+  guint files = 0;
+  if (tree_bytes (out, &files) != expected_bytes)
+    die ("yt-dlp wrote " + std::to_string (tree_bytes (out, &files)) + " bytes, expected " + std::to_string (expected_bytes));
+  return us;
+}
+
 /* The whole DASH download through the manager in a fresh data directory;
  * returns the microseconds from add_download to COMPLETED and the bytes. */
 gint64 run_manager (const std::string &work, const std::string &mpd_url, guint64 *bytes)
@@ -299,6 +338,52 @@ gint64 run_manager (const std::string &work, const std::string &mpd_url, guint64
   while (g_main_context_iteration (nullptr, FALSE))
     ;
   return elapsed;
+}
+
+/* The no-latency case: a real DASH asset of about 50 MB (ffmpeg's), whole
+ * through the manager, against `ffmpeg -c copy` of the same MPD into one
+ * file (serial, unsynced). Prints the ratio of their times. */
+void compare_with_ffmpeg (const std::string &root)
+{
+  g_autofree gchar *ffmpeg = g_find_program_in_path ("ffmpeg");
+  if (!ffmpeg) {
+    g_print ("ffmpeg not installed: skipping the no-latency case\n");
+    return;
+  }
+  std::string dir = root + "/real";
+  g_mkdir_with_parents (dir.c_str (), 0700);
+  std::string mpd = dir + "/movie.mpd";
+  run_timed ("ffmpeg (making the asset)", { ffmpeg, "-loglevel", "error", "-f", "lavfi", "-i",
+    "testsrc2=size=1280x720:rate=25", "-t", "42", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "12", "-g", "50",
+    "-f", "dash", "-seg_duration", "2", "-use_template", "1", "-use_timeline", "0", mpd.c_str (), nullptr });
+  OtServer *server = ot_server_new ();
+  std::string mpd_url;
+  guint64 asset_bytes = 0;
+  g_autoptr (GDir) files = g_dir_open (dir.c_str (), 0, nullptr);
+  while (const gchar *name = files ? g_dir_read_name (files) : nullptr) {
+    std::string path = dir + "/" + name;
+    g_autofree gchar *url = ot_server_add_file (server, (std::string ("/real/") + name).c_str (), path.c_str ());
+    guint count = 0;
+    asset_bytes += tree_bytes (path, &count);
+    if (g_str_equal (name, "movie.mpd"))
+      mpd_url = url;
+  }
+  Measure gst, ff;
+  for (guint round = 0; round < kRounds; round++) {
+    std::string work = root + "/real-work";
+    remove_tree (work);
+    guint64 bytes = 0;
+    gst.keep_best (asset_bytes, run_manager (work, mpd_url, &bytes), 0);
+    remove_tree (work);
+    g_mkdir_with_parents (work.c_str (), 0700);
+    std::string out = work + "/copy.mp4";
+    ff.keep_best (asset_bytes, run_timed ("ffmpeg -c copy", { ffmpeg, "-loglevel", "error", "-y", "-i", mpd_url.c_str (),
+      "-c", "copy", out.c_str (), nullptr }), 0);
+    remove_tree (work);
+  }
+  g_print ("no latency, %.1f MB of real DASH: gst-offline %.3f s, ffmpeg -c copy %.3f s: gst-offline's time is "
+      "%.2f of ffmpeg's (target <= 1.2)\n", asset_bytes / 1e6, gst.seconds (), ff.seconds (), gst.seconds () / ff.seconds ());
+  ot_server_free (server);
 }
 
 std::vector<guint> parse_parallelisms (const char *text)
@@ -408,6 +493,22 @@ int main (int argc, char **argv)
   remove_tree (work);
   print_row ("whole DASH (manager)", GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM, whole, aria2c ? &aria_at_default : nullptr);
 
+  g_autofree gchar *ytdlp = g_find_program_in_path ("yt-dlp");
+  if (ytdlp) {
+    for (guint p : { 8u, 16u }) {
+      Measure yt;
+      for (guint round = 0; round < kRounds; round++) {
+        remove_tree (work);
+        yt.keep_best (segment_bytes, run_ytdlp (ytdlp, work, mpd_url, p, segment_bytes), 0);
+      }
+      remove_tree (work);
+      g_print ("yt-dlp -N %-2u            %7.3f s: its time is %.2f of gst-offline's whole download (target >= 1.0)\n", p,
+          yt.seconds (), yt.seconds () / whole.seconds ());
+    }
+  } else {
+    g_print ("yt-dlp not installed: skipping its comparison\n");
+  }
+
   if (aria2c) {
     guint best_p = 0;
     double best_ratio = 0;
@@ -421,6 +522,8 @@ int main (int argc, char **argv)
   }
 
   ot_server_free (server);
+  if (!g_getenv ("DASH_BENCH_NO_FFMPEG"))
+    compare_with_ffmpeg (root);
   remove_tree (root);
   return 0;
 }

@@ -361,6 +361,7 @@ class PythonApiTest(unittest.TestCase):
         self.assertEqual(download.get_stop_reason(), GstOffline.STOP_REASON_NONE)
         self.assertGreaterEqual(download.get_speed(), 0)
         self.assertGreaterEqual(download.get_eta(), -1)
+        self.assertGreaterEqual(download.get_estimated_length(), -1)
         if state == GstOffline.DownloadState.COMPLETED:
             self.assertTrue(download.is_terminal())
             self.assertIsNone(download.get_failure_message())
@@ -368,6 +369,7 @@ class PythonApiTest(unittest.TestCase):
             self.assertEqual(download.get_percent_downloaded(), 100.0)
             self.assertGreater(download.get_bytes_downloaded(), 0)
             self.assertEqual(download.get_content_length(), download.get_bytes_downloaded())
+            self.assertEqual(download.get_estimated_length(), download.get_content_length())
         read_every_property(download)
 
     def check_manager(self, n):

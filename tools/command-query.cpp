@@ -39,13 +39,7 @@ command_list (Context &ctx, int argc, char **argv)
   sort_downloads (downloads);
 
   if (json) {
-    JsonArray *array = json_array_sized_new (downloads->len);
-    for (guint i = 0; i < downloads->len; i++)
-      json_array_add_element (array,
-          download_to_json (GST_OFFLINE_DOWNLOAD (g_ptr_array_index (downloads, i)), ctx.data_dir.c_str ()));
-    g_autoptr (JsonNode) root = json_node_init_array (json_node_alloc (), array);
-    json_array_unref (array);
-    fputs (json_to_string (root).c_str (), stdout);
+    print_download_array (downloads, ctx.data_dir.c_str ());
   } else {
     fputs (format_download_table (downloads).c_str (), stdout);
   }

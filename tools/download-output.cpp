@@ -6,6 +6,7 @@
 #include <gio/gio.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <array>
 #include <vector>
 
@@ -20,17 +21,20 @@ stream_keys (GstOfflineDownload *download)
   return request ? gst_offline_download_request_get_stream_keys (request) : nullptr;
 }
 
+}  // namespace
+
 std::string
 progress_text (GstOfflineDownload *download)
 {
   gint64 length = gst_offline_download_get_content_length (download);
+  gint64 estimate = gst_offline_download_get_estimated_length (download);
   std::string text = format_size (gst_offline_download_get_bytes_downloaded (download));
   if (length >= 0)
     text += " of " + format_size ((guint64) length);
+  else if (estimate >= 0)
+    text += " of about " + format_size ((guint64) estimate);
   return text;
 }
-
-}  // namespace
 
 std::optional<LicenseSummary>
 license_of (GstOfflineDownload *download, const char *data_dir)
@@ -82,8 +86,29 @@ requirement_names (GstOfflineRequirements requirements)
   return names;
 }
 
+namespace {
+
+/* requirements_holding_back (), asked once per host with a memo (the
+ * library's answer depends on the host only: loopback ones need no network). */
+GstOfflineRequirements
+holding_back (GstOfflineDownload *download, const char *data_dir, RequirementsMemo *memo)
+{
+  if (!memo || gst_offline_download_get_state (download) != GST_OFFLINE_DOWNLOAD_STATE_QUEUED)
+    return requirements_holding_back (download, data_dir);
+  g_autoptr (GUri) uri = g_uri_parse (gst_offline_download_get_uri (download), G_URI_FLAGS_NONE, nullptr);
+  const char *host = uri ? g_uri_get_host (uri) : nullptr;
+  if (!host)
+    return requirements_holding_back (download, data_dir);
+  auto known = memo->by_host.find (host);
+  if (known == memo->by_host.end ())
+    known = memo->by_host.emplace (host, requirements_holding_back (download, data_dir)).first;
+  return known->second;
+}
+
+}  // namespace
+
 JsonNode *
-download_to_json (GstOfflineDownload *download, const char *data_dir)
+download_to_json (GstOfflineDownload *download, const char *data_dir, RequirementsMemo *memo)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
@@ -104,6 +129,9 @@ download_to_json (GstOfflineDownload *download, const char *data_dir)
   json_builder_add_int_value (b, (gint64) gst_offline_download_get_bytes_downloaded (download));
   json_builder_set_member_name (b, "content_length");
   json_builder_add_int_value (b, gst_offline_download_get_content_length (download));
+  /* An extension: the total while content_length is -1 (an estimate), -1 without one. */
+  json_builder_set_member_name (b, "estimated_length");
+  json_builder_add_int_value (b, gst_offline_download_get_estimated_length (download));
 
   /* -1 exactly when unknown, whatever negative value the library uses. */
   gdouble percent = gst_offline_download_get_percent_downloaded (download);
@@ -139,7 +167,7 @@ download_to_json (GstOfflineDownload *download, const char *data_dir)
 
   json_builder_set_member_name (b, "requirements_not_met");
   json_builder_begin_array (b);
-  for (const std::string &name : requirement_names (requirements_holding_back (download, data_dir)))
+  for (const std::string &name : requirement_names (holding_back (download, data_dir, memo)))
     json_builder_add_string_value (b, name.c_str ());
   json_builder_end_array (b);
 
@@ -161,6 +189,36 @@ json_to_string (JsonNode *node)
   json_generator_set_root (generator, node);
   g_autofree gchar *text = json_generator_to_data (generator, nullptr);
   return std::string (text) + "\n";
+}
+
+void
+print_download_array (GPtrArray *downloads, const char *data_dir)
+{
+  if (downloads->len == 0) {
+    fputs ("[]\n", stdout);
+    return;
+  }
+  RequirementsMemo memo;
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_indent (generator, 2);
+  fputs ("[\n", stdout);
+  for (guint i = 0; i < downloads->len; i++) {
+    g_autoptr (JsonNode) node = download_to_json (GST_OFFLINE_DOWNLOAD (g_ptr_array_index (downloads, i)), data_dir,
+        &memo);
+    json_generator_set_root (generator, node);
+    g_autofree gchar *text = json_generator_to_data (generator, nullptr);
+    /* Each line one level in, as the array's generator would put it. */
+    std::string indented = "  ";
+    for (const char *c = text; *c; c++) {
+      indented += *c;
+      if (*c == '\n')
+        indented += "  ";
+    }
+    fputs (indented.c_str (), stdout);
+    fputs (i + 1 < downloads->len ? ",\n" : "\n", stdout);
+  }
+  fputs ("]\n", stdout);
 }
 
 std::string

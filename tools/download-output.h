@@ -6,6 +6,7 @@
 #include <gst/offline/offline.h>
 #include <json-glib/json-glib.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,10 +30,24 @@ struct LicenseSummary {
 /* Its license, or nothing when it has none (never creates drm.db). */
 std::optional<LicenseSummary> license_of (GstOfflineDownload *download, const char *data_dir);
 
+/* What requirements_holding_back () found for each host, for a command
+ * that asks for many downloads at one instant (`list`). */
+struct RequirementsMemo {
+  std::map<std::string, GstOfflineRequirements> by_host;
+};
+
 /* The JSON object documented in docs/cli.md (`status --json`). */
-JsonNode *download_to_json (GstOfflineDownload *download, const char *data_dir);
+JsonNode *download_to_json (GstOfflineDownload *download, const char *data_dir, RequirementsMemo *memo = nullptr);
 /* Pretty-printed JSON text of `node`, ending with a newline. */
 std::string json_to_string (JsonNode *node);
+/* Prints `downloads` on stdout as the pretty-printed JSON array of their
+ * objects, one object at a time (memory flat in their number). */
+void print_download_array (GPtrArray *downloads, const char *data_dir);
+
+/* "1.2 MiB of 2.9 MiB", "1.2 MiB of about 2.9 MiB" while the total is an
+ * estimate, "1.2 MiB" without one: how the bar, the lines of `download` and
+ * `status` show the size. */
+std::string progress_text (GstOfflineDownload *download);
 
 /* `list`: one line per download, columns aligned: ID  STATE  PERCENT  BYTES  URI. */
 std::string format_download_table (GPtrArray *downloads);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "progress.h"
 
+#include "download-output.h"
 #include "format.h"
 
 #include <sys/ioctl.h>
@@ -109,20 +110,16 @@ ProgressDisplay::clear ()
 void
 ProgressDisplay::draw_bar (GstOfflineDownload *download)
 {
-  guint64 bytes = gst_offline_download_get_bytes_downloaded (download);
-  gint64 length = gst_offline_download_get_content_length (download);
   gdouble percent = gst_offline_download_get_percent_downloaded (download);
 
-  std::string text = format_percent (percent) + "  " + format_size (bytes);
-  if (length >= 0)
-    text += " of " + format_size ((guint64) length);
+  std::string text = format_percent (percent) + "  " + progress_text (download);
   text += speed_text (download, "  ");
 
   std::string line = id_ + " ";
   guint columns = terminal_columns ();
   /* "id [bar] text": the bar gets what the longest text leaves, between 10
    * and 40 cells, so that it does not change width as the text does. */
-  constexpr gint kLongestText = sizeof ("100.0%  1023.9 MiB of 1023.9 MiB  1023.9 MiB/s  ETA 99:59:59") - 1;
+  constexpr gint kLongestText = sizeof ("100.0%  1023.9 MiB of about 1023.9 MiB  1023.9 MiB/s  ETA 99:59:59") - 1;
   gint room = (gint) columns - 1 - (gint) line.size () - 3 - kLongestText;
   if (percent >= 0 && room >= 10) {
     gint width = MIN (room, 40);
@@ -141,15 +138,13 @@ ProgressDisplay::draw_bar (GstOfflineDownload *download)
 void
 ProgressDisplay::print_line (GstOfflineDownload *download)
 {
-  guint64 bytes = gst_offline_download_get_bytes_downloaded (download);
-  gint64 length = gst_offline_download_get_content_length (download);
   gdouble percent = gst_offline_download_get_percent_downloaded (download);
   std::string speed = speed_text (download, ", ");
-  if (percent >= 0 && length >= 0)
-    printf ("%s: %s %s of %s%s\n", id_.c_str (), format_percent (percent).c_str (),
-        format_size (bytes).c_str (), format_size ((guint64) length).c_str (), speed.c_str ());
+  if (percent >= 0)
+    printf ("%s: %s %s%s\n", id_.c_str (), format_percent (percent).c_str (), progress_text (download).c_str (),
+        speed.c_str ());
   else
-    printf ("%s: %s%s\n", id_.c_str (), format_size (bytes).c_str (), speed.c_str ());
+    printf ("%s: %s%s\n", id_.c_str (), progress_text (download).c_str (), speed.c_str ());
   fflush (stdout);
 }
 

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gst_offline {
 
@@ -46,6 +47,16 @@ bool cache_path_names_file (const std::string &path, int fd);
  * download does (rows first, then the files no writer holds), and its
  * resource list, then sweeps stray partial files. */
 bool cache_remove_download_resources (GstOfflineCache *cache, const std::string &download_id, GError **error);
+/* The first half of that: the rows, in one transaction. Returns the keys
+ * whose files no row shows any more. */
+std::optional<std::vector<std::string>> cache_drop_download_rows (GstOfflineCache *cache,
+    const std::string &download_id, GError **error);
+/* The second half: deletes the files of `keys` that no writer holds and no
+ * row names (a key fetched again meanwhile keeps its file), then, with
+ * `sweep`, the partial files that never had a row (a stop before the first
+ * checkpoint). With a database connection of its own, so that it can run on
+ * a worker thread: unlinking tens of thousands of files takes seconds. */
+void cache_delete_unused_files (const std::string &data_dir, const std::vector<std::string> &keys, bool sweep);
 
 /* Repair: forgets the whole resources of download `download_id` whose file
  * is missing or has another length than recorded (what verify reports), so

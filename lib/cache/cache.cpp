@@ -5,6 +5,8 @@
 #include "util/fs.h"
 #include "util/hash.h"
 
+#include <gst/gst.h>
+
 #include <cerrno>
 #include <set>
 #include <vector>
@@ -68,21 +70,11 @@ GstOfflineCache *cache_open (const char *data_dir, bool create, GError **error)
   return self;
 }
 
-/* Unlinks the file at `path` unless a writer holds it (it then has rows to
- * come, or its own cleanup). */
-void remove_unless_held (const std::string &path)
-{
-  int errsv = 0;
-  UniqueFd lock = cache_lock_file (path, false, &errsv);
-  if (lock)
-    unlink (path.c_str ());
-}
-
 /* Calls `fn` with the path, relative to the data directory, of every file
  * in the cache's buckets whose name ends with `suffix`. */
-template <typename Fn> void for_each_cache_file (GstOfflineCache *cache, const char *suffix, Fn fn)
+template <typename Fn> void for_each_cache_file (const std::string &data_dir, const char *suffix, Fn fn)
 {
-  std::string cache_dir = cache_absolute_path (cache, kCacheDirName);
+  std::string cache_dir = data_dir + G_DIR_SEPARATOR_S + kCacheDirName;
   g_autoptr (GDir) top = g_dir_open (cache_dir.c_str (), 0, nullptr);
   while (const gchar *bucket = top ? g_dir_read_name (top) : nullptr) {
     std::string bucket_path = cache_dir + G_DIR_SEPARATOR_S + bucket;
@@ -94,6 +86,31 @@ template <typename Fn> void for_each_cache_file (GstOfflineCache *cache, const c
   }
 }
 
+/* Deletes the partial files that no row names and no writer holds. */
+void sweep_stray_partials (const std::string &data_dir, Database &db)
+{
+  for_each_cache_file (data_dir, ".partial", [&] (const std::string &file) {
+    std::string path = data_dir + G_DIR_SEPARATOR_S + file;
+    int errsv = 0;
+    UniqueFd lock = cache_lock_file (path, false, &errsv);
+    if (!lock)
+      return;
+    /* Under the lock nobody writes it: a row says whether it holds durable bytes. */
+    auto named = db.prepare ("SELECT 1 FROM partials WHERE file = ?", nullptr);
+    if (!named || named->bind (1, file).step (nullptr) != Statement::Step::Done)
+      return;
+    unlink (path.c_str ());
+  });
+}
+
+/* Deletes a file unless a writer holds it. */
+void remove_unless_held (const std::string &path)
+{
+  int errsv = 0;
+  UniqueFd lock = cache_lock_file (path, false, &errsv);
+  if (lock)
+    unlink (path.c_str ());
+}
 
 }  // namespace
 
@@ -147,54 +164,89 @@ bool cache_path_names_file (const std::string &path, int fd)
       && named.st_ino == held.st_ino;
 }
 
-bool cache_remove_download_resources (GstOfflineCache *cache, const std::string &download_id, GError **error)
+std::optional<std::vector<std::string>> cache_drop_download_rows (GstOfflineCache *cache,
+    const std::string &download_id, GError **error)
 {
   Database &db = cache->db.get ();
   std::vector<std::string> keys;
-  {
-    auto transaction = db.begin (error);
-    if (!transaction)
-      return false;
-    auto select = db.prepare ("SELECT key FROM download_resources AS mine WHERE download_id = ?1 AND NOT EXISTS "
-        "(SELECT 1 FROM download_resources AS other WHERE other.key = mine.key AND other.download_id != ?1)", error);
-    if (!select)
-      return false;
-    select->bind (1, download_id);
-    for (;;) {
-      auto step = select->step (error);
-      if (step == Statement::Step::Error)
-        return false;
-      if (step == Statement::Step::Done)
-        break;
-      keys.push_back (select->text (0));
-    }
-    auto drop_whole = db.prepare ("DELETE FROM resources WHERE key = ?", error);
-    auto drop_partial = db.prepare ("DELETE FROM partials WHERE key = ?", error);
-    if (!drop_whole || !drop_partial)
-      return false;
-    for (const auto &key : keys) {
-      if (!drop_whole->bind (1, key).run (error) || !drop_partial->bind (1, key).run (error))
-        return false;
-      drop_whole->reset ();
-      drop_partial->reset ();
-    }
-    auto drop_uses = db.prepare ("DELETE FROM download_resources WHERE download_id = ?", error);
-    if (!drop_uses || !drop_uses->bind (1, download_id).run (error))
-      return false;
-    if (!transaction->commit (error))
-      return false;
+  auto transaction = db.begin (error);
+  if (!transaction)
+    return std::nullopt;
+  auto select = db.prepare ("SELECT key FROM download_resources AS mine WHERE download_id = ?1 AND NOT EXISTS "
+      "(SELECT 1 FROM download_resources AS other WHERE other.key = mine.key AND other.download_id != ?1)", error);
+  if (!select)
+    return std::nullopt;
+  select->bind (1, download_id);
+  for (;;) {
+    auto step = select->step (error);
+    if (step == Statement::Step::Error)
+      return std::nullopt;
+    if (step == Statement::Step::Done)
+      break;
+    keys.push_back (select->text (0));
   }
+  auto drop_whole = db.prepare ("DELETE FROM resources WHERE key = ?", error);
+  auto drop_partial = db.prepare ("DELETE FROM partials WHERE key = ?", error);
+  if (!drop_whole || !drop_partial)
+    return std::nullopt;
+  for (const auto &key : keys) {
+    if (!drop_whole->bind (1, key).run (error) || !drop_partial->bind (1, key).run (error))
+      return std::nullopt;
+    drop_whole->reset ();
+    drop_partial->reset ();
+  }
+  auto drop_uses = db.prepare ("DELETE FROM download_resources WHERE download_id = ?", error);
+  if (!drop_uses || !drop_uses->bind (1, download_id).run (error))
+    return std::nullopt;
+  if (!transaction->commit (error))
+    return std::nullopt;
+  return keys;
+}
+
+void cache_delete_unused_files (const std::string &data_dir, const std::vector<std::string> &keys, bool sweep)
+{
+  /* A connection of our own: this may run on any thread. */
+  g_autoptr (GError) error = nullptr;
+  auto db = Database::open (database_path (data_dir), false, &error);
+  if (!db) {
+    GST_WARNING ("cannot delete the files of removed resources in %s: %s", data_dir.c_str (), error->message);
+    return;
+  }
+  auto whole = db->prepare ("SELECT 1 FROM resources WHERE key = ?", nullptr);
+  auto partial = db->prepare ("SELECT 1 FROM partials WHERE key = ?", nullptr);
+  if (!whole || !partial)
+    return;
+  /* Under the file's lock nobody writes it, so a row tells whether the key
+   * was fetched again (by another download) since its rows went. */
+  auto delete_unless_used = [&] (const std::string &relative, Statement &rows, const std::string &key) {
+    std::string path = data_dir + G_DIR_SEPARATOR_S + relative;
+    int errsv = 0;
+    UniqueFd lock = cache_lock_file (path, false, &errsv);
+    if (!lock)
+      return;
+    rows.reset ();
+    if (rows.bind (1, key).step (nullptr) == Statement::Step::Done)
+      unlink (path.c_str ());
+  };
+  for (const auto &key : keys) {
+    ResourceFiles files = cache_resource_files (key);
+    delete_unless_used (files.data, *whole, key);
+    delete_unless_used (files.partial, *partial, key);
+  }
+  if (sweep)
+    sweep_stray_partials (data_dir, *db);
+}
+
+bool cache_remove_download_resources (GstOfflineCache *cache, const std::string &download_id, GError **error)
+{
+  auto keys = cache_drop_download_rows (cache, download_id, error);
+  if (!keys)
+    return false;
   /* The rows are gone, so nothing shows these files any more; a crash before
    * they are unlinked leaves strays that verify reports and the next writer
    * of the same key removes. A file a writer holds is its own: another
    * download that has not yet recorded its use of the key is writing it. */
-  for (const auto &key : keys) {
-    ResourceFiles files = cache_resource_files (key);
-    remove_unless_held (cache_absolute_path (cache, files.data));
-    remove_unless_held (cache_absolute_path (cache, files.partial));
-  }
-  /* The download's partial files that never had a row. */
-  cache_sweep_stray_partials (cache);
+  cache_delete_unused_files (cache->data_dir, *keys, true);
   return true;
 }
 
@@ -239,19 +291,7 @@ std::optional<guint> cache_drop_damaged_resources (GstOfflineCache *cache, const
 
 void cache_sweep_stray_partials (GstOfflineCache *cache)
 {
-  Database &db = cache->db.get ();
-  for_each_cache_file (cache, ".partial", [&] (const std::string &file) {
-    std::string path = cache_absolute_path (cache, file);
-    int errsv = 0;
-    UniqueFd lock = cache_lock_file (path, false, &errsv);
-    if (!lock)
-      return;
-    /* Under the lock nobody writes it: a row says whether it holds durable bytes. */
-    auto named = db.prepare ("SELECT 1 FROM partials WHERE file = ?", nullptr);
-    if (!named || named->bind (1, file).step (nullptr) != Statement::Step::Done)
-      return;
-    unlink (path.c_str ());
-  });
+  sweep_stray_partials (cache->data_dir, cache->db.get ());
 }
 
 bool cache_sweep (GstOfflineCache *cache, GError **error)

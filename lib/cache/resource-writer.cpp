@@ -4,6 +4,7 @@
 #include "cache/cache-private.h"
 #include "db/database.h"
 #include "util/fs.h"
+#include "util/main-context.h"
 
 #include <gio/gio.h>
 #include <gst/gst.h>
@@ -82,40 +83,62 @@ bool record_use (Database &db, const std::string &download_id, const std::string
 
 }  // namespace
 
-/* One commit on its way: its file is made durable on a worker thread, then
- * its rows wait in the batch of its main context. */
+/* One commit on its way: its file renamed into place, it waits in the batch
+ * of its main context for the file system sync that its rows must follow. */
 struct ResourceCommit {
   std::unique_ptr<ResourceWriter> writer;
   ResourceWriter::CommitFn done;
 
-  static void sync_in_thread (GTask *task, gpointer, gpointer task_data, GCancellable *);
+  static void rename_in_thread (GTask *task, gpointer, gpointer task_data, GCancellable *);
   static void on_file_ready (GObject *, GAsyncResult *result, gpointer data);
   static void queue (std::unique_ptr<ResourceCommit> commit);
   static gboolean flush (gpointer data);
+  static void sync_in_thread (GTask *task, gpointer, gpointer task_data, GCancellable *);
+  static void on_synced (GObject *, GAsyncResult *result, gpointer data);
   static bool write_rows (const std::vector<std::unique_ptr<ResourceCommit>> &commits, GError **error);
   static void finish (std::vector<std::unique_ptr<ResourceCommit>> commits, const GError *error);
 };
 
 namespace {
 
-/* The commits of one main context whose files are in place, waiting for the
- * idle that writes their rows. */
+/* The commits of one main context (the manager's worker, usually): those
+ * whose files are in place wait in `waiting` while the batch before them is
+ * being synced; then one syncfs on a worker thread makes all their bytes
+ * and names durable at once, and one transaction adds all their rows. */
 struct RowBatch {
   GMainContext *context;  /* a reference */
-  std::vector<std::unique_ptr<ResourceCommit>> commits;
+  std::vector<std::unique_ptr<ResourceCommit>> waiting;
+  std::vector<std::unique_ptr<ResourceCommit>> syncing;
+  bool flush_scheduled = false;
 };
 
-/* The pending batch of each main context that has one. */
+/* The batches of each main context that has commits on their way. */
 G_LOCK_DEFINE_STATIC (row_batches);
 std::map<GMainContext *, RowBatch *> row_batches;
 
-void forget_batch (RowBatch *batch)
+void schedule_flush (RowBatch *batch)
+{
+  /* At idle priority: every file that becomes ready while the context has
+   * reads to serve joins the same sync and transaction. */
+  batch->flush_scheduled = true;
+  GSource *idle = g_idle_source_new ();
+  g_source_set_callback (idle, ResourceCommit::flush, batch, nullptr);
+  g_source_attach (idle, batch->context);
+  g_source_unref (idle);
+}
+
+/* Drops the batch once nothing of it is on its way. */
+void release_if_done (RowBatch *batch)
 {
   G_LOCK (row_batches);
-  auto found = row_batches.find (batch->context);
-  if (found != row_batches.end () && found->second == batch)
-    row_batches.erase (found);
+  bool done = batch->waiting.empty () && batch->syncing.empty () && !batch->flush_scheduled;
+  if (done)
+    row_batches.erase (batch->context);
   G_UNLOCK (row_batches);
+  if (done) {
+    g_main_context_unref (batch->context);
+    delete batch;
+  }
 }
 
 }  // namespace
@@ -143,11 +166,16 @@ std::unique_ptr<ResourceWriter> ResourceWriter::open (GstOfflineCache *cache, co
     return self;
   }
 
-  g_autofree gchar *dir = g_path_get_dirname (self->partial_path_.c_str ());
-  if (!make_directories (dir, error))
-    return nullptr;
   int errsv = 0;
   self->fd_ = cache_lock_file (self->partial_path_, true, &errsv);
+  if (!self->fd_ && errsv == ENOENT) {
+    /* The bucket's first file: make its folder (only then, to spare a
+     * syscall per resource). */
+    g_autofree gchar *dir = g_path_get_dirname (self->partial_path_.c_str ());
+    if (!make_directories (dir, error))
+      return nullptr;
+    self->fd_ = cache_lock_file (self->partial_path_, true, &errsv);
+  }
   if (!self->fd_) {
     if (errsv == EWOULDBLOCK)
       g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_BUSY,
@@ -347,10 +375,15 @@ bool ResourceWriter::checkpoint (GError **error)
   return true;
 }
 
-/* On a worker thread: touches neither the database nor the writer's state. */
-bool ResourceWriter::sync_and_rename (GError **error) const
+/* Renames the partial file to its data name. A resource with a partial row
+ * syncs its bytes first: after a crash, open () adopts a data file that such
+ * a row describes, so its bytes must be on disk before its name is. The
+ * others have no row to vouch for them: until the batch's sync and their
+ * rows, a crash leaves a data file that open () deletes. May run on a
+ * worker thread: touches neither the database nor the writer's state. */
+bool ResourceWriter::rename_into_place (GError **error) const
 {
-  if (length_ != durable_length_ && fdatasync (fd_.get ()) != 0) {
+  if (has_row_ && length_ != durable_length_ && fdatasync (fd_.get ()) != 0) {
     set_error_from_errno (error, errno, "syncing cache file " + partial_path_);
     return false;
   }
@@ -358,8 +391,7 @@ bool ResourceWriter::sync_and_rename (GError **error) const
     set_error_from_errno (error, errno, "renaming cache file " + partial_path_);
     return false;
   }
-  g_autofree gchar *dir = g_path_get_dirname (data_path_.c_str ());
-  return sync_directory (dir, error);
+  return true;
 }
 
 /* The whole resource's row and the download's use of it; the partial row
@@ -383,17 +415,38 @@ bool ResourceWriter::insert_whole_rows (GError **error) const
 
 void ResourceWriter::commit (std::unique_ptr<ResourceWriter> writer, CommitFn done)
 {
-  auto commit = new ResourceCommit { std::move (writer), std::move (done) };
-  GTask *task = g_task_new (nullptr, nullptr, ResourceCommit::on_file_ready, commit);
-  g_task_set_task_data (task, commit, nullptr);
-  g_task_run_in_thread (task, ResourceCommit::sync_in_thread);
+  bool needs_sync = writer->has_row_ && writer->length_ != writer->durable_length_;
+  auto commit = std::make_unique<ResourceCommit> ();
+  commit->writer = std::move (writer);
+  commit->done = std::move (done);
+  if (!needs_sync) {
+    /* A rename costs less than the trip to a thread. */
+    g_autoptr (GError) error = nullptr;
+    if (!commit->writer->rename_into_place (&error)) {
+      /* Told later, as a commit always is. */
+      std::shared_ptr<ResourceCommit> failed (commit.release ());
+      std::shared_ptr<GError> shared_error (g_steal_pointer (&error), g_error_free);
+      run_later ([failed, shared_error] () {
+        std::vector<std::unique_ptr<ResourceCommit>> commits;
+        commits.push_back (std::make_unique<ResourceCommit> (std::move (*failed)));
+        ResourceCommit::finish (std::move (commits), shared_error.get ());
+      });
+      return;
+    }
+    ResourceCommit::queue (std::move (commit));
+    return;
+  }
+  auto raw = commit.release ();
+  GTask *task = g_task_new (nullptr, nullptr, ResourceCommit::on_file_ready, raw);
+  g_task_set_task_data (task, raw, nullptr);
+  g_task_run_in_thread (task, ResourceCommit::rename_in_thread);
   g_object_unref (task);
 }
 
-void ResourceCommit::sync_in_thread (GTask *task, gpointer, gpointer task_data, GCancellable *)
+void ResourceCommit::rename_in_thread (GTask *task, gpointer, gpointer task_data, GCancellable *)
 {
   GError *error = nullptr;
-  if (static_cast<ResourceCommit *> (task_data)->writer->sync_and_rename (&error))
+  if (static_cast<ResourceCommit *> (task_data)->writer->rename_into_place (&error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -417,47 +470,77 @@ void ResourceCommit::queue (std::unique_ptr<ResourceCommit> commit)
   GMainContext *context = g_main_context_ref_thread_default ();
   G_LOCK (row_batches);
   RowBatch *&batch = row_batches[context];
-  bool fresh = batch == nullptr;
-  if (fresh)
-    batch = new RowBatch { context, {} };
-  batch->commits.push_back (std::move (commit));
+  if (batch)
+    g_main_context_unref (context);
+  else
+    batch = new RowBatch { context, {}, {}, false };
+  batch->waiting.push_back (std::move (commit));
+  /* Only this context touches its batch outside the lock. */
   RowBatch *pending = batch;
   G_UNLOCK (row_batches);
-  if (!fresh) {
-    g_main_context_unref (context);
-    return;
-  }
-  /* At idle priority: every file that becomes ready while the context has
-   * reads to serve joins the same transaction. */
-  GSource *idle = g_idle_source_new ();
-  g_source_set_callback (idle, flush, pending, [] (gpointer data) {
-    auto batch = static_cast<RowBatch *> (data);
-    forget_batch (batch);
-    g_main_context_unref (batch->context);
-    delete batch;
-  });
-  g_source_attach (idle, context);
-  g_source_unref (idle);
+  if (!pending->flush_scheduled && pending->syncing.empty ())
+    schedule_flush (pending);
 }
 
+/* Starts the sync of the waiting commits, unless one is running: they then
+ * go with the next, which starts when it ends. */
 gboolean ResourceCommit::flush (gpointer data)
 {
   auto batch = static_cast<RowBatch *> (data);
-  /* Files that become ready from here on start the next batch. */
-  forget_batch (batch);
-  std::vector<std::unique_ptr<ResourceCommit>> commits = std::move (batch->commits);
+  batch->flush_scheduled = false;
+  if (!batch->syncing.empty ())
+    return G_SOURCE_REMOVE;
+  if (batch->waiting.empty ()) {
+    release_if_done (batch);
+    return G_SOURCE_REMOVE;
+  }
+  batch->syncing = std::move (batch->waiting);
+  batch->waiting.clear ();
+  GTask *task = g_task_new (nullptr, nullptr, on_synced, batch);
+  g_task_set_task_data (task, batch, nullptr);
+  g_task_run_in_thread (task, sync_in_thread);
+  g_object_unref (task);
+  return G_SOURCE_REMOVE;
+}
+
+/* One syncfs for the whole batch: every file's bytes and every rename's
+ * directory entry reach the disk before any of their rows is written. */
+void ResourceCommit::sync_in_thread (GTask *task, gpointer, gpointer task_data, GCancellable *)
+{
+  auto batch = static_cast<RowBatch *> (task_data);
+  const ResourceWriter &writer = *batch->syncing.front ()->writer;
+  if (syncfs (writer.fd_.get ()) != 0) {
+    int errsv = errno;
+    g_task_return_new_error (task, GST_OFFLINE_ERROR, errsv == ENOSPC || errsv == EDQUOT ? GST_OFFLINE_ERROR_NO_SPACE
+        : GST_OFFLINE_ERROR_IO, "syncing the cache of %s: %s", writer.data_path_.c_str (), g_strerror (errsv));
+    return;
+  }
+  g_task_return_boolean (task, TRUE);
+}
+
+void ResourceCommit::on_synced (GObject *, GAsyncResult *result, gpointer data)
+{
+  auto batch = static_cast<RowBatch *> (data);
+  std::vector<std::unique_ptr<ResourceCommit>> commits = std::move (batch->syncing);
+  batch->syncing.clear ();
+  g_autoptr (GError) sync_error = nullptr;
+  bool synced = g_task_propagate_boolean (G_TASK (result), &sync_error);
   /* One transaction per cache: almost always one. */
   while (!commits.empty ()) {
     GstOfflineCache *cache = commits.front ()->writer->cache_;
     std::vector<std::unique_ptr<ResourceCommit>> same, others;
     for (auto &commit : commits)
       (commit->writer->cache_ == cache ? same : others).push_back (std::move (commit));
-    g_autoptr (GError) error = nullptr;
-    write_rows (same, &error);
+    g_autoptr (GError) error = synced ? nullptr : g_error_copy (sync_error);
+    if (synced)
+      write_rows (same, &error);
     finish (std::move (same), error);
     commits = std::move (others);
   }
-  return G_SOURCE_REMOVE;
+  if (!batch->waiting.empty () && !batch->flush_scheduled)
+    schedule_flush (batch);
+  else
+    release_if_done (batch);
 }
 
 bool ResourceCommit::write_rows (const std::vector<std::unique_ptr<ResourceCommit>> &commits, GError **error)

@@ -1,10 +1,11 @@
 /* Writes one resource into the cache so that a crash at any instant leaves a
  * consistent cache: bytes are appended to a partial file whose durable length
  * is checkpointed (fdatasync, then its row) about every second; the resource
- * becomes visible only through commit(): fdatasync, rename and directory
- * fsync on a worker thread, then one transaction that adds its rows and drops
- * the partial one. A resource that is written whole before its first
- * checkpoint (most segments) never has a partial row at all.
+ * becomes visible only through commit(): the rename to its data name, then
+ * one syncfs shared by every commit of a burst (on a worker thread), then one
+ * transaction that adds their rows and drops the partial ones. A resource
+ * that is written whole before its first checkpoint (most segments) never
+ * has a partial row at all, and costs no sync of its own.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
@@ -56,11 +57,12 @@ class ResourceWriter {
    * no error when the resource is whole and visible. */
   using CommitFn = std::function<void (const GError *error)>;
   /* Makes the resource whole and visible without blocking the calling
-   * context on the disk: the file is synced, renamed and its directory
-   * synced on a worker thread; then its rows are committed on the context,
-   * in one transaction with those of every other resource whose file became
-   * ready meanwhile (one database sync for a burst of small segments). The
-   * resource stays locked until its rows are in. */
+   * context on the disk: the file is renamed to its data name; one syncfs
+   * on a worker thread then makes it durable together with every other
+   * resource of the context renamed meanwhile, and their rows are committed
+   * on the context in one transaction (one file system sync and one
+   * database sync for a burst of small segments). The resource stays
+   * locked until its rows are in. */
   static void commit (std::unique_ptr<ResourceWriter> writer, CommitFn done);
 
  private:
@@ -68,7 +70,7 @@ class ResourceWriter {
 
   ResourceWriter () = default;
   bool store_partial_rows (guint64 durable_length, GError **error);
-  bool sync_and_rename (GError **error) const;
+  bool rename_into_place (GError **error) const;
   bool insert_whole_rows (GError **error) const;
 
   GstOfflineCache *cache_ = nullptr;  /* a reference */

@@ -114,6 +114,33 @@ const char *const kMigrations[] = {
   "ALTER TABLE tracks ADD COLUMN bits_per_sample INTEGER;"
   "ALTER TABLE tracks ADD COLUMN packet_size INTEGER;"
   "ALTER TABLE tracks ADD COLUMN audio_tag INTEGER;",
+
+  /* 4 -> 5: managers that keep the downloads in memory and read only what
+   * changed. Every insert, state or stop-reason change and deletion of a
+   * download appends its id to download_changes; a manager reads the
+   * entries after the last it saw (the newest 4096 are kept: one that fell
+   * further behind reads the whole table again). Listing in start order
+   * uses an index. A running download's total while sizes are still
+   * unknown is an estimate, kept apart from content_length (-1 then). */
+  "ALTER TABLE downloads ADD COLUMN estimated_length INTEGER NOT NULL DEFAULT -1;"
+  "CREATE INDEX downloads_by_start ON downloads (start_time_ms, id);"
+  "CREATE TABLE download_changes ("
+  "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  download_id TEXT NOT NULL"
+  ");"
+  "CREATE TRIGGER download_inserted AFTER INSERT ON downloads BEGIN"
+  "  INSERT INTO download_changes (download_id) VALUES (NEW.id);"
+  "  DELETE FROM download_changes WHERE seq <= (SELECT MAX (seq) FROM download_changes) - 4096;"
+  " END;"
+  "CREATE TRIGGER download_changed AFTER UPDATE OF state, stop_reason ON downloads"
+  "  WHEN OLD.state IS NOT NEW.state OR OLD.stop_reason IS NOT NEW.stop_reason BEGIN"
+  "  INSERT INTO download_changes (download_id) VALUES (NEW.id);"
+  "  DELETE FROM download_changes WHERE seq <= (SELECT MAX (seq) FROM download_changes) - 4096;"
+  " END;"
+  "CREATE TRIGGER download_deleted AFTER DELETE ON downloads BEGIN"
+  "  INSERT INTO download_changes (download_id) VALUES (OLD.id);"
+  "  DELETE FROM download_changes WHERE seq <= (SELECT MAX (seq) FROM download_changes) - 4096;"
+  " END;",
 };
 
 constexpr int kMigrationCount = G_N_ELEMENTS (kMigrations);

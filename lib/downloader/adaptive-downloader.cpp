@@ -72,7 +72,7 @@ void AdaptiveDownloader::fetch_plan ()
     segments.push_back (std::move (entry.second));
   fetch_segments (
       std::move (segments),
-      [this] (const SegmentFetcher::Progress &p) { progress_ (p.bytes, p.content_length, p.percent); },
+      [this] (const DownloadProgress &p) { progress_ (p); },
       [this] (const GError *e) { done_ (e); });
 }
 

@@ -127,7 +127,7 @@ void DashDownloader::fetch_indexes ()
     if (c.index.sidx)
       indexes.push_back (segment_spec (c.index.sidx->url, http_range (c.index.sidx->range)));
   }
-  fetch_segments (std::move (indexes), [] (const SegmentFetcher::Progress &) {},
+  fetch_segments (std::move (indexes), [] (const DownloadProgress &) {},
       [this] (const GError *e) { on_indexes (e); });
 }
 

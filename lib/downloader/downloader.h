@@ -24,11 +24,17 @@ struct DownloaderContext {
   guint segment_parallelism; /* segments (or merged ranges) fetched at once */
 };
 
+/* How far a download has come. */
+struct DownloadProgress {
+  guint64 bytes = 0;            /* held */
+  gint64 content_length = -1;   /* the exact total, -1 until every length is known */
+  gint64 estimated_length = -1; /* the total as far as it is known or estimated, -1 without an estimate */
+  double percent = -1;          /* done, of the exact total, else of the estimate; -1 while unknown */
+};
+
 class Downloader {
  public:
-  /* Bytes held, the total (-1 while unknown) and the percentage done (-1
-   * while unknown; segmented downloads count segments until every length is known). */
-  using ProgressFn = std::function<void (guint64 bytes, gint64 content_length, double percent)>;
+  using ProgressFn = std::function<void (const DownloadProgress &progress)>;
   /* Called once, on the context: no error when every byte is in the cache. */
   using DoneFn = std::function<void (const GError *error)>;
 

@@ -73,9 +73,12 @@ void ProgressiveDownloader::start (GCancellable *cancellable, ProgressFn progres
   std::string uri = record_.uri;
   fetch_->start (
       [progress] (size_t, guint64 held, gint64 total) {
-        double percent = total > 0 ? MIN (100.0, 100.0 * static_cast<double> (held) / static_cast<double> (total))
-                                   : (total == 0 ? 100.0 : -1.0);
-        progress (held, total, percent);
+        DownloadProgress p;
+        p.bytes = held;
+        p.content_length = p.estimated_length = total;
+        p.percent = total > 0 ? MIN (100.0, 100.0 * static_cast<double> (held) / static_cast<double> (total))
+                              : (total == 0 ? 100.0 : -1.0);
+        progress (p);
       },
       [uri] (const std::string &prefix, GError **error) { return check_is_media (prefix, uri, error); },
       std::move (done));

@@ -35,7 +35,15 @@ std::shared_ptr<SegmentFetcher> SegmentFetcher::create (const DownloaderContext 
   for (size_t i = 0; i < self->segments_.size (); i++) {
     const FetchSpec &fetch = self->segments_[i].fetch;
     /* Only a byte range's length is exact before its answer arrives. */
-    self->state_[i].length = fetch.range ? static_cast<gint64> (fetch.range->length) : -1;
+    if (fetch.range) {
+      self->state_[i].length = static_cast<gint64> (fetch.range->length);
+      self->known_length_total_ += fetch.range->length;
+      self->known_count_++;
+    } else if (self->segments_[i].expected_length > 0) {
+      self->unknown_expected_total_ += static_cast<guint64> (self->segments_[i].expected_length);
+    } else {
+      self->unknown_without_expected_++;
+    }
     if (fetch.range) {
       self->by_offset_.emplace (std::make_pair (std::string_view (fetch.url), fetch.range->offset), i);
       self->unstarted_range_bytes_ += fetch.range->length;
@@ -104,10 +112,9 @@ void SegmentFetcher::fill ()
     running_[group.front ()] = fetch;
     fetch->start (
         [self, group] (size_t part, guint64 held, gint64 total) {
-          State &state = self->state_[group[part]];
-          state.held = held;
+          self->set_held (group[part], held);
           if (total >= 0)
-            state.length = total;
+            self->set_length (group[part], total);
           self->report ();
         },
         nullptr,
@@ -150,11 +157,11 @@ void SegmentFetcher::on_fetch_done (const std::vector<size_t> &group, const GErr
     }
   } else {
     for (size_t index : group) {
-      State &state = state_[index];
-      state.complete = true;
-      state.length = static_cast<gint64> (gst_offline_cache_get_cached_length (context_.cache,
+      gint64 length = static_cast<gint64> (gst_offline_cache_get_cached_length (context_.cache,
           segments_[index].fetch.cache_key.c_str ()));
-      state.held = static_cast<guint64> (state.length);
+      set_length (index, length);
+      set_held (index, static_cast<guint64> (length));
+      state_[index].complete = true;
     }
     completed_ += group.size ();
     report ();
@@ -168,23 +175,62 @@ void SegmentFetcher::on_fetch_done (const std::vector<size_t> &group, const GErr
   fill ();
 }
 
+void SegmentFetcher::set_held (size_t index, guint64 held)
+{
+  State &state = state_[index];
+  held_total_ = held_total_ - state.held + held;
+  state.held = held;
+}
+
+void SegmentFetcher::set_length (size_t index, gint64 length)
+{
+  State &state = state_[index];
+  if (length < 0 || length == state.length)
+    return;
+  if (state.length >= 0) {
+    known_length_total_ -= static_cast<guint64> (state.length);
+  } else {
+    known_count_++;
+    gint64 expected = segments_[index].expected_length;
+    if (expected > 0) {
+      unknown_expected_total_ -= static_cast<guint64> (expected);
+      measured_expected_total_ += static_cast<guint64> (expected);
+      measured_actual_total_ += static_cast<guint64> (length);
+    } else {
+      unknown_without_expected_--;
+    }
+  }
+  known_length_total_ += static_cast<guint64> (length);
+  state.length = length;
+}
+
 void SegmentFetcher::report ()
 {
-  guint64 bytes = 0;
-  gint64 total = 0;
-  double fraction = 0;
-  for (const State &state : state_) {
-    bytes += state.held;
-    if (total >= 0)
-      total = state.length >= 0 ? total + state.length : -1;
-    if (state.complete)
-      fraction += 1;
-    else if (state.length > 0)
-      fraction += MIN (1.0, static_cast<double> (state.held) / static_cast<double> (state.length));
+  Progress p;
+  p.bytes = held_total_;
+  bool all_known = known_count_ == state_.size ();
+  if (all_known) {
+    p.content_length = p.estimated_length = static_cast<gint64> (known_length_total_);
+  } else if (known_count_ > 0 || unknown_expected_total_ > 0) {
+    double scale = measured_expected_total_ > 0
+        ? static_cast<double> (measured_actual_total_) / static_cast<double> (measured_expected_total_) : 1.0;
+    double mean = known_count_ > 0 ? static_cast<double> (known_length_total_) / static_cast<double> (known_count_) : 0;
+    double estimate = static_cast<double> (known_length_total_) + scale * static_cast<double> (unknown_expected_total_)
+        + mean * static_cast<double> (unknown_without_expected_);
+    p.estimated_length = MAX (static_cast<gint64> (estimate), static_cast<gint64> (held_total_));
   }
-  double percent = total > 0 ? 100.0 * static_cast<double> (bytes) / static_cast<double> (total)
-                             : 100.0 * fraction / static_cast<double> (state_.size ());
-  progress_ ({ bytes, total, MIN (percent, 100.0) });
+  double percent;
+  if (p.estimated_length > 0)
+    percent = 100.0 * static_cast<double> (p.bytes) / static_cast<double> (p.estimated_length);
+  else if (p.estimated_length == 0)
+    percent = 100.0;
+  else
+    percent = 100.0 * static_cast<double> (completed_) / static_cast<double> (state_.size ());
+  /* 100 means whole: an estimate that falls short of the truth holds at 99.9. */
+  percent = completed_ == state_.size () ? 100.0 : MIN (percent, 99.9);
+  last_percent_ = MAX (last_percent_, percent);
+  p.percent = last_percent_;
+  progress_ (p);
 }
 
 }  // namespace gst_offline

@@ -45,11 +45,12 @@ constexpr guint64 kMaxMergedBytes = 4 * 1024 * 1024;
 
 class SegmentFetcher : public std::enable_shared_from_this<SegmentFetcher> {
  public:
-  struct Progress {
-    guint64 bytes;
-    gint64 content_length;  /* -1 until every segment's length is known */
-    double percent;         /* by bytes when lengths are known, else by segments */
-  };
+  /* The exact total is known once every segment's length is; until then
+   * the estimate adds, for each segment of unknown length, what the
+   * manifest suggests (scaled by how far the segments measured so far
+   * differ from it), else the mean of the lengths known. Percent never goes
+   * back during a fetch and stays below 100 until every segment is whole. */
+  using Progress = DownloadProgress;
   using ProgressFn = std::function<void (const Progress &progress)>;
 
   static std::shared_ptr<SegmentFetcher> create (const DownloaderContext &context, std::vector<SegmentSpec> segments,
@@ -64,6 +65,10 @@ class SegmentFetcher : public std::enable_shared_from_this<SegmentFetcher> {
   std::vector<size_t> merge_from (size_t first) const;
   void on_fetch_done (const std::vector<size_t> &group, const GError *error);
   void report ();
+  /* Keep the running totals report () reads as a segment's state changes:
+   * progress costs O(1) per callback, whatever the number of segments. */
+  void set_held (size_t index, guint64 held);
+  void set_length (size_t index, gint64 length);
 
   DownloaderContext context_;
   std::vector<SegmentSpec> segments_;
@@ -86,6 +91,18 @@ class SegmentFetcher : public std::enable_shared_from_this<SegmentFetcher> {
   guint64 unstarted_range_bytes_ = 0;
   size_t next_ = 0;
   size_t completed_ = 0;
+  /* Running totals over state_. */
+  guint64 held_total_ = 0;
+  guint64 known_length_total_ = 0;
+  size_t known_count_ = 0;
+  /* Segments of unknown length: the sum of their manifest estimates, and
+   * how many have none. */
+  guint64 unknown_expected_total_ = 0;
+  size_t unknown_without_expected_ = 0;
+  /* Segments measured that had an estimate: both sums, for the scale. */
+  guint64 measured_expected_total_ = 0;
+  guint64 measured_actual_total_ = 0;
+  double last_percent_ = -1;
   size_t in_flight_ = 0;
   GError *failure_ = nullptr;
   bool finished_ = false;

@@ -4,6 +4,27 @@
 #include "db/database.h"
 #include "index/download-private.h"
 #include "index/track-private.h"
+#include "manager/download-lock.h"
+
+namespace {
+
+/* A row that says a download runs while no process holds its lock was left
+ * by a process that died: the download waits for the next manager, which
+ * carries it on, so it reads as queued (stopped, with a stop reason). */
+void settle_dead_download (gst_offline::DownloadRecord &record, gst_offline::Database &db)
+{
+  if (record.state != GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING)
+    return;
+  g_autofree gchar *data_dir = g_path_get_dirname (db.path ().c_str ());
+  if (gst_offline::DownloadLock::is_held (data_dir, record.id))
+    return;
+  record.state = record.stop_reason != GST_OFFLINE_STOP_REASON_NONE ? GST_OFFLINE_DOWNLOAD_STATE_STOPPED
+                                                                     : GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
+  record.speed = 0;
+  record.eta_seconds = -1;
+}
+
+}  // namespace
 
 /**
  * SECTION:offline-download-index
@@ -64,6 +85,10 @@ GstOfflineDownloadIndex *gst_offline_download_index_new (const gchar *data_dir, 
  * @id: a download id
  * @error: return location for a #GError
  *
+ * A download whose row says it is downloading while no process holds it
+ * (its process died) is reported as queued, or stopped with a stop reason:
+ * the next manager carries it on.
+ *
  * Returns: (transfer full) (nullable): a snapshot of the download, or %NULL
  *   with %GST_OFFLINE_ERROR_NOT_FOUND for an unknown id, or
  *   %GST_OFFLINE_ERROR_CORRUPT for a row that cannot be read.
@@ -73,7 +98,10 @@ GstOfflineDownload *gst_offline_download_index_get_download (GstOfflineDownloadI
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
   g_return_val_if_fail (id != nullptr, nullptr);
   auto record = gst_offline::download_table::get (self->db.get (), id, error);
-  return record ? gst_offline::download_new (*record) : nullptr;
+  if (!record)
+    return nullptr;
+  settle_dead_download (*record, self->db.get ());
+  return gst_offline::download_new (*record);
 }
 
 /**
@@ -90,12 +118,16 @@ GstOfflineDownload *gst_offline_download_index_get_download (GstOfflineDownloadI
 GPtrArray *gst_offline_download_index_get_downloads (GstOfflineDownloadIndex *self, GError **error)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
-  auto records = gst_offline::download_table::list (self->db.get (), nullptr, error);
-  if (!records)
-    return nullptr;
   GPtrArray *downloads = g_ptr_array_new_with_free_func (g_object_unref);
-  for (const auto &record : *records)
-    g_ptr_array_add (downloads, gst_offline::download_new (record));
+  if (!gst_offline::download_table::for_each (self->db.get (), nullptr,
+          [&] (gst_offline::DownloadRecord &record) {
+            settle_dead_download (record, self->db.get ());
+            g_ptr_array_add (downloads, gst_offline::download_new (record));
+          },
+          error)) {
+    g_ptr_array_unref (downloads);
+    return nullptr;
+  }
   return downloads;
 }
 

@@ -13,7 +13,7 @@ namespace {
 constexpr const char *kColumns =
     "id, uri, type, stream_keys, headers, custom_data, key_set_id, state, start_time_ms, "
     "update_time_ms, content_length, stop_reason, failure_code, failure_message, percent, "
-    "bytes_downloaded, license_url";
+    "bytes_downloaded, license_url, estimated_length";
 
 bool is_known_state (gint64 value)
 {
@@ -79,6 +79,9 @@ std::optional<std::string> read_row (const Statement &row, DownloadRecord &r)
     return "bytes downloaded " + std::to_string (bytes) + " is negative";
   r.bytes_downloaded = static_cast<guint64> (bytes);
   r.license_url = row.is_null (16) ? std::nullopt : std::optional<std::string> (row.text (16));
+  r.estimated_length = row.int64 (17);
+  if (r.estimated_length < -1)
+    return "estimated length " + std::to_string (r.estimated_length) + " is negative";
   return std::nullopt;
 }
 
@@ -142,34 +145,42 @@ std::optional<DownloadRecord> get (Database &db, const std::string &id, GError *
   return record;
 }
 
-std::optional<std::vector<DownloadRecord>> list (Database &db, std::vector<std::string> *corrupt, GError **error)
+bool for_each (Database &db, std::vector<std::string> *corrupt, const std::function<void (DownloadRecord &)> &fn,
+    GError **error)
 {
+  /* downloads_by_start gives the order. */
   std::string sql = std::string ("SELECT ") + kColumns + " FROM downloads ORDER BY start_time_ms, id";
   auto stmt = db.prepare (sql.c_str (), error);
   if (!stmt)
-    return std::nullopt;
-  std::vector<DownloadRecord> records;
+    return false;
+  DownloadRecord record;
   for (;;) {
     auto step = stmt->step (error);
     if (step == Statement::Step::Error)
-      return std::nullopt;
+      return false;
     if (step == Statement::Step::Done)
-      break;
-    DownloadRecord record;
+      return true;
     if (auto problem = read_row (*stmt, record)) {
       if (corrupt)
         corrupt->push_back ("download '" + stmt->text (0) + "': corrupt index row: " + *problem);
       continue;
     }
-    records.push_back (std::move (record));
+    fn (record);
   }
+}
+
+std::optional<std::vector<DownloadRecord>> list (Database &db, std::vector<std::string> *corrupt, GError **error)
+{
+  std::vector<DownloadRecord> records;
+  if (!for_each (db, corrupt, [&] (DownloadRecord &record) { records.push_back (std::move (record)); }, error))
+    return std::nullopt;
   return records;
 }
 
 bool put (Database &db, const DownloadRecord &r, GError **error)
 {
   std::string sql = std::string ("INSERT OR REPLACE INTO downloads (") + kColumns
-      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   auto stmt = db.prepare (sql.c_str (), error);
   if (!stmt)
     return false;
@@ -194,13 +205,14 @@ bool put (Database &db, const DownloadRecord &r, GError **error)
     stmt->bind (17, *r.license_url);
   else
     stmt->bind_null (17);
+  stmt->bind (18, r.estimated_length);
   return stmt->run (error);
 }
 
 bool update_state (Database &db, const DownloadRecord &r, GError **error)
 {
   auto stmt = db.prepare ("UPDATE downloads SET state = ?, failure_code = ?, failure_message = ?, content_length = ?, "
-      "percent = ?, bytes_downloaded = ?, update_time_ms = ? WHERE id = ?", error);
+      "percent = ?, bytes_downloaded = ?, update_time_ms = ?, estimated_length = ? WHERE id = ?", error);
   if (!stmt)
     return false;
   stmt->bind (1, static_cast<gint64> (r.state));
@@ -209,18 +221,18 @@ bool update_state (Database &db, const DownloadRecord &r, GError **error)
   else
     stmt->bind_null (2).bind_null (3);
   stmt->bind (4, r.content_length).bind (5, r.percent).bind (6, static_cast<gint64> (r.bytes_downloaded))
-      .bind (7, r.update_time_ms).bind (8, r.id);
+      .bind (7, r.update_time_ms).bind (8, r.estimated_length).bind (9, r.id);
   return stmt->run (error);
 }
 
 bool update_progress (Database &db, const DownloadRecord &r, GError **error)
 {
   auto stmt = db.prepare ("UPDATE downloads SET content_length = ?, percent = ?, bytes_downloaded = ?, "
-      "update_time_ms = ? WHERE id = ?", error);
+      "update_time_ms = ?, estimated_length = ? WHERE id = ?", error);
   if (!stmt)
     return false;
   stmt->bind (1, r.content_length).bind (2, r.percent).bind (3, static_cast<gint64> (r.bytes_downloaded))
-      .bind (4, r.update_time_ms).bind (5, r.id);
+      .bind (4, r.update_time_ms).bind (5, r.estimated_length).bind (6, r.id);
   return stmt->run (error);
 }
 

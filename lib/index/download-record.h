@@ -7,6 +7,7 @@
 #include <gst/offline/offline-error.h>
 #include <gst/offline/offline-types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ struct DownloadRecord {
   gint64 start_time_ms = 0;
   gint64 update_time_ms = 0;
   gint64 content_length = -1;
+  /* The total while content_length is unknown, as far as it can be told
+   * (-1 without an estimate); equal to content_length once that is known. */
+  gint64 estimated_length = -1;
   guint stop_reason = GST_OFFLINE_STOP_REASON_NONE;
   std::optional<GstOfflineError> failure_code;
   std::string failure_message;
@@ -56,8 +60,13 @@ namespace download_table {
 
 /* NOT_FOUND for an unknown id, CORRUPT for a row that does not validate. */
 std::optional<DownloadRecord> get (Database &db, const std::string &id, GError **error);
-/* Every row that validates; each corrupt row is described in `corrupt` (may be null). */
+/* Every row that validates, oldest first; each corrupt row is described in
+ * `corrupt` (may be null). */
 std::optional<std::vector<DownloadRecord>> list (Database &db, std::vector<std::string> *corrupt, GError **error);
+/* Calls `fn` with every row that validates, oldest first, one at a time
+ * (memory flat in their number); false if reading failed. */
+bool for_each (Database &db, std::vector<std::string> *corrupt, const std::function<void (DownloadRecord &)> &fn,
+    GError **error);
 /* Inserts or replaces the whole row. */
 bool put (Database &db, const DownloadRecord &record, GError **error);
 /* Updates the state, failure and progress columns, leaving the request and

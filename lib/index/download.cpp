@@ -121,9 +121,24 @@ SNAPSHOT_GETTER (gint64, update_time, 0, self->record.update_time_ms)
  * gst_offline_download_get_content_length:
  * @self: a #GstOfflineDownload
  *
- * Returns: its total size in bytes, or -1 while unknown.
+ * Returns: its total size in bytes, or -1 while unknown (see
+ *   gst_offline_download_get_estimated_length()).
  */
 SNAPSHOT_GETTER (gint64, content_length, -1, self->record.content_length)
+
+/**
+ * gst_offline_download_get_estimated_length:
+ * @self: a #GstOfflineDownload
+ *
+ * The total size as far as it can be told while some sizes are unknown (an
+ * adaptive download learns each segment's size as it fetches it; until
+ * then the manifest's bitrates give an estimate). Percentages are of this
+ * total until gst_offline_download_get_content_length() is known, when the
+ * two are equal.
+ *
+ * Returns: the estimated total size in bytes, or -1 without an estimate.
+ */
+SNAPSHOT_GETTER (gint64, estimated_length, -1, self->record.estimated_length)
 
 /**
  * gst_offline_download_get_stop_reason:

@@ -18,6 +18,9 @@ class DownloadLock {
  public:
   /* BUSY if another process (or another lock in this one) holds it. */
   static std::unique_ptr<DownloadLock> acquire (const std::string &data_dir, const std::string &id, GError **error);
+  /* Whether a process (this one included) holds the lock of `id`. Only
+   * looks: it takes no lock, so it never makes an acquire () fail. */
+  static bool is_held (const std::string &data_dir, const std::string &id);
 
  private:
   explicit DownloadLock (UniqueFd fd) : fd_ (std::move (fd)) {}

@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 GST_DEBUG_CATEGORY_STATIC (manager_debug);
 #define GST_CAT_DEFAULT manager_debug
@@ -81,6 +82,18 @@ struct Task {
   guint64 speed_sample_bytes = 0;
 };
 
+/* What the manager keeps in memory of each download of the index: enough to
+ * decide what to start, stop, remove or restart without reading the table. */
+struct Entry {
+  GstOfflineDownloadState state = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
+  guint stop_reason = GST_OFFLINE_STOP_REASON_NONE;
+  gint64 start_time_ms = 0;
+  bool loopback = false;  /* needs no network */
+};
+
+/* Downloads in the order they start: oldest first, then by id. */
+using QueueKey = std::pair<gint64, std::string>;
+
 }  // namespace
 
 /* Everything below lives on the worker thread, except where noted. */
@@ -122,6 +135,25 @@ struct ManagerCore {
   GstOfflineRequirements not_met = GST_OFFLINE_REQUIREMENTS_NONE;
   gint64 index_version = -1;
   guint polls = 0;
+  /* Deletes the files of removed downloads, one job at a time, off the
+   * worker thread (unlinking tens of thousands of files takes seconds). */
+  GThreadPool *file_deleter = nullptr;
+
+  /* The index in memory: every event touches only the downloads it
+   * concerns, whatever their number. */
+  std::unordered_map<std::string, Entry> entries;
+  /* Queued (or left downloading by a process that died) with no stop
+   * reason, not running here; one queue for loopback hosts, one for others
+   * (the network requirement holds back only the second). */
+  std::set<QueueKey> startable[2];
+  /* Downloads that need work other than a start: to be removed, restarted,
+   * or stopped (queued with a stop reason). */
+  std::set<std::string> chores;
+  /* Startable downloads whose lock another process holds: tried again at
+   * the next requirements check, or when their row changes. */
+  std::set<std::string> held_elsewhere;
+  /* The last entry of download_changes read. */
+  gint64 change_cursor = 0;
   GSource *poll_source = nullptr;
 
   Database &db () { return cache_database (cache.get ()); }
@@ -146,13 +178,22 @@ struct ManagerCore {
   void poll ();
   bool check_requirements ();
 
+  bool load_entries ();
+  void read_changes ();
+  void reload_entry (const std::string &id);
+  void note (const std::string &id, const Entry &entry);
+  void note_record (const DownloadRecord &record);
+  void forget (const std::string &id);
+  void unqueue (const std::string &id);
+
   void sync_tasks ();
-  void start_task (DownloadRecord record);
-  void on_progress (Task *task, guint64 bytes, gint64 content_length, double percent);
+  bool start_task (const std::string &id);
+  void on_progress (Task *task, const DownloadProgress &progress);
   void on_done (const std::string &id, const GError *error);
   bool persist_state (DownloadRecord &record);
   void fail_record (DownloadRecord &record, const GError *error);
   bool remove_data (const std::string &id, GError **error);
+  void delete_files_later (std::vector<std::string> keys);
   void release_download_license (const std::string &id, const std::string &key_set_id);
   void forget_hls_keys (const std::string &id);
   void stop_all ();
@@ -299,6 +340,7 @@ bool ManagerCore::persist_state (DownloadRecord &record)
   }
   if (!saved)
     GST_ERROR ("could not record the state of download %s: %s", record.id.c_str (), error->message);
+  note_record (record);
   emit_changed (record);
   return saved;
 }
@@ -319,73 +361,278 @@ void ManagerCore::fail_record (DownloadRecord &record, const GError *error)
     unsaved_failures.insert (record.id);
 }
 
+static bool is_queued (GstOfflineDownloadState state)
+{
+  return state == GST_OFFLINE_DOWNLOAD_STATE_QUEUED || state == GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING;
+}
+
+void ManagerCore::unqueue (const std::string &id)
+{
+  auto found = entries.find (id);
+  if (found != entries.end ())
+    startable[found->second.loopback].erase (QueueKey (found->second.start_time_ms, id));
+  chores.erase (id);
+  held_elsewhere.erase (id);
+}
+
+/* Records what the index now says of a download, and files it where
+ * sync_tasks () will look for it. */
+void ManagerCore::note (const std::string &id, const Entry &entry)
+{
+  unqueue (id);
+  entries[id] = entry;
+  if (tasks.count (id))
+    return;  /* sync_tasks () looks at every running task */
+  if (is_queued (entry.state)) {
+    if (entry.stop_reason != GST_OFFLINE_STOP_REASON_NONE)
+      chores.insert (id);
+    else
+      startable[entry.loopback].emplace (entry.start_time_ms, id);
+  } else if (entry.state == GST_OFFLINE_DOWNLOAD_STATE_REMOVING
+      || entry.state == GST_OFFLINE_DOWNLOAD_STATE_RESTARTING) {
+    chores.insert (id);
+  }
+}
+
+void ManagerCore::note_record (const DownloadRecord &record)
+{
+  auto known = entries.find (record.id);
+  Entry entry;
+  entry.state = record.state;
+  entry.stop_reason = record.stop_reason;
+  entry.start_time_ms = record.start_time_ms;
+  entry.loopback = known != entries.end () && known->second.start_time_ms == record.start_time_ms
+      ? known->second.loopback : uri_is_loopback (record.uri);
+  note (record.id, entry);
+}
+
+void ManagerCore::forget (const std::string &id)
+{
+  unqueue (id);
+  entries.erase (id);
+}
+
+/* Reads the whole table: at start, and when changes were missed. */
+bool ManagerCore::load_entries ()
+{
+  g_autoptr (GError) error = nullptr;
+  /* The cursor first: what changes after it is read again, which is harmless. */
+  auto cursor = db ().prepare ("SELECT COALESCE (MAX (seq), 0) FROM download_changes", &error);
+  if (!cursor || cursor->step (&error) != Statement::Step::Row) {
+    GST_ERROR ("cannot read the download index: %s", error ? error->message : "no row");
+    return false;
+  }
+  gint64 seq = cursor->int64 (0);
+  auto rows = db ().prepare ("SELECT id, state, stop_reason, start_time_ms, uri FROM downloads", &error);
+  if (!rows) {
+    GST_ERROR ("cannot read the download index: %s", error->message);
+    return false;
+  }
+  entries.clear ();
+  startable[0].clear ();
+  startable[1].clear ();
+  chores.clear ();
+  held_elsewhere.clear ();
+  for (;;) {
+    auto step = rows->step (&error);
+    if (step == Statement::Step::Error) {
+      GST_ERROR ("cannot read the download index: %s", error->message);
+      return false;
+    }
+    if (step == Statement::Step::Done)
+      break;
+    gint64 state = rows->int64 (1);
+    gint64 stop_reason = rows->int64 (2);
+    if (state < GST_OFFLINE_DOWNLOAD_STATE_QUEUED || state > GST_OFFLINE_DOWNLOAD_STATE_RESTARTING || state == 6
+        || stop_reason < 0 || stop_reason > G_MAXUINT)
+      continue;  /* a corrupt row: verify names it */
+    Entry entry;
+    entry.state = static_cast<GstOfflineDownloadState> (state);
+    entry.stop_reason = static_cast<guint> (stop_reason);
+    entry.start_time_ms = rows->int64 (3);
+    entry.loopback = uri_is_loopback (rows->text (4));
+    note (rows->text (0), entry);
+  }
+  change_cursor = seq;
+  return true;
+}
+
+/* The row of one download as it is now, or its absence. */
+void ManagerCore::reload_entry (const std::string &id)
+{
+  g_autoptr (GError) error = nullptr;
+  auto record = download_table::get (db (), id, &error);
+  if (record) {
+    note_record (*record);
+    return;
+  }
+  if (!g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND))
+    GST_WARNING ("cannot read download %s: %s", id.c_str (), error->message);
+  if (!tasks.count (id))
+    forget (id);
+}
+
+/* What other connections changed since the last look, from download_changes. */
+void ManagerCore::read_changes ()
+{
+  g_autoptr (GError) error = nullptr;
+  auto stmt = db ().prepare ("SELECT seq, download_id FROM download_changes WHERE seq > ? ORDER BY seq", &error);
+  if (!stmt) {
+    GST_ERROR ("cannot read the changes of the download index: %s", error->message);
+    return;
+  }
+  stmt->bind (1, change_cursor);
+  std::set<std::string> changed;
+  gint64 first = -1, last = change_cursor;
+  for (;;) {
+    auto step = stmt->step (&error);
+    if (step == Statement::Step::Error) {
+      GST_ERROR ("cannot read the changes of the download index: %s", error->message);
+      return;
+    }
+    if (step == Statement::Step::Done)
+      break;
+    if (first < 0)
+      first = stmt->int64 (0);
+    last = stmt->int64 (0);
+    changed.insert (stmt->text (1));
+  }
+  if (first > change_cursor + 1) {
+    /* The entries we had not read yet were dropped: read everything. */
+    GST_INFO ("missed %" G_GINT64_FORMAT " changes of the index: reading it whole", first - change_cursor - 1);
+    load_entries ();
+    return;
+  }
+  change_cursor = last;
+  for (const auto &id : changed)
+    reload_entry (id);
+}
+
 /* The one place where downloads start and stop: compares what the index
- * asks for (this process's and others' changes alike) with what runs, and
- * mends the difference. */
+ * asks for (this process's and others' changes alike, kept in `entries`)
+ * with what runs, and mends the difference. It looks only at the running
+ * tasks, the chores and the head of the queue: its cost does not grow with
+ * the number of downloads. */
 void ManagerCore::sync_tasks ()
 {
   if (shutting_down)
     return;
-  g_autoptr (GError) error = nullptr;
-  auto records = download_table::list (db (), nullptr, &error);
-  if (!records) {
-    GST_ERROR ("cannot read the download index: %s", error->message);
-    return;
+  /* Requirements, asked once per kind of host. */
+  std::optional<GstOfflineRequirements> held_back[2];
+  auto not_met_for = [&] (bool loopback) {
+    if (!held_back[loopback])
+      held_back[loopback] = requirements_not_met (requirements, data_dir, min_free_space,
+          loopback ? "http://127.0.0.1/" : "");
+    return *held_back[loopback];
+  };
+
+  std::vector<std::string> running;
+  for (const auto &task : tasks)
+    running.push_back (task.first);
+  for (const auto &id : running) {
+    auto task = tasks.find (id);
+    auto entry = entries.find (id);
+    if (task == tasks.end () || entry == entries.end ())
+      continue;
+    if (entry->second.state == GST_OFFLINE_DOWNLOAD_STATE_REMOVING) {
+      /* Another process asked for its removal; we hold it, so we do it. */
+      g_autoptr (GError) remove_error = nullptr;
+      if (!remove_data (id, &remove_error))
+        GST_ERROR ("cannot remove %s: %s", id.c_str (), remove_error->message);
+    } else if (paused || entry->second.stop_reason != GST_OFFLINE_STOP_REASON_NONE
+        || not_met_for (entry->second.loopback)) {
+      task->second->state_after_cancel = entry->second.stop_reason != GST_OFFLINE_STOP_REASON_NONE
+          ? GST_OFFLINE_DOWNLOAD_STATE_STOPPED : GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
+      g_cancellable_cancel (task->second->cancellable.get ());
+    }
   }
-  for (auto &record : *records) {
-    auto running = tasks.find (record.id);
-    if (running != tasks.end ()) {
-      Task &task = *running->second;
-      if (record.state == GST_OFFLINE_DOWNLOAD_STATE_REMOVING) {
-        /* Another process asked for its removal; we hold it, so we do it. */
-        g_autoptr (GError) remove_error = nullptr;
-        if (!remove_data (record.id, &remove_error))
-          GST_ERROR ("cannot remove %s: %s", record.id.c_str (), remove_error->message);
-      } else if (paused || record.stop_reason != GST_OFFLINE_STOP_REASON_NONE
-          || requirements_not_met (requirements, data_dir, min_free_space, record.uri)) {
-        task.state_after_cancel = record.stop_reason != GST_OFFLINE_STOP_REASON_NONE
-            ? GST_OFFLINE_DOWNLOAD_STATE_STOPPED : GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
-        g_cancellable_cancel (task.cancellable.get ());
-      }
+
+  std::vector<std::string> work (chores.begin (), chores.end ());
+  for (const auto &id : work) {
+    auto entry = entries.find (id);
+    if (entry == entries.end () || tasks.count (id)) {
+      chores.erase (id);
       continue;
     }
-    switch (record.state) {
+    switch (entry->second.state) {
       case GST_OFFLINE_DOWNLOAD_STATE_QUEUED:
-      case GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING:
-        if (record.stop_reason != GST_OFFLINE_STOP_REASON_NONE) {
-          record.state = GST_OFFLINE_DOWNLOAD_STATE_STOPPED;
-          persist_state (record);
-        } else if (!paused && tasks.size () < max_parallel && !unsaved_failures.count (record.id)
-            && (!added_only || added.count (record.id))
-            && !requirements_not_met (requirements, data_dir, min_free_space, record.uri)) {
-          start_task (std::move (record));
+      case GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING: {
+        auto record = download_table::get (db (), id, nullptr);
+        if (!record) {
+          reload_entry (id);
+          break;
+        }
+        if (record->stop_reason != GST_OFFLINE_STOP_REASON_NONE && is_queued (record->state)) {
+          record->state = GST_OFFLINE_DOWNLOAD_STATE_STOPPED;
+          persist_state (*record);
+        } else {
+          note_record (*record);
         }
         break;
+      }
       case GST_OFFLINE_DOWNLOAD_STATE_REMOVING: {
         g_autoptr (GError) remove_error = nullptr;
-        if (!remove_data (record.id, &remove_error))
-          GST_INFO ("cannot finish removing %s yet: %s", record.id.c_str (), remove_error->message);
+        if (!remove_data (id, &remove_error))
+          GST_INFO ("cannot finish removing %s yet: %s", id.c_str (), remove_error->message);
         break;
       }
       case GST_OFFLINE_DOWNLOAD_STATE_RESTARTING: {
-        if (added_only && !added.count (record.id))
+        if (added_only && !added.count (id))
           break;
         g_autoptr (GError) restart_error = nullptr;
-        auto lock = DownloadLock::acquire (data_dir, record.id, &restart_error);
-        if (lock && cache_remove_download_resources (cache.get (), record.id, &restart_error)) {
-          record.state = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
-          record.bytes_downloaded = 0;
-          record.percent = -1;
-          record.content_length = -1;
-          persist_state (record);
+        auto record = download_table::get (db (), id, &restart_error);
+        auto lock = record ? DownloadLock::acquire (data_dir, id, &restart_error) : nullptr;
+        if (lock && cache_remove_download_resources (cache.get (), id, &restart_error)) {
+          record->state = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
+          record->bytes_downloaded = 0;
+          record->percent = -1;
+          record->content_length = -1;
+          record->estimated_length = -1;
+          persist_state (*record);
         } else {
-          GST_INFO ("cannot restart %s yet: %s", record.id.c_str (), restart_error->message);
+          GST_INFO ("cannot restart %s yet: %s", id.c_str (), restart_error->message);
         }
         break;
       }
       default:
+        chores.erase (id);
         break;
     }
+  }
+
+  /* Start the oldest startable downloads whose requirements are met. */
+  auto next = [&] (bool loopback, std::set<QueueKey>::iterator *it) {
+    while (*it != startable[loopback].end () && (unsaved_failures.count ((*it)->second)
+               || (added_only && !added.count ((*it)->second))))
+      ++*it;
+  };
+  std::set<std::string> tried;
+  while (!paused && tasks.size () < max_parallel) {
+    std::set<QueueKey>::iterator heads[2];
+    const QueueKey *best = nullptr;
+    bool best_loopback = false;
+    for (int loopback = 0; loopback < 2; loopback++) {
+      heads[loopback] = startable[loopback].begin ();
+      if (not_met_for (loopback)) {
+        heads[loopback] = startable[loopback].end ();
+        continue;
+      }
+      next (loopback, &heads[loopback]);
+      while (heads[loopback] != startable[loopback].end () && tried.count (heads[loopback]->second)) {
+        ++heads[loopback];
+        next (loopback, &heads[loopback]);
+      }
+      if (heads[loopback] != startable[loopback].end () && (!best || *heads[loopback] < *best)) {
+        best = &*heads[loopback];
+        best_loopback = loopback;
+      }
+    }
+    if (!best)
+      break;
+    std::string id = best->second;
+    (void) best_loopback;
+    tried.insert (id);
+    start_task (id);
   }
   bool now_idle = tasks.empty ();
   if (now_idle && !idle)
@@ -428,26 +675,58 @@ void ManagerCore::poll ()
     changed = version->int64 (0) != index_version;
     index_version = version->int64 (0);
   }
-  if (++polls % kRequirementsEveryPolls == 0)
+  if (changed)
+    read_changes ();
+  if (++polls % kRequirementsEveryPolls == 0) {
     changed |= check_requirements ();
+    /* A process that held a download may have died since. */
+    if (!held_elsewhere.empty ()) {
+      std::vector<std::string> held (held_elsewhere.begin (), held_elsewhere.end ());
+      for (const auto &id : held) {
+        held_elsewhere.erase (id);
+        auto entry = entries.find (id);
+        if (entry != entries.end ())
+          note (id, entry->second);
+      }
+      changed = true;
+    }
+  }
   if (changed)
     sync_tasks ();
 }
 
-void ManagerCore::start_task (DownloadRecord record)
+/* Starts the download `id`; false if it cannot run now. */
+bool ManagerCore::start_task (const std::string &id)
 {
   g_autoptr (GError) error = nullptr;
+  auto found = download_table::get (db (), id, &error);
+  if (!found) {
+    GST_WARNING ("not starting %s: %s", id.c_str (), error->message);
+    reload_entry (id);
+    if (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT))
+      forget (id);
+    return false;
+  }
+  DownloadRecord record = std::move (*found);
+  if (!is_queued (record.state) || record.stop_reason != GST_OFFLINE_STOP_REASON_NONE) {
+    /* Changed since we last looked. */
+    note_record (record);
+    return false;
+  }
   auto lock = DownloadLock::acquire (data_dir, record.id, &error);
   if (!lock) {
     /* Another process works on it; its progress shows in the index. */
     GST_DEBUG ("not starting %s: %s", record.id.c_str (), error->message);
-    return;
+    unqueue (id);
+    held_elsewhere.insert (id);
+    return false;
   }
   auto downloader = downloader_new (record, downloader_context (), &error);
   if (!downloader) {
     fail_record (record, error);
-    return;
+    return false;
   }
+  unqueue (id);
   auto task = std::make_unique<Task> ();
   task->lock = std::move (lock);
   task->cancellable.reset (g_cancellable_new ());
@@ -456,24 +735,31 @@ void ManagerCore::start_task (DownloadRecord record)
   record.clear_failure ();
   task->record = std::move (record);
   Task *raw = task.get ();
-  std::string id = raw->record.id;
   tasks[id] = std::move (task);
   idle = false;
   persist_state (raw->record);
   GST_INFO ("starting download %s of %s", id.c_str (), raw->record.uri.c_str ());
   raw->downloader->start (raw->cancellable.get (),
-      [this, raw] (guint64 bytes, gint64 content_length, double percent) {
-        on_progress (raw, bytes, content_length, percent);
-      },
+      [this, raw] (const DownloadProgress &progress) { on_progress (raw, progress); },
       [this, id] (const GError *done_error) { on_done (id, done_error); });
+  return true;
 }
 
-void ManagerCore::on_progress (Task *task, guint64 bytes, gint64 content_length, double percent)
+void ManagerCore::on_progress (Task *task, const DownloadProgress &progress)
 {
   DownloadRecord &record = task->record;
+  /* What was reported stays reported: a resumed run recounts the bytes it
+   * finds in the cache from zero, a resource that changed on the server
+   * starts over, and an estimate can fall; none of it moves the count back. */
+  guint64 bytes = MAX (record.bytes_downloaded, progress.bytes);
   record.bytes_downloaded = bytes;
-  record.content_length = content_length;
-  record.percent = percent;
+  record.content_length = progress.content_length;
+  record.estimated_length = progress.content_length >= 0 ? progress.content_length
+                                                          : MAX (progress.estimated_length, static_cast<gint64> (bytes));
+  if (progress.estimated_length < 0 && progress.content_length < 0)
+    record.estimated_length = -1;
+  record.percent = MAX (record.percent, progress.percent);
+  gint64 content_length = record.estimated_length;
   gint64 now = g_get_monotonic_time ();
   if (task->speed_sample_us == 0 || bytes < task->speed_sample_bytes) {
     task->speed_sample_us = now;
@@ -510,19 +796,28 @@ void ManagerCore::on_done (const std::string &id, const GError *error)
   tasks.erase (found);
   if (!task->removed) {
     DownloadRecord &record = task->record;
-    record.bytes_downloaded = cache_download_bytes (cache.get (), id);
+    guint64 held = cache_download_bytes (cache.get (), id);
     record.speed = 0;
     record.eta_seconds = -1;
+    /* The stop reason as the index has it now (another process may have set it). */
+    auto entry = entries.find (id);
+    if (entry != entries.end ())
+      record.stop_reason = entry->second.stop_reason;
     if (!error) {
       record.state = GST_OFFLINE_DOWNLOAD_STATE_COMPLETED;
-      record.content_length = static_cast<gint64> (record.bytes_downloaded);
+      record.bytes_downloaded = held;
+      record.content_length = record.estimated_length = static_cast<gint64> (held);
       record.percent = 100;
       GST_INFO ("download %s completed: %" G_GUINT64_FORMAT " bytes", id.c_str (), record.bytes_downloaded);
       persist_state (record);
     } else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      /* Bytes past the last checkpoint are not kept; the count stays where
+       * it was (they are fetched again before it moves on). */
+      record.bytes_downloaded = MAX (record.bytes_downloaded, held);
       record.state = task->state_after_cancel;
       persist_state (record);
     } else {
+      record.bytes_downloaded = MAX (record.bytes_downloaded, held);
       fail_record (record, error);
     }
   } else {
@@ -555,14 +850,36 @@ bool ManagerCore::remove_data (const std::string &id, GError **error)
       return false;
   }
   auto record = download_table::get (db (), id, nullptr);
-  if (!cache_remove_download_resources (cache.get (), id, error) || !download_table::remove (db (), id, error))
+  auto keys = cache_drop_download_rows (cache.get (), id, error);
+  if (!keys || !download_table::remove (db (), id, error))
     return false;
+  delete_files_later (std::move (*keys));
   if (record && record->key_set_id)
     release_download_license (id, *record->key_set_id);
   forget_hls_keys (id);
+  forget (id);
   GST_INFO ("download %s removed", id.c_str ());
   emit_removed (id);
   return true;
+}
+
+/* Nothing shows the files of `keys` any more: they go on the deleter's
+ * thread, with the partial files that never had a row. */
+void ManagerCore::delete_files_later (std::vector<std::string> keys)
+{
+  struct Job {
+    std::string data_dir;
+    std::vector<std::string> keys;
+  };
+  if (!file_deleter) {
+    file_deleter = g_thread_pool_new (
+        [] (gpointer data, gpointer) {
+          std::unique_ptr<Job> job (static_cast<Job *> (data));
+          cache_delete_unused_files (job->data_dir, job->keys, true);
+        },
+        nullptr, 1, FALSE, nullptr);
+  }
+  g_thread_pool_push (file_deleter, new Job { data_dir, std::move (keys) }, nullptr);
 }
 
 /* A removed download's license goes with it. Its data is gone already, so
@@ -704,6 +1021,7 @@ GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError
   if (!download_table::put (db (), record, error))
     return nullptr;
   unsaved_failures.erase (record.id);
+  note_record (record);
   emit_changed (record);
   sync_tasks ();
   auto running = tasks.find (record.id);
@@ -735,6 +1053,10 @@ bool ManagerCore::set_stop_reason (const std::string &id, guint stop_reason, GEr
 {
   if (!download_table::set_stop_reason (db (), id, stop_reason, error))
     return false;
+  if (id.empty ())
+    load_entries ();
+  else
+    reload_entry (id);
   sync_tasks ();
   return true;
 }
@@ -804,6 +1126,7 @@ static gboolean gst_offline_download_manager_initable_init_impl (GInitable *init
     if (!cache_sweep (core->cache.get (), &sweep_error))
       GST_WARNING ("could not sweep the cache: %s", sweep_error->message);
     core->not_met = requirements_not_met (core->requirements, core->data_dir, core->min_free_space, "");
+    core->load_entries ();
     core->sync_tasks ();
   });
   return TRUE;
@@ -822,6 +1145,11 @@ static void gst_offline_download_manager_dispose (GObject *object)
     core->call ([core] () { core->stop_all (); });
     g_thread_join (core->worker_thread);
     core->worker_thread = nullptr;
+  }
+  /* Removed downloads leave no file behind the manager. */
+  if (core->file_deleter) {
+    g_thread_pool_free (core->file_deleter, FALSE, TRUE);
+    core->file_deleter = nullptr;
   }
   G_OBJECT_CLASS (gst_offline_download_manager_parent_class)->dispose (object);
 }

@@ -9,9 +9,7 @@
 
 namespace gst_offline {
 
-namespace {
-
-bool is_loopback_uri (const std::string &uri)
+bool uri_is_loopback (const std::string &uri)
 {
   if (uri.empty ())
     return false;
@@ -24,6 +22,8 @@ bool is_loopback_uri (const std::string &uri)
   g_autoptr (GInetAddress) address = g_inet_address_new_from_string (host);
   return address && g_inet_address_get_is_loopback (address);
 }
+
+namespace {
 
 /* Free bytes for an unprivileged writer, or -1 if the file system cannot be
  * asked (a data directory not made yet: ask its nearest existing parent). */
@@ -53,7 +53,7 @@ GstOfflineRequirements requirements_not_met (GstOfflineRequirements requirements
 {
   int not_met = GST_OFFLINE_REQUIREMENTS_NONE;
   if ((requirements & (GST_OFFLINE_REQUIREMENTS_NETWORK | GST_OFFLINE_REQUIREMENTS_NETWORK_UNMETERED))
-      && !is_loopback_uri (uri)) {
+      && !uri_is_loopback (uri)) {
     GNetworkMonitor *monitor = g_network_monitor_get_default ();
     bool available = g_network_monitor_get_network_available (monitor);
     if ((requirements & GST_OFFLINE_REQUIREMENTS_NETWORK) && !available)

@@ -5,6 +5,8 @@
 
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <cinttypes>
 #include <cstring>
@@ -582,6 +584,15 @@ server_thread (gpointer data)
   g_main_context_push_thread_default (server->context);
 
   server->soup = soup_server_new ("server-header", "ot-server ", nullptr);
+  /* Headers and body go out as separate writes: with Nagle's algorithm the
+   * body of every keep-alive answer would wait for the client's delayed ACK
+   * (40 ms), which is not how a real server behaves. */
+  g_signal_connect (server->soup, "request-started",
+      G_CALLBACK (+[] (SoupServer *, SoupServerMessage *message, gpointer) {
+        if (GSocket *socket = soup_server_message_get_socket (message))
+          g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, nullptr);
+      }),
+      nullptr);
   soup_server_add_handler (server->soup, nullptr, server_handler, server, nullptr);
   GError *error = nullptr;
   GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);

@@ -36,6 +36,8 @@ gint64 gst_offline_download_get_update_time (GstOfflineDownload *self);
 GST_OFFLINE_API
 gint64 gst_offline_download_get_content_length (GstOfflineDownload *self);
 GST_OFFLINE_API
+gint64 gst_offline_download_get_estimated_length (GstOfflineDownload *self);
+GST_OFFLINE_API
 guint gst_offline_download_get_stop_reason (GstOfflineDownload *self);
 GST_OFFLINE_API
 const gchar *gst_offline_download_get_failure_message (GstOfflineDownload *self);
