@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "drm/pssh.h"
 
+#include "util/big-endian.h"
+
 #include <gst/gst.h>
 
 namespace gst_offline {
@@ -15,8 +17,8 @@ class Reader {
   gsize left () const { return bytes_.size () - pos_; }
   const guint8 *here () const { return reinterpret_cast<const guint8 *> (bytes_.data ()) + pos_; }
 
-  bool u32 (guint32 *out) { return fixed (4, [&] { *out = GST_READ_UINT32_BE (here ()); }); }
-  bool u64 (guint64 *out) { return fixed (8, [&] { *out = GST_READ_UINT64_BE (here ()); }); }
+  bool u32 (guint32 *out) { return fixed (4, [&] { *out = read_u32_be (here ()); }); }
+  bool u64 (guint64 *out) { return fixed (8, [&] { *out = read_u64_be (here ()); }); }
   bool skip (gsize n)
   {
     if (left () < n)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "manifest/dash/mpd-parser.h"
 #include "manifest/decimal-integer.h"
+#include "manifest/url-reference.h"
 #include "manifest/xml-document.h"
 
 #include "manifest/dash/xs-duration.h"
@@ -309,11 +310,11 @@ bool MpdParser::get_fraction (xmlNode *node, const char *name, char separator, b
 bool MpdParser::resolve_url (const std::string &base, const std::string &reference, const std::string &where,
     std::string &out)
 {
-  g_autoptr (GError) local = nullptr;
-  g_autofree gchar *resolved = g_uri_resolve_relative (base.c_str (), reference.c_str (), G_URI_FLAGS_NONE, &local);
+  std::string why;
+  auto resolved = resolve_url_reference (base, reference, &why);
   if (!resolved)
-    return fail (where, "URL " + quoted (reference) + " cannot be resolved against " + base + ": " + local->message);
-  out = resolved;
+    return fail (where, "URL " + quoted (reference) + " cannot be resolved against " + quoted (base) + ": " + why);
+  out = std::move (*resolved);
   return true;
 }
 

@@ -2,6 +2,7 @@
 #include "manifest/hls/playlist-parser.h"
 
 #include "manifest/hls/attribute-list.h"
+#include "manifest/url-reference.h"
 
 #include <cstdarg>
 
@@ -568,17 +569,12 @@ bool Parser::resolve (std::string_view reference, std::string &out)
   /* ENCODED: the URI text is kept as written (percent escapes, query) rather
    * than decoded and re-encoded. */
   std::string copy (reference);
-  GError *uri_error = nullptr;
-  GUri *resolved = g_uri_parse_relative (base_.get (), copy.c_str (), G_URI_FLAGS_ENCODED, &uri_error);
-  if (!resolved) {
-    fail (GST_OFFLINE_ERROR_INVALID_ARGUMENT, "URI '%s' is not valid: %s", shown (reference).c_str (),
-        uri_error->message);
-    g_error_free (uri_error);
-    return false;
-  }
-  g_autofree gchar *text = g_uri_to_string (resolved);
-  g_uri_unref (resolved);
-  out = text;
+  std::string why;
+  auto resolved = resolve_url_reference (base_.get (), copy, G_URI_FLAGS_ENCODED, &why);
+  if (!resolved)
+    return fail (GST_OFFLINE_ERROR_INVALID_ARGUMENT, "URI '%s' is not valid: %s", shown (reference).c_str (),
+        why.c_str ());
+  out = std::move (*resolved);
   last_reference_ = std::move (copy);
   last_resolved_ = out;
   return true;

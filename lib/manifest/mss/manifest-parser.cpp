@@ -2,6 +2,7 @@
 #include "manifest/mss/manifest-parser.h"
 
 #include "manifest/decimal-integer.h"
+#include "manifest/url-reference.h"
 #include "manifest/xml-document.h"
 
 #include <gst/gst.h>
@@ -328,10 +329,76 @@ std::optional<Manifest> parse_manifest (std::string_view bytes, const std::strin
 
 namespace {
 
-void replace_all (std::string &text, const std::string &from, const std::string &to)
+/* A StreamIndex Url split once into text and placeholders, so that a
+ * fragment's URL is one pass over it (replacing placeholders in place for
+ * each fragment was quadratic in their number). */
+struct UrlTemplate {
+  enum class Kind { Text, Bitrate, StartTime };
+  struct Part {
+    Kind kind;
+    std::string text;  /* Kind::Text: spaces already escaped */
+  };
+  std::vector<Part> parts;
+
+  std::string render (const std::string &bitrate, const std::string &time) const
+  {
+    std::string out;
+    for (const Part &part : parts)
+      out += part.kind == Kind::Text ? part.text : part.kind == Kind::Bitrate ? bitrate : time;
+    return out;
+  }
+};
+
+std::optional<UrlTemplate> compile_url_template (const std::string &url, GError **error)
 {
-  for (size_t at = text.find (from); at != std::string::npos; at = text.find (from, at + to.size ()))
-    text.replace (at, from.size (), to);
+  static const std::pair<std::string_view, UrlTemplate::Kind> kPlaceholders[] = {
+    { "{bitrate}", UrlTemplate::Kind::Bitrate }, { "{Bitrate}", UrlTemplate::Kind::Bitrate },
+    { "{start time}", UrlTemplate::Kind::StartTime }, { "{start_time}", UrlTemplate::Kind::StartTime },
+  };
+  UrlTemplate templ;
+  std::string text;
+  std::string_view rest = url;
+  while (!rest.empty ()) {
+    bool matched = false;
+    for (const auto &[name, kind] : kPlaceholders) {
+      if (rest.substr (0, name.size ()) == name) {
+        templ.parts.push_back ({ UrlTemplate::Kind::Text, std::move (text) });
+        templ.parts.push_back ({ kind, {} });
+        text.clear ();
+        rest.remove_prefix (name.size ());
+        matched = true;
+        break;
+      }
+    }
+    if (matched)
+      continue;
+    char c = rest.front ();
+    if (c == '{' || c == '}') {
+      std::string shown = url.size () > 200 ? url.substr (0, 200) + "..." : url;
+      invalid (error, "StreamIndex Url \"%s\" has a placeholder other than {bitrate} and {start time}", shown.c_str ());
+      return std::nullopt;
+    }
+    /* Spaces are not allowed in a URI reference. */
+    if (c == ' ')
+      text += "%20";
+    else
+      text += c;
+    rest.remove_prefix (1);
+  }
+  templ.parts.push_back ({ UrlTemplate::Kind::Text, std::move (text) });
+  return templ;
+}
+
+std::optional<std::string> resolve_fragment (const Manifest &manifest, const std::string &path, GError **error)
+{
+  std::string why;
+  auto resolved = resolve_url_reference (manifest.url, path, &why);
+  if (!resolved) {
+    std::string shown = path.size () > 200 ? path.substr (0, 200) + "..." : path;
+    invalid (error, "cannot resolve fragment URL \"%s\" against %s: %s", shown.c_str (), manifest.url.c_str (),
+        why.c_str ());
+  }
+  return resolved;
 }
 
 }  // namespace
@@ -339,39 +406,38 @@ void replace_all (std::string &text, const std::string &from, const std::string 
 std::optional<std::string> fragment_url (const Manifest &manifest, const StreamIndex &stream, const QualityLevel &level,
     guint64 start, GError **error)
 {
-  std::string path = stream.url_template;
-  std::string bitrate = std::to_string (level.bitrate);
-  std::string time = std::to_string (start);
-  replace_all (path, "{bitrate}", bitrate);
-  replace_all (path, "{Bitrate}", bitrate);
-  replace_all (path, "{start time}", time);
-  replace_all (path, "{start_time}", time);
-  if (path.find ('{') != std::string::npos || path.find ('}') != std::string::npos) {
-    invalid (error, "StreamIndex Url \"%s\" has a placeholder other than {bitrate} and {start time}",
-        stream.url_template.c_str ());
+  auto templ = compile_url_template (stream.url_template, error);
+  if (!templ)
     return std::nullopt;
-  }
-  /* Spaces are not allowed in a URI reference. */
-  replace_all (path, " ", "%20");
-  GError *resolve_error = nullptr;
-  g_autofree gchar *resolved = g_uri_resolve_relative (manifest.url.c_str (), path.c_str (), G_URI_FLAGS_NONE,
-      &resolve_error);
-  if (!resolved) {
-    invalid (error, "cannot resolve fragment URL \"%s\" against %s: %s", path.c_str (), manifest.url.c_str (),
-        resolve_error->message);
-    g_error_free (resolve_error);
-    return std::nullopt;
-  }
-  return std::string (resolved);
+  return resolve_fragment (manifest, templ->render (std::to_string (level.bitrate), std::to_string (start)), error);
 }
 
 std::optional<std::vector<FragmentRef>> expand_fragments (const Manifest &manifest, const StreamIndex &stream,
     const QualityLevel &level, GError **error)
 {
+  auto templ = compile_url_template (stream.url_template, error);
+  if (!templ)
+    return std::nullopt;
+  const std::string bitrate = std::to_string (level.bitrate);
+  /* The list's size is known before a single URL is made: a 2 KiB Url
+   * repeated by r="1000000" is refused, not allocated. A start time adds
+   * at most 20 digits to the URL of start 0. */
+  auto first_url = resolve_fragment (manifest, templ->render (bitrate, "0"), error);
+  if (!first_url)
+    return std::nullopt;
+  guint64 url_size = first_url->size ();
+  guint64 per_fragment = sizeof (FragmentRef) + url_size + 20;
+  if (stream.fragments.size () > kMaxFragmentListBytes / per_fragment) {
+    invalid (error, "StreamIndex%s%s: %" G_GSIZE_FORMAT " fragment URLs of about %" G_GUINT64_FORMAT
+        " bytes would take more than the %" G_GUINT64_FORMAT " MiB allowed for a fragment list",
+        stream.name.empty () ? "" : " ", stream.name.c_str (), stream.fragments.size (), url_size,
+        kMaxFragmentListBytes >> 20);
+    return std::nullopt;
+  }
   std::vector<FragmentRef> refs;
   refs.reserve (stream.fragments.size ());
   for (const Fragment &f : stream.fragments) {
-    auto url = fragment_url (manifest, stream, level, f.start, error);
+    auto url = resolve_fragment (manifest, templ->render (bitrate, std::to_string (f.start)), error);
     if (!url)
       return std::nullopt;
     FragmentRef ref;

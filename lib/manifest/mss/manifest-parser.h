@@ -23,6 +23,10 @@ constexpr gsize kMaxManifestSize = 64 * 1024 * 1024;
 constexpr guint64 kMaxFragmentsPerStream = 1000000;
 /* And at most this many in all the StreamIndexes of a manifest. */
 constexpr guint64 kMaxFragments = 4000000;
+/* expand_fragments() refuses to build a list larger than this (a long Url
+ * times many fragments): about 400 000 fragments with 100-byte URLs,
+ * nine days of 2-second fragments. */
+constexpr guint64 kMaxFragmentListBytes = 64 * 1024 * 1024;
 /* The TimeScale when the manifest gives none. */
 constexpr guint64 kDefaultTimeScale = 10000000;
 
@@ -97,7 +101,8 @@ std::optional<Manifest> parse_manifest (std::string_view bytes, const std::strin
 std::optional<std::string> fragment_url (const Manifest &manifest, const StreamIndex &stream, const QualityLevel &level,
     guint64 start, GError **error);
 
-/* Every fragment of `level` of `stream`, in start order. */
+/* Every fragment of `level` of `stream`, in start order. INVALID_ARGUMENT
+ * when the list would take more than kMaxFragmentListBytes. */
 std::optional<std::vector<FragmentRef>> expand_fragments (const Manifest &manifest, const StreamIndex &stream,
     const QualityLevel &level, GError **error);
 
