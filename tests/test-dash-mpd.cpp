@@ -909,6 +909,48 @@ GST_START_TEST (test_amplification_is_bounded)
 }
 GST_END_TEST;
 
+/* Found by fuzzing: GLib resolves "https:/..//x" to a URI without a host
+ * whose path starts with "//", which has no text form, and
+ * g_uri_resolve_relative() returned NULL without an error, which was read. */
+GST_START_TEST (test_hostless_urls_are_errors)
+{
+  parse_fails ("<MPD><BaseURL>https:/..//x</BaseURL><Period/></MPD>", GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+      "which is no URL");
+  parse_fails (mpd_with ("<BaseURL>https:/..//x</BaseURL>" + video_with ("")), GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+      "Period #1 > BaseURL");
+  expand_fails (mpd_with (video_with ("<SegmentTemplate duration=\"1\" media=\"https:/..//$Number$\"/>")),
+      GST_OFFLINE_ERROR_INVALID_ARGUMENT, "which is no URL");
+  expand_fails (mpd_with (video_with ("<SegmentList duration=\"1\"><SegmentURL media=\"https:/..//x\"/></SegmentList>")),
+      GST_OFFLINE_ERROR_INVALID_ARGUMENT, "which is no URL");
+}
+GST_END_TEST;
+
+/* Found by fuzzing: each Representation looked its AdaptationSet's
+ * AudioChannelConfiguration up among all the set's children, and the
+ * duplicate-id check compared with every earlier one: 20 000
+ * Representations took 22 s. Both are now linear; this checks they still
+ * hold for that many. */
+GST_START_TEST (test_many_representations)
+{
+  const int count = 20000;
+  std::string reps;
+  for (int i = 0; i < count; i++)
+    reps += "<Representation id=\"r" + std::to_string (i) + "\" bandwidth=\"1\"/>";
+  std::string set = "<AdaptationSet mimeType=\"audio/mp4\"><AudioChannelConfiguration "
+      "schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"6\"/>"
+      "<SegmentTemplate duration=\"1\" media=\"$Number$\"/>"
+      "<Representation id=\"own\" bandwidth=\"1\"><AudioChannelConfiguration schemeIdUri=\"x\" value=\"2\"/>"
+      "</Representation>" + reps;
+  Mpd mpd = parse_ok (mpd_with (set + "</AdaptationSet>"));
+  const AdaptationSet &parsed = mpd.periods[0].adaptation_sets[0];
+  fail_unless_equals_int (parsed.representations.size (), count + 1);
+  fail_unless_equals_string (parsed.representations[0].audio_channel_configuration->c_str (), "2");
+  fail_unless_equals_string (parsed.representations[count].audio_channel_configuration->c_str (), "6");
+  parse_fails (mpd_with (set + "<Representation id=\"r7\" bandwidth=\"1\"/></AdaptationSet>"),
+      GST_OFFLINE_ERROR_INVALID_ARGUMENT, "two Representations have the id 'r7'");
+}
+GST_END_TEST;
+
 GST_START_TEST (test_doctype_and_entities_are_refused)
 {
   const char *laughs =
@@ -1118,6 +1160,8 @@ static Suite *dash_mpd_suite (void)
   tcase_add_test (tc, test_hostile_timeline_is_capped);
   tcase_add_test (tc, test_amplification_is_bounded);
   tcase_add_test (tc, test_doctype_and_entities_are_refused);
+  tcase_add_test (tc, test_hostless_urls_are_errors);
+  tcase_add_test (tc, test_many_representations);
   tcase_add_test (tc, test_ffmpeg_template_timeline);
   tcase_add_test (tc, test_ffmpeg_template_number);
   tcase_add_test (tc, test_ffmpeg_single_file);

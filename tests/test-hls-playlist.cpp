@@ -925,6 +925,36 @@ GST_START_TEST (test_limits)
 }
 GST_END_TEST;
 
+/* Found by fuzzing: "https:/..//x" resolves to a URI GLib cannot write out
+ * (no host, a path starting with "//"): g_uri_to_string() gave NULL, which
+ * was read. And each EXT-X-KEY with a new KEYFORMAT rescanned its group:
+ * 50 000 of them took 21 s; the group is a hash now. */
+GST_START_TEST (test_fuzzer_findings)
+{
+  assert_error ("#EXTM3U\n#EXTINF:1,\nhttps:/..//x\n", GST_OFFLINE_ERROR_INVALID_ARGUMENT, 3, "which is no URL");
+  assert_error ("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nhttps:/..//x\n", GST_OFFLINE_ERROR_INVALID_ARGUMENT, 3,
+      "which is no URL");
+
+  std::string keys = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n";
+  const int count = 50000;
+  for (int i = 0; i < count; i++)
+    keys += "#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"k" + std::to_string (i) + "\",KEYFORMAT=\"f" + std::to_string (i) + "\"\n";
+  std::string first_wins = keys + "#EXTINF:1,\ns.ts\n";
+  MediaPlaylist media = must_parse_media (first_wins);
+  fail_unless_equals_int (media.keys.size (), count);
+  fail_unless_equals_string (media.segments[0].key->key_format.c_str (), "f0");
+  /* The identity key wins wherever it is in the group; a KEYFORMAT given
+   * again replaces the earlier tag. */
+  std::string identity = keys + "#EXT-X-KEY:METHOD=AES-128,URI=\"id\"\n#EXT-X-KEY:METHOD=AES-128,URI=\"f0again\","
+      "KEYFORMAT=\"f0\"\n#EXTINF:1,\ns.ts\n";
+  media = must_parse_media (identity);
+  fail_unless_equals_string (media.segments[0].key->uri.c_str (), "http://media.example.com/vod/movie/id");
+  std::string replaced = keys + "#EXT-X-KEY:METHOD=AES-128,URI=\"f0again\",KEYFORMAT=\"f0\"\n#EXTINF:1,\ns.ts\n";
+  media = must_parse_media (replaced);
+  fail_unless_equals_string (media.segments[0].key->uri.c_str (), "http://media.example.com/vod/movie/f0again");
+}
+GST_END_TEST;
+
 /* Every prefix of valid playlists, and each byte replaced by characters that
  * matter to the grammar: the parser must give a model or an error, never
  * crash (valgrind and the sanitizers watch the reads). */
@@ -1293,6 +1323,7 @@ static Suite *hls_playlist_suite (void)
   tcase_add_test (tc, test_value_types);
   tcase_add_test (tc, test_malformed_playlists);
   tcase_add_test (tc, test_limits);
+  tcase_add_test (tc, test_fuzzer_findings);
   tcase_add_test (tc, test_mutations_never_crash);
   TCase *ffmpeg = tcase_create ("ffmpeg");
   suite_add_tcase (s, ffmpeg);

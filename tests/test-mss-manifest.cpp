@@ -317,6 +317,41 @@ GST_START_TEST (test_hostile_sizes)
 }
 GST_END_TEST;
 
+/* Found by fuzzing: a 2 KiB Url repeated by r="1000000" took 2.1 GB and
+ * 14 s to expand; the list's size is now known and refused first. Host-less
+ * URLs GLib cannot write out are an error, not a NULL read. */
+GST_START_TEST (test_fragment_list_budget_and_bad_urls)
+{
+  std::string long_url = std::string (2048, 'u') + "/{start time}";
+  Manifest m = parse_ok ("<SmoothStreamingMedia><StreamIndex Type=\"video\" Name=\"v\" Url=\"" + long_url
+      + "\"><QualityLevel Bitrate=\"1\"/><c d=\"1\" r=\"1000000\"/></StreamIndex></SmoothStreamingMedia>");
+  g_autoptr (GError) error = nullptr;
+  auto refs = expand_fragments (m, m.streams[0], m.streams[0].quality_levels[0], &error);
+  fail_if (refs.has_value ());
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT));
+  fail_unless (strstr (error->message, "64 MiB allowed for a fragment list"), "%s", error->message);
+  g_clear_error (&error);
+  /* Placeholders as many as the Url holds, each replaced (this was quadratic). */
+  std::string many;
+  for (int i = 0; i < 20000; i++)
+    many += "{bitrate}{start time}";
+  m = parse_ok ("<SmoothStreamingMedia><StreamIndex Type=\"video\" Url=\"" + many
+      + "\"><QualityLevel Bitrate=\"7\"/><c t=\"3\" d=\"1\"/></StreamIndex></SmoothStreamingMedia>");
+  auto expanded = expand (m, 0, 0);
+  std::string expected_path;
+  for (int i = 0; i < 20000; i++)
+    expected_path += "73";
+  std::string expected_url = "http://example.com/vod/Movie.ism/" + expected_path;
+  fail_unless (expanded[0].url == expected_url, "%.80s... (%zu bytes)", expanded[0].url.c_str (), expanded[0].url.size ());
+  /* A Url resolving to no URL. */
+  m = parse_ok ("<SmoothStreamingMedia><StreamIndex Type=\"video\" Url=\"https:/..//x\"><QualityLevel Bitrate=\"1\"/>"
+      "<c d=\"1\"/></StreamIndex></SmoothStreamingMedia>");
+  refs = expand_fragments (m, m.streams[0], m.streams[0].quality_levels[0], &error);
+  fail_if (refs.has_value ());
+  fail_unless (strstr (error->message, "which is no URL"), "%s", error->message);
+}
+GST_END_TEST;
+
 /* ffmpeg's smoothstreaming muxer: two video QualityLevels and one audio. */
 static gchar *make_smooth (const char *name)
 {
@@ -437,6 +472,7 @@ static Suite *mss_manifest_suite (void)
   tcase_add_test (tc, test_tracks_and_stream_keys);
   tcase_add_test (tc, test_malformed_manifests);
   tcase_add_test (tc, test_hostile_sizes);
+  tcase_add_test (tc, test_fragment_list_budget_and_bad_urls);
   tcase_add_test (tc, test_ffmpeg_smoothstreaming);
   return s;
 }

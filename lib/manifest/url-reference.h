@@ -1,9 +1,10 @@
 /* Resolving the URL references a manifest holds (BaseURL, segment URLs,
  * playlist URIs) against the URL they came from. GLib gives no string for
- * some results without saying why: "https:/..//x" resolves to a URI with no
- * host whose path starts with "//", which has no text form, and
- * g_uri_resolve_relative() then returns NULL without setting its GError.
- * These functions always say why.
+ * some results: "https:/..//x" resolves to a URI with no host whose path
+ * starts with "//", which has no text form; g_uri_to_string() then warns
+ * (a CRITICAL) and returns NULL, and g_uri_resolve_relative() returns NULL
+ * without setting its GError. These functions refuse such results first
+ * and always say why.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 

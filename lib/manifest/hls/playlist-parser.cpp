@@ -5,6 +5,7 @@
 #include "manifest/url-reference.h"
 
 #include <cstdarg>
+#include <unordered_map>
 
 namespace gst_offline {
 namespace hls {
@@ -135,7 +136,8 @@ class Parser {
   PendingSegment pending_;
   /* The keys of the current EXT-X-KEY group, and whether a segment has
    * closed it (a tag after a segment starts a new group). */
-  std::vector<std::shared_ptr<const Key>> key_group_;
+  std::unordered_map<std::string, std::shared_ptr<const Key>> key_group_;  /* by KEYFORMAT */
+  std::string key_group_first_format_;
   bool key_group_open_ = false;
   guint key_groups_ = 0;
   std::shared_ptr<const Key> key_;
@@ -769,23 +771,14 @@ bool Parser::handle_key (std::string_view tag, std::optional<std::string_view> v
     key_groups_++;
   }
   key->group = key_groups_;
-  /* Within a group a KEYFORMAT given again replaces the earlier tag. */
-  bool replaced = false;
-  for (auto &entry : key_group_) {
-    if (entry->key_format == key->key_format) {
-      entry = key;
-      replaced = true;
-    }
-  }
-  if (!replaced)
-    key_group_.push_back (key);
-  key_ = key_group_.front ();
-  for (const auto &entry : key_group_) {
-    if (entry->key_format == "identity") {
-      key_ = entry;
-      break;
-    }
-  }
+  /* Within a group a KEYFORMAT given again replaces the earlier tag. The
+   * segments use the identity key if there is one, else the first format
+   * (found by hash: rescanning the group for each tag was quadratic). */
+  if (key_group_.empty ())
+    key_group_first_format_ = key->key_format;
+  key_group_[key->key_format] = key;
+  auto identity = key_group_.find ("identity");
+  key_ = identity != key_group_.end () ? identity->second : key_group_.at (key_group_first_format_);
   if (!check_entries (media_.keys.size (), "keys"))
     return false;
   media_.keys.push_back (std::move (key));
