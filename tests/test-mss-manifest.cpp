@@ -266,10 +266,11 @@ GST_START_TEST (test_malformed_manifests)
       </SmoothStreamingMedia>)~", I, "StreamIndex 0 has no Type");
   parse_fails (R"~(<SmoothStreamingMedia><StreamIndex Type="video"><QualityLevel Bitrate="1"/><c d="1"/></StreamIndex>
       </SmoothStreamingMedia>)~", I, "has no Url");
+  /* A StreamIndex without QualityLevels or fragments is skipped: none left. */
   parse_fails (R"~(<SmoothStreamingMedia><StreamIndex Type="video" Url="F"><c d="1"/></StreamIndex>
-      </SmoothStreamingMedia>)~", I, "has no QualityLevel");
+      </SmoothStreamingMedia>)~", I, "no StreamIndex with a QualityLevel and fragments");
   parse_fails (R"~(<SmoothStreamingMedia><StreamIndex Type="video" Url="F"><QualityLevel Bitrate="1"/></StreamIndex>
-      </SmoothStreamingMedia>)~", I, "has no fragments");
+      </SmoothStreamingMedia>)~", I, "no StreamIndex with a QualityLevel and fragments");
   parse_fails (R"~(<SmoothStreamingMedia><StreamIndex Type="video" Url="F"><QualityLevel/><c d="1"/></StreamIndex>
       </SmoothStreamingMedia>)~", I, "QualityLevel 0 has no Bitrate");
   parse_fails (R"~(<SmoothStreamingMedia><StreamIndex Type="video" Url="F"><QualityLevel Bitrate="1"
@@ -349,6 +350,22 @@ GST_START_TEST (test_fragment_list_budget_and_bad_urls)
   refs = expand_fragments (m, m.streams[0], m.streams[0].quality_levels[0], &error);
   fail_if (refs.has_value ());
   fail_unless (strstr (error->message, "which is no URL"), "%s", error->message);
+}
+GST_END_TEST;
+
+/* Real manifests have an empty text StreamIndex (no QualityLevel, no
+ * fragments, sometimes no Url): mssdemux2 plays the others, so it is
+ * skipped rather than the whole manifest refused. */
+GST_START_TEST (test_empty_stream_index_is_skipped)
+{
+  Manifest m = parse_ok (R"~(<SmoothStreamingMedia Duration="10">
+      <StreamIndex Type="text" Name="textstream_eng" Language="eng" Subtype="SUBT" Chunks="0" QualityLevels="0"/>
+      <StreamIndex Type="video" Url="Q({bitrate})/F(video={start time})"><QualityLevel Bitrate="1" FourCC="H264"/>
+        <c d="10"/></StreamIndex>
+      <StreamIndex Type="text" Url="T({bitrate})/F({start time})"><QualityLevel Bitrate="1"/></StreamIndex>
+    </SmoothStreamingMedia>)~");
+  fail_unless_equals_int (m.streams.size (), 1);
+  fail_unless (m.streams[0].type == StreamType::Video);
 }
 GST_END_TEST;
 
@@ -473,6 +490,7 @@ static Suite *mss_manifest_suite (void)
   tcase_add_test (tc, test_malformed_manifests);
   tcase_add_test (tc, test_hostile_sizes);
   tcase_add_test (tc, test_fragment_list_budget_and_bad_urls);
+  tcase_add_test (tc, test_empty_stream_index_is_skipped);
   tcase_add_test (tc, test_ffmpeg_smoothstreaming);
   return s;
 }

@@ -101,6 +101,19 @@ std::string quoted (std::string_view value)
   return "'" + std::string (value) + "'";
 }
 
+/* ISO/IEC 23009-4 segment encryption: whole segments encrypted with keys
+ * from a key server. Downloading them would store data nothing can play. */
+constexpr const char *kSegmentEncryptionScheme = "urn:mpeg:dash:sea:2012";
+
+/* EssentialProperty schemes that do not change what a player must do with
+ * the media (colour signalling the decoder reads from the stream anyway). */
+bool is_understood_essential_property (std::string_view scheme)
+{
+  return scheme == "urn:mpeg:mpegB:cicp:TransferCharacteristics" || scheme == "urn:mpeg:mpegB:cicp:ColourPrimaries"
+      || scheme == "urn:mpeg:mpegB:cicp:MatrixCoefficients" || scheme == "http://dashif.org/thumbnail_tile"
+      || scheme == "http://dashif.org/guidelines/thumbnail_tile";
+}
+
 /* ---- The MPD walker ------------------------------------------------------ */
 
 /* One Segment{Base,List,Template} element as written, every field optional
@@ -197,6 +210,10 @@ class MpdParser {
       const SegmentLevel &rep, SegmentInfo &out);
 
   bool charge (const Representation &rep, const std::string &where);
+  /* The first EssentialProperty scheme of `node` this parser does not
+   * understand into *unsupported (ISO/IEC 23009-1 5.8.4.8: the element is
+   * then to be ignored); segment encryption is an error. */
+  bool check_essential_properties (xmlNode *node, const std::string &where, std::string *unsupported);
 
   std::string manifest_url_;
   GError **error_;
@@ -227,6 +244,22 @@ bool MpdParser::charge (const Representation &rep, const std::string &where)
   if (model_bytes_ > kMaxModelBytes)
     return fail (where, "the MPD expands to more than " + std::to_string (kMaxModelBytes >> 20)
         + " MiB of Representations");
+  return true;
+}
+
+bool MpdParser::check_essential_properties (xmlNode *node, const std::string &where, std::string *unsupported)
+{
+  for (const char *kind : { "EssentialProperty", "SupplementalProperty" }) {
+    for (xmlNode *property : children (node, kind)) {
+      std::string scheme = attribute (property, "schemeIdUri").value_or ("");
+      if (scheme == kSegmentEncryptionScheme)
+        return fail (where + " > " + kind, std::string ("segment encryption (") + kSegmentEncryptionScheme
+            + ") is not supported", GST_OFFLINE_ERROR_UNSUPPORTED);
+      if (std::strcmp (kind, "EssentialProperty") == 0 && unsupported->empty ()
+          && !is_understood_essential_property (scheme))
+        *unsupported = scheme.empty () ? "(no schemeIdUri)" : scheme;
+    }
+  }
   return true;
 }
 
@@ -496,6 +529,9 @@ bool MpdParser::parse_content_protection (xmlNode *node, const std::string &wher
   auto scheme = attribute (node, "schemeIdUri");
   if (!scheme)
     return fail (where, "@schemeIdUri is missing");
+  if (*scheme == kSegmentEncryptionScheme)
+    return fail (where, std::string ("segment encryption (") + kSegmentEncryptionScheme + ") is not supported",
+        GST_OFFLINE_ERROR_UNSUPPORTED);
   protection.scheme_id_uri = *scheme;
   protection.value = attribute (node, "value");
   protection.default_kid = attribute (node, "default_KID", true);
@@ -566,6 +602,8 @@ bool MpdParser::parse_representation (xmlNode *node, const std::string &where, c
   std::string here = where + " > Representation " + quoted (rep.id);
   if (has_xlink_href (node))
     return fail (here, "remote (xlink) elements are not supported", GST_OFFLINE_ERROR_UNSUPPORTED);
+  if (!check_essential_properties (node, here, &rep.unsupported_essential_property))
+    return false;
   std::optional<guint64> bandwidth;
   if (!get_uint (node, "bandwidth", here, bandwidth))
     return false;
@@ -631,6 +669,8 @@ bool MpdParser::parse_adaptation_set (xmlNode *node, const std::string &where, c
     here += " " + quoted (*set.id);
   if (has_xlink_href (node))
     return fail (here, "remote (xlink) elements are not supported", GST_OFFLINE_ERROR_UNSUPPORTED);
+  if (!check_essential_properties (node, here, &set.unsupported_essential_property))
+    return false;
   set.mime_type = attribute (node, "mimeType").value_or ("");
   set.codecs = attribute (node, "codecs").value_or ("");
   set.lang = attribute (node, "lang");

@@ -441,6 +441,11 @@ bool Parser::finish ()
       master_.start_offset = start_offset_;
       return true;
     case Kind::Media:
+      /* Its segments are byte ranges of key frames of another playlist's
+       * media: trick play, not a presentation (a master lists it apart). */
+      if (media_.i_frames_only)
+        return fail (GST_OFFLINE_ERROR_UNSUPPORTED, "an I-frame playlist (EXT-X-I-FRAMES-ONLY) is for trick "
+            "play, not a presentation to download");
       media_.uri = uri_;
       media_.version = version_;
       media_.independent_segments = independent_segments_;

@@ -191,8 +191,10 @@ bool parse_chunk (xmlNode *node, const std::string &where, StreamIndex *stream, 
   return true;
 }
 
+/* Reads a StreamIndex into *stream; *empty when it has no QualityLevel or
+ * no fragment, which players skip (an empty text StreamIndex is common). */
 bool parse_stream_index (xmlNode *node, guint position, guint64 manifest_timescale, guint64 *total_fragments,
-    StreamIndex *stream, GError **error)
+    StreamIndex *stream, bool *empty, GError **error)
 {
   std::string where = "StreamIndex " + std::to_string (position);
   stream->type_name = attribute (node, "Type").value_or ("");
@@ -215,12 +217,6 @@ bool parse_stream_index (xmlNode *node, guint position, guint64 manifest_timesca
   stream->language = attribute (node, "Language").value_or ("");
   if (!stream->name.empty ())
     where += " (" + stream->name + ")";
-  auto url = attribute (node, "Url");
-  if (!url || url->empty ()) {
-    invalid (error, "%s has no Url", where.c_str ());
-    return false;
-  }
-  stream->url_template = *url;
   std::optional<guint64> timescale;
   if (!number_attribute (node, "TimeScale", where, G_MAXUINT64, &timescale, error))
     return false;
@@ -244,14 +240,15 @@ bool parse_stream_index (xmlNode *node, guint position, guint64 manifest_timesca
       chunks++;
     }
   }
-  if (stream->quality_levels.empty ()) {
-    invalid (error, "%s has no QualityLevel", where.c_str ());
+  *empty = stream->quality_levels.empty () || stream->fragments.empty ();
+  if (*empty)
+    return true;
+  auto url = attribute (node, "Url");
+  if (!url || url->empty ()) {
+    invalid (error, "%s has no Url", where.c_str ());
     return false;
   }
-  if (stream->fragments.empty ()) {
-    invalid (error, "%s has no fragments (c elements)", where.c_str ());
-    return false;
-  }
+  stream->url_template = *url;
   return true;
 }
 
@@ -312,16 +309,18 @@ std::optional<Manifest> parse_manifest (std::string_view bytes, const std::strin
   for (xmlNode *child = root->children; child; child = child->next) {
     if (is_element (child, "StreamIndex")) {
       StreamIndex stream;
-      if (!parse_stream_index (child, position++, manifest.timescale, &total_fragments, &stream, error))
+      bool empty = false;
+      if (!parse_stream_index (child, position++, manifest.timescale, &total_fragments, &stream, &empty, error))
         return std::nullopt;
-      manifest.streams.push_back (std::move (stream));
+      if (!empty)
+        manifest.streams.push_back (std::move (stream));
     } else if (is_element (child, "Protection")) {
       if (!parse_protection (child, &manifest, error))
         return std::nullopt;
     }
   }
   if (manifest.streams.empty ()) {
-    invalid (error, "it has no StreamIndex");
+    invalid (error, "it has no StreamIndex with a QualityLevel and fragments (c elements)");
     return std::nullopt;
   }
   return manifest;
