@@ -148,7 +148,7 @@ GST_START_TEST (test_fragment_urls)
 
   /* An unknown placeholder is an error, not a URL with braces. */
   std::string custom = R"~(<SmoothStreamingMedia><StreamIndex Type="video"
-      Url="QualityLevels({bitrate},{CustomAttributes})/Fragments(v={start time})">
+      Url="QualityLevels({bitrate},{Unknown})/Fragments(v={start time})">
       <QualityLevel Bitrate="1"/><c d="5"/></StreamIndex></SmoothStreamingMedia>)~";
   Manifest c = parse_ok (custom);
   g_autoptr (GError) error = nullptr;
@@ -366,6 +366,16 @@ GST_START_TEST (test_empty_stream_index_is_skipped)
     </SmoothStreamingMedia>)~");
   fail_unless_equals_int (m.streams.size (), 1);
   fail_unless (m.streams[0].type == StreamType::Video);
+
+  /* {CustomAttributes}: the QualityLevel's CustomAttributes, Name=Value. */
+  m = parse_ok (R"~(<SmoothStreamingMedia><StreamIndex Type="video"
+      Url="QualityLevels({bitrate},{CustomAttributes})/Fragments(video={start_time})">
+      <QualityLevel Bitrate="1536000" FourCC="WVC1"><CustomAttributes><Attribute Name="Compatibility" Value="Desktop"/>
+      <Attribute Name="hd" Value="1"/></CustomAttributes></QualityLevel><c t="20" d="10"/></StreamIndex>
+    </SmoothStreamingMedia>)~");
+  auto refs = expand (m, 0, 0);
+  fail_unless_equals_string (refs[0].url.c_str (),
+      "http://example.com/vod/Movie.ism/QualityLevels(1536000,Compatibility=Desktop,hd=1)/Fragments(video=20)");
 }
 GST_END_TEST;
 

@@ -607,9 +607,9 @@ bool MpdParser::parse_representation (xmlNode *node, const std::string &where, c
   std::optional<guint64> bandwidth;
   if (!get_uint (node, "bandwidth", here, bandwidth))
     return false;
-  if (!bandwidth)
-    return fail (here, "@bandwidth is missing");
-  rep.bandwidth = *bandwidth;
+  /* Mandatory, yet missing on sidecar text Representations in the wild:
+   * players take 0 (it only ranks Representations). */
+  rep.bandwidth = bandwidth.value_or (0);
 
   rep.mime_type = attribute (node, "mimeType").value_or (set.mime_type);
   rep.codecs = attribute (node, "codecs").value_or (set.codecs);

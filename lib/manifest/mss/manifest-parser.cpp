@@ -142,6 +142,17 @@ bool parse_quality_level (xmlNode *node, const std::string &where, guint positio
       || !guint_attribute (node, "PacketSize", where, &level->packet_size, error)
       || !guint_attribute (node, "AudioTag", where, &level->audio_tag, error))
     return false;
+  for (xmlNode *child = node->children; child; child = child->next) {
+    if (!is_element (child, "CustomAttributes"))
+      continue;
+    for (xmlNode *a = child->children; a; a = a->next) {
+      if (!is_element (a, "Attribute"))
+        continue;
+      if (!level->custom_attributes.empty ())
+        level->custom_attributes += ',';
+      level->custom_attributes += attribute (a, "Name").value_or ("") + "=" + attribute (a, "Value").value_or ("");
+    }
+  }
   /* Version 1 manifests write Width and Height. */
   if (!level->max_width && !guint_attribute (node, "Width", where, &level->max_width, error))
     return false;
@@ -332,18 +343,24 @@ namespace {
  * fragment's URL is one pass over it (replacing placeholders in place for
  * each fragment was quadratic in their number). */
 struct UrlTemplate {
-  enum class Kind { Text, Bitrate, StartTime };
+  enum class Kind { Text, Bitrate, StartTime, CustomAttributes };
   struct Part {
     Kind kind;
     std::string text;  /* Kind::Text: spaces already escaped */
   };
   std::vector<Part> parts;
 
-  std::string render (const std::string &bitrate, const std::string &time) const
+  std::string render (const std::string &bitrate, const std::string &time, const std::string &custom) const
   {
     std::string out;
-    for (const Part &part : parts)
-      out += part.kind == Kind::Text ? part.text : part.kind == Kind::Bitrate ? bitrate : time;
+    for (const Part &part : parts) {
+      switch (part.kind) {
+        case Kind::Text: out += part.text; break;
+        case Kind::Bitrate: out += bitrate; break;
+        case Kind::StartTime: out += time; break;
+        case Kind::CustomAttributes: out += custom; break;
+      }
+    }
     return out;
   }
 };
@@ -353,6 +370,7 @@ std::optional<UrlTemplate> compile_url_template (const std::string &url, GError 
   static const std::pair<std::string_view, UrlTemplate::Kind> kPlaceholders[] = {
     { "{bitrate}", UrlTemplate::Kind::Bitrate }, { "{Bitrate}", UrlTemplate::Kind::Bitrate },
     { "{start time}", UrlTemplate::Kind::StartTime }, { "{start_time}", UrlTemplate::Kind::StartTime },
+    { "{CustomAttributes}", UrlTemplate::Kind::CustomAttributes },
   };
   UrlTemplate templ;
   std::string text;
@@ -374,7 +392,8 @@ std::optional<UrlTemplate> compile_url_template (const std::string &url, GError 
     char c = rest.front ();
     if (c == '{' || c == '}') {
       std::string shown = url.size () > 200 ? url.substr (0, 200) + "..." : url;
-      invalid (error, "StreamIndex Url \"%s\" has a placeholder other than {bitrate} and {start time}", shown.c_str ());
+      invalid (error, "StreamIndex Url \"%s\" has a placeholder other than {bitrate}, {start time} and {CustomAttributes}",
+          shown.c_str ());
       return std::nullopt;
     }
     /* Spaces are not allowed in a URI reference. */
@@ -408,7 +427,8 @@ std::optional<std::string> fragment_url (const Manifest &manifest, const StreamI
   auto templ = compile_url_template (stream.url_template, error);
   if (!templ)
     return std::nullopt;
-  return resolve_fragment (manifest, templ->render (std::to_string (level.bitrate), std::to_string (start)), error);
+  return resolve_fragment (manifest,
+      templ->render (std::to_string (level.bitrate), std::to_string (start), level.custom_attributes), error);
 }
 
 std::optional<std::vector<FragmentRef>> expand_fragments (const Manifest &manifest, const StreamIndex &stream,
@@ -421,7 +441,7 @@ std::optional<std::vector<FragmentRef>> expand_fragments (const Manifest &manife
   /* The list's size is known before a single URL is made: a 2 KiB Url
    * repeated by r="1000000" is refused, not allocated. A start time adds
    * at most 20 digits to the URL of start 0. */
-  auto first_url = resolve_fragment (manifest, templ->render (bitrate, "0"), error);
+  auto first_url = resolve_fragment (manifest, templ->render (bitrate, "0", level.custom_attributes), error);
   if (!first_url)
     return std::nullopt;
   guint64 url_size = first_url->size ();
@@ -436,7 +456,8 @@ std::optional<std::vector<FragmentRef>> expand_fragments (const Manifest &manife
   std::vector<FragmentRef> refs;
   refs.reserve (stream.fragments.size ());
   for (const Fragment &f : stream.fragments) {
-    auto url = resolve_fragment (manifest, templ->render (bitrate, std::to_string (f.start)), error);
+    auto url = resolve_fragment (manifest, templ->render (bitrate, std::to_string (f.start), level.custom_attributes),
+        error);
     if (!url)
       return std::nullopt;
     FragmentRef ref;

@@ -47,6 +47,9 @@ struct QualityLevel {
   std::optional<guint> bits_per_sample;
   std::optional<guint> packet_size;
   std::optional<guint> audio_tag;
+  /* Its CustomAttributes as "Name=Value" pairs joined by ',', what a Url's
+   * {CustomAttributes} stands for; empty when it has none. */
+  std::string custom_attributes;
 };
 
 /* One fragment, `r` expanded: start and duration in the StreamIndex's TimeScale. */
@@ -95,8 +98,9 @@ struct FragmentRef {
 std::optional<Manifest> parse_manifest (std::string_view bytes, const std::string &manifest_url, GError **error);
 
 /* The URL of a fragment of `level` of `stream` starting at `start` (in the
- * stream's TimeScale): the Url template with {bitrate}/{Bitrate} and
- * {start time}/{start_time} replaced, resolved against the manifest URL.
+ * stream's TimeScale): the Url template with {bitrate}/{Bitrate},
+ * {start time}/{start_time} and {CustomAttributes} replaced, resolved
+ * against the manifest URL.
  * INVALID_ARGUMENT when the template holds another placeholder. */
 std::optional<std::string> fragment_url (const Manifest &manifest, const StreamIndex &stream, const QualityLevel &level,
     guint64 start, GError **error);
