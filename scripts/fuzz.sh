@@ -45,8 +45,10 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 
 mkdir -p "$build/artifacts"
-export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# Callers may override these (ASAN_OPTIONS=detect_leaks=0 saves the leak
+# check at exit, which takes minutes on a loaded machine).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
 for target in "${targets[@]}"; do
   work="$build/work/$target"

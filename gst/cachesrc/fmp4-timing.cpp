@@ -92,48 +92,12 @@ read_top_level_box (int fd, guint64 size, guint32 type)
   return std::nullopt;
 }
 
-/* A run of bytes read front to back, never past its end. */
-struct Bytes {
-  const guint8 *data = nullptr;
-  gsize size = 0;
-
-  bool skip (gsize n)
-  {
-    if (size < n)
-      return false;
-    data += n;
-    size -= n;
-    return true;
-  }
-  bool u8 (guint8 *out)
-  {
-    if (size < 1)
-      return false;
-    *out = data[0];
-    return skip (1);
-  }
-  bool u32 (guint32 *out)
-  {
-    if (size < 4)
-      return false;
-    *out = read_u32_be (data);
-    return skip (4);
-  }
-  bool u64 (guint64 *out)
-  {
-    if (size < 8)
-      return false;
-    *out = read_u64_be (data);
-    return skip (8);
-  }
-};
-
 /* Finds the first child box of type `type` in `boxes` (a sequence of boxes)
  * and sets `child` to its payload. */
 bool
-find_child (Bytes boxes, guint32 type, Bytes *child)
+find_child (ByteReader boxes, guint32 type, ByteReader *child)
 {
-  while (boxes.size >= 8) {
+  while (boxes.left () >= 8) {
     guint32 size32 = 0, box_type = 0;
     boxes.u32 (&size32);
     boxes.u32 (&box_type);
@@ -144,16 +108,16 @@ find_child (Bytes boxes, guint32 type, Bytes *child)
         return false;
       payload = size64 - 16;
     } else if (size32 == 0) {
-      payload = boxes.size;
+      payload = boxes.left ();
     } else {
       if (size32 < 8)
         return false;
       payload = size32 - 8;
     }
-    if (payload > boxes.size)
+    if (payload > boxes.left ())
       return false;
     if (box_type == type) {
-      *child = Bytes { boxes.data, static_cast<gsize> (payload) };
+      *child = ByteReader (boxes.here (), static_cast<gsize> (payload));
       return true;
     }
     boxes.skip (payload);
@@ -169,8 +133,8 @@ fmp4_track_timescale (int fd, guint64 size)
   auto moov = read_top_level_box (fd, size, fourcc ("moov"));
   if (!moov)
     return std::nullopt;
-  Bytes trak, mdia, mdhd;
-  if (!find_child (Bytes { moov->data (), moov->size () }, fourcc ("trak"), &trak)
+  ByteReader trak (nullptr, 0), mdia (nullptr, 0), mdhd (nullptr, 0);
+  if (!find_child (ByteReader (moov->data (), moov->size ()), fourcc ("trak"), &trak)
       || !find_child (trak, fourcc ("mdia"), &mdia) || !find_child (mdia, fourcc ("mdhd"), &mdhd))
     return std::nullopt;
   guint8 version;
@@ -187,8 +151,8 @@ fmp4_first_decode_time (int fd, guint64 size)
   auto moof = read_top_level_box (fd, size, fourcc ("moof"));
   if (!moof)
     return std::nullopt;
-  Bytes traf, tfdt;
-  if (!find_child (Bytes { moof->data (), moof->size () }, fourcc ("traf"), &traf)
+  ByteReader traf (nullptr, 0), tfdt (nullptr, 0);
+  if (!find_child (ByteReader (moof->data (), moof->size ()), fourcc ("traf"), &traf)
       || !find_child (traf, fourcc ("tfdt"), &tfdt))
     return std::nullopt;
   guint8 version;
