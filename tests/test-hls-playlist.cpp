@@ -3,6 +3,7 @@
  * files it wrote, and malformed or hostile input, each with its error.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "manifest/hls/attribute-list.h"
+#include "helper/hls-tracks.h"
 #include "manifest/hls/playlist-parser.h"
 
 #include <glib/gstdio.h>
@@ -925,6 +926,69 @@ GST_START_TEST (test_limits)
 }
 GST_END_TEST;
 
+/* Found by fuzzing: "https:/..//x" resolves to a URI GLib cannot write out
+ * (no host, a path starting with "//"): g_uri_to_string() gave NULL, which
+ * was read. And each EXT-X-KEY with a new KEYFORMAT rescanned its group:
+ * 50 000 of them took 21 s; the group is a hash now. */
+GST_START_TEST (test_fuzzer_findings)
+{
+  assert_error ("#EXTM3U\n#EXTINF:1,\nhttps:/..//x\n", GST_OFFLINE_ERROR_INVALID_ARGUMENT, 3, "which is no URL");
+  assert_error ("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nhttps:/..//x\n", GST_OFFLINE_ERROR_INVALID_ARGUMENT, 3,
+      "which is no URL");
+
+  std::string keys = "#EXTM3U\n#EXT-X-TARGETDURATION:1\n";
+  const int count = 50000;
+  for (int i = 0; i < count; i++)
+    keys += "#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"k" + std::to_string (i) + "\",KEYFORMAT=\"f" + std::to_string (i) + "\"\n";
+  std::string first_wins = keys + "#EXTINF:1,\ns.ts\n";
+  MediaPlaylist media = must_parse_media (first_wins);
+  fail_unless_equals_int (media.keys.size (), count);
+  fail_unless_equals_string (media.segments[0].key->key_format.c_str (), "f0");
+  /* The identity key wins wherever it is in the group; a KEYFORMAT given
+   * again replaces the earlier tag. */
+  std::string identity = keys + "#EXT-X-KEY:METHOD=AES-128,URI=\"id\"\n#EXT-X-KEY:METHOD=AES-128,URI=\"f0again\","
+      "KEYFORMAT=\"f0\"\n#EXTINF:1,\ns.ts\n";
+  media = must_parse_media (identity);
+  fail_unless_equals_string (media.segments[0].key->uri.c_str (), "http://media.example.com/vod/movie/id");
+  std::string replaced = keys + "#EXT-X-KEY:METHOD=AES-128,URI=\"f0again\",KEYFORMAT=\"f0\"\n#EXTINF:1,\ns.ts\n";
+  media = must_parse_media (replaced);
+  fail_unless_equals_string (media.segments[0].key->uri.c_str (), "http://media.example.com/vod/movie/f0again");
+}
+GST_END_TEST;
+
+/* Real-world playlists: EXT-X-PART (low-latency parts) is ignored, the
+ * segments are the full ones; an I-frame playlist in a master is kept apart
+ * from the variants and one given on its own is refused; TTML-in-MP4
+ * subtitles are told from WebVTT by the variants' CODECS. */
+GST_START_TEST (test_parts_i_frames_and_ttml_subtitles)
+{
+  MediaPlaylist media = must_parse_media ("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-PART-INF:PART-TARGET=1\n"
+      "#EXT-X-PART:DURATION=1,URI=\"s0.p0.mp4\"\n#EXT-X-PART:DURATION=1,URI=\"s0.p1.mp4\",INDEPENDENT=YES\n"
+      "#EXTINF:2,\ns0.mp4\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"s1.p0.mp4\"\n#EXT-X-ENDLIST\n");
+  fail_unless_equals_int (media.segments.size (), 1);
+  fail_unless_equals_string (media.segments[0].uri.c_str (), "http://media.example.com/vod/movie/s0.mp4");
+
+  MasterPlaylist master = must_parse_master ("#EXTM3U\n"
+      "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"ttml\",NAME=\"en\",URI=\"en.m3u8\"\n"
+      "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"vtt\",NAME=\"de\",URI=\"de.m3u8\"\n"
+      "#EXT-X-STREAM-INF:BANDWIDTH=1,CODECS=\"avc1.64001f,stpp.ttml.im1t\",SUBTITLES=\"ttml\"\nv1.m3u8\n"
+      "#EXT-X-STREAM-INF:BANDWIDTH=2,CODECS=\"avc1.64001f,wvtt\",SUBTITLES=\"vtt\"\nv2.m3u8\n"
+      "#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=1,URI=\"iframes.m3u8\"\n");
+  fail_unless_equals_int (master.variants.size (), 2);
+  fail_unless_equals_int (master.i_frame_variants.size (), 1);
+  fail_unless (gst_offline::hls::is_ttml_in_mp4_codec (master.subtitles_codec ("ttml")));
+  fail_unless_equals_string (master.subtitles_codec ("vtt").c_str (), "wvtt");
+  auto tracks = gst_offline::hls_tracks (Playlist (master));
+  fail_unless_equals_int (tracks.size (), 4);  /* two variants, two subtitles; no I-frame track */
+  fail_unless_equals_string (tracks[2].mime_type.c_str (), "application/mp4");
+  fail_unless_equals_string (tracks[2].codecs.c_str (), "stpp.ttml.im1t");
+  fail_unless_equals_string (tracks[3].mime_type.c_str (), "text/vtt");
+
+  assert_error ("#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-I-FRAMES-ONLY\n#EXTINF:2,\n#EXT-X-BYTERANGE:100@0\ns.ts\n"
+      "#EXT-X-ENDLIST\n", GST_OFFLINE_ERROR_UNSUPPORTED, 0, "I-frame playlist");
+}
+GST_END_TEST;
+
 /* Every prefix of valid playlists, and each byte replaced by characters that
  * matter to the grammar: the parser must give a model or an error, never
  * crash (valgrind and the sanitizers watch the reads). */
@@ -1293,6 +1357,8 @@ static Suite *hls_playlist_suite (void)
   tcase_add_test (tc, test_value_types);
   tcase_add_test (tc, test_malformed_playlists);
   tcase_add_test (tc, test_limits);
+  tcase_add_test (tc, test_fuzzer_findings);
+  tcase_add_test (tc, test_parts_i_frames_and_ttml_subtitles);
   tcase_add_test (tc, test_mutations_never_crash);
   TCase *ffmpeg = tcase_create ("ffmpeg");
   suite_add_tcase (s, ffmpeg);

@@ -148,7 +148,7 @@ GST_START_TEST (test_fragment_urls)
 
   /* An unknown placeholder is an error, not a URL with braces. */
   std::string custom = R"~(<SmoothStreamingMedia><StreamIndex Type="video"
-      Url="QualityLevels({bitrate},{CustomAttributes})/Fragments(v={start time})">
+      Url="QualityLevels({bitrate},{Unknown})/Fragments(v={start time})">
       <QualityLevel Bitrate="1"/><c d="5"/></StreamIndex></SmoothStreamingMedia>)~";
   Manifest c = parse_ok (custom);
   g_autoptr (GError) error = nullptr;
@@ -266,10 +266,11 @@ GST_START_TEST (test_malformed_manifests)
       </SmoothStreamingMedia>)~", I, "StreamIndex 0 has no Type");
   parse_fails (R"~(<SmoothStreamingMedia><StreamIndex Type="video"><QualityLevel Bitrate="1"/><c d="1"/></StreamIndex>
       </SmoothStreamingMedia>)~", I, "has no Url");
+  /* A StreamIndex without QualityLevels or fragments is skipped: none left. */
   parse_fails (R"~(<SmoothStreamingMedia><StreamIndex Type="video" Url="F"><c d="1"/></StreamIndex>
-      </SmoothStreamingMedia>)~", I, "has no QualityLevel");
+      </SmoothStreamingMedia>)~", I, "no StreamIndex with a QualityLevel and fragments");
   parse_fails (R"~(<SmoothStreamingMedia><StreamIndex Type="video" Url="F"><QualityLevel Bitrate="1"/></StreamIndex>
-      </SmoothStreamingMedia>)~", I, "has no fragments");
+      </SmoothStreamingMedia>)~", I, "no StreamIndex with a QualityLevel and fragments");
   parse_fails (R"~(<SmoothStreamingMedia><StreamIndex Type="video" Url="F"><QualityLevel/><c d="1"/></StreamIndex>
       </SmoothStreamingMedia>)~", I, "QualityLevel 0 has no Bitrate");
   parse_fails (R"~(<SmoothStreamingMedia><StreamIndex Type="video" Url="F"><QualityLevel Bitrate="1"
@@ -314,6 +315,67 @@ GST_START_TEST (test_hostile_sizes)
       <SmoothStreamingMedia Duration="&lol2;"/>)~", GST_OFFLINE_ERROR_INVALID_ARGUMENT, "DOCTYPE");
   parse_fails (R"~(<?xml version="1.0"?><!DOCTYPE x SYSTEM "file:///etc/passwd"><SmoothStreamingMedia/>)~",
       GST_OFFLINE_ERROR_INVALID_ARGUMENT, "DOCTYPE");
+}
+GST_END_TEST;
+
+/* Found by fuzzing: a 2 KiB Url repeated by r="1000000" took 2.1 GB and
+ * 14 s to expand; the list's size is now known and refused first. Host-less
+ * URLs GLib cannot write out are an error, not a NULL read. */
+GST_START_TEST (test_fragment_list_budget_and_bad_urls)
+{
+  std::string long_url = std::string (2048, 'u') + "/{start time}";
+  Manifest m = parse_ok ("<SmoothStreamingMedia><StreamIndex Type=\"video\" Name=\"v\" Url=\"" + long_url
+      + "\"><QualityLevel Bitrate=\"1\"/><c d=\"1\" r=\"1000000\"/></StreamIndex></SmoothStreamingMedia>");
+  g_autoptr (GError) error = nullptr;
+  auto refs = expand_fragments (m, m.streams[0], m.streams[0].quality_levels[0], &error);
+  fail_if (refs.has_value ());
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT));
+  fail_unless (strstr (error->message, "64 MiB allowed for a fragment list"), "%s", error->message);
+  g_clear_error (&error);
+  /* Placeholders as many as the Url holds, each replaced (this was quadratic). */
+  std::string many;
+  for (int i = 0; i < 20000; i++)
+    many += "{bitrate}{start time}";
+  m = parse_ok ("<SmoothStreamingMedia><StreamIndex Type=\"video\" Url=\"" + many
+      + "\"><QualityLevel Bitrate=\"7\"/><c t=\"3\" d=\"1\"/></StreamIndex></SmoothStreamingMedia>");
+  auto expanded = expand (m, 0, 0);
+  std::string expected_path;
+  for (int i = 0; i < 20000; i++)
+    expected_path += "73";
+  std::string expected_url = "http://example.com/vod/Movie.ism/" + expected_path;
+  fail_unless (expanded[0].url == expected_url, "%.80s... (%zu bytes)", expanded[0].url.c_str (), expanded[0].url.size ());
+  /* A Url resolving to no URL. */
+  m = parse_ok ("<SmoothStreamingMedia><StreamIndex Type=\"video\" Url=\"https:/..//x\"><QualityLevel Bitrate=\"1\"/>"
+      "<c d=\"1\"/></StreamIndex></SmoothStreamingMedia>");
+  refs = expand_fragments (m, m.streams[0], m.streams[0].quality_levels[0], &error);
+  fail_if (refs.has_value ());
+  fail_unless (strstr (error->message, "which is no URL"), "%s", error->message);
+}
+GST_END_TEST;
+
+/* Real manifests have an empty text StreamIndex (no QualityLevel, no
+ * fragments, sometimes no Url): mssdemux2 plays the others, so it is
+ * skipped rather than the whole manifest refused. */
+GST_START_TEST (test_empty_stream_index_is_skipped)
+{
+  Manifest m = parse_ok (R"~(<SmoothStreamingMedia Duration="10">
+      <StreamIndex Type="text" Name="textstream_eng" Language="eng" Subtype="SUBT" Chunks="0" QualityLevels="0"/>
+      <StreamIndex Type="video" Url="Q({bitrate})/F(video={start time})"><QualityLevel Bitrate="1" FourCC="H264"/>
+        <c d="10"/></StreamIndex>
+      <StreamIndex Type="text" Url="T({bitrate})/F({start time})"><QualityLevel Bitrate="1"/></StreamIndex>
+    </SmoothStreamingMedia>)~");
+  fail_unless_equals_int (m.streams.size (), 1);
+  fail_unless (m.streams[0].type == StreamType::Video);
+
+  /* {CustomAttributes}: the QualityLevel's CustomAttributes, Name=Value. */
+  m = parse_ok (R"~(<SmoothStreamingMedia><StreamIndex Type="video"
+      Url="QualityLevels({bitrate},{CustomAttributes})/Fragments(video={start_time})">
+      <QualityLevel Bitrate="1536000" FourCC="WVC1"><CustomAttributes><Attribute Name="Compatibility" Value="Desktop"/>
+      <Attribute Name="hd" Value="1"/></CustomAttributes></QualityLevel><c t="20" d="10"/></StreamIndex>
+    </SmoothStreamingMedia>)~");
+  auto refs = expand (m, 0, 0);
+  fail_unless_equals_string (refs[0].url.c_str (),
+      "http://example.com/vod/Movie.ism/QualityLevels(1536000,Compatibility=Desktop,hd=1)/Fragments(video=20)");
 }
 GST_END_TEST;
 
@@ -437,6 +499,8 @@ static Suite *mss_manifest_suite (void)
   tcase_add_test (tc, test_tracks_and_stream_keys);
   tcase_add_test (tc, test_malformed_manifests);
   tcase_add_test (tc, test_hostile_sizes);
+  tcase_add_test (tc, test_fragment_list_budget_and_bad_urls);
+  tcase_add_test (tc, test_empty_stream_index_is_skipped);
   tcase_add_test (tc, test_ffmpeg_smoothstreaming);
   return s;
 }

@@ -137,6 +137,22 @@ GST_START_TEST (test_wraparound)
 }
 GST_END_TEST;
 
+/* A tfdt scaled to nanoseconds or a period start anywhere in 64 bits (the
+ * server chooses them) saturates instead of overflowing (UBSan found the
+ * signed overflow). */
+GST_START_TEST (test_extreme_times)
+{
+  fail_unless_equals_uint64 (media_to_presentation (G_MAXINT64, MediaTimeMap { G_MAXINT64, 0 }), G_MAXINT64);
+  fail_unless_equals_uint64 (media_to_presentation (G_MAXINT64, MediaTimeMap { G_MAXUINT64 - 1, 0 }), G_MAXINT64);
+  fail_unless_equals_uint64 (media_to_presentation (G_MININT64, MediaTimeMap { 0, G_MAXUINT64 }), 0);
+  fail_unless_equals_uint64 (media_to_presentation (0, MediaTimeMap { 0, G_MAXUINT64 }), 0);
+  fail_unless_equals_uint64 (media_to_presentation (G_MININT64, MediaTimeMap { GST_SECOND, G_MAXINT64 }), 0);
+  /* Ordinary values still map exactly. */
+  fail_unless_equals_uint64 (media_to_presentation (3 * GST_SECOND, MediaTimeMap { 10 * GST_SECOND, GST_SECOND }),
+      12 * GST_SECOND);
+}
+GST_END_TEST;
+
 /* Without a map (a DASH sidecar, HLS without X-TIMESTAMP-MAP) or without a
  * media map (subtitles alone) the times stay; the text is still made fit
  * for subparse: BOM gone, LF ends, an empty line at the end. */
@@ -237,6 +253,7 @@ webvtt_timing_suite (void)
   TCase *tc = tcase_create ("webvtt");
   tcase_add_test (tc, test_maps_cues_to_presentation_time);
   tcase_add_test (tc, test_wraparound);
+  tcase_add_test (tc, test_extreme_times);
   tcase_add_test (tc, test_normalises_without_mapping);
   tcase_add_test (tc, test_refuses_bad_input);
   tcase_add_test (tc, test_mpegts_first_timestamp);

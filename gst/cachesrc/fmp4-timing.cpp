@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "fmp4-timing.h"
 
-#include <gst/base/gstbytereader.h>
+#include "util/big-endian.h"
 
 #include <unistd.h>
 
@@ -53,13 +53,13 @@ read_box_header (int fd, guint64 offset, guint64 end)
   if (!read_at (fd, offset, bytes, 8))
     return std::nullopt;
   BoxHeader box;
-  box.size = GST_READ_UINT32_BE (bytes);
-  box.type = GST_READ_UINT32_BE (bytes + 4);
+  box.size = read_u32_be (bytes);
+  box.type = read_u32_be (bytes + 4);
   box.header = 8;
   if (box.size == 1) {
     if (end - offset < 16 || !read_at (fd, offset + 8, bytes + 8, 8))
       return std::nullopt;
-    box.size = GST_READ_UINT64_BE (bytes + 8);
+    box.size = read_u64_be (bytes + 8);
     box.header = 16;
   } else if (box.size == 0) {
     box.size = end - offset;
@@ -92,38 +92,35 @@ read_top_level_box (int fd, guint64 size, guint32 type)
   return std::nullopt;
 }
 
-/* Finds the first child box of type `type` in `reader` (positioned on a
- * sequence of boxes) and sets `child` to its payload. */
+/* Finds the first child box of type `type` in `boxes` (a sequence of boxes)
+ * and sets `child` to its payload. */
 bool
-find_child (GstByteReader reader, guint32 type, GstByteReader *child)
+find_child (ByteReader boxes, guint32 type, ByteReader *child)
 {
-  while (gst_byte_reader_get_remaining (&reader) >= 8) {
+  while (boxes.left () >= 8) {
     guint32 size32 = 0, box_type = 0;
-    gst_byte_reader_get_uint32_be (&reader, &size32);
-    gst_byte_reader_get_uint32_be (&reader, &box_type);
+    boxes.u32 (&size32);
+    boxes.u32 (&box_type);
     guint64 payload;
     if (size32 == 1) {
       guint64 size64;
-      if (!gst_byte_reader_get_uint64_be (&reader, &size64) || size64 < 16)
+      if (!boxes.u64 (&size64) || size64 < 16)
         return false;
       payload = size64 - 16;
     } else if (size32 == 0) {
-      payload = gst_byte_reader_get_remaining (&reader);
+      payload = boxes.left ();
     } else {
       if (size32 < 8)
         return false;
       payload = size32 - 8;
     }
-    if (payload > gst_byte_reader_get_remaining (&reader))
+    if (payload > boxes.left ())
       return false;
     if (box_type == type) {
-      const guint8 *data = nullptr;
-      if (!gst_byte_reader_get_data (&reader, payload, &data))
-        return false;
-      gst_byte_reader_init (child, data, payload);
+      *child = ByteReader (boxes.here (), static_cast<gsize> (payload));
       return true;
     }
-    gst_byte_reader_skip (&reader, payload);
+    boxes.skip (payload);
   }
   return false;
 }
@@ -136,15 +133,13 @@ fmp4_track_timescale (int fd, guint64 size)
   auto moov = read_top_level_box (fd, size, fourcc ("moov"));
   if (!moov)
     return std::nullopt;
-  GstByteReader reader, trak, mdia, mdhd;
-  gst_byte_reader_init (&reader, moov->data (), moov->size ());
-  if (!find_child (reader, fourcc ("trak"), &trak) || !find_child (trak, fourcc ("mdia"), &mdia)
-      || !find_child (mdia, fourcc ("mdhd"), &mdhd))
+  ByteReader trak (nullptr, 0), mdia (nullptr, 0), mdhd (nullptr, 0);
+  if (!find_child (ByteReader (moov->data (), moov->size ()), fourcc ("trak"), &trak)
+      || !find_child (trak, fourcc ("mdia"), &mdia) || !find_child (mdia, fourcc ("mdhd"), &mdhd))
     return std::nullopt;
   guint8 version;
   guint32 timescale;
-  if (!gst_byte_reader_get_uint8 (&mdhd, &version) || !gst_byte_reader_skip (&mdhd, 3)
-      || !gst_byte_reader_skip (&mdhd, version == 1 ? 16 : 8) || !gst_byte_reader_get_uint32_be (&mdhd, &timescale)
+  if (!mdhd.u8 (&version) || !mdhd.skip (3) || !mdhd.skip (version == 1 ? 16 : 8) || !mdhd.u32 (&timescale)
       || timescale == 0)
     return std::nullopt;
   return timescale;
@@ -156,21 +151,21 @@ fmp4_first_decode_time (int fd, guint64 size)
   auto moof = read_top_level_box (fd, size, fourcc ("moof"));
   if (!moof)
     return std::nullopt;
-  GstByteReader reader, traf, tfdt;
-  gst_byte_reader_init (&reader, moof->data (), moof->size ());
-  if (!find_child (reader, fourcc ("traf"), &traf) || !find_child (traf, fourcc ("tfdt"), &tfdt))
+  ByteReader traf (nullptr, 0), tfdt (nullptr, 0);
+  if (!find_child (ByteReader (moof->data (), moof->size ()), fourcc ("traf"), &traf)
+      || !find_child (traf, fourcc ("tfdt"), &tfdt))
     return std::nullopt;
   guint8 version;
-  if (!gst_byte_reader_get_uint8 (&tfdt, &version) || !gst_byte_reader_skip (&tfdt, 3))
+  if (!tfdt.u8 (&version) || !tfdt.skip (3))
     return std::nullopt;
   if (version == 1) {
     guint64 time;
-    if (!gst_byte_reader_get_uint64_be (&tfdt, &time))
+    if (!tfdt.u64 (&time))
       return std::nullopt;
     return time;
   }
   guint32 time;
-  if (!gst_byte_reader_get_uint32_be (&tfdt, &time))
+  if (!tfdt.u32 (&time))
     return std::nullopt;
   return time;
 }

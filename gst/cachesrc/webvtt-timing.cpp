@@ -201,15 +201,23 @@ webvtt_read_timestamp_map (std::string_view segment, std::optional<WebvttTimesta
 GstClockTime
 media_to_presentation (gint64 media_time, const MediaTimeMap &media)
 {
-  const gint64 wrap = static_cast<gint64> (mpegts_to_time (kMpegtsWrap));
-  gint64 offset = media_time - static_cast<gint64> (media.media);
+  /* In 128 bits: a tfdt scaled to nanoseconds, or a presentation time, may
+   * lie anywhere in 64 bits, and their sums and differences must not
+   * overflow (the server chooses them). */
+  const __int128 wrap = mpegts_to_time (kMpegtsWrap);
+  __int128 offset = static_cast<__int128> (media_time) - static_cast<__int128> (media.media);
   /* Across a wrap of the 33-bit clock the difference is off by one period. */
   if (offset < -wrap / 2)
     offset += wrap;
   else if (offset >= wrap / 2)
     offset -= wrap;
-  gint64 time = static_cast<gint64> (media.presentation) + offset;
-  return time < 0 ? 0 : static_cast<GstClockTime> (time);
+  __int128 time = static_cast<__int128> (media.presentation) + offset;
+  if (time < 0)
+    return 0;
+  /* Past the largest time a segment can carry: as late as can be. */
+  if (time > G_MAXINT64)
+    return static_cast<GstClockTime> (G_MAXINT64);
+  return static_cast<GstClockTime> (time);
 }
 
 GstClockTime

@@ -46,7 +46,8 @@ struct MediaTimeMap {
 
 /* The presentation time of media time `media_time` (ns) in the period of
  * `media`, allowing for a wrap of the 33-bit MPEG-TS clock in between;
- * negative times come out as 0. */
+ * negative times come out as 0, times past G_MAXINT64 (a hostile tfdt) as
+ * G_MAXINT64. */
 GstClockTime media_to_presentation (gint64 media_time, const MediaTimeMap &media);
 
 /* Checks that `segment` is a WebVTT file this code can rewrite (UTF-8, no

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "offlinedrm/sample-encryption.h"
 
+#include "util/big-endian.h"
+
 #include <cstring>
 
 namespace gst_offline {
@@ -171,7 +173,8 @@ bool parse_sample_encryption (const GstStructure *info, gsize sample_size, Sampl
     guint64 total = 0;
     for (guint i = 0; i < count; i++) {
       const guint8 *entry = map.data + i * kSubsampleEntrySize;
-      Subsample sub { GST_READ_UINT16_BE (entry), GST_READ_UINT32_BE (entry + 2) };
+      /* Entries are 6 bytes: every other one sits at an odd address. */
+      Subsample sub { read_u16_be (entry), read_u32_be (entry + 2) };
       total += static_cast<guint64> (sub.clear) + sub.encrypted;
       out->subsamples.push_back (sub);
     }

@@ -341,6 +341,15 @@ bool HlsDownloader::choose (const hls::Playlist &playlist, GError **error)
       const hls::Rendition &r = *ref->rendition;
       c.uri = *r.uri;
       c.subtitles = r.type == hls::RenditionType::Subtitles;
+      if (c.subtitles && hls::is_ttml_in_mp4_codec (master.subtitles_codec (r.group_id))) {
+        /* Left out of a default choice; refused when asked for. */
+        if (record_.stream_keys.empty ())
+          continue;
+        g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+            "HLS subtitles '%s' are TTML in MP4 (%s), which is not supported (WebVTT is)", r.name.c_str (),
+            master.subtitles_codec (r.group_id).c_str ());
+        return false;
+      }
       c.type = c.subtitles ? TrackType::Text : TrackType::Audio;
       c.codecs = c.subtitles ? std::string ("wvtt") : hls_group_audio_codecs (master, r.group_id);
       c.language = r.language;

@@ -5,6 +5,7 @@
 #include "drm/pssh.h"
 #include "http/http-client.h"
 #include "util/hash.h"
+#include "util/json-limits.h"
 
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
@@ -269,7 +270,7 @@ std::optional<LicenseAnswer> parse_license_answer (std::string_view body, const 
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (GError) json_error = nullptr;
   if (body.size () > kMaxAnswerBytes
-      || !json_parser_load_from_data (parser, body.data (), static_cast<gssize> (body.size ()), &json_error)) {
+      || !json_parser_load_bounded (parser, body, &json_error)) {
     /* The parser's message may quote the text: keep it out of the error. */
     g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT,
         "the license server %s answered with something that is not JSON (%" G_GSIZE_FORMAT " bytes)", url.c_str (),
@@ -502,7 +503,7 @@ std::optional<KeySet> load_key_set (GstOfflineDrmStore *store, const std::string
   auto data = static_cast<const char *> (g_bytes_get_data (value, &size));
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   KeySet set;
-  bool valid = json_parser_load_from_data (parser, data ? data : "", static_cast<gssize> (size), nullptr)
+  bool valid = json_parser_load_bounded (parser, std::string_view (data ? data : "", size), nullptr)
       && json_parser_get_root (parser) && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser));
   if (valid) {
     JsonObject *object = json_node_get_object (json_parser_get_root (parser));

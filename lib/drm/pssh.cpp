@@ -1,44 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "drm/pssh.h"
 
+#include "util/big-endian.h"
+
 #include <gst/gst.h>
 
 namespace gst_offline {
 
 namespace {
-
-/* Reads big-endian fields from a byte range, never past its end. */
-class Reader {
- public:
-  explicit Reader (std::string_view bytes) : bytes_ (bytes) {}
-
-  gsize left () const { return bytes_.size () - pos_; }
-  const guint8 *here () const { return reinterpret_cast<const guint8 *> (bytes_.data ()) + pos_; }
-
-  bool u32 (guint32 *out) { return fixed (4, [&] { *out = GST_READ_UINT32_BE (here ()); }); }
-  bool u64 (guint64 *out) { return fixed (8, [&] { *out = GST_READ_UINT64_BE (here ()); }); }
-  bool skip (gsize n)
-  {
-    if (left () < n)
-      return false;
-    pos_ += n;
-    return true;
-  }
-
- private:
-  template <typename Read>
-  bool fixed (gsize n, Read read)
-  {
-    if (left () < n)
-      return false;
-    read ();
-    pos_ += n;
-    return true;
-  }
-
-  std::string_view bytes_;
-  gsize pos_ = 0;
-};
 
 std::string uuid_text (const guint8 *id)
 {
@@ -57,7 +26,7 @@ std::string uuid_text (const guint8 *id)
 
 std::optional<PsshBox> parse_pssh_box (std::string_view bytes, std::string *why)
 {
-  Reader box (bytes);
+  ByteReader box (reinterpret_cast<const guint8 *> (bytes.data ()), bytes.size ());
   guint32 size32 = 0;
   if (!box.u32 (&size32) || box.left () < 4) {
     *why = "only " + std::to_string (bytes.size ()) + " bytes, shorter than a box header";

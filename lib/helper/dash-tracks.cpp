@@ -39,10 +39,12 @@ std::vector<Track> dash_tracks (const dash::Mpd &mpd)
     for (guint a = 0; a < period.adaptation_sets.size (); a++) {
       const dash::AdaptationSet &set = period.adaptation_sets[a];
       auto type = track_type (set);
-      if (!type)
-        continue;  /* images (thumbnails) and unknown content are not offered */
+      if (!type || !set.unsupported_essential_property.empty ())
+        continue;  /* images (thumbnails), unknown content and trick-mode sets are not offered */
       for (guint r = 0; r < set.representations.size (); r++) {
         const dash::Representation &rep = set.representations[r];
+        if (!rep.unsupported_essential_property.empty ())
+          continue;
         Track t;
         t.stream_key = std::to_string (p) + "." + std::to_string (a) + "." + std::to_string (r);
         t.type = *type;

@@ -107,8 +107,13 @@ std::vector<Track> hls_tracks (const hls::Playlist &playlist)
     t.group = rendition.group_id;
     t.codecs = rendition.type == hls::RenditionType::Audio ? hls_group_audio_codecs (master, rendition.group_id)
                                                            : std::string ();
-    if (rendition.type == hls::RenditionType::Subtitles)
-      t.mime_type = "text/vtt";
+    if (rendition.type == hls::RenditionType::Subtitles) {
+      /* WebVTT unless the variants say TTML in MP4 (stpp), which is listed
+       * as what it is (and refused by the downloader). */
+      std::string codec = master.subtitles_codec (rendition.group_id);
+      t.mime_type = hls::is_ttml_in_mp4_codec (codec) ? "application/mp4" : "text/vtt";
+      t.codecs = codec;
+    }
     if (!rendition.channels.empty ())
       t.channels = rendition.channels;
     t.language = rendition.language;

@@ -117,6 +117,9 @@ struct Representation {
    * a Representation without segment information is then one whole file. */
   bool has_own_base_url = false;
   SegmentInfo segments;
+  /* The scheme of an EssentialProperty the parser does not understand, or
+   * empty: a player must then ignore the Representation (5.8.4.8). */
+  std::string unsupported_essential_property;
 };
 
 enum class ContentType { Unknown, Video, Audio, Text, Image };
@@ -139,6 +142,9 @@ struct AdaptationSet {
   std::optional<Fraction> par;
   std::string base_url;
   std::vector<Representation> representations;
+  /* As Representation::unsupported_essential_property, for the whole set
+   * (trick-mode sets carry http://dashif.org/guidelines/trickmode). */
+  std::string unsupported_essential_property;
 };
 
 struct Period {

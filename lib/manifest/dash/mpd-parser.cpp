@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "manifest/dash/mpd-parser.h"
 #include "manifest/decimal-integer.h"
+#include "manifest/url-reference.h"
 #include "manifest/xml-document.h"
 
 #include "manifest/dash/xs-duration.h"
@@ -13,6 +14,7 @@
 
 #include <cstring>
 #include <memory>
+#include <unordered_set>
 
 namespace gst_offline {
 namespace dash {
@@ -99,6 +101,19 @@ std::string quoted (std::string_view value)
   return "'" + std::string (value) + "'";
 }
 
+/* ISO/IEC 23009-4 segment encryption: whole segments encrypted with keys
+ * from a key server. Downloading them would store data nothing can play. */
+constexpr const char *kSegmentEncryptionScheme = "urn:mpeg:dash:sea:2012";
+
+/* EssentialProperty schemes that do not change what a player must do with
+ * the media (colour signalling the decoder reads from the stream anyway). */
+bool is_understood_essential_property (std::string_view scheme)
+{
+  return scheme == "urn:mpeg:mpegB:cicp:TransferCharacteristics" || scheme == "urn:mpeg:mpegB:cicp:ColourPrimaries"
+      || scheme == "urn:mpeg:mpegB:cicp:MatrixCoefficients" || scheme == "http://dashif.org/thumbnail_tile"
+      || scheme == "http://dashif.org/guidelines/thumbnail_tile";
+}
+
 /* ---- The MPD walker ------------------------------------------------------ */
 
 /* One Segment{Base,List,Template} element as written, every field optional
@@ -182,8 +197,8 @@ class MpdParser {
   bool parse_adaptation_set (xmlNode *node, const std::string &where, const std::string &period_base,
       const SegmentLevel &period_segments, AdaptationSet &set);
   bool parse_representation (xmlNode *node, const std::string &where, const AdaptationSet &set,
-      xmlNode *set_node, bool set_has_base_url, const SegmentLevel &period_segments,
-      const SegmentLevel &set_segments, Representation &rep);
+      xmlNode *set_node, bool set_has_base_url, const std::optional<std::string> &set_channels,
+      const SegmentLevel &period_segments, const SegmentLevel &set_segments, Representation &rep);
   bool parse_segment_level (xmlNode *node, const std::string &where, SegmentLevel &level);
   bool parse_segment_info (xmlNode *node, const std::string &where, bool is_list, bool is_template,
       RawSegmentInfo &info);
@@ -195,6 +210,10 @@ class MpdParser {
       const SegmentLevel &rep, SegmentInfo &out);
 
   bool charge (const Representation &rep, const std::string &where);
+  /* The first EssentialProperty scheme of `node` this parser does not
+   * understand into *unsupported (ISO/IEC 23009-1 5.8.4.8: the element is
+   * then to be ignored); segment encryption is an error. */
+  bool check_essential_properties (xmlNode *node, const std::string &where, std::string *unsupported);
 
   std::string manifest_url_;
   GError **error_;
@@ -225,6 +244,22 @@ bool MpdParser::charge (const Representation &rep, const std::string &where)
   if (model_bytes_ > kMaxModelBytes)
     return fail (where, "the MPD expands to more than " + std::to_string (kMaxModelBytes >> 20)
         + " MiB of Representations");
+  return true;
+}
+
+bool MpdParser::check_essential_properties (xmlNode *node, const std::string &where, std::string *unsupported)
+{
+  for (const char *kind : { "EssentialProperty", "SupplementalProperty" }) {
+    for (xmlNode *property : children (node, kind)) {
+      std::string scheme = attribute (property, "schemeIdUri").value_or ("");
+      if (scheme == kSegmentEncryptionScheme)
+        return fail (where + " > " + kind, std::string ("segment encryption (") + kSegmentEncryptionScheme
+            + ") is not supported", GST_OFFLINE_ERROR_UNSUPPORTED);
+      if (std::strcmp (kind, "EssentialProperty") == 0 && unsupported->empty ()
+          && !is_understood_essential_property (scheme))
+        *unsupported = scheme.empty () ? "(no schemeIdUri)" : scheme;
+    }
+  }
   return true;
 }
 
@@ -309,11 +344,11 @@ bool MpdParser::get_fraction (xmlNode *node, const char *name, char separator, b
 bool MpdParser::resolve_url (const std::string &base, const std::string &reference, const std::string &where,
     std::string &out)
 {
-  g_autoptr (GError) local = nullptr;
-  g_autofree gchar *resolved = g_uri_resolve_relative (base.c_str (), reference.c_str (), G_URI_FLAGS_NONE, &local);
+  std::string why;
+  auto resolved = resolve_url_reference (base, reference, &why);
   if (!resolved)
-    return fail (where, "URL " + quoted (reference) + " cannot be resolved against " + base + ": " + local->message);
-  out = resolved;
+    return fail (where, "URL " + quoted (reference) + " cannot be resolved against " + quoted (base) + ": " + why);
+  out = std::move (*resolved);
   return true;
 }
 
@@ -494,6 +529,9 @@ bool MpdParser::parse_content_protection (xmlNode *node, const std::string &wher
   auto scheme = attribute (node, "schemeIdUri");
   if (!scheme)
     return fail (where, "@schemeIdUri is missing");
+  if (*scheme == kSegmentEncryptionScheme)
+    return fail (where, std::string ("segment encryption (") + kSegmentEncryptionScheme + ") is not supported",
+        GST_OFFLINE_ERROR_UNSUPPORTED);
   protection.scheme_id_uri = *scheme;
   protection.value = attribute (node, "value");
   protection.default_kid = attribute (node, "default_KID", true);
@@ -554,8 +592,8 @@ ContentType content_type_from (std::string_view mime, std::string_view codecs)
 }
 
 bool MpdParser::parse_representation (xmlNode *node, const std::string &where, const AdaptationSet &set,
-    xmlNode *set_node, bool set_has_base_url, const SegmentLevel &period_segments,
-    const SegmentLevel &set_segments, Representation &rep)
+    xmlNode *set_node, bool set_has_base_url, const std::optional<std::string> &set_channels,
+    const SegmentLevel &period_segments, const SegmentLevel &set_segments, Representation &rep)
 {
   auto id = attribute (node, "id");
   if (!id || trim (*id).empty ())
@@ -564,12 +602,14 @@ bool MpdParser::parse_representation (xmlNode *node, const std::string &where, c
   std::string here = where + " > Representation " + quoted (rep.id);
   if (has_xlink_href (node))
     return fail (here, "remote (xlink) elements are not supported", GST_OFFLINE_ERROR_UNSUPPORTED);
+  if (!check_essential_properties (node, here, &rep.unsupported_essential_property))
+    return false;
   std::optional<guint64> bandwidth;
   if (!get_uint (node, "bandwidth", here, bandwidth))
     return false;
-  if (!bandwidth)
-    return fail (here, "@bandwidth is missing");
-  rep.bandwidth = *bandwidth;
+  /* Mandatory, yet missing on sidecar text Representations in the wild:
+   * players take 0 (it only ranks Representations). */
+  rep.bandwidth = bandwidth.value_or (0);
 
   rep.mime_type = attribute (node, "mimeType").value_or (set.mime_type);
   rep.codecs = attribute (node, "codecs").value_or (set.codecs);
@@ -596,11 +636,10 @@ bool MpdParser::parse_representation (xmlNode *node, const std::string &where, c
       return fail (here, "@audioSamplingRate " + quoted (*rate) + " is not a valid rate");
     rep.audio_sampling_rate = static_cast<guint> (*value);
   }
-  xmlNode *channels = first_child (node, "AudioChannelConfiguration");
-  if (!channels)
-    channels = first_child (set_node, "AudioChannelConfiguration");
-  if (channels)
+  if (xmlNode *channels = first_child (node, "AudioChannelConfiguration"))
     rep.audio_channel_configuration = attribute (channels, "value");
+  else
+    rep.audio_channel_configuration = set_channels;
 
   bool has_own = false;
   if (!resolve (set.base_url, node, here, rep.base_url, &has_own))
@@ -630,6 +669,8 @@ bool MpdParser::parse_adaptation_set (xmlNode *node, const std::string &where, c
     here += " " + quoted (*set.id);
   if (has_xlink_href (node))
     return fail (here, "remote (xlink) elements are not supported", GST_OFFLINE_ERROR_UNSUPPORTED);
+  if (!check_essential_properties (node, here, &set.unsupported_essential_property))
+    return false;
   set.mime_type = attribute (node, "mimeType").value_or ("");
   set.codecs = attribute (node, "codecs").value_or ("");
   set.lang = attribute (node, "lang");
@@ -662,13 +703,19 @@ bool MpdParser::parse_adaptation_set (xmlNode *node, const std::string &where, c
   SegmentLevel set_segments;
   if (!parse_segment_level (node, here, set_segments))
     return false;
+  /* Read once for the set: looking it up among the set's children for each
+   * Representation was quadratic (20 000 Representations took 22 s). */
+  std::optional<std::string> set_channels;
+  if (xmlNode *channels = first_child (node, "AudioChannelConfiguration"))
+    set_channels = attribute (channels, "value");
+  std::unordered_set<std::string> ids;
   for (xmlNode *rep_node : children (node, "Representation")) {
     Representation rep;
-    if (!parse_representation (rep_node, here, set, node, has_base_url, period_segments, set_segments, rep))
+    if (!parse_representation (rep_node, here, set, node, has_base_url, set_channels, period_segments, set_segments,
+            rep))
       return false;
-    for (const auto &other : set.representations)
-      if (other.id == rep.id)
-        return fail (here, "two Representations have the id " + quoted (rep.id));
+    if (!ids.insert (rep.id).second)
+      return fail (here, "two Representations have the id " + quoted (rep.id));
     set.representations.push_back (std::move (rep));
   }
 

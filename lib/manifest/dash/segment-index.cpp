@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "manifest/dash/segment-index.h"
+#include "manifest/url-reference.h"
 
 #include <gst/gst.h>
 #include <gst/offline/offline-error.h>
@@ -166,12 +167,11 @@ class Expander {
 
 bool Expander::resolve (const std::string &reference, std::string &out)
 {
-  g_autoptr (GError) local = nullptr;
-  g_autofree gchar *resolved = g_uri_resolve_relative (rep_.base_url.c_str (), reference.c_str (),
-      G_URI_FLAGS_NONE, &local);
+  std::string why;
+  auto resolved = resolve_url_reference (rep_.base_url, reference, &why);
   if (!resolved)
-    return fail (error_, where_, "URL '" + reference.substr (0, 200) + "' cannot be resolved: " + local->message);
-  out = resolved;
+    return fail (error_, where_, "URL '" + reference.substr (0, 200) + "' cannot be resolved: " + why);
+  out = std::move (*resolved);
   return true;
 }
 

@@ -4,6 +4,8 @@
 #include <gst/gst.h>
 #include <gst/offline/offline-error.h>
 
+#include "util/big-endian.h"
+
 #include <cstring>
 #include <string>
 
@@ -19,18 +21,6 @@ bool fail (GError **error, const std::string &what, GstOfflineError code = GST_O
   return false;
 }
 
-/* Byte by byte: the box may sit at any alignment in the buffer. */
-guint32 read_u32 (const guint8 *p)
-{
-  return (static_cast<guint32> (p[0]) << 24) | (static_cast<guint32> (p[1]) << 16)
-      | (static_cast<guint32> (p[2]) << 8) | p[3];
-}
-
-guint64 read_u64 (const guint8 *p)
-{
-  return (static_cast<guint64> (read_u32 (p)) << 32) | read_u32 (p + 4);
-}
-
 /* Big-endian reads within [data, data + size); `pos` moves on. */
 class Reader {
  public:
@@ -39,19 +29,19 @@ class Reader {
   gsize pos () const { return pos_; }
   guint32 u32 ()
   {
-    guint32 v = read_u32 (data_ + pos_);
+    guint32 v = read_u32_be (data_ + pos_);
     pos_ += 4;
     return v;
   }
   guint64 u64 ()
   {
-    guint64 v = read_u64 (data_ + pos_);
+    guint64 v = read_u64_be (data_ + pos_);
     pos_ += 8;
     return v;
   }
   guint16 u16 ()
   {
-    guint16 v = static_cast<guint16> ((data_[pos_] << 8) | data_[pos_ + 1]);
+    guint16 v = read_u16_be (data_ + pos_);
     pos_ += 2;
     return v;
   }
@@ -73,14 +63,14 @@ std::optional<Sidx> parse_sidx (const guint8 *data, gsize size, GError **error)
       return std::nullopt;
     }
     const guint8 *box = data + offset;
-    guint64 box_size = read_u32 (box);
+    guint64 box_size = read_u32_be (box);
     gsize header = 8;
     if (box_size == 1) {
       if (size - offset < 16) {
         fail (error, "a box header is truncated");
         return std::nullopt;
       }
-      box_size = read_u64 (box + 8);
+      box_size = read_u64_be (box + 8);
       header = 16;
     } else if (box_size == 0) {
       box_size = size - offset;

@@ -63,5 +63,23 @@ std::vector<const Rendition *> MasterPlaylist::renditions_in_group (RenditionTyp
   return group;
 }
 
+std::string MasterPlaylist::subtitles_codec (const std::string &group_id) const
+{
+  for (const auto &variant : variants) {
+    if (variant.subtitles_group != group_id)
+      continue;
+    for (const auto &codec : variant.codecs) {
+      if (is_ttml_in_mp4_codec (codec) || g_str_has_prefix (codec.c_str (), "wvtt"))
+        return codec;
+    }
+  }
+  return {};
+}
+
+bool is_ttml_in_mp4_codec (const std::string &codec)
+{
+  return g_str_has_prefix (codec.c_str (), "stpp");
+}
+
 }  // namespace hls
 }  // namespace gst_offline

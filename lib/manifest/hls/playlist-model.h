@@ -184,7 +184,13 @@ struct MasterPlaylist {
 
   /* The renditions of one group, in playlist order. */
   std::vector<const Rendition *> renditions_in_group (RenditionType type, const std::string &group_id) const;
+  /* The subtitle codec the variants using SUBTITLES group `group_id` name in
+   * their CODECS ("wvtt", "stpp.ttml.im1t"), or an empty string. */
+  std::string subtitles_codec (const std::string &group_id) const;
 };
+
+/* Whether a CODECS entry is TTML in MP4 ("stpp.ttml.im1t" and the like). */
+bool is_ttml_in_mp4_codec (const std::string &codec);
 
 /* What a playlist URL gives: one or the other. */
 class Playlist {

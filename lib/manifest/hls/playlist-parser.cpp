@@ -2,8 +2,10 @@
 #include "manifest/hls/playlist-parser.h"
 
 #include "manifest/hls/attribute-list.h"
+#include "manifest/url-reference.h"
 
 #include <cstdarg>
+#include <unordered_map>
 
 namespace gst_offline {
 namespace hls {
@@ -134,7 +136,8 @@ class Parser {
   PendingSegment pending_;
   /* The keys of the current EXT-X-KEY group, and whether a segment has
    * closed it (a tag after a segment starts a new group). */
-  std::vector<std::shared_ptr<const Key>> key_group_;
+  std::unordered_map<std::string, std::shared_ptr<const Key>> key_group_;  /* by KEYFORMAT */
+  std::string key_group_first_format_;
   bool key_group_open_ = false;
   guint key_groups_ = 0;
   std::shared_ptr<const Key> key_;
@@ -438,6 +441,11 @@ bool Parser::finish ()
       master_.start_offset = start_offset_;
       return true;
     case Kind::Media:
+      /* Its segments are byte ranges of key frames of another playlist's
+       * media: trick play, not a presentation (a master lists it apart). */
+      if (media_.i_frames_only)
+        return fail (GST_OFFLINE_ERROR_UNSUPPORTED, "an I-frame playlist (EXT-X-I-FRAMES-ONLY) is for trick "
+            "play, not a presentation to download");
       media_.uri = uri_;
       media_.version = version_;
       media_.independent_segments = independent_segments_;
@@ -568,17 +576,12 @@ bool Parser::resolve (std::string_view reference, std::string &out)
   /* ENCODED: the URI text is kept as written (percent escapes, query) rather
    * than decoded and re-encoded. */
   std::string copy (reference);
-  GError *uri_error = nullptr;
-  GUri *resolved = g_uri_parse_relative (base_.get (), copy.c_str (), G_URI_FLAGS_ENCODED, &uri_error);
-  if (!resolved) {
-    fail (GST_OFFLINE_ERROR_INVALID_ARGUMENT, "URI '%s' is not valid: %s", shown (reference).c_str (),
-        uri_error->message);
-    g_error_free (uri_error);
-    return false;
-  }
-  g_autofree gchar *text = g_uri_to_string (resolved);
-  g_uri_unref (resolved);
-  out = text;
+  std::string why;
+  auto resolved = resolve_url_reference (base_.get (), copy, G_URI_FLAGS_ENCODED, &why);
+  if (!resolved)
+    return fail (GST_OFFLINE_ERROR_INVALID_ARGUMENT, "URI '%s' is not valid: %s", shown (reference).c_str (),
+        why.c_str ());
+  out = std::move (*resolved);
   last_reference_ = std::move (copy);
   last_resolved_ = out;
   return true;
@@ -773,23 +776,14 @@ bool Parser::handle_key (std::string_view tag, std::optional<std::string_view> v
     key_groups_++;
   }
   key->group = key_groups_;
-  /* Within a group a KEYFORMAT given again replaces the earlier tag. */
-  bool replaced = false;
-  for (auto &entry : key_group_) {
-    if (entry->key_format == key->key_format) {
-      entry = key;
-      replaced = true;
-    }
-  }
-  if (!replaced)
-    key_group_.push_back (key);
-  key_ = key_group_.front ();
-  for (const auto &entry : key_group_) {
-    if (entry->key_format == "identity") {
-      key_ = entry;
-      break;
-    }
-  }
+  /* Within a group a KEYFORMAT given again replaces the earlier tag. The
+   * segments use the identity key if there is one, else the first format
+   * (found by hash: rescanning the group for each tag was quadratic). */
+  if (key_group_.empty ())
+    key_group_first_format_ = key->key_format;
+  key_group_[key->key_format] = key;
+  auto identity = key_group_.find ("identity");
+  key_ = identity != key_group_.end () ? identity->second : key_group_.at (key_group_first_format_);
   if (!check_entries (media_.keys.size (), "keys"))
     return false;
   media_.keys.push_back (std::move (key));

@@ -2,6 +2,7 @@
 #include "manifest/mss/manifest-parser.h"
 
 #include "manifest/decimal-integer.h"
+#include "manifest/url-reference.h"
 #include "manifest/xml-document.h"
 
 #include <gst/gst.h>
@@ -141,6 +142,17 @@ bool parse_quality_level (xmlNode *node, const std::string &where, guint positio
       || !guint_attribute (node, "PacketSize", where, &level->packet_size, error)
       || !guint_attribute (node, "AudioTag", where, &level->audio_tag, error))
     return false;
+  for (xmlNode *child = node->children; child; child = child->next) {
+    if (!is_element (child, "CustomAttributes"))
+      continue;
+    for (xmlNode *a = child->children; a; a = a->next) {
+      if (!is_element (a, "Attribute"))
+        continue;
+      if (!level->custom_attributes.empty ())
+        level->custom_attributes += ',';
+      level->custom_attributes += attribute (a, "Name").value_or ("") + "=" + attribute (a, "Value").value_or ("");
+    }
+  }
   /* Version 1 manifests write Width and Height. */
   if (!level->max_width && !guint_attribute (node, "Width", where, &level->max_width, error))
     return false;
@@ -190,8 +202,10 @@ bool parse_chunk (xmlNode *node, const std::string &where, StreamIndex *stream, 
   return true;
 }
 
+/* Reads a StreamIndex into *stream; *empty when it has no QualityLevel or
+ * no fragment, which players skip (an empty text StreamIndex is common). */
 bool parse_stream_index (xmlNode *node, guint position, guint64 manifest_timescale, guint64 *total_fragments,
-    StreamIndex *stream, GError **error)
+    StreamIndex *stream, bool *empty, GError **error)
 {
   std::string where = "StreamIndex " + std::to_string (position);
   stream->type_name = attribute (node, "Type").value_or ("");
@@ -214,12 +228,6 @@ bool parse_stream_index (xmlNode *node, guint position, guint64 manifest_timesca
   stream->language = attribute (node, "Language").value_or ("");
   if (!stream->name.empty ())
     where += " (" + stream->name + ")";
-  auto url = attribute (node, "Url");
-  if (!url || url->empty ()) {
-    invalid (error, "%s has no Url", where.c_str ());
-    return false;
-  }
-  stream->url_template = *url;
   std::optional<guint64> timescale;
   if (!number_attribute (node, "TimeScale", where, G_MAXUINT64, &timescale, error))
     return false;
@@ -243,14 +251,15 @@ bool parse_stream_index (xmlNode *node, guint position, guint64 manifest_timesca
       chunks++;
     }
   }
-  if (stream->quality_levels.empty ()) {
-    invalid (error, "%s has no QualityLevel", where.c_str ());
+  *empty = stream->quality_levels.empty () || stream->fragments.empty ();
+  if (*empty)
+    return true;
+  auto url = attribute (node, "Url");
+  if (!url || url->empty ()) {
+    invalid (error, "%s has no Url", where.c_str ());
     return false;
   }
-  if (stream->fragments.empty ()) {
-    invalid (error, "%s has no fragments (c elements)", where.c_str ());
-    return false;
-  }
+  stream->url_template = *url;
   return true;
 }
 
@@ -311,16 +320,18 @@ std::optional<Manifest> parse_manifest (std::string_view bytes, const std::strin
   for (xmlNode *child = root->children; child; child = child->next) {
     if (is_element (child, "StreamIndex")) {
       StreamIndex stream;
-      if (!parse_stream_index (child, position++, manifest.timescale, &total_fragments, &stream, error))
+      bool empty = false;
+      if (!parse_stream_index (child, position++, manifest.timescale, &total_fragments, &stream, &empty, error))
         return std::nullopt;
-      manifest.streams.push_back (std::move (stream));
+      if (!empty)
+        manifest.streams.push_back (std::move (stream));
     } else if (is_element (child, "Protection")) {
       if (!parse_protection (child, &manifest, error))
         return std::nullopt;
     }
   }
   if (manifest.streams.empty ()) {
-    invalid (error, "it has no StreamIndex");
+    invalid (error, "it has no StreamIndex with a QualityLevel and fragments (c elements)");
     return std::nullopt;
   }
   return manifest;
@@ -328,10 +339,84 @@ std::optional<Manifest> parse_manifest (std::string_view bytes, const std::strin
 
 namespace {
 
-void replace_all (std::string &text, const std::string &from, const std::string &to)
+/* A StreamIndex Url split once into text and placeholders, so that a
+ * fragment's URL is one pass over it (replacing placeholders in place for
+ * each fragment was quadratic in their number). */
+struct UrlTemplate {
+  enum class Kind { Text, Bitrate, StartTime, CustomAttributes };
+  struct Part {
+    Kind kind;
+    std::string text;  /* Kind::Text: spaces already escaped */
+  };
+  std::vector<Part> parts;
+
+  std::string render (const std::string &bitrate, const std::string &time, const std::string &custom) const
+  {
+    std::string out;
+    for (const Part &part : parts) {
+      switch (part.kind) {
+        case Kind::Text: out += part.text; break;
+        case Kind::Bitrate: out += bitrate; break;
+        case Kind::StartTime: out += time; break;
+        case Kind::CustomAttributes: out += custom; break;
+      }
+    }
+    return out;
+  }
+};
+
+std::optional<UrlTemplate> compile_url_template (const std::string &url, GError **error)
 {
-  for (size_t at = text.find (from); at != std::string::npos; at = text.find (from, at + to.size ()))
-    text.replace (at, from.size (), to);
+  static const std::pair<std::string_view, UrlTemplate::Kind> kPlaceholders[] = {
+    { "{bitrate}", UrlTemplate::Kind::Bitrate }, { "{Bitrate}", UrlTemplate::Kind::Bitrate },
+    { "{start time}", UrlTemplate::Kind::StartTime }, { "{start_time}", UrlTemplate::Kind::StartTime },
+    { "{CustomAttributes}", UrlTemplate::Kind::CustomAttributes },
+  };
+  UrlTemplate templ;
+  std::string text;
+  std::string_view rest = url;
+  while (!rest.empty ()) {
+    bool matched = false;
+    for (const auto &[name, kind] : kPlaceholders) {
+      if (rest.substr (0, name.size ()) == name) {
+        templ.parts.push_back ({ UrlTemplate::Kind::Text, std::move (text) });
+        templ.parts.push_back ({ kind, {} });
+        text.clear ();
+        rest.remove_prefix (name.size ());
+        matched = true;
+        break;
+      }
+    }
+    if (matched)
+      continue;
+    char c = rest.front ();
+    if (c == '{' || c == '}') {
+      std::string shown = url.size () > 200 ? url.substr (0, 200) + "..." : url;
+      invalid (error, "StreamIndex Url \"%s\" has a placeholder other than {bitrate}, {start time} and {CustomAttributes}",
+          shown.c_str ());
+      return std::nullopt;
+    }
+    /* Spaces are not allowed in a URI reference. */
+    if (c == ' ')
+      text += "%20";
+    else
+      text += c;
+    rest.remove_prefix (1);
+  }
+  templ.parts.push_back ({ UrlTemplate::Kind::Text, std::move (text) });
+  return templ;
+}
+
+std::optional<std::string> resolve_fragment (const Manifest &manifest, const std::string &path, GError **error)
+{
+  std::string why;
+  auto resolved = resolve_url_reference (manifest.url, path, &why);
+  if (!resolved) {
+    std::string shown = path.size () > 200 ? path.substr (0, 200) + "..." : path;
+    invalid (error, "cannot resolve fragment URL \"%s\" against %s: %s", shown.c_str (), manifest.url.c_str (),
+        why.c_str ());
+  }
+  return resolved;
 }
 
 }  // namespace
@@ -339,39 +424,40 @@ void replace_all (std::string &text, const std::string &from, const std::string 
 std::optional<std::string> fragment_url (const Manifest &manifest, const StreamIndex &stream, const QualityLevel &level,
     guint64 start, GError **error)
 {
-  std::string path = stream.url_template;
-  std::string bitrate = std::to_string (level.bitrate);
-  std::string time = std::to_string (start);
-  replace_all (path, "{bitrate}", bitrate);
-  replace_all (path, "{Bitrate}", bitrate);
-  replace_all (path, "{start time}", time);
-  replace_all (path, "{start_time}", time);
-  if (path.find ('{') != std::string::npos || path.find ('}') != std::string::npos) {
-    invalid (error, "StreamIndex Url \"%s\" has a placeholder other than {bitrate} and {start time}",
-        stream.url_template.c_str ());
+  auto templ = compile_url_template (stream.url_template, error);
+  if (!templ)
     return std::nullopt;
-  }
-  /* Spaces are not allowed in a URI reference. */
-  replace_all (path, " ", "%20");
-  GError *resolve_error = nullptr;
-  g_autofree gchar *resolved = g_uri_resolve_relative (manifest.url.c_str (), path.c_str (), G_URI_FLAGS_NONE,
-      &resolve_error);
-  if (!resolved) {
-    invalid (error, "cannot resolve fragment URL \"%s\" against %s: %s", path.c_str (), manifest.url.c_str (),
-        resolve_error->message);
-    g_error_free (resolve_error);
-    return std::nullopt;
-  }
-  return std::string (resolved);
+  return resolve_fragment (manifest,
+      templ->render (std::to_string (level.bitrate), std::to_string (start), level.custom_attributes), error);
 }
 
 std::optional<std::vector<FragmentRef>> expand_fragments (const Manifest &manifest, const StreamIndex &stream,
     const QualityLevel &level, GError **error)
 {
+  auto templ = compile_url_template (stream.url_template, error);
+  if (!templ)
+    return std::nullopt;
+  const std::string bitrate = std::to_string (level.bitrate);
+  /* The list's size is known before a single URL is made: a 2 KiB Url
+   * repeated by r="1000000" is refused, not allocated. A start time adds
+   * at most 20 digits to the URL of start 0. */
+  auto first_url = resolve_fragment (manifest, templ->render (bitrate, "0", level.custom_attributes), error);
+  if (!first_url)
+    return std::nullopt;
+  guint64 url_size = first_url->size ();
+  guint64 per_fragment = sizeof (FragmentRef) + url_size + 20;
+  if (stream.fragments.size () > kMaxFragmentListBytes / per_fragment) {
+    invalid (error, "StreamIndex%s%s: %" G_GSIZE_FORMAT " fragment URLs of about %" G_GUINT64_FORMAT
+        " bytes would take more than the %" G_GUINT64_FORMAT " MiB allowed for a fragment list",
+        stream.name.empty () ? "" : " ", stream.name.c_str (), stream.fragments.size (), url_size,
+        kMaxFragmentListBytes >> 20);
+    return std::nullopt;
+  }
   std::vector<FragmentRef> refs;
   refs.reserve (stream.fragments.size ());
   for (const Fragment &f : stream.fragments) {
-    auto url = fragment_url (manifest, stream, level, f.start, error);
+    auto url = resolve_fragment (manifest, templ->render (bitrate, std::to_string (f.start), level.custom_attributes),
+        error);
     if (!url)
       return std::nullopt;
     FragmentRef ref;

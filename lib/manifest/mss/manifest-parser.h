@@ -23,6 +23,10 @@ constexpr gsize kMaxManifestSize = 64 * 1024 * 1024;
 constexpr guint64 kMaxFragmentsPerStream = 1000000;
 /* And at most this many in all the StreamIndexes of a manifest. */
 constexpr guint64 kMaxFragments = 4000000;
+/* expand_fragments() refuses to build a list larger than this (a long Url
+ * times many fragments): about 400 000 fragments with 100-byte URLs,
+ * nine days of 2-second fragments. */
+constexpr guint64 kMaxFragmentListBytes = 64 * 1024 * 1024;
 /* The TimeScale when the manifest gives none. */
 constexpr guint64 kDefaultTimeScale = 10000000;
 
@@ -43,6 +47,9 @@ struct QualityLevel {
   std::optional<guint> bits_per_sample;
   std::optional<guint> packet_size;
   std::optional<guint> audio_tag;
+  /* Its CustomAttributes as "Name=Value" pairs joined by ',', what a Url's
+   * {CustomAttributes} stands for; empty when it has none. */
+  std::string custom_attributes;
 };
 
 /* One fragment, `r` expanded: start and duration in the StreamIndex's TimeScale. */
@@ -91,13 +98,15 @@ struct FragmentRef {
 std::optional<Manifest> parse_manifest (std::string_view bytes, const std::string &manifest_url, GError **error);
 
 /* The URL of a fragment of `level` of `stream` starting at `start` (in the
- * stream's TimeScale): the Url template with {bitrate}/{Bitrate} and
- * {start time}/{start_time} replaced, resolved against the manifest URL.
+ * stream's TimeScale): the Url template with {bitrate}/{Bitrate},
+ * {start time}/{start_time} and {CustomAttributes} replaced, resolved
+ * against the manifest URL.
  * INVALID_ARGUMENT when the template holds another placeholder. */
 std::optional<std::string> fragment_url (const Manifest &manifest, const StreamIndex &stream, const QualityLevel &level,
     guint64 start, GError **error);
 
-/* Every fragment of `level` of `stream`, in start order. */
+/* Every fragment of `level` of `stream`, in start order. INVALID_ARGUMENT
+ * when the list would take more than kMaxFragmentListBytes. */
 std::optional<std::vector<FragmentRef>> expand_fragments (const Manifest &manifest, const StreamIndex &stream,
     const QualityLevel &level, GError **error);
 
