@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "db/database.h"
 #include "index/download-record.h"
+#include "db/schema.h"
 #include "index/playback-plan.h"
 
 #include <gst/check/gstcheck.h>
@@ -198,7 +199,8 @@ GST_START_TEST (test_version_3_plan_is_migrated)
     fail_unless (db->exec ("ALTER TABLE tracks DROP COLUMN timescale; ALTER TABLE tracks DROP COLUMN codec_private_data;"
         "ALTER TABLE tracks DROP COLUMN sampling_rate; ALTER TABLE tracks DROP COLUMN channels;"
         "ALTER TABLE tracks DROP COLUMN bits_per_sample; ALTER TABLE tracks DROP COLUMN packet_size;"
-        "ALTER TABLE tracks DROP COLUMN audio_tag; PRAGMA user_version=3;"
+        "ALTER TABLE tracks DROP COLUMN audio_tag; ALTER TABLE tracks DROP COLUMN kids;"
+        "ALTER TABLE tracks DROP COLUMN license_url; PRAGMA user_version=3;"
         "INSERT INTO tracks (download_id, track, stream_key, type, container, codecs, width, height) "
         "VALUES ('old', 0, '0.0.1', 0, 'fmp4', 'avc1.64001f', 1280, 720)", &error), "%s", error ? error->message : "");
   }
@@ -207,12 +209,13 @@ GST_START_TEST (test_version_3_plan_is_migrated)
   fail_unless (db != nullptr, "%s", error ? error->message : "");
   auto version = db->prepare ("PRAGMA user_version", &error);
   fail_unless (version && version->step (&error) == Statement::Step::Row);
-  fail_unless_equals_int (version->int64 (0), 4);
+  fail_unless_equals_int (version->int64 (0), gst_offline::kSchemaVersion);
   auto tracks = playback_plan::tracks (*db, "old", &error);
   fail_unless (tracks && tracks->size () == 1, "%s", error ? error->message : "");
   const PlanTrack &t = (*tracks)[0];
   fail_unless (t.codecs == "avc1.64001f" && t.height == 720u);
   fail_unless (t.timescale == 0 && t.codec_private_data.empty () && !t.sampling_rate && !t.channels && !t.audio_tag);
+  fail_unless (t.kids.empty () && t.license_url.empty ());
   /* And a new plan stores its codec setup in the migrated table. */
   store_sample (*db, "new", 1);
   fail_unless_equals_uint64 (playback_plan::tracks (*db, "new", &error)->at (1).timescale, 10000000);

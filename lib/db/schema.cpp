@@ -114,6 +114,12 @@ const char *const kMigrations[] = {
   "ALTER TABLE tracks ADD COLUMN bits_per_sample INTEGER;"
   "ALTER TABLE tracks ADD COLUMN packet_size INTEGER;"
   "ALTER TABLE tracks ADD COLUMN audio_tag INTEGER;",
+
+  /* 4 -> 5: what a license of the download covers, per track: the KIDs of
+   * its content (32 hex digits each, space-separated) and the license
+   * server, so that licensing a download again needs no manifest. */
+  "ALTER TABLE tracks ADD COLUMN kids TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE tracks ADD COLUMN license_url TEXT;",
 };
 
 constexpr int kMigrationCount = G_N_ELEMENTS (kMigrations);
