@@ -847,6 +847,11 @@ static void gst_offline_download_manager_set_property (GObject *object, guint pr
       g_free (self->data_dir);
       self->data_dir = g_value_dup_string (value);
       break;
+    case PROP_LICENSE_MANAGER: {
+      gpointer licenses = g_value_dup_object (value);
+      core->licenses.reset (licenses ? GST_OFFLINE_LICENSE_MANAGER (licenses) : nullptr);
+      break;
+    }
     case PROP_MAX_PARALLEL_DOWNLOADS: {
       guint max = g_value_get_uint (value);
       if (core->worker_thread)
