@@ -237,28 +237,51 @@ void assert_plays_with_clearkey (const gchar *data_dir, const char *uri)
  * default_KID, the KID only in a cenc:pssh v1. */
 enum class Variant { Plain, MultiDrm, KidInPssh };
 
+/* 4 s of DASH (100 frames) made by ffmpeg in root/clear, encrypted by the
+ * test packager into root/enc, its ClearKey license server running, and an
+ * empty data directory root/data. */
+struct Protected {
+  gchar *root, *clear_dir, *enc_dir, *data_dir;
+  std::unique_ptr<ot::LicenseServer> licenses;
+
+  Protected (const char *name, const char *scheme, guint iv_size, Variant variant)
+      : root (ot_make_temp_dir (name)),
+        clear_dir (g_build_filename (root, "clear", nullptr)),
+        enc_dir (g_build_filename (root, "enc", nullptr)),
+        data_dir (g_build_filename (root, "data", nullptr)),
+        licenses (std::make_unique<ot::LicenseServer> (kKid, kKey))
+  {
+    for (const gchar *d : { clear_dir, enc_dir, data_dir })
+      g_mkdir_with_parents (d, 0700);
+    ot::make_dash (clear_dir, "-t 4");
+    OtCencOptions options;
+    options.scheme = scheme;
+    options.kid = kKid;
+    options.key = kKey;
+    options.iv_size = iv_size;
+    options.license_url = licenses->url ();
+    options.widevine = variant == Variant::MultiDrm;
+    options.default_kid_in_mpd = variant != Variant::KidInPssh;
+    g_autoptr (GError) error = nullptr;
+    fail_unless (ot_cenc_package_dash (clear_dir, "x.mpd", enc_dir, options, &error), "%s",
+        error ? error->message : "");
+  }
+  ~Protected ()
+  {
+    for (gchar *p : { root, clear_dir, enc_dir, data_dir })
+      g_free (p);
+  }
+  Protected (const Protected &) = delete;
+  Protected &operator= (const Protected &) = delete;
+};
+
 void check_scheme (const char *scheme, guint iv_size, Variant variant = Variant::Plain)
 {
-  g_autofree gchar *root = ot_make_temp_dir (scheme);
-  g_autofree gchar *clear_dir = g_build_filename (root, "clear", nullptr);
-  g_autofree gchar *enc_dir = g_build_filename (root, "enc", nullptr);
-  g_autofree gchar *data_dir = g_build_filename (root, "data", nullptr);
-  for (const gchar *d : { clear_dir, enc_dir, data_dir })
-    g_mkdir_with_parents (d, 0700);
-  ot::make_dash (clear_dir, "-t 4"); /* 4 s: 100 frames */
-
-  auto licenses = std::make_unique<ot::LicenseServer> (kKid, kKey);
-  OtCencOptions options;
-  options.scheme = scheme;
-  options.kid = kKid;
-  options.key = kKey;
-  options.iv_size = iv_size;
-  options.license_url = licenses->url ();
-  options.widevine = variant == Variant::MultiDrm;
-  options.default_kid_in_mpd = variant != Variant::KidInPssh;
-  g_autoptr (GError) error = nullptr;
-  fail_unless (ot_cenc_package_dash (clear_dir, "x.mpd", enc_dir, options, &error), "%s",
-      error ? error->message : "");
+  Protected content (scheme, scheme, iv_size, variant);
+  const gchar *clear_dir = content.clear_dir;
+  const gchar *enc_dir = content.enc_dir;
+  const gchar *data_dir = content.data_dir;
+  ot::LicenseServer *licenses = content.licenses.get ();
 
   /* The encrypted segments differ from the clear ones. */
   {
@@ -364,25 +387,11 @@ GST_END_TEST;
  * pipeline's context, and the data directory's drm.db is never made. */
 GST_START_TEST (test_application_store_from_python)
 {
-  g_autofree gchar *root = ot_make_temp_dir ("app-store");
-  g_autofree gchar *clear_dir = g_build_filename (root, "clear", nullptr);
-  g_autofree gchar *enc_dir = g_build_filename (root, "enc", nullptr);
-  g_autofree gchar *data_dir = g_build_filename (root, "data", nullptr);
-  for (const gchar *d : { clear_dir, enc_dir, data_dir })
-    g_mkdir_with_parents (d, 0700);
-  ot::make_dash (clear_dir, "-t 4"); /* 4 s: 100 frames */
-  auto licenses = std::make_unique<ot::LicenseServer> (kKid, kKey);
-  OtCencOptions options;
-  options.scheme = "cenc";
-  options.kid = kKid;
-  options.key = kKey;
-  options.iv_size = 8;
-  options.license_url = licenses->url ();
-  g_autoptr (GError) error = nullptr;
-  fail_unless (ot_cenc_package_dash (clear_dir, "x.mpd", enc_dir, options, &error), "%s",
-      error ? error->message : "");
+  Protected content ("app-store", "cenc", 8, Variant::Plain);
+  const gchar *data_dir = content.data_dir;
   OtServer *server = ot_server_new ();
-  g_autofree gchar *url = ot::serve (server, enc_dir, "app", "manifest.mpd");
+  g_autofree gchar *url = ot::serve (server, content.enc_dir, "app", "manifest.mpd");
+  g_autoptr (GError) error = nullptr;
 
   const gchar *argv[] = { g_getenv ("OT_PYTHON"), g_getenv ("OT_APP_DRM_STORE_SCRIPT"), url, data_dir, nullptr };
   fail_unless (argv[0] && argv[1], "OT_PYTHON and OT_APP_DRM_STORE_SCRIPT are not set: run the tests with meson test");
@@ -399,7 +408,7 @@ GST_START_TEST (test_application_store_from_python)
   fail_unless (out && strstr (out, "frames 100\n"), "not every frame played: %s %s", out ? out : "", tail (err));
   g_free (out);
   g_free (err);
-  fail_unless_equals_int (licenses->posts (), 1);
+  fail_unless_equals_int (content.licenses->posts (), 1);
   /* The default store stayed empty: never even made. */
   g_autofree gchar *drm_db = g_build_filename (data_dir, "drm.db", nullptr);
   fail_if (g_file_test (drm_db, G_FILE_TEST_EXISTS), "the data directory's drm.db was made");

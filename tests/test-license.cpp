@@ -615,6 +615,53 @@ GST_START_TEST (test_hooks_wrap_the_request_and_unwrap_the_answer)
 }
 GST_END_TEST;
 
+void save_entry (GstOfflineDrmStore *store, const std::string &name, const std::string &bytes)
+{
+  g_autoptr (GBytes) value = g_bytes_new (bytes.data (), bytes.size ());
+  g_autoptr (GError) error = nullptr;
+  fail_unless (gst_offline_drm_store_save (store, name.c_str (), value, &error), "%s", error ? error->message : "");
+}
+
+std::string sha256 (const std::string &text)
+{
+  g_autofree gchar *hex = g_compute_checksum_for_string (G_CHECKSUM_SHA256, text.c_str (), -1);
+  return hex;
+}
+
+/* A drm.db written by gst-offline 0.1 (a key per KID with its policy, a
+ * key-set record listing the KIDs) still plays, and keeps its policy. */
+GST_START_TEST (test_license_kept_by_an_earlier_version_is_read)
+{
+  g_autofree gchar *dir = ot_make_temp_dir ("legacy");
+  {
+    g_autoptr (GError) error = nullptr;
+    g_autoptr (GstOfflineSqliteDrmStore) sqlite = gst_offline_sqlite_drm_store_new (dir, &error);
+    fail_unless (sqlite != nullptr);
+    GstOfflineDrmStore *store = GST_OFFLINE_DRM_STORE (sqlite);
+    std::string record (1, '\x02');
+    record.append (reinterpret_cast<const char *> (kKey.data ()), kKey.size ());
+    gint64 fields[] = { g_get_real_time () / 1000, 500, -1, -1 };
+    for (gint64 field : fields) {
+      for (int shift = 56; shift >= 0; shift -= 8)
+        record += static_cast<char> ((static_cast<guint64> (field) >> shift) & 0xff);
+    }
+    record += std::string ("\x00\x05", 2) + "movie";
+    save_entry (store, "kid:" + hex (kKid), record);
+    save_entry (store, "key-set:" + sha256 ("movie"),
+        "{\"version\":1,\"download_id\":\"movie\",\"license_url\":\"http://127.0.0.1:9/license\",\"kids\":[\""
+            + hex (kKid) + "\"]}");
+  }
+  fail_unless_equals_string (play_one (dir).c_str (), "");
+  Status status = license_status (dir);
+  assert_about (status.expires_in, 500, "expires_in of the converted license");
+  fail_unless_equals_string (status.license_url.c_str (), "http://127.0.0.1:9/license");
+  /* Released, it stays released: the old records went with the conversion. */
+  fail_unless_equals_int (run (dir, { "license", "release", "movie" }).status, 0);
+  assert_no_license (dir, "movie");
+  fail_unless (play_one (dir).find ("No key for KID") != std::string::npos);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_keys_never_appear_in_debug_logs)
 {
   Fixture f = make_fixture ("logs");
@@ -660,6 +707,7 @@ Suite *license_suite (void)
   tcase_add_test (tc, test_downloads_sharing_a_kid_keep_their_own_licenses);
   tcase_add_test (tc, test_acquire_a_license_without_the_media);
   tcase_add_test (tc, test_hooks_wrap_the_request_and_unwrap_the_answer);
+  tcase_add_test (tc, test_license_kept_by_an_earlier_version_is_read);
   tcase_add_test (tc, test_keys_never_appear_in_debug_logs);
   return s;
 }

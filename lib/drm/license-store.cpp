@@ -4,6 +4,7 @@
 #include "util/hash.h"
 
 #include <gst/gst.h>
+#include <json-glib/json-glib.h>
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -211,6 +212,88 @@ std::optional<LicenseRecord> decode_license_record (const guint8 *data, gsize si
   return record;
 }
 
+namespace {
+
+/* The bytes stored under `name`, or nullopt (nothing there, or unreadable). */
+std::optional<std::string> load_entry (GstOfflineDrmStore *store, const std::string &name)
+{
+  g_autoptr (GBytes) value = gst_offline_drm_store_load (store, name.c_str (), nullptr);
+  if (!value)
+    return std::nullopt;
+  gsize size = 0;
+  auto data = static_cast<const char *> (g_bytes_get_data (value, &size));
+  return std::string (data ? data : "", size);
+}
+
+/* A key of gst-offline 0.1's "kid:"/"hls-key:" entries: a version byte (1
+ * or 2), the 16 key bytes, and from version 2 the policy (4 x be64). */
+bool read_legacy_key (const std::string &bytes, ContentKey *key, std::optional<LicensePolicy> *policy)
+{
+  auto data = reinterpret_cast<const guint8 *> (bytes.data ());
+  if (bytes.size () < 17 || data[0] < 1 || data[0] > 2)
+    return false;
+  std::copy (data + 1, data + 17, key->begin ());
+  RecordReader in (data + 17, bytes.size () - 17);
+  LicensePolicy read;
+  if (data[0] == 2 && in.int64 (&read.acquired_at_ms) && in.int64 (&read.license_duration_s)
+      && in.int64 (&read.playback_duration_s) && in.int64 (&read.first_played_at_ms) && !policy->has_value ())
+    *policy = read;
+  return true;
+}
+
+/* The license of `download_id` as gst-offline 0.1 kept it (per KID
+ * entries listed by a "key-set:" JSON record; HLS keys listed by an
+ * "hls-key-list:" record), or nullopt if there is none. The old entries
+ * stay: another download's old key set may list the same KIDs. */
+std::optional<LicenseRecord> legacy_license (GstOfflineDrmStore *store, const std::string &download_id)
+{
+  LicenseRecord record;
+  record.download_id = download_id;
+  std::optional<LicensePolicy> policy;
+  if (auto set = load_entry (store, "key-set:" + sha256_hex (download_id))) {
+    g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+    JsonNode *root = json_parser_load_from_data (parser, set->data (), static_cast<gssize> (set->size ()), nullptr)
+        ? json_parser_get_root (parser) : nullptr;
+    JsonObject *object = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : nullptr;
+    JsonArray *kids = object && json_object_has_member (object, "kids")
+            && JSON_NODE_HOLDS_ARRAY (json_object_get_member (object, "kids"))
+        ? json_object_get_array_member (object, "kids") : nullptr;
+    if (object)
+      record.license_url = json_object_get_string_member_with_default (object, "license_url", "");
+    for (guint i = 0; kids && i < json_array_get_length (kids); i++) {
+      JsonNode *node = json_array_get_element (kids, i);
+      if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+        continue;
+      std::string name = std::string ("kid:") + json_node_get_string (node);
+      ContentKey key {};
+      auto bytes = load_entry (store, name);
+      if (bytes && read_legacy_key (*bytes, &key, &policy))
+        record.put (name, key);
+      if (bytes)
+        OPENSSL_cleanse (bytes->data (), bytes->size ());
+    }
+  }
+  if (auto list = load_entry (store, "hls-key-list:" + sha256_hex (download_id))) {
+    gchar **names = g_strsplit (list->c_str (), "\n", -1);
+    for (gchar **name = names; *name; name++) {
+      ContentKey key {};
+      auto bytes = g_str_has_prefix (*name, "hls-key:") ? load_entry (store, *name) : std::nullopt;
+      std::optional<LicensePolicy> unlimited;
+      if (bytes && read_legacy_key (*bytes, &key, &unlimited))
+        record.put (*name, key);
+      if (bytes)
+        OPENSSL_cleanse (bytes->data (), bytes->size ());
+    }
+    g_strfreev (names);
+  }
+  if (record.keys.empty ())
+    return std::nullopt;
+  record.policy = policy.value_or (LicensePolicy {});
+  return record;
+}
+
+}  // namespace
+
 std::optional<LicenseRecord> load_license (GstOfflineDrmStore *store, const std::string &download_id,
     GError **error)
 {
@@ -218,9 +301,24 @@ std::optional<LicenseRecord> load_license (GstOfflineDrmStore *store, const std:
   g_autoptr (GError) load_error = nullptr;
   g_autoptr (GBytes) value = gst_offline_drm_store_load (store, license_store_name (download_id).c_str (), &load_error);
   if (!value) {
-    if (g_error_matches (load_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND))
+    if (g_error_matches (load_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
+      /* A license kept by gst-offline 0.1 becomes one of this format. */
+      if (auto legacy = legacy_license (store, download_id)) {
+        GST_INFO ("converting the license of download %s from the per-KID format", download_id.c_str ());
+        if (save_license (store, *legacy, nullptr)) {
+          /* Its own old records go; "kid:" entries another old key set may list stay. */
+          for (const LicenseKey &key : legacy->keys) {
+            if (g_str_has_prefix (key.name.c_str (), "hls-key:"))
+              gst_offline_drm_store_remove (store, key.name.c_str (), nullptr);
+          }
+          gst_offline_drm_store_remove (store, ("key-set:" + sha256_hex (download_id)).c_str (), nullptr);
+          gst_offline_drm_store_remove (store, ("hls-key-list:" + sha256_hex (download_id)).c_str (), nullptr);
+          return legacy;
+        }
+      }
       g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND, "download %s has no license",
           download_id.c_str ());
+    }
     else
       g_propagate_prefixed_error (error, g_steal_pointer (&load_error), "cannot read the license of download %s: ",
           download_id.c_str ());
