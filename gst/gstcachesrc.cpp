@@ -36,6 +36,12 @@
  * refused. Adaptive pads work in push mode only. HLS AES-128 segments are
  * decrypted with the key the download stored in the DRM store.
  *
+ * The DRM store is the pipeline's: a `gst-offline.drm-store` #GstContext
+ * the application sets (gst_offline_drm_store_context_new()), else the
+ * `drm.db` of the data directory the element plays from. The pads answer
+ * offlinedrm's context query with it, so a decryptor downstream reads the
+ * keys of the cache being played with no other setup.
+ *
  * Protected content may name several DRM systems (Widevine and ClearKey,
  * say); the pads answer qtdemux's `drm-preferred-decryption-system-id`
  * context query with ClearKey's system id, the system of the keys

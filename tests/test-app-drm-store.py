@@ -54,6 +54,15 @@ def fail(message):
 
 def download(url, data_dir, store):
     licenses = GstOffline.LicenseManager.new(data_dir, store)
+    # The hook an application wraps license requests with: this one only
+    # looks (None: send the ClearKey request as it is).
+    wrapped = []
+
+    def on_wrap_request(_licenses, download_id, request):
+        wrapped.append((download_id, bytes(request.get_data())))
+        return None
+
+    licenses.connect("wrap-request", on_wrap_request)
     manager = GstOffline.DownloadManager.new_with_licenses(data_dir, licenses)
     if manager.props.license_manager != licenses:
         fail("the manager does not hold the application's license manager")
@@ -72,6 +81,8 @@ def download(url, data_dir, store):
     loop.run()
     if outcome["state"] != GstOffline.DownloadState.COMPLETED:
         fail("the download failed: %s" % outcome["failure"])
+    if len(wrapped) != 1 or wrapped[0][0] != "app" or b"persistent-license" not in wrapped[0][1]:
+        fail("the download's license request did not pass through the hook: %s" % wrapped)
     if not licenses.has_license("app"):
         fail("the license manager sees no license of the download")
     expires_in, playable_for = licenses.get_status("app")[1:]
