@@ -14,6 +14,7 @@
 #include <gst/offline/offline.h>
 #include <json-glib/json-glib.h>
 #include <openssl/evp.h>
+#include <sqlite3.h>
 
 #include "adaptive-content.h"
 #include "license-server.h"
@@ -662,6 +663,31 @@ GST_START_TEST (test_license_kept_by_an_earlier_version_is_read)
 }
 GST_END_TEST;
 
+/* A download planned before plans listed KIDs: registering it says how to
+ * license it instead of guessing. */
+GST_START_TEST (test_register_of_a_plan_without_kids_says_what_to_do)
+{
+  Fixture f = make_fixture ("old-plan");
+  download_ok (f);
+  fail_unless_equals_int (run (f.data_dir, { "license", "release", "movie" }).status, 0);
+  g_autofree gchar *db_path = g_build_filename (f.data_dir, "offline.db", nullptr);
+  sqlite3 *db = nullptr;
+  fail_unless (sqlite3_open (db_path, &db) == SQLITE_OK);
+  fail_unless (sqlite3_exec (db, "UPDATE tracks SET kids = '', license_url = NULL", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close (db);
+  Cli r = run (f.data_dir, { "license", "register", "movie" });
+  fail_unless_equals_int (r.status, 1);
+  std::string hint = "gst-offline license acquire " + f.mpd_url + " --id movie";
+  fail_unless (strstr (r.err.c_str (), hint.c_str ()) != nullptr, "%s", r.err.c_str ());
+  fail_unless_equals_int (f.licenses->posts (), 1);
+  /* Which works. */
+  r = run (f.data_dir, { "license", "acquire", f.mpd_url.c_str (), "--id", "movie" });
+  fail_unless (r.status == 0, "%s", r.err.c_str ());
+  fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
+  free_fixture (f);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_keys_never_appear_in_debug_logs)
 {
   Fixture f = make_fixture ("logs");
@@ -708,6 +734,7 @@ Suite *license_suite (void)
   tcase_add_test (tc, test_acquire_a_license_without_the_media);
   tcase_add_test (tc, test_hooks_wrap_the_request_and_unwrap_the_answer);
   tcase_add_test (tc, test_license_kept_by_an_earlier_version_is_read);
+  tcase_add_test (tc, test_register_of_a_plan_without_kids_says_what_to_do);
   tcase_add_test (tc, test_keys_never_appear_in_debug_logs);
   return s;
 }

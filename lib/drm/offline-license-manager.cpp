@@ -233,10 +233,18 @@ std::optional<LicenseRequest> request_from_plan (GstOfflineLicenseManager *self,
       plan_url = t.license_url;
   }
   if (request.kids.empty ()) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
-        tracks->empty () ? "download %s has no playback plan yet: download it first"
-                         : "download %s is not protected: it needs no license",
-        record.id.c_str ());
+    bool signalled = std::any_of (tracks->begin (), tracks->end (), [] (const PlanTrack &t) { return !t.protection.empty (); });
+    if (tracks->empty ())
+      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+          "download %s has no playback plan yet: download it first", record.id.c_str ());
+    else if (signalled)
+      /* A plan from before the plan kept KIDs (schema 5). */
+      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+          "the plan of download %s, made by an earlier gst-offline, does not list its KIDs: license it with "
+          "`gst-offline license acquire %s --id %s`", record.id.c_str (), record.uri.c_str (), record.id.c_str ());
+    else
+      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+          "download %s is not protected: it needs no license", record.id.c_str ());
     return std::nullopt;
   }
   request.license_url = license_url && *license_url ? license_url : record.license_url.value_or (plan_url);
