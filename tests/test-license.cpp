@@ -7,7 +7,7 @@
  * playback window before any buffer, naming the download, the KID and when.
  * Two downloads with the same KID each keep their own license; a license
  * can be acquired without the media, and through the application's hooks.
- * Time moves by the clock seam ($GST_OFFLINE_CLOCK_OFFSET), never by sleeping.
+ * Time is a frozen clock the tests move ($GST_OFFLINE_CLOCK_MS), never sleeps.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
@@ -144,17 +144,27 @@ void assert_no_license (const char *data_dir, const char *id)
 }
 
 /* The clock seam: licenses (in this process and in the CLI it runs) are
- * judged as if it were `seconds` later than it is. */
+ * judged by a frozen clock, set at the start of each test to the real time
+ * and moved `seconds` from there. */
+gint64 clock_base_ms = 0;
+
 void move_clock (gint64 seconds)
 {
-  g_setenv ("GST_OFFLINE_CLOCK_OFFSET", std::to_string (seconds).c_str (), TRUE);
+  if (clock_base_ms == 0)
+    clock_base_ms = g_get_real_time () / 1000;
+  g_setenv ("GST_OFFLINE_CLOCK_MS", std::to_string (clock_base_ms + seconds * 1000).c_str (), TRUE);
 }
 
-/* `expected` seconds, give or take the one a slow machine may take. */
 void assert_about (gint64 value, gint64 expected, const char *what)
 {
-  fail_unless (value <= expected && value >= expected - 1, "%s is %" G_GINT64_FORMAT ", not about %" G_GINT64_FORMAT,
-      what, value, expected);
+  fail_unless (value == expected, "%s is %" G_GINT64_FORMAT ", not %" G_GINT64_FORMAT, what, value, expected);
+}
+
+/* Each test in its own process (check forks), its clock frozen from the start. */
+void freeze_clock ()
+{
+  clock_base_ms = 0;
+  move_clock (0);
 }
 
 /* ---- offlinedrm in a harness ------------------------------------------------ */
@@ -364,8 +374,8 @@ GST_START_TEST (test_status_counts_down_and_renew_extends)
   /* The absolute expiry: 100 s after the acquisition. */
   g_autoptr (GDateTime) expires_at = g_date_time_new_from_iso8601 (initial.expires_at.c_str (), nullptr);
   fail_unless (expires_at != nullptr, "expires_at '%s' is not ISO 8601", initial.expires_at.c_str ());
-  gint64 from_now = g_date_time_to_unix (expires_at) - g_get_real_time () / G_USEC_PER_SEC;
-  fail_unless (from_now >= 98 && from_now <= 100, "expires_at is %" G_GINT64_FORMAT " s away", from_now);
+  gint64 from_now = g_date_time_to_unix (expires_at) - clock_base_ms / 1000;
+  fail_unless (from_now == 100, "expires_at is %" G_GINT64_FORMAT " s away", from_now);
 
   move_clock (30);
   Status later = license_status (f.data_dir);
@@ -641,7 +651,7 @@ GST_START_TEST (test_license_kept_by_an_earlier_version_is_read)
     GstOfflineDrmStore *store = GST_OFFLINE_DRM_STORE (sqlite);
     std::string record (1, '\x02');
     record.append (reinterpret_cast<const char *> (kKey.data ()), kKey.size ());
-    gint64 fields[] = { g_get_real_time () / 1000, 500, -1, -1 };
+    gint64 fields[] = { clock_base_ms, 500, -1, -1 };
     for (gint64 field : fields) {
       for (int shift = 56; shift >= 0; shift -= 8)
         record += static_cast<char> ((static_cast<guint64> (field) >> shift) & 0xff);
@@ -721,6 +731,7 @@ Suite *license_suite (void)
   Suite *s = suite_create ("license");
   TCase *tc = tcase_create ("general");
   tcase_set_timeout (tc, 120);
+  tcase_add_checked_fixture (tc, freeze_clock, nullptr);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_download_acquires_and_stores_the_license);
   tcase_add_test (tc, test_license_url_option_replaces_the_laurl);

@@ -35,16 +35,16 @@ struct LicenseStatus {
   bool playable () const { return playable_for != 0; }
 };
 
-/* The clock licenses are judged by: the real time, moved by
- * $GST_OFFLINE_CLOCK_OFFSET seconds when that is set. The offset is a test
- * seam (tests move time forward instead of sleeping); it grants nothing
- * that the owner of the keys' file could not do anyway. */
+/* The clock licenses are judged by: the real time, or, when
+ * $GST_OFFLINE_CLOCK_MS is set, that instant (milliseconds since the
+ * epoch). It is a test seam: tests set and move a frozen clock instead of
+ * sleeping. It grants nothing that the owner of the keys' file could not do
+ * anyway. */
 inline gint64 license_now_ms ()
 {
-  gint64 now = g_get_real_time () / 1000;
-  if (const char *offset = g_getenv ("GST_OFFLINE_CLOCK_OFFSET"))
-    now += g_ascii_strtoll (offset, nullptr, 10) * 1000;
-  return now;
+  if (const char *frozen = g_getenv ("GST_OFFLINE_CLOCK_MS"))
+    return g_ascii_strtoll (frozen, nullptr, 10);
+  return g_get_real_time () / 1000;
 }
 
 /* Seconds from `now_ms` to `end_ms`, rounded up, never below 0. */
