@@ -674,9 +674,7 @@ GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError
     if (replaced) {
       if (!cache_remove_download_resources (cache.get (), record.id, error))
         return nullptr;
-      if (replaced->key_set_id)
-        release_download_license (record.id, *replaced->key_set_id);
-      forget_hls_keys (record.id);
+      release_download_license (record.id);
     }
     if (was_complete) {
       /* Complete stays complete, unless files went missing or short since
