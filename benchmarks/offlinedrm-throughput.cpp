@@ -17,7 +17,6 @@
 #include <gst/gst.h>
 #include <gst/offline/offline.h>
 
-#include "drm/drm-keys.h"
 
 #include <glib/gstdio.h>
 #include <openssl/evp.h>
@@ -36,8 +35,8 @@ namespace {
 constexpr gsize kSampleSize = 64 * 1024;
 constexpr guint kRounds = 5;
 
-const gst_offline::KeyId kKid = { 0x10, 0x77, 0xef, 0xec, 0xc0, 0xb2, 0x4d, 0x02, 0xac, 0xe3, 0x3c, 0x1e, 0x52, 0xe2, 0xfb, 0x4b };
-const gst_offline::ContentKey kKey = { 0x3a, 0x2a, 0x1b, 0x68, 0xdd, 0x2b, 0xd9, 0xb2, 0xee, 0xb2, 0x5e, 0x84, 0xc4, 0x77, 0x6f, 0xef };
+const std::array<guint8, 16> kKid = { 0x10, 0x77, 0xef, 0xec, 0xc0, 0xb2, 0x4d, 0x02, 0xac, 0xe3, 0x3c, 0x1e, 0x52, 0xe2, 0xfb, 0x4b };
+const std::array<guint8, 16> kKey = { 0x3a, 0x2a, 0x1b, 0x68, 0xdd, 0x2b, 0xd9, 0xb2, 0xee, 0xb2, 0x5e, 0x84, 0xc4, 0x77, 0x6f, 0xef };
 
 struct Range {
   guint16 clear;
@@ -149,7 +148,7 @@ class ElementSide {
       g_printerr ("no offlinedrm element (GST_PLUGIN_PATH?)\n");
       exit (1);
     }
-    g_object_set (element_, "cache-dir", data_dir, nullptr);
+    g_object_set (element_, "cache-dir", data_dir, "download-id", "bench", nullptr);
     src_ = gst_pad_new ("src", GST_PAD_SRC);
     sink_ = gst_pad_new ("sink", GST_PAD_SINK);
     gst_pad_set_element_private (sink_, &output_);
@@ -302,12 +301,14 @@ int main (int argc, char **argv)
       g_printerr ("%s\n", error->message);
       return 1;
     }
-    gst_offline::ContentKeyRecord record;
-    record.key = kKey;
-    std::string bytes = gst_offline::encode_content_key_record (record);
-    g_autoptr (GBytes) value = g_bytes_new (bytes.data (), bytes.size ());
-    if (!gst_offline_drm_store_save (GST_OFFLINE_DRM_STORE (store),
-            gst_offline::drm_key_store_key_name (kKid).c_str (), value, &error)) {
+    g_autoptr (GBytes) value = g_bytes_new (kKey.data (), kKey.size ());
+    std::string kid_hex;
+    for (guint8 byte : kKid) {
+      char two[3];
+      g_snprintf (two, sizeof two, "%02x", byte);
+      kid_hex += two;
+    }
+    if (!gst_offline_drm_store_add_key (GST_OFFLINE_DRM_STORE (store), "bench", kid_hex.c_str (), value, &error)) {
       g_printerr ("%s\n", error->message);
       return 1;
     }

@@ -36,6 +36,12 @@
  * refused. Adaptive pads work in push mode only. HLS AES-128 segments are
  * decrypted with the key the download stored in the DRM store.
  *
+ * The DRM store is the pipeline's: a `gst-offline.drm-store` #GstContext
+ * the application sets (gst_offline_drm_store_context_new()), else the
+ * `drm.db` of the data directory the element plays from. The pads answer
+ * offlinedrm's context query with it, so a decryptor downstream reads the
+ * keys of the cache being played with no other setup.
+ *
  * Protected content may name several DRM systems (Widevine and ClearKey,
  * say); the pads answer qtdemux's `drm-preferred-decryption-system-id`
  * context query with ClearKey's system id, the system of the keys
@@ -143,6 +149,8 @@ struct CacheSrcPrivate {
   std::vector<std::unique_ptr<OutputStream>> streams;
   /* What the streams of an adaptive download share (object lock). */
   std::shared_ptr<AdaptivePlayback> adaptive;
+  /* drm.db of the data directory, opened when first asked for (object lock). */
+  GObjectPtr<GstOfflineDrmStore> data_dir_drm_store;
 };
 
 struct _GstCacheSrc {
@@ -705,6 +713,48 @@ gst_cache_src_change_state (GstElement *element, GstStateChange transition)
   return ret;
 }
 
+GstOfflineDrmStore *
+gst_cache_src_get_drm_store (GstCacheSrc *self, GError **error)
+{
+  g_autoptr (GstContext) set = gst_element_get_context (GST_ELEMENT (self), GST_OFFLINE_DRM_STORE_CONTEXT_TYPE);
+  if (GstOfflineDrmStore *store = set ? gst_offline_drm_store_context_get_store (set) : nullptr)
+    return store;
+  GST_OBJECT_LOCK (self);
+  CacheSrcPrivate *priv = self->priv;
+  if (!priv->data_dir_drm_store) {
+    g_autofree gchar *dir = priv->settings.cache_dir ? g_strdup (priv->settings.cache_dir->c_str ())
+                                                     : gst_offline_get_default_data_dir ();
+    priv->data_dir_drm_store.reset (GST_OFFLINE_DRM_STORE (gst_offline_sqlite_drm_store_new (dir, error)));
+  }
+  GstOfflineDrmStore *store = priv->data_dir_drm_store
+      ? GST_OFFLINE_DRM_STORE (g_object_ref (priv->data_dir_drm_store.get ())) : nullptr;
+  GST_OBJECT_UNLOCK (self);
+  return store;
+}
+
+/* The gst-offline.drm-store context query of offlinedrm: the store the
+ * application set on the pipeline, else the data directory's. */
+static gboolean
+gst_cache_src_query (GstElement *element, GstQuery *query)
+{
+  const gchar *type = nullptr;
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CONTEXT && gst_query_parse_context_type (query, &type)
+      && g_strcmp0 (type, GST_OFFLINE_DRM_STORE_CONTEXT_TYPE) == 0) {
+    g_autoptr (GError) error = nullptr;
+    GObjectPtr<GstOfflineDrmStore> store (gst_cache_src_get_drm_store (GST_CACHE_SRC (element), &error));
+    if (!store) {
+      GST_WARNING_OBJECT (element, "no DRM store to answer with: %s", error->message);
+      return FALSE;
+    }
+    GstContext *context = gst_offline_drm_store_context_new (store.get ());
+    gst_query_set_context (query, context);
+    gst_context_unref (context);
+    GST_DEBUG_OBJECT (element, "answered the DRM store context query with %s", G_OBJECT_TYPE_NAME (store.get ()));
+    return TRUE;
+  }
+  return GST_ELEMENT_CLASS (parent_class)->query (element, query);
+}
+
 static gboolean
 gst_cache_src_send_event (GstElement *element, GstEvent *event)
 {
@@ -908,4 +958,5 @@ gst_cache_src_class_init (GstCacheSrcClass *klass)
 
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_cache_src_change_state);
   element_class->send_event = GST_DEBUG_FUNCPTR (gst_cache_src_send_event);
+  element_class->query = GST_DEBUG_FUNCPTR (gst_cache_src_query);
 }

@@ -16,14 +16,21 @@
  * decodebin, decodebin3, playbin and playbin3 plug it by themselves after
  * qtdemux.
  *
- * Keys are looked up by key id (KID) in the `drm.db` store of the data
- * directory (#GstOfflineDrm:cache-dir), or in the application's own
- * #GstOfflineDrmStore given as #GstOfflineDrm:drm-store. A sample whose key
- * is missing is never output: the element posts a `STREAM/DECRYPT_NOKEY`
- * error naming the KID, the store and what is playing (`download 'ID'` when
- * upstream is cachesrc). Invalid encryption metadata (subsamples larger than
- * the sample, an IV of a wrong size, no KID, an unknown scheme) is a
- * `STREAM/DECRYPT` error. Keys are never logged.
+ * Keys come from the license of the download being played (upstream
+ * cachesrc's `offline://ID`, or #GstOfflineDrm:download-id), by key id
+ * (KID), through gst_offline_drm_store_lookup_key(), which enforces the
+ * license's policy. The store is the pipeline's: a `gst-offline.drm-store`
+ * #GstContext (%GST_OFFLINE_DRM_STORE_CONTEXT_TYPE) that the application
+ * sets on its pipeline, or that cachesrc answers with the store of the data
+ * directory it plays from; #GstOfflineDrm:drm-store and
+ * #GstOfflineDrm:cache-dir override it, and with none of them the default
+ * data directory's `drm.db` is used. A sample whose key is missing is never
+ * output: the element posts a `STREAM/DECRYPT_NOKEY` error naming the
+ * download, the KID and the store; an expired license (or a used-up
+ * playback window) is a `STREAM/DECRYPT` error saying when it ended.
+ * Invalid encryption metadata (subsamples larger than the sample, an IV of
+ * a wrong size, no KID, an unknown scheme) is a `STREAM/DECRYPT` error.
+ * Keys are never logged.
  *
  * A wrong key is not detected: Common Encryption has no integrity check, so
  * a key stored under the right KID but with other bytes decrypts to noise
@@ -37,8 +44,9 @@
  * gst-launch-1.0 playbin uri=offline://movie
  * ]| Plays the protected download `movie`; playbin plugs offlinedrm itself.
  * |[
- * gst-launch-1.0 filesrc location=movie-cenc.mp4 ! qtdemux ! offlinedrm cache-dir=/srv/offline ! h264parse ! avdec_h264 ! videoconvert ! autovideosink
- * ]| Decrypts a fragmented CENC MP4 with the keys stored in /srv/offline.
+ * gst-launch-1.0 filesrc location=movie-cenc.mp4 ! qtdemux ! offlinedrm download-id=movie cache-dir=/srv/offline ! h264parse ! avdec_h264 ! videoconvert ! autovideosink
+ * ]| Decrypts a fragmented CENC MP4 with the keys of the license of download
+ * `movie` stored in /srv/offline.
  */
 
 #include "gstofflinedrm.h"
@@ -70,6 +78,7 @@ enum {
   PROP_0,
   PROP_CACHE_DIR,
   PROP_DRM_STORE,
+  PROP_DOWNLOAD_ID,
 };
 
 /* One structure per ClearKey system id with the id fixed, which
@@ -90,6 +99,7 @@ const gchar *const kEncryptionFields[] = {
 };
 
 struct Settings {
+  std::optional<std::string> download_id;
   std::optional<std::string> cache_dir;
   GObjectPtr<GstOfflineDrmStore> drm_store;
 };
@@ -168,37 +178,9 @@ static gboolean
 gst_offline_drm_start (GstBaseTransform *trans)
 {
   GstOfflineDrm *self = GST_OFFLINE_DRM (trans);
-
-  GST_OBJECT_LOCK (self);
-  std::optional<std::string> cache_dir = self->priv->settings.cache_dir;
-  GObjectPtr<GstOfflineDrmStore> store (self->priv->settings.drm_store
-      ? GST_OFFLINE_DRM_STORE (g_object_ref (self->priv->settings.drm_store.get ())) : nullptr);
-  GST_OBJECT_UNLOCK (self);
-
-  std::string where;
-  if (store) {
-    where = std::string ("the application's DRM store (") + G_OBJECT_TYPE_NAME (store.get ()) + ")";
-  } else {
-    g_autofree gchar *dir = cache_dir ? g_strdup (cache_dir->c_str ()) : gst_offline_get_default_data_dir ();
-    g_autofree gchar *path = g_build_filename (dir, gst_offline::kDrmDatabaseName, nullptr);
-    where = std::string ("the DRM store of ") + dir;
-    /* A reader creates nothing: no file means no license was ever stored. */
-    if (g_file_test (path, G_FILE_TEST_EXISTS)) {
-      g_autoptr (GError) error = nullptr;
-      GstOfflineSqliteDrmStore *sqlite_store = gst_offline_sqlite_drm_store_new (dir, &error);
-      if (!sqlite_store) {
-        GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not open the DRM store in %s", dir),
-            ("%s", error->message));
-        return FALSE;
-      }
-      store.reset (GST_OFFLINE_DRM_STORE (sqlite_store));
-    } else {
-      where = std::string ("DRM store in ") + dir + " (" + gst_offline::kDrmDatabaseName + " does not exist)";
-    }
-  }
-  GST_INFO_OBJECT (self, "keys from %s", where.c_str ());
-
-  self->priv->keys = std::make_unique<KeySource> (store.get (), where);
+  /* Which download and which store are found at the first encrypted
+   * sample, once the pipeline upstream is linked and can be asked. */
+  self->priv->keys.reset ();
   self->priv->decryptor = std::make_unique<CencDecryptor> ();
   self->priv->decrypted = 0;
   return TRUE;
@@ -214,42 +196,150 @@ gst_offline_drm_stop (GstBaseTransform *trans)
   return TRUE;
 }
 
-/* ---- Samples ---------------------------------------------------------------- */
+/* ---- Which download, which store -------------------------------------------- */
 
-/* What is playing, for messages: "download 'ID'" when upstream is cachesrc
- * (offline://ID), else whatever URI upstream answers; empty if none does. */
+/* What upstream plays: its URI, or empty if nothing answers. */
 static std::string
-playing_asset (GstOfflineDrm *self)
+upstream_uri (GstOfflineDrm *self)
 {
   GstQuery *query = gst_query_new_uri ();
-  std::string asset;
+  std::string uri;
   if (gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (self), query)) {
-    g_autofree gchar *uri = nullptr;
-    gst_query_parse_uri (query, &uri);
-    if (uri && g_str_has_prefix (uri, "offline://"))
-      asset = std::string ("download '") + (uri + strlen ("offline://")) + "'";
-    else if (uri)
-      asset = uri;
+    g_autofree gchar *text = nullptr;
+    gst_query_parse_uri (query, &text);
+    if (text)
+      uri = text;
   }
   gst_query_unref (query);
-  return asset;
+  return uri;
 }
+
+static GstOfflineDrmStore *
+store_of_context (GstContext *context)
+{
+  return context ? gst_offline_drm_store_context_get_store (context) : nullptr;
+}
+
+/* The store of the pipeline's gst-offline.drm-store context: one set on the
+ * element (by the application, or by its bins), else upstream's answer
+ * (cachesrc answers with the application's or its data directory's), else
+ * one the application sets when asked by a NEED_CONTEXT message. */
+static GstOfflineDrmStore *
+pipeline_drm_store (GstOfflineDrm *self)
+{
+  GstElement *element = GST_ELEMENT (self);
+  g_autoptr (GstContext) set = gst_element_get_context (element, GST_OFFLINE_DRM_STORE_CONTEXT_TYPE);
+  if (GstOfflineDrmStore *store = store_of_context (set))
+    return store;
+
+  GstQuery *query = gst_query_new_context (GST_OFFLINE_DRM_STORE_CONTEXT_TYPE);
+  GstOfflineDrmStore *store = nullptr;
+  if (gst_pad_peer_query (GST_BASE_TRANSFORM_SINK_PAD (self), query)) {
+    GstContext *answer = nullptr;
+    gst_query_parse_context (query, &answer);
+    store = store_of_context (answer);
+    if (store) {
+      GST_DEBUG_OBJECT (self, "upstream answered with a DRM store");
+      gst_element_set_context (element, answer);
+    }
+  }
+  gst_query_unref (query);
+  if (store)
+    return store;
+
+  GST_DEBUG_OBJECT (self, "asking the application for a DRM store");
+  gst_element_post_message (element, gst_message_new_need_context (GST_OBJECT (self),
+      GST_OFFLINE_DRM_STORE_CONTEXT_TYPE));
+  g_autoptr (GstContext) given = gst_element_get_context (element, GST_OFFLINE_DRM_STORE_CONTEXT_TYPE);
+  return store_of_context (given);
+}
+
+static std::string
+store_description (GstOfflineDrmStore *store, const char *whose)
+{
+  if (GST_OFFLINE_IS_SQLITE_DRM_STORE (store))
+    return std::string ("the DRM store of ")
+        + gst_offline_sqlite_drm_store_get_data_dir (GST_OFFLINE_SQLITE_DRM_STORE (store));
+  return std::string (whose) + " DRM store (" + G_OBJECT_TYPE_NAME (store) + ")";
+}
+
+/* The data directory's drm.db, if it exists: a reader creates nothing. */
+static bool
+open_data_dir_store (GstOfflineDrm *self, const gchar *dir, GObjectPtr<GstOfflineDrmStore> *store, std::string *where)
+{
+  g_autofree gchar *path = g_build_filename (dir, "drm.db", nullptr);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS)) {
+    *where = std::string ("DRM store in ") + dir + " (drm.db does not exist)";
+    return true;
+  }
+  g_autoptr (GError) error = nullptr;
+  GstOfflineSqliteDrmStore *sqlite_store = gst_offline_sqlite_drm_store_new (dir, &error);
+  if (!sqlite_store) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ, ("Could not open the DRM store in %s", dir), ("%s", error->message));
+    return false;
+  }
+  store->reset (GST_OFFLINE_DRM_STORE (sqlite_store));
+  *where = std::string ("the DRM store of ") + dir;
+  return true;
+}
+
+/* Finds what the keys come from: the download being played (download-id,
+ * else upstream's offline:// URI) and the store (drm-store, else cache-dir,
+ * else the pipeline's context, else the default data directory). */
+static bool
+gst_offline_drm_open_keys (GstOfflineDrm *self)
+{
+  GST_OBJECT_LOCK (self);
+  const Settings &set = self->priv->settings;
+  std::optional<std::string> download_id = set.download_id;
+  std::optional<std::string> cache_dir = set.cache_dir;
+  GObjectPtr<GstOfflineDrmStore> drm_store (set.drm_store
+      ? GST_OFFLINE_DRM_STORE (g_object_ref (set.drm_store.get ())) : nullptr);
+  GST_OBJECT_UNLOCK (self);
+
+  std::string id = download_id.value_or ("");
+  if (id.empty ()) {
+    std::string uri = upstream_uri (self);
+    if (g_str_has_prefix (uri.c_str (), "offline://"))
+      id = uri.substr (strlen ("offline://"));
+    if (id.empty ()) {
+      GST_ELEMENT_ERROR (self, STREAM, DECRYPT_NOKEY,
+          ("Cannot decrypt: which download is playing is not known (play an offline:// URI, or set download-id)"),
+          ("upstream URI: %s", uri.empty () ? "none" : uri.c_str ()));
+      return false;
+    }
+  }
+
+  GObjectPtr<GstOfflineDrmStore> store;
+  std::string where;
+  if (drm_store) {
+    store = std::move (drm_store);
+    where = store_description (store.get (), "the application's");
+  } else if (cache_dir) {
+    if (!open_data_dir_store (self, cache_dir->c_str (), &store, &where))
+      return false;
+  } else if (GstOfflineDrmStore *context_store = pipeline_drm_store (self)) {
+    store.reset (context_store);
+    where = store_description (store.get (), "the pipeline's");
+  } else {
+    g_autofree gchar *dir = gst_offline_get_default_data_dir ();
+    if (!open_data_dir_store (self, dir, &store, &where))
+      return false;
+  }
+  GST_INFO_OBJECT (self, "keys of download '%s' from %s", id.c_str (), where.c_str ());
+  self->priv->keys = std::make_unique<KeySource> (store.get (), id, where);
+  return true;
+}
+
+/* ---- Samples ---------------------------------------------------------------- */
 
 static void
 post_refusal (GstOfflineDrm *self, const KeyRefusal &refusal)
 {
-  /* A license refusal names its download from the key's record; a key that
-   * is not there names none, so ask upstream what is playing. */
-  std::string message = refusal.message;
-  if (refusal.reason != KeyRefusal::Reason::LicenseRefused) {
-    std::string asset = playing_asset (self);
-    if (!asset.empty ())
-      message = "Cannot play " + asset + ": " + message;
-  }
   if (refusal.reason == KeyRefusal::Reason::NoKey)
-    GST_ELEMENT_ERROR (self, STREAM, DECRYPT_NOKEY, ("%s", message.c_str ()), ("%s", refusal.debug.c_str ()));
+    GST_ELEMENT_ERROR (self, STREAM, DECRYPT_NOKEY, ("%s", refusal.message.c_str ()), ("%s", refusal.debug.c_str ()));
   else
-    GST_ELEMENT_ERROR (self, STREAM, DECRYPT, ("%s", message.c_str ()), ("%s", refusal.debug.c_str ()));
+    GST_ELEMENT_ERROR (self, STREAM, DECRYPT, ("%s", refusal.message.c_str ()), ("%s", refusal.debug.c_str ()));
 }
 
 static GstFlowReturn
@@ -275,6 +365,8 @@ gst_offline_drm_transform_ip (GstBaseTransform *trans, GstBuffer *buffer)
   }
 
   if (sample.encrypted) {
+    if (!priv->keys && !gst_offline_drm_open_keys (self))
+      return GST_FLOW_ERROR;
     auto key = priv->keys->lookup (sample.kid);
     if (auto *refusal = std::get_if<KeyRefusal> (&key)) {
       post_refusal (self, *refusal);
@@ -295,7 +387,7 @@ gst_offline_drm_transform_ip (GstBaseTransform *trans, GstBuffer *buffer)
     }
     priv->decrypted++;
     GST_LOG_OBJECT (self, "decrypted %" G_GSIZE_FORMAT " bytes (%s, KID %s, %zu subsamples)", size,
-        gst_offline::cipher_mode_name (sample.mode), gst_offline::key_id_to_hex (sample.kid).c_str (),
+        gst_offline::cipher_mode_name (sample.mode), gst_offline::kid_hex (sample.kid).c_str (),
         sample.subsamples.size ());
   }
 
@@ -319,6 +411,14 @@ gst_offline_drm_set_property (GObject *object, guint prop_id, const GValue *valu
         settings.cache_dir = dir;
       else
         settings.cache_dir.reset ();
+      break;
+    }
+    case PROP_DOWNLOAD_ID: {
+      const gchar *id = g_value_get_string (value);
+      if (id && *id)
+        settings.download_id = id;
+      else
+        settings.download_id.reset ();
       break;
     }
     case PROP_DRM_STORE: {
@@ -346,6 +446,9 @@ gst_offline_drm_get_property (GObject *object, guint prop_id, GValue *value, GPa
       break;
     case PROP_DRM_STORE:
       g_value_set_object (value, settings.drm_store.get ());
+      break;
+    case PROP_DOWNLOAD_ID:
+      g_value_set_string (value, settings.download_id ? settings.download_id->c_str () : nullptr);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -383,28 +486,43 @@ gst_offline_drm_class_init (GstOfflineDrmClass *klass)
   gobject_class->finalize = gst_offline_drm_finalize;
 
   /**
+   * GstOfflineDrm:download-id:
+   *
+   * The download whose license holds the keys. %NULL (the default) means
+   * the one upstream plays: cachesrc's `offline://ID`. Set it when upstream
+   * is something else (filesrc, appsrc).
+   */
+  g_object_class_install_property (gobject_class, PROP_DOWNLOAD_ID,
+      g_param_spec_string ("download-id", "Download id",
+          "The download whose license holds the keys; NULL: the one upstream plays (offline://ID)", nullptr,
+          flags));
+
+  /**
    * GstOfflineDrm:cache-dir:
    *
    * The gst-offline data directory whose DRM store (`drm.db`) holds the
-   * keys. %NULL means the default: `$GST_OFFLINE_DIR` if set, else
-   * `$XDG_DATA_HOME/gst-offline`. Not used when #GstOfflineDrm:drm-store is set.
+   * keys, instead of the pipeline's (see #GstOfflineDrm:drm-store). Not
+   * used when #GstOfflineDrm:drm-store is set.
    */
   g_object_class_install_property (gobject_class, PROP_CACHE_DIR,
       g_param_spec_string ("cache-dir", "Cache directory",
-          "The gst-offline data directory whose DRM store holds the keys; NULL: $GST_OFFLINE_DIR if set, "
-          "else $XDG_DATA_HOME/gst-offline",
+          "The gst-offline data directory whose DRM store holds the keys; NULL: the pipeline's store "
+          "(cachesrc's data directory), else $GST_OFFLINE_DIR, else $XDG_DATA_HOME/gst-offline",
           nullptr, flags));
 
   /**
    * GstOfflineDrm:drm-store:
    *
-   * A #GstOfflineDrmStore to read the keys from instead of the data
-   * directory's: an application's own store. Its load() is called from the
-   * streaming thread.
+   * A #GstOfflineDrmStore to read the keys from instead of the pipeline's:
+   * an application's own store. An application usually sets a
+   * `gst-offline.drm-store` #GstContext on its pipeline instead
+   * (gst_offline_drm_store_context_new()), which reaches an auto-plugged
+   * offlinedrm too. Its load() and save() are called from the streaming
+   * thread.
    */
   g_object_class_install_property (gobject_class, PROP_DRM_STORE,
       g_param_spec_object ("drm-store", "DRM store",
-          "The store to read keys from instead of the data directory's (a GstOfflineDrmStore)",
+          "The store to read keys from instead of the pipeline's (a GstOfflineDrmStore)",
           GST_OFFLINE_TYPE_DRM_STORE, flags));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);

@@ -99,6 +99,35 @@ void assert_refused (const gchar *data_dir, const gchar *id, const gchar *reason
   fail_unless_equals_int (buffers, 0);
 }
 
+/* `gst-offline --dir D play ID` with no other setup: HOME elsewhere (an
+ * empty directory), no GST_OFFLINE_DIR, no network. offlinedrm finds the
+ * keys in D through cachesrc's answer to its DRM store context query. */
+void assert_cli_plays_from_dir (const gchar *data_dir, const gchar *id)
+{
+  g_autofree gchar *home = ot_make_temp_dir ("elsewhere-home");
+  gchar **envp = g_get_environ ();
+  envp = g_environ_unsetenv (envp, "GST_OFFLINE_DIR");
+  envp = g_environ_unsetenv (envp, "XDG_DATA_HOME");
+  envp = g_environ_setenv (envp, "HOME", home, TRUE);
+  const gchar *argv[] = { "unshare", geteuid () == 0 ? "-n" : "-rn", "--", g_getenv ("GST_OFFLINE_CLI"), "--dir",
+    data_dir, "play", id, "--video-sink", "fakesink sync=false", "--audio-sink", "fakesink sync=false", nullptr };
+  gchar *out = nullptr, *err = nullptr;
+  gint status = 0;
+  GError *error = nullptr;
+  if (!g_spawn_sync (nullptr, const_cast<gchar **> (argv), envp, G_SPAWN_SEARCH_PATH, nullptr, nullptr, &out, &err,
+          &status, &error))
+    ck_abort_msg ("cannot run gst-offline: %s", error->message);
+  g_strfreev (envp);
+  std::string expected = std::string ("played ") + id + ": 100 video frames";
+  fail_unless (g_spawn_check_wait_status (status, nullptr) && out && strstr (out, expected.c_str ()),
+      "gst-offline --dir play %s: %s %s", id, out ? out : "", tail (err));
+  g_free (out);
+  g_free (err);
+  /* Nothing was looked for (or made) in the home directory. */
+  g_autoptr (GDir) dir = g_dir_open (home, 0, nullptr);
+  fail_unless (dir && g_dir_read_name (dir) == nullptr, "something was written into HOME");
+}
+
 /* ---- Multi-DRM ------------------------------------------------------------------ */
 
 /* A Widevine decryptor ranked above offlinedrm, as a system with a real one
@@ -208,28 +237,51 @@ void assert_plays_with_clearkey (const gchar *data_dir, const char *uri)
  * default_KID, the KID only in a cenc:pssh v1. */
 enum class Variant { Plain, MultiDrm, KidInPssh };
 
+/* 4 s of DASH (100 frames) made by ffmpeg in root/clear, encrypted by the
+ * test packager into root/enc, its ClearKey license server running, and an
+ * empty data directory root/data. */
+struct Protected {
+  gchar *root, *clear_dir, *enc_dir, *data_dir;
+  std::unique_ptr<ot::LicenseServer> licenses;
+
+  Protected (const char *name, const char *scheme, guint iv_size, Variant variant)
+      : root (ot_make_temp_dir (name)),
+        clear_dir (g_build_filename (root, "clear", nullptr)),
+        enc_dir (g_build_filename (root, "enc", nullptr)),
+        data_dir (g_build_filename (root, "data", nullptr)),
+        licenses (std::make_unique<ot::LicenseServer> (kKid, kKey))
+  {
+    for (const gchar *d : { clear_dir, enc_dir, data_dir })
+      g_mkdir_with_parents (d, 0700);
+    ot::make_dash (clear_dir, "-t 4");
+    OtCencOptions options;
+    options.scheme = scheme;
+    options.kid = kKid;
+    options.key = kKey;
+    options.iv_size = iv_size;
+    options.license_url = licenses->url ();
+    options.widevine = variant == Variant::MultiDrm;
+    options.default_kid_in_mpd = variant != Variant::KidInPssh;
+    g_autoptr (GError) error = nullptr;
+    fail_unless (ot_cenc_package_dash (clear_dir, "x.mpd", enc_dir, options, &error), "%s",
+        error ? error->message : "");
+  }
+  ~Protected ()
+  {
+    for (gchar *p : { root, clear_dir, enc_dir, data_dir })
+      g_free (p);
+  }
+  Protected (const Protected &) = delete;
+  Protected &operator= (const Protected &) = delete;
+};
+
 void check_scheme (const char *scheme, guint iv_size, Variant variant = Variant::Plain)
 {
-  g_autofree gchar *root = ot_make_temp_dir (scheme);
-  g_autofree gchar *clear_dir = g_build_filename (root, "clear", nullptr);
-  g_autofree gchar *enc_dir = g_build_filename (root, "enc", nullptr);
-  g_autofree gchar *data_dir = g_build_filename (root, "data", nullptr);
-  for (const gchar *d : { clear_dir, enc_dir, data_dir })
-    g_mkdir_with_parents (d, 0700);
-  ot::make_dash (clear_dir, "-t 4"); /* 4 s: 100 frames */
-
-  auto licenses = std::make_unique<ot::LicenseServer> (kKid, kKey);
-  OtCencOptions options;
-  options.scheme = scheme;
-  options.kid = kKid;
-  options.key = kKey;
-  options.iv_size = iv_size;
-  options.license_url = licenses->url ();
-  options.widevine = variant == Variant::MultiDrm;
-  options.default_kid_in_mpd = variant != Variant::KidInPssh;
-  g_autoptr (GError) error = nullptr;
-  fail_unless (ot_cenc_package_dash (clear_dir, "x.mpd", enc_dir, options, &error), "%s",
-      error ? error->message : "");
+  Protected content (scheme, scheme, iv_size, variant);
+  const gchar *clear_dir = content.clear_dir;
+  const gchar *enc_dir = content.enc_dir;
+  const gchar *data_dir = content.data_dir;
+  ot::LicenseServer *licenses = content.licenses.get ();
 
   /* The encrypted segments differ from the clear ones. */
   {
@@ -286,18 +338,22 @@ void check_scheme (const char *scheme, guint iv_size, Variant variant = Variant:
     return;
   }
 
+  assert_cli_plays_from_dir (data_dir, "enc");
+
   /* Released: refused. */
   r = run (data_dir, { "license", "release", "enc" });
   fail_unless (r.status == 0, "release failed: %s", tail (r.err));
   assert_refused (data_dir, "enc", "No key for KID");
 
-  /* A license of one second, two seconds later: refused. */
+  /* A license of one second, two seconds later (by the clock seam the
+   * players read): refused. */
   licenses->set_answer (ot::LicenseAnswer::Keys, 1);
   r = run (data_dir, { "download", url, "--id", "short" });
   fail_unless (r.status == 0, "download failed: %s", tail (r.err));
   fail_unless_equals_int (licenses->posts (), 2);
-  g_usleep (2 * G_USEC_PER_SEC);
+  g_setenv ("GST_OFFLINE_CLOCK_MS", std::to_string (g_get_real_time () / 1000 + 2000).c_str (), TRUE);
   assert_refused (data_dir, "short", "expired");
+  g_unsetenv ("GST_OFFLINE_CLOCK_MS");
 
   ot_server_free (server);
 }
@@ -326,6 +382,40 @@ GST_START_TEST (test_multi_drm_chooses_clearkey)
 }
 GST_END_TEST;
 
+/* An application's own DRM store written in Python (tests/test-app-drm-store.py):
+ * it receives the keys of a download and serves its playback through the
+ * pipeline's context, and the data directory's drm.db is never made. */
+GST_START_TEST (test_application_store_from_python)
+{
+  Protected content ("app-store", "cenc", 8, Variant::Plain);
+  const gchar *data_dir = content.data_dir;
+  OtServer *server = ot_server_new ();
+  g_autofree gchar *url = ot::serve (server, content.enc_dir, "app", "manifest.mpd");
+  g_autoptr (GError) error = nullptr;
+
+  const gchar *argv[] = { g_getenv ("OT_PYTHON"), g_getenv ("OT_APP_DRM_STORE_SCRIPT"), url, data_dir, nullptr };
+  fail_unless (argv[0] && argv[1], "OT_PYTHON and OT_APP_DRM_STORE_SCRIPT are not set: run the tests with meson test");
+  gchar **envp = g_get_environ ();
+  envp = g_environ_setenv (envp, "G_DEBUG", "fatal-criticals", TRUE);
+  gchar *out = nullptr, *err = nullptr;
+  gint status = 0;
+  if (!g_spawn_sync (nullptr, const_cast<gchar **> (argv), envp, G_SPAWN_DEFAULT, nullptr, nullptr, &out, &err,
+          &status, &error))
+    ck_abort_msg ("cannot run %s: %s", argv[1], error->message);
+  g_strfreev (envp);
+  fail_unless (g_spawn_check_wait_status (status, nullptr), "the application failed: %s %s", out ? out : "",
+      tail (err));
+  fail_unless (out && strstr (out, "frames 100\n"), "not every frame played: %s %s", out ? out : "", tail (err));
+  g_free (out);
+  g_free (err);
+  fail_unless_equals_int (content.licenses->posts (), 1);
+  /* The default store stayed empty: never even made. */
+  g_autofree gchar *drm_db = g_build_filename (data_dir, "drm.db", nullptr);
+  fail_if (g_file_test (drm_db, G_FILE_TEST_EXISTS), "the data directory's drm.db was made");
+  ot_server_free (server);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_kid_from_pssh_without_default_kid)
 {
   check_scheme ("cbcs", 0, Variant::KidInPssh);
@@ -343,6 +433,10 @@ Suite *drm_playback_suite (void)
   tcase_add_test (tc, test_cbcs);
   tcase_add_test (tc, test_multi_drm_chooses_clearkey);
   tcase_add_test (tc, test_kid_from_pssh_without_default_kid);
+  if (g_getenv ("OT_APP_DRM_STORE_SCRIPT"))
+    tcase_add_test (tc, test_application_store_from_python);
+  else
+    g_printerr ("not testing an application store in Python: built without introspection\n");
   return s;
 }
 

@@ -4,16 +4,19 @@
  * logs them; `license status` counts down, `renew` extends, `release`
  * removes the keys; license server faults fail the download naming the
  * license URL; and offlinedrm refuses an expired license or a used-up
- * playback window before any buffer, naming the asset, the KID and when.
+ * playback window before any buffer, naming the download, the KID and when.
+ * Two downloads with the same KID each keep their own license; a license
+ * can be acquired without the media, and through the application's hooks.
+ * Time is a frozen clock the tests move ($GST_OFFLINE_CLOCK_MS), never sleeps.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/offline/offline.h>
 #include <json-glib/json-glib.h>
 #include <openssl/evp.h>
+#include <sqlite3.h>
 
 #include "adaptive-content.h"
-#include "drm/drm-keys.h"
 #include "license-server.h"
 #include "test-support.h"
 
@@ -96,24 +99,72 @@ void free_fixture (Fixture &f)
   g_free (f.data_dir);
 }
 
-void download_ok (Fixture &f, std::vector<const char *> extra = {})
+void download_ok (Fixture &f, std::vector<const char *> extra = {}, const char *id = "movie")
 {
-  std::vector<const char *> args = { "download", f.mpd_url.c_str (), "--id", "movie" };
+  std::vector<const char *> args = { "download", f.mpd_url.c_str (), "--id", id };
   args.insert (args.end (), extra.begin (), extra.end ());
   Cli r = run (f.data_dir, args);
-  fail_unless_equals_int (r.status, 0);
-  (void) r;
+  fail_unless (r.status == 0, "download %s failed: %s", id, r.err.c_str ());
 }
 
-/* `license status --json` of "movie": {expires_in, playable_for}. */
-std::pair<gint64, gint64> license_status (const char *data_dir)
+/* What `license status ID --json` says. */
+struct Status {
+  gint64 expires_in;
+  gint64 playable_for;
+  std::string expires_at;   /* "" for null */
+  std::string license_url;  /* "" for null */
+};
+
+std::string string_or_null (JsonObject *object, const char *name)
 {
-  Cli r = run (data_dir, { "license", "status", "movie", "--json" });
-  fail_unless (r.status == 0, "license status failed: %s", r.err.c_str ());
+  JsonNode *node = json_object_get_member (object, name);
+  fail_unless (node != nullptr, "no %s member", name);
+  return JSON_NODE_HOLDS_NULL (node) ? std::string () : std::string (json_node_get_string (node));
+}
+
+Status license_status (const char *data_dir, const char *id = "movie")
+{
+  Cli r = run (data_dir, { "license", "status", id, "--json" });
+  fail_unless (r.status == 0, "license status %s failed: %s", id, r.err.c_str ());
   g_autoptr (JsonParser) parser = json_parser_new ();
   fail_unless (json_parser_load_from_data (parser, r.out.c_str (), -1, nullptr), "not JSON: %s", r.out.c_str ());
   JsonObject *object = json_node_get_object (json_parser_get_root (parser));
-  return { json_object_get_int_member (object, "expires_in"), json_object_get_int_member (object, "playable_for") };
+  fail_unless_equals_string (json_object_get_string_member (object, "id"), id);
+  return { json_object_get_int_member (object, "expires_in"), json_object_get_int_member (object, "playable_for"),
+    string_or_null (object, "expires_at"), string_or_null (object, "license_url") };
+}
+
+/* `license status ID` of a download without a license: an error naming it. */
+void assert_no_license (const char *data_dir, const char *id)
+{
+  Cli r = run (data_dir, { "license", "status", id });
+  fail_unless_equals_int (r.status, 1);
+  fail_unless (strstr (r.err.c_str (), id) != nullptr && strstr (r.err.c_str (), "no license") != nullptr, "%s",
+      r.err.c_str ());
+}
+
+/* The clock seam: licenses (in this process and in the CLI it runs) are
+ * judged by a frozen clock, set at the start of each test to the real time
+ * and moved `seconds` from there. */
+gint64 clock_base_ms = 0;
+
+void move_clock (gint64 seconds)
+{
+  if (clock_base_ms == 0)
+    clock_base_ms = g_get_real_time () / 1000;
+  g_setenv ("GST_OFFLINE_CLOCK_MS", std::to_string (clock_base_ms + seconds * 1000).c_str (), TRUE);
+}
+
+void assert_about (gint64 value, gint64 expected, const char *what)
+{
+  fail_unless (value == expected, "%s is %" G_GINT64_FORMAT ", not %" G_GINT64_FORMAT, what, value, expected);
+}
+
+/* Each test in its own process (check forks), its clock frozen from the start. */
+void freeze_clock ()
+{
+  clock_base_ms = 0;
+  move_clock (0);
 }
 
 /* ---- offlinedrm in a harness ------------------------------------------------ */
@@ -149,12 +200,12 @@ struct Drm {
   GstBus *bus;
 };
 
-Drm start_drm (const gchar *data_dir)
+Drm start_drm (const gchar *data_dir, const gchar *id)
 {
   Drm drm;
   drm.element = gst_element_factory_make ("offlinedrm", nullptr);
   fail_unless (drm.element != nullptr, "no offlinedrm element");
-  g_object_set (drm.element, "cache-dir", data_dir, nullptr);
+  g_object_set (drm.element, "cache-dir", data_dir, "download-id", id, nullptr);
   drm.bus = gst_bus_new ();
   gst_element_set_bus (drm.element, drm.bus);
   drm.h = gst_harness_new_with_element (drm.element, "sink", "src");
@@ -171,10 +222,11 @@ void stop_drm (Drm &drm)
   gst_object_unref (drm.bus);
 }
 
-/* Pushes a sample: decrypted (empty string) or refused (the error's text). */
-std::string play_one (const gchar *data_dir)
+/* Pushes a sample of download `id`: decrypted (empty string) or refused
+ * (the error's text). */
+std::string play_one (const gchar *data_dir, const gchar *id = "movie")
 {
-  Drm drm = start_drm (data_dir);
+  Drm drm = start_drm (data_dir, id);
   std::vector<guint8> plain;
   GstFlowReturn flow = gst_harness_push (drm.h, encrypted_sample (&plain));
   std::string result;
@@ -223,11 +275,21 @@ GST_START_TEST (test_download_acquires_and_stores_the_license)
   fail_unless_equals_int (st.st_mode & 0777, 0600);
   fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
 
-  /* status --json shows the license: unlimited here. */
+  /* status --json shows the license: unlimited here, and where it came from. */
   Cli status = run (f.data_dir, { "status", "movie", "--json" });
   fail_unless_equals_int (status.status, 0);
   fail_unless (strstr (status.out.c_str (), "\"expires_in\" : -1") != nullptr, "%s", status.out.c_str ());
   fail_unless (strstr (status.out.c_str (), "\"playable_for\" : -1") != nullptr, "%s", status.out.c_str ());
+  fail_unless (strstr (status.out.c_str (), "\"expires_at\" : null") != nullptr, "%s", status.out.c_str ());
+  std::string url_member = "\"license_url\" : \"" + f.licenses->url () + "\"";
+  fail_unless (strstr (status.out.c_str (), url_member.c_str ()) != nullptr, "%s", status.out.c_str ());
+  Status license = license_status (f.data_dir);
+  fail_unless (license.expires_at.empty ());
+  fail_unless_equals_string (license.license_url.c_str (), f.licenses->url ().c_str ());
+  /* Said to a person: never expires, not "expires in -1 s". */
+  Cli text = run (f.data_dir, { "license", "status", "movie" });
+  fail_unless (strstr (text.out.c_str (), "never expires") != nullptr, "%s", text.out.c_str ());
+  fail_unless (strstr (text.out.c_str (), "-1") == nullptr, "%s", text.out.c_str ());
   free_fixture (f);
 }
 GST_END_TEST;
@@ -269,8 +331,7 @@ GST_START_TEST (test_license_server_faults_fail_the_download)
       fail_unless (strstr (r.err.c_str (), reason) != nullptr, "'%s' not in: %s", reason, r.err.c_str ());
     /* No segment was fetched for a download that could never play. */
     fail_unless_equals_int (ot_server_get_request_count (f.server, "/seg-1.m4s"), 0);
-    Cli status = run (f.data_dir, { "license", "status", "movie" });
-    fail_unless_equals_int (status.status, 1);
+    assert_no_license (f.data_dir, "movie");
     free_fixture (f);
   }
 }
@@ -291,10 +352,11 @@ GST_START_TEST (test_keys_for_other_kids_besides_the_content_ones_are_not_kept)
   fail_unless (store != nullptr, "%s", error ? error->message : "");
   for (const Block &kid : { kKid, other }) {
     g_autoptr (GError) load_error = nullptr;
-    g_autoptr (GBytes) value = gst_offline_drm_store_load (GST_OFFLINE_DRM_STORE (store),
-        gst_offline::drm_key_store_key_name (kid).c_str (), &load_error);
+    g_autoptr (GBytes) value = gst_offline_drm_store_lookup_key (GST_OFFLINE_DRM_STORE (store), "movie",
+        hex (kid).c_str (), &load_error);
     fail_unless ((value != nullptr) == (kid == kKid), "KID %s: %s", hex (kid).c_str (),
         load_error ? load_error->message : "stored");
+    fail_unless (value || g_error_matches (load_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND));
   }
   free_fixture (f);
 }
@@ -305,28 +367,36 @@ GST_START_TEST (test_status_counts_down_and_renew_extends)
   Fixture f = make_fixture ("countdown");
   f.licenses->set_answer (Answer::Keys, 100, 50);
   download_ok (f);
-  auto initial = license_status (f.data_dir);
-  fail_unless (initial.first <= 100 && initial.first >= 98, "expires_in %" G_GINT64_FORMAT, initial.first);
+  Status initial = license_status (f.data_dir);
+  assert_about (initial.expires_in, 100, "expires_in");
   /* Not played yet: the whole window. */
-  fail_unless_equals_int64 (initial.second, 50);
-  g_usleep (1100 * 1000);
-  auto later = license_status (f.data_dir);
-  fail_unless (later.first < initial.first, "%" G_GINT64_FORMAT " then %" G_GINT64_FORMAT, initial.first, later.first);
+  fail_unless_equals_int64 (initial.playable_for, 50);
+  /* The absolute expiry: 100 s after the acquisition. */
+  g_autoptr (GDateTime) expires_at = g_date_time_new_from_iso8601 (initial.expires_at.c_str (), nullptr);
+  fail_unless (expires_at != nullptr, "expires_at '%s' is not ISO 8601", initial.expires_at.c_str ());
+  gint64 from_now = g_date_time_to_unix (expires_at) - clock_base_ms / 1000;
+  fail_unless (from_now == 100, "expires_at is %" G_GINT64_FORMAT " s away", from_now);
+
+  move_clock (30);
+  Status later = license_status (f.data_dir);
+  assert_about (later.expires_in, 70, "expires_in 30 s later");
+  fail_unless_equals_int64 (later.playable_for, 50);
+  fail_unless_equals_string (later.expires_at.c_str (), initial.expires_at.c_str ());
 
   /* Playing starts the window: it counts down from then. */
   fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
-  g_usleep (1100 * 1000);
-  auto played = license_status (f.data_dir);
-  fail_unless (played.second < 50, "playable_for %" G_GINT64_FORMAT " after playing", played.second);
+  move_clock (40);
+  Status played = license_status (f.data_dir);
+  assert_about (played.playable_for, 40, "playable_for 10 s after the first playback");
 
-  /* Renew: a new license from now, unlimited this time. */
+  /* Renew: a new license from now, unlimited playback this time. */
   f.licenses->set_answer (Answer::Keys, 1000, -1);
   Cli r = run (f.data_dir, { "license", "renew", "movie" });
   fail_unless_equals_int (r.status, 0);
   fail_unless_equals_int (f.licenses->posts (), 2);
-  auto renewed = license_status (f.data_dir);
-  fail_unless (renewed.first > 900, "expires_in %" G_GINT64_FORMAT " after renew", renewed.first);
-  fail_unless_equals_int64 (renewed.second, renewed.first);
+  Status renewed = license_status (f.data_dir);
+  assert_about (renewed.expires_in, 1000, "expires_in after renew");
+  fail_unless_equals_int64 (renewed.playable_for, renewed.expires_in);
   free_fixture (f);
 }
 GST_END_TEST;
@@ -337,18 +407,19 @@ GST_START_TEST (test_expired_license_is_refused_before_any_buffer)
   f.licenses->set_answer (Answer::Keys, 2, -1);
   download_ok (f);
   fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
-  g_usleep (2200 * 1000);
-  auto status = license_status (f.data_dir);
-  fail_unless_equals_int64 (status.first, 0);
-  fail_unless_equals_int64 (status.second, 0);
+  std::string expires_at = license_status (f.data_dir).expires_at;
+  fail_if (expires_at.empty ());
+  move_clock (3);
+  Status status = license_status (f.data_dir);
+  fail_unless_equals_int64 (status.expires_in, 0);
+  fail_unless_equals_int64 (status.playable_for, 0);
   std::string error = play_one (f.data_dir);
-  fail_unless (strstr (error.c_str (), "movie") != nullptr, "no asset in: %s", error.c_str ());
+  fail_unless (strstr (error.c_str (), "'movie'") != nullptr, "no download in: %s", error.c_str ());
   fail_unless (strstr (error.c_str (), hex (kKid).c_str ()) != nullptr, "no KID in: %s", error.c_str ());
-  fail_unless (strstr (error.c_str (), "expired at ") != nullptr, "no expiry in: %s", error.c_str ());
-  /* The instant, ISO 8601, of today. */
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree gchar *today = g_date_time_format (now, "%Y-%m-%dT");
-  fail_unless (strstr (error.c_str (), today) != nullptr, "no date in: %s", error.c_str ());
+  /* When, as the status says it. */
+  std::string expired_at = "expired at " + expires_at;
+  fail_unless (strstr (error.c_str (), expired_at.c_str ()) != nullptr, "no '%s' in: %s", expired_at.c_str (),
+      error.c_str ());
 
   /* Renewing makes it playable again. */
   f.licenses->set_answer (Answer::Keys, 600, -1);
@@ -364,13 +435,13 @@ GST_START_TEST (test_used_up_playback_window_is_refused)
   f.licenses->set_answer (Answer::Keys, -1, 1);
   download_ok (f);
   /* The window starts at the first playback, not at acquisition. */
-  g_usleep (1200 * 1000);
+  move_clock (5);
   fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
-  g_usleep (1200 * 1000);
+  move_clock (7);
   std::string error = play_one (f.data_dir);
   fail_unless (strstr (error.c_str (), "playback window") != nullptr, "%s", error.c_str ());
   fail_unless (strstr (error.c_str (), hex (kKid).c_str ()) != nullptr, "%s", error.c_str ());
-  fail_unless (strstr (error.c_str (), "movie") != nullptr, "%s", error.c_str ());
+  fail_unless (strstr (error.c_str (), "'movie'") != nullptr, "%s", error.c_str ());
   free_fixture (f);
 }
 GST_END_TEST;
@@ -383,17 +454,26 @@ GST_START_TEST (test_release_removes_the_keys_and_keeps_the_data)
   fail_unless_equals_int (r.status, 0);
   std::string error = play_one (f.data_dir);
   fail_unless (strstr (error.c_str (), "No key for KID") != nullptr, "%s", error.c_str ());
+  fail_unless (strstr (error.c_str (), "'movie'") != nullptr, "%s", error.c_str ());
   Cli status = run (f.data_dir, { "status", "movie", "--json" });
   fail_unless (strstr (status.out.c_str (), "\"license\" : null") != nullptr, "%s", status.out.c_str ());
   fail_unless (strstr (status.out.c_str (), "\"state\" : \"completed\"") != nullptr, "%s", status.out.c_str ());
+  /* Releasing what is not there is an error that says so. */
+  Cli again = run (f.data_dir, { "license", "release", "movie" });
+  fail_unless_equals_int (again.status, 1);
+  fail_unless (strstr (again.err.c_str (), "no license") != nullptr, "%s", again.err.c_str ());
+  assert_no_license (f.data_dir, "movie");
 
-  /* Registering the asset licenses it again, from its stored manifest. */
+  /* Registering the asset licenses it again, for the KIDs of its plan:
+   * the manifest is not read again. */
+  guint manifest_requests = ot_server_get_request_count (f.server, "/movie.mpd");
   g_autoptr (GError) err = nullptr;
   g_autoptr (GstOfflineLicenseManager) licenses = gst_offline_license_manager_new (f.data_dir, nullptr, &err);
   fail_unless (licenses != nullptr, "%s", err ? err->message : "");
   fail_unless (gst_offline_license_manager_register_asset (licenses, "movie", nullptr, nullptr, &err), "%s",
       err ? err->message : "");
   fail_unless_equals_int (f.licenses->posts (), 2);
+  fail_unless_equals_int (ot_server_get_request_count (f.server, "/movie.mpd"), manifest_requests);
   fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
   fail_unless (gst_offline_license_manager_unregister_asset (licenses, "movie", &err));
   fail_if (gst_offline_license_manager_has_license (licenses, "movie", &err));
@@ -403,6 +483,217 @@ GST_START_TEST (test_release_removes_the_keys_and_keeps_the_data)
   fail_unless (gst_offline_license_manager_register_asset (licenses, "movie", nullptr, nullptr, &err));
   fail_unless_equals_int (run (f.data_dir, { "remove", "movie" }).status, 0);
   fail_unless (play_one (f.data_dir).find ("No key for KID") != std::string::npos);
+  free_fixture (f);
+}
+GST_END_TEST;
+
+/* Two downloads of content with the same KID, licensed with different
+ * policies: each license is its download's alone. */
+GST_START_TEST (test_downloads_sharing_a_kid_keep_their_own_licenses)
+{
+  Fixture f = make_fixture ("shared-kid");
+  download_ok (f, {}, "a");
+  f.licenses->set_answer (Answer::Keys, 30, -1);
+  download_ok (f, {}, "b");
+  /* b's 30 s license did not touch a's unlimited one. */
+  fail_unless_equals_int64 (license_status (f.data_dir, "a").expires_in, -1);
+  assert_about (license_status (f.data_dir, "b").expires_in, 30, "b's expires_in");
+
+  /* b expires; a plays on. The refusal names b. */
+  move_clock (40);
+  fail_unless_equals_int64 (license_status (f.data_dir, "b").expires_in, 0);
+  fail_unless_equals_string (play_one (f.data_dir, "a").c_str (), "");
+  std::string error = play_one (f.data_dir, "b");
+  fail_unless (strstr (error.c_str (), "'b'") != nullptr && strstr (error.c_str (), "expired") != nullptr, "%s",
+      error.c_str ());
+  Status a = license_status (f.data_dir, "a");
+  fail_unless_equals_int64 (a.expires_in, -1);
+  fail_unless_equals_int64 (a.playable_for, -1);
+
+  /* Releasing b leaves a playable, and b not. */
+  fail_unless_equals_int (run (f.data_dir, { "license", "release", "b" }).status, 0);
+  assert_no_license (f.data_dir, "b");
+  error = play_one (f.data_dir, "b");
+  fail_unless (strstr (error.c_str (), "No key for KID") != nullptr && strstr (error.c_str (), "'b'") != nullptr,
+      "%s", error.c_str ());
+  fail_unless_equals_string (play_one (f.data_dir, "a").c_str (), "");
+
+  /* b licensed again (60 s), then a renewed (100 s): b keeps its own. */
+  f.licenses->set_answer (Answer::Keys, 60, -1);
+  fail_unless_equals_int (run (f.data_dir, { "license", "register", "b" }).status, 0);
+  f.licenses->set_answer (Answer::Keys, 100, 20);
+  fail_unless_equals_int (run (f.data_dir, { "license", "renew", "a" }).status, 0);
+  assert_about (license_status (f.data_dir, "a").expires_in, 100, "a's expires_in after renew");
+  Status b = license_status (f.data_dir, "b");
+  assert_about (b.expires_in, 60, "b's expires_in after a's renewal");
+  fail_unless_equals_int64 (b.playable_for, b.expires_in);
+  fail_unless_equals_string (play_one (f.data_dir, "b").c_str (), "");
+
+  /* Removing a leaves b as it was. */
+  fail_unless_equals_int (run (f.data_dir, { "remove", "a" }).status, 0);
+  assert_no_license (f.data_dir, "a");
+  assert_about (license_status (f.data_dir, "b").expires_in, 60, "b's expires_in after a's removal");
+  fail_unless_equals_string (play_one (f.data_dir, "b").c_str (), "");
+  free_fixture (f);
+}
+GST_END_TEST;
+
+/* OfflineLicenseHelper: a license for a manifest, without its media, with
+ * the request's headers. */
+GST_START_TEST (test_acquire_a_license_without_the_media)
+{
+  Fixture f = make_fixture ("acquire-only");
+  f.licenses->set_answer (Answer::Keys, 300, -1);
+  Cli r = run (f.data_dir, { "license", "acquire", f.mpd_url.c_str (), "--id", "pre", "--header", "X-Token: t0k" });
+  fail_unless (r.status == 0, "%s", r.err.c_str ());
+  fail_unless_equals_int (f.licenses->posts (), 1);
+  fail_unless_equals_string (f.licenses->last_header ("X-Token").c_str (), "t0k");
+  /* Not one segment, not even the init segment. */
+  for (const char *segment : { "/init.mp4", "/seg-1.m4s", "/seg-2.m4s" })
+    fail_unless_equals_int (ot_server_get_request_count (f.server, segment), 0);
+  Status status = license_status (f.data_dir, "pre");
+  assert_about (status.expires_in, 300, "expires_in");
+  fail_unless_equals_string (status.license_url.c_str (), f.licenses->url ().c_str ());
+  fail_unless_equals_string (play_one (f.data_dir, "pre").c_str (), "");
+  /* Renewed like any license, with its headers again. */
+  fail_unless_equals_int (run (f.data_dir, { "license", "renew", "pre" }).status, 0);
+  fail_unless_equals_string (f.licenses->last_header ("X-Token").c_str (), "t0k");
+
+  /* Bad input: no --id, clear content. */
+  Cli no_id = run (f.data_dir, { "license", "acquire", f.mpd_url.c_str () });
+  fail_unless_equals_int (no_id.status, 2);
+  fail_unless (strstr (no_id.err.c_str (), "--id") != nullptr, "%s", no_id.err.c_str ());
+  free_fixture (f);
+}
+GST_END_TEST;
+
+GBytes *wrap_request (GstOfflineLicenseManager *, const gchar *id, GBytes *request, gpointer calls)
+{
+  fail_unless_equals_string (id, "wrapped");
+  (*static_cast<guint *> (calls))++;
+  gsize size = 0;
+  auto data = static_cast<const char *> (g_bytes_get_data (request, &size));
+  std::string body = std::string (ot::kEnvelope) + std::string (data, size);
+  return g_bytes_new (body.data (), body.size ());
+}
+
+GBytes *unwrap_response (GstOfflineLicenseManager *, const gchar *, GBytes *response, gpointer calls)
+{
+  (*static_cast<guint *> (calls))++;
+  gsize size = 0;
+  auto data = static_cast<const char *> (g_bytes_get_data (response, &size));
+  gsize prefix = strlen (ot::kEnvelope);
+  if (size < prefix || memcmp (data, ot::kEnvelope, prefix) != 0)
+    return g_bytes_new (nullptr, 0);
+  return g_bytes_new (data + prefix, size - prefix);
+}
+
+/* A license server that wants its own envelope around ClearKey: the
+ * application wraps the request and unwraps the answer. */
+GST_START_TEST (test_hooks_wrap_the_request_and_unwrap_the_answer)
+{
+  Fixture f = make_fixture ("hooks");
+  f.licenses->set_answer (Answer::Enveloped);
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GstOfflineLicenseManager) licenses = gst_offline_license_manager_new (f.data_dir, nullptr, &error);
+  fail_unless (licenses != nullptr);
+  g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new ("wrapped", f.mpd_url.c_str ());
+
+  /* Without the hooks the server refuses the plain request. */
+  fail_if (gst_offline_license_manager_acquire (licenses, request, nullptr, &error));
+  fail_unless (strstr (error->message, "400") != nullptr && strstr (error->message, f.licenses->url ().c_str ()),
+      "%s", error->message);
+  g_clear_error (&error);
+
+  guint wraps = 0, unwraps = 0;
+  g_signal_connect (licenses, "wrap-request", G_CALLBACK (wrap_request), &wraps);
+  g_signal_connect (licenses, "unwrap-response", G_CALLBACK (unwrap_response), &unwraps);
+  fail_unless (gst_offline_license_manager_acquire (licenses, request, nullptr, &error), "%s",
+      error ? error->message : "");
+  fail_unless_equals_int (wraps, 1);
+  fail_unless_equals_int (unwraps, 1);
+  std::string body = f.licenses->last_body ();
+  fail_unless (body.rfind (ot::kEnvelope, 0) == 0 && body.find ("persistent-license") != std::string::npos, "%s",
+      body.c_str ());
+  fail_unless_equals_string (play_one (f.data_dir, "wrapped").c_str (), "");
+
+  /* An answer the application cannot unwrap is a clear error. */
+  f.licenses->set_answer (Answer::Keys);
+  fail_if (gst_offline_license_manager_renew (licenses, "wrapped", nullptr, &error));
+  fail_unless (strstr (error->message, f.licenses->url ().c_str ()) != nullptr, "%s", error->message);
+  fail_unless_equals_string (play_one (f.data_dir, "wrapped").c_str (), "");
+  free_fixture (f);
+}
+GST_END_TEST;
+
+void save_entry (GstOfflineDrmStore *store, const std::string &name, const std::string &bytes)
+{
+  g_autoptr (GBytes) value = g_bytes_new (bytes.data (), bytes.size ());
+  g_autoptr (GError) error = nullptr;
+  fail_unless (gst_offline_drm_store_save (store, name.c_str (), value, &error), "%s", error ? error->message : "");
+}
+
+std::string sha256 (const std::string &text)
+{
+  g_autofree gchar *hex = g_compute_checksum_for_string (G_CHECKSUM_SHA256, text.c_str (), -1);
+  return hex;
+}
+
+/* A drm.db written by gst-offline 0.1 (a key per KID with its policy, a
+ * key-set record listing the KIDs) still plays, and keeps its policy. */
+GST_START_TEST (test_license_kept_by_an_earlier_version_is_read)
+{
+  g_autofree gchar *dir = ot_make_temp_dir ("legacy");
+  {
+    g_autoptr (GError) error = nullptr;
+    g_autoptr (GstOfflineSqliteDrmStore) sqlite = gst_offline_sqlite_drm_store_new (dir, &error);
+    fail_unless (sqlite != nullptr);
+    GstOfflineDrmStore *store = GST_OFFLINE_DRM_STORE (sqlite);
+    std::string record (1, '\x02');
+    record.append (reinterpret_cast<const char *> (kKey.data ()), kKey.size ());
+    gint64 fields[] = { clock_base_ms, 500, -1, -1 };
+    for (gint64 field : fields) {
+      for (int shift = 56; shift >= 0; shift -= 8)
+        record += static_cast<char> ((static_cast<guint64> (field) >> shift) & 0xff);
+    }
+    record += std::string ("\x00\x05", 2) + "movie";
+    save_entry (store, "kid:" + hex (kKid), record);
+    save_entry (store, "key-set:" + sha256 ("movie"),
+        "{\"version\":1,\"download_id\":\"movie\",\"license_url\":\"http://127.0.0.1:9/license\",\"kids\":[\""
+            + hex (kKid) + "\"]}");
+  }
+  fail_unless_equals_string (play_one (dir).c_str (), "");
+  Status status = license_status (dir);
+  assert_about (status.expires_in, 500, "expires_in of the converted license");
+  fail_unless_equals_string (status.license_url.c_str (), "http://127.0.0.1:9/license");
+  /* Released, it stays released: the old records went with the conversion. */
+  fail_unless_equals_int (run (dir, { "license", "release", "movie" }).status, 0);
+  assert_no_license (dir, "movie");
+  fail_unless (play_one (dir).find ("No key for KID") != std::string::npos);
+}
+GST_END_TEST;
+
+/* A download planned before plans listed KIDs: registering it says how to
+ * license it instead of guessing. */
+GST_START_TEST (test_register_of_a_plan_without_kids_says_what_to_do)
+{
+  Fixture f = make_fixture ("old-plan");
+  download_ok (f);
+  fail_unless_equals_int (run (f.data_dir, { "license", "release", "movie" }).status, 0);
+  g_autofree gchar *db_path = g_build_filename (f.data_dir, "offline.db", nullptr);
+  sqlite3 *db = nullptr;
+  fail_unless (sqlite3_open (db_path, &db) == SQLITE_OK);
+  fail_unless (sqlite3_exec (db, "UPDATE tracks SET kids = '', license_url = NULL", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close (db);
+  Cli r = run (f.data_dir, { "license", "register", "movie" });
+  fail_unless_equals_int (r.status, 1);
+  std::string hint = "gst-offline license acquire " + f.mpd_url + " --id movie";
+  fail_unless (strstr (r.err.c_str (), hint.c_str ()) != nullptr, "%s", r.err.c_str ());
+  fail_unless_equals_int (f.licenses->posts (), 1);
+  /* Which works. */
+  r = run (f.data_dir, { "license", "acquire", f.mpd_url.c_str (), "--id", "movie" });
+  fail_unless (r.status == 0, "%s", r.err.c_str ());
+  fail_unless_equals_string (play_one (f.data_dir).c_str (), "");
   free_fixture (f);
 }
 GST_END_TEST;
@@ -440,6 +731,7 @@ Suite *license_suite (void)
   Suite *s = suite_create ("license");
   TCase *tc = tcase_create ("general");
   tcase_set_timeout (tc, 120);
+  tcase_add_checked_fixture (tc, freeze_clock, nullptr);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_download_acquires_and_stores_the_license);
   tcase_add_test (tc, test_license_url_option_replaces_the_laurl);
@@ -449,6 +741,11 @@ Suite *license_suite (void)
   tcase_add_test (tc, test_expired_license_is_refused_before_any_buffer);
   tcase_add_test (tc, test_used_up_playback_window_is_refused);
   tcase_add_test (tc, test_release_removes_the_keys_and_keeps_the_data);
+  tcase_add_test (tc, test_downloads_sharing_a_kid_keep_their_own_licenses);
+  tcase_add_test (tc, test_acquire_a_license_without_the_media);
+  tcase_add_test (tc, test_hooks_wrap_the_request_and_unwrap_the_answer);
+  tcase_add_test (tc, test_license_kept_by_an_earlier_version_is_read);
+  tcase_add_test (tc, test_register_of_a_plan_without_kids_says_what_to_do);
   tcase_add_test (tc, test_keys_never_appear_in_debug_logs);
   return s;
 }

@@ -11,7 +11,6 @@
 #include <gst/check/gstharness.h>
 #include <gst/offline/offline.h>
 
-#include "drm/drm-keys.h"
 #include "license-server.h"
 #include "test-support.h"
 
@@ -221,16 +220,15 @@ GstBuffer *make_sample (const SampleSpec &spec, std::vector<guint8> *plain)
 
 /* ---- Stores ---------------------------------------------------------------- */
 
+/* The download whose license the tests' keys are in. */
+const gchar *const kDownload = "movie";
+
 void save_key (GstOfflineDrmStore *store, const Block &kid, const Block &key)
 {
-  gst_offline::ContentKeyRecord record;
-  record.key = key;
-  std::string bytes = gst_offline::encode_content_key_record (record);
-  g_autoptr (GBytes) value = g_bytes_new (bytes.data (), bytes.size ());
+  g_autoptr (GBytes) value = g_bytes_new (key.data (), key.size ());
   g_autoptr (GError) error = nullptr;
-  gst_offline::KeyId id = kid;
-  fail_unless (gst_offline_drm_store_save (store, gst_offline::drm_key_store_key_name (id).c_str (), value, &error),
-      "%s", error ? error->message : "");
+  fail_unless (gst_offline_drm_store_add_key (store, kDownload, hex (kid).c_str (), value, &error), "%s",
+      error ? error->message : "");
 }
 
 /* A data directory whose drm.db holds kKey1 and kKey2. */
@@ -326,6 +324,8 @@ Drm start_drm (const gchar *data_dir, GstOfflineDrmStore *store = nullptr)
   Drm drm;
   drm.element = gst_element_factory_make ("offlinedrm", nullptr);
   fail_unless (drm.element != nullptr, "no offlinedrm element");
+  /* Upstream is not cachesrc: the element is told which download plays. */
+  g_object_set (drm.element, "download-id", kDownload, nullptr);
   if (data_dir)
     g_object_set (drm.element, "cache-dir", data_dir, nullptr);
   if (store)
@@ -618,18 +618,22 @@ GST_END_TEST;
 
 GST_START_TEST (test_damaged_key_record)
 {
-  g_autofree gchar *dir = ot_make_temp_dir ("damaged");
-  g_autoptr (GError) error = nullptr;
-  g_autoptr (GstOfflineSqliteDrmStore) store = gst_offline_sqlite_drm_store_new (dir, &error);
-  gst_offline::KeyId kid = kKid1;
-  g_autoptr (GBytes) junk = g_bytes_new_static ("\x01short", 6);
-  fail_unless (gst_offline_drm_store_save (GST_OFFLINE_DRM_STORE (store),
-      gst_offline::drm_key_store_key_name (kid).c_str (), junk, &error));
-  Drm drm = start_drm (dir);
+  /* A license whose entry was cut short (the store's only entry). */
+  auto store = static_cast<TestMemoryStore *> (g_object_new (test_memory_store_get_type (), nullptr));
+  save_key (GST_OFFLINE_DRM_STORE (store), kKid1, kKey1);
+  fail_unless_equals_int (g_hash_table_size (store->entries), 1);
+  GHashTableIter iter;
+  gpointer name, value;
+  g_hash_table_iter_init (&iter, store->entries);
+  fail_unless (g_hash_table_iter_next (&iter, &name, &value));
+  g_hash_table_iter_replace (&iter, g_bytes_new_from_bytes (static_cast<GBytes *> (value), 0, 20));
+  Drm drm = start_drm (nullptr, GST_OFFLINE_DRM_STORE (store));
   SampleSpec spec;
   std::vector<guint8> plain;
-  push_and_expect_error (drm, make_sample (spec, &plain), GST_STREAM_ERROR_DECRYPT, { hex (kKid1), "damaged" });
+  push_and_expect_error (drm, make_sample (spec, &plain), GST_STREAM_ERROR_DECRYPT,
+      { hex (kKid1), kDownload, "TestMemoryStore" });
   stop_drm (drm);
+  g_object_unref (store);
 }
 GST_END_TEST;
 
@@ -747,6 +751,7 @@ GST_START_TEST (test_custom_store_by_property)
 {
   auto store = static_cast<TestMemoryStore *> (g_object_new (test_memory_store_get_type (), nullptr));
   save_key (GST_OFFLINE_DRM_STORE (store), kKid2, kKey2);
+  store->loads = 0;
 
   /* cache-dir points at a directory without keys: the store wins. */
   g_autofree gchar *empty_dir = ot_make_temp_dir ("custom-store");
@@ -1035,8 +1040,8 @@ on_deep_element_added (GstBin *, GstBin *, GstElement *element, gpointer user_da
   auto *autoplug = static_cast<Autoplug *> (user_data);
   GstElementFactory *factory = gst_element_get_factory (element);
   if (factory && g_str_equal (GST_OBJECT_NAME (factory), "offlinedrm")) {
-    /* How an application gives its own store to an auto-plugged element. */
-    g_object_set (element, "drm-store", autoplug->store, nullptr);
+    /* appsrc plays no offline:// URI: say which download it is. */
+    g_object_set (element, "download-id", kDownload, nullptr);
     autoplug->plugged = TRUE;
   }
 }
@@ -1074,6 +1079,11 @@ GST_START_TEST (test_decodebin_plugs_offlinedrm)
   gst_bin_add_many (GST_BIN (pipeline), appsrc, decodebin, appsink, nullptr);
   fail_unless (gst_element_link (appsrc, decodebin));
 
+  /* How an application gives its own store to the auto-plugged element:
+   * the pipeline's DRM store context. */
+  GstContext *context = gst_offline_drm_store_context_new (GST_OFFLINE_DRM_STORE (store));
+  gst_element_set_context (pipeline, context);
+  gst_context_unref (context);
   Autoplug autoplug { GST_OFFLINE_DRM_STORE (store), appsink, FALSE };
   g_signal_connect (pipeline, "deep-element-added", G_CALLBACK (on_deep_element_added), &autoplug);
   g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_pad_added), &autoplug);

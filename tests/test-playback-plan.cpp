@@ -4,6 +4,7 @@
 #include "db/database.h"
 #include "db/schema.h"
 #include "index/download-record.h"
+#include "db/schema.h"
 #include "index/playback-plan.h"
 
 #include <gst/check/gstcheck.h>
@@ -196,13 +197,14 @@ GST_START_TEST (test_version_3_plan_is_migrated)
     auto db = open_db ("v3");
     path = database_path (last_dir);
     GError *error = nullptr;
-    /* Undo migration 4 -> 5 too. */
+    /* Undo migrations 4 -> 5 and 5 -> 6 too. */
     fail_unless (db->exec ("DROP TRIGGER download_inserted; DROP TRIGGER download_changed; DROP TRIGGER download_deleted;"
         "DROP TABLE download_changes; DROP INDEX downloads_by_start; ALTER TABLE downloads DROP COLUMN estimated_length;"
         "ALTER TABLE tracks DROP COLUMN timescale; ALTER TABLE tracks DROP COLUMN codec_private_data;"
         "ALTER TABLE tracks DROP COLUMN sampling_rate; ALTER TABLE tracks DROP COLUMN channels;"
         "ALTER TABLE tracks DROP COLUMN bits_per_sample; ALTER TABLE tracks DROP COLUMN packet_size;"
-        "ALTER TABLE tracks DROP COLUMN audio_tag; PRAGMA user_version=3;"
+        "ALTER TABLE tracks DROP COLUMN audio_tag; ALTER TABLE tracks DROP COLUMN kids;"
+        "ALTER TABLE tracks DROP COLUMN license_url; PRAGMA user_version=3;"
         "INSERT INTO tracks (download_id, track, stream_key, type, container, codecs, width, height) "
         "VALUES ('old', 0, '0.0.1', 0, 'fmp4', 'avc1.64001f', 1280, 720)", &error), "%s", error ? error->message : "");
   }
@@ -217,6 +219,7 @@ GST_START_TEST (test_version_3_plan_is_migrated)
   const PlanTrack &t = (*tracks)[0];
   fail_unless (t.codecs == "avc1.64001f" && t.height == 720u);
   fail_unless (t.timescale == 0 && t.codec_private_data.empty () && !t.sampling_rate && !t.channels && !t.audio_tag);
+  fail_unless (t.kids.empty () && t.license_url.empty ());
   /* And a new plan stores its codec setup in the migrated table. */
   store_sample (*db, "new", 1);
   fail_unless_equals_uint64 (playback_plan::tracks (*db, "new", &error)->at (1).timescale, 10000000);

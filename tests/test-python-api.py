@@ -207,6 +207,7 @@ class PythonApiTest(unittest.TestCase):
         self.check_drm_store(n)
         self.check_license_manager()
         self.check_python_drm_store(n)
+        self.check_licenses_per_download(n)
 
     def check_module_functions(self):
         self.assertEqual(GstOffline.download_state_to_string(GstOffline.DownloadState.COMPLETED), "completed")
@@ -586,6 +587,39 @@ class PythonApiTest(unittest.TestCase):
         # The SQLite store holds the license again for the next round.
         sqlite_licenses = GstOffline.LicenseManager.new(self.data_dir, None)
         self.assertTrue(sqlite_licenses.register_asset(protected, None, None))
+
+
+    def check_licenses_per_download(self, n):
+        protected = "py-dash-cenc"
+        licenses = GstOffline.LicenseManager.new(self.data_dir, None)
+        ok, expires_in, playable_for, expires_at, license_url = licenses.get_info(protected)
+        self.assertTrue(ok)
+        self.assertEqual((expires_in, playable_for, expires_at), (-1, -1, None))
+        self.assertEqual(license_url, self.content.license_url)
+        # A license without the media, under an id of its own.
+        acquired = "py-acquired-%d" % n
+        self.assertTrue(licenses.acquire(GstOffline.DownloadRequest.new(acquired, self.content.urls["dash-cenc"]), None))
+        self.assertTrue(licenses.has_license(acquired))
+        # A key the application adds, read back as playback reads keys.
+        store = licenses.get_drm_store()
+        kid = "00112233445566778899aabbccddee%02x" % n
+        self.assertTrue(store.add_key(acquired, kid, GLib.Bytes.new(bytes(range(16)))))
+        self.assertEqual(store.lookup_key(acquired, kid).get_data(), bytes(range(16)))
+        with self.assertRaises(GLib.Error) as raised:
+            store.lookup_key(protected, kid)   # another download's license: not there
+        self.assertEqual(raised.exception.code, GstOffline.Error.NOT_FOUND)
+        self.assertTrue(licenses.release(acquired))
+        # The pipeline context that carries a store.
+        context = GstOffline.DrmStore.context_new(store)
+        self.assertEqual(context.get_context_type(), "gst-offline.drm-store")
+        self.assertEqual(GstOffline.DrmStore.context_get_store(context), store)
+        self.assertEqual(GstOffline.drm_store_context_get_store(context), store)
+        self.assertIsNone(GstOffline.drm_store_context_get_store(Gst.Context.new("other", False)))
+        # A download manager whose downloads keep their keys with this license manager.
+        manager = GstOffline.DownloadManager.new_with_licenses(self.data_dir, licenses)
+        self.assertEqual(manager.props.license_manager, licenses)
+        del manager
+        gc.collect()
 
 
 def wait_for(manager, done):

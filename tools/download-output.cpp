@@ -39,10 +39,6 @@ progress_text (GstOfflineDownload *download)
 std::optional<LicenseSummary>
 license_of (GstOfflineDownload *download, const char *data_dir)
 {
-  GstOfflineDownloadRequest *request = gst_offline_download_get_request (download);
-  g_autoptr (GBytes) key_set_id = request ? gst_offline_download_request_dup_key_set_id (request) : nullptr;
-  if (!key_set_id)
-    return std::nullopt;
   /* Reading creates nothing: no drm.db, no license. */
   g_autofree gchar *path = g_build_filename (data_dir, "drm.db", nullptr);
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
@@ -56,10 +52,52 @@ license_of (GstOfflineDownload *download, const char *data_dir)
     licenses_dir = data_dir;
   }
   LicenseSummary summary;
-  if (!licenses || !gst_offline_license_manager_get_status (licenses, gst_offline_download_get_id (download),
-          &summary.expires_in, &summary.playable_for, nullptr))
+  g_autoptr (GDateTime) expires_at = nullptr;
+  g_autofree gchar *license_url = nullptr;
+  if (!licenses || !gst_offline_license_manager_get_info (licenses, gst_offline_download_get_id (download),
+          &summary.expires_in, &summary.playable_for, &expires_at, &license_url, nullptr))
     return std::nullopt;
+  if (expires_at) {
+    g_autofree gchar *text = g_date_time_format_iso8601 (expires_at);
+    summary.expires_at = text ? text : "";
+  }
+  summary.license_url = license_url ? license_url : "";
   return summary;
+}
+
+std::string
+license_text (const LicenseSummary &license)
+{
+  auto seconds = [] (gint64 value, const char *unlimited, const char *none, const char *some) {
+    return value < 0 ? std::string (unlimited) : value == 0 ? std::string (none)
+                                                            : std::string (some) + std::to_string (value) + " s";
+  };
+  std::string text = seconds (license.expires_in, "never expires", "expired", "expires in ");
+  if (!license.expires_at.empty ())
+    text += " (at " + license.expires_at + ")";
+  text += ", " + seconds (license.playable_for, "playable without limit", "no playback left", "playable for ");
+  if (!license.license_url.empty ())
+    text += ", from " + license.license_url;
+  return text;
+}
+
+void
+add_license_json (JsonBuilder *b, const LicenseSummary &license)
+{
+  json_builder_set_member_name (b, "expires_in");
+  json_builder_add_int_value (b, license.expires_in);
+  json_builder_set_member_name (b, "playable_for");
+  json_builder_add_int_value (b, license.playable_for);
+  json_builder_set_member_name (b, "expires_at");
+  if (license.expires_at.empty ())
+    json_builder_add_null_value (b);
+  else
+    json_builder_add_string_value (b, license.expires_at.c_str ());
+  json_builder_set_member_name (b, "license_url");
+  if (license.license_url.empty ())
+    json_builder_add_null_value (b);
+  else
+    json_builder_add_string_value (b, license.license_url.c_str ());
 }
 
 GstOfflineRequirements
@@ -156,10 +194,7 @@ download_to_json (GstOfflineDownload *download, const char *data_dir, Requiremen
   json_builder_set_member_name (b, "license");
   if (auto license = license_of (download, data_dir)) {
     json_builder_begin_object (b);
-    json_builder_set_member_name (b, "expires_in");
-    json_builder_add_int_value (b, license->expires_in);
-    json_builder_set_member_name (b, "playable_for");
-    json_builder_add_int_value (b, license->playable_for);
+    add_license_json (b, *license);
     json_builder_end_object (b);
   } else {
     json_builder_add_null_value (b);
@@ -297,14 +332,8 @@ format_download_status (GstOfflineDownload *d, const char *data_dir)
       tracks += (tracks.empty () ? "" : ", ") + std::string (*keys);
   }
   field ("tracks", tracks.empty () ? std::string ("all") : tracks);
-  if (auto license = license_of (d, data_dir)) {
-    auto seconds = [] (gint64 value, const char *unlimited, const char *none, const char *some) {
-      return value < 0 ? std::string (unlimited) : value == 0 ? std::string (none)
-                                                              : std::string (some) + std::to_string (value) + " s";
-    };
-    field ("license", seconds (license->expires_in, "never expires", "expired", "expires in ") + ", "
-        + seconds (license->playable_for, "playable without limit", "no playback left", "playable for "));
-  }
+  if (auto license = license_of (d, data_dir))
+    field ("license", license_text (*license));
   field ("started", format_time_ms (gst_offline_download_get_start_time (d)));
   field ("updated", format_time_ms (gst_offline_download_get_update_time (d)));
   return out;

@@ -26,7 +26,14 @@ std::vector<std::string> requirement_names (GstOfflineRequirements requirements)
 struct LicenseSummary {
   gint64 expires_in = -1;
   gint64 playable_for = -1;
+  std::string expires_at;   /* ISO 8601 UTC; empty: never */
+  std::string license_url;  /* empty: keys that came without a license server */
 };
+/* `license` of `status --json`: expires_in, playable_for, expires_at (ISO
+ * 8601 UTC or null), license_url (or null). */
+void add_license_json (JsonBuilder *b, const LicenseSummary &license);
+/* One line for a person: "expires in 60 s (at ...), playable for 60 s, from URL". */
+std::string license_text (const LicenseSummary &license);
 /* Its license, or nothing when it has none (never creates drm.db). */
 std::optional<LicenseSummary> license_of (GstOfflineDownload *download, const char *data_dir);
 

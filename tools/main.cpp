@@ -35,7 +35,7 @@ const Command kCommands[] = {
     {"verify", "[ID]", "Check the integrity of the index and the cache", cli::command_verify},
     {"play", "ID", "Play a download from the cache with playbin, offline", cli::command_play},
     {"daemon", "", "Run the download queue in the foreground (for service managers)", cli::command_daemon},
-    {"license", "CMD ID", "The license of a protected download: CMD is status, renew, release or register",
+    {"license", "CMD ID", "The license of a protected download: CMD is status, renew, release, register or acquire",
         cli::command_license},
 };
 

@@ -3,7 +3,7 @@
 
 #include "adaptive-stream.h"
 
-#include "drm/drm-keys.h"
+#include "gstcachesrc.h"
 
 #include <openssl/crypto.h>
 
@@ -34,6 +34,8 @@ AdaptivePlayback::~AdaptivePlayback ()
     OPENSSL_cleanse (entry.second.data (), entry.second.size ());
 }
 
+/* Through the library's public lookup, from the store the pipeline plays
+ * with (the application's context, else the data directory's). */
 bool
 AdaptivePlayback::hls_key (const gchar *name, std::array<guint8, 16> *key, GError **error)
 {
@@ -43,27 +45,21 @@ AdaptivePlayback::hls_key (const gchar *name, std::array<guint8, 16> *key, GErro
     *key = found->second;
     return true;
   }
-  if (!drm_store_) {
-    const gchar *dir = gst_offline_cache_get_data_dir (cache_.get ());
-    GstOfflineSqliteDrmStore *store = gst_offline_sqlite_drm_store_new (dir, error);
-    if (!store)
-      return false;
-    drm_store_.reset (store);
-  }
-  g_autoptr (GBytes) value = gst_offline_drm_store_load (GST_OFFLINE_DRM_STORE (drm_store_.get ()), name, error);
+  GObjectPtr<GstOfflineDrmStore> store (gst_cache_src_get_drm_store (GST_CACHE_SRC (element_), error));
+  if (!store)
+    return false;
+  g_autoptr (GBytes) value = gst_offline_drm_store_lookup_key (store.get (), download_id_.c_str (), name, error);
   if (!value)
     return false;
   gsize size = 0;
   auto *data = static_cast<const guint8 *> (g_bytes_get_data (value, &size));
-  RecordError why;
-  auto record = decode_content_key_record (data, size, &why);
-  if (!record) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT, "the stored key record is %s",
-        why == RecordError::Truncated ? "truncated" : why == RecordError::NewerVersion ? "of a newer version" : "invalid");
+  if (size != key->size ()) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT, "the stored key has %" G_GSIZE_FORMAT " bytes",
+        size);
     return false;
   }
-  std::copy (record->key.begin (), record->key.end (), key->begin ());
-  OPENSSL_cleanse (record->key.data (), record->key.size ());
+  std::copy (data, data + size, key->begin ());
+  OPENSSL_cleanse (const_cast<guint8 *> (data), size);
   hls_keys_[name] = *key;
   return true;
 }

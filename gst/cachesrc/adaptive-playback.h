@@ -108,8 +108,7 @@ private:
   GstClockTime duration_;
   const guint group_id_;
 
-  std::mutex plan_mutex_; /* serializes index_, cache_ and the two below */
-  GObjectPtr<GstOfflineSqliteDrmStore> drm_store_; /* opened at the first key */
+  std::mutex plan_mutex_; /* serializes index_, cache_ and the one below */
   std::map<std::string, std::array<guint8, 16>> hls_keys_;
   bool media_track_read_ = false;
   GObjectPtr<GstOfflineTrack> media_track_;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "output-stream.h"
 
-#include "drm/drm-keys.h"
+#include <gst/offline/offline.h>
 
 #define GST_CAT_DEFAULT gst_cache_src_debug
 
@@ -103,11 +103,13 @@ bool answer_decryption_system_query (GstQuery *query)
   const gchar *type = nullptr;
   if (!gst_query_parse_context_type (query, &type) || g_strcmp0 (type, "drm-preferred-decryption-system-id") != 0)
     return false;
-  const gchar *chosen = kClearKeySystemIds[0];
+  static const gchar *const clearkey_systems[] = { GST_OFFLINE_CLEARKEY_SYSTEM_ID,
+    GST_OFFLINE_DASHIF_CLEARKEY_SYSTEM_ID };
+  const gchar *chosen = clearkey_systems[0];
   const GValue *listed = gst_structure_get_value (gst_query_get_structure (query), "available-stream-encryption-systems");
   auto systems = listed && G_VALUE_HOLDS (listed, G_TYPE_STRV) ? static_cast<const gchar *const *> (g_value_get_boxed (listed))
                                                                 : nullptr;
-  for (const char *id : kClearKeySystemIds) {
+  for (const char *id : clearkey_systems) {
     if (systems && g_strv_contains (systems, id)) {
       chosen = id;
       break;
@@ -126,7 +128,8 @@ bool answer_decryption_system_query (GstQuery *query)
 gboolean
 OutputStream::handle_query (GstQuery *query)
 {
-  if (GST_QUERY_TYPE (query) == GST_QUERY_CONTEXT && answer_decryption_system_query (query))
+  if (GST_QUERY_TYPE (query) == GST_QUERY_CONTEXT
+      && (answer_decryption_system_query (query) || gst_element_query (element_, query)))
     return TRUE;
   if (GST_QUERY_TYPE (query) == GST_QUERY_URI && GST_IS_URI_HANDLER (element_)) {
     gchar *uri = gst_uri_handler_get_uri (GST_URI_HANDLER (element_));

@@ -4,7 +4,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "drm/drm-keys.h"
+#include "offlinedrm/key-types.h"
 
 #include <gst/gst.h>
 

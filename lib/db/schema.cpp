@@ -141,6 +141,12 @@ const char *const kMigrations[] = {
   "  INSERT INTO download_changes (download_id) VALUES (OLD.id);"
   "  DELETE FROM download_changes WHERE seq <= (SELECT MAX (seq) FROM download_changes) - 4096;"
   " END;",
+
+  /* 5 -> 6: what a license of the download covers, per track: the KIDs of
+   * its content (32 hex digits each, space-separated) and the license
+   * server, so that licensing a download again needs no manifest. */
+  "ALTER TABLE tracks ADD COLUMN kids TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE tracks ADD COLUMN license_url TEXT;",
 };
 
 constexpr int kMigrationCount = G_N_ELEMENTS (kMigrations);

@@ -92,25 +92,26 @@ void DashDownloader::on_manifest (const std::string &bytes)
   acquire_license (std::move (*license));
 }
 
+/* The license goes into the manager's DRM store (the application's, or
+ * drm.db of the data directory), exchanged through the application's hooks. */
 void DashDownloader::acquire_license (LicenseRequest request)
 {
   g_autoptr (GError) error = nullptr;
-  drm_store_.reset (GST_OFFLINE_DRM_STORE (
-      gst_offline_sqlite_drm_store_new (gst_offline_cache_get_data_dir (context_.cache), &error)));
+  drm_store_ = license_manager_store (context_.licenses, true, &error);
   if (!drm_store_) {
     g_prefix_error (&error, "cannot open the DRM store for the license of %s: ", record_.id.c_str ());
     fail (error);
     return;
   }
-  auto shared = std::make_shared<LicenseRequest> (std::move (request));
-  fetch_license_async (context_.session, *shared, cancellable_,
-      [this, shared] (std::optional<LicenseAnswer> answer, const GError *fetch_error) {
+  license_ = std::move (request);
+  fetch_license_async (context_.session, *license_, license_manager_hooks (context_.licenses), cancellable_,
+      [this] (std::optional<LicenseAnswer> answer, const GError *fetch_error) {
         g_autoptr (GError) error = nullptr;
         if (!answer) {
           fail (fetch_error);
           return;
         }
-        if (!store_license (drm_store_.get (), &cache_database (context_.cache), *shared, *answer, &error)) {
+        if (!store_license (drm_store_, &cache_database (context_.cache), *license_, *answer, &error)) {
           fail (error);
           return;
         }
@@ -217,6 +218,22 @@ bool DashDownloader::draw_plan (Plan *plan, GError **error)
       t.height = rep.height;
       t.protection = dash_protection (rep);
       tracks.push_back (std::move (t));
+    }
+    /* What a license of this track covers, for licensing it again later. */
+    if (license_ && !license_->kids.empty ()) {
+      DownloadRecord licensed = record_;
+      licensed.license_url = license_->license_url;
+      auto covered = dash_license_request ({ &rep }, licensed, error);
+      if (!covered)
+        return false;
+      PlanTrack &t = tracks[track];
+      for (const KeyId &kid : covered->kids) {
+        std::string hex = key_id_to_hex (kid);
+        if (std::find (t.kids.begin (), t.kids.end (), hex) == t.kids.end ())
+          t.kids.push_back (hex);
+      }
+      if (!covered->kids.empty ())
+        t.license_url = license_->license_url;
     }
     std::string init_key;
     if (c.index.init) {

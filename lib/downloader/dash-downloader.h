@@ -35,7 +35,8 @@ class DashDownloader : public AdaptiveDownloader {
 
   std::optional<dash::Mpd> mpd_;
   std::vector<Chosen> chosen_;
-  GObjectPtr<GstOfflineDrmStore> drm_store_;
+  GstOfflineDrmStore *drm_store_ = nullptr;  /* the license manager's */
+  std::optional<LicenseRequest> license_;     /* what the license covers */
 };
 
 }  // namespace gst_offline

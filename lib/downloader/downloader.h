@@ -7,6 +7,7 @@
 #include "index/download-record.h"
 
 #include <gst/offline/offline-cache.h>
+#include <gst/offline/offline-license-manager.h>
 #include <libsoup/soup.h>
 
 #include <functional>
@@ -22,6 +23,8 @@ struct DownloaderContext {
   RetryPolicy retry;
   ResourceFetch::SpaceFn check_space;
   guint segment_parallelism; /* segments (or merged ranges) fetched at once */
+  /* Keeps the keys downloads acquire, in its DRM store. */
+  GstOfflineLicenseManager *licenses;
 };
 
 /* How far a download has come. */

@@ -4,8 +4,8 @@
 #include "util/main-context.h"
 
 #include "cache/cache-private.h"
-#include "drm/drm-keys.h"
-#include "drm/hls-key-list.h"
+#include "drm/license-manager.h"
+#include "drm/license-store.h"
 #include "helper/hls-tracks.h"
 #include "helper/track-selection.h"
 #include "http/http-client.h"
@@ -274,7 +274,6 @@ HlsDownloader::HlsDownloader (const DownloadRecord &record, const DownloaderCont
 
 HlsDownloader::~HlsDownloader ()
 {
-  g_clear_object (&drm_store_);
 }
 
 void HlsDownloader::begin ()
@@ -436,24 +435,24 @@ bool HlsDownloader::check_media_playlists (GError **error)
   return true;
 }
 
-/* Each distinct key URI once; a key already in the store (an earlier
- * attempt of this download) is not fetched again. */
+/* Each distinct key URI once, into the license of the download in the
+ * manager's DRM store; a key already there (an earlier attempt of this
+ * download) is not fetched again. */
 void HlsDownloader::fetch_next_key ()
 {
   g_autoptr (GError) error = nullptr;
   if (!key_uris_.empty () && !drm_store_) {
-    drm_store_ = gst_offline_sqlite_drm_store_new (gst_offline_cache_get_data_dir (context_.cache), &error);
+    drm_store_ = license_manager_store (context_.licenses, true, &error);
     if (!drm_store_) {
+      g_prefix_error (&error, "cannot open the DRM store for the AES-128 keys of %s: ", record_.id.c_str ());
       fail (error);
       return;
     }
   }
-  while (next_key_ < key_uris_.size ()) {
-    std::string name = drm_hls_key_store_name (record_.id, key_uris_[next_key_]);
-    g_autoptr (GBytes) stored = gst_offline_drm_store_load (GST_OFFLINE_DRM_STORE (drm_store_), name.c_str (), nullptr);
-    if (!stored)
-      break;
-    next_key_++;
+  if (next_key_ < key_uris_.size ()) {
+    auto license = load_license (drm_store_, record_.id, nullptr);
+    while (license && next_key_ < key_uris_.size () && license->find (hls_key_name (record_.id, key_uris_[next_key_])))
+      next_key_++;
   }
   if (next_key_ == key_uris_.size ()) {
     fetch_plan ();
@@ -471,20 +470,19 @@ void HlsDownloader::on_key (GBytes *key, const GError *fetch_error)
     return;
   }
   g_autoptr (GError) error = nullptr;
-  /* An HLS key has no license: unlimited, acquired now, for this download. */
-  ContentKeyRecord record;
-  record.policy.acquired_at_ms = g_get_real_time () / 1000;
-  record.asset_id = record_.id;
+  /* An HLS key has no license server: it never expires. */
+  ContentKey content_key {};
   gsize size = 0;
   auto data = static_cast<const guint8 *> (g_bytes_get_data (key, &size));
-  std::copy (data, data + MIN (size, record.key.size ()), record.key.begin ());
-  std::string value = encode_content_key_record (record);
-  std::fill (record.key.begin (), record.key.end (), 0);
-  g_autoptr (GBytes) bytes = g_bytes_new (value.data (), value.size ());
-  std::fill (value.begin (), value.end (), '\0');
-  std::string name = drm_hls_key_store_name (record_.id, key_uris_[next_key_]);
-  if (!hls_key_list_add (GST_OFFLINE_DRM_STORE (drm_store_), record_.id, name, &error)
-      || !gst_offline_drm_store_save (GST_OFFLINE_DRM_STORE (drm_store_), name.c_str (), bytes, &error)) {
+  std::copy (data, data + MIN (size, content_key.size ()), content_key.begin ());
+  std::string name = hls_key_name (record_.id, key_uris_[next_key_]);
+  bool stored = add_license_key (drm_store_, record_.id, name, content_key, &error);
+  std::fill (content_key.begin (), content_key.end (), 0);
+  g_autoptr (GError) index_error = nullptr;
+  if (stored && !download_table::set_key_set_id (cache_database (context_.cache), record_.id,
+          license_store_name (record_.id), &index_error))
+    GST_WARNING ("%s: the index does not name its license: %s", record_.id.c_str (), index_error->message);
+  if (!stored) {
     g_prefix_error (&error, "cannot store the AES-128 key %s: ", key_uris_[next_key_].c_str ());
     fail (error);
     return;
@@ -535,7 +533,7 @@ bool HlsDownloader::draw_plan (Plan *plan, GError **error)
           plan->first.push_back (std::move (init));
       }
       if (segment.key && segment.key->method == hls::KeyMethod::Aes128) {
-        s.key_resource = drm_hls_key_store_name (record_.id, segment.key->uri);
+        s.key_resource = hls_key_name (record_.id, segment.key->uri);
         hls::Iv iv = segment.iv ();
         s.iv.assign (reinterpret_cast<const char *> (iv.data ()), iv.size ());
       }

@@ -68,7 +68,7 @@ class HlsDownloader : public AdaptiveDownloader {
   /* AES-128 key URIs still to fetch, in order, and the next one. */
   std::vector<std::string> key_uris_;
   size_t next_key_ = 0;
-  GstOfflineSqliteDrmStore *drm_store_ = nullptr;
+  GstOfflineDrmStore *drm_store_ = nullptr;  /* the license manager's */
 };
 
 }  // namespace gst_offline

@@ -63,40 +63,12 @@ gint64 policy_field (JsonObject *object, const char *name, const std::string &ur
   return static_cast<gint64> (MIN (value, 1e12));
 }
 
-bool remove_entry (GstOfflineDrmStore *store, const std::string &name, GError **error)
-{
-  return gst_offline_drm_store_remove (store, name.c_str (), error);
-}
-
-std::optional<ContentKeyRecord> load_key_record (GstOfflineDrmStore *store, const KeyId &kid, GError **error)
-{
-  std::string name = drm_key_store_key_name (kid);
-  g_autoptr (GBytes) value = gst_offline_drm_store_load (store, name.c_str (), error);
-  if (!value)
-    return std::nullopt;
-  gsize size = 0;
-  auto data = static_cast<const guint8 *> (g_bytes_get_data (value, &size));
-  RecordError why;
-  auto record = decode_content_key_record (data, size, &why);
-  if (!record) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT, "the key of KID %s %s",
-        key_id_to_hex (kid).c_str (), why == RecordError::NewerVersion ? "was written by a newer gst-offline"
-                                                                     : "is damaged");
-  }
-  return record;
-}
-
 }  // namespace
 
 LicenseAnswer::~LicenseAnswer ()
 {
   for (auto &entry : keys)
     OPENSSL_cleanse (entry.second.data (), entry.second.size ());
-}
-
-std::string key_set_store_name (const std::string &download_id)
-{
-  return "key-set:" + sha256_hex (download_id);
 }
 
 std::string base64url_encode (const guint8 *data, gsize size)
@@ -356,7 +328,17 @@ std::optional<LicenseAnswer> parse_license_answer (std::string_view body, const 
 
 namespace {
 
-SoupMessage *license_message (const LicenseRequest &request, GError **error)
+void cleanse_bytes (GBytes *bytes)
+{
+  if (!bytes)
+    return;
+  gsize size = 0;
+  gpointer data = const_cast<gpointer> (g_bytes_get_data (bytes, &size));
+  if (data)
+    OPENSSL_cleanse (data, size);
+}
+
+SoupMessage *license_message (const LicenseRequest &request, const LicenseHooks &hooks, GError **error)
 {
   g_autoptr (GUri) uri = g_uri_parse (request.license_url.c_str (), G_URI_FLAGS_NONE, nullptr);
   const char *scheme = uri ? g_uri_get_scheme (uri) : nullptr;
@@ -376,17 +358,23 @@ SoupMessage *license_message (const LicenseRequest &request, GError **error)
     g_strstrip (value.data ());
     soup_message_headers_replace (headers, name.c_str (), value.c_str ());
   }
-  soup_message_headers_replace (headers, "Accept", "application/json");
   std::string body = license_request_body (request.kids);
   g_autoptr (GBytes) bytes = g_bytes_new (body.data (), body.size ());
-  soup_message_set_request_body_from_bytes (message, "application/json", bytes);
+  g_autoptr (GBytes) wrapped = hooks.wrap ? hooks.wrap (request.download_id, bytes) : nullptr;
+  if (wrapped) {
+    GST_DEBUG ("the application wrapped the license request of %s", request.download_id.c_str ());
+    soup_message_set_request_body_from_bytes (message, "application/octet-stream", wrapped);
+  } else {
+    soup_message_headers_replace (headers, "Accept", "application/json");
+    soup_message_set_request_body_from_bytes (message, "application/json", bytes);
+  }
   GST_DEBUG ("POST %s: license request for %" G_GSIZE_FORMAT " KIDs", request.license_url.c_str (),
       request.kids.size ());
   return message;
 }
 
 std::optional<LicenseAnswer> read_answer (SoupMessage *message, GBytes *body, const LicenseRequest &request,
-    GError *transport_error, GError **error)
+    const LicenseHooks &hooks, GError *transport_error, GError **error)
 {
   if (transport_error) {
     if (g_error_matches (transport_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
@@ -403,9 +391,15 @@ std::optional<LicenseAnswer> read_answer (SoupMessage *message, GBytes *body, co
         request.license_url.c_str (), http_status_text (message).c_str ());
     return std::nullopt;
   }
+  g_autoptr (GBytes) empty = g_bytes_new (nullptr, 0);
+  g_autoptr (GBytes) unwrapped = hooks.unwrap ? hooks.unwrap (request.download_id, body ? body : empty) : nullptr;
+  if (unwrapped)
+    GST_DEBUG ("the application unwrapped the license answer of %s", request.download_id.c_str ());
+  GBytes *json = unwrapped ? unwrapped : body;
   gsize size = 0;
-  auto data = static_cast<const char *> (body ? g_bytes_get_data (body, &size) : nullptr);
+  auto data = static_cast<const char *> (json ? g_bytes_get_data (json, &size) : nullptr);
   auto answer = parse_license_answer (std::string_view (data ? data : "", size), request, error);
+  cleanse_bytes (unwrapped);
   if (answer)
     GST_INFO ("license from %s: %" G_GSIZE_FORMAT " keys, license duration %" G_GINT64_FORMAT
         " s, playback duration %" G_GINT64_FORMAT " s", request.license_url.c_str (), answer->keys.size (),
@@ -413,41 +407,32 @@ std::optional<LicenseAnswer> read_answer (SoupMessage *message, GBytes *body, co
   return answer;
 }
 
-void cleanse_bytes (GBytes *bytes)
-{
-  if (!bytes)
-    return;
-  gsize size = 0;
-  gpointer data = const_cast<gpointer> (g_bytes_get_data (bytes, &size));
-  if (data)
-    OPENSSL_cleanse (data, size);
-}
-
 }  // namespace
 
-void fetch_license_async (SoupSession *session, const LicenseRequest &request, GCancellable *cancellable,
-    std::function<void (std::optional<LicenseAnswer> answer, const GError *error)> done)
+void fetch_license_async (SoupSession *session, const LicenseRequest &request, const LicenseHooks &hooks,
+    GCancellable *cancellable, std::function<void (std::optional<LicenseAnswer> answer, const GError *error)> done)
 {
   ensure_debug ();
   g_autoptr (GError) error = nullptr;
-  SoupMessage *message = license_message (request, &error);
+  SoupMessage *message = license_message (request, hooks, &error);
   if (!message) {
     done (std::nullopt, error);
     return;
   }
   struct Pending {
     LicenseRequest request;
+    LicenseHooks hooks;
     SoupMessage *message;
     std::function<void (std::optional<LicenseAnswer>, const GError *)> done;
   };
-  auto pending = new Pending { request, message, std::move (done) };
+  auto pending = new Pending { request, hooks, message, std::move (done) };
   soup_session_send_and_read_async (session, message, G_PRIORITY_DEFAULT, cancellable,
       [] (GObject *source, GAsyncResult *result, gpointer data) {
         std::unique_ptr<Pending> p (static_cast<Pending *> (data));
         g_autoptr (GError) transport_error = nullptr;
         g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &transport_error);
         g_autoptr (GError) error = nullptr;
-        auto answer = read_answer (p->message, body, p->request, transport_error, &error);
+        auto answer = read_answer (p->message, body, p->request, p->hooks, transport_error, &error);
         cleanse_bytes (body);
         g_object_unref (p->message);
         p->done (std::move (answer), error);
@@ -456,205 +441,56 @@ void fetch_license_async (SoupSession *session, const LicenseRequest &request, G
 }
 
 std::optional<LicenseAnswer> fetch_license (SoupSession *session, const LicenseRequest &request,
-    GCancellable *cancellable, GError **error)
+    const LicenseHooks &hooks, GCancellable *cancellable, GError **error)
 {
   ensure_debug ();
-  g_autoptr (SoupMessage) message = license_message (request, error);
+  g_autoptr (SoupMessage) message = license_message (request, hooks, error);
   if (!message)
     return std::nullopt;
   g_autoptr (GError) transport_error = nullptr;
   g_autoptr (GBytes) body = soup_session_send_and_read (session, message, cancellable, &transport_error);
-  auto answer = read_answer (message, body, request, transport_error, error);
+  auto answer = read_answer (message, body, request, hooks, transport_error, error);
   cleanse_bytes (body);
   return answer;
-}
-
-namespace {
-
-std::string encode_key_set (const KeySet &set)
-{
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "version");
-  json_builder_add_int_value (builder, 1);
-  json_builder_set_member_name (builder, "download_id");
-  json_builder_add_string_value (builder, set.download_id.c_str ());
-  json_builder_set_member_name (builder, "license_url");
-  json_builder_add_string_value (builder, set.license_url.c_str ());
-  json_builder_set_member_name (builder, "kids");
-  json_builder_begin_array (builder);
-  for (const KeyId &kid : set.kids)
-    json_builder_add_string_value (builder, key_id_to_hex (kid).c_str ());
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
-  g_autoptr (JsonNode) root = json_builder_get_root (builder);
-  g_autofree gchar *text = json_to_string (root, FALSE);
-  return text;
-}
-
-}  // namespace
-
-std::optional<KeySet> load_key_set (GstOfflineDrmStore *store, const std::string &name, GError **error)
-{
-  g_autoptr (GBytes) value = gst_offline_drm_store_load (store, name.c_str (), error);
-  if (!value)
-    return std::nullopt;
-  gsize size = 0;
-  auto data = static_cast<const char *> (g_bytes_get_data (value, &size));
-  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-  KeySet set;
-  bool valid = json_parser_load_bounded (parser, std::string_view (data ? data : "", size), nullptr)
-      && json_parser_get_root (parser) && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser));
-  if (valid) {
-    JsonObject *object = json_node_get_object (json_parser_get_root (parser));
-    set.download_id = json_object_get_string_member_with_default (object, "download_id", "");
-    set.license_url = json_object_get_string_member_with_default (object, "license_url", "");
-    JsonNode *kids = json_object_get_member (object, "kids");
-    valid = json_object_get_int_member_with_default (object, "version", 0) == 1 && kids && JSON_NODE_HOLDS_ARRAY (kids);
-    for (guint i = 0; valid && i < json_array_get_length (json_node_get_array (kids)); i++) {
-      JsonNode *node = json_array_get_element (json_node_get_array (kids), i);
-      auto kid = JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
-          ? key_id_from_uuid (json_node_get_string (node)) : std::nullopt;
-      if (kid)
-        set.kids.push_back (*kid);
-      else
-        valid = false;
-    }
-  }
-  if (!valid) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT, "the key-set record of the license is damaged");
-    return std::nullopt;
-  }
-  return set;
 }
 
 bool store_license (GstOfflineDrmStore *store, Database *index_db, const LicenseRequest &request,
     const LicenseAnswer &answer, GError **error)
 {
   ensure_debug ();
-  std::string set_name = key_set_store_name (request.download_id);
-  /* A renewal may cover fewer KIDs: forget those it no longer lists. */
-  g_autoptr (GError) old_error = nullptr;
-  auto old = load_key_set (store, set_name, &old_error);
-
-  gint64 now = license_now_ms ();
-  KeySet set { request.download_id, request.license_url, {} };
+  LicenseRecord record;
+  record.download_id = request.download_id;
+  record.license_url = request.license_url;
+  record.headers = request.headers;
+  record.policy.acquired_at_ms = license_now_ms ();
+  record.policy.license_duration_s = answer.license_duration_s;
+  record.policy.playback_duration_s = answer.playback_duration_s;
+  record.policy.first_played_at_ms = -1;
   for (const KeyId &kid : request.kids) {
     auto found = std::find_if (answer.keys.begin (), answer.keys.end (),
         [&] (const auto &entry) { return entry.first == kid; });
-    if (found == answer.keys.end ())
-      continue;  /* parse_license_answer() checked; defensive */
-    ContentKeyRecord record;
-    record.key = found->second;
-    record.policy.acquired_at_ms = now;
-    record.policy.license_duration_s = answer.license_duration_s;
-    record.policy.playback_duration_s = answer.playback_duration_s;
-    record.policy.first_played_at_ms = -1;
-    record.asset_id = request.download_id;
-    std::string value = encode_content_key_record (record);
-    OPENSSL_cleanse (record.key.data (), record.key.size ());
-    g_autoptr (GBytes) bytes = g_bytes_new (value.data (), value.size ());
-    OPENSSL_cleanse (value.data (), value.size ());
-    std::string name = drm_key_store_key_name (kid);
-    bool saved = gst_offline_drm_store_save (store, name.c_str (), bytes, error);
-    cleanse_bytes (bytes);
-    if (!saved) {
-      g_prefix_error (error, "cannot store the key of KID %s: ", key_id_to_hex (kid).c_str ());
-      return false;
-    }
-    set.kids.push_back (kid);
+    if (found != answer.keys.end ())  /* parse_license_answer() checked; defensive */
+      record.put (kid_key_name (kid), found->second);
   }
-  std::string text = encode_key_set (set);
-  g_autoptr (GBytes) bytes = g_bytes_new (text.data (), text.size ());
-  if (!gst_offline_drm_store_save (store, set_name.c_str (), bytes, error)) {
-    g_prefix_error (error, "cannot store the license of download %s: ", request.download_id.c_str ());
+  if (!save_license (store, record, error))
+    return false;
+  g_autoptr (GError) index_error = nullptr;
+  if (index_db && !download_table::set_key_set_id (*index_db, request.download_id,
+          license_store_name (request.download_id), &index_error)
+      /* A license acquired before its download is added is kept all the same. */
+      && !g_error_matches (index_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
+    g_propagate_error (error, g_steal_pointer (&index_error));
     return false;
   }
-  if (old) {
-    for (const KeyId &kid : old->kids) {
-      if (std::find (set.kids.begin (), set.kids.end (), kid) == set.kids.end ())
-        remove_entry (store, drm_key_store_key_name (kid), nullptr);
-    }
-  }
-  if (index_db && !download_table::set_key_set_id (*index_db, request.download_id, set_name, error))
-    return false;
   GST_INFO ("stored the license of download %s: %" G_GSIZE_FORMAT " keys", request.download_id.c_str (),
-      set.kids.size ());
+      record.keys.size ());
   return true;
 }
 
-std::optional<LicenseStatus> license_status_of (GstOfflineDrmStore *store, const std::string &key_set_name,
-    GError **error)
-{
-  auto set = load_key_set (store, key_set_name, error);
-  if (!set)
-    return std::nullopt;
-  gint64 now = license_now_ms ();
-  std::optional<LicenseStatus> total;
-  /* -1 is unlimited: the most restrictive is the smallest non-negative. */
-  auto tighter = [] (gint64 a, gint64 b) { return a < 0 ? b : b < 0 ? a : MIN (a, b); };
-  for (const KeyId &kid : set->kids) {
-    g_autoptr (GError) load_error = nullptr;
-    auto record = load_key_record (store, kid, &load_error);
-    if (!record) {
-      if (g_error_matches (load_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND))
-        g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND,
-            "the license of download %s has no key for KID %s (released?)", set->download_id.c_str (),
-            key_id_to_hex (kid).c_str ());
-      else
-        g_propagate_error (error, g_steal_pointer (&load_error));
-      return std::nullopt;
-    }
-    OPENSSL_cleanse (record->key.data (), record->key.size ());
-    LicenseStatus status = license_status (record->policy, now);
-    if (!total) {
-      total = status;
-      continue;
-    }
-    total->expires_in = tighter (total->expires_in, status.expires_in);
-    total->playable_for = tighter (total->playable_for, status.playable_for);
-  }
-  if (!total) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND, "the license of download %s holds no key",
-        set->download_id.c_str ());
-    return std::nullopt;
-  }
-  return total;
-}
-
-bool release_license (GstOfflineDrmStore *store, Database *index_db, const std::string &download_id,
-    const std::string &key_set_name, GError **error)
+bool release_license (GstOfflineDrmStore *store, Database *index_db, const std::string &download_id, GError **error)
 {
   ensure_debug ();
-  g_autoptr (GError) load_error = nullptr;
-  auto set = load_key_set (store, key_set_name, &load_error);
-  if (!set && !g_error_matches (load_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)
-      && !g_error_matches (load_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT)) {
-    g_propagate_error (error, g_steal_pointer (&load_error));
-    return false;
-  }
-  if (set) {
-    /* Keys are stored by KID: one another download's license still lists stays. */
-    std::set<KeyId> shared;
-    if (index_db) {
-      auto records = download_table::list (*index_db, nullptr, nullptr);
-      for (const DownloadRecord &other : records ? *records : std::vector<DownloadRecord> {}) {
-        if (other.id == download_id || !other.key_set_id || *other.key_set_id == key_set_name)
-          continue;
-        if (auto other_set = load_key_set (store, *other.key_set_id, nullptr))
-          shared.insert (other_set->kids.begin (), other_set->kids.end ());
-      }
-    }
-    for (const KeyId &kid : set->kids) {
-      if (shared.count (kid)) {
-        GST_INFO ("keeping the key of KID %s: another download's license lists it", key_id_to_hex (kid).c_str ());
-        continue;
-      }
-      if (!remove_entry (store, drm_key_store_key_name (kid), error))
-        return false;
-    }
-  }
-  if (!remove_entry (store, key_set_name, error))
+  if (store && !remove_license (store, download_id, error))
     return false;
   if (index_db) {
     g_autoptr (GError) index_error = nullptr;
@@ -666,14 +502,6 @@ bool release_license (GstOfflineDrmStore *store, Database *index_db, const std::
   }
   GST_INFO ("released the license of download %s", download_id.c_str ());
   return true;
-}
-
-GstOfflineDrmStore *open_existing_drm_store (const std::string &data_dir, GError **error)
-{
-  g_autofree gchar *path = g_build_filename (data_dir.c_str (), kDrmDatabaseName, nullptr);
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    return nullptr;
-  return GST_OFFLINE_DRM_STORE (gst_offline_sqlite_drm_store_new (data_dir.c_str (), error));
 }
 
 }  // namespace gst_offline

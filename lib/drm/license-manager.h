@@ -1,17 +1,19 @@
 /* Persistent ClearKey licenses: which KIDs a DASH download needs, the W3C EME
  * ClearKey exchange with a license server (a JSON request of base64url KIDs,
- * a JWK Set answer with an optional policy), and how a license is kept: each
- * key by KID in the DRM store with its policy (drm-keys.h), and one key-set
- * record per download that lists its KIDs and license server, named by the
- * download's key_set_id. Keys are never logged, in hex or base64.
+ * a JWK Set answer with an optional policy, both passed through the
+ * application's hooks), and keeping the answer as the download's license
+ * (license-store.h), named by the download's key_set_id. Keys are never
+ * logged, in hex or base64.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include "drm/drm-keys.h"
+#include "drm/license-store.h"
 #include "index/download-record.h"
 #include "manifest/dash/mpd-model.h"
 
 #include <gst/offline/offline-drm-store.h>
+#include <gst/offline/offline-license-manager.h>
 #include <libsoup/soup.h>
 
 #include <functional>
@@ -47,16 +49,14 @@ struct LicenseAnswer {
   ~LicenseAnswer ();
 };
 
-/* The key-set record of a download: what its license covers. No keys. */
-struct KeySet {
-  std::string download_id;
-  std::string license_url;
-  std::vector<KeyId> kids;
+/* How an application takes part in the exchange with a license server that
+ * does not speak plain ClearKey JSON: `wrap` turns the ClearKey request into
+ * the body to POST, `unwrap` the server's answer into a ClearKey JWK Set.
+ * Each returns a new GBytes, or null to leave the bytes as they are. */
+struct LicenseHooks {
+  std::function<GBytes *(const std::string &download_id, GBytes *request)> wrap;
+  std::function<GBytes *(const std::string &download_id, GBytes *answer)> unwrap;
 };
-
-/* The DRM store name of a download's key set ("key-set:<sha256 of the id>"),
- * which is also what its key_set_id holds. */
-std::string key_set_store_name (const std::string &download_id);
 
 /* base64url without padding, as ClearKey writes KIDs and keys. */
 std::string base64url_encode (const guint8 *data, gsize size);
@@ -84,34 +84,30 @@ std::optional<LicenseAnswer> parse_license_answer (std::string_view body, const 
 
 /* POSTs the request with `session` on the thread-default main context and
  * calls `done` there once, with the answer or an error. */
-void fetch_license_async (SoupSession *session, const LicenseRequest &request, GCancellable *cancellable,
-    std::function<void (std::optional<LicenseAnswer> answer, const GError *error)> done);
+void fetch_license_async (SoupSession *session, const LicenseRequest &request, const LicenseHooks &hooks,
+    GCancellable *cancellable, std::function<void (std::optional<LicenseAnswer> answer, const GError *error)> done);
 /* The same, blocking. */
 std::optional<LicenseAnswer> fetch_license (SoupSession *session, const LicenseRequest &request,
-    GCancellable *cancellable, GError **error);
+    const LicenseHooks &hooks, GCancellable *cancellable, GError **error);
 
-/* Keeps a license: each key with its policy (acquired now), the key set, and
- * the download's key_set_id in the index (`index_db` may be null). Replaces
- * what an earlier license of the download stored. */
+/* Keeps the answer as the license of the request's download (acquired now,
+ * its playback window not started), replacing the one it had, and sets the
+ * download's key_set_id in the index (`index_db` may be null). */
 bool store_license (GstOfflineDrmStore *store, Database *index_db, const LicenseRequest &request,
     const LicenseAnswer &answer, GError **error);
 
-/* The key set named `name`; NOT_FOUND if the store has none. */
-std::optional<KeySet> load_key_set (GstOfflineDrmStore *store, const std::string &name, GError **error);
+/* Forgets a download's license and its key_set_id (`index_db` may be null).
+ * Releasing what is not there is not an error. Other downloads' licenses,
+ * even for the same KIDs, stay as they are. */
+bool release_license (GstOfflineDrmStore *store, Database *index_db, const std::string &download_id, GError **error);
 
-/* What a download's license allows now: the most restrictive of its keys.
- * NOT_FOUND when it has no license (no key set, or a key released). */
-std::optional<LicenseStatus> license_status_of (GstOfflineDrmStore *store, const std::string &key_set_name,
-    GError **error);
+/* The DRM store of a license manager (transfer none): the application's,
+ * else the data directory's drm.db, opened at first use, and created then
+ * if `create`; null without error when it is not and there is none. */
+GstOfflineDrmStore *license_manager_store (GstOfflineLicenseManager *licenses, bool create, GError **error);
 
-/* Forgets a download's license: its keys (except those another download's
- * key set still lists), its key set, and its key_set_id (`index_db` may be
- * null). Releasing what is not there is not an error. */
-bool release_license (GstOfflineDrmStore *store, Database *index_db, const std::string &download_id,
-    const std::string &key_set_name, GError **error);
-
-/* The default store of a data directory if drm.db exists there (a reader
- * creates nothing); null without error if it does not. */
-GstOfflineDrmStore *open_existing_drm_store (const std::string &data_dir, GError **error);
+/* The application's hooks of a license manager: its wrap-request and
+ * unwrap-response signals. */
+LicenseHooks license_manager_hooks (GstOfflineLicenseManager *licenses);
 
 }  // namespace gst_offline

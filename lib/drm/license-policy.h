@@ -1,7 +1,7 @@
 /* The policy of a persistent ClearKey license, as the license server gave it
  * (license_duration_seconds, playback_duration_seconds), and what it allows
- * now. Header only: the library's license manager and offlinedrm (which
- * links the public API only) must judge a license the same way.
+ * now. Private to the library, which judges licenses in one place for the
+ * license manager and for playback (gst_offline_drm_store_lookup_key()).
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
@@ -26,6 +26,7 @@ struct LicensePolicy {
 /* What a license allows at one instant, as Kaltura's checkAssetStatus tells it. */
 struct LicenseStatus {
   gint64 expires_in = -1;    /* seconds until the license expires; -1 never, 0 expired */
+  gint64 expires_at_ms = -1; /* when it expires (ms since the epoch); -1 never */
   gint64 playable_for = -1;  /* seconds of playback left; -1 unlimited, 0 none */
   /* When playback stopped being allowed (ms since the epoch), if it has. */
   gint64 ended_at_ms = -1;
@@ -34,8 +35,15 @@ struct LicenseStatus {
   bool playable () const { return playable_for != 0; }
 };
 
+/* The clock licenses are judged by: the real time, or, when
+ * $GST_OFFLINE_CLOCK_MS is set, that instant (milliseconds since the
+ * epoch). It is a test seam: tests set and move a frozen clock instead of
+ * sleeping. It grants nothing that the owner of the keys' file could not do
+ * anyway. */
 inline gint64 license_now_ms ()
 {
+  if (const char *frozen = g_getenv ("GST_OFFLINE_CLOCK_MS"))
+    return g_ascii_strtoll (frozen, nullptr, 10);
   return g_get_real_time () / 1000;
 }
 
@@ -51,6 +59,7 @@ inline LicenseStatus license_status (const LicensePolicy &policy, gint64 now_ms)
   gint64 license_end = -1;
   if (policy.license_duration_s >= 0) {
     license_end = policy.acquired_at_ms + policy.license_duration_s * 1000;
+    status.expires_at_ms = license_end;
     status.expires_in = license_seconds_until (license_end, now_ms);
   }
   /* Before the first playback the whole window is ahead. */

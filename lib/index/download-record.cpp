@@ -64,7 +64,7 @@ std::optional<std::string> read_row (const Statement &row, DownloadRecord &r)
   r.stop_reason = static_cast<guint> (stop_reason);
   if (!row.is_null (12)) {
     gint64 code = row.int64 (12);
-    if (code < GST_OFFLINE_ERROR_FAILED || code > GST_OFFLINE_ERROR_INCOMPLETE)
+    if (code < GST_OFFLINE_ERROR_FAILED || code > GST_OFFLINE_ERROR_LICENSE_EXPIRED)
       return "failure code " + std::to_string (code) + " is not a known error";
     r.failure_code = static_cast<GstOfflineError> (code);
   } else {

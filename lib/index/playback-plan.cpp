@@ -29,7 +29,7 @@ PlanSegment read_segment (const Statement &row)
 
 constexpr const char *kTrackColumns =
     "track, stream_key, type, container, codecs, language, label, bandwidth, width, height, timescale, "
-    "codec_private_data, sampling_rate, channels, bits_per_sample, packet_size, audio_tag";
+    "codec_private_data, sampling_rate, channels, bits_per_sample, packet_size, audio_tag, kids, license_url";
 
 void bind_optional_uint (Statement &stmt, int index, const std::optional<guint> &value)
 {
@@ -76,7 +76,7 @@ bool store (Database &db, const std::string &download_id, const std::vector<Plan
   if (!transaction || !remove (db, download_id, error))
     return false;
   std::string track_sql = std::string ("INSERT INTO tracks (download_id, ") + kTrackColumns
-      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   auto track_stmt = db.prepare (track_sql.c_str (), error);
   auto protection_stmt = db.prepare ("INSERT INTO track_protection (download_id, track, system_id, origin, data) "
       "VALUES (?, ?, ?, ?, ?)", error);
@@ -101,6 +101,11 @@ bool store (Database &db, const std::string &download_id, const std::vector<Plan
     bind_optional_uint (*track_stmt, 16, t.bits_per_sample);
     bind_optional_uint (*track_stmt, 17, t.packet_size);
     bind_optional_uint (*track_stmt, 18, t.audio_tag);
+    std::string kids;
+    for (const std::string &kid : t.kids)
+      kids += (kids.empty () ? "" : " ") + kid;
+    track_stmt->bind (19, kids);
+    bind_optional_text (*track_stmt, 20, t.license_url);
     if (!track_stmt->run (error))
       return false;
     track_stmt->reset ();
@@ -170,6 +175,12 @@ std::optional<std::vector<PlanTrack>> tracks (Database &db, const std::string &d
     t.bits_per_sample = optional_uint (*stmt, 14);
     t.packet_size = optional_uint (*stmt, 15);
     t.audio_tag = optional_uint (*stmt, 16);
+    g_auto (GStrv) kids = g_strsplit (stmt->text (17).c_str (), " ", -1);
+    for (gchar **kid = kids; *kid; kid++) {
+      if (**kid)
+        t.kids.push_back (*kid);
+    }
+    t.license_url = stmt->text (18);
     protection->bind (1, download_id).bind (2, static_cast<gint64> (t.index));
     for (;;) {
       auto pstep = protection->step (error);

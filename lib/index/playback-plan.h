@@ -38,6 +38,11 @@ struct PlanTrack {
   std::optional<guint> width;
   std::optional<guint> height;
   std::vector<PlanProtection> protection;
+  /* The Common Encryption KIDs of its content (32 lower-case hex digits
+   * each) and the ClearKey license server its manifest names for them (or
+   * the download's --license-url): what a license of the download covers. */
+  std::vector<std::string> kids;
+  std::string license_url;
   /* What a demuxer needs when the segments do not say it (Smooth Streaming
    * fragments have no init segment); 0 or empty otherwise. */
   guint64 timescale = 0;           /* units per second of its media times */

@@ -5,7 +5,6 @@
 #include "cache/cache-private.h"
 #include "db/database.h"
 #include "downloader/downloader.h"
-#include "drm/hls-key-list.h"
 #include "drm/license-manager.h"
 #include "http/http-client.h"
 #include "index/download-private.h"
@@ -114,6 +113,8 @@ struct ManagerCore {
   GThread *worker_thread = nullptr;
 
   GObjectPtr<GstOfflineCache> cache;  /* its database is the worker's connection */
+  /* Its DRM store keeps every key a download acquires. */
+  GObjectPtr<GstOfflineLicenseManager> licenses;
   GObjectPtr<SoupSession> session;
   std::map<std::string, std::unique_ptr<Task>> tasks;
   /* Downloads that failed when their failure could not be written to the
@@ -161,7 +162,7 @@ struct ManagerCore {
   {
     return { session.get (), cache.get (), retry,
       [this] (guint64 bytes, GError **error) { return check_free_space (data_dir, bytes, min_free_space, error); },
-      segment_parallelism };
+      segment_parallelism, licenses.get () };
   }
 
   /* Runs `fn` on the worker thread and waits for it (from any other thread). */
@@ -194,8 +195,7 @@ struct ManagerCore {
   void fail_record (DownloadRecord &record, const GError *error);
   bool remove_data (const std::string &id, GError **error);
   void delete_files_later (std::vector<std::string> keys);
-  void release_download_license (const std::string &id, const std::string &key_set_id);
-  void forget_hls_keys (const std::string &id);
+  void release_download_license (const std::string &id);
   void stop_all ();
 
   GstOfflineDownload *add (GstOfflineDownloadRequest *request, GError **error);
@@ -225,6 +225,7 @@ enum {
   PROP_MIN_FREE_SPACE,
   PROP_SEGMENT_PARALLELISM,
   PROP_ADDED_DOWNLOADS_ONLY,
+  PROP_LICENSE_MANAGER,
   N_PROPS
 };
 static GParamSpec *properties[N_PROPS];
@@ -849,14 +850,11 @@ bool ManagerCore::remove_data (const std::string &id, GError **error)
     if (!lock)
       return false;
   }
-  auto record = download_table::get (db (), id, nullptr);
   auto keys = cache_drop_download_rows (cache.get (), id, error);
   if (!keys || !download_table::remove (db (), id, error))
     return false;
   delete_files_later (std::move (*keys));
-  if (record && record->key_set_id)
-    release_download_license (id, *record->key_set_id);
-  forget_hls_keys (id);
+  release_download_license (id);
   forget (id);
   GST_INFO ("download %s removed", id.c_str ());
   emit_removed (id);
@@ -882,25 +880,17 @@ void ManagerCore::delete_files_later (std::vector<std::string> keys)
   g_thread_pool_push (file_deleter, new Job { data_dir, std::move (keys) }, nullptr);
 }
 
-/* A removed download's license goes with it. Its data is gone already, so
- * a failure here is only logged: the keys are useless without it. */
-void ManagerCore::release_download_license (const std::string &id, const std::string &key_set_id)
+/* A removed download's license (its ClearKey or HLS AES-128 keys) goes with
+ * it; other downloads' licenses stay, even for the same keys. Its data is
+ * gone already, so a failure here is only logged: the keys are useless
+ * without it. */
+void ManagerCore::release_download_license (const std::string &id)
 {
   g_autoptr (GError) error = nullptr;
-  GObjectPtr<GstOfflineDrmStore> store (open_existing_drm_store (data_dir, &error));
-  if (store && release_license (store.get (), &db (), id, key_set_id, &error))
+  GstOfflineDrmStore *store = license_manager_store (licenses.get (), false, &error);
+  if (store ? release_license (store, &db (), id, &error) : error == nullptr)
     return;
-  if (error)
-    GST_WARNING ("could not release the license of removed download %s: %s", id.c_str (), error->message);
-}
-
-/* A removed download's HLS AES-128 keys go with it (logged only, as above). */
-void ManagerCore::forget_hls_keys (const std::string &id)
-{
-  g_autoptr (GError) error = nullptr;
-  GObjectPtr<GstOfflineDrmStore> store (open_existing_drm_store (data_dir, &error));
-  if (store ? !hls_key_list_remove_keys (store.get (), id, &error) : error != nullptr)
-    GST_WARNING ("could not forget the HLS keys of removed download %s: %s", id.c_str (), error->message);
+  GST_WARNING ("could not release the license of removed download %s: %s", id.c_str (), error->message);
 }
 
 GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError **error)
@@ -1000,9 +990,7 @@ GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError
     if (replaced) {
       if (!cache_remove_download_resources (cache.get (), record.id, error))
         return nullptr;
-      if (replaced->key_set_id)
-        release_download_license (record.id, *replaced->key_set_id);
-      forget_hls_keys (record.id);
+      release_download_license (record.id);
     }
     if (was_complete) {
       /* Complete stays complete, unless files went missing or short since
@@ -1111,6 +1099,16 @@ static gboolean gst_offline_download_manager_initable_init_impl (GInitable *init
   core->cache.reset (cache_open_for_writing (core->data_dir.c_str (), error));
   if (!core->cache)
     return FALSE;
+  if (!core->licenses) {
+    core->licenses.reset (gst_offline_license_manager_new (core->data_dir.c_str (), nullptr, error));
+    if (!core->licenses)
+      return FALSE;
+  } else if (resolve_data_dir (gst_offline_license_manager_get_data_dir (core->licenses.get ())) != core->data_dir) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+        "the license manager is for the data directory %s, the download manager for %s",
+        gst_offline_license_manager_get_data_dir (core->licenses.get ()), core->data_dir.c_str ());
+    return FALSE;
+  }
   core->reserve = std::make_unique<SpaceReserve> (core->data_dir);
   core->reserve->ensure ();
   core->paused = self->construct_paused;
@@ -1174,6 +1172,11 @@ static void gst_offline_download_manager_set_property (GObject *object, guint pr
       g_free (self->data_dir);
       self->data_dir = g_value_dup_string (value);
       break;
+    case PROP_LICENSE_MANAGER: {
+      gpointer licenses = g_value_dup_object (value);
+      core->licenses.reset (licenses ? GST_OFFLINE_LICENSE_MANAGER (licenses) : nullptr);
+      break;
+    }
     case PROP_MAX_PARALLEL_DOWNLOADS: {
       guint max = g_value_get_uint (value);
       if (core->worker_thread)
@@ -1246,6 +1249,9 @@ static void gst_offline_download_manager_get_property (GObject *object, guint pr
     case PROP_DATA_DIR:
       g_value_set_string (value, core->data_dir.empty () ? self->data_dir : core->data_dir.c_str ());
       break;
+    case PROP_LICENSE_MANAGER:
+      g_value_set_object (value, core->licenses.get ());
+      break;
     case PROP_MAX_PARALLEL_DOWNLOADS:
       g_value_set_uint (value, core->max_parallel);
       break;
@@ -1287,6 +1293,20 @@ static void gst_offline_download_manager_class_init (GstOfflineDownloadManagerCl
    */
   properties[PROP_DATA_DIR] = g_param_spec_string ("data-dir", "Data directory",
       "The data directory (NULL: $GST_OFFLINE_DIR, else the user data dir's gst-offline)", nullptr,
+      static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstOfflineDownloadManager:license-manager:
+   *
+   * The license manager of the downloads, for the same data directory:
+   * every key a download acquires (DASH ClearKey licenses, HLS AES-128
+   * keys) goes into its #GstOfflineDrmStore, and license requests pass
+   * through its #GstOfflineLicenseManager::wrap-request and
+   * #GstOfflineLicenseManager::unwrap-response hooks. %NULL (the default)
+   * makes one with the data directory's `drm.db`.
+   */
+  properties[PROP_LICENSE_MANAGER] = g_param_spec_object ("license-manager", "License manager",
+      "Keeps the licenses and keys of the downloads (NULL: one with the data directory's DRM store)",
+      GST_OFFLINE_TYPE_LICENSE_MANAGER,
       static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
   /**
    * GstOfflineDownloadManager:max-parallel-downloads:
@@ -1423,6 +1443,28 @@ GstOfflineDownloadManager *gst_offline_download_manager_new (const gchar *data_d
 {
   return GST_OFFLINE_DOWNLOAD_MANAGER (g_initable_new (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER, nullptr, error,
       "data-dir", data_dir, nullptr));
+}
+
+/**
+ * gst_offline_download_manager_new_with_licenses:
+ * @data_dir: (nullable) (type filename): the data directory, %NULL for the default
+ * @licenses: the license manager whose DRM store keeps the keys the
+ *   downloads acquire (#GstOfflineDownloadManager:license-manager), for the
+ *   same data directory
+ * @error: return location for a #GError
+ *
+ * As gst_offline_download_manager_new(), with the application's license
+ * manager: an application that keeps keys in a #GstOfflineDrmStore of its
+ * own gives it to gst_offline_license_manager_new(), then that manager here.
+ *
+ * Returns: (transfer full) (nullable): the manager, or %NULL on error.
+ */
+GstOfflineDownloadManager *gst_offline_download_manager_new_with_licenses (const gchar *data_dir,
+    GstOfflineLicenseManager *licenses, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_LICENSE_MANAGER (licenses), nullptr);
+  return GST_OFFLINE_DOWNLOAD_MANAGER (g_initable_new (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER, nullptr, error,
+      "data-dir", data_dir, "license-manager", licenses, nullptr));
 }
 
 /**

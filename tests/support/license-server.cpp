@@ -65,6 +65,12 @@ void LicenseServer::handle (SoupServer *, SoupServerMessage *msg, const char *, 
   g_mutex_lock (&self->lock_);
   self->posts_++;
   self->last_body_.assign (text ? text : "", size);
+  self->last_headers_.clear ();
+  SoupMessageHeadersIter iter;
+  soup_message_headers_iter_init (&iter, soup_server_message_get_request_headers (msg));
+  const char *name, *value;
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    self->last_headers_.emplace_back (name, value);
   LicenseAnswer answer = self->answer_;
   gint64 license_duration = self->license_duration_;
   gint64 playback_duration = self->playback_duration_;
@@ -75,11 +81,16 @@ void LicenseServer::handle (SoupServer *, SoupServerMessage *msg, const char *, 
     soup_server_message_set_status (msg, 500, nullptr);
     return;
   }
+  bool enveloped = answer == LicenseAnswer::Enveloped;
+  if (enveloped && std::string (text ? text : "", size).rfind (kEnvelope, 0) != 0) {
+    soup_server_message_set_status (msg, 400, nullptr);
+    return;
+  }
   std::string reply;
   if (answer == LicenseAnswer::Malformed) {
     reply = "{\"keys\": [ {\"kty\": \"oct\", ";
   } else {
-    reply = "{\"keys\": [";
+    reply = std::string (enveloped ? kEnvelope : "") + "{\"keys\": [";
     for (gsize i = 0; answer != LicenseAnswer::MissingKid && i < keys.size (); i++) {
       Block kid = keys[i].first;
       if (answer == LicenseAnswer::OtherKid)
@@ -148,6 +159,18 @@ guint LicenseServer::posts ()
   guint n = posts_;
   g_mutex_unlock (&lock_);
   return n;
+}
+
+std::string LicenseServer::last_header (const char *name)
+{
+  g_mutex_lock (&lock_);
+  std::string value;
+  for (const auto &header : last_headers_) {
+    if (g_ascii_strcasecmp (header.first.c_str (), name) == 0)
+      value = header.second;
+  }
+  g_mutex_unlock (&lock_);
+  return value;
 }
 
 std::string LicenseServer::last_body ()

@@ -25,8 +25,12 @@ std::string b64url (const Block &bytes);
 std::string hex (const Block &bytes);
 
 /* Keys: the keys served; MissingKid: none; OtherKid: each key under another
- * KID (its first byte inverted), as a server for other content would. */
-enum class LicenseAnswer { Keys, Status500, Malformed, MissingKid, OtherKid };
+ * KID (its first byte inverted), as a server for other content would;
+ * Enveloped: the keys, for a request that is kEnvelope followed by the
+ * ClearKey request (400 otherwise), answered as kEnvelope followed by the
+ * JWK Set: a server that does not speak plain ClearKey JSON. */
+enum class LicenseAnswer { Keys, Status500, Malformed, MissingKid, OtherKid, Enveloped };
+inline constexpr const char *kEnvelope = "ENVELOPE:";
 
 class LicenseServer {
  public:
@@ -43,6 +47,8 @@ class LicenseServer {
   void set_answer (LicenseAnswer answer, gint64 license_duration = -1, gint64 playback_duration = -1);
   guint posts ();
   std::string last_body ();
+  /* A header of the last request ("" if it had none). */
+  std::string last_header (const char *name);
 
  private:
   static gpointer run (gpointer data);
@@ -62,6 +68,7 @@ class LicenseServer {
   gint64 playback_duration_ = -1;
   guint posts_ = 0;
   std::string last_body_;
+  std::vector<std::pair<std::string, std::string>> last_headers_;
 };
 
 }  // namespace ot

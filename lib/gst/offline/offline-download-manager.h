@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gst/offline/offline-download.h>
+#include <gst/offline/offline-license-manager.h>
 
 G_BEGIN_DECLS
 
@@ -11,6 +12,10 @@ G_DECLARE_FINAL_TYPE (GstOfflineDownloadManager, gst_offline_download_manager, G
 
 GST_OFFLINE_API
 GstOfflineDownloadManager *gst_offline_download_manager_new (const gchar *data_dir, GError **error);
+
+GST_OFFLINE_API
+GstOfflineDownloadManager *gst_offline_download_manager_new_with_licenses (const gchar *data_dir,
+    GstOfflineLicenseManager *licenses, GError **error);
 
 GST_OFFLINE_API
 const gchar *gst_offline_download_manager_get_data_dir (GstOfflineDownloadManager *self);

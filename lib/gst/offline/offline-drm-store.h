@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib-object.h>
+#include <gst/gst.h>
 #include <gst/offline/offline-error.h>
 
 G_BEGIN_DECLS
@@ -13,14 +14,19 @@ G_DECLARE_INTERFACE (GstOfflineDrmStore, gst_offline_drm_store, GST_OFFLINE, DRM
 /**
  * GstOfflineDrmStore:
  *
- * Where persistent DRM data (content keys, licenses) is kept: a map from
- * string names to byte strings, as Kaltura's LocalDrmStorage. The library's
- * license manager writes to it and the `offlinedrm` element reads from it.
+ * Where persistent DRM data (licenses and their keys) is kept: a map from
+ * string names to byte strings, as Kaltura's LocalDrmStorage. Every part of
+ * gst-offline uses one store: downloads write the keys they acquire into it
+ * (DASH ClearKey licenses and HLS AES-128 keys alike), the license manager
+ * keeps their licenses there, and playback (`cachesrc`, `offlinedrm`) reads
+ * them from it through gst_offline_drm_store_lookup_key().
  *
  * #GstOfflineSqliteDrmStore is the default implementation. An application
  * that keeps keys elsewhere (a keyring, a secure element) implements this
- * interface on a GObject of its own and gives it to `offlinedrm` through its
- * `drm-store` property.
+ * interface on a GObject of its own, gives it to a #GstOfflineLicenseManager
+ * which it gives to its #GstOfflineDownloadManager
+ * (#GstOfflineDownloadManager:license-manager), and sets it on its
+ * pipelines with gst_offline_drm_store_context_new().
  *
  * The methods may be called from any thread (`offlinedrm` calls load() from
  * its streaming thread): implementations must be thread-safe. Values are
@@ -56,6 +62,49 @@ GBytes *gst_offline_drm_store_load (GstOfflineDrmStore *self, const gchar *key, 
 
 GST_OFFLINE_API
 gboolean gst_offline_drm_store_remove (GstOfflineDrmStore *self, const gchar *key, GError **error);
+
+GST_OFFLINE_API
+GBytes *gst_offline_drm_store_lookup_key (GstOfflineDrmStore *self, const gchar *download_id, const gchar *key_id,
+    GError **error);
+
+GST_OFFLINE_API
+gboolean gst_offline_drm_store_add_key (GstOfflineDrmStore *self, const gchar *download_id, const gchar *key_id,
+    GBytes *key, GError **error);
+
+/**
+ * GST_OFFLINE_DRM_STORE_CONTEXT_TYPE:
+ *
+ * The type of the #GstContext through which a pipeline's elements share a
+ * #GstOfflineDrmStore: `gst-offline.drm-store`. Its structure holds the
+ * store in the field `drm-store`. An application sets one on its pipeline
+ * (gst_offline_drm_store_context_new(), gst_element_set_context()) to play
+ * with its own store; `cachesrc` answers the context query with it, or
+ * with the store of the data directory it plays from when none is set, and
+ * `offlinedrm` asks for it.
+ */
+#define GST_OFFLINE_DRM_STORE_CONTEXT_TYPE "gst-offline.drm-store"
+
+GST_OFFLINE_API
+GstContext *gst_offline_drm_store_context_new (GstOfflineDrmStore *store);
+
+GST_OFFLINE_API
+GstOfflineDrmStore *gst_offline_drm_store_context_get_store (GstContext *context);
+
+/**
+ * GST_OFFLINE_CLEARKEY_SYSTEM_ID:
+ *
+ * The W3C common (ClearKey) protection system id, whose keys gst-offline
+ * keeps: the one decryptors should prefer.
+ */
+#define GST_OFFLINE_CLEARKEY_SYSTEM_ID "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b"
+
+/**
+ * GST_OFFLINE_DASHIF_CLEARKEY_SYSTEM_ID:
+ *
+ * The DASH-IF ClearKey protection system id, which gst-offline keeps the
+ * keys of too.
+ */
+#define GST_OFFLINE_DASHIF_CLEARKEY_SYSTEM_ID "e2719d58-a985-b3c9-781a-b030af78d30e"
 
 #define GST_OFFLINE_TYPE_SQLITE_DRM_STORE (gst_offline_sqlite_drm_store_get_type ())
 GST_OFFLINE_API

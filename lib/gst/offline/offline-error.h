@@ -29,6 +29,8 @@ G_BEGIN_DECLS
  * @GST_OFFLINE_ERROR_UNSUPPORTED: the content or manifest is of a kind not supported.
  * @GST_OFFLINE_ERROR_BUSY: the download is being worked on by another process.
  * @GST_OFFLINE_ERROR_INCOMPLETE: the download is not complete.
+ * @GST_OFFLINE_ERROR_LICENSE_EXPIRED: the license of the download does not
+ *   allow playback any more (expired, or its playback window used up).
  *
  * Error codes of the %GST_OFFLINE_ERROR domain.
  */
@@ -46,6 +48,7 @@ typedef enum {
   GST_OFFLINE_ERROR_UNSUPPORTED,
   GST_OFFLINE_ERROR_BUSY,
   GST_OFFLINE_ERROR_INCOMPLETE,
+  GST_OFFLINE_ERROR_LICENSE_EXPIRED,
 } GstOfflineError;
 
 GST_OFFLINE_API

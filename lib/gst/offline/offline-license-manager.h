@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <gst/offline/offline-download-request.h>
 #include <gst/offline/offline-drm-store.h>
 #include <gst/offline/offline-error.h>
 
@@ -15,9 +16,11 @@ G_DECLARE_FINAL_TYPE (GstOfflineLicenseManager, gst_offline_license_manager, GST
  * GstOfflineLicenseManager:
  *
  * The persistent ClearKey licenses of the downloads of a data directory, as
- * Kaltura's LocalAssetsManager handles them: their status (how long until
- * they expire, how much playback they still allow), renewal, release, and
- * registering a license for a download made earlier.
+ * Kaltura's LocalAssetsManager and ExoPlayer's OfflineLicenseHelper handle
+ * them: their status (how long until they expire, how much playback they
+ * still allow), renewal, release, registering a license for a download made
+ * earlier and acquiring one without the media. One license per download,
+ * kept in the manager's #GstOfflineDrmStore.
  */
 
 GST_OFFLINE_API
@@ -36,6 +39,14 @@ gboolean gst_offline_license_manager_has_license (GstOfflineLicenseManager *self
 GST_OFFLINE_API
 gboolean gst_offline_license_manager_get_status (GstOfflineLicenseManager *self, const gchar *id,
     gint64 *expires_in, gint64 *playable_for, GError **error);
+
+GST_OFFLINE_API
+gboolean gst_offline_license_manager_get_info (GstOfflineLicenseManager *self, const gchar *id, gint64 *expires_in,
+    gint64 *playable_for, GDateTime **expires_at, gchar **license_url, GError **error);
+
+GST_OFFLINE_API
+gboolean gst_offline_license_manager_acquire (GstOfflineLicenseManager *self, GstOfflineDownloadRequest *request,
+    GCancellable *cancellable, GError **error);
 
 GST_OFFLINE_API
 gboolean gst_offline_license_manager_register_asset (GstOfflineLicenseManager *self, const gchar *id,
