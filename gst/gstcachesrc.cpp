@@ -13,18 +13,25 @@
  * No caps are set on it; typefinding downstream finds the container.
  *
  * An adaptive download (DASH, HLS or Smooth Streaming, from its playback
- * plan) comes out of one src pad per track, `src_0`, `src_1`, ...:
+ * plan) comes out of one src pad per selected track, `src_0`, `src_1`, ...:
  * by default the best video track (the highest, then the highest bitrate),
- * every audio and every text track (a track cachesrc cannot play, such as
- * Smooth Streaming text, is left out with a warning); #GstCacheSrc:tracks
- * chooses others.
+ * the default audio track (role "main", else the first) and the first text
+ * track (#GstCacheSrc:default-text); #GstCacheSrc:tracks chooses others.
+ * Before its pads, cachesrc posts a #GstStreamCollection with a #GstStream
+ * per track it can play (a track it cannot play, such as Smooth Streaming
+ * text, is left out with a warning) and a streams-selected message; it
+ * answers the SELECTABLE query and takes GST_EVENT_SELECT_STREAMS during
+ * playback, as adaptivedemux2 does, so playbin3's current-audio and
+ * current-text switch tracks: a deselected track's pad ends with EOS, a
+ * newly selected track gets a new pad that starts where playback is.
  * Each pad carries its track's container stream as an adaptive demuxer's
- * output pad does: stream-start (one group id for all pads), caps
+ * output pad does: stream-start (one group id for all pads, the track's
+ * GstStream), caps
  * (`video/quicktime` or `audio/x-m4a` for fragmented MP4,
  * `video/mpegts, systemstream=true`, `application/x-subtitle-vtt`,
  * `application/ttml+xml`; for Smooth Streaming, mssdemux's `video/quicktime,
  * variant=mss-fragmented` with timescale and media caps, since its fragments
- * have no init segment), a TIME segment, the track's language as tags and
+ * have no init segment), a TIME segment, the stream collection, the track's language as tags and
  * its protection events, then the init segment and the media segments. The
  * first buffer of each media segment has the segment's start as PTS; the
  * init segment is sent again after every seek and when it changes at a
