@@ -624,6 +624,9 @@ static Suite *
 stream_selection_suite (void)
 {
   Suite *s = suite_create ("stream-selection");
+  /* On demand only (see above); without it, no test case at all. */
+  if (!g_getenv ("OT_STREAM_SELECTION") && !g_getenv ("OT_STREAM_SELECTION_STRESS"))
+    return s;
   TCase *tc = adaptive_tcase ("selection");
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_dash_two_languages_and_webvtt);

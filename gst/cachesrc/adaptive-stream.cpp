@@ -747,7 +747,7 @@ AdaptiveStream::finish (GstFlowReturn ret, bool error_posted)
     GST_DEBUG_OBJECT (pad (), "flushing: pausing the push task");
   } else {
     GST_INFO_OBJECT (pad (), "pausing the push task: %s", gst_flow_get_name (ret));
-    if (ret < GST_FLOW_EOS) {
+    if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
       if (!error_posted)
         GST_ELEMENT_FLOW_ERROR (element (), ret);
       GstEvent *event = gst_event_new_eos ();
