@@ -13,18 +13,26 @@
  * No caps are set on it; typefinding downstream finds the container.
  *
  * An adaptive download (DASH, HLS or Smooth Streaming, from its playback
- * plan) comes out of one src pad per track, `src_0`, `src_1`, ...:
+ * plan) comes out of one src pad per selected track, `src_0`, `src_1`, ...:
  * by default the best video track (the highest, then the highest bitrate),
- * every audio and every text track (a track cachesrc cannot play, such as
- * Smooth Streaming text, is left out with a warning); #GstCacheSrc:tracks
- * chooses others.
+ * the default audio track (role "main", else the first) and the first text
+ * track (#GstCacheSrc:default-text); #GstCacheSrc:tracks chooses others.
+ * Before its pads, cachesrc posts a #GstStreamCollection with a #GstStream
+ * per track it can play (a track it cannot play, such as Smooth Streaming
+ * text, is left out with a warning) and a streams-selected message; it
+ * answers the SELECTABLE query and takes GST_EVENT_SELECT_STREAMS during
+ * playback, as adaptivedemux2 does (an application sends the event to
+ * playbin3 with the collection's stream ids): a deselected track's pad ends
+ * with EOS, a newly selected track gets a new pad that starts where
+ * playback is.
  * Each pad carries its track's container stream as an adaptive demuxer's
- * output pad does: stream-start (one group id for all pads), caps
+ * output pad does: stream-start (one group id for all pads, the track's
+ * GstStream), caps
  * (`video/quicktime` or `audio/x-m4a` for fragmented MP4,
  * `video/mpegts, systemstream=true`, `application/x-subtitle-vtt`,
  * `application/ttml+xml`; for Smooth Streaming, mssdemux's `video/quicktime,
  * variant=mss-fragmented` with timescale and media caps, since its fragments
- * have no init segment), a TIME segment, the track's language as tags and
+ * have no init segment), a TIME segment, the stream collection, the track's language as tags and
  * its protection events, then the init segment and the media segments. The
  * first buffer of each media segment has the segment's start as PTS; the
  * init segment is sent again after every seek and when it changes at a
@@ -115,6 +123,7 @@ enum {
   PROP_CACHE_DIR,
   PROP_BLOCKSIZE,
   PROP_TRACKS,
+  PROP_DEFAULT_TEXT,
 };
 
 GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src_%u",
@@ -127,6 +136,7 @@ struct Settings {
   std::optional<std::string> cache_dir;
   guint blocksize = DEFAULT_BLOCKSIZE;
   std::string tracks;             /* empty: the default selection */
+  bool default_text = true;       /* the default selection has a text track */
 };
 
 /* The download being played, as found in READY->PAUSED: a progressive
@@ -135,7 +145,7 @@ struct OpenedDownload {
   GstOfflineDownloadType type;
   ProgressiveStream::Source progressive;
   std::shared_ptr<AdaptivePlayback> adaptive;
-  std::vector<GObjectPtr<GstOfflineTrack>> tracks;
+  std::vector<GObjectPtr<GstOfflineTrack>> tracks; /* the selected ones */
 };
 
 } // namespace
@@ -151,6 +161,7 @@ struct CacheSrcPrivate {
   std::shared_ptr<AdaptivePlayback> adaptive;
   /* drm.db of the data directory, opened when first asked for (object lock). */
   GObjectPtr<GstOfflineDrmStore> data_dir_drm_store;
+  guint next_pad = 0; /* the number of the next pad's name (object lock) */
 };
 
 struct _GstCacheSrc {
@@ -311,25 +322,43 @@ track_matches (GstOfflineTrack *track, const gchar *item)
 }
 
 /* The default selection: the best video track (highest, then highest
- * bitrate), every audio and every text track. */
+ * bitrate), the default audio track (the first with the role "main",
+ * else the first) and, with default-text, the first text track: one of
+ * each type, as adaptivedemux2 chooses (playbin3 1.22 outputs text
+ * whenever the collection has a text stream, and waits for it). (The CLI's track specs
+ * choose what is downloaded; this chooses what plays of it.) */
 static std::vector<GObjectPtr<GstOfflineTrack>>
-select_default_tracks (GPtrArray *all)
+select_default_tracks (const std::vector<GObjectPtr<GstOfflineTrack>> &all, bool with_text)
 {
-  GstOfflineTrack *best_video = nullptr;
-  for (guint i = 0; i < all->len; i++) {
-    auto *track = static_cast<GstOfflineTrack *> (g_ptr_array_index (all, i));
-    if (gst_offline_track_get_track_type (track) != GST_OFFLINE_TRACK_TYPE_VIDEO)
-      continue;
-    if (!best_video
-        || gst_offline_track_get_height (track) > gst_offline_track_get_height (best_video)
-        || (gst_offline_track_get_height (track) == gst_offline_track_get_height (best_video)
-            && gst_offline_track_get_bandwidth (track) > gst_offline_track_get_bandwidth (best_video)))
-      best_video = track;
+  GstOfflineTrack *best_video = nullptr, *audio = nullptr, *main_audio = nullptr, *text = nullptr;
+  for (auto &owned : all) {
+    GstOfflineTrack *track = owned.get ();
+    switch (gst_offline_track_get_track_type (track)) {
+      case GST_OFFLINE_TRACK_TYPE_VIDEO:
+        if (!best_video || gst_offline_track_get_height (track) > gst_offline_track_get_height (best_video)
+            || (gst_offline_track_get_height (track) == gst_offline_track_get_height (best_video)
+                && gst_offline_track_get_bandwidth (track) > gst_offline_track_get_bandwidth (best_video)))
+          best_video = track;
+        break;
+      case GST_OFFLINE_TRACK_TYPE_AUDIO: {
+        if (!audio)
+          audio = track;
+        const gchar *const *roles = gst_offline_track_get_roles (track);
+        if (!main_audio && roles && g_strv_contains (roles, "main"))
+          main_audio = track;
+        break;
+      }
+      case GST_OFFLINE_TRACK_TYPE_TEXT:
+        if (!text && with_text)
+          text = track;
+        break;
+      default:
+        break;
+    }
   }
   std::vector<GObjectPtr<GstOfflineTrack>> chosen;
-  for (guint i = 0; i < all->len; i++) {
-    auto *track = static_cast<GstOfflineTrack *> (g_ptr_array_index (all, i));
-    if (gst_offline_track_get_track_type (track) != GST_OFFLINE_TRACK_TYPE_VIDEO || track == best_video)
+  for (GstOfflineTrack *track : { best_video, main_audio ? main_audio : audio, text }) {
+    if (track)
       chosen.emplace_back (GST_OFFLINE_TRACK (g_object_ref (track)));
   }
   return chosen;
@@ -338,7 +367,7 @@ select_default_tracks (GPtrArray *all)
 /* Reads the tracks of an adaptive download from its playback plan and
  * chooses those to expose. Takes `index` and `cache`. */
 static std::optional<OpenedDownload>
-gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std::string &wanted,
+gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std::string &wanted, bool default_text,
     GstOfflineDownloadType type, GstOfflineDownloadIndex *index_in, GstOfflineCache *cache_in)
 {
   GObjectPtr<GstOfflineDownloadIndex> index (index_in);
@@ -368,9 +397,8 @@ gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std
   }
 
   OpenedDownload opened { type, {}, nullptr, {} };
-  if (wanted.empty ()) {
-    opened.tracks = select_default_tracks (all);
-  } else {
+  std::vector<GObjectPtr<GstOfflineTrack>> wanted_tracks;
+  if (!wanted.empty ()) {
     g_auto (GStrv) items = g_strsplit (wanted.c_str (), ",", -1);
     for (gchar **item = items; *item; item++) {
       g_strstrip (*item);
@@ -388,7 +416,7 @@ gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std
             ("tracks property: '%s'", wanted.c_str ()));
         return std::nullopt;
       }
-      for (auto &chosen : opened.tracks) {
+      for (auto &chosen : wanted_tracks) {
         if (chosen.get () == found) {
           GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
               ("Track '%s' of download '%s' is named twice in the tracks property", *item, id.c_str ()),
@@ -396,15 +424,30 @@ gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std
           return std::nullopt;
         }
       }
-      opened.tracks.emplace_back (GST_OFFLINE_TRACK (g_object_ref (found)));
+      wanted_tracks.emplace_back (GST_OFFLINE_TRACK (g_object_ref (found)));
     }
-    if (opened.tracks.empty ()) {
+    if (wanted_tracks.empty ()) {
       GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
           ("No track of download '%s' chosen (it has: %s)", id.c_str (), available.c_str ()),
           ("tracks property: '%s'", wanted.c_str ()));
       return std::nullopt;
     }
+    /* A track asked for by name that cannot be played is an error. */
+    for (auto &track : wanted_tracks) {
+      g_autoptr (GstCaps) caps = gst_offline::AdaptiveStream::caps_for (gst_offline_track_get_container (track.get ()),
+          gst_offline_track_get_track_type (track.get ()));
+      if (!caps) {
+        GST_ELEMENT_ERROR (self, STREAM, NOT_IMPLEMENTED,
+            ("Track %u (%s) of download '%s' is '%s' content, which cachesrc cannot play offline yet",
+                gst_offline_track_get_index (track.get ()), gst_offline_track_get_stream_key (track.get ()),
+                id.c_str (), gst_offline_track_get_container (track.get ())),
+            ("chosen by the tracks property"));
+        return std::nullopt;
+      }
+    }
   }
+  for (guint i = 0; i < all->len; i++)
+    opened.tracks.emplace_back (GST_OFFLINE_TRACK (g_object_ref (g_ptr_array_index (all, i))));
 
   /* A track cachesrc cannot play: an error when it was asked for by name;
    * left out with a warning from the default choice (Smooth Streaming text,
@@ -420,11 +463,7 @@ gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std
     g_autofree gchar *message = g_strdup_printf ("Track %u (%s) of download '%s' is '%s' content, which cachesrc "
         "cannot play offline yet", gst_offline_track_get_index (track.get ()),
         gst_offline_track_get_stream_key (track.get ()), id.c_str (), gst_offline_track_get_container (track.get ()));
-    if (!wanted.empty ()) {
-      GST_ELEMENT_ERROR (self, STREAM, NOT_IMPLEMENTED, ("%s", message), ("chosen by the tracks property"));
-      return std::nullopt;
-    }
-    GST_ELEMENT_WARNING (self, STREAM, NOT_IMPLEMENTED, ("%s: left out", message), ("default track choice"));
+    GST_ELEMENT_WARNING (self, STREAM, NOT_IMPLEMENTED, ("%s: left out", message), ("not in the stream collection"));
   }
   if (playable.empty ()) {
     GST_ELEMENT_ERROR (self, STREAM, NOT_IMPLEMENTED,
@@ -432,9 +471,8 @@ gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std
         ("no container of its tracks has caps"));
     return std::nullopt;
   }
-  opened.tracks = std::move (playable);
 
-  for (auto &track : opened.tracks) {
+  for (auto &track : playable) {
     GST_INFO_OBJECT (self, "download '%s': track %u (%s), %s %s, codecs '%s', language '%s'", id.c_str (),
         gst_offline_track_get_index (track.get ()), gst_offline_track_get_stream_key (track.get ()),
         gst_offline_track_get_container (track.get ()),
@@ -444,7 +482,15 @@ gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std
         gst_offline_track_get_codecs (track.get ()), gst_offline_track_get_language (track.get ()));
   }
 
-  opened.adaptive = std::make_shared<AdaptivePlayback> (GST_ELEMENT (self), id, index.release (), cache.release ());
+  opened.adaptive = std::make_shared<AdaptivePlayback> (GST_ELEMENT (self), id, index.release (), cache.release (),
+      playable);
+  opened.tracks = wanted.empty () ? select_default_tracks (playable, default_text) : std::move (wanted_tracks);
+  if (opened.tracks.empty ()) {
+    GST_ELEMENT_ERROR (self, STREAM, NOT_IMPLEMENTED,
+        ("Download '%s' has no video or audio track to play by default (it has: %s)", id.c_str (), available.c_str ()),
+        ("choose tracks with the tracks property"));
+    return std::nullopt;
+  }
   return opened;
 }
 
@@ -522,7 +568,7 @@ gst_cache_src_open_download (GstCacheSrc *self)
   }
 
   if (type != GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE)
-    return gst_cache_src_open_adaptive (self, id, settings.tracks, type, g_steal_pointer (&index),
+    return gst_cache_src_open_adaptive (self, id, settings.tracks, settings.default_text, type, g_steal_pointer (&index),
         g_steal_pointer (&cache));
 
   if (!settings.tracks.empty ()) {
@@ -584,6 +630,43 @@ gst_cache_src_open_download (GstCacheSrc *self)
 
 /* ---- Pads ----------------------------------------------------------------- */
 
+static gchar *
+gst_cache_src_next_pad_name (GstCacheSrc *self)
+{
+  GST_OBJECT_LOCK (self);
+  gchar *name = g_strdup_printf ("src_%u", self->priv->next_pad++);
+  GST_OBJECT_UNLOCK (self);
+  return name;
+}
+
+/* The stream of a track selected during playback (AdaptivePlayback's
+ * StreamFactory): a new pad, starting at `position`. */
+static AdaptiveStream *
+gst_cache_src_add_track_stream (GstCacheSrc *self, const std::shared_ptr<AdaptivePlayback> &playback,
+    GstOfflineTrack *track, const GstSegment &segment, guint32 seqnum, GstClockTime position)
+{
+  GstPadTemplate *templ = gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self), "src_%u");
+  GST_OBJECT_LOCK (self);
+  guint blocksize = self->priv->settings.blocksize;
+  GST_OBJECT_UNLOCK (self);
+  g_autofree gchar *name = gst_cache_src_next_pad_name (self);
+  auto stream = std::make_unique<AdaptiveStream> (GST_ELEMENT (self), templ, name, playback, track, blocksize);
+  if (!stream->activate ()) {
+    GST_ELEMENT_ERROR (self, CORE, PAD, (nullptr), ("could not activate %s", name));
+    return nullptr;
+  }
+  stream->set_start (segment, seqnum, position);
+  AdaptiveStream *raw = stream.get ();
+  GST_OBJECT_LOCK (self);
+  self->priv->streams.push_back (std::move (stream));
+  GST_OBJECT_UNLOCK (self);
+  GST_DEBUG_OBJECT (self, "adding pad %s for track %u at %" GST_TIME_FORMAT, name, gst_offline_track_get_index (track),
+      GST_TIME_ARGS (position));
+  gst_element_add_pad (GST_ELEMENT (self), raw->pad ());
+  raw->expose ();
+  return raw;
+}
+
 /* Adds the pads, then no-more-pads, then lets data flow: whoever links a pad
  * in pad-added may switch it to pull mode first. */
 static bool
@@ -601,9 +684,14 @@ gst_cache_src_expose_streams (GstCacheSrc *self, OpenedDownload opened)
 
   std::vector<std::unique_ptr<OutputStream>> streams;
   if (opened.adaptive) {
-    guint n = 0;
+    std::weak_ptr<AdaptivePlayback> weak = opened.adaptive;
+    opened.adaptive->set_stream_factory (
+        [self, weak] (GstOfflineTrack *track, const GstSegment &segment, guint32 seqnum, GstClockTime position) {
+          auto playback = weak.lock ();
+          return playback ? gst_cache_src_add_track_stream (self, playback, track, segment, seqnum, position) : nullptr;
+        });
     for (auto &track : opened.tracks) {
-      g_autofree gchar *name = g_strdup_printf ("src_%u", n++);
+      g_autofree gchar *name = gst_cache_src_next_pad_name (self);
       auto stream = std::make_unique<AdaptiveStream> (GST_ELEMENT (self), templ, name, opened.adaptive,
           track.get (), blocksize);
       opened.adaptive->add_stream (stream.get ());
@@ -640,15 +728,28 @@ gst_cache_src_expose_streams (GstCacheSrc *self, OpenedDownload opened)
     self->priv->streams.push_back (std::move (stream));
   GST_OBJECT_UNLOCK (self);
 
-  /* Only this thread changes the list (state changes are serialized). */
-  for (auto &stream : self->priv->streams) {
+  if (opened.adaptive) {
+    /* The streams first, then the pads that carry them (as adaptivedemux2):
+     * playbin3 knows every track before any pad. */
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_stream_collection (GST_OBJECT (self), opened.adaptive->collection ()));
+    gst_element_post_message (GST_ELEMENT (self), opened.adaptive->streams_selected_message (GST_SEQNUM_INVALID));
+  }
+
+  /* A selection may add streams meanwhile (they expose themselves). */
+  std::vector<OutputStream *> initial;
+  GST_OBJECT_LOCK (self);
+  for (auto &stream : self->priv->streams)
+    initial.push_back (stream.get ());
+  GST_OBJECT_UNLOCK (self);
+  for (OutputStream *stream : initial) {
     GST_DEBUG_OBJECT (self, "adding pad %s", GST_PAD_NAME (stream->pad ()));
     gst_element_add_pad (GST_ELEMENT (self), stream->pad ());
   }
   GST_DEBUG_OBJECT (self, "no more pads");
   gst_element_no_more_pads (GST_ELEMENT (self));
 
-  for (auto &stream : self->priv->streams)
+  for (OutputStream *stream : initial)
     stream->expose ();
   return true;
 }
@@ -659,13 +760,17 @@ gst_cache_src_remove_streams (GstCacheSrc *self)
   std::vector<std::unique_ptr<OutputStream>> streams;
   std::shared_ptr<AdaptivePlayback> adaptive;
   GST_OBJECT_LOCK (self);
-  streams.swap (self->priv->streams);
-  adaptive.swap (self->priv->adaptive);
+  adaptive = self->priv->adaptive;
   GST_OBJECT_UNLOCK (self);
-
-  /* No seek may reach the streams once they start going. */
+  /* No seek or selection may reach the streams once they start going
+   * (this waits for one in progress, which may add a stream). */
   if (adaptive)
     adaptive->detach ();
+
+  GST_OBJECT_LOCK (self);
+  streams.swap (self->priv->streams);
+  self->priv->adaptive.reset ();
+  GST_OBJECT_UNLOCK (self);
 
   for (auto &stream : streams) {
     GST_DEBUG_OBJECT (self, "removing pad %s", GST_PAD_NAME (stream->pad ()));
@@ -705,6 +810,7 @@ gst_cache_src_change_state (GstElement *element, GstStateChange transition)
       gst_cache_src_remove_streams (self);
       GST_OBJECT_LOCK (self);
       self->priv->pending_seek.reset ();
+      self->priv->next_pad = 0;
       GST_OBJECT_UNLOCK (self);
       break;
     default:
@@ -771,6 +877,17 @@ gst_cache_src_send_event (GstElement *element, GstEvent *event)
     }
     GST_OBJECT_UNLOCK (self);
   }
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SELECT_STREAMS) {
+    /* playbin3 sends it to the element that posted the collection. */
+    GST_OBJECT_LOCK (self);
+    std::shared_ptr<AdaptivePlayback> adaptive = self->priv->adaptive;
+    GST_OBJECT_UNLOCK (self);
+    if (!adaptive) {
+      gst_event_unref (event);
+      return FALSE;
+    }
+    return adaptive->select_streams (event);
+  }
   return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
 }
 
@@ -827,6 +944,9 @@ gst_cache_src_set_property (GObject *object, guint prop_id, const GValue *value,
       settings.tracks = tracks ? tracks : "";
       break;
     }
+    case PROP_DEFAULT_TEXT:
+      settings.default_text = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -856,6 +976,9 @@ gst_cache_src_get_property (GObject *object, guint prop_id, GValue *value, GPara
       break;
     case PROP_TRACKS:
       g_value_set_string (value, settings.tracks.empty () ? nullptr : settings.tracks.c_str ());
+      break;
+    case PROP_DEFAULT_TEXT:
+      g_value_set_boolean (value, settings.default_text);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -937,19 +1060,38 @@ gst_cache_src_class_init (GstCacheSrcClass *klass)
   /**
    * GstCacheSrc:tracks:
    *
-   * Which tracks of an adaptive download to expose, one src pad each: a
-   * comma-separated list of track indices or stream keys (as
+   * Which tracks of an adaptive download to play from the start, one src
+   * pad each: a comma-separated list of track indices or stream keys (as
    * `gst-offline status ID --json` lists them). %NULL or empty means the
-   * default: the best video track (the highest, then the highest bitrate),
-   * every audio track and every text track, less those cachesrc cannot play
-   * (left out with a warning). A track named twice is an error, and so is
-   * the property on a progressive download (it has no tracks).
+   * default: the best video track (the highest, then the highest bitrate)
+   * the default audio track (the first whose role is "main", else the
+   * first) and the first text track (unless #GstCacheSrc:default-text is
+   * off).
+   * Every track cachesrc can play is in the stream collection it posts, and
+   * GST_EVENT_SELECT_STREAMS (as playbin3 and decodebin3 send it) changes
+   * the selection during playback. A track named twice is an error, and so
+   * is the property on a progressive download (it has no tracks).
    */
   g_object_class_install_property (gobject_class, PROP_TRACKS,
       g_param_spec_string ("tracks", "Tracks",
-          "Adaptive downloads: comma-separated track indices or stream keys to expose, one pad each; "
-          "NULL or empty: the best video track, every audio and every text track it can play",
+          "Adaptive downloads: comma-separated track indices or stream keys to play from the start, one pad each; "
+          "NULL or empty: the best video, the default audio and the first text track (select-streams chooses others)",
           nullptr, flags));
+
+  /**
+   * GstCacheSrc:default-text:
+   *
+   * Whether the default selection of an adaptive download (when
+   * #GstCacheSrc:tracks is not set) includes its first text track, as
+   * adaptivedemux2's does. A download holds text only when it was asked
+   * for (the CLI downloads none by default). Leave it on under playbin3,
+   * which outputs text whenever the stream collection has a text stream
+   * and waits for it; turn it off to play a download's audio and video
+   * alone under playbin or decodebin.
+   */
+  g_object_class_install_property (gobject_class, PROP_DEFAULT_TEXT,
+      g_param_spec_boolean ("default-text", "Default text",
+          "Adaptive downloads: whether the default selection includes the first text track", TRUE, flags));
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class, "Offline cache source", "Source/File",

@@ -271,75 +271,90 @@ GST_START_TEST (test_missing_segment_and_tracks)
 }
 GST_END_TEST;
 
-/* A track that downstream takes late (as when playbin3 chooses it from a
- * later stream collection) is not lost: its pushes come back NOT_LINKED
- * (here from an identity whose source pad is not linked yet), it tries
- * again, and once linked it plays from the start, init segment first. The
- * identity is linked once the audio track has started twice (pushed its
- * DISCONT init segment again); the video goes to a fakesink. */
-struct LateLink {
-  Player player;
-  GstElement *identity = nullptr;
-  std::atomic<guint> audio_starts { 0 };
+/* A track that nobody takes (its pad linked to an identity whose source
+ * pad is not linked) ends with EOS and does not hold the others back: the
+ * video plays to the end. With every track unlinked it is an error. */
+struct Unlinked {
+  GstElement *pipeline = nullptr;
+  bool link_video = true;
+  std::atomic<bool> audio_eos { false };
 };
 
 static GstPadProbeReturn
-on_audio_buffer (GstPad *, GstPadProbeInfo *info, gpointer data)
+on_audio_event (GstPad *, GstPadProbeInfo *info, gpointer data)
 {
-  if (GST_BUFFER_FLAG_IS_SET (GST_PAD_PROBE_INFO_BUFFER (info), GST_BUFFER_FLAG_DISCONT))
-    static_cast<LateLink *> (data)->audio_starts++;
+  auto *unlinked = static_cast<Unlinked *> (data);
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS && !unlinked->audio_eos.exchange (true))
+    gst_element_post_message (unlinked->pipeline, gst_message_new_application (nullptr,
+                                                      gst_structure_new_empty ("audio-eos")));
   return GST_PAD_PROBE_OK;
 }
 
 static void
 on_cachesrc_pad (GstElement *, GstPad *pad, gpointer data)
 {
-  auto *late = static_cast<LateLink *> (data);
-  GstElement *first;
-  if (g_str_equal (GST_PAD_NAME (pad), "src_1")) {
-    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_audio_buffer, late, nullptr);
-    first = late->identity = gst_element_factory_make ("identity", nullptr);
-  } else {
-    first = gst_element_factory_make ("fakesink", nullptr);
-  }
-  gst_bin_add (GST_BIN (late->player.pipeline), first);
+  auto *unlinked = static_cast<Unlinked *> (data);
+  bool video = g_str_equal (GST_PAD_NAME (pad), "src_0");
+  GstElement *first = gst_element_factory_make (video && unlinked->link_video ? "fakesink" : "identity", nullptr);
+  if (!video)
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_audio_event, unlinked, nullptr);
+  else if (unlinked->link_video)
+    g_object_set (first, "sync", FALSE, nullptr);
+  gst_bin_add (GST_BIN (unlinked->pipeline), first);
   gst_element_sync_state_with_parent (first);
   GstPad *sink = gst_element_get_static_pad (first, "sink");
   fail_unless_equals_int (gst_pad_link (pad, sink), GST_PAD_LINK_OK);
   gst_object_unref (sink);
 }
 
-GST_START_TEST (test_track_linked_late)
+/* Plays until `types` (EOS or an error; a pipeline without sinks posts EOS
+ * at once, so the all-unlinked case waits for the error alone). */
+static GstMessage *
+play_with_unlinked (const gchar *data_dir, Unlinked *unlinked, GstMessageType types)
 {
-  Asset asset ("late", nullptr);
-  LateLink late;
-  late.player.data_dir = asset.dirs.data;
-  late.player.pipeline = gst_pipeline_new (nullptr);
+  unlinked->pipeline = gst_pipeline_new (nullptr);
   GstElement *src = gst_element_factory_make ("cachesrc", nullptr);
-  g_object_set (src, "uri", "offline://late", "cache-dir", asset.dirs.data, nullptr);
-  g_signal_connect (src, "pad-added", G_CALLBACK (on_cachesrc_pad), &late);
-  gst_bin_add (GST_BIN (late.player.pipeline), src);
-  gst_element_set_state (late.player.pipeline, GST_STATE_PLAYING);
-  for (int i = 0; late.audio_starts < 2 && i < 1000; i++)
-    g_usleep (10 * 1000);
-  fail_unless (late.audio_starts >= 2, "the audio track was not pushed again after NOT_LINKED");
-  GstElement *decodebin = gst_element_factory_make ("decodebin", nullptr);
-  g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_pad_added), &late.player);
-  gst_bin_add (GST_BIN (late.player.pipeline), decodebin);
-  gst_element_sync_state_with_parent (decodebin);
-  fail_unless (gst_element_link (late.identity, decodebin));
-  /* The pipeline's EOS came with the video's: wait for the audio buffers. */
-  auto expected = frames_of (asset.references.audio, "audio");
-  for (int i = 0; lines_to_frames (late.player.audio).size () < expected.size () && i < 3000; i++)
-    g_usleep (10 * 1000);
-  gst_element_set_state (late.player.pipeline, GST_STATE_NULL);
-  gst_object_unref (late.player.pipeline);
+  /* The video and the audio track. */
+  g_object_set (src, "uri", "offline://unlinked", "cache-dir", data_dir, "default-text", FALSE, nullptr);
+  g_signal_connect (src, "pad-added", G_CALLBACK (on_cachesrc_pad), unlinked);
+  gst_bin_add (GST_BIN (unlinked->pipeline), src);
+  gst_element_set_state (unlinked->pipeline, GST_STATE_PLAYING);
+  GstBus *bus = gst_element_get_bus (unlinked->pipeline);
+  GstMessage *message = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, types);
+  if (message && GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS && unlinked->link_video) {
+    /* The audio track's EOS may come after the video's. */
+    GstMessage *audio = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_APPLICATION);
+    if (audio)
+      gst_message_unref (audio);
+  }
+  gst_object_unref (bus);
+  gst_element_set_state (unlinked->pipeline, GST_STATE_NULL);
+  gst_object_unref (unlinked->pipeline);
+  return message;
+}
 
-  /* Every audio buffer but the first (see assert_same_as_reference). */
-  auto audio = lines_to_frames (late.player.audio);
-  fail_unless (audio.size () > 2, "%zu audio buffers", audio.size ());
-  assert_same (std::vector<Frame> (expected.begin () + 1, expected.end ()),
-      std::vector<Frame> (audio.begin () + 1, audio.end ()), "audio linked late");
+GST_START_TEST (test_unlinked_track_ends)
+{
+  Asset asset ("unlinked", nullptr);
+  Unlinked unlinked;
+  GstMessage *message = play_with_unlinked (asset.dirs.data, &unlinked,
+      static_cast<GstMessageType> (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless (message != nullptr, "the video did not reach its end beside an unlinked audio track");
+  fail_unless_equals_int (GST_MESSAGE_TYPE (message), GST_MESSAGE_EOS);
+  gst_message_unref (message);
+  fail_unless (unlinked.audio_eos, "the unlinked audio track did not end with EOS");
+
+  Unlinked none;
+  none.link_video = false;
+  message = play_with_unlinked (asset.dirs.data, &none, GST_MESSAGE_ERROR);
+  fail_unless (message != nullptr && GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR,
+      "no error with every track unlinked");
+  GError *error = nullptr;
+  gst_message_parse_error (message, &error, nullptr);
+  fail_unless (g_error_matches (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED), "unexpected error: %s",
+      error->message);
+  g_error_free (error);
+  gst_message_unref (message);
 }
 GST_END_TEST;
 
@@ -354,7 +369,7 @@ cachesrc_adaptive_suite (void)
   tcase_add_test (tc, test_seek_and_duration);
   tcase_add_test (tc, test_two_periods);
   tcase_add_test (tc, test_missing_segment_and_tracks);
-  tcase_add_test (tc, test_track_linked_late);
+  tcase_add_test (tc, test_unlinked_track_ends);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -7,14 +7,51 @@
 
 #include <openssl/crypto.h>
 
+#include <gst/pbutils/pbutils.h>
+
 #include <algorithm>
+#include <set>
 
 #define GST_CAT_DEFAULT gst_cache_src_debug
 
 namespace gst_offline {
 
+namespace {
+
+GstStreamType
+stream_type_of (GstOfflineTrack *track)
+{
+  switch (gst_offline_track_get_track_type (track)) {
+    case GST_OFFLINE_TRACK_TYPE_VIDEO:
+      return GST_STREAM_TYPE_VIDEO;
+    case GST_OFFLINE_TRACK_TYPE_AUDIO:
+      return GST_STREAM_TYPE_AUDIO;
+    case GST_OFFLINE_TRACK_TYPE_TEXT:
+      return GST_STREAM_TYPE_TEXT;
+    default:
+      return GST_STREAM_TYPE_UNKNOWN;
+  }
+}
+
+/* What the track's elementary stream is, from its RFC 6381 codecs (what a
+ * GstStream's caps say; the pad carries the container), else its
+ * container's caps. */
+GstCaps *
+stream_caps_of (GstOfflineTrack *track)
+{
+  /* Smooth Streaming's "codecs" are FourCCs, not RFC 6381. */
+  const gchar *codecs = g_str_equal (gst_offline_track_get_container (track), "mss-fmp4") ? nullptr
+                                                                                     : gst_offline_track_get_codecs (track);
+  GstCaps *caps = codecs && *codecs ? gst_codec_utils_caps_from_mime_codec (codecs) : nullptr;
+  if (caps)
+    return caps;
+  return AdaptiveStream::caps_for (gst_offline_track_get_container (track), gst_offline_track_get_track_type (track));
+}
+
+} // namespace
+
 AdaptivePlayback::AdaptivePlayback (GstElement *element, std::string download_id,
-    GstOfflineDownloadIndex *index, GstOfflineCache *cache)
+    GstOfflineDownloadIndex *index, GstOfflineCache *cache, const std::vector<GObjectPtr<GstOfflineTrack>> &tracks)
     : element_ (element),
       download_id_ (std::move (download_id)),
       index_ (index),
@@ -26,6 +63,74 @@ AdaptivePlayback::AdaptivePlayback (GstElement *element, std::string download_id
     duration_ = GST_CLOCK_TIME_NONE;
   gst_segment_init (&segment_, GST_FORMAT_TIME);
   segment_.duration = duration_;
+
+  /* Stream ids as gst_pad_create_stream_id() makes them for a URI source:
+   * a hash of the URI, then the track. */
+  g_autofree gchar *uri = g_strdup_printf ("offline://%s", download_id_.c_str ());
+  g_autofree gchar *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, uri, -1);
+  stream_id_prefix_ = hash;
+  collection_.reset (GST_STREAM_COLLECTION (gst_object_ref_sink (gst_stream_collection_new (stream_id_prefix_.c_str ()))));
+  for (auto &owned : tracks) {
+    GstOfflineTrack *track = owned.get ();
+    tracks_.emplace_back (GST_OFFLINE_TRACK (g_object_ref (track)));
+    guint index = gst_offline_track_get_index (track);
+    g_autoptr (GstCaps) caps = stream_caps_of (track);
+    GstStreamFlags flags = gst_offline_track_get_track_type (track) == GST_OFFLINE_TRACK_TYPE_TEXT
+        ? GST_STREAM_FLAG_SPARSE : GST_STREAM_FLAG_NONE;
+    GstStream *stream = gst_stream_new (stream_id (index).c_str (), caps, stream_type_of (track), flags);
+    GstTagList *tags = gst_tag_list_new_empty ();
+    const gchar *language = gst_offline_track_get_language (track);
+    if (language && *language)
+      gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_LANGUAGE_CODE, language, nullptr);
+    const gchar *label = gst_offline_track_get_label (track);
+    if (label && *label)
+      gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_TITLE, label, nullptr);
+    if (gst_offline_track_get_bandwidth (track) > 0 && gst_offline_track_get_bandwidth (track) <= G_MAXUINT)
+      gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_BITRATE,
+          static_cast<guint> (gst_offline_track_get_bandwidth (track)), nullptr);
+    gst_tag_list_set_scope (tags, GST_TAG_SCOPE_STREAM);
+    gst_stream_set_tags (stream, tags);
+    gst_tag_list_unref (tags);
+    gst_stream_collection_add_stream (collection_.get (), GST_STREAM (gst_object_ref (stream)));
+    stream_objects_[index].reset (GST_STREAM (gst_object_ref_sink (stream)));
+  }
+}
+
+std::string
+AdaptivePlayback::stream_id (guint track_index) const
+{
+  g_autofree gchar *id = g_strdup_printf ("%s/track%u", stream_id_prefix_.c_str (), track_index);
+  return id;
+}
+
+GstStreamCollection *
+AdaptivePlayback::copy_collection () const
+{
+  GstStreamCollection *copy = gst_stream_collection_new (stream_id_prefix_.c_str ());
+  gst_object_ref_sink (copy);
+  for (guint i = 0; i < gst_stream_collection_get_size (collection_.get ()); i++)
+    gst_stream_collection_add_stream (copy,
+        GST_STREAM (gst_object_ref (gst_stream_collection_get_stream (collection_.get (), i))));
+  return copy;
+}
+
+GstStream *
+AdaptivePlayback::stream_object (guint track_index) const
+{
+  auto found = stream_objects_.find (track_index);
+  return found != stream_objects_.end () ? found->second.get () : nullptr;
+}
+
+GstOfflineTrack *
+AdaptivePlayback::track_of_stream_id (const gchar *id) const
+{
+  for (auto &track : tracks_) {
+    std::string own = stream_id (gst_offline_track_get_index (track.get ()));
+    /* qtdemux, tsdemux and parsebin name their streams "<upstream id>/<n>". */
+    if (g_str_equal (id, own.c_str ()) || (g_str_has_prefix (id, own.c_str ()) && id[own.size ()] == '/'))
+      return track.get ();
+  }
+  return nullptr;
 }
 
 AdaptivePlayback::~AdaptivePlayback ()
@@ -142,49 +247,6 @@ AdaptivePlayback::add_stream (AdaptiveStream *stream)
   std::lock_guard<std::mutex> seek_lock (seek_mutex_);
   std::lock_guard<std::mutex> lock (streams_mutex_);
   streams_.push_back (stream);
-  std::lock_guard<std::mutex> start_lock (start_mutex_);
-  Starts &starts = starts_[gst_offline_track_get_track_type (stream->track ())];
-  starts.not_begun++;
-  starts.not_done++;
-}
-
-void
-AdaptivePlayback::stream_starting (GstOfflineTrackType type)
-{
-  std::lock_guard<std::mutex> lock (start_mutex_);
-  Starts &starts = starts_[type];
-  if (starts.not_begun > 0)
-    starts.not_begun--;
-  starts.last_begun_us = g_get_monotonic_time ();
-}
-
-void
-AdaptivePlayback::stream_started (GstOfflineTrackType type)
-{
-  std::lock_guard<std::mutex> lock (start_mutex_);
-  Starts &starts = starts_[type];
-  if (starts.not_done > 0 && --starts.not_done == 0)
-    started_.notify_all ();
-}
-
-bool
-AdaptivePlayback::wait_for_earlier_streams (GstOfflineTrackType type, std::chrono::milliseconds slice)
-{
-  std::unique_lock<std::mutex> lock (start_mutex_);
-  /* A first push still going on after this long is taken for done: it may
-   * wait for this very track (decodebin2 exposes its pads all at once). */
-  constexpr gint64 kBlockedPushUs = 200 * 1000;
-  return started_.wait_for (lock, slice, [this, type] {
-    for (GstOfflineTrackType earlier : { GST_OFFLINE_TRACK_TYPE_VIDEO, GST_OFFLINE_TRACK_TYPE_AUDIO }) {
-      if (earlier == type)
-        return true;
-      const Starts &starts = starts_[earlier];
-      bool blocked = starts.not_begun == 0 && g_get_monotonic_time () - starts.last_begun_us >= kBlockedPushUs;
-      if (starts.not_done > 0 && !blocked)
-        return false;
-    }
-    return true;
-  });
 }
 
 void
@@ -192,17 +254,30 @@ AdaptivePlayback::detach ()
 {
   /* Waits for a seek in progress, which uses the streams. */
   std::lock_guard<std::mutex> seek_lock (seek_mutex_);
-  std::lock_guard<std::mutex> lock (streams_mutex_);
-  streams_.clear ();
+  {
+    std::lock_guard<std::mutex> lock (streams_mutex_);
+    streams_.clear ();
+    detached_ = true;
+  }
+  wake ();
 }
 
-bool
-AdaptivePlayback::all_not_linked ()
+GstFlowReturn
+AdaptivePlayback::combine_flow (AdaptiveStream *stream, GstFlowReturn ret)
 {
   /* Called from streaming threads, which a seek may be waiting for: not
    * under seek_mutex_. */
-  std::lock_guard<std::mutex> lock (streams_mutex_);
-  return std::all_of (streams_.begin (), streams_.end (), [] (AdaptiveStream *s) { return s->not_linked (); });
+  std::lock_guard<std::mutex> streams_lock (streams_mutex_);
+  std::lock_guard<std::mutex> lock (flow_mutex_);
+  flows_[stream] = ret;
+  if (ret != GST_FLOW_NOT_LINKED)
+    return ret;
+  for (AdaptiveStream *other : streams_) {
+    auto found = flows_.find (other);
+    if (found == flows_.end () || found->second != GST_FLOW_NOT_LINKED)
+      return GST_FLOW_OK; /* another stream is (or may yet be) linked */
+  }
+  return GST_FLOW_NOT_LINKED;
 }
 
 GstClockTime
@@ -331,12 +406,147 @@ AdaptivePlayback::seek (GstEvent *event_in)
   for (AdaptiveStream *stream : streams_)
     stream->stop_and_lock ();
   segment_ = segment;
+  {
+    std::lock_guard<std::mutex> flow_lock (flow_mutex_);
+    flows_.clear ();
+  }
   for (AdaptiveStream *stream : streams_)
     stream->flush_stop_and_restart (segment, seqnum);
   for (AdaptiveStream *stream : streams_)
     stream->unlock_and_start ();
 
   last_seek_result_ = TRUE;
+  return TRUE;
+}
+
+void
+AdaptivePlayback::set_ended (AdaptiveStream *stream, bool ended)
+{
+  std::lock_guard<std::mutex> lock (flow_mutex_);
+  ended_[stream] = ended;
+  ended_changed_.notify_all ();
+}
+
+void
+AdaptivePlayback::wake ()
+{
+  std::lock_guard<std::mutex> lock (flow_mutex_);
+  ended_changed_.notify_all ();
+}
+
+bool
+AdaptivePlayback::wait_for_dense_streams_to_end (AdaptiveStream *stream)
+{
+  std::vector<AdaptiveStream *> dense;
+  {
+    std::lock_guard<std::mutex> lock (streams_mutex_);
+    if (detached_)
+      return false;
+    for (AdaptiveStream *other : streams_) {
+      if (other != stream && gst_offline_track_get_track_type (other->track ()) != GST_OFFLINE_TRACK_TYPE_TEXT)
+        dense.push_back (other);
+    }
+  }
+  std::unique_lock<std::mutex> lock (flow_mutex_);
+  auto all_ended = [&] {
+    return std::all_of (dense.begin (), dense.end (), [this] (AdaptiveStream *other) { return ended_[other]; });
+  };
+  ended_changed_.wait (lock, [&] { return detached_ || stream->interrupted () || all_ended (); });
+  return !detached_ && !stream->interrupted ();
+}
+
+GstMessage *
+AdaptivePlayback::streams_selected_message (guint32 seqnum)
+{
+  GstMessage *message = gst_message_new_streams_selected (GST_OBJECT (element_), collection_.get ());
+  if (seqnum != GST_SEQNUM_INVALID)
+    gst_message_set_seqnum (message, seqnum);
+  std::lock_guard<std::mutex> lock (streams_mutex_);
+  for (AdaptiveStream *stream : streams_) {
+    GstStream *object = stream_object (stream->track_index ());
+    if (object)
+      gst_message_streams_selected_add (message, object);
+  }
+  return message;
+}
+
+gboolean
+AdaptivePlayback::select_streams (GstEvent *event_in)
+{
+  GstMiniObjectPtr<GstEvent> event (event_in);
+  guint32 seqnum = gst_event_get_seqnum (event.get ());
+
+  std::unique_lock<std::mutex> lock (seek_mutex_);
+  if (seqnum == last_select_seqnum_) {
+    GST_DEBUG_OBJECT (element_, "select-streams %u was done already", seqnum);
+    return last_select_result_;
+  }
+  last_select_seqnum_ = seqnum;
+  last_select_result_ = FALSE;
+  if (detached_)
+    return FALSE;
+
+  GList *ids = nullptr;
+  gst_event_parse_select_streams (event.get (), &ids);
+  std::set<guint> wanted;
+  for (GList *item = ids; item; item = item->next) {
+    auto *id = static_cast<const gchar *> (item->data);
+    GstOfflineTrack *track = track_of_stream_id (id);
+    if (track)
+      wanted.insert (gst_offline_track_get_index (track));
+    else
+      GST_DEBUG_OBJECT (element_, "select-streams names stream %s, which is not ours", id);
+  }
+  g_list_free_full (ids, g_free);
+  if (wanted.empty ()) {
+    GST_WARNING_OBJECT (element_, "select-streams %u names none of the download's streams: ignored", seqnum);
+    return FALSE;
+  }
+
+  /* Where playback is: new tracks start there (the furthest a stream of
+   * the selection that goes on got, else the furthest of any). */
+  GstClockTime position = GST_CLOCK_TIME_NONE, any_position = GST_CLOCK_TIME_NONE;
+  std::vector<AdaptiveStream *> keep, drop;
+  for (AdaptiveStream *stream : streams_) {
+    GstClockTime at = stream->position ();
+    if (GST_CLOCK_TIME_IS_VALID (at) && (!GST_CLOCK_TIME_IS_VALID (any_position) || at > any_position))
+      any_position = at;
+    if (wanted.count (stream->track_index ())) {
+      keep.push_back (stream);
+      wanted.erase (stream->track_index ());
+      if (GST_CLOCK_TIME_IS_VALID (at) && (!GST_CLOCK_TIME_IS_VALID (position) || at > position))
+        position = at;
+    } else {
+      drop.push_back (stream);
+    }
+  }
+  if (!GST_CLOCK_TIME_IS_VALID (position))
+    position = GST_CLOCK_TIME_IS_VALID (any_position) ? any_position : segment_.start;
+
+  GST_INFO_OBJECT (element_, "select-streams %u: %zu tracks go on, %zu stop, %zu start at %" GST_TIME_FORMAT, seqnum,
+      keep.size (), drop.size (), wanted.size (), GST_TIME_ARGS (position));
+  for (AdaptiveStream *stream : drop)
+    stream->deselect ();
+  {
+    std::lock_guard<std::mutex> streams_lock (streams_mutex_);
+    streams_ = keep;
+  }
+  wake (); /* a text stream waiting for a dropped one */
+  for (guint index : wanted) {
+    GstOfflineTrack *track = nullptr;
+    for (auto &candidate : tracks_)
+      if (gst_offline_track_get_index (candidate.get ()) == index)
+        track = candidate.get ();
+    AdaptiveStream *stream = factory_ ? factory_ (track, segment_, last_seek_seqnum_, position) : nullptr;
+    if (!stream)
+      return FALSE;
+    std::lock_guard<std::mutex> streams_lock (streams_mutex_);
+    streams_.push_back (stream);
+  }
+  last_select_result_ = TRUE;
+  lock.unlock ();
+
+  gst_element_post_message (element_, streams_selected_message (seqnum));
   return TRUE;
 }
 

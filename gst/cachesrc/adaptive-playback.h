@@ -8,9 +8,12 @@
 #include <gst/gst.h>
 #include <gst/offline/offline.h>
 
+#include "time-mapper.h"
+
 #include <array>
-#include <chrono>
+#include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -25,15 +28,32 @@ class AdaptiveStream;
  * The index and the cache are read from every pad's streaming thread; one
  * mutex serializes those reads (they are short SQLite queries).
  *
+ * Streams: one GstStream per playable track, all in one
+ * GstStreamCollection (posted on the bus and sent on every pad after its
+ * segment), whose stream ids are those of the pads' stream-start events.
+ * The selected tracks have a pad that flows; the others have none.
+ * GST_EVENT_SELECT_STREAMS (on any pad, or sent to the element) changes the
+ * selection during playback: a track no longer selected ends its pad with
+ * EOS, a newly selected one gets a new pad that starts where playback is.
+ * decodebin3 learns from the SELECTABLE query that the source selects (as
+ * with adaptivedemux2) and then exposes every stream that reaches it.
+ *
  * Seeks: the demuxers downstream forward a TIME seek upstream on each of
  * their sink pads, so every src pad receives the same seek. The first to
  * arrive does the work for all pads; the others, with the same seqnum, get
  * the same answer. */
 class AdaptivePlayback {
 public:
-  /* Takes ownership of `index` and `cache`. */
+  /* Makes (and starts, at `position` within `segment`) the output stream
+   * of a newly selected track: its pad added and exposed. Returns it
+   * (owned by the element), or nullptr after posting an error. */
+  using StreamFactory = std::function<AdaptiveStream *(GstOfflineTrack *track, const GstSegment &segment,
+      guint32 seqnum, GstClockTime position)>;
+
+  /* Takes ownership of `index` and `cache`. `tracks`: the playable tracks,
+   * the collection's streams in that order. */
   AdaptivePlayback (GstElement *element, std::string download_id, GstOfflineDownloadIndex *index,
-      GstOfflineCache *cache);
+      GstOfflineCache *cache, const std::vector<GObjectPtr<GstOfflineTrack>> &tracks);
 
   ~AdaptivePlayback ();
 
@@ -43,6 +63,17 @@ public:
   const std::string &download_id () const { return download_id_; }
   GstClockTime duration () const { return duration_; }
   guint group_id () const { return group_id_; }
+
+  /* The collection of every playable track (transfer none). */
+  GstStreamCollection *collection () const { return collection_.get (); }
+  /* A new collection object with the collection's streams (transfer full). */
+  GstStreamCollection *copy_collection () const;
+  /* The GstStream of a track of the collection (transfer none), nullptr if
+   * the track is not in it. */
+  GstStream *stream_object (guint track_index) const;
+  /* The stream id of a track: that of its GstStream and its pads'
+   * stream-start. */
+  std::string stream_id (guint track_index) const;
 
   /* Reads of the plan and the cache, safe from any thread. */
   GPtrArray *segments (guint track, guint64 first, guint limit, GError **error);
@@ -64,35 +95,44 @@ public:
    * the plan's first video track, else its first audio track; nullptr if it
    * has neither (transfer none, lives as long as this). */
   GstOfflineTrack *media_track ();
+  /* The one time mapper of this playback (transfer none). */
+  TimeMapper &time_mapper () { return time_mapper_; }
 
-  /* The streams seeks apply to; detach() forgets them all before they go. */
+  /* The streams seeks and selections apply to; detach() forgets them all
+   * before they go, and no selection adds any after it. */
   void add_stream (AdaptiveStream *stream);
   void detach ();
+  /* Where streams of newly selected tracks come from (set before the
+   * first pad is exposed). */
+  void set_stream_factory (StreamFactory factory) { factory_ = std::move (factory); }
 
   /* A seek that came before the pads existed: sets where every stream
    * starts, without flushing (nothing flowed yet). */
   bool apply_initial_seek (GstEvent *event);
   /* A seek received on any src pad (transfer full). */
   gboolean seek (GstEvent *event);
+  /* GST_EVENT_SELECT_STREAMS received on any src pad or by the element
+   * (transfer full). Stream ids of the collection, or ids the demuxers
+   * downstream derived from them ("<id>/<suffix>"), name the tracks. */
+  gboolean select_streams (GstEvent *event);
+  /* The streams-selected message of the current selection (transfer full). */
+  GstMessage *streams_selected_message (guint32 seqnum);
 
-  /* Whether every stream's last push came back NOT_LINKED. */
-  bool all_not_linked ();
+  /* The flow of `stream`'s last push combined with the others': NOT_LINKED
+   * only when no stream is linked. */
+  GstFlowReturn combine_flow (AdaptiveStream *stream, GstFlowReturn ret);
 
-  /* Tracks start in turn: audio once every video track has pushed its
-   * first media block (or ended), text once every audio track has too.
-   * decodebin3 gets each track's streams in a stream collection of its
-   * own, from that track's parsebin, and playbin3 (1.22) chooses from the
-   * first it sees and again from each later one: were subparse ready
-   * before qtdemux or tsdemux, it would choose the text alone and fail
-   * ("Have text pad but no video pad"); were audio and video ready at
-   * once, it sometimes never gave the later one an output. A track reports
-   * when its first media block's push begins and when it returns (or the
-   * track ends); a later one waits up to `slice` and says whether every
-   * earlier track's first push returned, or has been going on so long that
-   * it must be waiting for the later ones. */
-  void stream_starting (GstOfflineTrackType type);
-  void stream_started (GstOfflineTrackType type);
-  bool wait_for_earlier_streams (GstOfflineTrackType type, std::chrono::milliseconds slice);
+  /* Sparse (text) tracks end with the others, as adaptivedemux2's output
+   * keeps its tracks in step: decodebin3 (1.22) takes an input that ends
+   * while the others go on for one that goes away, and removes its output
+   * under playsink, which then waits for it for ever. A text stream at its
+   * end waits (on a condition, not a clock) until every video and audio
+   * stream has ended, or it is woken to stop: false then. */
+  bool wait_for_dense_streams_to_end (AdaptiveStream *stream);
+  /* `stream` pushed EOS (ended) or starts again (not). */
+  void set_ended (AdaptiveStream *stream, bool ended);
+  /* Wakes a waiting text stream: it flushes, stops or is deselected. */
+  void wake ();
 
 private:
   /* Computes the new TIME segment of a seek; false if it is refused. */
@@ -100,6 +140,8 @@ private:
   /* The start of the segment holding `time` (or the next one) on the
    * first video stream, else the first stream: where key-unit seeks snap to. */
   GstClockTime snap (GstClockTime time, GstSeekFlags flags);
+  /* The track a stream id of a SELECT_STREAMS names, nullptr if none. */
+  GstOfflineTrack *track_of_stream_id (const gchar *id) const;
 
   GstElement *element_; /* not owned: it owns us, through its streams */
   const std::string download_id_;
@@ -107,28 +149,33 @@ private:
   GObjectPtr<GstOfflineCache> cache_;
   GstClockTime duration_;
   const guint group_id_;
+  std::vector<GObjectPtr<GstOfflineTrack>> tracks_;
+  std::string stream_id_prefix_;
+  GstObjectPtr<GstStreamCollection> collection_;
+  std::map<guint, GstObjectPtr<GstStream>> stream_objects_; /* by track index */
+  TimeMapper time_mapper_;
+  StreamFactory factory_;
 
   std::mutex plan_mutex_; /* serializes index_, cache_ and the one below */
   std::map<std::string, std::array<guint8, 16>> hls_keys_;
   bool media_track_read_ = false;
   GObjectPtr<GstOfflineTrack> media_track_;
 
-  std::mutex start_mutex_; /* guards the counts */
-  std::condition_variable started_;
-  struct Starts {
-    guint not_begun = 0;      /* streams whose first media push has not begun */
-    guint not_done = 0;       /* ... has not returned (nor the stream ended) */
-    gint64 last_begun_us = 0; /* when the latest of them began (monotonic) */
-  };
-  std::map<GstOfflineTrackType, Starts> starts_; /* by track type */
+  std::mutex flow_mutex_; /* guards flows_, ended_ and woken_ */
+  std::map<AdaptiveStream *, GstFlowReturn> flows_;
+  std::map<AdaptiveStream *, bool> ended_;
+  std::condition_variable ended_changed_;
 
   /* streams_ changes under both mutexes, so either is enough to read it. */
   std::mutex streams_mutex_;
-  std::mutex seek_mutex_; /* guards everything below; held during a whole seek */
-  std::vector<AdaptiveStream *> streams_;
+  std::mutex seek_mutex_; /* guards everything below; held during a whole seek or selection */
+  std::vector<AdaptiveStream *> streams_; /* of the selected tracks */
+  std::atomic<bool> detached_ { false };
   GstSegment segment_; /* the last one sent */
   guint32 last_seek_seqnum_ = GST_SEQNUM_INVALID;
   gboolean last_seek_result_ = FALSE;
+  guint32 last_select_seqnum_ = GST_SEQNUM_INVALID;
+  gboolean last_select_result_ = FALSE;
 };
 
 } // namespace gst_offline

@@ -1,9 +1,8 @@
-/* AdaptiveStream: where media time meets presentation time (MPEG-TS
- * segment times, WebVTT cue times). Kept apart from the pushing itself.
+/* AdaptiveStream: WebVTT segments, and the bytes the playback's TimeMapper
+ * reads (MPEG-TS segment times, WebVTT cue times). Kept apart from the
+ * pushing itself.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "adaptive-stream.h"
-
-#include "fmp4-timing.h"
 
 #include <vector>
 
@@ -51,7 +50,7 @@ AdaptiveStream::push_webvtt_segment ()
     GstOfflineTrack *media_track = timestamp_map ? playback_->media_track () : nullptr;
     if (media_track) {
       bool error;
-      media = period_map (media_track, current_, &error);
+      media = playback_->time_mapper ().period_map (media_track, current_, track_index_, *this, &error);
       if (error) {
         finish (GST_FLOW_ERROR, true);
         return;
@@ -74,94 +73,56 @@ AdaptiveStream::push_webvtt_segment ()
   GstFlowReturn ret = gst_pad_push (pad (), buffer);
   if (ret != GST_FLOW_OK)
     finish (ret, false);
-  else
-    not_linked_ = false;
 }
 
-std::optional<MediaTimeMap>
-AdaptiveStream::period_map (GstOfflineTrack *track, const GstOfflineSegment *near, bool *error)
+bool
+AdaptiveStream::open_resource (const gchar *key, bool is_init, UniqueFd *fd, guint64 *size)
 {
-  *error = false;
-  guint index = gst_offline_track_get_index (track);
-  auto known = period_maps_.find ({ index, near->period });
-  if (known != period_maps_.end ())
-    return known->second;
-
-  /* The period's first segment in that track (a plan that cannot be read
-   * leaves the period without a map, as one without segments). */
-  guint64 upper = near->number;
-  if (index != track_index_) {
-    /* `near` is of another track: search up to that track's segment there. */
-    g_autoptr (GError) find_error = nullptr;
-    g_autoptr (GstOfflineSegment) at = playback_->find_segment (index, near->start, &find_error);
-    upper = at ? at->number : 0;
-    if (at && at->period < near->period)
-      upper++;
-  }
-  g_autoptr (GError) plan_error = nullptr;
-  g_autoptr (GPtrArray) found = playback_->period_segments (index, near->period, upper, 1, &plan_error);
-  auto *first = found && found->len > 0 ? static_cast<GstOfflineSegment *> (g_ptr_array_index (found, 0)) : nullptr;
-  std::optional<GstClockTime> media_time;
-  if (!first || first->period != near->period)
-    GST_WARNING_OBJECT (pad (), "track %u has no segment in period %u", index, near->period);
-  else if (!(media_time = media_time_of (track, first, error)) && *error)
-    return std::nullopt;
-  /* Remembered either way: a period without a map is not looked at again. */
-  std::optional<MediaTimeMap> map;
-  if (media_time) {
-    map = MediaTimeMap { first->start, *media_time };
-    GST_DEBUG_OBJECT (pad (), "track %u, period %u: presentation %" GST_TIME_FORMAT " is media time %" GST_TIME_FORMAT,
-        index, near->period, GST_TIME_ARGS (map->presentation), GST_TIME_ARGS (map->media));
-  }
-  period_maps_[{ index, near->period }] = map;
-  return map;
+  Reader reader;
+  if (!open_reader (key, is_init, &reader))
+    return false;
+  *fd = std::move (reader.fd);
+  *size = reader.size;
+  return true;
 }
 
-std::optional<GstClockTime>
-AdaptiveStream::media_time_of (GstOfflineTrack *track, const GstOfflineSegment *segment, bool *error)
+bool
+AdaptiveStream::read_media_head (const GstOfflineSegment *segment, gsize limit,
+    bool (*enough) (const std::vector<guint8> &), std::vector<guint8> *head)
 {
-  *error = false;
-  std::optional<GstClockTime> media_time;
-  if (g_str_equal (gst_offline_track_get_container (track), "fmp4")) {
-    Reader init, fragment;
-    if (segment->init_resource
-        && (!open_resource (segment->init_resource, true, &init) || !open_resource (segment->resource, false, &fragment))) {
-      *error = true;
-      return std::nullopt;
+  Reader reader;
+  if (!open_reader (segment->resource, false, &reader)
+      || (segment->key_resource && !start_decryption (segment, &reader)))
+    return false;
+  while (reader.offset < reader.size && head->size () < limit && !enough (*head)) {
+    GstBuffer *block = nullptr;
+    if (read_block (reader, &block) != GST_FLOW_OK)
+      return false;
+    GstMapInfo map;
+    if (gst_buffer_map (block, &map, GST_MAP_READ)) {
+      head->insert (head->end (), map.data, map.data + map.size);
+      gst_buffer_unmap (block, &map);
     }
-    auto timescale = init.fd ? fmp4_track_timescale (init.fd.get (), init.size) : std::nullopt;
-    auto decode_time = init.fd ? fmp4_first_decode_time (fragment.fd.get (), fragment.size) : std::nullopt;
-    if (timescale && *timescale && decode_time)
-      media_time = gst_util_uint64_scale (*decode_time, GST_SECOND, *timescale);
-  } else if (g_str_equal (gst_offline_track_get_container (track), "mpegts")) {
-    /* tsdemux times its output from the first PCR (else the first PES
-     * timestamp), which is in the first packets. */
-    Reader ts;
-    if (!open_resource (segment->resource, false, &ts) || (segment->key_resource && !start_decryption (segment, &ts))) {
-      *error = true;
-      return std::nullopt;
-    }
-    std::vector<guint8> head;
-    while (ts.offset < ts.size && head.size () < 1024 * 1024 && !media_time) {
-      GstBuffer *block = nullptr;
-      if (read_block (ts, &block) != GST_FLOW_OK) {
-        *error = true;
-        return std::nullopt;
-      }
-      GstMapInfo map;
-      if (gst_buffer_map (block, &map, GST_MAP_READ)) {
-        head.insert (head.end (), map.data, map.data + map.size);
-        gst_buffer_unmap (block, &map);
-      }
-      gst_buffer_unref (block);
-      media_time = mpegts_first_pcr (head.data (), head.size ());
-    }
-    if (!media_time)
-      media_time = mpegts_first_timestamp (head.data (), head.size ());
+    gst_buffer_unref (block);
   }
-  if (!media_time)
-    GST_WARNING_OBJECT (pad (), "no media time in segment %s", segment->resource);
-  return media_time;
+  return true;
+}
+
+GPtrArray *
+AdaptiveStream::period_segments (guint track, guint period, guint64 upper, guint limit)
+{
+  g_autoptr (GError) error = nullptr;
+  GPtrArray *found = playback_->period_segments (track, period, upper, limit, &error);
+  if (!found)
+    plan_error ("period_segments", error);
+  return found;
+}
+
+GstOfflineSegment *
+AdaptiveStream::find_segment (guint track, GstClockTime time)
+{
+  g_autoptr (GError) error = nullptr;
+  return playback_->find_segment (track, time, &error);
 }
 
 } // namespace gst_offline

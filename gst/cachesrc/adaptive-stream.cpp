@@ -51,6 +51,7 @@ AdaptiveStream::~AdaptiveStream ()
 void
 AdaptiveStream::restart_locked (const GstSegment &segment, guint32 seqnum)
 {
+  playback_->set_ended (this, false);
   {
     std::lock_guard<std::mutex> lock (segment_mutex_);
     segment_ = segment;
@@ -70,15 +71,32 @@ AdaptiveStream::restart_locked (const GstSegment &segment, guint32 seqnum)
     g_ptr_array_unref (batch_);
     batch_ = nullptr;
   }
-  not_linked_ = false;
-  retry_at_ = -1;
-  not_linked_count_ = 0;
 }
 
 void
-AdaptiveStream::set_start (const GstSegment &segment, guint32 seqnum)
+AdaptiveStream::set_start (const GstSegment &segment, guint32 seqnum, GstClockTime position)
 {
-  restart_locked (segment, seqnum);
+  restart_locked (segment, seqnum != GST_SEQNUM_INVALID ? seqnum : seqnum_);
+  if (GST_CLOCK_TIME_IS_VALID (position) && position > start_time_) {
+    start_time_ = position;
+    std::lock_guard<std::mutex> lock (segment_mutex_);
+    segment_.position = position;
+  }
+}
+
+GstClockTime
+AdaptiveStream::position ()
+{
+  std::lock_guard<std::mutex> lock (segment_mutex_);
+  return segment_.position;
+}
+
+void
+AdaptiveStream::deselect ()
+{
+  GST_INFO_OBJECT (pad (), "track %s is no longer selected", gst_offline_track_get_stream_key (track_.get ()));
+  deselected_ = true;
+  playback_->wake ();
 }
 
 void
@@ -91,7 +109,7 @@ AdaptiveStream::push_activated ()
     std::lock_guard<std::mutex> lock (segment_mutex_);
     segment = segment_;
   }
-  need_stream_start_ = need_caps_ = need_tags_ = need_protection_ = true;
+  need_stream_start_ = need_caps_ = need_tags_ = need_protection_ = need_collection_ = true;
   restart_locked (segment, seqnum_);
 }
 
@@ -103,6 +121,13 @@ AdaptiveStream::flush_start (guint32 seqnum)
   GstEvent *event = gst_event_new_flush_start ();
   gst_event_set_seqnum (event, seqnum);
   gst_pad_push_event (pad (), event);
+  playback_->wake (); /* a text stream waiting at its end: the pad flushes now */
+}
+
+bool
+AdaptiveStream::interrupted () const
+{
+  return deselected_ || GST_PAD_IS_FLUSHING (pad ());
 }
 
 void
@@ -212,12 +237,16 @@ AdaptiveStream::locate_real_start (GstOfflineSegment **found)
   /* $Number$ and EXTINF times are nominal, and packagers cut at keyframes:
    * the segment the plan says holds start_time_ may really begin after it,
    * and then the frames in between are in the one before. */
+  const gchar *container = gst_offline_track_get_container (track_.get ());
+  if (!g_str_equal (container, "fmp4") && !g_str_equal (container, "mss-fmp4"))
+    return true; /* tsdemux and subparse time by the buffers: nothing to refine */
+  TimeMapper &mapper = playback_->time_mapper ();
   while ((*found)->number > 0) {
     bool error;
-    gint64 offset = media_offset_of (*found, &error);
+    gint64 offset = mapper.media_offset (track_.get (), *found, *this, &error);
     if (error)
       return false;
-    auto media = media_time_of (*found, &error);
+    auto media = mapper.media_time_of (track_.get (), *found, *this, &error);
     if (error)
       return false;
     if (!media || static_cast<gint64> (*media) - offset <= static_cast<gint64> (start_time_))
@@ -242,7 +271,7 @@ AdaptiveStream::locate_real_start (GstOfflineSegment **found)
 }
 
 bool
-AdaptiveStream::open_resource (const gchar *key, bool is_init, Reader *reader)
+AdaptiveStream::open_reader (const gchar *key, bool is_init, Reader *reader)
 {
   const std::string &id = playback_->download_id ();
   const gchar *stream_key = gst_offline_track_get_stream_key (track_.get ());
@@ -448,10 +477,13 @@ AdaptiveStream::push_stream_start_and_caps ()
 {
   if (need_stream_start_) {
     need_stream_start_ = false;
-    g_autofree gchar *name = g_strdup_printf ("track%u", track_index_);
-    g_autofree gchar *stream_id = gst_pad_create_stream_id (pad (), element (), name);
+    std::string id = playback_->stream_id (track_index_);
+    const gchar *stream_id = id.c_str ();
     GstEvent *event = gst_event_new_stream_start (stream_id);
     gst_event_set_group_id (event, playback_->group_id ());
+    GstStream *stream = playback_->stream_object (track_index_);
+    if (stream)
+      gst_event_set_stream (event, stream);
     GstStreamFlags flags = GST_STREAM_FLAG_NONE;
     if (gst_offline_track_get_track_type (track_.get ()) == GST_OFFLINE_TRACK_TYPE_TEXT)
       flags = GST_STREAM_FLAG_SPARSE;
@@ -509,6 +541,21 @@ AdaptiveStream::push_segment (gint64 media_offset)
   gst_pad_push_event (pad (), event);
   need_segment_ = false;
 
+  if (need_collection_) {
+    /* After the segment: sticky events go in this order. qtdemux forwards
+     * it with its streams. Each pad sends a collection object of its own
+     * holding the same GstStreams: decodebin3 (1.22) unblocks the inputs
+     * that share a collection together when one of them gets its first
+     * buffer, and then drops those that ended meanwhile (a short audio
+     * track fully queued before the video reaches it), output and all;
+     * with collections of their own it merges them (the same streams, by
+     * pointer) and unblocks each input by itself. */
+    need_collection_ = false;
+    GstStreamCollection *collection = playback_->copy_collection ();
+    gst_pad_push_event (pad (), gst_event_new_stream_collection (collection));
+    gst_object_unref (collection);
+  }
+
   if (need_tags_) {
     need_tags_ = false;
     const gchar *language = gst_offline_track_get_language (track_.get ());
@@ -556,98 +603,13 @@ AdaptiveStream::push_period_segment (GstClockTime start, gint64 media_offset)
   gst_pad_push_event (pad (), event);
 }
 
-std::optional<GstClockTime>
-AdaptiveStream::media_time_of (const GstOfflineSegment *segment, bool *error)
-{
-  *error = false;
-  if (is_mss ()) {
-    /* No init segment: the caps carry the timescale of the tfdt, if any. */
-    guint64 timescale = gst_offline_track_get_timescale (track_.get ());
-    timescale_ = timescale <= G_MAXUINT32 ? static_cast<guint32> (timescale) : 0;
-  } else if (!g_str_equal (gst_offline_track_get_container (track_.get ()), "fmp4")) {
-    return std::nullopt;
-  } else if (segment->init_resource && timescale_init_ != segment->init_resource) {
-    Reader init;
-    if (!open_resource (segment->init_resource, true, &init)) {
-      *error = true;
-      return std::nullopt;
-    }
-    auto timescale = fmp4_track_timescale (init.fd.get (), init.size);
-    timescale_ = timescale.value_or (0);
-    timescale_init_ = segment->init_resource;
-    if (!timescale)
-      GST_WARNING_OBJECT (pad (), "no track timescale in init segment %s", segment->init_resource);
-  }
-  if (timescale_ == 0)
-    return std::nullopt;
-
-  Reader media;
-  if (!open_resource (segment->resource, false, &media)) {
-    *error = true;
-    return std::nullopt;
-  }
-  auto decode_time = fmp4_first_decode_time (media.fd.get (), media.size);
-  if (!decode_time && is_mss ()) {
-    GST_DEBUG_OBJECT (pad (), "no tfdt in fragment %s: qtdemux times it by its PTS", segment->resource);
-    return std::nullopt;
-  }
-  if (!decode_time) {
-    GST_WARNING_OBJECT (pad (), "no tfdt in segment %s: assuming media time = presentation time", segment->resource);
-    return std::nullopt;
-  }
-  GstClockTime media_ns = gst_util_uint64_scale (*decode_time, GST_SECOND, timescale_);
-  GST_DEBUG_OBJECT (pad (), "segment %" G_GUINT64_FORMAT ": presentation %" GST_TIME_FORMAT ", media %" GST_TIME_FORMAT,
-      segment->number, GST_TIME_ARGS (segment->start), GST_TIME_ARGS (media_ns));
-  return media_ns;
-}
-
-gint64
-AdaptiveStream::media_offset_of (const GstOfflineSegment *segment, bool *error)
-{
-  *error = false;
-  if (!g_str_equal (gst_offline_track_get_container (track_.get ()), "fmp4") && !is_mss ())
-    return 0; /* tsdemux and subparse follow the buffer timestamps */
-  auto known = period_offsets_.find (segment->period);
-  if (known != period_offsets_.end ())
-    return known->second;
-
-  /* Media time minus presentation time is one number per period (the
-   * presentationTimeOffset less the period's start), but where the plan's
-   * times are nominal ($Number$ with @duration, HLS EXTINF) only the first
-   * segment of a period is known to start where the plan says: it anchors
-   * the mapping. A first segment that begins before its period was placed
-   * at the period's start (it then overlaps the next one): the next one
-   * anchors it instead. */
-  g_autoptr (GError) read_error = nullptr;
-  g_autoptr (GPtrArray) first = playback_->period_segments (track_index_, segment->period, segment->number, 2,
-      &read_error);
-  if (!first) {
-    plan_error ("period_segments", read_error);
-    *error = true;
-    return 0;
-  }
-  const GstOfflineSegment *anchor = first->len > 0 ? static_cast<GstOfflineSegment *> (g_ptr_array_index (first, 0))
-                                                   : segment;
-  if (first->len > 1) {
-    auto *next = static_cast<GstOfflineSegment *> (g_ptr_array_index (first, 1));
-    if (next->period == anchor->period && anchor->start + anchor->duration > next->start + GST_MSECOND)
-      anchor = next;
-  }
-  auto media = media_time_of (anchor, error);
-  if (*error)
-    return 0;
-  gint64 offset = media ? static_cast<gint64> (*media) - static_cast<gint64> (anchor->start) : 0;
-  GST_DEBUG_OBJECT (pad (), "period %u: media time = presentation time %+" G_GINT64_FORMAT " ns (from segment %"
-      G_GUINT64_FORMAT ")", segment->period, offset, anchor->number);
-  period_offsets_[segment->period] = offset;
-  return offset;
-}
-
 void
 AdaptiveStream::push_iteration ()
 {
-  if (!may_start () || waiting_to_retry ())
+  if (deselected_) {
+    finish (GST_FLOW_EOS, false);
     return;
+  }
   if (!push_stream_start_and_caps ()) {
     finish (GST_FLOW_NOT_NEGOTIATED, true);
     return;
@@ -676,7 +638,7 @@ AdaptiveStream::push_iteration ()
       last_period_ = current_->period;
       if (need_segment_ || new_period || current_->discontinuity) {
         bool error;
-        gint64 offset = media_offset_of (current_, &error);
+        gint64 offset = playback_->time_mapper ().media_offset (track_.get (), current_, *this, &error);
         if (error) {
           finish (GST_FLOW_ERROR, true);
           return;
@@ -705,7 +667,7 @@ AdaptiveStream::push_iteration ()
       if (init && (need_init_ || last_init_ != init)) {
         bool changed = !need_init_;
         GST_DEBUG_OBJECT (pad (), "init segment %s%s", init, changed ? " (it changed: a new period)" : "");
-        if (!open_resource (init, true, &reader_)) {
+        if (!open_reader (init, true, &reader_)) {
           finish (GST_FLOW_ERROR, true);
           return;
         }
@@ -718,7 +680,7 @@ AdaptiveStream::push_iteration ()
 
     if (!reader_.fd) {
       /* The media bytes of current_. */
-      if (!open_resource (current_->resource, false, &reader_)) {
+      if (!open_reader (current_->resource, false, &reader_)) {
         finish (GST_FLOW_ERROR, true);
         return;
       }
@@ -733,8 +695,9 @@ AdaptiveStream::push_iteration ()
          * the segment at, not its nominal start, or frames shift after a
          * seek and where EXTINF durations are not the real ones. */
         bool error;
-        auto map = period_map (track_.get (), current_, &error);
-        auto media_time = map ? media_time_of (track_.get (), current_, &error) : std::nullopt;
+        TimeMapper &mapper = playback_->time_mapper ();
+        auto map = mapper.period_map (track_.get (), current_, track_index_, *this, &error);
+        auto media_time = map && !error ? mapper.media_time_of (track_.get (), current_, *this, &error) : std::nullopt;
         if (error) {
           finish (GST_FLOW_ERROR, true);
           return;
@@ -766,7 +729,6 @@ AdaptiveStream::push_iteration ()
     finish (ret, true);
     return;
   }
-  bool media_block = !reader_.is_init;
   if (reader_.offset >= reader_.size)
     reader_ = Reader ();
   if (gst_buffer_get_size (buffer) == 0) {
@@ -774,118 +736,39 @@ AdaptiveStream::push_iteration ()
     return;
   }
 
-  if (media_block)
-    report_starting ();
   ret = gst_pad_push (pad (), buffer);
-  if (media_block)
-    report_started ();
-  if (ret != GST_FLOW_OK) {
+  if (ret != GST_FLOW_OK)
     finish (ret, false);
-  } else {
-    not_linked_ = false;
-    not_linked_count_ = 0;
-  }
-}
-
-bool
-AdaptiveStream::waiting_to_retry ()
-{
-  if (retry_at_ < 0)
-    return false;
-  gint64 now = g_get_monotonic_time ();
-  if (now < retry_at_) {
-    /* Short sleeps: the push task must stay responsive to flushes and stops. */
-    g_usleep (MIN (retry_at_ - now, 20 * 1000));
-    return true;
-  }
-  GST_DEBUG_OBJECT (pad (), "pushing again after NOT_LINKED (%u in a row)", not_linked_count_);
-  GstSegment segment;
-  {
-    std::lock_guard<std::mutex> lock (segment_mutex_);
-    segment = segment_;
-  }
-  GstClockTime resume = current_ ? current_->start : start_time_;
-  guint count = not_linked_count_;
-  restart_locked (segment, seqnum_);
-  start_time_ = MAX (resume, static_cast<GstClockTime> (segment.start));
-  not_linked_count_ = count;
-  not_linked_ = true; /* until a push goes through */
-  return false;
-}
-
-void
-AdaptiveStream::report_starting ()
-{
-  if (start_reported_ || starting_reported_)
-    return;
-  starting_reported_ = true;
-  playback_->stream_starting (gst_offline_track_get_track_type (track_.get ()));
-}
-
-void
-AdaptiveStream::report_started ()
-{
-  if (start_reported_)
-    return;
-  start_reported_ = true;
-  playback_->stream_started (gst_offline_track_get_track_type (track_.get ()));
-}
-
-bool
-AdaptiveStream::may_start ()
-{
-  /* Past this, a track starts anyway: one that cannot push its first
-   * block must not keep the others from a pipeline that needs them. */
-  constexpr gint64 kLongestHoldUs = 10 * G_USEC_PER_SEC;
-  if (released_)
-    return true;
-  gint64 now = g_get_monotonic_time ();
-  if (held_since_ < 0)
-    held_since_ = now;
-  /* Short waits: the push task must stay responsive to flushes and stops. */
-  if (playback_->wait_for_earlier_streams (gst_offline_track_get_track_type (track_.get ()),
-          std::chrono::milliseconds (50))
-      || now - held_since_ >= kLongestHoldUs) {
-    GST_DEBUG_OBJECT (pad (), "starts after %" G_GINT64_FORMAT " ms", (now - held_since_) / 1000);
-    released_ = true;
-  }
-  return released_;
 }
 
 void
 AdaptiveStream::finish (GstFlowReturn ret, bool error_posted)
 {
-  report_started ();
+  if (ret == GST_FLOW_NOT_LINKED && playback_->combine_flow (this, ret) != GST_FLOW_NOT_LINKED) {
+    /* Nobody takes this track (uridecodebin with caps=video/x-raw leaves
+     * audio unlinked, say): it ends here, like a demuxer's unlinked pad,
+     * and does not hold the others back. */
+    GST_INFO_OBJECT (pad (), "not linked while other tracks are: ending this track");
+    ret = GST_FLOW_EOS;
+  }
+  if (ret == GST_FLOW_EOS && !deselected_
+      && gst_offline_track_get_track_type (track_.get ()) == GST_OFFLINE_TRACK_TYPE_TEXT
+      && !playback_->wait_for_dense_streams_to_end (this) && !deselected_) {
+    GST_DEBUG_OBJECT (pad (), "woken at the end: flushing or stopping");
+    pause_task ();
+    return;
+  }
   if (ret == GST_FLOW_EOS) {
     GST_DEBUG_OBJECT (pad (), "at the end: pushing EOS");
     GstEvent *event = gst_event_new_eos ();
     gst_event_set_seqnum (event, seqnum_);
     gst_pad_push_event (pad (), event);
+    playback_->set_ended (this, true);
   } else if (ret == GST_FLOW_FLUSHING) {
     GST_DEBUG_OBJECT (pad (), "flushing: pausing the push task");
-  } else if (ret == GST_FLOW_NOT_LINKED) {
-    not_linked_ = true;
-    if (playback_->all_not_linked ()) {
-      GST_ELEMENT_FLOW_ERROR (element (), ret);
-      GstEvent *event = gst_event_new_eos ();
-      gst_event_set_seqnum (event, seqnum_);
-      gst_pad_push_event (pad (), event);
-    } else {
-      /* An unlinked track must not stop the others, and must not stop
-       * for good either: playbin3 may choose it a moment later (each
-       * parsebin's streams reach decodebin3 in their own stream
-       * collection, and it chooses again from each). Its segment starts
-       * again, init segment first, after a back-off (0.1 s doubling up to
-       * 2 s: a track nobody wants, say text, costs little). */
-      gint64 wait_ms = MIN (100 << MIN (not_linked_count_, 5u), 2000);
-      not_linked_count_++;
-      retry_at_ = g_get_monotonic_time () + wait_ms * 1000;
-      GST_INFO_OBJECT (pad (), "not linked: trying again in %" G_GINT64_FORMAT " ms", wait_ms);
-      return;
-    }
   } else {
     GST_INFO_OBJECT (pad (), "pausing the push task: %s", gst_flow_get_name (ret));
-    if (ret < GST_FLOW_EOS) {
+    if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
       if (!error_posted)
         GST_ELEMENT_FLOW_ERROR (element (), ret);
       GstEvent *event = gst_event_new_eos ();
@@ -903,6 +786,8 @@ AdaptiveStream::handle_event (GstEvent *event)
 {
   if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK)
     return playback_->seek (event);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SELECT_STREAMS)
+    return playback_->select_streams (event);
   return OutputStream::handle_event (event);
 }
 
@@ -953,6 +838,11 @@ AdaptiveStream::handle_query (GstQuery *query)
     }
     case GST_QUERY_FORMATS:
       gst_query_set_formats (query, 1, GST_FORMAT_TIME);
+      return TRUE;
+    case GST_QUERY_SELECTABLE:
+      /* Like adaptivedemux2: this source selects its streams, so decodebin3
+       * forwards SELECT_STREAMS here and exposes what comes. */
+      gst_query_set_selectable (query, TRUE);
       return TRUE;
     default:
       return OutputStream::handle_query (query);

@@ -4,6 +4,7 @@
 
 #include "adaptive-playback.h"
 #include "output-stream.h"
+#include "time-mapper.h"
 #include "webvtt-timing.h"
 
 #include <openssl/evp.h>
@@ -13,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gst_offline {
 
@@ -27,7 +29,7 @@ namespace gst_offline {
  * first buffer after the start, after a seek and at a discontinuity is
  * DISCONT; the init segment goes again after every flush and whenever it
  * changes (a new period). Push mode only. */
-class AdaptiveStream final : public OutputStream {
+class AdaptiveStream final : public OutputStream, private SegmentBytes {
 public:
   /* `track`: transfer none. */
   AdaptiveStream (GstElement *element, GstPadTemplate *templ, const gchar *pad_name,
@@ -41,10 +43,19 @@ public:
 
   GstOfflineTrack *track () const { return track_.get (); }
   guint track_index () const { return track_index_; }
-  bool not_linked () const { return not_linked_; }
+  /* The presentation time of the segment being pushed (or where the
+   * stream starts). */
+  GstClockTime position ();
 
-  /* Where playback starts; called before the push task runs. */
-  void set_start (const GstSegment &segment, guint32 seqnum);
+  /* Where playback starts; called before the push task runs. `position`
+   * (within `segment`, or GST_CLOCK_TIME_NONE for its start): where a track
+   * selected during playback begins. */
+  void set_start (const GstSegment &segment, guint32 seqnum, GstClockTime position = GST_CLOCK_TIME_NONE);
+  /* The track is no longer selected: the push task ends the pad with EOS
+   * at its next iteration (it never waits for that). */
+  void deselect ();
+  /* Deselected, or its pad flushing: a wait at its end must give up. */
+  bool interrupted () const;
 
   /* The steps of a flushing seek, run by AdaptivePlayback on every stream:
    * flush-start; stop the task and take the stream lock; flush-stop and
@@ -84,7 +95,7 @@ private:
    * nullptr at the end, or on an error (posted, *ret set). */
   GstOfflineSegment *next_segment (GstFlowReturn *ret);
   /* Opens a cached resource; posts an error naming it on failure. */
-  bool open_resource (const gchar *key, bool is_init, Reader *reader);
+  bool open_reader (const gchar *key, bool is_init, Reader *reader);
   /* Sets up the decryption of `segment` (HLS AES-128) in `reader`. */
   bool start_decryption (const GstOfflineSegment *segment, Reader *reader);
   /* Reads the next block of the resource open in `reader` (decrypted);
@@ -93,26 +104,14 @@ private:
   /* WebVTT: reads the segment open in reader_ whole and pushes it as one
    * buffer, rewritten for subparse (webvtt-timing.h); finishes on failure. */
   void push_webvtt_segment ();
-  /* Where the media timeline of `track` meets presentation time in the
-   * period of `near` (a segment of this track or another): at the first
-   * segment of that period. nullopt if that cannot be read (a warning);
-   * sets *error after posting one. */
-  std::optional<MediaTimeMap> period_map (GstOfflineTrack *track, const GstOfflineSegment *near, bool *error);
-  /* The media time a segment of `track` starts with: fMP4 its tfdt, MPEG-TS
-   * its first PCR (else PES timestamp). Sets *error after posting one. */
-  std::optional<GstClockTime> media_time_of (GstOfflineTrack *track, const GstOfflineSegment *segment, bool *error);
+  /* SegmentBytes, for the playback's TimeMapper. */
+  bool open_resource (const gchar *key, bool is_init, UniqueFd *fd, guint64 *size) override;
+  bool read_media_head (const GstOfflineSegment *segment, gsize limit,
+      bool (*enough) (const std::vector<guint8> &), std::vector<guint8> *head) override;
+  GPtrArray *period_segments (guint track, guint period, guint64 upper, guint limit) override;
+  GstOfflineSegment *find_segment (guint track, GstClockTime time) override;
   /* Ends the push task after a flow that is not OK, or at the end. */
   void finish (GstFlowReturn ret, bool error_posted);
-  /* Tracks start in turn (AdaptivePlayback::wait_for_earlier_streams): a
-   * stream reports when its first media block's push begins and returns
-   * (or it ends), and learns whether it may start yet. */
-  void report_starting ();
-  void report_started ();
-  bool may_start ();
-  /* After NOT_LINKED while other streams flow: whether the retry is still
-   * to come; when it is due, the current segment starts again with its
-   * init segment. */
-  bool waiting_to_retry ();
   /* False after posting an error (no caps for the track). */
   bool push_stream_start_and_caps ();
   /* The TIME segment after a start or a seek (from segment_, shifted to
@@ -121,16 +120,9 @@ private:
   /* A new segment where the media timeline restarts (a new period):
    * `start` is the presentation time of the segment coming next. */
   void push_period_segment (GstClockTime start, gint64 media_offset);
-  /* Media time minus presentation time in `segment`'s period, in
-   * nanoseconds (fMP4: from the tfdt of the period's first segment); 0 for
-   * other containers. Sets *error after posting one. */
-  gint64 media_offset_of (const GstOfflineSegment *segment, bool *error);
   /* NULL without an error for a container with no caps. */
   GstCaps *make_caps (GError **error) const;
   bool is_mss () const;
-  /* The first decode time (tfdt) of an fMP4 segment in nanoseconds, if it
-   * has one. Sets *error after posting one. */
-  std::optional<GstClockTime> media_time_of (const GstOfflineSegment *segment, bool *error);
   /* Steps *found back while it really begins after start_time_ (the plan's
    * times may be nominal); false after posting an error. */
   bool locate_real_start (GstOfflineSegment **found);
@@ -144,15 +136,7 @@ private:
   GObjectPtr<GstOfflineTrack> track_;
   const guint track_index_;
   const guint blocksize_;
-  std::atomic<bool> not_linked_ { false };
-  /* Whether this stream told playback_ it started; whether it may start,
-   * and since when it waits (monotonic us). */
-  bool starting_reported_ = false;
-  bool start_reported_ = false;
-  gint64 retry_at_ = -1;   /* after NOT_LINKED: when to push again (monotonic us) */
-  guint not_linked_count_ = 0; /* NOT_LINKED in a row, for the back-off */
-  bool released_ = false;      /* may_start() said yes */
-  gint64 held_since_ = -1;
+  std::atomic<bool> deselected_ { false };
 
   /* Streaming state: changed by the push task and by seeks, both under the
    * pad's stream lock. */
@@ -160,6 +144,7 @@ private:
   bool need_caps_ = true;
   bool need_tags_ = true;
   bool need_protection_ = true;
+  bool need_collection_ = true;
   bool need_segment_ = true;
   bool need_init_ = true;  /* push the init segment before the next media segment */
   bool discont_ = true;    /* mark the next buffer */
@@ -176,11 +161,6 @@ private:
   guint last_period_ = G_MAXUINT;
   gint64 media_offset_ = 0;   /* media time - presentation time, as sent */
   GstSegment out_segment_;    /* the last segment sent */
-  std::string timescale_init_; /* the init segment timescale_ comes from */
-  guint32 timescale_ = 0;
-  std::map<std::pair<guint, guint>, std::optional<MediaTimeMap>> period_maps_; /* by track and period */
-  std::map<guint, gint64> period_offsets_; /* media_offset_of() by period */
-
   std::mutex segment_mutex_; /* guards segment_, read by queries */
   GstSegment segment_;       /* in presentation time (the plan's times) */
 };

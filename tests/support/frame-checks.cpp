@@ -199,20 +199,14 @@ on_sink_event (GstPad *, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-void
-on_pad_added (GstElement *, GstPad *pad, gpointer data)
+GstElement *
+checksum_sink (Branch *branch)
 {
-  auto *player = static_cast<Player *> (data);
-  const gchar *kind = ot_pad_kind (pad);
-  Branch *branch = g_strcmp0 (kind, "video") == 0 ? &player->video
-      : g_strcmp0 (kind, "audio") == 0            ? &player->audio
-                                                  : nullptr;
-
   GstElement *bin;
-  if (branch == &player->video)
+  if (branch && g_str_equal (branch->kind, "video"))
     bin = gst_parse_bin_from_description (
         "videoconvert ! video/x-raw,format=I420 ! fakesink name=sink sync=false signal-handoffs=true", TRUE, nullptr);
-  else if (branch == &player->audio)
+  else if (branch)
     bin = gst_parse_bin_from_description ("audioconvert dithering=none noise-shaping=none ! "
                                           "audio/x-raw,format=S16LE,layout=interleaved ! "
                                           "fakesink name=sink sync=false signal-handoffs=true",
@@ -228,6 +222,18 @@ on_pad_added (GstElement *, GstPad *pad, gpointer data)
     gst_object_unref (sinkpad);
     gst_object_unref (sink);
   }
+  return bin;
+}
+
+void
+on_pad_added (GstElement *, GstPad *pad, gpointer data)
+{
+  auto *player = static_cast<Player *> (data);
+  const gchar *kind = ot_pad_kind (pad);
+  Branch *branch = g_strcmp0 (kind, "video") == 0 ? &player->video
+      : g_strcmp0 (kind, "audio") == 0            ? &player->audio
+                                                  : nullptr;
+  GstElement *bin = checksum_sink (branch);
   gst_bin_add (GST_BIN (player->pipeline), bin);
   gst_element_sync_state_with_parent (bin);
   GstPad *sinkpad = gst_element_get_static_pad (bin, "sink");
