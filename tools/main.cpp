@@ -32,10 +32,11 @@ const Command kCommands[] = {
     {"pause", "ID|--all", "Stop a download and keep it stopped (in any process)", cli::command_pause},
     {"resume", "ID|--all", "Let a paused download carry on", cli::command_resume},
     {"remove", "ID|--all", "Delete a download's data and its index entry", cli::command_remove},
-    {"verify", "[ID]", "Check the integrity of the index and the cache", cli::command_verify},
+    {"verify", "[ID]", "Check the integrity of the index and the cache (--repair: fetch what is damaged again)",
+        cli::command_verify},
     {"play", "ID", "Play a download from the cache with playbin, offline", cli::command_play},
     {"daemon", "", "Run the download queue in the foreground (for service managers)", cli::command_daemon},
-    {"license", "CMD ID", "The license of a protected download: CMD is status, renew, release, register or acquire",
+    {"license", "CMD ARG", "The license of a protected download: CMD is status, renew, release, register (ID) or acquire (URL)",
         cli::command_license},
 };
 
