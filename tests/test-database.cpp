@@ -131,8 +131,57 @@ static gpointer write_in_thread (gpointer data)
   return nullptr;
 }
 
+/* Counts the times a connection waited for another's lock, so a test can
+ * let go of its lock once the other side is waiting, not after a guess. */
+struct WaitCount {
+  GMutex lock;
+  GCond changed;
+  guint waits = 0;
+  bool finished = false;  // the waiting side gave up or got through
+};
+
+static void count_wait (gpointer data)
+{
+  auto count = static_cast<WaitCount *> (data);
+  g_mutex_lock (&count->lock);
+  count->waits++;
+  g_cond_broadcast (&count->changed);
+  g_mutex_unlock (&count->lock);
+}
+
+static void wait_for_a_waiter (WaitCount &count)
+{
+  g_mutex_lock (&count.lock);
+  while (count.waits == 0 && !count.finished)
+    g_cond_wait (&count.changed, &count.lock);
+  g_mutex_unlock (&count.lock);
+}
+
+struct OpenThread {
+  std::string path;
+  std::unique_ptr<Database> db;
+  gchar *message;
+  WaitCount *count;
+};
+
+static gpointer open_in_thread (gpointer data)
+{
+  auto o = static_cast<OpenThread *> (data);
+  GError *error = nullptr;
+  o->db = Database::open (o->path, true, &error);
+  o->message = error ? g_strdup (error->message) : nullptr;
+  g_clear_error (&error);
+  g_mutex_lock (&o->count->lock);
+  o->count->finished = true;
+  g_cond_broadcast (&o->count->changed);
+  g_mutex_unlock (&o->count->lock);
+  return nullptr;
+}
+
 GST_START_TEST (test_second_writer_waits_for_the_first)
 {
+  WaitCount count;
+  Database::set_wait_observer (count_wait, &count);
   std::string path = db_path ("concurrent");
   g_autoptr (GError) error = nullptr;
   auto db = Database::open (path, true, &error);
@@ -143,13 +192,50 @@ GST_START_TEST (test_second_writer_waits_for_the_first)
     WriterThread w { path, FALSE, nullptr };
     GThread *thread = g_thread_new ("writer", write_in_thread, &w);
     /* The other writer is blocked on our write lock, not failing. */
-    g_usleep (300 * 1000);
+    wait_for_a_waiter (count);
     fail_unless (transaction->commit (&error));
     g_thread_join (thread);
     fail_unless (w.ok, "%s", w.message ? w.message : "");
     g_free (w.message);
   }
+  Database::set_wait_observer (nullptr, nullptr);
   fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM resources"), 2);
+}
+GST_END_TEST;
+
+/* Two processes starting on a new data directory: both find the database
+ * in rollback mode and switch it to WAL; SQLite refuses the second switch
+ * at once (without its busy handler) while the first holds the write lock.
+ * The second opener must wait and succeed, not fail with "database is
+ * locked" (CI saw `status` fail so beside a starting `download`). */
+GST_START_TEST (test_second_opener_of_a_new_database_waits)
+{
+  std::string path = db_path ("new-race");
+  g_autofree gchar *dir = g_path_get_dirname (path.c_str ());
+  fail_unless (g_mkdir_with_parents (dir, 0700) == 0);
+  sqlite3 *holder = nullptr;
+  fail_unless_equals_int (sqlite3_open (path.c_str (), &holder), SQLITE_OK);
+  fail_unless_equals_int (sqlite3_exec (holder, "BEGIN IMMEDIATE; CREATE TABLE other (x)", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+
+  WaitCount count;
+  Database::set_wait_observer (count_wait, &count);
+  OpenThread opener { path, nullptr, nullptr, &count };
+  GThread *thread = g_thread_new ("opener", open_in_thread, &opener);
+  wait_for_a_waiter (count);
+  fail_unless_equals_int (sqlite3_exec (holder, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  g_thread_join (thread);
+  Database::set_wait_observer (nullptr, nullptr);
+  sqlite3_close (holder);
+
+  fail_unless (opener.db != nullptr, "%s", opener.message);
+  g_autoptr (GError) error = nullptr;
+  auto mode = opener.db->prepare ("PRAGMA journal_mode", &error);
+  fail_unless (mode && mode->step (&error) == Statement::Step::Row);
+  fail_unless_equals_string (mode->text (0).c_str (), "wal");
+  fail_unless_equals_int (query_int (*opener.db, "SELECT COUNT(*) FROM other"), 0);
+  fail_unless_equals_int (query_int (*opener.db, "SELECT COUNT(*) FROM downloads"), 0);
+  g_free (opener.message);
 }
 GST_END_TEST;
 
@@ -177,6 +263,7 @@ static Suite *database_suite (void)
   tcase_add_test (tc, test_file_that_is_not_a_database_is_a_clear_error);
   tcase_add_test (tc, test_reader_of_a_missing_database_creates_nothing);
   tcase_add_test (tc, test_second_writer_waits_for_the_first);
+  tcase_add_test (tc, test_second_opener_of_a_new_database_waits);
   tcase_add_test (tc, test_uncommitted_transaction_rolls_back);
   return s;
 }

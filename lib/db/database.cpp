@@ -7,6 +7,7 @@
 #include <gst/offline/offline-error.h>
 #include <gst/offline/offline-types.h>
 
+#include <atomic>
 #include <cerrno>
 #include <unistd.h>
 
@@ -14,7 +15,77 @@ namespace gst_offline {
 
 namespace {
 /* Long enough for another process's batch of progress updates to finish. */
-constexpr int kBusyTimeoutMs = 15000;
+constexpr gint64 kBusyTimeoutUs = 15 * G_USEC_PER_SEC;
+constexpr gulong kFirstPauseUs = 1000;
+constexpr gulong kLongestPauseUs = 50 * 1000;
+
+std::atomic<void (*) (gpointer)> wait_observer {nullptr};
+std::atomic<gpointer> wait_observer_data {nullptr};
+
+/* Waits a little before asking for a lock again: short pauses first, as
+ * most holders let go within milliseconds. */
+void pause_before_retry (int attempt)
+{
+  if (auto observer = wait_observer.load ())
+    observer (wait_observer_data.load ());
+  gulong pause = kFirstPauseUs << MIN (attempt, 6);
+  g_usleep (MIN (pause, kLongestPauseUs));
+}
+
+bool is_busy (sqlite3 *db)
+{
+  int code = sqlite3_errcode (db) & 0xff;
+  return code == SQLITE_BUSY || code == SQLITE_LOCKED;
+}
+}  // namespace
+
+void Database::set_wait_observer (void (*observer) (gpointer data), gpointer data)
+{
+  wait_observer_data = data;
+  wait_observer = observer;
+}
+
+/* SQLite's busy handler: waits for another connection's lock up to
+ * kBusyTimeoutUs from the first refusal, then gives up (SQLITE_BUSY). */
+int Database::on_busy (void *data, int count)
+{
+  auto *self = static_cast<Database *> (data);
+  gint64 now = g_get_monotonic_time ();
+  if (count == 0)
+    self->busy_since_us_ = now;
+  else if (now - self->busy_since_us_ > kBusyTimeoutUs)
+    return 0;
+  pause_before_retry (count);
+  return 1;
+}
+
+/* Puts the database in WAL mode. SQLite answers BUSY at once, without
+ * calling the busy handler, when two connections both find a new database
+ * still in rollback mode and race to switch it (the loser holds a read lock
+ * it would have to upgrade); so this asks again, as the busy handler would,
+ * and the next attempt finds the mode set by the winner. The mode persists
+ * in the file, so a database that has it is not written. */
+bool Database::set_wal_mode (GError **error)
+{
+  gint64 started = g_get_monotonic_time ();
+  for (int attempt = 0;; attempt++) {
+    g_autoptr (GError) local = nullptr;
+    std::string mode;
+    {
+      auto query = prepare ("PRAGMA journal_mode", &local);
+      if (query && query->step (&local) == Statement::Step::Row)
+        mode = query->text (0);
+    }
+    if (!local) {
+      if (g_ascii_strcasecmp (mode.c_str (), "wal") == 0 || exec ("PRAGMA journal_mode=WAL", &local))
+        return true;
+    }
+    if (!is_busy (db_) || g_get_monotonic_time () - started > kBusyTimeoutUs) {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return false;
+    }
+    pause_before_retry (attempt);
+  }
 }
 
 Statement &Statement::bind (int index, std::string_view text)
@@ -128,25 +199,13 @@ std::unique_ptr<Database> Database::open (const std::string &path, bool create, 
     return nullptr;
   }
   std::unique_ptr<Database> self (new Database (db, path));
-  sqlite3_busy_timeout (db, kBusyTimeoutMs);
+  sqlite3_busy_handler (db, &Database::on_busy, self.get ());
   sqlite3_extended_result_codes (db, 1);
   /* WAL lets readers (a playing pipeline, `list`) run beside a downloading
    * writer; synchronous=FULL makes every commit durable, which the
    * "whole before visible" rule of the cache relies on. */
-  /* Switching to WAL can fail with BUSY, without waiting, while another
-   * process works in the WAL; the mode persists in the file, so it is set
-   * only on a database that does not have it yet. */
-  if (!in_memory && !read_only) {
-    std::string mode;
-    {
-      auto query = self->prepare ("PRAGMA journal_mode", error);
-      if (!query || query->step (error) != Statement::Step::Row)
-        return nullptr;
-      mode = query->text (0);
-    }
-    if (g_ascii_strcasecmp (mode.c_str (), "wal") != 0 && !self->exec ("PRAGMA journal_mode=WAL", error))
-      return nullptr;
-  }
+  if (!in_memory && !read_only && !self->set_wal_mode (error))
+    return nullptr;
   if (read_only)
     return migrate_schema (*self, schema, error) ? std::move (self) : nullptr;
   if (!self->exec ("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", error))

@@ -99,10 +99,17 @@ class Database {
   /* Sets a GST_OFFLINE_ERROR_DATABASE error with SQLite's message. */
   static void set_error (sqlite3 *db, GError **error, const char *what);
 
+  /* Tests: `observer` is called each time a connection finds the lock it
+   * needs held by another one and is about to wait for it (NULL: none). */
+  static void set_wait_observer (void (*observer) (gpointer data), gpointer data);
+
  private:
   Database (sqlite3 *db, std::string path) : db_ (db), path_ (std::move (path)) {}
+  static int on_busy (void *self, int count);
+  bool set_wal_mode (GError **error);
   sqlite3 *db_;
   std::string path_;
+  gint64 busy_since_us_ = 0;
 };
 
 /* The database of a data directory as a reader holds it. Opened before the
