@@ -142,7 +142,8 @@ make_ladder (const char *dir, const std::vector<const char *> &output, bool one_
   else
     args.insert (args.end (), { "-map", "0:v", "-map", "0:v", "-map", "1:a", "-s:v:0", "320x180", "-s:v:1",
         "640x360", "-b:v:0", "200k", "-b:v:1", "800k" });
-  args.insert (args.end (), { "-c:v", "libx264", "-g", "25", "-pix_fmt", "yuv420p", "-threads", "1", "-c:a", "aac" });
+  args.insert (args.end (), { "-c:v", "libx264", "-g", "25", "-pix_fmt", "yuv420p", "-threads", "1", "-c:a", "aac",
+    "-aac_pns", "0" });
   args.insert (args.end (), output.begin (), output.end ());
   run_ffmpeg (dir, args);
 }

@@ -699,8 +699,19 @@ ot_server_free (OtServer *server)
 {
   if (!server)
     return;
-  g_main_loop_quit (server->loop);
-  g_main_context_wakeup (server->context);
+  /* Quit from inside the loop: a server freed right after ot_server_new()
+   * may not have entered g_main_loop_run() yet, and a quit before it would
+   * be lost (the run then never returns and the join hangs). A source
+   * attached to the context is dispatched only by the running loop. */
+  GSource *quit = g_idle_source_new ();
+  g_source_set_callback (quit,
+      [] (gpointer loop) -> gboolean {
+        g_main_loop_quit (static_cast<GMainLoop *> (loop));
+        return G_SOURCE_REMOVE;
+      },
+      server->loop, nullptr);
+  g_source_attach (quit, server->context);
+  g_source_unref (quit);
   g_thread_join (server->thread);
   for (Delayed *d : server->held)
     delayed_free (d);
