@@ -431,13 +431,39 @@ switch_audio (Run &run, Player player)
      * again whenever decodebin3 posts a collection, which the new audio
      * input makes it do, and would wait for a text stream deselected.) */
     fail_unless (run.collection != nullptr, "no stream collection");
+    /* The other language: the collection may hold a stream per track from
+     * cachesrc and the streams the demuxers derived from them (without
+     * language tags, from MPEG-TS). */
+    std::string playing, other;
+    for (guint i = 0; i < gst_stream_collection_get_size (run.collection); i++) {
+      GstStream *stream = gst_stream_collection_get_stream (run.collection, i);
+      GstTagList *tags = gst_stream_get_tags (stream);
+      gchar *language = nullptr;
+      if ((gst_stream_get_stream_type (stream) & GST_STREAM_TYPE_AUDIO) && tags
+          && gst_tag_list_get_string (tags, GST_TAG_LANGUAGE_CODE, &language)) {
+        if (playing.empty ())
+          playing = language;
+        else if (other.empty () && playing != language)
+          other = language;
+      }
+      g_free (language);
+      if (tags)
+        gst_tag_list_unref (tags);
+    }
+    fail_unless (!other.empty (), "the collection has no second language");
     GList *ids = nullptr;
-    guint audio = 0;
     for (guint i = 0; i < gst_stream_collection_get_size (run.collection); i++) {
       GstStream *stream = gst_stream_collection_get_stream (run.collection, i);
       GstStreamType type = gst_stream_get_stream_type (stream);
-      if ((type & (GST_STREAM_TYPE_VIDEO | GST_STREAM_TYPE_TEXT)) || ((type & GST_STREAM_TYPE_AUDIO) && audio++ == 1))
+      GstTagList *tags = gst_stream_get_tags (stream);
+      gchar *language = nullptr;
+      bool other_language = tags && gst_tag_list_get_string (tags, GST_TAG_LANGUAGE_CODE, &language)
+          && other == language;
+      if ((type & (GST_STREAM_TYPE_VIDEO | GST_STREAM_TYPE_TEXT)) || ((type & GST_STREAM_TYPE_AUDIO) && other_language))
         ids = g_list_append (ids, const_cast<gchar *> (gst_stream_get_stream_id (stream)));
+      g_free (language);
+      if (tags)
+        gst_tag_list_unref (tags);
     }
     fail_unless (gst_element_send_event (run.bin, gst_event_new_select_streams (ids)), "select-streams refused");
     g_list_free (ids);

@@ -126,8 +126,10 @@ AdaptivePlayback::track_of_stream_id (const gchar *id) const
 {
   for (auto &track : tracks_) {
     std::string own = stream_id (gst_offline_track_get_index (track.get ()));
-    /* qtdemux, tsdemux and parsebin name their streams "<upstream id>/<n>". */
-    if (g_str_equal (id, own.c_str ()) || (g_str_has_prefix (id, own.c_str ()) && id[own.size ()] == '/'))
+    /* qtdemux and parsebin name their streams "<upstream id>/<n>", tsdemux
+     * "<upstream id>:<program>/<pid>". */
+    if (g_str_equal (id, own.c_str ())
+        || (g_str_has_prefix (id, own.c_str ()) && (id[own.size ()] == '/' || id[own.size ()] == ':')))
       return track.get ();
   }
   return nullptr;
@@ -417,6 +419,15 @@ AdaptivePlayback::seek (GstEvent *event_in)
 
   last_seek_result_ = TRUE;
   return TRUE;
+}
+
+bool
+AdaptivePlayback::has_dense_stream ()
+{
+  std::lock_guard<std::mutex> lock (streams_mutex_);
+  return std::any_of (streams_.begin (), streams_.end (), [] (AdaptiveStream *stream) {
+    return gst_offline_track_get_track_type (stream->track ()) != GST_OFFLINE_TRACK_TYPE_TEXT;
+  });
 }
 
 void

@@ -129,6 +129,9 @@ public:
    * end waits (on a condition, not a clock) until every video and audio
    * stream has ended, or it is woken to stop: false then. */
   bool wait_for_dense_streams_to_end (AdaptiveStream *stream);
+  /* Whether a video or audio track is selected (its seeks move the text
+   * tracks too). */
+  bool has_dense_stream ();
   /* `stream` pushed EOS (ended) or starts again (not). */
   void set_ended (AdaptiveStream *stream, bool ended);
   /* Wakes a waiting text stream: it flushes, stops or is deselected. */

@@ -784,8 +784,22 @@ AdaptiveStream::finish (GstFlowReturn ret, bool error_posted)
 gboolean
 AdaptiveStream::handle_event (GstEvent *event)
 {
-  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK)
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK) {
+    GstFormat format;
+    gst_event_parse_seek (event, nullptr, &format, nullptr, nullptr, nullptr, nullptr, nullptr);
+    if (format == GST_FORMAT_BYTES && gst_offline_track_get_track_type (track_.get ()) == GST_OFFLINE_TRACK_TYPE_TEXT
+        && playback_->has_dense_stream ()) {
+      /* subparse turns every TIME seek into a BYTES seek to 0 upstream
+       * (it re-reads the text and drops what comes before the target).
+       * The TIME seek that reaches this element through the video or
+       * audio pads moves this pad too, so there is nothing left to do
+       * here; refusing would fail the application's seek. */
+      GST_DEBUG_OBJECT (pad (), "BYTES seek from the subtitle parser: the TIME seek moves this pad");
+      gst_event_unref (event);
+      return TRUE;
+    }
     return playback_->seek (event);
+  }
   if (GST_EVENT_TYPE (event) == GST_EVENT_SELECT_STREAMS)
     return playback_->select_streams (event);
   return OutputStream::handle_event (event);
