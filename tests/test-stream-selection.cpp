@@ -301,9 +301,9 @@ struct Run {
   GstStreamCollection *collection = nullptr;
   /* SwitchAudio: the video blocks at the middle until the switch is done. */
   bool want_block = false; /* uridecodebin3: block its video branch */
-  gulong block_probe = 0;
-  GstPad *block_pad = nullptr;
+  std::vector<std::pair<GstPad *, gulong>> blocks; /* sink pads held at the middle */
   std::atomic<bool> at_middle { false };
+  std::atomic<guint> branches { 0 }; /* uridecodebin3: video and audio branches linked */
 };
 
 void
@@ -336,10 +336,11 @@ make_sink (Run &run, Branch *branch, bool block)
 {
   GstElement *sink = checksum_sink (branch);
   if (block) {
-    run.block_pad = gst_element_get_static_pad (sink, "sink");
-    run.block_probe = gst_pad_add_probe (run.block_pad,
+    GstPad *pad = gst_element_get_static_pad (sink, "sink");
+    gulong probe = gst_pad_add_probe (pad,
         static_cast<GstPadProbeType> (GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER), block_at_middle, &run,
         nullptr);
+    run.blocks.emplace_back (pad, probe);
   }
   return sink;
 }
@@ -354,13 +355,15 @@ on_run_pad_added (GstElement *element, GstPad *pad, gpointer data)
   Branch *branch = g_strcmp0 (kind, "video") == 0 ? &run->player.video
       : g_strcmp0 (kind, "audio") == 0            ? &run->player.audio
                                                   : nullptr;
-  GstElement *sink = make_sink (*run, branch, branch == &run->player.video && run->want_block && !run->block_pad);
+  GstElement *sink = make_sink (*run, branch, branch == &run->player.video && run->want_block && run->blocks.empty ());
   gst_bin_add (GST_BIN (run->player.pipeline), sink);
   gst_element_sync_state_with_parent (sink);
   GstPad *sinkpad = gst_element_get_static_pad (sink, "sink");
   fail_unless_equals_int (gst_pad_link (pad, sinkpad), GST_PAD_LINK_OK);
   gst_object_unref (sinkpad);
-  (void) element;
+  if (branch && ++run->branches == 2)
+    gst_element_post_message (element, gst_message_new_application (GST_OBJECT (element),
+                                           gst_structure_new_empty ("branches-linked")));
 }
 
 /* Waits for `type` or an error (failing the test), keeping the stream
@@ -391,6 +394,19 @@ wait_message (Run &run, GstMessageType type, const gchar *what)
       return message;
     }
     gst_message_unref (message);
+  }
+}
+
+/* Waits for the application message `name` (or an error). */
+void
+wait_application (Run &run, const gchar *name, const gchar *what)
+{
+  for (;;) {
+    GstMessage *message = wait_message (run, GST_MESSAGE_APPLICATION, what);
+    bool found = gst_message_has_name (message, name);
+    gst_message_unref (message);
+    if (found)
+      return;
   }
 }
 
@@ -502,7 +518,12 @@ play_once (const Content &content, Player player, Case c, guint round)
     GstElement *filter = gst_element_factory_make ("capsfilter", nullptr);
     g_autoptr (GstCaps) f32 = gst_caps_from_string ("audio/x-raw,format=F32LE");
     g_object_set (filter, "caps", f32, nullptr);
-    GstElement *checksums = make_sink (run, &run.player.audio, false);
+    /* playbin switches in its input-selector, after the decoders: the
+     * audio must not have run to its end before the switch (the sinks do
+     * not sync), so it waits at the middle too. (decodebin3 moves its audio
+     * output to the new stream once the old one's pad is idle: holding it
+     * there would hold the switch.) */
+    GstElement *checksums = make_sink (run, &run.player.audio, switching && player == Player::Playbin);
     gst_bin_add_many (GST_BIN (audio_sink), filter, checksums, nullptr);
     fail_unless (gst_element_link (filter, checksums));
     GstPad *filter_sink = gst_element_get_static_pad (filter, "sink");
@@ -517,7 +538,16 @@ play_once (const Content &content, Player player, Case c, guint round)
   GstClockTime middle = content.seconds * GST_SECOND / 2;
   if (c == Case::SeekMiddle) {
     gst_element_set_state (run.player.pipeline, GST_STATE_PAUSED);
-    gst_message_unref (wait_message (run, GST_MESSAGE_ASYNC_DONE, what));
+    if (player == Player::Uridecodebin3) {
+      /* The pipeline may preroll before the branches exist (they come with
+       * uridecodebin3's pads): once the video and audio ones are linked,
+       * wait for them to preroll too. */
+      wait_application (run, "branches-linked", what);
+      fail_unless (gst_element_get_state (run.player.pipeline, nullptr, nullptr, GST_CLOCK_TIME_NONE)
+              == GST_STATE_CHANGE_SUCCESS, "%s: no preroll", what);
+    } else {
+      gst_message_unref (wait_message (run, GST_MESSAGE_ASYNC_DONE, what));
+    }
     fail_unless (gst_element_seek_simple (run.player.pipeline, GST_FORMAT_TIME,
                      static_cast<GstSeekFlags> (GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), middle),
         "%s: seek refused", what);
@@ -525,10 +555,10 @@ play_once (const Content &content, Player player, Case c, guint round)
   }
   gst_element_set_state (run.player.pipeline, GST_STATE_PLAYING);
   if (switching) {
-    GstMessage *message = wait_message (run, GST_MESSAGE_APPLICATION, what);
-    gst_message_unref (message);
+    wait_application (run, "at-middle", what);
     switch_audio (run, player);
-    gst_pad_remove_probe (run.block_pad, run.block_probe);
+    for (auto &block : run.blocks)
+      gst_pad_remove_probe (block.first, block.second);
   }
   gst_message_unref (wait_message (run, GST_MESSAGE_EOS, what));
   g_autoptr (GPtrArray) offline = lines_of (run);
@@ -584,13 +614,14 @@ play_once (const Content &content, Player player, Case c, guint round)
     for (; i < audio.size (); i++, of_new++)
       fail_unless (of_second.count (audio[i].pts) && of_second[audio[i].pts] == audio[i].md5,
           "%s: audio buffer %zu ('%s') after the switch is not the second language's", what, i, audio[i].line.c_str ());
-    fail_unless (of_new > 10, "%s: only %zu buffers of the second language", what, of_new);
+    fail_unless (of_new > 10, "%s: only %zu buffers of the second language (switched at buffer %zu, %s; last %s)", what, of_new,
+        switched, audio[switched].line.c_str (), audio.back ().line.c_str ());
     fail_unless (audio.back ().pts >= second.back ().pts - static_cast<gint64> (100 * GST_MSECOND),
         "%s: the second language stopped at %" G_GINT64_FORMAT, what, audio.back ().pts);
   }
 
-  if (run.block_pad)
-    gst_object_unref (run.block_pad);
+  for (auto &block : run.blocks)
+    gst_object_unref (block.first);
   if (run.collection)
     gst_object_unref (run.collection);
   gst_object_unref (run.player.pipeline);
