@@ -23,6 +23,9 @@ if [ ! -f "$build/build.ninja" ]; then
   fi
   CC=${CC:-${compiler[0]}} CXX=${CXX:-${compiler[1]}} meson setup "$build" -Db_sanitize=address,undefined \
     -Dwerror=true -Dtests=enabled -Dintrospection=disabled
+else
+  # The test list below is read from the build files: bring them up to date.
+  meson setup --reconfigure "$build" >/dev/null
 fi
 # Only what the unit suite runs.
 targets=$(meson introspect "$build" --tests | python3 -c '
