@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes every parser entry point of tests/fuzz/ with libFuzzer, ASan and
 # UBSan, SECONDS each (default 60), one after the other at the lowest
-# priority. Installs clang-14 and its libFuzzer/sanitizer runtimes from
+# priority (FUZZ_NICE, default 19: on a shared machine 19 may starve it). Installs clang-14 and its libFuzzer/sanitizer runtimes from
 # Debian 12 (clang-14, libclang-rt-14-dev) plus the build dependencies.
 #   bash scripts/fuzz.sh [SECONDS] [TARGET...]
 # New inputs go to build-fuzz/work/TARGET (the seeds in tests/fuzz/corpus
@@ -13,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${1:-60}
+niceness=${FUZZ_NICE:-19}
 shift || true
 
 bash scripts/install-deps.sh
@@ -35,7 +36,7 @@ if [ ! -f "$build/build.ninja" ]; then
   CC=clang-14 CXX=clang++-14 meson setup "$build" -Dfuzzing=enabled -Db_lundef=false \
     -Dtests=disabled -Dintrospection=disabled -Dwerror=true
 fi
-nice -n 19 meson compile -C "$build"
+nice -n "$niceness" meson compile -C "$build"
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
@@ -56,7 +57,7 @@ for target in "${targets[@]}"; do
   dict=()
   [ -f "tests/fuzz/dict/$target.dict" ] && dict=(-dict="tests/fuzz/dict/$target.dict")
   echo "== $target: ${seconds}s"
-  nice -n 19 "$build/tests/fuzz/fuzz-$target" "$work" "tests/fuzz/corpus/$target" "${dict[@]}" \
+  nice -n "$niceness" "$build/tests/fuzz/fuzz-$target" "$work" "tests/fuzz/corpus/$target" "${dict[@]}" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
     -artifact_prefix="$build/artifacts/$target-" 2>&1 | grep -E '^(==|#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss|SUMMARY|ERROR|artifact_prefix|Test unit written)' \
     || true

@@ -282,29 +282,40 @@ GST_START_TEST (test_single_file_byte_ranges)
 }
 GST_END_TEST;
 
-/* An alternate audio rendition (hand-written master over ffmpeg's
- * video-only and audio-only media playlists) plays on its own pad. */
-GST_START_TEST (test_alternate_audio)
+/* A hand-written master in d's content/ over ffmpeg's video-only media
+ * playlist in video/ and an audio-only one in audio/, which ffmpeg writes
+ * with `audio_output` (its muxer and output options) from the 440 Hz sine;
+ * served as `name`, downloaded as `name`. */
+static void
+make_and_download_alternate_audio (const Dirs &d, const gchar *name, const std::vector<const gchar *> &audio_output)
 {
-  Dirs d ("alt");
   std::string video_dir = d.in_content ("video"), audio_dir = d.in_content ("audio");
   ffmpeg_hls (video_dir, { "-an", "-hls_segment_filename", "seg%d.ts", "index.m3u8" });
   g_autofree gchar *sine
       = g_strdup_printf ("sine=frequency=440:beep_factor=4:sample_rate=44100:duration=%u", CLIP_SECONDS);
   g_mkdir_with_parents (audio_dir.c_str (), 0700);
-  run_or_fail ({ "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", sine,
-                   "-c:a", "aac", "-b:a", "64k", "-ac", "2", "-flags:a", "+bitexact", "-fflags", "+bitexact", "-f",
-                   "hls", "-hls_time", "2", "-hls_playlist_type", "vod", "-hls_segment_filename", "seg%d.ts",
-                   "index.m3u8" },
-      audio_dir.c_str ());
+  std::vector<const gchar *> argv = { "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+    "-i", sine, "-c:a", "aac", "-b:a", "64k", "-ac", "2", "-flags:a", "+bitexact", "-fflags", "+bitexact" };
+  argv.insert (argv.end (), audio_output.begin (), audio_output.end ());
+  run_or_fail (argv, audio_dir.c_str ());
   write_text (d.in_content ("master.m3u8"),
       "#EXTM3U\n#EXT-X-VERSION:4\n"
       "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES,AUTOSELECT=YES,"
       "URI=\"audio/index.m3u8\"\n"
       "#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x240,CODECS=\"avc1.64000d,mp4a.40.2\",AUDIO=\"aud\"\n"
       "video/index.m3u8\n");
-  g_autofree gchar *url = serve (test_server, d.content, "alt", "master.m3u8");
-  download (d.data, url, "alt");
+  g_autofree gchar *url = serve (test_server, d.content, name, "master.m3u8");
+  download (d.data, url, name);
+}
+
+/* An alternate audio rendition (hand-written master over ffmpeg's
+ * video-only and audio-only media playlists) plays on its own pad. */
+GST_START_TEST (test_alternate_audio)
+{
+  Dirs d ("alt");
+  std::string video_dir = d.in_content ("video"), audio_dir = d.in_content ("audio");
+  make_and_download_alternate_audio (d, "alt",
+      { "-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod", "-hls_segment_filename", "seg%d.ts", "index.m3u8" });
 
   g_autofree gchar *video_reference
       = concatenate (video_dir, playlist_uris (video_dir + "/index.m3u8"), std::string (d.root) + "/video.ts");
@@ -312,6 +323,28 @@ GST_START_TEST (test_alternate_audio)
       = concatenate (audio_dir, playlist_uris (audio_dir + "/index.m3u8"), std::string (d.root) + "/audio.ts");
   /* The audio came from a pad of its own: the video reference has none. */
   assert_plays_as_references (d, "alt", video_reference, audio_reference);
+}
+GST_END_TEST;
+
+/* An audio rendition of packed audio (raw ADTS, as Apple's packed audio
+ * without its ID3 tag) in segments named .ts, as real servers have them:
+ * the download takes them for MPEG-TS; offline playback must not wait
+ * forever for tsdemux to find a packet, but fail naming the track. */
+GST_START_TEST (test_packed_audio_named_ts)
+{
+  Dirs d ("packed");
+  make_and_download_alternate_audio (d, "packed",
+      { "-f", "segment", "-segment_time", "2", "-segment_format", "adts", "-segment_list", "index.m3u8",
+          "-segment_list_type", "m3u8", "seg%d.ts" });
+  std::string first_segment = read_text (d.in_content ("audio/seg0.ts"));
+  fail_unless (first_segment.size () > 2 && static_cast<guint8> (first_segment[0]) == 0xff, "ffmpeg wrote no ADTS");
+
+  gchar *message = nullptr;
+  g_autoptr (GPtrArray) lines = ot_decode_checksums ("offline://packed", d.data, FALSE, &message);
+  fail_unless (lines == nullptr, "packed audio named .ts played as MPEG-TS");
+  fail_unless (message && strstr (message, "packed audio") && strstr (message, "'packed'"), "no clear error: %s",
+      message);
+  g_free (message);
 }
 GST_END_TEST;
 
@@ -570,6 +603,7 @@ hls_playback_suite (void)
   tcase_add_test (tc, test_fmp4);
   tcase_add_test (tc, test_single_file_byte_ranges);
   tcase_add_test (tc, test_alternate_audio);
+  tcase_add_test (tc, test_packed_audio_named_ts);
   tcase_add_test (tc, test_discontinuity);
   tcase_add_test (tc, test_key_rotation);
   tcase_add_test (tc, test_webvtt_timestamp_map);

@@ -11,6 +11,7 @@
 #include "test-support.h"
 
 #include <csignal>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -154,6 +155,25 @@ struct SingleFile {
     return file != nullptr;
   }
 
+  /* An MPD of one SegmentList over the file, the init part then `media`
+   * (first and last byte of each), served; returns its URL. */
+  std::string serve_dash_segment_list (const std::vector<std::pair<gsize, gsize>> &media)
+  {
+    std::string mpd = "<?xml version=\"1.0\"?>\n"
+        "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"static\" profiles=\"urn:mpeg:dash:profile:isoff-main:2011\"\n"
+        "     minBufferTime=\"PT2S\" mediaPresentationDuration=\"PT" + std::to_string (2 * media.size ()) + "S\">\n"
+        " <Period id=\"0\">\n"
+        "  <AdaptationSet contentType=\"video\" mimeType=\"video/mp4\">\n"
+        "   <Representation id=\"v\" codecs=\"avc1.64000d\" bandwidth=\"100000\" width=\"320\" height=\"180\">\n"
+        "    <BaseURL>" + path.substr (1) + "</BaseURL>\n"
+        "    <SegmentList timescale=\"1\" duration=\"2\">\n"
+        "     <Initialization range=\"0-" + std::to_string (kInitSize - 1) + "\"/>\n";
+    for (const auto &range : media)
+      mpd += "     <SegmentURL mediaRange=\"" + std::to_string (range.first) + "-" + std::to_string (range.second) + "\"/>\n";
+    mpd += "    </SegmentList>\n   </Representation>\n  </AdaptationSet>\n </Period>\n</MPD>\n";
+    return serve ("manifest.mpd", mpd);
+  }
+
   /* A media playlist of the parts, served; returns its URL. */
   std::string serve_hls_playlist ()
   {
@@ -171,22 +191,62 @@ struct SingleFile {
 GST_START_TEST (test_dash_segment_list_of_one_file)
 {
   SingleFile f ("dash-list", "media.mp4");
-  std::string mpd = "<?xml version=\"1.0\"?>\n"
-      "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"static\" profiles=\"urn:mpeg:dash:profile:isoff-main:2011\"\n"
-      "     minBufferTime=\"PT2S\" mediaPresentationDuration=\"PT" + std::to_string (2 * kSegments) + "S\">\n"
-      " <Period id=\"0\">\n"
-      "  <AdaptationSet contentType=\"video\" mimeType=\"video/mp4\">\n"
-      "   <Representation id=\"v\" codecs=\"avc1.64000d\" bandwidth=\"100000\" width=\"320\" height=\"180\">\n"
-      "    <BaseURL>media.mp4</BaseURL>\n"
-      "    <SegmentList timescale=\"1\" duration=\"2\">\n"
-      "     <Initialization range=\"0-" + std::to_string (kInitSize - 1) + "\"/>\n";
-  for (const auto &range : f.ranges)
-    mpd += "     <SegmentURL mediaRange=\"" + std::to_string (range.first) + "-" + std::to_string (range.second) + "\"/>\n";
-  mpd += "    </SegmentList>\n   </Representation>\n  </AdaptationSet>\n </Period>\n</MPD>\n";
-  f.download (f.serve ("manifest.mpd", mpd), "dash");
+  f.download (f.serve_dash_segment_list (f.ranges), "dash");
   /* The init part and every media part in one answer. */
   f.assert_one_request_from (0);
   f.assert_plan_cached ("dash", true);
+}
+GST_END_TEST;
+
+/* A last mediaRange that ends at the file's length instead of its last
+ * byte (as in a real-world MPD dashdemux2 and ExoPlayer play): the server
+ * answers the bytes the file has, and the segment is those bytes. */
+static void check_range_past_the_end (bool server_ignores_range)
+{
+  SingleFile f ("dash-past-end", "media.mp4");
+  std::vector<std::pair<gsize, gsize>> ranges = f.ranges;
+  ranges.back ().second++;
+  if (server_ignores_range)
+    ot_server_set_fault (f.server, f.path.c_str (), OT_FAULT_IGNORE_RANGE, 0, -1);
+  f.download (f.serve_dash_segment_list (ranges), "dash");
+  fail_unless_equals_int (ot_server_get_request_count (f.server, f.path.c_str ()), 1);
+  f.assert_plan_cached ("dash", true);
+}
+
+GST_START_TEST (test_last_media_range_past_the_end_is_cut_at_it)
+{
+  check_range_past_the_end (false);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_last_media_range_past_the_end_of_a_whole_file_answer)
+{
+  check_range_past_the_end (true);
+}
+GST_END_TEST;
+
+/* A mediaRange that starts past the end of the file is an error that names
+ * it; the segments before it are kept. */
+GST_START_TEST (test_media_range_beyond_the_end_fails_clearly)
+{
+  SingleFile f ("dash-beyond-end", "media.mp4");
+  std::vector<std::pair<gsize, gsize>> ranges = f.ranges;
+  gsize size = ranges.back ().second + 1;
+  ranges.back () = { size + 10, size + 1000 };
+  gchar *out = nullptr, *err = nullptr;
+  gint status = ot_run_cli (f.data_dir, &out, &err, "download", f.serve_dash_segment_list (ranges).c_str (), "--id",
+      "dash", nullptr);
+  fail_unless (status != 0, "the download of a range past the end succeeded\n%s", out);
+  g_autofree gchar *expected = g_strdup_printf ("bytes %" G_GSIZE_FORMAT "-%" G_GSIZE_FORMAT
+      " are beyond the end of the file on the server", size + 10, size + 1000);
+  fail_unless (strstr (err, expected) != nullptr, "no clear error: %s", err);
+  g_free (out);
+  g_free (err);
+  g_autoptr (GstOfflineCache) cache = gst_offline_cache_new (f.data_dir, nullptr);
+  std::vector<std::string> resources = f.plan_resources ("dash");
+  fail_unless_equals_int (resources.size (), kSegments);
+  for (guint i = 0; i + 1 < kSegments; i++)
+    f.assert_cached (cache, resources[i].c_str (), f.ranges[i].first, f.ranges[i].second);
 }
 GST_END_TEST;
 
@@ -283,6 +343,9 @@ static Suite *range_merge_suite (void)
   tcase_set_timeout (tc, 120);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_dash_segment_list_of_one_file);
+  tcase_add_test (tc, test_last_media_range_past_the_end_is_cut_at_it);
+  tcase_add_test (tc, test_last_media_range_past_the_end_of_a_whole_file_answer);
+  tcase_add_test (tc, test_media_range_beyond_the_end_fails_clearly);
   tcase_add_test (tc, test_hls_byte_ranges_of_one_file);
   tcase_add_test (tc, test_killed_download_resumes_at_the_first_byte_not_durable);
   tcase_add_test (tc, test_download_removed_while_streaming_leaves_nothing);

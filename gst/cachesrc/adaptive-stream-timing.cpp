@@ -125,4 +125,14 @@ AdaptiveStream::find_segment (guint track, GstClockTime time)
   return playback_->find_segment (track, time, &error);
 }
 
+void
+AdaptiveStream::wrong_container (const GstOfflineSegment *segment, const gchar *what)
+{
+  GST_ELEMENT_ERROR (element (), STREAM, WRONG_TYPE,
+      ("Track %s of download '%s' cannot be played: its segments are not %s but %s",
+          gst_offline_track_get_stream_key (track_.get ()), playback_->download_id ().c_str (),
+          gst_offline_track_get_container (track_.get ()), what),
+      ("segment %" G_GUINT64_FORMAT ": %s", segment->number, segment->resource));
+}
+
 } // namespace gst_offline

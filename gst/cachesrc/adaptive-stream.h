@@ -110,6 +110,7 @@ private:
       bool (*enough) (const std::vector<guint8> &), std::vector<guint8> *head) override;
   GPtrArray *period_segments (guint track, guint period, guint64 upper, guint limit) override;
   GstOfflineSegment *find_segment (guint track, GstClockTime time) override;
+  void wrong_container (const GstOfflineSegment *segment, const gchar *what) override;
   /* Ends the push task after a flow that is not OK, or at the end. */
   void finish (GstFlowReturn ret, bool error_posted);
   /* False after posting an error (no caps for the track). */

@@ -19,6 +19,20 @@ has_timestamp (const std::vector<guint8> &head)
   return mpegts_first_pcr (head.data (), head.size ()).has_value ();
 }
 
+/* Packed audio (an ID3 tag, else an ADTS, MP3 or AC-3 frame) where MPEG-TS
+ * packets (0x47 every 188 bytes from the first byte) should be: HLS packed
+ * audio in segments named .ts. tsdemux would look for a packet forever. */
+bool
+is_packed_audio (const std::vector<guint8> &head)
+{
+  if (head.size () < 4 || head[0] == 0x47)
+    return false;
+  bool id3 = head[0] == 'I' && head[1] == 'D' && head[2] == '3';
+  bool mpeg_audio = head[0] == 0xff && (head[1] & 0xe0) == 0xe0;  /* ADTS or MPEG audio frame sync */
+  bool ac3 = head[0] == 0x0b && head[1] == 0x77;
+  return id3 || mpeg_audio || ac3;
+}
+
 bool
 is_fmp4 (GstOfflineTrack *track)
 {
@@ -88,6 +102,11 @@ TimeMapper::media_time_locked (GstOfflineTrack *track, const GstOfflineSegment *
      * timestamp), which is in the first packets. */
     std::vector<guint8> head;
     if (!bytes.read_media_head (segment, kMaxTsHead, has_timestamp, &head)) {
+      *error = true;
+      return std::nullopt;
+    }
+    if (is_packed_audio (head)) {
+      bytes.wrong_container (segment, "packed audio (ID3, ADTS, MP3 or AC-3), which is not supported");
       *error = true;
       return std::nullopt;
     }

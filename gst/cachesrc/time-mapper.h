@@ -42,6 +42,9 @@ public:
   virtual GPtrArray *period_segments (guint track, guint period, guint64 upper, guint limit) = 0;
   /* The segment of `track` holding `time`, nullptr if none. */
   virtual GstOfflineSegment *find_segment (guint track, GstClockTime time) = 0;
+  /* Posts the error that media segment `segment` is not in its track's
+   * container but `what`. */
+  virtual void wrong_container (const GstOfflineSegment *segment, const gchar *what) = 0;
 };
 
 /* One per playback, shared by its streams (thread-safe). */

@@ -265,6 +265,14 @@ bool ResourceFetch::accept_response (GError **error, bool *transient, bool *rest
   guint64 first = (range ? range->offset : 0) + held;
 
   if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE && range) {
+    goffset start, end_byte, total = -1;
+    soup_message_headers_get_content_range (headers, &start, &end_byte, &total);
+    if (held > 0 && total >= 0 && static_cast<guint64> (total) == first) {
+      /* A resume of a range past the end of the file: the held bytes are
+       * all the file has of it. */
+      clamp_to_file_end (first);
+      return commit_part (current_, error);
+    }
     const ByteRange &end = *parts_[last_].spec.range;
     g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP,
         "%s: bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT " are beyond the end of the file on the server",
@@ -309,6 +317,11 @@ bool ResourceFetch::accept_response (GError **error, bool *transient, bool *rest
       total_ = total >= 0 ? total : -1;
       if (total_ < 0 && body_length >= 0)
         total_ = static_cast<gint64> (held) + body_length;
+    } else if (total >= 0) {
+      clamp_to_file_end (static_cast<guint64> (total));
+    } else if (static_cast<guint64> (end) + 1 < requested_end ()) {
+      /* A server shortens a range only at the end of the file. */
+      clamp_to_file_end (static_cast<guint64> (end) + 1);
     }
   } else {
     /* 200: the whole file, from its first byte. */
@@ -316,6 +329,8 @@ bool ResourceFetch::accept_response (GError **error, bool *transient, bool *rest
     if (!range)
       total_ = body_length;
     skip_ = range ? range->offset : 0;
+    if (range && body_length >= 0)
+      clamp_to_file_end (static_cast<guint64> (body_length));
     if (held > 0) {
       bool same = (!etag.empty () && !is_weak_etag (etag) && etag == writer ().etag ())
           || (etag.empty () && writer ().etag ().empty () && !last_modified.empty ()
@@ -348,6 +363,39 @@ bool ResourceFetch::accept_response (GError **error, bool *transient, bool *rest
   response_last_modified_ = last_modified;
   writer ().set_validators (etag, last_modified, range ? static_cast<gint64> (range->length) : total_);
   return true;
+}
+
+/* The byte after the last one the request asks for. */
+guint64 ResourceFetch::requested_end () const
+{
+  const ByteRange &end = *parts_[last_].spec.range;
+  return end.offset + end.length;
+}
+
+/* Fits the parts of the request to a file of `size` bytes, as players do
+ * with a last range that runs past the end of the file (a mediaRange whose
+ * end is the file's length, not its last byte): a part that runs past the
+ * end is cut at it, and the parts after it are left out of this request
+ * (asked for alone, they get a clear error). */
+void ResourceFetch::clamp_to_file_end (guint64 size)
+{
+  for (size_t i = current_; i <= last_; i++) {
+    ByteRange &range = *parts_[i].spec.range;
+    if (range.offset >= size && i > current_) {
+      GST_WARNING ("%s: %s starts at byte %" G_GUINT64_FORMAT ", past the end of the %" G_GUINT64_FORMAT
+          "-byte file", spec ().url.c_str (), parts_[i].spec.cache_key.c_str (), range.offset, size);
+      last_ = i - 1;
+      return;
+    }
+    if (range.offset < size && range.offset + range.length > size) {
+      GST_INFO ("%s: %s runs %" G_GUINT64_FORMAT " byte(s) past the end of the file; taking the %" G_GUINT64_FORMAT
+          " it has", spec ().url.c_str (), parts_[i].spec.cache_key.c_str (), range.offset + range.length - size,
+          size - range.offset);
+      range.length = size - range.offset;
+      if (parts_[i].writer)
+        progress_ (i, parts_[i].writer->length (), static_cast<gint64> (range.length));
+    }
+  }
 }
 
 void ResourceFetch::read_next ()

@@ -3,7 +3,8 @@
  * held bytes allow; asynchronously on the thread-default main context:
  * resumes a partial resource with a Range request validated by If-Range
  * (ETag, else Last-Modified), copes with servers that ignore Range or answer
- * 416, retries transient failures with exponential backoff (the count
+ * 416, cuts a last range that runs past the end of the file at it (as
+ * players do), retries transient failures with exponential backoff (the count
  * restarts whenever bytes arrive), and commits each resource as soon as, and
  * only when, every byte of it is held.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
@@ -93,6 +94,8 @@ class ResourceFetch : public std::enable_shared_from_this<ResourceFetch> {
   void send ();
   void on_sent (GAsyncResult *result);
   bool accept_response (GError **error, bool *transient, bool *restart);
+  guint64 requested_end () const;
+  void clamp_to_file_end (guint64 size);
   void read_next ();
   void on_read (GObject *source, GAsyncResult *result);
   bool write_ranged (const guint8 *data, gsize size, GError **error);
