@@ -120,12 +120,17 @@ bool MssDownloader::draw_plan (Plan *plan, GError **)
       s.number = number++;
       s.start_ns = f.start_ns;
       s.duration_ns = f.duration_ns;
-      s.resource = spec.fetch.cache_key;
+      fetch_with (s, spec);
       plan->segments.push_back (std::move (s));
-      plan->by_start.emplace_back (f.start_ns, std::move (spec));
     }
   }
   return true;
+}
+
+void MssDownloader::drop_segment_lists ()
+{
+  chosen_ = {};
+  manifest_.reset ();
 }
 
 }  // namespace gst_offline
