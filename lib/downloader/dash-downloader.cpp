@@ -184,6 +184,11 @@ bool DashDownloader::draw_plan (Plan *plan, GError **error)
   std::vector<PlanTrack> &tracks = plan->tracks;
   std::set<std::string> inits;
   std::vector<Track> listed = dash_tracks (*mpd_);
+  /* One allocation for the rows, not a doubling vector's three at its peak. */
+  size_t count = 0;
+  for (const Chosen &c : chosen_)
+    count += c.index.media.size ();
+  plan->segments.reserve (count);
   for (const Chosen &c : chosen_) {
     const dash::Period &period = mpd_->periods[c.period];
     const dash::AdaptationSet &set = period.adaptation_sets[c.set];

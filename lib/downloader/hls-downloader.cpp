@@ -497,6 +497,11 @@ bool HlsDownloader::draw_plan (Plan *plan, GError **error)
 {
   std::vector<PlanTrack> &tracks = plan->tracks;
   std::set<std::string> fetched;
+  /* One allocation for the rows, not a doubling vector's three at its peak. */
+  size_t count = 0;
+  for (const Chosen &c : chosen_)
+    count += c.media ? c.media->segments.size () : 0;
+  plan->segments.reserve (count);
   for (const Chosen &c : chosen_) {
     auto container = container_of (*c.media, c.subtitles, error);
     if (!container)

@@ -80,6 +80,11 @@ bool MssDownloader::draw_plan (Plan *plan, GError **)
 {
   std::vector<Track> listed = mss_tracks (*manifest_);
   std::vector<PlanTrack> &tracks = plan->tracks;
+  /* One allocation for the rows, not a doubling vector's three at its peak. */
+  size_t count = 0;
+  for (const Chosen &c : chosen_)
+    count += c.fragments.size ();
+  plan->segments.reserve (count);
   for (const Chosen &c : chosen_) {
     const mss::StreamIndex &stream = manifest_->streams[c.stream];
     const mss::QualityLevel &level = stream.quality_levels[c.level];
