@@ -299,7 +299,7 @@ int main (int argc, char **argv)
   for (guint count : segment_counts) {
     std::string mpd = make_asset (server, root + "/asset-" + std::to_string (count), count, 512);
     std::string data_dir = root + "/segments-" + std::to_string (count);
-    Run r = run ({ self, "--segments-child", mpd, data_dir });
+    Run r = run_measured ({ self, "--segments-child", mpd, data_dir }, root);
     double download = 0, removal = 0;
     if (sscanf (r.out.c_str (), "%lf %lf", &download, &removal) != 2)
       die ("unexpected output: " + r.out);

@@ -9,6 +9,9 @@
 
 #include "test-support.h"
 
+#include <string>
+#include <vector>
+
 using namespace gst_offline;
 
 static DownloadRecord sample_record (const char *id)
@@ -137,6 +140,38 @@ GST_START_TEST (test_corrupt_rows_are_named_and_skipped)
 }
 GST_END_TEST;
 
+/* `list` streams the index: every download in id order, one at a time,
+ * stopping when asked; the corrupt row left out as get_downloads () does. */
+GST_START_TEST (test_foreach_visits_in_id_order_and_stops)
+{
+  auto f = open_index ("foreach");
+  g_autoptr (GError) error = nullptr;
+  const char *ids[] = { "b", "c", "a", "B" };
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++) {
+    DownloadRecord record = sample_record (ids[i]);
+    record.start_time_ms = 1000 + i;  /* start order differs from id order */
+    fail_unless (download_table::put (*f.db, record, &error));
+  }
+  fail_unless (f.db->exec ("UPDATE downloads SET type = 99 WHERE id = 'c'", &error));
+  g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (f.dir, &error);
+  struct Seen {
+    std::vector<std::string> ids;
+    size_t stop_after;
+  } all { {}, 100 }, two { {}, 2 };
+  auto collect = [] (GstOfflineDownload *download, gpointer data) -> gboolean {
+    auto seen = static_cast<Seen *> (data);
+    seen->ids.push_back (gst_offline_download_get_id (download));
+    return seen->ids.size () < seen->stop_after;
+  };
+  fail_unless (gst_offline_download_index_foreach_download (index, collect, &all, &error));
+  fail_unless (all.ids == std::vector<std::string> ({ "B", "a", "b" }), "order: %s %s %s", all.ids[0].c_str (),
+      all.ids.size () > 1 ? all.ids[1].c_str () : "", all.ids.size () > 2 ? all.ids[2].c_str () : "");
+  fail_unless (gst_offline_download_index_foreach_download (index, collect, &two, &error));
+  fail_unless_equals_int (two.ids.size (), 2);
+  g_free (f.dir);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_stop_reason_moves_queued_and_stopped_only)
 {
   auto f = open_index ("stop");
@@ -247,6 +282,7 @@ static Suite *index_suite (void)
   tcase_add_test (tc, test_record_round_trip);
   tcase_add_test (tc, test_unknown_id_is_not_found);
   tcase_add_test (tc, test_corrupt_rows_are_named_and_skipped);
+  tcase_add_test (tc, test_foreach_visits_in_id_order_and_stops);
   tcase_add_test (tc, test_stop_reason_moves_queued_and_stopped_only);
   tcase_add_test (tc, test_index_of_unused_directory_is_empty_and_creates_nothing);
   tcase_add_test (tc, test_index_opened_before_the_database_sees_it_appear);

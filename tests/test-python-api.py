@@ -449,6 +449,16 @@ class PythonApiTest(unittest.TestCase):
         cache = GstOffline.Cache.new(self.data_dir)
         downloads = index.get_downloads()
         self.assertEqual(sorted(d.get_id() for d in downloads), sorted("py-" + k for k in self.content.urls))
+        # One snapshot at a time in id order (what `list` streams), stopping when told.
+        seen = []
+        def visit(download, limit):
+            seen.append(download.get_id())
+            return len(seen) < limit
+        self.assertTrue(index.foreach_download(visit, 100))
+        self.assertEqual(seen, sorted("py-" + k for k in self.content.urls))
+        seen.clear()
+        self.assertTrue(index.foreach_download(visit, 1))
+        self.assertEqual(len(seen), 1)
         for kind, url in self.content.urls.items():
             download_id = "py-" + kind
             download = index.get_download(download_id)

@@ -40,14 +40,13 @@ print_status (GstOfflineLicenseManager *licenses, const char *id, bool json)
   }
   license.license_url = license_url ? license_url : "";
   if (json) {
-    g_autoptr (JsonBuilder) b = json_builder_new ();
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "id");
-    json_builder_add_string_value (b, id);
-    add_license_json (b, license);
-    json_builder_end_object (b);
-    g_autoptr (JsonNode) root = json_builder_get_root (b);
-    fputs (json_to_string (root).c_str (), stdout);
+    std::string text;
+    JsonWriter w (text);
+    w.begin_object ().member ("id").string (id);
+    add_license_json (w, license);
+    w.end_object ();
+    text += "\n";
+    fputs (text.c_str (), stdout);
   } else {
     printf ("%s: %s\n", id, license_text (license).c_str ());
   }

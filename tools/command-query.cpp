@@ -5,6 +5,7 @@
 #include "download-output.h"
 
 #include <cstdio>
+#include <functional>
 
 namespace cli {
 
@@ -27,22 +28,27 @@ command_list (Context &ctx, int argc, char **argv)
   g_autoptr (GstOfflineDownloadIndex) index = open_index (ctx, &status);
   if (status != kExitSuccess)
     return status;
-  g_autoptr (GPtrArray) downloads = nullptr;
-  if (index) {
-    g_autoptr (GError) error = nullptr;
-    downloads = gst_offline_download_index_get_downloads (index, &error);
-    if (!downloads)
-      return fail ("cannot read the download index: %s", error->message);
-  } else {
-    downloads = g_ptr_array_new ();
-  }
-  sort_downloads (downloads);
-
-  if (json) {
-    print_download_array (downloads, ctx.data_dir.c_str ());
-  } else {
-    fputs (format_download_table (downloads).c_str (), stdout);
-  }
+  /* One download at a time, in id order, straight from the index. */
+  DownloadArrayPrinter printer (ctx.data_dir.c_str ());
+  DownloadTable table;
+  std::function<void (GstOfflineDownload *)> add = [&] (GstOfflineDownload *d) {
+    if (json)
+      printer.add (d);
+    else
+      table.add (d);
+  };
+  g_autoptr (GError) error = nullptr;
+  if (index && !gst_offline_download_index_foreach_download (index,
+          [] (GstOfflineDownload *d, gpointer data) -> gboolean {
+            (*static_cast<std::function<void (GstOfflineDownload *)> *> (data)) (d);
+            return TRUE;
+          },
+          &add, &error))
+    return fail ("cannot read the download index: %s", error->message);
+  if (json)
+    printer.finish ();
+  else
+    fputs (table.format ().c_str (), stdout);
   return kExitSuccess;
 }
 
@@ -70,8 +76,11 @@ command_status (Context &ctx, int argc, char **argv)
     return kExitFailure;
 
   if (json) {
-    g_autoptr (JsonNode) root = download_to_json (download, ctx.data_dir.c_str ());
-    fputs (json_to_string (root).c_str (), stdout);
+    std::string text;
+    JsonWriter w (text);
+    write_download_json (w, download, ctx.data_dir.c_str ());
+    text += "\n";
+    fputs (text.c_str (), stdout);
   } else {
     fputs (format_download_status (download, ctx.data_dir.c_str ()).c_str (), stdout);
   }

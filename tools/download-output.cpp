@@ -2,6 +2,7 @@
 #include "download-output.h"
 
 #include "format.h"
+#include "json-writer.h"
 
 #include <gio/gio.h>
 
@@ -37,11 +38,19 @@ progress_text (GstOfflineDownload *download)
 }
 
 std::optional<LicenseSummary>
-license_of (GstOfflineDownload *download, const char *data_dir)
+license_of (GstOfflineDownload *download, const char *data_dir, ListingMemo *memo)
 {
   /* Reading creates nothing: no drm.db, no license. */
-  g_autofree gchar *path = g_build_filename (data_dir, "drm.db", nullptr);
-  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+  bool has_drm_db;
+  if (memo && memo->has_drm_db) {
+    has_drm_db = *memo->has_drm_db;
+  } else {
+    g_autofree gchar *path = g_build_filename (data_dir, "drm.db", nullptr);
+    has_drm_db = g_file_test (path, G_FILE_TEST_EXISTS);
+    if (memo)
+      memo->has_drm_db = has_drm_db;
+  }
+  if (!has_drm_db)
     return std::nullopt;
   /* One per process and data directory: `list --json` asks for every download. */
   static GstOfflineLicenseManager *licenses = nullptr;
@@ -82,22 +91,12 @@ license_text (const LicenseSummary &license)
 }
 
 void
-add_license_json (JsonBuilder *b, const LicenseSummary &license)
+add_license_json (JsonWriter &w, const LicenseSummary &license)
 {
-  json_builder_set_member_name (b, "expires_in");
-  json_builder_add_int_value (b, license.expires_in);
-  json_builder_set_member_name (b, "playable_for");
-  json_builder_add_int_value (b, license.playable_for);
-  json_builder_set_member_name (b, "expires_at");
-  if (license.expires_at.empty ())
-    json_builder_add_null_value (b);
-  else
-    json_builder_add_string_value (b, license.expires_at.c_str ());
-  json_builder_set_member_name (b, "license_url");
-  if (license.license_url.empty ())
-    json_builder_add_null_value (b);
-  else
-    json_builder_add_string_value (b, license.license_url.c_str ());
+  w.member ("expires_in").integer (license.expires_in);
+  w.member ("playable_for").integer (license.playable_for);
+  w.member ("expires_at").string (license.expires_at.empty () ? nullptr : license.expires_at.c_str ());
+  w.member ("license_url").string (license.license_url.empty () ? nullptr : license.license_url.c_str ());
 }
 
 GstOfflineRequirements
@@ -129,7 +128,7 @@ namespace {
 /* requirements_holding_back (), asked once per host with a memo (the
  * library's answer depends on the host only: loopback ones need no network). */
 GstOfflineRequirements
-holding_back (GstOfflineDownload *download, const char *data_dir, RequirementsMemo *memo)
+holding_back (GstOfflineDownload *download, const char *data_dir, ListingMemo *memo)
 {
   if (!memo || gst_offline_download_get_state (download) != GST_OFFLINE_DOWNLOAD_STATE_QUEUED)
     return requirements_holding_back (download, data_dir);
@@ -145,74 +144,48 @@ holding_back (GstOfflineDownload *download, const char *data_dir, RequirementsMe
 
 }  // namespace
 
-JsonNode *
-download_to_json (GstOfflineDownload *download, const char *data_dir, RequirementsMemo *memo)
+void
+write_download_json (JsonWriter &w, GstOfflineDownload *download, const char *data_dir, ListingMemo *memo)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-
-  json_builder_set_member_name (b, "id");
-  json_builder_add_string_value (b, gst_offline_download_get_id (download));
-  json_builder_set_member_name (b, "uri");
-  json_builder_add_string_value (b, gst_offline_download_get_uri (download));
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b,
-      gst_offline_download_type_to_string (gst_offline_download_get_download_type (download)));
-  json_builder_set_member_name (b, "state");
-  json_builder_add_string_value (b,
-      gst_offline_download_state_to_string (gst_offline_download_get_state (download)));
-  json_builder_set_member_name (b, "stop_reason");
-  json_builder_add_int_value (b, gst_offline_download_get_stop_reason (download));
-  json_builder_set_member_name (b, "bytes_downloaded");
-  json_builder_add_int_value (b, (gint64) gst_offline_download_get_bytes_downloaded (download));
-  json_builder_set_member_name (b, "content_length");
-  json_builder_add_int_value (b, gst_offline_download_get_content_length (download));
+  w.begin_object ();
+  w.member ("id").string (gst_offline_download_get_id (download));
+  w.member ("uri").string (gst_offline_download_get_uri (download));
+  w.member ("type").string (gst_offline_download_type_to_string (gst_offline_download_get_download_type (download)));
+  w.member ("state").string (gst_offline_download_state_to_string (gst_offline_download_get_state (download)));
+  w.member ("stop_reason").integer (gst_offline_download_get_stop_reason (download));
+  w.member ("bytes_downloaded").integer ((gint64) gst_offline_download_get_bytes_downloaded (download));
+  w.member ("content_length").integer (gst_offline_download_get_content_length (download));
   /* An extension: the total while content_length is -1 (an estimate), -1 without one. */
-  json_builder_set_member_name (b, "estimated_length");
-  json_builder_add_int_value (b, gst_offline_download_get_estimated_length (download));
-
+  w.member ("estimated_length").integer (gst_offline_download_get_estimated_length (download));
   /* -1 exactly when unknown, whatever negative value the library uses. */
   gdouble percent = gst_offline_download_get_percent_downloaded (download);
-  json_builder_set_member_name (b, "percent");
-  json_builder_add_double_value (b, percent < 0 ? -1.0 : percent);
+  w.member ("percent").number (percent < 0 ? -1.0 : percent);
+  w.member ("failure").string (gst_offline_download_get_failure_message (download));
 
-  json_builder_set_member_name (b, "failure");
-  const gchar *failure = gst_offline_download_get_failure_message (download);
-  if (failure)
-    json_builder_add_string_value (b, failure);
-  else
-    json_builder_add_null_value (b);
-
-  json_builder_set_member_name (b, "tracks");
-  json_builder_begin_array (b);
+  w.member ("tracks").begin_array ();
   if (const gchar *const *keys = stream_keys (download)) {
     for (; *keys; keys++)
-      json_builder_add_string_value (b, *keys);
+      w.string (*keys);
   }
-  json_builder_end_array (b);
+  w.end_array ();
 
-  json_builder_set_member_name (b, "license");
-  if (auto license = license_of (download, data_dir)) {
-    json_builder_begin_object (b);
-    add_license_json (b, *license);
-    json_builder_end_object (b);
+  w.member ("license");
+  if (auto license = license_of (download, data_dir, memo)) {
+    w.begin_object ();
+    add_license_json (w, *license);
+    w.end_object ();
   } else {
-    json_builder_add_null_value (b);
+    w.null ();
   }
 
-  json_builder_set_member_name (b, "requirements_not_met");
-  json_builder_begin_array (b);
+  w.member ("requirements_not_met").begin_array ();
   for (const std::string &name : requirement_names (holding_back (download, data_dir, memo)))
-    json_builder_add_string_value (b, name.c_str ());
-  json_builder_end_array (b);
+    w.string (name.c_str ());
+  w.end_array ();
 
-  json_builder_set_member_name (b, "start_time");
-  json_builder_add_int_value (b, gst_offline_download_get_start_time (download));
-  json_builder_set_member_name (b, "update_time");
-  json_builder_add_int_value (b, gst_offline_download_get_update_time (download));
-
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+  w.member ("start_time").integer (gst_offline_download_get_start_time (download));
+  w.member ("update_time").integer (gst_offline_download_get_update_time (download));
+  w.end_object ();
 }
 
 std::string
@@ -226,64 +199,49 @@ json_to_string (JsonNode *node)
   return std::string (text) + "\n";
 }
 
+DownloadArrayPrinter::DownloadArrayPrinter (const char *data_dir) : data_dir_ (data_dir) {}
+
 void
-print_download_array (GPtrArray *downloads, const char *data_dir)
+DownloadArrayPrinter::add (GstOfflineDownload *download)
 {
-  if (downloads->len == 0) {
-    fputs ("[]\n", stdout);
-    return;
-  }
-  RequirementsMemo memo;
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  json_generator_set_pretty (generator, TRUE);
-  json_generator_set_indent (generator, 2);
-  fputs ("[\n", stdout);
-  for (guint i = 0; i < downloads->len; i++) {
-    g_autoptr (JsonNode) node = download_to_json (GST_OFFLINE_DOWNLOAD (g_ptr_array_index (downloads, i)), data_dir,
-        &memo);
-    json_generator_set_root (generator, node);
-    g_autofree gchar *text = json_generator_to_data (generator, nullptr);
-    /* Each line one level in, as the array's generator would put it. */
-    std::string indented = "  ";
-    for (const char *c = text; *c; c++) {
-      indented += *c;
-      if (*c == '\n')
-        indented += "  ";
-    }
-    fputs (indented.c_str (), stdout);
-    fputs (i + 1 < downloads->len ? ",\n" : "\n", stdout);
-  }
-  fputs ("]\n", stdout);
+  text_ = count_++ == 0 ? "[\n  " : ",\n  ";
+  JsonWriter w (text_, 1);
+  write_download_json (w, download, data_dir_.c_str (), &memo_);
+  fwrite (text_.data (), 1, text_.size (), stdout);
+}
+
+void
+DownloadArrayPrinter::finish ()
+{
+  fputs (count_ == 0 ? "[]\n" : "\n]\n", stdout);
+}
+
+void
+DownloadTable::add (GstOfflineDownload *d)
+{
+  Row row = {
+      gst_offline_download_get_id (d),
+      gst_offline_download_state_to_string (gst_offline_download_get_state (d)),
+      format_percent (gst_offline_download_get_percent_downloaded (d)),
+      format_size (gst_offline_download_get_bytes_downloaded (d)),
+      gst_offline_download_get_uri (d),
+  };
+  for (size_t c = 0; c < kColumns; c++)
+    widths_[c] = std::max (widths_[c], (size_t) g_utf8_strlen (row[c].c_str (), -1));
+  rows_.push_back (std::move (row));
 }
 
 std::string
-format_download_table (GPtrArray *downloads)
+DownloadTable::format () const
 {
-  constexpr size_t kColumns = 5;
-  std::vector<std::array<std::string, kColumns>> rows;
-  std::array<size_t, kColumns> widths{};
-  for (guint i = 0; i < downloads->len; i++) {
-    auto *d = GST_OFFLINE_DOWNLOAD (g_ptr_array_index (downloads, i));
-    std::array<std::string, kColumns> row = {
-        gst_offline_download_get_id (d),
-        gst_offline_download_state_to_string (gst_offline_download_get_state (d)),
-        format_percent (gst_offline_download_get_percent_downloaded (d)),
-        format_size (gst_offline_download_get_bytes_downloaded (d)),
-        gst_offline_download_get_uri (d),
-    };
-    for (size_t c = 0; c < kColumns; c++)
-      widths[c] = std::max (widths[c], (size_t) g_utf8_strlen (row[c].c_str (), -1));
-    rows.push_back (std::move (row));
-  }
-
   std::string out;
-  for (const auto &row : rows) {
+  for (const auto &row : rows_) {
     for (size_t c = 0; c < kColumns; c++) {
       out += row[c];
       if (c + 1 == kColumns)
         break;
       /* Numbers are right-aligned, text left-aligned; two spaces between. */
-      size_t pad = widths[c] - g_utf8_strlen (row[c].c_str (), -1);
+      size_t pad = widths_[c] - g_utf8_strlen (row[c].c_str (), -1);
       bool numeric = c == 2 || c == 3;
       if (numeric)
         out.insert (out.size () - row[c].size (), pad, ' ');

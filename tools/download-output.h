@@ -6,6 +6,9 @@
 #include <gst/offline/offline.h>
 #include <json-glib/json-glib.h>
 
+#include "json-writer.h"
+
+#include <array>
 #include <map>
 #include <optional>
 #include <string>
@@ -31,33 +34,59 @@ struct LicenseSummary {
 };
 /* `license` of `status --json`: expires_in, playable_for, expires_at (ISO
  * 8601 UTC or null), license_url (or null). */
-void add_license_json (JsonBuilder *b, const LicenseSummary &license);
+void add_license_json (JsonWriter &w, const LicenseSummary &license);
 /* One line for a person: "expires in 60 s (at ...), playable for 60 s, from URL". */
 std::string license_text (const LicenseSummary &license);
-/* Its license, or nothing when it has none (never creates drm.db). */
-std::optional<LicenseSummary> license_of (GstOfflineDownload *download, const char *data_dir);
-
-/* What requirements_holding_back () found for each host, for a command
- * that asks for many downloads at one instant (`list`). */
-struct RequirementsMemo {
+/* What a command that shows many downloads at one instant (`list`) finds
+ * once rather than per download: requirements_holding_back () for each
+ * host, and whether the data directory has a drm.db. */
+struct ListingMemo {
   std::map<std::string, GstOfflineRequirements> by_host;
+  std::optional<bool> has_drm_db;
 };
 
+/* Its license, or nothing when it has none (never creates drm.db). */
+std::optional<LicenseSummary> license_of (GstOfflineDownload *download, const char *data_dir,
+    ListingMemo *memo = nullptr);
+
 /* The JSON object documented in docs/cli.md (`status --json`). */
-JsonNode *download_to_json (GstOfflineDownload *download, const char *data_dir, RequirementsMemo *memo = nullptr);
+void write_download_json (JsonWriter &w, GstOfflineDownload *download, const char *data_dir,
+    ListingMemo *memo = nullptr);
 /* Pretty-printed JSON text of `node`, ending with a newline. */
 std::string json_to_string (JsonNode *node);
-/* Prints `downloads` on stdout as the pretty-printed JSON array of their
- * objects, one object at a time (memory flat in their number). */
-void print_download_array (GPtrArray *downloads, const char *data_dir);
+/* Prints downloads on stdout as the pretty-printed JSON array of their
+ * objects, each as it is added (memory flat in their number); finish ()
+ * closes the array. */
+class DownloadArrayPrinter {
+ public:
+  explicit DownloadArrayPrinter (const char *data_dir);
+  void add (GstOfflineDownload *download);
+  void finish ();
+
+ private:
+  std::string data_dir_;
+  ListingMemo memo_;
+  std::string text_;
+  guint count_ = 0;
+};
 
 /* "1.2 MiB of 2.9 MiB", "1.2 MiB of about 2.9 MiB" while the total is an
  * estimate, "1.2 MiB" without one: how the bar, the lines of `download` and
  * `status` show the size. */
 std::string progress_text (GstOfflineDownload *download);
 
-/* `list`: one line per download, columns aligned: ID  STATE  PERCENT  BYTES  URI. */
-std::string format_download_table (GPtrArray *downloads);
+/* `list`: one line per download added, columns aligned: ID  STATE  PERCENT  BYTES  URI. */
+class DownloadTable {
+ public:
+  void add (GstOfflineDownload *download);
+  std::string format () const;
+
+ private:
+  static constexpr size_t kColumns = 5;
+  using Row = std::array<std::string, kColumns>;
+  std::vector<Row> rows_;
+  std::array<size_t, kColumns> widths_ {};
+};
 /* `status`: one "field: value" line per property. */
 std::string format_download_status (GstOfflineDownload *download, const char *data_dir);
 

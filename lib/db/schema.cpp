@@ -147,6 +147,18 @@ const char *const kMigrations[] = {
    * server, so that licensing a download again needs no manifest. */
   "ALTER TABLE tracks ADD COLUMN kids TEXT NOT NULL DEFAULT '';"
   "ALTER TABLE tracks ADD COLUMN license_url TEXT;",
+
+  /* 6 -> 7: how the downloader fetches each segment, so that it reads its
+   * requests from the plan a window at a time instead of holding all of
+   * them (memory flat in the number of segments). fetch_url is NULL on a
+   * segment whose resource another segment of the plan fetches (and on
+   * plans written before: their downloads draw the plan again when they
+   * run). */
+  "ALTER TABLE segments ADD COLUMN fetch_url TEXT;"
+  "ALTER TABLE segments ADD COLUMN range_offset INTEGER;"
+  "ALTER TABLE segments ADD COLUMN range_length INTEGER;"
+  "ALTER TABLE segments ADD COLUMN expected_length INTEGER NOT NULL DEFAULT -1;"
+  "CREATE INDEX segments_to_fetch ON segments (download_id, start_ns, track, number) WHERE fetch_url IS NOT NULL;",
 };
 
 constexpr int kMigrationCount = G_N_ELEMENTS (kMigrations);

@@ -20,12 +20,11 @@ class AdaptiveDownloader : public Downloader {
   /* A playback plan and what to fetch for it. */
   struct Plan {
     std::vector<PlanTrack> tracks;
+    /* Each fetched as fetch_with () says, by start time, so that a partial
+     * download plays from its start. */
     std::vector<PlanSegment> segments;
-    /* Fetched first, in this order (initialization segments), */
+    /* Fetched before those, in this order (initialization segments). */
     std::vector<SegmentSpec> first;
-    /* then these by start time (ns), so that a partial download plays from
-     * its start; equal starts keep their order. */
-    std::vector<std::pair<guint64, SegmentSpec>> by_start;
   };
 
   AdaptiveDownloader (const DownloadRecord &record, const DownloaderContext &context);
@@ -42,10 +41,16 @@ class AdaptiveDownloader : public Downloader {
   void fetch_document (const std::string &url, ResourceFetch::ValidateFn validate, gsize max_bytes, DocumentFn then);
   /* The segment of this download at `url`, only `range` of it if given. */
   SegmentSpec segment_spec (const std::string &url, const std::optional<ByteRange> &range) const;
+  /* Makes `spec` what the plan's segment `segment` is fetched with (its
+   * resource is spec's cache key). */
+  static void fetch_with (PlanSegment &segment, const SegmentSpec &spec);
+  /* Called once the plan is stored: the format's copy of the segment lists
+   * (its manifests' expansion) is not needed any more. */
+  virtual void drop_segment_lists () {}
   /* Fetches `segments` into the cache, then calls `then`. */
-  void fetch_segments (std::vector<SegmentSpec> segments, SegmentFetcher::ProgressFn progress, DoneFn then);
-  /* Stores the plan draw_plan () gives, fetches what it names and ends the
-   * download. */
+  void fetch_segments (std::unique_ptr<SegmentSource> segments, SegmentFetcher::ProgressFn progress, DoneFn then);
+  /* Stores the plan draw_plan () gives, fetches what it names (reading it
+   * back from the index a window at a time) and ends the download. */
   void fetch_plan ();
   /* Ends the download with `error`. The DoneFn may destroy this downloader:
    * nothing after it. */

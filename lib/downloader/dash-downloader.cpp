@@ -128,7 +128,7 @@ void DashDownloader::fetch_indexes ()
     if (c.index.sidx)
       indexes.push_back (segment_spec (c.index.sidx->url, http_range (c.index.sidx->range)));
   }
-  fetch_segments (std::move (indexes), [] (const DownloadProgress &) {},
+  fetch_segments (segment_source (std::move (indexes)), [] (const DownloadProgress &) {},
       [this] (const GError *e) { on_indexes (e); });
 }
 
@@ -184,6 +184,11 @@ bool DashDownloader::draw_plan (Plan *plan, GError **error)
   std::vector<PlanTrack> &tracks = plan->tracks;
   std::set<std::string> inits;
   std::vector<Track> listed = dash_tracks (*mpd_);
+  /* One allocation for the rows, not a doubling vector's three at its peak. */
+  size_t count = 0;
+  for (const Chosen &c : chosen_)
+    count += c.index.media.size ();
+  plan->segments.reserve (count);
   for (const Chosen &c : chosen_) {
     const dash::Period &period = mpd_->periods[c.period];
     const dash::AdaptationSet &set = period.adaptation_sets[c.set];
@@ -252,10 +257,9 @@ bool DashDownloader::draw_plan (Plan *plan, GError **error)
       s.period = c.period;
       s.start_ns = start;
       s.duration_ns = m.duration_ns;
-      s.resource = spec.fetch.cache_key;
       s.init_resource = init_key;
+      fetch_with (s, spec);
       plan->segments.push_back (std::move (s));
-      plan->by_start.emplace_back (start, std::move (spec));
     }
   }
   /* Number each track's segments in play order. */
@@ -269,6 +273,12 @@ bool DashDownloader::draw_plan (Plan *plan, GError **error)
     segments[i].number = number;
   }
   return true;
+}
+
+void DashDownloader::drop_segment_lists ()
+{
+  chosen_ = {};
+  mpd_.reset ();
 }
 
 }  // namespace gst_offline

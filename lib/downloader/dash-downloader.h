@@ -32,6 +32,7 @@ class DashDownloader : public AdaptiveDownloader {
   bool choose (GError **error);
   void on_indexes (const GError *error);
   bool draw_plan (Plan *plan, GError **error) override;
+  void drop_segment_lists () override;
 
   std::optional<dash::Mpd> mpd_;
   std::vector<Chosen> chosen_;

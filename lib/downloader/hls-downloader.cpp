@@ -497,6 +497,11 @@ bool HlsDownloader::draw_plan (Plan *plan, GError **error)
 {
   std::vector<PlanTrack> &tracks = plan->tracks;
   std::set<std::string> fetched;
+  /* One allocation for the rows, not a doubling vector's three at its peak. */
+  size_t count = 0;
+  for (const Chosen &c : chosen_)
+    count += c.media ? c.media->segments.size () : 0;
+  plan->segments.reserve (count);
   for (const Chosen &c : chosen_) {
     auto container = container_of (*c.media, c.subtitles, error);
     if (!container)
@@ -524,7 +529,6 @@ bool HlsDownloader::draw_plan (Plan *plan, GError **error)
       s.period = static_cast<guint> (MIN (segment.discontinuity_sequence, static_cast<guint64> (G_MAXUINT)));
       s.start_ns = segment.start;
       s.duration_ns = segment.duration;
-      s.resource = spec.fetch.cache_key;
       s.discontinuity = segment.discontinuity;
       if (segment.init_section) {
         SegmentSpec init = segment_spec (segment.init_section->uri, http_range (segment.init_section->byte_range));
@@ -537,15 +541,24 @@ bool HlsDownloader::draw_plan (Plan *plan, GError **error)
         hls::Iv iv = segment.iv ();
         s.iv.assign (reinterpret_cast<const char *> (iv.data ()), iv.size ());
       }
-      plan->segments.push_back (std::move (s));
+      /* A resource that several segments name is fetched once. */
       if (fetched.insert (spec.fetch.cache_key).second)
-        plan->by_start.emplace_back (segment.start, std::move (spec));
+        fetch_with (s, spec);
+      else
+        s.resource = spec.fetch.cache_key;
+      plan->segments.push_back (std::move (s));
     }
     tracks.push_back (std::move (t));
   }
   GST_INFO ("%s: %" G_GSIZE_FORMAT " tracks, %" G_GSIZE_FORMAT " resources to fetch", record_.id.c_str (),
       tracks.size (), fetched.size ());
   return true;
+}
+
+void HlsDownloader::drop_segment_lists ()
+{
+  for (Chosen &c : chosen_)
+    c.media.reset ();
 }
 
 }  // namespace gst_offline

@@ -62,6 +62,7 @@ class HlsDownloader : public AdaptiveDownloader {
   void fetch_next_key ();
   void on_key (GBytes *key, const GError *error);
   bool draw_plan (Plan *plan, GError **error) override;
+  void drop_segment_lists () override;
 
   std::vector<Chosen> chosen_;
   size_t next_playlist_ = 0;

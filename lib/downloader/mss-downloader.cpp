@@ -80,6 +80,11 @@ bool MssDownloader::draw_plan (Plan *plan, GError **)
 {
   std::vector<Track> listed = mss_tracks (*manifest_);
   std::vector<PlanTrack> &tracks = plan->tracks;
+  /* One allocation for the rows, not a doubling vector's three at its peak. */
+  size_t count = 0;
+  for (const Chosen &c : chosen_)
+    count += c.fragments.size ();
+  plan->segments.reserve (count);
   for (const Chosen &c : chosen_) {
     const mss::StreamIndex &stream = manifest_->streams[c.stream];
     const mss::QualityLevel &level = stream.quality_levels[c.level];
@@ -120,12 +125,17 @@ bool MssDownloader::draw_plan (Plan *plan, GError **)
       s.number = number++;
       s.start_ns = f.start_ns;
       s.duration_ns = f.duration_ns;
-      s.resource = spec.fetch.cache_key;
+      fetch_with (s, spec);
       plan->segments.push_back (std::move (s));
-      plan->by_start.emplace_back (f.start_ns, std::move (spec));
     }
   }
   return true;
+}
+
+void MssDownloader::drop_segment_lists ()
+{
+  chosen_ = {};
+  manifest_.reset ();
 }
 
 }  // namespace gst_offline

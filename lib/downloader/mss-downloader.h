@@ -25,6 +25,7 @@ class MssDownloader : public AdaptiveDownloader {
   void on_manifest (const std::string &bytes);
   bool choose (GError **error);
   bool draw_plan (Plan *plan, GError **error) override;
+  void drop_segment_lists () override;
 
   std::optional<mss::Manifest> manifest_;
   std::vector<Chosen> chosen_;

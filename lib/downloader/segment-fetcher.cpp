@@ -21,53 +21,83 @@ gint64 estimate_segment_length (guint64 bandwidth, guint64 duration_ns)
   return static_cast<gint64> (static_cast<double> (bandwidth) / 8 * static_cast<double> (duration_ns) / GST_SECOND);
 }
 
+namespace {
+
+/* How many segments a fetcher reads from its source at once. */
+constexpr size_t kWindow = 512;
+
+class VectorSource : public SegmentSource {
+ public:
+  explicit VectorSource (std::vector<SegmentSpec> segments) : segments_ (std::move (segments)) {}
+  void rewind () override { next_ = 0; }
+  std::optional<std::vector<SegmentSpec>> next (size_t limit, GError **) override
+  {
+    size_t end = MIN (next_ + limit, segments_.size ());
+    std::vector<SegmentSpec> window (segments_.begin () + next_, segments_.begin () + end);
+    next_ = end;
+    return window;
+  }
+
+ private:
+  std::vector<SegmentSpec> segments_;
+  size_t next_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<SegmentSource> segment_source (std::vector<SegmentSpec> segments)
+{
+  return std::make_unique<VectorSource> (std::move (segments));
+}
+
 std::shared_ptr<SegmentFetcher> SegmentFetcher::create (const DownloaderContext &context,
-    std::vector<SegmentSpec> segments, guint parallelism, GCancellable *cancellable)
+    std::unique_ptr<SegmentSource> source, guint parallelism, GCancellable *cancellable)
 {
   std::shared_ptr<SegmentFetcher> self (new SegmentFetcher ());
   self->context_ = context;
-  self->segments_ = std::move (segments);
+  self->source_ = std::move (source);
   self->parallelism_ = MAX (parallelism, 1u);
   self->cancellable_ = cancellable;
-  self->state_.resize (self->segments_.size ());
-  self->started_.resize (self->segments_.size ());
-  self->running_.resize (self->segments_.size ());
-  for (size_t i = 0; i < self->segments_.size (); i++) {
-    const FetchSpec &fetch = self->segments_[i].fetch;
-    /* Only a byte range's length is exact before its answer arrives. */
-    if (fetch.range) {
-      self->state_[i].length = static_cast<gint64> (fetch.range->length);
-      self->known_length_total_ += fetch.range->length;
-      self->known_count_++;
-    } else if (self->segments_[i].expected_length > 0) {
-      self->unknown_expected_total_ += static_cast<guint64> (self->segments_[i].expected_length);
-    } else {
-      self->unknown_without_expected_++;
-    }
-    if (fetch.range) {
-      self->by_offset_.emplace (std::make_pair (std::string_view (fetch.url), fetch.range->offset), i);
-      self->unstarted_range_bytes_ += fetch.range->length;
-    }
-  }
   return self;
 }
 
-/* Refuses a download whose remaining bytes, as far as the manifest tells,
- * cannot fit, before fetching any. */
-bool SegmentFetcher::check_space (GError **error)
+/* One pass over the source, a window at a time: how many segments there
+ * are, what is known of their lengths (the running totals start from it),
+ * and whether the bytes still missing, as far as the manifest tells, can
+ * fit (refused before any is fetched). */
+bool SegmentFetcher::survey (GError **error)
 {
-  if (!context_.check_space)
-    return true;
   guint64 needed = 0;
-  for (const SegmentSpec &segment : segments_) {
-    gint64 expected = segment.fetch.range ? static_cast<gint64> (segment.fetch.range->length) : segment.expected_length;
-    if (expected <= 0)
-      continue;
-    guint64 held = gst_offline_cache_get_cached_length (context_.cache, segment.fetch.cache_key.c_str ());
-    if (held < static_cast<guint64> (expected))
-      needed += static_cast<guint64> (expected) - held;
+  source_->rewind ();
+  for (;;) {
+    auto window = source_->next (kWindow, error);
+    if (!window)
+      return false;
+    if (window->empty ())
+      break;
+    for (const SegmentSpec &segment : *window) {
+      total_++;
+      const FetchSpec &fetch = segment.fetch;
+      /* Only a byte range's length is exact before its answer arrives. */
+      if (fetch.range) {
+        known_length_total_ += fetch.range->length;
+        known_count_++;
+        unstarted_range_bytes_ += fetch.range->length;
+      } else if (segment.expected_length > 0) {
+        unknown_expected_total_ += static_cast<guint64> (segment.expected_length);
+      } else {
+        unknown_without_expected_++;
+      }
+      gint64 expected = fetch.range ? static_cast<gint64> (fetch.range->length) : segment.expected_length;
+      if (!context_.check_space || expected <= 0)
+        continue;
+      guint64 held = gst_offline_cache_get_cached_length (context_.cache, fetch.cache_key.c_str ());
+      if (held < static_cast<guint64> (expected))
+        needed += static_cast<guint64> (expected) - held;
+    }
   }
-  return needed == 0 || context_.check_space (needed, error);
+  source_->rewind ();
+  return needed == 0 || !context_.check_space || context_.check_space (needed, error);
 }
 
 void SegmentFetcher::start (ProgressFn progress, Downloader::DoneFn done)
@@ -75,17 +105,37 @@ void SegmentFetcher::start (ProgressFn progress, Downloader::DoneFn done)
   progress_ = std::move (progress);
   done_ = std::move (done);
   GError *error = nullptr;
-  if (segments_.empty () || !check_space (&error)) {
-    finished_ = true;
+  if (!survey (&error))
+    failure_ = error;
+  else
+    fill ();
+  if (in_flight_ == 0) {
+    /* Nothing to fetch, or a failure before the first request: still
+     * reported from the main loop, never from inside start (). */
     auto self = shared_from_this ();
-    run_later ([self, error] () {
-      self->done_ (error);
-      if (error)
-        g_error_free (error);
-    });
-    return;
+    run_later ([self] () { self->finish (); });
   }
-  fill ();
+}
+
+/* Reads the next window of the source. */
+bool SegmentFetcher::load_window (GError **error)
+{
+  auto window = source_->next (kWindow, error);
+  if (!window)
+    return false;
+  if (window->empty ())
+    source_done_ = true;
+  for (SegmentSpec &spec : *window) {
+    size_t index = loaded_++;
+    Entry &entry = entries_[index];
+    entry.spec = std::move (spec);
+    if (entry.spec.fetch.range) {
+      entry.length = static_cast<gint64> (entry.spec.fetch.range->length);
+      by_offset_.emplace (std::make_pair (std::string_view (entry.spec.fetch.url), entry.spec.fetch.range->offset),
+          index);
+    }
+  }
+  return true;
 }
 
 /* Starts fetches until `parallelism_` are in flight, each for the next
@@ -93,28 +143,45 @@ void SegmentFetcher::start (ProgressFn progress, Downloader::DoneFn done)
 void SegmentFetcher::fill ()
 {
   while (!failure_ && in_flight_ < parallelism_) {
-    while (next_ < segments_.size () && started_[next_])
-      next_++;
-    if (next_ == segments_.size ())
-      break;
+    auto it = entries_.lower_bound (next_);
+    while (it != entries_.end () && it->second.started)
+      ++it;
+    if (it == entries_.end ()) {
+      next_ = loaded_;
+      if (source_done_)
+        break;
+      GError *error = nullptr;
+      if (!load_window (&error)) {
+        fail (error);
+        break;
+      }
+      continue;
+    }
+    next_ = it->first;
     std::vector<size_t> group = merge_from (next_);
     std::vector<FetchSpec> parts;
     for (size_t index : group) {
-      started_[index] = true;
-      if (segments_[index].fetch.range)
-        unstarted_range_bytes_ -= segments_[index].fetch.range->length;
-      parts.push_back (segments_[index].fetch);
+      Entry &entry = entries_.at (index);
+      entry.started = true;
+      if (entry.spec.fetch.range) {
+        unstarted_range_bytes_ -= entry.spec.fetch.range->length;
+        by_offset_.erase (std::make_pair (std::string_view (entry.spec.fetch.url), entry.spec.fetch.range->offset));
+      }
+      parts.push_back (entry.spec.fetch);
     }
     in_flight_++;
     auto self = shared_from_this ();
     auto fetch = ResourceFetch::create (context_.session, context_.cache, std::move (parts), context_.retry,
         context_.check_space, cancellable_);
-    running_[group.front ()] = fetch;
+    entries_.at (group.front ()).fetch = fetch;
     fetch->start (
         [self, group] (size_t part, guint64 held, gint64 total) {
-          self->set_held (group[part], held);
+          auto found = self->entries_.find (group[part]);
+          if (found == self->entries_.end ())
+            return;
+          self->set_held (found->second, held);
           if (total >= 0)
-            self->set_length (group[part], total);
+            self->set_length (found->second, total);
           self->report ();
         },
         nullptr,
@@ -122,21 +189,22 @@ void SegmentFetcher::fill ()
   }
 }
 
-/* `first` and the unstarted byte ranges that continue it in its file, as
- * many as the request's budget allows. */
-std::vector<size_t> SegmentFetcher::merge_from (size_t first) const
+/* `first` and the unstarted byte ranges read that continue it in its file,
+ * as many as the request's budget allows. */
+std::vector<size_t> SegmentFetcher::merge_from (size_t first)
 {
   std::vector<size_t> group { first };
-  if (!segments_[first].fetch.range)
+  const Entry &head = entries_.at (first);
+  if (!head.spec.fetch.range)
     return group;
   guint64 budget = CLAMP (unstarted_range_bytes_ / parallelism_, kMinMergedBytes, kMaxMergedBytes);
-  guint64 bytes = segments_[first].fetch.range->length;
+  guint64 bytes = head.spec.fetch.range->length;
   for (;;) {
-    const FetchSpec &tail = segments_[group.back ()].fetch;
+    const FetchSpec &tail = entries_.at (group.back ()).spec.fetch;
     auto next = by_offset_.find (std::make_pair (std::string_view (tail.url), tail.range->offset + tail.range->length));
-    if (next == by_offset_.end () || started_[next->second])
+    if (next == by_offset_.end () || next->second == first)
       break;
-    guint64 length = segments_[next->second].fetch.range->length;
+    guint64 length = entries_.at (next->second).spec.fetch.range->length;
     if (bytes + length > budget)
       break;
     group.push_back (next->second);
@@ -145,53 +213,66 @@ std::vector<size_t> SegmentFetcher::merge_from (size_t first) const
   return group;
 }
 
+void SegmentFetcher::fail (GError *error)
+{
+  if (!failure_) {
+    failure_ = error;
+    /* The others stop too, keeping what they hold. */
+    g_cancellable_cancel (cancellable_);
+  } else {
+    g_error_free (error);
+  }
+}
+
+void SegmentFetcher::finish ()
+{
+  if (finished_)
+    return;
+  finished_ = true;
+  done_ (failure_);
+  g_clear_error (&failure_);
+}
+
 void SegmentFetcher::on_fetch_done (const std::vector<size_t> &group, const GError *error)
 {
   in_flight_--;
-  running_[group.front ()].reset ();
+  entries_.at (group.front ()).fetch.reset ();
   if (error) {
-    if (!failure_) {
-      failure_ = g_error_copy (error);
-      /* The others stop too, keeping what they hold. */
-      g_cancellable_cancel (cancellable_);
-    }
+    fail (g_error_copy (error));
   } else {
     for (size_t index : group) {
+      Entry &entry = entries_.at (index);
       gint64 length = static_cast<gint64> (gst_offline_cache_get_cached_length (context_.cache,
-          segments_[index].fetch.cache_key.c_str ()));
-      set_length (index, length);
-      set_held (index, static_cast<guint64> (length));
-      state_[index].complete = true;
+          entry.spec.fetch.cache_key.c_str ()));
+      set_length (entry, length);
+      set_held (entry, static_cast<guint64> (length));
+      entries_.erase (index);
     }
     completed_ += group.size ();
     report ();
   }
-  if (!finished_ && (failure_ ? in_flight_ == 0 : completed_ == segments_.size ())) {
-    finished_ = true;
-    done_ (failure_);
-    g_clear_error (&failure_);
-    return;
-  }
   fill ();
+  /* Nothing in flight after fill (): all is fetched, or a failure waits
+   * for no one any more. */
+  if (in_flight_ == 0)
+    finish ();
 }
 
-void SegmentFetcher::set_held (size_t index, guint64 held)
+void SegmentFetcher::set_held (Entry &entry, guint64 held)
 {
-  State &state = state_[index];
-  held_total_ = held_total_ - state.held + held;
-  state.held = held;
+  held_total_ = held_total_ - entry.held + held;
+  entry.held = held;
 }
 
-void SegmentFetcher::set_length (size_t index, gint64 length)
+void SegmentFetcher::set_length (Entry &entry, gint64 length)
 {
-  State &state = state_[index];
-  if (length < 0 || length == state.length)
+  if (length < 0 || length == entry.length)
     return;
-  if (state.length >= 0) {
-    known_length_total_ -= static_cast<guint64> (state.length);
+  if (entry.length >= 0) {
+    known_length_total_ -= static_cast<guint64> (entry.length);
   } else {
     known_count_++;
-    gint64 expected = segments_[index].expected_length;
+    gint64 expected = entry.spec.expected_length;
     if (expected > 0) {
       unknown_expected_total_ -= static_cast<guint64> (expected);
       measured_expected_total_ += static_cast<guint64> (expected);
@@ -201,14 +282,14 @@ void SegmentFetcher::set_length (size_t index, gint64 length)
     }
   }
   known_length_total_ += static_cast<guint64> (length);
-  state.length = length;
+  entry.length = length;
 }
 
 void SegmentFetcher::report ()
 {
   Progress p;
   p.bytes = held_total_;
-  bool all_known = known_count_ == state_.size ();
+  bool all_known = known_count_ == total_;
   if (all_known) {
     p.content_length = p.estimated_length = static_cast<gint64> (known_length_total_);
   } else if (known_count_ > 0 || unknown_expected_total_ > 0) {
@@ -225,9 +306,9 @@ void SegmentFetcher::report ()
   else if (p.estimated_length == 0)
     percent = 100.0;
   else
-    percent = 100.0 * static_cast<double> (completed_) / static_cast<double> (state_.size ());
+    percent = total_ > 0 ? 100.0 * static_cast<double> (completed_) / static_cast<double> (total_) : 100.0;
   /* 100 means whole: an estimate that falls short of the truth holds at 99.9. */
-  percent = completed_ == state_.size () ? 100.0 : MIN (percent, 99.9);
+  percent = completed_ == total_ ? 100.0 : MIN (percent, 99.9);
   last_percent_ = MAX (last_percent_, percent);
   p.percent = last_percent_;
   progress_ (p);

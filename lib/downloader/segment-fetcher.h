@@ -43,6 +43,21 @@ std::string segment_cache_key (const std::string &url, const std::optional<ByteR
 constexpr guint64 kMinMergedBytes = 1024 * 1024;
 constexpr guint64 kMaxMergedBytes = 4 * 1024 * 1024;
 
+/* Where a fetcher takes its segments from, a window at a time, so that it
+ * never holds more than a window of requests whatever their number. */
+class SegmentSource {
+ public:
+  virtual ~SegmentSource () = default;
+  /* Starts again from the first segment. */
+  virtual void rewind () = 0;
+  /* Up to `limit` segments after those given since the last rewind, in
+   * fetch order; empty past the end. */
+  virtual std::optional<std::vector<SegmentSpec>> next (size_t limit, GError **error) = 0;
+};
+
+/* A source over segments held in memory (a few: the sidx indexes). */
+std::unique_ptr<SegmentSource> segment_source (std::vector<SegmentSpec> segments);
+
 class SegmentFetcher : public std::enable_shared_from_this<SegmentFetcher> {
  public:
   /* The exact total is known once every segment's length is; until then
@@ -53,45 +68,61 @@ class SegmentFetcher : public std::enable_shared_from_this<SegmentFetcher> {
   using Progress = DownloadProgress;
   using ProgressFn = std::function<void (const Progress &progress)>;
 
+  static std::shared_ptr<SegmentFetcher> create (const DownloaderContext &context,
+      std::unique_ptr<SegmentSource> source, guint parallelism, GCancellable *cancellable);
   static std::shared_ptr<SegmentFetcher> create (const DownloaderContext &context, std::vector<SegmentSpec> segments,
-      guint parallelism, GCancellable *cancellable);
+      guint parallelism, GCancellable *cancellable)
+  {
+    return create (context, segment_source (std::move (segments)), parallelism, cancellable);
+  }
 
   void start (ProgressFn progress, Downloader::DoneFn done);
 
  private:
+  /* A segment read from the source and not yet whole. */
+  struct Entry {
+    SegmentSpec spec;
+    guint64 held = 0;
+    gint64 length = -1;
+    bool started = false;
+    /* The fetch of the group it begins, while it runs. */
+    std::shared_ptr<ResourceFetch> fetch;
+  };
+
   SegmentFetcher () = default;
-  bool check_space (GError **error);
+  bool survey (GError **error);
+  bool load_window (GError **error);
   void fill ();
-  std::vector<size_t> merge_from (size_t first) const;
+  std::vector<size_t> merge_from (size_t first);
   void on_fetch_done (const std::vector<size_t> &group, const GError *error);
+  void fail (GError *error);
+  void finish ();
   void report ();
   /* Keep the running totals report () reads as a segment's state changes:
    * progress costs O(1) per callback, whatever the number of segments. */
-  void set_held (size_t index, guint64 held);
-  void set_length (size_t index, gint64 length);
+  void set_held (Entry &entry, guint64 held);
+  void set_length (Entry &entry, gint64 length);
 
   DownloaderContext context_;
-  std::vector<SegmentSpec> segments_;
+  std::unique_ptr<SegmentSource> source_;
   guint parallelism_ = 1;
   GCancellable *cancellable_ = nullptr;  /* owned by the downloader */
   ProgressFn progress_;
   Downloader::DoneFn done_;
 
-  struct State {
-    guint64 held = 0;
-    gint64 length = -1;
-    bool complete = false;
-  };
-  std::vector<State> state_;
-  std::vector<bool> started_;
-  /* The running fetches, by their first segment. */
-  std::vector<std::shared_ptr<ResourceFetch>> running_;
-  /* Byte-range segments by URL and first byte (views of segments_). */
+  /* The segments read and not yet whole, by their place in fetch order:
+   * at most a window not started, plus those in flight. */
+  std::map<size_t, Entry> entries_;
+  size_t loaded_ = 0;     /* segments read from the source */
+  bool source_done_ = false;
+  size_t total_ = 0;      /* segments in all, from survey () */
+  /* Byte-range segments read and not started, by URL and first byte
+   * (views of entries_). */
   std::map<std::pair<std::string_view, guint64>, size_t> by_offset_;
   guint64 unstarted_range_bytes_ = 0;
   size_t next_ = 0;
   size_t completed_ = 0;
-  /* Running totals over state_. */
+  /* Running totals over every segment. */
   guint64 held_total_ = 0;
   guint64 known_length_total_ = 0;
   size_t known_count_ = 0;

@@ -123,12 +123,50 @@ GPtrArray *gst_offline_download_index_get_downloads (GstOfflineDownloadIndex *se
           [&] (gst_offline::DownloadRecord &record) {
             settle_dead_download (record, self->db.get ());
             g_ptr_array_add (downloads, gst_offline::download_new (record));
+            return true;
           },
           error)) {
     g_ptr_array_unref (downloads);
     return nullptr;
   }
   return downloads;
+}
+
+/**
+ * GstOfflineDownloadFunc:
+ * @download: a snapshot of one download
+ * @user_data: the data given with the function
+ *
+ * Returns: %TRUE to go on, %FALSE to stop.
+ */
+
+/**
+ * gst_offline_download_index_foreach_download:
+ * @self: a #GstOfflineDownloadIndex
+ * @func: (scope call) (closure user_data): called with each download
+ * @user_data: data for @func
+ * @error: return location for a #GError
+ *
+ * Calls @func with a snapshot of every download, in the byte order of their
+ * ids, one at a time: the index holds one snapshot at once whatever the
+ * number of downloads (what `gst-offline list` uses). @func may keep a
+ * reference. Rows that cannot be read are left out, as in
+ * gst_offline_download_index_get_downloads().
+ *
+ * Returns: %FALSE if the index could not be read.
+ */
+gboolean gst_offline_download_index_foreach_download (GstOfflineDownloadIndex *self, GstOfflineDownloadFunc func,
+    gpointer user_data, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), FALSE);
+  g_return_val_if_fail (func != nullptr, FALSE);
+  return gst_offline::download_table::for_each (self->db.get (), nullptr,
+      [&] (gst_offline::DownloadRecord &record) {
+        settle_dead_download (record, self->db.get ());
+        g_autoptr (GstOfflineDownload) download = gst_offline::download_new (record);
+        return func (download, user_data) != FALSE;
+      },
+      error, gst_offline::download_table::Order::ById);
 }
 
 /**

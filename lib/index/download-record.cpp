@@ -145,11 +145,12 @@ std::optional<DownloadRecord> get (Database &db, const std::string &id, GError *
   return record;
 }
 
-bool for_each (Database &db, std::vector<std::string> *corrupt, const std::function<void (DownloadRecord &)> &fn,
-    GError **error)
+bool for_each (Database &db, std::vector<std::string> *corrupt, const std::function<bool (DownloadRecord &)> &fn,
+    GError **error, Order order)
 {
-  /* downloads_by_start gives the order. */
-  std::string sql = std::string ("SELECT ") + kColumns + " FROM downloads ORDER BY start_time_ms, id";
+  /* downloads_by_start, or the primary key, gives the order. */
+  std::string sql = std::string ("SELECT ") + kColumns + " FROM downloads ORDER BY "
+      + (order == Order::ById ? "id" : "start_time_ms, id");
   auto stmt = db.prepare (sql.c_str (), error);
   if (!stmt)
     return false;
@@ -165,14 +166,18 @@ bool for_each (Database &db, std::vector<std::string> *corrupt, const std::funct
         corrupt->push_back ("download '" + stmt->text (0) + "': corrupt index row: " + *problem);
       continue;
     }
-    fn (record);
+    if (!fn (record))
+      return true;
   }
 }
 
 std::optional<std::vector<DownloadRecord>> list (Database &db, std::vector<std::string> *corrupt, GError **error)
 {
   std::vector<DownloadRecord> records;
-  if (!for_each (db, corrupt, [&] (DownloadRecord &record) { records.push_back (std::move (record)); }, error))
+  if (!for_each (db, corrupt, [&] (DownloadRecord &record) {
+        records.push_back (std::move (record));
+        return true;
+      }, error))
     return std::nullopt;
   return records;
 }

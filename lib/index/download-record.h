@@ -63,10 +63,13 @@ std::optional<DownloadRecord> get (Database &db, const std::string &id, GError *
 /* Every row that validates, oldest first; each corrupt row is described in
  * `corrupt` (may be null). */
 std::optional<std::vector<DownloadRecord>> list (Database &db, std::vector<std::string> *corrupt, GError **error);
-/* Calls `fn` with every row that validates, oldest first, one at a time
- * (memory flat in their number); false if reading failed. */
-bool for_each (Database &db, std::vector<std::string> *corrupt, const std::function<void (DownloadRecord &)> &fn,
-    GError **error);
+/* The order for_each () reads rows in. */
+enum class Order { ByStart, ById };
+/* Calls `fn` with every row that validates, oldest first (or by id), one at
+ * a time (memory flat in their number), until `fn` returns false; false if
+ * reading failed. */
+bool for_each (Database &db, std::vector<std::string> *corrupt, const std::function<bool (DownloadRecord &)> &fn,
+    GError **error, Order order = Order::ByStart);
 /* Inserts or replaces the whole row. */
 bool put (Database &db, const DownloadRecord &record, GError **error);
 /* Updates the state, failure and progress columns, leaving the request and

@@ -81,7 +81,7 @@ bool store (Database &db, const std::string &download_id, const std::vector<Plan
   auto protection_stmt = db.prepare ("INSERT INTO track_protection (download_id, track, system_id, origin, data) "
       "VALUES (?, ?, ?, ?, ?)", error);
   std::string segment_sql = std::string ("INSERT INTO segments (download_id, ") + kSegmentColumns
-      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      + ", fetch_url, range_offset, range_length, expected_length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   auto segment_stmt = db.prepare (segment_sql.c_str (), error);
   if (!track_stmt || !protection_stmt || !segment_stmt)
     return false;
@@ -128,6 +128,14 @@ bool store (Database &db, const std::string &download_id, const std::vector<Plan
       segment_stmt->bind_null (11);
     else
       segment_stmt->bind_blob (11, s.iv);
+    bind_optional_text (*segment_stmt, 12, s.fetch_url);
+    if (s.range_length > 0) {
+      segment_stmt->bind (13, static_cast<gint64> (MIN (s.range_offset, static_cast<guint64> (G_MAXINT64))))
+          .bind (14, static_cast<gint64> (MIN (s.range_length, static_cast<guint64> (G_MAXINT64))));
+    } else {
+      segment_stmt->bind_null (13).bind_null (14);
+    }
+    segment_stmt->bind (15, s.expected_length);
     if (!segment_stmt->run (error))
       return false;
     segment_stmt->reset ();
@@ -233,6 +241,46 @@ std::optional<PlanSegment> segment_at (Database &db, const std::string &download
   g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND, "download '%s' has no segment in track %u",
       download_id.c_str (), track);
   return std::nullopt;
+}
+
+std::optional<std::vector<PlanFetch>> fetches (Database &db, const std::string &download_id,
+    PlanFetchPosition *position, guint limit, GError **error)
+{
+  /* Both walk segments_to_fetch: a window costs its own rows only. */
+  constexpr const char *kFirst = "SELECT fetch_url, resource, range_offset, range_length, expected_length, start_ns, "
+      "track, number FROM segments WHERE download_id = ?1 AND fetch_url IS NOT NULL "
+      "ORDER BY start_ns, track, number LIMIT ?2";
+  constexpr const char *kNext = "SELECT fetch_url, resource, range_offset, range_length, expected_length, start_ns, "
+      "track, number FROM segments WHERE download_id = ?1 AND fetch_url IS NOT NULL "
+      "AND (start_ns, track, number) > (?3, ?4, ?5) ORDER BY start_ns, track, number LIMIT ?2";
+  auto stmt = db.prepare (position->started ? kNext : kFirst, error);
+  if (!stmt)
+    return std::nullopt;
+  stmt->bind (1, download_id).bind (2, static_cast<gint64> (limit));
+  if (position->started)
+    stmt->bind (3, static_cast<gint64> (position->start_ns)).bind (4, static_cast<gint64> (position->track))
+        .bind (5, static_cast<gint64> (position->number));
+  std::vector<PlanFetch> result;
+  for (;;) {
+    auto step = stmt->step (error);
+    if (step == Statement::Step::Error)
+      return std::nullopt;
+    if (step == Statement::Step::Done)
+      return result;
+    PlanFetch f;
+    f.url = stmt->text (0);
+    f.resource = stmt->text (1);
+    if (!stmt->is_null (3) && stmt->int64 (3) > 0) {
+      f.range_offset = static_cast<guint64> (MAX (stmt->int64 (2), 0));
+      f.range_length = static_cast<guint64> (stmt->int64 (3));
+    }
+    f.expected_length = stmt->int64 (4);
+    position->started = true;
+    position->start_ns = static_cast<guint64> (stmt->int64 (5));
+    position->track = static_cast<guint> (stmt->int64 (6));
+    position->number = static_cast<guint64> (stmt->int64 (7));
+    result.push_back (std::move (f));
+  }
 }
 
 guint64 duration_ns (Database &db, const std::string &download_id)

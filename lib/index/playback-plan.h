@@ -65,6 +65,31 @@ struct PlanSegment {
   bool discontinuity = false;
   std::string key_resource;  /* HLS AES-128: DRM store name of its key, or empty */
   std::string iv;            /* 16 bytes with key_resource */
+  /* How its downloader fetches `resource`: from this URL (empty when
+   * another segment of the plan fetches the same resource), only a byte
+   * range of it if range_length > 0, expecting about expected_length bytes
+   * (-1: no idea). Written with the plan, read back by fetches (). */
+  std::string fetch_url;
+  guint64 range_offset = 0;
+  guint64 range_length = 0;
+  gint64 expected_length = -1;
+};
+
+/* A segment to fetch, as fetches () reads it back. */
+struct PlanFetch {
+  std::string url;
+  std::string resource;
+  guint64 range_offset = 0;
+  guint64 range_length = 0;  /* 0: the whole file */
+  gint64 expected_length = -1;
+};
+
+/* Where fetches () goes on from: after the segment it returned last. */
+struct PlanFetchPosition {
+  bool started = false;
+  guint64 start_ns = 0;
+  guint track = 0;
+  guint64 number = 0;
 };
 
 namespace playback_plan {
@@ -80,6 +105,11 @@ std::optional<std::vector<PlanSegment>> segments (Database &db, const std::strin
  * (the first if it is before every segment). NOT_FOUND for an empty track. */
 std::optional<PlanSegment> segment_at (Database &db, const std::string &download_id, guint track, guint64 time_ns,
     GError **error);
+/* Up to `limit` segments to fetch after `position` (which it moves on), in
+ * fetch order: by start time, then track and number, so that a partial
+ * download plays from its start. Empty past the end. */
+std::optional<std::vector<PlanFetch>> fetches (Database &db, const std::string &download_id,
+    PlanFetchPosition *position, guint limit, GError **error);
 /* The end of the latest segment of any track, or 0. */
 guint64 duration_ns (Database &db, const std::string &download_id);
 bool remove (Database &db, const std::string &download_id, GError **error);

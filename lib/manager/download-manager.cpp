@@ -759,7 +759,10 @@ void ManagerCore::on_progress (Task *task, const DownloadProgress &progress)
                                                           : MAX (progress.estimated_length, static_cast<gint64> (bytes));
   if (progress.estimated_length < 0 && progress.content_length < 0)
     record.estimated_length = -1;
-  record.percent = MAX (record.percent, progress.percent);
+  /* 100 means completed, which only on_done () says: the report of the
+   * last segment comes before the download's state is committed, and a
+   * snapshot signalled in between must not claim it. */
+  record.percent = MAX (record.percent, MIN (progress.percent, 99.9));
   gint64 content_length = record.estimated_length;
   gint64 now = g_get_monotonic_time ();
   if (task->speed_sample_us == 0 || bytes < task->speed_sample_bytes) {

@@ -28,6 +28,12 @@ GstOfflineDownload *gst_offline_download_index_get_download (GstOfflineDownloadI
 GST_OFFLINE_API
 GPtrArray *gst_offline_download_index_get_downloads (GstOfflineDownloadIndex *self, GError **error);
 
+typedef gboolean (*GstOfflineDownloadFunc) (GstOfflineDownload *download, gpointer user_data);
+
+GST_OFFLINE_API
+gboolean gst_offline_download_index_foreach_download (GstOfflineDownloadIndex *self, GstOfflineDownloadFunc func,
+    gpointer user_data, GError **error);
+
 GST_OFFLINE_API
 gboolean gst_offline_download_index_set_stop_reason (GstOfflineDownloadIndex *self, const gchar *id, guint stop_reason, GError **error);
 
