@@ -145,8 +145,10 @@ const char *const kMigrations[] = {
   /* 5 -> 6: what a license of the download covers, per track: the KIDs of
    * its content (32 hex digits each, space-separated) and the license
    * server, so that licensing a download again needs no manifest. */
-  "ALTER TABLE tracks ADD COLUMN kids TEXT NOT NULL DEFAULT '';"
-  "ALTER TABLE tracks ADD COLUMN license_url TEXT;",
+  /* (Parenthesised: clang's -Wstring-concatenation takes two joined
+   * literals in an array for a missing comma.) */
+  ("ALTER TABLE tracks ADD COLUMN kids TEXT NOT NULL DEFAULT '';"
+   "ALTER TABLE tracks ADD COLUMN license_url TEXT;"),
 
   /* 6 -> 7: how the downloader fetches each segment, so that it reads its
    * requests from the plan a window at a time instead of holding all of
