@@ -1,6 +1,6 @@
 /* Track SPECs and their selection, format-neutral.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "helper/track-selection.h"
+#include "tracks/track-selection.h"
 
 #include <gst/check/gstcheck.h>
 

@@ -3,8 +3,8 @@
 
 #include "cache/cache-private.h"
 #include "drm/license-manager.h"
-#include "helper/dash-tracks.h"
-#include "helper/track-selection.h"
+#include "tracks/dash-tracks.h"
+#include "tracks/track-selection.h"
 #include "index/playback-plan.h"
 #include "manifest/dash/mpd-parser.h"
 #include "manifest/dash/sidx.h"

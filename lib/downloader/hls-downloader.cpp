@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "downloader/hls-downloader.h"
 
+#include "util/header-line.h"
 #include "util/main-context.h"
 
 #include "cache/cache-private.h"
 #include "drm/license-manager.h"
 #include "drm/license-store.h"
-#include "helper/hls-tracks.h"
-#include "helper/track-selection.h"
+#include "tracks/hls-tracks.h"
+#include "tracks/track-selection.h"
 #include "http/http-client.h"
 #include "index/download-private.h"
 #include "index/playback-plan.h"

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "downloader/mss-downloader.h"
 
-#include "helper/mss-tracks.h"
-#include "helper/track-selection.h"
+#include "tracks/mss-tracks.h"
+#include "tracks/track-selection.h"
 #include "index/playback-plan.h"
 
 #include <gst/gst.h>

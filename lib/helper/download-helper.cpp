@@ -2,18 +2,18 @@
 #include <gst/offline/offline-download-helper.h>
 #include <gst/offline/offline-enum-types.h>
 
-#include "downloader/downloader.h"
-#include "downloader/progressive-downloader.h"
-#include "helper/dash-tracks.h"
-#include "helper/hls-tracks.h"
-#include "helper/mss-tracks.h"
-#include "helper/track-selection.h"
+#include "manifest/download-type.h"
+#include "tracks/dash-tracks.h"
+#include "tracks/hls-tracks.h"
+#include "tracks/mss-tracks.h"
+#include "tracks/track-selection.h"
 #include "http/http-client.h"
 #include "index/download-private.h"
 #include "index/track-private.h"
 #include "manifest/dash/mpd-parser.h"
 #include "manifest/hls/playlist-parser.h"
 #include "manifest/mss/manifest-parser.h"
+#include "util/header-line.h"
 
 #include <libsoup/soup.h>
 
@@ -254,7 +254,7 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
         return FALSE;
       break;
     default:
-      if (!gst_offline::downloader_supports (self->type, error))
+      if (!gst_offline::download_type_supported (self->type, error))
         return FALSE;
       break;
   }

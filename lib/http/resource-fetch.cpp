@@ -3,7 +3,7 @@
 
 #include "cache/resource-writer.h"
 #include "http/http-client.h"
-#include "index/download-private.h"
+#include "util/header-line.h"
 #include "util/main-context.h"
 
 #include <gst/gst.h>

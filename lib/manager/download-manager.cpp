@@ -905,7 +905,7 @@ GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError
   }
   if (wanted.type == GST_OFFLINE_DOWNLOAD_TYPE_AUTO)
     wanted.type = guess_download_type (wanted.uri);
-  if (!downloader_supports (wanted.type, error))
+  if (!download_type_supported (wanted.type, error))
     return nullptr;
 
   bool derived = wanted.id.empty ();

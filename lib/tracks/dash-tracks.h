@@ -4,7 +4,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "helper/track.h"
+#include "index/track-model.h"
 #include "index/playback-plan.h"
 #include "manifest/dash/mpd-model.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "helper/mss-tracks.h"
+#include "tracks/mss-tracks.h"
 
 #include <gst/offline/offline-error.h>
 

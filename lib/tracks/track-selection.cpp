@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "helper/track-selection.h"
+#include "tracks/track-selection.h"
 
 #include <gst/tag/tag.h>
 

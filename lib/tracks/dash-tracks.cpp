@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "helper/dash-tracks.h"
+#include "tracks/dash-tracks.h"
 
 #include "index/playback-plan.h"
 

@@ -4,14 +4,15 @@
 #include "cache/cache-private.h"
 #include "db/database.h"
 #include "drm/license-manager.h"
-#include "helper/dash-tracks.h"
-#include "helper/track-selection.h"
+#include "tracks/dash-tracks.h"
+#include "tracks/track-selection.h"
 #include "http/http-client.h"
 #include "index/download-private.h"
 #include "index/playback-plan.h"
 #include "manifest/dash/mpd-parser.h"
 #include "util/fs.h"
 #include "util/handles.h"
+#include "util/header-line.h"
 
 #include <gst/gst.h>
 
