@@ -3,6 +3,7 @@
 
 #include "cache/cache-private.h"
 #include "drm/license-manager.h"
+#include "licensing/license-source.h"
 #include "tracks/dash-tracks.h"
 #include "tracks/track-selection.h"
 #include "index/playback-plan.h"
@@ -80,7 +81,7 @@ void DashDownloader::on_manifest (const std::string &bytes)
   std::vector<const dash::Representation *> reps;
   for (const Chosen &c : chosen_)
     reps.push_back (&mpd_->periods[c.period].adaptation_sets[c.set].representations[c.representation]);
-  auto license = dash_license_request (reps, record_, &error);
+  auto license = dash_license_request (reps, license_source (record_), &error);
   if (!license) {
     fail (error);
     return;
@@ -111,7 +112,8 @@ void DashDownloader::acquire_license (LicenseRequest request)
           fail (fetch_error);
           return;
         }
-        if (!store_license (drm_store_, &cache_database (context_.cache), *license_, *answer, &error)) {
+        if (!store_license (drm_store_, *license_, *answer, &error)
+            || !note_license_in_index (cache_database (context_.cache), record_.id, true, &error)) {
           fail (error);
           return;
         }
@@ -223,7 +225,7 @@ bool DashDownloader::draw_plan (Plan *plan, GError **error)
     if (license_ && !license_->kids.empty ()) {
       DownloadRecord licensed = record_;
       licensed.license_url = license_->license_url;
-      auto covered = dash_license_request ({ &rep }, licensed, error);
+      auto covered = dash_license_request ({ &rep }, license_source (licensed), error);
       if (!covered)
         return false;
       PlanTrack &t = tracks[track];

@@ -7,6 +7,7 @@
 #include "cache/cache-private.h"
 #include "drm/license-manager.h"
 #include "drm/license-store.h"
+#include "licensing/license-source.h"
 #include "tracks/hls-tracks.h"
 #include "tracks/track-selection.h"
 #include "http/http-client.h"
@@ -480,8 +481,7 @@ void HlsDownloader::on_key (GBytes *key, const GError *fetch_error)
   bool stored = add_license_key (drm_store_, record_.id, name, content_key, &error);
   std::fill (content_key.begin (), content_key.end (), 0);
   g_autoptr (GError) index_error = nullptr;
-  if (stored && !download_table::set_key_set_id (cache_database (context_.cache), record_.id,
-          license_store_name (record_.id), &index_error))
+  if (stored && !note_license_in_index (cache_database (context_.cache), record_.id, true, &index_error))
     GST_WARNING ("%s: the index does not name its license: %s", record_.id.c_str (), index_error->message);
   if (!stored) {
     g_prefix_error (&error, "cannot store the AES-128 key %s: ", key_uris_[next_key_].c_str ());

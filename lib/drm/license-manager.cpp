@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "drm/license-manager.h"
 
-#include "db/database.h"
 #include "drm/pssh.h"
 #include "http/http-client.h"
 #include "util/hash.h"
@@ -12,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <memory>
 #include <set>
 
 GST_DEBUG_CATEGORY_STATIC (license_debug);
@@ -142,11 +142,11 @@ bool is_clearkey_protection (const dash::ContentProtection &protection)
 }
 
 std::optional<LicenseRequest> dash_license_request (const std::vector<const dash::Representation *> &representations,
-    const DownloadRecord &record, GError **error)
+    const LicenseSource &record, GError **error)
 {
   ensure_debug ();
   LicenseRequest request;
-  request.download_id = record.id;
+  request.download_id = record.download_id;
   request.headers = record.headers;
   std::optional<std::string> laurl;
   bool clearkey = false;
@@ -214,7 +214,7 @@ std::optional<LicenseRequest> dash_license_request (const std::vector<const dash
         systems.c_str ());
     return std::nullopt;
   }
-  GST_INFO ("download %s needs a license for %" G_GSIZE_FORMAT " KIDs (%s) from %s", record.id.c_str (),
+  GST_INFO ("download %s needs a license for %" G_GSIZE_FORMAT " KIDs (%s) from %s", record.download_id.c_str (),
       request.kids.size (), kid_list_text (request.kids).c_str (), request.license_url.c_str ());
   return request;
 }
@@ -454,8 +454,8 @@ std::optional<LicenseAnswer> fetch_license (SoupSession *session, const LicenseR
   return answer;
 }
 
-bool store_license (GstOfflineDrmStore *store, Database *index_db, const LicenseRequest &request,
-    const LicenseAnswer &answer, GError **error)
+bool store_license (GstOfflineDrmStore *store, const LicenseRequest &request, const LicenseAnswer &answer,
+    GError **error)
 {
   ensure_debug ();
   LicenseRecord record;
@@ -474,32 +474,16 @@ bool store_license (GstOfflineDrmStore *store, Database *index_db, const License
   }
   if (!save_license (store, record, error))
     return false;
-  g_autoptr (GError) index_error = nullptr;
-  if (index_db && !download_table::set_key_set_id (*index_db, request.download_id,
-          license_store_name (request.download_id), &index_error)
-      /* A license acquired before its download is added is kept all the same. */
-      && !g_error_matches (index_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
-    g_propagate_error (error, g_steal_pointer (&index_error));
-    return false;
-  }
   GST_INFO ("stored the license of download %s: %" G_GSIZE_FORMAT " keys", request.download_id.c_str (),
       record.keys.size ());
   return true;
 }
 
-bool release_license (GstOfflineDrmStore *store, Database *index_db, const std::string &download_id, GError **error)
+bool release_license (GstOfflineDrmStore *store, const std::string &download_id, GError **error)
 {
   ensure_debug ();
   if (store && !remove_license (store, download_id, error))
     return false;
-  if (index_db) {
-    g_autoptr (GError) index_error = nullptr;
-    if (!download_table::set_key_set_id (*index_db, download_id, std::nullopt, &index_error)
-        && !g_error_matches (index_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
-      g_propagate_error (error, g_steal_pointer (&index_error));
-      return false;
-    }
-  }
   GST_INFO ("released the license of download %s", download_id.c_str ());
   return true;
 }

@@ -4,6 +4,7 @@
 #include "cache/cache-private.h"
 #include "db/database.h"
 #include "drm/license-manager.h"
+#include "licensing/license-source.h"
 #include "tracks/dash-tracks.h"
 #include "tracks/track-selection.h"
 #include "http/http-client.h"
@@ -211,7 +212,8 @@ bool acquire (GstOfflineLicenseManager *self, const LicenseRequest &request, GCa
   auto answer = fetch_license (session.get (), request, license_manager_hooks (self), cancellable, error);
   if (!answer)
     return false;
-  return store_license (store, &cache_database (self->cache), request, *answer, error);
+  return store_license (store, request, *answer, error)
+      && note_license_in_index (cache_database (self->cache), request.download_id, true, error);
 }
 
 /* What a license of a download covers, from its playback plan: the KIDs of
@@ -315,7 +317,7 @@ std::optional<LicenseRequest> request_from_manifest (const DownloadRecord &recor
       return std::nullopt;
     reps.push_back (&mpd->periods[ref->period].adaptation_sets[ref->set].representations[ref->representation]);
   }
-  auto request = dash_license_request (reps, record, error);
+  auto request = dash_license_request (reps, license_source (record), error);
   if (request && request->kids.empty ()) {
     g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is not protected: it needs no license",
         record.uri.c_str ());
@@ -635,5 +637,20 @@ gboolean gst_offline_license_manager_release (GstOfflineLicenseManager *self, co
   GstOfflineDrmStore *store = existing_store (self, id, error);
   if (!store || !load_license (store, id, error))
     return FALSE;
-  return release_license (store, &cache_database (self->cache), id, error);
+  return release_license (store, id, error) && note_license_in_index (cache_database (self->cache), id, false, error);
 }
+
+namespace gst_offline {
+
+bool note_license_in_index (Database &index_db, const std::string &download_id, bool held, GError **error)
+{
+  g_autoptr (GError) index_error = nullptr;
+  if (download_table::set_key_set_id (index_db, download_id,
+          held ? std::optional<std::string> (license_store_name (download_id)) : std::nullopt, &index_error)
+      || g_error_matches (index_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND))
+    return true;
+  g_propagate_error (error, g_steal_pointer (&index_error));
+  return false;
+}
+
+}  // namespace gst_offline

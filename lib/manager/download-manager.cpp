@@ -6,6 +6,7 @@
 #include "db/database.h"
 #include "downloader/downloader.h"
 #include "drm/license-manager.h"
+#include "licensing/license-source.h"
 #include "http/http-client.h"
 #include "index/download-private.h"
 #include "manager/download-lock.h"
@@ -888,7 +889,7 @@ void ManagerCore::release_download_license (const std::string &id)
 {
   g_autoptr (GError) error = nullptr;
   GstOfflineDrmStore *store = license_manager_store (licenses.get (), false, &error);
-  if (store ? release_license (store, &db (), id, &error) : error == nullptr)
+  if (store ? release_license (store, id, &error) && note_license_in_index (db (), id, false, &error) : error == nullptr)
     return;
   GST_WARNING ("could not release the license of removed download %s: %s", id.c_str (), error->message);
 }
