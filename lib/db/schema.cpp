@@ -147,6 +147,20 @@ const char *const kMigrations[] = {
    * server, so that licensing a download again needs no manifest. */
   "ALTER TABLE tracks ADD COLUMN kids TEXT NOT NULL DEFAULT '';"
   "ALTER TABLE tracks ADD COLUMN license_url TEXT;",
+
+  /* 6 -> 7: the plan keeps a track whole, in the one track model a
+   * manifest's tracks have too (what the default selection reads: roles,
+   * groups; what inspect shows). channels holds the manifest's text ("2" as
+   * a number, "6/JOC" as text); lists are one entry per line. */
+  "ALTER TABLE tracks ADD COLUMN group_name TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE tracks ADD COLUMN mime_type TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE tracks ADD COLUMN frame_rate REAL;"
+  "ALTER TABLE tracks ADD COLUMN roles TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE tracks ADD COLUMN accessibility TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE tracks ADD COLUMN protection_systems TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE tracks ADD COLUMN audio_group TEXT;"
+  "ALTER TABLE tracks ADD COLUMN text_group TEXT;"
+  "ALTER TABLE tracks ADD COLUMN whole_presentation INTEGER NOT NULL DEFAULT 0;",
 };
 
 constexpr int kMigrationCount = G_N_ELEMENTS (kMigrations);

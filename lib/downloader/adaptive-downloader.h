@@ -19,7 +19,7 @@ class AdaptiveDownloader : public Downloader {
  protected:
   /* A playback plan and what to fetch for it. */
   struct Plan {
-    std::vector<PlanTrack> tracks;
+    std::vector<Track> tracks;
     std::vector<PlanSegment> segments;
     /* Fetched first, in this order (initialization segments), */
     std::vector<SegmentSpec> first;

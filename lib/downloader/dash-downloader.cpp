@@ -183,7 +183,7 @@ bool DashDownloader::draw_plan (Plan *plan, GError **error)
    * track continues across Periods. */
   std::map<std::tuple<int, std::string, guint>, guint> track_of;
   std::map<std::pair<guint, std::string>, guint> rank_in_period;
-  std::vector<PlanTrack> &tracks = plan->tracks;
+  std::vector<Track> &tracks = plan->tracks;
   std::set<std::string> inits;
   std::vector<Track> listed = dash_tracks (*mpd_);
   for (const Chosen &c : chosen_) {
@@ -207,17 +207,10 @@ bool DashDownloader::draw_plan (Plan *plan, GError **error)
     } else {
       track = static_cast<guint> (tracks.size ());
       track_of[slot] = track;
-      PlanTrack t;
+      Track t = *listed_track;
       t.index = track;
-      t.stream_key = key;
-      t.type = listed_track->type;
+      t.period = 0;  /* it runs on through the Periods that follow */
       t.container = *container;
-      t.codecs = rep.codecs;
-      t.language = language;
-      t.label = listed_track->label;
-      t.bandwidth = rep.bandwidth;
-      t.width = rep.width;
-      t.height = rep.height;
       t.protection = dash_protection (rep);
       tracks.push_back (std::move (t));
     }
@@ -228,7 +221,7 @@ bool DashDownloader::draw_plan (Plan *plan, GError **error)
       auto covered = dash_license_request ({ &rep }, license_source (licensed), error);
       if (!covered)
         return false;
-      PlanTrack &t = tracks[track];
+      Track &t = tracks[track];
       for (const KeyId &kid : covered->kids) {
         std::string hex = key_id_to_hex (kid);
         if (std::find (t.kids.begin (), t.kids.end (), hex) == t.kids.end ())

@@ -311,14 +311,15 @@ bool HlsDownloader::choose (const hls::Playlist &playlist, GError **error)
         return false;
     }
     Chosen c;
-    c.stream_key = hls_variant_stream_key (0);
+    c.track = hls_tracks (playlist).front ();
     c.uri = record_.uri;
     c.media = playlist.media ();
     chosen_.push_back (std::move (c));
     return true;
   }
   const hls::MasterPlaylist &master = playlist.master ();
-  auto keys = download_stream_keys (record_.stream_keys, hls_tracks (playlist), record_.uri, error);
+  std::vector<Track> listed = hls_tracks (playlist);
+  auto keys = download_stream_keys (record_.stream_keys, listed, record_.uri, error);
   if (!keys)
     return false;
   for (const std::string &key : *keys) {
@@ -326,18 +327,12 @@ bool HlsDownloader::choose (const hls::Playlist &playlist, GError **error)
     if (!ref)
       return false;
     Chosen c;
-    c.stream_key = key;
+    auto found = std::find_if (listed.begin (), listed.end (), [&] (const Track &t) { return t.stream_key == key; });
+    if (found != listed.end ())
+      c.track = *found;
+    c.track.stream_key = key;
     if (ref->kind == HlsTrackRef::Kind::Variant) {
-      const hls::Variant &variant = master.variants[ref->variant];
-      c.uri = variant.uri;
-      c.type = hls_variant_is_audio_only (variant) ? TrackType::Audio : TrackType::Video;
-      for (const auto &codec : variant.codecs)
-        c.codecs += (c.codecs.empty () ? "" : ",") + codec;
-      c.bandwidth = variant.bandwidth;
-      if (variant.resolution) {
-        c.width = variant.resolution->width;
-        c.height = variant.resolution->height;
-      }
+      c.uri = master.variants[ref->variant].uri;
     } else {
       const hls::Rendition &r = *ref->rendition;
       c.uri = *r.uri;
@@ -351,10 +346,8 @@ bool HlsDownloader::choose (const hls::Playlist &playlist, GError **error)
             master.subtitles_codec (r.group_id).c_str ());
         return false;
       }
-      c.type = c.subtitles ? TrackType::Text : TrackType::Audio;
-      c.codecs = c.subtitles ? std::string ("wvtt") : hls_group_audio_codecs (master, r.group_id);
-      c.language = r.language;
-      c.label = r.name;
+      if (c.subtitles)
+        c.track.codecs = "wvtt";
     }
     /* One playlist may be named twice (two variants with the same URI). */
     if (std::none_of (chosen_.begin (), chosen_.end (), [&] (const Chosen &o) { return o.uri == c.uri; }))
@@ -496,29 +489,21 @@ void HlsDownloader::on_key (GBytes *key, const GError *fetch_error)
  * fetched once. */
 bool HlsDownloader::draw_plan (Plan *plan, GError **error)
 {
-  std::vector<PlanTrack> &tracks = plan->tracks;
+  std::vector<Track> &tracks = plan->tracks;
   std::set<std::string> fetched;
   for (const Chosen &c : chosen_) {
     auto container = container_of (*c.media, c.subtitles, error);
     if (!container)
       return false;
-    PlanTrack t;
+    Track t = c.track;
     t.index = static_cast<guint> (tracks.size ());
-    t.stream_key = c.stream_key;
-    t.type = c.type;
     t.container = *container;
-    t.codecs = c.codecs;
-    t.language = c.language;
-    t.label = c.label;
-    t.bandwidth = c.bandwidth;
-    t.width = c.width;
-    t.height = c.height;
     guint64 number = 0;
     for (const hls::Segment &segment : c.media->segments) {
       if (segment.gap)
         continue;  /* missing on the server: playback skips the hole */
       SegmentSpec spec = segment_spec (segment.uri, http_range (segment.byte_range));
-      spec.expected_length = estimate_segment_length (c.bandwidth, segment.duration);
+      spec.expected_length = estimate_segment_length (c.track.bandwidth, segment.duration);
       PlanSegment s;
       s.track = t.index;
       s.number = number++;

@@ -37,18 +37,11 @@ class HlsDownloader : public AdaptiveDownloader {
   ~HlsDownloader () override;
 
  private:
-  /* A chosen media playlist and what the plan says of its track. */
+  /* A chosen media playlist and its track, as hls_tracks() lists it. */
   struct Chosen {
-    std::string stream_key;
+    Track track;
     std::string uri;
-    TrackType type = TrackType::Video;
     bool subtitles = false;
-    std::string codecs;
-    std::string language;
-    std::string label;
-    guint64 bandwidth = 0;
-    std::optional<guint> width;
-    std::optional<guint> height;
     std::optional<hls::MediaPlaylist> media;
   };
 

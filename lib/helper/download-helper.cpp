@@ -258,6 +258,8 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
         return FALSE;
       break;
   }
+  for (guint i = 0; i < self->tracks.size (); i++)
+    self->tracks[i].index = i;
   self->prepared = true;
   return TRUE;
 }
@@ -301,7 +303,7 @@ GPtrArray *gst_offline_download_helper_get_tracks (GstOfflineDownloadHelper *sel
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), nullptr);
   GPtrArray *tracks = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < self->tracks.size (); i++)
-    g_ptr_array_add (tracks, gst_offline::track_new (self->tracks[i], i));
+    g_ptr_array_add (tracks, gst_offline::track_new (self->tracks[i]));
   return tracks;
 }
 

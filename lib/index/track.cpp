@@ -15,10 +15,7 @@
 
 struct _GstOfflineTrack {
   GObject parent;
-  /* What a manifest says of it, and what a plan adds (index, container,
-   * protection data). */
-  gst_offline::Track info;
-  gst_offline::PlanTrack track;
+  gst_offline::Track track;
   GStrv roles;
   GStrv accessibility;
   GStrv protection_systems;
@@ -29,15 +26,13 @@ G_DEFINE_FINAL_TYPE (GstOfflineTrack, gst_offline_track, G_TYPE_OBJECT)
 
 static void gst_offline_track_init (GstOfflineTrack *self)
 {
-  new (&self->info) gst_offline::Track ();
-  new (&self->track) gst_offline::PlanTrack ();
+  new (&self->track) gst_offline::Track ();
 }
 
 static void gst_offline_track_finalize (GObject *object)
 {
   auto self = GST_OFFLINE_TRACK (object);
-  self->info.~Track ();
-  self->track.~PlanTrack ();
+  self->track.~Track ();
   g_strfreev (self->roles);
   g_strfreev (self->accessibility);
   g_strfreev (self->protection_systems);
@@ -52,6 +47,16 @@ static void gst_offline_track_class_init (GstOfflineTrackClass *klass)
 
 namespace gst_offline {
 
+const char *track_type_name (TrackType type)
+{
+  switch (type) {
+    case TrackType::Video: return "video";
+    case TrackType::Audio: return "audio";
+    case TrackType::Text: return "text";
+  }
+  return "unknown";
+}
+
 namespace {
 
 GStrv to_strv (const std::vector<std::string> &values)
@@ -62,53 +67,23 @@ GStrv to_strv (const std::vector<std::string> &values)
   return strv;
 }
 
-GstOfflineTrack *track_from (const Track &info, const PlanTrack &plan)
+}  // namespace
+
+GstOfflineTrack *track_new (const Track &track)
 {
   auto self = GST_OFFLINE_TRACK (g_object_new (GST_OFFLINE_TYPE_TRACK, nullptr));
-  self->info = info;
-  self->track = plan;
-  self->roles = to_strv (info.roles);
-  self->accessibility = to_strv (info.accessibility);
-  self->protection_systems = to_strv (info.protection_systems);
-  if (!plan.codec_private_data.empty ())
-    self->codec_private_data = g_bytes_new (plan.codec_private_data.data (), plan.codec_private_data.size ());
+  self->track = track;
+  self->roles = to_strv (track.roles);
+  self->accessibility = to_strv (track.accessibility);
+  self->protection_systems = to_strv (track.protection_systems);
+  if (!track.codec_private_data.empty ())
+    self->codec_private_data = g_bytes_new (track.codec_private_data.data (), track.codec_private_data.size ());
   return self;
 }
 
-}  // namespace
-
-GstOfflineTrack *track_new (const PlanTrack &plan)
+const Track &track_model (GstOfflineTrack *track)
 {
-  Track info;
-  info.stream_key = plan.stream_key;
-  info.type = plan.type;
-  info.codecs = plan.codecs;
-  info.language = plan.language;
-  info.label = plan.label;
-  info.bandwidth = plan.bandwidth;
-  info.width = plan.width;
-  info.height = plan.height;
-  info.sampling_rate = plan.sampling_rate;
-  if (plan.channels)
-    info.channels = std::to_string (*plan.channels);
-  for (const auto &protection : plan.protection)
-    info.protection_systems.push_back (protection.system_id);
-  return track_from (info, plan);
-}
-
-GstOfflineTrack *track_new (const Track &info, guint index)
-{
-  PlanTrack plan;
-  plan.index = index;
-  plan.stream_key = info.stream_key;
-  plan.type = info.type;
-  plan.codecs = info.codecs;
-  plan.language = info.language;
-  plan.label = info.label;
-  plan.bandwidth = info.bandwidth;
-  plan.width = info.width;
-  plan.height = info.height;
-  return track_from (info, plan);
+  return track->track;
 }
 
 GstOfflineSegment *segment_new (const PlanSegment &s)
@@ -225,7 +200,7 @@ TRACK_GETTER (guint, height, 0, self->track.height.value_or (0))
  * Returns: the group it belongs to in its manifest (a DASH AdaptationSet
  *   "P.A", an HLS rendition group), or "".
  */
-TRACK_GETTER (const gchar *, group, nullptr, self->info.group.c_str ())
+TRACK_GETTER (const gchar *, group, nullptr, self->track.group.c_str ())
 
 /**
  * gst_offline_track_get_period:
@@ -233,7 +208,7 @@ TRACK_GETTER (const gchar *, group, nullptr, self->info.group.c_str ())
  *
  * Returns: the DASH Period it belongs to (0 otherwise).
  */
-TRACK_GETTER (guint, period, 0, self->info.period)
+TRACK_GETTER (guint, period, 0, self->track.period)
 
 /**
  * gst_offline_track_get_mime_type:
@@ -241,7 +216,7 @@ TRACK_GETTER (guint, period, 0, self->info.period)
  *
  * Returns: its MIME type as the manifest says, or "".
  */
-TRACK_GETTER (const gchar *, mime_type, nullptr, self->info.mime_type.c_str ())
+TRACK_GETTER (const gchar *, mime_type, nullptr, self->track.mime_type.c_str ())
 
 /**
  * gst_offline_track_get_frame_rate:
@@ -249,7 +224,7 @@ TRACK_GETTER (const gchar *, mime_type, nullptr, self->info.mime_type.c_str ())
  *
  * Returns: its frame rate, or 0 if not known.
  */
-TRACK_GETTER (gdouble, frame_rate, 0, self->info.frame_rate.value_or (0))
+TRACK_GETTER (gdouble, frame_rate, 0, self->track.frame_rate.value_or (0))
 
 /**
  * gst_offline_track_get_sampling_rate:
@@ -257,7 +232,7 @@ TRACK_GETTER (gdouble, frame_rate, 0, self->info.frame_rate.value_or (0))
  *
  * Returns: its audio sampling rate, or 0 if not known.
  */
-TRACK_GETTER (guint, sampling_rate, 0, self->info.sampling_rate.value_or (0))
+TRACK_GETTER (guint, sampling_rate, 0, self->track.sampling_rate.value_or (0))
 
 /**
  * gst_offline_track_get_channels:
@@ -265,7 +240,7 @@ TRACK_GETTER (guint, sampling_rate, 0, self->info.sampling_rate.value_or (0))
  *
  * Returns: its audio channel configuration as the manifest says, or "".
  */
-TRACK_GETTER (const gchar *, channels, nullptr, self->info.channels ? self->info.channels->c_str () : "")
+TRACK_GETTER (const gchar *, channels, nullptr, self->track.channels ? self->track.channels->c_str () : "")
 
 /**
  * gst_offline_track_get_roles:

@@ -226,7 +226,7 @@ std::optional<LicenseRequest> request_from_plan (GstOfflineLicenseManager *self,
     return std::nullopt;
   LicenseRequest request { record.id, {}, {}, record.headers };
   std::string plan_url;
-  for (const PlanTrack &t : *tracks) {
+  for (const Track &t : *tracks) {
     for (const std::string &hex : t.kids) {
       auto kid = key_id_from_uuid (hex);
       if (kid && std::find (request.kids.begin (), request.kids.end (), *kid) == request.kids.end ())
@@ -236,7 +236,7 @@ std::optional<LicenseRequest> request_from_plan (GstOfflineLicenseManager *self,
       plan_url = t.license_url;
   }
   if (request.kids.empty ()) {
-    bool signalled = std::any_of (tracks->begin (), tracks->end (), [] (const PlanTrack &t) { return !t.protection.empty (); });
+    bool signalled = std::any_of (tracks->begin (), tracks->end (), [] (const Track &t) { return !t.protection.empty (); });
     if (tracks->empty ())
       g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
           "download %s has no playback plan yet: download it first", record.id.c_str ());

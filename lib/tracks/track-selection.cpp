@@ -9,16 +9,6 @@
 
 namespace gst_offline {
 
-const char *track_type_name (TrackType type)
-{
-  switch (type) {
-    case TrackType::Video: return "video";
-    case TrackType::Audio: return "audio";
-    case TrackType::Text: return "text";
-  }
-  return "unknown";
-}
-
 namespace {
 
 bool parse_number (const std::string &text, guint64 *out)
