@@ -9,6 +9,7 @@
 
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
+#include <gst/offline/offline-playback-private.h>
 
 #include "test-support.h"
 
@@ -192,7 +193,7 @@ GST_START_TEST (test_public_api_reads_the_plan)
   g_autoptr (GPtrArray) segments = gst_offline_download_index_get_segments (index, "movie", 1, 5, 2, &error);
   fail_unless (segments && segments->len == 2);
   auto fifth = static_cast<GstOfflineSegment *> (g_ptr_array_index (segments, 0));
-  fail_unless (fifth->discontinuity && fifth->iv && g_bytes_get_size (fifth->iv) == 16);
+  fail_unless (fifth->discontinuity && gst_offline_segment_get_iv (fifth) && g_bytes_get_size (gst_offline_segment_get_iv (fifth)) == 16);
   fail_unless_equals_uint64 (fifth->start, 15 * kSecond);
   g_autoptr (GstOfflineSegment) found = gst_offline_download_index_find_segment (index, "movie", 0, 5 * kSecond, &error);
   fail_unless (found && found->number == 2 && g_str_equal (found->resource, "v2") && g_str_equal (found->init_resource, "v-init"));

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "index/track-private.h"
 
+#include <gst/offline/offline-playback-private.h>
+
 /**
  * SECTION:offline-track
  * @title: GstOfflineTrack
@@ -23,6 +25,9 @@ struct _GstOfflineTrack {
 };
 
 G_DEFINE_FINAL_TYPE (GstOfflineTrack, gst_offline_track, G_TYPE_OBJECT)
+
+/* The private slots of a GstOfflineSegment. */
+enum { kKeyResource = 0, kIv = 1 };
 
 static void gst_offline_track_init (GstOfflineTrack *self)
 {
@@ -96,8 +101,8 @@ GstOfflineSegment *segment_new (const PlanSegment &s)
   segment->resource = g_strdup (s.resource.c_str ());
   segment->init_resource = s.init_resource.empty () ? nullptr : g_strdup (s.init_resource.c_str ());
   segment->discontinuity = s.discontinuity;
-  segment->key_resource = s.key_resource.empty () ? nullptr : g_strdup (s.key_resource.c_str ());
-  segment->iv = s.iv.empty () ? nullptr : g_bytes_new (s.iv.data (), s.iv.size ());
+  segment->_gst_offline_reserved[kKeyResource] = s.key_resource.empty () ? nullptr : g_strdup (s.key_resource.c_str ());
+  segment->_gst_offline_reserved[kIv] = s.iv.empty () ? nullptr : g_bytes_new (s.iv.data (), s.iv.size ());
   return segment;
 }
 
@@ -289,56 +294,36 @@ GPtrArray *gst_offline_track_get_protection_events (GstOfflineTrack *self)
   return events;
 }
 
-/**
- * gst_offline_track_get_timescale:
- * @self: a #GstOfflineTrack
- *
- * Returns: the units per second of the media times in its segments when
- *   they carry no initialization segment that says it (Smooth Streaming:
- *   the StreamIndex's TimeScale), or 0.
- */
+/* Declared in offline-playback-private.h. */
 TRACK_GETTER (guint64, timescale, 0, self->track.timescale)
 
-/**
- * gst_offline_track_get_codec_private_data:
- * @self: a #GstOfflineTrack
- *
- * The codec setup of a track whose segments carry no initialization
- * segment, as its manifest gives it (Smooth Streaming: the QualityLevel's
- * CodecPrivateData, e.g. H.264 SPS and PPS with start codes, an AAC
- * AudioSpecificConfig).
- *
- * Returns: (transfer none) (nullable): its bytes, or %NULL if there are none.
- */
+/* Declared in offline-playback-private.h. */
 TRACK_GETTER (GBytes *, codec_private_data, nullptr, self->codec_private_data)
 
-/**
- * gst_offline_track_get_bits_per_sample:
- * @self: a #GstOfflineTrack
- *
- * Returns: its audio sample depth in bits as the manifest says, or 0.
- */
+/* Declared in offline-playback-private.h. */
 TRACK_GETTER (guint, bits_per_sample, 0, self->track.bits_per_sample.value_or (0))
 
-/**
- * gst_offline_track_get_packet_size:
- * @self: a #GstOfflineTrack
- *
- * Returns: its audio block alignment in bytes as the manifest says (Smooth
- *   Streaming's PacketSize), or 0.
- */
+/* Declared in offline-playback-private.h. */
 TRACK_GETTER (guint, packet_size, 0, self->track.packet_size.value_or (0))
 
-/**
- * gst_offline_track_get_audio_tag:
- * @self: a #GstOfflineTrack
- *
- * Returns: its audio format as a WAVE format tag (Smooth Streaming's
- *   AudioTag: 255 AAC, 85 MP3), or 0.
- */
+/* Declared in offline-playback-private.h. */
 TRACK_GETTER (guint, audio_tag, 0, self->track.audio_tag.value_or (0))
 
 G_DEFINE_BOXED_TYPE (GstOfflineSegment, gst_offline_segment, gst_offline_segment_copy, gst_offline_segment_free)
+
+/* Declared in offline-playback-private.h. */
+const gchar *gst_offline_segment_get_key_resource (const GstOfflineSegment *segment)
+{
+  g_return_val_if_fail (segment != nullptr, nullptr);
+  return static_cast<const gchar *> (segment->_gst_offline_reserved[kKeyResource]);
+}
+
+/* Declared in offline-playback-private.h. */
+GBytes *gst_offline_segment_get_iv (const GstOfflineSegment *segment)
+{
+  g_return_val_if_fail (segment != nullptr, nullptr);
+  return static_cast<GBytes *> (segment->_gst_offline_reserved[kIv]);
+}
 
 /**
  * gst_offline_segment_copy:
@@ -352,8 +337,9 @@ GstOfflineSegment *gst_offline_segment_copy (const GstOfflineSegment *segment)
   auto copy = static_cast<GstOfflineSegment *> (g_memdup2 (segment, sizeof *segment));
   copy->resource = g_strdup (segment->resource);
   copy->init_resource = g_strdup (segment->init_resource);
-  copy->key_resource = g_strdup (segment->key_resource);
-  copy->iv = segment->iv ? g_bytes_ref (segment->iv) : nullptr;
+  copy->_gst_offline_reserved[kKeyResource] = g_strdup (gst_offline_segment_get_key_resource (segment));
+  GBytes *iv = gst_offline_segment_get_iv (segment);
+  copy->_gst_offline_reserved[kIv] = iv ? g_bytes_ref (iv) : nullptr;
   return copy;
 }
 
@@ -367,8 +353,8 @@ void gst_offline_segment_free (GstOfflineSegment *segment)
     return;
   g_free (segment->resource);
   g_free (segment->init_resource);
-  g_free (segment->key_resource);
-  if (segment->iv)
-    g_bytes_unref (segment->iv);
+  g_free (segment->_gst_offline_reserved[kKeyResource]);
+  if (GBytes *iv = gst_offline_segment_get_iv (segment))
+    g_bytes_unref (iv);
   g_free (segment);
 }

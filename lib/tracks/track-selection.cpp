@@ -199,6 +199,46 @@ std::vector<const Track *> choose_tracks (const std::vector<const Track *> &cand
   return chosen;
 }
 
+std::vector<const Track *> choose_playback_tracks (const std::vector<const Track *> &tracks, bool with_text)
+{
+  std::vector<const Track *> videos, audios;
+  const Track *text = nullptr;
+  for (const Track *track : tracks) {
+    if (track->type == TrackType::Video)
+      videos.push_back (track);
+    else if (track->type == TrackType::Audio)
+      audios.push_back (track);
+    else if (!text && with_text)
+      text = track;
+  }
+  std::set<const Track *> chosen;
+  if (const Track *video = pick_one (videos, TrackSpec {}))
+    chosen.insert (video);
+  /* Of the default audio choice, the first main track, else the first. */
+  std::vector<const Track *> defaults = choose_tracks (audios, TrackSpec {});
+  const Track *audio = nullptr;
+  for (const Track *track : audios) {
+    if (std::find (defaults.begin (), defaults.end (), track) == defaults.end ())
+      continue;
+    if (!audio)
+      audio = track;
+    if (has_main_role (track)) {
+      audio = track;
+      break;
+    }
+  }
+  if (audio)
+    chosen.insert (audio);
+  if (text)
+    chosen.insert (text);
+  std::vector<const Track *> result;
+  for (const Track *track : tracks) {
+    if (chosen.count (track))
+      result.push_back (track);
+  }
+  return result;
+}
+
 std::optional<TrackSpec> parse_track_spec (const std::string &text, TrackType type, GError **error)
 {
   TrackSpec spec;

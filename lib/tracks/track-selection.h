@@ -48,6 +48,12 @@ struct TrackSelection {
  * apart so that playback can apply the same rule to what a download holds. */
 std::vector<const Track *> choose_tracks (const std::vector<const Track *> &candidates, const TrackSpec &spec);
 
+/* What plays of a download when nothing chooses (cachesrc's default): the
+ * best video track, of the default audio choice the first track whose role
+ * is "main", else its first, and with `with_text` the first text track; in
+ * the order of `tracks`. */
+std::vector<const Track *> choose_playback_tracks (const std::vector<const Track *> &tracks, bool with_text);
+
 /* The stream keys of the chosen tracks, in the order of `tracks`.
  * NOT_FOUND when a SPEC that names something (a language, a height, a
  * bitrate) matches no track of its type, the message listing what there is;
