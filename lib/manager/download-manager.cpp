@@ -9,7 +9,7 @@
 #include "licensing/license-source.h"
 #include "http/http-client.h"
 #include "index/download-private.h"
-#include "manager/download-lock.h"
+#include "index/download-lock.h"
 #include "manager/requirements.h"
 #include "util/fs.h"
 #include "util/handles.h"
