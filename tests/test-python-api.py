@@ -233,6 +233,13 @@ class PythonApiTest(unittest.TestCase):
         quark = GLib.quark_from_string("gst-offline-error-quark")
         self.assertEqual(GstOffline.error_quark(), quark)
         self.assertEqual(GstOffline.Error.quark(), quark)
+        # An error made anew in Python (domain, code, message) carries no
+        # request data; the library's own errors do (tests/test-license.cpp).
+        made = GLib.Error("HTTP 404 for http://h/x", "gst-offline-error-quark", GstOffline.Error.HTTP)
+        self.assertIsNone(GstOffline.error_get_url(made))
+        self.assertEqual(GstOffline.error_get_http_status(made), 0)
+        self.assertIsNone(GstOffline.Error.get_url(made))
+        self.assertEqual(GstOffline.Error.get_http_status(made), 0)
         self.assertEqual(GstOffline.STOP_REASON_NONE, 0)
         self.assertEqual(GstOffline.STOP_REASON_PAUSED_BY_USER, 1)
         self.assertEqual(GstOffline.DEFAULT_MIN_FREE_SPACE, 100 * 1024 * 1024)

@@ -105,7 +105,7 @@ void DashDownloader::acquire_license (LicenseRequest request)
     return;
   }
   license_ = std::move (request);
-  fetch_license_async (context_.session, *license_, license_manager_hooks (context_.licenses), cancellable_,
+  fetch_license_async (*license_, license_manager_hooks (context_.licenses), cancellable_,
       [this] (std::optional<LicenseAnswer> answer, const GError *fetch_error) {
         g_autoptr (GError) error = nullptr;
         if (!answer) {

@@ -53,7 +53,7 @@ class HlsDownloader : public AdaptiveDownloader {
   void on_media_playlist (const std::string &bytes);
   bool check_media_playlists (GError **error);
   void fetch_next_key ();
-  void on_key (GBytes *key, const GError *error);
+  void on_key (const std::string *key, const GError *error);
   bool draw_plan (Plan *plan, GError **error) override;
 
   std::vector<Chosen> chosen_;

@@ -89,13 +89,14 @@ std::string license_request_body (const std::vector<KeyId> &kids);
  * license URL and never hold key material. */
 std::optional<LicenseAnswer> parse_license_answer (std::string_view body, const LicenseRequest &request, GError **error);
 
-/* POSTs the request with `session` on the thread-default main context and
- * calls `done` there once, with the answer or an error. */
-void fetch_license_async (SoupSession *session, const LicenseRequest &request, const LicenseHooks &hooks,
-    GCancellable *cancellable, std::function<void (std::optional<LicenseAnswer> answer, const GError *error)> done);
+/* POSTs the request (http-request.h: the shared session) from the
+ * thread-default main context and calls `done` there once, with the answer
+ * or an error that carries the license URL and the HTTP status. */
+void fetch_license_async (const LicenseRequest &request, const LicenseHooks &hooks, GCancellable *cancellable,
+    std::function<void (std::optional<LicenseAnswer> answer, const GError *error)> done);
 /* The same, blocking. */
-std::optional<LicenseAnswer> fetch_license (SoupSession *session, const LicenseRequest &request,
-    const LicenseHooks &hooks, GCancellable *cancellable, GError **error);
+std::optional<LicenseAnswer> fetch_license (const LicenseRequest &request, const LicenseHooks &hooks,
+    GCancellable *cancellable, GError **error);
 
 /* Keeps the answer as the license of the request's download (acquired now,
  * its playback window not started), replacing the one it had. */

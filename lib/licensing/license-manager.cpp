@@ -7,7 +7,7 @@
 #include "licensing/license-source.h"
 #include "tracks/dash-tracks.h"
 #include "tracks/track-selection.h"
-#include "http/http-client.h"
+#include "http/http-request.h"
 #include "index/download-private.h"
 #include "index/playback-plan.h"
 #include "manifest/dash/mpd-parser.h"
@@ -208,8 +208,7 @@ bool acquire (GstOfflineLicenseManager *self, const LicenseRequest &request, GCa
   GstOfflineDrmStore *store = license_manager_store (self, true, error);
   if (!store)
     return false;
-  GObjectPtr<SoupSession> session (http_session_new ());
-  auto answer = fetch_license (session.get (), request, license_manager_hooks (self), cancellable, error);
+  auto answer = fetch_license (request, license_manager_hooks (self), cancellable, error);
   if (!answer)
     return false;
   return store_license (store, request, *answer, error)
@@ -263,40 +262,15 @@ std::optional<LicenseRequest> request_from_plan (GstOfflineLicenseManager *self,
 std::optional<std::string> fetch_manifest_text (const DownloadRecord &record, GCancellable *cancellable,
     GError **error)
 {
-  constexpr gsize kMaxManifestBytes = 64 * 1024 * 1024;
-  g_autoptr (SoupMessage) message = soup_message_new ("GET", record.uri.c_str ());
-  if (!message) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT, "'%s' is not an http(s) URL",
-        record.uri.c_str ());
+  HttpRequest request;
+  request.url = record.uri;
+  request.headers = record.headers;
+  request.max_size = 64 * 1024 * 1024;
+  request.what = "the manifest";
+  auto response = http_request (std::move (request), cancellable, error);
+  if (!response)
     return std::nullopt;
-  }
-  for (const std::string &line : record.headers) {
-    if (auto header = parse_header (line))
-      soup_message_headers_replace (soup_message_get_request_headers (message), header->first.c_str (),
-          header->second.c_str ());
-  }
-  GObjectPtr<SoupSession> session (http_session_new ());
-  g_autoptr (GError) transport_error = nullptr;
-  g_autoptr (GBytes) body = soup_session_send_and_read (session.get (), message, cancellable, &transport_error);
-  if (!body) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NETWORK, "cannot fetch %s: %s", record.uri.c_str (),
-        transport_error->message);
-    return std::nullopt;
-  }
-  guint status = soup_message_get_status (message);
-  if (status < 200 || status >= 300) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "%s answered %s", record.uri.c_str (),
-        http_status_text (message).c_str ());
-    return std::nullopt;
-  }
-  gsize size = 0;
-  auto data = static_cast<const char *> (g_bytes_get_data (body, &size));
-  if (size > kMaxManifestBytes) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is too large for a manifest",
-        record.uri.c_str ());
-    return std::nullopt;
-  }
-  return std::string (data ? data : "", size);
+  return std::move (response->body);
 }
 
 /* What a download of `record` would need a license for: the KIDs of the

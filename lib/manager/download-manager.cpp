@@ -1069,7 +1069,7 @@ static gpointer worker_main (gpointer data)
 {
   auto core = static_cast<ManagerCore *> (data);
   g_main_context_push_thread_default (core->worker_context.get ());
-  core->session.reset (http_session_new ());
+  core->session.reset (SOUP_SESSION (g_object_ref (http_shared_session ())));
   core->start_polling ();
   g_main_loop_run (core->worker_loop);
   g_source_destroy (core->poll_source);
