@@ -189,7 +189,7 @@ gint64 run_fetcher (const std::string &work, const std::vector<std::string> &url
   GstOfflineCache *cache = cache_open_for_writing (data_dir.c_str (), &error);
   if (!cache)
     die (error->message);
-  SoupSession *session = http_session_new ();
+  SoupSession *session = SOUP_SESSION (g_object_ref (http_shared_session ()));
   std::vector<SegmentSpec> segments;
   for (const std::string &url : urls)
     segments.push_back ({ { url, segment_cache_key (url, std::nullopt), "bench", {}, std::nullopt }, -1 });

@@ -321,46 +321,22 @@ track_matches (GstOfflineTrack *track, const gchar *item)
       && number == gst_offline_track_get_index (track);
 }
 
-/* The default selection: the best video track (highest, then highest
- * bitrate), the default audio track (the first with the role "main",
- * else the first) and, with default-text, the first text track: one of
- * each type, as adaptivedemux2 chooses (playbin3 1.22 outputs text
- * whenever the collection has a text stream, and waits for it). (The CLI's track specs
- * choose what is downloaded; this chooses what plays of it.) */
+/* The default selection is the library's one rule
+ * (gst_offline_track_choose_for_playback()): the best video track, the
+ * default audio track and, with default-text, the first text track: one of
+ * each type, as adaptivedemux2 chooses (playbin3 1.22 outputs text whenever
+ * the collection has a text stream, and waits for it). (The CLI's track
+ * specs choose what is downloaded; this chooses what plays of it.) */
 static std::vector<GObjectPtr<GstOfflineTrack>>
 select_default_tracks (const std::vector<GObjectPtr<GstOfflineTrack>> &all, bool with_text)
 {
-  GstOfflineTrack *best_video = nullptr, *audio = nullptr, *main_audio = nullptr, *text = nullptr;
-  for (auto &owned : all) {
-    GstOfflineTrack *track = owned.get ();
-    switch (gst_offline_track_get_track_type (track)) {
-      case GST_OFFLINE_TRACK_TYPE_VIDEO:
-        if (!best_video || gst_offline_track_get_height (track) > gst_offline_track_get_height (best_video)
-            || (gst_offline_track_get_height (track) == gst_offline_track_get_height (best_video)
-                && gst_offline_track_get_bandwidth (track) > gst_offline_track_get_bandwidth (best_video)))
-          best_video = track;
-        break;
-      case GST_OFFLINE_TRACK_TYPE_AUDIO: {
-        if (!audio)
-          audio = track;
-        const gchar *const *roles = gst_offline_track_get_roles (track);
-        if (!main_audio && roles && g_strv_contains (roles, "main"))
-          main_audio = track;
-        break;
-      }
-      case GST_OFFLINE_TRACK_TYPE_TEXT:
-        if (!text && with_text)
-          text = track;
-        break;
-      default:
-        break;
-    }
-  }
+  g_autoptr (GPtrArray) tracks = g_ptr_array_new ();
+  for (auto &owned : all)
+    g_ptr_array_add (tracks, owned.get ());
+  g_autoptr (GPtrArray) chosen_tracks = gst_offline_track_choose_for_playback (tracks, with_text);
   std::vector<GObjectPtr<GstOfflineTrack>> chosen;
-  for (GstOfflineTrack *track : { best_video, main_audio ? main_audio : audio, text }) {
-    if (track)
-      chosen.emplace_back (GST_OFFLINE_TRACK (g_object_ref (track)));
-  }
+  for (guint i = 0; i < chosen_tracks->len; i++)
+    chosen.emplace_back (GST_OFFLINE_TRACK (g_object_ref (g_ptr_array_index (chosen_tracks, i))));
   return chosen;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/offline/offline-types.h>
 
-#include "downloader/downloader.h"
+#include "manifest/download-type.h"
 
 const gchar *gst_offline_download_state_to_string (GstOfflineDownloadState state)
 {

@@ -2,7 +2,7 @@
  * segment expansion of every addressing mode, sidx boxes, hostile input,
  * and MPDs made by ffmpeg's dash muxer checked against the files it wrote.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "helper/dash-tracks.h"
+#include "tracks/dash-tracks.h"
 #include "manifest/dash/mpd-parser.h"
 #include "manifest/dash/segment-index.h"
 #include "manifest/dash/sidx.h"

@@ -2,7 +2,7 @@
  * bytes (lib/downloader/downloader.h), the one detection of inspect and
  * download.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "downloader/downloader.h"
+#include "manifest/download-type.h"
 
 #include <gst/check/gstcheck.h>
 

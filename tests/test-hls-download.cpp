@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
+#include <gst/offline/offline-playback-private.h>
 
 #include "adaptive-content.h"
 #include "frame-checks.h"
@@ -293,10 +294,11 @@ read_plan (const World &w)
       ps.duration = seg->duration;
       ps.resource = seg->resource;
       ps.init_resource = seg->init_resource ? seg->init_resource : "";
-      ps.key_resource = seg->key_resource ? seg->key_resource : "";
-      if (seg->iv) {
+      const gchar *key_resource = gst_offline_segment_get_key_resource (seg);
+      ps.key_resource = key_resource ? key_resource : "";
+      if (GBytes *iv = gst_offline_segment_get_iv (seg)) {
         gsize size = 0;
-        const gchar *data = static_cast<const gchar *> (g_bytes_get_data (seg->iv, &size));
+        const gchar *data = static_cast<const gchar *> (g_bytes_get_data (iv, &size));
         ps.iv.assign (data, size);
       }
       ps.period = seg->period;

@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
+#include <gst/offline/offline-playback-private.h>
 
 #include "adaptive-content.h"
 #include "frame-checks.h"
@@ -136,8 +137,9 @@ planned_key_names (const gchar *data_dir, const gchar *id)
   std::vector<std::string> names;
   for (guint i = 0; i < segments->len; i++) {
     auto *s = static_cast<GstOfflineSegment *> (g_ptr_array_index (segments, i));
-    if (s->key_resource && std::find (names.begin (), names.end (), s->key_resource) == names.end ())
-      names.push_back (s->key_resource);
+    const gchar *key_resource = gst_offline_segment_get_key_resource (s);
+    if (key_resource && std::find (names.begin (), names.end (), key_resource) == names.end ())
+      names.push_back (key_resource);
   }
   g_ptr_array_unref (segments);
   g_object_unref (index);

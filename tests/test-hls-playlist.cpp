@@ -3,7 +3,7 @@
  * files it wrote, and malformed or hostile input, each with its error.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "manifest/hls/attribute-list.h"
-#include "helper/hls-tracks.h"
+#include "tracks/hls-tracks.h"
 #include "manifest/hls/playlist-parser.h"
 
 #include <glib/gstdio.h>

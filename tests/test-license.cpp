@@ -603,6 +603,15 @@ GST_START_TEST (test_hooks_wrap_the_request_and_unwrap_the_answer)
   fail_if (gst_offline_license_manager_acquire (licenses, request, nullptr, &error));
   fail_unless (strstr (error->message, "400") != nullptr && strstr (error->message, f.licenses->url ().c_str ()),
       "%s", error->message);
+  /* The URL and the status are data too, for code to act on. */
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP), "%s", error->message);
+  fail_unless_equals_int (gst_offline_error_get_http_status (error), 400);
+  fail_unless_equals_string (gst_offline_error_get_url (error), f.licenses->url ().c_str ());
+  {
+    g_autoptr (GError) copy = g_error_copy (error);
+    fail_unless_equals_int (gst_offline_error_get_http_status (copy), 400);
+    fail_unless_equals_string (gst_offline_error_get_url (copy), f.licenses->url ().c_str ());
+  }
   g_clear_error (&error);
 
   guint wraps = 0, unwraps = 0;

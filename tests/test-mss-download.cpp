@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
+#include <gst/offline/offline-playback-private.h>
 
 #include "adaptive-content.h"
 #include "download-checks.h"

@@ -3,8 +3,8 @@
  * stream keys, hostile input, and manifests made by ffmpeg's smoothstreaming
  * muxer checked against the fragment files it wrote.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "helper/mss-tracks.h"
-#include "helper/track-selection.h"
+#include "tracks/mss-tracks.h"
+#include "tracks/track-selection.h"
 #include "manifest/mss/manifest-parser.h"
 
 #include <gst/check/gstcheck.h>

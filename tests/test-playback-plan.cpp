@@ -9,6 +9,7 @@
 
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
+#include <gst/offline/offline-playback-private.h>
 
 #include "test-support.h"
 
@@ -34,7 +35,7 @@ std::unique_ptr<Database> open_db (const char *name)
 /* Two tracks: video in 2 s segments, audio in 3 s ones, `count` each. */
 void store_sample (Database &db, const char *id, guint count)
 {
-  PlanTrack video;
+  Track video;
   video.index = 0;
   video.stream_key = "0.0.1";
   video.type = TrackType::Video;
@@ -44,7 +45,15 @@ void store_sample (Database &db, const char *id, guint count)
   video.height = 720;
   video.bandwidth = 3000000;
   video.protection.push_back ({ "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b", "dash/mpd", std::string ("<cp\0/>", 6) });
-  PlanTrack audio;
+  video.protection_systems = { "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b" };
+  video.group = "0.0";
+  video.mime_type = "video/mp4";
+  video.frame_rate = 29.97;
+  video.roles = { "main", "commentary" };
+  video.accessibility = { "urn:tva:metadata:cs:AudioPurposeCS:2007 1" };
+  video.audio_group = "aac";
+  video.text_group = "";
+  Track audio;
   audio.index = 1;
   audio.stream_key = "0.1.0";
   audio.type = TrackType::Audio;
@@ -53,7 +62,8 @@ void store_sample (Database &db, const char *id, guint count)
   audio.timescale = 10000000;
   audio.codec_private_data = std::string ("\x12\x10\x00", 3);
   audio.sampling_rate = 44100;
-  audio.channels = 2;
+  audio.channels = "2";
+  audio.whole_presentation = true;
   audio.bits_per_sample = 16;
   audio.packet_size = 4;
   audio.audio_tag = 255;
@@ -76,17 +86,24 @@ GST_START_TEST (test_plan_round_trip)
   GError *error = nullptr;
   auto tracks = playback_plan::tracks (*db, "movie", &error);
   fail_unless (tracks && tracks->size () == 2);
-  const PlanTrack &video = (*tracks)[0];
+  const Track &video = (*tracks)[0];
   fail_unless (video.type == TrackType::Video && video.height == 720u && video.codecs == "avc1.64001f");
   fail_unless_equals_int (video.protection.size (), 1);
   fail_unless_equals_int (video.protection[0].data.size (), 6);
   fail_unless ((*tracks)[1].language == "en" && (*tracks)[1].protection.empty ());
   fail_unless (video.timescale == 0 && video.codec_private_data.empty () && !video.sampling_rate && !video.audio_tag);
-  const PlanTrack &audio = (*tracks)[1];
+  const Track &audio = (*tracks)[1];
   fail_unless_equals_uint64 (audio.timescale, 10000000);
   fail_unless (audio.codec_private_data == std::string ("\x12\x10\x00", 3));
-  fail_unless (audio.sampling_rate == 44100u && audio.channels == 2u && audio.bits_per_sample == 16u
-      && audio.packet_size == 4u && audio.audio_tag == 255u);
+  fail_unless (audio.sampling_rate == 44100u && audio.channels == std::string ("2") && audio.bits_per_sample == 16u
+      && audio.packet_size == 4u && audio.audio_tag == 255u && audio.whole_presentation);
+  /* The plan keeps the whole track model, as a manifest's track has it. */
+  fail_unless (video.group == "0.0" && video.mime_type == "video/mp4" && video.frame_rate && *video.frame_rate == 29.97);
+  fail_unless (video.roles == std::vector<std::string> ({ "main", "commentary" }));
+  fail_unless (video.accessibility == std::vector<std::string> ({ "urn:tva:metadata:cs:AudioPurposeCS:2007 1" }));
+  fail_unless (video.protection_systems == std::vector<std::string> ({ "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b" }));
+  fail_unless (video.audio_group == std::string ("aac") && video.text_group == std::string ());
+  fail_unless (!audio.audio_group && !audio.text_group && !video.whole_presentation && !video.channels);
 
   auto batch = playback_plan::segments (*db, "movie", 1, 4, 3, &error);
   fail_unless (batch && batch->size () == 3);
@@ -176,7 +193,7 @@ GST_START_TEST (test_public_api_reads_the_plan)
   g_autoptr (GPtrArray) segments = gst_offline_download_index_get_segments (index, "movie", 1, 5, 2, &error);
   fail_unless (segments && segments->len == 2);
   auto fifth = static_cast<GstOfflineSegment *> (g_ptr_array_index (segments, 0));
-  fail_unless (fifth->discontinuity && fifth->iv && g_bytes_get_size (fifth->iv) == 16);
+  fail_unless (fifth->discontinuity && gst_offline_segment_get_iv (fifth) && g_bytes_get_size (gst_offline_segment_get_iv (fifth)) == 16);
   fail_unless_equals_uint64 (fifth->start, 15 * kSecond);
   g_autoptr (GstOfflineSegment) found = gst_offline_download_index_find_segment (index, "movie", 0, 5 * kSecond, &error);
   fail_unless (found && found->number == 2 && g_str_equal (found->resource, "v2") && g_str_equal (found->init_resource, "v-init"));
@@ -197,7 +214,7 @@ GST_START_TEST (test_version_3_plan_is_migrated)
     auto db = open_db ("v3");
     path = database_path (last_dir);
     GError *error = nullptr;
-    /* Undo migrations 4 -> 5, 5 -> 6 and 6 -> 7 too. */
+    /* Undo migrations 4 -> 5 to 7 -> 8 too. */
     fail_unless (db->exec ("DROP INDEX segments_to_fetch; ALTER TABLE segments DROP COLUMN fetch_url;"
         "ALTER TABLE segments DROP COLUMN range_offset; ALTER TABLE segments DROP COLUMN range_length;"
         "ALTER TABLE segments DROP COLUMN expected_length;"
@@ -207,7 +224,12 @@ GST_START_TEST (test_version_3_plan_is_migrated)
         "ALTER TABLE tracks DROP COLUMN sampling_rate; ALTER TABLE tracks DROP COLUMN channels;"
         "ALTER TABLE tracks DROP COLUMN bits_per_sample; ALTER TABLE tracks DROP COLUMN packet_size;"
         "ALTER TABLE tracks DROP COLUMN audio_tag; ALTER TABLE tracks DROP COLUMN kids;"
-        "ALTER TABLE tracks DROP COLUMN license_url; PRAGMA user_version=3;"
+        "ALTER TABLE tracks DROP COLUMN license_url; ALTER TABLE tracks DROP COLUMN group_name;"
+        "ALTER TABLE tracks DROP COLUMN mime_type; ALTER TABLE tracks DROP COLUMN frame_rate;"
+        "ALTER TABLE tracks DROP COLUMN roles; ALTER TABLE tracks DROP COLUMN accessibility;"
+        "ALTER TABLE tracks DROP COLUMN protection_systems; ALTER TABLE tracks DROP COLUMN audio_group;"
+        "ALTER TABLE tracks DROP COLUMN text_group; ALTER TABLE tracks DROP COLUMN whole_presentation;"
+        "PRAGMA user_version=3;"
         "INSERT INTO tracks (download_id, track, stream_key, type, container, codecs, width, height) "
         "VALUES ('old', 0, '0.0.1', 0, 'fmp4', 'avc1.64001f', 1280, 720)", &error), "%s", error ? error->message : "");
   }
@@ -219,10 +241,11 @@ GST_START_TEST (test_version_3_plan_is_migrated)
   fail_unless_equals_int (version->int64 (0), gst_offline::kSchemaVersion);
   auto tracks = playback_plan::tracks (*db, "old", &error);
   fail_unless (tracks && tracks->size () == 1, "%s", error ? error->message : "");
-  const PlanTrack &t = (*tracks)[0];
+  const Track &t = (*tracks)[0];
   fail_unless (t.codecs == "avc1.64001f" && t.height == 720u);
   fail_unless (t.timescale == 0 && t.codec_private_data.empty () && !t.sampling_rate && !t.channels && !t.audio_tag);
   fail_unless (t.kids.empty () && t.license_url.empty ());
+  fail_unless (t.roles.empty () && t.group.empty () && !t.frame_rate && !t.audio_group && !t.whole_presentation);
   /* And a new plan stores its codec setup in the migrated table. */
   store_sample (*db, "new", 1);
   fail_unless_equals_uint64 (playback_plan::tracks (*db, "new", &error)->at (1).timescale, 10000000);

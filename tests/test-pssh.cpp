@@ -188,8 +188,8 @@ GST_START_TEST (test_license_request_unites_default_kid_and_pssh_kids)
   second.kids.erase (second.kids.begin ());
   clearkey.pssh = { box (second) };
   audio.content_protections = { clearkey };
-  gst_offline::DownloadRecord record;
-  record.id = "x";
+  gst_offline::LicenseSource record;
+  record.download_id = "x";
   record.uri = "http://127.0.0.1:1/x.mpd";
 
   GError *error = nullptr;

@@ -15,9 +15,9 @@
 
 #include <gst/check/gstcheck.h>
 
-#include "helper/dash-tracks.h"
-#include "helper/hls-tracks.h"
-#include "helper/mss-tracks.h"
+#include "tracks/dash-tracks.h"
+#include "tracks/hls-tracks.h"
+#include "tracks/mss-tracks.h"
 #include "manifest/dash/mpd-parser.h"
 #include "manifest/dash/segment-index.h"
 #include "manifest/hls/playlist-parser.h"

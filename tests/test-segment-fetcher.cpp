@@ -38,7 +38,7 @@ struct World {
     g_autofree gchar *data_dir = g_build_filename (dir, "data", nullptr);
     cache = cache_open_for_writing (data_dir, &error);
     fail_unless (cache != nullptr);
-    session = http_session_new ();
+    session = SOUP_SESSION (g_object_ref (http_shared_session ()));
     g_autofree gchar *big_path = ot_make_random_file (dir, "single.mp4", kFileSize);
     big = ot_read_file (big_path);
     g_autofree gchar *big_url = ot_server_add_file (server, "/single.mp4", big_path);

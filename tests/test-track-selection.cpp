@@ -1,6 +1,6 @@
 /* Track SPECs and their selection, format-neutral.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "helper/track-selection.h"
+#include "tracks/track-selection.h"
 
 #include <gst/check/gstcheck.h>
 
@@ -47,6 +47,18 @@ std::vector<Track> sample ()
   return { video ("v180", 180, 300000), video ("v720", 720, 3000000), video ("v1080", 1080, 6000000),
     video ("v480", 480, 1000000), audio ("en-lo", "en", "a-en", 64000), audio ("en-hi", "en", "a-en", 128000),
     audio ("fr", "fr-CA", "a-fr", 96000), text ("sub-en", "en"), text ("sub-de", "de") };
+}
+
+/* The stream keys choose_playback_tracks() picks of `tracks`. */
+std::string play (const std::vector<Track> &tracks, bool with_text)
+{
+  std::vector<const Track *> pointers;
+  for (const Track &track : tracks)
+    pointers.push_back (&track);
+  std::string joined;
+  for (const Track *track : choose_playback_tracks (pointers, with_text))
+    joined += (joined.empty () ? "" : " ") + track->stream_key;
+  return joined;
 }
 
 std::string select (const char *v, const char *a, const char *t, GError **error = nullptr)
@@ -207,6 +219,26 @@ GST_START_TEST (test_bad_specs_are_usage_errors)
 }
 GST_END_TEST;
 
+/* What cachesrc plays of a download when nothing chooses: the best video,
+ * one audio track of the default choice (its first "main" one, else its
+ * first), and the first text track when asked; in the download's order. */
+GST_START_TEST (test_playback_default_is_the_same_rule)
+{
+  assert_selected (play (sample (), true), "v1080 en-hi sub-en");
+  assert_selected (play (sample (), false), "v1080 en-hi");
+  /* A main track is played before others, wherever it is. */
+  std::vector<Track> tracks = sample ();
+  tracks[6].roles = { "main" };
+  assert_selected (play (tracks, false), "v1080 fr");
+  /* The worse of two tracks of one language is never the default, even first. */
+  tracks = { audio ("en-lo", "en", "a", 64000), audio ("en-hi", "en", "a", 128000), audio ("de", "de", "b", 96000) };
+  assert_selected (play (tracks, true), "en-hi");
+  /* Audio only, text only, nothing. */
+  assert_selected (play ({ text ("sub-de", "de"), text ("sub-en", "en") }, true), "sub-de");
+  assert_selected (play ({}, true), "");
+}
+GST_END_TEST;
+
 static Suite *selection_suite (void)
 {
   Suite *s = suite_create ("track-selection");
@@ -219,6 +251,7 @@ static Suite *selection_suite (void)
   tcase_add_test (tc, test_languages_compare_as_languages);
   tcase_add_test (tc, test_default_audio_one_rule);
   tcase_add_test (tc, test_bad_specs_are_usage_errors);
+  tcase_add_test (tc, test_playback_default_is_the_same_rule);
   return s;
 }
 

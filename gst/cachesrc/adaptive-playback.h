@@ -7,6 +7,7 @@
 
 #include <gst/gst.h>
 #include <gst/offline/offline.h>
+#include <gst/offline/offline-playback-private.h>
 
 #include "time-mapper.h"
 

@@ -92,7 +92,7 @@ AdaptiveStream::read_media_head (const GstOfflineSegment *segment, gsize limit,
 {
   Reader reader;
   if (!open_reader (segment->resource, false, &reader)
-      || (segment->key_resource && !start_decryption (segment, &reader)))
+      || (gst_offline_segment_get_key_resource (segment) && !start_decryption (segment, &reader)))
     return false;
   while (reader.offset < reader.size && head->size () < limit && !enough (*head)) {
     GstBuffer *block = nullptr;

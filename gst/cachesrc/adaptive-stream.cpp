@@ -325,7 +325,8 @@ AdaptiveStream::start_decryption (const GstOfflineSegment *segment, Reader *read
   const gchar *stream_key = gst_offline_track_get_stream_key (track_.get ());
   const std::string &id = playback_->download_id ();
   gsize iv_size = 0;
-  const guint8 *iv = segment->iv ? static_cast<const guint8 *> (g_bytes_get_data (segment->iv, &iv_size)) : nullptr;
+  GBytes *iv_bytes = gst_offline_segment_get_iv (segment);
+  const guint8 *iv = iv_bytes ? static_cast<const guint8 *> (g_bytes_get_data (iv_bytes, &iv_size)) : nullptr;
   if (iv_size != 16) {
     GST_ELEMENT_ERROR (element (), STREAM, DECRYPT,
         ("Cannot decrypt segment %" G_GUINT64_FORMAT " of track %s of download '%s': the plan has no IV for it",
@@ -336,7 +337,7 @@ AdaptiveStream::start_decryption (const GstOfflineSegment *segment, Reader *read
 
   std::array<guint8, 16> key;
   g_autoptr (GError) error = nullptr;
-  if (!playback_->hls_key (segment->key_resource, &key, &error)) {
+  if (!playback_->hls_key (gst_offline_segment_get_key_resource (segment), &key, &error)) {
     GST_ELEMENT_ERROR (element (), STREAM, DECRYPT_NOKEY,
         ("The AES-128 key of track %s of download '%s' is not in the DRM store: download it again", stream_key,
             id.c_str ()),
@@ -684,7 +685,7 @@ AdaptiveStream::push_iteration ()
         finish (GST_FLOW_ERROR, true);
         return;
       }
-      if (current_->key_resource && !start_decryption (current_, &reader_)) {
+      if (gst_offline_segment_get_key_resource (current_) && !start_decryption (current_, &reader_)) {
         finish (GST_FLOW_ERROR, true);
         return;
       }

@@ -9,6 +9,7 @@
 
 #include <gst/gst.h>
 #include <gst/offline/offline.h>
+#include <gst/offline/offline-playback-private.h>
 
 namespace gst_offline {
 

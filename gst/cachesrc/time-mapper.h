@@ -13,6 +13,7 @@
 
 #include <gst/gst.h>
 #include <gst/offline/offline.h>
+#include <gst/offline/offline-playback-private.h>
 
 #include <map>
 #include <mutex>

@@ -161,6 +161,20 @@ const char *const kMigrations[] = {
   "ALTER TABLE segments ADD COLUMN range_length INTEGER;"
   "ALTER TABLE segments ADD COLUMN expected_length INTEGER NOT NULL DEFAULT -1;"
   "CREATE INDEX segments_to_fetch ON segments (download_id, start_ns, track, number) WHERE fetch_url IS NOT NULL;",
+
+  /* 7 -> 8: the plan keeps a track whole, in the one track model a
+   * manifest's tracks have too (what the default selection reads: roles,
+   * groups; what inspect shows). channels holds the manifest's text ("2" as
+   * a number, "6/JOC" as text); lists are one entry per line. */
+  "ALTER TABLE tracks ADD COLUMN group_name TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE tracks ADD COLUMN mime_type TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE tracks ADD COLUMN frame_rate REAL;"
+  "ALTER TABLE tracks ADD COLUMN roles TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE tracks ADD COLUMN accessibility TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE tracks ADD COLUMN protection_systems TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE tracks ADD COLUMN audio_group TEXT;"
+  "ALTER TABLE tracks ADD COLUMN text_group TEXT;"
+  "ALTER TABLE tracks ADD COLUMN whole_presentation INTEGER NOT NULL DEFAULT 0;",
 };
 
 constexpr int kMigrationCount = G_N_ELEMENTS (kMigrations);

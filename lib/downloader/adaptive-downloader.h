@@ -19,7 +19,7 @@ class AdaptiveDownloader : public Downloader {
  protected:
   /* A playback plan and what to fetch for it. */
   struct Plan {
-    std::vector<PlanTrack> tracks;
+    std::vector<Track> tracks;
     /* Each fetched as fetch_with () says, by start time, so that a partial
      * download plays from its start. */
     std::vector<PlanSegment> segments;

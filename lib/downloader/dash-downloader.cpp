@@ -3,8 +3,9 @@
 
 #include "cache/cache-private.h"
 #include "drm/license-manager.h"
-#include "helper/dash-tracks.h"
-#include "helper/track-selection.h"
+#include "licensing/license-source.h"
+#include "tracks/dash-tracks.h"
+#include "tracks/track-selection.h"
 #include "index/playback-plan.h"
 #include "manifest/dash/mpd-parser.h"
 #include "manifest/dash/sidx.h"
@@ -80,7 +81,7 @@ void DashDownloader::on_manifest (const std::string &bytes)
   std::vector<const dash::Representation *> reps;
   for (const Chosen &c : chosen_)
     reps.push_back (&mpd_->periods[c.period].adaptation_sets[c.set].representations[c.representation]);
-  auto license = dash_license_request (reps, record_, &error);
+  auto license = dash_license_request (reps, license_source (record_), &error);
   if (!license) {
     fail (error);
     return;
@@ -104,14 +105,15 @@ void DashDownloader::acquire_license (LicenseRequest request)
     return;
   }
   license_ = std::move (request);
-  fetch_license_async (context_.session, *license_, license_manager_hooks (context_.licenses), cancellable_,
+  fetch_license_async (*license_, license_manager_hooks (context_.licenses), cancellable_,
       [this] (std::optional<LicenseAnswer> answer, const GError *fetch_error) {
         g_autoptr (GError) error = nullptr;
         if (!answer) {
           fail (fetch_error);
           return;
         }
-        if (!store_license (drm_store_, &cache_database (context_.cache), *license_, *answer, &error)) {
+        if (!store_license (drm_store_, *license_, *answer, &error)
+            || !note_license_in_index (cache_database (context_.cache), record_.id, true, &error)) {
           fail (error);
           return;
         }
@@ -181,7 +183,7 @@ bool DashDownloader::draw_plan (Plan *plan, GError **error)
    * track continues across Periods. */
   std::map<std::tuple<int, std::string, guint>, guint> track_of;
   std::map<std::pair<guint, std::string>, guint> rank_in_period;
-  std::vector<PlanTrack> &tracks = plan->tracks;
+  std::vector<Track> &tracks = plan->tracks;
   std::set<std::string> inits;
   std::vector<Track> listed = dash_tracks (*mpd_);
   /* One allocation for the rows, not a doubling vector's three at its peak. */
@@ -210,17 +212,10 @@ bool DashDownloader::draw_plan (Plan *plan, GError **error)
     } else {
       track = static_cast<guint> (tracks.size ());
       track_of[slot] = track;
-      PlanTrack t;
+      Track t = *listed_track;
       t.index = track;
-      t.stream_key = key;
-      t.type = listed_track->type;
+      t.period = 0;  /* it runs on through the Periods that follow */
       t.container = *container;
-      t.codecs = rep.codecs;
-      t.language = language;
-      t.label = listed_track->label;
-      t.bandwidth = rep.bandwidth;
-      t.width = rep.width;
-      t.height = rep.height;
       t.protection = dash_protection (rep);
       tracks.push_back (std::move (t));
     }
@@ -228,10 +223,10 @@ bool DashDownloader::draw_plan (Plan *plan, GError **error)
     if (license_ && !license_->kids.empty ()) {
       DownloadRecord licensed = record_;
       licensed.license_url = license_->license_url;
-      auto covered = dash_license_request ({ &rep }, licensed, error);
+      auto covered = dash_license_request ({ &rep }, license_source (licensed), error);
       if (!covered)
         return false;
-      PlanTrack &t = tracks[track];
+      Track &t = tracks[track];
       for (const KeyId &kid : covered->kids) {
         std::string hex = key_id_to_hex (kid);
         if (std::find (t.kids.begin (), t.kids.end (), hex) == t.kids.end ())

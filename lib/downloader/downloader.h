@@ -5,6 +5,7 @@
 
 #include "http/resource-fetch.h"
 #include "index/download-record.h"
+#include "manifest/download-type.h"
 
 #include <gst/offline/offline-cache.h>
 #include <gst/offline/offline-license-manager.h>
@@ -64,31 +65,6 @@ using ManifestFn = std::function<void (std::optional<std::string> bytes, const G
 std::shared_ptr<ResourceFetch> fetch_manifest (const DownloaderContext &context, const DownloadRecord &record,
     const std::string &url, GCancellable *cancellable, ResourceFetch::ValidateFn validate, gsize max_bytes,
     ManifestFn done);
-
-/* What a URL is, told in turn by the three things that can tell it (one
- * detection for DownloadHelper, so for `inspect` and `download` alike):
- *   1. its path's suffix, when it names a kind (.mpd, .m3u8, .ism/Manifest,
- *      or a media file's extension such as .mp4);
- *   2. else the server's Content-Type, when it names one
- *      (application/dash+xml, application/vnd.apple.mpegurl, ...,
- *      video/..., audio/...);
- *   3. else the first bytes: typefinding, then the root element of an XML
- *      document (MPD, SmoothStreamingMedia) after any comments, or #EXTM3U.
- * What none of them recognises is taken for a media file, which the
- * progressive downloader's check (check_is_media) then judges. */
-std::optional<GstOfflineDownloadType> download_type_from_suffix (const std::string &uri);
-std::optional<GstOfflineDownloadType> download_type_from_content_type (const std::string &content_type);
-std::optional<GstOfflineDownloadType> download_type_from_bytes (const std::string &prefix);
-GstOfflineDownloadType detect_download_type (const std::string &uri, const std::string &content_type,
-    const std::string &prefix);
-
-/* The type a URI most likely is from its path alone (a media file when the
- * path does not say): what a request of type AUTO becomes when it is added
- * without anything fetched. */
-GstOfflineDownloadType guess_download_type (const std::string &uri);
-
-/* Whether this build can download `type`; UNSUPPORTED otherwise. */
-bool downloader_supports (GstOfflineDownloadType type, GError **error);
 
 /* A downloader for the record's type. */
 std::unique_ptr<Downloader> downloader_new (const DownloadRecord &record, const DownloaderContext &context, GError **error);

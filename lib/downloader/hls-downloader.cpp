@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "downloader/hls-downloader.h"
 
+#include "util/request-error.h"
 #include "util/main-context.h"
 
 #include "cache/cache-private.h"
 #include "drm/license-manager.h"
 #include "drm/license-store.h"
-#include "helper/hls-tracks.h"
-#include "helper/track-selection.h"
-#include "http/http-client.h"
+#include "licensing/license-source.h"
+#include "tracks/hls-tracks.h"
+#include "tracks/track-selection.h"
+#include "http/http-request.h"
 #include "index/download-private.h"
 #include "index/playback-plan.h"
 #include "manifest/hls/playlist-parser.h"
@@ -82,184 +84,6 @@ std::optional<std::string> container_of (const hls::MediaPlaylist &media, bool s
   return std::string ("mpegts");
 }
 
-/* Fetches an AES-128 key into memory (never into the cache), with the
- * download's headers and its retry policy. Neither the key nor anything
- * derived from it is logged. */
-class KeyFetch : public std::enable_shared_from_this<KeyFetch> {
- public:
-  using DoneFn = std::function<void (GBytes *key, const GError *error)>;
-
-  static std::shared_ptr<KeyFetch> create (SoupSession *session, std::string url, std::vector<std::string> headers,
-      RetryPolicy retry, GCancellable *cancellable)
-  {
-    std::shared_ptr<KeyFetch> self (new KeyFetch ());
-    self->session_ = SOUP_SESSION (g_object_ref (session));
-    self->url_ = std::move (url);
-    self->headers_ = std::move (headers);
-    self->retry_ = retry;
-    self->cancellable_ = G_CANCELLABLE (g_object_ref (cancellable));
-    return self;
-  }
-  ~KeyFetch ()
-  {
-    g_clear_object (&body_);
-    g_clear_object (&message_);
-    g_clear_object (&cancellable_);
-    g_clear_object (&session_);
-    /* No copy of the key outlives the fetch. */
-    std::fill (buffer_.begin (), buffer_.end (), '\0');
-  }
-
-  void start (DoneFn done)
-  {
-    done_ = std::move (done);
-    send ();
-  }
-
- private:
-  struct Pending {
-    std::shared_ptr<KeyFetch> fetch;
-  };
-
-  KeyFetch () = default;
-
-  void send ()
-  {
-    g_clear_object (&message_);
-    g_clear_object (&body_);
-    std::fill (buffer_.begin (), buffer_.end (), '\0');
-    buffer_.clear ();
-    g_autoptr (GUri) uri = g_uri_parse (url_.c_str (), static_cast<GUriFlags> (SOUP_HTTP_URI_FLAGS), nullptr);
-    const char *scheme = uri ? g_uri_get_scheme (uri) : nullptr;
-    if (!scheme || (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)) {
-      finish (g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
-          "cannot fetch the AES-128 key %s: not an http(s) URI", url_.c_str ()), false);
-      return;
-    }
-    message_ = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
-    SoupMessageHeaders *headers = soup_message_get_request_headers (message_);
-    for (const auto &line : headers_) {
-      if (auto header = parse_header (line))
-        soup_message_headers_replace (headers, header->first.c_str (), header->second.c_str ());
-    }
-    soup_session_send_async (session_, message_, G_PRIORITY_DEFAULT, cancellable_,
-        [] (GObject *, GAsyncResult *result, gpointer data) {
-          std::unique_ptr<Pending> pending (static_cast<Pending *> (data));
-          pending->fetch->on_sent (result);
-        },
-        new Pending { shared_from_this () });
-  }
-
-  void on_sent (GAsyncResult *result)
-  {
-    GError *error = nullptr;
-    body_ = soup_session_send_finish (session_, result, &error);
-    if (!body_) {
-      bool transient = error->domain != SOUP_SESSION_ERROR;
-      finish (wrap (error, GST_OFFLINE_ERROR_NETWORK), transient);
-      return;
-    }
-    guint status = soup_message_get_status (message_);
-    if (status != SOUP_STATUS_OK) {
-      finish (g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "cannot fetch the AES-128 key %s: %s",
-          url_.c_str (), http_status_text (message_).c_str ()), http_status_is_transient (status));
-      return;
-    }
-    read_next ();
-  }
-
-  void read_next ()
-  {
-    g_input_stream_read_bytes_async (body_, 64, G_PRIORITY_DEFAULT, cancellable_,
-        [] (GObject *, GAsyncResult *result, gpointer data) {
-          std::unique_ptr<Pending> pending (static_cast<Pending *> (data));
-          pending->fetch->on_read (result);
-        },
-        new Pending { shared_from_this () });
-  }
-
-  void on_read (GAsyncResult *result)
-  {
-    GError *error = nullptr;
-    g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish (body_, result, &error);
-    if (!bytes) {
-      finish (wrap (error, GST_OFFLINE_ERROR_NETWORK), true);
-      return;
-    }
-    gsize size = 0;
-    auto data = static_cast<const char *> (g_bytes_get_data (bytes, &size));
-    if (size > 0 && buffer_.size () <= kKeyLength) {
-      buffer_.append (data, size);
-      read_next ();
-      return;
-    }
-    if (buffer_.size () != kKeyLength) {
-      if (buffer_.size () > kKeyLength)
-        finish (g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
-            "the AES-128 key %s is longer than 16 bytes", url_.c_str ()), false);
-      else
-        finish (g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
-            "the AES-128 key %s is %" G_GSIZE_FORMAT " bytes long, not 16", url_.c_str (), buffer_.size ()), false);
-      return;
-    }
-    g_autoptr (GBytes) key = g_bytes_new (buffer_.data (), buffer_.size ());
-    std::fill (buffer_.begin (), buffer_.end (), '\0');
-    auto self = shared_from_this ();
-    done_ (key, nullptr);
-  }
-
-  GError *wrap (GError *error, GstOfflineError code)
-  {
-    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-      return error;
-    GError *wrapped = g_error_new (GST_OFFLINE_ERROR, code, "cannot fetch the AES-128 key %s: %s", url_.c_str (),
-        error->message);
-    g_error_free (error);
-    return wrapped;
-  }
-
-  void finish (GError *error, bool transient)
-  {
-    bool cancelled = g_cancellable_is_cancelled (cancellable_);
-    if (!cancelled && transient && attempts_ < retry_.max_retries) {
-      attempts_++;
-      GST_INFO ("%s (retry %u of %u)", error->message, attempts_, retry_.max_retries);
-      g_error_free (error);
-      retry_later ();
-      return;
-    }
-    if (cancelled && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      g_error_free (error);
-      error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
-    }
-    auto self = shared_from_this ();
-    done_ (nullptr, error);
-    g_error_free (error);
-  }
-
-  void retry_later ()
-  {
-    auto self = shared_from_this ();
-    run_after (retry_.delay_ms (attempts_), cancellable_, [self] (bool cancelled) {
-      if (cancelled)
-        self->finish (g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled"), false);
-      else
-        self->send ();
-    });
-  }
-
-  SoupSession *session_ = nullptr;
-  GCancellable *cancellable_ = nullptr;
-  std::string url_;
-  std::vector<std::string> headers_;
-  RetryPolicy retry_;
-  DoneFn done_;
-  SoupMessage *message_ = nullptr;
-  GInputStream *body_ = nullptr;
-  std::string buffer_;
-  guint attempts_ = 0;
-};
-
 }  // namespace
 
 HlsDownloader::HlsDownloader (const DownloadRecord &record, const DownloaderContext &context)
@@ -309,14 +133,15 @@ bool HlsDownloader::choose (const hls::Playlist &playlist, GError **error)
         return false;
     }
     Chosen c;
-    c.stream_key = hls_variant_stream_key (0);
+    c.track = hls_tracks (playlist).front ();
     c.uri = record_.uri;
     c.media = playlist.media ();
     chosen_.push_back (std::move (c));
     return true;
   }
   const hls::MasterPlaylist &master = playlist.master ();
-  auto keys = download_stream_keys (record_.stream_keys, hls_tracks (playlist), record_.uri, error);
+  std::vector<Track> listed = hls_tracks (playlist);
+  auto keys = download_stream_keys (record_.stream_keys, listed, record_.uri, error);
   if (!keys)
     return false;
   for (const std::string &key : *keys) {
@@ -324,18 +149,12 @@ bool HlsDownloader::choose (const hls::Playlist &playlist, GError **error)
     if (!ref)
       return false;
     Chosen c;
-    c.stream_key = key;
+    auto found = std::find_if (listed.begin (), listed.end (), [&] (const Track &t) { return t.stream_key == key; });
+    if (found != listed.end ())
+      c.track = *found;
+    c.track.stream_key = key;
     if (ref->kind == HlsTrackRef::Kind::Variant) {
-      const hls::Variant &variant = master.variants[ref->variant];
-      c.uri = variant.uri;
-      c.type = hls_variant_is_audio_only (variant) ? TrackType::Audio : TrackType::Video;
-      for (const auto &codec : variant.codecs)
-        c.codecs += (c.codecs.empty () ? "" : ",") + codec;
-      c.bandwidth = variant.bandwidth;
-      if (variant.resolution) {
-        c.width = variant.resolution->width;
-        c.height = variant.resolution->height;
-      }
+      c.uri = master.variants[ref->variant].uri;
     } else {
       const hls::Rendition &r = *ref->rendition;
       c.uri = *r.uri;
@@ -349,10 +168,8 @@ bool HlsDownloader::choose (const hls::Playlist &playlist, GError **error)
             master.subtitles_codec (r.group_id).c_str ());
         return false;
       }
-      c.type = c.subtitles ? TrackType::Text : TrackType::Audio;
-      c.codecs = c.subtitles ? std::string ("wvtt") : hls_group_audio_codecs (master, r.group_id);
-      c.language = r.language;
-      c.label = r.name;
+      if (c.subtitles)
+        c.track.codecs = "wvtt";
     }
     /* One playlist may be named twice (two variants with the same URI). */
     if (std::none_of (chosen_.begin (), chosen_.end (), [&] (const Chosen &o) { return o.uri == c.uri; }))
@@ -459,28 +276,41 @@ void HlsDownloader::fetch_next_key ()
     return;
   }
   GST_DEBUG ("fetching AES-128 key %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT, next_key_ + 1, key_uris_.size ());
-  auto fetch = KeyFetch::create (context_.session, key_uris_[next_key_], record_.headers, context_.retry, cancellable_);
-  fetch->start ([this] (GBytes *key, const GError *e) { on_key (key, e); });
+  /* Into memory (never into the cache), with the download's headers and
+   * retry policy; neither the key nor anything derived from it is logged. */
+  HttpRequest request;
+  request.url = key_uris_[next_key_];
+  request.headers = record_.headers;
+  request.retry = context_.retry;
+  request.max_size = kKeyLength;
+  request.secret = true;
+  request.what = "cannot fetch the AES-128 key";
+  http_request_async (std::move (request), cancellable_, [this] (HttpResponse *response, const GError *e) {
+    on_key (response ? &response->body : nullptr, e);
+  });
 }
 
-void HlsDownloader::on_key (GBytes *key, const GError *fetch_error)
+void HlsDownloader::on_key (const std::string *key, const GError *fetch_error)
 {
   if (fetch_error) {
     fail (fetch_error);
     return;
   }
   g_autoptr (GError) error = nullptr;
+  if (key->size () != kKeyLength) {
+    error = request_error_new (GST_OFFLINE_ERROR_INVALID_ARGUMENT, key_uris_[next_key_], SOUP_STATUS_OK,
+        "the AES-128 key %s is %" G_GSIZE_FORMAT " bytes long, not 16", key_uris_[next_key_].c_str (), key->size ());
+    fail (error);
+    return;
+  }
   /* An HLS key has no license server: it never expires. */
   ContentKey content_key {};
-  gsize size = 0;
-  auto data = static_cast<const guint8 *> (g_bytes_get_data (key, &size));
-  std::copy (data, data + MIN (size, content_key.size ()), content_key.begin ());
+  std::copy (key->begin (), key->end (), content_key.begin ());
   std::string name = hls_key_name (record_.id, key_uris_[next_key_]);
   bool stored = add_license_key (drm_store_, record_.id, name, content_key, &error);
   std::fill (content_key.begin (), content_key.end (), 0);
   g_autoptr (GError) index_error = nullptr;
-  if (stored && !download_table::set_key_set_id (cache_database (context_.cache), record_.id,
-          license_store_name (record_.id), &index_error))
+  if (stored && !note_license_in_index (cache_database (context_.cache), record_.id, true, &index_error))
     GST_WARNING ("%s: the index does not name its license: %s", record_.id.c_str (), index_error->message);
   if (!stored) {
     g_prefix_error (&error, "cannot store the AES-128 key %s: ", key_uris_[next_key_].c_str ());
@@ -495,7 +325,7 @@ void HlsDownloader::on_key (GBytes *key, const GError *fetch_error)
  * fetched once. */
 bool HlsDownloader::draw_plan (Plan *plan, GError **error)
 {
-  std::vector<PlanTrack> &tracks = plan->tracks;
+  std::vector<Track> &tracks = plan->tracks;
   std::set<std::string> fetched;
   /* One allocation for the rows, not a doubling vector's three at its peak. */
   size_t count = 0;
@@ -506,23 +336,15 @@ bool HlsDownloader::draw_plan (Plan *plan, GError **error)
     auto container = container_of (*c.media, c.subtitles, error);
     if (!container)
       return false;
-    PlanTrack t;
+    Track t = c.track;
     t.index = static_cast<guint> (tracks.size ());
-    t.stream_key = c.stream_key;
-    t.type = c.type;
     t.container = *container;
-    t.codecs = c.codecs;
-    t.language = c.language;
-    t.label = c.label;
-    t.bandwidth = c.bandwidth;
-    t.width = c.width;
-    t.height = c.height;
     guint64 number = 0;
     for (const hls::Segment &segment : c.media->segments) {
       if (segment.gap)
         continue;  /* missing on the server: playback skips the hole */
       SegmentSpec spec = segment_spec (segment.uri, http_range (segment.byte_range));
-      spec.expected_length = estimate_segment_length (c.bandwidth, segment.duration);
+      spec.expected_length = estimate_segment_length (c.track.bandwidth, segment.duration);
       PlanSegment s;
       s.track = t.index;
       s.number = number++;

@@ -4,12 +4,12 @@
  * several at a time in start-time order.
  *
  * Without stream keys a master playlist gives the default selection of
- * helper/track-selection.h, the one rule of every format: the best variant
+ * tracks/track-selection.h, the one rule of every format: the best variant
  * (largest resolution, then bandwidth), from that variant's AUDIO group one
  * rendition per language (the DEFAULT=YES one, else the group's first), and
  * every rendition of its SUBTITLES group. A variant without an AUDIO group
  * carries its own audio; audio-only variants are taken only when there is
- * no video variant. With stream keys (helper/hls-tracks.h) exactly the
+ * no video variant. With stream keys (tracks/hls-tracks.h) exactly the
  * named variants and renditions are taken.
  *
  * Refused with UNSUPPORTED: live playlists, SAMPLE-AES and SAMPLE-AES-CTR,
@@ -22,7 +22,7 @@
 #pragma once
 
 #include "downloader/adaptive-downloader.h"
-#include "helper/track.h"
+#include "index/track-model.h"
 #include "manifest/hls/playlist-model.h"
 
 #include <gst/offline/offline-drm-store.h>
@@ -37,18 +37,11 @@ class HlsDownloader : public AdaptiveDownloader {
   ~HlsDownloader () override;
 
  private:
-  /* A chosen media playlist and what the plan says of its track. */
+  /* A chosen media playlist and its track, as hls_tracks() lists it. */
   struct Chosen {
-    std::string stream_key;
+    Track track;
     std::string uri;
-    TrackType type = TrackType::Video;
     bool subtitles = false;
-    std::string codecs;
-    std::string language;
-    std::string label;
-    guint64 bandwidth = 0;
-    std::optional<guint> width;
-    std::optional<guint> height;
     std::optional<hls::MediaPlaylist> media;
   };
 
@@ -60,7 +53,7 @@ class HlsDownloader : public AdaptiveDownloader {
   void on_media_playlist (const std::string &bytes);
   bool check_media_playlists (GError **error);
   void fetch_next_key ();
-  void on_key (GBytes *key, const GError *error);
+  void on_key (const std::string *key, const GError *error);
   bool draw_plan (Plan *plan, GError **error) override;
   void drop_segment_lists () override;
 

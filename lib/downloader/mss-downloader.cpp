@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "downloader/mss-downloader.h"
 
-#include "helper/mss-tracks.h"
-#include "helper/track-selection.h"
+#include "tracks/mss-tracks.h"
+#include "tracks/track-selection.h"
 #include "index/playback-plan.h"
 
 #include <gst/gst.h>
@@ -79,7 +79,7 @@ bool MssDownloader::choose (GError **error)
 bool MssDownloader::draw_plan (Plan *plan, GError **)
 {
   std::vector<Track> listed = mss_tracks (*manifest_);
-  std::vector<PlanTrack> &tracks = plan->tracks;
+  std::vector<Track> &tracks = plan->tracks;
   /* One allocation for the rows, not a doubling vector's three at its peak. */
   size_t count = 0;
   for (const Chosen &c : chosen_)
@@ -92,29 +92,12 @@ bool MssDownloader::draw_plan (Plan *plan, GError **)
     auto listed_track = std::find_if (listed.begin (), listed.end (), [&] (const Track &t) { return t.stream_key == key; });
     if (listed_track == listed.end ())
       continue;
-    if (std::any_of (tracks.begin (), tracks.end (), [&] (const PlanTrack &t) { return t.stream_key == key; }))
+    if (std::any_of (tracks.begin (), tracks.end (), [&] (const Track &t) { return t.stream_key == key; }))
       continue;  /* named twice */
     guint track = static_cast<guint> (tracks.size ());
-    PlanTrack t;
+    Track t = *listed_track;
     t.index = track;
-    t.stream_key = key;
-    t.type = listed_track->type;
     t.container = "mss-fmp4";
-    t.codecs = listed_track->codecs;
-    t.language = stream.language;
-    t.label = stream.name;
-    t.bandwidth = level.bitrate;
-    t.width = level.max_width;
-    t.height = level.max_height;
-    /* The fragments have no init segment: cachesrc builds the caps qtdemux
-     * reads them with from these, as mssdemux does from the manifest. */
-    t.timescale = stream.timescale;
-    t.codec_private_data = level.codec_private_data;
-    t.sampling_rate = level.sampling_rate;
-    t.channels = level.channels;
-    t.bits_per_sample = level.bits_per_sample;
-    t.packet_size = level.packet_size;
-    t.audio_tag = level.audio_tag;
     tracks.push_back (std::move (t));
     guint64 number = 0;
     for (const mss::FragmentRef &f : c.fragments) {

@@ -8,58 +8,6 @@
 
 namespace gst_offline {
 
-namespace {
-
-/* Media types typefinders report for containers and streams that are not
- * under audio/ or video/. */
-const char *const kMediaApplicationTypes[] = {
-  "application/ogg",
-  "application/x-id3",
-  "application/x-apetag",
-  "application/mxf",
-  "application/x-3gp",
-  "application/vnd.rn-realmedia",
-  "application/x-annodex",
-};
-
-/* What to call a known non-media type in an error. */
-const char *describe_non_media (const char *type)
-{
-  if (strcmp (type, "application/dash+xml") == 0)
-    return "a DASH manifest";
-  if (strcmp (type, "application/x-hls") == 0)
-    return "an HLS playlist";
-  if (strcmp (type, "application/vnd.ms-sstr+xml") == 0)
-    return "a Smooth Streaming manifest";
-  return nullptr;
-}
-
-}  // namespace
-
-bool check_is_media (const std::string &prefix, const std::string &uri, GError **error)
-{
-  GstTypeFindProbability probability = GST_TYPE_FIND_NONE;
-  g_autoptr (GstCaps) caps = gst_type_find_helper_for_data (nullptr,
-      reinterpret_cast<const guint8 *> (prefix.data ()), prefix.size (), &probability);
-  const char *type = caps && !gst_caps_is_empty (caps) ? gst_structure_get_name (gst_caps_get_structure (caps, 0)) : nullptr;
-  if (type) {
-    if (g_str_has_prefix (type, "video/") || g_str_has_prefix (type, "audio/"))
-      return true;
-    for (const char *media : kMediaApplicationTypes) {
-      if (strcmp (type, media) == 0)
-        return true;
-    }
-  }
-  const char *what = type ? describe_non_media (type) : nullptr;
-  if (what)
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
-        "%s is %s, not a media file; download it with its manifest type", uri.c_str (), what);
-  else
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is not a media file (%s)", uri.c_str (),
-        type ? type : "unrecognised content");
-  return false;
-}
-
 ProgressiveDownloader::ProgressiveDownloader (const DownloadRecord &record, const DownloaderContext &context)
     : record_ (record), context_ (context)
 {

@@ -22,8 +22,4 @@ class ProgressiveDownloader : public Downloader {
 /* The cache key of a progressive download's file. */
 inline const std::string &progressive_cache_key (const DownloadRecord &record) { return record.uri; }
 
-/* Whether `prefix`, the first bytes of a file, are of a media container or
- * stream GStreamer can play; the error names what it is instead. */
-bool check_is_media (const std::string &prefix, const std::string &uri, GError **error);
-
 }  // namespace gst_offline

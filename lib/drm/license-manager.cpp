@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "drm/license-manager.h"
 
-#include "db/database.h"
 #include "drm/pssh.h"
-#include "http/http-client.h"
+#include "http/http-request.h"
 #include "util/hash.h"
 #include "util/json-limits.h"
+#include "util/request-error.h"
 
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <memory>
 #include <set>
 
 GST_DEBUG_CATEGORY_STATIC (license_debug);
@@ -142,11 +143,11 @@ bool is_clearkey_protection (const dash::ContentProtection &protection)
 }
 
 std::optional<LicenseRequest> dash_license_request (const std::vector<const dash::Representation *> &representations,
-    const DownloadRecord &record, GError **error)
+    const LicenseSource &record, GError **error)
 {
   ensure_debug ();
   LicenseRequest request;
-  request.download_id = record.id;
+  request.download_id = record.download_id;
   request.headers = record.headers;
   std::optional<std::string> laurl;
   bool clearkey = false;
@@ -214,7 +215,7 @@ std::optional<LicenseRequest> dash_license_request (const std::vector<const dash
         systems.c_str ());
     return std::nullopt;
   }
-  GST_INFO ("download %s needs a license for %" G_GSIZE_FORMAT " KIDs (%s) from %s", record.id.c_str (),
+  GST_INFO ("download %s needs a license for %" G_GSIZE_FORMAT " KIDs (%s) from %s", record.download_id.c_str (),
       request.kids.size (), kid_list_text (request.kids).c_str (), request.license_url.c_str ());
   return request;
 }
@@ -328,6 +329,25 @@ std::optional<LicenseAnswer> parse_license_answer (std::string_view body, const 
 
 namespace {
 
+/* The largest license answer read: a JWK Set of many keys is a few KiB. */
+constexpr gsize kMaxLicenseAnswerBytes = 4 * 1024 * 1024;
+
+/* Owns a GBytes. */
+struct GBytesHolder {
+  GBytes *bytes = nullptr;
+  GBytesHolder () = default;
+  GBytesHolder (const GBytesHolder &) = delete;
+  GBytesHolder &operator= (const GBytesHolder &) = delete;
+  ~GBytesHolder () { reset (nullptr); }
+  void reset (GBytes *b)
+  {
+    if (bytes)
+      g_bytes_unref (bytes);
+    bytes = b;
+  }
+  GBytes *get () const { return bytes; }
+};
+
 void cleanse_bytes (GBytes *bytes)
 {
   if (!bytes)
@@ -338,66 +358,57 @@ void cleanse_bytes (GBytes *bytes)
     OPENSSL_cleanse (data, size);
 }
 
-SoupMessage *license_message (const LicenseRequest &request, const LicenseHooks &hooks, GError **error)
+/* The POST of a license request: the ClearKey JSON, or what the
+ * application's wrap hook made of it. */
+std::optional<HttpRequest> license_http_request (const LicenseRequest &request, const LicenseHooks &hooks,
+    GBytesHolder *body, GError **error)
 {
   g_autoptr (GUri) uri = g_uri_parse (request.license_url.c_str (), G_URI_FLAGS_NONE, nullptr);
   const char *scheme = uri ? g_uri_get_scheme (uri) : nullptr;
   if (!scheme || (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
-        "the license URL '%s' is not an http(s) URL", request.license_url.c_str ());
-    return nullptr;
+    g_propagate_error (error, request_error_new (GST_OFFLINE_ERROR_INVALID_ARGUMENT, request.license_url, 0,
+        "the license URL '%s' is not an http(s) URL", request.license_url.c_str ()));
+    return std::nullopt;
   }
-  SoupMessage *message = soup_message_new_from_uri ("POST", uri);
-  SoupMessageHeaders *headers = soup_message_get_request_headers (message);
-  for (const std::string &line : request.headers) {
-    auto colon = line.find (':');
-    if (colon == std::string::npos)
-      continue;
-    std::string name = line.substr (0, colon);
-    std::string value = line.substr (colon + 1);
-    g_strstrip (value.data ());
-    soup_message_headers_replace (headers, name.c_str (), value.c_str ());
-  }
-  std::string body = license_request_body (request.kids);
-  g_autoptr (GBytes) bytes = g_bytes_new (body.data (), body.size ());
+  HttpRequest http;
+  http.method = "POST";
+  http.url = request.license_url;
+  http.headers = request.headers;
+  http.secret = true;
+  http.max_size = kMaxLicenseAnswerBytes;
+  http.what = "license request";
+  std::string json = license_request_body (request.kids);
+  g_autoptr (GBytes) bytes = g_bytes_new (json.data (), json.size ());
   g_autoptr (GBytes) wrapped = hooks.wrap ? hooks.wrap (request.download_id, bytes) : nullptr;
   if (wrapped) {
     GST_DEBUG ("the application wrapped the license request of %s", request.download_id.c_str ());
-    soup_message_set_request_body_from_bytes (message, "application/octet-stream", wrapped);
+    body->reset (g_bytes_ref (wrapped));
+    http.body_type = "application/octet-stream";
   } else {
-    soup_message_headers_replace (headers, "Accept", "application/json");
-    soup_message_set_request_body_from_bytes (message, "application/json", bytes);
+    http.headers.push_back ("Accept: application/json");
+    body->reset (g_bytes_ref (bytes));
+    http.body_type = "application/json";
   }
+  http.body = body->get ();
   GST_DEBUG ("POST %s: license request for %" G_GSIZE_FORMAT " KIDs", request.license_url.c_str (),
       request.kids.size ());
-  return message;
+  return http;
 }
 
-std::optional<LicenseAnswer> read_answer (SoupMessage *message, GBytes *body, const LicenseRequest &request,
-    const LicenseHooks &hooks, GError *transport_error, GError **error)
+std::optional<LicenseAnswer> read_answer (HttpResponse *response, const LicenseRequest &request,
+    const LicenseHooks &hooks, const GError *request_error, GError **error)
 {
-  if (transport_error) {
-    if (g_error_matches (transport_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      g_propagate_error (error, g_error_copy (transport_error));
-      return std::nullopt;
-    }
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NETWORK, "cannot reach the license server %s: %s",
-        request.license_url.c_str (), transport_error->message);
+  if (!response) {
+    g_propagate_error (error, g_error_copy (request_error));
     return std::nullopt;
   }
-  guint status = soup_message_get_status (message);
-  if (status < 200 || status >= 300) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "the license server %s answered %s",
-        request.license_url.c_str (), http_status_text (message).c_str ());
-    return std::nullopt;
-  }
-  g_autoptr (GBytes) empty = g_bytes_new (nullptr, 0);
-  g_autoptr (GBytes) unwrapped = hooks.unwrap ? hooks.unwrap (request.download_id, body ? body : empty) : nullptr;
+  g_autoptr (GBytes) body = g_bytes_new_static (response->body.data (), response->body.size ());
+  g_autoptr (GBytes) unwrapped = hooks.unwrap ? hooks.unwrap (request.download_id, body) : nullptr;
   if (unwrapped)
     GST_DEBUG ("the application unwrapped the license answer of %s", request.download_id.c_str ());
   GBytes *json = unwrapped ? unwrapped : body;
   gsize size = 0;
-  auto data = static_cast<const char *> (json ? g_bytes_get_data (json, &size) : nullptr);
+  auto data = static_cast<const char *> (g_bytes_get_data (json, &size));
   auto answer = parse_license_answer (std::string_view (data ? data : "", size), request, error);
   cleanse_bytes (unwrapped);
   if (answer)
@@ -409,53 +420,40 @@ std::optional<LicenseAnswer> read_answer (SoupMessage *message, GBytes *body, co
 
 }  // namespace
 
-void fetch_license_async (SoupSession *session, const LicenseRequest &request, const LicenseHooks &hooks,
-    GCancellable *cancellable, std::function<void (std::optional<LicenseAnswer> answer, const GError *error)> done)
+void fetch_license_async (const LicenseRequest &request, const LicenseHooks &hooks, GCancellable *cancellable,
+    std::function<void (std::optional<LicenseAnswer> answer, const GError *error)> done)
 {
   ensure_debug ();
   g_autoptr (GError) error = nullptr;
-  SoupMessage *message = license_message (request, hooks, &error);
-  if (!message) {
+  auto body = std::make_shared<GBytesHolder> ();
+  auto http = license_http_request (request, hooks, body.get (), &error);
+  if (!http) {
     done (std::nullopt, error);
     return;
   }
-  struct Pending {
-    LicenseRequest request;
-    LicenseHooks hooks;
-    SoupMessage *message;
-    std::function<void (std::optional<LicenseAnswer>, const GError *)> done;
-  };
-  auto pending = new Pending { request, hooks, message, std::move (done) };
-  soup_session_send_and_read_async (session, message, G_PRIORITY_DEFAULT, cancellable,
-      [] (GObject *source, GAsyncResult *result, gpointer data) {
-        std::unique_ptr<Pending> p (static_cast<Pending *> (data));
-        g_autoptr (GError) transport_error = nullptr;
-        g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &transport_error);
-        g_autoptr (GError) error = nullptr;
-        auto answer = read_answer (p->message, body, p->request, p->hooks, transport_error, &error);
-        cleanse_bytes (body);
-        g_object_unref (p->message);
-        p->done (std::move (answer), error);
-      },
-      pending);
+  http_request_async (std::move (*http), cancellable,
+      [request, hooks, body, done = std::move (done)] (HttpResponse *response, const GError *request_error) {
+        g_autoptr (GError) answer_error = nullptr;
+        auto answer = read_answer (response, request, hooks, request_error, &answer_error);
+        done (std::move (answer), answer_error);
+      });
 }
 
-std::optional<LicenseAnswer> fetch_license (SoupSession *session, const LicenseRequest &request,
-    const LicenseHooks &hooks, GCancellable *cancellable, GError **error)
+std::optional<LicenseAnswer> fetch_license (const LicenseRequest &request, const LicenseHooks &hooks,
+    GCancellable *cancellable, GError **error)
 {
   ensure_debug ();
-  g_autoptr (SoupMessage) message = license_message (request, hooks, error);
-  if (!message)
+  GBytesHolder body;
+  auto http = license_http_request (request, hooks, &body, error);
+  if (!http)
     return std::nullopt;
-  g_autoptr (GError) transport_error = nullptr;
-  g_autoptr (GBytes) body = soup_session_send_and_read (session, message, cancellable, &transport_error);
-  auto answer = read_answer (message, body, request, hooks, transport_error, error);
-  cleanse_bytes (body);
-  return answer;
+  g_autoptr (GError) request_error = nullptr;
+  auto response = http_request (std::move (*http), cancellable, &request_error);
+  return read_answer (response ? &*response : nullptr, request, hooks, request_error, error);
 }
 
-bool store_license (GstOfflineDrmStore *store, Database *index_db, const LicenseRequest &request,
-    const LicenseAnswer &answer, GError **error)
+bool store_license (GstOfflineDrmStore *store, const LicenseRequest &request, const LicenseAnswer &answer,
+    GError **error)
 {
   ensure_debug ();
   LicenseRecord record;
@@ -474,32 +472,16 @@ bool store_license (GstOfflineDrmStore *store, Database *index_db, const License
   }
   if (!save_license (store, record, error))
     return false;
-  g_autoptr (GError) index_error = nullptr;
-  if (index_db && !download_table::set_key_set_id (*index_db, request.download_id,
-          license_store_name (request.download_id), &index_error)
-      /* A license acquired before its download is added is kept all the same. */
-      && !g_error_matches (index_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
-    g_propagate_error (error, g_steal_pointer (&index_error));
-    return false;
-  }
   GST_INFO ("stored the license of download %s: %" G_GSIZE_FORMAT " keys", request.download_id.c_str (),
       record.keys.size ());
   return true;
 }
 
-bool release_license (GstOfflineDrmStore *store, Database *index_db, const std::string &download_id, GError **error)
+bool release_license (GstOfflineDrmStore *store, const std::string &download_id, GError **error)
 {
   ensure_debug ();
   if (store && !remove_license (store, download_id, error))
     return false;
-  if (index_db) {
-    g_autoptr (GError) index_error = nullptr;
-    if (!download_table::set_key_set_id (*index_db, download_id, std::nullopt, &index_error)
-        && !g_error_matches (index_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
-      g_propagate_error (error, g_steal_pointer (&index_error));
-      return false;
-    }
-  }
   GST_INFO ("released the license of download %s", download_id.c_str ());
   return true;
 }

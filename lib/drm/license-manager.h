@@ -2,14 +2,13 @@
  * ClearKey exchange with a license server (a JSON request of base64url KIDs,
  * a JWK Set answer with an optional policy, both passed through the
  * application's hooks), and keeping the answer as the download's license
- * (license-store.h), named by the download's key_set_id. Keys are never
+ * (license-store.h). Keys are never
  * logged, in hex or base64.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include "drm/drm-keys.h"
 #include "drm/license-store.h"
-#include "index/download-record.h"
 #include "manifest/dash/mpd-model.h"
 
 #include <gst/offline/offline-drm-store.h>
@@ -25,7 +24,15 @@
 
 namespace gst_offline {
 
-class Database;
+/* What of a download its license depends on: the download it belongs to,
+ * its manifest's URI (for errors), the headers its requests carry and the
+ * license server it names (else its manifest's). */
+struct LicenseSource {
+  std::string download_id;
+  std::string uri;
+  std::vector<std::string> headers;  /* 'K: V' */
+  std::optional<std::string> license_url;
+};
 
 /* What one download needs a license for, and where it gets it. */
 struct LicenseRequest {
@@ -74,7 +81,7 @@ bool is_clearkey_protection (const dash::ContentProtection &protection);
  * An empty `kids` when nothing is protected. An error: UNSUPPORTED for
  * protected content that has no license server, CORRUPT for a malformed pssh. */
 std::optional<LicenseRequest> dash_license_request (const std::vector<const dash::Representation *> &representations,
-    const DownloadRecord &record, GError **error);
+    const LicenseSource &record, GError **error);
 
 /* The JSON body of a license request: {"kids": [...], "type": "persistent-license"}. */
 std::string license_request_body (const std::vector<KeyId> &kids);
@@ -82,24 +89,23 @@ std::string license_request_body (const std::vector<KeyId> &kids);
  * license URL and never hold key material. */
 std::optional<LicenseAnswer> parse_license_answer (std::string_view body, const LicenseRequest &request, GError **error);
 
-/* POSTs the request with `session` on the thread-default main context and
- * calls `done` there once, with the answer or an error. */
-void fetch_license_async (SoupSession *session, const LicenseRequest &request, const LicenseHooks &hooks,
-    GCancellable *cancellable, std::function<void (std::optional<LicenseAnswer> answer, const GError *error)> done);
+/* POSTs the request (http-request.h: the shared session) from the
+ * thread-default main context and calls `done` there once, with the answer
+ * or an error that carries the license URL and the HTTP status. */
+void fetch_license_async (const LicenseRequest &request, const LicenseHooks &hooks, GCancellable *cancellable,
+    std::function<void (std::optional<LicenseAnswer> answer, const GError *error)> done);
 /* The same, blocking. */
-std::optional<LicenseAnswer> fetch_license (SoupSession *session, const LicenseRequest &request,
-    const LicenseHooks &hooks, GCancellable *cancellable, GError **error);
+std::optional<LicenseAnswer> fetch_license (const LicenseRequest &request, const LicenseHooks &hooks,
+    GCancellable *cancellable, GError **error);
 
 /* Keeps the answer as the license of the request's download (acquired now,
- * its playback window not started), replacing the one it had, and sets the
- * download's key_set_id in the index (`index_db` may be null). */
-bool store_license (GstOfflineDrmStore *store, Database *index_db, const LicenseRequest &request,
-    const LicenseAnswer &answer, GError **error);
+ * its playback window not started), replacing the one it had. */
+bool store_license (GstOfflineDrmStore *store, const LicenseRequest &request, const LicenseAnswer &answer,
+    GError **error);
 
-/* Forgets a download's license and its key_set_id (`index_db` may be null).
- * Releasing what is not there is not an error. Other downloads' licenses,
- * even for the same KIDs, stay as they are. */
-bool release_license (GstOfflineDrmStore *store, Database *index_db, const std::string &download_id, GError **error);
+/* Forgets a download's license. Releasing what is not there is not an
+ * error. Other downloads' licenses, even for the same KIDs, stay as they are. */
+bool release_license (GstOfflineDrmStore *store, const std::string &download_id, GError **error);
 
 /* The DRM store of a license manager (transfer none): the application's,
  * else the data directory's drm.db, opened at first use, and created then

@@ -2,20 +2,19 @@
 #include <gst/offline/offline-download-helper.h>
 #include <gst/offline/offline-enum-types.h>
 
-#include "downloader/downloader.h"
-#include "downloader/progressive-downloader.h"
-#include "helper/dash-tracks.h"
-#include "helper/hls-tracks.h"
-#include "helper/mss-tracks.h"
-#include "helper/track-selection.h"
-#include "http/http-client.h"
+#include "manifest/download-type.h"
+#include "tracks/dash-tracks.h"
+#include "tracks/hls-tracks.h"
+#include "tracks/mss-tracks.h"
+#include "tracks/track-selection.h"
+#include "http/http-request.h"
 #include "index/download-private.h"
 #include "index/track-private.h"
 #include "manifest/dash/mpd-parser.h"
 #include "manifest/hls/playlist-parser.h"
 #include "manifest/mss/manifest-parser.h"
+#include "util/header-line.h"
 
-#include <libsoup/soup.h>
 
 /**
  * SECTION:offline-download-helper
@@ -84,79 +83,39 @@ struct Fetched {
   std::string bytes;
 };
 
-/* Reads into `bytes` until `limit` bytes or the end; false on error. */
-bool read_body (GInputStream *body, std::string *bytes, gsize limit, bool *ended, GCancellable *cancellable,
-    GError **error)
-{
-  while (bytes->size () < limit) {
-    char buffer[16384];
-    gssize got = g_input_stream_read (body, buffer, MIN (sizeof buffer, limit - bytes->size ()), cancellable, error);
-    if (got < 0)
-      return false;
-    if (got == 0) {
-      *ended = true;
-      return true;
-    }
-    bytes->append (buffer, static_cast<size_t> (got));
-  }
-  return true;
-}
-
 /* Fetches the URI and tells its type (the requested one, or
- * detect_download_type ()): a manifest is read whole, a media file only as
- * far as it takes to recognise it. */
+ * detect_download_type () from its first bytes): a manifest is read whole, a
+ * media file only as far as it takes to recognise it. */
 std::optional<Fetched> fetch (GstOfflineDownloadHelper *self, GCancellable *cancellable, GError **error)
 {
-  g_autoptr (GMainContext) context = g_main_context_new ();
-  g_main_context_push_thread_default (context);
-  struct Pop {
-    GMainContext *c;
-    ~Pop () { g_main_context_pop_thread_default (c); }
-  } pop { context };
-  g_autoptr (SoupSession) session = gst_offline::http_session_new ();
-  g_autoptr (SoupMessage) message = soup_message_new (SOUP_METHOD_GET, self->uri.c_str ());
-  if (!message) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT, "'%s' is not an http(s) URI",
-        self->uri.c_str ());
+  gst_offline::HttpRequest request;
+  request.url = self->uri;
+  request.headers = self->headers;
+  request.max_size = kMaxManifestBytes;
+  bool typed = false;
+  auto tell_type = [self, &typed] (const std::string &held, const std::string &content_type) {
+    if (typed)
+      return;
+    typed = true;
+    self->type = self->requested_type != GST_OFFLINE_DOWNLOAD_TYPE_AUTO ? self->requested_type
+        : gst_offline::detect_download_type (self->uri, content_type, held.substr (0, kSniffBytes));
+  };
+  request.enough = [&] (const std::string &held, const std::string &content_type) {
+    if (held.size () < kSniffBytes)
+      return false;
+    tell_type (held, content_type);
+    return self->type == GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE;
+  };
+  g_autoptr (GError) request_error = nullptr;
+  auto response = gst_offline::http_request (std::move (request), cancellable, &request_error);
+  if (!response) {
+    if (g_error_matches (request_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED))
+      g_prefix_error (&request_error, "not a manifest gst-offline accepts: ");
+    g_propagate_error (error, g_steal_pointer (&request_error));
     return std::nullopt;
   }
-  for (const auto &line : self->headers) {
-    if (auto header = gst_offline::parse_header (line))
-      soup_message_headers_replace (soup_message_get_request_headers (message), header->first.c_str (),
-          header->second.c_str ());
-  }
-  GError *send_error = nullptr;
-  g_autoptr (GInputStream) body = soup_session_send (session, message, cancellable, &send_error);
-  if (!body) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NETWORK, "%s: %s", self->uri.c_str (), send_error->message);
-    g_error_free (send_error);
-    return std::nullopt;
-  }
-  if (soup_message_get_status (message) != SOUP_STATUS_OK) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "%s for %s",
-        gst_offline::http_status_text (message).c_str (), self->uri.c_str ());
-    return std::nullopt;
-  }
-  Fetched fetched;
-  const char *content_type = soup_message_headers_get_content_type (soup_message_get_response_headers (message), nullptr);
-  fetched.content_type = content_type ? content_type : "";
-  bool ended = false;
-  if (!read_body (body, &fetched.bytes, kSniffBytes, &ended, cancellable, error))
-    return std::nullopt;
-  if (self->requested_type == GST_OFFLINE_DOWNLOAD_TYPE_AUTO)
-    self->type = gst_offline::detect_download_type (self->uri, fetched.content_type, fetched.bytes);
-  else
-    self->type = self->requested_type;
-  if (ended || self->type == GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE)
-    return fetched;
-  if (!read_body (body, &fetched.bytes, kMaxManifestBytes, &ended, cancellable, error))
-    return std::nullopt;
-  if (!ended) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is larger than any manifest gst-offline "
-        "accepts", self->uri.c_str ());
-    return std::nullopt;
-  }
-  return fetched;
+  tell_type (response->body, response->content_type);
+  return Fetched { response->content_type, std::move (response->body) };
 }
 
 }  // namespace
@@ -254,10 +213,12 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
         return FALSE;
       break;
     default:
-      if (!gst_offline::downloader_supports (self->type, error))
+      if (!gst_offline::download_type_supported (self->type, error))
         return FALSE;
       break;
   }
+  for (guint i = 0; i < self->tracks.size (); i++)
+    self->tracks[i].index = i;
   self->prepared = true;
   return TRUE;
 }
@@ -301,7 +262,7 @@ GPtrArray *gst_offline_download_helper_get_tracks (GstOfflineDownloadHelper *sel
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), nullptr);
   GPtrArray *tracks = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < self->tracks.size (); i++)
-    g_ptr_array_add (tracks, gst_offline::track_new (self->tracks[i], i));
+    g_ptr_array_add (tracks, gst_offline::track_new (self->tracks[i]));
   return tracks;
 }
 

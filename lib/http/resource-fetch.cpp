@@ -3,7 +3,7 @@
 
 #include "cache/resource-writer.h"
 #include "http/http-client.h"
-#include "index/download-private.h"
+#include "util/request-error.h"
 #include "util/main-context.h"
 
 #include <gst/gst.h>
@@ -23,12 +23,6 @@ constexpr gsize kValidateBytes = 16 * 1024;
 struct Pending {
   std::shared_ptr<ResourceFetch> fetch;
 };
-
-bool is_http_uri (GUri *uri)
-{
-  const char *scheme = g_uri_get_scheme (uri);
-  return scheme && (g_ascii_strcasecmp (scheme, "http") == 0 || g_ascii_strcasecmp (scheme, "https") == 0);
-}
 
 std::string header_or_empty (SoupMessageHeaders *headers, const char *name)
 {
@@ -162,18 +156,13 @@ void ResourceFetch::send ()
   skip_ = 0;
   discard_ = 0;
   whole_file_answer_ = false;
-  g_autoptr (GUri) uri = g_uri_parse (spec ().url.c_str (), static_cast<GUriFlags> (SOUP_HTTP_URI_FLAGS), nullptr);
-  if (!uri || !is_http_uri (uri)) {
-    fail (g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT, "'%s' is not an http(s) URI",
-        spec ().url.c_str ()), false);
+  GError *error = nullptr;
+  message_ = http_message_new (SOUP_METHOD_GET, spec ().url, spec ().headers, &error);
+  if (!message_) {
+    fail (error, false);
     return;
   }
-  message_ = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
   SoupMessageHeaders *headers = soup_message_get_request_headers (message_);
-  for (const auto &line : spec ().headers) {
-    if (auto header = parse_header (line))
-      soup_message_headers_replace (headers, header->first.c_str (), header->second.c_str ());
-  }
   guint64 held = writer ().length ();
   if (ranged ()) {
     const ByteRange &first = *parts_[current_].spec.range, &end = *parts_[last_].spec.range;
@@ -212,21 +201,7 @@ void ResourceFetch::on_sent (GAsyncResult *result)
   }
   if (!body_) {
     bool transient = true;
-    if (error->domain == SOUP_SESSION_ERROR) {
-      /* A redirect to a non-http(s) URI, a redirect loop, an answer that is
-       * not HTTP: asking again gives the same. */
-      transient = false;
-      bool redirect = error->code == SOUP_SESSION_ERROR_REDIRECT_BAD_URI
-          || error->code == SOUP_SESSION_ERROR_TOO_MANY_REDIRECTS;
-      GError *wrapped = g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "%s: %s%s", spec ().url.c_str (),
-          redirect ? "redirect refused: " : "", error->message);
-      g_error_free (error);
-      error = wrapped;
-    } else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      GError *wrapped = g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NETWORK, "%s: %s", spec ().url.c_str (), error->message);
-      g_error_free (error);
-      error = wrapped;
-    }
+    error = http_transport_error (spec ().url, std::string (), error, &transient);
     fail (error, transient);
     return;
   }
@@ -250,13 +225,8 @@ void ResourceFetch::on_sent (GAsyncResult *result)
 bool ResourceFetch::accept_response (GError **error, bool *transient, bool *restart)
 {
   guint status = soup_message_get_status (message_);
-  GUri *final_uri = soup_message_get_uri (message_);
-  if (!is_http_uri (final_uri)) {
-    g_autofree gchar *text = g_uri_to_string (final_uri);
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "%s redirected to %s, which is not http(s)",
-        spec ().url.c_str (), text);
+  if (!http_check_final_uri (message_, spec ().url, error))
     return false;
-  }
   SoupMessageHeaders *headers = soup_message_get_response_headers (message_);
   std::string etag = header_or_empty (headers, "ETag");
   std::string last_modified = header_or_empty (headers, "Last-Modified");
@@ -274,9 +244,9 @@ bool ResourceFetch::accept_response (GError **error, bool *transient, bool *rest
       return commit_part (current_, error);
     }
     const ByteRange &end = *parts_[last_].spec.range;
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP,
+    g_propagate_error (error, request_error_new (GST_OFFLINE_ERROR_HTTP, spec ().url, status,
         "%s: bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT " are beyond the end of the file on the server",
-        spec ().url.c_str (), first, end.offset + end.length - 1);
+        spec ().url.c_str (), first, end.offset + end.length - 1));
     return false;
   }
   if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE && held > 0) {
@@ -292,9 +262,7 @@ bool ResourceFetch::accept_response (GError **error, bool *transient, bool *rest
     return *restart;
   }
   if (status != SOUP_STATUS_OK && status != SOUP_STATUS_PARTIAL_CONTENT) {
-    *transient = http_status_is_transient (status);
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "%s for %s", http_status_text (message_).c_str (),
-        spec ().url.c_str ());
+    g_propagate_error (error, http_status_error (message_, spec ().url, std::string (), transient));
     return false;
   }
 
@@ -305,8 +273,8 @@ bool ResourceFetch::accept_response (GError **error, bool *transient, bool *rest
     if ((held == 0 && !range) || !soup_message_headers_get_content_range (headers, &start, &end, &total)
         || static_cast<guint64> (start) != first) {
       if (held == 0) {
-        g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "%s: the server answered another range than "
-            "the one asked for", spec ().url.c_str ());
+        g_propagate_error (error, request_error_new (GST_OFFLINE_ERROR_HTTP, spec ().url, status,
+            "%s: the server answered another range than the one asked for", spec ().url.c_str ()));
         return false;
       }
       GST_INFO ("%s: the server sent another range than asked: starting over", spec ().url.c_str ());
@@ -425,8 +393,8 @@ void ResourceFetch::on_read (GObject *source, GAsyncResult *result)
       return;
     }
     if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      GError *wrapped = g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NETWORK, "%s: connection lost in %s: %s",
-          spec ().url.c_str (), parts_[current_].spec.cache_key.c_str (), error->message);
+      GError *wrapped = request_error_new (GST_OFFLINE_ERROR_NETWORK, spec ().url, soup_message_get_status (message_),
+          "%s: connection lost in %s: %s", spec ().url.c_str (), parts_[current_].spec.cache_key.c_str (), error->message);
       g_error_free (error);
       error = wrapped;
     }
@@ -441,8 +409,9 @@ void ResourceFetch::on_read (GObject *source, GAsyncResult *result)
       return;
     }
     if (ranged () || (total_ >= 0 && writer ().length () != static_cast<guint64> (total_))) {
-      fail (g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NETWORK, "%s: the connection closed before the end of %s",
-          spec ().url.c_str (), parts_[current_].spec.cache_key.c_str ()), true);
+      fail (request_error_new (GST_OFFLINE_ERROR_NETWORK, spec ().url, soup_message_get_status (message_),
+          "%s: the connection closed before the end of %s", spec ().url.c_str (),
+          parts_[current_].spec.cache_key.c_str ()), true);
       return;
     }
     if (!commit_part (current_, &error)) {
@@ -479,8 +448,9 @@ void ResourceFetch::on_read (GObject *source, GAsyncResult *result)
     }
     attempts_ = 0;
     if (total_ >= 0 && writer ().length () > static_cast<guint64> (total_)) {
-      fail (g_error_new (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "%s: the server sent more than the %" G_GINT64_FORMAT
-          " bytes it announced", spec ().url.c_str (), total_), true);
+      fail (request_error_new (GST_OFFLINE_ERROR_HTTP, spec ().url, soup_message_get_status (message_),
+          "%s: the server sent more than the %" G_GINT64_FORMAT " bytes it announced", spec ().url.c_str (), total_),
+          true);
       return;
     }
     if (!validate_if_ready (false, &error)) {

@@ -10,6 +10,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "http/http-client.h"
+
 #include <gst/offline/offline-cache.h>
 #include <libsoup/soup.h>
 
@@ -22,21 +24,6 @@
 namespace gst_offline {
 
 class ResourceWriter;
-
-struct RetryPolicy {
-  guint max_retries = 5;
-  guint first_delay_ms = 500;
-  guint max_delay_ms = 10000;
-
-  /* The wait before retry number `attempt` (from 1): doubling each time. */
-  guint delay_ms (guint attempt) const
-  {
-    guint delay = first_delay_ms;
-    for (guint i = 1; i < attempt && delay < max_delay_ms; i++)
-      delay *= 2;
-    return MIN (delay, max_delay_ms);
-  }
-};
 
 /* Part of a file on the server: a segment in a single-file representation. */
 struct ByteRange {

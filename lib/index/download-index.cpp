@@ -4,7 +4,7 @@
 #include "db/database.h"
 #include "index/download-private.h"
 #include "index/track-private.h"
-#include "manager/download-lock.h"
+#include "index/download-lock.h"
 
 namespace {
 

@@ -21,9 +21,6 @@ bool is_id_char (char c);
  * INVALID_ARGUMENT saying why not. */
 bool check_download_id (const std::string &id, GError **error);
 
-/* Splits "Name: value" into a valid token name and a value without line breaks. */
-std::optional<std::pair<std::string, std::string>> parse_header (std::string_view line);
-
 /* A request holding the request fields of `record`. */
 GstOfflineDownloadRequest *download_request_new (const DownloadRecord &record);
 const DownloadRecord &download_request_record (GstOfflineDownloadRequest *request);

@@ -2,6 +2,7 @@
 #include "index/download-private.h"
 
 #include "util/hash.h"
+#include "util/header-line.h"
 
 #include <algorithm>
 #include <cstring>
@@ -487,29 +488,6 @@ bool check_download_id (const std::string &id, GError **error)
   g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT, "'%s' is not a valid download id: %s",
       id.c_str (), why);
   return false;
-}
-
-std::optional<std::pair<std::string, std::string>> parse_header (std::string_view line)
-{
-  size_t colon = line.find (':');
-  if (colon == std::string_view::npos || colon == 0)
-    return std::nullopt;
-  std::string name (line.substr (0, colon));
-  for (char c : name) {
-    /* RFC 9110 token characters. */
-    if (!(g_ascii_isalnum (c) || std::strchr ("!#$%&'*+-.^_`|~", c)))
-      return std::nullopt;
-  }
-  std::string_view value = line.substr (colon + 1);
-  while (!value.empty () && (value.front () == ' ' || value.front () == '\t'))
-    value.remove_prefix (1);
-  while (!value.empty () && (value.back () == ' ' || value.back () == '\t'))
-    value.remove_suffix (1);
-  for (char c : value) {
-    if (c == '\r' || c == '\n' || c == '\0')
-      return std::nullopt;
-  }
-  return std::make_pair (name, std::string (value));
 }
 
 GstOfflineDownloadRequest *download_request_new (const DownloadRecord &record)

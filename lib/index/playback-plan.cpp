@@ -3,6 +3,8 @@
 
 #include "db/database.h"
 
+#include <algorithm>
+
 namespace gst_offline {
 namespace playback_plan {
 
@@ -29,7 +31,29 @@ PlanSegment read_segment (const Statement &row)
 
 constexpr const char *kTrackColumns =
     "track, stream_key, type, container, codecs, language, label, bandwidth, width, height, timescale, "
-    "codec_private_data, sampling_rate, channels, bits_per_sample, packet_size, audio_tag, kids, license_url";
+    "codec_private_data, sampling_rate, channels, bits_per_sample, packet_size, audio_tag, kids, license_url, "
+    "group_name, mime_type, frame_rate, roles, accessibility, protection_systems, audio_group, text_group, "
+    "whole_presentation";
+
+/* Lists of words that hold no line break (roles, descriptors, UUIDs). */
+std::string join_lines (const std::vector<std::string> &values)
+{
+  std::string joined;
+  for (const std::string &value : values)
+    joined += (joined.empty () ? "" : "\n") + value;
+  return joined;
+}
+
+std::vector<std::string> split_lines (const std::string &text)
+{
+  std::vector<std::string> values;
+  g_auto (GStrv) parts = g_strsplit (text.c_str (), "\n", -1);
+  for (gchar **part = parts; *part; part++) {
+    if (**part)
+      values.push_back (*part);
+  }
+  return values;
+}
 
 void bind_optional_uint (Statement &stmt, int index, const std::optional<guint> &value)
 {
@@ -54,6 +78,21 @@ void bind_optional_text (Statement &stmt, int index, const std::string &text)
     stmt.bind (index, text);
 }
 
+void bind_optional_text (Statement &stmt, int index, const std::optional<std::string> &text)
+{
+  if (text)
+    stmt.bind (index, *text);
+  else
+    stmt.bind_null (index);
+}
+
+std::optional<std::string> optional_text (const Statement &row, int column)
+{
+  if (row.is_null (column))
+    return std::nullopt;
+  return row.text (column);
+}
+
 std::optional<std::vector<PlanSegment>> collect (Statement &stmt, GError **error)
 {
   std::vector<PlanSegment> result;
@@ -69,14 +108,14 @@ std::optional<std::vector<PlanSegment>> collect (Statement &stmt, GError **error
 
 }  // namespace
 
-bool store (Database &db, const std::string &download_id, const std::vector<PlanTrack> &tracks,
+bool store (Database &db, const std::string &download_id, const std::vector<Track> &tracks,
     const std::vector<PlanSegment> &segments, GError **error)
 {
   auto transaction = db.begin (error);
   if (!transaction || !remove (db, download_id, error))
     return false;
   std::string track_sql = std::string ("INSERT INTO tracks (download_id, ") + kTrackColumns
-      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   auto track_stmt = db.prepare (track_sql.c_str (), error);
   auto protection_stmt = db.prepare ("INSERT INTO track_protection (download_id, track, system_id, origin, data) "
       "VALUES (?, ?, ?, ?, ?)", error);
@@ -85,7 +124,7 @@ bool store (Database &db, const std::string &download_id, const std::vector<Plan
   auto segment_stmt = db.prepare (segment_sql.c_str (), error);
   if (!track_stmt || !protection_stmt || !segment_stmt)
     return false;
-  for (const PlanTrack &t : tracks) {
+  for (const Track &t : tracks) {
     track_stmt->bind (1, download_id).bind (2, static_cast<gint64> (t.index)).bind (3, t.stream_key)
         .bind (4, static_cast<gint64> (t.type)).bind (5, t.container).bind (6, t.codecs).bind (7, t.language)
         .bind (8, t.label).bind (9, static_cast<gint64> (t.bandwidth));
@@ -97,7 +136,8 @@ bool store (Database &db, const std::string &download_id, const std::vector<Plan
     else
       track_stmt->bind_blob (13, t.codec_private_data);
     bind_optional_uint (*track_stmt, 14, t.sampling_rate);
-    bind_optional_uint (*track_stmt, 15, t.channels);
+    /* "2" is stored as a number (the column is INTEGER), "6/JOC" as text. */
+    bind_optional_text (*track_stmt, 15, t.channels);
     bind_optional_uint (*track_stmt, 16, t.bits_per_sample);
     bind_optional_uint (*track_stmt, 17, t.packet_size);
     bind_optional_uint (*track_stmt, 18, t.audio_tag);
@@ -106,10 +146,20 @@ bool store (Database &db, const std::string &download_id, const std::vector<Plan
       kids += (kids.empty () ? "" : " ") + kid;
     track_stmt->bind (19, kids);
     bind_optional_text (*track_stmt, 20, t.license_url);
+    track_stmt->bind (21, t.group).bind (22, t.mime_type);
+    if (t.frame_rate)
+      track_stmt->bind (23, *t.frame_rate);
+    else
+      track_stmt->bind_null (23);
+    track_stmt->bind (24, join_lines (t.roles)).bind (25, join_lines (t.accessibility))
+        .bind (26, join_lines (t.protection_systems));
+    bind_optional_text (*track_stmt, 27, t.audio_group);
+    bind_optional_text (*track_stmt, 28, t.text_group);
+    track_stmt->bind (29, static_cast<gint64> (t.whole_presentation ? 1 : 0));
     if (!track_stmt->run (error))
       return false;
     track_stmt->reset ();
-    for (const PlanProtection &p : t.protection) {
+    for (const TrackProtection &p : t.protection) {
       protection_stmt->bind (1, download_id).bind (2, static_cast<gint64> (t.index)).bind (3, p.system_id)
           .bind (4, p.origin).bind_blob (5, p.data);
       if (!protection_stmt->run (error))
@@ -143,7 +193,7 @@ bool store (Database &db, const std::string &download_id, const std::vector<Plan
   return transaction->commit (error);
 }
 
-std::optional<std::vector<PlanTrack>> tracks (Database &db, const std::string &download_id, GError **error)
+std::optional<std::vector<Track>> tracks (Database &db, const std::string &download_id, GError **error)
 {
   std::string sql = std::string ("SELECT ") + kTrackColumns + " FROM tracks WHERE download_id = ? ORDER BY track";
   auto stmt = db.prepare (sql.c_str (), error);
@@ -152,14 +202,14 @@ std::optional<std::vector<PlanTrack>> tracks (Database &db, const std::string &d
   if (!stmt || !protection)
     return std::nullopt;
   stmt->bind (1, download_id);
-  std::vector<PlanTrack> result;
+  std::vector<Track> result;
   for (;;) {
     auto step = stmt->step (error);
     if (step == Statement::Step::Error)
       return std::nullopt;
     if (step == Statement::Step::Done)
       break;
-    PlanTrack t;
+    Track t;
     t.index = static_cast<guint> (stmt->int64 (0));
     t.stream_key = stmt->text (1);
     gint64 type = stmt->int64 (2);
@@ -179,7 +229,7 @@ std::optional<std::vector<PlanTrack>> tracks (Database &db, const std::string &d
     t.timescale = static_cast<guint64> (MAX (stmt->int64 (10), 0));
     t.codec_private_data = stmt->blob (11);
     t.sampling_rate = optional_uint (*stmt, 12);
-    t.channels = optional_uint (*stmt, 13);
+    t.channels = optional_text (*stmt, 13);
     t.bits_per_sample = optional_uint (*stmt, 14);
     t.packet_size = optional_uint (*stmt, 15);
     t.audio_tag = optional_uint (*stmt, 16);
@@ -189,6 +239,16 @@ std::optional<std::vector<PlanTrack>> tracks (Database &db, const std::string &d
         t.kids.push_back (*kid);
     }
     t.license_url = stmt->text (18);
+    t.group = stmt->text (19);
+    t.mime_type = stmt->text (20);
+    if (!stmt->is_null (21))
+      t.frame_rate = stmt->real (21);
+    t.roles = split_lines (stmt->text (22));
+    t.accessibility = split_lines (stmt->text (23));
+    t.protection_systems = split_lines (stmt->text (24));
+    t.audio_group = optional_text (*stmt, 25);
+    t.text_group = optional_text (*stmt, 26);
+    t.whole_presentation = stmt->int64 (27) != 0;
     protection->bind (1, download_id).bind (2, static_cast<gint64> (t.index));
     for (;;) {
       auto pstep = protection->step (error);
@@ -199,6 +259,11 @@ std::optional<std::vector<PlanTrack>> tracks (Database &db, const std::string &d
       t.protection.push_back ({ protection->text (0), protection->text (1), protection->blob (2) });
     }
     protection->reset ();
+    /* A plan from before schema 8 names its DRM systems only in its protection. */
+    for (const TrackProtection &p : t.protection) {
+      if (std::find (t.protection_systems.begin (), t.protection_systems.end (), p.system_id) == t.protection_systems.end ())
+        t.protection_systems.push_back (p.system_id);
+    }
     result.push_back (std::move (t));
   }
   return result;

@@ -7,7 +7,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "helper/track.h"
+#include "index/track-model.h"
 
 #include <gst/offline/offline-error.h>
 
@@ -18,41 +18,6 @@
 namespace gst_offline {
 
 class Database;
-
-/* A DRM system's signalling for a track, for a GstProtection event. */
-struct PlanProtection {
-  std::string system_id;  /* lower-case UUID */
-  std::string origin;     /* "dash/mpd", ... */
-  std::string data;
-};
-
-struct PlanTrack {
-  guint index = 0;
-  std::string stream_key;
-  TrackType type = TrackType::Video;
-  std::string container;  /* "fmp4", "mss-fmp4", "mpegts", "webvtt", "ttml" */
-  std::string codecs;
-  std::string language;
-  std::string label;
-  guint64 bandwidth = 0;
-  std::optional<guint> width;
-  std::optional<guint> height;
-  std::vector<PlanProtection> protection;
-  /* The Common Encryption KIDs of its content (32 lower-case hex digits
-   * each) and the ClearKey license server its manifest names for them (or
-   * the download's --license-url): what a license of the download covers. */
-  std::vector<std::string> kids;
-  std::string license_url;
-  /* What a demuxer needs when the segments do not say it (Smooth Streaming
-   * fragments have no init segment); 0 or empty otherwise. */
-  guint64 timescale = 0;           /* units per second of its media times */
-  std::string codec_private_data;  /* bytes */
-  std::optional<guint> sampling_rate;
-  std::optional<guint> channels;
-  std::optional<guint> bits_per_sample;
-  std::optional<guint> packet_size;
-  std::optional<guint> audio_tag;  /* WAVE format tag */
-};
 
 struct PlanSegment {
   guint track = 0;
@@ -95,9 +60,9 @@ struct PlanFetchPosition {
 namespace playback_plan {
 
 /* Replaces the plan of `download_id` in one transaction. */
-bool store (Database &db, const std::string &download_id, const std::vector<PlanTrack> &tracks,
+bool store (Database &db, const std::string &download_id, const std::vector<Track> &tracks,
     const std::vector<PlanSegment> &segments, GError **error);
-std::optional<std::vector<PlanTrack>> tracks (Database &db, const std::string &download_id, GError **error);
+std::optional<std::vector<Track>> tracks (Database &db, const std::string &download_id, GError **error);
 /* Up to `limit` segments of a track from segment `first` on. */
 std::optional<std::vector<PlanSegment>> segments (Database &db, const std::string &download_id, guint track,
     guint64 first, guint limit, GError **error);

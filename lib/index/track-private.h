@@ -13,10 +13,9 @@ static_assert (static_cast<int> (TrackType::Video) == GST_OFFLINE_TRACK_TYPE_VID
         && static_cast<int> (TrackType::Text) == GST_OFFLINE_TRACK_TYPE_TEXT,
     "the public track types are the plan's");
 
-/* A track as a download's plan records it. */
-GstOfflineTrack *track_new (const PlanTrack &track);
-/* A track as a manifest offers it, `index` its place in the list. */
-GstOfflineTrack *track_new (const Track &info, guint index);
+/* Shows a track: as a manifest offers it, or as a download's plan records it. */
+GstOfflineTrack *track_new (const Track &track);
+const Track &track_model (GstOfflineTrack *track);
 GstOfflineSegment *segment_new (const PlanSegment &segment);
 
 }  // namespace gst_offline

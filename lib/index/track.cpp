@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "index/track-private.h"
 
+#include <gst/offline/offline-playback-private.h>
+
 /**
  * SECTION:offline-track
  * @title: GstOfflineTrack
@@ -15,10 +17,7 @@
 
 struct _GstOfflineTrack {
   GObject parent;
-  /* What a manifest says of it, and what a plan adds (index, container,
-   * protection data). */
-  gst_offline::Track info;
-  gst_offline::PlanTrack track;
+  gst_offline::Track track;
   GStrv roles;
   GStrv accessibility;
   GStrv protection_systems;
@@ -27,17 +26,18 @@ struct _GstOfflineTrack {
 
 G_DEFINE_FINAL_TYPE (GstOfflineTrack, gst_offline_track, G_TYPE_OBJECT)
 
+/* The private slots of a GstOfflineSegment. */
+enum { kKeyResource = 0, kIv = 1 };
+
 static void gst_offline_track_init (GstOfflineTrack *self)
 {
-  new (&self->info) gst_offline::Track ();
-  new (&self->track) gst_offline::PlanTrack ();
+  new (&self->track) gst_offline::Track ();
 }
 
 static void gst_offline_track_finalize (GObject *object)
 {
   auto self = GST_OFFLINE_TRACK (object);
-  self->info.~Track ();
-  self->track.~PlanTrack ();
+  self->track.~Track ();
   g_strfreev (self->roles);
   g_strfreev (self->accessibility);
   g_strfreev (self->protection_systems);
@@ -52,6 +52,16 @@ static void gst_offline_track_class_init (GstOfflineTrackClass *klass)
 
 namespace gst_offline {
 
+const char *track_type_name (TrackType type)
+{
+  switch (type) {
+    case TrackType::Video: return "video";
+    case TrackType::Audio: return "audio";
+    case TrackType::Text: return "text";
+  }
+  return "unknown";
+}
+
 namespace {
 
 GStrv to_strv (const std::vector<std::string> &values)
@@ -62,53 +72,23 @@ GStrv to_strv (const std::vector<std::string> &values)
   return strv;
 }
 
-GstOfflineTrack *track_from (const Track &info, const PlanTrack &plan)
+}  // namespace
+
+GstOfflineTrack *track_new (const Track &track)
 {
   auto self = GST_OFFLINE_TRACK (g_object_new (GST_OFFLINE_TYPE_TRACK, nullptr));
-  self->info = info;
-  self->track = plan;
-  self->roles = to_strv (info.roles);
-  self->accessibility = to_strv (info.accessibility);
-  self->protection_systems = to_strv (info.protection_systems);
-  if (!plan.codec_private_data.empty ())
-    self->codec_private_data = g_bytes_new (plan.codec_private_data.data (), plan.codec_private_data.size ());
+  self->track = track;
+  self->roles = to_strv (track.roles);
+  self->accessibility = to_strv (track.accessibility);
+  self->protection_systems = to_strv (track.protection_systems);
+  if (!track.codec_private_data.empty ())
+    self->codec_private_data = g_bytes_new (track.codec_private_data.data (), track.codec_private_data.size ());
   return self;
 }
 
-}  // namespace
-
-GstOfflineTrack *track_new (const PlanTrack &plan)
+const Track &track_model (GstOfflineTrack *track)
 {
-  Track info;
-  info.stream_key = plan.stream_key;
-  info.type = plan.type;
-  info.codecs = plan.codecs;
-  info.language = plan.language;
-  info.label = plan.label;
-  info.bandwidth = plan.bandwidth;
-  info.width = plan.width;
-  info.height = plan.height;
-  info.sampling_rate = plan.sampling_rate;
-  if (plan.channels)
-    info.channels = std::to_string (*plan.channels);
-  for (const auto &protection : plan.protection)
-    info.protection_systems.push_back (protection.system_id);
-  return track_from (info, plan);
-}
-
-GstOfflineTrack *track_new (const Track &info, guint index)
-{
-  PlanTrack plan;
-  plan.index = index;
-  plan.stream_key = info.stream_key;
-  plan.type = info.type;
-  plan.codecs = info.codecs;
-  plan.language = info.language;
-  plan.label = info.label;
-  plan.bandwidth = info.bandwidth;
-  plan.width = info.width;
-  plan.height = info.height;
-  return track_from (info, plan);
+  return track->track;
 }
 
 GstOfflineSegment *segment_new (const PlanSegment &s)
@@ -121,8 +101,8 @@ GstOfflineSegment *segment_new (const PlanSegment &s)
   segment->resource = g_strdup (s.resource.c_str ());
   segment->init_resource = s.init_resource.empty () ? nullptr : g_strdup (s.init_resource.c_str ());
   segment->discontinuity = s.discontinuity;
-  segment->key_resource = s.key_resource.empty () ? nullptr : g_strdup (s.key_resource.c_str ());
-  segment->iv = s.iv.empty () ? nullptr : g_bytes_new (s.iv.data (), s.iv.size ());
+  segment->_gst_offline_reserved[kKeyResource] = s.key_resource.empty () ? nullptr : g_strdup (s.key_resource.c_str ());
+  segment->_gst_offline_reserved[kIv] = s.iv.empty () ? nullptr : g_bytes_new (s.iv.data (), s.iv.size ());
   return segment;
 }
 
@@ -225,7 +205,7 @@ TRACK_GETTER (guint, height, 0, self->track.height.value_or (0))
  * Returns: the group it belongs to in its manifest (a DASH AdaptationSet
  *   "P.A", an HLS rendition group), or "".
  */
-TRACK_GETTER (const gchar *, group, nullptr, self->info.group.c_str ())
+TRACK_GETTER (const gchar *, group, nullptr, self->track.group.c_str ())
 
 /**
  * gst_offline_track_get_period:
@@ -233,7 +213,7 @@ TRACK_GETTER (const gchar *, group, nullptr, self->info.group.c_str ())
  *
  * Returns: the DASH Period it belongs to (0 otherwise).
  */
-TRACK_GETTER (guint, period, 0, self->info.period)
+TRACK_GETTER (guint, period, 0, self->track.period)
 
 /**
  * gst_offline_track_get_mime_type:
@@ -241,7 +221,7 @@ TRACK_GETTER (guint, period, 0, self->info.period)
  *
  * Returns: its MIME type as the manifest says, or "".
  */
-TRACK_GETTER (const gchar *, mime_type, nullptr, self->info.mime_type.c_str ())
+TRACK_GETTER (const gchar *, mime_type, nullptr, self->track.mime_type.c_str ())
 
 /**
  * gst_offline_track_get_frame_rate:
@@ -249,7 +229,7 @@ TRACK_GETTER (const gchar *, mime_type, nullptr, self->info.mime_type.c_str ())
  *
  * Returns: its frame rate, or 0 if not known.
  */
-TRACK_GETTER (gdouble, frame_rate, 0, self->info.frame_rate.value_or (0))
+TRACK_GETTER (gdouble, frame_rate, 0, self->track.frame_rate.value_or (0))
 
 /**
  * gst_offline_track_get_sampling_rate:
@@ -257,7 +237,7 @@ TRACK_GETTER (gdouble, frame_rate, 0, self->info.frame_rate.value_or (0))
  *
  * Returns: its audio sampling rate, or 0 if not known.
  */
-TRACK_GETTER (guint, sampling_rate, 0, self->info.sampling_rate.value_or (0))
+TRACK_GETTER (guint, sampling_rate, 0, self->track.sampling_rate.value_or (0))
 
 /**
  * gst_offline_track_get_channels:
@@ -265,7 +245,7 @@ TRACK_GETTER (guint, sampling_rate, 0, self->info.sampling_rate.value_or (0))
  *
  * Returns: its audio channel configuration as the manifest says, or "".
  */
-TRACK_GETTER (const gchar *, channels, nullptr, self->info.channels ? self->info.channels->c_str () : "")
+TRACK_GETTER (const gchar *, channels, nullptr, self->track.channels ? self->track.channels->c_str () : "")
 
 /**
  * gst_offline_track_get_roles:
@@ -314,56 +294,36 @@ GPtrArray *gst_offline_track_get_protection_events (GstOfflineTrack *self)
   return events;
 }
 
-/**
- * gst_offline_track_get_timescale:
- * @self: a #GstOfflineTrack
- *
- * Returns: the units per second of the media times in its segments when
- *   they carry no initialization segment that says it (Smooth Streaming:
- *   the StreamIndex's TimeScale), or 0.
- */
+/* Declared in offline-playback-private.h. */
 TRACK_GETTER (guint64, timescale, 0, self->track.timescale)
 
-/**
- * gst_offline_track_get_codec_private_data:
- * @self: a #GstOfflineTrack
- *
- * The codec setup of a track whose segments carry no initialization
- * segment, as its manifest gives it (Smooth Streaming: the QualityLevel's
- * CodecPrivateData, e.g. H.264 SPS and PPS with start codes, an AAC
- * AudioSpecificConfig).
- *
- * Returns: (transfer none) (nullable): its bytes, or %NULL if there are none.
- */
+/* Declared in offline-playback-private.h. */
 TRACK_GETTER (GBytes *, codec_private_data, nullptr, self->codec_private_data)
 
-/**
- * gst_offline_track_get_bits_per_sample:
- * @self: a #GstOfflineTrack
- *
- * Returns: its audio sample depth in bits as the manifest says, or 0.
- */
+/* Declared in offline-playback-private.h. */
 TRACK_GETTER (guint, bits_per_sample, 0, self->track.bits_per_sample.value_or (0))
 
-/**
- * gst_offline_track_get_packet_size:
- * @self: a #GstOfflineTrack
- *
- * Returns: its audio block alignment in bytes as the manifest says (Smooth
- *   Streaming's PacketSize), or 0.
- */
+/* Declared in offline-playback-private.h. */
 TRACK_GETTER (guint, packet_size, 0, self->track.packet_size.value_or (0))
 
-/**
- * gst_offline_track_get_audio_tag:
- * @self: a #GstOfflineTrack
- *
- * Returns: its audio format as a WAVE format tag (Smooth Streaming's
- *   AudioTag: 255 AAC, 85 MP3), or 0.
- */
+/* Declared in offline-playback-private.h. */
 TRACK_GETTER (guint, audio_tag, 0, self->track.audio_tag.value_or (0))
 
 G_DEFINE_BOXED_TYPE (GstOfflineSegment, gst_offline_segment, gst_offline_segment_copy, gst_offline_segment_free)
+
+/* Declared in offline-playback-private.h. */
+const gchar *gst_offline_segment_get_key_resource (const GstOfflineSegment *segment)
+{
+  g_return_val_if_fail (segment != nullptr, nullptr);
+  return static_cast<const gchar *> (segment->_gst_offline_reserved[kKeyResource]);
+}
+
+/* Declared in offline-playback-private.h. */
+GBytes *gst_offline_segment_get_iv (const GstOfflineSegment *segment)
+{
+  g_return_val_if_fail (segment != nullptr, nullptr);
+  return static_cast<GBytes *> (segment->_gst_offline_reserved[kIv]);
+}
 
 /**
  * gst_offline_segment_copy:
@@ -377,8 +337,9 @@ GstOfflineSegment *gst_offline_segment_copy (const GstOfflineSegment *segment)
   auto copy = static_cast<GstOfflineSegment *> (g_memdup2 (segment, sizeof *segment));
   copy->resource = g_strdup (segment->resource);
   copy->init_resource = g_strdup (segment->init_resource);
-  copy->key_resource = g_strdup (segment->key_resource);
-  copy->iv = segment->iv ? g_bytes_ref (segment->iv) : nullptr;
+  copy->_gst_offline_reserved[kKeyResource] = g_strdup (gst_offline_segment_get_key_resource (segment));
+  GBytes *iv = gst_offline_segment_get_iv (segment);
+  copy->_gst_offline_reserved[kIv] = iv ? g_bytes_ref (iv) : nullptr;
   return copy;
 }
 
@@ -392,8 +353,8 @@ void gst_offline_segment_free (GstOfflineSegment *segment)
     return;
   g_free (segment->resource);
   g_free (segment->init_resource);
-  g_free (segment->key_resource);
-  if (segment->iv)
-    g_bytes_unref (segment->iv);
+  g_free (segment->_gst_offline_reserved[kKeyResource]);
+  if (GBytes *iv = gst_offline_segment_get_iv (segment))
+    g_bytes_unref (iv);
   g_free (segment);
 }

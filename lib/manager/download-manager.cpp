@@ -6,9 +6,10 @@
 #include "db/database.h"
 #include "downloader/downloader.h"
 #include "drm/license-manager.h"
+#include "licensing/license-source.h"
 #include "http/http-client.h"
 #include "index/download-private.h"
-#include "manager/download-lock.h"
+#include "index/download-lock.h"
 #include "manager/requirements.h"
 #include "util/fs.h"
 #include "util/handles.h"
@@ -891,7 +892,7 @@ void ManagerCore::release_download_license (const std::string &id)
 {
   g_autoptr (GError) error = nullptr;
   GstOfflineDrmStore *store = license_manager_store (licenses.get (), false, &error);
-  if (store ? release_license (store, &db (), id, &error) : error == nullptr)
+  if (store ? release_license (store, id, &error) && note_license_in_index (db (), id, false, &error) : error == nullptr)
     return;
   GST_WARNING ("could not release the license of removed download %s: %s", id.c_str (), error->message);
 }
@@ -908,7 +909,7 @@ GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError
   }
   if (wanted.type == GST_OFFLINE_DOWNLOAD_TYPE_AUTO)
     wanted.type = guess_download_type (wanted.uri);
-  if (!downloader_supports (wanted.type, error))
+  if (!download_type_supported (wanted.type, error))
     return nullptr;
 
   bool derived = wanted.id.empty ();
@@ -1071,7 +1072,7 @@ static gpointer worker_main (gpointer data)
 {
   auto core = static_cast<ManagerCore *> (data);
   g_main_context_push_thread_default (core->worker_context.get ());
-  core->session.reset (http_session_new ());
+  core->session.reset (SOUP_SESSION (g_object_ref (http_shared_session ())));
   core->start_polling ();
   g_main_loop_run (core->worker_loop);
   g_source_destroy (core->poll_source);

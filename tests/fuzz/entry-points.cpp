@@ -3,9 +3,9 @@
 
 #include "drm/license-manager.h"
 #include "drm/pssh.h"
-#include "helper/dash-tracks.h"
-#include "helper/hls-tracks.h"
-#include "helper/mss-tracks.h"
+#include "tracks/dash-tracks.h"
+#include "tracks/hls-tracks.h"
+#include "tracks/mss-tracks.h"
 #include "manifest/dash/mpd-parser.h"
 #include "manifest/dash/segment-index.h"
 #include "manifest/dash/sidx.h"

@@ -32,7 +32,11 @@ G_BEGIN_DECLS
  * @GST_OFFLINE_ERROR_LICENSE_EXPIRED: the license of the download does not
  *   allow playback any more (expired, or its playback window used up).
  *
- * Error codes of the %GST_OFFLINE_ERROR domain.
+ * Error codes of the %GST_OFFLINE_ERROR domain. An error about a request
+ * (%GST_OFFLINE_ERROR_HTTP, %GST_OFFLINE_ERROR_NETWORK, and others that
+ * concern one URL) also carries the URL and the HTTP status as data:
+ * gst_offline_error_get_url(), gst_offline_error_get_http_status(). Branch
+ * on those and on the code, never on the message, which is for people.
  */
 typedef enum {
   GST_OFFLINE_ERROR_NONE = -1,
@@ -53,5 +57,10 @@ typedef enum {
 
 GST_OFFLINE_API
 GQuark gst_offline_error_quark (void);
+
+GST_OFFLINE_API
+const gchar *gst_offline_error_get_url (const GError *error);
+GST_OFFLINE_API
+guint gst_offline_error_get_http_status (const GError *error);
 
 G_END_DECLS

@@ -28,13 +28,12 @@ G_DECLARE_FINAL_TYPE (GstOfflineTrack, gst_offline_track, GST_OFFLINE, TRACK, GO
 /**
  * GstOfflineTrack:
  *
- * One track of an adaptive stream (immutable): as a manifest offers it
- * (gst_offline_download_helper_get_tracks()), or as a download's playback
- * plan records it (gst_offline_download_index_get_tracks()). Fields a
- * source does not know are empty or 0: what playback needs — the container,
- * the protection events, the timescale, codec private data, bits per sample,
- * packet size and audio tag — comes with a downloaded track only (a
- * manifest's track names its DRM systems in
+ * One track of an adaptive stream (immutable), the same model whether a
+ * manifest offers it (gst_offline_download_helper_get_tracks()) or a
+ * download's playback plan records it
+ * (gst_offline_download_index_get_tracks()). Fields a source does not know
+ * are empty or 0: the container and the protection events come with a
+ * downloaded track only (a manifest's track names its DRM systems in
  * gst_offline_track_get_protection_systems()).
  */
 
@@ -78,16 +77,6 @@ GST_OFFLINE_API
 const gchar *const *gst_offline_track_get_protection_systems (GstOfflineTrack *self);
 GST_OFFLINE_API
 GPtrArray *gst_offline_track_get_protection_events (GstOfflineTrack *self);
-GST_OFFLINE_API
-guint64 gst_offline_track_get_timescale (GstOfflineTrack *self);
-GST_OFFLINE_API
-GBytes *gst_offline_track_get_codec_private_data (GstOfflineTrack *self);
-GST_OFFLINE_API
-guint gst_offline_track_get_bits_per_sample (GstOfflineTrack *self);
-GST_OFFLINE_API
-guint gst_offline_track_get_packet_size (GstOfflineTrack *self);
-GST_OFFLINE_API
-guint gst_offline_track_get_audio_tag (GstOfflineTrack *self);
 
 /**
  * GstOfflineSegment:
@@ -98,8 +87,6 @@ guint gst_offline_track_get_audio_tag (GstOfflineTrack *self);
  * @resource: the cache key of its bytes (gst_offline_cache_lookup())
  * @init_resource: (nullable): the cache key of its initialization segment
  * @discontinuity: whether playback is not continuous from the segment before
- * @key_resource: (nullable): the DRM store name of its HLS AES-128 key
- * @iv: (nullable): the 16-byte AES-128 IV that goes with @key_resource
  *
  * One segment of a track of an adaptive download.
  */
@@ -111,8 +98,8 @@ typedef struct {
   gchar *resource;
   gchar *init_resource;
   gboolean discontinuity;
-  gchar *key_resource;
-  GBytes *iv;
+  /*< private >*/
+  gpointer _gst_offline_reserved[2];  /* what playback alone reads: its HLS AES-128 key and IV */
 } GstOfflineSegment;
 
 #define GST_OFFLINE_TYPE_SEGMENT (gst_offline_segment_get_type ())

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "manager/download-lock.h"
+#include "index/download-lock.h"
 
 #include "util/fs.h"
 #include "util/hash.h"

@@ -17,7 +17,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "helper/track.h"
+#include "index/track-model.h"
 
 #include <gst/offline/offline-error.h>
 
@@ -47,6 +47,12 @@ struct TrackSelection {
  * type), by the rule above; the default audio choice is `spec` Best. Kept
  * apart so that playback can apply the same rule to what a download holds. */
 std::vector<const Track *> choose_tracks (const std::vector<const Track *> &candidates, const TrackSpec &spec);
+
+/* What plays of a download when nothing chooses (cachesrc's default): the
+ * best video track, of the default audio choice the first track whose role
+ * is "main", else its first, and with `with_text` the first text track; in
+ * the order of `tracks`. */
+std::vector<const Track *> choose_playback_tracks (const std::vector<const Track *> &tracks, bool with_text);
 
 /* The stream keys of the chosen tracks, in the order of `tracks`.
  * NOT_FOUND when a SPEC that names something (a language, a height, a

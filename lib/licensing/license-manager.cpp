@@ -4,14 +4,16 @@
 #include "cache/cache-private.h"
 #include "db/database.h"
 #include "drm/license-manager.h"
-#include "helper/dash-tracks.h"
-#include "helper/track-selection.h"
-#include "http/http-client.h"
+#include "licensing/license-source.h"
+#include "tracks/dash-tracks.h"
+#include "tracks/track-selection.h"
+#include "http/http-request.h"
 #include "index/download-private.h"
 #include "index/playback-plan.h"
 #include "manifest/dash/mpd-parser.h"
 #include "util/fs.h"
 #include "util/handles.h"
+#include "util/header-line.h"
 
 #include <gst/gst.h>
 
@@ -206,11 +208,11 @@ bool acquire (GstOfflineLicenseManager *self, const LicenseRequest &request, GCa
   GstOfflineDrmStore *store = license_manager_store (self, true, error);
   if (!store)
     return false;
-  GObjectPtr<SoupSession> session (http_session_new ());
-  auto answer = fetch_license (session.get (), request, license_manager_hooks (self), cancellable, error);
+  auto answer = fetch_license (request, license_manager_hooks (self), cancellable, error);
   if (!answer)
     return false;
-  return store_license (store, &cache_database (self->cache), request, *answer, error);
+  return store_license (store, request, *answer, error)
+      && note_license_in_index (cache_database (self->cache), request.download_id, true, error);
 }
 
 /* What a license of a download covers, from its playback plan: the KIDs of
@@ -223,7 +225,7 @@ std::optional<LicenseRequest> request_from_plan (GstOfflineLicenseManager *self,
     return std::nullopt;
   LicenseRequest request { record.id, {}, {}, record.headers };
   std::string plan_url;
-  for (const PlanTrack &t : *tracks) {
+  for (const Track &t : *tracks) {
     for (const std::string &hex : t.kids) {
       auto kid = key_id_from_uuid (hex);
       if (kid && std::find (request.kids.begin (), request.kids.end (), *kid) == request.kids.end ())
@@ -233,7 +235,7 @@ std::optional<LicenseRequest> request_from_plan (GstOfflineLicenseManager *self,
       plan_url = t.license_url;
   }
   if (request.kids.empty ()) {
-    bool signalled = std::any_of (tracks->begin (), tracks->end (), [] (const PlanTrack &t) { return !t.protection.empty (); });
+    bool signalled = std::any_of (tracks->begin (), tracks->end (), [] (const Track &t) { return !t.protection.empty (); });
     if (tracks->empty ())
       g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
           "download %s has no playback plan yet: download it first", record.id.c_str ());
@@ -260,40 +262,15 @@ std::optional<LicenseRequest> request_from_plan (GstOfflineLicenseManager *self,
 std::optional<std::string> fetch_manifest_text (const DownloadRecord &record, GCancellable *cancellable,
     GError **error)
 {
-  constexpr gsize kMaxManifestBytes = 64 * 1024 * 1024;
-  g_autoptr (SoupMessage) message = soup_message_new ("GET", record.uri.c_str ());
-  if (!message) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT, "'%s' is not an http(s) URL",
-        record.uri.c_str ());
+  HttpRequest request;
+  request.url = record.uri;
+  request.headers = record.headers;
+  request.max_size = 64 * 1024 * 1024;
+  request.what = "the manifest";
+  auto response = http_request (std::move (request), cancellable, error);
+  if (!response)
     return std::nullopt;
-  }
-  for (const std::string &line : record.headers) {
-    if (auto header = parse_header (line))
-      soup_message_headers_replace (soup_message_get_request_headers (message), header->first.c_str (),
-          header->second.c_str ());
-  }
-  GObjectPtr<SoupSession> session (http_session_new ());
-  g_autoptr (GError) transport_error = nullptr;
-  g_autoptr (GBytes) body = soup_session_send_and_read (session.get (), message, cancellable, &transport_error);
-  if (!body) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NETWORK, "cannot fetch %s: %s", record.uri.c_str (),
-        transport_error->message);
-    return std::nullopt;
-  }
-  guint status = soup_message_get_status (message);
-  if (status < 200 || status >= 300) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_HTTP, "%s answered %s", record.uri.c_str (),
-        http_status_text (message).c_str ());
-    return std::nullopt;
-  }
-  gsize size = 0;
-  auto data = static_cast<const char *> (g_bytes_get_data (body, &size));
-  if (size > kMaxManifestBytes) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is too large for a manifest",
-        record.uri.c_str ());
-    return std::nullopt;
-  }
-  return std::string (data ? data : "", size);
+  return std::move (response->body);
 }
 
 /* What a download of `record` would need a license for: the KIDs of the
@@ -314,7 +291,7 @@ std::optional<LicenseRequest> request_from_manifest (const DownloadRecord &recor
       return std::nullopt;
     reps.push_back (&mpd->periods[ref->period].adaptation_sets[ref->set].representations[ref->representation]);
   }
-  auto request = dash_license_request (reps, record, error);
+  auto request = dash_license_request (reps, license_source (record), error);
   if (request && request->kids.empty ()) {
     g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED, "%s is not protected: it needs no license",
         record.uri.c_str ());
@@ -634,5 +611,20 @@ gboolean gst_offline_license_manager_release (GstOfflineLicenseManager *self, co
   GstOfflineDrmStore *store = existing_store (self, id, error);
   if (!store || !load_license (store, id, error))
     return FALSE;
-  return release_license (store, &cache_database (self->cache), id, error);
+  return release_license (store, id, error) && note_license_in_index (cache_database (self->cache), id, false, error);
 }
+
+namespace gst_offline {
+
+bool note_license_in_index (Database &index_db, const std::string &download_id, bool held, GError **error)
+{
+  g_autoptr (GError) index_error = nullptr;
+  if (download_table::set_key_set_id (index_db, download_id,
+          held ? std::optional<std::string> (license_store_name (download_id)) : std::nullopt, &index_error)
+      || g_error_matches (index_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND))
+    return true;
+  g_propagate_error (error, g_steal_pointer (&index_error));
+  return false;
+}
+
+}  // namespace gst_offline

@@ -4,7 +4,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "helper/track.h"
+#include "index/track-model.h"
 #include "manifest/mss/manifest-parser.h"
 
 namespace gst_offline {

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "helper/dash-tracks.h"
+#include "tracks/dash-tracks.h"
 
-#include "index/playback-plan.h"
 
 #include <algorithm>
 
@@ -102,9 +101,9 @@ bad:
   return std::nullopt;
 }
 
-std::vector<PlanProtection> dash_protection (const dash::Representation &representation)
+std::vector<TrackProtection> dash_protection (const dash::Representation &representation)
 {
-  std::vector<PlanProtection> result;
+  std::vector<TrackProtection> result;
   for (const auto &protection : representation.content_protections) {
     std::string system = protection.system_id ();
     if (system.empty ())

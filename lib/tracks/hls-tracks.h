@@ -15,7 +15,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "helper/track.h"
+#include "index/track-model.h"
 #include "manifest/hls/playlist-model.h"
 
 #include <gst/offline/offline-error.h>

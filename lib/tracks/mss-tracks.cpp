@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "helper/mss-tracks.h"
+#include "tracks/mss-tracks.h"
 
 #include <gst/offline/offline-error.h>
 
@@ -60,6 +60,13 @@ std::vector<Track> mss_tracks (const mss::Manifest &manifest)
       t.language = stream.language;
       t.label = stream.name;
       t.protection_systems = systems;
+      /* The fragments have no init segment: cachesrc builds the caps qtdemux
+       * reads them with from these, as mssdemux does from the manifest. */
+      t.timescale = stream.timescale;
+      t.codec_private_data = level.codec_private_data;
+      t.bits_per_sample = level.bits_per_sample;
+      t.packet_size = level.packet_size;
+      t.audio_tag = level.audio_tag;
       tracks.push_back (std::move (t));
     }
   }

@@ -4,8 +4,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-#include "helper/track.h"
-#include "index/playback-plan.h"
+#include "index/track-model.h"
 #include "manifest/dash/mpd-model.h"
 
 namespace gst_offline {
@@ -24,6 +23,6 @@ std::optional<DashTrackRef> parse_dash_stream_key (const std::string &key, const
 /* The protection of a Representation as GstProtection events carry it:
  * one per ContentProtection with a urn:uuid system id, origin "dash/mpd",
  * data its @value if it has one, else its XML. */
-std::vector<PlanProtection> dash_protection (const dash::Representation &representation);
+std::vector<TrackProtection> dash_protection (const dash::Representation &representation);
 
 }  // namespace gst_offline

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "helper/hls-tracks.h"
+#include "tracks/hls-tracks.h"
 
 #include <algorithm>
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "helper/track-selection.h"
+#include "tracks/track-selection.h"
 
 #include <gst/tag/tag.h>
 
@@ -8,16 +8,6 @@
 #include <set>
 
 namespace gst_offline {
-
-const char *track_type_name (TrackType type)
-{
-  switch (type) {
-    case TrackType::Video: return "video";
-    case TrackType::Audio: return "audio";
-    case TrackType::Text: return "text";
-  }
-  return "unknown";
-}
 
 namespace {
 
@@ -207,6 +197,46 @@ std::vector<const Track *> choose_tracks (const std::vector<const Track *> &cand
     chosen.push_back (tracks.front ());
   }
   return chosen;
+}
+
+std::vector<const Track *> choose_playback_tracks (const std::vector<const Track *> &tracks, bool with_text)
+{
+  std::vector<const Track *> videos, audios;
+  const Track *text = nullptr;
+  for (const Track *track : tracks) {
+    if (track->type == TrackType::Video)
+      videos.push_back (track);
+    else if (track->type == TrackType::Audio)
+      audios.push_back (track);
+    else if (!text && with_text)
+      text = track;
+  }
+  std::set<const Track *> chosen;
+  if (const Track *video = pick_one (videos, TrackSpec {}))
+    chosen.insert (video);
+  /* Of the default audio choice, the first main track, else the first. */
+  std::vector<const Track *> defaults = choose_tracks (audios, TrackSpec {});
+  const Track *audio = nullptr;
+  for (const Track *track : audios) {
+    if (std::find (defaults.begin (), defaults.end (), track) == defaults.end ())
+      continue;
+    if (!audio)
+      audio = track;
+    if (has_main_role (track)) {
+      audio = track;
+      break;
+    }
+  }
+  if (audio)
+    chosen.insert (audio);
+  if (text)
+    chosen.insert (text);
+  std::vector<const Track *> result;
+  for (const Track *track : tracks) {
+    if (chosen.count (track))
+      result.push_back (track);
+  }
+  return result;
 }
 
 std::optional<TrackSpec> parse_track_spec (const std::string &text, TrackType type, GError **error)

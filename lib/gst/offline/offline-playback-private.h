@@ -1,0 +1,57 @@
+/* What only playback reads of a download: the parts of a track and of a
+ * segment that say how to demux and decrypt it. Not installed and not
+ * introspected: the library exports these for its own plugin (gst/), which
+ * is compiled against the public headers and this one; applications see a
+ * track and its segments through offline-track.h alone.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gst/offline/offline-track.h>
+
+G_BEGIN_DECLS
+
+/* The units per second of the media times in its segments when they carry
+ * no initialization segment that says it (Smooth Streaming: the
+ * StreamIndex's TimeScale), or 0. */
+GST_OFFLINE_API
+guint64 gst_offline_track_get_timescale (GstOfflineTrack *self);
+
+/* The codec setup of a track whose segments carry no initialization
+ * segment, as its manifest gives it (Smooth Streaming: the QualityLevel's
+ * CodecPrivateData, e.g. H.264 SPS and PPS with start codes, an AAC
+ * AudioSpecificConfig); NULL if there is none. Transfer none. */
+GST_OFFLINE_API
+GBytes *gst_offline_track_get_codec_private_data (GstOfflineTrack *self);
+
+/* Its audio sample depth in bits as the manifest says, or 0. */
+GST_OFFLINE_API
+guint gst_offline_track_get_bits_per_sample (GstOfflineTrack *self);
+
+/* Its audio block alignment in bytes as the manifest says (Smooth
+ * Streaming's PacketSize), or 0. */
+GST_OFFLINE_API
+guint gst_offline_track_get_packet_size (GstOfflineTrack *self);
+
+/* Its audio format as a WAVE format tag (Smooth Streaming's AudioTag: 255
+ * AAC, 85 MP3), or 0. */
+GST_OFFLINE_API
+guint gst_offline_track_get_audio_tag (GstOfflineTrack *self);
+
+/* The DRM store name of the segment's HLS AES-128 key, or NULL. */
+GST_OFFLINE_API
+const gchar *gst_offline_segment_get_key_resource (const GstOfflineSegment *segment);
+
+/* The 16-byte AES-128 IV that goes with its key, or NULL. Transfer none. */
+GST_OFFLINE_API
+GBytes *gst_offline_segment_get_iv (const GstOfflineSegment *segment);
+
+/* The tracks of a download that play when nothing chooses others, by the
+ * one selection rule of the library (the CLI's and the downloaders'
+ * default SPECs): the best video track, one audio track (the main one of
+ * the default choice, else its first) and, with `with_text`, the first
+ * text track. `tracks` holds GstOfflineTrack; returns (transfer container)
+ * the chosen ones, in the order of `tracks`. */
+GST_OFFLINE_API
+GPtrArray *gst_offline_track_choose_for_playback (GPtrArray *tracks, gboolean with_text);
+
+G_END_DECLS

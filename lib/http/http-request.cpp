@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "http/http-request.h"
+
+#include "util/handles.h"
+#include "util/main-context.h"
+#include "util/request-error.h"
+
+#include <gst/gst.h>
+#include <openssl/crypto.h>
+
+#include <memory>
+
+GST_DEBUG_CATEGORY_STATIC (request_debug);
+#define GST_CAT_DEFAULT request_debug
+
+namespace gst_offline {
+
+namespace {
+
+constexpr gsize kReadSize = 64 * 1024;
+
+void wipe (std::string &bytes)
+{
+  if (!bytes.empty ())
+    OPENSSL_cleanse (bytes.data (), bytes.size ());
+  bytes.clear ();
+}
+
+/* One request with its retries; keeps itself alive through its callbacks. */
+class Exchange : public std::enable_shared_from_this<Exchange> {
+ public:
+  using DoneFn = std::function<void (HttpResponse *response, const GError *error)>;
+
+  Exchange (HttpRequest request, GCancellable *cancellable, DoneFn done)
+      : request_ (std::move (request)), done_ (std::move (done))
+  {
+    if (request_.body)
+      g_bytes_ref (request_.body);
+    cancellable_ = cancellable ? G_CANCELLABLE (g_object_ref (cancellable)) : g_cancellable_new ();
+    response_.secret = request_.secret;
+  }
+
+  ~Exchange ()
+  {
+    g_clear_object (&body_);
+    g_clear_object (&message_);
+    g_clear_object (&cancellable_);
+    g_clear_pointer (&request_.body, g_bytes_unref);
+  }
+
+  void send ()
+  {
+    g_clear_object (&message_);
+    g_clear_object (&body_);
+    if (request_.secret)
+      wipe (response_.body);
+    response_.body.clear ();
+    GError *error = nullptr;
+    message_ = http_message_new (request_.method.c_str (), request_.url, request_.headers, &error);
+    if (!message_) {
+      if (!request_.what.empty ())
+        g_prefix_error (&error, "%s: ", request_.what.c_str ());
+      finish (error, false);
+      return;
+    }
+    if (request_.body)
+      soup_message_set_request_body_from_bytes (message_, request_.body_type.c_str (), request_.body);
+    GST_DEBUG ("%s %s (attempt %u)", request_.method.c_str (), request_.url.c_str (), attempts_ + 1);
+    soup_session_send_async (http_shared_session (), message_, G_PRIORITY_DEFAULT, cancellable_,
+        [] (GObject *, GAsyncResult *result, gpointer data) {
+          std::unique_ptr<std::shared_ptr<Exchange>> self (static_cast<std::shared_ptr<Exchange> *> (data));
+          (*self)->on_sent (result);
+        },
+        new std::shared_ptr<Exchange> (shared_from_this ()));
+  }
+
+ private:
+  void on_sent (GAsyncResult *result)
+  {
+    GError *error = nullptr;
+    body_ = soup_session_send_finish (http_shared_session (), result, &error);
+    bool transient = false;
+    if (!body_) {
+      GError *wrapped = http_transport_error (request_.url, request_.what, error, &transient);
+      finish (wrapped, transient);
+      return;
+    }
+    guint status = soup_message_get_status (message_);
+    if (!http_check_final_uri (message_, request_.url, &error)) {
+      finish (error, false);
+      return;
+    }
+    if (status < 200 || status >= 300) {
+      finish (http_status_error (message_, request_.url, request_.what, &transient), transient);
+      return;
+    }
+    response_.status = status;
+    const char *type = soup_message_headers_get_content_type (soup_message_get_response_headers (message_), nullptr);
+    response_.content_type = type ? type : "";
+    read_next ();
+  }
+
+  void read_next ()
+  {
+    g_input_stream_read_bytes_async (body_, kReadSize, G_PRIORITY_DEFAULT, cancellable_,
+        [] (GObject *, GAsyncResult *result, gpointer data) {
+          std::unique_ptr<std::shared_ptr<Exchange>> self (static_cast<std::shared_ptr<Exchange> *> (data));
+          (*self)->on_read (result);
+        },
+        new std::shared_ptr<Exchange> (shared_from_this ()));
+  }
+
+  void on_read (GAsyncResult *result)
+  {
+    GError *error = nullptr;
+    g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish (body_, result, &error);
+    if (!bytes) {
+      bool transient = false;
+      finish (http_transport_error (request_.url, request_.what, error, &transient), transient);
+      return;
+    }
+    gsize size = 0;
+    auto data = static_cast<const char *> (g_bytes_get_data (bytes, &size));
+    if (size == 0) {
+      succeed ();
+      return;
+    }
+    if (response_.body.size () + size > request_.max_size) {
+      finish (request_error_new (GST_OFFLINE_ERROR_UNSUPPORTED, request_.url, response_.status,
+          "%s%s is larger than %" G_GSIZE_FORMAT " bytes", request_.what.empty () ? "" : (request_.what + ": ").c_str (),
+          request_.url.c_str (), request_.max_size), false);
+      if (request_.secret)
+        OPENSSL_cleanse (const_cast<char *> (data), size);
+      return;
+    }
+    response_.body.append (data, size);
+    if (request_.secret)
+      OPENSSL_cleanse (const_cast<char *> (data), size);
+    if (request_.enough && request_.enough (response_.body, response_.content_type)) {
+      response_.complete = false;
+      succeed ();
+      return;
+    }
+    read_next ();
+  }
+
+  void succeed ()
+  {
+    g_clear_object (&body_);
+    auto self = shared_from_this ();
+    done_ (&response_, nullptr);
+  }
+
+  void finish (GError *error, bool transient)
+  {
+    bool cancelled = g_cancellable_is_cancelled (cancellable_);
+    if (!cancelled && transient && attempts_ < request_.retry.max_retries) {
+      attempts_++;
+      GST_INFO ("%s (retry %u of %u)", error->message, attempts_, request_.retry.max_retries);
+      g_error_free (error);
+      auto self = shared_from_this ();
+      run_after (request_.retry.delay_ms (attempts_), cancellable_, [self] (bool cancelled_meanwhile) {
+        if (cancelled_meanwhile)
+          self->finish (g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled"), false);
+        else
+          self->send ();
+      });
+      return;
+    }
+    if (cancelled && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      g_error_free (error);
+      error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+    }
+    if (request_.secret)
+      wipe (response_.body);
+    auto self = shared_from_this ();
+    done_ (nullptr, error);
+    g_error_free (error);
+  }
+
+  HttpRequest request_;
+  DoneFn done_;
+  GCancellable *cancellable_ = nullptr;
+  SoupMessage *message_ = nullptr;
+  GInputStream *body_ = nullptr;
+  HttpResponse response_;
+  guint attempts_ = 0;
+};
+
+void ensure_debug ()
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (request_debug, "offlinerequest", 0, "gst-offline HTTP requests into memory");
+    g_once_init_leave (&once, 1);
+  }
+}
+
+}  // namespace
+
+HttpResponse::~HttpResponse ()
+{
+  if (secret)
+    wipe (body);
+}
+
+void http_request_async (HttpRequest request, GCancellable *cancellable,
+    std::function<void (HttpResponse *response, const GError *error)> done)
+{
+  ensure_debug ();
+  auto exchange = std::make_shared<Exchange> (std::move (request), cancellable, std::move (done));
+  exchange->send ();
+}
+
+std::optional<HttpResponse> http_request (HttpRequest request, GCancellable *cancellable, GError **error)
+{
+  ensure_debug ();
+  GMainContextPtr context (g_main_context_new ());
+  g_main_context_push_thread_default (context.get ());
+  bool done = false;
+  std::optional<HttpResponse> result;
+  http_request_async (std::move (request), cancellable, [&] (HttpResponse *response, const GError *request_error) {
+    done = true;
+    if (response)
+      result = std::move (*response);
+    else
+      g_propagate_error (error, g_error_copy (request_error));
+  });
+  while (!done)
+    g_main_context_iteration (context.get (), TRUE);
+  /* Let the request's last callbacks unwind on this context. */
+  while (g_main_context_iteration (context.get (), FALSE))
+    ;
+  g_main_context_pop_thread_default (context.get ());
+  return result;
+}
+
+}  // namespace gst_offline

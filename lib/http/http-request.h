@@ -1,0 +1,60 @@
+/* One HTTP request into memory — a license POST, an HLS key, a manifest a
+ * helper reads, a manifest a license is acquired from — on the one shared
+ * session: the request's headers, retries with backoff for what may pass
+ * (5xx, 408, 429, a dropped connection), redirects to http(s) only, a cap on
+ * the size of the answer. Fetches into the cache use ResourceFetch, which
+ * builds its requests and reads its failures the same way (http-client.h).
+ * Every failure is a GST_OFFLINE_ERROR carrying the URL and the HTTP status
+ * as data (gst_offline_error_get_url(), gst_offline_error_get_http_status()).
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "http/http-client.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gst_offline {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::string> headers;  /* "Name: value" */
+  GBytes *body = nullptr;            /* borrowed: POST bodies */
+  std::string body_type;
+  RetryPolicy retry { 0 };           /* no retry unless asked */
+  /* An answer longer than this is an error (UNSUPPORTED); */
+  gsize max_size = 16 * 1024 * 1024;
+  /* Says, as bytes arrive, that what is held is enough: the rest is not
+   * read (HttpResponse::complete is then false). */
+  std::function<bool (const std::string &held, const std::string &content_type)> enough;
+  /* The answer is a secret (a key, a license): every copy is wiped. */
+  bool secret = false;
+  /* What the request is for, to begin its errors with: "the AES-128 key". */
+  std::string what = "";
+};
+
+struct HttpResponse {
+  guint status = 0;
+  std::string content_type;
+  std::string body;
+  bool complete = true;
+
+  HttpResponse () = default;
+  HttpResponse (HttpResponse &&) = default;
+  HttpResponse &operator= (HttpResponse &&) = default;
+  ~HttpResponse ();
+  bool secret = false;
+};
+
+/* Sends the request from the thread-default main context and calls `done`
+ * there once, with the answer (a 2xx) or the error. */
+void http_request_async (HttpRequest request, GCancellable *cancellable,
+    std::function<void (HttpResponse *response, const GError *error)> done);
+
+/* The same, blocking: runs the request on a main context of its own. */
+std::optional<HttpResponse> http_request (HttpRequest request, GCancellable *cancellable, GError **error);
+
+}  // namespace gst_offline
