@@ -13,6 +13,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -137,6 +138,9 @@ public:
   void set_ended (AdaptiveStream *stream, bool ended);
   /* Wakes a waiting text stream: it flushes, stops or is deselected. */
   void wake ();
+  /* Waits up to `timeout` (less if woken); false if `stream` is to stop
+   * meanwhile (flushing, deselected, the element stopping). */
+  bool wait_a_moment (AdaptiveStream *stream, std::chrono::milliseconds timeout);
 
 private:
   /* Computes the new TIME segment of a seek; false if it is refused. */
