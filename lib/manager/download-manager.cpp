@@ -1023,6 +1023,9 @@ void ManagerCore::on_done (const std::string &id, const GError *error)
        * it was (they are fetched again before it moves on). */
       record.bytes_downloaded = MAX (record.bytes_downloaded, held);
       record.state = task->state_after_cancel;
+      /* The stop reason that cancelled it may have been cleared since. */
+      if (record.state == GST_OFFLINE_DOWNLOAD_STATE_STOPPED && record.stop_reason == GST_OFFLINE_STOP_REASON_NONE)
+        record.state = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
       persist_state (record);
     } else {
       record.bytes_downloaded = MAX (record.bytes_downloaded, held);
