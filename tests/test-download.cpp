@@ -378,33 +378,29 @@ GST_START_TEST (test_sigkill_resume)
   ot_server_set_rate (w.server, kPath, 1024 * 1024);
 
   const gchar *argv[] = { "download", w.url, "--id", kId, nullptr };
+  fail_unless (g_mkdir_with_parents (w.data_dir, 0700) == 0);
   GPid pid = ot_spawn_cli (w.data_dir, argv);
 
-  /* Wait until the index shows progress past 30%. */
-  GstOfflineDownloadIndex *index = nullptr;
-  guint64 progress = 0;
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-  while (g_get_monotonic_time () < deadline) {
-    g_usleep (50 * 1000);
-    if (!index) {
-      if (!g_file_test (w.data_dir, G_FILE_TEST_IS_DIR))
-        continue;
-      index = gst_offline_download_index_new (w.data_dir, nullptr);
-      if (!index)
-        continue;
-    }
-    GstOfflineDownload *d = gst_offline_download_index_get_download (index, kId, nullptr);
+  /* Wait until the index shows progress past 30%: each commit of the
+   * CLI's changes the database's files. */
+  struct Watch {
+    World *w;
+    GstOfflineDownloadIndex *index = nullptr;
+    guint64 progress = 0;
+  } watch { &w };
+  ot_wait_for_changes (w.data_dir, [] (gpointer data) -> gboolean {
+    auto watch = static_cast<Watch *> (data);
+    if (!watch->index && !(watch->index = gst_offline_download_index_new (watch->w->data_dir, nullptr)))
+      return FALSE;
+    g_autoptr (GstOfflineDownload) d = gst_offline_download_index_get_download (watch->index, kId, nullptr);
     if (!d)
-      continue;
-    progress = gst_offline_download_get_bytes_downloaded (d);
-    gboolean terminal = gst_offline_download_is_terminal (d);
-    g_object_unref (d);
-    fail_if (terminal, "the download ended before it could be killed");
-    if (progress > w.size * 3 / 10)
-      break;
-  }
-  fail_unless (progress > w.size * 3 / 10, "no progress past 30%% within 30 s (last: %" G_GUINT64_FORMAT " of %" G_GSIZE_FORMAT ")",
-      progress, w.size);
+      return FALSE;
+    watch->progress = gst_offline_download_get_bytes_downloaded (d);
+    fail_if (gst_offline_download_is_terminal (d), "the download ended before it could be killed");
+    return watch->progress > watch->w->size * 3 / 10;
+  }, &watch);
+  GstOfflineDownloadIndex *index = watch.index;
+  guint64 progress = watch.progress;
   kill (pid, SIGKILL);
   fail_unless_equals_int (ot_wait_pid (pid), 128 + SIGKILL);
   g_object_unref (index);
@@ -637,33 +633,31 @@ GST_START_TEST (test_chunked)
   ot_server_set_rate (w.server, kPath, w.size / 2);
 
   const gchar *argv[] = { "download", w.url, "--id", kId, nullptr };
+  fail_unless (g_mkdir_with_parents (w.data_dir, 0700) == 0);
   GPid pid = ot_spawn_cli (w.data_dir, argv);
-  GstOfflineDownloadIndex *index = nullptr;
-  guint running_rows = 0;
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-  while (g_get_monotonic_time () < deadline) {
-    g_usleep (50 * 1000);
-    if (!index) {
-      if (!g_file_test (w.data_dir, G_FILE_TEST_IS_DIR))
-        continue;
-      index = gst_offline_download_index_new (w.data_dir, nullptr);
-      if (!index)
-        continue;
-    }
-    GstOfflineDownload *d = gst_offline_download_index_get_download (index, kId, nullptr);
+  struct Watch {
+    World *w;
+    GstOfflineDownloadIndex *index = nullptr;
+    guint running_rows = 0;
+  } watch { &w };
+  ot_wait_for_changes (w.data_dir, [] (gpointer data) -> gboolean {
+    auto watch = static_cast<Watch *> (data);
+    if (!watch->index && !(watch->index = gst_offline_download_index_new (watch->w->data_dir, nullptr)))
+      return FALSE;
+    g_autoptr (GstOfflineDownload) d = gst_offline_download_index_get_download (watch->index, kId, nullptr);
     if (!d)
-      continue;
+      return FALSE;
     gboolean terminal = gst_offline_download_is_terminal (d);
-    if (!terminal && gst_offline_download_get_bytes_downloaded (d) < w.size) {
-      running_rows++;
+    if (!terminal && gst_offline_download_get_bytes_downloaded (d) < watch->w->size) {
+      watch->running_rows++;
       fail_unless (gst_offline_download_get_content_length (d) == -1,
           "content_length is %" G_GINT64_FORMAT " while a chunked download runs (%" G_GUINT64_FORMAT " bytes in)",
           gst_offline_download_get_content_length (d), gst_offline_download_get_bytes_downloaded (d));
     }
-    g_object_unref (d);
-    if (terminal)
-      break;
-  }
+    return terminal;
+  }, &watch);
+  GstOfflineDownloadIndex *index = watch.index;
+  guint running_rows = watch.running_rows;
   g_clear_object (&index);
   fail_unless_equals_int (ot_wait_pid (pid), 0);
   GST_INFO ("saw %u rows of the running chunked download", running_rows);
