@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -367,6 +368,26 @@ GST_END_TEST;
 
 /* 4. SIGKILL mid-download: the next run resumes from the last durable
  * checkpoint rather than from zero. */
+/* Runs `done` on download kId as the index shows it, until it returns true:
+ * at once, then whenever the CLI's process changes the data directory (each
+ * of its commits writes the database's files). */
+static void watch_download (World &w, const std::function<bool (GstOfflineDownload *)> &done)
+{
+  struct Watch {
+    const gchar *data_dir;
+    const std::function<bool (GstOfflineDownload *)> &done;
+    GstOfflineDownloadIndex *index = nullptr;
+  } watch { w.data_dir, done };
+  ot_wait_for_changes (w.data_dir, [] (gpointer data) -> gboolean {
+    auto watch = static_cast<Watch *> (data);
+    if (!watch->index && !(watch->index = gst_offline_download_index_new (watch->data_dir, nullptr)))
+      return FALSE;
+    g_autoptr (GstOfflineDownload) d = gst_offline_download_index_get_download (watch->index, kId, nullptr);
+    return d && watch->done (d);
+  }, &watch);
+  g_clear_object (&watch.index);
+}
+
 GST_START_TEST (test_sigkill_resume)
 {
   gchar *media_dir = ot_make_temp_dir ("long-media");
@@ -381,29 +402,15 @@ GST_START_TEST (test_sigkill_resume)
   fail_unless (g_mkdir_with_parents (w.data_dir, 0700) == 0);
   GPid pid = ot_spawn_cli (w.data_dir, argv);
 
-  /* Wait until the index shows progress past 30%: each commit of the
-   * CLI's changes the database's files. */
-  struct Watch {
-    World *w;
-    GstOfflineDownloadIndex *index = nullptr;
-    guint64 progress = 0;
-  } watch { &w };
-  ot_wait_for_changes (w.data_dir, [] (gpointer data) -> gboolean {
-    auto watch = static_cast<Watch *> (data);
-    if (!watch->index && !(watch->index = gst_offline_download_index_new (watch->w->data_dir, nullptr)))
-      return FALSE;
-    g_autoptr (GstOfflineDownload) d = gst_offline_download_index_get_download (watch->index, kId, nullptr);
-    if (!d)
-      return FALSE;
-    watch->progress = gst_offline_download_get_bytes_downloaded (d);
+  /* Wait until the index shows progress past 30%. */
+  guint64 progress = 0;
+  watch_download (w, [&] (GstOfflineDownload *d) {
+    progress = gst_offline_download_get_bytes_downloaded (d);
     fail_if (gst_offline_download_is_terminal (d), "the download ended before it could be killed");
-    return watch->progress > watch->w->size * 3 / 10;
-  }, &watch);
-  GstOfflineDownloadIndex *index = watch.index;
-  guint64 progress = watch.progress;
+    return progress > w.size * 3 / 10;
+  });
   kill (pid, SIGKILL);
   fail_unless_equals_int (ot_wait_pid (pid), 128 + SIGKILL);
-  g_object_unref (index);
   guint64 sent_first = ot_server_get_bytes_sent (w.server, kPath);
 
   ot_server_set_rate (w.server, kPath, 0);
@@ -635,30 +642,17 @@ GST_START_TEST (test_chunked)
   const gchar *argv[] = { "download", w.url, "--id", kId, nullptr };
   fail_unless (g_mkdir_with_parents (w.data_dir, 0700) == 0);
   GPid pid = ot_spawn_cli (w.data_dir, argv);
-  struct Watch {
-    World *w;
-    GstOfflineDownloadIndex *index = nullptr;
-    guint running_rows = 0;
-  } watch { &w };
-  ot_wait_for_changes (w.data_dir, [] (gpointer data) -> gboolean {
-    auto watch = static_cast<Watch *> (data);
-    if (!watch->index && !(watch->index = gst_offline_download_index_new (watch->w->data_dir, nullptr)))
-      return FALSE;
-    g_autoptr (GstOfflineDownload) d = gst_offline_download_index_get_download (watch->index, kId, nullptr);
-    if (!d)
-      return FALSE;
+  guint running_rows = 0;
+  watch_download (w, [&] (GstOfflineDownload *d) {
     gboolean terminal = gst_offline_download_is_terminal (d);
-    if (!terminal && gst_offline_download_get_bytes_downloaded (d) < watch->w->size) {
-      watch->running_rows++;
+    if (!terminal && gst_offline_download_get_bytes_downloaded (d) < w.size) {
+      running_rows++;
       fail_unless (gst_offline_download_get_content_length (d) == -1,
           "content_length is %" G_GINT64_FORMAT " while a chunked download runs (%" G_GUINT64_FORMAT " bytes in)",
           gst_offline_download_get_content_length (d), gst_offline_download_get_bytes_downloaded (d));
     }
     return terminal;
-  }, &watch);
-  GstOfflineDownloadIndex *index = watch.index;
-  guint running_rows = watch.running_rows;
-  g_clear_object (&index);
+  });
   fail_unless_equals_int (ot_wait_pid (pid), 0);
   GST_INFO ("saw %u rows of the running chunked download", running_rows);
   fail_if (ot_server_get_last_range (w.server, kPath) != nullptr, "a fresh download sent a Range");

@@ -15,6 +15,7 @@
 #include "util/fs.h"
 #include "util/handles.h"
 #include "util/hash.h"
+#include "util/main-context.h"
 
 #include <gio/gio.h>
 #include <gst/gst.h>
@@ -110,22 +111,6 @@ using QueueKey = std::pair<gint64, std::string>;
 
 }  // namespace
 
-/* Runs `fn` from `context`'s next iteration, on the thread that iterates it:
- * never at once in the calling thread, as g_main_context_invoke() may. */
-static void invoke_on (GMainContext *context, std::function<void ()> fn)
-{
-  GSource *idle = g_idle_source_new ();
-  g_source_set_callback (idle,
-      [] (gpointer data) -> gboolean {
-        (*static_cast<std::function<void ()> *> (data)) ();
-        return G_SOURCE_REMOVE;
-      },
-      new std::function<void ()> (std::move (fn)),
-      [] (gpointer data) { delete static_cast<std::function<void ()> *> (data); });
-  g_source_attach (idle, context);
-  g_source_unref (idle);
-}
-
 /* Where signals go: a weak reference to the manager, shared by the queued
  * emissions so that they outlive neither it nor each other. */
 struct SignalTarget {
@@ -168,7 +153,7 @@ class AsyncCall {
   {
     GTask *task = task_;
     GSource *cancel_source = cancel_source_;
-    invoke_on (context_, [task, cancel_source] () {
+    run_on (context_, [task, cancel_source] () {
       if (cancel_source) {
         g_source_destroy (cancel_source);
         g_source_unref (cancel_source);
@@ -184,7 +169,7 @@ class AsyncCall {
   static void return_download (const Ptr &call, GstOfflineDownload *download, const GError *error)
   {
     GError *copy = error ? g_error_copy (error) : nullptr;
-    invoke_on (call->context_, [call, download, copy] () {
+    run_on (call->context_, [call, download, copy] () {
       call->answer ([&] (GTask *task) {
         if (copy)
           g_task_return_error (task, g_error_copy (copy));
@@ -202,7 +187,7 @@ class AsyncCall {
   static void return_boolean (const Ptr &call, const GError *error)
   {
     GError *copy = error ? g_error_copy (error) : nullptr;
-    invoke_on (call->context_, [call, copy] () {
+    run_on (call->context_, [call, copy] () {
       call->answer ([&] (GTask *task) {
         if (copy)
           g_task_return_error (task, g_error_copy (copy));
@@ -429,7 +414,7 @@ void ManagerCore::call (const std::function<void ()> &fn)
 
 void ManagerCore::post (std::function<void ()> fn)
 {
-  invoke_on (worker_context.get (), std::move (fn));
+  run_on (worker_context.get (), std::move (fn));
 }
 
 /* What readers on other threads see of a running download: kept before the
@@ -466,7 +451,7 @@ void ManagerCore::emit (std::function<void (GObject *manager)> emission)
     std::function<void (GObject *)> fn;
   };
   auto e = std::make_shared<Emission> (Emission { signal_target, std::move (emission) });
-  invoke_on (caller_context.get (), [e] () {
+  run_on (caller_context.get (), [e] () {
     g_autoptr (GObject) owner = G_OBJECT (g_weak_ref_get (&e->target->owner));
     if (owner)
       e->fn (owner);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "manager/download-manager-private.h"
+#include "util/main-context.h"
 
 #include <gst/check/gstcheck.h>
 
@@ -177,19 +178,12 @@ class FakeDownloads {
     fail_unless (found != started_.end (), "no fake downloader of %s was started", id.c_str ());
     GMainContext *context = found->second.context;
     g_mutex_unlock (&lock_);
-    GSource *idle = g_idle_source_new ();
-    auto call = new std::function<void ()> ([this, id, fn] () {
+    gst_offline::run_on (context, [this, id, fn] () {
       g_mutex_lock (&lock_);
       std::shared_ptr<Running> running = started_[id].running;
       g_mutex_unlock (&lock_);
       fn (*running);
     });
-    g_source_set_callback (idle, [] (gpointer data) -> gboolean {
-      (*static_cast<std::function<void ()> *> (data)) ();
-      return G_SOURCE_REMOVE;
-    }, call, [] (gpointer data) { delete static_cast<std::function<void ()> *> (data); });
-    g_source_attach (idle, context);
-    g_source_unref (idle);
   }
 
   GMutex lock_;
