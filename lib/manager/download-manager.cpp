@@ -26,6 +26,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <utility>
 
 GST_DEBUG_CATEGORY_STATIC (manager_debug);
 #define GST_CAT_DEFAULT manager_debug
@@ -133,17 +134,17 @@ class AsyncCall {
     Ptr call (new AsyncCall (g_task_new (manager, cancellable, callback, user_data)));
     g_task_set_source_tag (call->task_, source_tag);
     if (cancellable) {
-      /* A cancellation answers at once; the work may still happen. */
+      /* A cancellation answers at once; the work may still happen. The
+       * source holds the call until it is answered (answer () destroys it),
+       * so that a call the worker dropped as cancelled is still answered. */
       call->cancel_source_ = g_cancellable_source_new (cancellable);
-      std::weak_ptr<AsyncCall> weak = call;
       g_source_set_callback (call->cancel_source_, reinterpret_cast<GSourceFunc> (+[] (GCancellable *, gpointer data) -> gboolean {
-        if (auto self = static_cast<std::weak_ptr<AsyncCall> *> (data)->lock ()) {
-          g_autoptr (GError) error = nullptr;
-          g_cancellable_set_error_if_cancelled (g_task_get_cancellable (self->task_), &error);
-          self->answer ([&error] (GTask *task) { g_task_return_error (task, g_steal_pointer (&error)); });
-        }
+        Ptr self = *static_cast<Ptr *> (data);
+        g_autoptr (GError) error = nullptr;
+        g_cancellable_set_error_if_cancelled (g_task_get_cancellable (self->task_), &error);
+        self->answer ([&error] (GTask *task) { g_task_return_error (task, g_steal_pointer (&error)); });
         return G_SOURCE_REMOVE;
-      }), new std::weak_ptr<AsyncCall> (weak), [] (gpointer data) { delete static_cast<std::weak_ptr<AsyncCall> *> (data); });
+      }), new Ptr (call), [] (gpointer data) { delete static_cast<Ptr *> (data); });
       g_source_attach (call->cancel_source_, call->context_);
     }
     return call;
@@ -152,14 +153,7 @@ class AsyncCall {
   ~AsyncCall ()
   {
     GTask *task = task_;
-    GSource *cancel_source = cancel_source_;
-    run_on (context_, [task, cancel_source] () {
-      if (cancel_source) {
-        g_source_destroy (cancel_source);
-        g_source_unref (cancel_source);
-      }
-      g_object_unref (task);
-    });
+    run_on (context_, [task] () { g_object_unref (task); });
     g_main_context_unref (context_);
   }
 
@@ -209,6 +203,10 @@ class AsyncCall {
       return;
     answered_ = true;
     fn (task_);
+    if (GSource *source = std::exchange (cancel_source_, nullptr)) {
+      g_source_destroy (source);  /* drops the reference it held, maybe the last */
+      g_source_unref (source);
+    }
   }
 
   GTask *task_;
