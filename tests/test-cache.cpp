@@ -406,12 +406,27 @@ GST_START_TEST (test_many_commits_at_once_all_land)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_stray_partials_are_swept_unless_held)
+/* Names `keys` as the segments of `download`'s playback plan (one track). */
+static void plan_segments (GstOfflineCache *cache, const char *download, std::initializer_list<const char *> keys)
 {
-  g_autoptr (GstOfflineCache) cache = open_cache_with_downloads ("sweep", { "d1" });
+  guint number = 0;
+  for (const char *key : keys) {
+    g_autofree gchar *sql = g_strdup_printf ("INSERT INTO segments (download_id, track, number, start_ns, duration_ns, "
+        "resource) VALUES ('%s', 0, %u, %u, 1, '%s')", download, number, number, key);
+    fail_unless (cache_database (cache).exec (sql, nullptr));
+    number++;
+  }
+}
+
+GST_START_TEST (test_removal_deletes_the_partials_its_plan_names_unless_held)
+{
+  g_autoptr (GstOfflineCache) cache = open_cache_with_downloads ("remove-plan", { "d1", "d2" });
   g_autoptr (GError) error = nullptr;
+  plan_segments (cache, "d1", { "crashed", "kept", "live" });
+  plan_segments (cache, "d2", { "other" });
   crash_before_checkpoint (cache, "crashed", "d1", 3000);
-  /* Checkpointed, then closed: its row keeps it. */
+  crash_before_checkpoint (cache, "other", "d2", 1000);
+  /* Checkpointed, then closed: its row keeps it until the removal. */
   {
     auto kept = ResourceWriter::open (cache, "kept", "d1", &error);
     fail_unless (kept->append ("abc", 3, &error));
@@ -422,14 +437,13 @@ GST_START_TEST (test_stray_partials_are_swept_unless_held)
   fail_unless (live->append (data.data (), 2000, &error));
 
   g_autoptr (GPtrArray) problems = gst_offline_cache_verify (cache, nullptr, &error);
-  fail_unless_equals_int (problems->len, 1);
-  fail_unless (strstr (static_cast<const char *> (problems->pdata[0]), partial_path (cache, "crashed").c_str ()),
-      "%s", static_cast<const char *> (problems->pdata[0]));
+  fail_unless_equals_int (problems->len, 2);
 
-  fail_unless (cache_sweep (cache, &error), "%s", error ? error->message : "");
+  fail_unless (cache_remove_download_resources (cache, "d1", &error), "%s", error ? error->message : "");
   fail_if (g_file_test (partial_path (cache, "crashed").c_str (), G_FILE_TEST_EXISTS));
-  fail_unless_equals_uint64 (gst_offline_cache_get_cached_length (cache, "kept"), 3);
-  fail_unless (g_file_test (partial_path (cache, "kept").c_str (), G_FILE_TEST_EXISTS));
+  fail_if (g_file_test (partial_path (cache, "kept").c_str (), G_FILE_TEST_EXISTS));
+  /* Another download's leftover is not this removal's to delete. */
+  fail_unless (g_file_test (partial_path (cache, "other").c_str (), G_FILE_TEST_EXISTS));
 
   /* The live writer goes on unharmed. */
   fail_unless (live->append (data.data () + 2000, 3000, &error));
@@ -438,25 +452,30 @@ GST_START_TEST (test_stray_partials_are_swept_unless_held)
   fail_unless (path && read_path (path) == data);
 
   /* A crashed resume starts over, at 0: its bytes were never durable. */
-  crash_before_checkpoint (cache, "crashed", "d1", 3000);
-  auto again = ResourceWriter::open (cache, "crashed", "d1", &error);
+  auto again = ResourceWriter::open (cache, "other", "d2", &error);
   fail_unless (again && again->length () == 0);
 }
 GST_END_TEST;
 
-GST_START_TEST (test_removal_sweeps_partials_that_never_had_a_row)
+GST_START_TEST (test_removal_deletes_partials_that_never_had_a_row)
 {
   g_autoptr (GstOfflineCache) cache = open_cache_with_downloads ("remove-strays", { "a", "b" });
   g_autoptr (GError) error = nullptr;
   write_whole (cache, "whole-a", "a", pattern (1000, 13));
+  plan_segments (cache, "a", { "whole-a", "cut-a" });
   crash_before_checkpoint (cache, "cut-a", "a", 2000);
+  /* The URI of a progressive download is its key. */
+  crash_before_checkpoint (cache, "http://h/a", "a", 2000);
   /* Another download's resource, being written before its first row. */
+  plan_segments (cache, "b", { "live-b" });
   auto live_b = ResourceWriter::open (cache, "live-b", "b", &error);
   fail_unless (live_b->append ("xyz", 3, &error));
 
   fail_unless (cache_remove_download_resources (cache, "a", &error));
   fail_unless (cache_database (cache).exec ("DELETE FROM downloads WHERE id = 'a'", &error));
+  fail_unless (cache_database (cache).exec ("DELETE FROM segments WHERE download_id = 'a'", &error));
   fail_if (g_file_test (partial_path (cache, "cut-a").c_str (), G_FILE_TEST_EXISTS));
+  fail_if (g_file_test (partial_path (cache, "http://h/a").c_str (), G_FILE_TEST_EXISTS));
   fail_unless (g_file_test (partial_path (cache, "live-b").c_str (), G_FILE_TEST_EXISTS));
   live_b.reset ();
   assert_verifies_clean (cache);
@@ -492,28 +511,6 @@ GST_START_TEST (test_file_held_between_rename_and_rows_is_left_alone)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_sweep_removes_resources_of_downloads_that_are_gone)
-{
-  g_autoptr (GstOfflineCache) cache = open_cache_with_downloads ("orphans", { "here" });
-  g_autoptr (GError) error = nullptr;
-  write_whole (cache, "mine", "here", pattern (100, 16));
-  write_whole (cache, "shared", "here", pattern (100, 17));
-  /* A removed download whose last commit landed after its removal. */
-  write_whole (cache, "late", "gone", pattern (100, 18));
-  write_whole (cache, "shared", "gone", pattern (100, 17));
-  g_autofree gchar *late = gst_offline_cache_lookup (cache, "late", nullptr, &error);
-
-  fail_unless (cache_sweep (cache, &error), "%s", error ? error->message : "");
-  fail_unless (gst_offline_cache_lookup (cache, "late", nullptr, &error) == nullptr);
-  g_clear_error (&error);
-  fail_if (g_file_test (late, G_FILE_TEST_EXISTS));
-  g_autofree gchar *mine = gst_offline_cache_lookup (cache, "mine", nullptr, &error);
-  g_autofree gchar *shared = gst_offline_cache_lookup (cache, "shared", nullptr, &error);
-  fail_unless (mine && shared);
-  assert_verifies_clean (cache);
-}
-GST_END_TEST;
-
 static Suite *cache_suite (void)
 {
   Suite *s = suite_create ("cache");
@@ -528,10 +525,9 @@ static Suite *cache_suite (void)
   tcase_add_test (tc, test_write_error_is_no_space_and_keeps_what_was_written);
   tcase_add_test (tc, test_small_resource_writes_rows_only_at_commit);
   tcase_add_test (tc, test_many_commits_at_once_all_land);
-  tcase_add_test (tc, test_stray_partials_are_swept_unless_held);
-  tcase_add_test (tc, test_removal_sweeps_partials_that_never_had_a_row);
+  tcase_add_test (tc, test_removal_deletes_the_partials_its_plan_names_unless_held);
+  tcase_add_test (tc, test_removal_deletes_partials_that_never_had_a_row);
   tcase_add_test (tc, test_file_held_between_rename_and_rows_is_left_alone);
-  tcase_add_test (tc, test_sweep_removes_resources_of_downloads_that_are_gone);
   return s;
 }
 

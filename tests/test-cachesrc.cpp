@@ -37,13 +37,6 @@ on_download_changed (GstOfflineDownloadManager *, GstOfflineDownload *download, 
   }
 }
 
-gboolean
-on_download_timeout (gpointer user_data)
-{
-  g_main_loop_quit (static_cast<DownloadWait *> (user_data)->loop);
-  return G_SOURCE_REMOVE;
-}
-
 /* The download manager of a data directory, made once per process in a main
  * context of its own that download() iterates. It is kept until the process
  * exits, as an application would keep it. */
@@ -98,15 +91,9 @@ download (const gchar *data_dir, const gchar *id, const gchar *url)
   g_object_unref (added);
   g_object_unref (request);
 
-  if (!wait.terminal) {
-    GSource *timeout = g_timeout_source_new_seconds (90);
-    g_source_set_callback (timeout, on_download_timeout, &wait, nullptr);
-    g_source_attach (timeout, context);
+  /* Until it ends (one that never does is caught by the harness's timeout). */
+  if (!wait.terminal)
     g_main_loop_run (wait.loop);
-    g_source_destroy (timeout);
-    g_source_unref (timeout);
-  }
-  fail_unless (wait.terminal != nullptr, "download %s did not end within 90 s", id);
 
   g_signal_handler_disconnect (downloads->manager, handler);
   g_main_loop_unref (wait.loop);
@@ -222,16 +209,17 @@ make_pipeline (const gchar *description, const gchar *download_id, const gchar *
   return pipeline;
 }
 
-/* Plays to EOS or an error; returns NULL at EOS or the error's message. Fails
- * the test if neither comes in time. Leaves the pipeline in NULL. */
+/* Plays to EOS or an error; returns NULL at EOS or the error's message (a
+ * pipeline that never ends is caught by the harness's timeout). Leaves the
+ * pipeline in NULL. */
 gchar *
-run_pipeline (GstElement *pipeline, guint timeout_seconds = 60)
+run_pipeline (GstElement *pipeline)
 {
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   GstBus *bus = gst_element_get_bus (pipeline);
-  GstMessage *message = gst_bus_timed_pop_filtered (bus, timeout_seconds * GST_SECOND,
+  GstMessage *message = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
       static_cast<GstMessageType> (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  fail_unless (message != nullptr, "no EOS and no error within %u s", timeout_seconds);
+  fail_unless (message != nullptr);
 
   gchar *result = nullptr;
   if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
@@ -254,7 +242,7 @@ gchar *
 expect_error (const gchar *download_id, const gchar *data_dir)
 {
   GstElement *pipeline = make_pipeline ("cachesrc name=src ! fakesink", download_id, data_dir);
-  gchar *message = run_pipeline (pipeline, 20);
+  gchar *message = run_pipeline (pipeline);
   gst_object_unref (pipeline);
   fail_unless (message != nullptr, "offline://%s played without an error", download_id);
   return message;
@@ -612,7 +600,7 @@ GST_START_TEST (test_push_bytes_seek)
   record_pad (src, &record);
 
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
-  fail_unless_equals_int (gst_element_get_state (pipeline, nullptr, nullptr, 20 * GST_SECOND),
+  fail_unless_equals_int (gst_element_get_state (pipeline, nullptr, nullptr, GST_CLOCK_TIME_NONE),
       GST_STATE_CHANGE_SUCCESS);
 
   GstPad *srcpad = gst_element_get_static_pad (src, "src_0");
@@ -641,7 +629,7 @@ GST_START_TEST (test_push_bytes_seek)
       GST_SEEK_TYPE_SET, 17250);
   guint32 seqnum = gst_event_get_seqnum (seek);
   fail_unless (gst_element_send_event (pipeline, seek), "a flushing BYTES seek was refused");
-  fail_unless_equals_int (gst_element_get_state (pipeline, nullptr, nullptr, 20 * GST_SECOND),
+  fail_unless_equals_int (gst_element_get_state (pipeline, nullptr, nullptr, GST_CLOCK_TIME_NONE),
       GST_STATE_CHANGE_SUCCESS);
   g_mutex_lock (&record.lock);
   fail_unless_equals_uint64 (record.last_segment_start, 5500);
@@ -676,7 +664,7 @@ GST_START_TEST (test_push_many_flushing_seeks)
   PushRecord record;
   record_pad (src, &record);
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
-  fail_unless_equals_int (gst_element_get_state (pipeline, nullptr, nullptr, 20 * GST_SECOND),
+  fail_unless_equals_int (gst_element_get_state (pipeline, nullptr, nullptr, GST_CLOCK_TIME_NONE),
       GST_STATE_CHANGE_SUCCESS);
 
   GRand *rand = g_rand_new_with_seed (7);
@@ -688,15 +676,18 @@ GST_START_TEST (test_push_many_flushing_seeks)
         GST_SEEK_TYPE_NONE, -1);
     seqnum = gst_event_get_seqnum (seek);
     fail_unless (gst_element_send_event (pipeline, seek), "flushing seek %u refused", i);
+    /* Let the streaming thread run a little between some seeks, by a
+     * random number of turns rather than a time. */
     if (i % 3 == 0)
-      g_usleep (g_rand_int_range (rand, 0, 2000));
+      for (gint turns = g_rand_int_range (rand, 0, 200); turns > 0; turns--)
+        g_thread_yield ();
   }
   g_rand_free (rand);
 
   /* Earlier segments may have reached their EOS: wait for the last seek's. */
   GstBus *bus = gst_element_get_bus (pipeline);
   for (;;) {
-    GstMessage *message = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+    GstMessage *message = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
         static_cast<GstMessageType> (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
     fail_unless (message != nullptr, "no EOS after the last seek");
     fail_unless_equals_int (GST_MESSAGE_TYPE (message), GST_MESSAGE_EOS);
@@ -729,15 +720,16 @@ GST_START_TEST (test_push_non_flushing_seek)
   PushRecord record;
   record_pad (src, &record);
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
-  fail_unless_equals_int (gst_element_get_state (pipeline, nullptr, nullptr, 20 * GST_SECOND),
+  fail_unless_equals_int (gst_element_get_state (pipeline, nullptr, nullptr, GST_CLOCK_TIME_NONE),
       GST_STATE_CHANGE_SUCCESS);
 
   GstEvent *seek = gst_event_new_seek (1.0, GST_FORMAT_BYTES, GST_SEEK_FLAG_NONE, GST_SEEK_TYPE_SET, 20000,
       GST_SEEK_TYPE_SET, 30000);
   guint32 seqnum = gst_event_get_seqnum (seek);
-  gint64 before = g_get_monotonic_time ();
+  /* The sink holds the preroll buffer until PLAYING, so a seek that waited
+   * for downstream would never return (and the harness's timeout would
+   * end the test). */
   fail_unless (gst_element_send_event (pipeline, seek));
-  fail_unless (g_get_monotonic_time () - before < G_USEC_PER_SEC, "a non-flushing seek waited for downstream");
 
   gchar *error = run_pipeline (pipeline);
   fail_unless (error == nullptr, "playing after a non-flushing seek failed: %s", error);
@@ -784,7 +776,7 @@ GST_START_TEST (test_stop_while_pushing)
     GstElement *pipeline = make_pipeline ("cachesrc name=src blocksize=100 ! fakesink sync=true", "faststart",
         c->data_dir);
     fail_unless (gst_element_set_state (pipeline, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
-    fail_unless_equals_int (gst_element_get_state (pipeline, nullptr, nullptr, 20 * GST_SECOND),
+    fail_unless_equals_int (gst_element_get_state (pipeline, nullptr, nullptr, GST_CLOCK_TIME_NONE),
         GST_STATE_CHANGE_SUCCESS);
     fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
     gst_object_unref (pipeline);
@@ -859,7 +851,7 @@ GST_START_TEST (test_error_uri)
   GstElement *pipeline = gst_parse_launch ("cachesrc name=src ! fakesink", nullptr);
   src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
   g_object_set (src, "uri", "file:///tmp/movie.mp4", nullptr);
-  gchar *message = run_pipeline (pipeline, 20);
+  gchar *message = run_pipeline (pipeline);
   assert_contains (message, "offline://<download-id>");
   assert_contains (message, "file:///tmp/movie.mp4");
   g_free (message);

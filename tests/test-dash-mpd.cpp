@@ -864,8 +864,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_hostile_timeline_is_capped)
 {
-  /* A huge repeat count fails at once: no allocation, no loop. */
-  gint64 started = g_get_monotonic_time ();
+  /* A huge repeat count fails at once: no allocation, no loop (one would
+   * take the harness's timeout, or all memory, to notice). */
   expand_fails (mpd_with (video_with ("<SegmentTemplate media=\"$Number$\"><SegmentTimeline><S d=\"1\" r=\"2000000000\"/>"
       "</SegmentTimeline></SegmentTemplate>")), GST_OFFLINE_ERROR_INVALID_ARGUMENT, "more than 1000000 segments");
   expand_fails (mpd_with (video_with ("<SegmentTemplate media=\"$Number$\"><SegmentTimeline>"
@@ -881,7 +881,6 @@ GST_START_TEST (test_hostile_timeline_is_capped)
   expand_fails (mpd_with (video_with ("<SegmentTemplate timescale=\"1000000\" media=\"$Number$\"><SegmentTimeline>"
       "<S d=\"1\" r=\"-1\"/></SegmentTimeline></SegmentTemplate>"), "mediaPresentationDuration=\"P500Y\""),
       GST_OFFLINE_ERROR_INVALID_ARGUMENT, "more than 1000000 segments");
-  fail_unless (g_get_monotonic_time () - started < 5 * G_USEC_PER_SEC);
 }
 GST_END_TEST;
 

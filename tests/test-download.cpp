@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -367,6 +368,26 @@ GST_END_TEST;
 
 /* 4. SIGKILL mid-download: the next run resumes from the last durable
  * checkpoint rather than from zero. */
+/* Runs `done` on download kId as the index shows it, until it returns true:
+ * at once, then whenever the CLI's process changes the data directory (each
+ * of its commits writes the database's files). */
+static void watch_download (World &w, const std::function<bool (GstOfflineDownload *)> &done)
+{
+  struct Watch {
+    const gchar *data_dir;
+    const std::function<bool (GstOfflineDownload *)> &done;
+    GstOfflineDownloadIndex *index = nullptr;
+  } watch { w.data_dir, done };
+  ot_wait_for_changes (w.data_dir, [] (gpointer data) -> gboolean {
+    auto watch = static_cast<Watch *> (data);
+    if (!watch->index && !(watch->index = gst_offline_download_index_new (watch->data_dir, nullptr)))
+      return FALSE;
+    g_autoptr (GstOfflineDownload) d = gst_offline_download_index_get_download (watch->index, kId, nullptr);
+    return d && watch->done (d);
+  }, &watch);
+  g_clear_object (&watch.index);
+}
+
 GST_START_TEST (test_sigkill_resume)
 {
   gchar *media_dir = ot_make_temp_dir ("long-media");
@@ -378,36 +399,18 @@ GST_START_TEST (test_sigkill_resume)
   ot_server_set_rate (w.server, kPath, 1024 * 1024);
 
   const gchar *argv[] = { "download", w.url, "--id", kId, nullptr };
+  fail_unless (g_mkdir_with_parents (w.data_dir, 0700) == 0);
   GPid pid = ot_spawn_cli (w.data_dir, argv);
 
   /* Wait until the index shows progress past 30%. */
-  GstOfflineDownloadIndex *index = nullptr;
   guint64 progress = 0;
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-  while (g_get_monotonic_time () < deadline) {
-    g_usleep (50 * 1000);
-    if (!index) {
-      if (!g_file_test (w.data_dir, G_FILE_TEST_IS_DIR))
-        continue;
-      index = gst_offline_download_index_new (w.data_dir, nullptr);
-      if (!index)
-        continue;
-    }
-    GstOfflineDownload *d = gst_offline_download_index_get_download (index, kId, nullptr);
-    if (!d)
-      continue;
+  watch_download (w, [&] (GstOfflineDownload *d) {
     progress = gst_offline_download_get_bytes_downloaded (d);
-    gboolean terminal = gst_offline_download_is_terminal (d);
-    g_object_unref (d);
-    fail_if (terminal, "the download ended before it could be killed");
-    if (progress > w.size * 3 / 10)
-      break;
-  }
-  fail_unless (progress > w.size * 3 / 10, "no progress past 30%% within 30 s (last: %" G_GUINT64_FORMAT " of %" G_GSIZE_FORMAT ")",
-      progress, w.size);
+    fail_if (gst_offline_download_is_terminal (d), "the download ended before it could be killed");
+    return progress > w.size * 3 / 10;
+  });
   kill (pid, SIGKILL);
   fail_unless_equals_int (ot_wait_pid (pid), 128 + SIGKILL);
-  g_object_unref (index);
   guint64 sent_first = ot_server_get_bytes_sent (w.server, kPath);
 
   ot_server_set_rate (w.server, kPath, 0);
@@ -637,22 +640,10 @@ GST_START_TEST (test_chunked)
   ot_server_set_rate (w.server, kPath, w.size / 2);
 
   const gchar *argv[] = { "download", w.url, "--id", kId, nullptr };
+  fail_unless (g_mkdir_with_parents (w.data_dir, 0700) == 0);
   GPid pid = ot_spawn_cli (w.data_dir, argv);
-  GstOfflineDownloadIndex *index = nullptr;
   guint running_rows = 0;
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-  while (g_get_monotonic_time () < deadline) {
-    g_usleep (50 * 1000);
-    if (!index) {
-      if (!g_file_test (w.data_dir, G_FILE_TEST_IS_DIR))
-        continue;
-      index = gst_offline_download_index_new (w.data_dir, nullptr);
-      if (!index)
-        continue;
-    }
-    GstOfflineDownload *d = gst_offline_download_index_get_download (index, kId, nullptr);
-    if (!d)
-      continue;
+  watch_download (w, [&] (GstOfflineDownload *d) {
     gboolean terminal = gst_offline_download_is_terminal (d);
     if (!terminal && gst_offline_download_get_bytes_downloaded (d) < w.size) {
       running_rows++;
@@ -660,11 +651,8 @@ GST_START_TEST (test_chunked)
           "content_length is %" G_GINT64_FORMAT " while a chunked download runs (%" G_GUINT64_FORMAT " bytes in)",
           gst_offline_download_get_content_length (d), gst_offline_download_get_bytes_downloaded (d));
     }
-    g_object_unref (d);
-    if (terminal)
-      break;
-  }
-  g_clear_object (&index);
+    return terminal;
+  });
   fail_unless_equals_int (ot_wait_pid (pid), 0);
   GST_INFO ("saw %u rows of the running chunked download", running_rows);
   fail_if (ot_server_get_last_range (w.server, kPath) != nullptr, "a fresh download sent a Range");

@@ -1,7 +1,13 @@
 /* The download manager in-process: requirements that hold downloads back and
- * release them, the space check before fetching, stop reasons, and the speed
- * and ETA of running downloads.
+ * release them, the space check before fetching, stop reasons, the speed and
+ * ETA of running downloads, and calls that return while the manager's worker
+ * is busy. Where timing is what a test looks at, fake downloaders (the
+ * manager's DownloaderFactory seam) stand in for a rate-limited server, and
+ * every wait is for an event, never for a clock.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Before gstcheck.h, whose `fail` macro the library's headers do not expect. */
+#include "fake-downloader.h"
+
 #include <gio/gio.h>
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
@@ -18,6 +24,20 @@ namespace {
 const gchar *kPath = "/movie.mp4";
 gchar *shared_mp4 = nullptr;
 
+/* An asynchronous call's answer. */
+struct Answer {
+  GAsyncResult *result = nullptr;
+  ~Answer ()
+  {
+    if (result)
+      g_object_unref (result);
+  }
+  static void ready (GObject *, GAsyncResult *result, gpointer data)
+  {
+    static_cast<Answer *> (data)->result = G_ASYNC_RESULT (g_object_ref (result));
+  }
+};
+
 /* A manager on a fresh data directory, serving one media file. */
 struct Fixture {
   gchar *data_dir;
@@ -29,8 +49,10 @@ struct Fixture {
   std::vector<GstOfflineDownload *> changes;
   std::vector<GstOfflineDownload *> progress;
   std::vector<guint> requirement_changes;
+  std::vector<std::string> removed;
 
-  explicit Fixture (const char *name, GstOfflineRequirements requirements, guint64 min_free_space)
+  explicit Fixture (const char *name, GstOfflineRequirements requirements, guint64 min_free_space,
+      ot::FakeDownloads *fakes = nullptr)
   {
     if (!shared_mp4) {
       g_autofree gchar *media_dir = ot_make_temp_dir ("media");
@@ -43,8 +65,12 @@ struct Fixture {
     g_autoptr (GBytes) bytes = ot_read_file (shared_mp4);
     size = g_bytes_get_size (bytes);
     GError *error = nullptr;
-    manager = GST_OFFLINE_DOWNLOAD_MANAGER (g_initable_new (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER, nullptr, &error,
-        "data-dir", data_dir, "requirements", requirements, "min-free-space", min_free_space, nullptr));
+    if (fakes)
+      manager = gst_offline::download_manager_new_with_factory (fakes->factory (), &error, "data-dir", data_dir,
+          "requirements", requirements, "min-free-space", min_free_space, nullptr);
+    else
+      manager = GST_OFFLINE_DOWNLOAD_MANAGER (g_initable_new (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER, nullptr, &error,
+          "data-dir", data_dir, "requirements", requirements, "min-free-space", min_free_space, nullptr));
     fail_unless (manager != nullptr, "%s", error ? error->message : "");
     loop = g_main_loop_new (nullptr, FALSE);
     g_signal_connect (manager, "download-changed", G_CALLBACK (+[] (GstOfflineDownloadManager *, GstOfflineDownload *d,
@@ -53,6 +79,8 @@ struct Fixture {
         GstOfflineDownload *d, Fixture *f) { f->progress.push_back (GST_OFFLINE_DOWNLOAD (g_object_ref (d))); }), this);
     g_signal_connect (manager, "requirements-changed", G_CALLBACK (+[] (GstOfflineDownloadManager *, guint not_met,
         Fixture *f) { f->requirement_changes.push_back (not_met); }), this);
+    g_signal_connect (manager, "download-removed", G_CALLBACK (+[] (GstOfflineDownloadManager *, const gchar *id,
+        Fixture *f) { f->removed.push_back (id); }), this);
   }
   ~Fixture ()
   {
@@ -76,13 +104,28 @@ struct Fixture {
     return d;
   }
 
-  /* Runs the main loop until `done` says so, at most `seconds`. */
-  template <typename Pred> bool run_until (Pred done, guint seconds = 60)
+  /* Runs the main loop until `done` says so: every change comes as an
+   * event on it (a signal, an answer). A test whose event never comes is
+   * ended by the harness's timeout. */
+  template <typename Pred> bool run_until (Pred done)
   {
-    gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
-    while (!done () && g_get_monotonic_time () < deadline)
-      g_main_context_iteration (nullptr, FALSE) || (g_usleep (10000), true);
-    return done ();
+    while (!done ())
+      g_main_context_iteration (nullptr, TRUE);
+    return true;
+  }
+
+  /* add_download_async, waited for: its answer comes once the worker has
+   * recorded the download and decided whether to start it. */
+  GstOfflineDownload *add_async (const char *id)
+  {
+    g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new (id, url);
+    Answer answer;
+    gst_offline_download_manager_add_download_async (manager, request, nullptr, Answer::ready, &answer);
+    run_until ([&] { return answer.result != nullptr; });
+    GError *error = nullptr;
+    GstOfflineDownload *d = gst_offline_download_manager_add_download_finish (manager, answer.result, &error);
+    fail_unless (d != nullptr, "%s", error ? error->message : "");
+    return d;
   }
 
   GstOfflineDownloadState last_state (const char *id)
@@ -92,6 +135,14 @@ struct Fixture {
         return gst_offline_download_get_state (*it);
     }
     return GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
+  }
+
+  guint count_state (const char *id, GstOfflineDownloadState state)
+  {
+    guint count = 0;
+    for (auto d : changes)
+      count += g_str_equal (gst_offline_download_get_id (d), id) && gst_offline_download_get_state (d) == state;
+    return count;
   }
 
   GstOfflineDownload *snapshot (const char *id)
@@ -117,9 +168,10 @@ GST_START_TEST (test_storage_requirement_holds_then_releases)
   /* More free space than any disk has: the requirement cannot be met. */
   Fixture f ("storage", GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW, G_MAXUINT64 / 4);
   fail_unless (gst_offline_download_manager_get_not_met_requirements (f.manager) & GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW);
-  g_autoptr (GstOfflineDownload) added = f.add ("held");
+  /* Its answer comes after the worker decided what to start: nothing. */
+  g_autoptr (GstOfflineDownload) added = f.add_async ("held");
   fail_unless_equals_int (gst_offline_download_get_state (added), GST_OFFLINE_DOWNLOAD_STATE_QUEUED);
-  f.run_until ([] { return false; }, 1);
+  fail_unless (gst_offline_download_manager_is_idle (f.manager));
   fail_unless_equals_int (ot_server_get_request_count (f.server, kPath), 0);
   fail_unless_equals_int (f.last_state ("held"), GST_OFFLINE_DOWNLOAD_STATE_QUEUED);
 
@@ -136,7 +188,7 @@ GST_START_TEST (test_storage_requirement_holds_then_releases)
   fail_unless (f.run_until ([&] { return f.last_state ("held") == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED; }),
       "the download did not complete once the requirement was met (last state %s)",
       gst_offline_download_state_to_string (f.last_state ("held")));
-  fail_unless (f.run_until ([&] { return !f.requirement_changes.empty (); }, 5), "no requirements-changed signal");
+  fail_unless (f.run_until ([&] { return !f.requirement_changes.empty (); }), "no requirements-changed signal");
   fail_unless_equals_int (f.requirement_changes.back (), GST_OFFLINE_REQUIREMENTS_NONE);
   fail_unless_equals_int (gst_offline_download_manager_get_not_met_requirements (f.manager), GST_OFFLINE_REQUIREMENTS_NONE);
 }
@@ -161,34 +213,233 @@ GST_END_TEST;
 
 GST_START_TEST (test_stop_reason_stops_and_clearing_it_resumes)
 {
-  Fixture f ("stop", GST_OFFLINE_REQUIREMENTS_NONE, 0);
-  ot_server_set_rate (f.server, kPath, f.size / 3);
-  g_autoptr (GstOfflineDownload) added = f.add ("paused");
-  fail_unless (f.run_until ([&] {
-    g_autoptr (GstOfflineDownload) d = f.snapshot ("paused");
-    return gst_offline_download_get_bytes_downloaded (d) > 0;
-  }));
+  ot::FakeDownloads fakes;
+  Fixture f ("stop", GST_OFFLINE_REQUIREMENTS_NONE, 0, &fakes);
+  g_autoptr (GstOfflineDownload) added = f.add_async ("paused");
+  fail_unless_equals_int (fakes.starts ("paused"), 1);
+  fakes.progress ("paused", 1000, 3000);
+  fail_unless (f.run_until ([&] { return !f.progress.empty (); }));
+  g_autoptr (GstOfflineDownload) running = f.snapshot ("paused");
+  fail_unless_equals_uint64 (gst_offline_download_get_bytes_downloaded (running), 1000);
+
   GError *error = nullptr;
   fail_unless (gst_offline_download_manager_set_stop_reason (f.manager, "paused", 7, &error));
-  fail_unless (f.run_until ([&] { return f.last_state ("paused") == GST_OFFLINE_DOWNLOAD_STATE_STOPPED; }, 5),
-      "not stopped");
+  fail_unless (f.run_until ([&] { return f.last_state ("paused") == GST_OFFLINE_DOWNLOAD_STATE_STOPPED; }));
   g_autoptr (GstOfflineDownload) stopped = f.snapshot ("paused");
   fail_unless_equals_int (gst_offline_download_get_stop_reason (stopped), 7);
-  guint64 kept = gst_offline_download_get_bytes_downloaded (stopped);
-  fail_unless (kept > 0 && kept < f.size, "kept %" G_GUINT64_FORMAT, kept);
-  guint requests = ot_server_get_request_count (f.server, kPath);
-  f.run_until ([] { return false; }, 1);
-  fail_unless_equals_int (ot_server_get_request_count (f.server, kPath), requests);
+  fail_unless_equals_uint64 (gst_offline_download_get_bytes_downloaded (stopped), 1000);
+  fail_unless (gst_offline_download_manager_is_idle (f.manager));
 
-  ot_server_set_rate (f.server, kPath, 0);
+  /* Cleared: the download runs again, a new downloader from where it was. */
   fail_unless (gst_offline_download_manager_set_stop_reason (f.manager, "paused", GST_OFFLINE_STOP_REASON_NONE, &error));
+  fail_unless (f.run_until ([&] { return f.last_state ("paused") == GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING; }));
+  fakes.finish ("paused");
   fail_unless (f.run_until ([&] { return f.last_state ("paused") == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED; }));
-  g_autofree gchar *range = ot_server_get_last_range (f.server, kPath);
-  fail_unless (range != nullptr, "the resumed request asked for no range");
+  fail_unless_equals_int (fakes.starts ("paused"), 2);
 
-  fail_if (gst_offline_download_manager_set_stop_reason (f.manager, "absent", 1, &error));
+  /* A stop reason on a download that is not running is reported too. */
+  f.changes.clear ();
+  fail_unless (gst_offline_download_manager_set_stop_reason (f.manager, "paused", 3, &error));
+  fail_unless (f.run_until ([&] { return !f.changes.empty (); }));
+  fail_unless_equals_int (gst_offline_download_get_stop_reason (f.changes.back ()), 3);
+  fail_unless_equals_int (gst_offline_download_get_state (f.changes.back ()), GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
+
+  /* What cannot be a download id is refused at once. */
+  fail_if (gst_offline_download_manager_set_stop_reason (f.manager, "a/b", 1, &error));
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT));
+  g_clear_error (&error);
+}
+GST_END_TEST;
+
+/* Every public call returns while the manager's worker is held inside a
+ * downloader's start(): one that waited for the worker would never return
+ * and the test would hang (ended by the harness's timeout). What the calls
+ * asked for happens once the worker goes on. */
+GST_START_TEST (test_calls_return_while_the_worker_is_busy)
+{
+  ot::FakeDownloads fakes;
+  Fixture f ("busy", GST_OFFLINE_REQUIREMENTS_NONE, 0, &fakes);
+  g_autoptr (GstOfflineDownload) first = f.add_async ("first");
+  g_autoptr (GstOfflineDownload) second = f.add_async ("second");
+  fakes.finish ("second");
+  fail_unless (f.run_until ([&] { return f.last_state ("second") == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED; }));
+
+  fakes.hold_worker ();
+  g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new ("third", f.url);
+  Answer added, removed;
+  gst_offline_download_manager_add_download_async (f.manager, request, nullptr, Answer::ready, &added);
+  fakes.wait_worker_held ();
+
+  /* The worker is held: each of these must return without it. */
+  GError *error = nullptr;
+  fail_unless (gst_offline_download_manager_remove_download (f.manager, "second", &error));
+  gst_offline_download_manager_remove_download_async (f.manager, "first", nullptr, Answer::ready, &removed);
+  fail_unless (gst_offline_download_manager_set_stop_reason (f.manager, nullptr, 5, &error));
+  fail_unless (gst_offline_download_manager_set_stop_reason (f.manager, nullptr, GST_OFFLINE_STOP_REASON_NONE, &error));
+  gst_offline_download_manager_pause_downloads (f.manager);
+  gst_offline_download_manager_resume_downloads (f.manager);
+  g_object_set (f.manager, "max-parallel-downloads", 2u, "min-retry-count", 3u, "requirements",
+      GST_OFFLINE_REQUIREMENTS_NONE, "min-free-space", (guint64) 0, "segment-parallelism", 4u, "downloads-paused",
+      FALSE, nullptr);
+  guint max_parallel = 0;
+  g_object_get (f.manager, "max-parallel-downloads", &max_parallel, nullptr);
+  fail_unless_equals_int (max_parallel, 2);
+  fail_unless_equals_int (gst_offline_download_manager_get_not_met_requirements (f.manager), GST_OFFLINE_REQUIREMENTS_NONE);
+  fail_unless (!gst_offline_download_manager_is_idle (f.manager));
+  g_autoptr (GstOfflineDownload) still = f.snapshot ("second");
+  fail_unless_equals_int (gst_offline_download_get_state (still), GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
+  g_autoptr (GPtrArray) all = gst_offline_download_manager_get_downloads (f.manager, &error);
+  /* "third" was recorded before its start held the worker. */
+  fail_unless (all != nullptr && all->len == 3);
+  fail_unless (added.result == nullptr && removed.result == nullptr && f.removed.empty ());
+
+  /* Let go, the worker does what was asked, in order. */
+  fakes.release_worker ();
+  fail_unless (f.run_until ([&] { return added.result && removed.result; }));
+  g_autoptr (GstOfflineDownload) third = gst_offline_download_manager_add_download_finish (f.manager, added.result, &error);
+  fail_unless (third != nullptr, "%s", error ? error->message : "");
+  fail_unless (gst_offline_download_manager_remove_download_finish (f.manager, removed.result, &error), "%s",
+      error ? error->message : "");
+  fail_unless (f.run_until ([&] { return f.removed.size () == 2; }));
+  for (const char *gone : { "first", "second" }) {
+    fail_if (gst_offline_download_manager_get_download (f.manager, gone, &error));
+    fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND));
+    g_clear_error (&error);
+  }
+  /* Paused and resumed while it started, "third" runs again. */
+  fail_unless (f.run_until ([&] { return f.count_state ("third", GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING) == 2; }));
+  fakes.finish ("third");
+  fail_unless (f.run_until ([&] { return f.last_state ("third") == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED; }));
+  fail_unless_equals_int (fakes.starts ("third"), 2);
+}
+GST_END_TEST;
+
+/* A manager's start (reading the index, starting what was queued) happens on
+ * its worker: the constructor returns while that work is held. */
+GST_START_TEST (test_new_returns_while_its_start_runs)
+{
+  g_autofree gchar *dir = ot_make_temp_dir ("start");
+  g_autofree gchar *data_dir = g_build_filename (dir, "data", nullptr);
+  GError *error = nullptr;
+  {
+    /* A download left queued by an earlier manager. */
+    g_autoptr (GObject) paused = G_OBJECT (g_initable_new (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER, nullptr, &error,
+        "data-dir", data_dir, "downloads-paused", TRUE, nullptr));
+    fail_unless (paused != nullptr, "%s", error ? error->message : "");
+    g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new ("left", "http://127.0.0.1:1/left.mp4");
+    g_autoptr (GstOfflineDownload) left = gst_offline_download_manager_add_download (GST_OFFLINE_DOWNLOAD_MANAGER (paused),
+        request, &error);
+    fail_unless (left != nullptr, "%s", error ? error->message : "");
+  }
+  ot::FakeDownloads fakes;
+  fakes.hold_worker ();
+  g_autoptr (GstOfflineDownloadManager) manager = gst_offline::download_manager_new_with_factory (fakes.factory (),
+      &error, "data-dir", data_dir, nullptr);
+  fail_unless (manager != nullptr, "%s", error ? error->message : "");
+  fakes.wait_worker_held ();
+  fakes.release_worker ();
+  std::vector<std::string> completed;
+  g_signal_connect (manager, "download-changed", G_CALLBACK (+[] (GstOfflineDownloadManager *, GstOfflineDownload *d,
+      std::vector<std::string> *done) {
+    if (gst_offline_download_get_state (d) == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED)
+      done->push_back (gst_offline_download_get_id (d));
+  }), &completed);
+  fakes.finish ("left");
+  while (completed.empty ())
+    g_main_context_iteration (nullptr, TRUE);
+  fail_unless_equals_string (completed[0].c_str (), "left");
+}
+GST_END_TEST;
+
+/* Removing a running download: its data goes at once, its row says
+ * `removing` until its task has ended (so a crash in between leaves a
+ * removal to finish, not orphan data), then it is gone. */
+GST_START_TEST (test_removal_of_a_running_download_ends_with_its_task)
+{
+  ot::FakeDownloads fakes;
+  fakes.set_end_on_cancel (false);
+  Fixture f ("remove-running", GST_OFFLINE_REQUIREMENTS_NONE, 0, &fakes);
+  g_autoptr (GstOfflineDownload) added = f.add_async ("going");
+  Answer removed;
+  gst_offline_download_manager_remove_download_async (f.manager, "going", nullptr, Answer::ready, &removed);
+  fail_unless (f.run_until ([&] { return f.last_state ("going") == GST_OFFLINE_DOWNLOAD_STATE_REMOVING; }));
+  g_autoptr (GstOfflineDownload) removing = f.snapshot ("going");
+  fail_unless_equals_int (gst_offline_download_get_state (removing), GST_OFFLINE_DOWNLOAD_STATE_REMOVING);
+  /* A second removal joins the first. */
+  Answer again;
+  gst_offline_download_manager_remove_download_async (f.manager, "going", nullptr, Answer::ready, &again);
+
+  /* The task ends (its cancellation seen): the removal completes. */
+  fakes.finish ("going", -1);
+  fail_unless (f.run_until ([&] { return removed.result && again.result; }));
+  GError *error = nullptr;
+  fail_unless (gst_offline_download_manager_remove_download_finish (f.manager, removed.result, &error));
+  fail_unless (gst_offline_download_manager_remove_download_finish (f.manager, again.result, &error));
+  fail_unless (f.removed.size () == 1 && f.removed[0] == "going");
+  fail_if (gst_offline_download_manager_get_download (f.manager, "going", &error));
   fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND));
   g_clear_error (&error);
+
+  /* An unknown id: the command changes nothing, the async form says so. */
+  fail_unless (gst_offline_download_manager_remove_download (f.manager, "never", &error));
+  Answer unknown;
+  gst_offline_download_manager_remove_download_async (f.manager, "never", nullptr, Answer::ready, &unknown);
+  fail_unless (f.run_until ([&] { return unknown.result != nullptr; }));
+  fail_if (gst_offline_download_manager_remove_download_finish (f.manager, unknown.result, &error));
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND), "%s", error->message);
+  g_clear_error (&error);
+  fail_if (gst_offline_download_manager_remove_download (f.manager, "a/b", &error));
+  fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT));
+  g_clear_error (&error);
+}
+GST_END_TEST;
+
+/* A cancelled wait answers at once, and the worker's later answer is
+ * dropped; the call itself still happens. */
+GST_START_TEST (test_cancelled_calls_answer_at_once)
+{
+  ot::FakeDownloads fakes;
+  fakes.set_end_on_cancel (false);
+  Fixture f ("cancel", GST_OFFLINE_REQUIREMENTS_NONE, 0, &fakes);
+  g_autoptr (GstOfflineDownload) added = f.add_async ("slow");
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  Answer removed;
+  gst_offline_download_manager_remove_download_async (f.manager, "slow", cancellable, Answer::ready, &removed);
+  fail_unless (f.run_until ([&] { return f.last_state ("slow") == GST_OFFLINE_DOWNLOAD_STATE_REMOVING; }));
+  g_cancellable_cancel (cancellable);
+  fail_unless (f.run_until ([&] { return removed.result != nullptr; }));
+  GError *error = nullptr;
+  fail_if (gst_offline_download_manager_remove_download_finish (f.manager, removed.result, &error));
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  g_clear_error (&error);
+  fakes.finish ("slow", -1);
+  fail_unless (f.run_until ([&] { return !f.removed.empty (); }));
+
+  /* An add cancelled before the worker reaches it is not made. */
+  fakes.hold_worker ();
+  g_autoptr (GstOfflineDownloadRequest) holder = gst_offline_download_request_new ("holder", f.url);
+  Answer held;
+  gst_offline_download_manager_add_download_async (f.manager, holder, nullptr, Answer::ready, &held);
+  fakes.wait_worker_held ();
+  g_autoptr (GCancellable) cancel_add = g_cancellable_new ();
+  g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new ("never-added", f.url);
+  Answer not_added;
+  gst_offline_download_manager_add_download_async (f.manager, request, cancel_add, Answer::ready, &not_added);
+  g_cancellable_cancel (cancel_add);
+  fakes.release_worker ();
+  fail_unless (f.run_until ([&] { return not_added.result && held.result; }));
+  fail_if (gst_offline_download_manager_add_download_finish (f.manager, not_added.result, &error));
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  g_clear_error (&error);
+  /* The worker's answer to the held add comes after its cancelled one's
+   * turn: the cancelled add was skipped. */
+  g_autoptr (GstOfflineDownload) holder_added = gst_offline_download_manager_add_download_finish (f.manager,
+      held.result, &error);
+  fail_unless (holder_added != nullptr);
+  fail_if (gst_offline_download_manager_get_download (f.manager, "never-added", &error));
+  g_clear_error (&error);
+  fakes.finish ("holder");
+  fail_unless (f.run_until ([&] { return f.last_state ("holder") == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED; }));
 }
 GST_END_TEST;
 
@@ -262,6 +513,10 @@ static Suite *manager_suite (void)
   tcase_add_test (tc, test_stop_reason_stops_and_clearing_it_resumes);
   tcase_add_test (tc, test_running_download_reports_speed_and_eta);
   tcase_add_test (tc, test_adding_again_merges_the_request_and_restarts);
+  tcase_add_test (tc, test_calls_return_while_the_worker_is_busy);
+  tcase_add_test (tc, test_new_returns_while_its_start_runs);
+  tcase_add_test (tc, test_removal_of_a_running_download_ends_with_its_task);
+  tcase_add_test (tc, test_cancelled_calls_answer_at_once);
   return s;
 }
 

@@ -286,7 +286,11 @@ class PythonApiTest(unittest.TestCase):
         self.assertTrue(helper.add_header("X-Round: %d" % n))
         self.assertEqual(helper.get_download_type(), GstOffline.DownloadType.AUTO)
         helper.set_download_type(GstOffline.DownloadType.AUTO)  # detect it
-        self.assertTrue(helper.prepare(None))
+        if kind == "progressive":
+            self.assertTrue(helper.prepare(None))
+        else:
+            # As an application on a main loop prepares it: without blocking.
+            self.assertTrue(call_async(lambda done: helper.prepare_async(None, done), helper.prepare_finish))
         self.assertEqual(helper.get_download_type(), TYPES[kind])
         tracks = helper.get_tracks()
         if kind == "progressive":
@@ -407,17 +411,26 @@ class PythonApiTest(unittest.TestCase):
         ids = [d.get_id() for d in manager.get_downloads()]
         self.assertEqual(sorted(ids), sorted(["py-" + k for k in self.content.urls] + [download_id]))
 
-        # A stop reason on a completed download is kept, and the state too.
+        # A stop reason on a completed download is kept, and the state too:
+        # the command returns at once, download-changed tells it is done.
+        reasons = []
+        handler = manager.connect("download-changed", lambda m, d: reasons.append(d.get_stop_reason())
+                                  if d.get_id() == download_id else None)
         self.assertTrue(manager.set_stop_reason(download_id, GstOffline.STOP_REASON_PAUSED_BY_USER))
+        wait_for(manager, lambda: reasons)
         paused = manager.get_download(download_id)
         self.assertEqual(paused.get_stop_reason(), GstOffline.STOP_REASON_PAUSED_BY_USER)
         self.assertEqual(paused.get_state(), GstOffline.DownloadState.COMPLETED)
         self.assertTrue(manager.set_stop_reason(download_id, GstOffline.STOP_REASON_NONE))
+        wait_for(manager, lambda: reasons[-1] == GstOffline.STOP_REASON_NONE)
+        manager.disconnect(handler)
 
         # A failed download says why, with its code.
         manager.props.min_retry_count = 0
         failing_id = "failing-%d" % n
-        manager.add_download(GstOffline.DownloadRequest.new(failing_id, url + ".missing.mp4"))
+        added = call_async(lambda done: manager.add_download_async(
+            GstOffline.DownloadRequest.new(failing_id, url + ".missing.mp4"), None, done), manager.add_download_finish)
+        self.assertEqual(added.get_id(), failing_id)
         wait_for(manager, lambda: manager.get_download(failing_id).is_terminal() and manager.is_idle())
         failed = manager.get_download(failing_id)
         self.assertEqual(failed.get_state(), GstOffline.DownloadState.FAILED)
@@ -426,16 +439,22 @@ class PythonApiTest(unittest.TestCase):
 
         removed = []
         manager.connect("download-removed", lambda m, i: removed.append(i))
-        for i in (download_id, failing_id):
-            self.assertTrue(manager.remove_download(i))
+        # The command returns at once; the asynchronous form says when it is gone.
+        self.assertTrue(manager.remove_download(download_id))
+        self.assertTrue(call_async(lambda done: manager.remove_download_async(failing_id, None, done),
+                                   manager.remove_download_finish))
         wait_for(manager, lambda: len(removed) == 2 and manager.is_idle())
         self.assertEqual(sorted(removed), sorted([download_id, failing_id]))
         with self.assertRaises(GLib.Error) as raised:
             manager.get_download(download_id)
         self.assertEqual(raised.exception.code, GstOffline.Error.NOT_FOUND)
         with self.assertRaises(GLib.Error) as raised:
-            manager.remove_download(download_id)
+            call_async(lambda done: manager.remove_download_async(download_id, None, done),
+                       manager.remove_download_finish)
         self.assertEqual(raised.exception.code, GstOffline.Error.NOT_FOUND)
+        with self.assertRaises(GLib.Error) as raised:
+            manager.remove_download("a/b")
+        self.assertEqual(raised.exception.code, GstOffline.Error.INVALID_ARGUMENT)
 
         # Bad requests raise, in the library's error domain.
         with self.assertRaises(GLib.Error) as raised:
@@ -559,7 +578,15 @@ class PythonApiTest(unittest.TestCase):
         self.assertTrue(ok)
         self.assertEqual((expires_in, playable_for), (-1, -1))
         self.assertTrue(licenses.renew(protected, None))
+        self.assertTrue(call_async(lambda done: licenses.renew_async(protected, None, done), licenses.renew_finish))
         self.assertTrue(licenses.release(protected))
+        self.assertFalse(licenses.has_license(protected))
+        with self.assertRaises(GLib.Error) as raised:
+            call_async(lambda done: licenses.release_async(protected, None, done), licenses.release_finish)
+        self.assertEqual(raised.exception.code, GstOffline.Error.NOT_FOUND)
+        self.assertTrue(call_async(lambda done: licenses.register_asset_async(protected, None, None, done),
+                                   licenses.register_asset_finish))
+        self.assertTrue(call_async(lambda done: licenses.release_async(protected, None, done), licenses.release_finish))
         self.assertFalse(licenses.has_license(protected))
         with self.assertRaises(GLib.Error) as raised:
             licenses.get_status(protected)
@@ -612,6 +639,10 @@ class PythonApiTest(unittest.TestCase):
         acquired = "py-acquired-%d" % n
         self.assertTrue(licenses.acquire(GstOffline.DownloadRequest.new(acquired, self.content.urls["dash-cenc"]), None))
         self.assertTrue(licenses.has_license(acquired))
+        self.assertTrue(licenses.release(acquired))
+        request = GstOffline.DownloadRequest.new(acquired, self.content.urls["dash-cenc"])
+        self.assertTrue(call_async(lambda done: licenses.acquire_async(request, None, done), licenses.acquire_finish))
+        self.assertTrue(licenses.has_license(acquired))
         # A key the application adds, read back as playback reads keys.
         store = licenses.get_drm_store()
         kid = "00112233445566778899aabbccddee%02x" % n
@@ -632,6 +663,26 @@ class PythonApiTest(unittest.TestCase):
         self.assertEqual(manager.props.license_manager, licenses)
         del manager
         gc.collect()
+
+
+def call_async(start, finish):
+    """Starts an asynchronous call with start(callback) and runs a main loop
+    until its callback comes; returns finish(result), or raises its error."""
+    loop = GLib.MainLoop()
+    answer = {}
+
+    def done(source, result, *user_data):
+        try:
+            answer["value"] = finish(result)
+        except GLib.Error as error:
+            answer["error"] = error
+        loop.quit()
+
+    start(done)
+    loop.run()
+    if "error" in answer:
+        raise answer["error"]
+    return answer["value"]
 
 
 def wait_for(manager, done):

@@ -138,15 +138,20 @@ struct SingleFile {
    * another process or thread downloads it); returns the plan's resources. */
   std::vector<std::string> wait_until_whole (GstOfflineCache *cache, const char *id, guint part)
   {
-    gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-    while (g_get_monotonic_time () < deadline) {
-      std::vector<std::string> resources = plan_resources (id);
-      if (resources.size () == kSegments && is_whole (cache, resources[part]))
-        return resources;
-      g_usleep (20 * 1000);
-    }
-    ck_abort_msg ("part %u of %s was not whole within a minute", part, id);
-    return {};
+    struct Wait {
+      SingleFile *f;
+      GstOfflineCache *cache;
+      const char *id;
+      guint part;
+      std::vector<std::string> resources;
+    } wait { this, cache, id, part, {} };
+    /* A part becomes whole with a commit, which changes the database's files. */
+    ot_wait_for_changes (data_dir, [] (gpointer data) -> gboolean {
+      auto wait = static_cast<Wait *> (data);
+      wait->resources = wait->f->plan_resources (wait->id);
+      return wait->resources.size () == kSegments && is_whole (wait->cache, wait->resources[wait->part]);
+    }, &wait);
+    return wait.resources;
   }
 
   static bool is_whole (GstOfflineCache *cache, const std::string &resource)
@@ -266,6 +271,7 @@ GST_START_TEST (test_killed_download_resumes_at_the_first_byte_not_durable)
   /* About six seconds for the whole file. */
   ot_server_set_rate (f.server, f.path.c_str (), 48 * 1024);
   const gchar *argv[] = { "download", playlist.c_str (), "--id", "kill", nullptr };
+  fail_unless (g_mkdir_with_parents (f.data_dir, 0700) == 0);
   GPid pid = ot_spawn_cli (f.data_dir, argv);
   /* Killed in the middle of its one request, once three parts are whole. */
   g_autoptr (GstOfflineCache) cache = gst_offline_cache_new (f.data_dir, nullptr);

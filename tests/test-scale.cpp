@@ -95,7 +95,14 @@ GST_START_TEST (test_manager_sees_changes_of_other_connections)
   fail_unless_equals_int (gst_offline_download_get_state (still), GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
 
   /* A removal through the other connection is seen too: the row goes. */
-  fail_unless (gst_offline_download_manager_remove_download (other, "b", &error), "%s", error ? error->message : "");
+  GAsyncResult *removed = nullptr;
+  gst_offline_download_manager_remove_download_async (other, "b", nullptr, [] (GObject *, GAsyncResult *result,
+      gpointer data) { *static_cast<GAsyncResult **> (data) = G_ASYNC_RESULT (g_object_ref (result)); }, &removed);
+  while (!removed)
+    g_main_context_iteration (nullptr, TRUE);
+  fail_unless (gst_offline_download_manager_remove_download_finish (other, removed, &error), "%s",
+      error ? error->message : "");
+  g_object_unref (removed);
   g_autoptr (GPtrArray) left = gst_offline_download_manager_get_downloads (running, &error);
   fail_unless_equals_int (left->len, 1);
 }

@@ -45,18 +45,20 @@ bool cache_path_names_file (const std::string &path, int fd);
 
 /* Deletes every resource that download `download_id` uses and no other
  * download does (rows first, then the files no writer holds), and its
- * resource list, then sweeps stray partial files. */
+ * resource list. */
 bool cache_remove_download_resources (GstOfflineCache *cache, const std::string &download_id, GError **error);
 /* The first half of that: the rows, in one transaction. Returns the keys
- * whose files no row shows any more. */
+ * whose files no row shows any more, and the keys of the download's plan and
+ * URI, whose partial files may never have had a row (a stop or a crash
+ * before the first checkpoint). */
 std::optional<std::vector<std::string>> cache_drop_download_rows (GstOfflineCache *cache,
     const std::string &download_id, GError **error);
 /* The second half: deletes the files of `keys` that no writer holds and no
- * row names (a key fetched again meanwhile keeps its file), then, with
- * `sweep`, the partial files that never had a row (a stop before the first
- * checkpoint). With a database connection of its own, so that it can run on
- * a worker thread: unlinking tens of thousands of files takes seconds. */
-void cache_delete_unused_files (const std::string &data_dir, const std::vector<std::string> &keys, bool sweep);
+ * row names (a key fetched again meanwhile keeps its file), and only those:
+ * never a scan of the whole cache. With a database connection of its own,
+ * so that it can run on a worker thread: unlinking tens of thousands of
+ * files takes seconds. */
+void cache_delete_unused_files (const std::string &data_dir, const std::vector<std::string> &keys);
 
 /* Repair: forgets the whole resources of download `download_id` whose file
  * is missing or has another length than recorded (what verify reports), so
@@ -64,17 +66,6 @@ void cache_delete_unused_files (const std::string &data_dir, const std::vector<s
  * how many were forgotten, or nothing on error. */
 std::optional<guint> cache_drop_damaged_resources (GstOfflineCache *cache, const std::string &download_id,
     GError **error);
-
-/* Deletes the partial files that no row names and no writer holds: a
- * resource is given a row only at its first checkpoint, so a crash, or a
- * stop before that, leaves its file alone (holding no durable byte). */
-void cache_sweep_stray_partials (GstOfflineCache *cache);
-
-/* What a data directory's previous users may have left: the resources of
- * downloads that no longer exist (a removal that a crash interrupted while
- * the download's last commits landed), and stray partial files. For a
- * manager's start. */
-bool cache_sweep (GstOfflineCache *cache, GError **error);
 
 /* The bytes of a whole resource (a manifest, an index), refused with
  * UNSUPPORTED when it is larger than `max_bytes`. */

@@ -86,23 +86,6 @@ template <typename Fn> void for_each_cache_file (const std::string &data_dir, co
   }
 }
 
-/* Deletes the partial files that no row names and no writer holds. */
-void sweep_stray_partials (const std::string &data_dir, Database &db)
-{
-  for_each_cache_file (data_dir, ".partial", [&] (const std::string &file) {
-    std::string path = data_dir + G_DIR_SEPARATOR_S + file;
-    int errsv = 0;
-    UniqueFd lock = cache_lock_file (path, false, &errsv);
-    if (!lock)
-      return;
-    /* Under the lock nobody writes it: a row says whether it holds durable bytes. */
-    auto named = db.prepare ("SELECT 1 FROM partials WHERE file = ?", nullptr);
-    if (!named || named->bind (1, file).step (nullptr) != Statement::Step::Done)
-      return;
-    unlink (path.c_str ());
-  });
-}
-
 /* Deletes a file unless a writer holds it. */
 void remove_unless_held (const std::string &path)
 {
@@ -198,12 +181,34 @@ std::optional<std::vector<std::string>> cache_drop_download_rows (GstOfflineCach
   auto drop_uses = db.prepare ("DELETE FROM download_resources WHERE download_id = ?", error);
   if (!drop_uses || !drop_uses->bind (1, download_id).run (error))
     return std::nullopt;
+  /* A resource gets rows only at its first checkpoint: the files of the
+   * others (a stop or a crash before it) are found by their keys, which the
+   * playback plan lists (and the URI, a progressive download's key). The
+   * deletion keeps those a row names or a writer holds. */
+  std::set<std::string> unrecorded;
+  auto planned = db.prepare ("SELECT resource FROM segments WHERE download_id = ?1 UNION "
+      "SELECT init_resource FROM segments WHERE download_id = ?1 AND init_resource IS NOT NULL UNION "
+      "SELECT uri FROM downloads WHERE id = ?1", error);
+  if (!planned)
+    return std::nullopt;
+  planned->bind (1, download_id);
+  for (;;) {
+    auto step = planned->step (error);
+    if (step == Statement::Step::Error)
+      return std::nullopt;
+    if (step == Statement::Step::Done)
+      break;
+    unrecorded.insert (planned->text (0));
+  }
   if (!transaction->commit (error))
     return std::nullopt;
+  for (const auto &key : keys)
+    unrecorded.erase (key);
+  keys.insert (keys.end (), unrecorded.begin (), unrecorded.end ());
   return keys;
 }
 
-void cache_delete_unused_files (const std::string &data_dir, const std::vector<std::string> &keys, bool sweep)
+void cache_delete_unused_files (const std::string &data_dir, const std::vector<std::string> &keys)
 {
   /* A connection of our own: this may run on any thread. */
   g_autoptr (GError) error = nullptr;
@@ -233,8 +238,6 @@ void cache_delete_unused_files (const std::string &data_dir, const std::vector<s
     delete_unless_used (files.data, *whole, key);
     delete_unless_used (files.partial, *partial, key);
   }
-  if (sweep)
-    sweep_stray_partials (data_dir, *db);
 }
 
 bool cache_remove_download_resources (GstOfflineCache *cache, const std::string &download_id, GError **error)
@@ -246,7 +249,7 @@ bool cache_remove_download_resources (GstOfflineCache *cache, const std::string 
    * they are unlinked leaves strays that verify reports and the next writer
    * of the same key removes. A file a writer holds is its own: another
    * download that has not yet recorded its use of the key is writing it. */
-  cache_delete_unused_files (cache->data_dir, *keys, true);
+  cache_delete_unused_files (cache->data_dir, *keys);
   return true;
 }
 
@@ -287,36 +290,6 @@ std::optional<guint> cache_drop_damaged_resources (GstOfflineCache *cache, const
   for (const auto &entry : damaged)
     remove_unless_held (cache_absolute_path (cache, entry.second));
   return static_cast<guint> (damaged.size ());
-}
-
-void cache_sweep_stray_partials (GstOfflineCache *cache)
-{
-  sweep_stray_partials (cache->data_dir, cache->db.get ());
-}
-
-bool cache_sweep (GstOfflineCache *cache, GError **error)
-{
-  std::vector<std::string> gone;
-  {
-    auto orphans = cache->db.get ().prepare ("SELECT DISTINCT download_id FROM download_resources "
-        "WHERE download_id NOT IN (SELECT id FROM downloads)", error);
-    if (!orphans)
-      return false;
-    for (;;) {
-      auto step = orphans->step (error);
-      if (step == Statement::Step::Error)
-        return false;
-      if (step == Statement::Step::Done)
-        break;
-      gone.push_back (orphans->text (0));
-    }
-  }
-  for (const auto &id : gone) {
-    if (!cache_remove_download_resources (cache, id, error))
-      return false;
-  }
-  cache_sweep_stray_partials (cache);
-  return true;
 }
 
 std::optional<std::string> cache_read_resource (GstOfflineCache *cache, const std::string &key, gsize max_bytes,

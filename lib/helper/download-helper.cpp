@@ -21,14 +21,15 @@
  * @title: GstOfflineDownloadHelper
  * @short_description: what a URL offers, and a request for some of it
  *
- * As ExoPlayer's DownloadHelper: gst_offline_download_helper_prepare()
- * fetches a URL's manifest (only its first bytes when it is a media file),
+ * As ExoPlayer's DownloadHelper: gst_offline_download_helper_prepare_async()
+ * (or its blocking form gst_offline_download_helper_prepare()) fetches a
+ * URL's manifest (only its first bytes when it is a media file),
  * gst_offline_download_helper_get_tracks() lists what it offers,
  * gst_offline_download_helper_select_tracks() chooses by the SPECs of the
  * command line (`best`, `worst`, `all`, `none`, `720p`, `max-bitrate=N`,
  * a language such as `en`), and
  * gst_offline_download_helper_get_download_request() makes the request to
- * give to gst_offline_download_manager_add_download().
+ * give to gst_offline_download_manager_add_download_async().
  */
 
 namespace {
@@ -163,8 +164,10 @@ gboolean gst_offline_download_helper_add_header (GstOfflineDownloadHelper *self,
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Fetches the URI (blocking): a manifest whole, a media file only as far as
- * needed to recognise it; then lists its tracks. Its type is the one
+ * Fetches the URI, blocking the calling thread (for command-line tools;
+ * gst_offline_download_helper_prepare_async() does not block): a manifest
+ * whole, a media file only as far as needed to recognise it; then lists its
+ * tracks. Its type is the one
  * gst_offline_download_helper_set_download_type() gave, else what the URI's
  * suffix says (`.mpd`, `.m3u8`, `.ism/Manifest`, `.mp4`, ...), else the
  * server's Content-Type, else the first bytes.
@@ -221,6 +224,51 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
     self->tracks[i].index = i;
   self->prepared = true;
   return TRUE;
+}
+
+/**
+ * gst_offline_download_helper_prepare_async:
+ * @self: a #GstOfflineDownloadHelper
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called in the thread-default main context of
+ *   the caller when the helper is prepared (or failed)
+ * @user_data: data for @callback
+ *
+ * Does what gst_offline_download_helper_prepare() does without blocking
+ * the caller: the fetch and the parse run on a thread of GIO's pool. Leave
+ * @self alone (no other call on it) until @callback has been called.
+ */
+void gst_offline_download_helper_prepare_async (GstOfflineDownloadHelper *self, GCancellable *cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self));
+  g_return_if_fail (cancellable == nullptr || G_IS_CANCELLABLE (cancellable));
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, reinterpret_cast<gpointer> (gst_offline_download_helper_prepare_async));
+  g_task_run_in_thread (task, [] (GTask *task, gpointer source, gpointer, GCancellable *cancellable) {
+    GError *error = nullptr;
+    if (gst_offline_download_helper_prepare (GST_OFFLINE_DOWNLOAD_HELPER (source), cancellable, &error))
+      g_task_return_boolean (task, TRUE);
+    else
+      g_task_return_error (task, error);
+  });
+}
+
+/**
+ * gst_offline_download_helper_prepare_finish:
+ * @self: a #GstOfflineDownloadHelper
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if the helper is prepared; %FALSE with the errors of
+ *   gst_offline_download_helper_prepare().
+ */
+gboolean gst_offline_download_helper_prepare_finish (GstOfflineDownloadHelper *self, GAsyncResult *result,
+    GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /**

@@ -302,6 +302,40 @@ std::optional<LicenseRequest> request_from_manifest (const DownloadRecord &recor
 
 }  // namespace
 
+namespace {
+
+using BlockingCall = std::function<gboolean (GCancellable *cancellable, GError **error)>;
+
+/* The asynchronous form of a blocking call of the manager, as GIO makes its
+ * own: the call runs on a thread of GIO's pool (the license server's answer
+ * is waited for there), and `callback` gets its result in the caller's
+ * thread-default main context. */
+void run_in_thread (GstOfflineLicenseManager *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+    gpointer user_data, gpointer source_tag, BlockingCall call)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, new BlockingCall (std::move (call)),
+      [] (gpointer data) { delete static_cast<BlockingCall *> (data); });
+  g_task_run_in_thread (task, [] (GTask *task, gpointer, gpointer data, GCancellable *cancellable) {
+    GError *error = nullptr;
+    if ((*static_cast<BlockingCall *> (data)) (cancellable, &error))
+      g_task_return_boolean (task, TRUE);
+    else
+      g_task_return_error (task, error);
+  });
+}
+
+gboolean finish_in_thread (GstOfflineLicenseManager *self, GAsyncResult *result, gpointer source_tag, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_LICENSE_MANAGER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+}  // namespace
+
 /**
  * gst_offline_license_manager_new:
  * @data_dir: (nullable) (type filename): the data directory, %NULL for the default
@@ -465,7 +499,9 @@ gboolean gst_offline_license_manager_get_info (GstOfflineLicenseManager *self, c
  *
  * Acquires a persistent license for a download made earlier (Kaltura's
  * registerAsset): the KIDs of its tracks come from its playback plan.
- * Replaces any license it had. Blocks while the license server answers.
+ * Replaces any license it had. Blocks while the license server answers (for
+ * command-line tools; gst_offline_license_manager_register_asset_async()
+ * does not).
  *
  * Returns: %TRUE if the license is stored; %FALSE with
  *   %GST_OFFLINE_ERROR_NOT_FOUND (no such download), %GST_OFFLINE_ERROR_UNSUPPORTED
@@ -488,6 +524,53 @@ gboolean gst_offline_license_manager_register_asset (GstOfflineLicenseManager *s
 }
 
 /**
+ * gst_offline_license_manager_register_asset_async:
+ * @self: a #GstOfflineLicenseManager
+ * @id: the id of a downloaded DASH download
+ * @license_url: (nullable): the ClearKey license server, %NULL for the
+ *   download's own
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called in the thread-default main context of
+ *   the caller when the license is stored (or not)
+ * @user_data: data for @callback
+ *
+ * Does what gst_offline_license_manager_register_asset() does without
+ * blocking the caller: the exchange with the license server runs on a
+ * thread of GIO's pool (where #GstOfflineLicenseManager::wrap-request and
+ * #GstOfflineLicenseManager::unwrap-response are emitted).
+ */
+void gst_offline_license_manager_register_asset_async (GstOfflineLicenseManager *self, const gchar *id,
+    const gchar *license_url, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (GST_OFFLINE_IS_LICENSE_MANAGER (self));
+  g_return_if_fail (id != nullptr);
+  std::string download = id;
+  std::optional<std::string> url = license_url ? std::optional<std::string> (license_url) : std::nullopt;
+  run_in_thread (self, cancellable, callback, user_data,
+      reinterpret_cast<gpointer> (gst_offline_license_manager_register_asset_async),
+      [self, download, url] (GCancellable *cancellable, GError **error) {
+        return gst_offline_license_manager_register_asset (self, download.c_str (), url ? url->c_str () : nullptr,
+            cancellable, error);
+      });
+}
+
+/**
+ * gst_offline_license_manager_register_asset_finish:
+ * @self: a #GstOfflineLicenseManager
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if the license is stored; %FALSE with the errors of
+ *   gst_offline_license_manager_register_asset().
+ */
+gboolean gst_offline_license_manager_register_asset_finish (GstOfflineLicenseManager *self, GAsyncResult *result,
+    GError **error)
+{
+  return finish_in_thread (self, result, reinterpret_cast<gpointer> (gst_offline_license_manager_register_asset_async),
+      error);
+}
+
+/**
  * gst_offline_license_manager_acquire:
  * @self: a #GstOfflineLicenseManager
  * @request: what a download would be: its id, the manifest URI, its
@@ -502,7 +585,8 @@ gboolean gst_offline_license_manager_register_asset (GstOfflineLicenseManager *s
  * manifest, takes the KIDs of the tracks @request would download, asks the
  * license server and keeps the license under the request's id, replacing
  * one it had. A later download of that id acquires its own license again.
- * Blocks while the servers answer.
+ * Blocks while the servers answer (for command-line tools;
+ * gst_offline_license_manager_acquire_async() does not).
  *
  * Returns: %TRUE if the license is stored; %FALSE with
  *   %GST_OFFLINE_ERROR_UNSUPPORTED (clear content, not DASH, no license
@@ -527,6 +611,50 @@ gboolean gst_offline_license_manager_acquire (GstOfflineLicenseManager *self, Gs
     return FALSE;
   auto license = request_from_manifest (record, *text, error);
   return license && acquire (self, *license, cancellable, error);
+}
+
+/**
+ * gst_offline_license_manager_acquire_async:
+ * @self: a #GstOfflineLicenseManager
+ * @request: what a download would be (see gst_offline_license_manager_acquire()),
+ *   not to be changed until @callback is called
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called in the thread-default main context of
+ *   the caller when the license is stored (or not)
+ * @user_data: data for @callback
+ *
+ * Does what gst_offline_license_manager_acquire() does without blocking the
+ * caller: the exchanges with the manifest's and the license server run on
+ * a thread of GIO's pool (where #GstOfflineLicenseManager::wrap-request and
+ * #GstOfflineLicenseManager::unwrap-response are emitted).
+ */
+void gst_offline_license_manager_acquire_async (GstOfflineLicenseManager *self, GstOfflineDownloadRequest *request,
+    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (GST_OFFLINE_IS_LICENSE_MANAGER (self));
+  g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (request));
+  std::shared_ptr<GstOfflineDownloadRequest> held (GST_OFFLINE_DOWNLOAD_REQUEST (g_object_ref (request)),
+      g_object_unref);
+  run_in_thread (self, cancellable, callback, user_data,
+      reinterpret_cast<gpointer> (gst_offline_license_manager_acquire_async),
+      [self, held] (GCancellable *cancellable, GError **error) {
+        return gst_offline_license_manager_acquire (self, held.get (), cancellable, error);
+      });
+}
+
+/**
+ * gst_offline_license_manager_acquire_finish:
+ * @self: a #GstOfflineLicenseManager
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if the license is stored; %FALSE with the errors of
+ *   gst_offline_license_manager_acquire().
+ */
+gboolean gst_offline_license_manager_acquire_finish (GstOfflineLicenseManager *self, GAsyncResult *result,
+    GError **error)
+{
+  return finish_in_thread (self, result, reinterpret_cast<gpointer> (gst_offline_license_manager_acquire_async), error);
 }
 
 /**
@@ -557,7 +685,9 @@ gboolean gst_offline_license_manager_unregister_asset (GstOfflineLicenseManager 
  * the same KIDs, replacing its keys and policy (the license duration counts
  * from now, the playback window has not started). Other downloads'
  * licenses, even for the same KIDs, stay as they are. Blocks while the
- * license server answers; the old license stays if renewal fails.
+ * license server answers (for command-line tools;
+ * gst_offline_license_manager_renew_async() does not); the old license
+ * stays if renewal fails.
  *
  * Returns: %TRUE if the new license is stored; %FALSE with
  *   %GST_OFFLINE_ERROR_NOT_FOUND if the download has no license (register it
@@ -587,6 +717,47 @@ gboolean gst_offline_license_manager_renew (GstOfflineLicenseManager *self, cons
   }
   LicenseRequest request { license->download_id, license->license_url, license->kids (), license->headers };
   return acquire (self, request, cancellable, error);
+}
+
+/**
+ * gst_offline_license_manager_renew_async:
+ * @self: a #GstOfflineLicenseManager
+ * @id: a download id
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called in the thread-default main context of
+ *   the caller when the new license is stored (or not)
+ * @user_data: data for @callback
+ *
+ * Does what gst_offline_license_manager_renew() does without blocking the
+ * caller: the exchange with the license server runs on a thread of GIO's
+ * pool (where #GstOfflineLicenseManager::wrap-request and
+ * #GstOfflineLicenseManager::unwrap-response are emitted).
+ */
+void gst_offline_license_manager_renew_async (GstOfflineLicenseManager *self, const gchar *id,
+    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (GST_OFFLINE_IS_LICENSE_MANAGER (self));
+  g_return_if_fail (id != nullptr);
+  run_in_thread (self, cancellable, callback, user_data,
+      reinterpret_cast<gpointer> (gst_offline_license_manager_renew_async),
+      [self, download = std::string (id)] (GCancellable *cancellable, GError **error) {
+        return gst_offline_license_manager_renew (self, download.c_str (), cancellable, error);
+      });
+}
+
+/**
+ * gst_offline_license_manager_renew_finish:
+ * @self: a #GstOfflineLicenseManager
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if the new license is stored; %FALSE with the errors of
+ *   gst_offline_license_manager_renew() (the old license stays).
+ */
+gboolean gst_offline_license_manager_renew_finish (GstOfflineLicenseManager *self, GAsyncResult *result,
+    GError **error)
+{
+  return finish_in_thread (self, result, reinterpret_cast<gpointer> (gst_offline_license_manager_renew_async), error);
 }
 
 /**
@@ -628,3 +799,44 @@ bool note_license_in_index (Database &index_db, const std::string &download_id, 
 }
 
 }  // namespace gst_offline
+
+/**
+ * gst_offline_license_manager_release_async:
+ * @self: a #GstOfflineLicenseManager
+ * @id: a download id
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called in the thread-default main context of
+ *   the caller when the license is released (or not)
+ * @user_data: data for @callback
+ *
+ * Does what gst_offline_license_manager_release() does without blocking
+ * the caller: the DRM store (which may be the application's, or wait for
+ * another process's write) is written on a thread of GIO's pool.
+ */
+void gst_offline_license_manager_release_async (GstOfflineLicenseManager *self, const gchar *id,
+    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (GST_OFFLINE_IS_LICENSE_MANAGER (self));
+  g_return_if_fail (id != nullptr);
+  run_in_thread (self, cancellable, callback, user_data,
+      reinterpret_cast<gpointer> (gst_offline_license_manager_release_async),
+      [self, download = std::string (id)] (GCancellable *cancellable, GError **error) {
+        return !g_cancellable_set_error_if_cancelled (cancellable, error)
+            && gst_offline_license_manager_release (self, download.c_str (), error);
+      });
+}
+
+/**
+ * gst_offline_license_manager_release_finish:
+ * @self: a #GstOfflineLicenseManager
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if the license is released; %FALSE with the errors of
+ *   gst_offline_license_manager_release().
+ */
+gboolean gst_offline_license_manager_release_finish (GstOfflineLicenseManager *self, GAsyncResult *result,
+    GError **error)
+{
+  return finish_in_thread (self, result, reinterpret_cast<gpointer> (gst_offline_license_manager_release_async), error);
+}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/offline/offline-download-manager.h>
+#include <gst/offline/offline-download-index.h>
 #include <gst/offline/offline-enum-types.h>
 
 #include "cache/cache-private.h"
@@ -10,18 +11,23 @@
 #include "http/http-client.h"
 #include "index/download-private.h"
 #include "index/download-lock.h"
+#include "manager/download-manager-private.h"
 #include "manager/requirements.h"
 #include "util/fs.h"
 #include "util/handles.h"
 #include "util/hash.h"
+#include "util/main-context.h"
 
 #include <gio/gio.h>
 #include <gst/gst.h>
 
+#include <atomic>
+#include <cstdarg>
 #include <functional>
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <utility>
 
 GST_DEBUG_CATEGORY_STATIC (manager_debug);
 #define GST_CAT_DEFAULT manager_debug
@@ -36,11 +42,22 @@ GST_DEBUG_CATEGORY_STATIC (manager_debug);
  * once), persists their state and progress in the index, retries failing
  * requests, and reports every change with signals.
  *
- * All of its work happens on a worker thread with its own #GMainContext;
- * signals are emitted in the thread-default main context of the thread that
- * created the manager, with immutable #GstOfflineDownload snapshots. Several
- * processes may run managers on one data directory: a download is worked on
- * by one process at a time (the others see %GST_OFFLINE_ERROR_BUSY).
+ * All of its work happens on a worker thread with its own #GMainContext, and
+ * no call waits for it: commands (gst_offline_download_manager_remove_download(),
+ * gst_offline_download_manager_set_stop_reason(), pause and resume, setting a
+ * property) are posted to the worker and return at once; what they change
+ * comes back as signals, emitted in the thread-default main context of the
+ * thread that created the manager, with immutable #GstOfflineDownload
+ * snapshots. Calls that need an answer come as `_async`/`_finish` pairs
+ * (gst_offline_download_manager_add_download_async(),
+ * gst_offline_download_manager_remove_download_async()), answered in the
+ * thread-default main context of their caller.
+ * gst_offline_download_manager_add_download() is the blocking form, for
+ * command-line tools. Snapshots (gst_offline_download_manager_get_download())
+ * are read from the index and the running downloads' progress without
+ * waiting for the worker. Several processes may run managers on one data
+ * directory: a download is worked on by one process at a time (the others
+ * see %GST_OFFLINE_ERROR_BUSY).
  */
 
 enum {
@@ -96,13 +113,107 @@ using QueueKey = std::pair<gint64, std::string>;
 
 }  // namespace
 
-/* Everything below lives on the worker thread, except where noted. */
 /* Where signals go: a weak reference to the manager, shared by the queued
  * emissions so that they outlive neither it nor each other. */
 struct SignalTarget {
   GWeakRef owner;
   explicit SignalTarget (gpointer manager) { g_weak_ref_init (&owner, manager); }
   ~SignalTarget () { g_weak_ref_clear (&owner); }
+};
+
+/* An `_async` call the worker answers. Its GTask (which holds the manager)
+ * is returned, cancelled and let go only on the caller's context, so that
+ * the last reference to the manager is never dropped on the worker thread
+ * (dispose joins it). */
+class AsyncCall {
+ public:
+  using Ptr = std::shared_ptr<AsyncCall>;
+
+  static Ptr create (gpointer manager, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data,
+      gpointer source_tag)
+  {
+    Ptr call (new AsyncCall (g_task_new (manager, cancellable, callback, user_data)));
+    g_task_set_source_tag (call->task_, source_tag);
+    if (cancellable) {
+      /* A cancellation answers at once; the work may still happen. The
+       * source holds the call until it is answered (answer () destroys it),
+       * so that a call the worker dropped as cancelled is still answered. */
+      call->cancel_source_ = g_cancellable_source_new (cancellable);
+      g_source_set_callback (call->cancel_source_, reinterpret_cast<GSourceFunc> (+[] (GCancellable *, gpointer data) -> gboolean {
+        Ptr self = *static_cast<Ptr *> (data);
+        g_autoptr (GError) error = nullptr;
+        g_cancellable_set_error_if_cancelled (g_task_get_cancellable (self->task_), &error);
+        self->answer ([&error] (GTask *task) { g_task_return_error (task, g_steal_pointer (&error)); });
+        return G_SOURCE_REMOVE;
+      }), new Ptr (call), [] (gpointer data) { delete static_cast<Ptr *> (data); });
+      g_source_attach (call->cancel_source_, call->context_);
+    }
+    return call;
+  }
+
+  ~AsyncCall ()
+  {
+    GTask *task = task_;
+    run_on (context_, [task] () { g_object_unref (task); });
+    g_main_context_unref (context_);
+  }
+
+  bool cancelled () const { return g_cancellable_is_cancelled (g_task_get_cancellable (task_)); }
+
+  /* From any thread: answers with `download` (taken) or `error` (copied). */
+  static void return_download (const Ptr &call, GstOfflineDownload *download, const GError *error)
+  {
+    GError *copy = error ? g_error_copy (error) : nullptr;
+    run_on (call->context_, [call, download, copy] () {
+      call->answer ([&] (GTask *task) {
+        if (copy)
+          g_task_return_error (task, g_error_copy (copy));
+        else
+          g_task_return_pointer (task, g_object_ref (download), g_object_unref);
+      });
+      if (download)
+        g_object_unref (download);
+      if (copy)
+        g_error_free (copy);
+    });
+  }
+
+  /* From any thread: answers TRUE, or with `error` (copied). */
+  static void return_boolean (const Ptr &call, const GError *error)
+  {
+    GError *copy = error ? g_error_copy (error) : nullptr;
+    run_on (call->context_, [call, copy] () {
+      call->answer ([&] (GTask *task) {
+        if (copy)
+          g_task_return_error (task, g_error_copy (copy));
+        else
+          g_task_return_boolean (task, TRUE);
+      });
+      if (copy)
+        g_error_free (copy);
+    });
+  }
+
+ private:
+  explicit AsyncCall (GTask *task) : task_ (task), context_ (g_main_context_ref (g_task_get_context (task))) {}
+
+  /* On the caller's context: the first answer wins. */
+  void answer (const std::function<void (GTask *)> &fn)
+  {
+    if (answered_)
+      return;
+    answered_ = true;
+    fn (task_);
+    if (GSource *source = std::exchange (cancel_source_, nullptr)) {
+      g_source_destroy (source);  /* drops the reference it held, maybe the last */
+      g_source_unref (source);
+    }
+  }
+
+  GTask *task_;
+  GMainContext *context_;
+  GSource *cancel_source_ = nullptr;
+  bool answered_ = false;
 };
 
 struct ManagerCore {
@@ -113,6 +224,7 @@ struct ManagerCore {
   GMainLoop *worker_loop = nullptr;
   GThread *worker_thread = nullptr;
 
+  DownloaderFactory factory;
   GObjectPtr<GstOfflineCache> cache;  /* its database is the worker's connection */
   /* Its DRM store keeps every key a download acquires. */
   GObjectPtr<GstOfflineLicenseManager> licenses;
@@ -140,6 +252,20 @@ struct ManagerCore {
   /* Deletes the files of removed downloads, one job at a time, off the
    * worker thread (unlinking tens of thousands of files takes seconds). */
   GThreadPool *file_deleter = nullptr;
+  /* gst_offline_download_manager_remove_download_async () calls waiting
+   * for a download to be gone, by id. */
+  std::map<std::string, std::vector<AsyncCall::Ptr>> removal_waiters;
+
+  /* Read from any thread without waiting for the worker. */
+  std::atomic<bool> idle_now { true };
+  std::atomic<guint> not_met_now { GST_OFFLINE_REQUIREMENTS_NONE };
+  /* Snapshots of the downloads running here (their progress is newer than
+   * the index's), for readers on any thread. */
+  GMutex live_lock;
+  std::map<std::string, GObjectPtr<GstOfflineDownload>> live;
+  /* The caller's reader of the index, for snapshots. */
+  GMutex reader_lock;
+  GObjectPtr<GstOfflineDownloadIndex> reader;
 
   /* The index in memory: every event touches only the downloads it
    * concerns, whatever their number. */
@@ -166,8 +292,14 @@ struct ManagerCore {
       segment_parallelism, licenses.get () };
   }
 
-  /* Runs `fn` on the worker thread and waits for it (from any other thread). */
+  /* Runs `fn` on the worker thread and waits for it (from any other thread):
+   * only for the blocking forms of the API. */
   void call (const std::function<void ()> &fn);
+  /* Runs `fn` on the worker thread, in the order posted; returns at once. */
+  void post (std::function<void ()> fn);
+
+  void publish_live (const DownloadRecord &record);
+  GstOfflineDownload *live_snapshot (const std::string &id);
 
   void emit_changed (const DownloadRecord &record);
   void emit_progress (const DownloadRecord &record);
@@ -195,13 +327,16 @@ struct ManagerCore {
   bool persist_state (DownloadRecord &record);
   void fail_record (DownloadRecord &record, const GError *error);
   bool remove_data (const std::string &id, GError **error);
-  void delete_files_later (std::vector<std::string> keys);
+  bool finish_removal (const std::string &id, GError **error);
+  void drop_data_later (const std::string &id, std::vector<AsyncCall::Ptr> waiters = {});
+  void delete_files_later (std::vector<std::string> keys, std::vector<AsyncCall::Ptr> waiters = {});
+  void answer_removal_waiters (const std::string &id, const GError *error);
   void release_download_license (const std::string &id);
   void stop_all ();
 
-  GstOfflineDownload *add (GstOfflineDownloadRequest *request, GError **error);
-  bool remove (const std::string &id, GError **error);
-  bool set_stop_reason (const std::string &id, guint stop_reason, GError **error);
+  GstOfflineDownload *add (DownloadRecord wanted, GError **error);
+  void remove (const std::string &id, AsyncCall::Ptr waiter);
+  void set_stop_reason (const std::string &id, guint stop_reason);
 };
 
 }  // namespace gst_offline
@@ -212,8 +347,15 @@ struct _GstOfflineDownloadManager {
   GObject parent;
   ManagerCore *core;
   gchar *data_dir;
-  gboolean construct_paused;
   gboolean construct_added_only;
+  /* The settings as the caller last set them (the worker has its own copy,
+   * posted to it): properties read them without waiting for the worker. */
+  gboolean paused;
+  guint max_parallel;
+  guint retries;
+  GstOfflineRequirements requirements;
+  guint64 min_free_space;
+  guint segment_parallelism;
 };
 
 enum {
@@ -269,6 +411,36 @@ void ManagerCore::call (const std::function<void ()> &fn)
   g_cond_clear (&c.cond);
 }
 
+void ManagerCore::post (std::function<void ()> fn)
+{
+  run_on (worker_context.get (), std::move (fn));
+}
+
+/* What readers on other threads see of a running download: kept before the
+ * signal that reports it goes out, so that a handler reading the download
+ * again sees at least as much. */
+void ManagerCore::publish_live (const DownloadRecord &record)
+{
+  GObjectPtr<GstOfflineDownload> snapshot;
+  if (record.state == GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING && tasks.count (record.id))
+    snapshot.reset (download_new (record));
+  g_mutex_lock (&live_lock);
+  if (snapshot)
+    live[record.id] = std::move (snapshot);
+  else
+    live.erase (record.id);
+  g_mutex_unlock (&live_lock);
+}
+
+GstOfflineDownload *ManagerCore::live_snapshot (const std::string &id)
+{
+  g_mutex_lock (&live_lock);
+  auto found = live.find (id);
+  GstOfflineDownload *snapshot = found != live.end () ? GST_OFFLINE_DOWNLOAD (g_object_ref (found->second.get ())) : nullptr;
+  g_mutex_unlock (&live_lock);
+  return snapshot;
+}
+
 void ManagerCore::emit (std::function<void (GObject *manager)> emission)
 {
   /* The worker never holds a strong reference to the manager: if it did,
@@ -277,16 +449,12 @@ void ManagerCore::emit (std::function<void (GObject *manager)> emission)
     std::shared_ptr<SignalTarget> target;
     std::function<void (GObject *)> fn;
   };
-  g_main_context_invoke_full (caller_context.get (), G_PRIORITY_DEFAULT,
-      [] (gpointer data) -> gboolean {
-        auto e = static_cast<Emission *> (data);
-        g_autoptr (GObject) owner = G_OBJECT (g_weak_ref_get (&e->target->owner));
-        if (owner)
-          e->fn (owner);
-        return G_SOURCE_REMOVE;
-      },
-      new Emission { signal_target, std::move (emission) },
-      [] (gpointer data) { delete static_cast<Emission *> (data); });
+  auto e = std::make_shared<Emission> (Emission { signal_target, std::move (emission) });
+  run_on (caller_context.get (), [e] () {
+    g_autoptr (GObject) owner = G_OBJECT (g_weak_ref_get (&e->target->owner));
+    if (owner)
+      e->fn (owner);
+  });
 }
 
 /* Emits `signal` with a new snapshot of `record`. */
@@ -298,12 +466,14 @@ static std::function<void (GObject *)> snapshot_emission (guint signal, const Do
 
 void ManagerCore::emit_changed (const DownloadRecord &record)
 {
+  publish_live (record);
   GST_DEBUG ("download %s is %s", record.id.c_str (), gst_offline_download_state_to_string (record.state));
   emit (snapshot_emission (signals[SIGNAL_DOWNLOAD_CHANGED], record));
 }
 
 void ManagerCore::emit_progress (const DownloadRecord &record)
 {
+  publish_live (record);
   emit (snapshot_emission (signals[SIGNAL_DOWNLOAD_PROGRESS], record));
 }
 
@@ -456,6 +626,13 @@ bool ManagerCore::load_entries ()
     note (rows->text (0), entry);
   }
   change_cursor = seq;
+  std::vector<std::string> gone;
+  for (const auto &waiting : removal_waiters) {
+    if (!entries.count (waiting.first) && !tasks.count (waiting.first))
+      gone.push_back (waiting.first);
+  }
+  for (const auto &id : gone)
+    answer_removal_waiters (id, nullptr);
   return true;
 }
 
@@ -468,8 +645,12 @@ void ManagerCore::reload_entry (const std::string &id)
     note_record (*record);
     return;
   }
-  if (!g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND))
+  if (!g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
     GST_WARNING ("cannot read download %s: %s", id.c_str (), error->message);
+  } else if (!tasks.count (id)) {
+    /* Gone: another process removed it. */
+    answer_removal_waiters (id, nullptr);
+  }
   if (!tasks.count (id))
     forget (id);
 }
@@ -536,7 +717,9 @@ void ManagerCore::sync_tasks ()
     auto entry = entries.find (id);
     if (task == tasks.end () || entry == entries.end ())
       continue;
-    if (entry->second.state == GST_OFFLINE_DOWNLOAD_STATE_REMOVING) {
+    if (task->second->removed) {
+      continue;  /* its end finishes the removal */
+    } else if (entry->second.state == GST_OFFLINE_DOWNLOAD_STATE_REMOVING) {
       /* Another process asked for its removal; we hold it, so we do it. */
       g_autoptr (GError) remove_error = nullptr;
       if (!remove_data (id, &remove_error))
@@ -584,7 +767,9 @@ void ManagerCore::sync_tasks ()
         g_autoptr (GError) restart_error = nullptr;
         auto record = download_table::get (db (), id, &restart_error);
         auto lock = record ? DownloadLock::acquire (data_dir, id, &restart_error) : nullptr;
-        if (lock && cache_remove_download_resources (cache.get (), id, &restart_error)) {
+        auto keys = lock ? cache_drop_download_rows (cache.get (), id, &restart_error) : std::nullopt;
+        if (keys) {
+          delete_files_later (std::move (*keys));
           record->state = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
           record->bytes_downloaded = 0;
           record->percent = -1;
@@ -637,6 +822,7 @@ void ManagerCore::sync_tasks ()
     start_task (id);
   }
   bool now_idle = tasks.empty ();
+  idle_now = now_idle;
   if (now_idle && !idle)
     emit_idle ();
   idle = now_idle;
@@ -649,6 +835,7 @@ bool ManagerCore::check_requirements ()
   if (now == not_met)
     return false;
   not_met = now;
+  not_met_now = now;
   g_autofree gchar *names = gst_offline_requirements_to_string (now);
   GST_INFO ("requirements not met: %s", names);
   emit_requirements_changed (now);
@@ -723,7 +910,8 @@ bool ManagerCore::start_task (const std::string &id)
     held_elsewhere.insert (id);
     return false;
   }
-  auto downloader = downloader_new (record, downloader_context (), &error);
+  auto downloader = factory ? factory (record, downloader_context (), &error)
+                            : downloader_new (record, downloader_context (), &error);
   if (!downloader) {
     fail_record (record, error);
     return false;
@@ -739,6 +927,7 @@ bool ManagerCore::start_task (const std::string &id)
   Task *raw = task.get ();
   tasks[id] = std::move (task);
   idle = false;
+  idle_now = false;
   persist_state (raw->record);
   GST_INFO ("starting download %s of %s", id.c_str (), raw->record.uri.c_str ());
   raw->downloader->start (raw->cancellable.get (),
@@ -799,6 +988,7 @@ void ManagerCore::on_done (const std::string &id, const GError *error)
     return;
   std::unique_ptr<Task> task = std::move (found->second);
   tasks.erase (found);
+  idle_now = tasks.empty ();
   if (!task->removed) {
     DownloadRecord &record = task->record;
     guint64 held = cache_download_bytes (cache.get (), id);
@@ -820,6 +1010,9 @@ void ManagerCore::on_done (const std::string &id, const GError *error)
        * it was (they are fetched again before it moves on). */
       record.bytes_downloaded = MAX (record.bytes_downloaded, held);
       record.state = task->state_after_cancel;
+      /* The stop reason that cancelled it may have been cleared since. */
+      if (record.state == GST_OFFLINE_DOWNLOAD_STATE_STOPPED && record.stop_reason == GST_OFFLINE_STOP_REASON_NONE)
+        record.state = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
       persist_state (record);
     } else {
       record.bytes_downloaded = MAX (record.bytes_downloaded, held);
@@ -827,10 +1020,23 @@ void ManagerCore::on_done (const std::string &id, const GError *error)
     }
   } else {
     /* Its data went when it was removed; what its last writers recorded
-     * since (commits landing, checkpoints of a cancel) goes now. */
+     * since (commits landing, checkpoints of a cancel) goes now, and its row
+     * with it, which said `removing` until now: a crash before this point
+     * leaves a removal that the next manager finishes, not stray data. The
+     * lock is still ours. */
     g_autoptr (GError) remove_error = nullptr;
-    if (!cache_remove_download_resources (cache.get (), id, &remove_error))
-      GST_WARNING ("could not remove the last data of %s: %s", id.c_str (), remove_error->message);
+    auto record = download_table::get (db (), id, &remove_error);
+    if (!record || record->state == GST_OFFLINE_DOWNLOAD_STATE_REMOVING) {
+      g_clear_error (&remove_error);
+      if (!finish_removal (id, &remove_error)) {
+        GST_WARNING ("could not finish removing %s: %s", id.c_str (), remove_error->message);
+        answer_removal_waiters (id, remove_error);
+      }
+    } else {
+      /* Added again while it went: it starts over (a restart chore). */
+      drop_data_later (id);
+      note_record (*record);
+    }
   }
   task.reset ();  /* releases the lock */
   if (shutting_down) {
@@ -841,47 +1047,94 @@ void ManagerCore::on_done (const std::string &id, const GError *error)
   sync_tasks ();
 }
 
+/* Removes a download this process may hold: at once if no task of ours runs
+ * it, else its data now and the rest when its task ends. BUSY if another
+ * process holds it (it sees the row marked `removing` and does it). */
 bool ManagerCore::remove_data (const std::string &id, GError **error)
 {
   auto running = tasks.find (id);
-  std::unique_ptr<DownloadLock> lock;
   if (running != tasks.end ()) {
-    /* Our own task: stop it; its data goes now, its end is ignored. */
-    running->second->removed = true;
-    g_cancellable_cancel (running->second->cancellable.get ());
-  } else {
-    lock = DownloadLock::acquire (data_dir, id, error);
-    if (!lock)
-      return false;
+    /* Our own task: stop it; its data goes now, its end does the rest. */
+    if (!running->second->removed) {
+      running->second->removed = true;
+      g_cancellable_cancel (running->second->cancellable.get ());
+      drop_data_later (id);
+    }
+    return true;
   }
+  auto lock = DownloadLock::acquire (data_dir, id, error);
+  if (!lock)
+    return false;
+  return finish_removal (id, error);
+}
+
+/* The end of a removal, holding the download's lock: its rows, its plan, its
+ * license, then its files on the deleter's thread; the removal's waiters are
+ * answered once those are gone. */
+bool ManagerCore::finish_removal (const std::string &id, GError **error)
+{
   auto keys = cache_drop_download_rows (cache.get (), id, error);
   if (!keys || !download_table::remove (db (), id, error))
     return false;
-  delete_files_later (std::move (*keys));
   release_download_license (id);
   forget (id);
   GST_INFO ("download %s removed", id.c_str ());
   emit_removed (id);
+  std::vector<AsyncCall::Ptr> waiters;
+  auto waiting = removal_waiters.find (id);
+  if (waiting != removal_waiters.end ()) {
+    waiters = std::move (waiting->second);
+    removal_waiters.erase (waiting);
+  }
+  delete_files_later (std::move (*keys), std::move (waiters));
   return true;
 }
 
+/* Forgets the resources of download `id` now (nothing shows them any more)
+ * and deletes their files on the deleter's thread. */
+void ManagerCore::drop_data_later (const std::string &id, std::vector<AsyncCall::Ptr> waiters)
+{
+  g_autoptr (GError) error = nullptr;
+  auto keys = cache_drop_download_rows (cache.get (), id, &error);
+  if (!keys) {
+    GST_WARNING ("could not remove the data of %s: %s", id.c_str (), error->message);
+    return;
+  }
+  delete_files_later (std::move (*keys), std::move (waiters));
+}
+
 /* Nothing shows the files of `keys` any more: they go on the deleter's
- * thread, with the partial files that never had a row. */
-void ManagerCore::delete_files_later (std::vector<std::string> keys)
+ * thread, and then `waiters` learn that the download is gone. */
+void ManagerCore::delete_files_later (std::vector<std::string> keys, std::vector<AsyncCall::Ptr> waiters)
 {
   struct Job {
     std::string data_dir;
     std::vector<std::string> keys;
+    std::vector<AsyncCall::Ptr> waiters;
   };
   if (!file_deleter) {
     file_deleter = g_thread_pool_new (
         [] (gpointer data, gpointer) {
           std::unique_ptr<Job> job (static_cast<Job *> (data));
-          cache_delete_unused_files (job->data_dir, job->keys, true);
+          cache_delete_unused_files (job->data_dir, job->keys);
+          for (const auto &waiter : job->waiters)
+            AsyncCall::return_boolean (waiter, nullptr);
         },
         nullptr, 1, FALSE, nullptr);
   }
-  g_thread_pool_push (file_deleter, new Job { data_dir, std::move (keys) }, nullptr);
+  g_thread_pool_push (file_deleter, new Job { data_dir, std::move (keys), std::move (waiters) }, nullptr);
+}
+
+/* Answers the removal waiters of `id`: gone (no error), or why not. */
+void ManagerCore::answer_removal_waiters (const std::string &id, const GError *error)
+{
+  auto waiting = removal_waiters.find (id);
+  if (waiting == removal_waiters.end ())
+    return;
+  std::vector<AsyncCall::Ptr> waiters = std::move (waiting->second);
+  removal_waiters.erase (waiting);
+  for (const auto &waiter : waiters)
+    AsyncCall::return_boolean (waiter, error);
 }
 
 /* A removed download's license (its ClearKey or HLS AES-128 keys) goes with
@@ -897,10 +1150,8 @@ void ManagerCore::release_download_license (const std::string &id)
   GST_WARNING ("could not release the license of removed download %s: %s", id.c_str (), error->message);
 }
 
-GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError **error)
-{
-  DownloadRecord wanted = download_request_record (request);
-  g_autoptr (GUri) uri = g_uri_parse (wanted.uri.c_str (), G_URI_FLAGS_NONE, nullptr);
+GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, GError **error)
+{  g_autoptr (GUri) uri = g_uri_parse (wanted.uri.c_str (), G_URI_FLAGS_NONE, nullptr);
   const char *scheme = uri ? g_uri_get_scheme (uri) : nullptr;
   if (!scheme || (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)) {
     g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT, "'%s' is not an http(s) URI",
@@ -955,7 +1206,7 @@ GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError
           "the id '%s' is already used by the download of %s", wanted.id.c_str (), existing->uri.c_str ());
       return nullptr;
     }
-    if (tasks.count (wanted.id))
+    if (tasks.count (wanted.id) && !tasks[wanted.id]->removed)
       return download_new (tasks[wanted.id]->record);
     /* Merge, as ExoPlayer does: the union of the tracks, the newest headers
      * and data, and a fresh start for one that ended. */
@@ -988,12 +1239,15 @@ GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError
   }
   /* Refuse rather than queue behind another process that holds it. */
   {
-    auto lock = DownloadLock::acquire (data_dir, record.id, error);
-    if (!lock)
+    /* A task of ours being removed holds it: its end sees the new row. */
+    std::unique_ptr<DownloadLock> lock;
+    if (!tasks.count (record.id) && !(lock = DownloadLock::acquire (data_dir, record.id, error)))
       return nullptr;
     if (replaced) {
-      if (!cache_remove_download_resources (cache.get (), record.id, error))
+      auto keys = cache_drop_download_rows (cache.get (), record.id, error);
+      if (!keys)
         return nullptr;
+      delete_files_later (std::move (*keys));
       release_download_license (record.id);
     }
     if (was_complete) {
@@ -1020,37 +1274,63 @@ GstOfflineDownload *ManagerCore::add (GstOfflineDownloadRequest *request, GError
   return download_new (running != tasks.end () ? running->second->record : record);
 }
 
-bool ManagerCore::remove (const std::string &id, GError **error)
+void ManagerCore::remove (const std::string &id, AsyncCall::Ptr waiter)
 {
-  auto record = download_table::get (db (), id, error);
-  if (!record)
-    return false;
-  record->state = GST_OFFLINE_DOWNLOAD_STATE_REMOVING;
-  persist_state (*record);
-  g_autoptr (GError) remove_error = nullptr;
-  if (!remove_data (id, &remove_error)) {
-    if (!g_error_matches (remove_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_BUSY)) {
-      g_propagate_error (error, g_steal_pointer (&remove_error));
-      return false;
+  g_autoptr (GError) error = nullptr;
+  auto record = download_table::get (db (), id, &error);
+  if (!record) {
+    GST_INFO ("not removing %s: %s", id.c_str (), error->message);
+    if (waiter)
+      AsyncCall::return_boolean (waiter, error);
+    return;
+  }
+  if (waiter)
+    removal_waiters[id].push_back (std::move (waiter));
+  if (record->state != GST_OFFLINE_DOWNLOAD_STATE_REMOVING) {
+    record->state = GST_OFFLINE_DOWNLOAD_STATE_REMOVING;
+    persist_state (*record);
+  }
+  if (!remove_data (id, &error)) {
+    if (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_BUSY)) {
+      /* Another process downloads it: it sees the REMOVING row within a
+       * poll and removes the download itself; its waiters are answered when
+       * the row is gone. */
+      GST_INFO ("removal of %s left to the process that downloads it", id.c_str ());
+    } else {
+      GST_ERROR ("cannot remove %s: %s", id.c_str (), error->message);
+      answer_removal_waiters (id, error);
     }
-    /* Another process downloads it: it sees the REMOVING row within a poll
-     * and removes the download itself. */
-    GST_INFO ("removal of %s left to the process that downloads it", id.c_str ());
   }
   sync_tasks ();
-  return true;
 }
 
-bool ManagerCore::set_stop_reason (const std::string &id, guint stop_reason, GError **error)
+void ManagerCore::set_stop_reason (const std::string &id, guint stop_reason)
 {
-  if (!download_table::set_stop_reason (db (), id, stop_reason, error))
-    return false;
-  if (id.empty ())
+  g_autoptr (GError) error = nullptr;
+  if (!download_table::set_stop_reason (db (), id, stop_reason, &error)) {
+    GST_WARNING ("cannot set the stop reason of %s: %s", id.empty () ? "every download" : id.c_str (), error->message);
+    return;
+  }
+  std::vector<std::string> changed;
+  if (id.empty ()) {
+    for (const auto &entry : entries) {
+      if (entry.second.stop_reason != stop_reason)
+        changed.push_back (entry.first);
+    }
     load_entries ();
-  else
+  } else {
+    changed.push_back (id);
     reload_entry (id);
+  }
+  /* Running ones report when they stop (sync_tasks); the others now. */
+  for (const auto &changed_id : changed) {
+    if (tasks.count (changed_id))
+      continue;
+    auto record = download_table::get (db (), changed_id, nullptr);
+    if (record)
+      emit_changed (*record);
+  }
   sync_tasks ();
-  return true;
 }
 
 void ManagerCore::stop_all ()
@@ -1090,6 +1370,13 @@ static void gst_offline_download_manager_init (GstOfflineDownloadManager *self)
 {
   self->core = new ManagerCore ();
   self->core->signal_target = std::make_shared<SignalTarget> (self);
+  g_mutex_init (&self->core->live_lock);
+  g_mutex_init (&self->core->reader_lock);
+  self->max_parallel = self->core->max_parallel;
+  self->retries = self->core->retry.max_retries;
+  self->requirements = self->core->requirements;
+  self->min_free_space = self->core->min_free_space;
+  self->segment_parallelism = self->core->segment_parallelism;
 }
 
 static gboolean gst_offline_download_manager_initable_init_impl (GInitable *initable, GCancellable *, GError **error)
@@ -1113,24 +1400,33 @@ static gboolean gst_offline_download_manager_initable_init_impl (GInitable *init
         gst_offline_license_manager_get_data_dir (core->licenses.get ()), core->data_dir.c_str ());
     return FALSE;
   }
+  core->reader.reset (gst_offline_download_index_new (core->data_dir.c_str (), error));
+  if (!core->reader)
+    return FALSE;
   core->reserve = std::make_unique<SpaceReserve> (core->data_dir);
-  core->reserve->ensure ();
-  core->paused = self->construct_paused;
+  core->paused = self->paused;
   core->added_only = self->construct_added_only;
+  core->max_parallel = self->max_parallel;
+  core->retry.max_retries = self->retries;
+  core->requirements = self->requirements;
+  core->min_free_space = self->min_free_space;
+  core->segment_parallelism = self->segment_parallelism;
+  /* What the requirements lack is known from the start (no I/O: a statvfs
+   * and the network monitor's state). */
+  core->not_met = requirements_not_met (core->requirements, core->data_dir, core->min_free_space, "");
+  core->not_met_now = core->not_met;
   core->caller_context.reset (g_main_context_ref_thread_default ());
   core->worker_context.reset (g_main_context_new ());
   core->worker_loop = g_main_loop_new (core->worker_context.get (), FALSE);
-  core->worker_thread = g_thread_new ("offline-manager", worker_main, core);
-  /* Downloads left queued or interrupted by an earlier run carry on, once
-   * what a crash left behind is cleared. */
-  core->call ([core] () {
-    g_autoptr (GError) sweep_error = nullptr;
-    if (!cache_sweep (core->cache.get (), &sweep_error))
-      GST_WARNING ("could not sweep the cache: %s", sweep_error->message);
-    core->not_met = requirements_not_met (core->requirements, core->data_dir, core->min_free_space, "");
+  /* Downloads left queued or interrupted by an earlier run carry on; a
+   * removal a crash interrupted (a row still `removing`) is finished. The
+   * worker does it: the caller does not wait. */
+  core->post ([core] () {
+    core->reserve->ensure ();
     core->load_entries ();
     core->sync_tasks ();
   });
+  core->worker_thread = g_thread_new ("offline-manager", worker_main, core);
   return TRUE;
 }
 
@@ -1144,7 +1440,7 @@ static void gst_offline_download_manager_dispose (GObject *object)
   auto self = GST_OFFLINE_DOWNLOAD_MANAGER (object);
   ManagerCore *core = self->core;
   if (core->worker_thread) {
-    core->call ([core] () { core->stop_all (); });
+    core->post ([core] () { core->stop_all (); });
     g_thread_join (core->worker_thread);
     core->worker_thread = nullptr;
   }
@@ -1162,6 +1458,8 @@ static void gst_offline_download_manager_finalize (GObject *object)
   ManagerCore *core = self->core;
   if (core->worker_loop)
     g_main_loop_unref (core->worker_loop);
+  g_mutex_clear (&core->live_lock);
+  g_mutex_clear (&core->reader_lock);
   delete core;
   g_free (self->data_dir);
   G_OBJECT_CLASS (gst_offline_download_manager_parent_class)->finalize (object);
@@ -1182,51 +1480,41 @@ static void gst_offline_download_manager_set_property (GObject *object, guint pr
       break;
     }
     case PROP_MAX_PARALLEL_DOWNLOADS: {
-      guint max = g_value_get_uint (value);
+      guint max = self->max_parallel = g_value_get_uint (value);
       if (core->worker_thread)
-        core->call ([core, max] () { core->max_parallel = max; core->sync_tasks (); });
-      else
-        core->max_parallel = max;
+        core->post ([core, max] () { core->max_parallel = max; core->sync_tasks (); });
       break;
     }
     case PROP_MIN_RETRY_COUNT: {
-      guint count = g_value_get_uint (value);
+      guint count = self->retries = g_value_get_uint (value);
       if (core->worker_thread)
-        core->call ([core, count] () { core->retry.max_retries = count; });
-      else
-        core->retry.max_retries = count;
+        core->post ([core, count] () { core->retry.max_retries = count; });
       break;
     }
     case PROP_REQUIREMENTS: {
-      auto requirements = static_cast<GstOfflineRequirements> (g_value_get_flags (value));
+      auto requirements = self->requirements = static_cast<GstOfflineRequirements> (g_value_get_flags (value));
       if (core->worker_thread)
-        core->call ([core, requirements] () {
+        core->post ([core, requirements] () {
           core->requirements = requirements;
           core->check_requirements ();
           core->sync_tasks ();
         });
-      else
-        core->requirements = requirements;
       break;
     }
     case PROP_MIN_FREE_SPACE: {
-      guint64 bytes = g_value_get_uint64 (value);
+      guint64 bytes = self->min_free_space = g_value_get_uint64 (value);
       if (core->worker_thread)
-        core->call ([core, bytes] () {
+        core->post ([core, bytes] () {
           core->min_free_space = bytes;
           core->check_requirements ();
           core->sync_tasks ();
         });
-      else
-        core->min_free_space = bytes;
       break;
     }
     case PROP_SEGMENT_PARALLELISM: {
-      guint parallelism = g_value_get_uint (value);
+      guint parallelism = self->segment_parallelism = g_value_get_uint (value);
       if (core->worker_thread)
-        core->call ([core, parallelism] () { core->segment_parallelism = parallelism; });
-      else
-        core->segment_parallelism = parallelism;
+        core->post ([core, parallelism] () { core->segment_parallelism = parallelism; });
       break;
     }
     case PROP_ADDED_DOWNLOADS_ONLY:
@@ -1234,7 +1522,7 @@ static void gst_offline_download_manager_set_property (GObject *object, guint pr
       break;
     case PROP_DOWNLOADS_PAUSED:
       if (!core->worker_thread)
-        self->construct_paused = g_value_get_boolean (value);
+        self->paused = g_value_get_boolean (value);
       else if (g_value_get_boolean (value))
         gst_offline_download_manager_pause_downloads (self);
       else
@@ -1257,22 +1545,22 @@ static void gst_offline_download_manager_get_property (GObject *object, guint pr
       g_value_set_object (value, core->licenses.get ());
       break;
     case PROP_MAX_PARALLEL_DOWNLOADS:
-      g_value_set_uint (value, core->max_parallel);
+      g_value_set_uint (value, self->max_parallel);
       break;
     case PROP_MIN_RETRY_COUNT:
-      g_value_set_uint (value, core->retry.max_retries);
+      g_value_set_uint (value, self->retries);
       break;
     case PROP_REQUIREMENTS:
-      g_value_set_flags (value, core->requirements);
+      g_value_set_flags (value, self->requirements);
       break;
     case PROP_MIN_FREE_SPACE:
-      g_value_set_uint64 (value, core->min_free_space);
+      g_value_set_uint64 (value, self->min_free_space);
       break;
     case PROP_SEGMENT_PARALLELISM:
-      g_value_set_uint (value, core->segment_parallelism);
+      g_value_set_uint (value, self->segment_parallelism);
       break;
     case PROP_DOWNLOADS_PAUSED:
-      g_value_set_boolean (value, core->worker_thread ? core->paused : self->construct_paused);
+      g_value_set_boolean (value, self->paused);
       break;
     case PROP_ADDED_DOWNLOADS_ONLY:
       g_value_set_boolean (value, self->construct_added_only);
@@ -1489,22 +1777,14 @@ const gchar *gst_offline_download_manager_get_data_dir (GstOfflineDownloadManage
  * @request: what to download (copied)
  * @error: return location for a #GError
  *
- * Adds a download, or merges @request into the download with the same id
- * (the union of their tracks) and starts it again if it had ended. The id
- * is derived from the URI if the request has none. A complete download
- * whose tracks do not change stays complete, unless files of it went
- * missing or short since (what gst_offline_cache_verify() reports): those
- * are fetched again. A failed download of another URI gives its id up to
- * @request (its data is removed). A request of type
- * %GST_OFFLINE_DOWNLOAD_TYPE_AUTO takes the type its URI's suffix says, else
- * progressive: gst_offline_download_helper_prepare() tells it from the
- * content.
+ * The blocking form of gst_offline_download_manager_add_download_async(),
+ * for command-line tools: waits for the manager's worker to record the
+ * download (which may wait for the database, and on a complete download
+ * added again checks its files). An application on a main loop uses the
+ * asynchronous form.
  *
  * Returns: (transfer full) (nullable): a snapshot of the download, or %NULL
- *   with %GST_OFFLINE_ERROR_INVALID_ARGUMENT (bad URI or id, or an id used
- *   for another URI), %GST_OFFLINE_ERROR_UNSUPPORTED (a type this version
- *   cannot download) or %GST_OFFLINE_ERROR_BUSY (another process is
- *   downloading it).
+ *   with the errors of gst_offline_download_manager_add_download_finish().
  */
 GstOfflineDownload *gst_offline_download_manager_add_download (GstOfflineDownloadManager *self,
     GstOfflineDownloadRequest *request, GError **error)
@@ -1513,8 +1793,71 @@ GstOfflineDownload *gst_offline_download_manager_add_download (GstOfflineDownloa
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (request), nullptr);
   GstOfflineDownload *result = nullptr;
   ManagerCore *core = self->core;
-  core->call ([&] () { result = core->add (request, error); });
+  DownloadRecord wanted = download_request_record (request);
+  core->call ([&] () { result = core->add (std::move (wanted), error); });
   return result;
+}
+
+/**
+ * gst_offline_download_manager_add_download_async:
+ * @self: a #GstOfflineDownloadManager
+ * @request: what to download (copied)
+ * @cancellable: (nullable): a #GCancellable: once cancelled, the download
+ *   is not added if the worker has not added it yet
+ * @callback: (scope async): called in the thread-default main context of
+ *   the caller once the download is recorded (or refused)
+ * @user_data: data for @callback
+ *
+ * Adds a download, or merges @request into the download with the same id
+ * (the union of their tracks) and starts it again if it had ended. Returns
+ * at once; the manager's worker does the work, reports the download with
+ * #GstOfflineDownloadManager::download-changed, then calls @callback.
+ *
+ * The id is derived from the URI if the request has none. A complete
+ * download whose tracks do not change stays complete, unless files of it
+ * went missing or short since (what gst_offline_cache_verify() reports):
+ * those are fetched again. A failed download of another URI gives its id up
+ * to @request (its data is removed). A request of type
+ * %GST_OFFLINE_DOWNLOAD_TYPE_AUTO takes the type its URI's suffix says,
+ * else progressive: gst_offline_download_helper_prepare_async() tells it
+ * from the content.
+ */
+void gst_offline_download_manager_add_download_async (GstOfflineDownloadManager *self,
+    GstOfflineDownloadRequest *request, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self));
+  g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (request));
+  g_return_if_fail (cancellable == nullptr || G_IS_CANCELLABLE (cancellable));
+  auto call = AsyncCall::create (self, cancellable, callback, user_data,
+      reinterpret_cast<gpointer> (gst_offline_download_manager_add_download_async));
+  ManagerCore *core = self->core;
+  core->post ([core, call, wanted = download_request_record (request)] () mutable {
+    if (call->cancelled ())
+      return;  /* answered on the caller's side */
+    g_autoptr (GError) error = nullptr;
+    GstOfflineDownload *download = core->add (std::move (wanted), &error);
+    AsyncCall::return_download (call, download, error);
+  });
+}
+
+/**
+ * gst_offline_download_manager_add_download_finish:
+ * @self: a #GstOfflineDownloadManager
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): a snapshot of the download as it was
+ *   recorded, or %NULL with %GST_OFFLINE_ERROR_INVALID_ARGUMENT (bad URI or
+ *   id, or an id used for another URI), %GST_OFFLINE_ERROR_UNSUPPORTED (a
+ *   type this version cannot download), %GST_OFFLINE_ERROR_BUSY (another
+ *   process is downloading it) or %G_IO_ERROR_CANCELLED.
+ */
+GstOfflineDownload *gst_offline_download_manager_add_download_finish (GstOfflineDownloadManager *self,
+    GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self), nullptr);
+  g_return_val_if_fail (g_task_is_valid (result, self), nullptr);
+  return GST_OFFLINE_DOWNLOAD (g_task_propagate_pointer (G_TASK (result), error));
 }
 
 /**
@@ -1523,21 +1866,80 @@ GstOfflineDownload *gst_offline_download_manager_add_download (GstOfflineDownloa
  * @id: a download id
  * @error: return location for a #GError
  *
- * Stops the download if it runs, deletes every resource that only it uses,
- * and removes it from the index. If another process is downloading it, the
- * download is marked %GST_OFFLINE_DOWNLOAD_STATE_REMOVING and that process
- * removes it within a second.
+ * Removes a download; returns at once. The manager's worker marks it
+ * %GST_OFFLINE_DOWNLOAD_STATE_REMOVING, stops it if it runs, forgets every
+ * resource that only it uses and removes it from the index
+ * (#GstOfflineDownloadManager::download-removed), then deletes those
+ * resources' files on a thread of its own. If another process is
+ * downloading it, that process removes it within a second. An unknown id
+ * changes nothing: gst_offline_download_manager_remove_download_async()
+ * says so, and says when the download is gone.
  *
- * Returns: %FALSE on error (%GST_OFFLINE_ERROR_NOT_FOUND for an unknown id).
+ * Returns: %FALSE (with %GST_OFFLINE_ERROR_INVALID_ARGUMENT) only if @id
+ *   cannot name a download.
  */
 gboolean gst_offline_download_manager_remove_download (GstOfflineDownloadManager *self, const gchar *id, GError **error)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self), FALSE);
   g_return_val_if_fail (id != nullptr, FALSE);
-  gboolean ok = FALSE;
+  if (!check_download_id (id, error))
+    return FALSE;
   ManagerCore *core = self->core;
-  core->call ([&] () { ok = core->remove (id, error); });
-  return ok;
+  core->post ([core, id = std::string (id)] () { core->remove (id, nullptr); });
+  return TRUE;
+}
+
+/**
+ * gst_offline_download_manager_remove_download_async:
+ * @self: a #GstOfflineDownloadManager
+ * @id: a download id
+ * @cancellable: (nullable): a #GCancellable: cancelling it stops the wait,
+ *   not the removal
+ * @callback: (scope async): called in the thread-default main context of
+ *   the caller once the download and its files are gone (or the removal
+ *   failed)
+ * @user_data: data for @callback
+ *
+ * Removes a download as gst_offline_download_manager_remove_download() does
+ * and tells when it is gone: its index entry and the files only it used. A
+ * download another process is downloading is gone when that process has
+ * removed it.
+ */
+void gst_offline_download_manager_remove_download_async (GstOfflineDownloadManager *self, const gchar *id,
+    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self));
+  g_return_if_fail (id != nullptr);
+  g_return_if_fail (cancellable == nullptr || G_IS_CANCELLABLE (cancellable));
+  auto call = AsyncCall::create (self, cancellable, callback, user_data,
+      reinterpret_cast<gpointer> (gst_offline_download_manager_remove_download_async));
+  g_autoptr (GError) error = nullptr;
+  if (!check_download_id (id, &error)) {
+    AsyncCall::return_boolean (call, error);
+    return;
+  }
+  ManagerCore *core = self->core;
+  core->post ([core, call, id = std::string (id)] () { core->remove (id, call); });
+}
+
+/**
+ * gst_offline_download_manager_remove_download_finish:
+ * @self: a #GstOfflineDownloadManager
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE once the download is gone; %FALSE with
+ *   %GST_OFFLINE_ERROR_NOT_FOUND (no such download),
+ *   %GST_OFFLINE_ERROR_INVALID_ARGUMENT (not a download id),
+ *   %G_IO_ERROR_CANCELLED (the wait was cancelled; the removal goes on) or
+ *   the error that stopped the removal.
+ */
+gboolean gst_offline_download_manager_remove_download_finish (GstOfflineDownloadManager *self, GAsyncResult *result,
+    GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /**
@@ -1546,24 +1948,23 @@ gboolean gst_offline_download_manager_remove_download (GstOfflineDownloadManager
  * @id: a download id
  * @error: return location for a #GError
  *
- * Returns: (transfer full) (nullable): a snapshot of the download as the
- *   index holds it now, or %NULL with %GST_OFFLINE_ERROR_NOT_FOUND.
+ * Reads a download from the index, with the progress of the manager's
+ * running downloads, without waiting for the manager's worker: what a
+ * command changed shows once the worker has done it (a signal says when).
+ *
+ * Returns: (transfer full) (nullable): a snapshot of the download as it is
+ *   now, or %NULL with %GST_OFFLINE_ERROR_NOT_FOUND.
  */
 GstOfflineDownload *gst_offline_download_manager_get_download (GstOfflineDownloadManager *self, const gchar *id, GError **error)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self), nullptr);
-  GstOfflineDownload *result = nullptr;
+  g_return_val_if_fail (id != nullptr, nullptr);
   ManagerCore *core = self->core;
-  core->call ([&] () {
-    auto running = core->tasks.find (id);
-    if (running != core->tasks.end ()) {
-      result = download_new (running->second->record);
-      return;
-    }
-    auto record = download_table::get (core->db (), id, error);
-    if (record)
-      result = download_new (*record);
-  });
+  if (GstOfflineDownload *running = core->live_snapshot (id))
+    return running;
+  g_mutex_lock (&core->reader_lock);
+  GstOfflineDownload *result = gst_offline_download_index_get_download (core->reader.get (), id, error);
+  g_mutex_unlock (&core->reader_lock);
   return result;
 }
 
@@ -1572,24 +1973,25 @@ GstOfflineDownload *gst_offline_download_manager_get_download (GstOfflineDownloa
  * @self: a #GstOfflineDownloadManager
  * @error: return location for a #GError
  *
+ * Reads every download as gst_offline_download_manager_get_download() does.
+ *
  * Returns: (transfer container) (element-type GstOfflineDownload) (nullable):
  *   snapshots of every download, oldest first.
  */
 GPtrArray *gst_offline_download_manager_get_downloads (GstOfflineDownloadManager *self, GError **error)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self), nullptr);
-  GPtrArray *result = nullptr;
   ManagerCore *core = self->core;
-  core->call ([&] () {
-    auto records = download_table::list (core->db (), nullptr, error);
-    if (!records)
-      return;
-    result = g_ptr_array_new_with_free_func (g_object_unref);
-    for (const auto &record : *records) {
-      auto running = core->tasks.find (record.id);
-      g_ptr_array_add (result, download_new (running != core->tasks.end () ? running->second->record : record));
+  g_mutex_lock (&core->reader_lock);
+  GPtrArray *result = gst_offline_download_index_get_downloads (core->reader.get (), error);
+  g_mutex_unlock (&core->reader_lock);
+  for (guint i = 0; result && i < result->len; i++) {
+    auto stored = GST_OFFLINE_DOWNLOAD (g_ptr_array_index (result, i));
+    if (GstOfflineDownload *running = core->live_snapshot (gst_offline_download_get_id (stored))) {
+      g_object_unref (stored);
+      result->pdata[i] = running;
     }
-  });
+  }
   return result;
 }
 
@@ -1600,36 +2002,41 @@ GPtrArray *gst_offline_download_manager_get_downloads (GstOfflineDownloadManager
  * @stop_reason: the reason, %GST_OFFLINE_STOP_REASON_NONE to clear it
  * @error: return location for a #GError
  *
- * Persists a stop reason: a running download with one stops (its data kept,
- * its state %GST_OFFLINE_DOWNLOAD_STATE_STOPPED), a stopped one without one
- * is queued again. Managers in other processes see it too, within a second.
+ * Persists a stop reason; returns at once. On the manager's worker, a
+ * running download with one stops (its data kept, its state
+ * %GST_OFFLINE_DOWNLOAD_STATE_STOPPED), a stopped one without one is queued
+ * again, and #GstOfflineDownloadManager::download-changed reports each
+ * download changed. Managers in other processes see it too, within a
+ * second. An unknown id changes nothing (a warning is logged);
+ * gst_offline_download_index_set_stop_reason() is the blocking form that
+ * reports it.
  *
- * Returns: %FALSE on error (%GST_OFFLINE_ERROR_NOT_FOUND for an unknown id).
+ * Returns: %FALSE (with %GST_OFFLINE_ERROR_INVALID_ARGUMENT) only if @id
+ *   cannot name a download.
  */
 gboolean gst_offline_download_manager_set_stop_reason (GstOfflineDownloadManager *self, const gchar *id,
     guint stop_reason, GError **error)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self), FALSE);
-  gboolean ok = FALSE;
+  if (id && !check_download_id (id, error))
+    return FALSE;
   ManagerCore *core = self->core;
-  core->call ([&] () { ok = core->set_stop_reason (id ? id : "", stop_reason, error); });
-  return ok;
+  core->post ([core, id = std::string (id ? id : ""), stop_reason] () { core->set_stop_reason (id, stop_reason); });
+  return TRUE;
 }
 
 /**
  * gst_offline_download_manager_get_not_met_requirements:
  * @self: a #GstOfflineDownloadManager
  *
- * Returns: the requirements that hold downloads back now (downloads from
- *   loopback hosts need no network even when this says so).
+ * Returns: the requirements that hold downloads back now, as the manager
+ *   last found them (downloads from loopback hosts need no network even
+ *   when this says so).
  */
 GstOfflineRequirements gst_offline_download_manager_get_not_met_requirements (GstOfflineDownloadManager *self)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self), GST_OFFLINE_REQUIREMENTS_NONE);
-  GstOfflineRequirements result = GST_OFFLINE_REQUIREMENTS_NONE;
-  ManagerCore *core = self->core;
-  core->call ([&] () { result = core->not_met; });
-  return result;
+  return static_cast<GstOfflineRequirements> (self->core->not_met_now.load ());
 }
 
 /**
@@ -1638,13 +2045,16 @@ GstOfflineRequirements gst_offline_download_manager_get_not_met_requirements (Gs
  *
  * Stops every running download of this manager (they become queued, their
  * data kept) and starts no other until
- * gst_offline_download_manager_resume_downloads().
+ * gst_offline_download_manager_resume_downloads(). Returns at once; each
+ * download that stops is reported by
+ * #GstOfflineDownloadManager::download-changed.
  */
 void gst_offline_download_manager_pause_downloads (GstOfflineDownloadManager *self)
 {
   g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self));
   ManagerCore *core = self->core;
-  core->call ([core] () { core->paused = true; core->sync_tasks (); });
+  self->paused = TRUE;
+  core->post ([core] () { core->paused = true; core->sync_tasks (); });
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DOWNLOADS_PAUSED]);
 }
 
@@ -1652,13 +2062,14 @@ void gst_offline_download_manager_pause_downloads (GstOfflineDownloadManager *se
  * gst_offline_download_manager_resume_downloads:
  * @self: a #GstOfflineDownloadManager
  *
- * Lets this manager run downloads again.
+ * Lets this manager run downloads again. Returns at once.
  */
 void gst_offline_download_manager_resume_downloads (GstOfflineDownloadManager *self)
 {
   g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self));
   ManagerCore *core = self->core;
-  core->call ([core] () { core->paused = false; core->sync_tasks (); });
+  self->paused = FALSE;
+  core->post ([core] () { core->paused = false; core->sync_tasks (); });
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DOWNLOADS_PAUSED]);
 }
 
@@ -1666,13 +2077,31 @@ void gst_offline_download_manager_resume_downloads (GstOfflineDownloadManager *s
  * gst_offline_download_manager_is_idle:
  * @self: a #GstOfflineDownloadManager
  *
- * Returns: %TRUE if this manager runs no download.
+ * Returns: %TRUE if this manager runs no download now (as its worker last
+ *   reported: a download added a moment ago may not have started yet).
  */
 gboolean gst_offline_download_manager_is_idle (GstOfflineDownloadManager *self)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_MANAGER (self), TRUE);
-  gboolean idle = TRUE;
-  ManagerCore *core = self->core;
-  core->call ([&] () { idle = core->tasks.empty (); });
-  return idle;
+  return self->core->idle_now.load ();
 }
+
+namespace gst_offline {
+
+GstOfflineDownloadManager *download_manager_new_with_factory (DownloaderFactory factory, GError **error,
+    const char *first_property_name, ...)
+{
+  va_list args;
+  va_start (args, first_property_name);
+  auto self = GST_OFFLINE_DOWNLOAD_MANAGER (g_object_new_valist (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER,
+      first_property_name, args));
+  va_end (args);
+  self->core->factory = std::move (factory);
+  if (!g_initable_init (G_INITABLE (self), nullptr, error)) {
+    g_object_unref (self);
+    return nullptr;
+  }
+  return self;
+}
+
+}  // namespace gst_offline

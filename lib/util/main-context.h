@@ -8,11 +8,13 @@
 
 namespace gst_offline {
 
-/* Runs `fn` from the thread-default main context's next iteration, never
- * before returning: unlike g_main_context_invoke(), which calls at once on
- * the context's own thread, so a completion that starts more work cannot
- * recurse. */
-inline void run_later (std::function<void ()> fn)
+/* Runs `fn` from `context`'s next iteration, on the thread that iterates
+ * it, never before returning: unlike g_main_context_invoke(), which calls
+ * at once when it can (on the context's own thread, or in the calling
+ * thread when it can acquire the context), so a completion that starts more
+ * work cannot recurse, and work meant for another thread never runs in the
+ * caller's. */
+inline void run_on (GMainContext *context, std::function<void ()> fn)
 {
   GSource *idle = g_idle_source_new ();
   g_source_set_callback (idle,
@@ -22,8 +24,14 @@ inline void run_later (std::function<void ()> fn)
       },
       new std::function<void ()> (std::move (fn)),
       [] (gpointer data) { delete static_cast<std::function<void ()> *> (data); });
-  g_source_attach (idle, g_main_context_get_thread_default ());
+  g_source_attach (idle, context);
   g_source_unref (idle);
+}
+
+/* Runs `fn` from the thread-default main context's next iteration. */
+inline void run_later (std::function<void ()> fn)
+{
+  run_on (g_main_context_get_thread_default (), std::move (fn));
 }
 
 /* Runs `fn` on the thread-default main context after `delay_ms`, or as soon

@@ -374,3 +374,24 @@ ot_assert_same_frames (GPtrArray *expected, GPtrArray *actual)
       expected->len, actual->len,
       static_cast<const gchar *> (g_ptr_array_index (expected->len > actual->len ? expected : actual, n)));
 }
+
+void
+ot_wait_for_changes (const gchar *dir, OtCheckFunc check, gpointer user_data)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (dir);
+  g_autoptr (GError) error = nullptr;
+  /* Watch the folder and, below it, the cache's buckets come and go with
+   * the files: the database's WAL, in the folder, changes with every commit. */
+  g_autoptr (GFileMonitor) monitor = g_file_monitor_directory (file, G_FILE_MONITOR_NONE, nullptr, &error);
+  fail_unless (monitor != nullptr, "cannot watch %s: %s", dir, error ? error->message : "?");
+  g_file_monitor_set_rate_limit (monitor, 0);
+  guint changes = 0;
+  g_signal_connect (monitor, "changed", G_CALLBACK (+[] (GFileMonitor *, GFile *, GFile *, GFileMonitorEvent,
+      guint *count) { (*count)++; }), &changes);
+  GMainContext *context = g_main_context_get_thread_default ();
+  while (!check (user_data)) {
+    guint seen = changes;
+    while (changes == seen)
+      g_main_context_iteration (context, TRUE);
+  }
+}

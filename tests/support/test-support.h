@@ -104,6 +104,16 @@ gint ot_run_cliv (const gchar *data_dir, const gchar *const *argv, gchar **out, 
 GPid ot_spawn_cli (const gchar *data_dir, const gchar *const *argv);
 gint ot_wait_pid (GPid pid);
 
+/* ---- Waiting for another process -----------------------------------------
+ * Runs the thread-default main context until `check` returns TRUE, checking
+ * it at once and again whenever a file in `dir` changes (inotify, through a
+ * GFileMonitor): how a test waits for what another process (or thread)
+ * writes to a data directory — its database's WAL, the cache's files —
+ * without polling on a clock. `dir` must exist. A condition that never
+ * comes is ended by the test harness's timeout. */
+typedef gboolean (*OtCheckFunc) (gpointer user_data);
+void ot_wait_for_changes (const gchar *dir, OtCheckFunc check, gpointer user_data);
+
 /* ---- Decoding ------------------------------------------------------------
  * Decodes `uri` with uridecodebin into appsinks and returns one line per
  * decoded buffer: "video <pts-ns> <md5 of the raw frame>" or

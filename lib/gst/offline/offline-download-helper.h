@@ -21,6 +21,14 @@ GST_OFFLINE_API
 gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GCancellable *cancellable, GError **error);
 
 GST_OFFLINE_API
+void gst_offline_download_helper_prepare_async (GstOfflineDownloadHelper *self, GCancellable *cancellable,
+    GAsyncReadyCallback callback, gpointer user_data);
+
+GST_OFFLINE_API
+gboolean gst_offline_download_helper_prepare_finish (GstOfflineDownloadHelper *self, GAsyncResult *result,
+    GError **error);
+
+GST_OFFLINE_API
 void gst_offline_download_helper_set_download_type (GstOfflineDownloadHelper *self, GstOfflineDownloadType type);
 
 GST_OFFLINE_API

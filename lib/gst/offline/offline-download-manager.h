@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <gio/gio.h>
 #include <gst/offline/offline-download.h>
 #include <gst/offline/offline-license-manager.h>
 
@@ -24,7 +25,23 @@ GST_OFFLINE_API
 GstOfflineDownload *gst_offline_download_manager_add_download (GstOfflineDownloadManager *self, GstOfflineDownloadRequest *request, GError **error);
 
 GST_OFFLINE_API
+void gst_offline_download_manager_add_download_async (GstOfflineDownloadManager *self,
+    GstOfflineDownloadRequest *request, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+
+GST_OFFLINE_API
+GstOfflineDownload *gst_offline_download_manager_add_download_finish (GstOfflineDownloadManager *self,
+    GAsyncResult *result, GError **error);
+
+GST_OFFLINE_API
 gboolean gst_offline_download_manager_remove_download (GstOfflineDownloadManager *self, const gchar *id, GError **error);
+
+GST_OFFLINE_API
+void gst_offline_download_manager_remove_download_async (GstOfflineDownloadManager *self, const gchar *id,
+    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+
+GST_OFFLINE_API
+gboolean gst_offline_download_manager_remove_download_finish (GstOfflineDownloadManager *self, GAsyncResult *result,
+    GError **error);
 
 GST_OFFLINE_API
 GstOfflineDownload *gst_offline_download_manager_get_download (GstOfflineDownloadManager *self, const gchar *id, GError **error);

@@ -49,8 +49,24 @@ gboolean gst_offline_license_manager_acquire (GstOfflineLicenseManager *self, Gs
     GCancellable *cancellable, GError **error);
 
 GST_OFFLINE_API
+void gst_offline_license_manager_acquire_async (GstOfflineLicenseManager *self, GstOfflineDownloadRequest *request,
+    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+
+GST_OFFLINE_API
+gboolean gst_offline_license_manager_acquire_finish (GstOfflineLicenseManager *self, GAsyncResult *result,
+    GError **error);
+
+GST_OFFLINE_API
 gboolean gst_offline_license_manager_register_asset (GstOfflineLicenseManager *self, const gchar *id,
     const gchar *license_url, GCancellable *cancellable, GError **error);
+
+GST_OFFLINE_API
+void gst_offline_license_manager_register_asset_async (GstOfflineLicenseManager *self, const gchar *id,
+    const gchar *license_url, GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+
+GST_OFFLINE_API
+gboolean gst_offline_license_manager_register_asset_finish (GstOfflineLicenseManager *self, GAsyncResult *result,
+    GError **error);
 
 GST_OFFLINE_API
 gboolean gst_offline_license_manager_unregister_asset (GstOfflineLicenseManager *self, const gchar *id,
@@ -61,6 +77,22 @@ gboolean gst_offline_license_manager_renew (GstOfflineLicenseManager *self, cons
     GCancellable *cancellable, GError **error);
 
 GST_OFFLINE_API
+void gst_offline_license_manager_renew_async (GstOfflineLicenseManager *self, const gchar *id,
+    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+
+GST_OFFLINE_API
+gboolean gst_offline_license_manager_renew_finish (GstOfflineLicenseManager *self, GAsyncResult *result,
+    GError **error);
+
+GST_OFFLINE_API
 gboolean gst_offline_license_manager_release (GstOfflineLicenseManager *self, const gchar *id, GError **error);
+
+GST_OFFLINE_API
+void gst_offline_license_manager_release_async (GstOfflineLicenseManager *self, const gchar *id,
+    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data);
+
+GST_OFFLINE_API
+gboolean gst_offline_license_manager_release_finish (GstOfflineLicenseManager *self, GAsyncResult *result,
+    GError **error);
 
 G_END_DECLS
