@@ -39,7 +39,7 @@ for test in json.load(sys.stdin):
 meson compile -C "$build" $targets
 
 supp="$PWD/tests/sanitizer/lsan.supp"
-export ASAN_OPTIONS=detect_leaks=1
+export ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0
 export LSAN_OPTIONS="suppressions=$supp:print_suppressions=0"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # The registry scan in this process: gst-plugin-scanner has no ASan runtime
