@@ -1338,8 +1338,10 @@ GST_START_TEST (test_pause_and_resume_all)
   CliRun pause_b;
   run_cli (pause_b, dir, "pause", "b");
   assert_status (pause_b, 0);
-  fail_unless_equals_string (sample_status (dir, "a").state.c_str (), "queued");
-  fail_unless_equals_string (sample_status (dir, "b").state.c_str (), "stopped");
+  std::string state_a = sample_status (dir, "a").state;
+  fail_unless_equals_string (state_a.c_str (), "queued");
+  std::string state_b = sample_status (dir, "b").state;
+  fail_unless_equals_string (state_b.c_str (), "stopped");
 
   ot_server_free (server);
 }

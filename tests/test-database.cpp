@@ -35,7 +35,8 @@ GST_START_TEST (test_new_database_has_current_schema_in_wal_mode)
   fail_unless_equals_int (query_int (*db, "PRAGMA user_version"), gst_offline::kSchemaVersion);
   auto mode = db->prepare ("PRAGMA journal_mode", &error);
   fail_unless (mode->step (&error) == Statement::Step::Row);
-  fail_unless_equals_string (mode->text (0).c_str (), "wal");
+  std::string journal_mode = mode->text (0);
+  fail_unless_equals_string (journal_mode.c_str (), "wal");
   fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM sqlite_master WHERE name IN "
       "('downloads', 'resources', 'partials', 'download_resources')"), 4);
   db.reset ();
@@ -232,7 +233,8 @@ GST_START_TEST (test_second_opener_of_a_new_database_waits)
   g_autoptr (GError) error = nullptr;
   auto mode = opener.db->prepare ("PRAGMA journal_mode", &error);
   fail_unless (mode && mode->step (&error) == Statement::Step::Row);
-  fail_unless_equals_string (mode->text (0).c_str (), "wal");
+  std::string journal_mode = mode->text (0);
+  fail_unless_equals_string (journal_mode.c_str (), "wal");
   fail_unless_equals_int (query_int (*opener.db, "SELECT COUNT(*) FROM other"), 0);
   fail_unless_equals_int (query_int (*opener.db, "SELECT COUNT(*) FROM downloads"), 0);
   g_free (opener.message);

@@ -977,7 +977,8 @@ GST_START_TEST (test_parts_i_frames_and_ttml_subtitles)
   fail_unless_equals_int (master.variants.size (), 2);
   fail_unless_equals_int (master.i_frame_variants.size (), 1);
   fail_unless (gst_offline::hls::is_ttml_in_mp4_codec (master.subtitles_codec ("ttml")));
-  fail_unless_equals_string (master.subtitles_codec ("vtt").c_str (), "wvtt");
+  std::string vtt_codec = master.subtitles_codec ("vtt");
+  fail_unless_equals_string (vtt_codec.c_str (), "wvtt");
   auto tracks = gst_offline::hls_tracks (Playlist (master));
   fail_unless_equals_int (tracks.size (), 4);  /* two variants, two subtitles; no I-frame track */
   fail_unless_equals_string (tracks[2].mime_type.c_str (), "application/mp4");

@@ -318,8 +318,9 @@ GST_START_TEST (test_merged_requests_share_the_parallel_slots)
     together.emplace_back (from, to);
   }
   std::sort (together.begin (), together.end ());
-  fail_unless_equals_string (bytes_header (together[0].first, together[0].second).c_str (),
-      bytes_header (0, 10 * 256 * 1024 - 1).c_str ());
+  std::string first_range = bytes_header (together[0].first, together[0].second);
+  std::string first_share = bytes_header (0, 10 * 256 * 1024 - 1);
+  fail_unless_equals_string (first_range.c_str (), first_share.c_str ());
   for (size_t i = 1; i < 4; i++) {
     fail_unless (together[i].first == together[i - 1].second + 1, "asked %s", joined (asked).c_str ());
     fail_unless (together[i].second - together[i].first < 10 * 256 * 1024, "asked %s", joined (asked).c_str ());

@@ -155,8 +155,10 @@ GST_START_TEST (test_type_comes_from_the_content)
 
   Cli download = run (dirs.data, { "download", url, "--id", "stream" });
   assert_exit (download, 0);
-  fail_unless_equals_string (status_field (dirs.data, "stream", "type").c_str (), "dash");
-  fail_unless_equals_string (status_field (dirs.data, "stream", "state").c_str (), "completed");
+  std::string type = status_field (dirs.data, "stream", "type");
+  fail_unless_equals_string (type.c_str (), "dash");
+  std::string state = status_field (dirs.data, "stream", "state");
+  fail_unless_equals_string (state.c_str (), "completed");
 
   for (const char *name : { "page", "cut" }) {
     std::string page = base + name;
@@ -258,13 +260,15 @@ GST_START_TEST (test_download_runs_that_download_only)
   Cli mine = run (dirs.data, { "download", url_b, "--id", "mine" });
   assert_exit (mine, 0);
   fail_unless_equals_int (ot_server_get_request_count (ot::test_server, "/a.mp4"), 0);
-  fail_unless_equals_string (status_field (dirs.data, "other", "state").c_str (), "queued");
+  std::string other_state = status_field (dirs.data, "other", "state");
+  fail_unless_equals_string (other_state.c_str (), "queued");
 
   guint requests = ot_server_get_request_count (ot::test_server, "/b.mp4");
   Cli again = run (dirs.data, { "download", url_b, "--id", "mine", "--no-wait" });
   assert_exit (again, 0);
   fail_unless_equals_string (again.out.c_str (), "completed mine\n");
-  fail_unless_equals_string (status_field (dirs.data, "mine", "state").c_str (), "completed");
+  std::string mine_state = status_field (dirs.data, "mine", "state");
+  fail_unless_equals_string (mine_state.c_str (), "completed");
   fail_unless_equals_int (ot_server_get_request_count (ot::test_server, "/b.mp4"), requests);
   Cli play = run (dirs.data, { "play", "mine", "--video-sink", "fakesink", "--audio-sink", "fakesink" });
   assert_exit (play, 0);

@@ -38,7 +38,8 @@ std::optional<GstOfflineDownloadType> download_type_from_content_type (const std
 {
   /* The media type alone, without parameters, in lower case. */
   std::string type = content_type.substr (0, content_type.find (';'));
-  g_autofree gchar *lower = g_ascii_strdown (g_strstrip (g_strdup (type.c_str ())), -1);
+  g_autofree gchar *stripped = g_strstrip (g_strdup (type.c_str ()));
+  g_autofree gchar *lower = g_ascii_strdown (stripped, -1);
   static const struct {
     const char *name;
     GstOfflineDownloadType type;
