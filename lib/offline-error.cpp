@@ -8,6 +8,7 @@
 struct ErrorData {
   gchar *url;
   guint http_status;
+  GstOfflineNoSpaceReason no_space;
 };
 
 /* Where GLib keeps the data of an extended error domain: just before the
@@ -25,6 +26,7 @@ static void error_data_init (GError *error)
   auto data = error_data_of (error);
   data->url = nullptr;
   data->http_status = 0;
+  data->no_space = GST_OFFLINE_NO_SPACE_REASON_NONE;
 }
 
 static void error_data_copy (const GError *source, GError *copy)
@@ -33,6 +35,7 @@ static void error_data_copy (const GError *source, GError *copy)
   auto to = error_data_of (copy);
   to->url = g_strdup (from->url);
   to->http_status = from->http_status;
+  to->no_space = from->no_space;
 }
 
 static void error_data_clear (GError *error)
@@ -96,6 +99,24 @@ guint gst_offline_error_get_http_status (const GError *error)
   return data ? data->http_status : 0;
 }
 
+/**
+ * gst_offline_error_get_no_space_reason:
+ * @error: a #GError
+ *
+ * Which shortage a %GST_OFFLINE_ERROR_NO_SPACE error reports: a download
+ * refused before writing because it cannot fit, or a write that failed
+ * because the disk filled up.
+ *
+ * Returns: the reason, or %GST_OFFLINE_NO_SPACE_REASON_NONE if @error is
+ *   not such an error of the library.
+ */
+GstOfflineNoSpaceReason gst_offline_error_get_no_space_reason (const GError *error)
+{
+  if (!g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NO_SPACE))
+    return GST_OFFLINE_NO_SPACE_REASON_NONE;
+  return error_data_of (error)->no_space;
+}
+
 namespace gst_offline {
 
 GError *request_error_new (GstOfflineError code, const std::string &url, guint http_status, const char *format, ...)
@@ -108,6 +129,12 @@ GError *request_error_new (GstOfflineError code, const std::string &url, guint h
   data->url = g_strdup (url.c_str ());
   data->http_status = http_status;
   return error;
+}
+
+void set_no_space_reason (GError *error, GstOfflineNoSpaceReason reason)
+{
+  if (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NO_SPACE))
+    error_data_of (error)->no_space = reason;
 }
 
 }  // namespace gst_offline

@@ -510,9 +510,9 @@ void ResourceCommit::sync_in_thread (GTask *task, gpointer, gpointer task_data, 
   auto batch = static_cast<RowBatch *> (task_data);
   const ResourceWriter &writer = *batch->syncing.front ()->writer;
   if (syncfs (writer.fd_.get ()) != 0) {
-    int errsv = errno;
-    g_task_return_new_error (task, GST_OFFLINE_ERROR, errsv == ENOSPC || errsv == EDQUOT ? GST_OFFLINE_ERROR_NO_SPACE
-        : GST_OFFLINE_ERROR_IO, "syncing the cache of %s: %s", writer.data_path_.c_str (), g_strerror (errsv));
+    GError *error = nullptr;
+    set_error_from_errno (&error, errno, "syncing the cache of " + writer.data_path_);
+    g_task_return_error (task, error);
     return;
   }
   g_task_return_boolean (task, TRUE);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "manager/requirements.h"
 
+#include "util/request-error.h"
+
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <gst/offline/offline-error.h>
@@ -75,9 +77,12 @@ bool check_free_space (const std::string &data_dir, guint64 bytes, guint64 min_f
   gint64 available = free_bytes (data_dir);
   if (available < 0 || static_cast<guint64> (available) >= bytes + min_free_space)
     return true;
+  if (!error)
+    return false;
   g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NO_SPACE,
       "not enough space in %s: %s more are needed and %s are free (%s are kept free)", data_dir.c_str (),
       mib (bytes).c_str (), mib (static_cast<guint64> (available)).c_str (), mib (min_free_space).c_str ());
+  set_no_space_reason (*error, GST_OFFLINE_NO_SPACE_REASON_REFUSED);
   return false;
 }
 

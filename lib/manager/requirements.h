@@ -17,7 +17,7 @@ GstOfflineRequirements requirements_not_met (GstOfflineRequirements requirements
 /* Whether `uri` names a loopback host (which needs no network). */
 bool uri_is_loopback (const std::string &uri);
 
-/* NO_SPACE, naming the sizes, unless `bytes` more fit in the data
+/* NO_SPACE (reason REFUSED), naming the sizes, unless `bytes` more fit in the data
  * directory's file system while keeping `min_free_space` free. */
 bool check_free_space (const std::string &data_dir, guint64 bytes, guint64 min_free_space, GError **error);
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "util/fs.h"
 
+#include "util/request-error.h"
+
 #include <gst/offline/offline-error.h>
 
 #include <cerrno>
@@ -16,7 +18,10 @@ void set_error_from_errno (GError **error, int errsv, const std::string &what)
   GstOfflineError code = GST_OFFLINE_ERROR_IO;
   if (errsv == ENOSPC || errsv == EFBIG || errsv == EDQUOT)
     code = GST_OFFLINE_ERROR_NO_SPACE;
+  if (!error)
+    return;
   g_set_error (error, GST_OFFLINE_ERROR, code, "%s: %s", what.c_str (), g_strerror (errsv));
+  set_no_space_reason (*error, GST_OFFLINE_NO_SPACE_REASON_DISK_FULL);
 }
 
 bool make_directories (const std::string &path, GError **error)

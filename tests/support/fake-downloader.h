@@ -89,12 +89,20 @@ class FakeDownloads {
    * with GST_OFFLINE_ERROR `code`, or cancelled with code < 0. */
   void finish (const std::string &id, gint code = 0)
   {
-    run_on_worker (id, [code] (Running &running) {
-      g_autoptr (GError) error = nullptr;
-      if (code < 0)
-        error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
-      else if (code > 0)
-        error = g_error_new (GST_OFFLINE_ERROR, code, "the fake failed");
+    g_autoptr (GError) error = nullptr;
+    if (code < 0)
+      error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+    else if (code > 0)
+      error = g_error_new (GST_OFFLINE_ERROR, code, "the fake failed");
+    end_with (id, error);
+  }
+  /* Ends the running fake of `id` with `error` as it is, data and all
+   * (copied; NULL: complete). */
+  void end_with (const std::string &id, const GError *failure)
+  {
+    GError *copy = failure ? g_error_copy (failure) : nullptr;
+    run_on_worker (id, [copy] (Running &running) {
+      g_autoptr (GError) error = copy;
       auto done = std::move (running.done);
       running.done = nullptr;
       running.progress = nullptr; /* its task ends with it */

@@ -35,8 +35,10 @@ G_BEGIN_DECLS
  * Error codes of the %GST_OFFLINE_ERROR domain. An error about a request
  * (%GST_OFFLINE_ERROR_HTTP, %GST_OFFLINE_ERROR_NETWORK, and others that
  * concern one URL) also carries the URL and the HTTP status as data:
- * gst_offline_error_get_url(), gst_offline_error_get_http_status(). Branch
- * on those and on the code, never on the message, which is for people.
+ * gst_offline_error_get_url(), gst_offline_error_get_http_status(). A
+ * %GST_OFFLINE_ERROR_NO_SPACE error says which kind of shortage it is:
+ * gst_offline_error_get_no_space_reason(). Branch on those and on the code,
+ * never on the message, which is for people.
  */
 typedef enum {
   GST_OFFLINE_ERROR_NONE = -1,
@@ -55,6 +57,27 @@ typedef enum {
   GST_OFFLINE_ERROR_LICENSE_EXPIRED,
 } GstOfflineError;
 
+/**
+ * GstOfflineNoSpaceReason:
+ * @GST_OFFLINE_NO_SPACE_REASON_NONE: the error is not a
+ *   %GST_OFFLINE_ERROR_NO_SPACE made by the library (a #GError made anew
+ *   from a domain, a code and a message, as language bindings may, says
+ *   none either).
+ * @GST_OFFLINE_NO_SPACE_REASON_REFUSED: refused before writing: what the
+ *   download still needs does not fit in the free space of the data
+ *   directory, less #GstOfflineDownloadManager:min-free-space.
+ * @GST_OFFLINE_NO_SPACE_REASON_DISK_FULL: a write failed: the disk, a quota
+ *   or a file size limit is full.
+ *
+ * Which shortage a %GST_OFFLINE_ERROR_NO_SPACE error reports, as data:
+ * gst_offline_error_get_no_space_reason().
+ */
+typedef enum {
+  GST_OFFLINE_NO_SPACE_REASON_NONE = 0,
+  GST_OFFLINE_NO_SPACE_REASON_REFUSED,
+  GST_OFFLINE_NO_SPACE_REASON_DISK_FULL,
+} GstOfflineNoSpaceReason;
+
 GST_OFFLINE_API
 GQuark gst_offline_error_quark (void);
 
@@ -62,5 +85,7 @@ GST_OFFLINE_API
 const gchar *gst_offline_error_get_url (const GError *error);
 GST_OFFLINE_API
 guint gst_offline_error_get_http_status (const GError *error);
+GST_OFFLINE_API
+GstOfflineNoSpaceReason gst_offline_error_get_no_space_reason (const GError *error);
 
 G_END_DECLS
