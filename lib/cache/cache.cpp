@@ -160,14 +160,11 @@ std::optional<std::vector<std::string>> cache_drop_download_rows (GstOfflineCach
   if (!select)
     return std::nullopt;
   select->bind (1, download_id);
-  for (;;) {
-    auto step = select->step (error);
-    if (step == Statement::Step::Error)
-      return std::nullopt;
-    if (step == Statement::Step::Done)
-      break;
-    keys.push_back (select->text (0));
-  }
+  auto selected = select->rows (error);
+  for (Statement &row : selected)
+    keys.push_back (row.text (0));
+  if (selected.failed ())
+    return std::nullopt;
   auto drop_whole = db.prepare ("DELETE FROM resources WHERE key = ?", error);
   auto drop_partial = db.prepare ("DELETE FROM partials WHERE key = ?", error);
   if (!drop_whole || !drop_partial)
@@ -192,14 +189,11 @@ std::optional<std::vector<std::string>> cache_drop_download_rows (GstOfflineCach
   if (!planned)
     return std::nullopt;
   planned->bind (1, download_id);
-  for (;;) {
-    auto step = planned->step (error);
-    if (step == Statement::Step::Error)
-      return std::nullopt;
-    if (step == Statement::Step::Done)
-      break;
-    unrecorded.insert (planned->text (0));
-  }
+  auto planned_rows = planned->rows (error);
+  for (Statement &row : planned_rows)
+    unrecorded.insert (row.text (0));
+  if (planned_rows.failed ())
+    return std::nullopt;
   if (!transaction->commit (error))
     return std::nullopt;
   for (const auto &key : keys)
@@ -266,16 +260,14 @@ std::optional<guint> cache_drop_damaged_resources (GstOfflineCache *cache, const
   if (!select)
     return std::nullopt;
   select->bind (1, download_id);
-  for (;;) {
-    auto step = select->step (error);
-    if (step == Statement::Step::Error)
-      return std::nullopt;
-    if (step == Statement::Step::Done)
-      break;
-    std::string file = select->text (1);
-    if (file_size (cache_absolute_path (cache, file)) != select->int64 (2))
-      damaged.emplace_back (select->text (0), file);
+  auto selected = select->rows (error);
+  for (Statement &row : selected) {
+    std::string file = row.text (1);
+    if (file_size (cache_absolute_path (cache, file)) != row.int64 (2))
+      damaged.emplace_back (row.text (0), file);
   }
+  if (selected.failed ())
+    return std::nullopt;
   auto drop = db.prepare ("DELETE FROM resources WHERE key = ?", error);
   if (!drop)
     return std::nullopt;
@@ -469,15 +461,13 @@ GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, const gchar *downloa
   auto integrity = self->db.get ().prepare (download_id ? "SELECT 'ok'" : "PRAGMA quick_check", error);
   if (!integrity)
     return fail ();
-  for (;;) {
-    auto step = integrity->step (error);
-    if (step == Statement::Step::Error)
-      return fail ();
-    if (step == Statement::Step::Done)
-      break;
-    if (integrity->text (0) != "ok")
-      g_ptr_array_add (problems, g_strdup_printf ("database: %s", integrity->text (0).c_str ()));
+  auto checks = integrity->rows (error);
+  for (Statement &row : checks) {
+    if (row.text (0) != "ok")
+      g_ptr_array_add (problems, g_strdup_printf ("database: %s", row.text (0).c_str ()));
   }
+  if (checks.failed ())
+    return fail ();
 
   std::string whole_sql = std::string ("SELECT key, file, length, "
       "EXISTS (SELECT 1 FROM download_resources d WHERE d.key = resources.key) FROM resources") + kOfDownload;
@@ -485,44 +475,40 @@ GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, const gchar *downloa
   if (!whole)
     return fail ();
   bind_download (*whole);
-  for (;;) {
-    auto step = whole->step (error);
-    if (step == Statement::Step::Error)
-      return fail ();
-    if (step == Statement::Step::Done)
-      break;
-    std::string key = whole->text (0), file = whole->text (1);
+  auto whole_rows = whole->rows (error);
+  for (Statement &row : whole_rows) {
+    std::string key = row.text (0), file = row.text (1);
     known_files.insert (file);
     gint64 size = gst_offline::file_size (gst_offline::cache_absolute_path (self, file));
     if (size < 0)
       g_ptr_array_add (problems, g_strdup_printf ("resource %s: file %s is missing", key.c_str (), file.c_str ()));
-    else if (size != whole->int64 (2))
+    else if (size != row.int64 (2))
       g_ptr_array_add (problems, g_strdup_printf ("resource %s: file %s has %" G_GINT64_FORMAT " bytes, the index says %"
-          G_GINT64_FORMAT, key.c_str (), file.c_str (), size, whole->int64 (2)));
-    if (!whole->int64 (3))
+          G_GINT64_FORMAT, key.c_str (), file.c_str (), size, row.int64 (2)));
+    if (!row.int64 (3))
       g_ptr_array_add (problems, g_strdup_printf ("resource %s belongs to no download", key.c_str ()));
   }
+  if (whole_rows.failed ())
+    return fail ();
 
   std::string partial_sql = std::string ("SELECT key, file, durable_length FROM partials") + kOfDownload;
   auto partial = self->db.get ().prepare (partial_sql.c_str (), error);
   if (!partial)
     return fail ();
   bind_download (*partial);
-  for (;;) {
-    auto step = partial->step (error);
-    if (step == Statement::Step::Error)
-      return fail ();
-    if (step == Statement::Step::Done)
-      break;
-    std::string key = partial->text (0), file = partial->text (1);
+  auto partial_rows = partial->rows (error);
+  for (Statement &row : partial_rows) {
+    std::string key = row.text (0), file = row.text (1);
     known_files.insert (file);
     /* The data name too: a commit may be between its rename and its rows. */
     known_files.insert (gst_offline::cache_resource_files (key).data);
     gint64 size = gst_offline::file_size (gst_offline::cache_absolute_path (self, file));
-    if (size >= 0 && size < partial->int64 (2))
+    if (size >= 0 && size < row.int64 (2))
       g_ptr_array_add (problems, g_strdup_printf ("partial resource %s: file %s has %" G_GINT64_FORMAT
-          " bytes, fewer than the %" G_GINT64_FORMAT " checkpointed", key.c_str (), file.c_str (), size, partial->int64 (2)));
+          " bytes, fewer than the %" G_GINT64_FORMAT " checkpointed", key.c_str (), file.c_str (), size, row.int64 (2)));
   }
+  if (partial_rows.failed ())
+    return fail ();
 
   if (download_id)
     return problems;
@@ -531,15 +517,11 @@ GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, const gchar *downloa
       "WHERE download_id NOT IN (SELECT id FROM downloads)", error);
   if (!orphan_uses)
     return fail ();
-  for (;;) {
-    auto step = orphan_uses->step (error);
-    if (step == Statement::Step::Error)
-      return fail ();
-    if (step == Statement::Step::Done)
-      break;
-    g_ptr_array_add (problems, g_strdup_printf ("download '%s' is gone but still holds resources",
-        orphan_uses->text (0).c_str ()));
-  }
+  auto orphans = orphan_uses->rows (error);
+  for (Statement &row : orphans)
+    g_ptr_array_add (problems, g_strdup_printf ("download '%s' is gone but still holds resources", row.text (0).c_str ()));
+  if (orphans.failed ())
+    return fail ();
 
   /* Stray files: anything in cache/ that is not a bucket folder, and
    * anything in a bucket named by no row. */

@@ -3,12 +3,14 @@
 
 #include "db/schema.h"
 #include "util/fs.h"
+#include "util/request-error.h"
 
 #include <gst/offline/offline-error.h>
 #include <gst/offline/offline-types.h>
 
 #include <atomic>
 #include <cerrno>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace gst_offline {
@@ -18,6 +20,9 @@ namespace {
 constexpr gint64 kBusyTimeoutUs = 15 * G_USEC_PER_SEC;
 constexpr gulong kFirstPauseUs = 1000;
 constexpr gulong kLongestPauseUs = 50 * 1000;
+/* SQLite checkpoints the WAL after a commit that leaves it this many pages
+ * long; a WAL hook replaces that, so on_commit () does it. */
+constexpr int kAutoCheckpointPages = 1000;
 
 std::atomic<void (*) (gpointer)> wait_observer {nullptr};
 std::atomic<gpointer> wait_observer_data {nullptr};
@@ -158,13 +163,46 @@ void Database::set_error (sqlite3 *db, GError **error, const char *what)
   else if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB)
     err = GST_OFFLINE_ERROR_CORRUPT;
   const char *file = sqlite3_db_filename (db, "main");
+  if (!error)
+    return;
   g_set_error (error, GST_OFFLINE_ERROR, err, "database %s: %s (%s)",
       file && *file ? file : ":memory:", sqlite3_errmsg (db), what);
+  set_no_space_reason (*error, GST_OFFLINE_NO_SPACE_REASON_DISK_FULL);
 }
 
 std::unique_ptr<Database> Database::open (const std::string &path, bool create, GError **error)
 {
-  return open (path, create, offline_schema (), error);
+  auto db = open (path, create, offline_schema (), error);
+  /* Managers in other processes watch the index for changes. */
+  if (db)
+    db->announce_commits ();
+  return db;
+}
+
+void Database::announce_commits ()
+{
+  if (!wal_)
+    return;
+  commit_signal_ = commit_signal_path (path_);
+  sqlite3_wal_hook (db_, &Database::on_commit, this);
+}
+
+int Database::on_commit (void *data, sqlite3 *db, const char *name, int pages)
+{
+  auto *self = static_cast<Database *> (data);
+  if (pages >= kAutoCheckpointPages)
+    sqlite3_wal_checkpoint_v2 (db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  /* One byte rewritten in place, then the close: GFileMonitor reports the
+   * write (a close alone it does not), the file never grows, and a data
+   * directory that refuses it (read-only, full) only leaves watchers to
+   * their periodic look. */
+  int fd = ::open (self->commit_signal_.c_str (), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0) {
+    ssize_t written = pwrite (fd, "c", 1, 0);
+    (void) written;
+    close (fd);
+  }
+  return SQLITE_OK;
 }
 
 std::unique_ptr<Database> Database::open (const std::string &path, bool create, const Schema &schema,
@@ -206,6 +244,7 @@ std::unique_ptr<Database> Database::open (const std::string &path, bool create, 
    * "whole before visible" rule of the cache relies on. */
   if (!in_memory && !read_only && !self->set_wal_mode (error))
     return nullptr;
+  self->wal_ = !in_memory && !read_only;
   if (read_only)
     return migrate_schema (*self, schema, error) ? std::move (self) : nullptr;
   if (!self->exec ("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", error))
@@ -286,6 +325,11 @@ Database &ReaderDatabase::get ()
 std::string database_path (const std::string &data_dir)
 {
   return data_dir + G_DIR_SEPARATOR_S + "offline.db";
+}
+
+std::string commit_signal_path (const std::string &database_path)
+{
+  return database_path + "-committed";
 }
 
 std::string resolve_data_dir (const char *data_dir)

@@ -21,6 +21,7 @@ struct Schema;
 class Statement {
  public:
   enum class Step { Row, Done, Error };
+  class Rows;
 
   Statement (sqlite3 *db, sqlite3_stmt *stmt) : db_ (db), stmt_ (stmt) {}
   Statement (Statement &&other) noexcept : db_ (other.db_), stmt_ (other.stmt_) { other.stmt_ = nullptr; }
@@ -39,6 +40,10 @@ class Statement {
   /* Steps a statement that returns no row. */
   bool run (GError **error) { return step (error) == Step::Done; }
   void reset () { sqlite3_reset (stmt_); sqlite3_clear_bindings (stmt_); }
+  /* The rows the statement yields, for a range-for that reads each (the
+   * statement itself is the row); after the loop, Rows::failed () tells a
+   * step that failed (`error` set) from the end of the rows. */
+  Rows rows (GError **error);
 
   bool is_null (int column) const { return sqlite3_column_type (stmt_, column) == SQLITE_NULL; }
   int column_type (int column) const { return sqlite3_column_type (stmt_, column); }
@@ -51,6 +56,61 @@ class Statement {
   sqlite3 *db_;
   sqlite3_stmt *stmt_;
 };
+
+/* One pass over the rows of a statement:
+ *
+ *   auto rows = stmt->rows (error);
+ *   for (Statement &row : rows)
+ *     keys.push_back (row.text (0));
+ *   if (rows.failed ())
+ *     return false;
+ *
+ * The loop may break, continue or return like any other. */
+class Statement::Rows {
+ public:
+  class iterator {
+   public:
+    explicit iterator (Rows *rows) : rows_ (rows) {}
+    Statement &operator* () const { return *rows_->stmt_; }
+    iterator &operator++ ()
+    {
+      rows_->advance ();
+      return *this;
+    }
+    /* Only against end (): equal once there is no row. */
+    bool operator!= (const iterator &) const { return rows_->has_row_; }
+
+   private:
+    Rows *rows_;
+  };
+
+  Rows (Statement &stmt, GError **error) : stmt_ (&stmt), error_ (error) {}
+  iterator begin ()
+  {
+    advance ();
+    return iterator (this);
+  }
+  iterator end () { return iterator (this); }
+  bool failed () const { return failed_; }
+
+ private:
+  void advance ()
+  {
+    Step step = stmt_->step (error_);
+    has_row_ = step == Step::Row;
+    failed_ = step == Step::Error;
+  }
+
+  Statement *stmt_;
+  GError **error_;
+  bool has_row_ = false;
+  bool failed_ = false;
+};
+
+inline Statement::Rows Statement::rows (GError **error)
+{
+  return Rows (*this, error);
+}
 
 class Database {
  public:
@@ -96,6 +156,13 @@ class Database {
   };
   std::optional<Transaction> begin (GError **error);
 
+  /* After each commit of this connection (once SQLite has let go of the
+   * write lock), opens and closes commit_signal_path (path ()): a close
+   * after writing that other processes watching the file are told of at
+   * once (inotify, through GFileMonitor), instead of asking the database
+   * again and again. No-op for a database not in WAL mode. */
+  void announce_commits ();
+
   /* Sets a GST_OFFLINE_ERROR_DATABASE error with SQLite's message. */
   static void set_error (sqlite3 *db, GError **error, const char *what);
 
@@ -106,9 +173,12 @@ class Database {
  private:
   Database (sqlite3 *db, std::string path) : db_ (db), path_ (std::move (path)) {}
   static int on_busy (void *self, int count);
+  static int on_commit (void *self, sqlite3 *db, const char *name, int pages);
   bool set_wal_mode (GError **error);
   sqlite3 *db_;
   std::string path_;
+  std::string commit_signal_;
+  bool wal_ = false;
   gint64 busy_since_us_ = 0;
 };
 
@@ -129,6 +199,11 @@ class ReaderDatabase {
 
 /* The database file of a data directory. */
 std::string database_path (const std::string &data_dir);
+
+/* The file whose close-after-write tells watchers that a connection
+ * announcing its commits (Database::announce_commits) committed to the
+ * database at `database_path`. */
+std::string commit_signal_path (const std::string &database_path);
 
 /* Resolves a NULL or empty data directory to the default one. */
 std::string resolve_data_dir (const char *data_dir);

@@ -155,20 +155,17 @@ bool for_each (Database &db, std::vector<std::string> *corrupt, const std::funct
   if (!stmt)
     return false;
   DownloadRecord record;
-  for (;;) {
-    auto step = stmt->step (error);
-    if (step == Statement::Step::Error)
-      return false;
-    if (step == Statement::Step::Done)
-      return true;
-    if (auto problem = read_row (*stmt, record)) {
+  auto rows = stmt->rows (error);
+  for (Statement &row : rows) {
+    if (auto problem = read_row (row, record)) {
       if (corrupt)
-        corrupt->push_back ("download '" + stmt->text (0) + "': corrupt index row: " + *problem);
+        corrupt->push_back ("download '" + row.text (0) + "': corrupt index row: " + *problem);
       continue;
     }
     if (!fn (record))
       return true;
   }
+  return !rows.failed ();
 }
 
 std::optional<std::vector<DownloadRecord>> list (Database &db, std::vector<std::string> *corrupt, GError **error)

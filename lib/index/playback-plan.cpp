@@ -96,14 +96,12 @@ std::optional<std::string> optional_text (const Statement &row, int column)
 std::optional<std::vector<PlanSegment>> collect (Statement &stmt, GError **error)
 {
   std::vector<PlanSegment> result;
-  for (;;) {
-    auto step = stmt.step (error);
-    if (step == Statement::Step::Error)
-      return std::nullopt;
-    if (step == Statement::Step::Done)
-      return result;
-    result.push_back (read_segment (stmt));
-  }
+  auto rows = stmt.rows (error);
+  for (Statement &row : rows)
+    result.push_back (read_segment (row));
+  if (rows.failed ())
+    return std::nullopt;
+  return result;
 }
 
 }  // namespace
@@ -203,61 +201,54 @@ std::optional<std::vector<Track>> tracks (Database &db, const std::string &downl
     return std::nullopt;
   stmt->bind (1, download_id);
   std::vector<Track> result;
-  for (;;) {
-    auto step = stmt->step (error);
-    if (step == Statement::Step::Error)
-      return std::nullopt;
-    if (step == Statement::Step::Done)
-      break;
+  auto rows = stmt->rows (error);
+  for (Statement &row : rows) {
     Track t;
-    t.index = static_cast<guint> (stmt->int64 (0));
-    t.stream_key = stmt->text (1);
-    gint64 type = stmt->int64 (2);
+    t.index = static_cast<guint> (row.int64 (0));
+    t.stream_key = row.text (1);
+    gint64 type = row.int64 (2);
     if (type < static_cast<gint64> (TrackType::Video) || type > static_cast<gint64> (TrackType::Text)) {
       g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_CORRUPT, "download '%s': track %u has an unknown type %"
           G_GINT64_FORMAT, download_id.c_str (), t.index, type);
       return std::nullopt;
     }
     t.type = static_cast<TrackType> (type);
-    t.container = stmt->text (3);
-    t.codecs = stmt->text (4);
-    t.language = stmt->text (5);
-    t.label = stmt->text (6);
-    t.bandwidth = static_cast<guint64> (MAX (stmt->int64 (7), 0));
-    t.width = optional_uint (*stmt, 8);
-    t.height = optional_uint (*stmt, 9);
-    t.timescale = static_cast<guint64> (MAX (stmt->int64 (10), 0));
-    t.codec_private_data = stmt->blob (11);
-    t.sampling_rate = optional_uint (*stmt, 12);
-    t.channels = optional_text (*stmt, 13);
-    t.bits_per_sample = optional_uint (*stmt, 14);
-    t.packet_size = optional_uint (*stmt, 15);
-    t.audio_tag = optional_uint (*stmt, 16);
-    g_auto (GStrv) kids = g_strsplit (stmt->text (17).c_str (), " ", -1);
+    t.container = row.text (3);
+    t.codecs = row.text (4);
+    t.language = row.text (5);
+    t.label = row.text (6);
+    t.bandwidth = static_cast<guint64> (MAX (row.int64 (7), 0));
+    t.width = optional_uint (row, 8);
+    t.height = optional_uint (row, 9);
+    t.timescale = static_cast<guint64> (MAX (row.int64 (10), 0));
+    t.codec_private_data = row.blob (11);
+    t.sampling_rate = optional_uint (row, 12);
+    t.channels = optional_text (row, 13);
+    t.bits_per_sample = optional_uint (row, 14);
+    t.packet_size = optional_uint (row, 15);
+    t.audio_tag = optional_uint (row, 16);
+    g_auto (GStrv) kids = g_strsplit (row.text (17).c_str (), " ", -1);
     for (gchar **kid = kids; *kid; kid++) {
       if (**kid)
         t.kids.push_back (*kid);
     }
-    t.license_url = stmt->text (18);
-    t.group = stmt->text (19);
-    t.mime_type = stmt->text (20);
-    if (!stmt->is_null (21))
-      t.frame_rate = stmt->real (21);
-    t.roles = split_lines (stmt->text (22));
-    t.accessibility = split_lines (stmt->text (23));
-    t.protection_systems = split_lines (stmt->text (24));
-    t.audio_group = optional_text (*stmt, 25);
-    t.text_group = optional_text (*stmt, 26);
-    t.whole_presentation = stmt->int64 (27) != 0;
+    t.license_url = row.text (18);
+    t.group = row.text (19);
+    t.mime_type = row.text (20);
+    if (!row.is_null (21))
+      t.frame_rate = row.real (21);
+    t.roles = split_lines (row.text (22));
+    t.accessibility = split_lines (row.text (23));
+    t.protection_systems = split_lines (row.text (24));
+    t.audio_group = optional_text (row, 25);
+    t.text_group = optional_text (row, 26);
+    t.whole_presentation = row.int64 (27) != 0;
     protection->bind (1, download_id).bind (2, static_cast<gint64> (t.index));
-    for (;;) {
-      auto pstep = protection->step (error);
-      if (pstep == Statement::Step::Error)
-        return std::nullopt;
-      if (pstep == Statement::Step::Done)
-        break;
-      t.protection.push_back ({ protection->text (0), protection->text (1), protection->blob (2) });
-    }
+    auto systems = protection->rows (error);
+    for (Statement &system : systems)
+      t.protection.push_back ({ system.text (0), system.text (1), system.blob (2) });
+    if (systems.failed ())
+      return std::nullopt;
     protection->reset ();
     /* A plan from before schema 8 names its DRM systems only in its protection. */
     for (const TrackProtection &p : t.protection) {
@@ -266,6 +257,8 @@ std::optional<std::vector<Track>> tracks (Database &db, const std::string &downl
     }
     result.push_back (std::move (t));
   }
+  if (rows.failed ())
+    return std::nullopt;
   return result;
 }
 
@@ -326,26 +319,25 @@ std::optional<std::vector<PlanFetch>> fetches (Database &db, const std::string &
     stmt->bind (3, static_cast<gint64> (position->start_ns)).bind (4, static_cast<gint64> (position->track))
         .bind (5, static_cast<gint64> (position->number));
   std::vector<PlanFetch> result;
-  for (;;) {
-    auto step = stmt->step (error);
-    if (step == Statement::Step::Error)
-      return std::nullopt;
-    if (step == Statement::Step::Done)
-      return result;
+  auto rows = stmt->rows (error);
+  for (Statement &row : rows) {
     PlanFetch f;
-    f.url = stmt->text (0);
-    f.resource = stmt->text (1);
-    if (!stmt->is_null (3) && stmt->int64 (3) > 0) {
-      f.range_offset = static_cast<guint64> (MAX (stmt->int64 (2), 0));
-      f.range_length = static_cast<guint64> (stmt->int64 (3));
+    f.url = row.text (0);
+    f.resource = row.text (1);
+    if (!row.is_null (3) && row.int64 (3) > 0) {
+      f.range_offset = static_cast<guint64> (MAX (row.int64 (2), 0));
+      f.range_length = static_cast<guint64> (row.int64 (3));
     }
-    f.expected_length = stmt->int64 (4);
+    f.expected_length = row.int64 (4);
     position->started = true;
-    position->start_ns = static_cast<guint64> (stmt->int64 (5));
-    position->track = static_cast<guint> (stmt->int64 (6));
-    position->number = static_cast<guint64> (stmt->int64 (7));
+    position->start_ns = static_cast<guint64> (row.int64 (5));
+    position->track = static_cast<guint> (row.int64 (6));
+    position->number = static_cast<guint64> (row.int64 (7));
     result.push_back (std::move (f));
   }
+  if (rows.failed ())
+    return std::nullopt;
+  return result;
 }
 
 guint64 duration_ns (Database &db, const std::string &download_id)
