@@ -7,6 +7,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Before gstcheck.h, whose `fail` macro the library's headers do not expect. */
 #include "fake-downloader.h"
+#include "db/database.h"
+#include "manager/requirements.h"
+#include "util/fs.h"
 
 #include <gio/gio.h>
 #include <gst/check/gstcheck.h>
@@ -14,6 +17,8 @@
 
 #include "test-support.h"
 
+#include <atomic>
+#include <cerrno>
 #include <sys/statvfs.h>
 
 #include <string>
@@ -211,6 +216,52 @@ GST_START_TEST (test_download_that_cannot_fit_fails_before_fetching)
 }
 GST_END_TEST;
 
+/* A shortage of space says which it is as data, set where the error is
+ * made: a refusal before writing (the space check) or a write the full disk
+ * failed. The manager tells them apart by that, never by the message: a
+ * disk that filled up is reported as the check reports it, naming the
+ * directory to free; a refusal is reported as the check wrote it. */
+GST_START_TEST (test_refusal_and_full_disk_are_told_apart_by_their_data)
+{
+  ot::FakeDownloads fakes;
+  Fixture f ("no-space", GST_OFFLINE_REQUIREMENTS_NONE, 0, &fakes);
+  GError *refused = nullptr;
+  fail_if (gst_offline::check_free_space (f.data_dir, G_MAXUINT64 / 4, 0, &refused));
+  fail_unless (g_error_matches (refused, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NO_SPACE));
+  fail_unless_equals_int (gst_offline_error_get_no_space_reason (refused), GST_OFFLINE_NO_SPACE_REASON_REFUSED);
+  GError *full = nullptr;
+  gst_offline::set_error_from_errno (&full, ENOSPC, "writing the cache");
+  fail_unless (g_error_matches (full, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NO_SPACE));
+  fail_unless_equals_int (gst_offline_error_get_no_space_reason (full), GST_OFFLINE_NO_SPACE_REASON_DISK_FULL);
+  /* The data goes with copies; other errors carry none. */
+  g_autoptr (GError) copy = g_error_copy (full);
+  fail_unless_equals_int (gst_offline_error_get_no_space_reason (copy), GST_OFFLINE_NO_SPACE_REASON_DISK_FULL);
+  g_autoptr (GError) io = nullptr;
+  gst_offline::set_error_from_errno (&io, EIO, "reading");
+  fail_unless_equals_int (gst_offline_error_get_no_space_reason (io), GST_OFFLINE_NO_SPACE_REASON_NONE);
+  g_autoptr (GError) bare = g_error_new_literal (GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NO_SPACE, "no space");
+  fail_unless_equals_int (gst_offline_error_get_no_space_reason (bare), GST_OFFLINE_NO_SPACE_REASON_NONE);
+
+  g_autoptr (GstOfflineDownload) a = f.add_async ("refused");
+  g_autoptr (GstOfflineDownload) b = f.add_async ("full");
+  fakes.end_with ("refused", refused);
+  fakes.end_with ("full", full);
+  fail_unless (f.run_until ([&] { return f.last_state ("refused") == GST_OFFLINE_DOWNLOAD_STATE_FAILED
+      && f.last_state ("full") == GST_OFFLINE_DOWNLOAD_STATE_FAILED; }));
+  g_autoptr (GstOfflineDownload) was_refused = f.snapshot ("refused");
+  fail_unless_equals_int (gst_offline_download_get_failure_code (was_refused), GST_OFFLINE_ERROR_NO_SPACE);
+  const gchar *refused_message = gst_offline_download_get_failure_message (was_refused);
+  fail_unless_equals_string (refused_message, refused->message);
+  g_autoptr (GstOfflineDownload) was_full = f.snapshot ("full");
+  fail_unless_equals_int (gst_offline_download_get_failure_code (was_full), GST_OFFLINE_ERROR_NO_SPACE);
+  std::string expected = std::string ("not enough space in ") + f.data_dir + ": the disk filled up (" + full->message + ")";
+  const gchar *full_message = gst_offline_download_get_failure_message (was_full);
+  fail_unless_equals_string (full_message, expected.c_str ());
+  g_error_free (refused);
+  g_error_free (full);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_stop_reason_stops_and_clearing_it_resumes)
 {
   ot::FakeDownloads fakes;
@@ -348,6 +399,70 @@ GST_START_TEST (test_new_returns_while_its_start_runs)
   while (completed.empty ())
     g_main_context_iteration (nullptr, TRUE);
   fail_unless_equals_string (completed[0].c_str (), "left");
+}
+GST_END_TEST;
+
+static void note_lock_wait (gpointer data)
+{
+  *static_cast<std::atomic<bool> *> (data) = true;
+  g_main_context_wakeup (nullptr);
+}
+
+/* The asynchronous constructor opens the data directory on another thread:
+ * while another process holds the index's write lock (here: creating the
+ * database), new_async () has returned and the caller's loop runs; once the
+ * lock goes, the manager is answered in the caller's context, where its
+ * signals come too. */
+GST_START_TEST (test_new_async_returns_while_the_index_is_locked)
+{
+  g_autofree gchar *dir = ot_make_temp_dir ("new-async");
+  g_autofree gchar *data_dir = g_build_filename (dir, "data", nullptr);
+  fail_unless (g_mkdir_with_parents (data_dir, 0700) == 0);
+  std::string path = gst_offline::database_path (data_dir);
+  sqlite3 *holder = nullptr;
+  fail_unless_equals_int (sqlite3_open (path.c_str (), &holder), SQLITE_OK);
+  fail_unless_equals_int (sqlite3_exec (holder, "PRAGMA journal_mode=WAL; BEGIN IMMEDIATE; CREATE TABLE other (x)",
+      nullptr, nullptr, nullptr), SQLITE_OK);
+  std::atomic<bool> waited { false };
+  gst_offline::Database::set_wait_observer (note_lock_wait, &waited);
+  Answer answer;
+  gst_offline_download_manager_new_async (data_dir, nullptr, Answer::ready, &answer);
+  while (!waited)
+    g_main_context_iteration (nullptr, TRUE);
+  fail_unless (answer.result == nullptr, "answered while the index was locked");
+  gst_offline::Database::set_wait_observer (nullptr, nullptr);
+  fail_unless_equals_int (sqlite3_exec (holder, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close (holder);
+  while (!answer.result)
+    g_main_context_iteration (nullptr, TRUE);
+  GError *error = nullptr;
+  g_autoptr (GstOfflineDownloadManager) manager = gst_offline_download_manager_new_finish (answer.result, &error);
+  fail_unless (manager != nullptr, "%s", error ? error->message : "");
+  fail_unless_equals_string (gst_offline_download_manager_get_data_dir (manager), data_dir);
+
+  struct Seen {
+    GThread *thread = nullptr;
+  } seen;
+  g_signal_connect (manager, "download-changed", G_CALLBACK (+[] (GstOfflineDownloadManager *, GstOfflineDownload *,
+      Seen *seen) { seen->thread = g_thread_self (); }), &seen);
+  g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new ("later", "http://127.0.0.1:1/a.mp4");
+  g_autoptr (GstOfflineDownload) added = gst_offline_download_manager_add_download (manager, request, &error);
+  fail_unless (added != nullptr, "%s", error ? error->message : "");
+  while (!seen.thread)
+    g_main_context_iteration (nullptr, TRUE);
+  fail_unless (seen.thread == g_thread_self (), "a signal came on another thread");
+
+  /* A data directory that cannot be one is answered with the error. */
+  g_autofree gchar *file = g_build_filename (dir, "a-file", nullptr);
+  fail_unless (g_file_set_contents (file, "x", 1, nullptr));
+  g_autofree gchar *under_file = g_build_filename (file, "data", nullptr);
+  Answer refused;
+  gst_offline_download_manager_new_async (under_file, nullptr, Answer::ready, &refused);
+  while (!refused.result)
+    g_main_context_iteration (nullptr, TRUE);
+  fail_if (gst_offline_download_manager_new_finish (refused.result, &error));
+  fail_unless (error != nullptr);
+  g_clear_error (&error);
 }
 GST_END_TEST;
 
@@ -510,11 +625,13 @@ static Suite *manager_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_storage_requirement_holds_then_releases);
   tcase_add_test (tc, test_download_that_cannot_fit_fails_before_fetching);
+  tcase_add_test (tc, test_refusal_and_full_disk_are_told_apart_by_their_data);
   tcase_add_test (tc, test_stop_reason_stops_and_clearing_it_resumes);
   tcase_add_test (tc, test_running_download_reports_speed_and_eta);
   tcase_add_test (tc, test_adding_again_merges_the_request_and_restarts);
   tcase_add_test (tc, test_calls_return_while_the_worker_is_busy);
   tcase_add_test (tc, test_new_returns_while_its_start_runs);
+  tcase_add_test (tc, test_new_async_returns_while_the_index_is_locked);
   tcase_add_test (tc, test_removal_of_a_running_download_ends_with_its_task);
   tcase_add_test (tc, test_cancelled_calls_answer_at_once);
   return s;

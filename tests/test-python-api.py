@@ -161,7 +161,8 @@ class PythonApiTest(unittest.TestCase):
         cls.content = Content()
         cls.tmp = tempfile.TemporaryDirectory(prefix="gst-offline-python-api-")
         cls.data_dir = os.path.join(cls.tmp.name, "data")
-        with open(os.path.join(cls.content.tmp.name, "progressive", "clip.mp4"), "rb") as f:
+        cls.clip_path = os.path.join(cls.content.tmp.name, "progressive", "clip.mp4")
+        with open(cls.clip_path, "rb") as f:
             cls.clip = f.read()
         # One download of each kind, made by the manager as an application would.
         manager = GstOffline.DownloadManager.new(cls.data_dir)
@@ -240,6 +241,11 @@ class PythonApiTest(unittest.TestCase):
         self.assertEqual(GstOffline.error_get_http_status(made), 0)
         self.assertIsNone(GstOffline.Error.get_url(made))
         self.assertEqual(GstOffline.Error.get_http_status(made), 0)
+        # Nor which shortage of space it is (tests/test-manager.cpp checks the library's).
+        no_space = GLib.Error("no space", "gst-offline-error-quark", GstOffline.Error.NO_SPACE)
+        self.assertEqual(GstOffline.error_get_no_space_reason(no_space), GstOffline.NoSpaceReason.NONE)
+        self.assertEqual(GstOffline.Error.get_no_space_reason(made), GstOffline.NoSpaceReason.NONE)
+        self.assertNotEqual(GstOffline.NoSpaceReason.REFUSED, GstOffline.NoSpaceReason.DISK_FULL)
         self.assertEqual(GstOffline.STOP_REASON_NONE, 0)
         self.assertEqual(GstOffline.STOP_REASON_PAUSED_BY_USER, 1)
         self.assertEqual(GstOffline.DEFAULT_MIN_FREE_SPACE, 100 * 1024 * 1024)
@@ -381,6 +387,16 @@ class PythonApiTest(unittest.TestCase):
 
     def check_manager(self, n):
         url = self.content.urls["progressive"]
+        # Made without blocking this thread, answered in its main loop.
+        opened = call_async(lambda done: GstOffline.DownloadManager.new_async(self.data_dir, None, done),
+                            GstOffline.DownloadManager.new_finish)
+        self.assertIsInstance(opened, GstOffline.DownloadManager)
+        self.assertEqual(opened.get_data_dir(), self.data_dir)
+        del opened
+        with self.assertRaises(GLib.Error):
+            call_async(lambda done: GstOffline.DownloadManager.new_async(os.path.join(self.clip_path, "data"), None,
+                                                                         done),
+                       GstOffline.DownloadManager.new_finish)
         manager = GstOffline.DownloadManager.new(self.data_dir)
         self.assertEqual(manager.get_data_dir(), self.data_dir)
         self.assertEqual(manager.props.requirements, GstOffline.REQUIREMENTS_DEFAULT)

@@ -2,7 +2,6 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "commands.h"
 #include "data-dir.h"
-#include "scoped.h"
 
 #include <cstdio>
 #include <string>
@@ -11,86 +10,59 @@ namespace cli {
 
 namespace {
 
-/* How long to wait for another process to finish a removal it was asked for
- * (it looks at the index about four times a second). */
-constexpr gint64 kRemovalWait = 5 * G_USEC_PER_SEC;
-constexpr guint kRemovalPollMs = 100;
+/* How long `remove` waits for another process to finish a removal it was
+ * asked for (it does so as soon as it sees the index change) before saying
+ * `removing ID`: only a stuck process takes that long. */
+constexpr guint kRemovalPatienceS = 5;
 
-struct RemovalWait {
-  std::string id;
+struct Removal {
   GMainLoop *loop;
-  GstOfflineDownloadIndex *index;
-  gint64 deadline;
-  bool gone = false;
-
-  void check ()
-  {
-    g_autoptr (GError) error = nullptr;
-    g_autoptr (GstOfflineDownload) left = gst_offline_download_index_get_download (index, id.c_str (), &error);
-    if (!left && g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND))
-      gone = true;
-    if (gone || g_get_monotonic_time () >= deadline)
-      g_main_loop_quit (loop);
-  }
+  GAsyncResult *result = nullptr;
 };
 
 void
-on_download_removed (GstOfflineDownloadManager *, const gchar *id, gpointer user_data)
+on_removed (GObject *, GAsyncResult *result, gpointer user_data)
 {
-  auto *wait = static_cast<RemovalWait *> (user_data);
-  if (wait->id == id) {
-    wait->gone = true;
-    g_main_loop_quit (wait->loop);
-  }
+  auto *removal = static_cast<Removal *> (user_data);
+  removal->result = G_ASYNC_RESULT (g_object_ref (result));
+  g_main_loop_quit (removal->loop);
 }
 
 /* Removes one download; returns kExitSuccess or kExitFailure (reason printed). */
 int
-remove_one (GstOfflineDownloadManager *manager, GstOfflineDownloadIndex *index, const char *id)
+remove_one (GstOfflineDownloadManager *manager, const char *id)
 {
-  g_autoptr (GError) error = nullptr;
-  g_autoptr (GstOfflineDownload) existing = gst_offline_download_manager_get_download (manager, id, &error);
-  if (!existing) {
-    if (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND))
-      return fail ("no download with id '%s'", id);
-    return fail ("cannot remove download %s: %s", id, error->message);
-  }
-
+  /* The answer of the asynchronous form is the event: the download is gone
+   * (removed here, or by the process downloading it, which sees the row
+   * marked for removal), or the removal failed. */
   g_autoptr (GMainLoop) loop = g_main_loop_new (nullptr, FALSE);
-  RemovalWait wait{id, loop, index, g_get_monotonic_time () + kRemovalWait};
-  gboolean removed = FALSE;
-  {
-    SignalConnection removal (manager, "download-removed", G_CALLBACK (on_download_removed), &wait);
-    removed = gst_offline_download_manager_remove_download (manager, id, &error);
-    /* The removal may be finished elsewhere: by our manager's worker, or by
-     * the process downloading it, which sees the row marked for removal.
-     * Either way the row goes once the data is gone. */
-    if (removed) {
-      wait.check ();
-      if (!wait.gone) {
-        GSource *poll = g_timeout_source_new (kRemovalPollMs);
-        g_source_set_callback (poll, [] (gpointer data) -> gboolean {
-          static_cast<RemovalWait *> (data)->check ();
-          return G_SOURCE_CONTINUE;
-        }, &wait, nullptr);
-        g_source_attach (poll, nullptr);
-        g_main_loop_run (loop);
-        g_source_destroy (poll);
-        g_source_unref (poll);
-      }
-    }
-  }
+  g_autoptr (GCancellable) patience = g_cancellable_new ();
+  Removal removal { loop };
+  gst_offline_download_manager_remove_download_async (manager, id, patience, on_removed, &removal);
+  guint give_up = g_timeout_add_seconds (kRemovalPatienceS, [] (gpointer cancellable) -> gboolean {
+    g_cancellable_cancel (G_CANCELLABLE (cancellable));
+    return G_SOURCE_REMOVE;
+  }, patience);
+  g_main_loop_run (loop);
+  g_autoptr (GAsyncResult) result = removal.result;
+  g_autoptr (GError) error = nullptr;
+  gboolean removed = gst_offline_download_manager_remove_download_finish (manager, result, &error);
+  if (!g_cancellable_is_cancelled (patience))
+    g_source_remove (give_up);
 
+  if (!removed && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    /* Still there: it is marked for removal, which the process holding it
+     * (or the next one to open the data directory) finishes. */
+    printf ("removing %s\n", id);
+    fflush (stdout);
+    return kExitSuccess;
+  }
   if (!removed) {
-    if (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_BUSY))
-      return fail ("download %s is being downloaded by another process", id);
     if (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND))
       return fail ("no download with id '%s'", id);
     return fail ("cannot remove download %s: %s", id, error->message);
   }
-  /* Still there: it is marked for removal, which the process holding it (or
-   * the next one to open the data directory) finishes. */
-  printf ("%s %s\n", wait.gone ? "removed" : "removing", id);
+  printf ("removed %s\n", id);
   fflush (stdout);
   return kExitSuccess;
 }
@@ -121,12 +93,8 @@ command_remove (Context &ctx, int argc, char **argv)
   g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, true, false);
   if (!manager)
     return kExitFailure;
-  g_autoptr (GstOfflineDownloadIndex) index = open_index (ctx, &status);
-  if (!index)
-    return kExitFailure;
-
   if (!all)
-    return remove_one (manager, index, argv[1]);
+    return remove_one (manager, argv[1]);
 
   g_autoptr (GError) error = nullptr;
   g_autoptr (GPtrArray) downloads = gst_offline_download_manager_get_downloads (manager, &error);
@@ -136,7 +104,7 @@ command_remove (Context &ctx, int argc, char **argv)
   status = kExitSuccess;
   for (guint i = 0; i < downloads->len; i++) {
     auto *download = GST_OFFLINE_DOWNLOAD (g_ptr_array_index (downloads, i));
-    if (remove_one (manager, index, gst_offline_download_get_id (download)) != kExitSuccess)
+    if (remove_one (manager, gst_offline_download_get_id (download)) != kExitSuccess)
       status = kExitFailure;
   }
   return status;

@@ -23,6 +23,8 @@
 
 #include <atomic>
 #include <cstdarg>
+#include <fcntl.h>
+#include <unistd.h>
 #include <functional>
 #include <map>
 #include <set>
@@ -75,12 +77,10 @@ namespace {
 
 constexpr gint64 kProgressSignalIntervalUs = G_USEC_PER_SEC / 10;
 constexpr gint64 kProgressPersistIntervalUs = G_USEC_PER_SEC;
-/* How often the worker looks for changes other processes made to the index
- * (a stop reason, a removal, a queued download): a pause from another
- * process takes effect within this. */
-constexpr guint kIndexPollMs = 250;
-/* Requirements are checked every this many index polls. */
-constexpr guint kRequirementsEveryPolls = 4;
+/* How often the worker checks what no event tells it of: the free space
+ * (the storage requirement), and whether a process that held a download
+ * has died. Changes to the index come as events (watch_index ()). */
+constexpr guint kRequirementsCheckMs = 1000;
 constexpr double kSpeedSmoothing = 0.3;
 constexpr gint64 kSpeedSampleUs = G_USEC_PER_SEC / 2;
 
@@ -248,7 +248,6 @@ struct ManagerCore {
   guint segment_parallelism = GST_OFFLINE_DEFAULT_SEGMENT_PARALLELISM;
   GstOfflineRequirements not_met = GST_OFFLINE_REQUIREMENTS_NONE;
   gint64 index_version = -1;
-  guint polls = 0;
   /* Deletes the files of removed downloads, one job at a time, off the
    * worker thread (unlinking tens of thousands of files takes seconds). */
   GThreadPool *file_deleter = nullptr;
@@ -282,7 +281,9 @@ struct ManagerCore {
   std::set<std::string> held_elsewhere;
   /* The last entry of download_changes read. */
   gint64 change_cursor = 0;
-  GSource *poll_source = nullptr;
+  /* Tells of commits to the index by other connections (other processes). */
+  GObjectPtr<GFileMonitor> index_monitor;
+  GSource *requirements_source = nullptr;
 
   Database &db () { return cache_database (cache.get ()); }
   DownloaderContext downloader_context ()
@@ -308,8 +309,11 @@ struct ManagerCore {
   void emit_requirements_changed (GstOfflineRequirements not_met);
   void emit (std::function<void (GObject *manager)> emission);
 
-  void start_polling ();
-  void poll ();
+  void watch_index ();
+  void stop_watching ();
+  bool look_at_index ();
+  bool data_version_moved ();
+  void on_requirements_timer ();
   bool check_requirements ();
 
   bool load_entries ();
@@ -375,9 +379,11 @@ static GParamSpec *properties[N_PROPS];
 
 
 static void gst_offline_download_manager_initable_init (GInitableIface *iface);
+static void gst_offline_download_manager_async_initable_init (GAsyncInitableIface *iface);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (GstOfflineDownloadManager, gst_offline_download_manager, G_TYPE_OBJECT,
-    G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, gst_offline_download_manager_initable_init))
+    G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, gst_offline_download_manager_initable_init)
+    G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_INITABLE, gst_offline_download_manager_async_initable_init))
 
 namespace gst_offline {
 
@@ -526,7 +532,7 @@ void ManagerCore::fail_record (DownloadRecord &record, const GError *error)
   /* A disk that filled up while writing says so as the check before
    * writing does (docs/cli.md), naming the directory to free. */
   if (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NO_SPACE)
-      && !g_str_has_prefix (error->message, "not enough space in "))
+      && gst_offline_error_get_no_space_reason (error) != GST_OFFLINE_NO_SPACE_REASON_REFUSED)
     record.failure_message = "not enough space in " + data_dir + ": the disk filled up (" + error->message + ")";
   GST_WARNING ("download %s failed: %s", record.id.c_str (), record.failure_message.c_str ());
   if (!persist_state (record))
@@ -605,25 +611,23 @@ bool ManagerCore::load_entries ()
   startable[1].clear ();
   chores.clear ();
   held_elsewhere.clear ();
-  for (;;) {
-    auto step = rows->step (&error);
-    if (step == Statement::Step::Error) {
-      GST_ERROR ("cannot read the download index: %s", error->message);
-      return false;
-    }
-    if (step == Statement::Step::Done)
-      break;
-    gint64 state = rows->int64 (1);
-    gint64 stop_reason = rows->int64 (2);
+  auto all = rows->rows (&error);
+  for (Statement &row : all) {
+    gint64 state = row.int64 (1);
+    gint64 stop_reason = row.int64 (2);
     if (state < GST_OFFLINE_DOWNLOAD_STATE_QUEUED || state > GST_OFFLINE_DOWNLOAD_STATE_RESTARTING || state == 6
         || stop_reason < 0 || stop_reason > G_MAXUINT)
       continue;  /* a corrupt row: verify names it */
     Entry entry;
     entry.state = static_cast<GstOfflineDownloadState> (state);
     entry.stop_reason = static_cast<guint> (stop_reason);
-    entry.start_time_ms = rows->int64 (3);
-    entry.loopback = uri_is_loopback (rows->text (4));
-    note (rows->text (0), entry);
+    entry.start_time_ms = row.int64 (3);
+    entry.loopback = uri_is_loopback (row.text (4));
+    note (row.text (0), entry);
+  }
+  if (all.failed ()) {
+    GST_ERROR ("cannot read the download index: %s", error->message);
+    return false;
   }
   change_cursor = seq;
   std::vector<std::string> gone;
@@ -667,18 +671,16 @@ void ManagerCore::read_changes ()
   stmt->bind (1, change_cursor);
   std::set<std::string> changed;
   gint64 first = -1, last = change_cursor;
-  for (;;) {
-    auto step = stmt->step (&error);
-    if (step == Statement::Step::Error) {
-      GST_ERROR ("cannot read the changes of the download index: %s", error->message);
-      return;
-    }
-    if (step == Statement::Step::Done)
-      break;
+  auto rows = stmt->rows (&error);
+  for (Statement &row : rows) {
     if (first < 0)
-      first = stmt->int64 (0);
-    last = stmt->int64 (0);
-    changed.insert (stmt->text (1));
+      first = row.int64 (0);
+    last = row.int64 (0);
+    changed.insert (row.text (1));
+  }
+  if (rows.failed ()) {
+    GST_ERROR ("cannot read the changes of the download index: %s", error->message);
+    return;
   }
   if (first > change_cursor + 1) {
     /* The entries we had not read yet were dropped: read everything. */
@@ -842,43 +844,93 @@ bool ManagerCore::check_requirements ()
   return true;
 }
 
-void ManagerCore::start_polling ()
+/* Other processes change the index without telling us directly: each
+ * commit of theirs closes the index's commit signal file after writing
+ * (Database::announce_commits ()), which the file monitor reports at once;
+ * SQLite's data_version then confirms that another connection committed.
+ * The monitor is made on the worker, so its events come there. */
+void ManagerCore::watch_index ()
 {
-  poll_source = g_timeout_source_new (kIndexPollMs);
-  g_source_set_callback (poll_source,
+  std::string signal_path = commit_signal_path (database_path (data_dir));
+  /* It exists before it is watched: the first commit elsewhere is told as
+   * a change of a file, as every later one. */
+  int fd = open (signal_path.c_str (), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0)
+    close (fd);
+  g_autoptr (GFile) file = g_file_new_for_path (signal_path.c_str ());
+  g_autoptr (GError) error = nullptr;
+  index_monitor.reset (g_file_monitor_file (file, G_FILE_MONITOR_NONE, nullptr, &error));
+  if (index_monitor) {
+    g_signal_connect (index_monitor.get (), "changed", G_CALLBACK (+[] (GFileMonitor *, GFile *, GFile *,
+        GFileMonitorEvent, gpointer data) {
+      auto core = static_cast<ManagerCore *> (data);
+      if (core->look_at_index ())
+        core->sync_tasks ();
+    }), this);
+  } else {
+    GST_WARNING ("cannot watch %s (changes by other processes are seen within %u ms): %s", signal_path.c_str (),
+        kRequirementsCheckMs, error->message);
+  }
+  requirements_source = g_timeout_source_new (kRequirementsCheckMs);
+  g_source_set_callback (requirements_source,
       [] (gpointer data) -> gboolean {
-        static_cast<ManagerCore *> (data)->poll ();
+        static_cast<ManagerCore *> (data)->on_requirements_timer ();
         return G_SOURCE_CONTINUE;
       },
       this, nullptr);
-  g_source_attach (poll_source, worker_context.get ());
+  g_source_attach (requirements_source, worker_context.get ());
+  /* What was committed before the monitor began, the start reads
+   * (load_entries (), posted before the worker ran). */
+  data_version_moved ();
 }
 
-/* Other processes change the index without telling us: SQLite's
- * data_version moves when they commit, which is cheap to ask. */
-void ManagerCore::poll ()
+void ManagerCore::stop_watching ()
 {
-  bool changed = false;
-  auto version = db ().prepare ("PRAGMA data_version", nullptr);
-  if (version && version->step (nullptr) == Statement::Step::Row) {
-    changed = version->int64 (0) != index_version;
-    index_version = version->int64 (0);
+  if (index_monitor) {
+    g_signal_handlers_disconnect_by_data (index_monitor.get (), this);
+    g_file_monitor_cancel (index_monitor.get ());
+    index_monitor.reset ();
   }
-  if (changed)
-    read_changes ();
-  if (++polls % kRequirementsEveryPolls == 0) {
-    changed |= check_requirements ();
-    /* A process that held a download may have died since. */
-    if (!held_elsewhere.empty ()) {
-      std::vector<std::string> held (held_elsewhere.begin (), held_elsewhere.end ());
-      for (const auto &id : held) {
-        held_elsewhere.erase (id);
-        auto entry = entries.find (id);
-        if (entry != entries.end ())
-          note (id, entry->second);
-      }
-      changed = true;
+  g_source_destroy (requirements_source);
+  g_source_unref (requirements_source);
+  requirements_source = nullptr;
+}
+
+/* Reads what other connections changed, if any did since the last look
+ * (SQLite's data_version moves when they commit); true if something did. */
+bool ManagerCore::look_at_index ()
+{
+  if (!data_version_moved ())
+    return false;
+  read_changes ();
+  return true;
+}
+
+bool ManagerCore::data_version_moved ()
+{
+  auto version = db ().prepare ("PRAGMA data_version", nullptr);
+  if (!version || version->step (nullptr) != Statement::Step::Row)
+    return false;
+  bool moved = version->int64 (0) != index_version;
+  index_version = version->int64 (0);
+  return moved;
+}
+
+void ManagerCore::on_requirements_timer ()
+{
+  /* A data directory whose commits cannot be watched (see watch_index ()). */
+  bool changed = !index_monitor && look_at_index ();
+  changed |= check_requirements ();
+  /* A process that held a download may have died since. */
+  if (!held_elsewhere.empty ()) {
+    std::vector<std::string> held (held_elsewhere.begin (), held_elsewhere.end ());
+    for (const auto &id : held) {
+      held_elsewhere.erase (id);
+      auto entry = entries.find (id);
+      if (entry != entries.end ())
+        note (id, entry->second);
     }
+    changed = true;
   }
   if (changed)
     sync_tasks ();
@@ -1353,10 +1405,9 @@ static gpointer worker_main (gpointer data)
   auto core = static_cast<ManagerCore *> (data);
   g_main_context_push_thread_default (core->worker_context.get ());
   core->session.reset (SOUP_SESSION (g_object_ref (http_shared_session ())));
-  core->start_polling ();
+  core->watch_index ();
   g_main_loop_run (core->worker_loop);
-  g_source_destroy (core->poll_source);
-  g_source_unref (core->poll_source);
+  core->stop_watching ();
   /* Let the cancelled requests unwind before the session goes. */
   while (g_main_context_iteration (core->worker_context.get (), FALSE))
     ;
@@ -1415,7 +1466,10 @@ static gboolean gst_offline_download_manager_initable_init_impl (GInitable *init
    * and the network monitor's state). */
   core->not_met = requirements_not_met (core->requirements, core->data_dir, core->min_free_space, "");
   core->not_met_now = core->not_met;
-  core->caller_context.reset (g_main_context_ref_thread_default ());
+  /* Signals go to the context of the thread that created the manager:
+   * init_async () takes it before its work moves to a thread. */
+  if (!core->caller_context)
+    core->caller_context.reset (g_main_context_ref_thread_default ());
   core->worker_context.reset (g_main_context_new ());
   core->worker_loop = g_main_loop_new (core->worker_context.get (), FALSE);
   /* Downloads left queued or interrupted by an earlier run carry on; a
@@ -1433,6 +1487,39 @@ static gboolean gst_offline_download_manager_initable_init_impl (GInitable *init
 static void gst_offline_download_manager_initable_init (GInitableIface *iface)
 {
   iface->init = gst_offline_download_manager_initable_init_impl;
+}
+
+/* Opening (maybe migrating) the index and the DRM store is file and SQLite
+ * work: on a thread of GTask's pool, the caller's thread goes on. */
+static void gst_offline_download_manager_init_async (GAsyncInitable *initable, int io_priority,
+    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  auto self = GST_OFFLINE_DOWNLOAD_MANAGER (initable);
+  self->core->caller_context.reset (g_main_context_ref_thread_default ());
+  GTask *task = g_task_new (initable, cancellable, callback, user_data);
+  g_task_set_source_tag (task, reinterpret_cast<gpointer> (gst_offline_download_manager_init_async));
+  g_task_set_priority (task, io_priority);
+  g_task_run_in_thread (task, [] (GTask *task, gpointer source, gpointer, GCancellable *cancellable) {
+    GError *error = nullptr;
+    if (gst_offline_download_manager_initable_init_impl (G_INITABLE (source), cancellable, &error))
+      g_task_return_boolean (task, TRUE);
+    else
+      g_task_return_error (task, error);
+  });
+  g_object_unref (task);
+}
+
+static gboolean gst_offline_download_manager_init_finish (GAsyncInitable *initable, GAsyncResult *result,
+    GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, initable), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void gst_offline_download_manager_async_initable_init (GAsyncInitableIface *iface)
+{
+  iface->init_async = gst_offline_download_manager_init_async;
+  iface->init_finish = gst_offline_download_manager_init_finish;
 }
 
 static void gst_offline_download_manager_dispose (GObject *object)
@@ -1735,6 +1822,45 @@ GstOfflineDownloadManager *gst_offline_download_manager_new (const gchar *data_d
 {
   return GST_OFFLINE_DOWNLOAD_MANAGER (g_initable_new (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER, nullptr, error,
       "data-dir", data_dir, nullptr));
+}
+
+/**
+ * gst_offline_download_manager_new_async:
+ * @data_dir: (nullable) (type filename): the data directory, %NULL for the default
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called with the manager once it is ready
+ * @user_data: (closure): data for @callback
+ *
+ * As gst_offline_download_manager_new(), without blocking the calling
+ * thread: opening the data directory (creating or migrating its index and
+ * DRM store, which may wait for another process's lock) happens on another
+ * thread. @callback is called in the thread-default main context of the
+ * caller, where the manager will also emit its signals; it calls
+ * gst_offline_download_manager_new_finish(). For other properties, use
+ * g_async_initable_new_async() with #GST_OFFLINE_TYPE_DOWNLOAD_MANAGER.
+ */
+void gst_offline_download_manager_new_async (const gchar *data_dir, GCancellable *cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_async_initable_new_async (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER, G_PRIORITY_DEFAULT, cancellable, callback, user_data,
+      "data-dir", data_dir, nullptr);
+}
+
+/**
+ * gst_offline_download_manager_new_finish:
+ * @result: the #GAsyncResult given to the callback of
+ *   gst_offline_download_manager_new_async()
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the manager, or %NULL on error.
+ */
+GstOfflineDownloadManager *gst_offline_download_manager_new_finish (GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), nullptr);
+  g_autoptr (GObject) source = g_async_result_get_source_object (result);
+  g_return_val_if_fail (G_IS_ASYNC_INITABLE (source), nullptr);
+  GObject *manager = g_async_initable_new_finish (G_ASYNC_INITABLE (source), result, error);
+  return manager ? GST_OFFLINE_DOWNLOAD_MANAGER (manager) : nullptr;
 }
 
 /**

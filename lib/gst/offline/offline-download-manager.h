@@ -15,6 +15,13 @@ GST_OFFLINE_API
 GstOfflineDownloadManager *gst_offline_download_manager_new (const gchar *data_dir, GError **error);
 
 GST_OFFLINE_API
+void gst_offline_download_manager_new_async (const gchar *data_dir, GCancellable *cancellable,
+    GAsyncReadyCallback callback, gpointer user_data);
+
+GST_OFFLINE_API
+GstOfflineDownloadManager *gst_offline_download_manager_new_finish (GAsyncResult *result, GError **error);
+
+GST_OFFLINE_API
 GstOfflineDownloadManager *gst_offline_download_manager_new_with_licenses (const gchar *data_dir,
     GstOfflineLicenseManager *licenses, GError **error);
 
