@@ -1,4 +1,4 @@
-/* Stress tests of the download manager: SIGKILL at random moments, a server
+/* Stress tests of the download manager: SIGKILL at named moments, a server
  * that fails at random, a full disk, the parallelism limit seen at the
  * server, and retries with backoff. The CLI and the in-process manager
  * download from a local libsoup server; results are checked at the server
@@ -282,19 +282,79 @@ fill_disk (const gchar *path)
   return written;
 }
 
+/* Where a run of `download` is killed: named moments of the download, seen
+ * in the index the run writes (the test wakes on each change of the data
+ * directory, never on a clock). */
+enum class KillMoment {
+  Spawned,          /* at once: the CLI is starting up */
+  Started,          /* the run's manager marked the download downloading */
+  FirstCheckpoint,  /* the run recorded progress beyond what the index had */
+  QuarterMegabyte,  /* the run recorded 256 KiB more than the index had */
+};
+
+struct KillWatch {
+  GstOfflineDownloadIndex *index;
+  const gchar *id;
+  KillMoment moment;
+  gint64 update_time_before;  /* -1: no row */
+  guint64 bytes_before;
+};
+
+gboolean
+kill_moment_reached (gpointer data)
+{
+  auto *watch = static_cast<KillWatch *> (data);
+  GstOfflineDownload *d = gst_offline_download_index_get_download (watch->index, watch->id, nullptr);
+  if (!d)
+    return FALSE;
+  bool started = gst_offline_download_get_update_time (d) != watch->update_time_before
+      && gst_offline_download_get_state (d) == GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING;
+  guint64 bytes = gst_offline_download_get_bytes_downloaded (d);
+  g_object_unref (d);
+  switch (watch->moment) {
+    case KillMoment::Spawned:
+      return TRUE;
+    case KillMoment::Started:
+      return started;
+    case KillMoment::FirstCheckpoint:
+      return started && bytes > watch->bytes_before;
+    case KillMoment::QuarterMegabyte:
+      return started && bytes >= watch->bytes_before + 256 * 1024;
+  }
+  return FALSE;
+}
+
+const char *
+kill_moment_name (KillMoment moment)
+{
+  switch (moment) {
+    case KillMoment::Spawned:
+      return "at start-up";
+    case KillMoment::Started:
+      return "once started";
+    case KillMoment::FirstCheckpoint:
+      return "after its first checkpoint";
+    case KillMoment::QuarterMegabyte:
+      return "after 256 KiB more";
+  }
+  return "?";
+}
+
 }  // namespace
 
-/* 1. SIGKILL at random moments, ten times, while a rate-limited download
- * runs; then one run completes. The durable progress never goes back, the
- * last run resumes with a Range, the bytes are the original's and verify is
- * clean. The moments range from the CLI's start-up to a few checkpoints in:
- * the writer makes bytes durable about once a second, so a run killed
- * sooner may keep nothing, by design. */
-GST_START_TEST (test_sigkill_random_moments)
+/* 1. SIGKILL at ten named moments while a rate-limited download runs: at
+ * start-up, once the manager has started the download (before a byte is
+ * durable), after the run's first checkpoint, after a quarter megabyte more;
+ * then one run completes. The durable progress never goes back, the last
+ * run resumes with a Range, the bytes are the original's and verify is
+ * clean. */
+GST_START_TEST (test_sigkill_at_named_moments)
 {
   const gchar *path = "/long.mp4", *id = "long";
   gchar *dir = ot_make_temp_dir ("sigkill");
   gchar *data_dir = g_build_filename (dir, "data", nullptr);
+  /* Watched from the start. */
+  fail_unless (g_mkdir_with_parents (data_dir, 0700) == 0);
   OtServer *server = ot_server_new ();
   gchar *url = ot_server_add_file (server, path, long_mp4);
   GBytes *original = ot_read_file (long_mp4);
@@ -303,26 +363,34 @@ GST_START_TEST (test_sigkill_random_moments)
   const guint64 rate = 160 * 1024;
   ot_server_set_rate (server, path, rate);
 
-  GRand *rand = g_rand_new_with_seed (0x5eed0001);
+  GError *error = nullptr;
+  GstOfflineDownloadIndex *index = gst_offline_download_index_new (data_dir, &error);
+  fail_unless (index != nullptr, "%s", error ? error->message : "");
+  const KillMoment moments[] = { KillMoment::Spawned, KillMoment::Started, KillMoment::FirstCheckpoint,
+    KillMoment::QuarterMegabyte, KillMoment::Started, KillMoment::FirstCheckpoint, KillMoment::Spawned,
+    KillMoment::QuarterMegabyte, KillMoment::FirstCheckpoint, KillMoment::Started };
   const gchar *argv[] = { "download", url, "--id", id, nullptr };
-  guint killed = 0;
-  for (guint run = 0; run < 10; run++) {
-    guint delay_ms = (guint) g_rand_int_range (rand, 100, 2501);
+  guint run = 0;
+  for (KillMoment moment : moments) {
+    KillWatch watch { index, id, moment, -1, 0 };
+    if (GstOfflineDownload *before = gst_offline_download_index_get_download (index, id, nullptr)) {
+      watch.update_time_before = gst_offline_download_get_update_time (before);
+      watch.bytes_before = gst_offline_download_get_bytes_downloaded (before);
+      g_object_unref (before);
+    }
     GPid pid = ot_spawn_cli (data_dir, argv);
-    g_usleep (delay_ms * 1000);
+    ot_wait_for_changes (data_dir, kill_moment_reached, &watch);
     kill (pid, SIGKILL);
     gint status = ot_wait_pid (pid);
-    /* Killed, or (rarely) done before the kill came. */
-    fail_unless (status == 128 + SIGKILL || status == 0, "run %u: gst-offline exited with %d", run, status);
-    if (status == 128 + SIGKILL)
-      killed++;
-    GST_INFO ("run %u: killed after %u ms (status %d), %" G_GUINT64_FORMAT " bytes sent so far", run, delay_ms, status,
+    fail_unless (status == 128 + SIGKILL, "run %u (killed %s): gst-offline exited with %d first", run,
+        kill_moment_name (moment), status);
+    GST_INFO ("run %u: killed %s, %" G_GUINT64_FORMAT " bytes sent so far", run, kill_moment_name (moment),
         ot_server_get_bytes_sent (server, path));
+    run++;
   }
-  g_rand_free (rand);
-  fail_unless (killed >= 9, "only %u of 10 runs were killed: the download is too fast for this test", killed);
+  g_object_unref (index);
   guint64 sent_killed = ot_server_get_bytes_sent (server, path);
-  fail_unless (sent_killed > 0, "no byte was sent in ten runs of up to 900 ms");
+  fail_unless (sent_killed > 0, "no byte was sent in ten killed runs");
   fail_unless (sent_killed < size, "the killed runs fetched %" G_GUINT64_FORMAT " bytes, the whole file: too fast for this test",
       sent_killed);
 
@@ -733,7 +801,7 @@ manager_stress_suite (void)
   TCase *tc = tcase_create ("stress");
   make_shared_media ();
   tcase_set_timeout (tc, 120);
-  tcase_add_test (tc, test_sigkill_random_moments);
+  tcase_add_test (tc, test_sigkill_at_named_moments);
   tcase_add_test (tc, test_random_server_faults);
   tcase_add_test (tc, test_disk_full_mid_download);
   tcase_add_test (tc, test_disk_full_cli);

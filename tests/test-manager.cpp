@@ -427,7 +427,7 @@ GST_START_TEST (test_new_async_returns_while_the_index_is_locked)
   gst_offline::Database::set_wait_observer (note_lock_wait, &waited);
   Answer answer;
   gst_offline_download_manager_new_async (data_dir, nullptr, Answer::ready, &answer);
-  while (!waited)
+  while (!waited && !answer.result)
     g_main_context_iteration (nullptr, TRUE);
   fail_unless (answer.result == nullptr, "answered while the index was locked");
   gst_offline::Database::set_wait_observer (nullptr, nullptr);
@@ -463,6 +463,35 @@ GST_START_TEST (test_new_async_returns_while_the_index_is_locked)
   fail_if (gst_offline_download_manager_new_finish (refused.result, &error));
   fail_unless (error != nullptr);
   g_clear_error (&error);
+}
+GST_END_TEST;
+
+/* Another process's change to the index reaches a running manager as an
+ * event (its commit is announced; the manager's file monitor wakes the
+ * worker): a stop reason set by another manager, on another connection,
+ * stops the download here, and clearing it starts it again. Every wait is
+ * for a signal; a change never seen ends the test by the harness's timeout. */
+GST_START_TEST (test_change_by_another_connection_is_seen)
+{
+  ot::FakeDownloads fakes;
+  Fixture f ("elsewhere", GST_OFFLINE_REQUIREMENTS_NONE, 0, &fakes);
+  g_autoptr (GstOfflineDownload) added = f.add_async ("watched");
+  fail_unless_equals_int (fakes.starts ("watched"), 1);
+  GError *error = nullptr;
+  /* It runs no download of its own: only its commits matter here. */
+  g_autoptr (GObject) other = G_OBJECT (g_initable_new (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER, nullptr, &error,
+      "data-dir", f.data_dir, "added-downloads-only", TRUE, nullptr));
+  fail_unless (other != nullptr, "%s", error ? error->message : "");
+  fail_unless (gst_offline_download_manager_set_stop_reason (GST_OFFLINE_DOWNLOAD_MANAGER (other), "watched", 9, &error));
+  fail_unless (f.run_until ([&] { return f.last_state ("watched") == GST_OFFLINE_DOWNLOAD_STATE_STOPPED; }));
+  g_autoptr (GstOfflineDownload) stopped = f.snapshot ("watched");
+  fail_unless_equals_int (gst_offline_download_get_stop_reason (stopped), 9);
+  fail_unless (gst_offline_download_manager_set_stop_reason (GST_OFFLINE_DOWNLOAD_MANAGER (other), "watched",
+      GST_OFFLINE_STOP_REASON_NONE, &error));
+  /* Started again: the start is followed by its download-changed signal. */
+  fail_unless (f.run_until ([&] { return fakes.starts ("watched") == 2; }));
+  fakes.finish ("watched");
+  fail_unless (f.run_until ([&] { return f.last_state ("watched") == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED; }));
 }
 GST_END_TEST;
 
@@ -632,6 +661,7 @@ static Suite *manager_suite (void)
   tcase_add_test (tc, test_calls_return_while_the_worker_is_busy);
   tcase_add_test (tc, test_new_returns_while_its_start_runs);
   tcase_add_test (tc, test_new_async_returns_while_the_index_is_locked);
+  tcase_add_test (tc, test_change_by_another_connection_is_seen);
   tcase_add_test (tc, test_removal_of_a_running_download_ends_with_its_task);
   tcase_add_test (tc, test_cancelled_calls_answer_at_once);
   return s;

@@ -53,8 +53,10 @@ GST_DEBUG_CATEGORY_STATIC (manager_debug);
  * snapshots. Calls that need an answer come as `_async`/`_finish` pairs
  * (gst_offline_download_manager_add_download_async(),
  * gst_offline_download_manager_remove_download_async()), answered in the
- * thread-default main context of their caller.
- * gst_offline_download_manager_add_download() is the blocking form, for
+ * thread-default main context of their caller; so does the constructor,
+ * gst_offline_download_manager_new_async(), which opens the data directory
+ * on another thread. gst_offline_download_manager_new() and
+ * gst_offline_download_manager_add_download() are the blocking forms, for
  * command-line tools. Snapshots (gst_offline_download_manager_get_download())
  * are read from the index and the running downloads' progress without
  * waiting for the worker. Several processes may run managers on one data
@@ -1344,9 +1346,9 @@ void ManagerCore::remove (const std::string &id, AsyncCall::Ptr waiter)
   }
   if (!remove_data (id, &error)) {
     if (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_BUSY)) {
-      /* Another process downloads it: it sees the REMOVING row within a
-       * poll and removes the download itself; its waiters are answered when
-       * the row is gone. */
+      /* Another process downloads it: it sees the REMOVING row as the
+       * commit is announced and removes the download itself; its waiters
+       * are answered when the row is gone. */
       GST_INFO ("removal of %s left to the process that downloads it", id.c_str ());
     } else {
       GST_ERROR ("cannot remove %s: %s", id.c_str (), error->message);
@@ -1814,7 +1816,9 @@ static void gst_offline_download_manager_class_init (GstOfflineDownloadManagerCl
  * Opens (creating it if needed) the data directory and starts the downloads
  * it has queued or that an earlier process left unfinished. To start
  * nothing, create it with g_initable_new() and
- * #GstOfflineDownloadManager:downloads-paused set.
+ * #GstOfflineDownloadManager:downloads-paused set. Opening the directory
+ * (creating or migrating its databases) blocks the calling thread;
+ * gst_offline_download_manager_new_async() does not.
  *
  * Returns: (transfer full) (nullable): the manager, or %NULL on error.
  */
@@ -1997,7 +2001,7 @@ GstOfflineDownload *gst_offline_download_manager_add_download_finish (GstOffline
  * resource that only it uses and removes it from the index
  * (#GstOfflineDownloadManager::download-removed), then deletes those
  * resources' files on a thread of its own. If another process is
- * downloading it, that process removes it within a second. An unknown id
+ * downloading it, that process removes it as soon as it sees the change. An unknown id
  * changes nothing: gst_offline_download_manager_remove_download_async()
  * says so, and says when the download is gone.
  *
@@ -2132,8 +2136,8 @@ GPtrArray *gst_offline_download_manager_get_downloads (GstOfflineDownloadManager
  * running download with one stops (its data kept, its state
  * %GST_OFFLINE_DOWNLOAD_STATE_STOPPED), a stopped one without one is queued
  * again, and #GstOfflineDownloadManager::download-changed reports each
- * download changed. Managers in other processes see it too, within a
- * second. An unknown id changes nothing (a warning is logged);
+ * download changed. Managers in other processes see it too, as soon as
+ * the change is committed. An unknown id changes nothing (a warning is logged);
  * gst_offline_download_index_set_stop_reason() is the blocking form that
  * reports it.
  *
