@@ -72,6 +72,16 @@ class FakeDownloads {
     return count;
   }
 
+  /* Waits until download `id` has been started `count` times (its
+   * download-changed signal may come just before the start). */
+  void wait_starts (const std::string &id, guint count)
+  {
+    g_mutex_lock (&lock_);
+    while (started_[id].count < count)
+      g_cond_wait (&cond_, &lock_);
+    g_mutex_unlock (&lock_);
+  }
+
   /* Reports `bytes` of `total` for the running fake of `id`. */
   void progress (const std::string &id, guint64 bytes, gint64 total)
   {
@@ -166,6 +176,7 @@ class FakeDownloads {
     if (!entry.context)
       entry.context = g_main_context_ref_thread_default ();
     entry.running = std::move (running);
+    g_cond_broadcast (&cond_);
     if (hold_) {
       held_ = true;
       g_cond_broadcast (&cond_);
