@@ -3,6 +3,8 @@
 #include "db/database.h"
 #include "db/schema.h"
 
+#include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline-error.h>
 
@@ -254,6 +256,45 @@ GST_START_TEST (test_uncommitted_transaction_rolls_back)
 }
 GST_END_TEST;
 
+/* Every commit is announced through the commit signal file, after the
+ * commit: a watcher's file monitor fires, and another connection then sees
+ * the row. The WAL hook that does it also checkpoints as SQLite's own
+ * would have: many commits of a megabyte leave a WAL of a few, not all. */
+GST_START_TEST (test_commits_are_announced_and_the_wal_checkpointed)
+{
+  std::string path = db_path ("announce");
+  g_autoptr (GError) error = nullptr;
+  auto writer = Database::open (path, true, &error);
+  fail_unless (writer != nullptr, "%s", error ? error->message : "");
+  auto reader = Database::open (path, false, &error);
+  fail_unless (reader != nullptr, "%s", error ? error->message : "");
+  std::string signal = gst_offline::commit_signal_path (path);
+  g_autoptr (GFile) file = g_file_new_for_path (signal.c_str ());
+  g_autoptr (GFileMonitor) monitor = g_file_monitor_file (file, G_FILE_MONITOR_NONE, nullptr, &error);
+  fail_unless (monitor != nullptr, "%s", error ? error->message : "");
+  guint events = 0;
+  g_signal_connect (monitor, "changed", G_CALLBACK (+[] (GFileMonitor *, GFile *, GFile *, GFileMonitorEvent,
+      guint *count) { (*count)++; }), &events);
+  fail_unless (writer->exec ("INSERT INTO resources (key, file, length, created_ms) VALUES ('seen', 'f', 1, 0)", &error));
+  while (events == 0)
+    g_main_context_iteration (nullptr, TRUE);
+  fail_unless_equals_int (query_int (*reader, "SELECT COUNT(*) FROM resources WHERE key = 'seen'"), 1);
+
+  std::string megabyte (1024 * 1024, 'x');
+  auto insert = writer->prepare ("INSERT INTO resources (key, file, length, created_ms) VALUES (?, ?, 1, 0)", &error);
+  fail_unless (insert.has_value ());
+  for (int i = 0; i < 12; i++) {
+    fail_unless (insert->bind (1, std::string ("big-") + std::to_string (i)).bind (2, megabyte).run (&error), "%s",
+        error ? error->message : "");
+    insert->reset ();
+  }
+  GStatBuf st;
+  fail_unless (g_stat ((path + "-wal").c_str (), &st) == 0);
+  gint64 wal = st.st_size;
+  fail_unless (wal < 8 * 1024 * 1024, "the WAL holds %" G_GINT64_FORMAT " bytes after 12 MB of commits", wal);
+}
+GST_END_TEST;
+
 static Suite *database_suite (void)
 {
   Suite *s = suite_create ("database");
@@ -267,6 +308,7 @@ static Suite *database_suite (void)
   tcase_add_test (tc, test_second_writer_waits_for_the_first);
   tcase_add_test (tc, test_second_opener_of_a_new_database_waits);
   tcase_add_test (tc, test_uncommitted_transaction_rolls_back);
+  tcase_add_test (tc, test_commits_are_announced_and_the_wal_checkpointed);
   return s;
 }
 

@@ -210,6 +210,8 @@ GST_START_TEST (test_download_that_cannot_fit_fails_before_fetching)
   fail_unless_equals_int (gst_offline_download_get_failure_code (d), GST_OFFLINE_ERROR_NO_SPACE);
   const gchar *message = gst_offline_download_get_failure_message (d);
   fail_unless (strstr (message, "not enough space") != nullptr, "%s", message);
+  /* Refused by the check, which the error's data said all the way up. */
+  fail_unless (strstr (message, "the disk filled up") == nullptr, "%s", message);
   fail_unless_equals_uint64 (gst_offline_download_get_bytes_downloaded (d), 0);
   /* One request, answered with the length, and no retry: space is not transient. */
   fail_unless_equals_int (ot_server_get_request_count (f.server, kPath), 1);
