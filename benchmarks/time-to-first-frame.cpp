@@ -7,12 +7,20 @@
  * was downloaded) and a DASH download of video and audio (filesrc reads
  * ffmpeg's MP4 remux of the same DASH streams). Every run plays to the end
  * and counts the video frames decoded, printed beside the times.
+ *
+ * Two tables: "warm", many playbacks in this one process, after one that
+ * loaded every plugin; and "first in a process", each playback the first
+ * of a new process (what gst-play-1.0 or an application that plays one
+ * download sees): its time includes loading the plugin and the libraries
+ * it links, which the warm table never pays again.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <gst/gst.h>
 
 #include "adaptive-content.h"
 #include "test-support.h"
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -29,16 +37,28 @@ namespace {
   exit (1);
 }
 
+/* The processor time of this process, all threads, in microseconds. */
+gint64 process_cpu_us ()
+{
+  struct rusage usage;
+  getrusage (RUSAGE_SELF, &usage);
+  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * G_USEC_PER_SEC + usage.ru_utime.tv_usec +
+         usage.ru_stime.tv_usec;
+}
+
 struct Counter {
   gint64 start_us = 0;
+  gint64 start_cpu_us = 0;
   std::atomic<gint64> first_frame_us { 0 };
+  gint64 first_frame_cpu_us = 0;
   std::atomic<guint> frames { 0 };
 };
 
 void on_video_frame (GstElement *, GstBuffer *, GstPad *, Counter *counter)
 {
   gint64 expected = 0;
-  counter->first_frame_us.compare_exchange_strong (expected, g_get_monotonic_time ());
+  if (counter->first_frame_us.compare_exchange_strong (expected, g_get_monotonic_time ()))
+    counter->first_frame_cpu_us = process_cpu_us ();
   counter->frames++;
 }
 
@@ -72,6 +92,7 @@ void on_pad_added (GstElement *decodebin, GstPad *pad, Counter *counter)
 
 struct Result {
   double first_frame_s;
+  double first_frame_cpu_s; /* processor time spent until then, all threads */
   guint frames;
 };
 
@@ -95,6 +116,7 @@ Result play (const std::string &player, const std::string &uri)
   }
   GstBus *bus = gst_element_get_bus (pipeline);
   counter.start_us = g_get_monotonic_time ();
+  counter.start_cpu_us = process_cpu_us ();
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   GstMessage *message = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
       static_cast<GstMessageType> (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
@@ -109,7 +131,27 @@ Result play (const std::string &player, const std::string &uri)
   gst_object_unref (pipeline);
   if (counter.first_frame_us == 0)
     die (player + " " + uri + ": no video frame");
-  return { static_cast<double> (counter.first_frame_us - counter.start_us) / 1e6, counter.frames };
+  return { static_cast<double> (counter.first_frame_us - counter.start_us) / 1e6,
+    static_cast<double> (counter.first_frame_cpu_us - counter.start_cpu_us) / 1e6, counter.frames };
+}
+
+/* The first playback of a new process: runs this program with
+ * --first-frame PLAYER URI (main() below) and reads the time it prints. */
+Result play_in_new_process (const char *self, const std::string &player, const std::string &uri)
+{
+  const gchar *argv[] = { self, "--first-frame", player.c_str (), uri.c_str (), nullptr };
+  g_autofree gchar *out = nullptr;
+  gint status = 0;
+  g_autoptr (GError) error = nullptr;
+  if (!g_spawn_sync (nullptr, const_cast<gchar **> (argv), nullptr, G_SPAWN_DEFAULT, nullptr, nullptr, &out, nullptr,
+          &status, &error))
+    die (std::string ("cannot run a playback process: ") + error->message);
+  if (!g_spawn_check_wait_status (status, nullptr))
+    die ("the playback process of " + player + " " + uri + " failed");
+  Result r {};
+  if (sscanf (out, "%lf %lf", &r.first_frame_s, &r.first_frame_cpu_s) != 2)
+    die (std::string ("unexpected output of a playback process: ") + out);
+  return r;
 }
 
 double median (std::vector<double> values)
@@ -166,10 +208,12 @@ GST_START_TEST (measure)
     { "dash", "offline://dash", file_uri (remux) },
   };
   g_print ("time to first video frame, median of %u alternating rounds (target: cachesrc <= 1.2x filesrc)\n", rounds);
-  g_print ("%-12s %-12s %10s %10s %7s %14s\n", "player", "download", "filesrc", "cachesrc", "ratio", "frames (f/c)");
+  g_print ("(cpu: the processor time the process spent until then, which the load of a shared machine moves less)\n");
+  g_print ("%-12s %-12s %10s %10s %7s %10s %10s %7s %14s\n", "player", "download", "filesrc", "cachesrc", "ratio",
+      "cpu file", "cpu cache", "ratio", "frames (f/c)");
   for (const char *player : { "playbin", "playbin3", "uridecodebin" }) {
     for (const Case &c : cases) {
-      std::vector<double> file_s, offline_s;
+      std::vector<double> file_s, offline_s, file_cpu_s, offline_cpu_s;
       guint file_frames = 0, offline_frames = 0;
       /* One unmeasured run each: the first start loads the plugins. */
       play (player, c.file);
@@ -179,12 +223,39 @@ GST_START_TEST (measure)
         Result o = play (player, c.offline);
         file_s.push_back (f.first_frame_s);
         offline_s.push_back (o.first_frame_s);
+        file_cpu_s.push_back (f.first_frame_cpu_s);
+        offline_cpu_s.push_back (o.first_frame_cpu_s);
         file_frames = f.frames;
         offline_frames = o.frames;
       }
       double file = median (file_s), offline = median (offline_s);
-      g_print ("%-12s %-12s %8.3f s %8.3f s %7.2f %7u/%u\n", player, c.name, file, offline, offline / file, file_frames,
-          offline_frames);
+      double file_cpu = median (file_cpu_s), offline_cpu = median (offline_cpu_s);
+      g_print ("%-12s %-12s %8.3f s %8.3f s %7.2f %8.3f s %8.3f s %7.2f %7u/%u\n", player, c.name, file, offline,
+          offline / file, file_cpu, offline_cpu, offline_cpu / file_cpu, file_frames, offline_frames);
+    }
+  }
+
+  g_autofree gchar *self = g_file_read_link ("/proc/self/exe", nullptr);
+  g_print ("\nfirst playback in a new process, median of %u alternating rounds (target: cachesrc <= 1.2x filesrc)\n",
+      rounds);
+  g_print ("(cpu: the processor time the process spent until then, which the load of a shared machine moves less)\n");
+  g_print ("%-12s %-12s %10s %10s %7s %10s %10s %7s\n", "player", "download", "filesrc", "cachesrc", "ratio",
+      "cpu file", "cpu cache", "ratio");
+  for (const char *player : { "playbin", "playbin3", "uridecodebin" }) {
+    for (const Case &c : cases) {
+      std::vector<double> file_s, offline_s, file_cpu_s, offline_cpu_s;
+      for (guint round = 0; round < rounds; round++) {
+        Result f = play_in_new_process (self, player, c.file);
+        Result o = play_in_new_process (self, player, c.offline);
+        file_s.push_back (f.first_frame_s);
+        offline_s.push_back (o.first_frame_s);
+        file_cpu_s.push_back (f.first_frame_cpu_s);
+        offline_cpu_s.push_back (o.first_frame_cpu_s);
+      }
+      double file = median (file_s), offline = median (offline_s);
+      double file_cpu = median (file_cpu_s), offline_cpu = median (offline_cpu_s);
+      g_print ("%-12s %-12s %8.3f s %8.3f s %7.2f %8.3f s %8.3f s %7.2f\n", player, c.name, file, offline,
+          offline / file, file_cpu, offline_cpu, offline_cpu / file_cpu);
     }
   }
 }
@@ -200,4 +271,16 @@ static Suite *time_to_first_frame_suite ()
   return s;
 }
 
-GST_CHECK_MAIN (time_to_first_frame)
+/* `--first-frame PLAYER URI`: one playback, the first of this process;
+ * prints its time to the first frame. Otherwise the check suite. */
+int main (int argc, char **argv)
+{
+  if (argc == 4 && g_str_equal (argv[1], "--first-frame")) {
+    gst_init (nullptr, nullptr);
+    Result r = play (argv[2], argv[3]);
+    printf ("%.6f %.6f\n", r.first_frame_s, r.first_frame_cpu_s);
+    return 0;
+  }
+  gst_check_init (&argc, &argv);
+  return gst_check_run_suite (time_to_first_frame_suite (), "time_to_first_frame", __FILE__);
+}
