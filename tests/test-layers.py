@@ -6,11 +6,16 @@
 # #include breaks them; and checks first that it would (a tree with a bad
 # include made here must fail).
 #
-# Usage: test-layers.py SOURCE_ROOT
+# The library split (lib/meson.build): the sources of libgstoffline-core-1.0
+# (`core_sources`) include no header of libgstoffline-1.0's sources, nor
+# libsoup or libxml2, and the plugin given with --plugin loads neither.
+#
+# Usage: test-layers.py SOURCE_ROOT [--plugin PATH]
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import os
 import re
+import subprocess
 import sys
 import tempfile
 
@@ -116,6 +121,84 @@ def check(root):
     return problems
 
 
+# What the core must not reach: the libraries it exists to leave out.
+CORE_FORBIDDEN = ("libsoup/", "libxml/")
+
+
+def core_sources(root):
+    """The sources of libgstoffline-core-1.0, relative to lib/, as
+    lib/meson.build lists them in `core_sources = files(...)`."""
+    with open(os.path.join(root, "lib", "meson.build"), encoding="utf-8") as f:
+        text = f.read()
+    match = re.search(r"core_sources\s*=\s*files\(([^)]*)\)", text)
+    if not match:
+        return None
+    return re.findall(r"'([^']+)'", match.group(1))
+
+
+def check_core(root):
+    """Every include by which a core source reaches a header of the rest of
+    the library (a header whose .cpp is not in the core) or libsoup/libxml2,
+    following the core's own headers."""
+    lib = os.path.join(root, "lib")
+    core = core_sources(root)
+    if core is None:
+        return ["lib/meson.build: no core_sources list (the sources of libgstoffline-core-1.0)"]
+    core = set(core)
+    problems = []
+    seen = set()
+    pending = sorted(core)
+    while pending:
+        relative = pending.pop()
+        if relative in seen:
+            continue
+        seen.add(relative)
+        for number, kind, name in includes(os.path.join(lib, relative)):
+            if kind == "<":
+                if name.startswith(CORE_FORBIDDEN):
+                    problems.append("%s:%d: includes <%s>: libgstoffline-core-1.0 links neither libsoup "
+                                    "nor libxml2 (lib/meson.build)" % (relative, number, name))
+                continue
+            if not os.path.exists(os.path.join(lib, name)):
+                continue  # config.h, generated or local to gst/
+            unit = os.path.splitext(name)[0] + ".cpp"
+            if os.path.exists(os.path.join(lib, unit)) and unit not in core:
+                problems.append("%s:%d: includes \"%s\": %s is in libgstoffline-1.0, not in the core "
+                                "(core_sources in lib/meson.build)" % (relative, number, name, unit))
+            else:
+                pending.append(name)
+    return problems
+
+
+def check_plugin_links(plugin):
+    """The plugin's file loads libgstoffline-core-1.0, not libsoup, libxml2
+    or libgstoffline-1.0."""
+    output = subprocess.run(["ldd", plugin], check=True, capture_output=True, text=True).stdout
+    loaded = [line.split()[0] for line in output.splitlines() if line.strip()]
+    problems = ["%s loads %s: a pipeline that plays a download must not (lib/meson.build)"
+                % (os.path.basename(plugin), name) for name in loaded
+                if name.startswith(("libsoup", "libxml2", "libgstoffline-1.0"))]
+    if not any(name.startswith("libgstoffline-core-1.0") for name in loaded):
+        problems.append("%s does not load libgstoffline-core-1.0: is it the plugin?" % plugin)
+    return problems
+
+
+def check_core_fails_on_a_bad_include():
+    """The core checker itself: a core source reaching http through a header
+    of its own fails, naming the include."""
+    with tempfile.TemporaryDirectory() as root:
+        for name, text in (("meson.build", "core_sources = files(\n  'index/x.cpp',\n)\n"),
+                           ("index/x.cpp", '#include "index/x.h"\n'),
+                           ("index/x.h", '#include "http/http-client.h"\n#include <glib.h>\n'),
+                           ("http/http-client.h", ""), ("http/http-client.cpp", "")):
+            os.makedirs(os.path.dirname(os.path.join(root, "lib", name)), exist_ok=True)
+            with open(os.path.join(root, "lib", name), "w") as f:
+                f.write(text)
+        problems = check_core(root)
+        assert len(problems) == 1 and problems[0].startswith("index/x.h:1:") \
+            and "http/http-client.cpp is in libgstoffline-1.0" in problems[0], problems
+
+
 def check_fails_on_a_bad_include():
     """The checker itself: a tree whose index includes a track list fails."""
     with tempfile.TemporaryDirectory() as root:
@@ -134,13 +217,23 @@ def check_fails_on_a_bad_include():
 
 
 def main():
-    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
+    args = sys.argv[1:]
+    plugin = None
+    if "--plugin" in args:
+        at = args.index("--plugin")
+        plugin = args[at + 1]
+        del args[at:at + 2]
+    root = args[0] if args else os.path.join(os.path.dirname(__file__), "..")
     check_fails_on_a_bad_include()
-    problems = check(root)
+    check_core_fails_on_a_bad_include()
+    problems = check(root) + check_core(root)
+    if plugin:
+        problems += check_plugin_links(plugin)
     for problem in problems:
         print(problem)
     if problems:
-        print("%d include(s) break the layers of docs/architecture.md" % len(problems))
+        print("%d problem(s) with the layers of docs/architecture.md or the library split of lib/meson.build"
+              % len(problems))
         return 1
     print("every include keeps the layers")
     return 0
