@@ -272,6 +272,7 @@ AdaptivePlayback::combine_flow (AdaptiveStream *stream, GstFlowReturn ret)
   std::lock_guard<std::mutex> streams_lock (streams_mutex_);
   std::lock_guard<std::mutex> lock (flow_mutex_);
   flows_[stream] = ret;
+  ended_changed_.notify_all (); /* a parked stream waiting for the others */
   if (ret != GST_FLOW_NOT_LINKED)
     return ret;
   for (AdaptiveStream *other : streams_) {
@@ -472,6 +473,54 @@ AdaptivePlayback::wait_for_dense_streams_to_end (AdaptiveStream *stream)
   };
   ended_changed_.wait (lock, [&] { return detached_ || stream->interrupted () || all_ended (); });
   return !detached_ && !stream->interrupted ();
+}
+
+AdaptivePlayback::ParkedWait
+AdaptivePlayback::wait_while_parked (AdaptiveStream *stream)
+{
+  std::vector<AdaptiveStream *> others;
+  {
+    std::lock_guard<std::mutex> lock (streams_mutex_);
+    if (detached_)
+      return ParkedWait::Stop;
+    for (AdaptiveStream *other : streams_) {
+      if (other != stream && gst_offline_track_get_track_type (other->track ()) != GST_OFFLINE_TRACK_TYPE_TEXT)
+        others.push_back (other);
+    }
+  }
+  std::unique_lock<std::mutex> lock (flow_mutex_);
+  auto others_done = [&] {
+    return std::all_of (others.begin (), others.end (), [this] (AdaptiveStream *other) {
+      auto flow = flows_.find (other);
+      return ended_[other] || (flow != flows_.end () && flow->second == GST_FLOW_NOT_LINKED) || other->interrupted ();
+    });
+  };
+  ended_changed_.wait (lock,
+      [&] { return detached_ || stream->interrupted () || stream->reconfigured () || others_done (); });
+  if (detached_ || stream->interrupted ())
+    return ParkedWait::Stop;
+  return stream->reconfigured () ? ParkedWait::Linked : ParkedWait::OthersEnded;
+}
+
+GstClockTime
+AdaptivePlayback::playing_position (AdaptiveStream *stream)
+{
+  std::vector<AdaptiveStream *> candidates { stream };
+  {
+    std::lock_guard<std::mutex> lock (streams_mutex_);
+    for (AdaptiveStream *other : streams_) {
+      if (other != stream)
+        candidates.push_back (other);
+    }
+  }
+  /* No lock held: the queries go down to the sinks. Streams live until the
+   * element stops, which first stops the task calling this. */
+  for (AdaptiveStream *candidate : candidates) {
+    gint64 position = -1;
+    if (gst_pad_peer_query_position (candidate->pad (), GST_FORMAT_TIME, &position) && position >= 0)
+      return static_cast<GstClockTime> (position);
+  }
+  return GST_CLOCK_TIME_NONE;
 }
 
 GstMessage *

@@ -121,8 +121,22 @@ public:
   GstMessage *streams_selected_message (guint32 seqnum);
 
   /* The flow of `stream`'s last push combined with the others': NOT_LINKED
-   * only when no stream is linked. */
+   * only when no stream is linked. Streams parked wait on it (GST_FLOW_OK
+   * again: a parked stream flows again). */
   GstFlowReturn combine_flow (AdaptiveStream *stream, GstFlowReturn ret);
+
+  /* What a parked stream (AdaptiveStream::wait_while_parked()) waits for:
+   * a RECONFIGURE on its pad (Linked); every other stream ended, parked
+   * too or a text stream (OthersEnded); or to stop (Stop: its pad
+   * flushing, deselected, the element stopping). On the condition the
+   * flow changes, ends, flushes and RECONFIGUREs notify: no polling. */
+  enum class ParkedWait { Linked, OthersEnded, Stop };
+  ParkedWait wait_while_parked (AdaptiveStream *stream);
+  /* Where playback is, for a parked stream taken again: the position the
+   * sinks below `stream` report, else those below another stream (the
+   * way adaptivedemux restarts a stream linked again);
+   * GST_CLOCK_TIME_NONE if none answers. */
+  GstClockTime playing_position (AdaptiveStream *stream);
 
   /* Sparse (text) tracks end with the others, as adaptivedemux2's output
    * keeps its tracks in step: decodebin3 (1.22) takes an input that ends
@@ -136,7 +150,8 @@ public:
   bool has_dense_stream ();
   /* `stream` pushed EOS (ended) or starts again (not). */
   void set_ended (AdaptiveStream *stream, bool ended);
-  /* Wakes a waiting text stream: it flushes, stops or is deselected. */
+  /* Wakes the waiting streams (a text stream at its end, a parked one):
+   * one flushes, stops, is deselected or got a RECONFIGURE. */
   void wake ();
   /* Waits up to `timeout` (less if woken); false if `stream` is to stop
    * meanwhile (flushing, deselected, the element stopping). */

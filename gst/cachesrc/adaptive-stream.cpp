@@ -60,6 +60,7 @@ AdaptiveStream::restart_locked (const GstSegment &segment, guint32 seqnum)
   start_time_ = segment.start;
   located_ = false;
   need_segment_ = true;
+  parked_ = false;
   need_init_ = true;
   discont_ = true;
   media_pending_ = false;
@@ -119,6 +120,7 @@ AdaptiveStream::push_activated ()
 void
 AdaptiveStream::flush_start (guint32 seqnum)
 {
+  seek_flushing_ = true;
   GstEvent *event = gst_event_new_flush_start ();
   gst_event_set_seqnum (event, seqnum);
   gst_pad_push_event (pad (), event);
@@ -128,7 +130,9 @@ AdaptiveStream::flush_start (guint32 seqnum)
 bool
 AdaptiveStream::interrupted () const
 {
-  return deselected_ || GST_PAD_IS_FLUSHING (pad ());
+  /* seek_flushing_ too: a parked stream's own flush (park()) may have
+   * ended the pad's flushing state while a seek's goes on. */
+  return deselected_ || seek_flushing_ || GST_PAD_IS_FLUSHING (pad ());
 }
 
 void
@@ -144,6 +148,7 @@ AdaptiveStream::flush_stop_and_restart (const GstSegment &segment, guint32 seqnu
   GstEvent *event = gst_event_new_flush_stop (TRUE);
   gst_event_set_seqnum (event, seqnum);
   gst_pad_push_event (pad (), event);
+  seek_flushing_ = false;
   restart_locked (segment, seqnum);
 }
 
@@ -612,6 +617,11 @@ AdaptiveStream::push_iteration ()
     finish (GST_FLOW_EOS, false);
     return;
   }
+  if (parked_) {
+    wait_while_parked ();
+    return;
+  }
+  reconfigures_at_iteration_ = reconfigures_;
   if (!push_stream_start_and_caps ()) {
     finish (GST_FLOW_NOT_NEGOTIATED, true);
     return;
@@ -771,11 +781,13 @@ void
 AdaptiveStream::finish (GstFlowReturn ret, bool error_posted)
 {
   if (ret == GST_FLOW_NOT_LINKED && playback_->combine_flow (this, ret) != GST_FLOW_NOT_LINKED) {
-    /* Nobody takes this track (uridecodebin with caps=video/x-raw leaves
-     * audio unlinked, say): it ends here, like a demuxer's unlinked pad,
-     * and does not hold the others back. */
-    GST_INFO_OBJECT (pad (), "not linked while other tracks are: ending this track");
-    ret = GST_FLOW_EOS;
+    /* Nobody takes this track for now (playbin's input-selector refuses the
+     * languages not playing; uridecodebin with caps=video/x-raw leaves the
+     * audio unlinked): it pushes nothing more, not holding the others back,
+     * until it is taken again or they end. Pushing on would not do: qtdemux,
+     * told NOT_LINKED, demuxes one sample per buffer and keeps the rest. */
+    park ();
+    return;
   }
   if (ret == GST_FLOW_EOS && !deselected_
       && gst_offline_track_get_track_type (track_.get ()) == GST_OFFLINE_TRACK_TYPE_TEXT
@@ -805,6 +817,80 @@ AdaptiveStream::finish (GstFlowReturn ret, bool error_posted)
   pause_task ();
 }
 
+void
+AdaptiveStream::park ()
+{
+  parked_ = true;
+  if (reconfigured ()) {
+    /* Taken again during the push that was refused (the input-selector
+     * switched to it meanwhile): wait_while_parked() starts over at once,
+     * without a flush (this pad may be the one playing now). */
+    GST_INFO_OBJECT (pad (), "not linked while other tracks are, reconfigured meanwhile");
+    return;
+  }
+  /* Drop what the elements below hold of this track: they keep it while
+   * they are refused NOT_LINKED (decodebin2's multiqueue pushes an
+   * unlinked stream only as far as its linked ones got, qtdemux keeps
+   * what it did not demux), and it would come out, stale, before the new
+   * data once the track is taken again. input-selector does not pass on a
+   * flush from a pad not playing, and the running time is not reset. */
+  GST_INFO_OBJECT (pad (), "not linked while other tracks are: parked, flushing what is downstream of it");
+  if (!interrupted ()) {
+    GstEvent *event = gst_event_new_flush_start ();
+    gst_event_set_seqnum (event, seqnum_);
+    gst_pad_push_event (pad (), event);
+    event = gst_event_new_flush_stop (FALSE);
+    gst_event_set_seqnum (event, seqnum_);
+    gst_pad_push_event (pad (), event);
+  }
+  /* The flush dropped the sticky segment and the init segment's state:
+   * what goes next starts over (restart_at()) in any case. */
+}
+
+void
+AdaptiveStream::wait_while_parked ()
+{
+  switch (playback_->wait_while_parked (this)) {
+    case AdaptivePlayback::ParkedWait::Stop:
+      /* Deselected: the next iteration ends the pad. Flushing (a seek
+       * restarts the task) or stopping: pause. */
+      if (!deselected_)
+        pause_task ();
+      return;
+    case AdaptivePlayback::ParkedWait::OthersEnded:
+      GST_INFO_OBJECT (pad (), "parked, and the tracks that flow ended: ending this one");
+      parked_ = false;
+      finish (GST_FLOW_EOS, false);
+      return;
+    case AdaptivePlayback::ParkedWait::Linked:
+      break;
+  }
+  GstClockTime at = playback_->playing_position (this);
+  GstClockTime own = position ();
+  if (!GST_CLOCK_TIME_IS_VALID (at) || (GST_CLOCK_TIME_IS_VALID (own) && own > at))
+    at = own; /* what this track pushed already is not pushed again */
+  GST_INFO_OBJECT (pad (), "parked, then reconfigured: starting again at %" GST_TIME_FORMAT, GST_TIME_ARGS (at));
+  playback_->combine_flow (this, GST_FLOW_OK);
+  restart_at (at);
+}
+
+void
+AdaptiveStream::restart_at (GstClockTime position)
+{
+  GstSegment segment;
+  {
+    std::lock_guard<std::mutex> lock (segment_mutex_);
+    segment = segment_;
+  }
+  guint64 running = GST_CLOCK_TIME_IS_VALID (position)
+      ? gst_segment_to_running_time (&segment, GST_FORMAT_TIME, position) : GST_CLOCK_TIME_NONE;
+  if (GST_CLOCK_TIME_IS_VALID (running) && position > segment.start) {
+    segment.base = running;
+    segment.start = segment.time = segment.position = position;
+  }
+  restart_locked (segment, seqnum_);
+}
+
 /* ---- Queries and events --------------------------------------------------- */
 
 gboolean
@@ -828,6 +914,12 @@ AdaptiveStream::handle_event (GstEvent *event)
   }
   if (GST_EVENT_TYPE (event) == GST_EVENT_SELECT_STREAMS)
     return playback_->select_streams (event);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_RECONFIGURE) {
+    /* Downstream changed (a link, an input-selector switching to this
+     * pad): a parked track may be taken again. */
+    reconfigures_++;
+    playback_->wake ();
+  }
   return OutputStream::handle_event (event);
 }
 

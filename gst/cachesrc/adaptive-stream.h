@@ -56,6 +56,9 @@ public:
   void deselect ();
   /* Deselected, or its pad flushing: a wait at its end must give up. */
   bool interrupted () const;
+  /* A RECONFIGURE reached the pad since the push task's current iteration
+   * began: someone downstream may take the track again (see park()). */
+  bool reconfigured () const { return reconfigures_ != reconfigures_at_iteration_; }
 
   /* The steps of a flushing seek, run by AdaptivePlayback on every stream:
    * flush-start; stop the task and take the stream lock; flush-stop and
@@ -111,8 +114,26 @@ private:
   GPtrArray *period_segments (guint track, guint period, guint64 upper, guint limit) override;
   GstOfflineSegment *find_segment (guint track, GstClockTime time) override;
   void wrong_container (const GstOfflineSegment *segment, const gchar *what) override;
-  /* Ends the push task after a flow that is not OK, or at the end. */
+  /* Ends the push task after a flow that is not OK, or at the end; a
+   * NOT_LINKED while other tracks are linked parks the track instead. */
   void finish (GstFlowReturn ret, bool error_posted);
+  /* Parks the track (see wait_while_parked()) after a push refused with
+   * NOT_LINKED, flushing what the elements below it hold of it. */
+  void park ();
+  /* The push task's iteration while the track is parked: nobody took its
+   * last push (playbin's input-selector refuses the languages not playing
+   * with NOT_LINKED). It waits, on the playback's condition, until a
+   * RECONFIGURE says it may be taken again (the input-selector switched to
+   * it: it sends one upstream on the pads it activates), then starts over
+   * where playback is; or until every video and audio track that flows has
+   * ended, then it ends too (EOS on every pad ends playback); or it stops
+   * (a flush, a deselection, the element stopping). */
+  void wait_while_parked ();
+  /* Starts the track over at `position` (presentation time) within the
+   * running time it had: a segment starting there, carrying that running
+   * time in its base, so that the decoders clip what comes before it and
+   * the new data plays at the switch point in step with the other pads. */
+  void restart_at (GstClockTime position);
   /* Pushes `buffer` (taking it); see flowed_. */
   GstFlowReturn push_data (GstBuffer *buffer);
   /* False after posting an error (no caps for the track). */
@@ -140,6 +161,8 @@ private:
   const guint track_index_;
   const guint blocksize_;
   std::atomic<bool> deselected_ { false };
+  std::atomic<guint> reconfigures_ { 0 }; /* RECONFIGURE events received */
+  std::atomic<bool> seek_flushing_ { false }; /* between a seek's flush-start and its flush-stop */
 
   /* Streaming state: changed by the push task and by seeks, both under the
    * pad's stream lock. */
@@ -155,6 +178,10 @@ private:
   bool need_protection_ = true;
   bool need_collection_ = true;
   bool need_segment_ = true;
+  /* Nobody took the last push (NOT_LINKED while other tracks are linked):
+   * the task waits in wait_while_parked(). */
+  bool parked_ = false;
+  guint reconfigures_at_iteration_ = 0; /* reconfigures_ when the iteration began */
   bool need_init_ = true;  /* push the init segment before the next media segment */
   bool discont_ = true;    /* mark the next buffer */
   guint32 seqnum_ = GST_SEQNUM_INVALID;
