@@ -476,7 +476,7 @@ AdaptivePlayback::wait_for_dense_streams_to_end (AdaptiveStream *stream)
 }
 
 AdaptivePlayback::ParkedWait
-AdaptivePlayback::wait_while_parked (AdaptiveStream *stream)
+AdaptivePlayback::wait_while_parked (AdaptiveStream *stream, bool until_others_end)
 {
   std::vector<AdaptiveStream *> others;
   {
@@ -490,7 +490,7 @@ AdaptivePlayback::wait_while_parked (AdaptiveStream *stream)
   }
   std::unique_lock<std::mutex> lock (flow_mutex_);
   auto others_done = [&] {
-    return std::all_of (others.begin (), others.end (), [this] (AdaptiveStream *other) {
+    return until_others_end && std::all_of (others.begin (), others.end (), [this] (AdaptiveStream *other) {
       auto flow = flows_.find (other);
       return ended_[other] || (flow != flows_.end () && flow->second == GST_FLOW_NOT_LINKED) || other->interrupted ();
     });

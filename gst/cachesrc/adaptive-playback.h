@@ -126,12 +126,13 @@ public:
   GstFlowReturn combine_flow (AdaptiveStream *stream, GstFlowReturn ret);
 
   /* What a parked stream (AdaptiveStream::wait_while_parked()) waits for:
-   * a RECONFIGURE on its pad (Linked); every other stream ended, parked
-   * too or a text stream (OthersEnded); or to stop (Stop: its pad
-   * flushing, deselected, the element stopping). On the condition the
-   * flow changes, ends, flushes and RECONFIGUREs notify: no polling. */
+   * a RECONFIGURE on its pad (Linked); if `until_others_end`, every other
+   * video or audio stream ended, deselected or parked too (OthersEnded);
+   * or to stop (Stop: its pad flushing, deselected, the element
+   * stopping). On the condition that flow changes, ends, flushes and
+   * RECONFIGUREs notify: no polling. */
   enum class ParkedWait { Linked, OthersEnded, Stop };
-  ParkedWait wait_while_parked (AdaptiveStream *stream);
+  ParkedWait wait_while_parked (AdaptiveStream *stream, bool until_others_end);
   /* Where playback is, for a parked stream taken again: the position the
    * sinks below `stream` report, else those below another stream (the
    * way adaptivedemux restarts a stream linked again);

@@ -780,7 +780,9 @@ AdaptiveStream::push_data (GstBuffer *buffer)
 void
 AdaptiveStream::finish (GstFlowReturn ret, bool error_posted)
 {
-  if (ret == GST_FLOW_NOT_LINKED && playback_->combine_flow (this, ret) != GST_FLOW_NOT_LINKED) {
+  if (ret == GST_FLOW_NOT_LINKED && deselected_) {
+    ret = GST_FLOW_EOS; /* it ends anyway */
+  } else if (ret == GST_FLOW_NOT_LINKED && playback_->combine_flow (this, ret) != GST_FLOW_NOT_LINKED) {
     /* Nobody takes this track for now (playbin's input-selector refuses the
      * languages not playing; uridecodebin with caps=video/x-raw leaves the
      * audio unlinked): it pushes nothing more, not holding the others back,
@@ -820,12 +822,22 @@ AdaptiveStream::finish (GstFlowReturn ret, bool error_posted)
 void
 AdaptiveStream::park ()
 {
-  parked_ = true;
   if (reconfigured ()) {
-    /* Taken again during the push that was refused (the input-selector
-     * switched to it meanwhile): wait_while_parked() starts over at once,
-     * without a flush (this pad may be the one playing now). */
-    GST_INFO_OBJECT (pad (), "not linked while other tracks are, reconfigured meanwhile");
+    /* Linked, or switched to, during the push that was refused: this pad
+     * may be the one playing now, and what it pushed may still be queued
+     * below it (a multiqueue answers NOT_LINKED but keeps the data), so it
+     * goes on where it is, without a flush or a new start. */
+    GST_INFO_OBJECT (pad (), "not linked while other tracks are, but reconfigured meanwhile: going on");
+    playback_->combine_flow (this, GST_FLOW_OK);
+    return;
+  }
+  parked_ = true;
+  if (selecting_downstream_) {
+    /* decodebin3: a selected track is refused only until the output of
+     * the one it replaces is free (its multiqueue slot keeps what came,
+     * and is linked when the old stream has drained): it goes on from
+     * where it is once linked, keeping what is queued. */
+    GST_INFO_OBJECT (pad (), "not linked while other tracks are: parked until decodebin3 links it");
     return;
   }
   /* Drop what the elements below hold of this track: they keep it while
@@ -850,7 +862,10 @@ AdaptiveStream::park ()
 void
 AdaptiveStream::wait_while_parked ()
 {
-  switch (playback_->wait_while_parked (this)) {
+  /* Under decodebin3 a parked track waits to be linked, however far the
+   * others got: the end of what cachesrc pushed is not the end of what
+   * plays, and the pipeline ends with its sinks anyway. */
+  switch (playback_->wait_while_parked (this, !selecting_downstream_)) {
     case AdaptivePlayback::ParkedWait::Stop:
       /* Deselected: the next iteration ends the pad. Flushing (a seek
        * restarts the task) or stopping: pause. */
@@ -865,12 +880,18 @@ AdaptiveStream::wait_while_parked ()
     case AdaptivePlayback::ParkedWait::Linked:
       break;
   }
-  GstClockTime at = playback_->playing_position (this);
-  GstClockTime own = position ();
-  if (!GST_CLOCK_TIME_IS_VALID (at) || (GST_CLOCK_TIME_IS_VALID (own) && own > at))
-    at = own; /* what this track pushed already is not pushed again */
-  GST_INFO_OBJECT (pad (), "parked, then reconfigured: starting again at %" GST_TIME_FORMAT, GST_TIME_ARGS (at));
   playback_->combine_flow (this, GST_FLOW_OK);
+  parked_ = false;
+  if (selecting_downstream_) {
+    GST_INFO_OBJECT (pad (), "parked, then linked: going on");
+    return;
+  }
+  /* park() flushed what this track pushed: from where playback is, even
+   * if that is before where it got. */
+  GstClockTime at = playback_->playing_position (this);
+  if (!GST_CLOCK_TIME_IS_VALID (at))
+    at = position ();
+  GST_INFO_OBJECT (pad (), "parked, then reconfigured: starting again at %" GST_TIME_FORMAT, GST_TIME_ARGS (at));
   restart_at (at);
 }
 
@@ -974,6 +995,7 @@ AdaptiveStream::handle_query (GstQuery *query)
     case GST_QUERY_SELECTABLE:
       /* Like adaptivedemux2: this source selects its streams, so decodebin3
        * forwards SELECT_STREAMS here and exposes what comes. */
+      selecting_downstream_ = true;
       gst_query_set_selectable (query, TRUE);
       return TRUE;
     default:

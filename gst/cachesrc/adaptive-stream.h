@@ -163,6 +163,9 @@ private:
   std::atomic<bool> deselected_ { false };
   std::atomic<guint> reconfigures_ { 0 }; /* RECONFIGURE events received */
   std::atomic<bool> seek_flushing_ { false }; /* between a seek's flush-start and its flush-stop */
+  /* Asked the SELECTABLE query: decodebin3 (playbin3, uridecodebin3)
+   * takes this pad, and selects streams itself (see park()). */
+  std::atomic<bool> selecting_downstream_ { false };
 
   /* Streaming state: changed by the push task and by seeks, both under the
    * pad's stream lock. */
