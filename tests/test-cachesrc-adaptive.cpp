@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -359,6 +360,133 @@ GST_START_TEST (test_unlinked_track_ends)
 }
 GST_END_TEST;
 
+/* A track nobody takes waits, and plays again from where playback is once
+ * it is taken (what playbin's input-selector does when it switches
+ * languages): the video to a synced sink, the audio to an identity whose
+ * source pad gets a sink only once the video is at the middle. */
+struct Relinked {
+  GstElement *pipeline = nullptr;
+  GstElement *identity = nullptr;
+  GstElement *demuxer = nullptr;
+  GstElement *video_sink = nullptr;
+  GstClockTime middle = kDashClipSeconds * GST_SECOND / 2;
+  std::atomic<bool> at_middle { false };
+  GstClockTime linked_at = GST_CLOCK_TIME_NONE; /* the PTS of the video frame then rendered */
+  std::mutex lock;
+  GstSegment segment; /* the segment of the audio sink's first buffer */
+  bool have_segment = false;
+  guint buffers = 0;
+};
+
+static void
+on_relinked_video (GstElement *, GstBuffer *buffer, GstPad *, gpointer data)
+{
+  auto *relinked = static_cast<Relinked *> (data);
+  if (GST_BUFFER_PTS_IS_VALID (buffer) && GST_BUFFER_PTS (buffer) >= relinked->middle
+      && !relinked->at_middle.exchange (true)) {
+    relinked->linked_at = GST_BUFFER_PTS (buffer);
+    gst_element_post_message (relinked->pipeline, gst_message_new_application (nullptr,
+                                                       gst_structure_new_empty ("at-middle")));
+  }
+}
+
+static GstPadProbeReturn
+on_relinked_audio (GstPad *, GstPadProbeInfo *info, gpointer data)
+{
+  auto *relinked = static_cast<Relinked *> (data);
+  std::lock_guard<std::mutex> guard (relinked->lock);
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
+    relinked->buffers++;
+  } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_SEGMENT && relinked->buffers == 0) {
+    gst_event_copy_segment (GST_PAD_PROBE_INFO_EVENT (info), &relinked->segment);
+    relinked->have_segment = true;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* qtdemux's video pad: to the synced sink (qtdemux times the samples, so
+ * that the sink's position is where playback is). */
+static void
+on_relinked_demuxed (GstElement *, GstPad *pad, gpointer data)
+{
+  auto *relinked = static_cast<Relinked *> (data);
+  GstPad *sinkpad = gst_element_get_static_pad (relinked->video_sink, "sink");
+  fail_unless_equals_int (gst_pad_link (pad, sinkpad), GST_PAD_LINK_OK);
+  gst_object_unref (sinkpad);
+}
+
+static void
+on_relinked_pad (GstElement *, GstPad *pad, gpointer data)
+{
+  auto *relinked = static_cast<Relinked *> (data);
+  bool video = g_str_equal (GST_PAD_NAME (pad), "src_0");
+  GstPad *sink = gst_element_get_static_pad (video ? relinked->demuxer : relinked->identity, "sink");
+  fail_unless_equals_int (gst_pad_link (pad, sink), GST_PAD_LINK_OK);
+  gst_object_unref (sink);
+}
+
+GST_START_TEST (test_unlinked_track_taken_again)
+{
+  Asset asset ("relinked", nullptr);
+  Relinked relinked;
+  relinked.pipeline = gst_pipeline_new (nullptr);
+  GstElement *src = gst_element_factory_make ("cachesrc", nullptr);
+  g_object_set (src, "uri", "offline://relinked", "cache-dir", asset.dirs.data, "default-text", FALSE, nullptr);
+  g_signal_connect (src, "pad-added", G_CALLBACK (on_relinked_pad), &relinked);
+  gst_bin_add (GST_BIN (relinked.pipeline), src);
+  /* Active before cachesrc's pads come: a first push into an element not
+   * active yet is another matter (the start stall of issue 13). */
+  relinked.demuxer = gst_element_factory_make ("qtdemux", nullptr);
+  g_signal_connect (relinked.demuxer, "pad-added", G_CALLBACK (on_relinked_demuxed), &relinked);
+  relinked.identity = gst_element_factory_make ("identity", nullptr);
+  relinked.video_sink = gst_element_factory_make ("fakesink", nullptr);
+  g_object_set (relinked.video_sink, "sync", TRUE, "signal-handoffs", TRUE, nullptr);
+  g_signal_connect (relinked.video_sink, "handoff", G_CALLBACK (on_relinked_video), &relinked);
+  gst_bin_add (GST_BIN (relinked.pipeline), relinked.video_sink);
+  for (GstElement *element : { relinked.demuxer, relinked.identity }) {
+    gst_bin_add (GST_BIN (relinked.pipeline), element);
+    gst_element_set_state (element, GST_STATE_PAUSED);
+  }
+  gst_element_set_state (relinked.pipeline, GST_STATE_PLAYING);
+
+  GstBus *bus = gst_element_get_bus (relinked.pipeline);
+  GstMessage *message = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+      static_cast<GstMessageType> (GST_MESSAGE_APPLICATION | GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless (message != nullptr && GST_MESSAGE_TYPE (message) == GST_MESSAGE_APPLICATION,
+      "the video did not reach the middle");
+  gst_message_unref (message);
+  GstElement *sink = gst_element_factory_make ("fakesink", nullptr);
+  g_object_set (sink, "sync", FALSE, "async", FALSE, nullptr);
+  GstPad *sinkpad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (sinkpad,
+      static_cast<GstPadProbeType> (GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+      on_relinked_audio, &relinked, nullptr);
+  gst_object_unref (sinkpad);
+  gst_bin_add (GST_BIN (relinked.pipeline), sink);
+  gst_element_sync_state_with_parent (sink);
+  fail_unless (gst_element_link (relinked.identity, sink));
+
+  message = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+      static_cast<GstMessageType> (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless (message != nullptr && GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS, "no EOS after the link");
+  gst_message_unref (message);
+  gst_object_unref (bus);
+  gst_element_set_state (relinked.pipeline, GST_STATE_NULL);
+  gst_object_unref (relinked.pipeline);
+
+  /* The audio came again from where the video was (not from the start),
+   * in the running time it had: a segment starting there whose base is
+   * that time (the stream's running time is its presentation time). */
+  fail_unless (relinked.have_segment, "no segment reached the audio sink");
+  fail_unless (relinked.buffers > 2, "the audio track taken again gave %u buffers", relinked.buffers);
+  GstClockTime at = relinked.segment.time;
+  fail_unless (at + GST_SECOND / 2 >= relinked.linked_at && at < relinked.linked_at + GST_SECOND,
+      "the audio taken again started at %" GST_TIME_FORMAT ", the video was at %" GST_TIME_FORMAT, GST_TIME_ARGS (at),
+      GST_TIME_ARGS (relinked.linked_at));
+  fail_unless_equals_uint64 (relinked.segment.base, at);
+}
+GST_END_TEST;
+
 static Suite *
 cachesrc_adaptive_suite (void)
 {
@@ -371,6 +499,7 @@ cachesrc_adaptive_suite (void)
   tcase_add_test (tc, test_two_periods);
   tcase_add_test (tc, test_missing_segment_and_tracks);
   tcase_add_test (tc, test_unlinked_track_ends);
+  tcase_add_test (tc, test_unlinked_track_taken_again);
   suite_add_tcase (s, tc);
   return s;
 }

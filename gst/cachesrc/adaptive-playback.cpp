@@ -492,7 +492,7 @@ AdaptivePlayback::wait_while_parked (AdaptiveStream *stream, bool until_others_e
   auto others_done = [&] {
     return until_others_end && std::all_of (others.begin (), others.end (), [this] (AdaptiveStream *other) {
       auto flow = flows_.find (other);
-      return ended_[other] || (flow != flows_.end () && flow->second == GST_FLOW_NOT_LINKED) || other->interrupted ();
+      return ended_[other] || (flow != flows_.end () && flow->second == GST_FLOW_NOT_LINKED);
     });
   };
   ended_changed_.wait (lock,
@@ -514,13 +514,16 @@ AdaptivePlayback::playing_position (AdaptiveStream *stream)
     }
   }
   /* No lock held: the queries go down to the sinks. Streams live until the
-   * element stops, which first stops the task calling this. */
+   * element stops, which first stops the task calling this. The furthest
+   * answer: a sink just linked below `stream` may say 0. */
+  GstClockTime furthest = GST_CLOCK_TIME_NONE;
   for (AdaptiveStream *candidate : candidates) {
     gint64 position = -1;
-    if (gst_pad_peer_query_position (candidate->pad (), GST_FORMAT_TIME, &position) && position >= 0)
-      return static_cast<GstClockTime> (position);
+    if (gst_pad_peer_query_position (candidate->pad (), GST_FORMAT_TIME, &position) && position >= 0
+        && (!GST_CLOCK_TIME_IS_VALID (furthest) || static_cast<GstClockTime> (position) > furthest))
+      furthest = static_cast<GstClockTime> (position);
   }
-  return GST_CLOCK_TIME_NONE;
+  return furthest;
 }
 
 GstMessage *

@@ -127,16 +127,15 @@ public:
 
   /* What a parked stream (AdaptiveStream::wait_while_parked()) waits for:
    * a RECONFIGURE on its pad (Linked); if `until_others_end`, every other
-   * video or audio stream ended, deselected or parked too (OthersEnded);
+   * video or audio stream ended or parked too (OthersEnded);
    * or to stop (Stop: its pad flushing, deselected, the element
    * stopping). On the condition that flow changes, ends, flushes and
    * RECONFIGUREs notify: no polling. */
   enum class ParkedWait { Linked, OthersEnded, Stop };
   ParkedWait wait_while_parked (AdaptiveStream *stream, bool until_others_end);
-  /* Where playback is, for a parked stream taken again: the position the
-   * sinks below `stream` report, else those below another stream (the
-   * way adaptivedemux restarts a stream linked again);
-   * GST_CLOCK_TIME_NONE if none answers. */
+  /* Where playback is, for a parked stream taken again: the furthest
+   * position the sinks below the streams report (as adaptivedemux restarts
+   * a stream linked again); GST_CLOCK_TIME_NONE if none answers. */
   GstClockTime playing_position (AdaptiveStream *stream);
 
   /* Sparse (text) tracks end with the others, as adaptivedemux2's output
