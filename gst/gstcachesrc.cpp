@@ -24,7 +24,12 @@
  * playback, as adaptivedemux2 does (an application sends the event to
  * playbin3 with the collection's stream ids): a deselected track's pad ends
  * with EOS, a newly selected track gets a new pad that starts where
- * playback is.
+ * playback is. Under playbin, which switches languages among the pads it
+ * has (#GstCacheSrc:tracks naming several audio tracks, then playbin's
+ * current-audio), a pad nobody takes (a push answered NOT_LINKED) waits
+ * without holding the others back, plays again from where playback is
+ * once it is taken (a RECONFIGURE event, as input-selector sends), and
+ * ends with the others.
  * Each pad carries its track's container stream as an adaptive demuxer's
  * output pad does: stream-start (one group id for all pads, the track's
  * GstStream), caps
