@@ -122,8 +122,10 @@ void AdaptiveDownloader::fetch_plan ()
   std::vector<SegmentSpec> first;
   {
     Plan plan;
-    if (!draw_plan (&plan, &error)
-        || !playback_plan::store (cache_database (context_.cache), record_.id, plan.tracks, plan.segments, &error)) {
+    auto writer = playback_plan::Writer::begin (cache_database (context_.cache), record_.id, &error);
+    if (!writer || !draw_plan (&plan, *writer, &error) || !writer->finish (plan.tracks, &error)) {
+      /* Rolled back before the failure is told (and recorded). */
+      writer.reset ();
       fail (error);
       return;
     }

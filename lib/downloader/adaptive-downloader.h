@@ -17,13 +17,12 @@ class AdaptiveDownloader : public Downloader {
   void start (GCancellable *cancellable, ProgressFn progress, DoneFn done) final;
 
  protected:
-  /* A playback plan and what to fetch for it. */
+  /* A playback plan and what to fetch for it. Its segments go to the
+   * index as they are made (see draw_plan ()), each fetched as fetch_with ()
+   * says, by start time, so that a partial download plays from its start. */
   struct Plan {
     std::vector<Track> tracks;
-    /* Each fetched as fetch_with () says, by start time, so that a partial
-     * download plays from its start. */
-    std::vector<PlanSegment> segments;
-    /* Fetched before those, in this order (initialization segments). */
+    /* Fetched before the segments, in this order (initialization segments). */
     std::vector<SegmentSpec> first;
   };
 
@@ -31,8 +30,11 @@ class AdaptiveDownloader : public Downloader {
 
   /* Starts the format's work once start () holds its arguments. */
   virtual void begin () = 0;
-  /* The plan of what the format's manifests chose. */
-  virtual bool draw_plan (Plan *plan, GError **error) = 0;
+  /* The plan of what the format's manifests chose: its tracks and first
+   * segments into `plan`, each of its segments given to `segments` as it is
+   * made (numbered in play order within its track), so that the memory a
+   * plan takes does not grow with its segments. */
+  virtual bool draw_plan (Plan *plan, playback_plan::Writer &segments, GError **error) = 0;
 
   using DocumentFn = std::function<void (std::string bytes)>;
   /* Fetches a manifest or playlist at `url` (see fetch_manifest ()) and

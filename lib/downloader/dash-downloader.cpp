@@ -146,7 +146,11 @@ bool DashDownloader::choose (GError **error)
     if (!ref)
       return false;
     const dash::Period &period = mpd_->periods[ref->period];
-    auto index = dash::expand_segments (period, period.adaptation_sets[ref->set].representations[ref->representation], error);
+    /* Checked whole now, so that a broken list fails before anything is
+     * fetched; the segments themselves are made again as the plan is
+     * written (draw_plan ()), never held. */
+    auto index = dash::expand_segments (period, period.adaptation_sets[ref->set].representations[ref->representation],
+        [] (dash::MediaSegment &&, GError **) { return true; }, error);
     if (!index)
       return false;
     chosen_.push_back ({ ref->period, ref->set, ref->representation, std::move (*index) });
@@ -177,7 +181,7 @@ void DashDownloader::on_indexes (const GError *fetch_error)
 
 /* One plan track per chosen Representation's type, language and rank, each
  * init segment fetched once. */
-bool DashDownloader::draw_plan (Plan *plan, GError **error)
+bool DashDownloader::draw_plan (Plan *plan, playback_plan::Writer &segments, GError **error)
 {
   /* One plan track per type, language and rank within a Period: the same
    * track continues across Periods. */
@@ -186,12 +190,20 @@ bool DashDownloader::draw_plan (Plan *plan, GError **error)
   std::vector<Track> &tracks = plan->tracks;
   std::set<std::string> inits;
   std::vector<Track> listed = dash_tracks (*mpd_);
-  /* One allocation for the rows, not a doubling vector's three at its peak. */
-  size_t count = 0;
+  /* Segments are numbered in play order within their track as they are
+   * written: a Representation's segments follow each other in time, so the
+   * Representations are taken Period by Period in time order (in the order
+   * the keys name them within one). */
+  std::vector<const Chosen *> by_period;
   for (const Chosen &c : chosen_)
-    count += c.index.media.size ();
-  plan->segments.reserve (count);
-  for (const Chosen &c : chosen_) {
+    by_period.push_back (&c);
+  std::stable_sort (by_period.begin (), by_period.end (), [this] (const Chosen *a, const Chosen *b) {
+    return std::make_pair (mpd_->periods[a->period].start, a->period)
+        < std::make_pair (mpd_->periods[b->period].start, b->period);
+  });
+  std::vector<guint64> next_number;
+  for (const Chosen *chosen : by_period) {
+    const Chosen &c = *chosen;
     const dash::Period &period = mpd_->periods[c.period];
     const dash::AdaptationSet &set = period.adaptation_sets[c.set];
     const dash::Representation &rep = set.representations[c.representation];
@@ -212,6 +224,7 @@ bool DashDownloader::draw_plan (Plan *plan, GError **error)
     } else {
       track = static_cast<guint> (tracks.size ());
       track_of[slot] = track;
+      next_number.push_back (0);
       Track t = *listed_track;
       t.index = track;
       t.period = 0;  /* it runs on through the Periods that follow */
@@ -242,30 +255,32 @@ bool DashDownloader::draw_plan (Plan *plan, GError **error)
       if (inits.insert (init_key).second)
         plan->first.push_back (init);
     }
-    for (const dash::MediaSegment &m : c.index.media) {
+    auto add = [&] (const dash::MediaSegment &m, GError **add_error) {
       SegmentSpec spec = segment_spec (m.url, http_range (m.range));
       spec.expected_length = estimate_segment_length (rep.bandwidth, m.duration_ns);
       /* A segment that begins before its Period plays from the Period's start. */
       guint64 start = period.start + static_cast<guint64> (MAX (m.start_ns, 0));
       PlanSegment s;
       s.track = track;
+      s.number = next_number[track]++;
       s.period = c.period;
       s.start_ns = start;
       s.duration_ns = m.duration_ns;
       s.init_resource = init_key;
       fetch_with (s, spec);
-      plan->segments.push_back (std::move (s));
+      return segments.add (s, add_error);
+    };
+    /* A sidx's segments are in memory already (the box's own size); the
+     * others are made one at a time. */
+    if (c.index.sidx) {
+      for (const dash::MediaSegment &m : c.index.media) {
+        if (!add (m, error))
+          return false;
+      }
+    } else if (!dash::expand_segments (period, rep,
+                   [&] (dash::MediaSegment &&m, GError **add_error) { return add (m, add_error); }, error)) {
+      return false;
     }
-  }
-  /* Number each track's segments in play order. */
-  std::vector<PlanSegment> &segments = plan->segments;
-  std::stable_sort (segments.begin (), segments.end (), [] (const PlanSegment &a, const PlanSegment &b) {
-    return a.track != b.track ? a.track < b.track : a.start_ns < b.start_ns;
-  });
-  guint64 number = 0;
-  for (size_t i = 0; i < segments.size (); i++) {
-    number = i > 0 && segments[i].track == segments[i - 1].track ? number + 1 : 0;
-    segments[i].number = number;
   }
   return true;
 }

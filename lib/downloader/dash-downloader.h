@@ -17,7 +17,8 @@ class DashDownloader : public AdaptiveDownloader {
   DashDownloader (const DownloadRecord &record, const DownloaderContext &context);
 
  private:
-  /* A chosen Representation and its segments. */
+  /* A chosen Representation: where its segments come from (they are made
+   * as the plan is written; only a sidx's are held, in `index.media`). */
   struct Chosen {
     guint period;
     guint set;
@@ -31,7 +32,7 @@ class DashDownloader : public AdaptiveDownloader {
   void fetch_indexes ();
   bool choose (GError **error);
   void on_indexes (const GError *error);
-  bool draw_plan (Plan *plan, GError **error) override;
+  bool draw_plan (Plan *plan, playback_plan::Writer &segments, GError **error) override;
   void drop_segment_lists () override;
 
   std::optional<dash::Mpd> mpd_;

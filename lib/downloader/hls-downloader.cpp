@@ -323,15 +323,10 @@ void HlsDownloader::on_key (const std::string *key, const GError *fetch_error)
 
 /* One plan track per media playlist; each init section and segment is
  * fetched once. */
-bool HlsDownloader::draw_plan (Plan *plan, GError **error)
+bool HlsDownloader::draw_plan (Plan *plan, playback_plan::Writer &segments, GError **error)
 {
   std::vector<Track> &tracks = plan->tracks;
   std::set<std::string> fetched;
-  /* One allocation for the rows, not a doubling vector's three at its peak. */
-  size_t count = 0;
-  for (const Chosen &c : chosen_)
-    count += c.media ? c.media->segments.size () : 0;
-  plan->segments.reserve (count);
   for (const Chosen &c : chosen_) {
     auto container = container_of (*c.media, c.subtitles, error);
     if (!container)
@@ -368,7 +363,8 @@ bool HlsDownloader::draw_plan (Plan *plan, GError **error)
         fetch_with (s, spec);
       else
         s.resource = spec.fetch.cache_key;
-      plan->segments.push_back (std::move (s));
+      if (!segments.add (s, error))
+        return false;
     }
     tracks.push_back (std::move (t));
   }

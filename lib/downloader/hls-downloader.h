@@ -54,7 +54,7 @@ class HlsDownloader : public AdaptiveDownloader {
   bool check_media_playlists (GError **error);
   void fetch_next_key ();
   void on_key (const std::string *key, const GError *error);
-  bool draw_plan (Plan *plan, GError **error) override;
+  bool draw_plan (Plan *plan, playback_plan::Writer &segments, GError **error) override;
   void drop_segment_lists () override;
 
   std::vector<Chosen> chosen_;

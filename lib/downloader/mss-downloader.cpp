@@ -67,24 +67,21 @@ bool MssDownloader::choose (GError **error)
           stream.type_name.c_str ());
       return false;
     }
-    auto fragments = mss::expand_fragments (*manifest_, stream, stream.quality_levels[ref->level], error);
-    if (!fragments)
+    /* Checked whole now, so that a broken list fails before anything is
+     * fetched; the fragments are made again as the plan is written. */
+    if (!mss::expand_fragments (*manifest_, stream, stream.quality_levels[ref->level],
+            [] (mss::FragmentRef &&, GError **) { return true; }, error))
       return false;
-    chosen_.push_back ({ ref->stream, ref->level, std::move (*fragments) });
+    chosen_.push_back ({ ref->stream, ref->level });
   }
   return true;
 }
 
 /* One plan track per chosen QualityLevel; fragments have no init segment. */
-bool MssDownloader::draw_plan (Plan *plan, GError **)
+bool MssDownloader::draw_plan (Plan *plan, playback_plan::Writer &segments, GError **error)
 {
   std::vector<Track> listed = mss_tracks (*manifest_);
   std::vector<Track> &tracks = plan->tracks;
-  /* One allocation for the rows, not a doubling vector's three at its peak. */
-  size_t count = 0;
-  for (const Chosen &c : chosen_)
-    count += c.fragments.size ();
-  plan->segments.reserve (count);
   for (const Chosen &c : chosen_) {
     const mss::StreamIndex &stream = manifest_->streams[c.stream];
     const mss::QualityLevel &level = stream.quality_levels[c.level];
@@ -100,7 +97,7 @@ bool MssDownloader::draw_plan (Plan *plan, GError **)
     t.container = "mss-fmp4";
     tracks.push_back (std::move (t));
     guint64 number = 0;
-    for (const mss::FragmentRef &f : c.fragments) {
+    bool ok = mss::expand_fragments (*manifest_, stream, level, [&] (mss::FragmentRef &&f, GError **add_error) {
       SegmentSpec spec = segment_spec (f.url, std::nullopt);
       spec.expected_length = estimate_segment_length (level.bitrate, f.duration_ns);
       PlanSegment s;
@@ -109,8 +106,10 @@ bool MssDownloader::draw_plan (Plan *plan, GError **)
       s.start_ns = f.start_ns;
       s.duration_ns = f.duration_ns;
       fetch_with (s, spec);
-      plan->segments.push_back (std::move (s));
-    }
+      return segments.add (s, add_error);
+    }, error);
+    if (!ok)
+      return false;
   }
   return true;
 }

@@ -15,16 +15,16 @@ class MssDownloader : public AdaptiveDownloader {
   MssDownloader (const DownloadRecord &record, const DownloaderContext &context);
 
  private:
+  /* A chosen QualityLevel (its fragments are made as the plan is written). */
   struct Chosen {
     guint stream;
     guint level;
-    std::vector<mss::FragmentRef> fragments;
   };
 
   void begin () override;
   void on_manifest (const std::string &bytes);
   bool choose (GError **error);
-  bool draw_plan (Plan *plan, GError **error) override;
+  bool draw_plan (Plan *plan, playback_plan::Writer &segments, GError **error) override;
   void drop_segment_lists () override;
 
   std::optional<mss::Manifest> manifest_;

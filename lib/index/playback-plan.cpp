@@ -106,21 +106,57 @@ std::optional<std::vector<PlanSegment>> collect (Statement &stmt, GError **error
 
 }  // namespace
 
-bool store (Database &db, const std::string &download_id, const std::vector<Track> &tracks,
-    const std::vector<PlanSegment> &segments, GError **error)
+std::unique_ptr<Writer> Writer::begin (Database &db, const std::string &download_id, GError **error)
 {
   auto transaction = db.begin (error);
   if (!transaction || !remove (db, download_id, error))
-    return false;
+    return nullptr;
+  std::string segment_sql = std::string ("INSERT INTO segments (download_id, ") + kSegmentColumns
+      + ", fetch_url, range_offset, range_length, expected_length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  auto segment_stmt = db.prepare (segment_sql.c_str (), error);
+  if (!segment_stmt)
+    return nullptr;
+  return std::unique_ptr<Writer> (new Writer (db, download_id, std::move (*transaction), std::move (*segment_stmt)));
+}
+
+bool Writer::add (const PlanSegment &s, GError **error)
+{
+  Statement &stmt = segment_;
+  stmt.bind (1, download_id_).bind (2, static_cast<gint64> (s.track)).bind (3, static_cast<gint64> (s.number))
+      .bind (4, static_cast<gint64> (s.period)).bind (5, static_cast<gint64> (s.start_ns))
+      .bind (6, static_cast<gint64> (s.duration_ns)).bind (7, s.resource);
+  bind_optional_text (stmt, 8, s.init_resource);
+  stmt.bind (9, static_cast<gint64> (s.discontinuity ? 1 : 0));
+  bind_optional_text (stmt, 10, s.key_resource);
+  if (s.iv.empty ())
+    stmt.bind_null (11);
+  else
+    stmt.bind_blob (11, s.iv);
+  bind_optional_text (stmt, 12, s.fetch_url);
+  if (s.range_length > 0) {
+    stmt.bind (13, static_cast<gint64> (MIN (s.range_offset, static_cast<guint64> (G_MAXINT64))))
+        .bind (14, static_cast<gint64> (MIN (s.range_length, static_cast<guint64> (G_MAXINT64))));
+  } else {
+    stmt.bind_null (13).bind_null (14);
+  }
+  stmt.bind (15, s.expected_length);
+  bool ok = stmt.run (error);
+  stmt.reset ();
+  if (ok)
+    count_++;
+  return ok;
+}
+
+bool Writer::finish (const std::vector<Track> &tracks, GError **error)
+{
+  Database &db = db_;
+  const std::string &download_id = download_id_;
   std::string track_sql = std::string ("INSERT INTO tracks (download_id, ") + kTrackColumns
       + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   auto track_stmt = db.prepare (track_sql.c_str (), error);
   auto protection_stmt = db.prepare ("INSERT INTO track_protection (download_id, track, system_id, origin, data) "
       "VALUES (?, ?, ?, ?, ?)", error);
-  std::string segment_sql = std::string ("INSERT INTO segments (download_id, ") + kSegmentColumns
-      + ", fetch_url, range_offset, range_length, expected_length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  auto segment_stmt = db.prepare (segment_sql.c_str (), error);
-  if (!track_stmt || !protection_stmt || !segment_stmt)
+  if (!track_stmt || !protection_stmt)
     return false;
   for (const Track &t : tracks) {
     track_stmt->bind (1, download_id).bind (2, static_cast<gint64> (t.index)).bind (3, t.stream_key)
@@ -165,30 +201,20 @@ bool store (Database &db, const std::string &download_id, const std::vector<Trac
       protection_stmt->reset ();
     }
   }
+  return transaction_.commit (error);
+}
+
+bool store (Database &db, const std::string &download_id, const std::vector<Track> &tracks,
+    const std::vector<PlanSegment> &segments, GError **error)
+{
+  auto writer = Writer::begin (db, download_id, error);
+  if (!writer)
+    return false;
   for (const PlanSegment &s : segments) {
-    segment_stmt->bind (1, download_id).bind (2, static_cast<gint64> (s.track)).bind (3, static_cast<gint64> (s.number))
-        .bind (4, static_cast<gint64> (s.period)).bind (5, static_cast<gint64> (s.start_ns))
-        .bind (6, static_cast<gint64> (s.duration_ns)).bind (7, s.resource);
-    bind_optional_text (*segment_stmt, 8, s.init_resource);
-    segment_stmt->bind (9, static_cast<gint64> (s.discontinuity ? 1 : 0));
-    bind_optional_text (*segment_stmt, 10, s.key_resource);
-    if (s.iv.empty ())
-      segment_stmt->bind_null (11);
-    else
-      segment_stmt->bind_blob (11, s.iv);
-    bind_optional_text (*segment_stmt, 12, s.fetch_url);
-    if (s.range_length > 0) {
-      segment_stmt->bind (13, static_cast<gint64> (MIN (s.range_offset, static_cast<guint64> (G_MAXINT64))))
-          .bind (14, static_cast<gint64> (MIN (s.range_length, static_cast<guint64> (G_MAXINT64))));
-    } else {
-      segment_stmt->bind_null (13).bind_null (14);
-    }
-    segment_stmt->bind (15, s.expected_length);
-    if (!segment_stmt->run (error))
+    if (!writer->add (s, error))
       return false;
-    segment_stmt->reset ();
   }
-  return transaction->commit (error);
+  return writer->finish (tracks, error);
 }
 
 std::optional<std::vector<Track>> tracks (Database &db, const std::string &download_id, GError **error)

@@ -11,13 +11,14 @@
 
 #include <gst/offline/offline-error.h>
 
+#include "db/database.h"
+
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace gst_offline {
-
-class Database;
 
 struct PlanSegment {
   guint track = 0;
@@ -58,6 +59,34 @@ struct PlanFetchPosition {
 };
 
 namespace playback_plan {
+
+/* Replaces the plan of a download in one transaction, its segments written
+ * as they are made, so that what a downloader holds of them stays one
+ * segment whatever their number: begin (), add () each segment (numbered
+ * within its track in play order), then finish () with the tracks. Until
+ * finish () returns the old plan is what every reader sees; a writer
+ * dropped unfinished leaves it there. */
+class Writer {
+ public:
+  static std::unique_ptr<Writer> begin (Database &db, const std::string &download_id, GError **error);
+  bool add (const PlanSegment &segment, GError **error);
+  bool finish (const std::vector<Track> &tracks, GError **error);
+  /* Segments added so far. */
+  guint64 count () const { return count_; }
+
+ private:
+  Writer (Database &db, std::string download_id, Database::Transaction transaction, Statement segment)
+      : db_ (db), download_id_ (std::move (download_id)), transaction_ (std::move (transaction)),
+        segment_ (std::move (segment))
+  {
+  }
+
+  Database &db_;
+  std::string download_id_;
+  Database::Transaction transaction_;
+  Statement segment_;
+  guint64 count_ = 0;
+};
 
 /* Replaces the plan of `download_id` in one transaction. */
 bool store (Database &db, const std::string &download_id, const std::vector<Track> &tracks,

@@ -134,8 +134,8 @@ std::string render_template (const std::vector<TemplatePart> &parts, const std::
 
 class Expander {
  public:
-  Expander (const Period &period, const Representation &rep, GError **error)
-      : period_ (period), rep_ (rep), info_ (rep.segments), error_ (error),
+  Expander (const Period &period, const Representation &rep, const MediaSegmentFn *each, GError **error)
+      : period_ (period), rep_ (rep), info_ (rep.segments), each_ (each), error_ (error),
         where_ ((period.id ? "Period '" + *period.id + "' > " : std::string ()) + "Representation '" + rep.id + "'") {}
 
   std::optional<SegmentIndex> run ();
@@ -159,7 +159,10 @@ class Expander {
   const Period &period_;
   const Representation &rep_;
   const SegmentInfo &info_;
+  /* Where the media segments go, or null: into the index. */
+  const MediaSegmentFn *each_;
   GError **error_;
+  guint64 made_ = 0;
   std::string where_;
   gsize sample_url_size_ = 0;
   guint64 bytes_ = 0;
@@ -209,6 +212,9 @@ bool Expander::add_segment (SegmentIndex &index, std::string url, std::optional<
   segment.timescale = timescale;
   segment.start_ns = static_cast<gint64> (time_ns) - static_cast<gint64> (pto_ns);
   segment.duration_ns = duration_ns;
+  made_++;
+  if (each_)
+    return (*each_) (std::move (segment), error_);
   index.media.push_back (std::move (segment));
   return true;
 }
@@ -347,7 +353,8 @@ bool Expander::expand_template (SegmentIndex &index)
     return false;
   if (count > 0 && (count - 1 > (G_MAXUINT64 - info_.presentation_time_offset) / d))
     return fail (error_, where_, "segment times overflow");
-  index.media.reserve (count);
+  if (!each_)
+    index.media.reserve (count);
   for (guint64 i = 0; i < count; i++)
     if (!emit (info_.presentation_time_offset + i * d, d))
       return false;
@@ -370,7 +377,7 @@ bool Expander::expand_list (SegmentIndex &index)
   if (!check_budget (urls.size (), sample_url_size_))
     return false;
   auto emit = [&] (guint64 time, guint64 duration) {
-    size_t i = index.media.size ();
+    size_t i = made_;
     std::string url;
     if (!resolve (urls[i].media.value_or (""), url))
       return false;
@@ -380,7 +387,7 @@ bool Expander::expand_list (SegmentIndex &index)
   if (info_.timeline) {
     if (!walk_timeline (urls.size (), emit))
       return false;
-    if (index.media.size () < urls.size ())
+    if (made_ < urls.size ())
       return fail (error_, where_, "the SegmentTimeline has fewer segments than the SegmentList");
     return true;
   }
@@ -472,7 +479,13 @@ std::optional<std::string> fill_template (std::string_view templ, const std::str
 std::optional<SegmentIndex> expand_segments (const Period &period, const Representation &representation,
     GError **error)
 {
-  return Expander (period, representation, error).run ();
+  return Expander (period, representation, nullptr, error).run ();
+}
+
+std::optional<SegmentIndex> expand_segments (const Period &period, const Representation &representation,
+    const MediaSegmentFn &each, GError **error)
+{
+  return Expander (period, representation, &each, error).run ();
 }
 
 }  // namespace dash

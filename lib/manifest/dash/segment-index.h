@@ -6,6 +6,7 @@
 
 #include "manifest/dash/mpd-model.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,6 +68,18 @@ struct SegmentIndex {
  * overflow; UNSUPPORTED for a RepresentationIndex. */
 std::optional<SegmentIndex> expand_segments (const Period &period, const Representation &representation,
     GError **error);
+
+/* Takes each media segment as it is made, in order; false (with `error`
+ * set) ends the expansion with that error. */
+using MediaSegmentFn = std::function<bool (MediaSegment &&segment, GError **error)>;
+
+/* The same, giving the media segments to `each` one at a time instead of
+ * keeping them in the index's `media` (which stays empty): the memory it
+ * takes does not grow with their number. The checks and errors are the
+ * same (a hostile count still fails before any segment is made; a URL that
+ * cannot be resolved, after those before it were given). */
+std::optional<SegmentIndex> expand_segments (const Period &period, const Representation &representation,
+    const MediaSegmentFn &each, GError **error);
 
 /* Fills a SegmentTemplate string ($RepresentationID$, $Number$, $Time$,
  * $Bandwidth$ with optional %0Nd widths, and $$). `number`/`time` absent

@@ -431,19 +431,19 @@ std::optional<std::string> fragment_url (const Manifest &manifest, const StreamI
       templ->render (std::to_string (level.bitrate), std::to_string (start), level.custom_attributes), error);
 }
 
-std::optional<std::vector<FragmentRef>> expand_fragments (const Manifest &manifest, const StreamIndex &stream,
-    const QualityLevel &level, GError **error)
+bool expand_fragments (const Manifest &manifest, const StreamIndex &stream, const QualityLevel &level,
+    const FragmentFn &each, GError **error)
 {
   auto templ = compile_url_template (stream.url_template, error);
   if (!templ)
-    return std::nullopt;
+    return false;
   const std::string bitrate = std::to_string (level.bitrate);
   /* The list's size is known before a single URL is made: a 2 KiB Url
    * repeated by r="1000000" is refused, not allocated. A start time adds
    * at most 20 digits to the URL of start 0. */
   auto first_url = resolve_fragment (manifest, templ->render (bitrate, "0", level.custom_attributes), error);
   if (!first_url)
-    return std::nullopt;
+    return false;
   guint64 url_size = first_url->size ();
   guint64 per_fragment = sizeof (FragmentRef) + url_size + 20;
   if (stream.fragments.size () > kMaxFragmentListBytes / per_fragment) {
@@ -451,21 +451,34 @@ std::optional<std::vector<FragmentRef>> expand_fragments (const Manifest &manife
         " bytes would take more than the %" G_GUINT64_FORMAT " MiB allowed for a fragment list",
         stream.name.empty () ? "" : " ", stream.name.c_str (), stream.fragments.size (), url_size,
         kMaxFragmentListBytes >> 20);
-    return std::nullopt;
+    return false;
   }
-  std::vector<FragmentRef> refs;
-  refs.reserve (stream.fragments.size ());
   for (const Fragment &f : stream.fragments) {
     auto url = resolve_fragment (manifest, templ->render (bitrate, std::to_string (f.start), level.custom_attributes),
         error);
     if (!url)
-      return std::nullopt;
+      return false;
     FragmentRef ref;
     ref.url = std::move (*url);
     ref.start_ns = gst_util_uint64_scale (f.start, GST_SECOND, stream.timescale);
     ref.duration_ns = gst_util_uint64_scale (f.start + f.duration, GST_SECOND, stream.timescale) - ref.start_ns;
-    refs.push_back (std::move (ref));
+    if (!each (std::move (ref), error))
+      return false;
   }
+  return true;
+}
+
+std::optional<std::vector<FragmentRef>> expand_fragments (const Manifest &manifest, const StreamIndex &stream,
+    const QualityLevel &level, GError **error)
+{
+  std::vector<FragmentRef> refs;
+  refs.reserve (stream.fragments.size ());
+  bool ok = expand_fragments (manifest, stream, level, [&refs] (FragmentRef &&ref, GError **) {
+    refs.push_back (std::move (ref));
+    return true;
+  }, error);
+  if (!ok)
+    return std::nullopt;
   return refs;
 }
 

@@ -9,6 +9,7 @@
 
 #include <glib.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -109,6 +110,16 @@ std::optional<std::string> fragment_url (const Manifest &manifest, const StreamI
  * when the list would take more than kMaxFragmentListBytes. */
 std::optional<std::vector<FragmentRef>> expand_fragments (const Manifest &manifest, const StreamIndex &stream,
     const QualityLevel &level, GError **error);
+
+/* Takes each fragment as it is made; false (with `error` set) ends the
+ * expansion with that error. */
+using FragmentFn = std::function<bool (FragmentRef &&fragment, GError **error)>;
+
+/* The same, giving the fragments to `each` one at a time, in start order,
+ * instead of keeping them: the memory it takes does not grow with their
+ * number. The same checks and errors. */
+bool expand_fragments (const Manifest &manifest, const StreamIndex &stream, const QualityLevel &level,
+    const FragmentFn &each, GError **error);
 
 }  // namespace mss
 }  // namespace gst_offline
