@@ -51,6 +51,35 @@ static SegmentIndex expand_ok (const Mpd &mpd, size_t period, size_t set, size_t
   const Period &p = mpd.periods.at (period);
   auto index = expand_segments (p, p.adaptation_sets.at (set).representations.at (rep), &error);
   fail_unless (index.has_value (), "expansion failed: %s", error ? error->message : "(no error)");
+  /* One at a time, the same segments in the same order, none kept. */
+  std::vector<MediaSegment> given;
+  auto streamed = expand_segments (p, p.adaptation_sets.at (set).representations.at (rep),
+      [&given] (MediaSegment &&m, GError **) {
+        given.push_back (std::move (m));
+        return true;
+      },
+      &error);
+  fail_unless (streamed.has_value () && streamed->media.empty ());
+  fail_unless_equals_int (given.size (), index->media.size ());
+  for (size_t i = 0; i < given.size (); i++) {
+    const MediaSegment &a = given[i], &b = index->media[i];
+    fail_unless (a.url == b.url && a.range.has_value () == b.range.has_value () && a.number == b.number
+        && a.time == b.time && a.duration == b.duration && a.start_ns == b.start_ns && a.duration_ns == b.duration_ns);
+  }
+  fail_unless (streamed->init.has_value () == index->init.has_value ());
+  fail_unless (streamed->sidx.has_value () == index->sidx.has_value ());
+  /* The taker's error ends the expansion, as the taker's. */
+  if (!given.empty ()) {
+    size_t taken = 0;
+    auto stopped = expand_segments (p, p.adaptation_sets.at (set).representations.at (rep),
+        [&taken] (MediaSegment &&, GError **stop) {
+          g_set_error (stop, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NO_SPACE, "full after %" G_GSIZE_FORMAT, ++taken);
+          return false;
+        },
+        &error);
+    fail_unless (!stopped && taken == 1 && g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NO_SPACE));
+    g_clear_error (&error);
+  }
   return std::move (*index);
 }
 
@@ -65,6 +94,11 @@ static void expand_fails (const std::string &xml, GstOfflineError code, const ch
   fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, code), "code %d instead of %d: %s", error->code, code,
       error->message);
   fail_unless (strstr (error->message, part) != nullptr, "'%s' does not contain '%s'", error->message, part);
+  /* One at a time: the same error. */
+  g_autoptr (GError) streamed_error = nullptr;
+  auto streamed = expand_segments (p, p.adaptation_sets.at (0).representations.at (0),
+      [] (MediaSegment &&, GError **) { return true; }, &streamed_error);
+  fail_unless (!streamed.has_value () && streamed_error && g_str_equal (streamed_error->message, error->message));
 }
 
 /* An MPD with one Period (of `period_attrs`) and the given body inside it. */

@@ -45,6 +45,18 @@ static std::vector<FragmentRef> expand (const Manifest &m, guint stream, guint l
   g_autoptr (GError) error = nullptr;
   auto refs = expand_fragments (m, m.streams[stream], m.streams[stream].quality_levels[level], &error);
   fail_unless (refs.has_value (), "%s", error ? error->message : "");
+  /* One at a time: the same fragments in the same order. */
+  std::vector<FragmentRef> given;
+  fail_unless (expand_fragments (m, m.streams[stream], m.streams[stream].quality_levels[level],
+      [&given] (FragmentRef &&ref, GError **) {
+        given.push_back (std::move (ref));
+        return true;
+      },
+      &error));
+  fail_unless_equals_int (given.size (), refs->size ());
+  for (size_t i = 0; i < given.size (); i++)
+    fail_unless (given[i].url == (*refs)[i].url && given[i].start_ns == (*refs)[i].start_ns
+        && given[i].duration_ns == (*refs)[i].duration_ns);
   return std::move (*refs);
 }
 

@@ -158,6 +158,50 @@ GST_START_TEST (test_storing_again_replaces_and_removal_goes_with_the_download)
 }
 GST_END_TEST;
 
+/* A plan written as it is drawn: until finish () the old plan is the one
+ * every connection reads, a writer dropped unfinished leaves it, and a
+ * failed add (a number given twice) is the caller's to end. */
+GST_START_TEST (test_writer_replaces_the_plan_only_when_finished)
+{
+  auto db = open_db ("writer");
+  store_sample (*db, "movie", 10);
+  GError *error = nullptr;
+  auto reader = Database::open (db->path (), false, &error);
+  fail_unless (reader != nullptr, "%s", error ? error->message : "");
+  Track only;
+  only.index = 0;
+  only.stream_key = "0.0.0";
+  only.type = TrackType::Video;
+  only.container = "fmp4";
+  {
+    auto writer = playback_plan::Writer::begin (*db, "movie", &error);
+    fail_unless (writer != nullptr, "%s", error ? error->message : "");
+    for (guint i = 0; i < 3; i++)
+      fail_unless (writer->add ({ 0, i, 0, i * kSecond, kSecond, "n" + std::to_string (i), "", false, "", "" }, &error));
+    fail_unless_equals_int (writer->count (), 3);
+    fail_unless_equals_int (playback_plan::segments (*reader, "movie", 0, 0, 100, &error)->size (), 10);
+    /* Dropped: the old plan stays. */
+  }
+  fail_unless_equals_int (playback_plan::segments (*db, "movie", 0, 0, 100, &error)->size (), 10);
+  fail_unless_equals_int (playback_plan::tracks (*db, "movie", &error)->size (), 2);
+  {
+    auto writer = playback_plan::Writer::begin (*db, "movie", &error);
+    fail_unless (writer->add ({ 0, 0, 0, 0, kSecond, "n0", "", false, "", "" }, &error));
+    fail_if (writer->add ({ 0, 0, 0, kSecond, kSecond, "n1", "", false, "", "" }, &error));
+    fail_unless (error != nullptr);
+    g_clear_error (&error);
+  }
+  fail_unless_equals_int (playback_plan::segments (*db, "movie", 0, 0, 100, &error)->size (), 10);
+  auto writer = playback_plan::Writer::begin (*db, "movie", &error);
+  for (guint i = 0; i < 3; i++)
+    fail_unless (writer->add ({ 0, i, 0, i * kSecond, kSecond, "n" + std::to_string (i), "", false, "", "" }, &error));
+  fail_unless (writer->finish ({ only }, &error), "%s", error ? error->message : "");
+  auto now = playback_plan::segments (*reader, "movie", 0, 0, 100, &error);
+  fail_unless (now && now->size () == 3 && (*now)[2].resource == "n2");
+  fail_unless_equals_int (playback_plan::tracks (*reader, "movie", &error)->size (), 1);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_public_api_reads_the_plan)
 {
   auto db = open_db ("public");
@@ -260,6 +304,7 @@ static Suite *plan_suite (void)
   tcase_add_test (tc, test_plan_round_trip);
   tcase_add_test (tc, test_segment_at_time);
   tcase_add_test (tc, test_storing_again_replaces_and_removal_goes_with_the_download);
+  tcase_add_test (tc, test_writer_replaces_the_plan_only_when_finished);
   tcase_add_test (tc, test_public_api_reads_the_plan);
   tcase_add_test (tc, test_version_3_plan_is_migrated);
   return s;
