@@ -253,11 +253,12 @@ std::unique_ptr<ResourceWriter> ResourceWriter::open (GstOfflineCache *cache, co
      * commit that a crash cut before its rows. */
     unlink (self->data_path_.c_str ());
   }
-  if (ftruncate (self->fd_.get (), static_cast<off_t> (self->length_)) != 0) {
+  /* A new file (most resources) needs neither: two syscalls a segment. */
+  if (held != self->length_ && ftruncate (self->fd_.get (), static_cast<off_t> (self->length_)) != 0) {
     set_error_from_errno (error, errno, "truncating cache file " + self->partial_path_);
     return nullptr;
   }
-  if (lseek (self->fd_.get (), static_cast<off_t> (self->length_), SEEK_SET) < 0) {
+  if (self->length_ > 0 && lseek (self->fd_.get (), static_cast<off_t> (self->length_), SEEK_SET) < 0) {
     set_error_from_errno (error, errno, "seeking in cache file " + self->partial_path_);
     return nullptr;
   }
