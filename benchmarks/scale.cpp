@@ -3,8 +3,10 @@
  *
  *  - segments: a DASH download of N tiny segments (1k, 10k, 25k, 50k; no
  *    latency, so what is timed is the per-segment work) through the manager,
- *    then its removal. Targets: 50k within 2.1x of 25k, memory flat, the
- *    removal of 50k under 1 s.
+ *    then its removal (until download-removed). Printed: wall and CPU time,
+ *    the peak memory of the process and of the download alone (before the
+ *    removal). Targets: 50k within 2.1x of 25k, memory flat, the removal of
+ *    50k under 1 s.
  *  - downloads: N downloads (100, 1k, 10k) in one data directory, added one
  *    by one to a paused manager; then the time of one more add, one status
  *    read, one removal (each the mean of 100), and of `gst-offline list` and
