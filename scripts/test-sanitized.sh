@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The unit suite (the library's private parts, every parser's tests and the
 # fuzz corpus replay) built with ASan and UBSan (g++, -Db_sanitize) in a
-# build directory of its own, build-sanitize; CI runs it after
-# scripts/test.sh. A sanitizer report fails the test that made it. Leaks
+# build directory of its own, build-sanitize; scripts/test.sh (what CI
+# runs) runs it after the whole suite unless GST_OFFLINE_SANITIZE=0. A
+# sanitizer report fails the test that made it. Leaks
 # are checked; the ones GLib and GStreamer keep on purpose are suppressed
 # in tests/sanitizer/lsan.supp, each with its reason.
 #
