@@ -175,6 +175,18 @@ const char *const kMigrations[] = {
   "ALTER TABLE tracks ADD COLUMN audio_group TEXT;"
   "ALTER TABLE tracks ADD COLUMN text_group TEXT;"
   "ALTER TABLE tracks ADD COLUMN whole_presentation INTEGER NOT NULL DEFAULT 0;",
+  /* 8 -> 9: what playback needs to play each DASH Period for exactly its
+   * duration: the Period's start and end (NULL: open) and, for a segment
+   * that begins before its Period (start_ns is then the Period's start),
+   * how long before start_ns it really begins. */
+  ("CREATE TABLE periods ("
+   "  download_id TEXT NOT NULL,"
+   "  period INTEGER NOT NULL,"
+   "  start_ns INTEGER NOT NULL,"
+   "  end_ns INTEGER,"
+   "  PRIMARY KEY (download_id, period)"
+   ") WITHOUT ROWID;"
+   "ALTER TABLE segments ADD COLUMN early_ns INTEGER NOT NULL DEFAULT 0;"),
 };
 
 constexpr int kMigrationCount = G_N_ELEMENTS (kMigrations);

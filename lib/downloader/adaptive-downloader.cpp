@@ -123,7 +123,7 @@ void AdaptiveDownloader::fetch_plan ()
   {
     Plan plan;
     auto writer = playback_plan::Writer::begin (cache_database (context_.cache), record_.id, &error);
-    if (!writer || !draw_plan (&plan, *writer, &error) || !writer->finish (plan.tracks, &error)) {
+    if (!writer || !draw_plan (&plan, *writer, &error) || !writer->finish (plan.tracks, plan.periods, &error)) {
       /* Rolled back before the failure is told (and recorded). */
       writer.reset ();
       fail (error);

@@ -24,6 +24,8 @@ class AdaptiveDownloader : public Downloader {
     std::vector<Track> tracks;
     /* Fetched before the segments, in this order (initialization segments). */
     std::vector<SegmentSpec> first;
+    /* DASH: the bounds of the Periods the segments are in. */
+    std::vector<PlanPeriod> periods;
   };
 
   AdaptiveDownloader (const DownloadRecord &record, const DownloaderContext &context);

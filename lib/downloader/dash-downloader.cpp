@@ -255,17 +255,37 @@ bool DashDownloader::draw_plan (Plan *plan, playback_plan::Writer &segments, GEr
       if (inits.insert (init_key).second)
         plan->first.push_back (init);
     }
+    std::optional<guint64> period_end;
+    if (period.duration)
+      period_end = period.start + *period.duration;
+    if (std::none_of (plan->periods.begin (), plan->periods.end (), [&] (const PlanPeriod &p) { return p.period == c.period; }))
+      plan->periods.push_back ({ c.period, period.start, period_end });
+    /* The last Period ends with its media, as with GStreamer's adaptive
+     * demuxers (ffmpeg writes a last short segment past the MPD's
+     * duration); another Period follows the others. */
+    guint64 next_period = G_MAXUINT64;
+    if (period_end && c.period + 1 < mpd_->periods.size ())
+      next_period = *period_end;
     auto add = [&] (const dash::MediaSegment &m, GError **add_error) {
+      /* A segment that begins before its Period plays from the Period's
+       * start (the plan keeps how much earlier it begins); one that ends
+       * before the Period or begins where the next one does or later is not
+       * played (nor fetched), one that runs into the next one is given the
+       * duration up to it. */
+      if (m.start_ns < 0 && static_cast<guint64> (-m.start_ns) >= m.duration_ns)
+        return true;
+      guint64 start = period.start + static_cast<guint64> (MAX (m.start_ns, 0));
+      if (start >= next_period)
+        return true;
       SegmentSpec spec = segment_spec (m.url, http_range (m.range));
       spec.expected_length = estimate_segment_length (rep.bandwidth, m.duration_ns);
-      /* A segment that begins before its Period plays from the Period's start. */
-      guint64 start = period.start + static_cast<guint64> (MAX (m.start_ns, 0));
       PlanSegment s;
       s.track = track;
       s.number = next_number[track]++;
       s.period = c.period;
       s.start_ns = start;
-      s.duration_ns = m.duration_ns;
+      s.early_ns = m.start_ns < 0 ? static_cast<guint64> (-m.start_ns) : 0;
+      s.duration_ns = MIN (m.duration_ns, next_period - start);
       s.init_resource = init_key;
       fetch_with (s, spec);
       return segments.add (s, add_error);

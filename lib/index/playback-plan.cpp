@@ -11,7 +11,7 @@ namespace playback_plan {
 namespace {
 
 constexpr const char *kSegmentColumns =
-    "track, number, period, start_ns, duration_ns, resource, init_resource, discontinuity, key_resource, iv";
+    "track, number, period, start_ns, duration_ns, resource, init_resource, discontinuity, key_resource, iv, early_ns";
 
 PlanSegment read_segment (const Statement &row)
 {
@@ -26,6 +26,7 @@ PlanSegment read_segment (const Statement &row)
   s.discontinuity = row.int64 (7) != 0;
   s.key_resource = row.text (8);
   s.iv = row.blob (9);
+  s.early_ns = static_cast<guint64> (MAX (row.int64 (10), 0));
   return s;
 }
 
@@ -112,7 +113,7 @@ std::unique_ptr<Writer> Writer::begin (Database &db, const std::string &download
   if (!transaction || !remove (db, download_id, error))
     return nullptr;
   std::string segment_sql = std::string ("INSERT INTO segments (download_id, ") + kSegmentColumns
-      + ", fetch_url, range_offset, range_length, expected_length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      + ", fetch_url, range_offset, range_length, expected_length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   auto segment_stmt = db.prepare (segment_sql.c_str (), error);
   if (!segment_stmt)
     return nullptr;
@@ -132,14 +133,15 @@ bool Writer::add (const PlanSegment &s, GError **error)
     stmt.bind_null (11);
   else
     stmt.bind_blob (11, s.iv);
-  bind_optional_text (stmt, 12, s.fetch_url);
+  stmt.bind (12, static_cast<gint64> (MIN (s.early_ns, static_cast<guint64> (G_MAXINT64))));
+  bind_optional_text (stmt, 13, s.fetch_url);
   if (s.range_length > 0) {
-    stmt.bind (13, static_cast<gint64> (MIN (s.range_offset, static_cast<guint64> (G_MAXINT64))))
-        .bind (14, static_cast<gint64> (MIN (s.range_length, static_cast<guint64> (G_MAXINT64))));
+    stmt.bind (14, static_cast<gint64> (MIN (s.range_offset, static_cast<guint64> (G_MAXINT64))))
+        .bind (15, static_cast<gint64> (MIN (s.range_length, static_cast<guint64> (G_MAXINT64))));
   } else {
-    stmt.bind_null (13).bind_null (14);
+    stmt.bind_null (14).bind_null (15);
   }
-  stmt.bind (15, s.expected_length);
+  stmt.bind (16, s.expected_length);
   bool ok = stmt.run (error);
   stmt.reset ();
   if (ok)
@@ -147,7 +149,7 @@ bool Writer::add (const PlanSegment &s, GError **error)
   return ok;
 }
 
-bool Writer::finish (const std::vector<Track> &tracks, GError **error)
+bool Writer::finish (const std::vector<Track> &tracks, const std::vector<PlanPeriod> &periods, GError **error)
 {
   Database &db = db_;
   const std::string &download_id = download_id_;
@@ -156,8 +158,20 @@ bool Writer::finish (const std::vector<Track> &tracks, GError **error)
   auto track_stmt = db.prepare (track_sql.c_str (), error);
   auto protection_stmt = db.prepare ("INSERT INTO track_protection (download_id, track, system_id, origin, data) "
       "VALUES (?, ?, ?, ?, ?)", error);
-  if (!track_stmt || !protection_stmt)
+  auto period_stmt = db.prepare ("INSERT INTO periods (download_id, period, start_ns, end_ns) VALUES (?, ?, ?, ?)", error);
+  if (!track_stmt || !protection_stmt || !period_stmt)
     return false;
+  for (const PlanPeriod &p : periods) {
+    period_stmt->bind (1, download_id).bind (2, static_cast<gint64> (p.period))
+        .bind (3, static_cast<gint64> (MIN (p.start_ns, static_cast<guint64> (G_MAXINT64))));
+    if (p.end_ns)
+      period_stmt->bind (4, static_cast<gint64> (MIN (*p.end_ns, static_cast<guint64> (G_MAXINT64))));
+    else
+      period_stmt->bind_null (4);
+    if (!period_stmt->run (error))
+      return false;
+    period_stmt->reset ();
+  }
   for (const Track &t : tracks) {
     track_stmt->bind (1, download_id).bind (2, static_cast<gint64> (t.index)).bind (3, t.stream_key)
         .bind (4, static_cast<gint64> (t.type)).bind (5, t.container).bind (6, t.codecs).bind (7, t.language)
@@ -205,7 +219,7 @@ bool Writer::finish (const std::vector<Track> &tracks, GError **error)
 }
 
 bool store (Database &db, const std::string &download_id, const std::vector<Track> &tracks,
-    const std::vector<PlanSegment> &segments, GError **error)
+    const std::vector<PlanSegment> &segments, GError **error, const std::vector<PlanPeriod> &periods)
 {
   auto writer = Writer::begin (db, download_id, error);
   if (!writer)
@@ -214,7 +228,7 @@ bool store (Database &db, const std::string &download_id, const std::vector<Trac
     if (!writer->add (s, error))
       return false;
   }
-  return writer->finish (tracks, error);
+  return writer->finish (tracks, periods, error);
 }
 
 std::optional<std::vector<Track>> tracks (Database &db, const std::string &download_id, GError **error)
@@ -377,7 +391,7 @@ guint64 duration_ns (Database &db, const std::string &download_id)
 bool remove (Database &db, const std::string &download_id, GError **error)
 {
   for (const char *sql : { "DELETE FROM segments WHERE download_id = ?", "DELETE FROM track_protection WHERE download_id = ?",
-           "DELETE FROM tracks WHERE download_id = ?" }) {
+           "DELETE FROM tracks WHERE download_id = ?", "DELETE FROM periods WHERE download_id = ?" }) {
     auto stmt = db.prepare (sql, error);
     if (!stmt || !stmt->bind (1, download_id).run (error))
       return false;

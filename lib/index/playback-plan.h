@@ -39,6 +39,18 @@ struct PlanSegment {
   guint64 range_offset = 0;
   guint64 range_length = 0;
   gint64 expected_length = -1;
+  /* How long before start_ns it really begins: a DASH segment that begins
+   * before its Period starts (start_ns) at the Period's start. */
+  guint64 early_ns = 0;
+};
+
+/* Where a DASH Period begins and ends in presentation time (what clipping
+ * each Period to its duration in playback needs; the downloader already
+ * leaves out the segments outside it). */
+struct PlanPeriod {
+  guint period = 0;
+  guint64 start_ns = 0;
+  std::optional<guint64> end_ns;  /* none: it runs to the end of its media */
 };
 
 /* A segment to fetch, as fetches () reads it back. */
@@ -63,14 +75,15 @@ namespace playback_plan {
 /* Replaces the plan of a download in one transaction, its segments written
  * as they are made, so that what a downloader holds of them stays one
  * segment whatever their number: begin (), add () each segment (numbered
- * within its track in play order), then finish () with the tracks. Until
+ * within its track in play order), then finish () with the tracks (and,
+ * for DASH, the Periods' bounds). Until
  * finish () returns the old plan is what every reader sees; a writer
  * dropped unfinished leaves it there. */
 class Writer {
  public:
   static std::unique_ptr<Writer> begin (Database &db, const std::string &download_id, GError **error);
   bool add (const PlanSegment &segment, GError **error);
-  bool finish (const std::vector<Track> &tracks, GError **error);
+  bool finish (const std::vector<Track> &tracks, const std::vector<PlanPeriod> &periods, GError **error);
   /* Segments added so far. */
   guint64 count () const { return count_; }
 
@@ -90,7 +103,7 @@ class Writer {
 
 /* Replaces the plan of `download_id` in one transaction. */
 bool store (Database &db, const std::string &download_id, const std::vector<Track> &tracks,
-    const std::vector<PlanSegment> &segments, GError **error);
+    const std::vector<PlanSegment> &segments, GError **error, const std::vector<PlanPeriod> &periods = {});
 std::optional<std::vector<Track>> tracks (Database &db, const std::string &download_id, GError **error);
 /* Up to `limit` segments of a track from segment `first` on. */
 std::optional<std::vector<PlanSegment>> segments (Database &db, const std::string &download_id, guint track,

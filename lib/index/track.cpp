@@ -26,8 +26,33 @@ struct _GstOfflineTrack {
 
 G_DEFINE_FINAL_TYPE (GstOfflineTrack, gst_offline_track, G_TYPE_OBJECT)
 
-/* The private slots of a GstOfflineSegment. */
-enum { kKeyResource = 0, kIv = 1 };
+/* The private slots of a GstOfflineSegment: its HLS AES-128 key name, and
+ * the rest of what playback alone reads (NULL when all of it is empty). */
+enum { kKeyResource = 0, kExtra = 1 };
+
+namespace {
+
+struct SegmentExtra {
+  GBytes *iv;          /* NULL if none */
+  GstClockTime early;  /* gst_offline_segment_get_early () */
+};
+
+const SegmentExtra *extra_of (const GstOfflineSegment *segment)
+{
+  return static_cast<const SegmentExtra *> (segment->_gst_offline_reserved[kExtra]);
+}
+
+gpointer extra_new (GBytes *iv, GstClockTime early)
+{
+  if (!iv && early == 0)
+    return nullptr;
+  auto extra = g_new0 (SegmentExtra, 1);
+  extra->iv = iv;
+  extra->early = early;
+  return extra;
+}
+
+}  // namespace
 
 static void gst_offline_track_init (GstOfflineTrack *self)
 {
@@ -102,7 +127,8 @@ GstOfflineSegment *segment_new (const PlanSegment &s)
   segment->init_resource = s.init_resource.empty () ? nullptr : g_strdup (s.init_resource.c_str ());
   segment->discontinuity = s.discontinuity;
   segment->_gst_offline_reserved[kKeyResource] = s.key_resource.empty () ? nullptr : g_strdup (s.key_resource.c_str ());
-  segment->_gst_offline_reserved[kIv] = s.iv.empty () ? nullptr : g_bytes_new (s.iv.data (), s.iv.size ());
+  segment->_gst_offline_reserved[kExtra] = extra_new (s.iv.empty () ? nullptr : g_bytes_new (s.iv.data (), s.iv.size ()),
+      s.early_ns);
   return segment;
 }
 
@@ -322,7 +348,16 @@ const gchar *gst_offline_segment_get_key_resource (const GstOfflineSegment *segm
 GBytes *gst_offline_segment_get_iv (const GstOfflineSegment *segment)
 {
   g_return_val_if_fail (segment != nullptr, nullptr);
-  return static_cast<GBytes *> (segment->_gst_offline_reserved[kIv]);
+  const SegmentExtra *extra = extra_of (segment);
+  return extra ? extra->iv : nullptr;
+}
+
+/* Declared in offline-playback-private.h. */
+GstClockTime gst_offline_segment_get_early (const GstOfflineSegment *segment)
+{
+  g_return_val_if_fail (segment != nullptr, 0);
+  const SegmentExtra *extra = extra_of (segment);
+  return extra ? extra->early : 0;
 }
 
 /**
@@ -339,7 +374,7 @@ GstOfflineSegment *gst_offline_segment_copy (const GstOfflineSegment *segment)
   copy->init_resource = g_strdup (segment->init_resource);
   copy->_gst_offline_reserved[kKeyResource] = g_strdup (gst_offline_segment_get_key_resource (segment));
   GBytes *iv = gst_offline_segment_get_iv (segment);
-  copy->_gst_offline_reserved[kIv] = iv ? g_bytes_ref (iv) : nullptr;
+  copy->_gst_offline_reserved[kExtra] = extra_new (iv ? g_bytes_ref (iv) : nullptr, gst_offline_segment_get_early (segment));
   return copy;
 }
 
@@ -356,5 +391,6 @@ void gst_offline_segment_free (GstOfflineSegment *segment)
   g_free (segment->_gst_offline_reserved[kKeyResource]);
   if (GBytes *iv = gst_offline_segment_get_iv (segment))
     g_bytes_unref (iv);
+  g_free (segment->_gst_offline_reserved[kExtra]);
   g_free (segment);
 }

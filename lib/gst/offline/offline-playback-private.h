@@ -45,6 +45,12 @@ const gchar *gst_offline_segment_get_key_resource (const GstOfflineSegment *segm
 GST_OFFLINE_API
 GBytes *gst_offline_segment_get_iv (const GstOfflineSegment *segment);
 
+/* How long before its start the segment really begins: a DASH segment
+ * that begins before its Period starts at the Period's start in the plan,
+ * its first frames not shown. 0 for the others. */
+GST_OFFLINE_API
+GstClockTime gst_offline_segment_get_early (const GstOfflineSegment *segment);
+
 /* The tracks of a download that play when nothing chooses others, by the
  * one selection rule of the library (the CLI's and the downloaders'
  * default SPECs): the best video track, one audio track (the main one of
