@@ -457,6 +457,29 @@ AdaptiveStream::make_caps (GError **error) const
 }
 
 bool
+AdaptiveStream::is_fmp4 () const
+{
+  return g_str_equal (gst_offline_track_get_container (track_.get ()), "fmp4");
+}
+
+void
+AdaptiveStream::restart_demuxer ()
+{
+  /* qtdemux reads a new moov only after a new stream-start: the segment
+   * event of the new period sets its offset back to 0, where it skips a
+   * moov at the offset of the one it has (and then reads the new period's
+   * fragments with the old sample descriptions). The same stream (id,
+   * group, GstStream) again: it resets itself, reads the period's init
+   * segment (sent again even when the same) and configures its streams
+   * from it, keeping their pads when they are the same tracks. */
+  GST_DEBUG_OBJECT (pad (), "new period: restarting the demuxer with the same stream");
+  need_stream_start_ = need_caps_ = true;
+  need_init_ = true;
+  discont_ = true;
+  push_stream_start_and_caps ();
+}
+
+bool
 AdaptiveStream::is_mss () const
 {
   return g_str_equal (gst_offline_track_get_container (track_.get ()), "mss-fmp4");
@@ -648,6 +671,8 @@ AdaptiveStream::push_iteration ()
        * timeline. Segments in between follow their predecessors. */
       bool new_period = last_period_ != G_MAXUINT && current_->period != last_period_;
       last_period_ = current_->period;
+      if (new_period && is_fmp4 ())
+        restart_demuxer ();
       if (need_segment_ || new_period || current_->discontinuity) {
         bool error;
         gint64 offset = playback_->time_mapper ().media_offset (track_.get (), current_, *this, &error);
@@ -655,9 +680,10 @@ AdaptiveStream::push_iteration ()
           finish (GST_FLOW_ERROR, true);
           return;
         }
+        /* After a new period's stream-start qtdemux needs a segment. */
         if (need_segment_)
           push_segment (offset);
-        else if (offset != media_offset_)
+        else if (offset != media_offset_ || (new_period && is_fmp4 ()))
           push_period_segment (current_->start, offset);
       }
 

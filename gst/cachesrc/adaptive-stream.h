@@ -147,6 +147,11 @@ private:
   /* NULL without an error for a container with no caps. */
   GstCaps *make_caps (GError **error) const;
   bool is_mss () const;
+  /* Whether the track is DASH or HLS fMP4 (qtdemux, an init segment). */
+  bool is_fmp4 () const;
+  /* At a new period of an fMP4 track: a stream-start that makes qtdemux
+   * take the period's init segment, which is sent again. */
+  void restart_demuxer ();
   /* Steps *found back while it really begins after start_time_ (the plan's
    * times may be nominal); false after posting an error. */
   bool locate_real_start (GstOfflineSegment **found);

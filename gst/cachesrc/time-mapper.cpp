@@ -159,7 +159,7 @@ TimeMapper::period_map (GstOfflineTrack *track, const GstOfflineSegment *near, g
   }
   const GstOfflineSegment *anchor = first->len > 0 ? static_cast<GstOfflineSegment *> (g_ptr_array_index (first, 0))
                                                    : nullptr;
-  if (anchor && first->len > 1) {
+  if (anchor && first->len > 1 && gst_offline_segment_get_early (anchor) == 0) {
     auto *next = static_cast<GstOfflineSegment *> (g_ptr_array_index (first, 1));
     if (next->period == anchor->period && anchor->start + anchor->duration > next->start + GST_MSECOND)
       anchor = next;
@@ -172,7 +172,9 @@ TimeMapper::period_map (GstOfflineTrack *track, const GstOfflineSegment *near, g
     if (*error)
       return std::nullopt;
     if (media_time) {
-      map = MediaTimeMap { anchor->start, *media_time };
+      /* A segment that begins before its period: the period's start (where
+       * the plan put it) is that much into its media. */
+      map = MediaTimeMap { anchor->start, *media_time + gst_offline_segment_get_early (anchor) };
       GST_DEBUG ("track %u, period %u: presentation %" GST_TIME_FORMAT " is media time %" GST_TIME_FORMAT
                  " (segment %" G_GUINT64_FORMAT ")",
           index, near->period, GST_TIME_ARGS (map->presentation), GST_TIME_ARGS (map->media), anchor->number);

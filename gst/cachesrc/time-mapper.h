@@ -56,7 +56,9 @@ public:
    * another): at the first
    * segment of that period, or the next one when the first begins before
    * the period (the plan then placed it at the period's start, where it
-   * overlaps the next one). With `$Number$` addressing or HLS EXTINF the
+   * overlaps the next one; when there is no next one in the period, the
+   * first one, less how long before the period it begins). With
+   * `$Number$` addressing or HLS EXTINF the
    * plan's later start times are nominal, so only the first segment of a
    * period is known to start where the plan says. nullopt when the media
    * carry no time (a warning); *error after an error was posted. */
