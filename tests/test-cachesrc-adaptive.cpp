@@ -142,32 +142,20 @@ GST_END_TEST;
 GST_START_TEST (test_two_periods)
 {
   Dirs dirs ("periods");
-  std::string mpd = make_dash_mpd (dirs.made);
+  MpdParts mpd = split_period (make_dash_mpd (dirs.made));
 
   /* The MPD: ffmpeg's Period twice, with BaseURLs p0/ and p1/. */
-  size_t period_start = mpd.find ("<Period");
-  size_t body_start = mpd.find ('>', period_start) + 1;
-  size_t period_end = mpd.find ("</Period>") + strlen ("</Period>");
-  fail_unless (period_start != std::string::npos && period_end > body_start);
-  std::string body = mpd.substr (body_start, period_end - body_start);
   g_autofree gchar *second_start = g_strdup_printf ("PT%uS", CLIP_SECONDS);
-  std::string two = mpd.substr (0, period_start) + "<Period id=\"p0\" start=\"PT0S\"><BaseURL>p0/</BaseURL>" + body
-      + "\n<Period id=\"p1\" start=\"" + second_start + "\"><BaseURL>p1/</BaseURL>" + body
-      + mpd.substr (period_end);
+  std::string two = mpd.head + "<Period id=\"p0\" start=\"PT0S\"><BaseURL>p0/</BaseURL>" + mpd.body
+      + "\n<Period id=\"p1\" start=\"" + second_start + "\"><BaseURL>p1/</BaseURL>" + mpd.body + mpd.tail;
   size_t duration = two.find ("mediaPresentationDuration=\"");
   fail_unless (duration != std::string::npos);
   size_t value = duration + strlen ("mediaPresentationDuration=\"");
   g_autofree gchar *total = g_strdup_printf ("PT%uS", 2 * CLIP_SECONDS);
   two.replace (value, two.find ('"', value) - value, total);
 
-  std::vector<std::string> files = list_files (dirs.made);
-  for (const gchar *period : { "p0", "p1" }) {
-    for (const auto &file : files) {
-      if (g_str_has_suffix (file.c_str (), ".m4s"))
-        write_text (std::string (dirs.content) + "/" + period + "/" + file,
-            read_text (std::string (dirs.made) + "/" + file));
-    }
-  }
+  for (const gchar *period : { "p0", "p1" })
+    copy_segments (dirs.made, dirs.content, period);
   write_text (std::string (dirs.content) + "/two.mpd", two);
 
   g_autofree gchar *url = serve (test_server, dirs.content, "periods", "two.mpd");

@@ -422,17 +422,6 @@ GST_START_TEST (test_kid_from_pssh_without_default_kid)
 }
 GST_END_TEST;
 
-/* The body of the first Period of the MPD `text` (after its opening tag). */
-std::string period_body (const std::string &text)
-{
-  size_t start = text.find ("<Period");
-  fail_unless (start != std::string::npos, "no Period");
-  size_t body = text.find ('>', start) + 1;
-  size_t end = text.find ("</Period>");
-  fail_unless (end != std::string::npos && end > body);
-  return text.substr (body, end + strlen ("</Period>") - body);
-}
-
 /* A clear Period then a protected one (ffmpeg's clear segments, then the
  * same encrypted by the test packager, each under its own BaseURL): the
  * download licenses the second Period's KID, and playback crosses from
@@ -454,20 +443,12 @@ GST_START_TEST (test_clear_then_protected_period)
 {
   Protected content ("clear-then-cenc", "cenc", 8, Variant::Plain);
   g_autofree gchar *mixed = g_build_filename (content.root, "mixed", nullptr);
-  for (const auto &pair : { std::make_pair (content.clear_dir, "p0"), std::make_pair (content.enc_dir, "p1") }) {
-    for (const auto &file : ot::list_files (pair.first)) {
-      if (g_str_has_suffix (file.c_str (), ".m4s"))
-        ot::write_text (std::string (mixed) + "/" + pair.second + "/" + file,
-            ot::read_text (std::string (pair.first) + "/" + file));
-    }
-  }
-  std::string clear_mpd = ot::read_text (std::string (content.clear_dir) + "/x.mpd");
-  std::string enc_mpd = ot::read_text (std::string (content.enc_dir) + "/manifest.mpd");
-  size_t head_end = enc_mpd.find ("<Period");
-  size_t tail_start = enc_mpd.find ("</Period>") + strlen ("</Period>");
-  std::string mpd = enc_mpd.substr (0, head_end) + "<Period id=\"clear\" start=\"PT0S\"><BaseURL>p0/</BaseURL>"
-      + period_body (clear_mpd) + "\n<Period id=\"protected\" start=\"PT4S\"><BaseURL>p1/</BaseURL>"
-      + period_body (enc_mpd) + enc_mpd.substr (tail_start);
+  ot::copy_segments (content.clear_dir, mixed, "p0");
+  ot::copy_segments (content.enc_dir, mixed, "p1");
+  auto clear = ot::split_period (ot::read_text (std::string (content.clear_dir) + "/x.mpd"));
+  auto enc = ot::split_period (ot::read_text (std::string (content.enc_dir) + "/manifest.mpd"));
+  std::string mpd = enc.head + "<Period id=\"clear\" start=\"PT0S\"><BaseURL>p0/</BaseURL>" + clear.body
+      + "\n<Period id=\"protected\" start=\"PT4S\"><BaseURL>p1/</BaseURL>" + enc.body + enc.tail;
   size_t duration = mpd.find ("mediaPresentationDuration=\"");
   fail_unless (duration != std::string::npos);
   size_t value = duration + strlen ("mediaPresentationDuration=\"");

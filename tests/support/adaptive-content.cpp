@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace ot {
 
@@ -243,6 +244,27 @@ list_files (const char *dir)
   list_into (dir, "", &files);
   std::sort (files.begin (), files.end ());
   return files;
+}
+
+MpdParts
+split_period (const std::string &mpd)
+{
+  size_t start = mpd.find ("<Period");
+  size_t end = mpd.find ("</Period>");
+  fail_unless (start != std::string::npos && end != std::string::npos, "no Period in the MPD");
+  size_t body = mpd.find ('>', start) + 1;
+  end += strlen ("</Period>");
+  fail_unless (body <= end && mpd.find ("<Period", body) == std::string::npos, "not one Period in the MPD");
+  return { mpd.substr (0, start), mpd.substr (body, end - body), mpd.substr (end) };
+}
+
+void
+copy_segments (const gchar *from, const gchar *to, const std::string &subdir)
+{
+  for (const auto &file : list_files (from)) {
+    if (g_str_has_suffix (file.c_str (), ".m4s"))
+      write_text (std::string (to) + "/" + subdir + "/" + file, read_text (std::string (from) + "/" + file));
+  }
 }
 
 std::vector<std::string>

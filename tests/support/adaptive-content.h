@@ -68,6 +68,16 @@ gchar *dash_reference (const gchar *dir, guint stream, OtServer *server = nullpt
 /* The files under `dir` (and its subdirectories), relative to it, sorted. */
 std::vector<std::string> list_files (const char *dir);
 
+/* An MPD with one Period in three parts, for MPDs of several Periods made
+ * from it: what comes before the Period, the Period's body (after its
+ * opening tag, its closing tag included) and what follows. */
+struct MpdParts {
+  std::string head, body, tail;
+};
+MpdParts split_period (const std::string &mpd);
+/* Copies the media and init segments (.m4s) of `from` into `to`/`subdir`/. */
+void copy_segments (const gchar *from, const gchar *to, const std::string &subdir);
+
 /* Serves every file under `dir` at `prefix`/<its path relative to dir>
  * (`prefix` empty or starting with '/'); returns those relative paths. */
 std::vector<std::string> serve_dir (OtServer *server, const char *dir, const std::string &prefix = "");
