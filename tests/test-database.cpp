@@ -61,7 +61,7 @@ GST_START_TEST (test_older_schema_is_migrated_keeping_data)
     auto db = Database::open (path, true, &error);
     fail_unless (db->exec ("DROP TRIGGER download_inserted; DROP TRIGGER download_changed; DROP TRIGGER download_deleted;"
         "DROP TABLE download_changes; DROP INDEX downloads_by_start; ALTER TABLE downloads DROP COLUMN estimated_length;"
-        "DROP TABLE segments; DROP TABLE track_protection; DROP TABLE tracks; "
+        "DROP TABLE segments; DROP TABLE track_protection; DROP TABLE tracks; DROP TABLE periods; "
         "ALTER TABLE downloads DROP COLUMN license_url; PRAGMA user_version=1;"
         "INSERT INTO downloads (id, uri, type, state, start_time_ms, update_time_ms) VALUES ('old', 'http://h/x', 0, 3, 1, 1)",
         &error), "%s", error ? error->message : "");
