@@ -195,7 +195,7 @@ GST_START_TEST (test_writer_replaces_the_plan_only_when_finished)
   auto writer = playback_plan::Writer::begin (*db, "movie", &error);
   for (guint i = 0; i < 3; i++)
     fail_unless (writer->add ({ 0, i, 0, i * kSecond, kSecond, "n" + std::to_string (i), "", false, "", "" }, &error));
-  fail_unless (writer->finish ({ only }, &error), "%s", error ? error->message : "");
+  fail_unless (writer->finish ({ only }, {}, &error), "%s", error ? error->message : "");
   auto now = playback_plan::segments (*reader, "movie", 0, 0, 100, &error);
   fail_unless (now && now->size () == 3 && (*now)[2].resource == "n2");
   fail_unless_equals_int (playback_plan::tracks (*reader, "movie", &error)->size (), 1);
