@@ -111,7 +111,6 @@ AdaptiveStream::push_activated ()
     segment = segment_;
   }
   need_stream_start_ = need_caps_ = need_tags_ = need_protection_ = need_collection_ = true;
-  flowed_ = false;
   restart_locked (segment, seqnum_);
 }
 
@@ -748,33 +747,9 @@ AdaptiveStream::push_iteration ()
     return;
   }
 
-  ret = push_data (buffer);
+  ret = gst_pad_push (pad (), buffer);
   if (ret != GST_FLOW_OK)
     finish (ret, false);
-}
-
-namespace {
-/* How long a first push waits for downstream to become active: 200 tries,
- * each woken at once by a flush, a deselection or a stop. */
-constexpr int kInactiveDownstreamTries = 200;
-constexpr std::chrono::milliseconds kInactiveDownstreamWait { 10 };
-}  // namespace
-
-GstFlowReturn
-AdaptiveStream::push_data (GstBuffer *buffer)
-{
-  if (flowed_)
-    return gst_pad_push (pad (), buffer);
-  for (int attempt = 1;; attempt++) {
-    GstFlowReturn ret = gst_pad_push (pad (), gst_buffer_ref (buffer));
-    if (ret != GST_FLOW_FLUSHING || attempt >= kInactiveDownstreamTries || interrupted ()
-        || !playback_->wait_a_moment (this, kInactiveDownstreamWait)) {
-      flowed_ = ret == GST_FLOW_OK;
-      gst_buffer_unref (buffer);
-      return ret;
-    }
-    GST_DEBUG_OBJECT (pad (), "downstream is flushing, this pad is not: trying the first push again (%d)", attempt);
-  }
 }
 
 void
