@@ -503,7 +503,9 @@ AdaptiveStream::push_stream_start_and_caps ()
     g_autoptr (GError) error = nullptr;
     GstCaps *caps = make_caps (&error);
     if (error) {
-      GST_ELEMENT_ERROR (element (), STREAM, CODEC_NOT_FOUND,
+      /* Not CODEC_NOT_FOUND: uridecodebin takes that for a missing plugin and
+       * holds it back (for good if another track plays). */
+      GST_ELEMENT_ERROR (element (), STREAM, NOT_IMPLEMENTED,
           ("Track %s of download '%s' cannot be played: %s", gst_offline_track_get_stream_key (track_.get ()),
               playback_->download_id ().c_str (), error->message),
           ("no caps for the track"));
