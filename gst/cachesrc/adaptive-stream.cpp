@@ -757,6 +757,14 @@ AdaptiveStream::push_iteration ()
 void
 AdaptiveStream::finish (GstFlowReturn ret, bool error_posted)
 {
+  if (ret != GST_FLOW_OK && ret != GST_FLOW_EOS && !error_posted && GST_PAD_IS_FLUSHING (pad ())) {
+    /* A seek flushes this pad (the seek waits for this iteration to end
+     * before its flush-stop): what a push answered meanwhile tells nothing
+     * about the stream. subparse, refused its caps by a flushing
+     * neighbour, says NOT_NEGOTIATED. */
+    GST_DEBUG_OBJECT (pad (), "%s while flushing: pausing the push task", gst_flow_get_name (ret));
+    ret = GST_FLOW_FLUSHING;
+  }
   if (ret == GST_FLOW_NOT_LINKED && deselected_) {
     ret = GST_FLOW_EOS; /* it ends anyway */
   } else if (ret == GST_FLOW_NOT_LINKED && playback_->combine_flow (this, ret) != GST_FLOW_NOT_LINKED) {
