@@ -64,7 +64,10 @@
  * PAUSED, followed by no-more-pads. Before that the element checks that the
  * download exists and is complete, and for a progressive download that its
  * cached data is whole; if not, it posts an error that names the problem and
- * the state change fails. The segments of an adaptive download are looked up
+ * the state change fails. Inside uridecodebin3 (and so playbin3), whose
+ * urisourcebin reaches PAUSED before the decodebin3 beside it, cachesrc
+ * first sets that decodebin3 to PAUSED, so that no stream reaches it while
+ * it is still in READY. The segments of an adaptive download are looked up
  * as they are played: a missing or damaged one is an error that names the
  * download, the track and the segment.
  *
