@@ -64,7 +64,10 @@
  * PAUSED, followed by no-more-pads. Before that the element checks that the
  * download exists and is complete, and for a progressive download that its
  * cached data is whole; if not, it posts an error that names the problem and
- * the state change fails. The segments of an adaptive download are looked up
+ * the state change fails. Inside uridecodebin3 (and so playbin3), whose
+ * urisourcebin reaches PAUSED before the decodebin3 beside it, cachesrc
+ * first sets that decodebin3 to PAUSED, so that no stream reaches it while
+ * it is still in READY. The segments of an adaptive download are looked up
  * as they are played: a missing or damaged one is an error that names the
  * download, the track and the segment.
  *
@@ -764,6 +767,71 @@ gst_cache_src_remove_streams (GstCacheSrc *self)
 
 /* ---- GstElement ----------------------------------------------------------- */
 
+static bool
+gst_cache_src_is_made_by (GstObject *object, const gchar *factory_name)
+{
+  GstElementFactory *factory = GST_IS_ELEMENT (object) ? gst_element_get_factory (GST_ELEMENT (object)) : nullptr;
+  return factory && g_str_equal (GST_OBJECT_NAME (factory), factory_name);
+}
+
+/* uridecodebin3 (GStreamer 1.22) sets its urisourcebin, and with it this
+ * element, to PAUSED before its decodebin3: in its own READY->PAUSED it
+ * activates the source first and only then chains up to GstBin, which sets
+ * decodebin3 to PAUSED. urisourcebin holds the streams back until it is
+ * PAUSED itself, then lets them all go at once: each reaches a decodebin3
+ * still in READY for a moment, which plugs the identity (or parsebin) of the
+ * new input in its own state, READY, so that element's pads are flushing,
+ * refuse the stream's events and buffers, and urisourcebin's multiqueue
+ * stops that stream for good with FLUSHING. playbin3 then waits for it for
+ * ever (about one start in 70 under load). Before its pads are added, this
+ * element brings that decodebin3 to the state its bin is going to, as GstBin
+ * does a moment later anyway (it skips an element already there). Called in
+ * READY->PAUSED, with the state locks of the bins around it held by this
+ * thread. */
+static void
+gst_cache_src_ready_decodebin3 (GstCacheSrc *self)
+{
+  GstObject *source_bin = gst_object_get_parent (GST_OBJECT (self));
+  GstObject *decode_bin = source_bin ? gst_object_get_parent (source_bin) : nullptr;
+  if (source_bin && decode_bin && gst_cache_src_is_made_by (source_bin, "urisourcebin")
+      && gst_cache_src_is_made_by (decode_bin, "uridecodebin3")) {
+    GST_OBJECT_LOCK (decode_bin);
+    GstState next = GST_STATE_NEXT (GST_ELEMENT (decode_bin));
+    GST_OBJECT_UNLOCK (decode_bin);
+    GstIterator *children = gst_bin_iterate_elements (GST_BIN (decode_bin));
+    GValue item = G_VALUE_INIT;
+    bool done = false;
+    while (!done && next == GST_STATE_PAUSED) {
+      switch (gst_iterator_next (children, &item)) {
+        case GST_ITERATOR_OK: {
+          auto *child = GST_ELEMENT (g_value_get_object (&item));
+          GstState state;
+          gst_element_get_state (child, &state, nullptr, 0);
+          if (gst_cache_src_is_made_by (GST_OBJECT (child), "decodebin3") && state < next) {
+            GST_DEBUG_OBJECT (self, "setting %s to PAUSED before the pads are added", GST_OBJECT_NAME (child));
+            if (gst_element_set_state (child, next) == GST_STATE_CHANGE_FAILURE)
+              GST_WARNING_OBJECT (self, "%s did not go to PAUSED", GST_OBJECT_NAME (child));
+          }
+          g_value_reset (&item);
+          break;
+        }
+        case GST_ITERATOR_RESYNC:
+          gst_iterator_resync (children);
+          break;
+        default:
+          done = true;
+          break;
+      }
+    }
+    g_value_unset (&item);
+    gst_iterator_free (children);
+  }
+  if (decode_bin)
+    gst_object_unref (decode_bin);
+  if (source_bin)
+    gst_object_unref (source_bin);
+}
+
 static GstStateChangeReturn
 gst_cache_src_change_state (GstElement *element, GstStateChange transition)
 {
@@ -782,6 +850,7 @@ gst_cache_src_change_state (GstElement *element, GstStateChange transition)
 
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
+      gst_cache_src_ready_decodebin3 (self);
       if (!gst_cache_src_expose_streams (self, std::move (*opened))) {
         gst_cache_src_remove_streams (self);
         return GST_STATE_CHANGE_FAILURE;

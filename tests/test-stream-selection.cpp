@@ -681,12 +681,15 @@ play_case (gint index)
    * - HLS (MPEG-TS) audio switch with playbin3 or uridecodebin3: decodebin3
    *   1.22 gives the new audio a new output instead of the old one's
    *   (playbin3 cannot link it, uridecodebin3 plays both);
-   * - every playbin3 and uridecodebin3 case: about one start in 70 stalls
-   *   under load (the stress below shows it; the first pushes of video and
-   *   audio come back FLUSHING and, even with the retry of those pushes,
-   *   a start still stalls now and then). Not in the ordinary suite until
-   *   the cause is fixed, so that CI does not fail on it at random. */
-  bool known_bad = player != Player::Playbin;
+   * - HLS with playbin3, about one run in 30 under load: its WebVTT output
+   *   comes after the audio and video ones; playbin3 links it to a text pad
+   *   of playsink that is flushing (no text flag here), decodebin3's queue
+   *   of that stream stops with its EOS inside and the playback never ends
+   *   (or, after a seek, misses a stream); with the text flag and a text
+   *   sink, playsink's reconfiguration for the late text leaves its video
+   *   chain in PAUSED instead. */
+  bool known_bad = (c == Case::SwitchAudio && player != Player::Playbin && content.id == "sel-hls")
+      || (player == Player::Playbin3 && content.id == "sel-hls");
   if (known_bad && !g_getenv ("OT_STREAM_SELECTION_ALL"))
     return;
   if (g_getenv ("OT_STREAM_SELECTION_CASE") && atoi (g_getenv ("OT_STREAM_SELECTION_CASE")) != index)

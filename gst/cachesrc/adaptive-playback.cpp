@@ -447,14 +447,6 @@ AdaptivePlayback::wake ()
 }
 
 bool
-AdaptivePlayback::wait_a_moment (AdaptiveStream *stream, std::chrono::milliseconds timeout)
-{
-  std::unique_lock<std::mutex> lock (flow_mutex_);
-  ended_changed_.wait_for (lock, timeout, [&] { return detached_ || stream->interrupted (); });
-  return !detached_ && !stream->interrupted ();
-}
-
-bool
 AdaptivePlayback::wait_for_dense_streams_to_end (AdaptiveStream *stream)
 {
   std::vector<AdaptiveStream *> dense;

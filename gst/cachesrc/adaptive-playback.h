@@ -13,7 +13,6 @@
 
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -153,9 +152,6 @@ public:
   /* Wakes the waiting streams (a text stream at its end, a parked one):
    * one flushes, stops, is deselected or got a RECONFIGURE. */
   void wake ();
-  /* Waits up to `timeout` (less if woken); false if `stream` is to stop
-   * meanwhile (flushing, deselected, the element stopping). */
-  bool wait_a_moment (AdaptiveStream *stream, std::chrono::milliseconds timeout);
 
 private:
   /* Computes the new TIME segment of a seek; false if it is refused. */

@@ -70,7 +70,7 @@ AdaptiveStream::push_webvtt_segment ()
   GST_BUFFER_PTS (buffer) = pts;
   if (discont)
     GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
-  GstFlowReturn ret = push_data (buffer);
+  GstFlowReturn ret = gst_pad_push (pad (), buffer);
   if (ret != GST_FLOW_OK)
     finish (ret, false);
 }

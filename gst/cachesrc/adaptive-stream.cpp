@@ -111,7 +111,6 @@ AdaptiveStream::push_activated ()
     segment = segment_;
   }
   need_stream_start_ = need_caps_ = need_tags_ = need_protection_ = need_collection_ = true;
-  flowed_ = false;
   restart_locked (segment, seqnum_);
 }
 
@@ -527,7 +526,9 @@ AdaptiveStream::push_stream_start_and_caps ()
     g_autoptr (GError) error = nullptr;
     GstCaps *caps = make_caps (&error);
     if (error) {
-      GST_ELEMENT_ERROR (element (), STREAM, CODEC_NOT_FOUND,
+      /* Not CODEC_NOT_FOUND: uridecodebin takes that for a missing plugin and
+       * holds it back (for good if another track plays). */
+      GST_ELEMENT_ERROR (element (), STREAM, NOT_IMPLEMENTED,
           ("Track %s of download '%s' cannot be played: %s", gst_offline_track_get_stream_key (track_.get ()),
               playback_->download_id ().c_str (), error->message),
           ("no caps for the track"));
@@ -774,38 +775,22 @@ AdaptiveStream::push_iteration ()
     return;
   }
 
-  ret = push_data (buffer);
+  ret = gst_pad_push (pad (), buffer);
   if (ret != GST_FLOW_OK)
     finish (ret, false);
-}
-
-namespace {
-/* How long a first push waits for downstream to become active: 200 tries,
- * each woken at once by a flush, a deselection or a stop. */
-constexpr int kInactiveDownstreamTries = 200;
-constexpr std::chrono::milliseconds kInactiveDownstreamWait { 10 };
-}  // namespace
-
-GstFlowReturn
-AdaptiveStream::push_data (GstBuffer *buffer)
-{
-  if (flowed_)
-    return gst_pad_push (pad (), buffer);
-  for (int attempt = 1;; attempt++) {
-    GstFlowReturn ret = gst_pad_push (pad (), gst_buffer_ref (buffer));
-    if (ret != GST_FLOW_FLUSHING || attempt >= kInactiveDownstreamTries || interrupted ()
-        || !playback_->wait_a_moment (this, kInactiveDownstreamWait)) {
-      flowed_ = ret == GST_FLOW_OK;
-      gst_buffer_unref (buffer);
-      return ret;
-    }
-    GST_DEBUG_OBJECT (pad (), "downstream is flushing, this pad is not: trying the first push again (%d)", attempt);
-  }
 }
 
 void
 AdaptiveStream::finish (GstFlowReturn ret, bool error_posted)
 {
+  if (ret != GST_FLOW_OK && ret != GST_FLOW_EOS && !error_posted && GST_PAD_IS_FLUSHING (pad ())) {
+    /* A seek flushes this pad (the seek waits for this iteration to end
+     * before its flush-stop): what a push answered meanwhile tells nothing
+     * about the stream. subparse, refused its caps by a flushing
+     * neighbour, says NOT_NEGOTIATED. */
+    GST_DEBUG_OBJECT (pad (), "%s while flushing: pausing the push task", gst_flow_get_name (ret));
+    ret = GST_FLOW_FLUSHING;
+  }
   if (ret == GST_FLOW_NOT_LINKED && deselected_) {
     ret = GST_FLOW_EOS; /* it ends anyway */
   } else if (ret == GST_FLOW_NOT_LINKED && playback_->combine_flow (this, ret) != GST_FLOW_NOT_LINKED) {

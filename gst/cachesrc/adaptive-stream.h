@@ -134,8 +134,6 @@ private:
    * time in its base, so that the decoders clip what comes before it and
    * the new data plays at the switch point in step with the other pads. */
   void restart_at (GstClockTime position);
-  /* Pushes `buffer` (taking it); see flowed_. */
-  GstFlowReturn push_data (GstBuffer *buffer);
   /* False after posting an error (no caps for the track). */
   bool push_stream_start_and_caps ();
   /* The TIME segment after a start or a seek (from segment_, shifted to
@@ -175,12 +173,6 @@ private:
   /* Streaming state: changed by the push task and by seeks, both under the
    * pad's stream lock. */
   bool need_stream_start_ = true;
-  /* Whether a buffer got through since the pad was activated. Before that,
-   * FLUSHING from downstream while this pad is not flushing means the
-   * elements just linked are not active yet (decodebin3 under playbin3
-   * links a new pad first): the push is tried again, not the task ended
-   * for good, which stalled playbin3 at start now and then. */
-  bool flowed_ = false;
   bool need_caps_ = true;
   bool need_tags_ = true;
   bool need_protection_ = true;

@@ -57,10 +57,13 @@ text_line_of (const gchar *kind, GstSample *sample)
       GST_CLOCK_TIME_IS_VALID (running) ? (gint64) running : (gint64) -1, text.c_str ());
 }
 
-std::mutex lock; /* guards the streams' lines */
+std::mutex lock; /* guards the streams' lines and linked_streams */
 Stream video { "video", checksum_line_of, {} };
 Stream audio { "audio", checksum_line_of, {} };
 Stream text { "text", text_line_of, {} };
+/* The stream ids of the decoded pads linked so far (uridecodebin3 names
+ * them: gst_pad_get_stream()). */
+std::vector<std::string> linked_streams;
 
 GstFlowReturn
 on_new_sample (GstAppSink *sink, gpointer data)
@@ -149,6 +152,16 @@ on_pad_added (GstElement *, GstPad *pad, gpointer data)
   if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
     g_printerr ("ot-decode: warning: cannot link pad %s (%s)\n", GST_PAD_NAME (pad), kind ? kind : "other");
   gst_object_unref (sinkpad);
+
+  /* The branch and its sink exist (and started to preroll): tell main(). */
+  GstStream *stream = gst_pad_get_stream (pad);
+  if (stream) {
+    std::lock_guard<std::mutex> guard (lock);
+    linked_streams.emplace_back (gst_stream_get_stream_id (stream));
+    gst_object_unref (stream);
+  }
+  gst_element_post_message (pipeline, gst_message_new_application (GST_OBJECT (pipeline),
+                                          gst_structure_new_empty ("ot-decode-linked")));
 }
 
 [[noreturn]] void
@@ -185,7 +198,10 @@ fail_on_error (GstMessage *msg, GstBus *bus)
     g_error_free (error);
     g_free (debug);
     gst_message_unref (msg);
-  } while ((msg = gst_bus_timed_pop_filtered (bus, 200 * GST_MSECOND, GST_MESSAGE_ERROR)));
+  } while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR)));
+  /* An element that fails posts its error before it returns the flow that
+   * makes the elements upstream post theirs: the errors that explain a
+   * generic one are on the bus already. */
   fail ("%s", all->str);
 }
 
@@ -198,6 +214,73 @@ wait_for (GstBus *bus, GstMessageType type)
   GstMessage *msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE, (GstMessageType) (type | GST_MESSAGE_ERROR));
   fail_on_error (msg, bus);
   gst_message_unref (msg);
+}
+
+/* Waits (on the bus, failing on an error) until the pipeline has prerolled:
+ * every ASYNC_DONE wakes a check of the state, so one left over from an
+ * earlier preroll is harmless. */
+void
+wait_for_preroll (GstBus *bus, GstElement *pipeline)
+{
+  for (;;) {
+    GstStateChangeReturn ret = gst_element_get_state (pipeline, nullptr, nullptr, 0);
+    if (ret == GST_STATE_CHANGE_SUCCESS || ret == GST_STATE_CHANGE_NO_PREROLL)
+      return;
+    if (ret == GST_STATE_CHANGE_FAILURE)
+      wait_for (bus, GST_MESSAGE_ERROR);
+    wait_for (bus, GST_MESSAGE_ASYNC_DONE);
+  }
+}
+
+/* Whether a decoded stream's id is `selected` or derived from it: demuxers
+ * name their streams "<upstream id>/<n>" (qtdemux) or "<upstream
+ * id>:<program>/<pid>" (tsdemux). */
+bool
+derives_from (const std::string &id, const std::string &selected)
+{
+  return id == selected
+      || (g_str_has_prefix (id.c_str (), selected.c_str ()) && (id[selected.size ()] == '/' || id[selected.size ()] == ':'));
+}
+
+/* uridecodebin3 has no no-more-pads, and its pipeline may preroll on its
+ * first branch, before the others exist: a seek then is too early. The
+ * streams of the last streams-selected message (the source's when it
+ * selects — cachesrc, the adaptive demuxers —, else decodebin3's, posted
+ * once its outputs are exposed) are all there once each has a linked
+ * branch; then the pipeline prerolls with every branch. */
+void
+wait_for_every_branch (GstBus *bus, GstElement *pipeline)
+{
+  std::vector<std::string> selected;
+  bool have_selection = false;
+  auto all_linked = [&] {
+    std::lock_guard<std::mutex> guard (lock);
+    for (const auto &id : selected) {
+      bool found = false;
+      for (const auto &linked : linked_streams)
+        found = found || derives_from (linked, id);
+      if (!found)
+        return false;
+    }
+    return true;
+  };
+  while (!have_selection || !all_linked ()) {
+    /* Extended types (streams-selected) share bits with the basic ones:
+     * take every message and compare types whole. */
+    GstMessage *msg = gst_bus_timed_pop (bus, GST_CLOCK_TIME_NONE);
+    fail_on_error (msg, bus);
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_STREAMS_SELECTED) {
+      selected.clear ();
+      for (guint i = 0; i < gst_message_streams_selected_get_size (msg); i++) {
+        GstStream *stream = gst_message_streams_selected_get_stream (msg, i);
+        selected.emplace_back (gst_stream_get_stream_id (stream));
+        gst_object_unref (stream);
+      }
+      have_selection = true;
+    }
+    gst_message_unref (msg);
+  }
+  wait_for_preroll (bus, pipeline);
 }
 
 }  // namespace
@@ -238,13 +321,18 @@ main (int argc, char **argv)
   if (seek >= 0) {
     if (gst_element_set_state (pipeline, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE)
       wait_for (bus, GST_MESSAGE_ERROR);
-    wait_for (bus, GST_MESSAGE_ASYNC_DONE);
+    /* decodebin (uridecodebin) prerolls only once all its pads are there. */
+    if (g_str_equal (bin_name, "uridecodebin3"))
+      wait_for_every_branch (bus, pipeline);
+    else
+      wait_for_preroll (bus, pipeline);
     if (!gst_element_query_duration (pipeline, GST_FORMAT_TIME, &duration))
       fail ("ot-decode: no duration for %s", uri);
     if (!gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
             (GstSeekFlags) (GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), seek))
       fail ("ot-decode: cannot seek %s to %" G_GINT64_FORMAT, uri, seek);
-    wait_for (bus, GST_MESSAGE_ASYNC_DONE);
+    /* The flush made the sinks lose their preroll (within the seek call). */
+    wait_for_preroll (bus, pipeline);
   }
   if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
