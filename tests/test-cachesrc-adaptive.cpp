@@ -348,6 +348,30 @@ GST_START_TEST (test_unlinked_track_ends)
 }
 GST_END_TEST;
 
+/* uridecodebin3 with one sink, as `gst-launch-1.0 uridecodebin3
+ * uri=offline://ID ! fakesink` makes it: the application links one of the
+ * two pads. The track left unlinked ends once the linked one has, so
+ * decodebin3 (which sends EOS downstream only when every one of its inputs
+ * has ended) ends playback; a hang ends the test by the harness's timeout. */
+GST_START_TEST (test_uridecodebin3_with_one_sink_ends)
+{
+  Asset asset ("unlinked", nullptr);
+  g_setenv ("GST_OFFLINE_DIR", asset.dirs.data, TRUE);
+  GError *error = nullptr;
+  GstElement *pipeline = gst_parse_launch ("uridecodebin3 uri=offline://unlinked ! fakesink", &error);
+  fail_unless (pipeline != nullptr, "%s", error ? error->message : "");
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *message = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+      static_cast<GstMessageType> (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless_equals_int (GST_MESSAGE_TYPE (message), GST_MESSAGE_EOS);
+  gst_message_unref (message);
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+GST_END_TEST;
+
 /* A track nobody takes waits, and plays again from where playback is once
  * it is taken (what playbin's input-selector does when it switches
  * languages): the video to a synced sink, the audio to an identity whose
@@ -487,6 +511,7 @@ cachesrc_adaptive_suite (void)
   tcase_add_test (tc, test_two_periods);
   tcase_add_test (tc, test_missing_segment_and_tracks);
   tcase_add_test (tc, test_unlinked_track_ends);
+  tcase_add_test (tc, test_uridecodebin3_with_one_sink_ends);
   tcase_add_test (tc, test_unlinked_track_taken_again);
   suite_add_tcase (s, tc);
   return s;

@@ -603,6 +603,7 @@ AdaptivePlayback::select_streams (GstEvent *event_in)
     AdaptiveStream *stream = factory_ ? factory_ (track, segment_, last_seek_seqnum_, position) : nullptr;
     if (!stream)
       return FALSE;
+    stream->mark_switched_in ();
     std::lock_guard<std::mutex> streams_lock (streams_mutex_);
     streams_.push_back (stream);
   }

@@ -847,8 +847,9 @@ AdaptiveStream::park ()
     /* decodebin3: a selected track is refused only until the output of
      * the one it replaces is free (its multiqueue slot keeps what came,
      * and is linked when the old stream has drained): it goes on from
-     * where it is once linked, keeping what is queued. */
-    GST_INFO_OBJECT (pad (), "not linked while other tracks are: parked until decodebin3 links it");
+     * where it is once linked, keeping what is queued (see
+     * wait_while_parked() for a track nobody will link). */
+    GST_INFO_OBJECT (pad (), "not linked while other tracks are: parked, no flush (decodebin3)");
     return;
   }
   /* Drop what the elements below hold of this track: they keep it while
@@ -873,10 +874,15 @@ AdaptiveStream::park ()
 void
 AdaptiveStream::wait_while_parked ()
 {
-  /* Under decodebin3 a parked track waits to be linked, however far the
-   * others got: the end of what cachesrc pushed is not the end of what
-   * plays, and the pipeline ends with its sinks anyway. */
-  switch (playback_->wait_while_parked (this, !selecting_downstream_)) {
+  /* Under decodebin3 a track switched to waits to be linked, however far
+   * the others got: decodebin3 links it once the output of the track it
+   * replaces has drained, and the end of what cachesrc pushed is not the
+   * end of what plays. Any other parked track (one the application left
+   * unlinked: `uridecodebin3 ! fakesink` takes one pad of two) ends when
+   * the others have: decodebin3 sends EOS downstream only once every one
+   * of its inputs has ended. */
+  bool wait_for_link = selecting_downstream_ && switched_in_;
+  switch (playback_->wait_while_parked (this, !wait_for_link)) {
     case AdaptivePlayback::ParkedWait::Stop:
       /* Deselected: the next iteration ends the pad. Flushing (a seek
        * restarts the task) or stopping: pause. */

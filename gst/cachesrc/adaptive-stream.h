@@ -54,6 +54,9 @@ public:
   /* The track is no longer selected: the push task ends the pad with EOS
    * at its next iteration (it never waits for that). */
   void deselect ();
+  /* Started by a SELECT_STREAMS during playback (a switch to this track):
+   * under decodebin3 it waits for its output however far the others got. */
+  void mark_switched_in () { switched_in_ = true; }
   /* Deselected, or its pad flushing: a wait at its end must give up. */
   bool interrupted () const;
   /* A RECONFIGURE reached the pad since the push task's current iteration
@@ -169,6 +172,7 @@ private:
   /* Asked the SELECTABLE query: decodebin3 (playbin3, uridecodebin3)
    * takes this pad, and selects streams itself (see park()). */
   std::atomic<bool> selecting_downstream_ { false };
+  std::atomic<bool> switched_in_ { false }; /* see mark_switched_in() */
 
   /* Streaming state: changed by the push task and by seeks, both under the
    * pad's stream lock. */
