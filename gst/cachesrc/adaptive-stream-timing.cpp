@@ -1,6 +1,6 @@
-/* AdaptiveStream: WebVTT segments, and the bytes the playback's TimeMapper
- * reads (MPEG-TS segment times, WebVTT cue times). Kept apart from the
- * pushing itself.
+/* AdaptiveStream: WebVTT segments, pushed whole with their cue times
+ * mapped onto the media track's timeline. Kept apart from the pushing
+ * itself.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "adaptive-stream.h"
 
@@ -28,7 +28,7 @@ AdaptiveStream::push_webvtt_segment ()
   std::string text;
   while (reader_.offset < reader_.size) {
     GstBuffer *block = nullptr;
-    GstFlowReturn ret = read_block (reader_, &block);
+    GstFlowReturn ret = source_.read_block (reader_, &block);
     if (ret != GST_FLOW_OK) {
       finish (ret, true);
       return;
@@ -40,7 +40,7 @@ AdaptiveStream::push_webvtt_segment ()
     }
     gst_buffer_unref (block);
   }
-  reader_ = Reader ();
+  reader_ = SegmentSource::Reader ();
 
   std::string why;
   std::optional<WebvttTimestampMap> timestamp_map;
@@ -50,7 +50,7 @@ AdaptiveStream::push_webvtt_segment ()
     GstOfflineTrack *media_track = timestamp_map ? playback_->media_track () : nullptr;
     if (media_track) {
       bool error;
-      media = playback_->time_mapper ().period_map (media_track, current_, track_index_, *this, &error);
+      media = playback_->time_mapper ().period_map (media_track, current_, track_index_, source_, &error);
       if (error) {
         finish (GST_FLOW_ERROR, true);
         return;
@@ -73,66 +73,6 @@ AdaptiveStream::push_webvtt_segment ()
   GstFlowReturn ret = gst_pad_push (pad (), buffer);
   if (ret != GST_FLOW_OK)
     finish (ret, false);
-}
-
-bool
-AdaptiveStream::open_resource (const gchar *key, bool is_init, UniqueFd *fd, guint64 *size)
-{
-  Reader reader;
-  if (!open_reader (key, is_init, &reader))
-    return false;
-  *fd = std::move (reader.fd);
-  *size = reader.size;
-  return true;
-}
-
-bool
-AdaptiveStream::read_media_head (const GstOfflineSegment *segment, gsize limit,
-    bool (*enough) (const std::vector<guint8> &), std::vector<guint8> *head)
-{
-  Reader reader;
-  if (!open_reader (segment->resource, false, &reader)
-      || (gst_offline_segment_get_key_resource (segment) && !start_decryption (segment, &reader)))
-    return false;
-  while (reader.offset < reader.size && head->size () < limit && !enough (*head)) {
-    GstBuffer *block = nullptr;
-    if (read_block (reader, &block) != GST_FLOW_OK)
-      return false;
-    GstMapInfo map;
-    if (gst_buffer_map (block, &map, GST_MAP_READ)) {
-      head->insert (head->end (), map.data, map.data + map.size);
-      gst_buffer_unmap (block, &map);
-    }
-    gst_buffer_unref (block);
-  }
-  return true;
-}
-
-GPtrArray *
-AdaptiveStream::period_segments (guint track, guint period, guint64 upper, guint limit)
-{
-  g_autoptr (GError) error = nullptr;
-  GPtrArray *found = playback_->period_segments (track, period, upper, limit, &error);
-  if (!found)
-    plan_error ("period_segments", error);
-  return found;
-}
-
-GstOfflineSegment *
-AdaptiveStream::find_segment (guint track, GstClockTime time)
-{
-  g_autoptr (GError) error = nullptr;
-  return playback_->find_segment (track, time, &error);
-}
-
-void
-AdaptiveStream::wrong_container (const GstOfflineSegment *segment, const gchar *what)
-{
-  GST_ELEMENT_ERROR (element (), STREAM, WRONG_TYPE,
-      ("Track %s of download '%s' cannot be played: its segments are not %s but %s",
-          gst_offline_track_get_stream_key (track_.get ()), playback_->download_id ().c_str (),
-          gst_offline_track_get_container (track_.get ()), what),
-      ("segment %" G_GUINT64_FORMAT ": %s", segment->number, segment->resource));
 }
 
 } // namespace gst_offline

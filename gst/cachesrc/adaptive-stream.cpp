@@ -1,30 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "adaptive-stream.h"
 
-#include "fmp4-timing.h"
 #include "mss-caps.h"
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <openssl/crypto.h>
-
-#include <algorithm>
-#include <array>
-#include <cerrno>
-#include <vector>
 
 #define GST_CAT_DEFAULT gst_cache_src_debug
 
 namespace gst_offline {
-
-namespace {
-
-/* Segments read from the plan at a time: memory stays flat in their number. */
-constexpr guint SEGMENT_BATCH = 64;
-
-} // namespace
 
 AdaptiveStream::AdaptiveStream (GstElement *element, GstPadTemplate *templ, const gchar *pad_name,
     std::shared_ptr<AdaptivePlayback> playback, GstOfflineTrack *track, guint blocksize)
@@ -32,7 +13,7 @@ AdaptiveStream::AdaptiveStream (GstElement *element, GstPadTemplate *templ, cons
       playback_ (std::move (playback)),
       track_ (GST_OFFLINE_TRACK (g_object_ref (track))),
       track_index_ (gst_offline_track_get_index (track)),
-      blocksize_ (blocksize)
+      source_ (element, pad (), playback_, track, blocksize)
 {
   gst_segment_init (&segment_, GST_FORMAT_TIME);
   segment_.duration = playback_->duration ();
@@ -41,8 +22,6 @@ AdaptiveStream::AdaptiveStream (GstElement *element, GstPadTemplate *templ, cons
 
 AdaptiveStream::~AdaptiveStream ()
 {
-  if (batch_)
-    g_ptr_array_unref (batch_);
   gst_offline_segment_free (current_);
 }
 
@@ -57,29 +36,24 @@ AdaptiveStream::restart_locked (const GstSegment &segment, guint32 seqnum)
     segment_ = segment;
   }
   seqnum_ = seqnum;
-  start_time_ = segment.start;
-  located_ = false;
+  source_.restart (segment.start);
   need_segment_ = true;
   parked_ = false;
   need_init_ = true;
   discont_ = true;
   media_pending_ = false;
   last_period_ = G_MAXUINT;
-  reader_ = Reader ();
+  reader_ = SegmentSource::Reader ();
   gst_offline_segment_free (current_);
   current_ = nullptr;
-  if (batch_) {
-    g_ptr_array_unref (batch_);
-    batch_ = nullptr;
-  }
 }
 
 void
 AdaptiveStream::set_start (const GstSegment &segment, guint32 seqnum, GstClockTime position)
 {
   restart_locked (segment, seqnum != GST_SEQNUM_INVALID ? seqnum : seqnum_);
-  if (GST_CLOCK_TIME_IS_VALID (position) && position > start_time_) {
-    start_time_ = position;
+  if (GST_CLOCK_TIME_IS_VALID (position) && position > segment.start) {
+    source_.restart (position);
     std::lock_guard<std::mutex> lock (segment_mutex_);
     segment_.position = position;
   }
@@ -156,293 +130,6 @@ AdaptiveStream::unlock_and_start ()
 {
   start_task ();
   GST_PAD_STREAM_UNLOCK (pad ());
-}
-
-/* ---- Reading the plan and the cache --------------------------------------- */
-
-GstOfflineSegment *
-AdaptiveStream::next_segment (GstFlowReturn *ret)
-{
-  *ret = GST_FLOW_OK;
-  if (!located_) {
-    g_autoptr (GError) error = nullptr;
-    g_autoptr (GstOfflineSegment) found = playback_->find_segment (track_index_, start_time_, &error);
-    if (!found) {
-      if (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
-        GST_DEBUG_OBJECT (pad (), "track %s has no segments", gst_offline_track_get_stream_key (track_.get ()));
-        return nullptr;
-      }
-      plan_error ("find_segment", error);
-      *ret = GST_FLOW_ERROR;
-      return nullptr;
-    }
-    GST_DEBUG_OBJECT (pad (), "%" GST_TIME_FORMAT " is in segment %" G_GUINT64_FORMAT " (%" GST_TIME_FORMAT ")",
-        GST_TIME_ARGS (start_time_), found->number, GST_TIME_ARGS (found->start));
-    if (!locate_real_start (&found)) {
-      *ret = GST_FLOW_ERROR;
-      return nullptr;
-    }
-    next_number_ = found->number;
-    located_ = true;
-  }
-
-  if (!batch_ || batch_pos_ >= batch_->len) {
-    if (batch_) {
-      g_ptr_array_unref (batch_);
-      batch_ = nullptr;
-    }
-    g_autoptr (GError) error = nullptr;
-    batch_ = playback_->segments (track_index_, next_number_, SEGMENT_BATCH, &error);
-    batch_pos_ = 0;
-    if (!batch_) {
-      plan_error ("segments", error);
-      *ret = GST_FLOW_ERROR;
-      return nullptr;
-    }
-    GST_LOG_OBJECT (pad (), "read %u segments from %" G_GUINT64_FORMAT, batch_->len, next_number_);
-    if (batch_->len == 0) {
-      /* The end, unless the plan went with its download. */
-      if (report_if_removed ())
-        *ret = GST_FLOW_ERROR;
-      return nullptr;
-    }
-  }
-
-  auto *segment = static_cast<GstOfflineSegment *> (g_ptr_array_index (batch_, batch_pos_++));
-  next_number_ = segment->number + 1;
-  return segment;
-}
-
-bool
-AdaptiveStream::report_if_removed ()
-{
-  if (!playback_->removed ())
-    return false;
-  GST_ELEMENT_ERROR (element (), RESOURCE, NOT_FOUND,
-      ("Download '%s' was removed", playback_->download_id ().c_str ()),
-      ("track %s: the download is no longer in the index", gst_offline_track_get_stream_key (track_.get ())));
-  return true;
-}
-
-void
-AdaptiveStream::plan_error (const gchar *what, const GError *error)
-{
-  if (report_if_removed ())
-    return;
-  GST_ELEMENT_ERROR (element (), RESOURCE, READ,
-      ("Could not read the playback plan of download '%s' (track %s)", playback_->download_id ().c_str (),
-          gst_offline_track_get_stream_key (track_.get ())),
-      ("%s from %" GST_TIME_FORMAT " (segment %" G_GUINT64_FORMAT "): %s", what, GST_TIME_ARGS (start_time_),
-          next_number_, error->message));
-}
-
-bool
-AdaptiveStream::locate_real_start (GstOfflineSegment **found)
-{
-  /* $Number$ and EXTINF times are nominal, and packagers cut at keyframes:
-   * the segment the plan says holds start_time_ may really begin after it,
-   * and then the frames in between are in the one before. */
-  const gchar *container = gst_offline_track_get_container (track_.get ());
-  if (!g_str_equal (container, "fmp4") && !g_str_equal (container, "mss-fmp4"))
-    return true; /* tsdemux and subparse time by the buffers: nothing to refine */
-  TimeMapper &mapper = playback_->time_mapper ();
-  while ((*found)->number > 0) {
-    bool error;
-    gint64 offset = mapper.media_offset (track_.get (), *found, *this, &error);
-    if (error)
-      return false;
-    auto media = mapper.media_time_of (track_.get (), *found, *this, &error);
-    if (error)
-      return false;
-    if (!media || static_cast<gint64> (*media) - offset <= static_cast<gint64> (start_time_))
-      return true;
-    g_autoptr (GError) read_error = nullptr;
-    g_autoptr (GPtrArray) previous = playback_->segments (track_index_, (*found)->number - 1, 1, &read_error);
-    if (!previous) {
-      plan_error ("segments", read_error);
-      return false;
-    }
-    auto *before = previous->len > 0 ? static_cast<GstOfflineSegment *> (g_ptr_array_index (previous, 0)) : nullptr;
-    if (!before || before->number >= (*found)->number || before->period != (*found)->period)
-      return true;
-    GST_DEBUG_OBJECT (pad (), "segment %" G_GUINT64_FORMAT " really starts at %" GST_TIME_FORMAT ", after %"
-        GST_TIME_FORMAT ": starting from segment %" G_GUINT64_FORMAT, (*found)->number,
-        GST_TIME_ARGS (static_cast<GstClockTime> (static_cast<gint64> (*media) - offset)), GST_TIME_ARGS (start_time_),
-        before->number);
-    gst_offline_segment_free (*found);
-    *found = gst_offline_segment_copy (before);
-  }
-  return true;
-}
-
-bool
-AdaptiveStream::open_reader (const gchar *key, bool is_init, Reader *reader)
-{
-  const std::string &id = playback_->download_id ();
-  const gchar *stream_key = gst_offline_track_get_stream_key (track_.get ());
-
-  g_autoptr (GError) error = nullptr;
-  guint64 length = 0;
-  g_autofree gchar *path = playback_->lookup (key, &length, &error);
-  if (!path) {
-    if (report_if_removed ())
-      return false;
-    GST_ELEMENT_ERROR (element (), RESOURCE, NOT_FOUND,
-        ("The cached %s of track %s of download '%s' is missing or damaged: run 'gst-offline verify'",
-            is_init ? "init segment" : "segment", stream_key, id.c_str ()),
-        ("cache lookup of %s: %s", key, error ? error->message : "not found"));
-    return false;
-  }
-
-  UniqueFd fd (open (path, O_RDONLY | O_CLOEXEC));
-  struct stat st;
-  if (!fd || fstat (fd.get (), &st) != 0) {
-    int saved_errno = errno;
-    if (report_if_removed ())
-      return false;
-    GST_ELEMENT_ERROR (element (), RESOURCE, OPEN_READ,
-        ("The cached %s of track %s of download '%s' is missing: run 'gst-offline verify'",
-            is_init ? "init segment" : "segment", stream_key, id.c_str ()),
-        ("%s (%s): %s", key, path, g_strerror (saved_errno)));
-    return false;
-  }
-  if (!S_ISREG (st.st_mode) || static_cast<guint64> (st.st_size) != length) {
-    GST_ELEMENT_ERROR (element (), RESOURCE, READ,
-        ("The cached %s of track %s of download '%s' is damaged (wrong length): run 'gst-offline verify'",
-            is_init ? "init segment" : "segment", stream_key, id.c_str ()),
-        ("%s (%s) has %" G_GINT64_FORMAT " bytes, the cache recorded %" G_GUINT64_FORMAT, key, path,
-            static_cast<gint64> (st.st_size), length));
-    return false;
-  }
-
-  reader->fd = std::move (fd);
-  reader->key = key;
-  reader->size = length;
-  reader->offset = 0;
-  reader->is_init = is_init;
-  GST_LOG_OBJECT (pad (), "opened %s %s (%" G_GUINT64_FORMAT " bytes)", is_init ? "init" : "segment", key, length);
-  return true;
-}
-
-bool
-AdaptiveStream::start_decryption (const GstOfflineSegment *segment, Reader *reader)
-{
-  const gchar *stream_key = gst_offline_track_get_stream_key (track_.get ());
-  const std::string &id = playback_->download_id ();
-  gsize iv_size = 0;
-  GBytes *iv_bytes = gst_offline_segment_get_iv (segment);
-  const guint8 *iv = iv_bytes ? static_cast<const guint8 *> (g_bytes_get_data (iv_bytes, &iv_size)) : nullptr;
-  if (iv_size != 16) {
-    GST_ELEMENT_ERROR (element (), STREAM, DECRYPT,
-        ("Cannot decrypt segment %" G_GUINT64_FORMAT " of track %s of download '%s': the plan has no IV for it",
-            segment->number, stream_key, id.c_str ()),
-        ("%s: IV of %" G_GSIZE_FORMAT " bytes", segment->resource, iv_size));
-    return false;
-  }
-
-  std::array<guint8, 16> key;
-  g_autoptr (GError) error = nullptr;
-  if (!playback_->hls_key (gst_offline_segment_get_key_resource (segment), &key, &error)) {
-    GST_ELEMENT_ERROR (element (), STREAM, DECRYPT_NOKEY,
-        ("The AES-128 key of track %s of download '%s' is not in the DRM store: download it again", stream_key,
-            id.c_str ()),
-        ("segment %" G_GUINT64_FORMAT " (%s): %s", segment->number, segment->resource, error->message));
-    return false;
-  }
-
-  reader->cipher.reset (EVP_CIPHER_CTX_new ());
-  bool ok = reader->cipher && EVP_DecryptInit_ex (reader->cipher.get (), EVP_aes_128_cbc (), nullptr, key.data (), iv) == 1;
-  OPENSSL_cleanse (key.data (), key.size ());
-  if (!ok) {
-    GST_ELEMENT_ERROR (element (), STREAM, DECRYPT, (nullptr), ("cannot set up AES-128-CBC"));
-    return false;
-  }
-  GST_LOG_OBJECT (pad (), "segment %" G_GUINT64_FORMAT " is AES-128 encrypted", segment->number);
-  return true;
-}
-
-GstFlowReturn
-AdaptiveStream::read_block (Reader &reader, GstBuffer **out)
-{
-  guint length = static_cast<guint> (std::min<guint64> (blocksize_, reader.size - reader.offset));
-  /* Decryption may give out the block it held back from the last read. */
-  gsize capacity = reader.cipher ? length + 16 : length;
-  GstBuffer *buffer = gst_buffer_new_allocate (nullptr, capacity, nullptr);
-  GstMapInfo map;
-  if (!buffer || !gst_buffer_map (buffer, &map, GST_MAP_WRITE)) {
-    if (buffer)
-      gst_buffer_unref (buffer);
-    GST_ELEMENT_ERROR (element (), RESOURCE, NO_SPACE_LEFT, (nullptr), ("Could not allocate %u bytes", length));
-    return GST_FLOW_ERROR;
-  }
-
-  std::vector<guint8> encrypted (reader.cipher ? length : 0);
-  guint8 *target = reader.cipher ? encrypted.data () : map.data;
-  gsize done = 0;
-  while (done < length) {
-    ssize_t n = pread (reader.fd.get (), target + done, length - done, reader.offset + done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      int saved_errno = errno;
-      gst_buffer_unmap (buffer, &map);
-      gst_buffer_unref (buffer);
-      const gchar *stream_key = gst_offline_track_get_stream_key (track_.get ());
-      if (n < 0) {
-        GST_ELEMENT_ERROR (element (), RESOURCE, READ,
-            ("Could not read the cached data of track %s of download '%s'", stream_key,
-                playback_->download_id ().c_str ()),
-            ("pread of %s at %" G_GUINT64_FORMAT ": %s", reader.key.c_str (), reader.offset + done,
-                g_strerror (saved_errno)));
-      } else {
-        GST_ELEMENT_ERROR (element (), RESOURCE, READ,
-            ("The cached data of track %s of download '%s' is shorter than recorded: run 'gst-offline verify'",
-                stream_key, playback_->download_id ().c_str ()),
-            ("%s ends at %" G_GUINT64_FORMAT ", expected %" G_GUINT64_FORMAT " bytes", reader.key.c_str (),
-                reader.offset + done, reader.size));
-      }
-      return GST_FLOW_ERROR;
-    }
-    done += n;
-  }
-  reader.offset += length;
-
-  gsize size = length;
-  if (reader.cipher) {
-    int produced = 0, last = 0;
-    bool ok = EVP_DecryptUpdate (reader.cipher.get (), map.data, &produced, encrypted.data (), length) == 1;
-    if (ok && reader.offset >= reader.size)
-      ok = EVP_DecryptFinal_ex (reader.cipher.get (), map.data + produced, &last) == 1;
-    if (!ok) {
-      gst_buffer_unmap (buffer, &map);
-      gst_buffer_unref (buffer);
-      GST_ELEMENT_ERROR (element (), STREAM, DECRYPT,
-          ("Could not decrypt segment %" G_GUINT64_FORMAT " of track %s of download '%s': wrong key or damaged data",
-              current_ ? current_->number : 0, gst_offline_track_get_stream_key (track_.get ()),
-              playback_->download_id ().c_str ()),
-          ("AES-128-CBC of %s failed (bad padding or length)", reader.key.c_str ()));
-      return GST_FLOW_ERROR;
-    }
-    size = static_cast<gsize> (produced + last);
-  }
-  gst_buffer_unmap (buffer, &map);
-  gst_buffer_set_size (buffer, size);
-
-  if (size > 0 && reader.first) {
-    reader.first = false;
-    GST_BUFFER_PTS (buffer) = reader.pts;
-    if (reader.discont) {
-      /* qtdemux resets its parser at a DISCONT buffer only if it carries an
-       * offset (one where none of its samples starts): without one, an init
-       * segment pushed again without a flush (a new period, a track that
-       * starts again after NOT_LINKED in the middle of a segment) would be
-       * parsed as the continuation of what came before. */
-      GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
-      GST_BUFFER_OFFSET (buffer) = 0;
-    }
-  }
-  *out = buffer;
-  return GST_FLOW_OK;
 }
 
 /* ---- Pushing -------------------------------------------------------------- */
@@ -657,7 +344,7 @@ AdaptiveStream::push_iteration ()
       /* On to the next media segment. */
       gst_offline_segment_free (current_);
       current_ = nullptr;
-      GstOfflineSegment *next = next_segment (&ret);
+      GstOfflineSegment *next = source_.next_segment (&ret);
       if (!next) {
         if (ret == GST_FLOW_OK && need_segment_)
           push_segment (0);
@@ -676,7 +363,7 @@ AdaptiveStream::push_iteration ()
         restart_demuxer ();
       if (need_segment_ || new_period || current_->discontinuity) {
         bool error;
-        gint64 offset = playback_->time_mapper ().media_offset (track_.get (), current_, *this, &error);
+        gint64 offset = playback_->time_mapper ().media_offset (track_.get (), current_, source_, &error);
         if (error) {
           finish (GST_FLOW_ERROR, true);
           return;
@@ -706,7 +393,7 @@ AdaptiveStream::push_iteration ()
       if (init && (need_init_ || last_init_ != init)) {
         bool changed = !need_init_;
         GST_DEBUG_OBJECT (pad (), "init segment %s%s", init, changed ? " (it changed: a new period)" : "");
-        if (!open_reader (init, true, &reader_)) {
+        if (!source_.open_reader (init, true, &reader_)) {
           finish (GST_FLOW_ERROR, true);
           return;
         }
@@ -719,11 +406,7 @@ AdaptiveStream::push_iteration ()
 
     if (!reader_.fd) {
       /* The media bytes of current_. */
-      if (!open_reader (current_->resource, false, &reader_)) {
-        finish (GST_FLOW_ERROR, true);
-        return;
-      }
-      if (gst_offline_segment_get_key_resource (current_) && !start_decryption (current_, &reader_)) {
+      if (!source_.open_media (current_, &reader_)) {
         finish (GST_FLOW_ERROR, true);
         return;
       }
@@ -735,8 +418,8 @@ AdaptiveStream::push_iteration ()
          * seek and where EXTINF durations are not the real ones. */
         bool error;
         TimeMapper &mapper = playback_->time_mapper ();
-        auto map = mapper.period_map (track_.get (), current_, track_index_, *this, &error);
-        auto media_time = map && !error ? mapper.media_time_of (track_.get (), current_, *this, &error) : std::nullopt;
+        auto map = mapper.period_map (track_.get (), current_, track_index_, source_, &error);
+        auto media_time = map && !error ? mapper.media_time_of (track_.get (), current_, source_, &error) : std::nullopt;
         if (error) {
           finish (GST_FLOW_ERROR, true);
           return;
@@ -756,20 +439,20 @@ AdaptiveStream::push_iteration ()
 
   GstBuffer *buffer = nullptr;
   if (reader_.size == 0) {
-    reader_ = Reader ();
+    reader_ = SegmentSource::Reader ();
     return;
   }
   if (g_str_equal (gst_offline_track_get_container (track_.get ()), "webvtt")) {
     push_webvtt_segment ();
     return;
   }
-  ret = read_block (reader_, &buffer);
+  ret = source_.read_block (reader_, &buffer);
   if (ret != GST_FLOW_OK) {
     finish (ret, true);
     return;
   }
   if (reader_.offset >= reader_.size)
-    reader_ = Reader ();
+    reader_ = SegmentSource::Reader ();
   if (gst_buffer_get_size (buffer) == 0) {
     gst_buffer_unref (buffer); /* the cipher holds the block back */
     return;

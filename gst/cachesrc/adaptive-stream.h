@@ -4,10 +4,8 @@
 
 #include "adaptive-playback.h"
 #include "output-stream.h"
-#include "time-mapper.h"
+#include "segment-source.h"
 #include "webvtt-timing.h"
-
-#include <openssl/evp.h>
 
 #include <atomic>
 #include <map>
@@ -28,8 +26,9 @@ namespace gst_offline {
  * period's clock); WebVTT segments go whole, rewritten for subparse. The
  * first buffer after the start, after a seek and at a discontinuity is
  * DISCONT; the init segment goes again after every flush and whenever it
- * changes (a new period). Push mode only. */
-class AdaptiveStream final : public OutputStream, private SegmentBytes {
+ * changes (a new period). Push mode only. What comes next and its bytes
+ * are its SegmentSource's. */
+class AdaptiveStream final : public OutputStream {
 public:
   /* `track`: transfer none. */
   AdaptiveStream (GstElement *element, GstPadTemplate *templ, const gchar *pad_name,
@@ -78,45 +77,11 @@ protected:
   gboolean handle_event (GstEvent *event) override;
 
 private:
-  struct CipherFree {
-    void operator() (EVP_CIPHER_CTX *ctx) const { EVP_CIPHER_CTX_free (ctx); }
-  };
-
-  struct Reader {
-    UniqueFd fd;
-    std::string key; /* the cache key, for messages */
-    guint64 size = 0;
-    guint64 offset = 0;
-    bool is_init = false;
-    GstClockTime pts = GST_CLOCK_TIME_NONE; /* for the first buffer */
-    bool discont = false;                   /* for the first buffer */
-    bool first = true;                      /* no buffer pushed yet */
-    /* HLS AES-128: AES-128-CBC with PKCS7 padding over the whole file. */
-    std::unique_ptr<EVP_CIPHER_CTX, CipherFree> cipher;
-  };
-
   /* Resets what the next push begins with (stream lock or no task). */
   void restart_locked (const GstSegment &segment, guint32 seqnum);
-  /* The next media segment to play, from the current batch (transfer none);
-   * nullptr at the end, or on an error (posted, *ret set). */
-  GstOfflineSegment *next_segment (GstFlowReturn *ret);
-  /* Opens a cached resource; posts an error naming it on failure. */
-  bool open_reader (const gchar *key, bool is_init, Reader *reader);
-  /* Sets up the decryption of `segment` (HLS AES-128) in `reader`. */
-  bool start_decryption (const GstOfflineSegment *segment, Reader *reader);
-  /* Reads the next block of the resource open in `reader` (decrypted);
-   * *buffer may come back empty while the cipher holds a block back. */
-  GstFlowReturn read_block (Reader &reader, GstBuffer **buffer);
   /* WebVTT: reads the segment open in reader_ whole and pushes it as one
    * buffer, rewritten for subparse (webvtt-timing.h); finishes on failure. */
   void push_webvtt_segment ();
-  /* SegmentBytes, for the playback's TimeMapper. */
-  bool open_resource (const gchar *key, bool is_init, UniqueFd *fd, guint64 *size) override;
-  bool read_media_head (const GstOfflineSegment *segment, gsize limit,
-      bool (*enough) (const std::vector<guint8> &), std::vector<guint8> *head) override;
-  GPtrArray *period_segments (guint track, guint period, guint64 upper, guint limit) override;
-  GstOfflineSegment *find_segment (guint track, GstClockTime time) override;
-  void wrong_container (const GstOfflineSegment *segment, const gchar *what) override;
   /* Ends the push task after a flow that is not OK, or at the end; a
    * NOT_LINKED while other tracks are linked parks the track instead. */
   void finish (GstFlowReturn ret, bool error_posted);
@@ -153,19 +118,10 @@ private:
   /* At a new period of an fMP4 track: a stream-start that makes qtdemux
    * take the period's init segment, which is sent again. */
   void restart_demuxer ();
-  /* Steps *found back while it really begins after start_time_ (the plan's
-   * times may be nominal); false after posting an error. */
-  bool locate_real_start (GstOfflineSegment **found);
-  /* Posts the error for a failed read of the plan. */
-  void plan_error (const gchar *what, const GError *error);
-  /* Posts "download ID was removed" if it was (its data gone while it
-   * plays); false if it was not. */
-  bool report_if_removed ();
 
   std::shared_ptr<AdaptivePlayback> playback_;
   GObjectPtr<GstOfflineTrack> track_;
   const guint track_index_;
-  const guint blocksize_;
   std::atomic<bool> deselected_ { false };
   std::atomic<guint> reconfigures_ { 0 }; /* RECONFIGURE events received */
   std::atomic<bool> seek_flushing_ { false }; /* between a seek's flush-start and its flush-stop */
@@ -189,14 +145,10 @@ private:
   bool need_init_ = true;  /* push the init segment before the next media segment */
   bool discont_ = true;    /* mark the next buffer */
   guint32 seqnum_ = GST_SEQNUM_INVALID;
-  GstClockTime start_time_ = 0; /* where playback (re)starts */
-  bool located_ = false;        /* next_number_ points at the segment holding start_time_ */
-  guint64 next_number_ = 0;
-  GPtrArray *batch_ = nullptr; /* of GstOfflineSegment, numbers batch_first_ on */
-  guint batch_pos_ = 0;
   std::string last_init_;
   GstOfflineSegment *current_ = nullptr; /* the media segment being pushed (owned) */
-  Reader reader_;
+  SegmentSource source_;         /* what comes next, and its bytes */
+  SegmentSource::Reader reader_; /* the resource being pushed */
   bool media_pending_ = false; /* current_'s media bytes are next (after its init) */
   guint last_period_ = G_MAXUINT;
   gint64 media_offset_ = 0;   /* media time - presentation time, as sent */

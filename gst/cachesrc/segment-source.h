@@ -1,0 +1,109 @@
+/* What one track of an adaptive download plays next, and its bytes.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "adaptive-playback.h"
+#include "time-mapper.h"
+
+#include <openssl/evp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gst_offline {
+
+/* The source of one track's segments, used by its AdaptiveStream from the
+ * pad's streaming thread (under its stream lock): it walks the track's
+ * playback plan in batches from where playback (re)starts (stepping back
+ * when the plan's nominal times put the start too late), opens the cached
+ * resources the plan names, and reads them in blocks, decrypting HLS
+ * AES-128. It is also the SegmentBytes the playback's TimeMapper reads.
+ * Every failure is posted as an error of the element that names the track
+ * and the download; the caller only stops. */
+class SegmentSource final : public SegmentBytes {
+public:
+  struct CipherFree {
+    void operator() (EVP_CIPHER_CTX *ctx) const { EVP_CIPHER_CTX_free (ctx); }
+  };
+
+  /* One open cached resource, read block by block. */
+  struct Reader {
+    UniqueFd fd;
+    std::string key; /* the cache key, for messages */
+    guint64 size = 0;
+    guint64 offset = 0;
+    bool is_init = false;
+    guint64 number = 0;                     /* the media segment's number, for messages */
+    GstClockTime pts = GST_CLOCK_TIME_NONE; /* for the first buffer */
+    bool discont = false;                   /* for the first buffer */
+    bool first = true;                      /* no buffer read yet */
+    /* HLS AES-128: AES-128-CBC with PKCS7 padding over the whole file. */
+    std::unique_ptr<EVP_CIPHER_CTX, CipherFree> cipher;
+  };
+
+  /* `element` and `pad`: those of the stream (not owned: it owns this);
+   * `track`: transfer none. */
+  SegmentSource (GstElement *element, GstPad *pad, std::shared_ptr<AdaptivePlayback> playback,
+      GstOfflineTrack *track, guint blocksize);
+  ~SegmentSource () override;
+
+  SegmentSource (const SegmentSource &) = delete;
+  SegmentSource &operator= (const SegmentSource &) = delete;
+
+  /* The next segment is the one holding `start_time` (presentation
+   * time), found at the next call of next_segment(). */
+  void restart (GstClockTime start_time);
+
+  /* The next media segment to play (transfer none: valid until the next
+   * call or restart()); nullptr at the end, or on an error (posted, *ret
+   * set). */
+  GstOfflineSegment *next_segment (GstFlowReturn *ret);
+
+  /* Opens cached resource `key` (an init or media segment) in *reader;
+   * false after posting an error that names it. */
+  bool open_reader (const gchar *key, bool is_init, Reader *reader);
+  /* Opens the media bytes of `segment` in *reader, set up to decrypt them
+   * if the plan says they are encrypted (HLS AES-128). */
+  bool open_media (const GstOfflineSegment *segment, Reader *reader);
+  /* Reads the next block of the resource open in `reader` (decrypted);
+   * *buffer may come back empty while the cipher holds a block back. The
+   * first buffer with bytes gets reader.pts, and DISCONT if reader.discont. */
+  GstFlowReturn read_block (Reader &reader, GstBuffer **buffer);
+
+  /* SegmentBytes, for the playback's TimeMapper. */
+  bool open_resource (const gchar *key, bool is_init, UniqueFd *fd, guint64 *size) override;
+  bool read_media_head (const GstOfflineSegment *segment, gsize limit,
+      bool (*enough) (const std::vector<guint8> &), std::vector<guint8> *head) override;
+  GPtrArray *period_segments (guint track, guint period, guint64 upper, guint limit) override;
+  GstOfflineSegment *find_segment (guint track, GstClockTime time) override;
+  void wrong_container (const GstOfflineSegment *segment, const gchar *what) override;
+
+private:
+  /* Sets up the decryption of `segment` (HLS AES-128) in `reader`. */
+  bool start_decryption (const GstOfflineSegment *segment, Reader *reader);
+  /* Steps *found back while it really begins after start_time_ (the plan's
+   * times may be nominal); false after posting an error. */
+  bool locate_real_start (GstOfflineSegment **found);
+  /* Posts the error for a failed read of the plan. */
+  void plan_error (const gchar *what, const GError *error);
+  /* Posts "download ID was removed" if it was (its data gone while it
+   * plays); false if it was not. */
+  bool report_if_removed ();
+  const gchar *stream_key () const;
+
+  GstElement *element_;
+  GstPad *pad_;
+  std::shared_ptr<AdaptivePlayback> playback_;
+  GObjectPtr<GstOfflineTrack> track_;
+  const guint track_index_;
+  const guint blocksize_;
+
+  GstClockTime start_time_ = 0; /* where playback (re)starts */
+  bool located_ = false;        /* next_number_ points at the segment holding start_time_ */
+  guint64 next_number_ = 0;
+  GPtrArray *batch_ = nullptr; /* of GstOfflineSegment, from the plan */
+  guint batch_pos_ = 0;
+};
+
+} // namespace gst_offline
