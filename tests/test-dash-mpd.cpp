@@ -213,6 +213,36 @@ GST_START_TEST (test_periods_start_and_duration)
 }
 GST_END_TEST;
 
+/* Stream keys (PERIOD.ADAPTATIONSET.REPRESENTATION) as the library writes
+ * them, and nothing else: one spelling per track (no leading zero), no
+ * number past 2^64-1 (it used to saturate and then name no Representation). */
+GST_START_TEST (test_stream_key_syntax)
+{
+  const std::string rep = video_with ("<BaseURL>v.mp4</BaseURL>");
+  std::string other = rep;
+  other.replace (other.find ("id=\"v\""), strlen ("id=\"v\""), "id=\"w\"");
+  Mpd mpd = parse_ok ("<MPD type=\"static\" mediaPresentationDuration=\"PT20S\"><Period>" + rep + other
+      + "</Period><Period start=\"PT10S\">" + rep + "</Period></MPD>");
+  g_autoptr (GError) error = nullptr;
+  auto ref = gst_offline::parse_dash_stream_key ("1.0.0", mpd, &error);
+  fail_unless (ref && ref->period == 1 && ref->set == 0 && ref->representation == 0);
+  ref = gst_offline::parse_dash_stream_key ("0.1.0", mpd, &error);
+  fail_unless (ref && ref->period == 0 && ref->set == 1 && ref->representation == 0);
+  for (const char *bad : { "", "0", "0.0", "0.0.", ".0.0", "0.0.0.0", "0..0", "a.b.c", "-1.0.0", "+1.0.0",
+           " 0.0.0", "0.0.0 ", "0.0.0x", "00.0.0", "0.01.0", "18446744073709551616.0.0" }) {
+    g_clear_error (&error);
+    fail_unless (!gst_offline::parse_dash_stream_key (bad, mpd, &error), "'%s' accepted", bad);
+    fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT));
+    fail_unless (strstr (error->message, "is not a DASH stream key") != nullptr, "%s: %s", bad, error->message);
+  }
+  for (const char *none : { "2.0.0", "0.2.0", "0.0.1", "18446744073709551615.0.0" }) {
+    g_clear_error (&error);
+    fail_unless (!gst_offline::parse_dash_stream_key (none, mpd, &error), "'%s' accepted", none);
+    fail_unless (strstr (error->message, "names no Representation") != nullptr, "%s: %s", none, error->message);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_base_url_resolution)
 {
   const char *xml =
@@ -1230,6 +1260,7 @@ static Suite *dash_mpd_suite (void)
   tcase_add_test (tc, test_xs_duration);
   tcase_add_test (tc, test_mpd_attributes);
   tcase_add_test (tc, test_periods_start_and_duration);
+  tcase_add_test (tc, test_stream_key_syntax);
   tcase_add_test (tc, test_base_url_resolution);
   tcase_add_test (tc, test_representation_inherits_from_adaptation_set);
   tcase_add_test (tc, test_segment_info_inheritance);

@@ -253,7 +253,8 @@ GST_START_TEST (test_tracks_and_stream_keys)
 
   auto ref = gst_offline::parse_mss_stream_key ("1.0", m, &error);
   fail_unless (ref && ref->stream == 1 && ref->level == 0);
-  for (const char *bad : { "", "1", "1.", ".1", "1.0.0", "a.b", "-1.0", "1.0x", "01.0" }) {
+  for (const char *bad : { "", "1", "1.", ".1", "1.0.0", "a.b", "-1.0", "1.0x", "01.0", "1.00", "1..0",
+           "18446744073709551616.0" }) {
     g_clear_error (&error);
     fail_unless (!gst_offline::parse_mss_stream_key (bad, m, &error), "'%s' accepted", bad);
     fail_unless (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT));

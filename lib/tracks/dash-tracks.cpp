@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "tracks/dash-tracks.h"
 
+#include "manifest/decimal-integer.h"
 
 #include <algorithm>
 
@@ -78,26 +79,18 @@ std::vector<Track> dash_tracks (const dash::Mpd &mpd)
 
 std::optional<DashTrackRef> parse_dash_stream_key (const std::string &key, const dash::Mpd &mpd, GError **error)
 {
-  guint64 parts[3];
-  const char *at = key.c_str ();
-  for (int i = 0; i < 3; i++) {
-    char *end = nullptr;
-    if (!g_ascii_isdigit (*at))
-      goto bad;
-    parts[i] = g_ascii_strtoull (at, &end, 10);
-    if (i < 2 ? *end != '.' : *end != '\0')
-      goto bad;
-    at = end + 1;
+  auto parts = parse_dotted_indices (key, 3);
+  if (!parts) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+        "'%s' is not a DASH stream key (PERIOD.ADAPTATIONSET.REPRESENTATION)", key.c_str ());
+    return std::nullopt;
   }
-  if (parts[0] < mpd.periods.size () && parts[1] < mpd.periods[parts[0]].adaptation_sets.size ()
-      && parts[2] < mpd.periods[parts[0]].adaptation_sets[parts[1]].representations.size ())
-    return DashTrackRef { static_cast<guint> (parts[0]), static_cast<guint> (parts[1]), static_cast<guint> (parts[2]) };
+  const std::vector<guint64> &p = *parts;
+  if (p[0] < mpd.periods.size () && p[1] < mpd.periods[p[0]].adaptation_sets.size ()
+      && p[2] < mpd.periods[p[0]].adaptation_sets[p[1]].representations.size ())
+    return DashTrackRef { static_cast<guint> (p[0]), static_cast<guint> (p[1]), static_cast<guint> (p[2]) };
   g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
       "stream key '%s' names no Representation of the MPD", key.c_str ());
-  return std::nullopt;
-bad:
-  g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
-      "'%s' is not a DASH stream key (PERIOD.ADAPTATIONSET.REPRESENTATION)", key.c_str ());
   return std::nullopt;
 }
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "tracks/mss-tracks.h"
 
+#include "manifest/decimal-integer.h"
+
 #include <gst/offline/offline-error.h>
 
 #include <algorithm>
@@ -75,25 +77,17 @@ std::vector<Track> mss_tracks (const mss::Manifest &manifest)
 
 std::optional<MssTrackRef> parse_mss_stream_key (const std::string &key, const mss::Manifest &manifest, GError **error)
 {
-  guint64 parts[2];
-  const char *at = key.c_str ();
-  for (int i = 0; i < 2; i++) {
-    char *end = nullptr;
-    if (!g_ascii_isdigit (*at) || (at[0] == '0' && g_ascii_isdigit (at[1])))
-      goto bad;
-    parts[i] = g_ascii_strtoull (at, &end, 10);
-    if (i == 0 ? *end != '.' : *end != '\0')
-      goto bad;
-    at = end + 1;
+  auto parts = parse_dotted_indices (key, 2);
+  if (!parts) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+        "'%s' is not a Smooth Streaming stream key (STREAMINDEX.QUALITYLEVEL)", key.c_str ());
+    return std::nullopt;
   }
-  if (parts[0] < manifest.streams.size () && parts[1] < manifest.streams[parts[0]].quality_levels.size ())
-    return MssTrackRef { static_cast<guint> (parts[0]), static_cast<guint> (parts[1]) };
+  const std::vector<guint64> &p = *parts;
+  if (p[0] < manifest.streams.size () && p[1] < manifest.streams[p[0]].quality_levels.size ())
+    return MssTrackRef { static_cast<guint> (p[0]), static_cast<guint> (p[1]) };
   g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
       "stream key '%s' names no QualityLevel of the Smooth Streaming manifest", key.c_str ());
-  return std::nullopt;
-bad:
-  g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
-      "'%s' is not a Smooth Streaming stream key (STREAMINDEX.QUALITYLEVEL)", key.c_str ());
   return std::nullopt;
 }
 
