@@ -430,15 +430,16 @@ GST_END_TEST;
  * both Periods. Played several times: it used to fail at the new init
  * segment about half the time.
  *
- * Known to fail, so run on demand only (OT_CLEAR_TO_PROTECTED=1): qtdemux
- * used to skip the new moov (the new period's segment event sets its
- * offset back to 0, where it has one already) and read the encrypted
- * fragments with the clear period's sample descriptions; cachesrc now
- * sends a stream-start at each new fMP4 period, so qtdemux reads the new
- * moov, but it keeps the track's pad and gives it application/x-cenc caps,
- * which the parser already linked to it refuses ("not compatible with
- * audio/mpeg"). What is missing: a new pad (a new stream id) when the
- * encryption changes, so that decodebin plugs offlinedrm. */
+ * qtdemux used to skip the new moov (the new period's segment event sets
+ * its offset back to 0, where it has one already) and read the encrypted
+ * fragments with the clear period's sample descriptions; with a stream-start
+ * at each new fMP4 period it reads the new moov, but kept the track's pad
+ * and gave it application/x-cenc caps, which the parser linked to it
+ * refused. cachesrc now gives the track a new stream id when the encryption
+ * changes: qtdemux adds a new pad, decodebin plugs offlinedrm before the
+ * parser, and the old pad ends (ot-decode removes its branch once the new
+ * one is there, as uridecodebin's pad-removed asks). Under uridecodebin.
+ * playbin and uridecodebin3 do not finish yet (docs/architecture.md). */
 GST_START_TEST (test_clear_then_protected_period)
 {
   Protected content ("clear-then-cenc", "cenc", 8, Variant::Plain);
@@ -493,8 +494,10 @@ Suite *drm_playback_suite (void)
   tcase_add_test (tc, test_cbcs);
   tcase_add_test (tc, test_multi_drm_chooses_clearkey);
   tcase_add_test (tc, test_kid_from_pssh_without_default_kid);
-  if (g_getenv ("OT_CLEAR_TO_PROTECTED"))
-    tcase_add_test (tc, test_clear_then_protected_period);
+  TCase *periods = tcase_create ("periods");
+  tcase_set_timeout (periods, 240);
+  suite_add_tcase (s, periods);
+  tcase_add_test (periods, test_clear_then_protected_period);
   if (g_getenv ("OT_APP_DRM_STORE_SCRIPT"))
     tcase_add_test (tc, test_application_store_from_python);
   else

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "adaptive-stream.h"
 
+#include "fmp4-timing.h"
 #include "mss-caps.h"
 
 #define GST_CAT_DEFAULT gst_cache_src_debug
@@ -158,11 +159,38 @@ AdaptiveStream::restart_demuxer ()
    * group, GstStream) again: it resets itself, reads the period's init
    * segment (sent again even when the same) and configures its streams
    * from it, keeping their pads when they are the same tracks. */
-  GST_DEBUG_OBJECT (pad (), "new period: restarting the demuxer with the same stream");
+  if (protection_changes ()) {
+    /* From clear to protected content or back: a new stream id, so that
+     * qtdemux gives the track a new pad (which decodebin links to a chain
+     * with a decryptor, or without one), where it would give the same pad
+     * application/x-cenc caps that the parser linked to it refuses; the
+     * old pad ends (EOS), which drains its decoder. */
+    stream_variant_++;
+    GST_DEBUG_OBJECT (pad (), "new period: the encryption changes, a new stream");
+  } else {
+    GST_DEBUG_OBJECT (pad (), "new period: restarting the demuxer with the same stream");
+  }
   need_stream_start_ = need_caps_ = true;
   need_init_ = true;
   discont_ = true;
   push_stream_start_and_caps ();
+}
+
+bool
+AdaptiveStream::protection_changes ()
+{
+  const gchar *next = current_ ? current_->init_resource : nullptr;
+  if (!next || last_init_.empty () || last_init_ == next)
+    return false;
+  std::optional<bool> was, is;
+  for (auto [key, result] : { std::make_pair (last_init_.c_str (), &was), std::make_pair (next, &is) }) {
+    UniqueFd fd;
+    guint64 size = 0;
+    if (source_.open_resource (key, true, &fd, &size))
+      *result = fmp4_track_protected (fd.get (), size);
+  }
+  /* An init segment that cannot be read fails when it is pushed. */
+  return was && is && *was != *is;
 }
 
 bool
@@ -194,10 +222,12 @@ AdaptiveStream::push_stream_start_and_caps ()
   if (need_stream_start_) {
     need_stream_start_ = false;
     std::string id = playback_->stream_id (track_index_);
+    if (stream_variant_ > 0)
+      id += "/" + std::to_string (stream_variant_);
     const gchar *stream_id = id.c_str ();
     GstEvent *event = gst_event_new_stream_start (stream_id);
     gst_event_set_group_id (event, playback_->group_id ());
-    GstStream *stream = playback_->stream_object (track_index_);
+    GstStream *stream = stream_variant_ == 0 ? playback_->stream_object (track_index_) : nullptr;
     if (stream)
       gst_event_set_stream (event, stream);
     GstStreamFlags flags = GST_STREAM_FLAG_NONE;

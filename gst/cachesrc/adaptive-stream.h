@@ -118,6 +118,9 @@ private:
   /* At a new period of an fMP4 track: a stream-start that makes qtdemux
    * take the period's init segment, which is sent again. */
   void restart_demuxer ();
+  /* Whether current_'s init segment is protected and the last one pushed
+   * clear, or the other way round. */
+  bool protection_changes ();
 
   std::shared_ptr<AdaptivePlayback> playback_;
   GObjectPtr<GstOfflineTrack> track_;
@@ -151,6 +154,7 @@ private:
   SegmentSource::Reader reader_; /* the resource being pushed */
   bool media_pending_ = false; /* current_'s media bytes are next (after its init) */
   guint last_period_ = G_MAXUINT;
+  guint stream_variant_ = 0;  /* times the encryption changed: a suffix of the stream id */
   gint64 media_offset_ = 0;   /* media time - presentation time, as sent */
   GstSegment out_segment_;    /* the last segment sent */
   std::mutex segment_mutex_; /* guards segment_, read by queries */

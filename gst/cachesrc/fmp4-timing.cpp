@@ -145,6 +145,24 @@ fmp4_track_timescale (int fd, guint64 size)
   return timescale;
 }
 
+std::optional<bool>
+fmp4_track_protected (int fd, guint64 size)
+{
+  auto moov = read_top_level_box (fd, size, fourcc ("moov"));
+  if (!moov)
+    return std::nullopt;
+  ByteReader trak (nullptr, 0), mdia (nullptr, 0), minf (nullptr, 0), stbl (nullptr, 0), stsd (nullptr, 0);
+  if (!find_child (ByteReader (moov->data (), moov->size ()), fourcc ("trak"), &trak)
+      || !find_child (trak, fourcc ("mdia"), &mdia) || !find_child (mdia, fourcc ("minf"), &minf)
+      || !find_child (minf, fourcc ("stbl"), &stbl) || !find_child (stbl, fourcc ("stsd"), &stsd))
+    return std::nullopt;
+  /* Full box header, entry count, then the first sample entry's size and type. */
+  guint32 entries, entry_size, type;
+  if (!stsd.skip (4) || !stsd.u32 (&entries) || entries == 0 || !stsd.u32 (&entry_size) || !stsd.u32 (&type))
+    return std::nullopt;
+  return type == fourcc ("encv") || type == fourcc ("enca") || type == fourcc ("enct") || type == fourcc ("encs");
+}
+
 std::optional<guint64>
 fmp4_first_decode_time (int fd, guint64 size)
 {

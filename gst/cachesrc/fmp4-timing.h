@@ -1,8 +1,9 @@
-/* The two numbers cachesrc reads from fragmented MP4 segments: qtdemux
+/* What cachesrc reads from fragmented MP4 segments: qtdemux
  * timestamps fragments by their 'tfdt' (media time) rather than by the
  * buffer PTS, so the TIME segments cachesrc sends must map media time to
  * presentation time, and that needs the first decode time of a fragment and
- * the track's timescale.
+ * the track's timescale; and whether a track is protected, which decides
+ * its stream id at a change of Period.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
@@ -15,6 +16,11 @@ namespace gst_offline {
 /* The timescale of the first track (moov/trak/mdia/mdhd) of an init segment
  * held in file `fd` of `size` bytes. */
 std::optional<guint32> fmp4_track_timescale (int fd, guint64 size);
+
+/* Whether the first track of an init segment held in file `fd` of `size`
+ * bytes is protected (Common Encryption: its first sample entry is encv,
+ * enca, enct or encs); nullopt if it has no sample description. */
+std::optional<bool> fmp4_track_protected (int fd, guint64 size);
 
 /* The base media decode time (moof/traf/tfdt) of the first fragment of a
  * media segment held in file `fd` of `size` bytes, in timescale ticks. */

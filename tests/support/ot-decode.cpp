@@ -125,6 +125,29 @@ make_branch (GstElement *pipeline, const gchar *convert_name, const gchar *caps_
 }
 
 void
+remove_branch (GstElement *pipeline, gpointer data)
+{
+  auto *sink = static_cast<GstElement *> (data);
+  for (GstElement *element = sink; element;) {
+    GstPad *pad = gst_element_get_static_pad (element, "src");
+    GstPad *peer = pad ? gst_pad_get_peer (pad) : nullptr;
+    GstElement *next = peer ? gst_pad_get_parent_element (peer) : nullptr;
+    if (pad)
+      gst_object_unref (pad);
+    if (peer)
+      gst_object_unref (peer);
+    gst_element_set_locked_state (element, TRUE);
+    gst_element_set_state (element, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (pipeline), element);
+    element = next;
+    if (next)
+      gst_object_unref (next);
+  }
+}
+
+void remove_retired_branches (GstElement *pipeline, const gchar *kind);
+
+void
 on_pad_added (GstElement *, GstPad *pad, gpointer data)
 {
   auto *pipeline = static_cast<GstElement *> (data);
@@ -151,7 +174,8 @@ on_pad_added (GstElement *, GstPad *pad, gpointer data)
   }
   if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
     g_printerr ("ot-decode: warning: cannot link pad %s (%s)\n", GST_PAD_NAME (pad), kind ? kind : "other");
-  gst_object_unref (sinkpad);
+  g_object_set_data_full (G_OBJECT (pad), "ot-decode-branch", sinkpad, gst_object_unref);
+  remove_retired_branches (pipeline, kind);
 
   /* The branch and its sink exist (and started to preroll): tell main(). */
   GstStream *stream = gst_pad_get_stream (pad);
@@ -162,6 +186,39 @@ on_pad_added (GstElement *, GstPad *pad, gpointer data)
   }
   gst_element_post_message (pipeline, gst_message_new_application (GST_OBJECT (pipeline),
                                           gst_structure_new_empty ("ot-decode-linked")));
+}
+
+/* uridecodebin (decodebin2) replaces the pads of a stream that changes so
+ * that it needs other elements (clear content then protected, at a change
+ * of DASH Period): it drains the old pad, drops its EOS and removes it, then
+ * adds the new one. The old branch, which will see no EOS, goes once the new
+ * one is there (before, the pipeline would end if the other branches have). */
+std::vector<std::pair<std::string, GstElement *>> retired_branches; /* kind, first element; guarded by lock */
+
+void
+on_pad_removed (GstElement *, GstPad *pad, gpointer)
+{
+  auto *branch = static_cast<GstPad *> (g_object_get_data (G_OBJECT (pad), "ot-decode-branch"));
+  GstElement *first = branch ? gst_pad_get_parent_element (branch) : nullptr;
+  const gchar *kind = ot_pad_kind (pad);
+  if (!first)
+    return;
+  std::lock_guard<std::mutex> guard (lock);
+  retired_branches.emplace_back (kind ? kind : "", first);
+}
+
+void
+remove_retired_branches (GstElement *pipeline, const gchar *kind)
+{
+  std::lock_guard<std::mutex> guard (lock);
+  for (auto it = retired_branches.begin (); it != retired_branches.end ();) {
+    if (it->first == (kind ? kind : "")) {
+      gst_element_call_async (pipeline, remove_branch, it->second, gst_object_unref);
+      it = retired_branches.erase (it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 [[noreturn]] void
@@ -314,6 +371,7 @@ main (int argc, char **argv)
     fail ("ot-decode: no %s", bin_name);
   g_object_set (decodebin, "uri", uri, nullptr);
   g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_pad_added), pipeline);
+  g_signal_connect (decodebin, "pad-removed", G_CALLBACK (on_pad_removed), nullptr);
   gst_bin_add (GST_BIN (pipeline), decodebin);
 
   GstBus *bus = gst_element_get_bus (pipeline);
