@@ -264,6 +264,7 @@ void run_fmp4_timing (const uint8_t *data, size_t size)
     done += n;
   }
   fmp4_track_timescale (fd, size);
+  fmp4_track_protected (fd, size);
   fmp4_first_decode_time (fd, size);
 }
 
@@ -308,6 +309,18 @@ void run_decimal_integer (const uint8_t *data, size_t size)
   /* It must agree with the digits. */
   if (value && (size == 0 || size > 20 || std::to_string (*value).size () > size))
     broken ("a decimal integer that does not match its digits");
+  /* Stream keys: canonical indices only, so each reads back as it is written. */
+  std::string_view text = text_of (data, size);
+  for (size_t count : { 2, 3 }) {
+    auto parts = parse_dotted_indices (text, count);
+    if (!parts)
+      continue;
+    std::string written;
+    for (guint64 part : *parts)
+      written += (written.empty () ? "" : ".") + std::to_string (part);
+    if (written != text)
+      broken ("stream key indices that are not written as they were read");
+  }
 }
 
 void run_mpegts (const uint8_t *data, size_t size)
