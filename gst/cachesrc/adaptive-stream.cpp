@@ -389,7 +389,8 @@ AdaptiveStream::push_iteration ()
        * timeline. Segments in between follow their predecessors. */
       bool new_period = last_period_ != G_MAXUINT && current_->period != last_period_;
       last_period_ = current_->period;
-      if (new_period && is_fmp4 ())
+      bool restarted = new_period && is_fmp4 ();
+      if (restarted)
         restart_demuxer ();
       if (need_segment_ || new_period || current_->discontinuity) {
         bool error;
@@ -401,7 +402,7 @@ AdaptiveStream::push_iteration ()
         /* After a new period's stream-start qtdemux needs a segment. */
         if (need_segment_)
           push_segment (offset);
-        else if (offset != media_offset_ || (new_period && is_fmp4 ()))
+        else if (offset != media_offset_ || restarted)
           push_period_segment (current_->start, offset);
       }
 
