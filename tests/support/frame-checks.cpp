@@ -200,18 +200,20 @@ on_sink_event (GstPad *, GstPadProbeInfo *info, gpointer data)
 }
 
 GstElement *
-checksum_sink (Branch *branch)
+checksum_sink (Branch *branch, bool sync)
 {
   GstElement *bin;
-  if (branch && g_str_equal (branch->kind, "video"))
-    bin = gst_parse_bin_from_description (
-        "videoconvert ! video/x-raw,format=I420 ! fakesink name=sink sync=false signal-handoffs=true", TRUE, nullptr);
-  else if (branch)
-    bin = gst_parse_bin_from_description ("audioconvert dithering=none noise-shaping=none ! "
-                                          "audio/x-raw,format=S16LE,layout=interleaved ! "
-                                          "fakesink name=sink sync=false signal-handoffs=true",
-        TRUE, nullptr);
-  else
+  const gchar *sink = sync ? "fakesink name=sink sync=true signal-handoffs=true"
+                           : "fakesink name=sink sync=false signal-handoffs=true";
+  if (branch && g_str_equal (branch->kind, "video")) {
+    g_autofree gchar *description = g_strdup_printf ("videoconvert ! video/x-raw,format=I420 ! %s", sink);
+    bin = gst_parse_bin_from_description (description, TRUE, nullptr);
+  } else if (branch) {
+    g_autofree gchar *description = g_strdup_printf ("audioconvert dithering=none noise-shaping=none ! "
+                                                     "audio/x-raw,format=S16LE,layout=interleaved ! %s",
+        sink);
+    bin = gst_parse_bin_from_description (description, TRUE, nullptr);
+  } else
     bin = gst_parse_bin_from_description ("fakesink sync=false async=false", TRUE, nullptr);
   fail_unless (bin != nullptr);
   if (branch) {

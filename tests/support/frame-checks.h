@@ -114,8 +114,8 @@ struct Player {
 /* A sink bin that adds the checksum line of every buffer to `branch`
  * (video as I420, audio as S16LE; a flush empties it), or a fakesink that
  * does not preroll for nullptr: what on_pad_added() links, and a playbin's
- * video-sink or audio-sink. */
-GstElement *checksum_sink (Branch *branch);
+ * video-sink or audio-sink. With `sync` the sink plays in real time. */
+GstElement *checksum_sink (Branch *branch, bool sync = false);
 /* decodebin's "pad-added": a checksum branch per video and audio pad
  * (a flush empties what the branch saw), a fakesink for the others. */
 void on_pad_added (GstElement *element, GstPad *pad, gpointer player);
