@@ -438,8 +438,9 @@ GST_END_TEST;
  * refused. cachesrc now gives the track a new stream id when the encryption
  * changes: qtdemux adds a new pad, decodebin plugs offlinedrm before the
  * parser, and the old pad ends (ot-decode removes its branch once the new
- * one is there, as uridecodebin's pad-removed asks). Under uridecodebin.
- * playbin and uridecodebin3 do not finish yet (docs/architecture.md). */
+ * one is there, as uridecodebin's pad-removed asks). Under uridecodebin,
+ * and playbin in real time; playbin3 and uridecodebin3 do not finish yet
+ * (docs/architecture.md). */
 GST_START_TEST (test_clear_then_protected_period)
 {
   Protected content ("clear-then-cenc", "cenc", 8, Variant::Plain);
