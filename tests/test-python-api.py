@@ -298,7 +298,21 @@ class PythonApiTest(unittest.TestCase):
             # As an application on a main loop prepares it: without blocking.
             self.assertTrue(call_async(lambda done: helper.prepare_async(None, done), helper.prepare_finish))
         self.assertEqual(helper.get_download_type(), TYPES[kind])
+        # Sizes before downloading: the property on each track, the total of a selection.
+        self.assertTrue(helper.measure(None))
         tracks = helper.get_tracks()
+        for track in tracks:
+            self.assertGreater(track.props.size, 0)
+            self.assertEqual(track.props.size, track.get_size())
+            self.assertEqual(track.props.size_exact, track.get_size_exact())
+        size, exact = helper.get_size(None)
+        self.assertGreater(size, 0)
+        if kind == "progressive":
+            self.assertEqual((size, exact), (len(self.clip), True))
+        else:
+            every = [t.get_stream_key() for t in tracks]
+            self.assertEqual(helper.get_size(every)[0], sum(t.props.size for t in tracks))
+            self.assertLessEqual(size, sum(t.props.size for t in tracks))
         if kind == "progressive":
             self.assertEqual(tracks, [])
             self.assertEqual(helper.select_tracks(None, None, None), [])

@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "commands.h"
 #include "download-output.h"
+#include "format.h"
 
 #include <gst/offline/offline.h>
 
@@ -54,7 +55,39 @@ gint64 channel_count (const gchar *value)
   return 0;
 }
 
-JsonNode *tracks_to_json (GstOfflineDownloadHelper *helper, const char *url, GPtrArray *tracks)
+/* What a download of a URL would take: its tracks' stream keys (none for a
+ * media file) and their total size, as the helper measured it. */
+struct Selection {
+  GStrv keys = nullptr;
+  bool chosen = false;  /* by SPECs, not the default */
+  gint64 size = -1;
+  gboolean exact = FALSE;
+
+  Selection () = default;
+  Selection (const Selection &) = delete;
+  Selection &operator= (const Selection &) = delete;
+  ~Selection () { g_strfreev (keys); }
+};
+
+/* "1.2 MiB" when exact, "~1.2 MiB" for an estimate, "?" when unknown. */
+std::string size_text (gint64 size, gboolean exact)
+{
+  if (size < 0)
+    return "?";
+  return (exact ? "" : "~") + format_size ((guint64) size);
+}
+
+void add_size (JsonBuilder *b, const char *name, gint64 size)
+{
+  json_builder_set_member_name (b, name);
+  if (size < 0)
+    json_builder_add_null_value (b);
+  else
+    json_builder_add_int_value (b, size);
+}
+
+JsonNode *tracks_to_json (GstOfflineDownloadHelper *helper, const char *url, GPtrArray *tracks,
+    const Selection &selection)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
@@ -98,9 +131,21 @@ JsonNode *tracks_to_json (GstOfflineDownloadHelper *helper, const char *url, GPt
     add_strv (b, "roles", gst_offline_track_get_roles (t));
     add_strv (b, "accessibility", gst_offline_track_get_accessibility (t));
     add_strv (b, "protection", gst_offline_track_get_protection_systems (t));
+    add_size (b, "size", gst_offline_track_get_size (t));
+    json_builder_set_member_name (b, "size_exact");
+    json_builder_add_boolean_value (b, gst_offline_track_get_size_exact (t));
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
+  json_builder_set_member_name (b, "selection");
+  json_builder_begin_object (b);
+  add_strv (b, "stream_keys", selection.keys);
+  json_builder_set_member_name (b, "default");
+  json_builder_add_boolean_value (b, !selection.chosen);
+  add_size (b, "size", selection.size);
+  json_builder_set_member_name (b, "exact");
+  json_builder_add_boolean_value (b, selection.size >= 0 && selection.exact);
+  json_builder_end_object (b);
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }
@@ -133,6 +178,38 @@ std::string describe (GstOfflineTrack *t)
   return text;
 }
 
+/* The tracks SPECs choose, as `download` resolves them (the default
+ * selection without SPECs), with their size. */
+int select (GstOfflineDownloadHelper *helper, const char *url, const char *video, const char *audio, const char *text,
+    Selection &selection)
+{
+  selection.chosen = video || audio || text;
+  if (gst_offline_download_helper_get_download_type (helper) != GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE
+      || selection.chosen) {
+    g_autoptr (GError) error = nullptr;
+    selection.keys = gst_offline_download_helper_select_tracks (helper, video, audio, text, &error);
+    if (!selection.keys)
+      return g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT) && selection.chosen
+          ? usage_error ("inspect", "inspect: %s", error->message)
+          : fail ("cannot inspect %s: %s", url, error->message);
+  }
+  selection.size = gst_offline_download_helper_get_size (helper, selection.keys, &selection.exact);
+  return kExitSuccess;
+}
+
+/* The last line of the text: "selection: KEYS, SIZE" (what `download`
+ * with the same SPECs fetches), or a media file's size. */
+void print_selection (GstOfflineDownloadHelper *helper, const Selection &selection)
+{
+  std::string size = size_text (selection.size, selection.exact);
+  if (gst_offline_download_helper_get_download_type (helper) == GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE) {
+    printf ("size: %s\n", selection.size < 0 ? "unknown" : size.c_str ());
+    return;
+  }
+  g_autofree gchar *keys = g_strjoinv (" ", selection.keys);
+  printf ("%s: %s, %s\n", selection.chosen ? "selection" : "default selection", keys, size.c_str ());
+}
+
 }  // namespace
 
 int
@@ -140,16 +217,22 @@ command_inspect (Context &ctx, int argc, char **argv)
 {
   gboolean json = FALSE;
   gchar **headers = nullptr;
+  gchar *video = nullptr, *audio = nullptr, *text = nullptr;
   const GOptionEntry entries[] = {
-      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON object: uri, type, tracks (fields in docs/cli.md)", nullptr},
+      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON object: uri, type, tracks, selection (fields in docs/cli.md)", nullptr},
       {"header", 0, 0, G_OPTION_ARG_STRING_ARRAY, &headers, "An HTTP header to send (repeatable)", "'K: V'"},
+      {"video", 0, 0, G_OPTION_ARG_STRING, &video, "The video track(s) of the selection, as for download", "SPEC"},
+      {"audio", 0, 0, G_OPTION_ARG_STRING, &audio, "The audio track(s) of the selection, as for download", "SPEC"},
+      {"text", 0, 0, G_OPTION_ARG_STRING, &text, "The text track(s) of the selection, as for download", "SPEC"},
       {},
   };
   int status = parse_command_options (ctx, "inspect", "URL",
       "Lists the tracks a URL offers, as 'download --video/--audio/--text' chooses among them:\n"
-      "one line per track: STREAM-KEY  TYPE  CODECS  BANDWIDTH  details. A media file has none.",
+      "one line per track: STREAM-KEY  TYPE  CODECS  BANDWIDTH  SIZE  details (a size with '~' is an\n"
+      "estimate), then the selection the SPECs (or the defaults) choose and its size. A media file has no tracks.",
       entries, &argc, &argv);
   g_auto (GStrv) header_list = headers;
+  g_autofree gchar *video_spec = video, *audio_spec = audio, *text_spec = text;
   if (status == kExitSuccess)
     status = expect_arguments ("inspect", argc, argv, 1, 1, "URL");
   if (status != kExitSuccess)
@@ -165,9 +248,15 @@ command_inspect (Context &ctx, int argc, char **argv)
   g_autoptr (GError) error = nullptr;
   if (!gst_offline_download_helper_prepare (helper, nullptr, &error))
     return fail ("cannot inspect %s: %s", url, error->message);
+  if (!gst_offline_download_helper_measure (helper, nullptr, &error))
+    return fail ("cannot inspect %s: %s", url, error->message);
+  Selection selection;
+  status = select (helper, url, video_spec, audio_spec, text_spec, selection);
+  if (status != kExitSuccess)
+    return status;
   g_autoptr (GPtrArray) tracks = gst_offline_download_helper_get_tracks (helper);
   if (json) {
-    g_autoptr (JsonNode) root = tracks_to_json (helper, url, tracks);
+    g_autoptr (JsonNode) root = tracks_to_json (helper, url, tracks, selection);
     fputs (json_to_string (root).c_str (), stdout);
     return kExitSuccess;
   }
@@ -176,10 +265,13 @@ command_inspect (Context &ctx, int argc, char **argv)
     printf ("a single media file: no tracks to choose\n");
   for (guint i = 0; i < tracks->len; i++) {
     auto t = GST_OFFLINE_TRACK (g_ptr_array_index (tracks, i));
-    printf ("%-10s %-6s %-20s %9" G_GUINT64_FORMAT "  %s\n", gst_offline_track_get_stream_key (t),
+    printf ("%-10s %-6s %-20s %9" G_GUINT64_FORMAT "  %10s  %s\n", gst_offline_track_get_stream_key (t),
         track_type_name (gst_offline_track_get_track_type (t)), gst_offline_track_get_codecs (t),
-        gst_offline_track_get_bandwidth (t), describe (t).c_str ());
+        gst_offline_track_get_bandwidth (t),
+        size_text (gst_offline_track_get_size (t), gst_offline_track_get_size_exact (t)).c_str (),
+        describe (t).c_str ());
   }
+  print_selection (helper, selection);
   return kExitSuccess;
 }
 

@@ -263,20 +263,16 @@ bool DashDownloader::draw_plan (Plan *plan, playback_plan::Writer &segments, GEr
     /* The last Period ends with its media, as with GStreamer's adaptive
      * demuxers (ffmpeg writes a last short segment past the MPD's
      * duration); another Period follows the others. */
-    guint64 next_period = G_MAXUINT64;
-    if (period_end && c.period + 1 < mpd_->periods.size ())
-      next_period = *period_end;
+    guint64 next_period = dash_period_cut (*mpd_, c.period);
     auto add = [&] (const dash::MediaSegment &m, GError **add_error) {
       /* A segment that begins before its Period plays from the Period's
        * start (the plan keeps how much earlier it begins); one that ends
        * before the Period or begins where the next one does or later is not
        * played (nor fetched), one that runs into the next one is given the
        * duration up to it. */
-      if (m.start_ns < 0 && static_cast<guint64> (-m.start_ns) >= m.duration_ns)
+      if (!dash_segment_played (period, m, next_period))
         return true;
       guint64 start = period.start + static_cast<guint64> (MAX (m.start_ns, 0));
-      if (start >= next_period)
-        return true;
       SegmentSpec spec = segment_spec (m.url, http_range (m.range));
       spec.expected_length = estimate_segment_length (rep.bandwidth, m.duration_ns);
       PlanSegment s;

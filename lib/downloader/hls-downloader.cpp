@@ -155,6 +155,7 @@ bool HlsDownloader::choose (const hls::Playlist &playlist, GError **error)
     c.track.stream_key = key;
     if (ref->kind == HlsTrackRef::Kind::Variant) {
       c.uri = master.variants[ref->variant].uri;
+      c.estimate_bandwidth = hls_estimate_bandwidth (master.variants[ref->variant]);
     } else {
       const hls::Rendition &r = *ref->rendition;
       c.uri = *r.uri;
@@ -339,7 +340,7 @@ bool HlsDownloader::draw_plan (Plan *plan, playback_plan::Writer &segments, GErr
       if (segment.gap)
         continue;  /* missing on the server: playback skips the hole */
       SegmentSpec spec = segment_spec (segment.uri, http_range (segment.byte_range));
-      spec.expected_length = estimate_segment_length (c.track.bandwidth, segment.duration);
+      spec.expected_length = estimate_segment_length (c.estimate_bandwidth, segment.duration);
       PlanSegment s;
       s.track = t.index;
       s.number = number++;

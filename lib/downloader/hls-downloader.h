@@ -41,6 +41,8 @@ class HlsDownloader : public AdaptiveDownloader {
   struct Chosen {
     Track track;
     std::string uri;
+    /* What its segments' sizes are estimated with (hls_estimate_bandwidth ()). */
+    guint64 estimate_bandwidth = 0;
     bool subtitles = false;
     std::optional<hls::MediaPlaylist> media;
   };

@@ -14,13 +14,6 @@ std::string segment_cache_key (const std::string &url, const std::optional<ByteR
   return url + " bytes=" + std::to_string (range->offset) + "-" + std::to_string (range->offset + range->length - 1);
 }
 
-gint64 estimate_segment_length (guint64 bandwidth, guint64 duration_ns)
-{
-  if (bandwidth == 0 || duration_ns == 0)
-    return -1;
-  return static_cast<gint64> (static_cast<double> (bandwidth) / 8 * static_cast<double> (duration_ns) / GST_SECOND);
-}
-
 namespace {
 
 /* How many segments a fetcher reads from its source at once. */

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "downloader/downloader.h"
+#include "tracks/track-size.h"
 
 #include <map>
 #include <memory>
@@ -25,9 +26,6 @@ struct SegmentSpec {
    * total stays unknown until every length is known from the server. */
   gint64 expected_length = -1;
 };
-
-/* The bytes a segment of `duration_ns` takes at `bandwidth` bit/s, or -1. */
-gint64 estimate_segment_length (guint64 bandwidth, guint64 duration_ns);
 
 /* The cache key of a segment: its URL, and its byte range if it is part of a file. */
 std::string segment_cache_key (const std::string &url, const std::optional<ByteRange> &range);

@@ -7,13 +7,19 @@
 #include "tracks/hls-tracks.h"
 #include "tracks/mss-tracks.h"
 #include "tracks/track-selection.h"
+#include "tracks/track-size.h"
 #include "http/http-request.h"
 #include "index/download-private.h"
 #include "index/track-private.h"
 #include "manifest/dash/mpd-parser.h"
 #include "manifest/hls/playlist-parser.h"
 #include "manifest/mss/manifest-parser.h"
+#include "manifest/dash/sidx.h"
 #include "util/header-line.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
 
 
 /**
@@ -30,6 +36,10 @@
  * a language such as `en`), and
  * gst_offline_download_helper_get_download_request() makes the request to
  * give to gst_offline_download_manager_add_download_async().
+ *
+ * gst_offline_download_helper_measure() tells what the tracks will take on
+ * disk (#GstOfflineTrack:size) and gst_offline_download_helper_get_size()
+ * what a selection takes, before anything is downloaded.
  */
 
 namespace {
@@ -48,6 +58,16 @@ struct _GstOfflineDownloadHelper {
   GstOfflineDownloadType requested_type; /* AUTO: detect it */
   std::vector<gst_offline::Track> tracks;
   bool prepared;
+  /* What prepare () parsed, for measure (). */
+  struct Parsed {
+    std::optional<gst_offline::dash::Mpd> mpd;
+    std::optional<gst_offline::hls::Playlist> playlist;
+    std::optional<gst_offline::mss::Manifest> mss;
+    /* A media file's length, as its server said it; -1 if it did not. */
+    gint64 content_length = -1;
+    /* The manifest's: a download keeps it too. */
+    guint64 manifest_length = 0;
+  } parsed;
 };
 
 G_DEFINE_FINAL_TYPE (GstOfflineDownloadHelper, gst_offline_download_helper, G_TYPE_OBJECT)
@@ -57,6 +77,7 @@ static void gst_offline_download_helper_init (GstOfflineDownloadHelper *self)
   new (&self->uri) std::string ();
   new (&self->headers) std::vector<std::string> ();
   new (&self->tracks) std::vector<gst_offline::Track> ();
+  new (&self->parsed) _GstOfflineDownloadHelper::Parsed ();
   self->type = GST_OFFLINE_DOWNLOAD_TYPE_AUTO;
   self->requested_type = GST_OFFLINE_DOWNLOAD_TYPE_AUTO;
 }
@@ -67,6 +88,7 @@ static void gst_offline_download_helper_finalize (GObject *object)
   self->uri.~basic_string ();
   self->headers.~vector ();
   self->tracks.~vector ();
+  self->parsed.~Parsed ();
   G_OBJECT_CLASS (gst_offline_download_helper_parent_class)->finalize (object);
 }
 
@@ -82,6 +104,7 @@ namespace {
 struct Fetched {
   std::string content_type;
   std::string bytes;
+  gint64 content_length = -1;
 };
 
 /* Fetches the URI and tells its type (the requested one, or
@@ -116,7 +139,7 @@ std::optional<Fetched> fetch (GstOfflineDownloadHelper *self, GCancellable *canc
     return std::nullopt;
   }
   tell_type (response->body, response->content_type);
-  return Fetched { response->content_type, std::move (response->body) };
+  return Fetched { response->content_type, std::move (response->body), response->content_length };
 }
 
 }  // namespace
@@ -182,17 +205,20 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
   if (!gst_is_initialized () && !gst_init_check (nullptr, nullptr, error))
     return FALSE;
   self->tracks.clear ();
+  self->parsed = {};
   self->prepared = false;
   auto fetched = fetch (self, cancellable, error);
   if (!fetched)
     return FALSE;
   const std::string *bytes = &fetched->bytes;
+  self->parsed.manifest_length = bytes->size ();
   switch (self->type) {
     case GST_OFFLINE_DOWNLOAD_TYPE_DASH: {
       auto mpd = gst_offline::dash::parse_mpd (*bytes, self->uri, error);
       if (!mpd)
         return FALSE;
       self->tracks = gst_offline::dash_tracks (*mpd);
+      self->parsed.mpd = std::move (mpd);
       break;
     }
     case GST_OFFLINE_DOWNLOAD_TYPE_HLS: {
@@ -200,6 +226,7 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
       if (!playlist)
         return FALSE;
       self->tracks = gst_offline::hls_tracks (*playlist);
+      self->parsed.playlist = std::move (playlist);
       break;
     }
     case GST_OFFLINE_DOWNLOAD_TYPE_MSS: {
@@ -207,6 +234,7 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
       if (!manifest)
         return FALSE;
       self->tracks = gst_offline::mss_tracks (*manifest);
+      self->parsed.mss = std::move (manifest);
       break;
     }
     case GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE:
@@ -214,6 +242,7 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
        * as the download would refuse it. */
       if (!gst_offline::check_is_media (*bytes, self->uri, error))
         return FALSE;
+      self->parsed.content_length = fetched->content_length;
       break;
     default:
       if (!gst_offline::download_type_supported (self->type, error))
@@ -384,4 +413,220 @@ GstOfflineDownloadRequest *gst_offline_download_helper_get_download_request (Gst
   for (const auto &header : self->headers)
     gst_offline_download_request_add_header (request, header.c_str (), nullptr);
   return request;
+}
+
+namespace {
+
+using gst_offline::SizeEstimate;
+
+/* A request of the helper's, with its headers. */
+gst_offline::HttpRequest helper_request (GstOfflineDownloadHelper *self, const std::string &url)
+{
+  gst_offline::HttpRequest request;
+  request.url = url;
+  request.headers = self->headers;
+  return request;
+}
+
+/* The lengths of the resources `size` could not tell (init segments), one
+ * HEAD request each (once per URL): a few per track. */
+bool measure_parts (GstOfflineDownloadHelper *self, SizeEstimate &size, std::map<std::string, gint64> &lengths,
+    GCancellable *cancellable, GError **error)
+{
+  for (const std::string &url : size.to_measure) {
+    auto known = lengths.find (url);
+    if (known == lengths.end ()) {
+      auto request = helper_request (self, url);
+      request.method = "HEAD";
+      auto response = gst_offline::http_request (std::move (request), cancellable, error);
+      if (!response)
+        return false;
+      known = lengths.emplace (url, response->content_length).first;
+    }
+    size.resolve (known->second);
+  }
+  size.to_measure.clear ();
+  return true;
+}
+
+std::optional<SizeEstimate> dash_track_size (GstOfflineDownloadHelper *self, const gst_offline::Track &track,
+    GCancellable *cancellable, GError **error)
+{
+  namespace dash = gst_offline::dash;
+  const dash::Mpd &mpd = *self->parsed.mpd;
+  auto ref = gst_offline::parse_dash_stream_key (track.stream_key, mpd, error);
+  if (!ref)
+    return std::nullopt;
+  const dash::Period &period = mpd.periods[ref->period];
+  const dash::Representation &rep = period.adaptation_sets[ref->set].representations[ref->representation];
+  guint64 cut = gst_offline::dash_period_cut (mpd, ref->period);
+  auto index = dash::expand_segments (period, rep, [] (dash::MediaSegment &&, GError **) { return true; }, error);
+  if (!index)
+    return std::nullopt;
+  if (!index->sidx)
+    return gst_offline::dash_representation_size (period, rep, cut, nullptr, error);
+  /* SegmentBase: its sidx lists the byte ranges, exactly (one small
+   * request, as the download makes first). */
+  auto request = helper_request (self, index->sidx->url);
+  request.headers.push_back ("Range: bytes=" + std::to_string (index->sidx->range.first) + "-"
+      + std::to_string (index->sidx->range.last));
+  request.max_size = dash::kMaxIndexBytes;
+  auto response = gst_offline::http_request (std::move (request), cancellable, error);
+  if (!response)
+    return std::nullopt;
+  if (!dash::add_sidx_segments (*index, reinterpret_cast<const guint8 *> (response->body.data ()),
+          response->body.size (), error))
+    return std::nullopt;
+  return gst_offline::dash_representation_size (period, rep, cut, &*index, error);
+}
+
+std::optional<SizeEstimate> hls_track_size (GstOfflineDownloadHelper *self, const gst_offline::Track &track,
+    GCancellable *cancellable, GError **error)
+{
+  namespace hls = gst_offline::hls;
+  const hls::Playlist &playlist = *self->parsed.playlist;
+  if (playlist.is_media ())
+    return gst_offline::hls_media_size (playlist.media (), 0);
+  auto ref = gst_offline::parse_hls_stream_key (track.stream_key, playlist, error);
+  if (!ref)
+    return std::nullopt;
+  const hls::MasterPlaylist &master = playlist.master ();
+  std::string uri;
+  guint64 bandwidth = 0;
+  if (ref->kind == gst_offline::HlsTrackRef::Kind::Variant) {
+    uri = master.variants[ref->variant].uri;
+    bandwidth = gst_offline::hls_estimate_bandwidth (master.variants[ref->variant]);
+  } else {
+    uri = *ref->rendition->uri;
+  }
+  /* The durations (and byte ranges) are in its media playlist. */
+  auto request = helper_request (self, uri);
+  request.max_size = kMaxManifestBytes;
+  auto response = gst_offline::http_request (std::move (request), cancellable, error);
+  if (!response)
+    return std::nullopt;
+  auto media = hls::parse_playlist (response->body, uri, error);
+  if (!media)
+    return std::nullopt;
+  if (!media->is_media ()) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+        "%s, a media playlist of %s, is a master playlist", uri.c_str (), self->uri.c_str ());
+    return std::nullopt;
+  }
+  SizeEstimate size = gst_offline::hls_media_size (media->media (), bandwidth);
+  /* The download keeps the playlist too. */
+  size.add_exact (response->body.size ());
+  return size;
+}
+
+std::optional<SizeEstimate> mss_track_size (GstOfflineDownloadHelper *self, const gst_offline::Track &track,
+    GError **error)
+{
+  const gst_offline::mss::Manifest &manifest = *self->parsed.mss;
+  auto ref = gst_offline::parse_mss_stream_key (track.stream_key, manifest, error);
+  if (!ref)
+    return std::nullopt;
+  const auto &stream = manifest.streams[ref->stream];
+  return gst_offline::mss_level_size (manifest, stream, stream.quality_levels[ref->level], error);
+}
+
+}  // namespace
+
+/**
+ * gst_offline_download_helper_measure:
+ * @self: a prepared #GstOfflineDownloadHelper
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Finds what each track will take on disk (#GstOfflineTrack:size of the
+ * tracks gst_offline_download_helper_get_tracks() returns afterwards),
+ * blocking the calling thread: exact where the manifest gives the bytes
+ * (DASH byte ranges, a SegmentBase's sidx, HLS EXT-X-BYTERANGE), else the
+ * track's bandwidth (an HLS variant's AVERAGE-BANDWIDTH, else its
+ * BANDWIDTH) times its segments' durations, an estimate. It asks the server
+ * only for what the manifest does not hold: an HLS track's media playlist,
+ * a SegmentBase's sidx, the length of an init segment without a byte range
+ * (a HEAD request), never one request per media segment. Tracks with
+ * neither byte ranges nor a bandwidth (an HLS rendition) stay unknown (-1).
+ * A media file's size is what its server said when preparing.
+ *
+ * Returns: %FALSE with the error of a request or of a malformed media
+ *   playlist or sidx.
+ */
+gboolean gst_offline_download_helper_measure (GstOfflineDownloadHelper *self, GCancellable *cancellable,
+    GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), FALSE);
+  g_return_val_if_fail (self->prepared, FALSE);
+  std::map<std::string, gint64> lengths;
+  for (gst_offline::Track &track : self->tracks) {
+    std::optional<SizeEstimate> size;
+    switch (self->type) {
+      case GST_OFFLINE_DOWNLOAD_TYPE_DASH: size = dash_track_size (self, track, cancellable, error); break;
+      case GST_OFFLINE_DOWNLOAD_TYPE_HLS: size = hls_track_size (self, track, cancellable, error); break;
+      case GST_OFFLINE_DOWNLOAD_TYPE_MSS: size = mss_track_size (self, track, error); break;
+      default: size = SizeEstimate {}; break;
+    }
+    if (!size || !measure_parts (self, *size, lengths, cancellable, error)) {
+      g_prefix_error (error, "cannot tell the size of track %s: ", track.stream_key.c_str ());
+      return FALSE;
+    }
+    track.size = size->total ();
+    track.size_exact = size->exact;
+  }
+  return TRUE;
+}
+
+/**
+ * gst_offline_download_helper_get_size:
+ * @self: a measured #GstOfflineDownloadHelper (gst_offline_download_helper_measure())
+ * @stream_keys: (nullable) (array zero-terminated=1): the tracks (from
+ *   gst_offline_download_helper_select_tracks()); %NULL for the default
+ *   selection, which a download that names no track takes
+ * @exact: (out) (optional): whether the size is exact rather than an estimate
+ *
+ * What downloading the selection takes on disk: the manifest and the sum
+ * of its tracks' #GstOfflineTrack:size (a media file: its length).
+ *
+ * Returns: the bytes, or -1 when unknown (a track's size is unknown, the
+ *   helper was not measured, a key names no track, a media file whose
+ *   server did not say its length).
+ */
+gint64 gst_offline_download_helper_get_size (GstOfflineDownloadHelper *self, const gchar *const *stream_keys,
+    gboolean *exact)
+{
+  if (exact)
+    *exact = FALSE;
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), -1);
+  if (!self->prepared)
+    return -1;
+  if (self->type == GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE) {
+    if (exact)
+      *exact = self->parsed.content_length >= 0;
+    return self->parsed.content_length;
+  }
+  std::vector<std::string> requested;
+  for (const gchar *const *key = stream_keys; key && *key; key++)
+    requested.emplace_back (*key);
+  /* The one selection rule of the downloaders. */
+  auto keys = gst_offline::download_stream_keys (requested, self->tracks, self->uri, nullptr);
+  if (!keys)
+    return -1;
+  /* The download keeps the manifest too. */
+  guint64 total = self->parsed.manifest_length;
+  bool all_exact = true;
+  std::set<std::string> counted;
+  for (const std::string &key : *keys) {
+    if (!counted.insert (key).second)
+      continue;
+    auto track = std::find_if (self->tracks.begin (), self->tracks.end (),
+        [&] (const gst_offline::Track &t) { return t.stream_key == key; });
+    if (track == self->tracks.end () || !track->size)
+      return -1;
+    total += *track->size;
+    all_exact = all_exact && track->size_exact;
+  }
+  if (exact)
+    *exact = all_exact;
+  return static_cast<gint64> (total);
 }

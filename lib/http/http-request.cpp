@@ -26,6 +26,25 @@ void wipe (std::string &bytes)
   bytes.clear ();
 }
 
+/* What the server says the whole resource's length is: a 206's
+ * Content-Range total, else a 200's Content-Length (encoded bodies aside,
+ * whose length is not the resource's); -1 when it does not say. */
+gint64 whole_length (SoupMessageHeaders *headers, guint status)
+{
+  if (status == SOUP_STATUS_PARTIAL_CONTENT) {
+    goffset start = 0, end = 0, total = -1;
+    if (soup_message_headers_get_content_range (headers, &start, &end, &total) && total >= 0)
+      return total;
+    return -1;
+  }
+  if (status != SOUP_STATUS_OK || soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CONTENT_LENGTH)
+    return -1;
+  const char *coding = soup_message_headers_get_one (headers, "Content-Encoding");
+  if (coding && g_ascii_strcasecmp (coding, "identity") != 0)
+    return -1;
+  return soup_message_headers_get_content_length (headers);
+}
+
 /* One request with its retries; keeps itself alive through its callbacks. */
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
@@ -97,6 +116,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     response_.status = status;
     const char *type = soup_message_headers_get_content_type (soup_message_get_response_headers (message_), nullptr);
     response_.content_type = type ? type : "";
+    response_.content_length = whole_length (soup_message_get_response_headers (message_), status);
     read_next ();
   }
 

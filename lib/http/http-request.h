@@ -41,6 +41,9 @@ struct HttpResponse {
   std::string content_type;
   std::string body;
   bool complete = true;
+  /* The length of the whole resource, as the server says it: a 200's
+   * Content-Length, a 206's Content-Range total; -1 when it does not. */
+  gint64 content_length = -1;
 
   HttpResponse () = default;
   HttpResponse (HttpResponse &&) = default;

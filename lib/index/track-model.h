@@ -59,6 +59,11 @@ struct Track {
   /* An audio track that is a whole presentation of its own (an HLS
    * audio-only variant): chosen only when no video track is. */
   bool whole_presentation = false;
+  /* What it will take on disk, from its manifest (tracks/track-size.h):
+   * unset while not measured or unknown; exact when the manifest gives
+   * every byte count, else an estimate from its bandwidth. */
+  std::optional<guint64> size;
+  bool size_exact = false;
 
   /* What a download adds. How its segments are packed: "fmp4", "mss-fmp4",
    * "mpegts", "webvtt", "ttml"; empty for a manifest's track. */

@@ -70,9 +70,51 @@ static void gst_offline_track_finalize (GObject *object)
   G_OBJECT_CLASS (gst_offline_track_parent_class)->finalize (object);
 }
 
+enum { PROP_0, PROP_SIZE, PROP_SIZE_EXACT };
+
+static void gst_offline_track_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  auto self = GST_OFFLINE_TRACK (object);
+  switch (prop_id) {
+    case PROP_SIZE:
+      g_value_set_int64 (value, gst_offline_track_get_size (self));
+      break;
+    case PROP_SIZE_EXACT:
+      g_value_set_boolean (value, gst_offline_track_get_size_exact (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
 static void gst_offline_track_class_init (GstOfflineTrackClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = gst_offline_track_finalize;
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  object_class->finalize = gst_offline_track_finalize;
+  object_class->get_property = gst_offline_track_get_property;
+  /**
+   * GstOfflineTrack:size:
+   *
+   * The bytes the track will take on disk once downloaded, as
+   * gst_offline_download_helper_measure() found them in the manifest: exact
+   * when #GstOfflineTrack:size-exact, else its bandwidth times its duration
+   * (an estimate); -1 when unknown (not measured, or a track whose manifest
+   * gives neither sizes nor a bandwidth).
+   */
+  g_object_class_install_property (object_class, PROP_SIZE,
+      g_param_spec_int64 ("size", "Size", "Bytes the track will take once downloaded, -1 if unknown", -1, G_MAXINT64,
+          -1, static_cast<GParamFlags> (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+  /**
+   * GstOfflineTrack:size-exact:
+   *
+   * Whether #GstOfflineTrack:size is exact: the manifest gives the length
+   * of every byte the track takes (DASH byte ranges or a sidx, HLS
+   * EXT-X-BYTERANGE).
+   */
+  g_object_class_install_property (object_class, PROP_SIZE_EXACT,
+      g_param_spec_boolean ("size-exact", "Size exact", "Whether the size is exact rather than an estimate", FALSE,
+          static_cast<GParamFlags> (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 }
 
 namespace gst_offline {
@@ -319,6 +361,24 @@ GPtrArray *gst_offline_track_get_protection_events (GstOfflineTrack *self)
   }
   return events;
 }
+
+/**
+ * gst_offline_track_get_size:
+ * @self: a #GstOfflineTrack
+ *
+ * See #GstOfflineTrack:size.
+ *
+ * Returns: the bytes the track will take once downloaded, or -1 if unknown.
+ */
+TRACK_GETTER (gint64, size, -1, self->track.size ? static_cast<gint64> (*self->track.size) : -1)
+
+/**
+ * gst_offline_track_get_size_exact:
+ * @self: a #GstOfflineTrack
+ *
+ * Returns: whether gst_offline_track_get_size() is exact rather than an estimate.
+ */
+TRACK_GETTER (gboolean, size_exact, FALSE, self->track.size && self->track.size_exact)
 
 /* Declared in offline-playback-private.h. */
 TRACK_GETTER (guint64, timescale, 0, self->track.timescale)

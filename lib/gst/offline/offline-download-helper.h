@@ -45,4 +45,11 @@ GST_OFFLINE_API
 GstOfflineDownloadRequest *gst_offline_download_helper_get_download_request (GstOfflineDownloadHelper *self,
     const gchar *id, const gchar *const *stream_keys);
 
+GST_OFFLINE_API
+gboolean gst_offline_download_helper_measure (GstOfflineDownloadHelper *self, GCancellable *cancellable, GError **error);
+
+GST_OFFLINE_API
+gint64 gst_offline_download_helper_get_size (GstOfflineDownloadHelper *self, const gchar *const *stream_keys,
+    gboolean *exact);
+
 G_END_DECLS

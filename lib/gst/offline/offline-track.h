@@ -77,6 +77,10 @@ GST_OFFLINE_API
 const gchar *const *gst_offline_track_get_protection_systems (GstOfflineTrack *self);
 GST_OFFLINE_API
 GPtrArray *gst_offline_track_get_protection_events (GstOfflineTrack *self);
+GST_OFFLINE_API
+gint64 gst_offline_track_get_size (GstOfflineTrack *self);
+GST_OFFLINE_API
+gboolean gst_offline_track_get_size_exact (GstOfflineTrack *self);
 
 /**
  * GstOfflineSegment:
