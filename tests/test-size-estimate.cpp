@@ -1,7 +1,7 @@
 /* The size of a download before it is made (issue 16, item 4): what
  * `inspect --json` says a selection takes, against what the download then
  * holds, for content ffmpeg makes here: DASH SegmentTemplate (bandwidth
- * only: an estimate), DASH byte ranges (exact), HLS TS (an estimate from the
+ * only: an estimate), DASH byte ranges and SegmentBase (exact), HLS TS (an estimate from the
  * variant's BANDWIDTH), HLS EXT-X-BYTERANGE (exact), Smooth Streaming (an
  * estimate from the Bitrates) and a progressive file (its Content-Length,
  * exact); the text a person reads; and a download that cannot fit refused
@@ -112,6 +112,39 @@ GST_START_TEST (test_dash_byte_ranges_exact)
   ot::make_dash (dirs.content, "-single_file 1");
   g_autofree gchar *url = ot::serve (ot::test_server, dirs.content, "ranges", "x.mpd");
   assert_size_before (dirs.data, url, "ranges", true);
+}
+GST_END_TEST;
+
+/* SegmentBase with indexRange (ffmpeg's mp4 muxer with a global sidx:
+ * ftyp, moov, sidx, then moof/mdat pairs): the sidx lists every byte range,
+ * so the size is exact. */
+GST_START_TEST (test_dash_segment_base_exact)
+{
+  ot::Dirs dirs ("size-dash-base");
+  ot::run_ffmpeg (dirs.content, { "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=6", "-c:v", "libx264",
+      "-preset", "veryfast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-threads",
+      "1", "-movflags", "+frag_keyframe+empty_moov+default_base_moof+global_sidx+skip_trailer", "v.mp4" });
+  std::string bytes = ot::read_text (dirs.in_content ("v.mp4"));
+  auto box_size = [&] (guint64 at) {
+    fail_unless (at + 8 <= bytes.size ());
+    return (guint64) GST_READ_UINT32_BE (bytes.data () + at);
+  };
+  guint64 sidx = box_size (0) + box_size (box_size (0));
+  fail_unless (bytes.compare (sidx + 4, 4, "sidx") == 0, "no sidx after ftyp and moov");
+  g_autofree gchar *mpd = g_strdup_printf ("<?xml version=\"1.0\"?>\n"
+      "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"static\" "
+      "profiles=\"urn:mpeg:dash:profile:isoff-on-demand:2011\" minBufferTime=\"PT2S\" "
+      "mediaPresentationDuration=\"PT6S\">\n <Period>\n"
+      "  <AdaptationSet contentType=\"video\" mimeType=\"video/mp4\">\n"
+      "   <Representation id=\"v\" codecs=\"avc1.64000d\" bandwidth=\"100000\" width=\"320\" height=\"240\">\n"
+      "    <BaseURL>v.mp4</BaseURL>\n"
+      "    <SegmentBase indexRange=\"%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "\">"
+      "<Initialization range=\"0-%" G_GUINT64_FORMAT "\"/></SegmentBase>\n"
+      "   </Representation>\n  </AdaptationSet>\n </Period>\n</MPD>\n",
+      sidx, sidx + box_size (sidx) - 1, sidx - 1);
+  ot::write_text (dirs.in_content ("base.mpd"), mpd);
+  g_autofree gchar *url = ot::serve (ot::test_server, dirs.content, "base", "base.mpd");
+  assert_size_before (dirs.data, url, "base", true);
 }
 GST_END_TEST;
 
@@ -264,6 +297,7 @@ size_estimate_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_dash_template_estimate);
   tcase_add_test (tc, test_dash_byte_ranges_exact);
+  tcase_add_test (tc, test_dash_segment_base_exact);
   tcase_add_test (tc, test_hls_ts_estimate);
   tcase_add_test (tc, test_hls_byte_ranges_exact);
   tcase_add_test (tc, test_smooth_streaming_estimate);
