@@ -95,6 +95,17 @@ void assert_size_before (const gchar *data, const std::string &url, const gchar 
   }
 }
 
+/* ffmpeg: `seconds` of a 320x240 test pattern in H.264 (a keyframe every
+ * second) into `dir`, with `output` (muxer options and the output). */
+void encode_video (const gchar *dir, const char *seconds, const std::vector<const char *> &output)
+{
+  g_autofree gchar *source = g_strdup_printf ("testsrc2=size=320x240:rate=25:duration=%s", seconds);
+  std::vector<const char *> args = { "-f", "lavfi", "-i", source, "-c:v", "libx264", "-preset", "veryfast", "-g", "25",
+    "-keyint_min", "25", "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-threads", "1" };
+  args.insert (args.end (), output.begin (), output.end ());
+  ot::run_ffmpeg (dir, args);
+}
+
 }  // namespace
 
 GST_START_TEST (test_dash_template_estimate)
@@ -121,9 +132,8 @@ GST_END_TEST;
 GST_START_TEST (test_dash_segment_base_exact)
 {
   ot::Dirs dirs ("size-dash-base");
-  ot::run_ffmpeg (dirs.content, { "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=6", "-c:v", "libx264",
-      "-preset", "veryfast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-threads",
-      "1", "-movflags", "+frag_keyframe+empty_moov+default_base_moof+global_sidx+skip_trailer", "v.mp4" });
+  encode_video (dirs.content, "6",
+      { "-movflags", "+frag_keyframe+empty_moov+default_base_moof+global_sidx+skip_trailer", "v.mp4" });
   std::string bytes = ot::read_text (dirs.in_content ("v.mp4"));
   auto box_size = [&] (guint64 at) {
     fail_unless (at + 8 <= bytes.size ());
@@ -167,9 +177,8 @@ GST_END_TEST;
 GST_START_TEST (test_hls_byte_ranges_exact)
 {
   ot::Dirs dirs ("size-hls-ranges");
-  ot::run_ffmpeg (dirs.content, { "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=4", "-c:v", "libx264",
-      "-preset", "veryfast", "-g", "25", "-pix_fmt", "yuv420p", "-threads", "1", "-f", "hls", "-hls_time", "1",
-      "-hls_playlist_type", "vod", "-hls_flags", "single_file", "index.m3u8" });
+  encode_video (dirs.content, "4",
+      { "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod", "-hls_flags", "single_file", "index.m3u8" });
   fail_unless (ot::read_text (dirs.in_content ("index.m3u8")).find ("#EXT-X-BYTERANGE") != std::string::npos);
   g_autofree gchar *url = ot::serve (ot::test_server, dirs.content, "single", "index.m3u8");
   assert_size_before (dirs.data, url, "single", true);
@@ -189,8 +198,7 @@ GST_END_TEST;
 GST_START_TEST (test_progressive_exact)
 {
   ot::Dirs dirs ("size-progressive");
-  ot::run_ffmpeg (dirs.content, { "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2", "-c:v", "libx264",
-      "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-threads", "1", "clip.mp4" });
+  encode_video (dirs.content, "2", { "clip.mp4" });
   g_autofree gchar *url = ot::serve (ot::test_server, dirs.content, "files", "clip.mp4");
   assert_size_before (dirs.data, url, "clip", true);
 }
