@@ -532,7 +532,10 @@ AdaptiveStream::push_first_mpegts_block (GstBuffer *buffer)
   GstBuffer *rest = nullptr;
   if (*head < size) {
     rest = gst_buffer_copy_region (buffer, GST_BUFFER_COPY_ALL, *head, size - *head);
-    GST_BUFFER_PTS (rest) = GST_BUFFER_DTS (rest) = GST_CLOCK_TIME_NONE;
+    /* The time the block came at, as before the split: tsdemux times the
+     * PCRs it meets by the PTS of the buffer holding them. */
+    GST_BUFFER_PTS (rest) = GST_BUFFER_PTS (buffer);
+    GST_BUFFER_DTS (rest) = GST_BUFFER_DTS (buffer);
     GST_BUFFER_OFFSET (rest) = GST_BUFFER_OFFSET_NONE;
     GST_BUFFER_FLAG_UNSET (rest, GST_BUFFER_FLAG_DISCONT);
     gst_buffer_resize (buffer, 0, *head);
