@@ -680,9 +680,9 @@ play_case (gint index)
    * runs it: the HLS (MPEG-TS) audio switch with playbin3 or uridecodebin3.
    * decodebin3 now gives the new language the old one's output (cachesrc's
    * collection stands in for tsdemux's, see push_first_mpegts_block()), but
-   * the new language starts at the segment before the switch point and,
-   * after a few buffers, comes out with its frames stamped 1.65 s late
-   * (docs/architecture.md). */
+   * its first pushes are refused NOT_LINKED until that output is free, and
+   * the frames held back then come out stamped with the next segment's time
+   * (1.65 s late; docs/architecture.md). */
   bool known_bad = c == Case::SwitchAudio && player != Player::Playbin && content.id == "sel-hls";
   if (known_bad && !g_getenv ("OT_STREAM_SELECTION_ALL"))
     return;
