@@ -88,6 +88,33 @@ pat_packet ()
   return p;
 }
 
+/* A TS packet continuing the PES of `pid` (no unit start, all payload). */
+std::string
+payload_packet (guint16 pid)
+{
+  std::string p (188, '\x55');
+  p[0] = 0x47;
+  p[1] = static_cast<char> (pid >> 8);
+  p[2] = static_cast<char> (pid & 0xff);
+  p[3] = 0x10;
+  return p;
+}
+
+/* `packet` (from pes_packet()) with PES_packet_length `length`. */
+std::string
+with_pes_length (std::string packet, guint16 length)
+{
+  packet[8] = static_cast<char> (length >> 8);
+  packet[9] = static_cast<char> (length & 0xff);
+  return packet;
+}
+
+std::optional<gsize>
+program_head (const std::string &ts)
+{
+  return mpegts_program_head (reinterpret_cast<const guint8 *> (ts.data ()), ts.size ());
+}
+
 } // namespace
 
 /* ffmpeg's layout: MPEGTS:126000 is LOCAL 0, the media starts at 1.4 s on
@@ -246,6 +273,40 @@ GST_START_TEST (test_mpegts_first_pcr)
 }
 GST_END_TEST;
 
+/* The head cachesrc gives tsdemux before the stream collection: the tables
+ * and the five packets tsdemux needs to find the packet size, with no PES
+ * complete in them. */
+GST_START_TEST (test_mpegts_program_head)
+{
+  std::string pes = pes_packet (0x100, 126000, std::nullopt), more = payload_packet (0x100);
+  /* ffmpeg's start: tables, then an unbounded (video) PES. */
+  std::string ts = pat_packet () + pat_packet () + pes + more + more + more + pes;
+  auto head = program_head (ts);
+  fail_unless (head.has_value ());
+  fail_unless_equals_uint64 (*head, 5 * 188);
+  /* Tables longer than five packets: all of them and the first PES packet. */
+  std::string tables;
+  for (int i = 0; i < 6; i++)
+    tables += pat_packet ();
+  head = program_head (tables + pes + more);
+  fail_unless (head.has_value ());
+  fail_unless_equals_uint64 (*head, 7 * 188);
+  /* A PES whose length ends it within the head; a second start on its PID. */
+  std::string audio = with_pes_length (pes, 2000);
+  fail_unless (program_head (pat_packet () + pat_packet () + audio + more + more + more).has_value ());
+  fail_if (program_head (pat_packet () + pat_packet () + with_pes_length (pes, 200) + more + more).has_value ());
+  fail_if (program_head (pat_packet () + pes + pes + more + more).has_value ());
+  /* Another PID's start is no end of this one. */
+  fail_unless (program_head (pat_packet () + pes + pes_packet (0x101, 1, std::nullopt) + more + more).has_value ());
+  /* No table first, too short, not packets. */
+  fail_if (program_head (pes + more + more + more + more + more).has_value ());
+  fail_if (program_head (pat_packet () + pat_packet () + pes).has_value ());
+  fail_if (program_head (tables).has_value ());
+  fail_if (program_head ("x" + ts).has_value ());
+  fail_if (mpegts_program_head (nullptr, 0).has_value ());
+}
+GST_END_TEST;
+
 static Suite *
 webvtt_timing_suite (void)
 {
@@ -258,6 +319,7 @@ webvtt_timing_suite (void)
   tcase_add_test (tc, test_refuses_bad_input);
   tcase_add_test (tc, test_mpegts_first_timestamp);
   tcase_add_test (tc, test_mpegts_first_pcr);
+  tcase_add_test (tc, test_mpegts_program_head);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -194,6 +194,12 @@ AdaptiveStream::protection_changes ()
 }
 
 bool
+AdaptiveStream::is_mpegts () const
+{
+  return g_str_equal (gst_offline_track_get_container (track_.get ()), "mpegts");
+}
+
+bool
 AdaptiveStream::is_mss () const
 {
   return g_str_equal (gst_offline_track_get_container (track_.get ()), "mss-fmp4");
@@ -299,9 +305,10 @@ AdaptiveStream::push_segment (gint64 media_offset)
      * with collections of their own it merges them (the same streams, by
      * pointer) and unblocks each input by itself. */
     need_collection_ = false;
-    GstStreamCollection *collection = playback_->copy_collection ();
-    gst_pad_push_event (pad (), gst_event_new_stream_collection (collection));
-    gst_object_unref (collection);
+    if (is_mpegts ())
+      collection_after_tables_ = true; /* see push_first_mpegts_block() */
+    else
+      push_collection ();
   }
 
   if (need_tags_) {
@@ -442,7 +449,7 @@ AdaptiveStream::push_iteration ()
         return;
       }
       reader_.pts = current_->start;
-      if (g_str_equal (gst_offline_track_get_container (track_.get ()), "mpegts")) {
+      if (is_mpegts ()) {
         /* tsdemux times its output from the PCRs and the PTS of the buffers
          * they come in: give it the time the period's MPEG-TS clock puts
          * the segment at, not its nominal start, or frames shift after a
@@ -489,9 +496,63 @@ AdaptiveStream::push_iteration ()
     return;
   }
 
-  ret = gst_pad_push (pad (), buffer);
+  ret = collection_after_tables_ ? push_first_mpegts_block (buffer) : gst_pad_push (pad (), buffer);
   if (ret != GST_FLOW_OK)
     finish (ret, false);
+}
+
+void
+AdaptiveStream::push_collection ()
+{
+  GstStreamCollection *collection = playback_->copy_collection ();
+  gst_pad_push_event (pad (), gst_event_new_stream_collection (collection));
+  gst_object_unref (collection);
+}
+
+GstFlowReturn
+AdaptiveStream::push_first_mpegts_block (GstBuffer *buffer)
+{
+  std::optional<gsize> head;
+  {
+    GstMapInfo map;
+    if (gst_buffer_map (buffer, &map, GST_MAP_READ)) {
+      head = mpegts_program_head (map.data, map.size);
+      gst_buffer_unmap (buffer, &map);
+    }
+  }
+  if (!head) {
+    /* tsdemux drops a collection that comes before its program: its own
+     * then stands. */
+    GST_INFO_OBJECT (pad (), "MPEG-TS data does not begin with its tables: the collection goes first");
+    collection_after_tables_ = false;
+    push_collection ();
+    return gst_pad_push (pad (), buffer);
+  }
+  gsize size = gst_buffer_get_size (buffer);
+  GstBuffer *rest = nullptr;
+  if (*head < size) {
+    rest = gst_buffer_copy_region (buffer, GST_BUFFER_COPY_ALL, *head, size - *head);
+    /* The time the block came at, as before the split: tsdemux times the
+     * PCRs it meets by the PTS of the buffer holding them. */
+    GST_BUFFER_PTS (rest) = GST_BUFFER_PTS (buffer);
+    GST_BUFFER_DTS (rest) = GST_BUFFER_DTS (buffer);
+    GST_BUFFER_OFFSET (rest) = GST_BUFFER_OFFSET_NONE;
+    GST_BUFFER_FLAG_UNSET (rest, GST_BUFFER_FLAG_DISCONT);
+    gst_buffer_resize (buffer, 0, *head);
+  }
+  GST_DEBUG_OBJECT (pad (), "MPEG-TS head (%" G_GSIZE_FORMAT " bytes), then the stream collection", *head);
+  GstFlowReturn ret = gst_pad_push (pad (), buffer);
+  if (ret == GST_FLOW_OK) {
+    collection_after_tables_ = false;
+    push_collection ();
+  }
+  if (rest) {
+    if (ret == GST_FLOW_OK)
+      ret = gst_pad_push (pad (), rest);
+    else
+      gst_buffer_unref (rest);
+  }
+  return ret;
 }
 
 void

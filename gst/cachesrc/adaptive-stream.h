@@ -110,9 +110,23 @@ private:
   /* A new segment where the media timeline restarts (a new period):
    * `start` is the presentation time of the segment coming next. */
   void push_period_segment (GstClockTime start, gint64 media_offset);
+  /* A new collection object of the playback's streams, pushed. */
+  void push_collection ();
+  /* The first block of an MPEG-TS track after its collection became due:
+   * the head tsdemux makes its program and pads from (mpegts_program_head())
+   * alone, then the collection, then the rest. tsdemux (in the parsebin
+   * that uridecodebin3 1.22 has urisourcebin put below every pad) drops a
+   * collection that comes before its program and pushes one of its own
+   * with only its pad's stream; decodebin3 posted that one when the input
+   * came first, and playbin3 then selected that stream type alone and
+   * released the other sink pads. Pushed there, cachesrc's collection
+   * follows tsdemux's on its pads before any data: decodebin3 takes it
+   * before anything of the input plays (docs/architecture.md). */
+  GstFlowReturn push_first_mpegts_block (GstBuffer *buffer);
   /* NULL without an error for a container with no caps. */
   GstCaps *make_caps (GError **error) const;
   bool is_mss () const;
+  bool is_mpegts () const;
   /* Whether the track is DASH or HLS fMP4 (qtdemux, an init segment). */
   bool is_fmp4 () const;
   /* At a new period of an fMP4 track: a stream-start that makes qtdemux
@@ -140,6 +154,7 @@ private:
   bool need_tags_ = true;
   bool need_protection_ = true;
   bool need_collection_ = true;
+  bool collection_after_tables_ = false; /* MPEG-TS: see push_first_mpegts_block() */
   bool need_segment_ = true;
   /* Nobody took the last push (NOT_LINKED while other tracks are linked):
    * the task waits in wait_while_parked(). */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "webvtt-timing.h"
 
+#include <map>
 #include <vector>
 
 namespace gst_offline {
@@ -299,6 +300,25 @@ mpegts_sync (const guint8 *data, gsize size)
   return start;
 }
 
+/* Where the PES that packet `p` begins starts in it (after the adaptation
+ * field); 0 if it begins none (a section: PAT, PMT; or the rest of one). */
+gsize
+pes_start (const guint8 *p)
+{
+  bool unit_start = (p[1] & 0x40) != 0;
+  bool error_or_scrambled = (p[1] & 0x80) != 0 || (p[3] & 0xc0) != 0;
+  guint adaptation = (p[3] >> 4) & 0x3;
+  if (!unit_start || error_or_scrambled || !(adaptation & 0x1))
+    return 0;
+  gsize offset = 4;
+  if (adaptation & 0x2)
+    offset += 1 + p[4];
+  if (offset + 3 > kPacket)
+    return 0;
+  const guint8 *pes = p + offset;
+  return pes[0] == 0 && pes[1] == 0 && pes[2] == 1 ? offset : 0;
+}
+
 } // namespace
 
 std::optional<GstClockTime>
@@ -318,6 +338,51 @@ mpegts_first_pcr (const guint8 *data, gsize size)
   return std::nullopt;
 }
 
+std::optional<gsize>
+mpegts_program_head (const guint8 *data, gsize size)
+{
+  /* tsdemux finds the packet size in four packets' worth of its largest
+   * (208 bytes) before it parses any. */
+  constexpr gsize kSizeDiscovery = 5;
+  gsize packets = size / kPacket;
+  /* Per PID of a PES started in the head: the bytes it has left to its
+   * declared end (G_MAXSIZE: no length given, it ends at the next start). */
+  std::map<guint, gsize> open;
+  gsize head = 0;
+  for (gsize i = 0; i < packets; i++) {
+    const guint8 *p = data + i * kPacket;
+    if (p[0] != 0x47)
+      return std::nullopt;
+    if (i >= kSizeDiscovery && !open.empty ())
+      break; /* enough: the tables, the packets the size needs */
+    guint pid = ((p[1] & 0x1f) << 8) | p[2];
+    gsize offset = pes_start (p);
+    if (offset != 0) {
+      if (i == 0 || open.count (pid))
+        return std::nullopt; /* no tables first, or a PES complete */
+      if (offset + 6 > kPacket)
+        return std::nullopt;
+      guint length = (p[offset + 4] << 8) | p[offset + 5];
+      open[pid] = length ? 6 + length : G_MAXSIZE;
+    }
+    auto found = open.find (pid);
+    if (found != open.end ()) {
+      guint adaptation = (p[3] >> 4) & 0x3;
+      gsize payload = 4 + ((adaptation & 0x2) ? 1 + p[4] : 0);
+      gsize bytes = (adaptation & 0x1) && payload < kPacket ? kPacket - payload : 0;
+      if (found->second != G_MAXSIZE) {
+        if (bytes >= found->second)
+          return std::nullopt; /* this PES would be complete */
+        found->second -= bytes;
+      }
+    }
+    head = i + 1;
+  }
+  if (open.empty () || head < kSizeDiscovery)
+    return std::nullopt;
+  return head * kPacket;
+}
+
 std::optional<GstClockTime>
 mpegts_first_timestamp (const guint8 *data, gsize size)
 {
@@ -325,19 +390,10 @@ mpegts_first_timestamp (const guint8 *data, gsize size)
     const guint8 *p = data + at;
     if (p[0] != 0x47)
       return std::nullopt; /* lost sync */
-    bool unit_start = (p[1] & 0x40) != 0;
-    bool error_or_scrambled = (p[1] & 0x80) != 0 || (p[3] & 0xc0) != 0;
-    guint adaptation = (p[3] >> 4) & 0x3;
-    if (!unit_start || error_or_scrambled || !(adaptation & 0x1))
-      continue;
-    gsize offset = 4;
-    if (adaptation & 0x2)
-      offset += 1 + p[4];
-    if (offset + 14 > kPacket)
+    gsize offset = pes_start (p);
+    if (offset == 0 || offset + 14 > kPacket)
       continue;
     const guint8 *pes = p + offset;
-    if (pes[0] != 0 || pes[1] != 0 || pes[2] != 1)
-      continue; /* a section (PAT, PMT), not a PES */
     guint8 stream_id = pes[3];
     /* Stream ids without the optional PES header (padding, private 2, ...). */
     if (stream_id == 0xbc || stream_id == 0xbe || stream_id == 0xbf || stream_id == 0xf0 || stream_id == 0xf1

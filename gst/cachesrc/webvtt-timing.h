@@ -82,4 +82,13 @@ std::optional<GstClockTime> mpegts_first_pcr (const guint8 *data, gsize size);
  * than a second) or alone. nullopt when the data holds none. */
 std::optional<GstClockTime> mpegts_first_timestamp (const guint8 *data, gsize size);
 
+/* How much of the start of MPEG-TS data tsdemux can be given for it to
+ * make its program (and pads) but push nothing out: the tables that come
+ * first (PAT, PMT), and at least the five packets its packetizer needs to
+ * find the packet size, no PES complete among them (a PES ends at the next
+ * start on its PID, or after the length its header gives). nullopt when
+ * the data is not packets from its first byte on, does not begin with a
+ * table, or has no such head. */
+std::optional<gsize> mpegts_program_head (const guint8 *data, gsize size);
+
 } // namespace gst_offline

@@ -327,6 +327,7 @@ void run_mpegts (const uint8_t *data, size_t size)
 {
   mpegts_first_pcr (data, size);
   mpegts_first_timestamp (data, size);
+  mpegts_program_head (data, size);
 }
 
 }  // namespace
