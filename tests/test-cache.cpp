@@ -62,6 +62,49 @@ static std::string read_path (const char *path)
   return std::string (contents, length);
 }
 
+/* The keys of a removal (one a segment) are kept in a file, not in memory,
+ * and read back whole and in order: records across the file's pieces, keys
+ * of any bytes; where the file cannot be written (a full disk, here a file
+ * size limit: the time a removal must work), or made (no such directory),
+ * the rest stay in memory. */
+static bool key_spool_gives_back (const std::string &dir, guint count)
+{
+  auto key = [] (guint i) {
+    std::string k = "http://127.0.0.1/" + std::string (i % 97, 'k') + std::to_string (i);
+    if (i % 1000 == 7)
+      k += std::string ("\0\n", 2);
+    return i % 5000 == 3 ? std::string () : k;
+  };
+  KeySpool spool (dir);
+  for (guint i = 0; i < count; i++)
+    spool.add (key (i));
+  guint64 i = 0;
+  bool same = true;
+  spool.for_each ([&] (const std::string &got) { same = same && got == key (static_cast<guint> (i++)); });
+  return same && i == count && spool.size () == count;
+}
+
+GST_START_TEST (test_key_spool_gives_back_every_key)
+{
+  g_autofree gchar *dir = ot_make_temp_dir ("spool");
+  fail_unless (key_spool_gives_back (dir, 40000));
+  fail_unless (key_spool_gives_back (std::string (dir) + "/no-such-directory", 40000));
+  /* No file left behind. */
+  g_autoptr (GDir) listing = g_dir_open (dir, 0, nullptr);
+  fail_unless (g_dir_read_name (listing) == nullptr);
+  pid_t pid = fork ();
+  if (pid == 0) {
+    signal (SIGXFSZ, SIG_IGN);
+    struct rlimit limit = { 300000, 300000 };
+    setrlimit (RLIMIT_FSIZE, &limit);
+    _exit (key_spool_gives_back (dir, 40000) ? 0 : 1);
+  }
+  int status = 0;
+  waitpid (pid, &status, 0);
+  fail_unless (WIFEXITED (status) && WEXITSTATUS (status) == 0, "the keys past the file size limit were lost");
+}
+GST_END_TEST;
+
 GST_START_TEST (test_resource_is_visible_only_when_whole)
 {
   g_autoptr (GstOfflineCache) cache = open_cache ("whole");
@@ -528,6 +571,7 @@ static Suite *cache_suite (void)
   tcase_add_test (tc, test_removal_deletes_the_partials_its_plan_names_unless_held);
   tcase_add_test (tc, test_removal_deletes_partials_that_never_had_a_row);
   tcase_add_test (tc, test_file_held_between_rename_and_rows_is_left_alone);
+  tcase_add_test (tc, test_key_spool_gives_back_every_key);
   return s;
 }
 

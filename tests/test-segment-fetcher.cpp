@@ -4,6 +4,7 @@
  * merged into capped requests, split byte for byte, resumed after a cut.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cache/cache-private.h"
+#include "cache/resource-writer.h"
 #include "downloader/segment-fetcher.h"
 #include "http/http-client.h"
 
@@ -293,6 +294,79 @@ GST_START_TEST (test_merged_requests_are_capped)
 }
 GST_END_TEST;
 
+/* A fetch slot takes its next segment once the bytes of the last one are
+ * written, without waiting for the sync and the rows that make it visible:
+ * the first batch's syncfs is held until the second segment's bytes come
+ * (with one slot, they never would if the slot waited: the test case's
+ * timeout ends it), and every segment is whole in the end. */
+struct SyncGate {
+  GMutex lock;
+  GCond changed;
+  bool holding = false;
+  bool released = false;
+
+  static void wait (gpointer data)
+  {
+    auto gate = static_cast<SyncGate *> (data);
+    g_mutex_lock (&gate->lock);
+    gate->holding = true;
+    while (!gate->released)
+      g_cond_wait (&gate->changed, &gate->lock);
+    g_mutex_unlock (&gate->lock);
+  }
+  bool is_holding ()
+  {
+    g_mutex_lock (&lock);
+    bool result = holding && !released;
+    g_mutex_unlock (&lock);
+    return result;
+  }
+  void release ()
+  {
+    g_mutex_lock (&lock);
+    released = true;
+    g_cond_broadcast (&changed);
+    g_mutex_unlock (&lock);
+  }
+};
+
+GST_START_TEST (test_slot_takes_the_next_segment_before_the_commit_lands)
+{
+  World w ("written");
+  /* The five files, one request each. */
+  w.segments.erase (w.segments.begin (), w.segments.begin () + kRanges);
+  SyncGate gate;
+  g_mutex_init (&gate.lock);
+  g_cond_init (&gate.changed);
+  ResourceWriter::set_sync_observer (SyncGate::wait, &gate);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  DownloaderContext context { w.session, w.cache, RetryPolicy { 0, 10, 10 }, nullptr, 1 };
+  auto fetcher = SegmentFetcher::create (context, w.segments, 1, cancellable);
+  bool done = false, overtook = false;
+  GError *result = nullptr;
+  fetcher->start (
+      [&] (const SegmentFetcher::Progress &p) {
+        /* Bytes past the first file while its sync is held. */
+        if (p.bytes > 50 * 1024 && gate.is_holding ()) {
+          overtook = true;
+          gate.release ();
+        }
+      },
+      [&] (const GError *error) {
+        done = true;
+        result = error ? g_error_copy (error) : nullptr;
+      });
+  while (!done)
+    g_main_context_iteration (nullptr, TRUE);
+  ResourceWriter::set_sync_observer (nullptr, nullptr);
+  g_mutex_clear (&gate.lock);
+  g_cond_clear (&gate.changed);
+  fail_unless (result == nullptr, "%s", result ? result->message : "");
+  fail_unless (overtook);
+  w.assert_all_cached ();
+}
+GST_END_TEST;
+
 GST_START_TEST (test_merged_requests_share_the_parallel_slots)
 {
   World w ("share");
@@ -386,6 +460,7 @@ static Suite *segment_suite (void)
   tcase_add_test (tc, test_ranges_that_do_not_follow_each_other_are_not_merged);
   tcase_add_test (tc, test_merged_requests_are_capped);
   tcase_add_test (tc, test_merged_requests_share_the_parallel_slots);
+  tcase_add_test (tc, test_slot_takes_the_next_segment_before_the_commit_lands);
   tcase_add_test (tc, test_cut_merged_request_resumes_at_the_cut);
   tcase_add_test (tc, test_cut_merged_request_resumes_from_a_server_that_ignores_range);
   return s;

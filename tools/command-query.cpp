@@ -48,7 +48,7 @@ command_list (Context &ctx, int argc, char **argv)
   if (json)
     printer.finish ();
   else
-    fputs (table.format ().c_str (), stdout);
+    table.print (stdout);
   return kExitSuccess;
 }
 

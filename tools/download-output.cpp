@@ -231,11 +231,12 @@ DownloadTable::add (GstOfflineDownload *d)
   rows_.push_back (std::move (row));
 }
 
-std::string
-DownloadTable::format () const
+void
+DownloadTable::print (FILE *file) const
 {
   std::string out;
   for (const auto &row : rows_) {
+    out.clear ();
     for (size_t c = 0; c < kColumns; c++) {
       out += row[c];
       if (c + 1 == kColumns)
@@ -250,8 +251,8 @@ DownloadTable::format () const
       out += "  ";
     }
     out += "\n";
+    fwrite (out.data (), 1, out.size (), file);
   }
-  return out;
 }
 
 std::string

@@ -9,6 +9,8 @@
 #include "json-writer.h"
 
 #include <array>
+#include <cstdio>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -79,12 +81,14 @@ std::string progress_text (GstOfflineDownload *download);
 class DownloadTable {
  public:
   void add (GstOfflineDownload *download);
-  std::string format () const;
+  /* Writes the rows, aligned, one line at a time. */
+  void print (FILE *out) const;
 
  private:
   static constexpr size_t kColumns = 5;
   using Row = std::array<std::string, kColumns>;
-  std::vector<Row> rows_;
+  /* A deque: tens of thousands of rows are added without moving them. */
+  std::deque<Row> rows_;
   std::array<size_t, kColumns> widths_ {};
 };
 /* `status`: one "field: value" line per property. */

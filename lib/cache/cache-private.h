@@ -4,6 +4,7 @@
 
 #include <gst/offline/offline-cache.h>
 
+#include "cache/key-spool.h"
 #include "util/handles.h"
 
 #include <optional>
@@ -50,15 +51,15 @@ bool cache_remove_download_resources (GstOfflineCache *cache, const std::string 
 /* The first half of that: the rows, in one transaction. Returns the keys
  * whose files no row shows any more, and the keys of the download's plan and
  * URI, whose partial files may never have had a row (a stop or a crash
- * before the first checkpoint). */
-std::optional<std::vector<std::string>> cache_drop_download_rows (GstOfflineCache *cache,
-    const std::string &download_id, GError **error);
+ * before the first checkpoint); in a file, not in memory (see KeySpool). */
+std::optional<KeySpool> cache_drop_download_rows (GstOfflineCache *cache, const std::string &download_id,
+    GError **error);
 /* The second half: deletes the files of `keys` that no writer holds and no
  * row names (a key fetched again meanwhile keeps its file), and only those:
  * never a scan of the whole cache. With a database connection of its own,
  * so that it can run on a worker thread: unlinking tens of thousands of
  * files takes seconds. */
-void cache_delete_unused_files (const std::string &data_dir, const std::vector<std::string> &keys);
+void cache_delete_unused_files (const std::string &data_dir, const KeySpool &keys);
 
 /* Repair: forgets the whole resources of download `download_id` whose file
  * is missing or has another length than recorded (what verify reports), so

@@ -147,62 +147,51 @@ bool cache_path_names_file (const std::string &path, int fd)
       && named.st_ino == held.st_ino;
 }
 
-std::optional<std::vector<std::string>> cache_drop_download_rows (GstOfflineCache *cache,
-    const std::string &download_id, GError **error)
+std::optional<KeySpool> cache_drop_download_rows (GstOfflineCache *cache, const std::string &download_id,
+    GError **error)
 {
   Database &db = cache->db.get ();
-  std::vector<std::string> keys;
   auto transaction = db.begin (error);
   if (!transaction)
     return std::nullopt;
-  auto select = db.prepare ("SELECT key FROM download_resources AS mine WHERE download_id = ?1 AND NOT EXISTS "
-      "(SELECT 1 FROM download_resources AS other WHERE other.key = mine.key AND other.download_id != ?1)", error);
+  /* The keys whose files may go: those of the resources only this download
+   * uses, and those its playback plan names and its URI (a progressive
+   * download's key): a resource gets rows only at its first checkpoint, so
+   * the files of the others (a stop or a crash before it) are found by
+   * their keys. The deletion keeps those a row names or a writer holds.
+   * Read before the rows go, into a file: one key a segment. */
+  static const char kOnlyMine[] = "SELECT key FROM download_resources AS mine WHERE download_id = ?1 AND NOT EXISTS "
+      "(SELECT 1 FROM download_resources AS other WHERE other.key = mine.key AND other.download_id != ?1)";
+  auto select = db.prepare ((std::string (kOnlyMine) + " UNION SELECT resource FROM segments WHERE download_id = ?1 "
+      "UNION SELECT init_resource FROM segments WHERE download_id = ?1 AND init_resource IS NOT NULL "
+      "UNION SELECT uri FROM downloads WHERE id = ?1").c_str (), error);
   if (!select)
     return std::nullopt;
+  KeySpool keys (cache->data_dir);
   select->bind (1, download_id);
   auto selected = select->rows (error);
   for (Statement &row : selected)
-    keys.push_back (row.text (0));
+    keys.add (row.text (0));
   if (selected.failed ())
     return std::nullopt;
-  auto drop_whole = db.prepare ("DELETE FROM resources WHERE key = ?", error);
-  auto drop_partial = db.prepare ("DELETE FROM partials WHERE key = ?", error);
-  if (!drop_whole || !drop_partial)
-    return std::nullopt;
-  for (const auto &key : keys) {
-    if (!drop_whole->bind (1, key).run (error) || !drop_partial->bind (1, key).run (error))
+  /* The rows, each table in one statement. partials is small (resources
+   * being written), so it is the one scanned. */
+  for (const std::string &sql : {
+           "DELETE FROM resources WHERE key IN (" + std::string (kOnlyMine) + ")",
+           std::string ("DELETE FROM partials WHERE EXISTS (SELECT 1 FROM download_resources AS mine WHERE "
+               "mine.download_id = ?1 AND mine.key = partials.key) AND NOT EXISTS (SELECT 1 FROM download_resources "
+               "AS other WHERE other.key = partials.key AND other.download_id != ?1)"),
+           std::string ("DELETE FROM download_resources WHERE download_id = ?1") }) {
+    auto drop = db.prepare (sql.c_str (), error);
+    if (!drop || !drop->bind (1, download_id).run (error))
       return std::nullopt;
-    drop_whole->reset ();
-    drop_partial->reset ();
   }
-  auto drop_uses = db.prepare ("DELETE FROM download_resources WHERE download_id = ?", error);
-  if (!drop_uses || !drop_uses->bind (1, download_id).run (error))
-    return std::nullopt;
-  /* A resource gets rows only at its first checkpoint: the files of the
-   * others (a stop or a crash before it) are found by their keys, which the
-   * playback plan lists (and the URI, a progressive download's key). The
-   * deletion keeps those a row names or a writer holds. */
-  std::set<std::string> unrecorded;
-  auto planned = db.prepare ("SELECT resource FROM segments WHERE download_id = ?1 UNION "
-      "SELECT init_resource FROM segments WHERE download_id = ?1 AND init_resource IS NOT NULL UNION "
-      "SELECT uri FROM downloads WHERE id = ?1", error);
-  if (!planned)
-    return std::nullopt;
-  planned->bind (1, download_id);
-  auto planned_rows = planned->rows (error);
-  for (Statement &row : planned_rows)
-    unrecorded.insert (row.text (0));
-  if (planned_rows.failed ())
-    return std::nullopt;
   if (!transaction->commit (error))
     return std::nullopt;
-  for (const auto &key : keys)
-    unrecorded.erase (key);
-  keys.insert (keys.end (), unrecorded.begin (), unrecorded.end ());
   return keys;
 }
 
-void cache_delete_unused_files (const std::string &data_dir, const std::vector<std::string> &keys)
+void cache_delete_unused_files (const std::string &data_dir, const KeySpool &keys)
 {
   /* A connection of our own: this may run on any thread. */
   g_autoptr (GError) error = nullptr;
@@ -227,11 +216,11 @@ void cache_delete_unused_files (const std::string &data_dir, const std::vector<s
     if (rows.bind (1, key).step (nullptr) == Statement::Step::Done)
       unlink (path.c_str ());
   };
-  for (const auto &key : keys) {
+  keys.for_each ([&] (const std::string &key) {
     ResourceFiles files = cache_resource_files (key);
     delete_unless_used (files.data, *whole, key);
     delete_unless_used (files.partial, *partial, key);
-  }
+  });
 }
 
 bool cache_remove_download_resources (GstOfflineCache *cache, const std::string &download_id, GError **error)

@@ -10,6 +10,7 @@
 #include <gst/gst.h>
 #include <gst/offline/offline-error.h>
 
+#include <atomic>
 #include <cerrno>
 #include <map>
 #include <vector>
@@ -506,8 +507,21 @@ gboolean ResourceCommit::flush (gpointer data)
 
 /* One syncfs for the whole batch: every file's bytes and every rename's
  * directory entry reach the disk before any of their rows is written. */
+namespace {
+std::atomic<void (*) (gpointer)> sync_observer {nullptr};
+std::atomic<gpointer> sync_observer_data {nullptr};
+}  // namespace
+
+void ResourceWriter::set_sync_observer (void (*observer) (gpointer data), gpointer data)
+{
+  sync_observer_data = data;
+  sync_observer = observer;
+}
+
 void ResourceCommit::sync_in_thread (GTask *task, gpointer, gpointer task_data, GCancellable *)
 {
+  if (auto observer = sync_observer.load ())
+    observer (sync_observer_data.load ());
   auto batch = static_cast<RowBatch *> (task_data);
   const ResourceWriter &writer = *batch->syncing.front ()->writer;
   if (syncfs (writer.fd_.get ()) != 0) {

@@ -65,6 +65,10 @@ class ResourceWriter {
    * locked until its rows are in. */
   static void commit (std::unique_ptr<ResourceWriter> writer, CommitFn done);
 
+  /* Tests: `observer` is called on the worker thread before each batch's
+   * syncfs, which waits for it to return (NULL: none). */
+  static void set_sync_observer (void (*observer) (gpointer data), gpointer data);
+
  private:
   friend struct ResourceCommit;
 

@@ -18,6 +18,8 @@ namespace {
 
 /* How many segments a fetcher reads from its source at once. */
 constexpr size_t kWindow = 512;
+/* Fetches written and waiting for their commits, at most, per fetch slot. */
+constexpr size_t kMaxUncommittedFactor = 4;
 
 class VectorSource : public SegmentSource {
  public:
@@ -135,7 +137,10 @@ bool SegmentFetcher::load_window (GError **error)
  * segment not started and the byte ranges that follow it in its file. */
 void SegmentFetcher::fill ()
 {
-  while (!failure_ && in_flight_ < parallelism_) {
+  /* A fetch whose bytes are written gives its slot to the next one while
+   * its commits wait for the batch's sync (see ResourceWriter::commit); so
+   * many wait at most, each holding its files' locks. */
+  while (!failure_ && in_flight_ < parallelism_ && in_flight_ + committing_ < kMaxUncommittedFactor * parallelism_) {
     auto it = entries_.lower_bound (next_);
     while (it != entries_.end () && it->second.started)
       ++it;
@@ -167,6 +172,8 @@ void SegmentFetcher::fill ()
     auto fetch = ResourceFetch::create (context_.session, context_.cache, std::move (parts), context_.retry,
         context_.check_space, cancellable_);
     entries_.at (group.front ()).fetch = fetch;
+    size_t first = group.front ();
+    fetch->set_on_written ([self, first] () { self->on_fetch_written (first); });
     fetch->start (
         [self, group] (size_t part, guint64 held, gint64 total) {
           auto found = self->entries_.find (group[part]);
@@ -226,10 +233,26 @@ void SegmentFetcher::finish ()
   g_clear_error (&failure_);
 }
 
+void SegmentFetcher::on_fetch_written (size_t first)
+{
+  auto found = entries_.find (first);
+  /* Its end may have come first (the fetch is gone then). */
+  if (found == entries_.end () || found->second.written || !found->second.fetch)
+    return;
+  found->second.written = true;
+  in_flight_--;
+  committing_++;
+  fill ();
+}
+
 void SegmentFetcher::on_fetch_done (const std::vector<size_t> &group, const GError *error)
 {
-  in_flight_--;
-  entries_.at (group.front ()).fetch.reset ();
+  Entry &head = entries_.at (group.front ());
+  if (head.written)
+    committing_--;
+  else
+    in_flight_--;
+  head.fetch.reset ();
   if (error) {
     fail (g_error_copy (error));
   } else {
@@ -245,9 +268,9 @@ void SegmentFetcher::on_fetch_done (const std::vector<size_t> &group, const GErr
     report ();
   }
   fill ();
-  /* Nothing in flight after fill (): all is fetched, or a failure waits
-   * for no one any more. */
-  if (in_flight_ == 0)
+  /* Nothing in flight or committing after fill (): all is fetched and
+   * visible, or a failure waits for no one any more. */
+  if (in_flight_ == 0 && committing_ == 0)
     finish ();
 }
 

@@ -83,6 +83,9 @@ class SegmentFetcher : public std::enable_shared_from_this<SegmentFetcher> {
     guint64 held = 0;
     gint64 length = -1;
     bool started = false;
+    /* Its group's bytes are all written, its commits still to land: the
+     * fetch slot is free for the next segment. */
+    bool written = false;
     /* The fetch of the group it begins, while it runs. */
     std::shared_ptr<ResourceFetch> fetch;
   };
@@ -92,6 +95,7 @@ class SegmentFetcher : public std::enable_shared_from_this<SegmentFetcher> {
   bool load_window (GError **error);
   void fill ();
   std::vector<size_t> merge_from (size_t first);
+  void on_fetch_written (size_t first);
   void on_fetch_done (const std::vector<size_t> &group, const GError *error);
   void fail (GError *error);
   void finish ();
@@ -109,7 +113,7 @@ class SegmentFetcher : public std::enable_shared_from_this<SegmentFetcher> {
   Downloader::DoneFn done_;
 
   /* The segments read and not yet whole, by their place in fetch order:
-   * at most a window not started, plus those in flight. */
+   * at most a window not started, plus those in flight or committing. */
   std::map<size_t, Entry> entries_;
   size_t loaded_ = 0;     /* segments read from the source */
   bool source_done_ = false;
@@ -132,7 +136,8 @@ class SegmentFetcher : public std::enable_shared_from_this<SegmentFetcher> {
   guint64 measured_expected_total_ = 0;
   guint64 measured_actual_total_ = 0;
   double last_percent_ = -1;
-  size_t in_flight_ = 0;
+  size_t in_flight_ = 0;   /* fetches writing: at most parallelism_ */
+  size_t committing_ = 0;  /* fetches written whose commits have not landed */
   GError *failure_ = nullptr;
   bool finished_ = false;
 };

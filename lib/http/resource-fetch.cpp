@@ -607,10 +607,13 @@ void ResourceFetch::finish (GError *error)
   /* Closing the writers checkpoints what they hold and unlocks them. */
   for (Part &part : parts_)
     part.writer.reset ();
-  if (pending_commits_ > 0)
-    return;  /* on_committed ends it */
-  /* Always from the main loop, never from inside start() or a callback. */
   auto self = shared_from_this ();
+  if (pending_commits_ > 0) {
+    if (!error && written_)
+      run_later ([self] () { self->written_ (); });
+    return;  /* on_committed ends it */
+  }
+  /* Always from the main loop, never from inside start() or a callback. */
   run_later ([self] () { self->done_ (self->result_); });
 }
 

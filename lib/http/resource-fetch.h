@@ -63,6 +63,12 @@ class ResourceFetch : public std::enable_shared_from_this<ResourceFetch> {
   ~ResourceFetch ();
 
   void start (ProgressFn progress, ValidateFn validate, DoneFn done);
+  /* Called once, on the context, when every byte is written and only the
+   * commits that make the parts visible are left (a sync and a transaction
+   * away): the request no longer needs its connection. Not called when
+   * the fetch fails or has no commit left; done comes after it. Set before
+   * start (). */
+  void set_on_written (std::function<void ()> written) { written_ = std::move (written); }
 
  private:
   struct Part {
@@ -102,6 +108,7 @@ class ResourceFetch : public std::enable_shared_from_this<ResourceFetch> {
   ProgressFn progress_;
   ValidateFn validate_;
   DoneFn done_;
+  std::function<void ()> written_;
   SoupMessage *message_ = nullptr;
   GInputStream *body_ = nullptr;
   size_t current_ = 0;         /* the part the body is written to */

@@ -335,7 +335,7 @@ struct ManagerCore {
   bool remove_data (const std::string &id, GError **error);
   bool finish_removal (const std::string &id, GError **error);
   void drop_data_later (const std::string &id, std::vector<AsyncCall::Ptr> waiters = {});
-  void delete_files_later (std::vector<std::string> keys, std::vector<AsyncCall::Ptr> waiters = {});
+  void delete_files_later (KeySpool keys, std::vector<AsyncCall::Ptr> waiters = {});
   void answer_removal_waiters (const std::string &id, const GError *error);
   void release_download_license (const std::string &id);
   void stop_all ();
@@ -1159,11 +1159,11 @@ void ManagerCore::drop_data_later (const std::string &id, std::vector<AsyncCall:
 
 /* Nothing shows the files of `keys` any more: they go on the deleter's
  * thread, and then `waiters` learn that the download is gone. */
-void ManagerCore::delete_files_later (std::vector<std::string> keys, std::vector<AsyncCall::Ptr> waiters)
+void ManagerCore::delete_files_later (KeySpool keys, std::vector<AsyncCall::Ptr> waiters)
 {
   struct Job {
     std::string data_dir;
-    std::vector<std::string> keys;
+    KeySpool keys;
     std::vector<AsyncCall::Ptr> waiters;
   };
   if (!file_deleter) {
