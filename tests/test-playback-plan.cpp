@@ -258,8 +258,10 @@ GST_START_TEST (test_version_3_plan_is_migrated)
     auto db = open_db ("v3");
     path = database_path (last_dir);
     GError *error = nullptr;
-    /* Undo migrations 4 -> 5 to 8 -> 9 too. */
-    fail_unless (db->exec ("DROP TABLE periods; ALTER TABLE segments DROP COLUMN early_ns;"
+    /* Undo migrations 4 -> 5 to 9 -> 10 too. */
+    fail_unless (db->exec ("ALTER TABLE downloads DROP COLUMN range_start_ns;"
+        "ALTER TABLE downloads DROP COLUMN range_end_ns; ALTER TABLE downloads DROP COLUMN wanted_position_ns;"
+        "DROP TABLE periods; ALTER TABLE segments DROP COLUMN early_ns;"
         "DROP INDEX segments_to_fetch; ALTER TABLE segments DROP COLUMN fetch_url;"
         "ALTER TABLE segments DROP COLUMN range_offset; ALTER TABLE segments DROP COLUMN range_length;"
         "ALTER TABLE segments DROP COLUMN expected_length;"

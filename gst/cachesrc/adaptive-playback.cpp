@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "adaptive-playback.h"
 
+#include <gst/offline/offline-playback-private.h>
+
 #include "adaptive-stream.h"
 
 #include "gstcachesrc.h"
@@ -385,6 +387,27 @@ AdaptivePlayback::apply_initial_seek (GstEvent *event)
   return true;
 }
 
+void
+AdaptivePlayback::request_download_position (GstClockTime position)
+{
+  bool missing = false;
+  for (AdaptiveStream *stream : streams_) {
+    g_autoptr (GstOfflineSegment) at = find_segment (stream->track_index (), position, nullptr);
+    guint64 length = 0;
+    g_autofree gchar *path = at ? lookup (at->resource, &length, nullptr) : nullptr;
+    missing = missing || (at && !path);
+  }
+  if (!missing)
+    return;
+  std::lock_guard<std::mutex> lock (plan_mutex_);
+  g_autoptr (GError) error = nullptr;
+  if (gst_offline_download_index_request_position (index_.get (), download_id_.c_str (), position, &error))
+    GST_INFO_OBJECT (element_, "asked the download for %" GST_TIME_FORMAT " on", GST_TIME_ARGS (position));
+  else
+    GST_WARNING_OBJECT (element_, "cannot ask the download for %" GST_TIME_FORMAT ": %s", GST_TIME_ARGS (position),
+        error->message);
+}
+
 gboolean
 AdaptivePlayback::seek (GstEvent *event_in)
 {
@@ -404,6 +427,7 @@ AdaptivePlayback::seek (GstEvent *event_in)
     return FALSE;
 
   GST_INFO_OBJECT (element_, "seek %u: %" GST_SEGMENT_FORMAT, seqnum, &segment);
+  request_download_position (segment.position);
   for (AdaptiveStream *stream : streams_)
     stream->flush_start (seqnum);
   for (AdaptiveStream *stream : streams_)

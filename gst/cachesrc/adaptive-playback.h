@@ -111,6 +111,10 @@ public:
    * starts, without flushing (nothing flowed yet). */
   bool apply_initial_seek (GstEvent *event);
   /* A seek received on any src pad (transfer full). */
+  /* Tells the download, through the index, to fetch from `position` on
+   * next when a stream's segment there is not in the cache yet (a seek
+   * beyond what is downloaded). */
+  void request_download_position (GstClockTime position);
   gboolean seek (GstEvent *event);
   /* GST_EVENT_SELECT_STREAMS received on any src pad or by the element
    * (transfer full). Stream ids of the collection, or ids the demuxers

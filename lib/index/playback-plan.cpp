@@ -342,22 +342,40 @@ std::optional<PlanSegment> segment_at (Database &db, const std::string &download
 }
 
 std::optional<std::vector<PlanFetch>> fetches (Database &db, const std::string &download_id,
-    PlanFetchPosition *position, guint limit, GError **error)
+    PlanFetchPosition *position, guint limit, GError **error, const PlanFetchFilter &filter)
 {
-  /* Both walk segments_to_fetch: a window costs its own rows only. */
-  constexpr const char *kFirst = "SELECT fetch_url, resource, range_offset, range_length, expected_length, start_ns, "
-      "track, number FROM segments WHERE download_id = ?1 AND fetch_url IS NOT NULL "
-      "ORDER BY start_ns, track, number LIMIT ?2";
-  constexpr const char *kNext = "SELECT fetch_url, resource, range_offset, range_length, expected_length, start_ns, "
-      "track, number FROM segments WHERE download_id = ?1 AND fetch_url IS NOT NULL "
-      "AND (start_ns, track, number) > (?3, ?4, ?5) ORDER BY start_ns, track, number LIMIT ?2";
-  auto stmt = db.prepare (position->started ? kNext : kFirst, error);
+  /* It walks segments_to_fetch: a window costs its own rows (and, for a
+   * part, the rows the part leaves out, once). */
+  std::string sql = "SELECT fetch_url, resource, range_offset, range_length, expected_length, start_ns, track, number, "
+      "(SELECT r.length FROM resources r JOIN download_resources d ON d.key = r.key "
+      " WHERE r.key = segments.resource AND d.download_id = ?1) "
+      "FROM segments WHERE download_id = ?1 AND fetch_url IS NOT NULL";
+  bool from_start = filter.range_start_ns == 0, to_end = filter.range_end_ns >= static_cast<guint64> (G_MAXINT64);
+  if (!to_end)
+    sql += " AND start_ns < ?6";
+  if (!from_start)
+    sql += " AND start_ns + duration_ns > ?7";
+  if (position->started)
+    sql += " AND (start_ns, track, number) > (?3, ?4, ?5)";
+  if (filter.part == PlanFetchFilter::Part::Ahead)
+    sql += " AND start_ns + duration_ns > ?8";
+  else if (filter.part == PlanFetchFilter::Part::Behind)
+    sql += " AND start_ns + duration_ns <= ?8";
+  sql += " ORDER BY start_ns, track, number LIMIT ?2";
+  auto stmt = db.prepare (sql.c_str (), error);
   if (!stmt)
     return std::nullopt;
+  auto ns = [] (guint64 value) { return static_cast<gint64> (MIN (value, static_cast<guint64> (G_MAXINT64))); };
   stmt->bind (1, download_id).bind (2, static_cast<gint64> (limit));
   if (position->started)
     stmt->bind (3, static_cast<gint64> (position->start_ns)).bind (4, static_cast<gint64> (position->track))
         .bind (5, static_cast<gint64> (position->number));
+  if (!to_end)
+    stmt->bind (6, ns (filter.range_end_ns));
+  if (!from_start)
+    stmt->bind (7, ns (filter.range_start_ns));
+  if (filter.part != PlanFetchFilter::Part::All)
+    stmt->bind (8, ns (filter.position_ns));
   std::vector<PlanFetch> result;
   auto rows = stmt->rows (error);
   for (Statement &row : rows) {
@@ -369,6 +387,7 @@ std::optional<std::vector<PlanFetch>> fetches (Database &db, const std::string &
       f.range_length = static_cast<guint64> (row.int64 (3));
     }
     f.expected_length = row.int64 (4);
+    f.whole_length = row.is_null (8) ? -1 : MAX (row.int64 (8), 0);
     position->started = true;
     position->start_ns = static_cast<guint64> (row.int64 (5));
     position->track = static_cast<guint> (row.int64 (6));

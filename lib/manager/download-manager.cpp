@@ -691,8 +691,13 @@ void ManagerCore::read_changes ()
     return;
   }
   change_cursor = last;
-  for (const auto &id : changed)
+  for (const auto &id : changed) {
     reload_entry (id);
+    /* A player may have asked for a position (a change of its own). */
+    auto task = tasks.find (id);
+    if (task != tasks.end () && !task->second->removed)
+      task->second->downloader->position_requested ();
+  }
 }
 
 /* The one place where downloads start and stop: compares what the index
