@@ -172,6 +172,12 @@ void AdaptiveDownloader::fetch_plan ()
     }
     first = std::move (plan.first);
   }
+  if (record_.range_start_ns
+      && !playback_plan::check_range_start (*record_.range_start_ns,
+          playback_plan::duration_ns (cache_database (context_.cache), record_.id), &error)) {
+    fail (error);
+    return;
+  }
   /* From here on the plan in the index is the list of segments: what this
    * process holds of them stays one window, whatever their number. */
   drop_segment_lists ();

@@ -399,6 +399,16 @@ std::optional<std::vector<PlanFetch>> fetches (Database &db, const std::string &
   return result;
 }
 
+bool check_range_start (guint64 start_ns, guint64 duration_ns, GError **error)
+{
+  if (start_ns < duration_ns)
+    return true;
+  g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+      "the time range starts at %.3f s, at or after the end of the presentation (%.3f s)",
+      static_cast<double> (start_ns) / 1e9, static_cast<double> (duration_ns) / 1e9);
+  return false;
+}
+
 guint64 duration_ns (Database &db, const std::string &download_id)
 {
   auto stmt = db.prepare ("SELECT COALESCE (MAX (start_ns + duration_ns), 0) FROM segments WHERE download_id = ?", nullptr);

@@ -130,6 +130,9 @@ std::optional<PlanSegment> segment_at (Database &db, const std::string &download
  * download plays from its start. Empty past the end. */
 std::optional<std::vector<PlanFetch>> fetches (Database &db, const std::string &download_id,
     PlanFetchPosition *position, guint limit, GError **error, const PlanFetchFilter &filter = {});
+/* A time range starting at `start_ns` fits a presentation of `duration_ns`:
+ * else INVALID_ARGUMENT saying so. */
+bool check_range_start (guint64 start_ns, guint64 duration_ns, GError **error);
 /* The end of the latest segment of any track, or 0. */
 guint64 duration_ns (Database &db, const std::string &download_id);
 bool remove (Database &db, const std::string &download_id, GError **error);
