@@ -118,6 +118,15 @@ class PlanSource : public SegmentSource {
 
   std::optional<std::vector<SegmentSpec>> next (size_t limit, GError **error) override
   {
+    if (!anchors_read_) {
+      /* A range's Period anchors go with the initialization segments. */
+      auto anchors = playback_plan::period_anchors (cache_database (cache_), download_id_, filter_, error);
+      if (!anchors)
+        return std::nullopt;
+      for (PlanFetch &row : *anchors)
+        first_.push_back (spec_of (row));
+      anchors_read_ = true;
+    }
     std::vector<SegmentSpec> window;
     for (; next_first_ < first_.size () && window.size () < limit; next_first_++)
       window.push_back (first_[next_first_]);
@@ -133,14 +142,8 @@ class PlanSource : public SegmentSource {
       position_ = {};
       return next (limit, error);
     }
-    for (PlanFetch &row : *rows) {
-      std::optional<ByteRange> range;
-      if (row.range_length > 0)
-        range = ByteRange { row.range_offset, row.range_length };
-      window.push_back (
-          SegmentSpec { FetchSpec { std::move (row.url), std::move (row.resource), download_id_, headers_, range },
-              row.expected_length, row.whole_length });
-    }
+    for (PlanFetch &row : *rows)
+      window.push_back (spec_of (row));
     return window;
   }
 
@@ -153,6 +156,16 @@ class PlanSource : public SegmentSource {
   PlanFetchPosition position_;
   PlanFetchFilter filter_;
   std::optional<guint64> wanted_;
+  bool anchors_read_ = false;
+
+  SegmentSpec spec_of (PlanFetch &row) const
+  {
+    std::optional<ByteRange> range;
+    if (row.range_length > 0)
+      range = ByteRange { row.range_offset, row.range_length };
+    return SegmentSpec { FetchSpec { std::move (row.url), std::move (row.resource), download_id_, headers_, range },
+        row.expected_length, row.whole_length };
+  }
 };
 
 }  // namespace

@@ -399,6 +399,43 @@ std::optional<std::vector<PlanFetch>> fetches (Database &db, const std::string &
   return result;
 }
 
+std::optional<std::vector<PlanFetch>> period_anchors (Database &db, const std::string &download_id,
+    const PlanFetchFilter &filter, GError **error)
+{
+  std::vector<PlanFetch> result;
+  if (filter.range_start_ns == 0)
+    return result;  /* the range holds them */
+  auto stmt = db.prepare ("SELECT s.fetch_url, s.resource, s.range_offset, s.range_length, s.expected_length, "
+      "(SELECT r.length FROM resources r JOIN download_resources d ON d.key = r.key "
+      " WHERE r.key = s.resource AND d.download_id = ?1) "
+      "FROM segments s JOIN (SELECT track, period, MIN (number) AS first FROM segments WHERE download_id = ?1 "
+      " GROUP BY track, period) p ON s.track = p.track AND s.number = p.first "
+      "WHERE s.download_id = ?1 AND s.fetch_url IS NOT NULL AND s.start_ns + s.duration_ns <= ?3 "
+      "AND EXISTS (SELECT 1 FROM segments i WHERE i.download_id = ?1 AND i.track = s.track AND i.period = s.period "
+      " AND i.start_ns < ?2 AND i.start_ns + i.duration_ns > ?3) "
+      "ORDER BY s.start_ns, s.track", error);
+  if (!stmt)
+    return std::nullopt;
+  auto ns = [] (guint64 value) { return static_cast<gint64> (MIN (value, static_cast<guint64> (G_MAXINT64))); };
+  stmt->bind (1, download_id).bind (2, ns (filter.range_end_ns)).bind (3, ns (filter.range_start_ns));
+  auto rows = stmt->rows (error);
+  for (Statement &row : rows) {
+    PlanFetch f;
+    f.url = row.text (0);
+    f.resource = row.text (1);
+    if (!row.is_null (3) && row.int64 (3) > 0) {
+      f.range_offset = static_cast<guint64> (MAX (row.int64 (2), 0));
+      f.range_length = static_cast<guint64> (row.int64 (3));
+    }
+    f.expected_length = row.int64 (4);
+    f.whole_length = row.is_null (5) ? -1 : MAX (row.int64 (5), 0);
+    result.push_back (std::move (f));
+  }
+  if (rows.failed ())
+    return std::nullopt;
+  return result;
+}
+
 bool check_range_start (guint64 start_ns, guint64 duration_ns, GError **error)
 {
   if (start_ns < duration_ns)

@@ -130,6 +130,12 @@ std::optional<PlanSegment> segment_at (Database &db, const std::string &download
  * download plays from its start. Empty past the end. */
 std::optional<std::vector<PlanFetch>> fetches (Database &db, const std::string &download_id,
     PlanFetchPosition *position, guint limit, GError **error, const PlanFetchFilter &filter = {});
+/* The first segment of each track's Periods (discontinuity sequences for
+ * HLS) that hold segments of the filter's range but begin before it: what
+ * playback anchors a Period's media time at, so a download of a range
+ * fetches them too. */
+std::optional<std::vector<PlanFetch>> period_anchors (Database &db, const std::string &download_id,
+    const PlanFetchFilter &filter, GError **error);
 /* A time range starting at `start_ns` fits a presentation of `duration_ns`:
  * else INVALID_ARGUMENT saying so. */
 bool check_range_start (guint64 start_ns, guint64 duration_ns, GError **error);

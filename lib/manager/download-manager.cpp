@@ -1331,9 +1331,10 @@ GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, GError **error)
         new_tracks = true;
       }
     }
-    bool wider = widen_time_range (record, wanted);
-    if (wider && !check_range_start (record, error))
+    /* A range asked for must fit the presentation, whatever it widens. */
+    if (wanted.range_start_ns && !check_range_start (wanted, error))
       return nullptr;
+    bool wider = widen_time_range (record, wanted);
     if (wider) {
       /* More to fetch: the total is not known any more. */
       record.percent = -1;
