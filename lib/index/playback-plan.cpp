@@ -341,6 +341,26 @@ std::optional<PlanSegment> segment_at (Database &db, const std::string &download
   return std::nullopt;
 }
 
+namespace {
+
+/* A row of fetch_url, resource, range_offset, range_length, expected_length,
+ * and at `whole_column` the length of the resource if whole and used. */
+PlanFetch read_fetch (const Statement &row, int whole_column)
+{
+  PlanFetch f;
+  f.url = row.text (0);
+  f.resource = row.text (1);
+  if (!row.is_null (3) && row.int64 (3) > 0) {
+    f.range_offset = static_cast<guint64> (MAX (row.int64 (2), 0));
+    f.range_length = static_cast<guint64> (row.int64 (3));
+  }
+  f.expected_length = row.int64 (4);
+  f.whole_length = row.is_null (whole_column) ? -1 : MAX (row.int64 (whole_column), 0);
+  return f;
+}
+
+}  // namespace
+
 std::optional<std::vector<PlanFetch>> fetches (Database &db, const std::string &download_id,
     PlanFetchPosition *position, guint limit, GError **error, const PlanFetchFilter &filter)
 {
@@ -379,15 +399,7 @@ std::optional<std::vector<PlanFetch>> fetches (Database &db, const std::string &
   std::vector<PlanFetch> result;
   auto rows = stmt->rows (error);
   for (Statement &row : rows) {
-    PlanFetch f;
-    f.url = row.text (0);
-    f.resource = row.text (1);
-    if (!row.is_null (3) && row.int64 (3) > 0) {
-      f.range_offset = static_cast<guint64> (MAX (row.int64 (2), 0));
-      f.range_length = static_cast<guint64> (row.int64 (3));
-    }
-    f.expected_length = row.int64 (4);
-    f.whole_length = row.is_null (8) ? -1 : MAX (row.int64 (8), 0);
+    PlanFetch f = read_fetch (row, 8);
     position->started = true;
     position->start_ns = static_cast<guint64> (row.int64 (5));
     position->track = static_cast<guint> (row.int64 (6));
@@ -419,18 +431,8 @@ std::optional<std::vector<PlanFetch>> period_anchors (Database &db, const std::s
   auto ns = [] (guint64 value) { return static_cast<gint64> (MIN (value, static_cast<guint64> (G_MAXINT64))); };
   stmt->bind (1, download_id).bind (2, ns (filter.range_end_ns)).bind (3, ns (filter.range_start_ns));
   auto rows = stmt->rows (error);
-  for (Statement &row : rows) {
-    PlanFetch f;
-    f.url = row.text (0);
-    f.resource = row.text (1);
-    if (!row.is_null (3) && row.int64 (3) > 0) {
-      f.range_offset = static_cast<guint64> (MAX (row.int64 (2), 0));
-      f.range_length = static_cast<guint64> (row.int64 (3));
-    }
-    f.expected_length = row.int64 (4);
-    f.whole_length = row.is_null (5) ? -1 : MAX (row.int64 (5), 0);
-    result.push_back (std::move (f));
-  }
+  for (Statement &row : rows)
+    result.push_back (read_fetch (row, 5));
   if (rows.failed ())
     return std::nullopt;
   return result;
