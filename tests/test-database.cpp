@@ -62,7 +62,9 @@ GST_START_TEST (test_older_schema_is_migrated_keeping_data)
     fail_unless (db->exec ("DROP TRIGGER download_inserted; DROP TRIGGER download_changed; DROP TRIGGER download_deleted;"
         "DROP TABLE download_changes; DROP INDEX downloads_by_start; ALTER TABLE downloads DROP COLUMN estimated_length;"
         "DROP TABLE segments; DROP TABLE track_protection; DROP TABLE tracks; DROP TABLE periods; "
-        "ALTER TABLE downloads DROP COLUMN license_url; PRAGMA user_version=1;"
+        "ALTER TABLE downloads DROP COLUMN license_url; ALTER TABLE downloads DROP COLUMN range_start_ns;"
+        "ALTER TABLE downloads DROP COLUMN range_end_ns; ALTER TABLE downloads DROP COLUMN wanted_position_ns;"
+        "PRAGMA user_version=1;"
         "INSERT INTO downloads (id, uri, type, state, start_time_ms, update_time_ms) VALUES ('old', 'http://h/x', 0, 3, 1, 1)",
         &error), "%s", error ? error->message : "");
   }
@@ -72,6 +74,8 @@ GST_START_TEST (test_older_schema_is_migrated_keeping_data)
   fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM downloads WHERE id = 'old'"), 1);
   fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('tracks', 'segments')"), 2);
   fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM pragma_table_info('downloads') WHERE name = 'license_url'"), 1);
+  fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM pragma_table_info('downloads') WHERE name IN "
+      "('range_start_ns', 'range_end_ns', 'wanted_position_ns')"), 3);
 }
 GST_END_TEST;
 

@@ -258,12 +258,14 @@ GST_START_TEST (test_version_3_plan_is_migrated)
     auto db = open_db ("v3");
     path = database_path (last_dir);
     GError *error = nullptr;
-    /* Undo migrations 4 -> 5 to 8 -> 9 too. */
-    fail_unless (db->exec ("DROP TABLE periods; ALTER TABLE segments DROP COLUMN early_ns;"
+    /* Undo migrations 4 -> 5 to 9 -> 10 too. */
+    fail_unless (db->exec ("DROP TRIGGER download_changed; ALTER TABLE downloads DROP COLUMN range_start_ns;"
+        "ALTER TABLE downloads DROP COLUMN range_end_ns; ALTER TABLE downloads DROP COLUMN wanted_position_ns;"
+        "DROP TABLE periods; ALTER TABLE segments DROP COLUMN early_ns;"
         "DROP INDEX segments_to_fetch; ALTER TABLE segments DROP COLUMN fetch_url;"
         "ALTER TABLE segments DROP COLUMN range_offset; ALTER TABLE segments DROP COLUMN range_length;"
         "ALTER TABLE segments DROP COLUMN expected_length;"
-        "DROP TRIGGER download_inserted; DROP TRIGGER download_changed; DROP TRIGGER download_deleted;"
+        "DROP TRIGGER download_inserted; DROP TRIGGER download_deleted;"
         "DROP TABLE download_changes; DROP INDEX downloads_by_start; ALTER TABLE downloads DROP COLUMN estimated_length;"
         "ALTER TABLE tracks DROP COLUMN timescale; ALTER TABLE tracks DROP COLUMN codec_private_data;"
         "ALTER TABLE tracks DROP COLUMN sampling_rate; ALTER TABLE tracks DROP COLUMN channels;"

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <algorithm>
 
 namespace cli {
 
@@ -205,6 +207,72 @@ build_request (const char *url, const char *id, GstOfflineDownloadType type, con
   return gst_offline_download_helper_get_download_request (helper, id, keys);
 }
 
+/* A time of --start/--end: seconds with decimals ("90", "90.5") or
+ * [HH:]MM:SS[.fff] ("1:30", "00:01:30.500"), in nanoseconds. */
+bool
+parse_clock_time (const char *text, GstClockTime *time)
+{
+  g_auto (GStrv) parts = g_strsplit (text, ":", -1);
+  guint count = g_strv_length (parts);
+  if (count == 0 || count > 3)
+    return false;
+  guint64 seconds = 0;
+  for (guint i = 0; i < count; i++) {
+    std::string part = parts[i];
+    std::string fraction;
+    size_t dot = part.find ('.');
+    if (dot != std::string::npos) {
+      if (i + 1 != count)
+        return false;
+      fraction = part.substr (dot + 1);
+      part.resize (dot);
+      if (fraction.empty () || fraction.size () > 9
+          || !std::all_of (fraction.begin (), fraction.end (), [] (char c) { return g_ascii_isdigit (c); }))
+        return false;
+    }
+    guint64 value;
+    if (part.empty () || part.size () > 12
+        || !std::all_of (part.begin (), part.end (), [] (char c) { return g_ascii_isdigit (c); }))
+      return false;
+    value = g_ascii_strtoull (part.c_str (), nullptr, 10);
+    /* Minutes and seconds after a colon are below 60. */
+    if (i > 0 && value >= 60)
+      return false;
+    seconds = seconds * 60 + value;
+    if (seconds > G_MAXINT64 / GST_SECOND - 1)
+      return false;
+    if (!fraction.empty ()) {
+      fraction.append (9 - fraction.size (), '0');
+      *time = seconds * GST_SECOND + g_ascii_strtoull (fraction.c_str (), nullptr, 10);
+      return true;
+    }
+  }
+  *time = seconds * GST_SECOND;
+  return true;
+}
+
+/* --start and --end on the request; a usage error if they do not read as
+ * times or the range is empty. */
+bool
+set_time_range (GstOfflineDownloadRequest *request, const char *start_text, const char *end_text, int *status)
+{
+  GstClockTime start = GST_CLOCK_TIME_NONE, end = GST_CLOCK_TIME_NONE;
+  for (auto [text, time, name] : { std::make_tuple (start_text, &start, "--start"),
+           std::make_tuple (end_text, &end, "--end") }) {
+    if (text && !parse_clock_time (text, time)) {
+      *status = usage_error ("download", "download: %s '%s' is not a time: give seconds (90, 90.5) or HH:MM:SS[.mmm]",
+          name, text);
+      return false;
+    }
+  }
+  g_autoptr (GError) error = nullptr;
+  if (!gst_offline_download_request_set_time_range (request, start, end, &error)) {
+    *status = usage_error ("download", "download: %s", error->message);
+    return false;
+  }
+  return true;
+}
+
 /* The license server of --license-url, on the request of `url`. */
 GstOfflineDownloadRequest *
 set_license_url (GstOfflineDownloadRequest *request, const char *license_url)
@@ -316,6 +384,7 @@ command_download (Context &ctx, int argc, char **argv)
   gboolean no_wait = FALSE;
   gchar *license_url_option = nullptr;
   gchar *type_option = nullptr;
+  gchar *start_option = nullptr, *end_option = nullptr;
   const GOptionEntry entries[] = {
       {"type", 0, 0, G_OPTION_ARG_STRING, &type_option,
           "What the URL is: dash, hls, mss or progressive (default: detected from its suffix, its Content-Type, "
@@ -339,6 +408,10 @@ command_download (Context &ctx, int argc, char **argv)
           "How many segments of an adaptive download are fetched at once (1 to 16, default 8)", "N"},
       {"license-url", 0, 0, G_OPTION_ARG_STRING, &license_url_option,
           "The ClearKey license server of protected content, instead of the manifest's Laurl", "URL"},
+      {"start", 0, 0, G_OPTION_ARG_STRING, &start_option,
+          "Only the part from this time on (adaptive downloads): seconds (90.5) or HH:MM:SS[.mmm]", "TIME"},
+      {"end", 0, 0, G_OPTION_ARG_STRING, &end_option,
+          "Only the part up to this time (adaptive downloads): seconds or HH:MM:SS[.mmm]", "TIME"},
       {"no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait,
           "Only add it to the queue, print 'queued ID' and return (a 'gst-offline daemon' downloads it)",
           nullptr},
@@ -357,6 +430,8 @@ command_download (Context &ctx, int argc, char **argv)
   g_autofree gchar *text_spec = text;
   g_autofree gchar *license_url = license_url_option;
   g_autofree gchar *type_text = type_option;
+  g_autofree gchar *start_text = start_option;
+  g_autofree gchar *end_text = end_option;
   if (status == kExitSuccess)
     status = expect_arguments ("download", argc, argv, 1, 1, "URL");
   if (status != kExitSuccess)
@@ -388,9 +463,17 @@ command_download (Context &ctx, int argc, char **argv)
     return usage_error ("download", "download: nothing to download: --video none and --audio none choose no track "
         "(add --text SPEC for text alone)");
 
+  if (start_text || end_text) {
+    /* The range is checked before the URL is fetched (a typo costs no request). */
+    g_autoptr (GstOfflineDownloadRequest) probe = gst_offline_download_request_new (nullptr, url);
+    if (!set_time_range (probe, start_text, end_text, &status))
+      return status;
+  }
   g_autoptr (GstOfflineDownloadRequest) request = set_license_url (
       build_request (url, id, type, header_list, video_spec, audio_spec, text_spec, &status), license_url);
   if (!request)
+    return status;
+  if ((start_text || end_text) && !set_time_range (request, start_text, end_text, &status))
     return status;
 
   if (no_wait)

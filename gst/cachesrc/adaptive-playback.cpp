@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "adaptive-playback.h"
 
+#include <gst/offline/offline-playback-private.h>
+
 #include "adaptive-stream.h"
 
 #include "gstcachesrc.h"
@@ -62,6 +64,7 @@ AdaptivePlayback::AdaptivePlayback (GstElement *element, std::string download_id
   if (duration_ == 0)
     duration_ = GST_CLOCK_TIME_NONE;
   gst_segment_init (&segment_, GST_FORMAT_TIME);
+  apply_time_range ();
   segment_.duration = duration_;
 
   /* Stream ids as gst_pad_create_stream_id() makes them for a URI source:
@@ -249,6 +252,9 @@ AdaptivePlayback::add_stream (AdaptiveStream *stream)
   std::lock_guard<std::mutex> seek_lock (seek_mutex_);
   std::lock_guard<std::mutex> lock (streams_mutex_);
   streams_.push_back (stream);
+  /* A download of a time range starts where the range does. */
+  if (range_start_ > 0 || GST_CLOCK_TIME_IS_VALID (range_end_))
+    stream->set_start (segment_, GST_SEQNUM_INVALID);
 }
 
 void
@@ -362,6 +368,11 @@ AdaptivePlayback::seek_segment (GstEvent *event, GstSegment *segment)
   }
   if (GST_CLOCK_TIME_IS_VALID (duration_) && segment->start > duration_)
     segment->start = duration_;
+  /* A download of a time range plays that range only. */
+  if (segment->start < range_start_)
+    segment->start = range_start_;
+  if (GST_CLOCK_TIME_IS_VALID (range_end_) && (!GST_CLOCK_TIME_IS_VALID (segment->stop) || segment->stop > range_end_))
+    segment->stop = range_end_;
   segment->time = segment->start;
   segment->position = segment->start;
   /* A flushing seek resets running time. */
@@ -385,6 +396,50 @@ AdaptivePlayback::apply_initial_seek (GstEvent *event)
   return true;
 }
 
+void
+AdaptivePlayback::apply_time_range ()
+{
+  g_autoptr (GstOfflineDownload) download =
+      gst_offline_download_index_get_download (index_.get (), download_id_.c_str (), nullptr);
+  if (!download)
+    return;
+  GstOfflineDownloadRequest *request = gst_offline_download_get_request (download);
+  GstClockTime start = gst_offline_download_request_get_start_time (request);
+  GstClockTime end = gst_offline_download_request_get_end_time (request);
+  if (GST_CLOCK_TIME_IS_VALID (start))
+    range_start_ = start;
+  /* The range is what plays: it ends at `end`, which the duration query
+   * answers (positions stay those of the whole presentation). */
+  if (GST_CLOCK_TIME_IS_VALID (end) && (!GST_CLOCK_TIME_IS_VALID (duration_) || end < duration_))
+    range_end_ = duration_ = end;
+  segment_.start = segment_.time = segment_.position = range_start_;
+  segment_.stop = range_end_;
+  if (GST_CLOCK_TIME_IS_VALID (start) || GST_CLOCK_TIME_IS_VALID (end))
+    GST_INFO_OBJECT (element_, "playing the downloaded range %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (range_start_), GST_TIME_ARGS (range_end_));
+}
+
+void
+AdaptivePlayback::request_download_position (GstClockTime position)
+{
+  bool missing = false;
+  for (AdaptiveStream *stream : streams_) {
+    g_autoptr (GstOfflineSegment) at = find_segment (stream->track_index (), position, nullptr);
+    guint64 length = 0;
+    g_autofree gchar *path = at ? lookup (at->resource, &length, nullptr) : nullptr;
+    missing = missing || (at && !path);
+  }
+  if (!missing)
+    return;
+  std::lock_guard<std::mutex> lock (plan_mutex_);
+  g_autoptr (GError) error = nullptr;
+  if (gst_offline_download_index_request_position (index_.get (), download_id_.c_str (), position, &error))
+    GST_INFO_OBJECT (element_, "asked the download for %" GST_TIME_FORMAT " on", GST_TIME_ARGS (position));
+  else
+    GST_WARNING_OBJECT (element_, "cannot ask the download for %" GST_TIME_FORMAT ": %s", GST_TIME_ARGS (position),
+        error->message);
+}
+
 gboolean
 AdaptivePlayback::seek (GstEvent *event_in)
 {
@@ -404,6 +459,7 @@ AdaptivePlayback::seek (GstEvent *event_in)
     return FALSE;
 
   GST_INFO_OBJECT (element_, "seek %u: %" GST_SEGMENT_FORMAT, seqnum, &segment);
+  request_download_position (segment.position);
   for (AdaptiveStream *stream : streams_)
     stream->flush_start (seqnum);
   for (AdaptiveStream *stream : streams_)

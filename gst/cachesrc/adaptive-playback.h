@@ -111,6 +111,13 @@ public:
    * starts, without flushing (nothing flowed yet). */
   bool apply_initial_seek (GstEvent *event);
   /* A seek received on any src pad (transfer full). */
+  /* The time range of the download, if it has one: where playback starts
+   * and stops (seeks stay within it). */
+  void apply_time_range ();
+  /* Tells the download, through the index, to fetch from `position` on
+   * next when a stream's segment there is not in the cache yet (a seek
+   * beyond what is downloaded). */
+  void request_download_position (GstClockTime position);
   gboolean seek (GstEvent *event);
   /* GST_EVENT_SELECT_STREAMS received on any src pad or by the element
    * (transfer full). Stream ids of the collection, or ids the demuxers
@@ -165,6 +172,8 @@ private:
   GstElement *element_; /* not owned: it owns us, through its streams */
   const std::string download_id_;
   GObjectPtr<GstOfflineDownloadIndex> index_;
+  GstClockTime range_start_ = 0;
+  GstClockTime range_end_ = GST_CLOCK_TIME_NONE;
   GObjectPtr<GstOfflineCache> cache_;
   GstClockTime duration_;
   const guint group_id_;

@@ -187,6 +187,20 @@ const char *const kMigrations[] = {
    "  PRIMARY KEY (download_id, period)"
    ") WITHOUT ROWID;"
    "ALTER TABLE segments ADD COLUMN early_ns INTEGER NOT NULL DEFAULT 0;"),
+  /* 9 -> 10: a download of a time range keeps it (NULL: from the start, to
+   * the end), and a player asks for the part it needs next by writing
+   * wanted_position_ns (NULL: none); the trigger tells the manager running
+   * the download of that change as of a state change. */
+  ("ALTER TABLE downloads ADD COLUMN range_start_ns INTEGER;"
+   "ALTER TABLE downloads ADD COLUMN range_end_ns INTEGER;"
+   "ALTER TABLE downloads ADD COLUMN wanted_position_ns INTEGER;"
+   "DROP TRIGGER download_changed;"
+   "CREATE TRIGGER download_changed AFTER UPDATE OF state, stop_reason, wanted_position_ns ON downloads"
+   "  WHEN OLD.state IS NOT NEW.state OR OLD.stop_reason IS NOT NEW.stop_reason"
+   "    OR OLD.wanted_position_ns IS NOT NEW.wanted_position_ns BEGIN"
+   "  INSERT INTO download_changes (download_id) VALUES (NEW.id);"
+   "  DELETE FROM download_changes WHERE seq <= (SELECT MAX (seq) FROM download_changes) - 4096;"
+   " END;"),
 };
 
 constexpr int kMigrationCount = G_N_ELEMENTS (kMigrations);

@@ -15,6 +15,7 @@ namespace gst_offline {
 class AdaptiveDownloader : public Downloader {
  public:
   void start (GCancellable *cancellable, ProgressFn progress, DoneFn done) final;
+  void position_requested () final;
 
  protected:
   /* A playback plan and what to fetch for it. Its segments go to the
@@ -69,6 +70,10 @@ class AdaptiveDownloader : public Downloader {
   DoneFn done_;
   std::shared_ptr<ResourceFetch> document_fetch_;
   std::shared_ptr<SegmentFetcher> fetcher_;
+  /* Whether fetcher_ fetches the plan's segments (not a sidx index), and
+   * the position it was last told to go to. */
+  bool fetching_plan_ = false;
+  std::optional<guint64> wanted_position_;
 };
 
 }  // namespace gst_offline

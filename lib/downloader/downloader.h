@@ -46,6 +46,10 @@ class Downloader {
   /* Runs on the thread-default main context until done; cancelling
    * `cancellable` ends it with G_IO_ERROR_CANCELLED, keeping what it holds. */
   virtual void start (GCancellable *cancellable, ProgressFn progress, DoneFn done) = 0;
+  /* A player asked, through the index, for the part from a position on
+   * (download_table::wanted_position ()): fetch it next. Called on the
+   * context, maybe when nothing changed. */
+  virtual void position_requested () {}
 };
 
 /* Refuses the first bytes of a manifest when typefinding recognises them as

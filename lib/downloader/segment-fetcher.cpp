@@ -73,6 +73,15 @@ bool SegmentFetcher::survey (GError **error)
     for (const SegmentSpec &segment : *window) {
       total_++;
       const FetchSpec &fetch = segment.fetch;
+      if (segment.whole_length >= 0) {
+        /* Done before this run: counted now, never read again. */
+        guint64 length = static_cast<guint64> (segment.whole_length);
+        completed_++;
+        held_total_ += length;
+        known_length_total_ += length;
+        known_count_++;
+        continue;
+      }
       /* Only a byte range's length is exact before its answer arrives. */
       if (fetch.range) {
         known_length_total_ += fetch.range->length;
@@ -121,6 +130,10 @@ bool SegmentFetcher::load_window (GError **error)
   if (window->empty ())
     source_done_ = true;
   for (SegmentSpec &spec : *window) {
+    /* Whole already (counted by survey (), or fetched before a seek), or
+     * being fetched (read again after a seek). */
+    if (spec.whole_length >= 0 || in_flight_keys_.count (spec.fetch.cache_key))
+      continue;
     size_t index = loaded_++;
     Entry &entry = entries_[index];
     entry.spec = std::move (spec);
@@ -166,6 +179,7 @@ void SegmentFetcher::fill ()
         by_offset_.erase (std::make_pair (std::string_view (entry.spec.fetch.url), entry.spec.fetch.range->offset));
       }
       parts.push_back (entry.spec.fetch);
+      in_flight_keys_.insert (entry.spec.fetch.cache_key);
     }
     in_flight_++;
     auto self = shared_from_this ();
@@ -187,6 +201,29 @@ void SegmentFetcher::fill ()
         nullptr,
         [self, group] (const GError *error) { self->on_fetch_done (group, error); });
   }
+}
+
+void SegmentFetcher::seek (guint64 position_ns)
+{
+  if (finished_ || failure_ || !source_->seek (position_ns))
+    return;
+  GST_INFO ("fetching the segments from %" GST_TIME_FORMAT " on first", GST_TIME_ARGS (position_ns));
+  /* What was read and not started comes again in the new order. */
+  for (auto it = entries_.begin (); it != entries_.end ();) {
+    const Entry &entry = it->second;
+    if (entry.started) {
+      ++it;
+      continue;
+    }
+    if (entry.spec.fetch.range) {
+      unstarted_range_bytes_ -= entry.spec.fetch.range->length;
+      by_offset_.erase (std::make_pair (std::string_view (entry.spec.fetch.url), entry.spec.fetch.range->offset));
+    }
+    it = entries_.erase (it);
+  }
+  next_ = loaded_;
+  source_done_ = false;
+  fill ();
 }
 
 /* `first` and the unstarted byte ranges read that continue it in its file,
@@ -253,6 +290,8 @@ void SegmentFetcher::on_fetch_done (const std::vector<size_t> &group, const GErr
   else
     in_flight_--;
   head.fetch.reset ();
+  for (size_t index : group)
+    in_flight_keys_.erase (entries_.at (index).spec.fetch.cache_key);
   if (error) {
     fail (g_error_copy (error));
   } else {

@@ -13,6 +13,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string_view>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct SegmentSpec {
    * refuse a download that cannot fit before fetching it; the progress
    * total stays unknown until every length is known from the server. */
   gint64 expected_length = -1;
+  /* Its length when it is whole in the cache and the download uses it
+   * already (nothing to fetch: counted as done), else -1. */
+  gint64 whole_length = -1;
 };
 
 /* The cache key of a segment: its URL, and its byte range if it is part of a file. */
@@ -51,6 +55,9 @@ class SegmentSource {
   /* Up to `limit` segments after those given since the last rewind, in
    * fetch order; empty past the end. */
   virtual std::optional<std::vector<SegmentSpec>> next (size_t limit, GError **error) = 0;
+  /* Gives next the segments from `position_ns` on, then goes back for those
+   * before it; false if the source has no times. */
+  virtual bool seek (guint64 position_ns) { (void) position_ns; return false; }
 };
 
 /* A source over segments held in memory (a few: the sidx indexes). */
@@ -75,6 +82,10 @@ class SegmentFetcher : public std::enable_shared_from_this<SegmentFetcher> {
   }
 
   void start (ProgressFn progress, Downloader::DoneFn done);
+  /* Fetches the segments from `position_ns` on next (a player waits for
+   * them), then those before it that are still missing. The fetches in
+   * flight go on. */
+  void seek (guint64 position_ns);
 
  private:
   /* A segment read from the source and not yet whole. */
@@ -118,6 +129,9 @@ class SegmentFetcher : public std::enable_shared_from_this<SegmentFetcher> {
   size_t loaded_ = 0;     /* segments read from the source */
   bool source_done_ = false;
   size_t total_ = 0;      /* segments in all, from survey () */
+  /* The cache keys being fetched: a source read again after a seek names
+   * them again, and they must not be fetched twice at once. */
+  std::set<std::string> in_flight_keys_;
   /* Byte-range segments read and not started, by URL and first byte
    * (views of entries_). */
   std::map<std::pair<std::string_view, guint64>, size_t> by_offset_;

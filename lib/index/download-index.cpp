@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/offline/offline-download-index.h>
+#include <gst/offline/offline-playback-private.h>
 
 #include "db/database.h"
 #include "index/download-private.h"
@@ -308,4 +309,14 @@ GPtrArray *gst_offline_download_index_verify (GstOfflineDownloadIndex *self, con
   for (const auto &problem : problems)
     g_ptr_array_add (result, g_strdup (problem.c_str ()));
   return result;
+}
+
+/* Not introspected: see offline-playback-private.h. */
+gboolean gst_offline_download_index_request_position (GstOfflineDownloadIndex *self, const gchar *id,
+    GstClockTime position, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), FALSE);
+  g_return_val_if_fail (id != nullptr, FALSE);
+  g_return_val_if_fail (GST_CLOCK_TIME_IS_VALID (position), FALSE);
+  return gst_offline::download_table::request_position (self->db.get (), id, position, error);
 }

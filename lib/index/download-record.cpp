@@ -13,7 +13,7 @@ namespace {
 constexpr const char *kColumns =
     "id, uri, type, stream_keys, headers, custom_data, key_set_id, state, start_time_ms, "
     "update_time_ms, content_length, stop_reason, failure_code, failure_message, percent, "
-    "bytes_downloaded, license_url, estimated_length";
+    "bytes_downloaded, license_url, estimated_length, range_start_ns, range_end_ns";
 
 bool is_known_state (gint64 value)
 {
@@ -82,6 +82,17 @@ std::optional<std::string> read_row (const Statement &row, DownloadRecord &r)
   r.estimated_length = row.int64 (17);
   if (r.estimated_length < -1)
     return "estimated length " + std::to_string (r.estimated_length) + " is negative";
+  for (int column : { 18, 19 }) {
+    std::optional<guint64> &bound = column == 18 ? r.range_start_ns : r.range_end_ns;
+    bound.reset ();
+    if (row.is_null (column))
+      continue;
+    if (row.int64 (column) < 0)
+      return "time range bound " + row.text (column) + " is negative";
+    bound = static_cast<guint64> (row.int64 (column));
+  }
+  if (r.range_start_ns && r.range_end_ns && *r.range_end_ns <= *r.range_start_ns)
+    return "time range ends before it starts";
   return std::nullopt;
 }
 
@@ -182,7 +193,7 @@ std::optional<std::vector<DownloadRecord>> list (Database &db, std::vector<std::
 bool put (Database &db, const DownloadRecord &r, GError **error)
 {
   std::string sql = std::string ("INSERT OR REPLACE INTO downloads (") + kColumns
-      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   auto stmt = db.prepare (sql.c_str (), error);
   if (!stmt)
     return false;
@@ -208,6 +219,14 @@ bool put (Database &db, const DownloadRecord &r, GError **error)
   else
     stmt->bind_null (17);
   stmt->bind (18, r.estimated_length);
+  if (r.range_start_ns)
+    stmt->bind (19, static_cast<gint64> (*r.range_start_ns));
+  else
+    stmt->bind_null (19);
+  if (r.range_end_ns)
+    stmt->bind (20, static_cast<gint64> (*r.range_end_ns));
+  else
+    stmt->bind_null (20);
   return stmt->run (error);
 }
 
@@ -291,6 +310,27 @@ bool set_stop_reason (Database &db, const std::string &id, guint stop_reason, GE
     return false;
   }
   return true;
+}
+
+bool request_position (Database &db, const std::string &id, guint64 position_ns, GError **error)
+{
+  auto stmt = db.prepare ("UPDATE downloads SET wanted_position_ns = ? WHERE id = ?", error);
+  if (!stmt || !stmt->bind (1, static_cast<gint64> (MIN (position_ns, static_cast<guint64> (G_MAXINT64))))
+                     .bind (2, id).run (error))
+    return false;
+  if (db.changes () == 0) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND, "no download with id '%s'", id.c_str ());
+    return false;
+  }
+  return true;
+}
+
+std::optional<guint64> wanted_position (Database &db, const std::string &id, GError **error)
+{
+  auto stmt = db.prepare ("SELECT wanted_position_ns FROM downloads WHERE id = ?", error);
+  if (!stmt || stmt->bind (1, id).step (error) != Statement::Step::Row || stmt->is_null (0))
+    return std::nullopt;
+  return static_cast<guint64> (MAX (stmt->int64 (0), 0));
 }
 
 }  // namespace download_table

@@ -27,6 +27,10 @@ struct DownloadRecord {
   std::optional<std::string> key_set_id;
   /* The ClearKey license server to use instead of the manifest's Laurl. */
   std::optional<std::string> license_url;
+  /* The time range to download and play, in presentation time (none: from
+   * the start, to the end). Adaptive downloads only. */
+  std::optional<guint64> range_start_ns;
+  std::optional<guint64> range_end_ns;
   /* Its state. */
   GstOfflineDownloadState state = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
   gint64 start_time_ms = 0;
@@ -48,6 +52,7 @@ struct DownloadRecord {
   {
     return state == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED || state == GST_OFFLINE_DOWNLOAD_STATE_FAILED;
   }
+  bool has_range () const { return range_start_ns.has_value () || range_end_ns.has_value (); }
   void clear_failure ()
   {
     failure_code.reset ();
@@ -86,6 +91,12 @@ bool set_key_set_id (Database &db, const std::string &id, const std::optional<st
 /* Sets the stop reason of one download (or of all when `id` is empty).
  * Returns false with NOT_FOUND for an unknown id. */
 bool set_stop_reason (Database &db, const std::string &id, guint stop_reason, GError **error);
+/* Asks the process downloading `id` (whichever it is: the change reaches its
+ * manager as a state change does) to fetch the segments from `position_ns`
+ * on next, then those before. NOT_FOUND for an unknown id. */
+bool request_position (Database &db, const std::string &id, guint64 position_ns, GError **error);
+/* The position last asked for, if any. */
+std::optional<guint64> wanted_position (Database &db, const std::string &id, GError **error);
 
 }  // namespace download_table
 

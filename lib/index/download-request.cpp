@@ -39,6 +39,8 @@ enum {
   PROP_CUSTOM_DATA,
   PROP_KEY_SET_ID,
   PROP_LICENSE_URL,
+  PROP_START_TIME,
+  PROP_END_TIME,
   N_PROPS
 };
 static GParamSpec *properties[N_PROPS];
@@ -140,6 +142,16 @@ static void gst_offline_download_request_set_property (GObject *object, guint pr
         self->record.license_url.reset ();
       break;
     }
+    case PROP_START_TIME:
+    case PROP_END_TIME: {
+      std::optional<guint64> &bound = prop_id == PROP_START_TIME ? self->record.range_start_ns : self->record.range_end_ns;
+      guint64 time = g_value_get_uint64 (value);
+      if (GST_CLOCK_TIME_IS_VALID (time) && (prop_id == PROP_END_TIME || time > 0))
+        bound = time;
+      else
+        bound.reset ();
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
@@ -172,6 +184,12 @@ static void gst_offline_download_request_get_property (GObject *object, guint pr
       break;
     case PROP_LICENSE_URL:
       g_value_set_string (value, self->record.license_url ? self->record.license_url->c_str () : nullptr);
+      break;
+    case PROP_START_TIME:
+      g_value_set_uint64 (value, gst_offline_download_request_get_start_time (self));
+      break;
+    case PROP_END_TIME:
+      g_value_set_uint64 (value, gst_offline_download_request_get_end_time (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -211,6 +229,25 @@ static void gst_offline_download_request_class_init (GstOfflineDownloadRequestCl
    */
   properties[PROP_LICENSE_URL] = g_param_spec_string ("license-url", "License URL",
       "The ClearKey license server to use instead of the manifest's Laurl (NULL: the manifest's)", nullptr, flags);
+  /**
+   * GstOfflineDownloadRequest:start-time:
+   *
+   * Where the time range to download starts, in nanoseconds of presentation
+   * time; %GST_CLOCK_TIME_NONE (or 0): at the start. Adaptive downloads only
+   * (see gst_offline_download_request_set_time_range()).
+   */
+  properties[PROP_START_TIME] = g_param_spec_uint64 ("start-time", "Start time",
+      "Where the time range to download starts, in ns (GST_CLOCK_TIME_NONE: at the start)", 0, G_MAXUINT64,
+      GST_CLOCK_TIME_NONE, flags);
+  /**
+   * GstOfflineDownloadRequest:end-time:
+   *
+   * Where the time range to download ends, in nanoseconds of presentation
+   * time; %GST_CLOCK_TIME_NONE: at the end.
+   */
+  properties[PROP_END_TIME] = g_param_spec_uint64 ("end-time", "End time",
+      "Where the time range to download ends, in ns (GST_CLOCK_TIME_NONE: at the end)", 0, G_MAXUINT64,
+      GST_CLOCK_TIME_NONE, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -418,6 +455,67 @@ void gst_offline_download_request_set_license_url (GstOfflineDownloadRequest *se
 {
   g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self));
   g_object_set (self, "license-url", license_url, nullptr);
+}
+
+/**
+ * gst_offline_download_request_set_time_range:
+ * @self: a #GstOfflineDownloadRequest
+ * @start: where the range starts, in nanoseconds of presentation time, or
+ *   %GST_CLOCK_TIME_NONE for the start
+ * @end: where it ends, or %GST_CLOCK_TIME_NONE for the end
+ * @error: return location for a #GError
+ *
+ * Downloads only the part of an adaptive presentation (DASH, HLS, Smooth
+ * Streaming) between @start and @end, as media3's time range does: the
+ * segments of every selected track that cover it. Playback of the download
+ * (`offline://ID`) then plays exactly that range: its TIME segment starts at
+ * @start and stops at @end (positions are those of the whole presentation),
+ * and the duration query answers @end. A later request of the same id with
+ * another range extends the download to cover both, fetching only what is
+ * missing. A range is refused for progressive downloads, and one that
+ * starts at or after the end of the presentation fails the download.
+ *
+ * Returns: %FALSE with %GST_OFFLINE_ERROR_INVALID_ARGUMENT when @end is not
+ *   after @start (the request is left as it was).
+ */
+gboolean gst_offline_download_request_set_time_range (GstOfflineDownloadRequest *self, GstClockTime start,
+    GstClockTime end, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self), FALSE);
+  if (GST_CLOCK_TIME_IS_VALID (end) && end <= (GST_CLOCK_TIME_IS_VALID (start) ? start : 0)) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+        "the time range ends (%" GST_TIME_FORMAT ") before it starts (%" GST_TIME_FORMAT ")", GST_TIME_ARGS (end),
+        GST_TIME_ARGS (GST_CLOCK_TIME_IS_VALID (start) ? start : 0));
+    return FALSE;
+  }
+  g_object_set (self, "start-time", start, "end-time", end, nullptr);
+  return TRUE;
+}
+
+/**
+ * gst_offline_download_request_get_start_time:
+ * @self: a #GstOfflineDownloadRequest
+ *
+ * Returns: where the time range to download starts, in nanoseconds, or
+ *   %GST_CLOCK_TIME_NONE when it is the start of the presentation.
+ */
+GstClockTime gst_offline_download_request_get_start_time (GstOfflineDownloadRequest *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self), GST_CLOCK_TIME_NONE);
+  return self->record.range_start_ns.value_or (GST_CLOCK_TIME_NONE);
+}
+
+/**
+ * gst_offline_download_request_get_end_time:
+ * @self: a #GstOfflineDownloadRequest
+ *
+ * Returns: where the time range to download ends, in nanoseconds, or
+ *   %GST_CLOCK_TIME_NONE when it is the end of the presentation.
+ */
+GstClockTime gst_offline_download_request_get_end_time (GstOfflineDownloadRequest *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self), GST_CLOCK_TIME_NONE);
+  return self->record.range_end_ns.value_or (GST_CLOCK_TIME_NONE);
 }
 
 /**

@@ -341,34 +341,65 @@ std::optional<PlanSegment> segment_at (Database &db, const std::string &download
   return std::nullopt;
 }
 
-std::optional<std::vector<PlanFetch>> fetches (Database &db, const std::string &download_id,
-    PlanFetchPosition *position, guint limit, GError **error)
+namespace {
+
+/* A row of fetch_url, resource, range_offset, range_length, expected_length,
+ * and at `whole_column` the length of the resource if whole and used. */
+PlanFetch read_fetch (const Statement &row, int whole_column)
 {
-  /* Both walk segments_to_fetch: a window costs its own rows only. */
-  constexpr const char *kFirst = "SELECT fetch_url, resource, range_offset, range_length, expected_length, start_ns, "
-      "track, number FROM segments WHERE download_id = ?1 AND fetch_url IS NOT NULL "
-      "ORDER BY start_ns, track, number LIMIT ?2";
-  constexpr const char *kNext = "SELECT fetch_url, resource, range_offset, range_length, expected_length, start_ns, "
-      "track, number FROM segments WHERE download_id = ?1 AND fetch_url IS NOT NULL "
-      "AND (start_ns, track, number) > (?3, ?4, ?5) ORDER BY start_ns, track, number LIMIT ?2";
-  auto stmt = db.prepare (position->started ? kNext : kFirst, error);
+  PlanFetch f;
+  f.url = row.text (0);
+  f.resource = row.text (1);
+  if (!row.is_null (3) && row.int64 (3) > 0) {
+    f.range_offset = static_cast<guint64> (MAX (row.int64 (2), 0));
+    f.range_length = static_cast<guint64> (row.int64 (3));
+  }
+  f.expected_length = row.int64 (4);
+  f.whole_length = row.is_null (whole_column) ? -1 : MAX (row.int64 (whole_column), 0);
+  return f;
+}
+
+}  // namespace
+
+std::optional<std::vector<PlanFetch>> fetches (Database &db, const std::string &download_id,
+    PlanFetchPosition *position, guint limit, GError **error, const PlanFetchFilter &filter)
+{
+  /* It walks segments_to_fetch: a window costs its own rows (and, for a
+   * part, the rows the part leaves out, once). */
+  std::string sql = "SELECT fetch_url, resource, range_offset, range_length, expected_length, start_ns, track, number, "
+      "(SELECT r.length FROM resources r JOIN download_resources d ON d.key = r.key "
+      " WHERE r.key = segments.resource AND d.download_id = ?1) "
+      "FROM segments WHERE download_id = ?1 AND fetch_url IS NOT NULL";
+  bool from_start = filter.range_start_ns == 0, to_end = filter.range_end_ns >= static_cast<guint64> (G_MAXINT64);
+  if (!to_end)
+    sql += " AND start_ns < ?6";
+  if (!from_start)
+    sql += " AND start_ns + duration_ns > ?7";
+  if (position->started)
+    sql += " AND (start_ns, track, number) > (?3, ?4, ?5)";
+  if (filter.part == PlanFetchFilter::Part::Ahead)
+    sql += " AND start_ns + duration_ns > ?8";
+  else if (filter.part == PlanFetchFilter::Part::Behind)
+    sql += " AND start_ns + duration_ns <= ?8";
+  sql += " ORDER BY start_ns, track, number LIMIT ?2";
+  auto stmt = db.prepare (sql.c_str (), error);
   if (!stmt)
     return std::nullopt;
+  auto ns = [] (guint64 value) { return static_cast<gint64> (MIN (value, static_cast<guint64> (G_MAXINT64))); };
   stmt->bind (1, download_id).bind (2, static_cast<gint64> (limit));
   if (position->started)
     stmt->bind (3, static_cast<gint64> (position->start_ns)).bind (4, static_cast<gint64> (position->track))
         .bind (5, static_cast<gint64> (position->number));
+  if (!to_end)
+    stmt->bind (6, ns (filter.range_end_ns));
+  if (!from_start)
+    stmt->bind (7, ns (filter.range_start_ns));
+  if (filter.part != PlanFetchFilter::Part::All)
+    stmt->bind (8, ns (filter.position_ns));
   std::vector<PlanFetch> result;
   auto rows = stmt->rows (error);
   for (Statement &row : rows) {
-    PlanFetch f;
-    f.url = row.text (0);
-    f.resource = row.text (1);
-    if (!row.is_null (3) && row.int64 (3) > 0) {
-      f.range_offset = static_cast<guint64> (MAX (row.int64 (2), 0));
-      f.range_length = static_cast<guint64> (row.int64 (3));
-    }
-    f.expected_length = row.int64 (4);
+    PlanFetch f = read_fetch (row, 8);
     position->started = true;
     position->start_ns = static_cast<guint64> (row.int64 (5));
     position->track = static_cast<guint> (row.int64 (6));
@@ -378,6 +409,43 @@ std::optional<std::vector<PlanFetch>> fetches (Database &db, const std::string &
   if (rows.failed ())
     return std::nullopt;
   return result;
+}
+
+std::optional<std::vector<PlanFetch>> period_anchors (Database &db, const std::string &download_id,
+    const PlanFetchFilter &filter, GError **error)
+{
+  std::vector<PlanFetch> result;
+  if (filter.range_start_ns == 0)
+    return result;  /* the range holds them */
+  auto stmt = db.prepare ("SELECT s.fetch_url, s.resource, s.range_offset, s.range_length, s.expected_length, "
+      "(SELECT r.length FROM resources r JOIN download_resources d ON d.key = r.key "
+      " WHERE r.key = s.resource AND d.download_id = ?1) "
+      "FROM segments s JOIN (SELECT track, period, MIN (number) AS first FROM segments WHERE download_id = ?1 "
+      " GROUP BY track, period) p ON s.track = p.track AND s.number = p.first "
+      "WHERE s.download_id = ?1 AND s.fetch_url IS NOT NULL AND s.start_ns + s.duration_ns <= ?3 "
+      "AND EXISTS (SELECT 1 FROM segments i WHERE i.download_id = ?1 AND i.track = s.track AND i.period = s.period "
+      " AND i.start_ns < ?2 AND i.start_ns + i.duration_ns > ?3) "
+      "ORDER BY s.start_ns, s.track", error);
+  if (!stmt)
+    return std::nullopt;
+  auto ns = [] (guint64 value) { return static_cast<gint64> (MIN (value, static_cast<guint64> (G_MAXINT64))); };
+  stmt->bind (1, download_id).bind (2, ns (filter.range_end_ns)).bind (3, ns (filter.range_start_ns));
+  auto rows = stmt->rows (error);
+  for (Statement &row : rows)
+    result.push_back (read_fetch (row, 5));
+  if (rows.failed ())
+    return std::nullopt;
+  return result;
+}
+
+bool check_range_start (guint64 start_ns, guint64 duration_ns, GError **error)
+{
+  if (start_ns < duration_ns)
+    return true;
+  g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+      "the time range starts at %.3f s, at or after the end of the presentation (%.3f s)",
+      static_cast<double> (start_ns) / 1e9, static_cast<double> (duration_ns) / 1e9);
+  return false;
 }
 
 guint64 duration_ns (Database &db, const std::string &download_id)

@@ -60,6 +60,19 @@ struct PlanFetch {
   guint64 range_offset = 0;
   guint64 range_length = 0;  /* 0: the whole file */
   gint64 expected_length = -1;
+  /* Its length if the resource is whole in the cache and the download uses
+   * it already, else -1. */
+  gint64 whole_length = -1;
+};
+
+/* Which of the plan's segments fetches () reads: those that overlap
+ * [range_start_ns, range_end_ns), and of them all, or only those that end
+ * after `position_ns` (Ahead) or at or before it (Behind). */
+struct PlanFetchFilter {
+  guint64 range_start_ns = 0;
+  guint64 range_end_ns = G_MAXINT64;
+  enum class Part { All, Ahead, Behind } part = Part::All;
+  guint64 position_ns = 0;
 };
 
 /* Where fetches () goes on from: after the segment it returned last. */
@@ -116,7 +129,16 @@ std::optional<PlanSegment> segment_at (Database &db, const std::string &download
  * fetch order: by start time, then track and number, so that a partial
  * download plays from its start. Empty past the end. */
 std::optional<std::vector<PlanFetch>> fetches (Database &db, const std::string &download_id,
-    PlanFetchPosition *position, guint limit, GError **error);
+    PlanFetchPosition *position, guint limit, GError **error, const PlanFetchFilter &filter = {});
+/* The first segment of each track's Periods (discontinuity sequences for
+ * HLS) that hold segments of the filter's range but begin before it: what
+ * playback anchors a Period's media time at, so a download of a range
+ * fetches them too. */
+std::optional<std::vector<PlanFetch>> period_anchors (Database &db, const std::string &download_id,
+    const PlanFetchFilter &filter, GError **error);
+/* A time range starting at `start_ns` fits a presentation of `duration_ns`:
+ * else INVALID_ARGUMENT saying so. */
+bool check_range_start (guint64 start_ns, guint64 duration_ns, GError **error);
 /* The end of the latest segment of any track, or 0. */
 guint64 duration_ns (Database &db, const std::string &download_id);
 bool remove (Database &db, const std::string &download_id, GError **error);

@@ -11,6 +11,7 @@
 #include "http/http-client.h"
 #include "index/download-private.h"
 #include "index/download-lock.h"
+#include "index/playback-plan.h"
 #include "manager/download-manager-private.h"
 #include "manager/requirements.h"
 #include "util/fs.h"
@@ -321,6 +322,7 @@ struct ManagerCore {
   bool load_entries ();
   void read_changes ();
   void reload_entry (const std::string &id);
+  bool check_range_start (const DownloadRecord &record, GError **error);
   void note (const std::string &id, const Entry &entry);
   void note_record (const DownloadRecord &record);
   void forget (const std::string &id);
@@ -691,8 +693,13 @@ void ManagerCore::read_changes ()
     return;
   }
   change_cursor = last;
-  for (const auto &id : changed)
+  for (const auto &id : changed) {
     reload_entry (id);
+    /* A player may have asked for a position (a change of its own). */
+    auto task = tasks.find (id);
+    if (task != tasks.end () && !task->second->removed)
+      task->second->downloader->position_requested ();
+  }
 }
 
 /* The one place where downloads start and stop: compares what the index
@@ -1204,6 +1211,58 @@ void ManagerCore::release_download_license (const std::string &id)
   GST_WARNING ("could not release the license of removed download %s: %s", id.c_str (), error->message);
 }
 
+namespace {
+
+std::string seconds_text (guint64 ns)
+{
+  g_autofree gchar *text = g_strdup_printf ("%.3f s", static_cast<double> (ns) / GST_SECOND);
+  return text;
+}
+
+/* A time range is for the segments of an adaptive download, and ends after
+ * it starts. */
+bool check_time_range (const DownloadRecord &wanted, GError **error)
+{
+  if (!wanted.has_range ())
+    return true;
+  if (wanted.type == GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+        "a time range needs a DASH, HLS or Smooth Streaming download: %s is a progressive file", wanted.uri.c_str ());
+    return false;
+  }
+  if (wanted.range_end_ns && *wanted.range_end_ns <= wanted.range_start_ns.value_or (0)) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+        "the time range ends (%s) before it starts (%s)", seconds_text (*wanted.range_end_ns).c_str (),
+        seconds_text (wanted.range_start_ns.value_or (0)).c_str ());
+    return false;
+  }
+  return true;
+}
+
+/* Makes the time range of `record` (an existing download) cover that of
+ * `wanted` too — a bound left open is the start or the end — and says
+ * whether it grew. */
+bool widen_time_range (DownloadRecord &record, const DownloadRecord &wanted)
+{
+  auto start = record.range_start_ns && wanted.range_start_ns
+      ? std::optional<guint64> (MIN (*record.range_start_ns, *wanted.range_start_ns)) : std::nullopt;
+  auto end = record.range_end_ns && wanted.range_end_ns
+      ? std::optional<guint64> (MAX (*record.range_end_ns, *wanted.range_end_ns)) : std::nullopt;
+  bool wider = start != record.range_start_ns || end != record.range_end_ns;
+  record.range_start_ns = start;
+  record.range_end_ns = end;
+  return wider;
+}
+
+}  // namespace
+
+/* A range of a download whose plan is known starts before its end. */
+bool ManagerCore::check_range_start (const DownloadRecord &record, GError **error)
+{
+  guint64 duration = playback_plan::duration_ns (db (), record.id);
+  return duration == 0 || playback_plan::check_range_start (record.range_start_ns.value_or (0), duration, error);
+}
+
 GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, GError **error)
 {  g_autoptr (GUri) uri = g_uri_parse (wanted.uri.c_str (), G_URI_FLAGS_NONE, nullptr);
   const char *scheme = uri ? g_uri_get_scheme (uri) : nullptr;
@@ -1214,7 +1273,7 @@ GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, GError **error)
   }
   if (wanted.type == GST_OFFLINE_DOWNLOAD_TYPE_AUTO)
     wanted.type = guess_download_type (wanted.uri);
-  if (!download_type_supported (wanted.type, error))
+  if (!download_type_supported (wanted.type, error) || !check_time_range (wanted, error))
     return nullptr;
 
   bool derived = wanted.id.empty ();
@@ -1272,7 +1331,17 @@ GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, GError **error)
         new_tracks = true;
       }
     }
-    was_complete = existing->state == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED && !new_tracks;
+    /* A range asked for must fit the presentation, whatever it widens. */
+    if (wanted.range_start_ns && !check_range_start (wanted, error))
+      return nullptr;
+    bool wider = widen_time_range (record, wanted);
+    if (wider) {
+      /* More to fetch: the total is not known any more. */
+      record.percent = -1;
+      record.content_length = -1;
+      record.estimated_length = -1;
+    }
+    was_complete = existing->state == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED && !new_tracks && !wider;
     if (!wanted.headers.empty ())
       record.headers = wanted.headers;
     if (wanted.custom_data)

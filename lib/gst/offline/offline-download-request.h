@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib-object.h>
+#include <gst/gst.h>
 #include <gst/offline/offline-types.h>
 
 G_BEGIN_DECLS
@@ -59,6 +60,16 @@ GST_OFFLINE_API
 const gchar *gst_offline_download_request_get_license_url (GstOfflineDownloadRequest *self);
 GST_OFFLINE_API
 void gst_offline_download_request_set_license_url (GstOfflineDownloadRequest *self, const gchar *license_url);
+
+GST_OFFLINE_API
+gboolean gst_offline_download_request_set_time_range (GstOfflineDownloadRequest *self, GstClockTime start,
+    GstClockTime end, GError **error);
+
+GST_OFFLINE_API
+GstClockTime gst_offline_download_request_get_start_time (GstOfflineDownloadRequest *self);
+
+GST_OFFLINE_API
+GstClockTime gst_offline_download_request_get_end_time (GstOfflineDownloadRequest *self);
 
 GST_OFFLINE_API
 gchar *gst_offline_download_request_derive_id (const gchar *uri);

@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <gst/offline/offline-download-index.h>
 #include <gst/offline/offline-track.h>
 
 G_BEGIN_DECLS
@@ -59,5 +60,14 @@ GstClockTime gst_offline_segment_get_early (const GstOfflineSegment *segment);
  * the chosen ones, in the order of `tracks`. */
 GST_OFFLINE_API
 GPtrArray *gst_offline_track_choose_for_playback (GPtrArray *tracks, gboolean with_text);
+
+/* Asks the process downloading `id`, this one or another, to fetch the
+ * segments from `position` on next (a player seeking beyond what is
+ * downloaded waits for them), then those before it that are missing. The
+ * download's manager learns of it through the index, as of a state change.
+ * FALSE with GST_OFFLINE_ERROR_NOT_FOUND for an unknown id. */
+GST_OFFLINE_API
+gboolean gst_offline_download_index_request_position (GstOfflineDownloadIndex *self, const gchar *id,
+    GstClockTime position, GError **error);
 
 G_END_DECLS
