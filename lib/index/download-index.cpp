@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/offline/offline-download-index.h>
+#include <gst/offline/offline-playback-private.h>
 
 #include "db/database.h"
 #include "index/download-private.h"
@@ -308,4 +309,10 @@ GPtrArray *gst_offline_download_index_verify (GstOfflineDownloadIndex *self, con
   for (const auto &problem : problems)
     g_ptr_array_add (result, g_strdup (problem.c_str ()));
   return result;
+}
+
+gchar *gst_offline_download_index_get_commit_signal_path (GstOfflineDownloadIndex *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
+  return g_strdup (gst_offline::commit_signal_path (self->db.path ()).c_str ());
 }

@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <gst/offline/offline-download-index.h>
 #include <gst/offline/offline-track.h>
 
 G_BEGIN_DECLS
@@ -59,5 +60,13 @@ GstClockTime gst_offline_segment_get_early (const GstOfflineSegment *segment);
  * the chosen ones, in the order of `tracks`. */
 GST_OFFLINE_API
 GPtrArray *gst_offline_track_choose_for_playback (GPtrArray *tracks, gboolean with_text);
+
+/* The file that every commit to the index of @self's data directory
+ * rewrites, whichever process makes it (a write then a close: a
+ * GFileMonitor on it reports each at once). A player of a download that is
+ * still being fetched watches it to learn, without polling, that more of
+ * the download is in the cache. Free it with g_free(). */
+GST_OFFLINE_API
+gchar *gst_offline_download_index_get_commit_signal_path (GstOfflineDownloadIndex *self);
 
 G_END_DECLS
