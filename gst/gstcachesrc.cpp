@@ -60,10 +60,25 @@
  * context query with ClearKey's system id, the system of the keys
  * gst-offline keeps, so offlinedrm is chosen over any other decryptor.
  *
+ * An adaptive download plays while it is being fetched (queued,
+ * downloading, or stopped half-way), from its playback plan, which holds
+ * every segment: duration and seeking cover the whole item. A segment is
+ * played only once the cache holds it whole. When the next one is not there
+ * yet and the download runs (in this process or another), the pad waits for
+ * it, told of the download's progress by the index (no polling, no network),
+ * and the element posts a BUFFERING message of 0 percent when a pad starts
+ * waiting and of 100 when none waits any more, so that an application (or
+ * gst-launch-1.0) pauses meanwhile; a flush, a deselection or stopping ends
+ * the wait. When the download does not run (stopped, failed), the first
+ * missing segment is a RESOURCE/NOT_FOUND error that says how much is
+ * downloaded and how to resume it. A progressive download plays only when
+ * complete.
+ *
  * The pads are sometimes pads added when the element goes from READY to
  * PAUSED, followed by no-more-pads. Before that the element checks that the
- * download exists and is complete, and for a progressive download that its
- * cached data is whole; if not, it posts an error that names the problem and
+ * download exists, that an adaptive one has its playback plan (it is written
+ * once the manifest is read) and that a progressive one is complete and its
+ * cached data whole; if not, it posts an error that names the problem and
  * the state change fails. Inside uridecodebin3 (and so playbin3), whose
  * urisourcebin reaches PAUSED before the decodebin3 beside it, cachesrc
  * first sets that decodebin3 to PAUSED, so that no stream reaches it while

@@ -114,22 +114,26 @@ assert_waited (const Played &played)
       "%zu BUFFERING messages, expected 0 first and 100 last", played.buffering.size ());
 }
 
+/* make_dash() in dirs.content served at /`id`/, downloaded as `id` by a
+ * new manager in this process, held back at its second segments: returns
+ * the manager once the download waits there (its plan written, its first
+ * segments in the cache). */
 GstOfflineDownloadManager *
-new_manager (const gchar *data_dir)
+start_held_dash_download (const Dirs &dirs, const gchar *id)
 {
-  g_autoptr (GError) error = nullptr;
-  GstOfflineDownloadManager *manager = gst_offline_download_manager_new (data_dir, &error);
-  fail_unless (manager != nullptr, "%s", error ? error->message : "");
-  return manager;
-}
+  make_dash (dirs.content, nullptr);
+  g_autofree gchar *url = serve (test_server, dirs.content, id, "x.mpd");
+  g_autofree gchar *held = g_strdup_printf ("/%s/chunk-stream*-00002.m4s", id);
+  ot_server_hold (test_server, held);
 
-void
-add (GstOfflineDownloadManager *manager, const gchar *id, const gchar *url)
-{
-  g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new (id, url);
   g_autoptr (GError) error = nullptr;
+  GstOfflineDownloadManager *manager = gst_offline_download_manager_new (dirs.data, &error);
+  fail_unless (manager != nullptr, "%s", error ? error->message : "");
+  g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new (id, url);
   g_autoptr (GstOfflineDownload) download = gst_offline_download_manager_add_download (manager, request, &error);
   fail_unless (download != nullptr, "%s", error ? error->message : "");
+  ot_server_wait_held (test_server, 1);
+  return manager;
 }
 
 /* Runs the default main context until `id`'s state is `state` (the
@@ -186,13 +190,7 @@ wait_for_exit (GPid pid)
 GST_START_TEST (test_dash_plays_while_the_manager_downloads)
 {
   Dirs dirs ("dash-manager");
-  make_dash (dirs.content, nullptr);
-  g_autofree gchar *url = serve (test_server, dirs.content, "live", "x.mpd");
-  ot_server_hold (test_server, "/live/chunk-stream*-00002.m4s");
-
-  GstOfflineDownloadManager *manager = new_manager (dirs.data);
-  add (manager, "live", url);
-  ot_server_wait_held (test_server, 1); /* the plan is written, the first segments fetched */
+  GstOfflineDownloadManager *manager = start_held_dash_download (dirs, "live");
 
   Played played;
   play (dirs.data, "live", &played, [] (gint percent) {
@@ -250,13 +248,7 @@ GST_END_TEST;
 GST_START_TEST (test_paused_half_download_fails_at_the_first_missing_segment)
 {
   Dirs dirs ("paused");
-  make_dash (dirs.content, nullptr);
-  g_autofree gchar *url = serve (test_server, dirs.content, "half", "x.mpd");
-  ot_server_hold (test_server, "/half/chunk-stream*-00002.m4s");
-
-  GstOfflineDownloadManager *manager = new_manager (dirs.data);
-  add (manager, "half", url);
-  ot_server_wait_held (test_server, 1);
+  GstOfflineDownloadManager *manager = start_held_dash_download (dirs, "half");
   g_autoptr (GError) error = nullptr;
   fail_unless (gst_offline_download_manager_set_stop_reason (manager, "half", GST_OFFLINE_STOP_REASON_PAUSED_BY_USER,
                    &error),
