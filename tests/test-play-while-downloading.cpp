@@ -45,11 +45,12 @@ struct Played {
 
 /* Plays offline://`id` of `data_dir` into checksum sinks until EOS or the
  * first error, as an application does: PAUSED while BUFFERING is under
- * 100, PLAYING at 100. `on_buffering` hears each percentage. With
+ * 100, PLAYING at 100. `on_buffering` hears each percentage (and gets the
+ * pipeline). With
  * `playbin` a playbin plays it with video only (its audio sink path
  * converts the samples), else a uridecodebin, video and audio. */
 void
-play (const gchar *data_dir, const gchar *id, Played *played, const std::function<void (gint)> &on_buffering,
+play (const gchar *data_dir, const gchar *id, Played *played, const std::function<void (GstElement *, gint)> &on_buffering,
     bool playbin_video = false)
 {
   Player player;
@@ -81,7 +82,7 @@ play (const gchar *data_dir, const gchar *id, Played *played, const std::functio
       gst_message_parse_buffering (msg, &percent);
       played->buffering.push_back (percent);
       gst_element_set_state (playbin, percent < 100 ? GST_STATE_PAUSED : GST_STATE_PLAYING);
-      on_buffering (percent);
+      on_buffering (playbin, percent);
     } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
       played->eos = true;
     } else {
@@ -193,7 +194,7 @@ GST_START_TEST (test_dash_plays_while_the_manager_downloads)
   GstOfflineDownloadManager *manager = start_held_dash_download (dirs, "live");
 
   Played played;
-  play (dirs.data, "live", &played, [] (gint percent) {
+  play (dirs.data, "live", &played, [] (GstElement *, gint percent) {
     if (percent == 0)
       ot_server_release (test_server);
   });
@@ -224,7 +225,7 @@ GST_START_TEST (test_hls_plays_while_the_cli_downloads)
   ot_server_wait_held (test_server, 1);
 
   Played played;
-  play (dirs.data, "hls", &played, [] (gint percent) {
+  play (dirs.data, "hls", &played, [] (GstElement *, gint percent) {
     if (percent == 0)
       ot_server_release (test_server);
   }, true);
@@ -239,6 +240,36 @@ GST_START_TEST (test_hls_plays_while_the_cli_downloads)
   g_autofree gchar *reference_uri = gst_filename_to_uri (reference.c_str (), nullptr);
   g_autoptr (GPtrArray) expected = decode (reference_uri, dirs.data);
   assert_same (frames_of (expected, "video"), frames_of (played.lines, "video"), "video");
+}
+GST_END_TEST;
+
+/* A seek to where the download has not come yet, made while playback
+ * waits for it: the flush ends the wait, the streams start again at the
+ * target and wait there (BUFFERING 0 again) until the segment comes; then
+ * the frames from the target on are the reference's. */
+GST_START_TEST (test_seek_to_what_is_not_downloaded_waits)
+{
+  Dirs dirs ("seek");
+  GstOfflineDownloadManager *manager = start_held_dash_download (dirs, "seek");
+  constexpr GstClockTime target = 3 * GST_SECOND; /* in the second segments, held back */
+  guint waits = 0;
+  Played played;
+  play (dirs.data, "seek", &played, [&waits] (GstElement *pipeline, gint percent) {
+    if (percent != 0)
+      return;
+    if (++waits == 1) {
+      fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
+          static_cast<GstSeekFlags> (GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), target));
+    } else {
+      ot_server_release (test_server);
+    }
+  });
+  assert_waited (played);
+  fail_unless (waits >= 2, "playback did not wait again after the seek");
+  g_object_unref (manager);
+
+  References references = dash_references (dirs.content, dirs.data, test_server, "seek");
+  assert_same_from (played.lines, references.video, references.audio, target, target, "after the seek");
 }
 GST_END_TEST;
 
@@ -257,7 +288,7 @@ GST_START_TEST (test_paused_half_download_fails_at_the_first_missing_segment)
   ot_server_release (test_server);
 
   Played played;
-  play (dirs.data, "half", &played, [] (gint) {});
+  play (dirs.data, "half", &played, [] (GstElement *, gint) {});
   g_object_unref (manager);
   fail_if (played.eos, "a half download played to the end");
   fail_unless (g_error_matches (played.error_code, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND),
@@ -290,6 +321,7 @@ play_while_downloading_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_dash_plays_while_the_manager_downloads);
   tcase_add_test (tc, test_hls_plays_while_the_cli_downloads);
+  tcase_add_test (tc, test_seek_to_what_is_not_downloaded_waits);
   tcase_add_test (tc, test_paused_half_download_fails_at_the_first_missing_segment);
   return s;
 }
