@@ -60,10 +60,25 @@
  * context query with ClearKey's system id, the system of the keys
  * gst-offline keeps, so offlinedrm is chosen over any other decryptor.
  *
+ * An adaptive download plays while it is being fetched (queued,
+ * downloading, or stopped half-way), from its playback plan, which holds
+ * every segment: duration and seeking cover the whole item. A segment is
+ * played only once the cache holds it whole. When the next one is not there
+ * yet and the download runs (in this process or another), the pad waits for
+ * it, told of the download's progress by the index (no polling, no network),
+ * and the element posts a BUFFERING message of 0 percent when a pad starts
+ * waiting and of 100 when none waits any more, so that an application (or
+ * gst-launch-1.0) pauses meanwhile; a flush, a deselection or stopping ends
+ * the wait. When the download does not run (stopped, failed), the first
+ * missing segment is a RESOURCE/NOT_FOUND error that says how much is
+ * downloaded and how to resume it. A progressive download plays only when
+ * complete.
+ *
  * The pads are sometimes pads added when the element goes from READY to
  * PAUSED, followed by no-more-pads. Before that the element checks that the
- * download exists and is complete, and for a progressive download that its
- * cached data is whole; if not, it posts an error that names the problem and
+ * download exists, that an adaptive one has its playback plan (it is written
+ * once the manifest is read) and that a progressive one is complete and its
+ * cached data whole; if not, it posts an error that names the problem and
  * the state change fails. Inside uridecodebin3 (and so playbin3), whose
  * urisourcebin reaches PAUSED before the decodebin3 beside it, cachesrc
  * first sets that decodebin3 to PAUSED, so that no stream reaches it while
@@ -352,8 +367,9 @@ select_default_tracks (const std::vector<GObjectPtr<GstOfflineTrack>> &all, bool
  * chooses those to expose. Takes `index` and `cache`. */
 static std::optional<OpenedDownload>
 gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std::string &wanted, bool default_text,
-    GstOfflineDownloadType type, GstOfflineDownloadIndex *index_in, GstOfflineCache *cache_in)
+    GstOfflineDownload *download, GstOfflineDownloadIndex *index_in, GstOfflineCache *cache_in)
 {
+  GstOfflineDownloadType type = gst_offline_download_get_download_type (download);
   GObjectPtr<GstOfflineDownloadIndex> index (index_in);
   GObjectPtr<GstOfflineCache> cache (cache_in);
 
@@ -362,6 +378,17 @@ gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std
   if (!all) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not read the tracks of download '%s'", id.c_str ()), ("%s", error->message));
+    return std::nullopt;
+  }
+  GstOfflineDownloadState state = gst_offline_download_get_state (download);
+  if (all->len == 0 && state != GST_OFFLINE_DOWNLOAD_STATE_COMPLETED) {
+    /* The plan is written in one transaction once the manifest is read. */
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Download '%s' cannot be played yet (state %s): its manifest has not been read%s", id.c_str (),
+            gst_offline_download_state_to_string (state),
+            state == GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING || state == GST_OFFLINE_DOWNLOAD_STATE_QUEUED
+                ? "; try again once it is downloading segments" : ""),
+        ("no tracks in the plan yet"));
     return std::nullopt;
   }
   if (all->len == 0) {
@@ -533,12 +560,18 @@ gst_cache_src_open_download (GstCacheSrc *self)
 
   GstOfflineDownloadType type = gst_offline_download_get_download_type (download);
 
+  /* An adaptive download plays while it is fetched, or stopped half-way:
+   * its streams wait for (or fail at) the segments not in the cache yet. A
+   * progressive one is one resource, whole or not there. */
   GstOfflineDownloadState state = gst_offline_download_get_state (download);
-  if (state != GST_OFFLINE_DOWNLOAD_STATE_COMPLETED) {
+  bool playable = state != GST_OFFLINE_DOWNLOAD_STATE_REMOVING
+      && (state == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED || type != GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE);
+  if (!playable) {
     const gchar *failure = gst_offline_download_get_failure_message (download);
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("Download '%s' is not complete (state %s, %s)", id.c_str (),
-            gst_offline_download_state_to_string (state), describe_progress (download).c_str ()),
+        ("Download '%s' is not complete (state %s, %s)%s", id.c_str (),
+            gst_offline_download_state_to_string (state), describe_progress (download).c_str (),
+            state == GST_OFFLINE_DOWNLOAD_STATE_REMOVING ? "" : ": a single media file plays once it is complete"),
         ("%" G_GUINT64_FORMAT " bytes downloaded; failure: %s",
             gst_offline_download_get_bytes_downloaded (download), failure ? failure : "none"));
     return std::nullopt;
@@ -552,7 +585,7 @@ gst_cache_src_open_download (GstCacheSrc *self)
   }
 
   if (type != GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE)
-    return gst_cache_src_open_adaptive (self, id, settings.tracks, settings.default_text, type, g_steal_pointer (&index),
+    return gst_cache_src_open_adaptive (self, id, settings.tracks, settings.default_text, download, g_steal_pointer (&index),
         g_steal_pointer (&cache));
 
   if (!settings.tracks.empty ()) {

@@ -20,6 +20,7 @@ namespace {
 
 struct Playback {
   GMainLoop *loop = nullptr;
+  GstElement *pipeline = nullptr;
   std::string data_dir;
   /* Updated from the streaming threads. */
   std::atomic<guint64> video_frames{0};
@@ -107,6 +108,13 @@ on_bus_message (GstBus *, GstMessage *message, gpointer user_data)
       playback->eos = true;
       g_main_loop_quit (playback->loop);
       break;
+    case GST_MESSAGE_BUFFERING: {
+      /* cachesrc waits for a download still running: pause meanwhile. */
+      gint percent = 100;
+      gst_message_parse_buffering (message, &percent);
+      gst_element_set_state (playback->pipeline, percent < 100 ? GST_STATE_PAUSED : GST_STATE_PLAYING);
+      break;
+    }
     case GST_MESSAGE_ERROR: {
       g_autoptr (GError) error = nullptr;
       g_autofree gchar *debug = nullptr;
@@ -167,9 +175,14 @@ command_play (Context &ctx, int argc, char **argv)
     g_autoptr (GstOfflineDownload) download = get_download (index, id);
     if (!download)
       return kExitFailure;
-    if (gst_offline_download_get_state (download) != GST_OFFLINE_DOWNLOAD_STATE_COMPLETED)
-      return fail ("download %s is not complete (state: %s)", id,
-          gst_offline_download_state_to_string (gst_offline_download_get_state (download)));
+    /* An adaptive download plays while it is fetched (cachesrc waits for
+     * what is not there yet, or says it will not come); a single file
+     * plays once whole. */
+    GstOfflineDownloadState state = gst_offline_download_get_state (download);
+    if (state == GST_OFFLINE_DOWNLOAD_STATE_REMOVING
+        || (state != GST_OFFLINE_DOWNLOAD_STATE_COMPLETED
+            && gst_offline_download_get_download_type (download) == GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE))
+      return fail ("download %s is not complete (state: %s)", id, gst_offline_download_state_to_string (state));
   }
 
   Playback playback;
@@ -179,6 +192,7 @@ command_play (Context &ctx, int argc, char **argv)
   if (!playbin)
     return fail ("cannot play: the GStreamer element 'playbin' is missing (gstreamer1.0-plugins-base)");
   g_autoptr (GstElement) pipeline = GST_ELEMENT (gst_object_ref_sink (playbin));
+  playback.pipeline = pipeline;
 
   g_autoptr (GError) error = nullptr;
   GstElement *video_sink = make_sink (video_description, "autovideosink", &playback.video_frames, &playback, &error);

@@ -12,6 +12,7 @@
 #include <gst/pbutils/pbutils.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #define GST_CAT_DEFAULT gst_cache_src_debug
@@ -182,6 +183,13 @@ AdaptivePlayback::removed ()
   g_autoptr (GstOfflineDownload) download =
       gst_offline_download_index_get_download (index_.get (), download_id_.c_str (), &error);
   return !download && g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND);
+}
+
+GstOfflineDownload *
+AdaptivePlayback::download (GError **error)
+{
+  std::lock_guard<std::mutex> lock (plan_mutex_);
+  return gst_offline_download_index_get_download (index_.get (), download_id_.c_str (), error);
 }
 
 GPtrArray *
@@ -500,6 +508,67 @@ AdaptivePlayback::wake ()
 {
   std::lock_guard<std::mutex> lock (flow_mutex_);
   ended_changed_.notify_all ();
+}
+
+void
+AdaptivePlayback::begin_waiting ()
+{
+  std::lock_guard<std::mutex> lock (buffering_mutex_);
+  if (!commit_watch_) {
+    g_autofree gchar *path = nullptr;
+    {
+      std::lock_guard<std::mutex> plan_lock (plan_mutex_);
+      path = gst_offline_download_index_get_commit_signal_path (index_.get ());
+    }
+    GST_DEBUG_OBJECT (element_, "watching %s for the download's progress", path);
+    commit_watch_ = std::make_unique<CommitWatch> (path, [this] {
+      std::lock_guard<std::mutex> flow_lock (flow_mutex_);
+      commits_++;
+      ended_changed_.notify_all ();
+    });
+  }
+  if (waiting_++ == 0) {
+    GST_INFO_OBJECT (element_, "waiting for the download of '%s': buffering", download_id_.c_str ());
+    gst_element_post_message (element_, gst_message_new_buffering (GST_OBJECT (element_), 0));
+  }
+}
+
+void
+AdaptivePlayback::end_waiting ()
+{
+  std::lock_guard<std::mutex> lock (buffering_mutex_);
+  g_assert (waiting_ > 0);
+  if (--waiting_ == 0) {
+    GST_INFO_OBJECT (element_, "no stream waits for the download of '%s' any more", download_id_.c_str ());
+    gst_element_post_message (element_, gst_message_new_buffering (GST_OBJECT (element_), 100));
+  }
+}
+
+guint64
+AdaptivePlayback::commits ()
+{
+  std::lock_guard<std::mutex> lock (flow_mutex_);
+  return commits_;
+}
+
+bool
+AdaptivePlayback::wait_for_commit (AdaptiveStream *stream, guint64 seen)
+{
+  bool watching;
+  {
+    std::lock_guard<std::mutex> lock (buffering_mutex_);
+    watching = commit_watch_ && commit_watch_->watching ();
+  }
+  std::unique_lock<std::mutex> lock (flow_mutex_);
+  auto done = [&] { return detached_ || stream->interrupted () || commits_ != seen; };
+  if (watching) {
+    ended_changed_.wait (lock, done);
+  } else if (!ended_changed_.wait_for (lock, std::chrono::seconds (1), done)) {
+    /* No file monitor there (see CommitWatch): a look a second, as the
+     * download managers do then. */
+    commits_++;
+  }
+  return !detached_ && !stream->interrupted ();
 }
 
 bool

@@ -9,6 +9,7 @@
 #include <gst/offline/offline.h>
 #include <gst/offline/offline-playback-private.h>
 
+#include "commit-watch.h"
 #include "time-mapper.h"
 
 #include <array>
@@ -16,6 +17,7 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -89,6 +91,9 @@ public:
   /* Whether the download is gone from the index (removed while it plays):
    * what a missing file or plan then means. */
   bool removed ();
+  /* The download's index row as it is now (transfer full); nullptr with
+   * *error set if it cannot be read (NOT_FOUND: removed). */
+  GstOfflineDownload *download (GError **error);
   /* The HLS AES-128 key stored as `name` in the DRM store of the data
    * directory (kept in memory for the next segments, wiped at the end). */
   bool hls_key (const gchar *name, std::array<guint8, 16> *key, GError **error);
@@ -160,6 +165,20 @@ public:
    * one flushes, stops, is deselected or got a RECONFIGURE. */
   void wake ();
 
+  /* Play while downloading: a stream whose next resource is not in the
+   * cache yet while the download runs waits for the commits that may
+   * bring it. begin_waiting() watches the index's commits (from then on:
+   * read commits() after it) and, for the first stream that waits, posts
+   * BUFFERING 0; end_waiting(), for the last one, BUFFERING 100. */
+  void begin_waiting ();
+  void end_waiting ();
+  /* How many commits to the index were seen (a count to wait on). */
+  guint64 commits ();
+  /* Waits until a commit after the `seen`th, or until `stream` is
+   * interrupted (a flush, a deselection) or the element stops: false
+   * then. On the condition that wake() notifies: no polling. */
+  bool wait_for_commit (AdaptiveStream *stream, guint64 seen);
+
 private:
   /* Computes the new TIME segment of a seek; false if it is refused. */
   bool seek_segment (GstEvent *event, GstSegment *segment);
@@ -189,10 +208,15 @@ private:
   bool media_track_read_ = false;
   GObjectPtr<GstOfflineTrack> media_track_;
 
-  std::mutex flow_mutex_; /* guards flows_, ended_ and woken_ */
+  std::mutex flow_mutex_; /* guards flows_, ended_ and commits_ */
   std::map<AdaptiveStream *, GstFlowReturn> flows_;
   std::map<AdaptiveStream *, bool> ended_;
   std::condition_variable ended_changed_;
+  guint64 commits_ = 0;
+
+  std::mutex buffering_mutex_; /* guards the two below, held while posting */
+  guint waiting_ = 0;          /* streams waiting for the download */
+  std::unique_ptr<CommitWatch> commit_watch_;
 
   /* streams_ changes under both mutexes, so either is enough to read it. */
   std::mutex streams_mutex_;

@@ -14,7 +14,7 @@ AdaptiveStream::AdaptiveStream (GstElement *element, GstPadTemplate *templ, cons
       playback_ (std::move (playback)),
       track_ (GST_OFFLINE_TRACK (g_object_ref (track))),
       track_index_ (gst_offline_track_get_index (track)),
-      source_ (element, pad (), playback_, track, blocksize)
+      source_ (this, element, pad (), playback_, track, blocksize)
 {
   gst_segment_init (&segment_, GST_FORMAT_TIME);
   segment_.duration = playback_->duration ();
@@ -431,7 +431,7 @@ AdaptiveStream::push_iteration ()
       if (init && (need_init_ || last_init_ != init)) {
         bool changed = !need_init_;
         GST_DEBUG_OBJECT (pad (), "init segment %s%s", init, changed ? " (it changed: a new period)" : "");
-        if (!source_.open_reader (init, true, &reader_)) {
+        if (!source_.open_reader (init, true, &reader_, current_->start)) {
           finish (GST_FLOW_ERROR, true);
           return;
         }
@@ -558,6 +558,15 @@ AdaptiveStream::push_first_mpegts_block (GstBuffer *buffer)
 void
 AdaptiveStream::finish (GstFlowReturn ret, bool error_posted)
 {
+  if (source_.take_interrupted ()) {
+    /* A wait for the download cut short: a flush (the seek restarts the
+     * task), the element stopping, or a deselection (the next iteration
+     * ends the pad). */
+    GST_DEBUG_OBJECT (pad (), "the wait for the download was interrupted");
+    if (!deselected_)
+      pause_task ();
+    return;
+  }
   if (ret != GST_FLOW_OK && ret != GST_FLOW_EOS && !error_posted && GST_PAD_IS_FLUSHING (pad ())) {
     /* A seek flushes this pad (the seek waits for this iteration to end
      * before its flush-stop): what a push answered meanwhile tells nothing

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "segment-source.h"
 
+#include "adaptive-stream.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,9 +25,10 @@ constexpr guint SEGMENT_BATCH = 64;
 
 } // namespace
 
-SegmentSource::SegmentSource (GstElement *element, GstPad *pad, std::shared_ptr<AdaptivePlayback> playback,
-    GstOfflineTrack *track, guint blocksize)
-    : element_ (element),
+SegmentSource::SegmentSource (AdaptiveStream *stream, GstElement *element, GstPad *pad,
+    std::shared_ptr<AdaptivePlayback> playback, GstOfflineTrack *track, guint blocksize)
+    : stream_ (stream),
+      element_ (element),
       pad_ (pad),
       playback_ (std::move (playback)),
       track_ (GST_OFFLINE_TRACK (g_object_ref (track))),
@@ -51,6 +54,7 @@ SegmentSource::restart (GstClockTime start_time)
 {
   start_time_ = start_time;
   located_ = false;
+  interrupted_ = false;
   if (batch_) {
     g_ptr_array_unref (batch_);
     batch_ = nullptr;
@@ -176,23 +180,127 @@ SegmentSource::locate_real_start (GstOfflineSegment **found)
 
 /* ---- The cache ------------------------------------------------------------ */
 
+namespace {
+
+/* Whether someone fetches the download now, or will: the manager that
+ * holds it (in this process or another: the index reads a download whose
+ * process died as queued), or the queue of one. */
 bool
-SegmentSource::open_reader (const gchar *key, bool is_init, Reader *reader)
+is_running (GstOfflineDownloadState state)
+{
+  return state == GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING || state == GST_OFFLINE_DOWNLOAD_STATE_QUEUED
+      || state == GST_OFFLINE_DOWNLOAD_STATE_RESTARTING;
+}
+
+/* "12.3 s" */
+std::string
+seconds (GstClockTime time)
+{
+  g_autofree gchar *text = g_strdup_printf ("%.1f s", static_cast<double> (time) / GST_SECOND);
+  return text;
+}
+
+} // namespace
+
+bool
+SegmentSource::await_resource (const gchar *key, bool is_init, GstClockTime at, gchar **path, guint64 *length)
+{
+  bool waiting = false;
+  auto stop_waiting = [&] {
+    if (waiting)
+      playback_->end_waiting ();
+    waiting = false;
+  };
+  for (;;) {
+    guint64 seen = playback_->commits ();
+    g_autoptr (GError) error = nullptr;
+    *path = playback_->lookup (key, length, &error);
+    if (*path)
+      break;
+    /* No whole resource for the key (a segment is in the cache only once
+     * whole and committed), or a file missing or damaged (CORRUPT). */
+    g_autoptr (GError) row_error = nullptr;
+    g_autoptr (GstOfflineDownload) download = playback_->download (&row_error);
+    if (!download && g_error_matches (row_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
+      stop_waiting ();
+      report_if_removed ();
+      return false;
+    }
+    bool absent = g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND);
+    if (!download || !absent || !is_running (gst_offline_download_get_state (download))) {
+      stop_waiting ();
+      missing_error (key, is_init, at, download, error);
+      return false;
+    }
+    if (!waiting) {
+      /* Watching from now on: look again before waiting. */
+      GST_INFO_OBJECT (pad_, "%s %s is not downloaded yet (download %s): waiting for it",
+          is_init ? "init segment" : "segment", key, gst_offline_download_state_to_string (
+              gst_offline_download_get_state (download)));
+      waiting = true;
+      playback_->begin_waiting ();
+      continue;
+    }
+    if (!playback_->wait_for_commit (stream_, seen)) {
+      GST_DEBUG_OBJECT (pad_, "the wait for %s was interrupted", key);
+      stop_waiting ();
+      interrupted_ = true;
+      return false;
+    }
+  }
+  if (waiting)
+    GST_INFO_OBJECT (pad_, "%s is downloaded now", key);
+  stop_waiting ();
+  return true;
+}
+
+void
+SegmentSource::missing_error (const gchar *key, bool is_init, GstClockTime at, GstOfflineDownload *download,
+    const GError *error)
+{
+  const std::string &id = playback_->download_id ();
+  const gchar *what = is_init ? "init segment" : "segment";
+  GstOfflineDownloadState state = download ? gst_offline_download_get_state (download)
+                                           : GST_OFFLINE_DOWNLOAD_STATE_COMPLETED;
+  if (state == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED
+      || !g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
+    GST_ELEMENT_ERROR (element_, RESOURCE, NOT_FOUND,
+        ("The cached %s of track %s of download '%s' is missing or damaged: run 'gst-offline verify'", what,
+            stream_key (), id.c_str ()),
+        ("cache lookup of %s: %s", key, error ? error->message : "not found"));
+    return;
+  }
+  /* Not downloaded yet, and nobody fetches it now. */
+  std::string where;
+  GstClockTime duration = playback_->duration ();
+  if (GST_CLOCK_TIME_IS_VALID (at)) {
+    where = ", from " + seconds (at);
+    if (GST_CLOCK_TIME_IS_VALID (duration))
+      where += " of " + seconds (duration);
+  }
+  gdouble percent = gst_offline_download_get_percent_downloaded (download);
+  g_autofree gchar *done = percent >= 0 ? g_strdup_printf (", %d%% downloaded", static_cast<int> (percent))
+                                        : g_strdup ("");
+  std::string how = state == GST_OFFLINE_DOWNLOAD_STATE_FAILED
+      ? "run its 'gst-offline download' command again to go on"
+      : "resume it with 'gst-offline resume " + id + "'";
+  const gchar *failure = gst_offline_download_get_failure_message (download);
+  GST_ELEMENT_ERROR (element_, RESOURCE, NOT_FOUND,
+      ("Download '%s' is not complete (%s%s): track %s is not downloaded yet%s; %s", id.c_str (),
+          gst_offline_download_state_to_string (state), done, stream_key (), where.c_str (), how.c_str ()),
+      ("%s %s is not in the cache%s%s", what, key, failure ? "; the download failed: " : "",
+          failure ? failure : ""));
+}
+
+bool
+SegmentSource::open_reader (const gchar *key, bool is_init, Reader *reader, GstClockTime at)
 {
   const std::string &id = playback_->download_id ();
 
-  g_autoptr (GError) error = nullptr;
   guint64 length = 0;
-  g_autofree gchar *path = playback_->lookup (key, &length, &error);
-  if (!path) {
-    if (report_if_removed ())
-      return false;
-    GST_ELEMENT_ERROR (element_, RESOURCE, NOT_FOUND,
-        ("The cached %s of track %s of download '%s' is missing or damaged: run 'gst-offline verify'",
-            is_init ? "init segment" : "segment", stream_key (), id.c_str ()),
-        ("cache lookup of %s: %s", key, error ? error->message : "not found"));
+  g_autofree gchar *path = nullptr;
+  if (!await_resource (key, is_init, at, &path, &length))
     return false;
-  }
 
   UniqueFd fd (open (path, O_RDONLY | O_CLOEXEC));
   struct stat st;
@@ -227,7 +335,7 @@ SegmentSource::open_reader (const gchar *key, bool is_init, Reader *reader)
 bool
 SegmentSource::open_media (const GstOfflineSegment *segment, Reader *reader)
 {
-  if (!open_reader (segment->resource, false, reader))
+  if (!open_reader (segment->resource, false, reader, segment->start))
     return false;
   reader->number = segment->number;
   return !gst_offline_segment_get_key_resource (segment) || start_decryption (segment, reader);

@@ -13,6 +13,8 @@
 
 namespace gst_offline {
 
+class AdaptiveStream;
+
 /* The source of one track's segments, used by its AdaptiveStream from the
  * pad's streaming thread (under its stream lock): it walks the track's
  * playback plan in batches from where playback (re)starts (stepping back
@@ -20,7 +22,14 @@ namespace gst_offline {
  * resources the plan names, and reads them in blocks, decrypting HLS
  * AES-128. It is also the SegmentBytes the playback's TimeMapper reads.
  * Every failure is posted as an error of the element that names the track
- * and the download; the caller only stops. */
+ * and the download; the caller only stops.
+ *
+ * A download may play while it is still being fetched: a resource the
+ * cache does not hold whole yet is waited for while the download runs (on
+ * the index's commits, posting BUFFERING through the playback), and is an
+ * error that says how much is downloaded when it does not. A wait that a
+ * flush, a deselection or the element stopping cuts short fails without
+ * an error: interrupted() says so. */
 class SegmentSource final : public SegmentBytes {
 public:
   struct CipherFree {
@@ -42,10 +51,10 @@ public:
     std::unique_ptr<EVP_CIPHER_CTX, CipherFree> cipher;
   };
 
-  /* `element` and `pad`: those of the stream (not owned: it owns this);
-   * `track`: transfer none. */
-  SegmentSource (GstElement *element, GstPad *pad, std::shared_ptr<AdaptivePlayback> playback,
-      GstOfflineTrack *track, guint blocksize);
+  /* `stream`, `element` and `pad`: the stream that owns this, its element
+   * and pad (not owned); `track`: transfer none. */
+  SegmentSource (AdaptiveStream *stream, GstElement *element, GstPad *pad,
+      std::shared_ptr<AdaptivePlayback> playback, GstOfflineTrack *track, guint blocksize);
   ~SegmentSource () override;
 
   SegmentSource (const SegmentSource &) = delete;
@@ -60,9 +69,10 @@ public:
    * set). */
   GstOfflineSegment *next_segment (GstFlowReturn *ret);
 
-  /* Opens cached resource `key` (an init or media segment) in *reader;
-   * false after posting an error that names it. */
-  bool open_reader (const gchar *key, bool is_init, Reader *reader);
+  /* Opens cached resource `key` (an init or media segment, for the media
+   * segment at `at` if known) in *reader; false after posting an error
+   * that names it, or interrupted. */
+  bool open_reader (const gchar *key, bool is_init, Reader *reader, GstClockTime at = GST_CLOCK_TIME_NONE);
   /* Opens the media bytes of `segment` in *reader, set up to decrypt them
    * if the plan says they are encrypted (HLS AES-128). */
   bool open_media (const GstOfflineSegment *segment, Reader *reader);
@@ -70,6 +80,15 @@ public:
    * *buffer may come back empty while the cipher holds a block back. The
    * first buffer with bytes gets reader.pts, and DISCONT if reader.discont. */
   GstFlowReturn read_block (Reader &reader, GstBuffer **buffer);
+
+  /* Whether the last call that failed was a wait cut short (no error
+   * posted); resets it. */
+  bool take_interrupted ()
+  {
+    bool was = interrupted_;
+    interrupted_ = false;
+    return was;
+  }
 
   /* SegmentBytes, for the playback's TimeMapper. */
   bool open_resource (const gchar *key, bool is_init, UniqueFd *fd, guint64 *size) override;
@@ -80,6 +99,15 @@ public:
   void wrong_container (const GstOfflineSegment *segment, const gchar *what) override;
 
 private:
+  /* The file of cached resource `key` (*path, its length in *length), once
+   * the cache holds it whole: waits for it while the download runs. False
+   * after posting an error, or interrupted. */
+  bool await_resource (const gchar *key, bool is_init, GstClockTime at, gchar **path, guint64 *length);
+  /* Posts the error for resource `key` that is not in the cache and will
+   * not come (the download does not run): not downloaded yet, or for a
+   * completed download, missing or damaged. */
+  void missing_error (const gchar *key, bool is_init, GstClockTime at, GstOfflineDownload *download,
+      const GError *error);
   /* Sets up the decryption of `segment` (HLS AES-128) in `reader`. */
   bool start_decryption (const GstOfflineSegment *segment, Reader *reader);
   /* Steps *found back while it really begins after start_time_ (the plan's
@@ -92,6 +120,7 @@ private:
   bool report_if_removed ();
   const gchar *stream_key () const;
 
+  AdaptiveStream *stream_;
   GstElement *element_;
   GstPad *pad_;
   std::shared_ptr<AdaptivePlayback> playback_;
@@ -104,6 +133,7 @@ private:
   guint64 next_number_ = 0;
   GPtrArray *batch_ = nullptr; /* of GstOfflineSegment, from the plan */
   guint batch_pos_ = 0;
+  bool interrupted_ = false;
 };
 
 } // namespace gst_offline

@@ -190,6 +190,7 @@ class ReaderDatabase {
  public:
   bool open (const std::string &path, bool create, GError **error);
   Database &get ();
+  const std::string &path () const { return path_; }
 
  private:
   std::string path_;

@@ -320,3 +320,9 @@ gboolean gst_offline_download_index_request_position (GstOfflineDownloadIndex *s
   g_return_val_if_fail (GST_CLOCK_TIME_IS_VALID (position), FALSE);
   return gst_offline::download_table::request_position (self->db.get (), id, position, error);
 }
+
+gchar *gst_offline_download_index_get_commit_signal_path (GstOfflineDownloadIndex *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
+  return g_strdup (gst_offline::commit_signal_path (self->db.path ()).c_str ());
+}

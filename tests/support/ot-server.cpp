@@ -550,6 +550,7 @@ server_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
   std::vector<Delayed *> release;
   if (hold) {
     server->held.push_back (delayed_new (server, msg, path));
+    g_cond_broadcast (&server->cond); /* ot_server_wait_held */
     if (server->held.size () >= server->hold_count) {
       server->hold_count = 0;
       release.swap (server->held);
@@ -980,6 +981,40 @@ ot_server_hold_until (OtServer *server, const gchar *pattern, guint count)
   server->hold_pattern = pattern;
   server->hold_count = count;
   g_mutex_unlock (&server->lock);
+}
+
+void
+ot_server_hold (OtServer *server, const gchar *pattern)
+{
+  ot_server_hold_until (server, pattern, G_MAXUINT);
+}
+
+void
+ot_server_wait_held (OtServer *server, guint count)
+{
+  g_mutex_lock (&server->lock);
+  while (server->held.size () < count)
+    g_cond_wait (&server->cond, &server->lock);
+  g_mutex_unlock (&server->lock);
+}
+
+void
+ot_server_release (OtServer *server)
+{
+  /* Answered on the server's thread, as every answer is. */
+  g_main_context_invoke (server->context, [] (gpointer data) -> gboolean {
+    auto *server = static_cast<OtServer *> (data);
+    std::vector<Delayed *> release;
+    g_mutex_lock (&server->lock);
+    server->hold_count = 0;
+    release.swap (server->held);
+    g_mutex_unlock (&server->lock);
+    for (Delayed *d : release) {
+      delayed_respond (d);
+      delayed_free (d);
+    }
+    return G_SOURCE_REMOVE;
+  }, server);
 }
 
 void

@@ -51,6 +51,14 @@ void ot_server_set_content_type (OtServer *server, const gchar *path, const gcha
  * that opens `count` requests at once is seen doing so, and one that never
  * does is never answered (its test times out). */
 void ot_server_hold_until (OtServer *server, const gchar *pattern, guint count);
+/* Holds every later request whose path matches `pattern` (a glob as
+ * above) unanswered until ot_server_release(): a download that reaches it
+ * stops there for as long as the test wants, whatever the machine's speed. */
+void ot_server_hold (OtServer *server, const gchar *pattern);
+/* Blocks until `count` requests are held (by ot_server_hold or _until). */
+void ot_server_wait_held (OtServer *server, guint count);
+/* Answers the requests held and holds no more. */
+void ot_server_release (OtServer *server);
 /* Blocks until no request is being answered (each one finished, or its
  * connection closed): what the server sent is then all it will send for
  * them. Only for clients in other processes or threads. */

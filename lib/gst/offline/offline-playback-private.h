@@ -70,4 +70,12 @@ GST_OFFLINE_API
 gboolean gst_offline_download_index_request_position (GstOfflineDownloadIndex *self, const gchar *id,
     GstClockTime position, GError **error);
 
+/* The file that every commit to the index of @self's data directory
+ * rewrites, whichever process makes it (a write then a close: a
+ * GFileMonitor on it reports each at once). A player of a download that is
+ * still being fetched watches it to learn, without polling, that more of
+ * the download is in the cache. Free it with g_free(). */
+GST_OFFLINE_API
+gchar *gst_offline_download_index_get_commit_signal_path (GstOfflineDownloadIndex *self);
+
 G_END_DECLS

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "commit-watch.h"
+
+#include <gst/gst.h>
+
+GST_DEBUG_CATEGORY_EXTERN (gst_cache_src_debug);
+#define GST_CAT_DEFAULT gst_cache_src_debug
+
+namespace gst_offline {
+
+CommitWatch::CommitWatch (const std::string &signal_path, std::function<void ()> on_commit)
+    : path_ (signal_path),
+      on_commit_ (std::move (on_commit)),
+      context_ (g_main_context_new ()),
+      loop_ (g_main_loop_new (context_, FALSE))
+{
+  thread_ = g_thread_new ("cachesrc-commits", &CommitWatch::run, this);
+  std::unique_lock<std::mutex> lock (mutex_);
+  started_.wait (lock, [this] { return ready_; });
+}
+
+CommitWatch::~CommitWatch ()
+{
+  g_main_context_invoke (context_, [] (gpointer loop) -> gboolean {
+    g_main_loop_quit (static_cast<GMainLoop *> (loop));
+    return G_SOURCE_REMOVE;
+  }, loop_);
+  g_thread_join (thread_);
+  g_main_loop_unref (loop_);
+  g_main_context_unref (context_);
+}
+
+gpointer
+CommitWatch::run (gpointer data)
+{
+  auto *self = static_cast<CommitWatch *> (data);
+  g_main_context_push_thread_default (self->context_);
+  /* A file monitor watches the file's directory for its name: it need not
+   * exist yet (a reader creates nothing in the data directory). */
+  g_autoptr (GFile) file = g_file_new_for_path (self->path_.c_str ());
+  g_autoptr (GError) error = nullptr;
+  GFileMonitor *monitor = g_file_monitor_file (file, G_FILE_MONITOR_NONE, nullptr, &error);
+  if (monitor) {
+    g_signal_connect (monitor, "changed", G_CALLBACK (+[] (GFileMonitor *, GFile *, GFile *, GFileMonitorEvent,
+        gpointer data) { static_cast<CommitWatch *> (data)->on_commit_ (); }), self);
+  } else {
+    GST_WARNING ("cannot watch %s for commits to the index: %s", self->path_.c_str (), error->message);
+  }
+  {
+    std::lock_guard<std::mutex> lock (self->mutex_);
+    self->watching_ = monitor != nullptr;
+    self->ready_ = true;
+  }
+  self->started_.notify_all ();
+  g_main_loop_run (self->loop_);
+  if (monitor) {
+    g_signal_handlers_disconnect_by_data (monitor, self);
+    g_file_monitor_cancel (monitor);
+    g_object_unref (monitor);
+  }
+  /* What the monitor still had queued for this context. */
+  while (g_main_context_iteration (self->context_, FALSE))
+    ;
+  g_main_context_pop_thread_default (self->context_);
+  return nullptr;
+}
+
+} // namespace gst_offline

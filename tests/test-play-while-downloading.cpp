@@ -1,0 +1,329 @@
+/* Play while downloading: playbin plays offline://ID while the download
+ * runs, in this process (a GstOfflineDownloadManager) or in another (the
+ * CLI's `download`). The test's server holds the download back at its
+ * second segments until playback has run out of cache and said so
+ * (BUFFERING 0), so each run waits whatever the machine's speed; then the
+ * download goes on, playback carries on (BUFFERING 100) and plays to the
+ * end, every frame equal to the reference decode. A download paused
+ * half-way plays what it has and fails at the first missing segment with
+ * an error that says so.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <gst/check/gstcheck.h>
+#include <gst/offline/offline.h>
+
+#include "adaptive-content.h"
+#include "frame-checks.h"
+
+#include <sys/wait.h>
+
+#include <cerrno>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+using namespace ot;
+
+namespace {
+
+/* What a playback saw. */
+struct Played {
+  std::vector<gint> buffering; /* the BUFFERING percentages, in order */
+  bool eos = false;
+  std::string error;           /* the first error's message */
+  std::string error_source;
+  GError *error_code = nullptr;
+  GPtrArray *lines = nullptr;  /* checksum lines, video then audio */
+
+  ~Played ()
+  {
+    g_clear_error (&error_code);
+    if (lines)
+      g_ptr_array_unref (lines);
+  }
+};
+
+/* Plays offline://`id` of `data_dir` into checksum sinks until EOS or the
+ * first error, as an application does: PAUSED while BUFFERING is under
+ * 100, PLAYING at 100. `on_buffering` hears each percentage (and gets the
+ * pipeline). With
+ * `playbin` a playbin plays it with video only (its audio sink path
+ * converts the samples), else a uridecodebin, video and audio. */
+void
+play (const gchar *data_dir, const gchar *id, Played *played, const std::function<void (GstElement *, gint)> &on_buffering,
+    bool playbin_video = false)
+{
+  Player player;
+  player.data_dir = const_cast<gchar *> (data_dir);
+  g_autofree gchar *uri = g_strdup_printf ("offline://%s", id);
+  GstElement *playbin;
+  if (playbin_video) {
+    playbin = gst_element_factory_make ("playbin", nullptr);
+    fail_unless (playbin != nullptr);
+    gst_util_set_object_arg (G_OBJECT (playbin), "flags", "video+native-video");
+    g_object_set (playbin, "uri", uri, "video-sink", checksum_sink (&player.video), nullptr);
+    g_signal_connect (playbin, "source-setup", G_CALLBACK (on_source_setup), &player);
+  } else {
+    playbin = gst_pipeline_new (nullptr);
+    GstElement *decodebin = gst_element_factory_make ("uridecodebin", nullptr);
+    g_object_set (decodebin, "uri", uri, nullptr);
+    g_signal_connect (decodebin, "source-setup", G_CALLBACK (on_source_setup), &player);
+    g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_pad_added), &player);
+    gst_bin_add (GST_BIN (playbin), decodebin);
+  }
+  player.pipeline = playbin;
+  GstBus *bus = gst_element_get_bus (playbin);
+  gst_element_set_state (playbin, GST_STATE_PLAYING);
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+        static_cast<GstMessageType> (GST_MESSAGE_BUFFERING | GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_BUFFERING) {
+      gint percent = 0;
+      gst_message_parse_buffering (msg, &percent);
+      played->buffering.push_back (percent);
+      gst_element_set_state (playbin, percent < 100 ? GST_STATE_PAUSED : GST_STATE_PLAYING);
+      on_buffering (playbin, percent);
+    } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
+      played->eos = true;
+    } else {
+      g_autofree gchar *debug = nullptr;
+      gst_message_parse_error (msg, &played->error_code, &debug);
+      played->error = played->error_code->message;
+      played->error_source = GST_OBJECT_NAME (GST_MESSAGE_SRC (msg));
+    }
+    GstMessageType type = GST_MESSAGE_TYPE (msg);
+    gst_message_unref (msg);
+    if (type != GST_MESSAGE_BUFFERING)
+      break;
+  }
+  gst_element_set_state (playbin, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (playbin);
+  played->lines = g_ptr_array_new_with_free_func (g_free);
+  for (Branch *branch : { &player.video, &player.audio })
+    for (const auto &line : branch->lines)
+      g_ptr_array_add (played->lines, g_strdup (line.c_str ()));
+}
+
+/* Playback waited for the download (BUFFERING 0) and carried on (100). */
+void
+assert_waited (const Played &played)
+{
+  fail_unless (played.error.empty (), "playback failed: %s (%s)", played.error.c_str (), played.error_source.c_str ());
+  fail_unless (played.eos, "playback did not end");
+  fail_unless (played.buffering.size () >= 2 && played.buffering.front () == 0 && played.buffering.back () == 100,
+      "%zu BUFFERING messages, expected 0 first and 100 last", played.buffering.size ());
+}
+
+/* make_dash() in dirs.content served at /`id`/, downloaded as `id` by a
+ * new manager in this process, held back at its second segments: returns
+ * the manager once the download waits there (its plan written, its first
+ * segments in the cache). */
+GstOfflineDownloadManager *
+start_held_dash_download (const Dirs &dirs, const gchar *id)
+{
+  make_dash (dirs.content, nullptr);
+  g_autofree gchar *url = serve (test_server, dirs.content, id, "x.mpd");
+  g_autofree gchar *held = g_strdup_printf ("/%s/chunk-stream*-00002.m4s", id);
+  ot_server_hold (test_server, held);
+
+  g_autoptr (GError) error = nullptr;
+  GstOfflineDownloadManager *manager = gst_offline_download_manager_new (dirs.data, &error);
+  fail_unless (manager != nullptr, "%s", error ? error->message : "");
+  g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new (id, url);
+  g_autoptr (GstOfflineDownload) download = gst_offline_download_manager_add_download (manager, request, &error);
+  fail_unless (download != nullptr, "%s", error ? error->message : "");
+  ot_server_wait_held (test_server, 1);
+  return manager;
+}
+
+/* Runs the default main context until `id`'s state is `state` (the
+ * manager tells every change there). */
+void
+wait_for_state (GstOfflineDownloadManager *manager, const gchar *id, GstOfflineDownloadState state)
+{
+  struct Wait {
+    std::string id;
+    GstOfflineDownloadState state;
+    bool reached = false;
+  } wait { id, state };
+  gulong handler = g_signal_connect (manager, "download-changed", G_CALLBACK (+[] (GstOfflineDownloadManager *,
+      GstOfflineDownload *download, gpointer data) {
+    auto *w = static_cast<Wait *> (data);
+    if (w->id == gst_offline_download_get_id (download) && gst_offline_download_get_state (download) == w->state)
+      w->reached = true;
+  }), &wait);
+  g_autoptr (GstOfflineDownload) now = gst_offline_download_manager_get_download (manager, id, nullptr);
+  wait.reached = now && gst_offline_download_get_state (now) == state;
+  while (!wait.reached)
+    g_main_context_iteration (nullptr, TRUE);
+  g_signal_handler_disconnect (manager, handler);
+}
+
+/* `gst-offline --dir DATA download URL --id ID`, running in the background. */
+GPid
+spawn_cli_download (const gchar *data_dir, const gchar *url, const gchar *id)
+{
+  const gchar *argv[] = { g_getenv ("GST_OFFLINE_CLI"), "--dir", data_dir, "download", url, "--id", id, nullptr };
+  fail_unless (argv[0] != nullptr, "GST_OFFLINE_CLI is not set");
+  GPid pid = 0;
+  g_autoptr (GError) error = nullptr;
+  fail_unless (g_spawn_async (nullptr, const_cast<gchar **> (argv), nullptr,
+                   static_cast<GSpawnFlags> (G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL), nullptr, nullptr,
+                   &pid, &error),
+      "%s", error ? error->message : "");
+  return pid;
+}
+
+gint
+wait_for_exit (GPid pid)
+{
+  int status = 0;
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  g_spawn_close_pid (pid);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+} // namespace
+
+/* DASH, downloaded by a manager in this process while playbin plays it. */
+GST_START_TEST (test_dash_plays_while_the_manager_downloads)
+{
+  Dirs dirs ("dash-manager");
+  GstOfflineDownloadManager *manager = start_held_dash_download (dirs, "live");
+
+  Played played;
+  play (dirs.data, "live", &played, [] (GstElement *, gint percent) {
+    if (percent == 0)
+      ot_server_release (test_server);
+  });
+  assert_waited (played);
+  wait_for_state (manager, "live", GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
+  g_object_unref (manager);
+
+  References references = dash_references (dirs.content, dirs.data, test_server, "live");
+  assert_same_as_reference (references.video, references.audio, played.lines);
+}
+GST_END_TEST;
+
+/* HLS (MPEG-TS), downloaded by the CLI in another process: its commits
+ * reach playback through the index's commit signal. */
+GST_START_TEST (test_hls_plays_while_the_cli_downloads)
+{
+  Dirs dirs ("hls-cli");
+  std::string dir = dirs.in_content ("v");
+  g_mkdir_with_parents (dir.c_str (), 0700);
+  run_ffmpeg (dir.c_str (), { "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=6", "-c:v", "libx264",
+      "-preset", "veryfast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-bf", "0", "-pix_fmt", "yuv420p",
+      "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-f", "hls", "-hls_time", "2",
+      "-hls_playlist_type", "vod", "-hls_segment_filename", "seg%d.ts", "index.m3u8" });
+  g_autofree gchar *url = serve (test_server, dirs.content, "hls", "v/index.m3u8");
+  ot_server_hold (test_server, "/hls/v/seg1.ts");
+
+  GPid cli = spawn_cli_download (dirs.data, url, "hls");
+  ot_server_wait_held (test_server, 1);
+
+  Played played;
+  play (dirs.data, "hls", &played, [] (GstElement *, gint percent) {
+    if (percent == 0)
+      ot_server_release (test_server);
+  }, true);
+  assert_waited (played);
+  fail_unless_equals_int (wait_for_exit (cli), 0);
+
+  std::vector<std::string> files;
+  for (const auto &file : playlist_uris (dir + "/index.m3u8"))
+    files.push_back (file);
+  std::string reference = std::string (dirs.root) + "/reference.ts";
+  concatenate (dir.c_str (), files, reference.c_str ());
+  g_autofree gchar *reference_uri = gst_filename_to_uri (reference.c_str (), nullptr);
+  g_autoptr (GPtrArray) expected = decode (reference_uri, dirs.data);
+  assert_same (frames_of (expected, "video"), frames_of (played.lines, "video"), "video");
+}
+GST_END_TEST;
+
+/* A seek to where the download has not come yet, made while playback
+ * waits for it: the flush ends the wait, the streams start again at the
+ * target and wait there (BUFFERING 0 again) until the segment comes; then
+ * the frames from the target on are the reference's. */
+GST_START_TEST (test_seek_to_what_is_not_downloaded_waits)
+{
+  Dirs dirs ("seek");
+  GstOfflineDownloadManager *manager = start_held_dash_download (dirs, "seek");
+  constexpr GstClockTime target = 3 * GST_SECOND; /* in the second segments, held back */
+  guint waits = 0;
+  Played played;
+  play (dirs.data, "seek", &played, [&waits] (GstElement *pipeline, gint percent) {
+    if (percent != 0)
+      return;
+    if (++waits == 1) {
+      fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
+          static_cast<GstSeekFlags> (GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), target));
+    } else {
+      ot_server_release (test_server);
+    }
+  });
+  assert_waited (played);
+  fail_unless (waits >= 2, "playback did not wait again after the seek");
+  g_object_unref (manager);
+
+  References references = dash_references (dirs.content, dirs.data, test_server, "seek");
+  assert_same_from (played.lines, references.video, references.audio, target, target, "after the seek");
+}
+GST_END_TEST;
+
+/* A download paused half-way plays what it has, then fails at the first
+ * segment it does not have: not downloaded yet, how much is, and how to go
+ * on — not "damaged". */
+GST_START_TEST (test_paused_half_download_fails_at_the_first_missing_segment)
+{
+  Dirs dirs ("paused");
+  GstOfflineDownloadManager *manager = start_held_dash_download (dirs, "half");
+  g_autoptr (GError) error = nullptr;
+  fail_unless (gst_offline_download_manager_set_stop_reason (manager, "half", GST_OFFLINE_STOP_REASON_PAUSED_BY_USER,
+                   &error),
+      "%s", error ? error->message : "");
+  wait_for_state (manager, "half", GST_OFFLINE_DOWNLOAD_STATE_STOPPED);
+  ot_server_release (test_server);
+
+  Played played;
+  play (dirs.data, "half", &played, [] (GstElement *, gint) {});
+  g_object_unref (manager);
+  fail_if (played.eos, "a half download played to the end");
+  fail_unless (g_error_matches (played.error_code, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND),
+      "not a NOT_FOUND error: %s", played.error.c_str ());
+  for (const gchar *expected : { "Download 'half' is not complete (stopped, ", "is not downloaded yet, from ",
+           " of 6.0 s; resume it with 'gst-offline resume half'" })
+    fail_unless (played.error.find (expected) != std::string::npos, "'%s' is not in the error: %s", expected,
+        played.error.c_str ());
+  /* Where the second segment of the video (2.0 s) or the audio (AAC
+   * frames: just before) begins. */
+  gdouble from = g_ascii_strtod (played.error.c_str () + played.error.find (", from ") + 7, nullptr);
+  fail_unless (from >= 1.85 && from <= 2.05, "%s", played.error.c_str ());
+  fail_unless (played.error.find ("verify") == std::string::npos, "%s", played.error.c_str ());
+  fail_unless (played.buffering.empty (), "a stopped download is not waited for");
+  /* What it has played: the first segment's frames, as the reference. */
+  References references = dash_references (dirs.content, dirs.data, test_server, "half");
+  auto video = frames_of (played.lines, "video");
+  auto expected = frames_of (references.video, "video");
+  fail_unless (video.size () <= expected.size ());
+  for (size_t i = 0; i < video.size (); i++)
+    fail_unless (video[i].md5 == expected[i].md5 && video[i].pts == expected[i].pts, "video frame %zu differs", i);
+}
+GST_END_TEST;
+
+static Suite *
+play_while_downloading_suite (void)
+{
+  Suite *s = suite_create ("play-while-downloading");
+  TCase *tc = adaptive_tcase ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_dash_plays_while_the_manager_downloads);
+  tcase_add_test (tc, test_hls_plays_while_the_cli_downloads);
+  tcase_add_test (tc, test_seek_to_what_is_not_downloaded_waits);
+  tcase_add_test (tc, test_paused_half_download_fails_at_the_first_missing_segment);
+  return s;
+}
+
+GST_CHECK_MAIN (play_while_downloading);
