@@ -93,6 +93,34 @@ export_json (const gchar *data_dir, const gchar *id, const std::string &path, gu
   fail_unless (got == expected, "tracks %s, expected %s", got.c_str (), expected.c_str ());
 }
 
+/* An exported file decodes what offline playback decodes of the references
+ * (assert_same_as_reference: every video frame; every audio buffer but the
+ * first, the encoder's priming), except that the last AAC frame may end
+ * earlier: the file's muxer writes the track's length, to which the
+ * decoder of the file clips that frame. Its time is the same. */
+/* Matroska keeps times in milliseconds (its default TimecodeScale): there,
+ * times are equal within half a millisecond. */
+void
+assert_exported_like (GPtrArray *reference_video, GPtrArray *reference_audio, GPtrArray *lines, bool matroska)
+{
+  auto expected_video = frames_of (reference_video, "video");
+  auto expected = frames_of (reference_audio, "audio");
+  auto video = frames_of (lines, "video");
+  auto audio = frames_of (lines, "audio");
+  fail_unless (audio.size () > 2 && audio.size () == expected.size (), "audio: %zu buffers, the reference has %zu",
+      audio.size (), expected.size ());
+  fail_unless (!video.empty () && video.size () == expected_video.size (), "video: %zu frames, the reference has %zu",
+      video.size (), expected_video.size ());
+  gint64 tolerance = matroska ? GST_MSECOND / 2 : 0;
+  auto same_time = [tolerance] (const Frame &a, const Frame &b) { return llabs (a.pts - b.pts) <= tolerance; };
+  for (size_t i = 0; i < video.size (); i++)
+    fail_unless (video[i].md5 == expected_video[i].md5 && same_time (video[i], expected_video[i]),
+        "video frame %zu differs: expected '%s', got '%s'", i, expected_video[i].line.c_str (), video[i].line.c_str ());
+  for (size_t i = 1; i < audio.size (); i++)
+    fail_unless ((i + 1 == audio.size () || audio[i].md5 == expected[i].md5) && same_time (audio[i], expected[i]),
+        "audio buffer %zu differs: expected '%s', got '%s'", i, expected[i].line.c_str (), audio[i].line.c_str ());
+}
+
 /* The directory of `path` holds `path` alone: no temporary file is left. */
 void
 assert_only (const std::string &dir, const std::vector<std::string> &names)
@@ -116,7 +144,7 @@ GST_START_TEST (test_dash_to_mp4_and_mkv)
     std::string path = out + "/" + name;
     export_json (dirs.data, "movie", path, kDashClipSeconds, { "video", "audio" });
     g_autoptr (GPtrArray) lines = decode_file (path);
-    assert_same_as_reference (references.video, references.audio, lines);
+    assert_exported_like (references.video, references.audio, lines, g_str_has_suffix (name, ".mkv"));
   }
   assert_only (out, { "movie.mkv", "movie.mp4" });
 }
@@ -208,7 +236,7 @@ GST_START_TEST (test_cenc_exported_decrypted_while_licensed)
   std::string path = std::string (dirs.root) + "/enc.mp4";
   export_json (dirs.data, "enc", path, 4, { "video", "audio" });
   g_autoptr (GPtrArray) lines = decode_file (path);
-  assert_same_as_reference (references.video, references.audio, lines);
+  assert_exported_like (references.video, references.audio, lines, false);
 
   /* A license of one second, two seconds later (the clock seam licenses
    * are judged by): refused with the reason, nothing written. */
@@ -324,7 +352,9 @@ GST_START_TEST (test_refusals_leave_nothing)
   std::string path = out + "/movie.bin";
   r = run (dirs.data, { "export", "movie", path.c_str (), "--format", "mkv" });
   ot_assert_exit (r, 0);
-  fail_unless (r.out.find ("exported movie to " + path) == 0, "%s", r.out.c_str ());
+  /* Progress lines (not a terminal), then what was written. */
+  fail_unless (r.out.find ("movie: ") == 0 && r.out.find ("\nexported movie to " + path + ": ") != std::string::npos,
+      "%s", r.out.c_str ());
   fail_unless (read_text (path).compare (0, 4, "\x1a\x45\xdf\xa3") == 0, "not a Matroska file");
   assert_only (out, { "movie.bin" });
 
@@ -411,7 +441,7 @@ GST_START_TEST (test_library_async_and_cancel)
   fail_unless (streams && gst_stream_collection_get_size (streams) == 2);
   fail_unless (gst_offline_export_get_size (exporter) == read_text (out + "/movie.m4v").size ());
   g_autoptr (GPtrArray) lines = decode_file (out + "/movie.m4v");
-  assert_same_as_reference (references.video, references.audio, lines);
+  assert_exported_like (references.video, references.audio, lines, false);
   assert_only (out, { "movie.m4v" });
 }
 GST_END_TEST;

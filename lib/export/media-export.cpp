@@ -136,7 +136,8 @@ struct ExportRun {
   std::vector<GstElement *> ready; /* readers that exposed their streams */
   bool source_done = false;
   bool gate_open = false;
-  std::atomic<guint64> position{0};
+  std::atomic<guint64> position{0};      /* the end of the latest sample muxed */
+  std::atomic<guint64> first{G_MAXUINT64}; /* the start of the first one */
   guint64 reported = G_MAXUINT64;
   bool finished = false;
 
@@ -372,6 +373,9 @@ on_muxed_buffer (GstPad *, GstPadProbeInfo *info, gpointer user_data)
   if (!GST_CLOCK_TIME_IS_VALID (pts))
     return GST_PAD_PROBE_OK;
   guint64 end = pts + (GST_BUFFER_DURATION_IS_VALID (buffer) ? GST_BUFFER_DURATION (buffer) : 0);
+  guint64 first = run->first.load ();
+  while (pts < first && !run->first.compare_exchange_weak (first, pts)) {
+  }
   guint64 seen = run->position.load ();
   while (end > seen && !run->position.compare_exchange_weak (seen, end)) {
   }
@@ -402,7 +406,18 @@ link_to_muxer (ExportRun *run, GstElement *element, GstPad *pad, GstCaps *caps)
     return;
   }
   gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, on_muxed_buffer, run, nullptr);
-  GstPadLinkReturn linked = gst_pad_link (pad, sink);
+  /* A queue per stream: a demuxer that pushes several streams from one
+   * thread (tsdemux) would otherwise wait in the muxer for data of another
+   * stream it is to push itself. A few seconds hold any interleaving. */
+  GstElement *queue = gst_element_factory_make ("queue", nullptr);
+  g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time", 5 * GST_SECOND, nullptr);
+  gst_bin_add (GST_BIN (run->pipeline), queue);
+  gst_element_sync_state_with_parent (queue);
+  g_autoptr (GstPad) queue_sink = gst_element_get_static_pad (queue, "sink");
+  g_autoptr (GstPad) queue_src = gst_element_get_static_pad (queue, "src");
+  GstPadLinkReturn linked = gst_pad_link (queue_src, sink);
+  if (GST_PAD_LINK_SUCCESSFUL (linked))
+    linked = gst_pad_link (pad, queue_sink);
   if (GST_PAD_LINK_FAILED (linked)) {
     g_autofree gchar *description = gst_caps_to_string (caps);
     refuse_stream (run, element, std::string ("cannot put a stream of ") + description + " into " + run->format->person
@@ -714,7 +729,9 @@ on_end_of_stream (ExportRun *run)
     return;
   run->finished = true;
   run->streams = collect_streams (run);
-  run->duration = run->position.load () > 0 ? run->position.load () : GST_CLOCK_TIME_NONE;
+  guint64 first = run->first.load ();
+  guint64 end = run->position.load ();
+  run->duration = end > 0 && first <= end ? end - first : GST_CLOCK_TIME_NONE;
   stop_pipeline (run);
   g_signal_emit (run->self, signals[SIGNAL_PROGRESS], 0, (guint64) run->duration, (guint64) run->duration);
   GTask *commit = g_task_new (run->self, nullptr, on_committed, run);
@@ -785,6 +802,8 @@ on_progress_tick (gpointer user_data)
 {
   auto *run = static_cast<ExportRun *> (user_data);
   guint64 position = run->position.load ();
+  guint64 first = run->first.load ();
+  position = first <= position ? position - first : 0;
   if (position != run->reported) {
     run->reported = position;
     g_signal_emit (run->self, signals[SIGNAL_PROGRESS], 0, position, (guint64) run->total);
@@ -1247,8 +1266,8 @@ gst_offline_export_get_size (GstOfflineExport *self)
  * gst_offline_export_get_duration:
  * @self: a #GstOfflineExport
  *
- * Returns: the end of the last sample written by the last export that
- *   succeeded (its duration, for content that starts at 0), or
+ * Returns: the duration of the file the last export that succeeded wrote
+ *   (from the start of its first sample to the end of its last one), or
  *   %GST_CLOCK_TIME_NONE.
  */
 GstClockTime
