@@ -456,8 +456,9 @@ hold_stream (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   std::lock_guard<std::mutex> guard (run->lock);
   if (run->gate_open)
     return GST_PAD_PROBE_REMOVE;
+  /* A parsebin's pad (a WebVTT stream is ready from the start). */
   g_autoptr (GstObject) reader = gst_pad_get_parent (pad);
-  if (reader)
+  if (reader && GST_IS_BIN (reader))
     reader_ready_locked (run, GST_ELEMENT (reader), pad);
   return run->gate_open ? GST_PAD_PROBE_REMOVE : GST_PAD_PROBE_OK;
 }
@@ -566,8 +567,15 @@ plug_reader (ExportRun *run, GstPad *pad, GstCaps *caps)
   }
   gst_bin_add (GST_BIN (run->pipeline), reader);
   if (text) {
+    /* subparse negotiates before its first push: it must see a peer that
+     * wants UTF-8 while its stream is held. */
     g_autoptr (GstCaps) utf8 = gst_caps_from_string ("text/x-raw, format=(string)utf8");
-    g_autoptr (GstPad) src = gst_element_get_static_pad (reader, "src");
+    GstElement *filter = gst_element_factory_make ("capsfilter", nullptr);
+    g_object_set (filter, "caps", utf8, nullptr);
+    gst_bin_add (GST_BIN (run->pipeline), filter);
+    gst_element_link (reader, filter);
+    gst_element_sync_state_with_parent (filter);
+    g_autoptr (GstPad) src = gst_element_get_static_pad (filter, "src");
     hold_or_link (run, reader, src, utf8, pad);
   } else {
     g_signal_connect (reader, "pad-added", G_CALLBACK (on_parsed_pad), run);
