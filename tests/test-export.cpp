@@ -151,7 +151,27 @@ GST_START_TEST (test_dash_to_mp4_and_mkv)
     g_autoptr (GPtrArray) lines = decode_file (path);
     assert_exported_like (references.video, references.audio, lines, g_str_has_suffix (name, ".mkv"));
   }
-  assert_only (out, { "movie.mkv", "movie.mp4" });
+
+  /* As a person at a terminal (script(1) gives the CLI one): a bar on
+   * stderr, redrawn in place and erased, then the result. */
+  std::string tty_path = out + "/tty.mkv";
+  std::string command = std::string (g_getenv ("GST_OFFLINE_CLI")) + " --dir " + dirs.data + " export movie " + tty_path;
+  const gchar *argv[] = { "script", "-q", "-e", "-c", command.c_str (), "/dev/null", nullptr };
+  gchar *screen = nullptr;
+  gint status = 0;
+  g_autoptr (GError) error = nullptr;
+  fail_unless (g_spawn_sync (nullptr, const_cast<gchar **> (argv), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
+                   &screen, nullptr, &status, &error),
+      "script: %s", error ? error->message : "");
+  std::string text = screen ? screen : "";
+  g_free (screen);
+  fail_unless (g_spawn_check_wait_status (status, nullptr), "%s", text.c_str ());
+  fail_unless (text.find ("\rmovie ") != std::string::npos && text.find ("% ") != std::string::npos
+          && text.find (" of 0:00:06.000") != std::string::npos
+          && text.find ("\r\033[K") != std::string::npos
+          && text.find ("exported movie to " + tty_path + ": ") != std::string::npos,
+      "%s", text.c_str ());
+  assert_only (out, { "movie.mkv", "movie.mp4", "tty.mkv" });
 }
 GST_END_TEST;
 
