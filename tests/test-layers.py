@@ -33,6 +33,8 @@ LAYERS = {
     "licensing": {"drm", "tracks", "index", "http", "cache", "manifest", "db", "util"},
     "downloader": {"licensing", "drm", "tracks", "index", "http", "cache", "manifest", "db", "util"},
     "helper": {"tracks", "index", "http", "manifest", "util"},
+    # export: a download remuxed into one file (GStreamer, like playback).
+    "export": {"drm", "tracks", "index", "cache", "db", "util"},
     "manager": {"downloader", "licensing", "drm", "tracks", "index", "http", "cache", "manifest", "db", "util"},
     # lib/offline-*.cpp: the error domain and the enums' helpers.
     "": {"manifest", "util"},

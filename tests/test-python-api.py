@@ -27,7 +27,7 @@ gi.require_version("GLib", "2.0")
 gi.require_version("GObject", "2.0")
 gi.require_version("Gst", "1.0")
 gi.require_version("GstOffline", "1.0")
-from gi.repository import GLib, GObject, Gst, GstOffline  # noqa: E402
+from gi.repository import Gio, GLib, GObject, Gst, GstOffline  # noqa: E402
 
 ROUNDS = 30
 PLAYBACK_ONLY_TRACK_METHODS = ("get_timescale", "get_codec_private_data", "get_bits_per_sample",
@@ -212,6 +212,7 @@ class PythonApiTest(unittest.TestCase):
         self.check_license_manager()
         self.check_python_drm_store(n)
         self.check_licenses_per_download(n)
+        self.check_export(n)
 
     def check_module_functions(self):
         self.assertEqual(GstOffline.download_state_to_string(GstOffline.DownloadState.COMPLETED), "completed")
@@ -703,6 +704,52 @@ class PythonApiTest(unittest.TestCase):
         self.assertEqual(manager.props.license_manager, licenses)
         del manager
         gc.collect()
+
+
+    def check_export(self, n):
+        Format = GstOffline.ExportFormat
+        self.assertEqual(GstOffline.export_format_from_path("/x/movie.MKV"), Format.MATROSKA)
+        self.assertEqual(Format.from_path("movie.m4a"), Format.MP4)
+        self.assertEqual(Format.from_path("movie.avi"), Format.AUTO)
+        self.assertEqual(GstOffline.export_format_from_string("webm"), Format.WEBM)
+        self.assertEqual(Format.from_string("matroska"), Format.MATROSKA)
+        self.assertEqual(GstOffline.export_format_to_string(Format.MP4), "mp4")
+        self.assertEqual(Format.to_string(Format.MATROSKA), "mkv")
+        out = os.path.join(self.tmp.name, "export-%d" % n)
+        os.makedirs(out)
+        # Every round: an id the data directory does not have, refused in
+        # the caller's main loop, nothing written.
+        missing = GstOffline.Export.new(self.data_dir, "no-such-id", os.path.join(out, "x.mp4"))
+        self.assertEqual(missing.get_download_id(), "no-such-id")
+        self.assertEqual(missing.get_path(), os.path.join(out, "x.mp4"))
+        self.assertEqual(missing.get_format(), Format.AUTO)
+        missing.set_format(Format.MP4)
+        self.assertEqual(missing.get_format(), Format.MP4)
+        self.assertEqual(missing.get_duration(), Gst.CLOCK_TIME_NONE)
+        read_every_property(missing)
+        with self.assertRaises(GLib.Error) as refused:
+            call_async(lambda done: missing.run_async(None, done), missing.run_finish)
+        self.assertTrue(refused.exception.matches(GstOffline.error_quark(), GstOffline.Error.NOT_FOUND))
+        self.assertEqual(missing.get_size(), 0)
+        self.assertIsNone(missing.get_streams())
+        self.assertEqual(os.listdir(out), [])
+        if n % 10:
+            return
+        # The DASH download into Matroska, with progress, to the end.
+        path = os.path.join(out, "dash.bin")
+        exporter = GstOffline.Export.new(self.data_dir, "py-dash", path)
+        exporter.set_format(Format.MATROSKA)
+        self.assertEqual(exporter.get_format(), Format.MATROSKA)
+        self.assertEqual(exporter.get_path(), path)
+        progress = []
+        exporter.connect("progress", lambda e, position, duration: progress.append((position, duration)))
+        self.assertTrue(call_async(lambda done: exporter.run_async(Gio.Cancellable(), done), exporter.run_finish))
+        self.assertEqual(os.listdir(out), ["dash.bin"])
+        self.assertEqual(exporter.get_size(), os.path.getsize(path))
+        self.assertTrue(progress and progress[-1][0] == exporter.get_duration() > 0)
+        streams = exporter.get_streams()
+        types = [streams.get_stream(i).get_stream_type() for i in range(streams.get_size())]
+        self.assertEqual(types, [Gst.StreamType.VIDEO, Gst.StreamType.AUDIO])
 
 
 def call_async(start, finish):

@@ -23,6 +23,7 @@ int command_verify (Context &ctx, int argc, char **argv);
 int command_play (Context &ctx, int argc, char **argv);
 int command_daemon (Context &ctx, int argc, char **argv);
 int command_license (Context &ctx, int argc, char **argv);
+int command_export (Context &ctx, int argc, char **argv);
 
 /* Adds `request` to `manager` (made with added-downloads-only) and waits,
  * with progress, until it completes (printing `ID: completed, N bytes`) or

@@ -35,6 +35,8 @@ const Command kCommands[] = {
     {"verify", "[ID]", "Check the integrity of the index and the cache (--repair: fetch what is damaged again)",
         cli::command_verify},
     {"play", "ID", "Play a download from the cache with playbin, offline", cli::command_play},
+    {"export", "ID FILE", "Write a download into one MP4 or Matroska file (remuxed, decrypted if licensed)",
+        cli::command_export},
     {"daemon", "", "Run the download queue in the foreground (for service managers)", cli::command_daemon},
     {"license", "CMD ARG", "The license of a protected download: CMD is status, renew, release, register (ID) or acquire (URL)",
         cli::command_license},

@@ -55,23 +55,37 @@ ProgressDisplay::~ProgressDisplay ()
 void
 ProgressDisplay::update (GstOfflineDownload *download)
 {
-  gint64 now = g_get_monotonic_time ();
   guint64 bytes = gst_offline_download_get_bytes_downloaded (download);
 
   /* Before the server has answered there is nothing worth showing. */
   if (bytes == 0 && gst_offline_download_get_content_length (download) < 0)
     return;
+  gdouble percent = gst_offline_download_get_percent_downloaded (download);
+  std::string size = progress_text (download);
+  show (percent, size + speed_text (download, "  "), size + speed_text (download, ", "));
+}
+
+void
+ProgressDisplay::update (gdouble percent, const std::string &text)
+{
+  show (percent, text, text);
+}
+
+void
+ProgressDisplay::show (gdouble percent, const std::string &bar_text, const std::string &line_text)
+{
+  gint64 now = g_get_monotonic_time ();
   /* Running again after a wait: show it at once. */
   bool resumed = !waiting_.empty ();
   waiting_.clear ();
   if (terminal_) {
     if (!resumed && bar_drawn_ && now - last_output_ < kBarInterval)
       return;
-    draw_bar (download);
+    draw_bar (percent, bar_text);
   } else {
     if (!resumed && last_output_ != 0 && now - last_output_ < kLineInterval)
       return;
-    print_line (download);
+    print_line (percent, line_text);
   }
   last_output_ = now;
 }
@@ -108,12 +122,9 @@ ProgressDisplay::clear ()
 }
 
 void
-ProgressDisplay::draw_bar (GstOfflineDownload *download)
+ProgressDisplay::draw_bar (gdouble percent, const std::string &detail)
 {
-  gdouble percent = gst_offline_download_get_percent_downloaded (download);
-
-  std::string text = format_percent (percent) + "  " + progress_text (download);
-  text += speed_text (download, "  ");
+  std::string text = format_percent (percent) + "  " + detail;
 
   std::string line = id_ + " ";
   guint columns = terminal_columns ();
@@ -136,15 +147,12 @@ ProgressDisplay::draw_bar (GstOfflineDownload *download)
 }
 
 void
-ProgressDisplay::print_line (GstOfflineDownload *download)
+ProgressDisplay::print_line (gdouble percent, const std::string &text)
 {
-  gdouble percent = gst_offline_download_get_percent_downloaded (download);
-  std::string speed = speed_text (download, ", ");
   if (percent >= 0)
-    printf ("%s: %s %s%s\n", id_.c_str (), format_percent (percent).c_str (), progress_text (download).c_str (),
-        speed.c_str ());
+    printf ("%s: %s %s\n", id_.c_str (), format_percent (percent).c_str (), text.c_str ());
   else
-    printf ("%s: %s%s\n", id_.c_str (), progress_text (download).c_str (), speed.c_str ());
+    printf ("%s: %s\n", id_.c_str (), text.c_str ());
   fflush (stdout);
 }
 

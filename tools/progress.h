@@ -21,6 +21,9 @@ class ProgressDisplay {
 
   /* A snapshot of the running download. */
   void update (GstOfflineDownload *download);
+  /* Progress of other work (an export): `percent` (negative: unknown) and
+   * what follows it, e.g. "0:00:02.000 of 0:00:06.000". */
+  void update (gdouble percent, const std::string &text);
   /* The download does not run, for `reason` ("paused", "waiting for:
    * network"): shown once, until the reason or the progress changes. */
   void show_waiting (const std::string &reason);
@@ -28,8 +31,10 @@ class ProgressDisplay {
   void clear ();
 
  private:
-  void draw_bar (GstOfflineDownload *download);
-  void print_line (GstOfflineDownload *download);
+  /* Draws the bar or prints a line, at most as often as each is due. */
+  void show (gdouble percent, const std::string &bar_text, const std::string &line_text);
+  void draw_bar (gdouble percent, const std::string &text);
+  void print_line (gdouble percent, const std::string &text);
 
   std::string id_;
   bool terminal_;

@@ -16,3 +16,4 @@
 #include <gst/offline/offline-download-helper.h>
 #include <gst/offline/offline-drm-store.h>
 #include <gst/offline/offline-license-manager.h>
+#include <gst/offline/offline-export.h>

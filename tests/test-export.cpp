@@ -1,0 +1,502 @@
+/* Export (issue 16): `gst-offline export ID FILE` and GstOfflineExport write
+ * a complete download into one MP4 or Matroska file, remuxed. DASH (fMP4),
+ * HLS (MPEG-TS), Smooth Streaming and CENC (ClearKey) downloads are made
+ * at test time and exported; the files are decoded (with no data directory
+ * of the download's, so nothing is decrypted at decode time) and compared
+ * with the reference decodes of the plain concatenations of the segments.
+ * A WebVTT track keeps its cues; an expired license, an incomplete
+ * download, a full disk and a cancellation leave nothing behind.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <gst/check/gstcheck.h>
+#include <gst/offline/offline.h>
+#include <json-glib/json-glib.h>
+
+#include "adaptive-content.h"
+#include "cenc-packager.h"
+#include "frame-checks.h"
+#include "license-server.h"
+#include "private-tmpfs.h"
+#include "test-support.h"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+using namespace ot;
+
+namespace {
+
+/* A data directory that holds nothing: a decode of an exported file must
+ * not need the download's keys. */
+const gchar *
+empty_data_dir ()
+{
+  static gchar *dir = ot_make_temp_dir ("export-empty-data");
+  return dir;
+}
+
+GPtrArray *
+decode_file (const std::string &path)
+{
+  g_autofree gchar *uri = gst_filename_to_uri (path.c_str (), nullptr);
+  return decode (uri, empty_data_dir ());
+}
+
+/* The files in `dir` (none left behind: no FILE, no temporary). */
+std::vector<std::string>
+files_in (const gchar *dir)
+{
+  return list_files (dir);
+}
+
+/* The object `export --json` printed. */
+JsonObject *
+parse_object (const std::string &text, JsonParser *parser)
+{
+  g_autoptr (GError) error = nullptr;
+  fail_unless (json_parser_load_from_data (parser, text.c_str (), -1, &error), "not JSON: %s\n%s",
+      error ? error->message : "", text.c_str ());
+  JsonNode *root = json_parser_get_root (parser);
+  fail_unless (root && JSON_NODE_HOLDS_OBJECT (root), "not an object: %s", text.c_str ());
+  return json_node_get_object (root);
+}
+
+/* `export ID PATH --json` succeeds; checks its object (path, size of the
+ * file, duration near `seconds`, `types` the tracks' types in order). */
+void
+export_json (const gchar *data_dir, const gchar *id, const std::string &path, guint seconds,
+    const std::vector<std::string> &types)
+{
+  Cli r = run (data_dir, { "export", id, path.c_str (), "--json" });
+  ot_assert_exit (r, 0);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o = parse_object (r.out, parser);
+  fail_unless (g_str_equal (json_object_get_string_member (o, "path"), path.c_str ()));
+  fail_unless (g_str_equal (json_object_get_string_member (o, "id"), id));
+  g_autoptr (GFile) file = g_file_new_for_path (path.c_str ());
+  g_autoptr (GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE, G_FILE_QUERY_INFO_NONE,
+      nullptr, nullptr);
+  fail_unless (info != nullptr, "%s was not written", path.c_str ());
+  fail_unless_equals_int64 (json_object_get_int_member (o, "size"), g_file_info_get_size (info));
+  gdouble duration = json_object_get_double_member (o, "duration");
+  fail_unless (duration > seconds - 0.5 && duration < seconds + 0.5, "duration %f, expected about %u", duration,
+      seconds);
+  JsonArray *tracks = json_object_get_array_member (o, "tracks");
+  std::string got;
+  for (guint i = 0; i < json_array_get_length (tracks); i++)
+    got += std::string (i ? "," : "") + json_object_get_string_member (json_array_get_object_element (tracks, i), "type");
+  std::string expected;
+  for (size_t i = 0; i < types.size (); i++)
+    expected += (i ? "," : "") + types[i];
+  fail_unless (got == expected, "tracks %s, expected %s", got.c_str (), expected.c_str ());
+}
+
+/* `actual` (frames decoded from an exported file) are `expected`: as many,
+ * each with the same checksum and, measured from `actual_origin` and
+ * `expected_origin` (a file starts at 0 where the source began later, as
+ * an MPEG-TS clock does), the same time within `tolerance` (Matroska keeps
+ * milliseconds). `skip` first ones are not compared (the AAC priming frame
+ * offline playback decodes and a reference file's edit list cuts); with
+ * `lax_last` the last one is compared by its time only: the file's muxer
+ * writes the track's length, to which its decoder clips the last AAC frame. */
+void
+assert_frames (const std::vector<Frame> &expected, gint64 expected_origin, const std::vector<Frame> &actual,
+    gint64 actual_origin, gint64 tolerance, size_t skip, bool lax_last, const char *what)
+{
+  fail_unless (actual.size () > skip + 1 && actual.size () == expected.size (), "%s: %zu buffers, expected %zu", what,
+      actual.size (), expected.size ());
+  for (size_t i = skip; i < actual.size (); i++) {
+    bool same_data = actual[i].md5 == expected[i].md5 || (lax_last && i + 1 == actual.size ());
+    bool same_time = llabs ((actual[i].pts - actual_origin) - (expected[i].pts - expected_origin)) <= tolerance;
+    fail_unless (same_data && same_time, "%s %zu differs: expected '%s' (from %" G_GINT64_FORMAT "), got '%s' (from %"
+        G_GINT64_FORMAT ")", what, i, expected[i].line.c_str (), expected_origin, actual[i].line.c_str (), actual_origin);
+  }
+}
+
+/* An exported DASH file decodes what offline playback decodes of the
+ * references (assert_same_as_reference: every video frame, every audio
+ * buffer but the priming one), the last AAC frame as assert_frames says. */
+void
+assert_exported_like (GPtrArray *reference_video, GPtrArray *reference_audio, GPtrArray *lines, bool matroska)
+{
+  gint64 tolerance = matroska ? GST_MSECOND / 2 : 0;
+  assert_frames (frames_of (reference_video, "video"), 0, frames_of (lines, "video"), 0, tolerance, 0, false, "video");
+  assert_frames (frames_of (reference_audio, "audio"), 0, frames_of (lines, "audio"), 0, tolerance, 1, true, "audio");
+}
+
+/* The directory of `path` holds `path` alone: no temporary file is left. */
+void
+assert_only (const std::string &dir, const std::vector<std::string> &names)
+{
+  auto files = files_in (dir.c_str ());
+  std::string listed;
+  for (const auto &f : files)
+    listed += f + " ";
+  fail_unless (files == names, "%s holds: %s", dir.c_str (), listed.c_str ());
+}
+
+/* ---- DASH (fMP4) -------------------------------------------------------------- */
+
+GST_START_TEST (test_dash_to_mp4_and_mkv)
+{
+  Dirs dirs ("export-dash");
+  References references = download_dash (test_server, dirs, "movie", nullptr);
+  std::string out = std::string (dirs.root) + "/out";
+  g_mkdir_with_parents (out.c_str (), 0700);
+  for (const char *name : { "movie.mp4", "movie.mkv" }) {
+    std::string path = out + "/" + name;
+    export_json (dirs.data, "movie", path, kDashClipSeconds, { "video", "audio" });
+    g_autoptr (GPtrArray) lines = decode_file (path);
+    assert_exported_like (references.video, references.audio, lines, g_str_has_suffix (name, ".mkv"));
+  }
+
+  /* As a person at a terminal (script(1) gives the CLI one): a bar on
+   * stderr, redrawn in place and erased, then the result. */
+  std::string tty_path = out + "/tty.mkv";
+  std::string command = std::string (g_getenv ("GST_OFFLINE_CLI")) + " --dir " + dirs.data + " export movie " + tty_path;
+  const gchar *argv[] = { "script", "-q", "-e", "-c", command.c_str (), "/dev/null", nullptr };
+  gchar *screen = nullptr;
+  gint status = 0;
+  g_autoptr (GError) error = nullptr;
+  fail_unless (g_spawn_sync (nullptr, const_cast<gchar **> (argv), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
+                   &screen, nullptr, &status, &error),
+      "script: %s", error ? error->message : "");
+  std::string text = screen ? screen : "";
+  g_free (screen);
+  fail_unless (g_spawn_check_wait_status (status, nullptr), "%s", text.c_str ());
+  fail_unless (text.find ("\rmovie ") != std::string::npos && text.find ("% ") != std::string::npos
+          && text.find (" of 0:00:06.000") != std::string::npos
+          && text.find ("\r\033[K") != std::string::npos
+          && text.find ("exported movie to " + tty_path + ": ") != std::string::npos,
+      "%s", text.c_str ());
+  assert_only (out, { "movie.mkv", "movie.mp4", "tty.mkv" });
+}
+GST_END_TEST;
+
+/* ---- HLS (MPEG-TS) ------------------------------------------------------------ */
+
+GST_START_TEST (test_hls_ts_to_mp4)
+{
+  Dirs dirs ("export-hls");
+  run_or_fail ({ "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                   "testsrc2=size=320x240:rate=25:duration=4", "-f", "lavfi", "-i",
+                   "sine=frequency=440:beep_factor=4:sample_rate=44100:duration=4", "-map", "0:v", "-map", "1:a",
+                   "-c:a", "aac", "-aac_pns", "0", "-b:a", "64k", "-ac", "2", "-flags:a", "+bitexact", "-c:v",
+                   "libx264", "-preset", "veryfast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-bf",
+                   "0", "-pix_fmt", "yuv420p", "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
+                   "-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod", "-hls_segment_filename", "seg%d.ts",
+                   "index.m3u8" },
+      dirs.content);
+  g_autofree gchar *url = serve (test_server, dirs.content, "clip", "index.m3u8");
+  download (dirs.data, url, "clip");
+  std::string reference = std::string (dirs.root) + "/reference.ts";
+  ot::concatenate (dirs.content, playlist_uris (dirs.in_content ("index.m3u8")), reference.c_str ());
+  g_autoptr (GPtrArray) expected = decode_file (reference);
+  /* What offline playback decodes, which the HLS playback tests hold
+   * against the same reference. */
+  g_autoptr (GPtrArray) played = decode ("offline://clip", dirs.data);
+
+  std::string path = std::string (dirs.root) + "/clip.mp4";
+  export_json (dirs.data, "clip", path, 4, { "video", "audio" });
+  g_autoptr (GPtrArray) lines = decode_file (path);
+  /* The file starts each track at 0, the TS clock later: times from each
+   * track's first sample. (mp4mux drops the 23 ms by which the first AAC
+   * frame precedes the first video frame in the TS: not checked here.) */
+  auto video = frames_of (lines, "video");
+  auto audio = frames_of (lines, "audio");
+  auto reference_video = frames_of (expected, "video");
+  auto played_audio = frames_of (played, "audio");
+  fail_unless (!video.empty () && !audio.empty () && !reference_video.empty () && !played_audio.empty ());
+  /* MP4 times audio by its sample count, the TS by PES times in 90 kHz
+   * ticks: equal within a tick. */
+  constexpr gint64 kTick = GST_SECOND / 90000 + 1;
+  assert_frames (reference_video, reference_video[0].pts, video, video[0].pts, kTick, 0, false, "video");
+  assert_frames (played_audio, played_audio[0].pts, audio, audio[0].pts, kTick, 0, true, "audio");
+}
+GST_END_TEST;
+
+/* ---- Smooth Streaming ----------------------------------------------------------- */
+
+GST_START_TEST (test_smooth_to_mkv)
+{
+  Dirs dirs ("export-mss");
+  make_smooth (dirs.content, true);
+  g_autofree gchar *base = serve (test_server, dirs.content, "mss", "");
+  g_autofree gchar *url = g_strdup_printf ("%smovie.ism/Manifest", base);
+  download (dirs.data, url, "mss");
+  /* The reference: mssdemux2 playing the same stream online. */
+  gchar *message = nullptr;
+  g_autoptr (GPtrArray) reference =
+      ot_decode_checksums_full (url, dirs.data, OT_DECODE_URIDECODEBIN3, GST_CLOCK_TIME_NONE, &message);
+  fail_unless (reference != nullptr, "decoding %s online failed: %s", url, message);
+  g_autoptr (GPtrArray) played = decode ("offline://mss", dirs.data);
+
+  std::string path = std::string (dirs.root) + "/mss.mkv";
+  export_json (dirs.data, "mss", path, 6, { "video", "audio" });
+  g_autoptr (GPtrArray) lines = decode_file (path);
+  constexpr gint64 kMatroska = GST_MSECOND / 2;
+  assert_frames (frames_of (reference, "video"), 0, frames_of (lines, "video"), 0, kMatroska, 0, false, "video");
+  assert_frames (frames_of (played, "audio"), 0, frames_of (lines, "audio"), 0, kMatroska, 0, true, "audio");
+}
+GST_END_TEST;
+
+/* ---- CENC (ClearKey) -------------------------------------------------------------- */
+
+const std::array<guint8, 16> kKid = { 0x21, 0x43, 0x65, 0x87, 0xa9, 0xcb, 0x4d, 0xef, 0x80, 0x11, 0x22, 0x33, 0x44,
+  0x55, 0x66, 0x77 };
+const std::array<guint8, 16> kKey = { 0x3c, 0x91, 0x0e, 0x5f, 0xd4, 0x27, 0x88, 0x6a, 0x1b, 0xc3, 0x70, 0x49, 0xe2,
+  0x05, 0xbd, 0x96 };
+
+GST_START_TEST (test_cenc_exported_decrypted_while_licensed)
+{
+  Dirs dirs ("export-cenc");
+  make_dash (dirs.made, "-t 4");
+  LicenseServer licenses (kKid, kKey);
+  OtCencOptions options;
+  options.kid = kKid;
+  options.key = kKey;
+  options.license_url = licenses.url ();
+  g_autoptr (GError) error = nullptr;
+  fail_unless (ot_cenc_package_dash (dirs.made, "x.mpd", dirs.content, options, &error), "%s",
+      error ? error->message : "");
+  g_autofree gchar *url = serve (test_server, dirs.content, "enc", "manifest.mpd");
+  download (dirs.data, url, "enc");
+  g_autofree gchar *reference_video = dash_reference (dirs.made, 0);
+  g_autofree gchar *reference_audio = dash_reference (dirs.made, 1);
+  References references (reference_video, reference_audio, dirs.data);
+
+  /* Decrypted: the file decodes without any key. */
+  std::string path = std::string (dirs.root) + "/enc.mp4";
+  export_json (dirs.data, "enc", path, 4, { "video", "audio" });
+  g_autoptr (GPtrArray) lines = decode_file (path);
+  assert_exported_like (references.video, references.audio, lines, false);
+
+  /* A license of one second, two seconds later (the clock seam licenses
+   * are judged by): refused with the reason, nothing written. */
+  licenses.set_answer (LicenseAnswer::Keys, 1);
+  download (dirs.data, url, "short");
+  g_setenv ("GST_OFFLINE_CLOCK_MS", std::to_string (g_get_real_time () / 1000 + 2000).c_str (), TRUE);
+  std::string refused_dir = std::string (dirs.root) + "/refused";
+  g_mkdir_with_parents (refused_dir.c_str (), 0700);
+  Cli r = run (dirs.data, { "export", "short", (refused_dir + "/short.mkv").c_str () });
+  g_unsetenv ("GST_OFFLINE_CLOCK_MS");
+  ot_assert_exit (r, 1);
+  std::string reason = reason_of (r);
+  fail_unless (reason.find ("expired at") != std::string::npos && reason.find ("short") != std::string::npos
+          && reason.find ("license renew short") != std::string::npos,
+      "%s", reason.c_str ());
+  assert_only (refused_dir, {});
+
+  /* Released: the missing key is the reason, from offlinedrm. */
+  r = run (dirs.data, { "license", "release", "enc" });
+  ot_assert_exit (r, 0);
+  r = run (dirs.data, { "export", "enc", (refused_dir + "/enc.mp4").c_str () });
+  ot_assert_exit (r, 1);
+  reason = reason_of (r);
+  fail_unless (reason.find ("No key for KID") != std::string::npos, "%s", reason.c_str ());
+  assert_only (refused_dir, {});
+}
+GST_END_TEST;
+
+/* ---- Text ---------------------------------------------------------------------- */
+
+/* The "text <running-time> <text>" lines of a decode of `path`. */
+std::vector<std::string>
+text_lines (const std::string &path)
+{
+  g_setenv ("OT_DECODE_TEXT", "1", TRUE);
+  g_autoptr (GPtrArray) lines = decode_file (path);
+  g_unsetenv ("OT_DECODE_TEXT");
+  std::vector<std::string> text;
+  for (guint i = 0; i < lines->len; i++) {
+    const gchar *line = static_cast<const gchar *> (g_ptr_array_index (lines, i));
+    if (g_str_has_prefix (line, "text "))
+      text.push_back (line);
+  }
+  return text;
+}
+
+GST_START_TEST (test_webvtt_into_matroska_and_mp4)
+{
+  Dirs dirs ("export-text");
+  make_dash (dirs.content, nullptr);
+  std::string mpd_path = dirs.in_content ("x.mpd");
+  std::string mpd = read_text (mpd_path);
+  size_t end = mpd.rfind ("</Period>");
+  fail_unless (end != std::string::npos);
+  mpd.insert (end, "<AdaptationSet id=\"3\" contentType=\"text\" mimeType=\"text/vtt\" lang=\"en\">"
+                   "<Representation id=\"3\" bandwidth=\"256\"><BaseURL>subs.vtt</BaseURL></Representation>"
+                   "</AdaptationSet>\n");
+  write_text (mpd_path, mpd);
+  write_text (dirs.in_content ("subs.vtt"),
+      "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nfirst <b>cue</b>\n\n00:00:04.000 --> 00:00:05.000\nsecond cue\n\n");
+  g_autofree gchar *url = serve (test_server, dirs.content, "subs", "x.mpd");
+  Cli r = run (dirs.data, { "download", url, "--id", "subs", "--text", "all" });
+  ot_assert_exit (r, 0);
+
+  for (const char *name : { "subs.mkv", "subs.mp4" }) {
+    std::string path = std::string (dirs.root) + "/" + name;
+    export_json (dirs.data, "subs", path, kDashClipSeconds, { "video", "audio", "text" });
+    auto text = text_lines (path);
+    std::string all;
+    for (const auto &line : text)
+      all += line + "\n";
+    fail_unless (text.size () == 2, "%s: %zu cues:\n%s", name, text.size (), all.c_str ());
+    fail_unless (text[0] == "text 1000000000 first cue" && text[1] == "text 4000000000 second cue", "%s:\n%s", name,
+        all.c_str ());
+  }
+}
+GST_END_TEST;
+
+/* ---- Refusals and failures ----------------------------------------------------- */
+
+GST_START_TEST (test_refusals_leave_nothing)
+{
+  Dirs dirs ("export-refusals");
+  References references = download_dash (test_server, dirs, "movie", "-t 2");
+  std::string out = std::string (dirs.root) + "/out";
+  g_mkdir_with_parents (out.c_str (), 0700);
+
+  Cli r = run (dirs.data, { "export", "nothing", (out + "/x.mp4").c_str () });
+  ot_assert_exit (r, 1);
+  fail_unless (reason_of (r) == "gst-offline: no download with id 'nothing'", "%s", r.err.c_str ());
+  r = run (dirs.data, { "export", "movie", (out + "/x.avi").c_str () });
+  ot_assert_exit (r, 2);
+  fail_unless (r.err.find ("--format") != std::string::npos, "%s", r.err.c_str ());
+  r = run (dirs.data, { "export", "movie", (out + "/x.mp4").c_str (), "--format", "avi" });
+  ot_assert_exit (r, 2);
+  r = run (dirs.data, { "export", "movie" });
+  ot_assert_exit (r, 2);
+
+  /* An incomplete download (queued, nothing fetched) is refused. */
+  g_autofree gchar *url = serve (test_server, dirs.content, "later", "x.mpd");
+  r = run (dirs.data, { "download", url, "--id", "later", "--no-wait" });
+  ot_assert_exit (r, 0);
+  r = run (dirs.data, { "export", "later", (out + "/later.mp4").c_str () });
+  ot_assert_exit (r, 1);
+  fail_unless (reason_of (r).find ("is not complete (state: queued)") != std::string::npos, "%s", r.err.c_str ());
+
+  /* A directory that does not exist: nothing is written. */
+  r = run (dirs.data, { "export", "movie", (out + "/missing/x.mp4").c_str () });
+  ot_assert_exit (r, 1);
+  fail_unless (reason_of (r).find ("cannot write in") != std::string::npos, "%s", r.err.c_str ());
+
+  /* --format wins over the name's extension. */
+  std::string path = out + "/movie.bin";
+  r = run (dirs.data, { "export", "movie", path.c_str (), "--format", "mkv" });
+  ot_assert_exit (r, 0);
+  /* Progress lines (not a terminal), then what was written. */
+  fail_unless (r.out.find ("movie: ") == 0 && r.out.find ("\nexported movie to " + path + ": ") != std::string::npos,
+      "%s", r.out.c_str ());
+  fail_unless (read_text (path).compare (0, 4, "\x1a\x45\xdf\xa3") == 0, "not a Matroska file");
+  assert_only (out, { "movie.bin" });
+
+  /* A full disk: the export fails, and neither FILE nor its temporary
+   * stays. */
+  std::string small = std::string (dirs.root) + "/small";
+  g_mkdir_with_parents (small.c_str (), 0700);
+  mount_private_tmpfs (small.c_str (), 64);
+  r = run (dirs.data, { "export", "movie", (small + "/movie.mp4").c_str () });
+  ot_assert_exit (r, 1);
+  fail_unless (reason_of (r).find ("not enough space in " + small) != std::string::npos, "%s", r.err.c_str ());
+  assert_only (small, {});
+}
+GST_END_TEST;
+
+/* ---- The library call ------------------------------------------------------------ */
+
+struct LibraryRun {
+  GMainLoop *loop;
+  GCancellable *cancellable;
+  guint progress = 0;
+  guint64 last_position = 0;
+  bool position_went_back = false;
+  bool done = false;
+  GError *error = nullptr;
+};
+
+void
+on_library_progress (GstOfflineExport *, guint64 position, guint64 duration, gpointer data)
+{
+  auto *run = static_cast<LibraryRun *> (data);
+  run->progress++;
+  run->position_went_back = run->position_went_back || position < run->last_position;
+  run->last_position = position;
+  fail_unless (duration > 0 && GST_CLOCK_TIME_IS_VALID (duration));
+  if (run->cancellable)
+    g_cancellable_cancel (run->cancellable);
+}
+
+void
+on_library_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  auto *run = static_cast<LibraryRun *> (data);
+  gst_offline_export_run_finish (GST_OFFLINE_EXPORT (source), result, &run->error);
+  run->done = true;
+  g_main_loop_quit (run->loop);
+}
+
+GST_START_TEST (test_library_async_and_cancel)
+{
+  Dirs dirs ("export-library");
+  References references = download_dash (test_server, dirs, "movie", nullptr);
+  std::string out = std::string (dirs.root) + "/out";
+  g_mkdir_with_parents (out.c_str (), 0700);
+  g_autoptr (GMainLoop) loop = g_main_loop_new (nullptr, FALSE);
+
+  /* Cancelled at the first progress: G_IO_ERROR_CANCELLED, nothing left. */
+  {
+    g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+    g_autoptr (GstOfflineExport) exporter = gst_offline_export_new (dirs.data, "movie", (out + "/c.mkv").c_str ());
+    LibraryRun run { loop, cancellable };
+    g_signal_connect (exporter, "progress", G_CALLBACK (on_library_progress), &run);
+    gst_offline_export_run_async (exporter, cancellable, on_library_done, &run);
+    g_main_loop_run (loop);
+    fail_unless (run.done);
+    fail_unless (g_error_matches (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED), "%s",
+        run.error ? run.error->message : "not cancelled");
+    g_clear_error (&run.error);
+    assert_only (out, {});
+  }
+
+  /* To the end: progress that never goes back, then the results. */
+  g_autoptr (GstOfflineExport) exporter = gst_offline_export_new (dirs.data, "movie", (out + "/movie.m4v").c_str ());
+  fail_unless_equals_int (gst_offline_export_get_format (exporter), GST_OFFLINE_EXPORT_FORMAT_AUTO);
+  fail_unless_equals_int (gst_offline_export_format_from_path ("A.M4V"), GST_OFFLINE_EXPORT_FORMAT_MP4);
+  LibraryRun run { loop, nullptr };
+  g_signal_connect (exporter, "progress", G_CALLBACK (on_library_progress), &run);
+  gst_offline_export_run_async (exporter, nullptr, on_library_done, &run);
+  g_main_loop_run (loop);
+  fail_unless (run.error == nullptr, "%s", run.error ? run.error->message : "");
+  fail_unless (run.progress >= 1 && !run.position_went_back);
+  fail_unless_equals_uint64 (run.last_position, gst_offline_export_get_duration (exporter));
+  GstStreamCollection *streams = gst_offline_export_get_streams (exporter);
+  fail_unless (streams && gst_stream_collection_get_size (streams) == 2);
+  fail_unless (gst_offline_export_get_size (exporter) == read_text (out + "/movie.m4v").size ());
+  g_autoptr (GPtrArray) lines = decode_file (out + "/movie.m4v");
+  assert_exported_like (references.video, references.audio, lines, false);
+  assert_only (out, { "movie.m4v" });
+}
+GST_END_TEST;
+
+Suite *
+export_suite (void)
+{
+  Suite *s = suite_create ("export");
+  TCase *tc = adaptive_tcase ("export");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_dash_to_mp4_and_mkv);
+  tcase_add_test (tc, test_hls_ts_to_mp4);
+  tcase_add_test (tc, test_smooth_to_mkv);
+  tcase_add_test (tc, test_cenc_exported_decrypted_while_licensed);
+  tcase_add_test (tc, test_webvtt_into_matroska_and_mp4);
+  tcase_add_test (tc, test_refusals_leave_nothing);
+  tcase_add_test (tc, test_library_async_and_cancel);
+  return s;
+}
+
+}  // namespace
+
+GST_CHECK_MAIN (export);
