@@ -315,6 +315,11 @@ commit_in_thread (GTask *task, gpointer, gpointer task_data, GCancellable *)
     return;
   }
   close (fd);
+  /* A cancellation before FILE exists still wins; after it, it is too late. */
+  if (g_cancellable_set_error_if_cancelled (run->cancellable, &error)) {
+    g_task_return_error (task, error);
+    return;
+  }
   if (g_rename (run->temp_path.c_str (), run->path.c_str ()) != 0) {
     gst_offline::set_error_from_errno (&error, errno, "renaming " + run->temp_path + " to " + run->path);
     g_task_return_error (task, error);
@@ -718,6 +723,10 @@ on_committed (GObject *, GAsyncResult *result, gpointer user_data)
   auto *run = static_cast<ExportRun *> (user_data);
   GError *error = nullptr;
   if (!g_task_propagate_boolean (G_TASK (result), &error)) {
+    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      export_run_complete (run, error);
+      return;
+    }
     GError *wrapped = export_error (run, static_cast<GstOfflineError> (error->domain == GST_OFFLINE_ERROR
                                              ? error->code : GST_OFFLINE_ERROR_IO), error->message);
     g_error_free (error);
@@ -742,6 +751,12 @@ on_end_of_stream (ExportRun *run)
   run->duration = end > 0 && first <= end ? end - first : GST_CLOCK_TIME_NONE;
   stop_pipeline (run);
   g_signal_emit (run->self, signals[SIGNAL_PROGRESS], 0, (guint64) run->duration, (guint64) run->duration);
+  /* Cancelled at the end (from that signal, say): no FILE. */
+  GError *cancelled = nullptr;
+  if (g_cancellable_set_error_if_cancelled (run->cancellable, &cancelled)) {
+    export_run_complete (run, cancelled);
+    return;
+  }
   GTask *commit = g_task_new (run->self, nullptr, on_committed, run);
   g_task_set_task_data (commit, run, nullptr);
   g_task_run_in_thread (commit, commit_in_thread);
