@@ -234,12 +234,18 @@ GST_START_TEST (test_dash_time_range)
     g_autoptr (GstOfflineDownload) d = ot::index_download (data, "movie");
     ot::assert_state (d, GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
     GstOfflineDownloadRequest *request = gst_offline_download_get_request (d);
-    fail_unless_equals_uint64 (gst_offline_download_request_get_start_time (request), 1500 * GST_MSECOND);
-    fail_unless_equals_uint64 (gst_offline_download_request_get_end_time (request), 3500 * GST_MSECOND);
+    fail_unless_equals_uint64 (gst_offline_download_request_get_range_start (request), 1500 * GST_MSECOND);
+    fail_unless_equals_uint64 (gst_offline_download_request_get_range_end (request), 3500 * GST_MSECOND);
   }
   r = run (data, { "status", "movie", "--json" });
   assert_exit (r, 0);
   fail_unless (is_json_object (r.out), "%s", r.out.c_str ());
+  fail_unless (r.out.find ("\"range_start\" : 1.5") != std::string::npos
+          && r.out.find ("\"range_end\" : 3.5") != std::string::npos,
+      "status --json shows no range: %s", r.out.c_str ());
+  r = run (data, { "status", "movie" });
+  assert_exit (r, 0);
+  fail_unless (r.out.find ("range: 0:00:01.500 to 0:00:03.500") != std::string::npos, "%s", r.out.c_str ());
 
   /* Plays exactly the range. */
   ot::References references = ot::dash_references (dir, data);
@@ -339,8 +345,8 @@ GST_END_TEST;
 GST_START_TEST (test_request_time_range_api)
 {
   g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new ("x", "http://h/x.mpd");
-  fail_unless_equals_uint64 (gst_offline_download_request_get_start_time (request), GST_CLOCK_TIME_NONE);
-  fail_unless_equals_uint64 (gst_offline_download_request_get_end_time (request), GST_CLOCK_TIME_NONE);
+  fail_unless_equals_uint64 (gst_offline_download_request_get_range_start (request), GST_CLOCK_TIME_NONE);
+  fail_unless_equals_uint64 (gst_offline_download_request_get_range_end (request), GST_CLOCK_TIME_NONE);
   GError *error = nullptr;
   fail_unless (gst_offline_download_request_set_time_range (request, GST_SECOND, 2 * GST_SECOND, &error));
   fail_if (gst_offline_download_request_set_time_range (request, 3 * GST_SECOND, GST_SECOND, &error));
@@ -349,12 +355,12 @@ GST_START_TEST (test_request_time_range_api)
   fail_if (gst_offline_download_request_set_time_range (request, GST_CLOCK_TIME_NONE, 0, &error));
   g_clear_error (&error);
   guint64 start, end;
-  g_object_get (request, "start-time", &start, "end-time", &end, nullptr);
+  g_object_get (request, "range-start", &start, "range-end", &end, nullptr);
   fail_unless_equals_uint64 (start, GST_SECOND);
   fail_unless_equals_uint64 (end, 2 * GST_SECOND);
   fail_unless (gst_offline_download_request_set_time_range (request, GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE,
       &error));
-  fail_unless_equals_uint64 (gst_offline_download_request_get_end_time (request), GST_CLOCK_TIME_NONE);
+  fail_unless_equals_uint64 (gst_offline_download_request_get_range_end (request), GST_CLOCK_TIME_NONE);
 }
 GST_END_TEST;
 

@@ -286,14 +286,14 @@ class PythonApiTest(unittest.TestCase):
         self.assertIsNone(request.get_license_url())
         self.assertEqual(GstOffline.DownloadRequest.derive_id(url), "clip")
         none = Gst.CLOCK_TIME_NONE
-        self.assertEqual(request.get_start_time(), none)
+        self.assertEqual(request.get_range_start(), none)
         self.assertTrue(request.set_time_range(Gst.SECOND, 2 * Gst.SECOND))
-        self.assertEqual((request.get_start_time(), request.get_end_time()), (Gst.SECOND, 2 * Gst.SECOND))
+        self.assertEqual((request.get_range_start(), request.get_range_end()), (Gst.SECOND, 2 * Gst.SECOND))
         with self.assertRaises(GLib.Error):
             request.set_time_range(2 * Gst.SECOND, Gst.SECOND)
-        self.assertEqual(request.get_end_time(), 2 * Gst.SECOND)
+        self.assertEqual(request.get_range_end(), 2 * Gst.SECOND)
         self.assertTrue(request.set_time_range(none, none))
-        self.assertEqual(request.get_end_time(), none)
+        self.assertEqual(request.get_range_end(), none)
         read_every_property(request)
 
     def check_helper(self, kind, n):

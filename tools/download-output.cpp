@@ -22,6 +22,17 @@ stream_keys (GstOfflineDownload *download)
   return request ? gst_offline_download_request_get_stream_keys (request) : nullptr;
 }
 
+/* The time range the download was asked for, in ns (GST_CLOCK_TIME_NONE
+ * for an open end); false when it is the whole item. */
+bool
+time_range (GstOfflineDownload *download, GstClockTime *start, GstClockTime *end)
+{
+  GstOfflineDownloadRequest *request = gst_offline_download_get_request (download);
+  *start = request ? gst_offline_download_request_get_range_start (request) : GST_CLOCK_TIME_NONE;
+  *end = request ? gst_offline_download_request_get_range_end (request) : GST_CLOCK_TIME_NONE;
+  return GST_CLOCK_TIME_IS_VALID (*start) || GST_CLOCK_TIME_IS_VALID (*end);
+}
+
 }  // namespace
 
 std::string
@@ -183,6 +194,19 @@ write_download_json (JsonWriter &w, GstOfflineDownload *download, const char *da
     w.string (name.c_str ());
   w.end_array ();
 
+  /* The time range asked for (--start/--end), in seconds; null: open. */
+  GstClockTime range_start, range_end;
+  time_range (download, &range_start, &range_end);
+  w.member ("range_start");
+  if (GST_CLOCK_TIME_IS_VALID (range_start))
+    w.number ((gdouble) range_start / GST_SECOND);
+  else
+    w.null ();
+  w.member ("range_end");
+  if (GST_CLOCK_TIME_IS_VALID (range_end))
+    w.number ((gdouble) range_end / GST_SECOND);
+  else
+    w.null ();
   w.member ("start_time").integer (gst_offline_download_get_start_time (download));
   w.member ("update_time").integer (gst_offline_download_get_update_time (download));
   w.end_object ();
@@ -291,6 +315,10 @@ format_download_status (GstOfflineDownload *d, const char *data_dir)
       tracks += (tracks.empty () ? "" : ", ") + std::string (*keys);
   }
   field ("tracks", tracks.empty () ? std::string ("all") : tracks);
+  GstClockTime range_start, range_end;
+  if (time_range (d, &range_start, &range_end))
+    field ("range", format_duration (GST_CLOCK_TIME_IS_VALID (range_start) ? range_start : 0) + " to " +
+        (GST_CLOCK_TIME_IS_VALID (range_end) ? format_duration (range_end) : std::string ("the end")));
   if (auto license = license_of (d, data_dir))
     field ("license", license_text (*license));
   field ("started", format_time_ms (gst_offline_download_get_start_time (d)));

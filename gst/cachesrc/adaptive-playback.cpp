@@ -412,8 +412,8 @@ AdaptivePlayback::apply_time_range ()
   if (!download)
     return;
   GstOfflineDownloadRequest *request = gst_offline_download_get_request (download);
-  GstClockTime start = gst_offline_download_request_get_start_time (request);
-  GstClockTime end = gst_offline_download_request_get_end_time (request);
+  GstClockTime start = gst_offline_download_request_get_range_start (request);
+  GstClockTime end = gst_offline_download_request_get_range_end (request);
   if (GST_CLOCK_TIME_IS_VALID (start))
     range_start_ = start;
   /* The range is what plays: it ends at `end`, which the duration query

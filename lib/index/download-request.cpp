@@ -39,8 +39,8 @@ enum {
   PROP_CUSTOM_DATA,
   PROP_KEY_SET_ID,
   PROP_LICENSE_URL,
-  PROP_START_TIME,
-  PROP_END_TIME,
+  PROP_RANGE_START,
+  PROP_RANGE_END,
   N_PROPS
 };
 static GParamSpec *properties[N_PROPS];
@@ -142,11 +142,11 @@ static void gst_offline_download_request_set_property (GObject *object, guint pr
         self->record.license_url.reset ();
       break;
     }
-    case PROP_START_TIME:
-    case PROP_END_TIME: {
-      std::optional<guint64> &bound = prop_id == PROP_START_TIME ? self->record.range_start_ns : self->record.range_end_ns;
+    case PROP_RANGE_START:
+    case PROP_RANGE_END: {
+      std::optional<guint64> &bound = prop_id == PROP_RANGE_START ? self->record.range_start_ns : self->record.range_end_ns;
       guint64 time = g_value_get_uint64 (value);
-      if (GST_CLOCK_TIME_IS_VALID (time) && (prop_id == PROP_END_TIME || time > 0))
+      if (GST_CLOCK_TIME_IS_VALID (time) && (prop_id == PROP_RANGE_END || time > 0))
         bound = time;
       else
         bound.reset ();
@@ -185,11 +185,11 @@ static void gst_offline_download_request_get_property (GObject *object, guint pr
     case PROP_LICENSE_URL:
       g_value_set_string (value, self->record.license_url ? self->record.license_url->c_str () : nullptr);
       break;
-    case PROP_START_TIME:
-      g_value_set_uint64 (value, gst_offline_download_request_get_start_time (self));
+    case PROP_RANGE_START:
+      g_value_set_uint64 (value, gst_offline_download_request_get_range_start (self));
       break;
-    case PROP_END_TIME:
-      g_value_set_uint64 (value, gst_offline_download_request_get_end_time (self));
+    case PROP_RANGE_END:
+      g_value_set_uint64 (value, gst_offline_download_request_get_range_end (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -230,22 +230,22 @@ static void gst_offline_download_request_class_init (GstOfflineDownloadRequestCl
   properties[PROP_LICENSE_URL] = g_param_spec_string ("license-url", "License URL",
       "The ClearKey license server to use instead of the manifest's Laurl (NULL: the manifest's)", nullptr, flags);
   /**
-   * GstOfflineDownloadRequest:start-time:
+   * GstOfflineDownloadRequest:range-start:
    *
    * Where the time range to download starts, in nanoseconds of presentation
    * time; %GST_CLOCK_TIME_NONE (or 0): at the start. Adaptive downloads only
    * (see gst_offline_download_request_set_time_range()).
    */
-  properties[PROP_START_TIME] = g_param_spec_uint64 ("start-time", "Start time",
+  properties[PROP_RANGE_START] = g_param_spec_uint64 ("range-start", "Range start",
       "Where the time range to download starts, in ns (GST_CLOCK_TIME_NONE: at the start)", 0, G_MAXUINT64,
       GST_CLOCK_TIME_NONE, flags);
   /**
-   * GstOfflineDownloadRequest:end-time:
+   * GstOfflineDownloadRequest:range-end:
    *
    * Where the time range to download ends, in nanoseconds of presentation
    * time; %GST_CLOCK_TIME_NONE: at the end.
    */
-  properties[PROP_END_TIME] = g_param_spec_uint64 ("end-time", "End time",
+  properties[PROP_RANGE_END] = g_param_spec_uint64 ("range-end", "Range end",
       "Where the time range to download ends, in ns (GST_CLOCK_TIME_NONE: at the end)", 0, G_MAXUINT64,
       GST_CLOCK_TIME_NONE, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -488,31 +488,31 @@ gboolean gst_offline_download_request_set_time_range (GstOfflineDownloadRequest 
         GST_TIME_ARGS (GST_CLOCK_TIME_IS_VALID (start) ? start : 0));
     return FALSE;
   }
-  g_object_set (self, "start-time", start, "end-time", end, nullptr);
+  g_object_set (self, "range-start", start, "range-end", end, nullptr);
   return TRUE;
 }
 
 /**
- * gst_offline_download_request_get_start_time:
+ * gst_offline_download_request_get_range_start:
  * @self: a #GstOfflineDownloadRequest
  *
  * Returns: where the time range to download starts, in nanoseconds, or
  *   %GST_CLOCK_TIME_NONE when it is the start of the presentation.
  */
-GstClockTime gst_offline_download_request_get_start_time (GstOfflineDownloadRequest *self)
+GstClockTime gst_offline_download_request_get_range_start (GstOfflineDownloadRequest *self)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self), GST_CLOCK_TIME_NONE);
   return self->record.range_start_ns.value_or (GST_CLOCK_TIME_NONE);
 }
 
 /**
- * gst_offline_download_request_get_end_time:
+ * gst_offline_download_request_get_range_end:
  * @self: a #GstOfflineDownloadRequest
  *
  * Returns: where the time range to download ends, in nanoseconds, or
  *   %GST_CLOCK_TIME_NONE when it is the end of the presentation.
  */
-GstClockTime gst_offline_download_request_get_end_time (GstOfflineDownloadRequest *self)
+GstClockTime gst_offline_download_request_get_range_end (GstOfflineDownloadRequest *self)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_REQUEST (self), GST_CLOCK_TIME_NONE);
   return self->record.range_end_ns.value_or (GST_CLOCK_TIME_NONE);

@@ -66,10 +66,10 @@ gboolean gst_offline_download_request_set_time_range (GstOfflineDownloadRequest 
     GstClockTime end, GError **error);
 
 GST_OFFLINE_API
-GstClockTime gst_offline_download_request_get_start_time (GstOfflineDownloadRequest *self);
+GstClockTime gst_offline_download_request_get_range_start (GstOfflineDownloadRequest *self);
 
 GST_OFFLINE_API
-GstClockTime gst_offline_download_request_get_end_time (GstOfflineDownloadRequest *self);
+GstClockTime gst_offline_download_request_get_range_end (GstOfflineDownloadRequest *self);
 
 GST_OFFLINE_API
 gchar *gst_offline_download_request_derive_id (const gchar *uri);
