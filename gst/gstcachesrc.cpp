@@ -386,8 +386,7 @@ gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
         ("Download '%s' cannot be played yet (state %s): its manifest has not been read%s", id.c_str (),
             gst_offline_download_state_to_string (state),
-            state == GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING || state == GST_OFFLINE_DOWNLOAD_STATE_QUEUED
-                ? "; try again once it is downloading segments" : ""),
+            gst_offline::SegmentSource::is_being_fetched (state) ? "; try again once it is downloading segments" : ""),
         ("no tracks in the plan yet"));
     return std::nullopt;
   }

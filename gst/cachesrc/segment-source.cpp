@@ -182,16 +182,6 @@ SegmentSource::locate_real_start (GstOfflineSegment **found)
 
 namespace {
 
-/* Whether someone fetches the download now, or will: the manager that
- * holds it (in this process or another: the index reads a download whose
- * process died as queued), or the queue of one. */
-bool
-is_running (GstOfflineDownloadState state)
-{
-  return state == GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING || state == GST_OFFLINE_DOWNLOAD_STATE_QUEUED
-      || state == GST_OFFLINE_DOWNLOAD_STATE_RESTARTING;
-}
-
 /* "12.3 s" */
 std::string
 seconds (GstClockTime time)
@@ -201,6 +191,13 @@ seconds (GstClockTime time)
 }
 
 } // namespace
+
+bool
+SegmentSource::is_being_fetched (GstOfflineDownloadState state)
+{
+  return state == GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING || state == GST_OFFLINE_DOWNLOAD_STATE_QUEUED
+      || state == GST_OFFLINE_DOWNLOAD_STATE_RESTARTING;
+}
 
 bool
 SegmentSource::await_resource (const gchar *key, bool is_init, GstClockTime at, gchar **path, guint64 *length)
@@ -227,7 +224,7 @@ SegmentSource::await_resource (const gchar *key, bool is_init, GstClockTime at, 
       return false;
     }
     bool absent = g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND);
-    if (!download || !absent || !is_running (gst_offline_download_get_state (download))) {
+    if (!download || !absent || !is_being_fetched (gst_offline_download_get_state (download))) {
       stop_waiting ();
       missing_error (key, is_init, at, download, error);
       return false;

@@ -57,6 +57,12 @@ public:
       std::shared_ptr<AdaptivePlayback> playback, GstOfflineTrack *track, guint blocksize);
   ~SegmentSource () override;
 
+  /* Whether a download in `state` is being fetched now, or will be: the
+   * manager that holds it (in this process or another: the index reads a
+   * download whose process died as queued), or the queue of one. Its
+   * missing segments are waited for; those of any other are an error. */
+  static bool is_being_fetched (GstOfflineDownloadState state);
+
   SegmentSource (const SegmentSource &) = delete;
   SegmentSource &operator= (const SegmentSource &) = delete;
 
