@@ -35,21 +35,33 @@ fi
 python3 - "${logs[@]}" <<'PY'
 import json, sys
 passed = failed = skipped = 0
+failures = []
 for path in sys.argv[1:]:
     try:
         log = open(path)
     except FileNotFoundError:
         failed += 1
+        failures.append((path, "NO LOG (the build failed)", ""))
         continue
     with log:
         for line in log:
-            result = json.loads(line)["result"]
+            test = json.loads(line)
+            result = test["result"]
             if result == "OK":
                 passed += 1
             elif result == "SKIP":
                 skipped += 1
             else:
                 failed += 1
+                failures.append((test["name"], result,
+                                 (test.get("stdout") or "") + (test.get("stderr") or "")))
+# CI keeps only the end of what this prints: name what failed, with the end
+# of its output, last.
+for name, result, output in failures:
+    print(f"--- {result}: {name}; the end of its output:")
+    print("\n".join(output.rstrip().splitlines()[-40:]))
+for name, result, _ in failures:
+    print(f"FAILED ({result}): {name}")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 exit $status
