@@ -75,15 +75,17 @@ void
 ProgressDisplay::show (gdouble percent, const std::string &bar_text, const std::string &line_text)
 {
   gint64 now = g_get_monotonic_time ();
-  /* Running again after a wait: show it at once. */
-  bool resumed = !waiting_.empty ();
+  /* Running again after a wait, or done: show it at once (the end is what
+   * a fast run shows, however soon after the last redraw it comes). */
+  bool now_due = !waiting_.empty () || (percent >= 100.0 && !end_shown_);
+  end_shown_ = end_shown_ || percent >= 100.0;
   waiting_.clear ();
   if (terminal_) {
-    if (!resumed && bar_drawn_ && now - last_output_ < kBarInterval)
+    if (!now_due && bar_drawn_ && now - last_output_ < kBarInterval)
       return;
     draw_bar (percent, bar_text);
   } else {
-    if (!resumed && last_output_ != 0 && now - last_output_ < kLineInterval)
+    if (!now_due && last_output_ != 0 && now - last_output_ < kLineInterval)
       return;
     print_line (percent, line_text);
   }

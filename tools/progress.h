@@ -39,6 +39,7 @@ class ProgressDisplay {
   std::string id_;
   bool terminal_;
   bool bar_drawn_ = false;
+  bool end_shown_ = false;  /* 100% was shown: once at once, then as usual */
   gint64 last_output_ = 0;  /* monotonic µs of the last bar or line */
   std::string waiting_;     /* the reason shown last, empty while running */
 };
