@@ -22,9 +22,11 @@
  * text, is left out with a warning) and a streams-selected message; it
  * answers the SELECTABLE query and takes GST_EVENT_SELECT_STREAMS during
  * playback, as adaptivedemux2 does (an application sends the event to
- * playbin3 with the collection's stream ids): a deselected track's pad ends
- * with EOS, a newly selected track gets a new pad that starts where
- * playback is. Under playbin, which switches languages among the pads it
+ * playbin3 with the collection's stream ids): a newly selected track takes
+ * the pad of a deselected track of its type (a language switch: the pad
+ * flushes and goes on with the new track where playback is, keeping its
+ * stream id), else it gets a new pad that starts where playback is; a
+ * deselected track whose pad nothing takes ends it with EOS. Under playbin, which switches languages among the pads it
  * has (#GstCacheSrc:tracks naming several audio tracks, then playbin's
  * current-audio), a pad nobody takes (a push answered NOT_LINKED) waits
  * without holding the others back, plays again from where playback is

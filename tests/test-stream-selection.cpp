@@ -621,8 +621,19 @@ play_once (const Content &content, Player player, Case c, guint round)
     size_t i = 1;
     while (i < audio.size () && of_first.count (audio[i].pts) && of_first[audio[i].pts] == audio[i].md5)
       i++;
-    size_t switched = i++; /* a new decoder's first buffer */
+    size_t switched = i++; /* cut at the switch, or a new decoder's first buffer */
     fail_unless (switched < audio.size (), "%s: the audio never switched (%zu buffers)", what, audio.size ());
+    if (player != Player::Playbin) {
+      /* The pad switches tracks where playback is: the second language
+       * takes over in time, neither late (played after frames of the first
+       * that come after it) nor leaving a gap. (playbin's input-selector
+       * lets what of the first language is queued below it play first.) */
+      fail_unless (switched > 0 && switched + 1 < audio.size (), "%s: no audio around the switch", what);
+      gint64 before = audio[switched - 1].pts, after = audio[switched + 1].pts;
+      fail_unless (after > before && after - before <= static_cast<gint64> (100 * GST_MSECOND),
+          "%s: the second language goes on at %" G_GINT64_FORMAT " after the first stopped at %" G_GINT64_FORMAT, what,
+          after, before);
+    }
     size_t of_new = 0;
     for (; i < audio.size (); i++, of_new++)
       fail_unless (of_second.count (audio[i].pts) && of_second[audio[i].pts] == audio[i].md5,
@@ -676,16 +687,6 @@ play_case (gint index)
   const Content &content = *the_content;
   if (c == Case::SwitchAudio && content.audio_tracks.size () < 2)
     return; /* one language: nothing to switch to */
-  /* Not reliable yet (see the report of issue 13); OT_STREAM_SELECTION_ALL=1
-   * runs it: the HLS (MPEG-TS) audio switch with playbin3 or uridecodebin3.
-   * decodebin3 now gives the new language the old one's output (cachesrc's
-   * collection stands in for tsdemux's, see push_first_mpegts_block()), but
-   * its first pushes are refused NOT_LINKED until that output is free, and
-   * the frames held back then come out stamped with the next segment's time
-   * (1.65 s late; docs/architecture.md). */
-  bool known_bad = c == Case::SwitchAudio && player != Player::Playbin && content.id == "sel-hls";
-  if (known_bad && !g_getenv ("OT_STREAM_SELECTION_ALL"))
-    return;
   if (g_getenv ("OT_STREAM_SELECTION_CASE") && atoi (g_getenv ("OT_STREAM_SELECTION_CASE")) != index)
     return; /* one player x case (index = player * 3 + case) */
   for (guint round = 0; round < runs (); round++)

@@ -643,6 +643,23 @@ AdaptivePlayback::playing_position (AdaptiveStream *stream)
   return furthest;
 }
 
+GstClockTime
+AdaptivePlayback::running_time_now ()
+{
+  GstObjectPtr<GstClock> clock (gst_element_get_clock (element_));
+  GST_OBJECT_LOCK (element_);
+  GstState state = GST_STATE (element_);
+  GstClockTime base = GST_ELEMENT_CAST (element_)->base_time;
+  GstClockTime paused_at = GST_ELEMENT_CAST (element_)->start_time;
+  GST_OBJECT_UNLOCK (element_);
+  if (state != GST_STATE_PLAYING)
+    return GST_CLOCK_TIME_IS_VALID (paused_at) ? paused_at : 0;
+  if (!clock)
+    return GST_CLOCK_TIME_NONE;
+  GstClockTime now = gst_clock_get_time (clock.get ());
+  return now > base ? now - base : 0;
+}
+
 GstMessage *
 AdaptivePlayback::streams_selected_message (guint32 seqnum)
 {
@@ -711,8 +728,35 @@ AdaptivePlayback::select_streams (GstEvent *event_in)
   if (!GST_CLOCK_TIME_IS_VALID (position))
     position = GST_CLOCK_TIME_IS_VALID (any_position) ? any_position : segment_.start;
 
-  GST_INFO_OBJECT (element_, "select-streams %u: %zu tracks go on, %zu stop, %zu start at %" GST_TIME_FORMAT, seqnum,
-      keep.size (), drop.size (), wanted.size (), GST_TIME_ARGS (position));
+  /* A newly selected track takes the pad of a track of its type that is
+   * dropped, as adaptivedemux2 gives an output slot another track: the
+   * elements below the pad (demuxer, parser, decoder, sink) stay linked,
+   * where a new pad would be refused until decodebin3 had freed the old
+   * track's output. */
+  auto track_of = [this] (guint index) -> GstOfflineTrack * {
+    for (auto &candidate : tracks_)
+      if (gst_offline_track_get_index (candidate.get ()) == index)
+        return candidate.get ();
+    return nullptr;
+  };
+  std::vector<std::pair<AdaptiveStream *, GstOfflineTrack *>> switches;
+  for (auto index = wanted.begin (); index != wanted.end ();) {
+    GstOfflineTrack *track = track_of (*index);
+    auto same_type = std::find_if (drop.begin (), drop.end (), [track] (AdaptiveStream *stream) {
+      return gst_offline_track_get_track_type (stream->track ()) == gst_offline_track_get_track_type (track);
+    });
+    if (same_type == drop.end ()) {
+      ++index;
+      continue;
+    }
+    switches.emplace_back (*same_type, track);
+    keep.push_back (*same_type);
+    drop.erase (same_type);
+    index = wanted.erase (index);
+  }
+
+  GST_INFO_OBJECT (element_, "select-streams %u: %zu tracks go on, %zu switch, %zu stop, %zu start at %" GST_TIME_FORMAT,
+      seqnum, keep.size () - switches.size (), switches.size (), drop.size (), wanted.size (), GST_TIME_ARGS (position));
   for (AdaptiveStream *stream : drop)
     stream->deselect ();
   {
@@ -720,11 +764,16 @@ AdaptivePlayback::select_streams (GstEvent *event_in)
     streams_ = keep;
   }
   wake (); /* a text stream waiting for a dropped one */
+  for (auto &[stream, track] : switches) {
+    /* Where playback is (by the clock), not where the track got: what it
+     * pushed beyond is flushed. */
+    GstClockTime at = stream->position_at_running_time (running_time_now ());
+    if (!GST_CLOCK_TIME_IS_VALID (at))
+      at = stream->position ();
+    stream->switch_track (track, at, seqnum);
+  }
   for (guint index : wanted) {
-    GstOfflineTrack *track = nullptr;
-    for (auto &candidate : tracks_)
-      if (gst_offline_track_get_index (candidate.get ()) == index)
-        track = candidate.get ();
+    GstOfflineTrack *track = track_of (index);
     AdaptiveStream *stream = factory_ ? factory_ (track, segment_, last_seek_seqnum_, position) : nullptr;
     if (!stream)
       return FALSE;

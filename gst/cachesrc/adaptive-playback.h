@@ -36,8 +36,11 @@ class AdaptiveStream;
  * segment), whose stream ids are those of the pads' stream-start events.
  * The selected tracks have a pad that flows; the others have none.
  * GST_EVENT_SELECT_STREAMS (on any pad, or sent to the element) changes the
- * selection during playback: a track no longer selected ends its pad with
- * EOS, a newly selected one gets a new pad that starts where playback is.
+ * selection during playback: a newly selected track takes the pad of a
+ * track of its type that is no longer selected (AdaptiveStream::
+ * switch_track(): the pad flushes and goes on with it where playback is);
+ * one with no such pad gets a new pad that starts where playback is, and
+ * a track no longer selected whose pad nothing takes ends it with EOS.
  * decodebin3 learns from the SELECTABLE query that the source selects (as
  * with adaptivedemux2) and then exposes every stream that reaches it.
  *
@@ -126,7 +129,9 @@ public:
   gboolean seek (GstEvent *event);
   /* GST_EVENT_SELECT_STREAMS received on any src pad or by the element
    * (transfer full). Stream ids of the collection, or ids the demuxers
-   * downstream derived from them ("<id>/<suffix>"), name the tracks. */
+   * downstream derived from them ("<id>/<suffix>"), name the tracks. A
+   * track switched to on a pad starts where the clock says playback is
+   * (running_time_now()). */
   gboolean select_streams (GstEvent *event);
   /* The streams-selected message of the current selection (transfer full). */
   GstMessage *streams_selected_message (guint32 seqnum);
@@ -148,6 +153,12 @@ public:
    * position the sinks below the streams report (as adaptivedemux restarts
    * a stream linked again); GST_CLOCK_TIME_NONE if none answers. */
   GstClockTime playing_position (AdaptiveStream *stream);
+  /* The running time playing now by the pipeline's clock: the clock's time
+   * less the element's base time in PLAYING, the running time it paused
+   * at otherwise (0 before it ever played); GST_CLOCK_TIME_NONE without a
+   * clock. What the sinks render now, for a pipeline without latency
+   * (cachesrc's pipelines are not live). */
+  GstClockTime running_time_now ();
 
   /* Sparse (text) tracks end with the others, as adaptivedemux2's output
    * keeps its tracks in step: decodebin3 (1.22) takes an input that ends

@@ -13,7 +13,7 @@ namespace gst_offline {
 void
 AdaptiveStream::push_webvtt_segment ()
 {
-  const gchar *stream_key = gst_offline_track_get_stream_key (track_.get ());
+  const gchar *stream_key = gst_offline_track_get_stream_key (track ());
   const std::string &id = playback_->download_id ();
   if (reader_.size > kMaxWebvttSegmentSize) {
     GST_ELEMENT_ERROR (element (), STREAM, DECODE,

@@ -12,8 +12,9 @@ AdaptiveStream::AdaptiveStream (GstElement *element, GstPadTemplate *templ, cons
     std::shared_ptr<AdaptivePlayback> playback, GstOfflineTrack *track, guint blocksize)
     : OutputStream (element, templ, pad_name),
       playback_ (std::move (playback)),
-      track_ (GST_OFFLINE_TRACK (g_object_ref (track))),
+      track_ (track),
       track_index_ (gst_offline_track_get_index (track)),
+      first_track_index_ (gst_offline_track_get_index (track)),
       source_ (this, element, pad (), playback_, track, blocksize)
 {
   gst_segment_init (&segment_, GST_FORMAT_TIME);
@@ -67,10 +68,19 @@ AdaptiveStream::position ()
   return segment_.position;
 }
 
+GstClockTime
+AdaptiveStream::position_at_running_time (GstClockTime running_time)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (running_time))
+    return GST_CLOCK_TIME_NONE;
+  std::lock_guard<std::mutex> lock (segment_mutex_);
+  return gst_segment_position_from_running_time (&segment_, GST_FORMAT_TIME, running_time);
+}
+
 void
 AdaptiveStream::deselect ()
 {
-  GST_INFO_OBJECT (pad (), "track %s is no longer selected", gst_offline_track_get_stream_key (track_.get ()));
+  GST_INFO_OBJECT (pad (), "track %s is no longer selected", gst_offline_track_get_stream_key (track ()));
   deselected_ = true;
   playback_->wake ();
 }
@@ -139,14 +149,14 @@ GstCaps *
 AdaptiveStream::make_caps (GError **error) const
 {
   if (is_mss ())
-    return mss_track_caps (track_.get (), error);
-  return caps_for (gst_offline_track_get_container (track_.get ()), gst_offline_track_get_track_type (track_.get ()));
+    return mss_track_caps (track (), error);
+  return caps_for (gst_offline_track_get_container (track ()), gst_offline_track_get_track_type (track ()));
 }
 
 bool
 AdaptiveStream::is_fmp4 () const
 {
-  return g_str_equal (gst_offline_track_get_container (track_.get ()), "fmp4");
+  return g_str_equal (gst_offline_track_get_container (track ()), "fmp4");
 }
 
 void
@@ -196,13 +206,13 @@ AdaptiveStream::protection_changes ()
 bool
 AdaptiveStream::is_mpegts () const
 {
-  return g_str_equal (gst_offline_track_get_container (track_.get ()), "mpegts");
+  return g_str_equal (gst_offline_track_get_container (track ()), "mpegts");
 }
 
 bool
 AdaptiveStream::is_mss () const
 {
-  return g_str_equal (gst_offline_track_get_container (track_.get ()), "mss-fmp4");
+  return g_str_equal (gst_offline_track_get_container (track ()), "mss-fmp4");
 }
 
 GstCaps *
@@ -227,17 +237,20 @@ AdaptiveStream::push_stream_start_and_caps ()
 {
   if (need_stream_start_) {
     need_stream_start_ = false;
-    std::string id = playback_->stream_id (track_index_);
+    /* The track the pad was made for, whatever it carries now: see
+     * first_track_index_. */
+    guint id_track = first_track_index_;
+    std::string id = playback_->stream_id (id_track);
     if (stream_variant_ > 0)
       id += "/" + std::to_string (stream_variant_);
     const gchar *stream_id = id.c_str ();
     GstEvent *event = gst_event_new_stream_start (stream_id);
     gst_event_set_group_id (event, playback_->group_id ());
-    GstStream *stream = stream_variant_ == 0 ? playback_->stream_object (track_index_) : nullptr;
+    GstStream *stream = stream_variant_ == 0 ? playback_->stream_object (id_track) : nullptr;
     if (stream)
       gst_event_set_stream (event, stream);
     GstStreamFlags flags = GST_STREAM_FLAG_NONE;
-    if (gst_offline_track_get_track_type (track_.get ()) == GST_OFFLINE_TRACK_TYPE_TEXT)
+    if (gst_offline_track_get_track_type (track ()) == GST_OFFLINE_TRACK_TYPE_TEXT)
       flags = GST_STREAM_FLAG_SPARSE;
     gst_event_set_stream_flags (event, flags);
     GST_DEBUG_OBJECT (pad (), "stream-start %s, group id %u", stream_id, playback_->group_id ());
@@ -252,7 +265,7 @@ AdaptiveStream::push_stream_start_and_caps ()
       /* Not CODEC_NOT_FOUND: uridecodebin takes that for a missing plugin and
        * holds it back (for good if another track plays). */
       GST_ELEMENT_ERROR (element (), STREAM, NOT_IMPLEMENTED,
-          ("Track %s of download '%s' cannot be played: %s", gst_offline_track_get_stream_key (track_.get ()),
+          ("Track %s of download '%s' cannot be played: %s", gst_offline_track_get_stream_key (track ()),
               playback_->download_id ().c_str (), error->message),
           ("no caps for the track"));
       return false;
@@ -313,7 +326,7 @@ AdaptiveStream::push_segment (gint64 media_offset)
 
   if (need_tags_) {
     need_tags_ = false;
-    const gchar *language = gst_offline_track_get_language (track_.get ());
+    const gchar *language = gst_offline_track_get_language (track ());
     if (language && *language) {
       GstTagList *tags = gst_tag_list_new (GST_TAG_LANGUAGE_CODE, language, nullptr);
       gst_tag_list_set_scope (tags, GST_TAG_SCOPE_STREAM);
@@ -324,7 +337,7 @@ AdaptiveStream::push_segment (gint64 media_offset)
 
   if (need_protection_) {
     need_protection_ = false;
-    g_autoptr (GPtrArray) events = gst_offline_track_get_protection_events (track_.get ());
+    g_autoptr (GPtrArray) events = gst_offline_track_get_protection_events (track ());
     for (guint i = 0; events && i < events->len; i++) {
       auto *event = static_cast<GstEvent *> (g_ptr_array_index (events, i));
       GST_DEBUG_OBJECT (pad (), "protection event %" GST_PTR_FORMAT, event);
@@ -401,7 +414,7 @@ AdaptiveStream::push_iteration ()
         restart_demuxer ();
       if (need_segment_ || new_period || current_->discontinuity) {
         bool error;
-        gint64 offset = playback_->time_mapper ().media_offset (track_.get (), current_, source_, &error);
+        gint64 offset = playback_->time_mapper ().media_offset (track (), current_, source_, &error);
         if (error) {
           finish (GST_FLOW_ERROR, true);
           return;
@@ -456,8 +469,8 @@ AdaptiveStream::push_iteration ()
          * seek and where EXTINF durations are not the real ones. */
         bool error;
         TimeMapper &mapper = playback_->time_mapper ();
-        auto map = mapper.period_map (track_.get (), current_, track_index_, source_, &error);
-        auto media_time = map && !error ? mapper.media_time_of (track_.get (), current_, source_, &error) : std::nullopt;
+        auto map = mapper.period_map (track (), current_, track_index_, source_, &error);
+        auto media_time = map && !error ? mapper.media_time_of (track (), current_, source_, &error) : std::nullopt;
         if (error) {
           finish (GST_FLOW_ERROR, true);
           return;
@@ -480,7 +493,7 @@ AdaptiveStream::push_iteration ()
     reader_ = SegmentSource::Reader ();
     return;
   }
-  if (g_str_equal (gst_offline_track_get_container (track_.get ()), "webvtt")) {
+  if (g_str_equal (gst_offline_track_get_container (track ()), "webvtt")) {
     push_webvtt_segment ();
     return;
   }
@@ -587,7 +600,7 @@ AdaptiveStream::finish (GstFlowReturn ret, bool error_posted)
     return;
   }
   if (ret == GST_FLOW_EOS && !deselected_
-      && gst_offline_track_get_track_type (track_.get ()) == GST_OFFLINE_TRACK_TYPE_TEXT
+      && gst_offline_track_get_track_type (track ()) == GST_OFFLINE_TRACK_TYPE_TEXT
       && !playback_->wait_for_dense_streams_to_end (this) && !deselected_) {
     GST_DEBUG_OBJECT (pad (), "woken at the end: flushing or stopping");
     pause_task ();
@@ -713,6 +726,46 @@ AdaptiveStream::restart_at (GstClockTime position)
   restart_locked (segment, seqnum_);
 }
 
+void
+AdaptiveStream::switch_track (GstOfflineTrack *track, GstClockTime position, guint32 seqnum)
+{
+  GST_INFO_OBJECT (pad (), "switching from track %s to track %s at %" GST_TIME_FORMAT,
+      gst_offline_track_get_stream_key (track_), gst_offline_track_get_stream_key (track), GST_TIME_ARGS (position));
+  /* What the old track left below the pad goes (tsdemux would not take a
+   * new segment without a flush, so it could not be clipped), and the
+   * running time goes on (reset_time FALSE): the new track's data plays
+   * at the switch point in step with the other pads. */
+  flush_start (seqnum);
+  stop_and_lock ();
+  GstEvent *event = gst_event_new_flush_stop (FALSE);
+  gst_event_set_seqnum (event, seqnum);
+  gst_pad_push_event (pad (), event);
+  seek_flushing_ = false;
+
+  track_ = track;
+  track_index_ = gst_offline_track_get_index (track);
+  source_.set_track (track);
+  /* As adaptivedemux2 does on an output slot that takes another track:
+   * stream-start (with the pad's stream id: see first_track_index_), caps,
+   * segment, collection, tags and protection events again, then the new
+   * track's init segment. */
+  need_stream_start_ = need_caps_ = need_tags_ = need_protection_ = need_collection_ = true;
+  collection_after_tables_ = false;
+  GstClockTime from;
+  {
+    std::lock_guard<std::mutex> lock (segment_mutex_);
+    from = segment_.start;
+  }
+  restart_at (position);
+  /* The data starts a little before the switch point (and is clipped up
+   * to it downstream), so that the decoder has what comes before the
+   * first frame it shows (AAC's overlap, for one). */
+  GstClockTime lead_from = position > from + kSwitchLead ? position - kSwitchLead : from;
+  source_.restart (lead_from);
+  playback_->combine_flow (this, GST_FLOW_OK);
+  unlock_and_start ();
+}
+
 /* ---- Queries and events --------------------------------------------------- */
 
 gboolean
@@ -721,7 +774,7 @@ AdaptiveStream::handle_event (GstEvent *event)
   if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK) {
     GstFormat format;
     gst_event_parse_seek (event, nullptr, &format, nullptr, nullptr, nullptr, nullptr, nullptr);
-    if (format == GST_FORMAT_BYTES && gst_offline_track_get_track_type (track_.get ()) == GST_OFFLINE_TRACK_TYPE_TEXT
+    if (format == GST_FORMAT_BYTES && gst_offline_track_get_track_type (track ()) == GST_OFFLINE_TRACK_TYPE_TEXT
         && playback_->has_dense_stream ()) {
       /* subparse turns every TIME seek into a BYTES seek to 0 upstream
        * (it re-reads the text and drops what comes before the target).

@@ -30,6 +30,10 @@ namespace gst_offline {
  * are its SegmentSource's. */
 class AdaptiveStream final : public OutputStream {
 public:
+  /* How far before the switch point a track switched to starts: see
+   * switch_track(). */
+  static constexpr GstClockTime kSwitchLead = 200 * GST_MSECOND;
+
   /* `track`: transfer none. */
   AdaptiveStream (GstElement *element, GstPadTemplate *templ, const gchar *pad_name,
       std::shared_ptr<AdaptivePlayback> playback, GstOfflineTrack *track, guint blocksize);
@@ -40,11 +44,16 @@ public:
    * the container is: its pads' caps need the track (mss-caps.h). */
   static GstCaps *caps_for (const gchar *container, GstOfflineTrackType type);
 
-  GstOfflineTrack *track () const { return track_.get (); }
+  /* The track the pad carries (transfer none): it changes only in
+   * switch_track(). */
+  GstOfflineTrack *track () const { return track_; }
   guint track_index () const { return track_index_; }
   /* The presentation time of the segment being pushed (or where the
    * stream starts). */
   GstClockTime position ();
+  /* The presentation time that `running_time` plays in this pad's segment;
+   * GST_CLOCK_TIME_NONE if none does. */
+  GstClockTime position_at_running_time (GstClockTime running_time);
 
   /* Where playback starts; called before the push task runs. `position`
    * (within `segment`, or GST_CLOCK_TIME_NONE for its start): where a track
@@ -53,6 +62,13 @@ public:
   /* The track is no longer selected: the push task ends the pad with EOS
    * at its next iteration (it never waits for that). */
   void deselect ();
+  /* A SELECT_STREAMS replaced this pad's track by `track` (of the same
+   * type; transfer none, one of the playback's tracks): the pad stays,
+   * what went down it is flushed, and it carries on with `track` from
+   * `position` (presentation time, where playback is) in the running time
+   * it had. Run by AdaptivePlayback under its seek lock. See
+   * docs/architecture.md (Streams and their selection). */
+  void switch_track (GstOfflineTrack *track, GstClockTime position, guint32 seqnum);
   /* Started by a SELECT_STREAMS during playback (a switch to this track):
    * under decodebin3 it waits for its output however far the others got. */
   void mark_switched_in () { switched_in_ = true; }
@@ -137,8 +153,17 @@ private:
   bool protection_changes ();
 
   std::shared_ptr<AdaptivePlayback> playback_;
-  GObjectPtr<GstOfflineTrack> track_;
-  const guint track_index_;
+  /* One of the playback's tracks, which holds them all as long as it
+   * lives; read from other threads (seeks, selections). */
+  std::atomic<GstOfflineTrack *> track_;
+  std::atomic<guint> track_index_;
+  /* The track the pad was made for: its stream-start keeps that track's
+   * stream id and GstStream across switches. qtdemux keys its pads on the
+   * upstream stream id (and the track ID), and would end its pad and add
+   * another for a new one, which decodebin3 1.22 does not take over;
+   * tsdemux ignores it. What the pad carries is said by its tags, the
+   * collection and streams-selected. */
+  const guint first_track_index_;
   std::atomic<bool> deselected_ { false };
   std::atomic<guint> reconfigures_ { 0 }; /* RECONFIGURE events received */
   std::atomic<bool> seek_flushing_ { false }; /* between a seek's flush-start and its flush-stop */

@@ -61,6 +61,14 @@ SegmentSource::restart (GstClockTime start_time)
   }
 }
 
+void
+SegmentSource::set_track (GstOfflineTrack *track)
+{
+  track_.reset (GST_OFFLINE_TRACK (g_object_ref (track)));
+  track_index_ = gst_offline_track_get_index (track);
+  restart (start_time_);
+}
+
 /* ---- The plan ------------------------------------------------------------- */
 
 GstOfflineSegment *

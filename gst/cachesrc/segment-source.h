@@ -69,6 +69,9 @@ public:
   /* The next segment is the one holding `start_time` (presentation
    * time), found at the next call of next_segment(). */
   void restart (GstClockTime start_time);
+  /* From now on the segments are those of `track` (transfer none), from
+   * where the next restart() says: the stream's pad switched tracks. */
+  void set_track (GstOfflineTrack *track);
 
   /* The next media segment to play (transfer none: valid until the next
    * call or restart()); nullptr at the end, or on an error (posted, *ret
@@ -131,7 +134,7 @@ private:
   GstPad *pad_;
   std::shared_ptr<AdaptivePlayback> playback_;
   GObjectPtr<GstOfflineTrack> track_;
-  const guint track_index_;
+  guint track_index_;
   const guint blocksize_;
 
   GstClockTime start_time_ = 0; /* where playback (re)starts */

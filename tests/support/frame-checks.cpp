@@ -187,12 +187,18 @@ on_handoff (GstElement *, GstBuffer *buffer, GstPad *, gpointer data)
   branch->lines.push_back (line);
 }
 
-/* A flush empties what a branch saw: only the frames after the seek count. */
+/* A seek's flush empties what a branch saw: only the frames after the seek
+ * count. A flush that keeps the running time (a track switched on its pad)
+ * does not: what played before it stays. */
 static GstPadProbeReturn
 on_sink_event (GstPad *, GstPadProbeInfo *info, gpointer data)
 {
   auto *branch = static_cast<Branch *> (data);
-  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_FLUSH_STOP) {
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  gboolean reset_time = FALSE;
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
+    gst_event_parse_flush_stop (event, &reset_time);
+  if (reset_time) {
     std::lock_guard<std::mutex> guard (branch->lock);
     branch->lines.clear ();
   }

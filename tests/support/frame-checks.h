@@ -112,12 +112,12 @@ struct Player {
 };
 
 /* A sink bin that adds the checksum line of every buffer to `branch`
- * (video as I420, audio as S16LE; a flush empties it), or a fakesink that
+ * (video as I420, audio as S16LE; a seek's flush empties it), or a fakesink that
  * does not preroll for nullptr: what on_pad_added() links, and a playbin's
  * video-sink or audio-sink. With `sync` the sink plays in real time. */
 GstElement *checksum_sink (Branch *branch, bool sync = false);
 /* decodebin's "pad-added": a checksum branch per video and audio pad
- * (a flush empties what the branch saw), a fakesink for the others. */
+ * (a seek's flush empties what the branch saw), a fakesink for the others. */
 void on_pad_added (GstElement *element, GstPad *pad, gpointer player);
 /* uridecodebin's "source-setup": cachesrc reads the player's data directory. */
 void on_source_setup (GstElement *element, GstElement *source, gpointer player);
