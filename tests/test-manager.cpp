@@ -423,6 +423,10 @@ GST_START_TEST (test_new_async_returns_while_the_index_is_locked)
   std::string path = gst_offline::database_path (data_dir);
   sqlite3 *holder = nullptr;
   fail_unless_equals_int (sqlite3_open (path.c_str (), &holder), SQLITE_OK);
+  /* The holder's statements wait out the opener's locks as the library's
+   * connections do (test-database's second opener: a COMMIT without a busy
+   * handler fails with SQLITE_BUSY when it falls in such a moment). */
+  sqlite3_busy_timeout (holder, 60 * 1000);
   fail_unless_equals_int (sqlite3_exec (holder, "PRAGMA journal_mode=WAL; BEGIN IMMEDIATE; CREATE TABLE other (x)",
       nullptr, nullptr, nullptr), SQLITE_OK);
   std::atomic<bool> waited { false };

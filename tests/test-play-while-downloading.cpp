@@ -130,10 +130,14 @@ start_held_dash_download (const Dirs &dirs, const gchar *id)
   g_autoptr (GError) error = nullptr;
   GstOfflineDownloadManager *manager = gst_offline_download_manager_new (dirs.data, &error);
   fail_unless (manager != nullptr, "%s", error ? error->message : "");
+  /* Two requests at a time: once both second segments are held, nothing
+   * else is in flight and everything before them (the init and first
+   * segments of both tracks) has come. */
+  g_object_set (manager, "segment-parallelism", 2u, nullptr);
   g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new (id, url);
   g_autoptr (GstOfflineDownload) download = gst_offline_download_manager_add_download (manager, request, &error);
   fail_unless (download != nullptr, "%s", error ? error->message : "");
-  ot_server_wait_held (test_server, 1);
+  ot_server_wait_held (test_server, 2);
   return manager;
 }
 
