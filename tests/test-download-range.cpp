@@ -246,6 +246,9 @@ GST_START_TEST (test_dash_time_range)
   r = run (data, { "status", "movie" });
   assert_exit (r, 0);
   fail_unless (r.out.find ("range: 0:00:01.500 to 0:00:03.500") != std::string::npos, "%s", r.out.c_str ());
+  r = run (data, { "list" });
+  assert_exit (r, 0);
+  fail_unless (r.out.find (mpd + " (range 0:00:01.500 to 0:00:03.500)\n") != std::string::npos, "%s", r.out.c_str ());
 
   /* Plays exactly the range. */
   ot::References references = ot::dash_references (dir, data);

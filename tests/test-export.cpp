@@ -9,6 +9,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
+#include <gst/pbutils/pbutils.h>
+#include <gst/tag/tag.h>
 #include <json-glib/json-glib.h>
 
 #include "adaptive-content.h"
@@ -20,6 +22,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -318,6 +321,49 @@ text_lines (const std::string &path)
   return text;
 }
 
+/* "TYPE LANGUAGE TITLE" of each audio and text stream of the file at
+ * `path`, as a discoverer (its demuxer) reads it back: the language as its
+ * ISO 639-1 code, "-" for a tag not there. */
+std::vector<std::string>
+stream_tags (const std::string &path)
+{
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GstDiscoverer) discoverer = gst_discoverer_new (30 * GST_SECOND, &error);
+  fail_unless (discoverer != nullptr, "%s", error ? error->message : "");
+  g_autofree gchar *uri = gst_filename_to_uri (path.c_str (), nullptr);
+  g_autoptr (GstDiscovererInfo) info = gst_discoverer_discover_uri (discoverer, uri, &error);
+  fail_unless (info && gst_discoverer_info_get_result (info) == GST_DISCOVERER_OK, "%s: %s", path.c_str (),
+      error ? error->message : "not discovered");
+  std::vector<std::string> result;
+  GList *streams = gst_discoverer_info_get_stream_list (info);
+  for (GList *l = streams; l; l = l->next) {
+    auto *stream = GST_DISCOVERER_STREAM_INFO (l->data);
+    const char *type = GST_IS_DISCOVERER_AUDIO_INFO (stream) ? "audio"
+        : GST_IS_DISCOVERER_SUBTITLE_INFO (stream)           ? "text"
+                                                             : nullptr;
+    if (!type)
+      continue;
+    const GstTagList *tags = gst_discoverer_stream_info_get_tags (stream);
+    g_autofree gchar *language = nullptr;
+    g_autofree gchar *title = nullptr;
+    if (tags) {
+      gst_tag_list_get_string (tags, GST_TAG_LANGUAGE_CODE, &language);
+      gst_tag_list_get_string (tags, GST_TAG_TITLE, &title);
+    }
+    if (GST_IS_DISCOVERER_SUBTITLE_INFO (stream) && !language && gst_discoverer_subtitle_info_get_language (
+            GST_DISCOVERER_SUBTITLE_INFO (stream)))
+      language = g_strdup (gst_discoverer_subtitle_info_get_language (GST_DISCOVERER_SUBTITLE_INFO (stream)));
+    if (GST_IS_DISCOVERER_AUDIO_INFO (stream) && !language && gst_discoverer_audio_info_get_language (
+            GST_DISCOVERER_AUDIO_INFO (stream)))
+      language = g_strdup (gst_discoverer_audio_info_get_language (GST_DISCOVERER_AUDIO_INFO (stream)));
+    const gchar *code = language ? gst_tag_get_language_code_iso_639_1 (language) : nullptr;
+    result.push_back (std::string (type) + " " + (code ? code : language ? language : "-") + " " + (title ? title : "-"));
+  }
+  gst_discoverer_stream_info_list_free (streams);
+  std::sort (result.begin (), result.end ());
+  return result;
+}
+
 GST_START_TEST (test_webvtt_into_matroska_and_mp4)
 {
   Dirs dirs ("export-text");
@@ -326,7 +372,14 @@ GST_START_TEST (test_webvtt_into_matroska_and_mp4)
   std::string mpd = read_text (mpd_path);
   size_t end = mpd.rfind ("</Period>");
   fail_unless (end != std::string::npos);
+  /* The audio track in French, and both with a title (a DASH Label). */
+  size_t audio = mpd.find ("contentType=\"audio\"");
+  fail_unless (audio != std::string::npos && mpd.find ("lang=") == std::string::npos, "%s", mpd.c_str ());
+  mpd.insert (audio, "lang=\"fr\" ");
+  mpd.insert (mpd.find ('>', audio) + 1, "<Label>Commentaire</Label>");
+  end = mpd.rfind ("</Period>");
   mpd.insert (end, "<AdaptationSet id=\"3\" contentType=\"text\" mimeType=\"text/vtt\" lang=\"en\">"
+                   "<Label>English subtitles</Label>"
                    "<Representation id=\"3\" bandwidth=\"256\"><BaseURL>subs.vtt</BaseURL></Representation>"
                    "</AdaptationSet>\n");
   write_text (mpd_path, mpd);
@@ -346,6 +399,13 @@ GST_START_TEST (test_webvtt_into_matroska_and_mp4)
     fail_unless (text.size () == 2, "%s: %zu cues:\n%s", name, text.size (), all.c_str ());
     fail_unless (text[0] == "text 1000000000 first cue" && text[1] == "text 4000000000 second cue", "%s:\n%s", name,
         all.c_str ());
+    /* The languages and titles of the tracks are in the file. */
+    auto tags = stream_tags (path);
+    std::string listed;
+    for (const auto &t : tags)
+      listed += t + "; ";
+    fail_unless (tags == std::vector<std::string> ({ "audio fr Commentaire", "text en English subtitles" }), "%s: %s",
+        name, listed.c_str ());
   }
 }
 GST_END_TEST;
@@ -391,6 +451,19 @@ GST_START_TEST (test_refusals_leave_nothing)
   fail_unless (r.out.find ("movie: ") == 0 && r.out.find ("\nexported movie to " + path + ": ") != std::string::npos,
       "%s", r.out.c_str ());
   fail_unless (read_text (path).compare (0, 4, "\x1a\x45\xdf\xa3") == 0, "not a Matroska file");
+  assert_only (out, { "movie.bin" });
+
+  /* FILE exists: refused and left as it is, unless --force, which replaces it. */
+  write_text (path, "keep me");
+  r = run (dirs.data, { "export", "movie", path.c_str (), "--format", "mkv" });
+  ot_assert_exit (r, 1);
+  fail_unless (reason_of (r) == "gst-offline: export of movie refused: " + path + " exists (--force replaces it)", "%s",
+      r.err.c_str ());
+  fail_unless (read_text (path) == "keep me");
+  assert_only (out, { "movie.bin" });
+  r = run (dirs.data, { "export", "movie", path.c_str (), "--format", "mkv", "--force" });
+  ot_assert_exit (r, 0);
+  fail_unless (read_text (path).compare (0, 4, "\x1a\x45\xdf\xa3") == 0, "not replaced by a Matroska file");
   assert_only (out, { "movie.bin" });
 
   /* A full disk: the export fails, and neither FILE nor its temporary
