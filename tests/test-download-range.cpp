@@ -203,6 +203,33 @@ void assert_plays_range (GPtrArray *offline, const ot::References &references, G
   ot::assert_same_from (shown, video_ref, audio_ref, start, start, what);
 }
 
+/* What an export reported as its total (the progress signal's duration), each time. */
+struct ExportProgress {
+  GMainLoop *loop;
+  std::vector<guint64> totals;
+  GError *error = nullptr;
+};
+
+/* Exports `id` into `path` through the library; returns the totals its
+ * progress reported. */
+std::vector<guint64> export_totals (const gchar *data, const gchar *id, const std::string &path)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (nullptr, FALSE);
+  ExportProgress progress { loop };
+  g_autoptr (GstOfflineExport) exporter = gst_offline_export_new (data, id, path.c_str ());
+  g_signal_connect (exporter, "progress", G_CALLBACK (+[] (GstOfflineExport *, guint64, guint64 total, gpointer p) {
+    static_cast<ExportProgress *> (p)->totals.push_back (total);
+  }), &progress);
+  gst_offline_export_run_async (exporter, nullptr, [] (GObject *source, GAsyncResult *result, gpointer p) {
+    auto *progress = static_cast<ExportProgress *> (p);
+    gst_offline_export_run_finish (GST_OFFLINE_EXPORT (source), result, &progress->error);
+    g_main_loop_quit (progress->loop);
+  }, &progress);
+  g_main_loop_run (loop);
+  fail_unless (progress.error == nullptr, "%s", progress.error ? progress.error->message : "");
+  return progress.totals;
+}
+
 /* Whether `text` parses as one JSON object. */
 bool is_json_object (const std::string &text)
 {
@@ -258,6 +285,15 @@ GST_START_TEST (test_dash_time_range)
     g_autoptr (GPtrArray) seeked = ot::decode ("offline://movie", data, 2500 * GST_MSECOND);
     fail_unless_equals_int64 (ot::duration_of (seeked), 3500 * GST_MSECOND);
     assert_plays_range (seeked, references, 2500 * GST_MSECOND, 3500 * GST_MSECOND, "a seek to 2.5 s in the range");
+  }
+  /* Its export counts its progress against the range's 2 s, not the 6 s of
+   * the presentation (the last report gives the file's own duration). */
+  {
+    g_autofree gchar *path = g_build_filename (dir, "range.mkv", nullptr);
+    auto totals = export_totals (data, "movie", path);
+    fail_unless (totals.size () >= 2, "%zu progress reports", totals.size ());
+    for (size_t i = 0; i + 1 < totals.size (); i++)
+      fail_unless_equals_uint64 (totals[i], 2 * GST_SECOND);
   }
 
   /* Bad ranges: clear errors, the download kept as it is. */
