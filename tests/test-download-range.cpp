@@ -346,6 +346,46 @@ GST_START_TEST (test_dash_time_range)
 }
 GST_END_TEST;
 
+/* `download --start 2 --end 5` of an id another process is downloading
+ * with the range 3 - 5 s: handed over through the index (exit 0, saying
+ * so), that process fetches the segments of 2 - 3 s too, and every
+ * segment of 2 - 5 s is fetched once. */
+GST_START_TEST (test_range_widened_while_running)
+{
+  g_autofree gchar *dir = make_dash_1s ("range-running");
+  g_autofree gchar *data = g_build_filename (dir, "data", nullptr);
+  g_mkdir_with_parents (data, 0700);
+  OtServer *server = ot_server_new ();
+  auto names = ot::serve_dir (server, dir);
+  for (const auto &name : names) {
+    if (g_str_has_prefix (name.c_str (), "chunk-"))
+      ot_server_set_rate (server, ("/" + name).c_str (), 100 * 1024);
+  }
+  std::string mpd = std::string (ot_server_get_base_url (server)) + "/manifest.mpd";
+  const gchar *argv[] = { "download", mpd.c_str (), "--id", "movie", "--start", "3", "--end", "5",
+    "--segment-parallelism", "1", nullptr };
+  GPid pid = ot_spawn_cli (data, argv);
+  FirstSegmentWhole wait { data };
+  ot_wait_for_changes (data, first_segment_is_whole, &wait);
+
+  Cli r = run (data, { "download", mpd.c_str (), "--id", "movie", "--start", "2", "--end", "5" });
+  assert_exit (r, 0);
+  fail_unless (r.out == "movie: being downloaded by another process, which fetches 0:00:02.000 to 0:00:05.000\n",
+      "%s%s", r.out.c_str (), r.err.c_str ());
+  fail_unless_equals_int (ot_wait_pid (pid), 0);
+
+  auto segments = planned_segments (data, "movie", server);
+  assert_fetched_only (server, segments, 2 * GST_SECOND, 5 * GST_SECOND, "3 - 5 s widened to 2 - 5 s while running");
+  g_autoptr (GstOfflineDownload) d = ot::index_download (data, "movie");
+  ot::assert_state (d, GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
+  GstOfflineDownloadRequest *request = gst_offline_download_get_request (d);
+  fail_unless_equals_uint64 (gst_offline_download_request_get_range_start (request), 2 * GST_SECOND);
+  fail_unless_equals_uint64 (gst_offline_download_request_get_range_end (request), 5 * GST_SECOND);
+  ot::assert_verify_clean (data);
+  ot_server_free (server);
+}
+GST_END_TEST;
+
 /* HLS: the segments of the range, of every variant chosen; a progressive
  * download refuses a range, saying why. */
 GST_START_TEST (test_hls_time_range_and_progressive_refusal)
@@ -411,6 +451,7 @@ static Suite *download_range_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_requested_position_is_fetched_next);
   tcase_add_test (tc, test_dash_time_range);
+  tcase_add_test (tc, test_range_widened_while_running);
   tcase_add_test (tc, test_hls_time_range_and_progressive_refusal);
   tcase_add_test (tc, test_request_time_range_api);
   return s;

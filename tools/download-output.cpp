@@ -33,8 +33,9 @@ time_range (GstOfflineDownload *download, GstClockTime *start, GstClockTime *end
   return GST_CLOCK_TIME_IS_VALID (*start) || GST_CLOCK_TIME_IS_VALID (*end);
 }
 
-/* "A to B" of a download's time range, as status and list show it; empty
- * when it is the whole item. */
+
+}  // namespace
+
 std::string
 range_text (GstOfflineDownload *download)
 {
@@ -45,7 +46,16 @@ range_text (GstOfflineDownload *download)
       + (GST_CLOCK_TIME_IS_VALID (end) ? format_duration (end) : std::string ("the end"));
 }
 
-}  // namespace
+bool
+range_covers (GstOfflineDownload *download, GstClockTime start, GstClockTime end)
+{
+  GstClockTime has_start, has_end;
+  time_range (download, &has_start, &has_end);
+  bool from_start = !GST_CLOCK_TIME_IS_VALID (has_start)
+      || (GST_CLOCK_TIME_IS_VALID (start) && start >= has_start);
+  bool to_end = !GST_CLOCK_TIME_IS_VALID (has_end) || (GST_CLOCK_TIME_IS_VALID (end) && end <= has_end);
+  return from_start && to_end;
+}
 
 std::string
 progress_text (GstOfflineDownload *download)
