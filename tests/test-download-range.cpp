@@ -62,6 +62,17 @@ std::vector<PlannedSegment> planned_segments (const gchar *data, const gchar *id
   return result;
 }
 
+/* A server of `dir` whose media segments come at `rate` bytes a second. */
+OtServer *slow_server (const gchar *dir, guint rate)
+{
+  OtServer *server = ot_server_new ();
+  for (const auto &name : ot::serve_dir (server, dir)) {
+    if (g_str_has_prefix (name.c_str (), "chunk-"))
+      ot_server_set_rate (server, ("/" + name).c_str (), rate);
+  }
+  return server;
+}
+
 struct FirstSegmentWhole {
   const gchar *data;
 };
@@ -93,12 +104,7 @@ GST_START_TEST (test_requested_position_is_fetched_next)
   g_autofree gchar *dir = make_dash_1s ("position");
   g_autofree gchar *data = g_build_filename (dir, "data", nullptr);
   g_mkdir_with_parents (data, 0700);
-  OtServer *server = ot_server_new ();
-  auto names = ot::serve_dir (server, dir);
-  for (const auto &name : names) {
-    if (g_str_has_prefix (name.c_str (), "chunk-"))
-      ot_server_set_rate (server, ("/" + name).c_str (), 200 * 1024);
-  }
+  OtServer *server = slow_server (dir, 200 * 1024);
   std::string mpd = std::string (ot_server_get_base_url (server)) + "/manifest.mpd";
   const gchar *argv[] = { "download", mpd.c_str (), "--id", "movie", "--segment-parallelism", "1", nullptr };
   GPid pid = ot_spawn_cli (data, argv);
@@ -355,12 +361,7 @@ GST_START_TEST (test_range_widened_while_running)
   g_autofree gchar *dir = make_dash_1s ("range-running");
   g_autofree gchar *data = g_build_filename (dir, "data", nullptr);
   g_mkdir_with_parents (data, 0700);
-  OtServer *server = ot_server_new ();
-  auto names = ot::serve_dir (server, dir);
-  for (const auto &name : names) {
-    if (g_str_has_prefix (name.c_str (), "chunk-"))
-      ot_server_set_rate (server, ("/" + name).c_str (), 100 * 1024);
-  }
+  OtServer *server = slow_server (dir, 100 * 1024);
   std::string mpd = std::string (ot_server_get_base_url (server)) + "/manifest.mpd";
   const gchar *argv[] = { "download", mpd.c_str (), "--id", "movie", "--start", "3", "--end", "5",
     "--segment-parallelism", "1", nullptr };
