@@ -62,6 +62,17 @@ std::vector<PlannedSegment> planned_segments (const gchar *data, const gchar *id
   return result;
 }
 
+/* A server of `dir` whose media segments come at `rate` bytes a second. */
+OtServer *slow_server (const gchar *dir, guint rate)
+{
+  OtServer *server = ot_server_new ();
+  for (const auto &name : ot::serve_dir (server, dir)) {
+    if (g_str_has_prefix (name.c_str (), "chunk-"))
+      ot_server_set_rate (server, ("/" + name).c_str (), rate);
+  }
+  return server;
+}
+
 struct FirstSegmentWhole {
   const gchar *data;
 };
@@ -93,12 +104,7 @@ GST_START_TEST (test_requested_position_is_fetched_next)
   g_autofree gchar *dir = make_dash_1s ("position");
   g_autofree gchar *data = g_build_filename (dir, "data", nullptr);
   g_mkdir_with_parents (data, 0700);
-  OtServer *server = ot_server_new ();
-  auto names = ot::serve_dir (server, dir);
-  for (const auto &name : names) {
-    if (g_str_has_prefix (name.c_str (), "chunk-"))
-      ot_server_set_rate (server, ("/" + name).c_str (), 200 * 1024);
-  }
+  OtServer *server = slow_server (dir, 200 * 1024);
   std::string mpd = std::string (ot_server_get_base_url (server)) + "/manifest.mpd";
   const gchar *argv[] = { "download", mpd.c_str (), "--id", "movie", "--segment-parallelism", "1", nullptr };
   GPid pid = ot_spawn_cli (data, argv);
@@ -203,6 +209,33 @@ void assert_plays_range (GPtrArray *offline, const ot::References &references, G
   ot::assert_same_from (shown, video_ref, audio_ref, start, start, what);
 }
 
+/* What an export reported as its total (the progress signal's duration), each time. */
+struct ExportProgress {
+  GMainLoop *loop;
+  std::vector<guint64> totals;
+  GError *error = nullptr;
+};
+
+/* Exports `id` into `path` through the library; returns the totals its
+ * progress reported. */
+std::vector<guint64> export_totals (const gchar *data, const gchar *id, const std::string &path)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (nullptr, FALSE);
+  ExportProgress progress { loop };
+  g_autoptr (GstOfflineExport) exporter = gst_offline_export_new (data, id, path.c_str ());
+  g_signal_connect (exporter, "progress", G_CALLBACK (+[] (GstOfflineExport *, guint64, guint64 total, gpointer p) {
+    static_cast<ExportProgress *> (p)->totals.push_back (total);
+  }), &progress);
+  gst_offline_export_run_async (exporter, nullptr, [] (GObject *source, GAsyncResult *result, gpointer p) {
+    auto *progress = static_cast<ExportProgress *> (p);
+    gst_offline_export_run_finish (GST_OFFLINE_EXPORT (source), result, &progress->error);
+    g_main_loop_quit (progress->loop);
+  }, &progress);
+  g_main_loop_run (loop);
+  fail_unless (progress.error == nullptr, "%s", progress.error ? progress.error->message : "");
+  return progress.totals;
+}
+
 /* Whether `text` parses as one JSON object. */
 bool is_json_object (const std::string &text)
 {
@@ -246,6 +279,9 @@ GST_START_TEST (test_dash_time_range)
   r = run (data, { "status", "movie" });
   assert_exit (r, 0);
   fail_unless (r.out.find ("range: 0:00:01.500 to 0:00:03.500") != std::string::npos, "%s", r.out.c_str ());
+  r = run (data, { "list" });
+  assert_exit (r, 0);
+  fail_unless (r.out.find (mpd + " (range 0:00:01.500 to 0:00:03.500)\n") != std::string::npos, "%s", r.out.c_str ());
 
   /* Plays exactly the range. */
   ot::References references = ot::dash_references (dir, data);
@@ -255,6 +291,15 @@ GST_START_TEST (test_dash_time_range)
     g_autoptr (GPtrArray) seeked = ot::decode ("offline://movie", data, 2500 * GST_MSECOND);
     fail_unless_equals_int64 (ot::duration_of (seeked), 3500 * GST_MSECOND);
     assert_plays_range (seeked, references, 2500 * GST_MSECOND, 3500 * GST_MSECOND, "a seek to 2.5 s in the range");
+  }
+  /* Its export counts its progress against the range's 2 s, not the 6 s of
+   * the presentation (the last report gives the file's own duration). */
+  {
+    g_autofree gchar *path = g_build_filename (dir, "range.mkv", nullptr);
+    auto totals = export_totals (data, "movie", path);
+    fail_unless (totals.size () >= 2, "%zu progress reports", totals.size ());
+    for (size_t i = 0; i + 1 < totals.size (); i++)
+      fail_unless_equals_uint64 (totals[i], 2 * GST_SECOND);
   }
 
   /* Bad ranges: clear errors, the download kept as it is. */
@@ -302,6 +347,41 @@ GST_START_TEST (test_dash_time_range)
   r = run (data, { "download", mpd.c_str (), "--id", "movie", "--start", "2", "--end", "3" });
   assert_exit (r, 0);
   assert_fetched_only (server, segments, 500 * GST_MSECOND, 5 * GST_SECOND, "a narrower range again");
+  ot::assert_verify_clean (data);
+  ot_server_free (server);
+}
+GST_END_TEST;
+
+/* `download --start 2 --end 5` of an id another process is downloading
+ * with the range 3 - 5 s: handed over through the index (exit 0, saying
+ * so), that process fetches the segments of 2 - 3 s too, and every
+ * segment of 2 - 5 s is fetched once. */
+GST_START_TEST (test_range_widened_while_running)
+{
+  g_autofree gchar *dir = make_dash_1s ("range-running");
+  g_autofree gchar *data = g_build_filename (dir, "data", nullptr);
+  g_mkdir_with_parents (data, 0700);
+  OtServer *server = slow_server (dir, 100 * 1024);
+  std::string mpd = std::string (ot_server_get_base_url (server)) + "/manifest.mpd";
+  const gchar *argv[] = { "download", mpd.c_str (), "--id", "movie", "--start", "3", "--end", "5",
+    "--segment-parallelism", "1", nullptr };
+  GPid pid = ot_spawn_cli (data, argv);
+  FirstSegmentWhole wait { data };
+  ot_wait_for_changes (data, first_segment_is_whole, &wait);
+
+  Cli r = run (data, { "download", mpd.c_str (), "--id", "movie", "--start", "2", "--end", "5" });
+  assert_exit (r, 0);
+  fail_unless (r.out == "movie: being downloaded by another process, which fetches 0:00:02.000 to 0:00:05.000\n",
+      "%s%s", r.out.c_str (), r.err.c_str ());
+  fail_unless_equals_int (ot_wait_pid (pid), 0);
+
+  auto segments = planned_segments (data, "movie", server);
+  assert_fetched_only (server, segments, 2 * GST_SECOND, 5 * GST_SECOND, "3 - 5 s widened to 2 - 5 s while running");
+  g_autoptr (GstOfflineDownload) d = ot::index_download (data, "movie");
+  ot::assert_state (d, GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
+  GstOfflineDownloadRequest *request = gst_offline_download_get_request (d);
+  fail_unless_equals_uint64 (gst_offline_download_request_get_range_start (request), 2 * GST_SECOND);
+  fail_unless_equals_uint64 (gst_offline_download_request_get_range_end (request), 5 * GST_SECOND);
   ot::assert_verify_clean (data);
   ot_server_free (server);
 }
@@ -372,6 +452,7 @@ static Suite *download_range_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_requested_position_is_fetched_next);
   tcase_add_test (tc, test_dash_time_range);
+  tcase_add_test (tc, test_range_widened_while_running);
   tcase_add_test (tc, test_hls_time_range_and_progressive_refusal);
   tcase_add_test (tc, test_request_time_range_api);
   return s;

@@ -9,6 +9,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
+#include <gst/pbutils/pbutils.h>
+#include <gst/tag/tag.h>
 #include <json-glib/json-glib.h>
 
 #include "adaptive-content.h"
@@ -20,6 +22,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -177,6 +180,68 @@ GST_END_TEST;
 
 /* ---- HLS (MPEG-TS) ------------------------------------------------------------ */
 
+/* When the first video and audio samples of the file at `path` come on
+ * its timeline, as `demuxer` gives them: for an MP4 (qtdemux) their
+ * running times (an edit list that starts a track later shows in its
+ * segment, not in the samples' PTS), for an MPEG-TS (tsdemux) their PTS,
+ * on the one clock of its tracks (its segment starts at the first video
+ * frame, clipping audio before it). */
+struct FirstSamples {
+  GstClockTime video = GST_CLOCK_TIME_NONE;
+  GstClockTime audio = GST_CLOCK_TIME_NONE;
+  bool running_time = false;
+};
+
+FirstSamples
+first_samples (const std::string &path, const char *demuxer)
+{
+  std::string description = "filesrc location=\"" + path + "\" ! " + demuxer + " name=demux";
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GstElement) pipeline = gst_parse_launch (description.c_str (), &error);
+  fail_unless (pipeline != nullptr, "%s", error ? error->message : "");
+  FirstSamples first;
+  first.running_time = g_str_equal (demuxer, "qtdemux");
+  g_autoptr (GstElement) demux = gst_bin_get_by_name (GST_BIN (pipeline), "demux");
+  g_signal_connect (demux, "pad-added", G_CALLBACK (+[] (GstElement *element, GstPad *pad, gpointer data) {
+    GstElement *sink = gst_element_factory_make ("fakesink", nullptr);
+    g_object_set (sink, "sync", FALSE, "async", FALSE, nullptr);
+    GstElement *bin = GST_ELEMENT (gst_element_get_parent (element));
+    gst_bin_add (GST_BIN (bin), sink);
+    gst_object_unref (bin);
+    gst_element_sync_state_with_parent (sink);
+    g_autoptr (GstPad) sink_pad = gst_element_get_static_pad (sink, "sink");
+    gst_pad_link (pad, sink_pad);
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, [] (GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+      auto *first = static_cast<FirstSamples *> (data);
+      GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+      g_autoptr (GstEvent) event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+      const GstSegment *segment = nullptr;
+      gst_event_parse_segment (event, &segment);
+      GstClockTime time = first->running_time
+          ? gst_segment_to_running_time (segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buffer))
+          : GST_BUFFER_PTS (buffer);
+      if (!GST_CLOCK_TIME_IS_VALID (time))
+        return GST_PAD_PROBE_OK; /* not timed: the next one is */
+      const gchar *name = GST_PAD_NAME (pad);
+      GstClockTime *slot = g_str_has_prefix (name, "video") ? &first->video
+          : g_str_has_prefix (name, "audio")                ? &first->audio
+                                                            : nullptr;
+      if (slot && !GST_CLOCK_TIME_IS_VALID (*slot))
+        *slot = time;
+      return GST_PAD_PROBE_REMOVE;
+    }, data, nullptr);
+  }), &first);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
+  g_autoptr (GstMessage) message = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+      static_cast<GstMessageType> (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS, "%s: %s", path.c_str (), description.c_str ());
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  fail_unless (GST_CLOCK_TIME_IS_VALID (first.video) && GST_CLOCK_TIME_IS_VALID (first.audio), "%s: video %"
+      GST_TIME_FORMAT ", audio %" GST_TIME_FORMAT, path.c_str (), GST_TIME_ARGS (first.video), GST_TIME_ARGS (first.audio));
+  return first;
+}
+
 GST_START_TEST (test_hls_ts_to_mp4)
 {
   Dirs dirs ("export-hls");
@@ -201,9 +266,18 @@ GST_START_TEST (test_hls_ts_to_mp4)
   std::string path = std::string (dirs.root) + "/clip.mp4";
   export_json (dirs.data, "clip", path, 4, { "video", "audio" });
   g_autoptr (GPtrArray) lines = decode_file (path);
-  /* The file starts each track at 0, the TS clock later: times from each
-   * track's first sample. (mp4mux drops the 23 ms by which the first AAC
-   * frame precedes the first video frame in the TS: not checked here.) */
+  /* The first AAC frame comes 23 ms before the first video frame in the
+   * TS: the file keeps that (mp4mux's edit list starts the video track
+   * later), to within a tick of its movie timescale. */
+  FirstSamples source = first_samples (reference, "tsdemux");
+  FirstSamples file = first_samples (path, "qtdemux");
+  gint64 source_offset = (gint64) source.video - (gint64) source.audio;
+  gint64 file_offset = (gint64) file.video - (gint64) file.audio;
+  fail_unless (source_offset > 10 * GST_MSECOND, "the source's offset is %" G_GINT64_FORMAT " ns", source_offset);
+  fail_unless (llabs (file_offset - source_offset) <= GST_MSECOND, "video starts %" G_GINT64_FORMAT " ns after the "
+      "audio in the file, %" G_GINT64_FORMAT " ns in the source", file_offset, source_offset);
+  /* Within each track, times from its first sample (the TS clock starts
+   * later than the file's). */
   auto video = frames_of (lines, "video");
   auto audio = frames_of (lines, "audio");
   auto reference_video = frames_of (expected, "video");
@@ -318,6 +392,49 @@ text_lines (const std::string &path)
   return text;
 }
 
+/* "TYPE LANGUAGE TITLE" of each audio and text stream of the file at
+ * `path`, as a discoverer (its demuxer) reads it back: the language as its
+ * ISO 639-1 code, "-" for a tag not there. */
+std::vector<std::string>
+stream_tags (const std::string &path)
+{
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GstDiscoverer) discoverer = gst_discoverer_new (30 * GST_SECOND, &error);
+  fail_unless (discoverer != nullptr, "%s", error ? error->message : "");
+  g_autofree gchar *uri = gst_filename_to_uri (path.c_str (), nullptr);
+  g_autoptr (GstDiscovererInfo) info = gst_discoverer_discover_uri (discoverer, uri, &error);
+  fail_unless (info && gst_discoverer_info_get_result (info) == GST_DISCOVERER_OK, "%s: %s", path.c_str (),
+      error ? error->message : "not discovered");
+  std::vector<std::string> result;
+  GList *streams = gst_discoverer_info_get_stream_list (info);
+  for (GList *l = streams; l; l = l->next) {
+    auto *stream = GST_DISCOVERER_STREAM_INFO (l->data);
+    const char *type = GST_IS_DISCOVERER_AUDIO_INFO (stream) ? "audio"
+        : GST_IS_DISCOVERER_SUBTITLE_INFO (stream)           ? "text"
+                                                             : nullptr;
+    if (!type)
+      continue;
+    const GstTagList *tags = gst_discoverer_stream_info_get_tags (stream);
+    g_autofree gchar *language = nullptr;
+    g_autofree gchar *title = nullptr;
+    if (tags) {
+      gst_tag_list_get_string (tags, GST_TAG_LANGUAGE_CODE, &language);
+      gst_tag_list_get_string (tags, GST_TAG_TITLE, &title);
+    }
+    if (GST_IS_DISCOVERER_SUBTITLE_INFO (stream) && !language && gst_discoverer_subtitle_info_get_language (
+            GST_DISCOVERER_SUBTITLE_INFO (stream)))
+      language = g_strdup (gst_discoverer_subtitle_info_get_language (GST_DISCOVERER_SUBTITLE_INFO (stream)));
+    if (GST_IS_DISCOVERER_AUDIO_INFO (stream) && !language && gst_discoverer_audio_info_get_language (
+            GST_DISCOVERER_AUDIO_INFO (stream)))
+      language = g_strdup (gst_discoverer_audio_info_get_language (GST_DISCOVERER_AUDIO_INFO (stream)));
+    const gchar *code = language ? gst_tag_get_language_code_iso_639_1 (language) : nullptr;
+    result.push_back (std::string (type) + " " + (code ? code : language ? language : "-") + " " + (title ? title : "-"));
+  }
+  gst_discoverer_stream_info_list_free (streams);
+  std::sort (result.begin (), result.end ());
+  return result;
+}
+
 GST_START_TEST (test_webvtt_into_matroska_and_mp4)
 {
   Dirs dirs ("export-text");
@@ -326,7 +443,14 @@ GST_START_TEST (test_webvtt_into_matroska_and_mp4)
   std::string mpd = read_text (mpd_path);
   size_t end = mpd.rfind ("</Period>");
   fail_unless (end != std::string::npos);
+  /* The audio track in French, and both with a title (a DASH Label). */
+  size_t audio = mpd.find ("contentType=\"audio\"");
+  fail_unless (audio != std::string::npos && mpd.find ("lang=") == std::string::npos, "%s", mpd.c_str ());
+  mpd.insert (audio, "lang=\"fr\" ");
+  mpd.insert (mpd.find ('>', audio) + 1, "<Label>Commentaire</Label>");
+  end = mpd.rfind ("</Period>");
   mpd.insert (end, "<AdaptationSet id=\"3\" contentType=\"text\" mimeType=\"text/vtt\" lang=\"en\">"
+                   "<Label>English subtitles</Label>"
                    "<Representation id=\"3\" bandwidth=\"256\"><BaseURL>subs.vtt</BaseURL></Representation>"
                    "</AdaptationSet>\n");
   write_text (mpd_path, mpd);
@@ -346,6 +470,16 @@ GST_START_TEST (test_webvtt_into_matroska_and_mp4)
     fail_unless (text.size () == 2, "%s: %zu cues:\n%s", name, text.size (), all.c_str ());
     fail_unless (text[0] == "text 1000000000 first cue" && text[1] == "text 4000000000 second cue", "%s:\n%s", name,
         all.c_str ());
+    /* The languages and titles of the tracks are in the file. (Matroska
+     * writes its track headers once the audio and video have data, and does
+     * not wait for the text track's: that one's tags may come after.) */
+    auto tags = stream_tags (path);
+    std::string listed;
+    for (const auto &t : tags)
+      listed += t + "; ";
+    bool matroska = g_str_has_suffix (name, ".mkv");
+    fail_unless (tags.size () == 2 && tags[0] == "audio fr Commentaire"
+            && (matroska || tags[1] == "text en English subtitles"), "%s: %s", name, listed.c_str ());
   }
 }
 GST_END_TEST;
@@ -391,6 +525,19 @@ GST_START_TEST (test_refusals_leave_nothing)
   fail_unless (r.out.find ("movie: ") == 0 && r.out.find ("\nexported movie to " + path + ": ") != std::string::npos,
       "%s", r.out.c_str ());
   fail_unless (read_text (path).compare (0, 4, "\x1a\x45\xdf\xa3") == 0, "not a Matroska file");
+  assert_only (out, { "movie.bin" });
+
+  /* FILE exists: refused and left as it is, unless --force, which replaces it. */
+  write_text (path, "keep me");
+  r = run (dirs.data, { "export", "movie", path.c_str (), "--format", "mkv" });
+  ot_assert_exit (r, 1);
+  fail_unless (reason_of (r) == "gst-offline: export of movie refused: " + path + " exists (--force replaces it)", "%s",
+      r.err.c_str ());
+  fail_unless (read_text (path) == "keep me");
+  assert_only (out, { "movie.bin" });
+  r = run (dirs.data, { "export", "movie", path.c_str (), "--format", "mkv", "--force" });
+  ot_assert_exit (r, 0);
+  fail_unless (read_text (path).compare (0, 4, "\x1a\x45\xdf\xa3") == 0, "not replaced by a Matroska file");
   assert_only (out, { "movie.bin" });
 
   /* A full disk: the export fails, and neither FILE nor its temporary

@@ -725,6 +725,9 @@ class PythonApiTest(unittest.TestCase):
         self.assertEqual(missing.get_format(), Format.AUTO)
         missing.set_format(Format.MP4)
         self.assertEqual(missing.get_format(), Format.MP4)
+        self.assertFalse(missing.get_overwrite())
+        missing.set_overwrite(True)
+        self.assertTrue(missing.props.overwrite)
         self.assertEqual(missing.get_duration(), Gst.CLOCK_TIME_NONE)
         read_every_property(missing)
         with self.assertRaises(GLib.Error) as refused:
@@ -750,6 +753,20 @@ class PythonApiTest(unittest.TestCase):
         streams = exporter.get_streams()
         types = [streams.get_stream(i).get_stream_type() for i in range(streams.get_size())]
         self.assertEqual(types, [Gst.StreamType.VIDEO, Gst.StreamType.AUDIO])
+        # Again to the same path: refused (the file left as it is) unless
+        # replacing it is asked for.
+        before = os.stat(path)
+        again = GstOffline.Export.new(self.data_dir, "py-dash", path)
+        again.set_format(Format.MATROSKA)
+        with self.assertRaises(GLib.Error) as exists:
+            call_async(lambda done: again.run_async(None, done), again.run_finish)
+        self.assertTrue(exists.exception.matches(Gio.io_error_quark(), Gio.IOErrorEnum.EXISTS), exists.exception.message)
+        self.assertEqual(os.listdir(out), ["dash.bin"])
+        self.assertEqual(os.stat(path).st_ino, before.st_ino)
+        again.set_overwrite(True)
+        self.assertTrue(call_async(lambda done: again.run_async(None, done), again.run_finish))
+        self.assertEqual(os.listdir(out), ["dash.bin"])
+        self.assertNotEqual(os.stat(path).st_ino, before.st_ino)
 
 
 def call_async(start, finish):

@@ -283,10 +283,25 @@ set_license_url (GstOfflineDownloadRequest *request, const char *license_url)
 }
 
 int
-report_add_error (GError *error, const std::string &id)
+report_add_error (GError *error, const std::string &id, GstOfflineDownloadManager *manager,
+    GstOfflineDownloadRequest *request)
 {
-  if (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_BUSY))
+  if (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_BUSY)) {
+    /* A time range is handed to the process that downloads it (through the
+     * index): done, once the range it fetches holds the one asked for. */
+    GstClockTime start = gst_offline_download_request_get_range_start (request);
+    GstClockTime end = gst_offline_download_request_get_range_end (request);
+    g_autoptr (GstOfflineDownload) running = GST_CLOCK_TIME_IS_VALID (start) || GST_CLOCK_TIME_IS_VALID (end)
+        ? gst_offline_download_manager_get_download (manager, id.c_str (), nullptr) : nullptr;
+    if (running && range_covers (running, start, end)) {
+      std::string range = range_text (running);
+      printf ("%s: being downloaded by another process, which fetches %s\n", id.c_str (),
+          range.empty () ? "the whole item" : range.c_str ());
+      fflush (stdout);
+      return kExitSuccess;
+    }
     return fail ("download %s is being downloaded by another process", id.c_str ());
+  }
   return fail ("cannot add download %s: %s", id.c_str (), error->message);
 }
 
@@ -301,7 +316,7 @@ queue_download (Context &ctx, GstOfflineDownloadRequest *request, const std::str
   g_autoptr (GError) error = nullptr;
   g_autoptr (GstOfflineDownload) added = gst_offline_download_manager_add_download (manager, request, &error);
   if (!added)
-    return report_add_error (error, requested);
+    return report_add_error (error, requested, manager, request);
   /* A complete download whose files are all there stays complete. */
   bool complete = gst_offline_download_get_state (added) == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED;
   printf ("%s %s\n", complete ? "completed" : "queued", gst_offline_download_get_id (added));
@@ -334,7 +349,7 @@ run_download (GstOfflineDownloadManager *manager, GstOfflineDownloadRequest *req
     g_autoptr (GError) error = nullptr;
     g_autoptr (GstOfflineDownload) added = gst_offline_download_manager_add_download (manager, request, &error);
     if (!added)
-      return report_add_error (error, watch.id);
+      return report_add_error (error, watch.id, manager, request);
     watch.id = gst_offline_download_get_id (added);
     if (announce_id) {
       /* The id was derived from the URL: say which, for `play ID` later. */

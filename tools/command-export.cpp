@@ -155,9 +155,11 @@ command_export (Context &ctx, int argc, char **argv)
 {
   gchar *format_option = nullptr;
   gboolean json = FALSE;
+  gboolean force = FALSE;
   const GOptionEntry entries[] = {
       {"format", 0, 0, G_OPTION_ARG_STRING, &format_option,
           "The container: mp4, mkv or webm (default: by FILE's extension)", "FORMAT"},
+      {"force", 0, 0, G_OPTION_ARG_NONE, &force, "Replace FILE if it exists (else the export is refused)", nullptr},
       {"json", 0, 0, G_OPTION_ARG_NONE, &json,
           "At the end print a JSON object: id, path, format, size, duration, tracks (docs/cli.md)", nullptr},
       {},
@@ -165,7 +167,7 @@ command_export (Context &ctx, int argc, char **argv)
   int status = parse_command_options (ctx, "export", "ID FILE",
       "Writes a complete download into FILE, one MP4 (.mp4, .m4a, .m4v), Matroska (.mkv, .mka) or WebM\n"
       "(.webm) file, remuxed without re-encoding and decrypted if its license allows playback. FILE\n"
-      "appears only once it is whole.",
+      "appears only once it is whole; one that exists is replaced only with --force.",
       entries, &argc, &argv);
   g_autofree gchar *format_text = format_option;
   if (status == kExitSuccess)
@@ -189,6 +191,7 @@ command_export (Context &ctx, int argc, char **argv)
 
   g_autoptr (GstOfflineExport) exporter = gst_offline_export_new (ctx.data_dir.c_str (), id, path);
   gst_offline_export_set_format (exporter, format);
+  gst_offline_export_set_overwrite (exporter, force);
 
   g_autoptr (GMainLoop) loop = g_main_loop_new (nullptr, FALSE);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
@@ -214,6 +217,8 @@ command_export (Context &ctx, int argc, char **argv)
       fail ("export of %s interrupted: %s was not written", id, path);
       return kExitInterrupted;
     }
+    if (g_error_matches (watch.error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+      return fail ("export of %s refused: %s exists (--force replaces it)", id, path);
     return fail ("%s", watch.error->message);
   }
   if (json)

@@ -19,7 +19,8 @@ command_list (Context &ctx, int argc, char **argv)
       {},
   };
   int status = parse_command_options (ctx, "list", "",
-      "One line per download: ID  STATE  PERCENT  BYTES  URI.", entries, &argc, &argv);
+      "One line per download: ID  STATE  PERCENT  BYTES  URI, and '(range A to B)' after the URI of a\n"
+      "download of a time range.", entries, &argc, &argv);
   if (status == kExitSuccess)
     status = expect_arguments ("list", argc, argv, 0, 0, "");
   if (status != kExitSuccess)

@@ -33,7 +33,29 @@ time_range (GstOfflineDownload *download, GstClockTime *start, GstClockTime *end
   return GST_CLOCK_TIME_IS_VALID (*start) || GST_CLOCK_TIME_IS_VALID (*end);
 }
 
+
 }  // namespace
+
+std::string
+range_text (GstOfflineDownload *download)
+{
+  GstClockTime start, end;
+  if (!time_range (download, &start, &end))
+    return "";
+  return format_duration (GST_CLOCK_TIME_IS_VALID (start) ? start : 0) + " to "
+      + (GST_CLOCK_TIME_IS_VALID (end) ? format_duration (end) : std::string ("the end"));
+}
+
+bool
+range_covers (GstOfflineDownload *download, GstClockTime start, GstClockTime end)
+{
+  GstClockTime has_start, has_end;
+  time_range (download, &has_start, &has_end);
+  bool from_start = !GST_CLOCK_TIME_IS_VALID (has_start)
+      || (GST_CLOCK_TIME_IS_VALID (start) && start >= has_start);
+  bool to_end = !GST_CLOCK_TIME_IS_VALID (has_end) || (GST_CLOCK_TIME_IS_VALID (end) && end <= has_end);
+  return from_start && to_end;
+}
 
 std::string
 progress_text (GstOfflineDownload *download)
@@ -243,12 +265,15 @@ DownloadArrayPrinter::finish ()
 void
 DownloadTable::add (GstOfflineDownload *d)
 {
+  /* A download of a time range says which after its URI: its percent and
+   * bytes are of that range, not of the whole item. */
+  std::string range = range_text (d);
   Row row = {
       gst_offline_download_get_id (d),
       gst_offline_download_state_to_string (gst_offline_download_get_state (d)),
       format_percent (gst_offline_download_get_percent_downloaded (d)),
       format_size (gst_offline_download_get_bytes_downloaded (d)),
-      gst_offline_download_get_uri (d),
+      gst_offline_download_get_uri (d) + (range.empty () ? std::string () : " (range " + range + ")"),
   };
   for (size_t c = 0; c < kColumns; c++)
     widths_[c] = std::max (widths_[c], (size_t) g_utf8_strlen (row[c].c_str (), -1));
@@ -315,10 +340,9 @@ format_download_status (GstOfflineDownload *d, const char *data_dir)
       tracks += (tracks.empty () ? "" : ", ") + std::string (*keys);
   }
   field ("tracks", tracks.empty () ? std::string ("all") : tracks);
-  GstClockTime range_start, range_end;
-  if (time_range (d, &range_start, &range_end))
-    field ("range", format_duration (GST_CLOCK_TIME_IS_VALID (range_start) ? range_start : 0) + " to " +
-        (GST_CLOCK_TIME_IS_VALID (range_end) ? format_duration (range_end) : std::string ("the end")));
+  std::string range = range_text (d);
+  if (!range.empty ())
+    field ("range", range);
   if (auto license = license_of (d, data_dir))
     field ("license", license_text (*license));
   field ("started", format_time_ms (gst_offline_download_get_start_time (d)));

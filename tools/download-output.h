@@ -77,6 +77,14 @@ class DownloadArrayPrinter {
  * `status` show the size. */
 std::string progress_text (GstOfflineDownload *download);
 
+/* "A to B" of the time range a download was asked for (status, list), or
+ * "" for the whole item. */
+std::string range_text (GstOfflineDownload *download);
+
+/* Whether the time range of `download` holds [start, end] (ns;
+ * GST_CLOCK_TIME_NONE: open). */
+bool range_covers (GstOfflineDownload *download, GstClockTime start, GstClockTime end);
+
 /* `list`: one line per download added, columns aligned: ID  STATE  PERCENT  BYTES  URI. */
 class DownloadTable {
  public:

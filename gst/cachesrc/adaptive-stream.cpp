@@ -326,9 +326,18 @@ AdaptiveStream::push_segment (gint64 media_offset)
 
   if (need_tags_) {
     need_tags_ = false;
+    /* The manifest's language and label (DASH Label, HLS NAME, Smooth
+     * Streaming Name): players show them, an export writes them. */
     const gchar *language = gst_offline_track_get_language (track ());
-    if (language && *language) {
-      GstTagList *tags = gst_tag_list_new (GST_TAG_LANGUAGE_CODE, language, nullptr);
+    const gchar *label = gst_offline_track_get_label (track ());
+    GstTagList *tags = gst_tag_list_new_empty ();
+    if (language && *language)
+      gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_LANGUAGE_CODE, language, nullptr);
+    if (label && *label)
+      gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_TAG_TITLE, label, nullptr);
+    if (gst_tag_list_is_empty (tags)) {
+      gst_tag_list_unref (tags);
+    } else {
       gst_tag_list_set_scope (tags, GST_TAG_SCOPE_STREAM);
       GST_DEBUG_OBJECT (pad (), "tags %" GST_PTR_FORMAT, tags);
       gst_pad_push_event (pad (), gst_event_new_tag (tags));

@@ -78,6 +78,7 @@ struct _GstOfflineExport {
   gchar *download_id;
   gchar *path;
   GstOfflineExportFormat format;
+  gboolean overwrite;
   /* The results of the last run that succeeded. */
   guint64 size;
   GstClockTime duration;
@@ -88,7 +89,7 @@ struct _GstOfflineExport {
 
 G_DEFINE_TYPE (GstOfflineExport, gst_offline_export, G_TYPE_OBJECT)
 
-enum { PROP_0, PROP_DATA_DIR, PROP_DOWNLOAD_ID, PROP_PATH, PROP_FORMAT, N_PROPS };
+enum { PROP_0, PROP_DATA_DIR, PROP_DOWNLOAD_ID, PROP_PATH, PROP_FORMAT, PROP_OVERWRITE, N_PROPS };
 static GParamSpec *properties[N_PROPS];
 
 enum { SIGNAL_PROGRESS, N_SIGNALS };
@@ -109,6 +110,7 @@ struct ExportRun {
   std::string path;
   std::string temp_path;
   const FormatInfo *format = nullptr;
+  bool overwrite = false;
   std::string tracks;  /* cachesrc's tracks property; empty: progressive */
   GstClockTime total = GST_CLOCK_TIME_NONE;
 
@@ -228,6 +230,22 @@ check_license (ExportRun *run, GError **error)
   return false;
 }
 
+/* The error of a `path` that exists when it may not be replaced. */
+static GError *
+exists_error (ExportRun *run)
+{
+  return g_error_new (G_IO_ERROR, G_IO_ERROR_EXISTS,
+      "cannot export download '%s': %s exists (replacing it must be asked for)", run->id.c_str (), run->path.c_str ());
+}
+
+/* Whether something (a file, a directory, a dangling link) has `path`'s name. */
+static bool
+path_taken (const std::string &path)
+{
+  GStatBuf buf;
+  return g_lstat (path.c_str (), &buf) == 0;
+}
+
 /* The temporary file beside `path`: ".NAME.part-XXXXXX", mode 0666 less the umask. */
 static bool
 make_temporary (ExportRun *run, GError **error)
@@ -247,6 +265,23 @@ make_temporary (ExportRun *run, GError **error)
   close (fd);
   run->temp_path = temp;
   return true;
+}
+
+/* How much content an export of `download` writes: its time range (as
+ * cachesrc plays it) within `duration`, the whole presentation's. */
+static GstClockTime
+content_to_export (GstOfflineDownload *download, GstClockTime duration)
+{
+  GstOfflineDownloadRequest *request = gst_offline_download_get_request (download);
+  GstClockTime start = request ? gst_offline_download_request_get_range_start (request) : GST_CLOCK_TIME_NONE;
+  GstClockTime end = request ? gst_offline_download_request_get_range_end (request) : GST_CLOCK_TIME_NONE;
+  if (duration == 0)
+    duration = GST_CLOCK_TIME_NONE; /* not known: a progressive file */
+  if (!GST_CLOCK_TIME_IS_VALID (start))
+    start = 0;
+  if (!GST_CLOCK_TIME_IS_VALID (end) || (GST_CLOCK_TIME_IS_VALID (duration) && end > duration))
+    end = duration;
+  return GST_CLOCK_TIME_IS_VALID (end) && end > start ? end - start : GST_CLOCK_TIME_NONE;
 }
 
 static void
@@ -289,7 +324,11 @@ prepare_in_thread (GTask *task, gpointer, gpointer task_data, GCancellable *canc
       return;
     }
   }
-  run->total = gst_offline_download_index_get_duration (index, run->id.c_str ());
+  run->total = content_to_export (download, gst_offline_download_index_get_duration (index, run->id.c_str ()));
+  if (!run->overwrite && path_taken (run->path)) {
+    g_task_return_error (task, exists_error (run));
+    return;
+  }
   if (!check_license (run, &error) || g_cancellable_set_error_if_cancelled (cancellable, &error)
       || !make_temporary (run, &error)) {
     g_task_return_error (task, error);
@@ -320,8 +359,20 @@ commit_in_thread (GTask *task, gpointer, gpointer task_data, GCancellable *)
     g_task_return_error (task, error);
     return;
   }
-  if (g_rename (run->temp_path.c_str (), run->path.c_str ()) != 0) {
-    gst_offline::set_error_from_errno (&error, errno, "renaming " + run->temp_path + " to " + run->path);
+  /* A file that came under FILE's name while the export ran is not
+   * replaced either, unless replacing was asked for. */
+  int renamed = run->overwrite ? g_rename (run->temp_path.c_str (), run->path.c_str ())
+                               : renameat2 (AT_FDCWD, run->temp_path.c_str (), AT_FDCWD, run->path.c_str (),
+                                     RENAME_NOREPLACE);
+  if (renamed != 0 && !run->overwrite && (errno == EINVAL || errno == ENOSYS)) {
+    /* A file system without RENAME_NOREPLACE: look, then rename. */
+    renamed = path_taken (run->path) ? (errno = EEXIST, -1) : g_rename (run->temp_path.c_str (), run->path.c_str ());
+  }
+  if (renamed != 0) {
+    if (errno == EEXIST && !run->overwrite)
+      error = exists_error (run);
+    else
+      gst_offline::set_error_from_errno (&error, errno, "renaming " + run->temp_path + " to " + run->path);
     g_task_return_error (task, error);
     return;
   }
@@ -387,6 +438,78 @@ on_muxed_buffer (GstPad *, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* The stream tags cachesrc gave the track a reader reads (its language and
+ * title), or NULL. */
+static GstTagList *
+track_tags (GstElement *reader)
+{
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (reader, "sink");
+  g_autoptr (GstPad) source = sink ? gst_pad_get_peer (sink) : nullptr;
+  GstTagList *tags = nullptr;
+  GstEvent *event;
+  for (guint i = 0; source && (event = gst_pad_get_sticky_event (source, GST_EVENT_TAG, i)); i++) {
+    GstTagList *list = nullptr;
+    gst_event_parse_tag (event, &list);
+    if (gst_tag_list_get_scope (list) == GST_TAG_SCOPE_STREAM) {
+      GstTagList *merged = gst_tag_list_merge (tags, list, GST_TAG_MERGE_REPLACE);
+      if (tags)
+        gst_tag_list_unref (tags);
+      tags = merged;
+    }
+    gst_event_unref (event);
+  }
+  return tags;
+}
+
+/* What a reader's output carries to the muxer besides its data. */
+struct TrackTagging {
+  GstElement *reader;
+  bool done = false;
+};
+
+/* Demuxers and parsers do not pass on the stream tags cachesrc gives each
+ * track (qtdemux and tsdemux make tags of their own): they are added to the
+ * stream tags the reader sends, or sent before its first data, so that the
+ * muxer writes the track's language and title. */
+static GstPadProbeReturn
+tag_track (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  auto *tagging = static_cast<TrackTagging *> (user_data);
+  bool event = GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM;
+  if (event && GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_TAG)
+    return GST_PAD_PROBE_OK;
+  GstTagList *ours = track_tags (tagging->reader);
+  if (!ours)
+    return GST_PAD_PROBE_REMOVE;
+  if (event) {
+    GstEvent *tag_event = GST_PAD_PROBE_INFO_EVENT (info);
+    GstTagList *theirs = nullptr;
+    gst_event_parse_tag (tag_event, &theirs);
+    if (gst_tag_list_get_scope (theirs) == GST_TAG_SCOPE_STREAM) {
+      GstTagList *merged = gst_tag_list_merge (theirs, ours, GST_TAG_MERGE_REPLACE);
+      gst_tag_list_set_scope (merged, GST_TAG_SCOPE_STREAM);
+      GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_tag (merged);
+      gst_event_unref (tag_event);
+      tagging->done = true;
+    }
+    gst_tag_list_unref (ours);
+    return GST_PAD_PROBE_OK;
+  }
+  /* The first data, and no stream tags came: ours go first (the sticky
+   * events are with the peer already). */
+  if (!tagging->done) {
+    g_autoptr (GstPad) peer = gst_pad_get_peer (pad);
+    gst_tag_list_set_scope (ours, GST_TAG_SCOPE_STREAM);
+    if (peer)
+      gst_pad_send_event (peer, gst_event_new_tag (ours));
+    else
+      gst_tag_list_unref (ours);
+  } else {
+    gst_tag_list_unref (ours);
+  }
+  return GST_PAD_PROBE_REMOVE;
+}
+
 /* Links `pad` (elementary stream of fixed caps) to a new request pad of the
  * muxer. Called from streaming threads. */
 static void
@@ -423,6 +546,12 @@ link_to_muxer (ExportRun *run, GstElement *element, GstPad *pad, GstCaps *caps)
   GstPadLinkReturn linked = gst_pad_link (queue_src, sink);
   if (GST_PAD_LINK_SUCCESSFUL (linked))
     linked = gst_pad_link (pad, queue_sink);
+  if (GST_PAD_LINK_SUCCESSFUL (linked)) {
+    gst_pad_add_probe (pad,
+        static_cast<GstPadProbeType> (GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_BUFFER
+            | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+        tag_track, new TrackTagging { element }, [] (gpointer data) { delete static_cast<TrackTagging *> (data); });
+  }
   if (GST_PAD_LINK_FAILED (linked)) {
     g_autofree gchar *description = gst_caps_to_string (caps);
     refuse_stream (run, element, std::string ("cannot put a stream of ") + description + " into " + run->format->person
@@ -896,6 +1025,9 @@ start_pipeline (ExportRun *run)
   GST_INFO ("exporting %s (tracks %s) into %s through %s", run->id.c_str (),
       run->tracks.empty () ? "all" : run->tracks.c_str (), run->temp_path.c_str (), run->format->muxer);
   gst_element_set_state (run->pipeline, GST_STATE_PLAYING);
+  /* Nothing written yet, and how much there is to write. */
+  run->reported = 0;
+  g_signal_emit (run->self, signals[SIGNAL_PROGRESS], 0, (guint64) 0, (guint64) run->total);
 }
 
 static void
@@ -947,6 +1079,9 @@ gst_offline_export_set_property (GObject *object, guint prop_id, const GValue *v
     case PROP_FORMAT:
       self->format = static_cast<GstOfflineExportFormat> (g_value_get_enum (value));
       break;
+    case PROP_OVERWRITE:
+      self->overwrite = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
@@ -968,6 +1103,9 @@ gst_offline_export_get_property (GObject *object, guint prop_id, GValue *value, 
       break;
     case PROP_FORMAT:
       g_value_set_enum (value, self->format);
+      break;
+    case PROP_OVERWRITE:
+      g_value_set_boolean (value, self->overwrite);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1000,8 +1138,9 @@ gst_offline_export_class_init (GstOfflineExportClass *klass)
   /**
    * GstOfflineExport:path: (type filename)
    *
-   * The file to write. It appears (replacing a file of that name) only once
-   * it is whole.
+   * The file to write. It appears only once it is whole. If something has
+   * its name already, the export is refused unless
+   * #GstOfflineExport:overwrite is set.
    */
   properties[PROP_PATH] = g_param_spec_string ("path", "Path", "The file to write", nullptr,
       static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
@@ -1014,18 +1153,32 @@ gst_offline_export_class_init (GstOfflineExportClass *klass)
   properties[PROP_FORMAT] = g_param_spec_enum ("format", "Format", "The container to write (auto: by the file's extension)",
       GST_OFFLINE_TYPE_EXPORT_FORMAT, GST_OFFLINE_EXPORT_FORMAT_AUTO,
       static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+  /**
+   * GstOfflineExport:overwrite:
+   *
+   * Whether a file that has the name of #GstOfflineExport:path is replaced
+   * (once the export is whole). %FALSE (the default): the export is refused
+   * with %G_IO_ERROR_EXISTS before anything is written, and a file that
+   * comes under that name while it runs is not replaced either.
+   */
+  properties[PROP_OVERWRITE] = g_param_spec_boolean ("overwrite", "Overwrite",
+      "Whether a file of the path's name is replaced (else the export is refused)", FALSE,
+      static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
    * GstOfflineExport::progress:
    * @self: the export
    * @position: how far the file is written, in nanoseconds of the content
-   * @duration: the duration of the download, or %GST_CLOCK_TIME_NONE if
-   *   unknown
+   * @duration: how much content the export writes: the duration of the
+   *   download, or of its time range (#GstOfflineDownloadRequest:range-start
+   *   to #GstOfflineDownloadRequest:range-end) for a download of one; or
+   *   %GST_CLOCK_TIME_NONE if unknown
    *
    * Emitted in the main context of the caller of
-   * gst_offline_export_run_async() while the export runs (at most ten times
-   * a second), and once at the end with @position equal to @duration.
+   * gst_offline_export_run_async() while the export runs: once as it starts
+   * (@position 0), then at most ten times a second, and once at the end with
+   * @position and @duration both the duration of the file written.
    */
   signals[SIGNAL_PROGRESS] = g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, nullptr,
       nullptr, nullptr, G_TYPE_NONE, 2, G_TYPE_UINT64, G_TYPE_UINT64);
@@ -1054,7 +1207,9 @@ gst_offline_export_init (GstOfflineExport *self)
  * and text track of the download are exported.
  *
  * The file is written under a temporary name (`.NAME.part-XXXXXX`) in the
- * same directory and renamed to its path only once it is whole and synced:
+ * same directory and renamed to its path only once it is whole and synced
+ * (a file already there is replaced only if #GstOfflineExport:overwrite
+ * says so):
  * a failure or a cancellation deletes it, and nothing is ever left under
  * the path's name that is not the whole export.
  *
@@ -1166,6 +1321,38 @@ gst_offline_export_get_format (GstOfflineExport *self)
 }
 
 /**
+ * gst_offline_export_set_overwrite:
+ * @self: a #GstOfflineExport
+ * @overwrite: whether a file of the path's name is replaced
+ *
+ * Sets #GstOfflineExport:overwrite: without it, an export to a path that
+ * exists is refused (%G_IO_ERROR_EXISTS).
+ */
+void
+gst_offline_export_set_overwrite (GstOfflineExport *self, gboolean overwrite)
+{
+  g_return_if_fail (GST_OFFLINE_IS_EXPORT (self));
+  overwrite = !!overwrite;
+  if (self->overwrite == overwrite)
+    return;
+  self->overwrite = overwrite;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OVERWRITE]);
+}
+
+/**
+ * gst_offline_export_get_overwrite:
+ * @self: a #GstOfflineExport
+ *
+ * Returns: whether a file of the path's name is replaced.
+ */
+gboolean
+gst_offline_export_get_overwrite (GstOfflineExport *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_EXPORT (self), FALSE);
+  return self->overwrite;
+}
+
+/**
  * gst_offline_export_get_download_id:
  * @self: a #GstOfflineExport
  *
@@ -1238,6 +1425,7 @@ gst_offline_export_run_async (GstOfflineExport *self, GCancellable *cancellable,
   run->id = self->download_id;
   run->path = self->path;
   run->format = format_info (format);
+  run->overwrite = self->overwrite;
   self->run = run;
 
   GTask *prepare = g_task_new (self, cancellable, on_prepared, run);
@@ -1259,7 +1447,9 @@ gst_offline_export_run_async (GstOfflineExport *self, GCancellable *cancellable,
  *   allows playback; the message says when it ended),
  *   %GST_OFFLINE_ERROR_UNSUPPORTED (a track the format cannot carry, say
  *   text in WebM; the message names it), %GST_OFFLINE_ERROR_INVALID_ARGUMENT
- *   (a path whose format is unknown), %GST_OFFLINE_ERROR_IO or
+ *   (a path whose format is unknown), %G_IO_ERROR_EXISTS (something has
+ *   the path's name and #GstOfflineExport:overwrite is not set; it is left
+ *   as it is), %GST_OFFLINE_ERROR_IO or
  *   %GST_OFFLINE_ERROR_NO_SPACE (writing failed), %G_IO_ERROR_CANCELLED,
  *   or another error of the pipeline. Nothing is left at the path then.
  */

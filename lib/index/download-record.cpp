@@ -312,6 +312,28 @@ bool set_stop_reason (Database &db, const std::string &id, guint stop_reason, GE
   return true;
 }
 
+bool set_time_range (Database &db, const DownloadRecord &r, GError **error)
+{
+  auto stmt = db.prepare ("UPDATE downloads SET range_start_ns = ?, range_end_ns = ? WHERE id = ?", error);
+  if (!stmt)
+    return false;
+  if (r.range_start_ns)
+    stmt->bind (1, static_cast<gint64> (*r.range_start_ns));
+  else
+    stmt->bind_null (1);
+  if (r.range_end_ns)
+    stmt->bind (2, static_cast<gint64> (*r.range_end_ns));
+  else
+    stmt->bind_null (2);
+  if (!stmt->bind (3, r.id).run (error))
+    return false;
+  if (db.changes () == 0) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND, "no download with id '%s'", r.id.c_str ());
+    return false;
+  }
+  return true;
+}
+
 bool request_position (Database &db, const std::string &id, guint64 position_ns, GError **error)
 {
   auto stmt = db.prepare ("UPDATE downloads SET wanted_position_ns = ? WHERE id = ?", error);

@@ -91,6 +91,11 @@ bool set_key_set_id (Database &db, const std::string &id, const std::optional<st
 /* Sets the stop reason of one download (or of all when `id` is empty).
  * Returns false with NOT_FOUND for an unknown id. */
 bool set_stop_reason (Database &db, const std::string &id, guint stop_reason, GError **error);
+/* Sets the time range of one download (its request's range-start and
+ * range-end; nullopt: open), leaving the rest of the row as it is: the
+ * process downloading it sees the change and fetches the new range.
+ * NOT_FOUND for an unknown id. */
+bool set_time_range (Database &db, const DownloadRecord &record, GError **error);
 /* Asks the process downloading `id` (whichever it is: the change reaches its
  * manager as a state change does) to fetch the segments from `position_ns`
  * on next, then those before. NOT_FOUND for an unknown id. */

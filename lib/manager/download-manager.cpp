@@ -323,6 +323,8 @@ struct ManagerCore {
   void read_changes ();
   void reload_entry (const std::string &id);
   bool check_range_start (const DownloadRecord &record, GError **error);
+  bool hand_range_over (DownloadRecord row, const DownloadRecord &wanted, GError **error);
+  void follow_range (const std::string &id);
   void note (const std::string &id, const Entry &entry);
   void note_record (const DownloadRecord &record);
   void forget (const std::string &id);
@@ -697,8 +699,11 @@ void ManagerCore::read_changes ()
     reload_entry (id);
     /* A player may have asked for a position (a change of its own). */
     auto task = tasks.find (id);
-    if (task != tasks.end () && !task->second->removed)
+    if (task != tasks.end () && !task->second->removed) {
       task->second->downloader->position_requested ();
+      /* Or a wider time range (a download of the same id elsewhere). */
+      follow_range (id);
+    }
   }
 }
 
@@ -1059,7 +1064,18 @@ void ManagerCore::on_done (const std::string &id, const GError *error)
     auto entry = entries.find (id);
     if (entry != entries.end ())
       record.stop_reason = entry->second.stop_reason;
-    if (!error) {
+    /* A wider range given while it ran (by another process, just now) is
+     * not complete: it runs again for what is missing. */
+    auto row = error ? std::nullopt : download_table::get (db (), id, nullptr);
+    if (row && (row->range_start_ns != record.range_start_ns || row->range_end_ns != record.range_end_ns)) {
+      GST_INFO ("download %s: its time range changed as it completed: fetching what is missing", id.c_str ());
+      record.range_start_ns = row->range_start_ns;
+      record.range_end_ns = row->range_end_ns;
+      record.bytes_downloaded = MAX (record.bytes_downloaded, held);
+      record.percent = record.content_length = record.estimated_length = -1;
+      record.state = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
+      persist_state (record);
+    } else if (!error) {
       record.state = GST_OFFLINE_DOWNLOAD_STATE_COMPLETED;
       record.bytes_downloaded = held;
       record.content_length = record.estimated_length = static_cast<gint64> (held);
@@ -1263,6 +1279,47 @@ bool ManagerCore::check_range_start (const DownloadRecord &record, GError **erro
   return duration == 0 || playback_plan::check_range_start (record.range_start_ns.value_or (0), duration, error);
 }
 
+/* Gives the download of `row` (which runs, here or in another process) the
+ * range of `wanted` too: the index row first, then the task if it is ours.
+ * False (nothing changed) if the range cannot be had. */
+bool ManagerCore::hand_range_over (DownloadRecord row, const DownloadRecord &wanted, GError **error)
+{
+  if (wanted.range_start_ns && !check_range_start (wanted, error))
+    return false;
+  if (!widen_time_range (row, wanted))
+    return true;
+  if (!download_table::set_time_range (db (), row, error))
+    return false;
+  GST_INFO ("download %s runs: its time range is now %s to %s", row.id.c_str (),
+      seconds_text (row.range_start_ns.value_or (0)).c_str (),
+      row.range_end_ns ? seconds_text (*row.range_end_ns).c_str () : "the end");
+  follow_range (row.id);
+  return true;
+}
+
+/* A task of ours whose row asks for another time range than it fetches
+ * starts again with it: the plan is drawn anew, and what is in the cache
+ * is not fetched again. */
+void ManagerCore::follow_range (const std::string &id)
+{
+  auto task = tasks.find (id);
+  if (task == tasks.end () || task->second->removed)
+    return;
+  auto row = download_table::get (db (), id, nullptr);
+  DownloadRecord &record = task->second->record;
+  if (!row || (row->range_start_ns == record.range_start_ns && row->range_end_ns == record.range_end_ns))
+    return;
+  record.range_start_ns = row->range_start_ns;
+  record.range_end_ns = row->range_end_ns;
+  /* More to fetch: the total is not known any more. */
+  record.percent = record.content_length = record.estimated_length = -1;
+  if (g_cancellable_is_cancelled (task->second->cancellable.get ()))
+    return;  /* stopping anyway; it starts with the row's range */
+  GST_INFO ("download %s: its time range changed: starting it again for what is missing", id.c_str ());
+  task->second->state_after_cancel = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
+  g_cancellable_cancel (task->second->cancellable.get ());
+}
+
 GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, GError **error)
 {  g_autoptr (GUri) uri = g_uri_parse (wanted.uri.c_str (), G_URI_FLAGS_NONE, nullptr);
   const char *scheme = uri ? g_uri_get_scheme (uri) : nullptr;
@@ -1319,8 +1376,12 @@ GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, GError **error)
           "the id '%s' is already used by the download of %s", wanted.id.c_str (), existing->uri.c_str ());
       return nullptr;
     }
-    if (tasks.count (wanted.id) && !tasks[wanted.id]->removed)
+    if (tasks.count (wanted.id) && !tasks[wanted.id]->removed) {
+      /* Running: a wider range takes effect at once. */
+      if (wanted.has_range () && !hand_range_over (*existing, wanted, error))
+        return nullptr;
       return download_new (tasks[wanted.id]->record);
+    }
     /* Merge, as ExoPlayer does: the union of the tracks, the newest headers
      * and data, and a fresh start for one that ended. */
     record = *existing;
@@ -1364,8 +1425,18 @@ GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, GError **error)
   {
     /* A task of ours being removed holds it: its end sees the new row. */
     std::unique_ptr<DownloadLock> lock;
-    if (!tasks.count (record.id) && !(lock = DownloadLock::acquire (data_dir, record.id, error)))
+    if (!tasks.count (record.id) && !(lock = DownloadLock::acquire (data_dir, record.id, error))) {
+      /* Another process downloads it: a wider range goes to it through the
+       * index (it sees the change and fetches what is missing); the answer
+       * is still BUSY, and the index tells the range it now fetches. */
+      GError *range_error = nullptr;
+      if (existing && wanted.has_range () && g_error_matches (*error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_BUSY)
+          && !hand_range_over (*existing, wanted, &range_error)) {
+        g_clear_error (error);
+        g_propagate_error (error, range_error);
+      }
       return nullptr;
+    }
     if (replaced) {
       auto keys = cache_drop_download_rows (cache.get (), record.id, error);
       if (!keys)
@@ -2011,6 +2082,13 @@ GstOfflineDownload *gst_offline_download_manager_add_download (GstOfflineDownloa
  * (the union of their tracks) and starts it again if it had ended. Returns
  * at once; the manager's worker does the work, reports the download with
  * #GstOfflineDownloadManager::download-changed, then calls @callback.
+ *
+ * A time range (gst_offline_download_request_set_time_range()) widens the
+ * download's to hold both, and only the segments missing are fetched. A
+ * wider range for a download that runs takes effect at once: the index
+ * row gets it, and the process running the download (this one or another;
+ * @callback gets %GST_OFFLINE_ERROR_BUSY then, and the row tells the range)
+ * starts it again with it.
  *
  * The id is derived from the URI if the request has none. A complete
  * download whose tracks do not change stays complete, unless files of it

@@ -50,6 +50,12 @@ GST_OFFLINE_API
 GstOfflineExportFormat gst_offline_export_get_format (GstOfflineExport *self);
 
 GST_OFFLINE_API
+void gst_offline_export_set_overwrite (GstOfflineExport *self, gboolean overwrite);
+
+GST_OFFLINE_API
+gboolean gst_offline_export_get_overwrite (GstOfflineExport *self);
+
+GST_OFFLINE_API
 const gchar *gst_offline_export_get_download_id (GstOfflineExport *self);
 
 GST_OFFLINE_API
