@@ -3,7 +3,9 @@
  *
  *  - segments: a DASH download of N tiny segments (1k, 10k, 25k, 50k; no
  *    latency, so what is timed is the per-segment work) through the manager,
- *    then its removal (until download-removed). Printed: wall and CPU time,
+ *    then its removal: until download-removed (the download gone for every
+ *    reader) and until the call's answer (the rest of its rows and its files
+ *    deleted on the manager's deleter thread). Printed: wall and CPU time,
  *    the peak memory of the process and of the download alone (before the
  *    removal). Targets: 50k within 2.1x of 25k, memory flat, the removal of
  *    50k under 1 s.
@@ -16,6 +18,9 @@
  * Ratios are printed from this one run. SCALE_BENCH_SEGMENTS
  * ("1000,10000,25000,50000"), SCALE_BENCH_DOWNLOADS ("100,1000,10000") and
  * SCALE_BENCH_DIR (the temporary directory; use a real disk) change it.
+ * SCALE_BENCH_KEEP=1 keeps the segment cases' data directories, without
+ * their removal; `scale --remove-child DIR` then times the removal of the
+ * download of DIR (a copy of one, as the removal deletes it).
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/gst.h>
 #include <gst/offline/offline.h>
@@ -172,8 +177,40 @@ long peak_rss_kib ()
   return line ? static_cast<long> (g_ascii_strtoll (line + 6, nullptr, 10)) : 0;
 }
 
+struct RemovalTimes {
+  double hidden_s; /* until download-removed: the download is gone for every reader */
+  double gone_s;   /* until the call's answer: its other rows and its files are gone too */
+};
+
+/* Removes `id` through remove_download_async. */
+RemovalTimes time_removal (GstOfflineDownloadManager *manager, const char *id)
+{
+  struct Wait {
+    gint64 start = g_get_monotonic_time ();
+    gint64 hidden = 0, gone = 0;
+    GError *error = nullptr;
+  } wait;
+  gulong handler = g_signal_connect (manager, "download-removed",
+      G_CALLBACK (+[] (GstOfflineDownloadManager *, const gchar *, Wait *w) { w->hidden = g_get_monotonic_time (); }),
+      &wait);
+  gst_offline_download_manager_remove_download_async (manager, id, nullptr,
+      [] (GObject *source, GAsyncResult *result, gpointer data) {
+        auto w = static_cast<Wait *> (data);
+        gst_offline_download_manager_remove_download_finish (GST_OFFLINE_DOWNLOAD_MANAGER (source), result, &w->error);
+        w->gone = g_get_monotonic_time ();
+      },
+      &wait);
+  while (!wait.hidden || !wait.gone)
+    g_main_context_iteration (nullptr, TRUE);
+  g_signal_handler_disconnect (manager, handler);
+  if (wait.error)
+    die (wait.error->message);
+  return { static_cast<double> (wait.hidden - wait.start) / 1e6, static_cast<double> (wait.gone - wait.start) / 1e6 };
+}
+
 /* Child: the DASH download at `mpd`, then its removal. Prints "DOWNLOAD_S
- * REMOVE_S DOWNLOAD_PEAK_KIB" (the peak before the removal). */
+ * HIDDEN_S GONE_S DOWNLOAD_PEAK_KIB" (the peak before the removal; the two
+ * times of time_removal ()). With SCALE_BENCH_KEEP set, no removal. */
 int segments_child (const char *mpd, const char *data_dir)
 {
   g_autoptr (GError) error = nullptr;
@@ -189,19 +226,25 @@ int segments_child (const char *mpd, const char *data_dir)
   wait_for_end (manager, "scale");
   double download = seconds_since (start);
   long download_peak = peak_rss_kib ();
-  /* Until its rows are gone (download-removed); its files are deleted
-   * on the manager's thread after that. */
-  bool removed = false;
-  gulong handler = g_signal_connect (manager, "download-removed",
-      G_CALLBACK (+[] (GstOfflineDownloadManager *, const gchar *, bool *done) { *done = true; }), &removed);
-  start = g_get_monotonic_time ();
-  if (!gst_offline_download_manager_remove_download (manager, "scale", &error))
+  if (g_getenv ("SCALE_BENCH_KEEP")) {
+    printf ("%.3f 0 0 %ld\n", download, download_peak);
+    return 0;
+  }
+  RemovalTimes removal = time_removal (manager, "scale");
+  printf ("%.3f %.3f %.3f %ld\n", download, removal.hidden_s, removal.gone_s, download_peak);
+  return 0;
+}
+
+/* Child: removes download "scale" of `data_dir` (a copy of one that
+ * SCALE_BENCH_KEEP kept). Prints the two times of time_removal (). */
+int remove_child (const char *data_dir)
+{
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GstOfflineDownloadManager) manager = gst_offline_download_manager_new (data_dir, &error);
+  if (!manager)
     die (error->message);
-  while (!removed)
-    g_main_context_iteration (nullptr, TRUE);
-  double remove = seconds_since (start);
-  g_signal_handler_disconnect (manager, handler);
-  printf ("%.3f %.3f %ld\n", download, remove, download_peak);
+  RemovalTimes removal = time_removal (manager, "scale");
+  printf ("%.3f %.3f\n", removal.hidden_s, removal.gone_s);
   return 0;
 }
 
@@ -310,6 +353,8 @@ int main (int argc, char **argv)
   gst_init (&argc, &argv);
   if (argc == 4 && g_str_equal (argv[1], "--segments-child"))
     return segments_child (argv[2], argv[3]);
+  if (argc == 3 && g_str_equal (argv[1], "--remove-child"))
+    return remove_child (argv[2]);
   if (argc == 4 && g_str_equal (argv[1], "--downloads-child"))
     return downloads_child (static_cast<guint> (g_ascii_strtoull (argv[2], nullptr, 10)), argv[3]);
 
@@ -318,8 +363,8 @@ int main (int argc, char **argv)
   std::string root = make_temp_root ();
 
   g_print ("segments of one DASH download (no latency, 512-byte segments)\n");
-  g_print ("%8s %10s %10s %10s %15s %10s\n", "segments", "download", "CPU", "peak RSS", "peak (download)",
-      "removal");
+  g_print ("%8s %10s %10s %10s %15s %10s %10s\n", "segments", "download", "CPU", "peak RSS", "peak (download)",
+      "removal", "all gone");
   std::vector<guint> segment_counts = parse_list ("SCALE_BENCH_SEGMENTS", "1000,10000,25000,50000");
   OtServer *server = segment_counts.empty () ? nullptr : ot_server_new ();
   std::map<guint, double> download_s, cpu_s;
@@ -329,9 +374,9 @@ int main (int argc, char **argv)
     std::string mpd = make_asset (server, root + "/asset-" + std::to_string (count), count, 512);
     std::string data_dir = root + "/segments-" + std::to_string (count);
     Run r = run_measured ({ self, "--segments-child", mpd, data_dir }, root);
-    double download = 0, removal = 0;
+    double download = 0, removal = 0, gone = 0;
     long download_peak = 0;
-    if (sscanf (r.out.c_str (), "%lf %lf %ld", &download, &removal, &download_peak) != 3)
+    if (sscanf (r.out.c_str (), "%lf %lf %lf %ld", &download, &removal, &gone, &download_peak) != 4)
       die ("unexpected output: " + r.out);
     download_s[count] = download;
     cpu_s[count] = r.cpu_seconds;
@@ -339,9 +384,12 @@ int main (int argc, char **argv)
     download_rss[count] = download_peak;
     if (count == 50000)
       removal_50k = removal;
-    g_print ("%8u %8.2f s %8.2f s %7ld MB %12ld MB %8.3f s\n", count, download, r.cpu_seconds, r.max_rss_kib / 1024,
-        download_peak / 1024, removal);
-    remove_tree (data_dir);
+    g_print ("%8u %8.2f s %8.2f s %7ld MB %12ld MB %8.3f s %8.3f s\n", count, download, r.cpu_seconds,
+        r.max_rss_kib / 1024, download_peak / 1024, removal, gone);
+    if (!g_getenv ("SCALE_BENCH_KEEP"))
+      remove_tree (data_dir);
+    else
+      g_print ("kept %s\n", data_dir.c_str ());
   }
   if (server)
     ot_server_free (server);
@@ -353,7 +401,7 @@ int main (int argc, char **argv)
     g_print ("peak memory 50k - 1k segments: %+ld MB, of the download alone %+ld MB (target: flat)\n",
         (rss[50000] - rss[1000]) / 1024, (download_rss[50000] - download_rss[1000]) / 1024);
   if (removal_50k >= 0)
-    g_print ("removal of 50k segments: %.3f s (target < 1 s)\n", removal_50k);
+    g_print ("removal of 50k segments: %.3f s until download-removed (target < 1 s)\n", removal_50k);
 
   g_print ("\ndownloads in one data directory (each a mean of %u)\n", kSample);
   g_print ("%8s %9s %9s %9s %9s %14s %14s\n", "downloads", "add", "status", "remove", "first add", "list",
@@ -384,6 +432,7 @@ int main (int argc, char **argv)
     if (cli)
       g_print ("list --json of 10k: %.3f s, %.0f MB (target < 0.2 s, < 40 MB)\n", large[4], large[5]);
   }
-  remove_tree (root);
+  if (!g_getenv ("SCALE_BENCH_KEEP"))
+    remove_tree (root);
   return 0;
 }

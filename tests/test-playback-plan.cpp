@@ -153,6 +153,10 @@ GST_START_TEST (test_storing_again_replaces_and_removal_goes_with_the_download)
   fail_unless (download_table::put (*db, record, &error));
   fail_unless (download_table::remove (*db, "movie", &error));
   fail_unless_equals_int (playback_plan::tracks (*db, "movie", &error)->size (), 0);
+  /* The segments go after the row, in batches (here of 3 rows). */
+  fail_unless_equals_int (playback_plan::segments (*db, "movie", 0, 0, 100, &error)->size (), 4);
+  fail_unless (playback_plan::remove_segments (*db, "movie", 3, &error));
+  fail_unless_equals_int (playback_plan::segments (*db, "movie", 0, 0, 100, &error)->size (), 0);
   fail_unless_equals_int (playback_plan::segments (*db, "movie", 1, 0, 100, &error)->size (), 0);
   fail_unless_equals_int (playback_plan::segments (*db, "other", 1, 0, 100, &error)->size (), 3);
 }

@@ -6,7 +6,11 @@
  *    behind the changes kept;
  *  - segments are made durable by one file system sync per batch before the
  *    rows that make them visible: a SIGKILL at any point of a segmented
- *    download leaves no visible resource that is not whole and exact.
+ *    download leaves no visible resource that is not whole and exact;
+ *  - a removal hides the download in one small transaction and deletes the
+ *    rest of its rows (a large plan's segments) afterwards: a SIGKILL at any
+ *    point leaves it whole or gone, never half there, and the next manager
+ *    finishes what was left.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
@@ -52,7 +56,178 @@ GstOfflineDownload *add (GstOfflineDownloadManager *manager, const char *id, con
   return added;
 }
 
+/* One number the index gives for `sql`. */
+gint64 count_rows (const char *data_dir, const char *sql)
+{
+  g_autofree gchar *db_path = g_build_filename (data_dir, "offline.db", nullptr);
+  sqlite3 *db = nullptr;
+  fail_unless (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_busy_timeout (db, 15000);
+  sqlite3_stmt *stmt = nullptr;
+  fail_unless (sqlite3_prepare_v2 (db, sql, -1, &stmt, nullptr) == SQLITE_OK, "%s", sqlite3_errmsg (db));
+  fail_unless (sqlite3_step (stmt) == SQLITE_ROW, "%s", sqlite3_errmsg (db));
+  gint64 n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return n;
+}
+
+void run_sql (const char *data_dir, const std::string &sql)
+{
+  g_autofree gchar *db_path = g_build_filename (data_dir, "offline.db", nullptr);
+  sqlite3 *db = nullptr;
+  fail_unless (sqlite3_open (db_path, &db) == SQLITE_OK);
+  sqlite3_busy_timeout (db, 15000);
+  fail_unless (sqlite3_exec (db, sql.c_str (), nullptr, nullptr, nullptr) == SQLITE_OK, "%s", sqlite3_errmsg (db));
+  sqlite3_close (db);
+}
+
+/* Files under the cache's folders. */
+guint count_cache_files (const char *data_dir)
+{
+  g_autofree gchar *cache_dir = g_build_filename (data_dir, "cache", nullptr);
+  guint files = 0;
+  g_autoptr (GDir) top = g_dir_open (cache_dir, 0, nullptr);
+  while (const gchar *bucket = top ? g_dir_read_name (top) : nullptr) {
+    g_autofree gchar *bucket_path = g_build_filename (cache_dir, bucket, nullptr);
+    g_autoptr (GDir) dir = g_dir_open (bucket_path, 0, nullptr);
+    while (dir && g_dir_read_name (dir))
+      files++;
+  }
+  return files;
+}
+
+/* The mark a removal leaves while it deletes the rest of the rows of `id`
+ * (lib/cache/pending-removals.h), as a crash would leave it. */
+std::string removal_mark (const char *data_dir, const char *id)
+{
+  g_autofree gchar *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, id, -1);
+  g_autofree gchar *path = g_build_filename (data_dir, "removing", hash, nullptr);
+  return path;
+}
+
+void write_removal_mark (const char *data_dir, const char *id)
+{
+  std::string path = removal_mark (data_dir, id);
+  g_autofree gchar *dir = g_path_get_dirname (path.c_str ());
+  fail_unless (g_mkdir_with_parents (dir, 0700) == 0);
+  fail_unless (g_file_set_contents (path.c_str (), id, -1, nullptr));
+}
+
+/* Nothing of download `id` is left in `data_dir`, which held only it. */
+void check_nothing_left (const char *data_dir, const char *id)
+{
+  g_autofree gchar *of_id = g_strdup_printf ("download_id = '%s'", id);
+  for (const char *table : { "segments", "tracks", "periods", "download_resources" }) {
+    g_autofree gchar *sql = g_strdup_printf ("SELECT COUNT (*) FROM %s WHERE %s", table, of_id);
+    fail_unless_equals_int (count_rows (data_dir, sql), 0);
+  }
+  fail_unless_equals_int (count_rows (data_dir, "SELECT COUNT (*) FROM downloads"), 0);
+  fail_unless_equals_int (count_rows (data_dir, "SELECT COUNT (*) FROM resources"), 0);
+  fail_unless_equals_int (count_rows (data_dir, "SELECT COUNT (*) FROM partials"), 0);
+  fail_unless_equals_int (count_cache_files (data_dir), 0);
+  fail_if (g_file_test (removal_mark (data_dir, id).c_str (), G_FILE_TEST_EXISTS), "the removal's mark is left");
+}
+
+/* The CLI's `list --json` holds no download. */
+void check_listed_none (const char *data_dir)
+{
+  std::string listed = cli (data_dir, { "list", "--json" });
+  fail_unless (listed.find ("\"id\"") == std::string::npos, "a download is still listed: %s", listed.c_str ());
+}
+
+/* A manager starts and ends on `data_dir` (its end waits for the work it
+ * handed to its deleter's thread). */
+void run_a_manager (const char *data_dir)
+{
+  g_autoptr (GError) error = nullptr;
+  GstOfflineDownloadManager *manager = GST_OFFLINE_DOWNLOAD_MANAGER (g_initable_new (
+      GST_OFFLINE_TYPE_DOWNLOAD_MANAGER, nullptr, &error, "data-dir", data_dir, "downloads-paused", TRUE, nullptr));
+  fail_unless (manager != nullptr, "%s", error ? error->message : "");
+  /* Its start is posted to its worker before any call: a call that waits
+   * for the worker comes after it. */
+  g_autoptr (GPtrArray) all = gst_offline_download_manager_get_downloads (manager, &error);
+  fail_unless (all != nullptr);
+  g_object_unref (manager);
+}
+
+/* `--remove-and-die DATA_DIR ID` (main () below): removes download ID and
+ * is killed by SIGKILL the moment the manager says it is removed, while the
+ * rest of its rows and its files are being deleted. */
+int remove_and_die (const char *data_dir, const char *id)
+{
+  gst_init (nullptr, nullptr);
+  g_autoptr (GError) error = nullptr;
+  GstOfflineDownloadManager *manager = gst_offline_download_manager_new (data_dir, &error);
+  if (!manager)
+    return 2;
+  g_signal_connect (manager, "download-removed", G_CALLBACK (+[] (GstOfflineDownloadManager *, const gchar *,
+      gpointer) { kill (getpid (), SIGKILL); }), nullptr);
+  if (!gst_offline_download_manager_remove_download (manager, id, &error))
+    return 3;
+  for (;;)
+    g_main_context_iteration (nullptr, TRUE);
+}
+
 }  // namespace
+
+/* A removal killed at three points: the next manager finishes it, and until
+ * then the download is either whole (still `removing`) or not there at all:
+ *  - by SIGKILL as it is reported removed (its rows and files going on the
+ *    manager's deleter thread);
+ *  - before its row went (the mark written, the row still `removing`);
+ *  - just after its row went, before any other row did: then an add of the
+ *    same id fetches it anew, and nothing of the old one mixes in. */
+GST_START_TEST (test_killed_removal_is_finished_by_the_next_manager)
+{
+  SegmentedAsset asset ("killed-removal", 0);
+  auto download = [&] () {
+    std::string out = cli (asset.data_dir, { "download", asset.mpd.c_str (), "--id", "k" });
+    fail_unless (out.find ("k: completed") != std::string::npos, "%s", out.c_str ());
+    fail_unless_equals_int (count_rows (asset.data_dir, "SELECT COUNT (*) FROM segments WHERE download_id = 'k'"),
+        kAssetSegments);
+    fail_unless (count_cache_files (asset.data_dir) > kAssetSegments);
+  };
+
+  download ();
+  g_autofree gchar *self = g_file_read_link ("/proc/self/exe", nullptr);
+  const gchar *argv[] = { self, "--remove-and-die", asset.data_dir, "k", nullptr };
+  GPid pid = 0;
+  g_autoptr (GError) error = nullptr;
+  fail_unless (g_spawn_async (nullptr, const_cast<gchar **> (argv), nullptr, G_SPAWN_DO_NOT_REAP_CHILD, nullptr,
+      nullptr, &pid, &error), "%s", error ? error->message : "");
+  int status = 0;
+  fail_unless (waitpid (pid, &status, 0) == pid);
+  fail_unless (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL, "the removing process was not killed (status %d)",
+      status);
+  check_listed_none (asset.data_dir);
+  cli (asset.data_dir, { "verify" });
+  run_a_manager (asset.data_dir);
+  check_nothing_left (asset.data_dir, "k");
+
+  /* Killed between its mark and its row's removal. */
+  download ();
+  write_removal_mark (asset.data_dir, "k");
+  run_sql (asset.data_dir, "UPDATE downloads SET state = 5 WHERE id = 'k'");
+  std::string listed = cli (asset.data_dir, { "list" });
+  fail_unless (listed.find ("removing") != std::string::npos, "%s", listed.c_str ());
+  run_a_manager (asset.data_dir);
+  check_nothing_left (asset.data_dir, "k");
+
+  /* Killed just after its row went: every other row is left. */
+  download ();
+  write_removal_mark (asset.data_dir, "k");
+  run_sql (asset.data_dir, "BEGIN; DELETE FROM downloads WHERE id = 'k'; DELETE FROM tracks WHERE download_id = 'k'; "
+      "DELETE FROM periods WHERE download_id = 'k'; COMMIT;");
+  check_listed_none (asset.data_dir);
+  cli (asset.data_dir, { "verify" });
+  download ();
+  fail_if (g_file_test (removal_mark (asset.data_dir, "k").c_str (), G_FILE_TEST_EXISTS), "the removal's mark is left");
+  cli (asset.data_dir, { "verify" });
+  std::string out = cli (asset.data_dir, { "remove", "k" });
+  check_nothing_left (asset.data_dir, "k");
+}
+GST_END_TEST;
 
 /* Downloads queued through another connection start in the running
  * manager; so they do after more changes than the log keeps came at once,
@@ -170,8 +345,15 @@ static Suite *scale_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_manager_sees_changes_of_other_connections);
   tcase_add_test (tc, test_sigkill_leaves_only_whole_segments);
+  tcase_add_test (tc, test_killed_removal_is_finished_by_the_next_manager);
   suite_add_tcase (s, tc);
   return s;
 }
 
-GST_CHECK_MAIN (scale);
+int main (int argc, char **argv)
+{
+  if (argc == 4 && g_str_equal (argv[1], "--remove-and-die"))
+    return remove_and_die (argv[2], argv[3]);
+  gst_check_init (&argc, &argv);
+  return gst_check_run_suite (scale_suite (), "scale", __FILE__);
+}

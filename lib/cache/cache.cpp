@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cache/cache-private.h"
+#include "cache/pending-removals.h"
 
 #include "db/database.h"
 #include "util/fs.h"
@@ -507,8 +508,11 @@ GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, const gchar *downloa
   if (!orphan_uses)
     return fail ();
   auto orphans = orphan_uses->rows (error);
-  for (Statement &row : orphans)
-    g_ptr_array_add (problems, g_strdup_printf ("download '%s' is gone but still holds resources", row.text (0).c_str ()));
+  for (Statement &row : orphans) {
+    /* Unless its removal is under way (or a manager finishes it next). */
+    if (!gst_offline::is_pending_removal (self->data_dir, row.text (0)))
+      g_ptr_array_add (problems, g_strdup_printf ("download '%s' is gone but still holds resources", row.text (0).c_str ()));
+  }
   if (orphans.failed ())
     return fail ();
 

@@ -260,7 +260,7 @@ bool update_progress (Database &db, const DownloadRecord &r, GError **error)
 bool remove (Database &db, const std::string &id, GError **error)
 {
   auto transaction = db.begin (error);
-  if (!transaction || !playback_plan::remove (db, id, error))
+  if (!transaction || !playback_plan::remove_all_but_segments (db, id, error))
     return false;
   auto stmt = db.prepare ("DELETE FROM downloads WHERE id = ?", error);
   if (!stmt || !stmt->bind (1, id).run (error))

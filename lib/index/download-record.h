@@ -82,7 +82,10 @@ bool put (Database &db, const DownloadRecord &record, GError **error);
 bool update_state (Database &db, const DownloadRecord &record, GError **error);
 /* Updates only the progress columns; a removed row stays removed. */
 bool update_progress (Database &db, const DownloadRecord &record, GError **error);
-/* Removes the row and the download's playback plan, in one transaction. */
+/* Removes the row and the download's playback plan but its segments, in
+ * one transaction: the download is gone for every reader, and the
+ * segments, thousands of rows, go later (playback_plan::remove_segments (),
+ * cache/pending-removals.h). */
 bool remove (Database &db, const std::string &id, GError **error);
 /* Sets (or clears) the key-set id of one download, leaving the rest of the
  * row as it is. NOT_FOUND for an unknown id. */

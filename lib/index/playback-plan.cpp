@@ -456,15 +456,43 @@ guint64 duration_ns (Database &db, const std::string &download_id)
   return static_cast<guint64> (MAX (stmt->int64 (0), 0));
 }
 
-bool remove (Database &db, const std::string &download_id, GError **error)
+bool remove_all_but_segments (Database &db, const std::string &download_id, GError **error)
 {
-  for (const char *sql : { "DELETE FROM segments WHERE download_id = ?", "DELETE FROM track_protection WHERE download_id = ?",
-           "DELETE FROM tracks WHERE download_id = ?", "DELETE FROM periods WHERE download_id = ?" }) {
+  for (const char *sql : { "DELETE FROM track_protection WHERE download_id = ?", "DELETE FROM tracks WHERE download_id = ?",
+           "DELETE FROM periods WHERE download_id = ?" }) {
     auto stmt = db.prepare (sql, error);
     if (!stmt || !stmt->bind (1, download_id).run (error))
       return false;
   }
   return true;
+}
+
+bool remove (Database &db, const std::string &download_id, GError **error)
+{
+  auto stmt = db.prepare ("DELETE FROM segments WHERE download_id = ?", error);
+  return stmt && stmt->bind (1, download_id).run (error) && remove_all_but_segments (db, download_id, error);
+}
+
+bool remove_segments (Database &db, const std::string &download_id, guint batch, GError **error)
+{
+  /* The primary key's order: each batch is the first rows left. */
+  auto stmt = db.prepare ("DELETE FROM segments WHERE download_id = ?1 AND (track, number) IN "
+      "(SELECT track, number FROM segments WHERE download_id = ?1 ORDER BY track, number LIMIT ?2)", error);
+  if (!stmt)
+    return false;
+  for (;;) {
+    auto transaction = db.begin (error);
+    if (!transaction)
+      return false;
+    stmt->reset ();
+    if (!stmt->bind (1, download_id).bind (2, static_cast<gint64> (batch)).run (error))
+      return false;
+    gint64 deleted = db.changes ();
+    if (!transaction->commit (error))
+      return false;
+    if (deleted < static_cast<gint64> (batch))
+      return true;
+  }
 }
 
 }  // namespace playback_plan

@@ -141,7 +141,16 @@ std::optional<std::vector<PlanFetch>> period_anchors (Database &db, const std::s
 bool check_range_start (guint64 start_ns, guint64 duration_ns, GError **error);
 /* The end of the latest segment of any track, or 0. */
 guint64 duration_ns (Database &db, const std::string &download_id);
+/* Deletes the plan of `download_id`: its tracks, periods and segments. */
 bool remove (Database &db, const std::string &download_id, GError **error);
+/* Deletes its tracks and periods, and leaves its segments (the bulk of a
+ * large plan) to remove_segments (), which a removal runs later, off the
+ * caller's path (cache/pending-removals.h). */
+bool remove_all_but_segments (Database &db, const std::string &download_id, GError **error);
+/* Deletes its segments, in transactions of at most `batch` rows (other
+ * writers go in between); false if one failed (the rows deleted before it
+ * stay deleted). */
+bool remove_segments (Database &db, const std::string &download_id, guint batch, GError **error);
 
 }  // namespace playback_plan
 }  // namespace gst_offline

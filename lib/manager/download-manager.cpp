@@ -4,6 +4,7 @@
 #include <gst/offline/offline-enum-types.h>
 
 #include "cache/cache-private.h"
+#include "cache/pending-removals.h"
 #include "db/database.h"
 #include "downloader/downloader.h"
 #include "drm/license-manager.h"
@@ -23,11 +24,13 @@
 #include <gst/gst.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdarg>
 #include <fcntl.h>
 #include <unistd.h>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 #include <utility>
@@ -254,6 +257,12 @@ struct ManagerCore {
   /* Deletes the files of removed downloads, one job at a time, off the
    * worker thread (unlinking tens of thousands of files takes seconds). */
   GThreadPool *file_deleter = nullptr;
+  /* Removals whose rows the deleter's thread is deleting (their download's
+   * row is gone already: cache/pending-removals.h), by id: adding one of
+   * them again waits until they are gone. */
+  std::mutex cleaning_lock;
+  std::condition_variable cleaning_done;
+  std::set<std::string> cleaning;
   /* gst_offline_download_manager_remove_download_async () calls waiting
    * for a download to be gone, by id. */
   std::map<std::string, std::vector<AsyncCall::Ptr>> removal_waiters;
@@ -337,9 +346,15 @@ struct ManagerCore {
   bool persist_state (DownloadRecord &record);
   void fail_record (DownloadRecord &record, const GError *error);
   bool remove_data (const std::string &id, GError **error);
-  bool finish_removal (const std::string &id, GError **error);
+  bool finish_removal (const std::string &id, std::unique_ptr<DownloadLock> lock, GError **error);
+  void delete_rows_later (const std::string &id, std::unique_ptr<DownloadLock> lock,
+      std::vector<AsyncCall::Ptr> waiters = {});
+  void resume_pending_removals ();
+  bool finish_pending_removal_now (const std::string &id, GError **error);
+  void wait_for_cleaning (const std::string &id);
   void drop_data_later (const std::string &id, std::vector<AsyncCall::Ptr> waiters = {});
   void delete_files_later (KeySpool keys, std::vector<AsyncCall::Ptr> waiters = {});
+  void run_on_deleter (std::function<void ()> job);
   void answer_removal_waiters (const std::string &id, const GError *error);
   void release_download_license (const std::string &id);
   void stop_all ();
@@ -1105,7 +1120,7 @@ void ManagerCore::on_done (const std::string &id, const GError *error)
     auto record = download_table::get (db (), id, &remove_error);
     if (!record || record->state == GST_OFFLINE_DOWNLOAD_STATE_REMOVING) {
       g_clear_error (&remove_error);
-      if (!finish_removal (id, &remove_error)) {
+      if (!finish_removal (id, std::move (task->lock), &remove_error)) {
         GST_WARNING ("could not finish removing %s: %s", id.c_str (), remove_error->message);
         answer_removal_waiters (id, remove_error);
       }
@@ -1142,16 +1157,17 @@ bool ManagerCore::remove_data (const std::string &id, GError **error)
   auto lock = DownloadLock::acquire (data_dir, id, error);
   if (!lock)
     return false;
-  return finish_removal (id, error);
+  return finish_removal (id, std::move (lock), error);
 }
 
-/* The end of a removal, holding the download's lock: its rows, its plan, its
- * license, then its files on the deleter's thread; the removal's waiters are
- * answered once those are gone. */
-bool ManagerCore::finish_removal (const std::string &id, GError **error)
+/* The end of a removal, holding the download's `lock`: its row and its
+ * license now, in one small transaction behind a pending-removal mark; then,
+ * on the deleter's thread, the rest of its rows (a large plan's segments
+ * and their resources: tens of thousands of rows, a second of WAL writes)
+ * and its files. The removal's waiters are answered once those are gone. */
+bool ManagerCore::finish_removal (const std::string &id, std::unique_ptr<DownloadLock> lock, GError **error)
 {
-  auto keys = cache_drop_download_rows (cache.get (), id, error);
-  if (!keys || !download_table::remove (db (), id, error))
+  if (!mark_pending_removal (data_dir, id, error) || !download_table::remove (db (), id, error))
     return false;
   release_download_license (id);
   forget (id);
@@ -1163,8 +1179,105 @@ bool ManagerCore::finish_removal (const std::string &id, GError **error)
     waiters = std::move (waiting->second);
     removal_waiters.erase (waiting);
   }
-  delete_files_later (std::move (*keys), std::move (waiters));
+  delete_rows_later (id, std::move (lock), std::move (waiters));
   return true;
+}
+
+namespace {
+
+/* Segments deleted per transaction: a few milliseconds of the write lock
+ * each, so that other writers (progress, other processes) go between. */
+constexpr guint kSegmentDeleteBatch = 4096;
+
+/* What a removal leaves for later (cache/pending-removals.h): the
+ * download's resources and their uses, then its plan's segments, with a
+ * connection of its own (any thread). Returns the keys whose files may go,
+ * read before the segments that name them are deleted. */
+std::optional<KeySpool> delete_removed_rows (const std::string &data_dir, const std::string &id, GError **error)
+{
+  GObjectPtr<GstOfflineCache> cache (cache_open_for_writing (data_dir.c_str (), error));
+  if (!cache)
+    return std::nullopt;
+  auto keys = cache_drop_download_rows (cache.get (), id, error);
+  if (!keys || !playback_plan::remove_segments (cache_database (cache.get ()), id, kSegmentDeleteBatch, error))
+    return std::nullopt;
+  clear_pending_removal (data_dir, id);
+  return keys;
+}
+
+}  // namespace
+
+/* The rows a removal left, then its files, on the deleter's thread, holding
+ * the download's `lock` until the rows are gone. */
+void ManagerCore::delete_rows_later (const std::string &id, std::unique_ptr<DownloadLock> lock,
+    std::vector<AsyncCall::Ptr> waiters)
+{
+  {
+    std::lock_guard<std::mutex> guard (cleaning_lock);
+    cleaning.insert (id);
+  }
+  auto job = std::make_shared<std::unique_ptr<DownloadLock>> (std::move (lock));
+  run_on_deleter ([this, id, job, waiters] () {
+    g_autoptr (GError) error = nullptr;
+    auto keys = delete_removed_rows (data_dir, id, &error);
+    if (!keys)
+      GST_WARNING ("could not delete the rows of removed download %s (the next manager does): %s", id.c_str (),
+          error->message);
+    job->reset ();
+    {
+      std::lock_guard<std::mutex> guard (cleaning_lock);
+      cleaning.erase (id);
+    }
+    cleaning_done.notify_all ();
+    if (keys)
+      cache_delete_unused_files (data_dir, *keys);
+    for (const auto &waiter : waiters)
+      AsyncCall::return_boolean (waiter, nullptr);
+  });
+}
+
+/* An add of `id` waits until a removal of ours has deleted its rows. */
+void ManagerCore::wait_for_cleaning (const std::string &id)
+{
+  std::unique_lock<std::mutex> guard (cleaning_lock);
+  cleaning_done.wait (guard, [&] () { return !cleaning.count (id); });
+}
+
+/* Holding the lock of `id`, which has no row: the rest of its removal, now
+ * (a removal a crash or another process left unfinished). */
+bool ManagerCore::finish_pending_removal_now (const std::string &id, GError **error)
+{
+  auto keys = delete_removed_rows (data_dir, id, error);
+  if (!keys)
+    return false;
+  delete_files_later (std::move (*keys));
+  return true;
+}
+
+/* At the start: the removals whose rows a process left (it died, or was
+ * stopped first) are finished on the deleter's thread. A mark whose
+ * download has a row is not one (the row's removal never committed, or the
+ * id was added again after the mark's unlink was lost): it goes. A mark
+ * whose lock another process holds is that process's. */
+void ManagerCore::resume_pending_removals ()
+{
+  for (const std::string &id : list_pending_removals (data_dir)) {
+    g_autoptr (GError) error = nullptr;
+    auto lock = DownloadLock::acquire (data_dir, id, &error);
+    if (!lock)
+      continue;
+    auto record = download_table::get (db (), id, &error);
+    if (record) {
+      clear_pending_removal (data_dir, id);
+      continue;
+    }
+    if (!g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
+      GST_WARNING ("cannot finish removing %s: %s", id.c_str (), error->message);
+      continue;
+    }
+    GST_INFO ("finishing the removal of %s", id.c_str ());
+    delete_rows_later (id, std::move (lock));
+  }
 }
 
 /* Forgets the resources of download `id` now (nothing shows them any more)
@@ -1184,22 +1297,26 @@ void ManagerCore::drop_data_later (const std::string &id, std::vector<AsyncCall:
  * thread, and then `waiters` learn that the download is gone. */
 void ManagerCore::delete_files_later (KeySpool keys, std::vector<AsyncCall::Ptr> waiters)
 {
-  struct Job {
-    std::string data_dir;
-    KeySpool keys;
-    std::vector<AsyncCall::Ptr> waiters;
-  };
+  auto spool = std::make_shared<KeySpool> (std::move (keys));
+  run_on_deleter ([this, spool, waiters] () {
+    cache_delete_unused_files (data_dir, *spool);
+    for (const auto &waiter : waiters)
+      AsyncCall::return_boolean (waiter, nullptr);
+  });
+}
+
+/* Runs `job` on the deleter's thread, after the jobs posted before. */
+void ManagerCore::run_on_deleter (std::function<void ()> job)
+{
   if (!file_deleter) {
     file_deleter = g_thread_pool_new (
         [] (gpointer data, gpointer) {
-          std::unique_ptr<Job> job (static_cast<Job *> (data));
-          cache_delete_unused_files (job->data_dir, job->keys);
-          for (const auto &waiter : job->waiters)
-            AsyncCall::return_boolean (waiter, nullptr);
+          std::unique_ptr<std::function<void ()>> job (static_cast<std::function<void ()> *> (data));
+          (*job) ();
         },
         nullptr, 1, FALSE, nullptr);
   }
-  g_thread_pool_push (file_deleter, new Job { data_dir, std::move (keys), std::move (waiters) }, nullptr);
+  g_thread_pool_push (file_deleter, new std::function<void ()> (std::move (job)), nullptr);
 }
 
 /* Answers the removal waiters of `id`: gone (no error), or why not. */
@@ -1425,6 +1542,8 @@ GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, GError **error)
   {
     /* A task of ours being removed holds it: its end sees the new row. */
     std::unique_ptr<DownloadLock> lock;
+    /* A removal of ours may still hold it, deleting the rows of the id. */
+    wait_for_cleaning (record.id);
     if (!tasks.count (record.id) && !(lock = DownloadLock::acquire (data_dir, record.id, error))) {
       /* Another process downloads it: a wider range goes to it through the
        * index (it sees the change and fetches what is missing); the answer
@@ -1437,6 +1556,9 @@ GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, GError **error)
       }
       return nullptr;
     }
+    /* Rows that a removal of this id left (it was killed): they go first. */
+    if (!existing && lock && is_pending_removal (data_dir, record.id) && !finish_pending_removal_now (record.id, error))
+      return nullptr;
     if (replaced) {
       auto keys = cache_drop_download_rows (cache.get (), record.id, error);
       if (!keys)
@@ -1620,6 +1742,7 @@ static gboolean gst_offline_download_manager_initable_init_impl (GInitable *init
   core->post ([core] () {
     core->reserve->ensure ();
     core->load_entries ();
+    core->resume_pending_removals ();
     core->sync_tasks ();
   });
   core->worker_thread = g_thread_new ("offline-manager", worker_main, core);
