@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <csignal>
 
 #include <functional>
 #include <string>
@@ -313,6 +314,99 @@ GST_START_TEST (test_paused_half_download_fails_at_the_first_missing_segment)
 }
 GST_END_TEST;
 
+/* Fails unless `played` ended with the error of a download that nobody
+ * downloads any more (queued: the index reads a row left downloading by a
+ * dead process so), at its second segments. */
+static void
+assert_nobody_downloads (const Played &played, const gchar *id)
+{
+  fail_if (played.eos, "a half download played to the end");
+  fail_unless (g_error_matches (played.error_code, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND),
+      "not a NOT_FOUND error: %s", played.error.c_str ());
+  g_autofree gchar *head = g_strdup_printf ("Download '%s' is not complete (queued, ", id);
+  for (const gchar *expected : { (const gchar *) head, "is not downloaded yet, from ",
+           " of 6.0 s; no process downloads it now: resume it with its 'gst-offline download' command" })
+    fail_unless (played.error.find (expected) != std::string::npos, "'%s' is not in the error: %s", expected,
+        played.error.c_str ());
+}
+
+/* The CLI downloading in another process is killed (SIGKILL: it cleans
+ * nothing up, its row still says downloading) while playback waits for
+ * it: the kernel drops its locks, playback sees that nobody downloads the
+ * rest and fails at the missing segment with the error that says so,
+ * rather than buffering at 0% for ever. Played again, it fails at once,
+ * with no BUFFERING. */
+GST_START_TEST (test_killed_downloader_is_not_waited_for)
+{
+  Dirs dirs ("killed");
+  make_dash (dirs.content, nullptr);
+  g_autofree gchar *url = serve (test_server, dirs.content, "killed", "x.mpd");
+  ot_server_hold (test_server, "/killed/chunk-stream*-00002.m4s");
+  GPid cli = spawn_cli_download (dirs.data, url, "killed");
+  ot_server_wait_held (test_server, 1);
+
+  Played played;
+  play (dirs.data, "killed", &played, [cli] (GstElement *, gint percent) {
+    if (percent == 0)
+      kill (cli, SIGKILL);
+  });
+  fail_unless_equals_int (wait_for_exit (cli), 128 + SIGKILL);
+  ot_server_release (test_server);
+  fail_unless (!played.buffering.empty () && played.buffering.front () == 0, "playback did not wait");
+  assert_nobody_downloads (played, "killed");
+
+  Played again;
+  play (dirs.data, "killed", &again, [] (GstElement *, gint) {});
+  assert_nobody_downloads (again, "killed");
+  fail_unless (again.buffering.empty (), "a download nobody fetches is waited for");
+}
+GST_END_TEST;
+
+/* A queued download is waited for while a manager that would start it
+ * lives (here paused), and no longer once it is gone. */
+GST_START_TEST (test_queued_download_is_waited_for_while_its_manager_lives)
+{
+  Dirs dirs ("queued");
+  GstOfflineDownloadManager *manager = start_held_dash_download (dirs, "queued");
+  gst_offline_download_manager_pause_downloads (manager);
+  wait_for_state (manager, "queued", GST_OFFLINE_DOWNLOAD_STATE_QUEUED);
+  ot_server_release (test_server);
+
+  Played played;
+  play (dirs.data, "queued", &played, [&manager] (GstElement *, gint percent) {
+    if (percent == 0 && manager)
+      g_clear_object (&manager);
+  });
+  fail_unless (manager == nullptr, "playback did not wait for the queued download");
+  assert_nobody_downloads (played, "queued");
+}
+GST_END_TEST;
+
+/* BUFFERING tells how much of what playback waits for is there: the
+ * second segments are held back while the third ones come, so playback
+ * waits at 2 s with half of its 4 s in the cache; then the rest comes.
+ * The percentages grow from 0 to 100, with one in between. */
+GST_START_TEST (test_buffering_percentages_grow_to_100)
+{
+  Dirs dirs ("percent");
+  GstOfflineDownloadManager *manager = start_held_dash_download (dirs, "percent");
+  Played played;
+  play (dirs.data, "percent", &played, [] (GstElement *, gint percent) {
+    if (percent > 0 && percent < 100)
+      ot_server_release (test_server);
+  });
+  assert_waited (played);
+  g_object_unref (manager);
+  bool between = false;
+  for (size_t i = 0; i < played.buffering.size (); i++) {
+    between |= played.buffering[i] > 0 && played.buffering[i] < 100;
+    fail_unless (i == 0 || played.buffering[i] > played.buffering[i - 1], "BUFFERING %d after %d",
+        played.buffering[i], i ? played.buffering[i - 1] : 0);
+  }
+  fail_unless (between, "no BUFFERING between 0 and 100");
+}
+GST_END_TEST;
+
 static Suite *
 play_while_downloading_suite (void)
 {
@@ -323,6 +417,9 @@ play_while_downloading_suite (void)
   tcase_add_test (tc, test_hls_plays_while_the_cli_downloads);
   tcase_add_test (tc, test_seek_to_what_is_not_downloaded_waits);
   tcase_add_test (tc, test_paused_half_download_fails_at_the_first_missing_segment);
+  tcase_add_test (tc, test_killed_downloader_is_not_waited_for);
+  tcase_add_test (tc, test_queued_download_is_waited_for_while_its_manager_lives);
+  tcase_add_test (tc, test_buffering_percentages_grow_to_100);
   return s;
 }
 

@@ -17,24 +17,27 @@ namespace gst_offline {
  * this process and in others (the download managers watch it the same
  * way). A GFileMonitor on a thread running its own main context: the
  * streaming threads that wait for the download are woken, nothing polls.
+ * It calls it too when a process lets go of a download's lock or claim
+ * (an IN_CLOSE_WRITE in `lock_dir`, gst_offline_download_index_get_lock_dir()),
+ * which the kernel does for a process that dies: the waiting streams
+ * look again whether anyone still fetches the download. (Where inotify
+ * cannot watch, or tells of the close an instant before the lock is gone,
+ * the waiters' look a second makes up for it.)
  * Watching starts before the constructor returns, so a commit made after
  * it is never missed. */
 class CommitWatch {
 public:
-  CommitWatch (const std::string &signal_path, std::function<void ()> on_commit);
+  CommitWatch (const std::string &signal_path, const std::string &lock_dir, std::function<void ()> on_commit);
   ~CommitWatch ();
 
   CommitWatch (const CommitWatch &) = delete;
   CommitWatch &operator= (const CommitWatch &) = delete;
 
-  /* Whether the file is watched (a data directory where inotify cannot
-   * watch it: commits are then seen only when something else wakes). */
-  bool watching () const { return watching_; }
-
 private:
   static gpointer run (gpointer data);
 
   std::string path_;
+  std::string lock_dir_;
   std::function<void ()> on_commit_;
   GMainContext *context_;
   GMainLoop *loop_;
@@ -42,7 +45,6 @@ private:
   std::mutex mutex_;
   std::condition_variable started_;
   bool ready_ = false;
-  bool watching_ = false;
 };
 
 } // namespace gst_offline

@@ -78,4 +78,21 @@ gboolean gst_offline_download_index_request_position (GstOfflineDownloadIndex *s
 GST_OFFLINE_API
 gchar *gst_offline_download_index_get_commit_signal_path (GstOfflineDownloadIndex *self);
 
+/* Whether a process, this one or another, is fetching the download `id`
+ * now or holds it in its queue to fetch: a download manager that is alive
+ * (its locks and claims under the data directory's lock folder, which the
+ * kernel drops with a process however it dies). A queued or downloading
+ * row that no process fetches was left by one that died, or is queued
+ * with no manager to start it: a player does not wait for it. */
+GST_OFFLINE_API
+gboolean gst_offline_download_index_is_fetched (GstOfflineDownloadIndex *self, const gchar *id);
+
+/* The folder of those locks and claims: a process that lets one go (it
+ * ends a download, or dies) closes a file there that it opened for
+ * writing, which inotify's IN_CLOSE_WRITE reports; a player waiting for a
+ * download watches it to learn at once that the download may have no
+ * process any more. It may not exist yet. Free it with g_free(). */
+GST_OFFLINE_API
+gchar *gst_offline_download_index_get_lock_dir (GstOfflineDownloadIndex *self);
+
 G_END_DECLS
