@@ -12,6 +12,7 @@
 #include <gst/offline/offline.h>
 
 #include "adaptive-content.h"
+#include "download-checks.h"
 #include "frame-checks.h"
 
 #include <sys/wait.h>
@@ -161,15 +162,18 @@ wait_for_state (GstOfflineDownloadManager *manager, const gchar *id, GstOfflineD
   g_signal_handler_disconnect (manager, handler);
 }
 
-/* `gst-offline --dir DATA download URL --id ID`, running in the background. */
+/* `gst-offline --dir DATA download URL --id ID [EXTRA...]`, running in the background. */
 GPid
-spawn_cli_download (const gchar *data_dir, const gchar *url, const gchar *id)
+spawn_cli_download (const gchar *data_dir, const gchar *url, const gchar *id,
+    const std::vector<const gchar *> &extra = {})
 {
-  const gchar *argv[] = { g_getenv ("GST_OFFLINE_CLI"), "--dir", data_dir, "download", url, "--id", id, nullptr };
+  std::vector<const gchar *> argv = { g_getenv ("GST_OFFLINE_CLI"), "--dir", data_dir, "download", url, "--id", id };
   fail_unless (argv[0] != nullptr, "GST_OFFLINE_CLI is not set");
+  argv.insert (argv.end (), extra.begin (), extra.end ());
+  argv.push_back (nullptr);
   GPid pid = 0;
   g_autoptr (GError) error = nullptr;
-  fail_unless (g_spawn_async (nullptr, const_cast<gchar **> (argv), nullptr,
+  fail_unless (g_spawn_async (nullptr, const_cast<gchar **> (argv.data ()), nullptr,
                    static_cast<GSpawnFlags> (G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL), nullptr, nullptr,
                    &pid, &error),
       "%s", error ? error->message : "");
@@ -407,6 +411,51 @@ GST_START_TEST (test_buffering_percentages_grow_to_100)
 }
 GST_END_TEST;
 
+/* The whole way from a seek to the server: playback seeks beyond what a
+ * running download (the CLI, one segment at a time, slowed down at the
+ * server) has fetched; cachesrc asks for the seek position through the
+ * index, and the CLI's manager turns its downloader there. The server's
+ * next requests are for the segments from the seek position on, then for
+ * the rest before it; the frames played after the seek are the
+ * reference's. */
+GST_START_TEST (test_seek_turns_the_running_download)
+{
+  Dirs dirs ("turn");
+  make_dash (dirs.content, nullptr);
+  g_autofree gchar *url = serve (test_server, dirs.content, "turn", "x.mpd");
+  for (const auto &name : list_files (dirs.content)) {
+    if (g_str_has_prefix (name.c_str (), "chunk-"))
+      ot_server_set_rate (test_server, ("/turn/" + name).c_str (), 64 * 1024);
+  }
+  /* Playback starts with the first segments in the cache, the second ones on their way. */
+  ot_server_hold (test_server, "/turn/chunk-stream*-00002.m4s");
+  GPid cli = spawn_cli_download (dirs.data, url, "turn", { "--segment-parallelism", "1" });
+  ot_server_wait_held (test_server, 1);
+
+  constexpr GstClockTime target = 5 * GST_SECOND; /* in the third segments, 4 - 6 s */
+  guint waits = 0;
+  Played played;
+  play (dirs.data, "turn", &played, [&waits] (GstElement *pipeline, gint percent) {
+    if (percent != 0)
+      return;
+    if (++waits == 1) {
+      fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
+          static_cast<GstSeekFlags> (GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), target));
+    } else if (waits == 2) {
+      /* Waiting at the target: the position is in the index. */
+      ot_server_release (test_server);
+    }
+  });
+  assert_waited (played);
+  fail_unless (waits >= 2, "playback did not wait again after the seek");
+  fail_unless_equals_int (wait_for_exit (cli), 0);
+
+  ot::assert_turned_to (test_server, ot::planned_segments (dirs.data, "turn", test_server), target);
+  References references = dash_references (dirs.content, dirs.data, test_server, "turn");
+  assert_same_from (played.lines, references.video, references.audio, target, target, "after the seek");
+}
+GST_END_TEST;
+
 static Suite *
 play_while_downloading_suite (void)
 {
@@ -420,6 +469,7 @@ play_while_downloading_suite (void)
   tcase_add_test (tc, test_killed_downloader_is_not_waited_for);
   tcase_add_test (tc, test_queued_download_is_waited_for_while_its_manager_lives);
   tcase_add_test (tc, test_buffering_percentages_grow_to_100);
+  tcase_add_test (tc, test_seek_turns_the_running_download);
   return s;
 }
 
