@@ -64,14 +64,16 @@
  * downloading, or stopped half-way), from its playback plan, which holds
  * every segment: duration and seeking cover the whole item. A segment is
  * played only once the cache holds it whole. When the next one is not there
- * yet and the download runs (in this process or another), the pad waits for
- * it, told of the download's progress by the index (no polling, no network),
- * and the element posts a BUFFERING message of 0 percent when a pad starts
- * waiting and of 100 when none waits any more, so that an application (or
- * gst-launch-1.0) pauses meanwhile; a flush, a deselection or stopping ends
- * the wait. When the download does not run (stopped, failed), the first
- * missing segment is a RESOURCE/NOT_FOUND error that says how much is
- * downloaded and how to resume it. A progressive download plays only when
+ * yet and the download runs (a process, this one or another, fetches it or
+ * holds it queued), the pad waits for it and for the next 4 s of the track,
+ * told of the download's progress by the index (no network), and the
+ * element posts BUFFERING messages: 0 percent when a pad starts waiting,
+ * then how much of those 4 s is there, and 100 when none waits any more, so
+ * that an application (or gst-launch-1.0) pauses meanwhile; a flush, a
+ * deselection or stopping ends the wait. When the download does not run
+ * (stopped, failed, or its process died), the first missing segment is a
+ * RESOURCE/NOT_FOUND error that says how much is downloaded and how to
+ * resume it. A progressive download plays only when
  * complete.
  *
  * The pads are sometimes pads added when the element goes from READY to
