@@ -388,7 +388,7 @@ gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
         ("Download '%s' cannot be played yet (state %s): its manifest has not been read%s", id.c_str (),
             gst_offline_download_state_to_string (state),
-            gst_offline::SegmentSource::is_being_fetched (state) ? "; try again once it is downloading segments" : ""),
+            gst_offline::is_being_fetched (state) ? "; try again once it is downloading segments" : ""),
         ("no tracks in the plan yet"));
     return std::nullopt;
   }
@@ -506,6 +506,49 @@ gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std
   return opened;
 }
 
+/* A progressive download still being fetched: its partial file, read up to
+ * the bytes made durable so far, waiting for more (ProgressiveStream).
+ * Takes `index` and `cache`. */
+static std::optional<OpenedDownload>
+gst_cache_src_open_partial (GstCacheSrc *self, const std::string &id, const gchar *key, GstOfflineDownload *download,
+    GstOfflineDownloadIndex *index_in, GstOfflineCache *cache_in)
+{
+  GObjectPtr<GstOfflineDownloadIndex> index (index_in);
+  GObjectPtr<GstOfflineCache> cache (cache_in);
+  g_autoptr (GError) error = nullptr;
+  guint64 durable = 0;
+  gint64 total = -1;
+  g_autofree gchar *path = gst_offline_cache_lookup_partial (cache.get (), key, &durable, &total, &error);
+  if (total < 0)
+    total = gst_offline_download_get_content_length (download);
+  if (!path || total <= 0) {
+    /* The partial file gets its row at its first checkpoint, with the
+     * length the server said. */
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Download '%s' cannot be played yet (state %s): %s; try again once some of it is downloaded", id.c_str (),
+            gst_offline_download_state_to_string (gst_offline_download_get_state (download)),
+            path ? "the server did not say its length" : "none of it is downloaded yet"),
+        ("partial resource %s: %s", key, error ? error->message : "no length"));
+    return std::nullopt;
+  }
+  UniqueFd fd (open (path, O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    int saved_errno = errno;
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("The cached data of download '%s' is missing: run 'gst-offline verify'", id.c_str ()),
+        ("open %s: %s", path, g_strerror (saved_errno)));
+    return std::nullopt;
+  }
+  GST_INFO_OBJECT (self, "download '%s' is being fetched: %" G_GUINT64_FORMAT " of %" G_GINT64_FORMAT " bytes in %s",
+      id.c_str (), durable, total, path);
+  ProgressiveStream::Source source { id, std::move (fd), static_cast<guint64> (total) };
+  source.available = durable;
+  source.key = key;
+  source.index = std::move (index);
+  source.cache = std::move (cache);
+  return OpenedDownload { GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE, std::move (source), nullptr, {} };
+}
+
 /* Finds the download and its cached data; posts an element error that names
  * the problem if it cannot be played. */
 static std::optional<OpenedDownload>
@@ -563,10 +606,13 @@ gst_cache_src_open_download (GstCacheSrc *self)
 
   /* An adaptive download plays while it is fetched, or stopped half-way:
    * its streams wait for (or fail at) the segments not in the cache yet. A
-   * progressive one is one resource, whole or not there. */
+   * progressive one plays while it is fetched (from its partial file, up to
+   * its durable bytes); stopped or failed, only once complete. */
   GstOfflineDownloadState state = gst_offline_download_get_state (download);
+  bool fetched = gst_offline::is_being_fetched (state)
+      && gst_offline_download_index_is_fetched (index, id.c_str ());
   bool playable = state != GST_OFFLINE_DOWNLOAD_STATE_REMOVING
-      && (state == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED || type != GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE);
+      && (state == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED || type != GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE || fetched);
   if (!playable) {
     const gchar *failure = gst_offline_download_get_failure_message (download);
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
@@ -599,6 +645,8 @@ gst_cache_src_open_download (GstCacheSrc *self)
   const gchar *key = gst_offline_download_get_uri (download);
   guint64 length = 0;
   g_autofree gchar *path = gst_offline_cache_lookup (cache, key, &length, &error);
+  if (!path && fetched && g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND))
+    return gst_cache_src_open_partial (self, id, key, download, g_steal_pointer (&index), g_steal_pointer (&cache));
   if (!path) {
     /* No whole resource (NOT_FOUND), or its file is gone or of another
      * length than recorded (CORRUPT). */

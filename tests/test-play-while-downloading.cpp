@@ -10,11 +10,13 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
+#include <gst/offline/offline-playback-private.h>
 
 #include "adaptive-content.h"
 #include "download-checks.h"
 #include "frame-checks.h"
 
+#include <glib/gstdio.h>
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -460,6 +462,63 @@ GST_START_TEST (test_seek_turns_the_running_download)
 }
 GST_END_TEST;
 
+namespace {
+
+struct PartialBytes {
+  const gchar *data;
+  const gchar *key;
+};
+
+/* Whether the cache holds durable bytes of the resource being written. */
+gboolean
+partial_has_bytes (gpointer user_data)
+{
+  auto *p = static_cast<PartialBytes *> (user_data);
+  g_autoptr (GstOfflineCache) cache = gst_offline_cache_new (p->data, nullptr);
+  guint64 durable = 0;
+  g_autofree gchar *path = cache ? gst_offline_cache_lookup_partial (cache, p->key, &durable, nullptr, nullptr) : nullptr;
+  return path && durable > 0;
+}
+
+} // namespace
+
+/* A single media file plays while it is downloaded: cachesrc reads its
+ * partial file up to the bytes the download has made durable, and waits
+ * for more. The server sends it slower than it plays, so playback catches
+ * up with the download and waits (BUFFERING 0, then 100); every frame is
+ * the reference decode's of the file. */
+GST_START_TEST (test_progressive_plays_while_the_manager_downloads)
+{
+  Dirs dirs ("progressive");
+  g_autofree gchar *file = ot_make_mp4 (dirs.content, "clip.mp4", 4, FALSE);
+  GStatBuf st;
+  fail_unless (g_stat (file, &st) == 0);
+  g_autofree gchar *url = ot_server_add_file (test_server, "/progressive/clip.mp4", file);
+  /* Eight seconds for four of playback. */
+  ot_server_set_rate (test_server, "/progressive/clip.mp4", static_cast<guint64> (st.st_size) / 8);
+
+  g_autoptr (GError) error = nullptr;
+  GstOfflineDownloadManager *manager = gst_offline_download_manager_new (dirs.data, &error);
+  fail_unless (manager != nullptr, "%s", error ? error->message : "");
+  g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new ("clip", url);
+  g_autoptr (GstOfflineDownload) download = gst_offline_download_manager_add_download (manager, request, &error);
+  fail_unless (download != nullptr, "%s", error ? error->message : "");
+  PartialBytes partial { dirs.data, url };
+  ot_wait_for_changes (dirs.data, partial_has_bytes, &partial);
+
+  Played played;
+  play (dirs.data, "clip", &played, [] (GstElement *, gint) {});
+  assert_waited (played);
+  wait_for_state (manager, "clip", GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
+  g_object_unref (manager);
+
+  g_autofree gchar *reference_uri = gst_filename_to_uri (file, nullptr);
+  g_autoptr (GPtrArray) expected = decode (reference_uri, dirs.data);
+  assert_same (frames_of (expected, "video"), frames_of (played.lines, "video"), "video");
+  assert_same (frames_of (expected, "audio"), frames_of (played.lines, "audio"), "audio");
+}
+GST_END_TEST;
+
 static Suite *
 play_while_downloading_suite (void)
 {
@@ -474,6 +533,7 @@ play_while_downloading_suite (void)
   tcase_add_test (tc, test_queued_download_is_waited_for_while_its_manager_lives);
   tcase_add_test (tc, test_buffering_percentages_grow_to_100);
   tcase_add_test (tc, test_seek_turns_the_running_download);
+  tcase_add_test (tc, test_progressive_plays_while_the_manager_downloads);
   return s;
 }
 

@@ -14,6 +14,23 @@ GST_DEBUG_CATEGORY_EXTERN (gst_cache_src_debug);
 
 namespace gst_offline {
 
+bool
+is_being_fetched (GstOfflineDownloadState state)
+{
+  return state == GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING || state == GST_OFFLINE_DOWNLOAD_STATE_QUEUED
+      || state == GST_OFFLINE_DOWNLOAD_STATE_RESTARTING;
+}
+
+std::string
+how_to_go_on (GstOfflineDownloadState state, const std::string &id)
+{
+  if (state == GST_OFFLINE_DOWNLOAD_STATE_FAILED)
+    return "run its 'gst-offline download' command again to go on";
+  if (is_being_fetched (state)) /* queued, or left downloading by a process that died */
+    return "no process downloads it now: resume it with its 'gst-offline download' command or 'gst-offline daemon'";
+  return "resume it with 'gst-offline resume " + id + "'";
+}
+
 CommitWatch::CommitWatch (const std::string &signal_path, const std::string &lock_dir,
     std::function<void ()> on_commit)
     : path_ (signal_path),

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <gst/offline/offline.h>
 
 #include <condition_variable>
 #include <functional>
@@ -10,6 +11,17 @@
 #include <string>
 
 namespace gst_offline {
+
+/* Whether a download in `state` is to be fetched: queued, downloading (the
+ * index reads one whose process died as queued) or restarting. What it
+ * lacks is waited for while a process fetches it or holds it in its queue
+ * (gst_offline_download_index_is_fetched()); what any other lacks, or one
+ * that nobody fetches, is an error. */
+bool is_being_fetched (GstOfflineDownloadState state);
+
+/* How to go on with download `id` in `state`, that nobody fetches now: the
+ * end of the error of a player that meets what it lacks. */
+std::string how_to_go_on (GstOfflineDownloadState state, const std::string &id);
 
 /* Calls `on_commit` (on a thread of its own) each time the index's commit
  * signal file (gst_offline_download_index_get_commit_signal_path()) is

@@ -200,13 +200,6 @@ seconds (GstClockTime time)
 } // namespace
 
 bool
-SegmentSource::is_being_fetched (GstOfflineDownloadState state)
-{
-  return state == GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING || state == GST_OFFLINE_DOWNLOAD_STATE_QUEUED
-      || state == GST_OFFLINE_DOWNLOAD_STATE_RESTARTING;
-}
-
-bool
 SegmentSource::being_fetched ()
 {
   g_autoptr (GstOfflineDownload) download = playback_->download (nullptr);
@@ -343,12 +336,7 @@ SegmentSource::missing_error (const gchar *key, bool is_init, GstClockTime at, G
   gdouble percent = gst_offline_download_get_percent_downloaded (download);
   g_autofree gchar *done = percent >= 0 ? g_strdup_printf (", %d%% downloaded", static_cast<int> (percent))
                                         : g_strdup ("");
-  std::string how = state == GST_OFFLINE_DOWNLOAD_STATE_FAILED
-      ? "run its 'gst-offline download' command again to go on"
-      : is_being_fetched (state)
-      /* Queued, or left downloading by a process that died. */
-      ? "no process downloads it now: resume it with its 'gst-offline download' command or 'gst-offline daemon'"
-      : "resume it with 'gst-offline resume " + id + "'";
+  std::string how = how_to_go_on (state, id);
   const gchar *failure = gst_offline_download_get_failure_message (download);
   GST_ELEMENT_ERROR (element_, RESOURCE, NOT_FOUND,
       ("Download '%s' is not complete (%s%s): track %s is not downloaded yet%s; %s", id.c_str (),

@@ -57,12 +57,6 @@ public:
       std::shared_ptr<AdaptivePlayback> playback, GstOfflineTrack *track, guint blocksize);
   ~SegmentSource () override;
 
-  /* Whether a download in `state` is to be fetched: queued, downloading
-   * (the index reads one whose process died as queued) or restarting. Its
-   * missing segments are waited for while a process fetches it or holds it
-   * in its queue (AdaptivePlayback::is_fetched ()); those of any other,
-   * and of one that nobody fetches, are an error. */
-  static bool is_being_fetched (GstOfflineDownloadState state);
 
   SegmentSource (const SegmentSource &) = delete;
   SegmentSource &operator= (const SegmentSource &) = delete;

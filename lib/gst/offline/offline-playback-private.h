@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <gst/offline/offline-cache.h>
 #include <gst/offline/offline-download-index.h>
 #include <gst/offline/offline-track.h>
 
@@ -60,6 +61,16 @@ GstClockTime gst_offline_segment_get_early (const GstOfflineSegment *segment);
  * the chosen ones, in the order of `tracks`. */
 GST_OFFLINE_API
 GPtrArray *gst_offline_track_choose_for_playback (GPtrArray *tracks, gboolean with_text);
+
+/* The file of resource `key` while it is being written (a progressive
+ * download still fetching it): its path, how many of its bytes are durable
+ * (checkpointed: they stay as they are), and its whole length as the server
+ * said, or -1. NULL with GST_OFFLINE_ERROR_NOT_FOUND if the cache holds no
+ * partial resource for `key` (none yet, or it is whole now). The file is
+ * renamed, not copied, once whole: an open descriptor reads on. */
+GST_OFFLINE_API
+gchar *gst_offline_cache_lookup_partial (GstOfflineCache *self, const gchar *key, guint64 *durable_length,
+    gint64 *total_length, GError **error);
 
 /* Asks the process downloading `id`, this one or another, to fetch the
  * segments from `position` on next (a player seeking beyond what is
