@@ -73,14 +73,16 @@
  * deselection or stopping ends the wait. When the download does not run
  * (stopped, failed, or its process died), the first missing segment is a
  * RESOURCE/NOT_FOUND error that says how much is downloaded and how to
- * resume it. A progressive download plays only when
- * complete.
+ * resume it. A progressive download plays while it is fetched too, from
+ * its partial file up to the bytes made durable so far, waiting the same
+ * way for more; stopped or failed, only once complete.
  *
  * The pads are sometimes pads added when the element goes from READY to
  * PAUSED, followed by no-more-pads. Before that the element checks that the
  * download exists, that an adaptive one has its playback plan (it is written
  * once the manifest is read) and that a progressive one is complete and its
- * cached data whole; if not, it posts an error that names the problem and
+ * cached data whole, or is being fetched and has bytes of a known length
+ * in the cache; if not, it posts an error that names the problem and
  * the state change fails. Inside uridecodebin3 (and so playbin3), whose
  * urisourcebin reaches PAUSED before the decodebin3 beside it, cachesrc
  * first sets that decodebin3 to PAUSED, so that no stream reaches it while
