@@ -66,21 +66,25 @@
  * downloading, or stopped half-way), from its playback plan, which holds
  * every segment: duration and seeking cover the whole item. A segment is
  * played only once the cache holds it whole. When the next one is not there
- * yet and the download runs (in this process or another), the pad waits for
- * it, told of the download's progress by the index (no polling, no network),
- * and the element posts a BUFFERING message of 0 percent when a pad starts
- * waiting and of 100 when none waits any more, so that an application (or
- * gst-launch-1.0) pauses meanwhile; a flush, a deselection or stopping ends
- * the wait. When the download does not run (stopped, failed), the first
- * missing segment is a RESOURCE/NOT_FOUND error that says how much is
- * downloaded and how to resume it. A progressive download plays only when
- * complete.
+ * yet and the download runs (a process, this one or another, fetches it or
+ * holds it queued), the pad waits for it and for the next 4 s of the track,
+ * told of the download's progress by the index (no network), and the
+ * element posts BUFFERING messages: 0 percent when a pad starts waiting,
+ * then how much of those 4 s is there, and 100 when none waits any more, so
+ * that an application (or gst-launch-1.0) pauses meanwhile; a flush, a
+ * deselection or stopping ends the wait. When the download does not run
+ * (stopped, failed, or its process died), the first missing segment is a
+ * RESOURCE/NOT_FOUND error that says how much is downloaded and how to
+ * resume it. A progressive download plays while it is fetched too, from
+ * its partial file up to the bytes made durable so far, waiting the same
+ * way for more; stopped or failed, only once complete.
  *
  * The pads are sometimes pads added when the element goes from READY to
  * PAUSED, followed by no-more-pads. Before that the element checks that the
  * download exists, that an adaptive one has its playback plan (it is written
  * once the manifest is read) and that a progressive one is complete and its
- * cached data whole; if not, it posts an error that names the problem and
+ * cached data whole, or is being fetched and has bytes of a known length
+ * in the cache; if not, it posts an error that names the problem and
  * the state change fails. Inside uridecodebin3 (and so playbin3), whose
  * urisourcebin reaches PAUSED before the decodebin3 beside it, cachesrc
  * first sets that decodebin3 to PAUSED, so that no stream reaches it while
@@ -388,7 +392,7 @@ gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
         ("Download '%s' cannot be played yet (state %s): its manifest has not been read%s", id.c_str (),
             gst_offline_download_state_to_string (state),
-            gst_offline::SegmentSource::is_being_fetched (state) ? "; try again once it is downloading segments" : ""),
+            gst_offline::is_being_fetched (state) ? "; try again once it is downloading segments" : ""),
         ("no tracks in the plan yet"));
     return std::nullopt;
   }
@@ -506,6 +510,49 @@ gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std
   return opened;
 }
 
+/* A progressive download still being fetched: its partial file, read up to
+ * the bytes made durable so far, waiting for more (ProgressiveStream).
+ * Takes `index` and `cache`. */
+static std::optional<OpenedDownload>
+gst_cache_src_open_partial (GstCacheSrc *self, const std::string &id, const gchar *key, GstOfflineDownload *download,
+    GstOfflineDownloadIndex *index_in, GstOfflineCache *cache_in)
+{
+  GObjectPtr<GstOfflineDownloadIndex> index (index_in);
+  GObjectPtr<GstOfflineCache> cache (cache_in);
+  g_autoptr (GError) error = nullptr;
+  guint64 durable = 0;
+  gint64 total = -1;
+  g_autofree gchar *path = gst_offline_cache_lookup_partial (cache.get (), key, &durable, &total, &error);
+  if (total < 0)
+    total = gst_offline_download_get_content_length (download);
+  if (!path || total <= 0) {
+    /* The partial file gets its row at its first checkpoint, with the
+     * length the server said. */
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("Download '%s' cannot be played yet (state %s): %s; try again once some of it is downloaded", id.c_str (),
+            gst_offline_download_state_to_string (gst_offline_download_get_state (download)),
+            path ? "the server did not say its length" : "none of it is downloaded yet"),
+        ("partial resource %s: %s", key, error ? error->message : "no length"));
+    return std::nullopt;
+  }
+  UniqueFd fd (open (path, O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    int saved_errno = errno;
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("The cached data of download '%s' is missing: run 'gst-offline verify'", id.c_str ()),
+        ("open %s: %s", path, g_strerror (saved_errno)));
+    return std::nullopt;
+  }
+  GST_INFO_OBJECT (self, "download '%s' is being fetched: %" G_GUINT64_FORMAT " of %" G_GINT64_FORMAT " bytes in %s",
+      id.c_str (), durable, total, path);
+  ProgressiveStream::Source source { id, std::move (fd), static_cast<guint64> (total) };
+  source.available = durable;
+  source.key = key;
+  source.index = std::move (index);
+  source.cache = std::move (cache);
+  return OpenedDownload { GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE, std::move (source), nullptr, {} };
+}
+
 /* Finds the download and its cached data; posts an element error that names
  * the problem if it cannot be played. */
 static std::optional<OpenedDownload>
@@ -563,10 +610,13 @@ gst_cache_src_open_download (GstCacheSrc *self)
 
   /* An adaptive download plays while it is fetched, or stopped half-way:
    * its streams wait for (or fail at) the segments not in the cache yet. A
-   * progressive one is one resource, whole or not there. */
+   * progressive one plays while it is fetched (from its partial file, up to
+   * its durable bytes); stopped or failed, only once complete. */
   GstOfflineDownloadState state = gst_offline_download_get_state (download);
+  bool fetched = gst_offline::is_being_fetched (state)
+      && gst_offline_download_index_is_fetched (index, id.c_str ());
   bool playable = state != GST_OFFLINE_DOWNLOAD_STATE_REMOVING
-      && (state == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED || type != GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE);
+      && (state == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED || type != GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE || fetched);
   if (!playable) {
     const gchar *failure = gst_offline_download_get_failure_message (download);
     GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
@@ -599,6 +649,8 @@ gst_cache_src_open_download (GstCacheSrc *self)
   const gchar *key = gst_offline_download_get_uri (download);
   guint64 length = 0;
   g_autofree gchar *path = gst_offline_cache_lookup (cache, key, &length, &error);
+  if (!path && fetched && g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND))
+    return gst_cache_src_open_partial (self, id, key, download, g_steal_pointer (&index), g_steal_pointer (&cache));
   if (!path) {
     /* No whole resource (NOT_FOUND), or its file is gone or of another
      * length than recorded (CORRUPT). */

@@ -21,6 +21,8 @@
 namespace {
 
 using ot::Cli;
+using ot::planned_segments;
+using ot::PlannedSegment;
 using ot::run;
 #define assert_exit ot_assert_exit
 
@@ -32,34 +34,6 @@ gchar *make_dash_1s (const char *name)
   ot::make_ladder (dir, { "-adaptation_sets", "id=0,streams=v id=1,streams=a", "-seg_duration", "1", "-f", "dash", mpd },
       true);
   return dir;
-}
-
-/* A media segment of the plan: its track, times and the path it is served at. */
-struct PlannedSegment {
-  guint track;
-  guint64 number;
-  GstClockTime start, end;
-  std::string path;
-};
-
-std::vector<PlannedSegment> planned_segments (const gchar *data, const gchar *id, OtServer *server)
-{
-  std::vector<PlannedSegment> result;
-  g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (data, nullptr);
-  g_autoptr (GPtrArray) tracks = gst_offline_download_index_get_tracks (index, id, nullptr);
-  fail_unless (tracks && tracks->len > 0);
-  std::string base = ot_server_get_base_url (server);
-  for (guint t = 0; t < tracks->len; t++) {
-    guint track = gst_offline_track_get_index (GST_OFFLINE_TRACK (g_ptr_array_index (tracks, t)));
-    g_autoptr (GPtrArray) segments = gst_offline_download_index_get_segments (index, id, track, 0, 1000, nullptr);
-    for (guint i = 0; i < segments->len; i++) {
-      auto *s = static_cast<GstOfflineSegment *> (g_ptr_array_index (segments, i));
-      std::string url = s->resource;
-      fail_unless (g_str_has_prefix (url.c_str (), base.c_str ()), "%s", url.c_str ());
-      result.push_back ({ track, s->number, s->start, s->start + s->duration, url.substr (base.size ()) });
-    }
-  }
-  return result;
 }
 
 /* A server of `dir` whose media segments come at `rate` bytes a second. */
@@ -124,32 +98,7 @@ GST_START_TEST (test_requested_position_is_fetched_next)
   fail_unless_equals_int (ot_wait_pid (pid), 0);
 
   /* Every segment once, in the order of their requests. */
-  auto segments = planned_segments (data, "movie", server);
-  std::vector<std::pair<gint64, const PlannedSegment *>> order;
-  for (const auto &s : segments) {
-    g_autoptr (GArray) times = ot_server_get_request_times (server, s.path.c_str ());
-    fail_unless (times->len == 1, "%s was requested %u times", s.path.c_str (), times->len);
-    order.emplace_back (g_array_index (times, gint64, 0), &s);
-  }
-  std::sort (order.begin (), order.end (), [] (const auto &a, const auto &b) { return a.first < b.first; });
-  size_t ahead = std::count_if (segments.begin (), segments.end (),
-      [&] (const PlannedSegment &s) { return s.end > position; });
-  fail_unless (ahead >= 4 && ahead < segments.size ());
-  size_t turn = 0;
-  while (turn < order.size () && order[turn].second->end <= position)
-    turn++;
-  fail_unless (turn > 0 && turn + ahead < order.size (),
-      "the download did not turn to 4 s while segments before it were missing (turned after %zu of %zu)", turn,
-      order.size ());
-  GstClockTime last_start = 0;
-  for (size_t i = turn; i < turn + ahead; i++) {
-    fail_unless (order[i].second->end > position, "%s (%" GST_TIME_FORMAT ") came before the segments from 4 s on",
-        order[i].second->path.c_str (), GST_TIME_ARGS (order[i].second->start));
-    fail_unless (order[i].second->start >= last_start);
-    last_start = order[i].second->start;
-  }
-  for (size_t i = turn + ahead; i < order.size (); i++)
-    fail_unless (order[i].second->end <= position);
+  fail_unless (ot::assert_turned_to (server, planned_segments (data, "movie", server), position) >= 4);
   g_autoptr (GstOfflineDownload) d = ot::index_download (data, "movie");
   ot::assert_state (d, GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
   fail_unless_equals_float (gst_offline_download_get_percent_downloaded (d), 100.0);

@@ -10,13 +10,17 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
+#include <gst/offline/offline-playback-private.h>
 
 #include "adaptive-content.h"
+#include "download-checks.h"
 #include "frame-checks.h"
 
+#include <glib/gstdio.h>
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <csignal>
 
 #include <functional>
 #include <string>
@@ -164,15 +168,18 @@ wait_for_state (GstOfflineDownloadManager *manager, const gchar *id, GstOfflineD
   g_signal_handler_disconnect (manager, handler);
 }
 
-/* `gst-offline --dir DATA download URL --id ID`, running in the background. */
+/* `gst-offline --dir DATA download URL --id ID [EXTRA...]`, running in the background. */
 GPid
-spawn_cli_download (const gchar *data_dir, const gchar *url, const gchar *id)
+spawn_cli_download (const gchar *data_dir, const gchar *url, const gchar *id,
+    const std::vector<const gchar *> &extra = {})
 {
-  const gchar *argv[] = { g_getenv ("GST_OFFLINE_CLI"), "--dir", data_dir, "download", url, "--id", id, nullptr };
+  std::vector<const gchar *> argv = { g_getenv ("GST_OFFLINE_CLI"), "--dir", data_dir, "download", url, "--id", id };
   fail_unless (argv[0] != nullptr, "GST_OFFLINE_CLI is not set");
+  argv.insert (argv.end (), extra.begin (), extra.end ());
+  argv.push_back (nullptr);
   GPid pid = 0;
   g_autoptr (GError) error = nullptr;
-  fail_unless (g_spawn_async (nullptr, const_cast<gchar **> (argv), nullptr,
+  fail_unless (g_spawn_async (nullptr, const_cast<gchar **> (argv.data ()), nullptr,
                    static_cast<GSpawnFlags> (G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL), nullptr, nullptr,
                    &pid, &error),
       "%s", error ? error->message : "");
@@ -317,6 +324,211 @@ GST_START_TEST (test_paused_half_download_fails_at_the_first_missing_segment)
 }
 GST_END_TEST;
 
+/* Fails unless `played` ended with the error of a download that nobody
+ * downloads any more (queued: the index reads a row left downloading by a
+ * dead process so), at its second segments. */
+static void
+assert_nobody_downloads (const Played &played, const gchar *id)
+{
+  fail_if (played.eos, "a half download played to the end");
+  fail_unless (g_error_matches (played.error_code, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND),
+      "not a NOT_FOUND error: %s", played.error.c_str ());
+  g_autofree gchar *head = g_strdup_printf ("Download '%s' is not complete (queued, ", id);
+  for (const gchar *expected : { (const gchar *) head, "is not downloaded yet, from ",
+           " of 6.0 s; no process downloads it now: resume it with its 'gst-offline download' command" })
+    fail_unless (played.error.find (expected) != std::string::npos, "'%s' is not in the error: %s", expected,
+        played.error.c_str ());
+}
+
+/* The CLI downloading in another process is killed (SIGKILL: it cleans
+ * nothing up, its row still says downloading) while playback waits for
+ * it: the kernel drops its locks, playback sees that nobody downloads the
+ * rest and fails at the missing segment with the error that says so,
+ * rather than buffering at 0% for ever. Played again, it fails at once,
+ * with no BUFFERING. */
+GST_START_TEST (test_killed_downloader_is_not_waited_for)
+{
+  Dirs dirs ("killed");
+  make_dash (dirs.content, nullptr);
+  g_autofree gchar *url = serve (test_server, dirs.content, "killed", "x.mpd");
+  ot_server_hold (test_server, "/killed/chunk-stream*-00002.m4s");
+  GPid cli = spawn_cli_download (dirs.data, url, "killed");
+  ot_server_wait_held (test_server, 1);
+
+  Played played;
+  play (dirs.data, "killed", &played, [cli] (GstElement *, gint percent) {
+    if (percent == 0)
+      kill (cli, SIGKILL);
+  });
+  fail_unless_equals_int (wait_for_exit (cli), 128 + SIGKILL);
+  ot_server_release (test_server);
+  fail_unless (!played.buffering.empty () && played.buffering.front () == 0, "playback did not wait");
+  assert_nobody_downloads (played, "killed");
+
+  Played again;
+  play (dirs.data, "killed", &again, [] (GstElement *, gint) {});
+  assert_nobody_downloads (again, "killed");
+  fail_unless (again.buffering.empty (), "a download nobody fetches is waited for");
+}
+GST_END_TEST;
+
+/* A queued download is waited for while a manager that would start it
+ * lives (here paused), and no longer once it is gone. */
+GST_START_TEST (test_queued_download_is_waited_for_while_its_manager_lives)
+{
+  Dirs dirs ("queued");
+  GstOfflineDownloadManager *manager = start_held_dash_download (dirs, "queued");
+  gst_offline_download_manager_pause_downloads (manager);
+  wait_for_state (manager, "queued", GST_OFFLINE_DOWNLOAD_STATE_QUEUED);
+
+  Played played;
+  play (dirs.data, "queued", &played, [&manager] (GstElement *, gint percent) {
+    if (percent == 0 && manager)
+      g_clear_object (&manager);
+  });
+  /* Held until now: the second segments are not in the cache, whatever
+   * the cancelled requests do once answered. */
+  ot_server_release (test_server);
+  fail_unless (manager == nullptr, "playback did not wait for the queued download");
+  assert_nobody_downloads (played, "queued");
+}
+GST_END_TEST;
+
+/* BUFFERING tells how much of what playback waits for is there: the
+ * second segments are held back while the third ones come, so playback
+ * waits at 2 s with half of its 4 s in the cache; then the rest comes.
+ * The percentages of each wait grow from 0 to 100, with one in between. */
+GST_START_TEST (test_buffering_percentages_grow_to_100)
+{
+  Dirs dirs ("percent");
+  GstOfflineDownloadManager *manager = start_held_dash_download (dirs, "percent");
+  Played played;
+  play (dirs.data, "percent", &played, [] (GstElement *, gint percent) {
+    if (percent > 0 && percent < 100)
+      ot_server_release (test_server);
+  });
+  assert_waited (played);
+  g_object_unref (manager);
+  /* Each wait (the streams may not wait together: one may wait again
+   * when the other has carried on) goes from 0 up to 100. */
+  bool between = false;
+  std::string all;
+  for (gint percent : played.buffering)
+    all += std::to_string (percent) + " ";
+  for (size_t i = 0; i < played.buffering.size (); i++) {
+    gint percent = played.buffering[i];
+    between |= percent > 0 && percent < 100;
+    bool starts = i == 0 || played.buffering[i - 1] == 100;
+    fail_unless (starts ? percent == 0 : percent > played.buffering[i - 1], "BUFFERING %s", all.c_str ());
+  }
+  fail_unless (between, "no BUFFERING between 0 and 100: %s", all.c_str ());
+}
+GST_END_TEST;
+
+/* The whole way from a seek to the server: playback seeks beyond what a
+ * running download (the CLI, one segment at a time, slowed down at the
+ * server) has fetched; cachesrc asks for the seek position through the
+ * index, and the CLI's manager turns its downloader there. The server's
+ * next requests are for the segments from the seek position on, then for
+ * the rest before it; the frames played after the seek are the
+ * reference's. */
+GST_START_TEST (test_seek_turns_the_running_download)
+{
+  Dirs dirs ("turn");
+  make_dash (dirs.content, "-seg_duration 1");
+  g_autofree gchar *url = serve (test_server, dirs.content, "turn", "x.mpd");
+  for (const auto &name : list_files (dirs.content)) {
+    if (g_str_has_prefix (name.c_str (), "chunk-"))
+      ot_server_set_rate (test_server, ("/turn/" + name).c_str (), 64 * 1024);
+  }
+  /* Playback starts with the first segments in the cache, the second ones on their way. */
+  ot_server_hold (test_server, "/turn/chunk-stream*-00002.m4s");
+  GPid cli = spawn_cli_download (dirs.data, url, "turn", { "--segment-parallelism", "1" });
+  ot_server_wait_held (test_server, 1);
+
+  /* Inside the fifth segments (4 - 5 s): the download is then at its second
+   * ones, with four from the target on and five before it to leave for later. */
+  constexpr GstClockTime target = 4500 * GST_MSECOND;
+  guint waits = 0;
+  Played played;
+  play (dirs.data, "turn", &played, [&waits] (GstElement *pipeline, gint percent) {
+    if (percent != 0)
+      return;
+    if (++waits == 1) {
+      fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
+          static_cast<GstSeekFlags> (GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), target));
+    } else if (waits == 2) {
+      /* Waiting at the target: the position is in the index. */
+      ot_server_release (test_server);
+    }
+  });
+  assert_waited (played);
+  fail_unless (waits >= 2, "playback did not wait again after the seek");
+  fail_unless_equals_int (wait_for_exit (cli), 0);
+
+  ot::assert_turned_to (test_server, ot::planned_segments (dirs.data, "turn", test_server), target);
+  References references = dash_references (dirs.content, dirs.data, test_server, "turn");
+  assert_same_from (played.lines, references.video, references.audio, target, target, "after the seek");
+}
+GST_END_TEST;
+
+namespace {
+
+struct PartialBytes {
+  const gchar *data;
+  const gchar *key;
+};
+
+/* Whether the cache holds durable bytes of the resource being written. */
+gboolean
+partial_has_bytes (gpointer user_data)
+{
+  auto *p = static_cast<PartialBytes *> (user_data);
+  g_autoptr (GstOfflineCache) cache = gst_offline_cache_new (p->data, nullptr);
+  guint64 durable = 0;
+  g_autofree gchar *path = cache ? gst_offline_cache_lookup_partial (cache, p->key, &durable, nullptr, nullptr) : nullptr;
+  return path && durable > 0;
+}
+
+} // namespace
+
+/* A single media file plays while it is downloaded: cachesrc reads its
+ * partial file up to the bytes the download has made durable, and waits
+ * for more. The server sends it slower than it plays, so playback catches
+ * up with the download and waits (BUFFERING 0, then 100); every frame is
+ * the reference decode's of the file. */
+GST_START_TEST (test_progressive_plays_while_the_manager_downloads)
+{
+  Dirs dirs ("progressive");
+  g_autofree gchar *file = ot_make_mp4 (dirs.content, "clip.mp4", 4, FALSE);
+  GStatBuf st;
+  fail_unless (g_stat (file, &st) == 0);
+  g_autofree gchar *url = ot_server_add_file (test_server, "/progressive/clip.mp4", file);
+  /* Eight seconds for four of playback. */
+  ot_server_set_rate (test_server, "/progressive/clip.mp4", static_cast<guint64> (st.st_size) / 8);
+
+  g_autoptr (GError) error = nullptr;
+  GstOfflineDownloadManager *manager = gst_offline_download_manager_new (dirs.data, &error);
+  fail_unless (manager != nullptr, "%s", error ? error->message : "");
+  g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new ("clip", url);
+  g_autoptr (GstOfflineDownload) download = gst_offline_download_manager_add_download (manager, request, &error);
+  fail_unless (download != nullptr, "%s", error ? error->message : "");
+  PartialBytes partial { dirs.data, url };
+  ot_wait_for_changes (dirs.data, partial_has_bytes, &partial);
+
+  Played played;
+  play (dirs.data, "clip", &played, [] (GstElement *, gint) {});
+  assert_waited (played);
+  wait_for_state (manager, "clip", GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
+  g_object_unref (manager);
+
+  g_autofree gchar *reference_uri = gst_filename_to_uri (file, nullptr);
+  g_autoptr (GPtrArray) expected = decode (reference_uri, dirs.data);
+  assert_same (frames_of (expected, "video"), frames_of (played.lines, "video"), "video");
+  assert_same (frames_of (expected, "audio"), frames_of (played.lines, "audio"), "audio");
+}
+GST_END_TEST;
+
 static Suite *
 play_while_downloading_suite (void)
 {
@@ -327,6 +539,11 @@ play_while_downloading_suite (void)
   tcase_add_test (tc, test_hls_plays_while_the_cli_downloads);
   tcase_add_test (tc, test_seek_to_what_is_not_downloaded_waits);
   tcase_add_test (tc, test_paused_half_download_fails_at_the_first_missing_segment);
+  tcase_add_test (tc, test_killed_downloader_is_not_waited_for);
+  tcase_add_test (tc, test_queued_download_is_waited_for_while_its_manager_lives);
+  tcase_add_test (tc, test_buffering_percentages_grow_to_100);
+  tcase_add_test (tc, test_seek_turns_the_running_download);
+  tcase_add_test (tc, test_progressive_plays_while_the_manager_downloads);
   return s;
 }
 

@@ -175,12 +175,12 @@ command_play (Context &ctx, int argc, char **argv)
     g_autoptr (GstOfflineDownload) download = get_download (index, id);
     if (!download)
       return kExitFailure;
-    /* An adaptive download plays while it is fetched (cachesrc waits for
-     * what is not there yet, or says it will not come); a single file
-     * plays once whole. */
+    /* A download plays while it is fetched (cachesrc waits for what is not
+     * there yet, or says it will not come); an adaptive one stopped or
+     * failed plays what it has, a single file stopped or failed nothing. */
     GstOfflineDownloadState state = gst_offline_download_get_state (download);
     if (state == GST_OFFLINE_DOWNLOAD_STATE_REMOVING
-        || (state != GST_OFFLINE_DOWNLOAD_STATE_COMPLETED
+        || ((state == GST_OFFLINE_DOWNLOAD_STATE_STOPPED || state == GST_OFFLINE_DOWNLOAD_STATE_FAILED)
             && gst_offline_download_get_download_type (download) == GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE))
       return fail ("download %s is not complete (state: %s)", id, gst_offline_download_state_to_string (state));
   }

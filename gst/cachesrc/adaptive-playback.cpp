@@ -192,6 +192,13 @@ AdaptivePlayback::download (GError **error)
   return gst_offline_download_index_get_download (index_.get (), download_id_.c_str (), error);
 }
 
+bool
+AdaptivePlayback::is_fetched ()
+{
+  std::lock_guard<std::mutex> lock (plan_mutex_);
+  return gst_offline_download_index_is_fetched (index_.get (), download_id_.c_str ());
+}
+
 GPtrArray *
 AdaptivePlayback::segments (guint track, guint64 first, guint limit, GError **error)
 {
@@ -511,36 +518,69 @@ AdaptivePlayback::wake ()
 }
 
 void
-AdaptivePlayback::begin_waiting ()
+AdaptivePlayback::begin_waiting (AdaptiveStream *stream)
 {
   std::lock_guard<std::mutex> lock (buffering_mutex_);
   if (!commit_watch_) {
     g_autofree gchar *path = nullptr;
+    g_autofree gchar *lock_dir = nullptr;
     {
       std::lock_guard<std::mutex> plan_lock (plan_mutex_);
       path = gst_offline_download_index_get_commit_signal_path (index_.get ());
+      lock_dir = gst_offline_download_index_get_lock_dir (index_.get ());
     }
-    GST_DEBUG_OBJECT (element_, "watching %s for the download's progress", path);
-    commit_watch_ = std::make_unique<CommitWatch> (path, [this] {
+    GST_DEBUG_OBJECT (element_, "watching %s and %s for the download's progress", path, lock_dir);
+    commit_watch_ = std::make_unique<CommitWatch> (path, lock_dir, [this] {
       std::lock_guard<std::mutex> flow_lock (flow_mutex_);
       commits_++;
       ended_changed_.notify_all ();
     });
   }
-  if (waiting_++ == 0) {
+  bool first = waiting_.empty ();
+  waiting_[stream] = 0;
+  if (first) {
     GST_INFO_OBJECT (element_, "waiting for the download of '%s': buffering", download_id_.c_str ());
+    posted_percent_ = 0;
     gst_element_post_message (element_, gst_message_new_buffering (GST_OBJECT (element_), 0));
   }
 }
 
 void
-AdaptivePlayback::end_waiting ()
+AdaptivePlayback::set_waiting_percent (AdaptiveStream *stream, gint percent)
 {
   std::lock_guard<std::mutex> lock (buffering_mutex_);
-  g_assert (waiting_ > 0);
-  if (--waiting_ == 0) {
+  auto found = waiting_.find (stream);
+  if (found == waiting_.end ())
+    return;
+  found->second = std::max (found->second, std::min (percent, 99));
+  post_least_percent ();
+}
+
+void
+AdaptivePlayback::post_least_percent ()
+{
+  gint least = 100;
+  for (const auto &waiting : waiting_)
+    least = std::min (least, waiting.second);
+  if (least > posted_percent_) {
+    GST_DEBUG_OBJECT (element_, "buffering the download of '%s': %d%%", download_id_.c_str (), least);
+    posted_percent_ = least;
+    gst_element_post_message (element_, gst_message_new_buffering (GST_OBJECT (element_), least));
+  }
+}
+
+void
+AdaptivePlayback::end_waiting (AdaptiveStream *stream)
+{
+  std::lock_guard<std::mutex> lock (buffering_mutex_);
+  g_assert (waiting_.count (stream));
+  waiting_.erase (stream);
+  if (waiting_.empty ()) {
     GST_INFO_OBJECT (element_, "no stream waits for the download of '%s' any more", download_id_.c_str ());
+    posted_percent_ = 100;
     gst_element_post_message (element_, gst_message_new_buffering (GST_OBJECT (element_), 100));
+  } else {
+    post_least_percent (); /* the others' least may have grown */
   }
 }
 
@@ -554,18 +594,13 @@ AdaptivePlayback::commits ()
 bool
 AdaptivePlayback::wait_for_commit (AdaptiveStream *stream, guint64 seen)
 {
-  bool watching;
-  {
-    std::lock_guard<std::mutex> lock (buffering_mutex_);
-    watching = commit_watch_ && commit_watch_->watching ();
-  }
   std::unique_lock<std::mutex> lock (flow_mutex_);
   auto done = [&] { return detached_ || stream->interrupted () || commits_ != seen; };
-  if (watching) {
-    ended_changed_.wait (lock, done);
-  } else if (!ended_changed_.wait_for (lock, std::chrono::seconds (1), done)) {
-    /* No file monitor there (see CommitWatch): a look a second, as the
-     * download managers do then. */
+  if (!ended_changed_.wait_for (lock, std::chrono::seconds (1), done)) {
+    /* A look a second, as the download managers do, at what no event
+     * tells reliably: a process that died (inotify may report the close of
+     * its lock file an instant before the kernel drops the lock), and
+     * commits where the CommitWatch cannot watch. */
     commits_++;
   }
   return !detached_ && !stream->interrupted ();

@@ -97,6 +97,9 @@ public:
   /* The download's index row as it is now (transfer full); nullptr with
    * *error set if it cannot be read (NOT_FOUND: removed). */
   GstOfflineDownload *download (GError **error);
+  /* Whether a process (this one or another) fetches the download or holds
+   * it in its queue (gst_offline_download_index_is_fetched()). */
+  bool is_fetched ();
   /* The HLS AES-128 key stored as `name` in the DRM store of the data
    * directory (kept in memory for the next segments, wiped at the end). */
   bool hls_key (const gchar *name, std::array<guint8, 16> *key, GError **error);
@@ -178,16 +181,24 @@ public:
 
   /* Play while downloading: a stream whose next resource is not in the
    * cache yet while the download runs waits for the commits that may
-   * bring it. begin_waiting() watches the index's commits (from then on:
-   * read commits() after it) and, for the first stream that waits, posts
-   * BUFFERING 0; end_waiting(), for the last one, BUFFERING 100. */
-  void begin_waiting ();
-  void end_waiting ();
+   * bring it, then for those of the segments after it up to a buffered
+   * time (SegmentSource). begin_waiting() watches the index's commits
+   * (from then on: read commits() after it) and, for the first stream
+   * that waits, posts BUFFERING 0; set_waiting_percent() tells how far
+   * `stream` has come, and BUFFERING posts the least of the waiting
+   * streams' percentages whenever it grows (they never go down while
+   * streams wait, as queue2's); end_waiting(), for the last one, posts
+   * BUFFERING 100. */
+  void begin_waiting (AdaptiveStream *stream);
+  void set_waiting_percent (AdaptiveStream *stream, gint percent);
+  void end_waiting (AdaptiveStream *stream);
   /* How many commits to the index were seen (a count to wait on). */
   guint64 commits ();
-  /* Waits until a commit after the `seen`th, or until `stream` is
-   * interrupted (a flush, a deselection) or the element stops: false
-   * then. On the condition that wake() notifies: no polling. */
+  /* Waits until a commit after the `seen`th (or a process let go of a
+   * lock: CommitWatch), or until `stream` is interrupted (a flush, a
+   * deselection) or the element stops: false then. On the condition that
+   * wake() notifies, and at most a second: then it counts as a commit, so
+   * that the caller looks again whether anyone still fetches the download. */
   bool wait_for_commit (AdaptiveStream *stream, guint64 seen);
 
 private:
@@ -196,6 +207,9 @@ private:
   /* The start of the segment holding `time` (or the next one) on the
    * first video stream, else the first stream: where key-unit seeks snap to. */
   GstClockTime snap (GstClockTime time, GstSeekFlags flags);
+  /* Posts BUFFERING with the least percentage of the waiting streams if
+   * it grew; under buffering_mutex_. */
+  void post_least_percent ();
   /* The track a stream id of a SELECT_STREAMS names, nullptr if none. */
   GstOfflineTrack *track_of_stream_id (const gchar *id) const;
 
@@ -225,8 +239,9 @@ private:
   std::condition_variable ended_changed_;
   guint64 commits_ = 0;
 
-  std::mutex buffering_mutex_; /* guards the two below, held while posting */
-  guint waiting_ = 0;          /* streams waiting for the download */
+  std::mutex buffering_mutex_; /* guards the three below, held while posting */
+  std::map<AdaptiveStream *, gint> waiting_; /* streams waiting for the download, their percentage */
+  gint posted_percent_ = 100;                /* the last BUFFERING posted */
   std::unique_ptr<CommitWatch> commit_watch_;
 
   /* streams_ changes under both mutexes, so either is enough to read it. */

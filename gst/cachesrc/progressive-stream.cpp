@@ -18,7 +18,11 @@ ProgressiveStream::ProgressiveStream (GstElement *element, GstPadTemplate *templ
       size_ (source.size),
       blocksize_ (blocksize),
       group_id_ (group_id),
-      initial_seek_ (initial_seek)
+      initial_seek_ (initial_seek),
+      key_ (std::move (source.key)),
+      index_ (std::move (source.index)),
+      cache_ (std::move (source.cache)),
+      available_ (std::min (source.available, source.size))
 {
   gst_segment_init (&segment_, GST_FORMAT_BYTES);
 }
@@ -41,9 +45,137 @@ ProgressiveStream::push_activated ()
   }
 }
 
+void
+ProgressiveStream::set_interrupted (bool interrupted)
+{
+  std::lock_guard<std::mutex> lock (grow_mutex_);
+  interrupted_ = interrupted;
+  grown_.notify_all ();
+}
+
+guint64
+ProgressiveStream::bytes_there ()
+{
+  guint64 length = 0;
+  g_autofree gchar *whole = gst_offline_cache_lookup (cache_.get (), key_.c_str (), &length, nullptr);
+  if (whole)
+    return length;
+  guint64 durable = 0;
+  g_autofree gchar *partial = gst_offline_cache_lookup_partial (cache_.get (), key_.c_str (), &durable, nullptr, nullptr);
+  return partial ? durable : 0;
+}
+
+void
+ProgressiveStream::missing_error (guint64 from)
+{
+  g_autoptr (GstOfflineDownload) download = gst_offline_download_index_get_download (index_.get (),
+      download_id_.c_str (), nullptr);
+  if (!download) {
+    GST_ELEMENT_ERROR (element (), RESOURCE, NOT_FOUND, ("Download '%s' was removed", download_id_.c_str ()),
+        ("the download is no longer in the index"));
+    return;
+  }
+  GstOfflineDownloadState state = gst_offline_download_get_state (download);
+  guint64 there = 0;
+  {
+    std::lock_guard<std::mutex> lock (grow_mutex_);
+    there = available_;
+  }
+  GST_ELEMENT_ERROR (element (), RESOURCE, NOT_FOUND,
+      ("Download '%s' is not complete (%s, %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes downloaded): "
+       "the bytes from %" G_GUINT64_FORMAT " on are not downloaded yet; %s", download_id_.c_str (),
+          gst_offline_download_state_to_string (state), there, size_, from, how_to_go_on (state, download_id_).c_str ()),
+      ("%s: %" G_GUINT64_FORMAT " durable bytes", key_.c_str (), there));
+}
+
+GstFlowReturn
+ProgressiveStream::await_bytes (guint64 end)
+{
+  {
+    std::lock_guard<std::mutex> lock (grow_mutex_);
+    if (end <= available_)
+      return GST_FLOW_OK;
+  }
+  std::lock_guard<std::mutex> serial (await_mutex_);
+  bool waiting = false;
+  GstFlowReturn ret = GST_FLOW_OK;
+  for (;;) {
+    guint64 seen;
+    {
+      std::lock_guard<std::mutex> lock (grow_mutex_);
+      seen = changes_;
+      if (interrupted_) {
+        ret = GST_FLOW_FLUSHING;
+        break;
+      }
+    }
+    /* Stopping (our pad, or in pull mode the demuxer's) sets them flushing
+     * before it waits for the streaming thread. */
+    GstPad *peer = gst_pad_get_peer (pad ());
+    bool flushing = GST_PAD_IS_FLUSHING (pad ()) || (peer && GST_PAD_IS_FLUSHING (peer));
+    if (peer)
+      gst_object_unref (peer);
+    if (flushing) {
+      ret = GST_FLOW_FLUSHING;
+      break;
+    }
+    guint64 there = bytes_there ();
+    {
+      std::lock_guard<std::mutex> lock (grow_mutex_);
+      available_ = std::max (available_, there);
+      there = available_;
+    }
+    if (there >= end)
+      break;
+    g_autoptr (GstOfflineDownload) download = gst_offline_download_index_get_download (index_.get (),
+        download_id_.c_str (), nullptr);
+    if (!download || !is_being_fetched (gst_offline_download_get_state (download))
+        || !gst_offline_download_index_is_fetched (index_.get (), download_id_.c_str ())) {
+      missing_error (there);
+      ret = GST_FLOW_ERROR;
+      break;
+    }
+    if (!waiting) {
+      GST_INFO_OBJECT (pad (), "bytes up to %" G_GUINT64_FORMAT " are not downloaded yet (%" G_GUINT64_FORMAT
+          " are): waiting for them", end, there);
+      if (!watch_) {
+        g_autofree gchar *path = gst_offline_download_index_get_commit_signal_path (index_.get ());
+        g_autofree gchar *lock_dir = gst_offline_download_index_get_lock_dir (index_.get ());
+        watch_ = std::make_unique<CommitWatch> (path, lock_dir, [this] {
+          std::lock_guard<std::mutex> lock (grow_mutex_);
+          changes_++;
+          grown_.notify_all ();
+        });
+      }
+      waiting = true;
+      posted_percent_ = 0;
+      gst_element_post_message (element (), gst_message_new_buffering (GST_OBJECT (element ()), 0));
+      continue; /* watching from now on: look again */
+    }
+    gint percent = static_cast<gint> (MIN (99, gst_util_uint64_scale (there, 100, end)));
+    if (percent > posted_percent_) {
+      posted_percent_ = percent;
+      gst_element_post_message (element (), gst_message_new_buffering (GST_OBJECT (element ()), percent));
+    }
+    std::unique_lock<std::mutex> lock (grow_mutex_);
+    /* A look a second too: see AdaptivePlayback::wait_for_commit (). */
+    grown_.wait_for (lock, std::chrono::seconds (1), [&] { return changes_ != seen || interrupted_; });
+  }
+  if (waiting) {
+    GST_INFO_OBJECT (pad (), "waited for bytes up to %" G_GUINT64_FORMAT ": %s", end, gst_flow_get_name (ret));
+    posted_percent_ = 100;
+    gst_element_post_message (element (), gst_message_new_buffering (GST_OBJECT (element ()), 100));
+  }
+  return ret;
+}
+
 GstFlowReturn
 ProgressiveStream::read (guint64 offset, guint length, GstBuffer **buffer)
 {
+  GstFlowReturn waited = await_bytes (offset + length);
+  if (waited != GST_FLOW_OK)
+    return waited;
+
   GstBuffer *buf = *buffer ? *buffer : gst_buffer_new_allocate (nullptr, length, nullptr);
   if (!buf) {
     GST_ELEMENT_ERROR (element (), RESOURCE, NO_SPACE_LEFT, (nullptr),
@@ -167,7 +299,7 @@ ProgressiveStream::push_iteration ()
   GstBuffer *buffer = nullptr;
   GstFlowReturn ret = read (offset, length, &buffer);
   if (ret != GST_FLOW_OK) {
-    finish (ret, true, generation, seqnum);
+    finish (ret, ret == GST_FLOW_ERROR, generation, seqnum);
     return;
   }
   if (discont)
@@ -294,8 +426,10 @@ ProgressiveStream::seek (GstEvent *event_in)
   gst_event_set_seqnum (flush_start, seqnum);
   gst_pad_push_event (pad (), flush_start);
 
+  set_interrupted (true); /* a task waiting for the download */
   pause_task ();
   GST_PAD_STREAM_LOCK (pad ());
+  set_interrupted (false);
 
   GstEvent *flush_stop = gst_event_new_flush_stop (TRUE);
   gst_event_set_seqnum (flush_stop, seqnum);
@@ -322,6 +456,12 @@ ProgressiveStream::handle_event (GstEvent *event)
 {
   if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK)
     return seek (event);
+  /* In pull mode, a demuxer that seeks flushes us first: a range it
+   * waits for returns FLUSHING. */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)
+    set_interrupted (true);
+  else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
+    set_interrupted (false);
   return OutputStream::handle_event (event);
 }
 

@@ -2,22 +2,41 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "commit-watch.h"
 #include "output-stream.h"
 
+#include <gst/offline/offline-playback-private.h>
+
+#include <condition_variable>
+#include <memory>
 #include <string>
 
 namespace gst_offline {
 
-/* Serves one whole cached file the way filesrc does: pull mode with
- * getrange (random access, so demuxers read an index at the end of the
- * file), or push mode with a task, BYTES segments and BYTES seeks. No caps
- * are set: downstream finds the type from the bytes. */
+/* Serves one cached file the way filesrc does: pull mode with getrange
+ * (random access, so demuxers read an index at the end of the file), or
+ * push mode with a task, BYTES segments and BYTES seeks. No caps are set:
+ * downstream finds the type from the bytes.
+ *
+ * A download still being fetched plays from its partial file (renamed,
+ * not copied, once whole: the descriptor reads on), up to the bytes made
+ * durable so far: a read beyond them waits, while a process fetches the
+ * download, for the index's commits that make more durable (CommitWatch),
+ * posting BUFFERING (0, how much of what the read needs is there, 100);
+ * when nobody fetches it, the read is an error that says how much is
+ * downloaded. A flush, a seek or stopping ends the wait. */
 class ProgressiveStream final : public OutputStream {
 public:
   struct Source {
     std::string download_id; /* for messages */
     UniqueFd fd;
     guint64 size;
+    /* A download still being fetched: the bytes there now (less than
+     * size), its resource's cache key, and where to learn of more. */
+    guint64 available = G_MAXUINT64;
+    std::string key;
+    GObjectPtr<GstOfflineDownloadIndex> index;
+    GObjectPtr<GstOfflineCache> cache;
   };
 
   /* `initial_seek` (may be NULL, transfer full): a BYTES seek the application
@@ -39,6 +58,15 @@ private:
    * shorter than recorded. */
   GstFlowReturn read (guint64 offset, guint length, GstBuffer **buffer);
   gboolean seek (GstEvent *event);
+  /* Waits until the file holds its bytes up to `end` (play while
+   * downloading): OK, FLUSHING if cut short, ERROR after posting one. */
+  GstFlowReturn await_bytes (guint64 end);
+  /* How many bytes the cache holds now. */
+  guint64 bytes_there ();
+  /* Posts the error for the bytes from `from` on that will not come. */
+  void missing_error (guint64 from);
+  /* Cuts a wait short (a flush, a seek), or lets waits be again. */
+  void set_interrupted (bool interrupted);
   bool apply_seek_locked (GstEvent *event);
   /* Ends the push task after a flow that is not OK, or at the end. */
   void finish (GstFlowReturn ret, bool error_posted, guint64 generation, guint32 seqnum);
@@ -58,6 +86,19 @@ private:
   bool need_segment_ = true;
   bool discont_ = true;
   guint64 pull_position_ = 0; /* end of the last range pulled */
+
+  /* Play while downloading. */
+  const std::string key_;
+  const GObjectPtr<GstOfflineDownloadIndex> index_;
+  const GObjectPtr<GstOfflineCache> cache_;
+  std::mutex await_mutex_;       /* one waiter at a time; guards the two below */
+  std::unique_ptr<CommitWatch> watch_;
+  gint posted_percent_ = 100;
+  std::mutex grow_mutex_;        /* guards the three below */
+  std::condition_variable grown_;
+  guint64 available_;
+  guint64 changes_ = 0;          /* commits and lock releases seen */
+  bool interrupted_ = false;
 };
 
 } // namespace gst_offline

@@ -23,6 +23,13 @@ namespace {
 /* Segments read from the plan at a time: memory stays flat in their number. */
 constexpr guint SEGMENT_BATCH = 64;
 
+/* What a stream that waited for the download has in the cache before it
+ * plays again (as queue2's low watermark): playback does not stop at each
+ * next segment of a download that runs about as fast as it. */
+constexpr GstClockTime kBufferAhead = 4 * GST_SECOND;
+/* At most this many segments make it (durations may be unknown). */
+constexpr guint kBufferAheadSegments = 16;
+
 } // namespace
 
 SegmentSource::SegmentSource (AdaptiveStream *stream, GstElement *element, GstPad *pad,
@@ -201,51 +208,102 @@ seconds (GstClockTime time)
 } // namespace
 
 bool
-SegmentSource::is_being_fetched (GstOfflineDownloadState state)
+SegmentSource::being_fetched ()
 {
-  return state == GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING || state == GST_OFFLINE_DOWNLOAD_STATE_QUEUED
-      || state == GST_OFFLINE_DOWNLOAD_STATE_RESTARTING;
+  g_autoptr (GstOfflineDownload) download = playback_->download (nullptr);
+  return download && is_being_fetched (gst_offline_download_get_state (download)) && playback_->is_fetched ();
+}
+
+gint
+SegmentSource::buffered_percent (const GstOfflineSegment *segment)
+{
+  GstClockTime have = 0, want = 0;
+  bool whole = true; /* every segment of the window is in the cache */
+  guint64 number = segment->number;
+  guint seen = 0;
+  while (want < kBufferAhead && seen < kBufferAheadSegments) {
+    g_autoptr (GError) error = nullptr;
+    g_autoptr (GPtrArray) batch = playback_->segments (track_index_, number, kBufferAheadSegments, &error);
+    if (!batch || batch->len == 0)
+      break; /* the end (an error: the stream meets it when it gets there) */
+    for (guint i = 0; i < batch->len && want < kBufferAhead && seen < kBufferAheadSegments; i++, seen++) {
+      auto *next = static_cast<GstOfflineSegment *> (g_ptr_array_index (batch, i));
+      GstClockTime duration = GST_CLOCK_TIME_IS_VALID (next->duration) ? next->duration : 0;
+      duration = std::min (duration, kBufferAhead - want);
+      want += duration;
+      /* Each one that is there counts, in whatever order they come. */
+      guint64 length = 0;
+      g_autofree gchar *path = playback_->lookup (next->resource, &length, nullptr);
+      if (path)
+        have += duration;
+      else
+        whole = false;
+      number = next->number + 1;
+    }
+  }
+  if (!whole)
+    return MIN (99, static_cast<gint> (want ? gst_util_uint64_scale (have, 100, want) : 0));
+  return 100;
 }
 
 bool
-SegmentSource::await_resource (const gchar *key, bool is_init, GstClockTime at, gchar **path, guint64 *length)
+SegmentSource::await_resource (const gchar *key, bool is_init, GstClockTime at, const GstOfflineSegment *segment,
+    gchar **path, guint64 *length)
 {
   bool waiting = false;
   auto stop_waiting = [&] {
     if (waiting)
-      playback_->end_waiting ();
+      playback_->end_waiting (stream_);
     waiting = false;
   };
   for (;;) {
     guint64 seen = playback_->commits ();
     g_autoptr (GError) error = nullptr;
     *path = playback_->lookup (key, length, &error);
-    if (*path)
+    if (*path && (!waiting || !segment))
       break;
-    /* No whole resource for the key (a segment is in the cache only once
-     * whole and committed), or a file missing or damaged (CORRUPT). */
-    g_autoptr (GError) row_error = nullptr;
-    g_autoptr (GstOfflineDownload) download = playback_->download (&row_error);
-    if (!download && g_error_matches (row_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
-      stop_waiting ();
-      report_if_removed ();
-      return false;
+    if (*path) {
+      /* Here; and what comes after it? Played now if nobody fetches it. */
+      if (!being_fetched ())
+        break;
+    } else {
+      /* No whole resource for the key (a segment is in the cache only once
+       * whole and committed), or a file missing or damaged (CORRUPT). */
+      g_autoptr (GError) row_error = nullptr;
+      g_autoptr (GstOfflineDownload) download = playback_->download (&row_error);
+      if (!download && g_error_matches (row_error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
+        stop_waiting ();
+        report_if_removed ();
+        return false;
+      }
+      bool absent = g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND);
+      /* Queued or downloading, but by nobody (the process that had it died,
+       * or no manager runs to start it) is as good as stopped. Looked at
+       * again once the watch began (begin_waiting ()), which tells of a
+       * process that lets go of it from then on. */
+      if (!download || !absent || !is_being_fetched (gst_offline_download_get_state (download))
+          || !playback_->is_fetched ()) {
+        stop_waiting ();
+        missing_error (key, is_init, at, download, error);
+        return false;
+      }
+      if (!waiting) {
+        /* Watching from now on: look again before waiting. */
+        GST_INFO_OBJECT (pad_, "%s %s is not downloaded yet (download %s): waiting for it",
+            is_init ? "init segment" : "segment", key, gst_offline_download_state_to_string (
+                gst_offline_download_get_state (download)));
+        waiting = true;
+        playback_->begin_waiting (stream_);
+        continue;
+      }
     }
-    bool absent = g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND);
-    if (!download || !absent || !is_being_fetched (gst_offline_download_get_state (download))) {
-      stop_waiting ();
-      missing_error (key, is_init, at, download, error);
-      return false;
+    if (segment) {
+      gint percent = buffered_percent (segment);
+      if (*path && percent >= 100)
+        break;
+      playback_->set_waiting_percent (stream_, percent);
     }
-    if (!waiting) {
-      /* Watching from now on: look again before waiting. */
-      GST_INFO_OBJECT (pad_, "%s %s is not downloaded yet (download %s): waiting for it",
-          is_init ? "init segment" : "segment", key, gst_offline_download_state_to_string (
-              gst_offline_download_get_state (download)));
-      waiting = true;
-      playback_->begin_waiting ();
-      continue;
-    }
+    g_clear_pointer (path, g_free);
     if (!playback_->wait_for_commit (stream_, seen)) {
       GST_DEBUG_OBJECT (pad_, "the wait for %s was interrupted", key);
       stop_waiting ();
@@ -286,9 +344,7 @@ SegmentSource::missing_error (const gchar *key, bool is_init, GstClockTime at, G
   gdouble percent = gst_offline_download_get_percent_downloaded (download);
   g_autofree gchar *done = percent >= 0 ? g_strdup_printf (", %d%% downloaded", static_cast<int> (percent))
                                         : g_strdup ("");
-  std::string how = state == GST_OFFLINE_DOWNLOAD_STATE_FAILED
-      ? "run its 'gst-offline download' command again to go on"
-      : "resume it with 'gst-offline resume " + id + "'";
+  std::string how = how_to_go_on (state, id);
   const gchar *failure = gst_offline_download_get_failure_message (download);
   GST_ELEMENT_ERROR (element_, RESOURCE, NOT_FOUND,
       ("Download '%s' is not complete (%s%s): track %s is not downloaded yet%s; %s", id.c_str (),
@@ -298,13 +354,14 @@ SegmentSource::missing_error (const gchar *key, bool is_init, GstClockTime at, G
 }
 
 bool
-SegmentSource::open_reader (const gchar *key, bool is_init, Reader *reader, GstClockTime at)
+SegmentSource::open_reader (const gchar *key, bool is_init, Reader *reader, GstClockTime at,
+    const GstOfflineSegment *segment)
 {
   const std::string &id = playback_->download_id ();
 
   guint64 length = 0;
   g_autofree gchar *path = nullptr;
-  if (!await_resource (key, is_init, at, &path, &length))
+  if (!await_resource (key, is_init, at, segment, &path, &length))
     return false;
 
   UniqueFd fd (open (path, O_RDONLY | O_CLOEXEC));
@@ -340,7 +397,7 @@ SegmentSource::open_reader (const gchar *key, bool is_init, Reader *reader, GstC
 bool
 SegmentSource::open_media (const GstOfflineSegment *segment, Reader *reader)
 {
-  if (!open_reader (segment->resource, false, reader, segment->start))
+  if (!open_reader (segment->resource, false, reader, segment->start, segment))
     return false;
   reader->number = segment->number;
   return !gst_offline_segment_get_key_resource (segment) || start_decryption (segment, reader);

@@ -57,11 +57,6 @@ public:
       std::shared_ptr<AdaptivePlayback> playback, GstOfflineTrack *track, guint blocksize);
   ~SegmentSource () override;
 
-  /* Whether a download in `state` is being fetched now, or will be: the
-   * manager that holds it (in this process or another: the index reads a
-   * download whose process died as queued), or the queue of one. Its
-   * missing segments are waited for; those of any other are an error. */
-  static bool is_being_fetched (GstOfflineDownloadState state);
 
   SegmentSource (const SegmentSource &) = delete;
   SegmentSource &operator= (const SegmentSource &) = delete;
@@ -81,7 +76,8 @@ public:
   /* Opens cached resource `key` (an init or media segment, for the media
    * segment at `at` if known) in *reader; false after posting an error
    * that names it, or interrupted. */
-  bool open_reader (const gchar *key, bool is_init, Reader *reader, GstClockTime at = GST_CLOCK_TIME_NONE);
+  bool open_reader (const gchar *key, bool is_init, Reader *reader, GstClockTime at = GST_CLOCK_TIME_NONE,
+      const GstOfflineSegment *segment = nullptr);
   /* Opens the media bytes of `segment` in *reader, set up to decrypt them
    * if the plan says they are encrypted (HLS AES-128). */
   bool open_media (const GstOfflineSegment *segment, Reader *reader);
@@ -109,9 +105,20 @@ public:
 
 private:
   /* The file of cached resource `key` (*path, its length in *length), once
-   * the cache holds it whole: waits for it while the download runs. False
-   * after posting an error, or interrupted. */
-  bool await_resource (const gchar *key, bool is_init, GstClockTime at, gchar **path, guint64 *length);
+   * the cache holds it whole: waits for it while the download runs. When
+   * it had to wait for media `segment`, it waits on until the cache holds
+   * kBufferAhead from it on (or the track's end), or nobody fetches the
+   * download any more, telling the playback how far it has come (real
+   * BUFFERING percentages, and no stop at each next segment of a download
+   * that runs about as fast as playback). False after posting an error,
+   * or interrupted. */
+  bool await_resource (const gchar *key, bool is_init, GstClockTime at, const GstOfflineSegment *segment,
+      gchar **path, guint64 *length);
+  /* How much of kBufferAhead from `segment` on the cache holds whole, in
+   * percent (of what is left of the track if it is less). */
+  gint buffered_percent (const GstOfflineSegment *segment);
+  /* Whether the download is still to be fetched and a process fetches it. */
+  bool being_fetched ();
   /* Posts the error for resource `key` that is not in the cache and will
    * not come (the download does not run): not downloaded yet, or for a
    * completed download, missing or damaged. */

@@ -2,6 +2,8 @@
 #include "cache/cache-private.h"
 #include "cache/pending-removals.h"
 
+#include <gst/offline/offline-playback-private.h>
+
 #include "db/database.h"
 #include "util/fs.h"
 #include "util/hash.h"
@@ -378,6 +380,30 @@ gchar *gst_offline_cache_lookup (GstOfflineCache *self, const gchar *key, guint6
   if (length)
     *length = static_cast<guint64> (expected);
   return g_strdup (path.c_str ());
+}
+
+gchar *gst_offline_cache_lookup_partial (GstOfflineCache *self, const gchar *key, guint64 *durable_length,
+    gint64 *total_length, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_CACHE (self), nullptr);
+  g_return_val_if_fail (key != nullptr, nullptr);
+  auto stmt = self->db.get ().prepare ("SELECT file, durable_length, total_length FROM partials WHERE key = ?", error);
+  if (!stmt)
+    return nullptr;
+  stmt->bind (1, key);
+  auto step = stmt->step (error);
+  if (step == gst_offline::Statement::Step::Error)
+    return nullptr;
+  if (step == gst_offline::Statement::Step::Done) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND, "the cache holds no partial resource for %s",
+        key);
+    return nullptr;
+  }
+  if (durable_length)
+    *durable_length = static_cast<guint64> (MAX (stmt->int64 (1), 0));
+  if (total_length)
+    *total_length = stmt->int64 (2);
+  return g_strdup (gst_offline::cache_absolute_path (self, stmt->text (0)).c_str ());
 }
 
 /**

@@ -326,3 +326,18 @@ gchar *gst_offline_download_index_get_commit_signal_path (GstOfflineDownloadInde
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
   return g_strdup (gst_offline::commit_signal_path (self->db.path ()).c_str ());
 }
+
+gboolean gst_offline_download_index_is_fetched (GstOfflineDownloadIndex *self, const gchar *id)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), FALSE);
+  g_return_val_if_fail (id != nullptr, FALSE);
+  g_autofree gchar *data_dir = g_path_get_dirname (self->db.path ().c_str ());
+  return gst_offline::DownloadLock::is_fetched (data_dir, id);
+}
+
+gchar *gst_offline_download_index_get_lock_dir (GstOfflineDownloadIndex *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_INDEX (self), nullptr);
+  g_autofree gchar *data_dir = g_path_get_dirname (self->db.path ().c_str ());
+  return g_strdup (gst_offline::DownloadLock::directory (data_dir).c_str ());
+}

@@ -6,7 +6,9 @@
 
 #include <gst/offline/offline-error.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <vector>
 #include <cstring>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -20,16 +22,33 @@ namespace {
 
 std::string lock_path (const std::string &data_dir, const std::string &id)
 {
-  return data_dir + G_DIR_SEPARATOR_S + "locks" + G_DIR_SEPARATOR_S + sha256_hex (id) + ".lock";
+  return DownloadLock::directory (data_dir) + G_DIR_SEPARATOR_S + sha256_hex (id) + ".lock";
 }
 
-}  // namespace
-
-bool DownloadLock::is_held (const std::string &data_dir, const std::string &id)
+std::string claim_path (const std::string &data_dir, const std::string &id)
 {
-  struct stat st;
-  if (stat (lock_path (data_dir, id).c_str (), &st) != 0)
-    return false;  /* never locked */
+  return DownloadLock::directory (data_dir) + G_DIR_SEPARATOR_S + sha256_hex (id) + ".claim";
+}
+
+std::string queue_claim_path (const std::string &data_dir)
+{
+  return DownloadLock::directory (data_dir) + G_DIR_SEPARATOR_S + "queue.claim";
+}
+
+/* Whether a process (this one included) holds a flock on any of `paths`. */
+bool any_held (std::initializer_list<std::string> paths)
+{
+  std::vector<std::string> wanted;
+  for (const auto &path : paths) {
+    struct stat st;
+    if (stat (path.c_str (), &st) != 0)
+      continue;  /* never locked */
+    g_autofree gchar *name = g_strdup_printf ("%02x:%02x:%lu", major (st.st_dev), minor (st.st_dev),
+        static_cast<unsigned long> (st.st_ino));
+    wanted.emplace_back (name);
+  }
+  if (wanted.empty ())
+    return false;
   /* The kernel lists every flock in /proc/locks by device and inode
    * ("1: FLOCK  ADVISORY  WRITE 4242 fd:01:1234 0 EOF"). Probing with a lock
    * of our own instead would, for an instant, make another process's
@@ -37,24 +56,70 @@ bool DownloadLock::is_held (const std::string &data_dir, const std::string &id)
   g_autofree gchar *locks = nullptr;
   if (!g_file_get_contents ("/proc/locks", &locks, nullptr, nullptr))
     return true;  /* cannot tell: believe the index */
-  g_autofree gchar *wanted = g_strdup_printf ("%02x:%02x:%lu", major (st.st_dev), minor (st.st_dev),
-      static_cast<unsigned long> (st.st_ino));
   g_auto (GStrv) lines = g_strsplit (locks, "\n", -1);
   for (gchar **line = lines; *line; line++) {
     if (!strstr (*line, "FLOCK"))
       continue;
     g_auto (GStrv) fields = g_strsplit_set (*line, " ", -1);
     for (gchar **field = fields; *field; field++) {
-      if (g_str_equal (*field, wanted))
+      if (std::find (wanted.begin (), wanted.end (), *field) != wanted.end ())
         return true;
     }
   }
   return false;
 }
 
+}  // namespace
+
+std::string DownloadLock::directory (const std::string &data_dir)
+{
+  return data_dir + G_DIR_SEPARATOR_S + "locks";
+}
+
+bool DownloadLock::is_held (const std::string &data_dir, const std::string &id)
+{
+  return any_held ({ lock_path (data_dir, id) });
+}
+
+bool DownloadLock::is_fetched (const std::string &data_dir, const std::string &id)
+{
+  return any_held ({ lock_path (data_dir, id), claim_path (data_dir, id), queue_claim_path (data_dir) });
+}
+
+std::unique_ptr<FetchClaim> FetchClaim::claim_queue (const std::string &data_dir, GError **error)
+{
+  return take (data_dir, queue_claim_path (data_dir), error);
+}
+
+std::unique_ptr<FetchClaim> FetchClaim::claim (const std::string &data_dir, const std::string &id, GError **error)
+{
+  return take (data_dir, claim_path (data_dir, id), error);
+}
+
+std::unique_ptr<FetchClaim> FetchClaim::take (const std::string &data_dir, const std::string &path, GError **error)
+{
+  if (!make_directories (DownloadLock::directory (data_dir), error))
+    return nullptr;
+  /* Opened for writing, so that its close (a process that dies) is an
+   * IN_CLOSE_WRITE a waiting player sees. */
+  UniqueFd fd (open (path.c_str (), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) {
+    set_error_from_errno (error, errno, "opening claim file " + path);
+    return nullptr;
+  }
+  /* Shared: it waits for nothing but a player's probe, which takes none. */
+  while (flock (fd.get (), LOCK_SH) != 0) {
+    if (errno != EINTR) {
+      set_error_from_errno (error, errno, "locking " + path);
+      return nullptr;
+    }
+  }
+  return std::unique_ptr<FetchClaim> (new FetchClaim (std::move (fd)));
+}
+
 std::unique_ptr<DownloadLock> DownloadLock::acquire (const std::string &data_dir, const std::string &id, GError **error)
 {
-  std::string dir = data_dir + G_DIR_SEPARATOR_S + "locks";
+  std::string dir = directory (data_dir);
   if (!make_directories (dir, error))
     return nullptr;
   std::string path = lock_path (data_dir, id);

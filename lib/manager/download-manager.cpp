@@ -245,6 +245,11 @@ struct ManagerCore {
   /* added-downloads-only: only the downloads added through this manager run. */
   bool added_only = false;
   std::set<std::string> added;
+  /* What this manager promises to fetch, for players (FetchClaim): the
+   * whole queue, or with added-downloads-only each download added through
+   * it until it ends. Held while the manager lives, paused or not. */
+  std::unique_ptr<FetchClaim> queue_claim;
+  std::map<std::string, std::unique_ptr<FetchClaim>> claims;
   bool shutting_down = false;
   bool idle = true;
   guint max_parallel = 3;
@@ -1097,6 +1102,7 @@ void ManagerCore::on_done (const std::string &id, const GError *error)
       record.percent = 100;
       GST_INFO ("download %s completed: %" G_GUINT64_FORMAT " bytes", id.c_str (), record.bytes_downloaded);
       persist_state (record);
+      claims.erase (id);
     } else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
       /* Bytes past the last checkpoint are not kept; the count stays where
        * it was (they are fetched again before it moves on). */
@@ -1109,6 +1115,7 @@ void ManagerCore::on_done (const std::string &id, const GError *error)
     } else {
       record.bytes_downloaded = MAX (record.bytes_downloaded, held);
       fail_record (record, error);
+      claims.erase (id);
     }
   } else {
     /* Its data went when it was removed; what its last writers recorded
@@ -1171,6 +1178,7 @@ bool ManagerCore::finish_removal (const std::string &id, std::unique_ptr<Downloa
     return false;
   release_download_license (id);
   forget (id);
+  claims.erase (id);
   GST_INFO ("download %s removed", id.c_str ());
   emit_removed (id);
   std::vector<AsyncCall::Ptr> waiters;
@@ -1577,8 +1585,17 @@ GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, GError **error)
       GST_INFO ("download %s: %u damaged resources to fetch again", record.id.c_str (), *damaged);
     }
   }
-  if (added_only)
+  if (added_only) {
     added.insert (record.id);
+    /* Before the row says it is queued: a player never sees it queued
+     * with nobody to fetch it. */
+    if (!claims.count (record.id)) {
+      auto claim = FetchClaim::claim (data_dir, record.id, error);
+      if (!claim)
+        return nullptr;
+      claims[record.id] = std::move (claim);
+    }
+  }
   record.update_time_ms = now_ms ();
   if (!download_table::put (db (), record, error))
     return nullptr;
@@ -1718,6 +1735,11 @@ static gboolean gst_offline_download_manager_initable_init_impl (GInitable *init
   core->reader.reset (gst_offline_download_index_new (core->data_dir.c_str (), error));
   if (!core->reader)
     return FALSE;
+  if (!self->construct_added_only) {
+    core->queue_claim = FetchClaim::claim_queue (core->data_dir, error);
+    if (!core->queue_claim)
+      return FALSE;
+  }
   core->reserve = std::make_unique<SpaceReserve> (core->data_dir);
   core->paused = self->paused;
   core->added_only = self->construct_added_only;
@@ -1796,6 +1818,9 @@ static void gst_offline_download_manager_dispose (GObject *object)
     g_thread_join (core->worker_thread);
     core->worker_thread = nullptr;
   }
+  /* Nothing here fetches any more: players stop waiting for it. */
+  core->queue_claim.reset ();
+  core->claims.clear ();
   /* Removed downloads leave no file behind the manager. */
   if (core->file_deleter) {
     g_thread_pool_free (core->file_deleter, FALSE, TRUE);

@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <gst/offline/offline-cache.h>
 #include <gst/offline/offline-download-index.h>
 #include <gst/offline/offline-track.h>
 
@@ -61,6 +62,16 @@ GstClockTime gst_offline_segment_get_early (const GstOfflineSegment *segment);
 GST_OFFLINE_API
 GPtrArray *gst_offline_track_choose_for_playback (GPtrArray *tracks, gboolean with_text);
 
+/* The file of resource `key` while it is being written (a progressive
+ * download still fetching it): its path, how many of its bytes are durable
+ * (checkpointed: they stay as they are), and its whole length as the server
+ * said, or -1. NULL with GST_OFFLINE_ERROR_NOT_FOUND if the cache holds no
+ * partial resource for `key` (none yet, or it is whole now). The file is
+ * renamed, not copied, once whole: an open descriptor reads on. */
+GST_OFFLINE_API
+gchar *gst_offline_cache_lookup_partial (GstOfflineCache *self, const gchar *key, guint64 *durable_length,
+    gint64 *total_length, GError **error);
+
 /* Asks the process downloading `id`, this one or another, to fetch the
  * segments from `position` on next (a player seeking beyond what is
  * downloaded waits for them), then those before it that are missing. The
@@ -77,5 +88,22 @@ gboolean gst_offline_download_index_request_position (GstOfflineDownloadIndex *s
  * the download is in the cache. Free it with g_free(). */
 GST_OFFLINE_API
 gchar *gst_offline_download_index_get_commit_signal_path (GstOfflineDownloadIndex *self);
+
+/* Whether a process, this one or another, is fetching the download `id`
+ * now or holds it in its queue to fetch: a download manager that is alive
+ * (its locks and claims under the data directory's lock folder, which the
+ * kernel drops with a process however it dies). A queued or downloading
+ * row that no process fetches was left by one that died, or is queued
+ * with no manager to start it: a player does not wait for it. */
+GST_OFFLINE_API
+gboolean gst_offline_download_index_is_fetched (GstOfflineDownloadIndex *self, const gchar *id);
+
+/* The folder of those locks and claims: a process that lets one go (it
+ * ends a download, or dies) closes a file there that it opened for
+ * writing, which inotify's IN_CLOSE_WRITE reports; a player waiting for a
+ * download watches it to learn at once that the download may have no
+ * process any more. It may not exist yet. Free it with g_free(). */
+GST_OFFLINE_API
+gchar *gst_offline_download_index_get_lock_dir (GstOfflineDownloadIndex *self);
 
 G_END_DECLS
