@@ -125,6 +125,20 @@ find_child (ByteReader boxes, guint32 type, ByteReader *child)
   return false;
 }
 
+/* The payload of box `type` in the first traf of the first moof of a media
+ * segment (in *moof, which holds the bytes it points into). */
+bool
+find_in_first_traf (int fd, guint64 size, guint32 type, std::vector<guint8> *moof, ByteReader *box)
+{
+  auto found = read_top_level_box (fd, size, fourcc ("moof"));
+  if (!found)
+    return false;
+  *moof = std::move (*found);
+  ByteReader traf (nullptr, 0);
+  return find_child (ByteReader (moof->data (), moof->size ()), fourcc ("traf"), &traf)
+      && find_child (traf, type, box);
+}
+
 } // namespace
 
 std::optional<guint32>
@@ -163,15 +177,13 @@ fmp4_track_protected (int fd, guint64 size)
   return type == fourcc ("encv") || type == fourcc ("enca") || type == fourcc ("enct") || type == fourcc ("encs");
 }
 
+
 std::optional<guint64>
 fmp4_first_decode_time (int fd, guint64 size)
 {
-  auto moof = read_top_level_box (fd, size, fourcc ("moof"));
-  if (!moof)
-    return std::nullopt;
-  ByteReader traf (nullptr, 0), tfdt (nullptr, 0);
-  if (!find_child (ByteReader (moof->data (), moof->size ()), fourcc ("traf"), &traf)
-      || !find_child (traf, fourcc ("tfdt"), &tfdt))
+  std::vector<guint8> moof;
+  ByteReader tfdt (nullptr, 0);
+  if (!find_in_first_traf (fd, size, fourcc ("tfdt"), &moof, &tfdt))
     return std::nullopt;
   guint8 version;
   if (!tfdt.u8 (&version) || !tfdt.skip (3))
@@ -191,12 +203,9 @@ fmp4_first_decode_time (int fd, guint64 size)
 std::optional<gint64>
 fmp4_first_composition_offset (int fd, guint64 size)
 {
-  auto moof = read_top_level_box (fd, size, fourcc ("moof"));
-  if (!moof)
-    return std::nullopt;
-  ByteReader traf (nullptr, 0), trun (nullptr, 0);
-  if (!find_child (ByteReader (moof->data (), moof->size ()), fourcc ("traf"), &traf)
-      || !find_child (traf, fourcc ("trun"), &trun))
+  std::vector<guint8> moof;
+  ByteReader trun (nullptr, 0);
+  if (!find_in_first_traf (fd, size, fourcc ("trun"), &moof, &trun))
     return std::nullopt;
   guint8 version;
   guint8 flag_bytes[3];
