@@ -19,6 +19,7 @@
 #include "adaptive-content.h"
 #include "frame-checks.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -426,6 +427,99 @@ GST_START_TEST (test_periods_with_offsets_into_one_media)
 }
 GST_END_TEST;
 
+/* Two Periods over ffmpeg's 6 s (2 s segments, a keyframe every 2 s), cut
+ * at 3 s, inside the second segments and inside a group of pictures: the
+ * first Period plays media 0-3 s, the second (its presentationTimeOffset
+ * 3 s) media 3-6 s, so both take the second segments, which run past the
+ * first Period's end and begin before the second's. Playback shows each
+ * frame of the media once, at its time, as the decode of the whole
+ * representation does: the first Period stops at its end (its segment
+ * stops there; ExoPlayer's multi-period-with-offset sample played 60
+ * frames for 30 when it did not), and the decoders drain there, so that
+ * the frames they hold of it come out before the second Period's (the
+ * video decoder used to retime them all after the last one it saw). Also
+ * after seeks before the cut and after it, and under uridecodebin3.
+ *
+ * The audio is cut too. Its fragments' decode times count from before the
+ * AAC priming while ffmpeg's timeline counts from after it (see
+ * test_presentation_time_offset), so the second Period, 3 s into the
+ * timeline, starts one AAC frame after media time 3 s: the first Period's
+ * last buffer is clipped at 3 s, the second's first one at 3 s + that
+ * frame, and every other buffer is the reference's. */
+GST_START_TEST (test_period_ends_inside_segments)
+{
+  Dirs dirs ("cut-periods");
+  MpdParts mpd = split_period (make_dash_mpd (dirs.made, "-g 50 -keyint_min 50"));
+  constexpr guint kCut = 3;
+  std::string periods;
+  for (guint p = 0; p < 2; p++) {
+    std::string period = mpd.body;
+    for (guint timescale : { 12800u, 44100u }) {
+      g_autofree gchar *from_text = g_strdup_printf ("<SegmentTemplate timescale=\"%u\"", timescale);
+      g_autofree gchar *to_text = g_strdup_printf ("<SegmentTemplate timescale=\"%u\" presentationTimeOffset=\"%u\"",
+          timescale, timescale * kCut * p);
+      replace (period, from_text, to_text);
+    }
+    g_autofree gchar *head = g_strdup_printf ("<Period id=\"p%u\" start=\"PT%uS\" duration=\"PT%uS\">", p, kCut * p,
+        p == 0 ? kCut : kDashClipSeconds - kCut);
+    periods += head + period + "\n";
+  }
+  write_text (std::string (dirs.made) + "/cut.mpd", mpd.head + periods + mpd.tail);
+  g_autofree gchar *url = serve (test_server, dirs.made, "cut-periods", "cut.mpd");
+  download (dirs.data, url, "cut-periods");
+
+  /* The cut lies inside a group of pictures of the second video segment. */
+  g_autofree gchar *init = g_build_filename (dirs.made, "init-stream0.m4s", nullptr);
+  g_autofree gchar *second = g_build_filename (dirs.made, "chunk-stream0-00002.m4s", nullptr);
+  fail_unless_equals_int (static_cast<int> (first_decode_time (second) / timescale_of (init)), 2);
+
+  References references = dash_references (dirs.made, dirs.data);
+  auto video = frames_of (references.video, "video");
+  auto audio = frames_of (references.audio, "audio");
+  const gint64 cut = kCut * GST_SECOND;
+  const gint64 priming = static_cast<gint64> (gst_util_uint64_scale (1024, GST_SECOND, 44100));
+  auto before = [] (const std::vector<Frame> &frames, gint64 pts, size_t skip = 0) {
+    std::vector<Frame> result;
+    for (size_t i = skip; i < frames.size (); i++) {
+      if (frames[i].pts < pts)
+        result.push_back (frames[i]);
+    }
+    return result;
+  };
+  auto count_within = [] (const std::vector<Frame> &frames, gint64 start, gint64 end) {
+    return std::count_if (frames.begin (), frames.end (), [&] (const Frame &f) { return f.pts >= start && f.pts < end; });
+  };
+
+  for (guint flags : { 0u, static_cast<guint> (OT_DECODE_URIDECODEBIN3) }) {
+    const gchar *how = flags ? "uridecodebin3" : "uridecodebin";
+    gchar *error = nullptr;
+    GPtrArray *offline = ot_decode_checksums_full ("offline://cut-periods", dirs.data,
+        static_cast<OtDecodeFlags> (OT_DECODE_NO_NETWORK | flags), GST_CLOCK_TIME_NONE, &error);
+    fail_unless (offline != nullptr, "%s: decoding failed: %s", how, error);
+    assert_same (video, frames_of (offline, "video"), how);
+    auto played = frames_of (offline, "audio");
+    fail_unless (!played.empty () && played[0].pts == 0, "%s: the audio does not start with the priming", how);
+    /* Whole AAC frames before the cut but the first (the priming, see
+     * assert_same_as_reference()), then one clipped at the cut, one clipped
+     * at the second Period's start, and the rest. */
+    assert_same (before (audio, cut - priming, 1), before (played, cut - priming, 1), how);
+    fail_unless_equals_int (static_cast<int> (count_within (played, cut - priming, cut + priming + GST_MSECOND)), 2);
+    assert_same (from (audio, cut + priming + GST_MSECOND), from (played, cut + priming + GST_MSECOND), how);
+    g_ptr_array_unref (offline);
+  }
+
+  /* A seek before the cut plays across it, one after it in the second
+   * Period (frame starts: the frames from there on, exactly). */
+  GPtrArray *offline = decode ("offline://cut-periods", dirs.data, cut - 480 * GST_MSECOND);
+  assert_same (from (video, cut - 480 * GST_MSECOND), frames_of (offline, "video"), "video after a seek before the cut");
+  assert_same (from (audio, cut + priming + GST_MSECOND), from (frames_of (offline, "audio"), cut + priming + GST_MSECOND),
+      "audio after a seek before the cut");
+  g_ptr_array_unref (offline);
+  assert_seek_same_as_reference ("offline://cut-periods", dirs.data, cut + 520 * GST_MSECOND, references.video,
+      references.audio, 0, priming);
+}
+GST_END_TEST;
+
 /* $Number$ with @duration gives nominal segment times, and ffmpeg cuts at
  * keyframes: with a keyframe every 1.2 s and 2 s segments the video
  * segments really start at 0, 2.4 and 4.8 s (nominally 0, 2 and 4 s), the
@@ -464,6 +558,7 @@ dash_playback_suite (void)
   tcase_add_test (tc, test_time_template);
   tcase_add_test (tc, test_presentation_time_offset);
   tcase_add_test (tc, test_periods_with_offsets_into_one_media);
+  tcase_add_test (tc, test_period_ends_inside_segments);
   tcase_add_test (tc, test_number_seek_accuracy);
   suite_add_tcase (s, tc);
   return s;

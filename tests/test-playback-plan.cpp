@@ -253,6 +253,48 @@ GST_START_TEST (test_public_api_reads_the_plan)
 }
 GST_END_TEST;
 
+/* Each segment read from a plan says where its Period ends, for playback
+ * to stop the Period there; one of a Period that ends with its media (the
+ * last) says none. Through the plan, and through the segments playback
+ * reads (copies included). */
+GST_START_TEST (test_segments_know_their_period_end)
+{
+  auto db = open_db ("period-end");
+  Track video;
+  video.index = 0;
+  video.stream_key = "0.0.0";
+  video.type = TrackType::Video;
+  video.container = "fmp4";
+  std::vector<PlanSegment> segments;
+  for (guint i = 0; i < 4; i++)
+    segments.push_back ({ 0, i, i / 2, i * 2 * kSecond, 2 * kSecond, "v" + std::to_string (i), "init", false, "", "" });
+  GError *error = nullptr;
+  fail_unless (playback_plan::store (*db, "movie", { video }, segments, &error,
+                   { { 0, 0, 3 * kSecond }, { 1, 3 * kSecond, std::nullopt } }),
+      "%s", error ? error->message : "");
+  auto read = playback_plan::segments (*db, "movie", 0, 0, 10, &error);
+  fail_unless (read && read->size () == 4);
+  for (const PlanSegment &s : *read) {
+    if (s.period == 0)
+      fail_unless (s.period_end_ns && *s.period_end_ns == 3 * kSecond, "segment %" G_GUINT64_FORMAT, s.number);
+    else
+      fail_if (s.period_end_ns.has_value (), "segment %" G_GUINT64_FORMAT, s.number);
+  }
+  auto at = playback_plan::segment_at (*db, "movie", 0, 2 * kSecond, &error);
+  fail_unless (at && at->period_end_ns && *at->period_end_ns == 3 * kSecond);
+
+  g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (last_dir, &error);
+  fail_unless (index != nullptr);
+  g_autoptr (GstOfflineSegment) opening = gst_offline_download_index_find_segment (index, "movie", 0, 0, &error);
+  g_autoptr (GstOfflineSegment) closing = gst_offline_download_index_find_segment (index, "movie", 0, 7 * kSecond, &error);
+  fail_unless (opening && closing && closing->number == 3);
+  fail_unless_equals_uint64 (gst_offline_segment_get_period_end (opening), 3 * kSecond);
+  fail_if (GST_CLOCK_TIME_IS_VALID (gst_offline_segment_get_period_end (closing)));
+  g_autoptr (GstOfflineSegment) copy = gst_offline_segment_copy (opening);
+  fail_unless_equals_uint64 (gst_offline_segment_get_period_end (copy), 3 * kSecond);
+}
+GST_END_TEST;
+
 /* A plan written before schema version 4 (no codec setup columns) reads
  * back after the migration with those fields empty, its rows kept. */
 GST_START_TEST (test_version_3_plan_is_migrated)
@@ -313,6 +355,7 @@ static Suite *plan_suite (void)
   tcase_add_test (tc, test_storing_again_replaces_and_removal_goes_with_the_download);
   tcase_add_test (tc, test_writer_replaces_the_plan_only_when_finished);
   tcase_add_test (tc, test_public_api_reads_the_plan);
+  tcase_add_test (tc, test_segments_know_their_period_end);
   tcase_add_test (tc, test_version_3_plan_is_migrated);
   return s;
 }

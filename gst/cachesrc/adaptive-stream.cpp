@@ -45,6 +45,9 @@ AdaptiveStream::restart_locked (const GstSegment &segment, guint32 seqnum)
   discont_ = true;
   media_pending_ = false;
   last_period_ = G_MAXUINT;
+  period_end_ = GST_CLOCK_TIME_NONE;
+  period_lead_ = 0;
+  ended_period_ = G_MAXUINT;
   reader_ = SegmentSource::Reader ();
   gst_offline_segment_free (current_);
   current_ = nullptr;
@@ -293,10 +296,7 @@ AdaptiveStream::push_segment (gint64 media_offset)
   out.start = start < 0 ? 0 : start;
   out.time = start < 0 ? static_cast<guint64> (-media_offset) : segment.start;
   out.position = out.start;
-  if (GST_CLOCK_TIME_IS_VALID (segment.stop)) {
-    gint64 stop = static_cast<gint64> (segment.stop) + media_offset;
-    out.stop = stop < 0 ? 0 : stop;
-  }
+  out.stop = media_stop (segment, media_offset, out.start);
   out.duration = GST_CLOCK_TIME_NONE;
   out_segment_ = out;
   media_offset_ = media_offset;
@@ -355,6 +355,64 @@ AdaptiveStream::push_segment (gint64 media_offset)
   }
 }
 
+bool
+AdaptiveStream::enter_period ()
+{
+  period_end_ = is_fmp4 () ? gst_offline_segment_get_period_end (current_) : GST_CLOCK_TIME_NONE;
+  period_lead_ = 0;
+  if (!GST_CLOCK_TIME_IS_VALID (period_end_))
+    return true;
+  bool error;
+  period_lead_ = playback_->time_mapper ().composition_lead (track (), current_, source_, &error);
+  return !error;
+}
+
+GstClockTime
+AdaptiveStream::period_stop () const
+{
+  return GST_CLOCK_TIME_IS_VALID (period_end_) ? period_end_ + period_lead_ : GST_CLOCK_TIME_NONE;
+}
+
+GstClockTime
+AdaptiveStream::media_stop (const GstSegment &segment, gint64 media_offset, guint64 start) const
+{
+  GstClockTime stop = segment.stop;
+  GstClockTime period = period_stop ();
+  if (GST_CLOCK_TIME_IS_VALID (period) && (!GST_CLOCK_TIME_IS_VALID (stop) || period < stop))
+    stop = period;
+  if (!GST_CLOCK_TIME_IS_VALID (stop))
+    return GST_CLOCK_TIME_NONE;
+  gint64 media = static_cast<gint64> (MIN (stop, static_cast<guint64> (G_MAXINT64))) + media_offset;
+  return MAX (static_cast<guint64> (MAX (media, 0)), start);
+}
+
+void
+AdaptiveStream::push_segment_done ()
+{
+  /* The decoders drain at a segment-done (as at the end of a segment
+   * seek): the frames they hold of this Period come out now, timed by its
+   * segment and clipped at its end. Without it they stay until the next
+   * Period's frames push them out, after its segment: the video decoder
+   * then takes the new frames, earlier than the last ones it saw, for
+   * reordered ones and retimes them. qtdemux passes it on to its pads,
+   * and keeps the pads (a new stream-start from it would drain the
+   * decoders too, but it sends one only on a pad that had ended). */
+  GstEvent *event = gst_event_new_segment_done (GST_FORMAT_TIME, out_segment_.stop);
+  gst_event_set_seqnum (event, seqnum_);
+  GST_DEBUG_OBJECT (pad (), "the end of a period at %" GST_TIME_FORMAT ": segment-done", GST_TIME_ARGS (period_end_));
+  gst_pad_push_event (pad (), event);
+}
+
+bool
+AdaptiveStream::stops_at_period_end ()
+{
+  GstClockTime period = period_stop ();
+  if (!GST_CLOCK_TIME_IS_VALID (period))
+    return false;
+  std::lock_guard<std::mutex> lock (segment_mutex_);
+  return !GST_CLOCK_TIME_IS_VALID (segment_.stop) || period < segment_.stop;
+}
+
 void
 AdaptiveStream::push_period_segment (GstClockTime start, gint64 media_offset)
 {
@@ -366,9 +424,10 @@ AdaptiveStream::push_period_segment (GstClockTime start, gint64 media_offset)
   out.start = new_start < 0 ? 0 : new_start;
   out.time = start;
   out.position = out.start;
-  if (GST_CLOCK_TIME_IS_VALID (out_segment_.stop))
-    out.stop = static_cast<guint64> (MAX (static_cast<gint64> (out_segment_.stop) - media_offset_ + media_offset,
-        static_cast<gint64> (out.start)));
+  {
+    std::lock_guard<std::mutex> lock (segment_mutex_);
+    out.stop = media_stop (segment_, media_offset, out.start);
+  }
   if (GST_CLOCK_TIME_IS_VALID (running))
     out.base = running;
   out_segment_ = out;
@@ -404,6 +463,8 @@ AdaptiveStream::push_iteration ()
       gst_offline_segment_free (current_);
       current_ = nullptr;
       GstOfflineSegment *next = source_.next_segment (&ret);
+      while (next && next->period == ended_period_)
+        next = source_.next_segment (&ret); /* past the end of its Period: not shown */
       if (!next) {
         if (ret == GST_FLOW_OK && need_segment_)
           push_segment (0);
@@ -419,21 +480,50 @@ AdaptiveStream::push_iteration ()
       bool new_period = last_period_ != G_MAXUINT && current_->period != last_period_;
       last_period_ = current_->period;
       bool restarted = new_period && is_fmp4 ();
-      if (restarted)
-        restart_demuxer ();
+      gint64 offset = media_offset_;
+      /* period_end_ is still the Period before's here. */
       if (need_segment_ || new_period || current_->discontinuity) {
         bool error;
-        gint64 offset = playback_->time_mapper ().media_offset (track (), current_, source_, &error);
+        offset = playback_->time_mapper ().media_offset (track (), current_, source_, &error);
         if (error) {
           finish (GST_FLOW_ERROR, true);
           return;
         }
-        /* After a new period's stream-start qtdemux needs a segment. */
-        if (need_segment_)
-          push_segment (offset);
-        else if (offset != media_offset_ || restarted)
-          push_period_segment (current_->start, offset);
       }
+      bool after_cut = restarted && GST_CLOCK_TIME_IS_VALID (period_end_);
+      if ((need_segment_ || new_period) && !enter_period ()) {
+        finish (GST_FLOW_ERROR, true);
+        return;
+      }
+      GstClockTime period_start = current_->start;
+      if (after_cut && gst_offline_segment_get_early (current_) > 0) {
+        /* The same media runs on from the Period before, which stopped at
+         * its end shifted by the composition offset: this one starts
+         * there. */
+        bool error;
+        period_start += playback_->time_mapper ().composition_lead (track (), current_, source_, &error);
+        if (error) {
+          finish (GST_FLOW_ERROR, true);
+          return;
+        }
+      }
+      if (after_cut) {
+        /* The Period before stopped at its end: the segment-done drains
+         * the decoders; the new Period's segment follows at once, before
+         * the stream-start, so that qtdemux passes it on while it still
+         * has its pads: a multiqueue below takes nothing after a
+         * segment-done but a segment (it counts itself full until one),
+         * and after the stream-start qtdemux sends the caps first. */
+        push_segment_done ();
+        push_period_segment (period_start, offset);
+      }
+      if (restarted)
+        restart_demuxer ();
+      /* After a new period's stream-start qtdemux needs a segment. */
+      if (need_segment_)
+        push_segment (offset);
+      else if ((new_period || current_->discontinuity) && (offset != media_offset_ || restarted))
+        push_period_segment (period_start, offset);
 
       GstSegment segment;
       {
@@ -519,6 +609,17 @@ AdaptiveStream::push_iteration ()
   }
 
   ret = collection_after_tables_ ? push_first_mpegts_block (buffer) : gst_pad_push (pad (), buffer);
+  if (ret == GST_FLOW_EOS && current_ && stops_at_period_end ()) {
+    /* The segment stop at the Period's end was reached (qtdemux, or the
+     * decoder below it, answers EOS past it): what is left of the Period
+     * is not shown, and the next Period restarts the demuxer. */
+    GST_DEBUG_OBJECT (pad (), "the end of period %u at %" GST_TIME_FORMAT ": on to the next one", current_->period,
+        GST_TIME_ARGS (period_end_));
+    ended_period_ = current_->period;
+    reader_ = SegmentSource::Reader ();
+    media_pending_ = false;
+    return;
+  }
   if (ret != GST_FLOW_OK)
     finish (ret, false);
 }

@@ -126,6 +126,22 @@ private:
   /* A new segment where the media timeline restarts (a new period):
    * `start` is the presentation time of the segment coming next. */
   void push_period_segment (GstClockTime start, gint64 media_offset);
+  /* Takes the Period of current_: where it ends (fMP4) and by how much
+   * its media stop is shifted; false after posting an error. */
+  bool enter_period ();
+  /* Where current_'s Period stops in presentation time, shifted by its
+   * lead; GST_CLOCK_TIME_NONE when it ends with its media. */
+  GstClockTime period_stop () const;
+  /* The stop of a segment sent in media time (`media_offset` added), the
+   * seek's stop in `segment` or the end of current_'s Period, whichever
+   * comes first, and not before `start`; GST_CLOCK_TIME_NONE for none. */
+  GstClockTime media_stop (const GstSegment &segment, gint64 media_offset, guint64 start) const;
+  /* Whether the segment sent stops at the end of current_'s Period (a
+   * Period another one follows) rather than at the seek's stop. */
+  bool stops_at_period_end ();
+  /* At the end of a Period that stopped at its end: the segment sent is
+   * done (see the .cpp for why). */
+  void push_segment_done ();
   /* A new collection object of the playback's streams, pushed. */
   void push_collection ();
   /* The first block of an MPEG-TS track after its collection became due:
@@ -194,6 +210,14 @@ private:
   SegmentSource::Reader reader_; /* the resource being pushed */
   bool media_pending_ = false; /* current_'s media bytes are next (after its init) */
   guint last_period_ = G_MAXUINT;
+  /* fMP4: where current_'s Period ends (presentation time), where the
+   * segment sent stops; GST_CLOCK_TIME_NONE when it ends with its media. */
+  GstClockTime period_end_ = GST_CLOCK_TIME_NONE;
+  /* How much later than its tfdt the first picture of the Period's first
+   * segment played is shown: its media stop at period_end_ is shifted by
+   * that (the MPD's times are presentation times). */
+  GstClockTime period_lead_ = 0;
+  guint ended_period_ = G_MAXUINT; /* a Period played to its end: its segments left are skipped */
   guint stream_variant_ = 0;  /* times the encryption changed: a suffix of the stream id */
   gint64 media_offset_ = 0;   /* media time - presentation time, as sent */
   GstSegment out_segment_;    /* the last segment sent */

@@ -125,6 +125,20 @@ find_child (ByteReader boxes, guint32 type, ByteReader *child)
   return false;
 }
 
+/* The payload of box `type` in the first traf of the first moof of a media
+ * segment (in *moof, which holds the bytes it points into). */
+bool
+find_in_first_traf (int fd, guint64 size, guint32 type, std::vector<guint8> *moof, ByteReader *box)
+{
+  auto found = read_top_level_box (fd, size, fourcc ("moof"));
+  if (!found)
+    return false;
+  *moof = std::move (*found);
+  ByteReader traf (nullptr, 0);
+  return find_child (ByteReader (moof->data (), moof->size ()), fourcc ("traf"), &traf)
+      && find_child (traf, type, box);
+}
+
 } // namespace
 
 std::optional<guint32>
@@ -163,15 +177,13 @@ fmp4_track_protected (int fd, guint64 size)
   return type == fourcc ("encv") || type == fourcc ("enca") || type == fourcc ("enct") || type == fourcc ("encs");
 }
 
+
 std::optional<guint64>
 fmp4_first_decode_time (int fd, guint64 size)
 {
-  auto moof = read_top_level_box (fd, size, fourcc ("moof"));
-  if (!moof)
-    return std::nullopt;
-  ByteReader traf (nullptr, 0), tfdt (nullptr, 0);
-  if (!find_child (ByteReader (moof->data (), moof->size ()), fourcc ("traf"), &traf)
-      || !find_child (traf, fourcc ("tfdt"), &tfdt))
+  std::vector<guint8> moof;
+  ByteReader tfdt (nullptr, 0);
+  if (!find_in_first_traf (fd, size, fourcc ("tfdt"), &moof, &tfdt))
     return std::nullopt;
   guint8 version;
   if (!tfdt.u8 (&version) || !tfdt.skip (3))
@@ -186,6 +198,32 @@ fmp4_first_decode_time (int fd, guint64 size)
   if (!tfdt.u32 (&time))
     return std::nullopt;
   return time;
+}
+
+std::optional<gint64>
+fmp4_first_composition_offset (int fd, guint64 size)
+{
+  std::vector<guint8> moof;
+  ByteReader trun (nullptr, 0);
+  if (!find_in_first_traf (fd, size, fourcc ("trun"), &moof, &trun))
+    return std::nullopt;
+  guint8 version;
+  guint8 flag_bytes[3];
+  guint32 count;
+  if (!trun.u8 (&version) || !trun.u8 (&flag_bytes[0]) || !trun.u8 (&flag_bytes[1]) || !trun.u8 (&flag_bytes[2])
+      || !trun.u32 (&count) || count == 0)
+    return std::nullopt;
+  guint32 flags = (guint32 (flag_bytes[0]) << 16) | (guint32 (flag_bytes[1]) << 8) | flag_bytes[2];
+  if (!(flags & 0x800))
+    return 0; /* no composition offsets: presented as decoded */
+  /* data offset, first sample flags; then the first sample's duration,
+   * size and flags before its composition offset */
+  gsize skip = ((flags & 0x1) ? 4 : 0) + ((flags & 0x4) ? 4 : 0) + ((flags & 0x100) ? 4 : 0)
+      + ((flags & 0x200) ? 4 : 0) + ((flags & 0x400) ? 4 : 0);
+  guint32 offset;
+  if (!trun.skip (skip) || !trun.u32 (&offset))
+    return std::nullopt;
+  return version == 0 ? static_cast<gint64> (offset) : static_cast<gint64> (static_cast<gint32> (offset));
 }
 
 } // namespace gst_offline

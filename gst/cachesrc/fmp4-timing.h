@@ -26,4 +26,11 @@ std::optional<bool> fmp4_track_protected (int fd, guint64 size);
  * media segment held in file `fd` of `size` bytes, in timescale ticks. */
 std::optional<guint64> fmp4_first_decode_time (int fd, guint64 size);
 
+/* The composition time offset (moof/traf/trun) of the first sample of a
+ * media segment held in file `fd` of `size` bytes, in timescale ticks: how
+ * much later than it is decoded the segment's first picture is shown (its
+ * earliest presentation time, which the MPD's times are, less its tfdt);
+ * 0 when the trun has none, nullopt without a trun or a sample. */
+std::optional<gint64> fmp4_first_composition_offset (int fd, guint64 size);
+
 } // namespace gst_offline

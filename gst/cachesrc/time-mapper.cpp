@@ -185,6 +185,29 @@ TimeMapper::period_map (GstOfflineTrack *track, const GstOfflineSegment *near, g
   return map;
 }
 
+GstClockTime
+TimeMapper::composition_lead (GstOfflineTrack *track, const GstOfflineSegment *segment, SegmentBytes &bytes,
+    bool *error)
+{
+  *error = false;
+  if (!g_str_equal (gst_offline_track_get_container (track), "fmp4"))
+    return 0;
+  std::lock_guard<std::mutex> lock (mutex_);
+  auto timescale = timescale_locked (track, segment, bytes, error);
+  if (!timescale)
+    return 0;
+  UniqueFd fd;
+  guint64 size = 0;
+  if (!bytes.open_resource (segment->resource, false, &fd, &size)) {
+    *error = true;
+    return 0;
+  }
+  auto offset = fmp4_first_composition_offset (fd.get (), size);
+  if (!offset || *offset <= 0)
+    return 0;
+  return gst_util_uint64_scale (static_cast<guint64> (*offset), GST_SECOND, *timescale);
+}
+
 gint64
 TimeMapper::media_offset (GstOfflineTrack *track, const GstOfflineSegment *segment, SegmentBytes &bytes, bool *error)
 {

@@ -77,6 +77,15 @@ public:
    * where the media carry no time). */
   gint64 media_offset (GstOfflineTrack *track, const GstOfflineSegment *segment, SegmentBytes &bytes, bool *error);
 
+  /* fMP4 (DASH and HLS): how much later than its tfdt the first picture of
+   * `segment` is shown (its first sample's composition offset; 0 when it
+   * has none, for other containers, and where the media carry no time).
+   * The media times of a cut between Periods are shifted by it: the MPD's
+   * times are presentation times, tfdt a decode time. *error after an error
+   * was posted. */
+  GstClockTime composition_lead (GstOfflineTrack *track, const GstOfflineSegment *segment, SegmentBytes &bytes,
+      bool *error);
+
 private:
   std::optional<guint32> timescale_locked (GstOfflineTrack *track, const GstOfflineSegment *segment,
       SegmentBytes &bytes, bool *error);

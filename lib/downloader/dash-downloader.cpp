@@ -255,15 +255,16 @@ bool DashDownloader::draw_plan (Plan *plan, playback_plan::Writer &segments, GEr
       if (inits.insert (init_key).second)
         plan->first.push_back (init);
     }
-    std::optional<guint64> period_end;
-    if (period.duration)
-      period_end = period.start + *period.duration;
-    if (std::none_of (plan->periods.begin (), plan->periods.end (), [&] (const PlanPeriod &p) { return p.period == c.period; }))
-      plan->periods.push_back ({ c.period, period.start, period_end });
     /* The last Period ends with its media, as with GStreamer's adaptive
      * demuxers (ffmpeg writes a last short segment past the MPD's
-     * duration); another Period follows the others. */
+     * duration); another Period follows the others, and playback stops
+     * each of those at its end. */
     guint64 next_period = dash_period_cut (*mpd_, c.period);
+    std::optional<guint64> period_end;
+    if (next_period != G_MAXUINT64)
+      period_end = next_period;
+    if (std::none_of (plan->periods.begin (), plan->periods.end (), [&] (const PlanPeriod &p) { return p.period == c.period; }))
+      plan->periods.push_back ({ c.period, period.start, period_end });
     auto add = [&] (const dash::MediaSegment &m, GError **add_error) {
       /* A segment that begins before its Period plays from the Period's
        * start (the plan keeps how much earlier it begins); one that ends

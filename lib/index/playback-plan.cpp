@@ -12,6 +12,12 @@ namespace {
 
 constexpr const char *kSegmentColumns =
     "track, number, period, start_ns, duration_ns, resource, init_resource, discontinuity, key_resource, iv, early_ns";
+/* What a plan's reader selects of a segment: its columns, then where its
+ * Period ends (NULL: with its media). */
+constexpr const char *kSegmentReadColumns =
+    "track, number, period, start_ns, duration_ns, resource, init_resource, discontinuity, key_resource, iv, early_ns, "
+    "(SELECT end_ns FROM periods WHERE periods.download_id = segments.download_id "
+    "AND periods.period = segments.period)";
 
 PlanSegment read_segment (const Statement &row)
 {
@@ -27,6 +33,8 @@ PlanSegment read_segment (const Statement &row)
   s.key_resource = row.text (8);
   s.iv = row.blob (9);
   s.early_ns = static_cast<guint64> (MAX (row.int64 (10), 0));
+  if (!row.is_null (11))
+    s.period_end_ns = static_cast<guint64> (MAX (row.int64 (11), 0));
   return s;
 }
 
@@ -305,7 +313,7 @@ std::optional<std::vector<Track>> tracks (Database &db, const std::string &downl
 std::optional<std::vector<PlanSegment>> segments (Database &db, const std::string &download_id, guint track,
     guint64 first, guint limit, GError **error)
 {
-  std::string sql = std::string ("SELECT ") + kSegmentColumns
+  std::string sql = std::string ("SELECT ") + kSegmentReadColumns
       + " FROM segments WHERE download_id = ? AND track = ? AND number >= ? ORDER BY number LIMIT ?";
   auto stmt = db.prepare (sql.c_str (), error);
   if (!stmt)
@@ -319,9 +327,9 @@ std::optional<PlanSegment> segment_at (Database &db, const std::string &download
     GError **error)
 {
   /* Both queries walk the (download_id, track, start_ns) index. */
-  std::string sql = std::string ("SELECT ") + kSegmentColumns + " FROM segments WHERE download_id = ?1 AND track = ?2 "
+  std::string sql = std::string ("SELECT ") + kSegmentReadColumns + " FROM segments WHERE download_id = ?1 AND track = ?2 "
       "AND start_ns <= ?3 ORDER BY start_ns DESC, number DESC LIMIT 1";
-  std::string first_sql = std::string ("SELECT ") + kSegmentColumns
+  std::string first_sql = std::string ("SELECT ") + kSegmentReadColumns
       + " FROM segments WHERE download_id = ?1 AND track = ?2 ORDER BY start_ns, number LIMIT 1";
   for (const std::string *query : { &sql, &first_sql }) {
     auto stmt = db.prepare (query->c_str (), error);

@@ -42,15 +42,22 @@ struct PlanSegment {
   /* How long before start_ns it really begins: a DASH segment that begins
    * before its Period starts (start_ns) at the Period's start. */
   guint64 early_ns = 0;
+  /* Where its Period's playback ends (PlanPeriod::end_ns): read with the
+   * segment, not written with it. */
+  std::optional<guint64> period_end_ns;
 };
 
-/* Where a DASH Period begins and ends in presentation time (what clipping
- * each Period to its duration in playback needs; the downloader already
- * leaves out the segments outside it). */
+/* Where a DASH Period begins and ends in presentation time: playback stops
+ * each Period's media at its end (the downloader already leaves out the
+ * segments outside it, and a segment that runs past the end still holds
+ * the frames after it). */
 struct PlanPeriod {
   guint period = 0;
   guint64 start_ns = 0;
-  std::optional<guint64> end_ns;  /* none: it runs to the end of its media */
+  /* none: it runs to the end of its media (the last Period, as with
+   * GStreamer's adaptive demuxers: ffmpeg writes a last short segment past
+   * the MPD's duration) */
+  std::optional<guint64> end_ns;
 };
 
 /* A segment to fetch, as fetches () reads it back. */

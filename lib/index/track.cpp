@@ -33,8 +33,9 @@ enum { kKeyResource = 0, kExtra = 1 };
 namespace {
 
 struct SegmentExtra {
-  GBytes *iv;          /* NULL if none */
-  GstClockTime early;  /* gst_offline_segment_get_early () */
+  GBytes *iv;               /* NULL if none */
+  GstClockTime early;       /* gst_offline_segment_get_early () */
+  GstClockTime period_end;  /* gst_offline_segment_get_period_end () */
 };
 
 const SegmentExtra *extra_of (const GstOfflineSegment *segment)
@@ -42,13 +43,14 @@ const SegmentExtra *extra_of (const GstOfflineSegment *segment)
   return static_cast<const SegmentExtra *> (segment->_gst_offline_reserved[kExtra]);
 }
 
-gpointer extra_new (GBytes *iv, GstClockTime early)
+gpointer extra_new (GBytes *iv, GstClockTime early, GstClockTime period_end)
 {
-  if (!iv && early == 0)
+  if (!iv && early == 0 && !GST_CLOCK_TIME_IS_VALID (period_end))
     return nullptr;
   auto extra = g_new0 (SegmentExtra, 1);
   extra->iv = iv;
   extra->early = early;
+  extra->period_end = period_end;
   return extra;
 }
 
@@ -170,7 +172,7 @@ GstOfflineSegment *segment_new (const PlanSegment &s)
   segment->discontinuity = s.discontinuity;
   segment->_gst_offline_reserved[kKeyResource] = s.key_resource.empty () ? nullptr : g_strdup (s.key_resource.c_str ());
   segment->_gst_offline_reserved[kExtra] = extra_new (s.iv.empty () ? nullptr : g_bytes_new (s.iv.data (), s.iv.size ()),
-      s.early_ns);
+      s.early_ns, s.period_end_ns ? MIN (*s.period_end_ns, static_cast<guint64> (G_MAXINT64)) : GST_CLOCK_TIME_NONE);
   return segment;
 }
 
@@ -420,6 +422,14 @@ GstClockTime gst_offline_segment_get_early (const GstOfflineSegment *segment)
   return extra ? extra->early : 0;
 }
 
+/* Declared in offline-playback-private.h. */
+GstClockTime gst_offline_segment_get_period_end (const GstOfflineSegment *segment)
+{
+  g_return_val_if_fail (segment != nullptr, GST_CLOCK_TIME_NONE);
+  const SegmentExtra *extra = extra_of (segment);
+  return extra ? extra->period_end : GST_CLOCK_TIME_NONE;
+}
+
 /**
  * gst_offline_segment_copy:
  * @segment: a #GstOfflineSegment
@@ -434,7 +444,8 @@ GstOfflineSegment *gst_offline_segment_copy (const GstOfflineSegment *segment)
   copy->init_resource = g_strdup (segment->init_resource);
   copy->_gst_offline_reserved[kKeyResource] = g_strdup (gst_offline_segment_get_key_resource (segment));
   GBytes *iv = gst_offline_segment_get_iv (segment);
-  copy->_gst_offline_reserved[kExtra] = extra_new (iv ? g_bytes_ref (iv) : nullptr, gst_offline_segment_get_early (segment));
+  copy->_gst_offline_reserved[kExtra] = extra_new (iv ? g_bytes_ref (iv) : nullptr, gst_offline_segment_get_early (segment),
+      gst_offline_segment_get_period_end (segment));
   return copy;
 }
 

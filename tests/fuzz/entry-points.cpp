@@ -266,6 +266,7 @@ void run_fmp4_timing (const uint8_t *data, size_t size)
   fmp4_track_timescale (fd, size);
   fmp4_track_protected (fd, size);
   fmp4_first_decode_time (fd, size);
+  fmp4_first_composition_offset (fd, size);
 }
 
 void run_webvtt (const uint8_t *data, size_t size)

@@ -53,6 +53,12 @@ GBytes *gst_offline_segment_get_iv (const GstOfflineSegment *segment);
 GST_OFFLINE_API
 GstClockTime gst_offline_segment_get_early (const GstOfflineSegment *segment);
 
+/* Where the segment's Period ends in presentation time: a DASH Period that
+ * another one follows, whose last segment may hold frames past its end
+ * that are not shown. GST_CLOCK_TIME_NONE when it ends with its media. */
+GST_OFFLINE_API
+GstClockTime gst_offline_segment_get_period_end (const GstOfflineSegment *segment);
+
 /* The tracks of a download that play when nothing chooses others, by the
  * one selection rule of the library (the CLI's and the downloaders'
  * default SPECs): the best video track, one audio track (the main one of
