@@ -261,6 +261,40 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
   return TRUE;
 }
 
+namespace {
+
+using BlockingCall = gboolean (*) (GstOfflineDownloadHelper *self, GCancellable *cancellable, GError **error);
+
+/* The _async form (tagged `tag`) of the blocking call `blocking`: it runs on
+ * a thread of GIO's pool and answers `callback` in the caller's
+ * thread-default main context; a cancellation that comes first wins over a
+ * call that succeeds. */
+void run_in_thread (GstOfflineDownloadHelper *self, BlockingCall blocking, gpointer tag, GCancellable *cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tag);
+  g_task_set_check_cancellable (task, TRUE);
+  g_task_set_task_data (task, new BlockingCall (blocking), [] (gpointer call) { delete static_cast<BlockingCall *> (call); });
+  g_task_run_in_thread (task, [] (GTask *task, gpointer source, gpointer call, GCancellable *cancellable) {
+    GError *error = nullptr;
+    if ((*static_cast<BlockingCall *> (call)) (GST_OFFLINE_DOWNLOAD_HELPER (source), cancellable, &error))
+      g_task_return_boolean (task, TRUE);
+    else
+      g_task_return_error (task, error);
+  });
+}
+
+/* The answer of run_in_thread () with `tag`. */
+gboolean finish_in_thread (GstOfflineDownloadHelper *self, GAsyncResult *result, gpointer tag, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tag, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+}  // namespace
+
 /**
  * gst_offline_download_helper_prepare_async:
  * @self: a #GstOfflineDownloadHelper
@@ -278,15 +312,8 @@ void gst_offline_download_helper_prepare_async (GstOfflineDownloadHelper *self, 
 {
   g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self));
   g_return_if_fail (cancellable == nullptr || G_IS_CANCELLABLE (cancellable));
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, reinterpret_cast<gpointer> (gst_offline_download_helper_prepare_async));
-  g_task_run_in_thread (task, [] (GTask *task, gpointer source, gpointer, GCancellable *cancellable) {
-    GError *error = nullptr;
-    if (gst_offline_download_helper_prepare (GST_OFFLINE_DOWNLOAD_HELPER (source), cancellable, &error))
-      g_task_return_boolean (task, TRUE);
-    else
-      g_task_return_error (task, error);
-  });
+  run_in_thread (self, gst_offline_download_helper_prepare,
+      reinterpret_cast<gpointer> (gst_offline_download_helper_prepare_async), cancellable, callback, user_data);
 }
 
 /**
@@ -302,8 +329,7 @@ gboolean gst_offline_download_helper_prepare_finish (GstOfflineDownloadHelper *s
     GError **error)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return finish_in_thread (self, result, reinterpret_cast<gpointer> (gst_offline_download_helper_prepare_async), error);
 }
 
 /**
@@ -728,17 +754,8 @@ void gst_offline_download_helper_measure_async (GstOfflineDownloadHelper *self, 
   g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self));
   g_return_if_fail (self->prepared);
   g_return_if_fail (cancellable == nullptr || G_IS_CANCELLABLE (cancellable));
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, reinterpret_cast<gpointer> (gst_offline_download_helper_measure_async));
-  /* A cancellation that comes first wins over a measure that succeeds. */
-  g_task_set_check_cancellable (task, TRUE);
-  g_task_run_in_thread (task, [] (GTask *task, gpointer source, gpointer, GCancellable *cancellable) {
-    GError *error = nullptr;
-    if (gst_offline_download_helper_measure (GST_OFFLINE_DOWNLOAD_HELPER (source), cancellable, &error))
-      g_task_return_boolean (task, TRUE);
-    else
-      g_task_return_error (task, error);
-  });
+  run_in_thread (self, gst_offline_download_helper_measure,
+      reinterpret_cast<gpointer> (gst_offline_download_helper_measure_async), cancellable, callback, user_data);
 }
 
 /**
@@ -756,11 +773,7 @@ gboolean gst_offline_download_helper_measure_finish (GstOfflineDownloadHelper *s
     GError **error)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result))
-          == reinterpret_cast<gpointer> (gst_offline_download_helper_measure_async),
-      FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return finish_in_thread (self, result, reinterpret_cast<gpointer> (gst_offline_download_helper_measure_async), error);
 }
 
 /**
