@@ -193,11 +193,7 @@ void HlsDownloader::fetch_next_media_playlist ()
       fail (error);
       return;
     }
-    for (Chosen &c : chosen_) {
-      if (!c.variant)
-        c.sampled = hls_sampled_segments (*c.media);
-    }
-    sample_next_segment ();
+    fetch_next_key ();
     return;
   }
   fetch_playlist (chosen_[next_playlist_].uri, [this] (std::string bytes) { on_media_playlist (bytes); });
@@ -262,14 +258,15 @@ bool HlsDownloader::check_media_playlists (GError **error)
 
 /* The lengths of a few segments of each rendition (which has no bandwidth
  * of its own), one HEAD request after the other, as the helper samples
- * them: what the download will take is known before it fetches anything. */
+ * them: what the download will take is known before it fetches anything.
+ * Last before the plan, once nothing else can refuse the download. */
 void HlsDownloader::sample_next_segment ()
 {
   while (next_sampled_ < chosen_.size () && chosen_[next_sampled_].sampled_lengths.size () == chosen_[next_sampled_].sampled.size ())
     next_sampled_++;
   if (next_sampled_ == chosen_.size ()) {
     estimate_bandwidths ();
-    fetch_next_key ();
+    fetch_plan ();
     return;
   }
   Chosen &c = chosen_[next_sampled_];
@@ -329,7 +326,11 @@ void HlsDownloader::fetch_next_key ()
       next_key_++;
   }
   if (next_key_ == key_uris_.size ()) {
-    fetch_plan ();
+    for (Chosen &c : chosen_) {
+      if (!c.variant)
+        c.sampled = hls_sampled_segments (*c.media);
+    }
+    sample_next_segment ();
     return;
   }
   GST_DEBUG ("fetching AES-128 key %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT, next_key_ + 1, key_uris_.size ());

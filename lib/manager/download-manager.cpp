@@ -1085,12 +1085,14 @@ void ManagerCore::on_done (const std::string &id, const GError *error)
       if (record.state == GST_OFFLINE_DOWNLOAD_STATE_STOPPED && record.stop_reason == GST_OFFLINE_STOP_REASON_NONE)
         record.state = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
       persist_state (record);
-    } else if (!task->held_data && g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NO_SPACE)
+    } else if (!task->held_data && record.bytes_downloaded == 0
+        && g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NO_SPACE)
         && gst_offline_error_get_no_space_reason (error) == GST_OFFLINE_NO_SPACE_REASON_REFUSED) {
-      /* Refused for space before any segment was fetched, holding nothing
-       * from before: it leaves nothing behind. Its failure is told (a
-       * snapshot), then it goes as a removal goes: its row, the manifest
-       * that told the size, a license. */
+      /* Refused for space before any media arrived (no progress counted a
+       * byte), holding nothing from before: it leaves nothing behind. Its
+       * failure is told (a snapshot), then it goes as a removal goes: its
+       * row, the manifest that told the size, a license. A refusal after
+       * media arrived keeps it, failed, as any failure does. */
       set_failure (record, error);
       emit_changed (record);
       g_autoptr (GError) remove_error = nullptr;
