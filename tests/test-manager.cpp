@@ -206,7 +206,14 @@ GST_START_TEST (test_download_that_cannot_fit_fails_before_fetching)
   Fixture f ("space", GST_OFFLINE_REQUIREMENTS_NONE, free_bytes (dir) + (1ULL << 30));
   g_autoptr (GstOfflineDownload) added = f.add ("too-big");
   fail_unless (f.run_until ([&] { return f.last_state ("too-big") == GST_OFFLINE_DOWNLOAD_STATE_FAILED; }));
-  g_autoptr (GstOfflineDownload) d = f.snapshot ("too-big");
+  /* Its failure is told, then (new, it held nothing) it leaves nothing
+   * behind: removed, as a removal is told. */
+  GstOfflineDownload *d = f.changes.back ();
+  fail_unless (f.run_until ([&] { return !f.removed.empty (); }));
+  fail_unless_equals_string (f.removed.back ().c_str (), "too-big");
+  g_autoptr (GError) gone = nullptr;
+  fail_unless (gst_offline_download_manager_get_download (f.manager, "too-big", &gone) == nullptr);
+  fail_unless (g_error_matches (gone, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND));
   fail_unless_equals_int (gst_offline_download_get_failure_code (d), GST_OFFLINE_ERROR_NO_SPACE);
   const gchar *message = gst_offline_download_get_failure_message (d);
   fail_unless (strstr (message, "not enough space") != nullptr, "%s", message);
@@ -250,7 +257,14 @@ GST_START_TEST (test_refusal_and_full_disk_are_told_apart_by_their_data)
   fakes.end_with ("full", full);
   fail_unless (f.run_until ([&] { return f.last_state ("refused") == GST_OFFLINE_DOWNLOAD_STATE_FAILED
       && f.last_state ("full") == GST_OFFLINE_DOWNLOAD_STATE_FAILED; }));
-  g_autoptr (GstOfflineDownload) was_refused = f.snapshot ("refused");
+  /* The refused one held nothing: its failure is told, then it is gone. */
+  GstOfflineDownload *was_refused = nullptr;
+  for (auto d : f.changes) {
+    if (g_str_equal (gst_offline_download_get_id (d), "refused"))
+      was_refused = d;
+  }
+  fail_unless (f.run_until ([&] { return !f.removed.empty (); }));
+  fail_unless_equals_string (f.removed.back ().c_str (), "refused");
   fail_unless_equals_int (gst_offline_download_get_failure_code (was_refused), GST_OFFLINE_ERROR_NO_SPACE);
   const gchar *refused_message = gst_offline_download_get_failure_message (was_refused);
   fail_unless_equals_string (refused_message, refused->message);

@@ -308,7 +308,19 @@ class PythonApiTest(unittest.TestCase):
             # As an application on a main loop prepares it: without blocking.
             self.assertTrue(call_async(lambda done: helper.prepare_async(None, done), helper.prepare_finish))
         self.assertEqual(helper.get_download_type(), TYPES[kind])
-        # Sizes before downloading: the property on each track, the total of a selection.
+        # Sizes before downloading: the property on each track, the total of a selection;
+        # measured without blocking (as an application on a main loop), then blocking: the same.
+        self.assertTrue(call_async(lambda done: helper.measure_async(None, done), helper.measure_finish))
+        measured = [t.props.size for t in helper.get_tracks()]
+        gc.collect()
+        self.assertTrue(helper.measure(None))
+        self.assertEqual([t.props.size for t in helper.get_tracks()], measured)
+        # A cancelled measure says so.
+        cancelled = Gio.Cancellable()
+        cancelled.cancel()
+        with self.assertRaises(GLib.Error) as raised:
+            call_async(lambda done: helper.measure_async(cancelled, done), helper.measure_finish)
+        self.assertTrue(raised.exception.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED))
         self.assertTrue(helper.measure(None))
         tracks = helper.get_tracks()
         for track in tracks:
@@ -324,6 +336,23 @@ class PythonApiTest(unittest.TestCase):
             every = helper.get_size([t.get_stream_key() for t in tracks])[0]
             self.assertGreater(every, sum(t.props.size for t in tracks))
             self.assertLessEqual(size, every)
+        # A time range: the segments a download of it fetches (the first 2 s of
+        # a presentation of more); an empty range is refused; a media file has none.
+        none = Gst.CLOCK_TIME_NONE
+        with self.assertRaises(GLib.Error) as raised:
+            helper.set_time_range(2 * Gst.SECOND, Gst.SECOND)
+        self.assertEqual(raised.exception.code, GstOffline.Error.INVALID_ARGUMENT)
+        self.assertTrue(helper.set_time_range(none, 2 * Gst.SECOND))
+        self.assertTrue(helper.measure(None))
+        ranged = helper.get_size(None)[0]
+        if kind == "progressive":
+            self.assertEqual(ranged, size)
+        else:
+            self.assertGreater(ranged, 0)
+            self.assertLess(ranged, size)
+        self.assertTrue(helper.set_time_range(none, none))
+        self.assertTrue(helper.measure(None))
+        self.assertEqual(helper.get_size(None)[0], size)
         if kind == "progressive":
             self.assertEqual(tracks, [])
             self.assertEqual(helper.select_tracks(None, None, None), [])

@@ -2,10 +2,13 @@
  * `inspect --json` says a selection takes, against what the download then
  * holds, for content ffmpeg makes here: DASH SegmentTemplate (bandwidth
  * only: an estimate), DASH byte ranges and SegmentBase (exact), HLS TS (an estimate from the
- * variant's BANDWIDTH), HLS EXT-X-BYTERANGE (exact), Smooth Streaming (an
+ * variant's BANDWIDTH), HLS with audio and subtitle renditions (sampled
+ * segments), HLS EXT-X-BYTERANGE (exact), Smooth Streaming (an
  * estimate from the Bitrates) and a progressive file (its Content-Length,
- * exact); the text a person reads; and a download that cannot fit refused
- * before it writes a byte, saying how much it needs and how much is free.
+ * exact); a time range (--start/--end: only the segments it needs); the
+ * text a person reads; a download that cannot fit refused before it writes
+ * a byte, saying how much it needs and how much is free, and leaving
+ * nothing behind; and the helper's measure from a main loop.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/check/gstcheck.h>
 #include <gst/offline/offline.h>
@@ -33,6 +36,8 @@ struct Inspected {
   bool exact = false;
   std::vector<std::string> keys;
   guint tracks = 0;
+  /* The time range, -1 for an open end. */
+  double range_start = -1, range_end = -1;
 };
 
 Inspected inspect_json (const gchar *data, const std::string &url, std::vector<const char *> specs = {})
@@ -60,6 +65,13 @@ Inspected inspect_json (const gchar *data, const std::string &url, std::vector<c
   fail_unless (size && !json_node_is_null (size), "the selection has no size:\n%s", r.out.c_str ());
   result.size = json_node_get_int (size);
   result.exact = json_object_get_boolean_member (selection, "exact");
+  for (auto [name, bound] : { std::make_pair ("range_start", &result.range_start),
+           std::make_pair ("range_end", &result.range_end) }) {
+    JsonNode *node = json_object_get_member (selection, name);
+    fail_unless (node != nullptr, "no %s in:\n%s", name, r.out.c_str ());
+    if (!json_node_is_null (node))
+      *bound = json_node_get_double (node);
+  }
   JsonArray *keys = json_object_get_array_member (selection, "stream_keys");
   for (guint i = 0; i < json_array_get_length (keys); i++)
     result.keys.emplace_back (json_array_get_string_element (keys, i));
@@ -93,6 +105,30 @@ void assert_size_before (const gchar *data, const std::string &url, const gchar 
     fail_unless (std::llabs (before.size - (gint64) after) * 10 <= (gint64) after,
         "%s: estimated %" G_GINT64_FORMAT " bytes, the download holds %" G_GUINT64_FORMAT, id, before.size, after);
   }
+}
+
+/* HLS as ffmpeg packages it with renditions: a video-only variant (300
+ * kbit/s at most, its BANDWIDTH counting the audio too, as the spec wants),
+ * an AAC audio rendition and a WebVTT subtitle rendition (which have no
+ * bandwidth in the master playlist), and an audio-only variant over the
+ * audio rendition's playlist. */
+void make_hls_renditions (const gchar *dir)
+{
+  ot::write_text (std::string (dir) + "/s.srt",
+      "1\n00:00:00,500 --> 00:00:01,500\nThe first cue of the clip\n\n"
+      "2\n00:00:02,500 --> 00:00:03,500\nThe second cue of the clip\n\n"
+      "3\n00:00:04,500 --> 00:00:05,500\nThe third cue of the clip\n");
+  ot::run_ffmpeg (dir, { "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=6", "-f", "lavfi", "-i",
+      "sine=frequency=440:duration=6", "-i", "s.srt", "-map", "0:v", "-map", "1:a", "-map", "2:s", "-c:v", "libx264",
+      "-preset", "veryfast", "-b:v", "300k", "-maxrate", "300k", "-bufsize", "300k", "-g", "25", "-keyint_min", "25",
+      "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-threads", "1", "-c:a", "aac", "-b:a", "64k", "-ac", "2", "-c:s",
+      "webvtt", "-f", "hls", "-hls_time", "2", "-hls_playlist_type", "vod", "-var_stream_map",
+      "v:0,s:0,agroup:aud,sgroup:subs a:0,agroup:aud", "-master_pl_name", "master.m3u8", "-hls_segment_filename",
+      "v%v/seg%d.ts", "v%v/index.m3u8" });
+  g_unlink ((std::string (dir) + "/s.srt").c_str ());
+  std::string master = ot::read_text (std::string (dir) + "/master.m3u8");
+  fail_unless (master.find ("TYPE=AUDIO") != std::string::npos && master.find ("TYPE=SUBTITLES") != std::string::npos,
+      "no renditions in:\n%s", master.c_str ());
 }
 
 /* ffmpeg: `seconds` of a 320x240 test pattern in H.264 (a keyframe every
@@ -174,6 +210,29 @@ GST_START_TEST (test_hls_ts_estimate)
 }
 GST_END_TEST;
 
+/* Audio and subtitle renditions have no bandwidth in the master playlist:
+ * their sizes come from a few of their segments (HEAD requests), the
+ * variant's video from its BANDWIDTH less its audio; the default selection
+ * (video, audio and subtitles) counts them all, within 10 %. */
+GST_START_TEST (test_hls_renditions_estimate)
+{
+  ot::Dirs dirs ("size-hls-renditions");
+  make_hls_renditions (dirs.content);
+  g_autofree gchar *url = ot::serve (ot::test_server, dirs.content, "renditions", "master.m3u8");
+  Inspected before = inspect_json (dirs.data, url);
+  fail_unless_equals_int (before.keys.size (), 3);
+  /* No media segment was fetched to tell it. */
+  for (const auto &file : ot::list_files (dirs.content)) {
+    if (!g_str_has_suffix (file.c_str (), ".m3u8"))
+      fail_unless_equals_uint64 (ot_server_get_bytes_sent (ot::test_server, ("/renditions/" + file).c_str ()), 0);
+  }
+  assert_size_before (dirs.data, url, "renditions", false);
+  Cli r = run (dirs.data, { "inspect", url });
+  ot_assert_exit (r, 0);
+  fail_unless (r.out.find (" ?") == std::string::npos, "a size is unknown:\n%s", r.out.c_str ());
+}
+GST_END_TEST;
+
 GST_START_TEST (test_hls_byte_ranges_exact)
 {
   ot::Dirs dirs ("size-hls-ranges");
@@ -240,60 +299,285 @@ GST_START_TEST (test_inspect_text_shows_sizes)
 }
 GST_END_TEST;
 
-/* A selection larger than the free space of the data directory's file
- * system (less --min-free-space) is refused before any segment is fetched
- * or written (the manifest that tells the size is kept), the message saying
- * both sizes. */
-GST_START_TEST (test_download_that_cannot_fit_says_both_sizes)
+/* A time range counts only the segments a download of it fetches: those
+ * that overlap it and, for a range that starts later, the first segment
+ * (where playback anchors the Period), with the init segments. With byte
+ * ranges the size is exact, so it must equal what the ranged download
+ * holds. */
+GST_START_TEST (test_time_range_counts_its_segments)
 {
-  ot::Dirs dirs ("size-refused");
-  ot::make_dash (dirs.content, nullptr);
-  g_autofree gchar *url = ot::serve (ot::test_server, dirs.content, "dash", "x.mpd");
-  g_autofree gchar *mnt = g_build_filename (dirs.root, "mnt", nullptr);
-  fail_unless (g_mkdir (mnt, 0700) == 0);
+  ot::Dirs dirs ("size-range");
+  ot::make_dash (dirs.content, "-single_file 1");
+  g_autofree gchar *url = ot::serve (ot::test_server, dirs.content, "ranges", "x.mpd");
+  Inspected whole = inspect_json (dirs.data, url);
+  fail_unless (whole.range_start < 0 && whole.range_end < 0);
+  struct {
+    const char *id;
+    std::vector<const char *> range;
+    double start, end;
+  } cases[] = { { "head", { "--end", "2" }, -1, 2 }, { "tail", { "--start", "4.5" }, 4.5, -1 },
+    { "middle", { "--start", "00:00:02.500", "--end", "3.5" }, 2.5, 3.5 } };
+  for (const auto &c : cases) {
+    Inspected ranged = inspect_json (dirs.data, url, c.range);
+    fail_unless (ranged.exact);
+    fail_unless (ranged.range_start == c.start && ranged.range_end == c.end, "%s: range %f-%f", c.id,
+        ranged.range_start, ranged.range_end);
+    fail_unless (ranged.size > 0 && ranged.size < whole.size, "%s: %" G_GINT64_FORMAT " bytes of %" G_GINT64_FORMAT,
+        c.id, ranged.size, whole.size);
+    std::vector<const char *> args = { "download", url, "--id", c.id };
+    args.insert (args.end (), c.range.begin (), c.range.end ());
+    Cli r = run (dirs.data, args);
+    ot_assert_exit (r, 0);
+    fail_unless_equals_uint64 (downloaded_bytes (dirs.data, c.id), (guint64) ranged.size);
+  }
+  /* The text says the range. */
+  Cli r = run (dirs.data, { "inspect", url, "--start", "4.5" });
+  ot_assert_exit (r, 0);
+  fail_unless (r.out.find ("default selection: 0.0.0 0.1.0 from 0:00:04.500 to the end, ") != std::string::npos,
+      "%s", r.out.c_str ());
+  /* What download refuses, inspect refuses. */
+  r = run (dirs.data, { "inspect", url, "--start", "3", "--end", "2" });
+  ot_assert_exit (r, 2);
+  fail_unless (r.err.find ("the time range ends") != std::string::npos, "%s", r.err.c_str ());
+  r = run (dirs.data, { "inspect", url, "--end", "two" });
+  ot_assert_exit (r, 2);
+  fail_unless (r.err.find ("--end 'two' is not a time") != std::string::npos, "%s", r.err.c_str ());
+}
+GST_END_TEST;
+
+/* The data directory `data` on a tmpfs of its own at `mnt`, as a download
+ * finds it (its databases made). */
+void make_data_dir (const gchar *mnt, const gchar *data, const std::string &url)
+{
   ot::mount_private_tmpfs (mnt, 8 * 1024);
-  g_autofree gchar *data = g_build_filename (mnt, "data", nullptr);
-  Inspected before = inspect_json (data, url);
-  /* The data directory as a download finds it (its databases made), then
-   * free all but half of what the download needs. */
-  Cli warm_up = run (data, { "download", url, "--id", "warm-up", "--no-wait" });
+  Cli warm_up = run (data, { "download", url.c_str (), "--id", "warm-up", "--no-wait" });
   ot_assert_exit (warm_up, 0);
   warm_up = run (data, { "remove", "warm-up" });
   ot_assert_exit (warm_up, 0);
+}
+
+/* The --min-free-space that leaves `room` bytes for downloads on `mnt`. */
+gchar *keep_free_but (const gchar *mnt, guint64 room)
+{
   struct statvfs st;
   fail_unless (statvfs (mnt, &st) == 0);
   guint64 free_bytes = (guint64) st.f_bavail * st.f_frsize;
-  g_autofree gchar *keep = g_strdup_printf ("%" G_GUINT64_FORMAT, free_bytes - (guint64) before.size / 2);
-  std::map<std::string, guint> requests_before;
-  for (const auto &file : ot::list_files (dirs.content))
-    requests_before[file] = ot_server_get_request_count (ot::test_server, ("/dash/" + file).c_str ());
-  Cli r = run (data, { "download", url, "--id", "big", "--min-free-space", keep });
+  fail_unless (free_bytes > room);
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, free_bytes - room);
+}
+
+/* `download` refused for space: exit 1, saying "not enough space in DIR: N
+ * KiB more are needed and M MiB are free (K MiB are kept free)" (GLib's
+ * sizes, a no-break space before the unit), N within 10 % of `expected`
+ * bytes (what inspect said). */
+void assert_refused (const Cli &r, gint64 expected)
+{
   ot_assert_exit (r, 1);
   std::string reason = ot::reason_of (r);
-  /* "not enough space in DIR: N KiB more are needed and M MiB are free (K
-   * MiB are kept free)", GLib's sizes with a no-break space before the unit. */
   g_autoptr (GRegex) sizes = g_regex_new ("not enough space in .*: ([0-9.]+).KiB more are needed and [0-9.]+.[KM]iB "
       "are free \\([0-9.]+.[KM]iB are kept free\\)", (GRegexCompileFlags) 0, (GRegexMatchFlags) 0, nullptr);
   g_autoptr (GMatchInfo) match = nullptr;
   fail_unless (g_regex_match (sizes, reason.c_str (), (GRegexMatchFlags) 0, &match), "%s", reason.c_str ());
   g_autofree gchar *needed = g_match_info_fetch (match, 1);
-  /* What the refusal counts is what inspect said. */
   double needed_bytes = g_ascii_strtod (needed, nullptr) * 1024;
-  fail_unless (std::abs (needed_bytes - (double) before.size) <= 0.1 * (double) before.size,
-      "the refusal needs %s KiB, inspect said %" G_GINT64_FORMAT " bytes", needed, before.size);
-  /* No segment was asked for by the download (inspect asked the init
-   * segments' lengths). */
+  fail_unless (std::abs (needed_bytes - (double) expected) <= 0.1 * (double) expected,
+      "the refusal needs %s KiB, inspect said %" G_GINT64_FORMAT " bytes", needed, expected);
+}
+
+/* Every file under the data directory `dir` but the database and the
+ * (empty) lock files, which stay once made, as after `remove`. */
+std::vector<std::string> files_but_databases (const gchar *dir)
+{
+  std::vector<std::string> files;
+  for (const auto &file : ot::list_files (dir)) {
+    if (!g_str_has_prefix (file.c_str (), "offline.db") && !g_str_has_prefix (file.c_str (), "locks/"))
+      files.push_back (file);
+  }
+  return files;
+}
+
+/* A selection larger than the free space of the data directory's file
+ * system (less --min-free-space) is refused before any segment is fetched
+ * or written, the message saying both sizes, counting what inspect counts
+ * (renditions too); a download refused so leaves nothing behind: no row in
+ * the index, no file (not even the manifest that told the size; its lock
+ * file aside, as after `remove`). */
+void assert_cannot_fit (const gchar *name, void (*make) (const gchar *dir), const gchar *manifest)
+{
+  ot::Dirs dirs (name);
+  make (dirs.content);
+  g_autofree gchar *url = ot::serve (ot::test_server, dirs.content, name, manifest);
+  g_autofree gchar *mnt = g_build_filename (dirs.root, "mnt", nullptr);
+  fail_unless (g_mkdir (mnt, 0700) == 0);
+  g_autofree gchar *data = g_build_filename (mnt, "data", nullptr);
+  make_data_dir (mnt, data, url);
+  std::vector<std::string> files_before = files_but_databases (data);
+  Inspected before = inspect_json (data, url);
+  /* Free all but half of what the download needs. */
+  g_autofree gchar *keep = keep_free_but (mnt, (guint64) before.size / 2);
+  std::map<std::string, guint64> sent_before;
+  for (const auto &file : ot::list_files (dirs.content))
+    sent_before[file] = ot_server_get_bytes_sent (ot::test_server, ("/" + std::string (name) + "/" + file).c_str ());
+  Cli r = run (data, { "download", url, "--id", "big", "--min-free-space", keep });
+  assert_refused (r, before.size);
+  /* No segment was fetched by the download (inspect and the download
+   * asked some of their lengths, with HEAD). */
   for (const auto &file : ot::list_files (dirs.content)) {
-    if (file.find (".m4s") != std::string::npos)
-      fail_unless_equals_int (ot_server_get_request_count (ot::test_server, ("/dash/" + file).c_str ()),
-          requests_before[file]);
+    if (!g_str_has_suffix (file.c_str (), ".m3u8") && !g_str_has_suffix (file.c_str (), ".mpd"))
+      fail_unless_equals_uint64 (
+          ot_server_get_bytes_sent (ot::test_server, ("/" + std::string (name) + "/" + file).c_str ()),
+          sent_before[file]);
   }
   g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (data, nullptr);
-  g_autoptr (GstOfflineDownload) d = gst_offline_download_index_get_download (index, "big", nullptr);
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GstOfflineDownload) d = gst_offline_download_index_get_download (index, "big", &error);
+  fail_unless (d == nullptr && g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND),
+      "the refused download is still in the index");
+  fail_unless (files_but_databases (data) == files_before, "the refused download left files behind");
+  r = run (data, { "list" });
+  ot_assert_exit (r, 0);
+  fail_unless_equals_string (r.out.c_str (), "");
+  r = run (data, { "verify" });
+  ot_assert_exit (r, 0);
+}
+
+void make_dash_template (const gchar *dir)
+{
+  ot::make_dash (dir, nullptr);
+}
+
+GST_START_TEST (test_download_that_cannot_fit_says_both_sizes)
+{
+  assert_cannot_fit ("refused-dash", make_dash_template, "x.mpd");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_hls_renditions_that_cannot_fit)
+{
+  assert_cannot_fit ("refused-hls", make_hls_renditions, "master.m3u8");
+}
+GST_END_TEST;
+
+/* The refusal of a download with a time range counts the range's segments,
+ * not the whole item's: a range fits where the whole does not, and one that
+ * does not fit is refused with the size inspect gives the range. A
+ * download that held data before keeps it when a wider range is refused. */
+GST_START_TEST (test_time_range_refusal_counts_the_range)
+{
+  ot::Dirs dirs ("size-range-refused");
+  ot::make_dash (dirs.content, nullptr);
+  g_autofree gchar *url = ot::serve (ot::test_server, dirs.content, "dash", "x.mpd");
+  g_autofree gchar *mnt = g_build_filename (dirs.root, "mnt", nullptr);
+  fail_unless (g_mkdir (mnt, 0700) == 0);
+  g_autofree gchar *data = g_build_filename (mnt, "data", nullptr);
+  make_data_dir (mnt, data, url);
+  Inspected whole = inspect_json (data, url);
+  Inspected head = inspect_json (data, url, { "--end", "2" });
+  Inspected tail = inspect_json (data, url, { "--start", "4.5" });
+  fail_unless (head.size * 3 < whole.size * 2 && tail.size < whole.size);
+
+  /* A range that does not fit says what it needs: the range's size (in a
+   * cache that holds none of it yet: what the cache holds is not needed). */
+  g_autofree gchar *keep_tail = keep_free_but (mnt, (guint64) tail.size / 2);
+  Cli r = run (data, { "download", url, "--id", "tail", "--start", "4.5", "--min-free-space", keep_tail });
+  assert_refused (r, tail.size);
+  /* Room for the first 2 s, not for the whole: the range is fetched. (The
+   * room is as large as it can be short of the whole: the database grows
+   * while the download writes its plan, before the check.) */
+  guint64 room = (guint64) whole.size - 2048;
+  g_autofree gchar *keep = keep_free_but (mnt, room);
+  r = run (data, { "download", url, "--id", "head", "--end", "2", "--min-free-space", keep });
+  fail_unless (r.status == 0, "the first 2 s (%" G_GINT64_FORMAT " bytes) in %" G_GUINT64_FORMAT " bytes: %s", head.size,
+      room, r.err.c_str ());
+  /* The whole of "head" does not fit either: what it holds stays, failed. */
+  guint64 held = downloaded_bytes (data, "head");
+  g_autofree gchar *keep_whole = keep_free_but (mnt, (guint64) (whole.size - head.size) / 2);
+  r = run (data, { "download", url, "--id", "head", "--min-free-space", keep_whole });
+  ot_assert_exit (r, 1);
+  fail_unless (ot::reason_of (r).find ("not enough space") != std::string::npos, "%s", r.err.c_str ());
+  g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (data, nullptr);
+  g_autoptr (GstOfflineDownload) d = gst_offline_download_index_get_download (index, "head", nullptr);
+  fail_unless (d != nullptr);
+  fail_unless_equals_int (gst_offline_download_get_state (d), GST_OFFLINE_DOWNLOAD_STATE_FAILED);
   fail_unless_equals_int (gst_offline_download_get_failure_code (d), GST_OFFLINE_ERROR_NO_SPACE);
-  /* What it holds is the manifest that told the size, nothing more. */
-  fail_unless_equals_uint64 (gst_offline_download_get_bytes_downloaded (d),
-      ot::read_text (dirs.in_content ("x.mpd")).size ());
+  fail_unless_equals_uint64 (gst_offline_download_get_bytes_downloaded (d), held);
+  r = run (data, { "verify" });
+  ot_assert_exit (r, 0);
+}
+GST_END_TEST;
+
+/* The helper measured from a main loop (measure_async): the sizes of the
+ * blocking form; a cancelled measure says so, also while it waits for the
+ * server. */
+static void
+on_measured (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  auto answer = static_cast<GAsyncResult **> (user_data);
+  *answer = G_ASYNC_RESULT (g_object_ref (result));
+  (void) source;
+}
+
+static GAsyncResult *
+wait_answer (GAsyncResult **answer)
+{
+  while (!*answer)
+    g_main_context_iteration (nullptr, TRUE);
+  return *answer;
+}
+
+static std::vector<gint64> track_sizes (GstOfflineDownloadHelper *helper)
+{
+  g_autoptr (GPtrArray) tracks = gst_offline_download_helper_get_tracks (helper);
+  std::vector<gint64> sizes;
+  for (guint i = 0; i < tracks->len; i++)
+    sizes.push_back (gst_offline_track_get_size (GST_OFFLINE_TRACK (g_ptr_array_index (tracks, i))));
+  return sizes;
+}
+
+GST_START_TEST (test_measure_async)
+{
+  ot::Dirs dirs ("size-async");
+  make_hls_renditions (dirs.content);
+  g_autofree gchar *url = ot::serve (ot::test_server, dirs.content, "async", "master.m3u8");
+  g_autoptr (GstOfflineDownloadHelper) helper = gst_offline_download_helper_new (url);
+  g_autoptr (GError) error = nullptr;
+  fail_unless (gst_offline_download_helper_prepare (helper, nullptr, &error), "%s", error ? error->message : "");
+  fail_unless (gst_offline_download_helper_get_size (helper, nullptr, nullptr) == -1);
+
+  GAsyncResult *answer = nullptr;
+  gst_offline_download_helper_measure_async (helper, nullptr, on_measured, &answer);
+  fail_unless (gst_offline_download_helper_measure_finish (helper, wait_answer (&answer), &error), "%s",
+      error ? error->message : "");
+  g_clear_object (&answer);
+  std::vector<gint64> async_sizes = track_sizes (helper);
+  gint64 total = gst_offline_download_helper_get_size (helper, nullptr, nullptr);
+  fail_unless (total > 0);
+  for (gint64 size : async_sizes)
+    fail_unless (size > 0);
+  fail_unless (gst_offline_download_helper_measure (helper, nullptr, &error), "%s", error ? error->message : "");
+  fail_unless (track_sizes (helper) == async_sizes);
+
+  /* Cancelled before it starts. */
+  g_autoptr (GCancellable) cancelled = g_cancellable_new ();
+  g_cancellable_cancel (cancelled);
+  gst_offline_download_helper_measure_async (helper, cancelled, on_measured, &answer);
+  fail_if (gst_offline_download_helper_measure_finish (helper, wait_answer (&answer), &error));
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED), "%s", error ? error->message : "");
+  g_clear_error (&error);
+  g_clear_object (&answer);
+
+  /* Cancelled while the server holds its request for a media playlist. */
+  g_autoptr (GstOfflineDownloadHelper) held = gst_offline_download_helper_new (url);
+  fail_unless (gst_offline_download_helper_prepare (held, nullptr, &error), "%s", error ? error->message : "");
+  ot_server_hold (ot::test_server, "*/index.m3u8");
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  gst_offline_download_helper_measure_async (held, cancellable, on_measured, &answer);
+  ot_server_wait_held (ot::test_server, 1);
+  g_cancellable_cancel (cancellable);
+  fail_if (gst_offline_download_helper_measure_finish (held, wait_answer (&answer), &error));
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED), "%s", error ? error->message : "");
+  g_clear_object (&answer);
+  ot_server_release (ot::test_server);
 }
 GST_END_TEST;
 
@@ -307,11 +591,16 @@ size_estimate_suite (void)
   tcase_add_test (tc, test_dash_byte_ranges_exact);
   tcase_add_test (tc, test_dash_segment_base_exact);
   tcase_add_test (tc, test_hls_ts_estimate);
+  tcase_add_test (tc, test_hls_renditions_estimate);
   tcase_add_test (tc, test_hls_byte_ranges_exact);
   tcase_add_test (tc, test_smooth_streaming_estimate);
   tcase_add_test (tc, test_progressive_exact);
   tcase_add_test (tc, test_inspect_text_shows_sizes);
   tcase_add_test (tc, test_download_that_cannot_fit_says_both_sizes);
+  tcase_add_test (tc, test_hls_renditions_that_cannot_fit);
+  tcase_add_test (tc, test_time_range_counts_its_segments);
+  tcase_add_test (tc, test_time_range_refusal_counts_the_range);
+  tcase_add_test (tc, test_measure_async);
   return s;
 }
 

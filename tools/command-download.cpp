@@ -251,20 +251,34 @@ parse_clock_time (const char *text, GstClockTime *time)
   return true;
 }
 
+}  // namespace
+
+bool
+parse_time_range (const char *command, const char *start_text, const char *end_text, GstClockTime *start,
+    GstClockTime *end, int *status)
+{
+  *start = *end = GST_CLOCK_TIME_NONE;
+  for (auto [text, time, name] : { std::make_tuple (start_text, start, "--start"),
+           std::make_tuple (end_text, end, "--end") }) {
+    if (text && !parse_clock_time (text, time)) {
+      *status = usage_error (command, "%s: %s '%s' is not a time: give seconds (90, 90.5) or HH:MM:SS[.mmm]",
+          command, name, text);
+      return false;
+    }
+  }
+  return true;
+}
+
+namespace {
+
 /* --start and --end on the request; a usage error if they do not read as
  * times or the range is empty. */
 bool
 set_time_range (GstOfflineDownloadRequest *request, const char *start_text, const char *end_text, int *status)
 {
-  GstClockTime start = GST_CLOCK_TIME_NONE, end = GST_CLOCK_TIME_NONE;
-  for (auto [text, time, name] : { std::make_tuple (start_text, &start, "--start"),
-           std::make_tuple (end_text, &end, "--end") }) {
-    if (text && !parse_clock_time (text, time)) {
-      *status = usage_error ("download", "download: %s '%s' is not a time: give seconds (90, 90.5) or HH:MM:SS[.mmm]",
-          name, text);
-      return false;
-    }
-  }
+  GstClockTime start, end;
+  if (!parse_time_range ("download", start_text, end_text, &start, &end, status))
+    return false;
   g_autoptr (GError) error = nullptr;
   if (!gst_offline_download_request_set_time_range (request, start, end, &error)) {
     *status = usage_error ("download", "download: %s", error->message);
@@ -495,8 +509,9 @@ command_download (Context &ctx, int argc, char **argv)
     return queue_download (ctx, request, requested_id (id, url), (guint) retries);
 
   /* Waiting for free space that will not come by itself is no use to
-   * someone waiting at a terminal: the download starts, and fails (kept in
-   * the index with its reason) if what the server announces does not fit.
+   * someone waiting at a terminal: the download starts, and fails if what
+   * the server announces does not fit (a new download then leaves nothing
+   * behind; one that held data keeps it, failed in the index).
    * A network, though, may come back: that is waited for. The daemon waits
    * for both. */
   g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, false, true, (guint) retries, min_free_space,

@@ -60,6 +60,8 @@ gint64 channel_count (const gchar *value)
 struct Selection {
   GStrv keys = nullptr;
   bool chosen = false;  /* by SPECs, not the default */
+  /* --start/--end, GST_CLOCK_TIME_NONE when not given. */
+  GstClockTime start = GST_CLOCK_TIME_NONE, end = GST_CLOCK_TIME_NONE;
   gint64 size = -1;
   gboolean exact = FALSE;
 
@@ -75,6 +77,16 @@ std::string size_text (gint64 size, gboolean exact)
   if (size < 0)
     return "?";
   return (exact ? "" : "~") + format_size ((guint64) size);
+}
+
+/* A bound of the time range in seconds, null when open. */
+void add_seconds (JsonBuilder *b, const char *name, GstClockTime time)
+{
+  json_builder_set_member_name (b, name);
+  if (GST_CLOCK_TIME_IS_VALID (time))
+    json_builder_add_double_value (b, (double) time / GST_SECOND);
+  else
+    json_builder_add_null_value (b);
 }
 
 void add_size (JsonBuilder *b, const char *name, gint64 size)
@@ -142,6 +154,8 @@ JsonNode *tracks_to_json (GstOfflineDownloadHelper *helper, const char *url, GPt
   add_strv (b, "stream_keys", selection.keys);
   json_builder_set_member_name (b, "default");
   json_builder_add_boolean_value (b, !selection.chosen);
+  add_seconds (b, "range_start", selection.start);
+  add_seconds (b, "range_end", selection.end);
   add_size (b, "size", selection.size);
   json_builder_set_member_name (b, "exact");
   json_builder_add_boolean_value (b, selection.size >= 0 && selection.exact);
@@ -207,7 +221,11 @@ void print_selection (GstOfflineDownloadHelper *helper, const Selection &selecti
     return;
   }
   g_autofree gchar *keys = g_strjoinv (" ", selection.keys);
-  printf ("%s: %s, %s\n", selection.chosen ? "selection" : "default selection", keys, size.c_str ());
+  std::string range;
+  if (GST_CLOCK_TIME_IS_VALID (selection.start) || GST_CLOCK_TIME_IS_VALID (selection.end))
+    range = " from " + (GST_CLOCK_TIME_IS_VALID (selection.start) ? format_duration (selection.start) : "the start")
+        + " to " + (GST_CLOCK_TIME_IS_VALID (selection.end) ? format_duration (selection.end) : "the end");
+  printf ("%s: %s%s, %s\n", selection.chosen ? "selection" : "default selection", keys, range.c_str (), size.c_str ());
 }
 
 }  // namespace
@@ -218,26 +236,36 @@ command_inspect (Context &ctx, int argc, char **argv)
   gboolean json = FALSE;
   gchar **headers = nullptr;
   gchar *video = nullptr, *audio = nullptr, *text = nullptr;
+  gchar *start_option = nullptr, *end_option = nullptr;
   const GOptionEntry entries[] = {
       {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON object: uri, type, tracks, selection (fields in docs/cli.md)", nullptr},
       {"header", 0, 0, G_OPTION_ARG_STRING_ARRAY, &headers, "An HTTP header to send (repeatable)", "'K: V'"},
       {"video", 0, 0, G_OPTION_ARG_STRING, &video, "The video track(s) of the selection, as for download", "SPEC"},
       {"audio", 0, 0, G_OPTION_ARG_STRING, &audio, "The audio track(s) of the selection, as for download", "SPEC"},
       {"text", 0, 0, G_OPTION_ARG_STRING, &text, "The text track(s) of the selection, as for download", "SPEC"},
+      {"start", 0, 0, G_OPTION_ARG_STRING, &start_option,
+          "Sizes of the part from this time on, as download --start fetches it: seconds or HH:MM:SS[.mmm]", "TIME"},
+      {"end", 0, 0, G_OPTION_ARG_STRING, &end_option,
+          "Sizes of the part up to this time, as download --end fetches it", "TIME"},
       {},
   };
   int status = parse_command_options (ctx, "inspect", "URL",
       "Lists the tracks a URL offers, as 'download --video/--audio/--text' chooses among them:\n"
       "one line per track: STREAM-KEY  TYPE  CODECS  BANDWIDTH  SIZE  details (a size with '~' is an\n"
-      "estimate), then the selection the SPECs (or the defaults) choose and its size. A media file has no tracks.",
+      "estimate), then the selection the SPECs (or the defaults) choose and its size. A media file has no tracks.\n"
+      "With --start/--end, the sizes are those of that time range.",
       entries, &argc, &argv);
   g_auto (GStrv) header_list = headers;
   g_autofree gchar *video_spec = video, *audio_spec = audio, *text_spec = text;
+  g_autofree gchar *start_text = start_option, *end_text = end_option;
   if (status == kExitSuccess)
     status = expect_arguments ("inspect", argc, argv, 1, 1, "URL");
   if (status != kExitSuccess)
     return status;
   const char *url = argv[1];
+  Selection selection;
+  if (!parse_time_range ("inspect", start_text, end_text, &selection.start, &selection.end, &status))
+    return status;
 
   g_autoptr (GstOfflineDownloadHelper) helper = gst_offline_download_helper_new (url);
   for (gchar **h = header_list; h && *h; h++) {
@@ -246,11 +274,17 @@ command_inspect (Context &ctx, int argc, char **argv)
       return usage_error ("inspect", "inspect: invalid header '%s': %s", *h, error->message);
   }
   g_autoptr (GError) error = nullptr;
+  /* The range is checked before the URL is fetched, as download checks it. */
+  if (!gst_offline_download_helper_set_time_range (helper, selection.start, selection.end, &error))
+    return usage_error ("inspect", "inspect: %s", error->message);
   if (!gst_offline_download_helper_prepare (helper, nullptr, &error))
     return fail ("cannot inspect %s: %s", url, error->message);
+  if ((GST_CLOCK_TIME_IS_VALID (selection.start) || GST_CLOCK_TIME_IS_VALID (selection.end))
+      && gst_offline_download_helper_get_download_type (helper) == GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE)
+    return fail ("cannot inspect %s: a time range needs a DASH, HLS or Smooth Streaming download: %s is a progressive "
+        "file", url, url);
   if (!gst_offline_download_helper_measure (helper, nullptr, &error))
     return fail ("cannot inspect %s: %s", url, error->message);
-  Selection selection;
   status = select (helper, url, video_spec, audio_spec, text_spec, selection);
   if (status != kExitSuccess)
     return status;

@@ -25,6 +25,12 @@ int command_daemon (Context &ctx, int argc, char **argv);
 int command_license (Context &ctx, int argc, char **argv);
 int command_export (Context &ctx, int argc, char **argv);
 
+/* --start and --end of `command` as times (GST_CLOCK_TIME_NONE when not
+ * given): seconds ("90.5") or [HH:]MM:SS[.fff]; else false with the usage
+ * error printed and its status in `status`. */
+bool parse_time_range (const char *command, const char *start_text, const char *end_text, GstClockTime *start,
+    GstClockTime *end, int *status);
+
 /* Adds `request` to `manager` (made with added-downloads-only) and waits,
  * with progress, until it completes (printing `ID: completed, N bytes`) or
  * fails; with `announce_id`, first says which id it got. `requested` is the

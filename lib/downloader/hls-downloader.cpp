@@ -155,10 +155,13 @@ bool HlsDownloader::choose (const hls::Playlist &playlist, GError **error)
     c.track.stream_key = key;
     if (ref->kind == HlsTrackRef::Kind::Variant) {
       c.uri = master.variants[ref->variant].uri;
-      c.estimate_bandwidth = hls_estimate_bandwidth (master.variants[ref->variant]);
+      c.variant = master.variants[ref->variant];
+      c.estimate_bandwidth = hls_estimate_bandwidth (*c.variant);
     } else {
       const hls::Rendition &r = *ref->rendition;
       c.uri = *r.uri;
+      if (r.type == hls::RenditionType::Audio)
+        c.audio_group = r.group_id;
       c.subtitles = r.type == hls::RenditionType::Subtitles;
       if (c.subtitles && hls::is_ttml_in_mp4_codec (master.subtitles_codec (r.group_id))) {
         /* Left out of a default choice; refused when asked for. */
@@ -253,6 +256,56 @@ bool HlsDownloader::check_media_playlists (GError **error)
   return true;
 }
 
+/* The lengths of a few segments of each rendition (which has no bandwidth
+ * of its own), one HEAD request after the other, as the helper samples
+ * them: what the download will take is known before it fetches anything.
+ * Last before the plan, once nothing else can refuse the download. */
+void HlsDownloader::sample_next_segment ()
+{
+  while (next_sampled_ < chosen_.size () && chosen_[next_sampled_].sampled_lengths.size () == chosen_[next_sampled_].sampled.size ())
+    next_sampled_++;
+  if (next_sampled_ == chosen_.size ()) {
+    estimate_bandwidths ();
+    fetch_plan ();
+    return;
+  }
+  Chosen &c = chosen_[next_sampled_];
+  HttpRequest request;
+  request.method = "HEAD";
+  request.url = c.media->segments[c.sampled[c.sampled_lengths.size ()]].uri;
+  request.headers = record_.headers;
+  http_request_async (std::move (request), cancellable_, [this] (HttpResponse *response, const GError *error) {
+    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      fail (error);
+      return;
+    }
+    /* A server that does not answer HEAD leaves the size unknown, no more. */
+    if (error)
+      GST_INFO ("%s: no length of a sampled segment: %s", record_.id.c_str (), error->message);
+    chosen_[next_sampled_].sampled_lengths.push_back (response ? response->content_length : -1);
+    sample_next_segment ();
+  });
+}
+
+void HlsDownloader::estimate_bandwidths ()
+{
+  for (Chosen &c : chosen_) {
+    if (!c.variant)
+      c.estimate_bandwidth = hls_sampled_bandwidth (*c.media, c.sampled, c.sampled_lengths);
+  }
+  for (Chosen &c : chosen_) {
+    if (!c.variant)
+      continue;
+    /* Its BANDWIDTH counts its audio rendition too. */
+    std::vector<guint64> audio;
+    for (const Chosen &r : chosen_) {
+      if (r.audio_group && *r.audio_group == c.variant->audio_group && r.uri != c.uri)
+        audio.push_back (hls_rendition_bandwidth (*r.media, r.estimate_bandwidth));
+    }
+    c.estimate_bandwidth = hls_variant_media_bandwidth (*c.variant, audio);
+  }
+}
+
 /* Each distinct key URI once, into the license of the download in the
  * manager's DRM store; a key already there (an earlier attempt of this
  * download) is not fetched again. */
@@ -273,7 +326,11 @@ void HlsDownloader::fetch_next_key ()
       next_key_++;
   }
   if (next_key_ == key_uris_.size ()) {
-    fetch_plan ();
+    for (Chosen &c : chosen_) {
+      if (!c.variant)
+        c.sampled = hls_sampled_segments (*c.media);
+    }
+    sample_next_segment ();
     return;
   }
   GST_DEBUG ("fetching AES-128 key %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT, next_key_ + 1, key_uris_.size ());

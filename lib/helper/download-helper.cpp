@@ -37,9 +37,12 @@
  * gst_offline_download_helper_get_download_request() makes the request to
  * give to gst_offline_download_manager_add_download_async().
  *
- * gst_offline_download_helper_measure() tells what the tracks will take on
+ * gst_offline_download_helper_measure_async() (or its blocking form
+ * gst_offline_download_helper_measure()) tells what the tracks will take on
  * disk (#GstOfflineTrack:size) and gst_offline_download_helper_get_size()
- * what a selection takes, before anything is downloaded.
+ * what a selection takes, before anything is downloaded; after
+ * gst_offline_download_helper_set_time_range(), what a download of that
+ * time range takes.
  */
 
 namespace {
@@ -58,6 +61,8 @@ struct _GstOfflineDownloadHelper {
   GstOfflineDownloadType requested_type; /* AUTO: detect it */
   std::vector<gst_offline::Track> tracks;
   bool prepared;
+  /* What measure () counts: the segments a download of it fetches. */
+  gst_offline::TimeRange range;
   /* What prepare () parsed, for measure (). */
   struct Parsed {
     std::optional<gst_offline::dash::Mpd> mpd;
@@ -78,6 +83,7 @@ static void gst_offline_download_helper_init (GstOfflineDownloadHelper *self)
   new (&self->headers) std::vector<std::string> ();
   new (&self->tracks) std::vector<gst_offline::Track> ();
   new (&self->parsed) _GstOfflineDownloadHelper::Parsed ();
+  new (&self->range) gst_offline::TimeRange ();
   self->type = GST_OFFLINE_DOWNLOAD_TYPE_AUTO;
   self->requested_type = GST_OFFLINE_DOWNLOAD_TYPE_AUTO;
 }
@@ -255,6 +261,40 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
   return TRUE;
 }
 
+namespace {
+
+using BlockingCall = gboolean (*) (GstOfflineDownloadHelper *self, GCancellable *cancellable, GError **error);
+
+/* The _async form (tagged `tag`) of the blocking call `blocking`: it runs on
+ * a thread of GIO's pool and answers `callback` in the caller's
+ * thread-default main context; a cancellation that comes first wins over a
+ * call that succeeds. */
+void run_in_thread (GstOfflineDownloadHelper *self, BlockingCall blocking, gpointer tag, GCancellable *cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tag);
+  g_task_set_check_cancellable (task, TRUE);
+  g_task_set_task_data (task, new BlockingCall (blocking), [] (gpointer call) { delete static_cast<BlockingCall *> (call); });
+  g_task_run_in_thread (task, [] (GTask *task, gpointer source, gpointer call, GCancellable *cancellable) {
+    GError *error = nullptr;
+    if ((*static_cast<BlockingCall *> (call)) (GST_OFFLINE_DOWNLOAD_HELPER (source), cancellable, &error))
+      g_task_return_boolean (task, TRUE);
+    else
+      g_task_return_error (task, error);
+  });
+}
+
+/* The answer of run_in_thread () with `tag`. */
+gboolean finish_in_thread (GstOfflineDownloadHelper *self, GAsyncResult *result, gpointer tag, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tag, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+}  // namespace
+
 /**
  * gst_offline_download_helper_prepare_async:
  * @self: a #GstOfflineDownloadHelper
@@ -272,15 +312,8 @@ void gst_offline_download_helper_prepare_async (GstOfflineDownloadHelper *self, 
 {
   g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self));
   g_return_if_fail (cancellable == nullptr || G_IS_CANCELLABLE (cancellable));
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, reinterpret_cast<gpointer> (gst_offline_download_helper_prepare_async));
-  g_task_run_in_thread (task, [] (GTask *task, gpointer source, gpointer, GCancellable *cancellable) {
-    GError *error = nullptr;
-    if (gst_offline_download_helper_prepare (GST_OFFLINE_DOWNLOAD_HELPER (source), cancellable, &error))
-      g_task_return_boolean (task, TRUE);
-    else
-      g_task_return_error (task, error);
-  });
+  run_in_thread (self, gst_offline_download_helper_prepare,
+      reinterpret_cast<gpointer> (gst_offline_download_helper_prepare_async), cancellable, callback, user_data);
 }
 
 /**
@@ -296,8 +329,7 @@ gboolean gst_offline_download_helper_prepare_finish (GstOfflineDownloadHelper *s
     GError **error)
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return finish_in_thread (self, result, reinterpret_cast<gpointer> (gst_offline_download_helper_prepare_async), error);
 }
 
 /**
@@ -419,6 +451,20 @@ namespace {
 
 using gst_offline::SizeEstimate;
 
+/* What measure () learns once, whichever track asks first. */
+struct Measurement {
+  /* The lengths HEAD requests told (-1: the server did not say). */
+  std::map<std::string, gint64> lengths;
+  /* An HLS media playlist, its length, and for a rendition (which has no
+   * bandwidth) the rate its sampled segments give (0: unknown). */
+  struct HlsMedia {
+    gst_offline::hls::MediaPlaylist media;
+    guint64 playlist_length = 0;
+    guint64 sampled_bandwidth = 0;
+  };
+  std::map<std::string, HlsMedia> hls_media;
+};
+
 /* A request of the helper's, with its headers. */
 gst_offline::HttpRequest helper_request (GstOfflineDownloadHelper *self, const std::string &url)
 {
@@ -428,22 +474,33 @@ gst_offline::HttpRequest helper_request (GstOfflineDownloadHelper *self, const s
   return request;
 }
 
-/* The lengths of the resources `size` could not tell (init segments), one
- * HEAD request each (once per URL): a few per track. */
-bool measure_parts (GstOfflineDownloadHelper *self, SizeEstimate &size, std::map<std::string, gint64> &lengths,
+/* The length of `url` as its server tells it to a HEAD request (once per
+ * URL), -1 when it does not say. */
+std::optional<gint64> head_length (GstOfflineDownloadHelper *self, const std::string &url, Measurement &m,
     GCancellable *cancellable, GError **error)
 {
+  auto known = m.lengths.find (url);
+  if (known != m.lengths.end ())
+    return known->second;
+  auto request = helper_request (self, url);
+  request.method = "HEAD";
+  auto response = gst_offline::http_request (std::move (request), cancellable, error);
+  if (!response)
+    return std::nullopt;
+  m.lengths.emplace (url, response->content_length);
+  return response->content_length;
+}
+
+/* The lengths of the resources `size` could not tell (init segments), one
+ * HEAD request each (once per URL): a few per track. */
+bool measure_parts (GstOfflineDownloadHelper *self, SizeEstimate &size, Measurement &m, GCancellable *cancellable,
+    GError **error)
+{
   for (const std::string &url : size.to_measure) {
-    auto known = lengths.find (url);
-    if (known == lengths.end ()) {
-      auto request = helper_request (self, url);
-      request.method = "HEAD";
-      auto response = gst_offline::http_request (std::move (request), cancellable, error);
-      if (!response)
-        return false;
-      known = lengths.emplace (url, response->content_length).first;
-    }
-    size.resolve (known->second);
+    auto length = head_length (self, url, m, cancellable, error);
+    if (!length)
+      return false;
+    size.resolve (*length);
   }
   size.to_measure.clear ();
   return true;
@@ -464,7 +521,7 @@ std::optional<SizeEstimate> dash_track_size (GstOfflineDownloadHelper *self, con
   if (!index)
     return std::nullopt;
   if (!index->sidx)
-    return gst_offline::dash_representation_size (period, rep, cut, nullptr, error);
+    return gst_offline::dash_representation_size (period, ref->period, rep, cut, nullptr, self->range, error);
   /* SegmentBase: its sidx lists the byte ranges, exactly (one small
    * request, as the download makes first). */
   auto request = helper_request (self, index->sidx->url);
@@ -477,45 +534,106 @@ std::optional<SizeEstimate> dash_track_size (GstOfflineDownloadHelper *self, con
   if (!dash::add_sidx_segments (*index, reinterpret_cast<const guint8 *> (response->body.data ()),
           response->body.size (), error))
     return std::nullopt;
-  return gst_offline::dash_representation_size (period, rep, cut, &*index, error);
+  return gst_offline::dash_representation_size (period, ref->period, rep, cut, &*index, self->range, error);
+}
+
+/* The rate of an HLS media playlist without a bandwidth (a rendition's, or
+ * one given alone) from the lengths of a few of its segments, into
+ * `bandwidth` (0: the server told none). */
+bool sample_bandwidth (GstOfflineDownloadHelper *self, const gst_offline::hls::MediaPlaylist &media, Measurement &m,
+    guint64 *bandwidth, GCancellable *cancellable, GError **error)
+{
+  std::vector<size_t> sampled = gst_offline::hls_sampled_segments (media);
+  std::vector<gint64> lengths;
+  for (size_t i : sampled) {
+    g_autoptr (GError) head_error = nullptr;
+    auto length = head_length (self, media.segments[i].uri, m, cancellable, &head_error);
+    if (!length && g_error_matches (head_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+      g_propagate_error (error, g_steal_pointer (&head_error));
+      return false;
+    }
+    /* A server that does not answer HEAD leaves the size unknown, no more
+     * (as the download does). */
+    lengths.push_back (length.value_or (-1));
+  }
+  *bandwidth = gst_offline::hls_sampled_bandwidth (media, sampled, lengths);
+  return true;
+}
+
+/* The media playlist at `uri` (fetched once), with the rate of its sampled
+ * segments when it is a rendition's. */
+const Measurement::HlsMedia *hls_media (GstOfflineDownloadHelper *self, const std::string &uri, bool rendition,
+    Measurement &m, GCancellable *cancellable, GError **error)
+{
+  namespace hls = gst_offline::hls;
+  auto known = m.hls_media.find (uri);
+  if (known == m.hls_media.end ()) {
+    /* The durations (and byte ranges) are in its media playlist. */
+    auto request = helper_request (self, uri);
+    request.max_size = kMaxManifestBytes;
+    auto response = gst_offline::http_request (std::move (request), cancellable, error);
+    if (!response)
+      return nullptr;
+    auto media = hls::parse_playlist (response->body, uri, error);
+    if (!media)
+      return nullptr;
+    if (!media->is_media ()) {
+      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+          "%s, a media playlist of %s, is a master playlist", uri.c_str (), self->uri.c_str ());
+      return nullptr;
+    }
+    Measurement::HlsMedia entry;
+    entry.media = media->media ();
+    entry.playlist_length = response->body.size ();
+    if (rendition && !sample_bandwidth (self, entry.media, m, &entry.sampled_bandwidth, cancellable, error))
+      return nullptr;
+    known = m.hls_media.emplace (uri, std::move (entry)).first;
+  }
+  return &known->second;
 }
 
 std::optional<SizeEstimate> hls_track_size (GstOfflineDownloadHelper *self, const gst_offline::Track &track,
-    GCancellable *cancellable, GError **error)
+    Measurement &m, GCancellable *cancellable, GError **error)
 {
   namespace hls = gst_offline::hls;
   const hls::Playlist &playlist = *self->parsed.playlist;
-  if (playlist.is_media ())
-    return gst_offline::hls_media_size (playlist.media (), 0);
+  if (playlist.is_media ()) {
+    guint64 bandwidth = 0;
+    if (!sample_bandwidth (self, playlist.media (), m, &bandwidth, cancellable, error))
+      return std::nullopt;
+    return gst_offline::hls_media_size (playlist.media (), bandwidth, self->range);
+  }
   auto ref = gst_offline::parse_hls_stream_key (track.stream_key, playlist, error);
   if (!ref)
     return std::nullopt;
   const hls::MasterPlaylist &master = playlist.master ();
-  std::string uri;
+  const Measurement::HlsMedia *media;
   guint64 bandwidth = 0;
   if (ref->kind == gst_offline::HlsTrackRef::Kind::Variant) {
-    uri = master.variants[ref->variant].uri;
-    bandwidth = gst_offline::hls_estimate_bandwidth (master.variants[ref->variant]);
+    const hls::Variant &variant = master.variants[ref->variant];
+    /* Its BANDWIDTH counts the audio of its AUDIO group too: less the
+     * largest of those that are renditions of their own. */
+    std::vector<guint64> audio;
+    for (const hls::Rendition *r : master.renditions_in_group (hls::RenditionType::Audio, variant.audio_group)) {
+      if (!r->uri || *r->uri == variant.uri)
+        continue;
+      auto rendition = hls_media (self, *r->uri, true, m, cancellable, error);
+      if (!rendition)
+        return std::nullopt;
+      audio.push_back (gst_offline::hls_rendition_bandwidth (rendition->media, rendition->sampled_bandwidth));
+    }
+    bandwidth = gst_offline::hls_variant_media_bandwidth (variant, audio);
+    media = hls_media (self, variant.uri, false, m, cancellable, error);
   } else {
-    uri = *ref->rendition->uri;
+    media = hls_media (self, *ref->rendition->uri, true, m, cancellable, error);
+    if (media)
+      bandwidth = media->sampled_bandwidth;
   }
-  /* The durations (and byte ranges) are in its media playlist. */
-  auto request = helper_request (self, uri);
-  request.max_size = kMaxManifestBytes;
-  auto response = gst_offline::http_request (std::move (request), cancellable, error);
-  if (!response)
-    return std::nullopt;
-  auto media = hls::parse_playlist (response->body, uri, error);
   if (!media)
     return std::nullopt;
-  if (!media->is_media ()) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
-        "%s, a media playlist of %s, is a master playlist", uri.c_str (), self->uri.c_str ());
-    return std::nullopt;
-  }
-  SizeEstimate size = gst_offline::hls_media_size (media->media (), bandwidth);
+  SizeEstimate size = gst_offline::hls_media_size (media->media, bandwidth, self->range);
   /* The download keeps the playlist too. */
-  size.add_exact (response->body.size ());
+  size.add_exact (media->playlist_length);
   return size;
 }
 
@@ -527,10 +645,43 @@ std::optional<SizeEstimate> mss_track_size (GstOfflineDownloadHelper *self, cons
   if (!ref)
     return std::nullopt;
   const auto &stream = manifest.streams[ref->stream];
-  return gst_offline::mss_level_size (manifest, stream, stream.quality_levels[ref->level], error);
+  return gst_offline::mss_level_size (manifest, stream, stream.quality_levels[ref->level], self->range, error);
 }
 
 }  // namespace
+
+/**
+ * gst_offline_download_helper_set_time_range:
+ * @self: a #GstOfflineDownloadHelper
+ * @start: where the range starts, in nanoseconds of presentation time, or
+ *   %GST_CLOCK_TIME_NONE for the start
+ * @end: where it ends, or %GST_CLOCK_TIME_NONE for the end
+ * @error: return location for a #GError
+ *
+ * Makes gst_offline_download_helper_measure() count what a download of
+ * this time range takes (gst_offline_download_request_set_time_range()):
+ * the segments of each track that cover it, as the download chooses them,
+ * with the initialization segments; the whole presentation by default. Call
+ * it before measuring.
+ *
+ * Returns: %FALSE with %GST_OFFLINE_ERROR_INVALID_ARGUMENT when @end is not
+ *   after @start (the range is left as it was).
+ */
+gboolean gst_offline_download_helper_set_time_range (GstOfflineDownloadHelper *self, GstClockTime start,
+    GstClockTime end, GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), FALSE);
+  guint64 from = GST_CLOCK_TIME_IS_VALID (start) ? start : 0;
+  if (GST_CLOCK_TIME_IS_VALID (end) && end <= from) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+        "the time range ends (%" GST_TIME_FORMAT ") before it starts (%" GST_TIME_FORMAT ")", GST_TIME_ARGS (end),
+        GST_TIME_ARGS (from));
+    return FALSE;
+  }
+  self->range.start_ns = from;
+  self->range.end_ns = GST_CLOCK_TIME_IS_VALID (end) ? end : G_MAXUINT64;
+  return TRUE;
+}
 
 /**
  * gst_offline_download_helper_measure:
@@ -540,15 +691,22 @@ std::optional<SizeEstimate> mss_track_size (GstOfflineDownloadHelper *self, cons
  *
  * Finds what each track will take on disk (#GstOfflineTrack:size of the
  * tracks gst_offline_download_helper_get_tracks() returns afterwards),
- * blocking the calling thread: exact where the manifest gives the bytes
- * (DASH byte ranges, a SegmentBase's sidx, HLS EXT-X-BYTERANGE), else the
- * track's bandwidth (an HLS variant's AVERAGE-BANDWIDTH, else its
- * BANDWIDTH) times its segments' durations, an estimate. It asks the server
- * only for what the manifest does not hold: an HLS track's media playlist,
- * a SegmentBase's sidx, the length of an init segment without a byte range
- * (a HEAD request), never one request per media segment. Tracks with
- * neither byte ranges nor a bandwidth (an HLS rendition) stay unknown (-1).
- * A media file's size is what its server said when preparing.
+ * blocking the calling thread (gst_offline_download_helper_measure_async()
+ * does not): exact where the manifest gives the bytes (DASH byte ranges, a
+ * SegmentBase's sidx, HLS EXT-X-BYTERANGE), else an estimate: the track's
+ * bandwidth times its segments' durations. An HLS variant's bandwidth is
+ * its AVERAGE-BANDWIDTH, else its BANDWIDTH, less the largest audio
+ * rendition of its AUDIO group (which its BANDWIDTH includes); an HLS
+ * rendition, which has no bandwidth of its own, takes the rate of three of
+ * its segments (the first, the middle and the last), whose lengths HEAD
+ * requests tell. It asks the server only for what the manifest does not
+ * hold: an HLS track's media playlist, a SegmentBase's sidx, the length of
+ * an init segment without a byte range and of those sampled segments (HEAD
+ * requests), never one request per media segment. A track whose server
+ * tells none of these lengths stays unknown (-1). A media file's size is
+ * what its server said when preparing. With a time range
+ * (gst_offline_download_helper_set_time_range()), only the segments a
+ * download of it fetches count.
  *
  * Returns: %FALSE with the error of a request or of a malformed media
  *   playlist or sidx.
@@ -558,16 +716,16 @@ gboolean gst_offline_download_helper_measure (GstOfflineDownloadHelper *self, GC
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), FALSE);
   g_return_val_if_fail (self->prepared, FALSE);
-  std::map<std::string, gint64> lengths;
+  Measurement m;
   for (gst_offline::Track &track : self->tracks) {
     std::optional<SizeEstimate> size;
     switch (self->type) {
       case GST_OFFLINE_DOWNLOAD_TYPE_DASH: size = dash_track_size (self, track, cancellable, error); break;
-      case GST_OFFLINE_DOWNLOAD_TYPE_HLS: size = hls_track_size (self, track, cancellable, error); break;
+      case GST_OFFLINE_DOWNLOAD_TYPE_HLS: size = hls_track_size (self, track, m, cancellable, error); break;
       case GST_OFFLINE_DOWNLOAD_TYPE_MSS: size = mss_track_size (self, track, error); break;
       default: size = SizeEstimate {}; break;
     }
-    if (!size || !measure_parts (self, *size, lengths, cancellable, error)) {
+    if (!size || !measure_parts (self, *size, m, cancellable, error)) {
       g_prefix_error (error, "cannot tell the size of track %s: ", track.stream_key.c_str ());
       return FALSE;
     }
@@ -575,6 +733,47 @@ gboolean gst_offline_download_helper_measure (GstOfflineDownloadHelper *self, GC
     track.size_exact = size->exact;
   }
   return TRUE;
+}
+
+/**
+ * gst_offline_download_helper_measure_async:
+ * @self: a prepared #GstOfflineDownloadHelper
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called in the thread-default main context of
+ *   the caller when the tracks are measured (or measuring failed)
+ * @user_data: data for @callback
+ *
+ * Does what gst_offline_download_helper_measure() does without blocking
+ * the caller: its requests run on a thread of GIO's pool. Leave @self alone
+ * (no other call on it) until @callback has been called; then call
+ * gst_offline_download_helper_measure_finish().
+ */
+void gst_offline_download_helper_measure_async (GstOfflineDownloadHelper *self, GCancellable *cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self));
+  g_return_if_fail (self->prepared);
+  g_return_if_fail (cancellable == nullptr || G_IS_CANCELLABLE (cancellable));
+  run_in_thread (self, gst_offline_download_helper_measure,
+      reinterpret_cast<gpointer> (gst_offline_download_helper_measure_async), cancellable, callback, user_data);
+}
+
+/**
+ * gst_offline_download_helper_measure_finish:
+ * @self: a #GstOfflineDownloadHelper
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if the tracks are measured (read their
+ *   #GstOfflineTrack:size, or gst_offline_download_helper_get_size());
+ *   %FALSE with %G_IO_ERROR_CANCELLED when cancelled, or the errors of
+ *   gst_offline_download_helper_measure().
+ */
+gboolean gst_offline_download_helper_measure_finish (GstOfflineDownloadHelper *self, GAsyncResult *result,
+    GError **error)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), FALSE);
+  return finish_in_thread (self, result, reinterpret_cast<gpointer> (gst_offline_download_helper_measure_async), error);
 }
 
 /**
@@ -586,7 +785,9 @@ gboolean gst_offline_download_helper_measure (GstOfflineDownloadHelper *self, GC
  * @exact: (out) (optional): whether the size is exact rather than an estimate
  *
  * What downloading the selection takes on disk: the manifest and the sum
- * of its tracks' #GstOfflineTrack:size (a media file: its length).
+ * of its tracks' #GstOfflineTrack:size (a media file: its length), of the
+ * time range gst_offline_download_helper_set_time_range() gave when
+ * measuring (a media file has none: its whole length).
  *
  * Returns: the bytes, or -1 when unknown (a track's size is unknown, the
  *   helper was not measured, a key names no track, a media file whose

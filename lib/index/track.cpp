@@ -101,8 +101,10 @@ static void gst_offline_track_class_init (GstOfflineTrackClass *klass)
    * The bytes the track will take on disk once downloaded, as
    * gst_offline_download_helper_measure() found them in the manifest: exact
    * when #GstOfflineTrack:size-exact, else its bandwidth times its duration
-   * (an estimate); -1 when unknown (not measured, or a track whose manifest
-   * gives neither sizes nor a bandwidth).
+   * (an estimate; an HLS rendition's bandwidth is the rate of a few of its
+   * segments); of the helper's time range, if it has one; -1 when unknown
+   * (not measured, or a track whose manifest and server tell neither sizes
+   * nor a bandwidth).
    */
   g_object_class_install_property (object_class, PROP_SIZE,
       g_param_spec_int64 ("size", "Size", "Bytes the track will take once downloaded, -1 if unknown", -1, G_MAXINT64,

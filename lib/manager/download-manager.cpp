@@ -99,6 +99,9 @@ struct Task {
   /* The state to persist when a cancellation ends it. */
   GstOfflineDownloadState state_after_cancel = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
   bool removed = false;
+  /* The cache held bytes of it when it started: a refusal for space then
+   * keeps them (and its row), failed. */
+  bool held_data = false;
   gint64 last_signal_us = 0;
   gint64 last_persist_us = 0;
   gint64 speed_sample_us = 0;
@@ -349,6 +352,7 @@ struct ManagerCore {
   void on_progress (Task *task, const DownloadProgress &progress);
   void on_done (const std::string &id, const GError *error);
   bool persist_state (DownloadRecord &record);
+  void set_failure (DownloadRecord &record, const GError *error);
   void fail_record (DownloadRecord &record, const GError *error);
   bool remove_data (const std::string &id, GError **error);
   bool finish_removal (const std::string &id, std::unique_ptr<DownloadLock> lock, GError **error);
@@ -549,7 +553,7 @@ bool ManagerCore::persist_state (DownloadRecord &record)
   return saved;
 }
 
-void ManagerCore::fail_record (DownloadRecord &record, const GError *error)
+void ManagerCore::set_failure (DownloadRecord &record, const GError *error)
 {
   record.state = GST_OFFLINE_DOWNLOAD_STATE_FAILED;
   record.failure_code = error->domain == GST_OFFLINE_ERROR ? static_cast<GstOfflineError> (error->code)
@@ -561,6 +565,11 @@ void ManagerCore::fail_record (DownloadRecord &record, const GError *error)
       && gst_offline_error_get_no_space_reason (error) != GST_OFFLINE_NO_SPACE_REASON_REFUSED)
     record.failure_message = "not enough space in " + data_dir + ": the disk filled up (" + error->message + ")";
   GST_WARNING ("download %s failed: %s", record.id.c_str (), record.failure_message.c_str ());
+}
+
+void ManagerCore::fail_record (DownloadRecord &record, const GError *error)
+{
+  set_failure (record, error);
   if (!persist_state (record))
     unsaved_failures.insert (record.id);
 }
@@ -1007,6 +1016,7 @@ bool ManagerCore::start_task (const std::string &id)
   task->lock = std::move (lock);
   task->cancellable.reset (g_cancellable_new ());
   task->downloader = std::move (downloader);
+  task->held_data = cache_download_bytes (cache.get (), id) > 0;
   record.state = GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING;
   record.clear_failure ();
   task->record = std::move (record);
@@ -1112,6 +1122,21 @@ void ManagerCore::on_done (const std::string &id, const GError *error)
       if (record.state == GST_OFFLINE_DOWNLOAD_STATE_STOPPED && record.stop_reason == GST_OFFLINE_STOP_REASON_NONE)
         record.state = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
       persist_state (record);
+    } else if (!task->held_data && record.bytes_downloaded == 0
+        && g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NO_SPACE)
+        && gst_offline_error_get_no_space_reason (error) == GST_OFFLINE_NO_SPACE_REASON_REFUSED) {
+      /* Refused for space before any media arrived (no progress counted a
+       * byte), holding nothing from before: it leaves nothing behind. Its
+       * failure is told (a snapshot), then it goes as a removal goes: its
+       * row, the manifest that told the size, a license. A refusal after
+       * media arrived keeps it, failed, as any failure does. */
+      set_failure (record, error);
+      emit_changed (record);
+      g_autoptr (GError) remove_error = nullptr;
+      if (!finish_removal (id, &remove_error)) {
+        GST_WARNING ("could not remove %s, refused for space: %s", id.c_str (), remove_error->message);
+        fail_record (record, error);
+      }
     } else {
       record.bytes_downloaded = MAX (record.bytes_downloaded, held);
       fail_record (record, error);
@@ -2021,7 +2046,11 @@ static void gst_offline_download_manager_class_init (GstOfflineDownloadManagerCl
    * The bytes of the data directory's file system that downloads leave
    * free: %GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW waits while less is
    * free, and a download whose remaining size would eat into it fails with
-   * %GST_OFFLINE_ERROR_NO_SPACE before fetching it.
+   * %GST_OFFLINE_ERROR_NO_SPACE before fetching it. A download so refused
+   * that held nothing before leaves nothing behind: #GstOfflineDownloadManager::download-changed
+   * tells its failure, then #GstOfflineDownloadManager::download-removed
+   * tells that its row and the manifest that told its size are gone; one
+   * that held data keeps it, failed.
    */
   properties[PROP_MIN_FREE_SPACE] = g_param_spec_uint64 ("min-free-space", "Min free space",
       "Bytes of the data directory's file system that downloads leave free", 0, G_MAXUINT64,

@@ -45,6 +45,19 @@ std::optional<guint64> SizeEstimate::total () const
   return bytes;
 }
 
+void SizeEstimate::add (const SizeEstimate &other)
+{
+  bytes += other.bytes;
+  exact = exact && other.exact;
+  unknown += other.unknown;
+  to_measure.insert (to_measure.end (), other.to_measure.begin (), other.to_measure.end ());
+}
+
+bool TimeRange::holds (guint64 start, guint64 duration_ns) const
+{
+  return (start_ns == 0 || start + duration_ns > start_ns) && (end_ns >= static_cast<guint64> (G_MAXINT64) || start < end_ns);
+}
+
 guint64 dash_period_cut (const dash::Mpd &mpd, guint period)
 {
   const dash::Period &p = mpd.periods[period];
@@ -62,17 +75,23 @@ bool dash_segment_played (const dash::Period &period, const dash::MediaSegment &
   return period.start + static_cast<guint64> (MAX (m.start_ns, 0)) < cut;
 }
 
-std::optional<SizeEstimate> dash_representation_size (const dash::Period &period,
-    const dash::Representation &representation, guint64 cut, const dash::SegmentIndex *sidx_index, GError **error)
+std::optional<SizeEstimate> dash_representation_size (const dash::Period &period, guint period_index,
+    const dash::Representation &representation, guint64 cut, const dash::SegmentIndex *sidx_index,
+    const TimeRange &range, GError **error)
 {
   SizeEstimate size;
+  RangedSize ranged (size, range);
   auto add_media = [&] (const dash::MediaSegment &m) {
     if (!dash_segment_played (period, m, cut))
       return;
-    if (m.range)
-      size.add_exact (m.range->length ());
-    else
-      size.add_estimate (estimate_segment_length (representation.bandwidth, m.duration_ns));
+    /* Its time in the plan (see DashDownloader::draw_plan ()). */
+    guint64 start = period.start + static_cast<guint64> (MAX (m.start_ns, 0));
+    ranged.add (period_index, start, MIN (m.duration_ns, cut - start), [&] (SizeEstimate &into) {
+      if (m.range)
+        into.add_exact (m.range->length ());
+      else
+        into.add_estimate (estimate_segment_length (representation.bandwidth, m.duration_ns));
+    });
   };
   std::optional<dash::SegmentIndex> expanded;
   const dash::SegmentIndex *index = sidx_index;
@@ -111,11 +130,70 @@ guint64 hls_estimate_bandwidth (const hls::Variant &variant)
   return variant.average_bandwidth.value_or (variant.bandwidth);
 }
 
-SizeEstimate hls_media_size (const hls::MediaPlaylist &media, guint64 bandwidth)
+guint64 hls_variant_media_bandwidth (const hls::Variant &variant, const std::vector<guint64> &audio_bandwidths)
+{
+  guint64 bandwidth = hls_estimate_bandwidth (variant);
+  guint64 audio = 0;
+  for (guint64 a : audio_bandwidths)
+    audio = MAX (audio, a);
+  return audio < bandwidth ? bandwidth - audio : bandwidth;
+}
+
+std::vector<size_t> hls_sampled_segments (const hls::MediaPlaylist &media)
+{
+  std::vector<size_t> whole;
+  for (size_t i = 0; i < media.segments.size (); i++) {
+    if (!media.segments[i].gap && !media.segments[i].byte_range)
+      whole.push_back (i);
+  }
+  if (whole.size () <= kHlsSampledSegments)
+    return whole;
+  std::vector<size_t> sampled;
+  for (guint k = 0; k < kHlsSampledSegments; k++)
+    sampled.push_back (whole[k * (whole.size () - 1) / (kHlsSampledSegments - 1)]);
+  return sampled;
+}
+
+guint64 hls_sampled_bandwidth (const hls::MediaPlaylist &media, const std::vector<size_t> &sampled,
+    const std::vector<gint64> &lengths)
+{
+  double bytes = 0, seconds = 0;
+  for (size_t i = 0; i < sampled.size () && i < lengths.size (); i++) {
+    if (lengths[i] < 0 || media.segments[sampled[i]].duration == 0)
+      continue;
+    bytes += static_cast<double> (lengths[i]);
+    seconds += static_cast<double> (media.segments[sampled[i]].duration) / GST_SECOND;
+  }
+  if (seconds <= 0 || bytes <= 0)
+    return 0;
+  return static_cast<guint64> (bytes * 8 / seconds + 0.5);
+}
+
+guint64 hls_rendition_bandwidth (const hls::MediaPlaylist &media, guint64 sampled)
+{
+  double bits = 0, seconds = 0;
+  for (const hls::Segment &segment : media.segments) {
+    if (segment.gap)
+      continue;
+    if (segment.byte_range) {
+      bits += 8.0 * static_cast<double> (segment.byte_range->length);
+    } else if (sampled > 0) {
+      bits += static_cast<double> (sampled) * static_cast<double> (segment.duration) / GST_SECOND;
+    } else {
+      return 0;
+    }
+    seconds += static_cast<double> (segment.duration) / GST_SECOND;
+  }
+  return seconds > 0 ? static_cast<guint64> (bits / seconds + 0.5) : 0;
+}
+
+SizeEstimate hls_media_size (const hls::MediaPlaylist &media, guint64 bandwidth, const TimeRange &range)
 {
   SizeEstimate size;
+  RangedSize ranged (size, range);
   std::set<const hls::InitSection *> inits;
   for (const hls::Segment &segment : media.segments) {
+    /* Every init section is fetched, whatever the range (HlsDownloader::draw_plan ()). */
     if (segment.init_section && inits.insert (segment.init_section.get ()).second) {
       if (segment.init_section->byte_range)
         size.add_exact (segment.init_section->byte_range->length);
@@ -124,21 +202,27 @@ SizeEstimate hls_media_size (const hls::MediaPlaylist &media, guint64 bandwidth)
     }
     if (segment.gap)
       continue;
-    if (segment.byte_range)
-      size.add_exact (segment.byte_range->length);
-    else
-      size.add_estimate (estimate_segment_length (bandwidth, segment.duration));
+    guint period = static_cast<guint> (MIN (segment.discontinuity_sequence, static_cast<guint64> (G_MAXUINT)));
+    ranged.add (period, segment.start, segment.duration, [&] (SizeEstimate &into) {
+      if (segment.byte_range)
+        into.add_exact (segment.byte_range->length);
+      else
+        into.add_estimate (estimate_segment_length (bandwidth, segment.duration));
+    });
   }
   return size;
 }
 
 std::optional<SizeEstimate> mss_level_size (const mss::Manifest &manifest, const mss::StreamIndex &stream,
-    const mss::QualityLevel &level, GError **error)
+    const mss::QualityLevel &level, const TimeRange &range, GError **error)
 {
   SizeEstimate size;
+  RangedSize ranged (size, range);
   if (!mss::expand_fragments (manifest, stream, level,
           [&] (mss::FragmentRef &&f, GError **) {
-            size.add_estimate (estimate_segment_length (level.bitrate, f.duration_ns));
+            ranged.add (0, f.start_ns, f.duration_ns, [&] (SizeEstimate &into) {
+              into.add_estimate (estimate_segment_length (level.bitrate, f.duration_ns));
+            });
             return true;
           },
           error))

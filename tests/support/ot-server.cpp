@@ -346,18 +346,23 @@ respond (OtServer *server, SoupServerMessage *msg, const char *path)
     return FALSE;
   }
   ServedFile *file = it->second.get ();
-  file->requests++;
-  file->request_times.push_back (g_get_monotonic_time ());
-  file->ranges.emplace_back (range_header ? range_header : "");
-  if (range_header)
-    file->last_range = range_header;
-  else
-    file->last_range.reset ();
-  file->last_headers.clear ();
-  soup_message_headers_foreach (req, [] (const char *name, const char *value, gpointer headers) {
-    g_autofree gchar *lower = g_ascii_strdown (name, -1);
-    (*static_cast<std::map<std::string, std::string> *> (headers))[lower] = value;
-  }, &file->last_headers);
+  /* A HEAD asks for a length (a size before downloading), it does not
+   * fetch the file: it is not counted, and no fault is spent on it. */
+  bool fetch = strcmp (method, SOUP_METHOD_HEAD) != 0;
+  if (fetch) {
+    file->requests++;
+    file->request_times.push_back (g_get_monotonic_time ());
+    file->ranges.emplace_back (range_header ? range_header : "");
+    if (range_header)
+      file->last_range = range_header;
+    else
+      file->last_range.reset ();
+    file->last_headers.clear ();
+    soup_message_headers_foreach (req, [] (const char *name, const char *value, gpointer headers) {
+      g_autofree gchar *lower = g_ascii_strdown (name, -1);
+      (*static_cast<std::map<std::string, std::string> *> (headers))[lower] = value;
+    }, &file->last_headers);
+  }
   if (!file->redirect_to.empty ()) {
     std::string location = file->redirect_to;
     g_mutex_unlock (&server->lock);
@@ -365,7 +370,7 @@ respond (OtServer *server, SoupServerMessage *msg, const char *path)
     return FALSE;
   }
   Fault fault;
-  if (!file->faults.empty ()) {
+  if (fetch && !file->faults.empty ()) {
     Fault &front = file->faults.front ();
     fault = front;
     if (front.remaining > 0 && --front.remaining == 0)
@@ -375,7 +380,7 @@ respond (OtServer *server, SoupServerMessage *msg, const char *path)
    * draws per request whatever the outcome, so that the n-th request's fate
    * depends on the seed alone. */
   gdouble cut_share = -1;
-  if (fault.kind == OT_FAULT_NONE && file->random) {
+  if (fetch && fault.kind == OT_FAULT_NONE && file->random) {
     gdouble status_draw = g_rand_double (file->random);
     gdouble cut_draw = g_rand_double (file->random);
     gdouble share = g_rand_double (file->random);
@@ -546,7 +551,9 @@ server_handler (SoupServer *, SoupServerMessage *msg, const char *path, GHashTab
   auto *server = static_cast<OtServer *> (data);
   g_mutex_lock (&server->lock);
   guint latency_ms = server->latency_ms;
-  gboolean hold = server->hold_count > 0 && g_pattern_match_simple (server->hold_pattern.c_str (), path);
+  /* Only fetches are held (see respond () for HEAD). */
+  gboolean hold = server->hold_count > 0 && g_pattern_match_simple (server->hold_pattern.c_str (), path)
+      && strcmp (soup_server_message_get_method (msg), SOUP_METHOD_HEAD) != 0;
   std::vector<Delayed *> release;
   if (hold) {
     server->held.push_back (delayed_new (server, msg, path));

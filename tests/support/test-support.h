@@ -63,7 +63,9 @@ void ot_server_release (OtServer *server);
  * connection closed): what the server sent is then all it will send for
  * them. Only for clients in other processes or threads. */
 void ot_server_wait_idle (OtServer *server);
-/* Observations at the server. */
+/* Observations at the server. They count fetches (GET): a HEAD request,
+ * which asks for a length, is answered but neither counted, held nor given
+ * a fault. */
 guint ot_server_get_request_count (OtServer *server, const gchar *path);
 guint64 ot_server_get_bytes_sent (OtServer *server, const gchar *path);
 /* The Range header of the last request of `path`, or NULL (free it). */

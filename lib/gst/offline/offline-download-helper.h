@@ -49,6 +49,18 @@ GST_OFFLINE_API
 gboolean gst_offline_download_helper_measure (GstOfflineDownloadHelper *self, GCancellable *cancellable, GError **error);
 
 GST_OFFLINE_API
+void gst_offline_download_helper_measure_async (GstOfflineDownloadHelper *self, GCancellable *cancellable,
+    GAsyncReadyCallback callback, gpointer user_data);
+
+GST_OFFLINE_API
+gboolean gst_offline_download_helper_measure_finish (GstOfflineDownloadHelper *self, GAsyncResult *result,
+    GError **error);
+
+GST_OFFLINE_API
+gboolean gst_offline_download_helper_set_time_range (GstOfflineDownloadHelper *self, GstClockTime start,
+    GstClockTime end, GError **error);
+
+GST_OFFLINE_API
 gint64 gst_offline_download_helper_get_size (GstOfflineDownloadHelper *self, const gchar *const *stream_keys,
     gboolean *exact);
 
