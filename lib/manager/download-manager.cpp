@@ -1133,7 +1133,7 @@ void ManagerCore::on_done (const std::string &id, const GError *error)
       set_failure (record, error);
       emit_changed (record);
       g_autoptr (GError) remove_error = nullptr;
-      if (!finish_removal (id, &remove_error)) {
+      if (!finish_removal (id, std::move (task->lock), &remove_error)) {
         GST_WARNING ("could not remove %s, refused for space: %s", id.c_str (), remove_error->message);
         fail_record (record, error);
       }
