@@ -1,9 +1,10 @@
 /* The size of a download before it is made (issue 16, item 4): what
  * `inspect --json` says a selection takes, against what the download then
  * holds, for content ffmpeg makes here: DASH SegmentTemplate (bandwidth
- * only: an estimate), DASH byte ranges and SegmentBase (exact), HLS TS (an estimate from the
- * variant's BANDWIDTH), HLS with audio and subtitle renditions (sampled
- * segments), HLS EXT-X-BYTERANGE (exact), Smooth Streaming (an
+ * only: an estimate), DASH byte ranges and SegmentBase (exact), HLS TS (an estimate from a
+ * few of the variant's segments), HLS with audio and subtitle renditions (sampled
+ * segments), HLS with ffmpeg's default BANDWIDTH (the variant's segments
+ * sampled too), HLS EXT-X-BYTERANGE (exact), Smooth Streaming (an
  * estimate from the Bitrates) and a progressive file (its Content-Length,
  * exact); a time range (--start/--end: only the segments it needs); the
  * text a person reads; a download that cannot fit refused before it writes
@@ -131,6 +132,55 @@ void make_hls_renditions (const gchar *dir)
       "no renditions in:\n%s", master.c_str ());
 }
 
+/* HLS as ffmpeg's hls muxer makes it with its defaults (no target bitrate:
+ * x264's quality-based rate control, AAC at its default rate): a video
+ * variant with an AUDIO group whose rendition is the audio, and an
+ * audio-only variant over the same playlist. ffmpeg gives the video
+ * variant the BANDWIDTH its encoders announce — the audio's alone, as x264
+ * announces none — plus 10 %: BANDWIDTH=75900, a fraction of the real rate. */
+void make_hls_default_bandwidth (const gchar *dir)
+{
+  ot::run_ffmpeg (dir, { "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=8", "-f", "lavfi", "-i",
+      "sine=frequency=440:duration=8", "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "veryfast", "-g",
+      "25", "-keyint_min", "25", "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-threads", "1", "-c:a", "aac", "-f",
+      "hls", "-hls_time", "2", "-hls_playlist_type", "vod", "-var_stream_map", "v:0,agroup:aud a:0,agroup:aud",
+      "-master_pl_name", "master.m3u8", "-hls_segment_filename", "v%v/seg%d.ts", "v%v/index.m3u8" });
+}
+
+/* The BANDWIDTH of the variant of `master` with a RESOLUTION. */
+guint64 video_variant_bandwidth (const std::string &master)
+{
+  g_autoptr (GRegex) regex = g_regex_new ("#EXT-X-STREAM-INF:BANDWIDTH=([0-9]+),RESOLUTION=", (GRegexCompileFlags) 0,
+      (GRegexMatchFlags) 0, nullptr);
+  g_autoptr (GMatchInfo) match = nullptr;
+  fail_unless (g_regex_match (regex, master.c_str (), (GRegexMatchFlags) 0, &match), "no video variant in:\n%s",
+      master.c_str ());
+  g_autofree gchar *digits = g_match_info_fetch (match, 1);
+  return g_ascii_strtoull (digits, nullptr, 10);
+}
+
+/* The helper's measure of `url`'s default selection (exact or not), and
+ * the size of its track `key` (-1 if it has none). */
+gint64 helper_size (const std::string &url, gboolean *exact, const gchar *key = nullptr, gint64 *track_size = nullptr)
+{
+  g_autoptr (GstOfflineDownloadHelper) helper = gst_offline_download_helper_new (url.c_str ());
+  g_autoptr (GError) error = nullptr;
+  fail_unless (gst_offline_download_helper_prepare (helper, nullptr, &error), "%s", error ? error->message : "");
+  fail_unless (gst_offline_download_helper_measure (helper, nullptr, &error), "%s", error ? error->message : "");
+  if (key) {
+    *track_size = -1;
+    g_autoptr (GPtrArray) tracks = gst_offline_download_helper_get_tracks (helper);
+    for (guint i = 0; i < tracks->len; i++) {
+      auto track = GST_OFFLINE_TRACK (g_ptr_array_index (tracks, i));
+      if (g_str_equal (gst_offline_track_get_stream_key (track), key)) {
+        *track_size = gst_offline_track_get_size (track);
+        fail_if (gst_offline_track_get_size_exact (track));
+      }
+    }
+  }
+  return gst_offline_download_helper_get_size (helper, nullptr, exact);
+}
+
 /* ffmpeg: `seconds` of a 320x240 test pattern in H.264 (a keyframe every
  * second) into `dir`, with `output` (muxer options and the output). */
 void encode_video (const gchar *dir, const char *seconds, const std::vector<const char *> &output)
@@ -197,8 +247,8 @@ GST_END_TEST;
 GST_START_TEST (test_hls_ts_estimate)
 {
   ot::Dirs dirs ("size-hls");
-  /* A constrained bitrate, as streams that are packaged for HLS have: the
-   * variant's BANDWIDTH (which ffmpeg gives 10 % of headroom) says it. */
+  /* A constrained bitrate, as streams that are packaged for HLS have (the
+   * size comes from a few of the variant's segments all the same). */
   ot::run_ffmpeg (dirs.content, { "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=6", "-f", "lavfi", "-i",
       "sine=frequency=440:duration=6", "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "veryfast", "-b:v",
       "300k", "-maxrate", "300k", "-bufsize", "300k", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0",
@@ -211,8 +261,8 @@ GST_START_TEST (test_hls_ts_estimate)
 GST_END_TEST;
 
 /* Audio and subtitle renditions have no bandwidth in the master playlist:
- * their sizes come from a few of their segments (HEAD requests), the
- * variant's video from its BANDWIDTH less its audio; the default selection
+ * their sizes come from a few of their segments (HEAD requests), as the
+ * variant's video does; the default selection
  * (video, audio and subtitles) counts them all, within 10 %. */
 GST_START_TEST (test_hls_renditions_estimate)
 {
@@ -230,6 +280,62 @@ GST_START_TEST (test_hls_renditions_estimate)
   Cli r = run (dirs.data, { "inspect", url });
   ot_assert_exit (r, 0);
   fail_unless (r.out.find (" ?") == std::string::npos, "a size is unknown:\n%s", r.out.c_str ());
+}
+GST_END_TEST;
+
+/* ffmpeg's default BANDWIDTH is far below the real rate (the whole
+ * BANDWIDTH over the presentation is under half of what the download
+ * takes): the variant's size comes from a few of its segments too, as the
+ * renditions' do, and the estimate of the default selection (video variant
+ * and audio rendition) is within 10 % of what the download takes, through
+ * `inspect --json` and the helper alike, marked as an estimate, with no
+ * media segment fetched to tell it. A server that tells no segment length
+ * (HEAD fails) leaves the variant at its BANDWIDTH times its duration,
+ * still an estimate. */
+GST_START_TEST (test_hls_default_bandwidth_estimate)
+{
+  ot::Dirs dirs ("size-hls-default");
+  make_hls_default_bandwidth (dirs.content);
+  g_autofree gchar *url = ot::serve (ot::test_server, dirs.content, "default", "master.m3u8");
+  std::string master = ot::read_text (dirs.in_content ("master.m3u8"));
+  guint64 bandwidth = video_variant_bandwidth (master);
+  fail_unless (master.find ("TYPE=AUDIO") != std::string::npos, "no audio rendition in:\n%s", master.c_str ());
+
+  Inspected before = inspect_json (dirs.data, url);
+  fail_unless_equals_int (before.keys.size (), 2);
+  fail_if (before.exact);
+  for (const auto &file : ot::list_files (dirs.content)) {
+    if (!g_str_has_suffix (file.c_str (), ".m3u8"))
+      fail_unless_equals_uint64 (ot_server_get_bytes_sent (ot::test_server, ("/default/" + file).c_str ()), 0);
+  }
+  gboolean exact = TRUE;
+  gint64 measured = helper_size (url, &exact);
+  fail_if (exact);
+  fail_unless_equals_int64 (measured, before.size);
+
+  ot::download (dirs.data, url, "default");
+  guint64 after = downloaded_bytes (dirs.data, "default");
+  GST_INFO ("BANDWIDTH=%" G_GUINT64_FORMAT "; estimated %" G_GINT64_FORMAT ", the download holds %" G_GUINT64_FORMAT,
+      bandwidth, before.size, after);
+  /* What the BANDWIDTH alone says is far off: its 8 s (BANDWIDTH / 8 bytes
+   * a second) are under half of the download. */
+  fail_unless (bandwidth * 2 < after, "BANDWIDTH=%" G_GUINT64_FORMAT " is not far from the %" G_GUINT64_FORMAT
+      " bytes of 8 s", bandwidth, after);
+  fail_unless (std::llabs (before.size - (gint64) after) * 10 <= (gint64) after,
+      "estimated %" G_GINT64_FORMAT " bytes, the download holds %" G_GUINT64_FORMAT, before.size, after);
+
+  /* The playlists alone: every HEAD of a segment fails (404). */
+  for (const char *playlist : { "master.m3u8", "v0/index.m3u8", "v1/index.m3u8" }) {
+    g_free (ot_server_add_file (ot::test_server, (std::string ("/playlists-only/") + playlist).c_str (),
+        dirs.in_content (playlist).c_str ()));
+  }
+  std::string bare = std::string (ot_server_get_base_url (ot::test_server)) + "/playlists-only/master.m3u8";
+  gint64 video = -1;
+  helper_size (bare, &exact, "v:0", &video);
+  /* Four segments of 2 s at BANDWIDTH (the audio rendition's rate is
+   * unknown: nothing to take off), and the playlist. */
+  guint64 playlist_length = ot::read_text (dirs.in_content ("v0/index.m3u8")).size ();
+  fail_unless_equals_int64 (video, (gint64) (4 * (bandwidth * 2 / 8) + playlist_length));
 }
 GST_END_TEST;
 
@@ -592,6 +698,7 @@ size_estimate_suite (void)
   tcase_add_test (tc, test_dash_segment_base_exact);
   tcase_add_test (tc, test_hls_ts_estimate);
   tcase_add_test (tc, test_hls_renditions_estimate);
+  tcase_add_test (tc, test_hls_default_bandwidth_estimate);
   tcase_add_test (tc, test_hls_byte_ranges_exact);
   tcase_add_test (tc, test_smooth_streaming_estimate);
   tcase_add_test (tc, test_progressive_exact);

@@ -98,6 +98,9 @@ HlsDownloader::HlsDownloader (const DownloadRecord &record, const DownloaderCont
 
 HlsDownloader::~HlsDownloader ()
 {
+  /* HEAD requests still out answer nobody. */
+  if (sample_round_)
+    sample_round_->owner = nullptr;
 }
 
 void HlsDownloader::begin ()
@@ -156,7 +159,6 @@ bool HlsDownloader::choose (const hls::Playlist &playlist, GError **error)
     if (ref->kind == HlsTrackRef::Kind::Variant) {
       c.uri = master.variants[ref->variant].uri;
       c.variant = master.variants[ref->variant];
-      c.estimate_bandwidth = hls_estimate_bandwidth (*c.variant);
     } else {
       const hls::Rendition &r = *ref->rendition;
       c.uri = *r.uri;
@@ -256,53 +258,76 @@ bool HlsDownloader::check_media_playlists (GError **error)
   return true;
 }
 
-/* The lengths of a few segments of each rendition (which has no bandwidth
- * of its own), one HEAD request after the other, as the helper samples
- * them: what the download will take is known before it fetches anything.
- * Last before the plan, once nothing else can refuse the download. */
-void HlsDownloader::sample_next_segment ()
+/* The lengths of a few segments of each chosen media playlist (a
+ * rendition has no bandwidth of its own, a variant's BANDWIDTH may be far
+ * from its rate), as the helper samples them: HEAD requests, all sent at
+ * once, so that what the download will take is known before it fetches
+ * anything. Last before the plan, once nothing else can refuse the
+ * download. */
+void HlsDownloader::sample_segments ()
 {
-  while (next_sampled_ < chosen_.size () && chosen_[next_sampled_].sampled_lengths.size () == chosen_[next_sampled_].sampled.size ())
-    next_sampled_++;
-  if (next_sampled_ == chosen_.size ()) {
+  auto round = std::make_shared<SampleRound> ();
+  round->owner = this;
+  /* All counted first: an answer may come before the next request is sent. */
+  for (const Chosen &c : chosen_)
+    round->pending += c.sampled.size ();
+  size_t total = round->pending;
+  sample_round_ = round;
+  for (size_t i = 0; round->owner && i < chosen_.size (); i++) {
+    Chosen &c = chosen_[i];
+    c.sampled_lengths.assign (c.sampled.size (), -1);
+    for (size_t k = 0; round->owner && k < c.sampled.size (); k++) {
+      HttpRequest request;
+      request.method = "HEAD";
+      request.url = c.media->segments[c.sampled[k]].uri;
+      request.headers = record_.headers;
+      http_request_async (std::move (request), cancellable_, [round, i, k] (HttpResponse *response, const GError *error) {
+        round->pending--;
+        HlsDownloader *self = round->owner;
+        if (!self)
+          return;  /* failed (or gone) already */
+        if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+          round->owner = nullptr;
+          self->sample_round_.reset ();
+          self->fail (error);
+          return;
+        }
+        /* A server that does not answer HEAD leaves the size unknown, no more. */
+        if (error)
+          GST_INFO ("%s: no length of a sampled segment: %s", self->record_.id.c_str (), error->message);
+        self->chosen_[i].sampled_lengths[k] = response ? response->content_length : -1;
+        if (round->pending == 0) {
+          round->owner = nullptr;
+          self->sample_round_.reset ();
+          self->estimate_bandwidths ();
+          self->fetch_plan ();
+        }
+      });
+    }
+  }
+  if (total == 0) {
+    round->owner = nullptr;
+    sample_round_.reset ();
     estimate_bandwidths ();
     fetch_plan ();
-    return;
   }
-  Chosen &c = chosen_[next_sampled_];
-  HttpRequest request;
-  request.method = "HEAD";
-  request.url = c.media->segments[c.sampled[c.sampled_lengths.size ()]].uri;
-  request.headers = record_.headers;
-  http_request_async (std::move (request), cancellable_, [this] (HttpResponse *response, const GError *error) {
-    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      fail (error);
-      return;
-    }
-    /* A server that does not answer HEAD leaves the size unknown, no more. */
-    if (error)
-      GST_INFO ("%s: no length of a sampled segment: %s", record_.id.c_str (), error->message);
-    chosen_[next_sampled_].sampled_lengths.push_back (response ? response->content_length : -1);
-    sample_next_segment ();
-  });
 }
 
 void HlsDownloader::estimate_bandwidths ()
 {
+  for (Chosen &c : chosen_)
+    c.sampled_bandwidth = hls_sampled_bandwidth (*c.media, c.sampled, c.sampled_lengths);
   for (Chosen &c : chosen_) {
-    if (!c.variant)
-      c.estimate_bandwidth = hls_sampled_bandwidth (*c.media, c.sampled, c.sampled_lengths);
-  }
-  for (Chosen &c : chosen_) {
-    if (!c.variant)
-      continue;
-    /* Its BANDWIDTH counts its audio rendition too. */
+    /* A variant whose server told no length: its BANDWIDTH, which counts
+     * its audio rendition too. */
     std::vector<guint64> audio;
-    for (const Chosen &r : chosen_) {
-      if (r.audio_group && *r.audio_group == c.variant->audio_group && r.uri != c.uri)
-        audio.push_back (hls_rendition_bandwidth (*r.media, r.estimate_bandwidth));
+    if (c.variant && c.sampled_bandwidth == 0) {
+      for (const Chosen &r : chosen_) {
+        if (r.audio_group && *r.audio_group == c.variant->audio_group && r.uri != c.uri)
+          audio.push_back (hls_rendition_bandwidth (*r.media, r.sampled_bandwidth));
+      }
     }
-    c.estimate_bandwidth = hls_variant_media_bandwidth (*c.variant, audio);
+    c.estimate_bandwidth = hls_playlist_bandwidth (c.sampled_bandwidth, c.variant ? &*c.variant : nullptr, audio);
   }
 }
 
@@ -326,11 +351,9 @@ void HlsDownloader::fetch_next_key ()
       next_key_++;
   }
   if (next_key_ == key_uris_.size ()) {
-    for (Chosen &c : chosen_) {
-      if (!c.variant)
-        c.sampled = hls_sampled_segments (*c.media);
-    }
-    sample_next_segment ();
+    for (Chosen &c : chosen_)
+      c.sampled = hls_sampled_segments (*c.media);
+    sample_segments ();
     return;
   }
   GST_DEBUG ("fetching AES-128 key %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT, next_key_ + 1, key_uris_.size ());

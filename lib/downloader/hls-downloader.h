@@ -27,6 +27,7 @@
 
 #include <gst/offline/offline-drm-store.h>
 
+#include <memory>
 #include <set>
 
 namespace gst_offline {
@@ -41,17 +42,18 @@ class HlsDownloader : public AdaptiveDownloader {
   struct Chosen {
     Track track;
     std::string uri;
-    /* What its segments' sizes are estimated with: a variant's estimate
-     * bandwidth less its chosen audio renditions', a rendition's sampled
-     * rate (tracks/track-size.h). */
+    /* What its segments' sizes are estimated with: the rate of its
+     * sampled segments, else a variant's estimate bandwidth less its chosen
+     * audio renditions' (tracks/track-size.h). */
     guint64 estimate_bandwidth = 0;
+    guint64 sampled_bandwidth = 0;
     bool subtitles = false;
     std::optional<hls::MediaPlaylist> media;
     /* A variant: itself; an audio rendition: its GROUP-ID. */
     std::optional<hls::Variant> variant;
     std::optional<std::string> audio_group;
-    /* A rendition's sampled segments (hls_sampled_segments ()) and the
-     * lengths their servers told. */
+    /* Its sampled segments (hls_sampled_segments ()) and the lengths
+     * their servers told. */
     std::vector<size_t> sampled;
     std::vector<gint64> sampled_lengths;
   };
@@ -63,17 +65,24 @@ class HlsDownloader : public AdaptiveDownloader {
   void fetch_next_media_playlist ();
   void on_media_playlist (const std::string &bytes);
   bool check_media_playlists (GError **error);
-  void sample_next_segment ();
+  void sample_segments ();
   void estimate_bandwidths ();
   void fetch_next_key ();
   void on_key (const std::string *key, const GError *error);
   bool draw_plan (Plan *plan, playback_plan::Writer &segments, GError **error) override;
   void drop_segment_lists () override;
 
+  /* The HEAD requests of sample_segments () out at once: their answers
+   * reach this downloader while `owner` is set (not after it failed or is
+   * gone). */
+  struct SampleRound {
+    HlsDownloader *owner = nullptr;
+    size_t pending = 0;
+  };
+
   std::vector<Chosen> chosen_;
   size_t next_playlist_ = 0;
-  /* The rendition whose segments are being sampled. */
-  size_t next_sampled_ = 0;
+  std::shared_ptr<SampleRound> sample_round_;
   /* AES-128 key URIs still to fetch, in order, and the next one. */
   std::vector<std::string> key_uris_;
   size_t next_key_ = 0;

@@ -15,6 +15,7 @@
 #include "manifest/hls/playlist-parser.h"
 #include "manifest/mss/manifest-parser.h"
 #include "manifest/dash/sidx.h"
+#include "util/handles.h"
 #include "util/header-line.h"
 
 #include <algorithm>
@@ -455,8 +456,8 @@ using gst_offline::SizeEstimate;
 struct Measurement {
   /* The lengths HEAD requests told (-1: the server did not say). */
   std::map<std::string, gint64> lengths;
-  /* An HLS media playlist, its length, and for a rendition (which has no
-   * bandwidth) the rate its sampled segments give (0: unknown). */
+  /* An HLS media playlist, its length, and the rate its sampled segments
+   * give (0: unknown). */
   struct HlsMedia {
     gst_offline::hls::MediaPlaylist media;
     guint64 playlist_length = 0;
@@ -537,33 +538,71 @@ std::optional<SizeEstimate> dash_track_size (GstOfflineDownloadHelper *self, con
   return gst_offline::dash_representation_size (period, ref->period, rep, cut, &*index, self->range, error);
 }
 
-/* The rate of an HLS media playlist without a bandwidth (a rendition's, or
- * one given alone) from the lengths of a few of its segments, into
- * `bandwidth` (0: the server told none). */
+/* The lengths of `urls` that `m` does not know yet, into it, as their
+ * servers tell HEAD requests: all sent at once (they are a few, on the
+ * helper's thread, which waits for them). A server that does not answer
+ * HEAD, or does not say a length, leaves it unknown (-1), no more (as the
+ * download does). False only when cancelled. */
+bool sample_lengths (GstOfflineDownloadHelper *self, const std::vector<std::string> &urls, Measurement &m,
+    GCancellable *cancellable, GError **error)
+{
+  std::vector<std::string> asked;
+  for (const std::string &url : urls) {
+    if (!m.lengths.count (url) && std::find (asked.begin (), asked.end (), url) == asked.end ())
+      asked.push_back (url);
+  }
+  if (asked.empty ())
+    return true;
+  gst_offline::GMainContextPtr context (g_main_context_new ());
+  g_main_context_push_thread_default (context.get ());
+  size_t pending = asked.size ();
+  g_autoptr (GError) cancelled = nullptr;
+  for (const std::string &url : asked) {
+    auto request = helper_request (self, url);
+    request.method = "HEAD";
+    gst_offline::http_request_async (std::move (request), cancellable,
+        [&m, &pending, &cancelled, url] (gst_offline::HttpResponse *response, const GError *head_error) {
+          pending--;
+          if (g_error_matches (head_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !cancelled)
+            cancelled = g_error_copy (head_error);
+          m.lengths[url] = response ? response->content_length : -1;
+        });
+  }
+  while (pending > 0)
+    g_main_context_iteration (context.get (), TRUE);
+  /* Let the requests' last callbacks unwind on this context. */
+  while (g_main_context_iteration (context.get (), FALSE))
+    ;
+  g_main_context_pop_thread_default (context.get ());
+  if (cancelled) {
+    g_propagate_error (error, g_steal_pointer (&cancelled));
+    return false;
+  }
+  return true;
+}
+
+/* The rate of an HLS media playlist from the lengths of a few of its
+ * segments, into `bandwidth` (0: the server told none). */
 bool sample_bandwidth (GstOfflineDownloadHelper *self, const gst_offline::hls::MediaPlaylist &media, Measurement &m,
     guint64 *bandwidth, GCancellable *cancellable, GError **error)
 {
   std::vector<size_t> sampled = gst_offline::hls_sampled_segments (media);
+  std::vector<std::string> urls;
+  for (size_t i : sampled)
+    urls.push_back (media.segments[i].uri);
+  if (!sample_lengths (self, urls, m, cancellable, error))
+    return false;
   std::vector<gint64> lengths;
-  for (size_t i : sampled) {
-    g_autoptr (GError) head_error = nullptr;
-    auto length = head_length (self, media.segments[i].uri, m, cancellable, &head_error);
-    if (!length && g_error_matches (head_error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-      g_propagate_error (error, g_steal_pointer (&head_error));
-      return false;
-    }
-    /* A server that does not answer HEAD leaves the size unknown, no more
-     * (as the download does). */
-    lengths.push_back (length.value_or (-1));
-  }
+  for (const std::string &url : urls)
+    lengths.push_back (m.lengths[url]);
   *bandwidth = gst_offline::hls_sampled_bandwidth (media, sampled, lengths);
   return true;
 }
 
 /* The media playlist at `uri` (fetched once), with the rate of its sampled
- * segments when it is a rendition's. */
-const Measurement::HlsMedia *hls_media (GstOfflineDownloadHelper *self, const std::string &uri, bool rendition,
-    Measurement &m, GCancellable *cancellable, GError **error)
+ * segments. */
+const Measurement::HlsMedia *hls_media (GstOfflineDownloadHelper *self, const std::string &uri, Measurement &m,
+    GCancellable *cancellable, GError **error)
 {
   namespace hls = gst_offline::hls;
   auto known = m.hls_media.find (uri);
@@ -585,7 +624,7 @@ const Measurement::HlsMedia *hls_media (GstOfflineDownloadHelper *self, const st
     Measurement::HlsMedia entry;
     entry.media = media->media ();
     entry.playlist_length = response->body.size ();
-    if (rendition && !sample_bandwidth (self, entry.media, m, &entry.sampled_bandwidth, cancellable, error))
+    if (!sample_bandwidth (self, entry.media, m, &entry.sampled_bandwidth, cancellable, error))
       return nullptr;
     known = m.hls_media.emplace (uri, std::move (entry)).first;
   }
@@ -611,26 +650,30 @@ std::optional<SizeEstimate> hls_track_size (GstOfflineDownloadHelper *self, cons
   guint64 bandwidth = 0;
   if (ref->kind == gst_offline::HlsTrackRef::Kind::Variant) {
     const hls::Variant &variant = master.variants[ref->variant];
-    /* Its BANDWIDTH counts the audio of its AUDIO group too: less the
-     * largest of those that are renditions of their own. */
+    media = hls_media (self, variant.uri, m, cancellable, error);
+    if (!media)
+      return std::nullopt;
+    /* Without the lengths of its segments, its BANDWIDTH, which counts the
+     * audio of its AUDIO group too: less the largest of those that are
+     * renditions of their own. */
     std::vector<guint64> audio;
-    for (const hls::Rendition *r : master.renditions_in_group (hls::RenditionType::Audio, variant.audio_group)) {
-      if (!r->uri || *r->uri == variant.uri)
-        continue;
-      auto rendition = hls_media (self, *r->uri, true, m, cancellable, error);
-      if (!rendition)
-        return std::nullopt;
-      audio.push_back (gst_offline::hls_rendition_bandwidth (rendition->media, rendition->sampled_bandwidth));
+    if (media->sampled_bandwidth == 0) {
+      for (const hls::Rendition *r : master.renditions_in_group (hls::RenditionType::Audio, variant.audio_group)) {
+        if (!r->uri || *r->uri == variant.uri)
+          continue;
+        auto rendition = hls_media (self, *r->uri, m, cancellable, error);
+        if (!rendition)
+          return std::nullopt;
+        audio.push_back (gst_offline::hls_rendition_bandwidth (rendition->media, rendition->sampled_bandwidth));
+      }
     }
-    bandwidth = gst_offline::hls_variant_media_bandwidth (variant, audio);
-    media = hls_media (self, variant.uri, false, m, cancellable, error);
+    bandwidth = gst_offline::hls_playlist_bandwidth (media->sampled_bandwidth, &variant, audio);
   } else {
-    media = hls_media (self, *ref->rendition->uri, true, m, cancellable, error);
-    if (media)
-      bandwidth = media->sampled_bandwidth;
+    media = hls_media (self, *ref->rendition->uri, m, cancellable, error);
+    if (!media)
+      return std::nullopt;
+    bandwidth = gst_offline::hls_playlist_bandwidth (media->sampled_bandwidth, nullptr, {});
   }
-  if (!media)
-    return std::nullopt;
   SizeEstimate size = gst_offline::hls_media_size (media->media, bandwidth, self->range);
   /* The download keeps the playlist too. */
   size.add_exact (media->playlist_length);
@@ -694,15 +737,18 @@ gboolean gst_offline_download_helper_set_time_range (GstOfflineDownloadHelper *s
  * blocking the calling thread (gst_offline_download_helper_measure_async()
  * does not): exact where the manifest gives the bytes (DASH byte ranges, a
  * SegmentBase's sidx, HLS EXT-X-BYTERANGE), else an estimate: the track's
- * bandwidth times its segments' durations. An HLS variant's bandwidth is
- * its AVERAGE-BANDWIDTH, else its BANDWIDTH, less the largest audio
- * rendition of its AUDIO group (which its BANDWIDTH includes); an HLS
- * rendition, which has no bandwidth of its own, takes the rate of three of
- * its segments (the first, the middle and the last), whose lengths HEAD
- * requests tell. It asks the server only for what the manifest does not
- * hold: an HLS track's media playlist, a SegmentBase's sidx, the length of
- * an init segment without a byte range and of those sampled segments (HEAD
- * requests), never one request per media segment. A track whose server
+ * bandwidth times its segments' durations. An HLS track (a variant or a
+ * rendition) takes the rate of three of its segments (the first, the
+ * middle and the last), whose lengths HEAD requests tell, sent together: a
+ * rendition has no bandwidth of its own, and a variant's BANDWIDTH may be
+ * far from its rate (ffmpeg writes the rate its encoder announces, none for
+ * a quality-based encode). A variant whose server tells none of those
+ * lengths takes its AVERAGE-BANDWIDTH, else its BANDWIDTH, less the largest
+ * audio rendition of its AUDIO group (which its BANDWIDTH includes). Either
+ * way the size is an estimate. It asks the server only for what the
+ * manifest does not hold: an HLS track's media playlist, a SegmentBase's
+ * sidx, the length of an init segment without a byte range and of those
+ * sampled segments (HEAD requests), never one request per media segment. A track whose server
  * tells none of these lengths stays unknown (-1). A media file's size is
  * what its server said when preparing. With a time range
  * (gst_offline_download_helper_set_time_range()), only the segments a

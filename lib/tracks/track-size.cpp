@@ -169,6 +169,14 @@ guint64 hls_sampled_bandwidth (const hls::MediaPlaylist &media, const std::vecto
   return static_cast<guint64> (bytes * 8 / seconds + 0.5);
 }
 
+guint64 hls_playlist_bandwidth (guint64 sampled, const hls::Variant *variant,
+    const std::vector<guint64> &audio_bandwidths)
+{
+  if (sampled > 0 || !variant)
+    return sampled;
+  return hls_variant_media_bandwidth (*variant, audio_bandwidths);
+}
+
 guint64 hls_rendition_bandwidth (const hls::MediaPlaylist &media, guint64 sampled)
 {
   double bits = 0, seconds = 0;

@@ -1,9 +1,12 @@
 /* What a track will take on disk before it is downloaded, from its
  * manifest: exact where the manifest gives the bytes (DASH Initialization
  * and mediaRange byte ranges, a sidx's references, HLS EXT-X-BYTERANGE),
- * else its bandwidth times its segments' durations (an HLS rendition, which
- * has no bandwidth of its own: the rate of a few of its segments, whose
- * lengths a HEAD request tells). The downloaders give each segment the same
+ * else its bandwidth times its segments' durations. An HLS media playlist
+ * (a rendition, which has no bandwidth of its own, and a variant, whose
+ * BANDWIDTH may be far from its rate: ffmpeg writes the rate its encoder
+ * announced, none for a quality-based encode) takes the rate of a few of
+ * its segments, whose lengths HEAD requests tell; a variant falls back on
+ * its BANDWIDTH when its server tells none. The downloaders give each segment the same
  * expected length (estimate_segment_length ()), and the manager refuses
  * from their sum a download that cannot fit: one estimate for `inspect`,
  * the API and the refusal. A time range counts the segments a download of
@@ -128,11 +131,12 @@ guint64 hls_estimate_bandwidth (const hls::Variant &variant);
  * BANDWIDTH includes); unchanged when that leaves nothing. */
 guint64 hls_variant_media_bandwidth (const hls::Variant &variant, const std::vector<guint64> &audio_bandwidths);
 
-/* How many segments of an HLS rendition are sampled for its rate. */
+/* How many segments of an HLS media playlist are sampled for its rate. */
 constexpr guint kHlsSampledSegments = 3;
 
-/* The segments of an HLS media playlist whose lengths tell its rate when
- * it has no bandwidth (a rendition): up to kHlsSampledSegments, spread over
+/* The segments of an HLS media playlist whose lengths tell its rate (a
+ * rendition has no bandwidth, a variant's BANDWIDTH may be far off): up to
+ * kHlsSampledSegments, spread over
  * it (the first, the middle, the last), each fetched whole (no byte range,
  * not a gap). Indices into media.segments; none when every segment has a
  * byte range (the size is exact). */
@@ -143,6 +147,13 @@ std::vector<size_t> hls_sampled_segments (const hls::MediaPlaylist &media);
  * none is known. */
 guint64 hls_sampled_bandwidth (const hls::MediaPlaylist &media, const std::vector<size_t> &sampled,
     const std::vector<gint64> &lengths);
+
+/* The bandwidth an HLS media playlist's segments are estimated with:
+ * `sampled` (from hls_sampled_bandwidth ()) when the server told the
+ * sampled segments' lengths; else, for a variant, its
+ * hls_variant_media_bandwidth () with `audio_bandwidths`; else 0 (unknown). */
+guint64 hls_playlist_bandwidth (guint64 sampled, const hls::Variant *variant,
+    const std::vector<guint64> &audio_bandwidths);
 
 /* The rate of an HLS rendition's media segments over its duration, their
  * byte ranges counted exactly and the others at `sampled` (from
