@@ -308,6 +308,13 @@ class PythonApiTest(unittest.TestCase):
             # As an application on a main loop prepares it: without blocking.
             self.assertTrue(call_async(lambda done: helper.prepare_async(None, done), helper.prepare_finish))
         self.assertEqual(helper.get_download_type(), TYPES[kind])
+        # The presentation's length, from the manifest (an HLS master
+        # playlist's first variant); a media file has none.
+        if kind == "progressive":
+            self.assertEqual(helper.get_duration(), Gst.CLOCK_TIME_NONE)
+        else:
+            self.assertGreater(helper.get_duration(), Gst.SECOND)
+            self.assertLess(helper.get_duration(), 60 * Gst.SECOND)
         # Sizes before downloading: the property on each track, the total of a selection;
         # measured without blocking (as an application on a main loop), then blocking: the same.
         self.assertTrue(call_async(lambda done: helper.measure_async(None, done), helper.measure_finish))
@@ -534,6 +541,19 @@ class PythonApiTest(unittest.TestCase):
             manager.add_download(GstOffline.DownloadRequest.new("a/b", url))
         self.assertEqual(raised.exception.code, GstOffline.Error.INVALID_ARGUMENT)
         self.assertIn("not a valid download id", raised.exception.message)
+        # A time range that starts past the end of the presentation is
+        # refused when added, naming the start and the length; nothing is recorded.
+        late_id = "late-%d" % n
+        late = GstOffline.DownloadRequest.new(late_id, self.content.urls["dash"])
+        self.assertTrue(late.set_time_range(1000 * Gst.SECOND, Gst.CLOCK_TIME_NONE))
+        with self.assertRaises(GLib.Error) as raised:
+            call_async(lambda done: manager.add_download_async(late, None, done), manager.add_download_finish)
+        self.assertTrue(raised.exception.matches(GstOffline.error_quark(), GstOffline.Error.INVALID_ARGUMENT))
+        self.assertRegex(raised.exception.message, r"the time range starts at 1000\.000 s, at or after the end of "
+                         r"the presentation \([0-9]+\.[0-9]{3} s\)")
+        with self.assertRaises(GLib.Error) as raised:
+            manager.get_download(late_id)
+        self.assertEqual(raised.exception.code, GstOffline.Error.NOT_FOUND)
 
     def check_index(self):
         index = GstOffline.DownloadIndex.new(self.data_dir)

@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "data-dir.h"
 #include "download-output.h"
+#include "format.h"
 #include "progress.h"
 #include "scoped.h"
 
@@ -319,6 +320,21 @@ report_add_error (GError *error, const std::string &id, GstOfflineDownloadManage
   return fail ("cannot add download %s: %s", id.c_str (), error->message);
 }
 
+/* Says so when the library brought the end of the range asked for back to
+ * the end of the presentation. */
+void
+say_range_end (GstOfflineDownloadRequest *request, GstOfflineDownload *added)
+{
+  GstClockTime asked = gst_offline_download_request_get_range_end (request);
+  GstOfflineDownloadRequest *got = gst_offline_download_get_request (added);
+  GstClockTime end = got ? gst_offline_download_request_get_range_end (got) : GST_CLOCK_TIME_NONE;
+  if (!GST_CLOCK_TIME_IS_VALID (asked) || !GST_CLOCK_TIME_IS_VALID (end) || end >= asked)
+    return;
+  printf ("%s: the presentation ends at %s: the range ends there, not at %s\n", gst_offline_download_get_id (added),
+      format_duration (end).c_str (), format_duration (asked).c_str ());
+  fflush (stdout);
+}
+
 /* --no-wait: adds the download through a manager that starts nothing, so
  * that no byte is fetched by this short-lived process. */
 int
@@ -331,6 +347,7 @@ queue_download (Context &ctx, GstOfflineDownloadRequest *request, const std::str
   g_autoptr (GstOfflineDownload) added = gst_offline_download_manager_add_download (manager, request, &error);
   if (!added)
     return report_add_error (error, requested, manager, request);
+  say_range_end (request, added);
   /* A complete download whose files are all there stays complete. */
   bool complete = gst_offline_download_get_state (added) == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED;
   printf ("%s %s\n", complete ? "completed" : "queued", gst_offline_download_get_id (added));
@@ -370,6 +387,7 @@ run_download (GstOfflineDownloadManager *manager, GstOfflineDownloadRequest *req
       printf ("%s: the id of %s (--id chooses another)\n", watch.id.c_str (), gst_offline_download_get_uri (added));
       fflush (stdout);
     }
+    say_range_end (request, added);
     watch.progress = std::make_unique<ProgressDisplay> (watch.id, isatty (STDERR_FILENO));
     watch.observe (added);
     if (watch.outcome == Outcome::kRunning)

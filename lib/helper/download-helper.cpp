@@ -46,6 +46,9 @@
  * time range takes.
  */
 
+GST_DEBUG_CATEGORY_STATIC (download_helper_debug);
+#define GST_CAT_DEFAULT download_helper_debug
+
 namespace {
 
 /* Enough to recognise any media file or manifest. */
@@ -73,6 +76,8 @@ struct _GstOfflineDownloadHelper {
     gint64 content_length = -1;
     /* The manifest's: a download keeps it too. */
     guint64 manifest_length = 0;
+    /* The presentation's length, when its manifest tells it. */
+    std::optional<guint64> duration;
   } parsed;
 };
 
@@ -149,6 +154,38 @@ std::optional<Fetched> fetch (GstOfflineDownloadHelper *self, GCancellable *canc
   return Fetched { response->content_type, std::move (response->body), response->content_length };
 }
 
+/* The length of an HLS presentation: its media playlist's, or for a
+ * master playlist (which has no durations) that of its first variant's
+ * media playlist, fetched for it. Unknown for a live playlist, or when the
+ * variant's playlist cannot be had (measuring then says why). */
+std::optional<guint64> hls_duration (GstOfflineDownloadHelper *self, const gst_offline::hls::Playlist &playlist,
+    GCancellable *cancellable)
+{
+  namespace hls = gst_offline::hls;
+  if (playlist.is_media ()) {
+    if (playlist.media ().is_live ())
+      return std::nullopt;
+    return playlist.media ().duration ();
+  }
+  if (playlist.master ().variants.empty ())
+    return std::nullopt;
+  gst_offline::HttpRequest request;
+  request.url = playlist.master ().variants.front ().uri;
+  request.headers = self->headers;
+  request.max_size = kMaxManifestBytes;
+  g_autoptr (GError) error = nullptr;
+  auto response = gst_offline::http_request (std::move (request), cancellable, &error);
+  std::optional<hls::Playlist> media;
+  if (response)
+    media = hls::parse_playlist (response->body, playlist.master ().variants.front ().uri, &error);
+  if (!media || !media->is_media () || media->media ().is_live ()) {
+    GST_INFO ("%s: the length of the presentation is unknown: %s", self->uri.c_str (),
+        error ? error->message : "its first variant is no VOD media playlist");
+    return std::nullopt;
+  }
+  return media->media ().duration ();
+}
+
 }  // namespace
 
 /**
@@ -211,6 +248,11 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), FALSE);
   if (!gst_is_initialized () && !gst_init_check (nullptr, nullptr, error))
     return FALSE;
+  static gsize once = 0;
+  if (g_once_init_enter (&once)) {
+    GST_DEBUG_CATEGORY_INIT (download_helper_debug, "offlinehelper", 0, "gst-offline download helper");
+    g_once_init_leave (&once, 1);
+  }
   self->tracks.clear ();
   self->parsed = {};
   self->prepared = false;
@@ -225,6 +267,7 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
       if (!mpd)
         return FALSE;
       self->tracks = gst_offline::dash_tracks (*mpd);
+      self->parsed.duration = mpd->duration ();
       self->parsed.mpd = std::move (mpd);
       break;
     }
@@ -233,6 +276,7 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
       if (!playlist)
         return FALSE;
       self->tracks = gst_offline::hls_tracks (*playlist);
+      self->parsed.duration = hls_duration (self, *playlist, cancellable);
       self->parsed.playlist = std::move (playlist);
       break;
     }
@@ -241,6 +285,8 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
       if (!manifest)
         return FALSE;
       self->tracks = gst_offline::mss_tracks (*manifest);
+      if (manifest->duration && manifest->timescale > 0)
+        self->parsed.duration = gst_util_uint64_scale (*manifest->duration, GST_SECOND, manifest->timescale);
       self->parsed.mss = std::move (manifest);
       break;
     }
@@ -256,6 +302,9 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
         return FALSE;
       break;
   }
+  /* The variant playlist that told the length may have been cut short. */
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
   for (guint i = 0; i < self->tracks.size (); i++)
     self->tracks[i].index = i;
   self->prepared = true;
@@ -358,6 +407,31 @@ GstOfflineDownloadType gst_offline_download_helper_get_download_type (GstOffline
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), GST_OFFLINE_DOWNLOAD_TYPE_AUTO);
   return self->type;
+}
+
+/**
+ * gst_offline_download_helper_get_duration:
+ * @self: a prepared #GstOfflineDownloadHelper
+ *
+ * The length of the presentation, as its manifest tells it: a DASH MPD's
+ * mediaPresentationDuration (else the end of its last Period), a Smooth
+ * Streaming manifest's Duration, the sum of an HLS media playlist's segment
+ * durations (for a master playlist, which holds none, preparing fetches the
+ * media playlist of its first variant). A time range that starts there or
+ * later holds nothing (gst_offline_download_manager_add_download_async()
+ * refuses it).
+ *
+ * Returns: the length in nanoseconds, or %GST_CLOCK_TIME_NONE when it is
+ *   not known: a media file, a manifest that does not say, a live HLS
+ *   playlist, a variant playlist that could not be fetched, or before
+ *   preparing.
+ */
+GstClockTime gst_offline_download_helper_get_duration (GstOfflineDownloadHelper *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), GST_CLOCK_TIME_NONE);
+  if (!self->prepared || !self->parsed.duration)
+    return GST_CLOCK_TIME_NONE;
+  return *self->parsed.duration;
 }
 
 /**

@@ -472,8 +472,10 @@ void gst_offline_download_request_set_license_url (GstOfflineDownloadRequest *se
  * @start and stops at @end (positions are those of the whole presentation),
  * and the duration query answers @end. A later request of the same id with
  * another range extends the download to cover both, fetching only what is
- * missing. A range is refused for progressive downloads, and one that
- * starts at or after the end of the presentation fails the download.
+ * missing. A range is refused for progressive downloads; adding one that
+ * starts at or after the end of the presentation is refused, and an end
+ * after it is brought back to it
+ * (gst_offline_download_manager_add_download_async()).
  *
  * Returns: %FALSE with %GST_OFFLINE_ERROR_INVALID_ARGUMENT when @end is not
  *   after @start (the request is left as it was).

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/offline/offline-download-manager.h>
+#include <gst/offline/offline-download-helper.h>
 #include <gst/offline/offline-download-index.h>
 #include <gst/offline/offline-enum-types.h>
 
@@ -339,7 +340,7 @@ struct ManagerCore {
   bool load_entries ();
   void read_changes ();
   void reload_entry (const std::string &id);
-  bool check_range_start (const DownloadRecord &record, GError **error);
+  bool fit_range (DownloadRecord &wanted, bool planned, std::optional<guint64> presentation_ns, GError **error);
   bool hand_range_over (DownloadRecord row, const DownloadRecord &wanted, GError **error);
   void follow_range (const std::string &id);
   void note (const std::string &id, const Entry &entry);
@@ -368,7 +369,7 @@ struct ManagerCore {
   void release_download_license (const std::string &id);
   void stop_all ();
 
-  GstOfflineDownload *add (DownloadRecord wanted, GError **error);
+  GstOfflineDownload *add (DownloadRecord wanted, std::optional<guint64> presentation_ns, GError **error);
   void remove (const std::string &id, AsyncCall::Ptr waiter);
   void set_stop_reason (const std::string &id, guint stop_reason);
 };
@@ -1422,11 +1423,31 @@ bool widen_time_range (DownloadRecord &record, const DownloadRecord &wanted)
 
 }  // namespace
 
-/* A range of a download whose plan is known starts before its end. */
-bool ManagerCore::check_range_start (const DownloadRecord &record, GError **error)
+/* Fits the time range of `wanted` to the presentation before a row is
+ * written: refused when it starts at or after the end, its end brought back
+ * to the end when it runs past it. The presentation's length is
+ * `presentation_ns`, its manifest's (presentation_length ()), else that of
+ * the download's plan when it has one (`planned`: a download of the same
+ * URI exists); unknown, the range is taken as it is, and the download
+ * checks its start once it has drawn its plan. */
+bool ManagerCore::fit_range (DownloadRecord &wanted, bool planned, std::optional<guint64> presentation_ns,
+    GError **error)
 {
-  guint64 duration = playback_plan::duration_ns (db (), record.id);
-  return duration == 0 || playback_plan::check_range_start (record.range_start_ns.value_or (0), duration, error);
+  if (!wanted.has_range ())
+    return true;
+  guint64 duration = presentation_ns.value_or (0);
+  if (duration == 0 && planned)
+    duration = playback_plan::duration_ns (db (), wanted.id);
+  if (duration == 0)
+    return true;
+  if (!playback_plan::check_range_start (wanted.range_start_ns.value_or (0), duration, error))
+    return false;
+  if (wanted.range_end_ns && *wanted.range_end_ns > duration) {
+    GST_INFO ("download %s: the time range ends at %s, after the end of the presentation: at %s",
+        wanted.id.c_str (), seconds_text (*wanted.range_end_ns).c_str (), seconds_text (duration).c_str ());
+    wanted.range_end_ns = duration;
+  }
+  return true;
 }
 
 /* Gives the download of `row` (which runs, here or in another process) the
@@ -1434,8 +1455,6 @@ bool ManagerCore::check_range_start (const DownloadRecord &record, GError **erro
  * False (nothing changed) if the range cannot be had. */
 bool ManagerCore::hand_range_over (DownloadRecord row, const DownloadRecord &wanted, GError **error)
 {
-  if (wanted.range_start_ns && !check_range_start (wanted, error))
-    return false;
   if (!widen_time_range (row, wanted))
     return true;
   if (!download_table::set_time_range (db (), row, error))
@@ -1470,7 +1489,7 @@ void ManagerCore::follow_range (const std::string &id)
   g_cancellable_cancel (task->second->cancellable.get ());
 }
 
-GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, GError **error)
+GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, std::optional<guint64> presentation_ns, GError **error)
 {  g_autoptr (GUri) uri = g_uri_parse (wanted.uri.c_str (), G_URI_FLAGS_NONE, nullptr);
   const char *scheme = uri ? g_uri_get_scheme (uri) : nullptr;
   if (!scheme || (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)) {
@@ -1513,6 +1532,10 @@ GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, GError **error)
   if (lookup_error && lookup_error->code == GST_OFFLINE_ERROR_CORRUPT)
     GST_WARNING ("replacing an unreadable index row: %s", lookup_error->message);
 
+  /* Before anything is written: a range past the end leaves nothing. */
+  if (!fit_range (wanted, existing && existing->uri == wanted.uri && !replace_failed, presentation_ns, error))
+    return nullptr;
+
   DownloadRecord record = wanted;
   std::optional<DownloadRecord> replaced;
   if (replace_failed) {
@@ -1542,9 +1565,6 @@ GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, GError **error)
         new_tracks = true;
       }
     }
-    /* A range asked for must fit the presentation, whatever it widens. */
-    if (wanted.range_start_ns && !check_range_start (wanted, error))
-      return nullptr;
     bool wider = widen_time_range (record, wanted);
     if (wider) {
       /* More to fetch: the total is not known any more. */
@@ -2218,6 +2238,37 @@ const gchar *gst_offline_download_manager_get_data_dir (GstOfflineDownloadManage
   return self->core->data_dir.c_str ();
 }
 
+namespace {
+
+/* The length of the presentation `wanted` names when it asks for a time
+ * range of an adaptive presentation: what add () fits the range to before
+ * it writes a row (a new download has no plan yet to tell it). Blocking:
+ * the helper fetches the manifest (for an HLS master playlist, a variant's
+ * media playlist too). Unknown when the range needs no length, or the
+ * manifest cannot be had or does not tell (the download then says why). */
+std::optional<guint64> presentation_length (const DownloadRecord &wanted, GCancellable *cancellable)
+{
+  GstOfflineDownloadType type = wanted.type == GST_OFFLINE_DOWNLOAD_TYPE_AUTO ? guess_download_type (wanted.uri)
+                                                                              : wanted.type;
+  if (!wanted.has_range () || type == GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE)
+    return std::nullopt;
+  g_autoptr (GstOfflineDownloadHelper) helper = gst_offline_download_helper_new (wanted.uri.c_str ());
+  gst_offline_download_helper_set_download_type (helper, type);
+  for (const std::string &header : wanted.headers)
+    gst_offline_download_helper_add_header (helper, header.c_str (), nullptr);
+  g_autoptr (GError) error = nullptr;
+  if (!gst_offline_download_helper_prepare (helper, cancellable, &error)) {
+    GST_INFO ("the length of %s is unknown: %s", wanted.uri.c_str (), error->message);
+    return std::nullopt;
+  }
+  GstClockTime duration = gst_offline_download_helper_get_duration (helper);
+  if (!GST_CLOCK_TIME_IS_VALID (duration))
+    return std::nullopt;
+  return duration;
+}
+
+}  // namespace
+
 /**
  * gst_offline_download_manager_add_download:
  * @self: a #GstOfflineDownloadManager
@@ -2241,7 +2292,8 @@ GstOfflineDownload *gst_offline_download_manager_add_download (GstOfflineDownloa
   GstOfflineDownload *result = nullptr;
   ManagerCore *core = self->core;
   DownloadRecord wanted = download_request_record (request);
-  core->call ([&] () { result = core->add (std::move (wanted), error); });
+  std::optional<guint64> length = presentation_length (wanted, nullptr);
+  core->call ([&] () { result = core->add (std::move (wanted), length, error); });
   return result;
 }
 
@@ -2260,8 +2312,16 @@ GstOfflineDownload *gst_offline_download_manager_add_download (GstOfflineDownloa
  * at once; the manager's worker does the work, reports the download with
  * #GstOfflineDownloadManager::download-changed, then calls @callback.
  *
- * A time range (gst_offline_download_request_set_time_range()) widens the
- * download's to hold both, and only the segments missing are fetched. A
+ * A time range (gst_offline_download_request_set_time_range()) is fitted
+ * to the presentation before anything is recorded: the manager reads its
+ * length from the manifest (on a thread of GIO's pool; a download that has
+ * a plan already tells it from the index), refuses with
+ * %GST_OFFLINE_ERROR_INVALID_ARGUMENT a range that starts at or after the
+ * end, naming both (no row, no file is left), and brings an end past the
+ * end back to it (the request of the download returned says the range it
+ * got). When the manifest cannot be had, the range is taken as it is and
+ * the download fails if it starts past the end. It widens the download's
+ * range to hold both, and only the segments missing are fetched. A
  * wider range for a download that runs takes effect at once: the index
  * row gets it, and the process running the download (this one or another;
  * @callback gets %GST_OFFLINE_ERROR_BUSY then, and the row tells the range)
@@ -2285,12 +2345,35 @@ void gst_offline_download_manager_add_download_async (GstOfflineDownloadManager 
   auto call = AsyncCall::create (self, cancellable, callback, user_data,
       reinterpret_cast<gpointer> (gst_offline_download_manager_add_download_async));
   ManagerCore *core = self->core;
-  core->post ([core, call, wanted = download_request_record (request)] () mutable {
-    if (call->cancelled ())
-      return;  /* answered on the caller's side */
-    g_autoptr (GError) error = nullptr;
-    GstOfflineDownload *download = core->add (std::move (wanted), &error);
-    AsyncCall::return_download (call, download, error);
+  /* The call's task holds the manager, and so the core, until answered. */
+  auto add = [core, call] (DownloadRecord wanted, std::optional<guint64> length) {
+    core->post ([core, call, wanted = std::move (wanted), length] () mutable {
+      if (call->cancelled ())
+        return;  /* answered on the caller's side */
+      g_autoptr (GError) error = nullptr;
+      GstOfflineDownload *download = core->add (std::move (wanted), length, &error);
+      AsyncCall::return_download (call, download, error);
+    });
+  };
+  DownloadRecord wanted = download_request_record (request);
+  if (!wanted.has_range ()) {
+    add (std::move (wanted), std::nullopt);
+    return;
+  }
+  /* A time range is fitted to the presentation's length, which its
+   * manifest tells: fetched on a thread of GIO's pool, not the worker's. */
+  struct Learn {
+    DownloadRecord wanted;
+    std::function<void (DownloadRecord, std::optional<guint64>)> add;
+  };
+  g_autoptr (GTask) learn = g_task_new (nullptr, cancellable, nullptr, nullptr);
+  g_task_set_task_data (learn, new Learn { std::move (wanted), std::move (add) },
+      [] (gpointer data) { delete static_cast<Learn *> (data); });
+  g_task_run_in_thread (learn, [] (GTask *task, gpointer, gpointer data, GCancellable *cancellable) {
+    auto learn = static_cast<Learn *> (data);
+    std::optional<guint64> length = presentation_length (learn->wanted, cancellable);
+    learn->add (std::move (learn->wanted), length);
+    g_task_return_boolean (task, TRUE);
   });
 }
 
@@ -2302,7 +2385,7 @@ void gst_offline_download_manager_add_download_async (GstOfflineDownloadManager 
  *
  * Returns: (transfer full) (nullable): a snapshot of the download as it was
  *   recorded, or %NULL with %GST_OFFLINE_ERROR_INVALID_ARGUMENT (bad URI or
- *   id, or an id used for another URI), %GST_OFFLINE_ERROR_UNSUPPORTED (a
+ *   id, an id used for another URI, a time range empty or past the end), %GST_OFFLINE_ERROR_UNSUPPORTED (a
  *   type this version cannot download), %GST_OFFLINE_ERROR_BUSY (another
  *   process is downloading it) or %G_IO_ERROR_CANCELLED.
  */

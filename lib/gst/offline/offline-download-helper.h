@@ -35,6 +35,9 @@ GST_OFFLINE_API
 GstOfflineDownloadType gst_offline_download_helper_get_download_type (GstOfflineDownloadHelper *self);
 
 GST_OFFLINE_API
+GstClockTime gst_offline_download_helper_get_duration (GstOfflineDownloadHelper *self);
+
+GST_OFFLINE_API
 GPtrArray *gst_offline_download_helper_get_tracks (GstOfflineDownloadHelper *self);
 
 GST_OFFLINE_API
