@@ -2385,9 +2385,10 @@ void gst_offline_download_manager_add_download_async (GstOfflineDownloadManager 
  *
  * Returns: (transfer full) (nullable): a snapshot of the download as it was
  *   recorded, or %NULL with %GST_OFFLINE_ERROR_INVALID_ARGUMENT (bad URI or
- *   id, an id used for another URI, a time range empty or past the end), %GST_OFFLINE_ERROR_UNSUPPORTED (a
- *   type this version cannot download), %GST_OFFLINE_ERROR_BUSY (another
- *   process is downloading it) or %G_IO_ERROR_CANCELLED.
+ *   id, an id used for another URI, a time range that is empty or starts
+ *   past the end), %GST_OFFLINE_ERROR_UNSUPPORTED (a type this version
+ *   cannot download), %GST_OFFLINE_ERROR_BUSY (another process is
+ *   downloading it) or %G_IO_ERROR_CANCELLED.
  */
 GstOfflineDownload *gst_offline_download_manager_add_download_finish (GstOfflineDownloadManager *self,
     GAsyncResult *result, GError **error)
