@@ -510,6 +510,21 @@ gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std
   return opened;
 }
 
+/* Opens the file that holds a progressive download's bytes (whole or
+ * partial); posts the error that it is missing if it cannot. */
+static UniqueFd
+gst_cache_src_open_cached_file (GstCacheSrc *self, const std::string &id, const gchar *path)
+{
+  UniqueFd fd (open (path, O_RDONLY | O_CLOEXEC));
+  if (!fd) {
+    int saved_errno = errno;
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("The cached data of download '%s' is missing: run 'gst-offline verify'", id.c_str ()),
+        ("open %s: %s", path, g_strerror (saved_errno)));
+  }
+  return fd;
+}
+
 /* A progressive download still being fetched: its partial file, read up to
  * the bytes made durable so far, waiting for more (ProgressiveStream).
  * Takes `index` and `cache`. */
@@ -535,14 +550,9 @@ gst_cache_src_open_partial (GstCacheSrc *self, const std::string &id, const gcha
         ("partial resource %s: %s", key, error ? error->message : "no length"));
     return std::nullopt;
   }
-  UniqueFd fd (open (path, O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    int saved_errno = errno;
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("The cached data of download '%s' is missing: run 'gst-offline verify'", id.c_str ()),
-        ("open %s: %s", path, g_strerror (saved_errno)));
+  UniqueFd fd = gst_cache_src_open_cached_file (self, id, path);
+  if (!fd)
     return std::nullopt;
-  }
   GST_INFO_OBJECT (self, "download '%s' is being fetched: %" G_GUINT64_FORMAT " of %" G_GINT64_FORMAT " bytes in %s",
       id.c_str (), durable, total, path);
   ProgressiveStream::Source source { id, std::move (fd), static_cast<guint64> (total) };
@@ -660,14 +670,9 @@ gst_cache_src_open_download (GstCacheSrc *self)
     return std::nullopt;
   }
 
-  UniqueFd fd (open (path, O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    int saved_errno = errno;
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("The cached data of download '%s' is missing: run 'gst-offline verify'", id.c_str ()),
-        ("open %s: %s", path, g_strerror (saved_errno)));
+  UniqueFd fd = gst_cache_src_open_cached_file (self, id, path);
+  if (!fd)
     return std::nullopt;
-  }
 
   struct stat st;
   if (fstat (fd.get (), &st) != 0) {

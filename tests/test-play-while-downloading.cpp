@@ -529,6 +529,103 @@ GST_START_TEST (test_progressive_plays_while_the_manager_downloads)
 }
 GST_END_TEST;
 
+namespace {
+
+/* A progressive download that starts over while it plays. The server cuts
+ * its first answer at 40% of the file; the download's next request waits
+ * at the server until playback has caught up with the download (BUFFERING
+ * 0) and `before_release` has run; whatever answers it then (a queued
+ * fault, a changed file) makes the download start over. Playback then
+ * waits for the new file to hold again what it had. Returns the file
+ * served first. */
+gchar *
+play_restarted_download (const Dirs &dirs, const gchar *id, Played *played,
+    const std::function<void (const std::string &path, const gchar *file)> &before_release,
+    const std::function<void (const std::string &path)> &faults)
+{
+  gchar *file = ot_make_mp4 (dirs.content, "clip.mp4", 4, FALSE);
+  GStatBuf st;
+  fail_unless (g_stat (file, &st) == 0);
+  std::string path = std::string ("/") + id + "/clip.mp4";
+  g_autofree gchar *url = ot_server_add_file (test_server, path.c_str (), file);
+  ot_server_set_rate (test_server, path.c_str (), static_cast<guint64> (st.st_size) / 8);
+  ot_server_set_fault (test_server, path.c_str (), OT_FAULT_CLOSE_AFTER, st.st_size * 2 / 5, 1);
+  faults (path);
+
+  g_autoptr (GError) error = nullptr;
+  GstOfflineDownloadManager *manager = gst_offline_download_manager_new (dirs.data, &error);
+  fail_unless (manager != nullptr, "%s", error ? error->message : "");
+  g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new (id, url);
+  g_autoptr (GstOfflineDownload) download = gst_offline_download_manager_add_download (manager, request, &error);
+  fail_unless (download != nullptr, "%s", error ? error->message : "");
+  PartialBytes partial { dirs.data, url };
+  ot_wait_for_changes (dirs.data, partial_has_bytes, &partial);
+  /* The first answer is under way: the next request waits. */
+  ot_server_hold (test_server, path.c_str ());
+
+  bool released = false;
+  play (dirs.data, id, played, [&] (GstElement *, gint percent) {
+    if (percent != 0 || released)
+      return;
+    ot_server_wait_held (test_server, 1);
+    before_release (path, file);
+    ot_server_release (test_server);
+    released = true;
+  });
+  fail_unless (released, "playback never waited for the download");
+  if (played->error.empty ())
+    wait_for_state (manager, id, GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
+  g_object_unref (manager);
+  return file;
+}
+
+}  // namespace
+
+/* The download starts over with the same file (the server refuses the
+ * resumption: 416 without a length): playback carries on from the new file
+ * once it holds again what was played, to the end, every frame the
+ * reference's. */
+GST_START_TEST (test_progressive_restart_plays_on)
+{
+  Dirs dirs ("progressive-restart");
+  Played played;
+  g_autofree gchar *file = play_restarted_download (dirs, "again", &played,
+      [] (const std::string &, const gchar *) {},
+      [] (const std::string &path) { ot_server_queue_fault (test_server, path.c_str (), OT_FAULT_STATUS, 416, 1); });
+  assert_waited (played);
+  fail_unless (ot_server_get_fault_count (test_server, "/again/clip.mp4", OT_FAULT_STATUS) == 1,
+      "the download did not start over");
+  g_autofree gchar *reference_uri = gst_filename_to_uri (file, nullptr);
+  g_autoptr (GPtrArray) expected = decode (reference_uri, dirs.data);
+  assert_same (frames_of (expected, "video"), frames_of (played.lines, "video"), "video");
+  assert_same (frames_of (expected, "audio"), frames_of (played.lines, "audio"), "audio");
+}
+GST_END_TEST;
+
+/* The file changed on the server (same length, other bytes in what was
+ * played): the download starts over, and playback stops with an error
+ * that says so, not with damaged frames or "run verify". */
+GST_START_TEST (test_progressive_restart_with_changed_file_fails_clearly)
+{
+  Dirs dirs ("progressive-changed");
+  Played played;
+  g_autofree gchar *file = play_restarted_download (dirs, "changed", &played,
+      [&] (const std::string &path, const gchar *first) {
+        std::string bytes = read_text (first);
+        /* A byte of the first tenth (played already) changes. */
+        bytes[bytes.size () / 10] = static_cast<char> (bytes[bytes.size () / 10] ^ 0x55);
+        std::string changed = std::string (dirs.root) + "/changed.mp4";
+        write_text (changed, bytes);
+        g_free (ot_server_add_file (test_server, path.c_str (), changed.c_str ()));
+      },
+      [] (const std::string &) {});
+  fail_unless (!played.eos, "played to the end");
+  fail_unless (played.error.find ("Download 'changed' started over and its file changed on the server") == 0
+          && g_error_matches (played.error_code, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_READ),
+      "%s (from %s)", played.error.c_str (), played.error_source.c_str ());
+}
+GST_END_TEST;
+
 static Suite *
 play_while_downloading_suite (void)
 {
@@ -544,6 +641,8 @@ play_while_downloading_suite (void)
   tcase_add_test (tc, test_buffering_percentages_grow_to_100);
   tcase_add_test (tc, test_seek_turns_the_running_download);
   tcase_add_test (tc, test_progressive_plays_while_the_manager_downloads);
+  tcase_add_test (tc, test_progressive_restart_plays_on);
+  tcase_add_test (tc, test_progressive_restart_with_changed_file_fails_clearly);
   return s;
 }
 

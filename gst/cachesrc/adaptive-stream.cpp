@@ -102,6 +102,15 @@ AdaptiveStream::push_activated ()
   restart_locked (segment, seqnum_);
 }
 
+void
+AdaptiveStream::push_deactivating ()
+{
+  /* A parked track, or one waiting for a segment, waits on the playback's
+   * condition: the element's pads are deactivated before the streams are
+   * removed (PAUSED to READY), so nothing else would wake it. */
+  playback_->wake ();
+}
+
 /* ---- Seeks ---------------------------------------------------------------- */
 
 void

@@ -89,6 +89,7 @@ public:
 protected:
   void push_iteration () override;
   void push_activated () override;
+  void push_deactivating () override;
   gboolean handle_query (GstQuery *query) override;
   gboolean handle_event (GstEvent *event) override;
 

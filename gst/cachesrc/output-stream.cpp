@@ -81,8 +81,11 @@ OutputStream::activate_push (bool active)
     std::lock_guard<std::mutex> lock (task_mutex_);
     push_active_ = false;
   }
-  /* The pad is flushing already, so a push in progress returns at once. */
+  /* The pad is flushing already, so a push in progress returns at once,
+   * and a task waiting (for the download, for a parked track to be taken)
+   * sees it once woken. */
   GST_DEBUG_OBJECT (pad_.get (), "deactivating push mode: stopping the push task");
+  push_deactivating ();
   return gst_pad_stop_task (pad_.get ());
 }
 

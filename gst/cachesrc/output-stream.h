@@ -47,6 +47,10 @@ protected:
   /* Called before the push task may start after an activation in push mode:
    * reset what the next push should begin with. */
   virtual void push_activated () {}
+  /* Called when push mode is deactivated, with the pad flushing already and
+   * before the push task is stopped: wake a task that waits for something
+   * other than the pad's data flow, or stopping it would wait for ever. */
+  virtual void push_deactivating () {}
 
   virtual gboolean handle_query (GstQuery *query);
   virtual gboolean handle_event (GstEvent *event);

@@ -4,7 +4,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <vector>
 
 #define GST_CAT_DEFAULT gst_cache_src_debug
 
@@ -14,7 +18,7 @@ ProgressiveStream::ProgressiveStream (GstElement *element, GstPadTemplate *templ
     const gchar *pad_name, Source source, guint blocksize, guint group_id, GstEvent *initial_seek)
     : OutputStream (element, templ, pad_name),
       download_id_ (std::move (source.download_id)),
-      fd_ (std::move (source.fd)),
+      file_ (std::make_shared<UniqueFd> (std::move (source.fd))),
       size_ (source.size),
       blocksize_ (blocksize),
       group_id_ (group_id),
@@ -53,16 +57,87 @@ ProgressiveStream::set_interrupted (bool interrupted)
   grown_.notify_all ();
 }
 
-guint64
+std::shared_ptr<UniqueFd>
+ProgressiveStream::file ()
+{
+  std::lock_guard<std::mutex> lock (file_mutex_);
+  return file_;
+}
+
+bool
+ProgressiveStream::reads (const std::string &path)
+{
+  struct stat held, named;
+  return fstat (file ()->get (), &held) == 0 && stat (path.c_str (), &named) == 0 && held.st_dev == named.st_dev
+      && held.st_ino == named.st_ino;
+}
+
+bool
+ProgressiveStream::same_prefix (int other, guint64 length)
+{
+  std::shared_ptr<UniqueFd> mine = file ();
+  std::vector<guint8> a (64 * 1024), b (64 * 1024);
+  for (guint64 offset = 0; offset < length;) {
+    size_t chunk = static_cast<size_t> (std::min<guint64> (a.size (), length - offset));
+    ssize_t got_a = pread (mine->get (), a.data (), chunk, offset);
+    ssize_t got_b = pread (other, b.data (), chunk, offset);
+    if (got_a <= 0 || got_a != got_b || memcmp (a.data (), b.data (), got_a) != 0)
+      return false;
+    offset += static_cast<guint64> (got_a);
+  }
+  return true;
+}
+
+gint64
 ProgressiveStream::bytes_there ()
 {
-  guint64 length = 0;
-  g_autofree gchar *whole = gst_offline_cache_lookup (cache_.get (), key_.c_str (), &length, nullptr);
-  if (whole)
-    return length;
-  guint64 durable = 0;
-  g_autofree gchar *partial = gst_offline_cache_lookup_partial (cache_.get (), key_.c_str (), &durable, nullptr, nullptr);
-  return partial ? durable : 0;
+  guint64 had;
+  {
+    std::lock_guard<std::mutex> lock (grow_mutex_);
+    had = available_;
+  }
+  guint64 bytes = 0;
+  gint64 total = -1;
+  g_autofree gchar *path = gst_offline_cache_lookup (cache_.get (), key_.c_str (), &bytes, nullptr);
+  if (path) {
+    total = static_cast<gint64> (bytes);
+  } else {
+    path = gst_offline_cache_lookup_partial (cache_.get (), key_.c_str (), &bytes, &total, nullptr);
+    if (!path)
+      return had; /* between its partial and its whole rows: look again */
+  }
+  if (reads (path))
+    return static_cast<gint64> (bytes);
+
+  /* The download started over in another file. What this stream had may
+   * have been played already: the new file must hold the same. */
+  if (total >= 0 && static_cast<guint64> (total) != size_) {
+    GST_ELEMENT_ERROR (element (), RESOURCE, READ,
+        ("Download '%s' started over and its file changed on the server (%" G_GINT64_FORMAT " bytes instead of %"
+         G_GUINT64_FORMAT "): what played so far is not in it; play it again", download_id_.c_str (), total, size_),
+        ("%s: new file %s", key_.c_str (), path));
+    return -1;
+  }
+  if (bytes < had) {
+    GST_DEBUG_OBJECT (pad (), "the download started over: %" G_GUINT64_FORMAT " of the %" G_GUINT64_FORMAT
+        " bytes read from the old file are there again", bytes, had);
+    return static_cast<gint64> (had);
+  }
+  UniqueFd fresh (open (path, O_RDONLY | O_CLOEXEC));
+  if (!fresh)
+    return static_cast<gint64> (had); /* renamed meanwhile: look again */
+  if (!same_prefix (fresh.get (), had)) {
+    GST_ELEMENT_ERROR (element (), RESOURCE, READ,
+        ("Download '%s' started over and its file changed on the server: what played so far is not in it; play "
+         "it again", download_id_.c_str ()),
+        ("%s: the first %" G_GUINT64_FORMAT " bytes of %s differ from those read", key_.c_str (), had, path));
+    return -1;
+  }
+  GST_INFO_OBJECT (pad (), "the download started over and holds again the %" G_GUINT64_FORMAT
+      " bytes read, the same: reading on from %s", had, path);
+  std::lock_guard<std::mutex> lock (file_mutex_);
+  file_ = std::make_shared<UniqueFd> (std::move (fresh));
+  return static_cast<gint64> (bytes);
 }
 
 void
@@ -119,7 +194,12 @@ ProgressiveStream::await_bytes (guint64 end)
       ret = GST_FLOW_FLUSHING;
       break;
     }
-    guint64 there = bytes_there ();
+    gint64 readable = bytes_there ();
+    if (readable < 0) {
+      ret = GST_FLOW_ERROR;
+      break;
+    }
+    guint64 there = static_cast<guint64> (readable);
     {
       std::lock_guard<std::mutex> lock (grow_mutex_);
       available_ = std::max (available_, there);
@@ -192,9 +272,10 @@ ProgressiveStream::read (guint64 offset, guint length, GstBuffer **buffer)
   }
   length = std::min<gsize> (length, map.size);
 
+  std::shared_ptr<UniqueFd> fd = file ();
   gsize done = 0;
   while (done < length) {
-    ssize_t n = pread (fd_.get (), map.data + done, length - done, offset + done);
+    ssize_t n = pread (fd->get (), map.data + done, length - done, offset + done);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {

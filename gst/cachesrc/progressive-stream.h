@@ -24,7 +24,15 @@ namespace gst_offline {
  * download, for the index's commits that make more durable (CommitWatch),
  * posting BUFFERING (0, how much of what the read needs is there, 100);
  * when nobody fetches it, the read is an error that says how much is
- * downloaded. A flush, a seek or stopping ends the wait. */
+ * downloaded. A flush, a seek or stopping ends the wait.
+ *
+ * A download that starts over (a server that does not resume it, a file
+ * that changed on the server) writes a new partial file: the stream keeps
+ * reading the bytes it had from the old one, as a cache reader (ExoPlayer's
+ * CacheDataSource) keeps the spans it has. When it needs more, it waits
+ * until the new file holds again what it had, then goes on from the new
+ * file if those bytes are the same; if they are not (or the length is not),
+ * the file changed under playback: an error that says so. */
 class ProgressiveStream final : public OutputStream {
 public:
   struct Source {
@@ -61,8 +69,17 @@ private:
   /* Waits until the file holds its bytes up to `end` (play while
    * downloading): OK, FLUSHING if cut short, ERROR after posting one. */
   GstFlowReturn await_bytes (guint64 end);
-  /* How many bytes the cache holds now. */
-  guint64 bytes_there ();
+  /* How many bytes the stream can read now: the cache's durable bytes of
+   * the file it reads, or of the file of a download that started over once
+   * it holds what the stream had (then the stream reads that one). -1 after
+   * posting an error: the new file differs. */
+  gint64 bytes_there ();
+  /* The file read now (a download that started over replaces it). */
+  std::shared_ptr<UniqueFd> file ();
+  /* Whether the file at `path` is the one read now. */
+  bool reads (const std::string &path);
+  /* Whether the first `length` bytes of `other` are those of the file read. */
+  bool same_prefix (int other, guint64 length);
   /* Posts the error for the bytes from `from` on that will not come. */
   void missing_error (guint64 from);
   /* Cuts a wait short (a flush, a seek), or lets waits be again. */
@@ -72,7 +89,8 @@ private:
   void finish (GstFlowReturn ret, bool error_posted, guint64 generation, guint32 seqnum);
 
   const std::string download_id_;
-  const UniqueFd fd_;
+  std::mutex file_mutex_; /* guards file_ */
+  std::shared_ptr<UniqueFd> file_;
   const guint64 size_;
   const guint blocksize_;
   const guint group_id_;

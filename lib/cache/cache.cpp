@@ -335,6 +335,27 @@ const gchar *gst_offline_cache_get_data_dir (GstOfflineCache *self)
   return self->data_dir.c_str ();
 }
 
+/* The row of `key` that `sql` (one `?` for the key) selects, stepped onto;
+ * nothing with GST_OFFLINE_ERROR_NOT_FOUND ("no `what` resource") if there
+ * is none, or with the database's error. */
+static std::optional<gst_offline::Statement> row_by_key (GstOfflineCache *self, const char *sql, const gchar *key,
+    const char *what, GError **error)
+{
+  auto stmt = self->db.get ().prepare (sql, error);
+  if (!stmt)
+    return std::nullopt;
+  stmt->bind (1, key);
+  auto step = stmt->step (error);
+  if (step == gst_offline::Statement::Step::Error)
+    return std::nullopt;
+  if (step == gst_offline::Statement::Step::Done) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND, "the cache holds no %s resource for %s", what,
+        key);
+    return std::nullopt;
+  }
+  return stmt;
+}
+
 /**
  * gst_offline_cache_lookup:
  * @self: a #GstOfflineCache
@@ -353,17 +374,9 @@ gchar *gst_offline_cache_lookup (GstOfflineCache *self, const gchar *key, guint6
 {
   g_return_val_if_fail (GST_OFFLINE_IS_CACHE (self), nullptr);
   g_return_val_if_fail (key != nullptr, nullptr);
-  auto stmt = self->db.get ().prepare ("SELECT file, length FROM resources WHERE key = ?", error);
+  auto stmt = row_by_key (self, "SELECT file, length FROM resources WHERE key = ?", key, "whole", error);
   if (!stmt)
     return nullptr;
-  stmt->bind (1, key);
-  auto step = stmt->step (error);
-  if (step == gst_offline::Statement::Step::Error)
-    return nullptr;
-  if (step == gst_offline::Statement::Step::Done) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND, "the cache holds no whole resource for %s", key);
-    return nullptr;
-  }
   std::string path = gst_offline::cache_absolute_path (self, stmt->text (0));
   gint64 expected = stmt->int64 (1);
   gint64 actual = gst_offline::file_size (path);
@@ -387,18 +400,10 @@ gchar *gst_offline_cache_lookup_partial (GstOfflineCache *self, const gchar *key
 {
   g_return_val_if_fail (GST_OFFLINE_IS_CACHE (self), nullptr);
   g_return_val_if_fail (key != nullptr, nullptr);
-  auto stmt = self->db.get ().prepare ("SELECT file, durable_length, total_length FROM partials WHERE key = ?", error);
+  auto stmt = row_by_key (self, "SELECT file, durable_length, total_length FROM partials WHERE key = ?", key, "partial",
+      error);
   if (!stmt)
     return nullptr;
-  stmt->bind (1, key);
-  auto step = stmt->step (error);
-  if (step == gst_offline::Statement::Step::Error)
-    return nullptr;
-  if (step == gst_offline::Statement::Step::Done) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND, "the cache holds no partial resource for %s",
-        key);
-    return nullptr;
-  }
   if (durable_length)
     *durable_length = static_cast<guint64> (MAX (stmt->int64 (1), 0));
   if (total_length)

@@ -15,6 +15,8 @@
 #include <map>
 #include <vector>
 #include <fcntl.h>
+#include <glib/gstdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -311,10 +313,25 @@ void ResourceWriter::set_validators (const std::string &etag, const std::string 
 
 bool ResourceWriter::restart (GError **error)
 {
-  if (ftruncate (fd_.get (), 0) != 0 || lseek (fd_.get (), 0, SEEK_SET) < 0) {
-    set_error_from_errno (error, errno, "truncating cache file " + partial_path_);
+  /* A new file under the partial name, not the old one truncated: a reader
+   * (cachesrc playing while downloading) keeps the old one open, and with
+   * it the bytes it may have played already; it tells the new file by its
+   * inode. The new file is locked before it gets the name, and the old
+   * one's lock goes with it (a writer that locked the old inode meanwhile
+   * finds the name no longer names it, and tries again). */
+  std::string temp = partial_path_ + ".XXXXXX";
+  UniqueFd fresh (g_mkstemp_full (temp.data (), O_RDWR | O_CLOEXEC, 0644));
+  if (!fresh) {
+    set_error_from_errno (error, errno, "making a new cache file beside " + partial_path_);
     return false;
   }
+  if (flock (fresh.get (), LOCK_EX | LOCK_NB) != 0 || rename (temp.c_str (), partial_path_.c_str ()) != 0) {
+    int errsv = errno;
+    unlink (temp.c_str ());
+    set_error_from_errno (error, errsv, "replacing cache file " + partial_path_);
+    return false;
+  }
+  fd_ = std::move (fresh);
   length_ = durable_length_ = 0;
   etag_.clear ();
   last_modified_.clear ();

@@ -131,6 +131,7 @@ struct ExportRun {
     GstCaps *caps;
     GstElement *reader;
     gulong probe;
+    gulong query_probe; /* 0: none */
     guint order;
   };
   std::vector<Held> held;
@@ -534,23 +535,42 @@ link_to_muxer (ExportRun *run, GstElement *element, GstPad *pad, GstCaps *caps)
     return;
   }
   gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, on_muxed_buffer, run, nullptr);
-  /* A queue per stream: a demuxer that pushes several streams from one
-   * thread (tsdemux) would otherwise wait in the muxer for data of another
-   * stream it is to push itself. A few seconds hold any interleaving. */
-  GstElement *queue = gst_element_factory_make ("queue", nullptr);
-  g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time", 5 * GST_SECOND, nullptr);
-  gst_bin_add (GST_BIN (run->pipeline), queue);
-  gst_element_sync_state_with_parent (queue);
-  g_autoptr (GstPad) queue_sink = gst_element_get_static_pad (queue, "sink");
-  g_autoptr (GstPad) queue_src = gst_element_get_static_pad (queue, "src");
-  GstPadLinkReturn linked = gst_pad_link (queue_src, sink);
-  if (GST_PAD_LINK_SUCCESSFUL (linked))
-    linked = gst_pad_link (pad, queue_sink);
+  /* A queue per audio or video stream: a demuxer that pushes several
+   * streams from one thread (tsdemux) would otherwise wait in the muxer for
+   * data of another stream it is to push itself. A few seconds hold any
+   * interleaving. A text stream (subparse, alone in its thread) needs none,
+   * and goes straight in: its tags must reach the muxer before any data
+   * does (below). */
+  const gchar *media = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  bool text = g_str_has_prefix (media, "text/");
+  GstPadLinkReturn linked;
+  if (text) {
+    linked = gst_pad_link (pad, sink);
+  } else {
+    GstElement *queue = gst_element_factory_make ("queue", nullptr);
+    g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0, "max-size-time", 5 * GST_SECOND, nullptr);
+    gst_bin_add (GST_BIN (run->pipeline), queue);
+    gst_element_sync_state_with_parent (queue);
+    g_autoptr (GstPad) queue_sink = gst_element_get_static_pad (queue, "sink");
+    g_autoptr (GstPad) queue_src = gst_element_get_static_pad (queue, "src");
+    linked = gst_pad_link (queue_src, sink);
+    if (GST_PAD_LINK_SUCCESSFUL (linked))
+      linked = gst_pad_link (pad, queue_sink);
+  }
   if (GST_PAD_LINK_SUCCESSFUL (linked)) {
     gst_pad_add_probe (pad,
         static_cast<GstPadProbeType> (GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM | GST_PAD_PROBE_TYPE_BUFFER
             | GST_PAD_PROBE_TYPE_BUFFER_LIST),
         tag_track, new TrackTagging { element }, [] (gpointer data) { delete static_cast<TrackTagging *> (data); });
+    /* The track's language and title go now, while its data is still held:
+     * Matroska writes its track headers once the audio and video have
+     * data, and would not wait for a sparse text track's first cue. (The
+     * push sends the stream's stream-start, caps and segment first; for a
+     * text track it returns once the muxer has them.) */
+    if (GstTagList *ours = track_tags (element)) {
+      gst_tag_list_set_scope (ours, GST_TAG_SCOPE_STREAM);
+      gst_pad_push_event (pad, gst_event_new_tag (ours));
+    }
   }
   if (GST_PAD_LINK_FAILED (linked)) {
     g_autofree gchar *description = gst_caps_to_string (caps);
@@ -624,8 +644,12 @@ open_gate_locked (ExportRun *run, GstPad *current)
       [] (const ExportRun::Held &a, const ExportRun::Held &b) { return a.order < b.order; });
   GST_DEBUG ("all %zu streams known: linking them to the muxer", held.size ());
   run->lock.unlock ();
-  for (auto &h : held)
+  for (auto &h : held) {
+    /* The muxer answers for itself from now on. */
+    if (h.query_probe)
+      gst_pad_remove_probe (h.pad, h.query_probe);
     link_to_muxer (run, h.reader, h.pad, h.caps);
+  }
   for (auto &h : held) {
     /* The probe running now removes itself (GST_PAD_PROBE_REMOVE). */
     if (h.pad != current)
@@ -634,6 +658,37 @@ open_gate_locked (ExportRun *run, GstPad *current)
     gst_object_unref (h.pad);
   }
   run->lock.lock ();
+}
+
+/* While a stream is held its pad has no peer, yet the parser behind it
+ * negotiates its output then (its caps event passes the hold): it is told
+ * what the muxer's pad for it takes, as the muxer would tell it once
+ * linked. Without an answer a parser keeps its input's format (aacparse:
+ * ADTS), fixes its pad to it, and the link then finds no common format. */
+static GstPadProbeReturn
+answer_for_muxer (GstPad *, GstPadProbeInfo *info, gpointer user_data)
+{
+  auto *templ = static_cast<GstPadTemplate *> (user_data);
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+  GstCaps *accepted = GST_PAD_TEMPLATE_CAPS (templ);
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_CAPS: {
+      GstCaps *filter = nullptr;
+      gst_query_parse_caps (query, &filter);
+      g_autoptr (GstCaps) result = filter ? gst_caps_intersect_full (filter, accepted, GST_CAPS_INTERSECT_FIRST)
+                                          : gst_caps_ref (accepted);
+      gst_query_set_caps_result (query, result);
+      return GST_PAD_PROBE_HANDLED;
+    }
+    case GST_QUERY_ACCEPT_CAPS: {
+      GstCaps *caps = nullptr;
+      gst_query_parse_accept_caps (query, &caps);
+      gst_query_set_accept_caps_result (query, gst_caps_is_subset (caps, accepted));
+      return GST_PAD_PROBE_HANDLED;
+    }
+    default:
+      return GST_PAD_PROBE_OK;
+  }
 }
 
 /* Holds `pad` (an elementary stream of `reader`) until the gate opens; links
@@ -649,7 +704,12 @@ hold_or_link (ExportRun *run, GstElement *reader, GstPad *pad, GstCaps *caps, Gs
   }
   gulong probe = gst_pad_add_probe (pad,
       static_cast<GstPadProbeType> (GST_PAD_PROBE_TYPE_BLOCK_DOWNSTREAM), hold_stream, run, nullptr);
-  run->held.push_back ({ GST_PAD (gst_object_ref (pad)), gst_caps_ref (caps), reader, probe,
+  /* No template: the stream is refused when the gate opens. */
+  GstPadTemplate *templ = muxer_template_for (run->mux, caps);
+  gulong query_probe = templ ? gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, answer_for_muxer, templ,
+                                   nullptr)
+                             : 0;
+  run->held.push_back ({ GST_PAD (gst_object_ref (pad)), gst_caps_ref (caps), reader, probe, query_probe,
       stream_order (caps, source_pad) });
 }
 
@@ -738,8 +798,11 @@ on_source_data (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
     if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS)
       gst_event_parse_caps (event, &caps);
   }
-  if (!plug_reader (run, pad, caps))
-    GST_WARNING ("could not link %s", GST_PAD_NAME (pad));
+  /* A track nobody reads would keep the gate shut: the export stops. */
+  if (!plug_reader (run, pad, caps)) {
+    g_autofree gchar *description = caps ? gst_caps_to_string (caps) : g_strdup ("data of no type");
+    refuse_stream (run, run->pipeline, std::string ("cannot read a track of ") + description);
+  }
   return GST_PAD_PROBE_REMOVE;
 }
 
