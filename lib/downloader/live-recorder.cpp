@@ -273,21 +273,30 @@ void LiveRecorder::fetch_next ()
     specs.push_back (*pending.segment.init);
   specs.push_back (pending.segment.spec);
   bytes_current_ = 0;
-  fetcher_ = SegmentFetcher::create (context_, std::move (specs), 1, cancellable_);
+  /* A fetcher that fails cancels its cancellable (to stop the fetches
+   * beside it): its own, so that a segment gone does not stop the
+   * recording; stopping the recording cancels it too. */
+  GCancellable *fetch_cancellable = g_cancellable_new ();
+  gulong forward = g_cancellable_connect (cancellable_, G_CALLBACK (+[] (GCancellable *, gpointer child) {
+    g_cancellable_cancel (G_CANCELLABLE (child));
+  }), g_object_ref (fetch_cancellable), g_object_unref);
+  fetcher_ = SegmentFetcher::create (context_, std::move (specs), 1, fetch_cancellable);
   fetcher_->start (
       [this] (const DownloadProgress &p) {
         bytes_current_ = p.bytes;
         report ();
       },
-      [this, pending] (const GError *error) {
+      [this, pending, fetch_cancellable, forward] (const GError *error) {
+        g_cancellable_disconnect (cancellable_, forward);
         fetcher_.reset ();
+        g_object_unref (fetch_cancellable);
         on_fetched (pending, error);
       });
 }
 
 void LiveRecorder::on_fetched (const Pending &pending, const GError *error)
 {
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || g_cancellable_is_cancelled (cancellable_)) {
+  if (g_cancellable_is_cancelled (cancellable_)) {
     stop ();
     return;
   }
