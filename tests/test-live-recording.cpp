@@ -336,6 +336,32 @@ GST_START_TEST (test_expired_segment)
 }
 GST_END_TEST;
 
+/* Reloads that fail (503, no retries in the request): the recorder tries
+ * again after 1, 2 then 4 target durations, the window moves on meanwhile,
+ * and what left it is missing: a gap, then the recording goes on. */
+GST_START_TEST (test_failing_reloads)
+{
+  Dirs d ("reloads");
+  auto origin = video_origin (d);
+  std::string url = origin->url ("/video/index.m3u8");
+  const gchar *argv[] = { "download", url.c_str (), "--id", "reloads", "--duration", "10", "--live-from-start",
+    "--retries", "0", nullptr };
+  GPid cli = ot_spawn_cli (d.data, argv);
+  origin->wait_served ("video", 1);
+  origin->fail_playlists (3);
+  fail_unless_equals_int (ot_wait_pid (cli), 0);
+  auto videos = recorded (d.data, "reloads", "video");
+  auto parts = parts_of (videos);
+  fail_unless_equals_int (parts.size (), 2);
+  guint resumed_at = g_ascii_strtoull (parts[1].front ().file.c_str () + 3, nullptr, 10);
+  guint stopped_at = g_ascii_strtoull (parts[0].back ().file.c_str () + 3, nullptr, 10);
+  fail_unless (resumed_at > stopped_at + 1, "resumed at %u after %u", resumed_at, stopped_at);
+  assert_completed_recording (d.data, "reloads", 10, resumed_at - stopped_at - 1);
+  g_autoptr (GPtrArray) offline = decode ("offline://reloads", d.data);
+  assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
+}
+GST_END_TEST;
+
 }  // namespace
 
 static Suite *
@@ -348,6 +374,7 @@ live_recording_suite (void)
   tcase_add_test (tc, test_pause_ends_recording);
   tcase_add_test (tc, test_killed_then_resumed);
   tcase_add_test (tc, test_expired_segment);
+  tcase_add_test (tc, test_failing_reloads);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -168,7 +168,8 @@ void LiveRecorder::on_windows (std::vector<LiveWindow> *windows, const GError *e
     TrackState &state = states_[i];
     const LiveWindow &window = (*windows)[i];
     ended_ = ended_ && window.ended;
-    if (window.segments.empty ())
+    /* Nothing listed yet (or no start chosen: the main track lists none). */
+    if (window.segments.empty () || !state.next_sequence)
       continue;
     guint64 td = window.target_duration_ns > 0 ? window.target_duration_ns : target_duration_ns_;
     guint64 first = window.segments.front ().sequence;

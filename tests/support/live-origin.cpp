@@ -186,7 +186,10 @@ void LiveOrigin::handle (const std::string &path, guint *status, std::string *bo
   if (slash != std::string::npos) {
     std::string track = path.substr (1, slash - 1), file = path.substr (slash + 1);
     auto list = segments_.find (track);
-    if (list != segments_.end () && file == "index.m3u8") {
+    if (list != segments_.end () && file == "index.m3u8" && failing_playlists_ > 0) {
+      failing_playlists_--;
+      *status = SOUP_STATUS_SERVICE_UNAVAILABLE;
+    } else if (list != segments_.end () && file == "index.m3u8") {
       *status = SOUP_STATUS_OK;
       *body = playlist (track);
       *type = "application/vnd.apple.mpegurl";
@@ -215,6 +218,13 @@ void LiveOrigin::drop (guint sequence)
 {
   g_mutex_lock (&lock_);
   dropped_.insert (sequence);
+  g_mutex_unlock (&lock_);
+}
+
+void LiveOrigin::fail_playlists (guint count)
+{
+  g_mutex_lock (&lock_);
+  failing_playlists_ = count;
   g_mutex_unlock (&lock_);
 }
 

@@ -37,6 +37,8 @@ class LiveOrigin {
   /* Segment `sequence` of every track answers 404, as one that left the
    * origin's window does. */
   void drop (guint sequence);
+  /* The next `count` playlist requests answer 503. */
+  void fail_playlists (guint count);
   /* The stream ends once every segment is published (EXT-X-ENDLIST). */
   void end_when_published ();
   /* Blocks until at least `count` segments are published. */
@@ -72,6 +74,7 @@ class LiveOrigin {
   guint published_ = 0;
   bool end_ = false;
   std::set<guint> dropped_;
+  guint failing_playlists_ = 0;
   std::map<std::string, std::set<guint>> served_;
   std::string base_url_;
 
