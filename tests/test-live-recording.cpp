@@ -266,6 +266,10 @@ GST_START_TEST (test_pause_ends_recording)
   const gchar *argv[] = { "download", url.c_str (), "--id", "paused", nullptr };
   GPid cli = ot_spawn_cli (d.data, argv);
   origin->wait_served ("video", 4);
+  /* It plays while it records: what the plan holds by then. */
+  g_autoptr (GPtrArray) early = decode ("offline://paused", d.data);
+  auto early_frames = frames_of (early, "video");
+  fail_unless (early_frames.size () >= 25, "%zu frames played while recording", early_frames.size ());
   Cli pause = run (d.data, { "pause", "paused" });
   ot_assert_exit (pause, 0);
   fail_unless_equals_int (ot_wait_pid (cli), 0);
@@ -274,6 +278,11 @@ GST_START_TEST (test_pause_ends_recording)
   assert_completed_recording (d.data, "paused", static_cast<double> (videos.size ()), 0);
   g_autoptr (GPtrArray) offline = decode ("offline://paused", d.data);
   assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
+  auto frames = frames_of (offline, "video");
+  fail_unless (early_frames.size () <= frames.size ());
+  for (size_t i = 0; i < early_frames.size (); i++)
+    fail_unless (early_frames[i].md5 == frames[i].md5 && early_frames[i].pts == frames[i].pts,
+        "frame %zu played while recording: '%s', then '%s'", i, early_frames[i].line.c_str (), frames[i].line.c_str ());
 }
 GST_END_TEST;
 
