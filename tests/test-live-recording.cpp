@@ -286,6 +286,30 @@ GST_START_TEST (test_pause_ends_recording)
 }
 GST_END_TEST;
 
+/* Ctrl-C (SIGINT) in `download` ends a recording: it exits 0 with a
+ * completed download of what it holds. */
+GST_START_TEST (test_interrupt_ends_recording)
+{
+  Dirs d ("interrupt");
+  auto origin = video_origin (d);
+  std::string url = origin->url ("/video/index.m3u8");
+  const gchar *argv[] = { "download", url.c_str (), "--id", "interrupted", nullptr };
+  GPid cli = ot_spawn_cli (d.data, argv);
+  origin->wait_served ("video", 4);
+  /* The CLI knows it records once a progress report said so: it comes
+   * with the first segment's, and again with every later one. */
+  origin->wait_published (kWindow + 1);
+  origin->wait_served ("video", 5);
+  kill (cli, SIGINT);
+  fail_unless_equals_int (ot_wait_pid (cli), 0);
+  auto videos = recorded (d.data, "interrupted", "video");
+  assert_completed_recording (d.data, "interrupted", static_cast<double> (videos.size ()), 0);
+  fail_unless (status_number (d.data, "interrupted", "stop_reason") == 0, "the stop reason stays set");
+  g_autoptr (GPtrArray) offline = decode ("offline://interrupted", d.data);
+  assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
+}
+GST_END_TEST;
+
 /* The recording process is killed (SIGKILL) and started again once the
  * window has moved past what it recorded: it goes on with the oldest
  * segment listed, the media in between is missing and plays as a gap. */
@@ -381,6 +405,7 @@ live_recording_suite (void)
   tcase_add_test (tc, test_edge_master_with_audio);
   tcase_add_test (tc, test_from_window_start);
   tcase_add_test (tc, test_pause_ends_recording);
+  tcase_add_test (tc, test_interrupt_ends_recording);
   tcase_add_test (tc, test_killed_then_resumed);
   tcase_add_test (tc, test_expired_segment);
   tcase_add_test (tc, test_failing_reloads);
