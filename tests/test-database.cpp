@@ -64,6 +64,10 @@ GST_START_TEST (test_older_schema_is_migrated_keeping_data)
         "DROP TABLE segments; DROP TABLE track_protection; DROP TABLE tracks; DROP TABLE periods; "
         "ALTER TABLE downloads DROP COLUMN license_url; ALTER TABLE downloads DROP COLUMN range_start_ns;"
         "ALTER TABLE downloads DROP COLUMN range_end_ns; ALTER TABLE downloads DROP COLUMN wanted_position_ns;"
+        "ALTER TABLE downloads DROP COLUMN live_duration_ns; ALTER TABLE downloads DROP COLUMN live_from_start;"
+        "ALTER TABLE downloads DROP COLUMN recording; ALTER TABLE downloads DROP COLUMN recorded_ns;"
+        "ALTER TABLE downloads DROP COLUMN missing_ns; ALTER TABLE downloads DROP COLUMN live_lag_ns;"
+        "DROP TABLE recording_tracks;"
         "PRAGMA user_version=1;"
         "INSERT INTO downloads (id, uri, type, state, start_time_ms, update_time_ms) VALUES ('old', 'http://h/x', 0, 3, 1, 1)",
         &error), "%s", error ? error->message : "");
@@ -76,6 +80,10 @@ GST_START_TEST (test_older_schema_is_migrated_keeping_data)
   fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM pragma_table_info('downloads') WHERE name = 'license_url'"), 1);
   fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM pragma_table_info('downloads') WHERE name IN "
       "('range_start_ns', 'range_end_ns', 'wanted_position_ns')"), 3);
+  /* 10 -> 11: live recordings. */
+  fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM pragma_table_info('downloads') WHERE name IN "
+      "('live_duration_ns', 'live_from_start', 'recording', 'recorded_ns', 'missing_ns', 'live_lag_ns')"), 6);
+  fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'recording_tracks'"), 1);
 }
 GST_END_TEST;
 

@@ -304,8 +304,12 @@ GST_START_TEST (test_version_3_plan_is_migrated)
     auto db = open_db ("v3");
     path = database_path (last_dir);
     GError *error = nullptr;
-    /* Undo migrations 4 -> 5 to 9 -> 10 too. */
-    fail_unless (db->exec ("DROP TRIGGER download_changed; ALTER TABLE downloads DROP COLUMN range_start_ns;"
+    /* Undo migrations 4 -> 5 to 10 -> 11 too. */
+    fail_unless (db->exec ("ALTER TABLE downloads DROP COLUMN live_duration_ns; ALTER TABLE downloads DROP COLUMN live_from_start;"
+        "ALTER TABLE downloads DROP COLUMN recording; ALTER TABLE downloads DROP COLUMN recorded_ns;"
+        "ALTER TABLE downloads DROP COLUMN missing_ns; ALTER TABLE downloads DROP COLUMN live_lag_ns;"
+        "DROP TABLE recording_tracks;"
+        "DROP TRIGGER download_changed; ALTER TABLE downloads DROP COLUMN range_start_ns;"
         "ALTER TABLE downloads DROP COLUMN range_end_ns; ALTER TABLE downloads DROP COLUMN wanted_position_ns;"
         "DROP TABLE periods; ALTER TABLE segments DROP COLUMN early_ns;"
         "DROP INDEX segments_to_fetch; ALTER TABLE segments DROP COLUMN fetch_url;"

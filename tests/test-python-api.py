@@ -294,6 +294,14 @@ class PythonApiTest(unittest.TestCase):
         self.assertEqual(request.get_range_end(), 2 * Gst.SECOND)
         self.assertTrue(request.set_time_range(none, none))
         self.assertEqual(request.get_range_end(), none)
+        # Live recordings: properties only.
+        self.assertEqual(request.props.live_duration, none)
+        self.assertFalse(request.props.live_from_start)
+        request.props.live_duration = 10 * Gst.SECOND
+        request.props.live_from_start = True
+        self.assertEqual((request.props.live_duration, request.props.live_from_start), (10 * Gst.SECOND, True))
+        request.props.live_duration = none
+        request.props.live_from_start = False
         read_every_property(request)
 
     def check_helper(self, kind, n):
@@ -436,6 +444,11 @@ class PythonApiTest(unittest.TestCase):
         self.assertGreaterEqual(download.get_speed(), 0)
         self.assertGreaterEqual(download.get_eta(), -1)
         self.assertGreaterEqual(download.get_estimated_length(), -1)
+        # Not a live recording: none of its figures.
+        self.assertFalse(download.is_recording())
+        self.assertEqual(download.get_recorded_duration(), 0)
+        self.assertEqual(download.get_missing_duration(), 0)
+        self.assertEqual(download.get_live_lag(), -1)
         if state == GstOffline.DownloadState.COMPLETED:
             self.assertTrue(download.is_terminal())
             self.assertIsNone(download.get_failure_message())

@@ -32,6 +32,8 @@ struct DownloadWatch {
   std::unique_ptr<ProgressDisplay> progress;
   GstOfflineDownload *latest = nullptr;
   Outcome outcome = Outcome::kRunning;
+  /* Ctrl-C asked a recording to stop (it then completes). */
+  bool stopping_recording = false;
 
   ~DownloadWatch () { g_clear_object (&latest); }
 
@@ -129,7 +131,19 @@ on_requirements_changed (GstOfflineDownloadManager *, GstOfflineRequirements, gp
 gboolean
 on_interrupt (gpointer user_data)
 {
-  static_cast<DownloadWatch *> (user_data)->finish (Outcome::kInterrupted);
+  auto *watch = static_cast<DownloadWatch *> (user_data);
+  /* A recording is ended, not interrupted: stopped, it completes with what
+   * it holds (a second Ctrl-C interrupts). */
+  if (watch->latest && gst_offline_download_is_recording (watch->latest) && !watch->stopping_recording
+      && watch->manager) {
+    watch->stopping_recording = true;
+    if (watch->progress)
+      watch->progress->show_waiting ("stopping the recording");
+    if (gst_offline_download_manager_set_stop_reason (watch->manager, watch->id.c_str (),
+            GST_OFFLINE_STOP_REASON_PAUSED_BY_USER, nullptr))
+      return G_SOURCE_CONTINUE;
+  }
+  watch->finish (Outcome::kInterrupted);
   return G_SOURCE_CONTINUE;
 }
 
@@ -414,7 +428,13 @@ run_download (GstOfflineDownloadManager *manager, GstOfflineDownloadRequest *req
     const gchar *reason = gst_offline_download_get_failure_message (final);
     return fail ("download %s failed: %s", did, reason ? reason : "unknown error");
   }
-  printf ("%s: completed, %" G_GUINT64_FORMAT " bytes\n", did, gst_offline_download_get_bytes_downloaded (final));
+  if (watch.stopping_recording)
+    gst_offline_download_manager_set_stop_reason (manager, did, GST_OFFLINE_STOP_REASON_NONE, nullptr);
+  if (gst_offline_download_is_recording (final))
+    printf ("%s: recording completed: %s, %" G_GUINT64_FORMAT " bytes\n", did, recording_text (final).c_str (),
+        gst_offline_download_get_bytes_downloaded (final));
+  else
+    printf ("%s: completed, %" G_GUINT64_FORMAT " bytes\n", did, gst_offline_download_get_bytes_downloaded (final));
   fflush (stdout);
   return kExitSuccess;
 }
@@ -432,6 +452,8 @@ command_download (Context &ctx, int argc, char **argv)
   gchar *license_url_option = nullptr;
   gchar *type_option = nullptr;
   gchar *start_option = nullptr, *end_option = nullptr;
+  gchar *duration_option = nullptr;
+  gboolean live_from_start = FALSE;
   const GOptionEntry entries[] = {
       {"type", 0, 0, G_OPTION_ARG_STRING, &type_option,
           "What the URL is: dash, hls, mss or progressive (default: detected from its suffix, its Content-Type, "
@@ -459,6 +481,11 @@ command_download (Context &ctx, int argc, char **argv)
           "Only the part from this time on (adaptive downloads): seconds (90.5) or HH:MM:SS[.mmm]", "TIME"},
       {"end", 0, 0, G_OPTION_ARG_STRING, &end_option,
           "Only the part up to this time (adaptive downloads): seconds or HH:MM:SS[.mmm]", "TIME"},
+      {"duration", 0, 0, G_OPTION_ARG_STRING, &duration_option,
+          "Live streams: record this much media, then complete (default: until the stream ends or the recording "
+          "is stopped by pause or Ctrl-C): seconds or HH:MM:SS[.mmm]", "TIME"},
+      {"live-from-start", 0, 0, G_OPTION_ARG_NONE, &live_from_start,
+          "Live streams: record from the oldest segment the playlist lists (default: from the live edge)", nullptr},
       {"no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait,
           "Only add it to the queue, print 'queued ID' and return (a 'gst-offline daemon' downloads it)",
           nullptr},
@@ -479,6 +506,7 @@ command_download (Context &ctx, int argc, char **argv)
   g_autofree gchar *type_text = type_option;
   g_autofree gchar *start_text = start_option;
   g_autofree gchar *end_text = end_option;
+  g_autofree gchar *duration_text = duration_option;
   if (status == kExitSuccess)
     status = expect_arguments ("download", argc, argv, 1, 1, "URL");
   if (status != kExitSuccess)
@@ -510,6 +538,10 @@ command_download (Context &ctx, int argc, char **argv)
     return usage_error ("download", "download: nothing to download: --video none and --audio none choose no track "
         "(add --text SPEC for text alone)");
 
+  GstClockTime live_duration = GST_CLOCK_TIME_NONE;
+  if (duration_text && (!parse_clock_time (duration_text, &live_duration) || live_duration == 0))
+    return usage_error ("download", "download: --duration '%s' is not a duration: give seconds (90, 90.5) or "
+        "HH:MM:SS[.mmm], more than 0", duration_text);
   if (start_text || end_text) {
     /* The range is checked before the URL is fetched (a typo costs no request). */
     g_autoptr (GstOfflineDownloadRequest) probe = gst_offline_download_request_new (nullptr, url);
@@ -522,6 +554,7 @@ command_download (Context &ctx, int argc, char **argv)
     return status;
   if ((start_text || end_text) && !set_time_range (request, start_text, end_text, &status))
     return status;
+  g_object_set (request, "live-duration", live_duration, "live-from-start", live_from_start, nullptr);
 
   if (no_wait)
     return queue_download (ctx, request, requested_id (id, url), (guint) retries);

@@ -177,6 +177,22 @@ holding_back (GstOfflineDownload *download, const char *data_dir, ListingMemo *m
 
 }  // namespace
 
+std::string
+recording_text (GstOfflineDownload *d)
+{
+  auto seconds = [] (guint64 ns) {
+    g_autofree gchar *text = g_strdup_printf ("%.1f s", (gdouble) ns / GST_SECOND);
+    return std::string (text);
+  };
+  std::string text = seconds (gst_offline_download_get_recorded_duration (d)) + " recorded";
+  if (GstClockTime missing = gst_offline_download_get_missing_duration (d))
+    text += ", " + seconds (missing) + " missing (played as gaps)";
+  gint64 lag = gst_offline_download_get_live_lag (d);
+  if (lag >= 0 && gst_offline_download_get_state (d) == GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING)
+    text += ", " + seconds ((guint64) lag) + " behind the live edge";
+  return text;
+}
+
 void
 write_download_json (JsonWriter &w, GstOfflineDownload *download, const char *data_dir, ListingMemo *memo)
 {
@@ -229,6 +245,19 @@ write_download_json (JsonWriter &w, GstOfflineDownload *download, const char *da
     w.number ((gdouble) range_end / GST_SECOND);
   else
     w.null ();
+  /* A live recording: the media it holds and lost, in seconds, and how far
+   * behind the live edge it is while it runs (null: unknown). */
+  w.member ("recording").boolean (gst_offline_download_is_recording (download));
+  if (gst_offline_download_is_recording (download)) {
+    w.member ("recorded_seconds").number ((gdouble) gst_offline_download_get_recorded_duration (download) / GST_SECOND);
+    w.member ("missing_seconds").number ((gdouble) gst_offline_download_get_missing_duration (download) / GST_SECOND);
+    gint64 lag = gst_offline_download_get_live_lag (download);
+    w.member ("live_lag_seconds");
+    if (lag >= 0 && gst_offline_download_get_state (download) == GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING)
+      w.number ((gdouble) lag / GST_SECOND);
+    else
+      w.null ();
+  }
   w.member ("start_time").integer (gst_offline_download_get_start_time (download));
   w.member ("update_time").integer (gst_offline_download_get_update_time (download));
   w.end_object ();
@@ -268,12 +297,13 @@ DownloadTable::add (GstOfflineDownload *d)
   /* A download of a time range says which after its URI: its percent and
    * bytes are of that range, not of the whole item. */
   std::string range = range_text (d);
+  std::string live = gst_offline_download_is_recording (d) ? " (recording: " + recording_text (d) + ")" : std::string ();
   Row row = {
       gst_offline_download_get_id (d),
       gst_offline_download_state_to_string (gst_offline_download_get_state (d)),
       format_percent (gst_offline_download_get_percent_downloaded (d)),
       format_size (gst_offline_download_get_bytes_downloaded (d)),
-      gst_offline_download_get_uri (d) + (range.empty () ? std::string () : " (range " + range + ")"),
+      gst_offline_download_get_uri (d) + (range.empty () ? std::string () : " (range " + range + ")") + live,
   };
   for (size_t c = 0; c < kColumns; c++)
     widths_[c] = std::max (widths_[c], (size_t) g_utf8_strlen (row[c].c_str (), -1));
@@ -343,6 +373,8 @@ format_download_status (GstOfflineDownload *d, const char *data_dir)
   std::string range = range_text (d);
   if (!range.empty ())
     field ("range", range);
+  if (gst_offline_download_is_recording (d))
+    field ("recording", recording_text (d));
   if (auto license = license_of (d, data_dir))
     field ("license", license_text (*license));
   field ("started", format_time_ms (gst_offline_download_get_start_time (d)));

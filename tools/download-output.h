@@ -77,6 +77,10 @@ class DownloadArrayPrinter {
  * `status` show the size. */
 std::string progress_text (GstOfflineDownload *download);
 
+/* "12.0 s recorded, 1.0 s missing (played as gaps), 3.0 s behind the live
+ * edge" of a live recording (status, list, progress). */
+std::string recording_text (GstOfflineDownload *d);
+
 /* "A to B" of the time range a download was asked for (status, list), or
  * "" for the whole item. */
 std::string range_text (GstOfflineDownload *download);

@@ -106,6 +106,14 @@ JsonWriter::number (double value)
 }
 
 JsonWriter &
+JsonWriter::boolean (bool value)
+{
+  before_value ();
+  out_ += value ? "true" : "false";
+  return *this;
+}
+
+JsonWriter &
 JsonWriter::null ()
 {
   before_value ();

@@ -29,6 +29,7 @@ class JsonWriter {
   JsonWriter &integer (gint64 value);
   JsonWriter &number (double value);
   JsonWriter &null ();
+  JsonWriter &boolean (bool value);
 
  private:
   JsonWriter &replace_last (char c);

@@ -62,6 +62,12 @@ ProgressDisplay::update (GstOfflineDownload *download)
     return;
   gdouble percent = gst_offline_download_get_percent_downloaded (download);
   std::string size = progress_text (download);
+  /* A live recording: what it holds and lost, and its lag, instead of a speed. */
+  if (gst_offline_download_is_recording (download)) {
+    std::string live = size + ", " + recording_text (download);
+    show (percent, live, live);
+    return;
+  }
   show (percent, size + speed_text (download, "  "), size + speed_text (download, ", "));
 }
 

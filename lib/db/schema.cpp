@@ -201,6 +201,26 @@ const char *const kMigrations[] = {
    "  INSERT INTO download_changes (download_id) VALUES (NEW.id);"
    "  DELETE FROM download_changes WHERE seq <= (SELECT MAX (seq) FROM download_changes) - 4096;"
    " END;"),
+  /* 10 -> 11: live recordings. The request's length of media to record
+   * (NULL: until the stream ends or the user stops it) and whether to start
+   * at the oldest segment of the window; the recording's state (whether the
+   * download is one, how much media it holds and how much is missing, how
+   * far behind the live edge it is, -1 unknown), written with the progress;
+   * and per track the media sequence number of the next segment to record,
+   * written with the segments appended to the plan, so that a recording
+   * started again goes on after the last segment it holds. */
+  ("ALTER TABLE downloads ADD COLUMN live_duration_ns INTEGER;"
+   "ALTER TABLE downloads ADD COLUMN live_from_start INTEGER NOT NULL DEFAULT 0;"
+   "ALTER TABLE downloads ADD COLUMN recording INTEGER NOT NULL DEFAULT 0;"
+   "ALTER TABLE downloads ADD COLUMN recorded_ns INTEGER NOT NULL DEFAULT 0;"
+   "ALTER TABLE downloads ADD COLUMN missing_ns INTEGER NOT NULL DEFAULT 0;"
+   "ALTER TABLE downloads ADD COLUMN live_lag_ns INTEGER NOT NULL DEFAULT -1;"
+   "CREATE TABLE recording_tracks ("
+   "  download_id TEXT NOT NULL,"
+   "  track INTEGER NOT NULL,"
+   "  next_sequence INTEGER NOT NULL,"
+   "  PRIMARY KEY (download_id, track)"
+   ") WITHOUT ROWID;"),
 };
 
 constexpr int kMigrationCount = G_N_ELEMENTS (kMigrations);

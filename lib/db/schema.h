@@ -8,7 +8,7 @@ namespace gst_offline {
 class Database;
 
 /* The schema version this build writes (PRAGMA user_version). */
-constexpr int kSchemaVersion = 10;
+constexpr int kSchemaVersion = 11;
 
 /* The migrations of one database file: migration N takes the schema from
  * version N to N+1, and `version` is the number of migrations. */

@@ -25,6 +25,13 @@ void AdaptiveDownloader::fail (const GError *error)
   done_ (error);
 }
 
+void AdaptiveDownloader::record_live (std::vector<Track> tracks, LiveRecorder::ReloadFn reload)
+{
+  recorder_ = std::make_unique<LiveRecorder> (record_, context_, cancellable_, std::move (tracks), std::move (reload),
+      [this] (const DownloadProgress &p) { progress_ (p); }, [this] (const GError *e) { done_ (e); });
+  recorder_->start ();
+}
+
 void AdaptiveDownloader::fetch_document (const std::string &url, ResourceFetch::ValidateFn validate, gsize max_bytes,
     DocumentFn then)
 {

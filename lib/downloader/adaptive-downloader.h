@@ -7,6 +7,7 @@
 #pragma once
 
 #include "downloader/downloader.h"
+#include "downloader/live-recorder.h"
 #include "downloader/segment-fetcher.h"
 #include "index/playback-plan.h"
 
@@ -60,6 +61,10 @@ class AdaptiveDownloader : public Downloader {
   /* Ends the download with `error`. The DoneFn may destroy this downloader:
    * nothing after it. */
   void fail (const GError *error);
+  /* A live stream: records it into a plan of `tracks`, reloading the
+   * manifest with `reload` (see live-recorder.h), until it ends the
+   * download. */
+  void record_live (std::vector<Track> tracks, LiveRecorder::ReloadFn reload);
 
   DownloadRecord record_;
   DownloaderContext context_;
@@ -70,6 +75,7 @@ class AdaptiveDownloader : public Downloader {
   DoneFn done_;
   std::shared_ptr<ResourceFetch> document_fetch_;
   std::shared_ptr<SegmentFetcher> fetcher_;
+  std::unique_ptr<LiveRecorder> recorder_;
   /* Whether fetcher_ fetches the plan's segments (not a sidx index), and
    * the position it was last told to go to. */
   bool fetching_plan_ = false;

@@ -34,6 +34,11 @@ struct DownloadProgress {
   gint64 content_length = -1;   /* the exact total, -1 until every length is known */
   gint64 estimated_length = -1; /* the total as far as it is known or estimated, -1 without an estimate */
   double percent = -1;          /* done, of the exact total, else of the estimate; -1 while unknown */
+  /* A live recording (DownloadRecord has the same fields). */
+  bool recording = false;
+  guint64 recorded_ns = 0;
+  guint64 missing_ns = 0;
+  gint64 live_lag_ns = -1;
 };
 
 class Downloader {

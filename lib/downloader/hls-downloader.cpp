@@ -195,6 +195,15 @@ void HlsDownloader::fetch_next_media_playlist ()
       fail (error);
       return;
     }
+    after_keys_ = [this] () {
+      if (live_) {
+        start_recording ();
+        return;
+      }
+      for (Chosen &c : chosen_)
+        c.sampled = hls_sampled_segments (*c.media);
+      sample_segments ();
+    };
     fetch_next_key ();
     return;
   }
@@ -217,11 +226,21 @@ void HlsDownloader::on_media_playlist (const std::string &bytes)
 /* Refuses what cannot be played offline, and lists the keys to fetch. */
 bool HlsDownloader::check_media_playlists (GError **error)
 {
+  bool any_live = std::any_of (chosen_.begin (), chosen_.end (), [] (const Chosen &c) { return c.media->is_live (); });
+  bool all_live = std::all_of (chosen_.begin (), chosen_.end (), [] (const Chosen &c) { return c.media->is_live (); });
+  if (any_live && !all_live) {
+    for (const Chosen &c : chosen_) {
+      if (!hls::check_not_live (*c.media, error)) {
+        g_prefix_error (error, "the chosen playlists are live and not live at once: ");
+        break;
+      }
+    }
+    return false;
+  }
+  live_ = any_live;
   for (const Chosen &c : chosen_) {
     const hls::MediaPlaylist &media = *c.media;
-    if (!hls::check_not_live (media, error))
-      return false;
-    if (media.segments.empty ()) {
+    if (media.segments.empty () && !live_) {
       g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT, "%s has no segment",
           media.uri.c_str ());
       return false;
@@ -351,9 +370,7 @@ void HlsDownloader::fetch_next_key ()
       next_key_++;
   }
   if (next_key_ == key_uris_.size ()) {
-    for (Chosen &c : chosen_)
-      c.sampled = hls_sampled_segments (*c.media);
-    sample_segments ();
+    after_keys_ ();
     return;
   }
   GST_DEBUG ("fetching AES-128 key %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT, next_key_ + 1, key_uris_.size ());
@@ -400,6 +417,107 @@ void HlsDownloader::on_key (const std::string *key, const GError *fetch_error)
   }
   next_key_++;
   fetch_next_key ();
+}
+
+/* The plan's tracks are the chosen playlists', as for a whole download. */
+void HlsDownloader::start_recording ()
+{
+  std::vector<Track> tracks;
+  for (const Chosen &c : chosen_) {
+    g_autoptr (GError) error = nullptr;
+    auto container = container_of (*c.media, c.subtitles, &error);
+    if (!container) {
+      fail (error);
+      return;
+    }
+    Track t = c.track;
+    t.index = static_cast<guint> (tracks.size ());
+    t.container = *container;
+    tracks.push_back (std::move (t));
+  }
+  GST_INFO ("%s: a live stream: recording %" G_GSIZE_FORMAT " tracks", record_.id.c_str (), tracks.size ());
+  record_live (std::move (tracks), [this] (LiveRecorder::WindowsFn done) {
+    reloaded_ = std::move (done);
+    next_reload_ = 0;
+    reload_next_media_playlist ();
+  });
+}
+
+/* The chosen playlists again, one after the other, into memory (what the
+ * recording keeps of them is its plan); then any key they add. */
+void HlsDownloader::reload_next_media_playlist ()
+{
+  if (next_reload_ == chosen_.size ()) {
+    g_autoptr (GError) error = nullptr;
+    if (!check_media_playlists (&error)) {
+      auto done = std::move (reloaded_);
+      done (nullptr, error);
+      return;
+    }
+    after_keys_ = [this] () {
+      std::vector<LiveWindow> windows = live_windows ();
+      auto done = std::move (reloaded_);
+      done (&windows, nullptr);
+    };
+    fetch_next_key ();
+    return;
+  }
+  HttpRequest request;
+  request.url = chosen_[next_reload_].uri;
+  request.headers = record_.headers;
+  request.retry = context_.retry;
+  request.max_size = hls::ParseLimits ().max_bytes;
+  request.what = "cannot reload the live playlist";
+  http_request_async (std::move (request), cancellable_, [this] (HttpResponse *response, const GError *fetch_error) {
+    g_autoptr (GError) error = nullptr;
+    Chosen &c = chosen_[next_reload_];
+    std::optional<hls::MediaPlaylist> media;
+    if (!fetch_error && check_is_playlist (response->body.substr (0, 16), c.uri, &error))
+      media = hls::parse_media_playlist (response->body, c.uri, &error, hls::ParseLimits ());
+    if (fetch_error || !media) {
+      auto done = std::move (reloaded_);
+      done (nullptr, fetch_error ? fetch_error : error);
+      return;
+    }
+    c.media = std::move (media);
+    next_reload_++;
+    reload_next_media_playlist ();
+  });
+}
+
+std::vector<LiveWindow> HlsDownloader::live_windows () const
+{
+  std::vector<LiveWindow> windows;
+  for (const Chosen &c : chosen_) {
+    const hls::MediaPlaylist &media = *c.media;
+    LiveWindow w;
+    w.target_duration_ns = media.target_duration;
+    w.ended = !media.is_live ();
+    bool discontinuity = false;
+    for (const hls::Segment &segment : media.segments) {
+      discontinuity = discontinuity || segment.discontinuity;
+      if (segment.gap)
+        continue;  /* missing on the server: playback skips the hole */
+      LiveSegment s;
+      s.sequence = segment.media_sequence;
+      s.duration_ns = segment.duration;
+      s.discontinuity = discontinuity;
+      discontinuity = false;
+      s.spec = segment_spec (segment.uri, http_range (segment.byte_range));
+      if (c.estimate_bandwidth > 0)
+        s.spec.expected_length = estimate_segment_length (c.estimate_bandwidth, segment.duration);
+      if (segment.init_section)
+        s.init = segment_spec (segment.init_section->uri, http_range (segment.init_section->byte_range));
+      if (segment.key && segment.key->method == hls::KeyMethod::Aes128) {
+        s.key_resource = hls_key_name (record_.id, segment.key->uri);
+        hls::Iv iv = segment.iv ();
+        s.iv.assign (reinterpret_cast<const char *> (iv.data ()), iv.size ());
+      }
+      w.segments.push_back (std::move (s));
+    }
+    windows.push_back (std::move (w));
+  }
+  return windows;
 }
 
 /* One plan track per media playlist; each init section and segment is

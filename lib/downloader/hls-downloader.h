@@ -12,7 +12,12 @@
  * no video variant. With stream keys (tracks/hls-tracks.h) exactly the
  * named variants and renditions are taken.
  *
- * Refused with UNSUPPORTED: live playlists, SAMPLE-AES and SAMPLE-AES-CTR,
+ * Live playlists (no EXT-X-ENDLIST, not of type VOD) are recorded by a
+ * LiveRecorder (live-recorder.h): every chosen media playlist is reloaded,
+ * and the segments it adds are recorded by media sequence number.
+ *
+ * Refused with UNSUPPORTED: a master whose chosen playlists are live and
+ * not live at once, SAMPLE-AES and SAMPLE-AES-CTR,
  * AES-128 keys in another KEYFORMAT than "identity", encrypted EXT-X-MAP
  * sections and packed audio (.aac, .mp3, .ac3, .ec3 segments).
  *
@@ -68,6 +73,9 @@ class HlsDownloader : public AdaptiveDownloader {
   void sample_segments ();
   void estimate_bandwidths ();
   void fetch_next_key ();
+  void start_recording ();
+  void reload_next_media_playlist ();
+  std::vector<LiveWindow> live_windows () const;
   void on_key (const std::string *key, const GError *error);
   bool draw_plan (Plan *plan, playback_plan::Writer &segments, GError **error) override;
   void drop_segment_lists () override;
@@ -87,6 +95,13 @@ class HlsDownloader : public AdaptiveDownloader {
   std::vector<std::string> key_uris_;
   size_t next_key_ = 0;
   GstOfflineDrmStore *drm_store_ = nullptr;  /* the license manager's */
+  /* The chosen playlists are live: recorded. */
+  bool live_ = false;
+  /* What comes once the keys are fetched. */
+  std::function<void ()> after_keys_;
+  /* A reload of the live playlists: the next to reload, and who waits. */
+  size_t next_reload_ = 0;
+  LiveRecorder::WindowsFn reloaded_;
 };
 
 }  // namespace gst_offline

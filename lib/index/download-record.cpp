@@ -13,7 +13,8 @@ namespace {
 constexpr const char *kColumns =
     "id, uri, type, stream_keys, headers, custom_data, key_set_id, state, start_time_ms, "
     "update_time_ms, content_length, stop_reason, failure_code, failure_message, percent, "
-    "bytes_downloaded, license_url, estimated_length, range_start_ns, range_end_ns";
+    "bytes_downloaded, license_url, estimated_length, range_start_ns, range_end_ns, live_duration_ns, live_from_start, "
+    "recording, recorded_ns, missing_ns, live_lag_ns";
 
 bool is_known_state (gint64 value)
 {
@@ -93,6 +94,19 @@ std::optional<std::string> read_row (const Statement &row, DownloadRecord &r)
   }
   if (r.range_start_ns && r.range_end_ns && *r.range_end_ns <= *r.range_start_ns)
     return "time range ends before it starts";
+  r.live_duration_ns.reset ();
+  if (!row.is_null (20)) {
+    if (row.int64 (20) <= 0)
+      return "live duration " + row.text (20) + " is not positive";
+    r.live_duration_ns = static_cast<guint64> (row.int64 (20));
+  }
+  r.live_from_start = row.int64 (21) != 0;
+  r.recording = row.int64 (22) != 0;
+  if (row.int64 (23) < 0 || row.int64 (24) < 0)
+    return "recorded or missing duration is negative";
+  r.recorded_ns = static_cast<guint64> (row.int64 (23));
+  r.missing_ns = static_cast<guint64> (row.int64 (24));
+  r.live_lag_ns = MAX (row.int64 (25), -1);
   return std::nullopt;
 }
 
@@ -193,7 +207,7 @@ std::optional<std::vector<DownloadRecord>> list (Database &db, std::vector<std::
 bool put (Database &db, const DownloadRecord &r, GError **error)
 {
   std::string sql = std::string ("INSERT OR REPLACE INTO downloads (") + kColumns
-      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   auto stmt = db.prepare (sql.c_str (), error);
   if (!stmt)
     return false;
@@ -227,13 +241,21 @@ bool put (Database &db, const DownloadRecord &r, GError **error)
     stmt->bind (20, static_cast<gint64> (*r.range_end_ns));
   else
     stmt->bind_null (20);
+  if (r.live_duration_ns)
+    stmt->bind (21, static_cast<gint64> (MIN (*r.live_duration_ns, static_cast<guint64> (G_MAXINT64))));
+  else
+    stmt->bind_null (21);
+  stmt->bind (22, static_cast<gint64> (r.live_from_start ? 1 : 0)).bind (23, static_cast<gint64> (r.recording ? 1 : 0))
+      .bind (24, static_cast<gint64> (r.recorded_ns)).bind (25, static_cast<gint64> (r.missing_ns))
+      .bind (26, r.live_lag_ns);
   return stmt->run (error);
 }
 
 bool update_state (Database &db, const DownloadRecord &r, GError **error)
 {
   auto stmt = db.prepare ("UPDATE downloads SET state = ?, failure_code = ?, failure_message = ?, content_length = ?, "
-      "percent = ?, bytes_downloaded = ?, update_time_ms = ?, estimated_length = ? WHERE id = ?", error);
+      "percent = ?, bytes_downloaded = ?, update_time_ms = ?, estimated_length = ?, recording = ?, recorded_ns = ?, "
+      "missing_ns = ?, live_lag_ns = ? WHERE id = ?", error);
   if (!stmt)
     return false;
   stmt->bind (1, static_cast<gint64> (r.state));
@@ -242,18 +264,23 @@ bool update_state (Database &db, const DownloadRecord &r, GError **error)
   else
     stmt->bind_null (2).bind_null (3);
   stmt->bind (4, r.content_length).bind (5, r.percent).bind (6, static_cast<gint64> (r.bytes_downloaded))
-      .bind (7, r.update_time_ms).bind (8, r.estimated_length).bind (9, r.id);
+      .bind (7, r.update_time_ms).bind (8, r.estimated_length).bind (9, static_cast<gint64> (r.recording ? 1 : 0))
+      .bind (10, static_cast<gint64> (r.recorded_ns)).bind (11, static_cast<gint64> (r.missing_ns))
+      .bind (12, r.live_lag_ns).bind (13, r.id);
   return stmt->run (error);
 }
 
 bool update_progress (Database &db, const DownloadRecord &r, GError **error)
 {
   auto stmt = db.prepare ("UPDATE downloads SET content_length = ?, percent = ?, bytes_downloaded = ?, "
-      "update_time_ms = ?, estimated_length = ? WHERE id = ?", error);
+      "update_time_ms = ?, estimated_length = ?, recording = ?, recorded_ns = ?, missing_ns = ?, live_lag_ns = ? "
+      "WHERE id = ?", error);
   if (!stmt)
     return false;
   stmt->bind (1, r.content_length).bind (2, r.percent).bind (3, static_cast<gint64> (r.bytes_downloaded))
-      .bind (4, r.update_time_ms).bind (5, r.estimated_length).bind (6, r.id);
+      .bind (4, r.update_time_ms).bind (5, r.estimated_length).bind (6, static_cast<gint64> (r.recording ? 1 : 0))
+      .bind (7, static_cast<gint64> (r.recorded_ns)).bind (8, static_cast<gint64> (r.missing_ns))
+      .bind (9, r.live_lag_ns).bind (10, r.id);
   return stmt->run (error);
 }
 

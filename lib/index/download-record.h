@@ -31,6 +31,11 @@ struct DownloadRecord {
    * the start, to the end). Adaptive downloads only. */
   std::optional<guint64> range_start_ns;
   std::optional<guint64> range_end_ns;
+  /* A live stream: how much media to record (none: until it ends or is
+   * stopped), and whether from the oldest segment of the window rather
+   * than from the live edge. */
+  std::optional<guint64> live_duration_ns;
+  bool live_from_start = false;
   /* Its state. */
   GstOfflineDownloadState state = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
   gint64 start_time_ms = 0;
@@ -44,6 +49,14 @@ struct DownloadRecord {
   std::string failure_message;
   double percent = -1;
   guint64 bytes_downloaded = 0;
+  /* A live recording (known once its downloader read the playlist): the
+   * media it holds, the media it lost (segments gone from the window before
+   * they were fetched, time while nobody recorded), and how far behind the
+   * live edge its last segment is (-1: unknown, or not recording now). */
+  bool recording = false;
+  guint64 recorded_ns = 0;
+  guint64 missing_ns = 0;
+  gint64 live_lag_ns = -1;
   /* Runtime only, never persisted: known while this process downloads it. */
   double speed = 0;          /* bytes per second */
   gint64 eta_seconds = -1;

@@ -41,6 +41,8 @@ enum {
   PROP_LICENSE_URL,
   PROP_RANGE_START,
   PROP_RANGE_END,
+  PROP_LIVE_DURATION,
+  PROP_LIVE_FROM_START,
   N_PROPS
 };
 static GParamSpec *properties[N_PROPS];
@@ -152,6 +154,17 @@ static void gst_offline_download_request_set_property (GObject *object, guint pr
         bound.reset ();
       break;
     }
+    case PROP_LIVE_DURATION: {
+      guint64 time = g_value_get_uint64 (value);
+      if (GST_CLOCK_TIME_IS_VALID (time) && time > 0)
+        self->record.live_duration_ns = time;
+      else
+        self->record.live_duration_ns.reset ();
+      break;
+    }
+    case PROP_LIVE_FROM_START:
+      self->record.live_from_start = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
   }
@@ -190,6 +203,12 @@ static void gst_offline_download_request_get_property (GObject *object, guint pr
       break;
     case PROP_RANGE_END:
       g_value_set_uint64 (value, gst_offline_download_request_get_range_end (self));
+      break;
+    case PROP_LIVE_DURATION:
+      g_value_set_uint64 (value, self->record.live_duration_ns.value_or (GST_CLOCK_TIME_NONE));
+      break;
+    case PROP_LIVE_FROM_START:
+      g_value_set_boolean (value, self->record.live_from_start);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -248,6 +267,28 @@ static void gst_offline_download_request_class_init (GstOfflineDownloadRequestCl
   properties[PROP_RANGE_END] = g_param_spec_uint64 ("range-end", "Range end",
       "Where the time range to download ends, in ns (GST_CLOCK_TIME_NONE: at the end)", 0, G_MAXUINT64,
       GST_CLOCK_TIME_NONE, flags);
+  /**
+   * GstOfflineDownloadRequest:live-duration:
+   *
+   * A live stream (an HLS playlist without `EXT-X-ENDLIST`) is recorded:
+   * this is how many nanoseconds of media to record before the recording
+   * ends as a completed download. %GST_CLOCK_TIME_NONE (or 0): until the
+   * stream ends or the download is stopped (a stop reason, pause, or the
+   * manager going away), which also completes a recording. Ignored for
+   * content that is not live.
+   */
+  properties[PROP_LIVE_DURATION] = g_param_spec_uint64 ("live-duration", "Live duration",
+      "Live streams: ns of media to record (GST_CLOCK_TIME_NONE: until the stream ends or the download is stopped)",
+      0, G_MAXUINT64, GST_CLOCK_TIME_NONE, flags);
+  /**
+   * GstOfflineDownloadRequest:live-from-start:
+   *
+   * A live stream is recorded from the oldest segment its playlist still
+   * lists rather than from the live edge (three target durations back, as
+   * players start). Ignored for content that is not live.
+   */
+  properties[PROP_LIVE_FROM_START] = g_param_spec_boolean ("live-from-start", "Live from start",
+      "Live streams: record from the oldest segment of the window rather than from the live edge", FALSE, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

@@ -202,6 +202,47 @@ SNAPSHOT_GETTER (gdouble, speed, 0, self->record.speed)
 SNAPSHOT_GETTER (gint64, eta, -1, self->record.eta_seconds)
 
 /**
+ * gst_offline_download_is_recording:
+ * @self: a #GstOfflineDownload
+ *
+ * Returns: %TRUE if it records a live stream (known once its playlist was
+ *   read), running or done: a recording completes at its live duration, at
+ *   the end of the stream or when it is stopped.
+ */
+gboolean gst_offline_download_is_recording (GstOfflineDownload *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD (self), FALSE);
+  return self->record.recording;
+}
+
+/**
+ * gst_offline_download_get_recorded_duration:
+ * @self: a #GstOfflineDownload
+ *
+ * Returns: a recording: the nanoseconds of media it holds (0 otherwise).
+ */
+SNAPSHOT_GETTER (GstClockTime, recorded_duration, 0, self->record.recorded_ns)
+
+/**
+ * gst_offline_download_get_missing_duration:
+ * @self: a #GstOfflineDownload
+ *
+ * Returns: a recording: the nanoseconds of media it lost — segments that
+ *   left the live window before they could be fetched, time while no
+ *   process recorded it — which play as gaps (0 otherwise).
+ */
+SNAPSHOT_GETTER (GstClockTime, missing_duration, 0, self->record.missing_ns)
+
+/**
+ * gst_offline_download_get_live_lag:
+ * @self: a #GstOfflineDownload
+ *
+ * Returns: a running recording: how many nanoseconds of media the live edge
+ *   is ahead of the last segment recorded, -1 when unknown or not running.
+ */
+SNAPSHOT_GETTER (gint64, live_lag, -1, self->record.live_lag_ns)
+
+/**
  * gst_offline_download_is_terminal:
  * @self: a #GstOfflineDownload
  *

@@ -128,6 +128,27 @@ std::unique_ptr<Writer> Writer::begin (Database &db, const std::string &download
   return std::unique_ptr<Writer> (new Writer (db, download_id, std::move (*transaction), std::move (*segment_stmt)));
 }
 
+std::unique_ptr<Writer> Writer::append (Database &db, const std::string &download_id, GError **error)
+{
+  auto transaction = db.begin (error);
+  if (!transaction)
+    return nullptr;
+  std::string segment_sql = std::string ("INSERT INTO segments (download_id, ") + kSegmentColumns
+      + ", fetch_url, range_offset, range_length, expected_length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  auto segment_stmt = db.prepare (segment_sql.c_str (), error);
+  if (!segment_stmt)
+    return nullptr;
+  return std::unique_ptr<Writer> (new Writer (db, download_id, std::move (*transaction), std::move (*segment_stmt)));
+}
+
+bool Writer::set_next_sequence (guint track, guint64 sequence, GError **error)
+{
+  auto stmt = db_.prepare ("INSERT OR REPLACE INTO recording_tracks (download_id, track, next_sequence) VALUES (?, ?, ?)",
+      error);
+  return stmt && stmt->bind (1, download_id_).bind (2, static_cast<gint64> (track))
+      .bind (3, static_cast<gint64> (MIN (sequence, static_cast<guint64> (G_MAXINT64)))).run (error);
+}
+
 bool Writer::add (const PlanSegment &s, GError **error)
 {
   Statement &stmt = segment_;
@@ -464,10 +485,48 @@ guint64 duration_ns (Database &db, const std::string &download_id)
   return static_cast<guint64> (MAX (stmt->int64 (0), 0));
 }
 
+std::optional<std::map<guint, guint64>> next_sequences (Database &db, const std::string &download_id, GError **error)
+{
+  auto stmt = db.prepare ("SELECT track, next_sequence FROM recording_tracks WHERE download_id = ?", error);
+  if (!stmt)
+    return std::nullopt;
+  stmt->bind (1, download_id);
+  std::map<guint, guint64> result;
+  auto rows = stmt->rows (error);
+  for (Statement &row : rows)
+    result[static_cast<guint> (CLAMP (row.int64 (0), 0, G_MAXUINT))] = static_cast<guint64> (MAX (row.int64 (1), 0));
+  if (rows.failed ())
+    return std::nullopt;
+  return result;
+}
+
+guint64 track_media_ns (Database &db, const std::string &download_id, guint track)
+{
+  auto stmt = db.prepare ("SELECT COALESCE (SUM (duration_ns), 0) FROM segments WHERE download_id = ? AND track = ?",
+      nullptr);
+  if (!stmt || stmt->bind (1, download_id).bind (2, static_cast<gint64> (track)).step (nullptr) != Statement::Step::Row)
+    return 0;
+  return static_cast<guint64> (MAX (stmt->int64 (0), 0));
+}
+
+std::optional<PlanSegment> last_segment (Database &db, const std::string &download_id, guint track, GError **error)
+{
+  std::string sql = std::string ("SELECT ") + kSegmentReadColumns
+      + " FROM segments WHERE download_id = ? AND track = ? ORDER BY number DESC LIMIT 1";
+  auto stmt = db.prepare (sql.c_str (), error);
+  if (!stmt)
+    return std::nullopt;
+  stmt->bind (1, download_id).bind (2, static_cast<gint64> (track));
+  auto found = collect (*stmt, error);
+  if (!found || found->empty ())
+    return std::nullopt;
+  return found->front ();
+}
+
 bool remove_all_but_segments (Database &db, const std::string &download_id, GError **error)
 {
   for (const char *sql : { "DELETE FROM track_protection WHERE download_id = ?", "DELETE FROM tracks WHERE download_id = ?",
-           "DELETE FROM periods WHERE download_id = ?" }) {
+           "DELETE FROM periods WHERE download_id = ?", "DELETE FROM recording_tracks WHERE download_id = ?" }) {
     auto stmt = db.prepare (sql, error);
     if (!stmt || !stmt->bind (1, download_id).run (error))
       return false;

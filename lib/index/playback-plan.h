@@ -13,6 +13,7 @@
 
 #include "db/database.h"
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -104,6 +105,13 @@ class Writer {
   static std::unique_ptr<Writer> begin (Database &db, const std::string &download_id, GError **error);
   bool add (const PlanSegment &segment, GError **error);
   bool finish (const std::vector<Track> &tracks, const std::vector<PlanPeriod> &periods, GError **error);
+  /* A live recording's plan grows: append () opens a writer that keeps the
+   * plan there and adds () segments after its own (numbered on within each
+   * track), set_next_sequence () notes where each track goes on, and
+   * commit () makes both visible at once. */
+  static std::unique_ptr<Writer> append (Database &db, const std::string &download_id, GError **error);
+  bool set_next_sequence (guint track, guint64 sequence, GError **error);
+  bool commit (GError **error) { return transaction_.commit (error); }
   /* Segments added so far. */
   guint64 count () const { return count_; }
 
@@ -148,6 +156,13 @@ std::optional<std::vector<PlanFetch>> period_anchors (Database &db, const std::s
 bool check_range_start (guint64 start_ns, guint64 duration_ns, GError **error);
 /* The end of the latest segment of any track, or 0. */
 guint64 duration_ns (Database &db, const std::string &download_id);
+/* A recording's media sequence number of the next segment to record, per
+ * track (Writer::set_next_sequence ()); empty when it has none. */
+std::optional<std::map<guint, guint64>> next_sequences (Database &db, const std::string &download_id, GError **error);
+/* The sum of the durations of a track's segments (0 without any). */
+guint64 track_media_ns (Database &db, const std::string &download_id, guint track);
+/* The last segment of a track, if it has any. */
+std::optional<PlanSegment> last_segment (Database &db, const std::string &download_id, guint track, GError **error);
 /* Deletes the plan of `download_id`: its tracks, periods and segments. */
 bool remove (Database &db, const std::string &download_id, GError **error);
 /* Deletes its tracks and periods, and leaves its segments (the bulk of a

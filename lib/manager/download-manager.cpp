@@ -1050,6 +1050,12 @@ void ManagerCore::on_progress (Task *task, const DownloadProgress &progress)
    * last segment comes before the download's state is committed, and a
    * snapshot signalled in between must not claim it. */
   record.percent = MAX (record.percent, MIN (progress.percent, 99.9));
+  if (progress.recording) {
+    record.recording = true;
+    record.recorded_ns = progress.recorded_ns;
+    record.missing_ns = progress.missing_ns;
+    record.live_lag_ns = progress.live_lag_ns;
+  }
   gint64 content_length = record.estimated_length;
   gint64 now = g_get_monotonic_time ();
   if (task->speed_sample_us == 0 || bytes < task->speed_sample_bytes) {
@@ -1111,6 +1117,7 @@ void ManagerCore::on_done (const std::string &id, const GError *error)
       record.bytes_downloaded = held;
       record.content_length = record.estimated_length = static_cast<gint64> (held);
       record.percent = 100;
+      record.live_lag_ns = -1;
       GST_INFO ("download %s completed: %" G_GUINT64_FORMAT " bytes", id.c_str (), record.bytes_downloaded);
       persist_state (record);
       claims.erase (id);

@@ -53,5 +53,13 @@ GST_OFFLINE_API
 gint64 gst_offline_download_get_eta (GstOfflineDownload *self);
 GST_OFFLINE_API
 gboolean gst_offline_download_is_terminal (GstOfflineDownload *self);
+GST_OFFLINE_API
+gboolean gst_offline_download_is_recording (GstOfflineDownload *self);
+GST_OFFLINE_API
+GstClockTime gst_offline_download_get_recorded_duration (GstOfflineDownload *self);
+GST_OFFLINE_API
+GstClockTime gst_offline_download_get_missing_duration (GstOfflineDownload *self);
+GST_OFFLINE_API
+gint64 gst_offline_download_get_live_lag (GstOfflineDownload *self);
 
 G_END_DECLS

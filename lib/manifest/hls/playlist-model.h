@@ -116,7 +116,8 @@ struct MediaPlaylist {
 
   /* The sum of the segment durations. */
   GstClockTime duration () const;
-  /* A live playlist may still grow: offline downloads refuse it. */
+  /* A live playlist may still grow: it is recorded (downloader/live-recorder.h),
+   * not downloaded whole. */
   bool is_live () const { return !end_list && type != PlaylistType::Vod; }
 };
 

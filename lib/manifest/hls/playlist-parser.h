@@ -39,8 +39,9 @@ std::optional<Playlist> parse_playlist (std::string_view bytes, const std::strin
 std::optional<MediaPlaylist> parse_media_playlist (std::string_view bytes, const std::string &playlist_uri,
     GError **error, const ParseLimits &limits = ParseLimits ());
 
-/* Offline downloads need the whole presentation: a live playlist (see
- * MediaPlaylist::is_live) is an UNSUPPORTED error naming `playlist.uri`. */
+/* Where the whole presentation is needed (a download whose other playlists
+ * are not live): a live playlist (see MediaPlaylist::is_live) is an
+ * UNSUPPORTED error naming `playlist.uri`. */
 bool check_not_live (const MediaPlaylist &playlist, GError **error);
 
 }  // namespace hls

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "live-origin.h"
+
+#include <libsoup/soup.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace ot {
+
+namespace {
+
+std::string read_file (const std::string &path)
+{
+  gchar *contents = nullptr;
+  gsize length = 0;
+  if (!g_file_get_contents (path.c_str (), &contents, &length, nullptr))
+    return {};
+  std::string text (contents, length);
+  g_free (contents);
+  return text;
+}
+
+struct Served {
+  LiveOrigin *origin;
+  std::string track;
+  guint sequence;
+};
+
+}  // namespace
+
+LiveOrigin::LiveOrigin (const std::vector<Track> &tracks, guint window, guint initial, guint period_ms,
+    const std::string &master)
+    : tracks_ (tracks), window_ (window), period_ms_ (period_ms), master_ (master)
+{
+  g_mutex_init (&lock_);
+  g_cond_init (&cond_);
+  for (const Track &t : tracks_) {
+    std::istringstream lines (read_file (t.dir + "/index.m3u8"));
+    std::string line, duration;
+    std::vector<Segment> &list = segments_[t.name];
+    while (std::getline (lines, line)) {
+      if (line.rfind ("#EXTINF:", 0) == 0) {
+        duration = line.substr (8);
+        if (!duration.empty () && duration.back () == ',')
+          duration.pop_back ();
+      } else if (!line.empty () && line[0] != '#') {
+        list.push_back (Segment { line, duration });
+      }
+    }
+    g_assert (!list.empty ());
+    total_ = total_ == 0 ? list.size () : MIN (total_, list.size ());
+  }
+  published_ = MIN (initial, total_);
+  context_ = g_main_context_new ();
+  loop_ = g_main_loop_new (context_, FALSE);
+  thread_ = g_thread_new ("live-origin", thread_main, this);
+  g_mutex_lock (&lock_);
+  while (base_url_.empty ())
+    g_cond_wait (&cond_, &lock_);
+  g_mutex_unlock (&lock_);
+}
+
+LiveOrigin::~LiveOrigin ()
+{
+  g_main_context_invoke (context_, [] (gpointer loop) -> gboolean {
+    g_main_loop_quit (static_cast<GMainLoop *> (loop));
+    return G_SOURCE_REMOVE;
+  }, loop_);
+  g_thread_join (thread_);
+  g_main_loop_unref (loop_);
+  g_main_context_unref (context_);
+  g_cond_clear (&cond_);
+  g_mutex_clear (&lock_);
+}
+
+gpointer LiveOrigin::thread_main (gpointer data)
+{
+  auto self = static_cast<LiveOrigin *> (data);
+  g_main_context_push_thread_default (self->context_);
+  SoupServer *soup = soup_server_new ("server-header", "live-origin ", nullptr);
+  soup_server_add_handler (soup, nullptr, [] (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
+      gpointer user_data) {
+    auto origin = static_cast<LiveOrigin *> (user_data);
+    guint status = SOUP_STATUS_NOT_FOUND;
+    std::string body, type = "application/octet-stream";
+    origin->handle (path, &status, &body, &type);
+    soup_server_message_set_status (msg, status, nullptr);
+    if (status == SOUP_STATUS_OK) {
+      soup_message_headers_append (soup_server_message_get_response_headers (msg), "Cache-Control", "no-cache");
+      soup_server_message_set_response (msg, type.c_str (), SOUP_MEMORY_COPY, body.data (), body.size ());
+      /* A segment counts as served once its last byte went out. */
+      std::string p (path);
+      size_t slash = p.find ('/', 1);
+      std::string file = slash == std::string::npos ? "" : p.substr (slash + 1);
+      std::string track = slash == std::string::npos ? "" : p.substr (1, slash - 1);
+      auto list = origin->segments_.find (track);
+      if (list != origin->segments_.end ()) {
+        for (guint i = 0; i < list->second.size (); i++) {
+          if (list->second[i].file != file)
+            continue;
+          auto served = new Served { origin, track, i };
+          g_signal_connect_data (msg, "finished", G_CALLBACK (+[] (SoupServerMessage *, gpointer d) {
+            auto s = static_cast<Served *> (d);
+            g_mutex_lock (&s->origin->lock_);
+            s->origin->served_[s->track].insert (s->sequence);
+            g_cond_broadcast (&s->origin->cond_);
+            g_mutex_unlock (&s->origin->lock_);
+          }), served, [] (gpointer d, GClosure *) { delete static_cast<Served *> (d); }, G_CONNECT_DEFAULT);
+        }
+      }
+    }
+  }, self, nullptr);
+  GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *address = g_inet_socket_address_new (loopback, 0);
+  GError *error = nullptr;
+  if (!soup_server_listen (soup, address, (SoupServerListenOptions) 0, &error))
+    g_error ("live-origin: cannot listen on 127.0.0.1: %s", error->message);
+  g_object_unref (address);
+  g_object_unref (loopback);
+  GSList *uris = soup_server_get_uris (soup);
+  guint port = g_uri_get_port (static_cast<GUri *> (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  GSource *timer = g_timeout_source_new (self->period_ms_);
+  g_source_set_callback (timer, publish_next, self, nullptr);
+  g_source_attach (timer, self->context_);
+
+  g_mutex_lock (&self->lock_);
+  self->base_url_ = "http://127.0.0.1:" + std::to_string (port);
+  g_cond_broadcast (&self->cond_);
+  g_mutex_unlock (&self->lock_);
+
+  g_main_loop_run (self->loop_);
+
+  g_source_destroy (timer);
+  g_source_unref (timer);
+  soup_server_disconnect (soup);
+  g_object_unref (soup);
+  while (g_main_context_iteration (self->context_, FALSE))
+    ;
+  g_main_context_pop_thread_default (self->context_);
+  return nullptr;
+}
+
+/* Wall-clock time passes: the next segment is published. */
+gboolean LiveOrigin::publish_next (gpointer data)
+{
+  auto self = static_cast<LiveOrigin *> (data);
+  g_mutex_lock (&self->lock_);
+  if (self->published_ < self->total_)
+    self->published_++;
+  g_cond_broadcast (&self->cond_);
+  g_mutex_unlock (&self->lock_);
+  return G_SOURCE_CONTINUE;
+}
+
+std::string LiveOrigin::playlist (const std::string &track)
+{
+  const std::vector<Segment> &list = segments_[track];
+  guint first = published_ > window_ ? published_ - window_ : 0;
+  double target = 1;
+  for (const Segment &s : list)
+    target = MAX (target, std::ceil (g_ascii_strtod (s.duration.c_str (), nullptr)));
+  std::string text = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:" + std::to_string ((int) target)
+      + "\n#EXT-X-MEDIA-SEQUENCE:" + std::to_string (first) + "\n";
+  for (guint i = first; i < published_; i++)
+    text += "#EXTINF:" + list[i].duration + ",\n" + list[i].file + "\n";
+  if (end_ && published_ == total_)
+    text += "#EXT-X-ENDLIST\n";
+  return text;
+}
+
+void LiveOrigin::handle (const std::string &path, guint *status, std::string *body, std::string *type)
+{
+  g_mutex_lock (&lock_);
+  if (path == "/master.m3u8" && !master_.empty ()) {
+    *status = SOUP_STATUS_OK;
+    *body = master_;
+    *type = "application/vnd.apple.mpegurl";
+  }
+  size_t slash = path.find ('/', 1);
+  if (slash != std::string::npos) {
+    std::string track = path.substr (1, slash - 1), file = path.substr (slash + 1);
+    auto list = segments_.find (track);
+    if (list != segments_.end () && file == "index.m3u8" && failing_playlists_ > 0) {
+      failing_playlists_--;
+      *status = SOUP_STATUS_SERVICE_UNAVAILABLE;
+    } else if (list != segments_.end () && file == "index.m3u8") {
+      *status = SOUP_STATUS_OK;
+      *body = playlist (track);
+      *type = "application/vnd.apple.mpegurl";
+    } else if (list != segments_.end ()) {
+      for (guint i = 0; i < published_; i++) {
+        if (list->second[i].file != file || dropped_.count (i))
+          continue;
+        for (const Track &t : tracks_) {
+          if (t.name == track)
+            *body = read_file (t.dir + "/" + file);
+        }
+        *status = SOUP_STATUS_OK;
+        *type = "video/mp2t";
+      }
+    }
+  }
+  g_mutex_unlock (&lock_);
+}
+
+std::string LiveOrigin::url (const std::string &path) const
+{
+  return base_url_ + path;
+}
+
+void LiveOrigin::drop (guint sequence)
+{
+  g_mutex_lock (&lock_);
+  dropped_.insert (sequence);
+  g_mutex_unlock (&lock_);
+}
+
+void LiveOrigin::fail_playlists (guint count)
+{
+  g_mutex_lock (&lock_);
+  failing_playlists_ = count;
+  g_mutex_unlock (&lock_);
+}
+
+void LiveOrigin::end_when_published ()
+{
+  g_mutex_lock (&lock_);
+  end_ = true;
+  g_mutex_unlock (&lock_);
+}
+
+void LiveOrigin::wait_published (guint count)
+{
+  g_mutex_lock (&lock_);
+  g_assert (count <= total_);
+  while (published_ < count)
+    g_cond_wait (&cond_, &lock_);
+  g_mutex_unlock (&lock_);
+}
+
+guint LiveOrigin::published ()
+{
+  g_mutex_lock (&lock_);
+  guint count = published_;
+  g_mutex_unlock (&lock_);
+  return count;
+}
+
+void LiveOrigin::wait_served (const std::string &track, guint count)
+{
+  g_mutex_lock (&lock_);
+  while (served_[track].size () < count)
+    g_cond_wait (&cond_, &lock_);
+  g_mutex_unlock (&lock_);
+}
+
+std::set<guint> LiveOrigin::served (const std::string &track)
+{
+  g_mutex_lock (&lock_);
+  std::set<guint> copy = served_[track];
+  g_mutex_unlock (&lock_);
+  return copy;
+}
+
+std::string LiveOrigin::segment_file (const std::string &track, guint sequence) const
+{
+  for (const Track &t : tracks_) {
+    if (t.name == track)
+      return t.dir + "/" + segments_.at (track).at (sequence).file;
+  }
+  return {};
+}
+
+}  // namespace ot

@@ -1,0 +1,86 @@
+/* A live HLS origin for the recording tests: a libsoup server on 127.0.0.1,
+ * in a thread of its own, that publishes the segments of VOD media
+ * playlists made by ffmpeg one at a time as wall-clock time passes (one
+ * every `period_ms`), and lists the last `window` published in a sliding
+ * media playlist without EXT-X-ENDLIST (EXT-X-MEDIA-SEQUENCE = the first
+ * listed). Tests wait on its events (a segment published, a segment
+ * served), never on the clock.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace ot {
+
+class LiveOrigin {
+ public:
+  struct Track {
+    std::string name;  /* served at /NAME/index.m3u8 and /NAME/<segment> */
+    std::string dir;   /* ffmpeg's index.m3u8 (VOD) and its segments */
+  };
+
+  /* `initial` segments are published at once; `master` (may be empty) is
+   * served at /master.m3u8. */
+  LiveOrigin (const std::vector<Track> &tracks, guint window, guint initial, guint period_ms,
+      const std::string &master = "");
+  ~LiveOrigin ();
+  LiveOrigin (const LiveOrigin &) = delete;
+  LiveOrigin &operator= (const LiveOrigin &) = delete;
+
+  /* http://127.0.0.1:PORT`path` */
+  std::string url (const std::string &path) const;
+  /* Segment `sequence` of every track answers 404, as one that left the
+   * origin's window does. */
+  void drop (guint sequence);
+  /* The next `count` playlist requests answer 503. */
+  void fail_playlists (guint count);
+  /* The stream ends once every segment is published (EXT-X-ENDLIST). */
+  void end_when_published ();
+  /* Blocks until at least `count` segments are published. */
+  void wait_published (guint count);
+  guint published ();
+  /* Blocks until `count` segments of `track` were served whole. */
+  void wait_served (const std::string &track, guint count);
+  /* The segments of `track` served whole, by sequence number. */
+  std::set<guint> served (const std::string &track);
+  /* The file of segment `sequence` of `track`. */
+  std::string segment_file (const std::string &track, guint sequence) const;
+  guint total () const { return total_; }
+
+ private:
+  struct Segment {
+    std::string file;
+    std::string duration;  /* as ffmpeg wrote it in EXTINF */
+  };
+  static gpointer thread_main (gpointer data);
+  static gboolean publish_next (gpointer data);
+  void handle (const std::string &path, guint *status, std::string *body, std::string *type);
+  std::string playlist (const std::string &track);
+
+  std::vector<Track> tracks_;
+  std::map<std::string, std::vector<Segment>> segments_;
+  guint window_;
+  guint period_ms_;
+  std::string master_;
+  guint total_ = 0;
+
+  GMutex lock_;
+  GCond cond_;
+  guint published_ = 0;
+  bool end_ = false;
+  std::set<guint> dropped_;
+  guint failing_playlists_ = 0;
+  std::map<std::string, std::set<guint>> served_;
+  std::string base_url_;
+
+  GMainContext *context_ = nullptr;
+  GMainLoop *loop_ = nullptr;
+  GThread *thread_ = nullptr;
+};
+
+}  // namespace ot

@@ -1,0 +1,416 @@
+/* End-to-end tests of live HLS recording: a live origin of the test's own
+ * (tests/support/live-origin) publishes 1 s segments made by ffmpeg as
+ * wall-clock time passes, in a sliding window of 6; the CLI records it
+ * (from the live edge or the start of the window, for a duration, until a
+ * pause, across a SIGKILL, past an expired segment); the recording is then a
+ * completed download whose playback without network decodes the frames of
+ * the segments it recorded, with the missing media as a gap.
+ * SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <gst/check/gstcheck.h>
+#include <gst/offline/offline.h>
+#include <json-glib/json-glib.h>
+
+#include "adaptive-content.h"
+#include "frame-checks.h"
+#include "live-origin.h"
+#include "test-support.h"
+
+#include <csignal>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace ot;
+
+namespace {
+
+constexpr guint kClipSeconds = 24;
+constexpr guint kWindow = 6;
+
+/* ffmpeg's hls muxer in `dir`: kClipSeconds of H.264 320x240 at 25 fps, a
+ * keyframe every second, in 1 s MPEG-TS segments (VOD: the origin makes it
+ * live). */
+void
+make_video (const std::string &dir)
+{
+  g_mkdir_with_parents (dir.c_str (), 0700);
+  g_autofree gchar *video = g_strdup_printf ("testsrc2=size=320x240:rate=25:duration=%u", kClipSeconds);
+  run_or_fail ({ "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", video,
+                   "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0",
+                   "-bf", "0", "-pix_fmt", "yuv420p", "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
+                   "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod", "-hls_segment_filename", "seg%d.ts",
+                   "index.m3u8" },
+      dir.c_str ());
+}
+
+/* The same length of a 440 Hz sine, AAC in 1 s MPEG-TS segments. */
+void
+make_audio (const std::string &dir)
+{
+  g_mkdir_with_parents (dir.c_str (), 0700);
+  g_autofree gchar *sine
+      = g_strdup_printf ("sine=frequency=440:beep_factor=4:sample_rate=44100:duration=%u", kClipSeconds);
+  run_or_fail ({ "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", sine, "-c:a",
+                   "aac", "-b:a", "64k", "-ac", "2", "-flags:a", "+bitexact", "-fflags", "+bitexact", "-f", "hls",
+                   "-hls_time", "1", "-hls_playlist_type", "vod", "-hls_segment_filename", "seg%d.ts", "index.m3u8" },
+      dir.c_str ());
+}
+
+/* One segment of the recording's plan. */
+struct Recorded {
+  std::string file;   /* its name at the origin */
+  guint64 start;      /* its presentation time */
+  guint period;
+};
+
+/* The segments of the track of `id` whose URLs hold `/track/`, in play order. */
+std::vector<Recorded>
+recorded (const gchar *data_dir, const gchar *id, const std::string &track)
+{
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (data_dir, &error);
+  fail_unless (index, "%s", error ? error->message : "");
+  std::vector<Recorded> result;
+  for (guint t = 0; t < 4; t++) {
+    g_autoptr (GPtrArray) segments = gst_offline_download_index_get_segments (index, id, t, 0, 10000, nullptr);
+    if (!segments)
+      break;
+    for (guint i = 0; i < segments->len; i++) {
+      auto s = static_cast<GstOfflineSegment *> (g_ptr_array_index (segments, i));
+      std::string url = s->resource;
+      if (url.find ("/" + track + "/") == std::string::npos)
+        break;
+      result.push_back (Recorded { url.substr (url.rfind ('/') + 1), s->start, s->period });
+    }
+    if (!result.empty ())
+      break;
+  }
+  fail_unless (!result.empty (), "%s has no %s segment", id, track.c_str ());
+  return result;
+}
+
+/* `status ID --json`, parsed; `member` of it as a number. */
+double
+status_number (const gchar *data_dir, const gchar *id, const gchar *member)
+{
+  Cli r = run (data_dir, { "status", id, "--json" });
+  ot_assert_exit (r, 0);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  fail_unless (json_parser_load_from_data (parser, r.out.c_str (), -1, nullptr), "%s", r.out.c_str ());
+  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+  fail_unless (json_object_has_member (o, member), "status has no %s: %s", member, r.out.c_str ());
+  JsonNode *node = json_object_get_member (o, member);
+  if (json_node_get_value_type (node) == G_TYPE_BOOLEAN)
+    return json_node_get_boolean (node) ? 1 : 0;
+  if (json_node_get_value_type (node) == G_TYPE_STRING)
+    return g_str_equal (json_node_get_string (node), "completed") ? 1 : 0;
+  return json_node_get_double (node);
+}
+
+/* The recording is completed, says so, and holds `recorded` s (at least)
+ * and `missing` s of media missing. */
+void
+assert_completed_recording (const gchar *data_dir, const gchar *id, double recorded, double missing)
+{
+  fail_unless (status_number (data_dir, id, "state") == 1, "%s is not completed", id);
+  fail_unless (status_number (data_dir, id, "recording") == 1, "%s is not a recording", id);
+  double held = status_number (data_dir, id, "recorded_seconds");
+  fail_unless (held >= recorded - 0.01, "%s: %.3f s recorded, expected %.3f", id, held, recorded);
+  double lost = status_number (data_dir, id, "missing_seconds");
+  fail_unless (lost >= missing - 0.01 && lost <= missing + 0.01, "%s: %.3f s missing, expected %.3f", id, lost, missing);
+  Cli list = run (data_dir, { "list" });
+  ot_assert_exit (list, 0);
+  fail_unless (list.out.find ("recording:") != std::string::npos, "list does not show a recording: %s",
+      list.out.c_str ());
+}
+
+/* The recorded segments split where the plan's period changes. */
+std::vector<std::vector<Recorded>>
+parts_of (const std::vector<Recorded> &segments)
+{
+  std::vector<std::vector<Recorded>> parts;
+  for (const Recorded &s : segments) {
+    if (parts.empty () || parts.back ().back ().period != s.period)
+      parts.emplace_back ();
+    parts.back ().push_back (s);
+  }
+  return parts;
+}
+
+/* Decoded `kind` frames of a recording (`offline`) are those of the concatenation of
+ * each part's segments (from `dir`), in order, each part's times shifted
+ * by its first segment's presentation time: a gap between parts is played
+ * as a gap. */
+void
+assert_plays_parts (const Dirs &d, const std::string &dir, const std::vector<Recorded> &segments,
+    const gchar *kind, GPtrArray *offline)
+{
+  auto parts = parts_of (segments);
+  auto played = frames_of (offline, kind);
+  size_t at = 0;
+  gint64 origin = -1;
+  for (size_t p = 0; p < parts.size (); p++) {
+    std::vector<std::string> files;
+    for (const Recorded &s : parts[p])
+      files.push_back (s.file);
+    std::string out = std::string (d.root) + "/" + kind + "-part" + std::to_string (p) + ".ts";
+    concatenate (dir.c_str (), files, out.c_str ());
+    g_autofree gchar *uri = gst_filename_to_uri (out.c_str (), nullptr);
+    g_autoptr (GPtrArray) lines = decode (uri, d.data);
+    auto reference = frames_of (lines, kind);
+    fail_unless (!reference.empty (), "part %zu decodes to no %s", p, kind);
+    /* Audio: the reference may start a frame later or earlier than the
+     * recording's first (AAC frames are not cut at segment boundaries). */
+    size_t first = at;
+    while (g_str_equal (kind, "audio") && first < played.size () && played[first].md5 != reference[0].md5)
+      first++;
+    fail_unless (first < played.size (), "%s part %zu: its first frame is not played", kind, p);
+    if (origin < 0)
+      origin = played[first].pts - static_cast<gint64> (parts[0][0].start);
+    gint64 shift = origin + static_cast<gint64> (parts[p][0].start) - reference[0].pts;
+    for (size_t i = 0; i < reference.size (); i++) {
+      fail_unless (first + i < played.size (), "%s part %zu: %zu frames played of %zu", kind, p, i, reference.size ());
+      const Frame &got = played[first + i];
+      fail_unless (got.md5 == reference[i].md5, "%s part %zu frame %zu: expected '%s', got '%s'", kind, p, i,
+          reference[i].line.c_str (), got.line.c_str ());
+      fail_unless (llabs (got.pts - (reference[i].pts + shift)) <= static_cast<gint64> (GST_MSECOND),
+          "%s part %zu frame %zu: expected at %" G_GINT64_FORMAT " + %" G_GINT64_FORMAT ", got '%s'", kind, p, i,
+          reference[i].pts, shift, got.line.c_str ());
+    }
+    at = first + reference.size ();
+  }
+  if (g_str_equal (kind, "video"))
+    fail_unless (at == played.size (), "%zu video frames played, the recording holds %zu", played.size (), at);
+}
+
+/* A video-only live origin of `d`'s content/video, publishing 6 segments
+ * at once, then one a second. */
+std::unique_ptr<LiveOrigin>
+video_origin (const Dirs &d)
+{
+  std::string video = d.in_content ("video");
+  make_video (video);
+  return std::make_unique<LiveOrigin> (std::vector<LiveOrigin::Track> { { "video", video } }, kWindow, kWindow, 1000);
+}
+
+/* 10 s from the live edge of a master playlist with an alternate audio
+ * rendition: the recording starts three target durations back from the
+ * end of the window (not at its oldest segment), holds 10 s of each track,
+ * and plays both offline. */
+GST_START_TEST (test_edge_master_with_audio)
+{
+  Dirs d ("edge");
+  std::string video = d.in_content ("video"), audio = d.in_content ("audio");
+  make_video (video);
+  make_audio (audio);
+  std::string master = "#EXTM3U\n#EXT-X-VERSION:3\n"
+      "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES,AUTOSELECT=YES,"
+      "URI=\"audio/index.m3u8\"\n"
+      "#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x240,CODECS=\"avc1.64000d,mp4a.40.2\",AUDIO=\"aud\"\n"
+      "video/index.m3u8\n";
+  LiveOrigin origin ({ { "video", video }, { "audio", audio } }, kWindow, kWindow, 1000, master);
+  std::string url = origin.url ("/master.m3u8");
+  Cli r = run (d.data, { "download", url.c_str (), "--id", "edge", "--duration", "10" });
+  ot_assert_exit (r, 0);
+  fail_unless (r.out.find ("recording completed") != std::string::npos, "%s", r.out.c_str ());
+  assert_completed_recording (d.data, "edge", 10, 0);
+
+  auto videos = recorded (d.data, "edge", "video");
+  auto audios = recorded (d.data, "edge", "audio");
+  /* The live edge: the window was [0, 6) or later, so it starts at 3 or later. */
+  guint first = g_ascii_strtoull (videos.front ().file.c_str () + 3, nullptr, 10);
+  fail_unless (first >= kWindow - 3, "the recording starts at %s, not at the live edge", videos.front ().file.c_str ());
+  fail_unless (videos.size () >= 10 && videos.size () <= 11, "%zu video segments", videos.size ());
+  fail_unless (audios.front ().file == videos.front ().file, "audio starts at %s, video at %s",
+      audios.front ().file.c_str (), videos.front ().file.c_str ());
+
+  g_autoptr (GPtrArray) offline = decode ("offline://edge", d.data);
+  assert_plays_parts (d, video, videos, "video", offline);
+  assert_plays_parts (d, audio, audios, "audio", offline);
+}
+GST_END_TEST;
+
+/* 6 s from the start of the window: the oldest segment listed and the five
+ * after it, nothing lost. */
+GST_START_TEST (test_from_window_start)
+{
+  Dirs d ("start");
+  auto origin = video_origin (d);
+  std::string url = origin->url ("/video/index.m3u8");
+  Cli r = run (d.data, { "download", url.c_str (), "--id", "start", "--duration", "6", "--live-from-start" });
+  ot_assert_exit (r, 0);
+  assert_completed_recording (d.data, "start", 6, 0);
+  auto videos = recorded (d.data, "start", "video");
+  fail_unless_equals_int (videos.size (), 6);
+  for (guint i = 0; i < videos.size (); i++)
+    fail_unless (videos[i].file == "seg" + std::to_string (i) + ".ts", "segment %u is %s", i, videos[i].file.c_str ());
+  g_autoptr (GPtrArray) offline = decode ("offline://start", d.data);
+  assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
+  /* Duration and seeking as VOD. */
+  g_autoptr (GPtrArray) seeked = decode ("offline://start", d.data, 3 * GST_SECOND);
+  gint64 duration = duration_of (seeked);
+  fail_unless (llabs (duration - static_cast<gint64> (6 * GST_SECOND)) < static_cast<gint64> (50 * GST_MSECOND),
+      "duration %" G_GINT64_FORMAT, duration);
+  auto after = frames_of (seeked, "video");
+  fail_unless (!after.empty () && after.size () <= 3 * 25 + 1, "%zu frames after a seek to 3 s", after.size ());
+}
+GST_END_TEST;
+
+/* A recording without a duration runs until `gst-offline pause`: then it
+ * is a completed download of what it holds. */
+GST_START_TEST (test_pause_ends_recording)
+{
+  Dirs d ("pause");
+  auto origin = video_origin (d);
+  std::string url = origin->url ("/video/index.m3u8");
+  const gchar *argv[] = { "download", url.c_str (), "--id", "paused", nullptr };
+  GPid cli = ot_spawn_cli (d.data, argv);
+  origin->wait_served ("video", 4);
+  /* It plays while it records: what the plan holds by then. */
+  g_autoptr (GPtrArray) early = decode ("offline://paused", d.data);
+  auto early_frames = frames_of (early, "video");
+  fail_unless (early_frames.size () >= 25, "%zu frames played while recording", early_frames.size ());
+  Cli pause = run (d.data, { "pause", "paused" });
+  ot_assert_exit (pause, 0);
+  fail_unless_equals_int (ot_wait_pid (cli), 0);
+  auto videos = recorded (d.data, "paused", "video");
+  fail_unless (videos.size () >= 4, "%zu segments recorded", videos.size ());
+  assert_completed_recording (d.data, "paused", static_cast<double> (videos.size ()), 0);
+  g_autoptr (GPtrArray) offline = decode ("offline://paused", d.data);
+  assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
+  auto frames = frames_of (offline, "video");
+  fail_unless (early_frames.size () <= frames.size ());
+  for (size_t i = 0; i < early_frames.size (); i++)
+    fail_unless (early_frames[i].md5 == frames[i].md5 && early_frames[i].pts == frames[i].pts,
+        "frame %zu played while recording: '%s', then '%s'", i, early_frames[i].line.c_str (), frames[i].line.c_str ());
+}
+GST_END_TEST;
+
+/* Ctrl-C (SIGINT) in `download` ends a recording: it exits 0 with a
+ * completed download of what it holds. */
+GST_START_TEST (test_interrupt_ends_recording)
+{
+  Dirs d ("interrupt");
+  auto origin = video_origin (d);
+  std::string url = origin->url ("/video/index.m3u8");
+  const gchar *argv[] = { "download", url.c_str (), "--id", "interrupted", nullptr };
+  GPid cli = ot_spawn_cli (d.data, argv);
+  origin->wait_served ("video", 4);
+  /* The CLI knows it records once a progress report said so: it comes
+   * with the first segment's, and again with every later one. */
+  origin->wait_published (kWindow + 1);
+  origin->wait_served ("video", 5);
+  kill (cli, SIGINT);
+  fail_unless_equals_int (ot_wait_pid (cli), 0);
+  auto videos = recorded (d.data, "interrupted", "video");
+  assert_completed_recording (d.data, "interrupted", static_cast<double> (videos.size ()), 0);
+  fail_unless (status_number (d.data, "interrupted", "stop_reason") == 0, "the stop reason stays set");
+  g_autoptr (GPtrArray) offline = decode ("offline://interrupted", d.data);
+  assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
+}
+GST_END_TEST;
+
+/* The recording process is killed (SIGKILL) and started again once the
+ * window has moved past what it recorded: it goes on with the oldest
+ * segment listed, the media in between is missing and plays as a gap. */
+GST_START_TEST (test_killed_then_resumed)
+{
+  Dirs d ("killed");
+  auto origin = video_origin (d);
+  std::string url = origin->url ("/video/index.m3u8");
+  const gchar *argv[] = { "download", url.c_str (), "--id", "killed", "--duration", "10", "--live-from-start", nullptr };
+  GPid cli = ot_spawn_cli (d.data, argv);
+  origin->wait_served ("video", 3);
+  kill (cli, SIGKILL);
+  ot_wait_pid (cli);
+  guint last = *origin->served ("video").rbegin ();
+  /* Past the window: the first segment listed is after every one served. */
+  origin->wait_published (last + 2 + kWindow);
+  Cli r = run (d.data, { "download", url.c_str (), "--id", "killed", "--duration", "10", "--live-from-start" });
+  ot_assert_exit (r, 0);
+  auto videos = recorded (d.data, "killed", "video");
+  auto parts = parts_of (videos);
+  fail_unless_equals_int (parts.size (), 2);
+  guint resumed_at = g_ascii_strtoull (parts[1].front ().file.c_str () + 3, nullptr, 10);
+  guint stopped_at = g_ascii_strtoull (parts[0].back ().file.c_str () + 3, nullptr, 10);
+  double missing = resumed_at - stopped_at - 1;
+  fail_unless (missing >= 1, "resumed at %u after %u", resumed_at, stopped_at);
+  /* Every segment lasts 1 s, the ones missing too. */
+  guint64 expected = parts[0].back ().start + GST_SECOND + static_cast<guint64> (missing) * GST_SECOND;
+  fail_unless (parts[1].front ().start == expected, "resumed at %" G_GUINT64_FORMAT " ns, expected %" G_GUINT64_FORMAT,
+      parts[1].front ().start, expected);
+  assert_completed_recording (d.data, "killed", 10, missing);
+  g_autoptr (GPtrArray) offline = decode ("offline://killed", d.data);
+  assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
+}
+GST_END_TEST;
+
+/* A segment that answers 404 (it left the origin's window before it was
+ * fetched): the recording goes on after it, 1 s is missing, and playback
+ * leaves a 1 s gap. */
+GST_START_TEST (test_expired_segment)
+{
+  Dirs d ("expired");
+  auto origin = video_origin (d);
+  origin->drop (3);
+  std::string url = origin->url ("/video/index.m3u8");
+  Cli r = run (d.data, { "download", url.c_str (), "--id", "expired", "--duration", "6", "--live-from-start" });
+  ot_assert_exit (r, 0);
+  assert_completed_recording (d.data, "expired", 6, 1);
+  auto videos = recorded (d.data, "expired", "video");
+  auto parts = parts_of (videos);
+  fail_unless_equals_int (parts.size (), 2);
+  fail_unless (parts[0].back ().file == "seg2.ts" && parts[1].front ().file == "seg4.ts", "%s then %s",
+      parts[0].back ().file.c_str (), parts[1].front ().file.c_str ());
+  fail_unless (parts[1].front ().start == 4 * GST_SECOND, "after the gap at %" G_GUINT64_FORMAT,
+      parts[1].front ().start);
+  g_autoptr (GPtrArray) offline = decode ("offline://expired", d.data);
+  assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
+}
+GST_END_TEST;
+
+/* Reloads that fail (503, no retries in the request): the recorder tries
+ * again after 1, 2 then 4 target durations, the window moves on meanwhile,
+ * and what left it is missing: a gap, then the recording goes on. */
+GST_START_TEST (test_failing_reloads)
+{
+  Dirs d ("reloads");
+  auto origin = video_origin (d);
+  std::string url = origin->url ("/video/index.m3u8");
+  const gchar *argv[] = { "download", url.c_str (), "--id", "reloads", "--duration", "10", "--live-from-start",
+    "--retries", "0", nullptr };
+  GPid cli = ot_spawn_cli (d.data, argv);
+  origin->wait_served ("video", 1);
+  origin->fail_playlists (3);
+  fail_unless_equals_int (ot_wait_pid (cli), 0);
+  auto videos = recorded (d.data, "reloads", "video");
+  auto parts = parts_of (videos);
+  fail_unless_equals_int (parts.size (), 2);
+  guint resumed_at = g_ascii_strtoull (parts[1].front ().file.c_str () + 3, nullptr, 10);
+  guint stopped_at = g_ascii_strtoull (parts[0].back ().file.c_str () + 3, nullptr, 10);
+  fail_unless (resumed_at > stopped_at + 1, "resumed at %u after %u", resumed_at, stopped_at);
+  assert_completed_recording (d.data, "reloads", 10, resumed_at - stopped_at - 1);
+  g_autoptr (GPtrArray) offline = decode ("offline://reloads", d.data);
+  assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
+}
+GST_END_TEST;
+
+}  // namespace
+
+static Suite *
+live_recording_suite (void)
+{
+  Suite *s = suite_create ("live-recording");
+  TCase *tc = adaptive_tcase ("live");
+  tcase_add_test (tc, test_edge_master_with_audio);
+  tcase_add_test (tc, test_from_window_start);
+  tcase_add_test (tc, test_pause_ends_recording);
+  tcase_add_test (tc, test_interrupt_ends_recording);
+  tcase_add_test (tc, test_killed_then_resumed);
+  tcase_add_test (tc, test_expired_segment);
+  tcase_add_test (tc, test_failing_reloads);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+GST_CHECK_MAIN (live_recording);
