@@ -107,8 +107,8 @@ class ConnectionPool {
   {
     std::unique_ptr<Database> found;
     std::vector<std::unique_ptr<Database>> stale;
-    struct stat st;
-    bool exists = stat (path.c_str (), &st) == 0;
+    Database::FileId file;
+    bool exists = Database::file_id (path, &file);
     {
       std::lock_guard<std::mutex> lock (mutex ());
       auto &idle = connections ();
@@ -121,7 +121,7 @@ class ConnectionPool {
           it = idle.erase (it);
         } else if (db->path_ != path) {
           ++it;
-        } else if (!exists || st.st_dev != db->file_device_ || st.st_ino != db->file_inode_) {
+        } else if (!exists || !(file == db->file_)) {
           /* The path names another file now (removed, replaced). */
           stale.push_back (std::move (*it));
           it = idle.erase (it);
@@ -167,6 +167,20 @@ class ConnectionPool {
     return *idle;
   }
 };
+
+bool Database::file_id (const std::string &path, FileId *id)
+{
+  struct statx st;
+  if (statx (AT_FDCWD, path.c_str (), 0, STATX_INO | STATX_BTIME, &st) != 0)
+    return false;
+  id->device = (static_cast<guint64> (st.stx_dev_major) << 32) | st.stx_dev_minor;
+  id->inode = st.stx_ino;
+  if (st.stx_mask & STATX_BTIME) {
+    id->born_s = st.stx_btime.tv_sec;
+    id->born_ns = st.stx_btime.tv_nsec;
+  }
+  return true;
+}
 
 std::unique_ptr<Database> Database::take (const std::string &path, bool create, GError **error)
 {
@@ -339,11 +353,7 @@ std::unique_ptr<Database> Database::open (const std::string &path, bool create, 
      * playback would otherwise do both each time. */
     int persist = 1;
     sqlite3_file_control (db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
-    struct stat st;
-    if (stat (path.c_str (), &st) == 0) {
-      self->file_device_ = st.st_dev;
-      self->file_inode_ = st.st_ino;
-    }
+    file_id (path, &self->file_);
     self->owner_ = getpid ();
   }
   if (read_only)

@@ -193,8 +193,19 @@ class Database {
   gint64 busy_since_us_ = 0;
   /* The file this connection opened (a pooled connection is taken again
    * only while its path names it) and the process that opened it. */
-  dev_t file_device_ = 0;
-  ino_t file_inode_ = 0;
+  struct FileId {
+    guint64 device = 0, inode = 0;
+    gint64 born_s = 0; /* when it was made, where the file system says (else 0) */
+    guint32 born_ns = 0;
+    bool operator== (const FileId &o) const
+    {
+      return device == o.device && inode == o.inode && born_s == o.born_s && born_ns == o.born_ns;
+    }
+  };
+  /* An inode number may be given again to a file made after the first
+   * was deleted: its birth time tells them apart. */
+  static bool file_id (const std::string &path, FileId *id);
+  FileId file_;
   pid_t owner_ = 0;
 };
 
