@@ -9,6 +9,7 @@
 #include <gst/offline/offline-types.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cerrno>
 #include <deque>
 #include <mutex>
@@ -141,6 +142,8 @@ class ConnectionPool {
     if (!db || !db->wal_ || db->owner_ != getpid () || !sqlite3_get_autocommit (db->handle ())
         || sqlite3_next_stmt (db->handle (), nullptr) != nullptr)
       return;
+    static std::once_flag at_exit;
+    std::call_once (at_exit, [] { atexit (&ConnectionPool::close_idle); });
     std::unique_ptr<Database> oldest;
     std::lock_guard<std::mutex> lock (mutex ());
     auto &idle = connections ();
@@ -153,9 +156,24 @@ class ConnectionPool {
   }
 
  private:
-  /* Never destroyed: a process that exits with idle connections leaves
-   * them as one that is killed does, which SQLite is made for (the WAL
-   * and its index are kept anyway: Database::open ()). */
+  /* At exit: the idle connections close as they did when their objects
+   * went, the last one to the file checkpointing and emptying the WAL (a
+   * reader that later opens the directory on read-only media, immutable,
+   * reads the database file alone). */
+  static void close_idle ()
+  {
+    std::deque<std::unique_ptr<Database>> idle;
+    {
+      std::lock_guard<std::mutex> lock (mutex ());
+      idle.swap (connections ());
+    }
+    for (auto &db : idle) {
+      if (db->owner_ != getpid ())
+        (void) db.release (); /* the parent's (a fork) */
+    }
+  }
+  /* Never destroyed (close_idle () empties it at exit): threads still
+   * running then may give a connection back. */
   static std::mutex &mutex ()
   {
     static std::mutex *m = new std::mutex ();
