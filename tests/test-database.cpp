@@ -313,6 +313,79 @@ GST_START_TEST (test_commits_are_announced_and_the_wal_checkpointed)
 }
 GST_END_TEST;
 
+/* ReaderDatabase takes its connection from the process's pool of idle
+ * ones: the next reader of the file gets it again, sees every commit of
+ * other connections, leaves a writer free to take the write lock and to
+ * checkpoint, and never reads a file the path no longer names. */
+GST_START_TEST (test_reader_connections_are_pooled)
+{
+  std::string path = db_path ("pool");
+  g_autoptr (GError) error = nullptr;
+  auto writer = Database::open (path, true, &error);
+  fail_unless (writer != nullptr, "%s", error ? error->message : "");
+  sqlite3 *first;
+  {
+    gst_offline::ReaderDatabase reader;
+    fail_unless (reader.open (path, false, &error), "%s", error ? error->message : "");
+    first = reader.get ().handle ();
+    fail_unless_equals_int (query_int (reader.get (), "SELECT COUNT(*) FROM resources"), 0);
+  }
+  fail_unless (writer->exec ("INSERT INTO resources (key, file, length, created_ms) VALUES ('a', 'f', 1, 0)", &error));
+  {
+    gst_offline::ReaderDatabase reader;
+    fail_unless (reader.open (path, false, &error), "%s", error ? error->message : "");
+    fail_unless (reader.get ().handle () == first, "the idle connection was not taken again");
+    fail_unless_equals_int (query_int (reader.get (), "SELECT COUNT(*) FROM resources"), 1);
+    /* Two at once: each has its own. */
+    gst_offline::ReaderDatabase other;
+    fail_unless (other.open (path, false, &error), "%s", error ? error->message : "");
+    fail_unless (other.get ().handle () != first);
+  }
+  /* Idle in the pool, they hold nothing a writer waits for. */
+  {
+    auto transaction = writer->begin (&error);
+    fail_unless (transaction.has_value (), "%s", error ? error->message : "");
+    fail_unless (writer->exec ("INSERT INTO resources (key, file, length, created_ms) VALUES ('b', 'f', 1, 0)", &error));
+    fail_unless (transaction->commit (&error), "%s", error ? error->message : "");
+  }
+  fail_unless_equals_int (query_int (*writer, "PRAGMA wal_checkpoint(TRUNCATE)"), 0); /* not busy */
+
+  /* The file removed and made again: a reader reads the new one. */
+  writer.reset ();
+  for (const char *suffix : { "", "-wal", "-shm" })
+    g_unlink ((path + suffix).c_str ());
+  writer = Database::open (path, true, &error);
+  fail_unless (writer != nullptr, "%s", error ? error->message : "");
+  fail_unless (writer->exec ("INSERT INTO resources (key, file, length, created_ms) VALUES ('new', 'f', 1, 0)", &error));
+  {
+    gst_offline::ReaderDatabase reader;
+    fail_unless (reader.open (path, false, &error), "%s", error ? error->message : "");
+    fail_unless_equals_int (query_int (reader.get (), "SELECT COUNT(*) FROM resources WHERE key = 'new'"), 1);
+    fail_unless_equals_int (query_int (reader.get (), "SELECT COUNT(*) FROM resources"), 1);
+  }
+}
+GST_END_TEST;
+
+/* The last connection to close keeps the WAL, emptied, and its index, so
+ * that the next opener neither makes nor deletes them again. */
+GST_START_TEST (test_last_close_keeps_the_wal_empty)
+{
+  std::string path = db_path ("persist");
+  g_autoptr (GError) error = nullptr;
+  auto db = Database::open (path, true, &error);
+  fail_unless (db != nullptr, "%s", error ? error->message : "");
+  fail_unless (db->exec ("INSERT INTO resources (key, file, length, created_ms) VALUES ('k', 'f', 1, 0)", &error));
+  db.reset ();
+  GStatBuf st;
+  fail_unless (g_stat ((path + "-wal").c_str (), &st) == 0, "the WAL was deleted");
+  fail_unless_equals_int64 (st.st_size, 0);
+  fail_unless (g_stat ((path + "-shm").c_str (), &st) == 0, "the WAL index was deleted");
+  db = Database::open (path, false, &error);
+  fail_unless (db != nullptr, "%s", error ? error->message : "");
+  fail_unless_equals_int (query_int (*db, "SELECT COUNT(*) FROM resources"), 1);
+}
+GST_END_TEST;
+
 static Suite *database_suite (void)
 {
   Suite *s = suite_create ("database");
@@ -327,6 +400,8 @@ static Suite *database_suite (void)
   tcase_add_test (tc, test_second_opener_of_a_new_database_waits);
   tcase_add_test (tc, test_uncommitted_transaction_rolls_back);
   tcase_add_test (tc, test_commits_are_announced_and_the_wal_checkpointed);
+  tcase_add_test (tc, test_reader_connections_are_pooled);
+  tcase_add_test (tc, test_last_close_keeps_the_wal_empty);
   return s;
 }
 

@@ -9,8 +9,13 @@
 #include <gst/offline/offline-types.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cerrno>
+#include <deque>
+#include <mutex>
+#include <vector>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace gst_offline {
@@ -23,6 +28,9 @@ constexpr gulong kLongestPauseUs = 50 * 1000;
 /* SQLite checkpoints the WAL after a commit that leaves it this many pages
  * long; a WAL hook replaces that, so on_commit () does it. */
 constexpr int kAutoCheckpointPages = 1000;
+/* The idle connections a process keeps for ReaderDatabase: an index and a
+ * cache for each of two playbacks of one data directory, say. */
+constexpr size_t kIdleConnections = 4;
 
 std::atomic<void (*) (gpointer)> wait_observer {nullptr};
 std::atomic<gpointer> wait_observer_data {nullptr};
@@ -91,6 +99,117 @@ bool Database::set_wal_mode (GError **error)
     }
     pause_before_retry (attempt);
   }
+}
+
+/* The idle connections of this process, oldest first. */
+class ConnectionPool {
+ public:
+  static std::unique_ptr<Database> take (const std::string &path)
+  {
+    std::unique_ptr<Database> found;
+    std::vector<std::unique_ptr<Database>> stale;
+    Database::FileId file;
+    bool exists = Database::file_id (path, &file);
+    {
+      std::lock_guard<std::mutex> lock (mutex ());
+      auto &idle = connections ();
+      for (auto it = idle.begin (); it != idle.end ();) {
+        Database *db = it->get ();
+        if (db->owner_ != getpid ()) {
+          /* Inherited across a fork: SQLite's locks belong to the parent,
+           * so the child must neither use nor close it. */
+          (void) it->release ();
+          it = idle.erase (it);
+        } else if (db->path_ != path) {
+          ++it;
+        } else if (!exists || !(file == db->file_)) {
+          /* The path names another file now (removed, replaced). */
+          stale.push_back (std::move (*it));
+          it = idle.erase (it);
+        } else {
+          found = std::move (*it);
+          idle.erase (it);
+          break;
+        }
+      }
+    }
+    return found; /* `stale` closes outside the lock */
+  }
+
+  static void give_back (std::unique_ptr<Database> db)
+  {
+    /* Only a connection to a file, with nothing of its user left open. */
+    if (!db || !db->wal_ || db->owner_ != getpid () || !sqlite3_get_autocommit (db->handle ())
+        || sqlite3_next_stmt (db->handle (), nullptr) != nullptr)
+      return;
+    static std::once_flag at_exit;
+    std::call_once (at_exit, [] { atexit (&ConnectionPool::close_idle); });
+    std::unique_ptr<Database> oldest;
+    std::lock_guard<std::mutex> lock (mutex ());
+    auto &idle = connections ();
+    idle.push_back (std::move (db));
+    if (idle.size () > kIdleConnections) {
+      oldest = std::move (idle.front ());
+      idle.pop_front ();
+    }
+    /* `oldest` closes after the lock is released (declared before it). */
+  }
+
+ private:
+  /* At exit: the idle connections close as they did when their objects
+   * went, the last one to the file checkpointing and emptying the WAL (a
+   * reader that later opens the directory on read-only media, immutable,
+   * reads the database file alone). */
+  static void close_idle ()
+  {
+    std::deque<std::unique_ptr<Database>> idle;
+    {
+      std::lock_guard<std::mutex> lock (mutex ());
+      idle.swap (connections ());
+    }
+    for (auto &db : idle) {
+      if (db->owner_ != getpid ())
+        (void) db.release (); /* the parent's (a fork) */
+    }
+  }
+  /* Never destroyed (close_idle () empties it at exit): threads still
+   * running then may give a connection back. */
+  static std::mutex &mutex ()
+  {
+    static std::mutex *m = new std::mutex ();
+    return *m;
+  }
+  static std::deque<std::unique_ptr<Database>> &connections ()
+  {
+    static auto *idle = new std::deque<std::unique_ptr<Database>> ();
+    return *idle;
+  }
+};
+
+bool Database::file_id (const std::string &path, FileId *id)
+{
+  struct statx st;
+  if (statx (AT_FDCWD, path.c_str (), 0, STATX_INO | STATX_BTIME, &st) != 0)
+    return false;
+  id->device = (static_cast<guint64> (st.stx_dev_major) << 32) | st.stx_dev_minor;
+  id->inode = st.stx_ino;
+  if (st.stx_mask & STATX_BTIME) {
+    id->born_s = st.stx_btime.tv_sec;
+    id->born_ns = st.stx_btime.tv_nsec;
+  }
+  return true;
+}
+
+std::unique_ptr<Database> Database::take (const std::string &path, bool create, GError **error)
+{
+  if (auto db = ConnectionPool::take (path))
+    return db;
+  return open (path, create, error);
+}
+
+void Database::give_back (std::unique_ptr<Database> db)
+{
+  ConnectionPool::give_back (std::move (db));
 }
 
 Statement &Statement::bind (int index, std::string_view text)
@@ -245,9 +364,22 @@ std::unique_ptr<Database> Database::open (const std::string &path, bool create, 
   if (!in_memory && !read_only && !self->set_wal_mode (error))
     return nullptr;
   self->wal_ = !in_memory && !read_only;
+  if (self->wal_) {
+    /* The WAL and its shared-memory index stay when the last connection
+     * closes (the WAL emptied), instead of being deleted and made again
+     * by the next one: a player opening and closing the database at each
+     * playback would otherwise do both each time. */
+    int persist = 1;
+    sqlite3_file_control (db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+    file_id (path, &self->file_);
+    self->owner_ = getpid ();
+  }
   if (read_only)
     return migrate_schema (*self, schema, error) ? std::move (self) : nullptr;
-  if (!self->exec ("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", error))
+  /* journal_size_limit: the last connection to close truncates the kept
+   * WAL to nothing (SQLite does so only with a limit set); while it is in
+   * use, a WAL grown past the limit is cut back to it when it restarts. */
+  if (!self->exec ("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=8388608", error))
     return nullptr;
   if (!migrate_schema (*self, schema, error))
     return nullptr;
@@ -306,15 +438,20 @@ bool ReaderDatabase::open (const std::string &path, bool create, GError **error)
 {
   path_ = path;
   stand_in_ = !create && file_size (path) < 0;
-  db_ = Database::open (path, create, error);
+  db_ = stand_in_ ? Database::open (path, create, error) : Database::take (path, create, error);
   return db_ != nullptr;
+}
+
+ReaderDatabase::~ReaderDatabase ()
+{
+  Database::give_back (std::move (db_));
 }
 
 Database &ReaderDatabase::get ()
 {
   if (stand_in_ && file_size (path_) >= 0) {
     g_autoptr (GError) error = nullptr;
-    if (auto real = Database::open (path_, false, &error)) {
+    if (auto real = Database::take (path_, false, &error)) {
       db_ = std::move (real);
       stand_in_ = false;
     }

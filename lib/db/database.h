@@ -7,6 +7,7 @@
 
 #include <glib.h>
 #include <sqlite3.h>
+#include <sys/types.h>
 #include <gst/offline/offline-error.h>
 
 #include <memory>
@@ -170,7 +171,17 @@ class Database {
    * needs held by another one and is about to wait for it (NULL: none). */
   static void set_wait_observer (void (*observer) (gpointer data), gpointer data);
 
+  /* A connection to the database file at `path` (with the offline schema),
+   * from the pool of idle ones if it holds one, else opened
+   * (open (path, create, error)). */
+  static std::unique_ptr<Database> take (const std::string &path, bool create, GError **error);
+  /* Gives a connection taken with take () back to the pool (or closes it:
+   * one to an in-memory or immutable database, one in a transaction, or
+   * one too many). */
+  static void give_back (std::unique_ptr<Database> db);
+
  private:
+  friend class ConnectionPool;
   Database (sqlite3 *db, std::string path) : db_ (db), path_ (std::move (path)) {}
   static int on_busy (void *self, int count);
   static int on_commit (void *self, sqlite3 *db, const char *name, int pages);
@@ -180,14 +191,47 @@ class Database {
   std::string commit_signal_;
   bool wal_ = false;
   gint64 busy_since_us_ = 0;
+  /* The file this connection opened (a pooled connection is taken again
+   * only while its path names it) and the process that opened it. */
+  struct FileId {
+    guint64 device = 0, inode = 0;
+    gint64 born_s = 0; /* when it was made, where the file system says (else 0) */
+    guint32 born_ns = 0;
+    bool operator== (const FileId &o) const
+    {
+      return device == o.device && inode == o.inode && born_s == o.born_s && born_ns == o.born_ns;
+    }
+  };
+  /* An inode number may be given again to a file made after the first
+   * was deleted: its birth time tells them apart. */
+  static bool file_id (const std::string &path, FileId *id);
+  FileId file_;
+  pid_t owner_ = 0;
 };
 
 /* The database of a data directory as a reader holds it. Opened before the
  * file exists (a directory no download has used yet, or one whose first
  * download is starting in another process), it reads an empty stand-in
- * until the file appears, then the file: never a stale view. */
+ * until the file appears, then the file: never a stale view.
+ *
+ * The connection comes from a small process-wide pool of idle connections
+ * to that file and goes back to it when this is destroyed, so that objects
+ * made for a moment (cachesrc's index and cache, once per playback) neither
+ * open a connection nor read the schema again. A connection is used by one
+ * ReaderDatabase at a time (no transaction or statement of another object
+ * interleaves with its own), goes back only with no transaction open, and
+ * is taken again only by the process that opened it and while the path
+ * still names the file it opened. An idle connection holds no lock that
+ * keeps a writer or a checkpoint waiting, and every read starts a new
+ * transaction that sees the last commit of any connection: nothing is
+ * cached above SQLite. */
 class ReaderDatabase {
  public:
+  ReaderDatabase () = default;
+  ReaderDatabase (const ReaderDatabase &) = delete;
+  ReaderDatabase &operator= (const ReaderDatabase &) = delete;
+  ~ReaderDatabase ();
+
   bool open (const std::string &path, bool create, GError **error);
   Database &get ();
   const std::string &path () const { return path_; }
