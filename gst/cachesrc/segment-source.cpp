@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstring>
 
 GST_DEBUG_CATEGORY_EXTERN (gst_cache_src_debug);
 #define GST_CAT_DEFAULT gst_cache_src_debug
@@ -457,6 +458,10 @@ SegmentSource::read_block (Reader &reader, GstBuffer **out)
   std::vector<guint8> encrypted (reader.cipher ? length : 0);
   guint8 *target = reader.cipher ? encrypted.data () : map.data;
   gsize done = 0;
+  if (!reader.bytes.empty ()) {
+    memcpy (target, reader.bytes.data () + reader.offset, length);
+    done = length;
+  }
   while (done < length) {
     ssize_t n = pread (reader.fd.get (), target + done, length - done, reader.offset + done);
     if (n < 0 && errno == EINTR)
