@@ -490,10 +490,14 @@ GST_START_TEST (test_period_ends_inside_segments)
     return std::count_if (frames.begin (), frames.end (), [&] (const Frame &f) { return f.pts >= start && f.pts < end; });
   };
 
-  /* uridecodebin3 only when asked (OT_PERIOD_CUT_URIDECODEBIN3=1): a
-   * fresh-clone CI run once dropped the frame at 3.28 s under it (1 of
-   * 150; 0 of 8 here): a known race at the cut, not yet understood (see
-   * docs/architecture.md, "Where a Period ends"). */
+  /* uridecodebin3 only when asked (OT_PERIOD_CUT_URIDECODEBIN3=1): it
+   * loses video after the cut in about 1 run of 25 under load (two decodes
+   * at a time: frames from 3.28 s missing, or the video ending there). The
+   * race is known (docs/architecture.md, "The end of a Period"): the EOS the
+   * decoder answers for the first Period's pictures past its stop reaches
+   * decodebin3's multiqueue after urisourcebin's multiqueue has passed it
+   * the second Period's segment and first pictures, which it then refuses
+   * with EOS. */
   std::vector<guint> ways { 0u };
   if (g_getenv ("OT_PERIOD_CUT_URIDECODEBIN3"))
     ways.push_back (static_cast<guint> (OT_DECODE_URIDECODEBIN3));
