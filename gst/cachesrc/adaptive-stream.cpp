@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "adaptive-stream.h"
 
+#include "fmp4-clear-lead.h"
 #include "fmp4-timing.h"
 #include "mss-caps.h"
+
+#include <unistd.h>
+
+#include <cerrno>
 
 #define GST_CAT_DEFAULT gst_cache_src_debug
 
@@ -199,10 +204,48 @@ AdaptiveStream::restart_demuxer ()
 }
 
 bool
+AdaptiveStream::sends_clear_lead () const
+{
+  const gchar *const *systems = gst_offline_track_get_protection_systems (track ());
+  return is_fmp4 () && systems && systems[0];
+}
+
+void
+AdaptiveStream::present_as_clear_lead ()
+{
+  auto is_protected = fmp4_track_protected (reader_.fd.get (), reader_.size);
+  if (!is_protected || *is_protected || reader_.size > kMaxClearLeadInit)
+    return;
+  std::vector<guint8> bytes (reader_.size);
+  gsize done = 0;
+  while (done < bytes.size ()) {
+    ssize_t n = pread (reader_.fd.get (), bytes.data () + done, bytes.size () - done, done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return; /* read_block() says what is wrong with the file */
+    done += n;
+  }
+  auto rewritten = fmp4_init_as_clear_lead (bytes);
+  if (!rewritten) {
+    GST_WARNING_OBJECT (pad (), "init segment %s of a protected track is clear but not readable as such: sent as it is",
+        reader_.key.c_str ());
+    return;
+  }
+  GST_DEBUG_OBJECT (pad (), "init segment %s is clear in a protected track: sent as a clear lead", reader_.key.c_str ());
+  reader_.bytes = std::move (*rewritten);
+  reader_.size = reader_.bytes.size ();
+}
+
+bool
 AdaptiveStream::protection_changes ()
 {
   const gchar *next = current_ ? current_->init_resource : nullptr;
   if (!next || last_init_.empty () || last_init_ == next)
+    return false;
+  /* A protected track's clear Periods go as a clear lead: what qtdemux
+   * sees stays protected. */
+  if (sends_clear_lead ())
     return false;
   std::optional<bool> was, is;
   for (auto [key, result] : { std::make_pair (last_init_.c_str (), &was), std::make_pair (next, &is) }) {
@@ -556,6 +599,8 @@ AdaptiveStream::push_iteration ()
           finish (GST_FLOW_ERROR, true);
           return;
         }
+        if (sends_clear_lead ())
+          present_as_clear_lead ();
         reader_.discont = discont_ || changed;
         discont_ = false;
         need_init_ = false;

@@ -166,8 +166,19 @@ private:
    * take the period's init segment, which is sent again. */
   void restart_demuxer ();
   /* Whether current_'s init segment is protected and the last one pushed
-   * clear, or the other way round. */
+   * clear, or the other way round (never for a track sent with a clear
+   * lead). */
   bool protection_changes ();
+  /* Whether the track is fMP4 and signalled protected (in any Period): its
+   * clear init segments then go as a clear lead (fmp4-clear-lead.h), so
+   * that one pad and one stream id carry it through clear and protected
+   * Periods alike, under every player. */
+  bool sends_clear_lead () const;
+  /* The init segment open in reader_, if clear, is read whole and replaced
+   * by its clear-lead form (left as it is if unreadable as such). */
+  void present_as_clear_lead ();
+  /* Init segments larger than this are sent as they are. */
+  static constexpr guint64 kMaxClearLeadInit = 4 * 1024 * 1024;
 
   std::shared_ptr<AdaptivePlayback> playback_;
   /* One of the playback's tracks, which holds them all as long as it

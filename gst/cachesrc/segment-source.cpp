@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstring>
 
 GST_DEBUG_CATEGORY_EXTERN (gst_cache_src_debug);
 #define GST_CAT_DEFAULT gst_cache_src_debug
@@ -159,7 +160,12 @@ SegmentSource::locate_real_start (GstOfflineSegment **found)
 {
   /* $Number$ and EXTINF times are nominal, and packagers cut at keyframes:
    * the segment the plan says holds start_time_ may really begin after it,
-   * and then the frames in between are in the one before. */
+   * and then the frames in between are in the one before. Where it begins
+   * is where its first picture is shown, its tfdt (a decode time) plus
+   * that picture's composition offset: with B-frames the pictures shown
+   * between the two (4.0 and 4.04 s for a segment from 4.0 s whose first
+   * picture is shown 2 frames late) are the last ones of the segment
+   * before. */
   const gchar *container = gst_offline_track_get_container (track_.get ());
   if (!g_str_equal (container, "fmp4") && !g_str_equal (container, "mss-fmp4"))
     return true; /* tsdemux and subparse time by the buffers: nothing to refine */
@@ -172,7 +178,13 @@ SegmentSource::locate_real_start (GstOfflineSegment **found)
     auto media = mapper.media_time_of (track_.get (), *found, *this, &error);
     if (error)
       return false;
-    if (!media || static_cast<gint64> (*media) - offset <= static_cast<gint64> (start_time_))
+    if (!media)
+      return true;
+    GstClockTime lead = mapper.composition_lead (track_.get (), *found, *this, &error);
+    if (error)
+      return false;
+    gint64 shown = static_cast<gint64> (*media + lead) - offset;
+    if (shown <= static_cast<gint64> (start_time_))
       return true;
     g_autoptr (GError) read_error = nullptr;
     g_autoptr (GPtrArray) previous = playback_->segments (track_index_, (*found)->number - 1, 1, &read_error);
@@ -185,7 +197,7 @@ SegmentSource::locate_real_start (GstOfflineSegment **found)
       return true;
     GST_DEBUG_OBJECT (pad_, "segment %" G_GUINT64_FORMAT " really starts at %" GST_TIME_FORMAT ", after %"
         GST_TIME_FORMAT ": starting from segment %" G_GUINT64_FORMAT, (*found)->number,
-        GST_TIME_ARGS (static_cast<GstClockTime> (static_cast<gint64> (*media) - offset)), GST_TIME_ARGS (start_time_),
+        GST_TIME_ARGS (static_cast<GstClockTime> (shown)), GST_TIME_ARGS (start_time_),
         before->number);
     gst_offline_segment_free (*found);
     *found = gst_offline_segment_copy (before);
@@ -457,6 +469,10 @@ SegmentSource::read_block (Reader &reader, GstBuffer **out)
   std::vector<guint8> encrypted (reader.cipher ? length : 0);
   guint8 *target = reader.cipher ? encrypted.data () : map.data;
   gsize done = 0;
+  if (!reader.bytes.empty ()) {
+    memcpy (target, reader.bytes.data () + reader.offset, length);
+    done = length;
+  }
   while (done < length) {
     ssize_t n = pread (reader.fd.get (), target + done, length - done, reader.offset + done);
     if (n < 0 && errno == EINTR)

@@ -47,6 +47,9 @@ public:
     GstClockTime pts = GST_CLOCK_TIME_NONE; /* for the first buffer */
     bool discont = false;                   /* for the first buffer */
     bool first = true;                      /* no buffer read yet */
+    /* When not empty, the bytes read instead of the file's (size is
+     * theirs): an init segment rewritten (fmp4-clear-lead.h). */
+    std::vector<guint8> bytes;
     /* HLS AES-128: AES-128-CBC with PKCS7 padding over the whole file. */
     std::unique_ptr<EVP_CIPHER_CTX, CipherFree> cipher;
   };

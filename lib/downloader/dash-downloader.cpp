@@ -229,8 +229,20 @@ bool DashDownloader::draw_plan (Plan *plan, playback_plan::Writer &segments, GEr
       t.index = track;
       t.period = 0;  /* it runs on through the Periods that follow */
       t.container = *container;
-      t.protection = dash_protection (rep);
       tracks.push_back (std::move (t));
+    }
+    /* Its DRM signalling is that of every Period it runs through: a track
+     * whose first Period is clear and a later one protected is protected
+     * content (cachesrc sends its clear Periods as a clear lead, see
+     * docs/architecture.md). */
+    for (TrackProtection &p : dash_protection (rep)) {
+      Track &t = tracks[track];
+      if (std::find (t.protection_systems.begin (), t.protection_systems.end (), p.system_id)
+          == t.protection_systems.end ())
+        t.protection_systems.push_back (p.system_id);
+      if (std::none_of (t.protection.begin (), t.protection.end (),
+              [&] (const TrackProtection &q) { return q.system_id == p.system_id; }))
+        t.protection.push_back (std::move (p));
     }
     /* What a license of this track covers, for licensing it again later. */
     if (license_ && !license_->kids.empty ()) {
