@@ -115,10 +115,12 @@ std::optional<std::vector<PlanSegment>> collect (Statement &stmt, GError **error
 
 }  // namespace
 
-std::unique_ptr<Writer> Writer::begin (Database &db, const std::string &download_id, GError **error)
+/* The transaction and segment statement both ways of writing a plan use;
+ * `replace`: the download's plan is removed first. */
+std::unique_ptr<Writer> Writer::open (Database &db, const std::string &download_id, bool replace, GError **error)
 {
   auto transaction = db.begin (error);
-  if (!transaction || !remove (db, download_id, error))
+  if (!transaction || (replace && !remove (db, download_id, error)))
     return nullptr;
   std::string segment_sql = std::string ("INSERT INTO segments (download_id, ") + kSegmentColumns
       + ", fetch_url, range_offset, range_length, expected_length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -128,17 +130,14 @@ std::unique_ptr<Writer> Writer::begin (Database &db, const std::string &download
   return std::unique_ptr<Writer> (new Writer (db, download_id, std::move (*transaction), std::move (*segment_stmt)));
 }
 
+std::unique_ptr<Writer> Writer::begin (Database &db, const std::string &download_id, GError **error)
+{
+  return open (db, download_id, true, error);
+}
+
 std::unique_ptr<Writer> Writer::append (Database &db, const std::string &download_id, GError **error)
 {
-  auto transaction = db.begin (error);
-  if (!transaction)
-    return nullptr;
-  std::string segment_sql = std::string ("INSERT INTO segments (download_id, ") + kSegmentColumns
-      + ", fetch_url, range_offset, range_length, expected_length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  auto segment_stmt = db.prepare (segment_sql.c_str (), error);
-  if (!segment_stmt)
-    return nullptr;
-  return std::unique_ptr<Writer> (new Writer (db, download_id, std::move (*transaction), std::move (*segment_stmt)));
+  return open (db, download_id, false, error);
 }
 
 bool Writer::set_next_sequence (guint track, guint64 sequence, GError **error)

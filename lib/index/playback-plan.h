@@ -116,6 +116,7 @@ class Writer {
   guint64 count () const { return count_; }
 
  private:
+  static std::unique_ptr<Writer> open (Database &db, const std::string &download_id, bool replace, GError **error);
   Writer (Database &db, std::string download_id, Database::Transaction transaction, Statement segment)
       : db_ (db), download_id_ (std::move (download_id)), transaction_ (std::move (transaction)),
         segment_ (std::move (segment))
