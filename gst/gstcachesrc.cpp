@@ -136,6 +136,7 @@ using gst_offline::AdaptivePlayback;
 using gst_offline::AdaptiveStream;
 using gst_offline::GObjectPtr;
 using gst_offline::GstMiniObjectPtr;
+using gst_offline::GstObjectPtr;
 using gst_offline::OutputStream;
 using gst_offline::ProgressiveStream;
 using gst_offline::UniqueFd;
@@ -1016,7 +1017,17 @@ gst_cache_src_send_event (GstElement *element, GstEvent *event)
       GST_OBJECT_UNLOCK (self);
       return TRUE;
     }
+    std::shared_ptr<AdaptivePlayback> adaptive = self->priv->adaptive;
+    GstObjectPtr<GstPad> pad (GST_PAD (gst_object_ref (self->priv->streams.front ()->pad ())));
     GST_OBJECT_UNLOCK (self);
+    /* Straight to the streams, not through a linked src pad as GstElement
+     * does by default: the pads may not be linked yet (a seek from a
+     * pad-added or no-more-pads handler, before anything flowed), and the
+     * seek is the same for every pad. */
+    GST_DEBUG_OBJECT (self, "seek sent to the element: %" GST_PTR_FORMAT, event);
+    if (adaptive)
+      return adaptive->seek (event);
+    return gst_pad_send_event (pad.get (), event);
   }
   if (GST_EVENT_TYPE (event) == GST_EVENT_SELECT_STREAMS) {
     /* playbin3 sends it to the element that posted the collection. */

@@ -504,6 +504,160 @@ GST_START_TEST (test_unlinked_track_taken_again)
 }
 GST_END_TEST;
 
+/* ---- Seeks before anything flowed ------------------------------------------ */
+
+namespace {
+
+/* The earliest moments a seek can be sent at, from the first on. */
+enum class SeekMoment {
+  SOURCE_SETUP,     /* to cachesrc, in NULL: before it has pads */
+  SOURCE_PAD_ADDED, /* to cachesrc, at its first pad-added: the pad is not linked, nothing flows */
+  NO_MORE_PADS,     /* to cachesrc, at no-more-pads: the pads are linked, their tasks not started */
+  FIRST_OUTPUT,     /* to the pipeline, once its first sink is linked: prerolling */
+};
+
+const gchar *
+moment_name (SeekMoment moment)
+{
+  switch (moment) {
+    case SeekMoment::SOURCE_SETUP:
+      return "source-setup";
+    case SeekMoment::SOURCE_PAD_ADDED:
+      return "cachesrc pad-added";
+    case SeekMoment::NO_MORE_PADS:
+      return "cachesrc no-more-pads";
+    case SeekMoment::FIRST_OUTPUT:
+      return "the first sink linked";
+  }
+  return "?";
+}
+
+struct EarlySeek {
+  Player player;
+  SeekMoment moment;
+  GstClockTime target;
+  std::atomic<bool> sent { false };
+  std::atomic<bool> accepted { false };
+};
+
+gboolean
+seek_to (GstElement *element, GstClockTime target)
+{
+  return gst_element_seek_simple (element, GST_FORMAT_TIME,
+      static_cast<GstSeekFlags> (GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), target);
+}
+
+/* The seeks sent to cachesrc itself (from the thread that sets the state). */
+void
+seek_source_once (GstElement *source, EarlySeek *early)
+{
+  if (!early->sent.exchange (true))
+    early->accepted = seek_to (source, early->target);
+}
+
+void
+on_early_source_setup (GstElement *decodebin, GstElement *source, gpointer data)
+{
+  auto *early = static_cast<EarlySeek *> (data);
+  on_source_setup (decodebin, source, &early->player);
+  if (early->moment == SeekMoment::SOURCE_SETUP) {
+    seek_source_once (source, early);
+  } else if (early->moment == SeekMoment::SOURCE_PAD_ADDED) {
+    /* Connected before uridecodebin's own handler, which links the pad. */
+    g_signal_connect (source, "pad-added", G_CALLBACK (+[] (GstElement *source, GstPad *, gpointer data) {
+      seek_source_once (source, static_cast<EarlySeek *> (data));
+    }), early);
+  } else if (early->moment == SeekMoment::NO_MORE_PADS) {
+    g_signal_connect (source, "no-more-pads", G_CALLBACK (+[] (GstElement *source, gpointer data) {
+      seek_source_once (source, static_cast<EarlySeek *> (data));
+    }), early);
+  }
+}
+
+/* A pipeline seek goes from its sinks upstream, so it can reach cachesrc
+ * once a sink is linked; it is sent from the application's thread (a
+ * flushing seek from a streaming thread would flush that thread's own
+ * pushes), told by a message. */
+void
+on_early_pad_added (GstElement *decodebin, GstPad *pad, gpointer data)
+{
+  auto *early = static_cast<EarlySeek *> (data);
+  on_pad_added (decodebin, pad, &early->player);
+  if (early->moment == SeekMoment::FIRST_OUTPUT && !early->sent.exchange (true))
+    gst_element_post_message (decodebin,
+        gst_message_new_application (GST_OBJECT (decodebin), gst_structure_new_empty ("seek-now")));
+}
+
+/* Plays offline://`id` with uridecodebin into checksum sinks, a seek to
+ * `target` sent at `moment`, to the end; returns the checksum lines. */
+GPtrArray *
+play_with_early_seek (const gchar *id, const gchar *data_dir, SeekMoment moment, GstClockTime target)
+{
+  EarlySeek early;
+  early.moment = moment;
+  early.target = target;
+  early.player.data_dir = const_cast<gchar *> (data_dir);
+  early.player.pipeline = gst_pipeline_new (nullptr);
+  GstElement *decodebin = gst_element_factory_make ("uridecodebin", nullptr);
+  g_autofree gchar *uri = g_strdup_printf ("offline://%s", id);
+  g_object_set (decodebin, "uri", uri, nullptr);
+  g_signal_connect (decodebin, "source-setup", G_CALLBACK (on_early_source_setup), &early);
+  g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_early_pad_added), &early);
+  gst_bin_add (GST_BIN (early.player.pipeline), decodebin);
+
+  GstBus *bus = gst_element_get_bus (early.player.pipeline);
+  gst_element_set_state (early.player.pipeline, GST_STATE_PLAYING);
+  for (;;) {
+    GstMessage *message = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+        static_cast<GstMessageType> (GST_MESSAGE_APPLICATION | GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    GstMessageType type = GST_MESSAGE_TYPE (message);
+    if (type == GST_MESSAGE_ERROR) {
+      g_autoptr (GError) error = nullptr;
+      g_autofree gchar *debug = nullptr;
+      gst_message_parse_error (message, &error, &debug);
+      ck_abort_msg ("seek at %s: error from %s: %s (%s)", moment_name (moment), GST_OBJECT_NAME (GST_MESSAGE_SRC (message)),
+          error->message, debug);
+    }
+    gst_message_unref (message);
+    if (type == GST_MESSAGE_EOS)
+      break;
+    early.accepted = seek_to (early.player.pipeline, target);
+  }
+  gst_element_set_state (early.player.pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (early.player.pipeline);
+  fail_unless (early.sent && early.accepted, "the seek at %s was %s", moment_name (moment),
+      early.sent ? "refused" : "never sent");
+
+  GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
+  for (Branch *branch : { &early.player.video, &early.player.audio })
+    for (const auto &line : branch->lines)
+      g_ptr_array_add (lines, g_strdup (line.c_str ()));
+  return lines;
+}
+
+} // namespace
+
+/* A seek is never lost however early it comes: sent to cachesrc before it
+ * has pads (kept for when they exist), at its first pad-added (not linked
+ * yet, which GstElement's default handling would refuse) and at
+ * no-more-pads (linked, nothing pushed), or to the pipeline as soon as a
+ * sink is linked (the tracks prerolling). Each time the frames played are
+ * the reference's from the target on. */
+GST_START_TEST (test_early_seeks)
+{
+  Asset asset ("early", nullptr);
+  constexpr GstClockTime target = 3 * GST_SECOND;
+  for (SeekMoment moment : { SeekMoment::SOURCE_SETUP, SeekMoment::SOURCE_PAD_ADDED, SeekMoment::NO_MORE_PADS,
+           SeekMoment::FIRST_OUTPUT }) {
+    GPtrArray *lines = play_with_early_seek ("early", asset.dirs.data, moment, target);
+    g_autofree gchar *what = g_strdup_printf ("after a seek at %s", moment_name (moment));
+    assert_same_from (lines, asset.references.video, asset.references.audio, target, target, what);
+    g_ptr_array_unref (lines);
+  }
+}
+GST_END_TEST;
+
 static Suite *
 cachesrc_adaptive_suite (void)
 {
@@ -513,6 +667,7 @@ cachesrc_adaptive_suite (void)
   tcase_add_test (tc, test_number_frames);
   tcase_add_test (tc, test_playbin);
   tcase_add_test (tc, test_seek_and_duration);
+  tcase_add_test (tc, test_early_seeks);
   tcase_add_test (tc, test_two_periods);
   tcase_add_test (tc, test_missing_segment_and_tracks);
   tcase_add_test (tc, test_unlinked_track_ends);

@@ -50,12 +50,12 @@ struct Played {
 /* Plays offline://`id` of `data_dir` into checksum sinks until EOS or the
  * first error, as an application does: PAUSED while BUFFERING is under
  * 100, PLAYING at 100. `on_buffering` hears each percentage (and gets the
- * pipeline). With
+ * pipeline), `on_prerolled` (if set) each ASYNC_DONE of the pipeline. With
  * `playbin` a playbin plays it with video only (its audio sink path
  * converts the samples), else a uridecodebin, video and audio. */
 void
 play (const gchar *data_dir, const gchar *id, Played *played, const std::function<void (GstElement *, gint)> &on_buffering,
-    bool playbin_video = false)
+    bool playbin_video = false, const std::function<void (GstElement *)> &on_prerolled = {})
 {
   Player player;
   player.data_dir = const_cast<gchar *> (data_dir);
@@ -80,8 +80,12 @@ play (const gchar *data_dir, const gchar *id, Played *played, const std::functio
   gst_element_set_state (playbin, GST_STATE_PLAYING);
   for (;;) {
     GstMessage *msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
-        static_cast<GstMessageType> (GST_MESSAGE_BUFFERING | GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_BUFFERING) {
+        static_cast<GstMessageType> (GST_MESSAGE_BUFFERING | GST_MESSAGE_ASYNC_DONE | GST_MESSAGE_EOS
+            | GST_MESSAGE_ERROR));
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ASYNC_DONE) {
+      if (on_prerolled && GST_MESSAGE_SRC (msg) == GST_OBJECT (playbin))
+        on_prerolled (playbin);
+    } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_BUFFERING) {
       gint percent = 0;
       gst_message_parse_buffering (msg, &percent);
       played->buffering.push_back (percent);
@@ -97,7 +101,7 @@ play (const gchar *data_dir, const gchar *id, Played *played, const std::functio
     }
     GstMessageType type = GST_MESSAGE_TYPE (msg);
     gst_message_unref (msg);
-    if (type != GST_MESSAGE_BUFFERING)
+    if (type == GST_MESSAGE_EOS || type == GST_MESSAGE_ERROR)
       break;
   }
   gst_element_set_state (playbin, GST_STATE_NULL);
@@ -117,6 +121,25 @@ assert_waited (const Played &played)
   fail_unless (played.eos, "playback did not end");
   fail_unless (played.buffering.size () >= 2 && played.buffering.front () == 0 && played.buffering.back () == 100,
       "%zu BUFFERING messages, expected 0 first and 100 last", played.buffering.size ());
+}
+
+/* What a test waits to be whole in a cache: its data directory, the keys. */
+struct CachedKeys {
+  const gchar *data;
+  std::vector<std::string> keys;
+};
+
+gboolean
+all_cached (gpointer user_data)
+{
+  auto *wanted = static_cast<CachedKeys *> (user_data);
+  g_autoptr (GstOfflineCache) cache = gst_offline_cache_new (wanted->data, nullptr);
+  for (const auto &key : wanted->keys) {
+    g_autofree gchar *path = cache ? gst_offline_cache_lookup (cache, key.c_str (), nullptr, nullptr) : nullptr;
+    if (!path)
+      return FALSE;
+  }
+  return TRUE;
 }
 
 /* make_dash() in dirs.content served at /`id`/, downloaded as `id` by a
@@ -142,6 +165,15 @@ start_held_dash_download (const Dirs &dirs, const gchar *id)
   g_autoptr (GstOfflineDownload) download = gst_offline_download_manager_add_download (manager, request, &error);
   fail_unless (download != nullptr, "%s", error ? error->message : "");
   ot_server_wait_held (test_server, 2);
+  /* Served is not yet in the cache: the download commits each segment a
+   * moment after its last byte came. Playback starting before would wait
+   * for one of them (BUFFERING 0 before any data: a seek sent to the
+   * pipeline then reaches no sink), not at 2 s. */
+  CachedKeys first { dirs.data, {} };
+  for (const gchar *name : { "init-stream0.m4s", "init-stream1.m4s", "chunk-stream0-00001.m4s",
+           "chunk-stream1-00001.m4s" })
+    first.keys.push_back (std::string (ot_server_get_base_url (test_server)) + "/" + id + "/" + name);
+  ot_wait_for_changes (dirs.data, all_cached, &first);
   return manager;
 }
 
@@ -257,29 +289,105 @@ GST_END_TEST;
 /* A seek to where the download has not come yet, made while playback
  * waits for it: the flush ends the wait, the streams start again at the
  * target and wait there (BUFFERING 0 again) until the segment comes; then
- * the frames from the target on are the reference's. */
+ * the frames from the target on are the reference's. The application
+ * seeks the pipeline once it has prerolled (its sinks take the seek
+ * upstream; before it has any, GstBin sends the seek to nobody and still
+ * answers TRUE) and playback waits at 2 s. */
 GST_START_TEST (test_seek_to_what_is_not_downloaded_waits)
 {
   Dirs dirs ("seek");
   GstOfflineDownloadManager *manager = start_held_dash_download (dirs, "seek");
   constexpr GstClockTime target = 3 * GST_SECOND; /* in the second segments, held back */
-  guint waits = 0;
+  bool prerolled = false, waiting = false, sought = false;
+  guint waits_after_seek = 0;
+  auto seek_when_ready = [&] (GstElement *pipeline) {
+    if (sought || !prerolled || !waiting)
+      return;
+    sought = true;
+    fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
+        static_cast<GstSeekFlags> (GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), target));
+  };
   Played played;
-  play (dirs.data, "seek", &played, [&waits] (GstElement *pipeline, gint percent) {
+  play (dirs.data, "seek", &played, [&] (GstElement *pipeline, gint percent) {
+    waiting = percent < 100;
     if (percent != 0)
       return;
-    if (++waits == 1) {
-      fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
-          static_cast<GstSeekFlags> (GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), target));
-    } else {
+    if (sought) {
+      waits_after_seek++;
       ot_server_release (test_server);
+    } else {
+      seek_when_ready (pipeline);
     }
+  }, false, [&] (GstElement *pipeline) {
+    prerolled = true;
+    seek_when_ready (pipeline);
   });
   assert_waited (played);
-  fail_unless (waits >= 2, "playback did not wait again after the seek");
+  fail_unless (sought, "playback never waited once prerolled");
+  fail_unless (waits_after_seek >= 1, "playback did not wait again after the seek");
   g_object_unref (manager);
 
   References references = dash_references (dirs.content, dirs.data, test_server, "seek");
+  assert_same_from (played.lines, references.video, references.audio, target, target, "after the seek");
+}
+GST_END_TEST;
+
+/* The cachesrc of a pipeline (transfer full). */
+static GstElement *
+cache_src_of (GstElement *pipeline)
+{
+  GstIterator *found = gst_bin_iterate_all_by_element_factory_name (GST_BIN (pipeline), "cachesrc");
+  GValue item = G_VALUE_INIT;
+  GstElement *source = nullptr;
+  if (gst_iterator_next (found, &item) == GST_ITERATOR_OK)
+    source = GST_ELEMENT (g_value_dup_object (&item));
+  g_value_unset (&item);
+  gst_iterator_free (found);
+  fail_unless (source != nullptr, "no cachesrc in the pipeline");
+  return source;
+}
+
+/* A seek at the earliest moment of a download still running: the audio's
+ * init segment is held back at the server, so playback's first wait
+ * (BUFFERING 0) is for it, before the audio pushed a byte, and so before
+ * the pipeline has a sink (decodebin exposes its pads once it knows every
+ * track). The application seeks cachesrc itself then (a pipeline seek
+ * would reach no sink yet); the seek ends the wait, the tracks start again
+ * at the target (the audio waiting there again); once the download goes
+ * on, the frames from the target on are the reference's. */
+GST_START_TEST (test_seek_before_any_data_is_not_lost)
+{
+  Dirs dirs ("early");
+  make_dash (dirs.content, nullptr);
+  g_autofree gchar *url = serve (test_server, dirs.content, "early", "x.mpd");
+  ot_server_hold (test_server, "/early/init-stream1.m4s");
+  g_autoptr (GError) error = nullptr;
+  GstOfflineDownloadManager *manager = gst_offline_download_manager_new (dirs.data, &error);
+  fail_unless (manager != nullptr, "%s", error ? error->message : "");
+  g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new ("early", url);
+  g_autoptr (GstOfflineDownload) download = gst_offline_download_manager_add_download (manager, request, &error);
+  fail_unless (download != nullptr, "%s", error ? error->message : "");
+  ot_server_wait_held (test_server, 1);
+
+  constexpr GstClockTime target = 3 * GST_SECOND;
+  bool sought = false;
+  Played played;
+  play (dirs.data, "early", &played, [&sought] (GstElement *pipeline, gint percent) {
+    if (percent != 0 || sought)
+      return;
+    sought = true;
+    GstElement *source = cache_src_of (pipeline);
+    fail_unless (gst_element_seek_simple (source, GST_FORMAT_TIME,
+        static_cast<GstSeekFlags> (GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), target));
+    gst_object_unref (source);
+    ot_server_release (test_server);
+  });
+  assert_waited (played);
+  fail_unless (sought, "playback did not wait for the held init segment");
+  wait_for_state (manager, "early", GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
+  g_object_unref (manager);
+
+  References references = dash_references (dirs.content, dirs.data, test_server, "early");
   assert_same_from (played.lines, references.video, references.audio, target, target, "after the seek");
 }
 GST_END_TEST;
@@ -635,6 +743,7 @@ play_while_downloading_suite (void)
   tcase_add_test (tc, test_dash_plays_while_the_manager_downloads);
   tcase_add_test (tc, test_hls_plays_while_the_cli_downloads);
   tcase_add_test (tc, test_seek_to_what_is_not_downloaded_waits);
+  tcase_add_test (tc, test_seek_before_any_data_is_not_lost);
   tcase_add_test (tc, test_paused_half_download_fails_at_the_first_missing_segment);
   tcase_add_test (tc, test_killed_downloader_is_not_waited_for);
   tcase_add_test (tc, test_queued_download_is_waited_for_while_its_manager_lives);
