@@ -308,6 +308,45 @@ holds (gpointer data)
   return segments && segments->len >= h->count;
 }
 
+/* What a player asks of a recording that runs: cachesrc on offline://`id`
+ * (READY to PAUSED adds its pads) answers no DURATION (it grows), and
+ * SEEKING in TIME from 0 to the end of what the plan holds now. */
+void
+assert_grows (const gchar *data_dir, const gchar *id)
+{
+  g_autofree gchar *uri = g_strdup_printf ("offline://%s", id);
+  GstElement *source = gst_element_make_from_uri (GST_URI_SRC, uri, nullptr, nullptr);
+  fail_unless (source != nullptr);
+  gst_object_ref_sink (source);
+  g_object_set (source, "cache-dir", data_dir, nullptr);
+  fail_unless (gst_element_set_state (source, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
+  GstPad *pad = nullptr;
+  GstIterator *pads = gst_element_iterate_src_pads (source);
+  GValue item = G_VALUE_INIT;
+  if (gst_iterator_next (pads, &item) == GST_ITERATOR_OK)
+    pad = GST_PAD (g_value_dup_object (&item));
+  g_value_unset (&item);
+  gst_iterator_free (pads);
+  fail_unless (pad != nullptr, "cachesrc has no pad");
+  gint64 duration = -1;
+  fail_if (gst_pad_query_duration (pad, GST_FORMAT_TIME, &duration), "a duration while it records: %" G_GINT64_FORMAT,
+      duration);
+  GstQuery *query = gst_query_new_seeking (GST_FORMAT_TIME);
+  fail_unless (gst_pad_query (pad, query));
+  gboolean seekable = FALSE;
+  gint64 start = -1, end = -1;
+  gst_query_parse_seeking (query, nullptr, &seekable, &start, &end);
+  gst_query_unref (query);
+  g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (data_dir, nullptr);
+  GstClockTime held = gst_offline_download_index_get_duration (index, id);
+  fail_unless (seekable && start == 0 && end > 0 && static_cast<GstClockTime> (end) <= held,
+      "seekable %d from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT ", %" G_GUINT64_FORMAT " ns recorded", seekable,
+      start, end, held);
+  gst_object_unref (pad);
+  gst_element_set_state (source, GST_STATE_NULL);
+  gst_object_unref (source);
+}
+
 /* 10 s from the live edge of a master playlist with an alternate audio
  * rendition: the recording starts three target durations back from the
  * end of the window (not at its oldest segment), holds 10 s of each track,
@@ -529,6 +568,7 @@ GST_START_TEST (test_plays_while_recording)
   /* At the end of what it holds, then on with what the recorder added,
    * then at the end again. */
   playback.wait_buffering (0);
+  assert_grows (d.data, "growing");
   playback.wait_buffering (100);
   playback.wait_buffering (0);
   Cli pause = run (d.data, { "pause", "growing" });
@@ -542,6 +582,30 @@ GST_START_TEST (test_plays_while_recording)
   assert_completed_recording (d.data, "growing", static_cast<double> (videos.size ()), 0);
   assert_plays_parts (d, video, videos, "video", offline);
   assert_plays_parts (d, audio, audios, "audio", offline);
+}
+GST_END_TEST;
+
+/* The recording process dies (SIGKILL) while a player waits at the end of
+ * what it holds: the player learns of it (the process's lock goes) and
+ * ends there cleanly, every segment recorded played (what it holds is
+ * whole), no error. */
+GST_START_TEST (test_plays_while_recording_until_killed)
+{
+  Dirs d ("dies");
+  auto origin = video_origin (d);
+  std::string url = origin->url ("/video/index.m3u8");
+  const gchar *argv[] = { "download", url.c_str (), "--id", "dies", nullptr };
+  GPid cli = ot_spawn_cli (d.data, argv);
+  Holds two { d.data, "dies", 2 };
+  ot_wait_for_changes (d.data, holds, &two);
+  RunningDecode playback ("offline://dies", d.data);
+  playback.wait_buffering (0);
+  kill (cli, SIGKILL);
+  ot_wait_pid (cli);
+  g_autoptr (GPtrArray) offline = playback.finish ();
+  fail_unless (playback.percents ().back () == 100, "the last BUFFERING is %d", playback.percents ().back ());
+  auto videos = recorded (d.data, "dies", "video");
+  assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
 }
 GST_END_TEST;
 
@@ -560,6 +624,7 @@ live_recording_suite (void)
   tcase_add_test (tc, test_expired_segment);
   tcase_add_test (tc, test_failing_reloads);
   tcase_add_test (tc, test_plays_while_recording);
+  tcase_add_test (tc, test_plays_while_recording_until_killed);
   suite_add_tcase (s, tc);
   return s;
 }
