@@ -79,6 +79,14 @@
  * its partial file up to the bytes made durable so far, waiting the same
  * way for more; stopped or failed, only once complete.
  *
+ * A live recording plays while it records: its plan grows, and a pad at
+ * the end of what it holds waits the same way (BUFFERING) while a process
+ * records it, for the next segment the recorder appends; it ends (EOS) only
+ * once the recording has completed, or failed or lost its process (then at
+ * what it holds, with a warning). Meanwhile the duration is unknown and
+ * seeking covers what is recorded so far; once it is over the duration is
+ * known (DURATION_CHANGED).
+ *
  * The pads are sometimes pads added when the element goes from READY to
  * PAUSED, followed by no-more-pads. Before that the element checks that the
  * download exists, that an adaptive one has its playback plan (it is written

@@ -66,7 +66,15 @@ AdaptivePlayback::AdaptivePlayback (GstElement *element, std::string download_id
     duration_ = GST_CLOCK_TIME_NONE;
   gst_segment_init (&segment_, GST_FORMAT_TIME);
   apply_time_range ();
-  segment_.duration = duration_;
+  {
+    g_autoptr (GstOfflineDownload) download =
+        gst_offline_download_index_get_download (index_.get (), download_id_.c_str (), nullptr);
+    recording_ = download && gst_offline_download_is_recording (download)
+        && is_being_fetched (gst_offline_download_get_state (download));
+    if (recording_)
+      GST_INFO_OBJECT (element_, "'%s' is a recording that runs: it plays as it grows", download_id_.c_str ());
+  }
+  segment_.duration = duration ();
 
   /* Stream ids as gst_pad_create_stream_id() makes them for a URI source:
    * a hash of the URI, then the track. */
@@ -366,7 +374,7 @@ AdaptivePlayback::seek_segment (GstEvent *event, GstSegment *segment)
   }
 
   *segment = segment_;
-  segment->duration = duration_;
+  segment->duration = duration ();
   if (!gst_segment_do_seek (segment, rate, format, flags, start_type, start, stop_type, stop, nullptr)) {
     GST_DEBUG_OBJECT (element_, "invalid seek");
     return false;
@@ -381,8 +389,9 @@ AdaptivePlayback::seek_segment (GstEvent *event, GstSegment *segment)
         GST_TIME_ARGS (segment->start), GST_TIME_ARGS (snapped));
     segment->start = snapped;
   }
-  if (GST_CLOCK_TIME_IS_VALID (duration_) && segment->start > duration_)
-    segment->start = duration_;
+  GstClockTime end = recording_ ? recorded_end () : duration_.load ();
+  if (GST_CLOCK_TIME_IS_VALID (end) && segment->start > end)
+    segment->start = end; /* a recording that runs: its newest segment, then what comes */
   /* A download of a time range plays that range only. */
   if (segment->start < range_start_)
     segment->start = range_start_;
@@ -604,6 +613,60 @@ AdaptivePlayback::wait_for_commit (AdaptiveStream *stream, guint64 seen)
     commits_++;
   }
   return !detached_ && !stream->interrupted ();
+}
+
+GstClockTime
+AdaptivePlayback::duration ()
+{
+  if (recording_ && recording_runs ())
+    return GST_CLOCK_TIME_NONE;
+  return duration_;
+}
+
+GstClockTime
+AdaptivePlayback::recorded_end ()
+{
+  std::lock_guard<std::mutex> lock (plan_mutex_);
+  return gst_offline_download_index_get_duration (index_.get (), download_id_.c_str ());
+}
+
+bool
+AdaptivePlayback::recording_runs ()
+{
+  if (!recording_)
+    return false;
+  g_autoptr (GError) error = nullptr;
+  g_autoptr (GstOfflineDownload) download = this->download (&error);
+  if (!download && !g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
+    GST_WARNING_OBJECT (element_, "cannot read the download: %s; looking again at the next commit", error->message);
+    return true;
+  }
+  GstOfflineDownloadState state = download ? gst_offline_download_get_state (download)
+                                           : GST_OFFLINE_DOWNLOAD_STATE_REMOVING;
+  bool fetched = download && gst_offline_download_is_recording (download) && is_being_fetched (state);
+  if (fetched && is_fetched ())
+    return true;
+  if (!recording_.exchange (false))
+    return false; /* another stream saw it end */
+  GstClockTime end = recorded_end ();
+  if (end && (!GST_CLOCK_TIME_IS_VALID (range_end_) || end < range_end_))
+    duration_ = end;
+  if (!download) {
+    GST_INFO_OBJECT (element_, "the recording '%s' was removed", download_id_.c_str ());
+  } else if (state == GST_OFFLINE_DOWNLOAD_STATE_COMPLETED) {
+    GST_INFO_OBJECT (element_, "the recording '%s' completed: %" GST_TIME_FORMAT " long", download_id_.c_str (),
+        GST_TIME_ARGS (end));
+  } else {
+    /* A process that died, or a recording that failed: what it holds is
+     * whole, and plays to its end. */
+    GST_ELEMENT_WARNING (element_, RESOURCE, READ,
+        ("The recording '%s' stopped before it completed: playing the %.1f s it holds", download_id_.c_str (),
+            static_cast<double> (end) / GST_SECOND),
+        ("state %s, %s", gst_offline_download_state_to_string (state),
+            fetched ? "no process records it any more" : "not fetched any more"));
+  }
+  gst_element_post_message (element_, gst_message_new_duration_changed (GST_OBJECT (element_)));
+  return false;
 }
 
 bool

@@ -67,7 +67,9 @@ public:
   AdaptivePlayback &operator= (const AdaptivePlayback &) = delete;
 
   const std::string &download_id () const { return download_id_; }
-  GstClockTime duration () const { return duration_; }
+  /* The end of what plays (DURATION); GST_CLOCK_TIME_NONE while a
+   * recording runs (it grows: recording_runs() looks again). */
+  GstClockTime duration ();
   guint group_id () const { return group_id_; }
 
   /* The collection of every playable track (transfer none). */
@@ -201,6 +203,20 @@ public:
    * that the caller looks again whether anyone still fetches the download. */
   bool wait_for_commit (AdaptiveStream *stream, guint64 seen);
 
+  /* Play while recording: the plan of a live recording grows while it
+   * runs (the recorder appends each segment once it is whole). A stream
+   * at the end of what the plan holds asks recording_runs(): true while
+   * the download is a recording that a live process still fetches
+   * (is_fetched()), and the stream waits for the next commit as it would
+   * for a missing resource (begin_waiting() ... end_waiting()); false once
+   * it is not one, or no more: it completed (its duration is known from
+   * then on, DURATION_CHANGED posted), failed, or its process died (then
+   * what it holds plays to the end, with a warning once). */
+  bool recording_runs ();
+  /* The end of what the plan holds now (0 when it holds nothing): how far
+   * seeks go while a recording runs, and the SEEKING range. */
+  GstClockTime recorded_end ();
+
 private:
   /* Computes the new TIME segment of a seek; false if it is refused. */
   bool seek_segment (GstEvent *event, GstSegment *segment);
@@ -219,7 +235,10 @@ private:
   GstClockTime range_start_ = 0;
   GstClockTime range_end_ = GST_CLOCK_TIME_NONE;
   GObjectPtr<GstOfflineCache> cache_;
-  GstClockTime duration_;
+  std::atomic<GstClockTime> duration_;
+  /* A recording that ran when playback began, until recording_runs()
+   * finds it over. */
+  std::atomic<bool> recording_ { false };
   const guint group_id_;
   std::vector<GObjectPtr<GstOfflineTrack>> tracks_;
   std::string stream_id_prefix_;

@@ -985,7 +985,11 @@ AdaptiveStream::handle_query (GstQuery *query)
       GstFormat format;
       gst_query_parse_seeking (query, &format, nullptr, nullptr, nullptr);
       GstClockTime duration = playback_->duration ();
-      if (format == GST_FORMAT_TIME && GST_CLOCK_TIME_IS_VALID (duration))
+      /* A recording that runs seeks within what it holds now (as the
+       * adaptive demuxers answer with a live stream's seek range). */
+      if (format == GST_FORMAT_TIME && !GST_CLOCK_TIME_IS_VALID (duration) && playback_->recording_runs ())
+        duration = playback_->recorded_end ();
+      if (format == GST_FORMAT_TIME && GST_CLOCK_TIME_IS_VALID (duration) && duration > 0)
         gst_query_set_seeking (query, GST_FORMAT_TIME, TRUE, 0, duration);
       else
         gst_query_set_seeking (query, format, FALSE, -1, -1);

@@ -83,14 +83,32 @@ GstOfflineSegment *
 SegmentSource::next_segment (GstFlowReturn *ret)
 {
   *ret = GST_FLOW_OK;
+  bool waiting = false; /* for a recording to add segments */
+  auto stop_waiting = [&] {
+    if (waiting)
+      playback_->end_waiting (stream_);
+    waiting = false;
+  };
   if (!located_) {
     g_autoptr (GError) error = nullptr;
-    g_autoptr (GstOfflineSegment) found = playback_->find_segment (track_index_, start_time_, &error);
-    if (!found) {
-      if (g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND)) {
+    g_autoptr (GstOfflineSegment) found = nullptr;
+    for (;;) {
+      guint64 seen = playback_->commits ();
+      g_clear_error (&error);
+      found = playback_->find_segment (track_index_, start_time_, &error);
+      if (found || !g_error_matches (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_NOT_FOUND))
+        break;
+      if (!wait_for_recording (&waiting, seen)) {
+        if (interrupted_) {
+          *ret = GST_FLOW_FLUSHING;
+          return nullptr;
+        }
         GST_DEBUG_OBJECT (pad_, "track %s has no segments", stream_key ());
         return nullptr;
       }
+    }
+    stop_waiting ();
+    if (!found) {
       plan_error ("find_segment", error);
       *ret = GST_FLOW_ERROR;
       return nullptr;
@@ -110,26 +128,69 @@ SegmentSource::next_segment (GstFlowReturn *ret)
       g_ptr_array_unref (batch_);
       batch_ = nullptr;
     }
-    g_autoptr (GError) error = nullptr;
-    batch_ = playback_->segments (track_index_, next_number_, SEGMENT_BATCH, &error);
-    batch_pos_ = 0;
-    if (!batch_) {
-      plan_error ("segments", error);
-      *ret = GST_FLOW_ERROR;
-      return nullptr;
-    }
-    GST_LOG_OBJECT (pad_, "read %u segments from %" G_GUINT64_FORMAT, batch_->len, next_number_);
-    if (batch_->len == 0) {
-      /* The end, unless the plan went with its download. */
-      if (report_if_removed ())
+    for (;;) {
+      guint64 seen = playback_->commits ();
+      g_autoptr (GError) error = nullptr;
+      batch_ = playback_->segments (track_index_, next_number_, SEGMENT_BATCH, &error);
+      batch_pos_ = 0;
+      if (!batch_) {
+        stop_waiting ();
+        plan_error ("segments", error);
         *ret = GST_FLOW_ERROR;
-      return nullptr;
+        return nullptr;
+      }
+      GST_LOG_OBJECT (pad_, "read %u segments from %" G_GUINT64_FORMAT, batch_->len, next_number_);
+      if (batch_->len > 0)
+        break;
+      /* The end, unless the plan went with its download, or a recording
+       * that runs adds to it. */
+      if (report_if_removed ()) {
+        stop_waiting ();
+        *ret = GST_FLOW_ERROR;
+        return nullptr;
+      }
+      g_clear_pointer (&batch_, g_ptr_array_unref);
+      if (!wait_for_recording (&waiting, seen)) {
+        if (interrupted_)
+          *ret = GST_FLOW_FLUSHING;
+        return nullptr;
+      }
     }
+    if (waiting)
+      GST_INFO_OBJECT (pad_, "the recording added segment %" G_GUINT64_FORMAT " on", next_number_);
+    stop_waiting ();
   }
 
   auto *segment = static_cast<GstOfflineSegment *> (g_ptr_array_index (batch_, batch_pos_++));
   next_number_ = segment->number + 1;
   return segment;
+}
+
+bool
+SegmentSource::wait_for_recording (bool *waiting, guint64 seen)
+{
+  if (!playback_->recording_runs ()) {
+    if (*waiting)
+      playback_->end_waiting (stream_);
+    *waiting = false;
+    return false;
+  }
+  if (!*waiting) {
+    /* Watching from now on: look again before waiting. */
+    GST_INFO_OBJECT (pad_, "track %s is at the end of what the recording holds (segment %" G_GUINT64_FORMAT
+        "): waiting for the next one", stream_key (), next_number_);
+    *waiting = true;
+    playback_->begin_waiting (stream_);
+    return true;
+  }
+  if (!playback_->wait_for_commit (stream_, seen)) {
+    GST_DEBUG_OBJECT (pad_, "the wait for the recording was interrupted");
+    playback_->end_waiting (stream_);
+    *waiting = false;
+    interrupted_ = true;
+    return false;
+  }
+  return true;
 }
 
 bool

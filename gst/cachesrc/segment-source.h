@@ -134,6 +134,14 @@ private:
   bool locate_real_start (GstOfflineSegment **found);
   /* Posts the error for a failed read of the plan. */
   void plan_error (const gchar *what, const GError *error);
+  /* At the end of what the plan holds (`seen`: the commits() before
+   * reading it): while the download is a recording that runs
+   * (AdaptivePlayback::recording_runs()), begins waiting (*waiting,
+   * BUFFERING through the playback) or waits for the next commit, and
+   * returns true to read the plan again; false at the end of the track
+   * (the recording is over, or it is none), or interrupted (a flush, a
+   * deselection, the element stopping). *waiting is false then. */
+  bool wait_for_recording (bool *waiting, guint64 seen);
   /* Posts "download ID was removed" if it was (its data gone while it
    * plays); false if it was not. */
   bool report_if_removed ();

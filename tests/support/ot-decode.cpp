@@ -5,8 +5,10 @@
  * OT_DECODE_TEXT=1 in the environment, also "text <running-time-ns> <text>"
  * for each subtitle buffer (newlines as \n), last. With --seek it prerolls,
  * prints "duration <ns>" first, seeks to NS (flushing, accurate) and lists
- * only the buffers that come after the seek. Exit 0 at EOS; 1 with the
- * error message on stderr.
+ * only the buffers that come after the seek. With OT_DECODE_BUFFERING=1,
+ * "buffering <percent>" goes to stderr at once for every BUFFERING
+ * message while it plays (a test learns that playback waits). Exit 0 at
+ * EOS; 1 with the error message on stderr.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
@@ -401,7 +403,23 @@ main (int argc, char **argv)
     }
     fail ("ot-decode: cannot start decoding %s", uri);
   }
-  wait_for (bus, GST_MESSAGE_EOS);
+  if (g_strcmp0 (g_getenv ("OT_DECODE_BUFFERING"), "1") == 0) {
+    for (;;) {
+      GstMessage *msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+          (GstMessageType) (GST_MESSAGE_BUFFERING | GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+      if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_BUFFERING) {
+        fail_on_error (msg, bus);
+        gst_message_unref (msg);
+        break;
+      }
+      gint percent = 0;
+      gst_message_parse_buffering (msg, &percent);
+      gst_message_unref (msg);
+      g_printerr ("buffering %d\n", percent);
+    }
+  } else {
+    wait_for (bus, GST_MESSAGE_EOS);
+  }
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (bus);
   gst_object_unref (pipeline);
