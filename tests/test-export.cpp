@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <list>
 #include <map>
 #include <mutex>
 #include <string>
@@ -611,45 +612,103 @@ text_lines (const std::string &path)
   return text;
 }
 
+/* The stream tags and the caps of one elementary stream of a file, as its
+ * demuxer sends them. */
+struct ReadStream {
+  std::string media;
+  GstTagList *tags = nullptr;
+};
+
+struct TagReading {
+  std::mutex lock;
+  std::list<ReadStream> streams; /* the probes hold pointers into it */
+  GstElement *pipeline = nullptr;
+};
+
+static GstPadProbeReturn
+on_read_event (GstPad *, GstPadProbeInfo *info, gpointer user_data)
+{
+  auto *stream = static_cast<ReadStream *> (user_data);
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+    GstCaps *caps = nullptr;
+    gst_event_parse_caps (event, &caps);
+    stream->media = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  } else if (GST_EVENT_TYPE (event) == GST_EVENT_TAG) {
+    GstTagList *list = nullptr;
+    gst_event_parse_tag (event, &list);
+    if (gst_tag_list_get_scope (list) == GST_TAG_SCOPE_STREAM) {
+      GstTagList *merged = gst_tag_list_merge (stream->tags, list, GST_TAG_MERGE_REPLACE);
+      if (stream->tags)
+        gst_tag_list_unref (stream->tags);
+      stream->tags = merged;
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+on_read_pad (GstElement *, GstPad *pad, TagReading *reading)
+{
+  ReadStream *stream;
+  {
+    std::lock_guard<std::mutex> guard (reading->lock);
+    reading->streams.emplace_back ();
+    stream = &reading->streams.back ();
+  }
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_read_event, stream, nullptr);
+  GstElement *sink = gst_element_factory_make ("fakesink", nullptr);
+  g_object_set (sink, "sync", FALSE, "async", FALSE, nullptr);
+  gst_bin_add (GST_BIN (reading->pipeline), sink);
+  gst_element_sync_state_with_parent (sink);
+  g_autoptr (GstPad) sink_pad = gst_element_get_static_pad (sink, "sink");
+  fail_unless (GST_PAD_LINK_SUCCESSFUL (gst_pad_link (pad, sink_pad)));
+}
+
 /* "TYPE LANGUAGE TITLE" of each audio and text stream of the file at
- * `path`, as a discoverer (its demuxer) reads it back: the language as its
- * ISO 639-1 code, "-" for a tag not there. */
+ * `path`, as its demuxer reads it back (the whole file, to its end: a
+ * sparse text track's tags may come late, which a discoverer, stopping at
+ * preroll, would miss): the language as its ISO 639-1 code, "-" for a tag
+ * not there. */
 std::vector<std::string>
 stream_tags (const std::string &path)
 {
-  g_autoptr (GError) error = nullptr;
-  g_autoptr (GstDiscoverer) discoverer = gst_discoverer_new (30 * GST_SECOND, &error);
-  fail_unless (discoverer != nullptr, "%s", error ? error->message : "");
-  g_autofree gchar *uri = gst_filename_to_uri (path.c_str (), nullptr);
-  g_autoptr (GstDiscovererInfo) info = gst_discoverer_discover_uri (discoverer, uri, &error);
-  fail_unless (info && gst_discoverer_info_get_result (info) == GST_DISCOVERER_OK, "%s: %s", path.c_str (),
-      error ? error->message : "not discovered");
+  TagReading reading;
+  reading.pipeline = gst_pipeline_new (nullptr);
+  GstElement *source = gst_element_factory_make ("filesrc", nullptr);
+  GstElement *parse = gst_element_factory_make ("parsebin", nullptr);
+  fail_unless (source && parse);
+  g_object_set (source, "location", path.c_str (), nullptr);
+  gst_bin_add_many (GST_BIN (reading.pipeline), source, parse, nullptr);
+  fail_unless (gst_element_link (source, parse));
+  g_signal_connect (parse, "pad-added", G_CALLBACK (on_read_pad), &reading);
+  gst_element_set_state (reading.pipeline, GST_STATE_PLAYING);
+  g_autoptr (GstBus) bus = gst_element_get_bus (reading.pipeline);
+  GstMessage *message = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+      static_cast<GstMessageType> (GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  bool eos = GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS;
+  gst_message_unref (message);
+  gst_element_set_state (reading.pipeline, GST_STATE_NULL);
+  gst_object_unref (reading.pipeline);
+  fail_unless (eos, "%s: could not be read to its end", path.c_str ());
+
   std::vector<std::string> result;
-  GList *streams = gst_discoverer_info_get_stream_list (info);
-  for (GList *l = streams; l; l = l->next) {
-    auto *stream = GST_DISCOVERER_STREAM_INFO (l->data);
-    const char *type = GST_IS_DISCOVERER_AUDIO_INFO (stream) ? "audio"
-        : GST_IS_DISCOVERER_SUBTITLE_INFO (stream)           ? "text"
-                                                             : nullptr;
-    if (!type)
-      continue;
-    const GstTagList *tags = gst_discoverer_stream_info_get_tags (stream);
+  for (ReadStream &stream : reading.streams) {
+    const char *type = g_str_has_prefix (stream.media.c_str (), "audio/") ? "audio"
+        : g_str_has_prefix (stream.media.c_str (), "text/")               ? "text"
+                                                                          : nullptr;
     g_autofree gchar *language = nullptr;
     g_autofree gchar *title = nullptr;
-    if (tags) {
-      gst_tag_list_get_string (tags, GST_TAG_LANGUAGE_CODE, &language);
-      gst_tag_list_get_string (tags, GST_TAG_TITLE, &title);
+    if (stream.tags) {
+      gst_tag_list_get_string (stream.tags, GST_TAG_LANGUAGE_CODE, &language);
+      gst_tag_list_get_string (stream.tags, GST_TAG_TITLE, &title);
+      gst_tag_list_unref (stream.tags);
     }
-    if (GST_IS_DISCOVERER_SUBTITLE_INFO (stream) && !language && gst_discoverer_subtitle_info_get_language (
-            GST_DISCOVERER_SUBTITLE_INFO (stream)))
-      language = g_strdup (gst_discoverer_subtitle_info_get_language (GST_DISCOVERER_SUBTITLE_INFO (stream)));
-    if (GST_IS_DISCOVERER_AUDIO_INFO (stream) && !language && gst_discoverer_audio_info_get_language (
-            GST_DISCOVERER_AUDIO_INFO (stream)))
-      language = g_strdup (gst_discoverer_audio_info_get_language (GST_DISCOVERER_AUDIO_INFO (stream)));
+    if (!type)
+      continue;
     const gchar *code = language ? gst_tag_get_language_code_iso_639_1 (language) : nullptr;
     result.push_back (std::string (type) + " " + (code ? code : language ? language : "-") + " " + (title ? title : "-"));
   }
-  gst_discoverer_stream_info_list_free (streams);
   std::sort (result.begin (), result.end ());
   return result;
 }
