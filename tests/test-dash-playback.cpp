@@ -491,13 +491,13 @@ GST_START_TEST (test_period_ends_inside_segments)
   };
 
   /* uridecodebin3 only when asked (OT_PERIOD_CUT_URIDECODEBIN3=1): it
-   * loses video after the cut in about 1 run of 25 under load (two decodes
-   * at a time: frames from 3.28 s missing, or the video ending there). The
-   * race is known (docs/architecture.md, "The end of a Period"): the EOS the
-   * decoder answers for the first Period's pictures past its stop reaches
-   * decodebin3's multiqueue after urisourcebin's multiqueue has passed it
-   * the second Period's segment and first pictures, which it then refuses
-   * with EOS. */
+   * loses video after the cut in 2 to 4 runs of 100 under load (two
+   * decodes at a time). The race is known and not fixed
+   * (docs/architecture.md, "The end of a Period"): decodebin3's multiqueue
+   * writes back the EOS the decoder answered for the first Period's
+   * pictures past its stop after the second Period's segment cleared it,
+   * refuses the second Period's first pictures with it, and urisourcebin's
+   * multiqueue above drops what it holds of them. */
   std::vector<guint> ways { 0u };
   if (g_getenv ("OT_PERIOD_CUT_URIDECODEBIN3"))
     ways.push_back (static_cast<guint> (OT_DECODE_URIDECODEBIN3));
