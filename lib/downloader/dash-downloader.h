@@ -1,6 +1,23 @@
 /* A DASH download: the MPD (kept in the cache), the chosen Representations'
  * sidx boxes where SegmentBase needs them, then the playback plan and every
  * init and media segment, several at a time in start-time order.
+ *
+ * A dynamic (live) MPD is recorded by a LiveRecorder (live-recorder.h): the
+ * MPD is fetched again every @minimumUpdatePeriod (else every segment
+ * duration), and the segments its SegmentTemplate lists now are each
+ * chosen Representation's window. With a SegmentTimeline ($Time$ or
+ * $Number$) the window is the timeline as written: a segment is known by
+ * its time, numbered on from the segments seen before it (a jump in time
+ * counts the segments it skipped, in the next one's duration), so that an
+ * origin that leaves @startNumber at 1 while its timeline slides is
+ * recorded as well as one that moves it. The live edge is where dash.js
+ * starts: @suggestedPresentationDelay back from the end of the window when
+ * the MPD has one (ExoPlayer too), else four segment durations (dash.js's
+ * liveDelayFragmentCount; ExoPlayer's own fallback is 30 s, more than most
+ * windows hold). Refused with UNSUPPORTED: a live MPD of several Periods,
+ * SegmentBase or SegmentList Representations in one, and a template with
+ * neither a SegmentTimeline nor a Period end (@duration and $Number$ only:
+ * its window would be computed from the wall clock).
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
@@ -9,6 +26,8 @@
 #include "util/handles.h"
 #include "manifest/dash/mpd-model.h"
 #include "manifest/dash/segment-index.h"
+
+#include <map>
 
 namespace gst_offline {
 
@@ -32,6 +51,10 @@ class DashDownloader : public AdaptiveDownloader {
   void fetch_indexes ();
   bool choose (GError **error);
   void on_indexes (const GError *error);
+  bool protect (Track &track, const dash::Representation &rep, GError **error);
+  void start_recording ();
+  void reload_mpd ();
+  bool live_windows (std::vector<LiveWindow> *windows, GError **error);
   bool draw_plan (Plan *plan, playback_plan::Writer &segments, GError **error) override;
   void drop_segment_lists () override;
 
@@ -39,6 +62,12 @@ class DashDownloader : public AdaptiveDownloader {
   std::vector<Chosen> chosen_;
   GstOfflineDrmStore *drm_store_ = nullptr;  /* the license manager's */
   std::optional<LicenseRequest> license_;     /* what the license covers */
+  /* A live MPD: the chosen Representations recorded (indexes into
+   * chosen_, in track order), each one's segment numbers by media time,
+   * and who waits for a reload. */
+  std::vector<size_t> live_chosen_;
+  std::vector<std::map<guint64, guint64>> live_numbers_;
+  LiveRecorder::WindowsFn reloaded_;
 };
 
 }  // namespace gst_offline
