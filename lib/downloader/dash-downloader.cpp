@@ -262,23 +262,12 @@ void DashDownloader::start_recording ()
     live_chosen_.push_back (i);
   }
   live_numbers_.resize (live_chosen_.size ());
-  /* The first windows are the MPD's at hand; a reload fetches it again. */
-  bool first = true;
+  /* Every window, the first too, from the MPD fetched again: the one in
+   * the cache may be a stopped process's, older than the live window. */
   GST_INFO ("%s: a live MPD: recording %" G_GSIZE_FORMAT " tracks", record_.id.c_str (), tracks.size ());
-  record_live (std::move (tracks), [this, first] (LiveRecorder::WindowsFn done) mutable {
+  record_live (std::move (tracks), [this] (LiveRecorder::WindowsFn done) {
     reloaded_ = std::move (done);
-    if (!first) {
-      reload_mpd ();
-      return;
-    }
-    first = false;
-    g_autoptr (GError) windows_error = nullptr;
-    std::vector<LiveWindow> windows;
-    auto waiting = std::move (reloaded_);
-    if (!live_windows (&windows, &windows_error))
-      waiting (nullptr, windows_error);
-    else
-      waiting (&windows, nullptr);
+    reload_mpd ();
   });
 }
 
@@ -330,7 +319,6 @@ void DashDownloader::reload_mpd ()
  * by media time (see dash-downloader.h). */
 bool DashDownloader::live_windows (std::vector<LiveWindow> *windows, GError **error)
 {
-  guint64 longest = 0;
   for (size_t i = 0; i < live_chosen_.size (); i++) {
     const Chosen &c = chosen_[live_chosen_[i]];
     const dash::Period &period = mpd_->periods[c.period];
@@ -359,26 +347,30 @@ bool DashDownloader::live_windows (std::vector<LiveWindow> *windows, GError **er
     std::optional<SegmentSpec> init;
     if (index->init)
       init = segment_spec (index->init->url, http_range (index->init->range));
+    /* The grid: the main track's usual (median) segment duration in the
+     * first window this process reads. */
+    if (live_grid_ns_ == 0) {
+      std::vector<guint64> durations;
+      for (const dash::MediaSegment &m : listed)
+        durations.push_back (m.duration_ns);
+      std::sort (durations.begin (), durations.end ());
+      live_grid_ns_ = durations.empty () ? 0 : MAX (durations[durations.size () / 2], GST_MSECOND);
+    }
     for (const dash::MediaSegment &m : listed) {
       guint64 sequence;
       auto known = numbers.find (m.time);
       if (known != numbers.end ()) {
         sequence = known->second;
-      } else if (numbers.empty ()) {
-        sequence = m.number;
       } else {
-        auto before = numbers.lower_bound (m.time);
-        if (before == numbers.begin ())
-          continue;  /* before anything seen: before the recording */
-        --before;
-        /* The one before it ends at its next one's time, or (the last
-         * seen) after a duration of this one: a jump counts as segments. */
-        auto after = std::next (before);
-        guint64 prev_end = before->first + (after != numbers.end () ? after->first - before->first : m.duration);
-        guint64 skipped = m.time > prev_end && m.duration > 0 ? (m.time - prev_end + m.duration / 2) / m.duration : 0;
-        sequence = before->second + 1 + skipped;
+        /* Its presentation time on the grid, after the number of any
+         * segment seen before it and below that of any seen after it. */
+        guint64 at = period.start + static_cast<guint64> (MAX (m.start_ns, 0));
+        sequence = (at + live_grid_ns_ / 2) / live_grid_ns_;
+        auto after = numbers.upper_bound (m.time);
+        if (after != numbers.begin ())
+          sequence = MAX (sequence, std::prev (after)->second + 1);
         if (after != numbers.end () && sequence >= after->second)
-          continue;  /* a segment between two known ones: the timeline changed its past */
+          continue;  /* the timeline changed its past: nothing to record */
       }
       numbers[m.time] = sequence;
       LiveSegment s;
@@ -402,11 +394,16 @@ bool DashDownloader::live_windows (std::vector<LiveWindow> *windows, GError **er
     w.ended = !mpd_->is_dynamic ();
     if (mpd_->minimum_update_period && *mpd_->minimum_update_period > 0)
       w.reload_ns = *mpd_->minimum_update_period;
-    longest = MAX (longest, w.target_duration_ns);
+    /* dash.js counts segments of the duration the window's segments
+     * usually have (its median: not an odd long one). */
+    std::vector<guint64> durations;
+    for (const LiveSegment &segment : w.segments)
+      durations.push_back (segment.duration_ns);
+    std::sort (durations.begin (), durations.end ());
+    guint64 usual = durations.empty () ? 0 : durations[durations.size () / 2];
+    w.edge_delay_ns = mpd_->suggested_presentation_delay.value_or (kDashJsEdgeSegments * usual);
     windows->push_back (std::move (w));
   }
-  for (LiveWindow &w : *windows)
-    w.edge_delay_ns = mpd_->suggested_presentation_delay.value_or (kDashJsEdgeSegments * longest);
   return true;
 }
 

@@ -6,13 +6,18 @@
  * MPD is fetched again every @minimumUpdatePeriod (else every segment
  * duration), and the segments its SegmentTemplate lists now are each
  * chosen Representation's window. With a SegmentTimeline ($Time$ or
- * $Number$) the window is the timeline as written: a segment is known by
- * its time, numbered on from the segments seen before it (a jump in time
- * counts the segments it skipped, in the next one's duration), so that an
- * origin that leaves @startNumber at 1 while its timeline slides is
- * recorded as well as one that moves it. The live edge is where dash.js
+ * $Number$) the window is the timeline as written. DASH segments have no
+ * number of their own that lasts (an origin with $Time$ may leave
+ * @startNumber at 1 while its timeline slides), so a segment is numbered
+ * by its presentation time on a grid of the main track's usual (median)
+ * segment duration: the same instant has the same number in every track
+ * and in a process started again after one was killed, and a jump in the
+ * timeline counts the segments it skipped, as a gap of their length. A
+ * segment keeps the number it was first given; one whose grid number is
+ * taken (shorter segments) takes the next one, and one that would come
+ * between two known ones (the timeline rewrote its past) is left out. The live edge is where dash.js
  * starts: @suggestedPresentationDelay back from the end of the window when
- * the MPD has one (ExoPlayer too), else four segment durations (dash.js's
+ * the MPD has one (ExoPlayer too), else four (usual: the median) segment durations (dash.js's
  * liveDelayFragmentCount; ExoPlayer's own fallback is 30 s, more than most
  * windows hold). Refused with UNSUPPORTED: a live MPD of several Periods,
  * SegmentBase or SegmentList Representations in one, and a template with
@@ -67,6 +72,8 @@ class DashDownloader : public AdaptiveDownloader {
    * and who waits for a reload. */
   std::vector<size_t> live_chosen_;
   std::vector<std::map<guint64, guint64>> live_numbers_;
+  /* The segment duration that numbers live segments (see above). */
+  guint64 live_grid_ns_ = 0;
   LiveRecorder::WindowsFn reloaded_;
 };
 
