@@ -230,6 +230,27 @@ bool DashDownloader::protect (Track &t, const dash::Representation &rep, GError 
   return true;
 }
 
+/* What a live MPD's Representation must be for its segments to be listed
+ * without a wall clock: a SegmentTemplate with a SegmentTimeline. */
+bool DashDownloader::check_recordable (const dash::Period &period, const dash::Representation &rep, GError **error)
+{
+  if (!mpd_->is_dynamic ())
+    return true;
+  if (rep.segments.kind != dash::SegmentKind::Template) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+        "Representation '%s' of the live (dynamic) MPD %s has no SegmentTemplate: it cannot be recorded",
+        rep.id.c_str (), record_.uri.c_str ());
+    return false;
+  }
+  if (!rep.segments.timeline && !period.duration) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+        "Representation '%s' of the live (dynamic) MPD %s has a SegmentTemplate without a SegmentTimeline "
+        "($Number$ and @duration): recording one is not supported yet", rep.id.c_str (), record_.uri.c_str ());
+    return false;
+  }
+  return true;
+}
+
 /* A live MPD: one plan track per chosen Representation of a playable type,
  * recorded from the windows live_windows () gives. */
 void DashDownloader::start_recording ()
@@ -246,7 +267,7 @@ void DashDownloader::start_recording ()
     if (listed_track == listed.end ())
       continue;  /* not a playable type */
     auto container = container_of (set, rep, &error);
-    if (!container) {
+    if (!container || !check_recordable (mpd_->periods[c.period], rep, &error)) {
       fail (error);
       return;
     }
@@ -323,18 +344,8 @@ bool DashDownloader::live_windows (std::vector<LiveWindow> *windows, GError **er
     const Chosen &c = chosen_[live_chosen_[i]];
     const dash::Period &period = mpd_->periods[c.period];
     const dash::Representation &rep = period.adaptation_sets[c.set].representations[c.representation];
-    if (mpd_->is_dynamic () && rep.segments.kind != dash::SegmentKind::Template) {
-      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
-          "Representation '%s' of the live MPD %s has no SegmentTemplate: it cannot be recorded", rep.id.c_str (),
-          record_.uri.c_str ());
+    if (!check_recordable (period, rep, error))
       return false;
-    }
-    if (mpd_->is_dynamic () && !rep.segments.timeline && !period.duration) {
-      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
-          "Representation '%s' of the live MPD %s has a SegmentTemplate without a SegmentTimeline: recording one "
-          "($Number$ and @duration) is not supported yet", rep.id.c_str (), record_.uri.c_str ());
-      return false;
-    }
     std::map<guint64, guint64> &numbers = live_numbers_[i];
     LiveWindow w;
     std::vector<dash::MediaSegment> listed;
