@@ -879,7 +879,7 @@ GST_START_TEST (test_malformed_mpds)
   parse_fails ("<html><body>404</body></html>", invalid, "the root element is <html>, not <MPD>");
   parse_fails ("<MPD xmlns=\"urn:example:other\" type=\"static\"/>", invalid, "not <MPD>");
   parse_fails ("<MPD type=\"dynamic\" availabilityStartTime=\"2020-01-01T00:00:00Z\"><Period/></MPD>",
-      GST_OFFLINE_ERROR_UNSUPPORTED, "live (dynamic) MPDs are not supported");
+      GST_OFFLINE_ERROR_UNSUPPORTED, "a live (dynamic) MPD can only be recorded");
   parse_fails ("<MPD type=\"Static\"><Period/></MPD>", invalid, "neither 'static' nor 'dynamic'");
   parse_fails ("<MPD type=\"static\"/>", invalid, "there is no Period");
   parse_fails ("<MPD mediaPresentationDuration=\"4 seconds\"><Period/></MPD>", invalid, "mediaPresentationDuration");
@@ -1252,6 +1252,38 @@ GST_START_TEST (test_ffmpeg_single_file)
 }
 GST_END_TEST;
 
+/* A dynamic MPD is refused unless the caller records it; then its live
+ * attributes are in the model, and malformed ones are errors. */
+GST_START_TEST (test_dynamic_accepted_for_recording)
+{
+  const char *xml = "<MPD type=\"dynamic\" availabilityStartTime=\"2020-01-01T00:00:01.5Z\" "
+      "timeShiftBufferDepth=\"PT6S\" minimumUpdatePeriod=\"PT2S\" suggestedPresentationDelay=\"PT4S\"><Period/></MPD>";
+  g_autoptr (GError) error = nullptr;
+  auto mpd = parse_mpd (xml, kManifestUrl, &error, Dynamic::Accept);
+  fail_unless (mpd.has_value (), "%s", error ? error->message : "");
+  fail_unless (mpd->is_dynamic ());
+  fail_unless_equals_int64 (*mpd->availability_start_time_us, G_GINT64_CONSTANT (1577836801500000));
+  fail_unless_equals_uint64 (*mpd->time_shift_buffer_depth, 6 * GST_SECOND);
+  fail_unless_equals_uint64 (*mpd->minimum_update_period, 2 * GST_SECOND);
+  fail_unless_equals_uint64 (*mpd->suggested_presentation_delay, 4 * GST_SECOND);
+  const char *bad[][2] = {
+    { "<MPD type=\"dynamic\"><Period/></MPD>", "no @availabilityStartTime" },
+    { "<MPD type=\"dynamic\" availabilityStartTime=\"yesterday\"><Period/></MPD>", "not an xs:dateTime" },
+    { "<MPD type=\"dynamic\" availabilityStartTime=\"2020-01-01T00:00:00Z\" minimumUpdatePeriod=\"2\"><Period/></MPD>",
+      "minimumUpdatePeriod" },
+  };
+  for (const auto &b : bad) {
+    g_autoptr (GError) e = nullptr;
+    fail_if (parse_mpd (b[0], kManifestUrl, &e, Dynamic::Accept).has_value (), "%s parsed", b[0]);
+    fail_unless (g_error_matches (e, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT) && strstr (e->message, b[1]),
+        "%s: %s", b[0], e->message);
+  }
+  /* A static MPD parses the same either way. */
+  auto vod = parse_mpd ("<MPD><Period/></MPD>", kManifestUrl, &error, Dynamic::Accept);
+  fail_unless (vod && !vod->is_dynamic () && !vod->availability_start_time_us);
+}
+GST_END_TEST;
+
 static Suite *dash_mpd_suite (void)
 {
   Suite *s = suite_create ("dash-mpd");
@@ -1285,6 +1317,7 @@ static Suite *dash_mpd_suite (void)
   tcase_add_test (tc, test_ffmpeg_template_timeline);
   tcase_add_test (tc, test_ffmpeg_template_number);
   tcase_add_test (tc, test_ffmpeg_single_file);
+  tcase_add_test (tc, test_dynamic_accepted_for_recording);
   return s;
 }
 

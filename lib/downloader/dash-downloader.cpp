@@ -9,6 +9,8 @@
 #include "index/playback-plan.h"
 #include "manifest/dash/mpd-parser.h"
 #include "manifest/dash/sidx.h"
+#include "http/http-request.h"
+#include "tracks/track-size.h"
 
 #include <gst/gst.h>
 
@@ -22,6 +24,9 @@ namespace {
 
 /* Larger than any MPD we accept (the parser's own cap). */
 constexpr gsize kMaxManifestBytes = 64 * 1024 * 1024;
+/* How many segment durations back from the end of a live window dash.js
+ * starts without @suggestedPresentationDelay (its liveDelayFragmentCount). */
+constexpr guint64 kDashJsEdgeSegments = 4;
 
 std::optional<ByteRange> http_range (const std::optional<dash::ByteRange> &range)
 {
@@ -71,8 +76,12 @@ void DashDownloader::begin ()
 void DashDownloader::on_manifest (const std::string &bytes)
 {
   g_autoptr (GError) error = nullptr;
-  mpd_ = dash::parse_mpd (bytes, record_.uri, &error);
-  if (!mpd_ || !choose (&error)) {
+  mpd_ = dash::parse_mpd (bytes, record_.uri, &error, dash::Dynamic::Accept);
+  if (mpd_ && mpd_->is_dynamic () && mpd_->periods.size () != 1)
+    g_set_error (&error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+        "%s is a live MPD of %" G_GSIZE_FORMAT " Periods: only a live MPD of one Period can be recorded",
+        record_.uri.c_str (), mpd_->periods.size ());
+  if (!mpd_ || error || !choose (&error)) {
     fail (error);
     return;
   }
@@ -87,7 +96,10 @@ void DashDownloader::on_manifest (const std::string &bytes)
     return;
   }
   if (license->kids.empty ()) {
-    fetch_indexes ();
+    if (mpd_->is_dynamic ())
+      start_recording ();
+    else
+      fetch_indexes ();
     return;
   }
   acquire_license (std::move (*license));
@@ -117,7 +129,10 @@ void DashDownloader::acquire_license (LicenseRequest request)
           fail (error);
           return;
         }
-        fetch_indexes ();
+        if (mpd_->is_dynamic ())
+          start_recording ();
+        else
+          fetch_indexes ();
       });
 }
 
@@ -149,8 +164,13 @@ bool DashDownloader::choose (GError **error)
     /* Checked whole now, so that a broken list fails before anything is
      * fetched; the segments themselves are made again as the plan is
      * written (draw_plan ()), never held. */
-    auto index = dash::expand_segments (period, period.adaptation_sets[ref->set].representations[ref->representation],
-        [] (dash::MediaSegment &&, GError **) { return true; }, error);
+    /* A live MPD's segments are read from each reload (live_windows ()). */
+    std::optional<dash::SegmentIndex> index;
+    if (mpd_->is_dynamic ())
+      index.emplace ();
+    else
+      index = dash::expand_segments (period, period.adaptation_sets[ref->set].representations[ref->representation],
+          [] (dash::MediaSegment &&, GError **) { return true; }, error);
     if (!index)
       return false;
     chosen_.push_back ({ ref->period, ref->set, ref->representation, std::move (*index) });
@@ -177,6 +197,225 @@ void DashDownloader::on_indexes (const GError *fetch_error)
     }
   }
   fetch_plan ();
+}
+
+/* The DRM signalling of `rep` added to `t`'s: a track whose first Period
+ * is clear and a later one protected is protected content (cachesrc sends
+ * its clear Periods as a clear lead, see docs/architecture.md); and what a
+ * license of it covers, for licensing it again later. */
+bool DashDownloader::protect (Track &t, const dash::Representation &rep, GError **error)
+{
+  for (TrackProtection &p : dash_protection (rep)) {
+    if (std::find (t.protection_systems.begin (), t.protection_systems.end (), p.system_id)
+        == t.protection_systems.end ())
+      t.protection_systems.push_back (p.system_id);
+    if (std::none_of (t.protection.begin (), t.protection.end (),
+            [&] (const TrackProtection &q) { return q.system_id == p.system_id; }))
+      t.protection.push_back (std::move (p));
+  }
+  if (license_ && !license_->kids.empty ()) {
+    DownloadRecord licensed = record_;
+    licensed.license_url = license_->license_url;
+    auto covered = dash_license_request ({ &rep }, license_source (licensed), error);
+    if (!covered)
+      return false;
+    for (const KeyId &kid : covered->kids) {
+      std::string hex = key_id_to_hex (kid);
+      if (std::find (t.kids.begin (), t.kids.end (), hex) == t.kids.end ())
+        t.kids.push_back (hex);
+    }
+    if (!covered->kids.empty ())
+      t.license_url = license_->license_url;
+  }
+  return true;
+}
+
+/* What a live MPD's Representation must be for its segments to be listed
+ * without a wall clock: a SegmentTemplate with a SegmentTimeline. */
+bool DashDownloader::check_recordable (const dash::Period &period, const dash::Representation &rep, GError **error)
+{
+  if (!mpd_->is_dynamic ())
+    return true;
+  if (rep.segments.kind != dash::SegmentKind::Template) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+        "Representation '%s' of the live (dynamic) MPD %s has no SegmentTemplate: it cannot be recorded",
+        rep.id.c_str (), record_.uri.c_str ());
+    return false;
+  }
+  if (!rep.segments.timeline && !period.duration) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
+        "Representation '%s' of the live (dynamic) MPD %s has a SegmentTemplate without a SegmentTimeline "
+        "($Number$ and @duration): recording one is not supported yet", rep.id.c_str (), record_.uri.c_str ());
+    return false;
+  }
+  return true;
+}
+
+/* A live MPD: one plan track per chosen Representation of a playable type,
+ * recorded from the windows live_windows () gives. */
+void DashDownloader::start_recording ()
+{
+  g_autoptr (GError) error = nullptr;
+  std::vector<Track> listed = dash_tracks (*mpd_);
+  std::vector<Track> tracks;
+  for (size_t i = 0; i < chosen_.size (); i++) {
+    const Chosen &c = chosen_[i];
+    const dash::AdaptationSet &set = mpd_->periods[c.period].adaptation_sets[c.set];
+    const dash::Representation &rep = set.representations[c.representation];
+    std::string key = std::to_string (c.period) + "." + std::to_string (c.set) + "." + std::to_string (c.representation);
+    auto listed_track = std::find_if (listed.begin (), listed.end (), [&] (const Track &t) { return t.stream_key == key; });
+    if (listed_track == listed.end ())
+      continue;  /* not a playable type */
+    auto container = container_of (set, rep, &error);
+    if (!container || !check_recordable (mpd_->periods[c.period], rep, &error)) {
+      fail (error);
+      return;
+    }
+    Track t = *listed_track;
+    t.index = static_cast<guint> (tracks.size ());
+    t.period = 0;
+    t.container = *container;
+    if (!protect (t, rep, &error)) {
+      fail (error);
+      return;
+    }
+    tracks.push_back (std::move (t));
+    live_chosen_.push_back (i);
+  }
+  live_numbers_.resize (live_chosen_.size ());
+  /* Every window, the first too, from the MPD fetched again: the one in
+   * the cache may be a stopped process's, older than the live window. */
+  GST_INFO ("%s: a live MPD: recording %" G_GSIZE_FORMAT " tracks", record_.id.c_str (), tracks.size ());
+  record_live (std::move (tracks), [this] (LiveRecorder::WindowsFn done) {
+    reloaded_ = std::move (done);
+    reload_mpd ();
+  });
+}
+
+/* The MPD again, into memory (what the recording keeps of it is its plan):
+ * the same Representations, at the same places, by the same ids. */
+void DashDownloader::reload_mpd ()
+{
+  HttpRequest request;
+  request.url = record_.uri;
+  request.headers = record_.headers;
+  request.retry = context_.retry;
+  request.max_size = kMaxManifestBytes;
+  request.what = "cannot reload the live MPD";
+  http_request_async (std::move (request), cancellable_, [this] (HttpResponse *response, const GError *fetch_error) {
+    g_autoptr (GError) error = nullptr;
+    auto done = std::move (reloaded_);
+    if (fetch_error) {
+      done (nullptr, fetch_error);
+      return;
+    }
+    std::optional<dash::Mpd> mpd;
+    if (check_manifest_kind (response->body.substr (0, 512), "application/dash+xml", "a DASH manifest", record_.uri,
+            &error))
+      mpd = dash::parse_mpd (response->body, record_.uri, &error, dash::Dynamic::Accept);
+    for (size_t i = 0; mpd && !error && i < live_chosen_.size (); i++) {
+      const Chosen &c = chosen_[live_chosen_[i]];
+      const auto &old_rep = mpd_->periods[c.period].adaptation_sets[c.set].representations[c.representation];
+      bool same = mpd->periods.size () == mpd_->periods.size () && c.set < mpd->periods[c.period].adaptation_sets.size ()
+          && c.representation < mpd->periods[c.period].adaptation_sets[c.set].representations.size ()
+          && mpd->periods[c.period].adaptation_sets[c.set].representations[c.representation].id == old_rep.id;
+      if (!same)
+        g_set_error (&error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_FAILED,
+            "the live MPD %s no longer has Representation '%s' where it was", record_.uri.c_str (), old_rep.id.c_str ());
+    }
+    if (!mpd || error) {
+      done (nullptr, error);
+      return;
+    }
+    mpd_ = std::move (mpd);
+    std::vector<LiveWindow> windows;
+    if (!live_windows (&windows, &error))
+      done (nullptr, error);
+    else
+      done (&windows, nullptr);
+  });
+}
+
+/* What each recorded Representation's SegmentTemplate lists now, numbered
+ * by media time (see dash-downloader.h). */
+bool DashDownloader::live_windows (std::vector<LiveWindow> *windows, GError **error)
+{
+  for (size_t i = 0; i < live_chosen_.size (); i++) {
+    const Chosen &c = chosen_[live_chosen_[i]];
+    const dash::Period &period = mpd_->periods[c.period];
+    const dash::Representation &rep = period.adaptation_sets[c.set].representations[c.representation];
+    if (!check_recordable (period, rep, error))
+      return false;
+    std::map<guint64, guint64> &numbers = live_numbers_[i];
+    LiveWindow w;
+    std::vector<dash::MediaSegment> listed;
+    auto index = dash::expand_segments (period, rep, [&] (dash::MediaSegment &&m, GError **) {
+      listed.push_back (std::move (m));
+      return true;
+    }, error);
+    if (!index)
+      return false;
+    std::optional<SegmentSpec> init;
+    if (index->init)
+      init = segment_spec (index->init->url, http_range (index->init->range));
+    /* The grid: the main track's usual (median) segment duration in the
+     * first window this process reads. */
+    if (live_grid_ns_ == 0) {
+      std::vector<guint64> durations;
+      for (const dash::MediaSegment &m : listed)
+        durations.push_back (m.duration_ns);
+      std::sort (durations.begin (), durations.end ());
+      live_grid_ns_ = durations.empty () ? 0 : MAX (durations[durations.size () / 2], GST_MSECOND);
+    }
+    for (const dash::MediaSegment &m : listed) {
+      guint64 sequence;
+      auto known = numbers.find (m.time);
+      if (known != numbers.end ()) {
+        sequence = known->second;
+      } else {
+        /* Its presentation time on the grid, after the number of any
+         * segment seen before it and below that of any seen after it. */
+        guint64 at = period.start + static_cast<guint64> (MAX (m.start_ns, 0));
+        sequence = (at + live_grid_ns_ / 2) / live_grid_ns_;
+        auto after = numbers.upper_bound (m.time);
+        if (after != numbers.begin ())
+          sequence = MAX (sequence, std::prev (after)->second + 1);
+        if (after != numbers.end () && sequence >= after->second)
+          continue;  /* the timeline changed its past: nothing to record */
+      }
+      numbers[m.time] = sequence;
+      LiveSegment s;
+      s.sequence = sequence;
+      s.duration_ns = m.duration_ns;
+      s.spec = segment_spec (m.url, http_range (m.range));
+      s.spec.expected_length = estimate_segment_length (rep.bandwidth, m.duration_ns);
+      s.init = init;
+      w.target_duration_ns = MAX (w.target_duration_ns, m.duration_ns);
+      w.segments.push_back (std::move (s));
+    }
+    /* Only the times still listed are needed (and the last one seen). */
+    if (!listed.empty ()) {
+      auto keep = numbers.lower_bound (listed.front ().time);
+      if (keep == numbers.end ())
+        keep = std::prev (numbers.end ());
+      numbers.erase (numbers.begin (), keep);
+    }
+    std::sort (w.segments.begin (), w.segments.end (),
+        [] (const LiveSegment &a, const LiveSegment &b) { return a.sequence < b.sequence; });
+    w.ended = !mpd_->is_dynamic ();
+    if (mpd_->minimum_update_period && *mpd_->minimum_update_period > 0)
+      w.reload_ns = *mpd_->minimum_update_period;
+    /* dash.js counts segments of the duration the window's segments
+     * usually have (its median: not an odd long one). */
+    std::vector<guint64> durations;
+    for (const LiveSegment &segment : w.segments)
+      durations.push_back (segment.duration_ns);
+    std::sort (durations.begin (), durations.end ());
+    guint64 usual = durations.empty () ? 0 : durations[durations.size () / 2];
+    w.edge_delay_ns = mpd_->suggested_presentation_delay.value_or (kDashJsEdgeSegments * usual);
+    windows->push_back (std::move (w));
+  }
+  return true;
 }
 
 /* One plan track per chosen Representation's type, language and rank, each
@@ -231,35 +470,8 @@ bool DashDownloader::draw_plan (Plan *plan, playback_plan::Writer &segments, GEr
       t.container = *container;
       tracks.push_back (std::move (t));
     }
-    /* Its DRM signalling is that of every Period it runs through: a track
-     * whose first Period is clear and a later one protected is protected
-     * content (cachesrc sends its clear Periods as a clear lead, see
-     * docs/architecture.md). */
-    for (TrackProtection &p : dash_protection (rep)) {
-      Track &t = tracks[track];
-      if (std::find (t.protection_systems.begin (), t.protection_systems.end (), p.system_id)
-          == t.protection_systems.end ())
-        t.protection_systems.push_back (p.system_id);
-      if (std::none_of (t.protection.begin (), t.protection.end (),
-              [&] (const TrackProtection &q) { return q.system_id == p.system_id; }))
-        t.protection.push_back (std::move (p));
-    }
-    /* What a license of this track covers, for licensing it again later. */
-    if (license_ && !license_->kids.empty ()) {
-      DownloadRecord licensed = record_;
-      licensed.license_url = license_->license_url;
-      auto covered = dash_license_request ({ &rep }, license_source (licensed), error);
-      if (!covered)
-        return false;
-      Track &t = tracks[track];
-      for (const KeyId &kid : covered->kids) {
-        std::string hex = key_id_to_hex (kid);
-        if (std::find (t.kids.begin (), t.kids.end (), hex) == t.kids.end ())
-          t.kids.push_back (hex);
-      }
-      if (!covered->kids.empty ())
-        t.license_url = license_->license_url;
-    }
+    if (!protect (tracks[track], rep, error))
+      return false;
     std::string init_key;
     if (c.index.init) {
       SegmentSpec init = segment_spec (c.index.init->url, http_range (c.index.init->range));

@@ -160,6 +160,7 @@ void LiveRecorder::on_windows (std::vector<LiveWindow> *windows, const GError *e
   }
   if (windows->front ().target_duration_ns > 0)
     target_duration_ns_ = windows->front ().target_duration_ns;
+  reload_ns_ = windows->front ().reload_ns;
   if (!states_[0].next_sequence)
     choose_start (*windows);
   changed_ = false;
@@ -214,11 +215,12 @@ void LiveRecorder::choose_start (const std::vector<LiveWindow> &windows)
   guint64 start = main.segments.front ().sequence;
   if (!record_.live_from_start) {
     guint64 td = main.target_duration_ns > 0 ? main.target_duration_ns : target_duration_ns_;
+    guint64 delay = main.edge_delay_ns.value_or (kEdgeTargetDurations * td);
     guint64 back = 0;
     for (auto it = main.segments.rbegin (); it != main.segments.rend (); ++it) {
       start = it->sequence;
       back += it->duration_ns;
-      if (back >= kEdgeTargetDurations * td)
+      if (back >= delay)
         break;
     }
   }
@@ -408,10 +410,10 @@ void LiveRecorder::after_batch ()
     end (nullptr);
     return;
   }
-  /* RFC 8216 6.3.4: the target duration after a reload that brought
-   * something new, half of it after one that did not, from the last reload's
-   * start. */
-  guint64 wait_ns = changed_ ? target_duration_ns_ : target_duration_ns_ / 2;
+  /* The format's reload period (DASH @minimumUpdatePeriod), else RFC 8216
+   * 6.3.4: the target duration after a reload that brought something new,
+   * half of it after one that did not; from the last reload's start. */
+  guint64 wait_ns = reload_ns_ ? *reload_ns_ : changed_ ? target_duration_ns_ : target_duration_ns_ / 2;
   guint64 spent_ns = static_cast<guint64> (MAX (g_get_monotonic_time () - reload_started_us_, 0)) * GST_USECOND;
   wait (wait_ns > spent_ns ? wait_ns - spent_ns : 0);
 }

@@ -11,8 +11,10 @@
  * Where a recording starts: at the oldest segment of the window with
  * live-from-start, else at the live edge as players join it — the segment
  * in which the last three target durations of the window begin (hls.js's
- * and ExoPlayer's default; the whole window if it is shorter). Renditions
- * start at the main track's sequence number when their window holds it.
+ * and ExoPlayer's default for HLS; the whole window if it is shorter), or
+ * the window's own edge delay when the format gives one (DASH: see
+ * dash-downloader.h). Renditions start at the main track's sequence number
+ * when their window holds it.
  *
  * Faults leave a gap, never wrong times: a segment that left the window
  * before it was fetched (the window moved past it, or it answers 404/410),
@@ -56,8 +58,14 @@ struct LiveSegment {
 struct LiveWindow {
   std::vector<LiveSegment> segments;  /* by sequence number */
   guint64 target_duration_ns = 0;
-  /* No segment will be added (HLS EXT-X-ENDLIST). */
+  /* No segment will be added (HLS EXT-X-ENDLIST, a DASH MPD turned static). */
   bool ended = false;
+  /* How far back from the end of the window the live edge starts, if the
+   * format says (else three target durations). */
+  std::optional<guint64> edge_delay_ns;
+  /* How long after a reload's start the next one comes, if the format
+   * says (DASH @minimumUpdatePeriod; else RFC 8216 6.3.4). */
+  std::optional<guint64> reload_ns;
 };
 
 constexpr guint kMaxReloadFailures = 6;
@@ -131,6 +139,7 @@ class LiveRecorder {
   guint reload_failures_ = 0;
   gint64 reload_started_us_ = 0;
   guint64 target_duration_ns_ = GST_SECOND;
+  std::optional<guint64> reload_ns_;
   guint64 bytes_base_ = 0;
   guint64 bytes_current_ = 0;
   GSource *timer_ = nullptr;

@@ -3,6 +3,7 @@
 
 #include <libsoup/soup.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -55,6 +56,75 @@ LiveOrigin::LiveOrigin (const std::vector<Track> &tracks, guint window, guint in
     total_ = total_ == 0 ? list.size () : MIN (total_, list.size ());
   }
   published_ = MIN (initial, total_);
+  start ();
+}
+
+LiveOrigin::LiveOrigin (Dash, const std::string &dir, guint window, guint initial, guint period_ms)
+    : window_ (window), period_ms_ (period_ms)
+{
+  g_mutex_init (&lock_);
+  g_cond_init (&cond_);
+  static_mpd_ = read_file (dir + "/x.mpd");
+  g_assert (!static_mpd_.empty ());
+  /* Each Representation's id, media template and timeline, in order. */
+  g_autoptr (GRegex) rep_re = g_regex_new ("<Representation id=\"([^\"]+)\".*?media=\"([^\"]+)\".*?"
+      "<SegmentTimeline>(.*?)</SegmentTimeline>", G_REGEX_DOTALL, (GRegexMatchFlags) 0, nullptr);
+  g_autoptr (GRegex) s_re = g_regex_new ("<S( t=\"(\\d+)\")? d=\"(\\d+)\"( r=\"(\\d+)\")?", (GRegexCompileFlags) 0,
+      (GRegexMatchFlags) 0, nullptr);
+  GMatchInfo *rep_match = nullptr;
+  g_regex_match (rep_re, static_mpd_.c_str (), (GRegexMatchFlags) 0, &rep_match);
+  while (g_match_info_matches (rep_match)) {
+    g_autofree gchar *id = g_match_info_fetch (rep_match, 1);
+    g_autofree gchar *media = g_match_info_fetch (rep_match, 2);
+    g_autofree gchar *timeline = g_match_info_fetch (rep_match, 3);
+    rep_ids_.push_back (id);
+    tracks_.push_back (Track { id, dir });
+    std::vector<Segment> &list = segments_[id];
+    guint64 t = 0;
+    GMatchInfo *s_match = nullptr;
+    g_regex_match (s_re, timeline, (GRegexMatchFlags) 0, &s_match);
+    while (g_match_info_matches (s_match)) {
+      g_autofree gchar *st = g_match_info_fetch (s_match, 2);
+      g_autofree gchar *sd = g_match_info_fetch (s_match, 3);
+      g_autofree gchar *sr = g_match_info_fetch (s_match, 5);
+      if (st && *st)
+        t = g_ascii_strtoull (st, nullptr, 10);
+      guint64 d = g_ascii_strtoull (sd, nullptr, 10);
+      guint64 r = sr && *sr ? g_ascii_strtoull (sr, nullptr, 10) : 0;
+      for (guint64 k = 0; k <= r; k++, t += d) {
+        std::string file = media;
+        file.replace (file.find ("$RepresentationID$"), 18, id);
+        file.replace (file.find ("$Time$"), 6, std::to_string (t));
+        list.push_back (Segment { file, "", t, d });
+      }
+      g_match_info_next (s_match, nullptr);
+    }
+    g_match_info_free (s_match);
+    g_assert (!list.empty ());
+    /* ffmpeg's files of this Representation, by the time in their names. */
+    std::string prefix = "chunk-stream" + std::string (id) + "-";
+    std::vector<std::pair<gint64, std::string>> files;
+    g_autoptr (GDir) listing = g_dir_open (dir.c_str (), 0, nullptr);
+    g_assert (listing);
+    while (const gchar *name = g_dir_read_name (listing)) {
+      if (g_str_has_prefix (name, prefix.c_str ()))
+        files.emplace_back (g_ascii_strtoll (name + prefix.size (), nullptr, 10), name);
+    }
+    std::sort (files.begin (), files.end ());
+    g_assert (files.size () == list.size ());
+    for (size_t i = 0; i < list.size (); i++)
+      list[i].source = files[i].second;
+    total_ = total_ == 0 ? list.size () : MIN (total_, list.size ());
+    g_match_info_next (rep_match, nullptr);
+  }
+  g_match_info_free (rep_match);
+  g_assert (!rep_ids_.empty ());
+  published_ = MIN (initial, total_);
+  start ();
+}
+
+void LiveOrigin::start ()
+{
   context_ = g_main_context_new ();
   loop_ = g_main_loop_new (context_, FALSE);
   thread_ = g_thread_new ("live-origin", thread_main, this);
@@ -93,15 +163,10 @@ gpointer LiveOrigin::thread_main (gpointer data)
       soup_message_headers_append (soup_server_message_get_response_headers (msg), "Cache-Control", "no-cache");
       soup_server_message_set_response (msg, type.c_str (), SOUP_MEMORY_COPY, body.data (), body.size ());
       /* A segment counts as served once its last byte went out. */
-      std::string p (path);
-      size_t slash = p.find ('/', 1);
-      std::string file = slash == std::string::npos ? "" : p.substr (slash + 1);
-      std::string track = slash == std::string::npos ? "" : p.substr (1, slash - 1);
-      auto list = origin->segments_.find (track);
-      if (list != origin->segments_.end ()) {
-        for (guint i = 0; i < list->second.size (); i++) {
-          if (list->second[i].file != file)
-            continue;
+      std::string track;
+      guint i = 0;
+      if (origin->locate (path, &track, &i)) {
+        {
           auto served = new Served { origin, track, i };
           g_signal_connect_data (msg, "finished", G_CALLBACK (+[] (SoupServerMessage *, gpointer d) {
             auto s = static_cast<Served *> (d);
@@ -174,9 +239,92 @@ std::string LiveOrigin::playlist (const std::string &track)
   return text;
 }
 
+/* The track and sequence number of the segment at `path`. */
+bool LiveOrigin::locate (const std::string &path, std::string *track, guint *sequence) const
+{
+  size_t slash = path.find ('/', 1);
+  if (slash == std::string::npos)
+    return false;
+  std::string dir = path.substr (1, slash - 1), file = path.substr (slash + 1);
+  for (const auto &[name, list] : segments_) {
+    if (static_mpd_.empty () && name != dir)
+      continue;
+    for (guint i = 0; i < list.size (); i++) {
+      if (list[i].file == file) {
+        *track = name;
+        *sequence = i;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+int LiveOrigin::sequence_of (const std::string &track, const std::string &file) const
+{
+  std::string found;
+  guint sequence = 0;
+  std::string dir = static_mpd_.empty () ? track : "dash";
+  if (!locate ("/" + dir + "/" + file, &found, &sequence) || found != track)
+    return -1;
+  return static_cast<int> (sequence);
+}
+
+/* The dynamic MPD: ffmpeg's, live, each SegmentTimeline the window's. */
+std::string LiveOrigin::mpd ()
+{
+  guint first = published_ > window_ ? published_ - window_ : 0;
+  std::string text = static_mpd_;
+  auto replace = [&text] (const std::string &from, const std::string &to) {
+    size_t at = text.find (from);
+    g_assert (at != std::string::npos);
+    text.replace (at, from.size (), to);
+  };
+  replace ("type=\"static\"", "type=\"dynamic\" availabilityStartTime=\"1970-01-01T00:00:00Z\" timeShiftBufferDepth=\"PT"
+      + std::to_string (window_) + "S\" minimumUpdatePeriod=\"PT1S\"");
+  size_t duration = text.find ("mediaPresentationDuration=\"");
+  g_assert (duration != std::string::npos);
+  text.erase (duration, text.find ('"', duration + 27) + 1 - duration);
+  size_t from = 0;
+  for (const std::string &id : rep_ids_) {
+    size_t open = text.find ("<SegmentTimeline>", from) + 17;
+    size_t close = text.find ("</SegmentTimeline>", open);
+    std::string entries;
+    const std::vector<Segment> &list = segments_[id];
+    for (guint i = first; i < published_; i++)
+      entries += "<S t=\"" + std::to_string (list[i].t) + "\" d=\"" + std::to_string (list[i].d) + "\"/>";
+    text.replace (open, close - open, entries);
+    from = open + entries.size ();
+  }
+  return text;
+}
+
 void LiveOrigin::handle (const std::string &path, guint *status, std::string *body, std::string *type)
 {
   g_mutex_lock (&lock_);
+  if (!static_mpd_.empty ()) {
+    std::string track;
+    guint sequence = 0;
+    std::string file = path.substr (path.rfind ('/') + 1);
+    if (path == "/dash/live.mpd" && failing_playlists_ > 0) {
+      failing_playlists_--;
+      *status = SOUP_STATUS_SERVICE_UNAVAILABLE;
+    } else if (path == "/dash/live.mpd") {
+      *status = SOUP_STATUS_OK;
+      *body = mpd ();
+      *type = "application/dash+xml";
+    } else if (g_str_has_prefix (path.c_str (), "/dash/init-")) {
+      *body = read_file (tracks_.front ().dir + "/" + file);
+      *status = body->empty () ? SOUP_STATUS_NOT_FOUND : SOUP_STATUS_OK;
+      *type = "video/mp4";
+    } else if (locate (path, &track, &sequence) && sequence < published_ && !dropped_.count (sequence)) {
+      *body = read_file (tracks_.front ().dir + "/" + segments_[track][sequence].source);
+      *status = SOUP_STATUS_OK;
+      *type = "video/mp4";
+    }
+    g_mutex_unlock (&lock_);
+    return;
+  }
   if (path == "/master.m3u8" && !master_.empty ()) {
     *status = SOUP_STATUS_OK;
     *body = master_;
@@ -272,7 +420,8 @@ std::string LiveOrigin::segment_file (const std::string &track, guint sequence) 
 {
   for (const Track &t : tracks_) {
     if (t.name == track)
-      return t.dir + "/" + segments_.at (track).at (sequence).file;
+      return t.dir + "/" + (static_mpd_.empty () ? segments_.at (track).at (sequence).file
+                                                  : segments_.at (track).at (sequence).source);
   }
   return {};
 }

@@ -1,9 +1,13 @@
-/* A live HLS origin for the recording tests: a libsoup server on 127.0.0.1,
- * in a thread of its own, that publishes the segments of VOD media
- * playlists made by ffmpeg one at a time as wall-clock time passes (one
- * every `period_ms`), and lists the last `window` published in a sliding
- * media playlist without EXT-X-ENDLIST (EXT-X-MEDIA-SEQUENCE = the first
- * listed). Tests wait on its events (a segment published, a segment
+/* A live origin for the recording tests: a libsoup server on 127.0.0.1,
+ * in a thread of its own, that publishes the segments of VOD content made
+ * by ffmpeg one at a time as wall-clock time passes (one every
+ * `period_ms`), and lists the last `window` published: for HLS in a
+ * sliding media playlist without EXT-X-ENDLIST (EXT-X-MEDIA-SEQUENCE = the
+ * first listed), for DASH in a dynamic MPD at /dash/live.mpd made from
+ * ffmpeg's static one, whose SegmentTimelines list the window (startNumber
+ * left as ffmpeg wrote it, as origins with $Time$ often do; the
+ * availabilityStartTime is the epoch, so that media time is its own
+ * timeline). Tests wait on its events (a segment published, a segment
  * served), never on the clock.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
@@ -28,6 +32,10 @@ class LiveOrigin {
    * served at /master.m3u8. */
   LiveOrigin (const std::vector<Track> &tracks, guint window, guint initial, guint period_ms,
       const std::string &master = "");
+  /* DASH: ffmpeg's x.mpd in `dir` (SegmentTemplate with a SegmentTimeline
+   * per Representation, one track per Representation, named by its id). */
+  struct Dash {};
+  LiveOrigin (Dash, const std::string &dir, guint window, guint initial, guint period_ms);
   ~LiveOrigin ();
   LiveOrigin (const LiveOrigin &) = delete;
   LiveOrigin &operator= (const LiveOrigin &) = delete;
@@ -48,15 +56,26 @@ class LiveOrigin {
   void wait_served (const std::string &track, guint count);
   /* The segments of `track` served whole, by sequence number. */
   std::set<guint> served (const std::string &track);
-  /* The file of segment `sequence` of `track`. */
+  /* The file of segment `sequence` of `track` (for DASH the one ffmpeg
+   * wrote, whatever its name in the MPD). */
   std::string segment_file (const std::string &track, guint sequence) const;
+  /* The sequence number (0 the first of the content) of the segment file
+   * `file` of `track`, -1 if none. */
+  int sequence_of (const std::string &track, const std::string &file) const;
   guint total () const { return total_; }
 
  private:
   struct Segment {
     std::string file;
     std::string duration;  /* as ffmpeg wrote it in EXTINF */
+    guint64 t = 0, d = 0;  /* DASH: its S@t and S@d */
+    /* DASH: the file ffmpeg wrote it to (its first audio segment's name
+     * has the time before the encoder's priming, -1024, not its S@t). */
+    std::string source;
   };
+  void start ();
+  bool locate (const std::string &path, std::string *track, guint *sequence) const;
+  std::string mpd ();
   static gpointer thread_main (gpointer data);
   static gboolean publish_next (gpointer data);
   void handle (const std::string &path, guint *status, std::string *body, std::string *type);
@@ -67,6 +86,9 @@ class LiveOrigin {
   guint window_;
   guint period_ms_;
   std::string master_;
+  /* DASH: ffmpeg's MPD, and its Representation ids in document order. */
+  std::string static_mpd_;
+  std::vector<std::string> rep_ids_;
   guint total_ = 0;
 
   GMutex lock_;

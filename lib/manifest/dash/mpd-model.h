@@ -1,4 +1,4 @@
-/* The model of a static DASH MPD (ISO/IEC 23009-1), as parse_mpd() builds it:
+/* The model of a DASH MPD (ISO/IEC 23009-1), as parse_mpd() builds it:
  * every URL already resolved against the BaseURLs above it, every attribute a
  * Representation inherits from its AdaptationSet already copied down, and
  * the Segment{Base,List,Template} information of Period, AdaptationSet and
@@ -160,8 +160,16 @@ struct Period {
 };
 
 struct Mpd {
-  /* Only "static" MPDs are accepted. */
+  /* "static", or "dynamic" (live) when the parser was asked to accept it. */
   std::string type = "static";
+  /* Of a dynamic MPD (5.3.1.2): the wall-clock time of the presentation's
+   * start (microseconds since the Unix epoch), how far back its segments
+   * stay available, how often it must be fetched again, and how far behind
+   * the live edge a player should play; all nanoseconds but the first. */
+  std::optional<gint64> availability_start_time_us;
+  std::optional<guint64> time_shift_buffer_depth;
+  std::optional<guint64> minimum_update_period;
+  std::optional<guint64> suggested_presentation_delay;
   std::optional<guint64> media_presentation_duration;  /* nanoseconds */
   std::optional<guint64> min_buffer_time;              /* nanoseconds */
   std::string profiles;
@@ -172,6 +180,7 @@ struct Mpd {
 
   /* The whole presentation: mediaPresentationDuration, else the end of the last Period. */
   std::optional<guint64> duration () const;
+  bool is_dynamic () const { return type == "dynamic"; }
 };
 
 const char *content_type_name (ContentType type);

@@ -165,7 +165,8 @@ struct SegmentLevel {
 
 class MpdParser {
  public:
-  MpdParser (std::string manifest_url, GError **error) : manifest_url_ (std::move (manifest_url)), error_ (error) {}
+  MpdParser (std::string manifest_url, Dynamic dynamic, GError **error)
+      : manifest_url_ (std::move (manifest_url)), dynamic_ (dynamic), error_ (error) {}
 
   std::optional<Mpd> parse (xmlNode *root);
 
@@ -216,6 +217,7 @@ class MpdParser {
   bool check_essential_properties (xmlNode *node, const std::string &where, std::string *unsupported);
 
   std::string manifest_url_;
+  Dynamic dynamic_;
   GError **error_;
   guint64 model_bytes_ = 0;
 };
@@ -769,13 +771,34 @@ std::optional<Mpd> MpdParser::parse (xmlNode *root)
   Mpd mpd;
   mpd.manifest_url = manifest_url_;
   auto type = attribute (root, "type");
-  if (type && *type == "dynamic") {
-    fail ("MPD", "live (dynamic) MPDs are not supported", GST_OFFLINE_ERROR_UNSUPPORTED);
-    return std::nullopt;
-  }
-  if (type && *type != "static") {
+  if (type && *type != "static" && *type != "dynamic") {
     fail ("MPD", "@type " + quoted (*type) + " is neither 'static' nor 'dynamic'");
     return std::nullopt;
+  }
+  if (type && *type == "dynamic") {
+    if (dynamic_ == Dynamic::Refuse) {
+      fail ("MPD", "a live (dynamic) MPD can only be recorded (gst-offline download, with the default tracks), not inspected "
+          "or read here",
+          GST_OFFLINE_ERROR_UNSUPPORTED);
+      return std::nullopt;
+    }
+    mpd.type = "dynamic";
+    auto start = attribute (root, "availabilityStartTime");
+    if (!start) {
+      fail ("MPD", "a dynamic MPD has no @availabilityStartTime");
+      return std::nullopt;
+    }
+    g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
+    g_autoptr (GDateTime) when = g_date_time_new_from_iso8601 (start->c_str (), utc);
+    if (!when) {
+      fail ("MPD", "@availabilityStartTime " + quoted (*start) + " is not an xs:dateTime");
+      return std::nullopt;
+    }
+    mpd.availability_start_time_us = g_date_time_to_unix (when) * G_USEC_PER_SEC + g_date_time_get_microsecond (when);
+    if (!get_duration (root, "timeShiftBufferDepth", "MPD", mpd.time_shift_buffer_depth)
+        || !get_duration (root, "minimumUpdatePeriod", "MPD", mpd.minimum_update_period)
+        || !get_duration (root, "suggestedPresentationDelay", "MPD", mpd.suggested_presentation_delay))
+      return std::nullopt;
   }
   mpd.profiles = attribute (root, "profiles").value_or ("");
   if (!get_duration (root, "mediaPresentationDuration", "MPD", mpd.media_presentation_duration)
@@ -839,7 +862,8 @@ std::optional<Mpd> MpdParser::parse (xmlNode *root)
 
 }  // namespace
 
-std::optional<Mpd> parse_mpd (std::string_view bytes, const std::string &manifest_url, GError **error)
+std::optional<Mpd> parse_mpd (std::string_view bytes, const std::string &manifest_url, GError **error,
+    Dynamic dynamic)
 {
   g_autoptr (GUri) uri = g_uri_parse (manifest_url.c_str (), G_URI_FLAGS_NONE, nullptr);
   if (!uri) {
@@ -850,7 +874,7 @@ std::optional<Mpd> parse_mpd (std::string_view bytes, const std::string &manifes
   XmlDocPtr doc = load_xml_document (bytes, "MPD", kMaxMpdSize, error);
   if (!doc)
     return std::nullopt;
-  MpdParser parser (manifest_url, error);
+  MpdParser parser (manifest_url, dynamic, error);
   return parser.parse (xmlDocGetRootElement (doc.get ()));
 }
 

@@ -20,11 +20,17 @@ constexpr gsize kMaxMpdSize = 64 * 1024 * 1024;
  * and Period data into every Representation). */
 constexpr guint64 kMaxModelBytes = 256 * 1024 * 1024;
 
+/* Whether a dynamic (live) MPD is parsed or refused: only the downloader
+ * records one; everything else (inspect, the helper, licensing) refuses it. */
+enum class Dynamic { Refuse, Accept };
+
 /* Parses `bytes`, fetched from `manifest_url` (absolute; relative BaseURLs
- * resolve against it). Errors: UNSUPPORTED for a dynamic (live) MPD or a
- * remote (xlink) element, INVALID_ARGUMENT for everything malformed, with a
- * message naming the element at fault. */
-std::optional<Mpd> parse_mpd (std::string_view bytes, const std::string &manifest_url, GError **error);
+ * resolve against it). Errors: UNSUPPORTED for a dynamic (live) MPD unless
+ * `dynamic` accepts it (its live attributes are then read into the model)
+ * or a remote (xlink) element, INVALID_ARGUMENT for everything malformed,
+ * with a message naming the element at fault. */
+std::optional<Mpd> parse_mpd (std::string_view bytes, const std::string &manifest_url, GError **error,
+    Dynamic dynamic = Dynamic::Refuse);
 
 }  // namespace dash
 }  // namespace gst_offline
