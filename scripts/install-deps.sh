@@ -13,6 +13,8 @@ packages=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-libav ffmpeg
   python3 python3-gi gir1.2-gstreamer-1.0 gir1.2-soup-3.0 util-linux sqlite3
+  # tests: the backtraces of a program that hangs (ot_spawn_sync in tests/support)
+  gdb
   # benchmarks: dash-download-throughput compares against aria2c, yt-dlp and ffmpeg;
   # scale reads the CLI's peak memory with GNU time
   aria2 yt-dlp time

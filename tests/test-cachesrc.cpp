@@ -141,7 +141,7 @@ make_large_moov_at_end_mp4 (const gchar *dir)
   gchar *err = nullptr;
   gint status = 0;
   GError *error = nullptr;
-  fail_unless (g_spawn_sync (nullptr, (gchar **) argv, nullptr,
+  fail_unless (ot_spawn_sync (nullptr, (gchar **) argv, nullptr,
                    static_cast<GSpawnFlags> (G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL), nullptr, nullptr,
                    nullptr, &err, &status, &error),
       "cannot run ffmpeg: %s", error ? error->message : "?");

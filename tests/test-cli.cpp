@@ -1430,7 +1430,7 @@ run_cli_without_network (const gchar *dir, const std::vector<const gchar *> &arg
   gchar **envp = g_environ_setenv (g_get_environ (), "GST_OFFLINE_DIR", dir, TRUE);
   gint wait_status = 0;
   GError *error = nullptr;
-  fail_unless (g_spawn_sync (nullptr, (gchar **) argv.data (), envp, G_SPAWN_SEARCH_PATH, nullptr, nullptr, out,
+  fail_unless (ot_spawn_sync (nullptr, (gchar **) argv.data (), envp, G_SPAWN_SEARCH_PATH, nullptr, nullptr, out,
                    nullptr, &wait_status, &error),
       "cannot run unshare: %s", error ? error->message : "");
   g_strfreev (envp);

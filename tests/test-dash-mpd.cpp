@@ -1131,7 +1131,7 @@ static gchar *make_dash (const char *name, const std::vector<const char *> &dash
   g_autofree gchar *err = nullptr;
   gint status = 0;
   g_autoptr (GError) error = nullptr;
-  gboolean spawned = g_spawn_sync (dir, const_cast<gchar **> (argv.data ()), nullptr, G_SPAWN_SEARCH_PATH,
+  gboolean spawned = ot_spawn_sync (dir, const_cast<gchar **> (argv.data ()), nullptr, G_SPAWN_SEARCH_PATH,
       nullptr, nullptr, nullptr, &err, &status, &error);
   fail_unless (spawned, "cannot run ffmpeg: %s", error ? error->message : "");
   fail_unless (g_spawn_check_wait_status (status, nullptr), "ffmpeg failed: %s", err);

@@ -103,7 +103,7 @@ download_with_fsize_limit (World &w, gsize limit, const std::vector<const gchar 
   gchar *out = nullptr, *err = nullptr;
   gint wait_status = 0;
   GError *error = nullptr;
-  gboolean ok = g_spawn_sync (nullptr, (gchar **) argv.data (), envp, G_SPAWN_DEFAULT, setrlimit_fsize,
+  gboolean ok = ot_spawn_sync (nullptr, (gchar **) argv.data (), envp, G_SPAWN_DEFAULT, setrlimit_fsize,
       GSIZE_TO_POINTER (limit), &out, &err, &wait_status, &error);
   fail_unless (ok, "cannot run %s: %s", cli, error ? error->message : "?");
   g_strfreev (envp);

@@ -62,7 +62,7 @@ gint play_counting (const gchar *data_dir, const gchar *uri, guint *sink_buffers
   gchar *out = nullptr, *err = nullptr;
   gint status = 0;
   GError *error = nullptr;
-  if (!g_spawn_sync (nullptr, const_cast<gchar **> (argv), envp, G_SPAWN_SEARCH_PATH, nullptr, nullptr, &out, &err,
+  if (!ot_spawn_sync (nullptr, const_cast<gchar **> (argv), envp, G_SPAWN_SEARCH_PATH, nullptr, nullptr, &out, &err,
           &status, &error))
     ck_abort_msg ("cannot run gst-launch-1.0: %s", error->message);
   g_strfreev (envp);
@@ -114,7 +114,7 @@ void assert_cli_plays_from_dir (const gchar *data_dir, const gchar *id)
   gchar *out = nullptr, *err = nullptr;
   gint status = 0;
   GError *error = nullptr;
-  if (!g_spawn_sync (nullptr, const_cast<gchar **> (argv), envp, G_SPAWN_SEARCH_PATH, nullptr, nullptr, &out, &err,
+  if (!ot_spawn_sync (nullptr, const_cast<gchar **> (argv), envp, G_SPAWN_SEARCH_PATH, nullptr, nullptr, &out, &err,
           &status, &error))
     ck_abort_msg ("cannot run gst-offline: %s", error->message);
   g_strfreev (envp);
@@ -399,7 +399,7 @@ GST_START_TEST (test_application_store_from_python)
   envp = g_environ_setenv (envp, "G_DEBUG", "fatal-criticals", TRUE);
   gchar *out = nullptr, *err = nullptr;
   gint status = 0;
-  if (!g_spawn_sync (nullptr, const_cast<gchar **> (argv), envp, G_SPAWN_DEFAULT, nullptr, nullptr, &out, &err,
+  if (!ot_spawn_sync (nullptr, const_cast<gchar **> (argv), envp, G_SPAWN_DEFAULT, nullptr, nullptr, &out, &err,
           &status, &error))
     ck_abort_msg ("cannot run %s: %s", argv[1], error->message);
   g_strfreev (envp);

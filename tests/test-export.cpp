@@ -166,7 +166,7 @@ GST_START_TEST (test_dash_to_mp4_and_mkv)
   gchar *screen = nullptr;
   gint status = 0;
   g_autoptr (GError) error = nullptr;
-  fail_unless (g_spawn_sync (nullptr, const_cast<gchar **> (argv), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
+  fail_unless (ot_spawn_sync (nullptr, const_cast<gchar **> (argv), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
                    &screen, nullptr, &status, &error),
       "script: %s", error ? error->message : "");
   std::string text = screen ? screen : "";

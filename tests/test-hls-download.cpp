@@ -53,7 +53,7 @@ run_ffmpeg (const std::vector<std::string> &args)
   gchar *err = nullptr;
   gint status = 0;
   GError *error = nullptr;
-  gboolean spawned = g_spawn_sync (nullptr, (gchar **) argv.data (), nullptr,
+  gboolean spawned = ot_spawn_sync (nullptr, (gchar **) argv.data (), nullptr,
       (GSpawnFlags) (G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL), nullptr, nullptr, nullptr, &err, &status, &error);
   must (spawned, "cannot run ffmpeg: %s", error ? error->message : "?");
   must (g_spawn_check_wait_status (status, nullptr), "ffmpeg failed: %s", err);

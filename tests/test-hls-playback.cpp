@@ -435,7 +435,7 @@ first_dts_ticks (const std::string &playlist)
   gint status = 0;
   const gchar *probe[] = { "ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=dts_time",
     "-read_intervals", "%+#1", "-of", "csv=p=0", playlist.c_str (), nullptr };
-  fail_unless (g_spawn_sync (nullptr, const_cast<gchar **> (probe), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
+  fail_unless (ot_spawn_sync (nullptr, const_cast<gchar **> (probe), nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
                    &out, nullptr, &status, nullptr)
           && status == 0,
       "ffprobe %s failed", playlist.c_str ());

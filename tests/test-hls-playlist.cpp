@@ -1044,7 +1044,7 @@ static void run_ffmpeg (const std::vector<std::string> &args)
   g_autofree gchar *err = nullptr;
   gint status = 0;
   g_autoptr (GError) error = nullptr;
-  fail_unless (g_spawn_sync (nullptr, const_cast<gchar **> (argv.data ()), nullptr, G_SPAWN_SEARCH_PATH, nullptr,
+  fail_unless (ot_spawn_sync (nullptr, const_cast<gchar **> (argv.data ()), nullptr, G_SPAWN_SEARCH_PATH, nullptr,
       nullptr, nullptr, &err, &status, &error), "%s", error ? error->message : "");
   fail_unless (g_spawn_check_wait_status (status, &error), "ffmpeg failed: %s", err);
 }

@@ -404,7 +404,7 @@ static gchar *make_smooth (const char *name)
   gchar *err = nullptr;
   gint status = 0;
   GError *error = nullptr;
-  fail_unless (g_spawn_sync (dir, (gchar **) argv, nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr, nullptr, &err,
+  fail_unless (ot_spawn_sync (dir, (gchar **) argv, nullptr, G_SPAWN_SEARCH_PATH, nullptr, nullptr, nullptr, &err,
       &status, &error), "%s", error ? error->message : "");
   fail_unless (g_spawn_check_wait_status (status, nullptr), "ffmpeg failed: %s", err);
   g_free (err);

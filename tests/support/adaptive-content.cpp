@@ -63,7 +63,7 @@ run_or_fail (const std::vector<const gchar *> &command, const gchar *dir)
   gchar *err = nullptr;
   gint status = 0;
   GError *error = nullptr;
-  if (!g_spawn_sync (dir, const_cast<gchar **> (argv.data ()), nullptr,
+  if (!ot_spawn_sync (dir, const_cast<gchar **> (argv.data ()), nullptr,
           static_cast<GSpawnFlags> (G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL), nullptr, nullptr, nullptr, &err,
           &status, &error))
     ck_abort_msg ("cannot run %s: %s", command[0], error->message);
@@ -89,7 +89,7 @@ run_without_network (const gchar *data_dir, const std::vector<const gchar *> &co
   envp = g_environ_setenv (envp, "GST_OFFLINE_DIR", data_dir, TRUE);
   gint status = 0;
   GError *error = nullptr;
-  if (!g_spawn_sync (nullptr, const_cast<gchar **> (argv.data ()), envp, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
+  if (!ot_spawn_sync (nullptr, const_cast<gchar **> (argv.data ()), envp, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
           nullptr, err, &status, &error))
     ck_abort_msg ("cannot run %s: %s", command[0], error->message);
   g_strfreev (envp);

@@ -4,11 +4,15 @@
 #include "test-support.h"
 
 #include <gio/gio.h>
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <csignal>
 #include <unistd.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -115,7 +119,10 @@ argv_to_string (const gchar *const *argv)
 {
   GString *s = g_string_new (nullptr);
   for (const gchar *const *a = argv; *a; a++) {
-    gchar *q = g_shell_quote (*a);
+    /* Quoted only where a shell needs it, so that it reads as typed. */
+    gboolean plain = **a != '\0' && strspn (*a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                                                 "_-+=/.,:@%") == strlen (*a);
+    gchar *q = plain ? g_strdup (*a) : g_shell_quote (*a);
     if (s->len)
       g_string_append_c (s, ' ');
     g_string_append (s, q);
@@ -124,7 +131,372 @@ argv_to_string (const gchar *const *argv)
   return g_string_free (s, FALSE);
 }
 
+/* ---- Running programs with a deadline ---- */
+
+/* A child being waited for: its exit and its pipes, watched on a main
+ * context of their own so that nothing else of the test runs meanwhile. */
+class ChildRun {
+ public:
+  explicit ChildRun (GPid pid) : context_ (g_main_context_new ())
+  {
+    GSource *watch = g_child_watch_source_new (pid);
+    g_source_set_callback (watch, G_SOURCE_FUNC (+[] (GPid, gint status, gpointer self) {
+      static_cast<ChildRun *> (self)->status_ = status;
+      static_cast<ChildRun *> (self)->exited_ = TRUE;
+    }), this, nullptr);
+    g_source_attach (watch, context_);
+    g_source_unref (watch);
+  }
+  ~ChildRun ()
+  {
+    for (Pipe &p : pipes_)
+      close_pipe (p);
+    g_main_context_unref (context_);
+  }
+  ChildRun (const ChildRun &) = delete;
+  ChildRun &operator= (const ChildRun &) = delete;
+
+  /* Reads `fd` into `into` as it comes, copying it to our stderr with `echo`. */
+  void add_pipe (gint fd, GString *into, gboolean echo)
+  {
+    g_unix_set_fd_nonblocking (fd, TRUE, nullptr);
+    pipes_.push_back ({ fd, into, echo, nullptr });
+  }
+
+  /* Runs until the child has exited and its pipes are at their end (with
+   * `pipes_too`), or until `deadline` (g_get_monotonic_time(); -1: none).
+   * FALSE when the deadline came first. */
+  gboolean run (gint64 deadline, gboolean pipes_too = TRUE)
+  {
+    for (Pipe &p : pipes_) {
+      if (p.fd >= 0 && !p.source) {
+        p.source = g_unix_fd_source_new (p.fd, (GIOCondition) (G_IO_IN | G_IO_HUP | G_IO_ERR));
+        g_source_set_callback (p.source, G_SOURCE_FUNC (+[] (gint, GIOCondition, gpointer data) {
+          return read_pipe (*static_cast<Pipe *> (data)) ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+        }), &p, nullptr);
+        g_source_attach (p.source, context_);
+      }
+    }
+    gboolean late = FALSE;
+    GSource *timer = nullptr;
+    if (deadline >= 0) {
+      gint64 left = MAX (deadline - g_get_monotonic_time (), 0);
+      timer = g_timeout_source_new ((guint) MIN ((left + 999) / 1000, (gint64) G_MAXUINT));
+      g_source_set_callback (timer, +[] (gpointer flag) {
+        *static_cast<gboolean *> (flag) = TRUE;
+        return G_SOURCE_REMOVE;
+      }, &late, nullptr);
+      g_source_attach (timer, context_);
+    }
+    while (!late && !(exited_ && (!pipes_too || all_pipes_ended ())))
+      g_main_context_iteration (context_, TRUE);
+    if (timer) {
+      g_source_destroy (timer);
+      g_source_unref (timer);
+    }
+    return !late;
+  }
+
+  gint status () const { return status_; }
+
+ private:
+  struct Pipe {
+    gint fd;
+    GString *into;
+    gboolean echo;
+    GSource *source;
+  };
+
+  /* FALSE once the pipe is at its end (then closed). */
+  static gboolean read_pipe (Pipe &p)
+  {
+    gchar buffer[16384];
+    for (;;) {
+      gssize n = read (p.fd, buffer, sizeof buffer);
+      if (n > 0) {
+        g_string_append_len (p.into, buffer, n);
+        if (p.echo && write (STDERR_FILENO, buffer, n) < 0) {
+          /* Nothing to do: the copy is for a person reading the log. */
+        }
+        continue;
+      }
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return TRUE;
+      close (p.fd);
+      p.fd = -1;
+      g_clear_pointer (&p.source, g_source_unref);
+      return FALSE;
+    }
+  }
+
+  static void close_pipe (Pipe &p)
+  {
+    if (p.source) {
+      g_source_destroy (p.source);
+      g_clear_pointer (&p.source, g_source_unref);
+    }
+    if (p.fd >= 0) {
+      read_pipe (p);
+      if (p.fd >= 0)
+        close (p.fd);
+      p.fd = -1;
+    }
+  }
+
+  gboolean all_pipes_ended () const
+  {
+    return std::all_of (pipes_.begin (), pipes_.end (), [] (const Pipe &p) { return p.fd < 0; });
+  }
+
+  GMainContext *context_;
+  std::vector<Pipe> pipes_;
+  gboolean exited_ = FALSE;
+  gint status_ = 0;
+};
+
+/* The command line of process `pid`, from /proc, or NULL when it is gone. */
+gchar *
+process_command_line (pid_t pid)
+{
+  g_autofree gchar *path = g_strdup_printf ("/proc/%d/cmdline", (int) pid);
+  gchar *raw = nullptr;
+  gsize length = 0;
+  if (!g_file_get_contents (path, &raw, &length, nullptr) || length == 0) {
+    g_free (raw);
+    return nullptr;
+  }
+  for (gsize i = 0; i + 1 < length; i++)
+    if (raw[i] == '\0')
+      raw[i] = ' ';
+  return raw;
+}
+
+/* The processes the child `leader` is made of: itself, the rest of its
+ * process group and whatever descends from them (a program that moved to
+ * a session of its own, as under `script`), the leader first. */
+std::vector<pid_t>
+process_tree (pid_t leader)
+{
+  struct Process {
+    pid_t pid, ppid, pgrp;
+  };
+  std::vector<Process> all;
+  g_autoptr (GDir) proc = g_dir_open ("/proc", 0, nullptr);
+  while (proc) {
+    const gchar *name = g_dir_read_name (proc);
+    if (!name)
+      break;
+    if (!g_ascii_isdigit (name[0]))
+      continue;
+    g_autofree gchar *path = g_strdup_printf ("/proc/%s/stat", name);
+    g_autofree gchar *stat = nullptr;
+    if (!g_file_get_contents (path, &stat, nullptr, nullptr))
+      continue;
+    /* "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses. */
+    const gchar *after = strrchr (stat, ')');
+    char state = 0;
+    int ppid = 0, pgrp = 0;
+    if (after && sscanf (after + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 && state != 'Z')
+      all.push_back ({ (pid_t) g_ascii_strtoll (name, nullptr, 10), (pid_t) ppid, (pid_t) pgrp });
+  }
+  std::vector<pid_t> members;
+  for (const Process &p : all)
+    if (p.pid == leader || p.pgrp == leader)
+      members.push_back (p.pid);
+  for (size_t i = 0; i < members.size (); i++)
+    for (const Process &p : all)
+      if (p.ppid == members[i] && std::find (members.begin (), members.end (), p.pid) == members.end ())
+        members.push_back (p.pid);
+  std::sort (members.begin (), members.end (), [leader] (pid_t a, pid_t b) {
+    return (a == leader) != (b == leader) ? a == leader : a < b;
+  });
+  return members;
+}
+
+gboolean run_with_deadline (const gchar *dir, gchar **argv, gchar **envp, GSpawnFlags flags,
+    GSpawnChildSetupFunc child_setup, gpointer user_data, gchar **standard_output, gchar **standard_error,
+    gint *wait_status, guint timeout_s, gboolean with_backtraces, gchar **report, GError **error);
+
+/* The backtraces of every thread of `pid`, by gdb, into `report`. */
+void
+append_backtraces (GString *report, pid_t pid)
+{
+  g_autofree gchar *command = process_command_line (pid);
+  g_string_append_printf (report, "---- backtraces of pid %d: %s\n", (int) pid, command ? command : "(gone)");
+  g_autofree gchar *gdb = g_find_program_in_path ("gdb");
+  if (!gdb) {
+    g_string_append (report, "(gdb is not installed, so no backtraces: scripts/install-deps.sh installs it)\n");
+    return;
+  }
+  g_autofree gchar *pid_text = g_strdup_printf ("%d", (int) pid);
+  const gchar *argv[] = { gdb, "-nx", "-batch", "-p", pid_text, "-ex", "thread apply all bt", nullptr };
+  /* No symbol downloads: the report must come before check's timeout. */
+  g_auto (GStrv) envp = g_environ_unsetenv (g_get_environ (), "DEBUGINFOD_URLS");
+  g_autofree gchar *out = nullptr, *err = nullptr;
+  gint status = 0;
+  g_autoptr (GError) error = nullptr;
+  if (!run_with_deadline (nullptr, const_cast<gchar **> (argv), envp, G_SPAWN_DEFAULT, nullptr, nullptr, &out, &err,
+          &status, 20, FALSE, nullptr, &error)) {
+    g_string_append_printf (report, "(gdb failed: %s)\n", error->message);
+    return;
+  }
+  g_string_append (report, out);
+  /* gdb's complaints (say, not allowed to attach) go with it; its warnings
+   * and the source lines it cannot show ("26\t../sysdeps/...: No such file")
+   * do not. */
+  g_auto (GStrv) lines = g_strsplit (err, "\n", -1);
+  for (gchar **l = lines; *l; l++)
+    if (**l && !g_str_has_prefix (*l, "warning: ") && !(g_ascii_isdigit (**l) && strchr (*l, '\t')))
+      g_string_append_printf (report, "gdb: %s\n", *l);
+}
+
+/* The last `max_lines` lines of `text`. */
+const gchar *
+tail_of (const GString *text, guint max_lines)
+{
+  const gchar *start = text->str + text->len;
+  guint lines = 0;
+  while (start > text->str) {
+    if (start[-1] == '\n' && start != text->str + text->len && ++lines == max_lines)
+      break;
+    start--;
+  }
+  return start;
+}
+
+void
+setup_child_group (gpointer data)
+{
+  auto *setup = static_cast<std::pair<pid_t, std::pair<GSpawnChildSetupFunc, gpointer>> *> (data);
+  /* A group of its own, which the deadline kills whole; and no orphan
+   * running on if check kills the test process first. */
+  setpgid (0, 0);
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != setup->first)
+    _exit (127);
+  if (setup->second.first)
+    setup->second.first (setup->second.second);
+}
+
+gboolean
+run_with_deadline (const gchar *dir, gchar **argv, gchar **envp, GSpawnFlags flags, GSpawnChildSetupFunc child_setup,
+    gpointer user_data, gchar **standard_output, gchar **standard_error, gint *wait_status, guint timeout_s,
+    gboolean with_backtraces, gchar **report, GError **error)
+{
+  if (standard_output)
+    *standard_output = nullptr;
+  if (standard_error)
+    *standard_error = nullptr;
+  if (report)
+    *report = nullptr;
+  /* Our stderr gets what the caller does not take, as it would without
+   * the pipe, and the report gets its end. */
+  gboolean echo_stderr = !standard_error && !(flags & G_SPAWN_STDERR_TO_DEV_NULL);
+  gboolean want_stderr = standard_error || echo_stderr;
+  flags = (GSpawnFlags) ((flags | G_SPAWN_DO_NOT_REAP_CHILD) & ~G_SPAWN_STDERR_TO_DEV_NULL);
+  if (!want_stderr)
+    flags = (GSpawnFlags) (flags | G_SPAWN_STDERR_TO_DEV_NULL);
+  if (standard_output)
+    flags = (GSpawnFlags) (flags & ~G_SPAWN_STDOUT_TO_DEV_NULL);
+
+  std::pair<pid_t, std::pair<GSpawnChildSetupFunc, gpointer>> setup { getpid (), { child_setup, user_data } };
+  GPid pid = 0;
+  gint out_fd = -1, err_fd = -1;
+  if (!g_spawn_async_with_pipes (dir, argv, envp, flags, setup_child_group, &setup, &pid, nullptr,
+          standard_output ? &out_fd : nullptr, want_stderr ? &err_fd : nullptr, error))
+    return FALSE;
+
+  g_autoptr (GString) out = g_string_new (nullptr);
+  g_autoptr (GString) err = g_string_new (nullptr);
+  ChildRun child (pid);
+  if (out_fd >= 0)
+    child.add_pipe (out_fd, out, FALSE);
+  if (err_fd >= 0)
+    child.add_pipe (err_fd, err, echo_stderr);
+
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
+  if (child.run (deadline)) {
+    if (wait_status)
+      *wait_status = child.status ();
+    if (standard_output)
+      *standard_output = g_strdup (out->str);
+    if (standard_error)
+      *standard_error = g_strdup (err->str);
+    return TRUE;
+  }
+
+  g_autofree gchar *command = argv_to_string (argv);
+  GString *text = g_string_new (nullptr);
+  g_string_append_printf (text, "ot: TIMEOUT: %s (pid %d) still runs after %u s; killing it\n", command, (int) pid,
+      timeout_s);
+  std::vector<pid_t> members = process_tree (pid);
+  if (with_backtraces) {
+    if (members.empty ())
+      g_string_append (text, "(the child has ended, but something it started holds its stdout or stderr open)\n");
+    for (size_t i = 0; i < members.size () && i < 8; i++)
+      append_backtraces (text, members[i]);
+  }
+  if (want_stderr)
+    g_string_append_printf (text, "---- the end of its stderr:\n%s\n", err->len ? tail_of (err, 40) : "(nothing)");
+  g_string_append_printf (text, "---- end of the report on pid %d\n", (int) pid);
+  kill (-pid, SIGKILL);
+  for (pid_t member : members)
+    kill (member, SIGKILL);
+  /* Only the child's exit now: something outside its group may hold the pipes. */
+  child.run (-1, FALSE);
+  if (wait_status)
+    *wait_status = child.status ();
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s ran past its %u s deadline (OT_SUBPROCESS_TIMEOUT) and "
+      "was killed; its backtraces and stderr are above", command, timeout_s);
+  if (report)
+    *report = g_string_free (text, FALSE);
+  else
+    g_string_free (text, TRUE);
+  return FALSE;
+}
+
 }  // namespace
+
+guint
+ot_subprocess_timeout (void)
+{
+  const gchar *text = g_getenv ("OT_SUBPROCESS_TIMEOUT");
+  if (!text || !*text)
+    return 90;
+  guint64 seconds = 0;
+  if (!g_ascii_string_to_unsigned (text, 10, 1, G_MAXUINT / 1000, &seconds, nullptr))
+    g_error ("OT_SUBPROCESS_TIMEOUT=%s is not a number of seconds", text);
+  return (guint) seconds;
+}
+
+gboolean
+ot_spawn_sync_or_report (const gchar *working_directory, gchar **argv, gchar **envp, GSpawnFlags flags,
+    GSpawnChildSetupFunc child_setup, gpointer user_data, gchar **standard_output, gchar **standard_error,
+    gint *wait_status, gchar **report, GError **error)
+{
+  return run_with_deadline (working_directory, argv, envp, flags, child_setup, user_data, standard_output,
+      standard_error, wait_status, ot_subprocess_timeout (), TRUE, report, error);
+}
+
+gboolean
+ot_spawn_sync (const gchar *working_directory, gchar **argv, gchar **envp, GSpawnFlags flags,
+    GSpawnChildSetupFunc child_setup, gpointer user_data, gchar **standard_output, gchar **standard_error,
+    gint *wait_status, GError **error)
+{
+  g_autofree gchar *report = nullptr;
+  GError *local = nullptr;
+  if (ot_spawn_sync_or_report (working_directory, argv, envp, flags, child_setup, user_data, standard_output,
+          standard_error, wait_status, &report, &local))
+    return TRUE;
+  if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
+    g_printerr ("%s", report);
+    ck_abort_msg ("%s", local->message);
+  }
+  g_propagate_error (error, local);
+  return FALSE;
+}
 
 gchar *
 ot_make_temp_dir (const gchar *name)
@@ -168,7 +540,7 @@ ot_make_mp4 (const gchar *dir, const gchar *name, guint seconds, gboolean moov_a
   gchar *err = nullptr;
   gint status = 0;
   GError *error = nullptr;
-  if (!g_spawn_sync (nullptr, (gchar **) argv.data (), nullptr, (GSpawnFlags) (G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL),
+  if (!ot_spawn_sync (nullptr, (gchar **) argv.data (), nullptr, (GSpawnFlags) (G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL),
           nullptr, nullptr, nullptr, &err, &status, &error))
     ck_abort_msg ("cannot run ffmpeg: %s", error->message);
   if (decode_wait_status (status) != 0)
@@ -237,7 +609,7 @@ ot_run_cliv (const gchar *data_dir, const gchar *const *argv, gchar **out, gchar
   gchar *child_out = nullptr, *child_err = nullptr;
   gint status = 0;
   GError *error = nullptr;
-  if (!g_spawn_sync (nullptr, (gchar **) full.data (), envp, G_SPAWN_DEFAULT, nullptr, nullptr,
+  if (!ot_spawn_sync (nullptr, (gchar **) full.data (), envp, G_SPAWN_DEFAULT, nullptr, nullptr,
           &child_out, &child_err, &status, &error)) {
     gchar *cmd = argv_to_string (full.data ());
     ck_abort_msg ("cannot run %s: %s", cmd, error->message);
@@ -277,15 +649,25 @@ ot_spawn_cli (const gchar *data_dir, const gchar *const *argv)
 gint
 ot_wait_pid (GPid pid)
 {
-  int status = 0;
-  pid_t r;
-  do {
-    r = waitpid (pid, &status, 0);
-  } while (r < 0 && errno == EINTR);
-  if (r < 0)
-    ck_abort_msg ("waitpid(%d): %s", (int) pid, g_strerror (errno));
+  ChildRun child (pid);
+  guint timeout_s = ot_subprocess_timeout ();
+  if (!child.run (g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC)) {
+    g_autofree gchar *command = process_command_line (pid);
+    g_autoptr (GString) report = g_string_new (nullptr);
+    g_string_append_printf (report, "ot: TIMEOUT: pid %d still runs %u s after the test began to wait for it; "
+        "killing it\n", (int) pid, timeout_s);
+    std::vector<pid_t> members = process_tree (pid);
+    for (size_t i = 0; i < members.size () && i < 8; i++)
+      append_backtraces (report, members[i]);
+    g_printerr ("%s(its stderr is the test's)\n", report->str);
+    for (pid_t member : members)
+      kill (member, SIGKILL);
+    child.run (-1);
+    ck_abort_msg ("%s ran past its %u s deadline (OT_SUBPROCESS_TIMEOUT) and was killed; its backtraces are above",
+        command ? command : "the child", timeout_s);
+  }
   g_spawn_close_pid (pid);
-  return decode_wait_status (status);
+  return decode_wait_status (child.status ());
 }
 
 GPtrArray *
@@ -325,7 +707,7 @@ ot_decode_checksums_full (const gchar *uri, const gchar *data_dir, OtDecodeFlags
   gchar *out = nullptr, *err = nullptr;
   gint status = 0;
   GError *error = nullptr;
-  gboolean spawned = g_spawn_sync (nullptr, (gchar **) argv.data (), envp, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
+  gboolean spawned = ot_spawn_sync (nullptr, (gchar **) argv.data (), envp, G_SPAWN_SEARCH_PATH, nullptr, nullptr,
       &out, &err, &status, &error);
   g_strfreev (envp);
   if (!spawned) {

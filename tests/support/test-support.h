@@ -112,7 +112,37 @@ gint ot_run_cli (const gchar *data_dir, gchar **out, gchar **err, ...) G_GNUC_NU
 gint ot_run_cliv (const gchar *data_dir, const gchar *const *argv, gchar **out, gchar **err);
 /* Starts it without waiting; returns the pid (kill it, then ot_wait_pid). */
 GPid ot_spawn_cli (const gchar *data_dir, const gchar *const *argv);
+/* Waits for the child `pid` to end and returns its status as ot_run_cli;
+ * one still running ot_subprocess_timeout() seconds after the call is
+ * reported, killed and fails the test as with ot_spawn_sync(). */
 gint ot_wait_pid (GPid pid);
+
+/* ---- Running programs --------------------------------------------------------
+ * g_spawn_sync() with a deadline: how the tests run every program they wait
+ * for (ffmpeg, the CLI, ot-decode, gst-launch-1.0 ...). Same arguments and
+ * contract (G_SPAWN_DO_NOT_REAP_CHILD is implied). A child still running
+ * after ot_subprocess_timeout() seconds is reported on stderr — its command
+ * line, the backtraces of every thread of it and of the processes it
+ * started (gdb -p, when gdb is installed), the end of its stderr so far —
+ * then killed with its process group, and the test fails naming the
+ * command: a hang says where it is instead of ending in check's silent
+ * "Test timeout expired". The child runs in a process group of its own and
+ * dies with the test process. Its stdout and stderr are read as they come
+ * (no deadlock on a full pipe); a stderr the caller does not take is copied
+ * to the test's stderr as it comes. */
+gboolean ot_spawn_sync (const gchar *working_directory, gchar **argv, gchar **envp, GSpawnFlags flags,
+    GSpawnChildSetupFunc child_setup, gpointer user_data, gchar **standard_output, gchar **standard_error,
+    gint *wait_status, GError **error);
+/* ot_spawn_sync() without failing the test at the deadline: the child is
+ * reported and killed the same way, then this returns FALSE with
+ * G_IO_ERROR_TIMED_OUT (its message names the command) and the report in
+ * *report (when not NULL; free it). */
+gboolean ot_spawn_sync_or_report (const gchar *working_directory, gchar **argv, gchar **envp, GSpawnFlags flags,
+    GSpawnChildSetupFunc child_setup, gpointer user_data, gchar **standard_output, gchar **standard_error,
+    gint *wait_status, gchar **report, GError **error);
+/* The deadline in seconds: $OT_SUBPROCESS_TIMEOUT, else 90, below check's
+ * 120 s default timeout with time left for the report. */
+guint ot_subprocess_timeout (void);
 
 /* ---- Waiting for another process -----------------------------------------
  * Runs the thread-default main context until `check` returns TRUE, checking
