@@ -17,9 +17,7 @@
 #include "frame-checks.h"
 
 #include <glib/gstdio.h>
-#include <sys/wait.h>
 
-#include <cerrno>
 #include <csignal>
 
 #include <functional>
@@ -200,32 +198,15 @@ wait_for_state (GstOfflineDownloadManager *manager, const gchar *id, GstOfflineD
   g_signal_handler_disconnect (manager, handler);
 }
 
-/* `gst-offline --dir DATA download URL --id ID [EXTRA...]`, running in the background. */
+/* `gst-offline download URL --id ID [EXTRA...]` on `data_dir`, running in the background. */
 GPid
 spawn_cli_download (const gchar *data_dir, const gchar *url, const gchar *id,
     const std::vector<const gchar *> &extra = {})
 {
-  std::vector<const gchar *> argv = { g_getenv ("GST_OFFLINE_CLI"), "--dir", data_dir, "download", url, "--id", id };
-  fail_unless (argv[0] != nullptr, "GST_OFFLINE_CLI is not set");
+  std::vector<const gchar *> argv = { "download", url, "--id", id };
   argv.insert (argv.end (), extra.begin (), extra.end ());
   argv.push_back (nullptr);
-  GPid pid = 0;
-  g_autoptr (GError) error = nullptr;
-  fail_unless (g_spawn_async (nullptr, const_cast<gchar **> (argv.data ()), nullptr,
-                   static_cast<GSpawnFlags> (G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL), nullptr, nullptr,
-                   &pid, &error),
-      "%s", error ? error->message : "");
-  return pid;
-}
-
-gint
-wait_for_exit (GPid pid)
-{
-  int status = 0;
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  g_spawn_close_pid (pid);
-  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  return ot_spawn_cli (data_dir, argv.data ());
 }
 
 } // namespace
@@ -273,7 +254,7 @@ GST_START_TEST (test_hls_plays_while_the_cli_downloads)
       ot_server_release (test_server);
   }, true);
   assert_waited (played);
-  fail_unless_equals_int (wait_for_exit (cli), 0);
+  fail_unless_equals_int (ot_wait_pid (cli), 0);
 
   std::vector<std::string> files;
   for (const auto &file : playlist_uris (dir + "/index.m3u8"))
@@ -468,7 +449,7 @@ GST_START_TEST (test_killed_downloader_is_not_waited_for)
     if (percent == 0)
       kill (cli, SIGKILL);
   });
-  fail_unless_equals_int (wait_for_exit (cli), 128 + SIGKILL);
+  fail_unless_equals_int (ot_wait_pid (cli), 128 + SIGKILL);
   ot_server_release (test_server);
   fail_unless (!played.buffering.empty () && played.buffering.front () == 0, "playback did not wait");
   assert_nobody_downloads (played, "killed");
@@ -572,7 +553,7 @@ GST_START_TEST (test_seek_turns_the_running_download)
   });
   assert_waited (played);
   fail_unless (waits >= 2, "playback did not wait again after the seek");
-  fail_unless_equals_int (wait_for_exit (cli), 0);
+  fail_unless_equals_int (ot_wait_pid (cli), 0);
 
   ot::assert_turned_to (test_server, ot::planned_segments (dirs.data, "turn", test_server), target);
   References references = dash_references (dirs.content, dirs.data, test_server, "turn");

@@ -196,10 +196,8 @@ GST_START_TEST (test_killed_removal_is_finished_by_the_next_manager)
   g_autoptr (GError) error = nullptr;
   fail_unless (g_spawn_async (nullptr, const_cast<gchar **> (argv), nullptr, G_SPAWN_DO_NOT_REAP_CHILD, nullptr,
       nullptr, &pid, &error), "%s", error ? error->message : "");
-  int status = 0;
-  fail_unless (waitpid (pid, &status, 0) == pid);
-  fail_unless (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL, "the removing process was not killed (status %d)",
-      status);
+  gint status = ot_wait_pid (pid);
+  fail_unless (status == 128 + SIGKILL, "the removing process was not killed (status %d)", status);
   check_listed_none (asset.data_dir);
   cli (asset.data_dir, { "verify" });
   run_a_manager (asset.data_dir);

@@ -144,10 +144,10 @@ struct CliProcess {
         return text;
     }
   }
+  /* Its exit status as ot_wait_pid() gives it (128 + signal if killed). */
   int wait ()
   {
-    int status = 0;
-    waitpid (pid, &status, 0);
+    int status = ot_wait_pid (pid);
     pid = 0;
     return status;
   }
