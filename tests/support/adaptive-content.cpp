@@ -321,7 +321,7 @@ TCase *
 adaptive_tcase (const gchar *name)
 {
   TCase *tc = tcase_create (name);
-  tcase_set_timeout (tc, 240);
+  ot_tcase_set_timeout (tc, 240);
   tcase_add_checked_fixture (tc, start_test_server, stop_test_server);
   return tc;
 }

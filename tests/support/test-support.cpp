@@ -457,7 +457,78 @@ run_with_deadline (const gchar *dir, gchar **argv, gchar **envp, GSpawnFlags fla
   return FALSE;
 }
 
+/* The watch of ot_tcase_set_timeout(): armed in the forked test process by
+ * a checked fixture, disarmed by its teardown. */
+struct TestWatch {
+  GMutex mutex;
+  GCond cond;
+  gboolean done;
+  gint64 deadline;
+  guint seconds; /* check's timeout, CK_TIMEOUT_MULTIPLIER counted */
+  GThread *thread;
+};
+TestWatch test_watch;
+guint test_watch_seconds;
+
+gpointer
+watch_test (gpointer)
+{
+  g_mutex_lock (&test_watch.mutex);
+  while (!test_watch.done && g_cond_wait_until (&test_watch.cond, &test_watch.mutex, test_watch.deadline))
+    ;
+  gboolean late = !test_watch.done;
+  g_mutex_unlock (&test_watch.mutex);
+  if (late) {
+    g_autoptr (GString) report = g_string_new (nullptr);
+    g_string_append_printf (report, "ot: the test still runs 20 s before check's timeout (%u s) kills it: "
+        "where it and its children are\n", test_watch.seconds);
+    for (pid_t pid : process_tree (getpid ()))
+      append_backtraces (report, pid);
+    g_printerr ("%s---- end of the report on the test process\n", report->str);
+  }
+  return nullptr;
+}
+
+void
+start_test_watch (void)
+{
+  const gchar *multiplier_text = g_getenv ("CK_TIMEOUT_MULTIPLIER");
+  gdouble multiplier = multiplier_text && *multiplier_text ? g_ascii_strtod (multiplier_text, nullptr) : 1.0;
+  gdouble seconds = test_watch_seconds * (multiplier > 0 ? multiplier : 1.0);
+  if (seconds <= 40)
+    return; /* no time for a report */
+  g_mutex_init (&test_watch.mutex);
+  g_cond_init (&test_watch.cond);
+  test_watch.done = FALSE;
+  test_watch.seconds = (guint) seconds;
+  test_watch.deadline = g_get_monotonic_time () + (gint64) ((seconds - 20) * G_USEC_PER_SEC);
+  test_watch.thread = g_thread_new ("ot-test-watch", watch_test, nullptr);
+}
+
+void
+stop_test_watch (void)
+{
+  if (!test_watch.thread)
+    return;
+  g_mutex_lock (&test_watch.mutex);
+  test_watch.done = TRUE;
+  g_cond_signal (&test_watch.cond);
+  g_mutex_unlock (&test_watch.mutex);
+  g_thread_join (g_steal_pointer (&test_watch.thread));
+}
+
 }  // namespace
+
+void
+ot_tcase_set_timeout (TCase *tc, guint seconds)
+{
+  /* The fixture cannot tell its TCase: one timeout per program. */
+  if (test_watch_seconds && test_watch_seconds != seconds)
+    g_error ("ot_tcase_set_timeout: %u s, but another TCase of this program has %u s", seconds, test_watch_seconds);
+  tcase_set_timeout (tc, seconds);
+  test_watch_seconds = seconds;
+  tcase_add_checked_fixture (tc, start_test_watch, stop_test_watch);
+}
 
 guint
 ot_subprocess_timeout (void)

@@ -143,6 +143,12 @@ gboolean ot_spawn_sync_or_report (const gchar *working_directory, gchar **argv, 
 /* The deadline in seconds: $OT_SUBPROCESS_TIMEOUT, else 90, below check's
  * 120 s default timeout with time left for the report. */
 guint ot_subprocess_timeout (void);
+/* tcase_set_timeout (tc, seconds), and a watch over each test of `tc`: one
+ * still running 20 s before check kills it (CK_TIMEOUT_MULTIPLIER
+ * counted) prints gdb's backtraces of the test process's threads, so a
+ * test that hangs in itself, not in a child, says where too. */
+typedef struct TCase TCase; /* check's */
+void ot_tcase_set_timeout (TCase *tc, guint seconds); /* one `seconds` per program */
 
 /* ---- Waiting for another process -----------------------------------------
  * Runs the thread-default main context until `check` returns TRUE, checking
