@@ -2,6 +2,7 @@
 #include <gst/offline/offline-download-helper.h>
 #include <gst/offline/offline-enum-types.h>
 
+#include "helper/download-helper-private.h"
 #include "manifest/download-type.h"
 #include "tracks/dash-tracks.h"
 #include "tracks/hls-tracks.h"
@@ -78,6 +79,9 @@ struct _GstOfflineDownloadHelper {
     guint64 manifest_length = 0;
     /* The presentation's length, when its manifest tells it. */
     std::optional<guint64> duration;
+    /* The manifests and playlists fetched, by URL, for the download that
+     * follows (download_helper_take_documents ()). */
+    gst_offline::FetchedDocuments documents;
   } parsed;
 };
 
@@ -151,6 +155,8 @@ std::optional<Fetched> fetch (GstOfflineDownloadHelper *self, GCancellable *canc
     return std::nullopt;
   }
   tell_type (response->body, response->content_type);
+  if (self->type != GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE)
+    self->parsed.documents[self->uri] = response->body;
   return Fetched { response->content_type, std::move (response->body), response->content_length };
 }
 
@@ -176,8 +182,10 @@ std::optional<guint64> hls_duration (GstOfflineDownloadHelper *self, const gst_o
   g_autoptr (GError) error = nullptr;
   auto response = gst_offline::http_request (std::move (request), cancellable, &error);
   std::optional<hls::Playlist> media;
-  if (response)
+  if (response) {
     media = hls::parse_playlist (response->body, playlist.master ().variants.front ().uri, &error);
+    self->parsed.documents[playlist.master ().variants.front ().uri] = response->body;
+  }
   if (!media || !media->is_media () || media->media ().is_live ()) {
     GST_INFO ("%s: the length of the presentation is unknown: %s", self->uri.c_str (),
         error ? error->message : "its first variant is no VOD media playlist");
@@ -310,6 +318,15 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
   self->prepared = true;
   return TRUE;
 }
+
+namespace gst_offline {
+
+FetchedDocuments download_helper_take_documents (GstOfflineDownloadHelper *helper)
+{
+  return std::move (helper->parsed.documents);
+}
+
+}  // namespace gst_offline
 
 namespace {
 
