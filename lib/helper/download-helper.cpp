@@ -630,45 +630,23 @@ std::optional<SizeEstimate> dash_track_size (GstOfflineDownloadHelper *self, con
 }
 
 /* The lengths of `urls` that `m` does not know yet, into it, as their
- * servers tell HEAD requests: all sent at once (they are a few, on the
- * helper's thread, which waits for them). A server that does not answer
- * HEAD, or does not say a length, leaves it unknown (-1), no more (as the
- * download does). False only when cancelled. */
+ * servers tell HEAD requests (gst_offline::head_lengths (), the download's
+ * sample too), on the helper's thread. False only when cancelled. */
 bool sample_lengths (GstOfflineDownloadHelper *self, const std::vector<std::string> &urls, Measurement &m,
     GCancellable *cancellable, GError **error)
 {
   std::vector<std::string> asked;
   for (const std::string &url : urls) {
-    if (!m.lengths.count (url) && std::find (asked.begin (), asked.end (), url) == asked.end ())
+    if (!m.lengths.count (url))
       asked.push_back (url);
   }
   if (asked.empty ())
     return true;
-  gst_offline::GMainContextPtr context (g_main_context_new ());
-  g_main_context_push_thread_default (context.get ());
-  size_t pending = asked.size ();
-  g_autoptr (GError) cancelled = nullptr;
-  for (const std::string &url : asked) {
-    auto request = helper_request (self, url);
-    request.method = "HEAD";
-    gst_offline::http_request_async (std::move (request), cancellable,
-        [&m, &pending, &cancelled, url] (gst_offline::HttpResponse *response, const GError *head_error) {
-          pending--;
-          if (g_error_matches (head_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !cancelled)
-            cancelled = g_error_copy (head_error);
-          m.lengths[url] = response ? response->content_length : -1;
-        });
-  }
-  while (pending > 0)
-    g_main_context_iteration (context.get (), TRUE);
-  /* Let the requests' last callbacks unwind on this context. */
-  while (g_main_context_iteration (context.get (), FALSE))
-    ;
-  g_main_context_pop_thread_default (context.get ());
-  if (cancelled) {
-    g_propagate_error (error, g_steal_pointer (&cancelled));
+  std::vector<gint64> lengths;
+  if (!gst_offline::head_lengths (asked, self->headers, cancellable, &lengths, error))
     return false;
-  }
+  for (size_t i = 0; i < asked.size (); i++)
+    m.lengths[asked[i]] = lengths[i];
   return true;
 }
 
