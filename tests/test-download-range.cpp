@@ -504,7 +504,7 @@ std::string past_the_end (const char *start, GstClockTime length)
 
 /* Every file under the data directory `data` but its databases, lock
  * files and the manager's space reserve (which a manager makes, and which
- * stay; g_file_set_contents writes it as "space-reserve.XXXXXX" first,
+ * stay; SpaceReserve writes it as "space-reserve.XXXXXX" first,
  * which the manager's thread may be doing while the test looks). */
 std::vector<std::string> files_of_downloads (const gchar *data)
 {

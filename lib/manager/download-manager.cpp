@@ -6,6 +6,7 @@
 
 #include "cache/cache-private.h"
 #include "cache/pending-removals.h"
+#include "cache/space-reserve.h"
 #include "db/database.h"
 #include "downloader/downloader.h"
 #include "drm/license-manager.h"
@@ -1809,6 +1810,8 @@ static gboolean gst_offline_download_manager_initable_init_impl (GInitable *init
       return FALSE;
   }
   core->reserve = std::make_unique<SpaceReserve> (core->data_dir);
+  /* What a process killed while it made the reserve left (it holds no lock). */
+  SpaceReserve::remove_stale (core->data_dir);
   core->paused = self->paused;
   core->added_only = self->construct_added_only;
   core->max_parallel = self->max_parallel;
