@@ -90,14 +90,16 @@ command_verify (Context &ctx, int argc, char **argv)
   gboolean repair_option = FALSE;
   const GOptionEntry entries[] = {
       {"repair", 0, 0, G_OPTION_ARG_NONE, &repair_option,
-          "Fetch again the files found missing or damaged (online), waiting as 'download' does", nullptr},
+          "Remove what killed processes left; fetch again the files found missing or damaged (online), "
+          "waiting as 'download' does", nullptr},
       {},
   };
   int status = parse_command_options (ctx, "verify", "[ID]",
       "Checks the index and the cache: every whole resource has its file with the recorded length,\n"
       "no index row is corrupt, no stray files. Prints each problem; exit status 0 if clean, 1 if not.\n"
-      "With ID, only that download's index row and resources. With --repair, the downloads whose\n"
-      "files are missing or damaged are fetched again; exit status 0 once they are whole.",
+      "With ID, only that download's index row and resources. With --repair, what killed processes\n"
+      "left (a half-made space reserve) is removed and the downloads whose files are missing or\n"
+      "damaged are fetched again; exit status 0 once they are whole.",
       entries, &argc, &argv);
   if (status == kExitSuccess)
     status = expect_arguments ("verify", argc, argv, 0, 1, "");
