@@ -631,6 +631,7 @@ void ManagerCore::forget (const std::string &id)
 {
   unqueue (id);
   entries.erase (id);
+  fetched_documents.erase (id);
 }
 
 /* Reads the whole table: at start, and when changes were missed. */
