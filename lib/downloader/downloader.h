@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "http/http-request.h"
 #include "http/resource-fetch.h"
 #include "index/download-record.h"
 #include "manifest/download-type.h"
@@ -19,8 +20,6 @@
 
 namespace gst_offline {
 
-/* Manifests and playlists fetched already, by URL. */
-using FetchedDocuments = std::map<std::string, std::string>;
 
 /* What every downloader of one manager shares. */
 struct DownloaderContext {
@@ -61,7 +60,7 @@ class Downloader {
    * context, maybe when nothing changed. */
   virtual void position_requested () {}
   /* Documents of this download fetched already (the manager fitting a time
-   * range read the manifest: download_helper_take_documents ()): before
+   * range read the manifest: gst_offline_download_helper_take_documents ()): before
    * start (), so that it takes them instead of asking the server again. */
   virtual void use_documents (FetchedDocuments documents) { (void) documents; }
 };

@@ -2,7 +2,7 @@
 #include <gst/offline/offline-download-helper.h>
 #include <gst/offline/offline-enum-types.h>
 
-#include "helper/download-helper-private.h"
+#include <gst/offline/offline-helper-private.h>
 #include "manifest/download-type.h"
 #include "tracks/dash-tracks.h"
 #include "tracks/hls-tracks.h"
@@ -80,7 +80,7 @@ struct _GstOfflineDownloadHelper {
     /* The presentation's length, when its manifest tells it. */
     std::optional<guint64> duration;
     /* The manifests and playlists fetched, by URL, for the download that
-     * follows (download_helper_take_documents ()). */
+     * follows (gst_offline_download_helper_take_documents ()). */
     gst_offline::FetchedDocuments documents;
   } parsed;
 };
@@ -319,14 +319,17 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
   return TRUE;
 }
 
-namespace gst_offline {
-
-FetchedDocuments download_helper_take_documents (GstOfflineDownloadHelper *helper)
+/* Not introspected: see offline-helper-private.h. */
+GHashTable *gst_offline_download_helper_take_documents (GstOfflineDownloadHelper *self)
 {
-  return std::move (helper->parsed.documents);
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), nullptr);
+  GHashTable *documents = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
+  for (auto &entry : self->parsed.documents)
+    g_hash_table_insert (documents, g_strdup (entry.first.c_str ()),
+        g_bytes_new (entry.second.data (), entry.second.size ()));
+  self->parsed.documents.clear ();
+  return documents;
 }
-
-}  // namespace gst_offline
 
 namespace {
 

@@ -12,11 +12,16 @@
 #include "http/http-client.h"
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace gst_offline {
+
+/* Manifests and playlists fetched already, by URL: what a helper read,
+ * which the download that follows starts from. */
+using FetchedDocuments = std::map<std::string, std::string>;
 
 struct HttpRequest {
   std::string method = "GET";

@@ -3,6 +3,7 @@
 #include <gst/offline/offline-download-helper.h>
 #include <gst/offline/offline-download-index.h>
 #include <gst/offline/offline-enum-types.h>
+#include <gst/offline/offline-helper-private.h>
 
 #include "cache/cache-private.h"
 #include "cache/pending-removals.h"
@@ -10,7 +11,6 @@
 #include "db/database.h"
 #include "downloader/downloader.h"
 #include "drm/license-manager.h"
-#include "helper/download-helper-private.h"
 #include "licensing/license-source.h"
 #include "http/http-client.h"
 #include "index/download-private.h"
@@ -304,7 +304,7 @@ struct ManagerCore {
   std::set<std::string> held_elsewhere;
   /* The manifests add () read to fit a time range, for the download's next
    * start in this process: taken by it, fetched once (see
-   * download_helper_take_documents ()). */
+   * gst_offline_download_helper_take_documents ()). */
   std::map<std::string, FetchedDocuments> fetched_documents;
   /* The last entry of download_changes read. */
   gint64 change_cursor = 0;
@@ -2290,7 +2290,15 @@ std::optional<guint64> presentation_length (const DownloadRecord &wanted, GCance
     GST_INFO ("the length of %s is unknown: %s", wanted.uri.c_str (), error->message);
     return std::nullopt;
   }
-  *documents = download_helper_take_documents (helper);
+  g_autoptr (GHashTable) fetched = gst_offline_download_helper_take_documents (helper);
+  GHashTableIter iter;
+  gpointer url, bytes;
+  g_hash_table_iter_init (&iter, fetched);
+  while (g_hash_table_iter_next (&iter, &url, &bytes)) {
+    gsize size = 0;
+    auto *data = static_cast<const char *> (g_bytes_get_data (static_cast<GBytes *> (bytes), &size));
+    (*documents)[static_cast<const char *> (url)] = std::string (data ? data : "", size);
+  }
   GstClockTime duration = gst_offline_download_helper_get_duration (helper);
   if (!GST_CLOCK_TIME_IS_VALID (duration))
     return std::nullopt;
