@@ -381,8 +381,8 @@ select_default_tracks (const std::vector<GObjectPtr<GstOfflineTrack>> &all, bool
 /* Reads the tracks of an adaptive download from its playback plan and
  * chooses those to expose. Takes `index` and `cache`. */
 static std::optional<OpenedDownload>
-gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std::string &wanted, bool default_text,
-    GstOfflineDownload *download, GstOfflineDownloadIndex *index_in, GstOfflineCache *cache_in)
+gst_cache_src_open_adaptive (GstCacheSrc *self, const gchar *dir, const std::string &id, const std::string &wanted,
+    bool default_text, GstOfflineDownload *download, GstOfflineDownloadIndex *index_in, GstOfflineCache *cache_in)
 {
   GstOfflineDownloadType type = gst_offline_download_get_download_type (download);
   GObjectPtr<GstOfflineDownloadIndex> index (index_in);
@@ -507,7 +507,7 @@ gst_cache_src_open_adaptive (GstCacheSrc *self, const std::string &id, const std
         gst_offline_track_get_codecs (track.get ()), gst_offline_track_get_language (track.get ()));
   }
 
-  opened.adaptive = std::make_shared<AdaptivePlayback> (GST_ELEMENT (self), id, index.release (), cache.release (),
+  opened.adaptive = std::make_shared<AdaptivePlayback> (GST_ELEMENT (self), dir, id, index.release (), cache.release (),
       playable);
   opened.tracks = wanted.empty () ? select_default_tracks (playable, default_text) : std::move (wanted_tracks);
   if (opened.tracks.empty ()) {
@@ -655,7 +655,7 @@ gst_cache_src_open_download (GstCacheSrc *self)
   }
 
   if (type != GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE)
-    return gst_cache_src_open_adaptive (self, id, settings.tracks, settings.default_text, download, g_steal_pointer (&index),
+    return gst_cache_src_open_adaptive (self, dir, id, settings.tracks, settings.default_text, download, g_steal_pointer (&index),
         g_steal_pointer (&cache));
 
   if (!settings.tracks.empty ()) {

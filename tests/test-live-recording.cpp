@@ -356,6 +356,21 @@ holds (gpointer data)
   return segments && segments->len >= h->count;
 }
 
+/* The first src pad of `element` (transfer full); fails the test if it has none. */
+GstPad *
+first_src_pad (GstElement *element)
+{
+  GstPad *pad = nullptr;
+  GstIterator *pads = gst_element_iterate_src_pads (element);
+  GValue item = G_VALUE_INIT;
+  if (gst_iterator_next (pads, &item) == GST_ITERATOR_OK)
+    pad = GST_PAD (g_value_dup_object (&item));
+  g_value_unset (&item);
+  gst_iterator_free (pads);
+  fail_unless (pad != nullptr, "%s has no pad", GST_ELEMENT_NAME (element));
+  return pad;
+}
+
 /* What a player asks of a recording that runs: cachesrc on offline://`id`
  * (READY to PAUSED adds its pads) answers no DURATION (it grows), and
  * SEEKING in TIME from 0 to the end of what the plan holds now. */
@@ -368,14 +383,7 @@ assert_grows (const gchar *data_dir, const gchar *id)
   gst_object_ref_sink (source);
   g_object_set (source, "cache-dir", data_dir, nullptr);
   fail_unless (gst_element_set_state (source, GST_STATE_PAUSED) != GST_STATE_CHANGE_FAILURE);
-  GstPad *pad = nullptr;
-  GstIterator *pads = gst_element_iterate_src_pads (source);
-  GValue item = G_VALUE_INIT;
-  if (gst_iterator_next (pads, &item) == GST_ITERATOR_OK)
-    pad = GST_PAD (g_value_dup_object (&item));
-  g_value_unset (&item);
-  gst_iterator_free (pads);
-  fail_unless (pad != nullptr, "cachesrc has no pad");
+  GstPad *pad = first_src_pad (source);
   gint64 duration = -1;
   fail_if (gst_pad_query_duration (pad, GST_FORMAT_TIME, &duration), "a duration while it records: %" G_GINT64_FORMAT,
       duration);
@@ -633,6 +641,107 @@ GST_START_TEST (test_plays_while_recording)
 }
 GST_END_TEST;
 
+/* A recording that runs has no duration; once it completes, cachesrc
+ * posts DURATION_CHANGED and answers the DURATION query with the whole
+ * recording's (the plan's end). Played in this process (uridecodebin into
+ * fakesinks): when playback has caught up with the recording (BUFFERING
+ * 0), the test asks cachesrc its duration, then pauses the recording and
+ * waits for the CLI to end it; playback then sees it over. */
+GST_START_TEST (test_duration_known_once_the_recording_completes)
+{
+  Dirs d ("duration");
+  auto origin = video_origin (d);
+  std::string url = origin->url ("/video/index.m3u8");
+  const gchar *argv[] = { "download", url.c_str (), "--id", "timed", nullptr };
+  GPid cli = ot_spawn_cli (d.data, argv);
+  Holds two { d.data, "timed", 2 };
+  ot_wait_for_changes (d.data, holds, &two);
+
+  struct Source {
+    const gchar *data;
+    GstElement *element = nullptr;
+  } source { d.data };
+  GstElement *pipeline = gst_pipeline_new (nullptr);
+  GstElement *decodebin = gst_element_factory_make ("uridecodebin", nullptr);
+  g_object_set (decodebin, "uri", "offline://timed", nullptr);
+  g_signal_connect (decodebin, "source-setup", G_CALLBACK (+[] (GstElement *, GstElement *element, Source *s) {
+    g_object_set (element, "cache-dir", s->data, nullptr);
+    s->element = GST_ELEMENT (gst_object_ref (element));
+  }), &source);
+  g_signal_connect (decodebin, "pad-added", G_CALLBACK (+[] (GstElement *, GstPad *pad, GstElement *bin) {
+    GstElement *sink = gst_element_factory_make ("fakesink", nullptr);
+    g_object_set (sink, "sync", FALSE, nullptr);
+    gst_bin_add (GST_BIN (bin), sink);
+    gst_element_sync_state_with_parent (sink);
+    GstPad *sink_pad = gst_element_get_static_pad (sink, "sink");
+    fail_unless_equals_int (gst_pad_link (pad, sink_pad), GST_PAD_LINK_OK);
+    gst_object_unref (sink_pad);
+  }), pipeline);
+  gst_bin_add (GST_BIN (pipeline), decodebin);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+
+  auto source_duration = [&source] (gint64 *duration) {
+    GstPad *pad = first_src_pad (source.element);
+    bool known = gst_pad_query_duration (pad, GST_FORMAT_TIME, duration);
+    gst_object_unref (pad);
+    return known;
+  };
+  bool paused = false, changed = false, eos = false;
+  gint64 while_recording = -1, after = -1;
+  bool known_while_recording = false;
+  GstBus *bus = gst_element_get_bus (pipeline);
+  while (!eos) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+        static_cast<GstMessageType> (GST_MESSAGE_BUFFERING | GST_MESSAGE_DURATION_CHANGED | GST_MESSAGE_EOS
+            | GST_MESSAGE_ERROR));
+    switch (GST_MESSAGE_TYPE (msg)) {
+      case GST_MESSAGE_BUFFERING: {
+        gint percent = 100;
+        gst_message_parse_buffering (msg, &percent);
+        if (percent == 0 && !paused) {
+          known_while_recording = source_duration (&while_recording);
+          Cli pause = run (d.data, { "pause", "timed" });
+          ot_assert_exit (pause, 0);
+          fail_unless_equals_int (ot_wait_pid (cli), 0);
+          paused = true;
+        }
+        break;
+      }
+      case GST_MESSAGE_DURATION_CHANGED:
+        if (GST_MESSAGE_SRC (msg) == GST_OBJECT (source.element)) {
+          fail_unless (paused, "DURATION_CHANGED while the recording runs");
+          changed = true;
+          fail_unless (source_duration (&after), "no duration once the recording completed");
+        }
+        break;
+      case GST_MESSAGE_ERROR: {
+        g_autoptr (GError) error = nullptr;
+        gst_message_parse_error (msg, &error, nullptr);
+        ck_abort_msg ("playback failed: %s", error->message);
+        break;
+      }
+      default:
+        eos = true;
+        break;
+    }
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  gst_object_unref (source.element);
+
+  fail_unless (paused, "playback never caught up with the recording");
+  fail_if (known_while_recording, "a duration while it records: %" G_GINT64_FORMAT, while_recording);
+  fail_unless (changed, "no DURATION_CHANGED from cachesrc once the recording completed");
+  g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (d.data, nullptr);
+  GstClockTime recorded_length = gst_offline_download_index_get_duration (index, "timed");
+  fail_unless (recorded_length >= 2 * GST_SECOND, "%" GST_TIME_FORMAT " recorded", GST_TIME_ARGS (recorded_length));
+  fail_unless_equals_uint64 (static_cast<GstClockTime> (after), recorded_length);
+  assert_completed_recording (d.data, "timed", static_cast<double> (recorded (d.data, "timed", "video").size ()), 0);
+}
+GST_END_TEST;
+
 /* The recording process dies (SIGKILL) while a player waits at the end of
  * what it holds: the player learns of it (the process's lock goes) and
  * ends there cleanly, every segment recorded played (what it holds is
@@ -830,6 +939,7 @@ live_recording_suite (void)
   tcase_add_test (tc, test_failing_reloads);
   tcase_add_test (tc, test_plays_while_recording);
   tcase_add_test (tc, test_plays_while_recording_until_killed);
+  tcase_add_test (tc, test_duration_known_once_the_recording_completes);
   tcase_add_test (tc, test_dash_edge);
   tcase_add_test (tc, test_dash_from_window_start);
   tcase_add_test (tc, test_dash_expired_segment);

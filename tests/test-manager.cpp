@@ -6,6 +6,7 @@
  * every wait is for an event, never for a clock.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Before gstcheck.h, whose `fail` macro the library's headers do not expect. */
+#include "cache/space-reserve.h"
 #include "fake-downloader.h"
 #include "db/database.h"
 #include "manager/requirements.h"
@@ -16,10 +17,14 @@
 #include <gst/offline/offline.h>
 
 #include "test-support.h"
+#include "adaptive-content.h"
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -667,6 +672,93 @@ GST_START_TEST (test_adding_again_merges_the_request_and_restarts)
 }
 GST_END_TEST;
 
+/* The space reserve's temporary files in `data_dir`, by name. */
+static std::vector<std::string> reserve_temporaries (const gchar *data_dir)
+{
+  std::vector<std::string> names;
+  g_autoptr (GDir) dir = g_dir_open (data_dir, 0, nullptr);
+  while (const gchar *name = dir ? g_dir_read_name (dir) : nullptr) {
+    if (g_str_has_prefix (name, "space-reserve."))
+      names.push_back (name);
+  }
+  return names;
+}
+
+/* Whether one of the cache's verify problems names `path`. */
+static bool verify_names (const gchar *data_dir, const std::string &path)
+{
+  g_autoptr (GstOfflineCache) cache = gst_offline_cache_new (data_dir, nullptr);
+  fail_unless (cache != nullptr);
+  g_autoptr (GPtrArray) problems = gst_offline_cache_verify (cache, nullptr, nullptr);
+  fail_unless (problems != nullptr);
+  for (guint i = 0; i < problems->len; i++) {
+    if (strstr (static_cast<const gchar *> (g_ptr_array_index (problems, i)), path.c_str ()))
+      return true;
+  }
+  return false;
+}
+
+/* A process killed (SIGKILL) while it makes the space reserve leaves its
+ * temporary file. While the process lives, the file is its own (locked):
+ * another manager opening the data directory leaves it and verify does not
+ * count it. Once it is dead, verify reports it, and `verify --repair` (its
+ * manager's start, as any manager's) removes it. The process is a fork of
+ * the test held inside ensure () by the write seam. */
+GST_START_TEST (test_space_reserve_left_by_a_kill_is_removed)
+{
+  g_autofree gchar *root = ot_make_temp_dir ("reserve");
+  g_autofree gchar *data_dir = g_build_filename (root, "data", nullptr);
+  fail_unless (g_mkdir_with_parents (data_dir, 0700) == 0);
+  int told[2];
+  fail_unless (pipe (told) == 0);
+  pid_t writer = fork ();
+  fail_unless (writer >= 0);
+  if (writer == 0) {
+    close (told[0]);
+    gst_offline::SpaceReserve::set_write_observer (+[] (gpointer fd) {
+      char made = 'm';
+      if (write (GPOINTER_TO_INT (fd), &made, 1) != 1)
+        _exit (2);
+      for (;;)
+        pause ();
+    }, GINT_TO_POINTER (told[1]));
+    gst_offline::SpaceReserve (data_dir).ensure ();
+    _exit (3);
+  }
+  close (told[1]);
+  char made = 0;
+  fail_unless_equals_int (read (told[0], &made, 1), 1);
+  close (told[0]);
+  auto left = reserve_temporaries (data_dir);
+  fail_unless_equals_int (left.size (), 1);
+  std::string path = std::string (data_dir) + G_DIR_SEPARATOR_S + left[0];
+
+  {
+    g_autoptr (GError) error = nullptr;
+    g_autoptr (GstOfflineDownloadManager) manager = gst_offline_download_manager_new (data_dir, &error);
+    fail_unless (manager != nullptr, "%s", error ? error->message : "");
+  }
+  fail_unless (g_file_test (path.c_str (), G_FILE_TEST_EXISTS), "a live writer's reserve was removed");
+  fail_if (verify_names (data_dir, path), "verify counts a live writer's reserve");
+
+  kill (writer, SIGKILL);
+  int status = 0;
+  while (waitpid (writer, &status, 0) < 0 && errno == EINTR)
+    ;
+  fail_unless (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+  fail_unless (verify_names (data_dir, path), "verify does not report the reserve a killed process left");
+  ot::Cli verify = ot::run (data_dir, { "verify" });
+  fail_unless_equals_int (verify.status, 1);
+  fail_unless (verify.out.find ("stray file " + path + ", left by a process killed") != std::string::npos, "%s",
+      verify.out.c_str ());
+  ot::Cli repair = ot::run (data_dir, { "verify", "--repair" });
+  fail_unless_equals_int (repair.status, 0);
+  fail_unless (repair.out.find ("repaired: stray file " + path) != std::string::npos, "%s", repair.out.c_str ());
+  fail_if (g_file_test (path.c_str (), G_FILE_TEST_EXISTS), "the killed process's reserve is still there");
+  ot::assert_verify_clean (data_dir);
+}
+GST_END_TEST;
+
 static Suite *manager_suite (void)
 {
   Suite *s = suite_create ("manager");
@@ -685,6 +777,7 @@ static Suite *manager_suite (void)
   tcase_add_test (tc, test_change_by_another_connection_is_seen);
   tcase_add_test (tc, test_removal_of_a_running_download_ends_with_its_task);
   tcase_add_test (tc, test_cancelled_calls_answer_at_once);
+  tcase_add_test (tc, test_space_reserve_left_by_a_kill_is_removed);
   return s;
 }
 

@@ -13,11 +13,16 @@
 #include <gst/offline/offline-playback-private.h>
 
 #include "adaptive-content.h"
+#include "db/database.h"
 #include "download-checks.h"
 #include "frame-checks.h"
 
 #include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
 
+#include <atomic>
+#include <cerrno>
 #include <csignal>
 
 #include <functional>
@@ -309,6 +314,109 @@ GST_START_TEST (test_seek_to_what_is_not_downloaded_waits)
   g_object_unref (manager);
 
   References references = dash_references (dirs.content, dirs.data, test_server, "seek");
+  assert_same_from (played.lines, references.video, references.audio, target, target, "after the seek");
+}
+GST_END_TEST;
+
+namespace {
+
+/* Who waited for the index's write lock while the test held it. */
+struct LockWaits {
+  GThread *seeker = nullptr;
+  sqlite3 *holder = nullptr;
+  std::atomic<bool> seek_waited { false };
+};
+
+/* Database::set_wait_observer (): called on the thread of a connection
+ * about to wait for the lock. The seek's own thread waiting is the
+ * failure: the holder lets go then, so that the test goes on to fail
+ * rather than the seek giving up after the busy timeout. */
+void
+note_lock_wait (gpointer data)
+{
+  auto *waits = static_cast<LockWaits *> (data);
+  if (g_thread_self () != waits->seeker || waits->seek_waited.exchange (true))
+    return;
+  sqlite3_exec (waits->holder, "COMMIT", nullptr, nullptr, nullptr);
+}
+
+struct WantedPosition {
+  std::string db_path;
+  const gchar *id;
+  GstClockTime position;
+};
+
+/* Whether the index holds `position` as the download's wanted position. */
+gboolean
+position_requested (gpointer data)
+{
+  auto *wanted = static_cast<WantedPosition *> (data);
+  sqlite3 *db = nullptr;
+  bool found = false;
+  if (sqlite3_open_v2 (wanted->db_path.c_str (), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt *stmt = nullptr;
+    if (sqlite3_prepare_v2 (db, "SELECT wanted_position_ns FROM downloads WHERE id = ?", -1, &stmt, nullptr)
+        == SQLITE_OK) {
+      sqlite3_bind_text (stmt, 1, wanted->id, -1, SQLITE_TRANSIENT);
+      found = sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) == SQLITE_INTEGER
+          && static_cast<GstClockTime> (sqlite3_column_int64 (stmt, 0)) == wanted->position;
+    }
+    sqlite3_finalize (stmt);
+  }
+  sqlite3_close (db);
+  return found;
+}
+
+} // namespace
+
+/* A seek beyond what is downloaded while another connection holds the
+ * index's write lock (a downloader committing a batch, another process):
+ * the seek tells the download where to go on without waiting for the lock
+ * (the library's busy-wait seam says which thread waits for it: never the
+ * one that seeks), and the position reaches the index once the lock is
+ * free; then playback goes on from the target as the reference. */
+GST_START_TEST (test_seek_does_not_wait_for_the_index_writer)
+{
+  Dirs dirs ("busy");
+  GstOfflineDownloadManager *manager = start_held_dash_download (dirs, "busy");
+  constexpr GstClockTime target = 3 * GST_SECOND; /* in the second segments, held back */
+  WantedPosition wanted { gst_offline::database_path (dirs.data), "busy", target };
+  LockWaits waits;
+  bool prerolled = false, waiting = false, sought = false;
+  auto seek_when_ready = [&] (GstElement *pipeline) {
+    if (sought || !prerolled || !waiting)
+      return;
+    sought = true;
+    fail_unless_equals_int (sqlite3_open (wanted.db_path.c_str (), &waits.holder), SQLITE_OK);
+    sqlite3_busy_timeout (waits.holder, 60 * 1000);
+    fail_unless_equals_int (sqlite3_exec (waits.holder, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    waits.seeker = g_thread_self ();
+    gst_offline::Database::set_wait_observer (note_lock_wait, &waits);
+    fail_unless (gst_element_seek_simple (pipeline, GST_FORMAT_TIME,
+        static_cast<GstSeekFlags> (GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE), target));
+    fail_if (waits.seek_waited, "the seek waited for the index's write lock");
+    fail_if (position_requested (&wanted), "the position is in the index while its write lock is held");
+    fail_unless_equals_int (sqlite3_exec (waits.holder, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    gst_offline::Database::set_wait_observer (nullptr, nullptr);
+    sqlite3_close (waits.holder);
+    ot_wait_for_changes (dirs.data, position_requested, &wanted);
+    ot_server_release (test_server);
+  };
+  Played played;
+  play (dirs.data, "busy", &played, [&] (GstElement *pipeline, gint percent) {
+    waiting = percent < 100;
+    if (percent == 0)
+      seek_when_ready (pipeline);
+  }, false, [&] (GstElement *pipeline) {
+    prerolled = true;
+    seek_when_ready (pipeline);
+  });
+  assert_waited (played);
+  fail_unless (sought, "playback never waited once prerolled");
+  wait_for_state (manager, "busy", GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
+  g_object_unref (manager);
+
+  References references = dash_references (dirs.content, dirs.data, test_server, "busy");
   assert_same_from (played.lines, references.video, references.audio, target, target, "after the seek");
 }
 GST_END_TEST;
@@ -724,6 +832,7 @@ play_while_downloading_suite (void)
   tcase_add_test (tc, test_dash_plays_while_the_manager_downloads);
   tcase_add_test (tc, test_hls_plays_while_the_cli_downloads);
   tcase_add_test (tc, test_seek_to_what_is_not_downloaded_waits);
+  tcase_add_test (tc, test_seek_does_not_wait_for_the_index_writer);
   tcase_add_test (tc, test_seek_before_any_data_is_not_lost);
   tcase_add_test (tc, test_paused_half_download_fails_at_the_first_missing_segment);
   tcase_add_test (tc, test_killed_downloader_is_not_waited_for);

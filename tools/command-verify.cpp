@@ -90,14 +90,16 @@ command_verify (Context &ctx, int argc, char **argv)
   gboolean repair_option = FALSE;
   const GOptionEntry entries[] = {
       {"repair", 0, 0, G_OPTION_ARG_NONE, &repair_option,
-          "Fetch again the files found missing or damaged (online), waiting as 'download' does", nullptr},
+          "Remove what killed processes left; fetch again the files found missing or damaged (online), "
+          "waiting as 'download' does", nullptr},
       {},
   };
   int status = parse_command_options (ctx, "verify", "[ID]",
       "Checks the index and the cache: every whole resource has its file with the recorded length,\n"
       "no index row is corrupt, no stray files. Prints each problem; exit status 0 if clean, 1 if not.\n"
-      "With ID, only that download's index row and resources. With --repair, the downloads whose\n"
-      "files are missing or damaged are fetched again; exit status 0 once they are whole.",
+      "With ID, only that download's index row and resources. With --repair, what killed processes\n"
+      "left (a half-made space reserve) is removed and the downloads whose files are missing or\n"
+      "damaged are fetched again; exit status 0 once they are whole.",
       entries, &argc, &argv);
   if (status == kExitSuccess)
     status = expect_arguments ("verify", argc, argv, 0, 1, "");
@@ -121,6 +123,7 @@ command_verify (Context &ctx, int argc, char **argv)
     if (!collect (found, error, "download index", problems))
       return kExitFailure;
   }
+  guint cache_from = problems->len; /* the cache's problems follow the index's */
   {
     g_autoptr (GError) error = nullptr;
     g_autoptr (GstOfflineCache) cache = gst_offline_cache_new (ctx.data_dir.c_str (), &error);
@@ -134,12 +137,32 @@ command_verify (Context &ctx, int argc, char **argv)
   fflush (stdout);
   guint count = problems->len;
   if (repair_option && count > 0) {
-    std::vector<std::string> damaged;
+    /* A manager's start clears what killed processes left (a half-made
+     * space reserve, a removal to finish): what verify finds then is
+     * what fetching again repairs. */
     {
-      g_autoptr (GstOfflineCache) cache = gst_offline_cache_new (ctx.data_dir.c_str (), nullptr);
-      if (cache)
-        damaged = damaged_downloads (cache, index, id);
+      g_autoptr (GstOfflineDownloadManager) manager = open_manager (ctx, true, true);
+      if (!manager)
+        return kExitFailure;
     }
+    g_autoptr (GstOfflineCache) cache = gst_offline_cache_new (ctx.data_dir.c_str (), nullptr);
+    g_autoptr (GPtrArray) left = cache ? gst_offline_cache_verify (cache, id, nullptr) : nullptr;
+    if (left) {
+      for (guint i = cache_from; i < problems->len; i++) {
+        auto *problem = static_cast<const gchar *> (g_ptr_array_index (problems, i));
+        bool still = false;
+        for (guint j = 0; j < left->len && !still; j++)
+          still = g_str_equal (problem, g_ptr_array_index (left, j));
+        if (!still)
+          printf ("repaired: %s\n", problem);
+      }
+      fflush (stdout);
+    }
+    std::vector<std::string> damaged;
+    if (cache)
+      damaged = damaged_downloads (cache, index, id);
+    if (damaged.empty () && cache_from == 0 && left && left->len == 0)
+      return kExitSuccess;
     if (damaged.empty ())
       return fail ("%u problem%s found, none that fetching again repairs", count, count == 1 ? "" : "s");
     return repair (ctx, index, damaged);

@@ -53,11 +53,12 @@ stream_caps_of (GstOfflineTrack *track)
 
 } // namespace
 
-AdaptivePlayback::AdaptivePlayback (GstElement *element, std::string download_id,
+AdaptivePlayback::AdaptivePlayback (GstElement *element, const std::string &data_dir, std::string download_id,
     GstOfflineDownloadIndex *index, GstOfflineCache *cache, const std::vector<GObjectPtr<GstOfflineTrack>> &tracks)
     : element_ (element),
       download_id_ (std::move (download_id)),
       index_ (index),
+      position_request_ (element, data_dir, download_id_),
       cache_ (cache),
       duration_ (gst_offline_download_index_get_duration (index, download_id_.c_str ())),
       group_id_ (gst_util_group_id_next ())
@@ -453,15 +454,8 @@ AdaptivePlayback::request_download_position (GstClockTime position)
     g_autofree gchar *path = at ? lookup (at->resource, &length, nullptr) : nullptr;
     missing = missing || (at && !path);
   }
-  if (!missing)
-    return;
-  std::lock_guard<std::mutex> lock (plan_mutex_);
-  g_autoptr (GError) error = nullptr;
-  if (gst_offline_download_index_request_position (index_.get (), download_id_.c_str (), position, &error))
-    GST_INFO_OBJECT (element_, "asked the download for %" GST_TIME_FORMAT " on", GST_TIME_ARGS (position));
-  else
-    GST_WARNING_OBJECT (element_, "cannot ask the download for %" GST_TIME_FORMAT ": %s", GST_TIME_ARGS (position),
-        error->message);
+  if (missing)
+    position_request_.send (position);
 }
 
 gboolean

@@ -10,6 +10,7 @@
 #include <gst/offline/offline-playback-private.h>
 
 #include "commit-watch.h"
+#include "position-request.h"
 #include "time-mapper.h"
 
 #include <array>
@@ -56,10 +57,10 @@ public:
   using StreamFactory = std::function<AdaptiveStream *(GstOfflineTrack *track, const GstSegment &segment,
       guint32 seqnum, GstClockTime position)>;
 
-  /* Takes ownership of `index` and `cache`. `tracks`: the playable tracks,
-   * the collection's streams in that order. */
-  AdaptivePlayback (GstElement *element, std::string download_id, GstOfflineDownloadIndex *index,
-      GstOfflineCache *cache, const std::vector<GObjectPtr<GstOfflineTrack>> &tracks);
+  /* Takes ownership of `index` and `cache` (of `data_dir`). `tracks`: the
+   * playable tracks, the collection's streams in that order. */
+  AdaptivePlayback (GstElement *element, const std::string &data_dir, std::string download_id,
+      GstOfflineDownloadIndex *index, GstOfflineCache *cache, const std::vector<GObjectPtr<GstOfflineTrack>> &tracks);
 
   ~AdaptivePlayback ();
 
@@ -129,7 +130,8 @@ public:
   void apply_time_range ();
   /* Tells the download, through the index, to fetch from `position` on
    * next when a stream's segment there is not in the cache yet (a seek
-   * beyond what is downloaded). */
+   * beyond what is downloaded). Does not wait for the index's write lock
+   * (PositionRequest). */
   void request_download_position (GstClockTime position);
   gboolean seek (GstEvent *event);
   /* GST_EVENT_SELECT_STREAMS received on any src pad or by the element
@@ -232,6 +234,7 @@ private:
   GstElement *element_; /* not owned: it owns us, through its streams */
   const std::string download_id_;
   GObjectPtr<GstOfflineDownloadIndex> index_;
+  PositionRequest position_request_;
   GstClockTime range_start_ = 0;
   GstClockTime range_end_ = GST_CLOCK_TIME_NONE;
   GObjectPtr<GstOfflineCache> cache_;

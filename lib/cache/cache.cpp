@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cache/cache-private.h"
 #include "cache/pending-removals.h"
+#include "cache/space-reserve.h"
 
 #include <gst/offline/offline-playback-private.h>
 
@@ -454,7 +455,9 @@ guint64 gst_offline_cache_get_total_size (GstOfflineCache *self)
  * Checks that every whole resource has its file with the recorded length and
  * that partial files hold at least their checkpointed bytes. Without
  * @download_id it also checks the database's integrity, that every resource
- * belongs to a download, and that no stray file lies in the cache.
+ * belongs to a download, and that no stray file lies in the cache (nor a
+ * space reserve a killed process left half made in the data directory,
+ * which the next #GstOfflineDownloadManager of the directory removes).
  *
  * Returns: (transfer container) (element-type utf8) (nullable): one message per
  *   problem; empty when the cache is sound.
@@ -571,5 +574,8 @@ GPtrArray *gst_offline_cache_verify (GstOfflineCache *self, const gchar *downloa
       g_ptr_array_add (problems, g_strdup_printf ("stray file %s", path.c_str ()));
     }
   }
+  for (const std::string &path : gst_offline::SpaceReserve::stale_files (self->data_dir))
+    g_ptr_array_add (problems, g_strdup_printf ("stray file %s, left by a process killed while it made the space "
+        "reserve: the next download manager removes it ('gst-offline verify --repair')", path.c_str ()));
   return problems;
 }

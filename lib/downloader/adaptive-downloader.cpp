@@ -32,19 +32,31 @@ void AdaptiveDownloader::record_live (std::vector<Track> tracks, LiveRecorder::R
   recorder_->start ();
 }
 
+void AdaptiveDownloader::use_documents (FetchedDocuments documents)
+{
+  documents_ = std::move (documents);
+}
+
 void AdaptiveDownloader::fetch_document (const std::string &url, ResourceFetch::ValidateFn validate, gsize max_bytes,
     DocumentFn then)
 {
+  auto got = [this, then = std::move (then)] (std::optional<std::string> bytes, const GError *error) {
+    document_fetch_.reset ();
+    if (!bytes) {
+      fail (error);
+      return;
+    }
+    then (std::move (*bytes));
+  };
+  auto fetched = documents_.find (url);
+  if (fetched != documents_.end ()) {
+    std::string bytes = std::move (fetched->second);
+    documents_.erase (fetched);
+    store_fetched_manifest (context_, record_, url, std::move (bytes), cancellable_, validate, max_bytes, std::move (got));
+    return;
+  }
   /* The fetch holds itself, and so `then`, while it reports. */
-  document_fetch_ = fetch_manifest (context_, record_, url, cancellable_, std::move (validate), max_bytes,
-      [this, then = std::move (then)] (std::optional<std::string> bytes, const GError *error) {
-        document_fetch_.reset ();
-        if (!bytes) {
-          fail (error);
-          return;
-        }
-        then (std::move (*bytes));
-      });
+  document_fetch_ = fetch_manifest (context_, record_, url, cancellable_, std::move (validate), max_bytes, std::move (got));
 }
 
 SegmentSpec AdaptiveDownloader::segment_spec (const std::string &url, const std::optional<ByteRange> &range) const

@@ -17,6 +17,7 @@ class AdaptiveDownloader : public Downloader {
  public:
   void start (GCancellable *cancellable, ProgressFn progress, DoneFn done) final;
   void position_requested () final;
+  void use_documents (FetchedDocuments documents) final;
 
  protected:
   /* A playback plan and what to fetch for it. Its segments go to the
@@ -74,6 +75,8 @@ class AdaptiveDownloader : public Downloader {
   ProgressFn progress_;
   DoneFn done_;
   std::shared_ptr<ResourceFetch> document_fetch_;
+  /* What use_documents () gave: each is taken once, by fetch_document (). */
+  FetchedDocuments documents_;
   std::shared_ptr<SegmentFetcher> fetcher_;
   std::unique_ptr<LiveRecorder> recorder_;
   /* Whether fetcher_ fetches the plan's segments (not a sidx index), and

@@ -2,10 +2,12 @@
 #include "downloader/downloader.h"
 
 #include "cache/cache-private.h"
+#include "cache/resource-writer.h"
 #include "downloader/dash-downloader.h"
 #include "downloader/hls-downloader.h"
 #include "downloader/mss-downloader.h"
 #include "downloader/progressive-downloader.h"
+#include "util/main-context.h"
 
 #include <gst/base/gsttypefindhelper.h>
 
@@ -54,6 +56,37 @@ std::shared_ptr<ResourceFetch> fetch_manifest (const DownloaderContext &context,
         done (std::move (bytes), error);
       });
   return fetch;
+}
+
+void store_fetched_manifest (const DownloaderContext &context, const DownloadRecord &record, const std::string &url,
+    std::string bytes, GCancellable *cancellable, const ResourceFetch::ValidateFn &validate, gsize max_bytes,
+    ManifestFn done)
+{
+  GstOfflineCache *cache = context.cache;
+  auto read_back = [cache, url, max_bytes, cancellable, done] (const GError *stored_error) {
+    g_autoptr (GError) error = stored_error ? g_error_copy (stored_error) : nullptr;
+    std::optional<std::string> read;
+    if (!error && !g_cancellable_set_error_if_cancelled (cancellable, &error))
+      read = cache_read_resource (cache, url, max_bytes, &error);
+    done (std::move (read), read ? nullptr : error);
+  };
+  g_autoptr (GError) error = nullptr;
+  auto writer = ResourceWriter::open (cache, url, record.id, &error);
+  if (writer && !writer->complete ()) {
+    if (validate (bytes, &error) && (!context.check_space || context.check_space (bytes.size (), &error))
+        && (writer->length () == 0 || writer->restart (&error)) && writer->append (bytes.data (), bytes.size (), &error)) {
+      GST_DEBUG ("%s: %zu bytes fetched already", url.c_str (), bytes.size ());
+      ResourceWriter::commit (std::move (writer), read_back);
+      return;
+    }
+    writer.reset ();
+  }
+  /* Whole in the cache already, or the error: told from the context, as a fetch tells. */
+  std::shared_ptr<GError> failure (error ? g_error_copy (error) : nullptr, [] (GError *e) {
+    if (e)
+      g_error_free (e);
+  });
+  run_later ([read_back, failure] () { read_back (failure.get ()); });
 }
 
 std::unique_ptr<Downloader> downloader_new (const DownloadRecord &record, const DownloaderContext &context, GError **error)

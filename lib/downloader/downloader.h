@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "http/http-request.h"
 #include "http/resource-fetch.h"
 #include "index/download-record.h"
 #include "manifest/download-type.h"
@@ -12,10 +13,13 @@
 #include <libsoup/soup.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace gst_offline {
+
 
 /* What every downloader of one manager shares. */
 struct DownloaderContext {
@@ -55,6 +59,10 @@ class Downloader {
    * (download_table::wanted_position ()): fetch it next. Called on the
    * context, maybe when nothing changed. */
   virtual void position_requested () {}
+  /* Documents of this download fetched already (the manager fitting a time
+   * range read the manifest: gst_offline_download_helper_take_documents ()): before
+   * start (), so that it takes them instead of asking the server again. */
+  virtual void use_documents (FetchedDocuments documents) { (void) documents; }
 };
 
 /* Refuses the first bytes of a manifest when typefinding recognises them as
@@ -73,6 +81,14 @@ using ManifestFn = std::function<void (std::optional<std::string> bytes, const G
  * `max_bytes`. Keep the returned fetch until `done` is called. */
 std::shared_ptr<ResourceFetch> fetch_manifest (const DownloaderContext &context, const DownloadRecord &record,
     const std::string &url, GCancellable *cancellable, ResourceFetch::ValidateFn validate, gsize max_bytes,
+    ManifestFn done);
+
+/* Stores `bytes`, the manifest or playlist of `record` at `url` fetched
+ * already, into the cache as fetch_manifest () would have (checked by
+ * `validate`, unless the cache holds it whole already), then reads it back
+ * the same way. `done` is called from the thread-default main context. */
+void store_fetched_manifest (const DownloaderContext &context, const DownloadRecord &record, const std::string &url,
+    std::string bytes, GCancellable *cancellable, const ResourceFetch::ValidateFn &validate, gsize max_bytes,
     ManifestFn done);
 
 /* A downloader for the record's type. */

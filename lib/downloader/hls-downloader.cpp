@@ -285,51 +285,32 @@ bool HlsDownloader::check_media_playlists (GError **error)
  * download. */
 void HlsDownloader::sample_segments ()
 {
+  std::vector<std::string> urls;
+  for (const Chosen &c : chosen_) {
+    for (size_t k : c.sampled)
+      urls.push_back (c.media->segments[k].uri);
+  }
   auto round = std::make_shared<SampleRound> ();
   round->owner = this;
-  /* All counted first: an answer may come before the next request is sent. */
-  for (const Chosen &c : chosen_)
-    round->pending += c.sampled.size ();
-  size_t total = round->pending;
   sample_round_ = round;
-  for (size_t i = 0; round->owner && i < chosen_.size (); i++) {
-    Chosen &c = chosen_[i];
-    c.sampled_lengths.assign (c.sampled.size (), -1);
-    for (size_t k = 0; round->owner && k < c.sampled.size (); k++) {
-      HttpRequest request;
-      request.method = "HEAD";
-      request.url = c.media->segments[c.sampled[k]].uri;
-      request.headers = record_.headers;
-      http_request_async (std::move (request), cancellable_, [round, i, k] (HttpResponse *response, const GError *error) {
-        round->pending--;
-        HlsDownloader *self = round->owner;
-        if (!self)
-          return;  /* failed (or gone) already */
-        if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-          round->owner = nullptr;
-          self->sample_round_.reset ();
-          self->fail (error);
-          return;
-        }
-        /* A server that does not answer HEAD leaves the size unknown, no more. */
-        if (error)
-          GST_INFO ("%s: no length of a sampled segment: %s", self->record_.id.c_str (), error->message);
-        self->chosen_[i].sampled_lengths[k] = response ? response->content_length : -1;
-        if (round->pending == 0) {
-          round->owner = nullptr;
-          self->sample_round_.reset ();
-          self->estimate_bandwidths ();
-          self->fetch_plan ();
-        }
-      });
-    }
-  }
-  if (total == 0) {
+  head_lengths_async (urls, record_.headers, cancellable_, [round] (std::vector<gint64> lengths, const GError *cancelled) {
+    HlsDownloader *self = round->owner;
+    if (!self)
+      return;  /* gone already */
     round->owner = nullptr;
-    sample_round_.reset ();
-    estimate_bandwidths ();
-    fetch_plan ();
-  }
+    self->sample_round_.reset ();
+    if (cancelled) {
+      self->fail (cancelled);
+      return;
+    }
+    size_t next = 0;
+    for (Chosen &c : self->chosen_) {
+      c.sampled_lengths.assign (lengths.begin () + next, lengths.begin () + next + c.sampled.size ());
+      next += c.sampled.size ();
+    }
+    self->estimate_bandwidths ();
+    self->fetch_plan ();
+  });
 }
 
 void HlsDownloader::estimate_bandwidths ()

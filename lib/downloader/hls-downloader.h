@@ -80,12 +80,11 @@ class HlsDownloader : public AdaptiveDownloader {
   bool draw_plan (Plan *plan, playback_plan::Writer &segments, GError **error) override;
   void drop_segment_lists () override;
 
-  /* The HEAD requests of sample_segments () out at once: their answers
-   * reach this downloader while `owner` is set (not after it failed or is
-   * gone). */
+  /* The HEAD requests of sample_segments () (head_lengths_async ()):
+   * their answer reaches this downloader while `owner` is set (not after
+   * it is gone). */
   struct SampleRound {
     HlsDownloader *owner = nullptr;
-    size_t pending = 0;
   };
 
   std::vector<Chosen> chosen_;

@@ -2,6 +2,7 @@
 #include <gst/offline/offline-download-helper.h>
 #include <gst/offline/offline-enum-types.h>
 
+#include <gst/offline/offline-helper-private.h>
 #include "manifest/download-type.h"
 #include "tracks/dash-tracks.h"
 #include "tracks/hls-tracks.h"
@@ -78,6 +79,9 @@ struct _GstOfflineDownloadHelper {
     guint64 manifest_length = 0;
     /* The presentation's length, when its manifest tells it. */
     std::optional<guint64> duration;
+    /* The manifests and playlists fetched, by URL, for the download that
+     * follows (gst_offline_download_helper_take_documents ()). */
+    gst_offline::FetchedDocuments documents;
   } parsed;
 };
 
@@ -151,6 +155,8 @@ std::optional<Fetched> fetch (GstOfflineDownloadHelper *self, GCancellable *canc
     return std::nullopt;
   }
   tell_type (response->body, response->content_type);
+  if (self->type != GST_OFFLINE_DOWNLOAD_TYPE_PROGRESSIVE)
+    self->parsed.documents[self->uri] = response->body;
   return Fetched { response->content_type, std::move (response->body), response->content_length };
 }
 
@@ -176,8 +182,10 @@ std::optional<guint64> hls_duration (GstOfflineDownloadHelper *self, const gst_o
   g_autoptr (GError) error = nullptr;
   auto response = gst_offline::http_request (std::move (request), cancellable, &error);
   std::optional<hls::Playlist> media;
-  if (response)
+  if (response) {
     media = hls::parse_playlist (response->body, playlist.master ().variants.front ().uri, &error);
+    self->parsed.documents[playlist.master ().variants.front ().uri] = response->body;
+  }
   if (!media || !media->is_media () || media->media ().is_live ()) {
     GST_INFO ("%s: the length of the presentation is unknown: %s", self->uri.c_str (),
         error ? error->message : "its first variant is no VOD media playlist");
@@ -309,6 +317,18 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
     self->tracks[i].index = i;
   self->prepared = true;
   return TRUE;
+}
+
+/* Not introspected: see offline-helper-private.h. */
+GHashTable *gst_offline_download_helper_take_documents (GstOfflineDownloadHelper *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), nullptr);
+  GHashTable *documents = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
+  for (auto &entry : self->parsed.documents)
+    g_hash_table_insert (documents, g_strdup (entry.first.c_str ()),
+        g_bytes_new (entry.second.data (), entry.second.size ()));
+  self->parsed.documents.clear ();
+  return documents;
 }
 
 namespace {
@@ -613,45 +633,23 @@ std::optional<SizeEstimate> dash_track_size (GstOfflineDownloadHelper *self, con
 }
 
 /* The lengths of `urls` that `m` does not know yet, into it, as their
- * servers tell HEAD requests: all sent at once (they are a few, on the
- * helper's thread, which waits for them). A server that does not answer
- * HEAD, or does not say a length, leaves it unknown (-1), no more (as the
- * download does). False only when cancelled. */
+ * servers tell HEAD requests (gst_offline::head_lengths (), the download's
+ * sample too), on the helper's thread. False only when cancelled. */
 bool sample_lengths (GstOfflineDownloadHelper *self, const std::vector<std::string> &urls, Measurement &m,
     GCancellable *cancellable, GError **error)
 {
   std::vector<std::string> asked;
   for (const std::string &url : urls) {
-    if (!m.lengths.count (url) && std::find (asked.begin (), asked.end (), url) == asked.end ())
+    if (!m.lengths.count (url))
       asked.push_back (url);
   }
   if (asked.empty ())
     return true;
-  gst_offline::GMainContextPtr context (g_main_context_new ());
-  g_main_context_push_thread_default (context.get ());
-  size_t pending = asked.size ();
-  g_autoptr (GError) cancelled = nullptr;
-  for (const std::string &url : asked) {
-    auto request = helper_request (self, url);
-    request.method = "HEAD";
-    gst_offline::http_request_async (std::move (request), cancellable,
-        [&m, &pending, &cancelled, url] (gst_offline::HttpResponse *response, const GError *head_error) {
-          pending--;
-          if (g_error_matches (head_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !cancelled)
-            cancelled = g_error_copy (head_error);
-          m.lengths[url] = response ? response->content_length : -1;
-        });
-  }
-  while (pending > 0)
-    g_main_context_iteration (context.get (), TRUE);
-  /* Let the requests' last callbacks unwind on this context. */
-  while (g_main_context_iteration (context.get (), FALSE))
-    ;
-  g_main_context_pop_thread_default (context.get ());
-  if (cancelled) {
-    g_propagate_error (error, g_steal_pointer (&cancelled));
+  std::vector<gint64> lengths;
+  if (!gst_offline::head_lengths (asked, self->headers, cancellable, &lengths, error))
     return false;
-  }
+  for (size_t i = 0; i < asked.size (); i++)
+    m.lengths[asked[i]] = lengths[i];
   return true;
 }
 

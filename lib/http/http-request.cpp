@@ -8,6 +8,7 @@
 #include <gst/gst.h>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <memory>
 
 GST_DEBUG_CATEGORY_STATIC (request_debug);
@@ -253,6 +254,78 @@ std::optional<HttpResponse> http_request (HttpRequest request, GCancellable *can
     ;
   g_main_context_pop_thread_default (context.get ());
   return result;
+}
+
+void head_lengths_async (const std::vector<std::string> &urls, const std::vector<std::string> &headers,
+    GCancellable *cancellable, LengthsFn done)
+{
+  ensure_debug ();
+  struct Round {
+    std::vector<std::string> urls;
+    std::vector<gint64> lengths;
+    size_t pending = 0;
+    GError *cancelled = nullptr;
+    LengthsFn done;
+    ~Round () { g_clear_error (&cancelled); }
+  };
+  auto round = std::make_shared<Round> ();
+  round->urls = urls;
+  round->lengths.assign (urls.size (), -1);
+  round->done = std::move (done);
+  std::vector<std::string> distinct;
+  for (const std::string &url : urls) {
+    if (std::find (distinct.begin (), distinct.end (), url) == distinct.end ())
+      distinct.push_back (url);
+  }
+  /* All counted first: an answer may come before the next request is sent. */
+  round->pending = distinct.size ();
+  if (distinct.empty ()) {
+    run_later ([round] () { round->done (std::move (round->lengths), nullptr); });
+    return;
+  }
+  for (const std::string &url : distinct) {
+    HttpRequest request;
+    request.method = "HEAD";
+    request.url = url;
+    request.headers = headers;
+    http_request_async (std::move (request), cancellable, [round, url] (HttpResponse *response, const GError *error) {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        if (!round->cancelled)
+          round->cancelled = g_error_copy (error);
+      } else if (error) {
+        GST_INFO ("no length of %s: %s", url.c_str (), error->message);
+      }
+      for (size_t i = 0; i < round->urls.size (); i++) {
+        if (round->urls[i] == url)
+          round->lengths[i] = response ? response->content_length : -1;
+      }
+      if (--round->pending == 0)
+        round->done (std::move (round->lengths), round->cancelled);
+    });
+  }
+}
+
+bool head_lengths (const std::vector<std::string> &urls, const std::vector<std::string> &headers,
+    GCancellable *cancellable, std::vector<gint64> *lengths, GError **error)
+{
+  GMainContextPtr context (g_main_context_new ());
+  g_main_context_push_thread_default (context.get ());
+  bool done = false, ok = true;
+  head_lengths_async (urls, headers, cancellable, [&] (std::vector<gint64> answered, const GError *cancelled) {
+    done = true;
+    *lengths = std::move (answered);
+    if (cancelled) {
+      ok = false;
+      g_propagate_error (error, g_error_copy (cancelled));
+    }
+  });
+  while (!done)
+    g_main_context_iteration (context.get (), TRUE);
+  /* Let the requests' last callbacks unwind on this context. */
+  while (g_main_context_iteration (context.get (), FALSE))
+    ;
+  g_main_context_pop_thread_default (context.get ());
+  return ok;
 }
 
 }  // namespace gst_offline

@@ -12,11 +12,16 @@
 #include "http/http-client.h"
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace gst_offline {
+
+/* Manifests and playlists fetched already, by URL: what a helper read,
+ * which the download that follows starts from. */
+using FetchedDocuments = std::map<std::string, std::string>;
 
 struct HttpRequest {
   std::string method = "GET";
@@ -59,5 +64,20 @@ void http_request_async (HttpRequest request, GCancellable *cancellable,
 
 /* The same, blocking: runs the request on a main context of its own. */
 std::optional<HttpResponse> http_request (HttpRequest request, GCancellable *cancellable, GError **error);
+
+/* A length per URL of `urls`, in order, as their servers tell HEAD
+ * requests (with `headers`): all sent at once, each URL once — a few
+ * segments sampled for a rate before anything is fetched (the helper's
+ * estimate and the HLS download's use the same sample). A server that does
+ * not answer HEAD or says no length leaves -1, no more. `done` is called
+ * once, from the thread-default main context; `cancelled` is set (and the
+ * lengths partial) only when `cancellable` was cancelled. */
+using LengthsFn = std::function<void (std::vector<gint64> lengths, const GError *cancelled)>;
+void head_lengths_async (const std::vector<std::string> &urls, const std::vector<std::string> &headers,
+    GCancellable *cancellable, LengthsFn done);
+
+/* The same, blocking: false only when cancelled. */
+bool head_lengths (const std::vector<std::string> &urls, const std::vector<std::string> &headers,
+    GCancellable *cancellable, std::vector<gint64> *lengths, GError **error);
 
 }  // namespace gst_offline

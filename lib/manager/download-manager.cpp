@@ -3,9 +3,11 @@
 #include <gst/offline/offline-download-helper.h>
 #include <gst/offline/offline-download-index.h>
 #include <gst/offline/offline-enum-types.h>
+#include <gst/offline/offline-helper-private.h>
 
 #include "cache/cache-private.h"
 #include "cache/pending-removals.h"
+#include "cache/space-reserve.h"
 #include "db/database.h"
 #include "downloader/downloader.h"
 #include "drm/license-manager.h"
@@ -300,6 +302,10 @@ struct ManagerCore {
   /* Startable downloads whose lock another process holds: tried again at
    * the next requirements check, or when their row changes. */
   std::set<std::string> held_elsewhere;
+  /* The manifests add () read to fit a time range, for the download's next
+   * start in this process: taken by it, fetched once (see
+   * gst_offline_download_helper_take_documents ()). */
+  std::map<std::string, FetchedDocuments> fetched_documents;
   /* The last entry of download_changes read. */
   gint64 change_cursor = 0;
   /* Tells of commits to the index by other connections (other processes). */
@@ -369,7 +375,8 @@ struct ManagerCore {
   void release_download_license (const std::string &id);
   void stop_all ();
 
-  GstOfflineDownload *add (DownloadRecord wanted, std::optional<guint64> presentation_ns, GError **error);
+  GstOfflineDownload *add (DownloadRecord wanted, std::optional<guint64> presentation_ns, FetchedDocuments documents,
+      GError **error);
   void remove (const std::string &id, AsyncCall::Ptr waiter);
   void set_stop_reason (const std::string &id, guint stop_reason);
 };
@@ -624,6 +631,7 @@ void ManagerCore::forget (const std::string &id)
 {
   unqueue (id);
   entries.erase (id);
+  fetched_documents.erase (id);
 }
 
 /* Reads the whole table: at start, and when changes were missed. */
@@ -993,6 +1001,12 @@ bool ManagerCore::start_task (const std::string &id)
     return false;
   }
   DownloadRecord record = std::move (*found);
+  FetchedDocuments documents;
+  if (auto fetched = fetched_documents.find (id); fetched != fetched_documents.end ()) {
+    /* Only for this start: a later one fetches them anew. */
+    documents = std::move (fetched->second);
+    fetched_documents.erase (fetched);
+  }
   if (!is_queued (record.state) || record.stop_reason != GST_OFFLINE_STOP_REASON_NONE) {
     /* Changed since we last looked. */
     note_record (record);
@@ -1012,6 +1026,7 @@ bool ManagerCore::start_task (const std::string &id)
     fail_record (record, error);
     return false;
   }
+  downloader->use_documents (std::move (documents));
   unqueue (id);
   auto task = std::make_unique<Task> ();
   task->lock = std::move (lock);
@@ -1496,7 +1511,8 @@ void ManagerCore::follow_range (const std::string &id)
   g_cancellable_cancel (task->second->cancellable.get ());
 }
 
-GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, std::optional<guint64> presentation_ns, GError **error)
+GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, std::optional<guint64> presentation_ns,
+    FetchedDocuments documents, GError **error)
 {  g_autoptr (GUri) uri = g_uri_parse (wanted.uri.c_str (), G_URI_FLAGS_NONE, nullptr);
   const char *scheme = uri ? g_uri_get_scheme (uri) : nullptr;
   if (!scheme || (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)) {
@@ -1652,6 +1668,8 @@ GstOfflineDownload *ManagerCore::add (DownloadRecord wanted, std::optional<guint
   if (!download_table::put (db (), record, error))
     return nullptr;
   unsaved_failures.erase (record.id);
+  if (!documents.empty () && !tasks.count (record.id))
+    fetched_documents[record.id] = std::move (documents);
   note_record (record);
   emit_changed (record);
   sync_tasks ();
@@ -1793,6 +1811,8 @@ static gboolean gst_offline_download_manager_initable_init_impl (GInitable *init
       return FALSE;
   }
   core->reserve = std::make_unique<SpaceReserve> (core->data_dir);
+  /* What a process killed while it made the reserve left (it holds no lock). */
+  SpaceReserve::remove_stale (core->data_dir);
   core->paused = self->paused;
   core->added_only = self->construct_added_only;
   core->max_parallel = self->max_parallel;
@@ -2251,9 +2271,11 @@ namespace {
  * range of an adaptive presentation: what add () fits the range to before
  * it writes a row (a new download has no plan yet to tell it). Blocking:
  * the helper fetches the manifest (for an HLS master playlist, a variant's
- * media playlist too). Unknown when the range needs no length, or the
+ * media playlist too), which go to `documents` for the download to start
+ * from rather than fetching them again. Unknown when the range needs no length, or the
  * manifest cannot be had or does not tell (the download then says why). */
-std::optional<guint64> presentation_length (const DownloadRecord &wanted, GCancellable *cancellable)
+std::optional<guint64> presentation_length (const DownloadRecord &wanted, GCancellable *cancellable,
+    FetchedDocuments *documents)
 {
   GstOfflineDownloadType type = wanted.type == GST_OFFLINE_DOWNLOAD_TYPE_AUTO ? guess_download_type (wanted.uri)
                                                                               : wanted.type;
@@ -2267,6 +2289,15 @@ std::optional<guint64> presentation_length (const DownloadRecord &wanted, GCance
   if (!gst_offline_download_helper_prepare (helper, cancellable, &error)) {
     GST_INFO ("the length of %s is unknown: %s", wanted.uri.c_str (), error->message);
     return std::nullopt;
+  }
+  g_autoptr (GHashTable) fetched = gst_offline_download_helper_take_documents (helper);
+  GHashTableIter iter;
+  gpointer url, bytes;
+  g_hash_table_iter_init (&iter, fetched);
+  while (g_hash_table_iter_next (&iter, &url, &bytes)) {
+    gsize size = 0;
+    auto *data = static_cast<const char *> (g_bytes_get_data (static_cast<GBytes *> (bytes), &size));
+    (*documents)[static_cast<const char *> (url)] = std::string (data ? data : "", size);
   }
   GstClockTime duration = gst_offline_download_helper_get_duration (helper);
   if (!GST_CLOCK_TIME_IS_VALID (duration))
@@ -2299,8 +2330,9 @@ GstOfflineDownload *gst_offline_download_manager_add_download (GstOfflineDownloa
   GstOfflineDownload *result = nullptr;
   ManagerCore *core = self->core;
   DownloadRecord wanted = download_request_record (request);
-  std::optional<guint64> length = presentation_length (wanted, nullptr);
-  core->call ([&] () { result = core->add (std::move (wanted), length, error); });
+  FetchedDocuments documents;
+  std::optional<guint64> length = presentation_length (wanted, nullptr, &documents);
+  core->call ([&] () { result = core->add (std::move (wanted), length, std::move (documents), error); });
   return result;
 }
 
@@ -2322,7 +2354,8 @@ GstOfflineDownload *gst_offline_download_manager_add_download (GstOfflineDownloa
  * A time range (gst_offline_download_request_set_time_range()) is fitted
  * to the presentation before anything is recorded: the manager reads its
  * length from the manifest (on a thread of GIO's pool; a download that has
- * a plan already tells it from the index), refuses with
+ * a plan already tells it from the index; the download then starts from the
+ * manifest read, not fetching it again), refuses with
  * %GST_OFFLINE_ERROR_INVALID_ARGUMENT a range that starts at or after the
  * end, naming both (no row, no file is left), and brings an end past the
  * end back to it (the request of the download returned says the range it
@@ -2353,33 +2386,34 @@ void gst_offline_download_manager_add_download_async (GstOfflineDownloadManager 
       reinterpret_cast<gpointer> (gst_offline_download_manager_add_download_async));
   ManagerCore *core = self->core;
   /* The call's task holds the manager, and so the core, until answered. */
-  auto add = [core, call] (DownloadRecord wanted, std::optional<guint64> length) {
-    core->post ([core, call, wanted = std::move (wanted), length] () mutable {
+  auto add = [core, call] (DownloadRecord wanted, std::optional<guint64> length, FetchedDocuments documents) {
+    core->post ([core, call, wanted = std::move (wanted), length, documents = std::move (documents)] () mutable {
       if (call->cancelled ())
         return;  /* answered on the caller's side */
       g_autoptr (GError) error = nullptr;
-      GstOfflineDownload *download = core->add (std::move (wanted), length, &error);
+      GstOfflineDownload *download = core->add (std::move (wanted), length, std::move (documents), &error);
       AsyncCall::return_download (call, download, error);
     });
   };
   DownloadRecord wanted = download_request_record (request);
   if (!wanted.has_range ()) {
-    add (std::move (wanted), std::nullopt);
+    add (std::move (wanted), std::nullopt, {});
     return;
   }
   /* A time range is fitted to the presentation's length, which its
    * manifest tells: fetched on a thread of GIO's pool, not the worker's. */
   struct Learn {
     DownloadRecord wanted;
-    std::function<void (DownloadRecord, std::optional<guint64>)> add;
+    std::function<void (DownloadRecord, std::optional<guint64>, FetchedDocuments)> add;
   };
   g_autoptr (GTask) learn = g_task_new (nullptr, cancellable, nullptr, nullptr);
   g_task_set_task_data (learn, new Learn { std::move (wanted), std::move (add) },
       [] (gpointer data) { delete static_cast<Learn *> (data); });
   g_task_run_in_thread (learn, [] (GTask *task, gpointer, gpointer data, GCancellable *cancellable) {
     auto learn = static_cast<Learn *> (data);
-    std::optional<guint64> length = presentation_length (learn->wanted, cancellable);
-    learn->add (std::move (learn->wanted), length);
+    FetchedDocuments documents;
+    std::optional<guint64> length = presentation_length (learn->wanted, cancellable, &documents);
+    learn->add (std::move (learn->wanted), length, std::move (documents));
     g_task_return_boolean (task, TRUE);
   });
 }

@@ -86,29 +86,6 @@ bool check_free_space (const std::string &data_dir, guint64 bytes, guint64 min_f
   return false;
 }
 
-namespace {
-constexpr gsize kReserveBytes = 512 * 1024;
-}
-
-SpaceReserve::SpaceReserve (std::string data_dir) : path_ (std::move (data_dir) + G_DIR_SEPARATOR_S + "space-reserve")
-{
-}
-
-void SpaceReserve::ensure ()
-{
-  if (g_file_test (path_.c_str (), G_FILE_TEST_EXISTS))
-    return;
-  std::string zeros (kReserveBytes, '\0');
-  /* Written, not sparse: the blocks must really be taken. */
-  if (!g_file_set_contents (path_.c_str (), zeros.data (), zeros.size (), nullptr))
-    g_unlink (path_.c_str ());
-}
-
-bool SpaceReserve::release ()
-{
-  return g_unlink (path_.c_str ()) == 0;
-}
-
 }  // namespace gst_offline
 
 /**

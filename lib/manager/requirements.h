@@ -21,18 +21,4 @@ bool uri_is_loopback (const std::string &uri);
  * directory's file system while keeping `min_free_space` free. */
 bool check_free_space (const std::string &data_dir, guint64 bytes, guint64 min_free_space, GError **error);
 
-/* A few hundred KiB kept in the data directory so that, when the disk is
- * full, a download's failure can still be written to the index. */
-class SpaceReserve {
- public:
-  explicit SpaceReserve (std::string data_dir);
-  /* Creates the reserve file if it is missing and fits. */
-  void ensure ();
-  /* Deletes it; true if there was one to give back. */
-  bool release ();
-
- private:
-  std::string path_;
-};
-
 }  // namespace gst_offline
