@@ -386,6 +386,94 @@ GST_START_TEST (test_last_close_keeps_the_wal_empty)
 }
 GST_END_TEST;
 
+/* The statements a connection holds, prepared and not finalized. */
+static guint statement_count (sqlite3 *db)
+{
+  guint count = 0;
+  for (sqlite3_stmt *stmt = sqlite3_next_stmt (db, nullptr); stmt; stmt = sqlite3_next_stmt (db, stmt))
+    count++;
+  return count;
+}
+
+/* A connection keeps the statements it prepared: the same SQL run again
+ * reuses one, reset and with no binding left; two at once are two; one
+ * still in use keeps the connection out of the pool; the pooled connection
+ * keeps them for its next user; and a statement that outlives its
+ * connection is finalized, not given back. */
+GST_START_TEST (test_prepared_statements_are_kept_by_their_connection)
+{
+  std::string path = db_path ("statements");
+  g_autoptr (GError) error = nullptr;
+  auto db = Database::open (path, true, &error);
+  fail_unless (db != nullptr, "%s", error ? error->message : "");
+  fail_unless (db->exec ("INSERT INTO resources (key, file, length, created_ms) VALUES ('a', 'f', 7, 0)", &error));
+  const char *sql = "SELECT length FROM resources WHERE key = ?";
+  guint before = statement_count (db->handle ());
+  sqlite3_stmt *first;
+  {
+    auto stmt = db->prepare (sql, &error);
+    fail_unless (stmt.has_value (), "%s", error ? error->message : "");
+    stmt->bind (1, std::string_view ("a"));
+    fail_unless (stmt->step (&error) == Statement::Step::Row);
+    fail_unless_equals_int (stmt->int64 (0), 7);
+    first = sqlite3_next_stmt (db->handle (), nullptr); /* the newest first */
+    fail_unless_equals_int (statement_count (db->handle ()), before + 1);
+    /* Left mid-rows: giving it back must end its read. */
+  }
+  fail_unless_equals_int (statement_count (db->handle ()), before + 1); /* kept, not finalized */
+  {
+    auto again = db->prepare (sql, &error);
+    fail_unless (again.has_value (), "%s", error ? error->message : "");
+    fail_unless (sqlite3_next_stmt (db->handle (), nullptr) == first, "the statement was prepared again");
+    fail_unless_equals_int (statement_count (db->handle ()), before + 1);
+    /* Its binding was cleared: NULL matches no key. */
+    fail_unless (again->step (&error) == Statement::Step::Done);
+    auto both = db->prepare (sql, &error);
+    fail_unless (both.has_value (), "%s", error ? error->message : "");
+    fail_unless_equals_int (statement_count (db->handle ()), before + 2); /* two users, two statements */
+  }
+  /* The read ended: a writer checkpoints everything. */
+  fail_unless_equals_int (query_int (*db, "PRAGMA wal_checkpoint(TRUNCATE)"), 0);
+  db.reset ();
+
+  sqlite3 *handle;
+  guint kept;
+  {
+    gst_offline::ReaderDatabase reader;
+    fail_unless (reader.open (path, false, &error), "%s", error ? error->message : "");
+    handle = reader.get ().handle ();
+    fail_unless_equals_int (query_int (reader.get (), "SELECT COUNT(*) FROM resources"), 1);
+    kept = statement_count (handle);
+    fail_unless (kept > 0, "the statements were finalized");
+  }
+  {
+    gst_offline::ReaderDatabase reader;
+    fail_unless (reader.open (path, false, &error), "%s", error ? error->message : "");
+    fail_unless (reader.get ().handle () == handle, "the connection was not pooled");
+    fail_unless_equals_int (statement_count (handle), kept); /* the pooled connection kept them */
+    fail_unless_equals_int (query_int (reader.get (), "SELECT COUNT(*) FROM resources"), 1);
+    fail_unless_equals_int (statement_count (handle), kept); /* and used them again */
+  }
+  /* A statement still in use when its user lets go of the connection: the
+   * connection is closed, not pooled, and the statement finalized after. */
+  std::optional<Statement> outlives;
+  {
+    gst_offline::ReaderDatabase reader;
+    fail_unless (reader.open (path, false, &error), "%s", error ? error->message : "");
+    fail_unless (reader.get ().handle () == handle);
+    auto stmt = reader.get ().prepare ("SELECT key FROM resources", &error);
+    fail_unless (stmt.has_value (), "%s", error ? error->message : "");
+    outlives.emplace (std::move (*stmt));
+  }
+  {
+    gst_offline::ReaderDatabase next;
+    fail_unless (next.open (path, false, &error), "%s", error ? error->message : "");
+    fail_unless (next.get ().handle () != handle, "a connection with a statement in use was pooled");
+  }
+  outlives.reset ();
+}
+GST_END_TEST;
+
 static Suite *database_suite (void)
 {
   Suite *s = suite_create ("database");
@@ -402,6 +490,7 @@ static Suite *database_suite (void)
   tcase_add_test (tc, test_commits_are_announced_and_the_wal_checkpointed);
   tcase_add_test (tc, test_reader_connections_are_pooled);
   tcase_add_test (tc, test_last_close_keeps_the_wal_empty);
+  tcase_add_test (tc, test_prepared_statements_are_kept_by_their_connection);
   return s;
 }
 

@@ -8,9 +8,11 @@
 #
 # The library split (lib/meson.build): the sources of libgstoffline-core-1.0
 # (`core_sources`) include no header of libgstoffline-1.0's sources, nor
-# libsoup or libxml2, and the plugin given with --plugin loads neither.
+# libsoup or libxml2, and the plugin given with --plugin loads neither; nor
+# does the command line's program given with --cli (its commands that fetch
+# are in a module it opens when they run: tools/commands-module.h).
 #
-# Usage: test-layers.py SOURCE_ROOT [--plugin PATH]
+# Usage: test-layers.py SOURCE_ROOT [--plugin PATH] [--cli PATH]
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import os
@@ -172,16 +174,15 @@ def check_core(root):
     return problems
 
 
-def check_plugin_links(plugin):
-    """The plugin's file loads libgstoffline-core-1.0, not libsoup, libxml2
-    or libgstoffline-1.0."""
-    output = subprocess.run(["ldd", plugin], check=True, capture_output=True, text=True).stdout
+def check_loads_core_only(path, why):
+    """The file at `path` loads libgstoffline-core-1.0, not libsoup, libxml2
+    or libgstoffline-1.0 (`why` says who must not)."""
+    output = subprocess.run(["ldd", path], check=True, capture_output=True, text=True).stdout
     loaded = [line.split()[0] for line in output.splitlines() if line.strip()]
-    problems = ["%s loads %s: a pipeline that plays a download must not (lib/meson.build)"
-                % (os.path.basename(plugin), name) for name in loaded
+    problems = ["%s loads %s: %s (lib/meson.build)" % (os.path.basename(path), name, why) for name in loaded
                 if name.startswith(("libsoup", "libxml2", "libgstoffline-1.0"))]
     if not any(name.startswith("libgstoffline-core-1.0") for name in loaded):
-        problems.append("%s does not load libgstoffline-core-1.0: is it the plugin?" % plugin)
+        problems.append("%s does not load libgstoffline-core-1.0: is it the right file?" % path)
     return problems
 
 
@@ -220,17 +221,20 @@ def check_fails_on_a_bad_include():
 
 def main():
     args = sys.argv[1:]
-    plugin = None
-    if "--plugin" in args:
-        at = args.index("--plugin")
-        plugin = args[at + 1]
-        del args[at:at + 2]
+    files = {}
+    for option in ("--plugin", "--cli"):
+        if option in args:
+            at = args.index(option)
+            files[option] = args[at + 1]
+            del args[at:at + 2]
     root = args[0] if args else os.path.join(os.path.dirname(__file__), "..")
     check_fails_on_a_bad_include()
     check_core_fails_on_a_bad_include()
     problems = check(root) + check_core(root)
-    if plugin:
-        problems += check_plugin_links(plugin)
+    if "--plugin" in files:
+        problems += check_loads_core_only(files["--plugin"], "a pipeline that plays a download must not")
+    if "--cli" in files:
+        problems += check_loads_core_only(files["--cli"], "gst-offline list, status and play must not")
     for problem in problems:
         print(problem)
     if problems:

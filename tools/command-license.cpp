@@ -24,21 +24,32 @@ open_licenses (Context &ctx)
   return licenses;
 }
 
-int
-print_status (GstOfflineLicenseManager *licenses, const char *id, bool json)
+/* What `status` shows of the license of `id`, or nothing (with `error`). */
+std::optional<LicenseSummary>
+license_summary (GstOfflineLicenseManager *licenses, const char *id, GError **error)
 {
-  g_autoptr (GError) error = nullptr;
   LicenseSummary license;
   g_autoptr (GDateTime) expires_at = nullptr;
   g_autofree gchar *license_url = nullptr;
   if (!gst_offline_license_manager_get_info (licenses, id, &license.expires_in, &license.playable_for, &expires_at,
-          &license_url, &error))
-    return fail ("%s", error->message);
+          &license_url, error))
+    return std::nullopt;
   if (expires_at) {
     g_autofree gchar *text = g_date_time_format_iso8601 (expires_at);
     license.expires_at = text ? text : "";
   }
   license.license_url = license_url ? license_url : "";
+  return license;
+}
+
+int
+print_status (GstOfflineLicenseManager *licenses, const char *id, bool json)
+{
+  g_autoptr (GError) error = nullptr;
+  std::optional<LicenseSummary> found = license_summary (licenses, id, &error);
+  if (!found)
+    return fail ("%s", error->message);
+  const LicenseSummary &license = *found;
   if (json) {
     std::string text;
     JsonWriter w (text);
@@ -54,6 +65,20 @@ print_status (GstOfflineLicenseManager *licenses, const char *id, bool json)
 }
 
 }  // namespace
+
+std::optional<LicenseSummary>
+read_license (const char *data_dir, const char *id)
+{
+  /* One per process and data directory: `list --json` asks for every download. */
+  static GstOfflineLicenseManager *licenses = nullptr;
+  static std::string licenses_dir;
+  if (!licenses || licenses_dir != data_dir) {
+    g_clear_object (&licenses);
+    licenses = gst_offline_license_manager_new (data_dir, nullptr, nullptr);
+    licenses_dir = data_dir;
+  }
+  return licenses ? license_summary (licenses, id, nullptr) : std::nullopt;
+}
 
 int
 command_license (Context &ctx, int argc, char **argv)

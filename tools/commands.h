@@ -5,9 +5,11 @@
 #pragma once
 
 #include "cli.h"
+#include "download-output.h"
 
 #include <gst/offline/offline.h>
 
+#include <optional>
 #include <string>
 
 namespace cli {
@@ -24,6 +26,10 @@ int command_play (Context &ctx, int argc, char **argv);
 int command_daemon (Context &ctx, int argc, char **argv);
 int command_license (Context &ctx, int argc, char **argv);
 int command_export (Context &ctx, int argc, char **argv);
+
+/* The license of download `id` in `data_dir`, or nothing when it has none
+ * or it cannot be read (CommandsModule::read_license). */
+std::optional<LicenseSummary> read_license (const char *data_dir, const char *id);
 
 /* --start and --end of `command` as times (GST_CLOCK_TIME_NONE when not
  * given): seconds ("90.5") or [HH:]MM:SS[.fff]; else false with the usage

@@ -28,7 +28,7 @@ GstOfflineDownload *get_download (GstOfflineDownloadIndex *index, const char *id
  * thing leaves the rest of the queue to the daemon); `retries` is
  * its min-retry-count, `min_free_space` its min-free-space, `requirements`
  * what it waits for, `segment_parallelism` its segment-parallelism. NULL
- * after printing the reason. */
+ * after printing the reason. In the commands module (commands-module.h). */
 GstOfflineDownloadManager *open_manager (const Context &ctx, bool paused, bool added_only, guint retries = 5,
     guint64 min_free_space = GST_OFFLINE_DEFAULT_MIN_FREE_SPACE,
     GstOfflineRequirements requirements = GST_OFFLINE_REQUIREMENTS_DEFAULT,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "download-output.h"
 
+#include "commands-module.h"
 #include "format.h"
 #include "json-writer.h"
 
@@ -85,26 +86,8 @@ license_of (GstOfflineDownload *download, const char *data_dir, ListingMemo *mem
   }
   if (!has_drm_db)
     return std::nullopt;
-  /* One per process and data directory: `list --json` asks for every download. */
-  static GstOfflineLicenseManager *licenses = nullptr;
-  static std::string licenses_dir;
-  if (!licenses || licenses_dir != data_dir) {
-    g_clear_object (&licenses);
-    licenses = gst_offline_license_manager_new (data_dir, nullptr, nullptr);
-    licenses_dir = data_dir;
-  }
-  LicenseSummary summary;
-  g_autoptr (GDateTime) expires_at = nullptr;
-  g_autofree gchar *license_url = nullptr;
-  if (!licenses || !gst_offline_license_manager_get_info (licenses, gst_offline_download_get_id (download),
-          &summary.expires_in, &summary.playable_for, &expires_at, &license_url, nullptr))
-    return std::nullopt;
-  if (expires_at) {
-    g_autofree gchar *text = g_date_time_format_iso8601 (expires_at);
-    summary.expires_at = text ? text : "";
-  }
-  summary.license_url = license_url ? license_url : "";
-  return summary;
+  /* GstOfflineLicenseManager is in the commands module (commands-module.h). */
+  return commands_module ().read_license (data_dir, gst_offline_download_get_id (download));
 }
 
 std::string

@@ -5,6 +5,7 @@
  * docs/cli.md is the specification of every command and of the output.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "cli.h"
+#include "commands-module.h"
 #include "commands.h"
 
 #include <gst/gst.h>
@@ -17,29 +18,36 @@
 
 namespace {
 
+using ModuleRun = cli::CommandsModule::Run cli::CommandsModule::*;
+
 struct Command {
   const char *name;
   const char *arguments;
   const char *summary;
+  /* In this program, or else in the commands module (commands-module.h). */
   int (*run) (cli::Context &ctx, int argc, char **argv);
+  ModuleRun module_run;
 };
 
 const Command kCommands[] = {
-    {"download", "URL", "Download a file or stream into the cache and wait for it", cli::command_download},
-    {"inspect", "URL", "List the tracks a URL offers (what --video/--audio/--text choose from)", cli::command_inspect},
-    {"list", "", "List the downloads", cli::command_list},
-    {"status", "ID", "Show the state, progress and failure of one download", cli::command_status},
-    {"pause", "ID|--all", "Stop a download and keep it stopped (in any process)", cli::command_pause},
-    {"resume", "ID|--all", "Let a paused download carry on", cli::command_resume},
-    {"remove", "ID|--all", "Delete a download's data and its index entry", cli::command_remove},
+    {"download", "URL", "Download a file or stream into the cache and wait for it", nullptr,
+        &cli::CommandsModule::download},
+    {"inspect", "URL", "List the tracks a URL offers (what --video/--audio/--text choose from)", nullptr,
+        &cli::CommandsModule::inspect},
+    {"list", "", "List the downloads", cli::command_list, nullptr},
+    {"status", "ID", "Show the state, progress and failure of one download", cli::command_status, nullptr},
+    {"pause", "ID|--all", "Stop a download and keep it stopped (in any process)", cli::command_pause, nullptr},
+    {"resume", "ID|--all", "Let a paused download carry on", cli::command_resume, nullptr},
+    {"remove", "ID|--all", "Delete a download's data and its index entry", nullptr, &cli::CommandsModule::remove},
     {"verify", "[ID]", "Check the integrity of the index and the cache (--repair: fetch what is damaged again)",
-        cli::command_verify},
-    {"play", "ID", "Play a download from the cache with playbin, offline", cli::command_play},
+        nullptr, &cli::CommandsModule::verify},
+    {"play", "ID", "Play a download from the cache with playbin, offline", cli::command_play, nullptr},
     {"export", "ID FILE", "Write a download into one MP4 or Matroska file (remuxed, decrypted if licensed)",
-        cli::command_export},
-    {"daemon", "", "Run the download queue in the foreground (for service managers)", cli::command_daemon},
+        nullptr, &cli::CommandsModule::export_file},
+    {"daemon", "", "Run the download queue in the foreground (for service managers)", nullptr,
+        &cli::CommandsModule::daemon},
     {"license", "CMD ARG", "The license of a protected download: CMD is status, renew, release, register (ID) or acquire (URL)",
-        cli::command_license},
+        nullptr, &cli::CommandsModule::license},
 };
 
 std::string
@@ -142,7 +150,8 @@ main (int argc, char **argv)
   for (const Command &c : kCommands) {
     if (g_str_equal (c.name, name)) {
       ctx.resolve_dir ();
-      return c.run (ctx, argc - command_index, argv + command_index);
+      auto run = c.run ? c.run : cli::commands_module ().*c.module_run;
+      return run (ctx, argc - command_index, argv + command_index);
     }
   }
   return cli::usage_error (nullptr, "unknown command '%s'", name);

@@ -12,7 +12,9 @@
 #include <cstdlib>
 #include <cerrno>
 #include <deque>
+#include <list>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -101,6 +103,84 @@ bool Database::set_wal_mode (GError **error)
   }
 }
 
+/* The idle prepared statements of one connection, by their SQL text, the
+ * least recently given back first out when there are too many (queries
+ * made up at run time, such as one with a placeholder per key, would
+ * otherwise pile up). It also counts the statements lent out: a
+ * connection goes back to the pool only when none is. Statements are used
+ * by one thread at a time, but the cache may be asked by several. */
+class StatementCache {
+ public:
+  /* An idle statement for `sql`, else null; either way one more is lent. */
+  sqlite3_stmt *take (const char *sql)
+  {
+    std::lock_guard<std::mutex> lock (mutex_);
+    lent_++;
+    auto found = by_sql_.find (sql);
+    if (found == by_sql_.end ())
+      return nullptr;
+    sqlite3_stmt *stmt = found->second->second;
+    idle_.erase (found->second);
+    by_sql_.erase (found);
+    return stmt;
+  }
+
+  /* One lent out is done with: kept (reset) unless the cache is closed,
+   * holds one for the same SQL already, or must let go of the oldest. */
+  void give_back (sqlite3_stmt *stmt)
+  {
+    sqlite3_stmt *finalize = stmt;
+    if (stmt) {
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+    }
+    {
+      std::lock_guard<std::mutex> lock (mutex_);
+      lent_--;
+      const char *sql = stmt ? sqlite3_sql (stmt) : nullptr;
+      if (!closed_ && sql && by_sql_.find (sql) == by_sql_.end ()) {
+        idle_.emplace_front (sql, stmt);
+        by_sql_.emplace (sql, idle_.begin ());
+        finalize = nullptr;
+        if (idle_.size () > kIdleStatements) {
+          finalize = idle_.back ().second;
+          by_sql_.erase (idle_.back ().first);
+          idle_.pop_back ();
+        }
+      }
+    }
+    sqlite3_finalize (finalize);
+  }
+
+  /* Statements lent out now. */
+  guint lent ()
+  {
+    std::lock_guard<std::mutex> lock (mutex_);
+    return lent_;
+  }
+
+  /* The connection closes: its idle statements are finalized, and those
+   * still lent out when they come back. */
+  void close ()
+  {
+    std::lock_guard<std::mutex> lock (mutex_);
+    closed_ = true;
+    for (auto &entry : idle_)
+      sqlite3_finalize (entry.second);
+    idle_.clear ();
+    by_sql_.clear ();
+  }
+
+ private:
+  static constexpr size_t kIdleStatements = 64;
+  std::mutex mutex_;
+  /* Most recently given back first. */
+  std::list<std::pair<std::string, sqlite3_stmt *>> idle_;
+  std::unordered_map<std::string, std::list<std::pair<std::string, sqlite3_stmt *>>::iterator> by_sql_;
+  guint lent_ = 0;
+  bool closed_ = false;
+};
+
 /* The idle connections of this process, oldest first. */
 class ConnectionPool {
  public:
@@ -140,7 +220,7 @@ class ConnectionPool {
   {
     /* Only a connection to a file, with nothing of its user left open. */
     if (!db || !db->wal_ || db->owner_ != getpid () || !sqlite3_get_autocommit (db->handle ())
-        || sqlite3_next_stmt (db->handle (), nullptr) != nullptr)
+        || db->statements_->lent () > 0)
       return;
     static std::once_flag at_exit;
     std::call_once (at_exit, [] { atexit (&ConnectionPool::close_idle); });
@@ -210,6 +290,14 @@ std::unique_ptr<Database> Database::take (const std::string &path, bool create, 
 void Database::give_back (std::unique_ptr<Database> db)
 {
   ConnectionPool::give_back (std::move (db));
+}
+
+Statement::~Statement ()
+{
+  if (cache_)
+    cache_->give_back (stmt_);
+  else
+    sqlite3_finalize (stmt_);
 }
 
 Statement &Statement::bind (int index, std::string_view text)
@@ -386,8 +474,14 @@ std::unique_ptr<Database> Database::open (const std::string &path, bool create, 
   return self;
 }
 
+Database::Database (sqlite3 *db, std::string path)
+    : db_ (db), path_ (std::move (path)), statements_ (std::make_shared<StatementCache> ())
+{
+}
+
 Database::~Database ()
 {
+  statements_->close ();
   sqlite3_close_v2 (db_);
 }
 
@@ -404,12 +498,16 @@ bool Database::exec (const char *sql, GError **error)
 
 std::optional<Statement> Database::prepare (const char *sql, GError **error)
 {
+  if (sqlite3_stmt *idle = statements_->take (sql))
+    return Statement (db_, idle, statements_);
   sqlite3_stmt *stmt = nullptr;
-  if (sqlite3_prepare_v2 (db_, sql, -1, &stmt, nullptr) != SQLITE_OK) {
+  /* PERSISTENT: SQLite's hint for a statement that is kept and run again. */
+  if (sqlite3_prepare_v3 (db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+    statements_->give_back (nullptr);
     set_error (db_, error, sql);
     return std::nullopt;
   }
-  return Statement (db_, stmt);
+  return Statement (db_, stmt, statements_);
 }
 
 std::optional<Database::Transaction> Database::begin (GError **error)

@@ -18,17 +18,26 @@
 namespace gst_offline {
 
 struct Schema;
+class StatementCache;
 
 class Statement {
  public:
   enum class Step { Row, Done, Error };
   class Rows;
 
-  Statement (sqlite3 *db, sqlite3_stmt *stmt) : db_ (db), stmt_ (stmt) {}
-  Statement (Statement &&other) noexcept : db_ (other.db_), stmt_ (other.stmt_) { other.stmt_ = nullptr; }
+  /* `cache`: the connection's, which takes the statement back, reset, when
+   * this is destroyed (else it is finalized). */
+  Statement (sqlite3 *db, sqlite3_stmt *stmt, std::shared_ptr<StatementCache> cache = nullptr)
+      : db_ (db), stmt_ (stmt), cache_ (std::move (cache))
+  {
+  }
+  Statement (Statement &&other) noexcept : db_ (other.db_), stmt_ (other.stmt_), cache_ (std::move (other.cache_))
+  {
+    other.stmt_ = nullptr;
+  }
   Statement (const Statement &) = delete;
   Statement &operator= (const Statement &) = delete;
-  ~Statement () { sqlite3_finalize (stmt_); }
+  ~Statement ();
 
   /* Binding: parameters are numbered from 1. */
   Statement &bind (int index, std::string_view text);
@@ -56,6 +65,7 @@ class Statement {
  private:
   sqlite3 *db_;
   sqlite3_stmt *stmt_;
+  std::shared_ptr<StatementCache> cache_;
 };
 
 /* One pass over the rows of a statement:
@@ -129,6 +139,10 @@ class Database {
   sqlite3 *handle () const { return db_; }
 
   bool exec (const char *sql, GError **error);
+  /* A statement for `sql`: one this connection prepared before and got back
+   * (reset, its bindings cleared) when it is idle, else a new one, which it
+   * keeps when it is given back — SQLite's parser is most of the cost of a
+   * short query, and a playback start runs the same dozen. */
   std::optional<Statement> prepare (const char *sql, GError **error);
   gint64 changes () const { return sqlite3_changes64 (db_); }
 
@@ -182,12 +196,14 @@ class Database {
 
  private:
   friend class ConnectionPool;
-  Database (sqlite3 *db, std::string path) : db_ (db), path_ (std::move (path)) {}
+  Database (sqlite3 *db, std::string path);
   static int on_busy (void *self, int count);
   static int on_commit (void *self, sqlite3 *db, const char *name, int pages);
   bool set_wal_mode (GError **error);
   sqlite3 *db_;
   std::string path_;
+  /* Its idle prepared statements; closed (finalized) with the connection. */
+  std::shared_ptr<StatementCache> statements_;
   std::string commit_signal_;
   bool wal_ = false;
   gint64 busy_since_us_ = 0;
