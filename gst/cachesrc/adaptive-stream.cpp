@@ -438,6 +438,47 @@ AdaptiveStream::media_stop (const GstSegment &segment, gint64 media_offset, guin
   return MAX (static_cast<guint64> (MAX (media, 0)), start);
 }
 
+bool
+AdaptiveStream::cut_at_period_end (bool *skip)
+{
+  /* The video decoder answers EOS for the first picture it outputs past
+   * the segment's stop. Under uridecodebin3 that EOS lands in decodebin3's
+   * multiqueue, which in GStreamer 1.22 can write it back after the next
+   * Period's segment cleared it and then refuses (and urisourcebin's
+   * multiqueue drops) that Period's first pictures. Cut so, the pictures
+   * past the stop that the decoder gets come before the last one it is
+   * given in decode order and are shown after it: it outputs them only
+   * when the segment-done at the next Period drains it, where it clips
+   * them, and an event's result stops at the multiqueue. */
+  *skip = false;
+  if (reader_.cipher || !reader_.bytes.empty ())
+    return true;
+  bool error;
+  auto timescale = playback_->time_mapper ().timescale (track (), current_, source_, &error);
+  if (error)
+    return false;
+  if (!timescale)
+    return true;
+  auto cut = fmp4_cut_at (reader_.fd.get (), reader_.size, *timescale, out_segment_.stop);
+  if (!cut) {
+    GST_WARNING_OBJECT (pad (), "segment %" G_GUINT64_FORMAT " cannot be cut at the end of its Period: sent whole",
+        current_->number);
+    return true;
+  }
+  if (!cut->cuts)
+    return true;
+  ended_period_ = current_->period;
+  GST_DEBUG_OBJECT (pad (), "segment %" G_GUINT64_FORMAT " cut at the end of period %u: %s", current_->number,
+      current_->period, cut->keeps ? "its first bytes" : "none of it");
+  if (!cut->keeps) {
+    *skip = true;
+    return true;
+  }
+  reader_.size = cut->end;
+  reader_.patches = std::move (cut->patches);
+  return true;
+}
+
 void
 AdaptiveStream::push_segment_done ()
 {
@@ -451,7 +492,8 @@ AdaptiveStream::push_segment_done ()
    * decoders too, but it sends one only on a pad that had ended). */
   GstEvent *event = gst_event_new_segment_done (GST_FORMAT_TIME, out_segment_.stop);
   gst_event_set_seqnum (event, seqnum_);
-  GST_DEBUG_OBJECT (pad (), "the end of a period at %" GST_TIME_FORMAT ": segment-done", GST_TIME_ARGS (period_end_));
+  GST_DEBUG_OBJECT (pad (), "the end of a period at %" GST_TIME_FORMAT " (media time): segment-done",
+      GST_TIME_ARGS (out_segment_.stop));
   gst_pad_push_event (pad (), event);
 }
 
@@ -613,6 +655,18 @@ AdaptiveStream::push_iteration ()
       if (!source_.open_media (current_, &reader_)) {
         finish (GST_FLOW_ERROR, true);
         return;
+      }
+      if (is_fmp4 () && stops_at_period_end ()) {
+        bool skip;
+        if (!cut_at_period_end (&skip)) {
+          finish (GST_FLOW_ERROR, true);
+          return;
+        }
+        if (skip) {
+          reader_ = SegmentSource::Reader ();
+          media_pending_ = false;
+          return;
+        }
       }
       reader_.pts = current_->start;
       if (is_mpegts ()) {

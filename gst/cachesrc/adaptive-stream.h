@@ -140,6 +140,12 @@ private:
   /* Whether the segment sent stops at the end of current_'s Period (a
    * Period another one follows) rather than at the seek's stop. */
   bool stops_at_period_end ();
+  /* A media segment (open in reader_) of a Period that stops at its end:
+   * cut there (fmp4_cut_at()), so that the decoders are not given the
+   * pictures shown after the stop but those that earlier ones refer to
+   * (see the .cpp for why). The Period's segments after it are skipped;
+   * *skip when none of this one is shown. False after posting an error. */
+  bool cut_at_period_end (bool *skip);
   /* At the end of a Period that stopped at its end: the segment sent is
    * done (see the .cpp for why). */
   void push_segment_done ();
