@@ -5,9 +5,11 @@
 #include "fmp4-timing.h"
 #include "mss-caps.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <set>
 
 #define GST_CAT_DEFAULT gst_cache_src_debug
 
@@ -204,10 +206,77 @@ AdaptiveStream::restart_demuxer ()
 }
 
 bool
-AdaptiveStream::sends_clear_lead () const
+AdaptiveStream::sends_clear_lead ()
 {
+  if (!is_fmp4 ())
+    return false;
   const gchar *const *systems = gst_offline_track_get_protection_systems (track ());
-  return is_fmp4 () && systems && systems[0];
+  return (systems && systems[0]) || has_protected_init ();
+}
+
+bool
+AdaptiveStream::has_protected_init ()
+{
+  if (protected_init_)
+    return *protected_init_;
+  protected_init_ = false;
+  guint index = gst_offline_track_get_index (track ());
+  /* The segment numbered `number`, or nullptr past the end (or on an
+   * error: the plan's errors are reported where it is played). */
+  auto segment_at = [&] (guint64 number) -> GstOfflineSegment * {
+    g_autoptr (GError) error = nullptr;
+    g_autoptr (GPtrArray) one = playback_->segments (index, number, 1, &error);
+    if (!one || one->len == 0)
+      return nullptr;
+    return gst_offline_segment_copy (static_cast<GstOfflineSegment *> (g_ptr_array_index (one, 0)));
+  };
+  std::set<std::string> seen;
+  for (GstOfflineSegment *first = segment_at (0); first;) {
+    const gchar *init = first->init_resource;
+    if (init && seen.insert (init).second) {
+      g_autoptr (GError) error = nullptr;
+      guint64 length = 0;
+      g_autofree gchar *path = playback_->lookup (init, &length, &error);
+      UniqueFd fd (path ? open (path, O_RDONLY | O_CLOEXEC) : -1);
+      auto is_protected = fd ? fmp4_track_protected (fd.get (), length) : std::nullopt;
+      if (is_protected && *is_protected) {
+        GST_DEBUG_OBJECT (pad (), "init segment %s is protected: the track is protected content throughout", init);
+        protected_init_ = true;
+        gst_offline_segment_free (first);
+        break;
+      }
+    }
+    /* The first segment of the next Period: gallop, then halve. */
+    guint period = first->period;
+    guint64 low = first->number + 1, high = low, step = 1;
+    GstOfflineSegment *next = nullptr;
+    gst_offline_segment_free (first);
+    for (;;) {
+      GstOfflineSegment *probe = segment_at (high);
+      bool after = !probe || probe->period != period;
+      if (probe)
+        gst_offline_segment_free (probe);
+      if (after)
+        break;
+      low = high + 1;
+      high += step;
+      step *= 2;
+    }
+    while (low < high) {
+      guint64 middle = low + (high - low) / 2;
+      GstOfflineSegment *probe = segment_at (middle);
+      bool after = !probe || probe->period != period;
+      if (probe)
+        gst_offline_segment_free (probe);
+      if (after)
+        high = middle;
+      else
+        low = middle + 1;
+    }
+    next = segment_at (low);
+    first = next;
+  }
+  return *protected_init_;
 }
 
 void
