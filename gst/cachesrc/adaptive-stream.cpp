@@ -249,7 +249,6 @@ AdaptiveStream::has_protected_init ()
     /* The first segment of the next Period: gallop, then halve. */
     guint period = first->period;
     guint64 low = first->number + 1, high = low, step = 1;
-    GstOfflineSegment *next = nullptr;
     gst_offline_segment_free (first);
     for (;;) {
       GstOfflineSegment *probe = segment_at (high);
@@ -273,8 +272,7 @@ AdaptiveStream::has_protected_init ()
       else
         low = middle + 1;
     }
-    next = segment_at (low);
-    first = next;
+    first = segment_at (low);
   }
   return *protected_init_;
 }
