@@ -8,6 +8,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <gst/base/gstbasetransform.h>
 #include <gst/check/gstcheck.h>
+#include <gst/offline/offline.h>
 
 #include "adaptive-content.h"
 #include "cenc-packager.h"
@@ -440,14 +441,25 @@ GST_END_TEST;
  * its stream id and offlinedrm stay. Under uridecodebin and uridecodebin3
  * (ot-decode, twice each), playbin and playbin3 as fast as they can, and
  * playbin3 seeking into the protected Period and back into the clear one. */
-GST_START_TEST (test_clear_then_protected_period)
+void play_clear_then_protected (const char *name, bool signalled)
 {
-  Protected content ("clear-then-cenc", "cenc", 8, Variant::Plain);
+  Protected content (name, "cenc", 8, Variant::Plain);
   g_autofree gchar *mixed = g_build_filename (content.root, "mixed", nullptr);
   ot::copy_segments (content.clear_dir, mixed, "p0");
   ot::copy_segments (content.enc_dir, mixed, "p1");
   auto clear = ot::split_period (ot::read_text (std::string (content.clear_dir) + "/x.mpd"));
   auto enc = ot::split_period (ot::read_text (std::string (content.enc_dir) + "/manifest.mpd"));
+  if (!signalled) {
+    /* The protected Period's media are as they were (encv/enca, a pssh in
+     * the init segments); its manifest says nothing of it. */
+    for (size_t at; (at = enc.body.find ("<ContentProtection")) != std::string::npos;) {
+      size_t tag_end = enc.body.find ('>', at);
+      size_t end = enc.body[tag_end - 1] == '/' ? tag_end + 1
+                                                 : enc.body.find ("</ContentProtection>", at) + strlen ("</ContentProtection>");
+      enc.body.erase (at, end - at);
+    }
+    fail_unless (enc.head.find ("ContentProtection") == std::string::npos);
+  }
   std::string mpd = enc.head + "<Period id=\"clear\" start=\"PT0S\"><BaseURL>p0/</BaseURL>" + clear.body
       + "\n<Period id=\"protected\" start=\"PT4S\"><BaseURL>p1/</BaseURL>" + enc.body + enc.tail;
   size_t duration = mpd.find ("mediaPresentationDuration=\"");
@@ -460,7 +472,17 @@ GST_START_TEST (test_clear_then_protected_period)
   g_autofree gchar *url = ot::serve (server, mixed, "mixed", "mixed.mpd");
   Cli r = run (content.data_dir, { "download", url, "--id", "mixed" });
   fail_unless (r.status == 0, "download failed: %s", tail (r.err));
-  fail_unless_equals_int (content.licenses->posts (), 1);
+  fail_unless_equals_int (content.licenses->posts (), signalled ? 1 : 0);
+  if (!signalled) {
+    /* No license to ask for: the key comes from the application (here
+     * straight into the data directory's store). */
+    g_autoptr (GError) error = nullptr;
+    g_autoptr (GstOfflineSqliteDrmStore) store = gst_offline_sqlite_drm_store_new (content.data_dir, &error);
+    fail_unless (store != nullptr, "%s", error ? error->message : "");
+    g_autoptr (GBytes) key = g_bytes_new (kKey.data (), kKey.size ());
+    fail_unless (gst_offline_drm_store_add_key (GST_OFFLINE_DRM_STORE (store), "mixed", hex (kKid).c_str (), key, &error),
+        "%s", error ? error->message : "");
+  }
 
   g_autofree gchar *reference_video = ot::dash_reference (content.clear_dir, 0);
   g_autofree gchar *reference_uri = gst_filename_to_uri (reference_video, nullptr);
@@ -544,6 +566,24 @@ GST_START_TEST (test_clear_then_protected_period)
   }
   ot_server_free (server);
 }
+
+GST_START_TEST (test_clear_then_protected_period)
+{
+  play_clear_then_protected ("clear-then-cenc", true);
+}
+GST_END_TEST;
+
+/* The same content with nothing about the protection in the manifest: the
+ * second Period's init segments alone say it (encv and enca, a pssh), and
+ * the key comes from the application's store. cachesrc reads the track's
+ * init segments when it starts: one of them protected, the track is
+ * protected content from its first sample on, as when the manifest says so
+ * (it used to get a new stream id at the change, which played under
+ * uridecodebin only). */
+GST_START_TEST (test_clear_then_unsignalled_protected_period)
+{
+  play_clear_then_protected ("clear-then-unsignalled", false);
+}
 GST_END_TEST;
 
 Suite *drm_playback_suite (void)
@@ -561,6 +601,7 @@ Suite *drm_playback_suite (void)
   tcase_set_timeout (periods, 240);
   suite_add_tcase (s, periods);
   tcase_add_test (periods, test_clear_then_protected_period);
+  tcase_add_test (periods, test_clear_then_unsignalled_protected_period);
   if (g_getenv ("OT_APP_DRM_STORE_SCRIPT"))
     tcase_add_test (tc, test_application_store_from_python);
   else

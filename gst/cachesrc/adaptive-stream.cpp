@@ -5,9 +5,11 @@
 #include "fmp4-timing.h"
 #include "mss-caps.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <set>
 
 #define GST_CAT_DEFAULT gst_cache_src_debug
 
@@ -204,10 +206,75 @@ AdaptiveStream::restart_demuxer ()
 }
 
 bool
-AdaptiveStream::sends_clear_lead () const
+AdaptiveStream::sends_clear_lead ()
 {
+  if (!is_fmp4 ())
+    return false;
   const gchar *const *systems = gst_offline_track_get_protection_systems (track ());
-  return is_fmp4 () && systems && systems[0];
+  return (systems && systems[0]) || has_protected_init ();
+}
+
+bool
+AdaptiveStream::has_protected_init ()
+{
+  if (protected_init_)
+    return *protected_init_;
+  protected_init_ = false;
+  guint index = gst_offline_track_get_index (track ());
+  /* The segment numbered `number`, or nullptr past the end (or on an
+   * error: the plan's errors are reported where it is played). */
+  auto segment_at = [&] (guint64 number) -> GstOfflineSegment * {
+    g_autoptr (GError) error = nullptr;
+    g_autoptr (GPtrArray) one = playback_->segments (index, number, 1, &error);
+    if (!one || one->len == 0)
+      return nullptr;
+    return gst_offline_segment_copy (static_cast<GstOfflineSegment *> (g_ptr_array_index (one, 0)));
+  };
+  std::set<std::string> seen;
+  for (GstOfflineSegment *first = segment_at (0); first;) {
+    const gchar *init = first->init_resource;
+    if (init && seen.insert (init).second) {
+      g_autoptr (GError) error = nullptr;
+      guint64 length = 0;
+      g_autofree gchar *path = playback_->lookup (init, &length, &error);
+      UniqueFd fd (path ? open (path, O_RDONLY | O_CLOEXEC) : -1);
+      auto is_protected = fd ? fmp4_track_protected (fd.get (), length) : std::nullopt;
+      if (is_protected && *is_protected) {
+        GST_DEBUG_OBJECT (pad (), "init segment %s is protected: the track is protected content throughout", init);
+        protected_init_ = true;
+        gst_offline_segment_free (first);
+        break;
+      }
+    }
+    /* The first segment of the next Period: gallop, then halve. */
+    guint period = first->period;
+    guint64 low = first->number + 1, high = low, step = 1;
+    gst_offline_segment_free (first);
+    for (;;) {
+      GstOfflineSegment *probe = segment_at (high);
+      bool after = !probe || probe->period != period;
+      if (probe)
+        gst_offline_segment_free (probe);
+      if (after)
+        break;
+      low = high + 1;
+      high += step;
+      step *= 2;
+    }
+    while (low < high) {
+      guint64 middle = low + (high - low) / 2;
+      GstOfflineSegment *probe = segment_at (middle);
+      bool after = !probe || probe->period != period;
+      if (probe)
+        gst_offline_segment_free (probe);
+      if (after)
+        high = middle;
+      else
+        low = middle + 1;
+    }
+    first = segment_at (low);
+  }
+  return *protected_init_;
 }
 
 void
@@ -438,6 +505,47 @@ AdaptiveStream::media_stop (const GstSegment &segment, gint64 media_offset, guin
   return MAX (static_cast<guint64> (MAX (media, 0)), start);
 }
 
+bool
+AdaptiveStream::cut_at_period_end (bool *skip)
+{
+  /* The video decoder answers EOS for the first picture it outputs past
+   * the segment's stop. Under uridecodebin3 that EOS lands in decodebin3's
+   * multiqueue, which in GStreamer 1.22 can write it back after the next
+   * Period's segment cleared it and then refuses (and urisourcebin's
+   * multiqueue drops) that Period's first pictures. Cut so, the pictures
+   * past the stop that the decoder gets come before the last one it is
+   * given in decode order and are shown after it: it outputs them only
+   * when the segment-done at the next Period drains it, where it clips
+   * them, and an event's result stops at the multiqueue. */
+  *skip = false;
+  if (reader_.cipher || !reader_.bytes.empty ())
+    return true;
+  bool error;
+  auto timescale = playback_->time_mapper ().timescale (track (), current_, source_, &error);
+  if (error)
+    return false;
+  if (!timescale)
+    return true;
+  auto cut = fmp4_cut_at (reader_.fd.get (), reader_.size, *timescale, out_segment_.stop);
+  if (!cut) {
+    GST_WARNING_OBJECT (pad (), "segment %" G_GUINT64_FORMAT " cannot be cut at the end of its Period: sent whole",
+        current_->number);
+    return true;
+  }
+  if (!cut->cuts)
+    return true;
+  ended_period_ = current_->period;
+  GST_DEBUG_OBJECT (pad (), "segment %" G_GUINT64_FORMAT " cut at the end of period %u: %s", current_->number,
+      current_->period, cut->keeps ? "its first bytes" : "none of it");
+  if (!cut->keeps) {
+    *skip = true;
+    return true;
+  }
+  reader_.size = cut->end;
+  reader_.patches = std::move (cut->patches);
+  return true;
+}
+
 void
 AdaptiveStream::push_segment_done ()
 {
@@ -451,7 +559,8 @@ AdaptiveStream::push_segment_done ()
    * decoders too, but it sends one only on a pad that had ended). */
   GstEvent *event = gst_event_new_segment_done (GST_FORMAT_TIME, out_segment_.stop);
   gst_event_set_seqnum (event, seqnum_);
-  GST_DEBUG_OBJECT (pad (), "the end of a period at %" GST_TIME_FORMAT ": segment-done", GST_TIME_ARGS (period_end_));
+  GST_DEBUG_OBJECT (pad (), "the end of a period at %" GST_TIME_FORMAT " (media time): segment-done",
+      GST_TIME_ARGS (out_segment_.stop));
   gst_pad_push_event (pad (), event);
 }
 
@@ -613,6 +722,18 @@ AdaptiveStream::push_iteration ()
       if (!source_.open_media (current_, &reader_)) {
         finish (GST_FLOW_ERROR, true);
         return;
+      }
+      if (is_fmp4 () && stops_at_period_end ()) {
+        bool skip;
+        if (!cut_at_period_end (&skip)) {
+          finish (GST_FLOW_ERROR, true);
+          return;
+        }
+        if (skip) {
+          reader_ = SegmentSource::Reader ();
+          media_pending_ = false;
+          return;
+        }
       }
       reader_.pts = current_->start;
       if (is_mpegts ()) {

@@ -140,6 +140,12 @@ private:
   /* Whether the segment sent stops at the end of current_'s Period (a
    * Period another one follows) rather than at the seek's stop. */
   bool stops_at_period_end ();
+  /* A media segment (open in reader_) of a Period that stops at its end:
+   * cut there (fmp4_cut_at()), so that the decoders are not given the
+   * pictures shown after the stop but those that earlier ones refer to
+   * (see the .cpp for why). The Period's segments after it are skipped;
+   * *skip when none of this one is shown. False after posting an error. */
+  bool cut_at_period_end (bool *skip);
   /* At the end of a Period that stopped at its end: the segment sent is
    * done (see the .cpp for why). */
   void push_segment_done ();
@@ -169,11 +175,16 @@ private:
    * clear, or the other way round (never for a track sent with a clear
    * lead). */
   bool protection_changes ();
-  /* Whether the track is fMP4 and signalled protected (in any Period): its
-   * clear init segments then go as a clear lead (fmp4-clear-lead.h), so
-   * that one pad and one stream id carry it through clear and protected
-   * Periods alike, under every player. */
-  bool sends_clear_lead () const;
+  /* Whether the track is fMP4 and protected in any Period, signalled so or
+   * not (has_protected_init()): its clear init segments then go as a clear
+   * lead (fmp4-clear-lead.h), so that one pad and one stream id carry it
+   * through clear and protected Periods alike, under every player. */
+  bool sends_clear_lead ();
+  /* Whether the init segment of one of the track's Periods (the first
+   * segment of each, found by galloping over the plan's numbers) is
+   * protected, the manifest saying so or not; read once. An init segment
+   * the cache does not hold yet (play while downloading) counts as clear. */
+  bool has_protected_init ();
   /* The init segment open in reader_, if clear, is read whole and replaced
    * by its clear-lead form (left as it is if unreadable as such). */
   void present_as_clear_lead ();
@@ -206,6 +217,7 @@ private:
   bool need_caps_ = true;
   bool need_tags_ = true;
   bool need_protection_ = true;
+  std::optional<bool> protected_init_; /* has_protected_init(), once read */
   bool need_collection_ = true;
   bool collection_after_tables_ = false; /* MPEG-TS: see push_first_mpegts_block() */
   bool need_segment_ = true;

@@ -10,6 +10,8 @@
 #include <glib.h>
 
 #include <optional>
+#include <utility>
+#include <vector>
 
 namespace gst_offline {
 
@@ -32,5 +34,31 @@ std::optional<guint64> fmp4_first_decode_time (int fd, guint64 size);
  * earliest presentation time, which the MPD's times are, less its tfdt);
  * 0 when the trun has none, nullopt without a trun or a sample. */
 std::optional<gint64> fmp4_first_composition_offset (int fd, guint64 size);
+
+/* A media segment cut at a stop: the samples shown from the stop on left
+ * out, as far as decoding the earlier ones allows. */
+struct Fmp4Cut {
+  /* Whether it holds a sample shown before the stop (else none of it is
+   * sent) and one left out (else it is sent as it is). */
+  bool keeps = false;
+  bool cuts = false;
+  /* The bytes sent: up to the end of the mdat that follows the fragment
+   * holding the last sample kept. */
+  guint64 end = 0;
+  /* 32-bit big-endian fields to write over the file's: trun, senc and saiz
+   * sample counts, and the type of a trun left out whole ('free'). */
+  std::vector<std::pair<guint64, guint32>> patches;
+};
+
+/* Where the media segment held in file `fd` of `size` bytes (one traf per
+ * moof) is cut for a stop at `stop` ns of media time (its samples timed as
+ * qtdemux times them: decode time from the tfdt on, plus the composition
+ * offset, at `timescale`): every sample in decode order up to the last one
+ * shown before the stop is kept — the pictures shown after the stop that
+ * earlier ones refer to come before it in decode order — and none after
+ * it. nullopt when the segment cannot be read so (several trafs in a moof,
+ * no tfdt or sample durations, negative composition offsets, boxes over
+ * 8 MiB): the caller sends it whole. */
+std::optional<Fmp4Cut> fmp4_cut_at (int fd, guint64 size, guint32 timescale, guint64 stop);
 
 } // namespace gst_offline

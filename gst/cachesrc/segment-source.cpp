@@ -559,6 +559,12 @@ SegmentSource::read_block (Reader &reader, GstBuffer **out)
     }
     done += n;
   }
+  for (const auto &[at, value] : reader.patches) {
+    for (guint i = 0; i < 4; i++) {
+      if (at + i >= reader.offset && at + i < reader.offset + length)
+        target[at + i - reader.offset] = static_cast<guint8> (value >> (8 * (3 - i)));
+    }
+  }
   reader.offset += length;
 
   gsize size = length;

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gst_offline {
@@ -50,6 +51,10 @@ public:
     /* When not empty, the bytes read instead of the file's (size is
      * theirs): an init segment rewritten (fmp4-clear-lead.h). */
     std::vector<guint8> bytes;
+    /* 32-bit big-endian fields written over the file's bytes at these
+     * offsets: a media segment cut at the end of its Period (fmp4-timing.h,
+     * whose end `size` then is). */
+    std::vector<std::pair<guint64, guint32>> patches;
     /* HLS AES-128: AES-128-CBC with PKCS7 padding over the whole file. */
     std::unique_ptr<EVP_CIPHER_CTX, CipherFree> cipher;
   };

@@ -123,6 +123,16 @@ TimeMapper::media_time_locked (GstOfflineTrack *track, const GstOfflineSegment *
   return media_time;
 }
 
+std::optional<guint32>
+TimeMapper::timescale (GstOfflineTrack *track, const GstOfflineSegment *segment, SegmentBytes &bytes, bool *error)
+{
+  *error = false;
+  if (!is_fmp4 (track))
+    return std::nullopt;
+  std::lock_guard<std::mutex> lock (mutex_);
+  return timescale_locked (track, segment, bytes, error);
+}
+
 std::optional<GstClockTime>
 TimeMapper::media_time_of (GstOfflineTrack *track, const GstOfflineSegment *segment, SegmentBytes &bytes,
     bool *error)

@@ -86,6 +86,12 @@ public:
   GstClockTime composition_lead (GstOfflineTrack *track, const GstOfflineSegment *segment, SegmentBytes &bytes,
       bool *error);
 
+  /* fMP4: the timescale of `segment`'s init segment (its first track's
+   * mdhd; Smooth Streaming: the track's); nullopt for other containers and
+   * when it has none. *error after an error was posted. */
+  std::optional<guint32> timescale (GstOfflineTrack *track, const GstOfflineSegment *segment, SegmentBytes &bytes,
+      bool *error);
+
 private:
   std::optional<guint32> timescale_locked (GstOfflineTrack *track, const GstOfflineSegment *segment,
       SegmentBytes &bytes, bool *error);

@@ -268,6 +268,16 @@ void run_fmp4_timing (const uint8_t *data, size_t size)
   fmp4_track_protected (fd, size);
   fmp4_first_decode_time (fd, size);
   fmp4_first_composition_offset (fd, size);
+  /* A media segment cut at a stop: what is sent lies within the input. */
+  for (guint64 stop : { guint64 (0), guint64 (GST_SECOND), G_MAXUINT64 }) {
+    auto cut = fmp4_cut_at (fd, size, 12800, stop);
+    if (cut && cut->end > size)
+      abort ();
+    for (const auto &patch : cut ? cut->patches : std::vector<std::pair<guint64, guint32>> ()) {
+      if (patch.first + 4 > cut->end)
+        abort ();
+    }
+  }
   /* A clear init segment of a protected track, rewritten: the result is a
    * sequence of boxes again, protected, and never smaller. */
   auto lead = fmp4_init_as_clear_lead (std::vector<guint8> (data, data + size));
