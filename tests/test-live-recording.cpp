@@ -432,32 +432,6 @@ GST_START_TEST (test_edge_master_with_audio)
 }
 GST_END_TEST;
 
-/* 6 s from the start of the window: the oldest segment listed and the five
- * after it, nothing lost. */
-GST_START_TEST (test_from_window_start)
-{
-  Dirs d ("start");
-  auto origin = video_origin (d);
-  std::string url = origin->url ("/video/index.m3u8");
-  Cli r = run (d.data, { "download", url.c_str (), "--id", "start", "--duration", "6", "--live-from-start" });
-  ot_assert_exit (r, 0);
-  assert_completed_recording (d.data, "start", 6, 0);
-  auto videos = recorded (d.data, "start", "video");
-  fail_unless_equals_int (videos.size (), 6);
-  for (guint i = 0; i < videos.size (); i++)
-    fail_unless (videos[i].file == "seg" + std::to_string (i) + ".ts", "segment %u is %s", i, videos[i].file.c_str ());
-  g_autoptr (GPtrArray) offline = decode ("offline://start", d.data);
-  assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
-  /* Duration and seeking as VOD. */
-  g_autoptr (GPtrArray) seeked = decode ("offline://start", d.data, 3 * GST_SECOND);
-  gint64 duration = duration_of (seeked);
-  fail_unless (llabs (duration - static_cast<gint64> (6 * GST_SECOND)) < static_cast<gint64> (50 * GST_MSECOND),
-      "duration %" G_GINT64_FORMAT, duration);
-  auto after = frames_of (seeked, "video");
-  fail_unless (!after.empty () && after.size () <= 3 * 25 + 1, "%zu frames after a seek to 3 s", after.size ());
-}
-GST_END_TEST;
-
 /* A recording without a duration runs until `gst-offline pause`: then it
  * is a completed download of what it holds. */
 GST_START_TEST (test_pause_ends_recording)
@@ -499,65 +473,6 @@ GST_START_TEST (test_interrupt_ends_recording)
   assert_completed_recording (d.data, "interrupted", static_cast<double> (videos.size ()), 0);
   fail_unless (status_number (d.data, "interrupted", "stop_reason") == 0, "the stop reason stays set");
   g_autoptr (GPtrArray) offline = decode ("offline://interrupted", d.data);
-  assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
-}
-GST_END_TEST;
-
-/* The recording process is killed (SIGKILL) and started again once the
- * window has moved past what it recorded: it goes on with the oldest
- * segment listed, the media in between is missing and plays as a gap. */
-GST_START_TEST (test_killed_then_resumed)
-{
-  Dirs d ("killed");
-  auto origin = video_origin (d);
-  std::string url = origin->url ("/video/index.m3u8");
-  const gchar *argv[] = { "download", url.c_str (), "--id", "killed", "--duration", "10", "--live-from-start", nullptr };
-  GPid cli = ot_spawn_cli (d.data, argv);
-  origin->wait_served ("video", 3);
-  kill (cli, SIGKILL);
-  ot_wait_pid (cli);
-  guint last = *origin->served ("video").rbegin ();
-  /* Past the window: the first segment listed is after every one served. */
-  origin->wait_published (last + 2 + kWindow);
-  Cli r = run (d.data, { "download", url.c_str (), "--id", "killed", "--duration", "10", "--live-from-start" });
-  ot_assert_exit (r, 0);
-  auto videos = recorded (d.data, "killed", "video");
-  auto parts = parts_of (videos);
-  fail_unless_equals_int (parts.size (), 2);
-  guint resumed_at = g_ascii_strtoull (parts[1].front ().file.c_str () + 3, nullptr, 10);
-  guint stopped_at = g_ascii_strtoull (parts[0].back ().file.c_str () + 3, nullptr, 10);
-  double missing = resumed_at - stopped_at - 1;
-  fail_unless (missing >= 1, "resumed at %u after %u", resumed_at, stopped_at);
-  /* Every segment lasts 1 s, the ones missing too. */
-  guint64 expected = parts[0].back ().start + GST_SECOND + static_cast<guint64> (missing) * GST_SECOND;
-  fail_unless (parts[1].front ().start == expected, "resumed at %" G_GUINT64_FORMAT " ns, expected %" G_GUINT64_FORMAT,
-      parts[1].front ().start, expected);
-  assert_completed_recording (d.data, "killed", 10, missing);
-  g_autoptr (GPtrArray) offline = decode ("offline://killed", d.data);
-  assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
-}
-GST_END_TEST;
-
-/* A segment that answers 404 (it left the origin's window before it was
- * fetched): the recording goes on after it, 1 s is missing, and playback
- * leaves a 1 s gap. */
-GST_START_TEST (test_expired_segment)
-{
-  Dirs d ("expired");
-  auto origin = video_origin (d);
-  origin->drop (3);
-  std::string url = origin->url ("/video/index.m3u8");
-  Cli r = run (d.data, { "download", url.c_str (), "--id", "expired", "--duration", "6", "--live-from-start" });
-  ot_assert_exit (r, 0);
-  assert_completed_recording (d.data, "expired", 6, 1);
-  auto videos = recorded (d.data, "expired", "video");
-  auto parts = parts_of (videos);
-  fail_unless_equals_int (parts.size (), 2);
-  fail_unless (parts[0].back ().file == "seg2.ts" && parts[1].front ().file == "seg4.ts", "%s then %s",
-      parts[0].back ().file.c_str (), parts[1].front ().file.c_str ());
-  fail_unless (parts[1].front ().start == 4 * GST_SECOND, "after the gap at %" G_GUINT64_FORMAT,
-      parts[1].front ().start);
-  g_autoptr (GPtrArray) offline = decode ("offline://expired", d.data);
   assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
 }
 GST_END_TEST;
@@ -688,17 +603,172 @@ assert_dash_plays (const Dirs &d, const LiveOrigin &origin, const gchar *id)
   }
 }
 
-/* The origin's sequence numbers of the recorded video segments. */
-std::vector<int>
-dash_sequences (const LiveOrigin &origin, const std::vector<Recorded> &segments)
-{
-  std::vector<int> sequences;
-  for (const Recorded &s : segments) {
-    sequences.push_back (origin.sequence_of ("0", s.file));
-    fail_unless (sequences.back () >= 0, "%s is none of the origin's", s.file.c_str ());
+/* A live origin of either format and what a test asks of it: the URL to
+ * record, the origin's name of the main (video) track, and the recorded
+ * video segments with their sequence numbers at the origin. */
+struct LiveCase {
+  const Dirs &d;
+  bool dash;
+  std::unique_ptr<LiveOrigin> origin;
+  std::string url;
+  std::string main;
+
+  LiveCase (const Dirs &dirs, bool is_dash)
+      : d (dirs), dash (is_dash), origin (is_dash ? dash_origin (dirs) : video_origin (dirs)),
+        url (origin->url (is_dash ? "/dash/live.mpd" : "/video/index.m3u8")), main (is_dash ? "0" : "video")
+  {
   }
-  return sequences;
+
+  /* The recorded video segments of `id`, in play order. */
+  std::vector<Recorded> videos (const gchar *id) const
+  {
+    return recorded_matching (d.data, id, dash ? "/chunk-stream0-" : "/video/");
+  }
+
+  /* Their sequence numbers at the origin (0 its first segment). */
+  std::vector<int> sequences (const std::vector<Recorded> &segments) const
+  {
+    std::vector<int> result;
+    for (const Recorded &s : segments) {
+      result.push_back (origin->sequence_of (main, s.file));
+      fail_unless (result.back () >= 0, "%s is none of the origin's", s.file.c_str ());
+    }
+    return result;
+  }
+
+  /* Every track of `id` plays offline as the decode of the segments it fetched. */
+  void assert_plays (const gchar *id) const
+  {
+    if (dash) {
+      assert_dash_plays (d, *origin, id);
+      return;
+    }
+    g_autoptr (GPtrArray) offline = decode ((std::string ("offline://") + id).c_str (), d.data);
+    assert_plays_parts (d, d.in_content ("video"), videos (id), "video", offline);
+  }
+};
+
+/* 6 s from the start of the window: the oldest segment listed and the five
+ * after it, nothing lost; it plays as VOD, with its duration and seeking. */
+void
+check_from_window_start (bool dash)
+{
+  Dirs d (dash ? "dash-start" : "start");
+  LiveCase live (d, dash);
+  Cli r = run (d.data, { "download", live.url.c_str (), "--id", "start", "--duration", "6", "--live-from-start" });
+  ot_assert_exit (r, 0);
+  assert_completed_recording (d.data, "start", 6, 0);
+  auto sequences = live.sequences (live.videos ("start"));
+  fail_unless_equals_int (sequences.size (), 6);
+  for (guint i = 0; i < sequences.size (); i++)
+    fail_unless_equals_int (sequences[i], i);
+  live.assert_plays ("start");
+  g_autoptr (GPtrArray) seeked = decode ("offline://start", d.data, 3 * GST_SECOND);
+  gint64 duration = duration_of (seeked);
+  fail_unless (llabs (duration - static_cast<gint64> (6 * GST_SECOND)) < static_cast<gint64> (50 * GST_MSECOND),
+      "duration %" G_GINT64_FORMAT, duration);
+  auto after = frames_of (seeked, "video");
+  fail_unless (!after.empty () && after.size () <= 3 * 25 + 1, "%zu frames after a seek to 3 s", after.size ());
 }
+
+GST_START_TEST (test_from_window_start)
+{
+  check_from_window_start (false);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_dash_from_window_start)
+{
+  check_from_window_start (true);
+}
+GST_END_TEST;
+
+/* The recording process is killed (SIGKILL) and started again once the
+ * window has moved past what it recorded: it goes on at the live edge (not
+ * at the oldest segment listed, which is about to leave the window too;
+ * --live-from-start chose only where it began), after a gap as long as
+ * the media in between (DASH segments are numbered by presentation time,
+ * not by the MPD's startNumber, which this origin leaves at 1), in a new
+ * period; `status` counts the missing seconds, and playback leaves a gap
+ * of that length with every recorded frame at its time. */
+void
+check_killed_then_resumed (bool dash)
+{
+  Dirs d (dash ? "dash-killed" : "killed");
+  LiveCase live (d, dash);
+  const gchar *argv[] = { "download", live.url.c_str (), "--id", "killed", "--duration", "10", "--live-from-start", nullptr };
+  GPid cli = ot_spawn_cli (d.data, argv);
+  live.origin->wait_served (live.main, 3);
+  kill (cli, SIGKILL);
+  ot_wait_pid (cli);
+  guint last = *live.origin->served (live.main).rbegin ();
+  /* Past the window: the first segment listed is after every one served. */
+  guint published = last + 2 + kWindow;
+  live.origin->wait_published (published);
+  Cli r = run (d.data, { "download", live.url.c_str (), "--id", "killed", "--duration", "10", "--live-from-start" });
+  ot_assert_exit (r, 0);
+  auto videos = live.videos ("killed");
+  auto parts = parts_of (videos);
+  fail_unless_equals_int (parts.size (), 2);
+  int stopped_at = live.sequences (parts[0]).back ();
+  int resumed_at = live.sequences (parts[1]).front ();
+  /* The live edge of a window of `published` segments or later: three
+   * target durations back (HLS), four segment durations (DASH). */
+  int edge = static_cast<int> (published) - (dash ? 4 : 3);
+  fail_unless (resumed_at >= edge, "resumed at %d after %d, not at the live edge (%d or later)", resumed_at,
+      stopped_at, edge);
+  guint64 missing = static_cast<guint64> (resumed_at - stopped_at - 1);
+  /* Every segment lasts 1 s, the ones missing too. */
+  fail_unless (parts[1].front ().start == parts[0].back ().start + (missing + 1) * GST_SECOND,
+      "resumed at %" G_GUINT64_FORMAT " ns, expected %" G_GUINT64_FORMAT, parts[1].front ().start,
+      parts[0].back ().start + (missing + 1) * GST_SECOND);
+  assert_completed_recording (d.data, "killed", 10, static_cast<double> (missing));
+  live.assert_plays ("killed");
+}
+
+GST_START_TEST (test_killed_then_resumed)
+{
+  check_killed_then_resumed (false);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_dash_killed_then_resumed)
+{
+  check_killed_then_resumed (true);
+}
+GST_END_TEST;
+
+/* A segment the window lists that answers 404 (gone from the origin
+ * before it was fetched): the recording goes on right after it, 1 s is
+ * missing, and playback leaves a 1 s gap, in every track. */
+void
+check_expired_segment (bool dash)
+{
+  Dirs d (dash ? "dash-expired" : "expired");
+  LiveCase live (d, dash);
+  live.origin->drop (3);
+  Cli r = run (d.data, { "download", live.url.c_str (), "--id", "expired", "--duration", "6", "--live-from-start" });
+  ot_assert_exit (r, 0);
+  assert_completed_recording (d.data, "expired", 6, 1);
+  auto parts = parts_of (live.videos ("expired"));
+  fail_unless_equals_int (parts.size (), 2);
+  auto before = live.sequences (parts[0]), after = live.sequences (parts[1]);
+  fail_unless (before.back () == 2 && after.front () == 4, "%d then %d", before.back (), after.front ());
+  fail_unless (parts[1].front ().start == 4 * GST_SECOND, "after the gap at %" G_GUINT64_FORMAT, parts[1].front ().start);
+  live.assert_plays ("expired");
+}
+
+GST_START_TEST (test_expired_segment)
+{
+  check_expired_segment (false);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_dash_expired_segment)
+{
+  check_expired_segment (true);
+}
+GST_END_TEST;
 
 /* 8 s from the live edge of a dynamic MPD: it starts four segment
  * durations back from the end of the window (dash.js's default; the MPD
@@ -707,98 +777,20 @@ dash_sequences (const LiveOrigin &origin, const std::vector<Recorded> &segments)
 GST_START_TEST (test_dash_edge)
 {
   Dirs d ("dash-edge");
-  auto origin = dash_origin (d);
-  std::string url = origin->url ("/dash/live.mpd");
-  Cli r = run (d.data, { "download", url.c_str (), "--id", "dedge", "--duration", "8" });
+  LiveCase live (d, true);
+  Cli r = run (d.data, { "download", live.url.c_str (), "--id", "dedge", "--duration", "8" });
   ot_assert_exit (r, 0);
   fail_unless (r.out.find ("recording completed") != std::string::npos, "%s", r.out.c_str ());
   assert_completed_recording (d.data, "dedge", 8, 0);
-  auto videos = recorded_matching (d.data, "dedge", "/chunk-stream0-");
-  auto sequences = dash_sequences (*origin, videos);
+  auto videos = live.videos ("dedge");
+  auto sequences = live.sequences (videos);
   /* The window was [0, 6) or later: four back from its end is 2 or later. */
   fail_unless (sequences.front () >= static_cast<int> (kWindow) - 4, "the recording starts at %d, not at the live edge",
       sequences.front ());
   for (size_t i = 1; i < sequences.size (); i++)
     fail_unless_equals_int (sequences[i], sequences[i - 1] + 1);
   fail_unless (videos.size () >= 8 && videos.size () <= 9, "%zu video segments", videos.size ());
-  assert_dash_plays (d, *origin, "dedge");
-}
-GST_END_TEST;
-
-/* 6 s from the start of the DASH window: its oldest segment and the five
- * after it, nothing lost; as VOD, with its duration. */
-GST_START_TEST (test_dash_from_window_start)
-{
-  Dirs d ("dash-start");
-  auto origin = dash_origin (d);
-  std::string url = origin->url ("/dash/live.mpd");
-  Cli r = run (d.data, { "download", url.c_str (), "--id", "dstart", "--duration", "6", "--live-from-start" });
-  ot_assert_exit (r, 0);
-  assert_completed_recording (d.data, "dstart", 6, 0);
-  auto sequences = dash_sequences (*origin, recorded_matching (d.data, "dstart", "/chunk-stream0-"));
-  fail_unless_equals_int (sequences.size (), 6);
-  for (guint i = 0; i < sequences.size (); i++)
-    fail_unless_equals_int (sequences[i], i);
-  assert_dash_plays (d, *origin, "dstart");
-  g_autoptr (GPtrArray) seeked = decode ("offline://dstart", d.data, 3 * GST_SECOND);
-  gint64 duration = duration_of (seeked);
-  fail_unless (llabs (duration - static_cast<gint64> (6 * GST_SECOND)) < static_cast<gint64> (50 * GST_MSECOND),
-      "duration %" G_GINT64_FORMAT, duration);
-}
-GST_END_TEST;
-
-/* A DASH segment that answers 404 (gone from the origin before it was
- * fetched): 1 s missing, a gap in playback, the recording goes on after it
- * in both tracks. */
-GST_START_TEST (test_dash_expired_segment)
-{
-  Dirs d ("dash-expired");
-  auto origin = dash_origin (d);
-  origin->drop (3);
-  std::string url = origin->url ("/dash/live.mpd");
-  Cli r = run (d.data, { "download", url.c_str (), "--id", "dexpired", "--duration", "6", "--live-from-start" });
-  ot_assert_exit (r, 0);
-  assert_completed_recording (d.data, "dexpired", 6, 1);
-  auto videos = recorded_matching (d.data, "dexpired", "/chunk-stream0-");
-  auto parts = parts_of (videos);
-  fail_unless_equals_int (parts.size (), 2);
-  auto before = dash_sequences (*origin, parts[0]), after = dash_sequences (*origin, parts[1]);
-  fail_unless (before.back () == 2 && after.front () == 4, "%d then %d", before.back (), after.front ());
-  fail_unless (parts[1].front ().start == 4 * GST_SECOND, "after the gap at %" G_GUINT64_FORMAT, parts[1].front ().start);
-  assert_dash_plays (d, *origin, "dexpired");
-}
-GST_END_TEST;
-
-/* A DASH recording killed (SIGKILL) and started again once the window has
- * moved past it: it goes on with the oldest segment listed after a gap as
- * long as the segments it lost (segments are numbered by presentation
- * time, not by the MPD's startNumber, which this origin leaves at 1), in a
- * new period, and both tracks play offline. */
-GST_START_TEST (test_dash_killed_then_resumed)
-{
-  Dirs d ("dash-killed");
-  auto origin = dash_origin (d);
-  std::string url = origin->url ("/dash/live.mpd");
-  const gchar *argv[] = { "download", url.c_str (), "--id", "dkilled", "--duration", "10", "--live-from-start", nullptr };
-  GPid cli = ot_spawn_cli (d.data, argv);
-  origin->wait_served ("0", 3);
-  kill (cli, SIGKILL);
-  ot_wait_pid (cli);
-  guint last = *origin->served ("0").rbegin ();
-  origin->wait_published (last + 2 + kWindow);
-  Cli r = run (d.data, { "download", url.c_str (), "--id", "dkilled", "--duration", "10", "--live-from-start" });
-  ot_assert_exit (r, 0);
-  auto videos = recorded_matching (d.data, "dkilled", "/chunk-stream0-");
-  auto parts = parts_of (videos);
-  fail_unless_equals_int (parts.size (), 2);
-  int stopped_at = origin->sequence_of ("0", parts[0].back ().file);
-  int resumed_at = origin->sequence_of ("0", parts[1].front ().file);
-  fail_unless (resumed_at > stopped_at + 1, "resumed at %d after %d", resumed_at, stopped_at);
-  guint64 missing = static_cast<guint64> (resumed_at - stopped_at - 1);
-  fail_unless (parts[1].front ().start == parts[0].back ().start + (missing + 1) * GST_SECOND,
-      "resumed at %" G_GUINT64_FORMAT " ns", parts[1].front ().start);
-  assert_completed_recording (d.data, "dkilled", 10, static_cast<double> (missing));
-  assert_dash_plays (d, *origin, "dkilled");
+  live.assert_plays ("dedge");
 }
 GST_END_TEST;
 
