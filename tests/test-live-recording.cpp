@@ -1,7 +1,8 @@
 /* End-to-end tests of live HLS and DASH recording: a live origin of the
  * test's own (tests/support/live-origin) publishes 1 s segments made by
  * ffmpeg as wall-clock time passes, in a sliding window of 6 (a media
- * playlist, or a dynamic MPD with SegmentTimeline and $Time$); the CLI records it
+ * playlist, or a dynamic MPD with SegmentTimeline and $Time$, or with
+ * $Number$ and @duration timed by the origin's clock); the CLI records it
  * (from the live edge or the start of the window, for a duration, until a
  * pause, across a SIGKILL, past an expired segment); the recording is then a
  * completed download whose playback without network decodes the frames of
@@ -80,6 +81,28 @@ make_dash_live (const std::string &dir)
                    "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact", "-seg_duration", "1",
                    "-use_timeline", "1", "-use_template", "1", "-media_seg_name",
                    "chunk-stream$RepresentationID$-$Time$.$ext$", "-f", "dash", "x.mpd" },
+      dir.c_str ());
+}
+
+/* The same in a SegmentTemplate with $Number$ and @duration, no
+ * SegmentTimeline (what ffmpeg writes without -use_timeline), with two
+ * audio languages (English 440 Hz, French 880 Hz), each its own
+ * AdaptationSet: Representations 0 (video), 1 (en) and 2 (fr). */
+void
+make_dash_numbered (const std::string &dir)
+{
+  g_mkdir_with_parents (dir.c_str (), 0700);
+  g_autofree gchar *video = g_strdup_printf ("testsrc2=size=320x240:rate=25:duration=%u", kClipSeconds);
+  g_autofree gchar *en = g_strdup_printf ("sine=frequency=440:sample_rate=44100:duration=%u", kClipSeconds);
+  g_autofree gchar *fr = g_strdup_printf ("sine=frequency=880:sample_rate=44100:duration=%u", kClipSeconds);
+  run_or_fail ({ "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", video, "-f",
+                   "lavfi", "-i", en, "-f", "lavfi", "-i", fr, "-map", "0:v", "-map", "1:a", "-map", "2:a", "-c:v",
+                   "libx264", "-preset", "veryfast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-bf", "0",
+                   "-pix_fmt", "yuv420p", "-threads", "1", "-c:a", "aac", "-aac_pns", "0", "-b:a", "64k", "-ac", "2",
+                   "-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra", "-map_metadata", "-1",
+                   "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact", "-seg_duration", "1",
+                   "-use_timeline", "0", "-use_template", "1", "-adaptation_sets", "id=0,streams=0 id=1,streams=1 id=2,streams=2",
+                   "-media_seg_name", "chunk-stream$RepresentationID$-$Number%05d$.$ext$", "-f", "dash", "x.mpd" },
       dir.c_str ());
 }
 
@@ -237,14 +260,14 @@ assert_plays_parts (const Dirs &d, const std::string &dir, const std::vector<Rec
     fail_unless (at == played.size (), "%zu video frames played, the recording holds %zu", played.size (), at);
 }
 
-/* A video-only live origin of `d`'s content/video, publishing 6 segments
- * at once, then one a second. */
+/* A video-only live origin of `d`'s content/video, publishing `window`
+ * segments at once, then one every `period_ms`. */
 std::unique_ptr<LiveOrigin>
-video_origin (const Dirs &d)
+video_origin (const Dirs &d, guint window = kWindow, guint period_ms = 1000)
 {
   std::string video = d.in_content ("video");
   make_video (video);
-  return std::make_unique<LiveOrigin> (std::vector<LiveOrigin::Track> { { "video", video } }, kWindow, kWindow, 1000);
+  return std::make_unique<LiveOrigin> (std::vector<LiveOrigin::Track> { { "video", video } }, window, window, period_ms);
 }
 
 /* ot-decode of `uri` (the test's decoder) running without network in a
@@ -575,21 +598,21 @@ GST_END_TEST;
 /* DASH: a dynamic MPD whose SegmentTimelines list the last 6 s ($Time$,
  * startNumber left at 1 while the window slides), video and audio. */
 std::unique_ptr<LiveOrigin>
-dash_origin (const Dirs &d)
+dash_origin (const Dirs &d, guint window = kWindow, guint period_ms = 1000)
 {
   std::string dir = d.in_content ("dash");
   make_dash_live (dir);
-  return std::make_unique<LiveOrigin> (LiveOrigin::Dash {}, dir, kWindow, kWindow, 1000);
+  return std::make_unique<LiveOrigin> (LiveOrigin::Dash {}, dir, window, window, period_ms);
 }
 
 /* Both tracks of a DASH recording of `id` play offline as the decode of
  * the segments it fetched (each track's parts with its init segment). */
 void
-assert_dash_plays (const Dirs &d, const LiveOrigin &origin, const gchar *id)
+assert_dash_plays (const Dirs &d, const LiveOrigin &origin, const gchar *id, const char *audio)
 {
   std::string dir = d.in_content ("dash");
   g_autoptr (GPtrArray) offline = decode ((std::string ("offline://") + id).c_str (), d.data);
-  for (const char *track : { "0", "1" }) {
+  for (const char *track : { "0", audio }) {
     /* The files ffmpeg wrote them to. */
     auto segments = recorded_matching (d.data, id, std::string ("/chunk-stream") + track + "-");
     for (Recorded &s : segments) {
@@ -606,6 +629,8 @@ assert_dash_plays (const Dirs &d, const LiveOrigin &origin, const gchar *id)
 /* A live origin of either format and what a test asks of it: the URL to
  * record, the origin's name of the main (video) track, and the recorded
  * video segments with their sequence numbers at the origin. */
+enum class Live { Hls, DashTimeline, DashNumber };
+
 struct LiveCase {
   const Dirs &d;
   bool dash;
@@ -613,10 +638,24 @@ struct LiveCase {
   std::string url;
   std::string main;
 
-  LiveCase (const Dirs &dirs, bool is_dash)
-      : d (dirs), dash (is_dash), origin (is_dash ? dash_origin (dirs) : video_origin (dirs)),
-        url (origin->url (is_dash ? "/dash/live.mpd" : "/video/index.m3u8")), main (is_dash ? "0" : "video")
+  /* An origin publishing `window` segments at once, then one every
+   * `period_ms` (a test that needs no more makes it long: the window it
+   * records from stays where it was). */
+  LiveCase (const Dirs &dirs, Live kind, guint window = kWindow, guint period_ms = 1000)
+      : d (dirs), dash (kind != Live::Hls), origin (make (dirs, kind, window, period_ms)),
+        url (origin->url (dash ? "/dash/live.mpd" : "/video/index.m3u8")), main (dash ? "0" : "video")
   {
+  }
+
+  static std::unique_ptr<LiveOrigin> make (const Dirs &dirs, Live kind, guint window, guint period_ms)
+  {
+    if (kind == Live::Hls)
+      return video_origin (dirs, window, period_ms);
+    if (kind == Live::DashTimeline)
+      return dash_origin (dirs, window, period_ms);
+    std::string dir = dirs.in_content ("dash");
+    make_dash_numbered (dir);
+    return std::make_unique<LiveOrigin> (LiveOrigin::Dash {}, dir, window, window, period_ms);
   }
 
   /* The recorded video segments of `id`, in play order. */
@@ -636,11 +675,12 @@ struct LiveCase {
     return result;
   }
 
-  /* Every track of `id` plays offline as the decode of the segments it fetched. */
-  void assert_plays (const gchar *id) const
+  /* Every track of `id` plays offline as the decode of the segments it
+   * fetched (DASH: the Representations `audio` names the audio of). */
+  void assert_plays (const gchar *id, const char *audio = "1") const
   {
     if (dash) {
-      assert_dash_plays (d, *origin, id);
+      assert_dash_plays (d, *origin, id, audio);
       return;
     }
     g_autoptr (GPtrArray) offline = decode ((std::string ("offline://") + id).c_str (), d.data);
@@ -654,7 +694,9 @@ void
 check_from_window_start (bool dash)
 {
   Dirs d (dash ? "dash-start" : "start");
-  LiveCase live (d, dash);
+  /* The window stays [0, 6) (no segment is published while it records):
+   * its start does not depend on how soon the recording begins. */
+  LiveCase live (d, dash ? Live::DashTimeline : Live::Hls, kWindow, G_MAXINT);
   Cli r = run (d.data, { "download", live.url.c_str (), "--id", "start", "--duration", "6", "--live-from-start" });
   ot_assert_exit (r, 0);
   assert_completed_recording (d.data, "start", 6, 0);
@@ -695,7 +737,7 @@ void
 check_killed_then_resumed (bool dash)
 {
   Dirs d (dash ? "dash-killed" : "killed");
-  LiveCase live (d, dash);
+  LiveCase live (d, dash ? Live::DashTimeline : Live::Hls);
   const gchar *argv[] = { "download", live.url.c_str (), "--id", "killed", "--duration", "10", "--live-from-start", nullptr };
   GPid cli = ot_spawn_cli (d.data, argv);
   live.origin->wait_served (live.main, 3);
@@ -745,7 +787,8 @@ void
 check_expired_segment (bool dash)
 {
   Dirs d (dash ? "dash-expired" : "expired");
-  LiveCase live (d, dash);
+  /* The window stays [0, 7), as above. */
+  LiveCase live (d, dash ? Live::DashTimeline : Live::Hls, kWindow + 1, G_MAXINT);
   live.origin->drop (3);
   Cli r = run (d.data, { "download", live.url.c_str (), "--id", "expired", "--duration", "6", "--live-from-start" });
   ot_assert_exit (r, 0);
@@ -777,7 +820,7 @@ GST_END_TEST;
 GST_START_TEST (test_dash_edge)
 {
   Dirs d ("dash-edge");
-  LiveCase live (d, true);
+  LiveCase live (d, Live::DashTimeline);
   Cli r = run (d.data, { "download", live.url.c_str (), "--id", "dedge", "--duration", "8" });
   ot_assert_exit (r, 0);
   fail_unless (r.out.find ("recording completed") != std::string::npos, "%s", r.out.c_str ());
@@ -791,6 +834,48 @@ GST_START_TEST (test_dash_edge)
     fail_unless_equals_int (sequences[i], sequences[i - 1] + 1);
   fail_unless (videos.size () >= 8 && videos.size () <= 9, "%zu video segments", videos.size ());
   live.assert_plays ("dedge");
+}
+GST_END_TEST;
+
+/* A dynamic MPD whose SegmentTemplate has $Number$ and @duration and no
+ * SegmentTimeline: its window is the time, read from the origin's own
+ * clock (the MPD's UTCTiming), so the recorder sees exactly the segments
+ * published. 6 s from the live edge (four segment durations back from the
+ * newest available), one segment after the other, every track; it plays
+ * offline. */
+GST_START_TEST (test_dash_number_edge)
+{
+  Dirs d ("dash-number");
+  LiveCase live (d, Live::DashNumber);
+  Cli r = run (d.data, { "download", live.url.c_str (), "--id", "number", "--duration", "6" });
+  ot_assert_exit (r, 0);
+  assert_completed_recording (d.data, "number", 6, 0);
+  auto videos = live.videos ("number");
+  auto sequences = live.sequences (videos);
+  fail_unless (sequences.front () >= static_cast<int> (kWindow) - 4, "the recording starts at %d, not at the live edge",
+      sequences.front ());
+  for (size_t i = 1; i < sequences.size (); i++)
+    fail_unless_equals_int (sequences[i], sequences[i - 1] + 1);
+  fail_unless (videos.size () >= 6 && videos.size () <= 7, "%zu video segments", videos.size ());
+  live.assert_plays ("number");
+}
+GST_END_TEST;
+
+/* --live-from-start honours @timeShiftBufferDepth: a SegmentTimeline that
+ * still lists 6 s when its depth is 2 s starts with the oldest segment that
+ * ended within 2 s of its end (3 back), not at its oldest segment. */
+GST_START_TEST (test_dash_time_shift_buffer)
+{
+  Dirs d ("dash-depth");
+  LiveCase live (d, Live::DashTimeline);
+  live.origin->set_time_shift_buffer_depth (2);
+  Cli r = run (d.data, { "download", live.url.c_str (), "--id", "depth", "--duration", "4", "--live-from-start" });
+  ot_assert_exit (r, 0);
+  assert_completed_recording (d.data, "depth", 4, 0);
+  auto sequences = live.sequences (live.videos ("depth"));
+  fail_unless (sequences.front () >= static_cast<int> (kWindow) - 3,
+      "the recording starts at %d, older than the time-shift buffer", sequences.front ());
+  live.assert_plays ("depth");
 }
 GST_END_TEST;
 
@@ -826,6 +911,8 @@ live_recording_suite (void)
   tcase_add_test (tc, test_dash_from_window_start);
   tcase_add_test (tc, test_dash_expired_segment);
   tcase_add_test (tc, test_dash_killed_then_resumed);
+  tcase_add_test (tc, test_dash_number_edge);
+  tcase_add_test (tc, test_dash_time_shift_buffer);
   tcase_add_test (tc, test_dash_inspect_refuses_live);
   suite_add_tcase (s, tc);
   return s;
