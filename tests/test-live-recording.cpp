@@ -879,15 +879,57 @@ GST_START_TEST (test_dash_time_shift_buffer)
 }
 GST_END_TEST;
 
-/* A dynamic MPD is refused clearly where nothing records it. */
-GST_START_TEST (test_dash_inspect_refuses_live)
+/* --audio chooses among a live MPD's tracks by the rule VOD downloads
+ * follow: `--audio fr` records the video and the French audio only (no
+ * segment of the English one is fetched), and both play offline. */
+GST_START_TEST (test_dash_live_audio_choice)
 {
-  Dirs d ("dash-inspect");
-  auto origin = dash_origin (d);
-  std::string url = origin->url ("/dash/live.mpd");
-  Cli r = run (d.data, { "inspect", url.c_str () });
-  fail_if (r.status == 0, "inspect of a live MPD succeeded: %s", r.out.c_str ());
-  fail_unless (r.err.find ("can only be recorded") != std::string::npos, "%s", r.err.c_str ());
+  Dirs d ("dash-audio");
+  LiveCase live (d, Live::DashNumber);
+  Cli r = run (d.data, { "download", live.url.c_str (), "--id", "french", "--duration", "3", "--audio", "fr" });
+  ot_assert_exit (r, 0);
+  assert_completed_recording (d.data, "french", 3, 0);
+  fail_unless (live.origin->served ("1").empty (), "%zu English segments fetched", live.origin->served ("1").size ());
+  fail_unless (live.origin->served ("2").size () >= 3, "%zu French segments fetched", live.origin->served ("2").size ());
+  live.assert_plays ("french", "2");
+}
+GST_END_TEST;
+
+/* `inspect` of a live stream says it is live, in text and JSON, lists its
+ * tracks, and gives no size: what its manifest lists is a window that
+ * slides, not a length. */
+void
+check_inspect_live (Live kind)
+{
+  Dirs d (kind == Live::Hls ? "inspect-hls" : "inspect-dash");
+  LiveCase live (d, kind);
+  Cli r = run (d.data, { "inspect", live.url.c_str () });
+  ot_assert_exit (r, 0);
+  fail_unless (r.out.find ("\nlive: ") != std::string::npos, "inspect does not say live: %s", r.out.c_str ());
+  fail_unless (r.out.find (", ?\n") != std::string::npos, "a size for a live stream: %s", r.out.c_str ());
+  Cli json = run (d.data, { "inspect", live.url.c_str (), "--json" });
+  ot_assert_exit (json, 0);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  fail_unless (json_parser_load_from_data (parser, json.out.c_str (), -1, nullptr), "%s", json.out.c_str ());
+  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+  fail_unless (json_object_get_boolean_member (o, "live"), "%s", json.out.c_str ());
+  JsonArray *tracks = json_object_get_array_member (o, "tracks");
+  fail_unless (json_array_get_length (tracks) >= 1, "%s", json.out.c_str ());
+  for (guint i = 0; i < json_array_get_length (tracks); i++)
+    fail_unless (json_object_get_null_member (json_array_get_object_element (tracks, i), "size"), "%s", json.out.c_str ());
+  fail_unless (json_object_get_null_member (json_object_get_object_member (o, "selection"), "size"), "%s",
+      json.out.c_str ());
+}
+
+GST_START_TEST (test_inspect_live)
+{
+  check_inspect_live (Live::Hls);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_dash_inspect_live)
+{
+  check_inspect_live (Live::DashTimeline);
 }
 GST_END_TEST;
 
@@ -913,7 +955,9 @@ live_recording_suite (void)
   tcase_add_test (tc, test_dash_killed_then_resumed);
   tcase_add_test (tc, test_dash_number_edge);
   tcase_add_test (tc, test_dash_time_shift_buffer);
-  tcase_add_test (tc, test_dash_inspect_refuses_live);
+  tcase_add_test (tc, test_dash_live_audio_choice);
+  tcase_add_test (tc, test_inspect_live);
+  tcase_add_test (tc, test_dash_inspect_live);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -777,8 +777,7 @@ std::optional<Mpd> MpdParser::parse (xmlNode *root)
   }
   if (type && *type == "dynamic") {
     if (dynamic_ == Dynamic::Refuse) {
-      fail ("MPD", "a live (dynamic) MPD can only be recorded (gst-offline download, with the default tracks), not inspected "
-          "or read here",
+      fail ("MPD", "a live (dynamic) MPD can only be recorded (gst-offline download), not read here",
           GST_OFFLINE_ERROR_UNSUPPORTED);
       return std::nullopt;
     }
