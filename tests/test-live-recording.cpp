@@ -260,6 +260,24 @@ assert_plays_parts (const Dirs &d, const std::string &dir, const std::vector<Rec
     fail_unless (at == played.size (), "%zu video frames played, the recording holds %zu", played.size (), at);
 }
 
+/* Whether download `id` of the index in `data_dir` is in `state` (with
+ * `left`: in another one), for ot_wait_for_changes(). */
+struct InState {
+  const gchar *data_dir;
+  const gchar *id;
+  GstOfflineDownloadState state;
+  bool left = false;
+};
+
+gboolean
+in_state (gpointer data)
+{
+  auto *s = static_cast<InState *> (data);
+  g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (s->data_dir, nullptr);
+  g_autoptr (GstOfflineDownload) download = index ? gst_offline_download_index_get_download (index, s->id, nullptr) : nullptr;
+  return download && (gst_offline_download_get_state (download) == s->state) != s->left;
+}
+
 /* A video-only live origin of `d`'s content/video, publishing `window`
  * segments at once, then one every `period_ms`. */
 std::unique_ptr<LiveOrigin>
@@ -895,6 +913,38 @@ GST_START_TEST (test_dash_live_audio_choice)
 }
 GST_END_TEST;
 
+/* A requirement no longer met while a recording runs (free storage: the
+ * manager's min-free-space raised past what the disk has) is no one's
+ * choice to end it: the recording is not completed but waits, queued,
+ * holding what it recorded, as any download does. */
+GST_START_TEST (test_lost_requirement_queues_recording)
+{
+  Dirs d ("requirement");
+  LiveCase live (d, Live::Hls);
+  g_autoptr (GError) error = nullptr;
+  GstOfflineDownloadManager *manager = GST_OFFLINE_DOWNLOAD_MANAGER (g_initable_new (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER,
+      nullptr, &error, "data-dir", d.data, "requirements", GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW, "min-free-space",
+      static_cast<guint64> (0), nullptr));
+  fail_unless (manager != nullptr, "%s", error ? error->message : "");
+  g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new ("lost", live.url.c_str ());
+  g_autoptr (GstOfflineDownload) added = gst_offline_download_manager_add_download (manager, request, &error);
+  fail_unless (added != nullptr, "%s", error ? error->message : "");
+  Holds two { d.data, "lost", 2 };
+  ot_wait_for_changes (d.data, holds, &two);
+  InState running { d.data, "lost", GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING };
+  ot_wait_for_changes (d.data, in_state, &running);
+  g_object_set (manager, "min-free-space", G_MAXUINT64 / 2, nullptr);
+  InState stopped { d.data, "lost", GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING, true };
+  ot_wait_for_changes (d.data, in_state, &stopped);
+  fail_if (status_number (d.data, "lost", "state") == 1, "the recording completed");
+  InState queued { d.data, "lost", GST_OFFLINE_DOWNLOAD_STATE_QUEUED };
+  fail_unless (in_state (&queued), "the recording is not queued");
+  g_object_unref (manager);
+  fail_unless (status_number (d.data, "lost", "recording") == 1, "not a recording");
+  fail_unless (status_number (d.data, "lost", "recorded_seconds") >= 2, "what it recorded is gone");
+}
+GST_END_TEST;
+
 /* `inspect` of a live stream says it is live, in text and JSON, lists its
  * tracks, and gives no size: what its manifest lists is a window that
  * slides, not a length. */
@@ -957,6 +1007,7 @@ live_recording_suite (void)
   tcase_add_test (tc, test_dash_time_shift_buffer);
   tcase_add_test (tc, test_dash_live_audio_choice);
   tcase_add_test (tc, test_inspect_live);
+  tcase_add_test (tc, test_lost_requirement_queues_recording);
   tcase_add_test (tc, test_dash_inspect_live);
   suite_add_tcase (s, tc);
   return s;
