@@ -205,8 +205,8 @@ GST_START_TEST (test_bad_manifests_fail_clearly)
       "MPD" },
     { "live.mpd", "<?xml version=\"1.0\"?><MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"dynamic\" "
       "availabilityStartTime=\"2020-01-01T00:00:00Z\" minimumUpdatePeriod=\"PT2S\"><Period id=\"0\" start=\"PT0S\">"
-      "<AdaptationSet mimeType=\"video/mp4\"><Representation id=\"v\" bandwidth=\"1\"><SegmentTemplate media=\"$Number$.m4s\" "
-      "duration=\"2\"/></Representation></AdaptationSet></Period></MPD>", "dynamic" },
+      "<AdaptationSet mimeType=\"video/mp4\"><Representation id=\"v\" bandwidth=\"1\"><BaseURL>v.mp4</BaseURL>"
+      "<SegmentBase indexRange=\"0-10\"/></Representation></AdaptationSet></Period></MPD>", "dynamic" },
     { "page.mpd", "<html><body>Not here</body></html>", "not a DASH manifest" },
   };
   for (const auto &c : cases) {

@@ -463,6 +463,55 @@ GST_START_TEST (test_template_time_bandwidth_and_offset)
 }
 GST_END_TEST;
 
+/* A live $Number$ template with @duration: the segments available at a
+ * given instant, numbered from @startNumber at availabilityStartTime plus
+ * the Period's start, within timeShiftBufferDepth; UTCTiming is read. */
+GST_START_TEST (test_live_template_duration)
+{
+  std::string xml = "<MPD type=\"dynamic\" availabilityStartTime=\"2020-01-01T00:00:00Z\" timeShiftBufferDepth=\"PT6S\">"
+      "<UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-iso:2014\" value=\"/time\"/><Period start=\"PT10S\">"
+      + video_with ("<SegmentTemplate timescale=\"1000\" duration=\"2000\" startNumber=\"5\" media=\"s$Number$\"/>")
+      + "</Period></MPD>";
+  g_autoptr (GError) error = nullptr;
+  auto mpd = parse_mpd (xml, kManifestUrl, &error, Dynamic::Accept);
+  fail_unless (mpd.has_value (), "%s", error ? error->message : "");
+  fail_unless_equals_int (mpd->utc_timings.size (), 1);
+  fail_unless_equals_string (mpd->utc_timings[0].value->c_str (), "/time");
+  gint64 start_us = *gst_offline::parse_xs_date_time ("2020-01-01T00:00:00Z");
+  fail_unless_equals_int64 (*mpd->availability_start_time_us, start_us);
+  const Period &period = mpd->periods[0];
+  const Representation &rep = period.adaptation_sets[0].representations[0];
+  auto at = [&] (double seconds) {
+    std::vector<MediaSegment> listed;
+    g_autoptr (GError) e = nullptr;
+    auto index = expand_live_segments (*mpd, period, rep, start_us + static_cast<gint64> (seconds * G_USEC_PER_SEC),
+        [&] (MediaSegment &&m, GError **) { listed.push_back (std::move (m)); return true; }, &e);
+    fail_unless (index.has_value (), "%s", e ? e->message : "");
+    return listed;
+  };
+  /* Before the Period, or before its first segment ended: nothing. */
+  fail_unless (at (5).empty ());
+  fail_unless (at (11.9).empty ());
+  /* 21 s: 11 s of the Period, five segments ended; 6 s of depth: the last three. */
+  auto listed = at (21);
+  fail_unless_equals_int (listed.size (), 3);
+  fail_unless_equals_uint64 (listed[0].number, 7);
+  fail_unless_equals_string (listed[0].url.c_str (), "http://example.com/dash/s7");
+  fail_unless_equals_int64 (listed[0].start_ns, 4 * GST_SECOND);
+  fail_unless_equals_uint64 (listed[2].number, 9);
+  fail_unless_equals_uint64 (listed[2].duration_ns, 2 * GST_SECOND);
+  /* Without a depth: every segment since the Period's start. */
+  Mpd deep = *mpd;
+  deep.time_shift_buffer_depth.reset ();
+  std::vector<MediaSegment> all;
+  fail_unless (expand_live_segments (deep, period, rep, start_us + 21 * G_USEC_PER_SEC,
+      [&] (MediaSegment &&m, GError **) { all.push_back (std::move (m)); return true; }, nullptr).has_value ());
+  fail_unless_equals_int (all.size (), 5);
+  fail_unless_equals_uint64 (all[0].number, 5);
+  fail_unless (!gst_offline::parse_xs_date_time ("yesterday").has_value ());
+}
+GST_END_TEST;
+
 GST_START_TEST (test_template_duration_only)
 {
   /* 7 s of 2 s segments from number 10: 4 segments, the last one partly
@@ -1300,6 +1349,7 @@ static Suite *dash_mpd_suite (void)
   tcase_add_test (tc, test_template_timeline_repeat_to_end);
   tcase_add_test (tc, test_template_time_bandwidth_and_offset);
   tcase_add_test (tc, test_template_duration_only);
+  tcase_add_test (tc, test_live_template_duration);
   tcase_add_test (tc, test_fill_template);
   tcase_add_test (tc, test_segment_list);
   tcase_add_test (tc, test_segment_base_and_sidx);

@@ -1,7 +1,8 @@
 /* End-to-end tests of live HLS and DASH recording: a live origin of the
  * test's own (tests/support/live-origin) publishes 1 s segments made by
  * ffmpeg as wall-clock time passes, in a sliding window of 6 (a media
- * playlist, or a dynamic MPD with SegmentTimeline and $Time$); the CLI records it
+ * playlist, or a dynamic MPD with SegmentTimeline and $Time$, or with
+ * $Number$ and @duration timed by the origin's clock); the CLI records it
  * (from the live edge or the start of the window, for a duration, until a
  * pause, across a SIGKILL, past an expired segment); the recording is then a
  * completed download whose playback without network decodes the frames of
@@ -80,6 +81,28 @@ make_dash_live (const std::string &dir)
                    "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact", "-seg_duration", "1",
                    "-use_timeline", "1", "-use_template", "1", "-media_seg_name",
                    "chunk-stream$RepresentationID$-$Time$.$ext$", "-f", "dash", "x.mpd" },
+      dir.c_str ());
+}
+
+/* The same in a SegmentTemplate with $Number$ and @duration, no
+ * SegmentTimeline (what ffmpeg writes without -use_timeline), with two
+ * audio languages (English 440 Hz, French 880 Hz), each its own
+ * AdaptationSet: Representations 0 (video), 1 (en) and 2 (fr). */
+void
+make_dash_numbered (const std::string &dir)
+{
+  g_mkdir_with_parents (dir.c_str (), 0700);
+  g_autofree gchar *video = g_strdup_printf ("testsrc2=size=320x240:rate=25:duration=%u", kClipSeconds);
+  g_autofree gchar *en = g_strdup_printf ("sine=frequency=440:sample_rate=44100:duration=%u", kClipSeconds);
+  g_autofree gchar *fr = g_strdup_printf ("sine=frequency=880:sample_rate=44100:duration=%u", kClipSeconds);
+  run_or_fail ({ "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", video, "-f",
+                   "lavfi", "-i", en, "-f", "lavfi", "-i", fr, "-map", "0:v", "-map", "1:a", "-map", "2:a", "-c:v",
+                   "libx264", "-preset", "veryfast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-bf", "0",
+                   "-pix_fmt", "yuv420p", "-threads", "1", "-c:a", "aac", "-aac_pns", "0", "-b:a", "64k", "-ac", "2",
+                   "-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra", "-map_metadata", "-1",
+                   "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact", "-seg_duration", "1",
+                   "-use_timeline", "0", "-use_template", "1", "-adaptation_sets", "id=0,streams=0 id=1,streams=1 id=2,streams=2",
+                   "-media_seg_name", "chunk-stream$RepresentationID$-$Number%05d$.$ext$", "-f", "dash", "x.mpd" },
       dir.c_str ());
 }
 
@@ -237,14 +260,32 @@ assert_plays_parts (const Dirs &d, const std::string &dir, const std::vector<Rec
     fail_unless (at == played.size (), "%zu video frames played, the recording holds %zu", played.size (), at);
 }
 
-/* A video-only live origin of `d`'s content/video, publishing 6 segments
- * at once, then one a second. */
+/* Whether download `id` of the index in `data_dir` is in `state` (with
+ * `left`: in another one), for ot_wait_for_changes(). */
+struct InState {
+  const gchar *data_dir;
+  const gchar *id;
+  GstOfflineDownloadState state;
+  bool left = false;
+};
+
+gboolean
+in_state (gpointer data)
+{
+  auto *s = static_cast<InState *> (data);
+  g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (s->data_dir, nullptr);
+  g_autoptr (GstOfflineDownload) download = index ? gst_offline_download_index_get_download (index, s->id, nullptr) : nullptr;
+  return download && (gst_offline_download_get_state (download) == s->state) != s->left;
+}
+
+/* A video-only live origin of `d`'s content/video, publishing `window`
+ * segments at once, then one every `period_ms`. */
 std::unique_ptr<LiveOrigin>
-video_origin (const Dirs &d)
+video_origin (const Dirs &d, guint window = kWindow, guint period_ms = 1000)
 {
   std::string video = d.in_content ("video");
   make_video (video);
-  return std::make_unique<LiveOrigin> (std::vector<LiveOrigin::Track> { { "video", video } }, kWindow, kWindow, 1000);
+  return std::make_unique<LiveOrigin> (std::vector<LiveOrigin::Track> { { "video", video } }, window, window, period_ms);
 }
 
 /* ot-decode of `uri` (the test's decoder) running without network in a
@@ -440,32 +481,6 @@ GST_START_TEST (test_edge_master_with_audio)
 }
 GST_END_TEST;
 
-/* 6 s from the start of the window: the oldest segment listed and the five
- * after it, nothing lost. */
-GST_START_TEST (test_from_window_start)
-{
-  Dirs d ("start");
-  auto origin = video_origin (d);
-  std::string url = origin->url ("/video/index.m3u8");
-  Cli r = run (d.data, { "download", url.c_str (), "--id", "start", "--duration", "6", "--live-from-start" });
-  ot_assert_exit (r, 0);
-  assert_completed_recording (d.data, "start", 6, 0);
-  auto videos = recorded (d.data, "start", "video");
-  fail_unless_equals_int (videos.size (), 6);
-  for (guint i = 0; i < videos.size (); i++)
-    fail_unless (videos[i].file == "seg" + std::to_string (i) + ".ts", "segment %u is %s", i, videos[i].file.c_str ());
-  g_autoptr (GPtrArray) offline = decode ("offline://start", d.data);
-  assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
-  /* Duration and seeking as VOD. */
-  g_autoptr (GPtrArray) seeked = decode ("offline://start", d.data, 3 * GST_SECOND);
-  gint64 duration = duration_of (seeked);
-  fail_unless (llabs (duration - static_cast<gint64> (6 * GST_SECOND)) < static_cast<gint64> (50 * GST_MSECOND),
-      "duration %" G_GINT64_FORMAT, duration);
-  auto after = frames_of (seeked, "video");
-  fail_unless (!after.empty () && after.size () <= 3 * 25 + 1, "%zu frames after a seek to 3 s", after.size ());
-}
-GST_END_TEST;
-
 /* A recording without a duration runs until `gst-offline pause`: then it
  * is a completed download of what it holds. */
 GST_START_TEST (test_pause_ends_recording)
@@ -507,65 +522,6 @@ GST_START_TEST (test_interrupt_ends_recording)
   assert_completed_recording (d.data, "interrupted", static_cast<double> (videos.size ()), 0);
   fail_unless (status_number (d.data, "interrupted", "stop_reason") == 0, "the stop reason stays set");
   g_autoptr (GPtrArray) offline = decode ("offline://interrupted", d.data);
-  assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
-}
-GST_END_TEST;
-
-/* The recording process is killed (SIGKILL) and started again once the
- * window has moved past what it recorded: it goes on with the oldest
- * segment listed, the media in between is missing and plays as a gap. */
-GST_START_TEST (test_killed_then_resumed)
-{
-  Dirs d ("killed");
-  auto origin = video_origin (d);
-  std::string url = origin->url ("/video/index.m3u8");
-  const gchar *argv[] = { "download", url.c_str (), "--id", "killed", "--duration", "10", "--live-from-start", nullptr };
-  GPid cli = ot_spawn_cli (d.data, argv);
-  origin->wait_served ("video", 3);
-  kill (cli, SIGKILL);
-  ot_wait_pid (cli);
-  guint last = *origin->served ("video").rbegin ();
-  /* Past the window: the first segment listed is after every one served. */
-  origin->wait_published (last + 2 + kWindow);
-  Cli r = run (d.data, { "download", url.c_str (), "--id", "killed", "--duration", "10", "--live-from-start" });
-  ot_assert_exit (r, 0);
-  auto videos = recorded (d.data, "killed", "video");
-  auto parts = parts_of (videos);
-  fail_unless_equals_int (parts.size (), 2);
-  guint resumed_at = g_ascii_strtoull (parts[1].front ().file.c_str () + 3, nullptr, 10);
-  guint stopped_at = g_ascii_strtoull (parts[0].back ().file.c_str () + 3, nullptr, 10);
-  double missing = resumed_at - stopped_at - 1;
-  fail_unless (missing >= 1, "resumed at %u after %u", resumed_at, stopped_at);
-  /* Every segment lasts 1 s, the ones missing too. */
-  guint64 expected = parts[0].back ().start + GST_SECOND + static_cast<guint64> (missing) * GST_SECOND;
-  fail_unless (parts[1].front ().start == expected, "resumed at %" G_GUINT64_FORMAT " ns, expected %" G_GUINT64_FORMAT,
-      parts[1].front ().start, expected);
-  assert_completed_recording (d.data, "killed", 10, missing);
-  g_autoptr (GPtrArray) offline = decode ("offline://killed", d.data);
-  assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
-}
-GST_END_TEST;
-
-/* A segment that answers 404 (it left the origin's window before it was
- * fetched): the recording goes on after it, 1 s is missing, and playback
- * leaves a 1 s gap. */
-GST_START_TEST (test_expired_segment)
-{
-  Dirs d ("expired");
-  auto origin = video_origin (d);
-  origin->drop (3);
-  std::string url = origin->url ("/video/index.m3u8");
-  Cli r = run (d.data, { "download", url.c_str (), "--id", "expired", "--duration", "6", "--live-from-start" });
-  ot_assert_exit (r, 0);
-  assert_completed_recording (d.data, "expired", 6, 1);
-  auto videos = recorded (d.data, "expired", "video");
-  auto parts = parts_of (videos);
-  fail_unless_equals_int (parts.size (), 2);
-  fail_unless (parts[0].back ().file == "seg2.ts" && parts[1].front ().file == "seg4.ts", "%s then %s",
-      parts[0].back ().file.c_str (), parts[1].front ().file.c_str ());
-  fail_unless (parts[1].front ().start == 4 * GST_SECOND, "after the gap at %" G_GUINT64_FORMAT,
-      parts[1].front ().start);
-  g_autoptr (GPtrArray) offline = decode ("offline://expired", d.data);
   assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
 }
 GST_END_TEST;
@@ -769,21 +725,21 @@ GST_END_TEST;
 /* DASH: a dynamic MPD whose SegmentTimelines list the last 6 s ($Time$,
  * startNumber left at 1 while the window slides), video and audio. */
 std::unique_ptr<LiveOrigin>
-dash_origin (const Dirs &d)
+dash_origin (const Dirs &d, guint window = kWindow, guint period_ms = 1000)
 {
   std::string dir = d.in_content ("dash");
   make_dash_live (dir);
-  return std::make_unique<LiveOrigin> (LiveOrigin::Dash {}, dir, kWindow, kWindow, 1000);
+  return std::make_unique<LiveOrigin> (LiveOrigin::Dash {}, dir, window, window, period_ms);
 }
 
 /* Both tracks of a DASH recording of `id` play offline as the decode of
  * the segments it fetched (each track's parts with its init segment). */
 void
-assert_dash_plays (const Dirs &d, const LiveOrigin &origin, const gchar *id)
+assert_dash_plays (const Dirs &d, const LiveOrigin &origin, const gchar *id, const char *audio)
 {
   std::string dir = d.in_content ("dash");
   g_autoptr (GPtrArray) offline = decode ((std::string ("offline://") + id).c_str (), d.data);
-  for (const char *track : { "0", "1" }) {
+  for (const char *track : { "0", audio }) {
     /* The files ffmpeg wrote them to. */
     auto segments = recorded_matching (d.data, id, std::string ("/chunk-stream") + track + "-");
     for (Recorded &s : segments) {
@@ -797,17 +753,192 @@ assert_dash_plays (const Dirs &d, const LiveOrigin &origin, const gchar *id)
   }
 }
 
-/* The origin's sequence numbers of the recorded video segments. */
-std::vector<int>
-dash_sequences (const LiveOrigin &origin, const std::vector<Recorded> &segments)
-{
-  std::vector<int> sequences;
-  for (const Recorded &s : segments) {
-    sequences.push_back (origin.sequence_of ("0", s.file));
-    fail_unless (sequences.back () >= 0, "%s is none of the origin's", s.file.c_str ());
+/* A live origin of either format and what a test asks of it: the URL to
+ * record, the origin's name of the main (video) track, and the recorded
+ * video segments with their sequence numbers at the origin. */
+enum class Live { Hls, DashTimeline, DashNumber };
+
+struct LiveCase {
+  const Dirs &d;
+  bool dash;
+  std::unique_ptr<LiveOrigin> origin;
+  std::string url;
+  std::string main;
+
+  /* An origin publishing `window` segments at once, then one every
+   * `period_ms` (a test that needs no more makes it long: the window it
+   * records from stays where it was). */
+  LiveCase (const Dirs &dirs, Live kind, guint window = kWindow, guint period_ms = 1000)
+      : d (dirs), dash (kind != Live::Hls), origin (make (dirs, kind, window, period_ms)),
+        url (origin->url (dash ? "/dash/live.mpd" : "/video/index.m3u8")), main (dash ? "0" : "video")
+  {
   }
-  return sequences;
+
+  static std::unique_ptr<LiveOrigin> make (const Dirs &dirs, Live kind, guint window, guint period_ms)
+  {
+    if (kind == Live::Hls)
+      return video_origin (dirs, window, period_ms);
+    if (kind == Live::DashTimeline)
+      return dash_origin (dirs, window, period_ms);
+    std::string dir = dirs.in_content ("dash");
+    make_dash_numbered (dir);
+    return std::make_unique<LiveOrigin> (LiveOrigin::Dash {}, dir, window, window, period_ms);
+  }
+
+  /* The recorded video segments of `id`, in play order. */
+  std::vector<Recorded> videos (const gchar *id) const
+  {
+    return recorded_matching (d.data, id, dash ? "/chunk-stream0-" : "/video/");
+  }
+
+  /* Their sequence numbers at the origin (0 its first segment). */
+  std::vector<int> sequences (const std::vector<Recorded> &segments) const
+  {
+    std::vector<int> result;
+    for (const Recorded &s : segments) {
+      result.push_back (origin->sequence_of (main, s.file));
+      fail_unless (result.back () >= 0, "%s is none of the origin's", s.file.c_str ());
+    }
+    return result;
+  }
+
+  /* Every track of `id` plays offline as the decode of the segments it
+   * fetched (DASH: the Representations `audio` names the audio of). */
+  void assert_plays (const gchar *id, const char *audio = "1") const
+  {
+    if (dash) {
+      assert_dash_plays (d, *origin, id, audio);
+      return;
+    }
+    g_autoptr (GPtrArray) offline = decode ((std::string ("offline://") + id).c_str (), d.data);
+    assert_plays_parts (d, d.in_content ("video"), videos (id), "video", offline);
+  }
+};
+
+/* 6 s from the start of the window: the oldest segment listed and the five
+ * after it, nothing lost; it plays as VOD, with its duration and seeking. */
+void
+check_from_window_start (bool dash)
+{
+  Dirs d (dash ? "dash-start" : "start");
+  /* The window stays [0, 6) (no segment is published while it records):
+   * its start does not depend on how soon the recording begins. */
+  LiveCase live (d, dash ? Live::DashTimeline : Live::Hls, kWindow, G_MAXINT);
+  Cli r = run (d.data, { "download", live.url.c_str (), "--id", "start", "--duration", "6", "--live-from-start" });
+  ot_assert_exit (r, 0);
+  assert_completed_recording (d.data, "start", 6, 0);
+  auto sequences = live.sequences (live.videos ("start"));
+  fail_unless_equals_int (sequences.size (), 6);
+  for (guint i = 0; i < sequences.size (); i++)
+    fail_unless_equals_int (sequences[i], i);
+  live.assert_plays ("start");
+  g_autoptr (GPtrArray) seeked = decode ("offline://start", d.data, 3 * GST_SECOND);
+  gint64 duration = duration_of (seeked);
+  fail_unless (llabs (duration - static_cast<gint64> (6 * GST_SECOND)) < static_cast<gint64> (50 * GST_MSECOND),
+      "duration %" G_GINT64_FORMAT, duration);
+  auto after = frames_of (seeked, "video");
+  fail_unless (!after.empty () && after.size () <= 3 * 25 + 1, "%zu frames after a seek to 3 s", after.size ());
 }
+
+GST_START_TEST (test_from_window_start)
+{
+  check_from_window_start (false);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_dash_from_window_start)
+{
+  check_from_window_start (true);
+}
+GST_END_TEST;
+
+/* The recording process is killed (SIGKILL) and started again once the
+ * window has moved past what it recorded: it goes on at the live edge (not
+ * at the oldest segment listed, which is about to leave the window too;
+ * --live-from-start chose only where it began), after a gap as long as
+ * the media in between (DASH segments are numbered by presentation time,
+ * not by the MPD's startNumber, which this origin leaves at 1), in a new
+ * period; `status` counts the missing seconds, and playback leaves a gap
+ * of that length with every recorded frame at its time. */
+void
+check_killed_then_resumed (bool dash)
+{
+  Dirs d (dash ? "dash-killed" : "killed");
+  LiveCase live (d, dash ? Live::DashTimeline : Live::Hls);
+  const gchar *argv[] = { "download", live.url.c_str (), "--id", "killed", "--duration", "10", "--live-from-start", nullptr };
+  GPid cli = ot_spawn_cli (d.data, argv);
+  live.origin->wait_served (live.main, 3);
+  kill (cli, SIGKILL);
+  ot_wait_pid (cli);
+  guint last = *live.origin->served (live.main).rbegin ();
+  /* Past the window: the first segment listed is after every one served. */
+  guint published = last + 2 + kWindow;
+  live.origin->wait_published (published);
+  Cli r = run (d.data, { "download", live.url.c_str (), "--id", "killed", "--duration", "10", "--live-from-start" });
+  ot_assert_exit (r, 0);
+  auto videos = live.videos ("killed");
+  auto parts = parts_of (videos);
+  fail_unless_equals_int (parts.size (), 2);
+  int stopped_at = live.sequences (parts[0]).back ();
+  int resumed_at = live.sequences (parts[1]).front ();
+  /* The live edge of a window of `published` segments or later: three
+   * target durations back (HLS), four segment durations (DASH). */
+  int edge = static_cast<int> (published) - (dash ? 4 : 3);
+  fail_unless (resumed_at >= edge, "resumed at %d after %d, not at the live edge (%d or later)", resumed_at,
+      stopped_at, edge);
+  guint64 missing = static_cast<guint64> (resumed_at - stopped_at - 1);
+  /* Every segment lasts 1 s, the ones missing too. */
+  fail_unless (parts[1].front ().start == parts[0].back ().start + (missing + 1) * GST_SECOND,
+      "resumed at %" G_GUINT64_FORMAT " ns, expected %" G_GUINT64_FORMAT, parts[1].front ().start,
+      parts[0].back ().start + (missing + 1) * GST_SECOND);
+  assert_completed_recording (d.data, "killed", 10, static_cast<double> (missing));
+  live.assert_plays ("killed");
+}
+
+GST_START_TEST (test_killed_then_resumed)
+{
+  check_killed_then_resumed (false);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_dash_killed_then_resumed)
+{
+  check_killed_then_resumed (true);
+}
+GST_END_TEST;
+
+/* A segment the window lists that answers 404 (gone from the origin
+ * before it was fetched): the recording goes on right after it, 1 s is
+ * missing, and playback leaves a 1 s gap, in every track. */
+void
+check_expired_segment (bool dash)
+{
+  Dirs d (dash ? "dash-expired" : "expired");
+  /* The window stays [0, 7), as above. */
+  LiveCase live (d, dash ? Live::DashTimeline : Live::Hls, kWindow + 1, G_MAXINT);
+  live.origin->drop (3);
+  Cli r = run (d.data, { "download", live.url.c_str (), "--id", "expired", "--duration", "6", "--live-from-start" });
+  ot_assert_exit (r, 0);
+  assert_completed_recording (d.data, "expired", 6, 1);
+  auto parts = parts_of (live.videos ("expired"));
+  fail_unless_equals_int (parts.size (), 2);
+  auto before = live.sequences (parts[0]), after = live.sequences (parts[1]);
+  fail_unless (before.back () == 2 && after.front () == 4, "%d then %d", before.back (), after.front ());
+  fail_unless (parts[1].front ().start == 4 * GST_SECOND, "after the gap at %" G_GUINT64_FORMAT, parts[1].front ().start);
+  live.assert_plays ("expired");
+}
+
+GST_START_TEST (test_expired_segment)
+{
+  check_expired_segment (false);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_dash_expired_segment)
+{
+  check_expired_segment (true);
+}
+GST_END_TEST;
 
 /* 8 s from the live edge of a dynamic MPD: it starts four segment
  * durations back from the end of the window (dash.js's default; the MPD
@@ -816,110 +947,148 @@ dash_sequences (const LiveOrigin &origin, const std::vector<Recorded> &segments)
 GST_START_TEST (test_dash_edge)
 {
   Dirs d ("dash-edge");
-  auto origin = dash_origin (d);
-  std::string url = origin->url ("/dash/live.mpd");
-  Cli r = run (d.data, { "download", url.c_str (), "--id", "dedge", "--duration", "8" });
+  LiveCase live (d, Live::DashTimeline);
+  Cli r = run (d.data, { "download", live.url.c_str (), "--id", "dedge", "--duration", "8" });
   ot_assert_exit (r, 0);
   fail_unless (r.out.find ("recording completed") != std::string::npos, "%s", r.out.c_str ());
   assert_completed_recording (d.data, "dedge", 8, 0);
-  auto videos = recorded_matching (d.data, "dedge", "/chunk-stream0-");
-  auto sequences = dash_sequences (*origin, videos);
+  auto videos = live.videos ("dedge");
+  auto sequences = live.sequences (videos);
   /* The window was [0, 6) or later: four back from its end is 2 or later. */
   fail_unless (sequences.front () >= static_cast<int> (kWindow) - 4, "the recording starts at %d, not at the live edge",
       sequences.front ());
   for (size_t i = 1; i < sequences.size (); i++)
     fail_unless_equals_int (sequences[i], sequences[i - 1] + 1);
   fail_unless (videos.size () >= 8 && videos.size () <= 9, "%zu video segments", videos.size ());
-  assert_dash_plays (d, *origin, "dedge");
+  live.assert_plays ("dedge");
 }
 GST_END_TEST;
 
-/* 6 s from the start of the DASH window: its oldest segment and the five
- * after it, nothing lost; as VOD, with its duration. */
-GST_START_TEST (test_dash_from_window_start)
+/* A dynamic MPD whose SegmentTemplate has $Number$ and @duration and no
+ * SegmentTimeline: its window is the time, read from the origin's own
+ * clock (the MPD's UTCTiming), so the recorder sees exactly the segments
+ * published. 6 s from the live edge (four segment durations back from the
+ * newest available), one segment after the other, every track; it plays
+ * offline. */
+GST_START_TEST (test_dash_number_edge)
 {
-  Dirs d ("dash-start");
-  auto origin = dash_origin (d);
-  std::string url = origin->url ("/dash/live.mpd");
-  Cli r = run (d.data, { "download", url.c_str (), "--id", "dstart", "--duration", "6", "--live-from-start" });
+  Dirs d ("dash-number");
+  LiveCase live (d, Live::DashNumber);
+  Cli r = run (d.data, { "download", live.url.c_str (), "--id", "number", "--duration", "6" });
   ot_assert_exit (r, 0);
-  assert_completed_recording (d.data, "dstart", 6, 0);
-  auto sequences = dash_sequences (*origin, recorded_matching (d.data, "dstart", "/chunk-stream0-"));
-  fail_unless_equals_int (sequences.size (), 6);
-  for (guint i = 0; i < sequences.size (); i++)
-    fail_unless_equals_int (sequences[i], i);
-  assert_dash_plays (d, *origin, "dstart");
-  g_autoptr (GPtrArray) seeked = decode ("offline://dstart", d.data, 3 * GST_SECOND);
-  gint64 duration = duration_of (seeked);
-  fail_unless (llabs (duration - static_cast<gint64> (6 * GST_SECOND)) < static_cast<gint64> (50 * GST_MSECOND),
-      "duration %" G_GINT64_FORMAT, duration);
+  assert_completed_recording (d.data, "number", 6, 0);
+  auto videos = live.videos ("number");
+  auto sequences = live.sequences (videos);
+  fail_unless (sequences.front () >= static_cast<int> (kWindow) - 4, "the recording starts at %d, not at the live edge",
+      sequences.front ());
+  for (size_t i = 1; i < sequences.size (); i++)
+    fail_unless_equals_int (sequences[i], sequences[i - 1] + 1);
+  fail_unless (videos.size () >= 6 && videos.size () <= 7, "%zu video segments", videos.size ());
+  live.assert_plays ("number");
 }
 GST_END_TEST;
 
-/* A DASH segment that answers 404 (gone from the origin before it was
- * fetched): 1 s missing, a gap in playback, the recording goes on after it
- * in both tracks. */
-GST_START_TEST (test_dash_expired_segment)
+/* --live-from-start honours @timeShiftBufferDepth: a SegmentTimeline that
+ * still lists 6 s when its depth is 2 s starts with the oldest segment that
+ * ended within 2 s of its end (3 back), not at its oldest segment. */
+GST_START_TEST (test_dash_time_shift_buffer)
 {
-  Dirs d ("dash-expired");
-  auto origin = dash_origin (d);
-  origin->drop (3);
-  std::string url = origin->url ("/dash/live.mpd");
-  Cli r = run (d.data, { "download", url.c_str (), "--id", "dexpired", "--duration", "6", "--live-from-start" });
+  Dirs d ("dash-depth");
+  LiveCase live (d, Live::DashTimeline);
+  live.origin->set_time_shift_buffer_depth (2);
+  Cli r = run (d.data, { "download", live.url.c_str (), "--id", "depth", "--duration", "4", "--live-from-start" });
   ot_assert_exit (r, 0);
-  assert_completed_recording (d.data, "dexpired", 6, 1);
-  auto videos = recorded_matching (d.data, "dexpired", "/chunk-stream0-");
-  auto parts = parts_of (videos);
-  fail_unless_equals_int (parts.size (), 2);
-  auto before = dash_sequences (*origin, parts[0]), after = dash_sequences (*origin, parts[1]);
-  fail_unless (before.back () == 2 && after.front () == 4, "%d then %d", before.back (), after.front ());
-  fail_unless (parts[1].front ().start == 4 * GST_SECOND, "after the gap at %" G_GUINT64_FORMAT, parts[1].front ().start);
-  assert_dash_plays (d, *origin, "dexpired");
+  assert_completed_recording (d.data, "depth", 4, 0);
+  auto sequences = live.sequences (live.videos ("depth"));
+  fail_unless (sequences.front () >= static_cast<int> (kWindow) - 3,
+      "the recording starts at %d, older than the time-shift buffer", sequences.front ());
+  live.assert_plays ("depth");
 }
 GST_END_TEST;
 
-/* A DASH recording killed (SIGKILL) and started again once the window has
- * moved past it: it goes on with the oldest segment listed after a gap as
- * long as the segments it lost (segments are numbered by presentation
- * time, not by the MPD's startNumber, which this origin leaves at 1), in a
- * new period, and both tracks play offline. */
-GST_START_TEST (test_dash_killed_then_resumed)
+/* --audio chooses among a live MPD's tracks by the rule VOD downloads
+ * follow: `--audio fr` records the video and the French audio only (no
+ * segment of the English one is fetched), and both play offline. */
+GST_START_TEST (test_dash_live_audio_choice)
 {
-  Dirs d ("dash-killed");
-  auto origin = dash_origin (d);
-  std::string url = origin->url ("/dash/live.mpd");
-  const gchar *argv[] = { "download", url.c_str (), "--id", "dkilled", "--duration", "10", "--live-from-start", nullptr };
-  GPid cli = ot_spawn_cli (d.data, argv);
-  origin->wait_served ("0", 3);
-  kill (cli, SIGKILL);
-  ot_wait_pid (cli);
-  guint last = *origin->served ("0").rbegin ();
-  origin->wait_published (last + 2 + kWindow);
-  Cli r = run (d.data, { "download", url.c_str (), "--id", "dkilled", "--duration", "10", "--live-from-start" });
+  Dirs d ("dash-audio");
+  LiveCase live (d, Live::DashNumber);
+  Cli r = run (d.data, { "download", live.url.c_str (), "--id", "french", "--duration", "3", "--audio", "fr" });
   ot_assert_exit (r, 0);
-  auto videos = recorded_matching (d.data, "dkilled", "/chunk-stream0-");
-  auto parts = parts_of (videos);
-  fail_unless_equals_int (parts.size (), 2);
-  int stopped_at = origin->sequence_of ("0", parts[0].back ().file);
-  int resumed_at = origin->sequence_of ("0", parts[1].front ().file);
-  fail_unless (resumed_at > stopped_at + 1, "resumed at %d after %d", resumed_at, stopped_at);
-  guint64 missing = static_cast<guint64> (resumed_at - stopped_at - 1);
-  fail_unless (parts[1].front ().start == parts[0].back ().start + (missing + 1) * GST_SECOND,
-      "resumed at %" G_GUINT64_FORMAT " ns", parts[1].front ().start);
-  assert_completed_recording (d.data, "dkilled", 10, static_cast<double> (missing));
-  assert_dash_plays (d, *origin, "dkilled");
+  assert_completed_recording (d.data, "french", 3, 0);
+  fail_unless (live.origin->served ("1").empty (), "%zu English segments fetched", live.origin->served ("1").size ());
+  fail_unless (live.origin->served ("2").size () >= 3, "%zu French segments fetched", live.origin->served ("2").size ());
+  live.assert_plays ("french", "2");
 }
 GST_END_TEST;
 
-/* A dynamic MPD is refused clearly where nothing records it. */
-GST_START_TEST (test_dash_inspect_refuses_live)
+/* A requirement no longer met while a recording runs (free storage: the
+ * manager's min-free-space raised past what the disk has) is no one's
+ * choice to end it: the recording is not completed but waits, queued,
+ * holding what it recorded, as any download does. */
+GST_START_TEST (test_lost_requirement_queues_recording)
 {
-  Dirs d ("dash-inspect");
-  auto origin = dash_origin (d);
-  std::string url = origin->url ("/dash/live.mpd");
-  Cli r = run (d.data, { "inspect", url.c_str () });
-  fail_if (r.status == 0, "inspect of a live MPD succeeded: %s", r.out.c_str ());
-  fail_unless (r.err.find ("can only be recorded") != std::string::npos, "%s", r.err.c_str ());
+  Dirs d ("requirement");
+  LiveCase live (d, Live::Hls);
+  g_autoptr (GError) error = nullptr;
+  GstOfflineDownloadManager *manager = GST_OFFLINE_DOWNLOAD_MANAGER (g_initable_new (GST_OFFLINE_TYPE_DOWNLOAD_MANAGER,
+      nullptr, &error, "data-dir", d.data, "requirements", GST_OFFLINE_REQUIREMENTS_STORAGE_NOT_LOW, "min-free-space",
+      static_cast<guint64> (0), nullptr));
+  fail_unless (manager != nullptr, "%s", error ? error->message : "");
+  g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new ("lost", live.url.c_str ());
+  g_autoptr (GstOfflineDownload) added = gst_offline_download_manager_add_download (manager, request, &error);
+  fail_unless (added != nullptr, "%s", error ? error->message : "");
+  Holds two { d.data, "lost", 2 };
+  ot_wait_for_changes (d.data, holds, &two);
+  InState running { d.data, "lost", GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING };
+  ot_wait_for_changes (d.data, in_state, &running);
+  g_object_set (manager, "min-free-space", G_MAXUINT64 / 2, nullptr);
+  InState stopped { d.data, "lost", GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING, true };
+  ot_wait_for_changes (d.data, in_state, &stopped);
+  fail_if (status_number (d.data, "lost", "state") == 1, "the recording completed");
+  InState queued { d.data, "lost", GST_OFFLINE_DOWNLOAD_STATE_QUEUED };
+  fail_unless (in_state (&queued), "the recording is not queued");
+  g_object_unref (manager);
+  fail_unless (status_number (d.data, "lost", "recording") == 1, "not a recording");
+  fail_unless (status_number (d.data, "lost", "recorded_seconds") >= 2, "what it recorded is gone");
+}
+GST_END_TEST;
+
+/* `inspect` of a live stream says it is live, in text and JSON, lists its
+ * tracks, and gives no size: what its manifest lists is a window that
+ * slides, not a length. */
+void
+check_inspect_live (Live kind)
+{
+  Dirs d (kind == Live::Hls ? "inspect-hls" : "inspect-dash");
+  LiveCase live (d, kind);
+  Cli r = run (d.data, { "inspect", live.url.c_str () });
+  ot_assert_exit (r, 0);
+  fail_unless (r.out.find ("\nlive: ") != std::string::npos, "inspect does not say live: %s", r.out.c_str ());
+  fail_unless (r.out.find (", ?\n") != std::string::npos, "a size for a live stream: %s", r.out.c_str ());
+  Cli json = run (d.data, { "inspect", live.url.c_str (), "--json" });
+  ot_assert_exit (json, 0);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  fail_unless (json_parser_load_from_data (parser, json.out.c_str (), -1, nullptr), "%s", json.out.c_str ());
+  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+  fail_unless (json_object_get_boolean_member (o, "live"), "%s", json.out.c_str ());
+  JsonArray *tracks = json_object_get_array_member (o, "tracks");
+  fail_unless (json_array_get_length (tracks) >= 1, "%s", json.out.c_str ());
+  for (guint i = 0; i < json_array_get_length (tracks); i++)
+    fail_unless (json_object_get_null_member (json_array_get_object_element (tracks, i), "size"), "%s", json.out.c_str ());
+  fail_unless (json_object_get_null_member (json_object_get_object_member (o, "selection"), "size"), "%s",
+      json.out.c_str ());
+}
+
+GST_START_TEST (test_inspect_live)
+{
+  check_inspect_live (Live::Hls);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_dash_inspect_live)
+{
+  check_inspect_live (Live::DashTimeline);
 }
 GST_END_TEST;
 
@@ -944,7 +1113,12 @@ live_recording_suite (void)
   tcase_add_test (tc, test_dash_from_window_start);
   tcase_add_test (tc, test_dash_expired_segment);
   tcase_add_test (tc, test_dash_killed_then_resumed);
-  tcase_add_test (tc, test_dash_inspect_refuses_live);
+  tcase_add_test (tc, test_dash_number_edge);
+  tcase_add_test (tc, test_dash_time_shift_buffer);
+  tcase_add_test (tc, test_dash_live_audio_choice);
+  tcase_add_test (tc, test_inspect_live);
+  tcase_add_test (tc, test_lost_requirement_queues_recording);
+  tcase_add_test (tc, test_dash_inspect_live);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -323,6 +323,8 @@ class PythonApiTest(unittest.TestCase):
         else:
             self.assertGreater(helper.get_duration(), Gst.SECOND)
             self.assertLess(helper.get_duration(), 60 * Gst.SECOND)
+        # None of these is a live stream (those are recorded: test-live-recording).
+        self.assertFalse(helper.is_live())
         # Sizes before downloading: the property on each track, the total of a selection;
         # measured without blocking (as an application on a main loop), then blocking: the same.
         self.assertTrue(call_async(lambda done: helper.measure_async(None, done), helper.measure_finish))

@@ -107,6 +107,8 @@ JsonNode *tracks_to_json (GstOfflineDownloadHelper *helper, const char *url, GPt
   json_builder_add_string_value (b, url);
   json_builder_set_member_name (b, "type");
   json_builder_add_string_value (b, gst_offline_download_type_to_string (gst_offline_download_helper_get_download_type (helper)));
+  json_builder_set_member_name (b, "live");
+  json_builder_add_boolean_value (b, gst_offline_download_helper_is_live (helper));
   json_builder_set_member_name (b, "tracks");
   json_builder_begin_array (b);
   for (guint i = 0; i < tracks->len; i++) {
@@ -295,6 +297,9 @@ command_inspect (Context &ctx, int argc, char **argv)
     return kExitSuccess;
   }
   printf ("%s: %s\n", url, gst_offline_download_type_to_string (gst_offline_download_helper_get_download_type (helper)));
+  /* What a live manifest lists is a window that slides: no length, no size. */
+  if (gst_offline_download_helper_is_live (helper))
+    printf ("live: a download records it (--duration, --live-from-start); its length and size are unknown\n");
   if (tracks->len == 0)
     printf ("a single media file: no tracks to choose\n");
   for (guint i = 0; i < tracks->len; i++) {

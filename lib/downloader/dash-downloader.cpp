@@ -9,6 +9,8 @@
 #include "index/playback-plan.h"
 #include "manifest/dash/mpd-parser.h"
 #include "manifest/dash/sidx.h"
+#include "manifest/dash/xs-duration.h"
+#include "manifest/url-reference.h"
 #include "http/http-request.h"
 #include "tracks/track-size.h"
 
@@ -230,8 +232,8 @@ bool DashDownloader::protect (Track &t, const dash::Representation &rep, GError 
   return true;
 }
 
-/* What a live MPD's Representation must be for its segments to be listed
- * without a wall clock: a SegmentTemplate with a SegmentTimeline. */
+/* What a live MPD's Representation must be for its segments to be listed:
+ * a SegmentTemplate (with a SegmentTimeline, or @duration and a clock). */
 bool DashDownloader::check_recordable (const dash::Period &period, const dash::Representation &rep, GError **error)
 {
   if (!mpd_->is_dynamic ())
@@ -242,12 +244,13 @@ bool DashDownloader::check_recordable (const dash::Period &period, const dash::R
         rep.id.c_str (), record_.uri.c_str ());
     return false;
   }
-  if (!rep.segments.timeline && !period.duration) {
-    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_UNSUPPORTED,
-        "Representation '%s' of the live (dynamic) MPD %s has a SegmentTemplate without a SegmentTimeline "
-        "($Number$ and @duration): recording one is not supported yet", rep.id.c_str (), record_.uri.c_str ());
+  if (!rep.segments.timeline && !rep.segments.duration) {
+    g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+        "Representation '%s' of the live (dynamic) MPD %s has a SegmentTemplate with neither a SegmentTimeline "
+        "nor @duration", rep.id.c_str (), record_.uri.c_str ());
     return false;
   }
+  (void) period;
   return true;
 }
 
@@ -328,17 +331,81 @@ void DashDownloader::reload_mpd ()
       return;
     }
     mpd_ = std::move (mpd);
-    std::vector<LiveWindow> windows;
-    if (!live_windows (&windows, &error))
-      done (nullptr, error);
+    auto list = [this, done = std::move (done)] (gint64 now_us) {
+      g_autoptr (GError) error = nullptr;
+      std::vector<LiveWindow> windows;
+      if (!live_windows (&windows, now_us, &error))
+        done (nullptr, error);
+      else
+        done (&windows, nullptr);
+    };
+    if (needs_clock ())
+      read_clock (0, std::move (list));
     else
-      done (&windows, nullptr);
+      list (0);
   });
+}
+
+/* Whether a recorded Representation's window depends on the time. */
+bool DashDownloader::needs_clock () const
+{
+  return std::any_of (live_chosen_.begin (), live_chosen_.end (), [this] (size_t i) {
+    const Chosen &c = chosen_[i];
+    const dash::SegmentInfo &info = mpd_->periods[c.period].adaptation_sets[c.set].representations[c.representation].segments;
+    return info.kind == dash::SegmentKind::Template && !info.timeline;
+  });
+}
+
+/* "Now" for the window: from the MPD's first UTCTiming (from `timing` on)
+ * that answers, else from the context's clock. */
+void DashDownloader::read_clock (size_t timing, std::function<void (gint64 now_us)> done)
+{
+  for (; timing < mpd_->utc_timings.size (); timing++) {
+    const dash::Descriptor &utc = mpd_->utc_timings[timing];
+    const std::string &scheme = utc.scheme_id_uri;
+    if (scheme == "urn:mpeg:dash:utc:direct:2014") {
+      if (auto now = parse_xs_date_time (utc.value.value_or (""))) {
+        done (*now);
+        return;
+      }
+      GST_WARNING ("%s: UTCTiming direct value '%s' is no xs:dateTime", record_.id.c_str (), utc.value.value_or ("").c_str ());
+      continue;
+    }
+    if (scheme != "urn:mpeg:dash:utc:http-iso:2014" && scheme != "urn:mpeg:dash:utc:http-xsdate:2014")
+      continue;
+    std::string why;
+    auto url = resolve_url_reference (mpd_->base_url, utc.value.value_or (""), &why);
+    if (!url) {
+      GST_WARNING ("%s: UTCTiming '%s': %s", record_.id.c_str (), utc.value.value_or ("").c_str (), why.c_str ());
+      continue;
+    }
+    HttpRequest request;
+    request.url = *url;
+    request.headers = record_.headers;
+    request.retry = context_.retry;
+    request.max_size = 4096;
+    request.what = "cannot read the time of the live MPD";
+    http_request_async (std::move (request), cancellable_,
+        [this, timing, done = std::move (done)] (HttpResponse *response, const GError *error) mutable {
+          std::optional<gint64> now;
+          if (!error)
+            now = parse_xs_date_time (response->body);
+          if (now) {
+            done (*now);
+            return;
+          }
+          GST_WARNING ("%s: UTCTiming %s gave no time: %s", record_.id.c_str (), mpd_->utc_timings[timing].value->c_str (),
+              error ? error->message : "its answer is no xs:dateTime");
+          read_clock (timing + 1, std::move (done));
+        });
+    return;
+  }
+  done (context_.now_us ? context_.now_us () : g_get_real_time ());
 }
 
 /* What each recorded Representation's SegmentTemplate lists now, numbered
  * by media time (see dash-downloader.h). */
-bool DashDownloader::live_windows (std::vector<LiveWindow> *windows, GError **error)
+bool DashDownloader::live_windows (std::vector<LiveWindow> *windows, gint64 now_us, GError **error)
 {
   for (size_t i = 0; i < live_chosen_.size (); i++) {
     const Chosen &c = chosen_[live_chosen_[i]];
@@ -349,12 +416,23 @@ bool DashDownloader::live_windows (std::vector<LiveWindow> *windows, GError **er
     std::map<guint64, guint64> &numbers = live_numbers_[i];
     LiveWindow w;
     std::vector<dash::MediaSegment> listed;
-    auto index = dash::expand_segments (period, rep, [&] (dash::MediaSegment &&m, GError **) {
+    auto index = dash::expand_live_segments (*mpd_, period, rep, now_us, [&] (dash::MediaSegment &&m, GError **) {
       listed.push_back (std::move (m));
       return true;
     }, error);
     if (!index)
       return false;
+    /* Listed but ended more than the time-shift buffer before the
+     * window's end (5.3.9.5.3: available until its end plus the depth):
+     * no longer available, not to be recorded from the window's start. */
+    if (mpd_->time_shift_buffer_depth && !listed.empty ()) {
+      const dash::MediaSegment &last = listed.back ();
+      gint64 end = last.start_ns + static_cast<gint64> (last.duration_ns);
+      gint64 oldest = end - static_cast<gint64> (MIN (*mpd_->time_shift_buffer_depth, static_cast<guint64> (G_MAXINT64)));
+      listed.erase (std::remove_if (listed.begin (), listed.end (), [oldest] (const dash::MediaSegment &m) {
+        return m.start_ns + static_cast<gint64> (m.duration_ns) < oldest;
+      }), listed.end ());
+    }
     std::optional<SegmentSpec> init;
     if (index->init)
       init = segment_spec (index->init->url, http_range (index->init->range));

@@ -19,10 +19,15 @@
  * starts: @suggestedPresentationDelay back from the end of the window when
  * the MPD has one (ExoPlayer too), else four (usual: the median) segment durations (dash.js's
  * liveDelayFragmentCount; ExoPlayer's own fallback is 30 s, more than most
- * windows hold). Refused with UNSUPPORTED: a live MPD of several Periods,
- * SegmentBase or SegmentList Representations in one, and a template with
- * neither a SegmentTimeline nor a Period end (@duration and $Number$ only:
- * its window would be computed from the wall clock).
+ * windows hold). A template with @duration and no SegmentTimeline lists
+ * the segments available now (dash::expand_live_segments): "now" is the
+ * MPD's UTCTiming (urn:mpeg:dash:utc:http-iso, http-xsdate or direct
+ * :2014, read at every reload, as dash.js and ExoPlayer sync to it), else
+ * the context's clock (DownloaderContext::now_us: the system's). With
+ * --live-from-start a SegmentTimeline's segments that ended more than
+ * @timeShiftBufferDepth before its end are not recorded (no longer
+ * available, though still listed). Refused with UNSUPPORTED: a live MPD
+ * of several Periods, SegmentBase or SegmentList Representations in one.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
@@ -60,7 +65,9 @@ class DashDownloader : public AdaptiveDownloader {
   bool check_recordable (const dash::Period &period, const dash::Representation &rep, GError **error);
   void start_recording ();
   void reload_mpd ();
-  bool live_windows (std::vector<LiveWindow> *windows, GError **error);
+  bool needs_clock () const;
+  void read_clock (size_t timing, std::function<void (gint64 now_us)> done);
+  bool live_windows (std::vector<LiveWindow> *windows, gint64 now_us, GError **error);
   bool draw_plan (Plan *plan, playback_plan::Writer &segments, GError **error) override;
   void drop_segment_lists () override;
 

@@ -30,6 +30,11 @@ struct DownloaderContext {
   guint segment_parallelism; /* segments (or merged ranges) fetched at once */
   /* Keeps the keys downloads acquire, in its DRM store. */
   GstOfflineLicenseManager *licenses;
+  /* The clock a live recording whose window depends on the time (a DASH
+   * $Number$ template with @duration) reads when its manifest names no
+   * time source of its own (UTCTiming): microseconds since the Unix
+   * epoch. A seam for tests; empty: the system's real time. */
+  std::function<gint64 ()> now_us = {};
 };
 
 /* How far a download has come. */

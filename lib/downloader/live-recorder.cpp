@@ -165,6 +165,9 @@ void LiveRecorder::on_windows (std::vector<LiveWindow> *windows, const GError *e
     choose_start (*windows);
   changed_ = false;
   ended_ = true;
+  std::optional<guint64> main_edge;
+  if (!windows->front ().segments.empty ())
+    main_edge = live_edge (windows->front ());
   for (guint i = 0; i < states_.size (); i++) {
     TrackState &state = states_[i];
     const LiveWindow &window = (*windows)[i];
@@ -174,8 +177,22 @@ void LiveRecorder::on_windows (std::vector<LiveWindow> *windows, const GError *e
       continue;
     guint64 td = window.target_duration_ns > 0 ? window.target_duration_ns : target_duration_ns_;
     guint64 first = window.segments.front ().sequence;
-    if (*state.next_sequence < first)
-      skip_to (state, first, td);
+    if (*state.next_sequence < first) {
+      /* The window moved past the next segment (a restart, failed
+       * reloads, a recorder fallen behind): go on at the live edge, as a
+       * recording starts, not at the window's oldest segment, which is
+       * about to leave it too. The main track's edge, so that the tracks
+       * go on together; the listed segments skipped count as missing
+       * with their own durations. */
+      guint64 edge = main_edge.value_or (live_edge (window));
+      edge = CLAMP (edge, first, window.segments.back ().sequence);
+      for (const LiveSegment &segment : window.segments) {
+        if (segment.sequence >= edge)
+          break;
+        state.listed[segment.sequence] = segment.duration_ns;
+      }
+      skip_to (state, edge, td);
+    }
     guint64 queued_ns = 0;
     for (const LiveSegment &segment : window.segments) {
       if (segment.sequence < *state.next_sequence)
@@ -204,6 +221,23 @@ void LiveRecorder::on_windows (std::vector<LiveWindow> *windows, const GError *e
   fetch_next ();
 }
 
+/* The live edge of a window as players join it (see live-recorder.h): the
+ * segment in which its last edge delay begins. */
+guint64 LiveRecorder::live_edge (const LiveWindow &window) const
+{
+  guint64 td = window.target_duration_ns > 0 ? window.target_duration_ns : target_duration_ns_;
+  guint64 delay = window.edge_delay_ns.value_or (kEdgeTargetDurations * td);
+  guint64 edge = window.segments.front ().sequence;
+  guint64 back = 0;
+  for (auto it = window.segments.rbegin (); it != window.segments.rend (); ++it) {
+    edge = it->sequence;
+    back += it->duration_ns;
+    if (back >= delay)
+      break;
+  }
+  return edge;
+}
+
 /* The first segment to record: the window's oldest, or the live edge (see
  * live-recorder.h); the other tracks start at the same sequence number if
  * they list it. */
@@ -212,18 +246,7 @@ void LiveRecorder::choose_start (const std::vector<LiveWindow> &windows)
   const LiveWindow &main = windows.front ();
   if (main.segments.empty ())
     return;
-  guint64 start = main.segments.front ().sequence;
-  if (!record_.live_from_start) {
-    guint64 td = main.target_duration_ns > 0 ? main.target_duration_ns : target_duration_ns_;
-    guint64 delay = main.edge_delay_ns.value_or (kEdgeTargetDurations * td);
-    guint64 back = 0;
-    for (auto it = main.segments.rbegin (); it != main.segments.rend (); ++it) {
-      start = it->sequence;
-      back += it->duration_ns;
-      if (back >= delay)
-        break;
-    }
-  }
+  guint64 start = record_.live_from_start ? main.segments.front ().sequence : live_edge (main);
   for (guint i = 0; i < states_.size (); i++) {
     const LiveWindow &window = windows[i];
     guint64 own = start;

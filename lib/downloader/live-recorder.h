@@ -19,7 +19,10 @@
  * Faults leave a gap, never wrong times: a segment that left the window
  * before it was fetched (the window moved past it, or it answers 404/410),
  * reloads that failed meanwhile, or a process that was killed and started
- * again. The recording goes on with the oldest segment still listed; the
+ * again. When the window moved past the next segment, the recording goes
+ * on at the live edge (as a recording from the edge starts, whatever
+ * live-from-start says: the window's oldest segment is about to leave it
+ * too); a listed segment that answers 404/410 is skipped alone; the
  * next segment begins a new period of the plan (a discontinuity: playback
  * maps its times anew) that starts after the missing media, whose length
  * is the missing segments' durations as last listed, or target durations
@@ -109,6 +112,7 @@ class LiveRecorder {
   void reload ();
   void on_windows (std::vector<LiveWindow> *windows, const GError *error);
   bool resume (GError **error);
+  guint64 live_edge (const LiveWindow &window) const;
   void choose_start (const std::vector<LiveWindow> &windows);
   void skip_to (TrackState &state, guint64 sequence, guint64 target_duration_ns);
   bool is_full (const TrackState &state) const;

@@ -82,6 +82,8 @@ struct _GstOfflineDownloadHelper {
     /* The manifests and playlists fetched, by URL, for the download that
      * follows (gst_offline_download_helper_take_documents ()). */
     gst_offline::FetchedDocuments documents;
+    /* A live stream (recorded, not downloaded): no length, no size. */
+    bool live = false;
   } parsed;
 };
 
@@ -169,8 +171,10 @@ std::optional<guint64> hls_duration (GstOfflineDownloadHelper *self, const gst_o
 {
   namespace hls = gst_offline::hls;
   if (playlist.is_media ()) {
-    if (playlist.media ().is_live ())
+    if (playlist.media ().is_live ()) {
+      self->parsed.live = true;
       return std::nullopt;
+    }
     return playlist.media ().duration ();
   }
   if (playlist.master ().variants.empty ())
@@ -186,6 +190,8 @@ std::optional<guint64> hls_duration (GstOfflineDownloadHelper *self, const gst_o
     media = hls::parse_playlist (response->body, playlist.master ().variants.front ().uri, &error);
     self->parsed.documents[playlist.master ().variants.front ().uri] = response->body;
   }
+  if (media && media->is_media () && media->media ().is_live ())
+    self->parsed.live = true;
   if (!media || !media->is_media () || media->media ().is_live ()) {
     GST_INFO ("%s: the length of the presentation is unknown: %s", self->uri.c_str (),
         error ? error->message : "its first variant is no VOD media playlist");
@@ -271,11 +277,14 @@ gboolean gst_offline_download_helper_prepare (GstOfflineDownloadHelper *self, GC
   self->parsed.manifest_length = bytes->size ();
   switch (self->type) {
     case GST_OFFLINE_DOWNLOAD_TYPE_DASH: {
-      auto mpd = gst_offline::dash::parse_mpd (*bytes, self->uri, error);
+      /* A live MPD too: its tracks are chosen as a VOD one's. */
+      auto mpd = gst_offline::dash::parse_mpd (*bytes, self->uri, error, gst_offline::dash::Dynamic::Accept);
       if (!mpd)
         return FALSE;
       self->tracks = gst_offline::dash_tracks (*mpd);
-      self->parsed.duration = mpd->duration ();
+      self->parsed.live = mpd->is_dynamic ();
+      if (!self->parsed.live)
+        self->parsed.duration = mpd->duration ();
       self->parsed.mpd = std::move (mpd);
       break;
     }
@@ -442,9 +451,9 @@ GstOfflineDownloadType gst_offline_download_helper_get_download_type (GstOffline
  * refuses it).
  *
  * Returns: the length in nanoseconds, or %GST_CLOCK_TIME_NONE when it is
- *   not known: a media file, a manifest that does not say, a live HLS
- *   playlist, a variant playlist that could not be fetched, or before
- *   preparing.
+ *   not known: a media file, a manifest that does not say, a live stream
+ *   (gst_offline_download_helper_is_live()), a variant playlist that could
+ *   not be fetched, or before preparing.
  */
 GstClockTime gst_offline_download_helper_get_duration (GstOfflineDownloadHelper *self)
 {
@@ -452,6 +461,25 @@ GstClockTime gst_offline_download_helper_get_duration (GstOfflineDownloadHelper 
   if (!self->prepared || !self->parsed.duration)
     return GST_CLOCK_TIME_NONE;
   return *self->parsed.duration;
+}
+
+/**
+ * gst_offline_download_helper_is_live:
+ * @self: a prepared #GstOfflineDownloadHelper
+ *
+ * Whether the URL is a live stream, which a download records rather than
+ * fetches whole (see #GstOfflineDownloadRequest:live-duration): an HLS
+ * media playlist without EXT-X-ENDLIST (for a master playlist, that of its
+ * first variant) or a dynamic DASH MPD. A live stream has no duration
+ * (gst_offline_download_helper_get_duration()) and its tracks no size:
+ * what its manifest lists now is a window that slides.
+ *
+ * Returns: %TRUE for a live stream; %FALSE otherwise or before preparing.
+ */
+gboolean gst_offline_download_helper_is_live (GstOfflineDownloadHelper *self)
+{
+  g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), FALSE);
+  return self->prepared && self->parsed.live;
 }
 
 /**
@@ -834,6 +862,15 @@ gboolean gst_offline_download_helper_measure (GstOfflineDownloadHelper *self, GC
 {
   g_return_val_if_fail (GST_OFFLINE_IS_DOWNLOAD_HELPER (self), FALSE);
   g_return_val_if_fail (self->prepared, FALSE);
+  /* What a live stream's manifest lists is a window that slides, not what
+   * a recording takes: its size is unknown. */
+  if (self->parsed.live) {
+    for (gst_offline::Track &track : self->tracks) {
+      track.size.reset ();
+      track.size_exact = false;
+    }
+    return TRUE;
+  }
   Measurement m;
   for (gst_offline::Track &track : self->tracks) {
     std::optional<SizeEstimate> size;

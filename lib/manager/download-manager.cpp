@@ -101,6 +101,9 @@ struct Task {
   std::unique_ptr<Downloader> downloader;
   /* The state to persist when a cancellation ends it. */
   GstOfflineDownloadState state_after_cancel = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
+  /* Cancelled because a requirement is no longer met (not by a stop
+   * reason, a pause of all downloads or the manager going away). */
+  bool requirements_lost = false;
   bool removed = false;
   /* The cache held bytes of it when it started: a refusal for space then
    * keeps them (and its row), failed. */
@@ -782,6 +785,7 @@ void ManagerCore::sync_tasks ()
         || not_met_for (entry->second.loopback)) {
       task->second->state_after_cancel = entry->second.stop_reason != GST_OFFLINE_STOP_REASON_NONE
           ? GST_OFFLINE_DOWNLOAD_STATE_STOPPED : GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
+      task->second->requirements_lost = !paused && entry->second.stop_reason == GST_OFFLINE_STOP_REASON_NONE;
       g_cancellable_cancel (task->second->cancellable.get ());
     }
   }
@@ -1125,6 +1129,15 @@ void ManagerCore::on_done (const std::string &id, const GError *error)
       record.range_end_ns = row->range_end_ns;
       record.bytes_downloaded = MAX (record.bytes_downloaded, held);
       record.percent = record.content_length = record.estimated_length = -1;
+      record.state = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
+      persist_state (record);
+    } else if (!error && record.recording && task->requirements_lost) {
+      /* A recording ends where it was stopped (completed), but a lost
+       * requirement is no one's choice: like any download it waits,
+       * queued, and goes on (from the live edge, after a gap) once the
+       * requirements are met again. */
+      GST_INFO ("download %s: its recording waits for its requirements", id.c_str ());
+      record.bytes_downloaded = MAX (record.bytes_downloaded, held);
       record.state = GST_OFFLINE_DOWNLOAD_STATE_QUEUED;
       persist_state (record);
     } else if (!error) {

@@ -25,6 +25,10 @@ std::string read_file (const std::string &path)
   return text;
 }
 
+/* The availabilityStartTime of a $Number$ MPD: any instant will do, as
+ * long as the origin's clock counts from it. */
+constexpr const char *kNumberedStart = "2020-01-01T00:00:00Z";
+
 struct Served {
   LiveOrigin *origin;
   std::string track;
@@ -66,6 +70,13 @@ LiveOrigin::LiveOrigin (Dash, const std::string &dir, guint window, guint initia
   g_cond_init (&cond_);
   static_mpd_ = read_file (dir + "/x.mpd");
   g_assert (!static_mpd_.empty ());
+  time_shift_buffer_depth_ = window;
+  if (static_mpd_.find ("<SegmentTimeline>") == std::string::npos) {
+    numbered (dir);
+    published_ = MIN (initial, total_);
+    start ();
+    return;
+  }
   /* Each Representation's id, media template and timeline, in order. */
   g_autoptr (GRegex) rep_re = g_regex_new ("<Representation id=\"([^\"]+)\".*?media=\"([^\"]+)\".*?"
       "<SegmentTimeline>(.*?)</SegmentTimeline>", G_REGEX_DOTALL, (GRegexMatchFlags) 0, nullptr);
@@ -121,6 +132,41 @@ LiveOrigin::LiveOrigin (Dash, const std::string &dir, guint window, guint initia
   g_assert (!rep_ids_.empty ());
   published_ = MIN (initial, total_);
   start ();
+}
+
+/* ffmpeg's $Number$ template: each Representation's files, by number. */
+void LiveOrigin::numbered (const std::string &dir)
+{
+  numbered_ = true;
+  g_autoptr (GRegex) rep_re = g_regex_new ("<Representation id=\"([^\"]+)\".*?media=\"([^\"]+)\".*?"
+      "startNumber=\"(\\d+)\"", G_REGEX_DOTALL, (GRegexMatchFlags) 0, nullptr);
+  GMatchInfo *rep_match = nullptr;
+  g_regex_match (rep_re, static_mpd_.c_str (), (GRegexMatchFlags) 0, &rep_match);
+  while (g_match_info_matches (rep_match)) {
+    g_autofree gchar *id = g_match_info_fetch (rep_match, 1);
+    g_autofree gchar *media = g_match_info_fetch (rep_match, 2);
+    g_autofree gchar *start_number = g_match_info_fetch (rep_match, 3);
+    rep_ids_.push_back (id);
+    tracks_.push_back (Track { id, dir });
+    std::vector<Segment> &list = segments_[id];
+    std::string templ = media;
+    templ.replace (templ.find ("$RepresentationID$"), 18, id);
+    size_t number = templ.find ("$Number%05d$");
+    g_assert (number != std::string::npos);
+    for (guint64 n = g_ascii_strtoull (start_number, nullptr, 10);; n++) {
+      g_autofree gchar *digits = g_strdup_printf ("%05" G_GUINT64_FORMAT, n);
+      std::string file = templ;
+      file.replace (number, 12, digits);
+      if (!g_file_test ((dir + "/" + file).c_str (), G_FILE_TEST_EXISTS))
+        break;
+      list.push_back (Segment { file, "", 0, 0, file });
+    }
+    g_assert (!list.empty ());
+    total_ = total_ == 0 ? list.size () : MIN (total_, list.size ());
+    g_match_info_next (rep_match, nullptr);
+  }
+  g_match_info_free (rep_match);
+  g_assert (!rep_ids_.empty ());
 }
 
 void LiveOrigin::start ()
@@ -280,11 +326,17 @@ std::string LiveOrigin::mpd ()
     g_assert (at != std::string::npos);
     text.replace (at, from.size (), to);
   };
-  replace ("type=\"static\"", "type=\"dynamic\" availabilityStartTime=\"1970-01-01T00:00:00Z\" timeShiftBufferDepth=\"PT"
-      + std::to_string (window_) + "S\" minimumUpdatePeriod=\"PT1S\"");
+  replace ("type=\"static\"", "type=\"dynamic\" availabilityStartTime=\"" + std::string (numbered_ ? kNumberedStart : "1970-01-01T00:00:00Z")
+      + "\" timeShiftBufferDepth=\"PT" + std::to_string (time_shift_buffer_depth_) + "S\" minimumUpdatePeriod=\"PT1S\"");
   size_t duration = text.find ("mediaPresentationDuration=\"");
   g_assert (duration != std::string::npos);
   text.erase (duration, text.find ('"', duration + 27) + 1 - duration);
+  /* $Number$: the segments are the time's; the time is the origin's. */
+  if (numbered_) {
+    replace ("</MPD>", "\t<UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-iso:2014\" value=\"" + url ("/dash/time")
+        + "\"/>\n</MPD>");
+    return text;
+  }
   size_t from = 0;
   for (const std::string &id : rep_ids_) {
     size_t open = text.find ("<SegmentTimeline>", from) + 17;
@@ -306,7 +358,15 @@ void LiveOrigin::handle (const std::string &path, guint *status, std::string *bo
     std::string track;
     guint sequence = 0;
     std::string file = path.substr (path.rfind ('/') + 1);
-    if (path == "/dash/live.mpd" && failing_playlists_ > 0) {
+    if (path == "/dash/time" && numbered_) {
+      /* One segment duration (1 s: ffmpeg's -seg_duration) per segment published. */
+      g_autoptr (GDateTime) start = g_date_time_new_from_iso8601 (kNumberedStart, nullptr);
+      g_autoptr (GDateTime) now = g_date_time_add_seconds (start, published_);
+      g_autofree gchar *text = g_date_time_format_iso8601 (now);
+      *status = SOUP_STATUS_OK;
+      *body = text;
+      *type = "text/plain";
+    } else if (path == "/dash/live.mpd" && failing_playlists_ > 0) {
       failing_playlists_--;
       *status = SOUP_STATUS_SERVICE_UNAVAILABLE;
     } else if (path == "/dash/live.mpd") {
@@ -373,6 +433,13 @@ void LiveOrigin::fail_playlists (guint count)
 {
   g_mutex_lock (&lock_);
   failing_playlists_ = count;
+  g_mutex_unlock (&lock_);
+}
+
+void LiveOrigin::set_time_shift_buffer_depth (guint seconds)
+{
+  g_mutex_lock (&lock_);
+  time_shift_buffer_depth_ = seconds;
   g_mutex_unlock (&lock_);
 }
 

@@ -7,8 +7,13 @@
  * ffmpeg's static one, whose SegmentTimelines list the window (startNumber
  * left as ffmpeg wrote it, as origins with $Time$ often do; the
  * availabilityStartTime is the epoch, so that media time is its own
- * timeline). Tests wait on its events (a segment published, a segment
- * served), never on the clock.
+ * timeline), or, when ffmpeg wrote a SegmentTemplate with $Number$ and
+ * @duration, that MPD made dynamic: its window is the time, which the
+ * origin's own clock gives (availabilityStartTime plus one segment
+ * duration per segment published), served at /dash/time and named by the
+ * MPD's UTCTiming, so that a recorder reading it sees exactly the
+ * segments published. Tests wait on its events (a segment published, a
+ * segment served), never on the clock.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
@@ -33,7 +38,8 @@ class LiveOrigin {
   LiveOrigin (const std::vector<Track> &tracks, guint window, guint initial, guint period_ms,
       const std::string &master = "");
   /* DASH: ffmpeg's x.mpd in `dir` (SegmentTemplate with a SegmentTimeline
-   * per Representation, one track per Representation, named by its id). */
+   * per Representation, or with $Number$ and @duration; one track per
+   * Representation, named by its id). */
   struct Dash {};
   LiveOrigin (Dash, const std::string &dir, guint window, guint initial, guint period_ms);
   ~LiveOrigin ();
@@ -47,6 +53,9 @@ class LiveOrigin {
   void drop (guint sequence);
   /* The next `count` playlist requests answer 503. */
   void fail_playlists (guint count);
+  /* DASH: the MPD's @timeShiftBufferDepth, in seconds (default: the
+   * window's length). */
+  void set_time_shift_buffer_depth (guint seconds);
   /* The stream ends once every segment is published (EXT-X-ENDLIST). */
   void end_when_published ();
   /* Blocks until at least `count` segments are published. */
@@ -74,6 +83,7 @@ class LiveOrigin {
     std::string source;
   };
   void start ();
+  void numbered (const std::string &dir);
   bool locate (const std::string &path, std::string *track, guint *sequence) const;
   std::string mpd ();
   static gpointer thread_main (gpointer data);
@@ -89,6 +99,9 @@ class LiveOrigin {
   /* DASH: ffmpeg's MPD, and its Representation ids in document order. */
   std::string static_mpd_;
   std::vector<std::string> rep_ids_;
+  /* DASH: $Number$ and @duration (no SegmentTimeline); @timeShiftBufferDepth. */
+  bool numbered_ = false;
+  guint time_shift_buffer_depth_ = 0;
   guint total_ = 0;
 
   GMutex lock_;

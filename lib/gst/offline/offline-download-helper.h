@@ -38,6 +38,9 @@ GST_OFFLINE_API
 GstClockTime gst_offline_download_helper_get_duration (GstOfflineDownloadHelper *self);
 
 GST_OFFLINE_API
+gboolean gst_offline_download_helper_is_live (GstOfflineDownloadHelper *self);
+
+GST_OFFLINE_API
 GPtrArray *gst_offline_download_helper_get_tracks (GstOfflineDownloadHelper *self);
 
 GST_OFFLINE_API

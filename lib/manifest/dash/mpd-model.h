@@ -170,6 +170,9 @@ struct Mpd {
   std::optional<guint64> time_shift_buffer_depth;
   std::optional<guint64> minimum_update_period;
   std::optional<guint64> suggested_presentation_delay;
+  /* Of a dynamic MPD: where a client takes the time from (5.8.4.11:
+   * UTCTiming, in document order, the preferred first). */
+  std::vector<Descriptor> utc_timings;
   std::optional<guint64> media_presentation_duration;  /* nanoseconds */
   std::optional<guint64> min_buffer_time;              /* nanoseconds */
   std::string profiles;

@@ -777,8 +777,7 @@ std::optional<Mpd> MpdParser::parse (xmlNode *root)
   }
   if (type && *type == "dynamic") {
     if (dynamic_ == Dynamic::Refuse) {
-      fail ("MPD", "a live (dynamic) MPD can only be recorded (gst-offline download, with the default tracks), not inspected "
-          "or read here",
+      fail ("MPD", "a live (dynamic) MPD can only be recorded (gst-offline download), not read here",
           GST_OFFLINE_ERROR_UNSUPPORTED);
       return std::nullopt;
     }
@@ -788,13 +787,16 @@ std::optional<Mpd> MpdParser::parse (xmlNode *root)
       fail ("MPD", "a dynamic MPD has no @availabilityStartTime");
       return std::nullopt;
     }
-    g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
-    g_autoptr (GDateTime) when = g_date_time_new_from_iso8601 (start->c_str (), utc);
-    if (!when) {
+    mpd.availability_start_time_us = parse_xs_date_time (*start);
+    if (!mpd.availability_start_time_us) {
       fail ("MPD", "@availabilityStartTime " + quoted (*start) + " is not an xs:dateTime");
       return std::nullopt;
     }
-    mpd.availability_start_time_us = g_date_time_to_unix (when) * G_USEC_PER_SEC + g_date_time_get_microsecond (when);
+    for (xmlNode *timing : children (root, "UTCTiming")) {
+      mpd.utc_timings.emplace_back ();
+      if (!parse_descriptor (timing, "MPD > UTCTiming", mpd.utc_timings.back ()))
+        return std::nullopt;
+    }
     if (!get_duration (root, "timeShiftBufferDepth", "MPD", mpd.time_shift_buffer_depth)
         || !get_duration (root, "minimumUpdatePeriod", "MPD", mpd.minimum_update_period)
         || !get_duration (root, "suggestedPresentationDelay", "MPD", mpd.suggested_presentation_delay))

@@ -20,8 +20,9 @@ constexpr gsize kMaxMpdSize = 64 * 1024 * 1024;
  * and Period data into every Representation). */
 constexpr guint64 kMaxModelBytes = 256 * 1024 * 1024;
 
-/* Whether a dynamic (live) MPD is parsed or refused: only the downloader
- * records one; everything else (inspect, the helper, licensing) refuses it. */
+/* Whether a dynamic (live) MPD is parsed or refused: the downloader
+ * records one and the helper (inspect, track selection) lists its tracks;
+ * everything else (licensing a stored download) refuses it. */
 enum class Dynamic { Refuse, Accept };
 
 /* Parses `bytes`, fetched from `manifest_url` (absolute; relative BaseURLs

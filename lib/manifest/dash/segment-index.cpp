@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <tuple>
 
 namespace gst_offline {
 namespace dash {
@@ -138,6 +139,10 @@ class Expander {
       : period_ (period), rep_ (rep), info_ (rep.segments), each_ (each), error_ (error),
         where_ ((period.id ? "Period '" + *period.id + "' > " : std::string ()) + "Representation '" + rep.id + "'") {}
 
+  /* A live @duration template: only the segments [first, first + count)
+   * of the Period, not as many as cover it. */
+  void set_live_span (guint64 first, guint64 count) { live_span_ = std::make_pair (first, count); }
+
   std::optional<SegmentIndex> run ();
 
  private:
@@ -164,6 +169,7 @@ class Expander {
   GError **error_;
   guint64 made_ = 0;
   std::string where_;
+  std::optional<std::pair<guint64, guint64>> live_span_;
   gsize sample_url_size_ = 0;
   guint64 bytes_ = 0;
 };
@@ -341,21 +347,30 @@ bool Expander::expand_template (SegmentIndex &index)
     return walk_timeline (G_MAXUINT64, emit);
   if (!info_.duration)
     return fail (error_, where_, "the SegmentTemplate has neither @duration nor a SegmentTimeline");
-  /* 5.3.9.5.3: as many segments of @duration as it takes to cover the Period. */
-  if (!period_.duration)
-    return fail (error_, where_, "the SegmentTemplate's segment count needs the Period's duration, which is unknown");
-  guint64 period_ticks = gst_util_uint64_scale_round (*period_.duration, info_.timescale, GST_SECOND);
   guint64 d = *info_.duration;
-  guint64 count = period_ticks / d + (period_ticks % d != 0 ? 1 : 0);
-  if (period_ticks == G_MAXUINT64 || count > kMaxSegments)
+  guint64 first = 0, count = 0;
+  if (live_span_) {
+    std::tie (first, count) = *live_span_;
+  } else {
+    /* 5.3.9.5.3: as many segments of @duration as it takes to cover the Period. */
+    if (!period_.duration)
+      return fail (error_, where_, "the SegmentTemplate's segment count needs the Period's duration, which is unknown");
+    guint64 period_ticks = gst_util_uint64_scale_round (*period_.duration, info_.timescale, GST_SECOND);
+    if (period_ticks == G_MAXUINT64)
+      return fail (error_, where_, "the SegmentTemplate has more than " + std::to_string (kMaxSegments) + " segments");
+    count = period_ticks / d + (period_ticks % d != 0 ? 1 : 0);
+  }
+  if (count > kMaxSegments)
     return fail (error_, where_, "the SegmentTemplate has more than " + std::to_string (kMaxSegments) + " segments");
   if (!check_budget (count, sample_url_size_))
     return false;
-  if (count > 0 && (count - 1 > (G_MAXUINT64 - info_.presentation_time_offset) / d))
+  if (first > G_MAXUINT64 - count || (first + count > 0 && (first + count - 1 > (G_MAXUINT64 - info_.presentation_time_offset) / d))
+      || info_.start_number > G_MAXUINT64 - first - count)
     return fail (error_, where_, "segment times overflow");
   if (!each_)
     index.media.reserve (count);
-  for (guint64 i = 0; i < count; i++)
+  number = info_.start_number + first;
+  for (guint64 i = first; i < first + count; i++)
     if (!emit (info_.presentation_time_offset + i * d, d))
       return false;
   return true;
@@ -486,6 +501,41 @@ std::optional<SegmentIndex> expand_segments (const Period &period, const Represe
     const MediaSegmentFn &each, GError **error)
 {
   return Expander (period, representation, &each, error).run ();
+}
+
+std::optional<SegmentIndex> expand_live_segments (const Mpd &mpd, const Period &period,
+    const Representation &representation, gint64 now_us, const MediaSegmentFn &each, GError **error)
+{
+  const SegmentInfo &info = representation.segments;
+  Expander expander (period, representation, &each, error);
+  if (info.kind == SegmentKind::Template && !info.timeline && info.duration && *info.duration > 0
+      && mpd.is_dynamic ()) {
+    std::string where = "Representation '" + representation.id + "'";
+    if (!mpd.availability_start_time_us) {
+      g_set_error (error, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+          "%s: a live SegmentTemplate with @duration needs the MPD's @availabilityStartTime", where.c_str ());
+      return std::nullopt;
+    }
+    /* Ticks of the Period's timeline elapsed at `now_us`; segment k is
+     * available once it ended (k + 1 segments elapsed) and while it is
+     * within timeShiftBufferDepth of now. */
+    gint64 since_us = now_us - *mpd.availability_start_time_us;
+    guint64 elapsed_ns = since_us > 0 ? static_cast<guint64> (since_us) * GST_USECOND : 0;
+    elapsed_ns = elapsed_ns > period.start ? elapsed_ns - period.start : 0;
+    guint64 d = *info.duration;
+    guint64 available = gst_util_uint64_scale (elapsed_ns, info.timescale, GST_SECOND) / d;
+    if (period.duration) {
+      guint64 period_ticks = gst_util_uint64_scale_round (*period.duration, info.timescale, GST_SECOND);
+      available = MIN (available, period_ticks / d + (period_ticks % d != 0 ? 1 : 0));
+    }
+    guint64 first = available > kMaxLiveSegments ? available - kMaxLiveSegments : 0;
+    if (mpd.time_shift_buffer_depth) {
+      guint64 depth = gst_util_uint64_scale (*mpd.time_shift_buffer_depth, info.timescale, GST_SECOND) / d;
+      first = MAX (first, available > depth ? available - depth : 0);
+    }
+    expander.set_live_span (first, available - first);
+  }
+  return expander.run ();
 }
 
 }  // namespace dash

@@ -81,6 +81,23 @@ using MediaSegmentFn = std::function<bool (MediaSegment &&segment, GError **erro
 std::optional<SegmentIndex> expand_segments (const Period &period, const Representation &representation,
     const MediaSegmentFn &each, GError **error);
 
+/* A live (dynamic) MPD's SegmentTemplate with @duration and no
+ * SegmentTimeline lists no segments: which are available depends on the
+ * time. The most a window holds when the MPD has no timeShiftBufferDepth
+ * (an infinite one). */
+constexpr guint64 kMaxLiveSegments = 10000;
+
+/* As expand_segments (each segment given to `each`), but for such a
+ * template of the dynamic `mpd` only the segments available at `now_us`
+ * (microseconds since the Unix epoch), numbered from @startNumber at
+ * @availabilityStartTime plus the Period's start (5.3.9.5.3, DASH-IF IOP
+ * 4.3.2.2): those that ended by then, within @timeShiftBufferDepth of it
+ * (else the last kMaxLiveSegments), and within the Period. Any other
+ * Representation expands as with expand_segments. Pure: `now_us` is the
+ * caller's clock. */
+std::optional<SegmentIndex> expand_live_segments (const Mpd &mpd, const Period &period,
+    const Representation &representation, gint64 now_us, const MediaSegmentFn &each, GError **error);
+
 /* Fills a SegmentTemplate string ($RepresentationID$, $Number$, $Time$,
  * $Bandwidth$ with optional %0Nd widths, and $$). `number`/`time` absent
  * means the identifier may not be used (initialization templates). */

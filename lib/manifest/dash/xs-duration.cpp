@@ -32,6 +32,20 @@ std::optional<guint64> mul_add (guint64 a, guint64 b, guint64 c)
 
 }  // namespace
 
+std::optional<gint64> parse_xs_date_time (std::string_view text)
+{
+  while (!text.empty () && is_xml_space (text.front ()))
+    text.remove_prefix (1);
+  while (!text.empty () && is_xml_space (text.back ()))
+    text.remove_suffix (1);
+  std::string copy (text.substr (0, 64));
+  g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
+  g_autoptr (GDateTime) when = g_date_time_new_from_iso8601 (copy.c_str (), utc);
+  if (!when || text.size () > 64)
+    return std::nullopt;
+  return g_date_time_to_unix (when) * G_USEC_PER_SEC + g_date_time_get_microsecond (when);
+}
+
 std::optional<guint64> parse_xs_duration (std::string_view text, GError **error)
 {
   auto fail = [&] (const char *why) -> std::optional<guint64> {

@@ -19,4 +19,9 @@ namespace gst_offline {
  * INVALID_ARGUMENT errors. */
 std::optional<guint64> parse_xs_duration (std::string_view text, GError **error);
 
+/* Parses an xs:dateTime (ISO 8601, surrounding XML whitespace allowed; UTC
+ * when it names no zone) into microseconds since the Unix epoch; nothing
+ * when it is none. */
+std::optional<gint64> parse_xs_date_time (std::string_view text);
+
 }  // namespace gst_offline
