@@ -397,6 +397,18 @@ holds (gpointer data)
   return segments && segments->len >= h->count;
 }
 
+/* Starts `gst-offline download URL --id ID` (a recording from the live
+ * edge) and returns once the recording holds its first `segments`. */
+GPid
+record_until_held (const Dirs &d, const std::string &url, const gchar *id, guint segments)
+{
+  const gchar *argv[] = { "download", url.c_str (), "--id", id, nullptr };
+  GPid cli = ot_spawn_cli (d.data, argv);
+  Holds held { d.data, id, segments };
+  ot_wait_for_changes (d.data, holds, &held);
+  return cli;
+}
+
 /* The first src pad of `element` (transfer full); fails the test if it has none. */
 GstPad *
 first_src_pad (GstElement *element)
@@ -571,10 +583,7 @@ GST_START_TEST (test_plays_while_recording)
       "video/index.m3u8\n";
   LiveOrigin origin ({ { "video", video }, { "audio", audio } }, kWindow, kWindow, 1000, master);
   std::string url = origin.url ("/master.m3u8");
-  const gchar *argv[] = { "download", url.c_str (), "--id", "growing", nullptr };
-  GPid cli = ot_spawn_cli (d.data, argv);
-  Holds two { d.data, "growing", 2 };
-  ot_wait_for_changes (d.data, holds, &two);
+  GPid cli = record_until_held (d, url, "growing", 2);
 
   RunningDecode playback ("offline://growing", d.data);
   /* At the end of what it holds, then on with what the recorder added,
@@ -608,10 +617,7 @@ GST_START_TEST (test_duration_known_once_the_recording_completes)
   Dirs d ("duration");
   auto origin = video_origin (d);
   std::string url = origin->url ("/video/index.m3u8");
-  const gchar *argv[] = { "download", url.c_str (), "--id", "timed", nullptr };
-  GPid cli = ot_spawn_cli (d.data, argv);
-  Holds two { d.data, "timed", 2 };
-  ot_wait_for_changes (d.data, holds, &two);
+  GPid cli = record_until_held (d, url, "timed", 2);
 
   struct Source {
     const gchar *data;
@@ -707,10 +713,7 @@ GST_START_TEST (test_plays_while_recording_until_killed)
   Dirs d ("dies");
   auto origin = video_origin (d);
   std::string url = origin->url ("/video/index.m3u8");
-  const gchar *argv[] = { "download", url.c_str (), "--id", "dies", nullptr };
-  GPid cli = ot_spawn_cli (d.data, argv);
-  Holds two { d.data, "dies", 2 };
-  ot_wait_for_changes (d.data, holds, &two);
+  GPid cli = record_until_held (d, url, "dies", 2);
   RunningDecode playback ("offline://dies", d.data);
   playback.wait_buffering (0);
   kill (cli, SIGKILL);

@@ -216,6 +216,19 @@ spawn_cli_download (const gchar *data_dir, const gchar *url, const gchar *id,
 
 } // namespace
 
+/* Waits for the manager to complete `id`, releases it, and checks that
+ * what played from `target` on is the reference decode of the DASH
+ * content from there. */
+void
+assert_completed_and_played_from (GstOfflineDownloadManager *manager, const Dirs &dirs, const gchar *id,
+    const Played &played, GstClockTime target)
+{
+  wait_for_state (manager, id, GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
+  g_object_unref (manager);
+  References references = dash_references (dirs.content, dirs.data, test_server, id);
+  assert_same_from (played.lines, references.video, references.audio, target, target, "after the seek");
+}
+
 /* DASH, downloaded by a manager in this process while playbin plays it. */
 GST_START_TEST (test_dash_plays_while_the_manager_downloads)
 {
@@ -413,11 +426,7 @@ GST_START_TEST (test_seek_does_not_wait_for_the_index_writer)
   });
   assert_waited (played);
   fail_unless (sought, "playback never waited once prerolled");
-  wait_for_state (manager, "busy", GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
-  g_object_unref (manager);
-
-  References references = dash_references (dirs.content, dirs.data, test_server, "busy");
-  assert_same_from (played.lines, references.video, references.audio, target, target, "after the seek");
+  assert_completed_and_played_from (manager, dirs, "busy", played, target);
 }
 GST_END_TEST;
 
@@ -473,11 +482,7 @@ GST_START_TEST (test_seek_before_any_data_is_not_lost)
   });
   assert_waited (played);
   fail_unless (sought, "playback did not wait for the held init segment");
-  wait_for_state (manager, "early", GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
-  g_object_unref (manager);
-
-  References references = dash_references (dirs.content, dirs.data, test_server, "early");
-  assert_same_from (played.lines, references.video, references.audio, target, target, "after the seek");
+  assert_completed_and_played_from (manager, dirs, "early", played, target);
 }
 GST_END_TEST;
 
