@@ -71,6 +71,20 @@ read_box_header (int fd, guint64 offset, guint64 end)
   return box;
 }
 
+/* Reads the payload of the box whose header `box` was read at `offset`
+ * (at most MAX_BOX bytes). */
+std::optional<std::vector<guint8>>
+read_box_payload (int fd, guint64 offset, const BoxHeader &box)
+{
+  guint64 length = box.size - box.header;
+  if (length > MAX_BOX)
+    return std::nullopt;
+  std::vector<guint8> payload (length);
+  if (!read_at (fd, offset + box.header, payload.data (), length))
+    return std::nullopt;
+  return payload;
+}
+
 /* Reads the payload of the first top-level box of type `type`. */
 std::optional<std::vector<guint8>>
 read_top_level_box (int fd, guint64 size, guint32 type)
@@ -80,15 +94,8 @@ read_top_level_box (int fd, guint64 size, guint32 type)
     auto box = read_box_header (fd, offset, size);
     if (!box)
       return std::nullopt;
-    if (box->type == type) {
-      guint64 length = box->size - box->header;
-      if (length > MAX_BOX)
-        return std::nullopt;
-      std::vector<guint8> payload (length);
-      if (!read_at (fd, offset + box->header, payload.data (), length))
-        return std::nullopt;
-      return payload;
-    }
+    if (box->type == type)
+      return read_box_payload (fd, offset, *box);
     offset += box->size;
   }
   return std::nullopt;
@@ -122,6 +129,25 @@ next_child (ByteReader &boxes, guint32 *type, ByteReader *payload)
   *payload = ByteReader (boxes.here (), static_cast<gsize> (length));
   boxes.skip (length);
   return true;
+}
+
+/* The baseMediaDecodeTime of a tfdt payload. */
+std::optional<guint64>
+tfdt_decode_time (ByteReader tfdt)
+{
+  guint8 version;
+  if (!tfdt.u8 (&version) || !tfdt.skip (3))
+    return std::nullopt;
+  if (version == 1) {
+    guint64 time;
+    if (!tfdt.u64 (&time))
+      return std::nullopt;
+    return time;
+  }
+  guint32 time;
+  if (!tfdt.u32 (&time))
+    return std::nullopt;
+  return time;
 }
 
 /* Finds the first child box of type `type` in `boxes` (a sequence of boxes)
@@ -192,7 +218,6 @@ fmp4_track_protected (int fd, guint64 size)
   return type == fourcc ("encv") || type == fourcc ("enca") || type == fourcc ("enct") || type == fourcc ("encs");
 }
 
-
 std::optional<guint64>
 fmp4_first_decode_time (int fd, guint64 size)
 {
@@ -200,19 +225,7 @@ fmp4_first_decode_time (int fd, guint64 size)
   ByteReader tfdt (nullptr, 0);
   if (!find_in_first_traf (fd, size, fourcc ("tfdt"), &moof, &tfdt))
     return std::nullopt;
-  guint8 version;
-  if (!tfdt.u8 (&version) || !tfdt.skip (3))
-    return std::nullopt;
-  if (version == 1) {
-    guint64 time;
-    if (!tfdt.u64 (&time))
-      return std::nullopt;
-    return time;
-  }
-  guint32 time;
-  if (!tfdt.u32 (&time))
-    return std::nullopt;
-  return time;
+  return tfdt_decode_time (tfdt);
 }
 
 std::optional<gint64>
@@ -297,14 +310,9 @@ read_cut_fragment (const std::vector<guint8> &moof, guint64 at, guint32 timescal
   if (has_default_duration && !tfhd.u32 (&default_duration))
     return false;
   if (find_child (traf, fourcc ("tfdt"), &tfdt)) {
-    guint8 version;
-    if (!tfdt.u8 (&version) || !tfdt.skip (3))
+    *next_time = tfdt_decode_time (tfdt);
+    if (!*next_time)
       return false;
-    guint64 time;
-    guint32 time32;
-    if (version == 1 ? !tfdt.u64 (&time) : !tfdt.u32 (&time32))
-      return false;
-    *next_time = version == 1 ? time : time32;
   }
   if (!*next_time)
     return false;
@@ -388,14 +396,11 @@ fmp4_cut_at (int fd, guint64 size, guint32 timescale, guint64 stop)
     if (box->type == fourcc ("mdat") && !fragments.empty () && fragments.back ().mdat_end == 0) {
       fragments.back ().mdat_end = offset + box->size;
     } else if (box->type == fourcc ("moof")) {
-      guint64 length = box->size - box->header;
-      if (length > MAX_BOX)
-        return std::nullopt;
-      std::vector<guint8> moof (length);
-      if (!read_at (fd, offset + box->header, moof.data (), length))
+      auto moof = read_box_payload (fd, offset, *box);
+      if (!moof)
         return std::nullopt;
       fragments.emplace_back ();
-      if (!read_cut_fragment (moof, offset + box->header, timescale, stop, &fragments.back (), &index, &next_time,
+      if (!read_cut_fragment (*moof, offset + box->header, timescale, stop, &fragments.back (), &index, &next_time,
               &last_kept))
         return std::nullopt;
     }
