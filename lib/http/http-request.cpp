@@ -233,26 +233,36 @@ void http_request_async (HttpRequest request, GCancellable *cancellable,
   exchange->send ();
 }
 
-std::optional<HttpResponse> http_request (HttpRequest request, GCancellable *cancellable, GError **error)
+/* The blocking forms: `start` begins asynchronous work on a main context
+ * of this call's own (the thread default meanwhile) and sets *done in the
+ * work's last callback; the context runs until then, and then until the
+ * work's last callbacks have unwound on it. */
+static void run_to_completion (const std::function<void (bool *done)> &start)
 {
-  ensure_debug ();
   GMainContextPtr context (g_main_context_new ());
   g_main_context_push_thread_default (context.get ());
   bool done = false;
-  std::optional<HttpResponse> result;
-  http_request_async (std::move (request), cancellable, [&] (HttpResponse *response, const GError *request_error) {
-    done = true;
-    if (response)
-      result = std::move (*response);
-    else
-      g_propagate_error (error, g_error_copy (request_error));
-  });
+  start (&done);
   while (!done)
     g_main_context_iteration (context.get (), TRUE);
-  /* Let the request's last callbacks unwind on this context. */
   while (g_main_context_iteration (context.get (), FALSE))
     ;
   g_main_context_pop_thread_default (context.get ());
+}
+
+std::optional<HttpResponse> http_request (HttpRequest request, GCancellable *cancellable, GError **error)
+{
+  ensure_debug ();
+  std::optional<HttpResponse> result;
+  run_to_completion ([&] (bool *done) {
+    http_request_async (std::move (request), cancellable, [&, done] (HttpResponse *response, const GError *request_error) {
+      *done = true;
+      if (response)
+        result = std::move (*response);
+      else
+        g_propagate_error (error, g_error_copy (request_error));
+    });
+  });
   return result;
 }
 
@@ -308,23 +318,17 @@ void head_lengths_async (const std::vector<std::string> &urls, const std::vector
 bool head_lengths (const std::vector<std::string> &urls, const std::vector<std::string> &headers,
     GCancellable *cancellable, std::vector<gint64> *lengths, GError **error)
 {
-  GMainContextPtr context (g_main_context_new ());
-  g_main_context_push_thread_default (context.get ());
-  bool done = false, ok = true;
-  head_lengths_async (urls, headers, cancellable, [&] (std::vector<gint64> answered, const GError *cancelled) {
-    done = true;
-    *lengths = std::move (answered);
-    if (cancelled) {
-      ok = false;
-      g_propagate_error (error, g_error_copy (cancelled));
-    }
+  bool ok = true;
+  run_to_completion ([&] (bool *done) {
+    head_lengths_async (urls, headers, cancellable, [&, done] (std::vector<gint64> answered, const GError *cancelled) {
+      *done = true;
+      *lengths = std::move (answered);
+      if (cancelled) {
+        ok = false;
+        g_propagate_error (error, g_error_copy (cancelled));
+      }
+    });
   });
-  while (!done)
-    g_main_context_iteration (context.get (), TRUE);
-  /* Let the requests' last callbacks unwind on this context. */
-  while (g_main_context_iteration (context.get (), FALSE))
-    ;
-  g_main_context_pop_thread_default (context.get ());
   return ok;
 }
 
