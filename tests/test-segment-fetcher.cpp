@@ -11,6 +11,7 @@
 #include <gst/check/gstcheck.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "test-support.h"
 
@@ -439,6 +440,97 @@ GST_START_TEST (test_cut_merged_request_resumes_from_a_server_that_ignores_range
 }
 GST_END_TEST;
 
+/* Leading segments (the plan's initialization segments) and media
+ * segments; a seek puts the media segments in another order (the last
+ * first), and leaves the leading ones where they are. */
+class SeekableSource : public gst_offline::SegmentSource {
+public:
+  SeekableSource (std::vector<SegmentSpec> leading, std::vector<SegmentSpec> media)
+      : leading_ (std::move (leading)), media_ (std::move (media))
+  {
+    for (SegmentSpec &spec : leading_)
+      spec.leading = true;
+  }
+  void rewind () override
+  {
+    next_leading_ = next_media_ = 0;
+    reversed_ = false;
+  }
+  bool seek (guint64) override
+  {
+    reversed_ = true;
+    next_media_ = 0;
+    return true;
+  }
+  std::optional<std::vector<SegmentSpec>> next (size_t limit, GError **) override
+  {
+    std::vector<SegmentSpec> window;
+    for (; next_leading_ < leading_.size () && window.size () < limit; next_leading_++)
+      window.push_back (leading_[next_leading_]);
+    for (; next_media_ < media_.size () && window.size () < limit; next_media_++)
+      window.push_back (media_[reversed_ ? media_.size () - 1 - next_media_ : next_media_]);
+    return window;
+  }
+
+private:
+  std::vector<SegmentSpec> leading_, media_;
+  size_t next_leading_ = 0, next_media_ = 0;
+  bool reversed_ = false;
+};
+
+/* A player's seek while the leading segments are read and not all started
+ * (the first held at the server): they are still fetched, and before the
+ * media segments the seek puts first. A seek used to drop them, and the
+ * download ended without them. */
+GST_START_TEST (test_seek_keeps_leading_segments_first)
+{
+  World w ("leading");
+  w.segments.erase (w.segments.begin (), w.segments.begin () + kRanges); /* the five files */
+  std::vector<SegmentSpec> leading (w.segments.begin (), w.segments.begin () + 3);
+  std::vector<SegmentSpec> media (w.segments.begin () + 3, w.segments.end ());
+  ot_server_hold (w.server, "/seg0.m4s");
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  DownloaderContext context { w.session, w.cache, RetryPolicy { 0, 10, 10 }, nullptr, 1 };
+  auto fetcher = SegmentFetcher::create (context, std::make_unique<SeekableSource> (leading, media), 1, cancellable);
+  bool done = false;
+  GError *result = nullptr;
+  fetcher->start ([] (const SegmentFetcher::Progress &) {},
+      [&] (const GError *error) {
+        done = true;
+        result = error ? g_error_copy (error) : nullptr;
+      });
+  /* The request goes out as the main context runs; the server holds it. */
+  std::atomic<bool> held { false };
+  struct Waiter {
+    OtServer *server;
+    std::atomic<bool> *held;
+  } waiter { w.server, &held };
+  GThread *thread = g_thread_new ("held", +[] (gpointer data) -> gpointer {
+    auto *waiting = static_cast<Waiter *> (data);
+    ot_server_wait_held (waiting->server, 1);
+    *waiting->held = true;
+    g_main_context_wakeup (nullptr);
+    return nullptr;
+  }, &waiter);
+  while (!held)
+    g_main_context_iteration (nullptr, TRUE);
+  g_thread_join (thread);
+  fetcher->seek (0);
+  ot_server_release (w.server);
+  while (!done)
+    g_main_context_iteration (nullptr, TRUE);
+  fail_unless (result == nullptr, "%s", result ? result->message : "");
+  w.assert_all_cached ();
+  auto asked_at = [&] (const char *path) {
+    g_autoptr (GArray) times = ot_server_get_request_times (w.server, path);
+    fail_unless (times->len == 1, "%s asked for %u times", path, times->len);
+    return g_array_index (times, gint64, 0);
+  };
+  fail_unless (asked_at ("/seg2.m4s") < asked_at ("/seg4.m4s"), "a media segment was asked for before a leading one");
+  fail_unless (asked_at ("/seg4.m4s") < asked_at ("/seg3.m4s"), "the seek did not turn the media segments");
+}
+GST_END_TEST;
+
 static Suite *segment_suite (void)
 {
   Suite *s = suite_create ("segment-fetcher");
@@ -456,6 +548,7 @@ static Suite *segment_suite (void)
   tcase_add_test (tc, test_slot_takes_the_next_segment_before_the_commit_lands);
   tcase_add_test (tc, test_cut_merged_request_resumes_at_the_cut);
   tcase_add_test (tc, test_cut_merged_request_resumes_from_a_server_that_ignores_range);
+  tcase_add_test (tc, test_seek_keeps_leading_segments_first);
   return s;
 }
 

@@ -109,6 +109,8 @@ class PlanSource : public SegmentSource {
       : cache_ (GST_OFFLINE_CACHE (g_object_ref (cache))), download_id_ (record.id), headers_ (record.headers),
         first_ (std::move (first))
   {
+    for (SegmentSpec &spec : first_)
+      spec.leading = true;
     filter_.range_start_ns = record.range_start_ns.value_or (0);
     filter_.range_end_ns = record.range_end_ns.value_or (G_MAXINT64);
     wanted_ = download_table::wanted_position (cache_database (cache_), download_id_, nullptr);
@@ -127,7 +129,7 @@ class PlanSource : public SegmentSource {
   bool seek (guint64 position_ns) override
   {
     /* The first segments (initialization) stay where they are: those read
-     * are fetched or being fetched. */
+     * are fetched, being fetched, or next (leading, see SegmentFetcher::seek ()). */
     wanted_ = position_ns;
     position_ = {};
     filter_.part = PlanFetchFilter::Part::Ahead;
@@ -142,8 +144,10 @@ class PlanSource : public SegmentSource {
       auto anchors = playback_plan::period_anchors (cache_database (cache_), download_id_, filter_, error);
       if (!anchors)
         return std::nullopt;
-      for (PlanFetch &row : *anchors)
+      for (PlanFetch &row : *anchors) {
         first_.push_back (spec_of (row));
+        first_.back ().leading = true;
+      }
       anchors_read_ = true;
     }
     std::vector<SegmentSpec> window;

@@ -25,7 +25,10 @@ class AdaptiveDownloader : public Downloader {
    * says, by start time, so that a partial download plays from its start. */
   struct Plan {
     std::vector<Track> tracks;
-    /* Fetched before the segments, in this order (initialization segments). */
+    /* Fetched before the segments, in this order (initialization segments):
+     * each is asked for before any media segment, after a player's seek too
+     * (SegmentSpec::leading), so that cachesrc, which reads every Period's
+     * init segment when a track starts, waits little for them. */
     std::vector<SegmentSpec> first;
     /* DASH: the bounds of the Periods the segments are in. */
     std::vector<PlanPeriod> periods;

@@ -208,10 +208,11 @@ void SegmentFetcher::seek (guint64 position_ns)
   if (finished_ || failure_ || !source_->seek (position_ns))
     return;
   GST_INFO ("fetching the segments from %" GST_TIME_FORMAT " on first", GST_TIME_ARGS (position_ns));
-  /* What was read and not started comes again in the new order. */
+  /* What was read and not started comes again in the new order; leading
+   * segments stay where they are (the source gives them once). */
   for (auto it = entries_.begin (); it != entries_.end ();) {
     const Entry &entry = it->second;
-    if (entry.started) {
+    if (entry.started || entry.spec.leading) {
       ++it;
       continue;
     }
@@ -222,6 +223,12 @@ void SegmentFetcher::seek (guint64 position_ns)
     it = entries_.erase (it);
   }
   next_ = loaded_;
+  for (const auto &[index, entry] : entries_) {
+    if (!entry.started) {
+      next_ = index; /* a leading one */
+      break;
+    }
+  }
   source_done_ = false;
   fill ();
 }

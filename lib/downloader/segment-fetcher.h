@@ -29,6 +29,9 @@ struct SegmentSpec {
   /* Its length when it is whole in the cache and the download uses it
    * already (nothing to fetch: counted as done), else -1. */
   gint64 whole_length = -1;
+  /* Fetched before the segments that follow it in fetch order whatever a
+   * seek says (initialization segments: a player waits for them first). */
+  bool leading = false;
 };
 
 /* The cache key of a segment: its URL, and its byte range if it is part of a file. */
@@ -83,8 +86,8 @@ class SegmentFetcher : public std::enable_shared_from_this<SegmentFetcher> {
 
   void start (ProgressFn progress, Downloader::DoneFn done);
   /* Fetches the segments from `position_ns` on next (a player waits for
-   * them), then those before it that are still missing. The fetches in
-   * flight go on. */
+   * them), then those before it that are still missing; leading segments
+   * not started yet still go first. The fetches in flight go on. */
   void seek (guint64 position_ns);
 
  private:
