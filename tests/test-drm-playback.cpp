@@ -12,6 +12,7 @@
 
 #include "adaptive-content.h"
 #include "cenc-packager.h"
+#include "clear-then-protected.h"
 #include "frame-checks.h"
 #include "license-server.h"
 #include "test-support.h"
@@ -445,29 +446,7 @@ void play_clear_then_protected (const char *name, bool signalled)
 {
   Protected content (name, "cenc", 8, Variant::Plain);
   g_autofree gchar *mixed = g_build_filename (content.root, "mixed", nullptr);
-  ot::copy_segments (content.clear_dir, mixed, "p0");
-  ot::copy_segments (content.enc_dir, mixed, "p1");
-  auto clear = ot::split_period (ot::read_text (std::string (content.clear_dir) + "/x.mpd"));
-  auto enc = ot::split_period (ot::read_text (std::string (content.enc_dir) + "/manifest.mpd"));
-  if (!signalled) {
-    /* The protected Period's media are as they were (encv/enca, a pssh in
-     * the init segments); its manifest says nothing of it. */
-    for (size_t at; (at = enc.body.find ("<ContentProtection")) != std::string::npos;) {
-      size_t tag_end = enc.body.find ('>', at);
-      size_t end = enc.body[tag_end - 1] == '/' ? tag_end + 1
-                                                 : enc.body.find ("</ContentProtection>", at) + strlen ("</ContentProtection>");
-      enc.body.erase (at, end - at);
-    }
-    fail_unless (enc.head.find ("ContentProtection") == std::string::npos);
-  }
-  std::string mpd = enc.head + "<Period id=\"clear\" start=\"PT0S\"><BaseURL>p0/</BaseURL>" + clear.body
-      + "\n<Period id=\"protected\" start=\"PT4S\"><BaseURL>p1/</BaseURL>" + enc.body + enc.tail;
-  size_t duration = mpd.find ("mediaPresentationDuration=\"");
-  fail_unless (duration != std::string::npos);
-  size_t value = duration + strlen ("mediaPresentationDuration=\"");
-  mpd.replace (value, mpd.find ('"', value) - value, "PT8S");
-  ot::write_text (std::string (mixed) + "/mixed.mpd", mpd);
-
+  ot::ClearThenProtected periods (content.clear_dir, content.enc_dir, mixed, content.data_dir, signalled);
   OtServer *server = ot_server_new ();
   g_autofree gchar *url = ot::serve (server, mixed, "mixed", "mixed.mpd");
   Cli r = run (content.data_dir, { "download", url, "--id", "mixed" });
@@ -484,45 +463,14 @@ void play_clear_then_protected (const char *name, bool signalled)
         "%s", error ? error->message : "");
   }
 
-  g_autofree gchar *reference_video = ot::dash_reference (content.clear_dir, 0);
-  g_autofree gchar *reference_uri = gst_filename_to_uri (reference_video, nullptr);
   gchar *message = nullptr;
-  GPtrArray *reference = ot_decode_checksums (reference_uri, content.data_dir, TRUE, &message);
-  fail_unless (reference != nullptr, "decoding the reference failed: %s", tail (message));
-  auto one_period = ot::frames_of (reference, "video");
-  g_ptr_array_unref (reference);
-  const gint64 period = 4 * GST_SECOND;
-  fail_unless (!one_period.empty ());
-  /* Both Periods' pictures from presentation time `start` on. (Their PTS
-   * are media times: each Period's media starts at 0, and its segment maps
-   * that to its start.) */
-  auto expected_from = [&] (gint64 start) {
-    std::vector<ot::Frame> frames;
-    for (gint64 shift : { gint64 (0), period }) {
-      for (const ot::Frame &f : one_period) {
-        if (f.pts + shift >= start)
-          frames.push_back (f);
-      }
-    }
-    return frames;
-  };
-  auto assert_frames = [&] (const std::vector<ot::Frame> &video, gint64 start, const std::string &how) {
-    auto expected = expected_from (start);
-    fail_unless_equals_int (static_cast<int> (video.size ()), static_cast<int> (expected.size ()));
-    for (size_t i = 0; i < video.size (); i++) {
-      fail_unless (video[i].md5 == expected[i].md5, "%s: frame %zu differs", how.c_str (), i);
-      fail_unless (video[i].pts == expected[i].pts, "%s: frame %zu at %" G_GINT64_FORMAT " instead of %" G_GINT64_FORMAT,
-          how.c_str (), i, video[i].pts, expected[i].pts);
-    }
-  };
-
   for (guint flags : { 0u, static_cast<guint> (OT_DECODE_URIDECODEBIN3) }) {
     for (int run = 0; run < 2; run++) {
       std::string how = std::string (flags ? "uridecodebin3" : "uridecodebin") + " run " + std::to_string (run);
       GPtrArray *offline = ot_decode_checksums_full ("offline://mixed", content.data_dir,
           static_cast<OtDecodeFlags> (OT_DECODE_NO_NETWORK | flags), GST_CLOCK_TIME_NONE, &message);
       fail_unless (offline != nullptr, "%s: playback failed: %s", how.c_str (), tail (message));
-      assert_frames (ot::frames_of (offline, "video"), 0, how);
+      periods.assert_frames (ot::frames_of (offline, "video"), 0, how);
       fail_unless (!ot::frames_of (offline, "audio").empty (), "%s: no audio", how.c_str ());
       g_ptr_array_unref (offline);
     }
@@ -561,7 +509,7 @@ void play_clear_then_protected (const char *name, bool signalled)
     ot::wait_for (player.pipeline, GST_MESSAGE_EOS);
     gst_element_set_state (player.pipeline, GST_STATE_NULL);
     gst_object_unref (player.pipeline);
-    assert_frames (ot::lines_to_frames (player.video), start, how);
+    periods.assert_frames (ot::lines_to_frames (player.video), start, how);
     fail_unless (!ot::lines_to_frames (player.audio).empty (), "%s: no audio", how.c_str ());
   }
   ot_server_free (server);

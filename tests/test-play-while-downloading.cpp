@@ -13,14 +13,18 @@
 #include <gst/offline/offline-playback-private.h>
 
 #include "adaptive-content.h"
+#include "cenc-packager.h"
+#include "clear-then-protected.h"
 #include "db/database.h"
 #include "download-checks.h"
 #include "frame-checks.h"
+#include "license-server.h"
 
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -53,26 +57,31 @@ struct Played {
 /* Plays offline://`id` of `data_dir` into checksum sinks until EOS or the
  * first error, as an application does: PAUSED while BUFFERING is under
  * 100, PLAYING at 100. `on_buffering` hears each percentage (and gets the
- * pipeline), `on_prerolled` (if set) each ASYNC_DONE of the pipeline. With
- * `playbin` a playbin plays it with video only (its audio sink path
- * converts the samples), else a uridecodebin, video and audio. */
+ * pipeline), `on_prerolled` (if set) each ASYNC_DONE of the pipeline.
+ * `player`: "playbin" plays it with video only (its audio sink path
+ * converts the samples), "playbin3" video and audio, "uridecodebin" and
+ * "uridecodebin3" in a pipeline, video and audio. */
 void
 play (const gchar *data_dir, const gchar *id, Played *played, const std::function<void (GstElement *, gint)> &on_buffering,
-    bool playbin_video = false, const std::function<void (GstElement *)> &on_prerolled = {})
+    const gchar *player_factory = "uridecodebin", const std::function<void (GstElement *)> &on_prerolled = {})
 {
   Player player;
   player.data_dir = const_cast<gchar *> (data_dir);
   g_autofree gchar *uri = g_strdup_printf ("offline://%s", id);
   GstElement *playbin;
-  if (playbin_video) {
-    playbin = gst_element_factory_make ("playbin", nullptr);
+  if (g_str_has_prefix (player_factory, "playbin")) {
+    playbin = gst_element_factory_make (player_factory, nullptr);
     fail_unless (playbin != nullptr);
-    gst_util_set_object_arg (G_OBJECT (playbin), "flags", "video+native-video");
+    if (g_str_equal (player_factory, "playbin"))
+      gst_util_set_object_arg (G_OBJECT (playbin), "flags", "video+native-video");
+    else
+      g_object_set (playbin, "audio-sink", checksum_sink (&player.audio), nullptr);
     g_object_set (playbin, "uri", uri, "video-sink", checksum_sink (&player.video), nullptr);
     g_signal_connect (playbin, "source-setup", G_CALLBACK (on_source_setup), &player);
   } else {
     playbin = gst_pipeline_new (nullptr);
-    GstElement *decodebin = gst_element_factory_make ("uridecodebin", nullptr);
+    GstElement *decodebin = gst_element_factory_make (player_factory, nullptr);
+    fail_unless (decodebin != nullptr);
     g_object_set (decodebin, "uri", uri, nullptr);
     g_signal_connect (decodebin, "source-setup", G_CALLBACK (on_source_setup), &player);
     g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_pad_added), &player);
@@ -270,7 +279,7 @@ GST_START_TEST (test_hls_plays_while_the_cli_downloads)
   play (dirs.data, "hls", &played, [] (GstElement *, gint percent) {
     if (percent == 0)
       ot_server_release (test_server);
-  }, true);
+  }, "playbin");
   assert_waited (played);
   fail_unless_equals_int (ot_wait_pid (cli), 0);
 
@@ -317,7 +326,7 @@ GST_START_TEST (test_seek_to_what_is_not_downloaded_waits)
     } else {
       seek_when_ready (pipeline);
     }
-  }, false, [&] (GstElement *pipeline) {
+  }, "uridecodebin", [&] (GstElement *pipeline) {
     prerolled = true;
     seek_when_ready (pipeline);
   });
@@ -420,7 +429,7 @@ GST_START_TEST (test_seek_does_not_wait_for_the_index_writer)
     waiting = percent < 100;
     if (percent == 0)
       seek_when_ready (pipeline);
-  }, false, [&] (GstElement *pipeline) {
+  }, "uridecodebin", [&] (GstElement *pipeline) {
     prerolled = true;
     seek_when_ready (pipeline);
   });
@@ -828,6 +837,86 @@ GST_START_TEST (test_progressive_restart_with_changed_file_fails_clearly)
 }
 GST_END_TEST;
 
+namespace {
+
+const std::array<guint8, 16> kKid = { 0x21, 0x43, 0x65, 0x87, 0xa9, 0xcb, 0x4d, 0xef, 0x80, 0x11, 0x22, 0x33, 0x44,
+  0x55, 0x66, 0x77 };
+const std::array<guint8, 16> kKey = { 0x3c, 0x91, 0x0e, 0x5f, 0xd4, 0x27, 0x88, 0x6a, 0x1b, 0xc3, 0x70, 0x49, 0xe2,
+  0x05, 0xbd, 0x96 };
+
+} // namespace
+
+/* A clear Period, then the same media protected, the manifest saying
+ * nothing of it (the second Period's init segments alone do: encv/enca, a
+ * pssh), played by playbin3 and by uridecodebin3 while the download runs:
+ * the server holds back the second Period, its init segments and media
+ * segments, and lets them go once playback has started and waits
+ * (BUFFERING 0). cachesrc waits for those init segments before it decides
+ * how the track goes (protected throughout, the clear Period as a clear
+ * lead): each player plays to the end, every picture the reference's, in
+ * both Periods. It used to decide without them, counting them clear, and
+ * gave the track a new stream id at the change, on which playbin3 and
+ * uridecodebin3 hang or decode the wrong pictures. */
+GST_START_TEST (test_unsignalled_protection_known_from_init_segments_not_downloaded_yet)
+{
+  Dirs dirs ("unsignalled");
+  std::string clear = dirs.in_content ("clear"), enc = dirs.in_content ("enc"), mixed = dirs.in_content ("mixed");
+  for (const std::string &dir : { clear, enc, mixed })
+    g_mkdir_with_parents (dir.c_str (), 0700);
+  make_dash (clear.c_str (), "-t 4");
+  OtCencOptions options;
+  options.kid = kKid;
+  options.key = kKey;
+  g_autoptr (GError) error = nullptr;
+  fail_unless (ot_cenc_package_dash (clear.c_str (), "x.mpd", enc.c_str (), options, &error), "%s",
+      error ? error->message : "");
+  ClearThenProtected periods (clear.c_str (), enc.c_str (), mixed.c_str (), dirs.data, false);
+
+  for (const gchar *player : { "playbin3", "uridecodebin3" }) {
+    /* Served under a name of its own: none of it is in the cache. */
+    g_autofree gchar *url = serve (test_server, mixed.c_str (), player, "mixed.mpd");
+    g_autofree gchar *later_period = g_strdup_printf ("/%s/p1/*", player);
+    ot_server_hold (test_server, later_period);
+    GstOfflineDownloadManager *manager = gst_offline_download_manager_new (dirs.data, &error);
+    fail_unless (manager != nullptr, "%s", error ? error->message : "");
+    /* Four requests at a time: the init segments go first, and once the
+     * second Period's two init segments and its two first media segments
+     * are held, the first Period is in the cache and nothing else is in
+     * flight. Playback starts with the first Period there (no wait for
+     * it) and nothing of the second. */
+    g_object_set (manager, "segment-parallelism", 4u, nullptr);
+    g_autoptr (GstOfflineDownloadRequest) request = gst_offline_download_request_new (player, url);
+    g_autoptr (GstOfflineDownload) download = gst_offline_download_manager_add_download (manager, request, &error);
+    fail_unless (download != nullptr, "%s", error ? error->message : "");
+    ot_server_wait_held (test_server, 4);
+    CachedKeys first { dirs.data, {} };
+    for (const gchar *name : { "init-stream0.m4s", "init-stream1.m4s", "chunk-stream0-00001.m4s",
+             "chunk-stream1-00001.m4s", "chunk-stream0-00002.m4s", "chunk-stream1-00002.m4s" })
+      first.keys.push_back (std::string (ot_server_get_base_url (test_server)) + "/" + player + "/p0/" + name);
+    ot_wait_for_changes (dirs.data, all_cached, &first);
+
+    /* No license to ask for: the key comes from the application (here
+     * straight into the data directory's store). */
+    g_autoptr (GstOfflineSqliteDrmStore) store = gst_offline_sqlite_drm_store_new (dirs.data, &error);
+    fail_unless (store != nullptr, "%s", error ? error->message : "");
+    g_autoptr (GBytes) key = g_bytes_new (kKey.data (), kKey.size ());
+    fail_unless (gst_offline_drm_store_add_key (GST_OFFLINE_DRM_STORE (store), player, hex (kKid).c_str (), key,
+                     &error), "%s", error ? error->message : "");
+
+    Played played;
+    play (dirs.data, player, &played, [] (GstElement *, gint percent) {
+      if (percent == 0)
+        ot_server_release (test_server);
+    }, player);
+    assert_waited (played);
+    wait_for_state (manager, player, GST_OFFLINE_DOWNLOAD_STATE_COMPLETED);
+    g_object_unref (manager);
+    periods.assert_frames (frames_of (played.lines, "video"), 0, player);
+    fail_unless (!frames_of (played.lines, "audio").empty (), "%s: no audio", player);
+  }
+}
+GST_END_TEST;
+
 static Suite *
 play_while_downloading_suite (void)
 {
@@ -844,6 +933,7 @@ play_while_downloading_suite (void)
   tcase_add_test (tc, test_queued_download_is_waited_for_while_its_manager_lives);
   tcase_add_test (tc, test_buffering_percentages_grow_to_100);
   tcase_add_test (tc, test_seek_turns_the_running_download);
+  tcase_add_test (tc, test_unsignalled_protection_known_from_init_segments_not_downloaded_yet);
   tcase_add_test (tc, test_progressive_plays_while_the_manager_downloads);
   tcase_add_test (tc, test_progressive_restart_plays_on);
   tcase_add_test (tc, test_progressive_restart_with_changed_file_fails_clearly);

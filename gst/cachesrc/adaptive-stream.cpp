@@ -189,11 +189,13 @@ AdaptiveStream::restart_demuxer ()
    * segment (sent again even when the same) and configures its streams
    * from it, keeping their pads when they are the same tracks. */
   if (protection_changes ()) {
-    /* From clear to protected content or back: a new stream id, so that
-     * qtdemux gives the track a new pad (which decodebin links to a chain
-     * with a decryptor, or without one), where it would give the same pad
-     * application/x-cenc caps that the parser linked to it refuses; the
-     * old pad ends (EOS), which drains its decoder. */
+    /* From clear to protected content or back, in a Period that was not
+     * in the plan when the track started (a recording that runs; see
+     * read_init_protection()): a new stream id, so that qtdemux gives the
+     * track a new pad (which decodebin links to a chain with a decryptor,
+     * or without one), where it would give the same pad application/x-cenc
+     * caps that the parser linked to it refuses; the old pad ends (EOS),
+     * which drains its decoder. */
     stream_variant_++;
     GST_DEBUG_OBJECT (pad (), "new period: the encryption changes, a new stream");
   } else {
@@ -206,20 +208,22 @@ AdaptiveStream::restart_demuxer ()
 }
 
 bool
-AdaptiveStream::sends_clear_lead ()
+AdaptiveStream::sends_clear_lead () const
 {
   if (!is_fmp4 ())
     return false;
   const gchar *const *systems = gst_offline_track_get_protection_systems (track ());
-  return (systems && systems[0]) || has_protected_init ();
+  return (systems && systems[0]) || protected_init_.value_or (false);
 }
 
 bool
-AdaptiveStream::has_protected_init ()
+AdaptiveStream::read_init_protection ()
 {
-  if (protected_init_)
-    return *protected_init_;
-  protected_init_ = false;
+  if (protected_init_ || !is_fmp4 ())
+    return true;
+  const gchar *const *systems = gst_offline_track_get_protection_systems (track ());
+  if (systems && systems[0])
+    return true; /* signalled: nothing to read */
   guint index = gst_offline_track_get_index (track ());
   /* The segment numbered `number`, or nullptr past the end (or on an
    * error: the plan's errors are reported where it is played). */
@@ -231,17 +235,24 @@ AdaptiveStream::has_protected_init ()
     return gst_offline_segment_copy (static_cast<GstOfflineSegment *> (g_ptr_array_index (one, 0)));
   };
   std::set<std::string> seen;
+  bool found = false;
   for (GstOfflineSegment *first = segment_at (0); first;) {
     const gchar *init = first->init_resource;
     if (init && seen.insert (init).second) {
-      g_autoptr (GError) error = nullptr;
+      /* Waited for while the download runs, as a segment is: the
+       * downloader fetches every init segment before any media segment,
+       * so this costs little, and deciding without it would give the
+       * track a new stream id at the change (docs/architecture.md). */
+      UniqueFd fd;
       guint64 length = 0;
-      g_autofree gchar *path = playback_->lookup (init, &length, &error);
-      UniqueFd fd (path ? open (path, O_RDONLY | O_CLOEXEC) : -1);
-      auto is_protected = fd ? fmp4_track_protected (fd.get (), length) : std::nullopt;
+      if (!source_.open_resource (init, true, &fd, &length)) {
+        gst_offline_segment_free (first);
+        return false;
+      }
+      auto is_protected = fmp4_track_protected (fd.get (), length);
       if (is_protected && *is_protected) {
         GST_DEBUG_OBJECT (pad (), "init segment %s is protected: the track is protected content throughout", init);
-        protected_init_ = true;
+        found = true;
         gst_offline_segment_free (first);
         break;
       }
@@ -274,7 +285,8 @@ AdaptiveStream::has_protected_init ()
     }
     first = segment_at (low);
   }
-  return *protected_init_;
+  protected_init_ = found;
+  return true;
 }
 
 void
@@ -703,6 +715,10 @@ AdaptiveStream::push_iteration ()
       const gchar *init = current_->init_resource;
       if (init && (need_init_ || last_init_ != init)) {
         bool changed = !need_init_;
+        if (!read_init_protection ()) {
+          finish (GST_FLOW_ERROR, true);
+          return;
+        }
         GST_DEBUG_OBJECT (pad (), "init segment %s%s", init, changed ? " (it changed: a new period)" : "");
         if (!source_.open_reader (init, true, &reader_, current_->start)) {
           finish (GST_FLOW_ERROR, true);
@@ -1030,6 +1046,7 @@ AdaptiveStream::switch_track (GstOfflineTrack *track, GstClockTime position, gui
   track_ = track;
   track_index_ = gst_offline_track_get_index (track);
   source_.set_track (track);
+  protected_init_.reset (); /* the new track's init segments say */
   /* As adaptivedemux2 does on an output slot that takes another track:
    * stream-start (with the pad's stream id: see first_track_index_), caps,
    * segment, collection, tags and protection events again, then the new

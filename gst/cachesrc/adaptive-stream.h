@@ -176,15 +176,17 @@ private:
    * lead). */
   bool protection_changes ();
   /* Whether the track is fMP4 and protected in any Period, signalled so or
-   * not (has_protected_init()): its clear init segments then go as a clear
+   * not (read_init_protection()): its clear init segments then go as a clear
    * lead (fmp4-clear-lead.h), so that one pad and one stream id carry it
    * through clear and protected Periods alike, under every player. */
-  bool sends_clear_lead ();
-  /* Whether the init segment of one of the track's Periods (the first
-   * segment of each, found by galloping over the plan's numbers) is
-   * protected, the manifest saying so or not; read once. An init segment
-   * the cache does not hold yet (play while downloading) counts as clear. */
-  bool has_protected_init ();
+  bool sends_clear_lead () const;
+  /* Reads, once a track (before its first init segment is pushed), whether
+   * the init segment of one of its Periods (the first segment of each, found
+   * by galloping over the plan's numbers) is protected when the manifest
+   * does not say so. One the cache does not hold yet is waited for while
+   * the download runs, as a segment is (SegmentSource). False after posting
+   * an error, or interrupted (SegmentSource::take_interrupted()). */
+  bool read_init_protection ();
   /* The init segment open in reader_, if clear, is read whole and replaced
    * by its clear-lead form (left as it is if unreadable as such). */
   void present_as_clear_lead ();
@@ -217,7 +219,7 @@ private:
   bool need_caps_ = true;
   bool need_tags_ = true;
   bool need_protection_ = true;
-  std::optional<bool> protected_init_; /* has_protected_init(), once read */
+  std::optional<bool> protected_init_; /* read_init_protection(), once read */
   bool need_collection_ = true;
   bool collection_after_tables_ = false; /* MPEG-TS: see push_first_mpegts_block() */
   bool need_segment_ = true;
