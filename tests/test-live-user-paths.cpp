@@ -633,6 +633,31 @@ GST_START_TEST (test_two_audio_languages)
 }
 GST_END_TEST;
 
+/* A KNOWN FAILURE, not run unless OT_RUN_KNOWN_FAILURES=1: the defect is in
+ * lib/downloader/live-recorder.cpp, which another change owns. `download
+ * --duration 2` of video and audio, as a user checks it with `play`: the
+ * recording lasts 2 s. It lasts 3 s: each track records until it holds the
+ * duration (LiveRecorder::is_full () and the queueing in the reload, which
+ * compare a track's recorded_ns with live_duration_ns exactly), and ffmpeg's
+ * AAC segments last 0.998 s (their frames are not cut at 1 s), so two of
+ * them hold 1.997 s and the audio takes a third segment: a second of audio
+ * without video at the end (one segment too many in any recording). */
+GST_START_TEST (test_duration_is_the_recordings_length)
+{
+  Dirs d ("length");
+  MasterLive live (d);
+  Cli r = run (d.data, { "download", live.url.c_str (), "--id", "short", "--duration", "2" });
+  ot_assert_exit (r, 0);
+  size_t videos = count_recorded (d.data, "short", "video"), audios = count_recorded (d.data, "short", "audio");
+  fail_unless (audios == videos, "%zu audio segments recorded with %zu video segments", audios, videos);
+  g_autoptr (GPtrArray) offline = ot_decode_checksums_full ("offline://short", d.data, OT_DECODE_NO_NETWORK, 0, nullptr);
+  fail_unless (offline != nullptr);
+  gint64 duration = duration_of (offline);
+  fail_unless (llabs (duration - static_cast<gint64> (2 * GST_SECOND)) < static_cast<gint64> (50 * GST_MSECOND),
+      "the recording of 2 s lasts %" GST_TIME_FORMAT, GST_TIME_ARGS (duration));
+}
+GST_END_TEST;
+
 }  // namespace
 
 static Suite *
@@ -647,6 +672,8 @@ live_user_paths_suite (void)
   tcase_add_test (tc, test_second_process_and_pause);
   tcase_add_test (tc, test_plays_while_and_after);
   tcase_add_test (tc, test_two_audio_languages);
+  if (g_strcmp0 (g_getenv ("OT_RUN_KNOWN_FAILURES"), "1") == 0)
+    tcase_add_test (tc, test_duration_is_the_recordings_length);
   suite_add_tcase (s, tc);
   return s;
 }
