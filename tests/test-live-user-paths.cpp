@@ -633,6 +633,27 @@ GST_START_TEST (test_two_audio_languages)
 }
 GST_END_TEST;
 
+/* A user who gives --start/--end to a live stream (as for VOD) is told
+ * that a live stream has no such times, before anything is recorded (no
+ * row, no request of a segment): a recording is cut by --duration. (It was
+ * recorded, listed "range 0:00:02.000 to the end", and played from 2 s of
+ * its own timeline, which starts at 0 with its first segment.) */
+GST_START_TEST (test_time_range_of_a_live_stream)
+{
+  Dirs d ("range");
+  VideoLive live (d);
+  Cli r = run (d.data, { "download", live.url.c_str (), "--id", "ranged", "--start", "2", "--duration", "2" });
+  ot_assert_exit (r, 1);
+  std::string reason = reason_of (r);
+  fail_unless (g_str_has_prefix (reason.c_str (),
+                   "gst-offline: cannot add download ranged: a time range needs a presentation that is not live: "),
+      "%s", reason.c_str ());
+  fail_unless (live.origin.served ("video").empty (), "a segment was fetched");
+  Cli status = run (d.data, { "status", "ranged" });
+  ot_assert_exit (status, 1);
+}
+GST_END_TEST;
+
 /* A KNOWN FAILURE, not run unless OT_RUN_KNOWN_FAILURES=1: the defect is in
  * lib/downloader/live-recorder.cpp, which another change owns. `download
  * --duration 2` of video and audio, as a user checks it with `play`: the
@@ -672,6 +693,7 @@ live_user_paths_suite (void)
   tcase_add_test (tc, test_second_process_and_pause);
   tcase_add_test (tc, test_plays_while_and_after);
   tcase_add_test (tc, test_two_audio_languages);
+  tcase_add_test (tc, test_time_range_of_a_live_stream);
   if (g_strcmp0 (g_getenv ("OT_RUN_KNOWN_FAILURES"), "1") == 0)
     tcase_add_test (tc, test_duration_is_the_recordings_length);
   suite_add_tcase (s, tc);
