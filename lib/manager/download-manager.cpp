@@ -2286,9 +2286,12 @@ namespace {
  * the helper fetches the manifest (for an HLS master playlist, a variant's
  * media playlist too), which go to `documents` for the download to start
  * from rather than fetching them again. Unknown when the range needs no length, or the
- * manifest cannot be had or does not tell (the download then says why). */
+ * manifest cannot be had or does not tell (the download then says why).
+ * A live stream has no length and no times of its own to cut (a recording
+ * starts at 0 with its first segment): a range of it is refused, in
+ * `refusal`, before anything is recorded. */
 std::optional<guint64> presentation_length (const DownloadRecord &wanted, GCancellable *cancellable,
-    FetchedDocuments *documents)
+    FetchedDocuments *documents, GError **refusal)
 {
   GstOfflineDownloadType type = wanted.type == GST_OFFLINE_DOWNLOAD_TYPE_AUTO ? guess_download_type (wanted.uri)
                                                                               : wanted.type;
@@ -2311,6 +2314,12 @@ std::optional<guint64> presentation_length (const DownloadRecord &wanted, GCance
     gsize size = 0;
     auto *data = static_cast<const char *> (g_bytes_get_data (static_cast<GBytes *> (bytes), &size));
     (*documents)[static_cast<const char *> (url)] = std::string (data ? data : "", size);
+  }
+  if (gst_offline_download_helper_is_live (helper)) {
+    g_set_error (refusal, GST_OFFLINE_ERROR, GST_OFFLINE_ERROR_INVALID_ARGUMENT,
+        "a time range needs a presentation that is not live: %s is a live stream, which is recorded from its live "
+        "edge or its window's start for a live duration", wanted.uri.c_str ());
+    return std::nullopt;
   }
   GstClockTime duration = gst_offline_download_helper_get_duration (helper);
   if (!GST_CLOCK_TIME_IS_VALID (duration))
@@ -2344,7 +2353,12 @@ GstOfflineDownload *gst_offline_download_manager_add_download (GstOfflineDownloa
   ManagerCore *core = self->core;
   DownloadRecord wanted = download_request_record (request);
   FetchedDocuments documents;
-  std::optional<guint64> length = presentation_length (wanted, nullptr, &documents);
+  g_autoptr (GError) refusal = nullptr;
+  std::optional<guint64> length = presentation_length (wanted, nullptr, &documents, &refusal);
+  if (refusal) {
+    g_propagate_error (error, g_steal_pointer (&refusal));
+    return nullptr;
+  }
   core->call ([&] () { result = core->add (std::move (wanted), length, std::move (documents), error); });
   return result;
 }
@@ -2373,7 +2387,9 @@ GstOfflineDownload *gst_offline_download_manager_add_download (GstOfflineDownloa
  * end, naming both (no row, no file is left), and brings an end past the
  * end back to it (the request of the download returned says the range it
  * got). When the manifest cannot be had, the range is taken as it is and
- * the download fails if it starts past the end. It widens the download's
+ * the download fails if it starts past the end. A range of a live stream
+ * is refused with %GST_OFFLINE_ERROR_INVALID_ARGUMENT: it has no length,
+ * and a recording is cut by its live duration instead. It widens the download's
  * range to hold both, and only the segments missing are fetched. A
  * wider range for a download that runs takes effect at once: the index
  * row gets it, and the process running the download (this one or another;
@@ -2418,15 +2434,21 @@ void gst_offline_download_manager_add_download_async (GstOfflineDownloadManager 
   struct Learn {
     DownloadRecord wanted;
     std::function<void (DownloadRecord, std::optional<guint64>, FetchedDocuments)> add;
+    std::function<void (const GError *)> refuse;
   };
+  auto refuse = [call] (const GError *refusal) { AsyncCall::return_download (call, nullptr, refusal); };
   g_autoptr (GTask) learn = g_task_new (nullptr, cancellable, nullptr, nullptr);
-  g_task_set_task_data (learn, new Learn { std::move (wanted), std::move (add) },
+  g_task_set_task_data (learn, new Learn { std::move (wanted), std::move (add), std::move (refuse) },
       [] (gpointer data) { delete static_cast<Learn *> (data); });
   g_task_run_in_thread (learn, [] (GTask *task, gpointer, gpointer data, GCancellable *cancellable) {
     auto learn = static_cast<Learn *> (data);
     FetchedDocuments documents;
-    std::optional<guint64> length = presentation_length (learn->wanted, cancellable, &documents);
-    learn->add (std::move (learn->wanted), length, std::move (documents));
+    g_autoptr (GError) refusal = nullptr;
+    std::optional<guint64> length = presentation_length (learn->wanted, cancellable, &documents, &refusal);
+    if (refusal)
+      learn->refuse (refusal);
+    else
+      learn->add (std::move (learn->wanted), length, std::move (documents));
     g_task_return_boolean (task, TRUE);
   });
 }

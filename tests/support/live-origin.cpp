@@ -450,6 +450,14 @@ void LiveOrigin::end_when_published ()
   g_mutex_unlock (&lock_);
 }
 
+void LiveOrigin::publish (guint count)
+{
+  g_mutex_lock (&lock_);
+  published_ = MIN (published_ + count, total_);
+  g_cond_broadcast (&cond_);
+  g_mutex_unlock (&lock_);
+}
+
 void LiveOrigin::wait_published (guint count)
 {
   g_mutex_lock (&lock_);

@@ -58,6 +58,9 @@ class LiveOrigin {
   void set_time_shift_buffer_depth (guint seconds);
   /* The stream ends once every segment is published (EXT-X-ENDLIST). */
   void end_when_published ();
+  /* Publishes the next `count` segments now: with a `period_ms` of
+   * G_MAXINT the test is the origin's clock, time passing when it says. */
+  void publish (guint count);
   /* Blocks until at least `count` segments are published. */
   void wait_published (guint count);
   guint published ();

@@ -1,6 +1,8 @@
-/* ot-decode [--uridecodebin3] [--seek NS] URI: decodes URI with uridecodebin
- * (or uridecodebin3, which the streams-aware adaptive demuxers such as
- * mssdemux2 need) and prints one line per decoded buffer, "video <pts-ns>
+/* ot-decode [--uridecodebin3|--playbin|--playbin3] [--seek NS] URI: decodes
+ * URI with uridecodebin (or uridecodebin3, which the streams-aware adaptive
+ * demuxers such as mssdemux2 need, or a player's playbin or playbin3, its
+ * video and audio sinks taking the checksums) and prints one line per
+ * decoded buffer, "video <pts-ns>
  * <md5>" (I420) then "audio <pts-ns> <md5>" (S16LE, interleaved). With
  * OT_DECODE_TEXT=1 in the environment, also "text <running-time-ns> <text>"
  * for each subtitle buffer (newlines as \n), last. With --seek it prerolls,
@@ -124,6 +126,30 @@ make_branch (GstElement *pipeline, const gchar *convert_name, const gchar *caps_
   gst_element_sync_state_with_parent (filter);
   gst_element_sync_state_with_parent (convert);
   return gst_element_get_static_pad (convert, "sink");
+}
+
+/* A playbin's video-sink or audio-sink: make_branch() in a bin of its own,
+ * after a capsfilter of `input` (may be NULL). */
+GstElement *
+make_sink_bin (const gchar *input, const gchar *convert_name, const gchar *caps_string, Stream *stream)
+{
+  GstElement *bin = gst_bin_new (nullptr);
+  GstPad *pad = make_branch (bin, convert_name, caps_string, stream);
+  if (input) {
+    GstElement *filter = gst_element_factory_make ("capsfilter", nullptr);
+    GstCaps *caps = gst_caps_from_string (input);
+    g_object_set (filter, "caps", caps, nullptr);
+    gst_caps_unref (caps);
+    gst_bin_add (GST_BIN (bin), filter);
+    GstPad *filter_src = gst_element_get_static_pad (filter, "src");
+    gst_pad_link (filter_src, pad);
+    gst_object_unref (filter_src);
+    gst_object_unref (pad);
+    pad = gst_element_get_static_pad (filter, "sink");
+  }
+  gst_element_add_pad (bin, gst_ghost_pad_new ("sink", pad));
+  gst_object_unref (pad);
+  return bin;
 }
 
 void
@@ -354,27 +380,47 @@ main (int argc, char **argv)
   for (; arg < argc - 1; arg++) {
     if (g_str_equal (argv[arg], "--uridecodebin3"))
       bin_name = "uridecodebin3";
+    else if (g_str_equal (argv[arg], "--playbin") || g_str_equal (argv[arg], "--playbin3"))
+      bin_name = argv[arg] + 2;
     else if (g_str_equal (argv[arg], "--seek") && arg + 1 < argc - 1)
       seek = g_ascii_strtoll (argv[++arg], nullptr, 10);
     else
       break;
   }
   if (arg != argc - 1) {
-    g_printerr ("usage: ot-decode [--uridecodebin3] [--seek NS] URI\n");
+    g_printerr ("usage: ot-decode [--uridecodebin3|--playbin|--playbin3] [--seek NS] URI\n");
     return 2;
   }
   const gchar *uri = argv[arg];
   /* Whatever hangs here ends with the test that started it. */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 
-  GstElement *pipeline = gst_pipeline_new ("ot-decode");
-  GstElement *decodebin = gst_element_factory_make (bin_name, nullptr);
-  if (!decodebin)
-    fail ("ot-decode: no %s", bin_name);
-  g_object_set (decodebin, "uri", uri, nullptr);
-  g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_pad_added), pipeline);
-  g_signal_connect (decodebin, "pad-removed", G_CALLBACK (on_pad_removed), nullptr);
-  gst_bin_add (GST_BIN (pipeline), decodebin);
+  bool player = g_str_has_prefix (bin_name, "playbin");
+  GstElement *pipeline;
+  if (player) {
+    /* The player is the pipeline; its sinks take the checksums. Its flags:
+     * video, audio, native video and audio (no conversion but the
+     * branches', no subtitles). It prefers decoders whose output its sink
+     * takes as it is: F32 audio, as the decoder uridecodebin chooses for
+     * AAC gives. */
+    pipeline = gst_element_factory_make (bin_name, "ot-decode");
+    if (!pipeline)
+      fail ("ot-decode: no %s", bin_name);
+    g_object_set (pipeline, "uri", uri, "flags", 0x1 | 0x2 | 0x20 | 0x40, "video-sink",
+        make_sink_bin (nullptr, "videoconvert", "video/x-raw,format=I420", &video), "audio-sink",
+        make_sink_bin ("audio/x-raw,format=F32LE", "audioconvert", "audio/x-raw,format=S16LE,layout=interleaved",
+            &audio),
+        nullptr);
+  } else {
+    pipeline = gst_pipeline_new ("ot-decode");
+    GstElement *decodebin = gst_element_factory_make (bin_name, nullptr);
+    if (!decodebin)
+      fail ("ot-decode: no %s", bin_name);
+    g_object_set (decodebin, "uri", uri, nullptr);
+    g_signal_connect (decodebin, "pad-added", G_CALLBACK (on_pad_added), pipeline);
+    g_signal_connect (decodebin, "pad-removed", G_CALLBACK (on_pad_removed), nullptr);
+    gst_bin_add (GST_BIN (pipeline), decodebin);
+  }
 
   GstBus *bus = gst_element_get_bus (pipeline);
   gint64 duration = -1;

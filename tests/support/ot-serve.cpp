@@ -10,6 +10,10 @@
  *
  * KINDs (progressive, dash, hls, mss, dash-cenc) limit what is made; the
  * encrypted DASH needs the clear one, which is then made but not listed.
+ * live-hls, only when named, is a live HLS stream (tests/support's live
+ * origin: a master playlist of video and English audio, a window of 6 s
+ * segments of 1 s) whose clock is the caller's: a line "publish N" on our
+ * standard input publishes the next N segments, answered "published TOTAL".
  *
  * A failure to make the content ends it with the reason on stderr and exit 1
  * before "ready".
@@ -17,6 +21,8 @@
 #include "adaptive-content.h"
 #include "cenc-packager.h"
 #include "license-server.h"
+#include "live-content.h"
+#include "live-origin.h"
 #include "test-support.h"
 
 #include <gst/check/gstcheck.h>
@@ -102,14 +108,30 @@ START_TEST (make_and_serve)
     announce ("dash-cenc", cenc, "manifest.mpd");
     printf ("license %s\n", licenses.url ().c_str ());
   }
+  std::unique_ptr<ot::LiveOrigin> live;
+  if (kinds.count ("live-hls")) {
+    std::string video = subdir (dir, "live-hls/video"), audio = subdir (dir, "live-hls/audio");
+    ot::make_live_video (video);
+    ot::make_live_audio (audio);
+    live = std::make_unique<ot::LiveOrigin> (std::vector<ot::LiveOrigin::Track> { { "video", video }, { "audio", audio } },
+        6, 6, G_MAXINT, ot::live_master_playlist ({ { "audio", "English", "en", true } }));
+    printf ("live-hls %s\n", live->url ("/master.m3u8").c_str ());
+  }
   printf ("ready\n");
   fflush (stdout);
 
-  /* The servers answer from threads of their own; this one waits for the
-   * test to close our standard input (or to end). */
-  char buffer[256];
-  while (fread (buffer, 1, sizeof buffer, stdin) > 0) {
+  /* The servers answer from threads of their own; this one reads the
+   * test's commands until it closes our standard input (or ends). */
+  char line[256];
+  while (fgets (line, sizeof line, stdin)) {
+    guint count = 0;
+    if (live && sscanf (line, "publish %u", &count) == 1) {
+      live->publish (count);
+      printf ("published %u\n", live->published ());
+      fflush (stdout);
+    }
   }
+  live.reset ();
   ot_server_free (server);
 }
 END_TEST

@@ -10,10 +10,11 @@ class Content:
     """Runs ot-serve ($OT_SERVE) in a new temporary directory, making the
     downloads of `kinds` (all by default).
 
-    urls maps each kind ("progressive", "dash", "hls", "mss", "dash-cenc")
-    to the URL of its media file or manifest; license_url is the ClearKey
-    license server of "dash-cenc", whose MPD names it. close() (or the end
-    of a with block) stops the servers and removes the content."""
+    urls maps each kind ("progressive", "dash", "hls", "mss", "dash-cenc",
+    and "live-hls" when asked for) to the URL of its media file or
+    manifest; license_url is the ClearKey license server of "dash-cenc",
+    whose MPD names it. close() (or the end of a with block) stops the
+    servers and removes the content."""
 
     KINDS = ("progressive", "dash", "hls", "mss", "dash-cenc")
 
@@ -36,6 +37,16 @@ class Content:
             status = self.process.wait()
             self.close()
             raise RuntimeError("ot-serve failed to make or serve the content (exit %s)" % status)
+
+    def publish(self, count):
+        """"live-hls": publishes its next `count` segments (the origin's
+        clock is ours); returns how many are published in all."""
+        self.process.stdin.write("publish %d\n" % count)
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline().split()
+        if answer[:1] != ["published"]:
+            raise RuntimeError("ot-serve did not publish: %r" % answer)
+        return int(answer[1])
 
     def close(self):
         if self.process.poll() is None:

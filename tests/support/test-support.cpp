@@ -766,6 +766,10 @@ ot_decode_checksums_full (const gchar *uri, const gchar *data_dir, OtDecodeFlags
   argv.push_back (decoder);
   if (flags & OT_DECODE_URIDECODEBIN3)
     argv.push_back ("--uridecodebin3");
+  else if (flags & OT_DECODE_PLAYBIN)
+    argv.push_back ("--playbin");
+  else if (flags & OT_DECODE_PLAYBIN3)
+    argv.push_back ("--playbin3");
   g_autofree gchar *seek_ns = g_strdup_printf ("%" G_GUINT64_FORMAT, seek);
   if (GST_CLOCK_TIME_IS_VALID (seek)) {
     argv.push_back ("--seek");

@@ -171,8 +171,10 @@ GPtrArray *ot_decode_checksums (const gchar *uri, const gchar *data_dir, gboolea
 typedef enum {
   OT_DECODE_NO_NETWORK = 1 << 0,   /* under `unshare -n` */
   OT_DECODE_URIDECODEBIN3 = 1 << 1, /* what mssdemux2 and the other streams-aware demuxers need */
+  OT_DECODE_PLAYBIN = 1 << 2,       /* a player's playbin, its sinks taking the checksums */
+  OT_DECODE_PLAYBIN3 = 1 << 3,      /* the same with playbin3 */
 } OtDecodeFlags;
-/* Like ot_decode_checksums, with uridecodebin3 if asked; with `seek` a valid
+/* Like ot_decode_checksums, with uridecodebin3, playbin or playbin3 if asked; with `seek` a valid
  * time, the first line is "duration <ns>" (queried after preroll), then
  * come the buffers decoded after a flushing accurate seek to `seek`. */
 GPtrArray *ot_decode_checksums_full (const gchar *uri, const gchar *data_dir, OtDecodeFlags flags, GstClockTime seek,
