@@ -234,7 +234,7 @@ bool DashDownloader::protect (Track &t, const dash::Representation &rep, GError 
 
 /* What a live MPD's Representation must be for its segments to be listed:
  * a SegmentTemplate (with a SegmentTimeline, or @duration and a clock). */
-bool DashDownloader::check_recordable (const dash::Period &period, const dash::Representation &rep, GError **error)
+bool DashDownloader::check_recordable (const dash::Representation &rep, GError **error)
 {
   if (!mpd_->is_dynamic ())
     return true;
@@ -250,7 +250,6 @@ bool DashDownloader::check_recordable (const dash::Period &period, const dash::R
         "nor @duration", rep.id.c_str (), record_.uri.c_str ());
     return false;
   }
-  (void) period;
   return true;
 }
 
@@ -270,7 +269,7 @@ void DashDownloader::start_recording ()
     if (listed_track == listed.end ())
       continue;  /* not a playable type */
     auto container = container_of (set, rep, &error);
-    if (!container || !check_recordable (mpd_->periods[c.period], rep, &error)) {
+    if (!container || !check_recordable (rep, &error)) {
       fail (error);
       return;
     }
@@ -411,7 +410,7 @@ bool DashDownloader::live_windows (std::vector<LiveWindow> *windows, gint64 now_
     const Chosen &c = chosen_[live_chosen_[i]];
     const dash::Period &period = mpd_->periods[c.period];
     const dash::Representation &rep = period.adaptation_sets[c.set].representations[c.representation];
-    if (!check_recordable (period, rep, error))
+    if (!check_recordable (rep, error))
       return false;
     std::map<guint64, guint64> &numbers = live_numbers_[i];
     LiveWindow w;

@@ -62,7 +62,7 @@ class DashDownloader : public AdaptiveDownloader {
   bool choose (GError **error);
   void on_indexes (const GError *error);
   bool protect (Track &track, const dash::Representation &rep, GError **error);
-  bool check_recordable (const dash::Period &period, const dash::Representation &rep, GError **error);
+  bool check_recordable (const dash::Representation &rep, GError **error);
   void start_recording ();
   void reload_mpd ();
   bool needs_clock () const;
