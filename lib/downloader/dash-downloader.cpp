@@ -356,7 +356,9 @@ bool DashDownloader::needs_clock () const
 }
 
 /* "Now" for the window: from the MPD's first UTCTiming (from `timing` on)
- * that answers, else from the context's clock. */
+ * that answers, else from the context's clock. http-iso and http-xsdate
+ * read the time in the body of a GET, http-head in the Date header of a
+ * HEAD; NTP and SNTP (ntp, http-ntp, sntp) are not supported: skipped. */
 void DashDownloader::read_clock (size_t timing, std::function<void (gint64 now_us)> done)
 {
   for (; timing < mpd_->utc_timings.size (); timing++) {
@@ -370,8 +372,13 @@ void DashDownloader::read_clock (size_t timing, std::function<void (gint64 now_u
       GST_WARNING ("%s: UTCTiming direct value '%s' is no xs:dateTime", record_.id.c_str (), utc.value.value_or ("").c_str ());
       continue;
     }
-    if (scheme != "urn:mpeg:dash:utc:http-iso:2014" && scheme != "urn:mpeg:dash:utc:http-xsdate:2014")
+    bool head = scheme == "urn:mpeg:dash:utc:http-head:2014";
+    if (!head && scheme != "urn:mpeg:dash:utc:http-iso:2014" && scheme != "urn:mpeg:dash:utc:http-xsdate:2014") {
+      /* Read at every reload: said once. */
+      if (unsupported_timings_.insert (scheme).second)
+        GST_WARNING ("%s: UTCTiming scheme %s is not supported: skipped", record_.id.c_str (), scheme.c_str ());
       continue;
+    }
     std::string why;
     auto url = resolve_url_reference (mpd_->base_url, utc.value.value_or (""), &why);
     if (!url) {
@@ -379,22 +386,23 @@ void DashDownloader::read_clock (size_t timing, std::function<void (gint64 now_u
       continue;
     }
     HttpRequest request;
+    request.method = head ? "HEAD" : "GET";
     request.url = *url;
     request.headers = record_.headers;
     request.retry = context_.retry;
     request.max_size = 4096;
     request.what = "cannot read the time of the live MPD";
     http_request_async (std::move (request), cancellable_,
-        [this, timing, done = std::move (done)] (HttpResponse *response, const GError *error) mutable {
+        [this, timing, head, done = std::move (done)] (HttpResponse *response, const GError *error) mutable {
           std::optional<gint64> now;
           if (!error)
-            now = parse_xs_date_time (response->body);
+            now = head ? response->date_us : parse_xs_date_time (response->body);
           if (now) {
             done (*now);
             return;
           }
           GST_WARNING ("%s: UTCTiming %s gave no time: %s", record_.id.c_str (), mpd_->utc_timings[timing].value->c_str (),
-              error ? error->message : "its answer is no xs:dateTime");
+              error ? error->message : head ? "its answer has no valid Date header" : "its answer is no xs:dateTime");
           read_clock (timing + 1, std::move (done));
         });
     return;
