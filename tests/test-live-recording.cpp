@@ -595,6 +595,28 @@ GST_START_TEST (test_key_fails_during_reload)
 }
 GST_END_TEST;
 
+/* A rotated key that never answers (503, no retries in the request): the
+ * reloads fail kMaxReloadFailures (6) times in a row, then the recording
+ * fails with an error that names the key's URI, keeping what it holds. */
+GST_START_TEST (test_key_unreachable_fails_recording)
+{
+  Dirs d ("key-gone");
+  std::string video = d.in_content ("video");
+  make_video (video);
+  LiveOrigin origin ({ { "video", video } }, 12, 12, 1000);
+  origin.encrypt (14);
+  origin.break_key (1, G_MAXUINT, 0);
+  std::string url = origin.url ("/video/index.m3u8");
+  Cli r = run (d.data, { "download", url.c_str (), "--id", "gone", "--retries", "0" });
+  ot_assert_exit (r, 1);
+  std::string reason = ot::reason_of (r);
+  fail_unless (reason.find ("could not be reloaded 6 times in a row") != std::string::npos
+          && reason.find (origin.url ("/keys/1")) != std::string::npos,
+      "the reason does not name the key: %s", reason.c_str ());
+  fail_unless (status_number (d.data, "gone", "recorded_seconds") >= 1, "what it recorded is gone");
+}
+GST_END_TEST;
+
 /* With alternate audio and an origin slow to answer (every segment 200
  * ms after its request), the recorder fetches several segments at once
  * (--segment-parallelism, as VOD downloads do), yet each track's segments
@@ -1214,6 +1236,7 @@ live_recording_suite (void)
   tcase_add_test (tc, test_expired_segment);
   tcase_add_test (tc, test_failing_reloads);
   tcase_add_test (tc, test_key_fails_during_reload);
+  tcase_add_test (tc, test_key_unreachable_fails_recording);
   tcase_add_test (tc, test_parallel_fetches);
   tcase_add_test (tc, test_plays_while_recording);
   tcase_add_test (tc, test_plays_while_recording_until_killed);
