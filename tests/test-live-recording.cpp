@@ -380,11 +380,13 @@ class RunningDecode {
 };
 
 /* Whether the plan of download `id` of the index in `data_dir` holds
- * `count` segments of its first track (for ot_wait_for_changes()). */
+ * `count` segments of each of its first `tracks` tracks (for
+ * ot_wait_for_changes()). */
 struct Holds {
   const gchar *data_dir;
   const gchar *id;
   guint count;
+  guint tracks = 1;
 };
 
 gboolean
@@ -392,9 +394,12 @@ holds (gpointer data)
 {
   auto *h = static_cast<Holds *> (data);
   g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (h->data_dir, nullptr);
-  g_autoptr (GPtrArray) segments
-      = index ? gst_offline_download_index_get_segments (index, h->id, 0, 0, h->count, nullptr) : nullptr;
-  return segments && segments->len >= h->count;
+  for (guint t = 0; index && t < h->tracks; t++) {
+    g_autoptr (GPtrArray) segments = gst_offline_download_index_get_segments (index, h->id, t, 0, h->count, nullptr);
+    if (!segments || segments->len < h->count)
+      return FALSE;
+  }
+  return index != nullptr;
 }
 
 /* Starts `gst-offline download URL --id ID` (a recording from the live
@@ -561,6 +566,93 @@ GST_START_TEST (test_failing_reloads)
   assert_completed_recording (d.data, "reloads", 10, resumed_at - stopped_at - 1);
   g_autoptr (GPtrArray) offline = decode ("offline://reloads", d.data);
   assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
+}
+GST_END_TEST;
+
+/* A key rotation during a recording (AES-128, the origin's new key from
+ * sequence 14 on): the new key answers 503 once, then 15 bytes once (no
+ * retries in the request): each is a reload that failed, tried again after
+ * a target duration then two, not the recording's end. It records on
+ * through the rotation, nothing lost (the window of 12 outlasts the
+ * backoff), and plays as the clear segments. */
+GST_START_TEST (test_key_fails_during_reload)
+{
+  Dirs d ("key");
+  std::string video = d.in_content ("video");
+  make_video (video);
+  LiveOrigin origin ({ { "video", video } }, 12, 12, 1000);
+  origin.encrypt (14);
+  origin.break_key (1, 1, 1);
+  std::string url = origin.url ("/video/index.m3u8");
+  Cli r = run (d.data, { "download", url.c_str (), "--id", "key", "--duration", "8", "--retries", "0" });
+  ot_assert_exit (r, 0);
+  assert_completed_recording (d.data, "key", 8, 0);
+  auto videos = recorded (d.data, "key", "video");
+  guint last = g_ascii_strtoull (videos.back ().file.c_str () + 3, nullptr, 10);
+  fail_unless (last >= 14, "the recording ends at %s, before the rotation", videos.back ().file.c_str ());
+  g_autoptr (GPtrArray) offline = decode ("offline://key", d.data);
+  assert_plays_parts (d, video, videos, "video", offline);
+}
+GST_END_TEST;
+
+/* A rotated key that never answers (503, no retries in the request): the
+ * reloads fail kMaxReloadFailures (6) times in a row, then the recording
+ * fails with an error that names the key's URI, keeping what it holds. */
+GST_START_TEST (test_key_unreachable_fails_recording)
+{
+  Dirs d ("key-gone");
+  std::string video = d.in_content ("video");
+  make_video (video);
+  LiveOrigin origin ({ { "video", video } }, 12, 12, 1000);
+  origin.encrypt (14);
+  origin.break_key (1, G_MAXUINT, 0);
+  std::string url = origin.url ("/video/index.m3u8");
+  Cli r = run (d.data, { "download", url.c_str (), "--id", "gone", "--retries", "0" });
+  ot_assert_exit (r, 1);
+  std::string reason = ot::reason_of (r);
+  fail_unless (reason.find ("could not be reloaded 6 times in a row") != std::string::npos
+          && reason.find (origin.url ("/keys/1")) != std::string::npos,
+      "the reason does not name the key: %s", reason.c_str ());
+  fail_unless (status_number (d.data, "gone", "recorded_seconds") >= 1, "what it recorded is gone");
+}
+GST_END_TEST;
+
+/* With alternate audio and an origin slow to answer (every segment 200
+ * ms after its request), the recorder fetches several segments at once
+ * (--segment-parallelism, as VOD downloads do), yet each track's segments
+ * go into the plan in order: the recording is whole and plays bit-exact. */
+GST_START_TEST (test_parallel_fetches)
+{
+  Dirs d ("parallel");
+  std::string video = d.in_content ("video"), audio = d.in_content ("audio");
+  make_video (video);
+  make_audio (audio);
+  std::string master = "#EXTM3U\n#EXT-X-VERSION:3\n"
+      "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES,AUTOSELECT=YES,"
+      "URI=\"audio/index.m3u8\"\n"
+      "#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x240,CODECS=\"avc1.64000d,mp4a.40.2\",AUDIO=\"aud\"\n"
+      "video/index.m3u8\n";
+  /* The window stays [0, 6): all of it is fetched in one batch. */
+  LiveOrigin origin ({ { "video", video }, { "audio", audio } }, kWindow, kWindow, G_MAXINT, master);
+  origin.set_latency (200);
+  std::string url = origin.url ("/master.m3u8");
+  Cli r = run (d.data, { "download", url.c_str (), "--id", "parallel", "--duration", "6", "--live-from-start",
+                           "--segment-parallelism", "4" });
+  ot_assert_exit (r, 0);
+  fail_unless (origin.max_in_flight () > 1, "%u segment requests in flight at most", origin.max_in_flight ());
+  assert_completed_recording (d.data, "parallel", 6, 0);
+  auto videos = recorded (d.data, "parallel", "video");
+  auto audios = recorded (d.data, "parallel", "audio");
+  fail_unless_equals_int (videos.size (), 6);
+  fail_unless_equals_int (audios.size (), 6);
+  for (guint i = 0; i < 6; i++) {
+    g_autofree gchar *name = g_strdup_printf ("seg%u.ts", i);
+    fail_unless (videos[i].file == name && audios[i].file == name, "segment %u of the plan: %s and %s", i,
+        videos[i].file.c_str (), audios[i].file.c_str ());
+  }
+  g_autoptr (GPtrArray) offline = decode ("offline://parallel", d.data);
+  assert_plays_parts (d, video, videos, "video", offline);
+  assert_plays_parts (d, audio, audios, "audio", offline);
 }
 GST_END_TEST;
 
@@ -870,11 +962,22 @@ check_killed_then_resumed (bool dash)
   LiveCase live (d, dash ? Live::DashTimeline : Live::Hls);
   const gchar *argv[] = { "download", live.url.c_str (), "--id", "killed", "--duration", "10", "--live-from-start", nullptr };
   GPid cli = ot_spawn_cli (d.data, argv);
-  live.origin->wait_served (live.main, 3);
+  /* Every track holds three segments (fetched side by side, a track may
+   * hold more). */
+  Holds three { d.data, "killed", 3, dash ? 2u : 1u };
+  ot_wait_for_changes (d.data, holds, &three);
   kill (cli, SIGKILL);
   ot_wait_pid (cli);
-  guint last = *live.origin->served (live.main).rbegin ();
-  /* Past the window: the first segment listed is after every one served. */
+  /* Past the window: the first segment listed is after every one the
+   * plan holds, in every track. */
+  guint last = 0;
+  for (const char *track : { "0", "1", "video" }) {
+    if (dash == g_str_equal (track, "video"))
+      continue;
+    std::string needle = dash ? std::string ("/chunk-stream") + track + "-" : "/video/";
+    for (const Recorded &s : recorded_matching (d.data, "killed", needle))
+      last = MAX (last, static_cast<guint> (live.origin->sequence_of (track, s.file)));
+  }
   guint published = last + 2 + kWindow;
   live.origin->wait_published (published);
   Cli r = run (d.data, { "download", live.url.c_str (), "--id", "killed", "--duration", "10", "--live-from-start" });
@@ -988,6 +1091,29 @@ GST_START_TEST (test_dash_number_edge)
     fail_unless_equals_int (sequences[i], sequences[i - 1] + 1);
   fail_unless (videos.size () >= 6 && videos.size () <= 7, "%zu video segments", videos.size ());
   live.assert_plays ("number");
+}
+GST_END_TEST;
+
+/* A $Number$ MPD whose UTCTiming names an NTP server first (not
+ * supported: skipped), then urn:mpeg:dash:utc:http-head:2014: the time is
+ * the Date header of the origin's HEAD answer (its own clock; a GET of
+ * that URL is refused), so the recorder sees exactly the segments
+ * published, as with http-iso. */
+GST_START_TEST (test_dash_utc_http_head)
+{
+  Dirs d ("dash-head");
+  LiveCase live (d, Live::DashNumber);
+  live.origin->time_by_head ();
+  Cli r = run (d.data, { "download", live.url.c_str (), "--id", "head", "--duration", "4" });
+  ot_assert_exit (r, 0);
+  fail_unless (live.origin->time_heads () > 0, "the origin's time was never asked by HEAD");
+  assert_completed_recording (d.data, "head", 4, 0);
+  auto sequences = live.sequences (live.videos ("head"));
+  fail_unless (sequences.front () >= static_cast<int> (kWindow) - 4, "the recording starts at %d, not at the live edge",
+      sequences.front ());
+  for (size_t i = 1; i < sequences.size (); i++)
+    fail_unless_equals_int (sequences[i], sequences[i - 1] + 1);
+  live.assert_plays ("head");
 }
 GST_END_TEST;
 
@@ -1109,6 +1235,9 @@ live_recording_suite (void)
   tcase_add_test (tc, test_killed_then_resumed);
   tcase_add_test (tc, test_expired_segment);
   tcase_add_test (tc, test_failing_reloads);
+  tcase_add_test (tc, test_key_fails_during_reload);
+  tcase_add_test (tc, test_key_unreachable_fails_recording);
+  tcase_add_test (tc, test_parallel_fetches);
   tcase_add_test (tc, test_plays_while_recording);
   tcase_add_test (tc, test_plays_while_recording_until_killed);
   tcase_add_test (tc, test_duration_known_once_the_recording_completes);
@@ -1117,6 +1246,7 @@ live_recording_suite (void)
   tcase_add_test (tc, test_dash_expired_segment);
   tcase_add_test (tc, test_dash_killed_then_resumed);
   tcase_add_test (tc, test_dash_number_edge);
+  tcase_add_test (tc, test_dash_utc_http_head);
   tcase_add_test (tc, test_dash_time_shift_buffer);
   tcase_add_test (tc, test_dash_live_audio_choice);
   tcase_add_test (tc, test_inspect_live);

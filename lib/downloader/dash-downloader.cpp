@@ -234,7 +234,7 @@ bool DashDownloader::protect (Track &t, const dash::Representation &rep, GError 
 
 /* What a live MPD's Representation must be for its segments to be listed:
  * a SegmentTemplate (with a SegmentTimeline, or @duration and a clock). */
-bool DashDownloader::check_recordable (const dash::Period &period, const dash::Representation &rep, GError **error)
+bool DashDownloader::check_recordable (const dash::Representation &rep, GError **error)
 {
   if (!mpd_->is_dynamic ())
     return true;
@@ -250,7 +250,6 @@ bool DashDownloader::check_recordable (const dash::Period &period, const dash::R
         "nor @duration", rep.id.c_str (), record_.uri.c_str ());
     return false;
   }
-  (void) period;
   return true;
 }
 
@@ -270,7 +269,7 @@ void DashDownloader::start_recording ()
     if (listed_track == listed.end ())
       continue;  /* not a playable type */
     auto container = container_of (set, rep, &error);
-    if (!container || !check_recordable (mpd_->periods[c.period], rep, &error)) {
+    if (!container || !check_recordable (rep, &error)) {
       fail (error);
       return;
     }
@@ -357,7 +356,9 @@ bool DashDownloader::needs_clock () const
 }
 
 /* "Now" for the window: from the MPD's first UTCTiming (from `timing` on)
- * that answers, else from the context's clock. */
+ * that answers, else from the context's clock. http-iso and http-xsdate
+ * read the time in the body of a GET, http-head in the Date header of a
+ * HEAD; NTP and SNTP (ntp, http-ntp, sntp) are not supported: skipped. */
 void DashDownloader::read_clock (size_t timing, std::function<void (gint64 now_us)> done)
 {
   for (; timing < mpd_->utc_timings.size (); timing++) {
@@ -371,8 +372,13 @@ void DashDownloader::read_clock (size_t timing, std::function<void (gint64 now_u
       GST_WARNING ("%s: UTCTiming direct value '%s' is no xs:dateTime", record_.id.c_str (), utc.value.value_or ("").c_str ());
       continue;
     }
-    if (scheme != "urn:mpeg:dash:utc:http-iso:2014" && scheme != "urn:mpeg:dash:utc:http-xsdate:2014")
+    bool head = scheme == "urn:mpeg:dash:utc:http-head:2014";
+    if (!head && scheme != "urn:mpeg:dash:utc:http-iso:2014" && scheme != "urn:mpeg:dash:utc:http-xsdate:2014") {
+      /* Read at every reload: said once. */
+      if (unsupported_timings_.insert (scheme).second)
+        GST_WARNING ("%s: UTCTiming scheme %s is not supported: skipped", record_.id.c_str (), scheme.c_str ());
       continue;
+    }
     std::string why;
     auto url = resolve_url_reference (mpd_->base_url, utc.value.value_or (""), &why);
     if (!url) {
@@ -380,22 +386,23 @@ void DashDownloader::read_clock (size_t timing, std::function<void (gint64 now_u
       continue;
     }
     HttpRequest request;
+    request.method = head ? "HEAD" : "GET";
     request.url = *url;
     request.headers = record_.headers;
     request.retry = context_.retry;
     request.max_size = 4096;
     request.what = "cannot read the time of the live MPD";
     http_request_async (std::move (request), cancellable_,
-        [this, timing, done = std::move (done)] (HttpResponse *response, const GError *error) mutable {
+        [this, timing, head, done = std::move (done)] (HttpResponse *response, const GError *error) mutable {
           std::optional<gint64> now;
           if (!error)
-            now = parse_xs_date_time (response->body);
+            now = head ? response->date_us : parse_xs_date_time (response->body);
           if (now) {
             done (*now);
             return;
           }
           GST_WARNING ("%s: UTCTiming %s gave no time: %s", record_.id.c_str (), mpd_->utc_timings[timing].value->c_str (),
-              error ? error->message : "its answer is no xs:dateTime");
+              error ? error->message : head ? "its answer has no valid Date header" : "its answer is no xs:dateTime");
           read_clock (timing + 1, std::move (done));
         });
     return;
@@ -411,7 +418,7 @@ bool DashDownloader::live_windows (std::vector<LiveWindow> *windows, gint64 now_
     const Chosen &c = chosen_[live_chosen_[i]];
     const dash::Period &period = mpd_->periods[c.period];
     const dash::Representation &rep = period.adaptation_sets[c.set].representations[c.representation];
-    if (!check_recordable (period, rep, error))
+    if (!check_recordable (rep, error))
       return false;
     std::map<guint64, guint64> &numbers = live_numbers_[i];
     LiveWindow w;

@@ -21,9 +21,10 @@
  * liveDelayFragmentCount; ExoPlayer's own fallback is 30 s, more than most
  * windows hold). A template with @duration and no SegmentTimeline lists
  * the segments available now (dash::expand_live_segments): "now" is the
- * MPD's UTCTiming (urn:mpeg:dash:utc:http-iso, http-xsdate or direct
- * :2014, read at every reload, as dash.js and ExoPlayer sync to it), else
- * the context's clock (DownloaderContext::now_us: the system's). With
+ * MPD's UTCTiming (urn:mpeg:dash:utc:http-iso, http-xsdate, http-head
+ * or direct:2014, read at every reload, as dash.js and ExoPlayer sync to
+ * it; ntp, http-ntp and sntp are skipped with a warning), else the
+ * context's clock (DownloaderContext::now_us: the system's). With
  * --live-from-start a SegmentTimeline's segments that ended more than
  * @timeShiftBufferDepth before its end are not recorded (no longer
  * available, though still listed). Refused with UNSUPPORTED: a live MPD
@@ -38,6 +39,7 @@
 #include "manifest/dash/segment-index.h"
 
 #include <map>
+#include <set>
 
 namespace gst_offline {
 
@@ -62,7 +64,7 @@ class DashDownloader : public AdaptiveDownloader {
   bool choose (GError **error);
   void on_indexes (const GError *error);
   bool protect (Track &track, const dash::Representation &rep, GError **error);
-  bool check_recordable (const dash::Period &period, const dash::Representation &rep, GError **error);
+  bool check_recordable (const dash::Representation &rep, GError **error);
   void start_recording ();
   void reload_mpd ();
   bool needs_clock () const;
@@ -72,6 +74,8 @@ class DashDownloader : public AdaptiveDownloader {
   void drop_segment_lists () override;
 
   std::optional<dash::Mpd> mpd_;
+  /* UTCTiming schemes skipped (and said so) already. */
+  std::set<std::string> unsupported_timings_;
   std::vector<Chosen> chosen_;
   GstOfflineDrmStore *drm_store_ = nullptr;  /* the license manager's */
   std::optional<LicenseRequest> license_;     /* what the license covers */

@@ -204,6 +204,7 @@ void HlsDownloader::fetch_next_media_playlist ()
         c.sampled = hls_sampled_segments (*c.media);
       sample_segments ();
     };
+    keys_failed_ = [this] (const GError *error) { fail (error); };
     fetch_next_key ();
     return;
   }
@@ -341,7 +342,7 @@ void HlsDownloader::fetch_next_key ()
     drm_store_ = license_manager_store (context_.licenses, true, &error);
     if (!drm_store_) {
       g_prefix_error (&error, "cannot open the DRM store for the AES-128 keys of %s: ", record_.id.c_str ());
-      fail (error);
+      keys_failed (error);
       return;
     }
   }
@@ -372,14 +373,14 @@ void HlsDownloader::fetch_next_key ()
 void HlsDownloader::on_key (const std::string *key, const GError *fetch_error)
 {
   if (fetch_error) {
-    fail (fetch_error);
+    keys_failed (fetch_error);
     return;
   }
   g_autoptr (GError) error = nullptr;
   if (key->size () != kKeyLength) {
     error = request_error_new (GST_OFFLINE_ERROR_INVALID_ARGUMENT, key_uris_[next_key_], SOUP_STATUS_OK,
         "the AES-128 key %s is %" G_GSIZE_FORMAT " bytes long, not 16", key_uris_[next_key_].c_str (), key->size ());
-    fail (error);
+    keys_failed (error);
     return;
   }
   /* An HLS key has no license server: it never expires. */
@@ -393,11 +394,20 @@ void HlsDownloader::on_key (const std::string *key, const GError *fetch_error)
     GST_WARNING ("%s: the index does not name its license: %s", record_.id.c_str (), index_error->message);
   if (!stored) {
     g_prefix_error (&error, "cannot store the AES-128 key %s: ", key_uris_[next_key_].c_str ());
-    fail (error);
+    keys_failed (error);
     return;
   }
   next_key_++;
   fetch_next_key ();
+}
+
+/* A key that could not be had: the download fails, or, during a
+ * recording, the reload does (the recorder tries again later; the key is
+ * the next to fetch then). */
+void HlsDownloader::keys_failed (const GError *error)
+{
+  auto failed = std::move (keys_failed_);
+  failed (error);
 }
 
 /* The plan's tracks are the chosen playlists', as for a whole download. */
@@ -439,6 +449,12 @@ void HlsDownloader::reload_next_media_playlist ()
       std::vector<LiveWindow> windows = live_windows ();
       auto done = std::move (reloaded_);
       done (&windows, nullptr);
+    };
+    /* A key that cannot be had now is a reload that failed, not the
+     * recording's end: its segments cannot be listed without it. */
+    keys_failed_ = [this] (const GError *error) {
+      auto done = std::move (reloaded_);
+      done (nullptr, error);
     };
     fetch_next_key ();
     return;

@@ -13,8 +13,11 @@
  * named variants and renditions are taken.
  *
  * Live playlists (no EXT-X-ENDLIST, not of type VOD) are recorded by a
- * LiveRecorder (live-recorder.h): every chosen media playlist is reloaded,
- * and the segments it adds are recorded by media sequence number.
+ * LiveRecorder (live-recorder.h): every chosen media playlist is reloaded
+ * (the master is not: RFC 8216 6.3.4, hls.js and ExoPlayer reload media
+ * playlists only), and the segments it adds are recorded by media sequence
+ * number. A key a reload names anew that cannot be had is a failed reload
+ * (the recorder tries again), not the recording's end.
  *
  * Refused with UNSUPPORTED: a master whose chosen playlists are live and
  * not live at once, SAMPLE-AES and SAMPLE-AES-CTR,
@@ -77,6 +80,7 @@ class HlsDownloader : public AdaptiveDownloader {
   void reload_next_media_playlist ();
   std::vector<LiveWindow> live_windows () const;
   void on_key (const std::string *key, const GError *error);
+  void keys_failed (const GError *error);
   bool draw_plan (Plan *plan, playback_plan::Writer &segments, GError **error) override;
   void drop_segment_lists () override;
 
@@ -96,8 +100,9 @@ class HlsDownloader : public AdaptiveDownloader {
   GstOfflineDrmStore *drm_store_ = nullptr;  /* the license manager's */
   /* The chosen playlists are live: recorded. */
   bool live_ = false;
-  /* What comes once the keys are fetched. */
+  /* What comes once the keys are fetched, and if one cannot be. */
   std::function<void ()> after_keys_;
+  std::function<void (const GError *error)> keys_failed_;
   /* A reload of the live playlists: the next to reload, and who waits. */
   size_t next_reload_ = 0;
   LiveRecorder::WindowsFn reloaded_;

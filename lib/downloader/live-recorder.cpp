@@ -2,6 +2,7 @@
 #include "downloader/live-recorder.h"
 
 #include "cache/cache-private.h"
+#include "util/handles.h"
 
 #include <gst/gst.h>
 
@@ -46,6 +47,8 @@ LiveRecorder::LiveRecorder (const DownloadRecord &record, const DownloaderContex
 
 LiveRecorder::~LiveRecorder ()
 {
+  for (auto &[id, fetch] : fetches_)
+    g_cancellable_disconnect (cancellable_, fetch.forward);
   for (GSource **source : { &timer_, &cancel_watch_ }) {
     if (*source) {
       g_source_destroy (*source);
@@ -211,14 +214,14 @@ void LiveRecorder::on_windows (std::vector<LiveWindow> *windows, const GError *e
       queued_ns += segment.duration_ns;
     }
   }
-  /* Tracks fetched one after the other, a segment each in turn: each
-   * track's next segment comes in its order, and the tracks stay about as
-   * far as each other. */
+  /* The tracks' segments side by side, by sequence number: the fetches in
+   * flight at once are spread over the tracks, which stay about as far as
+   * each other. */
   std::stable_sort (queue_.begin (), queue_.end (),
       [] (const Pending &a, const Pending &b) { return a.segment.sequence < b.segment.sequence; });
   GST_DEBUG ("%s: reloaded: %" G_GSIZE_FORMAT " segments to fetch%s", record_.id.c_str (), queue_.size (),
       ended_ ? ", the stream ended" : "");
-  fetch_next ();
+  fill ();
 }
 
 /* The live edge of a window as players join it (see live-recorder.h): the
@@ -284,72 +287,144 @@ bool LiveRecorder::is_full (const TrackState &state) const
   return record_.live_duration_ns && state.recorded_ns >= *record_.live_duration_ns;
 }
 
-void LiveRecorder::fetch_next ()
+/* Starts fetches, in the queue's order, until the context's parallelism
+ * are in flight; once nothing is queued, in flight or waiting for its
+ * predecessors, the batch is over. */
+void LiveRecorder::fill ()
 {
-  while (!queue_.empty () && queue_.front ().segment.sequence < *states_[queue_.front ().track].next_sequence)
+  guint parallelism = MAX (context_.segment_parallelism, 1u);
+  while (!failure_ && !g_cancellable_is_cancelled (cancellable_) && fetches_.size () < parallelism && !queue_.empty ()) {
+    Pending &front = queue_.front ();
+    TrackState &state = states_[front.track];
+    if (front.segment.sequence < *state.next_sequence) {
+      queue_.pop_front ();  /* left behind by a gap */
+      continue;
+    }
+    std::vector<SegmentSpec> specs;
+    if (front.segment.init && !state.inits.count (front.segment.init->fetch.cache_key)) {
+      /* Another fetch brings it: this one waits for it. */
+      if (state.inits_fetching.count (front.segment.init->fetch.cache_key))
+        break;
+      specs.push_back (*front.segment.init);
+    }
+    Pending pending = std::move (front);
     queue_.pop_front ();
-  if (queue_.empty ()) {
-    after_batch ();
-    return;
+    specs.push_back (pending.segment.spec);
+    start_fetch (std::move (pending), std::move (specs));
   }
-  Pending pending = queue_.front ();
-  queue_.pop_front ();
-  std::vector<SegmentSpec> specs;
-  if (pending.segment.init && !states_[pending.track].inits.count (pending.segment.init->fetch.cache_key))
-    specs.push_back (*pending.segment.init);
-  specs.push_back (pending.segment.spec);
-  bytes_current_ = 0;
+  if (fetches_.empty ()) {
+    if (failure_) {
+      GErrorPtr failure = std::move (failure_);
+      end (failure.get ());
+    } else if (g_cancellable_is_cancelled (cancellable_)) {
+      stop ();
+    } else if (queue_.empty ()) {
+      after_batch ();
+    }
+  }
+}
+
+/* One segment (and its init segment if its track has none yet) through a
+ * fetcher of its own: a segment gone (404) fails its fetch only. */
+void LiveRecorder::start_fetch (Pending pending, std::vector<SegmentSpec> specs)
+{
+  TrackState &state = states_[pending.track];
+  std::optional<std::string> init;
+  if (specs.size () > 1) {
+    init = specs.front ().fetch.cache_key;
+    state.inits_fetching.insert (*init);
+  }
+  state.outstanding.emplace (pending.segment.sequence, Outcome { pending });
+  guint id = next_fetch_id_++;
+  Fetch &fetch = fetches_[id];
   /* A fetcher that fails cancels its cancellable (to stop the fetches
    * beside it): its own, so that a segment gone does not stop the
-   * recording; stopping the recording cancels it too. */
-  GCancellable *fetch_cancellable = g_cancellable_new ();
-  gulong forward = g_cancellable_connect (cancellable_, G_CALLBACK (+[] (GCancellable *, gpointer child) {
+   * recording; stopping the recording (or its failure) cancels it too. */
+  fetch.cancellable.reset (g_cancellable_new ());
+  fetch.forward = g_cancellable_connect (cancellable_, G_CALLBACK (+[] (GCancellable *, gpointer child) {
     g_cancellable_cancel (G_CANCELLABLE (child));
-  }), g_object_ref (fetch_cancellable), g_object_unref);
-  fetcher_ = SegmentFetcher::create (context_, std::move (specs), 1, fetch_cancellable);
-  fetcher_->start (
-      [this] (const DownloadProgress &p) {
-        bytes_current_ = p.bytes;
+  }), g_object_ref (fetch.cancellable.get ()), g_object_unref);
+  fetch.fetcher = SegmentFetcher::create (context_, std::move (specs), 1, fetch.cancellable.get ());
+  guint track = pending.track;
+  guint64 sequence = pending.segment.sequence;
+  fetch.fetcher->start (
+      [this, id] (const DownloadProgress &p) {
+        fetches_.at (id).bytes = p.bytes;
         report ();
       },
-      [this, pending, fetch_cancellable, forward] (const GError *error) {
-        g_cancellable_disconnect (cancellable_, forward);
-        fetcher_.reset ();
-        g_object_unref (fetch_cancellable);
-        on_fetched (pending, error);
+      [this, id, track, sequence, init] (const GError *error) {
+        Fetch &done = fetches_.at (id);
+        g_cancellable_disconnect (cancellable_, done.forward);
+        guint64 bytes = done.bytes;
+        /* The fetcher calls this last: it may go now. */
+        fetches_.erase (id);
+        on_fetched (track, sequence, init, bytes, error);
       });
 }
 
-void LiveRecorder::on_fetched (const Pending &pending, const GError *error)
+/* A fetch is over: its track's segments go into the plan strictly in
+ * order, each once those before it are in (or gone). */
+void LiveRecorder::on_fetched (guint track, guint64 sequence, const std::optional<std::string> &init, guint64 bytes,
+    const GError *error)
 {
-  if (g_cancellable_is_cancelled (cancellable_)) {
-    stop ();
+  TrackState &state = states_[track];
+  if (init) {
+    state.inits_fetching.erase (*init);
+    if (!error)
+      state.inits.insert (*init);
+  }
+  if (g_cancellable_is_cancelled (cancellable_) || failure_) {
+    /* Nothing more goes in: what is in flight ends, then the recording. */
+    state.outstanding.clear ();
+    fill ();
     return;
   }
-  g_autoptr (GError) local = nullptr;
-  TrackState &state = states_[pending.track];
-  if (is_expired (error)) {
-    GST_WARNING ("%s: segment %" G_GUINT64_FORMAT " of track %u expired before it was fetched: %s", record_.id.c_str (),
-        pending.segment.sequence, pending.track, error->message);
-    state.listed[pending.segment.sequence] = pending.segment.duration_ns;
-    skip_to (state, pending.segment.sequence + 1, pending.segment.duration_ns);
-    if (!save_sequences (&local)) {
-      end (local);
-      return;
-    }
-  } else if (error) {
-    end (error);
-    return;
-  } else {
-    bytes_base_ += bytes_current_;
-    bytes_current_ = 0;
-    if (!append (pending, &local)) {
-      end (local);
-      return;
-    }
+  Outcome &outcome = state.outstanding.at (sequence);
+  outcome.done = true;
+  outcome.bytes = bytes;
+  if (error)
+    outcome.error.reset (g_error_copy (error));
+  while (!failure_ && !state.outstanding.empty () && state.outstanding.begin ()->second.done) {
+    Outcome next = std::move (state.outstanding.begin ()->second);
+    state.outstanding.erase (state.outstanding.begin ());
+    take (next);
   }
   report ();
-  fetch_next ();
+  fill ();
+}
+
+/* The next segment of its track, fetched or not: into the plan, or a gap. */
+void LiveRecorder::take (const Outcome &outcome)
+{
+  g_autoptr (GError) local = nullptr;
+  const Pending &pending = outcome.pending;
+  TrackState &state = states_[pending.track];
+  if (is_expired (outcome.error.get ())) {
+    GST_WARNING ("%s: segment %" G_GUINT64_FORMAT " of track %u expired before it was fetched: %s", record_.id.c_str (),
+        pending.segment.sequence, pending.track, outcome.error->message);
+    state.listed[pending.segment.sequence] = pending.segment.duration_ns;
+    skip_to (state, pending.segment.sequence + 1, pending.segment.duration_ns);
+    if (!save_sequences (&local))
+      fail_later (local);
+  } else if (outcome.error) {
+    fail_later (outcome.error.get ());
+  } else {
+    bytes_base_ += outcome.bytes;
+    if (!append (pending, &local))
+      fail_later (local);
+  }
+}
+
+/* The recording fails, once the fetches in flight have ended. */
+void LiveRecorder::fail_later (const GError *error)
+{
+  if (failure_)
+    return;
+  failure_.reset (g_error_copy (error));
+  for (auto &[id, fetch] : fetches_)
+    g_cancellable_cancel (fetch.cancellable.get ());
+  for (TrackState &state : states_)
+    state.outstanding.clear ();
 }
 
 /* The segment goes into the plan at once, with where its track goes on. */
@@ -396,8 +471,6 @@ bool LiveRecorder::append (const Pending &pending, GError **error)
   state.discontinuity_next = false;
   state.next_sequence = segment.sequence + 1;
   state.listed.erase (state.listed.begin (), state.listed.lower_bound (*state.next_sequence));
-  if (segment.init)
-    state.inits.insert (segment.init->fetch.cache_key);
   return true;
 }
 
@@ -454,7 +527,9 @@ void LiveRecorder::wait (guint64 delay_ns)
 void LiveRecorder::report ()
 {
   DownloadProgress p;
-  p.bytes = bytes_base_ + bytes_current_;
+  p.bytes = bytes_base_;
+  for (const auto &[id, fetch] : fetches_)
+    p.bytes += fetch.bytes;
   p.recording = true;
   const TrackState &main = states_[0];
   p.recorded_ns = main.recorded_ns;

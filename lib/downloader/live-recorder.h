@@ -1,10 +1,13 @@
 /* Records a live stream into a download, whatever its format: the format's
  * downloader reloads its manifest and says which segments each track's
  * window lists now (a LiveWindow per track, by sequence number); the
- * recorder picks where to start, fetches every new segment once, in order,
- * one track after the other, appends each to the playback plan as soon as
- * it is whole (so that the recording plays while it runs), waits before
- * the next reload as RFC 8216 6.3.4 says, and ends the download as
+ * recorder picks where to start, fetches every new segment once, up to
+ * the context's segment parallelism at once (as VOD downloads do: each
+ * segment through a SegmentFetcher of its own, the tracks' segments side
+ * by side by sequence number), appends each to the playback plan as soon
+ * as it and every segment of its track before it are whole, strictly in
+ * sequence order (so that the recording plays while it runs), waits
+ * before the next reload as RFC 8216 6.3.4 says, and ends the download as
  * completed at its live duration, at the end of the stream or when it is
  * stopped.
  *
@@ -35,6 +38,7 @@
 #include "downloader/downloader.h"
 #include "downloader/segment-fetcher.h"
 #include "index/playback-plan.h"
+#include "util/handles.h"
 
 #include <deque>
 #include <map>
@@ -92,6 +96,17 @@ class LiveRecorder {
   void start ();
 
  private:
+  struct Pending {
+    guint track;
+    LiveSegment segment;
+  };
+  /* A segment whose fetch started: once done, its error if it failed. */
+  struct Outcome {
+    Pending pending;
+    bool done = false;
+    guint64 bytes = 0;
+    GErrorPtr error;
+  };
   struct TrackState {
     std::optional<guint64> next_sequence;
     guint64 next_number = 0;
@@ -102,11 +117,17 @@ class LiveRecorder {
     guint64 missing_ns = 0;
     /* Durations of the segments listed and not recorded yet, by sequence. */
     std::map<guint64, guint64> listed;
+    /* Init segments whole in the cache, and being fetched. */
     std::set<std::string> inits;
+    std::set<std::string> inits_fetching;
+    /* Segments fetched or being fetched and not yet taken, by sequence. */
+    std::map<guint64, Outcome> outstanding;
   };
-  struct Pending {
-    guint track;
-    LiveSegment segment;
+  struct Fetch {
+    std::shared_ptr<SegmentFetcher> fetcher;
+    GObjectPtr<GCancellable> cancellable;
+    gulong forward = 0;
+    guint64 bytes = 0;
   };
 
   void reload ();
@@ -116,8 +137,12 @@ class LiveRecorder {
   void choose_start (const std::vector<LiveWindow> &windows);
   void skip_to (TrackState &state, guint64 sequence, guint64 target_duration_ns);
   bool is_full (const TrackState &state) const;
-  void fetch_next ();
-  void on_fetched (const Pending &pending, const GError *error);
+  void fill ();
+  void start_fetch (Pending pending, std::vector<SegmentSpec> specs);
+  void on_fetched (guint track, guint64 sequence, const std::optional<std::string> &init, guint64 bytes,
+      const GError *error);
+  void take (const Outcome &outcome);
+  void fail_later (const GError *error);
   bool append (const Pending &pending, GError **error);
   bool save_sequences (GError **error);
   void after_batch ();
@@ -136,7 +161,11 @@ class LiveRecorder {
 
   std::vector<TrackState> states_;
   std::deque<Pending> queue_;
-  std::shared_ptr<SegmentFetcher> fetcher_;
+  /* The fetches in flight, by id. */
+  std::map<guint, Fetch> fetches_;
+  guint next_fetch_id_ = 0;
+  /* A failure that ends the recording once no fetch is in flight. */
+  GErrorPtr failure_;
   bool plan_written_ = false;
   bool ended_ = false;
   bool changed_ = false;
@@ -145,7 +174,6 @@ class LiveRecorder {
   guint64 target_duration_ns_ = GST_SECOND;
   std::optional<guint64> reload_ns_;
   guint64 bytes_base_ = 0;
-  guint64 bytes_current_ = 0;
   GSource *timer_ = nullptr;
   GSource *cancel_watch_ = nullptr;
 };

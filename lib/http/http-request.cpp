@@ -46,6 +46,18 @@ gint64 whole_length (SoupMessageHeaders *headers, guint status)
   return soup_message_headers_get_content_length (headers);
 }
 
+/* The time of the Date header (RFC 9110 5.6.7), in µs since the epoch. */
+std::optional<gint64> date_of (SoupMessageHeaders *headers)
+{
+  const char *date = soup_message_headers_get_one (headers, "Date");
+  if (!date)
+    return std::nullopt;
+  g_autoptr (GDateTime) parsed = soup_date_time_new_from_http_string (date);
+  if (!parsed)
+    return std::nullopt;
+  return g_date_time_to_unix (parsed) * G_USEC_PER_SEC;  /* whole seconds */
+}
+
 /* One request with its retries; keeps itself alive through its callbacks. */
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
@@ -118,6 +130,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     const char *type = soup_message_headers_get_content_type (soup_message_get_response_headers (message_), nullptr);
     response_.content_type = type ? type : "";
     response_.content_length = whole_length (soup_message_get_response_headers (message_), status);
+    response_.date_us = date_of (soup_message_get_response_headers (message_));
     read_next ();
   }
 

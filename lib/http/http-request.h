@@ -49,6 +49,9 @@ struct HttpResponse {
   /* The length of the whole resource, as the server says it: a 200's
    * Content-Length, a 206's Content-Range total; -1 when it does not. */
   gint64 content_length = -1;
+  /* The server's Date header, in microseconds since the epoch (a DASH
+   * UTCTiming http-head clock), if it sent a valid one. */
+  std::optional<gint64> date_us;
 
   HttpResponse () = default;
   HttpResponse (HttpResponse &&) = default;

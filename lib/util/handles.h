@@ -1,5 +1,5 @@
 /* RAII owners for what C++ members and containers hold: GObjects,
- * GstObjects, GstMiniObjects, main contexts and file descriptors. Header
+ * GstObjects, GstMiniObjects, main contexts, errors and file descriptors. Header
  * only, shared by the library and the plugin. For locals, g_autoptr and
  * g_autofree serve.
  * SPDX-License-Identifier: LGPL-2.1-or-later */
@@ -34,6 +34,11 @@ struct GMainContextUnref {
   void operator() (GMainContext *context) const { g_main_context_unref (context); }
 };
 using GMainContextPtr = std::unique_ptr<GMainContext, GMainContextUnref>;
+
+struct GErrorFree {
+  void operator() (GError *error) const { g_error_free (error); }
+};
+using GErrorPtr = std::unique_ptr<GError, GErrorFree>;
 
 /* A file descriptor, closed on destruction. */
 class UniqueFd {

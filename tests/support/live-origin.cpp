@@ -2,6 +2,7 @@
 #include "live-origin.h"
 
 #include <libsoup/soup.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -201,29 +202,49 @@ gpointer LiveOrigin::thread_main (gpointer data)
   soup_server_add_handler (soup, nullptr, [] (SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *,
       gpointer user_data) {
     auto origin = static_cast<LiveOrigin *> (user_data);
-    guint status = SOUP_STATUS_NOT_FOUND;
-    std::string body, type = "application/octet-stream";
-    origin->handle (path, &status, &body, &type);
-    soup_server_message_set_status (msg, status, nullptr);
-    if (status == SOUP_STATUS_OK) {
-      soup_message_headers_append (soup_server_message_get_response_headers (msg), "Cache-Control", "no-cache");
-      soup_server_message_set_response (msg, type.c_str (), SOUP_MEMORY_COPY, body.data (), body.size ());
-      /* A segment counts as served once its last byte went out. */
-      std::string track;
-      guint i = 0;
-      if (origin->locate (path, &track, &i)) {
-        {
-          auto served = new Served { origin, track, i };
-          g_signal_connect_data (msg, "finished", G_CALLBACK (+[] (SoupServerMessage *, gpointer d) {
-            auto s = static_cast<Served *> (d);
-            g_mutex_lock (&s->origin->lock_);
-            s->origin->served_[s->track].insert (s->sequence);
-            g_cond_broadcast (&s->origin->cond_);
-            g_mutex_unlock (&s->origin->lock_);
-          }), served, [] (gpointer d, GClosure *) { delete static_cast<Served *> (d); }, G_CONNECT_DEFAULT);
-        }
-      }
+    std::string track;
+    guint i = 0;
+    bool segment = origin->locate (path, &track, &i);
+    g_mutex_lock (&origin->lock_);
+    guint latency = segment ? origin->latency_ms_ : 0;
+    if (segment) {
+      origin->in_flight_++;
+      origin->max_in_flight_ = MAX (origin->max_in_flight_, origin->in_flight_);
     }
+    g_mutex_unlock (&origin->lock_);
+    if (segment) {
+      g_signal_connect (msg, "finished", G_CALLBACK (+[] (SoupServerMessage *, LiveOrigin *o) {
+        g_mutex_lock (&o->lock_);
+        o->in_flight_--;
+        g_mutex_unlock (&o->lock_);
+      }), origin);
+    }
+    if (latency == 0) {
+      origin->answer (msg, path);
+      return;
+    }
+    /* Answered once the latency has passed. */
+    struct Held {
+      LiveOrigin *origin;
+      SoupServerMessage *msg;
+      std::string path;
+    };
+    soup_server_message_pause (msg);
+    GSource *timer = g_timeout_source_new (latency);
+    g_source_set_callback (timer, [] (gpointer data) -> gboolean {
+      auto held = static_cast<Held *> (data);
+      held->origin->held_.erase (g_main_current_source ());
+      held->origin->answer (held->msg, held->path.c_str ());
+      soup_server_message_unpause (held->msg);
+      return G_SOURCE_REMOVE;
+    }, new Held { origin, SOUP_SERVER_MESSAGE (g_object_ref (msg)), path }, [] (gpointer data) {
+      auto held = static_cast<Held *> (data);
+      g_object_unref (held->msg);
+      delete held;
+    });
+    g_source_attach (timer, origin->context_);
+    origin->held_.insert (timer);
+    g_source_unref (timer);
   }, self, nullptr);
   GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   GSocketAddress *address = g_inet_socket_address_new (loopback, 0);
@@ -249,12 +270,97 @@ gpointer LiveOrigin::thread_main (gpointer data)
 
   g_source_destroy (timer);
   g_source_unref (timer);
+  /* Answers still held are not given. */
+  for (GSource *held : self->held_)
+    g_source_destroy (held);
+  self->held_.clear ();
   soup_server_disconnect (soup);
   g_object_unref (soup);
   while (g_main_context_iteration (self->context_, FALSE))
     ;
   g_main_context_pop_thread_default (self->context_);
   return nullptr;
+}
+
+/* The origin's clock (under the lock): a $Number$ MPD's availabilityStartTime
+ * plus one segment duration (1 s: ffmpeg's -seg_duration) per segment
+ * published. */
+static GDateTime *
+origin_clock (guint published)
+{
+  g_autoptr (GDateTime) start = g_date_time_new_from_iso8601 (kNumberedStart, nullptr);
+  return g_date_time_add_seconds (start, published);
+}
+
+void LiveOrigin::answer (SoupServerMessage *msg, const char *path)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  bool head = g_str_equal (soup_server_message_get_method (msg), "HEAD");
+  g_mutex_lock (&lock_);
+  if (time_by_head_ && g_str_equal (path, "/dash/time")) {
+    /* http-head: the time is the Date header's, of a HEAD answer only. */
+    if (head) {
+      time_heads_++;
+      g_autoptr (GDateTime) now = origin_clock (published_);
+      g_autofree gchar *date = soup_date_time_to_string (now, SOUP_DATE_HTTP);
+      soup_message_headers_replace (headers, "Date", date);
+    }
+    g_mutex_unlock (&lock_);
+    soup_server_message_set_status (msg, head ? SOUP_STATUS_OK : SOUP_STATUS_METHOD_NOT_ALLOWED, nullptr);
+    return;
+  }
+  g_mutex_unlock (&lock_);
+  guint status = SOUP_STATUS_NOT_FOUND;
+  std::string body, type = "application/octet-stream";
+  handle (path, &status, &body, &type);
+  soup_server_message_set_status (msg, status, nullptr);
+  if (status != SOUP_STATUS_OK)
+    return;
+  soup_message_headers_append (headers, "Cache-Control", "no-cache");
+  soup_server_message_set_response (msg, type.c_str (), SOUP_MEMORY_COPY, body.data (), body.size ());
+  /* A segment counts as served once its last byte went out. */
+  std::string track;
+  guint i = 0;
+  if (locate (path, &track, &i)) {
+    auto served = new Served { this, track, i };
+    g_signal_connect_data (msg, "finished", G_CALLBACK (+[] (SoupServerMessage *, gpointer d) {
+      auto s = static_cast<Served *> (d);
+      g_mutex_lock (&s->origin->lock_);
+      s->origin->served_[s->track].insert (s->sequence);
+      g_cond_broadcast (&s->origin->cond_);
+      g_mutex_unlock (&s->origin->lock_);
+    }), served, [] (gpointer d, GClosure *) { delete static_cast<Served *> (d); }, G_CONNECT_DEFAULT);
+  }
+}
+
+/* AES-128-CBC (PKCS7) of `clear` under the key of segment `sequence`, the
+ * IV its media sequence number (RFC 8216 5.2: no IV attribute). */
+std::string LiveOrigin::encrypted (const std::string &clear, guint sequence) const
+{
+  std::string key_bytes = key (sequence < *rotate_at_ ? 0 : 1);
+  unsigned char iv[16] = {};
+  for (int b = 0; b < 4; b++)
+    iv[15 - b] = static_cast<unsigned char> (sequence >> (8 * b));
+  std::string out (clear.size () + 16, '\0');
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new ();
+  int len = 0, tail = 0;
+  bool ok = ctx && EVP_EncryptInit_ex (ctx, EVP_aes_128_cbc (), nullptr,
+                       reinterpret_cast<const unsigned char *> (key_bytes.data ()), iv) == 1
+      && EVP_EncryptUpdate (ctx, reinterpret_cast<unsigned char *> (out.data ()), &len,
+             reinterpret_cast<const unsigned char *> (clear.data ()), static_cast<int> (clear.size ())) == 1
+      && EVP_EncryptFinal_ex (ctx, reinterpret_cast<unsigned char *> (out.data ()) + len, &tail) == 1;
+  EVP_CIPHER_CTX_free (ctx);
+  g_assert (ok);
+  out.resize (static_cast<size_t> (len + tail));
+  return out;
+}
+
+std::string LiveOrigin::key (guint index)
+{
+  std::string bytes (16, '\0');
+  for (guint b = 0; b < 16; b++)
+    bytes[b] = static_cast<char> (0x10 * (index + 1) + b);
+  return bytes;
 }
 
 /* Wall-clock time passes: the next segment is published. */
@@ -278,8 +384,11 @@ std::string LiveOrigin::playlist (const std::string &track)
     target = MAX (target, std::ceil (g_ascii_strtod (s.duration.c_str (), nullptr)));
   std::string text = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:" + std::to_string ((int) target)
       + "\n#EXT-X-MEDIA-SEQUENCE:" + std::to_string (first) + "\n";
-  for (guint i = first; i < published_; i++)
+  for (guint i = first; i < published_; i++) {
+    if (rotate_at_ && (i == first || i == *rotate_at_))
+      text += "#EXT-X-KEY:METHOD=AES-128,URI=\"/keys/" + std::to_string (i < *rotate_at_ ? 0 : 1) + "\"\n";
     text += "#EXTINF:" + list[i].duration + ",\n" + list[i].file + "\n";
+  }
   if (end_ && published_ == total_)
     text += "#EXT-X-ENDLIST\n";
   return text;
@@ -333,8 +442,12 @@ std::string LiveOrigin::mpd ()
   text.erase (duration, text.find ('"', duration + 27) + 1 - duration);
   /* $Number$: the segments are the time's; the time is the origin's. */
   if (numbered_) {
-    replace ("</MPD>", "\t<UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-iso:2014\" value=\"" + url ("/dash/time")
-        + "\"/>\n</MPD>");
+    if (time_by_head_)
+      replace ("</MPD>", "\t<UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:ntp:2014\" value=\"ntp.invalid\"/>\n"
+          "\t<UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-head:2014\" value=\"" + url ("/dash/time") + "\"/>\n</MPD>");
+    else
+      replace ("</MPD>", "\t<UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-iso:2014\" value=\"" + url ("/dash/time")
+          + "\"/>\n</MPD>");
     return text;
   }
   size_t from = 0;
@@ -359,9 +472,7 @@ void LiveOrigin::handle (const std::string &path, guint *status, std::string *bo
     guint sequence = 0;
     std::string file = path.substr (path.rfind ('/') + 1);
     if (path == "/dash/time" && numbered_) {
-      /* One segment duration (1 s: ffmpeg's -seg_duration) per segment published. */
-      g_autoptr (GDateTime) start = g_date_time_new_from_iso8601 (kNumberedStart, nullptr);
-      g_autoptr (GDateTime) now = g_date_time_add_seconds (start, published_);
+      g_autoptr (GDateTime) now = origin_clock (published_);
       g_autofree gchar *text = g_date_time_format_iso8601 (now);
       *status = SOUP_STATUS_OK;
       *body = text;
@@ -381,6 +492,24 @@ void LiveOrigin::handle (const std::string &path, guint *status, std::string *bo
       *body = read_file (tracks_.front ().dir + "/" + segments_[track][sequence].source);
       *status = SOUP_STATUS_OK;
       *type = "video/mp4";
+    }
+    g_mutex_unlock (&lock_);
+    return;
+  }
+  if (rotate_at_ && g_str_has_prefix (path.c_str (), "/keys/")) {
+    guint index = static_cast<guint> (g_ascii_strtoull (path.c_str () + 6, nullptr, 10));
+    auto &[unavailable, truncated] = broken_keys_[index];
+    *type = "application/octet-stream";
+    if (unavailable > 0) {
+      unavailable--;
+      *status = SOUP_STATUS_SERVICE_UNAVAILABLE;
+    } else {
+      *status = SOUP_STATUS_OK;
+      *body = key (index);
+      if (truncated > 0) {
+        truncated--;
+        body->resize (15);
+      }
     }
     g_mutex_unlock (&lock_);
     return;
@@ -409,6 +538,8 @@ void LiveOrigin::handle (const std::string &path, guint *status, std::string *bo
           if (t.name == track)
             *body = read_file (t.dir + "/" + file);
         }
+        if (rotate_at_)
+          *body = encrypted (*body, i);
         *status = SOUP_STATUS_OK;
         *type = "video/mp2t";
       }
@@ -441,6 +572,50 @@ void LiveOrigin::set_time_shift_buffer_depth (guint seconds)
   g_mutex_lock (&lock_);
   time_shift_buffer_depth_ = seconds;
   g_mutex_unlock (&lock_);
+}
+
+void LiveOrigin::time_by_head ()
+{
+  g_mutex_lock (&lock_);
+  time_by_head_ = true;
+  g_mutex_unlock (&lock_);
+}
+
+guint LiveOrigin::time_heads ()
+{
+  g_mutex_lock (&lock_);
+  guint count = time_heads_;
+  g_mutex_unlock (&lock_);
+  return count;
+}
+
+void LiveOrigin::encrypt (guint rotate_at)
+{
+  g_mutex_lock (&lock_);
+  rotate_at_ = rotate_at;
+  g_mutex_unlock (&lock_);
+}
+
+void LiveOrigin::break_key (guint index, guint unavailable, guint truncated)
+{
+  g_mutex_lock (&lock_);
+  broken_keys_[index] = { unavailable, truncated };
+  g_mutex_unlock (&lock_);
+}
+
+void LiveOrigin::set_latency (guint ms)
+{
+  g_mutex_lock (&lock_);
+  latency_ms_ = ms;
+  g_mutex_unlock (&lock_);
+}
+
+guint LiveOrigin::max_in_flight ()
+{
+  g_mutex_lock (&lock_);
+  guint count = max_in_flight_;
+  g_mutex_unlock (&lock_);
+  return count;
 }
 
 void LiveOrigin::end_when_published ()

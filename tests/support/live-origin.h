@@ -13,16 +13,22 @@
  * duration per segment published), served at /dash/time and named by the
  * MPD's UTCTiming, so that a recorder reading it sees exactly the
  * segments published. Tests wait on its events (a segment published, a
- * segment served), never on the clock.
+ * segment served), never on the clock. Faults on demand: segments gone
+ * (404), playlists unavailable (503), AES-128 keys unavailable or short,
+ * a latency before every segment's answer (it counts the segment requests
+ * in flight at once).
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include <glib.h>
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+typedef struct _SoupServerMessage SoupServerMessage;
 
 namespace ot {
 
@@ -56,6 +62,28 @@ class LiveOrigin {
   /* DASH: the MPD's @timeShiftBufferDepth, in seconds (default: the
    * window's length). */
   void set_time_shift_buffer_depth (guint seconds);
+  /* DASH $Number$: the MPD names an NTP server first (unsupported:
+   * skipped), then the origin's clock as the Date header of a HEAD answer
+   * at /dash/time (urn:mpeg:dash:utc:http-head:2014), which answers HEAD
+   * only. */
+  void time_by_head ();
+  /* HEAD requests /dash/time answered. */
+  guint time_heads ();
+  /* HLS: every segment is served encrypted with AES-128 (CBC, PKCS7, the
+   * IV its media sequence number), under key 0 (/keys/0) before sequence
+   * `rotate_at` and key 1 (/keys/1) from it on, as the playlists' EXT-X-KEY
+   * tags say. */
+  void encrypt (guint rotate_at);
+  /* The bytes of key `index`. */
+  static std::string key (guint index);
+  /* The next `unavailable` requests of key `index` answer 503, the
+   * `truncated` after them 15 bytes. */
+  void break_key (guint index, guint unavailable, guint truncated);
+  /* Every segment's answer starts `ms` after its request came. */
+  void set_latency (guint ms);
+  /* The most segment requests the origin held at once (from their
+   * arrival to their last byte). */
+  guint max_in_flight ();
   /* The stream ends once every segment is published (EXT-X-ENDLIST). */
   void end_when_published ();
   /* Publishes the next `count` segments now: with a `period_ms` of
@@ -92,6 +120,8 @@ class LiveOrigin {
   static gpointer thread_main (gpointer data);
   static gboolean publish_next (gpointer data);
   void handle (const std::string &path, guint *status, std::string *body, std::string *type);
+  void answer (SoupServerMessage *msg, const char *path);
+  std::string encrypted (const std::string &clear, guint sequence) const;
   std::string playlist (const std::string &track);
 
   std::vector<Track> tracks_;
@@ -115,6 +145,15 @@ class LiveOrigin {
   guint failing_playlists_ = 0;
   std::map<std::string, std::set<guint>> served_;
   std::string base_url_;
+  bool time_by_head_ = false;
+  guint time_heads_ = 0;
+  std::optional<guint> rotate_at_;
+  std::map<guint, std::pair<guint, guint>> broken_keys_;
+  guint latency_ms_ = 0;
+  guint in_flight_ = 0;
+  guint max_in_flight_ = 0;
+  /* The answers waiting for their latency (the origin's thread only). */
+  std::set<GSource *> held_;
 
   GMainContext *context_ = nullptr;
   GMainLoop *loop_ = nullptr;
