@@ -7,6 +7,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Before gstcheck.h, whose `fail` macro the library's headers do not expect. */
 #include "cache/space-reserve.h"
+#include "index/download-lock.h"
 #include "fake-downloader.h"
 #include "db/database.h"
 #include "manager/requirements.h"
@@ -759,6 +760,79 @@ GST_START_TEST (test_space_reserve_left_by_a_kill_is_removed)
 }
 GST_END_TEST;
 
+/* A reader reports a download stopped only with the counts its run ended
+ * with. A pause, as `gst-offline pause` gives it from another process,
+ * leaves the row saying `downloading` until the process that runs it ends
+ * the run: it writes the state and the final counts, then lets go of the
+ * lock. A reader that read the row before that write and looked at the
+ * lock after it (the test ends the run in between, from the lock's look)
+ * found the lock free and called the stale row stopped, with fewer bytes
+ * than the run ended with. */
+GST_START_TEST (test_a_pause_is_read_with_the_final_counts)
+{
+  ot::FakeDownloads fakes;
+  fakes.set_end_on_cancel (false);
+  Fixture f ("pause-counts", GST_OFFLINE_REQUIREMENTS_NONE, 0, &fakes);
+  g_autoptr (GstOfflineDownload) added = f.add_async ("paused");
+  /* The first report is written to the index at once, the next ones at
+   * most once a second: the row says 1000 while the run counts 2000. */
+  fakes.progress ("paused", 1000, 3000);
+  fakes.progress ("paused", 2000, 3000);
+  GError *error = nullptr;
+  fail_unless (gst_offline_download_manager_set_stop_reason (f.manager, "paused", GST_OFFLINE_STOP_REASON_PAUSED_BY_USER,
+      &error));
+
+  /* The pause is in the row; the run goes on (it ends when the test says). */
+  g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (f.data_dir, &error);
+  fail_unless (index != nullptr, "%s", error ? error->message : "");
+  struct Reader {
+    GstOfflineDownloadIndex *index;
+    guint64 bytes = 0;
+  } reader { index };
+  ot_wait_for_changes (f.data_dir, +[] (gpointer data) -> gboolean {
+    auto r = static_cast<Reader *> (data);
+    g_autoptr (GstOfflineDownload) d = gst_offline_download_index_get_download (r->index, "paused", nullptr);
+    r->bytes = gst_offline_download_get_bytes_downloaded (d);
+    return gst_offline_download_get_stop_reason (d) == GST_OFFLINE_STOP_REASON_PAUSED_BY_USER;
+  }, &reader);
+  /* (A stall of a second between the two reports would have written 2000
+   * too: the test then cannot tell, and passes.) */
+  fail_unless (reader.bytes == 1000 || reader.bytes == 2000);
+
+  /* The run ends while the reader looks at the lock: the manager writes the
+   * end and lets go of the lock (its idle signal comes after both). */
+  struct End {
+    ot::FakeDownloads *fakes;
+    Fixture *f;
+    guint idles = 0;
+    bool done = false;
+  } end { &fakes, &f };
+  gulong idle = g_signal_connect (f.manager, "idle", G_CALLBACK (+[] (GstOfflineDownloadManager *, End *e) {
+    e->idles++;
+  }), &end);
+  gst_offline::DownloadLock::set_look_observer (+[] (gpointer data) {
+    auto e = static_cast<End *> (data);
+    if (e->done)
+      return;
+    e->done = true;
+    e->fakes->finish ("paused", -1);
+    e->f->run_until ([e] { return e->idles > 0; });
+  }, &end);
+  g_autoptr (GstOfflineDownload) read = gst_offline_download_index_get_download (index, "paused", &error);
+  gst_offline::DownloadLock::set_look_observer (nullptr, nullptr);
+  g_signal_handler_disconnect (f.manager, idle);
+  fail_unless (end.done, "the reader did not look at the lock");
+  fail_unless (read != nullptr, "%s", error ? error->message : "");
+
+  g_autoptr (GstOfflineDownload) after = gst_offline_download_index_get_download (index, "paused", &error);
+  fail_unless (after != nullptr, "%s", error ? error->message : "");
+  fail_unless_equals_int (gst_offline_download_get_state (after), GST_OFFLINE_DOWNLOAD_STATE_STOPPED);
+  fail_unless_equals_uint64 (gst_offline_download_get_bytes_downloaded (after), 2000);
+  fail_unless_equals_int (gst_offline_download_get_state (read), GST_OFFLINE_DOWNLOAD_STATE_STOPPED);
+  fail_unless_equals_uint64 (gst_offline_download_get_bytes_downloaded (read), 2000);
+}
+GST_END_TEST;
+
 static Suite *manager_suite (void)
 {
   Suite *s = suite_create ("manager");
@@ -769,6 +843,7 @@ static Suite *manager_suite (void)
   tcase_add_test (tc, test_download_that_cannot_fit_fails_before_fetching);
   tcase_add_test (tc, test_refusal_and_full_disk_are_told_apart_by_their_data);
   tcase_add_test (tc, test_stop_reason_stops_and_clearing_it_resumes);
+  tcase_add_test (tc, test_a_pause_is_read_with_the_final_counts);
   tcase_add_test (tc, test_running_download_reports_speed_and_eta);
   tcase_add_test (tc, test_adding_again_merges_the_request_and_restarts);
   tcase_add_test (tc, test_calls_return_while_the_worker_is_busy);

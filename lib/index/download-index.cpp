@@ -11,13 +11,28 @@ namespace {
 
 /* A row that says a download runs while no process holds its lock was left
  * by a process that died: the download waits for the next manager, which
- * carries it on, so it reads as queued (stopped, with a stop reason). */
+ * carries it on, so it reads as queued (stopped, with a stop reason).
+ * A lock found free may also have been let go of a moment ago by a process
+ * whose run ended (a pause, a completion): it writes how the run ended, the
+ * state and the final counts, before it lets go, so the row read before the
+ * look at the lock may be older than that write. It is read again, in a
+ * read of its own (a list's statement on `db` still holds the snapshot it
+ * began with): what a reader reports as stopped or queued then comes with
+ * the counts the run ended with. */
 void settle_dead_download (gst_offline::DownloadRecord &record, gst_offline::Database &db)
 {
   if (record.state != GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING)
     return;
   g_autofree gchar *data_dir = g_path_get_dirname (db.path ().c_str ());
   if (gst_offline::DownloadLock::is_held (data_dir, record.id))
+    return;
+  /* One that cannot be read again (gone since) is reported as first read. */
+  gst_offline::ReaderDatabase fresh;
+  if (fresh.open (db.path (), false, nullptr)) {
+    if (auto now = gst_offline::download_table::get (fresh.get (), record.id, nullptr))
+      record = std::move (*now);
+  }
+  if (record.state != GST_OFFLINE_DOWNLOAD_STATE_DOWNLOADING)
     return;
   record.state = record.stop_reason != GST_OFFLINE_STOP_REASON_NONE ? GST_OFFLINE_DOWNLOAD_STATE_STOPPED
                                                                      : GST_OFFLINE_DOWNLOAD_STATE_QUEUED;

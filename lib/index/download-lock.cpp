@@ -76,8 +76,21 @@ std::string DownloadLock::directory (const std::string &data_dir)
   return data_dir + G_DIR_SEPARATOR_S + "locks";
 }
 
+namespace {
+void (*look_observer) (gpointer data) = nullptr;
+gpointer look_observer_data = nullptr;
+}  // namespace
+
+void DownloadLock::set_look_observer (void (*observer) (gpointer data), gpointer data)
+{
+  look_observer_data = data;
+  look_observer = observer;
+}
+
 bool DownloadLock::is_held (const std::string &data_dir, const std::string &id)
 {
+  if (look_observer)
+    look_observer (look_observer_data);
   return any_held ({ lock_path (data_dir, id) });
 }
 

@@ -21,6 +21,10 @@ class DownloadLock {
   /* Whether a process (this one included) holds the lock of `id`. Only
    * looks: it takes no lock, so it never makes an acquire () fail. */
   static bool is_held (const std::string &data_dir, const std::string &id);
+  /* A seam for tests: `observer` is called with `data` as is_held () begins
+   * to look, so that a test can end a download's run between what a reader
+   * read of its row and the reader's look at its lock. NULL: none. */
+  static void set_look_observer (void (*observer) (gpointer data), gpointer data);
   /* Whether a process fetches `id` now or will: one holds its lock, or a
    * FetchClaim on it or on the whole queue. Only looks, as is_held (). */
   static bool is_fetched (const std::string &data_dir, const std::string &id);
