@@ -59,7 +59,7 @@ for target in "${targets[@]}"; do
   echo "== $target: ${seconds}s"
   nice -n "$niceness" "$build/tests/fuzz/fuzz-$target" "$work" "tests/fuzz/corpus/$target" "${dict[@]}" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
-    -artifact_prefix="$build/artifacts/$target-" 2>&1 | grep -E '^(==|#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss|SUMMARY|ERROR|artifact_prefix|Test unit written)' \
+    -artifact_prefix="$build/artifacts/$target-" 2>&1 | grep -E '^(==|#[0-9]+ +DONE|stat::number_of_executed_units|stat::slowest_unit_time_sec|stat::peak_rss|SUMMARY|ERROR|artifact_prefix|Test unit written)' \
     || true
   if ls "$build/artifacts/$target-"* >/dev/null 2>&1; then
     echo "!! $target: findings in $build/artifacts/"

@@ -165,6 +165,16 @@ make_shared_media (void)
       "#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=90000,RESOLUTION=320x240,URI=\"video/iframes.m3u8\"\n"
       "#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x240,CODECS=\"avc1.42c00d,mp4a.40.2\",AUDIO=\"aud\",SUBTITLES=\"subs\",FRAME-RATE=25\n"
       "video/index.m3u8\n");
+  /* The same with subtitles the variant's CODECS call TTML in MP4 (what
+   * ExoPlayer's hls/ttml-in-mp4 sample has; their playlist is WebVTT here,
+   * never fetched). */
+  write_text (d + "/alt/ttml-master.m3u8",
+      "#EXTM3U\n"
+      "#EXT-X-VERSION:4\n"
+      "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES,AUTOSELECT=YES,URI=\"audio_en/index.m3u8\"\n"
+      "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"ttml\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES,AUTOSELECT=YES,URI=\"sub_en/index.m3u8\"\n"
+      "#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x240,CODECS=\"avc1.42c00d,mp4a.40.2,stpp.ttml.im1t\",AUDIO=\"aud\",SUBTITLES=\"ttml\"\n"
+      "video/index.m3u8\n");
 
   /* Refused at download time. */
   std::string ts = read_text (d + "/ts/v0/index.m3u8");
@@ -594,6 +604,33 @@ GST_START_TEST (test_refused)
 }
 GST_END_TEST;
 
+/* HLS subtitles in TTML in MP4 (CODECS "stpp.ttml.im1t") were once taken
+ * for WebVTT and failed playback before the first frame: a default choice
+ * now leaves them out and downloads the rest; asked for, they are refused
+ * with one line before any segment. */
+GST_START_TEST (test_ttml_subtitles_left_out_or_refused)
+{
+  {
+    World w ("ttml-default");
+    CliResult r = w.download ("/alt/ttml-master.m3u8");
+    assert_status (r, 0);
+    auto plan = read_plan (w);
+    fail_unless_equals_int (plan.size (), 2);
+    fail_unless (track_with_key (plan, "v:0").type == GST_OFFLINE_TRACK_TYPE_VIDEO);
+    fail_unless (track_with_key (plan, "a:aud:English").type == GST_OFFLINE_TRACK_TYPE_AUDIO);
+    assert_plan_cached (w, plan);
+    fail_unless_equals_int (w.requests ("/alt/sub_en/index.m3u8"), 0);
+  }
+  {
+    World w ("ttml-asked");
+    CliResult r = w.download ("/alt/ttml-master.m3u8", { "--text", "en" });
+    assert_failed_with (r, { "HLS subtitles 'English' are TTML in MP4 (stpp.ttml.im1t), which is not supported" });
+    fail_unless_equals_int (w.requests ("/alt/sub_en/index.m3u8"), 0);
+    fail_unless_equals_int (w.requests ("/alt/video/seg0.ts"), 0);
+  }
+}
+GST_END_TEST;
+
 /* Track options on masters: what each chooses is all that is fetched. */
 GST_START_TEST (test_track_options)
 {
@@ -646,6 +683,7 @@ hls_download_suite (void)
   tcase_add_test (tc, test_aes128);
   tcase_add_test (tc, test_alternate_renditions);
   tcase_add_test (tc, test_refused);
+  tcase_add_test (tc, test_ttml_subtitles_left_out_or_refused);
   tcase_add_test (tc, test_track_options);
   suite_add_tcase (s, tc);
   return s;
