@@ -654,15 +654,12 @@ GST_START_TEST (test_time_range_of_a_live_stream)
 }
 GST_END_TEST;
 
-/* A KNOWN FAILURE, not run unless OT_RUN_KNOWN_FAILURES=1: the defect is in
- * lib/downloader/live-recorder.cpp, which another change owns. `download
- * --duration 2` of video and audio, as a user checks it with `play`: the
- * recording lasts 2 s. It lasts 3 s: each track records until it holds the
- * duration (LiveRecorder::is_full () and the queueing in the reload, which
- * compare a track's recorded_ns with live_duration_ns exactly), and ffmpeg's
- * AAC segments last 0.998 s (their frames are not cut at 1 s), so two of
- * them hold 1.997 s and the audio takes a third segment: a second of audio
- * without video at the end (one segment too many in any recording). */
+/* `download --duration 2` of video and audio, as a user checks it with
+ * `play`: the recording lasts 2 s, its tracks as long as each other.
+ * ffmpeg's AAC segments last 0.998 s (its frames are not cut at 1 s): when
+ * each track recorded until it held the duration exactly, two of them held
+ * 1.997 s and the audio took a third segment, a second of audio without
+ * video at the end (LiveRecorder::takes ()). */
 GST_START_TEST (test_duration_is_the_recordings_length)
 {
   Dirs d ("length");
@@ -694,8 +691,7 @@ live_user_paths_suite (void)
   tcase_add_test (tc, test_plays_while_and_after);
   tcase_add_test (tc, test_two_audio_languages);
   tcase_add_test (tc, test_time_range_of_a_live_stream);
-  if (g_strcmp0 (g_getenv ("OT_RUN_KNOWN_FAILURES"), "1") == 0)
-    tcase_add_test (tc, test_duration_is_the_recordings_length);
+  tcase_add_test (tc, test_duration_is_the_recordings_length);
   suite_add_tcase (s, tc);
   return s;
 }

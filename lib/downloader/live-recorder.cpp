@@ -204,7 +204,7 @@ void LiveRecorder::on_windows (std::vector<LiveWindow> *windows, const GError *e
         changed_ = true;
         state.listed[segment.sequence] = segment.duration_ns;
       }
-      if (record_.live_duration_ns && state.recorded_ns + queued_ns >= *record_.live_duration_ns)
+      if (!takes (state.recorded_ns + queued_ns, segment.duration_ns))
         continue;
       bool queued = std::any_of (queue_.begin (), queue_.end (),
           [&] (const Pending &p) { return p.track == i && p.segment.sequence == segment.sequence; });
@@ -282,9 +282,26 @@ void LiveRecorder::skip_to (TrackState &state, guint64 sequence, guint64 target_
     state.next_start_ns = 0;
 }
 
+/* Whether a track that holds `held_ns` takes a segment of `segment_ns` on
+ * its way to the live duration: while it would fall short of it by more
+ * than a quarter of that segment. The tracks' segments share sequence
+ * numbers but not exact lengths (ffmpeg cuts AAC at frame boundaries: its
+ * audio segments for 1 s of video last 0.998 s or 1.022 s), so holding the
+ * duration exactly took one segment more of the track whose segments fell
+ * short: `--duration 2` recorded 2 s of video and 3 s of audio. */
+bool LiveRecorder::takes (guint64 held_ns, guint64 segment_ns) const
+{
+  return !record_.live_duration_ns || held_ns + segment_ns / 4 < *record_.live_duration_ns;
+}
+
+/* A track is full when it does not take its next segment (as listed, else
+ * as long as the target duration). */
 bool LiveRecorder::is_full (const TrackState &state) const
 {
-  return record_.live_duration_ns && state.recorded_ns >= *record_.live_duration_ns;
+  if (!record_.live_duration_ns)
+    return false;
+  auto next = state.next_sequence ? state.listed.lower_bound (*state.next_sequence) : state.listed.end ();
+  return !takes (state.recorded_ns, next != state.listed.end () ? next->second : target_duration_ns_);
 }
 
 /* Starts fetches, in the queue's order, until the context's parallelism

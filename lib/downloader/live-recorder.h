@@ -136,6 +136,7 @@ class LiveRecorder {
   guint64 live_edge (const LiveWindow &window) const;
   void choose_start (const std::vector<LiveWindow> &windows);
   void skip_to (TrackState &state, guint64 sequence, guint64 target_duration_ns);
+  bool takes (guint64 held_ns, guint64 segment_ns) const;
   bool is_full (const TrackState &state) const;
   void fill ();
   void start_fetch (Pending pending, std::vector<SegmentSpec> specs);
