@@ -22,7 +22,9 @@
  * text, is left out with a warning) and a streams-selected message; it
  * answers the SELECTABLE query and takes GST_EVENT_SELECT_STREAMS during
  * playback, as adaptivedemux2 does (an application sends the event to
- * playbin3 with the collection's stream ids): a newly selected track takes
+ * playbin3 with the collection's stream ids, once the pipeline has
+ * prerolled: GStreamer 1.22's decodebin3 loses one sent before it has an
+ * output; #GstCacheSrc:tracks chooses the tracks to start with): a newly selected track takes
  * the pad of a deselected track of its type (a language switch: the pad
  * flushes and goes on with the new track where playback is, keeping its
  * stream id), else it gets a new pad that starts where playback is; a
