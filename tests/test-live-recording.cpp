@@ -16,7 +16,10 @@
 
 #include "adaptive-content.h"
 #include "frame-checks.h"
+#include "live-checks.h"
+#include "live-content.h"
 #include "live-origin.h"
+#include "running.h"
 #include "test-support.h"
 
 #include <sys/wait.h>
@@ -32,48 +35,18 @@ using namespace ot;
 
 namespace {
 
-constexpr guint kClipSeconds = 24;
 constexpr guint kWindow = 6;
 
-/* ffmpeg's hls muxer in `dir`: kClipSeconds of H.264 320x240 at 25 fps, a
- * keyframe every second, in 1 s MPEG-TS segments (VOD: the origin makes it
- * live). */
-void
-make_video (const std::string &dir)
-{
-  g_mkdir_with_parents (dir.c_str (), 0700);
-  g_autofree gchar *video = g_strdup_printf ("testsrc2=size=320x240:rate=25:duration=%u", kClipSeconds);
-  run_or_fail ({ "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", video,
-                   "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0",
-                   "-bf", "0", "-pix_fmt", "yuv420p", "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
-                   "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod", "-hls_segment_filename", "seg%d.ts",
-                   "index.m3u8" },
-      dir.c_str ());
-}
-
-/* The same length of a 440 Hz sine, AAC in 1 s MPEG-TS segments. */
-void
-make_audio (const std::string &dir)
-{
-  g_mkdir_with_parents (dir.c_str (), 0700);
-  g_autofree gchar *sine
-      = g_strdup_printf ("sine=frequency=440:beep_factor=4:sample_rate=44100:duration=%u", kClipSeconds);
-  run_or_fail ({ "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", sine, "-c:a",
-                   "aac", "-b:a", "64k", "-ac", "2", "-flags:a", "+bitexact", "-fflags", "+bitexact", "-f", "hls",
-                   "-hls_time", "1", "-hls_playlist_type", "vod", "-hls_segment_filename", "seg%d.ts", "index.m3u8" },
-      dir.c_str ());
-}
-
-/* ffmpeg's dash muxer in `dir`/x.mpd: the same video and audio, in 1 s
- * fMP4 segments named by $Time$ in a SegmentTimeline (VOD: the origin
- * makes it live). */
+/* ffmpeg's dash muxer in `dir`/x.mpd: live-content.h's video and audio
+ * (kLiveClipSeconds), in 1 s fMP4 segments named by $Time$ in a
+ * SegmentTimeline (VOD: the origin makes it live). */
 void
 make_dash_live (const std::string &dir)
 {
   g_mkdir_with_parents (dir.c_str (), 0700);
-  g_autofree gchar *video = g_strdup_printf ("testsrc2=size=320x240:rate=25:duration=%u", kClipSeconds);
+  g_autofree gchar *video = g_strdup_printf ("testsrc2=size=320x240:rate=25:duration=%u", kLiveClipSeconds);
   g_autofree gchar *sine
-      = g_strdup_printf ("sine=frequency=440:beep_factor=4:sample_rate=44100:duration=%u", kClipSeconds);
+      = g_strdup_printf ("sine=frequency=440:beep_factor=4:sample_rate=44100:duration=%u", kLiveClipSeconds);
   run_or_fail ({ "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", video, "-f",
                    "lavfi", "-i", sine, "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "veryfast", "-g",
                    "25", "-keyint_min", "25", "-sc_threshold", "0", "-bf", "0", "-pix_fmt", "yuv420p", "-threads", "1",
@@ -92,9 +65,9 @@ void
 make_dash_numbered (const std::string &dir)
 {
   g_mkdir_with_parents (dir.c_str (), 0700);
-  g_autofree gchar *video = g_strdup_printf ("testsrc2=size=320x240:rate=25:duration=%u", kClipSeconds);
-  g_autofree gchar *en = g_strdup_printf ("sine=frequency=440:sample_rate=44100:duration=%u", kClipSeconds);
-  g_autofree gchar *fr = g_strdup_printf ("sine=frequency=880:sample_rate=44100:duration=%u", kClipSeconds);
+  g_autofree gchar *video = g_strdup_printf ("testsrc2=size=320x240:rate=25:duration=%u", kLiveClipSeconds);
+  g_autofree gchar *en = g_strdup_printf ("sine=frequency=440:sample_rate=44100:duration=%u", kLiveClipSeconds);
+  g_autofree gchar *fr = g_strdup_printf ("sine=frequency=880:sample_rate=44100:duration=%u", kLiveClipSeconds);
   run_or_fail ({ "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", video, "-f",
                    "lavfi", "-i", en, "-f", "lavfi", "-i", fr, "-map", "0:v", "-map", "1:a", "-map", "2:a", "-c:v",
                    "libx264", "-preset", "veryfast", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-bf", "0",
@@ -104,46 +77,6 @@ make_dash_numbered (const std::string &dir)
                    "-use_timeline", "0", "-use_template", "1", "-adaptation_sets", "id=0,streams=0 id=1,streams=1 id=2,streams=2",
                    "-media_seg_name", "chunk-stream$RepresentationID$-$Number%05d$.$ext$", "-f", "dash", "x.mpd" },
       dir.c_str ());
-}
-
-/* One segment of the recording's plan. */
-struct Recorded {
-  std::string file;   /* its name at the origin */
-  guint64 start;      /* its presentation time */
-  guint period;
-};
-
-/* The segments of the track of `id` whose URLs hold `needle`, in play order. */
-std::vector<Recorded>
-recorded_matching (const gchar *data_dir, const gchar *id, const std::string &needle)
-{
-  g_autoptr (GError) error = nullptr;
-  g_autoptr (GstOfflineDownloadIndex) index = gst_offline_download_index_new (data_dir, &error);
-  fail_unless (index, "%s", error ? error->message : "");
-  std::vector<Recorded> result;
-  for (guint t = 0; t < 4; t++) {
-    g_autoptr (GPtrArray) segments = gst_offline_download_index_get_segments (index, id, t, 0, 10000, nullptr);
-    if (!segments)
-      break;
-    for (guint i = 0; i < segments->len; i++) {
-      auto s = static_cast<GstOfflineSegment *> (g_ptr_array_index (segments, i));
-      std::string url = s->resource;
-      if (url.find (needle) == std::string::npos)
-        break;
-      result.push_back (Recorded { url.substr (url.rfind ('/') + 1), s->start, s->period });
-    }
-    if (!result.empty ())
-      break;
-  }
-  fail_unless (!result.empty (), "%s has no %s segment", id, needle.c_str ());
-  return result;
-}
-
-/* The segments of the HLS track of `id` whose URLs hold `/track/`. */
-std::vector<Recorded>
-recorded (const gchar *data_dir, const gchar *id, const std::string &track)
-{
-  return recorded_matching (data_dir, id, "/" + track + "/");
 }
 
 /* `status ID --json`, parsed; `member` of it as a number. */
@@ -181,85 +114,6 @@ assert_completed_recording (const gchar *data_dir, const gchar *id, double recor
       list.out.c_str ());
 }
 
-/* The recorded segments split where the plan's period changes. */
-std::vector<std::vector<Recorded>>
-parts_of (const std::vector<Recorded> &segments)
-{
-  std::vector<std::vector<Recorded>> parts;
-  for (const Recorded &s : segments) {
-    if (parts.empty () || parts.back ().back ().period != s.period)
-      parts.emplace_back ();
-    parts.back ().push_back (s);
-  }
-  return parts;
-}
-
-/* Decoded `kind` frames of a recording (`offline`) are those of the concatenation of
- * each part's segments (from `dir`), in order, each part's times shifted
- * by its first segment's presentation time: a gap between parts is played
- * as a gap. */
-void
-assert_plays_parts (const Dirs &d, const std::string &dir, const std::vector<Recorded> &segments,
-    const gchar *kind, GPtrArray *offline, const std::string &init = "")
-{
-  auto parts = parts_of (segments);
-  auto played = frames_of (offline, kind);
-  size_t at = 0;
-  gint64 origin = -1;
-  for (size_t p = 0; p < parts.size (); p++) {
-    /* fMP4: each part is its init segment and its media segments. */
-    std::vector<std::string> files;
-    if (!init.empty ())
-      files.push_back (init);
-    for (const Recorded &s : parts[p])
-      files.push_back (s.file);
-    std::string out = std::string (d.root) + "/" + kind + "-part" + std::to_string (p) + (init.empty () ? ".ts" : ".mp4");
-    concatenate (dir.c_str (), files, out.c_str ());
-    g_autofree gchar *uri = gst_filename_to_uri (out.c_str (), nullptr);
-    g_autoptr (GPtrArray) lines = decode (uri, d.data);
-    auto reference = frames_of (lines, kind);
-    /* fMP4 audio: the reference's qtdemux (reading a file) cuts the
-     * priming frame its edit list names before decoding, so its first
-     * buffer is decoded without the frame before it: compare from its
-     * second on (as assert_same_as_reference () does). */
-    if (!init.empty () && g_str_equal (kind, "audio") && !reference.empty ())
-      reference.erase (reference.begin ());
-    fail_unless (!reference.empty (), "part %zu decodes to no %s", p, kind);
-    /* Audio: the reference may start a frame later or earlier than the
-     * recording's first (AAC frames are not cut at segment boundaries). */
-    size_t first = at;
-    while (g_str_equal (kind, "audio") && first < played.size () && played[first].md5 != reference[0].md5)
-      first++;
-    fail_unless (first < played.size (), "%s part %zu: its first frame is not played", kind, p);
-    if (origin < 0)
-      origin = played[first].pts - static_cast<gint64> (parts[0][0].start);
-    gint64 shift = origin + static_cast<gint64> (parts[p][0].start) - reference[0].pts;
-    if (!init.empty () && g_str_equal (kind, "audio")) {
-      /* fMP4 audio: the reference's times follow the edit list, which cuts
-       * the priming frame in the first part only (offline playback plays it,
-       * see assert_same_as_reference ()): each part keeps its own shift,
-       * and starts where the plan places it within an AAC frame. */
-      gint64 frame = static_cast<gint64> (gst_util_uint64_scale (1024, GST_SECOND, 44100)) + static_cast<gint64> (GST_MSECOND);
-      fail_unless (llabs (played[first].pts - (origin + static_cast<gint64> (parts[p][0].start))) <= frame,
-          "audio part %zu starts at %" G_GINT64_FORMAT ", the plan places it at %" G_GINT64_FORMAT, p, played[first].pts,
-          origin + static_cast<gint64> (parts[p][0].start));
-      shift = played[first].pts - reference[0].pts;
-    }
-    for (size_t i = 0; i < reference.size (); i++) {
-      fail_unless (first + i < played.size (), "%s part %zu: %zu frames played of %zu", kind, p, i, reference.size ());
-      const Frame &got = played[first + i];
-      fail_unless (got.md5 == reference[i].md5, "%s part %zu frame %zu: expected '%s', got '%s'", kind, p, i,
-          reference[i].line.c_str (), got.line.c_str ());
-      fail_unless (llabs (got.pts - (reference[i].pts + shift)) <= static_cast<gint64> (GST_MSECOND),
-          "%s part %zu frame %zu: expected at %" G_GINT64_FORMAT " + %" G_GINT64_FORMAT ", got '%s'", kind, p, i,
-          reference[i].pts, shift, got.line.c_str ());
-    }
-    at = first + reference.size ();
-  }
-  if (g_str_equal (kind, "video"))
-    fail_unless (at == played.size (), "%zu video frames played, the recording holds %zu", played.size (), at);
-}
-
 /* Whether download `id` of the index in `data_dir` is in `state` (with
  * `left`: in another one), for ot_wait_for_changes(). */
 struct InState {
@@ -284,8 +138,33 @@ std::unique_ptr<LiveOrigin>
 video_origin (const Dirs &d, guint window = kWindow, guint period_ms = 1000)
 {
   std::string video = d.in_content ("video");
-  make_video (video);
+  make_live_video (video);
   return std::make_unique<LiveOrigin> (std::vector<LiveOrigin::Track> { { "video", video } }, window, window, period_ms);
+}
+
+/* A live origin of `d`'s content/video and content/audio (440 Hz) under a
+ * master playlist, the audio its English rendition, publishing kWindow
+ * segments at once, then one every `period_ms`. */
+std::unique_ptr<LiveOrigin>
+master_origin (const Dirs &d, guint period_ms = 1000)
+{
+  std::string video = d.in_content ("video"), audio = d.in_content ("audio");
+  make_live_video (video);
+  make_live_audio (audio);
+  return std::make_unique<LiveOrigin> (std::vector<LiveOrigin::Track> { { "video", video }, { "audio", audio } },
+      kWindow, kWindow, period_ms, live_master_playlist ({ { "audio", "English", "en", true } }));
+}
+
+/* A video-only live origin with a window of 12 (it outlasts the reloads'
+ * backoff) whose AES-128 key rotates at sequence 14, the new key (1)
+ * answering 503 `unavailable` times, then 15 bytes `truncated` times. */
+std::unique_ptr<LiveOrigin>
+rotating_key_origin (const Dirs &d, guint unavailable, guint truncated)
+{
+  auto origin = video_origin (d, 12);
+  origin->encrypt (14);
+  origin->break_key (1, unavailable, truncated);
+  return origin;
 }
 
 /* ot-decode of `uri` (the test's decoder) running without network in a
@@ -294,73 +173,34 @@ video_origin (const Dirs &d, guint window = kWindow, guint period_ms = 1000)
 class RunningDecode {
  public:
   RunningDecode (const gchar *uri, const gchar *data_dir)
+      : decode_ (data_dir, { ot_decoder_path (), uri }, { { "OT_DECODE_BUFFERING", "1" } })
   {
-    const gchar *decoder = g_getenv ("OT_DECODE");
-    fail_unless (decoder && *decoder, "OT_DECODE is not set: run the tests with `meson test`");
-    const gchar *argv[] = { "unshare", geteuid () == 0 ? "-n" : "-rn", "--", decoder, uri, nullptr };
-    gchar **envp = g_get_environ ();
-    envp = g_environ_setenv (envp, "GST_OFFLINE_DIR", data_dir, TRUE);
-    envp = g_environ_setenv (envp, "OT_DECODE_BUFFERING", "1", TRUE);
-    g_autoptr (GError) error = nullptr;
-    gint out = -1, err = -1;
-    gboolean spawned = g_spawn_async_with_pipes (nullptr, const_cast<gchar **> (argv), envp,
-        static_cast<GSpawnFlags> (G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD), nullptr, nullptr, &pid_, nullptr,
-        &out, &err, &error);
-    g_strfreev (envp);
-    fail_unless (spawned, "cannot run %s: %s", decoder, error ? error->message : "");
-    out_ = fdopen (out, "r");
-    err_ = fdopen (err, "r");
-    fail_unless (out_ && err_);
   }
-  ~RunningDecode ()
-  {
-    if (pid_) {
-      kill (pid_, SIGKILL);
-      ot_wait_pid (pid_);
-    }
-    if (out_)
-      fclose (out_);
-    if (err_)
-      fclose (err_);
-  }
-  RunningDecode (const RunningDecode &) = delete;
-  RunningDecode &operator= (const RunningDecode &) = delete;
 
   /* Blocks until the decode posts BUFFERING `percent`; fails the test if
    * it ends first. */
   void wait_buffering (gint percent)
   {
-    gchar line[4096];
-    while (fgets (line, sizeof line, err_)) {
-      said_ += line;
+    std::string line;
+    while (decode_.next_line (true, &line)) {
       gint got = -1;
-      if (sscanf (line, "buffering %d", &got) == 1) {
-        percents_.push_back (got);
-        if (got == percent)
-          return;
-      }
+      if (sscanf (line.c_str (), "buffering %d", &got) == 1 && got == percent)
+        return;
     }
-    ck_abort_msg ("playback ended before BUFFERING %d: %s", percent, said_.c_str ());
+    ck_abort_msg ("playback ended before BUFFERING %d: %s", percent, decode_.said (true).c_str ());
   }
 
   /* Waits for its end: exit 0 (EOS), its checksum lines (transfer full). */
   GPtrArray *finish ()
   {
-    std::string out;
-    gchar block[65536];
-    size_t n;
-    while ((n = fread (block, 1, sizeof block, out_)) > 0)
-      out.append (block, n);
-    gchar line[4096];
-    while (fgets (line, sizeof line, err_)) {
-      said_ += line;
+    std::string out, err;
+    fail_unless_equals_int (decode_.finish (&out, &err), 0);
+    g_auto (GStrv) said = g_strsplit (err.c_str (), "\n", -1);
+    for (gchar **l = said; *l; l++) {
       gint got = -1;
-      if (sscanf (line, "buffering %d", &got) == 1)
+      if (sscanf (*l, "buffering %d", &got) == 1)
         percents_.push_back (got);
     }
-    gint status = ot_wait_pid (pid_);
-    pid_ = 0;
-    fail_unless_equals_int (status, 0);
     GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
     g_auto (GStrv) split = g_strsplit (out.c_str (), "\n", -1);
     for (gchar **l = split; *l; l++)
@@ -369,13 +209,12 @@ class RunningDecode {
     return lines;
   }
 
+  /* Every BUFFERING percent it posted, once it has ended. */
   const std::vector<gint> &percents () const { return percents_; }
 
  private:
-  GPid pid_ = 0;
-  FILE *out_ = nullptr;
-  FILE *err_ = nullptr;
-  std::string said_;
+
+  Running decode_;
   std::vector<gint> percents_;
 };
 
@@ -468,16 +307,9 @@ assert_grows (const gchar *data_dir, const gchar *id)
 GST_START_TEST (test_edge_master_with_audio)
 {
   Dirs d ("edge");
+  auto origin = master_origin (d);
   std::string video = d.in_content ("video"), audio = d.in_content ("audio");
-  make_video (video);
-  make_audio (audio);
-  std::string master = "#EXTM3U\n#EXT-X-VERSION:3\n"
-      "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES,AUTOSELECT=YES,"
-      "URI=\"audio/index.m3u8\"\n"
-      "#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x240,CODECS=\"avc1.64000d,mp4a.40.2\",AUDIO=\"aud\"\n"
-      "video/index.m3u8\n";
-  LiveOrigin origin ({ { "video", video }, { "audio", audio } }, kWindow, kWindow, 1000, master);
-  std::string url = origin.url ("/master.m3u8");
+  std::string url = origin->url ("/master.m3u8");
   Cli r = run (d.data, { "download", url.c_str (), "--id", "edge", "--duration", "10" });
   ot_assert_exit (r, 0);
   fail_unless (r.out.find ("recording completed") != std::string::npos, "%s", r.out.c_str ());
@@ -486,7 +318,7 @@ GST_START_TEST (test_edge_master_with_audio)
   auto videos = recorded (d.data, "edge", "video");
   auto audios = recorded (d.data, "edge", "audio");
   /* The live edge: the window was [0, 6) or later, so it starts at 3 or later. */
-  guint first = g_ascii_strtoull (videos.front ().file.c_str () + 3, nullptr, 10);
+  guint first = segment_number (videos.front ());
   fail_unless (first >= kWindow - 3, "the recording starts at %s, not at the live edge", videos.front ().file.c_str ());
   fail_unless (videos.size () >= 10 && videos.size () <= 11, "%zu video segments", videos.size ());
   fail_unless (audios.front ().file == videos.front ().file, "audio starts at %s, video at %s",
@@ -560,8 +392,8 @@ GST_START_TEST (test_failing_reloads)
   auto videos = recorded (d.data, "reloads", "video");
   auto parts = parts_of (videos);
   fail_unless_equals_int (parts.size (), 2);
-  guint resumed_at = g_ascii_strtoull (parts[1].front ().file.c_str () + 3, nullptr, 10);
-  guint stopped_at = g_ascii_strtoull (parts[0].back ().file.c_str () + 3, nullptr, 10);
+  guint resumed_at = segment_number (parts[1].front ());
+  guint stopped_at = segment_number (parts[0].back ());
   fail_unless (resumed_at > stopped_at + 1, "resumed at %u after %u", resumed_at, stopped_at);
   assert_completed_recording (d.data, "reloads", 10, resumed_at - stopped_at - 1);
   g_autoptr (GPtrArray) offline = decode ("offline://reloads", d.data);
@@ -578,20 +410,16 @@ GST_END_TEST;
 GST_START_TEST (test_key_fails_during_reload)
 {
   Dirs d ("key");
-  std::string video = d.in_content ("video");
-  make_video (video);
-  LiveOrigin origin ({ { "video", video } }, 12, 12, 1000);
-  origin.encrypt (14);
-  origin.break_key (1, 1, 1);
-  std::string url = origin.url ("/video/index.m3u8");
+  auto origin = rotating_key_origin (d, 1, 1);
+  std::string url = origin->url ("/video/index.m3u8");
   Cli r = run (d.data, { "download", url.c_str (), "--id", "key", "--duration", "8", "--retries", "0" });
   ot_assert_exit (r, 0);
   assert_completed_recording (d.data, "key", 8, 0);
   auto videos = recorded (d.data, "key", "video");
-  guint last = g_ascii_strtoull (videos.back ().file.c_str () + 3, nullptr, 10);
+  guint last = segment_number (videos.back ());
   fail_unless (last >= 14, "the recording ends at %s, before the rotation", videos.back ().file.c_str ());
   g_autoptr (GPtrArray) offline = decode ("offline://key", d.data);
-  assert_plays_parts (d, video, videos, "video", offline);
+  assert_plays_parts (d, d.in_content ("video"), videos, "video", offline);
 }
 GST_END_TEST;
 
@@ -601,17 +429,13 @@ GST_END_TEST;
 GST_START_TEST (test_key_unreachable_fails_recording)
 {
   Dirs d ("key-gone");
-  std::string video = d.in_content ("video");
-  make_video (video);
-  LiveOrigin origin ({ { "video", video } }, 12, 12, 1000);
-  origin.encrypt (14);
-  origin.break_key (1, G_MAXUINT, 0);
-  std::string url = origin.url ("/video/index.m3u8");
+  auto origin = rotating_key_origin (d, G_MAXUINT, 0);
+  std::string url = origin->url ("/video/index.m3u8");
   Cli r = run (d.data, { "download", url.c_str (), "--id", "gone", "--retries", "0" });
   ot_assert_exit (r, 1);
   std::string reason = ot::reason_of (r);
   fail_unless (reason.find ("could not be reloaded 6 times in a row") != std::string::npos
-          && reason.find (origin.url ("/keys/1")) != std::string::npos,
+          && reason.find (origin->url ("/keys/1")) != std::string::npos,
       "the reason does not name the key: %s", reason.c_str ());
   fail_unless (status_number (d.data, "gone", "recorded_seconds") >= 1, "what it recorded is gone");
 }
@@ -624,22 +448,15 @@ GST_END_TEST;
 GST_START_TEST (test_parallel_fetches)
 {
   Dirs d ("parallel");
-  std::string video = d.in_content ("video"), audio = d.in_content ("audio");
-  make_video (video);
-  make_audio (audio);
-  std::string master = "#EXTM3U\n#EXT-X-VERSION:3\n"
-      "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES,AUTOSELECT=YES,"
-      "URI=\"audio/index.m3u8\"\n"
-      "#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x240,CODECS=\"avc1.64000d,mp4a.40.2\",AUDIO=\"aud\"\n"
-      "video/index.m3u8\n";
   /* The window stays [0, 6): all of it is fetched in one batch. */
-  LiveOrigin origin ({ { "video", video }, { "audio", audio } }, kWindow, kWindow, G_MAXINT, master);
-  origin.set_latency (200);
-  std::string url = origin.url ("/master.m3u8");
+  auto origin = master_origin (d, G_MAXINT);
+  std::string video = d.in_content ("video"), audio = d.in_content ("audio");
+  origin->set_latency (200);
+  std::string url = origin->url ("/master.m3u8");
   Cli r = run (d.data, { "download", url.c_str (), "--id", "parallel", "--duration", "6", "--live-from-start",
                            "--segment-parallelism", "4" });
   ot_assert_exit (r, 0);
-  fail_unless (origin.max_in_flight () > 1, "%u segment requests in flight at most", origin.max_in_flight ());
+  fail_unless (origin->max_in_flight () > 1, "%u segment requests in flight at most", origin->max_in_flight ());
   assert_completed_recording (d.data, "parallel", 6, 0);
   auto videos = recorded (d.data, "parallel", "video");
   auto audios = recorded (d.data, "parallel", "audio");
@@ -665,16 +482,9 @@ GST_END_TEST;
 GST_START_TEST (test_plays_while_recording)
 {
   Dirs d ("growing");
+  auto origin = master_origin (d);
   std::string video = d.in_content ("video"), audio = d.in_content ("audio");
-  make_video (video);
-  make_audio (audio);
-  std::string master = "#EXTM3U\n#EXT-X-VERSION:3\n"
-      "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"English\",LANGUAGE=\"en\",DEFAULT=YES,AUTOSELECT=YES,"
-      "URI=\"audio/index.m3u8\"\n"
-      "#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x240,CODECS=\"avc1.64000d,mp4a.40.2\",AUDIO=\"aud\"\n"
-      "video/index.m3u8\n";
-  LiveOrigin origin ({ { "video", video }, { "audio", audio } }, kWindow, kWindow, 1000, master);
-  std::string url = origin.url ("/master.m3u8");
+  std::string url = origin->url ("/master.m3u8");
   GPid cli = record_until_held (d, url, "growing", 2);
 
   RunningDecode playback ("offline://growing", d.data);

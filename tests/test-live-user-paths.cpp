@@ -26,6 +26,7 @@
 #include "live-checks.h"
 #include "live-content.h"
 #include "live-origin.h"
+#include "running.h"
 #include "test-support.h"
 
 #include <glib/gstdio.h>
@@ -135,84 +136,6 @@ class Background {
   Cli result_;
 };
 
-/* A program run with GST_OFFLINE_DIR `data` under `unshare -rn` (no
- * network) while the test goes on, its standard output and error read
- * line by line as it writes them. */
-class Running {
- public:
-  Running (const gchar *data, std::vector<const gchar *> command,
-      const std::vector<std::pair<const gchar *, const gchar *>> &env = {})
-  {
-    std::vector<const gchar *> argv = { "unshare", geteuid () == 0 ? "-n" : "-rn", "--" };
-    argv.insert (argv.end (), command.begin (), command.end ());
-    argv.push_back (nullptr);
-    gchar **envp = g_environ_setenv (g_get_environ (), "GST_OFFLINE_DIR", data, TRUE);
-    for (const auto &[name, value] : env)
-      envp = g_environ_setenv (envp, name, value, TRUE);
-    g_autoptr (GError) error = nullptr;
-    gint out = -1, err = -1;
-    gboolean spawned = g_spawn_async_with_pipes (nullptr, const_cast<gchar **> (argv.data ()), envp,
-        static_cast<GSpawnFlags> (G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD), nullptr, nullptr, &pid_, nullptr,
-        &out, &err, &error);
-    g_strfreev (envp);
-    fail_unless (spawned, "cannot run %s: %s", command[0], error ? error->message : "");
-    out_ = fdopen (out, "r");
-    err_ = fdopen (err, "r");
-    fail_unless (out_ && err_);
-  }
-  ~Running ()
-  {
-    if (pid_) {
-      kill (pid_, SIGKILL);
-      ot_wait_pid (pid_);
-    }
-    if (out_)
-      fclose (out_);
-    if (err_)
-      fclose (err_);
-  }
-  Running (const Running &) = delete;
-  Running &operator= (const Running &) = delete;
-
-  /* Reads lines of its stdout (`on_stderr`: stderr) until one holds
-   * `needle`; fails the test if it ends first. (The other stream is not
-   * read meanwhile: for programs that write little there.) */
-  void wait_line (bool on_stderr, const std::string &needle)
-  {
-    gchar line[4096];
-    std::string &said = on_stderr ? err_said_ : out_said_;
-    while (fgets (line, sizeof line, on_stderr ? err_ : out_)) {
-      said += line;
-      if (contains (line, needle))
-        return;
-    }
-    ck_abort_msg ("it ended before saying '%s':\n%s", needle.c_str (), said.c_str ());
-  }
-
-  /* Waits for its end; returns its exit status (as ot_run_cli) with all it
-   * wrote on stdout and stderr. */
-  gint finish (std::string *out, std::string *err)
-  {
-    for (auto [stream, said] : { std::make_pair (out_, &out_said_), std::make_pair (err_, &err_said_) }) {
-      gchar block[65536];
-      size_t n;
-      while ((n = fread (block, 1, sizeof block, stream)) > 0)
-        said->append (block, n);
-    }
-    gint status = ot_wait_pid (pid_);
-    pid_ = 0;
-    *out = out_said_;
-    *err = err_said_;
-    return status;
-  }
-
- private:
-  GPid pid_ = 0;
-  FILE *out_ = nullptr;
-  FILE *err_ = nullptr;
-  std::string out_said_, err_said_;
-};
-
 /* Checksum lines as a GPtrArray (transfer full), from a program's output. */
 GPtrArray *
 lines_of (const std::string &text)
@@ -283,6 +206,17 @@ struct VideoLive {
     std::string dir = d.in_content ("video");
     make_live_video (dir);
     return dir;
+  }
+
+  /* Starts `download URL --id live`, a recording from the live edge without
+   * --duration, and returns its pid once it holds `seconds` (0: at once). */
+  GPid start_recording (const Dirs &d, guint seconds) const
+  {
+    const gchar *argv[] = { "download", url.c_str (), "--id", "live", nullptr };
+    GPid cli = ot_spawn_cli (d.data, argv);
+    if (seconds > 0)
+      wait_recorded (d.data, "live", seconds);
+    return cli;
   }
 };
 
@@ -470,9 +404,7 @@ GST_START_TEST (test_interrupt_then_again)
 {
   Dirs d ("interrupt");
   VideoLive live (d);
-  const gchar *argv[] = { "download", live.url.c_str (), "--id", "live", nullptr };
-  GPid cli = ot_spawn_cli (d.data, argv);
-  wait_recorded (d.data, "live", 3);
+  GPid cli = live.start_recording (d, 3);
   kill (cli, SIGINT);
   fail_unless_equals_int (ot_wait_pid (cli), 0);
   {
@@ -503,8 +435,7 @@ GST_START_TEST (test_interrupt_at_first_segment)
 {
   Dirs d ("first-segment");
   VideoLive live (d);
-  const gchar *argv[] = { "download", live.url.c_str (), "--id", "live", nullptr };
-  GPid cli = ot_spawn_cli (d.data, argv);
+  GPid cli = live.start_recording (d, 0);
   Plan first { d.data, "live", "video" };
   ot_wait_for_changes (d.data, plan_holds_one, &first);
   kill (cli, SIGINT);
@@ -523,9 +454,7 @@ GST_START_TEST (test_second_process_and_pause)
 {
   Dirs d ("second");
   VideoLive live (d);
-  const gchar *argv[] = { "download", live.url.c_str (), "--id", "live", nullptr };
-  GPid cli = ot_spawn_cli (d.data, argv);
-  wait_recorded (d.data, "live", 3);
+  GPid cli = live.start_recording (d, 3);
   for (std::vector<const char *> extra : { std::vector<const char *> {}, { "--duration", "4" }, { "--no-wait" } }) {
     std::vector<const char *> args = { "download", live.url.c_str (), "--id", "live" };
     args.insert (args.end (), extra.begin (), extra.end ());
@@ -569,9 +498,7 @@ GST_START_TEST (test_plays_while_and_after)
 
   Running launch (d.data, { "gst-launch-1.0", "playbin3", "uri=offline://played", "video-sink=fakesink",
                               "audio-sink=fakesink" });
-  const gchar *decoder = g_getenv ("OT_DECODE");
-  fail_unless (decoder && *decoder, "OT_DECODE is not set: run the tests with `meson test`");
-  Running checksums (d.data, { decoder, "--playbin3", "offline://played" }, { { "OT_DECODE_BUFFERING", "1" } });
+  Running checksums (d.data, { ot_decoder_path (), "--playbin3", "offline://played" }, { { "OT_DECODE_BUFFERING", "1" } });
   launch.wait_line (false, "Buffering, setting pipeline to PAUSED");
   checksums.wait_line (true, "buffering 0");
   for (guint held = 3; held < 8; held++) {

@@ -19,7 +19,7 @@ import unittest
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
-from ot_serve import Content  # noqa: E402
+from ot_serve import Content, wait_for  # noqa: E402
 
 import gi  # noqa: E402
 
@@ -851,22 +851,6 @@ def call_async(start, finish):
     if "error" in answer:
         raise answer["error"]
     return answer["value"]
-
-
-def wait_for(manager, done):
-    """Runs a main loop until done() holds, looking after each signal of the manager."""
-    if done():
-        return
-    loop = GLib.MainLoop()
-
-    def check(*args):
-        if done():
-            loop.quit()
-
-    handlers = [manager.connect(signal, check) for signal in ("download-changed", "download-removed", "idle")]
-    loop.run()
-    for handler in handlers:
-        manager.disconnect(handler)
 
 
 if __name__ == "__main__":

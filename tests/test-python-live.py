@@ -15,14 +15,14 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
-from ot_serve import Content  # noqa: E402
+from ot_serve import Content, wait_for  # noqa: E402
 
 import gi  # noqa: E402
 
 gi.require_version("GLib", "2.0")
 gi.require_version("Gst", "1.0")
 gi.require_version("GstOffline", "1.0")
-from gi.repository import GLib, Gst, GstOffline  # noqa: E402
+from gi.repository import Gst, GstOffline  # noqa: E402
 
 ROUNDS = 2
 # The origin lists 6 segments of 1 s; a recording from the live edge starts
@@ -32,23 +32,9 @@ DURATION = 5
 # An audio track may need a segment more than the video to hold as much
 # (AAC frames are not cut at segment boundaries).
 AUDIO_LEEWAY = 1
-
-
-def wait_for(manager, done):
-    """Runs a main loop until done() holds, looking after each signal of the manager."""
-    if done():
-        return
-    loop = GLib.MainLoop()
-
-    def check(*args):
-        if done():
-            loop.quit()
-
-    handlers = [manager.connect(signal, check)
-                for signal in ("download-changed", "download-progress", "download-removed", "idle")]
-    loop.run()
-    for handler in handlers:
-        manager.disconnect(handler)
+# What wait_for() looks after: the manager's signals, its progress too (what
+# a recording holds grows with each).
+SIGNALS = ("download-changed", "download-progress", "download-removed", "idle")
 
 
 class PythonLiveTest(unittest.TestCase):
@@ -94,10 +80,10 @@ class PythonLiveTest(unittest.TestCase):
                 return download is not None and download.is_terminal()
 
             # What the window held at once, then the segments the origin publishes.
-            wait_for(manager, lambda: recorded() >= AT_ONCE * Gst.SECOND or terminal())
+            wait_for(manager, lambda: recorded() >= AT_ONCE * Gst.SECOND or terminal(), SIGNALS)
             self.assertFalse(terminal(), "completed with %d ns of %d s" % (recorded(), DURATION))
             content.publish(DURATION - AT_ONCE + AUDIO_LEEWAY)
-            wait_for(manager, lambda: terminal() and manager.is_idle())
+            wait_for(manager, lambda: terminal() and manager.is_idle(), SIGNALS)
             for handler in handlers:
                 manager.disconnect(handler)
 

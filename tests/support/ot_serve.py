@@ -1,5 +1,6 @@
 # The test content and servers of tests/support (ot-serve), for the Python
-# tests: one download of each kind made at test time, served on 127.0.0.1.
+# tests: one download of each kind made at test time, served on 127.0.0.1;
+# and wait_for(), their wait on a download manager.
 # SPDX-License-Identifier: LGPL-2.1-or-later
 import os
 import subprocess
@@ -60,3 +61,22 @@ class Content:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def wait_for(manager, done, signals=("download-changed", "download-removed", "idle")):
+    """Runs a main loop until done() holds, looking after each of `signals` of the manager."""
+    # Imported here: the test has chosen the versions of gi's modules.
+    from gi.repository import GLib
+
+    if done():
+        return
+    loop = GLib.MainLoop()
+
+    def check(*args):
+        if done():
+            loop.quit()
+
+    handlers = [manager.connect(signal, check) for signal in signals]
+    loop.run()
+    for handler in handlers:
+        manager.disconnect(handler)

@@ -748,13 +748,20 @@ ot_decode_checksums (const gchar *uri, const gchar *data_dir, gboolean no_networ
       GST_CLOCK_TIME_NONE, error_message);
 }
 
-GPtrArray *
-ot_decode_checksums_full (const gchar *uri, const gchar *data_dir, OtDecodeFlags flags, GstClockTime seek,
-    gchar **error_message)
+const gchar *
+ot_decoder_path (void)
 {
   const gchar *decoder = g_getenv ("OT_DECODE");
   if (!decoder || !*decoder)
     ck_abort_msg ("OT_DECODE is not set: run the tests with `meson test`");
+  return decoder;
+}
+
+GPtrArray *
+ot_decode_checksums_full (const gchar *uri, const gchar *data_dir, OtDecodeFlags flags, GstClockTime seek,
+    gchar **error_message)
+{
+  const gchar *decoder = ot_decoder_path ();
 
   std::vector<const gchar *> argv;
   if (flags & OT_DECODE_NO_NETWORK) {

@@ -179,6 +179,9 @@ typedef enum {
  * come the buffers decoded after a flushing accurate seek to `seek`. */
 GPtrArray *ot_decode_checksums_full (const gchar *uri, const gchar *data_dir, OtDecodeFlags flags, GstClockTime seek,
     gchar **error_message);
+/* The decoder those run (ot-decode, as $OT_DECODE names it); fails the test
+ * when it is not set (a test run without `meson test`). */
+const gchar *ot_decoder_path (void);
 /* Asserts two checksum lists are equal and non-empty, naming the first difference. */
 void ot_assert_same_frames (GPtrArray *expected, GPtrArray *actual);
 
