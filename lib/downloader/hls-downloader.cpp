@@ -195,7 +195,11 @@ void HlsDownloader::fetch_next_media_playlist ()
       fail (error);
       return;
     }
-    after_keys_ = [this] () {
+    keys_done_ = [this] (const GError *error) {
+      if (error) {
+        fail (error);
+        return;
+      }
       if (live_) {
         start_recording ();
         return;
@@ -204,7 +208,6 @@ void HlsDownloader::fetch_next_media_playlist ()
         c.sampled = hls_sampled_segments (*c.media);
       sample_segments ();
     };
-    keys_failed_ = [this] (const GError *error) { fail (error); };
     fetch_next_key ();
     return;
   }
@@ -342,7 +345,7 @@ void HlsDownloader::fetch_next_key ()
     drm_store_ = license_manager_store (context_.licenses, true, &error);
     if (!drm_store_) {
       g_prefix_error (&error, "cannot open the DRM store for the AES-128 keys of %s: ", record_.id.c_str ());
-      keys_failed (error);
+      keys_done (error);
       return;
     }
   }
@@ -352,7 +355,7 @@ void HlsDownloader::fetch_next_key ()
       next_key_++;
   }
   if (next_key_ == key_uris_.size ()) {
-    after_keys_ ();
+    keys_done (nullptr);
     return;
   }
   GST_DEBUG ("fetching AES-128 key %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT, next_key_ + 1, key_uris_.size ());
@@ -373,14 +376,14 @@ void HlsDownloader::fetch_next_key ()
 void HlsDownloader::on_key (const std::string *key, const GError *fetch_error)
 {
   if (fetch_error) {
-    keys_failed (fetch_error);
+    keys_done (fetch_error);
     return;
   }
   g_autoptr (GError) error = nullptr;
   if (key->size () != kKeyLength) {
     error = request_error_new (GST_OFFLINE_ERROR_INVALID_ARGUMENT, key_uris_[next_key_], SOUP_STATUS_OK,
         "the AES-128 key %s is %" G_GSIZE_FORMAT " bytes long, not 16", key_uris_[next_key_].c_str (), key->size ());
-    keys_failed (error);
+    keys_done (error);
     return;
   }
   /* An HLS key has no license server: it never expires. */
@@ -394,20 +397,20 @@ void HlsDownloader::on_key (const std::string *key, const GError *fetch_error)
     GST_WARNING ("%s: the index does not name its license: %s", record_.id.c_str (), index_error->message);
   if (!stored) {
     g_prefix_error (&error, "cannot store the AES-128 key %s: ", key_uris_[next_key_].c_str ());
-    keys_failed (error);
+    keys_done (error);
     return;
   }
   next_key_++;
   fetch_next_key ();
 }
 
-/* A key that could not be had: the download fails, or, during a
- * recording, the reload does (the recorder tries again later; the key is
- * the next to fetch then). */
-void HlsDownloader::keys_failed (const GError *error)
+/* The keys are all in the store, or one could not be had (`error`): then
+ * the download fails, or, during a recording, the reload does (the
+ * recorder tries again later; the key is the next to fetch then). */
+void HlsDownloader::keys_done (const GError *error)
 {
-  auto failed = std::move (keys_failed_);
-  failed (error);
+  auto done = std::move (keys_done_);
+  done (error);
 }
 
 /* The plan's tracks are the chosen playlists', as for a whole download. */
@@ -445,16 +448,16 @@ void HlsDownloader::reload_next_media_playlist ()
       done (nullptr, error);
       return;
     }
-    after_keys_ = [this] () {
-      std::vector<LiveWindow> windows = live_windows ();
-      auto done = std::move (reloaded_);
-      done (&windows, nullptr);
-    };
     /* A key that cannot be had now is a reload that failed, not the
      * recording's end: its segments cannot be listed without it. */
-    keys_failed_ = [this] (const GError *error) {
+    keys_done_ = [this] (const GError *error) {
       auto done = std::move (reloaded_);
-      done (nullptr, error);
+      if (error) {
+        done (nullptr, error);
+        return;
+      }
+      std::vector<LiveWindow> windows = live_windows ();
+      done (&windows, nullptr);
     };
     fetch_next_key ();
     return;

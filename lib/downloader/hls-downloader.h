@@ -80,7 +80,7 @@ class HlsDownloader : public AdaptiveDownloader {
   void reload_next_media_playlist ();
   std::vector<LiveWindow> live_windows () const;
   void on_key (const std::string *key, const GError *error);
-  void keys_failed (const GError *error);
+  void keys_done (const GError *error);
   bool draw_plan (Plan *plan, playback_plan::Writer &segments, GError **error) override;
   void drop_segment_lists () override;
 
@@ -100,9 +100,8 @@ class HlsDownloader : public AdaptiveDownloader {
   GstOfflineDrmStore *drm_store_ = nullptr;  /* the license manager's */
   /* The chosen playlists are live: recorded. */
   bool live_ = false;
-  /* What comes once the keys are fetched, and if one cannot be. */
-  std::function<void ()> after_keys_;
-  std::function<void (const GError *error)> keys_failed_;
+  /* What comes once the keys are fetched, or with the error if one cannot be. */
+  std::function<void (const GError *error)> keys_done_;
   /* A reload of the live playlists: the next to reload, and who waits. */
   size_t next_reload_ = 0;
   LiveRecorder::WindowsFn reloaded_;
